@@ -1,0 +1,25 @@
+"""provenance: offline media provenance and video verification.
+
+``verify(path)`` is the core: it runs the stages of a pipeline profile over one media file and returns a
+``Report``. The CLI is a thin shell over it.
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("provenance")
+except PackageNotFoundError:  # running from a source tree without installation
+    __version__ = "0.0.0+source"
+
+from provenance.config import Pipeline, load_pipeline
+from provenance.index import KnownImageryIndex
+from provenance.media import MediaError, MediaFile, probe
+from provenance.pipeline import verify
+from provenance.report.model import Report
+from provenance.report.writer import write_report
+from provenance.workspace import Workspace
+
+__all__ = [
+    "KnownImageryIndex", "MediaError", "MediaFile", "Pipeline", "Report", "Workspace", "__version__",
+    "load_pipeline", "probe", "verify", "write_report",
+]

@@ -1,0 +1,136 @@
+"""Command line: argument parsing and printing only; the work is done by the library.
+
+Exit codes: 0 report written and every stage ok; 1 report written, some stage failed; 2 no report (bad
+arguments, unreadable input).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+from provenance import __version__
+from provenance.config import load_pipeline
+from provenance.index import KnownImageryIndex, KnownIndexError
+from provenance.media import MediaError
+from provenance.pipeline import verify
+from provenance.report.writer import to_json, write_report
+from provenance.workspace import Workspace, WorkspaceError
+
+EXIT_OK, EXIT_STAGE_ERROR, EXIT_NO_REPORT = 0, 1, 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--workspace", metavar="DIR", help="workspace folder (default ./.provenance or "
+                        "$PROVENANCE_WORKSPACE)")
+    common.add_argument("--debug", action="store_true", help="show tracebacks and debug logging")
+
+    parser = argparse.ArgumentParser(
+        prog="provenance", parents=[common],
+        description="Offline media provenance: recycled-footage matching, metadata, spoken language.",
+    )
+    parser.add_argument("--version", action="version", version=f"provenance {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    v = sub.add_parser("verify", parents=[common], help="verify one media file and write its report")
+    v.add_argument("path", type=Path)
+    v.add_argument("--pipeline", default="standard", help="profile name in pipelines/ or a TOML file")
+    v.add_argument("--out", type=Path, default=Path("reports"), help="report folder (default ./reports)")
+    v.add_argument("--json", action="store_true", help="print the report JSON to stdout")
+
+    idx = sub.add_parser("index", parents=[common], help="manage the known-imagery index")
+    isub = idx.add_subparsers(dest="index_command", required=True)
+    add = isub.add_parser("add", parents=[common], help="index videos, images or folders of them")
+    add.add_argument("paths", nargs="+", type=Path)
+    add.add_argument("--id", help="reference id (one file only; default: the file stem)")
+    add.add_argument("--title")
+    add.add_argument("--source", help="who published it, e.g. a channel or agency")
+    add.add_argument("--url")
+    add.add_argument("--first-seen", help="earliest known publication, ISO 8601 (YYYY-MM-DD)")
+    add.add_argument("--pipeline", default="standard", help="profile whose frame sampling to use")
+    for name, text in (("list", "list references"), ("stats", "index size")):
+        p = isub.add_parser(name, parents=[common], help=text)
+        p.add_argument("--json", action="store_true")
+    rm = isub.add_parser("remove", parents=[common], help="remove a reference and its frames")
+    rm.add_argument("id")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING, format="%(message)s")
+    try:
+        if args.command == "verify":
+            return _verify(args)
+        return _index(args)
+    except (MediaError, KnownIndexError, WorkspaceError, FileNotFoundError, ValueError) as exc:
+        if args.debug:
+            raise
+        print(f"provenance: error: {exc}", file=sys.stderr)
+        return EXIT_NO_REPORT
+    except KeyboardInterrupt:
+        print("provenance: interrupted", file=sys.stderr)
+        return 130
+
+
+def _verify(args: argparse.Namespace) -> int:
+    pipeline = load_pipeline(args.pipeline)
+    report = verify(args.path, pipeline=pipeline, workspace=Workspace(args.workspace))
+    folder = write_report(report, args.out)
+    if args.json:
+        sys.stdout.write(to_json(report))
+    else:
+        print(f"{args.path}: report written to {folder}/report.json and report.html")
+        for f in report.findings:
+            print(f"  [{f.severity}] {f.message}")
+    for e in report.errors:
+        print(f"provenance: {e.stage} stage failed: {e.message}", file=sys.stderr)
+    return EXIT_STAGE_ERROR if report.errors else EXIT_OK
+
+
+def _index(args: argparse.Namespace) -> int:
+    index = KnownImageryIndex(Workspace(args.workspace))
+    cmd = args.index_command
+    if cmd == "add":
+        frames = load_pipeline(args.pipeline).frames
+        results = index.add(args.paths, id=args.id, title=args.title, source=args.source, url=args.url,
+                            first_seen=args.first_seen, frames=frames)
+        for r in results:
+            if r.reference is not None:
+                print(f"{r.status}: {r.reference.id} ({r.reference.kind}, {r.reference.frames} frames) {r.path}")
+            else:
+                print(f"error: {r.message}", file=sys.stderr)
+        if not results:
+            print("nothing to add", file=sys.stderr)
+        return EXIT_OK if results and all(r.status != "error" for r in results) else EXIT_NO_REPORT
+    if cmd == "list":
+        refs = index.list()
+        if args.json:
+            print(json.dumps([asdict(r) for r in refs], indent=2, ensure_ascii=False))
+        for r in refs if not args.json else []:
+            print(f"{r.id}\t{r.kind}\t{r.frames} frames\tfirst seen {r.first_seen or '?'}\t{r.title or ''}")
+        return EXIT_OK
+    if cmd == "stats":
+        stats = index.stats()
+        if args.json:
+            print(json.dumps(asdict(stats), indent=2))
+        else:
+            for key, value in asdict(stats).items():
+                print(f"{key.replace('_', ' ')}: {value}")
+        return EXIT_OK
+    if cmd == "remove":
+        if index.remove(args.id):
+            print(f"removed {args.id}")
+            return EXIT_OK
+        print(f"provenance: error: no reference {args.id!r}", file=sys.stderr)
+        return EXIT_NO_REPORT
+    raise AssertionError(cmd)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

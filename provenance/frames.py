@@ -1,0 +1,119 @@
+"""Frame sampling by presentation time, about one a second plus the first frame of every shot.
+
+Decoding is the cost of the visual stage, so the decoder skips frames no other frame refers to
+(``skip_frame="NONREF"``): they are never sampled precisely enough to matter at one frame a second, and with
+B-frames they are a third or more of the stream. Only sampled frames are converted to RGB, straight to the
+hashing size, by swscale.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import av
+import numpy as np
+from PIL import Image, ImageOps
+
+from provenance.config import FramesConfig
+
+HASH_SIZE = 512  # long side of the frames handed to hashing; index and query must use the same
+_THUMB = (32, 18)  # grey thumbnail compared between frames to find shot changes
+_THUMB_EVERY_S = 0.2  # shot-change check granularity: cheap, and fine enough for 1 fps sampling
+
+
+class FrameError(Exception):
+    """Frames could not be read; the message is one line for the user."""
+
+
+@dataclass
+class SampledFrame:
+    t: float  # presentation time in seconds from the stream start
+    rgb: np.ndarray  # HxWx3 uint8, long side <= HASH_SIZE
+    shot_change: bool = False
+
+
+@dataclass
+class FrameSample:
+    frames: list[SampledFrame] = field(default_factory=list)
+    frames_decoded: int = 0
+    shot_changes: list[float] = field(default_factory=list)
+    truncated: bool = False  # stopped at max_frames
+
+
+def target_size(width: int, height: int, long_side: int = HASH_SIZE) -> tuple[int, int]:
+    """Scale (width, height) so the long side is at most ``long_side``, keeping even dimensions."""
+    scale = min(1.0, long_side / max(width, height))
+    return max(2, round(width * scale / 2) * 2), max(2, round(height * scale / 2) * 2)
+
+
+def load_image(path: Path) -> np.ndarray:
+    """A still image as RGB at hashing size, upright per its EXIF orientation."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with Image.open(path) as img:
+                img = ImageOps.exif_transpose(img).convert("RGB")
+                img.thumbnail((HASH_SIZE, HASH_SIZE), Image.Resampling.BOX)
+                return np.asarray(img)
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+        raise FrameError(f"cannot decode image: {exc}") from exc
+
+
+def sample_video(path: Path, config: FramesConfig | None = None) -> FrameSample:
+    """Sample frames of the first video stream by presentation time."""
+    config = config or FramesConfig()
+    out = FrameSample()
+    try:
+        container = av.open(str(path), metadata_errors="ignore")
+    except av.FFmpegError as exc:
+        raise FrameError(f"cannot open video: {exc}") from exc
+    with container:
+        if not container.streams.video:
+            raise FrameError("no video stream")
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        stream.codec_context.skip_frame = "NONREF"
+        start = float(stream.start_time * stream.time_base) if stream.start_time is not None else 0.0
+        next_t = 0.0
+        last_sample_t = -1e9
+        thumb_t = -1e9
+        prev_thumb: np.ndarray | None = None
+        size: tuple[int, int] | None = None
+        try:
+            for frame in container.decode(stream):
+                out.frames_decoded += 1
+                if frame.time is None:
+                    continue
+                t = max(0.0, float(frame.time) - start)
+                take = t >= next_t
+                shot = False
+                if take or t - thumb_t >= _THUMB_EVERY_S:
+                    thumb = frame.to_ndarray(width=_THUMB[0], height=_THUMB[1], format="gray").astype(np.int16)
+                    if prev_thumb is not None:
+                        diff = float(np.abs(thumb - prev_thumb).mean()) / 255.0
+                        shot = diff >= config.scene_threshold
+                    prev_thumb, thumb_t = thumb, t
+                if shot:
+                    out.shot_changes.append(round(t, 3))
+                    take = take or t - last_sample_t >= config.interval_s / 4
+                if not take:
+                    continue
+                if size is None:
+                    size = target_size(frame.width, frame.height)
+                rgb = frame.to_ndarray(width=size[0], height=size[1], format="rgb24", interpolation="AREA")
+                out.frames.append(SampledFrame(t=round(t, 3), rgb=rgb, shot_change=shot))
+                last_sample_t = t
+                next_t = (int(t / config.interval_s) + 1) * config.interval_s
+                if len(out.frames) >= config.max_frames:
+                    out.truncated = True
+                    break
+        except av.FFmpegError as exc:
+            if not out.frames:
+                raise FrameError(f"cannot decode video: {exc}") from exc
+            # A truncated tail: keep what decoded. The caller reports the sample as partial.
+            out.truncated = True
+    if not out.frames:
+        raise FrameError("no decodable video frames")
+    return out

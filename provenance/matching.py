@@ -1,0 +1,150 @@
+"""Match a clip's sampled frames against the known-imagery index, per reference, into aligned segments.
+
+A bag-of-frames match in the manner of vPDQ: every usable query frame (and its mirror) is looked up; hits are
+grouped per reference, and a reference's hits are explained by time offsets (reference time minus query time):
+the offset most hits agree on gives one aligned segment, and what it leaves unexplained is searched again, so
+a clip that reuses two separate stretches of one reference gets two segments.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass
+
+from provenance.config import MatchingConfig
+from provenance.hashing import Fingerprint
+from provenance.index import KnownImageryIndex
+from provenance.report.model import Match, Segment
+
+_OFFSET_BIN_S = 0.5  # resolution of the offset vote
+_OFFSET_TOL_S = 1.5  # hits this close to the winning offset belong to the same alignment
+
+
+@dataclass(frozen=True)
+class _Pair:
+    frame: int  # index of the query frame in the fingerprint
+    qt: float
+    rt: float
+    distance: int
+    mirrored: bool
+
+    @property
+    def offset(self) -> float:
+        return self.rt - self.qt
+
+
+def match(
+    query: Fingerprint, index: KnownImageryIndex, config: MatchingConfig | None = None
+) -> tuple[list[Match], int]:
+    """Return the references the query reuses, best first, and the number of usable query frames."""
+    config = config or MatchingConfig()
+    usable = [i for i, f in enumerate(query.frames) if f.hashes.quality >= config.min_quality]
+    lookups: list[bytes] = []
+    origin: list[tuple[int, bool]] = []
+    for i in usable:
+        lookups.append(query.frames[i].hashes.pdq)
+        origin.append((i, False))
+        mirror = query.frames[i].hashes.pdq_mirror
+        if config.mirror and mirror is not None:
+            lookups.append(mirror)
+            origin.append((i, True))
+    hits = index.search(lookups, max_distance=config.max_distance, min_quality=config.min_quality)
+    per_ref: dict[str, list[_Pair]] = defaultdict(list)
+    for hit in hits:
+        frame, mirrored = origin[hit.query]
+        per_ref[hit.reference_id].append(_Pair(frame, query.frames[frame].t, hit.t, hit.distance, mirrored))
+    if not per_ref:
+        return [], len(usable)
+
+    ref_frames = index.frame_counts(config.min_quality)
+    query_is_still = len(query.frames) == 1
+    matches = []
+    for ref_id, pairs in per_ref.items():
+        ref = index.get(ref_id)
+        if ref is None:
+            continue
+        still_ref = ref.kind == "image"
+        segments, explained = _align(pairs, config, still_ref)
+        need = 1 if (still_ref or query_is_still) else config.min_query_frames
+        if len(explained) < need:
+            continue
+        used = [p for p in pairs if p.frame in explained]
+        matches.append(
+            Match(
+                reference_id=ref_id, title=ref.title, source=ref.source, url=ref.url,
+                first_seen=ref.first_seen,
+                query_coverage=round(len(explained) / max(1, len(usable)), 3),
+                reference_coverage=round(len({p.rt for p in used}) / max(1, ref_frames.get(ref_id, 1)), 3),
+                min_distance=min(p.distance for p in used),
+                segments=segments,
+            )
+        )
+    matches.sort(key=lambda m: (-m.query_coverage, m.min_distance, m.reference_id))
+    return matches, len(usable)
+
+
+def _align(pairs: list[_Pair], config: MatchingConfig, still_ref: bool) -> tuple[list[Segment], set[int]]:
+    """Explain hits by dominant time offsets; return the segments and the query frames they cover."""
+    remaining = list(pairs)
+    segments: list[Segment] = []
+    explained: set[int] = set()
+    while remaining:
+        if still_ref:
+            offset = 0.0
+            consistent = remaining
+        else:
+            offset = _dominant_offset(remaining, config.max_distance)
+            consistent = [p for p in remaining if abs(p.offset - offset) <= _OFFSET_TOL_S]
+        best: dict[int, _Pair] = {}
+        for p in consistent:  # per query frame, the hit closest to the alignment, then the closest hash
+            key = (abs(p.offset - offset) if not still_ref else 0.0, p.distance)
+            cur = best.get(p.frame)
+            if cur is None or key < (abs(cur.offset - offset) if not still_ref else 0.0, cur.distance):
+                best[p.frame] = p
+        runs = _runs(sorted(best.values(), key=lambda p: p.qt), config.segment_gap_s)
+        for run in runs:
+            if len(run) < (1 if still_ref else config.min_query_frames) and not _is_whole(run, pairs):
+                continue
+            explained.update(p.frame for p in run)
+            qs, qe = run[0].qt, run[-1].qt
+            if still_ref:
+                rs = re = 0.0
+            else:
+                off = statistics.median(p.offset for p in run)
+                rs, re = max(0.0, qs + off), max(0.0, qe + off)
+            segments.append(
+                Segment(round(qs, 3), round(qe, 3), round(rs, 3), round(re, 3),
+                        mirrored=sum(p.mirrored for p in run) > len(run) / 2)
+            )
+        done = {p.frame for p in consistent}
+        remaining = [p for p in remaining if p.frame not in done]
+    segments.sort(key=lambda s: s.query_start)
+    return segments, explained
+
+
+def _is_whole(run: list[_Pair], pairs: list[_Pair]) -> bool:
+    """A run that is every query frame hitting this reference (e.g. a one-frame query) is kept."""
+    return len({p.frame for p in pairs}) == len(run)
+
+
+def _dominant_offset(pairs: list[_Pair], max_distance: int) -> float:
+    votes: dict[int, float] = defaultdict(float)
+    for p in pairs:
+        weight = max_distance + 1 - p.distance
+        votes[round(p.offset / _OFFSET_BIN_S)] += weight
+    # neighbouring bins support each other: a pan or a speed change smears the offset
+    smoothed = {b: votes[b] + 0.5 * (votes.get(b - 1, 0) + votes.get(b + 1, 0)) for b in votes}
+    top = max(smoothed, key=lambda b: (smoothed[b], -abs(b)))
+    near = [p.offset for p in pairs if abs(p.offset - top * _OFFSET_BIN_S) <= _OFFSET_TOL_S]
+    return statistics.median(near)
+
+
+def _runs(pairs: list[_Pair], gap_s: float) -> list[list[_Pair]]:
+    runs: list[list[_Pair]] = []
+    for p in pairs:
+        if runs and p.qt - runs[-1][-1].qt <= gap_s:
+            runs[-1].append(p)
+        else:
+            runs.append([p])
+    return runs

@@ -1,0 +1,147 @@
+"""Ingest: identify a media file and its streams without modifying it.
+
+Every later stage reads the ``MediaFile`` made here. The original is only ever opened for reading.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import warnings
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import av
+from PIL import Image
+
+from provenance.report.model import AudioInfo, Kind, MediaSection, VideoInfo
+
+_CHUNK = 1 << 20
+# Single-picture demuxers in FFmpeg: a file these open is a still image, not a video.
+_IMAGE_DEMUXERS = {"image2", "gif"}
+
+
+class MediaError(Exception):
+    """The input is not media this tool can read; the message is one line for the user."""
+
+
+@dataclass(frozen=True)
+class MediaFile:
+    path: Path
+    sha256: str
+    size_bytes: int
+    kind: Kind
+    container: str | None
+    duration_s: float | None
+    video: VideoInfo | None
+    audio: AudioInfo | None
+
+    def section(self) -> MediaSection:
+        return MediaSection(
+            path=str(self.path),
+            sha256=self.sha256,
+            size_bytes=self.size_bytes,
+            kind=self.kind,
+            container=self.container,
+            duration_s=self.duration_s,
+            video=self.video,
+            audio=self.audio,
+        )
+
+
+def sha256_file(path: Path) -> str:
+    """Streaming SHA-256, so a multi-gigabyte clip never sits in memory."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def probe(path: str | Path) -> MediaFile:
+    """Hash and identify ``path``; raise MediaError with a one-line reason when it is not readable media."""
+    path = Path(path)
+    if not path.exists():
+        raise MediaError(f"{path}: no such file")
+    if not path.is_file():
+        raise MediaError(f"{path}: not a regular file")
+    size = path.stat().st_size
+    if size == 0:
+        raise MediaError(f"{path}: empty file (0 bytes)")
+    try:
+        digest = sha256_file(path)
+    except OSError as exc:
+        raise MediaError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+
+    still = _probe_still(path)
+    if still is not None:
+        fmt, width, height = still
+        return MediaFile(
+            path=path, sha256=digest, size_bytes=size, kind="image", container=fmt, duration_s=None,
+            video=VideoInfo(codec=fmt, width=width, height=height, fps=None, frames=1), audio=None,
+        )
+    return _probe_av(path, digest, size)
+
+
+def _probe_still(path: Path) -> tuple[str, int, int] | None:
+    """A single still picture Pillow can read (header only), or None."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with Image.open(path) as img:
+                if getattr(img, "n_frames", 1) > 1 and img.format in {"GIF", "WEBP", "PNG"}:
+                    return None  # animated: a video for our purposes
+                return (img.format or "image").lower(), img.width, img.height
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+        return None
+
+
+def _probe_av(path: Path, digest: str, size: int) -> MediaFile:
+    try:
+        container = av.open(str(path), metadata_errors="ignore")
+    except (av.FFmpegError, OSError, ValueError, UnicodeDecodeError) as exc:
+        raise MediaError(f"{path.name}: not a media file FFmpeg can read ({_reason(exc)})") from exc
+    with container:
+        vstream = next((s for s in container.streams.video), None)
+        astream = next((s for s in container.streams.audio), None)
+        if vstream is None and astream is None:
+            raise MediaError(f"{path.name}: no video or audio stream")
+        fmt = container.format.name
+        video = audio = None
+        if vstream is not None:
+            cc = vstream.codec_context
+            rate = vstream.average_rate or vstream.guessed_rate
+            video = VideoInfo(
+                codec=cc.name,
+                width=cc.width or None,
+                height=cc.height or None,
+                fps=round(float(rate), 3) if rate else None,
+                frames=vstream.frames or None,
+            )
+        if astream is not None:
+            cc = astream.codec_context
+            audio = AudioInfo(codec=cc.name, sample_rate=cc.sample_rate or None, channels=cc.channels or None)
+        duration = _duration(container, vstream or astream)
+        kind: Kind = "video" if vstream is not None else "audio"
+        if vstream is not None and fmt in _IMAGE_DEMUXERS and (duration is None or duration < 0.05):
+            kind = "image"
+        if vstream is not None and video is not None and video.width is None:
+            raise MediaError(f"{path.name}: video stream without dimensions (truncated or corrupt header)")
+        return MediaFile(
+            path=path, sha256=digest, size_bytes=size, kind=kind,
+            container=fmt.split(",")[0] if fmt else None,
+            duration_s=duration, video=video, audio=audio,
+        )
+
+
+def _duration(container: av.container.InputContainer, stream: av.stream.Stream | None) -> float | None:
+    if stream is not None and stream.duration and stream.time_base:
+        return round(float(stream.duration * Fraction(stream.time_base)), 3)
+    if container.duration:
+        return round(container.duration / av.time_base, 3)
+    return None
+
+
+def _reason(exc: BaseException) -> str:
+    text = getattr(exc, "strerror", None) or str(exc)
+    return text.splitlines()[0][:200] if text else type(exc).__name__

@@ -1,0 +1,90 @@
+"""The workspace: the folder holding the SQLite database (the source of truth) and files derived from it.
+
+Default ``./.provenance/``; ``--workspace DIR`` or ``PROVENANCE_WORKSPACE`` overrides. Schema changes are
+numbered migrations applied in order and recorded in ``PRAGMA user_version``.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+
+DEFAULT_DIR = ".provenance"
+DB_NAME = "provenance.db"
+
+_MIGRATIONS: list[str] = [
+    # 1: known-imagery references and their frame hashes
+    """
+    CREATE TABLE reference (
+        id TEXT PRIMARY KEY,
+        title TEXT, source TEXT, url TEXT, first_seen TEXT,
+        path TEXT NOT NULL, sha256 TEXT NOT NULL, kind TEXT NOT NULL,
+        duration_s REAL, frames INTEGER NOT NULL, added_at TEXT NOT NULL
+    );
+    CREATE TABLE frame (
+        reference_id TEXT NOT NULL REFERENCES reference(id) ON DELETE CASCADE,
+        t REAL NOT NULL,
+        pdq BLOB NOT NULL,
+        quality INTEGER NOT NULL,
+        phash TEXT NOT NULL
+    );
+    CREATE INDEX frame_reference ON frame(reference_id);
+    CREATE INDEX reference_sha256 ON reference(sha256);
+    """,
+]
+
+
+class WorkspaceError(Exception):
+    """The workspace cannot be opened or is from a newer version of the tool."""
+
+
+class Workspace:
+    """A folder with ``provenance.db``; open connections with :meth:`connect`."""
+
+    def __init__(self, root: str | Path | None = None) -> None:
+        if root is None:
+            root = os.environ.get("PROVENANCE_WORKSPACE") or DEFAULT_DIR
+        self.root = Path(root).expanduser().resolve()
+        self._migrated = False
+
+    @property
+    def db_path(self) -> Path:
+        return self.root / DB_NAME
+
+    def connect(self) -> sqlite3.Connection:
+        """A connection with foreign keys on and WAL journalling, so readers never block a writer."""
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(self.db_path, timeout=30.0)
+        except (OSError, sqlite3.Error) as exc:
+            raise WorkspaceError(f"cannot open workspace {self.root}: {exc}") from exc
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA busy_timeout = 30000")
+        if not self._migrated:
+            self._migrate(conn)
+            self._migrated = True
+        return conn
+
+    def _migrate(self, conn: sqlite3.Connection) -> None:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > len(_MIGRATIONS):
+            raise WorkspaceError(
+                f"workspace {self.root} has schema {version}, newer than this tool's {len(_MIGRATIONS)}"
+            )
+        for number, script in enumerate(_MIGRATIONS[version:], start=version + 1):
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                # re-check under the write lock: another process may have migrated meanwhile
+                if conn.execute("PRAGMA user_version").fetchone()[0] >= number:
+                    conn.execute("ROLLBACK")
+                    continue
+                for statement in filter(str.strip, script.split(";")):
+                    conn.execute(statement)
+                conn.execute(f"PRAGMA user_version = {number}")
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
