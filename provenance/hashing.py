@@ -19,9 +19,6 @@ from provenance.frames import load_image, sample_video
 from provenance.media import MediaFile
 
 PDQ_BITS = 256
-# compute_dihedral's order: r0, r90, r180, r270, flip about the horizontal axis, flip about the vertical
-# axis (the left-right mirror reposts use), and the two diagonal flips.
-_MIRROR = 5
 
 
 @dataclass(frozen=True)
@@ -44,14 +41,15 @@ def _pack(bits: np.ndarray) -> bytes:
 
 
 def hash_frame(rgb: np.ndarray, *, mirror: bool = True) -> FrameHashes:
-    """PDQ (and its left-right mirror, at ~10% extra cost via the dihedral transform) and pHash."""
+    """PDQ with its quality, PDQ of the left-right mirror when asked, and pHash.
+
+    The mirror is hashed from the flipped pixels: pdqhash's dihedral shortcut gave hashes up to 46 bits away
+    from the hash of the actually flipped frame (tests/test_ingest_frames.py), too far to match a mirrored repost.
+    """
     rgb = np.ascontiguousarray(rgb)
-    if mirror:
-        vectors, quality = pdqhash.compute_dihedral(rgb)
-        pdq, quality, pdq_mirror = _pack(vectors[0]), int(quality), _pack(vectors[_MIRROR])
-    else:
-        vector, quality = pdqhash.compute(rgb)
-        pdq, quality, pdq_mirror = _pack(vector), int(quality), None
+    vector, quality = pdqhash.compute(rgb)
+    pdq_mirror = _pack(pdqhash.compute(np.ascontiguousarray(rgb[:, ::-1]))[0]) if mirror else None
+    pdq, quality = _pack(vector), int(quality)
     phash = str(imagehash.phash(Image.fromarray(rgb)))
     return FrameHashes(pdq=pdq, quality=quality, pdq_mirror=pdq_mirror, phash=phash)
 

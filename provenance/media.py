@@ -126,7 +126,10 @@ def _probe_av(path: Path, digest: str, size: int) -> MediaFile:
         if vstream is not None and fmt in _IMAGE_DEMUXERS and (duration is None or duration < 0.05):
             kind = "image"
         if vstream is not None and video is not None and video.width is None:
-            raise MediaError(f"{path.name}: video stream without dimensions (truncated or corrupt header)")
+            raise MediaError(
+                f"{path.name}: not a media file FFmpeg can read (video stream without dimensions: "
+                "truncated or corrupt header)"
+            )
         return MediaFile(
             path=path, sha256=digest, size_bytes=size, kind=kind,
             container=fmt.split(",")[0] if fmt else None,

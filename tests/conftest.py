@@ -1,0 +1,74 @@
+"""Shared fixtures: the real-media corpus beside the project, and small clips encoded with PyAV."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT.parent / "shared" / "corpus"
+SAMPLES = ROOT / "sample_media"
+
+
+@pytest.fixture(scope="session")
+def corpus() -> Path:
+    if not CORPUS.is_dir():
+        pytest.skip(f"the shared media corpus is absent ({CORPUS})")
+    return CORPUS
+
+
+@pytest.fixture(scope="session")
+def samples() -> Path:
+    if not (SAMPLES / "clips").is_dir():
+        pytest.skip("sample_media/clips is absent")
+    return SAMPLES
+
+
+@pytest.fixture(autouse=True)
+def _isolated_workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reads or writes the user's ./.provenance."""
+    monkeypatch.setenv("PROVENANCE_WORKSPACE", str(tmp_path / "workspace"))
+
+
+def read_frames(path: Path, start: float = 0.0, end: float = 1e9) -> tuple[list[np.ndarray], float]:
+    """Decode RGB frames of ``path`` between two presentation times; return them and the frame rate."""
+    with av.open(str(path)) as c:
+        s = c.streams.video[0]
+        fps = float(s.average_rate)
+        frames = [f.to_ndarray(format="rgb24") for f in c.decode(s) if start <= f.time < end]
+    return frames, fps
+
+
+def write_clip(path: Path, frames: Iterable[np.ndarray], fps: float = 25.0, *, crf: int = 28,
+               bframes: int = 2, metadata: dict[str, str] | None = None) -> Path:
+    """Encode RGB frames as H.264 in MP4 (x264, yuv420p), as a real re-upload would be."""
+    frames = list(frames)
+    h, w = frames[0].shape[:2]
+    with av.open(str(path), "w") as c:
+        if metadata:
+            c.metadata.update(metadata)
+        s = c.add_stream("libx264", rate=int(round(fps)))
+        s.width, s.height, s.pix_fmt = w - w % 2, h - h % 2, "yuv420p"
+        s.options = {"crf": str(crf), "bf": str(bframes), "g": str(int(fps * 2)), "preset": "veryfast"}
+        for img in frames:
+            frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(img[: s.height, : s.width]), format="rgb24")
+            for packet in s.encode(frame):
+                c.mux(packet)
+        for packet in s.encode():
+            c.mux(packet)
+    return path
+
+
+def cli(*args: str | os.PathLike) -> tuple[int, str, str]:
+    """Run the console script in a subprocess, as a user would; return (exit code, stdout, stderr)."""
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "provenance.cli", *map(str, args)],
+                          capture_output=True, text=True, timeout=600)
+    return proc.returncode, proc.stdout, proc.stderr
