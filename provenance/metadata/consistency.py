@@ -1,0 +1,257 @@
+"""Consistency checks over the normalised facts: each problem found becomes a ConsistencyCheck with evidence.
+
+Only problems are listed; an empty list means nothing was flagged, not that the file is authentic. The checks
+are deliberately about traces a verifier can explain to a reader ("written by FFmpeg", "clock unset"), and
+leave severity to the findings rules.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from provenance.report.model import ConsistencyCheck
+
+from .normalise import Facts, Stamp
+
+# Values written by FFmpeg (libavformat/libavcodec) and the tools built on it. A camera or phone writes its
+# own encoder and handler names ("Core Media Video", "VideoHandle", "GoPro AVC"), never these.
+_SOFTWARE_WRITERS = re.compile(r"^Lav[fc]\d|\bFFmpeg\b|HandBrake|\blibx26[45]\b|\bx26[45]\b", re.IGNORECASE)
+# FFmpeg's mov/mp4 muxer names each track's handler like this when no handler name is given.
+_FFMPEG_HANDLERS = {"VideoHandler", "SoundHandler", "SubtitleHandler", "DataHandler", "TimeCodeHandler"}
+_FFMPEG_VENDOR = "FFMP"
+_FFMPEG_FTYP_MINOR = "512"  # ftyp minor version FFmpeg's muxer writes (0x200); devices write 0
+_EDITORS = re.compile(
+    r"Photoshop|Lightroom|\bGIMP\b|Affinity|Pixelmator|Snapseed|Picsart|Canva|Luminar|Capture One|"
+    r"Premiere|After Effects|Final Cut|iMovie|DaVinci|CapCut|InShot|Adobe Express|Facetune|Meitu",
+    re.IGNORECASE,
+)
+
+TIME_TOLERANCE_S = (
+    180.0  # clocks of one device agree to the second; minutes allow for end-of-recording writes
+)
+FUTURE_SLACK = timedelta(days=1)  # a time without offset may be up to 14 h ahead of UTC
+MAX_OFFSET = timedelta(hours=14)  # the widest real time-zone offset
+OFFSET_STEP_S = 900  # time-zone offsets are whole quarter hours (+05:45 exists)
+
+
+def check(facts: Facts, now: datetime | None = None) -> list[ConsistencyCheck]:
+    now = now or datetime.now(UTC)
+    checks: list[ConsistencyCheck] = []
+    rules: list[Callable[[Facts], list[ConsistencyCheck]]] = [
+        reencode_trace,
+        lambda f: capture_time_sanity(f, now),
+        time_mismatch,
+        gps_sanity,
+        editing_software,
+        modified_after_capture,
+        no_camera_metadata,
+    ]
+    for rule in rules:
+        checks += rule(facts)
+    return checks
+
+
+def reencode_trace(facts: Facts) -> list[ConsistencyCheck]:
+    """(a) FFmpeg/Lavf/Lavc/HandBrake in encoder, software, handler, vendor, ftyp tags; x264 in the stream."""
+    traces = []
+    for tag, value in facts.writers:
+        name = tag.rsplit(":", 1)[-1]
+        if (
+            _SOFTWARE_WRITERS.search(value)
+            or (name == "handler_name" and value in _FFMPEG_HANDLERS)
+            or (name == "vendor_id" and value == _FFMPEG_VENDOR)
+            or (name == "minor_version" and value == _FFMPEG_FTYP_MINOR)
+        ):
+            traces.append({"tag": tag, "value": value})
+    traces += [{"tag": "Bitstream:encoder_info", "value": text} for text in facts.bitstream]
+    if not traces:
+        return []
+    named = ", ".join(dict.fromkeys(t["value"] for t in traces[:3]))
+    return [
+        ConsistencyCheck(
+            code="reencode_trace",
+            message=(
+                f"Written by FFmpeg-based software ({named}): the file was re-encoded or re-muxed after "
+                "capture, so its container tags were rewritten by software and its dates and device tags "
+                "may be copied or invented."
+            ),
+            evidence={"traces": traces},
+        )
+    ]
+
+
+def capture_time_sanity(facts: Facts, now: datetime) -> list[ConsistencyCheck]:
+    """(b) A zeroed time tag (unset clock, or a writer that blanked it) and a capture time in the future."""
+    checks = []
+    zeroed = [{"tag": s.source, "value": s.raw} for s in facts.stamps if s.zeroed]
+    if zeroed:
+        checks.append(
+            ConsistencyCheck(
+                code="capture_time_zeroed",
+                message=(
+                    "A date tag is zeroed (the 1904/1970 epoch or 0000:00:00): the clock was never set, or "
+                    "the software that wrote the file blanked it."
+                ),
+                evidence={"tags": zeroed},
+            )
+        )
+    stamp = facts.capture
+    if stamp is not None and stamp.when is not None:
+        when = stamp.when if stamp.when.tzinfo else stamp.when.replace(tzinfo=UTC)
+        if when > now + FUTURE_SLACK:
+            checks.append(
+                ConsistencyCheck(
+                    code="capture_time_future",
+                    message=f"The capture time {stamp.iso} ({stamp.source}) lies in the future.",
+                    evidence={"tag": stamp.source, "value": stamp.raw, "checked_at": now.isoformat()},
+                )
+            )
+    return checks
+
+
+def time_mismatch(facts: Facts) -> list[ConsistencyCheck]:
+    """(c) Two time tags disagree by more than a few minutes, beyond what a time-zone offset explains."""
+    stamps = [s for s in facts.stamps if s.when is not None]
+    tolerance = TIME_TOLERANCE_S + min(
+        facts.duration_s or 0.0, 6 * 3600.0
+    )  # header may be written at the end
+    checks = []
+    for i, first in enumerate(stamps):
+        for second in stamps[i + 1 :]:
+            if first.source.startswith("EXIF:") and second.source.startswith("EXIF:"):
+                continue  # Original vs Digitized differ legitimately (scans); see modified_after_capture
+            gap = _unexplained_gap(first, second, tolerance)
+            if gap is None:
+                continue
+            checks.append(
+                ConsistencyCheck(
+                    code="time_mismatch",
+                    message=(
+                        f"{first.source} ({first.iso}) and {second.source} ({second.iso}) differ by "
+                        f"{_human(gap)}, more than a time-zone offset explains: one of them was rewritten, "
+                        "or the file was assembled from different sources."
+                    ),
+                    evidence={
+                        "a": {"tag": first.source, "value": first.raw},
+                        "b": {"tag": second.source, "value": second.raw},
+                        "difference_s": round(gap, 3),
+                        "tolerance_s": tolerance,
+                    },
+                )
+            )
+    return checks
+
+
+def _unexplained_gap(a: Stamp, b: Stamp, tolerance: float) -> float | None:
+    """Seconds between two stamps not explained by an offset; None when they agree."""
+    if a.when is None or b.when is None:
+        return None
+    wall = (a.when.replace(tzinfo=None) - b.when.replace(tzinfo=None)).total_seconds()
+    if a.when.tzinfo and b.when.tzinfo:
+        instant = (a.when - b.when).total_seconds()
+        if abs(instant) <= tolerance:
+            return None
+        # A QuickTime header time is UTC by the spec but local time on many cameras: agreeing wall clocks
+        # then mean a camera that ignored the spec, not a rewrite.
+        if (a.nominal_utc or b.nominal_utc) and abs(wall) <= tolerance:
+            return None
+        return abs(instant)
+    # One side has no offset: any whole quarter-hour offset up to 14 h may separate the two wall clocks.
+    if abs(wall) > MAX_OFFSET.total_seconds() + tolerance:
+        return abs(wall)
+    residual = abs(wall - round(wall / OFFSET_STEP_S) * OFFSET_STEP_S)
+    if tolerance >= OFFSET_STEP_S / 2 or residual <= tolerance:
+        return None
+    return residual
+
+
+def gps_sanity(facts: Facts) -> list[ConsistencyCheck]:
+    """(d) GPS at exactly 0,0 ("null island": a placeholder, never a fix) or unreadable/out of range."""
+    checks = []
+    zero = [r for r in facts.gps_rejected if r.get("reason") == "zero"]
+    bad = [r for r in facts.gps_rejected if r.get("reason") != "zero"]
+    if zero:
+        checks.append(
+            ConsistencyCheck(
+                code="gps_zero",
+                message="GPS reads 0,0 (null island): a placeholder written without a fix, not a location.",
+                evidence={"tags": zero},
+            )
+        )
+    if bad:
+        checks.append(
+            ConsistencyCheck(
+                code="gps_invalid",
+                message="A GPS tag is present but unusable (malformed, empty or out of range).",
+                evidence={"tags": bad},
+            )
+        )
+    return checks
+
+
+def editing_software(facts: Facts) -> list[ConsistencyCheck]:
+    """An editor named in a software tag: the file was saved by an editing application after capture."""
+    hits = [{"tag": tag, "value": value} for tag, value in facts.writers if _EDITORS.search(value)]
+    if not hits:
+        return []
+    return [
+        ConsistencyCheck(
+            code="editing_software",
+            message=f"Saved by editing software ({hits[0]['value']}): the content may have been altered.",
+            evidence={"tags": hits},
+        )
+    ]
+
+
+def modified_after_capture(facts: Facts) -> list[ConsistencyCheck]:
+    """EXIF DateTime (last modification) well after DateTimeOriginal: re-saved later, often by an editor."""
+    capture, modify = facts.capture, facts.modify
+    if capture is None or modify is None or capture.when is None or modify.when is None:
+        return []
+    if not capture.source.startswith("EXIF:"):
+        return []
+    seconds = (modify.when.replace(tzinfo=None) - capture.when.replace(tzinfo=None)).total_seconds()
+    if seconds <= TIME_TOLERANCE_S:
+        return []
+    return [
+        ConsistencyCheck(
+            code="modified_after_capture",
+            message=(
+                f"EXIF DateTime ({modify.iso}) is {_human(seconds)} after the capture time ({capture.iso})."
+            ),
+            evidence={
+                "capture": {"tag": capture.source, "value": capture.raw},
+                "modified": {"tag": modify.source, "value": modify.raw},
+                "difference_s": seconds,
+            },
+        )
+    ]
+
+
+def no_camera_metadata(facts: Facts) -> list[ConsistencyCheck]:
+    """No capture time and no device: typical of messaging/social re-uploads, screenshots and exports."""
+    if facts.kind == "audio" or facts.capture is not None or facts.device.make or facts.device.model:
+        return []
+    return [
+        ConsistencyCheck(
+            code="no_camera_metadata",
+            message=(
+                "No capture time and no camera make or model: the metadata was stripped or never written "
+                "(messaging and social-media re-uploads, screenshots and exports look like this)."
+            ),
+            evidence={"kind": facts.kind},
+        )
+    ]
+
+
+def _human(seconds: float) -> str:
+    seconds = abs(seconds)
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 2 * 3600:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 2 * 86400:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.0f} days"

@@ -1,0 +1,118 @@
+"""EXIF through exifread: JPEG, TIFF/DNG, HEIC, PNG, WebP and JPEG XL (it finds nothing in MP4/MOV).
+
+exifread reports trouble through its logger ("File format not recognized", "Possibly corrupted field"); those
+messages are collected per call and returned as notes instead of reaching the user's console.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import io
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import exifread
+
+# exifread key prefix -> ExifTool's family-1 group name, so raw tags read like ExifTool's output.
+_GROUPS = {
+    "Image": "IFD0",
+    "Thumbnail": "IFD1",
+    "EXIF": "ExifIFD",
+    "GPS": "GPS",
+    "Interoperability": "InteropIFD",
+    "MakerNote": "MakerNotes",
+}
+
+_MAX_JPEG_SEGMENTS = 256
+
+_notes: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("exifread_notes", default=None)
+
+
+class _Collect(logging.Filter):
+    """Route exifread's log records into the current call's notes (per thread/task, via a context var)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        notes = _notes.get()
+        if notes is None:
+            return True
+        if record.levelno >= logging.WARNING:
+            notes.append(record.getMessage())
+        return False
+
+
+logging.getLogger("exifread").addFilter(_Collect())
+
+
+@dataclass
+class ExifTags:
+    tags: dict[str, Any] = field(default_factory=dict)  # exifread key ("Image Make") -> IfdTag
+    notes: list[str] = field(default_factory=list)  # exifread's warnings, e.g. "Possibly corrupted field"
+    error: str | None = None
+
+    def get(self, key: str) -> Any:
+        return self.tags.get(key)
+
+    def text(self, key: str) -> str | None:
+        """A tag's value as clean text (NULs and padding stripped), or None when absent or empty."""
+        tag = self.tags.get(key)
+        if tag is None:
+            return None
+        value = tag.values if isinstance(getattr(tag, "values", None), str) else str(tag)
+        value = value.replace("\x00", " ").strip()
+        return value or None
+
+
+def group_of(key: str) -> tuple[str, str]:
+    """Split an exifread key into (ExifTool-style group, tag): "IFD 2 Software" -> ("IFD2", "Software")."""
+    prefix, _, name = key.rpartition(" ")
+    if not prefix:
+        return "EXIF", key
+    if prefix.startswith("IFD "):
+        return "IFD" + prefix[4:].strip(), name
+    return _GROUPS.get(prefix, prefix.replace(" ", "")), name
+
+
+def read(path: Path) -> ExifTags:
+    """Read EXIF without maker notes or thumbnails; never raises for a bad file."""
+    result = ExifTags()
+    token = _notes.set(result.notes)
+    try:
+        with path.open("rb") as fh:
+            result.tags = dict(exifread.process_file(fh, details=False, extract_thumbnail=False))
+            if not result.tags and (payload := _jpeg_exif_payload(fh)):
+                result.tags = dict(
+                    exifread.process_file(io.BytesIO(payload), details=False, extract_thumbnail=False)
+                )
+    except Exception as exc:  # exifread raises EOFError, struct.error, IndexError... on truncated files
+        result.error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    finally:
+        _notes.reset(token)
+    result.tags = {k: v for k, v in result.tags.items() if k not in ("JPEGThumbnail", "TIFFThumbnail")}
+    return result
+
+
+def _jpeg_exif_payload(fh: BinaryIO) -> bytes | None:
+    """The TIFF block of a JPEG's APP1 Exif segment, found by walking the markers ourselves.
+
+    exifread gives up on JPEGs whose first segment is not APP0/APP1, which is how C2PA signers write them
+    (APP11 JUMBF first); ExifTool reads those, and so must we.
+    """
+    fh.seek(0)
+    if fh.read(2) != b"\xff\xd8":
+        return None
+    for _ in range(_MAX_JPEG_SEGMENTS):
+        header = fh.read(4)
+        if len(header) < 4 or header[0] != 0xFF or header[1] in (0xD9, 0xDA):  # EOI, start of scan
+            return None
+        length = int.from_bytes(header[2:4], "big")
+        if length < 2:
+            return None
+        if header[1] == 0xE1:
+            body = fh.read(length - 2)
+            if body.startswith(b"Exif\x00\x00"):
+                return body[6:]
+        else:
+            fh.seek(length - 2, io.SEEK_CUR)
+    return None
