@@ -61,9 +61,12 @@ def capture_metadata(report: Report) -> list[Finding]:
         return []
     out = []
     if meta.capture_time is None:
+        nodevice = not (meta.device.make or meta.device.model)
         out.append(Finding("no_capture_metadata", "notice",
-                           "No capture time in the metadata: when it was recorded is unknown "
-                           "(stripped metadata is common after upload and is not evidence of editing).", {}))
+                           "No capture time" + (" and no camera make or model" if nodevice else "")
+                           + " in the metadata: when it was recorded is unknown. Messaging and social-media "
+                           "re-uploads, screenshots and exports strip it; absence is not evidence of editing.",
+                           {"device_known": not nodevice}))
     else:
         out.append(Finding("capture_time", "info",
                            f"Capture time {meta.capture_time} (from {meta.capture_time_source}).",

@@ -52,7 +52,7 @@ def write_clip(path: Path, frames: Iterable[np.ndarray], fps: float = 25.0, *, c
     with av.open(str(path), "w") as c:
         if metadata:
             c.metadata.update(metadata)
-        s = c.add_stream("libx264", rate=int(round(fps)))
+        s = c.add_stream("libx264", rate=round(fps))
         s.width, s.height, s.pix_fmt = w - w % 2, h - h % 2, "yuv420p"
         s.options = {"crf": str(crf), "bf": str(bframes), "g": str(int(fps * 2)), "preset": "veryfast"}
         for img in frames:

@@ -34,7 +34,7 @@ def bikes_index(index: KnownImageryIndex, corpus: Path) -> KnownImageryIndex:
 
 def _lower_third(img: np.ndarray) -> np.ndarray:
     out = img.copy()
-    h, w = out.shape[:2]
+    h, _w = out.shape[:2]
     band = out[int(h * 0.8):, :]
     band[:] = (band * 0.35 + np.array([20, 20, 120]) * 0.65).astype(np.uint8)
     cv2.putText(out, "BREAKING: new footage", (10, h - 12), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (255, 255, 255), 1)

@@ -46,7 +46,6 @@ def check(facts: Facts, now: datetime | None = None) -> list[ConsistencyCheck]:
         gps_sanity,
         editing_software,
         modified_after_capture,
-        no_camera_metadata,
     ]
     for rule in rules:
         checks += rule(facts)
@@ -226,22 +225,6 @@ def modified_after_capture(facts: Facts) -> list[ConsistencyCheck]:
                 "modified": {"tag": modify.source, "value": modify.raw},
                 "difference_s": seconds,
             },
-        )
-    ]
-
-
-def no_camera_metadata(facts: Facts) -> list[ConsistencyCheck]:
-    """No capture time and no device: typical of messaging/social re-uploads, screenshots and exports."""
-    if facts.kind == "audio" or facts.capture is not None or facts.device.make or facts.device.model:
-        return []
-    return [
-        ConsistencyCheck(
-            code="no_camera_metadata",
-            message=(
-                "No capture time and no camera make or model: the metadata was stripped or never written "
-                "(messaging and social-media re-uploads, screenshots and exports look like this)."
-            ),
-            evidence={"kind": facts.kind},
         )
     ]
 

@@ -1,0 +1,122 @@
+"""Audio track probing and decoding with PyAV: 16 kHz mono float32, what every Whisper engine takes."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+import numpy as np
+
+from provenance.audio.errors import AudioError
+
+log = logging.getLogger(__name__)
+
+SAMPLE_RATE = 16_000
+_MAX_BAD_PACKETS = 200  # consecutive undecodable packets before a track counts as corrupt (bounds the loop)
+
+
+@dataclass
+class DecodedAudio:
+    samples: np.ndarray  # float32, mono, SAMPLE_RATE
+    offset: float  # media time (s) of samples[0], so transcript times are from the start of the media
+    truncated: bool  # decoding stopped at the max_seconds bound
+    bad_packets: int = 0  # packets the decoder rejected and skipped
+
+    @property
+    def duration(self) -> float:
+        return len(self.samples) / SAMPLE_RATE
+
+
+def has_audio_stream(path: Path) -> bool:
+    """Whether the container declares an audio stream (a silent video has none: not an error)."""
+    try:
+        with av.open(str(path), metadata_errors="ignore") as container:
+            return bool(container.streams.audio)
+    except (av.FFmpegError, OSError) as exc:
+        raise AudioError(f"cannot open {path.name} to read its audio: {_reason(exc)}") from exc
+
+
+def decode_audio(path: Path, max_seconds: float | None = None) -> DecodedAudio:
+    """Decode the first audio stream, stopping after ``max_seconds`` so long files cost a bounded time.
+
+    Packets the decoder rejects are skipped (a scratch in a long recording should not lose the rest);
+    a track that yields no samples at all, or a long run of bad packets, raises ``AudioError``.
+    """
+    limit = None if max_seconds is None or max_seconds <= 0 else int(max_seconds * SAMPLE_RATE)
+    chunks: list[np.ndarray] = []
+    total = 0
+    bad = run_of_bad = 0
+    first_time: float | None = None
+    truncated = False
+    try:
+        with av.open(str(path), metadata_errors="ignore") as container:
+            if not container.streams.audio:
+                raise AudioError(f"{path.name} has no audio stream")
+            stream = container.streams.audio[0]
+            stream.thread_type = "AUTO"
+            start = container.start_time / av.time_base if container.start_time is not None else 0.0
+            resampler = _resampler()
+            frames = container.decode(stream)
+            while limit is None or total < limit:
+                try:
+                    frame = next(frames)
+                except StopIteration:
+                    break
+                except av.InvalidDataError:
+                    bad += 1
+                    run_of_bad += 1
+                    if run_of_bad > _MAX_BAD_PACKETS:
+                        raise AudioError(
+                            f"audio track of {path.name} is corrupt: "
+                            f"{run_of_bad} undecodable packets in a row"
+                        ) from None
+                    continue
+                run_of_bad = 0
+                if first_time is None and frame.time is not None:
+                    first_time = frame.time
+                frame.pts = None  # resample by sample count: broken timestamps must not reorder audio
+                try:
+                    out = resampler.resample(frame)
+                except ValueError:  # format, rate or layout changed mid-stream: start a fresh resampler
+                    chunks.extend(_arrays(resampler.resample(None)))
+                    resampler = _resampler()
+                    out = resampler.resample(frame)
+                for array in _arrays(out):
+                    chunks.append(array)
+                    total += len(array)
+            else:
+                truncated = True
+            if not truncated:
+                chunks.extend(_arrays(resampler.resample(None)))
+    except AudioError:
+        raise
+    except (av.FFmpegError, OSError) as exc:
+        raise AudioError(f"cannot decode the audio of {path.name}: {_reason(exc)}") from exc
+    samples = np.concatenate(chunks) if chunks else np.zeros(0, np.float32)
+    if limit is not None and len(samples) > limit:
+        samples = samples[:limit]
+        truncated = True
+    if not len(samples):
+        detail = f" ({bad} undecodable packets)" if bad else ""
+        raise AudioError(f"audio track of {path.name} decodes to no samples{detail}")
+    if bad:
+        log.warning("%s: skipped %d undecodable audio packets", path.name, bad)
+    offset = round(max(0.0, (first_time or 0.0) - start), 3)
+    return DecodedAudio(np.ascontiguousarray(samples, np.float32), offset, truncated, bad)
+
+
+def _resampler() -> av.AudioResampler:
+    return av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
+
+
+def _arrays(frames: list[av.AudioFrame]) -> list[np.ndarray]:
+    return [f.to_ndarray().reshape(-1) for f in frames if f.samples]
+
+
+def _reason(exc: BaseException) -> str:
+    """FFmpeg errors repeat the path after the reason; keep the reason only, on one line."""
+    if isinstance(exc, av.FFmpegError) and exc.strerror:
+        return str(exc.strerror)
+    return " ".join(str(exc).split()) or type(exc).__name__

@@ -1,0 +1,70 @@
+"""The quick-start demo: index the bundled known imagery, then verify every bundled clip.
+
+Runs the ``provenance`` CLI exactly as a user would type it, echoing each command, and ends with a table of
+what the reports say. Reports go to ./reports/, the index to ./.provenance/ (re-running is safe: references
+already indexed are left unchanged).
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = ROOT / "sample_media"
+CLI = [str(Path(sys.executable).with_name("provenance"))]
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    print("$ provenance " + " ".join(shlex.quote(a) for a in args), flush=True)
+    proc = subprocess.run([*CLI, *args], cwd=ROOT, text=True, capture_output=True)
+    if proc.returncode == 2:
+        print(proc.stderr.strip(), file=sys.stderr)
+    return proc
+
+
+def main() -> int:
+    refs = tomllib.loads((SAMPLES / "known" / "references.toml").read_text())["reference"]
+    for ref in refs:
+        proc = run("index", "add", str((SAMPLES / "known" / ref["file"]).relative_to(ROOT)), "--id", ref["id"],
+                   "--title", ref["title"], "--source", ref["source"], "--url", ref["url"],
+                   "--first-seen", ref["first_seen"])
+        print("  " + proc.stdout.strip())
+        if proc.returncode:
+            return proc.returncode
+    rows = []
+    worst = 0
+    for clip in sorted((SAMPLES / "clips").iterdir()):
+        proc = run("verify", str(clip.relative_to(ROOT)), "--json")
+        worst = max(worst, proc.returncode)
+        if proc.returncode == 2:
+            rows.append((clip.name, "no report", "", "", ""))
+            continue
+        report = json.loads(proc.stdout)
+        m = report["visual"]["matches"]
+        top = m[0] if m else None
+        seg = top["segments"][0] if top and top["segments"] else None
+        lang = report["audio"]["language"]
+        rows.append((
+            clip.name,
+            f"{top['reference_id']} (first seen {top['first_seen']})" if top else "no match",
+            (f"{seg['query_start']:.1f}-{seg['query_end']:.1f} s = ref {seg['reference_start']:.1f}-"
+             f"{seg['reference_end']:.1f} s") if seg else "",
+            f"{lang['code']} {lang['probability']:.2f}" if lang else report["audio"]["status"],
+            f"{report['timings']['total']:.1f} s",
+        ))
+    print()
+    header = ("clip", "known imagery", "segment", "language", "time")
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        print("  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)))
+    print(f"\nReports: {ROOT / 'reports'}/<clip>-<sha256[:12]>/report.html")
+    return worst
+
+
+if __name__ == "__main__":
+    sys.exit(main())
