@@ -54,7 +54,9 @@ def main() -> int:
             f"{top['reference_id']} (first seen {top['first_seen']})" if top else "no match",
             (f"{seg['query_start']:.1f}-{seg['query_end']:.1f} s = ref {seg['reference_start']:.1f}-"
              f"{seg['reference_end']:.1f} s") if seg else "",
-            f"{lang['code']} {lang['probability']:.2f}" if lang else report["audio"]["status"],
+            f"{lang['code']} {lang['probability']:.2f}" if lang
+            else {"ok": "no speech", "not_applicable": "(image)"}.get(report["audio"]["status"],
+                                                                    report["audio"]["status"]),
             f"{report['timings']['total']:.1f} s",
         ))
     print()
