@@ -21,7 +21,6 @@ class FramesConfig:
     interval_s: float = 1.0  # one sampled frame per interval of presentation time
     scene_threshold: float = 0.15  # mean abs grey difference (0-1) of 32x18 thumbnails that marks a cut
     max_frames: int = 900  # cap on sampled frames per clip (15 min at 1 fps)
-    keyframes_only_gop_s: float = 0.0  # decode keyframes only when every GOP is at most this long (0: never)
 
 
 @dataclass
