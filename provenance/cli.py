@@ -10,18 +10,26 @@ import argparse
 import json
 import logging
 import sys
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
 from provenance import __version__
 from provenance.config import load_pipeline
-from provenance.index import KnownImageryIndex, KnownIndexError
-from provenance.media import MediaError
+from provenance.errors import ProvenanceError
+from provenance.index import KnownImageryIndex
 from provenance.pipeline import verify
 from provenance.report.writer import to_json, write_report
-from provenance.workspace import Workspace, WorkspaceError
+from provenance.workspace import Workspace
 
 EXIT_OK, EXIT_STAGE_ERROR, EXIT_NO_REPORT = 0, 1, 2
+
+Register = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]", argparse.ArgumentParser], None]
+
+
+def _command_groups() -> list[Register]:
+    """Each command group adds its subparsers and sets ``handler``; its logic lives in its own module."""
+    return [_register_core]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -36,14 +44,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"provenance {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
+    for register in _command_groups():
+        register(sub, common)
+    return parser
 
+
+def _register_core(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
     v = sub.add_parser("verify", parents=[common], help="verify one media file and write its report")
     v.add_argument("path", type=Path)
     v.add_argument("--pipeline", default="standard", help="profile name in pipelines/ or a TOML file")
     v.add_argument("--out", type=Path, default=Path("reports"), help="report folder (default ./reports)")
     v.add_argument("--json", action="store_true", help="print the report JSON to stdout")
+    v.set_defaults(handler=_verify)
 
     idx = sub.add_parser("index", parents=[common], help="manage the known-imagery index")
+    idx.set_defaults(handler=_index)
     isub = idx.add_subparsers(dest="index_command", required=True)
     add = isub.add_parser("add", parents=[common], help="index videos, images or folders of them")
     add.add_argument("paths", nargs="+", type=Path)
@@ -58,17 +73,14 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--json", action="store_true")
     rm = isub.add_parser("remove", parents=[common], help="remove a reference and its frames")
     rm.add_argument("id")
-    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING, format="%(message)s")
     try:
-        if args.command == "verify":
-            return _verify(args)
-        return _index(args)
-    except (MediaError, KnownIndexError, WorkspaceError, FileNotFoundError, ValueError) as exc:
+        return args.handler(args)
+    except (ProvenanceError, FileNotFoundError, ValueError) as exc:
         if args.debug:
             raise
         print(f"provenance: error: {exc}", file=sys.stderr)

@@ -17,13 +17,14 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from provenance.config import FramesConfig
+from provenance.errors import ProvenanceError
 
 HASH_SIZE = 512  # long side of the frames handed to hashing; index and query must use the same
 _THUMB = (32, 18)  # grey thumbnail compared between frames to find shot changes
 _THUMB_EVERY_S = 0.2  # shot-change check granularity: cheap, and fine enough for 1 fps sampling
 
 
-class FrameError(Exception):
+class FrameError(ProvenanceError):
     """Frames could not be read; the message is one line for the user."""
 
 

@@ -7,6 +7,7 @@ because PDQ of a full frame and of a pre-scaled one differ by several bits.
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 
 import imagehash
@@ -19,6 +20,7 @@ from provenance.frames import load_image, sample_video
 from provenance.media import MediaFile
 
 PDQ_BITS = 256
+THUMB_SIZE = 160  # long side of report thumbnails
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,7 @@ class HashedFrame:
     t: float
     hashes: FrameHashes
     shot_change: bool = False
+    thumbnail: bytes | None = None  # JPEG, long side THUMB_SIZE, for reports (only when asked)
 
 
 @dataclass
@@ -75,13 +78,28 @@ class Fingerprint:
     truncated: bool = False
 
 
-def fingerprint(media: MediaFile, config: FramesConfig | None = None, *, mirror: bool = False) -> Fingerprint:
+def thumbnail_jpeg(rgb: np.ndarray, size: int = THUMB_SIZE) -> bytes:
+    img = Image.fromarray(rgb)
+    img.thumbnail((size, size), Image.Resampling.BOX)
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", quality=80)
+    return buf.getvalue()
+
+
+def fingerprint(
+    media: MediaFile, config: FramesConfig | None = None, *, mirror: bool = False, thumbnails: bool = False
+) -> Fingerprint:
     """Sample and hash a video's frames, or hash a still image as one frame at t=0."""
     if media.kind == "image":
-        hashes = hash_frame(load_image(media.path), mirror=mirror)
-        return Fingerprint(frames=[HashedFrame(0.0, hashes)], frames_decoded=1, shot_changes=[])
+        rgb = load_image(media.path)
+        frame = HashedFrame(0.0, hash_frame(rgb, mirror=mirror), thumbnail=thumbnail_jpeg(rgb) if thumbnails else None)
+        return Fingerprint(frames=[frame], frames_decoded=1, shot_changes=[])
     if media.kind != "video":
         raise ValueError(f"no frames in {media.kind} media")
     sample = sample_video(media.path, config)
-    frames = [HashedFrame(f.t, hash_frame(f.rgb, mirror=mirror), f.shot_change) for f in sample.frames]
+    frames = [
+        HashedFrame(f.t, hash_frame(f.rgb, mirror=mirror), f.shot_change,
+                    thumbnail_jpeg(f.rgb) if thumbnails else None)
+        for f in sample.frames
+    ]
     return Fingerprint(frames, sample.frames_decoded, sample.shot_changes, sample.truncated)

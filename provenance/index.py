@@ -15,12 +15,13 @@ from pathlib import Path
 import numpy as np
 
 from provenance.config import FramesConfig
+from provenance.errors import ProvenanceError
 from provenance.hashing import Fingerprint, fingerprint
 from provenance.media import MediaError, MediaFile, probe
 from provenance.workspace import Workspace
 
 
-class KnownIndexError(Exception):
+class KnownIndexError(ProvenanceError):
     """A reference cannot be added or found; the message is one line for the user."""
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import av
 from PIL import Image
 
+from provenance.errors import ProvenanceError
 from provenance.report.model import AudioInfo, Kind, MediaSection, VideoInfo
 
 _CHUNK = 1 << 20
@@ -21,7 +22,7 @@ _CHUNK = 1 << 20
 _IMAGE_DEMUXERS = {"image2", "gif"}
 
 
-class MediaError(Exception):
+class MediaError(ProvenanceError):
     """The input is not media this tool can read; the message is one line for the user."""
 
 

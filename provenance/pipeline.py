@@ -87,7 +87,7 @@ class VisualStage:
         from provenance.report.model import FrameHash
 
         cfg = ctx.pipeline
-        fp = fingerprint(ctx.media, cfg.frames, mirror=cfg.matching.mirror)
+        fp = fingerprint(ctx.media, cfg.frames, mirror=cfg.matching.mirror, thumbnails=True)
         section = VisualSection(
             status="ok",
             frames_sampled=len(fp.frames),
@@ -95,6 +95,7 @@ class VisualStage:
             shot_changes=fp.shot_changes,
             frames=[FrameHash(f.t, f.hashes.pdq_hex, f.hashes.quality, f.hashes.phash) for f in fp.frames],
         )
+        ctx.report.artefacts.thumbnails = {f.t: f.thumbnail for f in fp.frames if f.thumbnail}
         section.matches, section.frames_usable = match(fp, ctx.index, cfg.matching)
         section.index_frames = ctx.index.stats(cfg.matching.min_quality).matchable_frames
         return section

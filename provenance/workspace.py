@@ -10,6 +10,8 @@ import os
 import sqlite3
 from pathlib import Path
 
+from provenance.errors import ProvenanceError
+
 DEFAULT_DIR = ".provenance"
 DB_NAME = "provenance.db"
 
@@ -35,7 +37,7 @@ _MIGRATIONS: list[str] = [
 ]
 
 
-class WorkspaceError(Exception):
+class WorkspaceError(ProvenanceError):
     """The workspace cannot be opened or is from a newer version of the tool."""
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from provenance.errors import ProvenanceError
 
-class AudioError(RuntimeError):
+
+class AudioError(ProvenanceError):
     """The audio stage could not run: unreadable or corrupt track, no usable Whisper model.
 
     The message is one line meant for the report's ``errors`` list, not a traceback.

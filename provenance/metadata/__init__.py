@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from provenance.errors import ProvenanceError
 from provenance.report.model import MetadataSection
 
 from . import c2pa, consistency, container, exif, normalise
@@ -22,7 +23,7 @@ _KINDS = ("video", "image", "audio")
 _NO_EXIF = re.compile(r"format not recognized|does not have exif", re.IGNORECASE)
 
 
-class MetadataError(Exception):
+class MetadataError(ProvenanceError):
     """Nothing could be read from the file; the message says what each reader reported."""
 
 

@@ -212,6 +212,13 @@ class StageError:
 
 
 @dataclass
+class Artefacts:
+    """What a report shows but its JSON does not carry: small JPEG thumbnails of the sampled frames."""
+
+    thumbnails: dict[float, bytes] = field(default_factory=dict)  # frame time -> JPEG, long side THUMB_SIZE
+
+
+@dataclass
 class Report:
     media: MediaSection
     schema: str = SCHEMA
@@ -225,6 +232,8 @@ class Report:
     claim: ClaimSection | None = None
     errors: list[StageError] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)  # stage -> seconds
+    # not part of the JSON contract (see _to_jsonable): pixels for the HTML report, if the run kept them
+    artefacts: Artefacts = field(default_factory=Artefacts, repr=False, compare=False, metadata={"json": False})
 
     @property
     def ok(self) -> bool:
@@ -240,7 +249,11 @@ class Report:
 
 def _to_jsonable(value: Any) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {
+            f.name: _to_jsonable(getattr(value, f.name))
+            for f in dataclasses.fields(value)
+            if f.metadata.get("json", True)
+        }
     if isinstance(value, dict):
         return {str(k): _to_jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
