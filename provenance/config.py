@@ -30,15 +30,32 @@ class MatchingConfig:
     mirror: bool = True  # also match the horizontal mirror of every query frame
     min_query_frames: int = 2  # matched query frames needed before a video reference is reported
     segment_gap_s: float = 3.0  # matched frames further apart than this start a new segment
+    local_features: bool = True  # ORB + RANSAC on keyframes the hashes leave unmatched (crops, rotation, PiP)
+    local_interval_s: float = 2.0  # keyframe spacing for local features (plus every shot change)
+    local_max_keyframes: int = 40  # cap per query clip: bounds the fallback's cost on long unmatched footage
 
 
 @dataclass
 class AudioConfig:
-    model: str | None = None  # path or faster-whisper name; None: PROVENANCE_WHISPER_MODEL, then bundled base
+    """The audio stage's settings (TOML section ``[asr]``); see provenance/audio/ for the why of each."""
+
+    # CTranslate2 folder, openai-whisper .pt file, or faster-whisper name (downloaded: only when named here);
+    # None: $PROVENANCE_WHISPER_MODEL, then the bundled base model
+    model: str | None = None
     compute_type: str = "int8"
     beam_size: int = 1
     max_seconds: float = 1800.0  # audio beyond this is not transcribed
     vad_filter: bool = True
+    lid_window_s: float = 6.0  # language-ID window over the VAD speech (shorter: finer but noisier)
+    lid_hop_s: float = 2.0  # step between windows: a language switch is placed to about half of this
+    uncertain_below: float = 0.5  # a language probability under this is reported as "uncertain"
+    mixed_min_share: float = 0.15  # a 2nd language with this share of the speech (and >= 3 s) makes it "mixed"
+    translate: bool = False  # English translation of non-English speech (Whisper translate task)
+    word_timestamps: bool = False  # word times for dialect-cue evidence (else estimated within the segment)
+    dialect_cues: bool = True  # match the dialect marker files on the transcript
+    dialect_files: list[str] = field(default_factory=list)  # more marker TOML files, beside the bundled ones
+    max_real_time_factor: float = 1.0  # transcription/translation stop once the stage has used this x duration
+    min_budget_s: float = 10.0  # ... but short clips always get this many seconds
 
 
 @dataclass

@@ -8,16 +8,18 @@ because PDQ of a full frame and of a pre-scaled one differ by several bits.
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+import cv2
 import imagehash
 import numpy as np
 import pdqhash
 from PIL import Image
 
 from provenance.config import FramesConfig
-from provenance.frames import load_image, sample_video
+from provenance.frames import HASH_SIZE, load_image, sample_video
 from provenance.media import MediaFile
+from provenance.regions import content_boxes
 
 PDQ_BITS = 256
 THUMB_SIZE = 160  # long side of report thumbnails
@@ -29,6 +31,7 @@ class FrameHashes:
     quality: int
     pdq_mirror: bytes | None
     phash: str  # 16 hex digits, imagehash order
+    content: tuple[bytes, bytes | None] | None = None  # PDQ (and mirror) of the content box, when one was found
 
     @property
     def pdq_hex(self) -> str:
@@ -42,18 +45,35 @@ def _pack(bits: np.ndarray) -> bytes:
     return values.tobytes()
 
 
-def hash_frame(rgb: np.ndarray, *, mirror: bool = True) -> FrameHashes:
+def crop_box(rgb: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+    """The content box, scaled so its long side is the hashing size again (as the reference was hashed)."""
+    x0, y0, x1, y1 = box
+    crop = rgb[y0:y1, x0:x1]
+    scale = HASH_SIZE / max(crop.shape[:2])
+    size = (max(2, round(crop.shape[1] * scale)), max(2, round(crop.shape[0] * scale)))
+    return cv2.resize(crop, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+
+
+def _pdq(rgb: np.ndarray, mirror: bool) -> tuple[bytes, int, bytes | None]:
+    vector, quality = pdqhash.compute(np.ascontiguousarray(rgb))
+    flipped = _pack(pdqhash.compute(np.ascontiguousarray(rgb[:, ::-1]))[0]) if mirror else None
+    return _pack(vector), int(quality), flipped
+
+
+def hash_frame(rgb: np.ndarray, *, mirror: bool = True, box: tuple[int, int, int, int] | None = None) -> FrameHashes:
     """PDQ with its quality, PDQ of the left-right mirror when asked, and pHash.
 
     The mirror is hashed from the flipped pixels: pdqhash's dihedral shortcut gave hashes up to 46 bits away
     from the hash of the actually flipped frame (tests/test_ingest_frames.py), too far to match a mirrored repost.
     """
     rgb = np.ascontiguousarray(rgb)
-    vector, quality = pdqhash.compute(rgb)
-    pdq_mirror = _pack(pdqhash.compute(np.ascontiguousarray(rgb[:, ::-1]))[0]) if mirror else None
-    pdq, quality = _pack(vector), int(quality)
+    pdq, quality, pdq_mirror = _pdq(rgb, mirror)
+    content = None
+    if box is not None:
+        c_pdq, c_quality, c_mirror = _pdq(crop_box(rgb, box), mirror)
+        content = (c_pdq, c_mirror) if c_quality >= 50 else None
     phash = str(imagehash.phash(Image.fromarray(rgb)))
-    return FrameHashes(pdq=pdq, quality=quality, pdq_mirror=pdq_mirror, phash=phash)
+    return FrameHashes(pdq=pdq, quality=quality, pdq_mirror=pdq_mirror, phash=phash, content=content)
 
 
 def hamming(a: bytes, b: bytes) -> int:
@@ -66,6 +86,8 @@ class HashedFrame:
     hashes: FrameHashes
     shot_change: bool = False
     thumbnail: bytes | None = None  # JPEG, long side THUMB_SIZE, for reports (only when asked)
+    pixels: np.ndarray | None = field(default=None, repr=False)  # RGB at hashing size, kept for keyframes only
+    box: tuple[int, int, int, int] | None = None  # content box inside bars, blurred fill or static UI
 
 
 @dataclass
@@ -86,20 +108,47 @@ def thumbnail_jpeg(rgb: np.ndarray, size: int = THUMB_SIZE) -> bytes:
     return buf.getvalue()
 
 
+def keyframe_indices(times: list[float], shots: list[bool], interval_s: float) -> list[int]:
+    """Frames at least ``interval_s`` apart, plus every shot change: where local features are computed."""
+    chosen, last = [], -1e9
+    for i, (t, shot) in enumerate(zip(times, shots, strict=True)):
+        if shot or t - last >= interval_s - 1e-6:
+            chosen.append(i)
+            last = t
+    return chosen
+
+
 def fingerprint(
-    media: MediaFile, config: FramesConfig | None = None, *, mirror: bool = False, thumbnails: bool = False
+    media: MediaFile,
+    config: FramesConfig | None = None,
+    *,
+    mirror: bool = False,
+    thumbnails: bool = False,
+    keyframes_s: float | None = None,
+    content: bool = False,
 ) -> Fingerprint:
-    """Sample and hash a video's frames, or hash a still image as one frame at t=0."""
+    """Sample and hash a video's frames, or hash a still image as one frame at t=0.
+
+    ``keyframes_s`` keeps the pixels of keyframes (see keyframe_indices) for local-feature matching;
+    ``content`` also hashes each frame's content box (regions.py): query side only, the index keeps whole frames.
+    """
     if media.kind == "image":
         rgb = load_image(media.path)
-        frame = HashedFrame(0.0, hash_frame(rgb, mirror=mirror), thumbnail=thumbnail_jpeg(rgb) if thumbnails else None)
+        box = content_boxes([rgb])[0] if content else None
+        frame = HashedFrame(0.0, hash_frame(rgb, mirror=mirror, box=box),
+                            thumbnail=thumbnail_jpeg(rgb) if thumbnails else None,
+                            pixels=rgb if keyframes_s else None, box=box)
         return Fingerprint(frames=[frame], frames_decoded=1, shot_changes=[])
     if media.kind != "video":
         raise ValueError(f"no frames in {media.kind} media")
     sample = sample_video(media.path, config)
+    boxes = content_boxes([f.rgb for f in sample.frames]) if content else [None] * len(sample.frames)
+    keep = set()
+    if keyframes_s:
+        keep = set(keyframe_indices([f.t for f in sample.frames], [f.shot_change for f in sample.frames], keyframes_s))
     frames = [
-        HashedFrame(f.t, hash_frame(f.rgb, mirror=mirror), f.shot_change,
-                    thumbnail_jpeg(f.rgb) if thumbnails else None)
-        for f in sample.frames
+        HashedFrame(f.t, hash_frame(f.rgb, mirror=mirror, box=box), f.shot_change,
+                    thumbnail_jpeg(f.rgb) if thumbnails else None, f.rgb if i in keep else None, box)
+        for i, (f, box) in enumerate(zip(sample.frames, boxes, strict=True))
     ]
     return Fingerprint(frames, sample.frames_decoded, sample.shot_changes, sample.truncated)

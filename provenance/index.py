@@ -12,11 +12,13 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import faiss
 import numpy as np
 
-from provenance.config import FramesConfig
+from provenance.config import FramesConfig, MatchingConfig
 from provenance.errors import ProvenanceError
 from provenance.hashing import Fingerprint, fingerprint
+from provenance.local_features import LocalFeatures, Verification, extract, verify
 from provenance.media import MediaError, MediaFile, probe
 from provenance.workspace import Workspace
 
@@ -66,6 +68,33 @@ class Hit:
     distance: int
 
 
+@dataclass
+class LocalHit:
+    reference_id: str
+    t: float  # reference keyframe time
+    verification: Verification
+
+
+@dataclass
+class _HashTable:
+    """Indexed PDQ hashes of matchable quality, searched exactly by a FAISS binary flat index."""
+
+    faiss_index: faiss.IndexBinaryFlat
+    refs: np.ndarray  # reference row per hash
+    times: np.ndarray
+    ids: list[str]
+
+
+@dataclass
+class _KeyframeTable:
+    """All reference keyframes' ORB descriptors in one FAISS binary index, with each descriptor's owner."""
+
+    faiss_index: faiss.IndexBinaryFlat
+    owner: np.ndarray  # keyframe number per descriptor
+    offset: np.ndarray  # first descriptor of each keyframe
+    keyframes: list[tuple[str, float, LocalFeatures]]
+
+
 def normalise_date(value: str | None) -> str | None:
     """Check an ISO 8601 date or date-time and return it in canonical form."""
     if value is None or not value.strip():
@@ -96,7 +125,7 @@ def iter_media_files(paths: Iterable[str | Path]) -> Iterator[Path]:
 class KnownImageryIndex:
     def __init__(self, workspace: Workspace | None = None) -> None:
         self.workspace = workspace or Workspace()
-        self._matrix: tuple[np.ndarray, np.ndarray, np.ndarray, list[str]] | None = None
+        self._tables: dict[object, object] = {}  # derived search structures, rebuilt after any change
 
     # -- writing ---------------------------------------------------------------------------------------
     def add(
@@ -109,6 +138,7 @@ class KnownImageryIndex:
         url: str | None = None,
         first_seen: str | None = None,
         frames: FramesConfig | None = None,
+        matching: MatchingConfig | None = None,
     ) -> list[AddResult]:
         """Index every video and image under ``paths``. ``id`` applies only when a single file is given."""
         first_seen = normalise_date(first_seen)
@@ -127,17 +157,17 @@ class KnownImageryIndex:
                 continue
             ref_id = id or file.stem
             try:
-                results.append(self._add_one(media, ref_id, title, source, url, first_seen, frames))
+                results.append(self._add_one(media, ref_id, title, source, url, first_seen, frames, matching))
             except (KnownIndexError, ValueError, OSError) as exc:
                 results.append(AddResult(str(file), status="error", message=str(exc)))
             except Exception as exc:  # a decoder failure on one file must not stop a folder
                 results.append(AddResult(str(file), status="error", message=f"{file.name}: {exc}"))
-        self._matrix = None
+        self._tables.clear()
         return results
 
     def _add_one(
         self, media: MediaFile, ref_id: str, title: str | None, source: str | None, url: str | None,
-        first_seen: str | None, frames: FramesConfig | None,
+        first_seen: str | None, frames: FramesConfig | None, matching: MatchingConfig | None,
     ) -> AddResult:
         with self.workspace.connect() as conn:
             row = conn.execute("SELECT sha256 FROM reference WHERE id = ?", (ref_id,)).fetchone()
@@ -146,7 +176,10 @@ class KnownImageryIndex:
                 ref = self.get(ref_id)
                 return AddResult(str(media.path), ref, status="unchanged", message="already indexed")
             raise KnownIndexError(f"reference id {ref_id!r} already names another file: remove it first or pick --id")
-        fp: Fingerprint = fingerprint(media, frames)
+        matching = matching or MatchingConfig()
+        fp: Fingerprint = fingerprint(media, frames, keyframes_s=matching.local_interval_s if matching.local_features
+                                      else None)
+        keyframes = [(f.t, feat) for f in fp.frames if f.pixels is not None and (feat := extract(f.pixels))]
         ref = Reference(
             id=ref_id, path=str(media.path.resolve()), sha256=media.sha256, kind=media.kind,
             frames=len(fp.frames), title=title or media.path.stem, source=source, url=url,
@@ -166,6 +199,10 @@ class KnownImageryIndex:
                     "INSERT INTO frame (reference_id, t, pdq, quality, phash) VALUES (?,?,?,?,?)",
                     [(ref.id, f.t, f.hashes.pdq, f.hashes.quality, f.hashes.phash) for f in fp.frames],
                 )
+                conn.executemany(
+                    "INSERT INTO keyframe (reference_id, t, width, height, points, descriptors) VALUES (?,?,?,?,?,?)",
+                    [(ref.id, t, feat.width, feat.height, *feat.to_blobs()) for t, feat in keyframes],
+                )
         finally:
             conn.close()
         return AddResult(str(media.path), ref)
@@ -177,7 +214,7 @@ class KnownImageryIndex:
                 removed = conn.execute("DELETE FROM reference WHERE id = ?", (ref_id,)).rowcount > 0
         finally:
             conn.close()
-        self._matrix = None
+        self._tables.clear()
         return removed
 
     # -- reading ---------------------------------------------------------------------------------------
@@ -197,6 +234,17 @@ class KnownImageryIndex:
             conn.close()
         return Reference(**dict(row)) if row else None
 
+    def hash_at(self, ref_id: str, t: float) -> bytes | None:
+        """The PDQ hash of a reference's frame sampled at time ``t`` (to report a local match's distance)."""
+        conn = self.workspace.connect()
+        try:
+            row = conn.execute(
+                "SELECT pdq FROM frame WHERE reference_id = ? ORDER BY abs(t - ?) LIMIT 1", (ref_id, t)
+            ).fetchone()
+        finally:
+            conn.close()
+        return row[0] if row else None
+
     def stats(self, min_quality: int = 50) -> IndexStats:
         conn = self.workspace.connect()
         try:
@@ -212,42 +260,92 @@ class KnownImageryIndex:
             frames=frames, matchable_frames=int(matchable), database_bytes=size,
         )
 
-    def _load(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
-        """All indexed hashes as (hashes uint64 (N,4), reference row (N,), time (N,), reference ids)."""
-        if self._matrix is None:
+    def _hash_table(self, min_quality: int) -> _HashTable:
+        key = ("pdq", min_quality)
+        table = self._tables.get(key)
+        if table is None:
             conn = self.workspace.connect()
             try:
-                rows = conn.execute("SELECT reference_id, t, pdq, quality FROM frame ORDER BY rowid").fetchall()
+                rows = conn.execute(
+                    "SELECT reference_id, t, pdq FROM frame WHERE quality >= ? ORDER BY rowid", (min_quality,)
+                ).fetchall()
             finally:
                 conn.close()
             ids = sorted({r[0] for r in rows})
             pos = {rid: i for i, rid in enumerate(ids)}
-            hashes = np.frombuffer(b"".join(r[2] for r in rows), dtype=">u8").astype(np.uint64).reshape(-1, 4)
-            self._matrix = (
-                hashes,
+            index = faiss.IndexBinaryFlat(256)
+            if rows:
+                index.add(np.frombuffer(b"".join(r[2] for r in rows), dtype=np.uint8).reshape(-1, 32))
+            table = _HashTable(
+                index,
                 np.fromiter((pos[r[0]] for r in rows), dtype=np.int32, count=len(rows)),
                 np.fromiter((r[1] for r in rows), dtype=np.float64, count=len(rows)),
                 ids,
             )
-            self._quality = np.fromiter((r[3] for r in rows), dtype=np.int16, count=len(rows))
-        return self._matrix
+            self._tables[key] = table
+        return table
 
     def frame_counts(self, min_quality: int) -> dict[str, int]:
         """Matchable frames per reference: the denominator of reference coverage."""
-        _, refs, _, ids = self._load()
-        counts = np.bincount(refs[self._quality >= min_quality], minlength=len(ids))
-        return {rid: int(counts[i]) for i, rid in enumerate(ids)}
+        table = self._hash_table(min_quality)
+        counts = np.bincount(table.refs, minlength=len(table.ids))
+        return {rid: int(counts[i]) for i, rid in enumerate(table.ids)}
 
     def search(self, queries: list[bytes], *, max_distance: int, min_quality: int) -> list[Hit]:
-        """Every indexed frame within ``max_distance`` of each query hash (exact Hamming scan)."""
-        hashes, refs, times, ids = self._load()
-        if not len(hashes) or not queries:
+        """Every indexed frame within ``max_distance`` of each query hash (exact: FAISS binary flat scan)."""
+        table = self._hash_table(min_quality)
+        if not table.faiss_index.ntotal or not queries:
             return []
-        usable = self._quality >= min_quality
-        q = np.frombuffer(b"".join(queries), dtype=">u8").astype(np.uint64).reshape(-1, 4)
+        q = np.frombuffer(b"".join(queries), dtype=np.uint8).reshape(-1, 32)
+        # range_search keeps distances strictly below the radius
+        limits, distances, rows = table.faiss_index.range_search(q, max_distance + 1)
         hits: list[Hit] = []
         for qi in range(len(q)):
-            dist = np.bitwise_count(hashes ^ q[qi]).sum(axis=1, dtype=np.int32)
-            for row in np.nonzero((dist <= max_distance) & usable)[0]:
-                hits.append(Hit(qi, ids[refs[row]], float(times[row]), int(dist[row])))
+            for k in range(limits[qi], limits[qi + 1]):
+                row = rows[k]
+                hits.append(Hit(qi, table.ids[table.refs[row]], float(table.times[row]), int(distances[k])))
+        return hits
+
+    def _keyframe_table(self) -> _KeyframeTable:
+        table = self._tables.get("orb")
+        if table is None:
+            conn = self.workspace.connect()
+            try:
+                rows = conn.execute(
+                    "SELECT reference_id, t, width, height, points, descriptors FROM keyframe ORDER BY rowid"
+                ).fetchall()
+            finally:
+                conn.close()
+            keyframes = [(r[0], r[1], LocalFeatures.from_blobs(r[4], r[5], r[2], r[3])) for r in rows]
+            sizes = np.array([len(k[2].descriptors) for k in keyframes], dtype=np.int64)
+            index = faiss.IndexBinaryFlat(256)
+            if keyframes:
+                index.add(np.concatenate([k[2].descriptors for k in keyframes]))
+            table = _KeyframeTable(index, np.repeat(np.arange(len(keyframes)), sizes),
+                                   np.concatenate([[0], np.cumsum(sizes)[:-1]]) if len(sizes) else sizes, keyframes)
+            self._tables["orb"] = table
+        return table
+
+    def search_local(self, query: LocalFeatures, *, candidates: int = 3) -> list[LocalHit]:
+        """Reference keyframes that share a similarity-transformed picture with the query (ORB + RANSAC)."""
+        from provenance import local_features as lf
+
+        table = self._keyframe_table()
+        if not table.faiss_index.ntotal:
+            return []
+        distances, rows = table.faiss_index.search(query.descriptors, 2)
+        good = (distances[:, 0] <= lf.MAX_DESCRIPTOR_DISTANCE) & (distances[:, 0] < lf.RATIO * distances[:, 1])
+        q_idx = np.nonzero(good)[0]
+        owners = table.owner[rows[q_idx, 0]]
+        votes = np.bincount(owners, minlength=len(table.keyframes)) if len(owners) else np.zeros(0, int)
+        hits = []
+        for kf in np.argsort(-votes)[:candidates] if len(votes) else []:
+            if votes[kf] < lf.MIN_VOTES:
+                break
+            mine = owners == kf
+            pairs = np.stack([q_idx[mine], rows[q_idx[mine], 0] - table.offset[kf]], axis=1)
+            ref_id, t, feats = table.keyframes[kf]
+            result = verify(query, feats, pairs)
+            if result is not None:
+                hits.append(LocalHit(ref_id, t, result))
         return hits

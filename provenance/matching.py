@@ -13,12 +13,14 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from provenance.config import MatchingConfig
-from provenance.hashing import Fingerprint
+from provenance.hashing import Fingerprint, crop_box, hamming
 from provenance.index import KnownImageryIndex
+from provenance.local_features import QUERY_FEATURES, extract
 from provenance.report.model import Match, Segment
 
 _OFFSET_BIN_S = 0.5  # resolution of the offset vote
 _OFFSET_TOL_S = 1.5  # hits this close to the winning offset belong to the same alignment
+STRONG_INLIERS = 40  # one keyframe verified by this many keypoint inliers stands on its own
 
 
 @dataclass(frozen=True)
@@ -28,10 +30,17 @@ class _Pair:
     rt: float
     distance: int
     mirrored: bool
+    inliers: int = 0  # > 0: found by local features, not by the hash
 
     @property
     def offset(self) -> float:
         return self.rt - self.qt
+
+    def strength(self, max_distance: int) -> float:
+        """Vote weight: hash closeness for a hash match, keypoint inliers (scaled alike) for a local one."""
+        if self.inliers:
+            return min(max_distance + 1, self.inliers / 2)
+        return max_distance + 1 - self.distance
 
 
 def match(
@@ -43,17 +52,28 @@ def match(
     lookups: list[bytes] = []
     origin: list[tuple[int, bool]] = []
     for i in usable:
-        lookups.append(query.frames[i].hashes.pdq)
-        origin.append((i, False))
-        mirror = query.frames[i].hashes.pdq_mirror
-        if config.mirror and mirror is not None:
-            lookups.append(mirror)
-            origin.append((i, True))
+        hashes = query.frames[i].hashes
+        variants = [(hashes.pdq, hashes.pdq_mirror)]
+        if hashes.content is not None:
+            variants.append(hashes.content)
+        for plain, mirrored in variants:
+            lookups.append(plain)
+            origin.append((i, False))
+            if config.mirror and mirrored is not None:
+                lookups.append(mirrored)
+                origin.append((i, True))
     hits = index.search(lookups, max_distance=config.max_distance, min_quality=config.min_quality)
     per_ref: dict[str, list[_Pair]] = defaultdict(list)
     for hit in hits:
         frame, mirrored = origin[hit.query]
         per_ref[hit.reference_id].append(_Pair(frame, query.frames[frame].t, hit.t, hit.distance, mirrored))
+    if config.local_features:
+        explained: set[int] = set()
+        for ref_id, pairs in per_ref.items():
+            ref = index.get(ref_id)
+            still = (ref is not None and ref.kind == "image") or len(query.frames) == 1
+            explained |= _align(pairs, config, still, 1 if still else config.min_query_frames)[1]
+        _local_pairs(query, index, config, explained, per_ref)
     if not per_ref:
         return [], len(usable)
 
@@ -65,27 +85,55 @@ def match(
         if ref is None:
             continue
         still_ref = ref.kind == "image"
-        segments, explained = _align(pairs, config, still_ref)
         need = 1 if (still_ref or query_is_still) else config.min_query_frames
-        if len(explained) < need:
+        segments, explained = _align(pairs, config, still_ref, need)
+        if not explained:
             continue
         used = [p for p in pairs if p.frame in explained]
         matches.append(
             Match(
                 reference_id=ref_id, title=ref.title, source=ref.source, url=ref.url,
                 first_seen=ref.first_seen,
-                query_coverage=round(len(explained) / max(1, len(usable)), 3),
+                query_coverage=round(min(1.0, len(explained) / max(1, len(usable))), 3),
                 reference_coverage=round(len({p.rt for p in used}) / max(1, ref_frames.get(ref_id, 1)), 3),
                 min_distance=min(p.distance for p in used),
                 segments=segments,
+                methods=sorted({"local" if p.inliers else "pdq" for p in used}, reverse=True),
+                local_inliers=max(p.inliers for p in used),
             )
         )
     matches.sort(key=lambda m: (-m.query_coverage, m.min_distance, m.reference_id))
     return matches, len(usable)
 
 
-def _align(pairs: list[_Pair], config: MatchingConfig, still_ref: bool) -> tuple[list[Segment], set[int]]:
-    """Explain hits by dominant time offsets; return the segments and the query frames they cover."""
+def _local_pairs(
+    query: Fingerprint, index: KnownImageryIndex, config: MatchingConfig, explained: set[int],
+    per_ref: dict[str, list[_Pair]],
+) -> None:
+    """Verify keyframes that no hash match explains with ORB + RANSAC against the reference keyframes."""
+    todo = [i for i, f in enumerate(query.frames) if f.pixels is not None and i not in explained]
+    for i in todo[: config.local_max_keyframes]:
+        frame = query.frames[i]
+        pixels = crop_box(frame.pixels, frame.box) if frame.box else frame.pixels
+        features = extract(pixels, QUERY_FEATURES, spread=True)
+        if features is None:
+            continue
+        for hit in index.search_local(features):
+            ref_hash = index.hash_at(hit.reference_id, hit.t)
+            distance = hamming(frame.hashes.pdq, ref_hash) if ref_hash else 256
+            per_ref[hit.reference_id].append(
+                _Pair(i, frame.t, hit.t, distance, False, inliers=hit.verification.inliers)
+            )
+
+
+def _align(
+    pairs: list[_Pair], config: MatchingConfig, still_ref: bool, min_frames: int
+) -> tuple[list[Segment], set[int]]:
+    """Explain hits by dominant time offsets; return the segments and the query frames they cover.
+
+    A run of matched frames needs ``min_frames`` frames, or one keyframe verified by at least
+    ``STRONG_INLIERS`` keypoints (chance alignments of unrelated frames stayed under 5 on the benchmark).
+    """
     remaining = list(pairs)
     segments: list[Segment] = []
     explained: set[int] = set()
@@ -98,13 +146,12 @@ def _align(pairs: list[_Pair], config: MatchingConfig, still_ref: bool) -> tuple
             consistent = [p for p in remaining if abs(p.offset - offset) <= _OFFSET_TOL_S]
         best: dict[int, _Pair] = {}
         for p in consistent:  # per query frame, the hit closest to the alignment, then the closest hash
-            key = (abs(p.offset - offset) if not still_ref else 0.0, p.distance)
             cur = best.get(p.frame)
-            if cur is None or key < (abs(cur.offset - offset) if not still_ref else 0.0, cur.distance):
+            if cur is None or _closer(p, cur, offset, still_ref, config.max_distance):
                 best[p.frame] = p
         runs = _runs(sorted(best.values(), key=lambda p: p.qt), config.segment_gap_s)
         for run in runs:
-            if len(run) < (1 if still_ref else config.min_query_frames) and not _is_whole(run, pairs):
+            if len(run) < min_frames and max(p.inliers for p in run) < STRONG_INLIERS:
                 continue
             explained.update(p.frame for p in run)
             qs, qe = run[0].qt, run[-1].qt
@@ -123,15 +170,18 @@ def _align(pairs: list[_Pair], config: MatchingConfig, still_ref: bool) -> tuple
     return segments, explained
 
 
-def _is_whole(run: list[_Pair], pairs: list[_Pair]) -> bool:
-    """A run that is every query frame hitting this reference (e.g. a one-frame query) is kept."""
-    return len({p.frame for p in pairs}) == len(run)
+def _closer(p: _Pair, cur: _Pair, offset: float, still_ref: bool, max_distance: int) -> bool:
+    """Per query frame, prefer the hit closest to the alignment, then the strongest."""
+    def key(x: _Pair) -> tuple[float, float]:
+        return (0.0 if still_ref else round(abs(x.offset - offset), 1), -x.strength(max_distance))
+
+    return key(p) < key(cur)
 
 
 def _dominant_offset(pairs: list[_Pair], max_distance: int) -> float:
     votes: dict[int, float] = defaultdict(float)
     for p in pairs:
-        weight = max_distance + 1 - p.distance
+        weight = p.strength(max_distance)
         votes[round(p.offset / _OFFSET_BIN_S)] += weight
     # neighbouring bins support each other: a pan or a speed change smears the offset
     smoothed = {b: votes[b] + 0.5 * (votes.get(b - 1, 0) + votes.get(b + 1, 0)) for b in votes}

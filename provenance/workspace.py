@@ -34,6 +34,49 @@ _MIGRATIONS: list[str] = [
     CREATE INDEX frame_reference ON frame(reference_id);
     CREATE INDEX reference_sha256 ON reference(sha256);
     """,
+    # 2: claim records, the reports attached to them with their assessment, and batch runs (provenance.claims,
+    # provenance.batch)
+    """
+    CREATE TABLE claim (
+        id TEXT PRIMARY KEY,
+        statement TEXT NOT NULL,
+        claimed_date TEXT,
+        place TEXT, lat REAL, lon REAL, radius_km REAL NOT NULL DEFAULT 25,
+        languages TEXT NOT NULL DEFAULT '[]',
+        source_url TEXT,
+        status TEXT NOT NULL DEFAULT 'open',
+        created_at TEXT NOT NULL, updated_at TEXT NOT NULL
+    );
+    CREATE TABLE claim_report (
+        claim_id TEXT NOT NULL REFERENCES claim(id) ON DELETE CASCADE,
+        sha256 TEXT NOT NULL,
+        media_path TEXT NOT NULL, kind TEXT NOT NULL,
+        report_path TEXT NOT NULL, pipeline_digest TEXT NOT NULL,
+        assessment TEXT NOT NULL,
+        attached_at TEXT NOT NULL,
+        PRIMARY KEY (claim_id, sha256)
+    );
+    CREATE TABLE batch_run (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        started_at TEXT NOT NULL, finished_at TEXT,
+        roots TEXT NOT NULL, out TEXT NOT NULL,
+        pipeline TEXT NOT NULL, pipeline_digest TEXT NOT NULL,
+        scheduler TEXT NOT NULL, claim_id TEXT,
+        counts TEXT
+    );
+    """,
+    # 3: local features (ORB keypoints and descriptors) of reference keyframes, for crops, rotations,
+    # picture-in-picture and screen recordings that global hashes miss (provenance.local_features)
+    """
+    CREATE TABLE keyframe (
+        reference_id TEXT NOT NULL REFERENCES reference(id) ON DELETE CASCADE,
+        t REAL NOT NULL,
+        width INTEGER NOT NULL, height INTEGER NOT NULL,
+        points BLOB NOT NULL,
+        descriptors BLOB NOT NULL
+    );
+    CREATE INDEX keyframe_reference ON keyframe(reference_id);
+    """,
 ]
 
 

@@ -79,6 +79,16 @@ class Segment:
 
 
 @dataclass
+class MatchedFrame:
+    """One sampled clip frame of a match beside the reference frame it matched: what a reader compares."""
+
+    query_t: float
+    reference_t: float
+    distance: int  # PDQ Hamming distance, of 256 bits
+    mirrored: bool = False  # the clip frame's left-right mirror matched
+
+
+@dataclass
 class Match:
     reference_id: str
     title: str | None = None
@@ -89,6 +99,10 @@ class Match:
     reference_coverage: float = 0.0  # share of the reference's frames that some query frame matched
     min_distance: int = 256
     segments: list[Segment] = field(default_factory=list)
+    frames: list[MatchedFrame] = field(default_factory=list)  # per matched clip frame, its reference frame
+    # how the match was found: "pdq" (global hash), "local" (ORB keypoints + RANSAC: crops, rotation, inset)
+    methods: list[str] = field(default_factory=list)
+    local_inliers: int = 0  # most keypoint inliers of one local verification (0: PDQ alone)
 
 
 @dataclass
@@ -126,6 +140,14 @@ class C2PA:
     claim_generator: str | None = None
     actions: list[str] = field(default_factory=list)
     ingredients: list[str] = field(default_factory=list)
+    # The five-way outcome, "absent" included (``state`` stays null for absent, per the contract); None: not
+    # checked (no SDK, or a format the SDK does not read).
+    validation: Literal["trusted", "valid", "invalid", "absent", "error"] | None = None
+    signer_trusted: bool | None = None  # the signing chain ends in the shipped trust list; None: unknown
+    trust_list: str | None = None  # which trust anchors were used ("C2PA-TRUST-LIST.pem", or a user file)
+    signed_at: str | None = None  # the signature's time-stamp, when it carries one
+    validation_codes: list[str] = field(default_factory=list)  # the SDK's failure/untrusted codes
+    note: str | None = None  # one sentence an analyst can read: what this state does and does not show
 
 
 @dataclass
@@ -147,13 +169,28 @@ class MetadataSection:
     c2pa: C2PA = field(default_factory=C2PA)
     consistency: list[ConsistencyCheck] = field(default_factory=list)
     raw: dict[str, Any] = field(default_factory=dict)  # source group -> {tag: value as text}
+    modify_time: str | None = None  # last modification the file admits to, ISO 8601 with offset where known
+    modify_time_source: str | None = None
+    sources: dict[str, str] = field(default_factory=dict)  # report field ("device.make") -> tag it came from
+    brands: list[str] = field(default_factory=list)  # ISO BMFF major brand first, then compatible brands
+    handlers: list[str] = field(default_factory=list)  # track/item handler names ("Core Media Video")
+    rotation: int | None = None  # display rotation in degrees from the track matrix, where there is one
+    history: list[dict[str, str]] = field(default_factory=list)  # XMP editing history: action, software, when
+    readers: dict[str, str] = field(default_factory=dict)  # reader -> "ok", "absent", "disabled" or its error
+
+
+# How sure the audio stage is of the clip's language: one language; two or more, each with a real share of
+# the speech; a best guess the model itself is unsure of; or no speech at all (then ``language`` is None).
+LanguageStatus = Literal["single", "mixed", "uncertain", "no_speech"]
 
 
 @dataclass
 class LanguageGuess:
     code: str
-    probability: float
-    top: list[tuple[str, float]] = field(default_factory=list)
+    probability: float  # mean window probability of ``code`` where it is spoken
+    top: list[tuple[str, float]] = field(default_factory=list)  # window distributions averaged over the speech
+    seconds: float | None = None  # seconds of speech in this language (VAD speech, pauses excluded)
+    share: float | None = None  # seconds / all speech
 
 
 @dataclass
@@ -161,7 +198,11 @@ class TimelineRegion:
     start: float
     end: float
     language: str
-    probability: float
+    probability: float  # mean probability of ``language`` over the region's language-ID windows
+    top: list[tuple[str, float]] = field(default_factory=list)  # the region's averaged distribution
+    uncertain: bool = False  # probability under the profile's ``uncertain_below``: a best guess only
+    speech_s: float | None = None  # seconds of speech in the region
+    transcribed: bool = True  # False: the time budget ran out before this region was transcribed
 
 
 @dataclass
@@ -170,6 +211,35 @@ class TranscriptSegment:
     end: float
     language: str | None
     text: str
+    translation: str | None = None  # English (Whisper's translate task) when the profile asks for it
+
+
+@dataclass
+class CueMatch:
+    word: str  # as transcribed
+    marker: str  # the marker it matched (a word, a stem, or a pattern)
+    gloss: str  # what the marker means and why it hints at the variety
+    start: float
+    end: float
+    timing: Literal["word", "estimated"] = "estimated"  # word timestamps, or interpolated in its segment
+
+
+@dataclass
+class Cue:
+    """A lexical hint of a language variety in the transcript: evidence to weigh, never an identification.
+
+    JSON: ``{kind, variety, label, language, confidence, matches [{word, marker, gloss, start, end, timing}],
+    note, source}``.
+    """
+
+    kind: Literal["dialect"]
+    variety: str  # e.g. "ko-north"
+    label: str  # e.g. "North Korean usage"
+    language: str  # the transcript language the markers were matched in
+    matches: list[CueMatch] = field(default_factory=list)
+    confidence: Literal["low"] = "low"  # word lists cannot tell who speaks, only what was said
+    note: str = ""
+    source: str = ""  # the marker file
 
 
 @dataclass
@@ -177,11 +247,16 @@ class AudioSection:
     status: Status = "skipped"
     engine: str | None = None
     model: str | None = None
-    language: LanguageGuess | None = None
+    language: LanguageGuess | None = None  # the language with the most speech
     timeline: list[TimelineRegion] = field(default_factory=list)
     segments: list[TranscriptSegment] = field(default_factory=list)
-    cues: list[dict[str, Any]] = field(default_factory=list)
+    cues: list[Cue] = field(default_factory=list)
     real_time_factor: float | None = None  # stage seconds / audio seconds
+    language_status: LanguageStatus | None = None  # None where the stage did not run on an audio track
+    languages: list[LanguageGuess] = field(default_factory=list)  # every language heard, most speech first
+    speech_s: float | None = None  # seconds of speech found by VAD
+    analysed_s: float | None = None  # seconds of audio decoded (max_seconds caps it)
+    budget_exhausted: bool = False  # the time budget stopped transcription or translation early
 
 
 @dataclass
@@ -197,12 +272,15 @@ class ClaimAssessment:
     check: str
     result: Literal["supports", "contradicts", "neutral", "unknown"]
     detail: str
+    evidence: dict[str, Any] = field(default_factory=dict)  # the values the check compared
 
 
 @dataclass
 class ClaimSection:
     id: str
     assessment: list[ClaimAssessment] = field(default_factory=list)
+    statement: str | None = None  # the claim as recorded when this report was assessed
+    claimed_date: str | None = None
 
 
 @dataclass
@@ -213,9 +291,29 @@ class StageError:
 
 @dataclass
 class Artefacts:
-    """What a report shows but its JSON does not carry: small JPEG thumbnails of the sampled frames."""
+    """What a report shows but its JSON does not carry: JPEG thumbnails of sampled and matched frames."""
 
     thumbnails: dict[float, bytes] = field(default_factory=dict)  # frame time -> JPEG, long side THUMB_SIZE
+    # reference id -> {reference time: JPEG} for the matched frames a report shows beside the clip's
+    references: dict[str, dict[float, bytes]] = field(default_factory=dict)
+    reference_notes: dict[str, str] = field(default_factory=dict)  # reference id -> why no frames are shown
+
+
+@dataclass
+class Integrity:
+    """Tamper evidence for the report itself: a digest over its canonical JSON, optionally signed (Ed25519).
+
+    The digest covers every field except ``integrity``; the signature everything but itself (see
+    ``provenance.report.integrity``).
+    """
+
+    algorithm: str = "sha256"
+    canonicalisation: str = ""  # how the digested bytes were serialised
+    digest: str = ""  # hex
+    signature: str | None = None  # Ed25519 over the canonical bytes, base64
+    public_key: str | None = None  # raw 32-byte Ed25519 public key, base64
+    key_id: str | None = None  # first 16 hex digits of the public key's SHA-256: the name people compare
+    signed_at: str | None = None
 
 
 @dataclass
@@ -232,6 +330,7 @@ class Report:
     claim: ClaimSection | None = None
     errors: list[StageError] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)  # stage -> seconds
+    integrity: Integrity | None = None  # set when the report is written (digest) and signed
     # not part of the JSON contract (see _to_jsonable): pixels for the HTML report, if the run kept them
     artefacts: Artefacts = field(default_factory=Artefacts, repr=False, compare=False, metadata={"json": False})
 

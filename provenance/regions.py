@@ -1,0 +1,91 @@
+"""Find where the footage sits inside a repost's frame: letterbox and pillarbox bars, blurred fill, static UI.
+
+Reposts wrap footage in things global hashes cannot see through: black bars (4:3 in 16:9), a vertical 9:16
+frame padded with a blurred copy of itself, a screen recording's browser chrome and sidebar. The content box
+found here is hashed as an extra variant of each frame (and is where local features are looked for), so the
+footage inside matches its original.
+
+Three cheap cues, combined: uniform rows and columns at the edges (bars), edge rows and columns with far less
+gradient energy than the middle (blurred fill), and, over the whole clip, the region that changes at all
+(static interface around a playing video).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+Box = tuple[int, int, int, int]  # x0, y0, x1, y1 in pixels of the frame (exclusive end)
+
+BAR_STD = 3.0  # grey-level standard deviation under which a row or column is a uniform bar
+FILL_ENERGY = 0.25  # edge lines with less than this share of the middle's gradient energy are blurred fill
+DYNAMIC_STD = 6.0  # grey levels of temporal standard deviation that mark a pixel as changing
+DYNAMIC_SHARE = 0.3  # a row or column is dynamic when this share of its pixels changes
+MIN_SIDE = 0.3  # a content box narrower or lower than this share of the frame is not trusted
+MAX_SIDE = 0.94  # a box wider and taller than this share is the whole frame: nothing to remove
+
+
+def _grey(rgb: np.ndarray) -> np.ndarray:
+    return rgb[..., :3].astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
+
+
+def _trim(profile: np.ndarray, is_border: np.ndarray) -> tuple[int, int]:
+    """First and last index (exclusive) after dropping border lines from both ends."""
+    n = len(profile)
+    lo, hi = 0, n
+    while lo < hi and is_border[lo]:
+        lo += 1
+    while hi > lo and is_border[hi - 1]:
+        hi -= 1
+    return lo, hi
+
+
+def frame_box(rgb: np.ndarray) -> Box:
+    """The part of one frame inside uniform bars and blurred fill (the whole frame when there is none)."""
+    g = _grey(rgb)
+    h, w = g.shape
+    col_std, row_std = g.std(axis=0), g.std(axis=1)
+    x0, x1 = _trim(col_std, col_std < BAR_STD)
+    y0, y1 = _trim(row_std, row_std < BAR_STD)
+    if x1 - x0 < 8 or y1 - y0 < 8:
+        return 0, 0, w, h
+    inner = g[y0:y1, x0:x1]
+    energy = np.abs(np.diff(inner, axis=1))[:-1, :] + np.abs(np.diff(inner, axis=0))[:, :-1]
+    cols, rows = energy.mean(axis=0), energy.mean(axis=1)
+    mid_c = np.median(cols[len(cols) // 4: 3 * len(cols) // 4])
+    mid_r = np.median(rows[len(rows) // 4: 3 * len(rows) // 4])
+    cx0, cx1 = _trim(cols, cols < FILL_ENERGY * mid_c) if mid_c > 1.0 else (0, len(cols))
+    cy0, cy1 = _trim(rows, rows < FILL_ENERGY * mid_r) if mid_r > 1.0 else (0, len(rows))
+    return x0 + cx0, y0 + cy0, x0 + cx1 + 1, y0 + cy1 + 1
+
+
+def dynamic_box(frames: list[np.ndarray]) -> Box | None:
+    """The region that changes over the clip, or None when too little of it changes to tell."""
+    if len(frames) < 3 or len({f.shape for f in frames}) != 1:
+        return None
+    step = 4  # a quarter-resolution grey stack keeps memory small on long clips
+    std = np.stack([_grey(f[::step, ::step]) for f in frames]).std(axis=0)
+    dyn = std > DYNAMIC_STD
+    if dyn.mean() < 0.05:  # a still or nearly static clip: no evidence either way
+        return None
+    x0, x1 = _trim(dyn.mean(axis=0), dyn.mean(axis=0) < DYNAMIC_SHARE)
+    y0, y1 = _trim(dyn.mean(axis=1), dyn.mean(axis=1) < DYNAMIC_SHARE)
+    h, w = frames[0].shape[:2]
+    return (x0 * step, y0 * step, min(w, x1 * step), min(h, y1 * step)) if x1 > x0 and y1 > y0 else None
+
+
+def content_boxes(frames: list[np.ndarray]) -> list[Box | None]:
+    """Per frame, the content box worth hashing on its own, or None where it is (nearly) the whole frame."""
+    clip = dynamic_box(frames)
+    out: list[Box | None] = []
+    for rgb in frames:
+        h, w = rgb.shape[:2]
+        x0, y0, x1, y1 = frame_box(rgb)
+        if clip is not None:
+            x0, y0 = max(x0, clip[0]), max(y0, clip[1])
+            x1, y1 = min(x1, clip[2]), min(y1, clip[3])
+        bw, bh = x1 - x0, y1 - y0
+        if bw < MIN_SIDE * w or bh < MIN_SIDE * h or (bw > MAX_SIDE * w and bh > MAX_SIDE * h):
+            out.append(None)
+        else:
+            out.append((int(x0), int(y0), int(x1), int(y1)))
+    return out
