@@ -20,12 +20,12 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
-from pathlib import Path
 
 import numpy as np
+from match_suite import Case, build
 
-from match_suite import Case, build  # noqa: I001  (sibling module)
 from provenance.config import load_pipeline
+from provenance.frames import DETAIL_SIZE
 from provenance.hashing import fingerprint
 from provenance.index import KnownImageryIndex
 from provenance.matching import match
@@ -40,7 +40,7 @@ def baseline(fp, ref_phash: dict[str, tuple[np.ndarray, np.ndarray, str]]) -> di
     found: dict[str, list[tuple[float, float]]] = defaultdict(list)
     for f in fp.frames:
         q = int(f.hashes.phash, 16)
-        for rid, (hashes, times, kind) in ref_phash.items():
+        for rid, (hashes, times, _kind) in ref_phash.items():
             d = np.array([bin(q ^ int(h)).count("1") for h in hashes])
             best = int(np.argmin(d))
             if d[best] <= PHASH_MAX:
@@ -80,7 +80,8 @@ def main() -> int:
             path = folder / "queries" / case.name
             t = time.perf_counter()
             fp = fingerprint(probe(path), pipeline.frames, mirror=pipeline.matching.mirror,
-                             keyframes_s=pipeline.matching.local_interval_s, content=True)
+                             keyframes_s=pipeline.matching.local_interval_s, keyframe_size=DETAIL_SIZE,
+                             content=True)
             matches, _ = match(fp, index, pipeline.matching)
             ours_t += time.perf_counter() - t
             t = time.perf_counter()

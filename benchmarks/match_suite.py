@@ -258,10 +258,9 @@ def build(out: Path | None = None) -> tuple[Path, list[dict], list[Case]]:
             name = f"{edit}_{j}.mp4"
             write_video(out / "queries" / name, fn(part, rng, filler), crf=30)
             cases.append(Case(name, edit, rid, 0.0, round(start / FPS, 3)))
-        for j, (nid, nframes) in enumerate(list(negatives.items())[:2]):
-            nid_frames = nframes if edit != "picture_in_picture" else nframes
+        for j, nframes in enumerate(list(negatives.values())[:2]):
             name = f"neg_{edit}_{j}.mp4"
-            write_video(out / "queries" / name, fn(nid_frames[: 6 * FPS], rng, filler), crf=30)
+            write_video(out / "queries" / name, fn(nframes[: 6 * FPS], rng, filler), crf=30)
             cases.append(Case(name, edit, None))
     # speed and frame-rate change: 1.25x faster, resampled to 30 fps
     for j, rid in enumerate(ref_ids[:3]):

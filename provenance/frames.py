@@ -20,6 +20,7 @@ from provenance.config import FramesConfig
 from provenance.errors import ProvenanceError
 
 HASH_SIZE = 512  # long side of the frames handed to hashing; index and query must use the same
+DETAIL_SIZE = 1024  # long side of query keyframes for local features: footage inset at half size keeps detail
 _THUMB = (32, 18)  # grey thumbnail compared between frames to find shot changes
 _THUMB_EVERY_S = 0.2  # shot-change check granularity: cheap, and fine enough for 1 fps sampling
 
@@ -33,6 +34,7 @@ class SampledFrame:
     t: float  # presentation time in seconds from the stream start
     rgb: np.ndarray  # HxWx3 uint8, long side <= HASH_SIZE
     shot_change: bool = False
+    detail: np.ndarray | None = None  # keyframes only: RGB with long side <= DETAIL_SIZE, for local features
 
 
 @dataclass
@@ -62,9 +64,22 @@ def load_image(path: Path) -> np.ndarray:
         raise FrameError(f"cannot decode image: {exc}") from exc
 
 
-def sample_video(path: Path, config: FramesConfig | None = None) -> FrameSample:
-    """Sample frames of the first video stream by presentation time."""
+def sample_video(
+    path: Path,
+    config: FramesConfig | None = None,
+    *,
+    detail_every_s: float | None = None,
+    detail_size: int = DETAIL_SIZE,
+    detail_max: int = 60,
+) -> FrameSample:
+    """Sample frames of the first video stream by presentation time.
+
+    ``detail_every_s`` also keeps keyframes' pixels (sampled frames at least that far apart, and shot changes;
+    at most ``detail_max``) with their long side up to ``detail_size``, for local-feature matching.
+    """
     config = config or FramesConfig()
+    last_detail = -1e9
+    details = 0
     out = FrameSample()
     try:
         container = av.open(str(path), metadata_errors="ignore")
@@ -104,7 +119,13 @@ def sample_video(path: Path, config: FramesConfig | None = None) -> FrameSample:
                 if size is None:
                     size = target_size(frame.width, frame.height)
                 rgb = frame.to_ndarray(width=size[0], height=size[1], format="rgb24", interpolation="AREA")
-                out.frames.append(SampledFrame(t=round(t, 3), rgb=rgb, shot_change=shot))
+                detail = None
+                if detail_every_s and details < detail_max and (shot or t - last_detail >= detail_every_s - 1e-6):
+                    dw, dh = target_size(frame.width, frame.height, detail_size)
+                    detail = rgb if (dw, dh) == size else frame.to_ndarray(
+                        width=dw, height=dh, format="rgb24", interpolation="AREA")
+                    last_detail, details = t, details + 1
+                out.frames.append(SampledFrame(t=round(t, 3), rgb=rgb, shot_change=shot, detail=detail))
                 last_sample_t = t
                 next_t = (int(t / config.interval_s) + 1) * config.interval_s
                 if len(out.frames) >= config.max_frames:

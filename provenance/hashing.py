@@ -87,7 +87,7 @@ class HashedFrame:
     shot_change: bool = False
     thumbnail: bytes | None = None  # JPEG, long side THUMB_SIZE, for reports (only when asked)
     pixels: np.ndarray | None = field(default=None, repr=False)  # RGB at hashing size, kept for keyframes only
-    box: tuple[int, int, int, int] | None = None  # content box inside bars, blurred fill or static UI
+    box: tuple[int, int, int, int] | None = None  # content box (bars, blurred fill, static UI) in ``pixels``
 
 
 @dataclass
@@ -108,16 +108,6 @@ def thumbnail_jpeg(rgb: np.ndarray, size: int = THUMB_SIZE) -> bytes:
     return buf.getvalue()
 
 
-def keyframe_indices(times: list[float], shots: list[bool], interval_s: float) -> list[int]:
-    """Frames at least ``interval_s`` apart, plus every shot change: where local features are computed."""
-    chosen, last = [], -1e9
-    for i, (t, shot) in enumerate(zip(times, shots, strict=True)):
-        if shot or t - last >= interval_s - 1e-6:
-            chosen.append(i)
-            last = t
-    return chosen
-
-
 def fingerprint(
     media: MediaFile,
     config: FramesConfig | None = None,
@@ -125,11 +115,13 @@ def fingerprint(
     mirror: bool = False,
     thumbnails: bool = False,
     keyframes_s: float | None = None,
+    keyframe_size: int = HASH_SIZE,
     content: bool = False,
 ) -> Fingerprint:
     """Sample and hash a video's frames, or hash a still image as one frame at t=0.
 
-    ``keyframes_s`` keeps the pixels of keyframes (see keyframe_indices) for local-feature matching;
+    ``keyframes_s`` keeps keyframes' pixels (long side ``keyframe_size``) for local-feature matching: queries
+    use DETAIL_SIZE, so footage inset at half size keeps its keypoints, references the hashing size;
     ``content`` also hashes each frame's content box (regions.py): query side only, the index keeps whole frames.
     """
     if media.kind == "image":
@@ -141,14 +133,14 @@ def fingerprint(
         return Fingerprint(frames=[frame], frames_decoded=1, shot_changes=[])
     if media.kind != "video":
         raise ValueError(f"no frames in {media.kind} media")
-    sample = sample_video(media.path, config)
+    sample = sample_video(media.path, config, detail_every_s=keyframes_s, detail_size=keyframe_size)
     boxes = content_boxes([f.rgb for f in sample.frames]) if content else [None] * len(sample.frames)
-    keep = set()
-    if keyframes_s:
-        keep = set(keyframe_indices([f.t for f in sample.frames], [f.shot_change for f in sample.frames], keyframes_s))
-    frames = [
-        HashedFrame(f.t, hash_frame(f.rgb, mirror=mirror, box=box), f.shot_change,
-                    thumbnail_jpeg(f.rgb) if thumbnails else None, f.rgb if i in keep else None, box)
-        for i, (f, box) in enumerate(zip(sample.frames, boxes, strict=True))
-    ]
+    frames = []
+    for f, box in zip(sample.frames, boxes, strict=True):
+        pixels, pixels_box = f.detail, box
+        if pixels is not None and box is not None:  # the box in the keyframe's own pixels
+            sx, sy = pixels.shape[1] / f.rgb.shape[1], pixels.shape[0] / f.rgb.shape[0]
+            pixels_box = (round(box[0] * sx), round(box[1] * sy), round(box[2] * sx), round(box[3] * sy))
+        frames.append(HashedFrame(f.t, hash_frame(f.rgb, mirror=mirror, box=box), f.shot_change,
+                                  thumbnail_jpeg(f.rgb) if thumbnails else None, pixels, pixels_box))
     return Fingerprint(frames, sample.frames_decoded, sample.shot_changes, sample.truncated)

@@ -118,7 +118,7 @@ def _local_pairs(
         features = extract(pixels, QUERY_FEATURES, spread=True)
         if features is None:
             continue
-        for hit in index.search_local(features):
+        for hit in index.search_local(features, candidates=5):
             ref_hash = index.hash_at(hit.reference_id, hit.t)
             distance = hamming(frame.hashes.pdq, ref_hash) if ref_hash else 256
             per_ref[hit.reference_id].append(
@@ -143,7 +143,10 @@ def _align(
             consistent = remaining
         else:
             offset = _dominant_offset(remaining, config.max_distance)
-            consistent = [p for p in remaining if abs(p.offset - offset) <= _OFFSET_TOL_S]
+            # local hits come from keyframes config.local_interval_s apart on both sides: their offsets are
+            # only known to about that spacing
+            tol = max(_OFFSET_TOL_S, config.local_interval_s + 0.5)
+            consistent = [p for p in remaining if abs(p.offset - offset) <= (tol if p.inliers else _OFFSET_TOL_S)]
         best: dict[int, _Pair] = {}
         for p in consistent:  # per query frame, the hit closest to the alignment, then the closest hash
             cur = best.get(p.frame)
