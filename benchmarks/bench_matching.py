@@ -22,7 +22,6 @@ import time
 from collections import defaultdict
 
 import numpy as np
-from match_suite import Case, build
 
 from provenance.config import load_pipeline
 from provenance.frames import DETAIL_SIZE
@@ -31,6 +30,8 @@ from provenance.index import KnownImageryIndex
 from provenance.matching import match
 from provenance.media import probe
 from provenance.workspace import Workspace
+
+from match_suite import Case, build
 
 PHASH_MAX = 10
 

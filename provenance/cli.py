@@ -29,7 +29,9 @@ Register = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]", argp
 
 def _command_groups() -> list[Register]:
     """Each command group adds its subparsers and sets ``handler``; its logic lives in its own module."""
-    return [_register_core]
+    from provenance import cli_batch, cli_claim, cli_report
+
+    return [_register_core, cli_report.register, cli_batch.register, cli_claim.register]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -55,6 +57,7 @@ def _register_core(sub: argparse._SubParsersAction[argparse.ArgumentParser], com
     v.add_argument("--pipeline", default="standard", help="profile name in pipelines/ or a TOML file")
     v.add_argument("--out", type=Path, default=Path("reports"), help="report folder (default ./reports)")
     v.add_argument("--json", action="store_true", help="print the report JSON to stdout")
+    v.add_argument("--claim", metavar="ID", help="assess the report against this claim and attach it")
     v.set_defaults(handler=_verify)
 
     idx = sub.add_parser("index", parents=[common], help="manage the known-imagery index")
@@ -91,9 +94,17 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
+    from provenance.claims import ClaimStore, assess
+
     pipeline = load_pipeline(args.pipeline)
+    claims = ClaimStore(Workspace(args.workspace))
+    claim = claims.get(args.claim) if args.claim else None  # an unknown claim is exit 2 before any work
     report = verify(args.path, pipeline=pipeline, workspace=Workspace(args.workspace))
+    if claim is not None:
+        report.claim = assess(claim, report)
     folder = write_report(report, args.out)
+    if claim is not None:
+        claims.attach(claim.id, [(report, folder)])
     if args.json:
         sys.stdout.write(to_json(report))
     else:
@@ -109,9 +120,9 @@ def _index(args: argparse.Namespace) -> int:
     index = KnownImageryIndex(Workspace(args.workspace))
     cmd = args.index_command
     if cmd == "add":
-        frames = load_pipeline(args.pipeline).frames
+        profile = load_pipeline(args.pipeline)
         results = index.add(args.paths, id=args.id, title=args.title, source=args.source, url=args.url,
-                            first_seen=args.first_seen, frames=frames)
+                            first_seen=args.first_seen, frames=profile.frames, matching=profile.matching)
         for r in results:
             if r.reference is not None:
                 print(f"{r.status}: {r.reference.id} ({r.reference.kind}, {r.reference.frames} frames) {r.path}")

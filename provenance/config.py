@@ -46,8 +46,8 @@ class AudioConfig:
     beam_size: int = 1
     max_seconds: float = 1800.0  # audio beyond this is not transcribed
     vad_filter: bool = True
-    lid_window_s: float = 6.0  # language-ID window over the VAD speech (shorter: finer but noisier)
-    lid_hop_s: float = 2.0  # step between windows: a language switch is placed to about half of this
+    lid_window_s: float = 5.0  # language-ID window over the VAD speech (shorter: cheaper, finer but noisier)
+    lid_hop_s: float = 2.5  # step between windows: a switch lands within ~half of this, then moves to a pause
     uncertain_below: float = 0.5  # a language probability under this is reported as "uncertain"
     mixed_min_share: float = 0.15  # a 2nd language with this share of the speech (and >= 3 s) makes it "mixed"
     translate: bool = False  # English translation of non-English speech (Whisper translate task)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,6 +94,40 @@ class _KeyframeTable:
     owner: np.ndarray  # keyframe number per descriptor
     offset: np.ndarray  # first descriptor of each keyframe
     keyframes: list[tuple[str, float, LocalFeatures]]
+
+
+_DERIVED_MIN_ROWS = 50_000  # below this, reading SQLite is as fast as reading a derived file
+
+
+def _bump_generation(conn: sqlite3.Connection) -> None:
+    conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'index_generation'")
+
+
+def _read_hash_table(stem: Path, generation: str) -> _HashTable | None:
+    meta, hashes = stem.with_suffix(".npz"), stem.with_suffix(".faiss")
+    try:
+        with np.load(meta, allow_pickle=False) as data:
+            if str(data["generation"]) != str(generation):
+                return None
+            refs, times, ids = data["refs"], data["times"], [str(x) for x in data["ids"]]
+        index = faiss.read_index_binary(str(hashes))
+    except (OSError, KeyError, ValueError, RuntimeError):
+        return None
+    return _HashTable(index, refs, times, ids) if index.ntotal == len(refs) else None
+
+
+def _write_hash_table(stem: Path, generation: str, table: _HashTable) -> None:
+    """Best effort: a derived file that cannot be written only costs the next process a rebuild."""
+    try:
+        stem.parent.mkdir(parents=True, exist_ok=True)
+        tmp = stem.with_name(stem.name + f".{os.getpid()}.tmp")
+        faiss.write_index_binary(table.faiss_index, str(tmp) + ".faiss")
+        with open(str(tmp) + ".npz", "wb") as fh:
+            np.savez(fh, generation=str(generation), refs=table.refs, times=table.times, ids=np.array(table.ids))
+        os.replace(str(tmp) + ".faiss", stem.with_suffix(".faiss"))  # hashes first: the .npz names the generation
+        os.replace(str(tmp) + ".npz", stem.with_suffix(".npz"))
+    except (OSError, RuntimeError):
+        pass
 
 
 def normalise_date(value: str | None) -> str | None:
@@ -189,6 +224,7 @@ class KnownImageryIndex:
         conn = self.workspace.connect()
         try:
             with conn:  # one transaction: a reference is either whole or absent
+                _bump_generation(conn)
                 conn.execute(
                     "INSERT INTO reference (id, title, source, url, first_seen, path, sha256, kind, duration_s,"
                     " frames, added_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
@@ -212,6 +248,8 @@ class KnownImageryIndex:
         try:
             with conn:
                 removed = conn.execute("DELETE FROM reference WHERE id = ?", (ref_id,)).rowcount > 0
+                if removed:
+                    _bump_generation(conn)
         finally:
             conn.close()
         self._tables.clear()
@@ -264,25 +302,37 @@ class KnownImageryIndex:
         key = ("pdq", min_quality)
         table = self._tables.get(key)
         if table is None:
-            conn = self.workspace.connect()
-            try:
-                rows = conn.execute(
-                    "SELECT reference_id, t, pdq FROM frame WHERE quality >= ? ORDER BY rowid", (min_quality,)
-                ).fetchall()
-            finally:
-                conn.close()
-            ids = sorted({r[0] for r in rows})
-            pos = {rid: i for i, rid in enumerate(ids)}
-            index = faiss.IndexBinaryFlat(256)
-            if rows:
-                index.add(np.frombuffer(b"".join(r[2] for r in rows), dtype=np.uint8).reshape(-1, 32))
-            table = _HashTable(
-                index,
-                np.fromiter((pos[r[0]] for r in rows), dtype=np.int32, count=len(rows)),
-                np.fromiter((r[1] for r in rows), dtype=np.float64, count=len(rows)),
-                ids,
-            )
+            table = self._load_hash_table(min_quality)
             self._tables[key] = table
+        return table
+
+    def _load_hash_table(self, min_quality: int) -> _HashTable:
+        """From the derived files when they match the database's generation, else from SQLite (and save them)."""
+        conn = self.workspace.connect()
+        try:
+            generation = conn.execute("SELECT value FROM meta WHERE key = 'index_generation'").fetchone()[0]
+            stem = self.workspace.derived_dir / f"pdq-q{min_quality}"
+            cached = _read_hash_table(stem, generation)
+            if cached is not None:
+                return cached
+            rows = conn.execute(
+                "SELECT reference_id, t, pdq FROM frame WHERE quality >= ? ORDER BY rowid", (min_quality,)
+            ).fetchall()
+        finally:
+            conn.close()
+        ids = sorted({r[0] for r in rows})
+        pos = {rid: i for i, rid in enumerate(ids)}
+        index = faiss.IndexBinaryFlat(256)
+        if rows:
+            index.add(np.frombuffer(b"".join(r[2] for r in rows), dtype=np.uint8).reshape(-1, 32))
+        table = _HashTable(
+            index,
+            np.fromiter((pos[r[0]] for r in rows), dtype=np.int32, count=len(rows)),
+            np.fromiter((r[1] for r in rows), dtype=np.float64, count=len(rows)),
+            ids,
+        )
+        if len(rows) >= _DERIVED_MIN_ROWS:
+            _write_hash_table(stem, generation, table)
         return table
 
     def frame_counts(self, min_quality: int) -> dict[str, int]:

@@ -17,10 +17,12 @@ from typing import Protocol
 from provenance import __version__
 from provenance.config import Pipeline, load_pipeline
 from provenance.findings import derive_findings
+from provenance.frames import DETAIL_SIZE
 from provenance.hashing import fingerprint
 from provenance.index import KnownImageryIndex
 from provenance.matching import match
 from provenance.media import MediaFile, probe
+from provenance.report.evidence import attach_match_evidence
 from provenance.report.model import (
     AudioSection,
     MetadataSection,
@@ -87,7 +89,9 @@ class VisualStage:
         from provenance.report.model import FrameHash
 
         cfg = ctx.pipeline
-        fp = fingerprint(ctx.media, cfg.frames, mirror=cfg.matching.mirror, thumbnails=True)
+        fp = fingerprint(ctx.media, cfg.frames, mirror=cfg.matching.mirror, thumbnails=True,
+                         keyframes_s=cfg.matching.local_interval_s if cfg.matching.local_features else None,
+                         keyframe_size=DETAIL_SIZE, content=True)
         section = VisualSection(
             status="ok",
             frames_sampled=len(fp.frames),
@@ -97,6 +101,7 @@ class VisualStage:
         )
         ctx.report.artefacts.thumbnails = {f.t: f.thumbnail for f in fp.frames if f.thumbnail}
         section.matches, section.frames_usable = match(fp, ctx.index, cfg.matching)
+        attach_match_evidence(section.matches, fp, ctx.index, cfg.matching, ctx.report.artefacts)
         section.index_frames = ctx.index.stats(cfg.matching.min_quality).matchable_frames
         return section
 

@@ -22,15 +22,14 @@ _SOFTWARE_WRITERS = re.compile(r"^Lav[fc]\d|\bFFmpeg\b|HandBrake|\blibx26[45]\b|
 _FFMPEG_HANDLERS = {"VideoHandler", "SoundHandler", "SubtitleHandler", "DataHandler", "TimeCodeHandler"}
 _FFMPEG_VENDOR = "FFMP"
 _FFMPEG_FTYP_MINOR = "512"  # ftyp minor version FFmpeg's muxer writes (0x200); devices write 0
+_APPLE_BRANDS = {"qt  ", "mp42", "M4V ", "M4A ", "heic", "heix", "mif1", "3gp4", "3gp5"}
 _EDITORS = re.compile(
     r"Photoshop|Lightroom|\bGIMP\b|Affinity|Pixelmator|Snapseed|Picsart|Canva|Luminar|Capture One|"
     r"Premiere|After Effects|Final Cut|iMovie|DaVinci|CapCut|InShot|Adobe Express|Facetune|Meitu",
     re.IGNORECASE,
 )
 
-TIME_TOLERANCE_S = (
-    180.0  # clocks of one device agree to the second; minutes allow for end-of-recording writes
-)
+TIME_TOLERANCE_S = 180.0  # clocks of one device agree to the second; minutes allow for end-of-recording writes
 FUTURE_SLACK = timedelta(days=1)  # a time without offset may be up to 14 h ahead of UTC
 MAX_OFFSET = timedelta(hours=14)  # the widest real time-zone offset
 OFFSET_STEP_S = 900  # time-zone offsets are whole quarter hours (+05:45 exists)
@@ -45,7 +44,9 @@ def check(facts: Facts, now: datetime | None = None) -> list[ConsistencyCheck]:
         time_mismatch,
         gps_sanity,
         editing_software,
+        editing_history,
         modified_after_capture,
+        brand_mismatch,
     ]
     for rule in rules:
         checks += rule(facts)
@@ -59,8 +60,8 @@ def reencode_trace(facts: Facts) -> list[ConsistencyCheck]:
         name = tag.rsplit(":", 1)[-1]
         if (
             _SOFTWARE_WRITERS.search(value)
-            or (name == "handler_name" and value in _FFMPEG_HANDLERS)
-            or (name == "vendor_id" and value == _FFMPEG_VENDOR)
+            or (name in ("handler_name", "HandlerDescription") and value in _FFMPEG_HANDLERS)
+            or (name in ("vendor_id", "VendorID") and value == _FFMPEG_VENDOR)
             or (name == "minor_version" and value == _FFMPEG_FTYP_MINOR)
         ):
             traces.append({"tag": tag, "value": value})
@@ -112,10 +113,8 @@ def capture_time_sanity(facts: Facts, now: datetime) -> list[ConsistencyCheck]:
 
 def time_mismatch(facts: Facts) -> list[ConsistencyCheck]:
     """(c) Two time tags disagree by more than a few minutes, beyond what a time-zone offset explains."""
-    stamps = [s for s in facts.stamps if s.when is not None]
-    tolerance = TIME_TOLERANCE_S + min(
-        facts.duration_s or 0.0, 6 * 3600.0
-    )  # header may be written at the end
+    stamps = [s for s in facts.stamps if s.when is not None and not s.date_only]  # a bare day is no moment
+    tolerance = TIME_TOLERANCE_S + min(facts.duration_s or 0.0, 6 * 3600.0)  # header may be written at the end
     checks = []
     for i, first in enumerate(stamps):
         for second in stamps[i + 1 :]:
@@ -205,25 +204,96 @@ def editing_software(facts: Facts) -> list[ConsistencyCheck]:
 
 
 def modified_after_capture(facts: Facts) -> list[ConsistencyCheck]:
-    """EXIF DateTime (last modification) well after DateTimeOriginal: re-saved later, often by an editor."""
-    capture, modify = facts.capture, facts.modify
-    if capture is None or modify is None or capture.when is None or modify.when is None:
+    """A modification time (EXIF DateTime, XMP ModifyDate/MetadataDate, QuickTime ModifyDate) well after capture.
+
+    Cameras write both at the moment of capture; a later one means the file was re-saved, usually by software.
+    When one of the two carries no offset, any real time-zone offset (up to 14 h) is allowed for.
+    """
+    capture = facts.capture
+    if capture is None or capture.when is None or capture.date_only:
         return []
-    if not capture.source.startswith("EXIF:"):
+    tolerance = TIME_TOLERANCE_S + (facts.duration_s or 0.0)
+    late = []
+    for modify in facts.modified:
+        if modify.when is None or modify.date_only:
+            continue
+        if modify.when.tzinfo and capture.when.tzinfo:
+            seconds = (modify.when - capture.when).total_seconds()
+            allowed = tolerance
+        else:
+            seconds = (modify.when.replace(tzinfo=None) - capture.when.replace(tzinfo=None)).total_seconds()
+            same_clock = modify.source.startswith("EXIF:") and capture.source.startswith("EXIF:")
+            if modify.nominal_utc and capture.nominal_utc:
+                same_clock = True
+            allowed = tolerance if same_clock else tolerance + MAX_OFFSET.total_seconds()
+        if seconds > allowed:
+            late.append((modify, seconds))
+    if not late:
         return []
-    seconds = (modify.when.replace(tzinfo=None) - capture.when.replace(tzinfo=None)).total_seconds()
-    if seconds <= TIME_TOLERANCE_S:
-        return []
+    modify, seconds = max(late, key=lambda item: item[1])
     return [
         ConsistencyCheck(
             code="modified_after_capture",
             message=(
-                f"EXIF DateTime ({modify.iso}) is {_human(seconds)} after the capture time ({capture.iso})."
+                f"{modify.source} ({modify.iso}) is {_human(seconds)} after the capture time ({capture.iso}, "
+                f"{capture.source}): the file was saved again long after it was recorded."
             ),
             evidence={
                 "capture": {"tag": capture.source, "value": capture.raw},
-                "modified": {"tag": modify.source, "value": modify.raw},
-                "difference_s": seconds,
+                "modified": [{"tag": m.source, "value": m.raw, "after_s": round(s, 3)} for m, s in late],
+                "difference_s": round(seconds, 3),
+            },
+        )
+    ]
+
+
+def editing_history(facts: Facts) -> list[ConsistencyCheck]:
+    """XMP's xmpMM:History: each save with its software, action and time, as the editor recorded it."""
+    entries = [e for e in facts.history if e.get("action") not in (None, "created")]
+    if not entries:
+        return []
+    software = list(dict.fromkeys(e["software"] for e in entries if e.get("software")))
+    actions = list(dict.fromkeys(e["action"] for e in entries if e.get("action")))
+    named = ", ".join(software[:3]) or "unnamed software"
+    return [
+        ConsistencyCheck(
+            code="editing_history",
+            message=(
+                f"The XMP editing history records {len(entries)} step(s) ({', '.join(actions[:4])}) by {named}: "
+                "the file was opened and saved by software after it was created."
+            ),
+            evidence={"history": entries[:20]},
+        )
+    ]
+
+
+def brand_mismatch(facts: Facts) -> list[ConsistencyCheck]:
+    """ISO BMFF brands that the claimed device does not write.
+
+    Apple's camera and screen recorder write QuickTime (major brand "qt  "), AVFoundation exports "mp42" or
+    "M4V "; FFmpeg's muxer writes "isom" with minor version 512 whatever device the tags name.
+    """
+    if not facts.brands or facts.kind == "image":
+        return []
+    major = facts.brands[0]
+    make = (facts.device.make or "").strip()
+    problems = []
+    if make.lower().startswith("apple") and major not in _APPLE_BRANDS:
+        problems.append(f"major brand {major!r} is not one Apple devices write ({', '.join(sorted(_APPLE_BRANDS))})")
+    if (make or facts.device.model) and major == "isom" and facts.minor_version == _FFMPEG_FTYP_MINOR:
+        problems.append("brand 'isom' with minor version 512 is FFmpeg's muxer default, not a camera's")
+    if not problems:
+        return []
+    claimed = " ".join(x for x in (facts.device.make, facts.device.model) if x)
+    return [
+        ConsistencyCheck(
+            code="brand_mismatch",
+            message=f"The file's brands do not fit the device its tags name ({claimed}): {'; '.join(problems)}.",
+            evidence={
+                "brands": facts.brands,
+                "minor_version": facts.minor_version,
+                "device": {"make": facts.device.make, "model": facts.device.model},
+                "device_sources": facts.device_sources,
             },
         )
     ]

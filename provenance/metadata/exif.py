@@ -82,9 +82,7 @@ def read(path: Path) -> ExifTags:
         with path.open("rb") as fh:
             result.tags = dict(exifread.process_file(fh, details=False, extract_thumbnail=False))
             if not result.tags and (payload := _jpeg_exif_payload(fh)):
-                result.tags = dict(
-                    exifread.process_file(io.BytesIO(payload), details=False, extract_thumbnail=False)
-                )
+                result.tags = dict(exifread.process_file(io.BytesIO(payload), details=False, extract_thumbnail=False))
     except Exception as exc:  # exifread raises EOFError, struct.error, IndexError... on truncated files
         result.error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
     finally:
@@ -116,3 +114,32 @@ def _jpeg_exif_payload(fh: BinaryIO) -> bytes | None:
         else:
             fh.seek(length - 2, io.SEEK_CUR)
     return None
+
+
+# CR3 keeps IFD0, the Exif IFD and the GPS IFD as three separate TIFF blocks, each read as its own "IFD0".
+_BLOCK_PREFIX = {"exif": None, "tiff:CMT1": None, "tiff:CMT2": "EXIF", "tiff:CMT4": "GPS"}
+
+
+def add_blocks(result: ExifTags, blocks: dict[str, bytes]) -> None:
+    """Read EXIF that other readers found embedded (HEIF/AVIF Exif items, WebP chunks, CR3 CMT boxes).
+
+    Tags already read from the file itself are kept; a block only fills what is missing.
+    """
+    for name, prefix in _BLOCK_PREFIX.items():
+        data = blocks.get(name)
+        if not data:
+            continue
+        token = _notes.set(result.notes)
+        try:
+            tags = exifread.process_file(io.BytesIO(data), details=False, extract_thumbnail=False)
+        except Exception as exc:  # same failure modes as read(): truncated or hostile blocks
+            result.notes.append(f"embedded EXIF ({name}) not read: {type(exc).__name__}")
+            continue
+        finally:
+            _notes.reset(token)
+        for key, tag in tags.items():
+            if key in ("JPEGThumbnail", "TIFFThumbnail"):
+                continue
+            if prefix and key.startswith("Image "):
+                key = f"{prefix} {key[6:]}"
+            result.tags.setdefault(key, tag)

@@ -17,6 +17,7 @@ from provenance.report.model import GPS, Device
 
 from .container import ContainerTags
 from .exif import ExifTags, group_of
+from .reading import Reading, Tagged
 
 RAW_VALUE_MAX = 1024  # characters kept per raw tag value
 RAW_TAGS_MAX = 256  # tags kept per raw group (a TIFF can hold thousands of IFDs)
@@ -35,7 +36,7 @@ _MODEL_KEYS = ("com.apple.quicktime.model", "model", "com.android.model")
 _SOFTWARE_KEYS = ("com.apple.quicktime.software", "software", "com.android.version")
 _LOCATION_KEYS = ("com.apple.quicktime.location.ISO6709", "location")
 # Tags whose values name the software that wrote the file: the re-encoding trace reads these.
-_WRITER_KEYS = ("encoder", "software", "handler_name", "vendor_id", "com.apple.quicktime.software")
+_WRITER_KEYS = ("encoder", "software", "handler_name", "vendor_id", "com.apple.quicktime.software", "encoded_by")
 # FFmpeg's mov/mp4 muxer writes ftyp minor version 0x200 (seen with the isom and qt brands); devices write 0.
 _FFMPEG_FTYP_MINOR = "512"
 
@@ -49,6 +50,7 @@ class Stamp:
     when: datetime | None
     tz: str | None  # "+03:00", "Z", or None when the tag carries no offset
     nominal_utc: bool = False  # QuickTime header times: UTC by the spec, local time on many cameras
+    date_only: bool = False  # "2004:02:20" (IPTC DateCreated): a day, not a moment
 
     @property
     def zeroed(self) -> bool:
@@ -58,6 +60,8 @@ class Stamp:
     def iso(self) -> str | None:
         if self.when is None:
             return None
+        if self.date_only:
+            return self.when.date().isoformat()
         text = self.when.isoformat()
         return text[:-6] + "Z" if self.tz == "Z" and text.endswith("+00:00") else text
 
@@ -78,14 +82,19 @@ class Facts:
     writers: list[tuple[str, str]] = field(default_factory=list)  # (tag, value) naming writing software
     bitstream: list[str] = field(default_factory=list)
     duration_s: float | None = None
+    modified: list[Stamp] = field(default_factory=list)  # every modification time read, preference order
+    brands: list[str] = field(default_factory=list)
+    minor_version: str | None = None  # ISO BMFF ftyp minor version as text ("512" is FFmpeg's)
+    handlers: list[str] = field(default_factory=list)
+    rotation: int | None = None
+    history: list[dict[str, str]] = field(default_factory=list)
+    sources: dict[str, str] = field(default_factory=dict)  # report field -> tag
 
 
 # --- times --------------------------------------------------------------------------------------------------
 
 
-def parse_time(
-    text: str | None, source: str, *, offset: str | None = None, nominal_utc: bool = False
-) -> Stamp | None:
+def parse_time(text: str | None, source: str, *, offset: str | None = None, nominal_utc: bool = False) -> Stamp | None:
     """Parse an EXIF ("2016:09:28 18:18:05") or ISO 8601 time; None when absent or unparseable."""
     if text is None:
         return None
@@ -115,7 +124,7 @@ def parse_time(
         return None
     if _is_epoch(when):
         return Stamp(source, text, None, None, nominal_utc)
-    return Stamp(source, text, when, tz_text, nominal_utc)
+    return Stamp(source, text, when, tz_text, nominal_utc, date_only=hour is None)
 
 
 def _offset(text: str | None) -> str | None:
@@ -226,7 +235,7 @@ def _dms(values: Any) -> float:
     return parts[0] + parts[1] / 60 + parts[2] / 3600
 
 
-# --- assembling ---------------------------------------------------------------------------------------------
+# --- readings from the two general readers -----------------------------------------------------------------
 
 
 def _tag(tags: dict[str, str], key: str) -> str | None:
@@ -242,98 +251,188 @@ def clean(value: str) -> str:
     return "".join(c for c in value if c.isprintable() or c == " ").strip()
 
 
-def facts(kind: str, box: ContainerTags, exif: ExifTags) -> Facts:
-    out = Facts(kind=kind, duration_s=box.duration_s, bitstream=list(box.bitstream))
-    group = box.family
-    tags = box.tags
-
-    # Times, in capture-time preference order; the first that is set and not zeroed wins.
-    candidates = [
-        parse_time(
-            exif.text("EXIF DateTimeOriginal"),
-            "EXIF:DateTimeOriginal",
-            offset=exif.text("EXIF OffsetTimeOriginal"),
-        ),
-        parse_time(
-            _tag(tags, "com.apple.quicktime.creationdate"), f"{group}:com.apple.quicktime.creationdate"
-        ),
-        parse_time(
-            exif.text("EXIF DateTimeDigitized"),
-            "EXIF:DateTimeDigitized",
-            offset=exif.text("EXIF OffsetTimeDigitized"),
-        ),
-        parse_time(_tag(tags, "creation_time"), f"{group}:creation_time", nominal_utc=group == "QuickTime"),
-    ]
-    out.stamps = [s for s in candidates if s is not None]
-    out.capture = next((s for s in out.stamps if not s.zeroed), None)
-    out.modify = parse_time(exif.text("Image DateTime"), "EXIF:DateTime", offset=exif.text("EXIF OffsetTime"))
-
-    # Device: EXIF IFD0 first (IFD1 when a writer left only the thumbnail's), then QuickTime Keys/udta tags.
-    for name, exif_keys, keys in (
-        ("make", ("Image Make", "Thumbnail Make"), _MAKE_KEYS),
-        ("model", ("Image Model", "Thumbnail Model"), _MODEL_KEYS),
-        ("software", ("Image Software",), _SOFTWARE_KEYS),
+def exif_reading(exif: ExifTags) -> Reading:
+    """exifread's tags as a reading: capture/digitized/modified times with their offsets, device, GPS."""
+    out = Reading(name="exif")
+    for key, offset_key, bucket in (
+        ("EXIF DateTimeOriginal", "EXIF OffsetTimeOriginal", out.capture),
+        ("EXIF DateTimeDigitized", "EXIF OffsetTimeDigitized", out.created),
+        ("Image DateTime", "EXIF OffsetTime", out.modified),
     ):
-        for key in exif_keys:
+        if value := exif.text(key):
+            name = key.split(" ", 1)[1]
+            bucket.append(Tagged(f"EXIF:{name}", value, offset=exif.text(offset_key)))
+    for keys, bucket in (
+        (("Image Make", "Thumbnail Make"), out.make),
+        (("Image Model", "Thumbnail Model"), out.model),
+        (("Image Software",), out.software),
+    ):
+        for key in keys:
             if value := exif.text(key):
-                setattr(out.device, name, value)
-                out.device_sources[name] = "EXIF:" + key.split(" ", 1)[1]
+                bucket.append(Tagged("EXIF:" + key.split(" ", 1)[1], value))
                 break
-        else:
-            for key in keys:
-                if value := _tag(tags, key):
-                    setattr(out.device, name, value)
-                    out.device_sources[name] = f"{group}:{key}"
-                    break
-
-    _gps(out, group, tags, exif)
-
-    out.encoder = _tag(tags, "encoder") or next(
-        (v for s in box.streams if (v := _tag(s.tags, "encoder"))), None
-    )
-    for key in _WRITER_KEYS:
-        if value := _tag(tags, key):
-            out.writers.append((f"{group}:{key}", value))
-        for stream in box.streams:
-            if value := _tag(stream.tags, key):
-                out.writers.append((f"{group}:Stream{stream.index}:{key}", value))
-    if group == "QuickTime" and tags.get("minor_version") == _FFMPEG_FTYP_MINOR:
-        out.writers.append((f"{group}:minor_version", _FFMPEG_FTYP_MINOR))
     if value := exif.text("Image Software"):
-        out.writers.append(("EXIF:Software", value))
+        out.writers.append(Tagged("EXIF:Software", value))
+    gps = exif_gps(exif)
+    if gps is not None:
+        out.gps.append(("EXIF:GPSLatitude", gps))
     return out
 
 
-def _gps(out: Facts, group: str, tags: dict[str, str], exif: ExifTags) -> None:
-    found: list[tuple[str, tuple[float, float, float | None] | str]] = []
-    value = exif_gps(exif)
-    if value is not None:
-        found.append(("EXIF:GPSLatitude", value))
+def container_reading(box: ContainerTags) -> Reading:
+    """PyAV's container and stream tags as a reading (sources keep the FFmpeg tag names)."""
+    out = Reading(name="container")
+    group, tags = box.family, box.tags
+    if value := _tag(tags, "com.apple.quicktime.creationdate"):
+        out.capture.append(Tagged(f"{group}:com.apple.quicktime.creationdate", value))
+    if value := _tag(tags, "creation_time"):
+        out.created.append(Tagged(f"{group}:creation_time", value, utc=group == "QuickTime"))
+    for keys, bucket in ((_MAKE_KEYS, out.make), (_MODEL_KEYS, out.model), (_SOFTWARE_KEYS, out.software)):
+        for key in keys:
+            if value := _tag(tags, key):
+                bucket.append(Tagged(f"{group}:{key}", value))
+                break
     for key in _LOCATION_KEYS:
-        text = _tag(tags, key)
-        if text:
-            found.append((f"{group}:{key}", parse_iso6709(text) or f"malformed ISO 6709: {text!r}"))
+        if text := _tag(tags, key):
+            out.gps.append((f"{group}:{key}", parse_iso6709(text) or f"malformed ISO 6709: {text[:80]!r}"))
+    for key in _WRITER_KEYS:
+        if value := _tag(tags, key):
+            out.writers.append(Tagged(f"{group}:{key}", value))
+        for stream in box.streams:
+            if value := _tag(stream.tags, key):
+                out.writers.append(Tagged(f"{group}:Stream{stream.index}:{key}", value))
+    return out
+
+
+# --- assembling ---------------------------------------------------------------------------------------------
+
+
+def facts(kind: str, box: ContainerTags, exif: ExifTags, readings: list[Reading] | None = None) -> Facts:
+    """Weigh every reading: own readers first in a fixed order of trust, ExifTool only where they found nothing.
+
+    ``readings`` are the format readers (ISO BMFF, RIFF, H.264 SEI, Matroska, XMP) and ExifTool, if it ran.
+    """
+    readings = readings or []
+    own = [exif_reading(exif), container_reading(box)] + [r for r in readings if r.name != "exiftool"]
+    tool = next((r for r in readings if r.name == "exiftool"), Reading(name="exiftool"))
+    out = Facts(kind=kind, duration_s=box.duration_s, bitstream=list(box.bitstream))
+
+    # Times. Capture candidates: what each reader calls the capture time, then creation times; full timestamps
+    # before bare dates; ExifTool's after all of ours.
+    own_capture = [t for r in own for t in r.capture] + [t for r in own for t in r.created]
+    tool_capture = tool.capture + tool.created
+    parsed = [(s, False) for s in _stamps(own_capture)] + [(s, True) for s in _stamps(tool_capture)]
+    usable = [s for s, _ in parsed if not s.zeroed]
+    out.capture = next((s for s in usable if not s.date_only), None) or next(iter(usable), None)
+    # Stamps compared by the consistency checks: ours, plus ExifTool's capture time if it is the one reported.
+    out.stamps = _dedupe([s for s, from_tool in parsed if not from_tool])
+    if out.capture is not None and out.capture not in out.stamps:
+        out.stamps.append(out.capture)
+    modified = _stamps([t for r in own for t in r.modified]) or _stamps(tool.modified)
+    out.modified = [s for s in modified if not s.zeroed]
+    out.modify = _preferred_modify(out.modified)
+
+    for name in ("make", "model", "software"):
+        chosen = next((t for r in [*own, tool] for t in getattr(r, name) if t.value.strip()), None)
+        if chosen is not None:
+            setattr(out.device, name, chosen.value.strip())
+            out.device_sources[name] = chosen.source
+            out.sources[f"device.{name}"] = chosen.source
+
+    _gps(out, [g for r in own for g in r.gps] or tool.gps)
+    if out.gps is not None:
+        out.sources["gps"] = out.gps.source
+
+    out.encoder = _tag(box.tags, "encoder") or next((v for s in box.streams if (v := _tag(s.tags, "encoder"))), None)
+    if out.encoder is None:
+        out.encoder = next((t.value for r in own for t in r.writers if t.source.endswith(":Encoder")), None)
+    seen: set[str] = set()
+    for tagged in [t for r in own for t in r.writers] + tool.writers:
+        if tagged.value in seen and tagged.source.startswith("ExifTool:"):
+            continue  # ExifTool saw the same writer one of our readers saw: one trace is enough
+        seen.add(tagged.value)
+        out.writers.append((tagged.source, tagged.value))
+    out.writers = list(dict.fromkeys(out.writers))
+    minor = tags_minor(box, readings)
+    out.minor_version = minor
+    if box.family == "QuickTime" and minor == _FFMPEG_FTYP_MINOR:
+        out.writers.append(("QuickTime:minor_version", _FFMPEG_FTYP_MINOR))
+
+    out.brands = next((r.brands for r in [*own, tool] if r.brands), [])
+    out.handlers = list(dict.fromkeys(h for r in own for h in r.handlers)) or list(dict.fromkeys(tool.handlers))
+    out.rotation = next((r.rotation for r in [*own, tool] if r.rotation is not None), None)
+    out.history = next((r.history for r in own if r.history), [])
+    if out.capture is not None:
+        out.sources["capture_time"] = out.capture.source
+    if out.modify is not None:
+        out.sources["modify_time"] = out.modify.source
+    if out.encoder:
+        out.sources.setdefault("encoder", "container:encoder")
+    return out
+
+
+def tags_minor(box: ContainerTags, readings: list[Reading]) -> str | None:
+    if value := box.tags.get("minor_version"):
+        return value
+    for reading in readings:
+        if value := reading.raw.get("QuickTime", {}).get("MinorVersion"):
+            return value
+    return None
+
+
+def _stamps(tagged: list[Tagged]) -> list[Stamp]:
+    out = []
+    for t in tagged:
+        stamp = parse_time(t.value, t.source, offset=t.offset, nominal_utc=t.utc)
+        if stamp is not None:
+            out.append(stamp)
+    return out
+
+
+def _dedupe(stamps: list[Stamp]) -> list[Stamp]:
+    """One stamp per distinct reading of the same moment and source family; keeps order."""
+    seen, out = set(), []
+    for s in stamps:
+        key = (s.source, s.raw)
+        if key not in seen:
+            seen.add(key)
+            out.append(s)
+    return out
+
+
+def _preferred_modify(stamps: list[Stamp]) -> Stamp | None:
+    """The latest modification time the file admits to (editors move XMP ModifyDate, cameras set EXIF DateTime)."""
+    full = [s for s in stamps if s.when is not None and not s.date_only]
+    if not full:
+        return None
+    return max(full, key=lambda s: s.when.replace(tzinfo=None) if s.when else datetime.min)
+
+
+def _gps(out: Facts, found: list[tuple[str, tuple[float, float, float | None] | str]]) -> None:
     for source, value in found:
         if isinstance(value, str):
             out.gps_rejected.append({"source": source, "reason": value})
             continue
         lat, lon, alt = value
-        if lat == 0 and lon == 0:
+        if not all(math.isfinite(v) for v in (lat, lon)):
+            out.gps_rejected.append({"source": source, "reason": "not a number"})
+        elif lat == 0 and lon == 0:
             out.gps_rejected.append({"source": source, "lat": lat, "lon": lon, "reason": "zero"})
         elif not (-90 <= lat <= 90 and -180 <= lon <= 180):
             out.gps_rejected.append({"source": source, "lat": lat, "lon": lon, "reason": "out of range"})
         elif out.gps is None:
+            alt = alt if alt is None or math.isfinite(alt) else None
             out.gps = GPS(lat=lat, lon=lon, alt=alt, source=source)
 
 
-def raw_groups(box: ContainerTags, exif: ExifTags) -> dict[str, dict[str, str]]:
+def raw_groups(box: ContainerTags, exif: ExifTags, readings: list[Reading] | None = None) -> dict[str, dict[str, str]]:
     """{group: {tag: text}} for the report: values truncated, binary and thumbnail data dropped."""
     raw: dict[str, dict[str, str]] = {}
     if box.tags:
-        raw[box.family] = {k: _shorten(v) for k, v in box.tags.items()}
+        raw[box.family] = {k: _shorten(v) for k, v in list(box.tags.items())[:RAW_TAGS_MAX]}
     for stream in box.streams:
         entry = {"type": stream.type, **({"codec": stream.codec} if stream.codec else {})}
-        entry.update({k: _shorten(v) for k, v in stream.tags.items()})
+        entry.update({k: _shorten(v) for k, v in list(stream.tags.items())[:RAW_TAGS_MAX]})
         raw[f"{box.family}:Stream{stream.index}"] = entry
     for key, tag in exif.tags.items():
         group, name = group_of(key)
@@ -342,6 +441,13 @@ def raw_groups(box: ContainerTags, exif: ExifTags) -> dict[str, dict[str, str]]:
         bucket = raw.setdefault(group, {})
         if len(bucket) < RAW_TAGS_MAX:
             bucket[name] = _shorten(str(tag))
+    for reading in readings or []:
+        for group, tags in reading.raw.items():
+            name = group if group not in raw or reading.name == "exiftool" else f"{group}:{reading.name}"
+            bucket = raw.setdefault(name, {})
+            for tag, value in tags.items():
+                if len(bucket) < RAW_TAGS_MAX:
+                    bucket.setdefault(tag, _shorten(value))
     return {group: tags for group, tags in raw.items() if tags}
 
 

@@ -1,27 +1,24 @@
-"""Write a report folder: ``report.json`` (the contract) and a self-contained ``report.html``.
+"""Write a report folder: ``report.json`` (the contract), a self-contained ``report.html`` and ``report.md``.
 
 Writes are atomic (temporary file in the same folder, then rename), so a crash never leaves a half report
-that a resumed batch would mistake for a finished one.
+that a resumed batch would mistake for a finished one. ``report.json`` is sealed with its own digest first
+(``integrity``), and the HTML and Markdown show that digest. ``report.json`` is written last: a folder holding
+it is a finished report.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import tempfile
 from pathlib import Path
 
-from jinja2 import Environment, PackageLoader, select_autoescape
-
+from provenance.report.html import render_html
+from provenance.report.integrity import dumps, seal
+from provenance.report.markdown import render_markdown
 from provenance.report.model import Report
 
-_env = Environment(
-    loader=PackageLoader("provenance.report", "templates"),
-    autoescape=select_autoescape(default=True, default_for_string=True),
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
+__all__ = ["atomic_write", "render_html", "render_markdown", "report_dir_name", "to_json", "write_report"]
 
 
 def report_dir_name(report: Report) -> str:
@@ -46,16 +43,14 @@ def atomic_write(path: Path, data: str | bytes) -> None:
 
 
 def to_json(report: Report) -> str:
-    return json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n"
-
-
-def render_html(report: Report) -> str:
-    return _env.get_template("report.html.j2").render(r=report, data=report.to_dict())
+    return dumps(report.to_dict())
 
 
 def write_report(report: Report, out: str | Path = "reports") -> Path:
-    """Write ``report.json`` and ``report.html`` into ``out/<stem>-<sha12>/`` and return that folder."""
+    """Seal the report, write ``report.html``, ``report.md`` and ``report.json`` into ``out/<stem>-<sha12>/``."""
     folder = Path(out) / report_dir_name(report)
-    atomic_write(folder / "report.json", to_json(report))
+    seal(report)
     atomic_write(folder / "report.html", render_html(report))
+    atomic_write(folder / "report.md", render_markdown(report))
+    atomic_write(folder / "report.json", to_json(report))
     return folder

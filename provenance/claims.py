@@ -1,0 +1,532 @@
+"""Claim records: what a piece of footage is said to show, and the evidence each verified file gives about it.
+
+A claim ("video shows troops receiving uniforms at a training ground in October 2024") lives in the workspace
+database with its claimed date, place and expected languages. Reports are attached to it; each attachment is
+assessed check by check (prior publication, capture time, GPS, spoken language, Content Credentials) as
+``supports``, ``contradicts``, ``neutral`` or ``unknown`` with the detail that decided it. The tool gives
+evidence, never a verdict: the claim's ``status`` is the analyst's call, and only the analyst sets it.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import math
+import secrets
+import sqlite3
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal, get_args
+
+from provenance.errors import ProvenanceError
+from provenance.report.model import ClaimAssessment, ClaimSection, Report
+from provenance.workspace import Workspace
+
+ClaimStatus = Literal["open", "true", "mostly-true", "mixed", "misleading", "false", "unproven"]
+STATUSES: tuple[str, ...] = get_args(ClaimStatus)
+Result = Literal["supports", "contradicts", "neutral", "unknown"]
+CHECKS = ("first_seen", "capture_time", "location", "language", "c2pa")
+
+# ClaimReview ratings: (ratingValue or None, alternateName), on a 1 (false) to 5 (true) scale.
+_RATINGS: dict[str, tuple[int | None, str]] = {
+    "true": (5, "True"), "mostly-true": (4, "Mostly true"), "mixed": (3, "Mixture"),
+    "misleading": (2, "Misleading"), "false": (1, "False"), "unproven": (None, "Unproven"),
+    "open": (None, "Under review"),
+}
+_LANGUAGE_MIN_P = 0.5  # below this the top language is too uncertain to contradict an expectation
+
+
+class ClaimError(ProvenanceError):
+    """A claim cannot be created, found or attached to; the message is one line for the user."""
+
+
+# -- the claimed date ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Period:
+    """A claimed date as an inclusive range of days: ``2024``, ``2024-10``, ``2024-10-05`` or ``A/B``."""
+
+    start: dt.date
+    end: dt.date
+    text: str
+
+    @classmethod
+    def parse(cls, text: str) -> Period:
+        value = text.strip()
+        try:
+            if "/" in value:
+                first, last = value.split("/", 1)
+                start, end = cls.parse(first).start, cls.parse(last).end
+            elif len(value) == 4:
+                start, end = dt.date(int(value), 1, 1), dt.date(int(value), 12, 31)
+            elif len(value) == 7:
+                start = dt.date.fromisoformat(value + "-01")
+                end = (start.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+            else:
+                start = end = _parse_when(value).date()
+        except (ValueError, TypeError) as exc:
+            raise ClaimError(f"claimed date {text!r} is not ISO 8601 (YYYY, YYYY-MM, YYYY-MM-DD or A/B)") from exc
+        if end < start:
+            raise ClaimError(f"claimed date {text!r} ends before it starts")
+        return cls(start, end, value)
+
+    def relation(self, day: dt.date) -> Literal["before", "within", "after"]:
+        return "before" if day < self.start else "after" if day > self.end else "within"
+
+    def days_outside(self, day: dt.date) -> int:
+        return max((self.start - day).days, (day - self.end).days, 0)
+
+
+def _parse_when(text: str) -> dt.datetime:
+    text = text.strip()
+    if len(text) == 10:
+        return dt.datetime.combine(dt.date.fromisoformat(text), dt.time())
+    return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+# -- records -------------------------------------------------------------------------------------------
+@dataclass
+class Claim:
+    id: str
+    statement: str
+    claimed_date: str | None = None  # ISO 8601 day, month, year or interval "A/B" (see Period)
+    place: str | None = None  # place name as claimed
+    lat: float | None = None
+    lon: float | None = None
+    radius_km: float = 25.0  # GPS within this distance of (lat, lon) supports the place
+    languages: list[str] = field(default_factory=list)  # expected spoken languages, ISO 639-1
+    source_url: str | None = None  # where the claim was seen
+    status: ClaimStatus = "open"  # the analyst's rating; the tool never sets it
+    created_at: str = ""
+    updated_at: str = ""
+
+    @property
+    def period(self) -> Period | None:
+        return Period.parse(self.claimed_date) if self.claimed_date else None
+
+
+@dataclass
+class Attachment:
+    """One report attached to a claim, with the assessment made when it was attached."""
+
+    claim_id: str
+    sha256: str
+    media_path: str
+    report_path: str  # the report folder
+    pipeline_digest: str
+    assessment: list[ClaimAssessment]
+    attached_at: str = ""
+    kind: str = "video"
+
+    @property
+    def name(self) -> str:
+        return Path(self.media_path).name
+
+    def results(self) -> dict[str, Result]:
+        return {a.check: a.result for a in self.assessment}
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def _languages(value: str | Iterable[str] | None) -> list[str]:
+    items = value.split(",") if isinstance(value, str) else list(value or [])
+    codes = [c.strip().lower() for c in items if c.strip()]
+    bad = [c for c in codes if not (2 <= len(c) <= 3 and c.isalpha())]
+    if bad:
+        raise ClaimError(f"expected languages must be ISO 639-1 codes such as ru or uk, not {', '.join(bad)}")
+    return list(dict.fromkeys(codes))
+
+
+class ClaimStore:
+    """Claims and their attached reports in the workspace database; every change is one transaction."""
+
+    def __init__(self, workspace: Workspace | str | Path | None = None) -> None:
+        self.workspace = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
+
+    def _write(self, fn: Callable[[sqlite3.Connection], Any]) -> Any:
+        conn = self.workspace.connect()
+        try:
+            with conn:
+                return fn(conn)
+        finally:
+            conn.close()
+
+    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        conn = self.workspace.connect()
+        try:
+            return conn.execute(sql, params).fetchall()
+        finally:
+            conn.close()
+
+    def add(
+        self,
+        statement: str,
+        *,
+        claimed_date: str | None = None,
+        place: str | None = None,
+        lat: float | None = None,
+        lon: float | None = None,
+        radius_km: float = 25.0,
+        languages: str | Iterable[str] | None = None,
+        source_url: str | None = None,
+        status: str = "open",
+        id: str | None = None,
+    ) -> Claim:
+        """Validate and store a new claim; ``id`` defaults to a short random ``c-xxxxxxxx``."""
+        if not statement or not statement.strip():
+            raise ClaimError("a claim needs a statement")
+        if claimed_date:
+            claimed_date = Period.parse(claimed_date).text
+        if (lat is None) != (lon is None):
+            raise ClaimError("give both --lat and --lon, or neither")
+        if lat is not None and lon is not None and not (-90 <= lat <= 90 and -180 <= lon <= 180):
+            raise ClaimError(f"coordinates out of range: {lat}, {lon}")
+        if radius_km <= 0:
+            raise ClaimError("--radius-km must be positive")
+        if status not in STATUSES:
+            raise ClaimError(f"status must be one of {', '.join(STATUSES)}, not {status!r}")
+        if source_url and "://" not in source_url:
+            raise ClaimError(f"source URL {source_url!r} has no scheme (https://...)")
+        now = _now()
+        claim = Claim(
+            id=id or f"c-{secrets.token_hex(4)}", statement=statement.strip(), claimed_date=claimed_date or None,
+            place=place or None, lat=lat, lon=lon, radius_km=radius_km, languages=_languages(languages),
+            source_url=source_url or None, status=status,  # type: ignore[arg-type]
+            created_at=now, updated_at=now,
+        )
+
+        def insert(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "INSERT INTO claim (id, statement, claimed_date, place, lat, lon, radius_km, languages, source_url,"
+                " status, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                (claim.id, claim.statement, claim.claimed_date, claim.place, claim.lat, claim.lon, claim.radius_km,
+                 json.dumps(claim.languages), claim.source_url, claim.status, claim.created_at, claim.updated_at),
+            )
+
+        try:
+            self._write(insert)
+        except sqlite3.IntegrityError as exc:
+            raise ClaimError(f"a claim with id {claim.id!r} already exists") from exc
+        return claim
+
+    def get(self, claim_id: str) -> Claim:
+        rows = self._read("SELECT * FROM claim WHERE id = ?", (claim_id,))
+        if not rows:
+            raise ClaimError(f"no claim {claim_id!r} in workspace {self.workspace.root}")
+        return _claim(rows[0])
+
+    def list(self) -> list[Claim]:
+        return [_claim(r) for r in self._read("SELECT * FROM claim ORDER BY created_at, id")]
+
+    def set_status(self, claim_id: str, status: str) -> Claim:
+        if status not in STATUSES:
+            raise ClaimError(f"status must be one of {', '.join(STATUSES)}, not {status!r}")
+        self.get(claim_id)
+        self._write(lambda c: c.execute("UPDATE claim SET status = ?, updated_at = ? WHERE id = ?",
+                                        (status, _now(), claim_id)))
+        return self.get(claim_id)
+
+    def attach(self, claim_id: str, reports: Iterable[tuple[Report, str | Path]]) -> list[Attachment]:
+        """Assess each (report, report folder) against the claim and store them all in one transaction.
+
+        Re-attaching a file (same SHA-256) replaces its earlier assessment. The reports are not changed: to
+        carry the assessment in a report, set ``report.claim = assess(claim, report)`` before writing it.
+        """
+        claim = self.get(claim_id)
+        made = [
+            Attachment(
+                claim_id=claim.id, sha256=report.media.sha256, media_path=report.media.path,
+                report_path=str(Path(folder).resolve()), pipeline_digest=report.pipeline.digest,
+                assessment=assess(claim, report).assessment, attached_at=_now(), kind=report.media.kind,
+            )
+            for report, folder in reports
+        ]
+
+        def store(conn: sqlite3.Connection) -> None:
+            conn.executemany(
+                "INSERT OR REPLACE INTO claim_report (claim_id, sha256, media_path, kind, report_path,"
+                " pipeline_digest, assessment, attached_at) VALUES (?,?,?,?,?,?,?,?)",
+                [(a.claim_id, a.sha256, a.media_path, a.kind, a.report_path, a.pipeline_digest,
+                  json.dumps([asdict(x) for x in a.assessment], ensure_ascii=False), a.attached_at) for a in made],
+            )
+            conn.execute("UPDATE claim SET updated_at = ? WHERE id = ?", (_now(), claim.id))
+
+        if made:
+            self._write(store)
+        return made
+
+    def attach_files(self, claim_id: str, paths: Iterable[str | Path]) -> list[Attachment]:
+        """Attach written reports (``report.json``, its folder, or a folder of report folders), one transaction.
+
+        The assessment goes into the claim record only: a written report is never rewritten (its digest
+        and signature cover it). ``verify --claim`` and ``batch --claim`` fill ``report.claim`` before writing.
+        """
+        files = list(_report_files(paths))
+        if not files:
+            raise ClaimError("no report.json found in the paths given")
+        loaded = []
+        for file in files:
+            try:
+                loaded.append((Report.from_dict(json.loads(file.read_text())), file.parent))
+            except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
+                raise ClaimError(f"{file}: not a provenance report ({exc})") from exc
+        return self.attach(claim_id, loaded)
+
+    def attachments(self, claim_id: str) -> list[Attachment]:
+        self.get(claim_id)
+        rows = self._read("SELECT * FROM claim_report WHERE claim_id = ? ORDER BY media_path, sha256", (claim_id,))
+        return [
+            Attachment(
+                claim_id=r["claim_id"], sha256=r["sha256"], media_path=r["media_path"], kind=r["kind"],
+                report_path=r["report_path"], pipeline_digest=r["pipeline_digest"], attached_at=r["attached_at"],
+                assessment=[ClaimAssessment(**x) for x in json.loads(r["assessment"])],
+            )
+            for r in rows
+        ]
+
+
+def _claim(row: sqlite3.Row) -> Claim:
+    data = dict(row)
+    data["languages"] = json.loads(data["languages"] or "[]")
+    return Claim(**data)
+
+
+def _report_files(paths: Iterable[str | Path]) -> Iterable[Path]:
+    for raw in paths:
+        path = Path(raw)
+        if path.is_file():
+            yield path
+        elif (path / "report.json").is_file():
+            yield path / "report.json"
+        elif path.is_dir():
+            yield from sorted(path.glob("*/report.json"))
+        else:
+            raise ClaimError(f"{path}: no such report")
+
+
+# -- assessment ----------------------------------------------------------------------------------------
+Check = Callable[[Claim, Report], ClaimAssessment]
+
+
+def assess(claim: Claim, report: Report) -> ClaimSection:
+    """Each check of the claim against one report; missing evidence is ``unknown``, never a contradiction."""
+    return ClaimSection(id=claim.id, statement=claim.statement, claimed_date=claim.claimed_date,
+                        assessment=[check(claim, report) for check in _CHECKS])
+
+
+def _a(check: str, result: Result, detail: str, **evidence: Any) -> ClaimAssessment:
+    return ClaimAssessment(check=check, result=result, detail=detail, evidence=evidence)
+
+
+def check_first_seen(claim: Claim, report: Report) -> ClaimAssessment:
+    """Footage known from before the claimed date cannot show an event on that date."""
+    name, visual = "first_seen", report.visual
+    if visual.status != "ok":
+        return _a(name, "unknown", f"visual stage {visual.status.replace('_', ' ')}: recycling not checked")
+    if not visual.matches:
+        if visual.index_frames == 0:
+            return _a(name, "unknown", "the known-imagery index is empty: recycling not checked")
+        return _a(name, "neutral", f"no match among {visual.index_frames} indexed frames (absence does not show "
+                  "the footage is new)", index_frames=visual.index_frames)
+    period = claim.period
+    dated = sorted((m for m in visual.matches if m.first_seen), key=lambda m: _parse_when(m.first_seen or "").date())
+    if not dated:
+        refs = ", ".join(m.reference_id for m in visual.matches)
+        return _a(name, "unknown", f"matches known imagery ({refs}) whose first-seen date is unknown",
+                  references=[m.reference_id for m in visual.matches])
+    m = dated[0]
+    seen = _parse_when(m.first_seen or "").date()
+    what = f"matches '{m.title or m.reference_id}' first seen {m.first_seen} ({m.query_coverage:.0%} of frames)"
+    evidence = {"reference_id": m.reference_id, "first_seen": m.first_seen, "query_coverage": m.query_coverage}
+    if period is None:
+        return _a(name, "unknown", f"{what}; the claim gives no date to compare", **evidence)
+    relation = period.relation(seen)
+    if relation == "before":
+        return _a(name, "contradicts", f"{what}, before the claimed date {period.text}", **evidence)
+    if relation == "within":
+        return _a(name, "neutral", f"{what}, within the claimed date {period.text}", **evidence)
+    return _a(name, "neutral", f"{what}, after the claimed date {period.text}: a later copy", **evidence)
+
+
+def check_capture_time(claim: Claim, report: Report) -> ClaimAssessment:
+    """The recorded capture time against the claimed date (a day's slack when the time zone is unknown)."""
+    name, meta = "capture_time", report.metadata
+    if meta.status != "ok":
+        return _a(name, "unknown", f"metadata stage {meta.status.replace('_', ' ')}")
+    if not meta.capture_time:
+        return _a(name, "unknown", "no capture time in the metadata (re-uploads and exports strip it)")
+    period = claim.period
+    evidence = {"capture_time": meta.capture_time, "source": meta.capture_time_source, "timezone": meta.timezone}
+    what = f"capture time {meta.capture_time} (from {meta.capture_time_source or 'metadata'})"
+    if period is None:
+        return _a(name, "unknown", f"{what}; the claim gives no date to compare", **evidence)
+    try:
+        day = _parse_when(meta.capture_time).date()
+    except ValueError:
+        return _a(name, "unknown", f"{what} is not a date this tool can compare", **evidence)
+    relation = period.relation(day)
+    if relation == "within":
+        return _a(name, "supports", f"{what} is within the claimed date {period.text}", **evidence)
+    if meta.timezone is None and period.days_outside(day) <= 1:
+        return _a(name, "neutral", f"{what} is within a day of the claimed date {period.text} and carries no "
+                  "time zone", **evidence)
+    return _a(name, "contradicts", f"{what} is {relation} the claimed date {period.text}", **evidence)
+
+
+def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * 6371.0088 * math.asin(min(1.0, math.sqrt(h)))
+
+
+def check_location(claim: Claim, report: Report) -> ClaimAssessment:
+    """The GPS position in the metadata against the claimed place."""
+    name, meta = "location", report.metadata
+    if claim.lat is None or claim.lon is None:
+        return _a(name, "unknown", "the claim gives no coordinates")
+    if meta.status != "ok":
+        return _a(name, "unknown", f"metadata stage {meta.status.replace('_', ' ')}")
+    if meta.gps is None:
+        return _a(name, "unknown", "no GPS position in the metadata (most platforms strip it)")
+    g = meta.gps
+    km = haversine_km(g.lat, g.lon, claim.lat, claim.lon)
+    place = claim.place or f"{claim.lat:.4f}, {claim.lon:.4f}"
+    what = f"GPS {g.lat:.5f}, {g.lon:.5f} (from {g.source}) is {km:.1f} km from {place}"
+    evidence = {"lat": g.lat, "lon": g.lon, "source": g.source, "distance_km": round(km, 3),
+                "radius_km": claim.radius_km}
+    if km <= claim.radius_km:
+        return _a(name, "supports", f"{what}, within {claim.radius_km:g} km", **evidence)
+    return _a(name, "contradicts", f"{what}, beyond {claim.radius_km:g} km", **evidence)
+
+
+def check_language(claim: Claim, report: Report) -> ClaimAssessment:
+    """The spoken language against the languages expected at the claimed place."""
+    name, audio = "language", report.audio
+    expected = claim.languages
+    if not expected:
+        return _a(name, "unknown", "the claim names no expected language")
+    if audio.status != "ok":
+        why = {"skipped": "audio not analysed by this pipeline", "no_audio": "no audio track",
+               "not_applicable": f"no audio in a {report.media.kind}"}.get(audio.status, f"audio stage {audio.status}")
+        return _a(name, "unknown", why)
+    lang = audio.language
+    if lang is None:
+        return _a(name, "unknown", "no intelligible speech")
+    want = ", ".join(expected)
+    evidence = {"code": lang.code, "probability": lang.probability, "expected": expected}
+    heard = [r for r in audio.timeline if r.language in expected]
+    if lang.code in expected:
+        return _a(name, "supports", f"spoken {lang.code} (p {lang.probability:.2f}) is expected ({want})", **evidence)
+    if heard:
+        spans = ", ".join(f"{r.language} {r.start:.0f}-{r.end:.0f} s" for r in heard[:3])
+        return _a(name, "neutral", f"mainly {lang.code} (p {lang.probability:.2f}); expected language heard in "
+                  f"part: {spans}", **evidence)
+    if lang.probability < _LANGUAGE_MIN_P:
+        return _a(name, "neutral", f"spoken language uncertain: {lang.code} (p {lang.probability:.2f}); "
+                  f"expected {want}", **evidence)
+    return _a(name, "contradicts", f"spoken {lang.code} (p {lang.probability:.2f}), not among the expected {want}",
+              **evidence)
+
+
+def check_c2pa(claim: Claim, report: Report) -> ClaimAssessment:
+    """Content Credentials: a trusted manifest vouches for the file's history; a broken one says it changed."""
+    name, meta = "c2pa", report.metadata
+    c = meta.c2pa
+    if meta.status != "ok" or c.present is None:
+        return _a(name, "unknown", "Content Credentials not checked")
+    if not c.present:
+        return _a(name, "unknown", "no Content Credentials (most footage has none; a re-save strips them)")
+    signer = f"signed by {c.signer}" if c.signer else "signer unknown"
+    evidence = {"state": c.state, "signer": c.signer, "claim_generator": c.claim_generator, "actions": c.actions}
+    if c.state == "trusted":
+        return _a(name, "supports", f"trusted Content Credentials, {signer}", **evidence)
+    if c.state == "valid":
+        return _a(name, "neutral", f"valid Content Credentials, {signer}, not from a trusted signer", **evidence)
+    if c.state == "invalid":
+        return _a(name, "contradicts", f"Content Credentials do not validate ({signer}): the file or its manifest "
+                  "changed after signing", **evidence)
+    return _a(name, "unknown", f"Content Credentials present but unreadable ({c.state})", **evidence)
+
+
+_CHECKS: tuple[Check, ...] = (check_first_seen, check_capture_time, check_location, check_language, check_c2pa)
+
+
+# -- exports -------------------------------------------------------------------------------------------
+def to_json(claim: Claim, attachments: Sequence[Attachment]) -> dict[str, Any]:
+    return {"schema": "provenance.claim/1", "claim": asdict(claim), "attachments": [asdict(a) for a in attachments]}
+
+
+def to_csv(claim: Claim, attachments: Sequence[Attachment]) -> str:
+    """The evidence table: one row per (file, check)."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["claim_id", "file", "sha256", "report", "check", "result", "detail"])
+    for a in attachments:
+        for x in a.assessment:
+            w.writerow([claim.id, a.media_path, a.sha256, a.report_path, x.check, x.result, x.detail])
+    return buf.getvalue()
+
+
+_SCHEMA_TYPES = {"video": "VideoObject", "image": "ImageObject", "audio": "AudioObject"}
+
+
+def to_claimreview(
+    claim: Claim,
+    attachments: Sequence[Attachment],
+    *,
+    author: str = "provenance",
+    url: str | None = None,
+    date_published: str | None = None,
+) -> dict[str, Any]:
+    """schema.org ClaimReview JSON-LD: the analyst's rating (``status``) and the files examined.
+
+    ``url`` is where the review is published; without one it is the claim's URN. The evidence goes into
+    ``reviewBody`` as text and the files into ``associatedMedia`` with their SHA-256.
+    """
+    value, label = _RATINGS[claim.status]
+    rating: dict[str, Any] = {"@type": "Rating", "alternateName": label}
+    if value is not None:
+        rating |= {"ratingValue": value, "bestRating": 5, "worstRating": 1}
+    item: dict[str, Any] = {"@type": "Claim"}
+    if claim.source_url:
+        item["appearance"] = [{"@type": "CreativeWork", "url": claim.source_url}]
+    if claim.claimed_date:
+        item["temporalCoverage"] = claim.claimed_date
+    if claim.place or claim.lat is not None:
+        place: dict[str, Any] = {"@type": "Place"}
+        if claim.place:
+            place["name"] = claim.place
+        if claim.lat is not None:
+            place["geo"] = {"@type": "GeoCoordinates", "latitude": claim.lat, "longitude": claim.lon}
+        item["contentLocation"] = place
+    return {
+        "@context": "https://schema.org",
+        "@type": "ClaimReview",
+        "url": url or f"urn:provenance:claim:{claim.id}",
+        "datePublished": date_published or dt.date.today().isoformat(),
+        "author": {"@type": "Organization", "name": author},
+        "claimReviewed": claim.statement,
+        "reviewRating": rating,
+        "itemReviewed": item,
+        "reviewBody": review_body(attachments),
+        "associatedMedia": [
+            {"@type": _SCHEMA_TYPES.get(a.kind, "MediaObject"), "name": a.name, "sha256": a.sha256}
+            for a in attachments
+        ],
+    }
+
+
+def review_body(attachments: Sequence[Attachment]) -> str:
+    """One sentence per file: what supports and what contradicts the claim."""
+    if not attachments:
+        return "No files examined yet."
+    parts = []
+    for a in attachments:
+        said = [f"{x.result} ({x.check}: {x.detail})" for x in a.assessment if x.result in ("supports", "contradicts")]
+        parts.append(f"{a.name}: " + ("; ".join(said) if said else "no supporting or contradicting evidence") + ".")
+    return " ".join(parts)

@@ -1,0 +1,124 @@
+"""``provenance batch``: argument parsing, the progress line and the closing summary; the work is in ``batch``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from provenance.batch import BatchOptions, BatchResult, Progress, run_batch
+from provenance.workspace import Workspace
+
+EXIT_OK, EXIT_SOME_FAILED, EXIT_NO_REPORT = 0, 1, 2
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
+    b = sub.add_parser("batch", parents=[common], help="verify every media file under folders (Dask), resumable",
+                       description="Verify every video, image and audio file under DIR (found by content), one "
+                       "report each, plus summary.json, summary.csv and index.html in --out. Re-running skips "
+                       "files already reported with the same pipeline, so a stopped batch resumes.")
+    b.add_argument("dirs", nargs="+", type=Path, metavar="DIR", help="folders (or files) to verify")
+    b.add_argument("--pipeline", default="standard", help="profile name in pipelines/ or a TOML file")
+    b.add_argument("--claim", metavar="ID", help="assess every report against this claim and attach it")
+    b.add_argument("--out", type=Path, default=Path("reports"), help="report folder (default ./reports)")
+    b.add_argument("--workers", type=int, metavar="N",
+                   help="local worker processes (default: one per CPU core, at most 8; 0: in this process, no Dask)")
+    b.add_argument("--scheduler", metavar="ADDRESS", help="run on an existing Dask cluster (tcp://host:8786); its "
+                   "workers must have provenance installed and see the media paths and the workspace")
+    b.add_argument("--redo", action="store_true", help="verify again files that already have a report")
+    b.add_argument("--json", action="store_true", help="print summary.json to stdout")
+    b.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    b.set_defaults(handler=_batch)
+
+
+def _batch(args: argparse.Namespace) -> int:
+    if args.workers is not None and args.workers < 0:
+        raise ValueError("--workers must be 0 or more")
+    if args.workers is not None and args.scheduler:
+        raise ValueError("--workers starts a local cluster; --scheduler uses an existing one: give one of them")
+    options = BatchOptions(out=args.out, workers=args.workers, scheduler=args.scheduler, claim=args.claim,
+                           redo=args.redo)
+    bar = None if args.quiet else ProgressLine(sys.stderr)
+    try:
+        result = run_batch(args.dirs, pipeline=args.pipeline, workspace=Workspace(args.workspace), options=options,
+                           on_progress=bar)
+    finally:
+        if bar is not None:
+            bar.close()
+    if args.json:
+        sys.stdout.write(result.summary.read_text())
+    else:
+        print_result(result, sys.stdout)
+    if result.counts.files == result.counts.errors:
+        return EXIT_NO_REPORT
+    return EXIT_OK if result.ok else EXIT_SOME_FAILED
+
+
+def print_result(result: BatchResult, out: TextIO) -> None:
+    c = result.counts
+    print(f"{c.files} files: {c.verified} verified, {c.resumed} already reported, {c.duplicates} duplicates; "
+          f"{c.errors} without a report, {c.stage_errors} with a failed stage; {c.ignored} other files ignored "
+          f"({result.elapsed_s:.1f} s, {result.scheduler})", file=out)
+    for item in result.items:
+        if item.status in ("error", "stage_error"):
+            print(f"  {item.status}: {item.path}: {item.message}", file=out)
+    for group in result.groups:
+        print(f"  shared footage, group {group.id}: {', '.join(group.members)}", file=out)
+    folder = result.summary.parent
+    print(f"summary: {folder / 'summary.json'}, {folder / 'summary.csv'}, {folder / 'index.html'}", file=out)
+
+
+def _clock(seconds: float | None) -> str:
+    if seconds is None:
+        return "--:--"
+    minutes, secs = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+class ProgressLine:
+    """Progress with ETA on stderr: one redrawn line on a terminal, one line per finished file in a log."""
+
+    width = 24
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.tty = stream.isatty()
+        self._drawn = False
+
+    def __call__(self, p: Progress) -> None:
+        if p.phase == "verify" and p.item is None:
+            self._line(f"verifying {p.total} files" if p.total else "nothing new to verify", final=True)
+        elif p.phase == "verify":
+            share = p.done / max(1, p.total)
+            item = p.item
+            name = Path(item.path).name if item else ""
+            status = item.status if item else ""
+            if self.tty:
+                filled = int(share * self.width)
+                bar = "#" * filled + "-" * (self.width - filled)
+                self._line(f"[{bar}] {p.done}/{p.total} {share:4.0%}  {_clock(p.elapsed_s)} elapsed, "
+                           f"ETA {_clock(p.eta_s)}  {status} {name}"[:120])
+            else:
+                took = f" ({item.seconds:.1f} s)" if item and item.seconds is not None else ""
+                self._line(f"[{p.done}/{p.total}] {share:4.0%} {status} {name}{took}, ETA {_clock(p.eta_s)}",
+                           final=True)
+        elif p.phase == "hash" and self.tty:
+            self._line(f"hashing {p.done}/{p.total}")
+        elif p.phase == "links":
+            self._line("grouping files that share footage", final=True)
+
+    def _line(self, text: str, final: bool = False) -> None:
+        if self.tty:
+            self.stream.write("\r\033[K" + text + ("\n" if final else ""))
+            self._drawn = not final
+        else:
+            self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self._drawn:
+            self.stream.write("\n")
+            self.stream.flush()
+            self._drawn = False

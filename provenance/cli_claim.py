@@ -1,0 +1,140 @@
+"""``provenance claim``: add, attach, show, list, status and export; the work is in ``provenance.claims``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import textwrap
+from collections import Counter
+from pathlib import Path
+from typing import TextIO
+
+from provenance.claims import STATUSES, Attachment, Claim, ClaimStore, to_claimreview, to_csv, to_json
+from provenance.report.writer import atomic_write
+
+EXIT_OK = 0
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
+    c = sub.add_parser("claim", parents=[common], help="claim records and the evidence attached to them")
+    csub = c.add_subparsers(dest="claim_command", required=True)
+
+    add = csub.add_parser("add", parents=[common], help="record a claim; prints its id")
+    add.add_argument("--statement", required=True, help="what the footage is said to show")
+    add.add_argument("--date", help="claimed date: YYYY, YYYY-MM, YYYY-MM-DD or START/END (ISO 8601)")
+    add.add_argument("--place", help="claimed place name")
+    add.add_argument("--lat", type=float, help="claimed place latitude (decimal degrees)")
+    add.add_argument("--lon", type=float, help="claimed place longitude (decimal degrees)")
+    add.add_argument("--radius-km", type=float, default=25.0, help="GPS within this distance supports the place "
+                     "(default 25)")
+    add.add_argument("--languages", help="expected spoken languages, ISO 639-1, comma-separated (e.g. ru,uk)")
+    add.add_argument("--source-url", help="where the claim was seen")
+    add.add_argument("--status", default="open", choices=STATUSES, help="your rating (default open)")
+    add.add_argument("--id", help="claim id (default: generated, c-xxxxxxxx)")
+
+    attach = csub.add_parser("attach", parents=[common], help="assess written reports against a claim")
+    attach.add_argument("id")
+    attach.add_argument("reports", nargs="+", type=Path, metavar="REPORT",
+                        help="report.json, its folder, or a folder of report folders")
+
+    show = csub.add_parser("show", parents=[common], help="the claim and its evidence table")
+    show.add_argument("id")
+    show.add_argument("--json", action="store_true")
+
+    lst = csub.add_parser("list", parents=[common], help="list claims")
+    lst.add_argument("--json", action="store_true")
+
+    status = csub.add_parser("status", parents=[common], help="set your rating of a claim")
+    status.add_argument("id")
+    status.add_argument("status", choices=STATUSES)
+
+    export = csub.add_parser("export", parents=[common], help="ClaimReview JSON-LD, JSON or CSV")
+    export.add_argument("id")
+    export.add_argument("--format", choices=("claimreview", "json", "csv"), default="claimreview")
+    export.add_argument("--author", default="provenance", help="ClaimReview author (your organisation)")
+    export.add_argument("--url", help="ClaimReview url: where the review is published (default: the claim's URN)")
+    export.add_argument("--out", type=Path, help="write to this file (default: stdout)")
+    c.set_defaults(handler=_claim)
+
+
+def _claim(args: argparse.Namespace) -> int:
+    store = ClaimStore(args.workspace)
+    cmd = args.claim_command
+    if cmd == "add":
+        claim = store.add(args.statement, claimed_date=args.date, place=args.place, lat=args.lat, lon=args.lon,
+                          radius_km=args.radius_km, languages=args.languages, source_url=args.source_url,
+                          status=args.status, id=args.id)
+        print(claim.id)
+    elif cmd == "attach":
+        for a in store.attach_files(args.id, args.reports):
+            print(f"attached {a.name}: {_tally(a)}")
+    elif cmd == "show":
+        claim, attachments = store.get(args.id), store.attachments(args.id)
+        if args.json:
+            print(json.dumps(to_json(claim, attachments), indent=2, ensure_ascii=False))
+        else:
+            print_claim(claim, attachments, sys.stdout)
+    elif cmd == "list":
+        claims = store.list()
+        if args.json:
+            print(json.dumps([vars(c) for c in claims], indent=2, ensure_ascii=False))
+        for c in [] if args.json else claims:
+            print(f"{c.id}\t{c.status}\t{c.claimed_date or '-'}\t{c.statement}")
+    elif cmd == "status":
+        claim = store.set_status(args.id, args.status)
+        print(f"{claim.id}: {claim.status}")
+    elif cmd == "export":
+        claim, attachments = store.get(args.id), store.attachments(args.id)
+        if args.format == "csv":
+            text = to_csv(claim, attachments)
+        else:
+            data = to_json(claim, attachments) if args.format == "json" else to_claimreview(
+                claim, attachments, author=args.author, url=args.url)
+            text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+        if args.out:
+            atomic_write(args.out, text)
+        else:
+            sys.stdout.write(text)
+    else:
+        raise AssertionError(cmd)
+    return EXIT_OK
+
+
+def _tally(a: Attachment) -> str:
+    counts = Counter(x.result for x in a.assessment)
+    return ", ".join(f"{counts[r]} {r}" for r in ("supports", "contradicts", "neutral", "unknown") if counts[r])
+
+
+def print_claim(claim: Claim, attachments: list[Attachment], out: TextIO) -> None:
+    """The claim, then the evidence table: one line per (file, check), the file named on its first line."""
+    print(f"claim {claim.id} [{claim.status}]", file=out)
+    print(f"  statement  {claim.statement}", file=out)
+    if claim.claimed_date:
+        print(f"  date       {claim.claimed_date}", file=out)
+    if claim.place or claim.lat is not None:
+        coords = f" ({claim.lat:.4f}, {claim.lon:.4f}; within {claim.radius_km:g} km)" if claim.lat is not None else ""
+        print(f"  place      {claim.place or ''}{coords}".rstrip(), file=out)
+    if claim.languages:
+        print(f"  languages  {', '.join(claim.languages)}", file=out)
+    if claim.source_url:
+        print(f"  source     {claim.source_url}", file=out)
+    if not attachments:
+        print("\nno reports attached (provenance claim attach ID REPORT..., or verify/batch --claim ID)", file=out)
+        return
+    rows = [(a.name if i == 0 else "", x.check, x.result, x.detail)
+            for a in attachments for i, x in enumerate(a.assessment)]
+    w_file = max(4, *(len(r[0]) for r in rows))
+    w_check = max(5, *(len(r[1]) for r in rows))
+    w_result = 11
+    indent = w_file + w_check + w_result + 6
+    print(file=out)
+    print(f"{'file':<{w_file}}  {'check':<{w_check}}  {'result':<{w_result}}  detail", file=out)
+    for name, check, result, detail in rows:
+        lines = textwrap.wrap(detail, width=max(40, 120 - indent)) or [""]
+        print(f"{name:<{w_file}}  {check:<{w_check}}  {result:<{w_result}}  {lines[0]}", file=out)
+        for more in lines[1:]:
+            print(" " * indent + more, file=out)
+    print(file=out)
+    for a in attachments:
+        print(f"{a.name}: {_tally(a)}  (report {a.report_path})", file=out)

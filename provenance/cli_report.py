@@ -1,0 +1,100 @@
+"""``provenance report sign|check|key``: tamper evidence for written reports (logic in report.integrity).
+
+Exit codes for ``check``: 0 every check passed; 1 some check failed (edited report, wrong signer, swapped
+media); 2 nothing failed but something could not be checked (no digest, unknown signer, media not found).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from provenance.report.integrity import (
+    PublicKey,
+    check_file,
+    key_is_private,
+    key_path,
+    load_key,
+    public_key_of,
+    sign_file,
+)
+from provenance.workspace import Workspace
+
+EXIT_PASS, EXIT_FAIL, EXIT_CANNOT = 0, 1, 2
+_WORDS = {"pass": "PASS", "fail": "FAIL", "skip": "SKIP", "cannot": "CANNOT CHECK"}
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
+    rep = sub.add_parser("report", parents=[common], help="check and sign written reports")
+    rsub = rep.add_subparsers(dest="report_command", required=True)
+
+    s = rsub.add_parser("sign", parents=[common], help="sign report.json with this workspace's Ed25519 key")
+    s.add_argument("report", type=Path, help="report.json or its folder")
+    s.set_defaults(handler=_sign)
+
+    c = rsub.add_parser("check", parents=[common], help="check a report's digest, signature and media file")
+    c.add_argument("report", type=Path, help="report.json or its folder")
+    c.add_argument("--media", type=Path, help="the media file to compare (default: beside the report, then the "
+                   "path it records)")
+    c.add_argument("--public-key", metavar="KEY", help="the signer's public key (as `report key` prints it, or a "
+                   "file holding it): the signature must be by this key")
+    c.add_argument("--require-signature", action="store_true", help="an unsigned report fails")
+    c.set_defaults(handler=_check)
+
+    k = rsub.add_parser("key", parents=[common], help="print this workspace's public signing key (created if absent)")
+    k.set_defaults(handler=_key)
+
+
+def _root(args: argparse.Namespace) -> Path:
+    return Workspace(args.workspace).root
+
+
+def _warn_if_exposed(root: Path) -> None:
+    if not key_is_private(root):
+        print(f"provenance: warning: {key_path(root)} is readable by others: chmod 600 it", file=sys.stderr)
+
+
+def _sign(args: argparse.Namespace) -> int:
+    root = _root(args)
+    result = sign_file(args.report, root)
+    if not result.ok:
+        print(f"FAIL  {result.message}")
+        return EXIT_FAIL
+    _warn_if_exposed(root)
+    key = load_key(root, create=False)
+    print(result.message)
+    if key is not None:
+        print(f"public key {public_key_of(key).b64} (give it to readers: `report check --public-key`)")
+    return EXIT_PASS
+
+
+def _check(args: argparse.Namespace) -> int:
+    trusted = PublicKey.from_argument(args.public_key) if args.public_key else None
+    result = check_file(args.report, workspace_root=_root(args), media=args.media, trusted_key=trusted,
+                        require_signature=args.require_signature)
+    print(f"report {result.path}")
+    for line in result.lines:
+        print(f"{_WORDS[line.state]:<12} {line.name:<9} {line.message}")
+    code = result.exit_code
+    failed = sum(line.state == "fail" for line in result.lines)
+    unchecked = sum(line.state == "cannot" for line in result.lines)
+    if code == EXIT_FAIL:
+        print(f"result: FAIL ({failed} check{'s' if failed != 1 else ''} failed)")
+    elif code == EXIT_CANNOT:
+        print(f"result: CANNOT CHECK ({unchecked} check{'s' if unchecked != 1 else ''} could not be made; "
+              "nothing failed)")
+    else:
+        print("result: PASS")
+    return code
+
+
+def _key(args: argparse.Namespace) -> int:
+    root = _root(args)
+    key = load_key(root, create=True)
+    assert key is not None
+    _warn_if_exposed(root)
+    public = public_key_of(key)
+    print(public.b64)
+    print(f"key id {public.key_id} · private key {key_path(root)}", file=sys.stderr)
+    return EXIT_PASS

@@ -1,0 +1,455 @@
+"""ISO base media files read box by box: MP4, MOV, 3GP, M4V/M4A, HEIC/HEIF, AVIF and Canon CR3.
+
+PyAV shows the tags FFmpeg maps, and FFmpeg maps neither the 3GPP ``loci`` box, nor ``©mak``/``©mod`` in every
+form, nor handler names, brands, track matrices, compressor names or the Exif/XMP items of HEIF and AVIF. Those
+are what tell a camera original from a re-encode, so this walks the boxes itself: bounded in depth, count and
+bytes read, never trusting a size field further than the file.
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import BinaryIO
+
+from .reading import Reading, Tagged, text
+
+_MAX_DEPTH = 24
+_MAX_BOXES = 20_000
+_MAX_PAYLOAD = 16 << 20  # bytes read from one metadata box
+_CONTAINERS = {b"moov", b"trak", b"mdia", b"minf", b"stbl", b"udta", b"edts", b"dinf", b"iprp", b"ipco", b"tref"}
+_XMP_UUID = bytes.fromhex("be7acfcb97a942e89c71999491e3afac")
+_CANON_UUID = bytes.fromhex("85c0b687820f11e08111f4ce462b6a48")  # CR3: CMT1..CMT4 TIFF blocks
+_C2PA_UUID = bytes.fromhex("d8fec3d61b0e483c92975828877ec481")
+_EPOCH_1904 = datetime(1904, 1, 1, tzinfo=UTC)
+_DATA_HANDLERS = {"alis", "url ", "rsrc"}  # minf/dinf data-reference handlers, not media handlers
+
+# udta text atoms: the name ExifTool gives each, and which field it feeds.
+_UDTA_TEXT = {
+    b"\xa9mak": ("Make", "make"),
+    b"\xa9mod": ("Model", "model"),
+    b"\xa9swr": ("Software", "software"),
+    b"\xa9too": ("Encoder", "writer"),
+    b"\xa9enc": ("EncodedBy", "writer"),
+    b"\xa9day": ("ContentCreateDate", "created"),
+    b"\xa9xyz": ("GPSCoordinates", "gps"),
+    b"\xa9fmt": ("Format", None),
+    b"\xa9inf": ("Information", None),
+    b"\xa9nam": ("Title", None),
+    b"\xa9cmt": ("Comment", None),
+    b"\xa9des": ("Description", None),
+    b"manu": ("Make", "make"),
+    b"modl": ("Model", "model"),
+}
+# Keys (mdta) names and the field each feeds.
+_KEYS = {
+    "com.apple.quicktime.make": "make",
+    "com.apple.quicktime.model": "model",
+    "com.apple.quicktime.software": "software",
+    "com.apple.quicktime.creationdate": "capture",
+    "com.apple.quicktime.location.ISO6709": "gps",
+    "com.android.manufacturer": "make",
+    "com.android.model": "model",
+    "com.android.version": "software",
+}
+# iTunes-style ilst (mdir) items.
+_ILST = {b"\xa9too": ("Encoder", "writer"), b"\xa9day": ("ContentCreateDate", None), b"\xa9swr": ("Software", None)}
+
+
+def sniff(head: bytes) -> bool:
+    return len(head) >= 12 and head[4:8] in (b"ftyp", b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot")
+
+
+class _Walk:
+    def __init__(self, fh: BinaryIO, size: int, out: Reading) -> None:
+        self.fh, self.size, self.out = fh, size, out
+        self.boxes = 0
+        self.tracks: list[dict[str, object]] = []
+        self.keys: list[str] = []
+        self.items: dict[int, tuple[bytes, str]] = {}  # HEIF item id -> (type, content type)
+        self.locations: dict[int, list[tuple[int, int]]] = {}
+
+    def read(self, offset: int, length: int) -> bytes:
+        self.fh.seek(offset)
+        return self.fh.read(max(0, min(length, _MAX_PAYLOAD, self.size - offset)))
+
+    def children(self, start: int, end: int, depth: int, path: tuple[bytes, ...]) -> None:
+        offset = start
+        while offset + 8 <= end:
+            self.boxes += 1
+            if self.boxes > _MAX_BOXES:
+                raise ValueError(f"more than {_MAX_BOXES} boxes")
+            header = self.read(offset, 16)
+            if len(header) < 8:
+                return
+            size, kind = struct.unpack(">I4s", header[:8])
+            body = offset + 8
+            if size == 1 and len(header) >= 16:
+                size = struct.unpack(">Q", header[8:16])[0]
+                body = offset + 16
+            elif size == 0:
+                size = end - offset
+            if size < body - offset or offset + size > end:
+                if path:  # a bad child size inside a parent: stop reading this parent
+                    return
+                size = end - offset  # a truncated last top-level box (payload cut out): read what is there
+            self.box(kind, body, offset + size, depth, path)
+            offset += size
+
+    def box(self, kind: bytes, start: int, end: int, depth: int, path: tuple[bytes, ...]) -> None:
+        if depth > _MAX_DEPTH:
+            raise ValueError(f"boxes nested deeper than {_MAX_DEPTH}")
+        here = (*path, kind)
+        if kind == b"ftyp" and not path:
+            self.ftyp(self.read(start, min(end - start, 4096)))
+        elif kind in _CONTAINERS:
+            if kind == b"trak":
+                self.tracks.append({})
+            self.children(start, end, depth + 1, here)
+        elif kind == b"meta":
+            head = self.read(start, 12)
+            # ISO meta is a full box (4 bytes of version/flags); QuickTime's is a plain container.
+            skip = 0 if head[4:8] in (b"hdlr", b"keys", b"ilst") else 4
+            outer, self.keys = self.keys, []  # an ilst indexes the keys of its own meta box
+            self.children(start + skip, end, depth + 1, here)
+            self.keys = outer
+        elif kind in (b"mvhd", b"tkhd", b"mdhd"):
+            self.header(kind, self.read(start, min(end - start, 256)))
+        elif kind == b"hdlr":
+            self.hdlr(self.read(start, min(end - start, 4096)), path)
+        elif kind == b"stsd":
+            self.stsd(self.read(start, min(end - start, 4096)))
+        elif kind == b"keys":
+            self.keys_box(self.read(start, end - start))
+        elif kind == b"ilst":
+            self.ilst(start, end, depth)
+        elif kind == b"loci":
+            self.loci(self.read(start, min(end - start, 4096)))
+        elif kind == b"XMP_":
+            self.out.embedded.setdefault("xmp", self.read(start, end - start))
+        elif kind == b"uuid":
+            self.uuid(start, end, depth, here)
+        elif kind in (b"CMT1", b"CMT2", b"CMT3", b"CMT4"):
+            self.out.embedded.setdefault(f"tiff:{kind.decode()}", self.read(start, end - start))
+        elif kind == b"iinf":
+            self.iinf(self.read(start, end - start))
+        elif kind == b"iloc":
+            self.iloc(self.read(start, end - start))
+        elif b"udta" in path and kind in _UDTA_TEXT:
+            self.udta_text(kind, self.read(start, min(end - start, 65536)))
+
+    def ftyp(self, data: bytes) -> None:
+        if len(data) < 8:
+            return
+        brands = [data[:4]] + [data[i : i + 4] for i in range(8, len(data) - 3, 4)]
+        names = [b.decode("latin-1") for b in brands if b.strip(b"\x00")]
+        self.out.brands = list(dict.fromkeys(names))
+        self.out.put("QuickTime", "MajorBrand", names[0] if names else "")
+        self.out.put("QuickTime", "MinorVersion", struct.unpack(">I", data[4:8])[0])
+        self.out.put("QuickTime", "CompatibleBrands", " ".join(names[1:]))
+
+    def header(self, kind: bytes, data: bytes) -> None:
+        if len(data) < 20:
+            return
+        version = data[0]
+        if version == 1 and len(data) >= 32:
+            created, modified = struct.unpack(">QQ", data[4:20])
+        else:
+            created, modified = struct.unpack(">II", data[4:12])
+        if kind == b"mvhd":
+            for tag, value, bucket in (
+                ("CreateDate", created, self.out.created),
+                ("ModifyDate", modified, self.out.modified),
+            ):
+                stamp = _mac_time(value)
+                self.out.put("QuickTime", tag, stamp or "0000:00:00 00:00:00")
+                # UTC by the specification (many cameras write local time: ``utc`` lets the checks allow for it)
+                bucket.append(Tagged(f"QuickTime:{tag}", stamp or "0000:00:00 00:00:00", offset="Z", utc=True))
+            return
+        if kind == b"tkhd" and self.tracks:
+            # tkhd: times, track id, reserved, duration, reserved(8), layer, group, volume, reserved, matrix
+            matrix_at = 40 if version == 0 else 52
+            if len(data) >= matrix_at + 36:
+                a, b, _u, c, d = struct.unpack(">iiiii", data[matrix_at : matrix_at + 20])
+                if a or b or c or d:
+                    angle = round(math.degrees(math.atan2(b / 65536, a / 65536))) % 360
+                    self.tracks[-1]["rotation"] = angle
+            self.tracks[-1]["created"] = _mac_time(created)
+
+    def hdlr(self, data: bytes, path: tuple[bytes, ...]) -> None:
+        if len(data) < 24:
+            return
+        handler_type = data[8:12].decode("latin-1")
+        vendor = data[12:16].decode("latin-1").strip("\x00")
+        raw_name = data[24:]
+        # QuickTime writes a Pascal string (length byte first); ISO writes a NUL-terminated UTF-8 string.
+        if raw_name and raw_name[0] == len(raw_name) - 1 and raw_name[0] > 0:
+            raw_name = raw_name[1:]
+        name = text(raw_name.split(b"\x00", 1)[0] if raw_name[:1] != b"\x00" else raw_name[1:].split(b"\x00")[0])
+        where = "Track" if b"trak" in path else "Meta" if b"meta" in path else "Movie"
+        if where == "Track" and self.tracks:
+            self.tracks[-1].setdefault("handler_type", handler_type)
+            group = f"Track{len(self.tracks)}"
+        else:
+            group = "QuickTime"
+        self.out.put(group, "HandlerType", handler_type)
+        if vendor:
+            self.out.put(group, "HandlerVendorID", vendor)
+        if name:
+            self.out.put(group, "HandlerDescription" if handler_type not in _DATA_HANDLERS else "DataHandler", name)
+            if handler_type not in _DATA_HANDLERS and not (where == "Meta" and handler_type in ("mdta", "mdir")):
+                self.out.handlers.append(name)
+                self.out.writers.append(Tagged(f"{group}:HandlerDescription", name))
+
+    def stsd(self, data: bytes) -> None:
+        # full box (4) + entry count (4), then the first sample entry: size(4) format(4) reserved(6) dref(2)
+        if len(data) < 24 or not self.tracks:
+            return
+        entry = data[8:]
+        fmt = entry[4:8].decode("latin-1")
+        group = f"Track{len(self.tracks)}"
+        self.out.put(group, "CompressorID", fmt)
+        if self.tracks[-1].get("handler_type") == "vide" and len(entry) >= 82:
+            vendor = entry[20:24].decode("latin-1").strip("\x00 ")
+            length = entry[50]
+            compressor = text(entry[51 : 51 + min(length, 31)])
+            if vendor:
+                self.out.put(group, "VendorID", vendor)
+                self.out.writers.append(Tagged(f"{group}:VendorID", vendor))
+            if compressor:
+                self.out.put(group, "CompressorName", compressor)
+                self.out.writers.append(Tagged(f"{group}:CompressorName", compressor))
+
+    def keys_box(self, data: bytes) -> None:
+        if len(data) < 8:
+            return
+        count = struct.unpack(">I", data[4:8])[0]
+        offset = 8
+        for _ in range(min(count, 4096)):
+            if offset + 8 > len(data):
+                break
+            size = struct.unpack(">I", data[offset : offset + 4])[0]
+            if size < 8 or offset + size > len(data):
+                break
+            self.keys.append(data[offset + 8 : offset + size].decode("utf-8", "replace"))
+            offset += size
+
+    def ilst(self, start: int, end: int, depth: int) -> None:
+        data = self.read(start, end - start)
+        offset = 0
+        while offset + 8 <= len(data):
+            size, kind = struct.unpack(">I4s", data[offset : offset + 8])
+            if size < 8 or offset + size > len(data):
+                break
+            value = _data_value(data[offset + 8 : offset + size])
+            index = struct.unpack(">I", kind)[0]
+            if self.keys and 1 <= index <= len(self.keys):
+                self.key_value(self.keys[index - 1], value)
+            elif kind in _ILST and value is not None:
+                tag, role = _ILST[kind]
+                self.out.put("ItemList", tag, value)
+                if role == "writer":
+                    self.out.writers.append(Tagged(f"ItemList:{tag}", text(value)))
+            elif value is not None:
+                self.out.put("ItemList", kind.decode("latin-1"), value)
+            offset += size
+
+    def key_value(self, key: str, value: str | None) -> None:
+        if value is None:
+            return
+        value = text(value)
+        self.out.put("Keys", key, value)
+        source = f"Keys:{key}"
+        role = _KEYS.get(key)
+        if role == "make":
+            self.out.make.append(Tagged(source, value))
+        elif role == "model":
+            self.out.model.append(Tagged(source, value))
+        elif role == "software":
+            self.out.software.append(Tagged(source, value))
+            self.out.writers.append(Tagged(source, value))
+        elif role == "capture":
+            self.out.capture.append(Tagged(source, value))
+        elif role == "gps":
+            self.out.gps.append((source, _iso6709_or_reason(value)))
+
+    def loci(self, data: bytes) -> None:
+        """3GPP LocationInformation: name, role, then 16.16 fixed-point longitude, latitude, altitude."""
+        if len(data) < 7:
+            return
+        body = data[6:]  # version/flags (4) + packed language (2)
+        if body[:2] in (b"\xfe\xff", b"\xff\xfe"):  # UTF-16 name, terminated by two NULs
+            end = next((i for i in range(2, len(body) - 1, 2) if body[i : i + 2] == b"\x00\x00"), len(body))
+            name, rest = body[:end], body[end + 2 :]
+        else:
+            name, _, rest = body.partition(b"\x00")
+        if len(rest) < 13:
+            self.out.gps.append(("UserData:LocationInformation", "truncated loci box"))
+            return
+        lon, lat, alt = (v / 65536 for v in struct.unpack(">iii", rest[1:13]))
+        label = text(name)
+        self.out.put("UserData", "LocationInformation", f"{label} Lat={lat:.5f} Lon={lon:.5f} Alt={alt:.2f}")
+        self.out.gps.append(("UserData:LocationInformation", (lat, lon, alt)))
+
+    def udta_text(self, kind: bytes, data: bytes) -> None:
+        value = _udta_string(data)
+        if value is None:
+            return
+        tag, role = _UDTA_TEXT[kind]
+        self.out.put("UserData", tag, value)
+        source = f"UserData:{tag}"
+        if role == "make":
+            self.out.make.append(Tagged(source, value))
+        elif role == "model":
+            self.out.model.append(Tagged(source, value))
+        elif role == "software":
+            self.out.software.append(Tagged(source, value))
+            self.out.writers.append(Tagged(source, value))
+        elif role == "writer":
+            self.out.writers.append(Tagged(source, value))
+        elif role == "created":
+            self.out.created.append(Tagged(source, value))
+        elif role == "gps":
+            self.out.gps.append((source, _iso6709_or_reason(value)))
+
+    def uuid(self, start: int, end: int, depth: int, path: tuple[bytes, ...]) -> None:
+        ident = self.read(start, 16)
+        if ident == _XMP_UUID:
+            self.out.embedded.setdefault("xmp", self.read(start + 16, end - start - 16))
+        elif ident == _CANON_UUID:
+            self.children(start + 16, end, depth + 1, path)
+        elif ident == _C2PA_UUID:
+            self.out.put("QuickTime", "C2PAManifestBox", "present")
+
+    def iinf(self, data: bytes) -> None:
+        if len(data) < 6:
+            return
+        version = data[0]
+        offset = 6 if version == 0 else 8
+        while offset + 8 <= len(data):
+            size, kind = struct.unpack(">I4s", data[offset : offset + 8])
+            if size < 8 or offset + size > len(data):
+                break
+            if kind == b"infe":
+                body = data[offset + 8 : offset + size]
+                if body[:1] in (b"\x02", b"\x03") and len(body) >= 12:
+                    id_len = 2 if body[0] == 2 else 4
+                    item_id = int.from_bytes(body[4 : 4 + id_len], "big")
+                    item_type = body[4 + id_len + 2 : 4 + id_len + 6]
+                    names = body[4 + id_len + 6 :].split(b"\x00")
+                    content_type = names[1].decode("latin-1") if item_type == b"mime" and len(names) > 1 else ""
+                    self.items[item_id] = (item_type, content_type)
+            offset += size
+
+    def iloc(self, data: bytes) -> None:
+        if len(data) < 8:
+            return
+        version = data[0]
+        sizes = data[4:6]
+        off_size, len_size, base_size = sizes[0] >> 4, sizes[0] & 15, sizes[1] >> 4
+        index_size = sizes[1] & 15 if version in (1, 2) else 0
+        pos = 6
+        count_len = 4 if version == 2 else 2
+        count = int.from_bytes(data[pos : pos + count_len], "big")
+        pos += count_len
+        for _ in range(min(count, 4096)):
+            id_len = 4 if version == 2 else 2
+            if pos + id_len > len(data):
+                return
+            item_id = int.from_bytes(data[pos : pos + id_len], "big")
+            pos += id_len + (2 if version in (1, 2) else 0) + 2  # construction method, data reference index
+            base = int.from_bytes(data[pos : pos + base_size], "big")
+            pos += base_size
+            extents = int.from_bytes(data[pos : pos + 2], "big")
+            pos += 2
+            spans = []
+            for _ in range(min(extents, 64)):
+                pos += index_size
+                offset = int.from_bytes(data[pos : pos + off_size], "big")
+                pos += off_size
+                length = int.from_bytes(data[pos : pos + len_size], "big")
+                pos += len_size
+                spans.append((base + offset, length))
+            self.locations[item_id] = spans
+
+    def finish(self) -> None:
+        for item_id, (item_type, content_type) in self.items.items():
+            spans = self.locations.get(item_id)
+            if not spans:
+                continue
+            blob = b"".join(self.read(offset, length) for offset, length in spans[:8])
+            if item_type == b"Exif" and len(blob) > 4:
+                skip = int.from_bytes(blob[:4], "big")
+                if 4 + skip < len(blob):
+                    self.out.embedded.setdefault("exif", blob[4 + skip :])
+            elif (item_type == b"mime" and "xmp" in content_type) or content_type == "application/rdf+xml":
+                self.out.embedded.setdefault("xmp", blob)
+        rotations = {t["rotation"] for t in self.tracks if "rotation" in t and t.get("handler_type") == "vide"}
+        if rotations:
+            self.out.rotation = int(rotations.pop())
+            self.out.put("Composite", "Rotation", self.out.rotation)
+
+
+def read(path: Path) -> Reading:
+    """Walk the file's boxes; never raises for a bad file (the error is kept in the reading)."""
+    out = Reading(name="isobmff")
+    try:
+        with path.open("rb") as fh:
+            size = path.stat().st_size
+            if not sniff(fh.read(12)):
+                return out
+            walk = _Walk(fh, size, out)
+            try:
+                walk.children(0, size, 0, ())
+            finally:
+                walk.finish()
+    except (OSError, ValueError, struct.error, IndexError) as exc:
+        out.error = f"{type(exc).__name__}: {exc}"
+    return out
+
+
+def _mac_time(seconds: int) -> str | None:
+    """QuickTime seconds since 1904 as "YYYY:MM:DD hh:mm:ss" (UTC by the spec); None for zero."""
+    if seconds <= 0:
+        return None
+    try:
+        return (_EPOCH_1904 + timedelta(seconds=seconds)).strftime("%Y:%m:%d %H:%M:%S")
+    except OverflowError:
+        return None
+
+
+def _data_value(box: bytes) -> str | None:
+    """The value of an ilst item's 'data' box: text for UTF-8/UTF-16 types, numbers as text."""
+    if len(box) < 16 or box[4:8] != b"data":
+        return None
+    kind = int.from_bytes(box[9:12], "big")
+    payload = box[16 : int.from_bytes(box[:4], "big")]
+    if kind == 1:
+        return payload.decode("utf-8", "replace")
+    if kind == 2:
+        return payload.decode("utf-16-be", "replace")
+    if kind in (21, 22) and 0 < len(payload) <= 8:
+        return str(int.from_bytes(payload, "big", signed=kind == 21))
+    if kind == 23 and len(payload) == 4:
+        return repr(struct.unpack(">f", payload)[0])
+    return None
+
+
+def _udta_string(data: bytes) -> str | None:
+    """A udta text atom: QuickTime form (length + language + text), 3GPP form (full box + language + text)."""
+    if len(data) >= 4:
+        length = int.from_bytes(data[:2], "big")
+        if 0 < length <= len(data) - 4:
+            return text(data[4 : 4 + length]) or None
+    if len(data) >= 7 and data[:4] == b"\x00\x00\x00\x00":
+        return text(data[6:].split(b"\x00", 1)[0]) or None
+    value = text(data.split(b"\x00", 1)[0])
+    return value or None
+
+
+def _iso6709_or_reason(value: str) -> tuple[float, float, float | None] | str:
+    from .normalise import parse_iso6709
+
+    return parse_iso6709(value) or f"malformed ISO 6709: {value[:80]!r}"

@@ -1,0 +1,67 @@
+"""What one reader found, in a shape every reader shares, so normalisation can weigh them side by side.
+
+Each value keeps the tag it came from ("QuickTime:UserData:©mak", "XMP:xmp:CreateDate"), so the report can say
+where a capture time or a device name was read, and the consistency checks can quote their evidence.
+Values are kept as text and cut to ``VALUE_MAX`` characters: metadata is written by whoever made the file, so
+it may hold markup, control characters or megabytes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+VALUE_MAX = 1024  # characters kept per value (raw tags and normalised fields alike)
+TAGS_MAX = 256  # tags kept per raw group
+
+
+def text(value: object, limit: int = VALUE_MAX) -> str:
+    """A value as printable text: NULs and control characters dropped, padding stripped, truncated."""
+    if isinstance(value, bytes | bytearray):
+        raw = bytes(value[: limit * 4])
+        value = raw.decode("utf-16") if raw[:2] in (b"\xfe\xff", b"\xff\xfe") else raw.decode("utf-8", "replace")
+    out = "".join(c for c in str(value)[: limit * 4] if c.isprintable() or c == " ").strip()
+    return out if len(out) <= limit else out[: limit - 1] + "…"
+
+
+@dataclass(frozen=True)
+class Tagged:
+    """One value with the tag it came from; ``offset`` and ``utc`` only matter for times."""
+
+    source: str
+    value: str
+    offset: str | None = None  # time-zone offset written beside the time (EXIF OffsetTime*)
+    utc: bool = False  # a QuickTime header time: UTC by the specification, local time on many cameras
+
+
+@dataclass
+class Reading:
+    """Everything one reader contributes. Lists are in the reader's own order of preference."""
+
+    name: str  # "isobmff", "xmp", "riff", "h264", "matroska", "exiftool"
+    capture: list[Tagged] = field(default_factory=list)  # when the picture was taken (DateTimeOriginal kind)
+    created: list[Tagged] = field(default_factory=list)  # when the file/container was made (CreateDate kind)
+    modified: list[Tagged] = field(default_factory=list)  # last modification (ModifyDate, MetadataDate)
+    make: list[Tagged] = field(default_factory=list)
+    model: list[Tagged] = field(default_factory=list)
+    software: list[Tagged] = field(default_factory=list)
+    gps: list[tuple[str, tuple[float, float, float | None] | str]] = field(default_factory=list)
+    writers: list[Tagged] = field(default_factory=list)  # values naming the software that wrote the file
+    handlers: list[str] = field(default_factory=list)
+    brands: list[str] = field(default_factory=list)
+    rotation: int | None = None
+    history: list[dict[str, str]] = field(default_factory=list)  # XMP xmpMM:History entries
+    raw: dict[str, dict[str, str]] = field(default_factory=dict)  # group -> {tag: text}
+    embedded: dict[str, bytes] = field(default_factory=dict)  # blocks for other readers: "exif", "xmp", ...
+    error: str | None = None
+
+    def put(self, group: str, tag: str, value: object) -> None:
+        bucket = self.raw.setdefault(group, {})
+        if len(bucket) < TAGS_MAX:
+            bucket[text(tag, 128)] = text(value)
+
+    @property
+    def found(self) -> bool:
+        return any(
+            (self.capture, self.created, self.modified, self.make, self.model, self.software, self.gps,
+             self.writers, self.handlers, self.brands, {g: t for g, t in self.raw.items() if g != "ExifTool"})
+        )  # fmt: skip

@@ -1,0 +1,159 @@
+"""Frame-level evidence for matches: which clip frame matched which reference frame, and their pictures.
+
+A coverage figure asks the reader to trust the tool; the clip frame beside the known frame, with its
+distance, lets them see it. Pairs are chosen the way matching aligned them (the hit closest to the segment's
+time offset, then the closest hash), and the reference frames are decoded from the indexed file at report
+time, only if that file still has the SHA-256 it was indexed with (a replaced file would show other pictures).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from pathlib import Path
+
+import av
+import numpy as np
+
+from provenance.config import MatchingConfig
+from provenance.frames import load_image, target_size
+from provenance.hashing import THUMB_SIZE, Fingerprint, thumbnail_jpeg
+from provenance.index import KnownImageryIndex
+from provenance.media import sha256_file
+from provenance.report.model import Artefacts, Match, MatchedFrame
+
+log = logging.getLogger(__name__)
+
+PAIRS_SHOWN = 8  # frame pairs per match shown with pictures; every pair stays in the JSON
+_OFFSET_TOL_S = 1.5  # as matching: hits this far from the segment's offset belong to another alignment
+
+
+def attach_match_evidence(
+    matches: list[Match], query: Fingerprint, index: KnownImageryIndex, config: MatchingConfig,
+    artefacts: Artefacts,
+) -> None:
+    """Fill ``Match.frames`` (unless matching did) and the reference thumbnails; never raises for a bad reference."""
+    if not matches:
+        return
+    lookups: list[bytes] = []
+    origin: list[tuple[int, bool]] = []
+    for i, f in enumerate(query.frames):
+        if f.hashes.quality < config.min_quality:
+            continue
+        variants = [(f.hashes.pdq, f.hashes.pdq_mirror)]
+        content = getattr(f.hashes, "content", None)  # the picture inside bars or a frame, when one was found
+        if content is not None:
+            variants.append(content)
+        for plain, mirrored in variants:
+            lookups.append(plain)
+            origin.append((i, False))
+            if config.mirror and mirrored is not None:
+                lookups.append(mirrored)
+                origin.append((i, True))
+    hits: dict[tuple[str, int], list[tuple[float, int, bool]]] = defaultdict(list)
+    for hit in index.search(lookups, max_distance=config.max_distance, min_quality=config.min_quality):
+        frame, mirrored = origin[hit.query]
+        hits[(hit.reference_id, frame)].append((hit.t, hit.distance, mirrored))
+    for m in matches:
+        ref = index.get(m.reference_id)
+        still = ref is not None and ref.kind == "image"
+        if not m.frames:  # matching may record its own pairs (local-feature matches have no hash hit)
+            m.frames = _pairs(m, query, hits, still)
+        if ref is None:
+            artefacts.reference_notes[m.reference_id] = "the reference is no longer in the index"
+            continue
+        times = sorted({p.reference_t for p in shown_pairs(m.frames)})
+        try:
+            artefacts.references[m.reference_id] = _reference_thumbnails(Path(ref.path), ref.sha256, ref.kind, times)
+        except _Unavailable as exc:
+            artefacts.reference_notes[m.reference_id] = str(exc)
+        except Exception as exc:  # a reference that no longer decodes costs its pictures, not the report
+            log.debug("reference frames of %s", m.reference_id, exc_info=True)
+            artefacts.reference_notes[m.reference_id] = f"its frames could not be decoded ({type(exc).__name__})"
+
+
+def _pairs(
+    m: Match, query: Fingerprint, hits: dict[tuple[str, int], list[tuple[float, int, bool]]], still: bool
+) -> list[MatchedFrame]:
+    out: dict[int, MatchedFrame] = {}
+    for seg in m.segments:
+        offset = seg.reference_start - seg.query_start
+        for i, f in enumerate(query.frames):
+            if i in out or not seg.query_start - 1e-6 <= f.t <= seg.query_end + 1e-6:
+                continue
+            cands = hits.get((m.reference_id, i), [])
+            if not still:
+                cands = [c for c in cands if abs(c[0] - f.t - offset) <= _OFFSET_TOL_S]
+            if not cands:
+                continue
+            rt, dist, mirrored = min(cands, key=lambda c: (0.0 if still else abs(c[0] - f.t - offset), c[1]))
+            out[i] = MatchedFrame(query_t=f.t, reference_t=round(rt, 3), distance=dist, mirrored=mirrored)
+    return [out[i] for i in sorted(out)]
+
+
+def shown_pairs(frames: list[MatchedFrame], limit: int = PAIRS_SHOWN) -> list[MatchedFrame]:
+    """The pairs a report pictures: spread evenly over the match, always including the closest one."""
+    if len(frames) <= limit:
+        return list(frames)
+    picks = {round(x) for x in np.linspace(0, len(frames) - 1, limit)}
+    best = min(range(len(frames)), key=lambda i: (frames[i].distance, i))
+    if best not in picks:
+        picks.remove(min(picks, key=lambda i: abs(i - best)))
+        picks.add(best)
+    return [frames[i] for i in sorted(picks)]
+
+
+class _Unavailable(Exception):
+    """The reference's pictures cannot be shown; the message says why, for the reader."""
+
+
+_digests: dict[tuple[str, int, int], str] = {}  # (path, size, mtime_ns) -> SHA-256: a batch re-hashes nothing
+
+
+def _sha256(path: Path) -> str:
+    st = path.stat()
+    key = (str(path), st.st_size, st.st_mtime_ns)
+    if key not in _digests:
+        _digests[key] = sha256_file(path)
+    return _digests[key]
+
+
+def _reference_thumbnails(path: Path, sha256: str, kind: str, times: list[float]) -> dict[float, bytes]:
+    if not times:
+        return {}
+    if not path.is_file():
+        raise _Unavailable(f"the reference file is no longer at {path}")
+    if _sha256(path) != sha256:
+        raise _Unavailable(f"the file at {path} has changed since it was indexed")
+    if kind == "image":
+        jpeg = thumbnail_jpeg(load_image(path))
+        return dict.fromkeys(times, jpeg)
+    out: dict[float, bytes] = {}
+    with av.open(str(path), metadata_errors="ignore") as container:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        start = float(stream.start_time * stream.time_base) if stream.start_time is not None else 0.0
+        size = target_size(stream.codec_context.width, stream.codec_context.height, THUMB_SIZE)
+        for t in times:
+            rgb = _frame_at(container, stream, start, t, size)
+            if rgb is not None:
+                out[t] = thumbnail_jpeg(rgb)
+    return out
+
+
+def _frame_at(
+    container: av.container.InputContainer, stream: av.VideoStream, start: float, t: float, size: tuple[int, int]
+) -> np.ndarray | None:
+    """The frame shown at presentation time ``t`` (from the stream start): seek to the keyframe before, decode on."""
+    container.seek(int((start + t) / stream.time_base), stream=stream, backward=True)
+    chosen = None
+    for frame in container.decode(stream):
+        if frame.time is None:
+            continue
+        if frame.time - start > t + 1e-3:
+            chosen = chosen or frame
+            break
+        chosen = frame
+    if chosen is None:
+        return None
+    return chosen.to_ndarray(width=size[0], height=size[1], format="rgb24", interpolation="AREA")

@@ -1,0 +1,385 @@
+"""Tamper evidence for written reports: a digest over canonical JSON, Ed25519 signatures, and the checks.
+
+A report travels between desks; the reader must be able to tell that nobody changed it and that it still
+describes the media file beside it. The digest covers every field except ``integrity`` itself, serialised
+canonically (keys sorted, no whitespace, UTF-8, Python's shortest round-trip floats), so it names the content
+whatever the layout; ``check`` also compares the file's bytes with the writer's layout, so any edit shows. A
+digest alone only catches accidental change (anyone can recompute it); a signature by a key the reader knows
+is what shows a deliberate edit. The signature covers the same canonical form of everything but itself, the
+integrity record included (digest, key, time). The signing key lives in the workspace, created on first use,
+readable by its owner only.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import datetime as dt
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, Literal
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from provenance.errors import ProvenanceError
+from provenance.report.model import Integrity, Report
+
+CANONICALISATION = "json-sorted-compact-utf8/1"
+ALGORITHM = "sha256"
+KEY_FILE = "report-signing-key.pem"  # in the workspace root, mode 0600
+REPORT_FILE = "report.json"
+_REPORT_FIELDS = {f.name for f in fields(Report)}
+_INTEGRITY_FIELDS = {f.name for f in fields(Integrity)}
+
+
+class IntegrityError(ProvenanceError):
+    """A report or key cannot be read or written; the message is one line for the user."""
+
+
+# -- serialisation -------------------------------------------------------------------------------------------
+
+
+def dumps(data: dict[str, Any]) -> str:
+    """The report file's exact layout: the writer and ``report sign`` both use it, ``check`` compares to it."""
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def _canonical(value: Any) -> bytes:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def canonical_bytes(data: dict[str, Any]) -> bytes:
+    """What the digest covers: everything but ``integrity``, in one canonical form."""
+    return _canonical({k: v for k, v in data.items() if k != "integrity"})
+
+
+def signed_bytes(data: dict[str, Any]) -> bytes:
+    """What the signature covers: everything but the signature itself (so digest, key and time are signed too)."""
+    record = data.get("integrity") if isinstance(data.get("integrity"), dict) else {}
+    return _canonical({**data, "integrity": {k: v for k, v in record.items() if k != "signature"}})
+
+
+def digest_of(data: dict[str, Any]) -> str:
+    return hashlib.sha256(canonical_bytes(data)).hexdigest()
+
+
+def seal(report: Report) -> Integrity:
+    """Record the report's digest in ``report.integrity``; an earlier signature stays only if the content did."""
+    data = json.loads(json.dumps(report.to_dict()))  # exactly what a reader of the file will parse
+    digest = digest_of(data)
+    old = report.integrity
+    if old is not None and old.digest == digest and old.signature:
+        return old
+    report.integrity = Integrity(algorithm=ALGORITHM, canonicalisation=CANONICALISATION, digest=digest)
+    return report.integrity
+
+
+# -- keys ----------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PublicKey:
+    raw: bytes  # 32 bytes
+
+    @property
+    def b64(self) -> str:
+        return base64.b64encode(self.raw).decode()
+
+    @property
+    def key_id(self) -> str:
+        return hashlib.sha256(self.raw).hexdigest()[:16]
+
+    @classmethod
+    def from_argument(cls, value: str) -> PublicKey:
+        """A key given by the user: as ``report key`` prints it, PEM, or a file holding either."""
+        path = Path(value.strip())
+        if len(value) < 4096 and path.is_file():
+            value = path.read_text(errors="replace")
+        return cls.parse(value)
+
+    @classmethod
+    def parse(cls, text: str) -> PublicKey:
+        """Base64 of the raw 32 bytes (as ``report key`` prints it and reports record it), or a PEM public key."""
+        text = text.strip()
+        try:
+            if text.startswith("-----BEGIN"):
+                key = serialization.load_pem_public_key(text.encode())
+                if not isinstance(key, Ed25519PublicKey):
+                    raise ValueError("not an Ed25519 key")
+                raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+            else:
+                raw = base64.b64decode(text, validate=True)
+        except ValueError as exc:
+            raise IntegrityError(f"not an Ed25519 public key (base64 of 32 bytes or PEM): {exc}") from exc
+        if len(raw) != 32:
+            raise IntegrityError(f"an Ed25519 public key is 32 bytes, this one is {len(raw)}")
+        return cls(raw)
+
+
+def key_path(workspace_root: Path) -> Path:
+    return Path(workspace_root) / KEY_FILE
+
+
+def load_key(workspace_root: Path, *, create: bool) -> Ed25519PrivateKey | None:
+    """The workspace's signing key; created (0600, atomically) when ``create`` and absent, else None."""
+    path = key_path(workspace_root)
+    if not path.exists():
+        if not create:
+            return None
+        _create_key(path)
+    try:
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    except (OSError, ValueError, TypeError) as exc:
+        raise IntegrityError(f"cannot read the signing key {path}: {exc}") from exc
+    if not isinstance(key, Ed25519PrivateKey):
+        raise IntegrityError(f"{path} is not an Ed25519 private key")
+    return key
+
+
+def key_is_private(workspace_root: Path) -> bool:
+    """False when the key file can be read by group or others (someone could sign as this desk)."""
+    return not (key_path(workspace_root).stat().st_mode & 0o077)
+
+
+def _create_key(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pem = Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")  # mkstemp: mode 0600
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            os.fchmod(fh.fileno(), 0o600)
+            fh.write(pem)
+            fh.flush()
+            os.fsync(fh.fileno())
+        with contextlib.suppress(FileExistsError):  # another process created it meanwhile: theirs wins
+            os.link(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
+def public_key_of(key: Ed25519PrivateKey) -> PublicKey:
+    return PublicKey(key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw))
+
+
+# -- reading report files ------------------------------------------------------------------------------------
+
+
+def report_file(path: str | Path) -> Path:
+    """``REPORT`` may name the report.json or the report folder."""
+    path = Path(path)
+    return path / REPORT_FILE if path.is_dir() else path
+
+
+def _load(path: Path) -> tuple[str, dict[str, Any]]:
+    """The file's text and data. Bad UTF-8 or JSON raise ValueError: a damaged file fails, it is not unchecked."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise IntegrityError(f"no report at {path}") from exc
+    except OSError as exc:
+        raise IntegrityError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    text = raw.decode("utf-8")
+    data = json.loads(text)
+    if not isinstance(data, dict) or not {"schema", "media", "integrity"} & data.keys():
+        raise IntegrityError(f"{path} is not a provenance report (no schema, media or integrity field)")
+    return text, data
+
+
+# -- sign ----------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class SignResult:
+    path: Path
+    ok: bool
+    message: str
+    key_id: str | None = None
+
+
+def sign_file(path: str | Path, workspace_root: Path) -> SignResult:
+    """Sign a written report in place; refuses one whose content no longer matches its recorded digest."""
+    path = report_file(path)
+    try:
+        _, data = _load(path)
+    except ValueError as exc:
+        return SignResult(path, False, f"refusing to sign: {path} is not valid JSON ({exc})")
+    recorded = (data.get("integrity") or {}).get("digest")
+    digest = digest_of(data)
+    if recorded and recorded != digest:
+        return SignResult(path, False, "refusing to sign: the content no longer matches the digest recorded when "
+                                       "it was written (edited since)")
+    key = load_key(workspace_root, create=True)
+    assert key is not None
+    public = public_key_of(key)
+    data["integrity"] = {
+        "algorithm": ALGORITHM,
+        "canonicalisation": CANONICALISATION,
+        "digest": digest,
+        "signature": None,
+        "public_key": public.b64,
+        "key_id": public.key_id,
+        "signed_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
+    data["integrity"]["signature"] = base64.b64encode(key.sign(signed_bytes(data))).decode()
+    from provenance.report.writer import atomic_write  # the writer imports this module
+
+    atomic_write(path, dumps(data))
+    note = "" if recorded else " (it recorded no digest: digest added)"
+    return SignResult(path, True, f"signed {path} with key {public.key_id}{note}", public.key_id)
+
+
+# -- check ---------------------------------------------------------------------------------------------------
+
+State = Literal["pass", "fail", "skip", "cannot"]
+
+
+@dataclass
+class CheckLine:
+    name: str  # digest | file | signature | media | report
+    state: State
+    message: str
+
+
+@dataclass
+class CheckResult:
+    path: Path
+    lines: list[CheckLine] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        """0 every check passed; 1 some check failed; 2 nothing failed but something could not be checked."""
+        states = {line.state for line in self.lines}
+        return 1 if "fail" in states else 2 if "cannot" in states else 0
+
+    def add(self, name: str, state: State, message: str) -> None:
+        self.lines.append(CheckLine(name, state, message))
+
+
+def check_file(
+    path: str | Path,
+    *,
+    workspace_root: Path | None = None,
+    media: str | Path | None = None,
+    trusted_key: PublicKey | None = None,
+    require_signature: bool = False,
+) -> CheckResult:
+    """Check a report's digest, layout, signature and media file; never writes anything (nor creates a key)."""
+    path = report_file(path)
+    result = CheckResult(path)
+    try:
+        text, data = _load(path)
+    except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError alike
+        result.add("report", "fail", f"not valid UTF-8 JSON: the file was damaged or edited ({exc})")
+        return result
+    except IntegrityError as exc:
+        result.add("report", "cannot", str(exc))
+        return result
+    _check_digest(result, text, data)
+    _check_signature(result, data, workspace_root, trusted_key, require_signature)
+    _check_media(result, path, data, media)
+    return result
+
+
+def _check_digest(result: CheckResult, text: str, data: dict[str, Any]) -> None:
+    integrity = data.get("integrity")
+    if integrity is None:
+        strange = sorted(data.keys() - _REPORT_FIELDS)
+        if strange:  # e.g. "integritz": a field this tool never writes, where the integrity record should be
+            result.add("digest", "fail", f"no integrity record, and field(s) {', '.join(map(repr, strange))} that "
+                                         "provenance never writes: the file was edited")
+        else:
+            result.add("digest", "cannot", "the report records no digest of itself (written by an older version)")
+        return
+    if (not isinstance(integrity, dict) or not isinstance(integrity.get("digest"), str)
+            or integrity.keys() - _INTEGRITY_FIELDS):
+        result.add("digest", "fail", "the integrity record is malformed (fields missing or unknown): edited")
+        return
+    if integrity.get("algorithm") != ALGORITHM or integrity.get("canonicalisation") != CANONICALISATION:
+        result.add("digest", "cannot", f"unknown digest method {integrity.get('algorithm')!r} / "
+                                       f"{integrity.get('canonicalisation')!r} (written by a newer version?)")
+        return
+    digest = digest_of(data)
+    if digest != integrity["digest"]:
+        result.add("digest", "fail", f"content changed since it was written: its SHA-256 is {digest[:16]}…, "
+                                     f"the report records {str(integrity['digest'])[:16]}…")
+        return
+    result.add("digest", "pass", f"content matches its recorded SHA-256 {digest[:16]}…")
+    if text != dumps(data):
+        result.add("file", "fail", "the content matches, but the file's bytes differ from what provenance wrote "
+                                   "(whitespace or escaping edited)")
+    else:
+        result.add("file", "pass", "bytes are exactly as provenance wrote them")
+
+
+def _check_signature(
+    result: CheckResult, data: dict[str, Any], workspace_root: Path | None, trusted: PublicKey | None,
+    required: bool,
+) -> None:
+    integrity = data.get("integrity") if isinstance(data.get("integrity"), dict) else {}
+    signature, key_text = integrity.get("signature"), integrity.get("public_key")
+    if not signature:
+        state: State = "fail" if required or trusted else "skip"
+        result.add("signature", state, "not signed: the digest alone catches accidental change, not a deliberate "
+                                       "edit (sign with `provenance report sign`)")
+        return
+    try:
+        public = PublicKey.parse(str(key_text or ""))
+        raw_signature = base64.b64decode(str(signature), validate=True)
+        if public.b64 != key_text or base64.b64encode(raw_signature).decode() != signature:
+            raise ValueError("not canonical base64")  # spare bits set: the text was edited, the bytes were not
+        if integrity.get("key_id") != public.key_id:
+            raise ValueError("key_id does not name the public key")
+        Ed25519PublicKey.from_public_bytes(public.raw).verify(raw_signature, signed_bytes(data))
+    except (IntegrityError, ValueError, InvalidSignature):
+        result.add("signature", "fail", "the signature does not verify over this content: changed after signing, "
+                                        "or signed over other content")
+        return
+    if trusted is not None:
+        if public.raw == trusted.raw:
+            result.add("signature", "pass", f"valid Ed25519 signature by the key you named ({public.key_id})")
+        else:
+            result.add("signature", "fail", f"valid signature, but by key {public.key_id}, not the key you named "
+                                            f"({trusted.key_id})")
+        return
+    own = load_key(workspace_root, create=False) if workspace_root is not None else None
+    if own is not None and public_key_of(own).raw == public.raw:
+        result.add("signature", "pass", f"valid Ed25519 signature by this workspace's key ({public.key_id})")
+        return
+    result.add("signature", "cannot", f"valid signature by key {public.key_id}, which is not this workspace's key: "
+                                      "anyone can sign with a key of their own; pass --public-key with the signer's "
+                                      "key to check who signed")
+
+
+def _check_media(result: CheckResult, report_path: Path, data: dict[str, Any], media: str | Path | None) -> None:
+    from provenance.media import sha256_file
+
+    section = data.get("media") if isinstance(data.get("media"), dict) else {}
+    expected, recorded = str(section.get("sha256") or ""), str(section.get("path") or "")
+    if not expected:
+        result.add("media", "cannot", "the report records no media SHA-256")
+        return
+    if media is not None:
+        candidates = [Path(media)]
+    else:
+        candidates = [report_path.parent / Path(recorded).name] if recorded else []
+        if recorded:
+            candidates.append(Path(recorded))
+    found = next((c for c in candidates if c.is_file()), None)
+    if found is None:
+        where = " or ".join(str(c) for c in candidates) or "(no media path recorded)"
+        result.add("media", "cannot", f"no media file to check at {where}: pass --media FILE")
+        return
+    actual = sha256_file(found)
+    if actual == expected:
+        result.add("media", "pass", f"{found} has the recorded SHA-256 {expected[:16]}…")
+    else:
+        result.add("media", "fail", f"{found} has SHA-256 {actual[:16]}…, the report records {expected[:16]}…: "
+                                    "not the file this report describes")

@@ -1,0 +1,243 @@
+"""Claim records: the assessment of each check, the store, and end to end a recycled and an original clip."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sqlite3
+import tomllib
+from pathlib import Path
+
+import av
+import pytest
+
+from provenance import KnownImageryIndex, Workspace
+from provenance.claims import Claim, ClaimError, ClaimStore, Period, assess, to_claimreview
+from provenance.report.model import (
+    C2PA,
+    GPS,
+    AudioSection,
+    LanguageGuess,
+    Match,
+    MediaSection,
+    MetadataSection,
+    Report,
+    TimelineRegion,
+    VisualSection,
+)
+
+from conftest import cli
+
+CLAIM = Claim(id="c-test", statement="Troops receive uniforms at a training ground in October 2024",
+              claimed_date="2024-10", place="training ground", lat=48.45, lon=35.05, languages=["ru"])
+
+
+def _report(**sections: object) -> Report:
+    report = Report(media=MediaSection(path="clip.mp4", sha256="ab" * 32, kind="video"))
+    report.visual = VisualSection(status="ok", index_frames=500)
+    report.metadata = MetadataSection(status="ok", c2pa=C2PA(present=False))
+    report.audio = AudioSection(status="ok")
+    for name, value in sections.items():
+        setattr(report, name, value)
+    return report
+
+
+def _results(report: Report, claim: Claim = CLAIM) -> dict[str, str]:
+    return {a.check: a.result for a in assess(claim, report).assessment}
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "end"),
+    [("2024", "2024-01-01", "2024-12-31"), ("2024-02", "2024-02-01", "2024-02-29"),
+     ("2024-10-05", "2024-10-05", "2024-10-05"), ("2024-10-05T23:10:00+03:00", "2024-10-05", "2024-10-05"),
+     ("2024-10-01/2024-11", "2024-10-01", "2024-11-30")],
+)
+def test_claimed_date_is_a_range_of_days(text: str, start: str, end: str) -> None:
+    period = Period.parse(text)
+    assert (period.start.isoformat(), period.end.isoformat()) == (start, end)
+
+
+@pytest.mark.parametrize("text", ["October 2024", "2024-13", "2024-10-05/2024-10-01"])
+def test_bad_claimed_date_is_a_one_line_error(text: str) -> None:
+    with pytest.raises(ClaimError, match="claimed date"):
+        Period.parse(text)
+
+
+def test_missing_evidence_is_unknown_not_a_contradiction() -> None:
+    report = _report(visual=VisualSection(status="ok", index_frames=0))
+    assert _results(report) == {"first_seen": "unknown", "capture_time": "unknown", "location": "unknown",
+                                "language": "unknown", "c2pa": "unknown"}
+    assert _results(_report(audio=AudioSection(status="skipped")))["language"] == "unknown"
+    bare = Claim(id="c-bare", statement="something happened")
+    assert set(_results(_report(), bare).values()) <= {"unknown", "neutral"}
+
+
+def test_first_seen_before_the_claimed_date_contradicts() -> None:
+    def visual(first_seen: str | None) -> VisualSection:
+        m = Match(reference_id="old", title="Old footage", first_seen=first_seen, query_coverage=0.8)
+        return VisualSection(status="ok", matches=[m], index_frames=500)
+
+    assert _results(_report(visual=visual("2019-03-14")))["first_seen"] == "contradicts"
+    assert _results(_report(visual=visual("2024-10-20")))["first_seen"] == "neutral"
+    assert _results(_report(visual=visual("2025-01-02")))["first_seen"] == "neutral"
+    assert _results(_report(visual=visual(None)))["first_seen"] == "unknown"
+    assert _results(_report())["first_seen"] == "neutral"  # no match in a non-empty index
+    detail = assess(CLAIM, _report(visual=visual("2019-03-14"))).assessment[0]
+    assert "2019-03-14" in detail.detail and detail.evidence["reference_id"] == "old"
+
+
+@pytest.mark.parametrize(
+    ("capture_time", "timezone", "result"),
+    [("2024-10-05T10:00:00Z", "Z", "supports"), ("2024-05-02T09:30:00Z", "Z", "contradicts"),
+     ("2024-11-01T01:00:00", None, "neutral"), ("2024-11-01T01:00:00+00:00", "+00:00", "contradicts"),
+     ("2024-12-24T09:00:00+02:00", "+02:00", "contradicts")],
+)
+def test_capture_time_against_the_claimed_date(capture_time: str, timezone: str | None, result: str) -> None:
+    meta = MetadataSection(status="ok", capture_time=capture_time, capture_time_source="EXIF:DateTimeOriginal",
+                           timezone=timezone, c2pa=C2PA(present=False))
+    assert _results(_report(metadata=meta))["capture_time"] == result
+
+
+def test_gps_distance_from_the_claimed_place() -> None:
+    def meta(lat: float, lon: float) -> MetadataSection:
+        return MetadataSection(status="ok", gps=GPS(lat=lat, lon=lon, source="EXIF:GPS"), c2pa=C2PA(present=False))
+
+    near = assess(CLAIM, _report(metadata=meta(48.4647, 35.0462))).assessment[2]
+    assert near.result == "supports" and near.evidence["distance_km"] == pytest.approx(1.7, abs=0.1)
+    assert _results(_report(metadata=meta(50.4501, 30.5234)))["location"] == "contradicts"  # Kyiv, ~390 km
+
+
+def test_spoken_language_against_the_expected() -> None:
+    def audio(code: str, p: float, timeline: list[TimelineRegion] | None = None) -> AudioSection:
+        return AudioSection(status="ok", language=LanguageGuess(code, p), timeline=timeline or [])
+
+    assert _results(_report(audio=audio("ru", 0.98)))["language"] == "supports"
+    assert _results(_report(audio=audio("ko", 0.95)))["language"] == "contradicts"
+    assert _results(_report(audio=audio("ko", 0.35)))["language"] == "neutral"
+    mixed = audio("uk", 0.9, [TimelineRegion(0, 10, "uk", 0.9), TimelineRegion(10, 20, "ru", 0.8)])
+    assert _results(_report(audio=mixed))["language"] == "neutral"
+    assert _results(_report(audio=AudioSection(status="ok")))["language"] == "unknown"  # no speech
+
+
+@pytest.mark.parametrize(("state", "result"), [("trusted", "supports"), ("valid", "neutral"),
+                                                ("invalid", "contradicts"), ("error", "unknown")])
+def test_content_credentials_state(state: str, result: str) -> None:
+    meta = MetadataSection(status="ok", c2pa=C2PA(present=True, state=state, signer="Example News"))  # type: ignore[arg-type]
+    assert _results(_report(metadata=meta))["c2pa"] == result
+
+
+def test_store_validates_and_reattaching_replaces(tmp_path: Path) -> None:
+    store = ClaimStore(Workspace(tmp_path / "ws"))
+    for kwargs, message in [({"lat": 48.0}, "both"), ({"languages": "russian"}, "ISO 639-1"),
+                            ({"status": "fake"}, "status"), ({"source_url": "t.me/x"}, "scheme")]:
+        with pytest.raises(ClaimError, match=message):
+            store.add("statement", **kwargs)
+    claim = store.add("statement", claimed_date="2024-10", languages="RU, uk", id="c-1")
+    assert claim.languages == ["ru", "uk"] and store.get("c-1") == claim
+    with pytest.raises(ClaimError, match="already exists"):
+        store.add("again", id="c-1")
+    report = _report()
+    store.attach("c-1", [(report, tmp_path / "r1")])
+    store.attach("c-1", [(report, tmp_path / "r2")])
+    [only] = store.attachments("c-1")
+    assert only.report_path == str((tmp_path / "r2").resolve()) and len(only.assessment) == 5
+    with pytest.raises(ClaimError, match="no claim"):
+        store.attach("c-nope", [(report, tmp_path)])
+    assert store.set_status("c-1", "false").status == "false"
+    review = to_claimreview(store.get("c-1"), store.attachments("c-1"), author="Desk", url="https://x.example/r")
+    assert review["reviewRating"] == {"@type": "Rating", "alternateName": "False", "ratingValue": 1,
+                                      "bestRating": 5, "worstRating": 1}
+    conn = sqlite3.connect(tmp_path / "ws" / "provenance.db")
+    assert conn.execute("PRAGMA user_version").fetchone()[0] >= 2
+
+
+def _original_clip(src: Path, out: Path) -> Path:
+    """Remux a clip (no re-encode) with a capture time in October 2024 and a GPS position, as a phone writes."""
+    with av.open(str(src)) as inp, av.open(str(out), "w", options={"movflags": "use_metadata_tags"}) as c:
+        c.metadata.update({"creation_time": "2024-10-05T10:12:00Z",
+                           "com.apple.quicktime.location.ISO6709": "+48.4647+035.0462+100.000/"})
+        streams = {s.index: c.add_stream_from_template(s) for s in inp.streams}
+        for packet in inp.demux():
+            if packet.dts is not None:
+                packet.stream = streams[packet.stream.index]
+                c.mux(packet)
+    return out
+
+
+@pytest.mark.slow
+def test_claim_end_to_end_recycled_and_original_clip(tmp_path: Path, samples: Path) -> None:
+    ws = tmp_path / "ws"
+    index = KnownImageryIndex(Workspace(ws))
+    for ref in tomllib.loads((samples / "known" / "references.toml").read_text())["reference"]:
+        index.add([samples / "known" / ref["file"]], id=ref["id"], title=ref["title"], first_seen=ref["first_seen"])
+    code, out, err = cli("claim", "add", "--statement", CLAIM.statement, "--date", "2024-10", "--place",
+                         "training ground near Dnipro", "--lat", "48.45", "--lon", "35.05", "--languages", "ru",
+                         "--source-url", "https://t.me/example/123", "--workspace", ws)
+    assert code == 0, err
+    claim_id = out.strip()
+    clips = tmp_path / "clips"
+    clips.mkdir()
+    _original_clip(samples / "clips" / "speech_ru.mp4", clips / "original.mp4")
+    (clips / "recycled.mp4").write_bytes((samples / "clips" / "reuse_edited.mp4").read_bytes())
+
+    # the standard pipeline (Whisper in each of two worker processes), attaching as results arrive
+    code, _out, err = cli("batch", clips, "--claim", claim_id, "--workers", "2", "--out", tmp_path / "reports",
+                          "--workspace", ws)
+    assert code == 0, err
+    code, _out, err = cli("verify", samples / "clips" / "photo_reuse.jpg", "--pipeline", "quick", "--claim", claim_id,
+                          "--out", tmp_path / "reports", "--workspace", ws)
+    assert code == 0, err
+
+    code, out, err = cli("claim", "show", claim_id, "--json", "--workspace", ws)
+    assert code == 0, err
+    shown = json.loads(out)
+    table = {Path(a["media_path"]).name: {x["check"]: x["result"] for x in a["assessment"]}
+             for a in shown["attachments"]}
+    assert table["recycled.mp4"] == {"first_seen": "contradicts", "capture_time": "contradicts",
+                                     "location": "unknown", "language": "unknown", "c2pa": "unknown"}
+    assert table["original.mp4"] == {"first_seen": "neutral", "capture_time": "supports", "location": "supports",
+                                     "language": "supports", "c2pa": "unknown"}
+    assert table["photo_reuse.jpg"]["first_seen"] == "contradicts"  # first seen 2016, photo of 2024 claimed
+    assert shown["claim"]["languages"] == ["ru"] and shown["claim"]["status"] == "open"
+
+    summary = json.loads((tmp_path / "reports" / "summary.json").read_text())
+    assert summary["claim"] == claim_id
+    rows = {Path(r["path"]).name: r for r in summary["files"]}
+    assert rows["original.mp4"]["claim"]["language"] == "supports" and rows["original.mp4"]["language"] == "ru"
+    report = json.loads((tmp_path / "reports" / rows["recycled.mp4"]["report"] / "report.json").read_text())
+    assert report["claim"]["id"] == claim_id
+    assert {a["check"]: a["result"] for a in report["claim"]["assessment"]}["first_seen"] == "contradicts"
+
+    code, out, err = cli("claim", "show", claim_id, "--workspace", ws)
+    assert code == 0, err
+    assert "recycled.mp4" in out and "contradicts" in out and "2019-03-14" in out and "spoken ru" in out
+    code, out, _err = cli("claim", "export", claim_id, "--format", "claimreview", "--author", "Example Desk",
+                          "--workspace", ws)
+    review = json.loads(out)
+    for key in ("claimReviewed", "reviewRating", "itemReviewed", "author", "datePublished", "url"):
+        assert review[key], key
+    assert review["@type"] == "ClaimReview" and review["author"]["name"] == "Example Desk"
+    assert review["itemReviewed"]["appearance"][0]["url"] == "https://t.me/example/123"
+    assert {m["name"] for m in review["associatedMedia"]} == {"original.mp4", "recycled.mp4", "photo_reuse.jpg"}
+    code, out, _err = cli("claim", "export", claim_id, "--format", "csv", "--workspace", ws)
+    assert len(list(csv.DictReader(io.StringIO(out)))) == 3 * 5
+
+
+def test_attach_written_reports_and_unknown_claim(tmp_path: Path, samples: Path) -> None:
+    ws, reports = tmp_path / "ws", tmp_path / "reports"
+    code, _out, err = cli("verify", samples / "clips" / "photo_reuse.jpg", "--pipeline", "quick", "--claim", "c-nope",
+                          "--out", reports, "--workspace", ws)
+    assert code == 2 and err.startswith("provenance: error: no claim") and not reports.exists()
+    code, _out, err = cli("verify", samples / "clips" / "photo_reuse.jpg", "--pipeline", "quick", "--out", reports,
+                          "--workspace", ws)
+    assert code == 0, err
+    before = next(reports.glob("*/report.json")).read_bytes()
+    code, claim_id, err = cli("claim", "add", "--statement", "A photo taken in 2024", "--date", "2024",
+                              "--workspace", ws)
+    assert code == 0, err
+    code, out, err = cli("claim", "attach", claim_id.strip(), reports, "--workspace", ws)
+    assert code == 0 and out.startswith("attached photo_reuse.jpg:"), err
+    assert next(reports.glob("*/report.json")).read_bytes() == before  # written reports are never rewritten
+    code, out, _err = cli("claim", "list", "--workspace", ws)
+    assert claim_id.strip() in out
