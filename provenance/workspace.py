@@ -77,6 +77,11 @@ _MIGRATIONS: list[str] = [
     );
     CREATE INDEX keyframe_reference ON keyframe(reference_id);
     """,
+    # 4: a counter bumped by every change to the known-imagery index, so derived search files know they are stale
+    """
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    INSERT INTO meta (key, value) VALUES ('index_generation', '0');
+    """,
 ]
 
 
@@ -96,6 +101,11 @@ class Workspace:
     @property
     def db_path(self) -> Path:
         return self.root / DB_NAME
+
+    @property
+    def derived_dir(self) -> Path:
+        """Files rebuilt from the database when missing or stale (search indexes); safe to delete."""
+        return self.root / "derived"
 
     def connect(self) -> sqlite3.Connection:
         """A connection with foreign keys on and WAL journalling, so readers never block a writer."""

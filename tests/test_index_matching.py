@@ -8,7 +8,6 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from conftest import read_frames, write_clip
 from PIL import Image
 
 from provenance.config import MatchingConfig
@@ -17,6 +16,8 @@ from provenance.index import KnownImageryIndex, KnownIndexError
 from provenance.matching import match
 from provenance.media import probe
 from provenance.workspace import Workspace
+
+from conftest import read_frames, write_clip
 
 
 @pytest.fixture

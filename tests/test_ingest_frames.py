@@ -7,13 +7,14 @@ from pathlib import Path
 import imagehash
 import numpy as np
 import pytest
-from conftest import read_frames, write_clip
 from PIL import Image
 
 from provenance.config import FramesConfig
 from provenance.frames import sample_video
 from provenance.hashing import fingerprint, hamming, hash_frame
 from provenance.media import MediaError, probe, sha256_file
+
+from conftest import read_frames, write_clip
 
 
 def test_probe_video_reports_streams_and_hash(corpus: Path) -> None:

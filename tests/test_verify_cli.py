@@ -7,9 +7,10 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from conftest import cli
 
 from provenance import KnownImageryIndex, Report, Workspace, verify, write_report
+
+from conftest import cli
 
 # Every field of the report contract in DESIGN.md, as dotted paths ("[]" descends into list items).
 CONTRACT = """
