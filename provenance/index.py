@@ -16,11 +16,12 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from provenance.config import FramesConfig, MatchingConfig
+from provenance.config import FramesConfig, Limits, MatchingConfig
 from provenance.errors import ProvenanceError
 from provenance.hashing import Fingerprint, fingerprint
+from provenance.limits import run_with_budget
 from provenance.local_features import LocalFeatures, Verification, extract, verify
-from provenance.media import MediaError, MediaFile, probe
+from provenance.media import MediaError, MediaFile, display_path, probe
 from provenance.workspace import Workspace
 
 
@@ -95,6 +96,11 @@ class _KeyframeTable:
     offset: np.ndarray  # first descriptor of each keyframe
     keyframes: list[tuple[str, float, LocalFeatures]]
 
+
+# FAISS's OpenMP threads busy-wait for each other: on a loaded 2-core machine a 1000x4000 descriptor search took
+# 1.1 s with two threads and 11 ms with one (benchmarks/bench_search.py measures the 10^6-hash scan either way).
+# Batch runs parallelise across files instead.
+faiss.omp_set_num_threads(1)
 
 _DERIVED_MIN_ROWS = 50_000  # below this, reading SQLite is as fast as reading a derived file
 
@@ -174,35 +180,50 @@ class KnownImageryIndex:
         first_seen: str | None = None,
         frames: FramesConfig | None = None,
         matching: MatchingConfig | None = None,
+        limits: Limits | None = None,
     ) -> list[AddResult]:
-        """Index every video and image under ``paths``. ``id`` applies only when a single file is given."""
+        """Index every video and image under ``paths``. ``id`` applies only when a single file is given.
+
+        Each reference is one transaction (the reference row, its frames and keyframes, or nothing), so an
+        interrupted ``add`` leaves whole references only and re-running it adds the rest. ``limits`` refuse
+        oversized files and bound each file's decoding by the visual stage's budget.
+        """
+        limits = limits or Limits()
         first_seen = normalise_date(first_seen)
         files = list(iter_media_files(paths))
         if id is not None and len(files) != 1:
             raise KnownIndexError("--id names one reference: give a single file, or omit it to use file stems")
         results = []
         for file in files:
+            shown = display_path(file)
             try:
-                media = probe(file)
+                media = probe(file, limits)
             except MediaError as exc:
-                results.append(AddResult(str(file), status="error", message=str(exc)))
+                results.append(AddResult(shown, status="error", message=str(exc)))
                 continue
             if media.kind not in ("video", "image"):
-                results.append(AddResult(str(file), status="error", message=f"{file.name}: no pictures"))
+                results.append(AddResult(shown, status="error", message=f"{display_path(file.name)}: no pictures"))
                 continue
-            ref_id = id or file.stem
-            try:
-                results.append(self._add_one(media, ref_id, title, source, url, first_seen, frames, matching))
-            except (KnownIndexError, ValueError, OSError) as exc:
-                results.append(AddResult(str(file), status="error", message=str(exc)))
-            except Exception as exc:  # a decoder failure on one file must not stop a folder
-                results.append(AddResult(str(file), status="error", message=f"{file.name}: {exc}"))
+            ref_id = id or display_path(file.stem)
+            outcome = run_with_budget(
+                lambda media=media, ref_id=ref_id: self._add_one(media, ref_id, title, source, url, first_seen,
+                                                                 frames, matching, limits),
+                limits.budget("visual"), "visual")
+            if outcome.error is None and outcome.value is not None:
+                results.append(outcome.value)
+            elif isinstance(outcome.error, KnownIndexError | ValueError | OSError | ProvenanceError):
+                results.append(AddResult(shown, status="error", message=str(outcome.error)))
+            else:  # a decoder failure on one file must not stop a folder
+                exc = outcome.error
+                results.append(AddResult(shown, status="error", message=f"{display_path(file.name)}: "
+                                         f"{type(exc).__name__}: {str(exc).strip()[:300]}"))
         self._tables.clear()
         return results
 
     def _add_one(
         self, media: MediaFile, ref_id: str, title: str | None, source: str | None, url: str | None,
         first_seen: str | None, frames: FramesConfig | None, matching: MatchingConfig | None,
+        limits: Limits | None = None,
     ) -> AddResult:
         with self.workspace.connect() as conn:
             row = conn.execute("SELECT sha256 FROM reference WHERE id = ?", (ref_id,)).fetchone()
@@ -213,10 +234,10 @@ class KnownImageryIndex:
             raise KnownIndexError(f"reference id {ref_id!r} already names another file: remove it first or pick --id")
         matching = matching or MatchingConfig()
         fp: Fingerprint = fingerprint(media, frames, keyframes_s=matching.local_interval_s if matching.local_features
-                                      else None)
+                                      else None, limits=limits)
         keyframes = [(f.t, feat) for f in fp.frames if f.pixels is not None and (feat := extract(f.pixels))]
         ref = Reference(
-            id=ref_id, path=str(media.path.resolve()), sha256=media.sha256, kind=media.kind,
+            id=ref_id, path=display_path(media.path.resolve()), sha256=media.sha256, kind=media.kind,
             frames=len(fp.frames), title=title or media.path.stem, source=source, url=url,
             first_seen=first_seen, duration_s=media.duration_s,
             added_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -224,6 +245,17 @@ class KnownImageryIndex:
         conn = self.workspace.connect()
         try:
             with conn:  # one transaction: a reference is either whole or absent
+                # Take the write lock first, then look again: another process may have added this id while
+                # we were hashing (two `index add` at once); the same file is then "unchanged", not an error.
+                conn.execute("BEGIN IMMEDIATE")
+                row = conn.execute("SELECT sha256 FROM reference WHERE id = ?", (ref_id,)).fetchone()
+                if row is not None:
+                    if row["sha256"] != media.sha256:
+                        raise KnownIndexError(f"reference id {ref_id!r} already names another file: remove it "
+                                              "first or pick --id")
+                    stored = conn.execute("SELECT * FROM reference WHERE id = ?", (ref_id,)).fetchone()
+                    return AddResult(str(media.path), Reference(**dict(stored)), status="unchanged",
+                                     message="added meanwhile by another process")
                 _bump_generation(conn)
                 conn.execute(
                     "INSERT INTO reference (id, title, source, url, first_seen, path, sha256, kind, duration_s,"

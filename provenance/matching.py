@@ -12,11 +12,13 @@ import statistics
 from collections import defaultdict
 from dataclasses import dataclass
 
+import numpy as np
+
 from provenance.config import MatchingConfig
 from provenance.hashing import Fingerprint, crop_box, hamming
 from provenance.index import KnownImageryIndex
 from provenance.local_features import QUERY_FEATURES, extract
-from provenance.report.model import Match, Segment
+from provenance.report.model import Match, MatchedFrame, Segment
 
 _OFFSET_BIN_S = 0.5  # resolution of the offset vote
 _OFFSET_TOL_S = 1.5  # hits this close to the winning offset belong to the same alignment
@@ -72,7 +74,7 @@ def match(
         for ref_id, pairs in per_ref.items():
             ref = index.get(ref_id)
             still = (ref is not None and ref.kind == "image") or len(query.frames) == 1
-            explained |= _align(pairs, config, still, 1 if still else config.min_query_frames)[1]
+            explained |= set(_align(pairs, config, still, 1 if still else config.min_query_frames)[1])
         _local_pairs(query, index, config, explained, per_ref)
     if not per_ref:
         return [], len(usable)
@@ -90,6 +92,7 @@ def match(
         if not explained:
             continue
         used = [p for p in pairs if p.frame in explained]
+        chosen = [explained[i] for i in sorted(explained)]
         matches.append(
             Match(
                 reference_id=ref_id, title=ref.title, source=ref.source, url=ref.url,
@@ -100,6 +103,7 @@ def match(
                 segments=segments,
                 methods=sorted({"local" if p.inliers else "pdq" for p in used}, reverse=True),
                 local_inliers=max(p.inliers for p in used),
+                frames=[MatchedFrame(p.qt, round(p.rt, 3), p.distance, p.mirrored, p.inliers) for p in chosen],
             )
         )
     matches.sort(key=lambda m: (-m.query_coverage, m.min_distance, m.reference_id))
@@ -112,7 +116,9 @@ def _local_pairs(
 ) -> None:
     """Verify keyframes that no hash match explains with ORB + RANSAC against the reference keyframes."""
     todo = [i for i, f in enumerate(query.frames) if f.pixels is not None and i not in explained]
-    for i in todo[: config.local_max_keyframes]:
+    if len(todo) > config.local_max_keyframes:  # spread the budget over the whole clip, not its first minute
+        todo = [todo[round(k)] for k in np.linspace(0, len(todo) - 1, config.local_max_keyframes)]
+    for i in todo:
         frame = query.frames[i]
         pixels = crop_box(frame.pixels, frame.box) if frame.box else frame.pixels
         features = extract(pixels, QUERY_FEATURES, spread=True)
@@ -128,7 +134,7 @@ def _local_pairs(
 
 def _align(
     pairs: list[_Pair], config: MatchingConfig, still_ref: bool, min_frames: int
-) -> tuple[list[Segment], set[int]]:
+) -> tuple[list[Segment], dict[int, _Pair]]:
     """Explain hits by dominant time offsets; return the segments and the query frames they cover.
 
     A run of matched frames needs ``min_frames`` frames, or one keyframe verified by at least
@@ -136,7 +142,7 @@ def _align(
     """
     remaining = list(pairs)
     segments: list[Segment] = []
-    explained: set[int] = set()
+    explained: dict[int, _Pair] = {}
     while remaining:
         if still_ref:
             offset = 0.0
@@ -156,7 +162,7 @@ def _align(
         for run in runs:
             if len(run) < min_frames and max(p.inliers for p in run) < STRONG_INLIERS:
                 continue
-            explained.update(p.frame for p in run)
+            explained.update((p.frame, p) for p in run)
             qs, qe = run[0].qt, run[-1].qt
             if still_ref:
                 rs = re = 0.0

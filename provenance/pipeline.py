@@ -7,6 +7,7 @@ step never aborts the item).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import time
@@ -20,11 +21,14 @@ from provenance.findings import derive_findings
 from provenance.frames import DETAIL_SIZE
 from provenance.hashing import fingerprint
 from provenance.index import KnownImageryIndex
+from provenance.limits import run_with_budget
 from provenance.matching import match
 from provenance.media import MediaFile, probe
 from provenance.report.evidence import attach_match_evidence
 from provenance.report.model import (
+    Artefacts,
     AudioSection,
+    Finding,
     MetadataSection,
     PipelineInfo,
     Report,
@@ -91,7 +95,14 @@ class VisualStage:
         cfg = ctx.pipeline
         fp = fingerprint(ctx.media, cfg.frames, mirror=cfg.matching.mirror, thumbnails=True,
                          keyframes_s=cfg.matching.local_interval_s if cfg.matching.local_features else None,
-                         keyframe_size=DETAIL_SIZE, content=True)
+                         keyframe_size=DETAIL_SIZE, content=True, limits=cfg.limits)
+        if fp.stopped_by == "max_frames_decoded":
+            ctx.extras["visual_limit"] = Finding(
+                "limit_frames_decoded", "notice",
+                f"Frame sampling stopped after {fp.frames_decoded} decoded frames ([limits] max_frames_decoded): "
+                f"the visual match covers the clip up to {fp.frames[-1].t:.1f} s only.",
+                {"frames_decoded": fp.frames_decoded, "sampled_until_s": fp.frames[-1].t},
+            )
         section = VisualSection(
             status="ok",
             frames_sampled=len(fp.frames),
@@ -101,7 +112,6 @@ class VisualStage:
         )
         ctx.report.artefacts.thumbnails = {f.t: f.thumbnail for f in fp.frames if f.thumbnail}
         section.matches, section.frames_usable = match(fp, ctx.index, cfg.matching)
-        attach_match_evidence(section.matches, fp, ctx.index, cfg.matching, ctx.report.artefacts)
         section.index_frames = ctx.index.stats(cfg.matching.min_quality).matchable_frames
         return section
 
@@ -119,7 +129,15 @@ class AudioStage:
     def run(self, ctx: Context) -> AudioSection:
         from provenance.audio import analyse
 
-        return analyse(ctx.media.path, ctx.pipeline.asr, has_audio=ctx.media.audio is not None)
+        asr, cap = ctx.pipeline.asr, ctx.pipeline.limits.max_audio_s
+        if cap and cap < asr.max_seconds:  # [limits] max_audio_s bounds whatever the profile's [asr] asks
+            asr = dataclasses.replace(asr, max_seconds=cap)
+        if cap and ctx.media.duration_s and ctx.media.duration_s > asr.max_seconds and ctx.media.audio is not None:
+            ctx.extras["audio_limit"] = Finding(
+                "limit_audio_seconds", "notice",
+                f"Only the first {asr.max_seconds:g} s of audio were analysed ([limits] max_audio_s, "
+                "[asr] max_seconds).", {"analysed_s": asr.max_seconds, "duration_s": ctx.media.duration_s})
+        return analyse(ctx.media.path, asr, has_audio=ctx.media.audio is not None)
 
 
 STAGES: tuple[Stage, ...] = (MetadataStage(), VisualStage(), AudioStage())
@@ -134,7 +152,8 @@ def verify(
 ) -> Report:
     """Verify one media file and return its report (nothing is written; see ``report.write_report``).
 
-    Raises ``MediaError`` when the input is not readable media: there is nothing to report on.
+    Raises ``MediaError`` when the input is not readable media, or exceeds the profile's input limits
+    (``[limits]``: size, declared duration, picture size): there is nothing to report on.
     """
     if not isinstance(pipeline, Pipeline):
         pipeline = load_pipeline(pipeline)
@@ -142,7 +161,7 @@ def verify(
         ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
         index = KnownImageryIndex(ws)
     started = time.perf_counter()
-    media = probe(path)
+    media = probe(path, pipeline.limits)
     report = Report(
         media=media.section(),
         tool=ToolInfo(version=__version__),
@@ -153,12 +172,22 @@ def verify(
     ctx = Context(media=media, pipeline=pipeline, index=index, report=report)
     for stage in STAGES:
         _run_stage(stage, ctx)
+    if report.visual.matches:  # pictures of the matched reference frames, for the HTML report
+        t0 = time.perf_counter()
+        attach_match_evidence(report.visual.matches, index, report.artefacts)
+        report.timings["evidence"] = round(time.perf_counter() - t0, 3)
     report.findings = derive_findings(report)
+    report.findings += [f for f in ctx.extras.values() if isinstance(f, Finding)]  # limits that cut work short
     report.timings["total"] = round(time.perf_counter() - started, 3)
     return report
 
 
 def _run_stage(stage: Stage, ctx: Context) -> None:
+    """Run one stage under its time budget (``[limits] <stage>_budget_s``, see provenance.limits).
+
+    The stage works on a scratch report and notes of its own; they are merged only when it finished in time,
+    so a stage abandoned in native code can never write into the report being returned.
+    """
     report = ctx.report
     section = getattr(report, stage.section)
     if not stage.enabled(ctx.pipeline):
@@ -167,14 +196,25 @@ def _run_stage(stage: Stage, ctx: Context) -> None:
     if not stage.applies(ctx.media):
         section.status = "not_applicable"
         return
-    t0 = time.perf_counter()
-    try:
-        setattr(report, stage.section, stage.run(ctx))
-    except Exception as exc:  # isolation: one stage's failure is recorded, never fatal
-        log.debug("stage %s failed", stage.name, exc_info=True)
+    scratch = dataclasses.replace(ctx, report=Report(media=report.media), extras={})
+    outcome = run_with_budget(lambda: stage.run(scratch), ctx.pipeline.limits.budget(stage.name), stage.name)
+    if outcome.error is None:
+        setattr(report, stage.section, outcome.value)
+        _merge_artefacts(report.artefacts, scratch.report.artefacts)
+        ctx.extras.update(scratch.extras)
+    else:  # isolation: one stage's failure is recorded, never fatal
+        log.debug("stage %s failed", stage.name, exc_info=outcome.error)
         section.status = "error"
-        report.errors.append(StageError(stage=stage.name, message=_message(exc)))
-    report.timings[stage.name] = round(time.perf_counter() - t0, 3)
+        report.errors.append(StageError(stage=stage.name, message=_message(outcome.error)))
+        if outcome.abandoned:
+            log.warning("stage %s abandoned after its time budget; it may still be running", stage.name)
+    report.timings[stage.name] = round(outcome.seconds, 3)
+
+
+def _merge_artefacts(into: Artefacts, new: Artefacts) -> None:
+    for f in dataclasses.fields(Artefacts):
+        if value := getattr(new, f.name):
+            getattr(into, f.name).update(value)
 
 
 def _message(exc: BaseException) -> str:

