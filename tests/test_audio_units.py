@@ -1,0 +1,192 @@
+"""Audio stage parts that need no Whisper model: timeline smoothing, pause snapping (Silero VAD on real
+speech), dialect markers on transcript text, marker files, model resolution of .pt checkpoints, profiles."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from provenance.audio import AudioError, ModelNotFoundError, find_cues, load_varieties, resolve_model
+from provenance.audio.cues import TextSpan
+from provenance.audio.decode import SAMPLE_RATE, decode_audio
+from provenance.audio.models import openai_whisper_installed
+from provenance.audio.speech import SpeechRegion
+from provenance.audio.stage import _Region, summarise
+from provenance.audio.timeline import (
+    LanguageSpan,
+    WindowGuess,
+    plan_windows,
+    smooth,
+    snap_to_pauses,
+    spans_from_windows,
+)
+from provenance.config import AudioConfig, load_pipeline
+
+DATA = Path(__file__).resolve().parent / "data" / "audio"
+S = SAMPLE_RATE
+
+
+def windows(*labels: tuple[str, float], hop: int = 2 * S, length: int = 6 * S) -> list[WindowGuess]:
+    """Windows every ``hop`` whose best language is each label at that probability (rest on "xx")."""
+    return [WindowGuess(i * hop, i * hop + length, {code: p, "xx": 1 - p}) for i, (code, p) in enumerate(labels)]
+
+
+# --- timeline ---------------------------------------------------------------------------------------------
+
+
+def test_windows_cover_the_speech_to_its_end() -> None:
+    assert plan_windows(0, 6, 2) == []
+    assert plan_windows(3 * S, 6, 2) == [(0, 3 * S)]  # shorter than a window: one window over all of it
+    planned = plan_windows(15 * S, 6, 2)
+    assert planned[0] == (0, 6 * S) and planned[-1] == (9 * S, 15 * S)
+    assert all(e - s == 6 * S for s, e in planned)
+
+
+def test_one_odd_window_does_not_open_a_region() -> None:
+    """espeak English heard as Latin in one window (p 0.9): smoothing keeps the run English."""
+    ws = windows(("en", 0.9), ("en", 0.8), ("la", 0.9), ("en", 0.7), ("en", 0.9))
+    ws[2].probs.update({"en": 0.05, "xx": 0.05})
+    assert smooth(ws) == ["en"] * 5
+
+
+def test_a_real_switch_opens_a_region_halfway_between_window_centres() -> None:
+    ws = windows(("en", 0.9), ("en", 0.9), ("en", 0.8), ("ru", 0.95), ("ru", 0.99), ("ru", 0.97))
+    labels = smooth(ws)
+    assert labels == ["en", "en", "en", "ru", "ru", "ru"]
+    spans = spans_from_windows(ws, labels, 16 * S)  # last English window centred at 7 s, first Russian at 9 s
+    assert [(s.language, s.start, s.end) for s in spans] == [("en", 0, 8 * S), ("ru", 8 * S, 16 * S)]
+    assert [len(s.windows) for s in spans] == [3, 3]
+
+
+def test_switch_moves_to_the_pause_between_the_languages() -> None:
+    """Real speech and Silero VAD: English, 0.6 s of silence, Russian; a first guess 1.2 s early moves into
+    the pause."""
+    en = decode_audio(DATA / "en_espeak.ogg").samples[: 8 * S]
+    ru = decode_audio(DATA / "ru_festival.ogg").samples[S : 9 * S]
+    joined = np.concatenate([en, np.zeros(round(0.6 * S), np.float32), ru])
+    pause = (len(en), len(en) + round(0.6 * S))
+    guess = pause[0] - round(1.2 * S)
+    spans = [LanguageSpan(0, guess, "en"), LanguageSpan(guess, len(joined), "ru")]
+    snap_to_pauses(spans, joined, radius_s=2.0)
+    assert spans[0].end == spans[1].start
+    assert pause[0] - 0.3 * S <= spans[1].start <= pause[1] + 0.3 * S
+
+
+def region(code: str, seconds: float, start: float = 0.0) -> _Region:
+    return _Region(code, [SpeechRegion(round(start * S), round((start + seconds) * S))], transcribed=True)
+
+
+@pytest.mark.parametrize(
+    ("regions", "probs", "status", "main"),
+    [
+        ([], {}, "no_speech", None),
+        ([region("en", 20)], {"en": 0.95}, "single", "en"),
+        ([region("en", 20), region("ru", 2, 30)], {"en": 0.95, "ru": 0.99}, "single", "en"),  # 2 s: too little
+        ([region("en", 20), region("ru", 8, 30)], {"en": 0.95, "ru": 0.99}, "mixed", "en"),
+        ([region("en", 6), region("ru", 8, 30), region("en", 6, 40)], {"en": 0.9, "ru": 0.99}, "mixed", "en"),
+        ([region("en", 20), region("ru", 8, 30)], {"en": 0.95, "ru": 0.4}, "single", "en"),  # ru unsure
+        ([region("lt", 20)], {"lt": 0.55}, "uncertain", "lt"),
+        ([region("en", 0.6)], {"en": 0.99}, "uncertain", "en"),  # under a second of speech
+    ],
+    ids=["none", "one", "short-second", "mixed", "by-duration", "unsure-second", "unsure", "too-short"],
+)
+def test_clip_language_by_speech_duration(regions: list, probs: dict, status: str, main: str | None) -> None:
+    by_language = {code: {code: p, "xx": 1 - p} for code, p in probs.items()}
+    guess, got, languages = summarise(regions, by_language, AudioConfig())
+    assert got == status
+    assert (guess.code if guess else None) == main
+    assert sum(g.share or 0 for g in languages) == pytest.approx(1.0 if regions else 0.0, abs=0.01)
+    assert [g.seconds for g in languages] == sorted((g.seconds for g in languages), reverse=True)
+
+
+# --- dialect cues -----------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def varieties() -> list:
+    return load_varieties()
+
+
+def cue_map(cues: list) -> dict[str, list[tuple[str, str]]]:
+    return {c.variety: [(m.word, m.marker) for m in c.matches] for c in cues}
+
+
+def test_bundled_marker_files_hold_the_promised_varieties(varieties: list) -> None:
+    ids = {v.id: v for v in varieties}
+    assert {"ko-north", "ko-south", "uk-in-ru", "ru-in-uk", "surzhyk"} <= set(ids)
+    assert ids["ko-north"].languages == {"ko"} and ids["surzhyk"].languages == {"ru", "uk"}
+    assert all(v.note and v.source.endswith(".toml") for v in varieties)
+
+
+def test_north_and_south_korean_usage(varieties: list) -> None:
+    north = TextSpan(10.0, 14.0, "ko", "동무들, 일없습니다. 남조선 괴뢰들이 또 도발했습니다.")
+    south = TextSpan(20.0, 24.0, "ko", "북한은 오늘 대한민국 국군을 비난했습니다.")
+    cues = find_cues([north, south], varieties)
+    found = cue_map(cues)
+    assert found["ko-north"] == [("동무들", "동무"), ("일없습니다", "일없"), ("남조선", "남조선")]
+    assert found["ko-south"] == [("북한은", "북한"), ("대한민국", "대한민국"), ("국군을", "국군")]
+    north_cue = next(c for c in cues if c.variety == "ko-north")
+    assert north_cue.confidence == "low" and north_cue.label == "North Korean usage"
+    times = [(m.start, m.end, m.timing) for m in north_cue.matches]
+    assert all(10.0 <= a < b <= 14.0 and t == "estimated" for a, b, t in times)
+    assert times == sorted(times)  # spread over the segment in the order said
+
+
+def test_markers_only_apply_to_their_language(varieties: list) -> None:
+    assert find_cues([TextSpan(0, 2, "ja", "동무 남조선 북한"), TextSpan(0, 2, None, "нема")], varieties) == []
+
+
+def test_russian_and_ukrainian_contact_markers(varieties: list) -> None:
+    ru = TextSpan(0.0, 3.0, "ru", "Ну шо, Хлопцы, нема никого? Дякую!")
+    uk = TextSpan(5.0, 8.0, "uk", "Я, конечно, не знаю, що там було. Ещё раз.")
+    found = cue_map(find_cues([ru, uk], varieties))
+    assert found["uk-in-ru"] == [("хлопцы", "хлопц"), ("нема", "нема"), ("дякую", "дяку")]
+    assert found["surzhyk"] == [("шо", "шо")]
+    assert found["ru-in-uk"] == [("конечно", "конечно"), ("ещё", "[ыэъё]")]  # ё: a Russian-only letter
+
+
+def test_word_timestamps_give_word_times() -> None:
+    span = TextSpan(0.0, 3.0, "ru", "Ну шо, хлопцы", words=[(0.1, 0.3, "Ну"), (0.4, 0.6, "шо,"), (0.9, 1.4, "хлопцы")])
+    (surzhyk,) = [c for c in find_cues([span], load_varieties()) if c.variety == "surzhyk"]
+    assert [(m.word, m.start, m.end, m.timing) for m in surzhyk.matches] == [("шо", 0.4, 0.6, "word")]
+
+
+def test_a_desk_can_add_its_own_marker_file(tmp_path: Path) -> None:
+    extra = tmp_path / "desk.toml"
+    extra.write_text(
+        '[[variety]]\nid = "ru-kuban"\nlabel = "Kuban balachka"\nlanguages = ["ru"]\n'
+        'note = "A desk list."\n[variety.words]\n"балакать" = "to chat (Kuban, Ukrainian балакати)"\n',
+        encoding="utf-8",
+    )
+    found = cue_map(find_cues([TextSpan(0, 1, "ru", "Давай балакать")], load_varieties([extra])))
+    assert found["ru-kuban"] == [("балакать", "балакать")]
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[[variety]]\nid = 'x'\n", encoding="utf-8")  # no label, no languages
+    with pytest.raises(AudioError, match=r"bad\.toml"):
+        load_varieties([bad])
+
+
+# --- model choice, profiles -------------------------------------------------------------------------------
+
+
+def test_openai_checkpoint_needs_the_optional_package_or_a_real_file(tmp_path: Path) -> None:
+    with pytest.raises(ModelNotFoundError, match="does not exist"):
+        resolve_model(str(tmp_path / "missing.pt"), env={})
+    checkpoint = tmp_path / "base.pt"
+    checkpoint.write_bytes(b"not really a checkpoint")
+    if openai_whisper_installed():
+        resolved = resolve_model(str(checkpoint), env={})
+        assert resolved.engine == "openai-whisper" and "openai-whisper" in resolved.identifier("fp32")
+    else:
+        with pytest.raises(ModelNotFoundError, match=r"pip install openai-whisper"):
+            resolve_model(str(checkpoint), env={})
+
+
+def test_thorough_profile_translates_and_times_words_within_the_same_budget() -> None:
+    standard, thorough = load_pipeline("standard").asr, load_pipeline("thorough").asr
+    assert not standard.translate and thorough.translate and thorough.word_timestamps
+    assert thorough.max_real_time_factor == standard.max_real_time_factor == AudioConfig().max_real_time_factor
+    assert json.dumps(AudioConfig().__dict__)  # every setting is plain data (the profile digest hashes it)
