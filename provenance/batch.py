@@ -22,6 +22,7 @@ import io
 import json
 import logging
 import os
+import stat
 import time
 import uuid
 from collections import defaultdict
@@ -35,10 +36,11 @@ from jinja2 import Environment, select_autoescape
 
 from provenance import __version__
 from provenance.claims import Claim, ClaimStore, assess
-from provenance.config import Pipeline, load_pipeline
+from provenance.config import Limits, Pipeline, load_pipeline
 from provenance.errors import ProvenanceError
 from provenance.index import KnownImageryIndex
-from provenance.media import sha256_file
+from provenance.limits import LimitError, check_input
+from provenance.media import display_path, sha256_file
 from provenance.pipeline import verify
 from provenance.report.model import Report
 from provenance.report.writer import atomic_write, write_report
@@ -175,10 +177,16 @@ def _size(path: Path) -> int:
 
 def _identify(path: Path) -> str | None:
     try:
-        with path.open("rb") as fh:
-            head = fh.read(512)
+        regular = stat.S_ISREG(path.stat().st_mode)
     except OSError:
-        head = b""  # unreadable: the extension decides, and hashing will report why
+        regular = False  # a broken or looping link: the extension decides, and hashing will report why
+    head = b""
+    if regular:  # never open a pipe or a device: the open itself can block for ever
+        try:
+            with path.open("rb") as fh:
+                head = fh.read(512)
+        except OSError:
+            head = b""  # unreadable: the extension decides, and hashing will report why
     fmt = sniff(head)
     if fmt is not None:
         return f"signature:{fmt}"
@@ -442,7 +450,7 @@ def run_batch(
     if not found.files:
         raise BatchError(f"no media files under {', '.join(map(str, roots))} ({len(found.ignored)} other files)")
     items = [BatchItem(path=str(c.path), size_bytes=c.size, identified_by=c.identified_by) for c in found.files]
-    _hash_all(items, lambda done: progress("hash", done, len(items)))
+    _hash_all(items, lambda done: progress("hash", done, len(items)), pipeline.limits)
 
     primary = _dedupe(items)
     existing = {} if options.redo else _existing_reports(out, pipeline.digest, set(primary))
@@ -539,17 +547,39 @@ def _dedupe(items: list[BatchItem]) -> dict[str, BatchItem]:
     return primary
 
 
-def _hash_all(items: list[BatchItem], tick: Callable[[int], None]) -> None:
-    """SHA-256 of every file (threads: hashlib releases the GIL while the disk works)."""
+def _hash_all(items: list[BatchItem], tick: Callable[[int], None], limits: Limits | None = None) -> None:
+    """SHA-256 of every file (threads: hashlib releases the GIL while the disk works).
+
+    Files that are not regular (pipes, devices: reading them can block for ever) and files over
+    ``limits.max_file_bytes`` become error rows without being read.
+    """
+    hashable = []
+    for item in items:
+        name = display_path(Path(item.path).name)
+        try:
+            info = Path(item.path).stat()
+            if not stat.S_ISREG(info.st_mode):
+                what = "a folder" if stat.S_ISDIR(info.st_mode) else "a pipe, socket or device"
+                raise LimitError(f"{name}: not a regular file ({what})")
+            check_input(name, size=info.st_size, limits=limits)
+        except LimitError as exc:
+            item.status, item.action, item.message = "error", "failed", str(exc)
+            continue
+        except OSError as exc:
+            item.status, item.action = "error", "failed"
+            item.message = f"{name}: cannot read: {exc.strerror or exc}"
+            continue
+        hashable.append(item)
+    done = len(items) - len(hashable)
     with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
-        futures = {pool.submit(sha256_file, Path(item.path)): item for item in items}
-        for n, future in enumerate(concurrent.futures.as_completed(futures), start=1):
+        futures = {pool.submit(sha256_file, Path(item.path)): item for item in hashable}
+        for n, future in enumerate(concurrent.futures.as_completed(futures), start=done + 1):
             item = futures[future]
             try:
                 item.sha256 = future.result()
             except OSError as exc:
                 item.status, item.action = "error", "failed"
-                item.message = f"{Path(item.path).name}: cannot read: {exc.strerror or exc}"
+                item.message = f"{display_path(Path(item.path).name)}: cannot read: {exc.strerror or exc}"
             tick(n)
 
 
@@ -731,7 +761,7 @@ class _BatchRun:
 
 
 def summary_dict(result: BatchResult, run: _BatchRun, *, complete: bool) -> dict:
-    return {
+    data = _printable({
         "schema": SUMMARY_SCHEMA,
         "tool": {"name": "provenance", "version": __version__},
         "batch_id": run.id,
@@ -746,7 +776,20 @@ def summary_dict(result: BatchResult, run: _BatchRun, *, complete: bool) -> dict
         "files": [asdict(i) for i in result.items],
         "groups": [asdict(g) for g in result.groups],
         "ignored": result.ignored,
-    }
+    })
+    assert isinstance(data, dict)
+    return data
+
+
+def _printable(value: object) -> object:
+    """Every string as UTF-8-safe text: file names that are not UTF-8 carry lone surrogates until here."""
+    if isinstance(value, str):
+        return display_path(value)
+    if isinstance(value, dict):
+        return {_printable(k): _printable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_printable(v) for v in value]
+    return value
 
 
 _CSV_COLUMNS = [
@@ -761,7 +804,7 @@ def summary_csv(result: BatchResult) -> str:
     w = csv.DictWriter(buf, fieldnames=_CSV_COLUMNS, lineterminator="\n")
     w.writeheader()
     for item in result.items:
-        row = {k: v for k, v in asdict(item).items() if k in _CSV_COLUMNS}
+        row = {k: _printable(v) for k, v in asdict(item).items() if k in _CSV_COLUMNS}
         row["findings"] = ";".join(f.code for f in item.findings)
         row["warnings"] = sum(f.severity == "warning" for f in item.findings)
         row["claim"] = ";".join(f"{k}={v}" for k, v in item.claim.items())

@@ -1,7 +1,8 @@
 """Command line: argument parsing and printing only; the work is done by the library.
 
 Exit codes: 0 report written and every stage ok; 1 report written, some stage failed; 2 no report (bad
-arguments, unreadable input).
+arguments, unreadable input, an input over its ``[limits]``). Whatever goes wrong, the user gets one line on
+stderr, never a traceback (``--debug`` shows it).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from provenance import __version__
-from provenance.config import load_pipeline
+from provenance.config import Pipeline, load_pipeline
 from provenance.errors import ProvenanceError
 from provenance.index import KnownImageryIndex
 from provenance.pipeline import verify
@@ -51,10 +52,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def add_pipeline_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--pipeline", default="standard", help="profile name in pipelines/ or a TOML file")
+    parser.add_argument("--asr-model", metavar="MODEL",
+                        help="Whisper model: a CTranslate2 folder, an openai-whisper .pt file (needs the "
+                        "openai-whisper extra), or a faster-whisper name like 'small' (downloaded: needs a network). "
+                        "Default: $PROVENANCE_WHISPER_MODEL, then the bundled base model")
+
+
+def pipeline_from_args(args: argparse.Namespace) -> Pipeline:
+    """The profile, with command-line overrides applied before its digest is taken."""
+    pipeline = load_pipeline(args.pipeline)
+    if args.asr_model:
+        pipeline.asr.model = args.asr_model
+    return pipeline
+
+
 def _register_core(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
     v = sub.add_parser("verify", parents=[common], help="verify one media file and write its report")
     v.add_argument("path", type=Path)
-    v.add_argument("--pipeline", default="standard", help="profile name in pipelines/ or a TOML file")
+    add_pipeline_args(v)
     v.add_argument("--out", type=Path, default=Path("reports"), help="report folder (default ./reports)")
     v.add_argument("--json", action="store_true", help="print the report JSON to stdout")
     v.add_argument("--claim", metavar="ID", help="assess the report against this claim and attach it")
@@ -79,24 +96,46 @@ def _register_core(sub: argparse._SubParsersAction[argparse.ArgumentParser], com
 
 
 def main(argv: list[str] | None = None) -> int:
+    _printable_streams()
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING, format="%(message)s")
     try:
         return args.handler(args)
-    except (ProvenanceError, FileNotFoundError, ValueError) as exc:
+    except (ProvenanceError, OSError, ValueError) as exc:
         if args.debug:
             raise
-        print(f"provenance: error: {exc}", file=sys.stderr)
+        print(f"provenance: error: {_one_line(exc)}", file=sys.stderr)
         return EXIT_NO_REPORT
     except KeyboardInterrupt:
         print("provenance: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # a bug: still one line for the user (and no report), the traceback under --debug
+        if args.debug:
+            raise
+        print(f"provenance: internal error: {type(exc).__name__}: {_one_line(exc)} (run with --debug for the "
+              "traceback)", file=sys.stderr)
+        return EXIT_NO_REPORT
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    if isinstance(exc, OSError) and exc.strerror:
+        text = f"{exc.filename}: {exc.strerror}" if exc.filename else exc.strerror
+    return " ".join(text.split())[:1000] or type(exc).__name__
+
+
+def _printable_streams() -> None:
+    """File names are untrusted bytes: print ones that are not UTF-8 as escapes instead of failing on them."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
 
 
 def _verify(args: argparse.Namespace) -> int:
     from provenance.claims import ClaimStore, assess
 
-    pipeline = load_pipeline(args.pipeline)
+    pipeline = pipeline_from_args(args)
     claims = ClaimStore(Workspace(args.workspace))
     claim = claims.get(args.claim) if args.claim else None  # an unknown claim is exit 2 before any work
     report = verify(args.path, pipeline=pipeline, workspace=Workspace(args.workspace))
@@ -122,7 +161,8 @@ def _index(args: argparse.Namespace) -> int:
     if cmd == "add":
         profile = load_pipeline(args.pipeline)
         results = index.add(args.paths, id=args.id, title=args.title, source=args.source, url=args.url,
-                            first_seen=args.first_seen, frames=profile.frames, matching=profile.matching)
+                            first_seen=args.first_seen, frames=profile.frames, matching=profile.matching,
+                            limits=profile.limits)
         for r in results:
             if r.reference is not None:
                 print(f"{r.status}: {r.reference.id} ({r.reference.kind}, {r.reference.frames} frames) {r.path}")

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TextIO
 
 from provenance.batch import BatchOptions, BatchResult, Progress, run_batch
+from provenance.cli import add_pipeline_args, pipeline_from_args
 from provenance.workspace import Workspace
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_NO_REPORT = 0, 1, 2
@@ -19,7 +20,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: a
                        "report each, plus summary.json, summary.csv and index.html in --out. Re-running skips "
                        "files already reported with the same pipeline, so a stopped batch resumes.")
     b.add_argument("dirs", nargs="+", type=Path, metavar="DIR", help="folders (or files) to verify")
-    b.add_argument("--pipeline", default="standard", help="profile name in pipelines/ or a TOML file")
+    add_pipeline_args(b)
     b.add_argument("--claim", metavar="ID", help="assess every report against this claim and attach it")
     b.add_argument("--out", type=Path, default=Path("reports"), help="report folder (default ./reports)")
     b.add_argument("--workers", type=int, metavar="N",
@@ -41,8 +42,8 @@ def _batch(args: argparse.Namespace) -> int:
                            redo=args.redo)
     bar = None if args.quiet else ProgressLine(sys.stderr)
     try:
-        result = run_batch(args.dirs, pipeline=args.pipeline, workspace=Workspace(args.workspace), options=options,
-                           on_progress=bar)
+        result = run_batch(args.dirs, pipeline=pipeline_from_args(args), workspace=Workspace(args.workspace),
+                           options=options, on_progress=bar)
     finally:
         if bar is not None:
             bar.close()

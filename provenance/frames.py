@@ -109,9 +109,9 @@ def sample_video(
     except av.FFmpegError as exc:
         raise FrameError(f"cannot open video: {exc}") from exc
     with container:
-        if not container.streams.video:
-            raise FrameError("no video stream")
-        stream = container.streams.video[0]
+        stream = next((s for s in container.streams.video if s.codec_context is not None), None)
+        if stream is None:
+            raise FrameError("no video stream FFmpeg can decode")
         stream.thread_type = "AUTO"
         stream.codec_context.skip_frame = "NONREF"
         start = float(stream.start_time * stream.time_base) if stream.start_time is not None else 0.0

@@ -16,8 +16,9 @@ import numpy as np
 import pdqhash
 from PIL import Image
 
-from provenance.config import FramesConfig
+from provenance.config import FramesConfig, Limits
 from provenance.frames import HASH_SIZE, load_image, sample_video
+from provenance.limits import current_deadline
 from provenance.media import MediaFile
 from provenance.regions import content_boxes
 
@@ -98,6 +99,7 @@ class Fingerprint:
     frames_decoded: int
     shot_changes: list[float]
     truncated: bool = False
+    stopped_by: str | None = None  # why sampling stopped before the end (frames.FrameSample.stopped_by)
 
 
 def thumbnail_jpeg(rgb: np.ndarray, size: int = THUMB_SIZE) -> bytes:
@@ -117,12 +119,14 @@ def fingerprint(
     keyframes_s: float | None = None,
     keyframe_size: int = HASH_SIZE,
     content: bool = False,
+    limits: Limits | None = None,
 ) -> Fingerprint:
     """Sample and hash a video's frames, or hash a still image as one frame at t=0.
 
     ``keyframes_s`` keeps keyframes' pixels (long side ``keyframe_size``) for local-feature matching: queries
     use DETAIL_SIZE, so footage inset at half size keeps its keypoints, references the hashing size;
     ``content`` also hashes each frame's content box (regions.py): query side only, the index keeps whole frames.
+    ``limits`` bound the decoding (frames.sample_video); the running stage's deadline is checked per frame.
     """
     if media.kind == "image":
         rgb = load_image(media.path)
@@ -133,14 +137,16 @@ def fingerprint(
         return Fingerprint(frames=[frame], frames_decoded=1, shot_changes=[])
     if media.kind != "video":
         raise ValueError(f"no frames in {media.kind} media")
-    sample = sample_video(media.path, config, detail_every_s=keyframes_s, detail_size=keyframe_size)
+    sample = sample_video(media.path, config, detail_every_s=keyframes_s, detail_size=keyframe_size, limits=limits)
     boxes = content_boxes([f.rgb for f in sample.frames]) if content else [None] * len(sample.frames)
     frames = []
+    deadline = current_deadline()
     for f, box in zip(sample.frames, boxes, strict=True):
+        deadline.check()
         pixels, pixels_box = f.detail, box
         if pixels is not None and box is not None:  # the box in the keyframe's own pixels
             sx, sy = pixels.shape[1] / f.rgb.shape[1], pixels.shape[0] / f.rgb.shape[0]
             pixels_box = (round(box[0] * sx), round(box[1] * sy), round(box[2] * sx), round(box[3] * sy))
         frames.append(HashedFrame(f.t, hash_frame(f.rgb, mirror=mirror, box=box), f.shot_change,
                                   thumbnail_jpeg(f.rgb) if thumbnails else None, pixels, pixels_box))
-    return Fingerprint(frames, sample.frames_decoded, sample.shot_changes, sample.truncated)
+    return Fingerprint(frames, sample.frames_decoded, sample.shot_changes, sample.truncated, sample.stopped_by)

@@ -55,6 +55,7 @@ class Verification:
 
 
 _orb: dict[int, cv2.ORB] = {}
+_PATCH = 31  # ORB's default patch size and edge threshold, in pixels
 GRID = 4  # query keypoints are spread over a GRID x GRID lattice, so an inset is not starved by a busy frame
 
 
@@ -70,6 +71,8 @@ def extract(rgb: np.ndarray, features: int = ORB_FEATURES, *, spread: bool = Fal
     ``spread`` keeps the strongest keypoints per grid cell instead of overall: footage shown small inside a
     textured frame (picture-in-picture) otherwise loses its keypoints to the surroundings.
     """
+    if min(rgb.shape[:2]) < 2 * _PATCH:  # ORB describes a patch around each keypoint: a tiny picture has none
+        return None
     grey = cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2GRAY)
     if spread:
         keypoints = _detector(features * 4).detect(grey, None)

@@ -6,6 +6,9 @@ Every later stage reads the ``MediaFile`` made here. The original is only ever o
 from __future__ import annotations
 
 import hashlib
+import os
+import re
+import stat
 import warnings
 from dataclasses import dataclass
 from fractions import Fraction
@@ -14,7 +17,9 @@ from pathlib import Path
 import av
 from PIL import Image
 
+from provenance.config import Limits
 from provenance.errors import ProvenanceError
+from provenance.limits import LimitError, check_input
 from provenance.report.model import AudioInfo, Kind, MediaSection, VideoInfo
 
 _CHUNK = 1 << 20
@@ -39,7 +44,7 @@ class MediaFile:
 
     def section(self) -> MediaSection:
         return MediaSection(
-            path=str(self.path),
+            path=display_path(self.path),
             sha256=self.sha256,
             size_bytes=self.size_bytes,
             kind=self.kind,
@@ -48,6 +53,13 @@ class MediaFile:
             video=self.video,
             audio=self.audio,
         )
+
+
+def display_path(path: str | os.PathLike[str]) -> str:
+    """``path`` as text that can be printed and written as UTF-8: bytes of a name that are not UTF-8 (kept by
+    Python as lone surrogates) become ``\\xNN``. Used wherever a path goes into a report or a summary."""
+    text = os.fspath(path)
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def sha256_file(path: Path) -> str:
@@ -59,29 +71,60 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def probe(path: str | Path) -> MediaFile:
-    """Hash and identify ``path``; raise MediaError with a one-line reason when it is not readable media."""
+def probe(path: str | Path, limits: Limits | None = None) -> MediaFile:
+    """Hash and identify ``path``; raise MediaError with a one-line reason when it is not readable media.
+
+    ``limits`` (input limits) are checked before the work they protect: the size before hashing, the declared
+    duration and picture size from the headers before anything is decoded; over one, ``MediaLimitError``.
+    """
     path = Path(path)
-    if not path.exists():
-        raise MediaError(f"{path}: no such file")
-    if not path.is_file():
-        raise MediaError(f"{path}: not a regular file")
-    size = path.stat().st_size
+    name = display_path(path)
+    try:
+        info = path.stat()
+    except OSError as exc:
+        if path.is_symlink():
+            raise MediaError(f"{name}: broken or looping symbolic link ({exc.strerror or exc})") from exc
+        raise MediaError(f"{name}: no such file" if not os.path.lexists(path) else
+                         f"{name}: cannot read: {exc.strerror or exc}") from exc
+    if not stat.S_ISREG(info.st_mode):
+        what = "a folder" if stat.S_ISDIR(info.st_mode) else "a pipe, socket or device"
+        raise MediaError(f"{name}: not a regular file ({what})")
+    size = info.st_size
     if size == 0:
-        raise MediaError(f"{path}: empty file (0 bytes)")
+        raise MediaError(f"{name}: empty file (0 bytes)")
+    _check(name, limits, size=size)
     try:
         digest = sha256_file(path)
     except OSError as exc:
-        raise MediaError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+        raise MediaError(f"{name}: cannot read: {exc.strerror or exc}") from exc
 
     still = _probe_still(path)
     if still is not None:
         fmt, width, height = still
+        _check(name, limits, width=width, height=height)
         return MediaFile(
             path=path, sha256=digest, size_bytes=size, kind="image", container=fmt, duration_s=None,
             video=VideoInfo(codec=fmt, width=width, height=height, fps=None, frames=1), audio=None,
         )
-    return _probe_av(path, digest, size)
+    media = _probe_av(path, digest, size)
+    _check(name, limits, duration_s=media.duration_s, width=media.video.width if media.video else None,
+           height=media.video.height if media.video else None)
+    return media
+
+
+class MediaLimitError(MediaError, LimitError):
+    """The input exceeds a ``[limits]`` setting (size, declared duration or picture size)."""
+
+
+def _check(name: str, limits: Limits | None, *, size: int | None = None, duration_s: float | None = None,
+           width: int | None = None, height: int | None = None) -> None:
+    try:
+        check_input(name, size=size, duration_s=duration_s, width=width, height=height, limits=limits)
+    except LimitError as exc:
+        raise MediaLimitError(str(exc)) from None
+
+
+_BOMB = re.compile(r"\((\d+) pixels\)")
 
 
 def _probe_still(path: Path) -> tuple[str, int, int] | None:
@@ -93,7 +136,12 @@ def _probe_still(path: Path) -> tuple[str, int, int] | None:
                 if getattr(img, "n_frames", 1) > 1 and img.format in {"GIF", "WEBP", "PNG"}:
                     return None  # animated: a video for our purposes
                 return (img.format or "image").lower(), img.width, img.height
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+    except Image.DecompressionBombError as exc:  # Pillow refuses > 2x its MAX_IMAGE_PIXELS at open
+        found = _BOMB.search(str(exc))
+        pixels = f"{int(found.group(1)) / 1e6:.0f} MP" if found else "a size"
+        raise MediaLimitError(f"{display_path(path)}: declared picture size of {pixels} is over the "
+                              "decompression-bomb limit ([limits] max_pixels)") from None
+    except (OSError, ValueError, SyntaxError):
         return None
 
 
@@ -101,12 +149,13 @@ def _probe_av(path: Path, digest: str, size: int) -> MediaFile:
     try:
         container = av.open(str(path), metadata_errors="ignore")
     except (av.FFmpegError, OSError, ValueError, UnicodeDecodeError) as exc:
-        raise MediaError(f"{path.name}: not a media file FFmpeg can read ({_reason(exc)})") from exc
+        raise MediaError(f"{display_path(path.name)}: not a media file FFmpeg can read ({_reason(exc)})") from exc
     with container:
-        vstream = next((s for s in container.streams.video), None)
-        astream = next((s for s in container.streams.audio), None)
+        # a stream in a codec FFmpeg has no decoder for has no codec context: it is not one we can read
+        vstream = next((s for s in container.streams.video if s.codec_context is not None), None)
+        astream = next((s for s in container.streams.audio if s.codec_context is not None), None)
         if vstream is None and astream is None:
-            raise MediaError(f"{path.name}: no video or audio stream")
+            raise MediaError(f"{display_path(path.name)}: no video or audio stream")
         fmt = container.format.name
         video = audio = None
         if vstream is not None:
@@ -128,7 +177,7 @@ def _probe_av(path: Path, digest: str, size: int) -> MediaFile:
             kind = "image"
         if vstream is not None and video is not None and video.width is None:
             raise MediaError(
-                f"{path.name}: not a media file FFmpeg can read (video stream without dimensions: "
+                f"{display_path(path.name)}: not a media file FFmpeg can read (video stream without dimensions: "
                 "truncated or corrupt header)"
             )
         return MediaFile(

@@ -52,9 +52,9 @@ def decode_audio(path: Path, max_seconds: float | None = None) -> DecodedAudio:
     truncated = False
     try:
         with av.open(str(path), metadata_errors="ignore") as container:
-            if not container.streams.audio:
-                raise AudioError(f"{path.name} has no audio stream")
-            stream = container.streams.audio[0]
+            stream = next((a for a in container.streams.audio if a.codec_context is not None), None)
+            if stream is None:  # none, or only streams FFmpeg has no decoder for
+                raise AudioError(f"{path.name} has no decodable audio stream")
             stream.thread_type = "AUTO"
             start = container.start_time / av.time_base if container.start_time is not None else 0.0
             resampler = _resampler()

@@ -41,6 +41,7 @@ from provenance.audio.timeline import (
     spans_from_windows,
 )
 from provenance.config import AudioConfig
+from provenance.limits import current_deadline
 from provenance.report.model import (
     AudioSection,
     LanguageGuess,
@@ -149,7 +150,9 @@ def analyse(
     clip = SpeechClip(audio.samples, regions)
     section.speech_s = round(clip.duration, 2)
     spoken: list[_Region] = []
+    stage_deadline = current_deadline()  # the pipeline's [limits] audio_budget_s, beside the real-time budget
     for span in language_spans(engine, clip, config) if regions else []:
+        stage_deadline.check()
         region = _Region(span.language, clip.select(span.start, span.end))
         if time.perf_counter() < deadline:
             region.pieces, region.transcribed = _transcribe(

@@ -11,17 +11,23 @@ one keeps "ExifTool:" in its source, so a report says which tool read it. Everyt
 from __future__ import annotations
 
 import atexit
+import concurrent.futures
+import ctypes
 import functools
 import itertools
 import json
 import os
 import select
 import shutil
+import signal
 import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
 from typing import Any
+
+from provenance.limits import current_deadline
 
 from .reading import Reading, Tagged, text
 
@@ -74,6 +80,9 @@ def read(path: Path) -> Reading:
     if exe is None:
         return out
     timeout = _timeout()
+    left = current_deadline().remaining()  # never past the metadata stage's budget
+    if left is not None:
+        timeout = max(0.5, min(timeout, left))
     try:
         output = _RUNNER.run(exe, path, timeout)
     except TimeoutError:
@@ -107,11 +116,27 @@ def _timeout() -> float:
         return TIMEOUT_S
 
 
+def _die_with_parent() -> None:
+    """In the child, before exec: SIGKILL when the thread that started us ends (the process dying included).
+
+    A stay-open ExifTool ignores the end of its input, so without this it outlived a SIGKILLed batch.
+    """
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() == 1:  # the parent died before prctl took effect
+        os._exit(1)
+
+
 class _Runner:
     """One ExifTool kept running (``-stay_open``): Perl's start-up costs ~0.3 s, a file then costs ~20 ms.
 
     Requests are serialised by a lock; a request that times out kills that process and the next starts anew.
-    Paths with a line break cannot go through the argument stream and run in a process of their own.
+    Paths with a line break cannot go through the argument stream and run in a process of their own. On Linux
+    the process is tied to ours (parent-death signal), and started from one long-lived thread, because that
+    signal fires when the *thread* that started it ends, and stages run in short-lived threads.
     """
 
     def __init__(self) -> None:
@@ -119,7 +144,17 @@ class _Runner:
         self.proc: subprocess.Popen[bytes] | None = None
         self.exe: str | None = None
         self.counter = itertools.count(1)
+        self._spawner: concurrent.futures.ThreadPoolExecutor | None = None
         atexit.register(self.close)
+
+    def _start(self, exe: str) -> subprocess.Popen[bytes]:
+        args = [exe, "-stay_open", "True", "-@", "-"]
+        kwargs: dict[str, Any] = {"stdin": subprocess.PIPE, "stdout": subprocess.PIPE, "stderr": subprocess.DEVNULL}
+        if not sys.platform.startswith("linux"):
+            return subprocess.Popen(args, **kwargs)
+        if self._spawner is None:
+            self._spawner = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="provenance-exiftool")
+        return self._spawner.submit(subprocess.Popen, args, preexec_fn=_die_with_parent, **kwargs).result()
 
     def run(self, exe: str, path: Path, timeout: float) -> bytes:
         name = str(path.resolve())  # absolute, so never read as an option (no "--": it would eat -execute)
@@ -128,22 +163,18 @@ class _Runner:
         with self.lock:
             if self.proc is None or self.proc.poll() is not None or self.exe != exe:
                 self.close()
-                self.proc = subprocess.Popen(
-                    [exe, "-stay_open", "True", "-@", "-"],
-                    stdin=subprocess.PIPE,
-                    stdout=subprocess.PIPE,
-                    stderr=subprocess.DEVNULL,
-                )
+                self.proc = self._start(exe)
                 self.exe = exe
             number = next(self.counter)
-            request = "\n".join([*_ARGS, name, f"-execute{number}", ""]).encode("utf-8")
+            # the name as the file system's bytes: names that are not UTF-8 reach ExifTool unchanged
+            request = b"\n".join([*(a.encode() for a in _ARGS), os.fsencode(name), f"-execute{number}".encode(), b""])
             assert self.proc.stdin is not None and self.proc.stdout is not None
             try:
                 self.proc.stdin.write(request)
                 self.proc.stdin.flush()
                 return self._answer(number, timeout)
             except (TimeoutError, OSError):
-                self.close()
+                self.kill()  # it is busy (or gone): asking it to stop would only wait
                 raise
 
     def _answer(self, number: int, timeout: float) -> bytes:
@@ -172,6 +203,12 @@ class _Runner:
         except subprocess.TimeoutExpired as exc:
             raise TimeoutError from exc
         return done.stdout
+
+    def kill(self) -> None:
+        proc, self.proc = self.proc, None
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            proc.wait()
 
     def close(self) -> None:
         proc, self.proc = self.proc, None

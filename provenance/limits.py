@@ -1,0 +1,166 @@
+"""Enforcing ``[limits]``: refusing oversized inputs, and per-stage time budgets that cannot hang a batch.
+
+How a budget is enforced, and why this way:
+
+- Each stage runs in a thread of its own (``run_with_budget``) while the caller waits at most the budget, then
+  a short grace. The caller always gets control back on time, whatever the stage is doing, so one file can
+  never hold up a batch. ``signal.alarm`` was not usable: it works only in the main thread (Dask runs tasks in
+  worker threads) and cannot interrupt native code anyway. A subprocess per stage would be killable but
+  forks a process that holds OpenMP (FAISS) and decoder thread pools, which can deadlock the child, or spawns
+  one that re-imports everything (1-2 s) and reloads the Whisper model for every file.
+- The stage's own loops check a ``Deadline`` (one ``time.monotonic()`` call, ~50 ns, per decoded frame; a
+  frame costs milliseconds) and raise ``BudgetExceeded``, so in practice the thread stops within a frame of the
+  budget and releases what it holds. The deadline reaches helpers through a context variable
+  (``current_deadline``), e.g. ExifTool's time-out is cut to what is left.
+- A stage stuck in native code past the grace is abandoned: the report records the overrun, the thread is a
+  daemon and runs on until its call returns. It cannot write into the report: stages return their section
+  and the runner merges it only when the stage finished in time.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from provenance.config import Limits
+from provenance.errors import ProvenanceError
+
+T = TypeVar("T")
+
+GRACE_S = 2.0  # after the budget, how long the runner waits for the stage to notice its deadline
+
+
+class LimitError(ProvenanceError):
+    """The input exceeds a ``[limits]`` setting; the message names the setting and how to raise it."""
+
+
+class BudgetExceeded(ProvenanceError):
+    """A stage ran past its time budget (raised by the stage's own deadline checks, or by the runner)."""
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """A point in ``time.monotonic()`` time; ``None`` budgets make a deadline that never expires."""
+
+    at: float | None
+    budget_s: float | None = None
+    what: str = "stage"
+
+    @classmethod
+    def after(cls, budget_s: float | None, what: str = "stage") -> Deadline:
+        return cls(None if budget_s is None else time.monotonic() + budget_s, budget_s, what)
+
+    def expired(self) -> bool:
+        return self.at is not None and time.monotonic() >= self.at
+
+    def remaining(self) -> float | None:
+        return None if self.at is None else max(0.0, self.at - time.monotonic())
+
+    def check(self) -> None:
+        """Raise ``BudgetExceeded`` once the deadline has passed."""
+        if self.at is not None and time.monotonic() >= self.at:
+            raise BudgetExceeded(self.message())
+
+    def message(self) -> str:
+        return (f"{self.what} stage did not finish within its time budget of {self.budget_s:g} s "
+                f"([limits] {self.what}_budget_s)")
+
+
+NEVER = Deadline(None)
+_CURRENT: contextvars.ContextVar[Deadline] = contextvars.ContextVar("provenance_deadline", default=NEVER)
+
+
+def current_deadline() -> Deadline:
+    """The deadline of the stage running in this thread (``NEVER`` outside a budgeted stage)."""
+    return _CURRENT.get()
+
+
+@dataclass
+class BudgetOutcome(Generic[T]):
+    value: T | None = None
+    error: BaseException | None = None
+    overrun: bool = False  # the budget (plus grace) passed before the stage returned
+    abandoned: bool = False  # ... and its thread was still running: stuck in native code
+    seconds: float = 0.0
+
+
+def run_with_budget(fn: Callable[[], T], budget_s: float | None, what: str = "stage",
+                    grace_s: float = GRACE_S) -> BudgetOutcome[T]:
+    """Run ``fn`` in a daemon thread under a deadline; return within ``budget_s + grace_s`` whatever it does.
+
+    With no budget, ``fn`` runs in the calling thread (no thread, no overhead).
+    """
+    started = time.monotonic()
+    deadline = Deadline.after(budget_s, what)
+    outcome: BudgetOutcome[T] = BudgetOutcome()
+    if budget_s is None:
+        try:
+            outcome.value = fn()
+        except Exception as exc:
+            outcome.error = exc
+        outcome.seconds = time.monotonic() - started
+        return outcome
+
+    done = threading.Event()
+    box: dict[str, object] = {}
+
+    def target() -> None:
+        _CURRENT.set(deadline)
+        try:
+            box["value"] = fn()
+        except BaseException as exc:  # handed to the caller; nothing escapes a daemon thread silently
+            box["error"] = exc
+        finally:
+            done.set()
+
+    thread = threading.Thread(target=target, name=f"provenance-{what}", daemon=True)
+    thread.start()
+    if not done.wait(budget_s + grace_s):
+        outcome.overrun = outcome.abandoned = True
+        outcome.error = BudgetExceeded(deadline.message())
+    elif "error" in box:
+        error = box["error"]
+        assert isinstance(error, BaseException)
+        outcome.error = error
+        outcome.overrun = isinstance(error, BudgetExceeded)
+    else:
+        outcome.value = box.get("value")  # type: ignore[assignment]
+    outcome.seconds = time.monotonic() - started
+    return outcome
+
+
+def check_input(name: str, *, size: int | None = None, duration_s: float | None = None,
+                width: int | None = None, height: int | None = None, limits: Limits | None = None) -> None:
+    """Raise ``LimitError`` when a declared property of the input exceeds its limit (0 turns a limit off)."""
+    if limits is None:
+        return
+    max_bytes = limits.max_file_bytes
+    if size is not None and max_bytes and size > max_bytes:
+        raise LimitError(f"{name}: file is {_bytes(size)}, over the limit of {_bytes(max_bytes)} "
+                         "([limits] max_file_bytes)")
+    max_duration = limits.max_duration_s
+    if duration_s is not None and max_duration and duration_s > max_duration:
+        raise LimitError(f"{name}: declared duration {_clock(duration_s)} is over the limit of "
+                         f"{_clock(max_duration)} ([limits] max_duration_s)")
+    max_pixels = limits.max_pixels
+    if width and height and max_pixels and width * height > max_pixels:
+        raise LimitError(f"{name}: declared picture size {width}x{height} ({width * height / 1e6:.0f} MP) is over "
+                         f"the limit of {max_pixels / 1e6:g} MP ([limits] max_pixels)")
+
+
+def _bytes(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if n < 1024 or unit == "TiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    raise AssertionError
+
+
+def _clock(seconds: float) -> str:
+    minutes, secs = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}"

@@ -1,0 +1,507 @@
+"""Generate the hostile-input corpus: broken, lying and malicious files a verification desk receives.
+
+``python tests/hostile/make_corpus.py DIR`` writes every case into DIR and prints one line per case; the tests
+call ``build(DIR)`` and get the cases back with what each may answer. Everything is made here, from a seed, in
+about a second: small clips are encoded with PyAV, the rest is written byte by byte (headers that claim huge
+pictures or durations, nested boxes and chunks, bombs). Batch-only cases (a FIFO, symbolic-link loops, an
+unreadable file, a folder named like a clip) go into ``DIR/entries/``: they are about the folder, not the bytes.
+A 17 GiB sparse file tests the size limit without using the disk.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import random
+import struct
+import sys
+import tempfile
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import av
+import numpy as np
+from PIL import Image, TiffImagePlugin
+
+OK, STAGE_ERROR, NO_REPORT = 0, 1, 2
+ANY = frozenset({OK, STAGE_ERROR, NO_REPORT})
+REPORT = frozenset({OK, STAGE_ERROR})
+REFUSED = frozenset({NO_REPORT})
+# 100 KB of what a forger puts in a tag: terminal escapes, bidi overrides, controls, markup, long runs.
+NASTY = ("\x1b[31mRED\x1b[0m \u202eevil\u202c \x07\x08\x0b\x0c\r\x7f <script>alert(1)</script> "
+         "{{ 7*7 }} ${jndi:x} \u0000\ufeff\u200b A" * 1200)[:100_000]
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str  # file name in the corpus folder (may hold spaces, quotes, newlines, non-UTF-8 bytes)
+    what: str
+    exits: frozenset[int] = ANY  # exit codes `verify` may give
+    reason: str | None = None  # regex the one-line reason (stderr) must match
+    pipeline: str = "quick"
+
+
+@dataclass
+class Corpus:
+    root: Path
+    cases: list[tuple[Case, Path]] = field(default_factory=list)
+
+
+# -- clips ------------------------------------------------------------------------------------------------
+def clip(seconds: float = 2.0, *, size: tuple[int, int] = (96, 64), fps: int = 10, seed: int = 0,
+         audio: bool = False, faststart: bool = False, metadata: dict[str, str] | None = None,
+         fmt: str = "mp4") -> bytes:
+    """A small real H.264 clip (moving noise blocks, so PDQ has structure), optionally with AAC audio."""
+    rng = np.random.default_rng(seed)
+    w, h = size
+    options = {"movflags": "faststart"} if faststart else {}
+    with tempfile.TemporaryDirectory() as tmp:  # faststart rewrites the file: a real file, not a buffer
+        target = Path(tmp) / f"clip.{fmt}"
+        _encode(target, rng, w, h, seconds, fps, audio, options, metadata, fmt)
+        return target.read_bytes()
+
+
+def _encode(target: Path, rng: np.random.Generator, w: int, h: int, seconds: float, fps: int, audio: bool,
+            options: dict[str, str], metadata: dict[str, str] | None, fmt: str) -> None:
+    with av.open(str(target), "w", format=fmt, options=options) as c:
+        if metadata:
+            c.metadata.update(metadata)
+        v = c.add_stream("libx264", rate=fps)
+        v.width, v.height, v.pix_fmt = w, h, "yuv420p"
+        v.options = {"preset": "ultrafast", "g": str(fps)}
+        a = c.add_stream("aac", rate=16000) if audio else None
+        base = rng.integers(0, 255, (h // 8, w // 8, 3), dtype=np.uint8)
+        for i in range(int(seconds * fps)):
+            img = np.kron(np.roll(base, i, axis=1), np.ones((8, 8, 1), dtype=np.uint8))
+            for packet in v.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
+                c.mux(packet)
+        for packet in v.encode():
+            c.mux(packet)
+        if a is not None:
+            samples = (np.sin(np.arange(int(seconds * 16000)) * 0.05) * 0.3).astype(np.float32)[None, :]
+            frame = av.AudioFrame.from_ndarray(samples, format="fltp", layout="mono")
+            frame.sample_rate = 16000
+            for packet in [*a.encode(frame), *a.encode()]:
+                c.mux(packet)
+
+
+def broken_audio_clip(seed: int) -> bytes:
+    """Good H.264 video beside an AAC track whose every packet is random bytes (valid container, bad bitstream)."""
+    rng = random.Random(seed)
+    src = av.open(io.BytesIO(clip(2.0, seed=seed)))
+    buf = io.BytesIO()
+    with src, av.open(buf, "w", format="mp4") as out:
+        vin = src.streams.video[0]
+        vout = out.add_stream_from_template(vin)
+        aout = out.add_stream("aac", rate=44100)
+        aout.codec_context.extradata = bytes([0x12, 0x10])  # AAC-LC 44.1 kHz stereo: looks right, decodes wrong
+        for packet in src.demux(vin):
+            if packet.dts is None:
+                continue
+            packet.stream = vout
+            out.mux(packet)
+        for i in range(80):
+            junk = av.Packet(bytes(rng.getrandbits(8) for _ in range(200)))
+            junk.stream, junk.time_base = aout, aout.time_base
+            junk.pts = junk.dts = i * 1024
+            junk.duration = 1024
+            out.mux(junk)
+    return buf.getvalue()
+
+
+# -- ISO BMFF surgery ------------------------------------------------------------------------------------
+def _find(data: bytes | bytearray, path: list[bytes], off: int = 0, end: int | None = None) -> tuple[int, int]:
+    end = len(data) if end is None else end
+    while off + 8 <= end:
+        size, kind = struct.unpack(">I4s", data[off : off + 8])
+        if kind == path[0]:
+            return (off, size) if len(path) == 1 else _find(data, path[1:], off + 8, off + size)
+        if size < 8:
+            break
+        off += size
+    raise KeyError(path)
+
+
+_STBL = [b"moov", b"trak", b"mdia", b"minf", b"stbl"]
+
+
+def ten_hours(data: bytes) -> bytes:
+    """Every sample's duration (stts) and the headers' durations stretched so the clip declares 10 hours."""
+    d = bytearray(data)
+    off, _ = _find(d, [*_STBL, b"stts"])
+    (entries,) = struct.unpack_from(">I", d, off + 12)
+    frames = sum(struct.unpack_from(">I", d, off + 16 + 8 * i)[0] for i in range(entries))
+    _, timescale = _mdhd(d)
+    for i in range(entries):
+        struct.pack_into(">I", d, off + 20 + 8 * i, 36000 * timescale // frames)
+    try:  # the edit list would cut the presentation back to the real 2 s
+        off, _ = _find(d, [b"moov", b"trak", b"edts"])
+        d[off + 4 : off + 8] = b"free"
+    except KeyError:
+        pass
+    off, _ = _find(d, [b"moov", b"mvhd"])
+    (mv_scale,) = struct.unpack_from(">I", d, off + 20)
+    struct.pack_into(">I", d, off + 24, 36000 * mv_scale)
+    off, _ = _find(d, [b"moov", b"trak", b"mdia", b"mdhd"])
+    struct.pack_into(">I", d, off + 24, 36000 * timescale)
+    return bytes(d)
+
+
+def _mdhd(d: bytearray) -> tuple[int, int]:
+    off, _ = _find(d, [b"moov", b"trak", b"mdia", b"mdhd"])
+    return off, struct.unpack_from(">I", d, off + 20)[0]
+
+
+def claimed_dims(data: bytes, width: int, height: int) -> bytes:
+    """The sample entry and the track header claim ``width`` x ``height`` (the H.264 SPS still says otherwise)."""
+    d = bytearray(data)
+    off, _ = _find(d, [*_STBL, b"stsd"])
+    struct.pack_into(">HH", d, off + 16 + 32, min(width, 65535), min(height, 65535))
+    off, size = _find(d, [b"moov", b"trak", b"tkhd"])
+    struct.pack_into(">II", d, off + size - 8, min(width, 65535) << 16, min(height, 65535) << 16)
+    return bytes(d)
+
+
+def raw_huge_dims(width: int = 16000, height: int = 10000) -> bytes:
+    """Uncompressed video in MOV whose sample entry claims a 160-MP picture: FFmpeg believes the container."""
+    buf = io.BytesIO()
+    with av.open(buf, "w", format="mov") as c:
+        s = c.add_stream("rawvideo", rate=5)
+        s.width, s.height, s.pix_fmt = 16, 16, "rgb24"
+        for i in range(5):
+            for packet in s.encode(av.VideoFrame.from_ndarray(np.full((16, 16, 3), i * 40, np.uint8), "rgb24")):
+                c.mux(packet)
+        for packet in s.encode():
+            c.mux(packet)
+    d = bytearray(buf.getvalue())
+    off, _ = _find(d, [*_STBL, b"stsd"])
+    struct.pack_into(">HH", d, off + 16 + 32, width, height)
+    return bytes(d)
+
+
+def box(kind: bytes, payload: bytes) -> bytes:
+    return struct.pack(">I4s", 8 + len(payload), kind) + payload
+
+
+def nested_boxes(depth: int, kind: bytes = b"moov") -> bytes:
+    inner = box(b"free", b"")
+    for _ in range(depth):
+        inner = box(kind, inner)
+    return box(b"ftyp", b"isom\x00\x00\x02\x00isommp41") + inner
+
+
+def nested_in_valid_clip(data: bytes, depth: int, kind: bytes = b"udta") -> bytes:
+    """A playable clip whose moov (last in the file) gains a chain of ``depth`` nested ``kind`` boxes: FFmpeg
+    plays it, so the metadata readers must walk (or refuse to walk) the chain."""
+    off, size = _find(data, [b"moov"])
+    assert off + size == len(data), "moov must be last"
+    chain = box(b"\xa9too", b"x")
+    for _ in range(depth):
+        chain = box(kind, chain)
+    return data[:off] + struct.pack(">I4s", size + len(chain), b"moov") + data[off + 8 :] + chain
+
+
+def lying_box_sizes() -> bytes:
+    """A largesize box claiming 2^62 bytes, then boxes of size 1..7 (below their own header)."""
+    ftyp = box(b"ftyp", b"isom\x00\x00\x02\x00isommp41")
+    huge = struct.pack(">I4sQ", 1, b"moov", 1 << 62) + box(b"mvhd", bytes(100))
+    tiny = b"".join(struct.pack(">I4s", n, b"trak") for n in range(1, 8))
+    return ftyp + huge + tiny
+
+
+# -- RIFF, Matroska, MP3 ----------------------------------------------------------------------------------
+def riff_bomb(depth: int) -> bytes:
+    """A WAV whose LIST chunks nest ``depth`` deep, each claiming the rest of the file, and no audio."""
+    inner = b"INFOISFT" + struct.pack("<I", 6) + b"bomb\x00\x00"
+    for _ in range(depth):
+        inner = b"LIST" + struct.pack("<I", len(inner) + 4) + b"INFO" + inner
+    fmt = b"fmt " + struct.pack("<IHHIIHH", 16, 1, 1, 8000, 8000, 1, 8)
+    body = b"WAVE" + fmt + inner
+    return b"RIFF" + struct.pack("<I", len(body)) + body
+
+
+def riff_bomb_in_valid_wav(depth: int) -> bytes:
+    """A playable WAV (a second of a tone) with ``depth`` nested LIST chunks before its data."""
+    inner = b"INFOISFT" + struct.pack("<I", 6) + b"bomb\x00\x00"
+    for _ in range(depth):
+        inner = b"LIST" + struct.pack("<I", len(inner) + 4) + b"INFO" + inner
+    fmt = b"fmt " + struct.pack("<IHHIIHH", 16, 1, 1, 8000, 8000, 1, 8)
+    samples = bytes(128 + int(100 * np.sin(i * 0.3)) for i in range(8000))
+    body = b"WAVE" + fmt + inner + b"data" + struct.pack("<I", len(samples)) + samples
+    return b"RIFF" + struct.pack("<I", len(body)) + body
+
+
+def wav_claiming_4gb() -> bytes:
+    fmt = b"fmt " + struct.pack("<IHHIIHH", 16, 1, 1, 8000, 8000, 1, 8)
+    data = b"data" + struct.pack("<I", 0xFFFFFFF0) + bytes(range(256)) * 16
+    return b"RIFF" + struct.pack("<I", 0xFFFFFFF0) + b"WAVE" + fmt + data
+
+
+def _ebml_size(n: int) -> bytes:
+    return bytes([0x01]) + n.to_bytes(7, "big")  # 8-byte size field
+
+
+def matroska_nested(depth: int) -> bytes:
+    header = bytes.fromhex("1A45DFA3") + _ebml_size(4) + bytes.fromhex("4282") + bytes([0x81]) + b"w"
+    inner = b""
+    for _ in range(depth):
+        inner = bytes.fromhex("1254C367") + _ebml_size(len(inner)) + inner  # Tags in Tags in Tags ...
+    segment = bytes.fromhex("18538067") + _ebml_size(len(inner)) + inner
+    return header + segment
+
+
+def matroska_huge_element() -> bytes:
+    header = bytes.fromhex("1A45DFA3") + _ebml_size(4) + bytes.fromhex("4282") + bytes([0x81]) + b"w"
+    return header + bytes.fromhex("18538067") + bytes([0x01]) + (1 << 55).to_bytes(7, "big") + bytes(64)
+
+
+def mp3_huge_id3() -> bytes:
+    return b"ID3\x04\x00\x00" + bytes([0x7F, 0x7F, 0x7F, 0x7F]) + bytes(512)
+
+
+# -- pictures ---------------------------------------------------------------------------------------------
+def _png_chunk(kind: bytes, payload: bytes) -> bytes:
+    return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
+
+
+def png_claiming(width: int, height: int) -> bytes:
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", ihdr) + _png_chunk(b"IDAT", zlib.compress(bytes(64))) + \
+        _png_chunk(b"IEND", b"")
+
+
+def png_bomb(side: int) -> bytes:
+    """A real, valid 1-bit PNG of ``side`` x ``side`` white pixels: a few hundred KB that decode to GBs of RGB."""
+    row = b"\x00" + b"\xff" * ((side + 7) // 8)
+    z = zlib.compressobj(9)
+    data = b"".join(z.compress(row) for _ in range(side)) + z.flush()
+    ihdr = struct.pack(">IIBBBBB", side, side, 1, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", ihdr) + _png_chunk(b"IDAT", data) + _png_chunk(b"IEND", b"")
+
+
+def jpeg_claiming(width: int, height: int) -> bytes:
+    good = io.BytesIO()
+    Image.new("RGB", (16, 16), (200, 10, 10)).save(good, "JPEG")
+    data = bytearray(good.getvalue())
+    sof = data.index(b"\xff\xc0")
+    struct.pack_into(">HH", data, sof + 5, height, width)
+    return bytes(data)
+
+
+def gif_claiming(width: int, height: int) -> bytes:
+    return b"GIF89a" + struct.pack("<HHBBB", width, height, 0, 0, 0) + b",\x00\x00\x00\x00\x01\x00\x01\x00\x00" \
+        + b"\x02\x02D\x01\x00;"
+
+
+def png_with_text() -> bytes:
+    buf = io.BytesIO()
+    from PIL import PngImagePlugin
+
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Description", NASTY.replace("\x00", ""))
+    info.add_itxt("Comment", NASTY.replace("\x00", ""), zip=True)
+    Image.new("RGB", (64, 48), (0, 90, 200)).save(buf, "PNG", pnginfo=info)
+    return buf.getvalue()
+
+
+def tiff_with_description() -> bytes:
+    buf = io.BytesIO()
+    ifd = TiffImagePlugin.ImageFileDirectory_v2()
+    ifd[270] = NASTY.replace("\x00", "")  # ImageDescription
+    ifd[305] = "\x1b]0;pwned\x07" * 1000  # Software: an OSC terminal-title escape
+    Image.new("RGB", (32, 32), (30, 160, 30)).save(buf, "TIFF", tiffinfo=ifd)
+    return buf.getvalue()
+
+
+def jpeg_exif_loop() -> bytes:
+    """EXIF whose IFD0 points to itself as the next IFD, with an entry count far past the segment's end."""
+    tiff = b"II*\x00" + struct.pack("<I", 8) + struct.pack("<H", 1) + struct.pack("<HHII", 0x010F, 2, 4, 0x4B4F) \
+        + struct.pack("<I", 8)
+    tiff += struct.pack("<H", 0xFFFF)
+    app1 = b"Exif\x00\x00" + tiff
+    good = io.BytesIO()
+    Image.new("RGB", (16, 16), (10, 10, 200)).save(good, "JPEG")
+    body = good.getvalue()
+    return body[:2] + b"\xff\xe1" + struct.pack(">H", len(app1) + 2) + app1 + body[2:]
+
+
+def jpeg_comment_xmp() -> bytes:
+    good = io.BytesIO()
+    Image.new("RGB", (16, 16), (120, 120, 0)).save(good, "JPEG")
+    body = good.getvalue()
+    com = NASTY.replace("\x00", "").encode("utf-8", "replace")[:65000]
+    xmp = (b"http://ns.adobe.com/xap/1.0/\x00<?xpacket begin='' id='W5M0MpCehiHzreSzNTczkc9d'?>"
+           b"<x:xmpmeta xmlns:x='adobe:ns:meta/'>" + b"<a>" * 5000 + b"</a>" * 5000 + b"</x:xmpmeta>")
+    segments = b"\xff\xfe" + struct.pack(">H", len(com) + 2) + com
+    segments += b"\xff\xe1" + struct.pack(">H", len(xmp) + 2) + xmp
+    return body[:2] + segments + body[2:]
+
+
+# -- the corpus -------------------------------------------------------------------------------------------
+def _cases() -> list[tuple[Case, Callable[[], bytes]]]:
+    rnd = random.Random(8)
+
+    def noise(n: int) -> Callable[[], bytes]:
+        data = rnd.randbytes(n)
+        return lambda: data
+
+    good = clip(2.0, seed=1)
+    faststart = clip(3.0, seed=2, faststart=True)
+    jpeg = io.BytesIO()
+    Image.fromarray(np.random.default_rng(3).integers(0, 255, (64, 96, 3), dtype=np.uint8)).save(jpeg, "JPEG")
+    png = io.BytesIO()
+    Image.new("RGB", (40, 30), (1, 2, 3)).save(png, "PNG")
+    empty = "empty file"
+    refused = r"not a media file|no video or audio stream|cannot decode|not a regular|empty file"
+    cases: list[tuple[Case, Callable[[], bytes]]] = [
+        (Case("control_good_clip.mp4", "a valid small clip (control)", frozenset({OK})), lambda: good),
+        (Case("empty.mp4", "zero bytes", REFUSED, empty), lambda: b""),
+        (Case("empty.jpg", "zero bytes", REFUSED, empty), lambda: b""),
+        (Case("empty.wav", "zero bytes", REFUSED, empty), lambda: b""),
+        (Case("truncated_64_bytes.mp4", "an MP4 cut after 64 bytes", REFUSED, refused), lambda: good[:64]),
+        (Case("truncated_no_moov.mp4", "an MP4 cut before its moov box", REFUSED, refused),
+         lambda: good[: len(good) // 3]),
+        (Case("truncated_tail.mp4", "a faststart MP4 cut in the middle of its frames"),
+         lambda: faststart[: len(faststart) * 2 // 3]),
+        (Case("truncated.jpg", "a JPEG cut in half"), lambda: jpeg.getvalue()[: len(jpeg.getvalue()) // 2]),
+        (Case("truncated.png", "a PNG cut in half"), lambda: png.getvalue()[: len(png.getvalue()) // 2]),
+        (Case("random.mp4", "64 KiB of random bytes", REFUSED, refused), noise(65536)),
+        (Case("random.mov", "64 KiB of random bytes", REFUSED, refused), noise(65536)),
+        (Case("random.mkv", "64 KiB of random bytes", REFUSED, refused), noise(65536)),
+        (Case("random.jpg", "64 KiB of random bytes", REFUSED, refused), noise(65536)),
+        (Case("random.png", "64 KiB of random bytes", REFUSED, refused), noise(65536)),
+        (Case("random.wav", "64 KiB of random bytes", REFUSED, refused), noise(65536)),
+        (Case("text_named.mp4", "a text file named .mp4", REFUSED, refused), lambda: b"not a video\n" * 300),
+        (Case("html_named.jpg", "an HTML page named .jpg", REFUSED, refused),
+         lambda: b"<!doctype html><script>alert(1)</script>" * 50),
+        (Case("png_claims_10gp.png", "a PNG header claiming 100000 x 100000", REFUSED, r"max_pixels"),
+         lambda: png_claiming(100_000, 100_000)),
+        (Case("png_bomb_144mp.png", "a valid 12000 x 12000 PNG, 18 KB compressed (decompression bomb)", REFUSED,
+              r"max_pixels"), lambda: png_bomb(12_000)),
+        (Case("jpeg_claims_4gp.jpg", "a JPEG SOF claiming 65500 x 65500", REFUSED, r"max_pixels"),
+         lambda: jpeg_claiming(65_500, 65_500)),
+        (Case("gif_claims_4gp.gif", "a GIF screen claiming 65535 x 65535"), lambda: gif_claiming(65_535, 65_535)),
+        (Case("mov_claims_160mp.mov", "a MOV sample entry claiming 16000 x 10000", REFUSED, r"max_pixels"),
+         raw_huge_dims),
+        (Case("mp4_claims_65535.mp4", "MP4 tkhd/stsd claiming 65535 x 65535 over a small H.264 stream"),
+         lambda: claimed_dims(good, 65_535, 65_535)),
+        (Case("ten_hours.mp4", "a 2-s clip whose headers declare 10 hours", REFUSED, r"max_duration_s"),
+         lambda: ten_hours(good)),
+        (Case("nested_moov_10000.mp4", "10 000 nested moov boxes", REFUSED, refused),
+         lambda: nested_boxes(10_000)),
+        (Case("nested_trak_100000.mov", "100 000 nested trak boxes", REFUSED, refused),
+         lambda: nested_boxes(100_000, b"trak")),
+        (Case("udta_nested_20000.mp4", "a clip with 20 000 nested udta boxes in its moov (FFmpeg refuses it)"),
+         lambda: nested_in_valid_clip(good, 20_000)),
+        (Case("meta_nested_20000.mp4", "a playable clip with 20 000 nested meta boxes in its moov", REPORT),
+         lambda: nested_in_valid_clip(good, 20_000, b"meta")),
+        (Case("riff_bomb_playable.wav", "a playable WAV behind 20 000 nested LIST chunks"),
+         lambda: riff_bomb_in_valid_wav(20_000)),
+        (Case("box_sizes_lie.mp4", "a largesize box of 2^62 bytes and boxes smaller than their header", REFUSED,
+              refused), lying_box_sizes),
+        (Case("riff_bomb_20000.wav", "20 000 nested RIFF LIST chunks"), lambda: riff_bomb(20_000)),
+        (Case("wav_claims_4gb.wav", "a WAV whose RIFF and data chunks claim 4 GB (4 KB present)"),
+         wav_claiming_4gb),
+        (Case("matroska_nested_5000.mkv", "5000 nested Matroska master elements", REFUSED, refused),
+         lambda: matroska_nested(5000)),
+        (Case("matroska_huge_element.mkv", "a Matroska segment claiming 2^55 bytes", REFUSED, refused),
+         matroska_huge_element),
+        (Case("mp3_id3_256mb.mp3", "an ID3 tag claiming 256 MB", REFUSED, refused), mp3_huge_id3),
+        (Case("broken_audio_good_video.mp4", "good video, an AAC track of random bytes", REPORT,
+              pipeline="standard"), lambda: broken_audio_clip(4)),
+        (Case("metadata_100kb.mp4", "100 KB container tags full of escapes and control characters", REPORT),
+         lambda: clip(1.0, seed=5, metadata={"title": NASTY.replace("\x00", ""), "comment": NASTY[::-1].replace(
+             "\x00", ""), "make": "\x1b[2J" * 200, "location": "+99.9999+999.9999/" * 50})),
+        (Case("metadata_100kb.mkv", "100 KB Matroska tags", REPORT),
+         lambda: clip(1.0, seed=6, fmt="matroska", metadata={"title": NASTY.replace("\x00", "")})),
+        (Case("metadata_text_100kb.png", "100 KB PNG tEXt/iTXt of escapes", REPORT), png_with_text),
+        (Case("metadata_100kb.tiff", "100 KB TIFF ImageDescription, OSC escapes in Software", REPORT),
+         tiff_with_description),
+        (Case("exif_ifd_loop.jpg", "EXIF IFD0 pointing at itself, 65535 entries claimed", REPORT), jpeg_exif_loop),
+        (Case("comment_xmp_nested.jpg", "a 64 KB COM segment and XMP nested 5000 deep", REPORT), jpeg_comment_xmp),
+        (Case("clip with spaces.mp4", "spaces in the name", frozenset({OK})), lambda: clip(1.0, seed=10)),
+        (Case("quote\"s 'and' $(dollar) `tick`.mp4", "quotes and shell syntax", frozenset({OK})),
+         lambda: clip(1.0, seed=11)),
+        (Case("new\nline.mp4", "a newline in the name", frozenset({OK})), lambda: clip(1.0, seed=12)),
+        (Case("видео 视频 فيديو 動画.mp4", "Cyrillic, Chinese, Arabic and Japanese", frozenset({OK})),
+         lambda: clip(1.0, seed=13)),
+        (Case("-starts-with-dash.mp4", "a name that looks like an option", frozenset({OK})),
+         lambda: clip(1.0, seed=14)),
+        (Case("not-utf8-\udcff\udcfe.mp4", "bytes that are not UTF-8 in the name", frozenset({OK})),
+         lambda: clip(1.0, seed=15)),
+        (Case("x" * 240 + ".mp4", "a 244-byte name", frozenset({OK})), lambda: clip(1.0, seed=16)),
+    ]
+    return cases
+
+
+ENTRIES = {  # folder entries that are not plain readable files: name -> (what, exit codes, reason)
+    "fifo.mp4": ("a named pipe (opening it blocks for ever)", REFUSED, r"not a regular file"),
+    "self_loop.mp4": ("a symbolic link to itself", REFUSED, r"symbolic link"),
+    "loop_a.mp4": ("two symbolic links pointing at each other", REFUSED, r"symbolic link"),
+    "dangling.mp4": ("a symbolic link to nothing", REFUSED, r"symbolic link"),
+    "folder.mp4": ("a folder named like a clip", REFUSED, r"not a regular file"),
+    "dir_loop": ("a symbolic link to its own folder", REFUSED, r"not a regular file"),
+    "unreadable.mp4": ("a clip without read permission (mode 000)", frozenset({OK, NO_REPORT}),
+                       r"Permission denied"),
+}
+SPARSE_BYTES = 17 * 1024**3
+
+
+def build(root: Path, *, shared: Path | None = None) -> Corpus:
+    """Write every case under ``root`` (and the batch-only ones under ``root/batch_only``); return them."""
+    root.mkdir(parents=True, exist_ok=True)
+    corpus = Corpus(root)
+    for case, make in _cases():
+        path = root / case.name  # a name with lone surrogates is written as the bytes they stand for
+        path.write_bytes(make())
+        corpus.cases.append((case, path))
+    if shared is not None:
+        for rel, case in _shared_cases().items():
+            if (shared / rel).is_file():
+                corpus.cases.append((case, shared / rel))
+    sparse = root / "huge_sparse_17gib.mp4"
+    with sparse.open("wb") as fh:
+        fh.write(good_header())
+        fh.truncate(SPARSE_BYTES)
+    corpus.cases.append((Case(sparse.name, "17 GiB (sparse: no disk used)", REFUSED, r"max_file_bytes"), sparse))
+    odd = root / "entries"
+    odd.mkdir(exist_ok=True)
+    os.mkfifo(odd / "fifo.mp4")
+    os.symlink("self_loop.mp4", odd / "self_loop.mp4")
+    os.symlink("loop_b.mp4", odd / "loop_a.mp4")
+    os.symlink("loop_a.mp4", odd / "loop_b.mp4")
+    os.symlink("nowhere.mp4", odd / "dangling.mp4")
+    (odd / "folder.mp4").mkdir()
+    os.symlink(".", odd / "dir_loop")
+    unreadable = odd / "unreadable.mp4"
+    unreadable.write_bytes(clip(1.0, seed=20))
+    unreadable.chmod(0)
+    for name, (what, exits, reason) in ENTRIES.items():
+        corpus.cases.append((Case(name, what, exits, reason), odd / name))
+    return corpus
+
+
+def good_header() -> bytes:
+    return clip(1.0, seed=30, faststart=True)[:4096]
+
+
+def _shared_cases() -> dict[str, Case]:
+    """The malformed files of ../shared/corpus (see its README), by path relative to it."""
+    return {
+        "c2pa/nested_moov_1000.mp4": Case("nested_moov_1000.mp4", "shared: 1000 nested moov boxes"),
+        "c2pa/riff_bomb_1000.wav": Case("riff_bomb_1000.wav", "shared: RIFF bomb"),
+        "c2pa/tiff_poc.tiff": Case("tiff_poc.tiff", "shared: malformed TIFF"),
+        "c2pa/sample3.invalid.wav": Case("sample3.invalid.wav", "shared: invalid WAV"),
+        "c2pa/id3v23_compression_underflow.mp3": Case("id3v23_compression_underflow.mp3", "shared: ID3 underflow"),
+        "c2pa/cloud_manifest.c2pa": Case("cloud_manifest.c2pa", "shared: a C2PA sidecar, not media"),
+    }
+
+
+if __name__ == "__main__":
+    target = Path(sys.argv[1] if len(sys.argv) > 1 else "hostile_corpus")
+    made = build(target)
+    for c, p in made.cases:
+        print(f"{sorted(c.exits)}\t{c.what}\t{p!s:.80}")
+    print(f"{len(made.cases)} cases in {target}")
