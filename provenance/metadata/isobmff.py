@@ -261,19 +261,7 @@ class _Walk:
             return
         value = text(value)
         self.out.put("Keys", key, value)
-        source = f"Keys:{key}"
-        role = _KEYS.get(key)
-        if role == "make":
-            self.out.make.append(Tagged(source, value))
-        elif role == "model":
-            self.out.model.append(Tagged(source, value))
-        elif role == "software":
-            self.out.software.append(Tagged(source, value))
-            self.out.writers.append(Tagged(source, value))
-        elif role == "capture":
-            self.out.capture.append(Tagged(source, value))
-        elif role == "gps":
-            self.out.gps.append((source, _iso6709_or_reason(value)))
+        self._assign(f"Keys:{key}", _KEYS.get(key), value)
 
     def loci(self, data: bytes) -> None:
         """3GPP LocationInformation: name, role, then 16.16 fixed-point longitude, latitude, altitude."""
@@ -299,18 +287,24 @@ class _Walk:
             return
         tag, role = _UDTA_TEXT[kind]
         self.out.put("UserData", tag, value)
-        source = f"UserData:{tag}"
+        self._assign(f"UserData:{tag}", role, value)
+
+    def _assign(self, source: str, role: str | None, value: str) -> None:
+        """File a tag's value under the normalised field its role names (Keys and user data share roles)."""
+        tagged = Tagged(source, value)
         if role == "make":
-            self.out.make.append(Tagged(source, value))
+            self.out.make.append(tagged)
         elif role == "model":
-            self.out.model.append(Tagged(source, value))
+            self.out.model.append(tagged)
         elif role == "software":
-            self.out.software.append(Tagged(source, value))
-            self.out.writers.append(Tagged(source, value))
+            self.out.software.append(tagged)
+            self.out.writers.append(tagged)
         elif role == "writer":
-            self.out.writers.append(Tagged(source, value))
+            self.out.writers.append(tagged)
         elif role == "created":
-            self.out.created.append(Tagged(source, value))
+            self.out.created.append(tagged)
+        elif role == "capture":
+            self.out.capture.append(tagged)
         elif role == "gps":
             self.out.gps.append((source, _iso6709_or_reason(value)))
 
