@@ -24,11 +24,10 @@ from collections import defaultdict
 import numpy as np
 
 from provenance.config import load_pipeline
-from provenance.frames import DETAIL_SIZE
-from provenance.hashing import fingerprint
 from provenance.index import KnownImageryIndex
 from provenance.matching import match
 from provenance.media import probe
+from provenance.pipeline import query_fingerprint
 from provenance.workspace import Workspace
 
 from match_suite import Case, build
@@ -80,9 +79,7 @@ def main() -> int:
         for case in cases:
             path = folder / "queries" / case.name
             t = time.perf_counter()
-            fp = fingerprint(probe(path), pipeline.frames, mirror=pipeline.matching.mirror,
-                             keyframes_s=pipeline.matching.local_interval_s, keyframe_size=DETAIL_SIZE,
-                             content=True)
+            fp = query_fingerprint(probe(path), pipeline)
             matches, _ = match(fp, index, pipeline.matching)
             ours_t += time.perf_counter() - t
             t = time.perf_counter()

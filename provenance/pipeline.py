@@ -19,7 +19,7 @@ from provenance import __version__
 from provenance.config import Pipeline, load_pipeline
 from provenance.findings import derive_findings
 from provenance.frames import DETAIL_SIZE
-from provenance.hashing import fingerprint
+from provenance.hashing import Fingerprint, fingerprint
 from provenance.index import KnownImageryIndex
 from provenance.limits import run_with_budget
 from provenance.matching import match
@@ -79,6 +79,20 @@ class MetadataStage:
         return extract(ctx.media.path, ctx.media.kind)
 
 
+def query_fingerprint(media: MediaFile, pipeline: Pipeline, *, thumbnails: bool = False) -> Fingerprint:
+    """A submitted file's frames as matching wants them: mirrors, content boxes and detail keyframes.
+
+    Local-feature keyframes are spread over the clip: every ``local_interval_s`` on long clips, down to one a
+    second on short ones (a 6-s clip gets six chances to verify, and a segment start within about a second).
+    """
+    m = pipeline.matching
+    keyframes_s = None
+    if m.local_features:
+        keyframes_s = min(m.local_interval_s, max(1.0, (media.duration_s or 0.0) / max(1, m.local_max_keyframes)))
+    return fingerprint(media, pipeline.frames, mirror=m.mirror, thumbnails=thumbnails, keyframes_s=keyframes_s,
+                       keyframe_size=DETAIL_SIZE, content=True, limits=pipeline.limits)
+
+
 class VisualStage:
     name = "visual"
     section = "visual"
@@ -93,9 +107,7 @@ class VisualStage:
         from provenance.report.model import FrameHash
 
         cfg = ctx.pipeline
-        fp = fingerprint(ctx.media, cfg.frames, mirror=cfg.matching.mirror, thumbnails=True,
-                         keyframes_s=cfg.matching.local_interval_s if cfg.matching.local_features else None,
-                         keyframe_size=DETAIL_SIZE, content=True, limits=cfg.limits)
+        fp = query_fingerprint(ctx.media, cfg, thumbnails=True)
         if fp.stopped_by == "max_frames_decoded":
             ctx.extras["visual_limit"] = Finding(
                 "limit_frames_decoded", "notice",

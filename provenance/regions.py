@@ -5,9 +5,9 @@ frame padded with a blurred copy of itself, a screen recording's browser chrome 
 found here is hashed as an extra variant of each frame (and is where local features are looked for), so the
 footage inside matches its original.
 
-Three cheap cues, combined: uniform rows and columns at the edges (bars), edge rows and columns with far less
-gradient energy than the middle (blurred fill), and, over the whole clip, the region that changes at all
-(static interface around a playing video).
+Three cheap cues, combined: uniform rows and columns at the edges of each frame (bars), and over the whole
+clip, edge rows and columns with far less gradient energy than the middle (blurred fill) and the region that
+changes at all (static interface around a playing video).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import numpy as np
 Box = tuple[int, int, int, int]  # x0, y0, x1, y1 in pixels of the frame (exclusive end)
 
 BAR_STD = 3.0  # grey-level standard deviation under which a row or column is a uniform bar
-FILL_ENERGY = 0.25  # edge lines with less than this share of the middle's gradient energy are blurred fill
+FILL_ENERGY = 0.25  # edge lines with less than this share of the detailed lines' energy are blurred fill
 DYNAMIC_STD = 6.0  # grey levels of temporal standard deviation that mark a pixel as changing
 DYNAMIC_SHARE = 0.3  # a row or column is dynamic when this share of its pixels changes
 MIN_SIDE = 0.3  # a content box narrower or lower than this share of the frame is not trusted
@@ -39,8 +39,8 @@ def _trim(profile: np.ndarray, is_border: np.ndarray) -> tuple[int, int]:
     return lo, hi
 
 
-def frame_box(rgb: np.ndarray) -> Box:
-    """The part of one frame inside uniform bars and blurred fill (the whole frame when there is none)."""
+def bars_box(rgb: np.ndarray) -> Box:
+    """The part of one frame inside uniform bars (the whole frame when there are none)."""
     g = _grey(rgb)
     h, w = g.shape
     col_std, row_std = g.std(axis=0), g.std(axis=1)
@@ -48,14 +48,32 @@ def frame_box(rgb: np.ndarray) -> Box:
     y0, y1 = _trim(row_std, row_std < BAR_STD)
     if x1 - x0 < 8 or y1 - y0 < 8:
         return 0, 0, w, h
-    inner = g[y0:y1, x0:x1]
-    energy = np.abs(np.diff(inner, axis=1))[:-1, :] + np.abs(np.diff(inner, axis=0))[:, :-1]
-    cols, rows = energy.mean(axis=0), energy.mean(axis=1)
-    mid_c = np.median(cols[len(cols) // 4: 3 * len(cols) // 4])
-    mid_r = np.median(rows[len(rows) // 4: 3 * len(rows) // 4])
-    cx0, cx1 = _trim(cols, cols < FILL_ENERGY * mid_c) if mid_c > 1.0 else (0, len(cols))
-    cy0, cy1 = _trim(rows, rows < FILL_ENERGY * mid_r) if mid_r > 1.0 else (0, len(rows))
-    return x0 + cx0, y0 + cy0, x0 + cx1 + 1, y0 + cy1 + 1
+    return x0, y0, x1, y1
+
+
+def _energy_profiles(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    g = _grey(rgb[::2, ::2])  # half resolution: a blurred fill is smooth at any scale
+    energy = np.abs(np.diff(g, axis=1))[:-1, :] + np.abs(np.diff(g, axis=0))[:, :-1]
+    return energy.mean(axis=0), energy.mean(axis=1)
+
+
+def fill_box(frames: list[np.ndarray]) -> Box | None:
+    """Inside a blurred fill: edge rows and columns with far less detail than the middle, over the whole clip.
+
+    One frame's profile is noisy (a dark or soft shot looks like fill); the clip's average is not, and a
+    blurred 9:16 frame keeps its layout for the whole clip.
+    """
+    if not frames or len({f.shape for f in frames}) != 1:
+        return None
+    profiles = [_energy_profiles(f) for f in frames]
+    cols = np.mean([p[0] for p in profiles], axis=0)
+    rows = np.mean([p[1] for p in profiles], axis=0)
+    # the detailed lines' level: a 9:16 frame's footage can be under a third of its height, below any median
+    ref_c, ref_r = np.percentile(cols, 90), np.percentile(rows, 90)
+    x0, x1 = _trim(cols, cols < FILL_ENERGY * ref_c) if ref_c > 1.0 else (0, len(cols))
+    y0, y1 = _trim(rows, rows < FILL_ENERGY * ref_r) if ref_r > 1.0 else (0, len(rows))
+    h, w = frames[0].shape[:2]
+    return 2 * x0, 2 * y0, min(w, 2 * (x1 + 1)), min(h, 2 * (y1 + 1))
 
 
 def dynamic_box(frames: list[np.ndarray]) -> Box | None:
@@ -75,12 +93,12 @@ def dynamic_box(frames: list[np.ndarray]) -> Box | None:
 
 def content_boxes(frames: list[np.ndarray]) -> list[Box | None]:
     """Per frame, the content box worth hashing on its own, or None where it is (nearly) the whole frame."""
-    clip = dynamic_box(frames)
+    clip_boxes = [b for b in (dynamic_box(frames), fill_box(frames)) if b is not None]
     out: list[Box | None] = []
     for rgb in frames:
         h, w = rgb.shape[:2]
-        x0, y0, x1, y1 = frame_box(rgb)
-        if clip is not None:
+        x0, y0, x1, y1 = bars_box(rgb)
+        for clip in clip_boxes:
             x0, y0 = max(x0, clip[0]), max(y0, clip[1])
             x1, y1 = min(x1, clip[2]), min(y1, clip[3])
         bw, bh = x1 - x0, y1 - y0
