@@ -21,6 +21,7 @@ FILL_ENERGY = 0.25  # edge lines with less than this share of the detailed lines
 DYNAMIC_STD = 6.0  # grey levels of temporal standard deviation that mark a pixel as changing
 DYNAMIC_SHARE = 0.3  # a row or column is dynamic when this share of its pixels changes
 MIN_SIDE = 0.3  # a content box narrower or lower than this share of the frame is not trusted
+_MIN_PIXELS = 32  # pictures smaller than this on a side are taken whole
 MAX_SIDE = 0.94  # a box wider and taller than this share is the whole frame: nothing to remove
 
 
@@ -63,7 +64,7 @@ def fill_box(frames: list[np.ndarray]) -> Box | None:
     One frame's profile is noisy (a dark or soft shot looks like fill); the clip's average is not, and a
     blurred 9:16 frame keeps its layout for the whole clip.
     """
-    if not frames or len({f.shape for f in frames}) != 1:
+    if not frames or len({f.shape for f in frames}) != 1 or min(frames[0].shape[:2]) < _MIN_PIXELS:
         return None
     profiles = [_energy_profiles(f) for f in frames]
     cols = np.mean([p[0] for p in profiles], axis=0)
@@ -93,6 +94,8 @@ def dynamic_box(frames: list[np.ndarray]) -> Box | None:
 
 def content_boxes(frames: list[np.ndarray]) -> list[Box | None]:
     """Per frame, the content box worth hashing on its own, or None where it is (nearly) the whole frame."""
+    if not frames or min(min(f.shape[:2]) for f in frames) < _MIN_PIXELS:
+        return [None] * len(frames)  # a thumbnail-sized picture has no layout worth finding
     clip_boxes = [b for b in (dynamic_box(frames), fill_box(frames)) if b is not None]
     out: list[Box | None] = []
     for rgb in frames:

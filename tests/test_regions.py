@@ -1,0 +1,41 @@
+"""Content boxes: where footage sits inside bars, a blurred 9:16 fill or a static interface."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from provenance.frames import load_image
+from provenance.regions import content_boxes
+
+
+@pytest.fixture
+def photo(samples: Path) -> np.ndarray:
+    return load_image(samples / "known" / "photo_astronaut.jpg")  # 512x512 real photograph
+
+
+def test_pillarbox_is_trimmed_per_frame(photo: np.ndarray) -> None:
+    frame = np.zeros((288, 512, 3), np.uint8)
+    frame[:, 112:400] = cv2.resize(photo, (288, 288))
+    (box,) = content_boxes([frame])
+    assert box is not None and abs(box[0] - 112) <= 2 and abs(box[2] - 400) <= 2 and box[1] <= 2
+
+
+def test_blurred_vertical_fill_is_trimmed_over_the_clip(photo: np.ndarray) -> None:
+    frames = []
+    for shift in range(0, 40, 8):  # a slow pan, shown 16:9 inside a 9:16 frame padded with its own blur
+        content = cv2.resize(photo[shift:shift + 288, :], (288, 162))
+        canvas = cv2.GaussianBlur(cv2.resize(content, (288, 512)), (0, 0), 12)
+        canvas[175:337] = content
+        frames.append(canvas)
+    boxes = content_boxes(frames)
+    assert all(b is not None and abs(b[1] - 175) <= 4 and abs(b[3] - 337) <= 4 for b in boxes), boxes
+
+
+def test_full_frame_and_tiny_pictures_have_no_box(photo: np.ndarray) -> None:
+    assert content_boxes([photo]) == [None]
+    assert content_boxes([np.zeros((1, 1, 3), np.uint8)]) == [None]
+    assert content_boxes([]) == []
