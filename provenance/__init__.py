@@ -11,6 +11,8 @@ try:
 except PackageNotFoundError:  # running from a source tree without installation
     __version__ = "0.0.0+source"
 
+from provenance.batch import run_batch
+from provenance.claims import ClaimStore
 from provenance.config import Pipeline, load_pipeline
 from provenance.index import KnownImageryIndex
 from provenance.media import MediaError, MediaFile, probe
@@ -20,6 +22,6 @@ from provenance.report.writer import write_report
 from provenance.workspace import Workspace
 
 __all__ = [
-    "KnownImageryIndex", "MediaError", "MediaFile", "Pipeline", "Report", "Workspace", "__version__",
-    "load_pipeline", "probe", "verify", "write_report",
+    "ClaimStore", "KnownImageryIndex", "MediaError", "MediaFile", "Pipeline", "Report", "Workspace",
+    "__version__", "load_pipeline", "probe", "run_batch", "verify", "write_report",
 ]
