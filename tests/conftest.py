@@ -72,3 +72,16 @@ def cli(*args: str | os.PathLike) -> tuple[int, str, str]:
     proc = subprocess.run([sys.executable, "-m", "provenance.cli", *map(str, args)],
                           capture_output=True, text=True, timeout=600)
     return proc.returncode, proc.stdout, proc.stderr
+
+
+def live_in_group(pgid: int) -> list[str]:
+    """Command lines of the live (not zombie) processes of a process group, from /proc: what a kill left running."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[2]) == pgid and fields[0] != "Z":
+                found.append((stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace"))
+        except (OSError, IndexError, ValueError):
+            continue  # the process ended while we looked
+    return found

@@ -18,7 +18,7 @@ import pytest
 from provenance import KnownImageryIndex, Workspace
 from provenance.batch import BatchOptions, LinkConfig, discover, link_files, run_batch, sniff
 
-from conftest import cli
+from conftest import cli, live_in_group
 
 BROKEN = {"notes.mp4": "error", "empty.mov": "error", "zeros.avi": "error"}
 
@@ -178,7 +178,7 @@ def test_killed_batch_resumes_without_redoing_finished_files(tmp_path: Path, sam
             time.sleep(0.2)
         assert not _python_in_group(proc.pid), "worker processes outlived the killed batch"
     finally:
-        if _live_in_group(proc.pid):  # helpers the workers started (e.g. a stay-open ExifTool), if any
+        if live_in_group(proc.pid):  # helpers the workers started (e.g. a stay-open ExifTool), if any
             os.killpg(proc.pid, signal.SIGKILL)
     done = {p.parent.name: p.stat().st_mtime_ns for p in out.glob("*/report.json")}
     assert 0 < len(done) < 12
@@ -194,21 +194,8 @@ def test_killed_batch_resumes_without_redoing_finished_files(tmp_path: Path, sam
     assert summary["counts"]["resumed"] == len(done) and summary["complete"]
 
 
-def _live_in_group(pgid: int) -> list[str]:
-    """Command lines of the live (not zombie) processes of a process group, from /proc."""
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            if int(fields[2]) == pgid and fields[0] != "Z":
-                found.append((stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace"))
-        except (OSError, IndexError, ValueError):
-            continue  # the process ended while we looked
-    return found
-
-
 def _python_in_group(pgid: int) -> bool:
-    return any("python" in cmd for cmd in _live_in_group(pgid))
+    return any("python" in cmd for cmd in live_in_group(pgid))
 
 
 def test_existing_scheduler_then_resume_in_process(tmp_path: Path, samples: Path) -> None:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import cli
+from conftest import cli, live_in_group
 
 sys.path.insert(0, str(Path(__file__).parent / "hostile"))
 from make_corpus import clip
@@ -78,18 +78,6 @@ def _count(workspace: Path, table: str) -> int:
         return 0  # not created yet, or being migrated
 
 
-def _live_in_group(pgid: int) -> list[str]:
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            if int(fields[2]) == pgid and fields[0] != "Z":
-                found.append((stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace"))
-        except (OSError, IndexError, ValueError):
-            continue
-    return found
-
-
 def _kill_when(args: list[str], ready: Callable[[], bool], *, extra_delay: float = 0.0, timeout: float = 240) -> int:
     """Start the CLI in its own process group, SIGKILL it (the main process only) once ``ready()``; return pgid."""
     proc = subprocess.Popen([sys.executable, "-m", "provenance.cli", *args], start_new_session=True,
@@ -117,7 +105,7 @@ def test_sigkill_during_index_add_leaves_whole_references_and_resumes(tmp_path: 
     for _round in range(3):  # each run adds at least one more reference, then dies at a random point after it
         target = seen + 1
         pgid = _kill_when(args, lambda t=target: _count(ws, "reference") >= t, extra_delay=rng.uniform(0, 0.6))
-        assert not _live_in_group(pgid)
+        assert not live_in_group(pgid)
         counts = assert_consistent(ws)
         assert seen < counts["reference"] < len(clips), counts
         assert counts["generation"] >= counts["reference"]
@@ -140,9 +128,9 @@ def test_sigkill_during_batch_with_claim_leaves_consistent_records_and_resumes(t
             "--claim", claim_id, "--workspace", str(ws)]
     pgid = _kill_when(args, lambda: _count(ws, "claim_report") >= 2)
     deadline = time.monotonic() + 5  # workers and their ExifTool helpers die with the batch (parent-death signal)
-    while _live_in_group(pgid) and time.monotonic() < deadline:
+    while live_in_group(pgid) and time.monotonic() < deadline:
         time.sleep(0.1)
-    left = _live_in_group(pgid)
+    left = live_in_group(pgid)
     if left:
         os.killpg(pgid, signal.SIGKILL)
     assert not left, f"outlived the killed batch by 5 s: {left}"
