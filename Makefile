@@ -24,8 +24,14 @@ lint: $(STAMP)
 test: lint
 	$(PY) -m pytest
 
+# benchmarks build their inputs from scikit-image's photographs and the shared corpus (../shared/corpus)
 bench: $(STAMP)
+	$(PY) -m pip install --quiet -e '.[samples]'
 	$(PY) benchmarks/bench_frames.py
+	$(PY) benchmarks/bench_search.py
+	$(PY) benchmarks/bench_matching.py
+	$(PY) benchmarks/bench_batch.py
+	$(PY) benchmarks/bench_audio.py
 
 clean:
 	rm -rf $(VENV) .provenance reports/*/
