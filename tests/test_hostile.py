@@ -19,6 +19,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -55,30 +56,55 @@ class Run:
     peak_rss_kb: int
 
 
+# Peak memory is read by a launcher that forks the CLI: a child exec'd straight from pytest's vfork inherits
+# pytest's own high-water mark in ru_maxrss (Linux carries it across execve), which would report pytest's size.
+_LAUNCHER = """
+import os, signal, sys
+pid = os.fork()
+if pid == 0:
+    os.execv(sys.executable, [sys.executable, "-m", "provenance.cli", *sys.argv[2:]])
+_, status, usage = os.wait4(pid, 0)
+with open(sys.argv[1], "w") as fh:
+    fh.write(str(usage.ru_maxrss))
+if os.WIFSIGNALED(status):
+    signal.signal(os.WTERMSIG(status), signal.SIG_DFL)
+    os.kill(os.getpid(), os.WTERMSIG(status))
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
 def run_cli(*args: str | os.PathLike, timeout: float = CASE_TIMEOUT_S * 3, env: dict[str, str] | None = None,
             drop_dac: bool = False) -> Run:
-    """The console script in a subprocess; exit status, output, wall time and peak RSS (wait4, children included).
+    """The console script in a subprocess; exit status, output, wall time and the CLI process's peak RSS.
 
     ``drop_dac``: run as root without the capability to ignore file permissions, so mode 000 really is unreadable.
     """
-    argv = [sys.executable, "-m", "provenance.cli", *map(os.fspath, args)]
+    fd, rss_file = tempfile.mkstemp(prefix="provenance-rss-")
+    os.close(fd)
+    argv = [sys.executable, "-c", _LAUNCHER, rss_file, *map(os.fspath, args)]
     started = time.monotonic()
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, **(env or {})},
-                            preexec_fn=_drop_dac if drop_dac and os.geteuid() == 0 else None)
+                            preexec_fn=_drop_dac if drop_dac and os.geteuid() == 0 else None, start_new_session=True)
     out: dict[str, bytes] = {}
     readers = [threading.Thread(target=lambda n, s: out.__setitem__(n, s.read()), args=(n, s))
                for n, s in (("out", proc.stdout), ("err", proc.stderr))]
     for t in readers:
         t.start()
-    timer = threading.Timer(timeout, lambda: os.kill(proc.pid, signal.SIGKILL))
+    timer = threading.Timer(timeout, lambda: os.killpg(proc.pid, signal.SIGKILL))
     timer.start()
     _pid, status, usage = os.wait4(proc.pid, 0)
     timer.cancel()
     proc.returncode = os.waitstatus_to_exitcode(status)
     for t in readers:
         t.join()
-    return Run([os.fsdecode(a) for a in argv[3:]], proc.returncode, out["out"].decode("utf-8", "replace"),
-               out["err"].decode("utf-8", "replace"), time.monotonic() - started, usage.ru_maxrss)
+    try:
+        peak_kb = int(Path(rss_file).read_text() or 0)
+    except (OSError, ValueError):
+        peak_kb = usage.ru_maxrss  # the launcher was killed before it could write
+    finally:
+        Path(rss_file).unlink(missing_ok=True)
+    return Run([os.fsdecode(a) for a in argv[4:]], proc.returncode, out["out"].decode("utf-8", "replace"),
+               out["err"].decode("utf-8", "replace"), time.monotonic() - started, peak_kb)
 
 
 def _drop_dac() -> None:
