@@ -8,6 +8,7 @@ import dataclasses
 import datetime as dt
 import json
 import math
+import os
 import re
 import types
 import typing
@@ -22,9 +23,13 @@ from provenance.metadata.exif import ExifTags
 from provenance.metadata.reading import Reading, Tagged
 from provenance.report.model import Report
 
-settings.register_profile("ci", max_examples=150, deadline=None, database=None,
+# CI runs the same examples every time (derandomize): a submission must not fail on a draw that the previous one
+# never saw. HYPOTHESIS_PROFILE=explore searches afresh, with more examples, when you are hunting for bugs.
+settings.register_profile("ci", max_examples=150, deadline=None, database=None, derandomize=True,
                           suppress_health_check=[HealthCheck.too_slow])
-settings.load_profile("ci")
+settings.register_profile("explore", max_examples=2000, deadline=None, database=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 # Text as metadata arrives: any code point but lone surrogates (decoders never produce them), control
 # characters, bidi overrides and escapes well represented, sometimes long.
