@@ -16,6 +16,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
+from provenance import local_features as lf
 from provenance.config import FramesConfig, Limits, MatchingConfig
 from provenance.errors import ProvenanceError
 from provenance.hashing import Fingerprint, fingerprint
@@ -367,6 +368,10 @@ class KnownImageryIndex:
             _write_hash_table(stem, generation, table)
         return table
 
+    def matchable_frames(self, min_quality: int) -> int:
+        """Indexed frames of matchable quality, from the search table matching already loaded (no table scan)."""
+        return int(self._hash_table(min_quality).faiss_index.ntotal)
+
     def frame_counts(self, min_quality: int) -> dict[str, int]:
         """Matchable frames per reference: the denominator of reference coverage."""
         table = self._hash_table(min_quality)
@@ -410,8 +415,6 @@ class KnownImageryIndex:
 
     def search_local(self, query: LocalFeatures, *, candidates: int = 3) -> list[LocalHit]:
         """Reference keyframes that share a similarity-transformed picture with the query (ORB + RANSAC)."""
-        from provenance import local_features as lf
-
         table = self._keyframe_table()
         if not table.faiss_index.ntotal:
             return []

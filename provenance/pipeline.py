@@ -124,7 +124,7 @@ class VisualStage:
         )
         ctx.report.artefacts.thumbnails = {f.t: f.thumbnail for f in fp.frames if f.thumbnail}
         section.matches, section.frames_usable = match(fp, ctx.index, cfg.matching)
-        section.index_frames = ctx.index.stats(cfg.matching.min_quality).matchable_frames
+        section.index_frames = ctx.index.matchable_frames(cfg.matching.min_quality)
         return section
 
 

@@ -23,7 +23,6 @@ from provenance.report.model import Artefacts, Match, MatchedFrame
 log = logging.getLogger(__name__)
 
 PAIRS_SHOWN = 8  # frame pairs per match shown with pictures; every pair stays in the JSON
-_OFFSET_TOL_S = 1.5  # as matching: hits this far from the segment's offset belong to another alignment
 
 
 def attach_match_evidence(matches: list[Match], index: KnownImageryIndex, artefacts: Artefacts) -> None:
