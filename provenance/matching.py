@@ -69,21 +69,23 @@ def match(
     for hit in hits:
         frame, mirrored = origin[hit.query]
         per_ref[hit.reference_id].append(_Pair(frame, query.frames[frame].t, hit.t, hit.distance, mirrored))
+    query_is_still = len(query.frames) == 1
+    refs = {ref_id: index.get(ref_id) for ref_id in per_ref}  # one lookup each, for both passes
     if config.local_features:
         explained: set[int] = set()
         for ref_id, pairs in per_ref.items():
-            ref = index.get(ref_id)
-            still = (ref is not None and ref.kind == "image") or len(query.frames) == 1
+            ref = refs[ref_id]
+            still = (ref is not None and ref.kind == "image") or query_is_still
             explained |= set(_align(pairs, config, still, 1 if still else config.min_query_frames)[1])
         _local_pairs(query, index, config, explained, per_ref)
+        refs |= {ref_id: index.get(ref_id) for ref_id in per_ref if ref_id not in refs}
     if not per_ref:
         return [], len(usable)
 
     ref_frames = index.frame_counts(config.min_quality)
-    query_is_still = len(query.frames) == 1
     matches = []
     for ref_id, pairs in per_ref.items():
-        ref = index.get(ref_id)
+        ref = refs[ref_id]
         if ref is None:
             continue
         still_ref = ref.kind == "image"
