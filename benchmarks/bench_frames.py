@@ -4,7 +4,7 @@ Builds a 60-s 1280x720 H.264 clip (x264 defaults: B-frames, keyframe every 250 f
 archive footage once, then times:
   baseline  PyAV decoding every frame (thread_type AUTO), nothing converted
   all+conv  decoding every frame, converting the ~1/s samples (what a naive sampler does)
-  sample    provenance.frames.sample_video (non-reference frames skipped, shot-change thumbnails)
+  sample    provenance.visual.frames.sample_video (non-reference frames skipped, shot-change thumbnails)
   hashes    sampling + PDQ (with mirror) + pHash
   visual    the whole visual stage as verify runs it (content boxes, detail keyframes, thumbnails, matching):
             against an index holding the clip's source (a reuse: matched by hashes), and against an index of
@@ -23,12 +23,12 @@ from pathlib import Path
 import av
 
 from provenance.config import FramesConfig, load_pipeline
-from provenance.frames import sample_video, target_size
-from provenance.hashing import fingerprint
-from provenance.index import KnownImageryIndex
 from provenance.media import probe
 from provenance.pipeline import Context, VisualStage
 from provenance.report.model import Report
+from provenance.visual.frames import sample_video, target_size
+from provenance.visual.hashing import fingerprint
+from provenance.visual.index import KnownImageryIndex
 from provenance.workspace import Workspace
 
 ROOT = Path(__file__).resolve().parents[1]

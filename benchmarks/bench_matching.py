@@ -24,10 +24,10 @@ from collections import defaultdict
 import numpy as np
 
 from provenance.config import load_pipeline
-from provenance.index import KnownImageryIndex
-from provenance.matching import match
 from provenance.media import probe
 from provenance.pipeline import query_fingerprint
+from provenance.visual.index import KnownImageryIndex
+from provenance.visual.matching import match
 from provenance.workspace import Workspace
 
 from match_suite import Case, build

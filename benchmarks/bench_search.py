@@ -5,7 +5,7 @@ The index is filled with the frames of a real reference (the bundled archive foo
 once; then, at each size, in this one process:
   numpy     exact brute force: XOR and popcount over (N, 4) uint64 words, one query hash at a time
   faiss     exact brute force: faiss.IndexBinaryFlat.range_search over all query hashes at once (the project's)
-  match()   provenance.matching.match end to end (hash search + alignment, local features off: a clean reuse)
+  match()   provenance.visual.matching.match end to end (hash search + alignment, local features off: a clean reuse)
   cold      the same in a new index object: the hashes loaded from the derived FAISS file that the first
             process after a change writes (workspace/derived/), as a fresh `provenance verify` would
 Prints seconds and each ratio to the numpy baseline. Usage: python benchmarks/bench_search.py [--max 1000000]
@@ -23,10 +23,10 @@ from pathlib import Path
 import numpy as np
 
 from provenance.config import MatchingConfig, load_pipeline
-from provenance.hashing import fingerprint
-from provenance.index import KnownImageryIndex
-from provenance.matching import match
 from provenance.media import probe
+from provenance.visual.hashing import fingerprint
+from provenance.visual.index import KnownImageryIndex
+from provenance.visual.matching import match
 from provenance.workspace import Workspace
 
 from bench_frames import build_clip

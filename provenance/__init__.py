@@ -14,11 +14,11 @@ except PackageNotFoundError:  # running from a source tree without installation
 from provenance.batch import run_batch
 from provenance.claims import ClaimStore
 from provenance.config import Pipeline, load_pipeline
-from provenance.index import KnownImageryIndex
 from provenance.media import MediaError, MediaFile, probe
 from provenance.pipeline import verify
 from provenance.report.model import Report
 from provenance.report.writer import write_report
+from provenance.visual.index import KnownImageryIndex
 from provenance.workspace import Workspace
 
 __all__ = [

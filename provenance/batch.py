@@ -38,12 +38,12 @@ from provenance import __version__
 from provenance.claims import Claim, ClaimStore, assess
 from provenance.config import Limits, Pipeline, load_pipeline
 from provenance.errors import ProvenanceError
-from provenance.index import KnownImageryIndex
 from provenance.limits import LimitError, check_input
 from provenance.media import display_path, sha256_file
 from provenance.pipeline import verify
 from provenance.report.model import Report
 from provenance.report.writer import atomic_write, write_report
+from provenance.visual.index import KnownImageryIndex
 from provenance.workspace import Workspace
 
 if TYPE_CHECKING:

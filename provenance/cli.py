@@ -18,9 +18,9 @@ from pathlib import Path
 from provenance import __version__
 from provenance.config import Pipeline, load_pipeline
 from provenance.errors import ProvenanceError
-from provenance.index import KnownImageryIndex
 from provenance.pipeline import verify
 from provenance.report.writer import to_json, write_report
+from provenance.visual.index import KnownImageryIndex
 from provenance.workspace import Workspace
 
 EXIT_OK, EXIT_STAGE_ERROR, EXIT_NO_REPORT = 0, 1, 2

@@ -18,11 +18,7 @@ from typing import Protocol
 from provenance import __version__
 from provenance.config import Pipeline, load_pipeline
 from provenance.findings import derive_findings
-from provenance.frames import DETAIL_SIZE
-from provenance.hashing import Fingerprint, fingerprint
-from provenance.index import KnownImageryIndex
 from provenance.limits import run_with_budget
-from provenance.matching import match
 from provenance.media import MediaFile, probe
 from provenance.report.evidence import attach_match_evidence
 from provenance.report.model import (
@@ -36,6 +32,10 @@ from provenance.report.model import (
     ToolInfo,
     VisualSection,
 )
+from provenance.visual.frames import DETAIL_SIZE
+from provenance.visual.hashing import Fingerprint, fingerprint
+from provenance.visual.index import KnownImageryIndex
+from provenance.visual.matching import match
 from provenance.workspace import Workspace
 
 log = logging.getLogger(__name__)

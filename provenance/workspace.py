@@ -66,7 +66,7 @@ _MIGRATIONS: list[str] = [
     );
     """,
     # 3: local features (ORB keypoints and descriptors) of reference keyframes, for crops, rotations,
-    # picture-in-picture and screen recordings that global hashes miss (provenance.local_features)
+    # picture-in-picture and screen recordings that global hashes miss (provenance.visual.local_features)
     """
     CREATE TABLE keyframe (
         reference_id TEXT NOT NULL REFERENCES reference(id) ON DELETE CASCADE,

@@ -337,7 +337,7 @@ def test_cooperative_deadline_stops_a_loop_promptly() -> None:
 
 def test_budget_overhead_is_small(long_clip: Path) -> None:
     """Thread start and per-frame deadline checks: a budgeted run costs about what an unbudgeted one does."""
-    from provenance.frames import sample_video
+    from provenance.visual.frames import sample_video
 
     def timed(budget: float | None) -> float:
         best = float("inf")

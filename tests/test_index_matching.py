@@ -11,11 +11,11 @@ import pytest
 from PIL import Image
 
 from provenance.config import MatchingConfig
-from provenance.frames import DETAIL_SIZE
-from provenance.hashing import fingerprint
-from provenance.index import KnownImageryIndex, KnownIndexError
-from provenance.matching import match
 from provenance.media import probe
+from provenance.visual.frames import DETAIL_SIZE
+from provenance.visual.hashing import fingerprint
+from provenance.visual.index import KnownImageryIndex, KnownIndexError
+from provenance.visual.matching import match
 from provenance.workspace import Workspace
 
 from conftest import read_frames, write_clip

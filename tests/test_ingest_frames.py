@@ -10,9 +10,9 @@ import pytest
 from PIL import Image
 
 from provenance.config import FramesConfig
-from provenance.frames import sample_video
-from provenance.hashing import fingerprint, hamming, hash_frame
 from provenance.media import MediaError, probe, sha256_file
+from provenance.visual.frames import sample_video
+from provenance.visual.hashing import fingerprint, hamming, hash_frame
 
 from conftest import read_frames, write_clip
 

@@ -8,8 +8,8 @@ import cv2
 import numpy as np
 import pytest
 
-from provenance.frames import load_image
-from provenance.regions import content_boxes
+from provenance.visual.frames import load_image
+from provenance.visual.regions import content_boxes
 
 
 @pytest.fixture

@@ -23,7 +23,6 @@ import pytest
 from PIL import Image
 
 from provenance import KnownImageryIndex, Report, Workspace, verify
-from provenance.hashing import hamming, hash_frame
 from provenance.report.markdown import render_markdown
 from provenance.report.model import (
     GPS,
@@ -37,6 +36,7 @@ from provenance.report.model import (
     TranscriptSegment,
 )
 from provenance.report.writer import render_html, write_report
+from provenance.visual.hashing import hamming, hash_frame
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "reports" / "test-artifacts"

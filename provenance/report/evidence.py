@@ -14,11 +14,11 @@ from pathlib import Path
 import av
 import numpy as np
 
-from provenance.frames import load_image, target_size
-from provenance.hashing import THUMB_SIZE, thumbnail_jpeg
-from provenance.index import KnownImageryIndex
 from provenance.media import sha256_file
 from provenance.report.model import Artefacts, Match, MatchedFrame
+from provenance.visual.frames import load_image, target_size
+from provenance.visual.hashing import THUMB_SIZE, thumbnail_jpeg
+from provenance.visual.index import KnownImageryIndex
 
 log = logging.getLogger(__name__)
 

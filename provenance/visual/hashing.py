@@ -17,10 +17,10 @@ import pdqhash
 from PIL import Image
 
 from provenance.config import FramesConfig, Limits
-from provenance.frames import HASH_SIZE, load_image, sample_video
 from provenance.limits import current_deadline
 from provenance.media import MediaFile
-from provenance.regions import content_boxes
+from provenance.visual.frames import HASH_SIZE, load_image, sample_video
+from provenance.visual.regions import content_boxes
 
 PDQ_BITS = 256
 THUMB_SIZE = 160  # long side of report thumbnails

@@ -16,13 +16,13 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from provenance import local_features as lf
 from provenance.config import FramesConfig, Limits, MatchingConfig
 from provenance.errors import ProvenanceError
-from provenance.hashing import Fingerprint, fingerprint
 from provenance.limits import run_with_budget
-from provenance.local_features import LocalFeatures, Verification, extract, verify
 from provenance.media import MediaError, MediaFile, display_path, probe
+from provenance.visual import local_features as lf
+from provenance.visual.hashing import Fingerprint, fingerprint
+from provenance.visual.local_features import LocalFeatures, Verification, extract, verify
 from provenance.workspace import Workspace
 
 

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from provenance.config import MatchingConfig
-from provenance.hashing import Fingerprint, crop_box, hamming
-from provenance.index import KnownImageryIndex
-from provenance.local_features import QUERY_FEATURES, extract
 from provenance.report.model import Match, MatchedFrame, Segment
+from provenance.visual.hashing import Fingerprint, crop_box, hamming
+from provenance.visual.index import KnownImageryIndex
+from provenance.visual.local_features import QUERY_FEATURES, extract
 
 _OFFSET_BIN_S = 0.5  # resolution of the offset vote
 _OFFSET_TOL_S = 1.5  # hits this close to the winning offset belong to the same alignment
