@@ -27,8 +27,9 @@ from pathlib import Path
 import numpy as np
 
 from provenance.audio import FasterWhisperEngine, analyse, resolve_model
+from provenance.audio.config import AudioConfig
 from provenance.audio.decode import SAMPLE_RATE, decode_audio
-from provenance.config import AudioConfig, load_pipeline
+from provenance.config import load_pipeline
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data" / "audio"

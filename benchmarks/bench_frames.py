@@ -22,10 +22,11 @@ from pathlib import Path
 
 import av
 
-from provenance.config import FramesConfig, load_pipeline
+from provenance.config import load_pipeline
 from provenance.media import probe
 from provenance.pipeline import Context, VisualStage
 from provenance.report.model import Report
+from provenance.visual.config import FramesConfig
 from provenance.visual.frames import sample_video, target_size
 from provenance.visual.hashing import fingerprint
 from provenance.visual.index import KnownImageryIndex

@@ -22,8 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
-from provenance.config import MatchingConfig, load_pipeline
+from provenance.config import load_pipeline
 from provenance.media import probe
+from provenance.visual.config import MatchingConfig
 from provenance.visual.hashing import fingerprint
 from provenance.visual.index import KnownImageryIndex
 from provenance.visual.matching import match

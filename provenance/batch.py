@@ -36,9 +36,9 @@ from jinja2 import Environment, select_autoescape
 
 from provenance import __version__
 from provenance.claims import Claim, ClaimStore, assess
-from provenance.config import Limits, Pipeline, load_pipeline
+from provenance.config import Pipeline, load_pipeline
 from provenance.errors import ProvenanceError
-from provenance.limits import LimitError, check_input
+from provenance.limits import LimitError, Limits, check_input
 from provenance.media import display_path, sha256_file
 from provenance.pipeline import verify
 from provenance.report.model import Report

@@ -20,16 +20,49 @@ How a budget is enforced, and why this way:
 from __future__ import annotations
 
 import contextvars
+import dataclasses
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from provenance.config import Limits
 from provenance.errors import ProvenanceError
 
 T = TypeVar("T")
+
+
+@dataclass
+class Limits:
+    """Bounds on what one input may cost (TOML section ``[limits]``); hostile files are refused or cut short.
+
+    Input limits are read from the header at ingest and refuse the file (exit 2, one line naming the setting):
+    nothing is decoded from a file that claims to be too big. Work limits cut a stage short and say so in a
+    finding. Budgets stop a stage that runs too long: it is recorded as failed and the other stages still run.
+    """
+
+    # -- input, checked at ingest before anything is decoded
+    max_file_bytes: int = 16 * 1024**3  # 16 GiB: half an hour of 4K phone video is ~12 GB
+    max_duration_s: float = 6 * 3600.0  # declared duration; a day-long stream recording is not triage material
+    max_pixels: int = 100_000_000  # width x height: 8K video is 33 MP, phone panoramas ~80 MP; bombs claim GPs
+    # -- work, cut short with a finding
+    max_frames_decoded: int = 100_000  # ~1 h at 25 fps; the 900-sample cap stops real clips long before this
+    max_audio_s: float = 3600.0  # audio decoded for the audio stage (also caps [asr] max_seconds)
+    # -- time budgets per stage, in seconds of wall-clock time (0: no budget)
+    metadata_budget_s: float = 120.0  # readers and ExifTool (its own time-out is 30 s) on one file
+    visual_budget_s: float = 900.0  # 15 min: 900 sampled 4K frames decode and hash in ~5 min on two cores
+    audio_budget_s: float = 3600.0  # the audio stage bounds itself (~real time); this is the backstop
+
+    def budget(self, stage: str) -> float | None:
+        """The stage's budget in seconds, or None when it has none."""
+        value = float(getattr(self, f"{stage}_budget_s", 0.0) or 0.0)
+        return value if value > 0 else None
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
+                raise ValueError(f"[limits] {f.name} must be a number >= 0, not {value!r}")
 
 GRACE_S = 2.0  # after the budget, how long the runner waits for the stage to notice its deadline
 

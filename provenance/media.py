@@ -17,9 +17,8 @@ from pathlib import Path
 import av
 from PIL import Image
 
-from provenance.config import Limits
 from provenance.errors import ProvenanceError
-from provenance.limits import LimitError, check_input
+from provenance.limits import LimitError, Limits, check_input
 from provenance.report.model import AudioInfo, Kind, MediaSection, VideoInfo
 
 _CHUNK = 1 << 20

@@ -27,10 +27,11 @@ from provenance.audio import (
     ensure_bundled_model,
     resolve_model,
 )
+from provenance.audio.config import AudioConfig
 from provenance.audio.decode import SAMPLE_RATE, decode_audio
 from provenance.audio.models import ENV_MODEL, STAMP, openai_whisper_installed
 from provenance.audio.speech import SpeechClip, SpeechRegion
-from provenance.config import AudioConfig, load_pipeline
+from provenance.config import load_pipeline
 from provenance.report.model import AudioSection, MediaSection, Report
 
 ROOT = Path(__file__).resolve().parents[1]

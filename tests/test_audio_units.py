@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from provenance.audio import AudioError, ModelNotFoundError, find_cues, load_varieties, resolve_model
+from provenance.audio.config import AudioConfig
 from provenance.audio.cues import TextSpan
 from provenance.audio.decode import SAMPLE_RATE, decode_audio
 from provenance.audio.models import openai_whisper_installed
@@ -23,7 +24,7 @@ from provenance.audio.timeline import (
     snap_to_pauses,
     spans_from_windows,
 )
-from provenance.config import AudioConfig, load_pipeline
+from provenance.config import load_pipeline
 
 DATA = Path(__file__).resolve().parent / "data" / "audio"
 S = SAMPLE_RATE

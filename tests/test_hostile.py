@@ -29,8 +29,8 @@ import numpy as np
 import pytest
 
 from provenance import Report, verify
-from provenance.config import Limits, Pipeline, load_pipeline
-from provenance.limits import BudgetExceeded, current_deadline, run_with_budget
+from provenance.config import Pipeline, load_pipeline
+from provenance.limits import BudgetExceeded, Limits, current_deadline, run_with_budget
 
 from conftest import CORPUS, write_clip
 

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from provenance.config import MatchingConfig
 from provenance.media import probe
+from provenance.visual.config import MatchingConfig
 from provenance.visual.frames import DETAIL_SIZE
 from provenance.visual.hashing import fingerprint
 from provenance.visual.index import KnownImageryIndex, KnownIndexError

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from provenance.config import FramesConfig
 from provenance.media import MediaError, probe, sha256_file
+from provenance.visual.config import FramesConfig
 from provenance.visual.frames import sample_video
 from provenance.visual.hashing import fingerprint, hamming, hash_frame
 

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from provenance.audio.config import AudioConfig
 from provenance.audio.cues import TextSpan, find_cues, load_varieties
 from provenance.audio.decode import SAMPLE_RATE, decode_audio, has_audio_stream
 from provenance.audio.engine import Engine, EngineSegment, Transcription, get_engine
@@ -40,7 +41,6 @@ from provenance.audio.timeline import (
     snap_to_pauses,
     spans_from_windows,
 )
-from provenance.config import AudioConfig
 from provenance.limits import current_deadline
 from provenance.report.model import (
     AudioSection,

@@ -18,9 +18,9 @@ import cv2
 import numpy as np
 from PIL import Image, ImageOps
 
-from provenance.config import FramesConfig, Limits
 from provenance.errors import ProvenanceError
-from provenance.limits import BudgetExceeded, Deadline, current_deadline
+from provenance.limits import BudgetExceeded, Deadline, Limits, current_deadline
+from provenance.visual.config import FramesConfig
 
 HASH_SIZE = 512  # long side of the frames handed to hashing; index and query must use the same
 DETAIL_SIZE = 1024  # long side of query keyframes for local features: footage inset at half size keeps detail

@@ -16,9 +16,9 @@ import numpy as np
 import pdqhash
 from PIL import Image
 
-from provenance.config import FramesConfig, Limits
-from provenance.limits import current_deadline
+from provenance.limits import Limits, current_deadline
 from provenance.media import MediaFile
+from provenance.visual.config import FramesConfig
 from provenance.visual.frames import HASH_SIZE, load_image, sample_video
 from provenance.visual.regions import content_boxes
 

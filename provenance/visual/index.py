@@ -16,11 +16,11 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from provenance.config import FramesConfig, Limits, MatchingConfig
 from provenance.errors import ProvenanceError
-from provenance.limits import run_with_budget
+from provenance.limits import Limits, run_with_budget
 from provenance.media import MediaError, MediaFile, display_path, probe
 from provenance.visual import local_features as lf
+from provenance.visual.config import FramesConfig, MatchingConfig
 from provenance.visual.hashing import Fingerprint, fingerprint
 from provenance.visual.local_features import LocalFeatures, Verification, extract, verify
 from provenance.workspace import Workspace

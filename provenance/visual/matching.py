@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from provenance.config import MatchingConfig
 from provenance.report.model import Match, MatchedFrame, Segment
+from provenance.visual.config import MatchingConfig
 from provenance.visual.hashing import Fingerprint, crop_box, hamming
 from provenance.visual.index import KnownImageryIndex
 from provenance.visual.local_features import QUERY_FEATURES, extract

@@ -1,0 +1,28 @@
+"""The audio stage's settings (``[asr]``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class AudioConfig:
+    """The audio stage's settings (TOML section ``[asr]``); see provenance/audio/ for the why of each."""
+
+    # CTranslate2 folder, openai-whisper .pt file, or faster-whisper name (downloaded: only when named here);
+    # None: $PROVENANCE_WHISPER_MODEL, then the bundled base model
+    model: str | None = None
+    compute_type: str = "int8"
+    beam_size: int = 1
+    max_seconds: float = 1800.0  # audio beyond this is not transcribed
+    vad_filter: bool = True
+    lid_window_s: float = 5.0  # language-ID window over the VAD speech (shorter: cheaper, finer but noisier)
+    lid_hop_s: float = 2.5  # step between windows: a switch lands within ~half of this, then moves to a pause
+    uncertain_below: float = 0.7  # a language probability under this is reported as "uncertain"
+    mixed_min_share: float = 0.15  # a 2nd language with this share of the speech (and >= 3 s) makes it "mixed"
+    translate: bool = False  # English translation of non-English speech (Whisper translate task)
+    word_timestamps: bool = False  # word times for dialect-cue evidence (else estimated within the segment)
+    dialect_cues: bool = True  # match the dialect marker files on the transcript
+    dialect_files: list[str] = field(default_factory=list)  # more marker TOML files, beside the bundled ones
+    max_real_time_factor: float = 1.0  # transcription/translation stop once the stage has used this x duration
+    min_budget_s: float = 10.0  # ... but short clips always get this many seconds
