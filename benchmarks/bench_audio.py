@@ -59,7 +59,7 @@ def main() -> None:
 
     engine = FasterWhisperEngine(resolve_model(None))
     model = engine._model  # the same loaded WhisperModel for the baseline
-    standard, thorough = load_pipeline("standard").asr, load_pipeline("thorough").asr
+    standard, thorough = load_pipeline("standard").audio, load_pipeline("thorough").audio
     translate = dataclasses.replace(standard, translate=True)
     with tempfile.TemporaryDirectory() as tmp:
         path, samples, ru_start = build_clip(Path(tmp))

@@ -24,12 +24,13 @@ import av
 
 from provenance.config import load_pipeline
 from provenance.media import probe
-from provenance.pipeline import Context, VisualStage
-from provenance.report.model import Report
+from provenance.report.model import Artefacts
+from provenance.stage import Context
 from provenance.visual.config import FramesConfig
 from provenance.visual.frames import sample_video, target_size
 from provenance.visual.hashing import fingerprint
 from provenance.visual.index import KnownImageryIndex
+from provenance.visual.stage import VisualStage
 from provenance.workspace import Workspace
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -78,7 +79,8 @@ def decode_all(path: Path, convert_every_s: float | None = None) -> int:
 
 
 def _visual(media, pipeline, index):
-    ctx = Context(media=media, pipeline=pipeline, index=index, report=Report(media=media.section()))
+    ctx = Context(media=media, pipeline=pipeline, workspace=index.workspace, index=index, config=pipeline.visual,
+                  artefacts=Artefacts())
     return VisualStage().run(ctx)
 
 
@@ -106,11 +108,11 @@ def main() -> int:
     pipeline = load_pipeline("standard")
     with tempfile.TemporaryDirectory() as tmp:
         reuse = KnownImageryIndex(Workspace(Path(tmp) / "reuse"))
-        reuse.add([ROOT / "sample_media" / "known"], frames=pipeline.frames, matching=pipeline.matching)
+        reuse.add([ROOT / "sample_media" / "known"], frames=pipeline.visual.frames, matching=pipeline.visual.matching)
         other = KnownImageryIndex(Workspace(Path(tmp) / "other"))
         unrelated = [ROOT / "sample_media" / "clips" / "unrelated.mp4",
                      ROOT / "sample_media" / "known" / "photo_coins.jpg"]
-        other.add(unrelated, frames=pipeline.frames, matching=pipeline.matching)
+        other.add(unrelated, frames=pipeline.visual.frames, matching=pipeline.visual.matching)
         for label, index in (("visual stage, reuse (matched)", reuse), ("visual stage, no match (worst)", other)):
             t, section = best_of(lambda index=index: _visual(media, pipeline, index))
             top = section.matches[0].reference_id if section.matches else "no match"

@@ -25,9 +25,9 @@ import numpy as np
 
 from provenance.config import load_pipeline
 from provenance.media import probe
-from provenance.pipeline import query_fingerprint
 from provenance.visual.index import KnownImageryIndex
 from provenance.visual.matching import match
+from provenance.visual.stage import query_fingerprint
 from provenance.workspace import Workspace
 
 from match_suite import Case, build
@@ -62,8 +62,8 @@ def main() -> int:
         index = KnownImageryIndex(Workspace(tmp))
         t0 = time.perf_counter()
         for ref in refs:
-            (res,) = index.add([ref["path"]], id=ref["id"], first_seen=ref["first_seen"], frames=pipeline.frames,
-                               matching=pipeline.matching)
+            (res,) = index.add([ref["path"]], id=ref["id"], first_seen=ref["first_seen"], frames=pipeline.visual.frames,
+                               matching=pipeline.visual.matching)
             assert res.status == "added", res.message
         index_s = time.perf_counter() - t0
         conn = index.workspace.connect()
@@ -79,8 +79,8 @@ def main() -> int:
         for case in cases:
             path = folder / "queries" / case.name
             t = time.perf_counter()
-            fp = query_fingerprint(probe(path), pipeline)
-            matches, _ = match(fp, index, pipeline.matching)
+            fp = query_fingerprint(probe(path), pipeline.visual)
+            matches, _ = match(fp, index, pipeline.visual.matching)
             ours_t += time.perf_counter() - t
             t = time.perf_counter()
             base = baseline(fp, ref_phash)

@@ -78,7 +78,7 @@ def main() -> int:
     pipeline = load_pipeline("standard")
     cfg = MatchingConfig(local_features=False)
     clip = build_clip(60)
-    fp = fingerprint(probe(clip), pipeline.frames, mirror=True)
+    fp = fingerprint(probe(clip), pipeline.visual.frames, mirror=True)
     queries = [h for f in fp.frames for h in (f.hashes.pdq, f.hashes.pdq_mirror) if f.hashes.quality >= 50]
     rng = np.random.default_rng(1)
     print(f"query: {clip.name}, {len(fp.frames)} frames, {len(queries)} hashes (with mirrors)")
@@ -87,8 +87,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         ws = Workspace(tmp)
         index = KnownImageryIndex(ws)
-        index.add([ROOT / "sample_media" / "known" / "archive_footage.mp4"], id="archive", frames=pipeline.frames,
-                  matching=cfg)
+        index.add([ROOT / "sample_media" / "known" / "archive_footage.mp4"], id="archive",
+                  frames=pipeline.visual.frames, matching=cfg)
         for size in (10**4, 10**5, 10**6):
             if size > args.max:
                 break

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
-from provenance import __version__
+from provenance._version import __version__
 from provenance.config import Pipeline, load_pipeline
 from provenance.errors import ProvenanceError
 from provenance.pipeline import verify
@@ -64,7 +64,7 @@ def pipeline_from_args(args: argparse.Namespace) -> Pipeline:
     """The profile, with command-line overrides applied before its digest is taken."""
     pipeline = load_pipeline(args.pipeline)
     if args.asr_model:
-        pipeline.asr.model = args.asr_model
+        pipeline.audio.model = args.asr_model
     return pipeline
 
 
@@ -161,7 +161,7 @@ def _index(args: argparse.Namespace) -> int:
     if cmd == "add":
         profile = load_pipeline(args.pipeline)
         results = index.add(args.paths, id=args.id, title=args.title, source=args.source, url=args.url,
-                            first_seen=args.first_seen, frames=profile.frames, matching=profile.matching,
+                            first_seen=args.first_seen, frames=profile.visual.frames, matching=profile.visual.matching,
                             limits=profile.limits)
         for r in results:
             if r.reference is not None:

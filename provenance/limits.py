@@ -38,7 +38,7 @@ class Limits:
 
     Input limits are read from the header at ingest and refuse the file (exit 2, one line naming the setting):
     nothing is decoded from a file that claims to be too big. Work limits cut a stage short and say so in a
-    finding. Budgets stop a stage that runs too long: it is recorded as failed and the other stages still run.
+    finding. Each stage's time budget is a setting of its own table (``[visual] budget_s``, ``StageConfig``).
     """
 
     # -- input, checked at ingest before anything is decoded
@@ -48,16 +48,6 @@ class Limits:
     # -- work, cut short with a finding
     max_frames_decoded: int = 100_000  # ~1 h at 25 fps; the 900-sample cap stops real clips long before this
     max_audio_s: float = 3600.0  # audio decoded for the audio stage (also caps [asr] max_seconds)
-    # -- time budgets per stage, in seconds of wall-clock time (0: no budget)
-    metadata_budget_s: float = 120.0  # readers and ExifTool (its own time-out is 30 s) on one file
-    visual_budget_s: float = 900.0  # 15 min: 900 sampled 4K frames decode and hash in ~5 min on two cores
-    audio_budget_s: float = 3600.0  # the audio stage bounds itself (~real time); this is the backstop
-
-    def budget(self, stage: str) -> float | None:
-        """The stage's budget in seconds, or None when it has none."""
-        value = float(getattr(self, f"{stage}_budget_s", 0.0) or 0.0)
-        return value if value > 0 else None
-
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
@@ -100,7 +90,7 @@ class Deadline:
 
     def message(self) -> str:
         return (f"{self.what} stage did not finish within its time budget of {self.budget_s:g} s "
-                f"([limits] {self.what}_budget_s)")
+                f"([{self.what}] budget_s)")
 
 
 NEVER = Deadline(None)

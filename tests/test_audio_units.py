@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 
 from provenance.audio import AudioError, ModelNotFoundError, find_cues, load_varieties, resolve_model
+from provenance.audio.analysis import _Region, summarise
 from provenance.audio.config import AudioConfig
 from provenance.audio.cues import TextSpan
 from provenance.audio.decode import SAMPLE_RATE, decode_audio
 from provenance.audio.models import openai_whisper_installed
 from provenance.audio.speech import SpeechRegion
-from provenance.audio.stage import _Region, summarise
 from provenance.audio.timeline import (
     LanguageSpan,
     WindowGuess,
@@ -187,7 +187,7 @@ def test_openai_checkpoint_needs_the_optional_package_or_a_real_file(tmp_path: P
 
 
 def test_thorough_profile_translates_and_times_words_within_the_same_budget() -> None:
-    standard, thorough = load_pipeline("standard").asr, load_pipeline("thorough").asr
+    standard, thorough = load_pipeline("standard").audio, load_pipeline("thorough").audio
     assert not standard.translate and thorough.translate and thorough.word_timestamps
     assert thorough.max_real_time_factor == standard.max_real_time_factor == AudioConfig().max_real_time_factor
     assert json.dumps(AudioConfig().__dict__)  # every setting is plain data (the profile digest hashes it)

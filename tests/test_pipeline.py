@@ -18,16 +18,22 @@ from provenance.report.writer import to_json
 
 def test_profiles_load_and_differ(tmp_path: Path) -> None:
     standard, quick = load_pipeline("standard"), load_pipeline("quick")
-    assert standard.audio and not quick.audio and quick.visual and quick.metadata
-    assert standard.matching.max_distance == 31 and standard.matching.min_quality == 50
+    assert standard.audio.enabled and not quick.audio.enabled and quick.visual.enabled and quick.metadata.enabled
+    assert standard.visual.matching.max_distance == 31 and standard.visual.matching.min_quality == 50
     assert standard.digest != quick.digest
     custom = tmp_path / "mine.toml"
-    custom.write_text('[frames]\ninterval_s = 0.5\n[stages]\naudio = false\n')
+    custom.write_text('[visual.frames]\ninterval_s = 0.5\n[audio]\nenabled = false\n[metadata]\nbudget_s = 5\n')
     mine = load_pipeline(custom)
-    assert mine.name == "mine" and mine.frames.interval_s == 0.5 and not mine.audio
-    custom.write_text("[frames]\ninterval = 2\n")
-    with pytest.raises(ValueError, match="unknown setting"):
-        load_pipeline(custom)
+    assert mine.name == "mine" and mine.visual.frames.interval_s == 0.5 and not mine.audio.enabled
+    assert mine.metadata.budget == 5.0 and mine.visual.budget == 900.0 and mine.visual.matching.mirror
+    # a profile in the layout before per-stage tables means the same settings
+    custom.write_text('[frames]\ninterval_s = 0.5\n[stages]\naudio = false\n[limits]\nmetadata_budget_s = 5\n')
+    assert load_pipeline(custom) == mine and load_pipeline(custom).digest == mine.digest
+    for bad in ("[frames]\ninterval = 2\n", "[visual.frames]\ninterval = 2\n", "[visual]\nbudget_s = -1\n",
+                "[sound]\nenabled = false\n"):
+        custom.write_text(bad)
+        with pytest.raises(ValueError, match=r"unknown|budget_s"):
+            load_pipeline(custom)
 
 
 def _clip_with_corrupt_audio(src: Path, out: Path) -> Path:

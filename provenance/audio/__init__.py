@@ -4,11 +4,11 @@
 ``AudioError`` with a one-line message for the pipeline to record.
 """
 
+from provenance.audio.analysis import analyse
 from provenance.audio.cues import Variety, find_cues, load_varieties
 from provenance.audio.engine import Engine, FasterWhisperEngine, Transcription, get_engine
 from provenance.audio.errors import AudioError, ModelNotFoundError
 from provenance.audio.models import ResolvedModel, default_cache_dir, ensure_bundled_model, resolve_model
-from provenance.audio.stage import analyse
 
 __all__ = [
     "AudioError",

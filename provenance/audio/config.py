@@ -1,13 +1,18 @@
-"""The audio stage's settings (``[asr]``)."""
+"""The audio stage's settings (profile table ``[audio]``; ``[asr]`` in profiles written before 0.2)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
+
+from provenance.stage import StageConfig
 
 
 @dataclass
-class AudioConfig:
-    """The audio stage's settings (TOML section ``[asr]``); see provenance/audio/ for the why of each."""
+class AudioConfig(StageConfig):
+    """The audio stage's settings (profile table ``[audio]``); see provenance/audio/ for the why of each."""
+
+    budget_s: float = 3600.0  # the stage bounds itself (~real time, max_real_time_factor); this is the backstop
 
     # CTranslate2 folder, openai-whisper .pt file, or faster-whisper name (downloaded: only when named here);
     # None: $PROVENANCE_WHISPER_MODEL, then the bundled base model
@@ -26,3 +31,5 @@ class AudioConfig:
     dialect_files: list[str] = field(default_factory=list)  # more marker TOML files, beside the bundled ones
     max_real_time_factor: float = 1.0  # transcription/translation stop once the stage has used this x duration
     min_budget_s: float = 10.0  # ... but short clips always get this many seconds
+
+    legacy_tables: ClassVar[dict[str, str]] = {"asr": ""}

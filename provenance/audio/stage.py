@@ -1,417 +1,109 @@
-"""The audio stage: language timeline, per-language transcript, translation and dialect cues of a media file.
+"""The audio stage: what language is spoken where, what is said, and lexical dialect cues.
 
-Steps: probe for an audio stream → decode (bounded by ``max_seconds``) → VAD → language ID on sliding
-windows of the speech, smoothed into same-language spans (``timeline.py``) → each span transcribed in its
-own language, keeping only what Whisper itself counts as speech → spans where Whisper heard no speech are
-dropped → the clip's language by speech duration, stated as single, mixed or uncertain → English
-translation of non-English spans (profile ``translate``) → dialect cues on the transcript (``cues.py``).
-
-A clip without speech gets no language at all: Whisper always names *some* language (a 440 Hz tone comes
-out "en" at p≈0.6), and that must not reach a report.
-
-Cost is bounded for untrusted audio. Language ID costs a fixed share of the speech (windows ~4% of its
-duration on a 2-core machine, plus one pass of at most 30 s per region: ~7% in all on the 60-s benchmark);
-Whisper decoding (transcription, then translation) stops once the stage has used ``max_real_time_factor``
-times the audio's duration (never less than ``min_budget_s``), after the 30-s window in progress, and each
-window's tokens are capped by its duration (``engine.token_cap``). What was not decoded is marked
-(``budget_exhausted``, ``TimelineRegion.transcribed``); the timeline itself is always complete.
+Whisper over the whole clip (``provenance.audio.analysis.analyse``): a language timeline, a transcript per
+region, optional English translation, dialect cues as low-confidence hints, never an identification.
 """
 
 from __future__ import annotations
 
-import logging
-import time
-import zlib
-from collections import Counter
-from dataclasses import dataclass, field
-from pathlib import Path
+import dataclasses
+from typing import ClassVar
 
-import numpy as np
-
+from provenance.audio import view
 from provenance.audio.config import AudioConfig
-from provenance.audio.cues import TextSpan, find_cues, load_varieties
-from provenance.audio.decode import SAMPLE_RATE, decode_audio, has_audio_stream
-from provenance.audio.engine import Engine, EngineSegment, Transcription, get_engine
-from provenance.audio.speech import SpeechClip, SpeechRegion, speech_regions
-from provenance.audio.timeline import (
-    LanguageSpan,
-    WindowGuess,
-    plan_windows,
-    smooth,
-    snap_to_pauses,
-    spans_from_windows,
-)
-from provenance.limits import current_deadline
-from provenance.report.model import (
-    AudioSection,
-    LanguageGuess,
-    LanguageStatus,
-    TimelineRegion,
-    TranscriptSegment,
-)
+from provenance.report.model import AudioSection, Finding, Report
+from provenance.stage import Context, Stage
 
-log = logging.getLogger(__name__)
-
-# Whisper's own "this window is not speech" rule (openai-whisper and faster-whisper defaults) ...
-NO_SPEECH_PROB = 0.6
-LOW_AVG_LOGPROB = -1.0
-# ... and its "this decode failed" rule: a repetition loop compresses too well. Whisper would re-decode the
-# window at a higher temperature; we decode once (bounded time) and drop the loop instead: a segment that
-# compresses that well on its own ("Hmmmm..." over music), or, in a window that does, text said three times
-# or twice running ("Thank you. Thank you."). Speech that repeats a sentence once, further on, is kept.
-MAX_COMPRESSION_RATIO = 2.4
-LOOP_REPEATS = 3
-# Whisper all but sure there is no speech: a lone "you" over noise scores about 0.94.
-CERTAIN_NO_SPEECH_PROB = 0.9
-# Speech Whisper skipped (it can end a window early and drop the rest): stretches at least this long are
-# decoded again, once.
-MIN_SKIPPED_S = 1.0
-TOP_LANGUAGES = 3
-MIN_SPEECH_S = 1.0  # less speech than this: any language is a guess ("uncertain")
-MIXED_MIN_S = 3.0  # a second language needs this much speech (besides its share) to make a clip "mixed"
-# How sure: language ID once more on each region's own speech (and each language's), up to this much of it.
-# Short windows locate a switch but are each less sure than Whisper on 30 s (espeak English: 0.80 mean of
-# 6-s windows, 0.96 on all of it); a longer look gives the probability Whisper itself would state.
-CONFIRM_S = 30.0
-ENGLISH = "en"
+_LANGUAGE_NAMES = {
+    "en": "English", "ru": "Russian", "uk": "Ukrainian", "ko": "Korean", "zh": "Chinese", "ar": "Arabic",
+    "fa": "Persian", "de": "German", "fr": "French", "es": "Spanish", "tr": "Turkish", "he": "Hebrew",
+    "be": "Belarusian", "pl": "Polish", "ja": "Japanese", "pt": "Portuguese", "it": "Italian",
+}
 
 
-@dataclass
-class _Piece:
-    """A kept segment in media time, in the language of the span that produced it."""
-
-    start: float
-    end: float
-    text: str
-    language: str
-    words: list[tuple[float, float, str]] = field(default_factory=list)  # media time
-    translation: list[str] = field(default_factory=list)
+def _lang(code: str) -> str:
+    return f"{_LANGUAGE_NAMES.get(code, code)} ({code})"
 
 
-@dataclass
-class _Region:
-    """One language's stretch of speech: its clip regions (in samples) and what transcribing it gave."""
+class AudioStage(Stage):
+    name = "audio"
+    title = "Speech"
+    config_type = AudioConfig
+    section_type = AudioSection
+    kinds: ClassVar = frozenset({"video", "audio"})
 
-    language: str
-    regions: list[SpeechRegion]
-    pieces: list[_Piece] = field(default_factory=list)
-    transcribed: bool = False
-    probs: dict[str, float] = field(default_factory=dict)  # language ID on the region's own speech
+    def run(self, ctx: Context) -> AudioSection:
+        from provenance.audio.analysis import analyse
 
-    @property
-    def probability(self) -> float:
-        return self.probs.get(self.language, 0.0)
+        asr: AudioConfig = ctx.config
+        cap = ctx.pipeline.limits.max_audio_s
+        if cap and cap < asr.max_seconds:  # [limits] max_audio_s bounds whatever the profile's [audio] asks
+            asr = dataclasses.replace(asr, max_seconds=cap)
+        if cap and ctx.media.duration_s and ctx.media.duration_s > asr.max_seconds and ctx.media.audio is not None:
+            ctx.notes.append(Finding(
+                "limit_audio_seconds", "notice",
+                f"Only the first {asr.max_seconds:g} s of audio were analysed ([limits] max_audio_s, "
+                "[audio] max_seconds).", {"analysed_s": asr.max_seconds, "duration_s": ctx.media.duration_s}))
+        return analyse(ctx.media.path, asr, has_audio=ctx.media.audio is not None)
 
-    @property
-    def seconds(self) -> float:
-        return sum(r.end - r.start for r in self.regions) / SAMPLE_RATE
-
-    def speech(self, samples: np.ndarray, limit: int | None = None) -> np.ndarray:
-        """The region's speech joined, cut at ``limit`` samples."""
-        out = np.concatenate([samples[r.start : r.end] for r in self.regions])
-        return out if limit is None else out[:limit]
-
-
-def analyse(
-    path: Path,
-    config: AudioConfig | None = None,
-    *,
-    has_audio: bool | None = None,
-    engine: Engine | None = None,
-) -> AudioSection:
-    """Run the audio stage on one file; raises ``AudioError`` (one-line message) when it cannot.
-
-    ``has_audio`` lets the pipeline pass what its probe already knows; ``engine`` overrides the one built
-    from ``config`` (another Whisper implementation, or one loaded once for many files).
-    """
-    started = time.perf_counter()
-    path = Path(path)
-    config = config or AudioConfig()
-    if has_audio is None:
-        has_audio = has_audio_stream(path)
-    if not has_audio:
-        return AudioSection(status="no_audio")
-
-    audio = decode_audio(path, config.max_seconds)
-    if audio.truncated:
-        log.info("%s: audio analysed up to %.0f s only (max_seconds)", path.name, config.max_seconds)
-    loading = time.perf_counter()
-    engine = engine or get_engine(config)
-    # Loading the model is not the audio's doing: the budget starts once the engine is ready.
-    deadline = started + max(config.min_budget_s, config.max_real_time_factor * audio.duration)
-    deadline += time.perf_counter() - loading
-    section = AudioSection(
-        status="ok", engine=engine.name, model=engine.model_id, analysed_s=round(audio.duration, 2)
-    )
-
-    # Without VAD the whole track is one "speech" region and the segment checks are the only guard.
-    whole = [SpeechRegion(0, len(audio.samples))]
-    regions = speech_regions(audio.samples) if config.vad_filter else whole
-    clip = SpeechClip(audio.samples, regions)
-    section.speech_s = round(clip.duration, 2)
-    spoken: list[_Region] = []
-    stage_deadline = current_deadline()  # the pipeline's [limits] audio_budget_s, beside the real-time budget
-    for span in language_spans(engine, clip, config) if regions else []:
-        stage_deadline.check()
-        region = _Region(span.language, clip.select(span.start, span.end))
-        if time.perf_counter() < deadline:
-            region.pieces, region.transcribed = _transcribe(
-                engine, audio.samples, region.regions, span.language, config, audio.offset, deadline
-            )
-            if region.transcribed and not region.pieces:
-                continue  # Whisper heard no speech here: music, a tone, noise that VAD let through
-        spoken.append(region)
-    spoken = _merge(spoken)
-    translated = _translate(engine, audio.samples, spoken, config, audio.offset, deadline) if config.translate else True
-    section.budget_exhausted = not translated or any(not r.transcribed for r in spoken)
-
-    by_language = _confirm(engine, audio.samples, spoken)
-    section.language, section.language_status, section.languages = summarise(spoken, by_language, config)
-    section.timeline = [_timeline_region(r, audio.offset, config) for r in spoken]
-    pieces = sorted((p for r in spoken for p in r.pieces), key=lambda p: p.start)
-    section.segments = [
-        TranscriptSegment(p.start, p.end, p.language, p.text, " ".join(p.translation) or None) for p in pieces
-    ]
-    if config.dialect_cues and pieces:
-        spans = [TextSpan(p.start, p.end, p.language, p.text, p.words) for p in pieces]
-        section.cues = find_cues(spans, load_varieties(config.dialect_files))
-    section.real_time_factor = round((time.perf_counter() - started) / audio.duration, 3)
-    return section
-
-
-def language_spans(engine: Engine, clip: SpeechClip, config: AudioConfig) -> list[LanguageSpan]:
-    """Language ID on sliding windows of the joined speech, smoothed into spans, switches moved to pauses."""
-    planned = plan_windows(len(clip.samples), config.lid_window_s, config.lid_hop_s)
-    if not planned:
-        return []
-    probs = engine.detect_languages(clip.samples, planned)
-    windows = [WindowGuess(s, e, p) for (s, e), p in zip(planned, probs, strict=True)]
-    spans = spans_from_windows(windows, smooth(windows), len(clip.samples))
-    snap_to_pauses(spans, clip.samples, radius_s=config.lid_hop_s)
-    return spans
-
-
-def _confirm(engine: Engine, samples: np.ndarray, regions: list[_Region]) -> dict[str, dict[str, float]]:
-    """Language ID on each region's speech and on each language's speech joined (up to ``CONFIRM_S``)."""
-    limit = round(CONFIRM_S * SAMPLE_RATE)
-    for region in regions:
-        speech = region.speech(samples, limit)
-        (region.probs,) = engine.detect_languages(speech, [(0, len(speech))])
-    by_language: dict[str, dict[str, float]] = {}
-    for code in dict.fromkeys(r.language for r in regions):
-        mine = [r for r in regions if r.language == code]
-        if len(mine) == 1:
-            by_language[code] = mine[0].probs
-            continue
-        joined = np.concatenate([r.speech(samples, limit) for r in mine])[:limit]
-        (by_language[code],) = engine.detect_languages(joined, [(0, len(joined))])
-    return by_language
-
-
-def summarise(
-    regions: list[_Region], by_language: dict[str, dict[str, float]], config: AudioConfig
-) -> tuple[LanguageGuess | None, LanguageStatus, list[LanguageGuess]]:
-    """The clip's language by speech duration, every language heard, and how sure the whole is.
-
-    ``by_language`` is each language's distribution from language ID on its own speech: the probability
-    reported for a language is what the model says when it hears that language's part alone.
-    """
-    if not regions:
-        return None, "no_speech", []
-    total = sum(r.seconds for r in regions) or 1.0
-    seconds: dict[str, float] = {}
-    for r in regions:
-        seconds[r.language] = seconds.get(r.language, 0.0) + r.seconds
-    languages = [
-        LanguageGuess(code, round(by_language[code].get(code, 0.0), 4), _top(by_language[code]), round(s, 2),
-                      round(s / total, 3))
-        for code, s in sorted(seconds.items(), key=lambda kv: kv[1], reverse=True)
-    ]
-    main = languages[0]
-    guess = LanguageGuess(main.code, main.probability, main.top, main.seconds, main.share)
-    confident = [
-        g
-        for g in languages
-        if (g.share or 0) >= config.mixed_min_share
-        and (g.seconds or 0) >= MIXED_MIN_S
-        and g.probability >= config.uncertain_below
-    ]
-    status: LanguageStatus
-    if main.probability < config.uncertain_below or total < MIN_SPEECH_S:
-        status = "uncertain"
-    elif len(confident) >= 2:
-        status = "mixed"
-    else:
-        status = "single"
-    return guess, status, languages
-
-
-def _top(probs: dict[str, float]) -> list[tuple[str, float]]:
-    ranked = sorted(probs.items(), key=lambda kv: kv[1], reverse=True)[:TOP_LANGUAGES]
-    return [(code, round(p, 4)) for code, p in ranked]
-
-
-def _timeline_region(region: _Region, offset: float, config: AudioConfig) -> TimelineRegion:
-    probability = round(region.probability, 4)
-    return TimelineRegion(
-        start=round(region.regions[0].start / SAMPLE_RATE + offset, 2),
-        end=round(region.regions[-1].end / SAMPLE_RATE + offset, 2),
-        language=region.language,
-        probability=probability,
-        top=_top(region.probs),
-        uncertain=probability < config.uncertain_below,
-        speech_s=round(region.seconds, 2),
-        transcribed=region.transcribed,
-    )
-
-
-def _merge(regions: list[_Region]) -> list[_Region]:
-    """Join neighbours of one language once a non-speech span between them has been dropped."""
-    out: list[_Region] = []
-    for r in regions:
-        last = out[-1] if out else None
-        if last and last.language == r.language and last.transcribed == r.transcribed:
-            last.regions += r.regions
-            last.pieces += r.pieces
+    def findings(self, report: Report) -> list[Finding]:
+        audio: AudioSection = report.audio
+        if audio.status != "ok":
+            return []
+        out: list[Finding] = []
+        if audio.budget_exhausted:
+            out.append(Finding("audio_incomplete", "notice",
+                               "The audio time budget ran out: the transcript or translation stops early "
+                               f"({audio.analysed_s or 0:.0f} s analysed).",
+                               {"analysed_s": audio.analysed_s, "real_time_factor": audio.real_time_factor}))
+        if audio.language is None:
+            return [*out, Finding("no_speech", "info", "No intelligible speech found in the audio track.", {})]
+        lang = audio.language
+        top = ", ".join(f"{c} {p:.2f}" for c, p in lang.top)
+        evidence = {"code": lang.code, "probability": lang.probability, "top": lang.top, "model": audio.model}
+        if audio.language_status == "mixed":
+            parts = ", ".join(f"{_lang(g.code)} {g.seconds or 0:.0f} s" for g in audio.languages)
+            regions = "; ".join(f"{r.start:.0f}-{r.end:.0f} s {r.language}" for r in audio.timeline)
+            out.append(Finding("mixed_language", "notice",
+                               f"More than one language is spoken: {parts} ({regions}).",
+                               {**evidence, "languages": [g.code for g in audio.languages],
+                                "timeline": [[r.start, r.end, r.language] for r in audio.timeline]}))
+        elif audio.language_status == "uncertain":
+            out.append(Finding("language_uncertain", "notice",
+                               f"The spoken language is uncertain: best guess {_lang(lang.code)} at probability "
+                               f"{lang.probability:.2f} (top: {top}); the audio may be unclear, music or a language "
+                               "the model knows poorly.", evidence))
         else:
-            out.append(r)
-    return out
+            out.append(Finding("spoken_language", "info",
+                               f"Spoken language {_lang(lang.code)}, probability {lang.probability:.2f}; top: {top}.",
+                               evidence))
+        for cue in audio.cues:
+            words = ", ".join(f"'{m.word}' at {m.start:.1f} s" for m in cue.matches[:5])
+            out.append(Finding("dialect_cue", "info",
+                               f"Lexical hint of {cue.label} (low confidence, not an identification of the speaker): "
+                               f"{words}.", {"variety": cue.variety, "language": cue.language,
+                                             "matches": [m.__dict__ for m in cue.matches], "source": cue.source}))
+        return out
 
+    def html(self, report: Report) -> str:
+        return view.html(report)
 
-def _transcribe(
-    engine: Engine,
-    samples: np.ndarray,
-    regions: list[SpeechRegion],
-    language: str,
-    config: AudioConfig,
-    offset: float,
-    deadline: float,
-) -> tuple[list[_Piece], bool]:
-    """Whisper over one span in its language, then once more over speech it skipped; (pieces, complete)."""
-    clip = SpeechClip(samples, regions)
-    first = _decode(engine, clip, language, config, deadline)
-    pieces = _pieces(first, clip, offset, language)
-    if not first.complete or not pieces:  # out of time, or no speech: a second look would not change that
-        return pieces, first.complete
-    skipped = clip.uncovered([(s.start, s.end) for s in first.segments], MIN_SKIPPED_S)
-    if config.vad_filter:  # skip pauses inside VAD regions: re-check the stretches at a finer grain
-        skipped = [
-            SpeechRegion(r.start + s.start, r.start + s.end)
-            for r in skipped
-            for s in speech_regions(samples[r.start : r.end], min_silence_ms=500, pad_ms=200)
-        ]
-    complete = True
-    # a stretch that fine VAD trims under a second is a word's tail or a breath: Whisper's favourite place to
-    # hallucinate ("СПОКОЙНАЯ МУЗЫКА", "Thank you for watching")
-    if sum(r.end - r.start for r in skipped) >= MIN_SKIPPED_S * SAMPLE_RATE:
-        if time.perf_counter() > deadline:
-            return pieces, False
-        rest = SpeechClip(samples, skipped)
-        second = _decode(engine, rest, language, config, deadline)
-        pieces += _pieces(second, rest, offset, language)
-        pieces.sort(key=lambda p: p.start)
-        complete = second.complete
-    return pieces, complete
+    def markdown(self, report: Report) -> list[str]:
+        return view.markdown(report)
 
+    def timeline_rows(self, report: Report, duration: float) -> list:
+        return view.timeline_rows(report, duration)
 
-def _decode(
-    engine: Engine, clip: SpeechClip, language: str, config: AudioConfig, deadline: float, *, translate: bool = False
-) -> Transcription:
-    return engine.transcribe(
-        clip.samples,
-        beam_size=config.beam_size,
-        language=language,
-        task="translate" if translate else "transcribe",
-        word_timestamps=config.word_timestamps and not translate,
-        deadline=deadline,
-    )
+    def timeline_end(self, report: Report) -> float:
+        audio: AudioSection = report.audio
+        return max([r.end for r in audio.timeline] + [s.end for s in audio.segments], default=0.0)
 
+    def legend(self, report: Report) -> list[tuple[str, str]]:
+        return view.legend(report)
 
-def _pieces(result: Transcription, clip: SpeechClip, offset: float, language: str) -> list[_Piece]:
-    def media(t: float, *, is_end: bool = False) -> float:
-        return round(clip.clip_time(t, is_end=is_end) + offset, 2)
-
-    looping = _loops(result.segments)
-    return [
-        _Piece(
-            start=media(s.start),
-            end=media(s.end, is_end=True),
-            text=s.text,
-            language=language,
-            words=[(media(w.start), media(w.end, is_end=True), w.word) for w in s.words],
-        )
-        for i, s in enumerate(result.segments)
-        if i not in looping and _is_speech(s)
-    ]
-
-
-def _loops(segments: list[EngineSegment]) -> set[int]:
-    """Indices of segments that belong to a repetition loop (see ``MAX_COMPRESSION_RATIO``)."""
-    out: set[int] = set()
-    windows: dict[int | None, list[int]] = {}
-    for i, s in enumerate(segments):
-        windows.setdefault(s.window, []).append(i)
-    for indices in windows.values():
-        if not any((segments[i].compression_ratio or 0.0) > MAX_COMPRESSION_RATIO for i in indices):
-            continue
-        texts = [" ".join(segments[i].text.casefold().split()) for i in indices]
-        counts = Counter(texts)
-        for k, (i, text) in enumerate(zip(indices, texts, strict=True)):
-            if counts[text] >= LOOP_REPEATS or (k and text == texts[k - 1]):
-                out.add(i)
-    return out
-
-
-def _translate(
-    engine: Engine,
-    samples: np.ndarray,
-    regions: list[_Region],
-    config: AudioConfig,
-    offset: float,
-    deadline: float,
-) -> bool:
-    """English for each non-English span (Whisper's translate task), attached to the segments it overlaps.
-
-    The translation is decoded over the whole span, so its segments need not line up with the transcript's:
-    each goes to the transcript segment it overlaps most (the nearest one when it overlaps none). Returns
-    whether every span was translated before the deadline.
-    """
-    for region in regions:
-        if region.language == ENGLISH or not region.pieces:
-            continue
-        if time.perf_counter() > deadline:
-            return False
-        clip = SpeechClip(samples, region.regions)
-        result = _decode(engine, clip, region.language, config, deadline, translate=True)
-        for piece in _pieces(result, clip, offset, region.language):
-            target = max(region.pieces, key=lambda p: (_overlap(p, piece), -abs(p.start - piece.start)))
-            target.translation.append(piece.text)
-        if not result.complete:
-            return False
-    return True
-
-
-def _overlap(a: _Piece, b: _Piece) -> float:
-    return max(0.0, min(a.end, b.end) - max(a.start, b.start))
-
-
-def _is_speech(segment: EngineSegment) -> bool:
-    """Whether a segment is worth reporting; the rest is what Whisper writes over music, tones and noise.
-
-    VAD already keeps most non-speech away from Whisper; these checks catch what slips through (music
-    VAD takes for voice) and guard the ``vad_filter = false`` setting.
-    """
-    if not segment.text or compression_ratio(segment.text) > MAX_COMPRESSION_RATIO:
-        return False
-    no_speech, logprob = segment.no_speech_prob, segment.avg_logprob
-    if no_speech is None:
-        return True
-    if no_speech > CERTAIN_NO_SPEECH_PROB:
-        return False
-    return not (logprob is not None and no_speech > NO_SPEECH_PROB and logprob < LOW_AVG_LOGPROB)
-
-
-def compression_ratio(text: str) -> float:
-    """Whisper's repetition measure: UTF-8 length over zlib-compressed length."""
-    data = text.encode("utf-8")
-    return len(data) / len(zlib.compress(data))
+    def run_details(self, report: Report) -> list[tuple[str, str]]:
+        au: AudioSection = report.audio
+        if not (au.engine or au.model):
+            return [("Speech model", "none ran")]
+        rtf = f" · real-time factor {au.real_time_factor:.2f}" if au.real_time_factor is not None else ""
+        return [("Speech model", f"{au.engine or ''} · {au.model or ''}{rtf}")]

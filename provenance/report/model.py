@@ -1,7 +1,9 @@
 """The report model: typed dataclasses that serialise to the ``provenance.report/1`` JSON contract.
 
 Field names are the contract in DESIGN.md; other tools read them, so none is renamed without a schema bump.
-Each stage fills its own section; ``None`` means "not observed / unknown", never "false".
+Each stage fills its own section, a subclass of ``Section`` that names its JSON key (``key="visual"``);
+``None`` means "not observed / unknown", never "false". This module imports nothing but the standard library:
+it sits at the bottom of the import graph, so reading or checking a report never loads a decoder or a model.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import dataclasses
 import types
 import typing
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 SCHEMA = "provenance.report/1"
 
@@ -19,6 +21,28 @@ Severity = Literal["info", "notice", "warning"]
 # Stage status: ok, error (see report.errors), skipped (not in the pipeline profile),
 # not_applicable (e.g. visual stage on an audio file), no_audio (media without an audio track).
 Status = Literal["ok", "error", "skipped", "not_applicable", "no_audio"]
+
+
+@dataclass
+class Section:
+    """A stage's section of the report, serialised at the top level of the JSON under its ``key``.
+
+    Subclasses declare their key in the class statement (``class VisualSection(Section, key="visual")``),
+    which registers them for ``Report.from_dict``; a stage package defines its own section this way.
+    """
+
+    status: Status = "skipped"
+
+    types: ClassVar[dict[str, type[Section]]] = {}
+    key: ClassVar[str] = ""
+
+    def __init_subclass__(cls, key: str = "", **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if key:
+            if Section.types.get(key, cls).__qualname__ != cls.__qualname__:
+                raise TypeError(f"report section key {key!r} is taken by {Section.types[key].__qualname__}")
+            cls.key = key
+            Section.types[key] = cls
 
 
 @dataclass
@@ -107,8 +131,26 @@ class Match:
 
 
 @dataclass
-class VisualSection:
-    status: Status = "skipped"
+class MatchThresholds:
+    """What "match" meant in this report: the frame signal and the thresholds the visual stage used."""
+
+    signal: str  # "pdq"
+    bits: int  # hash length: a distance is out of this many bits
+    max_distance: int  # frames at or below this Hamming distance match
+    min_quality: int  # frames under this quality are too flat to match (not looked up)
+
+
+@dataclass
+class SamplingStop:
+    """Frame sampling ended before the end of the clip: frames after ``at_s`` were not compared."""
+
+    reason: Literal["max_frames", "max_frames_decoded", "decode_error"]
+    at_s: float  # presentation time of the last sampled frame
+    message: str | None = None  # the decoder's one-line error, for "decode_error"
+
+
+@dataclass
+class VisualSection(Section, key="visual"):
     frames_sampled: int = 0
     frames: list[FrameHash] = field(default_factory=list)
     matches: list[Match] = field(default_factory=list)
@@ -116,6 +158,8 @@ class VisualSection:
     frames_usable: int = 0  # sampled frames with PDQ quality at or above the matching threshold
     shot_changes: list[float] = field(default_factory=list)  # times of detected cuts
     index_frames: int = 0  # matchable frames in the known-imagery index when this ran (0: nothing to match)
+    thresholds: MatchThresholds | None = None  # None in reports written before 0.2
+    stopped: SamplingStop | None = None  # sampling ended early (a cap or a decode error); None: the whole clip
 
 
 @dataclass
@@ -159,8 +203,7 @@ class ConsistencyCheck:
 
 
 @dataclass
-class MetadataSection:
-    status: Status = "skipped"
+class MetadataSection(Section, key="metadata"):
     capture_time: str | None = None  # ISO 8601, with offset where known
     capture_time_source: str | None = None  # e.g. "EXIF:DateTimeOriginal"
     timezone: str | None = None  # "+03:00", "Z", or None when the source carries none
@@ -244,8 +287,7 @@ class Cue:
 
 
 @dataclass
-class AudioSection:
-    status: Status = "skipped"
+class AudioSection(Section, key="audio"):
     engine: str | None = None
     model: str | None = None
     language: LanguageGuess | None = None  # the language with the most speech
@@ -319,32 +361,66 @@ class Integrity:
 
 @dataclass
 class Report:
+    """One file's provenance report. Stage sections are in ``sections`` (stage name -> ``Section``), in the order
+    the stages ran, and read as attributes: ``report.visual`` is ``report.sections["visual"]``. A registered
+    section that is missing (a report built by hand) reads as a default one, status "skipped".
+    """
+
     media: MediaSection
     schema: str = SCHEMA
     tool: ToolInfo = field(default_factory=ToolInfo)
     created_at: str = ""
     pipeline: PipelineInfo = field(default_factory=PipelineInfo)
-    visual: VisualSection = field(default_factory=VisualSection)
-    metadata: MetadataSection = field(default_factory=MetadataSection)
-    audio: AudioSection = field(default_factory=AudioSection)
+    # serialised at the top level, between ``pipeline`` and ``findings`` (see to_dict)
+    sections: dict[str, Section] = field(default_factory=dict, metadata={"json": False})
     findings: list[Finding] = field(default_factory=list)
     claim: ClaimSection | None = None
     errors: list[StageError] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)  # stage -> seconds
     integrity: Integrity | None = None  # set when the report is written (digest) and signed
+    # sections of stages this version does not know (a report from a newer one): kept as read, so the digest holds
+    unknown: dict[str, Any] = field(default_factory=dict, repr=False, metadata={"json": False})
     # not part of the JSON contract (see _to_jsonable): pixels for the HTML report, if the run kept them
     artefacts: Artefacts = field(default_factory=Artefacts, repr=False, compare=False, metadata={"json": False})
+
+    def __getattr__(self, name: str) -> Any:
+        sections = self.__dict__.get("sections")  # absent while unpickling: no recursion
+        if sections is not None and name in sections:
+            return sections[name]
+        if name in Section.types:
+            return Section.types[name]()
+        raise AttributeError(f"{type(self).__name__!s} has no attribute or section {name!r}")
 
     @property
     def ok(self) -> bool:
         return not self.errors
 
     def to_dict(self) -> dict[str, Any]:
-        return _to_jsonable(self)
+        out: dict[str, Any] = {}
+        for f in dataclasses.fields(self):
+            if f.name == "findings":  # stage sections go where the contract has always had them
+                out.update((k, _to_jsonable(v)) for k, v in self.sections.items())
+                out.update(self.unknown)
+            if f.metadata.get("json", True):
+                out[f.name] = _to_jsonable(getattr(self, f.name))
+        return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Report:
-        return _from_jsonable(cls, data)
+        """Rebuild a report from its JSON; sections are typed by their registered ``Section`` subclass."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        report = _from_jsonable(cls, {k: v for k, v in data.items() if k in names and k not in _NOT_JSON})
+        for key, value in data.items():
+            if key in names:
+                continue
+            if key in Section.types and isinstance(value, dict):
+                report.sections[key] = _from_jsonable(Section.types[key], value)
+            else:
+                report.unknown[key] = value
+        return report
+
+
+_NOT_JSON = {"sections", "unknown", "artefacts"}
 
 
 def _to_jsonable(value: Any) -> Any:

@@ -1,8 +1,11 @@
-"""The visual stage's settings: frame sampling (``[frames]``) and matching (``[matching]``)."""
+"""The visual stage's settings: frame sampling (``[visual.frames]``) and matching (``[visual.matching]``)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from provenance.stage import StageConfig
 
 
 @dataclass
@@ -22,3 +25,14 @@ class MatchingConfig:
     local_features: bool = True  # ORB + RANSAC on keyframes the hashes leave unmatched (crops, rotation, PiP)
     local_interval_s: float = 2.0  # keyframe spacing for local features (plus every shot change)
     local_max_keyframes: int = 24  # cap per query clip, spread over it: bounds the cost on long unmatched footage
+
+
+@dataclass
+class VisualConfig(StageConfig):
+    """The visual stage's profile table ``[visual]``, with ``[visual.frames]`` and ``[visual.matching]``."""
+
+    budget_s: float = 900.0  # 15 min: 900 sampled 4K frames decode and hash in ~5 min on two cores
+    frames: FramesConfig = field(default_factory=FramesConfig)
+    matching: MatchingConfig = field(default_factory=MatchingConfig)
+
+    legacy_tables: ClassVar[dict[str, str]] = {"frames": "frames", "matching": "matching"}

@@ -20,7 +20,7 @@ from provenance.errors import ProvenanceError
 from provenance.limits import Limits, run_with_budget
 from provenance.media import MediaError, MediaFile, display_path, probe
 from provenance.visual import local_features as lf
-from provenance.visual.config import FramesConfig, MatchingConfig
+from provenance.visual.config import FramesConfig, MatchingConfig, VisualConfig
 from provenance.visual.hashing import Fingerprint, fingerprint
 from provenance.visual.local_features import LocalFeatures, Verification, extract, verify
 from provenance.workspace import Workspace
@@ -182,12 +182,13 @@ class KnownImageryIndex:
         frames: FramesConfig | None = None,
         matching: MatchingConfig | None = None,
         limits: Limits | None = None,
+        budget_s: float | None = VisualConfig().budget,
     ) -> list[AddResult]:
         """Index every video and image under ``paths``. ``id`` applies only when a single file is given.
 
         Each reference is one transaction (the reference row, its frames and keyframes, or nothing), so an
         interrupted ``add`` leaves whole references only and re-running it adds the rest. ``limits`` refuse
-        oversized files and bound each file's decoding by the visual stage's budget.
+        oversized files; ``budget_s`` bounds each file's decoding (default: the visual stage's budget).
         """
         limits = limits or Limits()
         first_seen = normalise_date(first_seen)
@@ -209,7 +210,7 @@ class KnownImageryIndex:
             outcome = run_with_budget(
                 lambda media=media, ref_id=ref_id: self._add_one(media, ref_id, title, source, url, first_seen,
                                                                  frames, matching, limits),
-                limits.budget("visual"), "visual")
+                budget_s, "visual")
             if outcome.error is None and outcome.value is not None:
                 results.append(outcome.value)
             elif isinstance(outcome.error, KnownIndexError | ValueError | OSError | ProvenanceError):

@@ -15,15 +15,13 @@ import av
 import numpy as np
 
 from provenance.media import sha256_file
-from provenance.report.model import Artefacts, Match, MatchedFrame
+from provenance.report.model import Artefacts, Match
 from provenance.visual.frames import load_image, target_size
 from provenance.visual.hashing import THUMB_SIZE, thumbnail_jpeg
 from provenance.visual.index import KnownImageryIndex
+from provenance.visual.view import shown_pairs
 
 log = logging.getLogger(__name__)
-
-PAIRS_SHOWN = 8  # frame pairs per match shown with pictures; every pair stays in the JSON
-
 
 def attach_match_evidence(matches: list[Match], index: KnownImageryIndex, artefacts: Artefacts) -> None:
     """Decode the reference frames each match's pictured pairs show; never raises for a bad reference.
@@ -44,18 +42,6 @@ def attach_match_evidence(matches: list[Match], index: KnownImageryIndex, artefa
         except Exception as exc:  # a reference that no longer decodes costs its pictures, not the report
             log.debug("reference frames of %s", m.reference_id, exc_info=True)
             artefacts.reference_notes[m.reference_id] = f"its frames could not be decoded ({type(exc).__name__})"
-
-
-def shown_pairs(frames: list[MatchedFrame], limit: int = PAIRS_SHOWN) -> list[MatchedFrame]:
-    """The pairs a report pictures: spread evenly over the match, always including the closest one."""
-    if len(frames) <= limit:
-        return list(frames)
-    picks = {round(x) for x in np.linspace(0, len(frames) - 1, limit)}
-    best = min(range(len(frames)), key=lambda i: (frames[i].distance, i))
-    if best not in picks:
-        picks.remove(min(picks, key=lambda i: abs(i - best)))
-        picks.add(best)
-    return [frames[i] for i in sorted(picks)]
 
 
 class _Unavailable(Exception):

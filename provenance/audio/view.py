@@ -1,0 +1,88 @@
+"""How reports show the audio stage: the language(s) with their shares, the timeline row, transcript, cues."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from provenance.report.model import AudioSection, Report
+from provenance.report.view import TimelineRow, bar, fmt_t, md, render_partial
+
+_LANG_COLOURS = 6  # CSS classes lang0..lang5
+
+
+@dataclass
+class AudioView:
+    languages: dict[str, str]  # language code -> css class
+    cues: list[dict[str, Any]]
+    translated: bool  # some transcript segment carries a translation
+
+
+def language_classes(section: AudioSection) -> dict[str, str]:
+    """A colour class per language, in order of first appearance (timeline, then transcript)."""
+    codes: list[str] = []
+    for region in section.timeline:
+        if region.language not in codes:
+            codes.append(region.language)
+    for seg in section.segments:
+        if seg.language and seg.language not in codes:
+            codes.append(seg.language)
+    return {c: f"lang{i % _LANG_COLOURS}" for i, c in enumerate(codes)}
+
+
+def _plain(value: Any) -> Any:
+    return dataclasses.asdict(value) if dataclasses.is_dataclass(value) and not isinstance(value, type) else value
+
+
+def html(report: Report) -> str:
+    section: AudioSection = report.audio
+    v = AudioView(
+        languages=language_classes(section),
+        cues=[c for c in map(_plain, section.cues) if isinstance(c, dict)],
+        translated=any(getattr(s, "translation", None) for s in section.segments),
+    )
+    return render_partial("provenance.audio", "audio.html.j2", r=report, v=v)
+
+
+def timeline_rows(report: Report, duration: float) -> list[TimelineRow]:
+    section: AudioSection = report.audio
+    languages = language_classes(section)
+    lang = TimelineRow("Spoken language", css="row-lang")
+    for region in section.timeline:
+        unsure = getattr(region, "uncertain", False)
+        css = languages.get(region.language, "lang0") + (" uncertain" if unsure else "")
+        lang.bars.append(bar(region.start, region.end, duration, region.language + ("?" if unsure else ""),
+                             f"{region.language} {fmt_t(region.start)}–{fmt_t(region.end)} "
+                             f"(p {region.probability:.2f}{', uncertain' if unsure else ''})", css))
+    if not lang.bars:
+        lang.note = {"ok": "no speech detected", "skipped": "audio not analysed (not in this pipeline)",
+                     "no_audio": "no audio track", "error": "audio stage failed"}.get(
+            section.status, f"audio {section.status}")
+    return [lang]
+
+
+def legend(report: Report) -> list[tuple[str, str]]:
+    section: AudioSection = report.audio
+    languages = language_classes(section)
+    spoken = {region.language for region in section.timeline}
+    out = [(css, f"language {code}") for code, css in languages.items() if code in spoken]
+    if any(getattr(region, "uncertain", False) for region in section.timeline):
+        out.append(("lang5 uncertain", "uncertain language (a best guess)"))
+    return out
+
+
+def markdown(report: Report) -> list[str]:
+    au: AudioSection = report.audio
+    out = ["## Speech", ""]
+    if au.language:
+        top = ", ".join(f"{md(c)} {p:.2f}" for c, p in au.language.top)
+        out.append(f"- **Language:** {md(au.language.code)} (probability {au.language.probability:.2f}; top: {top})")
+        langs = ", ".join(f"{fmt_t(x.start)}–{fmt_t(x.end)} {md(x.language)}" for x in au.timeline)
+        if langs:
+            out.append(f"- **Regions:** {langs}")
+        out.append(f"- **Model:** {md(au.engine or '')} · {md(au.model or '')}")
+    else:
+        out.append({"ok": "- no intelligible speech", "skipped": "- audio not analysed (not in this pipeline)"}.get(
+            au.status, f"- {md(au.status)}"))
+    return out

@@ -1,0 +1,87 @@
+"""The metadata stage: when, where and with what the file says it was recorded, and what touched it since.
+
+Container tags, EXIF, XMP, GPS, device, encoder, C2PA and consistency checks (``provenance.metadata.extract``).
+Missing metadata is "unknown", never evidence of editing: platforms strip it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from provenance.report.model import Finding, MetadataSection, Report
+from provenance.stage import Context, Stage, StageConfig
+
+
+@dataclass
+class MetadataConfig(StageConfig):
+    """The metadata stage's profile table ``[metadata]``."""
+
+    budget_s: float = 120.0  # readers and ExifTool (its own time-out is 30 s) on one file
+
+
+class MetadataStage(Stage):
+    name = "metadata"
+    title = "Metadata"
+    config_type = MetadataConfig
+    section_type = MetadataSection
+    kinds: ClassVar = frozenset({"video", "image", "audio"})
+
+    def run(self, ctx: Context) -> MetadataSection:
+        from provenance.metadata import extract
+
+        return extract(ctx.media.path, ctx.media.kind)
+
+    def findings(self, report: Report) -> list[Finding]:
+        meta: MetadataSection = report.metadata
+        if meta.status != "ok":
+            return []
+        out = []
+        if meta.capture_time is None:
+            nodevice = not (meta.device.make or meta.device.model)
+            out.append(Finding("no_capture_metadata", "notice",
+                               "No capture time" + (" and no camera make or model" if nodevice else "")
+                               + " in the metadata: when it was recorded is unknown. Messaging and social-media "
+                               "re-uploads, screenshots and exports strip it; absence is not evidence of editing.",
+                               {"device_known": not nodevice}))
+        else:
+            out.append(Finding("capture_time", "info",
+                               f"Capture time {meta.capture_time} (from {meta.capture_time_source}).",
+                               {"capture_time": meta.capture_time, "source": meta.capture_time_source,
+                                "timezone": meta.timezone}))
+        device = meta.device
+        if device.make or device.model:
+            name = " ".join(x for x in (device.make, device.model) if x)
+            sw = f", software {device.software}" if device.software else ""
+            out.append(Finding("device", "info", f"Recording device {name}{sw}.",
+                               {"make": device.make, "model": device.model, "software": device.software}))
+        if meta.gps is not None:
+            g = meta.gps
+            out.append(Finding("gps_present", "notice",
+                               f"GPS position {g.lat:.5f}, {g.lon:.5f} (from {g.source}).",
+                               {"lat": g.lat, "lon": g.lon, "alt": g.alt, "source": g.source}))
+        for check in meta.consistency:
+            out.append(Finding(check.code, "notice", check.message, dict(check.evidence)))
+        c2pa = meta.c2pa
+        if c2pa.present:
+            severity = "warning" if c2pa.state in ("invalid", "error") else "info"
+            out.append(Finding("c2pa", severity,
+                               f"Content Credentials (C2PA) manifest: {c2pa.state}"
+                               + (f", signed by {c2pa.signer}" if c2pa.signer else "")
+                               + (" (not from a trusted signer)" if c2pa.state == "valid" else "") + ".",
+                               {"state": c2pa.state, "signer": c2pa.signer, "claim_generator": c2pa.claim_generator}))
+        return out
+
+    def html(self, report: Report) -> str:
+        from provenance.metadata import view
+
+        return view.html(report)
+
+    def markdown(self, report: Report) -> list[str]:
+        from provenance.metadata import view
+
+        return view.markdown(report)
+
+    def run_details(self, report: Report) -> list[tuple[str, str]]:
+        readers = report.metadata.readers
+        return [("Metadata readers", " · ".join(f"{k} {v}" for k, v in readers.items()))] if readers else []

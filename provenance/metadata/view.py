@@ -1,0 +1,115 @@
+"""How reports show the metadata stage: each field with the tag it came from, the checks, every tag read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from provenance.report.model import MetadataSection, Report
+from provenance.report.view import md, osm_link, render_partial
+
+
+@dataclass
+class MetaRow:
+    label: str
+    value: str
+    source: str
+    link: str | None = None
+
+
+@dataclass
+class MetadataView:
+    meta_rows: list[MetaRow]
+    raw_tags: int
+
+
+def html(report: Report) -> str:
+    section: MetadataSection = report.metadata
+    v = MetadataView(
+        meta_rows=_meta_rows(section),
+        raw_tags=sum(len(tags) for tags in section.raw.values() if isinstance(tags, dict)),
+    )
+    return render_partial("provenance.metadata", "metadata.html.j2", r=report, v=v)
+
+
+def tag_source(md: MetadataSection, key: str, value: str | None) -> str:
+    """The tag a field's value came from: the section's own record, else the raw tag holding exactly that value."""
+    if value is None:
+        return ""
+    recorded = (getattr(md, "sources", None) or {}).get(key)
+    if recorded and not recorded.startswith("container:"):  # "container:encoder" names no group: find the tag
+        return recorded
+    for group, tags in md.raw.items():
+        if isinstance(tags, dict):
+            for tag, text in tags.items():
+                if str(text).strip() == value.strip():
+                    return f"{group}:{tag}"
+    return recorded or "derived (no single tag)"
+
+
+def _meta_rows(md: MetadataSection) -> list[MetaRow]:
+    rows = [MetaRow("Capture time", md.capture_time or "unknown", md.capture_time_source or "")]
+    if getattr(md, "modify_time", None):
+        rows.append(MetaRow("Modified", md.modify_time, md.modify_time_source or ""))
+    rows.append(MetaRow("Time zone", md.timezone or "unknown", (md.capture_time_source or "") if md.timezone else ""))
+    for label, key, value in (("Device make", "device.make", md.device.make),
+                              ("Device model", "device.model", md.device.model),
+                              ("Device software", "device.software", md.device.software),
+                              ("Encoder", "encoder", md.encoder)):
+        rows.append(MetaRow(label, value or "unknown", tag_source(md, key, value)))
+    if md.gps is not None:
+        g = md.gps
+        text = f"{g.lat:.6f}, {g.lon:.6f}" + (f", altitude {g.alt:g} m" if g.alt is not None else "")
+        rows.append(MetaRow("GPS", text, g.source, osm_link(g.lat, g.lon)))
+    else:
+        rows.append(MetaRow("GPS", "none recorded", ""))
+    sources = getattr(md, "sources", None) or {}
+    if getattr(md, "rotation", None) is not None:
+        rows.append(MetaRow("Display rotation", f"{md.rotation}°", sources.get("rotation", "track matrix (tkhd)")))
+    if getattr(md, "brands", None):
+        rows.append(MetaRow("File brands", ", ".join(md.brands), sources.get("brands", "ftyp box")))
+    if getattr(md, "handlers", None):
+        rows.append(MetaRow("Track handlers", ", ".join(md.handlers), sources.get("handlers", "hdlr boxes")))
+    rows.append(MetaRow("Content Credentials", _c2pa_text(md), "C2PA manifest store" if md.c2pa.present else ""))
+    for step in getattr(md, "history", None) or []:
+        text = " ".join(str(step.get(k, "")) for k in ("action", "softwareAgent", "software", "when") if step.get(k))
+        rows.append(MetaRow("Editing history", text or str(step), "XMP:History"))
+    return rows
+
+
+def _c2pa_text(md: MetadataSection) -> str:
+    c = md.c2pa
+    validation = getattr(c, "validation", None)
+    if c.present is None and validation is None:
+        return "not checked"
+    if c.present:
+        text = f"manifest {validation or c.state or 'unread'}" + (f", signed by {c.signer}" if c.signer else "")
+        trusted = getattr(c, "signer_trusted", None)
+        text += {True: " (signer on the trust list)", False: " (signer not on the trust list)"}.get(trusted, "")
+        text += f"; generator {c.claim_generator}" if c.claim_generator else ""
+        text += f"; actions: {', '.join(c.actions)}" if c.actions else ""
+    else:
+        text = "no manifest (unknown: a re-save strips it; not evidence either way)"
+    note = getattr(c, "note", None)
+    return f"{text}. {note}" if note else text
+
+
+def markdown(report: Report) -> list[str]:
+    section: MetadataSection = report.metadata
+    out = ["## Metadata", ""]
+    if section.status != "ok":
+        out.append(f"- not read ({md(section.status)})")
+    else:
+        src = f" ({md(section.capture_time_source)})" if section.capture_time_source else ""
+        out.append(f"- **Capture time:** {md(section.capture_time or 'unknown')}{src}")
+        device = " ".join(x for x in (section.device.make, section.device.model) if x)
+        out.append(f"- **Device:** {md(device or 'unknown')}")
+        out.append(f"- **Encoder:** {md(section.encoder or 'unknown')}")
+        if section.gps:
+            g = section.gps
+            link = osm_link(g.lat, g.lon)
+            where = f"{g.lat:.6f}, {g.lon:.6f}"
+            out.append(f"- **GPS:** {f'[{where}](<{link}>)' if link else where} ({md(g.source)})")
+        else:
+            out.append("- **GPS:** none recorded")
+    out.append("")
+    return out

@@ -1,0 +1,147 @@
+"""The visual stage: has this footage been published before? Frames vs the known-imagery index.
+
+Frames are sampled by presentation time (about one a second plus every shot change), hashed with PDQ (mirror
+and content box included), looked up in the index, and keypoint frames no hash explains are verified with ORB +
+RANSAC; hits are aligned per reference into segments. Heavy libraries load inside ``run``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from provenance.report.model import (
+    Finding,
+    FrameHash,
+    MatchThresholds,
+    Report,
+    SamplingStop,
+    VisualSection,
+)
+from provenance.stage import Context, Stage
+from provenance.visual import view
+from provenance.visual.config import MatchingConfig, VisualConfig
+
+if TYPE_CHECKING:
+    from provenance.limits import Limits
+    from provenance.media import MediaFile
+    from provenance.visual.hashing import Fingerprint
+
+
+def _fmt_t(seconds: float) -> str:
+    minutes, secs = divmod(seconds, 60)
+    return f"{int(minutes)}:{secs:04.1f}"
+
+
+def thresholds(matching: MatchingConfig) -> MatchThresholds:
+    """The thresholds a run with these settings matches by, as the report records them."""
+    return MatchThresholds(signal="pdq", bits=256, max_distance=matching.max_distance,
+                           min_quality=matching.min_quality)
+
+
+def query_fingerprint(media: MediaFile, config: VisualConfig, *, thumbnails: bool = False,
+                      limits: Limits | None = None) -> Fingerprint:
+    """A submitted file's frames as matching wants them: mirrors, content boxes and keypoint frames.
+
+    Keypoint frames are spread over the clip: every ``local_interval_s`` on long clips, down to one a second on
+    short ones (a 6-s clip gets six chances to verify, and a segment start within about a second).
+    """
+    from provenance.visual.frames import DETAIL_SIZE
+    from provenance.visual.hashing import fingerprint
+
+    m = config.matching
+    keyframes_s = None
+    if m.local_features:
+        keyframes_s = min(m.local_interval_s, max(1.0, (media.duration_s or 0.0) / max(1, m.local_max_keyframes)))
+    return fingerprint(media, config.frames, mirror=m.mirror, thumbnails=thumbnails, keyframes_s=keyframes_s,
+                       keyframe_size=DETAIL_SIZE, content=True, limits=limits)
+
+
+class VisualStage(Stage):
+    name = "visual"
+    title = "Known imagery"
+    config_type = VisualConfig
+    section_type = VisualSection
+    kinds: ClassVar = frozenset({"video", "image"})
+
+    def run(self, ctx: Context) -> VisualSection:
+        from provenance.visual.matching import match
+
+        cfg: VisualConfig = ctx.config
+        fp = query_fingerprint(ctx.media, cfg, thumbnails=True, limits=ctx.pipeline.limits)
+        section = VisualSection(
+            status="ok",
+            frames_sampled=len(fp.frames),
+            frames_decoded=fp.frames_decoded,
+            shot_changes=fp.shot_changes,
+            frames=[FrameHash(f.t, f.hashes.pdq_hex, f.hashes.quality, f.hashes.phash) for f in fp.frames],
+            thresholds=thresholds(cfg.matching),
+        )
+        if fp.stopped_by == "max_frames_decoded" and fp.frames:
+            section.stopped = SamplingStop("max_frames_decoded", fp.frames[-1].t)
+        if ctx.artefacts is not None:
+            ctx.artefacts.thumbnails = {f.t: f.thumbnail for f in fp.frames if f.thumbnail}
+        section.matches, section.frames_usable = match(fp, ctx.index, cfg.matching)
+        section.index_frames = ctx.index.matchable_frames(cfg.matching.min_quality)
+        return section
+
+    def evidence(self, report: Report, ctx: Context) -> None:
+        if report.visual.matches and ctx.artefacts is not None:
+            from provenance.visual.evidence import attach_match_evidence
+
+            attach_match_evidence(report.visual.matches, ctx.index, ctx.artefacts)
+
+    def findings(self, report: Report) -> list[Finding]:
+        visual: VisualSection = report.visual
+        if visual.status != "ok":
+            return []
+        out: list[Finding] = []
+        if visual.stopped is not None and visual.stopped.reason == "max_frames_decoded":
+            out.append(Finding(
+                "limit_frames_decoded", "notice",
+                f"Frame sampling stopped after {visual.frames_decoded} decoded frames ([limits] max_frames_decoded): "
+                f"the visual match covers the clip up to {visual.stopped.at_s:.1f} s only.",
+                {"frames_decoded": visual.frames_decoded, "sampled_until_s": visual.stopped.at_s}))
+        if not visual.matches:
+            if visual.index_frames == 0:
+                return [*out, Finding("index_empty", "notice",
+                                      "The known-imagery index is empty: recycling was not checked.", {})]
+            return [*out, Finding("no_known_match", "info",
+                                  f"No match in the known-imagery index ({visual.index_frames} indexed frames); "
+                                  "this does not show the footage is new, only that it is not in the index.",
+                                  {"index_frames": visual.index_frames, "frames_usable": visual.frames_usable})]
+        for m in visual.matches:
+            seen = f", first seen {m.first_seen}" if m.first_seen else ", first-seen date unknown"
+            spans = "; ".join(
+                f"{_fmt_t(s.query_start)}-{_fmt_t(s.query_end)} = reference {_fmt_t(s.reference_start)}-"
+                f"{_fmt_t(s.reference_end)}{' (mirrored)' if s.mirrored else ''}"
+                for s in m.segments
+            )
+            out.append(Finding(
+                "known_imagery_match", "warning",
+                f"Reuses known imagery '{m.title or m.reference_id}'{seen}: {m.query_coverage:.0%} of sampled "
+                f"frames match (best PDQ distance {m.min_distance} of 256 bits). {spans}",
+                {"reference_id": m.reference_id, "first_seen": m.first_seen, "source": m.source, "url": m.url,
+                 "query_coverage": m.query_coverage, "min_distance": m.min_distance,
+                 "segments": [s.__dict__ for s in m.segments]},
+            ))
+        return out
+
+    def html(self, report: Report) -> str:
+        return view.html(report)
+
+    def markdown(self, report: Report) -> list[str]:
+        return view.markdown(report)
+
+    def timeline_rows(self, report: Report, duration: float) -> list:
+        return view.timeline_rows(report, duration)
+
+    def timeline_end(self, report: Report) -> float:
+        visual = report.visual
+        return max([f.t for f in visual.frames] + [s.query_end for m in visual.matches for s in m.segments],
+                   default=0.0)
+
+    def legend(self, report: Report) -> list[tuple[str, str]]:
+        return [("seg", "matched known imagery"), ("tick hit", "matched frame"), ("cut", "shot change")]
+
+    def run_details(self, report: Report) -> list[tuple[str, str]]:
+        return [("Visual models", "PDQ 256-bit (pdqhash) for matching · pHash 64-bit (imagehash)")]
