@@ -51,6 +51,7 @@ def verify(
         tool=ToolInfo(version=__version__),
         created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         pipeline=PipelineInfo(name=pipeline.name, digest=pipeline.digest),
+        sections={stage.name: stage.section_type() for stage in STAGES},  # JSON order: registry order
     )
     report.timings["ingest"] = round(time.perf_counter() - started, 3)
     ctx = Context(media=media, pipeline=pipeline, workspace=ws, index=index, artefacts=report.artefacts)
@@ -74,8 +75,7 @@ def _run_stage(stage: Stage, ctx: Context, report: Report) -> None:
     in time, so a stage abandoned in native code can never write into the report being returned.
     """
     config = ctx.pipeline.stages[stage.name]
-    section = stage.section_type()
-    report.sections[stage.name] = section
+    section = report.sections[stage.name]
     if not config.enabled:
         section.status = "skipped"
         return

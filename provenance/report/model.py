@@ -362,8 +362,9 @@ class Integrity:
 @dataclass
 class Report:
     """One file's provenance report. Stage sections are in ``sections`` (stage name -> ``Section``), in the order
-    the stages ran, and read as attributes: ``report.visual`` is ``report.sections["visual"]``. A registered
-    section that is missing (a report built by hand) reads as a default one, status "skipped".
+    the stages ran, and are read and set as attributes: ``report.visual`` is ``report.sections["visual"]``. Every
+    registered section type the report does not hold is added as a default one (status "skipped"), as a report
+    from a profile without that stage has it.
     """
 
     media: MediaSection
@@ -383,13 +384,22 @@ class Report:
     # not part of the JSON contract (see _to_jsonable): pixels for the HTML report, if the run kept them
     artefacts: Artefacts = field(default_factory=Artefacts, repr=False, compare=False, metadata={"json": False})
 
+    def __post_init__(self) -> None:
+        for key, tp in Section.types.items():
+            if key not in self.sections:
+                self.sections[key] = tp()
+
     def __getattr__(self, name: str) -> Any:
         sections = self.__dict__.get("sections")  # absent while unpickling: no recursion
-        if sections is not None and name in sections:
-            return sections[name]
-        if name in Section.types:
-            return Section.types[name]()
+        if sections is not None and name in Section.types:
+            return sections.setdefault(name, Section.types[name]())  # a type registered after this was built
         raise AttributeError(f"{type(self).__name__!s} has no attribute or section {name!r}")
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in Section.types and name not in _FIELDS:
+            self.sections[name] = value
+        else:
+            object.__setattr__(self, name, value)
 
     @property
     def ok(self) -> bool:
@@ -408,19 +418,23 @@ class Report:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Report:
         """Rebuild a report from its JSON; sections are typed by their registered ``Section`` subclass."""
-        names = {f.name for f in dataclasses.fields(cls)}
-        report = _from_jsonable(cls, {k: v for k, v in data.items() if k in names and k not in _NOT_JSON})
+        sections, unknown = {}, {}
         for key, value in data.items():
-            if key in names:
+            if key in _FIELDS:
                 continue
             if key in Section.types and isinstance(value, dict):
-                report.sections[key] = _from_jsonable(Section.types[key], value)
+                sections[key] = _from_jsonable(Section.types[key], value)
             else:
-                report.unknown[key] = value
+                unknown[key] = value
+        fields = {k: v for k, v in data.items() if k in _FIELDS and k not in _NOT_JSON}
+        report = _from_jsonable(cls, fields)
+        report.sections = {**sections, **{k: v for k, v in report.sections.items() if k not in sections}}
+        report.unknown = unknown
         return report
 
 
 _NOT_JSON = {"sections", "unknown", "artefacts"}
+_FIELDS = frozenset(f.name for f in dataclasses.fields(Report))
 
 
 def _to_jsonable(value: Any) -> Any:
