@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from provenance import registry
 from provenance.limits import Limits
-from provenance.registry import STAGES
 from provenance.stage import StageConfig
 
 __all__ = ["Limits", "Pipeline", "load_pipeline"]
@@ -30,7 +30,7 @@ PIPELINES_DIR = Path(__file__).resolve().parent.parent / "pipelines"
 
 
 def _default_stages() -> dict[str, StageConfig]:
-    return {stage.name: stage.config_type() for stage in STAGES}
+    return {stage.name: stage.config_type() for stage in registry.STAGES}
 
 
 @dataclass
@@ -64,11 +64,11 @@ class Pipeline:
         pipeline = cls(name=str(data.pop("name", name)), description=str(data.pop("description", "")))
         if "limits" in data:
             pipeline.limits = _build(Limits, data.pop("limits"), "limits")
-        for stage in STAGES:
+        for stage in registry.STAGES:
             if stage.name in data:
                 pipeline.stages[stage.name] = _build(stage.config_type, data.pop(stage.name), stage.name)
         if data:
-            known = ", ".join(["name", "description", "limits", *(s.name for s in STAGES)])
+            known = ", ".join(["name", "description", "limits", *(s.name for s in registry.STAGES)])
             raise ValueError(f"unknown pipeline table(s) or setting(s): {', '.join(sorted(data))} (known: {known})")
         return pipeline
 
@@ -96,7 +96,7 @@ def _build(tp: type, values: Any, section: str) -> Any:
 def _upgrade_layout(data: dict[str, Any]) -> dict[str, Any]:
     """Read a profile of the layout before per-stage tables into the per-stage one (nothing else changes)."""
     old_flags = data.pop("stages", None)
-    for stage in STAGES:
+    for stage in registry.STAGES:
         for old, target in stage.config_type.legacy_tables.items():
             if old in data:
                 table = data.setdefault(stage.name, {})
@@ -106,12 +106,12 @@ def _upgrade_layout(data: dict[str, Any]) -> dict[str, Any]:
                     data[stage.name] = {**data.pop(old), **table}
     if isinstance(old_flags, dict):
         for stage_name, on in old_flags.items():
-            if stage_name not in {s.name for s in STAGES}:
+            if stage_name not in {s.name for s in registry.STAGES}:
                 raise ValueError(f"unknown stage {stage_name!r} in [stages]")
             data.setdefault(stage_name, {}).setdefault("enabled", bool(on))
     limits = data.get("limits")
     if isinstance(limits, dict):
-        for stage in STAGES:
+        for stage in registry.STAGES:
             if (old := f"{stage.name}_budget_s") in limits:
                 data.setdefault(stage.name, {}).setdefault("budget_s", limits.pop(old))
     return data

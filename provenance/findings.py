@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from provenance.registry import STAGES
+from provenance import registry
 from provenance.report.model import Finding, Report
 
 _ORDER = {"warning": 0, "notice": 1, "info": 2}
@@ -23,6 +23,6 @@ def stage_errors(report: Report) -> list[Finding]:
 
 def derive_findings(report: Report, noted: Iterable[Finding] = ()) -> list[Finding]:
     """Every stage's findings, then ``noted`` ones and stage errors, sorted warning > notice > info."""
-    findings = [f for stage in STAGES for f in stage.findings(report)]
+    findings = [f for stage in registry.STAGES for f in stage.findings(report)]
     findings += [*noted, *stage_errors(report)]
     return sorted(findings, key=lambda f: _ORDER[f.severity])

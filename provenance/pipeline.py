@@ -13,12 +13,12 @@ import logging
 import time
 from pathlib import Path
 
+from provenance import registry
 from provenance._version import __version__
 from provenance.config import Pipeline, load_pipeline
 from provenance.findings import derive_findings
 from provenance.limits import run_with_budget
 from provenance.media import probe
-from provenance.registry import STAGES
 from provenance.report.model import Artefacts, PipelineInfo, Report, StageError, ToolInfo
 from provenance.stage import Context, Stage
 from provenance.visual.index import KnownImageryIndex
@@ -51,14 +51,14 @@ def verify(
         tool=ToolInfo(version=__version__),
         created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         pipeline=PipelineInfo(name=pipeline.name, digest=pipeline.digest),
-        sections={stage.name: stage.section_type() for stage in STAGES},  # JSON order: registry order
+        sections={stage.name: stage.section_type() for stage in registry.STAGES},  # JSON order: registry order
     )
     report.timings["ingest"] = round(time.perf_counter() - started, 3)
     ctx = Context(media=media, pipeline=pipeline, workspace=ws, index=index, artefacts=report.artefacts)
-    for stage in STAGES:
+    for stage in registry.STAGES:
         _run_stage(stage, ctx, report)
     t0 = time.perf_counter()
-    for stage in STAGES:  # pictures the view shows beside a section (matched reference frames)
+    for stage in registry.STAGES:  # pictures the view shows beside a section (matched reference frames)
         if report.sections[stage.name].status == "ok":
             _evidence(stage, report, dataclasses.replace(ctx, config=pipeline.stages[stage.name], notes=[]))
     if report.visual.matches:

@@ -73,7 +73,6 @@ class Stage(ABC):
     """One step of the pipeline. Subclasses set the class attributes and implement ``run``."""
 
     name: ClassVar[str]  # report section key, profile table, timings key, error "stage"
-    title: ClassVar[str]  # heading in reports ("Known imagery")
     config_type: ClassVar[type[StageConfig]]
     section_type: ClassVar[type[Section]]
     kinds: ClassVar[frozenset[Kind]]  # media kinds it applies to; others get status "not_applicable"

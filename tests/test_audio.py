@@ -332,7 +332,7 @@ def test_engine_stops_after_the_window_in_progress_at_its_deadline(engine: Faste
 @pytest.mark.slow
 def test_audio_section_round_trips_through_the_report_json(analysed: Analyse) -> None:
     section = analysed(DATA / "ru_surzhyk.ogg")
-    data = json.loads(json.dumps(Report(MediaSection(), audio=section).to_dict(), ensure_ascii=False))
+    data = json.loads(json.dumps(Report(MediaSection(), sections={'audio': section}).to_dict(), ensure_ascii=False))
     audio = data["audio"]
     assert {"status", "engine", "model", "language", "timeline", "segments", "cues", "language_status"} <= set(audio)
     assert set(audio["timeline"][0]) >= {"start", "end", "language", "probability", "top", "uncertain"}

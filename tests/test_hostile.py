@@ -289,9 +289,9 @@ def test_index_add_of_the_hostile_folder(hostile: make_corpus.Corpus, tmp_path: 
 
 
 # -- limits and budgets -----------------------------------------------------------------------------------
-def _profile(tmp_path: Path, limits: str, name: str = "tight") -> Path:
+def _profile(tmp_path: Path, limits: str, name: str = "tight", visual: str = "") -> Path:
     path = tmp_path / f"{name}.toml"
-    path.write_text(f'name = "{name}"\n[stages]\naudio = false\n[limits]\n{limits}\n')
+    path.write_text(f'name = "{name}"\n[audio]\nenabled = false\n[visual]\n{visual}\n[limits]\n{limits}\n')
     return path
 
 
@@ -305,11 +305,11 @@ def long_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_a_stage_over_its_budget_is_stopped_and_the_others_still_run(long_clip: Path, tmp_path: Path) -> None:
-    profile = _profile(tmp_path, "visual_budget_s = 0.2")
+    profile = _profile(tmp_path, "", visual="budget_s = 0.2")
     run = run_cli("verify", long_clip, "--pipeline", profile, "--json", "--out", tmp_path, env=_env(tmp_path))
     assert run.code == 1, run.stderr
-    assert "visual stage failed: visual stage did not finish within its time budget of 0.2 s ([limits] " \
-           "visual_budget_s)" in run.stderr
+    assert "visual stage failed: visual stage did not finish within its time budget of 0.2 s ([visual] " \
+           "budget_s)" in run.stderr
     report = json.loads(run.stdout)
     assert report["visual"]["status"] == "error" and report["metadata"]["status"] == "ok"
     assert report["timings"]["visual"] < 0.2 + 1.0  # stopped by its own deadline checks, well before the grace
@@ -321,7 +321,7 @@ def test_the_watchdog_returns_from_a_stage_stuck_in_native_code() -> None:
     outcome = run_with_budget(lambda: time.sleep(20), 0.3, "visual", grace_s=0.2)
     assert time.monotonic() - started < 1.5
     assert outcome.abandoned and outcome.overrun and isinstance(outcome.error, BudgetExceeded)
-    assert "visual_budget_s" in str(outcome.error)
+    assert "[visual] budget_s" in str(outcome.error)
 
 
 def test_cooperative_deadline_stops_a_loop_promptly() -> None:
@@ -378,7 +378,8 @@ def test_limits_in_profiles() -> None:
         Pipeline.from_dict({"limits": {"max_bytes": 1}})
     with pytest.raises(ValueError, match="max_pixels must be a number >= 0"):
         Pipeline.from_dict({"limits": {"max_pixels": -1}})
-    assert Limits(visual_budget_s=0).budget("visual") is None and Limits().budget("audio") == 3600.0
+    assert Pipeline.from_dict({"visual": {"budget_s": 0}}).visual.budget is None
+    assert Pipeline().audio.budget == 3600.0
     assert Pipeline().digest != Pipeline(limits=Limits(max_pixels=1)).digest  # limits change what a report says
 
 

@@ -27,7 +27,6 @@ def _lang(code: str) -> str:
 
 class AudioStage(Stage):
     name = "audio"
-    title = "Speech"
     config_type = AudioConfig
     section_type = AudioSection
     kinds: ClassVar = frozenset({"video", "audio"})

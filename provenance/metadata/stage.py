@@ -22,7 +22,6 @@ class MetadataConfig(StageConfig):
 
 class MetadataStage(Stage):
     name = "metadata"
-    title = "Metadata"
     config_type = MetadataConfig
     section_type = MetadataSection
     kinds: ClassVar = frozenset({"video", "image", "audio"})

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import PurePath
 
-from provenance.registry import STAGES
+from provenance import registry
 from provenance.report.model import Report
 from provenance.report.view import SEVERITIES, SEVERITY_WORDS, evidence_items, fmt_t, md
 
@@ -49,7 +49,7 @@ def render_markdown(report: Report) -> str:
             if ev:
                 out.append(f"  - evidence: {md(ev)}")
         out.append("")
-    for stage in STAGES:
+    for stage in registry.STAGES:
         out += stage.markdown(r)
     if r.errors:
         out += ["", "## Errors", ""]

@@ -58,7 +58,6 @@ def query_fingerprint(media: MediaFile, config: VisualConfig, *, thumbnails: boo
 
 class VisualStage(Stage):
     name = "visual"
-    title = "Known imagery"
     config_type = VisualConfig
     section_type = VisualSection
     kinds: ClassVar = frozenset({"video", "image"})
