@@ -86,11 +86,12 @@ def query_fingerprint(media: MediaFile, pipeline: Pipeline, *, thumbnails: bool 
     second on short ones (a 6-s clip gets six chances to verify, and a segment start within about a second).
     """
     m = pipeline.matching
-    keyframes_s = None
+    keypoint_frames_s = None
     if m.local_features:
-        keyframes_s = min(m.local_interval_s, max(1.0, (media.duration_s or 0.0) / max(1, m.local_max_keyframes)))
-    return fingerprint(media, pipeline.frames, mirror=m.mirror, thumbnails=thumbnails, keyframes_s=keyframes_s,
-                       keyframe_size=DETAIL_SIZE, content=True, limits=pipeline.limits)
+        keypoint_frames_s = min(m.local_interval_s, max(1.0, (media.duration_s or 0.0) / max(1, m.local_max_frames)))
+    return fingerprint(media, pipeline.frames, mirror=m.mirror, thumbnails=thumbnails,
+                       keypoint_frames_s=keypoint_frames_s, keypoint_frame_size=DETAIL_SIZE, content=True,
+                       limits=pipeline.limits)
 
 
 class VisualStage:
