@@ -86,7 +86,7 @@ class Fingerprint:
     frames: list[HashedFrame]
     frames_decoded: int
     shot_changes: list[float]
-    stopped_by: StopReason | None = None  # None: every frame was read (always, for a still image)
+    stopped_by: StopReason | None = None  # None: sampling reached the end of what decodes (a still: always)
     stopped_at_s: float | None = None  # when stopped: presentation time of the last frame decoded (s)
     decode_error: str | None = None  # stopped_by "decode_error": FFmpeg's message, one line
 

@@ -1,7 +1,7 @@
 """The known-imagery index: references (earlier footage and photos) and their frame hashes in SQLite.
 
 Search is an exact brute-force Hamming scan over all indexed PDQ hashes (search.HashSearch); the hashes of
-matchable quality are also saved as a derived file next to the database, read back while it is unchanged.
+matchable quality are also saved as derived files in the workspace, read back while the database is unchanged.
 """
 
 from __future__ import annotations
@@ -101,6 +101,7 @@ class _KeypointFrameTable:
     owner: np.ndarray  # keypoint frame number per descriptor
     offset: np.ndarray  # first descriptor of each keypoint frame
     frames: list[tuple[str, float, LocalFeatures]]  # reference id, time, features
+
 
 _DERIVED_MIN_ROWS = 50_000  # below this, reading SQLite is as fast as reading a derived file
 

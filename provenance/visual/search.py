@@ -22,7 +22,8 @@ faiss.omp_set_num_threads(1)
 class HashSearch:
     """Binary hashes, searched exactly by Hamming distance.
 
-    Built from a uint8 array of shape (n, bits // 8), one hash per row (row i is indexed row i); n may be 0.
+    Built from a uint8 array of shape (n, bits // 8), one hash per row; ``range`` names indexed hashes by their
+    row in it. n may be 0; a wrong dtype or shape is a ValueError.
     """
 
     def __init__(self, hashes: np.ndarray) -> None:
