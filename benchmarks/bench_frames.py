@@ -6,9 +6,9 @@ archive footage once, then times:
   all+conv  decoding every frame, converting the ~1/s samples (what a naive sampler does)
   sample    provenance.visual.frames.sample_video (non-reference frames skipped, shot-change thumbnails)
   hashes    sampling + PDQ (with mirror) + pHash
-  visual    the whole visual stage as verify runs it (content boxes, detail keyframes, thumbnails, matching):
+  visual    the whole visual stage as verify runs it (content boxes, keypoint frames, thumbnails, matching):
             against an index holding the clip's source (a reuse: matched by hashes), and against an index of
-            unrelated footage only (no match: local features are tried on every keyframe, the worst case)
+            unrelated footage only (no match: local features are tried on every keypoint frame, the worst case)
 Prints seconds, frames decoded and each ratio to the baseline. Usage: python benchmarks/bench_frames.py
 """
 

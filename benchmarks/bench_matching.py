@@ -4,8 +4,8 @@ Builds the suite in ``match_suite.py`` once (cached), indexes its references in 
 every query clip through provenance's visual stage and through the baseline in the same process:
 
   baseline  the same sampled frames, pHash (imagehash) of each against every indexed frame's pHash,
-            a match at Hamming distance <= 10 of 64; a reference counts once two frames match it (one for a
-            still or a one-frame query)
+            a match at Hamming distance <= 10 of 64 (signals.PHASH.max_distance); a reference counts once two
+            frames match it (one for a still or a one-frame query)
   provenance  provenance.pipeline's visual stage (fingerprint + match) with the standard profile
 
 Prints recall per edit, false matches (any reference reported for a negative, or a wrong reference for a
@@ -27,12 +27,11 @@ from provenance.config import load_pipeline
 from provenance.media import probe
 from provenance.visual.index import KnownImageryIndex
 from provenance.visual.matching import match
+from provenance.visual.signals import PHASH
 from provenance.visual.stage import query_fingerprint
 from provenance.workspace import Workspace
 
 from match_suite import Case, build
-
-PHASH_MAX = 10
 
 
 def baseline(fp, ref_phash: dict[str, tuple[np.ndarray, np.ndarray, str]]) -> dict[str, tuple[float, float]]:
@@ -43,7 +42,7 @@ def baseline(fp, ref_phash: dict[str, tuple[np.ndarray, np.ndarray, str]]) -> di
         for rid, (hashes, times, _kind) in ref_phash.items():
             d = np.array([bin(q ^ int(h)).count("1") for h in hashes])
             best = int(np.argmin(d))
-            if d[best] <= PHASH_MAX:
+            if d[best] <= PHASH.max_distance:
                 found[rid].append((f.t, float(times[best])))
     single = len(fp.frames) == 1
     return {rid: hits[0] for rid, hits in found.items()

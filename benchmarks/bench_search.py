@@ -57,9 +57,9 @@ def fill(db: Path, total: int, rng: np.random.Generator) -> None:
     conn.close()
 
 
-def numpy_search(db: Path, queries: list[bytes], max_distance: int) -> int:
+def numpy_search(db: Path, queries: list[bytes], max_distance: int, min_quality: int) -> int:
     conn = sqlite3.connect(db)
-    blob = b"".join(r[0] for r in conn.execute("SELECT pdq FROM frame WHERE quality >= 50"))
+    blob = b"".join(r[0] for r in conn.execute("SELECT pdq FROM frame WHERE quality >= ?", (min_quality,)))
     conn.close()
     words = np.frombuffer(blob, dtype=">u8").astype(np.uint64).reshape(-1, 4)
     t0 = time.perf_counter()
@@ -79,7 +79,8 @@ def main() -> int:
     cfg = MatchingConfig(local_features=False)
     clip = build_clip(60)
     fp = fingerprint(probe(clip), pipeline.visual.frames, mirror=True)
-    queries = [h for f in fp.frames for h in (f.hashes.pdq, f.hashes.pdq_mirror) if f.hashes.quality >= 50]
+    queries = [h for f in fp.frames for h in (f.hashes.pdq, f.hashes.pdq_mirror)
+               if f.hashes.quality >= cfg.min_quality]
     rng = np.random.default_rng(1)
     print(f"query: {clip.name}, {len(fp.frames)} frames, {len(queries)} hashes (with mirrors)")
     print(f"{'indexed':>9} {'numpy s':>8} {'faiss s':>8} {'ratio':>6} {'match() s':>9} {'ratio':>6} "
@@ -93,7 +94,7 @@ def main() -> int:
             if size > args.max:
                 break
             fill(ws.db_path, size, rng)
-            numpy_search(ws.db_path, queries, cfg.max_distance)
+            numpy_search(ws.db_path, queries, cfg.max_distance, cfg.min_quality)
             base = numpy_search.seconds  # type: ignore[attr-defined]
             KnownImageryIndex(ws).frame_counts(cfg.min_quality)  # the first process after a change saves the files
             cold_index = KnownImageryIndex(ws)

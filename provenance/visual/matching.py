@@ -16,13 +16,14 @@ import numpy as np
 
 from provenance.report.model import Match, MatchedFrame, Segment
 from provenance.visual.config import MatchingConfig
-from provenance.visual.hashing import Fingerprint, crop_box, hamming
+from provenance.visual.hashing import Fingerprint, crop_box
 from provenance.visual.index import KnownImageryIndex
 from provenance.visual.local_features import QUERY_FEATURES, extract
+from provenance.visual.signals import PDQ
 
 _OFFSET_BIN_S = 0.5  # resolution of the offset vote
 _OFFSET_TOL_S = 1.5  # hits this close to the winning offset belong to the same alignment
-STRONG_INLIERS = 40  # one keyframe verified by this many keypoint inliers stands on its own
+STRONG_INLIERS = 40  # one keypoint frame verified by this many keypoint inliers stands on its own
 
 
 @dataclass(frozen=True)
@@ -116,10 +117,10 @@ def _local_pairs(
     query: Fingerprint, index: KnownImageryIndex, config: MatchingConfig, explained: set[int],
     per_ref: dict[str, list[_Pair]],
 ) -> None:
-    """Verify keyframes that no hash match explains with ORB + RANSAC against the reference keyframes."""
+    """Verify keypoint frames that no hash match explains with ORB + RANSAC against the references' ones."""
     todo = [i for i, f in enumerate(query.frames) if f.pixels is not None and i not in explained]
-    if len(todo) > config.local_max_keyframes:  # spread the budget over the whole clip, not its first minute
-        todo = [todo[round(k)] for k in np.linspace(0, len(todo) - 1, config.local_max_keyframes)]
+    if len(todo) > config.local_max_frames:  # spread the budget over the whole clip, not its first minute
+        todo = [todo[round(k)] for k in np.linspace(0, len(todo) - 1, config.local_max_frames)]
     for i in todo:
         frame = query.frames[i]
         pixels = crop_box(frame.pixels, frame.box) if frame.box else frame.pixels
@@ -128,7 +129,7 @@ def _local_pairs(
             continue
         for hit in index.search_local(features, candidates=5):
             ref_hash = index.hash_at(hit.reference_id, hit.t)
-            distance = hamming(frame.hashes.pdq, ref_hash) if ref_hash else 256
+            distance = PDQ.distance(frame.hashes.pdq, ref_hash) if ref_hash else PDQ.bits
             per_ref[hit.reference_id].append(
                 _Pair(i, frame.t, hit.t, distance, False, inliers=hit.verification.inliers)
             )
@@ -139,7 +140,7 @@ def _align(
 ) -> tuple[list[Segment], dict[int, _Pair]]:
     """Explain hits by dominant time offsets; return the segments and the query frames they cover.
 
-    A run of matched frames needs ``min_frames`` frames, or one keyframe verified by at least
+    A run of matched frames needs ``min_frames`` frames, or one keypoint frame verified by at least
     ``STRONG_INLIERS`` keypoints (chance alignments of unrelated frames stayed under 5 on the benchmark).
     """
     remaining = list(pairs)
@@ -151,7 +152,7 @@ def _align(
             consistent = remaining
         else:
             offset = _dominant_offset(remaining, config.max_distance)
-            # local hits come from keyframes config.local_interval_s apart on both sides: their offsets are
+            # local hits come from keypoint frames config.local_interval_s apart on both sides: their offsets are
             # only known to about that spacing
             tol = max(_OFFSET_TOL_S, config.local_interval_s + 0.5)
             consistent = [p for p in remaining if abs(p.offset - offset) <= (tol if p.inliers else _OFFSET_TOL_S)]

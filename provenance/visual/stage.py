@@ -20,6 +20,7 @@ from provenance.report.model import (
 from provenance.stage import Context, Stage
 from provenance.visual import view
 from provenance.visual.config import MatchingConfig, VisualConfig
+from provenance.visual.signals import PDQ, PHASH
 
 if TYPE_CHECKING:
     from provenance.limits import Limits
@@ -34,7 +35,7 @@ def _fmt_t(seconds: float) -> str:
 
 def thresholds(matching: MatchingConfig) -> MatchThresholds:
     """The thresholds a run with these settings matches by, as the report records them."""
-    return MatchThresholds(signal="pdq", bits=256, max_distance=matching.max_distance,
+    return MatchThresholds(signal=PDQ.name, bits=PDQ.bits, max_distance=matching.max_distance,
                            min_quality=matching.min_quality)
 
 
@@ -49,11 +50,12 @@ def query_fingerprint(media: MediaFile, config: VisualConfig, *, thumbnails: boo
     from provenance.visual.hashing import fingerprint
 
     m = config.matching
-    keyframes_s = None
+    keypoint_frames_s = None
     if m.local_features:
-        keyframes_s = min(m.local_interval_s, max(1.0, (media.duration_s or 0.0) / max(1, m.local_max_keyframes)))
-    return fingerprint(media, config.frames, mirror=m.mirror, thumbnails=thumbnails, keyframes_s=keyframes_s,
-                       keyframe_size=DETAIL_SIZE, content=True, limits=limits)
+        keypoint_frames_s = min(m.local_interval_s, max(1.0, (media.duration_s or 0.0) / max(1, m.local_max_frames)))
+    return fingerprint(media, config.frames, mirror=m.mirror, thumbnails=thumbnails,
+                       keypoint_frames_s=keypoint_frames_s, keypoint_frame_size=DETAIL_SIZE, content=True,
+                       limits=limits)
 
 
 class VisualStage(Stage):
@@ -108,6 +110,7 @@ class VisualStage(Stage):
                                   f"No match in the known-imagery index ({visual.index_frames} indexed frames); "
                                   "this does not show the footage is new, only that it is not in the index.",
                                   {"index_frames": visual.index_frames, "frames_usable": visual.frames_usable})]
+        bits = visual.thresholds.bits if visual.thresholds else PDQ.bits
         for m in visual.matches:
             seen = f", first seen {m.first_seen}" if m.first_seen else ", first-seen date unknown"
             spans = "; ".join(
@@ -118,7 +121,7 @@ class VisualStage(Stage):
             out.append(Finding(
                 "known_imagery_match", "warning",
                 f"Reuses known imagery '{m.title or m.reference_id}'{seen}: {m.query_coverage:.0%} of sampled "
-                f"frames match (best PDQ distance {m.min_distance} of 256 bits). {spans}",
+                f"frames match (best PDQ distance {m.min_distance} of {bits} bits). {spans}",
                 {"reference_id": m.reference_id, "first_seen": m.first_seen, "source": m.source, "url": m.url,
                  "query_coverage": m.query_coverage, "min_distance": m.min_distance,
                  "segments": [s.__dict__ for s in m.segments]},
@@ -143,4 +146,4 @@ class VisualStage(Stage):
         return [("seg", "matched known imagery"), ("tick hit", "matched frame"), ("cut", "shot change")]
 
     def run_details(self, report: Report) -> list[tuple[str, str]]:
-        return [("Visual models", "PDQ 256-bit (pdqhash) for matching · pHash 64-bit (imagehash)")]
+        return [("Visual models", f"PDQ {PDQ.bits}-bit (pdqhash) for matching · pHash {PHASH.bits}-bit (imagehash)")]

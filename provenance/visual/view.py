@@ -21,7 +21,7 @@ from provenance.report.view import (
     safe_link,
 )
 from provenance.report.view import md as md_text
-from provenance.visual.config import MatchingConfig
+from provenance.visual.signals import PDQ
 
 PAIRS_SHOWN = 8  # frame pairs per match shown with pictures; every pair stays in the JSON
 
@@ -71,25 +71,26 @@ class VisualView:
     sheet: list[Thumb]
     max_distance: int
     min_quality: int
+    bits: int  # a distance is out of this many bits
 
 
-def _thresholds(section: VisualSection) -> tuple[int, int]:
-    """The report's own thresholds; a report from before they were recorded ran with the defaults."""
+def _thresholds(section: VisualSection) -> tuple[int, int, int]:
+    """(max distance, min quality, bits): the report's own, or PDQ's for a report from before they were recorded."""
     if section.thresholds is not None:
-        return section.thresholds.max_distance, section.thresholds.min_quality
-    default = MatchingConfig()
-    return default.max_distance, default.min_quality
+        return section.thresholds.max_distance, section.thresholds.min_quality, section.thresholds.bits
+    return PDQ.max_distance, PDQ.min_quality or 0, PDQ.bits
 
 
 def html(report: Report) -> str:
     thumbs = {round(t, 3): jpeg for t, jpeg in report.artefacts.thumbnails.items()}
     section: VisualSection = report.visual
-    max_distance, min_quality = _thresholds(section)
+    max_distance, min_quality, bits = _thresholds(section)
     v = VisualView(
         matches=[_match_view(report, m, n, thumbs) for n, m in enumerate(section.matches, 1)],
         sheet=_sheet(section, thumbs),
         max_distance=max_distance,
         min_quality=min_quality,
+        bits=bits,
     )
     return render_partial("provenance.visual", "visual.html.j2", r=report, v=v)
 
@@ -171,6 +172,6 @@ def markdown(report: Report) -> list[str]:
         link = safe_link(m.url)
         ref = f"[{title}](<{md_url(link)}>)" if link else title
         out.append(f"| {n} | {ref} | {md_text(m.first_seen or 'unknown')} | {md_text(m.source or 'unknown')} | "
-                   f"{spans} | {m.query_coverage:.0%} | {m.min_distance}/256 |")
+                   f"{spans} | {m.query_coverage:.0%} | {m.min_distance}/{_thresholds(visual)[2]} |")
     out.append("")
     return out

@@ -1,0 +1,74 @@
+"""Exact Hamming range search over binary hashes: every indexed hash within a distance of each query.
+
+One structure for every binary signal type (signals.py): a FAISS ``IndexBinaryFlat``, a brute-force XOR and
+popcount scan. Exact, simple, and by DESIGN.md's measurements fast enough to about 10^7 hashes on two cores
+(benchmarks/bench_search.py times it at 10^4 to 10^6 PDQ hashes).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+# FAISS's OpenMP threads busy-wait for each other: on a loaded 2-core machine a 1000x4000 descriptor search took
+# 1.1 s with two threads and 11 ms with one (benchmarks/bench_search.py measures the 10^6-hash scan either way).
+# Batch runs parallelise across files instead. The setting is per process: it covers every FAISS search here
+# and in index.py (ORB descriptors).
+faiss.omp_set_num_threads(1)
+
+
+class HashSearch:
+    """Binary hashes, searched exactly by Hamming distance.
+
+    Built from a uint8 array of shape (n, bits // 8), one hash per row; ``range`` names indexed hashes by their
+    row in it. n may be 0; a wrong dtype or shape is a ValueError.
+    """
+
+    def __init__(self, hashes: np.ndarray) -> None:
+        hashes = _rows(hashes, None)
+        self._index = faiss.IndexBinaryFlat(hashes.shape[1] * 8)
+        if len(hashes):
+            self._index.add(hashes)
+
+    @classmethod
+    def load(cls, path: Path) -> HashSearch:
+        """A search saved by ``save``; raises RuntimeError (FAISS) when the file is missing or unreadable."""
+        search = cls.__new__(cls)
+        search._index = faiss.read_index_binary(str(path))
+        return search
+
+    def save(self, path: Path) -> None:
+        """Write the hashes to ``path`` (FAISS's binary index format); raises RuntimeError when it cannot."""
+        faiss.write_index_binary(self._index, str(path))
+
+    def __len__(self) -> int:
+        return int(self._index.ntotal)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes per hash."""
+        return int(self._index.code_size)
+
+    def range(self, queries: np.ndarray, max_distance: int) -> list[tuple[int, int, int]]:
+        """(query row, indexed row, Hamming distance) for every pair at distance <= ``max_distance``.
+
+        ``queries`` is uint8 of shape (m, bits // 8), the indexed hashes' width (ValueError otherwise). Pairs
+        come grouped by query row, in ascending query order; within a query the order is FAISS's.
+        """
+        queries = _rows(queries, self.nbytes)
+        if not len(self) or not len(queries):
+            return []
+        # range_search keeps distances strictly below the radius; it returns uint64 limits and float32 distances
+        limits, distances, rows = self._index.range_search(queries, max_distance + 1)
+        query_rows = np.repeat(np.arange(len(queries)), np.diff(limits).astype(np.int64))
+        return list(zip(query_rows.tolist(), rows.tolist(), distances.astype(np.int64).tolist(), strict=True))
+
+
+def _rows(hashes: np.ndarray, nbytes: int | None) -> np.ndarray:
+    """``hashes`` as a C-contiguous uint8 (n, nbytes) array, or ValueError naming the shape it has."""
+    if hashes.dtype != np.uint8 or hashes.ndim != 2 or not hashes.shape[1] or nbytes not in (None, hashes.shape[1]):
+        want = f"(n, {nbytes})" if nbytes else "(n, bits // 8)"
+        raise ValueError(f"hashes must be a uint8 array of shape {want}, got {hashes.dtype} {hashes.shape}")
+    return np.ascontiguousarray(hashes)

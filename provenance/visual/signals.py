@@ -1,0 +1,118 @@
+"""Frame hashes as signal types: what each hash is, how it is computed from a frame and how two are compared.
+
+A signal type (after python-threatexchange's ``SignalType``) owns its name, its length in bits, its computation
+from an RGB frame, its distance, its match threshold and its quality gate, so the thresholds live next to the
+hash they belong to and nowhere else. Both types here are binary hashes compared by Hamming distance, held as
+``bytes`` of ``bits // 8`` (the rows ``search.HashSearch`` scans).
+
+The hashing libraries are imported when a frame is first hashed: the settings module (``config.py``) reads the
+thresholds from here and must stay cheap to import.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
+
+
+class SignalType(ABC):
+    """A per-frame binary hash. Subclasses set the class attributes and ``compute``."""
+
+    name: str  # short lower-case name: derived file names, messages
+    bits: int  # hash length; a hash is ``bits // 8`` bytes
+    max_distance: int  # two hashes match at a distance at or below this (inclusive)
+    min_quality: int | None  # frames whose quality is below this are too flat to match; None: no quality score
+
+    @property
+    def nbytes(self) -> int:
+        return self.bits // 8
+
+    @abstractmethod
+    def compute(self, rgb: np.ndarray) -> tuple[bytes, int | None]:
+        """The hash of an HxWx3 uint8 RGB frame and its quality (0-100), or None for a type without one."""
+
+    def compute_mirror(self, rgb: np.ndarray) -> bytes:
+        """The hash of the frame's left-right mirror, computed from the flipped pixels.
+
+        Not from a dihedral shortcut on the hash: for PDQ, pdqhash's shortcut gave hashes up to 46 bits away
+        from the hash of the actually flipped frame (tests/test_ingest_frames.py), too far to match a mirrored
+        repost.
+        """
+        import numpy as np
+
+        return self.compute(np.ascontiguousarray(rgb[:, ::-1]))[0]
+
+    def distance(self, a: bytes, b: bytes) -> int:
+        """Hamming distance between two hashes of this type (0 to ``bits``)."""
+        if len(a) != self.nbytes or len(b) != self.nbytes:
+            raise ValueError(f"{self.name} hashes are {self.nbytes} bytes, got {len(a)} and {len(b)}")
+        return (int.from_bytes(a, "big") ^ int.from_bytes(b, "big")).bit_count()
+
+    def usable(self, quality: int | None) -> bool:
+        """Whether a frame of this quality passes the quality gate (always, for a type without one)."""
+        return self.min_quality is None or (quality is not None and quality >= self.min_quality)
+
+
+class PdqSignal(SignalType):
+    """PDQ, Meta's 256-bit perceptual hash for media matching: the hash provenance matches on.
+
+    Thresholds as Meta recommends them for a start: a match at Hamming distance <= 31, and frames of quality
+    below 50 discarded (ThreatExchange ``pdq/README.md``, which points to ``hashing/hashing.pdf`` for the
+    algorithm; python-threatexchange's ``PdqSignal``: ``PDQ_CONFIDENT_MATCH_THRESHOLD = 31``,
+    ``QUALITY_THRESHOLD = 50``). vPDQ, which hashes video frames with PDQ as this project does, uses the same
+    pair per frame (python-threatexchange ``extensions/vpdq``: ``VPDQ_DISTANCE_THRESHOLD = 31``,
+    ``VPDQ_QUALITY_THRESHOLD = 50``).
+    """
+
+    name = "pdq"
+    bits = 256
+    max_distance = 31
+    min_quality: int = 50
+
+    def compute(self, rgb: np.ndarray) -> tuple[bytes, int]:
+        """PDQ hash in ThreatExchange bit order (see ``pack``) and its quality, 0 (flat) to 100."""
+        import numpy as np
+        import pdqhash
+
+        vector, quality = pdqhash.compute(np.ascontiguousarray(rgb))
+        return self.pack(vector), int(quality)
+
+    @staticmethod
+    def pack(bits: np.ndarray) -> bytes:
+        """Pack pdqhash's 256-bit vector as ThreatExchange's hex does: sixteen 16-bit words, bit i in word
+        i // 16 at position i % 16, most significant word first (so ``.hex()`` is the reference hex string).
+        """
+        import numpy as np
+
+        words = bits.astype(np.uint32).reshape(16, 16) << np.arange(16, dtype=np.uint32)
+        return words.sum(axis=1)[::-1].astype(">u2").tobytes()
+
+
+class PHashSignal(SignalType):
+    """pHash (DCT hash) exactly as the ``imagehash`` package computes it: 64 bits, for interoperability.
+
+    Kept so a report's frame hashes can be compared with the many tools that speak imagehash's pHash; matching
+    uses PDQ. Bytes are imagehash's hex string decoded, so ``.hex()`` gives ``str(imagehash.phash(img))`` back.
+    The threshold follows N. Krawetz, "Looks Like It" (hackerfactor.com, 2011), the article imagehash's pHash
+    implements: at distance 5 two 64-bit hashes are probably still the same picture, at 10 or more probably a
+    different one. 10 is the loosest reading of that, and the per-frame pHash baseline of
+    benchmarks/bench_matching.py uses it. pHash has no quality score.
+    """
+
+    name = "phash"
+    bits = 64
+    max_distance = 10
+    min_quality = None
+
+    def compute(self, rgb: np.ndarray) -> tuple[bytes, None]:
+        import imagehash
+        from PIL import Image
+
+        return bytes.fromhex(str(imagehash.phash(Image.fromarray(rgb)))), None
+
+
+PDQ = PdqSignal()
+PHASH = PHashSignal()
