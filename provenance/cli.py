@@ -116,7 +116,7 @@ def _printable_streams() -> None:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    # an unknown claim is exit 2 before any work
+    # the claim is looked up first: an unknown one is exit 2 before any work
     report, folder = verify_to_folder(args.path, pipeline=pipeline_from_args(args), workspace=args.workspace,
                                       out=args.out, claim_id=args.claim)
     if args.json:
