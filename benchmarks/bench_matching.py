@@ -65,13 +65,12 @@ def main() -> int:
                                matching=pipeline.visual.matching)
             assert res.status == "added", res.message
         index_s = time.perf_counter() - t0
-        conn = index.workspace.connect()
         ref_phash = {}
-        for r in index.list():
-            rows = conn.execute("SELECT t, phash FROM frame WHERE reference_id = ?", (r.id,)).fetchall()
-            ref_phash[r.id] = (np.array([int(x[1], 16) for x in rows], dtype=object),
-                               np.array([x[0] for x in rows]), r.kind)
-        conn.close()
+        with index.workspace.reading() as conn:
+            for r in index.list():
+                rows = conn.execute("SELECT t, phash FROM frame WHERE reference_id = ?", (r.id,)).fetchall()
+                ref_phash[r.id] = (np.array([int(x[1], 16) for x in rows], dtype=object),
+                                   np.array([x[0] for x in rows]), r.kind)
 
         per_edit: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
         ours_t = base_t = 0.0

@@ -147,20 +147,9 @@ class ClaimStore:
     def __init__(self, workspace: Workspace | str | Path | None = None) -> None:
         self.workspace = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
 
-    def _write(self, fn: Callable[[sqlite3.Connection], Any]) -> Any:
-        conn = self.workspace.connect()
-        try:
-            with conn:
-                return fn(conn)
-        finally:
-            conn.close()
-
     def _read(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
-        conn = self.workspace.connect()
-        try:
+        with self.workspace.reading() as conn:
             return conn.execute(sql, params).fetchall()
-        finally:
-            conn.close()
 
     def add(
         self,
@@ -198,17 +187,15 @@ class ClaimStore:
             source_url=source_url or None, status=status,  # type: ignore[arg-type]
             created_at=now, updated_at=now,
         )
-
-        def insert(conn: sqlite3.Connection) -> None:
-            conn.execute(
-                "INSERT INTO claim (id, statement, claimed_date, place, lat, lon, radius_km, languages, source_url,"
-                " status, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                (claim.id, claim.statement, claim.claimed_date, claim.place, claim.lat, claim.lon, claim.radius_km,
-                 json.dumps(claim.languages), claim.source_url, claim.status, claim.created_at, claim.updated_at),
-            )
-
         try:
-            self._write(insert)
+            with self.workspace.transaction() as conn:
+                conn.execute(
+                    "INSERT INTO claim (id, statement, claimed_date, place, lat, lon, radius_km, languages,"
+                    " source_url, status, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (claim.id, claim.statement, claim.claimed_date, claim.place, claim.lat, claim.lon,
+                     claim.radius_km, json.dumps(claim.languages), claim.source_url, claim.status,
+                     claim.created_at, claim.updated_at),
+                )
         except sqlite3.IntegrityError as exc:
             raise ClaimError(f"a claim with id {claim.id!r} already exists") from exc
         return claim
@@ -226,37 +213,44 @@ class ClaimStore:
         if status not in STATUSES:
             raise ClaimError(f"status must be one of {', '.join(STATUSES)}, not {status!r}")
         self.get(claim_id)
-        self._write(lambda c: c.execute("UPDATE claim SET status = ?, updated_at = ? WHERE id = ?",
-                                        (status, _now(), claim_id)))
+        with self.workspace.transaction() as conn:
+            conn.execute("UPDATE claim SET status = ?, updated_at = ? WHERE id = ?", (status, _now(), claim_id))
         return self.get(claim_id)
 
     def attach(self, claim_id: str, reports: Iterable[tuple[Report, str | Path]]) -> list[Attachment]:
         """Assess each (report, report folder) against the claim and store them all in one transaction.
 
         Re-attaching a file (same SHA-256) replaces its earlier assessment. The reports are not changed: to
-        carry the assessment in a report, set ``report.claim = assess(claim, report)`` before writing it.
+        carry the assessment in a report, set ``report.claim = assess(claim, report)`` before writing it and
+        attach it with :meth:`record`.
         """
         claim = self.get(claim_id)
+        return self.record(claim, [(report, folder, assess(claim, report)) for report, folder in reports])
+
+    def record(self, claim: Claim, assessed: Iterable[tuple[Report, str | Path, ClaimSection]]) -> list[Attachment]:
+        """Store (report, report folder, its assessment against ``claim``) in one transaction, assessing nothing.
+
+        For callers that assessed already, to put the section into the report they write (``verify`` and
+        ``batch`` with ``--claim``): the claim record then holds exactly what the report shows.
+        """
         made = [
             Attachment(
                 claim_id=claim.id, sha256=report.media.sha256, media_path=report.media.path,
                 report_path=str(Path(folder).resolve()), pipeline_digest=report.pipeline.digest,
-                assessment=assess(claim, report).assessment, attached_at=_now(), kind=report.media.kind,
+                assessment=section.assessment, attached_at=_now(), kind=report.media.kind,
             )
-            for report, folder in reports
+            for report, folder, section in assessed
         ]
-
-        def store(conn: sqlite3.Connection) -> None:
-            conn.executemany(
-                "INSERT OR REPLACE INTO claim_report (claim_id, sha256, media_path, kind, report_path,"
-                " pipeline_digest, assessment, attached_at) VALUES (?,?,?,?,?,?,?,?)",
-                [(a.claim_id, a.sha256, a.media_path, a.kind, a.report_path, a.pipeline_digest,
-                  json.dumps([asdict(x) for x in a.assessment], ensure_ascii=False), a.attached_at) for a in made],
-            )
-            conn.execute("UPDATE claim SET updated_at = ? WHERE id = ?", (_now(), claim.id))
-
         if made:
-            self._write(store)
+            with self.workspace.transaction() as conn:
+                conn.executemany(
+                    "INSERT OR REPLACE INTO claim_report (claim_id, sha256, media_path, kind, report_path,"
+                    " pipeline_digest, assessment, attached_at) VALUES (?,?,?,?,?,?,?,?)",
+                    [(a.claim_id, a.sha256, a.media_path, a.kind, a.report_path, a.pipeline_digest,
+                      json.dumps([asdict(x) for x in a.assessment], ensure_ascii=False), a.attached_at)
+                     for a in made],
+                )
+                conn.execute("UPDATE claim SET updated_at = ? WHERE id = ?", (_now(), claim.id))
         return made
 
     def attach_files(self, claim_id: str, paths: Iterable[str | Path]) -> list[Attachment]:

@@ -15,11 +15,13 @@ from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
+from provenance import cli_batch, cli_claim, cli_report
 from provenance._version import __version__
-from provenance.config import Pipeline, load_pipeline
+from provenance.cli_common import add_pipeline_args, pipeline_from_args
+from provenance.config import load_pipeline
 from provenance.errors import ProvenanceError
-from provenance.pipeline import verify
-from provenance.report.writer import to_json, write_report
+from provenance.report.writer import to_json
+from provenance.service import verify_to_folder
 from provenance.visual.index import KnownImageryIndex
 from provenance.workspace import Workspace
 
@@ -30,8 +32,6 @@ Register = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]", argp
 
 def _command_groups() -> list[Register]:
     """Each command group adds its subparsers and sets ``handler``; its logic lives in its own module."""
-    from provenance import cli_batch, cli_claim, cli_report
-
     return [_register_core, cli_report.register, cli_batch.register, cli_claim.register]
 
 
@@ -50,22 +50,6 @@ def build_parser() -> argparse.ArgumentParser:
     for register in _command_groups():
         register(sub, common)
     return parser
-
-
-def add_pipeline_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--pipeline", default="standard", help="profile name in pipelines/ or a TOML file")
-    parser.add_argument("--asr-model", metavar="MODEL",
-                        help="Whisper model: a CTranslate2 folder, an openai-whisper .pt file (needs the "
-                        "openai-whisper extra), or a faster-whisper name like 'small' (downloaded: needs a network). "
-                        "Default: $PROVENANCE_WHISPER_MODEL, then the bundled base model")
-
-
-def pipeline_from_args(args: argparse.Namespace) -> Pipeline:
-    """The profile, with command-line overrides applied before its digest is taken."""
-    pipeline = load_pipeline(args.pipeline)
-    if args.asr_model:
-        pipeline.audio.model = args.asr_model
-    return pipeline
 
 
 def _register_core(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
@@ -133,17 +117,9 @@ def _printable_streams() -> None:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    from provenance.claims import ClaimStore, assess
-
-    pipeline = pipeline_from_args(args)
-    claims = ClaimStore(Workspace(args.workspace))
-    claim = claims.get(args.claim) if args.claim else None  # an unknown claim is exit 2 before any work
-    report = verify(args.path, pipeline=pipeline, workspace=Workspace(args.workspace))
-    if claim is not None:
-        report.claim = assess(claim, report)
-    folder = write_report(report, args.out)
-    if claim is not None:
-        claims.attach(claim.id, [(report, folder)])
+    # the claim is looked up first: an unknown one is exit 2 before any work
+    report, folder = verify_to_folder(args.path, pipeline=pipeline_from_args(args), workspace=args.workspace,
+                                      out=args.out, claim_id=args.claim)
     if args.json:
         sys.stdout.write(to_json(report))
     else:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TextIO
 
 from provenance.batch import BatchOptions, BatchResult, Progress, run_batch
-from provenance.cli import add_pipeline_args, pipeline_from_args
+from provenance.cli_common import add_pipeline_args, pipeline_from_args
 from provenance.workspace import Workspace
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_NO_REPORT = 0, 1, 2

@@ -6,8 +6,10 @@ numbered migrations applied in order and recorded in ``PRAGMA user_version``.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 from provenance.errors import ProvenanceError
@@ -90,7 +92,7 @@ class WorkspaceError(ProvenanceError):
 
 
 class Workspace:
-    """A folder with ``provenance.db``; open connections with :meth:`connect`."""
+    """A folder with ``provenance.db``. Stores use :meth:`transaction` to write and :meth:`reading` to read."""
 
     def __init__(self, root: str | Path | None = None) -> None:
         if root is None:
@@ -107,8 +109,37 @@ class Workspace:
         """Files rebuilt from the database when missing or stale (search indexes); safe to delete."""
         return self.root / "derived"
 
+    @contextlib.contextmanager
+    def transaction(self, *, immediate: bool = False) -> Iterator[sqlite3.Connection]:
+        """One write transaction: committed when the block ends, rolled back when it raises; always closed.
+
+        ``immediate`` takes the write lock at the start (``BEGIN IMMEDIATE``), for a block that reads and then
+        writes what it read: another process cannot change it in between. Without it the lock is taken at the
+        first write.
+        """
+        conn = self.connect()
+        try:
+            with conn:  # commit, or roll back on any exception (KeyboardInterrupt too)
+                if immediate:
+                    conn.execute("BEGIN IMMEDIATE")
+                yield conn
+        finally:
+            conn.close()
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[sqlite3.Connection]:
+        """A connection for reads only (each statement sees the last commit: WAL), closed when the block ends."""
+        conn = self.connect()
+        try:
+            yield conn
+        finally:
+            conn.close()
+
     def connect(self) -> sqlite3.Connection:
-        """A connection with foreign keys on and WAL journalling, so readers never block a writer."""
+        """A new connection with foreign keys on and WAL journalling, so readers never block a writer.
+
+        The caller must close it: stores use :meth:`transaction` or :meth:`reading`, which do.
+        """
         try:
             self.root.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(self.db_path, timeout=30.0)

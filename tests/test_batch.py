@@ -16,7 +16,8 @@ import numpy as np
 import pytest
 
 from provenance import KnownImageryIndex, Workspace
-from provenance.batch import BatchOptions, LinkConfig, discover, link_files, run_batch, sniff
+from provenance.batch import BatchOptions, LinkConfig, discover, link_files, run_batch
+from provenance.sniff import sniff
 
 from conftest import cli, live_in_group
 

@@ -19,6 +19,7 @@ import numpy as np
 from provenance.errors import ProvenanceError
 from provenance.limits import Limits, run_with_budget
 from provenance.media import MediaError, MediaFile, display_path, probe
+from provenance.sniff import walk
 from provenance.visual import local_features as lf
 from provenance.visual.config import FramesConfig, MatchingConfig, VisualConfig
 from provenance.visual.hashing import Fingerprint, fingerprint
@@ -155,11 +156,7 @@ def iter_media_files(paths: Iterable[str | Path]) -> Iterator[Path]:
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            for root, dirs, files in os.walk(path):
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                for name in sorted(files):
-                    if not name.startswith("."):
-                        yield Path(root) / name
+            yield from walk(path)
         else:
             yield path
 
@@ -227,7 +224,7 @@ class KnownImageryIndex:
         first_seen: str | None, frames: FramesConfig | None, matching: MatchingConfig | None,
         limits: Limits | None = None,
     ) -> AddResult:
-        with self.workspace.connect() as conn:
+        with self.workspace.reading() as conn:
             row = conn.execute("SELECT sha256 FROM reference WHERE id = ?", (ref_id,)).fetchone()
         if row is not None:
             if row["sha256"] == media.sha256:
@@ -244,88 +241,68 @@ class KnownImageryIndex:
             first_seen=first_seen, duration_s=media.duration_s,
             added_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         )
-        conn = self.workspace.connect()
-        try:
-            with conn:  # one transaction: a reference is either whole or absent
-                # Take the write lock first, then look again: another process may have added this id while
-                # we were hashing (two `index add` at once); the same file is then "unchanged", not an error.
-                conn.execute("BEGIN IMMEDIATE")
-                row = conn.execute("SELECT sha256 FROM reference WHERE id = ?", (ref_id,)).fetchone()
-                if row is not None:
-                    if row["sha256"] != media.sha256:
-                        raise KnownIndexError(f"reference id {ref_id!r} already names another file: remove it "
-                                              "first or pick --id")
-                    stored = conn.execute("SELECT * FROM reference WHERE id = ?", (ref_id,)).fetchone()
-                    return AddResult(str(media.path), Reference(**dict(stored)), status="unchanged",
-                                     message="added meanwhile by another process")
-                _bump_generation(conn)
-                conn.execute(
-                    "INSERT INTO reference (id, title, source, url, first_seen, path, sha256, kind, duration_s,"
-                    " frames, added_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                    (ref.id, ref.title, ref.source, ref.url, ref.first_seen, ref.path, ref.sha256, ref.kind,
-                     ref.duration_s, ref.frames, ref.added_at),
-                )
-                conn.executemany(
-                    "INSERT INTO frame (reference_id, t, pdq, quality, phash) VALUES (?,?,?,?,?)",
-                    [(ref.id, f.t, f.hashes.pdq, f.hashes.quality, f.hashes.phash) for f in fp.frames],
-                )
-                conn.executemany(  # table "keyframe": the stored schema's name for keypoint frames, kept
-                    "INSERT INTO keyframe (reference_id, t, width, height, points, descriptors) VALUES (?,?,?,?,?,?)",
-                    [(ref.id, t, feat.width, feat.height, *feat.to_blobs()) for t, feat in keypoint_frames],
-                )
-        finally:
-            conn.close()
+        # One transaction: a reference is either whole or absent. Take the write lock first, then look again:
+        # another process may have added this id while we were hashing (two `index add` at once); the same
+        # file is then "unchanged", not an error.
+        with self.workspace.transaction(immediate=True) as conn:
+            row = conn.execute("SELECT sha256 FROM reference WHERE id = ?", (ref_id,)).fetchone()
+            if row is not None:
+                if row["sha256"] != media.sha256:
+                    raise KnownIndexError(f"reference id {ref_id!r} already names another file: remove it "
+                                          "first or pick --id")
+                stored = conn.execute("SELECT * FROM reference WHERE id = ?", (ref_id,)).fetchone()
+                return AddResult(str(media.path), Reference(**dict(stored)), status="unchanged",
+                                 message="added meanwhile by another process")
+            _bump_generation(conn)
+            conn.execute(
+                "INSERT INTO reference (id, title, source, url, first_seen, path, sha256, kind, duration_s,"
+                " frames, added_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                (ref.id, ref.title, ref.source, ref.url, ref.first_seen, ref.path, ref.sha256, ref.kind,
+                 ref.duration_s, ref.frames, ref.added_at),
+            )
+            conn.executemany(
+                "INSERT INTO frame (reference_id, t, pdq, quality, phash) VALUES (?,?,?,?,?)",
+                [(ref.id, f.t, f.hashes.pdq, f.hashes.quality, f.hashes.phash) for f in fp.frames],
+            )
+            conn.executemany(  # table "keyframe": the stored schema's name for keypoint frames, kept
+                "INSERT INTO keyframe (reference_id, t, width, height, points, descriptors) VALUES (?,?,?,?,?,?)",
+                [(ref.id, t, feat.width, feat.height, *feat.to_blobs()) for t, feat in keypoint_frames],
+            )
         return AddResult(str(media.path), ref)
 
     def remove(self, ref_id: str) -> bool:
-        conn = self.workspace.connect()
-        try:
-            with conn:
-                removed = conn.execute("DELETE FROM reference WHERE id = ?", (ref_id,)).rowcount > 0
-                if removed:
-                    _bump_generation(conn)
-        finally:
-            conn.close()
+        with self.workspace.transaction() as conn:
+            removed = conn.execute("DELETE FROM reference WHERE id = ?", (ref_id,)).rowcount > 0
+            if removed:
+                _bump_generation(conn)
         self._tables.clear()
         return removed
 
     # -- reading ---------------------------------------------------------------------------------------
     def list(self) -> list[Reference]:
-        conn = self.workspace.connect()
-        try:
+        with self.workspace.reading() as conn:
             rows = conn.execute("SELECT * FROM reference ORDER BY id").fetchall()
-        finally:
-            conn.close()
         return [Reference(**dict(r)) for r in rows]
 
     def get(self, ref_id: str) -> Reference | None:
-        conn = self.workspace.connect()
-        try:
+        with self.workspace.reading() as conn:
             row = conn.execute("SELECT * FROM reference WHERE id = ?", (ref_id,)).fetchone()
-        finally:
-            conn.close()
         return Reference(**dict(row)) if row else None
 
     def hash_at(self, ref_id: str, t: float) -> bytes | None:
         """The PDQ hash of a reference's frame sampled at time ``t`` (to report a local match's distance)."""
-        conn = self.workspace.connect()
-        try:
+        with self.workspace.reading() as conn:
             row = conn.execute(
                 "SELECT pdq FROM frame WHERE reference_id = ? ORDER BY abs(t - ?) LIMIT 1", (ref_id, t)
             ).fetchone()
-        finally:
-            conn.close()
         return row[0] if row else None
 
     def stats(self, min_quality: int = PDQ.min_quality) -> IndexStats:
-        conn = self.workspace.connect()
-        try:
+        with self.workspace.reading() as conn:
             kinds = dict(conn.execute("SELECT kind, COUNT(*) FROM reference GROUP BY kind").fetchall())
             frames, matchable = conn.execute(
                 "SELECT COUNT(*), COALESCE(SUM(quality >= ?), 0) FROM frame", (min_quality,)
             ).fetchone()
-        finally:
-            conn.close()
         size = sum(p.stat().st_size for p in self.workspace.root.glob("provenance.db*") if p.is_file())
         return IndexStats(
             references=sum(kinds.values()), videos=kinds.get("video", 0), images=kinds.get("image", 0),
@@ -342,8 +319,7 @@ class KnownImageryIndex:
 
     def _load_hash_table(self, min_quality: int) -> _HashTable:
         """From the derived files when they match the database's generation, else from SQLite (and save them)."""
-        conn = self.workspace.connect()
-        try:
+        with self.workspace.reading() as conn:
             generation = conn.execute("SELECT value FROM meta WHERE key = 'index_generation'").fetchone()[0]
             stem = self.workspace.derived_dir / f"{PDQ.name}-q{min_quality}"
             cached = _read_hash_table(stem, generation)
@@ -352,8 +328,6 @@ class KnownImageryIndex:
             rows = conn.execute(
                 "SELECT reference_id, t, pdq FROM frame WHERE quality >= ? ORDER BY rowid", (min_quality,)
             ).fetchall()
-        finally:
-            conn.close()
         ids = sorted({r[0] for r in rows})
         pos = {rid: i for i, rid in enumerate(ids)}
         hashes = np.frombuffer(b"".join(r[2] for r in rows), dtype=np.uint8).reshape(-1, PDQ.nbytes)
@@ -392,13 +366,10 @@ class KnownImageryIndex:
     def _keypoint_frame_table(self) -> _KeypointFrameTable:
         table = self._tables.get("orb")
         if table is None:
-            conn = self.workspace.connect()
-            try:
+            with self.workspace.reading() as conn:
                 rows = conn.execute(  # table "keyframe": the stored schema's name for keypoint frames, kept
                     "SELECT reference_id, t, width, height, points, descriptors FROM keyframe ORDER BY rowid"
                 ).fetchall()
-            finally:
-                conn.close()
             frames = [(r[0], r[1], LocalFeatures.from_blobs(r[4], r[5], r[2], r[3])) for r in rows]
             sizes = np.array([len(k[2].descriptors) for k in frames], dtype=np.int64)
             index = faiss.IndexBinaryFlat(256)  # ORB descriptors are 256 bits

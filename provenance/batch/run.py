@@ -1,0 +1,388 @@
+"""Running a batch: hashing, resuming from earlier reports, verifying on Dask (or in this process), the rows.
+
+The workers only read (media, workspace index) and return reports; this process writes every report, summary and
+database row, so the SQLite workspace has one writer and a remote cluster needs the media paths, not the output
+folder. Reports are written atomically: a report that exists is whole, so a killed batch resumes from them.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import stat
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from provenance.batch.discovery import Discovery, discover
+from provenance.batch.links import link_files, usable_frames
+from provenance.batch.model import (
+    Action,
+    BatchError,
+    BatchItem,
+    BatchOptions,
+    BatchResult,
+    BriefFinding,
+    Counts,
+    Group,
+    Phase,
+    Progress,
+)
+from provenance.batch.summary import BatchRun, write_summary
+from provenance.claims import Claim, ClaimStore
+from provenance.config import Pipeline, load_pipeline
+from provenance.errors import ProvenanceError
+from provenance.limits import LimitError, Limits, check_input
+from provenance.media import display_path, sha256_file
+from provenance.pipeline import verify
+from provenance.report.model import Report
+from provenance.service import attach_to_claim, write_to_folder
+from provenance.visual.index import KnownImageryIndex
+from provenance.workspace import Workspace
+
+if TYPE_CHECKING:
+    from distributed import Client
+
+log = logging.getLogger(__name__)
+
+
+# -- the worker side ---------------------------------------------------------------------------------------
+@dataclass
+class _Outcome:
+    sha256: str
+    report: Report | None = None
+    error: str | None = None
+    seconds: float = 0.0
+
+
+# One index per worker process: its hash matrix loads once, not per file. Keyed by the index's content token,
+# so a long-lived cluster notices references added between batches.
+_INDEXES: dict[tuple[str, str], KnownImageryIndex] = {}
+
+
+def verify_on_worker(path: str, sha256: str, pipeline: Pipeline, workspace_root: str, index_token: str) -> _Outcome:
+    """Verify one file where it runs (a Dask worker, or this process); never raises."""
+    started = time.perf_counter()
+    try:
+        key = (workspace_root, index_token)
+        if key not in _INDEXES:
+            _INDEXES.clear()
+            _INDEXES[key] = KnownImageryIndex(Workspace(workspace_root))
+        report = verify(path, pipeline=pipeline, index=_INDEXES[key])
+        if report.media.sha256 != sha256:
+            return _Outcome(sha256, error="the file changed during the batch", seconds=time.perf_counter() - started)
+        return _Outcome(sha256, report=report, seconds=time.perf_counter() - started)
+    except ProvenanceError as exc:
+        return _Outcome(sha256, error=str(exc), seconds=time.perf_counter() - started)
+    except Exception as exc:  # one bad file is one error row, never the end of the batch
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else "no detail"
+        return _Outcome(sha256, error=f"{type(exc).__name__}: {text}", seconds=time.perf_counter() - started)
+
+
+def _index_token(index: KnownImageryIndex) -> str:
+    refs = [(r.id, r.sha256, r.frames) for r in index.list()]
+    return hashlib.sha256(json.dumps(refs).encode()).hexdigest()[:16]
+
+
+@dataclass
+class _Task:
+    path: str  # absolute, so workers anywhere on a shared filesystem find it
+    sha256: str
+    weight: float  # for the ETA: bytes plus a fixed per-file cost
+
+
+_PER_FILE_WEIGHT = 2_000_000  # an image or a tiny clip still costs a probe, a decode and a report
+
+
+@contextlib.contextmanager
+def _dask_client(options: BatchOptions) -> Iterator[Client]:
+    """A client of ``options.scheduler``, or of a local cluster of worker processes that closes with it."""
+    from distributed import Client, LocalCluster
+
+    if options.scheduler:
+        try:
+            client = Client(options.scheduler, timeout="20s")
+        except (OSError, TimeoutError) as exc:
+            raise BatchError(f"cannot reach the Dask scheduler at {options.scheduler}: {exc}") from exc
+        with client:
+            yield client
+        return
+    workers = options.workers if options.workers is not None else min(8, os.cpu_count() or 1)
+    quiet = logging.DEBUG if log.isEnabledFor(logging.DEBUG) else logging.ERROR
+    with (
+        _log_level("distributed", quiet),
+        LocalCluster(n_workers=workers, threads_per_worker=options.threads_per_worker, processes=True,
+                     dashboard_address=None, silence_logs=quiet) as cluster,
+        Client(cluster) as client,
+    ):
+        yield client
+
+
+@contextlib.contextmanager
+def _log_level(name: str, level: int) -> Iterator[None]:
+    """Dask narrates cluster start and stop at INFO; the user's terminal is for the progress line."""
+    logger = logging.getLogger(name)
+    saved = logger.level
+    logger.setLevel(level)
+    try:
+        yield
+    finally:
+        logger.setLevel(saved)
+
+
+def _run_dask(client: Client, tasks: Sequence[_Task], submit_args: tuple) -> Iterator[_Outcome]:
+    from distributed import as_completed
+
+    pending = {}
+    for task in tasks:
+        future = client.submit(
+            verify_on_worker, task.path, task.sha256, *submit_args,
+            key=f"provenance-verify-{task.sha256[:16]}-{uuid.uuid4().hex[:8]}", pure=False,
+            priority=int(task.weight // 1024),  # the scheduler keeps the largest-first order as well
+        )
+        pending[future] = task
+    for future in as_completed(pending):
+        task = pending.pop(future)
+        try:
+            outcome = future.result()
+        except Exception as exc:  # the worker itself died on this file (a decoder crash) too often
+            outcome = _Outcome(task.sha256, error=f"worker lost while verifying: {type(exc).__name__}: {exc}")
+        future.release()
+        yield outcome
+
+
+def _run_here(tasks: Sequence[_Task], submit_args: tuple) -> Iterator[_Outcome]:
+    for task in tasks:
+        yield verify_on_worker(task.path, task.sha256, *submit_args)
+
+
+# -- the batch ---------------------------------------------------------------------------------------------
+def run_batch(
+    roots: Sequence[str | Path] | str | Path,
+    *,
+    pipeline: Pipeline | str | Path | None = None,
+    workspace: Workspace | str | Path | None = None,
+    options: BatchOptions | None = None,
+    on_progress: Callable[[Progress], None] | None = None,
+) -> BatchResult:
+    """Verify every media file under ``roots``; write reports and the summary into ``options.out``.
+
+    Raises ``BatchError`` when there is nothing to verify or no cluster, and ``ClaimError`` for an unknown
+    ``options.claim``, before any work; a file that cannot be verified is an error row, never an exception.
+    """
+    started = time.perf_counter()
+    options = options or BatchOptions()
+    pipeline = pipeline if isinstance(pipeline, Pipeline) else load_pipeline(pipeline)
+    ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
+    out = Path(options.out)
+    roots = [roots] if isinstance(roots, str | Path) else list(roots)
+    claims = ClaimStore(ws)
+    claim = claims.get(options.claim) if options.claim else None  # an unknown claim stops us before any work
+
+    def progress(phase: Phase, done: int, total: int, eta: float | None = None, item: BatchItem | None = None):
+        if on_progress is not None:
+            on_progress(Progress(phase, done, total, round(time.perf_counter() - started, 3), eta, item))
+
+    progress("discover", 0, 0)
+    found = discover(roots, exclude=[out, ws.root])
+    if not found.files:
+        raise BatchError(f"no media files under {', '.join(map(str, roots))} ({len(found.ignored)} other files)")
+    items = [BatchItem(path=str(c.path), size_bytes=c.size, identified_by=c.identified_by) for c in found.files]
+    _hash_all(items, lambda done: progress("hash", done, len(items)), pipeline.limits)
+
+    primary = _dedupe(items)
+    existing = {} if options.redo else _existing_reports(out, pipeline.digest, set(primary))
+    frames: dict[str, list[tuple[float, bytes]]] = {}
+    run = BatchRun(ws, roots, out, pipeline, options, claim)
+
+    def finish(item: BatchItem, report: Report, folder: Path, action: Action) -> None:
+        _fill(item, report, folder, out, action)
+        frames[report.media.sha256] = usable_frames(report, options.links.min_quality)
+        if claim is not None:  # attach as results arrive: a stopped batch has attached what it finished
+            section = attach_to_claim(claims, claim, report, folder)
+            item.claim = {a.check: a.result for a in section.assessment}
+
+    tasks = []
+    for sha, item in primary.items():
+        if sha in existing:
+            folder, report = existing[sha]
+            finish(item, report, folder, "resumed")
+        else:
+            tasks.append(_Task(str(Path(item.path).resolve()), sha, item.size_bytes + _PER_FILE_WEIGHT))
+
+    tasks.sort(key=lambda t: -t.weight)  # largest first: the batch ends on short files, not on one long one
+    total_weight = sum(t.weight for t in tasks)
+    done_weight = 0.0
+    progress("verify", 0, len(tasks))
+    scheduler = "in-process" if tasks else "none (nothing new to verify)"
+    submit_args = (pipeline, str(ws.root), _index_token(KnownImageryIndex(ws)))
+    weights = {t.sha256: t.weight for t in tasks}
+    with contextlib.ExitStack() as stack:
+        if tasks and (options.scheduler or options.workers != 0):
+            client = stack.enter_context(_dask_client(options))
+            scheduler = options.scheduler or f"local cluster ({len(client.scheduler_info()['workers'])} workers)"
+            outcomes = _run_dask(client, tasks, submit_args)
+        else:
+            outcomes = _run_here(tasks, submit_args)
+        verify_started = last_checkpoint = time.perf_counter()  # the rate for the ETA starts with the workers
+        try:
+            for n, outcome in enumerate(outcomes, start=1):
+                item = primary[outcome.sha256]
+                item.seconds = round(outcome.seconds, 3)
+                if outcome.report is not None:
+                    _store(item, outcome.report, claim, out, finish)
+                else:
+                    item.status, item.action, item.message = "error", "failed", outcome.error
+                done_weight += weights[outcome.sha256]
+                rate = done_weight / max(1e-6, time.perf_counter() - verify_started)
+                progress("verify", n, len(tasks), (total_weight - done_weight) / rate if rate else None, item)
+                if time.perf_counter() - last_checkpoint > options.checkpoint_s:
+                    last_checkpoint = time.perf_counter()
+                    write_summary(_result(items, [], found, out, started, scheduler), run, complete=False)
+        except KeyboardInterrupt:  # leave a summary of what is done; the re-run resumes from the reports
+            write_summary(_result(items, [], found, out, started, scheduler), run, complete=False)
+            raise
+
+    for item in items:
+        if item.action == "duplicate" and item.sha256 in primary:
+            _copy_row(item, primary[item.sha256])
+    progress("links", 0, len(frames))
+    groups = link_files(frames, options.links, names={sha: item.path for sha, item in primary.items()})
+    group_of = {m: g.id for g in groups for m in g.members}
+    for item in items:
+        item.group = group_of.get(item.duplicate_of or item.path)
+    result = _result(items, groups, found, out, started, scheduler)
+    write_summary(result, run, complete=True)
+    progress("done", len(items), len(items))
+    return result
+
+
+def _store(item: BatchItem, report: Report, claim: Claim | None, out: Path,
+           finish: Callable[[BatchItem, Report, Path, Action], None]) -> None:
+    """Write a fresh report (with the claim's assessment, if any); a report that cannot be written is an error row."""
+    try:
+        folder = write_to_folder(report, out, claim=claim)
+    except Exception as exc:  # e.g. a template failing on odd metadata: this file's problem, not the batch's
+        log.debug("writing the report of %s failed", item.path, exc_info=True)
+        item.status, item.action, item.message = "error", "failed", f"cannot write the report: {exc}"
+        return
+    finish(item, report, folder, "verified")
+
+
+def _dedupe(items: list[BatchItem]) -> dict[str, BatchItem]:
+    """The first file of each SHA-256; the others become duplicate rows pointing at it."""
+    primary: dict[str, BatchItem] = {}
+    for item in items:
+        if item.sha256 is None:
+            continue
+        if item.sha256 in primary:
+            item.action, item.duplicate_of = "duplicate", primary[item.sha256].path
+        else:
+            primary[item.sha256] = item
+    return primary
+
+
+def _hash_all(items: list[BatchItem], tick: Callable[[int], None], limits: Limits | None = None) -> None:
+    """SHA-256 of every file (threads: hashlib releases the GIL while the disk works).
+
+    Files that are not regular (pipes, devices: reading them can block for ever) and files over
+    ``limits.max_file_bytes`` become error rows without being read.
+    """
+    hashable = []
+    for item in items:
+        name = display_path(Path(item.path).name)
+        try:
+            info = Path(item.path).stat()
+            if not stat.S_ISREG(info.st_mode):
+                what = "a folder" if stat.S_ISDIR(info.st_mode) else "a pipe, socket or device"
+                raise LimitError(f"{name}: not a regular file ({what})")
+            check_input(name, size=info.st_size, limits=limits)
+        except LimitError as exc:
+            item.status, item.action, item.message = "error", "failed", str(exc)
+            continue
+        except OSError as exc:
+            item.status, item.action = "error", "failed"
+            item.message = f"{name}: cannot read: {exc.strerror or exc}"
+            continue
+        hashable.append(item)
+    done = len(items) - len(hashable)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
+        futures = {pool.submit(sha256_file, Path(item.path)): item for item in hashable}
+        for n, future in enumerate(concurrent.futures.as_completed(futures), start=done + 1):
+            item = futures[future]
+            try:
+                item.sha256 = future.result()
+            except OSError as exc:
+                item.status, item.action = "error", "failed"
+                item.message = f"{display_path(Path(item.path).name)}: cannot read: {exc.strerror or exc}"
+            tick(n)
+
+
+def _existing_reports(out: Path, digest: str, wanted: set[str]) -> dict[str, tuple[Path, Report]]:
+    """Reports in ``out`` for these SHA-256s made by the same pipeline (folder ``<stem>-<sha256[:12]>``)."""
+    by_prefix = defaultdict(list)
+    for sha in wanted:
+        by_prefix[sha[:12]].append(sha)
+    found: dict[str, tuple[Path, Report]] = {}
+    if not out.is_dir():
+        return found
+    for folder in sorted(out.iterdir()):
+        prefix = folder.name.rsplit("-", 1)[-1]
+        if prefix not in by_prefix or not (folder / "report.json").is_file():
+            continue
+        try:
+            data = json.loads((folder / "report.json").read_text())
+            sha, this_digest = data["media"]["sha256"], data["pipeline"]["digest"]
+        except (OSError, ValueError, KeyError, TypeError):
+            continue  # unreadable or foreign: verify again
+        if sha in by_prefix[prefix] and this_digest == digest and sha not in found:
+            found[sha] = (folder, Report.from_dict(data))
+    return found
+
+
+def _fill(item: BatchItem, report: Report, folder: Path, out: Path, action: Action) -> None:
+    item.action = action
+    item.status = "stage_error" if report.errors else "ok"
+    item.kind = report.media.kind
+    item.report = folder.name if folder.parent.resolve() == out.resolve() else str(folder)
+    if report.visual.matches:
+        top = report.visual.matches[0]
+        item.top_match, item.top_match_first_seen = top.reference_id, top.first_seen
+        item.top_match_coverage = top.query_coverage
+    item.capture_time = report.metadata.capture_time
+    if report.audio.language is not None:
+        item.language = report.audio.language.code
+        item.language_probability = report.audio.language.probability
+    item.findings = [BriefFinding(f.code, f.severity, f.message) for f in report.findings]
+    item.message = "; ".join(f"{e.stage} stage: {e.message}" for e in report.errors) or None
+
+
+def _copy_row(item: BatchItem, source: BatchItem) -> None:
+    keep = {"path", "size_bytes", "identified_by", "action", "duplicate_of", "seconds"}
+    for name, value in vars(source).items():
+        if name not in keep:
+            setattr(item, name, value)
+    item.seconds = None
+
+
+def _result(items: list[BatchItem], groups: list[Group], found: Discovery, out: Path, started: float,
+            scheduler: str) -> BatchResult:
+    counts = Counts(
+        files=len(items),
+        verified=sum(i.action == "verified" for i in items),
+        resumed=sum(i.action == "resumed" for i in items),
+        duplicates=sum(i.action == "duplicate" for i in items),
+        errors=sum(i.status == "error" for i in items),
+        stage_errors=sum(i.status == "stage_error" for i in items),
+        ignored=len(found.ignored),
+    )
+    return BatchResult(items, groups, found.ignored, counts, out, out / "summary.json",
+                       round(time.perf_counter() - started, 3), scheduler)

@@ -1,0 +1,120 @@
+"""The batch's records: its row in the workspace database, and ``summary.json``, ``summary.csv`` and ``index.html``.
+
+The summary files are rewritten whole (atomically) at each checkpoint and at the end; ``complete`` tells them
+apart. The overview page is the autoescaped template ``templates/index.html.j2``: file names and metadata are
+untrusted text.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from provenance import __version__
+from provenance.batch.model import BatchOptions, BatchResult, Counts
+from provenance.claims import Claim
+from provenance.config import Pipeline
+from provenance.media import display_path
+from provenance.report.writer import atomic_write
+from provenance.workspace import Workspace
+
+SUMMARY_SCHEMA = "provenance.batch/1"
+
+
+class BatchRun:
+    """The batch's row in the workspace database (table ``batch_run``): started now, finished with its counts."""
+
+    def __init__(self, ws: Workspace, roots: Sequence[str | Path], out: Path, pipeline: Pipeline,
+                 options: BatchOptions, claim: Claim | None) -> None:
+        self.ws, self.pipeline, self.claim = ws, pipeline, claim
+        self.roots = [str(r) for r in roots]  # as given, like the rows' paths
+        self.started_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        with ws.transaction() as conn:
+            self.id = conn.execute(
+                "INSERT INTO batch_run (started_at, roots, out, pipeline, pipeline_digest, scheduler, claim_id)"
+                " VALUES (?,?,?,?,?,?,?)",
+                (self.started_at, json.dumps([str(Path(r).resolve()) for r in roots]), str(out.resolve()),
+                 pipeline.name, pipeline.digest, options.scheduler or "local", claim.id if claim else None),
+            ).lastrowid
+
+    def finish(self, counts: Counts) -> None:
+        with self.ws.transaction() as conn:
+            conn.execute("UPDATE batch_run SET finished_at = ?, counts = ? WHERE id = ?",
+                         (dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), json.dumps(asdict(counts)), self.id))
+
+
+def summary_dict(result: BatchResult, run: BatchRun, *, complete: bool) -> dict:
+    """The content of ``summary.json`` (schema ``provenance.batch/1``)."""
+    data = _printable({
+        "schema": SUMMARY_SCHEMA,
+        "tool": {"name": "provenance", "version": __version__},
+        "batch_id": run.id,
+        "started_at": run.started_at,
+        "complete": complete,  # false: a checkpoint of a batch still running (or killed)
+        "roots": run.roots,
+        "pipeline": {"name": run.pipeline.name, "digest": run.pipeline.digest},
+        "scheduler": result.scheduler,
+        "claim": run.claim.id if run.claim else None,
+        "elapsed_s": result.elapsed_s,
+        "counts": asdict(result.counts),
+        "files": [asdict(i) for i in result.items],
+        "groups": [asdict(g) for g in result.groups],
+        "ignored": result.ignored,
+    })
+    assert isinstance(data, dict)
+    return data
+
+
+def _printable(value: object) -> object:
+    """Every string as UTF-8-safe text: file names that are not UTF-8 carry lone surrogates until here."""
+    if isinstance(value, str):
+        return display_path(value)
+    if isinstance(value, dict):
+        return {_printable(k): _printable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_printable(v) for v in value]
+    return value
+
+
+_CSV_COLUMNS = [
+    "path", "status", "action", "kind", "sha256", "report", "duplicate_of", "top_match", "top_match_first_seen",
+    "top_match_coverage", "capture_time", "language", "language_probability", "findings", "warnings", "group",
+    "claim", "message", "seconds",
+]
+
+
+def summary_csv(result: BatchResult) -> str:
+    """``summary.csv``: one row per file; findings and claim results joined with ``;``."""
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=_CSV_COLUMNS, lineterminator="\n")
+    w.writeheader()
+    for item in result.items:
+        row = {k: _printable(v) for k, v in asdict(item).items() if k in _CSV_COLUMNS}
+        row["findings"] = ";".join(f.code for f in item.findings)
+        row["warnings"] = sum(f.severity == "warning" for f in item.findings)
+        row["claim"] = ";".join(f"{k}={v}" for k, v in item.claim.items())
+        w.writerow(row)
+    return buf.getvalue()
+
+
+_env = Environment(
+    loader=PackageLoader("provenance.batch", "templates"),
+    autoescape=select_autoescape(default=True, default_for_string=True),
+)
+
+
+def write_summary(result: BatchResult, run: BatchRun, *, complete: bool) -> None:
+    """Write the three summary files into ``result.out``; when ``complete``, also close the database row."""
+    data = summary_dict(result, run, complete=complete)
+    atomic_write(result.out / "summary.json", json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    atomic_write(result.out / "summary.csv", summary_csv(result))
+    atomic_write(result.out / "index.html", _env.get_template("index.html.j2").render(s=data))
+    if complete:
+        run.finish(result.counts)

@@ -1,0 +1,63 @@
+"""Verify a file into a report folder and attach it to a claim: the one way ``verify`` and ``batch`` do it.
+
+With a claim, the report is assessed once: the assessment goes into the report (``report.claim``) before it is
+written, and the claim record stores that same assessment, so the two always agree. ``batch`` verifies on Dask
+workers and writes in its own process, so it uses the two halves, :func:`write_to_folder` and
+:func:`attach_to_claim`, that :func:`verify_to_folder` chains after ``verify``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from provenance.claims import Claim, ClaimStore, assess
+from provenance.config import Pipeline
+from provenance.pipeline import verify
+from provenance.report.model import ClaimSection, Report
+from provenance.report.writer import write_report
+from provenance.visual.index import KnownImageryIndex
+from provenance.workspace import Workspace
+
+
+def verify_to_folder(
+    path: str | Path,
+    *,
+    pipeline: Pipeline | str | Path | None = None,
+    workspace: Workspace | str | Path | None = None,
+    out: str | Path = "reports",
+    claim_id: str | None = None,
+    index: KnownImageryIndex | None = None,
+) -> tuple[Report, Path]:
+    """Verify ``path``, write its report folder into ``out`` and, with ``claim_id``, attach it to that claim.
+
+    Returns the report and its folder (``out/<stem>-<sha256[:12]>``). Raises ``ClaimError`` for an unknown
+    claim before any work, and ``MediaError`` when the input is not readable media (nothing is written).
+    ``index`` reuses a loaded known-imagery index; by default the workspace's is opened.
+    """
+    ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
+    claims = ClaimStore(ws)
+    claim = claims.get(claim_id) if claim_id else None
+    report = verify(path, pipeline=pipeline, workspace=ws, index=index)
+    folder = write_to_folder(report, out, claim=claim)
+    if claim is not None:
+        attach_to_claim(claims, claim, report, folder)
+    return report, folder
+
+
+def write_to_folder(report: Report, out: str | Path, *, claim: Claim | None = None) -> Path:
+    """Write the report folder into ``out``; with ``claim``, first assess the report into ``report.claim``."""
+    if claim is not None:
+        report.claim = assess(claim, report)
+    return write_report(report, out)
+
+
+def attach_to_claim(claims: ClaimStore, claim: Claim, report: Report, folder: str | Path) -> ClaimSection:
+    """Attach a written report to ``claim`` and return the assessment stored.
+
+    That is the report's own ``report.claim`` when it was assessed against this claim (see
+    :func:`write_to_folder`); a report written without it (a batch resumed with ``--claim`` from reports of a
+    run without) is assessed here.
+    """
+    section = report.claim if report.claim is not None and report.claim.id == claim.id else assess(claim, report)
+    claims.record(claim, [(report, folder, section)])
+    return section

@@ -1,0 +1,105 @@
+"""Which files are media, by content: walking folders, magic bytes, extension, and an FFmpeg probe.
+
+Names lie (a clip saved as ``.dat``, a text file called ``.mp4``), so a file is judged first by its first bytes,
+then by its extension, and an unknown binary file last by FFmpeg's prober. Nothing here decodes pictures:
+``media.probe`` does that for the files that are verified. Light to import: PyAV loads only for the probe.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+_VIDEO_EXT = "mp4 m4v mov qt 3gp 3g2 mkv webm avi wmv asf flv f4v ts mts m2ts mpg mpeg vob ogv mxf dv"
+_IMAGE_EXT = "jpg jpeg jpe png gif bmp tif tiff webp heic heif avif dng jp2"
+_AUDIO_EXT = "mp3 m4a aac wav flac ogg oga opus wma amr aif aiff caf"
+_EXTENSIONS = frozenset(f"{_VIDEO_EXT} {_IMAGE_EXT} {_AUDIO_EXT}".split())
+_FTYP_STILL = {b"heic", b"heix", b"hevc", b"heim", b"heis", b"mif1", b"msf1", b"avif", b"avis"}
+_HEAD_BYTES = 512  # enough for every signature below, MPEG-TS's third sync byte (376) included
+
+
+def sniff(head: bytes) -> str | None:
+    """The container format the first bytes announce (magic numbers), or None when nothing media-like."""
+    if len(head) >= 12 and head[4:8] == b"ftyp":
+        brand = head[8:12]
+        return "heif" if brand in _FTYP_STILL else "m4a" if brand in (b"M4A ", b"M4B ") else "iso-bmff"
+    if len(head) >= 8 and head[4:8] in (b"moov", b"mdat", b"wide", b"free", b"skip"):
+        return "quicktime"
+    signatures = (
+        (b"\xff\xd8\xff", "jpeg"), (b"\x89PNG\r\n\x1a\n", "png"), (b"GIF87a", "gif"), (b"GIF89a", "gif"),
+        (b"II*\x00", "tiff"), (b"MM\x00*", "tiff"), (b"\x1aE\xdf\xa3", "matroska"), (b"FLV\x01", "flv"),
+        (b"OggS", "ogg"), (b"fLaC", "flac"), (b"ID3", "mp3"), (b"#!AMR", "amr"), (b"caff", "caf"),
+        (b"\x00\x00\x01\xba", "mpeg-ps"), (b"\x00\x00\x01\xb3", "mpeg-video"), (b"\x06\x0e\x2b\x34", "mxf"),
+        (b"\x30\x26\xb2\x75\x8e\x66\xcf\x11", "asf"), (b"\x00\x00\x00\x0cjP  ", "jpeg2000"),
+    )
+    for magic, name in signatures:
+        if head.startswith(magic):
+            return name
+    if head[:4] == b"RIFF" and len(head) >= 12:
+        return {b"AVI ": "avi", b"WAVE": "wav", b"WEBP": "webp"}.get(head[8:12])
+    if head[:4] == b"FORM" and head[8:12] in (b"AIFF", b"AIFC"):
+        return "aiff"
+    if len(head) > 376 and head[0] == head[188] == head[376] == 0x47:
+        return "mpeg-ts"
+    if len(head) >= 3 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0:  # an audio frame sync
+        version, layer, bitrate = (head[1] >> 3) & 3, (head[1] >> 1) & 3, head[2] >> 4
+        if layer == 0 and head[1] & 0xF6 == 0xF0:
+            return "aac-adts"
+        if version != 1 and layer != 0 and bitrate not in (0, 15):
+            return "mpeg-audio"
+    return None
+
+
+def identify(path: Path) -> str | None:
+    """How ``path`` is known to be media (``signature:jpeg``, ``extension:.mp4``, ``ffmpeg:<format>``), or None.
+
+    A media extension is enough (a broken ``.mp4`` must become an error row, not vanish); an unknown binary file
+    is asked of FFmpeg. Never raises: a file that cannot be read is judged by its name.
+    """
+    try:
+        regular = stat.S_ISREG(path.stat().st_mode)
+    except OSError:
+        regular = False  # a broken or looping link: the extension decides, and hashing will report why
+    head = b""
+    if regular:  # never open a pipe or a device: the open itself can block for ever
+        try:
+            with path.open("rb") as fh:
+                head = fh.read(_HEAD_BYTES)
+        except OSError:
+            head = b""  # unreadable: the extension decides, and hashing will report why
+    fmt = sniff(head)
+    if fmt is not None:
+        return f"signature:{fmt}"
+    ext = path.suffix.lower().lstrip(".")
+    if ext in _EXTENSIONS:
+        return f"extension:.{ext}"
+    if len(head) >= _HEAD_BYTES and b"\x00" in head:  # binary, unknown signature: ask FFmpeg
+        return _ffmpeg_recognises(path)
+    return None
+
+
+def _ffmpeg_recognises(path: Path) -> str | None:
+    """A last resort for unknown binary files: does FFmpeg's prober find a video or audio stream?"""
+    import av
+
+    try:
+        with av.open(str(path), metadata_errors="ignore") as c:
+            if c.streams.video or c.streams.audio:
+                return f"ffmpeg:{c.format.name.split(',')[0]}"
+    except Exception:  # any failure means "not media we recognise"
+        return None
+    return None
+
+
+def walk(folder: Path, skip: Iterable[Path] = ()) -> Iterator[Path]:
+    """Files under ``folder``, recursively, sorted by name per folder; hidden entries skipped, and folders whose
+    resolved path is in ``skip``. Symlinked folders are not followed (``os.walk``'s default)."""
+    skip = set(skip)
+    for here_name, dirs, files in os.walk(folder):
+        here = Path(here_name)
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and (not skip or (here / d).resolve() not in skip))
+        for name in sorted(files):
+            if not name.startswith("."):
+                yield here / name
