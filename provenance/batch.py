@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 from jinja2 import Environment, select_autoescape
 
-from provenance import __version__
+from provenance._version import __version__
 from provenance.claims import Claim, ClaimStore, assess
 from provenance.config import Pipeline, load_pipeline
 from provenance.errors import ProvenanceError

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
-from provenance import __version__
+from provenance._version import __version__
 from provenance.config import Pipeline, load_pipeline
 from provenance.errors import ProvenanceError
 from provenance.pipeline import verify

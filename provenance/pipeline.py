@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from provenance import __version__
+from provenance._version import __version__
 from provenance.config import Pipeline, load_pipeline
 from provenance.findings import derive_findings
 from provenance.limits import run_with_budget
