@@ -100,6 +100,24 @@ def test_public_api_resolves_lazily() -> None:
     assert proc.returncode == 0, proc.stderr
 
 
+def test_version_without_an_installed_distribution(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run from a source tree that was never installed, the version is a marked placeholder, not a crash."""
+    import importlib
+    import importlib.metadata
+
+    import provenance._version as module
+
+    def not_installed(name: str) -> str:
+        raise importlib.metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(importlib.metadata, "version", not_installed)
+    try:
+        assert importlib.reload(module).__version__ == "0.0.0+source"
+    finally:
+        monkeypatch.undo()
+        importlib.reload(module)  # the real version again for the tests that follow
+
+
 @pytest.mark.parametrize("package", ["provenance.audio", "provenance.metadata"])
 def test_subpackage_names_resolve(package: str) -> None:
     import importlib
