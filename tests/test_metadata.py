@@ -348,10 +348,10 @@ def test_without_exiftool_nothing_is_marked_as_exiftool() -> None:
 # --- C2PA against c2pa-rs's own output ------------------------------------------------------------------
 
 
-def _c2pa_cases() -> list[str]:
-    return [r for r in ALL_FILES if (CORPUS / "gold" / f"{r.replace('/', '__')}.c2pa.json").is_file()] or [
-        "(corpus absent)"
-    ]
+def _c2pa_cases() -> list:
+    cases = [r for r in ALL_FILES if (CORPUS / "gold" / f"{r.replace('/', '__')}.c2pa.json").is_file()]
+    slow = SLOW_WITH_EXIFTOOL if HAVE_EXIFTOOL else set()  # _section reads with ExifTool when installed
+    return [pytest.param(r, marks=pytest.mark.slow) if r in slow else r for r in cases] or ["(corpus absent)"]
 
 
 def _c2pa_gold_state(gold: dict) -> str:

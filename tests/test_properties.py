@@ -45,7 +45,6 @@ def printable(value: str) -> bool:
 
 
 # -- text cleaning ----------------------------------------------------------------------------------------
-@pytest.mark.slow
 @given(st.one_of(any_text, long_text, st.binary(max_size=3000)), st.integers(1, 2000))
 def test_reading_text_is_printable_bounded_and_idempotent(value: str | bytes, limit: int) -> None:
     out = reading.text(value, limit)
@@ -88,7 +87,6 @@ def test_exif_and_iso_times_round_trip(when: dt.datetime, offset: str | None, la
     assert again is not None and again.when == stamp.when
 
 
-@pytest.mark.slow
 @given(st.one_of(st.none(), any_text, _OFFSETS, st.from_regex(r"[+-]\d{2}:?\d{2}", fullmatch=True)))
 def test_offsets_normalise_to_one_form(value: str | None) -> None:
     out = normalise._offset(value)
@@ -187,7 +185,6 @@ def strategy_for(tp: Any) -> st.SearchStrategy[Any]:
     raise TypeError(f"no strategy for {tp!r}: extend strategy_for")
 
 
-@pytest.mark.slow
 @settings(max_examples=60)
 @given(strategy_for(Report))
 def test_report_round_trips_through_json(report: Report) -> None:
