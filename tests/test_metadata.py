@@ -14,7 +14,7 @@ import os
 import re
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 from pathlib import Path
@@ -85,6 +85,11 @@ def _section(rel: str, with_exiftool: bool = HAVE_EXIFTOOL) -> MetadataSection |
 ALL_FILES = sorted(_index()) or ["(corpus absent)"]
 # ExifTool takes 3-10 s on this one (a pathological TIFF); our own readers take milliseconds.
 SLOW_WITH_EXIFTOOL = {"c2pa/tiff_poc.tiff"}
+
+
+def slow_with_exiftool(test: Callable) -> Callable:
+    """For a test that reads a file of SLOW_WITH_EXIFTOOL in the default mode: slow when ExifTool is installed."""
+    return pytest.mark.slow(test) if HAVE_EXIFTOOL else test
 
 
 def _file_modes() -> list:
@@ -348,10 +353,15 @@ def test_without_exiftool_nothing_is_marked_as_exiftool() -> None:
 # --- C2PA against c2pa-rs's own output ------------------------------------------------------------------
 
 
+def _c2pa_files() -> list[str]:
+    return [r for r in ALL_FILES if (CORPUS / "gold" / f"{r.replace('/', '__')}.c2pa.json").is_file()]
+
+
 def _c2pa_cases() -> list:
-    cases = [r for r in ALL_FILES if (CORPUS / "gold" / f"{r.replace('/', '__')}.c2pa.json").is_file()]
     slow = SLOW_WITH_EXIFTOOL if HAVE_EXIFTOOL else set()  # _section reads with ExifTool when installed
-    return [pytest.param(r, marks=pytest.mark.slow) if r in slow else r for r in cases] or ["(corpus absent)"]
+    return [pytest.param(r, marks=pytest.mark.slow) if r in slow else r for r in _c2pa_files()] or [
+        "(corpus absent)"
+    ]
 
 
 def _c2pa_gold_state(gold: dict) -> str:
@@ -401,9 +411,10 @@ def test_c2pa_agrees_with_c2pa_rs(rel: str) -> None:
 
 
 @needs_corpus
+@slow_with_exiftool
 def test_c2pa_state_table(capsys: pytest.CaptureFixture[str]) -> None:
     pytest.importorskip("c2pa", reason="c2pa-python not installed")
-    cases = [r for r in _c2pa_cases() if r.startswith("c2pa/")]
+    cases = [r for r in _c2pa_files() if r.startswith("c2pa/")]
     agree = 0
     for rel in cases:
         gold = json.loads((CORPUS / "gold" / f"{rel.replace('/', '__')}.c2pa.json").read_text())
