@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo test test-fast lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,10 @@ lint: $(STAMP)
 
 test: lint
 	$(PY) -m pytest
+
+# for development: the tests not marked slow (no Whisper, no long encodes; about a minute on two cores)
+test-fast: lint
+	$(PY) -m pytest -m "not slow"
 
 # benchmarks build their inputs from scikit-image's photographs and the shared corpus (../shared/corpus)
 bench: $(STAMP)

@@ -1,38 +1,21 @@
 """provenance: offline media provenance and video verification.
 
 ``verify(path)`` is the core: it runs the stages of a pipeline profile over one media file and returns a
-``Report``. The CLI is a thin shell over it. Names load on first use (PEP 562), so ``import provenance`` or
-reading a report loads no decoder, index or model.
+``Report``. The CLI is a thin shell over it.
+
+The public names load on first use (PEP 562): this file runs before any ``provenance.*`` module, and reading or
+checking a report or a claim must not pay for the PyAV, OpenCV and FAISS (about half a second) that the
+verification names pull in. ``tests/test_imports.py`` holds the light modules to that.
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from provenance._version import __version__
-
-_LAZY = {
-    "ClaimStore": "provenance.claims",
-    "KnownImageryIndex": "provenance.visual.index",
-    "MediaError": "provenance.media",
-    "MediaFile": "provenance.media",
-    "Pipeline": "provenance.config",
-    "Report": "provenance.report.model",
-    "Workspace": "provenance.workspace",
-    "load_pipeline": "provenance.config",
-    "probe": "provenance.media",
-    "run_batch": "provenance.batch",
-    "verify": "provenance.pipeline",
-    "write_report": "provenance.report.writer",
-}
-
-__all__ = [
-    "ClaimStore", "KnownImageryIndex", "MediaError", "MediaFile", "Pipeline", "Report", "Workspace",
-    "__version__", "load_pipeline", "probe", "run_batch", "verify", "write_report",
-]
+from provenance._lazy import exports
 
 if TYPE_CHECKING:
+    from provenance._version import __version__
     from provenance.batch import run_batch
     from provenance.claims import ClaimStore
     from provenance.config import Pipeline, load_pipeline
@@ -43,10 +26,23 @@ if TYPE_CHECKING:
     from provenance.visual.index import KnownImageryIndex
     from provenance.workspace import Workspace
 
+__all__ = [
+    "ClaimStore", "KnownImageryIndex", "MediaError", "MediaFile", "Pipeline", "Report", "Workspace",
+    "__version__", "load_pipeline", "probe", "run_batch", "verify", "write_report",
+]  # fmt: skip
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'provenance' has no attribute {name!r}")
+__getattr__, __dir__ = exports(__name__, {
+    "__version__": "provenance._version",  # importlib.metadata alone takes tens of ms
+    "run_batch": "provenance.batch",
+    "ClaimStore": "provenance.claims",
+    "Pipeline": "provenance.config",
+    "load_pipeline": "provenance.config",
+    "MediaError": "provenance.media",
+    "MediaFile": "provenance.media",
+    "probe": "provenance.media",
+    "verify": "provenance.pipeline",
+    "Report": "provenance.report.model",
+    "write_report": "provenance.report.writer",
+    "KnownImageryIndex": "provenance.visual.index",
+    "Workspace": "provenance.workspace",
+})  # fmt: skip

@@ -28,7 +28,6 @@ from provenance.workspace import Workspace
 ClaimStatus = Literal["open", "true", "mostly-true", "mixed", "misleading", "false", "unproven"]
 STATUSES: tuple[str, ...] = get_args(ClaimStatus)
 Result = Literal["supports", "contradicts", "neutral", "unknown"]
-CHECKS = ("first_seen", "capture_time", "location", "language", "c2pa")
 
 # ClaimReview ratings: (ratingValue or None, alternateName), on a 1 (false) to 5 (true) scale.
 _RATINGS: dict[str, tuple[int | None, str]] = {

@@ -77,9 +77,6 @@ class Deadline:
     def after(cls, budget_s: float | None, what: str = "stage") -> Deadline:
         return cls(None if budget_s is None else time.monotonic() + budget_s, budget_s, what)
 
-    def expired(self) -> bool:
-        return self.at is not None and time.monotonic() >= self.at
-
     def remaining(self) -> float | None:
         return None if self.at is None else max(0.0, self.at - time.monotonic())
 

@@ -5,7 +5,6 @@ Every later stage reads the ``MediaFile`` made here. The original is only ever o
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import stat
@@ -18,10 +17,10 @@ import av
 from PIL import Image
 
 from provenance.errors import ProvenanceError
+from provenance.fileio import sha256_file
 from provenance.limits import LimitError, Limits, check_input
 from provenance.report.model import AudioInfo, Kind, MediaSection, VideoInfo
 
-_CHUNK = 1 << 20
 # Single-picture demuxers in FFmpeg: a file these open is a still image, not a video.
 _IMAGE_DEMUXERS = {"image2", "gif"}
 
@@ -59,15 +58,6 @@ def display_path(path: str | os.PathLike[str]) -> str:
     Python as lone surrogates) become ``\\xNN``. Used wherever a path goes into a report or a summary."""
     text = os.fspath(path)
     return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-
-
-def sha256_file(path: Path) -> str:
-    """Streaming SHA-256, so a multi-gigabyte clip never sits in memory."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while chunk := fh.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def probe(path: str | Path, limits: Limits | None = None) -> MediaFile:

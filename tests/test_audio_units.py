@@ -1,5 +1,6 @@
 """Audio stage parts that need no Whisper model: timeline smoothing, pause snapping (Silero VAD on real
-speech), dialect markers on transcript text, marker files, model resolution of .pt checkpoints, profiles."""
+speech), dialect markers on transcript text, marker files, model resolution of .pt checkpoints, models that
+cannot load, the decoding cap, profiles."""
 
 from __future__ import annotations
 
@@ -14,7 +15,10 @@ from provenance.audio.analysis import _Region, summarise
 from provenance.audio.config import AudioConfig
 from provenance.audio.cues import TextSpan
 from provenance.audio.decode import SAMPLE_RATE, decode_audio
-from provenance.audio.models import openai_whisper_installed
+from provenance.audio.engine import get_engine
+from provenance.audio.models import ResolvedModel, openai_whisper_installed
+from provenance.audio.openai_engine import OpenAIWhisperEngine
+from provenance.audio.protocol import token_cap
 from provenance.audio.speech import SpeechRegion
 from provenance.audio.timeline import (
     LanguageSpan,
@@ -184,6 +188,29 @@ def test_openai_checkpoint_needs_the_optional_package_or_a_real_file(tmp_path: P
     else:
         with pytest.raises(ModelNotFoundError, match=r"pip install openai-whisper"):
             resolve_model(str(checkpoint), env={})
+
+
+def test_a_model_that_cannot_load_is_a_one_line_audio_error(tmp_path: Path) -> None:
+    """A damaged model folder or checkpoint costs the audio stage, with a reason, not the run (no Whisper runs)."""
+    folder = tmp_path / "damaged-model"
+    folder.mkdir()
+    (folder / "model.bin").write_bytes(b"not a CTranslate2 model")
+    (folder / "tokenizer.json").write_text("{}")
+    with pytest.raises(AudioError, match=r"cannot load Whisper model '.*damaged-model'") as exc:
+        get_engine(AudioConfig(model=str(folder)))
+    assert "\n" not in str(exc.value)
+    checkpoint = tmp_path / "base.pt"
+    checkpoint.write_bytes(b"not really a checkpoint")
+    with pytest.raises(AudioError, match=r"cannot load openai-whisper checkpoint '.*base\.pt'"):
+        OpenAIWhisperEngine(ResolvedModel(str(checkpoint), "base", str(checkpoint), "config", engine="openai-whisper"))
+
+
+def test_decoding_is_capped_by_the_audio_length() -> None:
+    """A decode stuck in a loop may not cost more than its audio: 15 tokens a second (+16), up to Whisper's own
+    limit, so a 3-s burst of music gets 61 tokens, not 440."""
+    assert token_cap(3.0) == 61
+    assert token_cap(1.0) < token_cap(3.0) < token_cap(20.0) < 440
+    assert token_cap(30.0) is None and token_cap(600.0) is None
 
 
 def test_thorough_profile_translates_and_times_words_within_the_same_budget() -> None:

@@ -112,6 +112,7 @@ def test_links_group_files_that_share_frames() -> None:
     assert ["d", "f"] in [g.members for g in link_files(frames, LinkConfig(min_shared_frames=1))]
 
 
+@pytest.mark.slow
 def test_batch_on_local_cluster_writes_reports_error_rows_and_summary(
     tmp_path: Path, samples: Path, corpus: Path, indexed: Path
 ) -> None:
@@ -159,6 +160,7 @@ def test_batch_on_local_cluster_writes_reports_error_rows_and_summary(
     assert "shared footage, group" in stdout and "summary.json" in stdout
 
 
+@pytest.mark.slow
 def test_killed_batch_resumes_without_redoing_finished_files(tmp_path: Path, samples: Path, corpus: Path) -> None:
     if not Path("/proc/self/stat").is_file():
         pytest.skip("needs /proc to see the batch's worker processes")
@@ -199,6 +201,7 @@ def _python_in_group(pgid: int) -> bool:
     return any("python" in cmd for cmd in live_in_group(pgid))
 
 
+@pytest.mark.slow
 def test_existing_scheduler_then_resume_in_process(tmp_path: Path, samples: Path) -> None:
     from distributed import LocalCluster
 

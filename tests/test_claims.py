@@ -224,6 +224,7 @@ def test_claim_end_to_end_recycled_and_original_clip(tmp_path: Path, samples: Pa
     assert len(list(csv.DictReader(io.StringIO(out)))) == 3 * 5
 
 
+@pytest.mark.slow
 def test_attach_written_reports_and_unknown_claim(tmp_path: Path, samples: Path) -> None:
     ws, reports = tmp_path / "ws", tmp_path / "reports"
     code, _out, err = cli("verify", samples / "clips" / "photo_reuse.jpg", "--pipeline", "quick", "--claim", "c-nope",

@@ -25,7 +25,10 @@ from conftest import cli, live_in_group
 sys.path.insert(0, str(Path(__file__).parent / "hostile"))
 from make_corpus import clip
 
-pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").is_file(), reason="needs /proc to watch processes")
+pytestmark = [
+    pytest.mark.skipif(not Path("/proc/self/stat").is_file(), reason="needs /proc to watch processes"),
+    pytest.mark.slow,  # each starts several CLI processes at once (and kills some): 2-10 s on two cores
+]
 
 
 def _clips(folder: Path, n: int, *, seconds: float = 4.0, first_seed: int = 100) -> list[Path]:

@@ -155,6 +155,7 @@ def _judge(case: make_corpus.Case, run: Run) -> list[str]:
     return problems
 
 
+@pytest.mark.slow
 def test_every_hostile_case_through_verify(hostile: make_corpus.Corpus, tmp_path: Path,
                                            capsys: pytest.CaptureFixture[str]) -> None:
     env = _env(tmp_path)
@@ -188,6 +189,7 @@ def test_every_hostile_case_through_verify(hostile: make_corpus.Corpus, tmp_path
     assert not failures, json.dumps(failures, indent=1, ensure_ascii=False)
 
 
+@pytest.mark.slow
 def test_broken_audio_track_keeps_the_visual_match(hostile: make_corpus.Corpus, tmp_path: Path) -> None:
     path = hostile.root / "broken_audio_good_video.mp4"
     run = run_cli("verify", path, "--pipeline", "standard", "--json", "--out", tmp_path, env=_env(tmp_path))
@@ -235,6 +237,7 @@ if _root and _log:
 '''
 
 
+@pytest.mark.slow
 def test_hostile_folder_through_batch_leaves_originals_untouched(hostile: make_corpus.Corpus, tmp_path: Path,
                                                                  samples: Path, capsys: pytest.CaptureFixture[str]
                                                                  ) -> None:
@@ -280,6 +283,7 @@ def test_hostile_folder_through_batch_leaves_originals_untouched(hostile: make_c
     assert not log.exists() or not log.read_text(), log.read_text()
 
 
+@pytest.mark.slow
 def test_index_add_of_the_hostile_folder(hostile: make_corpus.Corpus, tmp_path: Path) -> None:
     run = run_cli("index", "add", hostile.root, "--pipeline", "quick", env=_env(tmp_path), timeout=600)
     assert run.code == 2 and not TRACEBACK.search(run.stderr), run.stderr[-3000:]  # some files cannot be indexed
@@ -304,6 +308,7 @@ def long_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_clip(tmp_path_factory.mktemp("long") / "long.mp4", frames, fps=25)
 
 
+@pytest.mark.slow
 def test_a_stage_over_its_budget_is_stopped_and_the_others_still_run(long_clip: Path, tmp_path: Path) -> None:
     profile = _profile(tmp_path, "", visual="budget_s = 0.2")
     run = run_cli("verify", long_clip, "--pipeline", profile, "--json", "--out", tmp_path, env=_env(tmp_path))
@@ -360,6 +365,7 @@ def test_frames_decoded_limit_gives_a_partial_sample_and_a_finding(long_clip: Pa
     assert report.visual.frames[-1].t < 3.0
 
 
+@pytest.mark.slow
 def test_input_limits_refuse_with_the_setting_named(long_clip: Path, tmp_path: Path) -> None:
     for limit, pattern in (("max_file_bytes = 1000", r"over the limit of 1000 B \(\[limits\] max_file_bytes\)"),
                            ("max_duration_s = 5", r"declared duration 0:00:20 is over the limit of 0:00:05"),

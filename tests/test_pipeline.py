@@ -58,6 +58,7 @@ def _clip_with_corrupt_audio(src: Path, out: Path) -> Path:
     return out
 
 
+@pytest.mark.slow
 def test_corrupt_audio_track_does_not_cost_the_visual_match(samples: Path, tmp_path: Path) -> None:
     from provenance import KnownImageryIndex, Workspace
 
@@ -92,6 +93,7 @@ def test_gps_and_capture_time_become_findings(tmp_path: Path, samples: Path) -> 
     assert "no_capture_metadata" not in codes
 
 
+@pytest.mark.slow
 def test_reencoded_reuse_shows_reencode_trace_and_first_seen(samples: Path, tmp_path: Path) -> None:
     from provenance import KnownImageryIndex, Workspace
 

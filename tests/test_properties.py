@@ -14,6 +14,7 @@ import types
 import typing
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -126,6 +127,7 @@ def test_facts_keep_only_plausible_gps_and_never_raise(gps: list, tags: dict[str
         assert facts.capture.source and facts.capture.when is not None
 
 
+@pytest.mark.slow
 @given(st.dictionaries(any_text, st.one_of(any_text, long_text), max_size=300),
        st.lists(st.dictionaries(any_text, long_text, max_size=5), max_size=3),
        st.dictionaries(st.text(max_size=12), st.dictionaries(any_text, long_text, max_size=20), max_size=4))

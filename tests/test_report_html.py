@@ -195,6 +195,7 @@ def with_speech(report: Report) -> Report:
 # -- what is written -----------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_report_folder_holds_json_html_and_markdown(reuse: tuple[Report, Path]) -> None:
     report, folder = reuse
     assert {p.name for p in folder.iterdir()} == {"report.json", "report.html", "report.md"}
@@ -204,6 +205,7 @@ def test_report_folder_holds_json_html_and_markdown(reuse: tuple[Report, Path]) 
     assert "| 1 | [Archive montage](<https://archive.example.org/footage/2019/archive-montage>) |" in md
 
 
+@pytest.mark.slow
 def test_match_pairs_align_with_the_known_offset_and_show_the_same_picture(
     reuse: tuple[Report, Path], samples: Path
 ) -> None:
@@ -226,6 +228,7 @@ def test_match_pairs_align_with_the_known_offset_and_show_the_same_picture(
         assert PDQ.distance(hash_frame(ref_img, mirror=False).pdq, hash_frame(query_img, mirror=False).pdq) <= 48
 
 
+@pytest.mark.slow
 def test_page_is_self_contained_and_complete(reuse: tuple[Report, Path]) -> None:
     report, folder = reuse
     tree = parse((folder / "report.html").read_text())
@@ -251,6 +254,7 @@ def test_page_is_self_contained_and_complete(reuse: tuple[Report, Path]) -> None
     assert "QuickTime:creation_time" in root.text and "QuickTime:encoder" in root.text
 
 
+@pytest.mark.slow
 def test_speech_gps_and_languages_render(reuse: tuple[Report, Path], tmp_path: Path) -> None:
     r = with_speech(reuse[0])
     tree = parse(render_html(r))
@@ -271,6 +275,7 @@ def test_speech_gps_and_languages_render(reuse: tuple[Report, Path], tmp_path: P
     assert "[55.751244, 37.618423](<https://www.openstreetmap.org/" in md and "**Language:** ru" in md
 
 
+@pytest.mark.slow
 def test_chromium_shows_findings_match_thumbnails_and_timeline(reuse: tuple[Report, Path]) -> None:
     report, folder = reuse
     dom, shot = chromium(folder / "report.html", "report-reuse_edited")
@@ -309,6 +314,7 @@ def test_chromium_shows_findings_match_thumbnails_and_timeline(reuse: tuple[Repo
     assert int(np.all(pixels == (207, 34, 46), axis=1).sum()) > 5000  # the match colour (#cf222e)
 
 
+@pytest.mark.slow
 def test_chromium_renders_languages(reuse: tuple[Report, Path], tmp_path: Path) -> None:
     r = with_speech(reuse[0])
     folder = write_report(r, tmp_path)

@@ -18,6 +18,10 @@ from provenance.report.integrity import KEY_FILE, check_file, digest_of, sign_fi
 
 from conftest import cli, write_clip
 
+# Every test verifies and writes a clip first, most then run the CLI: 2-7 s each. The fast tier checks the same
+# behaviour on a built report, in tests/test_report_check.py.
+pytestmark = pytest.mark.slow
+
 
 def _clip(path: Path, seed: int) -> Path:
     rng = np.random.default_rng(seed)

@@ -65,6 +65,7 @@ def truth(samples: Path) -> dict:
     return json.loads((samples / "truth.json").read_text())
 
 
+@pytest.mark.slow
 def test_edited_reuse_lists_reference_with_aligned_segment(sample_workspace: Path, samples: Path, truth: dict,
                                                            tmp_path: Path) -> None:
     code, out, err = cli("verify", samples / "clips" / "reuse_edited.mp4", "--pipeline", "quick", "--json",
@@ -85,6 +86,7 @@ def test_edited_reuse_lists_reference_with_aligned_segment(sample_workspace: Pat
     assert json.loads((folder / "report.json").read_text()) == report
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("clip", ["unrelated.mp4", "speech_ru.mp4", "speech_en.mp4"])
 def test_unrelated_clips_match_nothing(sample_workspace: Path, samples: Path, clip: str, tmp_path: Path) -> None:
     index = KnownImageryIndex(Workspace(sample_workspace))
@@ -94,6 +96,7 @@ def test_unrelated_clips_match_nothing(sample_workspace: Path, samples: Path, cl
     assert "no_known_match" in {f.code for f in report.findings}
 
 
+@pytest.mark.slow
 def test_edited_photo_matches_its_original(sample_workspace: Path, samples: Path, truth: dict) -> None:
     report = verify(samples / "clips" / "photo_reuse.jpg", pipeline="quick", workspace=sample_workspace)
     assert report.media.kind == "image"
@@ -135,6 +138,7 @@ def test_missing_pipeline_and_missing_file_are_clear(tmp_path: Path, samples: Pa
     assert code == 2 and "no such file" in err
 
 
+@pytest.mark.slow
 def test_index_commands(tmp_path: Path, samples: Path) -> None:
     ws = tmp_path / "ws"
     code, out, _ = cli("index", "add", samples / "known" / "photo_coins.jpg", "--first-seen", "2014-11-02",

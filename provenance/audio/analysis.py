@@ -13,7 +13,7 @@ Cost is bounded for untrusted audio. Language ID costs a fixed share of the spee
 duration on a 2-core machine, plus one pass of at most 30 s per region: ~7% in all on the 60-s benchmark);
 Whisper decoding (transcription, then translation) stops once the stage has used ``max_real_time_factor``
 times the audio's duration (never less than ``min_budget_s``), after the 30-s window in progress, and each
-window's tokens are capped by its duration (``engine.token_cap``). What was not decoded is marked
+window's tokens are capped by its duration (``protocol.token_cap``). What was not decoded is marked
 (``budget_exhausted``, ``TimelineRegion.transcribed``); the timeline itself is always complete.
 """
 
@@ -31,7 +31,8 @@ import numpy as np
 from provenance.audio.config import AudioConfig
 from provenance.audio.cues import TextSpan, find_cues, load_varieties
 from provenance.audio.decode import SAMPLE_RATE, decode_audio, has_audio_stream
-from provenance.audio.engine import Engine, EngineSegment, Transcription, get_engine
+from provenance.audio.engine import get_engine
+from provenance.audio.protocol import Engine, EngineSegment, Transcription
 from provenance.audio.speech import SpeechClip, SpeechRegion, speech_regions
 from provenance.audio.timeline import (
     LanguageSpan,

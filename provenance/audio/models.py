@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Literal
 
 from provenance.audio.errors import AudioError, ModelNotFoundError
+from provenance.fileio import sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -246,7 +247,7 @@ def _is_current(target: Path, parts: list[_Part]) -> bool:
         return False
     if stamp.get("mtime_ns") == st.st_mtime_ns:
         return True
-    if _sha256_file(target / "model.bin") != stamp.get("sha256"):
+    if sha256_file(target / "model.bin") != stamp.get("sha256"):
         log.warning("assembled Whisper model in %s fails its sha256 check; rebuilding", target)
         return False
     with contextlib.suppress(OSError):
@@ -323,14 +324,6 @@ def _write_json(path: Path, data: dict[str, object]) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(data, indent=1, sort_keys=True))
     tmp.replace(path)
-
-
-def _sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while chunk := fh.read(8 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _fsync_dir(path: Path) -> None:

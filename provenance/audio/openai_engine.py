@@ -20,9 +20,9 @@ from typing import Any
 import numpy as np
 
 from provenance.audio.decode import SAMPLE_RATE
-from provenance.audio.engine import EngineSegment, EngineWord, Task, Transcription, token_cap
 from provenance.audio.errors import AudioError
 from provenance.audio.models import ResolvedModel
+from provenance.audio.protocol import EngineSegment, EngineWord, Task, Transcription, token_cap
 
 CHUNK_S = 30  # Whisper's own window
 HOP = 160  # samples per mel frame

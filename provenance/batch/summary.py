@@ -17,7 +17,7 @@ from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from provenance import __version__
+from provenance._version import __version__
 from provenance.batch.model import BatchOptions, BatchResult, Counts
 from provenance.claims import Claim
 from provenance.config import Pipeline

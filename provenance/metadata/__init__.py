@@ -3,149 +3,22 @@
 ``extract(path, kind)`` reads the original read-only through independent readers: PyAV for container and
 stream tags, exifread for EXIF, box/chunk/element walkers of its own for ISO BMFF (MP4, MOV, 3GP, HEIF, AVIF,
 CR3), RIFF (AVI, WAV, WebP), Matroska/WebM and the H.264 camera SEI, an XMP parser, ExifTool when installed,
-and c2pa-python for Content Credentials. A reader that fails costs only its own tags: its message goes into
-``raw["Errors"]`` and the others still count. Only when nothing at all could be read does it raise
-``MetadataError``, which the pipeline records as the stage error.
+and c2pa-python for Content Credentials. ``extract`` and ``MetadataError`` (in ``metadata.extraction``) load
+on first use, so that a light reader (``metadata.reading``, ``xmp``) can be imported without PyAV.
 """
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
+from typing import TYPE_CHECKING
 
-from provenance.errors import ProvenanceError
-from provenance.report.model import MetadataSection
+from provenance._lazy import exports
 
-from . import c2pa, consistency, container, exif, exiftool, h264, isobmff, matroska, normalise, riff, xmp
-from .reading import Reading
+if TYPE_CHECKING:
+    from provenance.metadata.extraction import MetadataError, extract
 
 __all__ = ["MetadataError", "extract"]
 
-_KINDS = ("video", "image", "audio")
-# exifread's way of saying "no EXIF here": expected for most video and audio, not worth a note.
-_NO_EXIF = re.compile(r"format not recognized|does not have exif", re.IGNORECASE)
-
-
-class MetadataError(ProvenanceError):
-    """Nothing could be read from the file; the message says what each reader reported."""
-
-
-def extract(path: Path, kind: str) -> MetadataSection:
-    """Read and normalise the file's metadata into the report's section (status "ok")."""
-    path = Path(path)
-    if kind not in _KINDS:
-        raise ValueError(f"kind must be one of {', '.join(_KINDS)}, not {kind!r}")
-    if not path.is_file():
-        raise MetadataError(f"not a readable file: {path}")
-    try:
-        with path.open("rb"):
-            pass
-    except OSError as exc:
-        raise MetadataError(f"cannot open {path.name}: {exc.strerror or exc}") from exc
-
-    box = container.read(path, scan_bitstream=kind == "video")
-    tags = exif.read(path)
-    readings = _format_readings(path, kind)
-    blocks = {k: v for r in readings for k, v in r.embedded.items()}
-    exif.add_blocks(tags, blocks)
-    packets = xmp.scan(path)
-    if (block := blocks.get("xmp")) and not any(p in block or block in p for p in packets):
-        packets += xmp.packets(block)
-    readings.append(xmp.read(packets))
-    tool = exiftool.read(path)
-    readings.append(tool)
-    credentials, c2pa_raw = c2pa.read(path)
-
-    errors = {
-        name: message
-        for name, message in (
-            ("container", box.error),
-            ("exif", tags.error),
-            *((r.name, r.error) for r in readings),
-            ("c2pa", c2pa_raw.get("error")),
-        )
-        if message
-    }
-    # The C2PA SDK checking a file of a format it knows (even to find no manifest) is an answer the report
-    # should carry; for bytes of no known format its "no manifest" says nothing.
-    checked = credentials.validation is not None and _known_format(path)
-    found_any = bool(tags.tags) or checked or any(r.found for r in readings)
-    if box.error and not found_any:
-        detail = "; ".join(f"{name}: {message}" for name, message in errors.items())
-        raise MetadataError(f"no metadata could be read from {path.name} ({detail})")
-
-    facts = normalise.facts(kind, box, tags, readings)
-    raw = normalise.raw_groups(box, tags, readings)
-    if c2pa_raw:
-        raw["C2PA"] = c2pa_raw
-    if errors:
-        raw["Errors"] = {k: normalise.clean(v)[: normalise.RAW_VALUE_MAX] for k, v in errors.items()}
-    notes = [n for n in dict.fromkeys(tags.notes) if not _NO_EXIF.search(n)]
-    if notes:
-        raw["Notes"] = {f"exif{i}": normalise.clean(note)[:500] for i, note in enumerate(notes[:20], 1)}
-
-    capture, modify = facts.capture, facts.modify
-    return MetadataSection(
-        status="ok",
-        capture_time=capture.iso if capture else None,
-        capture_time_source=capture.source if capture else None,
-        timezone=capture.tz if capture else None,
-        device=facts.device,
-        gps=facts.gps,
-        encoder=facts.encoder,
-        c2pa=credentials,
-        consistency=consistency.check(facts),
-        raw=raw,
-        modify_time=modify.iso if modify else None,
-        modify_time_source=modify.source if modify else None,
-        sources=facts.sources,
-        brands=facts.brands,
-        handlers=facts.handlers,
-        rotation=facts.rotation,
-        history=facts.history,
-        readers=_reader_status(box.error, tags.error, readings, tool),
-    )
-
-
-def _format_readings(path: Path, kind: str) -> list[Reading]:
-    """The readers that know the file's format by its first bytes, in the order normalisation trusts them."""
-    try:
-        with path.open("rb") as fh:
-            head = fh.read(16)
-    except OSError:
-        return []
-    out = []
-    if isobmff.sniff(head):
-        out.append(isobmff.read(path))
-    if kind == "video":
-        out.append(h264.read(path))  # AVCHD SEI in MTS/M2TS (and any stream that carries it)
-    if riff.sniff(head):
-        out.append(riff.read(path))
-    if matroska.sniff(head):
-        out.append(matroska.read(path))
-    return out
-
-
-_MAGIC = (
-    b"\xff\xd8\xff", b"\x89PNG", b"GIF8", b"II*\x00", b"MM\x00*", b"RIFF", b"ID3", b"fLaC", b"OggS",
-    b"\x1a\x45\xdf\xa3", b"\xff\x0a", b"\x00\x00\x00\x0cJXL ",
-)  # fmt: skip
-
-
-def _known_format(path: Path) -> bool:
-    try:
-        with path.open("rb") as fh:
-            head = fh.read(16)
-    except OSError:
-        return False
-    return head.startswith(_MAGIC) or isobmff.sniff(head)
-
-
-def _reader_status(box_error: str | None, exif_error: str | None, readings: list[Reading], tool: Reading) -> dict:
-    status = {"container": box_error or "ok", "exif": exif_error or "ok"}
-    status.update({r.name: r.error or "ok" for r in readings if r.name != "exiftool"})
-    state = exiftool.status()
-    version = tool.raw.get("ExifTool", {}).get("ExifToolVersion", "version unknown")
-    status["exiftool"] = tool.error or (f"ok (ExifTool {version})" if state == "ok" else state)
-    status["c2pa"] = "ok"
-    return {k: normalise.clean(str(v))[:300] for k, v in status.items()}
+__getattr__, __dir__ = exports(__name__, {
+    "MetadataError": "provenance.metadata.extraction",
+    "extract": "provenance.metadata.extraction",
+})  # fmt: skip

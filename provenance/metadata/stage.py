@@ -27,7 +27,7 @@ class MetadataStage(Stage):
     kinds: ClassVar = frozenset({"video", "image", "audio"})
 
     def run(self, ctx: Context) -> MetadataSection:
-        from provenance.metadata import extract
+        from provenance.metadata.extraction import extract
 
         return extract(ctx.media.path, ctx.media.kind)
 

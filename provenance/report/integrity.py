@@ -28,6 +28,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from provenance.errors import ProvenanceError
+from provenance.fileio import atomic_write, sha256_file
 from provenance.report.model import Integrity, Report
 
 CANONICALISATION = "json-sorted-compact-utf8/1"
@@ -229,8 +230,6 @@ def sign_file(path: str | Path, workspace_root: Path) -> SignResult:
         "signed_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
     data["integrity"]["signature"] = base64.b64encode(key.sign(signed_bytes(data))).decode()
-    from provenance.report.writer import atomic_write  # the writer imports this module
-
     atomic_write(path, dumps(data))
     note = "" if recorded else " (it recorded no digest: digest added)"
     return SignResult(path, True, f"signed {path} with key {public.key_id}{note}", public.key_id)
@@ -359,8 +358,6 @@ def _check_signature(
 
 
 def _check_media(result: CheckResult, report_path: Path, data: dict[str, Any], media: str | Path | None) -> None:
-    from provenance.media import sha256_file
-
     section = data.get("media") if isinstance(data.get("media"), dict) else {}
     expected, recorded = str(section.get("sha256") or ""), str(section.get("path") or "")
     if not expected:

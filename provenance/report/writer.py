@@ -8,11 +8,10 @@ it is a finished report.
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from pathlib import Path
 
+from provenance.fileio import atomic_write
 from provenance.report.html import render_html
 from provenance.report.integrity import dumps, seal
 from provenance.report.markdown import render_markdown
@@ -26,20 +25,6 @@ def report_dir_name(report: Report) -> str:
     stem = Path(report.media.path).stem
     safe = re.sub(r"[^\w.-]+", "_", stem, flags=re.UNICODE).strip("._")[:80] or "media"
     return f"{safe}-{report.media.sha256[:12]}"
-
-
-def atomic_write(path: Path, data: str | bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data.encode() if isinstance(data, str) else data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def to_json(report: Report) -> str:

@@ -14,7 +14,7 @@ from pathlib import Path
 import av
 import numpy as np
 
-from provenance.media import sha256_file
+from provenance.fileio import sha256_file
 from provenance.report.model import Artefacts, Match
 from provenance.visual.frames import load_image, target_size
 from provenance.visual.hashing import THUMB_SIZE, thumbnail_jpeg

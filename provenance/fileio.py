@@ -1,0 +1,39 @@
+"""File helpers with nothing heavy behind them: the atomic write and the streaming SHA-256.
+
+The report writer, the integrity checks, claims, batch and ingest all need them; here they sit below all of
+those, so that ``report check`` (integrity) reaches them without importing the writer (which imports it) or
+ingest (PyAV).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+_CHUNK = 1 << 20
+
+
+def atomic_write(path: Path, data: str | bytes) -> None:
+    """Write through a temporary file in the same folder, then rename: a crash never leaves half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data.encode() if isinstance(data, str) else data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def sha256_file(path: Path) -> str:
+    """Streaming SHA-256, so a multi-gigabyte clip never sits in memory."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
