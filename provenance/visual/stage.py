@@ -58,6 +58,26 @@ def query_fingerprint(media: MediaFile, config: VisualConfig, *, thumbnails: boo
                        limits=limits)
 
 
+def _stopped_findings(report: Report) -> list[Finding]:
+    """Say so when sampling ended before the end of the clip: a match (or its absence) covers only what was read."""
+    stop: SamplingStop | None = report.visual.stopped
+    if stop is None:
+        return []
+    until = f"the visual match covers the clip up to {stop.at_s:.1f} s only"
+    if report.media.duration_s:
+        until += f" of {report.media.duration_s:.1f} s"
+    evidence = {"frames_decoded": report.visual.frames_decoded, "sampled_until_s": stop.at_s}
+    if stop.reason == "max_frames_decoded":
+        return [Finding("limit_frames_decoded", "notice", f"Frame sampling stopped after "
+                        f"{report.visual.frames_decoded} decoded frames ([limits] max_frames_decoded): {until}.",
+                        evidence)]
+    if stop.reason == "max_frames":
+        return [Finding("limit_frames_sampled", "notice", f"Frame sampling stopped at {report.visual.frames_sampled} "
+                        f"sampled frames ([visual.frames] max_frames): {until}.", evidence)]
+    return [Finding("video_decode_error", "notice", f"The video stopped decoding ({stop.message}): {until}; the "
+                    "file may be damaged or truncated.", {**evidence, "error": stop.message})]
+
+
 class VisualStage(Stage):
     name = "visual"
     config_type = VisualConfig
@@ -77,8 +97,8 @@ class VisualStage(Stage):
             frames=[FrameHash(f.t, f.hashes.pdq_hex, f.hashes.quality, f.hashes.phash) for f in fp.frames],
             thresholds=thresholds(cfg.matching),
         )
-        if fp.stopped_by == "max_frames_decoded" and fp.frames:
-            section.stopped = SamplingStop("max_frames_decoded", fp.frames[-1].t)
+        if fp.stopped_by is not None:  # frames after the last sampled one were never compared
+            section.stopped = SamplingStop(fp.stopped_by, fp.frames[-1].t if fp.frames else 0.0, fp.decode_error)
         if ctx.artefacts is not None:
             ctx.artefacts.thumbnails = {f.t: f.thumbnail for f in fp.frames if f.thumbnail}
         section.matches, section.frames_usable = match(fp, ctx.index, cfg.matching)
@@ -95,13 +115,7 @@ class VisualStage(Stage):
         visual: VisualSection = report.visual
         if visual.status != "ok":
             return []
-        out: list[Finding] = []
-        if visual.stopped is not None and visual.stopped.reason == "max_frames_decoded":
-            out.append(Finding(
-                "limit_frames_decoded", "notice",
-                f"Frame sampling stopped after {visual.frames_decoded} decoded frames ([limits] max_frames_decoded): "
-                f"the visual match covers the clip up to {visual.stopped.at_s:.1f} s only.",
-                {"frames_decoded": visual.frames_decoded, "sampled_until_s": visual.stopped.at_s}))
+        out = _stopped_findings(report)
         if not visual.matches:
             if visual.index_frames == 0:
                 return [*out, Finding("index_empty", "notice",
