@@ -67,8 +67,9 @@ _MIGRATIONS: list[str] = [
         counts TEXT
     );
     """,
-    # 3: local features (ORB keypoints and descriptors) of reference keyframes, for crops, rotations,
-    # picture-in-picture and screen recordings that global hashes miss (provenance.visual.local_features)
+    # 3: local features (ORB keypoints and descriptors) of reference keypoint frames (the table keeps its first
+    # name, "keyframe"), for crops, rotations, picture-in-picture and screen recordings that global hashes miss
+    # (provenance.visual.local_features)
     """
     CREATE TABLE keyframe (
         reference_id TEXT NOT NULL REFERENCES reference(id) ON DELETE CASCADE,
