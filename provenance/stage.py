@@ -2,7 +2,7 @@
 
 A stage has a name (its report section's key and its profile table, ``[visual]``), a typed settings section
 (``StageConfig`` subclass, its time budget included), ``run(ctx) -> Section``, its findings rules and its view
-(an HTML partial, Markdown lines, timeline rows). ``provenance.registry.STAGES`` is the only list of stages:
+(a ``StageView``: an HTML partial, Markdown lines, timeline rows). ``provenance.registry.STAGES`` is the only list of stages:
 profiles, budgets, the report, findings and both writers iterate over it, so adding a stage is one package
 plus one line there (the shape of PySceneDetect's detectors and Bellingcat auto-archiver's steps).
 
@@ -69,35 +69,12 @@ class Context:
     notes: list[Finding] = field(default_factory=list)  # findings only the run knows (work cut short by a limit)
 
 
-class Stage(ABC):
-    """One step of the pipeline. Subclasses set the class attributes and implement ``run``."""
+class StageView:
+    """What report.html and report.md show of one stage; light (no decoder), from the report alone.
 
-    name: ClassVar[str]  # report section key, profile table, timings key, error "stage"
-    config_type: ClassVar[type[StageConfig]]
-    section_type: ClassVar[type[Section]]
-    kinds: ClassVar[frozenset[Kind]]  # media kinds it applies to; others get status "not_applicable"
-
-    def applies(self, media: MediaFile) -> bool:
-        return media.kind in self.kinds
-
-    @abstractmethod
-    def run(self, ctx: Context) -> Section:
-        """Analyse ``ctx.media`` and return this stage's section (status "ok"); raise to record a failure.
-
-        Raise a ``provenance.errors.ProvenanceError`` with a one-line message for failures a user can act on;
-        anything else is recorded with its exception type.
-        """
-
-    def evidence(self, report: Report, ctx: Context) -> None:
-        """After every stage ran: fetch what the view shows beside the section (pixels of matched reference
-        frames) into ``ctx.artefacts``. Must not raise for bad material; the default does nothing."""
-        return None
-
-    def findings(self, report: Report) -> list[Finding]:
-        """Findings from this stage's section: what was observed, how strong, and where it came from."""
-        return []
-
-    # -- view: what the HTML page and report.md show of this stage
+    Each method gets the whole report (a view may show the media's facts beside its section); the defaults show
+    nothing, so a stage without a view is still listed in the run table.
+    """
 
     def html(self, report: Report) -> str:
         """This stage's part of ``report.html``: autoescaped markup, rendered from the stage's own template."""
@@ -121,4 +98,34 @@ class Stage(ABC):
 
     def run_details(self, report: Report) -> list[tuple[str, str]]:
         """(label, text) rows for the report's "Run" table: engines, models, readers this stage used."""
+        return []
+
+
+class Stage(ABC):
+    """One step of the pipeline. Subclasses set the class attributes and implement ``run``."""
+
+    name: ClassVar[str]  # report section key, profile table, timings key, error "stage"
+    config_type: ClassVar[type[StageConfig]]
+    section_type: ClassVar[type[Section]]
+    kinds: ClassVar[frozenset[Kind]]  # media kinds it applies to; others get status "not_applicable"
+    view: ClassVar[StageView] = StageView()  # what report.html and report.md show of it
+
+    def applies(self, media: MediaFile) -> bool:
+        return media.kind in self.kinds
+
+    @abstractmethod
+    def run(self, ctx: Context) -> Section:
+        """Analyse ``ctx.media`` and return this stage's section (status "ok"); raise to record a failure.
+
+        Raise a ``provenance.errors.ProvenanceError`` with a one-line message for failures a user can act on;
+        anything else is recorded with its exception type.
+        """
+
+    def evidence(self, report: Report, ctx: Context) -> None:
+        """After every stage ran: fetch what the view shows beside the section (pixels of matched reference
+        frames) into ``ctx.artefacts``. Must not raise for bad material; the default does nothing."""
+        return None
+
+    def findings(self, report: Report) -> list[Finding]:
+        """Findings from this stage's section: what was observed, how strong, and where it came from."""
         return []

@@ -18,7 +18,7 @@ from provenance.pipeline import verify
 from provenance.report.markdown import render_markdown
 from provenance.report.model import Finding, Report, Section
 from provenance.report.writer import write_report
-from provenance.stage import Context, Stage, StageConfig
+from provenance.stage import Context, Stage, StageConfig, StageView
 
 ROOT = Path(__file__).resolve().parents[1]
 CLIP = ROOT / "sample_media" / "clips" / "unrelated.mp4"
@@ -41,6 +41,14 @@ class FileFactsSection(Section, key="filefacts"):
 Section.types.pop("filefacts")  # registered by the class statement; the fixture registers it per test
 
 
+class FileFactsView(StageView):
+    def html(self, report: Report) -> str:
+        return f'<h2 id="filefacts">File facts</h2><p>{escape(report.filefacts.container)}</p>'
+
+    def markdown(self, report: Report) -> list[str]:
+        return ["## File facts", "", f"- container {report.filefacts.container}", ""]
+
+
 class FileFactsStage(Stage):
     """A real, small stage: what the container says about the file's size, with one finding."""
 
@@ -48,6 +56,7 @@ class FileFactsStage(Stage):
     config_type = FileFactsConfig
     section_type = FileFactsSection
     kinds: ClassVar = frozenset({"video", "image", "audio"})
+    view = FileFactsView()
 
     def run(self, ctx: Context) -> FileFactsSection:
         cfg: FileFactsConfig = ctx.config
@@ -66,11 +75,6 @@ class FileFactsStage(Stage):
         return [Finding("file_size", "info", f"<b>{s.size_bytes}</b> bytes", {"size": s.size_bytes})] \
             if s.status == "ok" else []
 
-    def html(self, report: Report) -> str:
-        return f'<h2 id="filefacts">File facts</h2><p>{escape(report.filefacts.container)}</p>'
-
-    def markdown(self, report: Report) -> list[str]:
-        return ["## File facts", "", f"- container {report.filefacts.container}", ""]
 
 
 @pytest.fixture

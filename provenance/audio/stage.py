@@ -9,8 +9,8 @@ from __future__ import annotations
 import dataclasses
 from typing import ClassVar
 
-from provenance.audio import view
 from provenance.audio.config import AudioConfig
+from provenance.audio.view import AudioView
 from provenance.report.model import AudioSection, Finding, Report
 from provenance.stage import Context, Stage
 
@@ -30,6 +30,7 @@ class AudioStage(Stage):
     config_type = AudioConfig
     section_type = AudioSection
     kinds: ClassVar = frozenset({"video", "audio"})
+    view = AudioView()
 
     def run(self, ctx: Context) -> AudioSection:
         from provenance.audio.analysis import analyse
@@ -83,26 +84,3 @@ class AudioStage(Stage):
                                f"{words}.", {"variety": cue.variety, "language": cue.language,
                                              "matches": [m.__dict__ for m in cue.matches], "source": cue.source}))
         return out
-
-    def html(self, report: Report) -> str:
-        return view.html(report)
-
-    def markdown(self, report: Report) -> list[str]:
-        return view.markdown(report)
-
-    def timeline_rows(self, report: Report, duration: float) -> list:
-        return view.timeline_rows(report, duration)
-
-    def timeline_end(self, report: Report) -> float:
-        audio: AudioSection = report.audio
-        return max([r.end for r in audio.timeline] + [s.end for s in audio.segments], default=0.0)
-
-    def legend(self, report: Report) -> list[tuple[str, str]]:
-        return view.legend(report)
-
-    def run_details(self, report: Report) -> list[tuple[str, str]]:
-        au: AudioSection = report.audio
-        if not (au.engine or au.model):
-            return [("Speech model", "none ran")]
-        rtf = f" · real-time factor {au.real_time_factor:.2f}" if au.real_time_factor is not None else ""
-        return [("Speech model", f"{au.engine or ''} · {au.model or ''}{rtf}")]

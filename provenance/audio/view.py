@@ -8,12 +8,15 @@ from typing import Any
 
 from provenance.report.model import AudioSection, Report
 from provenance.report.view import TimelineRow, bar, fmt_t, md, render_partial
+from provenance.stage import StageView
 
 _LANG_COLOURS = 6  # CSS classes lang0..lang5
 
 
 @dataclass
-class AudioView:
+class Page:
+    """What the stage's template reads as ``v``."""
+
     languages: dict[str, str]  # language code -> css class
     cues: list[dict[str, Any]]
     translated: bool  # some transcript segment carries a translation
@@ -35,54 +38,64 @@ def _plain(value: Any) -> Any:
     return dataclasses.asdict(value) if dataclasses.is_dataclass(value) and not isinstance(value, type) else value
 
 
-def html(report: Report) -> str:
-    section: AudioSection = report.audio
-    v = AudioView(
-        languages=language_classes(section),
-        cues=[c for c in map(_plain, section.cues) if isinstance(c, dict)],
-        translated=any(getattr(s, "translation", None) for s in section.segments),
-    )
-    return render_partial("provenance.audio", "audio.html.j2", r=report, v=v)
+class AudioView(StageView):
+    def html(self, report: Report) -> str:
+        section: AudioSection = report.audio
+        v = Page(
+            languages=language_classes(section),
+            cues=[c for c in map(_plain, section.cues) if isinstance(c, dict)],
+            translated=any(getattr(s, "translation", None) for s in section.segments),
+        )
+        return render_partial("provenance.audio", "audio.html.j2", r=report, v=v)
 
+    def markdown(self, report: Report) -> list[str]:
+        au: AudioSection = report.audio
+        out = ["## Speech", ""]
+        if au.language:
+            top = ", ".join(f"{md(c)} {p:.2f}" for c, p in au.language.top)
+            out.append(f"- **Language:** {md(au.language.code)} (probability {au.language.probability:.2f}; "
+                       f"top: {top})")
+            langs = ", ".join(f"{fmt_t(x.start)}–{fmt_t(x.end)} {md(x.language)}" for x in au.timeline)
+            if langs:
+                out.append(f"- **Regions:** {langs}")
+            out.append(f"- **Model:** {md(au.engine or '')} · {md(au.model or '')}")
+        else:
+            out.append({"ok": "- no intelligible speech", "skipped": "- audio not analysed (not in this pipeline)"}.get(
+                au.status, f"- {md(au.status)}"))
+        return out
 
-def timeline_rows(report: Report, duration: float) -> list[TimelineRow]:
-    section: AudioSection = report.audio
-    languages = language_classes(section)
-    lang = TimelineRow("Spoken language", css="row-lang")
-    for region in section.timeline:
-        unsure = getattr(region, "uncertain", False)
-        css = languages.get(region.language, "lang0") + (" uncertain" if unsure else "")
-        lang.bars.append(bar(region.start, region.end, duration, region.language + ("?" if unsure else ""),
-                             f"{region.language} {fmt_t(region.start)}–{fmt_t(region.end)} "
-                             f"(p {region.probability:.2f}{', uncertain' if unsure else ''})", css))
-    if not lang.bars:
-        lang.note = {"ok": "no speech detected", "skipped": "audio not analysed (not in this pipeline)",
-                     "no_audio": "no audio track", "error": "audio stage failed"}.get(
-            section.status, f"audio {section.status}")
-    return [lang]
+    def timeline_rows(self, report: Report, duration: float) -> list[TimelineRow]:
+        section: AudioSection = report.audio
+        languages = language_classes(section)
+        lang = TimelineRow("Spoken language", css="row-lang")
+        for region in section.timeline:
+            unsure = getattr(region, "uncertain", False)
+            css = languages.get(region.language, "lang0") + (" uncertain" if unsure else "")
+            lang.bars.append(bar(region.start, region.end, duration, region.language + ("?" if unsure else ""),
+                                 f"{region.language} {fmt_t(region.start)}–{fmt_t(region.end)} "
+                                 f"(p {region.probability:.2f}{', uncertain' if unsure else ''})", css))
+        if not lang.bars:
+            lang.note = {"ok": "no speech detected", "skipped": "audio not analysed (not in this pipeline)",
+                         "no_audio": "no audio track", "error": "audio stage failed"}.get(
+                section.status, f"audio {section.status}")
+        return [lang]
 
+    def timeline_end(self, report: Report) -> float:
+        audio: AudioSection = report.audio
+        return max([r.end for r in audio.timeline] + [s.end for s in audio.segments], default=0.0)
 
-def legend(report: Report) -> list[tuple[str, str]]:
-    section: AudioSection = report.audio
-    languages = language_classes(section)
-    spoken = {region.language for region in section.timeline}
-    out = [(css, f"language {code}") for code, css in languages.items() if code in spoken]
-    if any(getattr(region, "uncertain", False) for region in section.timeline):
-        out.append(("lang5 uncertain", "uncertain language (a best guess)"))
-    return out
+    def legend(self, report: Report) -> list[tuple[str, str]]:
+        section: AudioSection = report.audio
+        languages = language_classes(section)
+        spoken = {region.language for region in section.timeline}
+        out = [(css, f"language {code}") for code, css in languages.items() if code in spoken]
+        if any(getattr(region, "uncertain", False) for region in section.timeline):
+            out.append(("lang5 uncertain", "uncertain language (a best guess)"))
+        return out
 
-
-def markdown(report: Report) -> list[str]:
-    au: AudioSection = report.audio
-    out = ["## Speech", ""]
-    if au.language:
-        top = ", ".join(f"{md(c)} {p:.2f}" for c, p in au.language.top)
-        out.append(f"- **Language:** {md(au.language.code)} (probability {au.language.probability:.2f}; top: {top})")
-        langs = ", ".join(f"{fmt_t(x.start)}–{fmt_t(x.end)} {md(x.language)}" for x in au.timeline)
-        if langs:
-            out.append(f"- **Regions:** {langs}")
-        out.append(f"- **Model:** {md(au.engine or '')} · {md(au.model or '')}")
-    else:
-        out.append({"ok": "- no intelligible speech", "skipped": "- audio not analysed (not in this pipeline)"}.get(
-            au.status, f"- {md(au.status)}"))
-    return out
+    def run_details(self, report: Report) -> list[tuple[str, str]]:
+        au: AudioSection = report.audio
+        if not (au.engine or au.model):
+            return [("Speech model", "none ran")]
+        rtf = f" · real-time factor {au.real_time_factor:.2f}" if au.real_time_factor is not None else ""
+        return [("Speech model", f"{au.engine or ''} · {au.model or ''}{rtf}")]

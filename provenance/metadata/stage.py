@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+from provenance.metadata.view import MetadataView
 from provenance.report.model import Finding, MetadataSection, Report
 from provenance.stage import Context, Stage, StageConfig
 
@@ -25,6 +26,7 @@ class MetadataStage(Stage):
     config_type = MetadataConfig
     section_type = MetadataSection
     kinds: ClassVar = frozenset({"video", "image", "audio"})
+    view = MetadataView()
 
     def run(self, ctx: Context) -> MetadataSection:
         from provenance.metadata.extraction import extract
@@ -70,17 +72,3 @@ class MetadataStage(Stage):
                                + (" (not from a trusted signer)" if c2pa.state == "valid" else "") + ".",
                                {"state": c2pa.state, "signer": c2pa.signer, "claim_generator": c2pa.claim_generator}))
         return out
-
-    def html(self, report: Report) -> str:
-        from provenance.metadata import view
-
-        return view.html(report)
-
-    def markdown(self, report: Report) -> list[str]:
-        from provenance.metadata import view
-
-        return view.markdown(report)
-
-    def run_details(self, report: Report) -> list[tuple[str, str]]:
-        readers = report.metadata.readers
-        return [("Metadata readers", " · ".join(f"{k} {v}" for k, v in readers.items()))] if readers else []

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from provenance.report.model import MetadataSection, Report
 from provenance.report.view import md, osm_link, render_partial
+from provenance.stage import StageView
 
 
 @dataclass
@@ -17,18 +18,11 @@ class MetaRow:
 
 
 @dataclass
-class MetadataView:
+class Page:
+    """What the stage's template reads as ``v``."""
+
     meta_rows: list[MetaRow]
     raw_tags: int
-
-
-def html(report: Report) -> str:
-    section: MetadataSection = report.metadata
-    v = MetadataView(
-        meta_rows=_meta_rows(section),
-        raw_tags=sum(len(tags) for tags in section.raw.values() if isinstance(tags, dict)),
-    )
-    return render_partial("provenance.metadata", "metadata.html.j2", r=report, v=v)
 
 
 def tag_source(md: MetadataSection, key: str, value: str | None) -> str:
@@ -93,23 +87,36 @@ def _c2pa_text(md: MetadataSection) -> str:
     return f"{text}. {note}" if note else text
 
 
-def markdown(report: Report) -> list[str]:
-    section: MetadataSection = report.metadata
-    out = ["## Metadata", ""]
-    if section.status != "ok":
-        out.append(f"- not read ({md(section.status)})")
-    else:
-        src = f" ({md(section.capture_time_source)})" if section.capture_time_source else ""
-        out.append(f"- **Capture time:** {md(section.capture_time or 'unknown')}{src}")
-        device = " ".join(x for x in (section.device.make, section.device.model) if x)
-        out.append(f"- **Device:** {md(device or 'unknown')}")
-        out.append(f"- **Encoder:** {md(section.encoder or 'unknown')}")
-        if section.gps:
-            g = section.gps
-            link = osm_link(g.lat, g.lon)
-            where = f"{g.lat:.6f}, {g.lon:.6f}"
-            out.append(f"- **GPS:** {f'[{where}](<{link}>)' if link else where} ({md(g.source)})")
+class MetadataView(StageView):
+    def html(self, report: Report) -> str:
+        section: MetadataSection = report.metadata
+        v = Page(
+            meta_rows=_meta_rows(section),
+            raw_tags=sum(len(tags) for tags in section.raw.values() if isinstance(tags, dict)),
+        )
+        return render_partial("provenance.metadata", "metadata.html.j2", r=report, v=v)
+
+    def markdown(self, report: Report) -> list[str]:
+        section: MetadataSection = report.metadata
+        out = ["## Metadata", ""]
+        if section.status != "ok":
+            out.append(f"- not read ({md(section.status)})")
         else:
-            out.append("- **GPS:** none recorded")
-    out.append("")
-    return out
+            src = f" ({md(section.capture_time_source)})" if section.capture_time_source else ""
+            out.append(f"- **Capture time:** {md(section.capture_time or 'unknown')}{src}")
+            device = " ".join(x for x in (section.device.make, section.device.model) if x)
+            out.append(f"- **Device:** {md(device or 'unknown')}")
+            out.append(f"- **Encoder:** {md(section.encoder or 'unknown')}")
+            if section.gps:
+                g = section.gps
+                link = osm_link(g.lat, g.lon)
+                where = f"{g.lat:.6f}, {g.lon:.6f}"
+                out.append(f"- **GPS:** {f'[{where}](<{link}>)' if link else where} ({md(g.source)})")
+            else:
+                out.append("- **GPS:** none recorded")
+        out.append("")
+        return out
+
+    def run_details(self, report: Report) -> list[tuple[str, str]]:
+        readers = report.metadata.readers
+        return [("Metadata readers", " · ".join(f"{k} {v}" for k, v in readers.items()))] if readers else []

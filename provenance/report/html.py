@@ -58,9 +58,9 @@ def build_view(report: Report) -> View:
         counts=[(s, len(fs)) for s, _, fs in findings],
         findings=[g for g in findings if g[2]],
         timeline=_timeline(report),
-        parts=[Markup(stage.html(report)) for stage in registry.STAGES],
+        parts=[Markup(stage.view.html(report)) for stage in registry.STAGES],
         stages=_stages(report),
-        run_details=[row for stage in registry.STAGES for row in stage.run_details(report)],
+        run_details=[row for stage in registry.STAGES for row in stage.view.run_details(report)],
     )
 
 
@@ -68,14 +68,14 @@ def _timeline(report: Report) -> Timeline | None:
     """The whole clip on one axis: every stage's rows (shots, sampled frames, matches, languages)."""
     if report.media.kind == "image":
         return None
-    duration = max([report.media.duration_s or 0.0] + [stage.timeline_end(report) for stage in registry.STAGES])
+    duration = max([report.media.duration_s or 0.0, *(stage.view.timeline_end(report) for stage in registry.STAGES)])
     if duration <= 0:
         return None
-    rows = [row for stage in registry.STAGES for row in stage.timeline_rows(report, duration)]
+    rows = [row for stage in registry.STAGES for row in stage.view.timeline_rows(report, duration)]
     step = next((s for s in (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600) if duration / s <= 10), 7200)
     ticks = [Bar(pct(k * step, duration), 0.0, tick_label(k * step), "") for k in range(int(duration // step) + 1)
              if k == 0 or k * step <= 0.96 * duration]  # a label at the very end would overflow the bar
-    legend = [item for stage in registry.STAGES for item in stage.legend(report)]
+    legend = [item for stage in registry.STAGES for item in stage.view.legend(report)]
     return Timeline(duration, rows, ticks, legend)
 
 

@@ -50,7 +50,7 @@ def render_markdown(report: Report) -> str:
                 out.append(f"  - evidence: {md(ev)}")
         out.append("")
     for stage in registry.STAGES:
-        out += stage.markdown(r)
+        out += stage.view.markdown(r)
     if r.errors:
         out += ["", "## Errors", ""]
         out += [f"- {md(e.stage)}: {md(e.message)}" for e in r.errors]

@@ -18,9 +18,9 @@ from provenance.report.model import (
     VisualSection,
 )
 from provenance.stage import Context, Stage
-from provenance.visual import view
 from provenance.visual.config import MatchingConfig, VisualConfig
-from provenance.visual.signals import PDQ, PHASH
+from provenance.visual.signals import PDQ
+from provenance.visual.view import VisualView
 
 if TYPE_CHECKING:
     from provenance.limits import Limits
@@ -83,6 +83,7 @@ class VisualStage(Stage):
     config_type = VisualConfig
     section_type = VisualSection
     kinds: ClassVar = frozenset({"video", "image"})
+    view = VisualView()
 
     def run(self, ctx: Context) -> VisualSection:
         from provenance.visual.matching import match
@@ -141,23 +142,3 @@ class VisualStage(Stage):
                  "segments": [s.__dict__ for s in m.segments]},
             ))
         return out
-
-    def html(self, report: Report) -> str:
-        return view.html(report)
-
-    def markdown(self, report: Report) -> list[str]:
-        return view.markdown(report)
-
-    def timeline_rows(self, report: Report, duration: float) -> list:
-        return view.timeline_rows(report, duration)
-
-    def timeline_end(self, report: Report) -> float:
-        visual = report.visual
-        return max([f.t for f in visual.frames] + [s.query_end for m in visual.matches for s in m.segments],
-                   default=0.0)
-
-    def legend(self, report: Report) -> list[tuple[str, str]]:
-        return [("seg", "matched known imagery"), ("tick hit", "matched frame"), ("cut", "shot change")]
-
-    def run_details(self, report: Report) -> list[tuple[str, str]]:
-        return [("Visual models", f"PDQ {PDQ.bits}-bit (pdqhash) for matching · pHash {PHASH.bits}-bit (imagehash)")]

@@ -21,7 +21,8 @@ from provenance.report.view import (
     safe_link,
 )
 from provenance.report.view import md as md_text
-from provenance.visual.signals import PDQ
+from provenance.stage import StageView
+from provenance.visual.signals import PDQ, PHASH
 
 PAIRS_SHOWN = 8  # frame pairs per match shown with pictures; every pair stays in the JSON
 
@@ -66,7 +67,9 @@ class Thumb:
 
 
 @dataclass
-class VisualView:
+class Page:
+    """What the stage's template reads as ``v``."""
+
     matches: list[MatchView]
     sheet: list[Thumb]
     max_distance: int
@@ -79,20 +82,6 @@ def _thresholds(section: VisualSection) -> tuple[int, int, int]:
     if section.thresholds is not None:
         return section.thresholds.max_distance, section.thresholds.min_quality, section.thresholds.bits
     return PDQ.max_distance, PDQ.min_quality or 0, PDQ.bits
-
-
-def html(report: Report) -> str:
-    thumbs = {round(t, 3): jpeg for t, jpeg in report.artefacts.thumbnails.items()}
-    section: VisualSection = report.visual
-    max_distance, min_quality, bits = _thresholds(section)
-    v = VisualView(
-        matches=[_match_view(report, m, n, thumbs) for n, m in enumerate(section.matches, 1)],
-        sheet=_sheet(section, thumbs),
-        max_distance=max_distance,
-        min_quality=min_quality,
-        bits=bits,
-    )
-    return render_partial("provenance.visual", "visual.html.j2", r=report, v=v)
 
 
 def _match_view(report: Report, m: Match, number: int, thumbs: dict[float, bytes]) -> MatchView:
@@ -121,57 +110,82 @@ def _sheet(section: VisualSection, thumbs: dict[float, bytes]) -> list[Thumb]:
     ]
 
 
-def timeline_rows(report: Report, duration: float) -> list[TimelineRow]:
-    """Shots between shot changes, the sampled frames (matched ones marked), one row per match."""
-    if report.media.kind != "video":
-        return []
-    visual: VisualSection = report.visual
-    rows: list[TimelineRow] = []
-    cuts = sorted(t for t in visual.shot_changes if 0 < t < duration)
-    bounds = [0.0, *cuts, duration]
-    shots = TimelineRow("Shots", css="row-shots")
-    for i, (a, b) in enumerate(itertools.pairwise(bounds)):
-        shots.bars.append(bar(a, b, duration, f"shot {i + 1}", f"shot {i + 1}: {fmt_t(a)}–{fmt_t(b)}",
-                              "shot-a" if i % 2 == 0 else "shot-b"))
-    for t in cuts:
-        shots.bars.append(Bar(pct(t, duration), 0.0, "", f"shot change at {fmt_t(t)}", "cut"))
-    if visual.status != "ok":
-        shots.bars, shots.note = [], f"visual stage {visual.status}"
-    rows.append(shots)
-    matched = {round(p.query_t, 3) for m in visual.matches for p in m.frames}
-    frames = TimelineRow("Sampled frames", css="row-frames")
-    for f in visual.frames:
-        hit = round(f.t, 3) in matched
-        frames.bars.append(Bar(pct(f.t, duration), 0.0, "", f"frame at {fmt_t(f.t)}, quality {f.quality}"
-                               + (", matched" if hit else ""), "tick hit" if hit else "tick"))
-    rows.append(frames)
-    for n, m in enumerate(visual.matches, 1):
-        row = TimelineRow(f"Match {n}: {m.title or m.reference_id}", css="row-match")
-        for s in m.segments:
-            span = f"{fmt_t(s.query_start)}–{fmt_t(s.query_end)}"
-            ref = f"reference {fmt_t(s.reference_start)}–{fmt_t(s.reference_end)}" + (
-                " (mirrored)" if s.mirrored else "")
-            row.bars.append(bar(s.query_start, s.query_end, duration, f"{span} = {ref}", f"clip {span} = {ref}", "seg"))
-        rows.append(row)
-    if visual.status == "ok" and not visual.matches:
-        rows.append(TimelineRow("Matches", note="no match in the known-imagery index", css="row-match"))
-    return rows
+class VisualView(StageView):
+    def html(self, report: Report) -> str:
+        thumbs = {round(t, 3): jpeg for t, jpeg in report.artefacts.thumbnails.items()}
+        section: VisualSection = report.visual
+        max_distance, min_quality, bits = _thresholds(section)
+        v = Page(
+            matches=[_match_view(report, m, n, thumbs) for n, m in enumerate(section.matches, 1)],
+            sheet=_sheet(section, thumbs),
+            max_distance=max_distance,
+            min_quality=min_quality,
+            bits=bits,
+        )
+        return render_partial("provenance.visual", "visual.html.j2", r=report, v=v)
 
+    def markdown(self, report: Report) -> list[str]:
+        visual: VisualSection = report.visual
+        if not visual.matches:
+            return []
+        out = ["## Known imagery", "",
+               "| # | Reference | First seen | Source | Clip → reference | Covered | Closest |",
+               "|---|---|---|---|---|---|---|"]
+        for n, m in enumerate(visual.matches, 1):
+            spans = "; ".join(f"{fmt_t(s.query_start)}–{fmt_t(s.query_end)} → {fmt_t(s.reference_start)}–"
+                              f"{fmt_t(s.reference_end)}{' (mirrored)' if s.mirrored else ''}" for s in m.segments)
+            title = md_text(m.title or m.reference_id)
+            link = safe_link(m.url)
+            ref = f"[{title}](<{md_url(link)}>)" if link else title
+            out.append(f"| {n} | {ref} | {md_text(m.first_seen or 'unknown')} | {md_text(m.source or 'unknown')} | "
+                       f"{spans} | {m.query_coverage:.0%} | {m.min_distance}/{_thresholds(visual)[2]} |")
+        out.append("")
+        return out
 
-def markdown(report: Report) -> list[str]:
-    visual: VisualSection = report.visual
-    if not visual.matches:
-        return []
-    out = ["## Known imagery", "",
-           "| # | Reference | First seen | Source | Clip → reference | Covered | Closest |",
-           "|---|---|---|---|---|---|---|"]
-    for n, m in enumerate(visual.matches, 1):
-        spans = "; ".join(f"{fmt_t(s.query_start)}–{fmt_t(s.query_end)} → {fmt_t(s.reference_start)}–"
-                          f"{fmt_t(s.reference_end)}{' (mirrored)' if s.mirrored else ''}" for s in m.segments)
-        title = md_text(m.title or m.reference_id)
-        link = safe_link(m.url)
-        ref = f"[{title}](<{md_url(link)}>)" if link else title
-        out.append(f"| {n} | {ref} | {md_text(m.first_seen or 'unknown')} | {md_text(m.source or 'unknown')} | "
-                   f"{spans} | {m.query_coverage:.0%} | {m.min_distance}/{_thresholds(visual)[2]} |")
-    out.append("")
-    return out
+    def timeline_rows(self, report: Report, duration: float) -> list[TimelineRow]:
+        """Shots between shot changes, the sampled frames (matched ones marked), one row per match."""
+        if report.media.kind != "video":
+            return []
+        visual: VisualSection = report.visual
+        rows: list[TimelineRow] = []
+        cuts = sorted(t for t in visual.shot_changes if 0 < t < duration)
+        bounds = [0.0, *cuts, duration]
+        shots = TimelineRow("Shots", css="row-shots")
+        for i, (a, b) in enumerate(itertools.pairwise(bounds)):
+            shots.bars.append(bar(a, b, duration, f"shot {i + 1}", f"shot {i + 1}: {fmt_t(a)}–{fmt_t(b)}",
+                                  "shot-a" if i % 2 == 0 else "shot-b"))
+        for t in cuts:
+            shots.bars.append(Bar(pct(t, duration), 0.0, "", f"shot change at {fmt_t(t)}", "cut"))
+        if visual.status != "ok":
+            shots.bars, shots.note = [], f"visual stage {visual.status}"
+        rows.append(shots)
+        matched = {round(p.query_t, 3) for m in visual.matches for p in m.frames}
+        frames = TimelineRow("Sampled frames", css="row-frames")
+        for f in visual.frames:
+            hit = round(f.t, 3) in matched
+            frames.bars.append(Bar(pct(f.t, duration), 0.0, "", f"frame at {fmt_t(f.t)}, quality {f.quality}"
+                                   + (", matched" if hit else ""), "tick hit" if hit else "tick"))
+        rows.append(frames)
+        for n, m in enumerate(visual.matches, 1):
+            row = TimelineRow(f"Match {n}: {m.title or m.reference_id}", css="row-match")
+            for s in m.segments:
+                span = f"{fmt_t(s.query_start)}–{fmt_t(s.query_end)}"
+                ref = f"reference {fmt_t(s.reference_start)}–{fmt_t(s.reference_end)}" + (
+                    " (mirrored)" if s.mirrored else "")
+                row.bars.append(bar(s.query_start, s.query_end, duration, f"{span} = {ref}", f"clip {span} = {ref}",
+                                    "seg"))
+            rows.append(row)
+        if visual.status == "ok" and not visual.matches:
+            rows.append(TimelineRow("Matches", note="no match in the known-imagery index", css="row-match"))
+        return rows
+
+    def timeline_end(self, report: Report) -> float:
+        visual: VisualSection = report.visual
+        return max([f.t for f in visual.frames] + [s.query_end for m in visual.matches for s in m.segments],
+                   default=0.0)
+
+    def legend(self, report: Report) -> list[tuple[str, str]]:
+        return [("seg", "matched known imagery"), ("tick hit", "matched frame"), ("cut", "shot change")]
+
+    def run_details(self, report: Report) -> list[tuple[str, str]]:
+        return [("Visual models", f"PDQ {PDQ.bits}-bit (pdqhash) for matching · pHash {PHASH.bits}-bit (imagehash)")]
