@@ -10,12 +10,16 @@ every query clip through provenance's visual stage and through the baseline in t
 
 Prints recall per edit, false matches (any reference reported for a negative, or a wrong reference for a
 positive), the error of the matched segment's start (max of the query-time and reference-time errors) and
-the time per clip. Usage: python benchmarks/bench_matching.py [--only EDIT]
+the time per clip. Usage: python benchmarks/bench_matching.py [--only EDIT] [--split dev|held-out|all]
+
+A quarter of the cases (chosen by a hash of the case name, so the split never moves) is held out: tune
+thresholds on ``dev`` (the default), and run ``held-out`` once, at the end of a change, to report both.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import sys
 import tempfile
 import time
@@ -49,13 +53,23 @@ def baseline(fp, ref_phash: dict[str, tuple[np.ndarray, np.ndarray, str]]) -> di
             if len(hits) >= (1 if single or ref_phash[rid][2] == "image" else 2)}
 
 
+def held_out(case: Case) -> bool:
+    """A fixed quarter of the suite, by a hash of the case's name."""
+    return hashlib.sha256(case.name.encode()).digest()[0] % 4 == 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--only", help="run one edit type")
+    ap.add_argument("--split", choices=("dev", "held-out", "all"), default="dev",
+                    help="which cases: dev (default), the held-out quarter (once, at the end), or all")
     args = ap.parse_args()
     folder, refs, cases = build()
     if args.only:
         cases = [c for c in cases if c.edit == args.only]
+    if args.split != "all":
+        cases = [c for c in cases if held_out(c) == (args.split == "held-out")]
+    print(f"split: {args.split}, {len(cases)} cases")
     pipeline = load_pipeline("standard")
     with tempfile.TemporaryDirectory() as tmp:
         index = KnownImageryIndex(Workspace(tmp))
