@@ -33,7 +33,7 @@ bench: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[samples]'
 	$(PY) benchmarks/bench_frames.py
 	$(PY) benchmarks/bench_search.py
-	$(PY) benchmarks/bench_matching.py --split all
+	$(PY) benchmarks/bench_matching.py
 	$(PY) benchmarks/bench_batch.py
 	$(PY) benchmarks/bench_audio.py
 
