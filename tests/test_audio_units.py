@@ -11,14 +11,14 @@ import numpy as np
 import pytest
 
 from provenance.audio import AudioError, ModelNotFoundError, find_cues, load_varieties, resolve_model
-from provenance.audio.analysis import _Region, summarise
+from provenance.audio.analysis import _Region, _verdict, summarise
 from provenance.audio.config import AudioConfig
 from provenance.audio.cues import TextSpan
 from provenance.audio.decode import SAMPLE_RATE, decode_audio
 from provenance.audio.engine import get_engine
 from provenance.audio.models import ResolvedModel, openai_whisper_installed
 from provenance.audio.openai_engine import OpenAIWhisperEngine
-from provenance.audio.protocol import token_cap
+from provenance.audio.protocol import EngineSegment, token_cap
 from provenance.audio.speech import SpeechRegion
 from provenance.audio.timeline import (
     LanguageSpan,
@@ -105,6 +105,35 @@ def test_clip_language_by_speech_duration(regions: list, probs: dict, status: st
     assert (guess.code if guess else None) == main
     assert sum(g.share or 0 for g in languages) == pytest.approx(1.0 if regions else 0.0, abs=0.01)
     assert [g.seconds for g in languages] == sorted((g.seconds for g in languages), reverse=True)
+
+
+# --- is it speech? Whisper's own values, as measured (CTranslate2 int8, instruction set in the id) ---------
+
+
+@pytest.mark.parametrize(
+    ("no_speech", "logprob", "text", "verdict"),
+    [
+        (0.085, -0.278, "And so my fellow Americans, ask not what your country can do for you", "speech"),
+        (0.229, -0.197, "And so my fellow Americans, ask not what your country can do for you", "speech"),
+        (0.191, -0.651, "Докую вам, что приехали!", "speech"),
+        (0.631, -0.638, "Hmm", "unsure"),
+        (0.591, -0.636, "Hmm", "unsure"),
+        (0.626, -0.645, "Hmm", "unsure"),
+        (0.591, -1.259, "Hmm.", None),
+        (0.571, -1.315, "Hmm.", None),
+        (0.671, -0.259, "Hmm" + "m" * 60, None),
+        (0.94, -0.3, "you", None),
+    ],
+    ids=["jfk-avx2", "en-ru-switch-avx512", "surzhyk-avx2", "bbb-vad-avx2", "bbb-vad-avx", "bbb-vad-generic",
+         "bbb-novad-avx2", "bbb-novad-generic", "bbb-vad-avx512-loop", "noise"],
+)
+def test_whisper_values_alone_never_make_music_speech(
+    no_speech: float, logprob: float, text: str, verdict: str | None
+) -> None:
+    """Music scores no_speech_prob 0.57-0.67 (Whisper's own 0.6 cut falls inside), speech <= 0.23: music is at
+    best "unsure", which needs a confident language ID of the span to count (Big Buck Bunny's: 0.40-0.50)."""
+    segment = EngineSegment(0.0, 2.0, text, avg_logprob=logprob, no_speech_prob=no_speech)
+    assert _verdict(segment) == verdict
 
 
 # --- dialect cues -----------------------------------------------------------------------------------------

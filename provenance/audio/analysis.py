@@ -7,7 +7,10 @@ dropped → the clip's language by speech duration, stated as single, mixed or u
 translation of non-English spans (profile ``translate``) → dialect cues on the transcript (``cues.py``).
 
 A clip without speech gets no language at all: Whisper always names *some* language (a 440 Hz tone comes
-out "en" at p≈0.6), and that must not reach a report.
+out "en" at p≈0.6), and that must not reach a report. A span counts as speech only through a segment that
+Whisper's no-speech head clearly calls speech, or, where that head is unsure, through the agreement of two
+more signals: a confident decode and a confident language ID of the span's own speech (``_verdict``,
+``_settle``). No single threshold decides it: music sits right on Whisper's own ones.
 
 Cost is bounded for untrusted audio. Language ID costs a fixed share of the speech (windows ~4% of its
 duration on a 2-core machine, plus one pass of at most 30 s per region: ~7% in all on the 60-s benchmark);
@@ -25,6 +28,7 @@ import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
@@ -53,10 +57,23 @@ from provenance.report.model import (
 
 log = logging.getLogger(__name__)
 
-# Whisper's own "this window is not speech" rule (openai-whisper and faster-whisper defaults) ...
-NO_SPEECH_PROB = 0.6
+Verdict = Literal["speech", "unsure"]
+
+# Is a segment speech? Whisper's own rule (openai-whisper and faster-whisper defaults: not speech when
+# no_speech_prob > 0.6 and avg_logprob < -1.0) is a coin toss on music. Over Big Buck Bunny's score (corpus
+# video) CTranslate2 int8 gives no_speech_prob 0.57-0.67 depending on the CPU's instruction set, and the greedy
+# decode is a "Hmmmm..." loop (avg_logprob -0.26, AVX512) or a lone "Hmm" (-0.64 with VAD, -1.26 to -1.32
+# without): one test or the other lets it through as English. Measured under GENERIC, AVX, AVX2 and AVX512,
+# with and without VAD, on the 7 speech files (tests/data/audio, sample_media/clips/speech_*, corpus jfk.flac,
+# 224 segments): speech never scores above 0.23. From halfway to the music's 0.57, the no-speech head is unsure,
+UNSURE_NO_SPEECH_PROB = 0.4
+# and an unsure segment is speech only if two more signals agree: a decode Whisper is sure of (its own -1.0;
+# speech segments >= -0.66 here), and language ID on the span's own speech (Whisper's language head, up to
+# CONFIRM_S) at least CONFIRMED_LANGUAGE_P: speech spans 0.93-0.998, Big Buck Bunny 0.40-0.50, reversed speech
+# 0.20-0.56, same four instruction sets (0.7 is also the default ``uncertain_below``).
 LOW_AVG_LOGPROB = -1.0
-# ... and its "this decode failed" rule: a repetition loop compresses too well. Whisper would re-decode the
+CONFIRMED_LANGUAGE_P = 0.7
+# Whisper's "this decode failed" rule: a repetition loop compresses too well. Whisper would re-decode the
 # window at a higher temperature; we decode once (bounded time) and drop the loop instead: a segment that
 # compresses that well on its own ("Hmmmm..." over music), or, in a window that does, text said three times
 # or twice running ("Thank you. Thank you."). Speech that repeats a sentence once, further on, is kept.
@@ -87,6 +104,7 @@ class _Piece:
     language: str
     words: list[tuple[float, float, str]] = field(default_factory=list)  # media time
     translation: list[str] = field(default_factory=list)
+    unsure: bool = False  # Whisper's no-speech head was unsure: speech only if the span's language ID is sure
 
 
 @dataclass
@@ -159,14 +177,15 @@ def analyse(
             region.pieces, region.transcribed = _transcribe(
                 engine, audio.samples, region.regions, span.language, config, audio.offset, deadline
             )
+            region.pieces = _settle(engine, audio.samples, region, region.pieces)
             if region.transcribed and not region.pieces:
                 continue  # Whisper heard no speech here: music, a tone, noise that VAD let through
         spoken.append(region)
     spoken = _merge(spoken)
+    by_language = _confirm(engine, audio.samples, spoken)
     translated = _translate(engine, audio.samples, spoken, config, audio.offset, deadline) if config.translate else True
     section.budget_exhausted = not translated or any(not r.transcribed for r in spoken)
 
-    by_language = _confirm(engine, audio.samples, spoken)
     section.language, section.language_status, section.languages = summarise(spoken, by_language, config)
     section.timeline = [_timeline_region(r, audio.offset, config) for r in spoken]
     pieces = sorted((p for r in spoken for p in r.pieces), key=lambda p: p.start)
@@ -192,12 +211,33 @@ def language_spans(engine: Engine, clip: SpeechClip, config: AudioConfig) -> lis
     return spans
 
 
+def _language_id(engine: Engine, samples: np.ndarray, region: _Region) -> dict[str, float]:
+    """Language ID on the region's own speech, up to ``CONFIRM_S`` of it."""
+    speech = region.speech(samples, round(CONFIRM_S * SAMPLE_RATE))
+    (probs,) = engine.detect_languages(speech, [(0, len(speech))])
+    return probs
+
+
+def _settle(engine: Engine, samples: np.ndarray, region: _Region, pieces: list[_Piece]) -> list[_Piece]:
+    """``pieces`` of ``region`` less the unsure ones, unless language ID on the region's speech is confident.
+
+    Runs language ID (one encoder pass, kept for the report) only when some piece is unsure.
+    """
+    if not any(p.unsure for p in pieces):
+        return pieces
+    if not region.probs:
+        region.probs = _language_id(engine, samples, region)
+    if region.probability >= CONFIRMED_LANGUAGE_P:
+        return pieces
+    return [p for p in pieces if not p.unsure]
+
+
 def _confirm(engine: Engine, samples: np.ndarray, regions: list[_Region]) -> dict[str, dict[str, float]]:
     """Language ID on each region's speech and on each language's speech joined (up to ``CONFIRM_S``)."""
     limit = round(CONFIRM_S * SAMPLE_RATE)
     for region in regions:
-        speech = region.speech(samples, limit)
-        (region.probs,) = engine.detect_languages(speech, [(0, len(speech))])
+        if not region.probs:  # set already when an unsure piece asked for it and the region was not merged
+            region.probs = _language_id(engine, samples, region)
     by_language: dict[str, dict[str, float]] = {}
     for code in dict.fromkeys(r.language for r in regions):
         mine = [r for r in regions if r.language == code]
@@ -274,6 +314,7 @@ def _merge(regions: list[_Region]) -> list[_Region]:
         if last and last.language == r.language and last.transcribed == r.transcribed:
             last.regions += r.regions
             last.pieces += r.pieces
+            last.probs = {}  # language ID on the joined speech, later
         else:
             out.append(r)
     return out
@@ -333,6 +374,7 @@ def _pieces(result: Transcription, clip: SpeechClip, offset: float, language: st
         return round(clip.clip_time(t, is_end=is_end) + offset, 2)
 
     looping = _loops(result.segments)
+    verdicts = [None if i in looping else _verdict(s) for i, s in enumerate(result.segments)]
     return [
         _Piece(
             start=media(s.start),
@@ -340,9 +382,10 @@ def _pieces(result: Transcription, clip: SpeechClip, offset: float, language: st
             text=s.text,
             language=language,
             words=[(media(w.start), media(w.end, is_end=True), w.word) for w in s.words],
+            unsure=verdict == "unsure",
         )
-        for i, s in enumerate(result.segments)
-        if i not in looping and _is_speech(s)
+        for s, verdict in zip(result.segments, verdicts, strict=True)
+        if verdict
     ]
 
 
@@ -384,7 +427,7 @@ def _translate(
             return False
         clip = SpeechClip(samples, region.regions)
         result = _decode(engine, clip, region.language, config, deadline, translate=True)
-        for piece in _pieces(result, clip, offset, region.language):
+        for piece in _settle(engine, samples, region, _pieces(result, clip, offset, region.language)):
             target = max(region.pieces, key=lambda p: (_overlap(p, piece), -abs(p.start - piece.start)))
             target.translation.append(piece.text)
         if not result.complete:
@@ -396,20 +439,21 @@ def _overlap(a: _Piece, b: _Piece) -> float:
     return max(0.0, min(a.end, b.end) - max(a.start, b.start))
 
 
-def _is_speech(segment: EngineSegment) -> bool:
-    """Whether a segment is worth reporting; the rest is what Whisper writes over music, tones and noise.
+def _verdict(segment: EngineSegment) -> Verdict | None:
+    """Whether a segment is speech: "speech", "unsure" (speech if the span's language ID is sure, ``_settle``)
+    or None, for what Whisper writes over music, tones and noise.
 
-    VAD already keeps most non-speech away from Whisper; these checks catch what slips through (music
-    VAD takes for voice) and guard the ``vad_filter = false`` setting.
+    VAD already keeps most non-speech away from Whisper; these checks catch what slips through (music VAD
+    takes for voice) and guard the ``vad_filter = false`` setting. Thresholds and their sources: top of module.
     """
     if not segment.text or compression_ratio(segment.text) > MAX_COMPRESSION_RATIO:
-        return False
+        return None
     no_speech, logprob = segment.no_speech_prob, segment.avg_logprob
-    if no_speech is None:
-        return True
-    if no_speech > CERTAIN_NO_SPEECH_PROB:
-        return False
-    return not (logprob is not None and no_speech > NO_SPEECH_PROB and logprob < LOW_AVG_LOGPROB)
+    if no_speech is None or no_speech < UNSURE_NO_SPEECH_PROB:
+        return "speech"
+    if no_speech > CERTAIN_NO_SPEECH_PROB or (logprob is not None and logprob < LOW_AVG_LOGPROB):
+        return None
+    return "unsure"
 
 
 def compression_ratio(text: str) -> float:
