@@ -8,14 +8,14 @@ from pathlib import Path
 from typing import TextIO
 
 from provenance.batch import BatchOptions, BatchResult, Progress, run_batch
-from provenance.cli_common import add_pipeline_args, pipeline_from_args
-from provenance.workspace import Workspace
+from provenance.cli_common import add_pipeline_args, global_options, open_workspace, pipeline_from_args
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_NO_REPORT = 0, 1, 2
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
-    b = sub.add_parser("batch", parents=[common], help="verify every media file under folders (Dask), resumable",
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    b = sub.add_parser("batch", parents=[global_options(1)],
+                       help="verify every media file under folders (Dask), resumable",
                        description="Verify every video, image and audio file under DIR (found by content), one "
                        "report each, plus summary.json, summary.csv and index.html in --out. Re-running skips "
                        "files already reported with the same pipeline, so a stopped batch resumes.")
@@ -42,7 +42,7 @@ def _batch(args: argparse.Namespace) -> int:
                            redo=args.redo)
     bar = None if args.quiet else ProgressLine(sys.stderr)
     try:
-        result = run_batch(args.dirs, pipeline=pipeline_from_args(args), workspace=Workspace(args.workspace),
+        result = run_batch(args.dirs, pipeline=pipeline_from_args(args), workspace=open_workspace(args, "optional"),
                            options=options, on_progress=bar)
     finally:
         if bar is not None:

@@ -1,14 +1,96 @@
-"""Options that several commands take (``verify`` and ``batch``: the pipeline profile).
+"""What every command shares: the global options at any level, the workspace it uses, and the pipeline options.
 
 The command modules (``cli_batch``, ``cli_claim``, ``cli_report``) import from here, never from ``cli``, which
 imports them to build the parser: the dependency runs one way.
+
+Global options (``--workspace``, ``--debug``) are accepted before the command, between a group and its command
+(``index --workspace W add``) and after it. argparse copies a subcommand's defaults over what the level above
+parsed, which silently dropped ``provenance --workspace W index add``; so each level stores them under its own
+name, nothing when absent, and :func:`merge_globals` joins them (two different folders are refused).
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
+import tempfile
+from pathlib import Path
+from typing import Literal
 
 from provenance.config import Pipeline, load_pipeline
+from provenance.errors import ProvenanceError
+from provenance.workspace import Location, Workspace, locate
+
+LEVELS = 3  # provenance [options] GROUP [options] COMMAND [options]
+
+
+def global_options(level: int) -> argparse.ArgumentParser:
+    """A parent parser with the global options, stored per ``level`` (0: before the command)."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--workspace", metavar="DIR", dest=f"workspace_{level}", default=argparse.SUPPRESS,
+                        help="workspace folder (default: $PROVENANCE_WORKSPACE, else the nearest .provenance "
+                        "in this folder or above, else ./.provenance)")
+    common.add_argument("--debug", action="store_true", dest=f"debug_{level}", default=argparse.SUPPRESS,
+                        help="show tracebacks and debug logging")
+    return common
+
+
+def merge_globals(args: argparse.Namespace) -> argparse.Namespace:
+    """Set ``args.workspace`` and ``args.debug`` from whichever level gave them."""
+    folders = {getattr(args, f"workspace_{i}") for i in range(LEVELS) if hasattr(args, f"workspace_{i}")}
+    if len(folders) > 1:
+        raise ProvenanceError(f"--workspace given twice with different folders ({', '.join(sorted(folders))}): "
+                              "give it once")
+    args.workspace = folders.pop() if folders else None
+    args.debug = any(getattr(args, f"debug_{i}", False) for i in range(LEVELS))
+    return args
+
+
+Need = Literal["write", "existing", "optional"]
+
+
+def open_workspace(args: argparse.Namespace, need: Need) -> Workspace:
+    """The workspace for this command, named on stderr in one line.
+
+    ``write``: created when absent (``index add``, ``claim add``, ``report sign|key``). ``existing``: must exist
+    (exit 2 with the next command to run). ``optional``: ``verify``, ``batch`` and ``report check`` work without
+    one, against an empty index in a temporary folder; no workspace is left behind.
+    """
+    where = locate(args.workspace)
+    if where.exists:
+        say(f"workspace {where.root} ({where.described})")
+        return Workspace(where.root, create=False)
+    if need == "write":
+        say(f"workspace {where.root} (new: created by this command, {where.described})")
+        return Workspace(where.root)
+    if need == "existing":
+        raise ProvenanceError(_absent(where) + ": create one with `provenance index add FILE...` or "
+                              "`provenance claim add --statement ...`, or name one with --workspace DIR")
+    say(_absent(where) + ": nothing to match against (an empty index); create one with "
+        "`provenance index add FILE...`")
+    return _empty_workspace()
+
+
+def _absent(where: Location) -> str:
+    if where.root.is_dir():
+        return f"workspace {where.root} ({where.described}) is empty (no database yet)"
+    if where.how in ("--workspace", "PROVENANCE_WORKSPACE"):
+        return f"no workspace at {where.root} ({where.described})"
+    return f"no workspace: no {where.root.name} folder in {where.root.parent} or any folder above it"
+
+
+_TEMPORARY: list[tempfile.TemporaryDirectory[str]] = []
+
+
+def _empty_workspace() -> Workspace:
+    """An empty workspace in a temporary folder, removed when the process exits (never in the user's folders)."""
+    tmp = tempfile.TemporaryDirectory(prefix="provenance-empty-")
+    _TEMPORARY.append(tmp)
+    return Workspace(Path(tmp.name) / "workspace")
+
+
+def say(text: str) -> None:
+    print(f"provenance: {text}", file=sys.stderr)
 
 
 def add_pipeline_args(parser: argparse.ArgumentParser) -> None:

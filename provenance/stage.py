@@ -2,8 +2,8 @@
 
 A stage has a name (its report section's key and its profile table, ``[visual]``), a typed settings section
 (``StageConfig`` subclass, its time budget included), ``run(ctx) -> Section``, its findings rules and its view
-(a ``StageView``: an HTML partial, Markdown lines, timeline rows). ``provenance.registry.STAGES`` is the only list of stages:
-profiles, budgets, the report, findings and both writers iterate over it, so adding a stage is one package
+(a ``StageView``: an HTML partial, Markdown lines, timeline rows). ``provenance.registry.STAGES`` is the only list
+of stages: profiles, budgets, the report, findings and both writers iterate over it, so adding a stage is one package
 plus one line there (the shape of PySceneDetect's detectors and Bellingcat auto-archiver's steps).
 
 This module is light (no decoder, no model): stage modules import heavy libraries inside ``run``.
