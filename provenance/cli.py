@@ -25,6 +25,7 @@ from provenance.cli_common import (
     add_pipeline_args,
     global_options,
     merge_globals,
+    name_workspace,
     open_workspace,
     pipeline_from_args,
     say,
@@ -171,7 +172,7 @@ def _verify(args: argparse.Namespace) -> int:
     if path.is_dir():
         raise ProvenanceError(f"{args.path} is a folder: verify one file, or every file in it with "
                               f"`provenance batch {args.path}`")
-    workspace = open_workspace(args, "optional")
+    workspace = open_workspace(args, "optional", later=True)
     pipeline = pipeline_from_args(args)
     # the index is read before any work, so a damaged workspace is exit 2 with no report (not a failed stage)
     index = KnownImageryIndex(workspace)
@@ -180,6 +181,7 @@ def _verify(args: argparse.Namespace) -> int:
     # the claim is looked up first: an unknown one is exit 2 before any work
     report, folder = verify_to_folder(path, pipeline=pipeline, workspace=workspace, out=args.out,
                                       claim_id=args.claim, index=index)
+    name_workspace(args)
     if args.json:
         sys.stdout.write(to_json(report))
         say(f"report written to {folder}/report.json and report.html")

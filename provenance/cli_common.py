@@ -49,26 +49,38 @@ def merge_globals(args: argparse.Namespace) -> argparse.Namespace:
 Need = Literal["write", "existing", "optional"]
 
 
-def open_workspace(args: argparse.Namespace, need: Need) -> Workspace:
-    """The workspace for this command, named on stderr in one line.
+def open_workspace(args: argparse.Namespace, need: Need, *, later: bool = False) -> Workspace:
+    """The workspace for this command, named on stderr in one line (with ``later``, by :func:`name_workspace`
+    once the command has done its work: ``verify`` of a file that is not media says only that, in one line).
 
-    ``write``: created when absent (``index add``, ``claim add``, ``report sign|key``). ``existing``: must exist
-    (exit 2 with the next command to run). ``optional``: ``verify``, ``batch`` and ``report check`` work without
-    one, against an empty index in a temporary folder; no workspace is left behind.
+    ``write``: created when absent (``index add``, ``claim add``). ``existing``: must exist (exit 2 with the
+    next command to run). ``optional``: ``verify`` and ``batch`` work without one, against an empty index in a
+    temporary folder; no workspace is left behind.
     """
     where = locate(args.workspace)
     if where.exists:
-        say(f"workspace {where.root} ({where.described})")
-        return Workspace(where.root, create=False)
-    if need == "write":
-        say(f"workspace {where.root} (new: created by this command, {where.described})")
-        return Workspace(where.root)
-    if need == "existing":
+        note, ws = f"workspace {where.root} ({where.described})", Workspace(where.root, create=False)
+    elif need == "write":
+        note, ws = f"workspace {where.root} (new: created by this command, {where.described})", Workspace(where.root)
+    elif need == "existing":
         raise ProvenanceError(_absent(where) + ": create one with `provenance index add FILE...` or "
                               "`provenance claim add --statement ...`, or name one with --workspace DIR")
-    say(_absent(where) + ": nothing to match against (an empty index); create one with "
-        "`provenance index add FILE...`")
-    return _empty_workspace()
+    else:
+        note = _absent(where) + ": nothing to match against (an empty index); create one with " \
+            "`provenance index add FILE...`"
+        ws = _empty_workspace()
+    args.workspace_note = note
+    if not later:
+        name_workspace(args)
+    return ws
+
+
+def name_workspace(args: argparse.Namespace) -> None:
+    """Say which workspace the command used (once)."""
+    note = getattr(args, "workspace_note", None)
+    if note:
+        say(note)
+        args.workspace_note = None
 
 
 def _absent(where: Location) -> str:
