@@ -170,7 +170,7 @@ def _verify(args: argparse.Namespace) -> int:
         raise ProvenanceError(f"{args.path} is a URL: provenance works offline on local files; download it first "
                               "(e.g. with yt-dlp), then run `provenance verify FILE`")
     if path.is_dir():
-        raise ProvenanceError(f"{args.path} is a folder: verify one file, or every file in it with "
+        raise ProvenanceError(f"{args.path}: not a regular file (a folder); to verify every media file in it, run "
                               f"`provenance batch {args.path}`")
     workspace = open_workspace(args, "optional", later=True)
     pipeline = pipeline_from_args(args)

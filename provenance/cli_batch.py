@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from provenance.batch import BatchOptions, BatchResult, Progress, run_batch
+from provenance.batch import BatchItem, BatchOptions, BatchResult, Progress, run_batch
 from provenance.cli_common import add_pipeline_args, global_options, open_workspace, pipeline_from_args
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_NO_REPORT = 0, 1, 2
@@ -63,11 +63,30 @@ def print_result(result: BatchResult, out: TextIO) -> None:
           f"({result.elapsed_s:.1f} s, {result.scheduler})", file=out)
     for item in result.items:
         if item.status in ("error", "stage_error"):
-            print(f"  {item.status}: {item.path}: {item.message}", file=out)
+            print(f"  {describe(item)}: {item.path}: {_without_path(item.message, item.path)}", file=out)
     for group in result.groups:
         print(f"  shared footage, group {group.id}: {', '.join(group.members)}", file=out)
     folder = result.summary.parent
     print(f"summary: {folder / 'summary.json'}, {folder / 'summary.csv'}, {folder / 'index.html'}", file=out)
+
+
+_WORDS = {"ok": "verified", "stage_error": "report written, a stage failed", "error": "no report",
+          "pending": "waiting", "resumed": "already reported", "duplicate": "same file as another"}
+
+
+def describe(item: BatchItem) -> str:
+    """A file's outcome for people (summary.json keeps the status and action words)."""
+    if item.action in ("resumed", "duplicate") and item.status != "error":
+        return _WORDS[item.action]
+    return _WORDS.get(item.status, item.status.replace("_", " "))
+
+
+def _without_path(message: str, path: str) -> str:
+    """The reason alone: messages from ingest start with the file's name, which the line already shows."""
+    for prefix in (path, Path(path).name):
+        if message.startswith(prefix + ": "):
+            return message[len(prefix) + 2:]
+    return message
 
 
 def _clock(seconds: float | None) -> str:
@@ -95,7 +114,7 @@ class ProgressLine:
             share = p.done / max(1, p.total)
             item = p.item
             name = Path(item.path).name if item else ""
-            status = item.status if item else ""
+            status = describe(item) if item else ""
             if self.tty:
                 filled = int(share * self.width)
                 bar = "#" * filled + "-" * (self.width - filled)

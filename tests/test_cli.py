@@ -413,3 +413,19 @@ def readme_commands() -> list[list[str]]:
 def test_every_readme_command_parses(argv: list[str]) -> None:
     args = build_parser().parse_args(argv)
     assert callable(args.handler)
+
+
+def test_a_cut_download_is_called_incomplete_and_batch_says_each_reason_once(
+        desk: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cut = desk["media"] / "download.mp4"
+    cut.write_bytes((SAMPLES / "clips" / "unrelated.mp4").read_bytes()[:30_000])
+    code, out, err = run("verify", cut, "--out", tmp_path / "r", capsys=capsys)
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert "download.mp4: incomplete or damaged MP4 file" in err and "did not finish" in err
+    code, out, err = run("batch", desk["media"], "--workers", "0", "--pipeline", "quick", "--out", tmp_path / "b",
+                         capsys=capsys)
+    assert code == 1 and "  no report: " in out and out.count("download.mp4") == 1  # the path once, then why
+    assert "verified photo.jpg" in err and "_" not in err.split("verified photo.jpg")[0].splitlines()[-1]
+    code, out, err = run("batch", desk["media"], "--workers", "0", "--pipeline", "quick", "--out", tmp_path / "b",
+                         capsys=capsys)
+    assert "1 already reported" in out and "resumed" not in out + err
