@@ -7,6 +7,7 @@ script. Each asserts what the user sees (exit code, stdout, stderr) and which wo
 
 from __future__ import annotations
 
+import argparse
 import os
 import re
 import shlex
@@ -429,3 +430,13 @@ def test_a_cut_download_is_called_incomplete_and_batch_says_each_reason_once(
     code, out, err = run("batch", desk["media"], "--workers", "0", "--pipeline", "quick", "--out", tmp_path / "b",
                          capsys=capsys)
     assert "1 already reported" in out and "resumed" not in out + err
+
+
+def test_the_readme_shows_every_command() -> None:
+    parser = build_parser()
+    shown = {tuple(argv[:2]) for argv in readme_commands()} | {(argv[0],) for argv in readme_commands()}
+    groups = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
+    for name, group in groups.items():
+        subs = [a for a in group._actions if isinstance(a, argparse._SubParsersAction)]
+        for command in subs[0].choices if subs else [None]:
+            assert ((name, command) if command else (name,)) in shown, f"README's Using it lacks {name} {command}"
