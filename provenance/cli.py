@@ -9,10 +9,11 @@ anywhere on the command line shows it). Every command that uses a workspace name
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import json
 import logging
-import re
+import os
 import sqlite3
 import sys
 from collections.abc import Callable
@@ -24,10 +25,13 @@ from provenance._version import __version__
 from provenance.cli_common import (
     add_pipeline_args,
     global_options,
+    looks_like_json,
     merge_globals,
+    misplaced_option,
     name_workspace,
     open_workspace,
     pipeline_from_args,
+    refuse_url,
     say,
 )
 from provenance.config import load_pipeline
@@ -105,7 +109,11 @@ def _metadata_args(parser: argparse.ArgumentParser, clear: bool = False) -> None
 def main(argv: list[str] | None = None) -> int:
     _printable_streams()
     parser = build_parser()
-    args = parser.parse_args(argv)
+    words = sys.argv[1:] if argv is None else argv
+    problem = misplaced_option(words, _commands(parser))
+    if problem:
+        parser.error(problem)
+    args = parser.parse_args(words)
     try:
         merge_globals(args)
     except ProvenanceError as exc:
@@ -121,12 +129,26 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("provenance: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `provenance index list | head`: the reader left; not an error to report
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except Exception as exc:  # a bug: still one line for the user (and no report), the traceback under --debug
         if args.debug:
             raise
         print(f"provenance: internal error: {type(exc).__name__}: {_one_line(exc)} (run with --debug for the "
               "traceback)", file=sys.stderr)
         return EXIT_NO_REPORT
+
+
+def _commands(parser: argparse.ArgumentParser) -> dict[str, set[str]]:
+    """Each command and its subcommands (``index`` -> {add, edit, ...}; ``verify`` -> none)."""
+    groups = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
+    found = {}
+    for name, group in groups.items():
+        subs = [a for a in group._actions if isinstance(a, argparse._SubParsersAction)]
+        found[name] = set(subs[0].choices) if subs else set()
+    return found
 
 
 def _for_people(exc: BaseException, args: argparse.Namespace) -> str:
@@ -161,14 +183,12 @@ def _printable_streams() -> None:
             reconfigure(errors="backslashreplace")
 
 
-_URL = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
-
-
 def _verify(args: argparse.Namespace) -> int:
     path = Path(args.path)
-    if _URL.match(args.path):
-        raise ProvenanceError(f"{args.path} is a URL: provenance works offline on local files; download it first "
-                              "(e.g. with yt-dlp), then run `provenance verify FILE`")
+    refuse_url(args.path, "verify")
+    if path.suffix == ".json" and path.is_file() and looks_like_json(path):
+        raise ProvenanceError(f"{args.path}: a JSON file, not media (a report? check it with `provenance report "
+                              f"check {args.path}`)")
     if path.is_dir():
         raise ProvenanceError(f"{args.path}: not a regular file (a folder); to verify every media file in it, run "
                               f"`provenance batch {args.path}`")

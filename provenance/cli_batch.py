@@ -8,7 +8,13 @@ from pathlib import Path
 from typing import TextIO
 
 from provenance.batch import BatchItem, BatchOptions, BatchResult, Progress, run_batch
-from provenance.cli_common import add_pipeline_args, global_options, open_workspace, pipeline_from_args
+from provenance.cli_common import (
+    add_pipeline_args,
+    global_options,
+    open_workspace,
+    pipeline_from_args,
+    refuse_url,
+)
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_NO_REPORT = 0, 1, 2
 
@@ -19,7 +25,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                        description="Verify every video, image and audio file under DIR (found by content), one "
                        "report each, plus summary.json, summary.csv and index.html in --out. Re-running skips "
                        "files already reported with the same pipeline, so a stopped batch resumes.")
-    b.add_argument("dirs", nargs="+", type=Path, metavar="DIR", help="folders (or files) to verify")
+    b.add_argument("dirs", nargs="+", metavar="DIR", help="folders (or files) to verify")
     add_pipeline_args(b)
     b.add_argument("--claim", metavar="ID", help="assess every report against this claim and attach it")
     b.add_argument("--out", type=Path, default=Path("reports"), help="report folder (default ./reports)")
@@ -34,6 +40,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _batch(args: argparse.Namespace) -> int:
+    for text in args.dirs:
+        refuse_url(text, "batch")
+    args.dirs = [Path(text) for text in args.dirs]
     if args.workers is not None and args.workers < 0:
         raise ValueError("--workers must be 0 or more")
     if args.workers is not None and args.scheduler:

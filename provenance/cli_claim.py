@@ -20,7 +20,7 @@ from provenance.claims import (
     to_csv,
     to_json,
 )
-from provenance.cli_common import global_options, open_workspace
+from provenance.cli_common import global_options, looks_like_json, open_workspace
 from provenance.report.writer import atomic_write
 
 EXIT_OK, EXIT_CANCELLED = 0, 2
@@ -40,9 +40,7 @@ def _check_report_argument(path: Path, claim_id: str) -> None:
     """Refuse a media file (or anything not JSON) given where a report belongs, saying what to run instead."""
     if not path.is_file():
         return  # folders and missing paths: attach_files explains
-    with path.open("rb") as fh:
-        head = fh.read(64).lstrip()
-    if not head.startswith(b"{"):
+    if not looks_like_json(path):
         raise ClaimError(f"{path} is not a report (report.json or its folder); to assess a media file, verify it "
                          f"first: `provenance verify {path} --claim {claim_id}`")
 

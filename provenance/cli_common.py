@@ -12,6 +12,7 @@ name, nothing when absent, and :func:`merge_globals` joins them (two different f
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -119,3 +120,54 @@ def pipeline_from_args(args: argparse.Namespace) -> Pipeline:
     if args.asr_model:
         pipeline.audio.model = args.asr_model
     return pipeline
+
+
+_URL = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
+
+
+def refuse_url(text: str, command: str) -> None:
+    """A URL where a file belongs: say that the tool is offline and what to do (Path() would eat a slash)."""
+    if _URL.match(text):
+        what = "DIR" if command == "batch" else "FILE"
+        raise ProvenanceError(f"{text} is a URL: provenance works offline on local files; download it first (e.g. "
+                              f"with yt-dlp), then run `provenance {command} {what}`")
+
+
+def looks_like_json(path: Path) -> bool:
+    try:
+        with path.open("rb") as fh:
+            return fh.read(64).lstrip().startswith(b"{")
+    except OSError:
+        return False
+
+
+GLOBAL_FLAGS = {"--debug", "-h", "--help", "--version"}
+
+
+def misplaced_option(argv: list[str], commands: dict[str, set[str]]) -> str | None:
+    """A command's own option given before the command (``provenance --json verify x``): the message to refuse
+    it with, naming where it goes; None when every option before a command is a global one."""
+    i, path = 0, []
+    while i < len(argv):
+        word = argv[i]
+        if word == "--":
+            return None
+        if word.startswith("-"):
+            name = word.split("=", 1)[0]
+            if name == "--workspace":
+                i += 1 if "=" in word else 2
+                continue
+            if name not in GLOBAL_FLAGS:
+                here = " ".join(["provenance", *path])
+                choices = commands.get(path[0], set()) if path else set(commands)
+                then = next((w for w in argv[i + 1:] if w in choices), "COMMAND")
+                return (f"{name} is not an option of `{here}`: give it after the command it belongs to "
+                        f"(`{here} {then} ... {name}`); only --workspace and --debug go anywhere")
+            i += 1
+            continue
+        path.append(word)
+        if len(path) == 1 and commands.get(word):
+            i += 1
+            continue
+        return None  # the command itself: argparse checks the rest
+    return None

@@ -10,7 +10,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from provenance.cli_common import global_options, say
+from provenance.cli_common import global_options, looks_like_json, say
+from provenance.errors import ProvenanceError
 from provenance.report.integrity import (
     PublicKey,
     check_file,
@@ -67,7 +68,15 @@ def _warn_if_exposed(root: Path) -> None:
         print(f"provenance: warning: {key_path(root)} is readable by others: chmod 600 it", file=sys.stderr)
 
 
+def _report_argument(path: Path) -> None:
+    """Refuse a media file given where a report belongs (exit 2), saying how to make its report."""
+    if path.is_file() and path.suffix != ".json" and not looks_like_json(path):
+        raise ProvenanceError(f"{path} is not a report (report.json or its folder); to make one: `provenance "
+                              f"verify {path}`")
+
+
 def _sign(args: argparse.Namespace) -> int:
+    _report_argument(args.report)
     root = _root(args)
     result = sign_file(args.report, root)
     if not result.ok:
@@ -82,6 +91,7 @@ def _sign(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
+    _report_argument(args.report)
     trusted = PublicKey.from_argument(args.public_key) if args.public_key else None
     result = check_file(args.report, workspace_root=_root(args, "read"), media=args.media, trusted_key=trusted,
                         require_signature=args.require_signature)

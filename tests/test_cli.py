@@ -171,6 +171,59 @@ def test_debug_in_any_position_shows_the_traceback(tmp_path: Path, position: str
     assert code == 2 and "Traceback" not in err and err.count("\n") <= 2
 
 
+@pytest.mark.parametrize(("name", "template_argv", "code", "changes", "shown"), COMMANDS, ids=[c[0] for c in COMMANDS])
+def test_every_command_in_a_subfolder_uses_the_workspace_above(
+        desk: dict[str, Path], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, name: str,
+        template_argv: str, code: int, changes: bool, shown: str) -> None:
+    monkeypatch.delenv("PROVENANCE_WORKSPACE")
+    above = desk["cwd_decoy"]
+    deep = above.parent / "case" / "clips"
+    deep.mkdir(parents=True)
+    monkeypatch.chdir(deep)
+    before = state(above)
+    got, out, err = run(*_argv(template_argv, desk), capsys=capsys)
+    assert got == code and shown in out, err
+    assert f"workspace {above} (found above the current folder)" in err
+    assert (state(above) != before) == changes and not (deep / ".provenance").exists()
+
+
+# what each command does in a folder with no workspace in it or above: exit code, whether it creates one here
+WITHOUT_WORKSPACE = {"verify": (0, False), "batch": (0, False), "index add": (0, True), "claim add": (0, True),
+                     "report sign": (0, True), "report check": (0, False), "report key": (0, True)}
+
+
+@pytest.mark.parametrize(("name", "template_argv"), [c[:2] for c in COMMANDS], ids=[c[0] for c in COMMANDS])
+def test_every_command_in_a_folder_without_a_workspace(
+        desk: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+        name: str, template_argv: str) -> None:
+    monkeypatch.delenv("PROVENANCE_WORKSPACE")
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    monkeypatch.chdir(bare)
+    code, creates = WITHOUT_WORKSPACE.get(name, (2, False))
+    got, out, err = run(*_argv(template_argv, desk), capsys=capsys)
+    assert got == code, err
+    assert (bare / ".provenance").exists() == creates
+    if creates:
+        assert f"workspace {bare / '.provenance'} (new" in err
+    elif code == 2:
+        assert out == "" and f"no workspace: no .provenance folder in {bare}" in err and "index add" in err
+    else:
+        assert "no workspace" in err
+
+
+@pytest.mark.parametrize(("argv", "belongs"), [
+    (["--json", "verify", "x.mp4"], "`provenance verify ... --json`"),
+    (["index", "--json", "list"], "`provenance index list ... --json`"),
+    (["--pipeline", "quick", "batch", "d"], "`provenance batch ... --pipeline`"),
+    (["claim", "--yes", "delete", "c-1"], "`provenance claim delete ... --yes`"),
+])
+def test_a_command_option_before_its_command_is_refused_with_where_it_goes(
+        argv: list[str], belongs: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(*argv, capsys=capsys)
+    assert code == 2 and out == "" and belongs in err
+
+
 def test_two_different_workspaces_are_refused(desk: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
     code, _out, err = run("--workspace", desk["ws"], "index", "list", "--workspace", desk["env_decoy"],
                           capsys=capsys)
@@ -324,6 +377,25 @@ def test_verify_of_a_folder_or_a_url_says_what_to_do(desk: dict[str, Path], caps
     assert code == 2 and out == "" and f"provenance batch {desk['media']}" in err
     code, _out, err = run("verify", "https://example.com/clip.mp4", capsys=capsys)
     assert code == 2 and "https://example.com/clip.mp4 is a URL" in err and "download it first" in err
+
+
+def test_a_report_where_media_belongs_and_media_where_a_report_belongs(
+        desk: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    report = desk["report"] / "report.json"
+    code, out, err = run("verify", report, capsys=capsys)
+    assert code == 2 and out == "" and f"provenance report check {report}" in err
+    for command in ("check", "sign"):
+        code, out, err = run("report", command, PHOTO, "--workspace", desk["ws"], capsys=capsys)
+        assert code == 2 and out == "" and "is not a report" in err and f"provenance verify {PHOTO}" in err
+    code, out, err = run("batch", "https://example.com/feed/", capsys=capsys)
+    assert code == 2 and "https://example.com/feed/ is a URL" in err and "provenance batch DIR" in err
+
+
+def test_output_cut_short_by_a_pipe_is_not_an_error(desk: dict[str, Path]) -> None:
+    proc = subprocess.run(f"{shlex.quote(sys.executable)} -m provenance.cli index list --json --workspace "
+                          f"{shlex.quote(str(desk['ws']))} | head -c 1", shell=True, capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
+    assert proc.stdout == "[" and "Error" not in proc.stderr and "Traceback" not in proc.stderr
 
 
 # -- workspace problems: exit 2, named, nothing half-written ------------------------------------------------
