@@ -192,7 +192,7 @@ def _verify(args: argparse.Namespace) -> int:
     if path.is_dir():
         raise ProvenanceError(f"{args.path}: not a regular file (a folder); to verify every media file in it, run "
                               f"`provenance batch {args.path}`")
-    workspace = open_workspace(args, "optional", later=True)
+    workspace = open_workspace(args, "optional", later=True, claim=args.claim)
     pipeline = pipeline_from_args(args)
     # the index is read before any work, so a damaged workspace is exit 2 with no report (not a failed stage)
     index = KnownImageryIndex(workspace)

@@ -51,7 +51,8 @@ def _batch(args: argparse.Namespace) -> int:
                            redo=args.redo)
     bar = None if args.quiet else ProgressLine(sys.stderr)
     try:
-        result = run_batch(args.dirs, pipeline=pipeline_from_args(args), workspace=open_workspace(args, "optional"),
+        workspace = open_workspace(args, "optional", claim=args.claim)
+        result = run_batch(args.dirs, pipeline=pipeline_from_args(args), workspace=workspace,
                            options=options, on_progress=bar)
     finally:
         if bar is not None:

@@ -50,19 +50,24 @@ def merge_globals(args: argparse.Namespace) -> argparse.Namespace:
 Need = Literal["write", "existing", "optional"]
 
 
-def open_workspace(args: argparse.Namespace, need: Need, *, later: bool = False) -> Workspace:
+def open_workspace(args: argparse.Namespace, need: Need, *, later: bool = False, claim: str | None = None
+                   ) -> Workspace:
     """The workspace for this command, named on stderr in one line (with ``later``, by :func:`name_workspace`
     once the command has done its work: ``verify`` of a file that is not media says only that, in one line).
 
     ``write``: created when absent (``index add``, ``claim add``). ``existing``: must exist (exit 2 with the
     next command to run). ``optional``: ``verify`` and ``batch`` work without one, against an empty index in a
-    temporary folder; no workspace is left behind.
+    temporary folder; no workspace is left behind. With ``claim`` (``--claim ID``) one must exist: the claim is
+    in it.
     """
     where = locate(args.workspace)
     if where.exists:
         note, ws = f"workspace {where.root} ({where.described})", Workspace(where.root, create=False)
     elif need == "write":
         note, ws = f"workspace {where.root} (new: created by this command, {where.described})", Workspace(where.root)
+    elif claim is not None:
+        raise ProvenanceError(f"no claim {claim!r}: {_absent(where)}; record the claim first with `provenance claim "
+                              "add --statement ...`, or name its workspace with --workspace DIR")
     elif need == "existing":
         raise ProvenanceError(_absent(where) + ": create one with `provenance index add FILE...` or "
                               "`provenance claim add --statement ...`, or name one with --workspace DIR")

@@ -512,3 +512,10 @@ def test_the_readme_shows_every_command() -> None:
         subs = [a for a in group._actions if isinstance(a, argparse._SubParsersAction)]
         for command in subs[0].choices if subs else [None]:
             assert ((name, command) if command else (name,)) in shown, f"README's Using it lacks {name} {command}"
+
+
+def test_a_claim_without_a_workspace_is_named_as_missing(nowhere: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for argv in (["verify", PHOTO], ["batch", PHOTO.parent]):
+        code, out, err = run(*argv, "--claim", "c-x", "--out", nowhere / "r", capsys=capsys)
+        assert code == 2 and out == "" and err.startswith("provenance: error: no claim 'c-x': no workspace")
+        assert "claim add" in err and not (nowhere / ".provenance").exists() and not (nowhere / "r").exists()
