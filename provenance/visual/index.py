@@ -215,6 +215,8 @@ class KnownImageryIndex:
         """
         limits = limits or Limits()
         first_seen = normalise_date(first_seen)
+        if url and "://" not in url:
+            raise KnownIndexError(f"--url {url!r} has no scheme (https://...)")
         files = list(iter_media_files(paths))
         if id is not None and len(files) != 1:
             raise KnownIndexError("--id names one reference: give a single file, or omit it to use file stems")
