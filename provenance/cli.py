@@ -220,6 +220,8 @@ def _frames(n: int) -> str:
 
 def _index(args: argparse.Namespace) -> int:
     cmd = args.index_command
+    if getattr(args, "url", None) and "://" not in args.url:
+        raise ProvenanceError(f"--url {args.url!r} is not a web address: give it with its scheme (https://...)")
     index = KnownImageryIndex(open_workspace(args, "write" if cmd == "add" else "existing"))
     if cmd == "add":
         profile = load_pipeline(args.pipeline)

@@ -329,6 +329,8 @@ def test_index_add_updates_changed_metadata_and_edit_keeps_history(
     assert code == 2 and "in the future" in err
     code, _out, err = run("index", "edit", "photo_coins", "--first-seen", "14/11/2014", *ws, capsys=capsys)
     assert code == 2 and "not an ISO 8601 date" in err
+    code, _out, err = run("index", "edit", "photo_coins", "--url", "javascript:alert(1)", *ws, capsys=capsys)
+    assert code == 2 and "not a web address" in err
     code, _out, err = run("index", "edit", "nope", "--title", "x", *ws, capsys=capsys)
     assert code == 2 and "no reference 'nope'" in err and "index list" in err
 

@@ -215,8 +215,6 @@ class KnownImageryIndex:
         """
         limits = limits or Limits()
         first_seen = normalise_date(first_seen)
-        if url and "://" not in url:
-            raise KnownIndexError(f"--url {url!r} has no scheme (https://...)")
         files = list(iter_media_files(paths))
         if id is not None and len(files) != 1:
             raise KnownIndexError("--id names one reference: give a single file, or omit it to use file stems")
@@ -344,8 +342,6 @@ class KnownImageryIndex:
             raise KnownIndexError(f"cannot edit {', '.join(sorted(unknown))} (editable: {', '.join(EDITABLE)})")
         if changes.get("first_seen"):
             changes["first_seen"] = normalise_date(changes["first_seen"])
-        if changes.get("url") and "://" not in str(changes["url"]):
-            raise KnownIndexError(f"--url {changes['url']!r} has no scheme (https://...)")
         now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         with self.workspace.transaction(immediate=True) as conn:
             row = conn.execute("SELECT * FROM reference WHERE id = ?", (ref_id,)).fetchone()
