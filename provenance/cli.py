@@ -247,8 +247,9 @@ def _index(args: argparse.Namespace) -> int:
             raise ProvenanceError("nothing to change: give --title, --source, --url or --first-seen")
         ref, changed = index.edit(args.id, **changes)
         if changed:
-            print(f"edited {ref.id}: " + ", ".join(f"{k.replace('_', '-')} {getattr(ref, k) or '(none)'}"
-                                                    for k in changed))
+            was = {h["field"]: h["old"] for h in index.history(ref.id)[-len(changed):]}
+            print(f"edited {ref.id}: " + ", ".join(f"{k.replace('_', '-')} {getattr(ref, k) or '(none)'} (was "
+                                                    f"{was.get(k) or 'none'})" for k in changed))
         else:
             print(f"unchanged: {ref.id} already has these values")
         return EXIT_OK

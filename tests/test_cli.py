@@ -316,7 +316,7 @@ def test_index_add_updates_changed_metadata_and_edit_keeps_history(
     assert code == 0 and out.startswith("updated: photo_coins (source, first_seen changed")
     code, out, _ = run("index", "edit", "photo_coins", "--url", "https://example.org/coins", "--title", "Coins",
                        "--first-seen", "2013-05-01T08:30:00+02:00", *ws, capsys=capsys)
-    assert code == 0 and "first-seen 2013-05-01T08:30:00+02:00" in out
+    assert code == 0 and "first-seen 2013-05-01T08:30:00+02:00 (was 2013-05-01)" in out and "(was none)" in out
     code, out, _ = run("index", "list", *ws, capsys=capsys)
     header, row = out.splitlines()
     assert header.split()[:4] == ["id", "kind", "frames", "first"]
