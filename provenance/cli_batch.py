@@ -15,6 +15,8 @@ from provenance.cli_common import (
     pipeline_from_args,
     refuse_url,
 )
+from provenance.errors import ProvenanceError
+from provenance.workspace import locate
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_NO_REPORT = 0, 1, 2
 
@@ -47,6 +49,10 @@ def _batch(args: argparse.Namespace) -> int:
         raise ValueError("--workers must be 0 or more")
     if args.workers is not None and args.scheduler:
         raise ValueError("--workers starts a local cluster; --scheduler uses an existing one: give one of them")
+    if args.scheduler and not locate(args.workspace).exists:
+        raise ProvenanceError("--scheduler: the cluster's workers read the index from a workspace they can see, and "
+                              "there is none here; create one (`provenance index add FILE...`) or name it with "
+                              "--workspace DIR")
     options = BatchOptions(out=args.out, workers=args.workers, scheduler=args.scheduler, claim=args.claim,
                            redo=args.redo)
     bar = None if args.quiet else ProgressLine(sys.stderr)

@@ -159,10 +159,10 @@ def misplaced_option(argv: list[str], commands: dict[str, set[str]]) -> str | No
             return None
         if word.startswith("-"):
             name = word.split("=", 1)[0]
-            if name == "--workspace":
+            if len(name) > 2 and "--workspace".startswith(name):  # argparse takes unambiguous prefixes too
                 i += 1 if "=" in word else 2
                 continue
-            if name not in GLOBAL_FLAGS:
+            if name not in GLOBAL_FLAGS and not any(len(name) > 2 and flag.startswith(name) for flag in GLOBAL_FLAGS):
                 here = " ".join(["provenance", *path])
                 choices = commands.get(path[0], set()) if path else set(commands)
                 then = next((w for w in argv[i + 1:] if w in choices), "COMMAND")

@@ -230,6 +230,10 @@ def test_two_different_workspaces_are_refused(desk: dict[str, Path], capsys: pyt
     assert code == 2 and "--workspace given twice" in err
     code, out, _err = run("--workspace", desk["ws"], "index", "list", "--workspace", desk["ws"], capsys=capsys)
     assert code == 0 and "photo_coins" in out
+    code, out, err = run(f"--workspace={desk['ws']}", "index", "list", capsys=capsys)
+    assert code == 0 and "photo_coins" in out and str(desk["ws"]) in err
+    code, out, err = run("--work", desk["ws"], "--deb", "index", "list", capsys=capsys)  # prefixes, as argparse
+    assert code == 0 and "photo_coins" in out and str(desk["ws"]) in err
 
 
 # -- finding the workspace ------------------------------------------------------------------------------------
