@@ -281,6 +281,42 @@ class ClaimStore:
             for r in rows
         ]
 
+    def delete(self, claim_id: str) -> int:
+        """Delete a claim and its attachments (the reports on disk stay); returns how many were attached."""
+        with self.workspace.transaction(immediate=True) as conn:
+            if conn.execute("SELECT 1 FROM claim WHERE id = ?", (claim_id,)).fetchone() is None:
+                raise ClaimError(f"no claim {claim_id!r} in workspace {self.workspace.root} (`provenance claim "
+                                 "list` shows them)")
+            attached = conn.execute("DELETE FROM claim_report WHERE claim_id = ?", (claim_id,)).rowcount
+            conn.execute("DELETE FROM claim WHERE id = ?", (claim_id,))
+        return attached
+
+    def detach(self, claim_id: str, which: str) -> list[Attachment]:
+        """Detach the reports matching ``which``: a media SHA-256 (or its first 12+ hex digits), a report folder
+        or ``report.json`` path, or a media path as attached. The reports on disk stay."""
+        found = [a for a in self.attachments(claim_id) if _names(a, which)]
+        if not found:
+            raise ClaimError(f"claim {claim_id!r} has no attached report {which!r} (`provenance claim show "
+                             f"{claim_id}` lists them)")
+        with self.workspace.transaction() as conn:
+            conn.executemany("DELETE FROM claim_report WHERE claim_id = ? AND sha256 = ?",
+                             [(claim_id, a.sha256) for a in found])
+            conn.execute("UPDATE claim SET updated_at = ? WHERE id = ?", (_now(), claim_id))
+        return found
+
+
+def _names(a: Attachment, which: str) -> bool:
+    """Whether ``which`` names attachment ``a``: a SHA-256 prefix (12+ digits), the media path, or the report
+    folder or its ``report.json`` (by path, or by folder name, ``<stem>-<sha256[:12]>``, after a move)."""
+    text = which.strip()
+    if len(text) >= 12 and a.sha256.startswith(text.lower()):
+        return True
+    path = Path(text).expanduser()
+    if path.name == "report.json":
+        path = path.parent
+    report = Path(a.report_path)
+    return path.name == report.name or text == a.media_path or path.resolve() == Path(a.media_path).resolve()
+
 
 def _claim(row: sqlite3.Row) -> Claim:
     data = dict(row)

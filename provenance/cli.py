@@ -1,15 +1,20 @@
 """Command line: argument parsing and printing only; the work is done by the library.
 
 Exit codes: 0 report written and every stage ok; 1 report written, some stage failed; 2 no report (bad
-arguments, unreadable input, an input over its ``[limits]``). Whatever goes wrong, the user gets one line on
-stderr, never a traceback (``--debug`` shows it).
+arguments, unreadable input, an input over its ``[limits]``, an unusable workspace). Whatever goes wrong, the
+user gets one line on stderr saying what failed, why and what to run next, never a traceback (``--debug``
+anywhere on the command line shows it). Every command that uses a workspace names it on stderr.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
 import json
 import logging
+import os
+import sqlite3
 import sys
 from collections.abc import Callable
 from dataclasses import asdict
@@ -17,17 +22,28 @@ from pathlib import Path
 
 from provenance import cli_batch, cli_claim, cli_report
 from provenance._version import __version__
-from provenance.cli_common import add_pipeline_args, pipeline_from_args
+from provenance.cli_common import (
+    add_pipeline_args,
+    global_options,
+    looks_like_json,
+    merge_globals,
+    misplaced_option,
+    name_workspace,
+    open_workspace,
+    pipeline_from_args,
+    refuse_url,
+    say,
+)
 from provenance.config import load_pipeline
 from provenance.errors import ProvenanceError
 from provenance.report.writer import to_json
 from provenance.service import verify_to_folder
 from provenance.visual.index import KnownImageryIndex
-from provenance.workspace import Workspace
+from provenance.workspace import locate, workspace_problem
 
 EXIT_OK, EXIT_STAGE_ERROR, EXIT_NO_REPORT = 0, 1, 2
 
-Register = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]", argparse.ArgumentParser], None]
+Register = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
 
 
 def _command_groups() -> list[Register]:
@@ -36,69 +52,120 @@ def _command_groups() -> list[Register]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--workspace", metavar="DIR", help="workspace folder (default ./.provenance or "
-                        "$PROVENANCE_WORKSPACE)")
-    common.add_argument("--debug", action="store_true", help="show tracebacks and debug logging")
-
     parser = argparse.ArgumentParser(
-        prog="provenance", parents=[common],
+        prog="provenance", parents=[global_options(0)],
         description="Offline media provenance: recycled-footage matching, metadata, spoken language.",
+        epilog="--workspace and --debug may be given before or after the command. The workspace is --workspace "
+        "DIR, else $PROVENANCE_WORKSPACE, else the nearest .provenance folder here or above (as git finds .git); "
+        "every command names the one it used on stderr.",
     )
     parser.add_argument("--version", action="version", version=f"provenance {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for register in _command_groups():
-        register(sub, common)
+        register(sub)
     return parser
 
 
-def _register_core(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
-    v = sub.add_parser("verify", parents=[common], help="verify one media file and write its report")
-    v.add_argument("path", type=Path)
+def _register_core(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    v = sub.add_parser("verify", parents=[global_options(1)], help="verify one media file and write its report")
+    v.add_argument("path", help="a media file (for a folder: provenance batch DIR)")
     add_pipeline_args(v)
     v.add_argument("--out", type=Path, default=Path("reports"), help="report folder (default ./reports)")
     v.add_argument("--json", action="store_true", help="print the report JSON to stdout")
     v.add_argument("--claim", metavar="ID", help="assess the report against this claim and attach it")
     v.set_defaults(handler=_verify)
 
-    idx = sub.add_parser("index", parents=[common], help="manage the known-imagery index")
+    idx = sub.add_parser("index", parents=[global_options(1)], help="manage the known-imagery index")
     idx.set_defaults(handler=_index)
-    isub = idx.add_subparsers(dest="index_command", required=True)
-    add = isub.add_parser("add", parents=[common], help="index videos, images or folders of them")
-    add.add_argument("paths", nargs="+", type=Path)
-    add.add_argument("--id", help="reference id (one file only; default: the file stem)")
-    add.add_argument("--title")
-    add.add_argument("--source", help="who published it, e.g. a channel or agency")
-    add.add_argument("--url")
-    add.add_argument("--first-seen", help="earliest known publication, ISO 8601 (YYYY-MM-DD)")
+    isub = idx.add_subparsers(dest="index_command", required=True, metavar="COMMAND")
+    common = global_options(2)
+    add = isub.add_parser("add", parents=[common], help="index videos, images or folders of them; re-adding an "
+                          "indexed file updates the metadata given")
+    add.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    add.add_argument("--id", help="reference id (one file only; default: the file stem, with its folder names "
+                     "before it when another file has that stem)")
+    _metadata_args(add)
     add.add_argument("--pipeline", default="standard", help="profile whose frame sampling to use")
-    for name, text in (("list", "list references"), ("stats", "index size")):
+    edit = isub.add_parser("edit", parents=[common], help="change a reference's title, source, URL or first-seen "
+                           "date (the old values are kept in its history)")
+    edit.add_argument("id")
+    _metadata_args(edit, clear=True)
+    for name, text in (("list", "list references with source, URL and first-seen date"), ("stats", "index size")):
         p = isub.add_parser(name, parents=[common], help=text)
         p.add_argument("--json", action="store_true")
     rm = isub.add_parser("remove", parents=[common], help="remove a reference and its frames")
     rm.add_argument("id")
 
 
+def _metadata_args(parser: argparse.ArgumentParser, clear: bool = False) -> None:
+    empty = " ('' clears it)" if clear else ""
+    parser.add_argument("--title", help="title" + empty)
+    parser.add_argument("--source", help="who published it, e.g. a channel or agency" + empty)
+    parser.add_argument("--url", help="where it was published" + empty)
+    parser.add_argument("--first-seen", help="earliest known publication, ISO 8601: YYYY-MM-DD or a date-time "
+                        "with its offset (2019-03-14T08:30+02:00); not in the future" + empty)
+
+
 def main(argv: list[str] | None = None) -> int:
     _printable_streams()
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    words = sys.argv[1:] if argv is None else argv
+    problem = misplaced_option(words, _commands(parser))
+    if problem:
+        parser.error(problem)
+    args = parser.parse_args(words)
+    try:
+        merge_globals(args)
+    except ProvenanceError as exc:
+        parser.error(str(exc))
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING, format="%(message)s")
     try:
         return args.handler(args)
-    except (ProvenanceError, OSError, ValueError) as exc:
+    except (ProvenanceError, OSError, ValueError, sqlite3.Error) as exc:
         if args.debug:
             raise
-        print(f"provenance: error: {_one_line(exc)}", file=sys.stderr)
+        print(f"provenance: error: {_for_people(exc, args)}", file=sys.stderr)
         return EXIT_NO_REPORT
     except KeyboardInterrupt:
         print("provenance: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `provenance index list | head`: the reader left; not an error to report
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except Exception as exc:  # a bug: still one line for the user (and no report), the traceback under --debug
         if args.debug:
             raise
         print(f"provenance: internal error: {type(exc).__name__}: {_one_line(exc)} (run with --debug for the "
               "traceback)", file=sys.stderr)
         return EXIT_NO_REPORT
+
+
+def _commands(parser: argparse.ArgumentParser) -> dict[str, set[str]]:
+    """Each command and its subcommands (``index`` -> {add, edit, ...}; ``verify`` -> none)."""
+    groups = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
+    found = {}
+    for name, group in groups.items():
+        subs = [a for a in group._actions if isinstance(a, argparse._SubParsersAction)]
+        found[name] = set(subs[0].choices) if subs else set()
+    return found
+
+
+def _for_people(exc: BaseException, args: argparse.Namespace) -> str:
+    """The one line: workspace and disk problems named as such, everything else as the library said it."""
+    if isinstance(exc, sqlite3.Error | OSError):
+        problem = workspace_problem(exc, locate(args.workspace).root)
+        if problem is not None and isinstance(exc, sqlite3.Error):
+            return problem
+        code = getattr(exc, "errno", None)
+        where = getattr(exc, "filename", None) or "a file"
+        if code == errno.ENOSPC:
+            return f"disk full while writing {where}: nothing half-written was left; free some space and run again"
+        if code == errno.EROFS:
+            return f"cannot write {where}: the file system is read-only; choose another folder (--out DIR)"
+        if code == errno.EACCES:
+            return f"cannot read or write {where}: permission denied"
+    return _one_line(exc)
 
 
 def _one_line(exc: BaseException) -> str:
@@ -117,11 +184,27 @@ def _printable_streams() -> None:
 
 
 def _verify(args: argparse.Namespace) -> int:
+    path = Path(args.path)
+    refuse_url(args.path, "verify")
+    if path.suffix == ".json" and path.is_file() and looks_like_json(path):
+        raise ProvenanceError(f"{args.path}: a JSON file, not media (a report? check it with `provenance report "
+                              f"check {args.path}`)")
+    if path.is_dir():
+        raise ProvenanceError(f"{args.path}: not a regular file (a folder); to verify every media file in it, run "
+                              f"`provenance batch {args.path}`")
+    workspace = open_workspace(args, "optional", later=True, claim=args.claim)
+    pipeline = pipeline_from_args(args)
+    # the index is read before any work, so a damaged workspace is exit 2 with no report (not a failed stage)
+    index = KnownImageryIndex(workspace)
+    if pipeline.enabled("visual"):
+        index.matchable_frames(pipeline.visual.matching.min_quality)
     # the claim is looked up first: an unknown one is exit 2 before any work
-    report, folder = verify_to_folder(args.path, pipeline=pipeline_from_args(args), workspace=args.workspace,
-                                      out=args.out, claim_id=args.claim)
+    report, folder = verify_to_folder(path, pipeline=pipeline, workspace=workspace, out=args.out,
+                                      claim_id=args.claim, index=index)
+    name_workspace(args)
     if args.json:
         sys.stdout.write(to_json(report))
+        say(f"report written to {folder}/report.json and report.html")
     else:
         print(f"{args.path}: report written to {folder}/report.json and report.html")
         for f in report.findings:
@@ -131,28 +214,59 @@ def _verify(args: argparse.Namespace) -> int:
     return EXIT_STAGE_ERROR if report.errors else EXIT_OK
 
 
+def _frames(n: int) -> str:
+    return f"{n} frame" if n == 1 else f"{n} frames"
+
+
 def _index(args: argparse.Namespace) -> int:
-    index = KnownImageryIndex(Workspace(args.workspace))
     cmd = args.index_command
+    if getattr(args, "url", None) and "://" not in args.url:
+        raise ProvenanceError(f"--url {args.url!r} is not a web address: give it with its scheme (https://...)")
+    index = KnownImageryIndex(open_workspace(args, "write" if cmd == "add" else "existing"))
     if cmd == "add":
         profile = load_pipeline(args.pipeline)
         results = index.add(args.paths, id=args.id, title=args.title, source=args.source, url=args.url,
                             first_seen=args.first_seen, frames=profile.visual.frames, matching=profile.visual.matching,
                             limits=profile.limits)
         for r in results:
-            if r.reference is not None:
-                print(f"{r.status}: {r.reference.id} ({r.reference.kind}, {r.reference.frames} frames) {r.path}")
+            ref = r.reference
+            if ref is None:
+                print(f"provenance: error: {r.message}", file=sys.stderr)
+            elif r.status == "updated":
+                print(f"updated: {ref.id} ({r.message} changed; old values kept: provenance index edit) {r.path}")
+            elif r.status == "unchanged":
+                print(f"unchanged: {ref.id} (already indexed with this metadata) {r.path}")
             else:
-                print(f"error: {r.message}", file=sys.stderr)
+                print(f"added: {ref.id} ({ref.kind}, {_frames(ref.frames)}) {r.path}")
         if not results:
-            print("nothing to add", file=sys.stderr)
+            print("provenance: error: no media files to add in the paths given", file=sys.stderr)
         return EXIT_OK if results and all(r.status != "error" for r in results) else EXIT_NO_REPORT
+    if cmd == "edit":
+        changes = {k: v for k in ("title", "source", "url", "first_seen") if (v := getattr(args, k)) is not None}
+        if not changes:
+            raise ProvenanceError("nothing to change: give --title, --source, --url or --first-seen")
+        ref, changed = index.edit(args.id, **changes)
+        if changed:
+            was = {h["field"]: h["old"] for h in index.history(ref.id)[-len(changed):]}
+            print(f"edited {ref.id}: " + ", ".join(f"{k.replace('_', '-')} {getattr(ref, k) or '(none)'} (was "
+                                                    f"{was.get(k) or 'none'})" for k in changed))
+        else:
+            print(f"unchanged: {ref.id} already has these values")
+        return EXIT_OK
     if cmd == "list":
         refs = index.list()
         if args.json:
-            print(json.dumps([asdict(r) for r in refs], indent=2, ensure_ascii=False))
-        for r in refs if not args.json else []:
-            print(f"{r.id}\t{r.kind}\t{r.frames} frames\tfirst seen {r.first_seen or '?'}\t{r.title or ''}")
+            print(json.dumps([asdict(r) | {"history": index.history(r.id)} for r in refs], indent=2,
+                             ensure_ascii=False))
+            return EXIT_OK
+        if not refs:
+            say("the index is empty: add footage with `provenance index add FILE...`")
+        rows = [(r.id, r.kind, _frames(r.frames), r.first_seen or "?", r.source or "-", r.url or "-", r.title or "")
+                for r in refs]
+        header = ("id", "kind", "frames", "first seen", "source", "url", "title")
+        widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header) - 1)]
+        for row in [header, *rows] if rows else []:
+            print("  ".join(f"{cell:<{w}}" for cell, w in zip(row, widths, strict=False)) + "  " + row[-1])
         return EXIT_OK
     if cmd == "stats":
         stats = index.stats()
@@ -166,7 +280,7 @@ def _index(args: argparse.Namespace) -> int:
         if index.remove(args.id):
             print(f"removed {args.id}")
             return EXIT_OK
-        print(f"provenance: error: no reference {args.id!r}", file=sys.stderr)
+        print(f"provenance: error: no reference {args.id!r} (`provenance index list` shows them)", file=sys.stderr)
         return EXIT_NO_REPORT
     raise AssertionError(cmd)
 

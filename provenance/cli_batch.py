@@ -7,19 +7,27 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from provenance.batch import BatchOptions, BatchResult, Progress, run_batch
-from provenance.cli_common import add_pipeline_args, pipeline_from_args
-from provenance.workspace import Workspace
+from provenance.batch import BatchItem, BatchOptions, BatchResult, Progress, run_batch
+from provenance.cli_common import (
+    add_pipeline_args,
+    global_options,
+    open_workspace,
+    pipeline_from_args,
+    refuse_url,
+)
+from provenance.errors import ProvenanceError
+from provenance.workspace import locate
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_NO_REPORT = 0, 1, 2
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
-    b = sub.add_parser("batch", parents=[common], help="verify every media file under folders (Dask), resumable",
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    b = sub.add_parser("batch", parents=[global_options(1)],
+                       help="verify every media file under folders (Dask), resumable",
                        description="Verify every video, image and audio file under DIR (found by content), one "
                        "report each, plus summary.json, summary.csv and index.html in --out. Re-running skips "
                        "files already reported with the same pipeline, so a stopped batch resumes.")
-    b.add_argument("dirs", nargs="+", type=Path, metavar="DIR", help="folders (or files) to verify")
+    b.add_argument("dirs", nargs="+", metavar="DIR", help="folders (or files) to verify")
     add_pipeline_args(b)
     b.add_argument("--claim", metavar="ID", help="assess every report against this claim and attach it")
     b.add_argument("--out", type=Path, default=Path("reports"), help="report folder (default ./reports)")
@@ -34,15 +42,23 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: a
 
 
 def _batch(args: argparse.Namespace) -> int:
+    for text in args.dirs:
+        refuse_url(text, "batch")
+    args.dirs = [Path(text) for text in args.dirs]
     if args.workers is not None and args.workers < 0:
         raise ValueError("--workers must be 0 or more")
     if args.workers is not None and args.scheduler:
         raise ValueError("--workers starts a local cluster; --scheduler uses an existing one: give one of them")
+    if args.scheduler and not locate(args.workspace).exists:
+        raise ProvenanceError("--scheduler: the cluster's workers read the index from a workspace they can see, and "
+                              "there is none here; create one (`provenance index add FILE...`) or name it with "
+                              "--workspace DIR")
     options = BatchOptions(out=args.out, workers=args.workers, scheduler=args.scheduler, claim=args.claim,
                            redo=args.redo)
     bar = None if args.quiet else ProgressLine(sys.stderr)
     try:
-        result = run_batch(args.dirs, pipeline=pipeline_from_args(args), workspace=Workspace(args.workspace),
+        workspace = open_workspace(args, "optional", claim=args.claim)
+        result = run_batch(args.dirs, pipeline=pipeline_from_args(args), workspace=workspace,
                            options=options, on_progress=bar)
     finally:
         if bar is not None:
@@ -63,11 +79,30 @@ def print_result(result: BatchResult, out: TextIO) -> None:
           f"({result.elapsed_s:.1f} s, {result.scheduler})", file=out)
     for item in result.items:
         if item.status in ("error", "stage_error"):
-            print(f"  {item.status}: {item.path}: {item.message}", file=out)
+            print(f"  {describe(item)}: {item.path}: {_without_path(item.message, item.path)}", file=out)
     for group in result.groups:
         print(f"  shared footage, group {group.id}: {', '.join(group.members)}", file=out)
     folder = result.summary.parent
     print(f"summary: {folder / 'summary.json'}, {folder / 'summary.csv'}, {folder / 'index.html'}", file=out)
+
+
+_WORDS = {"ok": "verified", "stage_error": "report written, a stage failed", "error": "no report",
+          "pending": "waiting", "resumed": "already reported", "duplicate": "same file as another"}
+
+
+def describe(item: BatchItem) -> str:
+    """A file's outcome for people (summary.json keeps the status and action words)."""
+    if item.action in ("resumed", "duplicate") and item.status != "error":
+        return _WORDS[item.action]
+    return _WORDS.get(item.status, item.status.replace("_", " "))
+
+
+def _without_path(message: str, path: str) -> str:
+    """The reason alone: messages from ingest start with the file's name, which the line already shows."""
+    for prefix in (path, Path(path).name):
+        if message.startswith(prefix + ": "):
+            return message[len(prefix) + 2:]
+    return message
 
 
 def _clock(seconds: float | None) -> str:
@@ -95,7 +130,7 @@ class ProgressLine:
             share = p.done / max(1, p.total)
             item = p.item
             name = Path(item.path).name if item else ""
-            status = item.status if item else ""
+            status = describe(item) if item else ""
             if self.tty:
                 filled = int(share * self.width)
                 bar = "#" * filled + "-" * (self.width - filled)

@@ -10,15 +10,45 @@ from collections import Counter
 from pathlib import Path
 from typing import TextIO
 
-from provenance.claims import STATUSES, Attachment, Claim, ClaimStore, to_claimreview, to_csv, to_json
+from provenance.claims import (
+    STATUSES,
+    Attachment,
+    Claim,
+    ClaimError,
+    ClaimStore,
+    to_claimreview,
+    to_csv,
+    to_json,
+)
+from provenance.cli_common import global_options, looks_like_json, open_workspace
 from provenance.report.writer import atomic_write
 
-EXIT_OK = 0
+EXIT_OK, EXIT_CANCELLED = 0, 2
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
-    c = sub.add_parser("claim", parents=[common], help="claim records and the evidence attached to them")
-    csub = c.add_subparsers(dest="claim_command", required=True)
+def _confirm(question: str) -> bool:
+    """Ask on the terminal; without one (a script), the answer is no: scripts say --yes."""
+    if not sys.stdin.isatty():
+        return False
+    try:
+        return input(question).strip().lower() in ("y", "yes")
+    except EOFError:
+        return False
+
+
+def _check_report_argument(path: Path, claim_id: str) -> None:
+    """Refuse a media file (or anything not JSON) given where a report belongs, saying what to run instead."""
+    if not path.is_file():
+        return  # folders and missing paths: attach_files explains
+    if not looks_like_json(path):
+        raise ClaimError(f"{path} is not a report (report.json or its folder); to assess a media file, verify it "
+                         f"first: `provenance verify {path} --claim {claim_id}`")
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    c = sub.add_parser("claim", parents=[global_options(1)], help="claim records and the evidence attached to them")
+    csub = c.add_subparsers(dest="claim_command", required=True, metavar="COMMAND")
+    common = global_options(2)
 
     add = csub.add_parser("add", parents=[common], help="record a claim; prints its id")
     add.add_argument("--statement", required=True, help="what the footage is said to show")
@@ -49,6 +79,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: a
     status.add_argument("id")
     status.add_argument("status", choices=STATUSES)
 
+    delete = csub.add_parser("delete", parents=[common], help="delete a claim and its attachments (reports on "
+                             "disk stay)")
+    delete.add_argument("id")
+    delete.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+
+    detach = csub.add_parser("detach", parents=[common], help="detach reports from a claim (reports on disk stay)")
+    detach.add_argument("id")
+    detach.add_argument("reports", nargs="+", metavar="REPORT",
+                        help="report folder or report.json, media path, or media SHA-256 (12+ hex digits)")
+
     export = csub.add_parser("export", parents=[common], help="ClaimReview JSON-LD, JSON or CSV")
     export.add_argument("id")
     export.add_argument("--format", choices=("claimreview", "json", "csv"), default="claimreview")
@@ -59,14 +99,17 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: a
 
 
 def _claim(args: argparse.Namespace) -> int:
-    store = ClaimStore(args.workspace)
     cmd = args.claim_command
+    store = ClaimStore(open_workspace(args, "write" if cmd == "add" else "existing"))
     if cmd == "add":
         claim = store.add(args.statement, claimed_date=args.date, place=args.place, lat=args.lat, lon=args.lon,
                           radius_km=args.radius_km, languages=args.languages, source_url=args.source_url,
                           status=args.status, id=args.id)
         print(claim.id)
     elif cmd == "attach":
+        store.get(args.id)
+        for path in args.reports:
+            _check_report_argument(path, args.id)
         for a in store.attach_files(args.id, args.reports):
             print(f"attached {a.name}: {_tally(a)}")
     elif cmd == "show":
@@ -84,6 +127,19 @@ def _claim(args: argparse.Namespace) -> int:
     elif cmd == "status":
         claim = store.set_status(args.id, args.status)
         print(f"{claim.id}: {claim.status}")
+    elif cmd == "delete":
+        claim = store.get(args.id)
+        attached = len(store.attachments(args.id))
+        if not args.yes and not _confirm(f"delete claim {claim.id} ({claim.statement[:60]}) and its {attached} "
+                                         "attachment(s)? [y/N] "):
+            print("provenance: nothing deleted (give --yes to delete without asking)", file=sys.stderr)
+            return EXIT_CANCELLED
+        store.delete(args.id)
+        print(f"deleted claim {claim.id} ({attached} attachment{'s' if attached != 1 else ''}; report files kept)")
+    elif cmd == "detach":
+        for which in args.reports:
+            for a in store.detach(args.id, which):
+                print(f"detached {a.name} from {args.id} (report kept: {a.report_path})")
     elif cmd == "export":
         claim, attachments = store.get(args.id), store.attachments(args.id)
         if args.format == "csv":

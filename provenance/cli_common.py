@@ -1,14 +1,114 @@
-"""Options that several commands take (``verify`` and ``batch``: the pipeline profile).
+"""What every command shares: the global options at any level, the workspace it uses, and the pipeline options.
 
 The command modules (``cli_batch``, ``cli_claim``, ``cli_report``) import from here, never from ``cli``, which
 imports them to build the parser: the dependency runs one way.
+
+Global options (``--workspace``, ``--debug``) are accepted before the command, between a group and its command
+(``index --workspace W add``) and after it. argparse copies a subcommand's defaults over what the level above
+parsed, which silently dropped ``provenance --workspace W index add``; so each level stores them under its own
+name, nothing when absent, and :func:`merge_globals` joins them (two different folders are refused).
 """
 
 from __future__ import annotations
 
 import argparse
+import re
+import sys
+import tempfile
+from pathlib import Path
+from typing import Literal
 
 from provenance.config import Pipeline, load_pipeline
+from provenance.errors import ProvenanceError
+from provenance.workspace import Location, Workspace, locate
+
+LEVELS = 3  # provenance [options] GROUP [options] COMMAND [options]
+
+
+def global_options(level: int) -> argparse.ArgumentParser:
+    """A parent parser with the global options, stored per ``level`` (0: before the command)."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--workspace", metavar="DIR", dest=f"workspace_{level}", default=argparse.SUPPRESS,
+                        help="workspace folder (default: $PROVENANCE_WORKSPACE, else the nearest .provenance "
+                        "in this folder or above, else ./.provenance)")
+    common.add_argument("--debug", action="store_true", dest=f"debug_{level}", default=argparse.SUPPRESS,
+                        help="show tracebacks and debug logging")
+    return common
+
+
+def merge_globals(args: argparse.Namespace) -> argparse.Namespace:
+    """Set ``args.workspace`` and ``args.debug`` from whichever level gave them."""
+    folders = {getattr(args, f"workspace_{i}") for i in range(LEVELS) if hasattr(args, f"workspace_{i}")}
+    if len(folders) > 1:
+        raise ProvenanceError(f"--workspace given twice with different folders ({', '.join(sorted(folders))}): "
+                              "give it once")
+    args.workspace = folders.pop() if folders else None
+    args.debug = any(getattr(args, f"debug_{i}", False) for i in range(LEVELS))
+    return args
+
+
+Need = Literal["write", "existing", "optional"]
+
+
+def open_workspace(args: argparse.Namespace, need: Need, *, later: bool = False, claim: str | None = None
+                   ) -> Workspace:
+    """The workspace for this command, named on stderr in one line (with ``later``, by :func:`name_workspace`
+    once the command has done its work: ``verify`` of a file that is not media says only that, in one line).
+
+    ``write``: created when absent (``index add``, ``claim add``). ``existing``: must exist (exit 2 with the
+    next command to run). ``optional``: ``verify`` and ``batch`` work without one, against an empty index in a
+    temporary folder; no workspace is left behind. With ``claim`` (``--claim ID``) one must exist: the claim is
+    in it.
+    """
+    where = locate(args.workspace)
+    if where.exists:
+        note, ws = f"workspace {where.root} ({where.described})", Workspace(where.root, create=False)
+    elif need == "write":
+        note, ws = f"workspace {where.root} (new: created by this command, {where.described})", Workspace(where.root)
+    elif claim is not None:
+        raise ProvenanceError(f"no claim {claim!r}: {_absent(where)}; record the claim first with `provenance claim "
+                              "add --statement ...`, or name its workspace with --workspace DIR")
+    elif need == "existing":
+        raise ProvenanceError(_absent(where) + ": create one with `provenance index add FILE...` or "
+                              "`provenance claim add --statement ...`, or name one with --workspace DIR")
+    else:
+        note = _absent(where) + ": nothing to match against (an empty index); create one with " \
+            "`provenance index add FILE...`"
+        ws = _empty_workspace()
+    args.workspace_note = note
+    if not later:
+        name_workspace(args)
+    return ws
+
+
+def name_workspace(args: argparse.Namespace) -> None:
+    """Say which workspace the command used (once)."""
+    note = getattr(args, "workspace_note", None)
+    if note:
+        say(note)
+        args.workspace_note = None
+
+
+def _absent(where: Location) -> str:
+    if where.root.is_dir():
+        return f"workspace {where.root} ({where.described}) is empty (no database yet)"
+    if where.how in ("--workspace", "PROVENANCE_WORKSPACE"):
+        return f"no workspace at {where.root} ({where.described})"
+    return f"no workspace: no {where.root.name} folder in {where.root.parent} or any folder above it"
+
+
+_TEMPORARY: list[tempfile.TemporaryDirectory[str]] = []
+
+
+def _empty_workspace() -> Workspace:
+    """An empty workspace in a temporary folder, removed when the process exits (never in the user's folders)."""
+    tmp = tempfile.TemporaryDirectory(prefix="provenance-empty-")
+    _TEMPORARY.append(tmp)
+    return Workspace(Path(tmp.name) / "workspace")
+
+
+def say(text: str) -> None:
+    print(f"provenance: {text}", file=sys.stderr)
 
 
 def add_pipeline_args(parser: argparse.ArgumentParser) -> None:
@@ -25,3 +125,54 @@ def pipeline_from_args(args: argparse.Namespace) -> Pipeline:
     if args.asr_model:
         pipeline.audio.model = args.asr_model
     return pipeline
+
+
+_URL = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
+
+
+def refuse_url(text: str, command: str) -> None:
+    """A URL where a file belongs: say that the tool is offline and what to do (Path() would eat a slash)."""
+    if _URL.match(text):
+        what = "DIR" if command == "batch" else "FILE"
+        raise ProvenanceError(f"{text} is a URL: provenance works offline on local files; download it first (e.g. "
+                              f"with yt-dlp), then run `provenance {command} {what}`")
+
+
+def looks_like_json(path: Path) -> bool:
+    try:
+        with path.open("rb") as fh:
+            return fh.read(64).lstrip().startswith(b"{")
+    except OSError:
+        return False
+
+
+GLOBAL_FLAGS = {"--debug", "-h", "--help", "--version"}
+
+
+def misplaced_option(argv: list[str], commands: dict[str, set[str]]) -> str | None:
+    """A command's own option given before the command (``provenance --json verify x``): the message to refuse
+    it with, naming where it goes; None when every option before a command is a global one."""
+    i, path = 0, []
+    while i < len(argv):
+        word = argv[i]
+        if word == "--":
+            return None
+        if word.startswith("-"):
+            name = word.split("=", 1)[0]
+            if len(name) > 2 and "--workspace".startswith(name):  # argparse takes unambiguous prefixes too
+                i += 1 if "=" in word else 2
+                continue
+            if name not in GLOBAL_FLAGS and not any(len(name) > 2 and flag.startswith(name) for flag in GLOBAL_FLAGS):
+                here = " ".join(["provenance", *path])
+                choices = commands.get(path[0], set()) if path else set(commands)
+                then = next((w for w in argv[i + 1:] if w in choices), "COMMAND")
+                return (f"{name} is not an option of `{here}`: give it after the command it belongs to "
+                        f"(`{here} {then} ... {name}`); only --workspace and --debug go anywhere")
+            i += 1
+            continue
+        path.append(word)
+        if len(path) == 1 and commands.get(word):
+            i += 1
+            continue
+        return None  # the command itself: argparse checks the rest
+    return None

@@ -10,6 +10,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from provenance.cli_common import global_options, looks_like_json, say
+from provenance.errors import ProvenanceError
 from provenance.report.integrity import (
     PublicKey,
     check_file,
@@ -19,15 +21,16 @@ from provenance.report.integrity import (
     public_key_of,
     sign_file,
 )
-from provenance.workspace import Workspace
+from provenance.workspace import locate
 
 EXIT_PASS, EXIT_FAIL, EXIT_CANNOT = 0, 1, 2
 _WORDS = {"pass": "PASS", "fail": "FAIL", "skip": "SKIP", "cannot": "CANNOT CHECK"}
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
-    rep = sub.add_parser("report", parents=[common], help="check and sign written reports")
-    rsub = rep.add_subparsers(dest="report_command", required=True)
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    rep = sub.add_parser("report", parents=[global_options(1)], help="check and sign written reports")
+    rsub = rep.add_subparsers(dest="report_command", required=True, metavar="COMMAND")
+    common = global_options(2)
 
     s = rsub.add_parser("sign", parents=[common], help="sign report.json with this workspace's Ed25519 key")
     s.add_argument("report", type=Path, help="report.json or its folder")
@@ -46,8 +49,18 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: a
     k.set_defaults(handler=_key)
 
 
-def _root(args: argparse.Namespace) -> Path:
-    return Workspace(args.workspace).root
+def _root(args: argparse.Namespace, need: str = "write") -> Path:
+    """The workspace folder holding the signing key, named on stderr: ``sign`` and ``key`` create it (the key
+    only, no database), ``check`` only reads it."""
+    where = locate(args.workspace)
+    if where.root.is_dir():
+        say(f"workspace {where.root} ({where.described})")
+    elif need == "write":
+        say(f"workspace {where.root} (new: created for the signing key, {where.described})")
+    else:
+        say(f"no workspace at {where.root} ({where.described}): no signing key of yours to trust; a signature "
+            "is trusted only with --public-key")
+    return where.root
 
 
 def _warn_if_exposed(root: Path) -> None:
@@ -55,7 +68,15 @@ def _warn_if_exposed(root: Path) -> None:
         print(f"provenance: warning: {key_path(root)} is readable by others: chmod 600 it", file=sys.stderr)
 
 
+def _report_argument(path: Path) -> None:
+    """Refuse a media file given where a report belongs (exit 2), saying how to make its report."""
+    if path.is_file() and path.suffix != ".json" and not looks_like_json(path):
+        raise ProvenanceError(f"{path} is not a report (report.json or its folder); to make one: `provenance "
+                              f"verify {path}`")
+
+
 def _sign(args: argparse.Namespace) -> int:
+    _report_argument(args.report)
     root = _root(args)
     result = sign_file(args.report, root)
     if not result.ok:
@@ -70,8 +91,9 @@ def _sign(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
+    _report_argument(args.report)
     trusted = PublicKey.from_argument(args.public_key) if args.public_key else None
-    result = check_file(args.report, workspace_root=_root(args), media=args.media, trusted_key=trusted,
+    result = check_file(args.report, workspace_root=_root(args, "read"), media=args.media, trusted_key=trusted,
                         require_signature=args.require_signature)
     print(f"report {result.path}")
     for line in result.lines:

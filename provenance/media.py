@@ -20,6 +20,7 @@ from provenance.errors import ProvenanceError
 from provenance.fileio import sha256_file
 from provenance.limits import LimitError, Limits, check_input
 from provenance.report.model import AudioInfo, Kind, MediaSection, VideoInfo
+from provenance.sniff import sniff
 
 # Single-picture demuxers in FFmpeg: a file these open is a still image, not a video.
 _IMAGE_DEMUXERS = {"image2", "gif"}
@@ -138,6 +139,10 @@ def _probe_av(path: Path, digest: str, size: int) -> MediaFile:
     try:
         container = av.open(str(path), metadata_errors="ignore")
     except (av.FFmpegError, OSError, ValueError, UnicodeDecodeError) as exc:
+        announced = _announced(path)
+        if announced:  # it starts as media: cut short (an unfinished download) or damaged, not "not media"
+            raise MediaError(f"{display_path(path.name)}: incomplete or damaged {announced} file (it starts as one, "
+                             f"but FFmpeg cannot read it: a download that did not finish?) ({_reason(exc)})") from exc
         raise MediaError(f"{display_path(path.name)}: not a media file FFmpeg can read ({_reason(exc)})") from exc
     with container:
         # a stream in a codec FFmpeg has no decoder for has no codec context: it is not one we can read
@@ -174,6 +179,16 @@ def _probe_av(path: Path, digest: str, size: int) -> MediaFile:
             container=fmt.split(",")[0] if fmt else None,
             duration_s=duration, video=video, audio=audio,
         )
+
+
+def _announced(path: Path) -> str | None:
+    """The container the first bytes announce (``MP4``, ``MATROSKA``...), or None."""
+    try:
+        with path.open("rb") as fh:
+            name = sniff(fh.read(512))
+    except OSError:
+        return None
+    return {"iso-bmff": "MP4", "quicktime": "QuickTime"}.get(name or "", (name or "").upper()) or None
 
 
 def _duration(container: av.container.InputContainer, stream: av.stream.Stream | None) -> float | None:

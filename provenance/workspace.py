@@ -1,7 +1,10 @@
 """The workspace: the folder holding the SQLite database (the source of truth) and files derived from it.
 
-Default ``./.provenance/``; ``--workspace DIR`` or ``PROVENANCE_WORKSPACE`` overrides. Schema changes are
-numbered migrations applied in order and recorded in ``PRAGMA user_version``.
+Found as git finds a repository (:func:`locate`): ``--workspace DIR``, else ``PROVENANCE_WORKSPACE``, else the
+nearest ``.provenance`` folder in the current folder or above it, else ``./.provenance`` (created only by a
+command that writes). Schema changes are numbered migrations applied in order and recorded in
+``PRAGMA user_version``. SQLite failures a user can act on (locked, read-only, corrupt, disk full) become a
+:class:`WorkspaceError` naming the problem; the transaction is rolled back, so nothing is half-written.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ import contextlib
 import os
 import sqlite3
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from provenance.errors import ProvenanceError
@@ -85,21 +89,102 @@ _MIGRATIONS: list[str] = [
     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     INSERT INTO meta (key, value) VALUES ('index_generation', '0');
     """,
+    # 5: earlier values of a reference's editable fields (title, source, url, first_seen), so `index edit` and an
+    # `index add` that updates metadata never lose what the desk had recorded before
+    """
+    CREATE TABLE reference_history (
+        reference_id TEXT NOT NULL REFERENCES reference(id) ON DELETE CASCADE,
+        field TEXT NOT NULL,
+        old TEXT, new TEXT,
+        changed_at TEXT NOT NULL
+    );
+    CREATE INDEX reference_history_reference ON reference_history(reference_id);
+    """,
 ]
 
 
 class WorkspaceError(ProvenanceError):
-    """The workspace cannot be opened or is from a newer version of the tool."""
+    """The workspace cannot be opened or used (absent, locked, read-only, corrupt, full, newer schema)."""
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where the workspace is and how it was chosen (``how`` is said to the user)."""
+
+    root: Path
+    how: str  # "--workspace", "PROVENANCE_WORKSPACE", "found", "default"
+
+    @property
+    def exists(self) -> bool:
+        """A workspace exists when its database does: an empty or key-only folder holds no index or claims."""
+        return (self.root / DB_NAME).is_file()
+
+    @property
+    def described(self) -> str:
+        return {"--workspace": "from --workspace", "PROVENANCE_WORKSPACE": "from $PROVENANCE_WORKSPACE",
+                "found": "found above the current folder", "default": "in the current folder"}[self.how]
+
+
+def locate(explicit: str | Path | None = None, cwd: str | Path | None = None) -> Location:
+    """The workspace to use: ``explicit``, else ``$PROVENANCE_WORKSPACE``, else the nearest ``.provenance`` folder
+    in ``cwd`` or a folder above it (as git finds ``.git``), else ``cwd/.provenance`` (not created here)."""
+    if explicit:
+        return Location(Path(explicit).expanduser().resolve(), "--workspace")
+    env = os.environ.get("PROVENANCE_WORKSPACE")
+    if env:
+        return Location(Path(env).expanduser().resolve(), "PROVENANCE_WORKSPACE")
+    here = Path(cwd or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        candidate = folder / DEFAULT_DIR
+        if candidate.is_dir():
+            return Location(candidate, "default" if folder == here else "found")
+    return Location(here / DEFAULT_DIR, "default")
+
+
+def _lock_timeout_s() -> float:
+    try:
+        return max(0.0, float(os.environ.get("PROVENANCE_LOCK_TIMEOUT_S", "30")))
+    except ValueError:
+        return 30.0
+
+
+def workspace_problem(exc: BaseException, root: Path) -> str | None:
+    """A one-line account of a SQLite or OS failure a user can act on, or None when it is not one of those."""
+    if isinstance(exc, sqlite3.IntegrityError | sqlite3.ProgrammingError):
+        return None
+    text = str(exc).lower()
+    db = root / DB_NAME
+    if "locked" in text or "busy" in text:
+        return (f"workspace {root} is locked by another process (another provenance command still running?): "
+                "nothing was changed; wait for it to finish and run this again")
+    if "readonly" in text or "read-only" in text or getattr(exc, "errno", None) == 30:
+        return (f"workspace {root} is read-only: nothing was changed; make it writable, or use another with "
+                "--workspace DIR")
+    if "malformed" in text or "not a database" in text or "disk i/o error" in text:
+        return (f"workspace database {db} is damaged (truncated or corrupt): nothing was changed; restore it "
+                "from a backup, or move it aside to start a new workspace")
+    if "disk is full" in text or "no space" in text or getattr(exc, "errno", None) == 28:
+        return f"the disk holding workspace {root} is full: nothing was changed; free some space and run this again"
+    if "unable to open" in text:
+        return f"cannot open workspace database {db}: check that the folder exists and is yours"
+    return None
 
 
 class Workspace:
-    """A folder with ``provenance.db``. Stores use :meth:`transaction` to write and :meth:`reading` to read."""
+    """A folder with ``provenance.db``. Stores use :meth:`transaction` to write and :meth:`reading` to read.
 
-    def __init__(self, root: str | Path | None = None) -> None:
-        if root is None:
-            root = os.environ.get("PROVENANCE_WORKSPACE") or DEFAULT_DIR
-        self.root = Path(root).expanduser().resolve()
+    ``create=False`` refuses to create the database (a command that only reads must not leave an empty
+    workspace behind): connecting then raises :class:`WorkspaceError` when it is absent.
+    """
+
+    def __init__(self, root: str | Path | None = None, *, create: bool = True) -> None:
+        self.root = locate(root).root
+        self.create = create
         self._migrated = False
+
+    @property
+    def exists(self) -> bool:
+        return self.db_path.is_file()
 
     @property
     def db_path(self) -> Path:
@@ -120,7 +205,7 @@ class Workspace:
         """
         conn = self.connect()
         try:
-            with conn:  # commit, or roll back on any exception (KeyboardInterrupt too)
+            with self._problems(), conn:  # commit, or roll back on any exception (KeyboardInterrupt too)
                 if immediate:
                     conn.execute("BEGIN IMMEDIATE")
                 yield conn
@@ -132,27 +217,48 @@ class Workspace:
         """A connection for reads only (each statement sees the last commit: WAL), closed when the block ends."""
         conn = self.connect()
         try:
-            yield conn
+            with self._problems():
+                yield conn
         finally:
             conn.close()
+
+    @contextlib.contextmanager
+    def _problems(self) -> Iterator[None]:
+        """SQLite errors a user can act on (locked, read-only, corrupt, full) become a WorkspaceError naming it."""
+        try:
+            yield
+        except sqlite3.DatabaseError as exc:
+            problem = workspace_problem(exc, self.root)
+            if problem is None:
+                raise
+            raise WorkspaceError(problem) from exc
 
     def connect(self) -> sqlite3.Connection:
         """A new connection with foreign keys on and WAL journalling, so readers never block a writer.
 
         The caller must close it: stores use :meth:`transaction` or :meth:`reading`, which do.
         """
+        if not self.create and not self.exists:
+            raise WorkspaceError(f"no workspace at {self.root}")
+        timeout = _lock_timeout_s()
         try:
             self.root.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self.db_path, timeout=30.0)
+            conn = sqlite3.connect(self.db_path, timeout=timeout)
         except (OSError, sqlite3.Error) as exc:
-            raise WorkspaceError(f"cannot open workspace {self.root}: {exc}") from exc
-        conn.row_factory = sqlite3.Row
-        conn.execute("PRAGMA foreign_keys = ON")
-        conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("PRAGMA busy_timeout = 30000")
-        if not self._migrated:
-            self._migrate(conn)
-            self._migrated = True
+            raise WorkspaceError(workspace_problem(exc, self.root) or f"cannot open workspace {self.root}: {exc}") \
+                from exc
+        try:
+            with self._problems():
+                conn.row_factory = sqlite3.Row
+                conn.execute("PRAGMA foreign_keys = ON")
+                conn.execute("PRAGMA journal_mode = WAL")
+                conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+                if not self._migrated:
+                    self._migrate(conn)
+                    self._migrated = True
+        except BaseException:
+            conn.close()
+            raise
         return conn
 
     def _migrate(self, conn: sqlite3.Connection) -> None:

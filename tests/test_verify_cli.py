@@ -143,7 +143,7 @@ def test_index_commands(tmp_path: Path, samples: Path) -> None:
     ws = tmp_path / "ws"
     code, out, _ = cli("index", "add", samples / "known" / "photo_coins.jpg", "--first-seen", "2014-11-02",
                        "--workspace", ws)
-    assert code == 0 and out.startswith("added: photo_coins (image, 1 frames)")
+    assert code == 0 and out.startswith("added: photo_coins (image, 1 frame)")
     code, out, _ = cli("index", "list", "--json", "--workspace", ws)
     assert [r["id"] for r in json.loads(out)] == ["photo_coins"]
     code, out, _ = cli("index", "stats", "--workspace", ws)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from provenance.report.model import AudioSection, Report
-from provenance.report.view import TimelineRow, bar, fmt_t, md, render_partial
+from provenance.report.view import TimelineRow, bar, fmt_t, md, render_partial, status_words
 from provenance.stage import StageView
 
 _LANG_COLOURS = 6  # CSS classes lang0..lang5
@@ -61,7 +61,7 @@ class AudioView(StageView):
             out.append(f"- **Model:** {md(au.engine or '')} · {md(au.model or '')}")
         else:
             out.append({"ok": "- no intelligible speech", "skipped": "- audio not analysed (not in this pipeline)"}.get(
-                au.status, f"- {md(au.status)}"))
+                au.status, f"- audio: {md(status_words(au.status))}"))
         return out
 
     def timeline_rows(self, report: Report, duration: float) -> list[TimelineRow]:
@@ -77,7 +77,7 @@ class AudioView(StageView):
         if not lang.bars:
             lang.note = {"ok": "no speech detected", "skipped": "audio not analysed (not in this pipeline)",
                          "no_audio": "no audio track", "error": "audio stage failed"}.get(
-                section.status, f"audio {section.status}")
+                section.status, f"audio: {status_words(section.status)}")
         return [lang]
 
     def timeline_end(self, report: Report) -> float:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from provenance.report.model import MetadataSection, Report
-from provenance.report.view import md, osm_link, render_partial
+from provenance.report.view import md, osm_link, render_partial, status_words
 from provenance.stage import StageView
 
 
@@ -100,7 +100,7 @@ class MetadataView(StageView):
         section: MetadataSection = report.metadata
         out = ["## Metadata", ""]
         if section.status != "ok":
-            out.append(f"- not read ({md(section.status)})")
+            out.append(f"- not read ({md(status_words(section.status))})")
         else:
             src = f" ({md(section.capture_time_source)})" if section.capture_time_source else ""
             out.append(f"- **Capture time:** {md(section.capture_time or 'unknown')}{src}")

@@ -26,6 +26,17 @@ SEVERITY_WORDS = {
     "info": "for the record",
 }
 _EVIDENCE_MAX = 300  # characters per evidence value shown
+STATUS_WORDS = {  # a section's status for people; report.json keeps the status words of the contract
+    "ok": "ran",
+    "error": "failed (see errors)",
+    "skipped": "not in this pipeline",
+    "not_applicable": "does not apply to this kind of file",
+    "no_audio": "no audio track",
+}
+
+
+def status_words(status: str) -> str:
+    return STATUS_WORDS.get(status, status.replace("_", " "))
 
 
 def fmt_t(seconds: float | None) -> str:

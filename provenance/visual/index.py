@@ -52,7 +52,7 @@ class Reference:
 class AddResult:
     path: str
     reference: Reference | None = None
-    status: str = "added"  # added | unchanged | error
+    status: str = "added"  # added | updated (message: the fields) | unchanged | error
     message: str = ""
 
 
@@ -138,17 +138,38 @@ def _write_hash_table(stem: Path, generation: str, table: _HashTable) -> None:
         pass
 
 
-def normalise_date(value: str | None) -> str | None:
-    """Check an ISO 8601 date or date-time and return it in canonical form."""
+def normalise_date(value: str | None, option: str = "--first-seen") -> str | None:
+    """Check an ISO 8601 date or date-time and return it in canonical form, its UTC offset kept.
+
+    A date after today (anywhere on Earth: one day of slack) is refused: a first-seen date in the future
+    would make every claim look older than the footage.
+    """
     if value is None or not value.strip():
         return None
     text = value.strip()
     try:
         if len(text) == 10:
-            return dt.date.fromisoformat(text).isoformat()
-        return dt.datetime.fromisoformat(text.replace("Z", "+00:00")).isoformat()
+            day = dt.date.fromisoformat(text)
+            canonical = day.isoformat()
+        else:
+            when = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+            day, canonical = when.date(), when.isoformat()
     except ValueError as exc:
-        raise KnownIndexError(f"--first-seen {value!r} is not an ISO 8601 date (YYYY-MM-DD)") from exc
+        raise KnownIndexError(f"{option} {value!r} is not an ISO 8601 date: give YYYY-MM-DD, or a date-time "
+                              "such as 2019-03-14T08:30:00+02:00") from exc
+    if day > dt.datetime.now(dt.UTC).date() + dt.timedelta(days=1):
+        raise KnownIndexError(f"{option} {value!r} is in the future: give the earliest date the footage is known "
+                              "to have been published")
+    return canonical
+
+
+EDITABLE = ("title", "source", "url", "first_seen")
+
+
+def _as_path_id(path: Path, depth: int) -> str:
+    """The file stem with ``depth`` parent folder names before it (``2020-05-09/IMG_0001``)."""
+    parts = [display_path(p) for p in path.parent.parts[-depth:]] if depth else []
+    return "/".join([*parts, display_path(path.stem)]) if parts else display_path(path.stem)
 
 
 def iter_media_files(paths: Iterable[str | Path]) -> Iterator[Path]:
@@ -159,6 +180,11 @@ def iter_media_files(paths: Iterable[str | Path]) -> Iterator[Path]:
             yield from walk(path)
         else:
             yield path
+
+
+def _taken(ref_id: str, indexed: str, other: Path) -> str:
+    return (f"reference id {ref_id!r} already names another file ({indexed}), not {display_path(other)}: pick "
+            f"another --id, or `provenance index remove {ref_id}` first")
 
 
 class KnownImageryIndex:
@@ -203,7 +229,12 @@ class KnownImageryIndex:
             if media.kind not in ("video", "image"):
                 results.append(AddResult(shown, status="error", message=f"{display_path(file.name)}: no pictures"))
                 continue
-            ref_id = id or display_path(file.stem)
+            known = None if id else self._by_sha256(media.sha256)
+            if known is not None:  # indexed already (under any id): update what the user changed
+                results.append(self._update(known, shown, title=title, source=source, url=url,
+                                            first_seen=first_seen))
+                continue
+            ref_id = id or self._free_id(file, media.sha256)
             outcome = run_with_budget(
                 lambda media=media, ref_id=ref_id: self._add_one(media, ref_id, title, source, url, first_seen,
                                                                  frames, matching, limits),
@@ -225,12 +256,12 @@ class KnownImageryIndex:
         limits: Limits | None = None,
     ) -> AddResult:
         with self.workspace.reading() as conn:
-            row = conn.execute("SELECT sha256 FROM reference WHERE id = ?", (ref_id,)).fetchone()
+            row = conn.execute("SELECT sha256, path FROM reference WHERE id = ?", (ref_id,)).fetchone()
         if row is not None:
             if row["sha256"] == media.sha256:
-                ref = self.get(ref_id)
-                return AddResult(str(media.path), ref, status="unchanged", message="already indexed")
-            raise KnownIndexError(f"reference id {ref_id!r} already names another file: remove it first or pick --id")
+                return self._update(Reference(**dict(self._row(ref_id))), str(media.path), title=title,
+                                    source=source, url=url, first_seen=first_seen)
+            raise KnownIndexError(_taken(ref_id, row["path"], media.path))
         matching = matching or MatchingConfig()
         fp: Fingerprint = fingerprint(media, frames, keypoint_frames_s=matching.local_interval_s
                                       if matching.local_features else None, limits=limits)
@@ -245,11 +276,10 @@ class KnownImageryIndex:
         # another process may have added this id while we were hashing (two `index add` at once); the same
         # file is then "unchanged", not an error.
         with self.workspace.transaction(immediate=True) as conn:
-            row = conn.execute("SELECT sha256 FROM reference WHERE id = ?", (ref_id,)).fetchone()
+            row = conn.execute("SELECT sha256, path FROM reference WHERE id = ?", (ref_id,)).fetchone()
             if row is not None:
                 if row["sha256"] != media.sha256:
-                    raise KnownIndexError(f"reference id {ref_id!r} already names another file: remove it "
-                                          "first or pick --id")
+                    raise KnownIndexError(_taken(ref_id, row["path"], media.path))
                 stored = conn.execute("SELECT * FROM reference WHERE id = ?", (ref_id,)).fetchone()
                 return AddResult(str(media.path), Reference(**dict(stored)), status="unchanged",
                                  message="added meanwhile by another process")
@@ -269,6 +299,70 @@ class KnownImageryIndex:
                 [(ref.id, t, feat.width, feat.height, *feat.to_blobs()) for t, feat in keypoint_frames],
             )
         return AddResult(str(media.path), ref)
+
+    def _row(self, ref_id: str) -> sqlite3.Row:
+        with self.workspace.reading() as conn:
+            return conn.execute("SELECT * FROM reference WHERE id = ?", (ref_id,)).fetchone()
+
+    def _by_sha256(self, sha256: str) -> Reference | None:
+        with self.workspace.reading() as conn:
+            row = conn.execute("SELECT * FROM reference WHERE sha256 = ? ORDER BY id LIMIT 1", (sha256,)).fetchone()
+        return Reference(**dict(row)) if row else None
+
+    def _free_id(self, path: Path, sha256: str) -> str:
+        """The file stem, or with as many parent folders before it as make it unique (then ``-2``, ``-3``...):
+        ``2019-03-14/IMG_0001.JPG`` and ``2020-05-09/IMG_0001.JPG`` become two references, not one error."""
+        with self.workspace.reading() as conn:
+            def free(candidate: str) -> bool:
+                row = conn.execute("SELECT sha256 FROM reference WHERE id = ?", (candidate,)).fetchone()
+                return row is None or row["sha256"] == sha256
+            path = path.absolute()
+            for d in range(len(path.parent.parts)):
+                if free(candidate := _as_path_id(path, d)):
+                    return candidate
+            n = 2
+            while not free(candidate := f"{display_path(path.stem)}-{n}"):
+                n += 1
+            return candidate
+
+    def _update(self, ref: Reference, shown: str, **given: str | None) -> AddResult:
+        """``index add`` of an indexed file: the metadata given that differs is updated (old values to history)."""
+        changes = {k: v for k, v in given.items() if v is not None and v != getattr(ref, k)}
+        if not changes:
+            return AddResult(shown, ref, status="unchanged", message="already indexed")
+        updated, changed = self.edit(ref.id, **changes)
+        return AddResult(shown, updated, status="updated", message=", ".join(changed))
+
+    def edit(self, ref_id: str, **changes: str | None) -> tuple[Reference, list[str]]:
+        """Change a reference's title, source, url or first_seen ("" clears one); the old values go to
+        ``reference_history``. Returns the reference and the fields that changed. Matching does not change:
+        the frames stay as indexed."""
+        unknown = set(changes) - set(EDITABLE)
+        if unknown:
+            raise KnownIndexError(f"cannot edit {', '.join(sorted(unknown))} (editable: {', '.join(EDITABLE)})")
+        if changes.get("first_seen"):
+            changes["first_seen"] = normalise_date(changes["first_seen"])
+        now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        with self.workspace.transaction(immediate=True) as conn:
+            row = conn.execute("SELECT * FROM reference WHERE id = ?", (ref_id,)).fetchone()
+            if row is None:
+                raise KnownIndexError(f"no reference {ref_id!r} in workspace {self.workspace.root} "
+                                      "(`provenance index list` shows them)")
+            changed = [k for k, v in changes.items() if (v or None) != row[k]]
+            for key in changed:
+                conn.execute("INSERT INTO reference_history (reference_id, field, old, new, changed_at)"
+                             " VALUES (?,?,?,?,?)", (ref_id, key, row[key], changes[key] or None, now))
+                conn.execute(f"UPDATE reference SET {key} = ? WHERE id = ?", (changes[key] or None, ref_id))
+            row = conn.execute("SELECT * FROM reference WHERE id = ?", (ref_id,)).fetchone()
+        self._tables.clear()
+        return Reference(**dict(row)), changed
+
+    def history(self, ref_id: str) -> list[dict[str, str | None]]:
+        """Earlier values of a reference's editable fields, oldest first."""
+        with self.workspace.reading() as conn:
+            rows = conn.execute("SELECT field, old, new, changed_at FROM reference_history WHERE reference_id = ?"
+                                " ORDER BY rowid", (ref_id,)).fetchall()
+        return [dict(r) for r in rows]
 
     def remove(self, ref_id: str) -> bool:
         with self.workspace.transaction() as conn:

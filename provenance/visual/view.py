@@ -19,6 +19,7 @@ from provenance.report.view import (
     pct,
     render_partial,
     safe_link,
+    status_words,
 )
 from provenance.report.view import md as md_text
 from provenance.stage import StageView
@@ -157,7 +158,7 @@ class VisualView(StageView):
         for t in cuts:
             shots.bars.append(Bar(pct(t, duration), 0.0, "", f"shot change at {fmt_t(t)}", "cut"))
         if visual.status != "ok":
-            shots.bars, shots.note = [], f"visual stage {visual.status}"
+            shots.bars, shots.note = [], f"visual stage: {status_words(visual.status)}"
         rows.append(shots)
         matched = {round(p.query_t, 3) for m in visual.matches for p in m.frames}
         frames = TimelineRow("Sampled frames", css="row-frames")

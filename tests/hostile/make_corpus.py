@@ -354,7 +354,8 @@ def _cases() -> list[tuple[Case, Callable[[], bytes]]]:
     png = io.BytesIO()
     Image.new("RGB", (40, 30), (1, 2, 3)).save(png, "PNG")
     empty = "empty file"
-    refused = r"not a media file|no video or audio stream|cannot decode|not a regular|empty file"
+    refused = (r"not a media file|incomplete or damaged|no video or audio stream|cannot decode|not a regular|"
+               r"empty file")
     cases: list[tuple[Case, Callable[[], bytes]]] = [
         (Case("control_good_clip.mp4", "a valid small clip (control)", frozenset({OK})), lambda: good),
         (Case("empty.mp4", "zero bytes", REFUSED, empty), lambda: b""),

@@ -1,0 +1,527 @@
+"""The CLI as a user meets it: global options in any position, the workspace it finds and names, messages.
+
+Most runs call ``provenance.cli.main`` in this process (the real parser and handlers, seconds instead of a
+Python start per run); runs that need a second process (a lock held elsewhere, a traceback) use the console
+script. Each asserts what the user sees (exit code, stdout, stderr) and which workspace changed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shlex
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from provenance.cli import build_parser, main
+from provenance.workspace import DB_NAME, workspace_problem
+
+from conftest import ROOT, SAMPLES
+
+PHOTO = SAMPLES / "clips" / "photo_reuse.jpg"
+KNOWN = SAMPLES / "known" / "photo_coins.jpg"
+OTHER = SAMPLES / "known" / "photo_astronaut.jpg"
+
+
+def run(*args: str | os.PathLike, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    """``provenance ARGS`` in this process; returns (exit code, stdout, stderr)."""
+    capsys.readouterr()
+    try:
+        code = main([str(a) for a in args])
+    except SystemExit as exc:  # argparse refusals
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def run_process(*args: str | os.PathLike, cwd: Path, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    """The console script in a subprocess running this tree's code."""
+    full = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
+    proc = subprocess.run([sys.executable, "-m", "provenance.cli", *map(str, args)], capture_output=True,
+                          text=True, timeout=300, cwd=cwd, env=full)
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+def state(root: Path) -> str:
+    """Everything a workspace holds (its database rows and its files), to tell which workspace changed."""
+    if not root.exists():
+        return "absent"
+    files = sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file() and "derived" not in p.parts
+                   and not p.name.endswith(("-wal", "-shm")))
+    rows = ""
+    if (root / DB_NAME).is_file():
+        conn = sqlite3.connect(root / DB_NAME)
+        try:
+            rows = "\n".join(conn.iterdump())
+        finally:
+            conn.close()
+    return "\n".join(files) + rows
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A workspace with one reference and a claim with one attached report, built once through the CLI."""
+    base = tmp_path_factory.mktemp("template")
+    ws, reports = base / "ws", base / "reports"
+    env = {"PROVENANCE_WORKSPACE": str(ws)}
+    assert run_process("index", "add", KNOWN, "--first-seen", "2014-11-02", cwd=base, env=env)[0] == 0
+    code, out, err = run_process("claim", "add", "--statement", "coins on a table", "--id", "c-one", cwd=base,
+                                 env=env)
+    assert code == 0 and out.strip() == "c-one", err
+    code, _out, err = run_process("verify", PHOTO, "--pipeline", "quick", "--out", reports, "--claim", "c-one",
+                                  cwd=base, env=env)
+    assert code == 0, err
+    return {"ws": ws, "reports": reports}
+
+
+@pytest.fixture
+def desk(template: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
+    """A copy of the template workspace (W), and two decoys that must stay untouched when W is named:
+    $PROVENANCE_WORKSPACE and a .provenance in the current folder."""
+    ws = tmp_path / "W"
+    shutil.copytree(template["ws"], ws)
+    reports = tmp_path / "reports"
+    shutil.copytree(template["reports"], reports)
+    env_decoy, cwd = tmp_path / "env-decoy", tmp_path / "here"
+    shutil.copytree(template["ws"], env_decoy)
+    shutil.copytree(template["ws"], cwd / ".provenance")
+    media = tmp_path / "incoming"
+    media.mkdir()
+    shutil.copy(PHOTO, media / "photo.jpg")
+    monkeypatch.setenv("PROVENANCE_WORKSPACE", str(env_decoy))
+    monkeypatch.chdir(cwd)
+    folder = next(reports.glob("*/report.json")).parent
+    return {"ws": ws, "reports": reports, "report": folder, "env_decoy": env_decoy, "cwd_decoy": cwd / ".provenance",
+            "media": media, "out": tmp_path / "out"}
+
+
+# (name, argv with {placeholders}, exit code, whether the named workspace changes, a stdout fragment)
+COMMANDS = [
+    ("verify", "verify {photo} --pipeline quick --out {out}", 0, False, "report written to"),
+    ("batch", "batch {media} --workers 0 --pipeline quick --out {out} --quiet", 0, True, "1 files"),
+    ("index add", "index add {other} --source agency", 0, True, "added: photo_astronaut"),
+    ("index edit", "index edit photo_coins --source 'channel X'", 0, True, "edited photo_coins"),
+    ("index list", "index list", 0, False, "photo_coins"),
+    ("index stats", "index stats --json", 0, False, '"references": 1'),
+    ("index remove", "index remove photo_coins", 0, True, "removed photo_coins"),
+    ("claim add", "claim add --statement 'a second claim' --id c-two", 0, True, "c-two"),
+    ("claim attach", "claim attach c-one {report}", 0, True, "attached"),
+    ("claim show", "claim show c-one", 0, False, "claim c-one"),
+    ("claim list", "claim list", 0, False, "c-one"),
+    ("claim status", "claim status c-one false", 0, True, "c-one: false"),
+    ("claim export", "claim export c-one --format json", 0, False, '"c-one"'),
+    ("claim delete", "claim delete c-one --yes", 0, True, "deleted claim c-one"),
+    ("claim detach", "claim detach c-one {report}", 0, True, "detached"),
+    ("report sign", "report sign {report}", 0, True, "public key"),
+    ("report check", "report check {report}", 0, False, "result: PASS"),
+    ("report key", "report key", 0, True, ""),
+]
+
+
+def _argv(template: str, desk: dict[str, Path]) -> list[str]:
+    values = {"photo": PHOTO, "other": OTHER, **desk}
+    return [part.format(**values) for part in shlex.split(template)]
+
+
+def _place(argv: list[str], where: str, option: list[str]) -> list[str]:
+    """Put ``option`` before the command, after it, or between a group and its command."""
+    if where == "before":
+        return [*option, *argv]
+    if where == "between":
+        return [argv[0], *option, *argv[1:]]
+    return [*argv, *option]
+
+
+POSITIONS = ["before", "between", "after"]
+
+
+@pytest.mark.parametrize("position", POSITIONS)
+@pytest.mark.parametrize(("name", "template_argv", "code", "changes", "shown"), COMMANDS, ids=[c[0] for c in COMMANDS])
+def test_every_command_uses_the_workspace_named_in_any_position(
+        desk: dict[str, Path], capsys: pytest.CaptureFixture[str], name: str, template_argv: str, code: int,
+        changes: bool, shown: str, position: str) -> None:
+    argv = _argv(template_argv, desk)
+    if position == "between" and " " not in name:
+        pytest.skip(f"{name} has no group")
+    ws = desk["ws"]
+    before = {k: state(desk[k]) for k in ("ws", "env_decoy", "cwd_decoy")}
+    got, out, err = run(*_place(argv, position, ["--workspace", str(ws)]), capsys=capsys)
+    assert got == code, err
+    assert shown in out
+    named = [line for line in err.splitlines() if "workspace" in line and str(ws) in line]
+    assert len(named) == 1, err  # one line names the workspace used
+    assert state(desk["env_decoy"]) == before["env_decoy"] and state(desk["cwd_decoy"]) == before["cwd_decoy"]
+    assert (state(ws) != before["ws"]) == changes
+    assert not (Path.cwd() / "reports").exists() or name == "verify"
+
+
+@pytest.mark.parametrize("position", POSITIONS)
+def test_debug_in_any_position_shows_the_traceback(tmp_path: Path, position: str) -> None:
+    argv = _place(["claim", "show", "c-none"], position, ["--debug"])
+    code, _out, err = run_process(*argv, cwd=tmp_path, env={"PROVENANCE_WORKSPACE": str(tmp_path / "ws")})
+    assert code != 0 and "Traceback" in err
+    code, _out, err = run_process("claim", "show", "c-none", cwd=tmp_path,
+                                  env={"PROVENANCE_WORKSPACE": str(tmp_path / "ws")})
+    assert code == 2 and "Traceback" not in err and err.count("\n") <= 2
+
+
+@pytest.mark.parametrize(("name", "template_argv", "code", "changes", "shown"), COMMANDS, ids=[c[0] for c in COMMANDS])
+def test_every_command_in_a_subfolder_uses_the_workspace_above(
+        desk: dict[str, Path], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, name: str,
+        template_argv: str, code: int, changes: bool, shown: str) -> None:
+    monkeypatch.delenv("PROVENANCE_WORKSPACE")
+    above = desk["cwd_decoy"]
+    deep = above.parent / "case" / "clips"
+    deep.mkdir(parents=True)
+    monkeypatch.chdir(deep)
+    before = state(above)
+    got, out, err = run(*_argv(template_argv, desk), capsys=capsys)
+    assert got == code and shown in out, err
+    assert f"workspace {above} (found above the current folder)" in err
+    assert (state(above) != before) == changes and not (deep / ".provenance").exists()
+
+
+# what each command does in a folder with no workspace in it or above: exit code, whether it creates one here
+WITHOUT_WORKSPACE = {"verify": (0, False), "batch": (0, False), "index add": (0, True), "claim add": (0, True),
+                     "report sign": (0, True), "report check": (0, False), "report key": (0, True)}
+
+
+@pytest.mark.parametrize(("name", "template_argv"), [c[:2] for c in COMMANDS], ids=[c[0] for c in COMMANDS])
+def test_every_command_in_a_folder_without_a_workspace(
+        desk: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+        name: str, template_argv: str) -> None:
+    monkeypatch.delenv("PROVENANCE_WORKSPACE")
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    monkeypatch.chdir(bare)
+    code, creates = WITHOUT_WORKSPACE.get(name, (2, False))
+    got, out, err = run(*_argv(template_argv, desk), capsys=capsys)
+    assert got == code, err
+    assert (bare / ".provenance").exists() == creates
+    if creates:
+        assert f"workspace {bare / '.provenance'} (new" in err
+    elif code == 2:
+        assert out == "" and f"no workspace: no .provenance folder in {bare}" in err and "index add" in err
+    else:
+        assert "no workspace" in err
+
+
+@pytest.mark.parametrize(("argv", "belongs"), [
+    (["--json", "verify", "x.mp4"], "`provenance verify ... --json`"),
+    (["index", "--json", "list"], "`provenance index list ... --json`"),
+    (["--pipeline", "quick", "batch", "d"], "`provenance batch ... --pipeline`"),
+    (["claim", "--yes", "delete", "c-1"], "`provenance claim delete ... --yes`"),
+])
+def test_a_command_option_before_its_command_is_refused_with_where_it_goes(
+        argv: list[str], belongs: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(*argv, capsys=capsys)
+    assert code == 2 and out == "" and belongs in err
+
+
+def test_two_different_workspaces_are_refused(desk: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    code, _out, err = run("--workspace", desk["ws"], "index", "list", "--workspace", desk["env_decoy"],
+                          capsys=capsys)
+    assert code == 2 and "--workspace given twice" in err
+    code, out, _err = run("--workspace", desk["ws"], "index", "list", "--workspace", desk["ws"], capsys=capsys)
+    assert code == 0 and "photo_coins" in out
+    code, out, err = run(f"--workspace={desk['ws']}", "index", "list", capsys=capsys)
+    assert code == 0 and "photo_coins" in out and str(desk["ws"]) in err
+    code, out, err = run("--work", desk["ws"], "--deb", "index", "list", capsys=capsys)  # prefixes, as argparse
+    assert code == 0 and "photo_coins" in out and str(desk["ws"]) in err
+
+
+# -- finding the workspace ------------------------------------------------------------------------------------
+@pytest.fixture
+def nowhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A folder with no workspace in it or above it, and no $PROVENANCE_WORKSPACE."""
+    monkeypatch.delenv("PROVENANCE_WORKSPACE", raising=False)
+    folder = tmp_path / "nowhere"
+    folder.mkdir()
+    assert not any((p / ".provenance").exists() for p in (folder, *folder.parents))
+    monkeypatch.chdir(folder)
+    return folder
+
+
+def test_reading_commands_never_create_a_workspace(nowhere: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for argv in (["index", "list"], ["index", "stats"], ["claim", "list"], ["claim", "show", "c-x"],
+                 ["index", "edit", "x", "--title", "t"], ["index", "remove", "x"], ["claim", "status", "c-x", "open"]):
+        code, out, err = run(*argv, capsys=capsys)
+        assert code == 2 and out == ""
+        assert f"no .provenance folder in {nowhere}" in err and "provenance index add" in err, err
+    assert not (nowhere / ".provenance").exists()
+
+
+def test_verify_without_a_workspace_says_so_and_leaves_none(nowhere: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run("verify", PHOTO, "--pipeline", "quick", "--json", capsys=capsys)
+    assert code == 0 and out.startswith("{")
+    assert "no workspace" in err and "empty index" in err
+    assert re.search(r"report written to reports/photo_reuse-[0-9a-f]{12}/report.json", err)  # --json: folder on stderr
+    assert not (nowhere / ".provenance").exists() and (nowhere / "reports").is_dir()
+
+
+def test_a_writing_command_creates_the_workspace_here_and_says_so(nowhere: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run("claim", "add", "--statement", "s", capsys=capsys)
+    assert code == 0 and out.startswith("c-")
+    assert f"workspace {nowhere / '.provenance'} (new" in err
+    assert (nowhere / ".provenance" / DB_NAME).is_file()
+
+
+def test_a_subfolder_uses_the_workspace_above(nowhere: Path, monkeypatch: pytest.MonkeyPatch,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    assert run("claim", "add", "--statement", "s", "--id", "c-top", capsys=capsys)[0] == 0
+    deep = nowhere / "a" / "b"
+    deep.mkdir(parents=True)
+    monkeypatch.chdir(deep)
+    code, out, err = run("claim", "list", capsys=capsys)
+    assert code == 0 and "c-top" in out
+    assert f"workspace {nowhere / '.provenance'} (found above the current folder)" in err
+    assert run("claim", "add", "--statement", "t", "--id", "c-deep", capsys=capsys)[0] == 0
+    assert not (deep / ".provenance").exists() and "c-deep" in run("claim", "list", capsys=capsys)[1]
+    code, _out, err = run("verify", PHOTO, "--pipeline", "quick", "--out", deep / "r", capsys=capsys)
+    assert code == 0 and f"workspace {nowhere / '.provenance'}" in err and not (deep / ".provenance").exists()
+
+
+def test_explicit_beats_environment_beats_discovery(nowhere: Path, monkeypatch: pytest.MonkeyPatch,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    for ws, cid in ((nowhere / ".provenance", "c-found"), (nowhere / "env", "c-env"), (nowhere / "explicit", "c-x")):
+        assert run("claim", "add", "--statement", "s", "--id", cid, "--workspace", ws, capsys=capsys)[0] == 0
+    monkeypatch.setenv("PROVENANCE_WORKSPACE", str(nowhere / "env"))
+    code, out, err = run("claim", "list", capsys=capsys)
+    assert code == 0 and "c-env" in out and "c-found" not in out and "from $PROVENANCE_WORKSPACE" in err
+    code, out, err = run("claim", "list", "--workspace", nowhere / "explicit", capsys=capsys)
+    assert code == 0 and "c-x" in out and "c-env" not in out and "from --workspace" in err
+
+
+def test_an_empty_named_workspace_is_not_the_default_one(desk: dict[str, Path], tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    empty = tmp_path / "EMPTY"
+    empty.mkdir()
+    code, out, err = run("--workspace", empty, "verify", PHOTO, "--pipeline", "quick", "--json", "--out",
+                         tmp_path / "r", capsys=capsys)
+    assert code == 0 and '"index_frames": 0' in out
+    assert f"workspace {empty} (from --workspace) is empty" in err
+    assert list(empty.iterdir()) == []  # not created silently
+
+
+# -- the index ------------------------------------------------------------------------------------------------
+def test_index_add_updates_changed_metadata_and_edit_keeps_history(
+        desk: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    ws = ["--workspace", desk["ws"]]
+    code, out, _ = run("index", "add", KNOWN, *ws, capsys=capsys)
+    assert code == 0 and out.startswith("unchanged: photo_coins")
+    code, out, _ = run("index", "add", KNOWN, "--first-seen", "2013-05-01", "--source", "agency", *ws, capsys=capsys)
+    assert code == 0 and out.startswith("updated: photo_coins (source, first_seen changed")
+    code, out, _ = run("index", "edit", "photo_coins", "--url", "https://example.org/coins", "--title", "Coins",
+                       "--first-seen", "2013-05-01T08:30:00+02:00", *ws, capsys=capsys)
+    assert code == 0 and "first-seen 2013-05-01T08:30:00+02:00 (was 2013-05-01)" in out and "(was none)" in out
+    code, out, _ = run("index", "list", *ws, capsys=capsys)
+    header, row = out.splitlines()
+    assert header.split()[:4] == ["id", "kind", "frames", "first"]
+    assert "1 frame " in row and "agency" in row and "https://example.org/coins" in row and "2013-05-01T08:30" in row
+    import json
+    listed = json.loads(run("index", "list", "--json", *ws, capsys=capsys)[1])[0]
+    assert [h["field"] for h in listed["history"]] == ["source", "first_seen", "title", "url", "first_seen"]
+    assert listed["history"][1]["old"] == "2014-11-02"
+    code, _out, err = run("index", "edit", "photo_coins", "--first-seen", "2030-01-01", *ws, capsys=capsys)
+    assert code == 2 and "in the future" in err
+    code, _out, err = run("index", "edit", "photo_coins", "--first-seen", "14/11/2014", *ws, capsys=capsys)
+    assert code == 2 and "not an ISO 8601 date" in err
+    code, _out, err = run("index", "edit", "photo_coins", "--url", "javascript:alert(1)", *ws, capsys=capsys)
+    assert code == 2 and "not a web address" in err
+    code, _out, err = run("index", "edit", "nope", "--title", "x", *ws, capsys=capsys)
+    assert code == 2 and "no reference 'nope'" in err and "index list" in err
+
+
+def test_same_named_files_in_different_folders_get_unique_ids(desk: dict[str, Path], tmp_path: Path,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    camera = tmp_path / "camera"
+    for day, src in (("2019-03-14", PHOTO), ("2020-05-09", OTHER)):
+        (camera / day).mkdir(parents=True)
+        shutil.copy(src, camera / day / "IMG_0001.JPG")
+    code, out, err = run("index", "add", camera, "--workspace", desk["ws"], capsys=capsys)
+    assert code == 0, err
+    assert out.startswith("added: IMG_0001 ") and "added: 2020-05-09/IMG_0001 " in out
+    code, out, err = run("index", "add", camera, "--source", "desk camera", "--workspace", desk["ws"], capsys=capsys)
+    assert code == 0 and out.count("updated: ") == 2  # found by content, under the ids they were given
+    code, out, err = run("index", "add", KNOWN, "--id", "IMG_0001", "--workspace", desk["ws"], capsys=capsys)
+    assert code == 2 and out == ""
+    assert str(camera / "2019-03-14" / "IMG_0001.JPG") in err and str(KNOWN) in err and "pick another --id" in err
+
+
+# -- claims ---------------------------------------------------------------------------------------------------
+def test_claim_delete_asks_and_detach_keeps_the_report(desk: dict[str, Path], capsys: pytest.CaptureFixture[str]
+                                                       ) -> None:
+    ws = ["--workspace", desk["ws"]]
+    code, _out, err = run("claim", "delete", "c-one", *ws, capsys=capsys)
+    assert code == 2 and "nothing deleted" in err and "--yes" in err
+    assert "c-one" in run("claim", "list", *ws, capsys=capsys)[1]
+    code, out, _ = run("claim", "detach", "c-one", desk["report"], *ws, capsys=capsys)
+    assert code == 0 and "detached photo_reuse.jpg" in out and (desk["report"] / "report.json").is_file()
+    assert "no reports attached" in run("claim", "show", "c-one", *ws, capsys=capsys)[1]
+    code, _out, err = run("claim", "detach", "c-one", desk["report"], *ws, capsys=capsys)
+    assert code == 2 and "has no attached report" in err
+    code, out, _ = run("claim", "delete", "c-one", "--yes", *ws, capsys=capsys)
+    assert code == 0 and run("claim", "list", *ws, capsys=capsys)[1] == ""
+
+
+def test_attaching_a_media_file_says_to_verify_it(desk: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run("claim", "attach", "c-one", PHOTO, "--workspace", desk["ws"], capsys=capsys)
+    assert code == 2 and out == ""
+    assert "is not a report" in err and f"provenance verify {PHOTO} --claim c-one" in err and "codec" not in err
+
+
+# -- messages -------------------------------------------------------------------------------------------------
+def test_verify_of_a_folder_or_a_url_says_what_to_do(desk: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run("verify", desk["media"], capsys=capsys)
+    assert code == 2 and out == "" and f"provenance batch {desk['media']}" in err
+    code, _out, err = run("verify", "https://example.com/clip.mp4", capsys=capsys)
+    assert code == 2 and "https://example.com/clip.mp4 is a URL" in err and "download it first" in err
+
+
+def test_a_report_where_media_belongs_and_media_where_a_report_belongs(
+        desk: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    report = desk["report"] / "report.json"
+    code, out, err = run("verify", report, capsys=capsys)
+    assert code == 2 and out == "" and f"provenance report check {report}" in err
+    for command in ("check", "sign"):
+        code, out, err = run("report", command, PHOTO, "--workspace", desk["ws"], capsys=capsys)
+        assert code == 2 and out == "" and "is not a report" in err and f"provenance verify {PHOTO}" in err
+    code, out, err = run("batch", "https://example.com/feed/", capsys=capsys)
+    assert code == 2 and "https://example.com/feed/ is a URL" in err and "provenance batch DIR" in err
+
+
+def test_output_cut_short_by_a_pipe_is_not_an_error(desk: dict[str, Path]) -> None:
+    proc = subprocess.run(f"{shlex.quote(sys.executable)} -m provenance.cli index list --json --workspace "
+                          f"{shlex.quote(str(desk['ws']))} | head -c 1", shell=True, capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
+    assert proc.stdout == "[" and "Error" not in proc.stderr and "Traceback" not in proc.stderr
+
+
+# -- workspace problems: exit 2, named, nothing half-written ------------------------------------------------
+def test_a_locked_workspace_is_named_and_nothing_changes(desk: dict[str, Path]) -> None:
+    ws = desk["ws"]
+    holder = sqlite3.connect(ws / DB_NAME, isolation_level=None)
+    try:
+        holder.execute("BEGIN EXCLUSIVE")
+        code, out, err = run_process("claim", "add", "--statement", "s", "--id", "c-locked", "--workspace", ws,
+                                     cwd=desk["ws"].parent, env={"PROVENANCE_LOCK_TIMEOUT_S": "0.2"})
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert code == 2 and out == "" and "is locked by another process" in err and "internal error" not in err
+    assert "c-locked" not in state(ws)
+
+
+def test_a_truncated_database_is_named_and_left_alone(desk: dict[str, Path], capsys: pytest.CaptureFixture[str]
+                                                      ) -> None:
+    db = desk["ws"] / DB_NAME
+    for extra in db.parent.glob(DB_NAME + "-*"):
+        extra.unlink()
+    db.write_bytes(db.read_bytes()[:3000])
+    damaged = db.read_bytes()
+    for argv in (["index", "list"], ["claim", "add", "--statement", "s"], ["verify", PHOTO, "--pipeline", "quick"]):
+        code, _out, err = run(*argv, "--workspace", desk["ws"], capsys=capsys)
+        assert code == 2 and "is damaged (truncated or corrupt)" in err and "internal error" not in err, err
+    assert db.read_bytes() == damaged
+
+
+def test_read_only_and_full_workspaces_are_named(tmp_path: Path) -> None:
+    """Real SQLite errors (a read-only open, a page cap standing in for a full disk) read as what they are."""
+    db = tmp_path / DB_NAME
+    sqlite3.connect(db).execute("CREATE TABLE t (x)").connection.close()
+    ro = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    with pytest.raises(sqlite3.OperationalError) as readonly:
+        ro.execute("INSERT INTO t VALUES (1)")
+    ro.close()
+    assert "is read-only" in workspace_problem(readonly.value, tmp_path)
+    full = sqlite3.connect(db)
+    full.execute(f"PRAGMA max_page_count = {full.execute('PRAGMA page_count').fetchone()[0]}")
+    with pytest.raises(sqlite3.OperationalError) as no_space:
+        full.execute("INSERT INTO t VALUES (?)", (b"x" * 100_000,))
+    full.close()
+    assert "is full" in workspace_problem(no_space.value, tmp_path)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes read-only files")
+def test_a_read_only_workspace_is_named(desk: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    ws = desk["ws"]
+    for p in (ws, *ws.iterdir()):
+        p.chmod(0o555 if p.is_dir() else 0o444)
+    try:
+        code, _out, err = run("claim", "add", "--statement", "s", "--workspace", ws, capsys=capsys)
+    finally:
+        for p in (ws, *ws.iterdir()):
+            p.chmod(0o755 if p.is_dir() else 0o644)
+    assert code == 2 and "read-only" in err
+
+
+# -- the README's "Using it" section parses -----------------------------------------------------------------------
+def readme_commands() -> list[list[str]]:
+    text = (ROOT / "README.md").read_text()
+    section = text[text.index("## Using it"):]
+    block = section[section.index("```sh") + 5:section.index("```", section.index("```sh") + 5)]
+    lines, pending = [], ""
+    for raw in block.splitlines():
+        line = pending + raw.split("  #")[0].split(" # ")[0].rstrip()
+        if line.endswith("\\"):
+            pending = line[:-1]
+            continue
+        pending = ""
+        if line.strip().startswith("provenance "):
+            lines.append(line.strip())
+    commands = []
+    for line in lines:
+        words = shlex.split(line.split(" > ")[0])[1:]
+        if "|" in words:  # "index list | stats | remove ID": one command per alternative
+            group, first = words[0], words[1:words.index("|")]
+            alternatives = [first, *[w.split() for w in " ".join(words[words.index("|") + 1:]).split(" | ")]]
+            commands += [[group, *alt] for alt in alternatives]
+        else:
+            commands.append(words)
+    return commands
+
+
+@pytest.mark.parametrize("argv", readme_commands(), ids=lambda a: " ".join(a[:3]))
+def test_every_readme_command_parses(argv: list[str]) -> None:
+    args = build_parser().parse_args(argv)
+    assert callable(args.handler)
+
+
+def test_a_cut_download_is_called_incomplete_and_batch_says_each_reason_once(
+        desk: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cut = desk["media"] / "download.mp4"
+    cut.write_bytes((SAMPLES / "clips" / "unrelated.mp4").read_bytes()[:30_000])
+    code, out, err = run("verify", cut, "--out", tmp_path / "r", capsys=capsys)
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert "download.mp4: incomplete or damaged MP4 file" in err and "did not finish" in err
+    code, out, err = run("batch", desk["media"], "--workers", "0", "--pipeline", "quick", "--out", tmp_path / "b",
+                         capsys=capsys)
+    assert code == 1 and "  no report: " in out and out.count("download.mp4") == 1  # the path once, then why
+    assert "verified photo.jpg" in err and "_" not in err.split("verified photo.jpg")[0].splitlines()[-1]
+    code, out, err = run("batch", desk["media"], "--workers", "0", "--pipeline", "quick", "--out", tmp_path / "b",
+                         capsys=capsys)
+    assert "1 already reported" in out and "resumed" not in out + err
+
+
+def test_the_readme_shows_every_command() -> None:
+    parser = build_parser()
+    shown = {tuple(argv[:2]) for argv in readme_commands()} | {(argv[0],) for argv in readme_commands()}
+    groups = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
+    for name, group in groups.items():
+        subs = [a for a in group._actions if isinstance(a, argparse._SubParsersAction)]
+        for command in subs[0].choices if subs else [None]:
+            assert ((name, command) if command else (name,)) in shown, f"README's Using it lacks {name} {command}"
+
+
+def test_a_claim_without_a_workspace_is_named_as_missing(nowhere: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for argv in (["verify", PHOTO], ["batch", PHOTO.parent]):
+        code, out, err = run(*argv, "--claim", "c-x", "--out", nowhere / "r", capsys=capsys)
+        assert code == 2 and out == "" and err.startswith("provenance: error: no claim 'c-x': no workspace")
+        assert "claim add" in err and not (nowhere / ".provenance").exists() and not (nowhere / "r").exists()
