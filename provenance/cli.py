@@ -17,7 +17,7 @@ from pathlib import Path
 
 from provenance import cli_batch, cli_claim, cli_report
 from provenance._version import __version__
-from provenance.cli_common import add_pipeline_args, pipeline_from_args
+from provenance.cli_common import add_pipeline_args, add_sign_arg, pipeline_from_args
 from provenance.config import load_pipeline
 from provenance.errors import ProvenanceError
 from provenance.report.writer import to_json
@@ -59,6 +59,7 @@ def _register_core(sub: argparse._SubParsersAction[argparse.ArgumentParser], com
     v.add_argument("--out", type=Path, default=Path("reports"), help="report folder (default ./reports)")
     v.add_argument("--json", action="store_true", help="print the report JSON to stdout")
     v.add_argument("--claim", metavar="ID", help="assess the report against this claim and attach it")
+    add_sign_arg(v)
     v.set_defaults(handler=_verify)
 
     idx = sub.add_parser("index", parents=[common], help="manage the known-imagery index")
@@ -119,7 +120,7 @@ def _printable_streams() -> None:
 def _verify(args: argparse.Namespace) -> int:
     # the claim is looked up first: an unknown one is exit 2 before any work
     report, folder = verify_to_folder(args.path, pipeline=pipeline_from_args(args), workspace=args.workspace,
-                                      out=args.out, claim_id=args.claim)
+                                      out=args.out, claim_id=args.claim, sign=args.sign)
     if args.json:
         sys.stdout.write(to_json(report))
     else:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TextIO
 
 from provenance.batch import BatchOptions, BatchResult, Progress, run_batch
-from provenance.cli_common import add_pipeline_args, pipeline_from_args
+from provenance.cli_common import add_pipeline_args, add_sign_arg, pipeline_from_args
 from provenance.workspace import Workspace
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_NO_REPORT = 0, 1, 2
@@ -27,6 +27,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: a
                    help="local worker processes (default: one per CPU core, at most 8; 0: in this process, no Dask)")
     b.add_argument("--scheduler", metavar="ADDRESS", help="run on an existing Dask cluster (tcp://host:8786); its "
                    "workers must have provenance installed and see the media paths and the workspace")
+    add_sign_arg(b)
     b.add_argument("--redo", action="store_true", help="verify again files that already have a report")
     b.add_argument("--json", action="store_true", help="print summary.json to stdout")
     b.add_argument("--quiet", action="store_true", help="no progress on stderr")
@@ -39,7 +40,7 @@ def _batch(args: argparse.Namespace) -> int:
     if args.workers is not None and args.scheduler:
         raise ValueError("--workers starts a local cluster; --scheduler uses an existing one: give one of them")
     options = BatchOptions(out=args.out, workers=args.workers, scheduler=args.scheduler, claim=args.claim,
-                           redo=args.redo)
+                           redo=args.redo, sign=args.sign)
     bar = None if args.quiet else ProgressLine(sys.stderr)
     try:
         result = run_batch(args.dirs, pipeline=pipeline_from_args(args), workspace=Workspace(args.workspace),

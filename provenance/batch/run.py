@@ -43,12 +43,14 @@ from provenance.errors import ProvenanceError
 from provenance.limits import LimitError, Limits, check_input
 from provenance.media import display_path, sha256_file
 from provenance.pipeline import verify
+from provenance.report.integrity import write_key
 from provenance.report.model import Report
 from provenance.service import attach_to_claim, write_to_folder
 from provenance.visual.index import KnownImageryIndex
 from provenance.workspace import Workspace
 
 if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
     from distributed import Client
 
 log = logging.getLogger(__name__)
@@ -186,6 +188,7 @@ def run_batch(
     roots = [roots] if isinstance(roots, str | Path) else list(roots)
     claims = ClaimStore(ws)
     claim = claims.get(options.claim) if options.claim else None  # an unknown claim stops us before any work
+    signing_key = write_key(ws.root, options.sign)  # so does signing without a key
 
     def progress(phase: Phase, done: int, total: int, eta: float | None = None, item: BatchItem | None = None):
         if on_progress is not None:
@@ -238,7 +241,7 @@ def run_batch(
                 item = primary[outcome.sha256]
                 item.seconds = round(outcome.seconds, 3)
                 if outcome.report is not None:
-                    _store(item, outcome.report, claim, out, finish)
+                    _store(item, outcome.report, claim, out, finish, signing_key)
                 else:
                     item.status, item.action, item.message = "error", "failed", outcome.error
                 done_weight += weights[outcome.sha256]
@@ -266,10 +269,10 @@ def run_batch(
 
 
 def _store(item: BatchItem, report: Report, claim: Claim | None, out: Path,
-           finish: Callable[[BatchItem, Report, Path, Action], None]) -> None:
+           finish: Callable[[BatchItem, Report, Path, Action], None], signing_key: Ed25519PrivateKey | None) -> None:
     """Write a fresh report (with the claim's assessment, if any); a report that cannot be written is an error row."""
     try:
-        folder = write_to_folder(report, out, claim=claim)
+        folder = write_to_folder(report, out, claim=claim, signing_key=signing_key)
     except Exception as exc:  # e.g. a template failing on odd metadata: this file's problem, not the batch's
         log.debug("writing the report of %s failed", item.path, exc_info=True)
         item.status, item.action, item.message = "error", "failed", f"cannot write the report: {exc}"

@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from provenance.fileio import atomic_write
 from provenance.report.html import render_html
-from provenance.report.integrity import dumps, seal
+from provenance.report.integrity import dumps, seal, sign_data
 from provenance.report.markdown import render_markdown
-from provenance.report.model import Report
+from provenance.report.model import Integrity, Report
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 __all__ = ["atomic_write", "render_html", "render_markdown", "report_dir_name", "to_json", "write_report"]
 
@@ -31,10 +35,16 @@ def to_json(report: Report) -> str:
     return dumps(report.to_dict())
 
 
-def write_report(report: Report, out: str | Path = "reports") -> Path:
-    """Seal the report, write ``report.html``, ``report.md`` and ``report.json`` into ``out/<stem>-<sha12>/``."""
+def write_report(report: Report, out: str | Path = "reports", *, signing_key: Ed25519PrivateKey | None = None) -> Path:
+    """Seal the report, write ``report.html``, ``report.md`` and ``report.json`` into ``out/<stem>-<sha12>/``.
+
+    With ``signing_key`` the report is signed as it is written (``signed_when: "written"``): the only signature
+    that says provenance produced this content.
+    """
     folder = Path(out) / report_dir_name(report)
     seal(report)
+    if signing_key is not None:
+        report.integrity = Integrity(**sign_data(report.to_dict(), signing_key, "written")["integrity"])
     atomic_write(folder / "report.html", render_html(report))
     atomic_write(folder / "report.md", render_markdown(report))
     atomic_write(folder / "report.json", to_json(report))
