@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Literal, get_args
 
 from provenance.errors import ProvenanceError
+from provenance.report.integrity import IntegrityError, read_verified
 from provenance.report.model import ClaimAssessment, ClaimSection, Report
 from provenance.workspace import Workspace
 
@@ -262,11 +263,13 @@ class ClaimStore:
         if not files:
             raise ClaimError("no report.json found in the paths given")
         loaded = []
-        for file in files:
+        for file in files:  # every report is verified before it counts as evidence: an edited one is refused
             try:
-                loaded.append((Report.from_dict(json.loads(file.read_text())), file.parent))
-            except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
-                raise ClaimError(f"{file}: not a provenance report ({exc})") from exc
+                loaded.append((Report.from_dict(read_verified(file, self.workspace.root)), file.parent))
+            except IntegrityError as exc:
+                raise ClaimError(f"refusing {exc}") from exc
+            except Exception as exc:  # a sealed report this version cannot read
+                raise ClaimError(f"refusing {file}: not a provenance report this version reads ({exc})") from exc
         return self.attach(claim_id, loaded)
 
     def attachments(self, claim_id: str) -> list[Attachment]:

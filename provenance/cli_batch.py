@@ -65,6 +65,8 @@ def print_result(result: BatchResult, out: TextIO) -> None:
     for item in result.items:
         if item.status in ("error", "stage_error"):
             print(f"  {item.status}: {item.path}: {item.message}", file=out)
+        if item.refused:
+            print(f"  earlier report refused, verified again: {item.refused}", file=out)
     for group in result.groups:
         print(f"  shared footage, group {group.id}: {', '.join(group.members)}", file=out)
     folder = result.summary.parent

@@ -147,3 +147,72 @@ def test_sign_at_write_needs_a_key_made_beforehand(tmp_path: Path, capsys: pytes
     report = next((tmp_path / "out").glob("*/report.json"))
     assert json.loads(report.read_text())["integrity"]["signed_when"] == "written"
     assert check_file(report, workspace_root=ws).exit_code == 0
+
+
+# -- (2) every reader verifies a report before use ----------------------------------------------------------
+def test_claim_attach_refuses_an_edited_report_with_its_path_and_reason(
+    tmp_path: Path, ws: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = write_report(Report(media=probe(_photo(tmp_path)).section()), tmp_path / "out")
+    code, claim_id, _ = run(capsys, "claim", "add", "--statement", "coins on a table", "--date", "2019",
+                            "--workspace", ws)
+    forge(folder / "report.json", recompute=False)  # before: attached, and its capture time "supported" the claim
+    code, out, err = run(capsys, "claim", "attach", claim_id.strip(), folder, "--workspace", ws)
+    assert code == 2 and f"refusing {folder / 'report.json'}: digest: content changed" in err
+    code, out, _ = run(capsys, "claim", "show", claim_id.strip(), "--workspace", ws)
+    assert "no reports attached" in out
+
+
+def _batch(capsys: pytest.CaptureFixture[str], media: Path, out: Path, ws: Path) -> tuple[int, str, dict]:
+    code, text, err = run(capsys, "batch", media, "--out", out, "--workers", "0", "--pipeline", "quick", "--quiet",
+                          "--workspace", ws)
+    assert "internal error" not in err, err
+    return code, text, json.loads((out / "summary.json").read_text())
+
+
+def test_batch_resume_refuses_edited_and_malformed_reports_and_goes_on(
+    tmp_path: Path, ws: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    media = tmp_path / "media"
+    media.mkdir()
+    _photo(media, "coins.jpg")
+    shutil.copy(SAMPLES / "known" / "photo_astronaut.jpg", media / "astronaut.jpg")
+    out = tmp_path / "reports"
+    code, _, summary = _batch(capsys, media, out, ws)
+    assert code == 0 and summary["counts"]["verified"] == 2
+    coins = next(out.glob("coins-*/report.json"))
+    astronaut = next(out.glob("astronaut-*/report.json"))
+    forge(coins)  # digest recomputed: only the layout and structure are right
+    coins.write_text(coins.read_text().replace('"metadata"', '"metadata" ', 1))  # and a byte the digest ignores
+    data = json.loads(astronaut.read_text())
+    data["findings"] = [1, 2, 3]  # malformed, sealed again: before, every later batch died of AttributeError
+    data["integrity"]["digest"] = digest_of(data)
+    astronaut.write_text(dumps(data))
+    code, text, summary = _batch(capsys, media, out, ws)
+    assert code == 0 and summary["counts"] == {**summary["counts"], "verified": 2, "resumed": 0}
+    rows = {Path(r["path"]).name: r for r in summary["files"]}
+    assert rows["coins.jpg"]["capture_time"] != "2019-03-14T10:00:00+00:00"
+    assert str(coins) in rows["coins.jpg"]["refused"] and "file" in rows["coins.jpg"]["refused"]
+    assert str(astronaut) in rows["astronaut.jpg"]["refused"] and "structure" in rows["astronaut.jpg"]["refused"]
+    assert f"earlier report refused, verified again: {coins}" in text
+    assert "refused" in (out / "summary.csv").read_text().splitlines()[0]
+
+
+def test_a_signing_batch_reuses_only_its_own_signed_reports(
+    tmp_path: Path, ws: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    media = tmp_path / "media"
+    media.mkdir()
+    _photo(media, "coins.jpg")
+    out = tmp_path / "reports"
+    code, _, _ = _batch(capsys, media, out, ws)  # unsigned reports
+    forge(next(out.glob("coins-*/report.json")))  # digest recomputed, layout kept: passes an unsigned check
+    code, text, err = run(capsys, "batch", media, "--out", out, "--workers", "0", "--pipeline", "quick", "--quiet",
+                          "--workspace", ws, "--sign")
+    summary = json.loads((out / "summary.json").read_text())
+    assert code == 0 and summary["counts"]["verified"] == 1 and "signature" in summary["files"][0]["refused"]
+    assert summary["files"][0]["capture_time"] is None
+    code, text, err = run(capsys, "batch", media, "--out", out, "--workers", "0", "--pipeline", "quick", "--quiet",
+                          "--workspace", ws, "--sign")
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["counts"]["resumed"] == 1 and summary["files"][0]["refused"] is None

@@ -74,6 +74,8 @@ class BatchItem:
     group: int | None = None  # shared-footage group (see BatchResult.groups)
     message: str | None = None  # why there is no report, or which stages failed
     seconds: float | None = None  # verification time on the worker
+    # an earlier report of this file that failed its integrity check, with the reason: not reused, verified again
+    refused: str | None = None
 
 
 @dataclass

@@ -43,7 +43,7 @@ from provenance.errors import ProvenanceError
 from provenance.limits import LimitError, Limits, check_input
 from provenance.media import display_path, sha256_file
 from provenance.pipeline import verify
-from provenance.report.integrity import write_key
+from provenance.report.integrity import IntegrityError, PublicKey, public_key_of, read_verified, write_key
 from provenance.report.model import Report
 from provenance.service import attach_to_claim, write_to_folder
 from provenance.visual.index import KnownImageryIndex
@@ -202,7 +202,12 @@ def run_batch(
     _hash_all(items, lambda done: progress("hash", done, len(items)), pipeline.limits)
 
     primary = _dedupe(items)
-    existing = {} if options.redo else _existing_reports(out, pipeline.digest, set(primary))
+    refused: dict[str, str] = {}
+    signed_by = public_key_of(signing_key) if signing_key is not None else None
+    existing = {} if options.redo else _existing_reports(out, pipeline.digest, set(primary), ws.root, refused,
+                                                         signed_by)
+    for sha, reason in refused.items():
+        primary[sha].refused = reason
     frames: dict[str, list[tuple[float, bytes]]] = {}
     run = BatchRun(ws, roots, out, pipeline, options, claim)
 
@@ -329,8 +334,14 @@ def _hash_all(items: list[BatchItem], tick: Callable[[int], None], limits: Limit
             tick(n)
 
 
-def _existing_reports(out: Path, digest: str, wanted: set[str]) -> dict[str, tuple[Path, Report]]:
-    """Reports in ``out`` for these SHA-256s made by the same pipeline (folder ``<stem>-<sha256[:12]>``)."""
+def _existing_reports(out: Path, digest: str, wanted: set[str], workspace_root: Path, refused: dict[str, str],
+                      signed_by: PublicKey | None = None) -> dict[str, tuple[Path, Report]]:
+    """Reports in ``out`` for these SHA-256s made by the same pipeline (folder ``<stem>-<sha256[:12]>``).
+
+    Each is verified before use (digest, layout, structure, any signature): one that fails is never reused nor
+    copied into the summary; its path and reason go into ``refused`` (by SHA-256) and the file is verified again.
+    A batch that signs (``signed_by``) reuses only reports signed by that key as they were written.
+    """
     by_prefix = defaultdict(list)
     for sha in wanted:
         by_prefix[sha[:12]].append(sha)
@@ -342,12 +353,19 @@ def _existing_reports(out: Path, digest: str, wanted: set[str]) -> dict[str, tup
         if prefix not in by_prefix or not (folder / "report.json").is_file():
             continue
         try:
-            data = json.loads((folder / "report.json").read_text())
-            sha, this_digest = data["media"]["sha256"], data["pipeline"]["digest"]
-        except (OSError, ValueError, KeyError, TypeError):
-            continue  # unreadable or foreign: verify again
-        if sha in by_prefix[prefix] and this_digest == digest and sha not in found:
-            found[sha] = (folder, Report.from_dict(data))
+            data = read_verified(folder / "report.json", workspace_root, signed_by=signed_by)
+            report = Report.from_dict(data)
+            _fill(BatchItem(path=""), report, folder, out, "resumed")  # what the summary will read must read
+        except Exception as exc:  # IntegrityError, or a sealed report this version cannot read
+            reason = str(exc) if isinstance(exc, IntegrityError) else f"{folder / 'report.json'}: unreadable: {exc}"
+            log.warning("not reusing an earlier report: %s", reason)
+            for sha in by_prefix[prefix]:
+                refused.setdefault(sha, display_path(" ".join(reason.split())))
+            continue
+        sha = report.media.sha256
+        if sha in by_prefix[prefix] and report.pipeline.digest == digest and sha not in found:
+            found[sha] = (folder, report)
+            refused.pop(sha, None)
     return found
 
 

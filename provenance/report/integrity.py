@@ -281,11 +281,14 @@ def sign_file(path: str | Path, workspace_root: Path) -> SignResult:
                                   "content as it is now, not that provenance wrote it)", public.key_id)
 
 
-def read_verified(path: str | Path, workspace_root: Path | None = None) -> dict[str, Any]:
+def read_verified(path: str | Path, workspace_root: Path | None = None, *,
+                  signed_by: PublicKey | None = None) -> dict[str, Any]:
     """A report's data, only when its digest, file layout, structure and any signature hold.
 
     Every reader that acts on a report (claims, batch resume) uses this: an edited report is refused with its
-    path and the reason (``IntegrityError``), never trusted. The media file is not needed.
+    path and the reason (``IntegrityError``), never trusted. The media file is not needed. With ``signed_by``
+    the report must also have been signed by that key as it was written (a desk that signs every report
+    reuses only its own).
     """
     path = report_file(path)
     result = CheckResult(path)
@@ -295,9 +298,10 @@ def read_verified(path: str | Path, workspace_root: Path | None = None) -> dict[
         raise IntegrityError(f"{path}: not valid UTF-8 JSON ({exc})") from exc
     _check_digest(result, text, data)
     _check_structure(result, data)
-    _check_signature(result, data, workspace_root, None, False)
+    _check_signature(result, data, workspace_root, signed_by, signed_by is not None)
     for line in result.lines:
-        if line.state == "fail" or (line.state == "cannot" and line.name in ("digest", "structure")):
+        if (line.state == "fail" or (line.state == "cannot" and line.name == "digest")
+                or (signed_by is not None and line.name == "origin" and line.state != "pass")):
             raise IntegrityError(f"{path}: {line.name}: {line.message}")
     return data
 
