@@ -10,7 +10,7 @@ from collections import Counter
 from pathlib import Path
 from typing import TextIO
 
-from provenance.claims import STATUSES, Attachment, Claim, ClaimStore, to_claimreview, to_csv, to_json
+from provenance.claims import STATUSES, Attachment, Claim, ClaimStore, export_text, to_claimreview, to_csv, to_json
 from provenance.report.writer import atomic_write
 
 EXIT_OK = 0
@@ -91,7 +91,7 @@ def _claim(args: argparse.Namespace) -> int:
         else:
             data = to_json(claim, attachments) if args.format == "json" else to_claimreview(
                 claim, attachments, author=args.author, url=args.url)
-            text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+            text = export_text(data)
         if args.out:
             atomic_write(args.out, text)
         else:

@@ -6,12 +6,17 @@ its entry point, keys are real Ed25519 keys in a real workspace.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
+import os
 import shutil
+import stat
 from pathlib import Path
 
 import pytest
 
+from provenance.claims import Attachment, Claim, to_csv
 from provenance.cli import main
 from provenance.media import probe
 from provenance.report.integrity import (
@@ -24,7 +29,7 @@ from provenance.report.integrity import (
     read_verified,
     sign_file,
 )
-from provenance.report.model import Report
+from provenance.report.model import ClaimAssessment, Report
 from provenance.report.writer import write_report
 
 from conftest import SAMPLES
@@ -207,12 +212,82 @@ def test_a_signing_batch_reuses_only_its_own_signed_reports(
     out = tmp_path / "reports"
     code, _, _ = _batch(capsys, media, out, ws)  # unsigned reports
     forge(next(out.glob("coins-*/report.json")))  # digest recomputed, layout kept: passes an unsigned check
-    code, text, err = run(capsys, "batch", media, "--out", out, "--workers", "0", "--pipeline", "quick", "--quiet",
-                          "--workspace", ws, "--sign")
+    code, _, _ = run(capsys, "batch", media, "--out", out, "--workers", "0", "--pipeline", "quick", "--quiet",
+                     "--workspace", ws, "--sign")
     summary = json.loads((out / "summary.json").read_text())
     assert code == 0 and summary["counts"]["verified"] == 1 and "signature" in summary["files"][0]["refused"]
     assert summary["files"][0]["capture_time"] is None
-    code, text, err = run(capsys, "batch", media, "--out", out, "--workers", "0", "--pipeline", "quick", "--quiet",
+    code, _text, _err = run(capsys, "batch", media, "--out", out, "--workers", "0", "--pipeline", "quick", "--quiet",
                           "--workspace", ws, "--sign")
     summary = json.loads((out / "summary.json").read_text())
     assert summary["counts"]["resumed"] == 1 and summary["files"][0]["refused"] is None
+
+
+# -- (3) exports carry no attack; files follow the umask ----------------------------------------------------
+FORMULAS = ["=HYPERLINK(\"x\")", "+1+1", "-2+3", "@SUM(1)"]
+
+
+def _formula_cells(text: str) -> list[str]:
+    return [cell for row in csv.reader(io.StringIO(text)) for cell in row if cell.startswith(("=", "+", "-", "@"))]
+
+
+def test_csv_exports_neutralise_formula_cells(tmp_path: Path, ws: Path, capsys: pytest.CaptureFixture[str],
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    media = tmp_path / "media"
+    media.mkdir()
+    for n, name in enumerate(FORMULAS):  # two photos, two copies each: every file name is a formula
+        shutil.copy(SAMPLES / "known" / ("photo_coins.jpg" if n % 2 else "photo_astronaut.jpg"), media / name)
+    monkeypatch.chdir(media)  # paths are recorded as given: relative names start the cells
+    run(capsys, "claim", "add", "--statement", "=cmd|' /C calc'!A0", "--id=-c1", "--workspace", ws)
+    out = tmp_path / "reports"
+    code, _, err = run(capsys, "batch", "--out", out, "--workers", "0", "--pipeline", "quick", "--quiet",
+                       "--workspace", ws, "--claim=-c1", "--", *FORMULAS)
+    assert code == 0, err
+    summary = (out / "summary.csv").read_text()  # before: =HYPERLINK(...) reached the spreadsheet as a formula
+    assert not _formula_cells(summary) and "'=HYPERLINK" in summary and "'-2+3" in summary
+    code, exported, _ = run(capsys, "claim", "export", "--format", "csv", "--workspace", ws, "--", "-c1")
+    assert code == 0 and not _formula_cells(exported) and "'-c1" in exported
+    attachment = Attachment(claim_id="-c1", sha256="@x", media_path="=HYPERLINK(\"x\")", report_path="+r",
+                            pipeline_digest="", assessment=[ClaimAssessment("-c", "unknown", "=1+1", {})])
+    exported = to_csv(Claim(id="-c1", statement="s"), [attachment])
+    assert not _formula_cells(exported) and csv.reader(io.StringIO(exported)).__next__()[0] == "claim_id"
+
+
+def test_claimreview_json_ld_is_safe_inside_a_script_element(
+    tmp_path: Path, ws: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    statement = "Troops </script><script>alert(1)</script> at <!--<script> a base \u2028& more"
+    code, claim_id, _ = run(capsys, "claim", "add", "--statement", statement, "--place", "</SCRIPT><!--",
+                            "--workspace", ws)
+    code, text, _ = run(capsys, "claim", "export", claim_id.strip(), "--workspace", ws, "--author", "<b>desk</b>")
+    assert code == 0 and not {"<", ">", "&", "\u2028"} & set(text)  # before: </script><script> passed through
+    data = json.loads(text)  # any JSON reader gets the claim back exactly
+    assert data["claimReviewed"] == statement and data["itemReviewed"]["contentLocation"]["name"] == "</SCRIPT><!--"
+    page = f'<script type="application/ld+json">{text}</script>'
+    assert page.lower().count("<script") == 1 and page.lower().count("</script") == 1
+
+
+@pytest.mark.parametrize("mask", [0o022, 0o077, 0o002])
+def test_reports_summaries_and_exports_follow_the_umask_but_the_key_stays_private(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], mask: int
+) -> None:
+    media = tmp_path / "media"
+    media.mkdir()
+    _photo(media)
+    saved = os.umask(mask)
+    try:  # before: every file 0600 whatever the umask
+        load_key(tmp_path / "ws", create=True)
+        code, _, err = run(capsys, "batch", media, "--out", tmp_path / "out", "--workers", "0", "--pipeline",
+                           "quick", "--quiet", "--workspace", tmp_path / "ws", "--sign")
+        assert code == 0, err
+        code, _, err = run(capsys, "claim", "add", "--statement", "s", "--id", "c1", "--workspace", tmp_path / "ws")
+        code, _, err = run(capsys, "claim", "export", "c1", "--out", tmp_path / "c1.jsonld", "--workspace",
+                           tmp_path / "ws")
+    finally:
+        os.umask(saved)
+    written = [*(tmp_path / "out").rglob("*.json"), *(tmp_path / "out").rglob("*.html"),
+               *(tmp_path / "out").rglob("*.md"), *(tmp_path / "out").rglob("*.csv"), tmp_path / "c1.jsonld"]
+    assert len(written) >= 7
+    for path in written:
+        assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~mask, path
+    assert stat.S_IMODE((tmp_path / "ws" / KEY_FILE).stat().st_mode) == 0o600
