@@ -291,3 +291,63 @@ def test_reports_summaries_and_exports_follow_the_umask_but_the_key_stays_privat
     for path in written:
         assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~mask, path
     assert stat.S_IMODE((tmp_path / "ws" / KEY_FILE).stat().st_mode) == 0o600
+
+
+# -- (4) reports are never overwritten; a folder is written whole -------------------------------------------
+def test_verify_again_keeps_every_earlier_report_signed_ones_included(
+    tmp_path: Path, ws: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    photo, out = _photo(tmp_path), tmp_path / "out"
+    args = ("verify", photo, "--pipeline", "quick", "--workspace", ws, "--out", out)
+    assert run(capsys, *args, "--sign")[0] == 0
+    latest = next(out.glob("photo-*"))
+    first = (latest / "report.json").read_bytes()
+    assert json.loads(first)["integrity"]["signed_when"] == "written"
+    assert run(capsys, *args)[0] == 0  # before: silently replaced the signed report
+    runs = sorted((out / f"{latest.name}.runs").iterdir())
+    assert len(runs) == 2 and (runs[0] / "report.json").read_bytes() == first
+    assert latest.is_symlink() and latest.resolve() == runs[1].resolve()
+    assert check_file(runs[0], workspace_root=ws).exit_code == 0
+    assert json.loads((latest / "report.json").read_text())["integrity"]["signature"] is None
+
+
+def test_a_report_folder_of_the_layout_before_is_kept_as_a_run(tmp_path: Path) -> None:
+    report = Report(media=probe(_photo(tmp_path)).section())
+    latest = write_report(report, tmp_path / "out")
+    old = tmp_path / "old"
+    shutil.copytree(latest.resolve(), old)
+    shutil.rmtree(latest.with_name(latest.name + ".runs"))
+    latest.unlink()
+    shutil.copytree(old, latest)  # a plain folder, as versions before wrote it
+    write_report(report, tmp_path / "out")
+    runs = sorted(latest.with_name(latest.name + ".runs").iterdir())
+    assert len(runs) == 2 and runs[0].name.endswith("-earlier")
+    assert (runs[0] / "report.json").read_bytes() == (old / "report.json").read_bytes()
+
+
+def _write_one(args: tuple[str, str, int]) -> str:
+    photo, out, n = args
+    report = Report(media=probe(Path(photo)).section())
+    report.created_at = f"run {n}"  # each run's content differs, as two verify runs' do
+    return str(write_report(report, out))
+
+
+def test_concurrent_writes_of_one_report_never_leave_a_mixed_folder(tmp_path: Path) -> None:
+    """Two writers of one file's report at once, 50 times: before, 1 in 8 left HTML of one run beside JSON of the
+    other, and check passed it. Now each run is its own folder, renamed into place whole."""
+    import multiprocessing
+
+    photo, out = _photo(tmp_path), tmp_path / "out"
+    context = multiprocessing.get_context("fork")
+    with context.Pool(2) as pool:
+        for round_ in range(50):
+            latest = Path(pool.map(_write_one, [(str(photo), str(out), 2 * round_), (str(photo), str(out),
+                                                                                      2 * round_ + 1)])[0])
+            for folder in [latest, *latest.with_name(latest.name + ".runs").iterdir()]:
+                data = json.loads((folder / "report.json").read_text())
+                assert data["integrity"]["digest"] in (folder / "report.html").read_text(), folder
+                assert data["integrity"]["digest"] in (folder / "report.md").read_text(), folder
+    runs = list(latest.with_name(latest.name + ".runs").iterdir())
+    assert len(runs) == 100 and not [r for r in runs if r.name.startswith(".")]
+    assert latest.resolve() in {r.resolve() for r in runs}
+    assert check_file(latest).exit_code in (0, 2)  # media not beside it: cannot, but nothing fails
