@@ -7,6 +7,7 @@ its entry point, keys are real Ed25519 keys in a real workspace.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import os
@@ -351,3 +352,46 @@ def test_concurrent_writes_of_one_report_never_leave_a_mixed_folder(tmp_path: Pa
     assert len(runs) == 100 and not [r for r in runs if r.name.startswith(".")]
     assert latest.resolve() in {r.resolve() for r in runs}
     assert check_file(latest).exit_code in (0, 2)  # media not beside it: cannot, but nothing fails
+
+
+# -- (5) one signed manifest covers every file of the folder ------------------------------------------------
+def test_check_covers_every_file_of_the_folder_and_names_the_one_that_differs(
+    tmp_path: Path, ws: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    photo = _photo(tmp_path)
+    code, _, err = run(capsys, "verify", photo, "--pipeline", "quick", "--workspace", ws, "--out", tmp_path / "out",
+                       "--sign")
+    assert code == 0, err
+    folder = next((tmp_path / "out").glob("photo-*")).resolve()
+    shutil.copy(photo, folder / photo.name)
+    code, out, _ = run(capsys, "report", "check", folder, "--workspace", ws)
+    assert code == 0 and "PASS         files     report.html, report.md exactly as written" in out
+    html, md = (folder / "report.html").read_text(), (folder / "report.md").read_text()
+    attacks = {  # before: each of these passed `report check`
+        "report.html": html.replace("Report digest", "Report digest (verified genuine)"),
+        "report.md": md.replace("Report digest", "Capture time: 2019-03-14; Report digest"),
+    }
+    if "data:image/" in html:  # the reference frame picture swapped for another
+        attacks["report.html"] = html.replace("data:image/", "data:image/x-", 1)
+    for name, text in attacks.items():
+        (folder / name).write_text(text)
+        code, out, _ = run(capsys, "report", "check", folder, "--workspace", ws)
+        assert code == 1 and f"FAIL         files     {name} differs from the one written" in out, out
+        code, out, _ = run(capsys, "report", "sign", folder, "--workspace", ws)
+        assert code == 1 and f"refusing to sign: files: {name} differs" in out
+        (folder / name).write_text(html if name == "report.html" else md)
+    (folder / "report.md").unlink()
+    assert "report.md is missing" in next(x.message for x in check_file(folder).lines if x.name == "files")
+    (folder / "report.md").write_text(md)
+    (folder / "notes.txt").write_text("mine")
+    result = check_file(folder, workspace_root=ws)
+    assert result.exit_code == 0 and any("not covered: notes.txt" in line.message for line in result.lines)
+    # the manifest itself edited to match an edited page: the signature covers it
+    data = json.loads((folder / "report.json").read_text())
+    (folder / "report.html").write_text(html + "<!-- edited -->")
+    data["integrity"]["files"]["report.html"] = hashlib.sha256((html + "<!-- edited -->").encode()).hexdigest()
+    (folder / "report.json").write_text(dumps(data))
+    assert [x.state for x in check_file(folder, workspace_root=ws).lines if x.name == "signature"] == ["fail"]
+    data["integrity"]["files"] = {"../../etc/passwd": "00"}  # a manifest that points out of the folder
+    (folder / "report.json").write_text(dumps(data))
+    assert "malformed" in next(x.message for x in check_file(folder).lines if x.name == "files")

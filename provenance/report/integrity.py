@@ -79,6 +79,11 @@ def digest_of(data: dict[str, Any]) -> str:
     return hashlib.sha256(canonical_bytes(data)).hexdigest()
 
 
+def file_digests(contents: dict[str, str | bytes]) -> dict[str, str]:
+    """The folder manifest: SHA-256 of each file's bytes as written (text as UTF-8)."""
+    return {name: hashlib.sha256(c.encode() if isinstance(c, str) else c).hexdigest() for name, c in contents.items()}
+
+
 def seal(report: Report) -> Integrity:
     """Record the report's digest in ``report.integrity``; an earlier signature stays only if the content did."""
     data = json.loads(json.dumps(report.to_dict()))  # exactly what a reader of the file will parse
@@ -239,6 +244,7 @@ class SignResult:
 def sign_data(data: dict[str, Any], key: Ed25519PrivateKey, when: SignedWhen) -> dict[str, Any]:
     """Record a fresh digest and an Ed25519 signature in ``data["integrity"]`` (in place) and return it."""
     public = public_key_of(key)
+    files = (data.get("integrity") or {}).get("files") if isinstance(data.get("integrity"), dict) else None
     data["integrity"] = {
         "algorithm": ALGORITHM,
         "canonicalisation": CANONICALISATION,
@@ -248,6 +254,7 @@ def sign_data(data: dict[str, Any], key: Ed25519PrivateKey, when: SignedWhen) ->
         "key_id": public.key_id,
         "signed_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "signed_when": when,
+        "files": files,
     }
     data["integrity"]["signature"] = base64.b64encode(key.sign(signed_bytes(data))).decode()
     return data
@@ -269,6 +276,7 @@ def sign_file(path: str | Path, workspace_root: Path) -> SignResult:
         return SignResult(path, False, f"refusing to sign: {exc}")
     _check_digest(result, text, data)
     _check_structure(result, data)
+    _check_files(result, path, data)
     _check_signature(result, data, workspace_root, None, False)
     bad = [line for line in result.lines if line.state == "fail" or (line.state == "cannot" and line.name == "digest")]
     if bad:
@@ -298,6 +306,7 @@ def read_verified(path: str | Path, workspace_root: Path | None = None, *,
         raise IntegrityError(f"{path}: not valid UTF-8 JSON ({exc})") from exc
     _check_digest(result, text, data)
     _check_structure(result, data)
+    _check_files(result, path, data)
     _check_signature(result, data, workspace_root, signed_by, signed_by is not None)
     for line in result.lines:
         if (line.state == "fail" or (line.state == "cannot" and line.name == "digest")
@@ -354,6 +363,7 @@ def check_file(
         return result
     _check_digest(result, text, data)
     _check_structure(result, data)
+    _check_files(result, path, data)
     _check_signature(result, data, workspace_root, trusted_key, require_signature)
     _check_media(result, path, data, media)
     return result
@@ -456,6 +466,43 @@ def _check_signature(
     result.add("signature", "cannot", f"valid signature by key {public.key_id}, which is not this workspace's key: "
                                       "anyone can sign with a key of their own; pass --public-key with the signer's "
                                       "key to check who signed")
+
+
+def _check_files(result: CheckResult, report_path: Path, data: dict[str, Any]) -> None:
+    """Every file of the folder named in the manifest (``integrity.files``) must be there with its SHA-256."""
+    integrity = data.get("integrity") if isinstance(data.get("integrity"), dict) else {}
+    files = integrity.get("files")
+    if files is None:
+        return  # written before the manifest: only report.json is covered
+    if not isinstance(files, dict) or not all(
+        isinstance(name, str) and isinstance(sha, str) and name == Path(name).name and name not in (".", "..", "")
+        and name != REPORT_FILE for name, sha in files.items()
+    ):
+        result.add("files", "fail", "the folder manifest (integrity.files) is malformed: edited")
+        return
+    bad = []
+    for name, expected in sorted(files.items()):
+        path = report_path.parent / name
+        try:
+            actual = sha256_file(path)
+        except FileNotFoundError:
+            bad.append(f"{name} is missing")
+            continue
+        except OSError as exc:
+            bad.append(f"{name} cannot be read ({exc.strerror or exc})")
+            continue
+        if actual != expected:
+            bad.append(f"{name} differs from the one written (SHA-256 {actual[:16]}…, written {expected[:16]}…)")
+    if bad:
+        result.add("files", "fail", "; ".join(bad))
+    else:
+        result.add("files", "pass", f"{', '.join(sorted(files))} exactly as written beside report.json")
+    media = data.get("media") if isinstance(data.get("media"), dict) else {}
+    known = {*files, REPORT_FILE, Path(str(media.get("path") or "")).name}
+    with contextlib.suppress(OSError):
+        extra = sorted(p.name for p in report_path.parent.iterdir() if p.name not in known)
+        if extra:
+            result.add("files", "skip", f"not written by provenance, not covered: {', '.join(extra)}")
 
 
 def _check_origin(result: CheckResult, integrity: dict[str, Any]) -> None:

@@ -360,6 +360,9 @@ class Integrity:
     # "written": signed by provenance as it wrote the report (it produced this content); "later": by
     # ``report sign`` on an existing file (it vouches for the content from then on only)
     signed_when: str | None = None
+    # the manifest of the report folder: SHA-256 of every other file written with it (report.html, report.md),
+    # covered by the signature, so an edit of the page or the Markdown is caught like one of the JSON
+    files: dict[str, str] | None = None
 
 
 @dataclass

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from provenance.fileio import atomic_write, umask
 from provenance.report.html import render_html
-from provenance.report.integrity import dumps, seal, sign_data
+from provenance.report.integrity import dumps, file_digests, seal, sign_data
 from provenance.report.markdown import render_markdown
 from provenance.report.model import Integrity, Report
 
@@ -54,6 +54,14 @@ def write_report(report: Report, out: str | Path = "reports", *, signing_key: Ed
     """
     latest = Path(out) / report_dir_name(report)
     seal(report)
+    contents = {"report.html": render_html(report), "report.md": render_markdown(report)}
+    files = file_digests(contents)
+    assert report.integrity is not None
+    if signing_key is None and report.integrity.signature and report.integrity.files != files:
+        report.integrity = Integrity(algorithm=report.integrity.algorithm,  # the old signature cannot cover them
+                                     canonicalisation=report.integrity.canonicalisation,
+                                     digest=report.integrity.digest)
+    report.integrity.files = files
     if signing_key is not None:
         report.integrity = Integrity(**sign_data(report.to_dict(), signing_key, "written")["integrity"])
     runs = latest.with_name(latest.name + RUNS_SUFFIX)
@@ -61,8 +69,8 @@ def write_report(report: Report, out: str | Path = "reports", *, signing_key: Ed
     run_id = f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S%fZ}-{secrets.token_hex(3)}"
     aside = runs / f".building-{run_id}"
     aside.mkdir()
-    atomic_write(aside / "report.html", render_html(report))
-    atomic_write(aside / "report.md", render_markdown(report))
+    for name, text in contents.items():
+        atomic_write(aside / name, text)
     atomic_write(aside / "report.json", to_json(report))
     os.chmod(aside, 0o777 & ~umask())
     os.rename(aside, runs / run_id)
