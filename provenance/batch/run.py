@@ -16,6 +16,7 @@ import os
 import stat
 import time
 import uuid
+import warnings
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -117,15 +118,48 @@ def _dask_client(options: BatchOptions) -> Iterator[Client]:
         with client:
             yield client
         return
+    import dask
+
     workers = options.workers if options.workers is not None else min(8, os.cpu_count() or 1)
     quiet = logging.DEBUG if log.isEnabledFor(logging.DEBUG) else logging.ERROR
+    # The local cluster runs our code on whatever a connection sends it: mutual TLS with credentials made for
+    # this run only (``security=True``: Security.temporary), so no other process can connect, and no HTTP
+    # server (distributed starts one even without a dashboard: no routes, then stopped once up).
     with (
         _log_level("distributed", quiet),
+        _no_port_warning(),
+        dask.config.set({"distributed.scheduler.http.routes": [], "distributed.worker.http.routes": []}),
         LocalCluster(n_workers=workers, threads_per_worker=options.threads_per_worker, processes=True,
-                     dashboard_address=None, silence_logs=quiet) as cluster,
+                     dashboard_address=None, silence_logs=quiet, security=True) as cluster,
         Client(cluster) as client,
     ):
+        client.run_on_scheduler(_stop_scheduler_http)
+        client.run(_stop_worker_http)
         yield client
+
+
+@contextlib.contextmanager
+def _no_port_warning() -> Iterator[None]:
+    """distributed warns "port 8787 is already in use" for the HTTP listener that is closed once up."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Port .* is already in use", category=UserWarning)
+        yield
+
+
+def _stop_scheduler_http(dask_scheduler: object) -> None:
+    """Close the scheduler's HTTP listener (in its event loop, through ``Client.run_on_scheduler``)."""
+    _stop_http(dask_scheduler)
+
+
+def _stop_worker_http(dask_worker: object) -> None:
+    """Close a worker's HTTP listener (in its event loop, through ``Client.run``)."""
+    _stop_http(dask_worker)
+
+
+def _stop_http(server: object) -> None:
+    http = getattr(server, "http_server", None)
+    if http is not None:
+        http.stop()
 
 
 @contextlib.contextmanager
