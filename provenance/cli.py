@@ -21,6 +21,7 @@ from provenance.cli_common import add_pipeline_args, add_sign_arg, pipeline_from
 from provenance.config import load_pipeline
 from provenance.errors import ProvenanceError
 from provenance.report.writer import to_json
+from provenance.safetext import TerminalStream, terminal
 from provenance.service import verify_to_folder
 from provenance.visual.index import KnownImageryIndex
 from provenance.workspace import Workspace
@@ -81,7 +82,17 @@ def _register_core(sub: argparse._SubParsersAction[argparse.ArgumentParser], com
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run a command with stdout and stderr escaping control characters (names and metadata are untrusted)."""
     _printable_streams()
+    saved = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = TerminalStream(sys.stdout), TerminalStream(sys.stderr)  # type: ignore[assignment]
+    try:
+        return _main(argv)
+    finally:
+        sys.stdout, sys.stderr = saved
+
+
+def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING, format="%(message)s")
     try:
@@ -124,11 +135,11 @@ def _verify(args: argparse.Namespace) -> int:
     if args.json:
         sys.stdout.write(to_json(report))
     else:
-        print(f"{args.path}: report written to {folder}/report.json and report.html")
+        print(f"{terminal(str(args.path))}: report written to {terminal(str(folder))}/report.json and report.html")
         for f in report.findings:
-            print(f"  [{f.severity}] {f.message}")
+            print(f"  [{f.severity}] {terminal(f.message)}")
     for e in report.errors:
-        print(f"provenance: {e.stage} stage failed: {e.message}", file=sys.stderr)
+        print(f"provenance: {e.stage} stage failed: {terminal(e.message)}", file=sys.stderr)
     return EXIT_STAGE_ERROR if report.errors else EXIT_OK
 
 
@@ -142,9 +153,10 @@ def _index(args: argparse.Namespace) -> int:
                             limits=profile.limits)
         for r in results:
             if r.reference is not None:
-                print(f"{r.status}: {r.reference.id} ({r.reference.kind}, {r.reference.frames} frames) {r.path}")
+                print(terminal(f"{r.status}: {r.reference.id} ({r.reference.kind}, {r.reference.frames} frames) "
+                               f"{r.path}"))
             else:
-                print(f"error: {r.message}", file=sys.stderr)
+                print(f"error: {terminal(str(r.message))}", file=sys.stderr)
         if not results:
             print("nothing to add", file=sys.stderr)
         return EXIT_OK if results and all(r.status != "error" for r in results) else EXIT_NO_REPORT
@@ -153,7 +165,7 @@ def _index(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps([asdict(r) for r in refs], indent=2, ensure_ascii=False))
         for r in refs if not args.json else []:
-            print(f"{r.id}\t{r.kind}\t{r.frames} frames\tfirst seen {r.first_seen or '?'}\t{r.title or ''}")
+            print(terminal(f"{r.id}\t{r.kind}\t{r.frames} frames\tfirst seen {r.first_seen or '?'}\t{r.title or ''}"))
         return EXIT_OK
     if cmd == "stats":
         stats = index.stats()

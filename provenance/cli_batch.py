@@ -9,6 +9,7 @@ from typing import TextIO
 
 from provenance.batch import BatchOptions, BatchResult, Progress, run_batch
 from provenance.cli_common import add_pipeline_args, add_sign_arg, pipeline_from_args
+from provenance.safetext import terminal
 from provenance.workspace import Workspace
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_NO_REPORT = 0, 1, 2
@@ -64,11 +65,11 @@ def print_result(result: BatchResult, out: TextIO) -> None:
           f"({result.elapsed_s:.1f} s, {result.scheduler})", file=out)
     for item in result.items:
         if item.status in ("error", "stage_error"):
-            print(f"  {item.status}: {item.path}: {item.message}", file=out)
+            print(f"  {item.status}: {terminal(item.path)}: {terminal(str(item.message))}", file=out)
         if item.refused:
-            print(f"  earlier report refused, verified again: {item.refused}", file=out)
+            print(f"  earlier report refused, verified again: {terminal(item.refused)}", file=out)
     for group in result.groups:
-        print(f"  shared footage, group {group.id}: {', '.join(group.members)}", file=out)
+        print(f"  shared footage, group {group.id}: {terminal(', '.join(group.members))}", file=out)
     folder = result.summary.parent
     print(f"summary: {folder / 'summary.json'}, {folder / 'summary.csv'}, {folder / 'index.html'}", file=out)
 
@@ -97,7 +98,7 @@ class ProgressLine:
         elif p.phase == "verify":
             share = p.done / max(1, p.total)
             item = p.item
-            name = Path(item.path).name if item else ""
+            name = terminal(Path(item.path).name) if item else ""
             status = item.status if item else ""
             if self.tty:
                 filled = int(share * self.width)
@@ -114,8 +115,9 @@ class ProgressLine:
             self._line("grouping files that share footage", final=True)
 
     def _line(self, text: str, final: bool = False) -> None:
-        if self.tty:
-            self.stream.write("\r\033[K" + text + ("\n" if final else ""))
+        if self.tty:  # the carriage return and erase are ours; the text (a file name) goes through the filter
+            getattr(self.stream, "unfiltered", self.stream).write("\r\033[K")
+            self.stream.write(text + ("\n" if final else ""))
             self._drawn = not final
         else:
             self.stream.write(text + "\n")

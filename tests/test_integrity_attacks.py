@@ -395,3 +395,39 @@ def test_check_covers_every_file_of_the_folder_and_names_the_one_that_differs(
     data["integrity"]["files"] = {"../../etc/passwd": "00"}  # a manifest that points out of the folder
     (folder / "report.json").write_text(dumps(data))
     assert "malformed" in next(x.message for x in check_file(folder).lines if x.name == "files")
+
+
+# -- (7) control characters never reach the terminal raw ----------------------------------------------------
+HOSTILE = "\x1b[2J\x1b]0;owned\x07\rPASS\x08\u202e\ngpj.jpg"  # clear screen, set title, overwrite, reorder
+
+
+def _raw_controls(text: str) -> set[str]:
+    return {c for c in text if (ord(c) < 32 and c not in "\n\t") or 0x7f <= ord(c) <= 0x9f or c == "\u202e"}
+
+
+def test_control_characters_in_names_are_escaped_in_every_command(
+    tmp_path: Path, ws: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    media = tmp_path / "media"
+    media.mkdir()
+    hostile = Path(shutil.copy(SAMPLES / "known" / "photo_coins.jpg", media / HOSTILE))
+    out = tmp_path / "out"
+    outputs = [
+        run(capsys, "verify", hostile, "--pipeline", "quick", "--workspace", ws, "--out", out),
+        run(capsys, "batch", media, "--out", tmp_path / "batch", "--workers", "0", "--pipeline", "quick",
+            "--workspace", ws),
+        run(capsys, "index", "add", hostile, "--id", "ref\x1b[31m", "--workspace", ws),
+        run(capsys, "index", "list", "--workspace", ws),
+    ]
+    folder = next(out.glob("*.runs/*"))
+    outputs.append(run(capsys, "report", "check", folder, "--workspace", ws))
+    _code, claim_id, _ = run(capsys, "claim", "add", "--statement", "s\x1b[8mhidden", "--workspace", ws)
+    outputs += [run(capsys, "claim", "attach", claim_id.strip(), folder, "--workspace", ws),
+                run(capsys, "claim", "show", claim_id.strip(), "--workspace", ws),
+                run(capsys, "claim", "list", "--workspace", ws),
+                run(capsys, "verify", media / "no\x1b[31mfile.mp4", "--workspace", ws, "--out", out)]
+    for _, stdout, stderr in outputs:  # before: each of these printed the escape sequences raw
+        assert not _raw_controls(stdout + stderr), (stdout, stderr)
+    seen = "".join(o + e for _, o, e in outputs)
+    assert "\\x1b[2J" in seen and "\\x0agpj.jpg" in seen and "\\u202e" in seen and "s\\x1b[8mhidden" in seen
+    assert outputs[-1][0] == 2  # a missing file is still exit 2, the name escaped in the one-line error
