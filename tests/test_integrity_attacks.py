@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import itertools
 import json
 import os
 import shutil
@@ -431,3 +432,28 @@ def test_control_characters_in_names_are_escaped_in_every_command(
     seen = "".join(o + e for _, o, e in outputs)
     assert "\\x1b[2J" in seen and "\\x0agpj.jpg" in seen and "\\u202e" in seen and "s\\x1b[8mhidden" in seen
     assert outputs[-1][0] == 2  # a missing file is still exit 2, the name escaped in the one-line error
+
+
+def test_malformed_reports_keep_the_exit_codes_meaning(tmp_path: Path, ws: Path) -> None:
+    """Every top-level and integrity field replaced by a value of another type: check fails (1) or cannot (2),
+    sign refuses, readers raise IntegrityError; nothing crashes."""
+    folder = write_report(Report(media=probe(_photo(tmp_path)).section()), tmp_path / "out",
+                          signing_key=load_key(ws, create=False))
+    report = folder / "report.json"
+    original = json.loads(report.read_text())
+    values = [None, 1.5, "x", [], {"a": {"b": []}}]
+    cases = [(key, None) for key in original] + [("integrity", key) for key in original["integrity"]]
+    for (key, sub), value in itertools.product(cases, values):
+        data = json.loads(json.dumps(original))
+        if sub is None:
+            data[key] = value
+        else:
+            data[key][sub] = value
+        if data == original:
+            continue
+        report.write_text(dumps(data))
+        result = check_file(report, workspace_root=ws)
+        assert result.exit_code in (1, 2), (key, sub, value, result.lines)
+        assert not sign_file(report, ws).ok, (key, sub, value)
+        with pytest.raises(IntegrityError):
+            read_verified(report, ws)

@@ -434,6 +434,9 @@ def _check_signature(
 ) -> None:
     integrity = data.get("integrity") if isinstance(data.get("integrity"), dict) else {}
     signature, key_text = integrity.get("signature"), integrity.get("public_key")
+    if not signature and any(integrity.get(k) for k in ("public_key", "key_id", "signed_at", "signed_when")):
+        result.add("signature", "fail", "the record names a signer but holds no signature: the signature was removed")
+        return
     if not signature:
         state: State = "fail" if required or trusted else "skip"
         result.add("signature", state, "not signed: the digest alone catches accidental change, not a deliberate "
