@@ -22,7 +22,9 @@ from pathlib import Path
 from typing import Any, Literal, get_args
 
 from provenance.errors import ProvenanceError
+from provenance.report.integrity import IntegrityError, read_verified
 from provenance.report.model import ClaimAssessment, ClaimSection, Report
+from provenance.safetext import csv_cell, script_safe_json
 from provenance.workspace import Workspace
 
 ClaimStatus = Literal["open", "true", "mostly-true", "mixed", "misleading", "false", "unproven"]
@@ -262,11 +264,13 @@ class ClaimStore:
         if not files:
             raise ClaimError("no report.json found in the paths given")
         loaded = []
-        for file in files:
+        for file in files:  # every report is verified before it counts as evidence: an edited one is refused
             try:
-                loaded.append((Report.from_dict(json.loads(file.read_text())), file.parent))
-            except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
-                raise ClaimError(f"{file}: not a provenance report ({exc})") from exc
+                loaded.append((Report.from_dict(read_verified(file, self.workspace.root)), file.parent))
+            except IntegrityError as exc:
+                raise ClaimError(f"refusing {exc}") from exc
+            except Exception as exc:  # a sealed report this version cannot read
+                raise ClaimError(f"refusing {file}: not a provenance report this version reads ({exc})") from exc
         return self.attach(claim_id, loaded)
 
     def attachments(self, claim_id: str) -> list[Attachment]:
@@ -486,18 +490,24 @@ _CHECKS: tuple[Check, ...] = (check_first_seen, check_capture_time, check_locati
 
 
 # -- exports -------------------------------------------------------------------------------------------
+def export_text(data: dict[str, Any]) -> str:
+    """A JSON or JSON-LD export as text that is safe pasted into an HTML ``<script>`` element as well."""
+    return script_safe_json(data)
+
+
 def to_json(claim: Claim, attachments: Sequence[Attachment]) -> dict[str, Any]:
     return {"schema": "provenance.claim/1", "claim": asdict(claim), "attachments": [asdict(a) for a in attachments]}
 
 
 def to_csv(claim: Claim, attachments: Sequence[Attachment]) -> str:
-    """The evidence table: one row per (file, check)."""
+    """The evidence table: one row per (file, check); cells a spreadsheet would run as formulas neutralised."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(["claim_id", "file", "sha256", "report", "check", "result", "detail"])
     for a in attachments:
         for x in a.assessment:
-            w.writerow([claim.id, a.media_path, a.sha256, a.report_path, x.check, x.result, x.detail])
+            w.writerow([csv_cell(v) for v in (claim.id, a.media_path, a.sha256, a.report_path, x.check, x.result,
+                                              x.detail)])
     return buf.getvalue()
 
 

@@ -24,6 +24,7 @@ from provenance import cli_batch, cli_claim, cli_report
 from provenance._version import __version__
 from provenance.cli_common import (
     add_pipeline_args,
+    add_sign_arg,
     global_options,
     looks_like_json,
     merge_globals,
@@ -37,6 +38,7 @@ from provenance.cli_common import (
 from provenance.config import load_pipeline
 from provenance.errors import ProvenanceError
 from provenance.report.writer import to_json
+from provenance.safetext import TerminalStream, terminal
 from provenance.service import verify_to_folder
 from provenance.visual.index import KnownImageryIndex
 from provenance.workspace import locate, workspace_problem
@@ -73,6 +75,7 @@ def _register_core(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     v.add_argument("--out", type=Path, default=Path("reports"), help="report folder (default ./reports)")
     v.add_argument("--json", action="store_true", help="print the report JSON to stdout")
     v.add_argument("--claim", metavar="ID", help="assess the report against this claim and attach it")
+    add_sign_arg(v)
     v.set_defaults(handler=_verify)
 
     idx = sub.add_parser("index", parents=[global_options(1)], help="manage the known-imagery index")
@@ -107,7 +110,17 @@ def _metadata_args(parser: argparse.ArgumentParser, clear: bool = False) -> None
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run a command with stdout and stderr escaping control characters (names and metadata are untrusted)."""
     _printable_streams()
+    saved = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = TerminalStream(sys.stdout), TerminalStream(sys.stderr)  # type: ignore[assignment]
+    try:
+        return _main(argv)
+    finally:
+        sys.stdout, sys.stderr = saved
+
+
+def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     words = sys.argv[1:] if argv is None else argv
     problem = misplaced_option(words, _commands(parser))
@@ -200,17 +213,17 @@ def _verify(args: argparse.Namespace) -> int:
         index.matchable_frames(pipeline.visual.matching.min_quality)
     # the claim is looked up first: an unknown one is exit 2 before any work
     report, folder = verify_to_folder(path, pipeline=pipeline, workspace=workspace, out=args.out,
-                                      claim_id=args.claim, index=index)
+                                      claim_id=args.claim, index=index, sign=args.sign)
     name_workspace(args)
     if args.json:
         sys.stdout.write(to_json(report))
         say(f"report written to {folder}/report.json and report.html")
     else:
-        print(f"{args.path}: report written to {folder}/report.json and report.html")
+        print(f"{terminal(str(args.path))}: report written to {terminal(str(folder))}/report.json and report.html")
         for f in report.findings:
-            print(f"  [{f.severity}] {f.message}")
+            print(f"  [{f.severity}] {terminal(f.message)}")
     for e in report.errors:
-        print(f"provenance: {e.stage} stage failed: {e.message}", file=sys.stderr)
+        print(f"provenance: {e.stage} stage failed: {terminal(e.message)}", file=sys.stderr)
     return EXIT_STAGE_ERROR if report.errors else EXIT_OK
 
 

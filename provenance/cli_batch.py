@@ -10,12 +10,14 @@ from typing import TextIO
 from provenance.batch import BatchItem, BatchOptions, BatchResult, Progress, run_batch
 from provenance.cli_common import (
     add_pipeline_args,
+    add_sign_arg,
     global_options,
     open_workspace,
     pipeline_from_args,
     refuse_url,
 )
 from provenance.errors import ProvenanceError
+from provenance.safetext import terminal
 from provenance.workspace import locate
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_NO_REPORT = 0, 1, 2
@@ -35,6 +37,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help="local worker processes (default: one per CPU core, at most 8; 0: in this process, no Dask)")
     b.add_argument("--scheduler", metavar="ADDRESS", help="run on an existing Dask cluster (tcp://host:8786); its "
                    "workers must have provenance installed and see the media paths and the workspace")
+    add_sign_arg(b)
     b.add_argument("--redo", action="store_true", help="verify again files that already have a report")
     b.add_argument("--json", action="store_true", help="print summary.json to stdout")
     b.add_argument("--quiet", action="store_true", help="no progress on stderr")
@@ -54,7 +57,7 @@ def _batch(args: argparse.Namespace) -> int:
                               "there is none here; create one (`provenance index add FILE...`) or name it with "
                               "--workspace DIR")
     options = BatchOptions(out=args.out, workers=args.workers, scheduler=args.scheduler, claim=args.claim,
-                           redo=args.redo)
+                           redo=args.redo, sign=args.sign)
     bar = None if args.quiet else ProgressLine(sys.stderr)
     try:
         workspace = open_workspace(args, "optional", claim=args.claim)
@@ -79,9 +82,12 @@ def print_result(result: BatchResult, out: TextIO) -> None:
           f"({result.elapsed_s:.1f} s, {result.scheduler})", file=out)
     for item in result.items:
         if item.status in ("error", "stage_error"):
-            print(f"  {describe(item)}: {item.path}: {_without_path(item.message, item.path)}", file=out)
+            print(f"  {describe(item)}: {terminal(item.path)}: {terminal(_without_path(item.message, item.path))}",
+                  file=out)
+        if item.refused:
+            print(f"  earlier report refused, verified again: {terminal(item.refused)}", file=out)
     for group in result.groups:
-        print(f"  shared footage, group {group.id}: {', '.join(group.members)}", file=out)
+        print(f"  shared footage, group {group.id}: {terminal(', '.join(group.members))}", file=out)
     folder = result.summary.parent
     print(f"summary: {folder / 'summary.json'}, {folder / 'summary.csv'}, {folder / 'index.html'}", file=out)
 
@@ -129,7 +135,7 @@ class ProgressLine:
         elif p.phase == "verify":
             share = p.done / max(1, p.total)
             item = p.item
-            name = Path(item.path).name if item else ""
+            name = terminal(Path(item.path).name) if item else ""
             status = describe(item) if item else ""
             if self.tty:
                 filled = int(share * self.width)
@@ -146,8 +152,9 @@ class ProgressLine:
             self._line("grouping files that share footage", final=True)
 
     def _line(self, text: str, final: bool = False) -> None:
-        if self.tty:
-            self.stream.write("\r\033[K" + text + ("\n" if final else ""))
+        if self.tty:  # the carriage return and erase are ours; the text (a file name) goes through the filter
+            getattr(self.stream, "unfiltered", self.stream).write("\r\033[K")
+            self.stream.write(text + ("\n" if final else ""))
             self._drawn = not final
         else:
             self.stream.write(text + "\n")

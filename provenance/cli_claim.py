@@ -16,12 +16,14 @@ from provenance.claims import (
     Claim,
     ClaimError,
     ClaimStore,
+    export_text,
     to_claimreview,
     to_csv,
     to_json,
 )
 from provenance.cli_common import global_options, looks_like_json, open_workspace
 from provenance.report.writer import atomic_write
+from provenance.safetext import terminal
 
 EXIT_OK, EXIT_CANCELLED = 0, 2
 
@@ -111,7 +113,7 @@ def _claim(args: argparse.Namespace) -> int:
         for path in args.reports:
             _check_report_argument(path, args.id)
         for a in store.attach_files(args.id, args.reports):
-            print(f"attached {a.name}: {_tally(a)}")
+            print(f"attached {terminal(a.name)}: {_tally(a)}")
     elif cmd == "show":
         claim, attachments = store.get(args.id), store.attachments(args.id)
         if args.json:
@@ -123,7 +125,7 @@ def _claim(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps([vars(c) for c in claims], indent=2, ensure_ascii=False))
         for c in [] if args.json else claims:
-            print(f"{c.id}\t{c.status}\t{c.claimed_date or '-'}\t{c.statement}")
+            print(terminal(f"{c.id}\t{c.status}\t{c.claimed_date or '-'}\t{c.statement}"))
     elif cmd == "status":
         claim = store.set_status(args.id, args.status)
         print(f"{claim.id}: {claim.status}")
@@ -147,7 +149,7 @@ def _claim(args: argparse.Namespace) -> int:
         else:
             data = to_json(claim, attachments) if args.format == "json" else to_claimreview(
                 claim, attachments, author=args.author, url=args.url)
-            text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+            text = export_text(data)
         if args.out:
             atomic_write(args.out, text)
         else:
@@ -165,7 +167,7 @@ def _tally(a: Attachment) -> str:
 def print_claim(claim: Claim, attachments: list[Attachment], out: TextIO) -> None:
     """The claim, then the evidence table: one line per (file, check), the file named on its first line."""
     print(f"claim {claim.id} [{claim.status}]", file=out)
-    print(f"  statement  {claim.statement}", file=out)
+    print(f"  statement  {terminal(claim.statement)}", file=out)
     if claim.claimed_date:
         print(f"  date       {claim.claimed_date}", file=out)
     if claim.place or claim.lat is not None:
@@ -178,7 +180,7 @@ def print_claim(claim: Claim, attachments: list[Attachment], out: TextIO) -> Non
     if not attachments:
         print("\nno reports attached (provenance claim attach ID REPORT..., or verify/batch --claim ID)", file=out)
         return
-    rows = [(a.name if i == 0 else "", x.check, x.result, x.detail)
+    rows = [(terminal(a.name) if i == 0 else "", x.check, x.result, terminal(x.detail))
             for a in attachments for i, x in enumerate(a.assessment)]
     w_file = max(4, *(len(r[0]) for r in rows))
     w_check = max(5, *(len(r[1]) for r in rows))
@@ -193,4 +195,4 @@ def print_claim(claim: Claim, attachments: list[Attachment], out: TextIO) -> Non
             print(" " * indent + more, file=out)
     print(file=out)
     for a in attachments:
-        print(f"{a.name}: {_tally(a)}  (report {a.report_path})", file=out)
+        print(f"{terminal(a.name)}: {_tally(a)}  (report {terminal(a.report_path)})", file=out)

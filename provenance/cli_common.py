@@ -119,6 +119,12 @@ def add_pipeline_args(parser: argparse.ArgumentParser) -> None:
                         "Default: $PROVENANCE_WHISPER_MODEL, then the bundled base model")
 
 
+def add_sign_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--sign", action="store_true", default=None,
+                        help="sign each report as it is written with this workspace's key (`report key` makes it; "
+                        "default: $PROVENANCE_SIGN_REPORTS)")
+
+
 def pipeline_from_args(args: argparse.Namespace) -> Pipeline:
     """The profile, with command-line overrides applied before its digest is taken."""
     pipeline = load_pipeline(args.pipeline)

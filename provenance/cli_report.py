@@ -21,6 +21,7 @@ from provenance.report.integrity import (
     public_key_of,
     sign_file,
 )
+from provenance.safetext import terminal
 from provenance.workspace import locate
 
 EXIT_PASS, EXIT_FAIL, EXIT_CANNOT = 0, 1, 2
@@ -80,11 +81,11 @@ def _sign(args: argparse.Namespace) -> int:
     root = _root(args)
     result = sign_file(args.report, root)
     if not result.ok:
-        print(f"FAIL  {result.message}")
+        print(f"FAIL  {terminal(result.message)}")
         return EXIT_FAIL
     _warn_if_exposed(root)
     key = load_key(root, create=False)
-    print(result.message)
+    print(terminal(result.message))
     if key is not None:
         print(f"public key {public_key_of(key).b64} (give it to readers: `report check --public-key`)")
     return EXIT_PASS
@@ -95,9 +96,9 @@ def _check(args: argparse.Namespace) -> int:
     trusted = PublicKey.from_argument(args.public_key) if args.public_key else None
     result = check_file(args.report, workspace_root=_root(args, "read"), media=args.media, trusted_key=trusted,
                         require_signature=args.require_signature)
-    print(f"report {result.path}")
+    print(f"report {terminal(str(result.path))}")
     for line in result.lines:
-        print(f"{_WORDS[line.state]:<12} {line.name:<9} {line.message}")
+        print(f"{_WORDS[line.state]:<12} {line.name:<9} {terminal(line.message)}")
     code = result.exit_code
     failed = sum(line.state == "fail" for line in result.lines)
     unchecked = sum(line.state == "cannot" for line in result.lines)

@@ -15,12 +15,30 @@ from pathlib import Path
 _CHUNK = 1 << 20
 
 
-def atomic_write(path: Path, data: str | bytes) -> None:
-    """Write through a temporary file in the same folder, then rename: a crash never leaves half a file."""
+def umask() -> int:
+    """The process umask, read without changing it where Linux tells it (changing it races other threads)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    current = os.umask(0o022)
+    os.umask(current)
+    return current
+
+
+def atomic_write(path: Path, data: str | bytes, mode: int | None = None) -> None:
+    """Write through a temporary file in the same folder, then rename: a crash never leaves half a file.
+
+    The file gets ``mode``, by default 0666 less the umask, as ``open`` would give it (``mkstemp`` makes
+    0600, which would hide reports and summaries from the desk's group whatever its umask says).
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
+            os.fchmod(fh.fileno(), 0o666 & ~umask() if mode is None else mode)
             fh.write(data.encode() if isinstance(data, str) else data)
             fh.flush()
             os.fsync(fh.fileno())

@@ -9,14 +9,19 @@ workers and writes in its own process, so it uses the two halves, :func:`write_t
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from provenance.claims import Claim, ClaimStore, assess
 from provenance.config import Pipeline
 from provenance.pipeline import verify
+from provenance.report.integrity import write_key
 from provenance.report.model import ClaimSection, Report
 from provenance.report.writer import write_report
 from provenance.visual.index import KnownImageryIndex
 from provenance.workspace import Workspace
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 
 def verify_to_folder(
@@ -27,28 +32,33 @@ def verify_to_folder(
     out: str | Path = "reports",
     claim_id: str | None = None,
     index: KnownImageryIndex | None = None,
+    sign: bool | None = None,
 ) -> tuple[Report, Path]:
     """Verify ``path``, write its report folder into ``out`` and, with ``claim_id``, attach it to that claim.
 
     Returns the report and its folder (``out/<stem>-<sha256[:12]>``). Raises ``ClaimError`` for an unknown
     claim before any work, and ``MediaError`` when the input is not readable media (nothing is written).
-    ``index`` reuses a loaded known-imagery index; by default the workspace's is opened.
+    ``index`` reuses a loaded known-imagery index; by default the workspace's is opened. ``sign`` (default
+    ``$PROVENANCE_SIGN_REPORTS``) signs the report as written with the workspace's key, which must exist.
     """
     ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
     claims = ClaimStore(ws)
     claim = claims.get(claim_id) if claim_id else None
+    key = write_key(ws.root, sign)  # a missing key stops us before any work
     report = verify(path, pipeline=pipeline, workspace=ws, index=index)
-    folder = write_to_folder(report, out, claim=claim)
+    folder = write_to_folder(report, out, claim=claim, signing_key=key)
     if claim is not None:
         attach_to_claim(claims, claim, report, folder)
     return report, folder
 
 
-def write_to_folder(report: Report, out: str | Path, *, claim: Claim | None = None) -> Path:
-    """Write the report folder into ``out``; with ``claim``, first assess the report into ``report.claim``."""
+def write_to_folder(report: Report, out: str | Path, *, claim: Claim | None = None,
+                    signing_key: Ed25519PrivateKey | None = None) -> Path:
+    """Write the report folder into ``out`` (signed with ``signing_key``, if given); with ``claim``, first assess
+    the report into ``report.claim``."""
     if claim is not None:
         report.claim = assess(claim, report)
-    return write_report(report, out)
+    return write_report(report, out, signing_key=signing_key)
 
 
 def attach_to_claim(claims: ClaimStore, claim: Claim, report: Report, folder: str | Path) -> ClaimSection:

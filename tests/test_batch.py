@@ -224,3 +224,31 @@ def test_existing_scheduler_then_resume_in_process(tmp_path: Path, samples: Path
     assert {i.top_match for i in again.items} == {i.top_match for i in result.items}
     redo = run_batch([clips], pipeline="quick", options=BatchOptions(out=out, workers=0, redo=True))
     assert redo.counts.verified == 2 and redo.scheduler == "in-process"
+
+
+@pytest.mark.slow
+def test_local_cluster_refuses_other_processes_and_serves_no_http(tmp_path: Path) -> None:
+    """Issue 15: any local process could connect to the batch's scheduler and run code; an HTTP server listened
+    although the dashboard was off. Now: mutual TLS with this run's own credentials, and no HTTP listener."""
+    import socket
+
+    from distributed import Client
+    from distributed.security import Security
+
+    from provenance.batch.model import BatchOptions
+    from provenance.batch.run import _dask_client
+
+    with _dask_client(BatchOptions(workers=1)) as client:
+        address = client.scheduler.address
+        assert address.startswith("tls://")
+        host, port = address.removeprefix("tls://").rsplit(":", 1)
+        http_ports = [client.run_on_scheduler(lambda dask_scheduler: dask_scheduler.http_server.port),
+                      *client.run(lambda dask_worker: dask_worker.http_server.port).values()]
+        with pytest.raises((OSError, TimeoutError)):  # an attacker's client: plain TCP
+            Client(f"tcp://{host}:{port}", timeout="3s")
+        with pytest.raises((OSError, TimeoutError)):  # TLS with credentials of its own
+            Client(address, timeout="3s", security=Security.temporary())
+        for http_port in http_ports:
+            with pytest.raises(OSError):
+                socket.create_connection((host, http_port), timeout=3).close()
+        assert client.submit(sum, [1, 2]).result() == 3  # the batch's own client still works

@@ -39,6 +39,7 @@ class BatchOptions:
     claim: str | None = None  # claim id: assess every report against it and attach it as results arrive
     redo: bool = False  # verify again even where a report for the same SHA-256 and pipeline exists
     links: LinkConfig = field(default_factory=LinkConfig)
+    sign: bool | None = None  # sign each report as written (the workspace key); None: $PROVENANCE_SIGN_REPORTS
     checkpoint_s: float = 30.0  # rewrite the (incomplete) summary this often during a long batch
 
 
@@ -73,6 +74,8 @@ class BatchItem:
     group: int | None = None  # shared-footage group (see BatchResult.groups)
     message: str | None = None  # why there is no report, or which stages failed
     seconds: float | None = None  # verification time on the worker
+    # an earlier report of this file that failed its integrity check, with the reason: not reused, verified again
+    refused: str | None = None
 
 
 @dataclass

@@ -16,6 +16,7 @@ import os
 import stat
 import time
 import uuid
+import warnings
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -43,12 +44,14 @@ from provenance.errors import ProvenanceError
 from provenance.limits import LimitError, Limits, check_input
 from provenance.media import display_path, sha256_file
 from provenance.pipeline import verify
+from provenance.report.integrity import IntegrityError, PublicKey, public_key_of, read_verified, write_key
 from provenance.report.model import Report
 from provenance.service import attach_to_claim, write_to_folder
 from provenance.visual.index import KnownImageryIndex
 from provenance.workspace import Workspace
 
 if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
     from distributed import Client
 
 log = logging.getLogger(__name__)
@@ -115,15 +118,48 @@ def _dask_client(options: BatchOptions) -> Iterator[Client]:
         with client:
             yield client
         return
+    import dask
+
     workers = options.workers if options.workers is not None else min(8, os.cpu_count() or 1)
     quiet = logging.DEBUG if log.isEnabledFor(logging.DEBUG) else logging.ERROR
+    # The local cluster runs our code on whatever a connection sends it: mutual TLS with credentials made for
+    # this run only (``security=True``: Security.temporary), so no other process can connect, and no HTTP
+    # server (distributed starts one even without a dashboard: no routes, then stopped once up).
     with (
         _log_level("distributed", quiet),
+        _no_port_warning(),
+        dask.config.set({"distributed.scheduler.http.routes": [], "distributed.worker.http.routes": []}),
         LocalCluster(n_workers=workers, threads_per_worker=options.threads_per_worker, processes=True,
-                     dashboard_address=None, silence_logs=quiet) as cluster,
+                     dashboard_address=None, silence_logs=quiet, security=True) as cluster,
         Client(cluster) as client,
     ):
+        client.run_on_scheduler(_stop_scheduler_http)
+        client.run(_stop_worker_http)
         yield client
+
+
+@contextlib.contextmanager
+def _no_port_warning() -> Iterator[None]:
+    """distributed warns "port 8787 is already in use" for the HTTP listener that is closed once up."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Port .* is already in use", category=UserWarning)
+        yield
+
+
+def _stop_scheduler_http(dask_scheduler: object) -> None:
+    """Close the scheduler's HTTP listener (in its event loop, through ``Client.run_on_scheduler``)."""
+    _stop_http(dask_scheduler)
+
+
+def _stop_worker_http(dask_worker: object) -> None:
+    """Close a worker's HTTP listener (in its event loop, through ``Client.run``)."""
+    _stop_http(dask_worker)
+
+
+def _stop_http(server: object) -> None:
+    http = getattr(server, "http_server", None)
+    if http is not None:
+        http.stop()
 
 
 @contextlib.contextmanager
@@ -186,6 +222,7 @@ def run_batch(
     roots = [roots] if isinstance(roots, str | Path) else list(roots)
     claims = ClaimStore(ws)
     claim = claims.get(options.claim) if options.claim else None  # an unknown claim stops us before any work
+    signing_key = write_key(ws.root, options.sign)  # so does signing without a key
 
     def progress(phase: Phase, done: int, total: int, eta: float | None = None, item: BatchItem | None = None):
         if on_progress is not None:
@@ -199,7 +236,12 @@ def run_batch(
     _hash_all(items, lambda done: progress("hash", done, len(items)), pipeline.limits)
 
     primary = _dedupe(items)
-    existing = {} if options.redo else _existing_reports(out, pipeline.digest, set(primary))
+    refused: dict[str, str] = {}
+    signed_by = public_key_of(signing_key) if signing_key is not None else None
+    existing = {} if options.redo else _existing_reports(out, pipeline.digest, set(primary), ws.root, refused,
+                                                         signed_by)
+    for sha, reason in refused.items():
+        primary[sha].refused = reason
     frames: dict[str, list[tuple[float, bytes]]] = {}
     run = BatchRun(ws, roots, out, pipeline, options, claim)
 
@@ -238,7 +280,7 @@ def run_batch(
                 item = primary[outcome.sha256]
                 item.seconds = round(outcome.seconds, 3)
                 if outcome.report is not None:
-                    _store(item, outcome.report, claim, out, finish)
+                    _store(item, outcome.report, claim, out, finish, signing_key)
                 else:
                     item.status, item.action, item.message = "error", "failed", outcome.error
                 done_weight += weights[outcome.sha256]
@@ -266,10 +308,10 @@ def run_batch(
 
 
 def _store(item: BatchItem, report: Report, claim: Claim | None, out: Path,
-           finish: Callable[[BatchItem, Report, Path, Action], None]) -> None:
+           finish: Callable[[BatchItem, Report, Path, Action], None], signing_key: Ed25519PrivateKey | None) -> None:
     """Write a fresh report (with the claim's assessment, if any); a report that cannot be written is an error row."""
     try:
-        folder = write_to_folder(report, out, claim=claim)
+        folder = write_to_folder(report, out, claim=claim, signing_key=signing_key)
     except Exception as exc:  # e.g. a template failing on odd metadata: this file's problem, not the batch's
         log.debug("writing the report of %s failed", item.path, exc_info=True)
         item.status, item.action, item.message = "error", "failed", f"cannot write the report: {exc}"
@@ -326,8 +368,14 @@ def _hash_all(items: list[BatchItem], tick: Callable[[int], None], limits: Limit
             tick(n)
 
 
-def _existing_reports(out: Path, digest: str, wanted: set[str]) -> dict[str, tuple[Path, Report]]:
-    """Reports in ``out`` for these SHA-256s made by the same pipeline (folder ``<stem>-<sha256[:12]>``)."""
+def _existing_reports(out: Path, digest: str, wanted: set[str], workspace_root: Path, refused: dict[str, str],
+                      signed_by: PublicKey | None = None) -> dict[str, tuple[Path, Report]]:
+    """Reports in ``out`` for these SHA-256s made by the same pipeline (folder ``<stem>-<sha256[:12]>``).
+
+    Each is verified before use (digest, layout, structure, any signature): one that fails is never reused nor
+    copied into the summary; its path and reason go into ``refused`` (by SHA-256) and the file is verified again.
+    A batch that signs (``signed_by``) reuses only reports signed by that key as they were written.
+    """
     by_prefix = defaultdict(list)
     for sha in wanted:
         by_prefix[sha[:12]].append(sha)
@@ -339,12 +387,19 @@ def _existing_reports(out: Path, digest: str, wanted: set[str]) -> dict[str, tup
         if prefix not in by_prefix or not (folder / "report.json").is_file():
             continue
         try:
-            data = json.loads((folder / "report.json").read_text())
-            sha, this_digest = data["media"]["sha256"], data["pipeline"]["digest"]
-        except (OSError, ValueError, KeyError, TypeError):
-            continue  # unreadable or foreign: verify again
-        if sha in by_prefix[prefix] and this_digest == digest and sha not in found:
-            found[sha] = (folder, Report.from_dict(data))
+            data = read_verified(folder / "report.json", workspace_root, signed_by=signed_by)
+            report = Report.from_dict(data)
+            _fill(BatchItem(path=""), report, folder, out, "resumed")  # what the summary will read must read
+        except Exception as exc:  # IntegrityError, or a sealed report this version cannot read
+            reason = str(exc) if isinstance(exc, IntegrityError) else f"{folder / 'report.json'}: unreadable: {exc}"
+            log.warning("not reusing an earlier report: %s", reason)
+            for sha in by_prefix[prefix]:
+                refused.setdefault(sha, display_path(" ".join(reason.split())))
+            continue
+        sha = report.media.sha256
+        if sha in by_prefix[prefix] and report.pipeline.digest == digest and sha not in found:
+            found[sha] = (folder, report)
+            refused.pop(sha, None)
     return found
 
 

@@ -23,6 +23,7 @@ from provenance.claims import Claim
 from provenance.config import Pipeline
 from provenance.media import display_path
 from provenance.report.writer import atomic_write
+from provenance.safetext import csv_cell
 from provenance.workspace import Workspace
 
 SUMMARY_SCHEMA = "provenance.batch/1"
@@ -86,12 +87,12 @@ def _printable(value: object) -> object:
 _CSV_COLUMNS = [
     "path", "status", "action", "kind", "sha256", "report", "duplicate_of", "top_match", "top_match_first_seen",
     "top_match_coverage", "capture_time", "language", "language_probability", "findings", "warnings", "group",
-    "claim", "message", "seconds",
+    "claim", "message", "seconds", "refused",
 ]
 
 
 def summary_csv(result: BatchResult) -> str:
-    """``summary.csv``: one row per file; findings and claim results joined with ``;``."""
+    """``summary.csv``: one row per file; findings and claim results joined with ``;``; formula cells neutralised."""
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=_CSV_COLUMNS, lineterminator="\n")
     w.writeheader()
@@ -100,7 +101,7 @@ def summary_csv(result: BatchResult) -> str:
         row["findings"] = ";".join(f.code for f in item.findings)
         row["warnings"] = sum(f.severity == "warning" for f in item.findings)
         row["claim"] = ";".join(f"{k}={v}" for k, v in item.claim.items())
-        w.writerow(row)
+        w.writerow({k: csv_cell(v) for k, v in row.items()})
     return buf.getvalue()
 
 

@@ -8,6 +8,12 @@ digest alone only catches accidental change (anyone can recompute it); a signatu
 is what shows a deliberate edit. The signature covers the same canonical form of everything but itself, the
 integrity record included (digest, key, time). The signing key lives in the workspace, created on first use,
 readable by its owner only.
+
+Since the digest algorithm is public, a signature only means "provenance produced this" when it is made as the
+report is written (``signed_when: "written"``). ``report sign`` on an existing file can only vouch for what the
+file holds when it is signed, so it first checks the digest and the structure, refuses a report that fails, and
+records ``signed_when: "later"``; ``check`` says so and cannot call such a report produced by this tool. Every
+reader of a report (claims, batch resume) goes through :func:`read_verified` and refuses one that fails.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import base64
 import contextlib
 import datetime as dt
 import hashlib
+import itertools
 import json
 import os
 import tempfile
@@ -29,13 +36,15 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from provenance.errors import ProvenanceError
 from provenance.fileio import atomic_write, sha256_file
-from provenance.report.model import Integrity, Report
+from provenance.report.model import SCHEMA, Integrity, Report
 
 CANONICALISATION = "json-sorted-compact-utf8/1"
 ALGORITHM = "sha256"
 KEY_FILE = "report-signing-key.pem"  # in the workspace root, mode 0600
 REPORT_FILE = "report.json"
-_REPORT_FIELDS = {f.name for f in fields(Report)}
+# Every version from this one on writes ``integrity``: a report naming such a version without it was edited.
+INTEGRITY_SINCE = (0, 1, 0)
+SignedWhen = Literal["written", "later"]
 _INTEGRITY_FIELDS = {f.name for f in fields(Integrity)}
 
 
@@ -68,6 +77,11 @@ def signed_bytes(data: dict[str, Any]) -> bytes:
 
 def digest_of(data: dict[str, Any]) -> str:
     return hashlib.sha256(canonical_bytes(data)).hexdigest()
+
+
+def file_digests(contents: dict[str, str | bytes]) -> dict[str, str]:
+    """The folder manifest: SHA-256 of each file's bytes as written (text as UTF-8)."""
+    return {name: hashlib.sha256(c.encode() if isinstance(c, str) else c).hexdigest() for name, c in contents.items()}
 
 
 def seal(report: Report) -> Integrity:
@@ -143,6 +157,25 @@ def load_key(workspace_root: Path, *, create: bool) -> Ed25519PrivateKey | None:
     return key
 
 
+SIGN_ENV = "PROVENANCE_SIGN_REPORTS"
+
+
+def write_key(workspace_root: Path, sign: bool | None = None) -> Ed25519PrivateKey | None:
+    """The key to sign reports with as they are written: when ``sign`` (default: ``$PROVENANCE_SIGN_REPORTS``).
+
+    Signing at write needs a key made beforehand (``provenance report key``), so that a typo in a workspace
+    path never signs with a fresh key nobody knows; asked to sign without one, ``IntegrityError``.
+    """
+    if sign is None:
+        sign = os.environ.get(SIGN_ENV, "").strip().lower() in ("1", "true", "yes", "on")
+    if not sign:
+        return None
+    key = load_key(workspace_root, create=False)
+    if key is None:
+        raise IntegrityError(f"no signing key in {workspace_root}: create it with `provenance report key` first")
+    return key
+
+
 def key_is_private(workspace_root: Path) -> bool:
     """False when the key file can be read by group or others (someone could sign as this desk)."""
     return not (key_path(workspace_root).stat().st_mode & 0o077)
@@ -188,7 +221,10 @@ def _load(path: Path) -> tuple[str, dict[str, Any]]:
     except OSError as exc:
         raise IntegrityError(f"cannot read {path}: {exc.strerror or exc}") from exc
     text = raw.decode("utf-8")
-    data = json.loads(text)
+    try:
+        data = json.loads(text)
+    except RecursionError as exc:  # a hostile nesting depth is a damaged file, not a crash
+        raise ValueError("nested too deeply") from exc
     if not isinstance(data, dict) or not {"schema", "media", "integrity"} & data.keys():
         raise IntegrityError(f"{path} is not a provenance report (no schema, media or integrity field)")
     return text, data
@@ -205,34 +241,78 @@ class SignResult:
     key_id: str | None = None
 
 
-def sign_file(path: str | Path, workspace_root: Path) -> SignResult:
-    """Sign a written report in place; refuses one whose content no longer matches its recorded digest."""
-    path = report_file(path)
-    try:
-        _, data = _load(path)
-    except ValueError as exc:
-        return SignResult(path, False, f"refusing to sign: {path} is not valid JSON ({exc})")
-    recorded = (data.get("integrity") or {}).get("digest")
-    digest = digest_of(data)
-    if recorded and recorded != digest:
-        return SignResult(path, False, "refusing to sign: the content no longer matches the digest recorded when "
-                                       "it was written (edited since)")
-    key = load_key(workspace_root, create=True)
-    assert key is not None
+def sign_data(data: dict[str, Any], key: Ed25519PrivateKey, when: SignedWhen) -> dict[str, Any]:
+    """Record a fresh digest and an Ed25519 signature in ``data["integrity"]`` (in place) and return it."""
     public = public_key_of(key)
+    files = (data.get("integrity") or {}).get("files") if isinstance(data.get("integrity"), dict) else None
     data["integrity"] = {
         "algorithm": ALGORITHM,
         "canonicalisation": CANONICALISATION,
-        "digest": digest,
+        "digest": digest_of(data),
         "signature": None,
         "public_key": public.b64,
         "key_id": public.key_id,
         "signed_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "signed_when": when,
+        "files": files,
     }
     data["integrity"]["signature"] = base64.b64encode(key.sign(signed_bytes(data))).decode()
-    atomic_write(path, dumps(data))
-    note = "" if recorded else " (it recorded no digest: digest added)"
-    return SignResult(path, True, f"signed {path} with key {public.key_id}{note}", public.key_id)
+    return data
+
+
+def sign_file(path: str | Path, workspace_root: Path) -> SignResult:
+    """Sign a written report in place, as a later signature; refuses one whose digest or structure fails.
+
+    The digest is public, so anyone can edit a report and recompute it: a later signature vouches for the
+    content as it is now, and says so (``signed_when: "later"``), never that provenance produced it.
+    """
+    path = report_file(path)
+    result = CheckResult(path)
+    try:
+        text, data = _load(path)
+    except ValueError as exc:
+        return SignResult(path, False, f"refusing to sign: {path} is not valid JSON ({exc})")
+    except IntegrityError as exc:
+        return SignResult(path, False, f"refusing to sign: {exc}")
+    _check_digest(result, text, data)
+    _check_structure(result, data)
+    _check_files(result, path, data)
+    _check_signature(result, data, workspace_root, None, False)
+    bad = [line for line in result.lines if line.state == "fail" or (line.state == "cannot" and line.name == "digest")]
+    if bad:
+        return SignResult(path, False, f"refusing to sign: {bad[0].name}: {bad[0].message}")
+    key = load_key(workspace_root, create=True)
+    assert key is not None
+    public = public_key_of(key)
+    atomic_write(path, dumps(sign_data(data, key, "later")))
+    return SignResult(path, True, f"signed {path} with key {public.key_id} (a later signature: it vouches for the "
+                                  "content as it is now, not that provenance wrote it)", public.key_id)
+
+
+def read_verified(path: str | Path, workspace_root: Path | None = None, *,
+                  signed_by: PublicKey | None = None) -> dict[str, Any]:
+    """A report's data, only when its digest, file layout, structure and any signature hold.
+
+    Every reader that acts on a report (claims, batch resume) uses this: an edited report is refused with its
+    path and the reason (``IntegrityError``), never trusted. The media file is not needed. With ``signed_by``
+    the report must also have been signed by that key as it was written (a desk that signs every report
+    reuses only its own).
+    """
+    path = report_file(path)
+    result = CheckResult(path)
+    try:
+        text, data = _load(path)
+    except ValueError as exc:
+        raise IntegrityError(f"{path}: not valid UTF-8 JSON ({exc})") from exc
+    _check_digest(result, text, data)
+    _check_structure(result, data)
+    _check_files(result, path, data)
+    _check_signature(result, data, workspace_root, signed_by, signed_by is not None)
+    for line in result.lines:
+        if (line.state == "fail" or (line.state == "cannot" and line.name == "digest")
+                or (signed_by is not None and line.name == "origin" and line.state != "pass")):
+            raise IntegrityError(f"{path}: {line.name}: {line.message}")
+    return data
 
 
 # -- check ---------------------------------------------------------------------------------------------------
@@ -242,7 +322,7 @@ State = Literal["pass", "fail", "skip", "cannot"]
 
 @dataclass
 class CheckLine:
-    name: str  # digest | file | signature | media | report
+    name: str  # report | digest | file | structure | signature | origin | media
     state: State
     message: str
 
@@ -282,20 +362,50 @@ def check_file(
         result.add("report", "cannot", str(exc))
         return result
     _check_digest(result, text, data)
+    _check_structure(result, data)
+    _check_files(result, path, data)
     _check_signature(result, data, workspace_root, trusted_key, require_signature)
     _check_media(result, path, data, media)
     return result
 
 
+def _version_tuple(text: object) -> tuple[int, ...] | None:
+    """``0.1.0`` and ``0.2.0rc1+local`` as leading integers; None when it names no version."""
+    parts = []
+    for piece in str(text or "").split("+")[0].split("."):
+        digits = "".join(itertools.takewhile(str.isdigit, piece))
+        if not digits:
+            break
+        parts.append(int(digits))
+    return tuple(parts) or None
+
+
+def _check_structure(result: CheckResult, data: dict[str, Any]) -> None:
+    """The content must read as a report: a digest can be recomputed over anything."""
+    try:
+        if data.get("schema") != SCHEMA:
+            raise ValueError(f"schema {data.get('schema')!r}, not {SCHEMA!r}")
+        if not isinstance(data.get("media"), dict) or not isinstance(data.get("tool"), dict):
+            raise ValueError("no media or tool section")
+        Report.from_dict(data)
+    except RecursionError:
+        result.add("structure", "fail", "not a provenance report: nested too deeply")
+    except Exception as exc:  # whatever a malformed section makes the model raise: the file is not a report
+        text = " ".join(str(exc).split())[:200] or type(exc).__name__
+        result.add("structure", "fail", f"not a provenance report: {text}")
+
+
 def _check_digest(result: CheckResult, text: str, data: dict[str, Any]) -> None:
     integrity = data.get("integrity")
     if integrity is None:
-        strange = sorted(data.keys() - _REPORT_FIELDS)
-        if strange:  # e.g. "integritz": a field this tool never writes, where the integrity record should be
-            result.add("digest", "fail", f"no integrity record, and field(s) {', '.join(map(repr, strange))} that "
-                                         "provenance never writes: the file was edited")
-        else:
-            result.add("digest", "cannot", "the report records no digest of itself (written by an older version)")
+        tool = data.get("tool") if isinstance(data.get("tool"), dict) else {}
+        version = _version_tuple(tool.get("version"))
+        if version is not None and version < INTEGRITY_SINCE:
+            result.add("digest", "cannot", f"the report records no digest of itself (written by provenance "
+                                           f"{tool.get('version')}, before reports carried one)")
+        else:  # a report that names no version, or one that always writes the record: it was removed
+            result.add("digest", "fail", f"no integrity record, but provenance {tool.get('version') or ''} writes "
+                                         "one in every report: removed from the file".replace("  ", " "))
         return
     if (not isinstance(integrity, dict) or not isinstance(integrity.get("digest"), str)
             or integrity.keys() - _INTEGRITY_FIELDS):
@@ -324,6 +434,9 @@ def _check_signature(
 ) -> None:
     integrity = data.get("integrity") if isinstance(data.get("integrity"), dict) else {}
     signature, key_text = integrity.get("signature"), integrity.get("public_key")
+    if not signature and any(integrity.get(k) for k in ("public_key", "key_id", "signed_at", "signed_when")):
+        result.add("signature", "fail", "the record names a signer but holds no signature: the signature was removed")
+        return
     if not signature:
         state: State = "fail" if required or trusted else "skip"
         result.add("signature", state, "not signed: the digest alone catches accidental change, not a deliberate "
@@ -341,6 +454,7 @@ def _check_signature(
         result.add("signature", "fail", "the signature does not verify over this content: changed after signing, "
                                         "or signed over other content")
         return
+    _check_origin(result, integrity)
     if trusted is not None:
         if public.raw == trusted.raw:
             result.add("signature", "pass", f"valid Ed25519 signature by the key you named ({public.key_id})")
@@ -355,6 +469,53 @@ def _check_signature(
     result.add("signature", "cannot", f"valid signature by key {public.key_id}, which is not this workspace's key: "
                                       "anyone can sign with a key of their own; pass --public-key with the signer's "
                                       "key to check who signed")
+
+
+def _check_files(result: CheckResult, report_path: Path, data: dict[str, Any]) -> None:
+    """Every file of the folder named in the manifest (``integrity.files``) must be there with its SHA-256."""
+    integrity = data.get("integrity") if isinstance(data.get("integrity"), dict) else {}
+    files = integrity.get("files")
+    if files is None:
+        return  # written before the manifest: only report.json is covered
+    if not isinstance(files, dict) or not all(
+        isinstance(name, str) and isinstance(sha, str) and name == Path(name).name and name not in (".", "..", "")
+        and name != REPORT_FILE for name, sha in files.items()
+    ):
+        result.add("files", "fail", "the folder manifest (integrity.files) is malformed: edited")
+        return
+    bad = []
+    for name, expected in sorted(files.items()):
+        path = report_path.parent / name
+        try:
+            actual = sha256_file(path)
+        except FileNotFoundError:
+            bad.append(f"{name} is missing")
+            continue
+        except OSError as exc:
+            bad.append(f"{name} cannot be read ({exc.strerror or exc})")
+            continue
+        if actual != expected:
+            bad.append(f"{name} differs from the one written (SHA-256 {actual[:16]}…, written {expected[:16]}…)")
+    if bad:
+        result.add("files", "fail", "; ".join(bad))
+    else:
+        result.add("files", "pass", f"{', '.join(sorted(files))} exactly as written beside report.json")
+    media = data.get("media") if isinstance(data.get("media"), dict) else {}
+    known = {*files, REPORT_FILE, Path(str(media.get("path") or "")).name}
+    with contextlib.suppress(OSError):
+        extra = sorted(p.name for p in report_path.parent.iterdir() if p.name not in known)
+        if extra:
+            result.add("files", "skip", f"not written by provenance, not covered: {', '.join(extra)}")
+
+
+def _check_origin(result: CheckResult, integrity: dict[str, Any]) -> None:
+    """Only a signature made as the report was written says that provenance produced this content."""
+    when = integrity.get("signed_when")
+    if when == "written":
+        result.add("origin", "pass", "signed by provenance as it wrote the report")
+    else:
+        result.add("origin", "cannot", f"the signature was added later ({integrity.get('signed_at')}, `report sign`): "
+                                       "it vouches for the content from then on, not that provenance produced it")
 
 
 def _check_media(result: CheckResult, report_path: Path, data: dict[str, Any], media: str | Path | None) -> None:

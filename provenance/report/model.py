@@ -357,6 +357,12 @@ class Integrity:
     public_key: str | None = None  # raw 32-byte Ed25519 public key, base64
     key_id: str | None = None  # first 16 hex digits of the public key's SHA-256: the name people compare
     signed_at: str | None = None
+    # "written": signed by provenance as it wrote the report (it produced this content); "later": by
+    # ``report sign`` on an existing file (it vouches for the content from then on only)
+    signed_when: str | None = None
+    # the manifest of the report folder: SHA-256 of every other file written with it (report.html, report.md),
+    # covered by the signature, so an edit of the page or the Markdown is caught like one of the JSON
+    files: dict[str, str] | None = None
 
 
 @dataclass

@@ -1,23 +1,35 @@
 """Write a report folder: ``report.json`` (the contract), a self-contained ``report.html`` and ``report.md``.
 
-Writes are atomic (temporary file in the same folder, then rename), so a crash never leaves a half report
-that a resumed batch would mistake for a finished one. ``report.json`` is sealed with its own digest first
-(``integrity``), and the HTML and Markdown show that digest. ``report.json`` is written last: a folder holding
-it is a finished report.
+A report is evidence: it is never overwritten. Each run gets its own folder, ``out/<stem>-<sha12>.runs/<run>/``,
+built aside (a hidden folder beside it) and renamed into place whole; ``out/<stem>-<sha12>`` is a symbolic link
+to the latest run, swapped atomically (a new link renamed over the old). Two runs at once each get a complete
+folder of their own and the link names one of them, never a mix. A report folder of the layout before (a plain
+folder at ``out/<stem>-<sha12>``) is kept as a run of its own. ``report.json`` is sealed with its own digest
+(``integrity``), and the HTML and Markdown show that digest.
 """
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
+import os
 import re
+import secrets
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from provenance.fileio import atomic_write
+from provenance.fileio import atomic_write, umask
 from provenance.report.html import render_html
-from provenance.report.integrity import dumps, seal
+from provenance.report.integrity import dumps, file_digests, seal, sign_data
 from provenance.report.markdown import render_markdown
-from provenance.report.model import Report
+from provenance.report.model import Integrity, Report
 
-__all__ = ["atomic_write", "render_html", "render_markdown", "report_dir_name", "to_json", "write_report"]
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+__all__ = [
+    "RUNS_SUFFIX", "atomic_write", "render_html", "render_markdown", "report_dir_name", "to_json", "write_report",
+]
 
 
 def report_dir_name(report: Report) -> str:
@@ -31,11 +43,51 @@ def to_json(report: Report) -> str:
     return dumps(report.to_dict())
 
 
-def write_report(report: Report, out: str | Path = "reports") -> Path:
-    """Seal the report, write ``report.html``, ``report.md`` and ``report.json`` into ``out/<stem>-<sha12>/``."""
-    folder = Path(out) / report_dir_name(report)
+RUNS_SUFFIX = ".runs"
+
+
+def write_report(report: Report, out: str | Path = "reports", *, signing_key: Ed25519PrivateKey | None = None) -> Path:
+    """Seal the report and write a new run folder for it; return ``out/<stem>-<sha12>``, the link to the latest.
+
+    With ``signing_key`` the report is signed as it is written (``signed_when: "written"``): the only signature
+    that says provenance produced this content. Nothing already written is changed but the link.
+    """
+    latest = Path(out) / report_dir_name(report)
     seal(report)
-    atomic_write(folder / "report.html", render_html(report))
-    atomic_write(folder / "report.md", render_markdown(report))
-    atomic_write(folder / "report.json", to_json(report))
-    return folder
+    contents = {"report.html": render_html(report), "report.md": render_markdown(report)}
+    files = file_digests(contents)
+    assert report.integrity is not None
+    if signing_key is None and report.integrity.signature and report.integrity.files != files:
+        report.integrity = Integrity(algorithm=report.integrity.algorithm,  # the old signature cannot cover them
+                                     canonicalisation=report.integrity.canonicalisation,
+                                     digest=report.integrity.digest)
+    report.integrity.files = files
+    if signing_key is not None:
+        report.integrity = Integrity(**sign_data(report.to_dict(), signing_key, "written")["integrity"])
+    runs = latest.with_name(latest.name + RUNS_SUFFIX)
+    runs.mkdir(parents=True, exist_ok=True)
+    run_id = f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S%fZ}-{secrets.token_hex(3)}"
+    aside = runs / f".building-{run_id}"
+    aside.mkdir()
+    for name, text in contents.items():
+        atomic_write(aside / name, text)
+    atomic_write(aside / "report.json", to_json(report))
+    os.chmod(aside, 0o777 & ~umask())
+    os.rename(aside, runs / run_id)
+    _point_latest(latest, runs, run_id)
+    return latest
+
+
+def _point_latest(latest: Path, runs: Path, run_id: str) -> None:
+    """Make ``latest`` a relative link to ``runs/run_id`` by renaming a new link over it (atomic)."""
+    if latest.is_dir() and not latest.is_symlink():  # a report folder of the layout before: a run of its own
+        with contextlib.suppress(FileNotFoundError):  # another writer moved it first
+            os.rename(latest, runs / f"{dt.datetime.fromtimestamp(latest.stat().st_mtime, dt.UTC):%Y%m%dT%H%M%S%fZ}"
+                                     f"-earlier")
+    link = latest.with_name(f".{latest.name}.{secrets.token_hex(4)}.link")
+    os.symlink(Path(runs.name) / run_id, link)
+    try:
+        os.replace(link, latest)
+    except BaseException:
+        link.unlink(missing_ok=True)
+        raise

@@ -1,0 +1,68 @@
+"""Untrusted text leaving the tool: CSV cells, JSON inside an HTML ``<script>``, terminal lines.
+
+File names, metadata and claim text come from whoever made the file or the claim. A CSV cell starting with
+``=``, ``+``, ``-`` or ``@`` is a formula to a spreadsheet; ``</script>`` or ``<!--`` in a JSON-LD string ends or
+bends the script element a newsroom page embeds it in; control characters rewrite the user's terminal. The
+encoders (csv, json) stay the standard library's; these are only the project's rules on top.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, TextIO
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# C0 and C1 controls and DEL, but not tab; the bidirectional overrides and isolates that reorder what is shown
+_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_SCRIPT_UNSAFE = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+
+
+def csv_cell(value: Any) -> Any:
+    """A text cell a spreadsheet would run as a formula gets a leading apostrophe (OWASP's advice); others as is."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def script_safe_json(data: Any) -> str:
+    """JSON (indented, UTF-8) that is also safe verbatim inside ``<script type="application/ld+json">``.
+
+    ``<``, ``>``, ``&`` and the JavaScript line separators only ever occur inside JSON strings, where their
+    ``\\uXXXX`` escapes mean the same: any JSON reader gets the same data back.
+    """
+    text = json.dumps(data, indent=2, ensure_ascii=False)
+    return re.sub("[<>&\u2028\u2029]", lambda m: _SCRIPT_UNSAFE[m.group()], text) + "\n"
+
+
+# what a line may keep: its line breaks and tabs; everything else that steers a terminal is escaped
+_STREAM_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+class TerminalStream:
+    """A text stream that escapes control characters in everything written to it but line breaks and tabs.
+
+    The CLI installs it over stdout and stderr, so that a file name, a metadata value or a claim holding escape
+    sequences can never recolour, overwrite or hide what the user reads. ``unfiltered`` is the stream beneath,
+    for the progress line's own carriage return and erase sequence.
+    """
+
+    def __init__(self, stream: TextIO) -> None:
+        self.unfiltered = stream
+
+    def write(self, text: str) -> int:
+        self.unfiltered.write(_STREAM_CONTROL.sub(_escape, text))
+        return len(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.unfiltered, name)
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def terminal(text: str) -> str:
+    """One line safe to print: control characters (escape sequences, carriage returns, newlines) as ``\\xNN``."""
+    return _CONTROL.sub(_escape, text)

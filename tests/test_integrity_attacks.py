@@ -1,0 +1,459 @@
+"""Issue 15, performed as an attacker would: each attack on a real written report, and what refuses or detects it.
+
+Reports of a sample photo are built and written for real (no verify run: the fast tier), the CLI is called through
+its entry point, keys are real Ed25519 keys in a real workspace.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import itertools
+import json
+import os
+import shutil
+import stat
+from pathlib import Path
+
+import pytest
+
+from provenance.claims import Attachment, Claim, to_csv
+from provenance.cli import main
+from provenance.media import probe
+from provenance.report.integrity import (
+    KEY_FILE,
+    IntegrityError,
+    check_file,
+    digest_of,
+    dumps,
+    load_key,
+    read_verified,
+    sign_file,
+)
+from provenance.report.model import ClaimAssessment, Report
+from provenance.report.writer import write_report
+
+from conftest import SAMPLES
+
+
+def _photo(tmp_path: Path, name: str = "photo.jpg") -> Path:
+    return Path(shutil.copy(SAMPLES / "known" / "photo_coins.jpg", tmp_path / name))
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Path:
+    """A workspace with its signing key made beforehand (`report key`)."""
+    root = tmp_path / "ws"
+    load_key(root, create=True)
+    return root
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str | Path) -> tuple[int, str, str]:
+    code = main([str(a) for a in args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def forge(report: Path, *, recompute: bool = True) -> dict:
+    """The attack: change a value, recompute the (public) digest, write the file in the writer's layout."""
+    data = json.loads(report.read_text())
+    data["metadata"]["capture_time"] = "2019-03-14T10:00:00+00:00"
+    if recompute and isinstance(data.get("integrity"), dict):
+        data["integrity"]["digest"] = digest_of(data)
+    report.write_text(dumps(data))
+    return data
+
+
+# -- (1) signing means "this tool produced this" ------------------------------------------------------------
+def test_signed_as_written_passes_and_a_forgery_of_it_is_refused(
+    tmp_path: Path, ws: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = write_report(Report(media=probe(_photo(tmp_path)).section()), tmp_path / "out",
+                          signing_key=load_key(ws, create=False))
+    integrity = json.loads((folder / "report.json").read_text())["integrity"]
+    assert integrity["signed_when"] == "written" and integrity["signature"]
+    code, out, _ = run(capsys, "report", "check", folder, "--workspace", ws, "--media", tmp_path / "photo.jpg")
+    assert code == 0 and "PASS         origin    signed by provenance as it wrote the report" in out
+    forge(folder / "report.json")  # before: `report sign` re-signed this with exit 0 and check said PASS
+    code, out, _ = run(capsys, "report", "sign", folder, "--workspace", ws)
+    assert code == 1 and "refusing to sign: signature: the signature does not verify" in out
+    code, out, _ = run(capsys, "report", "check", folder, "--workspace", ws)
+    assert code == 1 and "FAIL         signature" in out
+
+
+def test_forged_unsigned_report_signed_later_never_passes_as_produced_by_the_tool(
+    tmp_path: Path, ws: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = write_report(Report(media=probe(_photo(tmp_path)).section()), tmp_path / "out")
+    forge(folder / "report.json")
+    code, out, _ = run(capsys, "report", "sign", folder, "--workspace", ws)
+    assert code == 0 and "later signature" in out  # the digest is consistent: signing cannot tell, but says so
+    assert json.loads((folder / "report.json").read_text())["integrity"]["signed_when"] == "later"
+    code, public, _ = run(capsys, "report", "key", "--workspace", ws)
+    for extra in ([], ["--public-key", public.strip(), "--workspace", tmp_path / "other"]):
+        code, out, _ = run(capsys, "report", "check", folder, *(extra or ["--workspace", ws]))
+        assert code == 2 and "CANNOT CHECK origin    the signature was added later" in out, out
+        assert "result: PASS" not in out
+
+
+def test_deleting_the_integrity_field_is_a_fail_and_cannot_be_signed(
+    tmp_path: Path, ws: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = write_report(Report(media=probe(_photo(tmp_path)).section()), tmp_path / "out")
+    data = json.loads((folder / "report.json").read_text())
+    del data["integrity"]
+    (folder / "report.json").write_text(dumps(data))
+    code, out, _ = run(capsys, "report", "check", folder, "--workspace", ws)
+    assert code == 1 and "FAIL         digest    no integrity record, but provenance" in out
+    code, out, _ = run(capsys, "report", "sign", folder, "--workspace", ws)
+    assert code == 1 and "refusing to sign" in out
+    assert "integrity" not in json.loads((folder / "report.json").read_text())  # nothing added
+    # a report of a version before 0.1.0 (which wrote no digest) still only "cannot" be checked
+    data["tool"]["version"] = "0.0.9"
+    (folder / "report.json").write_text(dumps(data))
+    assert check_file(folder, workspace_root=ws).exit_code == 2
+
+
+def test_malformed_structure_with_a_recomputed_digest_is_refused(tmp_path: Path, ws: Path) -> None:
+    folder = write_report(Report(media=probe(_photo(tmp_path)).section()), tmp_path / "out")
+    data = json.loads((folder / "report.json").read_text())
+    data["visual"] = {"status": "ok", "matches": "not a list", "frames": 7}
+    data["integrity"]["digest"] = digest_of(data)
+    (folder / "report.json").write_text(dumps(data))
+    result = sign_file(folder, ws)
+    assert not result.ok and "structure" in result.message
+    assert check_file(folder, workspace_root=ws).exit_code == 1
+
+
+def test_200000_deep_nesting_is_a_fail_not_a_crash(tmp_path: Path, ws: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    report = tmp_path / "report.json"
+    depth = 200_000
+    report.write_text('{"schema": "provenance.report/1", "media": ' + "[" * depth + "]" * depth + "}")
+    code, out, err = run(capsys, "report", "check", report, "--workspace", ws)
+    assert code == 1 and "FAIL" in out and "nested too deeply" in out and "internal error" not in err
+    code, out, err = run(capsys, "report", "sign", report, "--workspace", ws)
+    assert code == 1 and "refusing to sign" in out and "internal error" not in err
+    with pytest.raises(IntegrityError, match="nested too deeply"):
+        read_verified(report)
+
+
+def test_sign_at_write_needs_a_key_made_beforehand(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    photo = _photo(tmp_path)
+    code, _, err = run(capsys, "verify", photo, "--pipeline", "quick", "--sign", "--workspace", tmp_path / "empty",
+                       "--out", tmp_path / "out")
+    assert code == 2 and "no signing key" in err and not (tmp_path / "out").exists()
+    assert not (tmp_path / "empty" / KEY_FILE).exists()
+    ws = tmp_path / "ws"
+    load_key(ws, create=True)
+    monkeypatch.setenv("PROVENANCE_SIGN_REPORTS", "1")  # the setting, without the flag
+    code, _, err = run(capsys, "verify", photo, "--pipeline", "quick", "--workspace", ws, "--out", tmp_path / "out")
+    assert code == 0, err
+    report = next((tmp_path / "out").glob("*/report.json"))
+    assert json.loads(report.read_text())["integrity"]["signed_when"] == "written"
+    assert check_file(report, workspace_root=ws).exit_code == 0
+
+
+# -- (2) every reader verifies a report before use ----------------------------------------------------------
+def test_claim_attach_refuses_an_edited_report_with_its_path_and_reason(
+    tmp_path: Path, ws: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = write_report(Report(media=probe(_photo(tmp_path)).section()), tmp_path / "out")
+    code, claim_id, _ = run(capsys, "claim", "add", "--statement", "coins on a table", "--date", "2019",
+                            "--workspace", ws)
+    forge(folder / "report.json", recompute=False)  # before: attached, and its capture time "supported" the claim
+    code, out, err = run(capsys, "claim", "attach", claim_id.strip(), folder, "--workspace", ws)
+    assert code == 2 and f"refusing {folder / 'report.json'}: digest: content changed" in err
+    code, out, _ = run(capsys, "claim", "show", claim_id.strip(), "--workspace", ws)
+    assert "no reports attached" in out
+
+
+def _batch(capsys: pytest.CaptureFixture[str], media: Path, out: Path, ws: Path) -> tuple[int, str, dict]:
+    code, text, err = run(capsys, "batch", media, "--out", out, "--workers", "0", "--pipeline", "quick", "--quiet",
+                          "--workspace", ws)
+    assert "internal error" not in err, err
+    return code, text, json.loads((out / "summary.json").read_text())
+
+
+def test_batch_resume_refuses_edited_and_malformed_reports_and_goes_on(
+    tmp_path: Path, ws: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    media = tmp_path / "media"
+    media.mkdir()
+    _photo(media, "coins.jpg")
+    shutil.copy(SAMPLES / "known" / "photo_astronaut.jpg", media / "astronaut.jpg")
+    out = tmp_path / "reports"
+    code, _, summary = _batch(capsys, media, out, ws)
+    assert code == 0 and summary["counts"]["verified"] == 2
+    coins = next(out.glob("coins-*/report.json"))
+    astronaut = next(out.glob("astronaut-*/report.json"))
+    forge(coins)  # digest recomputed: only the layout and structure are right
+    coins.write_text(coins.read_text().replace('"metadata"', '"metadata" ', 1))  # and a byte the digest ignores
+    data = json.loads(astronaut.read_text())
+    data["findings"] = [1, 2, 3]  # malformed, sealed again: before, every later batch died of AttributeError
+    data["integrity"]["digest"] = digest_of(data)
+    astronaut.write_text(dumps(data))
+    code, text, summary = _batch(capsys, media, out, ws)
+    assert code == 0 and summary["counts"] == {**summary["counts"], "verified": 2, "resumed": 0}
+    rows = {Path(r["path"]).name: r for r in summary["files"]}
+    assert rows["coins.jpg"]["capture_time"] != "2019-03-14T10:00:00+00:00"
+    assert str(coins) in rows["coins.jpg"]["refused"] and "file" in rows["coins.jpg"]["refused"]
+    assert str(astronaut) in rows["astronaut.jpg"]["refused"] and "structure" in rows["astronaut.jpg"]["refused"]
+    assert f"earlier report refused, verified again: {coins}" in text
+    assert "refused" in (out / "summary.csv").read_text().splitlines()[0]
+
+
+def test_a_signing_batch_reuses_only_its_own_signed_reports(
+    tmp_path: Path, ws: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    media = tmp_path / "media"
+    media.mkdir()
+    _photo(media, "coins.jpg")
+    out = tmp_path / "reports"
+    code, _, _ = _batch(capsys, media, out, ws)  # unsigned reports
+    forge(next(out.glob("coins-*/report.json")))  # digest recomputed, layout kept: passes an unsigned check
+    code, _, _ = run(capsys, "batch", media, "--out", out, "--workers", "0", "--pipeline", "quick", "--quiet",
+                     "--workspace", ws, "--sign")
+    summary = json.loads((out / "summary.json").read_text())
+    assert code == 0 and summary["counts"]["verified"] == 1 and "signature" in summary["files"][0]["refused"]
+    assert summary["files"][0]["capture_time"] is None
+    code, _text, _err = run(capsys, "batch", media, "--out", out, "--workers", "0", "--pipeline", "quick", "--quiet",
+                          "--workspace", ws, "--sign")
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["counts"]["resumed"] == 1 and summary["files"][0]["refused"] is None
+
+
+# -- (3) exports carry no attack; files follow the umask ----------------------------------------------------
+FORMULAS = ["=HYPERLINK(\"x\")", "+1+1", "-2+3", "@SUM(1)"]
+
+
+def _formula_cells(text: str) -> list[str]:
+    return [cell for row in csv.reader(io.StringIO(text)) for cell in row if cell.startswith(("=", "+", "-", "@"))]
+
+
+def test_csv_exports_neutralise_formula_cells(tmp_path: Path, ws: Path, capsys: pytest.CaptureFixture[str],
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    media = tmp_path / "media"
+    media.mkdir()
+    for n, name in enumerate(FORMULAS):  # two photos, two copies each: every file name is a formula
+        shutil.copy(SAMPLES / "known" / ("photo_coins.jpg" if n % 2 else "photo_astronaut.jpg"), media / name)
+    monkeypatch.chdir(media)  # paths are recorded as given: relative names start the cells
+    run(capsys, "claim", "add", "--statement", "=cmd|' /C calc'!A0", "--id=-c1", "--workspace", ws)
+    out = tmp_path / "reports"
+    code, _, err = run(capsys, "batch", "--out", out, "--workers", "0", "--pipeline", "quick", "--quiet",
+                       "--workspace", ws, "--claim=-c1", "--", *FORMULAS)
+    assert code == 0, err
+    summary = (out / "summary.csv").read_text()  # before: =HYPERLINK(...) reached the spreadsheet as a formula
+    assert not _formula_cells(summary) and "'=HYPERLINK" in summary and "'-2+3" in summary
+    code, exported, _ = run(capsys, "claim", "export", "--format", "csv", "--workspace", ws, "--", "-c1")
+    assert code == 0 and not _formula_cells(exported) and "'-c1" in exported
+    attachment = Attachment(claim_id="-c1", sha256="@x", media_path="=HYPERLINK(\"x\")", report_path="+r",
+                            pipeline_digest="", assessment=[ClaimAssessment("-c", "unknown", "=1+1", {})])
+    exported = to_csv(Claim(id="-c1", statement="s"), [attachment])
+    assert not _formula_cells(exported) and csv.reader(io.StringIO(exported)).__next__()[0] == "claim_id"
+
+
+def test_claimreview_json_ld_is_safe_inside_a_script_element(
+    tmp_path: Path, ws: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    statement = "Troops </script><script>alert(1)</script> at <!--<script> a base \u2028& more"
+    code, claim_id, _ = run(capsys, "claim", "add", "--statement", statement, "--place", "</SCRIPT><!--",
+                            "--workspace", ws)
+    code, text, _ = run(capsys, "claim", "export", claim_id.strip(), "--workspace", ws, "--author", "<b>desk</b>")
+    assert code == 0 and not {"<", ">", "&", "\u2028"} & set(text)  # before: </script><script> passed through
+    data = json.loads(text)  # any JSON reader gets the claim back exactly
+    assert data["claimReviewed"] == statement and data["itemReviewed"]["contentLocation"]["name"] == "</SCRIPT><!--"
+    page = f'<script type="application/ld+json">{text}</script>'
+    assert page.lower().count("<script") == 1 and page.lower().count("</script") == 1
+
+
+@pytest.mark.parametrize("mask", [0o022, 0o077, 0o002])
+def test_reports_summaries_and_exports_follow_the_umask_but_the_key_stays_private(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], mask: int
+) -> None:
+    media = tmp_path / "media"
+    media.mkdir()
+    _photo(media)
+    saved = os.umask(mask)
+    try:  # before: every file 0600 whatever the umask
+        load_key(tmp_path / "ws", create=True)
+        code, _, err = run(capsys, "batch", media, "--out", tmp_path / "out", "--workers", "0", "--pipeline",
+                           "quick", "--quiet", "--workspace", tmp_path / "ws", "--sign")
+        assert code == 0, err
+        code, _, err = run(capsys, "claim", "add", "--statement", "s", "--id", "c1", "--workspace", tmp_path / "ws")
+        code, _, err = run(capsys, "claim", "export", "c1", "--out", tmp_path / "c1.jsonld", "--workspace",
+                           tmp_path / "ws")
+    finally:
+        os.umask(saved)
+    written = [*(tmp_path / "out").rglob("*.json"), *(tmp_path / "out").rglob("*.html"),
+               *(tmp_path / "out").rglob("*.md"), *(tmp_path / "out").rglob("*.csv"), tmp_path / "c1.jsonld"]
+    assert len(written) >= 7
+    for path in written:
+        assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~mask, path
+    assert stat.S_IMODE((tmp_path / "ws" / KEY_FILE).stat().st_mode) == 0o600
+
+
+# -- (4) reports are never overwritten; a folder is written whole -------------------------------------------
+def test_verify_again_keeps_every_earlier_report_signed_ones_included(
+    tmp_path: Path, ws: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    photo, out = _photo(tmp_path), tmp_path / "out"
+    args = ("verify", photo, "--pipeline", "quick", "--workspace", ws, "--out", out)
+    assert run(capsys, *args, "--sign")[0] == 0
+    latest = next(out.glob("photo-*"))
+    first = (latest / "report.json").read_bytes()
+    assert json.loads(first)["integrity"]["signed_when"] == "written"
+    assert run(capsys, *args)[0] == 0  # before: silently replaced the signed report
+    runs = sorted((out / f"{latest.name}.runs").iterdir())
+    assert len(runs) == 2 and (runs[0] / "report.json").read_bytes() == first
+    assert latest.is_symlink() and latest.resolve() == runs[1].resolve()
+    assert check_file(runs[0], workspace_root=ws).exit_code == 0
+    assert json.loads((latest / "report.json").read_text())["integrity"]["signature"] is None
+
+
+def test_a_report_folder_of_the_layout_before_is_kept_as_a_run(tmp_path: Path) -> None:
+    report = Report(media=probe(_photo(tmp_path)).section())
+    latest = write_report(report, tmp_path / "out")
+    old = tmp_path / "old"
+    shutil.copytree(latest.resolve(), old)
+    shutil.rmtree(latest.with_name(latest.name + ".runs"))
+    latest.unlink()
+    shutil.copytree(old, latest)  # a plain folder, as versions before wrote it
+    write_report(report, tmp_path / "out")
+    runs = sorted(latest.with_name(latest.name + ".runs").iterdir())
+    assert len(runs) == 2 and runs[0].name.endswith("-earlier")
+    assert (runs[0] / "report.json").read_bytes() == (old / "report.json").read_bytes()
+
+
+def _write_one(args: tuple[str, str, int]) -> str:
+    photo, out, n = args
+    report = Report(media=probe(Path(photo)).section())
+    report.created_at = f"run {n}"  # each run's content differs, as two verify runs' do
+    return str(write_report(report, out))
+
+
+def test_concurrent_writes_of_one_report_never_leave_a_mixed_folder(tmp_path: Path) -> None:
+    """Two writers of one file's report at once, 50 times: before, 1 in 8 left HTML of one run beside JSON of the
+    other, and check passed it. Now each run is its own folder, renamed into place whole."""
+    import multiprocessing
+
+    photo, out = _photo(tmp_path), tmp_path / "out"
+    context = multiprocessing.get_context("fork")
+    with context.Pool(2) as pool:
+        for round_ in range(50):
+            latest = Path(pool.map(_write_one, [(str(photo), str(out), 2 * round_), (str(photo), str(out),
+                                                                                      2 * round_ + 1)])[0])
+            for folder in [latest, *latest.with_name(latest.name + ".runs").iterdir()]:
+                data = json.loads((folder / "report.json").read_text())
+                assert data["integrity"]["digest"] in (folder / "report.html").read_text(), folder
+                assert data["integrity"]["digest"] in (folder / "report.md").read_text(), folder
+    runs = list(latest.with_name(latest.name + ".runs").iterdir())
+    assert len(runs) == 100 and not [r for r in runs if r.name.startswith(".")]
+    assert latest.resolve() in {r.resolve() for r in runs}
+    assert check_file(latest).exit_code in (0, 2)  # media not beside it: cannot, but nothing fails
+
+
+# -- (5) one signed manifest covers every file of the folder ------------------------------------------------
+def test_check_covers_every_file_of_the_folder_and_names_the_one_that_differs(
+    tmp_path: Path, ws: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    photo = _photo(tmp_path)
+    code, _, err = run(capsys, "verify", photo, "--pipeline", "quick", "--workspace", ws, "--out", tmp_path / "out",
+                       "--sign")
+    assert code == 0, err
+    folder = next((tmp_path / "out").glob("photo-*")).resolve()
+    shutil.copy(photo, folder / photo.name)
+    code, out, _ = run(capsys, "report", "check", folder, "--workspace", ws)
+    assert code == 0 and "PASS         files     report.html, report.md exactly as written" in out
+    html, md = (folder / "report.html").read_text(), (folder / "report.md").read_text()
+    attacks = {  # before: each of these passed `report check`
+        "report.html": html.replace("Report digest", "Report digest (verified genuine)"),
+        "report.md": md.replace("Report digest", "Capture time: 2019-03-14; Report digest"),
+    }
+    if "data:image/" in html:  # the reference frame picture swapped for another
+        attacks["report.html"] = html.replace("data:image/", "data:image/x-", 1)
+    for name, text in attacks.items():
+        (folder / name).write_text(text)
+        code, out, _ = run(capsys, "report", "check", folder, "--workspace", ws)
+        assert code == 1 and f"FAIL         files     {name} differs from the one written" in out, out
+        code, out, _ = run(capsys, "report", "sign", folder, "--workspace", ws)
+        assert code == 1 and f"refusing to sign: files: {name} differs" in out
+        (folder / name).write_text(html if name == "report.html" else md)
+    (folder / "report.md").unlink()
+    assert "report.md is missing" in next(x.message for x in check_file(folder).lines if x.name == "files")
+    (folder / "report.md").write_text(md)
+    (folder / "notes.txt").write_text("mine")
+    result = check_file(folder, workspace_root=ws)
+    assert result.exit_code == 0 and any("not covered: notes.txt" in line.message for line in result.lines)
+    # the manifest itself edited to match an edited page: the signature covers it
+    data = json.loads((folder / "report.json").read_text())
+    (folder / "report.html").write_text(html + "<!-- edited -->")
+    data["integrity"]["files"]["report.html"] = hashlib.sha256((html + "<!-- edited -->").encode()).hexdigest()
+    (folder / "report.json").write_text(dumps(data))
+    assert [x.state for x in check_file(folder, workspace_root=ws).lines if x.name == "signature"] == ["fail"]
+    data["integrity"]["files"] = {"../../etc/passwd": "00"}  # a manifest that points out of the folder
+    (folder / "report.json").write_text(dumps(data))
+    assert "malformed" in next(x.message for x in check_file(folder).lines if x.name == "files")
+
+
+# -- (7) control characters never reach the terminal raw ----------------------------------------------------
+HOSTILE = "\x1b[2J\x1b]0;owned\x07\rPASS\x08\u202e\ngpj.jpg"  # clear screen, set title, overwrite, reorder
+
+
+def _raw_controls(text: str) -> set[str]:
+    return {c for c in text if (ord(c) < 32 and c not in "\n\t") or 0x7f <= ord(c) <= 0x9f or c == "\u202e"}
+
+
+def test_control_characters_in_names_are_escaped_in_every_command(
+    tmp_path: Path, ws: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    media = tmp_path / "media"
+    media.mkdir()
+    hostile = Path(shutil.copy(SAMPLES / "known" / "photo_coins.jpg", media / HOSTILE))
+    out = tmp_path / "out"
+    outputs = [
+        run(capsys, "verify", hostile, "--pipeline", "quick", "--workspace", ws, "--out", out),
+        run(capsys, "batch", media, "--out", tmp_path / "batch", "--workers", "0", "--pipeline", "quick",
+            "--workspace", ws),
+        run(capsys, "index", "add", hostile, "--id", "ref\x1b[31m", "--workspace", ws),
+        run(capsys, "index", "list", "--workspace", ws),
+    ]
+    folder = next(out.glob("*.runs/*"))
+    outputs.append(run(capsys, "report", "check", folder, "--workspace", ws))
+    _code, claim_id, _ = run(capsys, "claim", "add", "--statement", "s\x1b[8mhidden", "--workspace", ws)
+    outputs += [run(capsys, "claim", "attach", claim_id.strip(), folder, "--workspace", ws),
+                run(capsys, "claim", "show", claim_id.strip(), "--workspace", ws),
+                run(capsys, "claim", "list", "--workspace", ws),
+                run(capsys, "verify", media / "no\x1b[31mfile.mp4", "--workspace", ws, "--out", out)]
+    for _, stdout, stderr in outputs:  # before: each of these printed the escape sequences raw
+        assert not _raw_controls(stdout + stderr), (stdout, stderr)
+    seen = "".join(o + e for _, o, e in outputs)
+    assert "\\x1b[2J" in seen and "\\x0agpj.jpg" in seen and "\\u202e" in seen and "s\\x1b[8mhidden" in seen
+    assert outputs[-1][0] == 2  # a missing file is still exit 2, the name escaped in the one-line error
+
+
+def test_malformed_reports_keep_the_exit_codes_meaning(tmp_path: Path, ws: Path) -> None:
+    """Every top-level and integrity field replaced by a value of another type: check fails (1) or cannot (2),
+    sign refuses, readers raise IntegrityError; nothing crashes."""
+    folder = write_report(Report(media=probe(_photo(tmp_path)).section()), tmp_path / "out",
+                          signing_key=load_key(ws, create=False))
+    report = folder / "report.json"
+    original = json.loads(report.read_text())
+    values = [None, 1.5, "x", [], {"a": {"b": []}}]
+    cases = [(key, None) for key in original] + [("integrity", key) for key in original["integrity"]]
+    for (key, sub), value in itertools.product(cases, values):
+        data = json.loads(json.dumps(original))
+        if sub is None:
+            data[key] = value
+        else:
+            data[key][sub] = value
+        if data == original:
+            continue
+        report.write_text(dumps(data))
+        result = check_file(report, workspace_root=ws)
+        assert result.exit_code in (1, 2), (key, sub, value, result.lines)
+        assert not sign_file(report, ws).ok, (key, sub, value)
+        with pytest.raises(IntegrityError):
+            read_verified(report, ws)
