@@ -74,7 +74,7 @@ def open_workspace(args: argparse.Namespace, need: Need, *, later: bool = False,
     else:
         note = _absent(where) + ": nothing to match against (an empty index); create one with " \
             "`provenance index add FILE...`"
-        ws = _empty_workspace()
+        ws = _empty_workspace(where.root)
     args.workspace_note = note
     if not later:
         name_workspace(args)
@@ -100,11 +100,12 @@ def _absent(where: Location) -> str:
 _TEMPORARY: list[tempfile.TemporaryDirectory[str]] = []
 
 
-def _empty_workspace() -> Workspace:
-    """An empty workspace in a temporary folder, removed when the process exits (never in the user's folders)."""
+def _empty_workspace(key_root: Path) -> Workspace:
+    """An empty workspace in a temporary folder, removed when the process exits (never in the user's folders);
+    it signs with the key in ``key_root``, the folder the user's workspace would be."""
     tmp = tempfile.TemporaryDirectory(prefix="provenance-empty-")
     _TEMPORARY.append(tmp)
-    return Workspace(Path(tmp.name) / "workspace")
+    return Workspace(Path(tmp.name) / "workspace", key_root=key_root)
 
 
 def say(text: str) -> None:

@@ -44,7 +44,7 @@ def verify_to_folder(
     ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
     claims = ClaimStore(ws)
     claim = claims.get(claim_id) if claim_id else None
-    key = write_key(ws.root, sign)  # a missing key stops us before any work
+    key = write_key(ws.key_root, sign)  # a missing key stops us before any work
     report = verify(path, pipeline=pipeline, workspace=ws, index=index)
     folder = write_to_folder(report, out, claim=claim, signing_key=key)
     if claim is not None:

@@ -174,12 +174,16 @@ class Workspace:
     """A folder with ``provenance.db``. Stores use :meth:`transaction` to write and :meth:`reading` to read.
 
     ``create=False`` refuses to create the database (a command that only reads must not leave an empty
-    workspace behind): connecting then raises :class:`WorkspaceError` when it is absent.
+    workspace behind): connecting then raises :class:`WorkspaceError` when it is absent. ``key_root`` is where
+    the Ed25519 signing key is kept: the workspace itself, except for the temporary empty workspace a command
+    uses when there is none, which signs with the key of the folder the user named (``report key`` makes it).
     """
 
-    def __init__(self, root: str | Path | None = None, *, create: bool = True) -> None:
+    def __init__(self, root: str | Path | None = None, *, create: bool = True,
+                 key_root: str | Path | None = None) -> None:
         self.root = locate(root).root
         self.create = create
+        self.key_root = Path(key_root) if key_root is not None else self.root
         self._migrated = False
 
     @property

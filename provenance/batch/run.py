@@ -222,7 +222,7 @@ def run_batch(
     roots = [roots] if isinstance(roots, str | Path) else list(roots)
     claims = ClaimStore(ws)
     claim = claims.get(options.claim) if options.claim else None  # an unknown claim stops us before any work
-    signing_key = write_key(ws.root, options.sign)  # so does signing without a key
+    signing_key = write_key(ws.key_root, options.sign)  # so does signing without a key
 
     def progress(phase: Phase, done: int, total: int, eta: float | None = None, item: BatchItem | None = None):
         if on_progress is not None:
