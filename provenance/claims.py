@@ -311,7 +311,8 @@ class ClaimStore:
 
 def _names(a: Attachment, which: str) -> bool:
     """Whether ``which`` names attachment ``a``: a SHA-256 prefix (12+ digits), the media path, or the report
-    folder or its ``report.json`` (by path, or by folder name, ``<stem>-<sha256[:12]>``, after a move)."""
+    folder or its ``report.json`` (by path, or by folder name, ``<stem>-<sha256[:12]>``, after a move). The
+    attachment records the run folder (``<stem>-<sha12>.runs/<run>``); the ``<stem>-<sha12>`` link names it too."""
     text = which.strip()
     if len(text) >= 12 and a.sha256.startswith(text.lower()):
         return True
@@ -319,7 +320,11 @@ def _names(a: Attachment, which: str) -> bool:
     if path.name == "report.json":
         path = path.parent
     report = Path(a.report_path)
-    return path.name == report.name or text == a.media_path or path.resolve() == Path(a.media_path).resolve()
+    names = {report.name}
+    if report.parent.name.endswith(".runs"):  # the run folder's "latest" link
+        names.add(report.parent.name.removesuffix(".runs"))
+    return (path.name in names or text == a.media_path
+            or path.resolve() in (report.resolve(), Path(a.media_path).resolve()))
 
 
 def _claim(row: sqlite3.Row) -> Claim:
