@@ -13,7 +13,10 @@ import dataclasses
 import hashlib
 import json
 import logging
+import math
 import tomllib
+import types
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -86,11 +89,47 @@ def _build(tp: type, values: Any, section: str) -> Any:
     unknown = set(values) - set(fields)
     if unknown:
         raise ValueError(f"unknown setting(s) in [{section}]: {', '.join(sorted(unknown))}")
+    hints = typing.get_type_hints(tp)
     for key, value in values.items():
         sub = fields[key].default_factory
         if dataclasses.is_dataclass(sub):
             values[key] = _build(sub, value, f"{section}.{key}")
-    return tp(**values)
+        else:
+            _check_type(value, hints[key], f"[{section}] {key}")
+    try:
+        return tp(**values)
+    except ValueError as exc:  # a dataclass's own range checks: say which table
+        raise ValueError(f"[{section}] {exc}") from None
+
+
+_WORDS = {bool: "true or false", int: "a whole number", float: "a number", str: "a string"}
+
+
+def _check_type(value: Any, hint: Any, where: str) -> None:
+    """Refuse a TOML value of the wrong type (``enabled = "false"`` would be true; ``inf`` is no budget)."""
+    options = typing.get_args(hint) if typing.get_origin(hint) in (typing.Union, types.UnionType) else (hint,)
+    if value is None and type(None) in options:
+        return
+    for option in options:
+        origin = typing.get_origin(option)
+        if option is bool and isinstance(value, bool):
+            return
+        if option is int and isinstance(value, int) and not isinstance(value, bool):
+            return
+        if option is float and isinstance(value, int | float) and not isinstance(value, bool):
+            if math.isfinite(value):
+                return
+            raise ValueError(f"{where} must be a finite number, not {value!r}")
+        if option is str and isinstance(value, str):
+            return
+        if origin is list and isinstance(value, list):
+            (item,) = typing.get_args(option)
+            for v in value:
+                _check_type(v, item, where)
+            return
+    wanted = " or ".join(_WORDS.get(o, "a list" if typing.get_origin(o) is list else str(o)) for o in options
+                         if o is not type(None))
+    raise ValueError(f"{where} must be {wanted}, not {value!r}")
 
 
 def _upgrade_layout(data: dict[str, Any]) -> dict[str, Any]:

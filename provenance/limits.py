@@ -52,7 +52,7 @@ class Limits:
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
             if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
-                raise ValueError(f"[limits] {f.name} must be a number >= 0, not {value!r}")
+                raise ValueError(f"{f.name} must be a number >= 0, not {value!r}")
 
 GRACE_S = 2.0  # after the budget, how long the runner waits for the stage to notice its deadline
 

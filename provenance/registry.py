@@ -18,9 +18,14 @@ STAGES: tuple[Stage, ...] = (
 )
 
 
-def get_stage(name: str) -> Stage:
-    """The registered stage called ``name``; ``KeyError`` names the known ones."""
-    for stage in STAGES:
-        if stage.name == name:
-            return stage
-    raise KeyError(f"no stage {name!r} (known: {', '.join(s.name for s in STAGES)})")
+def check(stages: tuple[Stage, ...]) -> None:
+    """Refuse a registry whose stage names collide: with each other, a profile's own keys, or report fields."""
+    names = [s.name for s in stages]
+    for stage in stages:
+        profile_key = stage.name in {"name", "description", "limits", "stages"}
+        if profile_key or names.count(stage.name) > 1 or stage.section_type.key != stage.name:
+            raise TypeError(f"stage name {stage.name!r} is taken (by another stage, a profile key, or a report field),"
+                            f" or is not its section's key {stage.section_type.key!r}")
+
+
+check(STAGES)

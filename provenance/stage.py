@@ -11,6 +11,7 @@ This module is light (no decoder, no model): stage modules import heavy librarie
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -43,8 +44,9 @@ class StageConfig:
     renamed: ClassVar[dict[str, str]] = {}
 
     def __post_init__(self) -> None:
-        if not isinstance(self.budget_s, int | float) or isinstance(self.budget_s, bool) or self.budget_s < 0:
-            raise ValueError(f"budget_s must be a number of seconds >= 0, not {self.budget_s!r}")
+        budget = self.budget_s
+        if not isinstance(budget, int | float) or isinstance(budget, bool) or not 0 <= budget < math.inf:
+            raise ValueError(f"budget_s must be a finite number of seconds >= 0 (0: no budget), not {budget!r}")
 
     @property
     def budget(self) -> float | None:

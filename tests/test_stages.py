@@ -3,6 +3,7 @@ writers with no other change, and a failing or overrunning stage costs only its 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from provenance import registry
 from provenance.config import Pipeline, load_pipeline
 from provenance.pipeline import verify
 from provenance.report.markdown import render_markdown
-from provenance.report.model import Finding, Report, Section
+from provenance.report.model import RESERVED_KEYS, Finding, Report, Section
 from provenance.report.writer import write_report
 from provenance.stage import Context, Stage, StageConfig, StageView
 
@@ -149,3 +150,36 @@ def test_a_clip_whose_frames_stop_decoding_says_how_far_the_match_reaches(tmp_pa
     assert f"covers the clip up to {stop.at_s:.1f} s only" in finding.message and finding.severity == "notice"
     whole = verify(tmp_path / "clip.mp4", pipeline=load_pipeline("quick"), workspace=tmp_path / "ws")
     assert whole.visual.stopped is None and not any(f.code == "video_decode_error" for f in whole.findings)
+
+
+@pytest.mark.parametrize(("table", "message"), [
+    ('[metadata]\nenabled = "false"\n', 'enabled must be true or false'),  # a string would read as true
+    ("[visual]\nbudget_s = inf\n", "budget_s must be a finite number"),
+    ("[visual]\nbudget_s = nan\n", "budget_s must be a finite number"),
+    ("[metadata]\nbudget_s = -5\n", r"\[metadata\] budget_s must be a finite number of seconds >= 0"),
+    ('[visual.matching]\nmax_distance = "x"\n', r"\[visual.matching\] max_distance must be a whole number"),
+    ("[visual.matching]\nmax_distance = 300\n", "max_distance must be within 0-255 bits"),
+    ("[visual.frames]\ninterval_s = 0\n", r"\[visual.frames\] interval_s must be > 0 seconds"),
+    ("[audio]\nmodel = 3\n", "model must be a string"),
+    ("[limits]\nmax_pixels = 1.5\n", "max_pixels must be a whole number"),
+])
+def test_a_profile_setting_of_the_wrong_type_or_range_is_refused_naming_its_table(tmp_path: Path, table: str,
+                                                                                  message: str) -> None:
+    profile = tmp_path / "bad.toml"
+    profile.write_text(table)
+    with pytest.raises(ValueError, match=message):
+        load_pipeline(profile)
+
+
+def test_stage_names_cannot_take_report_fields_or_profile_keys() -> None:
+    assert {f.name for f in dataclasses.fields(Report)} == RESERVED_KEYS
+    with pytest.raises(TypeError, match="report field"):
+        type("FindingsSection", (Section,), {}, key="findings")
+
+    class LimitsStage(FileFactsStage):
+        name = "limits"
+
+    with pytest.raises(TypeError, match="is taken"):
+        registry.check((*registry.STAGES, LimitsStage()))
+    with pytest.raises(TypeError, match="is taken"):
+        registry.check((*registry.STAGES, registry.STAGES[0]))

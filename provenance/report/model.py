@@ -23,6 +23,11 @@ Severity = Literal["info", "notice", "warning"]
 Status = Literal["ok", "error", "skipped", "not_applicable", "no_audio"]
 
 
+# Top-level keys of report.json that are not stage sections (Report's fields): a stage may not take one.
+RESERVED_KEYS = frozenset({"media", "schema", "tool", "created_at", "pipeline", "sections", "findings", "claim",
+                           "errors", "timings", "integrity", "unknown", "artefacts"})
+
+
 @dataclass
 class Section:
     """A stage's section of the report, serialised at the top level of the JSON under its ``key``.
@@ -39,6 +44,8 @@ class Section:
     def __init_subclass__(cls, key: str = "", **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if key:
+            if key in RESERVED_KEYS or not key.isidentifier():
+                raise TypeError(f"report section key {key!r} is a report field or not an identifier")
             if Section.types.get(key, cls).__qualname__ != cls.__qualname__:
                 raise TypeError(f"report section key {key!r} is taken by {Section.types[key].__qualname__}")
             cls.key = key

@@ -17,6 +17,11 @@ class FramesConfig:
 
     renamed: ClassVar[dict[str, str]] = {"scene_threshold": "shot_threshold"}  # profiles before 0.2
 
+    def __post_init__(self) -> None:
+        _require(self.interval_s > 0, "interval_s must be > 0 seconds", self.interval_s)
+        _require(0 <= self.shot_threshold <= 1, "shot_threshold must be within 0-1", self.shot_threshold)
+        _require(self.max_frames >= 1, "max_frames must be >= 1", self.max_frames)
+
 
 @dataclass
 class MatchingConfig:
@@ -30,6 +35,20 @@ class MatchingConfig:
     local_max_frames: int = 24  # keypoint frames per query clip, spread over it: bounds the cost on long footage
 
     renamed: ClassVar[dict[str, str]] = {"local_max_keyframes": "local_max_frames"}  # profiles before 0.2
+
+    def __post_init__(self) -> None:
+        _require(0 <= self.max_distance < PDQ.bits, f"max_distance must be within 0-{PDQ.bits - 1} bits",
+                 self.max_distance)
+        _require(0 <= self.min_quality <= 100, "min_quality must be within 0-100 (PDQ quality)", self.min_quality)
+        _require(self.min_query_frames >= 1, "min_query_frames must be >= 1", self.min_query_frames)
+        _require(self.segment_gap_s >= 0, "segment_gap_s must be >= 0 seconds", self.segment_gap_s)
+        _require(self.local_interval_s > 0, "local_interval_s must be > 0 seconds", self.local_interval_s)
+        _require(self.local_max_frames >= 1, "local_max_frames must be >= 1", self.local_max_frames)
+
+
+def _require(ok: bool, rule: str, value: object) -> None:
+    if not ok:
+        raise ValueError(f"{rule}, not {value!r}")
 
 
 @dataclass
