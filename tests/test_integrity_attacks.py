@@ -82,6 +82,22 @@ def test_signed_as_written_passes_and_a_forgery_of_it_is_refused(
     assert code == 1 and "FAIL         signature" in out
 
 
+def test_report_sign_never_replaces_a_signature_made_as_written(
+    tmp_path: Path, ws: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Before: `report sign` on an untouched report signed as written replaced that signature with a later one
+    (check then said it could not vouch for the origin, and another desk's key could take its place)."""
+    folder = write_report(Report(media=probe(_photo(tmp_path)).section()), tmp_path / "out",
+                          signing_key=load_key(ws, create=False))
+    before = (folder / "report.json").read_bytes()
+    for other in (ws, tmp_path / "other-desk"):
+        code, out, _ = run(capsys, "report", "sign", folder, "--workspace", other)
+        assert code == 1 and "already signed" in out and "never replaced" in out
+    assert (folder / "report.json").read_bytes() == before
+    code, out, _ = run(capsys, "report", "check", folder, "--workspace", ws)
+    assert code == 0 and "signed by provenance as it wrote the report" in out
+
+
 def test_forged_unsigned_report_signed_later_never_passes_as_produced_by_the_tool(
     tmp_path: Path, ws: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

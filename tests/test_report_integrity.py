@@ -99,8 +99,10 @@ def test_sign_then_check_with_this_workspace_and_with_the_signers_key(
     code, stranger, _ = cli("report", "key", "--workspace", other)
     code, out, _ = cli("report", "check", folder, "--workspace", other, "--public-key", stranger.strip())
     assert code == 1 and "not the key you named" in out
-    # signing again keeps the workspace's key
-    assert sign_file(folder, ws).key_id == signed["key_id"]
+    # signing again is refused: a signature is never replaced, and the report stays as it was
+    again = sign_file(folder, ws)
+    assert not again.ok and "already signed" in again.message
+    assert json.loads((folder / "report.json").read_text())["integrity"] == signed
 
 
 def test_one_byte_edits_anywhere_in_a_signed_report_fail(written: tuple[Path, Path, Path]) -> None:

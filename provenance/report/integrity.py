@@ -281,6 +281,11 @@ def sign_file(path: str | Path, workspace_root: Path) -> SignResult:
     bad = [line for line in result.lines if line.state == "fail" or (line.state == "cannot" and line.name == "digest")]
     if bad:
         return SignResult(path, False, f"refusing to sign: {bad[0].name}: {bad[0].message}")
+    integrity = data.get("integrity") or {}
+    if integrity.get("signature"):  # replacing it would erase the proof of who wrote the report
+        key_id, when = integrity.get("key_id") or "unknown", integrity.get("signed_when") or "when unknown"
+        return SignResult(path, False, f"refusing to sign: {path} is already signed (key {key_id}, {when}); "
+                                       "a signature is never replaced")
     key = load_key(workspace_root, create=True)
     assert key is not None
     public = public_key_of(key)
