@@ -25,14 +25,14 @@ class Page:
     raw_tags: int
 
 
-def tag_source(md: MetadataSection, key: str, value: str | None) -> str:
+def tag_source(section: MetadataSection, key: str, value: str | None) -> str:
     """The tag a field's value came from: the section's own record, else the raw tag holding exactly that value."""
     if value is None:
         return ""
-    recorded = (getattr(md, "sources", None) or {}).get(key)
+    recorded = (getattr(section, "sources", None) or {}).get(key)
     if recorded and not recorded.startswith("container:"):  # "container:encoder" names no group: find the tag
         return recorded
-    for group, tags in md.raw.items():
+    for group, tags in section.raw.items():
         if isinstance(tags, dict):
             for tag, text in tags.items():
                 if str(text).strip() == value.strip():
@@ -40,38 +40,40 @@ def tag_source(md: MetadataSection, key: str, value: str | None) -> str:
     return recorded or "derived (no single tag)"
 
 
-def _meta_rows(md: MetadataSection) -> list[MetaRow]:
-    rows = [MetaRow("Capture time", md.capture_time or "unknown", md.capture_time_source or "")]
-    if getattr(md, "modify_time", None):
-        rows.append(MetaRow("Modified", md.modify_time, md.modify_time_source or ""))
-    rows.append(MetaRow("Time zone", md.timezone or "unknown", (md.capture_time_source or "") if md.timezone else ""))
-    for label, key, value in (("Device make", "device.make", md.device.make),
-                              ("Device model", "device.model", md.device.model),
-                              ("Device software", "device.software", md.device.software),
-                              ("Encoder", "encoder", md.encoder)):
-        rows.append(MetaRow(label, value or "unknown", tag_source(md, key, value)))
-    if md.gps is not None:
-        g = md.gps
+def _meta_rows(section: MetadataSection) -> list[MetaRow]:
+    rows = [MetaRow("Capture time", section.capture_time or "unknown", section.capture_time_source or "")]
+    if getattr(section, "modify_time", None):
+        rows.append(MetaRow("Modified", section.modify_time, section.modify_time_source or ""))
+    rows.append(MetaRow("Time zone", section.timezone or "unknown",
+                        (section.capture_time_source or "") if section.timezone else ""))
+    for label, key, value in (("Device make", "device.make", section.device.make),
+                              ("Device model", "device.model", section.device.model),
+                              ("Device software", "device.software", section.device.software),
+                              ("Encoder", "encoder", section.encoder)):
+        rows.append(MetaRow(label, value or "unknown", tag_source(section, key, value)))
+    if section.gps is not None:
+        g = section.gps
         text = f"{g.lat:.6f}, {g.lon:.6f}" + (f", altitude {g.alt:g} m" if g.alt is not None else "")
         rows.append(MetaRow("GPS", text, g.source, osm_link(g.lat, g.lon)))
     else:
         rows.append(MetaRow("GPS", "none recorded", ""))
-    sources = getattr(md, "sources", None) or {}
-    if getattr(md, "rotation", None) is not None:
-        rows.append(MetaRow("Display rotation", f"{md.rotation}°", sources.get("rotation", "track matrix (tkhd)")))
-    if getattr(md, "brands", None):
-        rows.append(MetaRow("File brands", ", ".join(md.brands), sources.get("brands", "ftyp box")))
-    if getattr(md, "handlers", None):
-        rows.append(MetaRow("Track handlers", ", ".join(md.handlers), sources.get("handlers", "hdlr boxes")))
-    rows.append(MetaRow("Content Credentials", _c2pa_text(md), "C2PA manifest store" if md.c2pa.present else ""))
-    for step in getattr(md, "history", None) or []:
+    sources = getattr(section, "sources", None) or {}
+    if getattr(section, "rotation", None) is not None:
+        rows.append(MetaRow("Display rotation", f"{section.rotation}°", sources.get("rotation", "track matrix (tkhd)")))
+    if getattr(section, "brands", None):
+        rows.append(MetaRow("File brands", ", ".join(section.brands), sources.get("brands", "ftyp box")))
+    if getattr(section, "handlers", None):
+        rows.append(MetaRow("Track handlers", ", ".join(section.handlers), sources.get("handlers", "hdlr boxes")))
+    rows.append(MetaRow("Content Credentials", _c2pa_text(section),
+                        "C2PA manifest store" if section.c2pa.present else ""))
+    for step in getattr(section, "history", None) or []:
         text = " ".join(str(step.get(k, "")) for k in ("action", "softwareAgent", "software", "when") if step.get(k))
         rows.append(MetaRow("Editing history", text or str(step), "XMP:History"))
     return rows
 
 
-def _c2pa_text(md: MetadataSection) -> str:
-    c = md.c2pa
+def _c2pa_text(section: MetadataSection) -> str:
+    c = section.c2pa
     validation = getattr(c, "validation", None)
     if c.present is None and validation is None:
         return "not checked"

@@ -20,7 +20,7 @@ from provenance.report.model import (
 from provenance.stage import Context, Stage
 from provenance.visual.config import MatchingConfig, VisualConfig
 from provenance.visual.signals import PDQ
-from provenance.visual.view import VisualView
+from provenance.visual.view import VisualView, recorded_thresholds
 
 if TYPE_CHECKING:
     from provenance.limits import Limits
@@ -125,7 +125,7 @@ class VisualStage(Stage):
                                   f"No match in the known-imagery index ({visual.index_frames} indexed frames); "
                                   "this does not show the footage is new, only that it is not in the index.",
                                   {"index_frames": visual.index_frames, "frames_usable": visual.frames_usable})]
-        bits = visual.thresholds.bits if visual.thresholds else PDQ.bits
+        bits = recorded_thresholds(visual)[2]
         for m in visual.matches:
             seen = f", first seen {m.first_seen}" if m.first_seen else ", first-seen date unknown"
             spans = "; ".join(

@@ -78,7 +78,7 @@ class Page:
     bits: int  # a distance is out of this many bits
 
 
-def _thresholds(section: VisualSection) -> tuple[int, int, int]:
+def recorded_thresholds(section: VisualSection) -> tuple[int, int, int]:
     """(max distance, min quality, bits): the report's own, or PDQ's for a report from before they were recorded."""
     if section.thresholds is not None:
         return section.thresholds.max_distance, section.thresholds.min_quality, section.thresholds.bits
@@ -115,7 +115,7 @@ class VisualView(StageView):
     def html(self, report: Report) -> str:
         thumbs = {round(t, 3): jpeg for t, jpeg in report.artefacts.thumbnails.items()}
         section: VisualSection = report.visual
-        max_distance, min_quality, bits = _thresholds(section)
+        max_distance, min_quality, bits = recorded_thresholds(section)
         v = Page(
             matches=[_match_view(report, m, n, thumbs) for n, m in enumerate(section.matches, 1)],
             sheet=_sheet(section, thumbs),
@@ -129,6 +129,7 @@ class VisualView(StageView):
         visual: VisualSection = report.visual
         if not visual.matches:
             return []
+        bits = recorded_thresholds(visual)[2]
         out = ["## Known imagery", "",
                "| # | Reference | First seen | Source | Clip → reference | Covered | Closest |",
                "|---|---|---|---|---|---|---|"]
@@ -139,7 +140,7 @@ class VisualView(StageView):
             link = safe_link(m.url)
             ref = f"[{title}](<{md_url(link)}>)" if link else title
             out.append(f"| {n} | {ref} | {md_text(m.first_seen or 'unknown')} | {md_text(m.source or 'unknown')} | "
-                       f"{spans} | {m.query_coverage:.0%} | {m.min_distance}/{_thresholds(visual)[2]} |")
+                       f"{spans} | {m.query_coverage:.0%} | {m.min_distance}/{bits} |")
         out.append("")
         return out
 
