@@ -135,6 +135,7 @@ class Match:
     # how the match was found: "pdq" (global hash), "local" (ORB keypoints + RANSAC: crops, rotation, inset)
     methods: list[str] = field(default_factory=list)
     local_inliers: int = 0  # most keypoint inliers of one local verification (0: PDQ alone)
+    reference_kind: str | None = None  # "video" or "image" (a photo: its times mean nothing); None before 0.3
 
 
 @dataclass

@@ -106,6 +106,7 @@ def match(
                 segments=segments,
                 methods=sorted({"local" if p.inliers else "pdq" for p in used}, reverse=True),
                 local_inliers=max(p.inliers for p in used),
+                reference_kind=ref.kind,
                 frames=[MatchedFrame(p.qt, round(p.rt, 3), p.distance, p.mirrored, p.inliers) for p in chosen],
             )
         )

@@ -28,11 +28,6 @@ if TYPE_CHECKING:
     from provenance.visual.hashing import Fingerprint
 
 
-def _fmt_t(seconds: float) -> str:
-    minutes, secs = divmod(seconds, 60)
-    return f"{int(minutes)}:{secs:04.1f}"
-
-
 def thresholds(matching: MatchingConfig) -> MatchThresholds:
     """The thresholds a run with these settings matches by, as the report records them."""
     return MatchThresholds(signal=PDQ.name, bits=PDQ.bits, max_distance=matching.max_distance,
@@ -125,20 +120,18 @@ class VisualStage(Stage):
                                   f"No match in the known-imagery index ({visual.index_frames} indexed frames); "
                                   "this does not show the footage is new, only that it is not in the index.",
                                   {"index_frames": visual.index_frames, "frames_usable": visual.frames_usable})]
+        from provenance.visual.wording import describe
+
         bits = recorded_thresholds(visual)[2]
         for m in visual.matches:
             seen = f", first seen {m.first_seen}" if m.first_seen else ", first-seen date unknown"
-            spans = "; ".join(
-                f"{_fmt_t(s.query_start)}-{_fmt_t(s.query_end)} = reference {_fmt_t(s.reference_start)}-"
-                f"{_fmt_t(s.reference_end)}{' (mirrored)' if s.mirrored else ''}"
-                for s in m.segments
-            )
+            st = describe(m, report, bits)
             out.append(Finding(
                 "known_imagery_match", "warning",
-                f"Reuses known imagery '{m.title or m.reference_id}'{seen}: {m.query_coverage:.0%} of sampled "
-                f"frames match (best PDQ distance {m.min_distance} of {bits} bits). {spans}",
+                f"Reuses known imagery '{m.title or m.reference_id}'{seen}. {st.sentence}",
                 {"reference_id": m.reference_id, "first_seen": m.first_seen, "source": m.source, "url": m.url,
-                 "query_coverage": m.query_coverage, "min_distance": m.min_distance,
-                 "segments": [s.__dict__ for s in m.segments]},
+                 "method": st.method, "hash_matched_s": st.hash_s, "keypoint_only_s": st.keypoint_s,
+                 "closest_distance": st.closest_distance, "max_inliers": st.max_inliers,
+                 "query_coverage": m.query_coverage, "segments": [s.__dict__ for s in m.segments]},
             ))
         return out

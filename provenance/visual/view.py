@@ -24,6 +24,7 @@ from provenance.report.view import (
 from provenance.report.view import md as md_text
 from provenance.stage import StageView
 from provenance.visual.signals import PDQ, PHASH
+from provenance.visual.wording import Strength, describe, reference_is_still, spans
 
 PAIRS_SHOWN = 8  # frame pairs per match shown with pictures; every pair stays in the JSON
 
@@ -56,6 +57,7 @@ class MatchView:
     pairs: list[Pair]
     note: str  # why reference pictures are missing, if they are
     still: bool  # the reference is a photo: its times mean nothing
+    strength: Strength  # method first, then the seconds matched
 
 
 @dataclass
@@ -92,10 +94,9 @@ def _match_view(report: Report, m: Match, number: int, thumbs: dict[float, bytes
     note = report.artefacts.reference_notes.get(m.reference_id, "")
     if not note and pairs and not any(p.reference_img for p in pairs):
         note = "reference frames were not kept with this report"
-    # a photo matches at t=0 whatever the clip time; a video reference pairs clip frames with several times
-    still = bool(m.frames) and all(p.reference_t == 0 for p in m.frames) and (
-        report.media.kind == "image" or len(m.frames) > 1)
-    return MatchView(m, number, safe_link(m.url), pairs, note, still)
+    bits = recorded_thresholds(report.visual)[2]
+    return MatchView(m, number, safe_link(m.url), pairs, note, reference_is_still(m, report),
+                     describe(m, report, bits))
 
 
 def _sheet(section: VisualSection, thumbs: dict[float, bytes]) -> list[Thumb]:
@@ -131,16 +132,15 @@ class VisualView(StageView):
             return []
         bits = recorded_thresholds(visual)[2]
         out = ["## Known imagery", "",
-               "| # | Reference | First seen | Source | Clip → reference | Covered | Closest |",
-               "|---|---|---|---|---|---|---|"]
+               "| # | Reference | First seen | Source | Strength | Where |",
+               "|---|---|---|---|---|---|"]
         for n, m in enumerate(visual.matches, 1):
-            spans = "; ".join(f"{fmt_t(s.query_start)}–{fmt_t(s.query_end)} → {fmt_t(s.reference_start)}–"
-                              f"{fmt_t(s.reference_end)}{' (mirrored)' if s.mirrored else ''}" for s in m.segments)
+            st = describe(m, report, bits)
             title = md_text(m.title or m.reference_id)
             link = safe_link(m.url)
             ref = f"[{title}](<{md_url(link)}>)" if link else title
             out.append(f"| {n} | {ref} | {md_text(m.first_seen or 'unknown')} | {md_text(m.source or 'unknown')} | "
-                       f"{spans} | {m.query_coverage:.0%} | {m.min_distance}/{bits} |")
+                       f"{md_text(st.headline)} | {md_text('; '.join(st.spans))} |")
         out.append("")
         return out
 
@@ -170,12 +170,8 @@ class VisualView(StageView):
         rows.append(frames)
         for n, m in enumerate(visual.matches, 1):
             row = TimelineRow(f"Match {n}: {m.title or m.reference_id}", css="row-match")
-            for s in m.segments:
-                span = f"{fmt_t(s.query_start)}–{fmt_t(s.query_end)}"
-                ref = f"reference {fmt_t(s.reference_start)}–{fmt_t(s.reference_end)}" + (
-                    " (mirrored)" if s.mirrored else "")
-                row.bars.append(bar(s.query_start, s.query_end, duration, f"{span} = {ref}", f"clip {span} = {ref}",
-                                    "seg"))
+            for s, words in zip(m.segments, spans(m, False, reference_is_still(m, report)), strict=True):
+                row.bars.append(bar(s.query_start, s.query_end, duration, words.removeprefix("clip "), words, "seg"))
             rows.append(row)
         if visual.status == "ok" and not visual.matches:
             rows.append(TimelineRow("Matches", note="no match in the known-imagery index", css="row-match"))

@@ -1,0 +1,115 @@
+"""How strong a match is, in words a desk can repeat: the method first, then how much of the clip it covers.
+
+One wording for the finding, report.md and report.html, so the three never disagree. The rules (issue 12):
+the method comes first ("by PDQ hash", "keypoints only"); a keypoint-only match never shows a PDQ distance as
+its strength (the distance of two frames that only share keypoints is large and means nothing); a photograph,
+on either side, is never described with time ranges.
+"""
+
+from __future__ import annotations
+
+import itertools
+import statistics
+from dataclasses import dataclass, field
+
+from provenance.report.model import Match, Report, Segment
+from provenance.report.view import fmt_t
+
+
+@dataclass(frozen=True)
+class Strength:
+    """What a match rests on. Seconds are of the submitted clip; 0.0 for a still."""
+
+    method: str  # "pdq" (every segment has a hash-matched frame), "local" (keypoints only) or "pdq+local"
+    hash_s: float = 0.0  # clip seconds in segments with at least one frame matched by PDQ hash
+    keypoint_s: float = 0.0  # clip seconds in segments matched by keypoints alone
+    clip_s: float | None = None  # the clip's duration, when known
+    closest_distance: int | None = None  # best PDQ distance of a hash-matched frame; None for keypoints only
+    max_inliers: int = 0  # most keypoint inliers of one verified frame pair
+    bits: int = 256
+    headline: str = ""  # one sentence: method first, then the seconds or the still
+    spans: list[str] = field(default_factory=list)  # where, in clip and reference time (no times for a still)
+
+    @property
+    def sentence(self) -> str:
+        """The headline and where, as one or two sentences."""
+        where = "; ".join(self.spans)
+        return f"{self.headline} {where[0].upper()}{where[1:]}." if where else self.headline
+
+
+def reference_is_still(m: Match, report: Report) -> bool:
+    """The reference is a photograph: recorded by matching since 0.3, inferred for older reports."""
+    if m.reference_kind is not None:
+        return m.reference_kind == "image"
+    return bool(m.frames) and all(p.reference_t == 0 for p in m.frames) and (
+        report.media.kind == "image" or len(m.frames) > 1)
+
+
+def sample_step(report: Report) -> float:
+    """Seconds one sampled frame stands for: the median spacing of the sampled frames (1 s when unknown)."""
+    times = sorted(f.t for f in report.visual.frames)
+    gaps = [b - a for a, b in itertools.pairwise(times) if b > a]
+    return min(1.0, statistics.median(gaps)) if gaps else 1.0
+
+
+def _segment_is_hash(s: Segment, m: Match) -> bool:
+    return any(p.inliers == 0 and s.query_start - 1e-6 <= p.query_t <= s.query_end + 1e-6 for p in m.frames)
+
+
+def describe(m: Match, report: Report, bits: int = 256) -> Strength:
+    """The strength of ``m`` as ``report`` saw it (clip duration, sampling step, still or video on each side)."""
+    still_clip = report.media.kind == "image"
+    still_ref = reference_is_still(m, report)
+    hash_pairs = [p for p in m.frames if p.inliers == 0]
+    closest = min((p.distance for p in hash_pairs), default=None)
+    if not m.frames and "pdq" in m.methods:  # a report without frame pairs: fall back to what it recorded
+        closest = m.min_distance
+    inliers = max([p.inliers for p in m.frames] + [m.local_inliers])
+    method = "pdq" if closest is not None and not inliers else "local" if closest is None else "pdq+local"
+    step = sample_step(report)
+    clip_s = report.media.duration_s
+    hash_s = keypoint_s = 0.0
+    if not still_clip:
+        for s in m.segments:
+            length = s.query_end - s.query_start + step
+            if _segment_is_hash(s, m) or (not m.frames and method != "local"):
+                hash_s += length
+            else:
+                keypoint_s += length
+        if clip_s:
+            hash_s, keypoint_s = min(hash_s, clip_s), min(keypoint_s, max(0.0, clip_s - hash_s))
+    by_hash = f"by PDQ hash (closest frame: {closest} of {bits} bits differ)"
+    by_points = f"keypoints only: {inliers} inliers"
+    if still_clip:
+        what = "The picture matches " + ("by PDQ hash" if closest is not None else "by keypoints only")
+        headline = (f"{what} ({closest} of {bits} bits differ)." if closest is not None
+                    else f"The picture matches by keypoints only: {inliers} inliers.")
+    else:
+        of = f" of {clip_s:.1f} s" if clip_s else ""
+        if hash_s and keypoint_s:
+            headline = (f"{hash_s:.1f} s{of} match {by_hash} and {keypoint_s:.1f} s more by keypoints only "
+                        f"(up to {inliers} inliers).")
+        elif hash_s:
+            headline = f"{hash_s:.1f} s{of} match {by_hash}."
+        elif keypoint_s:
+            headline = f"Keypoints only: {inliers} inliers, {keypoint_s:.1f} s{of} matched."
+        else:  # no segment recorded (an old report): the method alone
+            text = by_hash if closest is not None else by_points
+            headline = text[0].upper() + text[1:] + "."
+    return Strength(method, round(hash_s, 1), round(keypoint_s, 1), clip_s, closest, inliers, bits, headline,
+                    spans(m, still_clip, still_ref))
+
+
+def spans(m: Match, still_clip: bool, still_ref: bool) -> list[str]:
+    """Each segment as the reader needs it: times only on the sides that are video."""
+    flip = {True: " (mirrored)", False: ""}
+    if still_clip and still_ref:
+        return ["mirrored"] if any(s.mirrored for s in m.segments) else []
+    if still_clip:
+        return [f"the picture matches the reference at {fmt_t(s.reference_start)}{flip[s.mirrored]}"
+                for s in m.segments]
+    if still_ref:
+        return [f"clip {fmt_t(s.query_start)}–{fmt_t(s.query_end)} shows the photo{flip[s.mirrored]}"
+                for s in m.segments]
+    return [f"clip {fmt_t(s.query_start)}–{fmt_t(s.query_end)} = reference {fmt_t(s.reference_start)}–"
+            f"{fmt_t(s.reference_end)}{flip[s.mirrored]}" for s in m.segments]
