@@ -13,6 +13,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from provenance._lazy import exports
+from provenance.threads import quiet_defaults
+
+quiet_defaults()  # before any OpenMP runtime starts (FAISS, CTranslate2): see provenance/threads.py
 
 if TYPE_CHECKING:
     from provenance._version import __version__

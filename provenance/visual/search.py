@@ -12,11 +12,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-# FAISS's OpenMP threads busy-wait for each other: on a loaded 2-core machine a 1000x4000 descriptor search took
-# 1.1 s with two threads and 11 ms with one (benchmarks/bench_search.py measures the 10^6-hash scan either way).
-# Batch runs parallelise across files instead. The setting is per process: it covers every FAISS search here
-# and in index.py (ORB descriptors).
-faiss.omp_set_num_threads(1)
+from provenance.threads import faiss_single_thread
 
 
 class HashSearch:
@@ -60,6 +56,7 @@ class HashSearch:
         queries = _rows(queries, self.nbytes)
         if not len(self) or not len(queries):
             return []
+        faiss_single_thread()  # per calling thread: stages run in threads of their own (provenance/threads.py)
         # range_search keeps distances strictly below the radius; it returns uint64 limits and float32 distances
         limits, distances, rows = self._index.range_search(queries, max_distance + 1)
         query_rows = np.repeat(np.arange(len(queries)), np.diff(limits).astype(np.int64))

@@ -1,0 +1,60 @@
+"""Native thread pools sized from this process's share of the cores, and kept from spinning.
+
+Why (issue 20, measured on 2 cores): with a second CPU-bound process running, the keypoint search on the sample
+index took 13-21 s per clip with default threading and 0.10-0.16 s with ``OMP_NUM_THREADS=1``: OpenMP worker
+threads (FAISS, CTranslate2) busy-wait for each other when there are fewer free cores than threads. And
+``faiss.omp_set_num_threads`` sets OpenMP's per-thread ``nthreads-var``: called once at import it held only for
+the importing thread, while stages run in threads of their own (``limits.run_with_budget``).
+
+So: ``OMP_WAIT_POLICY=PASSIVE`` (and Intel's ``KMP_BLOCKTIME=0``) as defaults before any OpenMP runtime starts
+(``provenance/__init__.py`` calls ``quiet_defaults`` first thing; a value the user set is kept), FAISS pinned to
+one thread in every thread that searches (``faiss_single_thread``, ~100 ns), and the pools that do pay
+(CTranslate2's Whisper, OpenCV) sized by ``share()``: the cores this process may use divided by the batch
+workers sharing them (``PROVENANCE_WORKERS``, set by ``batch`` for its workers).
+"""
+
+from __future__ import annotations
+
+import os
+
+WORKERS_ENV = "PROVENANCE_WORKERS"  # how many worker processes share this machine's cores (batch sets it)
+
+_QUIET = {"OMP_WAIT_POLICY": "PASSIVE", "KMP_BLOCKTIME": "0"}
+
+
+def quiet_defaults() -> None:
+    """Set the OpenMP wait policy to passive unless the user chose one; effective only before a runtime starts."""
+    for key, value in _QUIET.items():
+        os.environ.setdefault(key, value)
+
+
+def cores() -> int:
+    """Cores this process may run on (its CPU affinity, which containers and ``taskset`` narrow)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def share(workers: int | None = None) -> int:
+    """Threads one verification may use: ``cores() // workers``, at least 1.
+
+    ``workers`` defaults to ``$PROVENANCE_WORKERS`` (1 when unset or not a positive integer).
+    """
+    if workers is None:
+        try:
+            workers = int(os.environ.get(WORKERS_ENV, "1"))
+        except ValueError:
+            workers = 1
+    return max(1, cores() // max(1, workers))
+
+
+def faiss_single_thread() -> None:
+    """Pin FAISS's OpenMP to one thread for the calling thread (searches are parallel across files instead).
+
+    A 1000x4000 ORB descriptor search took 1.1 s with two threads and 11 ms with one on a loaded 2-core machine
+    (benchmarks/bench_search.py); the setting is per thread, so every searching thread calls this.
+    """
+    import faiss
+
+    faiss.omp_set_num_threads(1)
