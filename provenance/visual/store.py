@@ -6,6 +6,15 @@ content-box hashes, the keypoint frames' ORB features, the report's thumbnails) 
 transcribing its audio again. The file is written into the report's run folder with the report, and covered by
 the report's folder manifest (``integrity.files``).
 
+Keypoint features are stored for the keypoint frames matching extracted them for: the frames no hash explained,
+up to ``local_max_frames``. Extracting the others only to store them would cost about 40% of the clip's decoding
+time per keypoint frame (ORB at DETAIL_SIZE, 58 ms, against 139 ms of decoding per 2 s of 720p: measured with the
+60-s bench clip), on every verify. Matching again after references are added or edited needs no others (a frame a
+hash explained stays explained, the same frames are selected) unless the selection moves (more unexplained
+keypoint frames than the budget); after references are removed it may. A keypoint frame stored without its
+features says so, and a match that needs it raises :class:`FingerprintError`: the file is then verified in full,
+never matched on a different selection of frames than a fresh verify would use.
+
 It is read back as untrusted input: only from a report that passed ``read_verified``, only when its bytes have
 the SHA-256 that report's manifest records, only as a NumPy archive of stored (uncompressed) members without
 pickles, and only when its frames are the report's own frames (times and PDQ hashes) of the report's media file.
@@ -48,8 +57,8 @@ def _ragged(chunks: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def pack(fp: Fingerprint, media_sha256: str) -> bytes:
-    """The fingerprint as ``fingerprint.npz`` bytes. Keypoint frames' features are extracted here if matching
-    did not need them (it skips frames a hash already explains), so that a later match can use every one."""
+    """The fingerprint, after matching, as ``fingerprint.npz`` bytes: keypoint features where matching extracted
+    them (``kp_count`` -1: a keypoint frame whose features were not extracted, so not stored)."""
     frames = fp.frames
     n = len(frames)
     zero = bytes(PDQ.nbytes)
@@ -64,8 +73,8 @@ def pack(fp: Fingerprint, media_sha256: str) -> bytes:
     content, has_content = hashes(lambda h: h.content[0] if h.content else None)
     content_mirror, has_content_mirror = hashes(lambda h: h.content[1] if h.content else None)
     keypoint = [i for i, f in enumerate(frames) if f.keypoint_frame]
-    features = [frames[i].keypoint_features() for i in keypoint]
-    sizes = [frames[i].features for i in keypoint]  # an empty LocalFeatures when too flat: its size still counts
+    sizes = [frames[i].features for i in keypoint]  # None: not extracted; no points: extracted, too flat
+    features = [f if f is not None and len(f.points) else None for f in sizes]
     thumbs, thumb_offsets = _ragged([f.thumbnail or b"" for f in frames])
     buf = io.BytesIO()
     np.savez(  # not savez_compressed: members stored as is, so the file's size bounds what reading it allocates
@@ -81,7 +90,7 @@ def pack(fp: Fingerprint, media_sha256: str) -> bytes:
         frames_decoded=np.array(fp.frames_decoded, np.int64),
         shot_changes=np.array(fp.shot_changes, np.float64),
         kp_frame=np.array(keypoint, np.int32),
-        kp_count=np.array([0 if f is None else len(f.points) for f in features], np.int32),
+        kp_count=np.array([-1 if s is None else len(s.points) for s in sizes], np.int32),
         kp_size=np.array([(s.width, s.height) if s else (0, 0) for s in sizes], np.int32).reshape(-1, 2),
         kp_points=np.concatenate([f.points for f in features if f is not None] or [np.zeros((0, 2))]
                                  ).astype(np.float32),
@@ -138,6 +147,23 @@ def unpack(data: bytes, report: Report) -> Fingerprint:
         raise FingerprintError(f"malformed ({what})") from exc
 
 
+class _NotStored(LocalFeatures):
+    """A keypoint frame whose features were not stored (matching did not extract them when the report was made).
+
+    It is still a keypoint frame (matching selects among the same frames a fresh run would); a match that needs
+    its features cannot be made from this fingerprint and raises, so the file is verified in full instead.
+    """
+
+    def __init__(self, t: float) -> None:  # no points, no descriptors: there are none to give
+        self.t = t
+
+    @property
+    def points(self) -> np.ndarray:  # type: ignore[override]
+        raise FingerprintError(f"matching now needs the keypoint features of the frame at {self.t:.1f} s, which "
+                               "were not stored (a hash explained that frame, or it was beyond the keypoint frame "
+                               "budget, when the report was made)")
+
+
 def _need(ok: bool, what: str) -> None:
     if not ok:
         raise ValueError(what)
@@ -174,10 +200,10 @@ def _fingerprint(a: dict[str, np.ndarray], report: Report) -> Fingerprint:
     k = len(kp_frame)
     kp_count = _array(a, "kp_count", np.int32, (k,))
     kp_size = _array(a, "kp_size", np.int32, (k, 2))
-    total = int(kp_count.astype(np.int64).sum())
+    total = int(np.maximum(kp_count, 0).astype(np.int64).sum())
     points = _array(a, "kp_points", np.float32, (total, 2))
     descriptors = _array(a, "kp_descriptors", np.uint8, (total, _ORB_BYTES))
-    _need(bool(np.all(kp_count >= 0)) and bool(np.all(kp_size >= 0)), "keypoint counts or sizes negative")
+    _need(bool(np.all(kp_count >= -1)) and bool(np.all(kp_size >= 0)), "keypoint counts or sizes negative")
     _need(bool(np.all(np.diff(kp_frame) > 0)) and (k == 0 or (kp_frame[0] >= 0 and kp_frame[-1] < n)),
           "keypoint frames out of order or range")
     _need(bool(np.all(np.isfinite(points))), "keypoint positions not finite")
@@ -195,6 +221,9 @@ def _fingerprint(a: dict[str, np.ndarray], report: Report) -> Fingerprint:
     start = 0
     for j, i in enumerate(kp_frame):
         count = int(kp_count[j])
+        if count < 0:
+            frames[i].features = _NotStored(frames[i].t)
+            continue
         frames[i].features = LocalFeatures(points[start:start + count], descriptors[start:start + count],
                                            int(kp_size[j][0]), int(kp_size[j][1]))
         start += count
