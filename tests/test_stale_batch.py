@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import re
 import shutil
 import sqlite3
 from dataclasses import dataclass
@@ -152,11 +153,17 @@ def test_batch_rematches_without_decoding_after_references_are_added_and_dates_e
     assert read_verified(first_run / "report.json", desk.ws.root)["visual"]["matches"] == []
 
     # a single verify of the same file decodes it, as it always did, and finds what the re-match found
+    rematched_page = (desk.run_folder() / "report.html").read_text()
     fresh, _folder = verify_to_folder(desk.clips / CLIP, pipeline="quick", workspace=desk.ws, out=desk.out)
     assert decodes == [CLIP] and fresh.visual.rematched is None
     (f,) = fresh.visual.matches
     assert [s.__dict__ for s in f.segments] == m["segments"] and f.query_coverage == m["query_coverage"]
     assert [(p.query_t, p.reference_t) for p in f.frames] == [(p["query_t"], p["reference_t"]) for p in m["frames"]]
+    # the page shows the same pictures: clip frames from the stored thumbnails beside the reference's frames
+    pictures = re.compile(r"data:image/jpeg;base64,[A-Za-z0-9+/=]+")
+    shown = set(pictures.findall(rematched_page))
+    assert len(shown) > len(fresh.visual.frames) and shown == set(pictures.findall(
+        (desk.run_folder() / "report.html").read_text()))
 
     # an earlier first-seen date for the reference: the next batch shows it (matched again, not decoded)
     decodes.clear()
