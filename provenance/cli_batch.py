@@ -89,7 +89,7 @@ def print_result(result: BatchResult, out: TextIO) -> None:
             print(f"  earlier report refused, verified again: {terminal(item.refused)}", file=out)
         if item.action == "rematched" and item.stale:
             print(f"  re-matched without decoding ({terminal(item.stale)}): {terminal(item.path)}", file=out)
-        elif item.fingerprint_refused:
+        elif item.fingerprint_refused and item.action != "duplicate":
             print(f"  verified again ({terminal(item.stale or 'stale report')}; stored fingerprint not used: "
                   f"{terminal(item.fingerprint_refused)}): {terminal(item.path)}", file=out)
     for group in result.groups:
@@ -144,8 +144,9 @@ class ProgressLine:
         elif p.phase == "rematch":
             item = p.item
             took = f" ({item.seconds:.1f} s)" if item and item.seconds is not None else ""
-            self._line(f"[{p.done}/{p.total}] {describe(item) if item else ''} "
-                       f"{terminal(Path(item.path).name) if item else ''}{took}", final=True)
+            word = describe(item) if item and item.action != "pending" else "to verify in full (fingerprint not used)"
+            self._line(f"[{p.done}/{p.total}] {word} {terminal(Path(item.path).name) if item else ''}{took}",
+                       final=True)
         elif p.phase == "verify" and p.item is None:
             self._line(f"verifying {p.total} files" if p.total else "nothing new to verify", final=True)
         elif p.phase == "verify":
