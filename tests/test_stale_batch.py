@@ -25,6 +25,7 @@ import provenance.visual.hashing as hashing
 from provenance import KnownImageryIndex, Workspace
 from provenance.batch import BatchOptions, BatchResult, run_batch
 from provenance.batch.rematch import stale_reason
+from provenance.claims import ClaimStore
 from provenance.cli_batch import print_result
 from provenance.report.integrity import digest_of, dumps, read_verified
 from provenance.report.model import IndexState, MediaSection, Report, VisualSection
@@ -281,3 +282,26 @@ def test_a_schema_5_workspace_gains_an_index_state(tmp_path: Path) -> None:
     after = index.state()
     assert after.reference_generation == before.reference_generation + 1 and after.workspace == before.workspace
     assert index.state().workspace != KnownImageryIndex(Workspace(tmp_path / "new")).state().workspace
+
+
+def test_claim_checks_follow_the_rematch(desk: Desk, corpus: Path, decodes: list[str]) -> None:
+    """A corrected first-seen date can turn "a later copy" into "known before the claimed date": the claim the
+    report was assessed against is assessed again, in the report and in the claim record, even by a batch run
+    without --claim."""
+    claims = ClaimStore(desk.ws)
+    claims.add("The bike race was filmed in 2014", claimed_date="2014", id="c-race")
+    _add_bikes(desk, corpus, decodes)
+    with_claim = run_batch([desk.clips], pipeline="quick", workspace=desk.ws,
+                           options=BatchOptions(out=desk.out, workers=0, claim="c-race"))
+    (item,) = with_claim.items
+    assert item.action == "rematched" and item.claim["first_seen"] == "neutral"  # first seen 2015: a later copy
+
+    KnownImageryIndex(desk.ws).edit("bikes", first_seen="2013-05-01")
+    (item,) = desk.batch().items  # no --claim
+    assert item.action == "rematched" and decodes == []
+    report = read_verified(desk.out / item.report / "report.json", desk.ws.root)
+    first_seen = {a["check"]: a for a in report["claim"]["assessment"]}["first_seen"]
+    assert first_seen["result"] == "contradicts" and "2013-05-01" in first_seen["detail"]
+    (attached,) = claims.attachments("c-race")
+    assert attached.results()["first_seen"] == "contradicts"
+    assert Path(attached.report_path).resolve() == (desk.out / item.report).resolve()
