@@ -30,7 +30,7 @@ from provenance.cli_batch import print_result
 from provenance.report.integrity import digest_of, dumps, read_verified
 from provenance.report.model import IndexState, MediaSection, Report, VisualSection
 from provenance.service import verify_to_folder
-from provenance.visual.store import FINGERPRINT_FILE
+from provenance.visual.store import FINGERPRINT_FILE, FingerprintError, load, unpack
 
 from conftest import read_frames, write_clip
 
@@ -305,3 +305,41 @@ def test_claim_checks_follow_the_rematch(desk: Desk, corpus: Path, decodes: list
     (attached,) = claims.attachments("c-race")
     assert attached.results()["first_seen"] == "contradicts"
     assert Path(attached.report_path).resolve() == (desk.out / item.report).resolve()
+
+
+def test_fingerprint_file_refuses_what_provenance_did_not_write(desk: Desk) -> None:
+    run = desk.run_folder()
+    report = Report.from_dict(read_verified(run / "report.json", desk.ws.root))
+    data = (run / FINGERPRINT_FILE).read_bytes()
+    fp, _ = load(report, run)  # the file as written is the report's own fingerprint
+    assert [f.t for f in fp.frames] == [f.t for f in report.visual.frames]
+    assert [f.hashes.pdq_hex for f in fp.frames] == [f.pdq for f in report.visual.frames]
+    assert sum(f.keypoint_features() is not None for f in fp.frames) >= 4  # every keypoint frame was unexplained
+    with np.load(io.BytesIO(data)) as npz:
+        arrays = {k: npz[k] for k in npz.files}
+
+    def archive(compressed: bool = False, **changes: object) -> bytes:
+        buf = io.BytesIO()
+        (np.savez_compressed if compressed else np.savez)(buf, **{**arrays, **changes})
+        return buf.getvalue()
+
+    other = Report.from_dict(report.to_dict())
+    other.media.sha256 = "0" * 64
+    cases = {
+        "not a readable NumPy archive": (data[: len(data) // 2], report),
+        "compressed members": (archive(compressed=True), report),
+        "Object arrays cannot be loaded": (archive(quality=np.array([object()] * len(fp.frames))), report),
+        "made from another file": (data, other),
+        "field 'kp_descriptors' missing": (_without(arrays, "kp_descriptors"), report),
+        "quality: int64": (archive(quality=arrays["quality"].astype(np.int64)), report),
+        "keypoint frames out of order or range": (archive(kp_frame=arrays["kp_frame"][::-1].copy()), report),
+    }
+    for reason, (payload, against) in cases.items():
+        with pytest.raises(FingerprintError, match=re.escape(reason)):
+            unpack(payload, against)
+
+
+def _without(arrays: dict[str, np.ndarray], name: str) -> bytes:
+    buf = io.BytesIO()
+    np.savez(buf, **{k: v for k, v in arrays.items() if k != name})
+    return buf.getvalue()
