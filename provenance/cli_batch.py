@@ -77,15 +77,21 @@ def _batch(args: argparse.Namespace) -> int:
 
 def print_result(result: BatchResult, out: TextIO) -> None:
     c = result.counts
-    print(f"{c.files} files: {c.verified} verified, {c.resumed} already reported, {c.duplicates} duplicates; "
-          f"{c.errors} without a report, {c.stage_errors} with a failed stage; {c.ignored} other files ignored "
-          f"({result.elapsed_s:.1f} s, {result.scheduler})", file=out)
+    rematched = f"{c.rematched} re-matched against the changed index, " if c.rematched else ""
+    print(f"{c.files} files: {c.verified} verified, {rematched}{c.resumed} already reported, {c.duplicates} "
+          f"duplicates; {c.errors} without a report, {c.stage_errors} with a failed stage; {c.ignored} other files "
+          f"ignored ({result.elapsed_s:.1f} s, {result.scheduler})", file=out)
     for item in result.items:
         if item.status in ("error", "stage_error"):
             print(f"  {describe(item)}: {terminal(item.path)}: {terminal(_without_path(item.message, item.path))}",
                   file=out)
         if item.refused:
             print(f"  earlier report refused, verified again: {terminal(item.refused)}", file=out)
+        if item.action == "rematched" and item.stale:
+            print(f"  re-matched without decoding ({terminal(item.stale)}): {terminal(item.path)}", file=out)
+        elif item.fingerprint_refused and item.action != "duplicate":
+            print(f"  verified again ({terminal(item.stale or 'stale report')}; stored fingerprint not used: "
+                  f"{terminal(item.fingerprint_refused)}): {terminal(item.path)}", file=out)
     for group in result.groups:
         print(f"  shared footage, group {group.id}: {terminal(', '.join(group.members))}", file=out)
     folder = result.summary.parent
@@ -93,12 +99,13 @@ def print_result(result: BatchResult, out: TextIO) -> None:
 
 
 _WORDS = {"ok": "verified", "stage_error": "report written, a stage failed", "error": "no report",
-          "pending": "waiting", "resumed": "already reported", "duplicate": "same file as another"}
+          "pending": "waiting", "resumed": "already reported", "duplicate": "same file as another",
+          "rematched": "re-matched"}
 
 
 def describe(item: BatchItem) -> str:
     """A file's outcome for people (summary.json keeps the status and action words)."""
-    if item.action in ("resumed", "duplicate") and item.status != "error":
+    if item.action in ("resumed", "duplicate", "rematched") and item.status != "error":
         return _WORDS[item.action]
     return _WORDS.get(item.status, item.status.replace("_", " "))
 
@@ -130,7 +137,17 @@ class ProgressLine:
         self._drawn = False
 
     def __call__(self, p: Progress) -> None:
-        if p.phase == "verify" and p.item is None:
+        if p.phase == "rematch" and p.item is None:
+            if p.total:
+                self._line(f"matching {p.total} earlier reports again: the index changed since they were made",
+                           final=True)
+        elif p.phase == "rematch":
+            item = p.item
+            took = f" ({item.seconds:.1f} s)" if item and item.seconds is not None else ""
+            word = describe(item) if item and item.action != "pending" else "to verify in full (fingerprint not used)"
+            self._line(f"[{p.done}/{p.total}] {word} {terminal(Path(item.path).name) if item else ''}{took}",
+                       final=True)
+        elif p.phase == "verify" and p.item is None:
             self._line(f"verifying {p.total} files" if p.total else "nothing new to verify", final=True)
         elif p.phase == "verify":
             share = p.done / max(1, p.total)

@@ -100,7 +100,36 @@ _MIGRATIONS: list[str] = [
     );
     CREATE INDEX reference_history_reference ON reference_history(reference_id);
     """,
+    # 6 (index state; renumber at merge if another migration took 6): what a report records of the index it was
+    # matched against (KnownImageryIndex.state, report ``visual.index_state``), so that a batch re-run knows which
+    # reports are stale. ``workspace_id``: two workspaces' counters are not comparable. ``reference_generation``:
+    # bumped by triggers on every added, removed or edited reference row (title, source, url, first_seen...), so
+    # no code path that changes what a match reports can forget it; ``index_generation`` (4) counts frame changes
+    """
+    INSERT INTO meta (key, value) VALUES ('workspace_id', lower(hex(randomblob(16))));
+    INSERT INTO meta (key, value) VALUES ('reference_generation', '0');
+    CREATE TRIGGER reference_generation_insert AFTER INSERT ON reference BEGIN
+        UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'reference_generation';
+    END;
+    CREATE TRIGGER reference_generation_update AFTER UPDATE ON reference BEGIN
+        UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'reference_generation';
+    END;
+    CREATE TRIGGER reference_generation_delete AFTER DELETE ON reference BEGIN
+        UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'reference_generation';
+    END;
+    """,
 ]
+
+
+def _statements(script: str) -> Iterator[str]:
+    """The SQL statements of a migration script, whole: a trigger's body holds semicolons of its own."""
+    pending = ""
+    for piece in script.split(";"):
+        pending += piece + ";"
+        if sqlite3.complete_statement(pending):
+            if pending.strip(" \n;"):
+                yield pending
+            pending = ""
 
 
 class WorkspaceError(ProvenanceError):
@@ -278,7 +307,7 @@ class Workspace:
                 if conn.execute("PRAGMA user_version").fetchone()[0] >= number:
                     conn.execute("ROLLBACK")
                     continue
-                for statement in filter(str.strip, script.split(";")):
+                for statement in _statements(script):
                     conn.execute(statement)
                 conn.execute(f"PRAGMA user_version = {number}")
                 conn.execute("COMMIT")

@@ -382,7 +382,7 @@ def test_check_covers_every_file_of_the_folder_and_names_the_one_that_differs(
     folder = next((tmp_path / "out").glob("photo-*")).resolve()
     shutil.copy(photo, folder / photo.name)
     code, out, _ = run(capsys, "report", "check", folder, "--workspace", ws)
-    assert code == 0 and "PASS         files     report.html, report.md exactly as written" in out
+    assert code == 0 and "PASS         files     fingerprint.npz, report.html, report.md exactly as written" in out
     html, md = (folder / "report.html").read_text(), (folder / "report.md").read_text()
     attacks = {  # before: each of these passed `report check`
         "report.html": html.replace("Report digest", "Report digest (verified genuine)"),

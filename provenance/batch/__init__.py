@@ -5,10 +5,12 @@ folders given (by magic bytes, then extension, then an FFmpeg probe: names lie),
 distinct SHA-256 once on a Dask cluster (a local cluster of processes by default, or an existing scheduler),
 and writes one report per file plus ``summary.json``, ``summary.csv`` and ``index.html``. A file that cannot be
 read becomes an error row; the batch goes on. A report already written for the same SHA-256 and pipeline
-digest is reused, so a killed batch resumes where it stopped. Files that share footage with each other are
-grouped by their PDQ frame hashes.
+digest is reused, so a killed batch resumes where it stopped, unless it was matched against another state of
+the known-imagery index: then its frames are matched again from the fingerprint stored beside it, without
+decoding (``rematch``). Files that share footage with each other are grouped by their PDQ frame hashes.
 
-Modules: ``discovery`` (which files), ``run`` (hashing, resuming, the Dask workers), ``links`` (shared footage),
+Modules: ``discovery`` (which files), ``run`` (hashing, resuming, the Dask workers), ``rematch`` (stale reports
+matched again), ``links`` (shared footage),
 ``summary`` (the summary files and the batch's database row), ``model`` (options, rows, result). Importing this
 package loads neither Dask, FAISS nor PyAV: ``run_batch`` and ``link_files`` load their modules when first used.
 """

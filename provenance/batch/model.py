@@ -10,10 +10,11 @@ from provenance.errors import ProvenanceError
 from provenance.visual.signals import PDQ
 
 ItemStatus = Literal["pending", "ok", "stage_error", "error"]
-# verified: in this run; resumed: its report from an earlier run was reused; duplicate: same SHA-256 as
-# another file of this batch (see duplicate_of); failed: no report.
-Action = Literal["pending", "verified", "resumed", "duplicate", "failed"]
-Phase = Literal["discover", "hash", "verify", "links", "done"]
+# verified: in this run; resumed: its report from an earlier run was reused; rematched: its earlier report was
+# matched against another index state, so its frames were matched again from the stored fingerprint (see stale);
+# duplicate: same SHA-256 as another file of this batch (see duplicate_of); failed: no report.
+Action = Literal["pending", "verified", "resumed", "rematched", "duplicate", "failed"]
+Phase = Literal["discover", "hash", "rematch", "verify", "links", "done"]
 
 
 class BatchError(ProvenanceError):
@@ -76,6 +77,10 @@ class BatchItem:
     seconds: float | None = None  # verification time on the worker
     # an earlier report of this file that failed its integrity check, with the reason: not reused, verified again
     refused: str | None = None
+    # why the earlier report's matches were stale ("index changed since the report: 1 reference added"): it was
+    # matched again (action "rematched"), or verified in full when its stored fingerprint could not be used
+    stale: str | None = None
+    fingerprint_refused: str | None = None  # why the stored fingerprint could not be used (then: verified again)
 
 
 @dataclass
@@ -102,6 +107,7 @@ class Counts:
     files: int = 0
     verified: int = 0
     resumed: int = 0
+    rematched: int = 0  # earlier reports matched again against the changed index, from their stored fingerprint
     duplicates: int = 0
     errors: int = 0  # files without a report
     stage_errors: int = 0  # reports where some stage failed

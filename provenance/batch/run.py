@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
-import hashlib
-import json
 import logging
 import os
 import stat
@@ -37,17 +35,19 @@ from provenance.batch.model import (
     Phase,
     Progress,
 )
+from provenance.batch.rematch import rematch, stale_reason
 from provenance.batch.summary import BatchRun, write_summary
-from provenance.claims import Claim, ClaimStore
+from provenance.claims import Claim, ClaimError, ClaimStore
 from provenance.config import Pipeline, load_pipeline
 from provenance.errors import ProvenanceError
 from provenance.limits import LimitError, Limits, check_input
 from provenance.media import display_path, sha256_file
 from provenance.pipeline import verify
 from provenance.report.integrity import IntegrityError, PublicKey, public_key_of, read_verified, write_key
-from provenance.report.model import Report
+from provenance.report.model import IndexState, Report
 from provenance.service import attach_to_claim, write_to_folder
 from provenance.visual.index import KnownImageryIndex
+from provenance.visual.store import FingerprintError
 from provenance.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -90,9 +90,9 @@ def verify_on_worker(path: str, sha256: str, pipeline: Pipeline, workspace_root:
         return _Outcome(sha256, error=f"{type(exc).__name__}: {text}", seconds=time.perf_counter() - started)
 
 
-def _index_token(index: KnownImageryIndex) -> str:
-    refs = [(r.id, r.sha256, r.frames) for r in index.list()]
-    return hashlib.sha256(json.dumps(refs).encode()).hexdigest()[:16]
+def _index_token(state: IndexState) -> str:
+    """Names the indexed frames a worker's cached search tables hold (metadata is read per match, not cached)."""
+    return f"{state.workspace}-{state.generation}"
 
 
 @dataclass
@@ -244,6 +244,8 @@ def run_batch(
         primary[sha].refused = reason
     frames: dict[str, list[tuple[float, bytes]]] = {}
     run = BatchRun(ws, roots, out, pipeline, options, claim)
+    index = KnownImageryIndex(ws)
+    now = index.state(pipeline.stages["visual"].matching.min_quality)  # what earlier reports are compared with
 
     def finish(item: BatchItem, report: Report, folder: Path, action: Action) -> None:
         _fill(item, report, folder, out, action)
@@ -252,20 +254,29 @@ def run_batch(
             section = attach_to_claim(claims, claim, report, folder)
             item.claim = {a.check: a.result for a in section.assessment}
 
-    tasks = []
+    tasks, stale = [], []
     for sha, item in primary.items():
         if sha in existing:
             folder, report = existing[sha]
-            finish(item, report, folder, "resumed")
+            item.stale = stale_reason(report, now)
+            if item.stale is None:
+                finish(item, report, folder, "resumed")
+            else:  # matched against another index state: matched again below, without decoding
+                stale.append((item, folder, report))
         else:
-            tasks.append(_Task(str(Path(item.path).resolve()), sha, item.size_bytes + _PER_FILE_WEIGHT))
+            tasks.append(_task(item))
+    progress("rematch", 0, len(stale))
+    for n, (item, folder, report) in enumerate(stale, start=1):
+        if not _rematch(item, folder, report, pipeline, index, claims, claim, out, finish, signing_key):
+            tasks.append(_task(item))  # no usable fingerprint: verified in full, and the row says why
+        progress("rematch", n, len(stale), item=item)
 
     tasks.sort(key=lambda t: -t.weight)  # largest first: the batch ends on short files, not on one long one
     total_weight = sum(t.weight for t in tasks)
     done_weight = 0.0
     progress("verify", 0, len(tasks))
     scheduler = "in-process" if tasks else "none (nothing new to verify)"
-    submit_args = (pipeline, str(ws.root), _index_token(KnownImageryIndex(ws)))
+    submit_args = (pipeline, str(ws.root), _index_token(now))
     weights = {t.sha256: t.weight for t in tasks}
     with contextlib.ExitStack() as stack:
         if tasks and (options.scheduler or options.workers != 0):
@@ -308,15 +319,54 @@ def run_batch(
 
 
 def _store(item: BatchItem, report: Report, claim: Claim | None, out: Path,
-           finish: Callable[[BatchItem, Report, Path, Action], None], signing_key: Ed25519PrivateKey | None) -> None:
+           finish: Callable[[BatchItem, Report, Path, Action], None], signing_key: Ed25519PrivateKey | None,
+           action: Action = "verified") -> Path | None:
     """Write a fresh report (with the claim's assessment, if any); a report that cannot be written is an error row."""
     try:
         folder = write_to_folder(report, out, claim=claim, signing_key=signing_key)
     except Exception as exc:  # e.g. a template failing on odd metadata: this file's problem, not the batch's
         log.debug("writing the report of %s failed", item.path, exc_info=True)
         item.status, item.action, item.message = "error", "failed", f"cannot write the report: {exc}"
-        return
-    finish(item, report, folder, "verified")
+        return None
+    finish(item, report, folder, action)
+    return folder
+
+
+def _task(item: BatchItem) -> _Task:
+    assert item.sha256 is not None
+    return _Task(str(Path(item.path).resolve()), item.sha256, item.size_bytes + _PER_FILE_WEIGHT)
+
+
+def _rematch(item: BatchItem, folder: Path, old: Report, pipeline: Pipeline, index: KnownImageryIndex,
+             claims: ClaimStore, claim: Claim | None, out: Path,
+             finish: Callable[[BatchItem, Report, Path, Action], None], signing_key: Ed25519PrivateKey | None) -> bool:
+    """Match a stale report's frames again (this process: no decoding) and write it as a new run of the report.
+
+    Returns False when it could not be (the stored fingerprint is absent or fails its checks, or matching
+    failed): ``item.fingerprint_refused`` says why, and the caller verifies the file in full. A report that was
+    assessed against a claim the batch does not name is assessed again against it (its evidence changed).
+    """
+    assert item.stale is not None
+    started = time.perf_counter()
+    try:
+        report = rematch(old, folder, pipeline=pipeline, index=index, reason=item.stale)
+    except FingerprintError as exc:
+        item.fingerprint_refused = " ".join(str(exc).split())
+    except Exception as exc:  # matching failed on this file: a full verify records what a fresh run gives
+        log.debug("re-matching %s failed", item.path, exc_info=True)
+        item.fingerprint_refused = f"matching again failed: {type(exc).__name__}: {' '.join(str(exc).split())[:200]}"
+    else:
+        earlier = None
+        if claim is None and old.claim is not None:
+            with contextlib.suppress(ClaimError):  # a claim deleted since: nothing to assess against
+                earlier = claims.get(old.claim.id)
+        written = _store(item, report, claim or earlier, out, finish, signing_key, "rematched")
+        if written is not None and earlier is not None:
+            attach_to_claim(claims, earlier, report, written)
+        item.seconds = round(time.perf_counter() - started, 3)
+        return True
+    log.warning("not matching %s again from its stored fingerprint: %s", item.path, item.fingerprint_refused)
+    return False
 
 
 def _dedupe(items: list[BatchItem]) -> dict[str, BatchItem]:
@@ -434,6 +484,7 @@ def _result(items: list[BatchItem], groups: list[Group], found: Discovery, out: 
         files=len(items),
         verified=sum(i.action == "verified" for i in items),
         resumed=sum(i.action == "resumed" for i in items),
+        rematched=sum(i.action == "rematched" for i in items),
         duplicates=sum(i.action == "duplicate" for i in items),
         errors=sum(i.status == "error" for i in items),
         stage_errors=sum(i.status == "stage_error" for i in items),

@@ -158,6 +158,34 @@ class SamplingStop:
 
 
 @dataclass
+class IndexState:
+    """The known-imagery index a match was made against (``provenance.visual.index.KnownImageryIndex.state``).
+
+    Two states name the same index content when ``workspace``, ``generation`` and ``reference_generation`` are
+    equal; the counts are for people ("3 references added since").
+    """
+
+    workspace: str  # the workspace's random id: counters of two workspaces are not comparable
+    generation: int  # bumped by every change of indexed frames (a reference added or removed)
+    reference_generation: int  # bumped by every change of a reference row (added, removed, title/first-seen edited)
+    references: int
+    matchable_frames: int  # indexed frames at or above the matching quality threshold
+
+
+@dataclass
+class Rematch:
+    """This visual section was matched again, from the frame fingerprint stored with an earlier report, without
+    decoding the file: the other sections (and the sampled frames) are that earlier run's."""
+
+    from_run: str  # run folder of the earlier report (``<stem>-<sha12>.runs/<run>``)
+    from_created_at: str
+    from_tool_version: str
+    previous_index_state: IndexState | None  # what the earlier report was matched against (None: not recorded)
+    reason: str  # why: "index changed since the report: 1 reference added"
+    fingerprint_sha256: str  # of the stored fingerprint file the frames were read from
+
+
+@dataclass
 class VisualSection(Section, key="visual"):
     frames_sampled: int = 0
     frames: list[FrameHash] = field(default_factory=list)
@@ -168,6 +196,8 @@ class VisualSection(Section, key="visual"):
     index_frames: int = 0  # matchable frames in the known-imagery index when this ran (0: nothing to match)
     thresholds: MatchThresholds | None = None  # None in reports written before 0.2
     stopped: SamplingStop | None = None  # sampling ended early (a cap or a decode error); None: the whole clip
+    index_state: IndexState | None = None  # the index matched against (None: not recorded, or not matched)
+    rematched: Rematch | None = None  # set when matched again from a stored fingerprint (batch), not decoded
 
 
 @dataclass
@@ -348,6 +378,9 @@ class Artefacts:
     # reference id -> {reference time: JPEG} for the matched frames a report shows beside the clip's
     references: dict[str, dict[float, bytes]] = field(default_factory=dict)
     reference_notes: dict[str, str] = field(default_factory=dict)  # reference id -> why no frames are shown
+    # file name -> bytes of further files the report folder carries (the visual stage's fingerprint.npz), written
+    # beside report.json and covered by its manifest (``integrity.files``)
+    files: dict[str, bytes] = field(default_factory=dict)
 
 
 @dataclass

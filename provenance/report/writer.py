@@ -54,7 +54,11 @@ def write_report(report: Report, out: str | Path = "reports", *, signing_key: Ed
     """
     latest = Path(out) / report_dir_name(report)
     seal(report)
-    contents = {"report.html": render_html(report), "report.md": render_markdown(report)}
+    contents: dict[str, str | bytes] = {"report.html": render_html(report), "report.md": render_markdown(report)}
+    for name, data in report.artefacts.files.items():  # a stage's files (fingerprint.npz): plain names, not ours
+        if name != Path(name).name or name.startswith(".") or name in contents or name == "report.json":
+            raise ValueError(f"a report folder cannot hold a stage file named {name!r}")
+        contents[name] = data
     files = file_digests(contents)
     assert report.integrity is not None
     if signing_key is None and report.integrity.signature and report.integrity.files != files:

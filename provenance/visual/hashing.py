@@ -18,6 +18,7 @@ from provenance.limits import Limits, current_deadline
 from provenance.media import MediaFile
 from provenance.visual.config import FramesConfig
 from provenance.visual.frames import HASH_SIZE, StopReason, load_image, sample_video
+from provenance.visual.local_features import QUERY_FEATURES, LocalFeatures, extract
 from provenance.visual.regions import content_boxes
 from provenance.visual.signals import PDQ, PHASH
 
@@ -73,6 +74,23 @@ class HashedFrame:
     thumbnail: bytes | None = None  # JPEG, long side THUMB_SIZE, for reports (only when asked)
     pixels: np.ndarray | None = field(default=None, repr=False)  # RGB, kept for keypoint frames only
     box: tuple[int, int, int, int] | None = None  # content box (bars, blurred fill, static UI) in ``pixels``
+    # a keypoint frame's ORB features as matching uses them, kept once extracted (keypoint_features): a stored
+    # fingerprint (visual/store.py) brings them instead of ``pixels``; none found: an empty LocalFeatures
+    features: LocalFeatures | None = field(default=None, repr=False)
+
+    @property
+    def keypoint_frame(self) -> bool:
+        """Kept for local-feature matching: its pixels were kept, or its features were stored."""
+        return self.pixels is not None or self.features is not None
+
+    def keypoint_features(self) -> LocalFeatures | None:
+        """The query-side ORB features of this keypoint frame (inside its content box, QUERY_FEATURES spread over
+        the picture), extracted once; None when it is too flat, or not a keypoint frame."""
+        if self.features is None and self.pixels is not None:
+            pixels = crop_box(self.pixels, self.box) if self.box else self.pixels
+            self.features = extract(pixels, QUERY_FEATURES, spread=True) or LocalFeatures(
+                np.zeros((0, 2), np.float32), np.zeros((0, 32), np.uint8), pixels.shape[1], pixels.shape[0])
+        return self.features if self.features is not None and len(self.features.points) else None
 
 
 @dataclass

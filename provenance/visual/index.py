@@ -19,6 +19,7 @@ import numpy as np
 from provenance.errors import ProvenanceError
 from provenance.limits import Limits, run_with_budget
 from provenance.media import MediaError, MediaFile, display_path, probe
+from provenance.report.model import IndexState
 from provenance.sniff import walk
 from provenance.visual import local_features as lf
 from provenance.visual.config import FramesConfig, MatchingConfig, VisualConfig
@@ -191,6 +192,7 @@ class KnownImageryIndex:
     def __init__(self, workspace: Workspace | None = None) -> None:
         self.workspace = workspace or Workspace()
         self._tables: dict[object, object] = {}  # derived search structures, rebuilt after any change
+        self._tables_generation: int | None = None  # index_generation the tables were loaded at (see state())
 
     # -- writing ---------------------------------------------------------------------------------------
     def add(
@@ -402,6 +404,27 @@ class KnownImageryIndex:
             references=sum(kinds.values()), videos=kinds.get("video", 0), images=kinds.get("image", 0),
             frames=frames, matchable_frames=int(matchable), database_bytes=size,
         )
+
+    def state(self, min_quality: int = PDQ.min_quality) -> IndexState:
+        """The index as a report records it (``visual.index_state``), read in one snapshot.
+
+        Call it before matching: search tables this object loaded at another generation (another process added
+        or removed references since) are dropped here, so the match searches what the state says, or newer (a
+        later report then looks stale and is matched again: never the reverse).
+        """
+        with self.workspace.reading() as conn:
+            row = conn.execute(
+                "SELECT (SELECT value FROM meta WHERE key = 'workspace_id'),"
+                " (SELECT value FROM meta WHERE key = 'index_generation'),"
+                " (SELECT value FROM meta WHERE key = 'reference_generation'),"
+                " (SELECT COUNT(*) FROM reference), (SELECT COUNT(*) FROM frame WHERE quality >= ?)", (min_quality,)
+            ).fetchone()
+        generation = int(row[1])
+        if generation != self._tables_generation:
+            self._tables.clear()
+            self._tables_generation = generation
+        return IndexState(workspace=str(row[0]), generation=generation, reference_generation=int(row[2]),
+                          references=int(row[3]), matchable_frames=int(row[4]))
 
     def _hash_table(self, min_quality: int) -> _HashTable:
         key = (PDQ.name, min_quality)

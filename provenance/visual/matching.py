@@ -16,9 +16,8 @@ import numpy as np
 
 from provenance.report.model import Match, MatchedFrame, Segment
 from provenance.visual.config import MatchingConfig
-from provenance.visual.hashing import Fingerprint, crop_box
+from provenance.visual.hashing import Fingerprint
 from provenance.visual.index import KnownImageryIndex
-from provenance.visual.local_features import QUERY_FEATURES, extract
 from provenance.visual.signals import PDQ
 
 _OFFSET_BIN_S = 0.5  # resolution of the offset vote
@@ -119,13 +118,12 @@ def _local_pairs(
     per_ref: dict[str, list[_Pair]],
 ) -> None:
     """Verify keypoint frames that no hash match explains with ORB + RANSAC against the references' ones."""
-    todo = [i for i, f in enumerate(query.frames) if f.pixels is not None and i not in explained]
+    todo = [i for i, f in enumerate(query.frames) if f.keypoint_frame and i not in explained]
     if len(todo) > config.local_max_frames:  # spread the budget over the whole clip, not its first minute
         todo = [todo[round(k)] for k in np.linspace(0, len(todo) - 1, config.local_max_frames)]
     for i in todo:
         frame = query.frames[i]
-        pixels = crop_box(frame.pixels, frame.box) if frame.box else frame.pixels
-        features = extract(pixels, QUERY_FEATURES, spread=True)
+        features = frame.keypoint_features()
         if features is None:
             continue
         for hit in index.search_local(features, candidates=5):

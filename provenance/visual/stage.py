@@ -7,12 +7,14 @@ RANSAC; hits are aligned per reference into segments. Heavy libraries load insid
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING, ClassVar
 
 from provenance.report.model import (
     Finding,
     FrameHash,
     MatchThresholds,
+    Rematch,
     Report,
     SamplingStop,
     VisualSection,
@@ -26,6 +28,7 @@ if TYPE_CHECKING:
     from provenance.limits import Limits
     from provenance.media import MediaFile
     from provenance.visual.hashing import Fingerprint
+    from provenance.visual.index import KnownImageryIndex
 
 
 def thresholds(matching: MatchingConfig) -> MatchThresholds:
@@ -51,6 +54,27 @@ def query_fingerprint(media: MediaFile, config: VisualConfig, *, thumbnails: boo
     return fingerprint(media, config.frames, mirror=m.mirror, thumbnails=thumbnails,
                        keypoint_frames_s=keypoint_frames_s, keypoint_frame_size=DETAIL_SIZE, content=True,
                        limits=limits)
+
+
+def _match_into(section: VisualSection, fp: Fingerprint, index: KnownImageryIndex, matching: MatchingConfig) -> None:
+    """Match ``fp`` against the index and record the result and the index state it was made against."""
+    from provenance.visual.matching import match
+
+    section.index_state = index.state(matching.min_quality)  # first: see KnownImageryIndex.state
+    section.matches, section.frames_usable = match(fp, index, matching)
+    section.index_frames = index.matchable_frames(matching.min_quality)
+
+
+def rematch_section(previous: VisualSection, fp: Fingerprint, config: VisualConfig, index: KnownImageryIndex,
+                    rematched: Rematch) -> VisualSection:
+    """``previous`` matched again from its stored fingerprint (visual/store.py) against the index as it is now.
+
+    The sampled frames, shot changes and sampling stop are the earlier run's (nothing is decoded); matches,
+    usable frames, the index state and ``rematched`` are new.
+    """
+    section = dataclasses.replace(previous, matches=[], thresholds=thresholds(config.matching), rematched=rematched)
+    _match_into(section, fp, index, config.matching)
+    return section
 
 
 def _stopped_findings(report: Report) -> list[Finding]:
@@ -81,8 +105,6 @@ class VisualStage(Stage):
     view = VisualView()
 
     def run(self, ctx: Context) -> VisualSection:
-        from provenance.visual.matching import match
-
         cfg: VisualConfig = ctx.config
         fp = query_fingerprint(ctx.media, cfg, thumbnails=True, limits=ctx.pipeline.limits)
         section = VisualSection(
@@ -97,8 +119,11 @@ class VisualStage(Stage):
             section.stopped = SamplingStop(fp.stopped_by, fp.frames[-1].t if fp.frames else 0.0, fp.decode_error)
         if ctx.artefacts is not None:
             ctx.artefacts.thumbnails = {f.t: f.thumbnail for f in fp.frames if f.thumbnail}
-        section.matches, section.frames_usable = match(fp, ctx.index, cfg.matching)
-        section.index_frames = ctx.index.matchable_frames(cfg.matching.min_quality)
+        _match_into(section, fp, ctx.index, cfg.matching)
+        if ctx.artefacts is not None:  # what a later re-match needs, so it never decodes the file again
+            from provenance.visual.store import FINGERPRINT_FILE, pack
+
+            ctx.artefacts.files[FINGERPRINT_FILE] = pack(fp, ctx.media.sha256)
         return section
 
     def evidence(self, report: Report, ctx: Context) -> None:
@@ -112,6 +137,13 @@ class VisualStage(Stage):
         if visual.status != "ok":
             return []
         out = _stopped_findings(report)
+        if (again := visual.rematched) is not None:
+            out.append(Finding(
+                "visual_rematched", "info",
+                f"Matched again against the known-imagery index as it is now ({again.reason}), from the frames "
+                f"sampled by the run of {again.from_created_at}; the file was not decoded again.",
+                {"from_run": again.from_run, "reason": again.reason, "fingerprint_sha256": again.fingerprint_sha256},
+            ))
         if not visual.matches:
             if visual.index_frames == 0:
                 return [*out, Finding("index_empty", "notice",
