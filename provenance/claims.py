@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Literal, get_args
 
 from provenance.errors import ProvenanceError
-from provenance.report.integrity import IntegrityError, read_verified
+from provenance.report.integrity import IntegrityError, Origin, origin_of, read_verified
 from provenance.report.model import ClaimAssessment, ClaimSection, Report
 from provenance.safetext import csv_cell, script_safe_json
 from provenance.workspace import Workspace
@@ -120,6 +120,8 @@ class Attachment:
     assessment: list[ClaimAssessment]
     attached_at: str = ""
     kind: str = "video"
+    # who vouches for the report file attached now (:func:`origin_of`); not stored, not exported
+    origin: Origin | None = field(default=None, compare=False, repr=False)
 
     @property
     def name(self) -> str:
@@ -254,24 +256,36 @@ class ClaimStore:
                 conn.execute("UPDATE claim SET updated_at = ? WHERE id = ?", (_now(), claim.id))
         return made
 
-    def attach_files(self, claim_id: str, paths: Iterable[str | Path]) -> list[Attachment]:
+    def attach_files(self, claim_id: str, paths: Iterable[str | Path], *,
+                     require_signature: bool = False) -> list[Attachment]:
         """Attach written reports (``report.json``, its folder, or a folder of report folders), one transaction.
 
         The assessment goes into the claim record only: a written report is never rewritten (its digest
         and signature cover it). ``verify --claim`` and ``batch --claim`` fill ``report.claim`` before writing.
+        Each attachment's ``origin`` says who vouches for the file: an unsigned report passes its digest check
+        even when forged (the digest is public), so the caller warns; with ``require_signature`` only reports
+        signed as written by this workspace's key are attached (nothing is, if one is not).
         """
         files = list(_report_files(paths))
         if not files:
             raise ClaimError("no report.json found in the paths given")
-        loaded = []
+        loaded, origins = [], []
         for file in files:  # every report is verified before it counts as evidence: an edited one is refused
             try:
-                loaded.append((Report.from_dict(read_verified(file, self.workspace.root)), file.parent))
+                data = read_verified(file, self.workspace.key_root)
+                loaded.append((Report.from_dict(data), file.parent))
             except IntegrityError as exc:
                 raise ClaimError(f"refusing {exc}") from exc
             except Exception as exc:  # a sealed report this version cannot read
                 raise ClaimError(f"refusing {file}: not a provenance report this version reads ({exc})") from exc
-        return self.attach(claim_id, loaded)
+            origins.append(origin_of(data, self.workspace.key_root))
+            if require_signature and not origins[-1].by_workspace:
+                raise ClaimError(f"refusing {file}: {origins[-1].text}; --require-signature attaches only reports "
+                                 "signed as written by this workspace's key (nothing was attached)")
+        made = self.attach(claim_id, loaded)
+        for attachment, origin in zip(made, origins, strict=True):
+            attachment.origin = origin
+        return made
 
     def attachments(self, claim_id: str) -> list[Attachment]:
         self.get(claim_id)
@@ -501,7 +515,8 @@ def export_text(data: dict[str, Any]) -> str:
 
 
 def to_json(claim: Claim, attachments: Sequence[Attachment]) -> dict[str, Any]:
-    return {"schema": "provenance.claim/1", "claim": asdict(claim), "attachments": [asdict(a) for a in attachments]}
+    return {"schema": "provenance.claim/1", "claim": asdict(claim),
+            "attachments": [{k: v for k, v in asdict(a).items() if k != "origin"} for a in attachments]}
 
 
 def to_csv(claim: Claim, attachments: Sequence[Attachment]) -> str:

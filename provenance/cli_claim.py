@@ -69,6 +69,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     attach.add_argument("id")
     attach.add_argument("reports", nargs="+", type=Path, metavar="REPORT",
                         help="report.json, its folder, or a folder of report folders")
+    attach.add_argument("--require-signature", action="store_true",
+                        help="attach only reports signed as written by this workspace's key (an unsigned report "
+                        "is attached with a warning otherwise: its origin is unknown)")
 
     show = csub.add_parser("show", parents=[common], help="the claim and its evidence table")
     show.add_argument("id")
@@ -112,8 +115,14 @@ def _claim(args: argparse.Namespace) -> int:
         store.get(args.id)
         for path in args.reports:
             _check_report_argument(path, args.id)
-        for a in store.attach_files(args.id, args.reports):
-            print(f"attached {terminal(a.name)}: {_tally(a)}")
+        for a in store.attach_files(args.id, args.reports, require_signature=args.require_signature):
+            origin = a.origin.text if a.origin is not None else "origin unknown"
+            print(f"attached {terminal(a.name)}: {_tally(a)} ({origin})")
+            if a.origin is not None and not a.origin.by_workspace:
+                print(f"provenance: warning: {terminal(a.report_path)}: {terminal(origin)}: its digest checks, but "
+                      "anyone can edit a report and recompute the digest; sign reports as they are written "
+                      "(`provenance verify FILE --sign`), or give --require-signature to refuse such reports",
+                      file=sys.stderr)
     elif cmd == "show":
         claim, attachments = store.get(args.id), store.attachments(args.id)
         if args.json:

@@ -1,7 +1,10 @@
 """``provenance report sign|check|key``: tamper evidence for written reports (logic in report.integrity).
 
-Exit codes for ``check``: 0 every check passed; 1 some check failed (edited report, wrong signer, swapped
-media); 2 nothing failed but something could not be checked (no digest, unknown signer, media not found).
+Exit codes for ``check``: 0 every check passed, the report signed as it was written by this workspace's key (or
+the key given with ``--public-key``); 1 some check failed (edited report, wrong signer, swapped media, unsigned
+with ``--require-signature``); 2 nothing failed but something could not be checked (no digest, unknown signer,
+media not found, a signature added later, or no signature at all: "digest ok, unsigned: origin unknown", since
+anyone can recompute a digest).
 """
 
 from __future__ import annotations
@@ -104,11 +107,16 @@ def _check(args: argparse.Namespace) -> int:
     unchecked = sum(line.state == "cannot" for line in result.lines)
     if code == EXIT_FAIL:
         print(f"result: FAIL ({failed} check{'s' if failed != 1 else ''} failed)")
+    elif code == EXIT_CANNOT and result.unsigned and unchecked == 1:
+        print("result: DIGEST OK, UNSIGNED: origin unknown (nothing failed, but anyone can edit a report and "
+              "recompute its digest; sign reports as they are written: `provenance verify FILE --sign`)")
     elif code == EXIT_CANNOT:
+        also = " (unsigned: origin unknown)" if result.unsigned else ""
         print(f"result: CANNOT CHECK ({unchecked} check{'s' if unchecked != 1 else ''} could not be made; "
-              "nothing failed)")
+              f"nothing failed){also}")
     else:
-        print("result: PASS")
+        signature = result.line("signature")
+        print(f"result: PASS ({signature.message})" if signature is not None else "result: PASS")
     return code
 
 

@@ -113,6 +113,51 @@ def test_forged_unsigned_report_signed_later_never_passes_as_produced_by_the_too
         assert "result: PASS" not in out
 
 
+def test_a_forged_unsigned_report_is_never_a_plain_pass_nor_attached_silently(
+    tmp_path: Path, ws: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Before: a forged unsigned report with its digest recomputed said "result: PASS" (exit 0), and `claim attach`
+    took it silently as evidence. The digest is public: only a signature made as written says who wrote it."""
+    folder = write_report(Report(media=probe(_photo(tmp_path)).section()), tmp_path / "out")
+    forge(folder / "report.json")
+    code, out, _ = run(capsys, "report", "check", folder, "--workspace", ws)
+    assert code == 2 and "result: PASS" not in out
+    assert "CANNOT CHECK origin    digest ok, unsigned: origin unknown" in out
+    assert out.splitlines()[-1].startswith("result: DIGEST OK, UNSIGNED: origin unknown")
+    code, claim_id, _ = run(capsys, "claim", "add", "--statement", "coins on a table", "--date", "2019",
+                            "--workspace", ws)
+    claim_id = claim_id.strip()
+    code, out, err = run(capsys, "claim", "attach", claim_id, folder, "--require-signature", "--workspace", ws)
+    assert code == 2 and "unsigned: origin unknown" in err and "nothing was attached" in err
+    assert "no reports attached" in run(capsys, "claim", "show", claim_id, "--workspace", ws)[1]
+    code, out, err = run(capsys, "claim", "attach", claim_id, folder, "--workspace", ws)
+    assert code == 0 and "(unsigned: origin unknown)" in out
+    assert "warning:" in err and "unsigned: origin unknown" in err and "--require-signature" in err
+    # a report signed as written by this workspace's key is said to be, and attaches without a warning
+    signed = write_report(Report(media=probe(_photo(tmp_path, "other.jpg")).section()), tmp_path / "signed",
+                          signing_key=load_key(ws, create=False))
+    key_id = json.loads((signed / "report.json").read_text())["integrity"]["key_id"]
+    code, out, err = run(capsys, "claim", "attach", claim_id, signed, "--require-signature", "--workspace", ws)
+    assert code == 0 and f"(signed by this workspace as written, key {key_id})" in out and "warning" not in err
+    code, out, _ = run(capsys, "report", "check", signed, "--workspace", ws, "--media", tmp_path / "other.jpg")
+    assert code == 0 and out.splitlines()[-1] == f"result: PASS (valid Ed25519 signature by this workspace's key " \
+        f"({key_id}))"
+
+
+def test_the_pages_say_whether_the_report_is_signed(tmp_path: Path, ws: Path) -> None:
+    """Before: report.html said nothing of a signature made as written (the page is drawn before it is signed)."""
+    media = probe(_photo(tmp_path)).section()
+    unsigned = write_report(Report(media=media), tmp_path / "a")
+    signed = write_report(Report(media=media), tmp_path / "b", signing_key=load_key(ws, create=False))
+    key_id = json.loads((signed / "report.json").read_text())["integrity"]["key_id"]
+    html = (signed / "report.html").read_text()
+    assert f'id="report-signature">signed as written (key fingerprint <span class="mono">{key_id}</span>)' in html
+    assert f"**Signature:** signed as written (key fingerprint `{key_id}`)" in (signed / "report.md").read_text()
+    assert 'id="report-signature">unsigned' in (unsigned / "report.html").read_text()
+    assert "**Signature:** unsigned" in (unsigned / "report.md").read_text()
+    assert check_file(signed, workspace_root=ws, media=tmp_path / "photo.jpg").exit_code == 0
+
+
 def test_deleting_the_integrity_field_is_a_fail_and_cannot_be_signed(
     tmp_path: Path, ws: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

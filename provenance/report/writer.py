@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from provenance.fileio import atomic_write, umask
 from provenance.report.html import render_html
-from provenance.report.integrity import dumps, file_digests, seal, sign_data
+from provenance.report.integrity import dumps, file_digests, public_key_of, seal, sign_data
 from provenance.report.markdown import render_markdown
 from provenance.report.model import Integrity, Report
 
@@ -54,9 +54,13 @@ def write_report(report: Report, out: str | Path = "reports", *, signing_key: Ed
     """
     latest = Path(out) / report_dir_name(report)
     seal(report)
+    assert report.integrity is not None
+    if signing_key is not None:  # the pages say who signs (signed below, once the files they cover exist)
+        public = public_key_of(signing_key)
+        report.integrity.public_key, report.integrity.key_id, report.integrity.signed_when = \
+            public.b64, public.key_id, "written"
     contents = {"report.html": render_html(report), "report.md": render_markdown(report)}
     files = file_digests(contents)
-    assert report.integrity is not None
     if signing_key is None and report.integrity.signature and report.integrity.files != files:
         report.integrity = Integrity(algorithm=report.integrity.algorithm,  # the old signature cannot cover them
                                      canonicalisation=report.integrity.canonicalisation,
