@@ -44,6 +44,17 @@ class ClaimError(ProvenanceError):
     """A claim cannot be created, found or attached to; the message is one line for the user."""
 
 
+class NotAttached(ClaimError):
+    """A report was written but could not be attached to its claim (the workspace was locked, read-only, full):
+    the report stays, and ``claim attach`` attaches it later. ``reason`` is the workspace problem in words."""
+
+    def __init__(self, report: Report, folder: Path, claim_id: str, reason: str) -> None:
+        self.report, self.folder, self.claim_id = report, Path(folder), claim_id
+        self.reason = reason.split(": nothing was changed")[0]  # the report *was* written: only the claim is not
+        super().__init__(f"report written to {self.folder}, but not attached to claim {claim_id}: {self.reason}; "
+                         f"attach it later with `provenance claim attach {claim_id} {self.folder}`")
+
+
 # -- the claimed date ----------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Period:

@@ -1,7 +1,9 @@
 """Command line: argument parsing and printing only; the work is done by the library.
 
 Exit codes: 0 report written and every stage ok; 1 report written, some stage failed; 2 no report (bad
-arguments, unreadable input, an input over its ``[limits]``, an unusable workspace). Whatever goes wrong, the
+arguments, unreadable input, an input over its ``[limits]``, an unusable workspace); 3 (``verify --claim``) report
+written but not attached to the claim (the workspace was locked or full: one line says so and gives the
+``claim attach`` command to run later). Whatever goes wrong, the
 user gets one line on stderr saying what failed, why and what to run next, never a traceback (``--debug``
 anywhere on the command line shows it). Every command that uses a workspace names it on stderr.
 """
@@ -22,6 +24,7 @@ from pathlib import Path
 
 from provenance import cli_batch, cli_claim, cli_report
 from provenance._version import __version__
+from provenance.claims import NotAttached
 from provenance.cli_common import (
     add_pipeline_args,
     add_sign_arg,
@@ -44,6 +47,7 @@ from provenance.visual.index import KnownImageryIndex
 from provenance.workspace import locate, workspace_problem
 
 EXIT_OK, EXIT_STAGE_ERROR, EXIT_NO_REPORT = 0, 1, 2
+EXIT_NOT_ATTACHED = 3  # verify --claim: the report was written, but the workspace refused the attachment
 
 Register = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
 
@@ -212,8 +216,12 @@ def _verify(args: argparse.Namespace) -> int:
     if pipeline.enabled("visual"):
         index.matchable_frames(pipeline.visual.matching.min_quality)
     # the claim is looked up first: an unknown one is exit 2 before any work
-    report, folder = verify_to_folder(path, pipeline=pipeline, workspace=workspace, out=args.out,
-                                      claim_id=args.claim, index=index, sign=args.sign)
+    not_attached = None
+    try:
+        report, folder = verify_to_folder(path, pipeline=pipeline, workspace=workspace, out=args.out,
+                                          claim_id=args.claim, index=index, sign=args.sign)
+    except NotAttached as exc:  # the report is written: print it as usual, then why the claim lacks it
+        report, folder, not_attached = exc.report, exc.folder, exc
     name_workspace(args)
     if args.json:
         sys.stdout.write(to_json(report))
@@ -224,6 +232,9 @@ def _verify(args: argparse.Namespace) -> int:
             print(f"  [{f.severity}] {terminal(f.message)}")
     for e in report.errors:
         print(f"provenance: {e.stage} stage failed: {terminal(e.message)}", file=sys.stderr)
+    if not_attached is not None:
+        print(f"provenance: error: {terminal(str(not_attached))}", file=sys.stderr)
+        return EXIT_NOT_ATTACHED
     return EXIT_STAGE_ERROR if report.errors else EXIT_OK
 
 

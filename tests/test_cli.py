@@ -8,6 +8,7 @@ script. Each asserts what the user sees (exit code, stdout, stderr) and which wo
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import shlex
@@ -417,6 +418,31 @@ def test_a_locked_workspace_is_named_and_nothing_changes(desk: dict[str, Path]) 
         holder.close()
     assert code == 2 and out == "" and "is locked by another process" in err and "internal error" not in err
     assert "c-locked" not in state(ws)
+
+
+def test_verify_claim_on_a_locked_workspace_keeps_the_report_and_says_how_to_attach_it(
+        desk: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Before: the report was written, then exit 2 ("no report") said "nothing was changed", and the claim lacked
+    it. Now: exit 3, one line naming the written run folder and the `claim attach` to run once the lock is gone."""
+    ws, out = desk["ws"], tmp_path / "locked-out"
+    holder = sqlite3.connect(ws / DB_NAME, isolation_level=None)
+    try:
+        holder.execute("BEGIN EXCLUSIVE")
+        code, stdout, err = run_process("verify", PHOTO, "--pipeline", "quick", "--out", out, "--claim", "c-one",
+                                        "--workspace", ws, cwd=tmp_path, env={"PROVENANCE_LOCK_TIMEOUT_S": "0.2"})
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert code == 3 and "report written to" in stdout, err
+    line = next(x for x in err.splitlines() if x.startswith("provenance: error:"))
+    assert "nothing was changed" not in err and "is locked by another process" in line
+    attach = re.search(r"`(provenance claim attach c-one (\S+))`", line)
+    assert attach and Path(attach.group(2)).parent.name.endswith(".runs")
+    assert json.loads((Path(attach.group(2)) / "report.json").read_text())["claim"]["id"] == "c-one"
+    code, stdout, err = run(*shlex.split(attach.group(1))[1:], "--workspace", ws, capsys=capsys)
+    assert code == 0 and "attached photo_reuse.jpg" in stdout
+    shown = run("claim", "show", "c-one", "--json", "--workspace", ws, capsys=capsys)[1]
+    assert attach.group(2) in [a["report_path"] for a in json.loads(shown)["attachments"]]
 
 
 def test_a_truncated_database_is_named_and_left_alone(desk: dict[str, Path], capsys: pytest.CaptureFixture[str]
