@@ -24,7 +24,7 @@ from typing import Any, Literal, get_args
 from provenance.errors import ProvenanceError
 from provenance.report.integrity import IntegrityError, Origin, origin_of, read_verified
 from provenance.report.model import ClaimAssessment, ClaimSection, Report
-from provenance.safetext import csv_cell, script_safe_json
+from provenance.safetext import csv_cell, id_problem, script_safe_json, terminal
 from provenance.workspace import Workspace
 
 ClaimStatus = Literal["open", "true", "mostly-true", "mixed", "misleading", "false", "unproven"]
@@ -182,6 +182,8 @@ class ClaimStore:
         """Validate and store a new claim; ``id`` defaults to a short random ``c-xxxxxxxx``."""
         if not statement or not statement.strip():
             raise ClaimError("a claim needs a statement")
+        if id is not None and (problem := id_problem(id)) is not None:
+            raise ClaimError(f"--id '{terminal(id)}' cannot be a claim id: {problem}")
         if claimed_date:
             claimed_date = Period.parse(claimed_date).text
         if (lat is None) != (lon is None):

@@ -252,16 +252,17 @@ def _index(args: argparse.Namespace) -> int:
         results = index.add(args.paths, id=args.id, title=args.title, source=args.source, url=args.url,
                             first_seen=args.first_seen, frames=profile.visual.frames, matching=profile.visual.matching,
                             limits=profile.limits)
-        for r in results:
+        for r in results:  # ids, paths and messages hold file names: escaped, so a name cannot forge a line
             ref = r.reference
             if ref is None:
-                print(f"provenance: error: {r.message}", file=sys.stderr)
+                print(f"provenance: error: {terminal(r.message)}", file=sys.stderr)
             elif r.status == "updated":
-                print(f"updated: {ref.id} ({r.message} changed; old values kept: provenance index edit) {r.path}")
+                print(f"updated: {terminal(ref.id)} ({r.message} changed; old values kept: provenance index edit) "
+                      f"{terminal(r.path)}")
             elif r.status == "unchanged":
-                print(f"unchanged: {ref.id} (already indexed with this metadata) {r.path}")
+                print(f"unchanged: {terminal(ref.id)} (already indexed with this metadata) {terminal(r.path)}")
             else:
-                print(f"added: {ref.id} ({ref.kind}, {_frames(ref.frames)}) {r.path}")
+                print(f"added: {terminal(ref.id)} ({ref.kind}, {_frames(ref.frames)}) {terminal(r.path)}")
         if not results:
             print("provenance: error: no media files to add in the paths given", file=sys.stderr)
         return EXIT_OK if results and all(r.status != "error" for r in results) else EXIT_NO_REPORT
@@ -272,10 +273,11 @@ def _index(args: argparse.Namespace) -> int:
         ref, changed = index.edit(args.id, **changes)
         if changed:
             was = {h["field"]: h["old"] for h in index.history(ref.id)[-len(changed):]}
-            print(f"edited {ref.id}: " + ", ".join(f"{k.replace('_', '-')} {getattr(ref, k) or '(none)'} (was "
-                                                    f"{was.get(k) or 'none'})" for k in changed))
+            print(f"edited {terminal(ref.id)}: " + ", ".join(
+                f"{k.replace('_', '-')} {terminal(getattr(ref, k) or '(none)')} (was {terminal(was.get(k) or 'none')})"
+                for k in changed))
         else:
-            print(f"unchanged: {ref.id} already has these values")
+            print(f"unchanged: {terminal(ref.id)} already has these values")
         return EXIT_OK
     if cmd == "list":
         refs = index.list()
@@ -285,8 +287,8 @@ def _index(args: argparse.Namespace) -> int:
             return EXIT_OK
         if not refs:
             say("the index is empty: add footage with `provenance index add FILE...`")
-        rows = [(r.id, r.kind, _frames(r.frames), r.first_seen or "?", r.source or "-", r.url or "-", r.title or "")
-                for r in refs]
+        rows = [tuple(map(terminal, (r.id, r.kind, _frames(r.frames), r.first_seen or "?", r.source or "-",
+                                     r.url or "-", r.title or ""))) for r in refs]
         header = ("id", "kind", "frames", "first seen", "source", "url", "title")
         widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header) - 1)]
         for row in [header, *rows] if rows else []:
@@ -302,9 +304,10 @@ def _index(args: argparse.Namespace) -> int:
         return EXIT_OK
     if cmd == "remove":
         if index.remove(args.id):
-            print(f"removed {args.id}")
+            print(f"removed {terminal(args.id)}")
             return EXIT_OK
-        print(f"provenance: error: no reference {args.id!r} (`provenance index list` shows them)", file=sys.stderr)
+        print(f"provenance: error: no reference {terminal(args.id)!r} (`provenance index list` shows them)",
+              file=sys.stderr)
         return EXIT_NO_REPORT
     raise AssertionError(cmd)
 

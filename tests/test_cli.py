@@ -356,6 +356,56 @@ def test_same_named_files_in_different_folders_get_unique_ids(desk: dict[str, Pa
     assert str(camera / "2019-03-14" / "IMG_0001.JPG") in err and str(KNOWN) in err and "pick another --id" in err
 
 
+def test_a_line_break_in_a_file_name_cannot_forge_index_lines(desk: dict[str, Path], tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """Before: `index add` and `index list` printed a newline in a name or title raw, so a file named
+    "x\\nadded: fake ..." printed a line of its own that the tool never wrote."""
+    folder = tmp_path / "evil"
+    folder.mkdir()
+    shutil.copy(OTHER, folder / "astro\nadded: fake (image, 1 frame) x.jpg")
+    ws = ["--workspace", desk["ws"]]
+    code, out, err = run("index", "add", folder, "--title", "t\nsecond: line", *ws, capsys=capsys)
+    assert code == 0, err
+    assert out.count("\n") == 1 and out.startswith("added: astro\\x0aadded: fake") and "\\x0aadded" in out
+    code, out, _ = run("index", "list", *ws, capsys=capsys)
+    assert code == 0 and len(out.splitlines()) == 3 and "t\\x0asecond: line" in out  # header, photo_coins, astro
+    listed = json.loads(run("index", "list", "--json", *ws, capsys=capsys)[1])
+    assert {r["id"] for r in listed} == {"photo_coins", "astro\\x0aadded: fake (image, 1 frame) x"}
+    code, out, _ = run("index", "remove", "astro\\x0aadded: fake (image, 1 frame) x", *ws, capsys=capsys)
+    assert code == 0 and out.count("\n") == 1
+
+
+@pytest.mark.parametrize(("given", "why"), [
+    ("-rf", "starts with '-'"), ("ref\nadded: x", "control characters"), ("ref\x1b[2J", "control characters"),
+    ("../etc/passwd", "'..' folder part"), ("a/../b", "'..' folder part"), ("a/..", "'..' folder part"),
+    ("/etc/passwd", "absolute path"), ("", "empty"), ("a//b", "empty"),
+])
+def test_unsafe_reference_and_claim_ids_are_refused(desk: dict[str, Path], capsys: pytest.CaptureFixture[str],
+                                                    given: str, why: str) -> None:
+    before = state(desk["ws"])
+    code, out, err = run("index", "add", OTHER, f"--id={given}", "--workspace", desk["ws"], capsys=capsys)
+    assert code == 2 and out == "" and "cannot be a reference id" in err and why in err, err
+    code, out, err = run("claim", "add", "--statement", "s", f"--id={given}", "--workspace", desk["ws"], capsys=capsys)
+    assert code == 2 and out == "" and "cannot be a claim id" in err and why in err, err
+    assert state(desk["ws"]) == before
+
+
+def test_folder_derived_ids_with_slashes_are_kept_and_hostile_folder_names_made_safe(
+        desk: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run("index", "add", OTHER, "--id", "2020-05-09/IMG_0001", "--workspace", desk["ws"],
+                         capsys=capsys)
+    assert code == 0 and out.startswith("added: 2020-05-09/IMG_0001 "), err
+    shutil.copy(PHOTO, tmp_path / "-photo_reuse.jpg")  # a stem that would read as an option
+    code, out, err = run("index", "add", tmp_path / "-photo_reuse.jpg", "--workspace", desk["ws"], capsys=capsys)
+    assert code == 0 and out.startswith("added: _photo_reuse "), err
+    deep = tmp_path / "\x1b[2J"
+    deep.mkdir()
+    (deep / "photo_coins.jpg").write_bytes(KNOWN.read_bytes() + b"\0" * 16)  # another file, its stem taken
+    code, out, err = run("index", "add", deep / "photo_coins.jpg", "--workspace", desk["ws"], capsys=capsys)
+    assert code == 0 and out.startswith("added: \\x1b[2J/photo_coins "), err
+    assert run("index", "remove", "\\x1b[2J/photo_coins", "--workspace", desk["ws"], capsys=capsys)[0] == 0
+
+
 # -- claims ---------------------------------------------------------------------------------------------------
 def test_claim_delete_asks_and_detach_keeps_the_report(desk: dict[str, Path], capsys: pytest.CaptureFixture[str]
                                                        ) -> None:

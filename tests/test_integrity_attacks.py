@@ -478,7 +478,8 @@ def test_control_characters_in_names_are_escaped_in_every_command(
         run(capsys, "verify", hostile, "--pipeline", "quick", "--workspace", ws, "--out", out),
         run(capsys, "batch", media, "--out", tmp_path / "batch", "--workers", "0", "--pipeline", "quick",
             "--workspace", ws),
-        run(capsys, "index", "add", hostile, "--id", "ref\x1b[31m", "--workspace", ws),
+        run(capsys, "index", "add", hostile, "--workspace", ws),  # the id made of the name: escaped
+        run(capsys, "index", "add", hostile, "--id", "ref\x1b[31m", "--workspace", ws),  # refused, escaped
         run(capsys, "index", "list", "--workspace", ws),
     ]
     folder = next(out.glob("*.runs/*"))
