@@ -185,7 +185,13 @@ class ClaimStore:
         if id is not None and (problem := id_problem(id)) is not None:
             raise ClaimError(f"--id '{terminal(id)}' cannot be a claim id: {problem}")
         if claimed_date:
-            claimed_date = Period.parse(claimed_date).text
+            period = Period.parse(claimed_date)
+            # the rule of `index add --first-seen` (visual.index.normalise_date): after today anywhere on Earth
+            # (a day of slack for time zones) is a typo, and would make every earlier footage "contradict" the claim
+            if period.start > dt.datetime.now(dt.UTC).date() + dt.timedelta(days=1):
+                raise ClaimError(f"claimed date {claimed_date!r} is in the future: give the date the footage is "
+                                 "claimed to show (YYYY, YYYY-MM, YYYY-MM-DD or START/END)")
+            claimed_date = period.text
         if (lat is None) != (lon is None):
             raise ClaimError("give both --lat and --lon, or neither")
         if lat is not None and lon is not None and not (-90 <= lat <= 90 and -180 <= lon <= 180):
