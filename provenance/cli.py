@@ -44,7 +44,7 @@ from provenance.report.writer import to_json
 from provenance.safetext import TerminalStream, terminal
 from provenance.service import verify_to_folder
 from provenance.visual.index import KnownImageryIndex
-from provenance.workspace import locate, workspace_problem
+from provenance.workspace import Workspace, locate, workspace_problem
 
 EXIT_OK, EXIT_STAGE_ERROR, EXIT_NO_REPORT = 0, 1, 2
 EXIT_NOT_ATTACHED = 3  # verify --claim: the report was written, but the workspace refused the attachment
@@ -81,6 +81,11 @@ def _register_core(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     v.add_argument("--claim", metavar="ID", help="assess the report against this claim and attach it")
     add_sign_arg(v)
     v.set_defaults(handler=_verify)
+
+    init = sub.add_parser("init", parents=[global_options(1)], help="create a workspace: ./.provenance, or DIR")
+    init.add_argument("dir", nargs="?", type=Path, metavar="DIR", help="the workspace folder (default: "
+                      "--workspace, else $PROVENANCE_WORKSPACE, else .provenance in the current folder)")
+    init.set_defaults(handler=_init)
 
     idx = sub.add_parser("index", parents=[global_options(1)], help="manage the known-imagery index")
     idx.set_defaults(handler=_index)
@@ -179,6 +184,10 @@ def _for_people(exc: BaseException, args: argparse.Namespace) -> str:
         if code == errno.ENOSPC:
             return f"disk full while writing {where}: nothing half-written was left; free some space and run again"
         if code == errno.EROFS:
+            root = locate(args.workspace).root
+            if Path(where).is_relative_to(root) or not hasattr(args, "out"):
+                return (f"cannot write {where}: the file system is read-only; use a workspace on a writable one "
+                        f"(--workspace DIR)")
             return f"cannot write {where}: the file system is read-only; choose another folder (--out DIR)"
         if code == errno.EACCES:
             return f"cannot read or write {where}: permission denied"
@@ -236,6 +245,23 @@ def _verify(args: argparse.Namespace) -> int:
         print(f"provenance: error: {terminal(str(not_attached))}", file=sys.stderr)
         return EXIT_NOT_ATTACHED
     return EXIT_STAGE_ERROR if report.errors else EXIT_OK
+
+
+def _init(args: argparse.Namespace) -> int:
+    """Create the workspace DIR, else the one every other command here would use (:func:`locate`: --workspace,
+    $PROVENANCE_WORKSPACE, the nearest .provenance up the tree, else ./.provenance); an existing one is kept."""
+    where = locate(args.workspace)
+    if args.dir is not None:
+        root = args.dir.expanduser().resolve()
+        if args.workspace and root != where.root:
+            raise ProvenanceError(f"init {args.dir} and --workspace {args.workspace} name two folders: give one")
+        how = "as given"
+    else:
+        root, how = where.root, where.described
+    created = Workspace(root).initialise()
+    say(f"workspace {root} (new: created by this command, {how})" if created else f"workspace {root} ({how})")
+    print(f"created workspace {root}" if created else f"workspace {root} exists already: nothing changed")
+    return EXIT_OK
 
 
 def _frames(n: int) -> str:

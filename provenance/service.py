@@ -18,7 +18,7 @@ from provenance.report.integrity import write_key
 from provenance.report.model import ClaimSection, Report
 from provenance.report.writer import write_report
 from provenance.visual.index import KnownImageryIndex
-from provenance.workspace import Workspace, WorkspaceError
+from provenance.workspace import Workspace, WorkspaceError, reading_workspace
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -42,7 +42,7 @@ def verify_to_folder(
     ``index`` reuses a loaded known-imagery index; by default the workspace's is opened. ``sign`` (default
     ``$PROVENANCE_SIGN_REPORTS``) signs the report as written with the workspace's key, which must exist.
     """
-    ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
+    ws = workspace if isinstance(workspace, Workspace) else reading_workspace(workspace)  # never created here
     claims = ClaimStore(ws)
     claim = claims.get(claim_id) if claim_id else None
     key = write_key(ws.key_root, sign)  # a missing key stops us before any work
