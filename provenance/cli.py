@@ -1,5 +1,9 @@
 """Command line: argument parsing and printing only; the work is done by the library.
 
+Start-up is light: the libraries of verification (PyAV, OpenCV, FAISS, Dask, Jinja2) are imported by the
+handlers that use them, so ``--help``, ``claim`` and ``report check`` start in a fraction of a second
+(``tests/test_imports.py`` holds ``provenance.cli`` to that).
+
 Exit codes: 0 report written and every stage ok; 1 report written, some stage failed; 2 no report (bad
 arguments, unreadable input, an input over its ``[limits]``, an unusable workspace); 3 (``verify --claim``) report
 written but not attached to the claim (the workspace was locked or full: one line says so and gives the
@@ -40,10 +44,7 @@ from provenance.cli_common import (
 )
 from provenance.config import load_pipeline
 from provenance.errors import ProvenanceError
-from provenance.report.writer import to_json
 from provenance.safetext import TerminalStream, terminal
-from provenance.service import verify_to_folder
-from provenance.visual.index import KnownImageryIndex
 from provenance.workspace import Workspace, locate, workspace_problem
 
 EXIT_OK, EXIT_STAGE_ERROR, EXIT_NO_REPORT = 0, 1, 2
@@ -210,6 +211,10 @@ def _printable_streams() -> None:
 
 
 def _verify(args: argparse.Namespace) -> int:
+    from provenance.report.writer import to_json  # the verification's libraries load with the command that needs
+    from provenance.service import verify_to_folder  # them: `provenance --help` or `claim list` pays for none
+    from provenance.visual.index import KnownImageryIndex
+
     path = Path(args.path)
     refuse_url(args.path, "verify")
     if path.suffix == ".json" and path.is_file() and looks_like_json(path):
@@ -269,6 +274,8 @@ def _frames(n: int) -> str:
 
 
 def _index(args: argparse.Namespace) -> int:
+    from provenance.visual.index import KnownImageryIndex  # FAISS, PyAV, OpenCV: only for the index commands
+
     cmd = args.index_command
     if getattr(args, "url", None) and "://" not in args.url:
         raise ProvenanceError(f"--url {args.url!r} is not a web address: give it with its scheme (https://...)")

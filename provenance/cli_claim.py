@@ -22,7 +22,7 @@ from provenance.claims import (
     to_json,
 )
 from provenance.cli_common import global_options, looks_like_json, open_workspace
-from provenance.report.writer import atomic_write
+from provenance.fileio import atomic_write
 from provenance.safetext import terminal
 
 EXIT_OK, EXIT_CANCELLED = 0, 2
