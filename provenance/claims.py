@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Literal, get_args
 
 from provenance.errors import ProvenanceError
-from provenance.report.integrity import IntegrityError, Origin, origin_of, read_verified
+from provenance.report.integrity import IntegrityError, Origin, origin_of, read_verified, report_file
 from provenance.report.model import ClaimAssessment, ClaimSection, Report
 from provenance.safetext import csv_cell, id_problem, script_safe_json, terminal
 from provenance.workspace import Workspace
@@ -367,16 +367,19 @@ def _claim(row: sqlite3.Row) -> Claim:
 
 
 def _report_files(paths: Iterable[str | Path]) -> Iterable[Path]:
+    """report.json files: named, in a folder named (or its latest-run link or pointer file), or in the report
+    folders of a folder named (through their links or pointer files: the latest run of each)."""
     for raw in paths:
-        path = Path(raw)
+        path = report_file(raw)
         if path.is_file():
             yield path
-        elif (path / "report.json").is_file():
-            yield path / "report.json"
-        elif path.is_dir():
-            yield from sorted(path.glob("*/report.json"))
+        elif Path(raw).is_dir():
+            for child in sorted(Path(raw).iterdir()):
+                found = report_file(child)
+                if found != child and found.name == "report.json" and found.is_file():
+                    yield found
         else:
-            raise ClaimError(f"{path}: no such report")
+            raise ClaimError(f"{raw}: no such report")
 
 
 # -- assessment ----------------------------------------------------------------------------------------

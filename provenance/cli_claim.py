@@ -23,6 +23,7 @@ from provenance.claims import (
 )
 from provenance.cli_common import global_options, looks_like_json, open_workspace
 from provenance.fileio import atomic_write
+from provenance.report.integrity import follow_pointer
 from provenance.safetext import terminal
 
 EXIT_OK, EXIT_CANCELLED = 0, 2
@@ -42,7 +43,7 @@ def _check_report_argument(path: Path, claim_id: str) -> None:
     """Refuse a media file (or anything not JSON) given where a report belongs, saying what to run instead."""
     if not path.is_file():
         return  # folders and missing paths: attach_files explains
-    if not looks_like_json(path):
+    if not looks_like_json(path) and follow_pointer(path) is None:
         raise ClaimError(f"{path} is not a report (report.json or its folder); to assess a media file, verify it "
                          f"first: `provenance verify {path} --claim {claim_id}`")
 

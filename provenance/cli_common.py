@@ -19,6 +19,7 @@ from typing import Literal
 
 from provenance.config import Pipeline, load_pipeline
 from provenance.errors import ProvenanceError
+from provenance.report.integrity import KEY_FILE
 from provenance.workspace import Location, Workspace, empty_workspace, locate
 
 LEVELS = 3  # provenance [options] GROUP [options] COMMAND [options]
@@ -56,10 +57,10 @@ def open_workspace(args: argparse.Namespace, need: Need, *, later: bool = False,
 
     ``write``: created when absent (``index add``, ``claim add``). ``existing``: must exist (exit 2 with the
     next command to run). ``optional``: ``verify`` and ``batch`` work without one, against an empty index in a
-    temporary folder; no workspace is left behind; but a ``--workspace DIR`` with no workspace in it is a typo
-    until shown otherwise (exit 2: ``provenance init DIR`` makes one). With ``claim`` (``--claim ID``) one must
-    exist: the claim is in it. A read-only workspace is used for reading; ``write`` and ``claim`` refuse it
-    before any work.
+    temporary folder; no workspace is left behind; but a ``--workspace DIR`` with nothing of a workspace in it
+    (no database, no signing key) is a typo until shown otherwise (exit 2: ``provenance init DIR`` makes one).
+    With ``claim`` (``--claim ID``) one must exist: the claim is in it. A read-only workspace is used for
+    reading; ``write`` and ``claim`` refuse it before any work.
     """
     where = locate(args.workspace)
     if where.exists:
@@ -76,7 +77,9 @@ def open_workspace(args: argparse.Namespace, need: Need, *, later: bool = False,
     elif need == "existing":
         raise ProvenanceError(_absent(where) + ": create one with `provenance index add FILE...` or "
                               "`provenance claim add --statement ...`, or name one with --workspace DIR")
-    elif where.how == "--workspace":  # named on this command line: a typo must not give an empty-index report
+    elif where.how == "--workspace" and not (where.root / KEY_FILE).is_file():
+        # named on this command line, and nothing of a workspace there (not even the signing key `report key`
+        # makes before any index exists): a typo must not give an empty-index report
         raise ProvenanceError(f"no workspace at {where.root} (create it with `provenance init {where.root}`, then "
                               f"add footage with `provenance index add FILE... --workspace {where.root}`)")
     else:

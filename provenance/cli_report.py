@@ -18,6 +18,7 @@ from provenance.errors import ProvenanceError
 from provenance.report.integrity import (
     PublicKey,
     check_file,
+    follow_pointer,
     key_is_private,
     key_path,
     load_key,
@@ -74,7 +75,7 @@ def _warn_if_exposed(root: Path) -> None:
 
 def _report_argument(path: Path) -> None:
     """Refuse a media file given where a report belongs (exit 2), saying how to make its report."""
-    if path.is_file() and path.suffix != ".json" and not looks_like_json(path):
+    if path.is_file() and path.suffix != ".json" and not looks_like_json(path) and follow_pointer(path) is None:
         raise ProvenanceError(f"{path} is not a report (report.json or its folder); to make one: `provenance "
                               f"verify {path}`")
 

@@ -41,7 +41,7 @@ def verify(
     """
     if not isinstance(pipeline, Pipeline):
         pipeline = load_pipeline(pipeline)
-    ws = workspace if isinstance(workspace, Workspace) else reading_workspace(workspace)  # never created here
+    ws = workspace if isinstance(workspace, Workspace) else reading_workspace(workspace, warn=index is None)
     if index is None:
         index = KnownImageryIndex(ws)
     started = time.perf_counter()

@@ -400,12 +400,14 @@ def empty_workspace(key_root: Path) -> Workspace:
     return _EMPTY[key_root]
 
 
-def reading_workspace(root: str | Path | None = None) -> Workspace:
+def reading_workspace(root: str | Path | None = None, *, warn: bool = True) -> Workspace:
     """The workspace to read for a verification (``provenance.verify``): the one :func:`locate` finds, never
-    created as a side effect. With none, an empty one (:func:`empty_workspace`) and a warning: no index."""
+    created as a side effect. With none, an empty one (:func:`empty_workspace`) and, with ``warn`` (the caller
+    brings no index of its own), a warning: no index."""
     where = locate(root)
     if where.exists:
         return Workspace(where.root, create=False)
-    log.warning("no index: nothing to match against (no workspace at %s; create one with `provenance index add "
-                "FILE...`)", where.root)
+    if warn:
+        log.warning("no index: nothing to match against (no workspace at %s; create one with `provenance index add "
+                    "FILE...`)", where.root)
     return empty_workspace(where.root)

@@ -231,6 +231,7 @@ def test_attach_written_reports_and_unknown_claim(tmp_path: Path, samples: Path)
     code, _out, err = cli("verify", samples / "clips" / "photo_reuse.jpg", "--pipeline", "quick", "--claim", "c-nope",
                           "--out", reports, "--workspace", ws)
     assert code == 2 and err.startswith("provenance: error: no claim") and not reports.exists()
+    assert cli("init", ws)[0] == 0  # a --workspace naming no workspace is refused (a typo), so make it first
     code, _out, err = cli("verify", samples / "clips" / "photo_reuse.jpg", "--pipeline", "quick", "--out", reports,
                           "--workspace", ws)
     assert code == 0, err

@@ -206,10 +206,36 @@ def public_key_of(key: Ed25519PrivateKey) -> PublicKey:
 # -- reading report files ------------------------------------------------------------------------------------
 
 
+# A report folder's "latest" name on a file system without symbolic links: a file holding this line and then
+# ``<stem>-<sha12>.runs/<run>`` (report.writer writes it; every reader follows it through report_file).
+POINTER_MAGIC = "provenance-report-link/1"
+_POINTER_MAX_BYTES = 4096
+
+
+def follow_pointer(path: Path) -> Path | None:
+    """The run folder a pointer file names, or None when ``path`` is not one. Only ``<its name>.runs/<run>``
+    beside it is followed: a pointer cannot send a reader anywhere else."""
+    try:
+        if not path.is_file() or path.stat().st_size > _POINTER_MAX_BYTES:
+            return None
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return None
+    if len(lines) != 2 or lines[0] != POINTER_MAGIC:
+        return None
+    runs, _, run = lines[1].partition("/")
+    if runs != path.name + ".runs" or not run or "/" in run or "\\" in run or run.startswith("."):
+        return None
+    return path.parent / runs / run
+
+
 def report_file(path: str | Path) -> Path:
-    """``REPORT`` may name the report.json or the report folder."""
+    """``REPORT`` may name the report.json, the report folder, or its latest-run link or pointer file."""
     path = Path(path)
-    return path / REPORT_FILE if path.is_dir() else path
+    if path.is_dir():
+        return path / REPORT_FILE
+    target = follow_pointer(path)
+    return target / REPORT_FILE if target is not None else path
 
 
 def _load(path: Path) -> tuple[str, dict[str, Any]]:
