@@ -157,7 +157,7 @@ def test_swapped_or_missing_media_is_caught(written: tuple[Path, Path, Path], tm
     assert code == 1 and f"FAIL         media     {beside} has SHA-256" in out and "not the file" in out
     beside.unlink()  # now the recorded path is the one checked: still the original
     code, out, _ = cli("report", "check", folder, "--workspace", ws)
-    assert code == 0 and f"PASS         media     {clip}" in out
+    assert code == 2 and f"PASS         media     {clip}" in out and "result: DIGEST OK, UNSIGNED" in out
     shutil.copy(other, clip)  # the original swapped in place
     assert check_file(folder, workspace_root=ws).exit_code == 1
     clip.unlink()
