@@ -115,9 +115,11 @@ def _check(args: argparse.Namespace) -> int:
         also = " (unsigned: origin unknown)" if result.unsigned else ""
         print(f"result: CANNOT CHECK ({unchecked} check{'s' if unchecked != 1 else ''} could not be made; "
               f"nothing failed){also}")
-    else:
+    else:  # a pass needs a signature made as written by a key the reader trusts: say whose
         signature = result.line("signature")
-        print(f"result: PASS ({signature.message})" if signature is not None else "result: PASS")
+        key_id = signature.message.rsplit("(", 1)[-1].rstrip(")") if signature is not None else "?"
+        whose = "the key you named" if args.public_key else "this workspace"
+        print(f"result: PASS (signed by {whose} as written, key {key_id})")
     return code
 
 
