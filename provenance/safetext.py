@@ -3,7 +3,8 @@
 File names, metadata and claim text come from whoever made the file or the claim. A CSV cell starting with
 ``=``, ``+``, ``-`` or ``@`` is a formula to a spreadsheet; ``</script>`` or ``<!--`` in a JSON-LD string ends or
 bends the script element a newsroom page embeds it in; control characters rewrite the user's terminal. The
-encoders (csv, json) stay the standard library's; these are only the project's rules on top.
+encoders (csv, json) stay the standard library's; these are only the project's rules on top. Ids (references,
+claims) are typed back and printed, so their rules live here too: :func:`id_problem` and :func:`as_id`.
 """
 
 from __future__ import annotations
