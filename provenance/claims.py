@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Any, Literal, get_args
 
 from provenance.errors import ProvenanceError
-from provenance.report.integrity import IntegrityError, read_verified
+from provenance.report.integrity import IntegrityError, Origin, origin_of, read_verified, report_file
 from provenance.report.model import ClaimAssessment, ClaimSection, Report
-from provenance.safetext import csv_cell, script_safe_json
+from provenance.safetext import csv_cell, id_problem, script_safe_json, terminal
 from provenance.workspace import Workspace
 
 ClaimStatus = Literal["open", "true", "mostly-true", "mixed", "misleading", "false", "unproven"]
@@ -42,6 +42,17 @@ _LANGUAGE_MIN_P = 0.5  # below this the top language is too uncertain to contrad
 
 class ClaimError(ProvenanceError):
     """A claim cannot be created, found or attached to; the message is one line for the user."""
+
+
+class NotAttached(ClaimError):
+    """A report was written but could not be attached to its claim (the workspace was locked, read-only, full):
+    the report stays, and ``claim attach`` attaches it later. ``reason`` is the workspace problem in words."""
+
+    def __init__(self, report: Report, folder: Path, claim_id: str, reason: str) -> None:
+        self.report, self.folder, self.claim_id = report, Path(folder), claim_id
+        self.reason = reason.split(": nothing was changed")[0]  # the report *was* written: only the claim is not
+        super().__init__(f"report written to {self.folder}, but not attached to claim {claim_id}: {self.reason}; "
+                         f"attach it later with `provenance claim attach {claim_id} {self.folder}`")
 
 
 # -- the claimed date ----------------------------------------------------------------------------------
@@ -120,6 +131,8 @@ class Attachment:
     assessment: list[ClaimAssessment]
     attached_at: str = ""
     kind: str = "video"
+    # who vouches for the report file attached now (:func:`origin_of`); not stored, not exported
+    origin: Origin | None = field(default=None, compare=False, repr=False)
 
     @property
     def name(self) -> str:
@@ -169,8 +182,16 @@ class ClaimStore:
         """Validate and store a new claim; ``id`` defaults to a short random ``c-xxxxxxxx``."""
         if not statement or not statement.strip():
             raise ClaimError("a claim needs a statement")
+        if id is not None and (problem := id_problem(id)) is not None:
+            raise ClaimError(f"--id '{terminal(id)}' cannot be a claim id: {problem}")
         if claimed_date:
-            claimed_date = Period.parse(claimed_date).text
+            period = Period.parse(claimed_date)
+            # the rule of `index add --first-seen` (visual.index.normalise_date): after today anywhere on Earth
+            # (a day of slack for time zones) is a typo, and would make every earlier footage "contradict" the claim
+            if period.start > dt.datetime.now(dt.UTC).date() + dt.timedelta(days=1):
+                raise ClaimError(f"claimed date {claimed_date!r} is in the future: give the date the footage is "
+                                 "claimed to show (YYYY, YYYY-MM, YYYY-MM-DD or START/END)")
+            claimed_date = period.text
         if (lat is None) != (lon is None):
             raise ClaimError("give both --lat and --lon, or neither")
         if lat is not None and lon is not None and not (-90 <= lat <= 90 and -180 <= lon <= 180):
@@ -254,24 +275,36 @@ class ClaimStore:
                 conn.execute("UPDATE claim SET updated_at = ? WHERE id = ?", (_now(), claim.id))
         return made
 
-    def attach_files(self, claim_id: str, paths: Iterable[str | Path]) -> list[Attachment]:
+    def attach_files(self, claim_id: str, paths: Iterable[str | Path], *,
+                     require_signature: bool = False) -> list[Attachment]:
         """Attach written reports (``report.json``, its folder, or a folder of report folders), one transaction.
 
         The assessment goes into the claim record only: a written report is never rewritten (its digest
         and signature cover it). ``verify --claim`` and ``batch --claim`` fill ``report.claim`` before writing.
+        Each attachment's ``origin`` says who vouches for the file: an unsigned report passes its digest check
+        even when forged (the digest is public), so the caller warns; with ``require_signature`` only reports
+        signed as written by this workspace's key are attached (nothing is, if one is not).
         """
         files = list(_report_files(paths))
         if not files:
             raise ClaimError("no report.json found in the paths given")
-        loaded = []
+        loaded, origins = [], []
         for file in files:  # every report is verified before it counts as evidence: an edited one is refused
             try:
-                loaded.append((Report.from_dict(read_verified(file, self.workspace.root)), file.parent))
+                data = read_verified(file, self.workspace.key_root)
+                loaded.append((Report.from_dict(data), file.parent))
             except IntegrityError as exc:
                 raise ClaimError(f"refusing {exc}") from exc
             except Exception as exc:  # a sealed report this version cannot read
                 raise ClaimError(f"refusing {file}: not a provenance report this version reads ({exc})") from exc
-        return self.attach(claim_id, loaded)
+            origins.append(origin_of(data, self.workspace.key_root))
+            if require_signature and not origins[-1].by_workspace:
+                raise ClaimError(f"refusing {file}: {origins[-1].text}; --require-signature attaches only reports "
+                                 "signed as written by this workspace's key (nothing was attached)")
+        made = self.attach(claim_id, loaded)
+        for attachment, origin in zip(made, origins, strict=True):
+            attachment.origin = origin
+        return made
 
     def attachments(self, claim_id: str) -> list[Attachment]:
         self.get(claim_id)
@@ -334,16 +367,19 @@ def _claim(row: sqlite3.Row) -> Claim:
 
 
 def _report_files(paths: Iterable[str | Path]) -> Iterable[Path]:
+    """report.json files: named, in a folder named (or its latest-run link or pointer file), or in the report
+    folders of a folder named (through their links or pointer files: the latest run of each)."""
     for raw in paths:
-        path = Path(raw)
+        path = report_file(raw)
         if path.is_file():
             yield path
-        elif (path / "report.json").is_file():
-            yield path / "report.json"
-        elif path.is_dir():
-            yield from sorted(path.glob("*/report.json"))
+        elif Path(raw).is_dir():
+            for child in sorted(Path(raw).iterdir()):
+                found = report_file(child)
+                if found != child and found.name == "report.json" and found.is_file():
+                    yield found
         else:
-            raise ClaimError(f"{path}: no such report")
+            raise ClaimError(f"{raw}: no such report")
 
 
 # -- assessment ----------------------------------------------------------------------------------------
@@ -501,7 +537,8 @@ def export_text(data: dict[str, Any]) -> str:
 
 
 def to_json(claim: Claim, attachments: Sequence[Attachment]) -> dict[str, Any]:
-    return {"schema": "provenance.claim/1", "claim": asdict(claim), "attachments": [asdict(a) for a in attachments]}
+    return {"schema": "provenance.claim/1", "claim": asdict(claim),
+            "attachments": [{k: v for k, v in asdict(a).items() if k != "origin"} for a in attachments]}
 
 
 def to_csv(claim: Claim, attachments: Sequence[Attachment]) -> str:

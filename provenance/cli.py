@@ -1,7 +1,13 @@
 """Command line: argument parsing and printing only; the work is done by the library.
 
+Start-up is light: the libraries of verification (PyAV, OpenCV, FAISS, Dask, Jinja2) are imported by the
+handlers that use them, so ``--help``, ``claim`` and ``report check`` start in a fraction of a second
+(``tests/test_imports.py`` holds ``provenance.cli`` to that).
+
 Exit codes: 0 report written and every stage ok; 1 report written, some stage failed; 2 no report (bad
-arguments, unreadable input, an input over its ``[limits]``, an unusable workspace). Whatever goes wrong, the
+arguments, unreadable input, an input over its ``[limits]``, an unusable workspace); 3 (``verify --claim``) report
+written but not attached to the claim (the workspace was locked or full: one line says so and gives the
+``claim attach`` command to run later). Whatever goes wrong, the
 user gets one line on stderr saying what failed, why and what to run next, never a traceback (``--debug``
 anywhere on the command line shows it). Every command that uses a workspace names it on stderr.
 """
@@ -22,6 +28,7 @@ from pathlib import Path
 
 from provenance import cli_batch, cli_claim, cli_report
 from provenance._version import __version__
+from provenance.claims import NotAttached
 from provenance.cli_common import (
     add_pipeline_args,
     add_sign_arg,
@@ -37,13 +44,11 @@ from provenance.cli_common import (
 )
 from provenance.config import load_pipeline
 from provenance.errors import ProvenanceError
-from provenance.report.writer import to_json
 from provenance.safetext import TerminalStream, terminal
-from provenance.service import verify_to_folder
-from provenance.visual.index import KnownImageryIndex
-from provenance.workspace import locate, workspace_problem
+from provenance.workspace import Workspace, locate, workspace_problem
 
 EXIT_OK, EXIT_STAGE_ERROR, EXIT_NO_REPORT = 0, 1, 2
+EXIT_NOT_ATTACHED = 3  # verify --claim: the report was written, but the workspace refused the attachment
 
 Register = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
 
@@ -77,6 +82,11 @@ def _register_core(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     v.add_argument("--claim", metavar="ID", help="assess the report against this claim and attach it")
     add_sign_arg(v)
     v.set_defaults(handler=_verify)
+
+    init = sub.add_parser("init", parents=[global_options(1)], help="create a workspace: ./.provenance, or DIR")
+    init.add_argument("dir", nargs="?", type=Path, metavar="DIR", help="the workspace folder (default: "
+                      "--workspace, else $PROVENANCE_WORKSPACE, else .provenance in the current folder)")
+    init.set_defaults(handler=_init)
 
     idx = sub.add_parser("index", parents=[global_options(1)], help="manage the known-imagery index")
     idx.set_defaults(handler=_index)
@@ -175,6 +185,10 @@ def _for_people(exc: BaseException, args: argparse.Namespace) -> str:
         if code == errno.ENOSPC:
             return f"disk full while writing {where}: nothing half-written was left; free some space and run again"
         if code == errno.EROFS:
+            root = locate(args.workspace).root
+            if Path(where).is_relative_to(root) or not hasattr(args, "out"):
+                return (f"cannot write {where}: the file system is read-only; use a workspace on a writable one "
+                        f"(--workspace DIR)")
             return f"cannot write {where}: the file system is read-only; choose another folder (--out DIR)"
         if code == errno.EACCES:
             return f"cannot read or write {where}: permission denied"
@@ -197,6 +211,10 @@ def _printable_streams() -> None:
 
 
 def _verify(args: argparse.Namespace) -> int:
+    from provenance.report.writer import to_json  # the verification's libraries load with the command that needs
+    from provenance.service import verify_to_folder  # them: `provenance --help` or `claim list` pays for none
+    from provenance.visual.index import KnownImageryIndex
+
     path = Path(args.path)
     refuse_url(args.path, "verify")
     if path.suffix == ".json" and path.is_file() and looks_like_json(path):
@@ -212,8 +230,12 @@ def _verify(args: argparse.Namespace) -> int:
     if pipeline.enabled("visual"):
         index.matchable_frames(pipeline.visual.matching.min_quality)
     # the claim is looked up first: an unknown one is exit 2 before any work
-    report, folder = verify_to_folder(path, pipeline=pipeline, workspace=workspace, out=args.out,
-                                      claim_id=args.claim, index=index, sign=args.sign)
+    not_attached = None
+    try:
+        report, folder = verify_to_folder(path, pipeline=pipeline, workspace=workspace, out=args.out,
+                                          claim_id=args.claim, index=index, sign=args.sign)
+    except NotAttached as exc:  # the report is written: print it as usual, then why the claim lacks it
+        report, folder, not_attached = exc.report, exc.folder, exc
     name_workspace(args)
     if args.json:
         sys.stdout.write(to_json(report))
@@ -224,7 +246,27 @@ def _verify(args: argparse.Namespace) -> int:
             print(f"  [{f.severity}] {terminal(f.message)}")
     for e in report.errors:
         print(f"provenance: {e.stage} stage failed: {terminal(e.message)}", file=sys.stderr)
+    if not_attached is not None:
+        print(f"provenance: error: {terminal(str(not_attached))}", file=sys.stderr)
+        return EXIT_NOT_ATTACHED
     return EXIT_STAGE_ERROR if report.errors else EXIT_OK
+
+
+def _init(args: argparse.Namespace) -> int:
+    """Create the workspace DIR, else the one every other command here would use (:func:`locate`: --workspace,
+    $PROVENANCE_WORKSPACE, the nearest .provenance up the tree, else ./.provenance); an existing one is kept."""
+    where = locate(args.workspace)
+    if args.dir is not None:
+        root = args.dir.expanduser().resolve()
+        if args.workspace and root != where.root:
+            raise ProvenanceError(f"init {args.dir} and --workspace {args.workspace} name two folders: give one")
+        how = "as given"
+    else:
+        root, how = where.root, where.described
+    created = Workspace(root).initialise()
+    say(f"workspace {root} (new: created by this command, {how})" if created else f"workspace {root} ({how})")
+    print(f"created workspace {root}" if created else f"workspace {root} exists already: nothing changed")
+    return EXIT_OK
 
 
 def _frames(n: int) -> str:
@@ -232,6 +274,8 @@ def _frames(n: int) -> str:
 
 
 def _index(args: argparse.Namespace) -> int:
+    from provenance.visual.index import KnownImageryIndex  # FAISS, PyAV, OpenCV: only for the index commands
+
     cmd = args.index_command
     if getattr(args, "url", None) and "://" not in args.url:
         raise ProvenanceError(f"--url {args.url!r} is not a web address: give it with its scheme (https://...)")
@@ -241,16 +285,17 @@ def _index(args: argparse.Namespace) -> int:
         results = index.add(args.paths, id=args.id, title=args.title, source=args.source, url=args.url,
                             first_seen=args.first_seen, frames=profile.visual.frames, matching=profile.visual.matching,
                             limits=profile.limits)
-        for r in results:
+        for r in results:  # ids, paths and messages hold file names: escaped, so a name cannot forge a line
             ref = r.reference
             if ref is None:
-                print(f"provenance: error: {r.message}", file=sys.stderr)
+                print(f"provenance: error: {terminal(r.message)}", file=sys.stderr)
             elif r.status == "updated":
-                print(f"updated: {ref.id} ({r.message} changed; old values kept: provenance index edit) {r.path}")
+                print(f"updated: {terminal(ref.id)} ({r.message} changed; old values kept: provenance index edit) "
+                      f"{terminal(r.path)}")
             elif r.status == "unchanged":
-                print(f"unchanged: {ref.id} (already indexed with this metadata) {r.path}")
+                print(f"unchanged: {terminal(ref.id)} (already indexed with this metadata) {terminal(r.path)}")
             else:
-                print(f"added: {ref.id} ({ref.kind}, {_frames(ref.frames)}) {r.path}")
+                print(f"added: {terminal(ref.id)} ({ref.kind}, {_frames(ref.frames)}) {terminal(r.path)}")
         if not results:
             print("provenance: error: no media files to add in the paths given", file=sys.stderr)
         return EXIT_OK if results and all(r.status != "error" for r in results) else EXIT_NO_REPORT
@@ -261,10 +306,11 @@ def _index(args: argparse.Namespace) -> int:
         ref, changed = index.edit(args.id, **changes)
         if changed:
             was = {h["field"]: h["old"] for h in index.history(ref.id)[-len(changed):]}
-            print(f"edited {ref.id}: " + ", ".join(f"{k.replace('_', '-')} {getattr(ref, k) or '(none)'} (was "
-                                                    f"{was.get(k) or 'none'})" for k in changed))
+            print(f"edited {terminal(ref.id)}: " + ", ".join(
+                f"{k.replace('_', '-')} {terminal(getattr(ref, k) or '(none)')} (was {terminal(was.get(k) or 'none')})"
+                for k in changed))
         else:
-            print(f"unchanged: {ref.id} already has these values")
+            print(f"unchanged: {terminal(ref.id)} already has these values")
         return EXIT_OK
     if cmd == "list":
         refs = index.list()
@@ -274,8 +320,8 @@ def _index(args: argparse.Namespace) -> int:
             return EXIT_OK
         if not refs:
             say("the index is empty: add footage with `provenance index add FILE...`")
-        rows = [(r.id, r.kind, _frames(r.frames), r.first_seen or "?", r.source or "-", r.url or "-", r.title or "")
-                for r in refs]
+        rows = [tuple(map(terminal, (r.id, r.kind, _frames(r.frames), r.first_seen or "?", r.source or "-",
+                                     r.url or "-", r.title or ""))) for r in refs]
         header = ("id", "kind", "frames", "first seen", "source", "url", "title")
         widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header) - 1)]
         for row in [header, *rows] if rows else []:
@@ -291,9 +337,10 @@ def _index(args: argparse.Namespace) -> int:
         return EXIT_OK
     if cmd == "remove":
         if index.remove(args.id):
-            print(f"removed {args.id}")
+            print(f"removed {terminal(args.id)}")
             return EXIT_OK
-        print(f"provenance: error: no reference {args.id!r} (`provenance index list` shows them)", file=sys.stderr)
+        print(f"provenance: error: no reference {terminal(args.id)!r} (`provenance index list` shows them)",
+              file=sys.stderr)
         return EXIT_NO_REPORT
     raise AssertionError(cmd)
 

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from provenance.batch import BatchItem, BatchOptions, BatchResult, Progress, run_batch
+from provenance.batch import BatchItem, BatchOptions, BatchResult, Progress
 from provenance.cli_common import (
     add_pipeline_args,
     add_sign_arg,
@@ -58,6 +58,8 @@ def _batch(args: argparse.Namespace) -> int:
                               "--workspace DIR")
     options = BatchOptions(out=args.out, workers=args.workers, scheduler=args.scheduler, claim=args.claim,
                            redo=args.redo, sign=args.sign)
+    from provenance.batch import run_batch  # Dask, PyAV, FAISS: loaded by the command that runs them
+
     bar = None if args.quiet else ProgressLine(sys.stderr)
     try:
         workspace = open_workspace(args, "optional", claim=args.claim)

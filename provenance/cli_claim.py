@@ -22,7 +22,8 @@ from provenance.claims import (
     to_json,
 )
 from provenance.cli_common import global_options, looks_like_json, open_workspace
-from provenance.report.writer import atomic_write
+from provenance.fileio import atomic_write
+from provenance.report.integrity import follow_pointer
 from provenance.safetext import terminal
 
 EXIT_OK, EXIT_CANCELLED = 0, 2
@@ -42,7 +43,7 @@ def _check_report_argument(path: Path, claim_id: str) -> None:
     """Refuse a media file (or anything not JSON) given where a report belongs, saying what to run instead."""
     if not path.is_file():
         return  # folders and missing paths: attach_files explains
-    if not looks_like_json(path):
+    if not looks_like_json(path) and follow_pointer(path) is None:
         raise ClaimError(f"{path} is not a report (report.json or its folder); to assess a media file, verify it "
                          f"first: `provenance verify {path} --claim {claim_id}`")
 
@@ -69,6 +70,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     attach.add_argument("id")
     attach.add_argument("reports", nargs="+", type=Path, metavar="REPORT",
                         help="report.json, its folder, or a folder of report folders")
+    attach.add_argument("--require-signature", action="store_true",
+                        help="attach only reports signed as written by this workspace's key (an unsigned report "
+                        "is attached with a warning otherwise: its origin is unknown)")
 
     show = csub.add_parser("show", parents=[common], help="the claim and its evidence table")
     show.add_argument("id")
@@ -112,8 +116,14 @@ def _claim(args: argparse.Namespace) -> int:
         store.get(args.id)
         for path in args.reports:
             _check_report_argument(path, args.id)
-        for a in store.attach_files(args.id, args.reports):
-            print(f"attached {terminal(a.name)}: {_tally(a)}")
+        for a in store.attach_files(args.id, args.reports, require_signature=args.require_signature):
+            origin = a.origin.text if a.origin is not None else "origin unknown"
+            print(f"attached {terminal(a.name)}: {_tally(a)} ({origin})")
+            if a.origin is not None and not a.origin.by_workspace:
+                print(f"provenance: warning: {terminal(a.report_path)}: {terminal(origin)}: its digest checks, but "
+                      "anyone can edit a report and recompute the digest; sign reports as they are written "
+                      "(`provenance verify FILE --sign`), or give --require-signature to refuse such reports",
+                      file=sys.stderr)
     elif cmd == "show":
         claim, attachments = store.get(args.id), store.attachments(args.id)
         if args.json:

@@ -14,13 +14,13 @@ from __future__ import annotations
 import argparse
 import re
 import sys
-import tempfile
 from pathlib import Path
 from typing import Literal
 
 from provenance.config import Pipeline, load_pipeline
 from provenance.errors import ProvenanceError
-from provenance.workspace import Location, Workspace, locate
+from provenance.report.integrity import KEY_FILE
+from provenance.workspace import Location, Workspace, empty_workspace, locate
 
 LEVELS = 3  # provenance [options] GROUP [options] COMMAND [options]
 
@@ -57,12 +57,18 @@ def open_workspace(args: argparse.Namespace, need: Need, *, later: bool = False,
 
     ``write``: created when absent (``index add``, ``claim add``). ``existing``: must exist (exit 2 with the
     next command to run). ``optional``: ``verify`` and ``batch`` work without one, against an empty index in a
-    temporary folder; no workspace is left behind. With ``claim`` (``--claim ID``) one must exist: the claim is
-    in it.
+    temporary folder; no workspace is left behind; but a ``--workspace DIR`` with nothing of a workspace in it
+    (no database, no signing key) is a typo until shown otherwise (exit 2: ``provenance init DIR`` makes one).
+    With ``claim`` (``--claim ID``) one must exist: the claim is in it. A read-only workspace is used for
+    reading; ``write`` and ``claim`` refuse it before any work.
     """
     where = locate(args.workspace)
     if where.exists:
         note, ws = f"workspace {where.root} ({where.described})", Workspace(where.root, create=False)
+        if ws.read_only:
+            note = f"workspace {where.root} ({where.described}; read-only: reading only)"
+            if need == "write" or claim is not None:  # say it before any work, not after decoding
+                ws.require_writable()
     elif need == "write":
         note, ws = f"workspace {where.root} (new: created by this command, {where.described})", Workspace(where.root)
     elif claim is not None:
@@ -71,10 +77,15 @@ def open_workspace(args: argparse.Namespace, need: Need, *, later: bool = False,
     elif need == "existing":
         raise ProvenanceError(_absent(where) + ": create one with `provenance index add FILE...` or "
                               "`provenance claim add --statement ...`, or name one with --workspace DIR")
+    elif where.how == "--workspace" and not (where.root / KEY_FILE).is_file():
+        # named on this command line, and nothing of a workspace there (not even the signing key `report key`
+        # makes before any index exists): a typo must not give an empty-index report
+        raise ProvenanceError(f"no workspace at {where.root} (create it with `provenance init {where.root}`, then "
+                              f"add footage with `provenance index add FILE... --workspace {where.root}`)")
     else:
-        note = _absent(where) + ": nothing to match against (an empty index); create one with " \
+        note = _absent(where) + ": no index: nothing to match against; create one with " \
             "`provenance index add FILE...`"
-        ws = _empty_workspace(where.root)
+        ws = empty_workspace(where.root)
     args.workspace_note = note
     if not later:
         name_workspace(args)
@@ -95,17 +106,6 @@ def _absent(where: Location) -> str:
     if where.how in ("--workspace", "PROVENANCE_WORKSPACE"):
         return f"no workspace at {where.root} ({where.described})"
     return f"no workspace: no {where.root.name} folder in {where.root.parent} or any folder above it"
-
-
-_TEMPORARY: list[tempfile.TemporaryDirectory[str]] = []
-
-
-def _empty_workspace(key_root: Path) -> Workspace:
-    """An empty workspace in a temporary folder, removed when the process exits (never in the user's folders);
-    it signs with the key in ``key_root``, the folder the user's workspace would be."""
-    tmp = tempfile.TemporaryDirectory(prefix="provenance-empty-")
-    _TEMPORARY.append(tmp)
-    return Workspace(Path(tmp.name) / "workspace", key_root=key_root)
 
 
 def say(text: str) -> None:

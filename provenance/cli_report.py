@@ -1,7 +1,10 @@
 """``provenance report sign|check|key``: tamper evidence for written reports (logic in report.integrity).
 
-Exit codes for ``check``: 0 every check passed; 1 some check failed (edited report, wrong signer, swapped
-media); 2 nothing failed but something could not be checked (no digest, unknown signer, media not found).
+Exit codes for ``check``: 0 every check passed, the report signed as it was written by this workspace's key (or
+the key given with ``--public-key``); 1 some check failed (edited report, wrong signer, swapped media, unsigned
+with ``--require-signature``); 2 nothing failed but something could not be checked (no digest, unknown signer,
+media not found, a signature added later, or no signature at all: "digest ok, unsigned: origin unknown", since
+anyone can recompute a digest).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from provenance.errors import ProvenanceError
 from provenance.report.integrity import (
     PublicKey,
     check_file,
+    follow_pointer,
     key_is_private,
     key_path,
     load_key,
@@ -71,7 +75,7 @@ def _warn_if_exposed(root: Path) -> None:
 
 def _report_argument(path: Path) -> None:
     """Refuse a media file given where a report belongs (exit 2), saying how to make its report."""
-    if path.is_file() and path.suffix != ".json" and not looks_like_json(path):
+    if path.is_file() and path.suffix != ".json" and not looks_like_json(path) and follow_pointer(path) is None:
         raise ProvenanceError(f"{path} is not a report (report.json or its folder); to make one: `provenance "
                               f"verify {path}`")
 
@@ -104,11 +108,18 @@ def _check(args: argparse.Namespace) -> int:
     unchecked = sum(line.state == "cannot" for line in result.lines)
     if code == EXIT_FAIL:
         print(f"result: FAIL ({failed} check{'s' if failed != 1 else ''} failed)")
+    elif code == EXIT_CANNOT and result.unsigned and unchecked == 1:
+        print("result: DIGEST OK, UNSIGNED: origin unknown (nothing failed, but anyone can edit a report and "
+              "recompute its digest; sign reports as they are written: `provenance verify FILE --sign`)")
     elif code == EXIT_CANNOT:
+        also = " (unsigned: origin unknown)" if result.unsigned else ""
         print(f"result: CANNOT CHECK ({unchecked} check{'s' if unchecked != 1 else ''} could not be made; "
-              "nothing failed)")
-    else:
-        print("result: PASS")
+              f"nothing failed){also}")
+    else:  # a pass needs a signature made as written by a key the reader trusts: say whose
+        signature = result.line("signature")
+        key_id = signature.message.rsplit("(", 1)[-1].rstrip(")") if signature is not None else "?"
+        whose = "the key you named" if args.public_key else "this workspace"
+        print(f"result: PASS (signed by {whose} as written, key {key_id})")
     return code
 
 

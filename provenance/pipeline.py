@@ -22,7 +22,7 @@ from provenance.media import probe
 from provenance.report.model import Artefacts, PipelineInfo, Report, StageError, ToolInfo
 from provenance.stage import Context, Stage
 from provenance.visual.index import KnownImageryIndex
-from provenance.workspace import Workspace
+from provenance.workspace import Workspace, reading_workspace
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ def verify(
     """
     if not isinstance(pipeline, Pipeline):
         pipeline = load_pipeline(pipeline)
-    ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
+    ws = workspace if isinstance(workspace, Workspace) else reading_workspace(workspace, warn=index is None)
     if index is None:
         index = KnownImageryIndex(ws)
     started = time.perf_counter()

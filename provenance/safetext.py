@@ -3,7 +3,8 @@
 File names, metadata and claim text come from whoever made the file or the claim. A CSV cell starting with
 ``=``, ``+``, ``-`` or ``@`` is a formula to a spreadsheet; ``</script>`` or ``<!--`` in a JSON-LD string ends or
 bends the script element a newsroom page embeds it in; control characters rewrite the user's terminal. The
-encoders (csv, json) stay the standard library's; these are only the project's rules on top.
+encoders (csv, json) stay the standard library's; these are only the project's rules on top. Ids (references,
+claims) are typed back and printed, so their rules live here too: :func:`id_problem` and :func:`as_id`.
 """
 
 from __future__ import annotations
@@ -66,3 +67,42 @@ def _escape(match: re.Match[str]) -> str:
 def terminal(text: str) -> str:
     """One line safe to print: control characters (escape sequences, carriage returns, newlines) as ``\\xNN``."""
     return _CONTROL.sub(_escape, text)
+
+
+# -- ids a user types and the tool prints ------------------------------------------------------------------
+
+ID_MAX_CHARS = 200  # a reference or claim id is a name to type, not a document; longer is a mistake or an attack
+
+
+def id_problem(value: str) -> str | None:
+    """Why ``value`` cannot be a reference or claim id, or None when it can.
+
+    Ids are typed back on the command line and printed in tables and reports, and may hold ``/`` (folder-derived
+    ids such as ``2020-05-09/IMG_0001``): one starting with ``-`` would read as an option, control characters
+    would rewrite the terminal, and an absolute path or a ``..`` segment would name somewhere else wherever an id
+    becomes part of a path.
+    """
+    if not value or not value.strip():
+        return "it is empty"
+    if value != value.strip():
+        return "it starts or ends with white space"
+    if value.startswith("-"):
+        return "it starts with '-' (it would read as an option)"
+    if _CONTROL.search(value):
+        return "it holds control characters"
+    if value.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", value):
+        return "it is an absolute path"
+    if any(part in ("", ".", "..") for part in re.split(r"[/\\]", value)):
+        return "it has an empty, '.' or '..' folder part"
+    if len(value) > ID_MAX_CHARS:
+        return f"it is longer than {ID_MAX_CHARS} characters"
+    return None
+
+
+def as_id(parts: list[str]) -> str:
+    """An id made of untrusted names (folder names, a file stem) that :func:`id_problem` accepts: control
+    characters escaped, ``.``/``..``/empty parts and a leading ``-`` replaced by ``_``."""
+    clean = [terminal(p.replace("/", "_").replace("\\", "_")).strip() for p in parts]
+    clean = ["_" if p in ("", ".", "..") else p for p in clean]
+    text = "/".join(clean)[-ID_MAX_CHARS:].lstrip("/")
+    return "_" + text[1:] if text.startswith("-") else text or "_"

@@ -11,14 +11,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from provenance.claims import Claim, ClaimStore, assess
+from provenance.claims import Claim, ClaimStore, NotAttached, assess
 from provenance.config import Pipeline
 from provenance.pipeline import verify
 from provenance.report.integrity import write_key
 from provenance.report.model import ClaimSection, Report
 from provenance.report.writer import write_report
 from provenance.visual.index import KnownImageryIndex
-from provenance.workspace import Workspace
+from provenance.workspace import Workspace, WorkspaceError, reading_workspace
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -37,18 +37,22 @@ def verify_to_folder(
     """Verify ``path``, write its report folder into ``out`` and, with ``claim_id``, attach it to that claim.
 
     Returns the report and its folder (``out/<stem>-<sha256[:12]>``). Raises ``ClaimError`` for an unknown
-    claim before any work, and ``MediaError`` when the input is not readable media (nothing is written).
+    claim before any work, and ``MediaError`` when the input is not readable media (nothing is written);
+    ``NotAttached`` when the report was written but the workspace refused the attachment (locked, full).
     ``index`` reuses a loaded known-imagery index; by default the workspace's is opened. ``sign`` (default
     ``$PROVENANCE_SIGN_REPORTS``) signs the report as written with the workspace's key, which must exist.
     """
-    ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
+    ws = workspace if isinstance(workspace, Workspace) else reading_workspace(workspace)  # never created here
     claims = ClaimStore(ws)
     claim = claims.get(claim_id) if claim_id else None
     key = write_key(ws.key_root, sign)  # a missing key stops us before any work
     report = verify(path, pipeline=pipeline, workspace=ws, index=index)
     folder = write_to_folder(report, out, claim=claim, signing_key=key)
     if claim is not None:
-        attach_to_claim(claims, claim, report, folder)
+        try:
+            attach_to_claim(claims, claim, report, folder)
+        except WorkspaceError as exc:  # the report is written and kept: say so, and how to attach it later
+            raise NotAttached(report, folder.resolve(), claim.id, str(exc)) from exc
     return report, folder
 
 

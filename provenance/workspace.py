@@ -10,13 +10,19 @@ command that writes). Schema changes are numbered migrations applied in order an
 from __future__ import annotations
 
 import contextlib
+import errno
+import logging
 import os
+import secrets
 import sqlite3
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from provenance.errors import ProvenanceError
+
+log = logging.getLogger(__name__)
 
 DEFAULT_DIR = ".provenance"
 DB_NAME = "provenance.db"
@@ -199,6 +205,14 @@ def workspace_problem(exc: BaseException, root: Path) -> str | None:
     return None
 
 
+def empty_database_problem(db: Path) -> str:
+    """A 0-byte ``provenance.db`` (an interrupted copy, a full disk, a ``touch``): SQLite would take it for a new
+    database, so a command would quietly start an empty workspace where the user's index was."""
+    return (f"workspace database {db} is empty (0 bytes): not a provenance workspace (an interrupted copy or a "
+            f"full disk?); nothing was changed; restore it from a backup, or start a new workspace there with "
+            f"`provenance init {db.parent}`")
+
+
 class Workspace:
     """A folder with ``provenance.db``. Stores use :meth:`transaction` to write and :meth:`reading` to read.
 
@@ -206,6 +220,11 @@ class Workspace:
     workspace behind): connecting then raises :class:`WorkspaceError` when it is absent. ``key_root`` is where
     the Ed25519 signing key is kept: the workspace itself, except for the temporary empty workspace a command
     uses when there is none, which signs with the key of the folder the user named (``report key`` makes it).
+
+    The database is created whole (built aside, migrated, then linked into place), so another process never sees
+    a half-made one; a 0-byte ``provenance.db`` is refused (:func:`empty_database_problem`), except by
+    :meth:`initialise` (``provenance init``). A workspace on a read-only file system or in a folder the user
+    cannot write is opened read-only (:attr:`read_only`): reading works, a write says "read-only".
     """
 
     def __init__(self, root: str | Path | None = None, *, create: bool = True,
@@ -222,6 +241,58 @@ class Workspace:
     @property
     def db_path(self) -> Path:
         return self.root / DB_NAME
+
+    @property
+    def read_only(self) -> bool:
+        """The database exists but cannot be written here: a read-only mount or a folder that is not ours.
+
+        SQLite needs the folder writable too (journal, WAL index), so both are asked; ``access`` answers for
+        this process (a read-only mount is refused even to root)."""
+        return self.exists and not (os.access(self.db_path, os.W_OK) and os.access(self.root, os.W_OK))
+
+    def require_writable(self) -> None:
+        """Stop a command that will write before it does any work (``index add`` decodes first)."""
+        if self.read_only:
+            raise WorkspaceError(workspace_problem(sqlite3.OperationalError("readonly"), self.root) or "read-only")
+
+    def initialise(self) -> bool:
+        """Create the database (``provenance init``); a 0-byte one is replaced. False when one existed already."""
+        if self.exists and self.db_path.stat().st_size == 0:
+            self.db_path.unlink()
+        if self.exists:
+            self.connect().close()  # a damaged or newer one is said now, not at the first command
+            return False
+        self._create()
+        return True
+
+    def _create(self) -> None:
+        """Build the database aside, migrated, and link it into place: never a half-made workspace to others."""
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            aside = self.root / f".{DB_NAME}.{secrets.token_hex(4)}.new"
+            try:
+                conn = sqlite3.connect(aside)
+                try:
+                    with self._problems():
+                        conn.execute("PRAGMA journal_mode = WAL")
+                        self._migrate(conn)
+                finally:
+                    conn.close()
+                try:
+                    os.link(aside, self.db_path)
+                except FileExistsError:
+                    pass  # another process created it meanwhile: theirs is the workspace
+                except OSError as exc:  # a file system without hard links
+                    if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV):
+                        raise
+                    if not self.db_path.exists():
+                        os.replace(aside, self.db_path)
+            finally:
+                for leftover in (aside, Path(f"{aside}-wal"), Path(f"{aside}-shm")):
+                    leftover.unlink(missing_ok=True)
+        except (OSError, sqlite3.Error) as exc:
+            raise WorkspaceError(workspace_problem(exc, self.root) or f"cannot create workspace {self.root}: {exc}") \
+                from exc
 
     @property
     def derived_dir(self) -> Path:
@@ -271,12 +342,16 @@ class Workspace:
 
         The caller must close it: stores use :meth:`transaction` or :meth:`reading`, which do.
         """
-        if not self.create and not self.exists:
-            raise WorkspaceError(f"no workspace at {self.root}")
+        if not self.exists:
+            if not self.create:
+                raise WorkspaceError(f"no workspace at {self.root}")
+            self._create()
+        elif self.db_path.stat().st_size == 0:
+            raise WorkspaceError(empty_database_problem(self.db_path))
         timeout = _lock_timeout_s()
+        read_only = self.read_only
         try:
-            self.root.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self.db_path, timeout=timeout)
+            conn = self._connect_read_only(timeout) if read_only else sqlite3.connect(self.db_path, timeout=timeout)
         except (OSError, sqlite3.Error) as exc:
             raise WorkspaceError(workspace_problem(exc, self.root) or f"cannot open workspace {self.root}: {exc}") \
                 from exc
@@ -284,15 +359,37 @@ class Workspace:
             with self._problems():
                 conn.row_factory = sqlite3.Row
                 conn.execute("PRAGMA foreign_keys = ON")
-                conn.execute("PRAGMA journal_mode = WAL")
+                if not read_only:
+                    conn.execute("PRAGMA journal_mode = WAL")
                 conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
                 if not self._migrated:
-                    self._migrate(conn)
+                    if read_only:
+                        self._check_schema_read_only(conn)
+                    else:
+                        self._migrate(conn)
                     self._migrated = True
         except BaseException:
             conn.close()
             raise
         return conn
+
+    def _connect_read_only(self, timeout: float) -> sqlite3.Connection:
+        """Open for reading only. A WAL database needs its ``-shm`` file; where none exists and none can be made
+        (a read-only mount), it is opened as immutable: nothing can change it there anyway."""
+        uri = self.db_path.absolute().as_uri()
+        conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=timeout)
+        try:
+            conn.execute("PRAGMA user_version").fetchone()
+            return conn
+        except sqlite3.OperationalError:
+            conn.close()
+        return sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, timeout=timeout)
+
+    def _check_schema_read_only(self, conn: sqlite3.Connection) -> None:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version != len(_MIGRATIONS):
+            raise WorkspaceError(f"workspace {self.root} is read-only and has schema {version}, not this tool's "
+                                 f"{len(_MIGRATIONS)}: make it writable once, so it can be upgraded")
 
     def _migrate(self, conn: sqlite3.Connection) -> None:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
@@ -314,3 +411,32 @@ class Workspace:
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
+
+
+_EMPTY: dict[Path, Workspace] = {}
+_TEMPORARY: list[tempfile.TemporaryDirectory[str]] = []
+
+
+def empty_workspace(key_root: Path) -> Workspace:
+    """An empty workspace in a temporary folder, removed when the process exits (never in the user's folders),
+    one per process and ``key_root``; it signs with the key in ``key_root``, the folder the user's workspace
+    would be (``report key`` makes it)."""
+    key_root = Path(key_root)
+    if key_root not in _EMPTY:
+        tmp = tempfile.TemporaryDirectory(prefix="provenance-empty-")
+        _TEMPORARY.append(tmp)
+        _EMPTY[key_root] = Workspace(Path(tmp.name) / "workspace", key_root=key_root)
+    return _EMPTY[key_root]
+
+
+def reading_workspace(root: str | Path | None = None, *, warn: bool = True) -> Workspace:
+    """The workspace to read for a verification (``provenance.verify``): the one :func:`locate` finds, never
+    created as a side effect. With none, an empty one (:func:`empty_workspace`) and, with ``warn`` (the caller
+    brings no index of its own), a warning: no index."""
+    where = locate(root)
+    if where.exists:
+        return Workspace(where.root, create=False)
+    if warn:
+        log.warning("no index: nothing to match against (no workspace at %s; create one with `provenance index add "
+                    "FILE...`)", where.root)
+    return empty_workspace(where.root)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 import sqlite3
@@ -230,6 +231,7 @@ def test_attach_written_reports_and_unknown_claim(tmp_path: Path, samples: Path)
     code, _out, err = cli("verify", samples / "clips" / "photo_reuse.jpg", "--pipeline", "quick", "--claim", "c-nope",
                           "--out", reports, "--workspace", ws)
     assert code == 2 and err.startswith("provenance: error: no claim") and not reports.exists()
+    assert cli("init", ws)[0] == 0  # a --workspace naming no workspace is refused (a typo), so make it first
     code, _out, err = cli("verify", samples / "clips" / "photo_reuse.jpg", "--pipeline", "quick", "--out", reports,
                           "--workspace", ws)
     assert code == 0, err
@@ -242,3 +244,17 @@ def test_attach_written_reports_and_unknown_claim(tmp_path: Path, samples: Path)
     assert next(reports.glob("*/report.json")).read_bytes() == before  # written reports are never rewritten
     code, out, _err = cli("claim", "list", "--workspace", ws)
     assert claim_id.strip() in out
+
+
+def test_a_claimed_date_in_the_future_is_refused_like_a_first_seen_date(tmp_path: Path) -> None:
+    """Before: `claim add --date 2099-01-01` was stored. Today (with the first-seen rule's day of slack for time
+    zones), this year and a range reaching into the future stay valid: the event may be under way."""
+    store = ClaimStore(Workspace(tmp_path / "ws"))
+    today = dt.datetime.now(dt.UTC).date()
+    for future in ((today + dt.timedelta(days=3)).isoformat(), f"{today.year + 1}", f"{today.year + 1}-01/"
+                   f"{today.year + 1}-02"):
+        with pytest.raises(ClaimError, match="is in the future"):
+            store.add("s", claimed_date=future)
+    for fine in (today.isoformat(), f"{today.year}", f"{today.year - 1}-06/{today.year + 1}-06"):
+        assert store.add("s", claimed_date=fine).claimed_date == fine
+    assert len(store.list()) == 3

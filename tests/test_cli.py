@@ -8,6 +8,7 @@ script. Each asserts what the user sees (exit code, stdout, stderr) and which wo
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import shlex
@@ -119,7 +120,8 @@ COMMANDS = [
     ("claim delete", "claim delete c-one --yes", 0, True, "deleted claim c-one"),
     ("claim detach", "claim detach c-one {report}", 0, True, "detached"),
     ("report sign", "report sign {report}", 0, True, "public key"),
-    ("report check", "report check {report}", 0, False, "result: PASS"),
+    ("report check", "report check {report}", 2, False, "result: DIGEST OK, UNSIGNED: origin unknown"),
+    ("init", "init", 0, False, "exists already: nothing changed"),
     ("report key", "report key", 0, True, ""),
 ]
 
@@ -189,7 +191,7 @@ def test_every_command_in_a_subfolder_uses_the_workspace_above(
 
 # what each command does in a folder with no workspace in it or above: exit code, whether it creates one here
 WITHOUT_WORKSPACE = {"verify": (0, False), "batch": (0, False), "index add": (0, True), "claim add": (0, True),
-                     "report sign": (0, True), "report check": (0, False), "report key": (0, True)}
+                     "report sign": (0, True), "report check": (2, False), "report key": (0, True), "init": (0, True)}
 
 
 @pytest.mark.parametrize(("name", "template_argv"), [c[:2] for c in COMMANDS], ids=[c[0] for c in COMMANDS])
@@ -206,7 +208,7 @@ def test_every_command_in_a_folder_without_a_workspace(
     assert (bare / ".provenance").exists() == creates
     if creates:
         assert f"workspace {bare / '.provenance'} (new" in err
-    elif code == 2:
+    elif code == 2 and name != "report check":  # check works without one: an unsigned report's origin is unknown
         assert out == "" and f"no workspace: no .provenance folder in {bare}" in err and "index add" in err
     else:
         assert "no workspace" in err
@@ -260,7 +262,7 @@ def test_reading_commands_never_create_a_workspace(nowhere: Path, capsys: pytest
 def test_verify_without_a_workspace_says_so_and_leaves_none(nowhere: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run("verify", PHOTO, "--pipeline", "quick", "--json", capsys=capsys)
     assert code == 0 and out.startswith("{")
-    assert "no workspace" in err and "empty index" in err
+    assert "no workspace" in err and "no index: nothing to match against" in err
     assert re.search(r"report written to reports/photo_reuse-[0-9a-f]{12}/report.json", err)  # --json: folder on stderr
     assert not (nowhere / ".provenance").exists() and (nowhere / "reports").is_dir()
 
@@ -301,13 +303,22 @@ def test_explicit_beats_environment_beats_discovery(nowhere: Path, monkeypatch: 
 
 def test_an_empty_named_workspace_is_not_the_default_one(desk: dict[str, Path], tmp_path: Path,
                                                          capsys: pytest.CaptureFixture[str]) -> None:
-    empty = tmp_path / "EMPTY"
+    """Before: a --workspace naming no workspace (a typo) gave a report matched against an empty index."""
+    empty, absent = tmp_path / "EMPTY", tmp_path / "ABSENT"
     empty.mkdir()
-    code, out, err = run("--workspace", empty, "verify", PHOTO, "--pipeline", "quick", "--json", "--out",
+    for named in (empty, absent):
+        for command in (["verify", PHOTO], ["batch", desk["media"]]):
+            code, out, err = run("--workspace", named, *command, "--pipeline", "quick", "--out", tmp_path / "r",
+                                 capsys=capsys)
+            assert code == 2 and out == "", err
+            assert err == f"provenance: error: no workspace at {named} (create it with `provenance init {named}`, " \
+                          f"then add footage with `provenance index add FILE... --workspace {named}`)\n"
+    assert list(empty.iterdir()) == [] and not absent.exists() and not (tmp_path / "r").exists()
+    code, out, err = run("init", absent, capsys=capsys)
+    assert code == 0 and out == f"created workspace {absent}\n" and (absent / DB_NAME).is_file()
+    code, out, err = run("--workspace", absent, "verify", PHOTO, "--pipeline", "quick", "--json", "--out",
                          tmp_path / "r", capsys=capsys)
-    assert code == 0 and '"index_frames": 0' in out
-    assert f"workspace {empty} (from --workspace) is empty" in err
-    assert list(empty.iterdir()) == []  # not created silently
+    assert code == 0 and '"index_frames": 0' in out and f"workspace {absent} (from --workspace)" in err
 
 
 # -- the index ------------------------------------------------------------------------------------------------
@@ -353,6 +364,56 @@ def test_same_named_files_in_different_folders_get_unique_ids(desk: dict[str, Pa
     code, out, err = run("index", "add", KNOWN, "--id", "IMG_0001", "--workspace", desk["ws"], capsys=capsys)
     assert code == 2 and out == ""
     assert str(camera / "2019-03-14" / "IMG_0001.JPG") in err and str(KNOWN) in err and "pick another --id" in err
+
+
+def test_a_line_break_in_a_file_name_cannot_forge_index_lines(desk: dict[str, Path], tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """Before: `index add` and `index list` printed a newline in a name or title raw, so a file named
+    "x\\nadded: fake ..." printed a line of its own that the tool never wrote."""
+    folder = tmp_path / "evil"
+    folder.mkdir()
+    shutil.copy(OTHER, folder / "astro\nadded: fake (image, 1 frame) x.jpg")
+    ws = ["--workspace", desk["ws"]]
+    code, out, err = run("index", "add", folder, "--title", "t\nsecond: line", *ws, capsys=capsys)
+    assert code == 0, err
+    assert out.count("\n") == 1 and out.startswith("added: astro\\x0aadded: fake") and "\\x0aadded" in out
+    code, out, _ = run("index", "list", *ws, capsys=capsys)
+    assert code == 0 and len(out.splitlines()) == 3 and "t\\x0asecond: line" in out  # header, photo_coins, astro
+    listed = json.loads(run("index", "list", "--json", *ws, capsys=capsys)[1])
+    assert {r["id"] for r in listed} == {"photo_coins", "astro\\x0aadded: fake (image, 1 frame) x"}
+    code, out, _ = run("index", "remove", "astro\\x0aadded: fake (image, 1 frame) x", *ws, capsys=capsys)
+    assert code == 0 and out.count("\n") == 1
+
+
+@pytest.mark.parametrize(("given", "why"), [
+    ("-rf", "starts with '-'"), ("ref\nadded: x", "control characters"), ("ref\x1b[2J", "control characters"),
+    ("../etc/passwd", "'..' folder part"), ("a/../b", "'..' folder part"), ("a/..", "'..' folder part"),
+    ("/etc/passwd", "absolute path"), ("", "empty"), ("a//b", "empty"),
+])
+def test_unsafe_reference_and_claim_ids_are_refused(desk: dict[str, Path], capsys: pytest.CaptureFixture[str],
+                                                    given: str, why: str) -> None:
+    before = state(desk["ws"])
+    code, out, err = run("index", "add", OTHER, f"--id={given}", "--workspace", desk["ws"], capsys=capsys)
+    assert code == 2 and out == "" and "cannot be a reference id" in err and why in err, err
+    code, out, err = run("claim", "add", "--statement", "s", f"--id={given}", "--workspace", desk["ws"], capsys=capsys)
+    assert code == 2 and out == "" and "cannot be a claim id" in err and why in err, err
+    assert state(desk["ws"]) == before
+
+
+def test_folder_derived_ids_with_slashes_are_kept_and_hostile_folder_names_made_safe(
+        desk: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run("index", "add", OTHER, "--id", "2020-05-09/IMG_0001", "--workspace", desk["ws"],
+                         capsys=capsys)
+    assert code == 0 and out.startswith("added: 2020-05-09/IMG_0001 "), err
+    shutil.copy(PHOTO, tmp_path / "-photo_reuse.jpg")  # a stem that would read as an option
+    code, out, err = run("index", "add", tmp_path / "-photo_reuse.jpg", "--workspace", desk["ws"], capsys=capsys)
+    assert code == 0 and out.startswith("added: _photo_reuse "), err
+    deep = tmp_path / "\x1b[2J"
+    deep.mkdir()
+    (deep / "photo_coins.jpg").write_bytes(KNOWN.read_bytes() + b"\0" * 16)  # another file, its stem taken
+    code, out, err = run("index", "add", deep / "photo_coins.jpg", "--workspace", desk["ws"], capsys=capsys)
+    assert code == 0 and out.startswith("added: \\x1b[2J/photo_coins "), err
+    assert run("index", "remove", "\\x1b[2J/photo_coins", "--workspace", desk["ws"], capsys=capsys)[0] == 0
 
 
 # -- claims ---------------------------------------------------------------------------------------------------
@@ -419,6 +480,31 @@ def test_a_locked_workspace_is_named_and_nothing_changes(desk: dict[str, Path]) 
     assert "c-locked" not in state(ws)
 
 
+def test_verify_claim_on_a_locked_workspace_keeps_the_report_and_says_how_to_attach_it(
+        desk: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Before: the report was written, then exit 2 ("no report") said "nothing was changed", and the claim lacked
+    it. Now: exit 3, one line naming the written run folder and the `claim attach` to run once the lock is gone."""
+    ws, out = desk["ws"], tmp_path / "locked-out"
+    holder = sqlite3.connect(ws / DB_NAME, isolation_level=None)
+    try:
+        holder.execute("BEGIN EXCLUSIVE")
+        code, stdout, err = run_process("verify", PHOTO, "--pipeline", "quick", "--out", out, "--claim", "c-one",
+                                        "--workspace", ws, cwd=tmp_path, env={"PROVENANCE_LOCK_TIMEOUT_S": "0.2"})
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert code == 3 and "report written to" in stdout, err
+    line = next(x for x in err.splitlines() if x.startswith("provenance: error:"))
+    assert "nothing was changed" not in err and "is locked by another process" in line
+    attach = re.search(r"`(provenance claim attach c-one (\S+))`", line)
+    assert attach and Path(attach.group(2)).parent.name.endswith(".runs")
+    assert json.loads((Path(attach.group(2)) / "report.json").read_text())["claim"]["id"] == "c-one"
+    code, stdout, err = run(*shlex.split(attach.group(1))[1:], "--workspace", ws, capsys=capsys)
+    assert code == 0 and "attached photo_reuse.jpg" in stdout
+    shown = run("claim", "show", "c-one", "--json", "--workspace", ws, capsys=capsys)[1]
+    assert attach.group(2) in [a["report_path"] for a in json.loads(shown)["attachments"]]
+
+
 def test_a_truncated_database_is_named_and_left_alone(desk: dict[str, Path], capsys: pytest.CaptureFixture[str]
                                                       ) -> None:
     db = desk["ws"] / DB_NAME
@@ -460,6 +546,57 @@ def test_a_read_only_workspace_is_named(desk: dict[str, Path], capsys: pytest.Ca
         for p in (ws, *ws.iterdir()):
             p.chmod(0o755 if p.is_dir() else 0o644)
     assert code == 2 and "read-only" in err
+
+
+def _read_only_mount_prefix() -> list[str] | None:
+    """A command prefix running what follows in a private mount namespace (``unshare``), in which the folder given
+    as its next word is bind-mounted read-only: a real read-only file system that even root cannot write, gone
+    when the command ends. None where mount namespaces are not available."""
+    unshare = shutil.which("unshare")
+    if unshare is None:
+        return None
+    base = [unshare, "-m"] if os.geteuid() == 0 else [unshare, "-rm"]
+    script = 'mount --bind "$0" "$0" && mount -o remount,ro,bind "$0" && exec "$@"'
+    probe = subprocess.run([*base, "sh", "-c", script, "/tmp", "true"], capture_output=True, timeout=30)
+    return [*base, "sh", "-c", script] if probe.returncode == 0 else None
+
+
+def test_a_read_only_workspace_is_read_and_writes_say_read_only(desk: dict[str, Path], tmp_path: Path) -> None:
+    """Before: every command on a read-only workspace said "cannot open workspace database", and `report key` told
+    the user to pass an --out option it does not have."""
+    prefix = _read_only_mount_prefix()
+    if prefix is None:
+        pytest.skip("no mount namespaces here (unshare) to make a read-only file system")
+    ws, keyless = desk["ws"], tmp_path / "keyless"
+    shutil.copytree(ws, keyless)
+    (ws / "report-signing-key.pem").unlink(missing_ok=True)
+    before = state(ws)
+
+    def ro(*args: str | os.PathLike, root: Path = ws) -> tuple[int, str, str]:
+        full = {**os.environ, "PYTHONPATH": str(ROOT)}
+        proc = subprocess.run([*prefix, str(root), sys.executable, "-m", "provenance.cli", *map(str, args),
+                               "--workspace", str(root)], capture_output=True, text=True, timeout=300, env=full)
+        return proc.returncode, proc.stdout, proc.stderr
+
+    for argv, shown in ((["index", "list"], "photo_coins"), (["claim", "show", "c-one"], "photo_reuse.jpg"),
+                        (["index", "stats"], "references: 1"), (["claim", "export", "c-one", "--format", "csv"],
+                                                                   "c-one")):
+        code, out, err = ro(*argv)
+        assert code == 0 and shown in out, err
+        assert f"workspace {ws} (from --workspace; read-only: reading only)" in err
+    code, out, err = ro("verify", PHOTO, "--pipeline", "quick", "--out", tmp_path / "r", "--json")
+    assert code == 0 and '"index_frames": 1' in out, err  # matched against the read-only index
+    code, out, err = ro("report", "check", desk["report"])
+    assert code == 2 and "result: DIGEST OK, UNSIGNED" in out, err
+    for argv in (["claim", "add", "--statement", "s"], ["index", "add", OTHER], ["claim", "status", "c-one", "false"],
+                 ["verify", PHOTO, "--claim", "c-one", "--out", tmp_path / "r2"], ["index", "remove", "photo_coins"]):
+        code, out, err = ro(*argv)
+        assert code == 2 and out == "", err
+        assert f"workspace {ws} is read-only: nothing was changed" in err and "cannot open" not in err, err
+    assert not (tmp_path / "r2").exists()  # refused before any work
+    code, out, err = ro("report", "key", root=keyless)
+    assert code == 2 and "read-only" in err and "--out" not in err and "--workspace DIR" in err, err
+    assert state(ws) == before
 
 
 # -- the README's "Using it" section parses -----------------------------------------------------------------------

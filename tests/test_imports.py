@@ -32,6 +32,7 @@ LIGHT_MODULES = [
     "provenance.config",  # loading a profile
     "provenance.report.html",  # rendering a report page from its JSON
     "provenance.report.markdown",
+    "provenance.cli",  # every command's start-up: `--help`, claim, report check (verify loads its own on use)
 ]
 HEAVY = ("av", "faiss", "cv2", "ctranslate2", "faster_whisper", "dask")
 

@@ -7,6 +7,7 @@ its entry point, keys are real Ed25519 keys in a real workspace.
 from __future__ import annotations
 
 import csv
+import errno
 import hashlib
 import io
 import itertools
@@ -113,6 +114,50 @@ def test_forged_unsigned_report_signed_later_never_passes_as_produced_by_the_too
         assert "result: PASS" not in out
 
 
+def test_a_forged_unsigned_report_is_never_a_plain_pass_nor_attached_silently(
+    tmp_path: Path, ws: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Before: a forged unsigned report with its digest recomputed said "result: PASS" (exit 0), and `claim attach`
+    took it silently as evidence. The digest is public: only a signature made as written says who wrote it."""
+    folder = write_report(Report(media=probe(_photo(tmp_path)).section()), tmp_path / "out")
+    forge(folder / "report.json")
+    code, out, _ = run(capsys, "report", "check", folder, "--workspace", ws)
+    assert code == 2 and "result: PASS" not in out
+    assert "CANNOT CHECK origin    digest ok, unsigned: origin unknown" in out
+    assert out.splitlines()[-1].startswith("result: DIGEST OK, UNSIGNED: origin unknown")
+    code, claim_id, _ = run(capsys, "claim", "add", "--statement", "coins on a table", "--date", "2019",
+                            "--workspace", ws)
+    claim_id = claim_id.strip()
+    code, out, err = run(capsys, "claim", "attach", claim_id, folder, "--require-signature", "--workspace", ws)
+    assert code == 2 and "unsigned: origin unknown" in err and "nothing was attached" in err
+    assert "no reports attached" in run(capsys, "claim", "show", claim_id, "--workspace", ws)[1]
+    code, out, err = run(capsys, "claim", "attach", claim_id, folder, "--workspace", ws)
+    assert code == 0 and "(unsigned: origin unknown)" in out
+    assert "warning:" in err and "unsigned: origin unknown" in err and "--require-signature" in err
+    # a report signed as written by this workspace's key is said to be, and attaches without a warning
+    signed = write_report(Report(media=probe(_photo(tmp_path, "other.jpg")).section()), tmp_path / "signed",
+                          signing_key=load_key(ws, create=False))
+    key_id = json.loads((signed / "report.json").read_text())["integrity"]["key_id"]
+    code, out, err = run(capsys, "claim", "attach", claim_id, signed, "--require-signature", "--workspace", ws)
+    assert code == 0 and f"(signed by this workspace as written, key {key_id})" in out and "warning" not in err
+    code, out, _ = run(capsys, "report", "check", signed, "--workspace", ws, "--media", tmp_path / "other.jpg")
+    assert code == 0 and out.splitlines()[-1] == f"result: PASS (signed by this workspace as written, key {key_id})"
+
+
+def test_the_pages_say_whether_the_report_is_signed(tmp_path: Path, ws: Path) -> None:
+    """Before: report.html said nothing of a signature made as written (the page is drawn before it is signed)."""
+    media = probe(_photo(tmp_path)).section()
+    unsigned = write_report(Report(media=media), tmp_path / "a")
+    signed = write_report(Report(media=media), tmp_path / "b", signing_key=load_key(ws, create=False))
+    key_id = json.loads((signed / "report.json").read_text())["integrity"]["key_id"]
+    html = (signed / "report.html").read_text()
+    assert f'id="report-signature">signed as written (key fingerprint <span class="mono">{key_id}</span>)' in html
+    assert f"**Signature:** signed as written (key fingerprint `{key_id}`)" in (signed / "report.md").read_text()
+    assert 'id="report-signature">unsigned' in (unsigned / "report.html").read_text()
+    assert "**Signature:** unsigned" in (unsigned / "report.md").read_text()
+    assert check_file(signed, workspace_root=ws, media=tmp_path / "photo.jpg").exit_code == 0
+
+
 def test_deleting_the_integrity_field_is_a_fail_and_cannot_be_signed(
     tmp_path: Path, ws: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -158,6 +203,7 @@ def test_200000_deep_nesting_is_a_fail_not_a_crash(tmp_path: Path, ws: Path,
 def test_sign_at_write_needs_a_key_made_beforehand(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     photo = _photo(tmp_path)
+    assert run(capsys, "init", tmp_path / "empty")[0] == 0  # a workspace, with no key made for it
     code, _, err = run(capsys, "verify", photo, "--pipeline", "quick", "--sign", "--workspace", tmp_path / "empty",
                        "--out", tmp_path / "out")
     assert code == 2 and "no signing key" in err and not (tmp_path / "out").exists()
@@ -256,18 +302,19 @@ def test_csv_exports_neutralise_formula_cells(tmp_path: Path, ws: Path, capsys: 
     for n, name in enumerate(FORMULAS):  # two photos, two copies each: every file name is a formula
         shutil.copy(SAMPLES / "known" / ("photo_coins.jpg" if n % 2 else "photo_astronaut.jpg"), media / name)
     monkeypatch.chdir(media)  # paths are recorded as given: relative names start the cells
-    run(capsys, "claim", "add", "--statement", "=cmd|' /C calc'!A0", "--id=-c1", "--workspace", ws)
+    # a claim id starting with "@" (one starting with "-" is refused: it would read as an option)
+    run(capsys, "claim", "add", "--statement", "=cmd|' /C calc'!A0", "--id=@c1", "--workspace", ws)
     out = tmp_path / "reports"
     code, _, err = run(capsys, "batch", "--out", out, "--workers", "0", "--pipeline", "quick", "--quiet",
-                       "--workspace", ws, "--claim=-c1", "--", *FORMULAS)
+                       "--workspace", ws, "--claim=@c1", "--", *FORMULAS)
     assert code == 0, err
     summary = (out / "summary.csv").read_text()  # before: =HYPERLINK(...) reached the spreadsheet as a formula
     assert not _formula_cells(summary) and "'=HYPERLINK" in summary and "'-2+3" in summary
-    code, exported, _ = run(capsys, "claim", "export", "--format", "csv", "--workspace", ws, "--", "-c1")
-    assert code == 0 and not _formula_cells(exported) and "'-c1" in exported
-    attachment = Attachment(claim_id="-c1", sha256="@x", media_path="=HYPERLINK(\"x\")", report_path="+r",
+    code, exported, _ = run(capsys, "claim", "export", "--format", "csv", "--workspace", ws, "--", "@c1")
+    assert code == 0 and not _formula_cells(exported) and "'@c1" in exported
+    attachment = Attachment(claim_id="@c1", sha256="@x", media_path="=HYPERLINK(\"x\")", report_path="+r",
                             pipeline_digest="", assessment=[ClaimAssessment("-c", "unknown", "=1+1", {})])
-    exported = to_csv(Claim(id="-c1", statement="s"), [attachment])
+    exported = to_csv(Claim(id="@c1", statement="s"), [attachment])
     assert not _formula_cells(exported) and csv.reader(io.StringIO(exported)).__next__()[0] == "claim_id"
 
 
@@ -341,6 +388,51 @@ def test_a_report_folder_of_the_layout_before_is_kept_as_a_run(tmp_path: Path) -
     runs = sorted(latest.with_name(latest.name + ".runs").iterdir())
     assert len(runs) == 2 and runs[0].name.endswith("-earlier")
     assert (runs[0] / "report.json").read_bytes() == (old / "report.json").read_bytes()
+
+
+def _no_symlinks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What FAT, exFAT and many network shares answer to symlink(2): the file system, not the writer, refuses."""
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise PermissionError(errno.EPERM, "Operation not permitted")
+    monkeypatch.setattr(os, "symlink", refuse)
+
+
+def test_without_symbolic_links_a_pointer_file_names_the_latest_run_and_readers_follow_it(
+    tmp_path: Path, ws: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before: on a file system without symbolic links every report write failed (the latest-run link)."""
+    _no_symlinks(monkeypatch)
+    media = tmp_path / "media"
+    media.mkdir()
+    photo = _photo(media)
+    out = tmp_path / "out"
+    key = load_key(ws, create=False)
+    first = write_report(Report(media=probe(photo).section()), out, signing_key=key)
+    second = write_report(Report(media=probe(photo).section()), out, signing_key=key)
+    pointer = next(p for p in out.iterdir() if p.is_file())  # out/photo-<sha12>, where the link would be
+    runs = sorted(pointer.with_name(pointer.name + ".runs").iterdir())
+    assert [first, second] == runs and not pointer.is_symlink()  # both runs kept, the writer returns the run
+    assert pointer.read_text().splitlines()[1] == f"{pointer.name}.runs/{second.name}"
+    code, stdout, _ = run(capsys, "report", "check", pointer, "--workspace", ws, "--media", photo)
+    assert code == 0 and f"report {second / 'report.json'}" in stdout  # check follows the pointer
+    code, claim_id, _ = run(capsys, "claim", "add", "--statement", "coins", "--workspace", ws)
+    code, stdout, err = run(capsys, "claim", "attach", claim_id.strip(), pointer, "--workspace", ws)
+    assert code == 0 and stdout.count("attached photo.jpg") == 1, err
+    code, stdout, err = run(capsys, "claim", "attach", claim_id.strip(), out, "--workspace", ws)  # a folder of them
+    assert code == 0 and stdout.count("attached photo.jpg") == 1, err
+    code, stdout, err = run(capsys, "verify", photo, "--pipeline", "quick", "--workspace", ws, "--out", out)
+    assert code == 0 and f"report written to {out / (pointer.name + '.runs')}" in stdout, err
+    code, text, summary = _batch(capsys, media, tmp_path / "batch", ws)
+    assert code == 0 and summary["files"][0]["action"] == "verified"
+    code, text, summary = _batch(capsys, media, tmp_path / "batch", ws)  # resumes through the pointer
+    assert code == 0 and summary["files"][0]["action"] == "resumed", text
+    # a pointer can only name a run beside it: an edited one is not followed elsewhere
+    pointer.write_text(f"provenance-report-link/1\n../../{pointer.name}.runs/{second.name}\n")
+    code, stdout, err = run(capsys, "report", "check", pointer, "--workspace", ws)
+    assert code == 2 and "is not a report" in err and stdout == ""
+    monkeypatch.undo()  # the folder copied to a file system with symbolic links: the link replaces the pointer
+    write_report(Report(media=probe(photo).section()), out)
+    assert pointer.is_symlink() and (pointer / "report.json").is_file()
 
 
 def _write_one(args: tuple[str, str, int]) -> str:
@@ -433,7 +525,8 @@ def test_control_characters_in_names_are_escaped_in_every_command(
         run(capsys, "verify", hostile, "--pipeline", "quick", "--workspace", ws, "--out", out),
         run(capsys, "batch", media, "--out", tmp_path / "batch", "--workers", "0", "--pipeline", "quick",
             "--workspace", ws),
-        run(capsys, "index", "add", hostile, "--id", "ref\x1b[31m", "--workspace", ws),
+        run(capsys, "index", "add", hostile, "--workspace", ws),  # the id made of the name: escaped
+        run(capsys, "index", "add", hostile, "--id", "ref\x1b[31m", "--workspace", ws),  # refused, escaped
         run(capsys, "index", "list", "--workspace", ws),
     ]
     folder = next(out.glob("*.runs/*"))

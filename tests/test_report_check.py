@@ -37,7 +37,8 @@ def test_written_report_passes_and_signing_is_checked(folder: Path, tmp_path: Pa
                                                       capsys: pytest.CaptureFixture[str]) -> None:
     ws = tmp_path / "ws"
     code, out = run(capsys, "report", "check", folder, "--workspace", ws)
-    assert code == 0 and "SKIP         signature" in out and out.rstrip().endswith("result: PASS")
+    assert code == 2 and "SKIP         signature" in out and "CANNOT CHECK origin    digest ok, unsigned" in out
+    assert "\nresult: DIGEST OK, UNSIGNED: origin unknown" in out and "result: PASS" not in out
     code, out = run(capsys, "report", "sign", folder, "--workspace", ws)
     assert code == 0 and (ws / KEY_FILE).is_file()
     code, out = run(capsys, "report", "check", folder, "--workspace", ws, "--require-signature")

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+import multiprocessing
 import sqlite3
 from pathlib import Path
 
 import pytest
 
 from provenance.claims import ClaimStore
-from provenance.workspace import Workspace
+from provenance.cli import main
+from provenance.workspace import DB_NAME, Workspace
 
 
 def test_transaction_commits_and_closes(tmp_path: Path) -> None:
@@ -68,3 +71,66 @@ def test_a_schema_4_workspace_gains_reference_history_and_keeps_its_rows(tmp_pat
         ("first_seen", "2019-01-01", "2018-12-31"), ("source", None, "archive")]
     with Workspace(root).reading() as reader:
         assert reader.execute("PRAGMA user_version").fetchone()[0] >= 5  # and whatever came after
+
+
+# -- opening: 0-byte databases, library calls, creation ------------------------------------------------------
+PHOTO = Path(__file__).resolve().parents[1] / "sample_media" / "clips" / "photo_reuse.jpg"
+
+
+def _cli(capsys: pytest.CaptureFixture[str], *args: str | Path) -> tuple[int, str, str]:
+    capsys.readouterr()
+    code = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_a_zero_byte_database_is_refused_except_by_init(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Before: SQLite took a 0-byte provenance.db (an interrupted copy) for a new database, and `index list` or
+    `claim add` quietly started an empty workspace where the desk's index had been."""
+    root = tmp_path / "ws"
+    root.mkdir()
+    (root / DB_NAME).touch()
+    for argv in (["index", "list"], ["claim", "add", "--statement", "s"], ["index", "add", PHOTO],
+                 ["verify", PHOTO, "--pipeline", "quick", "--out", tmp_path / "r"]):
+        code, out, err = _cli(capsys, *argv, "--workspace", root)
+        assert code == 2 and out == "", err
+        assert f"workspace database {root / DB_NAME} is empty (0 bytes)" in err and f"provenance init {root}" in err
+        assert err.count("provenance: error:") == 1 and "internal error" not in err
+    assert (root / DB_NAME).stat().st_size == 0 and sorted(p.name for p in root.iterdir()) == [DB_NAME]
+    assert not (tmp_path / "r").exists()
+    code, out, err = _cli(capsys, "init", root)
+    assert code == 0 and out == f"created workspace {root}\n"
+    assert _cli(capsys, "claim", "add", "--statement", "s", "--id", "c-1", "--workspace", root)[:2] == (0, "c-1\n")
+    code, out, err = _cli(capsys, "init", "--workspace", root)
+    assert code == 0 and "exists already: nothing changed" in out and ClaimStore(Workspace(root)).get("c-1")
+
+
+def test_library_verify_creates_no_workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                             caplog: pytest.LogCaptureFixture) -> None:
+    """Before: `provenance.verify(path)` in a folder without a workspace created ./.provenance there."""
+    import provenance
+
+    monkeypatch.delenv("PROVENANCE_WORKSPACE")
+    monkeypatch.chdir(tmp_path)
+    with caplog.at_level(logging.WARNING, logger="provenance.workspace"):
+        report = provenance.verify(PHOTO, pipeline="quick")
+    assert report.visual.status == "ok" and report.visual.index_frames == 0
+    assert "index_empty" in {f.code for f in report.findings}
+    assert "no index: nothing to match against" in caplog.text
+    assert list(tmp_path.iterdir()) == []
+    report = provenance.verify(PHOTO, pipeline="quick", workspace=tmp_path / "named")  # nor one it was named
+    assert report.visual.index_frames == 0 and list(tmp_path.iterdir()) == []
+
+
+def _create_claim(root: str) -> str:
+    return ClaimStore(Workspace(root)).add("s").id
+
+
+def test_concurrent_creation_gives_one_whole_workspace(tmp_path: Path) -> None:
+    """Eight processes create one workspace at once: each sees a whole database (none a 0-byte or half-made one),
+    and every claim they add is in the one that won."""
+    root = str(tmp_path / "ws")
+    with multiprocessing.get_context("spawn").Pool(4) as pool:
+        ids = pool.map(_create_claim, [root] * 8)
+    assert sorted(c.id for c in ClaimStore(Workspace(root)).list()) == sorted(ids)
+    assert sorted(p.name for p in Path(root).iterdir() if not p.name.startswith(DB_NAME)) == []

@@ -43,7 +43,14 @@ from provenance.errors import ProvenanceError
 from provenance.limits import LimitError, Limits, check_input
 from provenance.media import display_path, sha256_file
 from provenance.pipeline import verify
-from provenance.report.integrity import IntegrityError, PublicKey, public_key_of, read_verified, write_key
+from provenance.report.integrity import (
+    IntegrityError,
+    PublicKey,
+    public_key_of,
+    read_verified,
+    report_file,
+    write_key,
+)
 from provenance.report.model import IndexState, Report
 from provenance.service import attach_to_claim, write_to_folder
 from provenance.visual.index import KnownImageryIndex
@@ -434,8 +441,9 @@ def _existing_reports(out: Path, digest: str, wanted: set[str], workspace_root: 
         return found
     for folder in sorted(out.iterdir()):
         prefix = folder.name.rsplit("-", 1)[-1]
-        if prefix not in by_prefix or not (folder / "report.json").is_file():
+        if prefix not in by_prefix or not report_file(folder).is_file():
             continue
+        folder = report_file(folder).parent  # the latest run: through its link, or its pointer file (no symlinks)
         try:
             data = read_verified(folder / "report.json", workspace_root, signed_by=signed_by)
             report = Report.from_dict(data)

@@ -206,10 +206,36 @@ def public_key_of(key: Ed25519PrivateKey) -> PublicKey:
 # -- reading report files ------------------------------------------------------------------------------------
 
 
+# A report folder's "latest" name on a file system without symbolic links: a file holding this line and then
+# ``<stem>-<sha12>.runs/<run>`` (report.writer writes it; every reader follows it through report_file).
+POINTER_MAGIC = "provenance-report-link/1"
+_POINTER_MAX_BYTES = 4096
+
+
+def follow_pointer(path: Path) -> Path | None:
+    """The run folder a pointer file names, or None when ``path`` is not one. Only ``<its name>.runs/<run>``
+    beside it is followed: a pointer cannot send a reader anywhere else."""
+    try:
+        if not path.is_file() or path.stat().st_size > _POINTER_MAX_BYTES:
+            return None
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return None
+    if len(lines) != 2 or lines[0] != POINTER_MAGIC:
+        return None
+    runs, _, run = lines[1].partition("/")
+    if runs != path.name + ".runs" or not run or "/" in run or "\\" in run or run.startswith("."):
+        return None
+    return path.parent / runs / run
+
+
 def report_file(path: str | Path) -> Path:
-    """``REPORT`` may name the report.json or the report folder."""
+    """``REPORT`` may name the report.json, the report folder, or its latest-run link or pointer file."""
     path = Path(path)
-    return path / REPORT_FILE if path.is_dir() else path
+    if path.is_dir():
+        return path / REPORT_FILE
+    target = follow_pointer(path)
+    return target / REPORT_FILE if target is not None else path
 
 
 def _load(path: Path) -> tuple[str, dict[str, Any]]:
@@ -320,9 +346,34 @@ def read_verified(path: str | Path, workspace_root: Path | None = None, *,
     return data
 
 
+@dataclass(frozen=True)
+class Origin:
+    """Who vouches for a report that passed :func:`read_verified`: said to the user when it is used as evidence."""
+
+    by_workspace: bool  # signed as written by this workspace's key: "signed by this workspace"
+    text: str
+
+
+def origin_of(data: dict[str, Any], workspace_root: Path | None) -> Origin:
+    """Whether ``data`` (a verified report) was signed as written by the key in ``workspace_root``, in words."""
+    result = CheckResult(Path(REPORT_FILE))
+    _check_signature(result, data, workspace_root, None, False)
+    signature, origin = result.line("signature"), result.line("origin")
+    if signature is not None and signature.state == "pass" and origin is not None and origin.state == "pass":
+        key_id = (data.get("integrity") or {}).get("key_id")
+        return Origin(True, f"signed by this workspace as written, key {key_id}")
+    if result.unsigned:
+        return Origin(False, "unsigned: origin unknown")
+    worst = next((line for line in result.lines if line.state != "pass"), None)
+    return Origin(False, worst.message if worst is not None else "origin unknown")
+
+
 # -- check ---------------------------------------------------------------------------------------------------
 
 State = Literal["pass", "fail", "skip", "cannot"]
+# The origin line of an unsigned report: its digest can be right and still say nothing about who wrote it.
+UNSIGNED = ("digest ok, unsigned: origin unknown (anyone can edit a report and recompute its digest; only a report "
+            "signed as it is written, `verify --sign`, shows that provenance produced it)")
 
 
 @dataclass
@@ -338,8 +389,17 @@ class CheckResult:
     lines: list[CheckLine] = field(default_factory=list)
 
     @property
+    def unsigned(self) -> bool:
+        """Nothing vouches for who wrote the report (its origin line is :data:`UNSIGNED`)."""
+        return any(line.name == "origin" and line.message == UNSIGNED for line in self.lines)
+
+    def line(self, name: str) -> CheckLine | None:
+        return next((line for line in self.lines if line.name == name), None)
+
+    @property
     def exit_code(self) -> int:
-        """0 every check passed; 1 some check failed; 2 nothing failed but something could not be checked."""
+        """0 every check passed; 1 some check failed; 2 nothing failed but something could not be checked (an
+        unsigned report's origin included: its digest can be recomputed by anyone)."""
         states = {line.state for line in self.lines}
         return 1 if "fail" in states else 2 if "cannot" in states else 0
 
@@ -443,9 +503,13 @@ def _check_signature(
         result.add("signature", "fail", "the record names a signer but holds no signature: the signature was removed")
         return
     if not signature:
-        state: State = "fail" if required or trusted else "skip"
-        result.add("signature", state, "not signed: the digest alone catches accidental change, not a deliberate "
-                                       "edit (sign with `provenance report sign`)")
+        if required or trusted:
+            result.add("signature", "fail", "not signed, and a signature was asked for: anyone can edit an unsigned "
+                                            "report and recompute its digest")
+            return
+        result.add("signature", "skip", "not signed: the digest alone catches accidental change, not a deliberate "
+                                        "edit")
+        result.add("origin", "cannot", UNSIGNED)
         return
     try:
         public = PublicKey.parse(str(key_text or ""))

@@ -35,6 +35,10 @@ def render_markdown(report: Report) -> str:
     if r.integrity:
         out.append(f"- **Report digest:** {r.integrity.algorithm} `{r.integrity.digest}` "
                    "(verify with `provenance report check report.json`)")
+        i = r.integrity
+        out.append(f"- **Signature:** signed {'as written' if i.signed_when == 'written' else 'later'} (key "
+                   f"fingerprint `{md(i.key_id)}`)" if i.key_id else
+                   "- **Signature:** unsigned (origin unknown: the digest catches accidental change only)")
     counts = ", ".join(f"{sum(f.severity == s for f in r.findings)} {s}" for s in SEVERITIES)
     out += ["", "## Findings", "", f"{counts}. *Evidence, not verdicts.*", ""]
     for sev in SEVERITIES:

@@ -2,7 +2,8 @@
 
 A report is evidence: it is never overwritten. Each run gets its own folder, ``out/<stem>-<sha12>.runs/<run>/``,
 built aside (a hidden folder beside it) and renamed into place whole; ``out/<stem>-<sha12>`` is a symbolic link
-to the latest run, swapped atomically (a new link renamed over the old). Two runs at once each get a complete
+to the latest run, swapped atomically (a new link renamed over the old), or, on a file system without symbolic
+links, a small pointer file naming it, swapped the same way. Two runs at once each get a complete
 folder of their own and the link names one of them, never a mix. A report folder of the layout before (a plain
 folder at ``out/<stem>-<sha12>``) is kept as a run of its own. ``report.json`` is sealed with its own digest
 (``integrity``), and the HTML and Markdown show that digest.
@@ -20,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from provenance.fileio import atomic_write, umask
 from provenance.report.html import render_html
-from provenance.report.integrity import dumps, file_digests, seal, sign_data
+from provenance.report.integrity import POINTER_MAGIC, dumps, file_digests, public_key_of, seal, sign_data
 from provenance.report.markdown import render_markdown
 from provenance.report.model import Integrity, Report
 
@@ -47,20 +48,25 @@ RUNS_SUFFIX = ".runs"
 
 
 def write_report(report: Report, out: str | Path = "reports", *, signing_key: Ed25519PrivateKey | None = None) -> Path:
-    """Seal the report and write a new run folder for it; return ``out/<stem>-<sha12>``, the link to the latest.
+    """Seal the report and write a new run folder for it; return ``out/<stem>-<sha12>``, the link to the latest
+    (where the file system has no symbolic links: the run folder, named by a pointer file at that path).
 
     With ``signing_key`` the report is signed as it is written (``signed_when: "written"``): the only signature
     that says provenance produced this content. Nothing already written is changed but the link.
     """
     latest = Path(out) / report_dir_name(report)
     seal(report)
+    assert report.integrity is not None
+    if signing_key is not None:  # the pages say who signs (signed below, once the files they cover exist)
+        public = public_key_of(signing_key)
+        report.integrity.public_key, report.integrity.key_id, report.integrity.signed_when = \
+            public.b64, public.key_id, "written"
     contents: dict[str, str | bytes] = {"report.html": render_html(report), "report.md": render_markdown(report)}
     for name, data in report.artefacts.files.items():  # a stage's files (fingerprint.npz): plain names, not ours
         if name != Path(name).name or name.startswith(".") or name in contents or name == "report.json":
             raise ValueError(f"a report folder cannot hold a stage file named {name!r}")
         contents[name] = data
     files = file_digests(contents)
-    assert report.integrity is not None
     if signing_key is None and report.integrity.signature and report.integrity.files != files:
         report.integrity = Integrity(algorithm=report.integrity.algorithm,  # the old signature cannot cover them
                                      canonicalisation=report.integrity.canonicalisation,
@@ -78,20 +84,27 @@ def write_report(report: Report, out: str | Path = "reports", *, signing_key: Ed
     atomic_write(aside / "report.json", to_json(report))
     os.chmod(aside, 0o777 & ~umask())
     os.rename(aside, runs / run_id)
-    _point_latest(latest, runs, run_id)
-    return latest
+    return _point_latest(latest, runs, run_id)
 
 
-def _point_latest(latest: Path, runs: Path, run_id: str) -> None:
-    """Make ``latest`` a relative link to ``runs/run_id`` by renaming a new link over it (atomic)."""
+def _point_latest(latest: Path, runs: Path, run_id: str) -> Path:
+    """Make ``latest`` name ``runs/run_id`` by renaming a new relative symbolic link over it (atomic); return the
+    path to give the user. Where the file system has no symbolic links (FAT, exFAT, some network shares), a
+    pointer file (:data:`POINTER_MAGIC`) is renamed over it instead, and the run folder itself is returned:
+    readers follow either (``report.integrity.report_file``)."""
     if latest.is_dir() and not latest.is_symlink():  # a report folder of the layout before: a run of its own
         with contextlib.suppress(FileNotFoundError):  # another writer moved it first
             os.rename(latest, runs / f"{dt.datetime.fromtimestamp(latest.stat().st_mtime, dt.UTC):%Y%m%dT%H%M%S%fZ}"
                                      f"-earlier")
     link = latest.with_name(f".{latest.name}.{secrets.token_hex(4)}.link")
-    os.symlink(Path(runs.name) / run_id, link)
+    try:
+        os.symlink(Path(runs.name) / run_id, link)
+    except OSError:  # no symbolic links here: the pointer file, written aside and renamed over, is as atomic
+        atomic_write(latest, f"{POINTER_MAGIC}\n{runs.name}/{run_id}\n")
+        return runs / run_id
     try:
         os.replace(link, latest)
     except BaseException:
         link.unlink(missing_ok=True)
         raise
+    return latest

@@ -20,6 +20,7 @@ from provenance.errors import ProvenanceError
 from provenance.limits import Limits, run_with_budget
 from provenance.media import MediaError, MediaFile, display_path, probe
 from provenance.report.model import IndexState
+from provenance.safetext import as_id, id_problem, terminal
 from provenance.sniff import walk
 from provenance.visual import local_features as lf
 from provenance.visual.config import FramesConfig, MatchingConfig, VisualConfig
@@ -170,7 +171,7 @@ EDITABLE = ("title", "source", "url", "first_seen")
 def _as_path_id(path: Path, depth: int) -> str:
     """The file stem with ``depth`` parent folder names before it (``2020-05-09/IMG_0001``)."""
     parts = [display_path(p) for p in path.parent.parts[-depth:]] if depth else []
-    return "/".join([*parts, display_path(path.stem)]) if parts else display_path(path.stem)
+    return as_id([*parts, display_path(path.stem)])  # names are untrusted: no control characters, '..' or '-x'
 
 
 def iter_media_files(paths: Iterable[str | Path]) -> Iterator[Path]:
@@ -220,6 +221,8 @@ class KnownImageryIndex:
         files = list(iter_media_files(paths))
         if id is not None and len(files) != 1:
             raise KnownIndexError("--id names one reference: give a single file, or omit it to use file stems")
+        if id is not None and (problem := id_problem(id)) is not None:
+            raise KnownIndexError(f"--id '{terminal(id)}' cannot be a reference id: {problem}")
         results = []
         for file in files:
             shown = display_path(file)
@@ -323,7 +326,7 @@ class KnownImageryIndex:
                 if free(candidate := _as_path_id(path, d)):
                     return candidate
             n = 2
-            while not free(candidate := f"{display_path(path.stem)}-{n}"):
+            while not free(candidate := f"{as_id([display_path(path.stem)])}-{n}"):
                 n += 1
             return candidate
 
