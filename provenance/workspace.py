@@ -100,6 +100,14 @@ _MIGRATIONS: list[str] = [
     );
     CREATE INDEX reference_history_reference ON reference_history(reference_id);
     """,
+    # 6: a reference byte-identical to another (same SHA-256, another path or id: the same footage from another
+    # source) keeps its own id, title, source, url and first_seen but shares the other's frames: ``same_as`` names
+    # the reference that holds them (NULL: it holds its own). Deleting a holder that others link to is refused by
+    # the key; provenance.visual.index hands its frames over first.
+    """
+    ALTER TABLE reference ADD COLUMN same_as TEXT REFERENCES reference(id);
+    CREATE INDEX reference_same_as ON reference(same_as);
+    """,
 ]
 
 
