@@ -653,8 +653,10 @@ class KnownImageryIndex:
 
         Retrieval, then verification, so that copies of the footage cannot cancel each other:
           1. shortlist: each query descriptor votes once for every keypoint frame among its
-             ``lf.NEIGHBOURS`` nearest descriptors within ``lf.MAX_DESCRIPTOR_DISTANCE`` (a ratio test over the
-             whole index would fail every descriptor of footage indexed twice: nearest = second nearest);
+             ``lf.NEIGHBOURS`` nearest descriptors within ``lf.MAX_DESCRIPTOR_DISTANCE`` and clearly nearer than
+             the last of them (``lf.RATIO``): a ratio test against the second nearest over the whole index would
+             fail every descriptor of footage indexed twice (nearest = second nearest), one against the
+             ``lf.NEIGHBOURS``-th survives that many copies and still drops descriptors near everything;
           2. the ``candidates`` frames with most votes (at least ``lf.MIN_VOTES``), and then the best frame of
              each further reference with at least ``lf.COPY_VOTE_SHARE`` of the top votes (a re-encoded copy
              of the same footage), up to ``lf.MAX_CANDIDATES`` in all: copies cannot crowd each other out;
@@ -668,7 +670,9 @@ class KnownImageryIndex:
             return []
         k = min(lf.NEIGHBOURS, table.faiss_index.ntotal)
         distances, rows = table.faiss_index.search(query.descriptors, k)
-        near = (rows >= 0) & (distances <= lf.MAX_DESCRIPTOR_DISTANCE)
+        # a vote must stand out from the k-th neighbour (a ratio test that k - 1 copies cannot defeat)
+        far = distances[:, -1:] if k == lf.NEIGHBOURS else np.full((len(distances), 1), 256)
+        near = (rows >= 0) & (distances <= lf.MAX_DESCRIPTOR_DISTANCE) & (distances < lf.RATIO * far)
         n_slots = len(table.slots)
         voters = np.unique(np.nonzero(near)[0] * n_slots + table.owner[rows[near]])  # one vote per frame each
         votes = np.bincount(voters % n_slots, minlength=n_slots)
