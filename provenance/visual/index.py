@@ -270,6 +270,11 @@ class KnownImageryIndex:
         Each reference is one transaction (the reference row, its frames and keypoint frames, or nothing), so an
         interrupted ``add`` leaves whole references only and re-running it adds the rest. ``limits`` refuse
         oversized files; ``budget_s`` bounds each file's decoding (default: the visual stage's budget).
+
+        A file whose bytes are indexed already: from the same path (or under the same ``id``) it updates the
+        metadata given ("updated" / "unchanged"); from another path or under a new ``id`` it becomes a reference
+        linked to the one holding the frames ("linked", nothing decoded). A new file most of whose frames are
+        an indexed reference's is added with ``AddResult.near`` naming it.
         """
         limits = limits or Limits()
         first_seen = normalise_date(first_seen)
