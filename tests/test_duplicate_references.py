@@ -132,7 +132,7 @@ def test_add_says_identical_and_near_identical(tmp_path: Path, footage: Footage)
     assert reencode.message == (f"near-identical to reference clip ({reencode.near.frames_within} of "
                                 f"{reencode.near.frames} frames within PDQ distance 31)")
     stats = index.stats()
-    assert (stats.references, stats.linked) == (3, 1)
+    assert (stats.references, stats.linked_references) == (3, 1)
     assert stats.frames == original.reference.frames + reencode.reference.frames  # the copy stored no frames
 
 
@@ -143,7 +143,7 @@ def test_readding_the_same_file_updates_it_and_other_ids_link(index: KnownImager
     assert same.status == "unchanged" and same.reference.id == "agency/clip"
     (named,) = index.add([footage.original], id="wire-2013", first_seen="2013-02-02")
     assert named.status == "linked" and named.reference.same_as == "clip"
-    assert index.stats().linked == 2
+    assert index.stats().linked_references == 2
 
 
 def test_cropped_repost_matches_every_copy_earliest_first(index: KnownImageryIndex, footage: Footage) -> None:
@@ -164,7 +164,7 @@ def test_removing_a_copy_or_the_holder_keeps_the_others(index: KnownImageryIndex
     assert removed and removed.frames_to == "agency/clip"
     assert index.get("agency/clip").same_as is None and index.get("clip") is None
     stats = index.stats()
-    assert (stats.references, stats.linked) == (2, 0) and stats.frames > 0
+    assert (stats.references, stats.linked_references) == (2, 0) and stats.frames > 0
     _check_every_source(match(footage.cropped, index)[0], ["agency/clip", "reencode"], need=0.5)
     assert index.remove("reencode") and not index.remove("reencode")
     _check_every_source(match(footage.cropped, index)[0], ["agency/clip"], need=0.5)

@@ -103,7 +103,7 @@ class IndexStats:
     frames: int
     matchable_frames: int  # quality at or above the matching threshold
     database_bytes: int
-    linked: int = 0  # references sharing another's frames (byte-identical copies), counted in references
+    linked_references: int = 0  # references sharing another's frames (byte-identical copies), counted in references
 
 
 @dataclass
@@ -571,7 +571,7 @@ class KnownImageryIndex:
         size = sum(p.stat().st_size for p in self.workspace.root.glob("provenance.db*") if p.is_file())
         return IndexStats(
             references=sum(kinds.values()), videos=kinds.get("video", 0), images=kinds.get("image", 0),
-            frames=frames, matchable_frames=int(matchable), database_bytes=size, linked=linked,
+            frames=frames, matchable_frames=int(matchable), database_bytes=size, linked_references=linked,
         )
 
     def _hash_table(self, min_quality: int) -> _HashTable:
