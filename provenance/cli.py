@@ -93,7 +93,8 @@ def _register_core(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     isub = idx.add_subparsers(dest="index_command", required=True, metavar="COMMAND")
     common = global_options(2)
     add = isub.add_parser("add", parents=[common], help="index videos, images or folders of them; re-adding an "
-                          "indexed file updates the metadata given")
+                          "indexed file updates the metadata given; the same bytes from another path or under "
+                          "another --id become a linked reference sharing the indexed frames")
     add.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     add.add_argument("--id", help="reference id (one file only; default: the file stem, with its folder names "
                      "before it when another file has that stem)")
@@ -106,7 +107,8 @@ def _register_core(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     for name, text in (("list", "list references with source, URL and first-seen date"), ("stats", "index size")):
         p = isub.add_parser(name, parents=[common], help=text)
         p.add_argument("--json", action="store_true")
-    rm = isub.add_parser("remove", parents=[common], help="remove a reference and its frames")
+    rm = isub.add_parser("remove", parents=[common], help="remove a reference and its frames (frames that linked "
+                         "references share pass to the earliest-added of them)")
     rm.add_argument("id")
 
 
@@ -294,8 +296,12 @@ def _index(args: argparse.Namespace) -> int:
                       f"{terminal(r.path)}")
             elif r.status == "unchanged":
                 print(f"unchanged: {terminal(ref.id)} (already indexed with this metadata) {terminal(r.path)}")
+            elif r.status == "linked":
+                print(f"linked: {terminal(ref.id)} ({terminal(r.message)}) {terminal(r.path)}")
             else:
                 print(f"added: {terminal(ref.id)} ({ref.kind}, {_frames(ref.frames)}) {terminal(r.path)}")
+                if r.near is not None:
+                    print(f"  {terminal(ref.id)} is {terminal(r.near.describe())}")
         if not results:
             print("provenance: error: no media files to add in the paths given", file=sys.stderr)
         return EXIT_OK if results and all(r.status != "error" for r in results) else EXIT_NO_REPORT
@@ -320,8 +326,9 @@ def _index(args: argparse.Namespace) -> int:
             return EXIT_OK
         if not refs:
             say("the index is empty: add footage with `provenance index add FILE...`")
-        rows = [tuple(map(terminal, (r.id, r.kind, _frames(r.frames), r.first_seen or "?", r.source or "-",
-                                     r.url or "-", r.title or ""))) for r in refs]
+        rows = [tuple(map(terminal, (r.id, r.kind, _frames(r.frames) + (f", same as {r.same_as}" if r.same_as else ""),
+                                     r.first_seen or "?", r.source or "-", r.url or "-", r.title or "")))
+                for r in refs]
         header = ("id", "kind", "frames", "first seen", "source", "url", "title")
         widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header) - 1)]
         for row in [header, *rows] if rows else []:
@@ -336,8 +343,11 @@ def _index(args: argparse.Namespace) -> int:
                 print(f"{key.replace('_', ' ')}: {value}")
         return EXIT_OK
     if cmd == "remove":
-        if index.remove(args.id):
-            print(f"removed {terminal(args.id)}")
+        removed = index.remove(args.id)
+        if removed:
+            heir = removed.frames_to
+            print(f"removed {terminal(args.id)}"
+                  + (f" (its frames now belong to {terminal(heir)}, linked to it)" if heir else ""))
             return EXIT_OK
         print(f"provenance: error: no reference {terminal(args.id)!r} (`provenance index list` shows them)",
               file=sys.stderr)

@@ -106,7 +106,7 @@ _MIGRATIONS: list[str] = [
     );
     CREATE INDEX reference_history_reference ON reference_history(reference_id);
     """,
-    # 6 (index state; renumber at merge if another migration took 6): what a report records of the index it was
+    # 6 (index state): what a report records of the index it was
     # matched against (KnownImageryIndex.state, report ``visual.index_state``), so that a batch re-run knows which
     # reports are stale. ``workspace_id``: two workspaces' counters are not comparable. ``reference_generation``:
     # bumped by triggers on every added, removed or edited reference row (title, source, url, first_seen...), so
@@ -123,6 +123,14 @@ _MIGRATIONS: list[str] = [
     CREATE TRIGGER reference_generation_delete AFTER DELETE ON reference BEGIN
         UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'reference_generation';
     END;
+    """,
+    # 7: a reference byte-identical to another (same SHA-256, another path or id: the same footage from another
+    # source) keeps its own id, title, source, url and first_seen but shares the other's frames: ``same_as`` names
+    # the reference that holds them (NULL: it holds its own). Deleting a holder that others link to is refused by
+    # the key; provenance.visual.index hands its frames over first.
+    """
+    ALTER TABLE reference ADD COLUMN same_as TEXT REFERENCES reference(id);
+    CREATE INDEX reference_same_as ON reference(same_as);
     """,
 ]
 

@@ -2,6 +2,14 @@
 
 Search is an exact brute-force Hamming scan over all indexed PDQ hashes (search.HashSearch); the hashes of
 matchable quality are also saved as derived files in the workspace, read back while the database is unchanged.
+
+The same footage often reaches a desk from several sources. A file byte-identical to an indexed reference (same
+SHA-256, another path or another id) becomes a *linked* reference: its own id, title, source, url and
+first-seen date, sharing the frames of the reference that holds them (``same_as``), so nothing is indexed
+twice and matching reports every source. A near-identical file (a re-encode: most frames within the PDQ
+threshold of one reference's frames, both ways) is indexed as its own reference and ``add`` says so. Neither
+may cancel a match: hash search returns every frame within the threshold, and keypoint search applies its
+ratio test within each candidate frame (see :meth:`KnownImageryIndex.search_local`).
 """
 
 from __future__ import annotations
@@ -22,6 +30,7 @@ from provenance.media import MediaError, MediaFile, display_path, probe
 from provenance.report.model import IndexState
 from provenance.safetext import as_id, id_problem, terminal
 from provenance.sniff import walk
+from provenance.threads import faiss_single_thread
 from provenance.visual import local_features as lf
 from provenance.visual.config import FramesConfig, MatchingConfig, VisualConfig
 from provenance.visual.hashing import Fingerprint, fingerprint
@@ -48,14 +57,45 @@ class Reference:
     first_seen: str | None = None
     duration_s: float | None = None
     added_at: str = ""
+    same_as: str | None = None  # the reference whose frames this byte-identical one shares (None: its own)
+
+
+@dataclass(frozen=True)
+class NearIdentical:
+    """A new reference whose frames are mostly those of an indexed one (a re-encode, a re-upload).
+
+    Both ways: ``frames_within`` of the new file's ``frames`` (matchable quality) are within ``max_distance``
+    of the reference's frames, and they hit more than half of the reference's matchable frames too (an excerpt
+    of a long reference is not near-identical to it).
+    """
+
+    reference_id: str
+    frames_within: int
+    frames: int
+    max_distance: int  # PDQ bits (the matching threshold, signals.PDQ)
+
+    def describe(self) -> str:
+        return (f"near-identical to reference {self.reference_id} ({self.frames_within} of {self.frames} frames "
+                f"within PDQ distance {self.max_distance})")
 
 
 @dataclass
 class AddResult:
     path: str
     reference: Reference | None = None
-    status: str = "added"  # added | updated (message: the fields) | unchanged | error
+    # added | linked (byte-identical to reference.same_as: frames shared) | updated (message: the fields) |
+    # unchanged | error
+    status: str = "added"
     message: str = ""
+    near: NearIdentical | None = None  # an added reference that is near-identical to an indexed one
+
+
+@dataclass(frozen=True)
+class Removed:
+    """A removed reference; ``frames_to`` is the linked reference that now holds the frames it held."""
+
+    id: str
+    frames_to: str | None = None
 
 
 @dataclass
@@ -66,6 +106,7 @@ class IndexStats:
     frames: int
     matchable_frames: int  # quality at or above the matching threshold
     database_bytes: int
+    linked_references: int = 0  # references sharing another's frames (byte-identical copies), counted in references
 
 
 @dataclass
@@ -97,13 +138,15 @@ class _HashTable:
 class _KeypointFrameTable:
     """All reference keypoint frames' ORB descriptors in one FAISS binary index, with each descriptor's owner.
 
-    FAISS runs single-threaded here too (set once per process in search.py).
+    Byte-identical keypoint frames (the same footage indexed twice before references could be linked) are
+    stored once, as one *slot* listing every (reference, time) that has it. FAISS runs single-threaded here too
+    (set once per process in search.py).
     """
 
     faiss_index: faiss.IndexBinaryFlat
-    owner: np.ndarray  # keypoint frame number per descriptor
-    offset: np.ndarray  # first descriptor of each keypoint frame
-    frames: list[tuple[str, float, LocalFeatures]]  # reference id, time, features
+    owner: np.ndarray  # slot number per descriptor
+    slots: list[LocalFeatures]  # distinct keypoint frames
+    members: list[list[tuple[str, float]]]  # reference id and time of every copy of each slot
 
 
 _DERIVED_MIN_ROWS = 50_000  # below this, reading SQLite is as fast as reading a derived file
@@ -165,6 +208,22 @@ def normalise_date(value: str | None, option: str = "--first-seen") -> str | Non
     return canonical
 
 
+def first_seen_order(value: str | None) -> tuple[int, float]:
+    """Sort key for first-seen dates: earliest first, references without a date after every dated one.
+
+    A date alone counts from its midnight UTC, a date-time without an offset as UTC (normalise_date keeps the
+    offset given, so stored values compare as instants here, not as text).
+    """
+    if not value:
+        return (1, 0.0)
+    try:
+        when = (dt.datetime.combine(dt.date.fromisoformat(value), dt.time(), dt.UTC) if len(value) == 10
+                else dt.datetime.fromisoformat(value.replace("Z", "+00:00")))
+    except ValueError:
+        return (1, 0.0)
+    return (0, (when if when.tzinfo else when.replace(tzinfo=dt.UTC)).timestamp())
+
+
 EDITABLE = ("title", "source", "url", "first_seen")
 
 
@@ -215,6 +274,11 @@ class KnownImageryIndex:
         Each reference is one transaction (the reference row, its frames and keypoint frames, or nothing), so an
         interrupted ``add`` leaves whole references only and re-running it adds the rest. ``limits`` refuse
         oversized files; ``budget_s`` bounds each file's decoding (default: the visual stage's budget).
+
+        A file whose bytes are indexed already: from the same path (or under the same ``id``) it updates the
+        metadata given ("updated" / "unchanged"); from another path or under a new ``id`` it becomes a reference
+        linked to the one holding the frames ("linked", nothing decoded). A new file most of whose frames are
+        an indexed reference's is added with ``AddResult.near`` naming it.
         """
         limits = limits or Limits()
         first_seen = normalise_date(first_seen)
@@ -234,16 +298,25 @@ class KnownImageryIndex:
             if media.kind not in ("video", "image"):
                 results.append(AddResult(shown, status="error", message=f"{display_path(file.name)}: no pictures"))
                 continue
-            known = None if id else self._by_sha256(media.sha256)
-            if known is not None:  # indexed already (under any id): update what the user changed
-                results.append(self._update(known, shown, title=title, source=source, url=url,
-                                            first_seen=first_seen))
-                continue
+            known = self._same_bytes(media.sha256)
+            if known:
+                here = display_path(media.path.resolve())
+                again = next((r for r in known if (r.id == id if id else r.path == here)), None)
+                if again is not None:  # the same file (or id) again: update what the user changed
+                    results.append(self._update(again, shown, title=title, source=source, url=url,
+                                                first_seen=first_seen))
+                    self._tables.clear()
+                    continue
+                if id is None or self.get(id) is None:  # the same bytes from elsewhere: link, share frames
+                    results.append(self._link(file, media, id, title, source, url, first_seen))
+                    self._tables.clear()
+                    continue
             ref_id = id or self._free_id(file, media.sha256)
             outcome = run_with_budget(
                 lambda media=media, ref_id=ref_id: self._add_one(media, ref_id, title, source, url, first_seen,
                                                                  frames, matching, limits),
                 budget_s, "visual")
+            self._tables.clear()  # the next file's near-identical check must see this one
             if outcome.error is None and outcome.value is not None:
                 results.append(outcome.value)
             elif isinstance(outcome.error, KnownIndexError | ValueError | OSError | ProvenanceError):
@@ -271,6 +344,7 @@ class KnownImageryIndex:
         fp: Fingerprint = fingerprint(media, frames, keypoint_frames_s=matching.local_interval_s
                                       if matching.local_features else None, limits=limits)
         keypoint_frames = [(f.t, feat) for f in fp.frames if f.pixels is not None and (feat := extract(f.pixels))]
+        near = self._near_identical(fp, matching)
         ref = Reference(
             id=ref_id, path=display_path(media.path.resolve()), sha256=media.sha256, kind=media.kind,
             frames=len(fp.frames), title=title or media.path.stem, source=source, url=url,
@@ -303,24 +377,86 @@ class KnownImageryIndex:
                 "INSERT INTO keyframe (reference_id, t, width, height, points, descriptors) VALUES (?,?,?,?,?,?)",
                 [(ref.id, t, feat.width, feat.height, *feat.to_blobs()) for t, feat in keypoint_frames],
             )
-        return AddResult(str(media.path), ref)
+        return AddResult(str(media.path), ref, near=near,
+                         message=near.describe() if near is not None else "")
+
+    def _link(self, file: Path, media: MediaFile, ref_id: str | None, title: str | None, source: str | None,
+              url: str | None, first_seen: str | None) -> AddResult:
+        """A reference for a file byte-identical to an indexed one: its own id and metadata, the same frames.
+
+        The frames belong to the reference that holds them (``same_as`` NULL); decoding the file again would
+        only store the same rows twice, and two copies of each keypoint frame once cancelled keypoint matches.
+        """
+        shown = display_path(file)
+        ref_id = ref_id or self._free_id(file, media.sha256, same_file_ok=False)
+        now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        with self.workspace.transaction(immediate=True) as conn:
+            holder = conn.execute("SELECT * FROM reference WHERE sha256 = ? AND same_as IS NULL"
+                                  " ORDER BY added_at, rowid LIMIT 1", (media.sha256,)).fetchone()
+            if holder is None:  # removed since we looked (another process)
+                return AddResult(shown, status="error", message=f"{shown}: the reference it is identical to was "
+                                 "removed meanwhile: run `provenance index add` again")
+            taken = conn.execute("SELECT path FROM reference WHERE id = ?", (ref_id,)).fetchone()
+            if taken is not None:
+                return AddResult(shown, status="error", message=_taken(ref_id, taken["path"], media.path))
+            ref = Reference(
+                id=ref_id, path=display_path(media.path.resolve()), sha256=media.sha256, kind=holder["kind"],
+                frames=holder["frames"], title=title or media.path.stem, source=source, url=url,
+                first_seen=first_seen, duration_s=holder["duration_s"], added_at=now, same_as=holder["id"],
+            )
+            _bump_generation(conn)
+            conn.execute(
+                "INSERT INTO reference (id, title, source, url, first_seen, path, sha256, kind, duration_s,"
+                " frames, added_at, same_as) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                (ref.id, ref.title, ref.source, ref.url, ref.first_seen, ref.path, ref.sha256, ref.kind,
+                 ref.duration_s, ref.frames, ref.added_at, ref.same_as),
+            )
+        return AddResult(shown, ref, status="linked",
+                         message=f"byte-identical to reference {ref.same_as}: linked, frames shared")
+
+    def _near_identical(self, fp: Fingerprint, matching: MatchingConfig) -> NearIdentical | None:
+        """The indexed reference whose frames most of this fingerprint's frames are within the PDQ threshold of.
+
+        "Most" is more than half, both ways (of the new file's matchable frames, and of the reference's frames
+        they hit): a re-encode or re-upload samples the same pictures, an excerpt of a long reference covers
+        only part of it. Costs one hash search of the file's frames (the same as matching it).
+        """
+        mine = [f.hashes.pdq for f in fp.frames if f.hashes.quality >= matching.min_quality]
+        if not mine:
+            return None
+        hits = self.search(mine, max_distance=matching.max_distance, min_quality=matching.min_quality)
+        queries: dict[str, set[int]] = {}
+        times: dict[str, set[float]] = {}
+        for h in hits:
+            queries.setdefault(h.reference_id, set()).add(h.query)
+            times.setdefault(h.reference_id, set()).add(h.t)
+        counts = self.frame_counts(matching.min_quality)
+        near = [(len(q), len(times[rid]) / max(1, counts.get(rid, 0)), rid) for rid, q in queries.items()
+                if 2 * len(q) > len(mine) and 2 * len(times[rid]) > counts.get(rid, 0)]
+        if not near:
+            return None
+        within, _share, rid = min(near, key=lambda x: (-x[0], -x[1], x[2]))
+        return NearIdentical(rid, within, len(mine), matching.max_distance)
 
     def _row(self, ref_id: str) -> sqlite3.Row:
         with self.workspace.reading() as conn:
             return conn.execute("SELECT * FROM reference WHERE id = ?", (ref_id,)).fetchone()
 
-    def _by_sha256(self, sha256: str) -> Reference | None:
+    def _same_bytes(self, sha256: str) -> list[Reference]:
+        """Every reference of these bytes: the one holding the frames first, then those linked to it."""
         with self.workspace.reading() as conn:
-            row = conn.execute("SELECT * FROM reference WHERE sha256 = ? ORDER BY id LIMIT 1", (sha256,)).fetchone()
-        return Reference(**dict(row)) if row else None
+            rows = conn.execute("SELECT * FROM reference WHERE sha256 = ? ORDER BY same_as IS NOT NULL, added_at,"
+                                " rowid", (sha256,)).fetchall()
+        return [Reference(**dict(r)) for r in rows]
 
-    def _free_id(self, path: Path, sha256: str) -> str:
+    def _free_id(self, path: Path, sha256: str, *, same_file_ok: bool = True) -> str:
         """The file stem, or with as many parent folders before it as make it unique (then ``-2``, ``-3``...):
-        ``2019-03-14/IMG_0001.JPG`` and ``2020-05-09/IMG_0001.JPG`` become two references, not one error."""
+        ``2019-03-14/IMG_0001.JPG`` and ``2020-05-09/IMG_0001.JPG`` become two references, not one error.
+        ``same_file_ok``: an id already naming these bytes counts as free (the same file added again)."""
         with self.workspace.reading() as conn:
             def free(candidate: str) -> bool:
                 row = conn.execute("SELECT sha256 FROM reference WHERE id = ?", (candidate,)).fetchone()
-                return row is None or row["sha256"] == sha256
+                return row is None or (same_file_ok and row["sha256"] == sha256)
             path = path.absolute()
             for d in range(len(path.parent.parts)):
                 if free(candidate := _as_path_id(path, d)):
@@ -369,13 +505,31 @@ class KnownImageryIndex:
                                 " ORDER BY rowid", (ref_id,)).fetchall()
         return [dict(r) for r in rows]
 
-    def remove(self, ref_id: str) -> bool:
-        with self.workspace.transaction() as conn:
-            removed = conn.execute("DELETE FROM reference WHERE id = ?", (ref_id,)).rowcount > 0
-            if removed:
-                _bump_generation(conn)
+    def remove(self, ref_id: str) -> Removed | None:
+        """Remove a reference (None: there is none of that id).
+
+        A reference whose frames others share (byte-identical copies linked to it) hands them over first to the
+        earliest-added of those, which every other one is then linked to: removing one source of the footage
+        never takes the footage out of the index, and no linked reference is left without frames.
+        """
+        heir = None
+        with self.workspace.transaction(immediate=True) as conn:
+            row = conn.execute("SELECT same_as FROM reference WHERE id = ?", (ref_id,)).fetchone()
+            if row is None:
+                return None
+            if row["same_as"] is None:
+                found = conn.execute("SELECT id FROM reference WHERE same_as = ? ORDER BY added_at, rowid LIMIT 1",
+                                     (ref_id,)).fetchone()
+                if found is not None:
+                    heir = found["id"]
+                    for table in ("frame", "keyframe"):
+                        conn.execute(f"UPDATE {table} SET reference_id = ? WHERE reference_id = ?", (heir, ref_id))
+                    conn.execute("UPDATE reference SET same_as = NULL WHERE id = ?", (heir,))
+                    conn.execute("UPDATE reference SET same_as = ? WHERE same_as = ?", (heir, ref_id))
+            conn.execute("DELETE FROM reference WHERE id = ?", (ref_id,))
+            _bump_generation(conn)
         self._tables.clear()
-        return removed
+        return Removed(ref_id, heir)
 
     # -- reading ---------------------------------------------------------------------------------------
     def list(self) -> list[Reference]:
@@ -388,24 +542,42 @@ class KnownImageryIndex:
             row = conn.execute("SELECT * FROM reference WHERE id = ?", (ref_id,)).fetchone()
         return Reference(**dict(row)) if row else None
 
+    def linked(self, ref_ids: Iterable[str]) -> dict[str, list[Reference]]:
+        """The references sharing each given reference's frames (byte-identical copies), oldest link first.
+
+        Search hits name the reference holding the frames; matching reports these beside it.
+        """
+        wanted = list(dict.fromkeys(ref_ids))
+        found: dict[str, list[Reference]] = {}
+        with self.workspace.reading() as conn:
+            for start in range(0, len(wanted), 500):  # SQLite's default limit of bound parameters is 999
+                chunk = wanted[start:start + 500]
+                rows = conn.execute(f"SELECT * FROM reference WHERE same_as IN ({','.join('?' * len(chunk))})"
+                                    " ORDER BY added_at, rowid", chunk).fetchall()
+                for r in rows:
+                    found.setdefault(r["same_as"], []).append(Reference(**dict(r)))
+        return found
+
     def hash_at(self, ref_id: str, t: float) -> bytes | None:
         """The PDQ hash of a reference's frame sampled at time ``t`` (to report a local match's distance)."""
         with self.workspace.reading() as conn:
             row = conn.execute(
-                "SELECT pdq FROM frame WHERE reference_id = ? ORDER BY abs(t - ?) LIMIT 1", (ref_id, t)
+                "SELECT pdq FROM frame WHERE reference_id = COALESCE((SELECT same_as FROM reference WHERE id = ?), ?)"
+                " ORDER BY abs(t - ?) LIMIT 1", (ref_id, ref_id, t)
             ).fetchone()
         return row[0] if row else None
 
     def stats(self, min_quality: int = PDQ.min_quality) -> IndexStats:
         with self.workspace.reading() as conn:
             kinds = dict(conn.execute("SELECT kind, COUNT(*) FROM reference GROUP BY kind").fetchall())
+            linked = conn.execute("SELECT COUNT(*) FROM reference WHERE same_as IS NOT NULL").fetchone()[0]
             frames, matchable = conn.execute(
                 "SELECT COUNT(*), COALESCE(SUM(quality >= ?), 0) FROM frame", (min_quality,)
             ).fetchone()
         size = sum(p.stat().st_size for p in self.workspace.root.glob("provenance.db*") if p.is_file())
         return IndexStats(
             references=sum(kinds.values()), videos=kinds.get("video", 0), images=kinds.get("image", 0),
-            frames=frames, matchable_frames=int(matchable), database_bytes=size,
+            frames=frames, matchable_frames=int(matchable), database_bytes=size, linked_references=linked,
         )
 
     def state(self, min_quality: int = PDQ.min_quality) -> IndexState:
@@ -490,35 +662,70 @@ class KnownImageryIndex:
                 rows = conn.execute(  # table "keyframe": the stored schema's name for keypoint frames, kept
                     "SELECT reference_id, t, width, height, points, descriptors FROM keyframe ORDER BY rowid"
                 ).fetchall()
-            frames = [(r[0], r[1], LocalFeatures.from_blobs(r[4], r[5], r[2], r[3])) for r in rows]
-            sizes = np.array([len(k[2].descriptors) for k in frames], dtype=np.int64)
+            slot_of: dict[tuple[int, int, bytes, bytes], int] = {}
+            slots: list[LocalFeatures] = []
+            members: list[list[tuple[str, float]]] = []
+            for r in rows:
+                key = (r[2], r[3], bytes(r[4]), bytes(r[5]))
+                if key not in slot_of:
+                    slot_of[key] = len(slots)
+                    slots.append(LocalFeatures.from_blobs(r[4], r[5], r[2], r[3]))
+                    members.append([])
+                members[slot_of[key]].append((r[0], r[1]))
+            sizes = np.array([len(k.descriptors) for k in slots], dtype=np.int64)
             index = faiss.IndexBinaryFlat(256)  # ORB descriptors are 256 bits
-            if frames:
-                index.add(np.concatenate([k[2].descriptors for k in frames]))
-            table = _KeypointFrameTable(index, np.repeat(np.arange(len(frames)), sizes),
-                                        np.concatenate([[0], np.cumsum(sizes)[:-1]]) if len(sizes) else sizes,
-                                        frames)
+            if slots:
+                index.add(np.concatenate([k.descriptors for k in slots]))
+            table = _KeypointFrameTable(index, np.repeat(np.arange(len(slots)), sizes), slots, members)
             self._tables["orb"] = table
         return table
 
     def search_local(self, query: LocalFeatures, *, candidates: int = 3) -> list[LocalHit]:
-        """Reference keypoint frames that share a similarity-transformed picture with the query (ORB + RANSAC)."""
+        """Reference keypoint frames that share a similarity-transformed picture with the query (ORB + RANSAC).
+
+        Retrieval, then verification, so that copies of the footage cannot cancel each other:
+          1. shortlist: each query descriptor votes once for every keypoint frame among its
+             ``lf.NEIGHBOURS`` nearest descriptors within ``lf.MAX_DESCRIPTOR_DISTANCE`` and clearly nearer than
+             the last of them (``lf.RATIO``): a ratio test against the second nearest over the whole index would
+             fail every descriptor of footage indexed twice (nearest = second nearest), one against the
+             ``lf.NEIGHBOURS``-th survives that many copies and still drops descriptors near everything;
+          2. the ``candidates`` frames with most votes (at least ``lf.MIN_VOTES``), and then the best frame of
+             each further reference with at least ``lf.COPY_VOTE_SHARE`` of the top votes (a re-encoded copy
+             of the same footage), up to ``lf.MAX_CANDIDATES`` in all: copies cannot crowd each other out;
+          3. per candidate, Lowe's ratio test within that frame's own descriptors (lf.ratio_pairs), then RANSAC
+             (lf.verify). Byte-identical keypoint frames are stored once, and one verification is reported for
+             every reference and time that has it.
+        Cost: one FAISS scan of the index plus at most ``lf.MAX_CANDIDATES`` verifications per query frame.
+        """
         table = self._keypoint_frame_table()
         if not table.faiss_index.ntotal:
             return []
-        distances, rows = table.faiss_index.search(query.descriptors, 2)
-        good = (distances[:, 0] <= lf.MAX_DESCRIPTOR_DISTANCE) & (distances[:, 0] < lf.RATIO * distances[:, 1])
-        q_idx = np.nonzero(good)[0]
-        owners = table.owner[rows[q_idx, 0]]
-        votes = np.bincount(owners, minlength=len(table.frames)) if len(owners) else np.zeros(0, int)
-        hits = []
-        for frame_no in np.argsort(-votes)[:candidates] if len(votes) else []:
-            if votes[frame_no] < lf.MIN_VOTES:
+        k = min(lf.NEIGHBOURS, table.faiss_index.ntotal)
+        faiss_single_thread()  # per calling thread (provenance/threads.py)
+        distances, rows = table.faiss_index.search(query.descriptors, k)
+        # a vote must stand out from the k-th neighbour (a ratio test that k - 1 copies cannot defeat)
+        far = distances[:, -1:] if k == lf.NEIGHBOURS else np.full((len(distances), 1), 256)
+        near = (rows >= 0) & (distances <= lf.MAX_DESCRIPTOR_DISTANCE) & (distances < lf.RATIO * far)
+        n_slots = len(table.slots)
+        voters = np.unique(np.nonzero(near)[0] * n_slots + table.owner[rows[near]])  # one vote per frame each
+        votes = np.bincount(voters % n_slots, minlength=n_slots)
+        order = np.argsort(-votes, kind="stable")
+        order = order[votes[order] >= lf.MIN_VOTES]
+        if not len(order):
+            return []
+        chosen = [int(s) for s in order[:candidates]]
+        refs = {rid for s in chosen for rid, _t in table.members[s]}
+        for s in order[candidates:]:
+            if len(chosen) >= lf.MAX_CANDIDATES or votes[s] < lf.COPY_VOTE_SHARE * votes[order[0]]:
                 break
-            mine = owners == frame_no
-            pairs = np.stack([q_idx[mine], rows[q_idx[mine], 0] - table.offset[frame_no]], axis=1)
-            ref_id, t, feats = table.frames[frame_no]
-            result = verify(query, feats, pairs)
+            mine = {rid for rid, _t in table.members[s]}
+            if not mine & refs:
+                chosen.append(int(s))
+                refs |= mine
+        hits = []
+        for s in chosen:
+            feats = table.slots[s]
+            result = verify(query, feats, lf.ratio_pairs(query, feats))
             if result is not None:
-                hits.append(LocalHit(ref_id, t, result))
+                hits.extend(LocalHit(ref_id, t, result) for ref_id, t in table.members[s])
         return hits

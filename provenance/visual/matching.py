@@ -8,6 +8,8 @@ a clip that reuses two separate stretches of one reference gets two segments.
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass
@@ -17,7 +19,7 @@ import numpy as np
 from provenance.report.model import Match, MatchedFrame, Segment
 from provenance.visual.config import MatchingConfig
 from provenance.visual.hashing import Fingerprint
-from provenance.visual.index import KnownImageryIndex
+from provenance.visual.index import KnownImageryIndex, first_seen_order
 from provenance.visual.signals import PDQ
 
 _OFFSET_BIN_S = 0.5  # resolution of the offset vote
@@ -109,8 +111,24 @@ def match(
                 frames=[MatchedFrame(p.qt, round(p.rt, 3), p.distance, p.mirrored, p.inliers) for p in chosen],
             )
         )
-    matches.sort(key=lambda m: (-m.query_coverage, m.min_distance, m.reference_id))
-    return matches, len(usable)
+    return _every_source(matches, index), len(usable)
+
+
+def _every_source(matches: list[Match], index: KnownImageryIndex) -> list[Match]:
+    """Every reference that holds the footage, earliest first-seen first, undated after dated, then by coverage.
+
+    Hits name the reference holding the frames; the references linked to it (byte-identical copies from other
+    sources, index.linked) each get the same full match under their own id, title, source, url and first-seen
+    date. The earliest publication is what a desk needs first.
+    """
+    linked = index.linked(m.reference_id for m in matches)
+    every = list(matches)
+    for m in matches:
+        every += [dataclasses.replace(copy.deepcopy(m), reference_id=ref.id, title=ref.title, source=ref.source,
+                                      url=ref.url, first_seen=ref.first_seen)
+                  for ref in linked.get(m.reference_id, [])]
+    every.sort(key=lambda m: (first_seen_order(m.first_seen), -m.query_coverage, m.min_distance, m.reference_id))
+    return every
 
 
 def _local_pairs(
