@@ -208,7 +208,7 @@ def test_cli_says_linked_and_near_identical(tmp_path: Path, footage: Footage, ca
     assert capsys.readouterr().out.strip() == "removed clip (its frames now belong to agency/clip, linked to it)"
 
 
-def test_a_schema_5_workspace_gains_links_and_keeps_its_references(tmp_path: Path, footage: Footage) -> None:
+def test_a_schema_6_workspace_gains_links_and_keeps_its_references(tmp_path: Path, footage: Footage) -> None:
     """Migration 7 on a workspace written before it: its reference is kept and a copy of it links to it."""
     import sqlite3
 
@@ -216,10 +216,10 @@ def test_a_schema_5_workspace_gains_links_and_keeps_its_references(tmp_path: Pat
 
     root = tmp_path / "old"
     KnownImageryIndex(Workspace(root)).add([footage.original], first_seen="2016-03-01")
-    conn = sqlite3.connect(root / "provenance.db")  # as the version before 6 left it: no same_as column
+    conn = sqlite3.connect(root / "provenance.db")  # as the version before 7 left it: no same_as column
     conn.execute("DROP INDEX reference_same_as")
     conn.execute("ALTER TABLE reference DROP COLUMN same_as")
-    conn.execute("PRAGMA user_version = 5")
+    conn.execute("PRAGMA user_version = 6")
     conn.commit()
     conn.close()
     index = KnownImageryIndex(Workspace(root))
@@ -227,4 +227,4 @@ def test_a_schema_5_workspace_gains_links_and_keeps_its_references(tmp_path: Pat
     (copy,) = index.add([footage.copy])
     assert copy.status == "linked" and copy.reference.same_as == "clip"
     with Workspace(root).reading() as reader:
-        assert reader.execute("PRAGMA user_version").fetchone()[0] == len(_MIGRATIONS) >= 6
+        assert reader.execute("PRAGMA user_version").fetchone()[0] == len(_MIGRATIONS) >= 7
