@@ -71,6 +71,9 @@ class VideoInfo:
     height: int | None = None
     fps: float | None = None
     frames: int | None = None  # as declared by the container; None where it declares none
+    # display rotation (degrees counter-clockwise, 90/180/270) from the stream's display matrix; width and height
+    # are then the picture as shown (a phone's 1920x1080 stream turned 90 degrees is 1080x1920). None: not turned
+    rotation: int | None = None
 
 
 @dataclass
@@ -107,6 +110,10 @@ class Segment:
     reference_start: float
     reference_end: float
     mirrored: bool = False  # most of the segment matched the left-right mirror of the query
+    rotation: int = 0  # degrees counter-clockwise most of the segment's clip frames were turned to match (0-270)
+    # reference seconds per clip second (reference_t = speed * query_t + shift): 2.0 for a clip sped up to double
+    # speed, 0.5 for half-speed slow motion; 1.0 when the clip runs at the footage's own pace
+    speed: float = 1.0
 
 
 @dataclass
@@ -117,6 +124,7 @@ class MatchedFrame:
     reference_t: float
     distance: int  # PDQ Hamming distance, of 256 bits
     mirrored: bool = False  # the clip frame's left-right mirror matched
+    rotation: int = 0  # degrees counter-clockwise the clip frame (after any mirror) was turned to match
     inliers: int = 0  # > 0: matched by local features (ORB keypoints agreeing under RANSAC), not by the hash
 
 

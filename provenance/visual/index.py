@@ -263,8 +263,10 @@ class KnownImageryIndex:
                                     source=source, url=url, first_seen=first_seen)
             raise KnownIndexError(_taken(ref_id, row["path"], media.path))
         matching = matching or MatchingConfig()
+        frames = frames or FramesConfig()
         fp: Fingerprint = fingerprint(media, frames, keypoint_frames_s=matching.local_interval_s
-                                      if matching.local_features else None, limits=limits)
+                                      if matching.local_features else None, interval_s=frames.reference_interval_s,
+                                      limits=limits)
         keypoint_frames = [(f.t, feat) for f in fp.frames if f.pixels is not None and (feat := extract(f.pixels))]
         ref = Reference(
             id=ref_id, path=display_path(media.path.resolve()), sha256=media.sha256, kind=media.kind,
