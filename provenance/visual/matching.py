@@ -26,9 +26,11 @@ from provenance.visual.signals import DIHEDRAL, PDQ
 _OFFSET_BIN_S = 0.5  # resolution of the offset vote
 _OFFSET_TOL_S = 1.5  # hits this close to the winning line belong to the same alignment
 STRONG_INLIERS = 40  # one keypoint frame verified by this many keypoint inliers stands on its own
-# A hash hit this close is taken on its own (one frame is enough for a segment) and anchors the alignment. True
-# pairs degraded as far as a repost goes (320 px, JPEG quality 15) were at most EXACT_DISTANCE... see DESIGN.md;
-# the nearest unrelated frame, over all eight rotations and mirrors, was far above it.
+# A hash hit this close is taken on its own (one frame is enough for a segment) and anchors the alignment.
+# Measured over 170 frames of the corpus clips and Debian wallpapers (170 usable): re-encoded as JPEG quality 50
+# the distance to the original was 2 at the median, 4 at the 90th percentile; shrunk to 320 px at quality 15,
+# 16 and 24. The nearest unrelated frame over all eight rotations and mirrors was 96 bits away (1st percentile
+# 97). 16 holds most re-encodes and half of the heaviest with 80 bits to spare; max_distance (31) is the rest.
 EXACT_DISTANCE = 16
 SPEED_RANGE = (0.5, 2.0)  # clip-to-footage speed changes considered: half-speed slow motion to double speed
 _SPEED_MIN_SPAN_S = 3.0  # two hits this far apart in clip time propose a speed (their time error: <= 0.5 s each)
