@@ -124,8 +124,8 @@ class MatchedFrame:
     reference_t: float
     distance: int  # PDQ Hamming distance, of 256 bits
     mirrored: bool = False  # the clip frame's left-right mirror matched
-    rotation: int = 0  # degrees counter-clockwise the clip frame (after any mirror) was turned to match
     inliers: int = 0  # > 0: matched by local features (ORB keypoints agreeing under RANSAC), not by the hash
+    rotation: int = 0  # degrees counter-clockwise the clip frame (after any mirror) was turned to match
 
 
 @dataclass

@@ -26,6 +26,7 @@ BAR_STD = 3.0  # grey-level standard deviation under which a row or column is a 
 FILL_ENERGY = 0.25  # edge lines with less than this share of the detailed lines' energy are blurred fill
 DYNAMIC_STD = 6.0  # grey levels of temporal standard deviation that mark a pixel as changing
 DYNAMIC_SHARE = 0.3  # a row or column is dynamic when this share of its pixels changes
+STATIC_SHARE = 0.05  # a line where under this share of pixels changes over a moving clip is drawn-on, not footage
 MIN_SIDE = 0.3  # a content box narrower or lower than this share of the frame is not trusted
 _MIN_PIXELS = 32  # pictures smaller than this on a side are taken whole
 MAX_SIDE = 0.94  # a box wider and taller than this share is the whole frame: nothing to remove
@@ -105,12 +106,42 @@ def fill_box(frames: list[np.ndarray]) -> Box | None:
     profiles = [_energy_profiles(f) for f in frames]
     cols = np.mean([p[0] for p in profiles], axis=0)
     rows = np.mean([p[1] for p in profiles], axis=0)
-    # the detailed lines' level: a 9:16 frame's footage can be under a third of its height, below any median
-    ref_c, ref_r = np.percentile(cols, 90), np.percentile(rows, 90)
-    x0, x1 = _main_run(cols < FILL_ENERGY * ref_c, cols < GAP_ENERGY * ref_c) if ref_c > 1.0 else (0, len(cols))
-    y0, y1 = _main_run(rows < FILL_ENERGY * ref_r, rows < GAP_ENERGY * ref_r) if ref_r > 1.0 else (0, len(rows))
+    static_c, static_r = _static_lines(frames, len(cols), len(rows))
+    # the detailed lines' level: a 9:16 frame's footage can be under a third of its height, below any median;
+    # taken over the lines that change, so a caption's sharp text does not set it
+    ref_c = np.percentile(cols[~static_c] if (~static_c).any() else cols, 90)
+    ref_r = np.percentile(rows[~static_r] if (~static_r).any() else rows, 90)
+    x0, x1 = _fill_run(cols, ref_c, static_c)
+    y0, y1 = _fill_run(rows, ref_r, static_r)
     h, w = frames[0].shape[:2]
     return 2 * x0, 2 * y0, min(w, 2 * (x1 + 1)), min(h, 2 * (y1 + 1))
+
+
+def _fill_run(energy: np.ndarray, ref: float, static: np.ndarray) -> tuple[int, int]:
+    """The footage's lines among fill: the main run between flat lines, and between static ones only where
+    there is fill to leave out beside them (static lines of a tripod shot with no fill are footage)."""
+    if ref <= 1.0:
+        return 0, len(energy)
+    border, flat = energy < FILL_ENERGY * ref, energy < GAP_ENERGY * ref
+    lo, hi = _main_run(border, flat | static)
+    if not flat[:lo].any() and not flat[hi:].any():
+        lo, hi = _main_run(border, flat)
+    return lo, hi
+
+
+def _static_lines(frames: list[np.ndarray], n_cols: int, n_rows: int) -> tuple[np.ndarray, np.ndarray]:
+    """Columns and rows (at the energy profiles' half resolution) where almost nothing changes over the clip
+    while the footage elsewhere does: a caption or logo drawn on the fill. None are static in a still, a short
+    sample or a clip that barely moves (then there is nothing to tell them by).
+    """
+    none = np.zeros(n_cols, bool), np.zeros(n_rows, bool)
+    if len(frames) < 3:
+        return none
+    std = np.stack([_grey(f[::2, ::2]) for f in frames]).std(axis=0)[: n_rows, : n_cols]
+    moving = (std > DYNAMIC_STD).mean(axis=1), (std > DYNAMIC_STD).mean(axis=0)
+    if max(moving[0].max(), moving[1].max()) < DYNAMIC_SHARE:
+        return none
+    return moving[1] < STATIC_SHARE, moving[0] < STATIC_SHARE
 
 
 def dynamic_box(frames: list[np.ndarray]) -> Box | None:
