@@ -131,6 +131,25 @@ def test_sideways_phone_clip_and_its_upright_repost_match_both_ways(
     assert seg.query_end - seg.query_start >= 4.0
 
 
+def test_report_of_the_sideways_clip_gives_the_shown_size_and_its_match(
+    portrait_clips: tuple[Path, Path], tmp_path: Path
+) -> None:
+    import json
+
+    from provenance import verify
+    from provenance.report.writer import to_json
+
+    sideways, repost = portrait_clips
+    index = KnownImageryIndex(Workspace(tmp_path / "ws"))
+    index.add([repost], id="repost", first_seen="2021-02-03")
+    report = json.loads(to_json(verify(sideways, pipeline="quick", index=index)))
+    assert report["media"]["video"] | {"codec": None, "fps": None, "frames": None} == {
+        "codec": None, "width": 270, "height": 480, "fps": None, "frames": None, "rotation": 90}
+    (m,) = report["visual"]["matches"]
+    assert m["reference_id"] == "repost" and m["first_seen"] == "2021-02-03"
+    assert m["segments"][0]["rotation"] == 0 and m["segments"][0]["speed"] == 1.0
+
+
 def test_repost_turned_a_quarter_is_matched_as_rotated(
     archive: list[np.ndarray], archive_index: KnownImageryIndex, tmp_path: Path
 ) -> None:
@@ -141,8 +160,10 @@ def test_repost_turned_a_quarter_is_matched_as_rotated(
     assert seg.rotation == 270 and not seg.mirrored  # the clip must turn 270 degrees (90 clockwise) back
     assert seg.reference_start == pytest.approx(6.0 + seg.query_start, abs=0.5)
     assert all(f.rotation == 270 for f in m.frames if not f.inliers)
-    assert match(_query(clip), archive_index, MatchingConfig(rotations=False))[0] == [] or \
-        "pdq" not in match(_query(clip), archive_index, MatchingConfig(rotations=False))[0][0].methods
+    from provenance.visual.view import geometry_words
+    assert geometry_words(seg.mirrored, seg.rotation, seg.speed) == " (turned 90° counter-clockwise)"
+    unturned = match(_query(clip), archive_index, MatchingConfig(rotations=False))[0]
+    assert not unturned or "pdq" not in unturned[0].methods  # without the turns, the hashes cannot see it
 
 
 # -- caption across a 9:16 blurred fill ------------------------------------------------------------------------

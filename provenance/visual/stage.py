@@ -20,7 +20,7 @@ from provenance.report.model import (
 from provenance.stage import Context, Stage
 from provenance.visual.config import MatchingConfig, VisualConfig
 from provenance.visual.signals import PDQ
-from provenance.visual.view import VisualView, recorded_thresholds
+from provenance.visual.view import VisualView, geometry_words, recorded_thresholds
 
 if TYPE_CHECKING:
     from provenance.limits import Limits
@@ -130,7 +130,7 @@ class VisualStage(Stage):
             seen = f", first seen {m.first_seen}" if m.first_seen else ", first-seen date unknown"
             spans = "; ".join(
                 f"{_fmt_t(s.query_start)}-{_fmt_t(s.query_end)} = reference {_fmt_t(s.reference_start)}-"
-                f"{_fmt_t(s.reference_end)}{' (mirrored)' if s.mirrored else ''}"
+                f"{_fmt_t(s.reference_end)}{geometry_words(s.mirrored, s.rotation, s.speed)}"
                 for s in m.segments
             )
             out.append(Finding(

@@ -28,6 +28,19 @@ from provenance.visual.signals import PDQ, PHASH
 PAIRS_SHOWN = 8  # frame pairs per match shown with pictures; every pair stays in the JSON
 
 
+def geometry_words(mirrored: bool, rotation: int = 0, speed: float = 1.0) -> str:
+    """How the clip differs in geometry and pace from the reference, as words after a time span ("" for none):
+    " (mirrored, turned 90° clockwise, at 2x speed)". ``rotation`` is the counter-clockwise turn that made the
+    clip frame match, so the clip itself is turned that much clockwise."""
+    words = ["mirrored"] if mirrored else []
+    if rotation % 360:
+        words.append("turned 180°" if rotation % 360 == 180 else
+                     f"turned 90° {'clockwise' if rotation % 360 == 90 else 'counter-clockwise'}")
+    if abs(speed - 1.0) >= 0.05:
+        words.append(f"at {speed:g}x speed")
+    return f" ({', '.join(words)})" if words else ""
+
+
 def shown_pairs(frames: list[MatchedFrame], limit: int = PAIRS_SHOWN) -> list[MatchedFrame]:
     """The pairs a report pictures: spread evenly over the match, always including the closest one."""
     if len(frames) <= limit:
@@ -123,7 +136,7 @@ class VisualView(StageView):
             min_quality=min_quality,
             bits=bits,
         )
-        return render_partial("provenance.visual", "visual.html.j2", r=report, v=v)
+        return render_partial("provenance.visual", "visual.html.j2", r=report, v=v, geometry_words=geometry_words)
 
     def markdown(self, report: Report) -> list[str]:
         visual: VisualSection = report.visual
@@ -135,7 +148,8 @@ class VisualView(StageView):
                "|---|---|---|---|---|---|---|"]
         for n, m in enumerate(visual.matches, 1):
             spans = "; ".join(f"{fmt_t(s.query_start)}–{fmt_t(s.query_end)} → {fmt_t(s.reference_start)}–"
-                              f"{fmt_t(s.reference_end)}{' (mirrored)' if s.mirrored else ''}" for s in m.segments)
+                              f"{fmt_t(s.reference_end)}{geometry_words(s.mirrored, s.rotation, s.speed)}"
+                              for s in m.segments)
             title = md_text(m.title or m.reference_id)
             link = safe_link(m.url)
             ref = f"[{title}](<{md_url(link)}>)" if link else title
@@ -172,8 +186,8 @@ class VisualView(StageView):
             row = TimelineRow(f"Match {n}: {m.title or m.reference_id}", css="row-match")
             for s in m.segments:
                 span = f"{fmt_t(s.query_start)}–{fmt_t(s.query_end)}"
-                ref = f"reference {fmt_t(s.reference_start)}–{fmt_t(s.reference_end)}" + (
-                    " (mirrored)" if s.mirrored else "")
+                ref = f"reference {fmt_t(s.reference_start)}–{fmt_t(s.reference_end)}" + geometry_words(
+                    s.mirrored, s.rotation, s.speed)
                 row.bars.append(bar(s.query_start, s.query_end, duration, f"{span} = {ref}", f"clip {span} = {ref}",
                                     "seg"))
             rows.append(row)
