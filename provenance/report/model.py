@@ -136,7 +136,9 @@ class Match:
     url: str | None = None
     first_seen: str | None = None  # ISO 8601 date of the reference's earliest known publication
     query_coverage: float = 0.0  # share of the query's usable frames that matched this reference
-    reference_coverage: float = 0.0  # share of the reference's frames that some query frame matched
+    # share of the reference the match covers: of its duration for a video (0.3: matched frames before, which
+    # references sampled twice as densely as clips kept under one half), of its frames for a still
+    reference_coverage: float = 0.0
     min_distance: int = 256
     segments: list[Segment] = field(default_factory=list)
     frames: list[MatchedFrame] = field(default_factory=list)  # per matched clip frame, its reference frame

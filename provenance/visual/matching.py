@@ -19,7 +19,7 @@ import numpy as np
 from provenance.report.model import Match, MatchedFrame, Segment
 from provenance.visual.config import MatchingConfig
 from provenance.visual.hashing import Fingerprint, crop_box
-from provenance.visual.index import KnownImageryIndex
+from provenance.visual.index import KnownImageryIndex, Reference
 from provenance.visual.local_features import QUERY_FEATURES, extract
 from provenance.visual.signals import DIHEDRAL, PDQ
 
@@ -37,6 +37,7 @@ _SPEED_MIN_SPAN_S = 3.0  # two hits this far apart in clip time propose a speed 
 _SPEED_GAIN = 1.2  # a line of another speed must score this much more than the best speed-1 line
 _SPEED_MIN_FRAMES = 3  # and explain at least this many query frames
 _LINE_SIGMA_S = 0.5  # a hit this far off a line keeps 61% of its weight (a 0.5-s reference grid: <= 0.25 s off)
+_QUERY_FRAME_S = 1.0  # clip time one sampled clip frame stands for (FramesConfig.interval_s default)
 _SPEED_HYPOTHESES = 400  # pairs of hits tried as speed hypotheses per alignment (deterministic sample)
 
 
@@ -121,7 +122,7 @@ def match(
                 reference_id=ref_id, title=ref.title, source=ref.source, url=ref.url,
                 first_seen=ref.first_seen,
                 query_coverage=round(min(1.0, len(explained) / max(1, len(usable))), 3),
-                reference_coverage=round(len({p.rt for p in used}) / max(1, ref_frames.get(ref_id, 1)), 3),
+                reference_coverage=_reference_coverage(segments, used, ref, ref_frames.get(ref_id, 1)),
                 min_distance=min(p.distance for p in used),
                 segments=segments,
                 methods=sorted({"local" if p.inliers else "pdq" for p in used}, reverse=True),
@@ -132,6 +133,16 @@ def match(
         )
     matches.sort(key=lambda m: (-m.query_coverage, m.min_distance, m.reference_id))
     return matches, len(usable)
+
+
+def _reference_coverage(segments: list[Segment], used: list[_Pair], ref: Reference, ref_frames: int) -> float:
+    """Share of the reference the segments cover: of its duration for a video (each segment's span plus the
+    stretch one sampled clip frame stands for), since references are sampled twice as densely as clips and a
+    share of matched frames could not pass one half; a still, or a video of unknown duration, by frames."""
+    if ref.kind == "video" and ref.duration_s:
+        covered = sum(s.reference_end - s.reference_start + s.speed * _QUERY_FRAME_S for s in segments)
+        return round(min(1.0, covered / ref.duration_s), 3)
+    return round(min(1.0, len({p.rt for p in used}) / max(1, ref_frames)), 3)
 
 
 def _local_pairs(
