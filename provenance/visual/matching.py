@@ -265,7 +265,7 @@ def _dominant_line(pairs: list[_Pair], max_distance: int) -> tuple[float, float]
     voters = [p for p in pairs if not p.inliers] or pairs
     offset = _dominant_offset(voters, max_distance)
     frames = sorted({p.frame for p in voters})
-    if len(frames) < _SPEED_MIN_FRAMES:
+    if len(frames) < _SPEED_MIN_FRAMES or voters[0].inliers:  # keypoint times (2 s apart) cannot give a speed
         return 1.0, offset
     code = {f: i for i, f in enumerate(frames)}
     qt = np.array([p.qt for p in voters])
