@@ -50,12 +50,19 @@ def crop_box(rgb: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
 
 
 def _pdq(rgb: np.ndarray, mirror: bool) -> tuple[bytes, int, tuple[bytes, ...] | None]:
-    """PDQ and quality, with all eight dihedral variants when the mirror is asked for (the same cost)."""
+    """PDQ and quality, with all eight dihedral variants when the mirror is asked for (the same two pdqhash calls
+    for a 16:9 frame: signals.PdqSignal.compute_dihedral)."""
     if not mirror:
         pdq, quality = PDQ.compute(rgb)
         return pdq, quality, None
     variants, quality = PDQ.compute_dihedral(rgb)
     return variants[0], quality, tuple(variants)
+
+
+def _pdq_mirror(rgb: np.ndarray, mirror: bool) -> tuple[bytes, int, bytes | None]:
+    """PDQ, quality and the mirror's PDQ only: content boxes are looked up plain and mirrored, not turned."""
+    pdq, quality = PDQ.compute(rgb)
+    return pdq, quality, PDQ.compute_mirror(rgb) if mirror else None
 
 
 def hash_frame(rgb: np.ndarray, *, mirror: bool = True, box: tuple[int, int, int, int] | None = None) -> FrameHashes:
@@ -66,8 +73,8 @@ def hash_frame(rgb: np.ndarray, *, mirror: bool = True, box: tuple[int, int, int
     pdq, quality, dihedral = _pdq(rgb, mirror)
     content = None
     if box is not None:
-        c_pdq, c_quality, c_variants = _pdq(crop_box(rgb, box), mirror)
-        content = (c_pdq, c_variants[4] if c_variants else None) if PDQ.usable(c_quality) else None
+        c_pdq, c_quality, c_mirror = _pdq_mirror(crop_box(rgb, box), mirror)
+        content = (c_pdq, c_mirror) if PDQ.usable(c_quality) else None
     phash = PHASH.compute(rgb)[0].hex()
     return FrameHashes(pdq=pdq, quality=quality, pdq_mirror=dihedral[4] if dihedral else None, phash=phash,
                        content=content, dihedral=dihedral)
