@@ -96,7 +96,7 @@ def probe(path: str | Path, limits: Limits | None = None) -> MediaFile:
             path=path, sha256=digest, size_bytes=size, kind="image", container=fmt, duration_s=None,
             video=VideoInfo(codec=fmt, width=width, height=height, fps=None, frames=1), audio=None,
         )
-    media = _probe_av(path, digest, size)
+    media = _probe_av(path, digest, size, limits)
     _check(name, limits, duration_s=media.duration_s, width=media.video.width if media.video else None,
            height=media.video.height if media.video else None)
     return media
@@ -135,7 +135,7 @@ def _probe_still(path: Path) -> tuple[str, int, int] | None:
         return None
 
 
-def _probe_av(path: Path, digest: str, size: int) -> MediaFile:
+def _probe_av(path: Path, digest: str, size: int, limits: Limits | None = None) -> MediaFile:
     try:
         container = av.open(str(path), metadata_errors="ignore")
     except (av.FFmpegError, OSError, ValueError, UnicodeDecodeError) as exc:
@@ -162,6 +162,13 @@ def _probe_av(path: Path, digest: str, size: int) -> MediaFile:
                 fps=round(float(rate), 3) if rate else None,
                 frames=vstream.frames or None,
             )
+            max_pixels = (limits or Limits()).max_pixels
+            within = not max_pixels or (cc.width or 0) * (cc.height or 0) <= max_pixels  # no decoding past limits
+            turns = _display_turns(container, vstream) if within and cc.width else 0
+            if turns:  # the size as shown, as the visual stage hashes it (visual/frames.py turns every frame)
+                video.rotation = 90 * turns
+                if turns % 2:
+                    video.width, video.height = video.height, video.width
         if astream is not None:
             cc = astream.codec_context
             audio = AudioInfo(codec=cc.name, sample_rate=cc.sample_rate or None, channels=cc.channels or None)
@@ -179,6 +186,20 @@ def _probe_av(path: Path, digest: str, size: int) -> MediaFile:
             container=fmt.split(",")[0] if fmt else None,
             duration_s=duration, video=video, audio=audio,
         )
+
+
+def _display_turns(container: av.container.InputContainer, stream: av.VideoStream) -> int:
+    """Counter-clockwise quarter turns from the stream's display matrix, read off its first decoded frame.
+
+    PyAV exposes the matrix only on frames (``VideoFrame.rotation``, degrees counter-clockwise); one frame costs
+    a few milliseconds. A stream that does not decode here is left unturned (the visual stage says why).
+    """
+    try:
+        for frame in container.decode(stream):
+            return round((frame.rotation or 0) / 90) % 4
+    except (av.FFmpegError, AttributeError, ValueError, TypeError, MemoryError):
+        pass
+    return 0
 
 
 def _announced(path: Path) -> str | None:

@@ -39,3 +39,31 @@ def test_full_frame_and_tiny_pictures_have_no_box(photo: np.ndarray) -> None:
     assert content_boxes([photo]) == [None]
     assert content_boxes([np.zeros((1, 1, 3), np.uint8)]) == [None]
     assert content_boxes([]) == []
+
+
+def _vertical_with_caption(photo: np.ndarray, caption_y: int) -> list[np.ndarray]:
+    """16:9 footage (a slow pan) in a 9:16 frame padded with its own blur, a caption and a logo drawn on the fill."""
+    frames = []
+    for shift in range(0, 40, 8):
+        content = cv2.resize(photo[shift:shift + 288, :], (288, 162))
+        canvas = cv2.GaussianBlur(cv2.resize(content, (288, 512)), (0, 0), 12)
+        canvas[175:337] = content
+        cv2.rectangle(canvas, (0, caption_y - 22), (287, caption_y + 8), (200, 30, 30), -1)
+        cv2.putText(canvas, "BREAKING: watch", (8, caption_y), cv2.FONT_HERSHEY_SIMPLEX, 0.7, (255, 255, 255), 2)
+        cv2.putText(canvas, "NEWS24", (200, 490), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (255, 255, 255), 2)
+        frames.append(canvas)
+    return frames
+
+
+@pytest.mark.parametrize("caption_y", [60, 140])  # high on the fill, and just above the footage
+def test_caption_and_logo_on_the_fill_stay_outside_the_box(photo: np.ndarray, caption_y: int) -> None:
+    boxes = content_boxes(_vertical_with_caption(photo, caption_y))
+    assert all(b is not None and abs(b[1] - 175) <= 4 and abs(b[3] - 337) <= 4 for b in boxes), boxes
+
+
+def test_caption_on_a_letterbox_bar_is_left_out_with_the_bar(photo: np.ndarray) -> None:
+    frame = np.zeros((288, 512, 3), np.uint8)
+    frame[54:234] = cv2.resize(photo[100:420], (512, 180))
+    cv2.putText(frame, "EXCLUSIVE", (150, 30), cv2.FONT_HERSHEY_SIMPLEX, 0.8, (255, 255, 255), 2)
+    (box,) = content_boxes([frame])
+    assert box is not None and abs(box[1] - 54) <= 2 and abs(box[3] - 234) <= 2, box

@@ -71,6 +71,9 @@ class VideoInfo:
     height: int | None = None
     fps: float | None = None
     frames: int | None = None  # as declared by the container; None where it declares none
+    # display rotation (degrees counter-clockwise, 90/180/270) from the stream's display matrix; width and height
+    # are then the picture as shown (a phone's 1920x1080 stream turned 90 degrees is 1080x1920). None: not turned
+    rotation: int | None = None
 
 
 @dataclass
@@ -107,6 +110,10 @@ class Segment:
     reference_start: float
     reference_end: float
     mirrored: bool = False  # most of the segment matched the left-right mirror of the query
+    rotation: int = 0  # degrees counter-clockwise most of the segment's clip frames were turned to match (0-270)
+    # reference seconds per clip second (reference_t = speed * query_t + shift): 2.0 for a clip sped up to double
+    # speed, 0.5 for half-speed slow motion; 1.0 when the clip runs at the footage's own pace
+    speed: float = 1.0
 
 
 @dataclass
@@ -118,6 +125,7 @@ class MatchedFrame:
     distance: int  # PDQ Hamming distance, of 256 bits
     mirrored: bool = False  # the clip frame's left-right mirror matched
     inliers: int = 0  # > 0: matched by local features (ORB keypoints agreeing under RANSAC), not by the hash
+    rotation: int = 0  # degrees counter-clockwise the clip frame (after any mirror) was turned to match
 
 
 @dataclass
@@ -128,7 +136,9 @@ class Match:
     url: str | None = None
     first_seen: str | None = None  # ISO 8601 date of the reference's earliest known publication
     query_coverage: float = 0.0  # share of the query's usable frames that matched this reference
-    reference_coverage: float = 0.0  # share of the reference's frames that some query frame matched
+    # share of the reference the match covers: of its duration for a video (0.3: matched frames before, which
+    # references sampled twice as densely as clips kept under one half), of its frames for a still
+    reference_coverage: float = 0.0
     min_distance: int = 256
     segments: list[Segment] = field(default_factory=list)
     frames: list[MatchedFrame] = field(default_factory=list)  # per matched clip frame, its reference frame

@@ -11,14 +11,18 @@ from provenance.visual.signals import PDQ
 
 @dataclass
 class FramesConfig:
-    interval_s: float = 1.0  # one sampled frame per interval of presentation time
+    interval_s: float = 1.0  # one sampled frame per interval of presentation time (submitted clips)
+    # references (index add) twice as densely: a clip's single hash hit then lands within 0.25 s of its true
+    # reference time, so a segment's start is within 0.5 s whenever any frame matches by hash (DESIGN.md costs)
+    reference_interval_s: float = 0.5
     shot_threshold: float = 0.15  # mean abs grey difference (0-1) of 32x18 thumbnails that marks a shot change
-    max_frames: int = 900  # cap on sampled frames per clip (15 min at 1 fps)
+    max_frames: int = 900  # cap on sampled frames per clip (15 min at 1 fps; references: the same 15 min)
 
     renamed: ClassVar[dict[str, str]] = {"scene_threshold": "shot_threshold"}  # profiles before 0.2
 
     def __post_init__(self) -> None:
         _require(self.interval_s > 0, "interval_s must be > 0 seconds", self.interval_s)
+        _require(self.reference_interval_s > 0, "reference_interval_s must be > 0 seconds", self.reference_interval_s)
         _require(0 <= self.shot_threshold <= 1, "shot_threshold must be within 0-1", self.shot_threshold)
         _require(self.max_frames >= 1, "max_frames must be >= 1", self.max_frames)
 
@@ -28,6 +32,7 @@ class MatchingConfig:
     max_distance: int = PDQ.max_distance  # PDQ Hamming distance at or below which two frames match
     min_quality: int = PDQ.min_quality  # PDQ quality under which a frame is too flat to match
     mirror: bool = True  # also match the horizontal mirror of every query frame
+    rotations: bool = True  # and its quarter turns (90/180/270 degrees, mirrored or not): 6 more lookups a frame
     min_query_frames: int = 2  # matched query frames needed before a video reference is reported
     segment_gap_s: float = 3.0  # matched frames further apart than this start a new segment
     local_features: bool = True  # ORB + RANSAC on keypoint frames the hashes leave unmatched (crops, rotation, PiP)

@@ -16,7 +16,7 @@ import numpy as np
 
 from provenance.fileio import sha256_file
 from provenance.report.model import Artefacts, Match
-from provenance.visual.frames import load_image, target_size
+from provenance.visual.frames import display_turns, load_image, target_size, upright
 from provenance.visual.hashing import THUMB_SIZE, thumbnail_jpeg
 from provenance.visual.index import KnownImageryIndex
 from provenance.visual.view import shown_pairs
@@ -97,4 +97,5 @@ def _frame_at(
         chosen = frame
     if chosen is None:
         return None
-    return chosen.to_ndarray(width=size[0], height=size[1], format="rgb24", interpolation="AREA")
+    rgb = chosen.to_ndarray(width=size[0], height=size[1], format="rgb24", interpolation="AREA")
+    return upright(rgb, display_turns(chosen))  # as it was hashed: turned by its display matrix

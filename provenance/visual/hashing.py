@@ -32,6 +32,9 @@ class FrameHashes:
     pdq_mirror: bytes | None
     phash: str  # 16 hex digits, imagehash order (signals.PHASH's bytes as hex)
     content: tuple[bytes, bytes | None] | None = None  # PDQ (and mirror) of the content box, when one was found
+    # with the mirror: PDQ of all eight rotations and mirrors of the frame, in signals.DIHEDRAL order (the first
+    # is ``pdq``, the fifth ``pdq_mirror``), so a repost turned by quarter turns is looked up as a mirror is
+    dihedral: tuple[bytes, ...] | None = None
 
     @property
     def pdq_hex(self) -> str:
@@ -47,23 +50,35 @@ def crop_box(rgb: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
     return cv2.resize(crop, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
 
 
-def _pdq(rgb: np.ndarray, mirror: bool) -> tuple[bytes, int, bytes | None]:
+def _pdq(rgb: np.ndarray, mirror: bool) -> tuple[bytes, int, tuple[bytes, ...] | None]:
+    """PDQ and quality, with all eight dihedral variants when the mirror is asked for (the same two pdqhash calls
+    for a 16:9 frame: signals.PdqSignal.compute_dihedral)."""
+    if not mirror:
+        pdq, quality = PDQ.compute(rgb)
+        return pdq, quality, None
+    variants, quality = PDQ.compute_dihedral(rgb)
+    return variants[0], quality, tuple(variants)
+
+
+def _pdq_mirror(rgb: np.ndarray, mirror: bool) -> tuple[bytes, int, bytes | None]:
+    """PDQ, quality and the mirror's PDQ only: content boxes are looked up plain and mirrored, not turned."""
     pdq, quality = PDQ.compute(rgb)
     return pdq, quality, PDQ.compute_mirror(rgb) if mirror else None
 
 
 def hash_frame(rgb: np.ndarray, *, mirror: bool = True, box: tuple[int, int, int, int] | None = None) -> FrameHashes:
-    """PDQ with its quality, PDQ of the left-right mirror when asked, and pHash; with ``box``, also PDQ (and
-    mirror) of the content box, kept only when it passes PDQ's quality gate.
+    """PDQ with its quality, PDQ of the left-right mirror and of the quarter turns when asked, and pHash; with
+    ``box``, also PDQ (and mirror) of the content box, kept only when it passes PDQ's quality gate.
     """
     rgb = np.ascontiguousarray(rgb)
-    pdq, quality, pdq_mirror = _pdq(rgb, mirror)
+    pdq, quality, dihedral = _pdq(rgb, mirror)
     content = None
     if box is not None:
-        c_pdq, c_quality, c_mirror = _pdq(crop_box(rgb, box), mirror)
+        c_pdq, c_quality, c_mirror = _pdq_mirror(crop_box(rgb, box), mirror)
         content = (c_pdq, c_mirror) if PDQ.usable(c_quality) else None
     phash = PHASH.compute(rgb)[0].hex()
-    return FrameHashes(pdq=pdq, quality=quality, pdq_mirror=pdq_mirror, phash=phash, content=content)
+    return FrameHashes(pdq=pdq, quality=quality, pdq_mirror=dihedral[4] if dihedral else None, phash=phash,
+                       content=content, dihedral=dihedral)
 
 
 @dataclass
@@ -107,6 +122,7 @@ class Fingerprint:
     stopped_by: StopReason | None = None  # None: sampling reached the end of what decodes (a still: always)
     stopped_at_s: float | None = None  # when stopped: presentation time of the last frame decoded (s)
     decode_error: str | None = None  # stopped_by "decode_error": FFmpeg's message, one line
+    rotation: int = 0  # display rotation applied before hashing, degrees counter-clockwise (frames.display_turns)
 
 
 def thumbnail_jpeg(rgb: np.ndarray, size: int = THUMB_SIZE) -> bytes:
@@ -126,6 +142,7 @@ def fingerprint(
     keypoint_frames_s: float | None = None,
     keypoint_frame_size: int = HASH_SIZE,
     content: bool = False,
+    interval_s: float | None = None,
     limits: Limits | None = None,
 ) -> Fingerprint:
     """Sample and hash a video's frames, or hash a still image as one frame at t=0.
@@ -134,6 +151,7 @@ def fingerprint(
     side ``keypoint_frame_size``), for local-feature matching: queries use DETAIL_SIZE, so footage inset at half
     size keeps its keypoints, references the hashing size;
     ``content`` also hashes each frame's content box (regions.py): query side only, the index keeps whole frames.
+    ``interval_s`` overrides the sampling interval (references: ``FramesConfig.reference_interval_s``).
     ``limits`` bound the decoding (frames.sample_video); the running stage's deadline is checked per frame.
     """
     if media.kind == "image":
@@ -146,7 +164,7 @@ def fingerprint(
     if media.kind != "video":
         raise ValueError(f"no frames in {media.kind} media")
     sample = sample_video(media.path, config, detail_every_s=keypoint_frames_s, detail_size=keypoint_frame_size,
-                          limits=limits)
+                          interval_s=interval_s, limits=limits)
     boxes = content_boxes([f.rgb for f in sample.frames]) if content else [None] * len(sample.frames)
     frames = []
     deadline = current_deadline()
@@ -159,4 +177,4 @@ def fingerprint(
         frames.append(HashedFrame(f.t, hash_frame(f.rgb, mirror=mirror, box=box), f.shot_change,
                                   thumbnail_jpeg(f.rgb) if thumbnails else None, pixels, pixels_box))
     return Fingerprint(frames, sample.frames_decoded, sample.shot_changes, sample.stopped_by, sample.stopped_at_s,
-                       sample.decode_error)
+                       sample.decode_error, sample.rotation)

@@ -341,8 +341,10 @@ class KnownImageryIndex:
                                     source=source, url=url, first_seen=first_seen)
             raise KnownIndexError(_taken(ref_id, row["path"], media.path))
         matching = matching or MatchingConfig()
+        frames = frames or FramesConfig()
         fp: Fingerprint = fingerprint(media, frames, keypoint_frames_s=matching.local_interval_s
-                                      if matching.local_features else None, limits=limits)
+                                      if matching.local_features else None, interval_s=frames.reference_interval_s,
+                                      limits=limits)
         keypoint_frames = [(f.t, feat) for f in fp.frames if f.pixels is not None and (feat := extract(f.pixels))]
         near = self._near_identical(fp, matching)
         ref = Reference(

@@ -1,9 +1,11 @@
 """Match a clip's sampled frames against the known-imagery index, per reference, into aligned segments.
 
-A bag-of-frames match in the manner of vPDQ: every usable query frame (and its mirror) is looked up; hits are
-grouped per reference, and a reference's hits are explained by time offsets (reference time minus query time):
-the offset most hits agree on gives one aligned segment, and what it leaves unexplained is searched again, so
-a clip that reuses two separate stretches of one reference gets two segments.
+A bag-of-frames match in the manner of vPDQ: every usable query frame (its mirror, and their quarter turns) is
+looked up; hits are grouped per reference, and a reference's hits are explained by lines in time,
+reference_t = speed * query_t + shift: the line most hits agree on gives one aligned segment, and what it leaves
+unexplained is searched again, so a clip that reuses two separate stretches of one reference gets two segments.
+The speed is 1 unless a line of another slope (0.5-2: slow motion to double speed) explains clearly more query
+frames. Hash hits set the line; keypoint hits, known only to their keypoint frames' spacing, join it.
 """
 
 from __future__ import annotations
@@ -19,12 +21,25 @@ import numpy as np
 from provenance.report.model import Match, MatchedFrame, Segment
 from provenance.visual.config import MatchingConfig
 from provenance.visual.hashing import Fingerprint
-from provenance.visual.index import KnownImageryIndex, first_seen_order
-from provenance.visual.signals import PDQ
+from provenance.visual.index import KnownImageryIndex, Reference, first_seen_order
+from provenance.visual.signals import DIHEDRAL, PDQ
 
 _OFFSET_BIN_S = 0.5  # resolution of the offset vote
-_OFFSET_TOL_S = 1.5  # hits this close to the winning offset belong to the same alignment
+_OFFSET_TOL_S = 1.5  # hits this close to the winning line belong to the same alignment
 STRONG_INLIERS = 40  # one keypoint frame verified by this many keypoint inliers stands on its own
+# A hash hit this close is taken on its own (one frame is enough for a segment) and anchors the alignment.
+# Measured over 170 frames of the corpus clips and Debian wallpapers (170 usable): re-encoded as JPEG quality 50
+# the distance to the original was 2 at the median, 4 at the 90th percentile; shrunk to 320 px at quality 15,
+# 16 and 24. The nearest unrelated frame over all eight rotations and mirrors was 96 bits away (1st percentile
+# 97). 16 holds most re-encodes and half of the heaviest with 80 bits to spare; max_distance (31) is the rest.
+EXACT_DISTANCE = 16
+SPEED_RANGE = (0.5, 2.0)  # clip-to-footage speed changes considered: half-speed slow motion to double speed
+_SPEED_MIN_SPAN_S = 3.0  # two hits this far apart in clip time propose a speed (their time error: <= 0.5 s each)
+_SPEED_GAIN = 1.2  # a line of another speed must score this much more than the best speed-1 line
+_SPEED_MIN_FRAMES = 3  # and explain at least this many query frames
+_LINE_SIGMA_S = 0.5  # a hit this far off a line keeps 61% of its weight (a 0.5-s reference grid: <= 0.25 s off)
+_QUERY_FRAME_S = 1.0  # clip time one sampled clip frame stands for (FramesConfig.interval_s default)
+_SPEED_HYPOTHESES = 400  # pairs of hits tried as speed hypotheses per alignment (deterministic sample)
 
 
 @dataclass(frozen=True)
@@ -35,6 +50,7 @@ class _Pair:
     distance: int
     mirrored: bool
     inliers: int = 0  # > 0: found by local features, not by the hash
+    turns: int = 0  # counter-clockwise quarter turns of the query frame (after its mirror) that matched
 
     @property
     def offset(self) -> float:
@@ -54,23 +70,28 @@ def match(
     config = config or MatchingConfig()
     usable = [i for i, f in enumerate(query.frames) if f.hashes.quality >= config.min_quality]
     lookups: list[bytes] = []
-    origin: list[tuple[int, bool]] = []
+    origin: list[tuple[int, bool, int]] = []  # query frame, mirrored, quarter turns
     for i in usable:
         hashes = query.frames[i].hashes
-        variants = [(hashes.pdq, hashes.pdq_mirror)]
+        if config.mirror and config.rotations and hashes.dihedral:
+            variants = [(h, m, k) for h, (k, m) in zip(hashes.dihedral, DIHEDRAL, strict=True)]
+        else:
+            variants = [(hashes.pdq, False, 0)]
+            if config.mirror and hashes.pdq_mirror is not None:
+                variants.append((hashes.pdq_mirror, True, 0))
         if hashes.content is not None:
-            variants.append(hashes.content)
-        for plain, mirrored in variants:
-            lookups.append(plain)
-            origin.append((i, False))
-            if config.mirror and mirrored is not None:
-                lookups.append(mirrored)
-                origin.append((i, True))
+            variants.append((hashes.content[0], False, 0))
+            if config.mirror and hashes.content[1] is not None:
+                variants.append((hashes.content[1], True, 0))
+        for h, mirrored, turns in variants:
+            lookups.append(h)
+            origin.append((i, mirrored, turns))
     hits = index.search(lookups, max_distance=config.max_distance, min_quality=config.min_quality)
     per_ref: dict[str, list[_Pair]] = defaultdict(list)
     for hit in hits:
-        frame, mirrored = origin[hit.query]
-        per_ref[hit.reference_id].append(_Pair(frame, query.frames[frame].t, hit.t, hit.distance, mirrored))
+        frame, mirrored, turns = origin[hit.query]
+        per_ref[hit.reference_id].append(_Pair(frame, query.frames[frame].t, hit.t, hit.distance, mirrored,
+                                                turns=turns))
     query_is_still = len(query.frames) == 1
     refs = {ref_id: index.get(ref_id) for ref_id in per_ref}  # one lookup each, for both passes
     if config.local_features:
@@ -102,13 +123,14 @@ def match(
                 reference_id=ref_id, title=ref.title, source=ref.source, url=ref.url,
                 first_seen=ref.first_seen,
                 query_coverage=round(min(1.0, len(explained) / max(1, len(usable))), 3),
-                reference_coverage=round(len({p.rt for p in used}) / max(1, ref_frames.get(ref_id, 1)), 3),
+                reference_coverage=_reference_coverage(segments, used, ref, ref_frames.get(ref_id, 1)),
                 min_distance=min(p.distance for p in used),
                 segments=segments,
                 methods=sorted({"local" if p.inliers else "pdq" for p in used}, reverse=True),
                 local_inliers=max(p.inliers for p in used),
                 reference_kind=ref.kind,
-                frames=[MatchedFrame(p.qt, round(p.rt, 3), p.distance, p.mirrored, p.inliers) for p in chosen],
+                frames=[MatchedFrame(p.qt, round(p.rt, 3), p.distance, p.mirrored, p.inliers, 90 * p.turns)
+                        for p in chosen],
             )
         )
     return _every_source(matches, index), len(usable)
@@ -129,6 +151,16 @@ def _every_source(matches: list[Match], index: KnownImageryIndex) -> list[Match]
                   for ref in linked.get(m.reference_id, [])]
     every.sort(key=lambda m: (first_seen_order(m.first_seen), -m.query_coverage, m.min_distance, m.reference_id))
     return every
+
+
+def _reference_coverage(segments: list[Segment], used: list[_Pair], ref: Reference, ref_frames: int) -> float:
+    """Share of the reference the segments cover: of its duration for a video (each segment's span plus the
+    stretch one sampled clip frame stands for), since references are sampled twice as densely as clips and a
+    share of matched frames could not pass one half; a still, or a video of unknown duration, by frames."""
+    if ref.kind == "video" and ref.duration_s:
+        covered = sum(s.reference_end - s.reference_start + s.speed * _QUERY_FRAME_S for s in segments)
+        return round(min(1.0, covered / ref.duration_s), 3)
+    return round(min(1.0, len({p.rt for p in used}) / max(1, ref_frames)), 3)
 
 
 def _local_pairs(
@@ -155,68 +187,167 @@ def _local_pairs(
 def _align(
     pairs: list[_Pair], config: MatchingConfig, still_ref: bool, min_frames: int
 ) -> tuple[list[Segment], dict[int, _Pair]]:
-    """Explain hits by dominant time offsets; return the segments and the query frames they cover.
+    """Explain hits by lines in time (reference_t = speed * query_t + shift); return the segments and the query
+    frames they cover.
 
-    A run of matched frames needs ``min_frames`` frames, or one keypoint frame verified by at least
+    A run of matched frames needs ``min_frames`` frames, or one hash hit within ``EXACT_DISTANCE`` (an anchor: a
+    single frame matching that closely is not chance), or one keypoint frame verified by at least
     ``STRONG_INLIERS`` keypoints (chance alignments of unrelated frames stayed under 5 on the benchmark).
     """
     remaining = list(pairs)
     segments: list[Segment] = []
     explained: dict[int, _Pair] = {}
     while remaining:
+        before: set[int] = set()
         if still_ref:
-            offset = 0.0
+            speed, shift = 1.0, 0.0
             consistent = remaining
         else:
-            offset = _dominant_offset(remaining, config.max_distance)
-            # local hits come from keypoint frames config.local_interval_s apart on both sides: their offsets are
+            speed, shift = _dominant_line(remaining, config.max_distance)
+            # local hits come from keypoint frames config.local_interval_s apart on both sides: their times are
             # only known to about that spacing
             tol = max(_OFFSET_TOL_S, config.local_interval_s + 0.5)
-            consistent = [p for p in remaining if abs(p.offset - offset) <= (tol if p.inliers else _OFFSET_TOL_S)]
+            consistent = [p for p in remaining
+                          if abs(p.rt - speed * p.qt - shift) <= (tol if p.inliers else _OFFSET_TOL_S)]
+            # a query frame the line places before the reference's start only looks like its first frames (a
+            # slow opening): it is on this line, but not in the segment
+            before = {p.frame for p in consistent if speed * p.qt + shift < -_OFFSET_BIN_S}
+            consistent = [p for p in consistent if p.frame not in before]
         best: dict[int, _Pair] = {}
         for p in consistent:  # per query frame, the hit closest to the alignment, then the closest hash
             cur = best.get(p.frame)
-            if cur is None or _closer(p, cur, offset, still_ref, config.max_distance):
+            if cur is None or _closer(p, cur, speed, shift, still_ref, config.max_distance):
                 best[p.frame] = p
         runs = _runs(sorted(best.values(), key=lambda p: p.qt), config.segment_gap_s)
         for run in runs:
-            if len(run) < min_frames and max(p.inliers for p in run) < STRONG_INLIERS:
+            hashed = [p for p in run if not p.inliers]
+            anchored = any(p.distance <= EXACT_DISTANCE for p in hashed)
+            if len(run) < min_frames and not anchored and max(p.inliers for p in run) < STRONG_INLIERS:
                 continue
             explained.update((p.frame, p) for p in run)
             qs, qe = run[0].qt, run[-1].qt
             if still_ref:
                 rs = re = 0.0
             else:
-                off = statistics.median(p.offset for p in run)
-                rs, re = max(0.0, qs + off), max(0.0, qe + off)
+                # the shift from hash hits where there are any: keypoint frames are 2 s apart on the reference
+                run_shift = statistics.median(p.rt - speed * p.qt for p in (hashed or run))
+                rs, re = max(0.0, speed * qs + run_shift), max(0.0, speed * qe + run_shift)
             segments.append(
                 Segment(round(qs, 3), round(qe, 3), round(rs, 3), round(re, 3),
-                        mirrored=sum(p.mirrored for p in run) > len(run) / 2)
+                        mirrored=sum(p.mirrored for p in run) > len(run) / 2,
+                        rotation=90 * _most([p.turns for p in run]), speed=round(speed, 3))
             )
-        done = {p.frame for p in consistent}
+        done = {p.frame for p in consistent} | before
         remaining = [p for p in remaining if p.frame not in done]
     segments.sort(key=lambda s: s.query_start)
     return segments, explained
 
 
-def _closer(p: _Pair, cur: _Pair, offset: float, still_ref: bool, max_distance: int) -> bool:
+def _most(values: list[int]) -> int:
+    """The most common value (the smallest of a tie)."""
+    return max(sorted(set(values)), key=values.count)
+
+
+def _closer(p: _Pair, cur: _Pair, speed: float, shift: float, still_ref: bool, max_distance: int) -> bool:
     """Per query frame, prefer the hit closest to the alignment, then the strongest."""
     def key(x: _Pair) -> tuple[float, float]:
-        return (0.0 if still_ref else round(abs(x.offset - offset), 1), -x.strength(max_distance))
+        return (0.0 if still_ref else round(abs(x.rt - speed * x.qt - shift), 1), -x.strength(max_distance))
 
     return key(p) < key(cur)
 
 
 def _dominant_offset(pairs: list[_Pair], max_distance: int) -> float:
+    """The time offset (reference minus query time) most of the hits' weight agrees on, in ``_OFFSET_BIN_S``
+    bins that support their neighbours, refined to the median offset near the winning bin."""
     votes: dict[int, float] = defaultdict(float)
     for p in pairs:
         weight = p.strength(max_distance)
         votes[round(p.offset / _OFFSET_BIN_S)] += weight
-    # neighbouring bins support each other: a pan or a speed change smears the offset
+    # neighbouring bins support each other: a pan or a slight speed change smears the offset
     smoothed = {b: votes[b] + 0.5 * (votes.get(b - 1, 0) + votes.get(b + 1, 0)) for b in votes}
     top = max(smoothed, key=lambda b: (smoothed[b], -abs(b)))
     near = [p.offset for p in pairs if abs(p.offset - top * _OFFSET_BIN_S) <= _OFFSET_TOL_S]
     return statistics.median(near)
+
+
+def _dominant_line(pairs: list[_Pair], max_distance: int) -> tuple[float, float]:
+    """The line (speed, shift) in time most of the hits agree on: reference_t = speed * query_t + shift.
+
+    Voted by the hash hits when there are any (they place a frame to the reference's sampling interval; keypoint
+    hits only to the keypoint frames' 2-s spacing), by the keypoint hits otherwise. Speed 1 by the offset vote;
+    another speed (``SPEED_RANGE``) only when a RANSAC line through two hits, refined by Theil-Sen over the hits
+    it explains, scores ``_SPEED_GAIN`` times as much (the strongest hit per query frame counted) and explains at
+    least ``_SPEED_MIN_FRAMES`` query frames: a static shot matches at every offset and must not look sped up.
+    """
+    voters = [p for p in pairs if not p.inliers] or pairs
+    offset = _dominant_offset(voters, max_distance)
+    frames = sorted({p.frame for p in voters})
+    if len(frames) < _SPEED_MIN_FRAMES or voters[0].inliers:  # keypoint times (2 s apart) cannot give a speed
+        return 1.0, offset
+    code = {f: i for i, f in enumerate(frames)}
+    qt = np.array([p.qt for p in voters])
+    rt = np.array([p.rt for p in voters])
+    weight = np.array([p.strength(max_distance) for p in voters])
+    fr = np.array([code[p.frame] for p in voters])
+
+    def score(speed: float, shift: float) -> tuple[float, np.ndarray]:
+        # weight tapered by distance from the line: a line that runs through the hits beats one that only
+        # brushes them (a 1.25x copy stays within the tolerance of a speed-1 line for 6 s: 0.72 of its weight
+        # on the speed-1 line, 0.95 on its own in tests/test_geometry_matching.py)
+        residual = np.abs(rt - speed * qt - shift)
+        ok = residual <= _OFFSET_TOL_S
+        per_frame = np.zeros(len(frames))
+        np.maximum.at(per_frame, fr[ok], weight[ok] * np.exp(-0.5 * (residual[ok] / _LINE_SIGMA_S) ** 2))
+        return float(per_frame.sum()), ok
+
+    base, _ = score(1.0, offset)
+    # hypotheses: pairs of each query frame's strongest hit, far enough apart in clip time to give a slope
+    strongest: dict[int, int] = {}
+    for k in range(len(voters)):
+        if fr[k] not in strongest or weight[k] > weight[strongest[fr[k]]]:
+            strongest[fr[k]] = k
+    anchors = np.array(sorted(strongest.values(), key=lambda k: qt[k]))
+    i, j = np.triu_indices(len(anchors), 1)
+    i, j = anchors[i], anchors[j]
+    span = qt[j] - qt[i]
+    keep = span >= _SPEED_MIN_SPAN_S
+    i, j = i[keep], j[keep]
+    if not len(i):
+        return 1.0, offset
+    slopes = (rt[j] - rt[i]) / (qt[j] - qt[i])
+    keep = (slopes >= SPEED_RANGE[0] * 0.9) & (slopes <= SPEED_RANGE[1] * 1.1) & (np.abs(slopes - 1.0) > 0.05)
+    i, j, slopes = i[keep], j[keep], slopes[keep]
+    if len(i) > _SPEED_HYPOTHESES:
+        pick = np.random.default_rng(0).choice(len(i), _SPEED_HYPOTHESES, replace=False)
+        i, j, slopes = i[pick], j[pick], slopes[pick]
+    best = (base, 1.0, offset)
+    for a, k in zip(slopes.tolist(), i.tolist(), strict=True):
+        b = rt[k] - a * qt[k]
+        total, ok = score(a, b)
+        if total <= best[0]:
+            continue
+        a, b = _theil_sen(qt[ok], rt[ok])
+        if not (SPEED_RANGE[0] <= a <= SPEED_RANGE[1]):
+            continue
+        refined, ok = score(a, b)
+        if refined > best[0]:
+            best = (refined, a, b)
+    total, a, b = best
+    explained = len(np.unique(fr[np.abs(rt - a * qt - b) <= _OFFSET_TOL_S]))
+    if a != 1.0 and total >= _SPEED_GAIN * base and explained >= _SPEED_MIN_FRAMES:
+        return a, b
+    return 1.0, offset
+
+
+def _theil_sen(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """Slope and intercept robust to outliers: the median of pairwise slopes (points >= 1 s apart in x)."""
+    i, j = np.triu_indices(len(x), 1)
+    dx = x[j] - x[i]
+    keep = dx >= 1.0
+    if not keep.any():
+        return 1.0, float(np.median(y - x))
+    slope = float(np.median((y[j] - y[i])[keep] / dx[keep]))
+    return slope, float(np.median(y - slope * x))
 
 
 def _runs(pairs: list[_Pair], gap_s: float) -> list[list[_Pair]]:

@@ -8,6 +8,12 @@ footage inside matches its original.
 Three cheap cues, combined: uniform rows and columns at the edges of each frame (bars), and over the whole
 clip, edge rows and columns with far less gradient energy than the middle (blurred fill) and the region that
 changes at all (static interface around a playing video).
+
+Reposts draw captions and logos across the fill or the bars ("BREAKING", a channel's watermark). Trimming
+fill from the edges inwards stopped at the first caption row and kept the fill between it and the footage;
+so bars and fill are not trimmed from the edges but the footage is taken as the longest stretch of detailed
+lines, stretches closer than ``JOIN_GAP`` of the frame joined (a dark band inside the footage does not split
+it), and a caption or logo apart from the footage is left out.
 """
 
 from __future__ import annotations
@@ -20,9 +26,18 @@ BAR_STD = 3.0  # grey-level standard deviation under which a row or column is a 
 FILL_ENERGY = 0.25  # edge lines with less than this share of the detailed lines' energy are blurred fill
 DYNAMIC_STD = 6.0  # grey levels of temporal standard deviation that mark a pixel as changing
 DYNAMIC_SHARE = 0.3  # a row or column is dynamic when this share of its pixels changes
+STATIC_SHARE = 0.05  # a line where under this share of pixels changes over a moving clip is drawn-on, not footage
 MIN_SIDE = 0.3  # a content box narrower or lower than this share of the frame is not trusted
 _MIN_PIXELS = 32  # pictures smaller than this on a side are taken whole
 MAX_SIDE = 0.94  # a box wider and taller than this share is the whole frame: nothing to remove
+# detailed stretches closer than this share of the frame's side are one stretch: a flat band inside the footage
+# (night sky, a dark shot) is far thinner than the fill above or below 16:9 footage in 9:16 (34% of the height
+# each side), and a caption drawn on the fill sits apart from the footage by more than this in the layouts tried
+JOIN_GAP = 0.03
+# only lines this flat (share of the detailed lines' 90th-percentile energy) part a caption from the footage: a
+# 9:16 blur fill (sigma 12) with a caption across it measured 0.12-0.13 (the caption lifts the percentile), flat
+# stretches inside real photographs 0.21 and up (skimage's astronaut, whose box must stay whole)
+GAP_ENERGY = 0.15
 
 
 def _grey(rgb: np.ndarray) -> np.ndarray:
@@ -40,13 +55,34 @@ def _trim(profile: np.ndarray, is_border: np.ndarray) -> tuple[int, int]:
     return lo, hi
 
 
+def _main_run(is_border: np.ndarray, is_gap: np.ndarray | None = None) -> tuple[int, int]:
+    """First and last index (exclusive) of the main stretch of lines: the longest one between ``is_gap`` lines
+    (default: the border lines), stretches closer than ``JOIN_GAP`` of the lines joined, then trimmed of border
+    lines at both ends; (0, 0) when every line is a gap.
+    """
+    gap = is_border if is_gap is None else is_gap
+    n = len(gap)
+    idx = np.flatnonzero(~gap)
+    if not len(idx):
+        return 0, 0
+    join = max(1, round(JOIN_GAP * n))
+    breaks = np.flatnonzero(np.diff(idx) > join)
+    starts = np.concatenate([[0], breaks + 1])
+    ends = np.concatenate([breaks, [len(idx) - 1]])
+    k = int(np.argmax(idx[ends] - idx[starts]))
+    lo, hi = int(idx[starts[k]]), int(idx[ends[k]]) + 1
+    inner_lo, inner_hi = _trim(is_border[lo:hi], is_border[lo:hi])
+    return lo + inner_lo, lo + inner_hi
+
+
 def bars_box(rgb: np.ndarray) -> Box:
-    """The part of one frame inside uniform bars (the whole frame when there are none)."""
+    """The part of one frame inside uniform bars (the whole frame when there are none); a caption or logo on a
+    bar is left out with the bar."""
     g = _grey(rgb)
     h, w = g.shape
     col_std, row_std = g.std(axis=0), g.std(axis=1)
-    x0, x1 = _trim(col_std, col_std < BAR_STD)
-    y0, y1 = _trim(row_std, row_std < BAR_STD)
+    x0, x1 = _main_run(col_std < BAR_STD)
+    y0, y1 = _main_run(row_std < BAR_STD)
     if x1 - x0 < 8 or y1 - y0 < 8:
         return 0, 0, w, h
     return x0, y0, x1, y1
@@ -59,7 +95,8 @@ def _energy_profiles(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def fill_box(frames: list[np.ndarray]) -> Box | None:
-    """Inside a blurred fill: edge rows and columns with far less detail than the middle, over the whole clip.
+    """Inside a blurred fill: the main stretch of rows and columns with far more detail than the fill, over the
+    whole clip (captions and logos drawn on the fill apart from it).
 
     One frame's profile is noisy (a dark or soft shot looks like fill); the clip's average is not, and a
     blurred 9:16 frame keeps its layout for the whole clip.
@@ -69,12 +106,42 @@ def fill_box(frames: list[np.ndarray]) -> Box | None:
     profiles = [_energy_profiles(f) for f in frames]
     cols = np.mean([p[0] for p in profiles], axis=0)
     rows = np.mean([p[1] for p in profiles], axis=0)
-    # the detailed lines' level: a 9:16 frame's footage can be under a third of its height, below any median
-    ref_c, ref_r = np.percentile(cols, 90), np.percentile(rows, 90)
-    x0, x1 = _trim(cols, cols < FILL_ENERGY * ref_c) if ref_c > 1.0 else (0, len(cols))
-    y0, y1 = _trim(rows, rows < FILL_ENERGY * ref_r) if ref_r > 1.0 else (0, len(rows))
+    static_c, static_r = _static_lines(frames, len(cols), len(rows))
+    # the detailed lines' level: a 9:16 frame's footage can be under a third of its height, below any median;
+    # taken over the lines that change, so a caption's sharp text does not set it
+    ref_c = np.percentile(cols[~static_c] if (~static_c).any() else cols, 90)
+    ref_r = np.percentile(rows[~static_r] if (~static_r).any() else rows, 90)
+    x0, x1 = _fill_run(cols, ref_c, static_c)
+    y0, y1 = _fill_run(rows, ref_r, static_r)
     h, w = frames[0].shape[:2]
     return 2 * x0, 2 * y0, min(w, 2 * (x1 + 1)), min(h, 2 * (y1 + 1))
+
+
+def _fill_run(energy: np.ndarray, ref: float, static: np.ndarray) -> tuple[int, int]:
+    """The footage's lines among fill: the main run between flat lines, and between static ones only where
+    there is fill to leave out beside them (static lines of a tripod shot with no fill are footage)."""
+    if ref <= 1.0:
+        return 0, len(energy)
+    border, flat = energy < FILL_ENERGY * ref, energy < GAP_ENERGY * ref
+    lo, hi = _main_run(border, flat | static)
+    if not flat[:lo].any() and not flat[hi:].any():
+        lo, hi = _main_run(border, flat)
+    return lo, hi
+
+
+def _static_lines(frames: list[np.ndarray], n_cols: int, n_rows: int) -> tuple[np.ndarray, np.ndarray]:
+    """Columns and rows (at the energy profiles' half resolution) where almost nothing changes over the clip
+    while the footage elsewhere does: a caption or logo drawn on the fill. None are static in a still, a short
+    sample or a clip that barely moves (then there is nothing to tell them by).
+    """
+    none = np.zeros(n_cols, bool), np.zeros(n_rows, bool)
+    if len(frames) < 3:
+        return none
+    std = np.stack([_grey(f[::2, ::2]) for f in frames]).std(axis=0)[: n_rows, : n_cols]
+    moving = (std > DYNAMIC_STD).mean(axis=1), (std > DYNAMIC_STD).mean(axis=0)
+    if max(moving[0].max(), moving[1].max()) < DYNAMIC_SHARE:
+        return none
+    return moving[1] < STATIC_SHARE, moving[0] < STATIC_SHARE
 
 
 def dynamic_box(frames: list[np.ndarray]) -> Box | None:

@@ -35,12 +35,7 @@ class SignalType(ABC):
         """The hash of an HxWx3 uint8 RGB frame and its quality (0-100), or None for a type without one."""
 
     def compute_mirror(self, rgb: np.ndarray) -> bytes:
-        """The hash of the frame's left-right mirror, computed from the flipped pixels.
-
-        Not from a dihedral shortcut on the hash: for PDQ, pdqhash's shortcut gave hashes up to 46 bits away
-        from the hash of the actually flipped frame (tests/test_ingest_frames.py), too far to match a mirrored
-        repost.
-        """
+        """The hash of the frame's left-right mirror, computed from the flipped pixels."""
         import numpy as np
 
         return self.compute(np.ascontiguousarray(rgb[:, ::-1]))[0]
@@ -80,6 +75,28 @@ class PdqSignal(SignalType):
         vector, quality = pdqhash.compute(np.ascontiguousarray(rgb))
         return self.pack(vector), int(quality)
 
+    def compute_dihedral(self, rgb: np.ndarray) -> tuple[list[bytes], int]:
+        """The hashes of the frame's eight rotations and mirrors, in ``DIHEDRAL`` order, and its quality.
+
+        pdqhash's ``compute_dihedral`` derives the eight from one DCT, but its downsampling (Jarosz box filters,
+        then decimation to 64x64) is symmetric only for some side lengths: variants that reverse an asymmetric
+        axis came out 6-24 bits away from the hash of the actually transformed pixels (512 px sides, for
+        instance; 288 and 300 are symmetric). So the eight are taken from the fewest calls, on the frame and on
+        its flips, that give each one exactly, as found once per frame size (``_dihedral_plan``): one call for
+        a size symmetric both ways, two for a 512x288 frame (the cost of the frame and mirror hashes before),
+        four at most. All eight then equal the hashes of the transformed pixels (tests/test_geometry_matching.py).
+        """
+        import numpy as np
+        import pdqhash
+
+        rgb = np.ascontiguousarray(rgb)
+        plan = _dihedral_plan(rgb.shape[0], rgb.shape[1])
+        results = {0: pdqhash.compute_dihedral(rgb)}
+        for base in {b for b, _ in plan} - {0}:
+            results[base] = pdqhash.compute_dihedral(np.ascontiguousarray(_FLIPS[base](rgb)))
+        return [self.pack(results[b][0][k]) for b, k in plan], int(results[0][1])
+
+
     @staticmethod
     def pack(bits: np.ndarray) -> bytes:
         """Pack pdqhash's 256-bit vector as ThreatExchange's hex does: sixteen 16-bit words, bit i in word
@@ -113,6 +130,59 @@ class PHashSignal(SignalType):
 
         return bytes.fromhex(str(imagehash.phash(Image.fromarray(rgb)))), None
 
+
+def _flip_lr(x: np.ndarray) -> np.ndarray:
+    return x[:, ::-1]
+
+
+def _flip_ud(x: np.ndarray) -> np.ndarray:
+    return x[::-1]
+
+
+def _flip_both(x: np.ndarray) -> np.ndarray:
+    return x[::-1, ::-1]
+
+
+_FLIPS = {1: _flip_lr, 2: _flip_ud, 3: _flip_both}  # the bases pdqhash's dihedral call may be given (0: the frame)
+_PLANS: dict[tuple[int, int], tuple[tuple[int, int], ...]] = {}
+
+
+def _dihedral_plan(height: int, width: int) -> tuple[tuple[int, int], ...]:
+    """Per ``DIHEDRAL`` variant, (base, index of pdqhash's dihedral output) that gives its hash exactly, using
+    the fewest bases; found once per frame size on a seeded noise picture (any asymmetry shows on noise).
+    """
+    key = (height, width)
+    if key not in _PLANS:
+        import itertools
+
+        import numpy as np
+        import pdqhash
+
+        noise = np.random.default_rng(0).integers(0, 256, (height, width, 3), dtype=np.uint8)
+        true = [PDQ.compute(np.ascontiguousarray(np.rot90(noise[:, ::-1] if m else noise, k)))[0]
+                for k, m in DIHEDRAL]
+        outputs = {0: pdqhash.compute_dihedral(noise)[0]}
+        outputs |= {b: pdqhash.compute_dihedral(np.ascontiguousarray(f(noise)))[0] for b, f in _FLIPS.items()}
+        packed = {b: [PDQ.pack(v) for v in out] for b, out in outputs.items()}
+        plan = None
+        for n in range(1, 5):
+            for extra in itertools.combinations((1, 2, 3), n - 1):
+                bases = (0, *extra)
+                found = [next(((b, k) for b in bases for k in range(8) if packed[b][k] == h), None) for h in true]
+                if None not in found:
+                    plan = tuple(found)
+                    break
+            if plan is not None:
+                break
+        # the frame and its transpose come out exact from every base: four bases always cover the eight
+        _PLANS[key] = plan or ((0, 0), (1, 6), (3, 0), (2, 6), (1, 0), (2, 0), (0, 6), (3, 6))
+    return _PLANS[key]
+
+
+# The eight rotations and mirrors of a picture, as (counter-clockwise quarter turns, mirrored): the picture is
+# mirrored left-right first (when mirrored), then turned. numpy: np.rot90(img[:, ::-1] if mirrored else img, turns).
+DIHEDRAL: tuple[tuple[int, bool], ...] = ((0, False), (1, False), (2, False), (3, False),
+                                          (0, True), (2, True), (1, True), (3, True))
 
 PDQ = PdqSignal()
 PHASH = PHashSignal()

@@ -24,7 +24,7 @@ from provenance.report.view import (
 from provenance.report.view import md as md_text
 from provenance.stage import StageView
 from provenance.visual.signals import PDQ, PHASH
-from provenance.visual.wording import Strength, describe, reference_is_still, spans
+from provenance.visual.wording import Strength, describe, geometry_words, reference_is_still, spans
 
 PAIRS_SHOWN = 8  # frame pairs per match shown with pictures; every pair stays in the JSON
 
@@ -124,7 +124,7 @@ class VisualView(StageView):
             min_quality=min_quality,
             bits=bits,
         )
-        return render_partial("provenance.visual", "visual.html.j2", r=report, v=v)
+        return render_partial("provenance.visual", "visual.html.j2", r=report, v=v, geometry_words=geometry_words)
 
     def markdown(self, report: Report) -> list[str]:
         visual: VisualSection = report.visual

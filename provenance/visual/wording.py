@@ -100,16 +100,29 @@ def describe(m: Match, report: Report, bits: int = 256) -> Strength:
                     spans(m, still_clip, still_ref))
 
 
+def geometry_words(mirrored: bool, rotation: int = 0, speed: float = 1.0) -> str:
+    """How the clip differs in geometry and pace from the reference, as words after a time span ("" for none):
+    " (mirrored, turned 90° clockwise, at 2x speed)". ``rotation`` is the counter-clockwise turn that made the
+    clip frame match, so the clip itself is turned that much clockwise."""
+    words = ["mirrored"] if mirrored else []
+    if rotation % 360:
+        words.append("turned 180°" if rotation % 360 == 180 else
+                     f"turned 90° {'clockwise' if rotation % 360 == 90 else 'counter-clockwise'}")
+    if abs(speed - 1.0) >= 0.05:
+        words.append(f"at {speed:g}x speed")
+    return f" ({', '.join(words)})" if words else ""
+
+
 def spans(m: Match, still_clip: bool, still_ref: bool) -> list[str]:
-    """Each segment as the reader needs it: times only on the sides that are video."""
-    flip = {True: " (mirrored)", False: ""}
+    """Each segment as the reader needs it: times only on the sides that are video, then how it differs."""
+    def how(s: Segment) -> str:
+        return geometry_words(s.mirrored, s.rotation, s.speed)
+
     if still_clip and still_ref:
-        return ["mirrored"] if any(s.mirrored for s in m.segments) else []
+        return [how(s).strip(" ()") for s in m.segments[:1] if how(s)]
     if still_clip:
-        return [f"the picture matches the reference at {fmt_t(s.reference_start)}{flip[s.mirrored]}"
-                for s in m.segments]
+        return [f"the picture matches the reference at {fmt_t(s.reference_start)}{how(s)}" for s in m.segments]
     if still_ref:
-        return [f"clip {fmt_t(s.query_start)}–{fmt_t(s.query_end)} shows the photo{flip[s.mirrored]}"
-                for s in m.segments]
+        return [f"clip {fmt_t(s.query_start)}–{fmt_t(s.query_end)} shows the photo{how(s)}" for s in m.segments]
     return [f"clip {fmt_t(s.query_start)}–{fmt_t(s.query_end)} = reference {fmt_t(s.reference_start)}–"
-            f"{fmt_t(s.reference_end)}{flip[s.mirrored]}" for s in m.segments]
+            f"{fmt_t(s.reference_end)}{how(s)}" for s in m.segments]
