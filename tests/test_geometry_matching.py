@@ -160,10 +160,28 @@ def test_repost_turned_a_quarter_is_matched_as_rotated(
     assert seg.rotation == 270 and not seg.mirrored  # the clip must turn 270 degrees (90 clockwise) back
     assert seg.reference_start == pytest.approx(6.0 + seg.query_start, abs=0.5)
     assert all(f.rotation == 270 for f in m.frames if not f.inliers)
-    from provenance.visual.view import geometry_words
+    from provenance.visual.wording import geometry_words
     assert geometry_words(seg.mirrored, seg.rotation, seg.speed) == " (turned 90° counter-clockwise)"
     unturned = match(_query(clip), archive_index, MatchingConfig(rotations=False))[0]
     assert not unturned or "pdq" not in unturned[0].methods  # without the turns, the hashes cannot see it
+
+
+def test_turned_repost_matches_again_from_its_stored_fingerprint(
+    archive: list[np.ndarray], archive_index: KnownImageryIndex, tmp_path: Path
+) -> None:
+    """A batch re-match reads the stored fingerprint instead of decoding: it must hold the turned hashes too,
+    or a stale report of a turned repost would lose its match on re-matching."""
+    from provenance import verify
+    from provenance.visual.store import FINGERPRINT_FILE, unpack
+
+    turned = [np.ascontiguousarray(np.rot90(f, 1)) for f in archive[150:350]]
+    report = verify(write_clip(tmp_path / "turned.mp4", turned, FPS, crf=30), pipeline="quick", index=archive_index)
+    (first,) = report.visual.matches
+    again, _ = match(unpack(report.artefacts.files[FINGERPRINT_FILE], report), archive_index)
+    (m,) = again
+    assert _longest(m).rotation == _longest(first).rotation == 270
+    assert [(s.query_start, s.reference_start) for s in m.segments] == \
+        [(s.query_start, s.reference_start) for s in first.segments]
 
 
 # -- caption across a 9:16 blurred fill ------------------------------------------------------------------------

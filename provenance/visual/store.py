@@ -35,10 +35,10 @@ from provenance.errors import ProvenanceError
 from provenance.report.model import Report
 from provenance.visual.hashing import Fingerprint, FrameHashes, HashedFrame
 from provenance.visual.local_features import LocalFeatures
-from provenance.visual.signals import PDQ
+from provenance.visual.signals import DIHEDRAL, PDQ
 
 FINGERPRINT_FILE = "fingerprint.npz"
-FORMAT = "provenance.fingerprint/1"
+FORMAT = "provenance.fingerprint/2"  # 2: the eight rotations and mirrors of each frame (0.3)
 _PHASH_BYTES = 8  # pHash: 64 bits (signals.PHASH)
 _ORB_BYTES = 32  # ORB descriptors: 256 bits (local_features)
 # ours hold about 40 kB per keypoint frame and 5 kB per sampled frame (21 MB for 900 frames): a bigger one is not
@@ -72,6 +72,10 @@ def pack(fp: Fingerprint, media_sha256: str) -> bytes:
     mirror, has_mirror = hashes(lambda h: h.pdq_mirror)
     content, has_content = hashes(lambda h: h.content[0] if h.content else None)
     content_mirror, has_content_mirror = hashes(lambda h: h.content[1] if h.content else None)
+    turns = len(DIHEDRAL)
+    dihedral = np.frombuffer(b"".join(b"".join(f.hashes.dihedral) if f.hashes.dihedral else zero * turns
+                                      for f in frames), np.uint8).reshape(n, turns, PDQ.nbytes)
+    has_dihedral = np.array([f.hashes.dihedral is not None for f in frames], bool).reshape(n)
     keypoint = [i for i, f in enumerate(frames) if f.keypoint_frame]
     sizes = [frames[i].features for i in keypoint]  # None: not extracted; no points: extracted, too flat
     features = [f if f is not None and len(f.points) else None for f in sizes]
@@ -86,6 +90,7 @@ def pack(fp: Fingerprint, media_sha256: str) -> bytes:
         phash=np.frombuffer(b"".join(bytes.fromhex(f.hashes.phash) for f in frames), np.uint8).reshape(n, _PHASH_BYTES),
         mirror=mirror, has_mirror=has_mirror, content=content, has_content=has_content,
         content_mirror=content_mirror, has_content_mirror=has_content_mirror,
+        dihedral=dihedral, has_dihedral=has_dihedral,
         thumbs=thumbs, thumb_offsets=thumb_offsets,
         frames_decoded=np.array(fp.frames_decoded, np.int64),
         shot_changes=np.array(fp.shot_changes, np.float64),
@@ -193,6 +198,8 @@ def _fingerprint(a: dict[str, np.ndarray], report: Report) -> Fingerprint:
     shot = _array(a, "shot_change", np.bool_, (n,))
     hashes = {name: (_array(a, name, np.uint8, (n, PDQ.nbytes)), _array(a, f"has_{name}", np.bool_, (n,)))
               for name in ("mirror", "content", "content_mirror")}
+    dihedral = _array(a, "dihedral", np.uint8, (n, len(DIHEDRAL), PDQ.nbytes))
+    has_dihedral = _array(a, "has_dihedral", np.bool_, (n,))
     thumbs = _array(a, "thumbs", np.uint8, (None,))
     offsets = _array(a, "thumb_offsets", np.int64, (n + 1,))
     _need(offsets[0] == 0 and offsets[-1] == len(thumbs) and bool(np.all(np.diff(offsets) >= 0)), "thumb_offsets")
@@ -216,7 +223,9 @@ def _fingerprint(a: dict[str, np.ndarray], report: Report) -> Fingerprint:
         content = (hashes["content"][0][i].tobytes(), opt("content_mirror")) if hashes["content"][1][i] else None
         thumb = thumbs[offsets[i]:offsets[i + 1]].tobytes() or None
         frames.append(HashedFrame(float(t[i]), FrameHashes(pdq[i].tobytes(), int(quality[i]), opt("mirror"),
-                                                           phash[i].tobytes().hex(), content),
+                                                           phash[i].tobytes().hex(), content,
+                                                           tuple(h.tobytes() for h in dihedral[i])
+                                                           if has_dihedral[i] else None),
                                   bool(shot[i]), thumb))
     start = 0
     for j, i in enumerate(kp_frame):
