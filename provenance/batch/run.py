@@ -53,6 +53,7 @@ from provenance.report.integrity import (
 )
 from provenance.report.model import IndexState, Report
 from provenance.service import attach_to_claim, write_to_folder
+from provenance.threads import WORKERS_ENV
 from provenance.visual.index import KnownImageryIndex
 from provenance.visual.store import FingerprintError
 from provenance.workspace import Workspace
@@ -137,7 +138,9 @@ def _dask_client(options: BatchOptions) -> Iterator[Client]:
         _no_port_warning(),
         dask.config.set({"distributed.scheduler.http.routes": [], "distributed.worker.http.routes": []}),
         LocalCluster(n_workers=workers, threads_per_worker=options.threads_per_worker, processes=True,
-                     dashboard_address=None, silence_logs=quiet, security=True) as cluster,
+                     dashboard_address=None, silence_logs=quiet, security=True,
+                     # each worker sizes its native thread pools (Whisper, OpenCV) to its share of the cores
+                     env={WORKERS_ENV: str(workers * max(1, options.threads_per_worker or 1))}) as cluster,
         Client(cluster) as client,
     ):
         client.run_on_scheduler(_stop_scheduler_http)

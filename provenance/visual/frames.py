@@ -27,7 +27,10 @@ from PIL import Image, ImageOps
 
 from provenance.errors import ProvenanceError
 from provenance.limits import BudgetExceeded, Deadline, Limits, current_deadline
+from provenance.threads import share
 from provenance.visual.config import FramesConfig
+
+cv2.setNumThreads(share())  # OpenCV's pool: this process's share of the cores (provenance/threads.py)
 
 HASH_SIZE = 512  # long side of the frames handed to hashing; index and query must use the same
 DETAIL_SIZE = 1024  # long side of query keypoint frames (local features): footage inset at half size keeps detail

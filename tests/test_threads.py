@@ -1,0 +1,63 @@
+"""Native thread pools: sized per worker, FAISS single-threaded in every searching thread, OpenMP not spinning.
+
+The cost these prevent is measured by benchmarks/bench_threads.py (tests do not time things); here the settings
+themselves are checked in real processes and threads.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+
+import pytest
+
+from provenance.threads import WORKERS_ENV, cores, faiss_single_thread, share
+
+
+def test_share_divides_the_cores_among_batch_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(WORKERS_ENV, raising=False)
+    assert share() == cores()
+    monkeypatch.setenv(WORKERS_ENV, str(cores()))
+    assert share() == 1
+    monkeypatch.setenv(WORKERS_ENV, str(10 * cores()))  # more workers than cores: still one thread each
+    assert share() == 1
+    monkeypatch.setenv(WORKERS_ENV, "many")  # not a number: as if unset
+    assert share() == cores()
+
+
+def _in_thread(fn) -> object:
+    out: list[object] = []
+    t = threading.Thread(target=lambda: out.append(fn()))
+    t.start()
+    t.join()
+    return out[0]
+
+
+def test_faiss_is_single_threaded_in_each_searching_thread() -> None:
+    """omp_set_num_threads holds per thread: a stage thread that did not pin FAISS would run it on every core."""
+    import faiss
+
+    def pinned() -> int:
+        faiss_single_thread()
+        return faiss.omp_get_max_threads()
+
+    assert _in_thread(pinned) == 1
+
+
+def test_openmp_waits_passively_unless_the_user_chose(tmp_path) -> None:
+    code = "import os, provenance; print(os.environ.get('OMP_WAIT_POLICY'), os.environ.get('KMP_BLOCKTIME'))"
+    env = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "KMP_BLOCKTIME")}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["PASSIVE", "0"]
+    out = subprocess.run([sys.executable, "-c", code], env={**env, "OMP_WAIT_POLICY": "ACTIVE"},
+                         capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["ACTIVE", "0"]
+
+
+def test_opencv_uses_this_workers_share(tmp_path) -> None:
+    code = "import cv2, provenance.visual.frames; print(cv2.getNumThreads())"
+    env = {**os.environ, WORKERS_ENV: str(cores())}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+    assert int(out) == 1
