@@ -302,6 +302,8 @@ def _index(args: argparse.Namespace) -> int:
                 print(f"added: {terminal(ref.id)} ({ref.kind}, {_frames(ref.frames)}) {terminal(r.path)}")
                 if r.near is not None:
                     print(f"  {terminal(ref.id)} is {terminal(r.near.describe())}")
+                if r.partial is not None:
+                    print(f"provenance: warning: {terminal(ref.id)} {terminal(r.partial)}", file=sys.stderr)
         if not results:
             print("provenance: error: no media files to add in the paths given", file=sys.stderr)
         return EXIT_OK if results and all(r.status != "error" for r in results) else EXIT_NO_REPORT

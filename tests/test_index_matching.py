@@ -163,3 +163,25 @@ def test_recompressed_photo_matches_its_original(index: KnownImageryIndex, corpu
     (m,) = match(fingerprint(probe(repost), mirror=True), index)[0]
     assert m.reference_id == "original" and m.query_coverage == 1.0 and m.min_distance <= 31
     assert m.segments[0].reference_start == 0.0
+
+
+def test_a_long_reference_is_indexed_whole_beyond_the_query_cap(index: KnownImageryIndex, samples: Path,
+                                                                 tmp_path: Path) -> None:
+    """Issue 20: the sample cap bounds a query's cost; a reference longer than it was indexed only up to the cap
+    (and its keypoint frames only up to the 60th), so reuse of its later footage could never match. Here the cap
+    is 5 samples (1 s of reference at 0.2 s) and keypoint frames come 5 a second: the reuse comes from 14 s."""
+    from provenance.visual.config import FramesConfig
+
+    archive = samples / "known" / "archive_footage.mp4"  # 21 s
+    (added,) = index.add([archive], id="archive", frames=FramesConfig(max_frames=5, reference_interval_s=0.2),
+                         matching=MatchingConfig(local_interval_s=0.2))
+    assert added.status == "added" and added.partial is None
+    assert added.reference.frames >= 100  # every 0.2 s of 21 s, not 5
+    with index.workspace.reading() as conn:
+        keypoint_times = [r[0] for r in conn.execute("SELECT t FROM keyframe WHERE reference_id = 'archive'")]
+    assert len(keypoint_times) > 60 and max(keypoint_times) > 19.0
+    late, fps = read_frames(archive, 14.0, 20.0)
+    clip = write_clip(tmp_path / "late.mp4", [cv2.resize(f, (480, 270)) for f in late], fps)
+    (m,) = match(_query(clip), index)[0]
+    assert m.reference_id == "archive" and "pdq" in m.methods
+    assert m.segments[0].reference_start == pytest.approx(14.0 + m.segments[0].query_start, abs=0.5)

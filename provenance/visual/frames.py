@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -58,7 +59,8 @@ StopReason = Literal["max_frames", "max_frames_decoded", "decode_error"]
 
 @dataclass
 class FrameSample:
-    frames: list[SampledFrame] = field(default_factory=list)
+    frames: list[SampledFrame] = field(default_factory=list)  # empty when streamed (sample_video's on_frame)
+    frames_sampled: int = 0
     rotation: int = 0  # display rotation applied to the frames, degrees counter-clockwise: 0, 90, 180 or 270
     frames_decoded: int = 0
     shot_changes: list[float] = field(default_factory=list)
@@ -124,6 +126,8 @@ def sample_video(
     interval_s: float | None = None,
     limits: Limits | None = None,
     deadline: Deadline | None = None,
+    on_frame: Callable[[SampledFrame], None] | None = None,
+    max_frames_decoded: int | None = None,
 ) -> FrameSample:
     """Sample frames of the first video stream by presentation time.
 
@@ -136,11 +140,17 @@ def sample_video(
     frames, or at a decode error once some frames have decoded: a partial sample, ``stopped_by`` says which and
     ``stopped_at_s`` how far it got. It raises ``BudgetExceeded`` once ``deadline`` (default: the running
     stage's) has passed; the decoded-frame and deadline checks cost a comparison and a clock read per frame.
+
+    ``on_frame`` streams: each sampled frame goes to it instead of into ``FrameSample.frames`` (which stays
+    empty; ``frames_sampled`` counts them), and there is no ``max_frames`` cap: the archive side indexes a
+    reference whole in constant memory (an hour sampled every 0.5 s would hold 7,200 frames, 3 GB of pixels).
+    ``max_frames_decoded`` overrides ``limits.max_frames_decoded`` (references: see index.py).
     """
     config = config or FramesConfig()
     interval = interval_s or config.interval_s
-    max_frames = max(1, round(config.max_frames * config.interval_s / interval))
-    max_decoded = (limits or Limits()).max_frames_decoded or float("inf")
+    max_frames = float("inf") if on_frame else max(1, round(config.max_frames * config.interval_s / interval))
+    max_decoded = max_frames_decoded or (limits or Limits()).max_frames_decoded or float("inf")
+    detail_cap = float("inf") if on_frame else detail_max
     deadline = deadline or current_deadline()
     deadline_at = deadline.at
     now = time.monotonic
@@ -198,25 +208,30 @@ def sample_video(
                 raw = frame.to_ndarray(width=size[0], height=size[1], format="rgb24", interpolation="AREA")
                 rgb = upright(raw, turns)
                 detail = None
-                if detail_every_s and details < detail_max and (shot or t - last_detail >= detail_every_s - 1e-6):
+                if detail_every_s and details < detail_cap and (shot or t - last_detail >= detail_every_s - 1e-6):
                     dw, dh = target_size(frame.width, frame.height, detail_size)
                     detail = rgb if (dw, dh) == size else upright(frame.to_ndarray(
                         width=dw, height=dh, format="rgb24", interpolation="AREA"), turns)
                     last_detail, details = t, details + 1
-                out.frames.append(SampledFrame(t=round(t, 3), rgb=rgb, shot_change=shot, detail=detail))
+                sampled = SampledFrame(t=round(t, 3), rgb=rgb, shot_change=shot, detail=detail)
+                if on_frame is None:
+                    out.frames.append(sampled)
+                else:
+                    on_frame(sampled)
+                out.frames_sampled += 1
                 last_sample_t = t
                 next_t = (int(t / interval) + 1) * interval
-                if len(out.frames) >= max_frames:
+                if out.frames_sampled >= max_frames:
                     out.stopped_by = "max_frames"
                     break
         except av.FFmpegError as exc:
-            if not out.frames:
+            if not out.frames_sampled:
                 raise FrameError(f"cannot decode video: {exc}") from exc
             # A damaged tail: keep what decoded. The caller reports the sample as partial.
             out.stopped_by, out.decode_error = "decode_error", " ".join(str(exc).split())
         if out.stopped_by is not None:
             out.stopped_at_s = None if last_t is None else round(last_t, 3)
-    if not out.frames:
+    if not out.frames_sampled:
         if out.stopped_by == "max_frames_decoded":
             raise FrameError(f"no frame with a timestamp in the first {out.frames_decoded} decoded frames "
                              "([limits] max_frames_decoded)")

@@ -17,7 +17,7 @@ from PIL import Image
 from provenance.limits import Limits, current_deadline
 from provenance.media import MediaFile
 from provenance.visual.config import FramesConfig
-from provenance.visual.frames import HASH_SIZE, StopReason, load_image, sample_video
+from provenance.visual.frames import HASH_SIZE, SampledFrame, StopReason, load_image, sample_video
 from provenance.visual.local_features import QUERY_FEATURES, LocalFeatures, extract
 from provenance.visual.regions import content_boxes
 from provenance.visual.signals import PDQ, PHASH
@@ -178,3 +178,40 @@ def fingerprint(
                                   thumbnail_jpeg(f.rgb) if thumbnails else None, pixels, pixels_box))
     return Fingerprint(frames, sample.frames_decoded, sample.shot_changes, sample.stopped_by, sample.stopped_at_s,
                        sample.decode_error, sample.rotation)
+
+
+def reference_fingerprint(
+    media: MediaFile,
+    config: FramesConfig | None = None,
+    *,
+    keypoint_frames_s: float | None,
+    interval_s: float | None = None,
+    limits: Limits | None = None,
+    max_frames_decoded: int | None = None,
+) -> tuple[Fingerprint, list[tuple[float, LocalFeatures]]]:
+    """A reference's frames, hashed as they decode, and its keypoint frames' ORB features: the whole video.
+
+    The archive side has no ``max_frames`` cap (that bounds a query's cost, and a cap here made everything after
+    15:00 of a long reference unmatchable, silently) and keeps no pixels: each sampled frame is hashed, and each
+    keypoint frame's features extracted, as it decodes, so memory does not grow with the reference's length.
+    ``Fingerprint.stopped_by`` says when the decoded-frame cap or a decode error still cut it short.
+    """
+    if media.kind == "image":
+        fp = fingerprint(media, config, keypoint_frames_s=keypoint_frames_s, limits=limits)
+        return fp, [(f.t, feat) for f in fp.frames if f.pixels is not None and (feat := extract(f.pixels))]
+    if media.kind != "video":
+        raise ValueError(f"no frames in {media.kind} media")
+    frames: list[HashedFrame] = []
+    keypoints: list[tuple[float, LocalFeatures]] = []
+    deadline = current_deadline()
+
+    def take(f: SampledFrame) -> None:
+        deadline.check()
+        frames.append(HashedFrame(f.t, hash_frame(f.rgb), f.shot_change))
+        if f.detail is not None and (feat := extract(f.detail)):
+            keypoints.append((f.t, feat))
+
+    sample = sample_video(media.path, config, detail_every_s=keypoint_frames_s, detail_size=HASH_SIZE,
+                          interval_s=interval_s, limits=limits, on_frame=take, max_frames_decoded=max_frames_decoded)
+    return (Fingerprint(frames, sample.frames_decoded, sample.shot_changes, sample.stopped_by, sample.stopped_at_s,
+                        sample.decode_error, sample.rotation), keypoints)

@@ -33,8 +33,8 @@ from provenance.sniff import walk
 from provenance.threads import faiss_single_thread
 from provenance.visual import local_features as lf
 from provenance.visual.config import FramesConfig, MatchingConfig, VisualConfig
-from provenance.visual.hashing import Fingerprint, fingerprint
-from provenance.visual.local_features import LocalFeatures, Verification, extract, verify
+from provenance.visual.hashing import Fingerprint, reference_fingerprint
+from provenance.visual.local_features import LocalFeatures, Verification, verify
 from provenance.visual.search import HashSearch
 from provenance.visual.signals import PDQ
 from provenance.workspace import Workspace
@@ -88,6 +88,7 @@ class AddResult:
     status: str = "added"
     message: str = ""
     near: NearIdentical | None = None  # an added reference that is near-identical to an indexed one
+    partial: str | None = None  # an added video indexed only in part: up to where, and why (one line)
 
 
 @dataclass(frozen=True)
@@ -181,6 +182,26 @@ def _write_hash_table(stem: Path, generation: str, table: _HashTable) -> None:
         os.replace(str(tmp) + ".npz", stem.with_suffix(".npz"))
     except (OSError, RuntimeError):
         pass
+
+
+def _partial(fp: Fingerprint, media: MediaFile) -> str | None:
+    """Say how much of a video reference was indexed when decoding stopped early: later footage cannot match."""
+    if fp.stopped_by is None:
+        return None
+    why = {"max_frames_decoded": "the decoded-frame limit ([limits] max_duration_s at 60 fps)",
+           "decode_error": f"a decode error ({fp.decode_error})"}.get(fp.stopped_by, fp.stopped_by)
+    until = f"{fp.stopped_at_s:.1f} s" if fp.stopped_at_s is not None else "an unknown point"
+    of = f" of {media.duration_s:.1f} s" if media.duration_s else ""
+    return f"indexed only up to {until}{of}, stopped by {why}: footage after that cannot match"
+
+
+def reference_frames_decoded(limits: Limits) -> int:
+    """Decoded frames a reference may take: its whole declared duration (``[limits] max_duration_s``) at 60 fps.
+
+    ``max_frames_decoded`` (100,000: ~1 h at 25 fps) bounds a hostile query; an archive reference of the
+    duration the limits accept is indexed whole, in constant memory (hashing.reference_fingerprint).
+    """
+    return max(limits.max_frames_decoded, int(limits.max_duration_s * 60))
 
 
 def normalise_date(value: str | None, option: str = "--first-seen") -> str | None:
@@ -342,10 +363,11 @@ class KnownImageryIndex:
             raise KnownIndexError(_taken(ref_id, row["path"], media.path))
         matching = matching or MatchingConfig()
         frames = frames or FramesConfig()
-        fp: Fingerprint = fingerprint(media, frames, keypoint_frames_s=matching.local_interval_s
-                                      if matching.local_features else None, interval_s=frames.reference_interval_s,
-                                      limits=limits)
-        keypoint_frames = [(f.t, feat) for f in fp.frames if f.pixels is not None and (feat := extract(f.pixels))]
+        limits = limits or Limits()
+        fp, keypoint_frames = reference_fingerprint(
+            media, frames, keypoint_frames_s=matching.local_interval_s if matching.local_features else None,
+            interval_s=frames.reference_interval_s, limits=limits,
+            max_frames_decoded=reference_frames_decoded(limits))
         near = self._near_identical(fp, matching)
         ref = Reference(
             id=ref_id, path=display_path(media.path.resolve()), sha256=media.sha256, kind=media.kind,
@@ -380,7 +402,7 @@ class KnownImageryIndex:
                 [(ref.id, t, feat.width, feat.height, *feat.to_blobs()) for t, feat in keypoint_frames],
             )
         return AddResult(str(media.path), ref, near=near,
-                         message=near.describe() if near is not None else "")
+                         message=near.describe() if near is not None else "", partial=_partial(fp, media))
 
     def _link(self, file: Path, media: MediaFile, ref_id: str | None, title: str | None, source: str | None,
               url: str | None, first_seen: str | None) -> AddResult:
