@@ -92,8 +92,36 @@ def extract(rgb: np.ndarray, features: int = ORB_FEATURES, *, spread: bool = Fal
     return LocalFeatures(points, descriptors, rgb.shape[1], rgb.shape[0])
 
 
-def verify(query: LocalFeatures, ref: LocalFeatures, pairs: np.ndarray) -> Verification | None:
-    """Fit one similarity transform to matched keypoints (query index, ref index); None when it does not hold."""
+@dataclass(frozen=True)
+class Geometry:
+    """Everything measured about one RANSAC fit between a query and a reference keypoint frame, before acceptance.
+
+    Kept apart from the acceptance rule so that the benchmark (benchmarks/keypoint_acceptance.py) can record the
+    distributions on matching and unrelated pairs that the thresholds are set from.
+    """
+
+    votes: int  # ratio-test matches handed to RANSAC
+    inliers: int
+    scale: float  # reference pixels per query pixel
+    angle: float  # degrees
+    spread: float  # inliers' bounding box / query area
+    ref_spread: float  # inliers' bounding box / reference area
+    distinct: int  # inliers at distinct positions (4-px cells) in the query
+    cells: int  # cells of a CELLS x CELLS grid over the query picture holding an inlier
+    density: float  # inliers / query keypoints that the transform maps inside the reference picture
+    descriptor_distance: float  # median Hamming distance (of 256 bits) of the inlier descriptor pairs
+
+    @property
+    def ratio(self) -> float:
+        """Inliers per ratio-test match."""
+        return self.inliers / max(1, self.votes)
+
+
+CELLS = 8
+
+
+def measure(query: LocalFeatures, ref: LocalFeatures, pairs: np.ndarray) -> Geometry | None:
+    """Fit one similarity transform to matched keypoints (query index, ref index) and measure it; None: no fit."""
     if len(pairs) < MIN_VOTES:
         return None
     src = query.points[pairs[:, 0]]
@@ -104,16 +132,38 @@ def verify(query: LocalFeatures, ref: LocalFeatures, pairs: np.ndarray) -> Verif
         return None
     inl = mask.ravel().astype(bool)
     count = int(inl.sum())
-    if count < MIN_INLIERS:
+    if count < 3:
         return None
     scale = float(np.hypot(model[0, 0], model[1, 0]))
     angle = float(np.degrees(np.arctan2(model[1, 0], model[0, 0])))
-    pts = src[inl]
+    pts, rpts = src[inl], dst[inl]
     spread = float(np.ptp(pts[:, 0]) * np.ptp(pts[:, 1])) / (query.width * query.height)
-    # repeated textures can also pile every inlier onto one keypoint pair region: require distinct positions
+    ref_spread = float(np.ptp(rpts[:, 0]) * np.ptp(rpts[:, 1])) / (ref.width * ref.height)
     distinct = len({(round(x / 4), round(y / 4)) for x, y in pts})
-    if not (SCALE_RANGE[0] <= scale <= SCALE_RANGE[1]) or abs(angle) > MAX_ANGLE or spread < MIN_SPREAD:
+    cells = len({(int(x * CELLS / query.width), int(y * CELLS / query.height)) for x, y in pts})
+    mapped = query.points @ model[:, :2].T + model[:, 2]
+    inside = int(np.count_nonzero((mapped[:, 0] >= 0) & (mapped[:, 0] < ref.width) & (mapped[:, 1] >= 0)
+                                  & (mapped[:, 1] < ref.height)))
+    qd = query.descriptors[pairs[inl, 0]]
+    rd = ref.descriptors[pairs[inl, 1]]
+    hamming = np.unpackbits(qd ^ rd, axis=1).sum(axis=1)
+    return Geometry(len(pairs), count, scale, angle, spread, ref_spread, distinct, cells,
+                    count / max(1, inside), float(np.median(hamming)))
+
+
+def accept(g: Geometry) -> bool:
+    """Whether a fit shows the same picture (the thresholds above; their source in the module docstring)."""
+    if g.inliers < MIN_INLIERS:
+        return False
+    if not (SCALE_RANGE[0] <= g.scale <= SCALE_RANGE[1]) or abs(g.angle) > MAX_ANGLE or g.spread < MIN_SPREAD:
+        return False
+    # repeated textures can also pile every inlier onto one keypoint pair region: require distinct positions
+    return g.distinct >= MIN_INLIERS * 0.75
+
+
+def verify(query: LocalFeatures, ref: LocalFeatures, pairs: np.ndarray) -> Verification | None:
+    """Fit one similarity transform to matched keypoints (query index, ref index); None when it does not hold."""
+    g = measure(query, ref, pairs)
+    if g is None or not accept(g):
         return None
-    if distinct < MIN_INLIERS * 0.75:
-        return None
-    return Verification(count, round(scale, 3), round(angle, 2), round(spread, 3))
+    return Verification(g.inliers, round(g.scale, 3), round(g.angle, 2), round(g.spread, 3))
