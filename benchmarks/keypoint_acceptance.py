@@ -48,7 +48,7 @@ from match_suite import build
 
 MEASURES = ("inliers", "ratio", "scale", "angle", "spread", "ref_spread", "distinct", "cells", "density",
             "descriptor_distance", "ref_distinct", "cover", "ref_cover",
-            "support", "ref_support")
+            "support", "ref_support", "overlap", "query_overlap")
 
 
 def main() -> int:
