@@ -84,6 +84,7 @@ def main() -> int:
                              "accepted": lf.accept(g), "ratio": g.ratio, **asdict(g)})
             return real_verify(query, ref, pairs)
 
+        n_queries = len(cases)
         if args.exhaustive:
             _exhaustive(index, folder, cases, pipeline, fits)
             cases = []
@@ -98,7 +99,7 @@ def main() -> int:
     if args.dump:
         with open(args.dump, "w") as out:
             out.writelines(json.dumps(f) + "\n" for f in fits)
-    _print(fits, len(cases))
+    _print(fits, n_queries)
     return 0
 
 
@@ -154,13 +155,15 @@ def _print(fits: list[dict], n_cases: int) -> None:
                 continue
             q = np.percentile(v, [5, 25, 50, 75, 95])
             print(f"{m:20} {lab:9} " + " ".join(f"{x:8.3f}" for x in q) + f" {v.max():8.3f}")
-    worst = sorted(by["unrelated"], key=lambda f: -f["inliers"])[:12]
-    print("\nunrelated fits with the most inliers:")
+    plausible = [f for f in by["unrelated"] if lf.SCALE_RANGE[0] <= f["scale"] <= lf.SCALE_RANGE[1]]
+    worst = sorted(plausible, key=lambda f: -f["inliers"])[:12]
+    print(f"\nunrelated fits with the most inliers at a plausible scale ({len(plausible)} such fits; the others are "
+          f"degenerate, scale < {lf.SCALE_RANGE[0]}):")
     for f in worst:
         print(f"  {f['case']:32} -> {f['reference']:24} inl {f['inliers']:3d} ratio {f['ratio']:.2f} "
               f"scale {f['scale']:.2f} angle {f['angle']:6.1f} spread {f['spread']:.3f}/{f['ref_spread']:.3f} "
               f"cells {f['cells']:2d} density {f['density']:.3f} desc {f['descriptor_distance']:.0f} "
-              f"cover {f['cover']:.2f}/{f['ref_cover']:.2f}"
+              f"ref_support {f['ref_support']:.2f} overlap {min(f['overlap'], f['query_overlap']):.2f}"
               f"{'  ACCEPTED' if f['accepted'] else ''}")
 
 
