@@ -28,9 +28,14 @@ test: lint
 test-fast: lint
 	$(PY) -m pytest -m "not slow"
 
-# benchmarks build their inputs from scikit-image's photographs and the shared corpus (../shared/corpus)
+# benchmarks build their inputs from scikit-image's photographs, the shared corpus (../shared/corpus) and, for
+# the matching suite, photographs from Debian's wallpaper packages (installed here when missing, as root)
+WALLPAPERS := mate-backgrounds plasma-workspace-wallpapers
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[samples]'
+	@dpkg -s $(WALLPAPERS) >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get update -qq \
+		&& apt-get install -y --no-install-recommends $(WALLPAPERS); } \
+		|| { echo "bench: install $(WALLPAPERS) (apt-get install --no-install-recommends) first" >&2; exit 1; }
 	$(PY) benchmarks/bench_frames.py
 	$(PY) benchmarks/bench_search.py
 	$(PY) benchmarks/bench_matching.py

