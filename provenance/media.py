@@ -88,6 +88,7 @@ def probe(path: str | Path, limits: Limits | None = None) -> MediaFile:
     except OSError as exc:
         raise MediaError(f"{name}: cannot read: {exc.strerror or exc}") from exc
 
+    register_still_decoders()
     still = _probe_still(path)
     if still is not None:
         fmt, width, height = still
@@ -96,7 +97,15 @@ def probe(path: str | Path, limits: Limits | None = None) -> MediaFile:
             path=path, sha256=digest, size_bytes=size, kind="image", container=fmt, duration_s=None,
             video=VideoInfo(codec=fmt, width=width, height=height, fps=None, frames=1), audio=None,
         )
-    media = _probe_av(path, digest, size)
+    try:
+        media = _probe_av(path, digest, size)
+    except MediaError as exc:
+        if isinstance(exc, MediaLimitError):
+            raise
+        described = _metadata_only(path, digest, size)
+        if described is None:
+            raise
+        return described
     _check(name, limits, duration_s=media.duration_s, width=media.video.width if media.video else None,
            height=media.video.height if media.video else None)
     return media
@@ -117,22 +126,80 @@ def _check(name: str, limits: Limits | None, *, size: int | None = None, duratio
 _BOMB = re.compile(r"\((\d+) pixels\)")
 
 
+_HEIF_READY = False
+
+
+def register_still_decoders() -> None:
+    """Let Pillow open HEIC/HEIF through pillow-heif (libheif): FFmpeg reads HEIF only as a one-frame "video", and
+    not every phone's grid or orientation. AVIF is Pillow's own (Pillow >= 11.2). Idempotent; a missing
+    pillow-heif leaves HEIF to FFmpeg."""
+    global _HEIF_READY
+    if _HEIF_READY:
+        return
+    try:
+        import pillow_heif
+    except ImportError:  # a declared dependency; without it HEIF goes to FFmpeg as before
+        _HEIF_READY = True
+        return
+    pillow_heif.register_heif_opener(thumbnails=False)
+    _HEIF_READY = True
+
+
 def _probe_still(path: Path) -> tuple[str, int, int] | None:
-    """A single still picture Pillow can read (header only), or None."""
+    """A single still picture Pillow can read (header only), or None.
+
+    Pillow's format plugins meet hostile headers with any exception (``TypeError`` from a TIFF IFD without
+    dimensions, ``KeyError``, ``NotImplementedError`` from DDS-like files, ``EOFError``): every one means
+    "not a picture Pillow reads", and the file goes on to FFmpeg and the metadata-only path.
+    """
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             with Image.open(path) as img:
                 if getattr(img, "n_frames", 1) > 1 and img.format in {"GIF", "WEBP", "PNG"}:
                     return None  # animated: a video for our purposes
-                return (img.format or "image").lower(), img.width, img.height
+                width, height = img.width, img.height
+                if not (isinstance(width, int) and isinstance(height, int)) or width <= 0 or height <= 0:
+                    return None
+                return (img.format or "image").lower(), width, height
     except Image.DecompressionBombError as exc:  # Pillow refuses > 2x its MAX_IMAGE_PIXELS at open
         found = _BOMB.search(str(exc))
         pixels = f"{int(found.group(1)) / 1e6:.0f} MP" if found else "a size"
         raise MediaLimitError(f"{display_path(path)}: declared picture size of {pixels} is over the "
                               "decompression-bomb limit ([limits] max_pixels)") from None
-    except (OSError, ValueError, SyntaxError):
+    except MemoryError:
+        raise MediaLimitError(f"{display_path(path)}: reading the picture's header ran out of memory "
+                              "([limits] max_memory_mb)") from None
+    except Exception:  # any plugin's failure on a hostile header: not a still Pillow reads
         return None
+
+
+# What the first bytes announce -> the kind of media a file is when no decoder opens it.
+_STILL_FORMATS = {"jpeg", "png", "gif", "tiff", "heif", "webp", "jpeg2000", "cr3"}
+_AUDIO_FORMATS = {"mp3", "flac", "wav", "m4a", "aac-adts", "mpeg-audio", "amr", "caf", "aiff", "ogg"}
+
+
+def _metadata_only(path: Path, digest: str, size: int) -> MediaFile | None:
+    """A file no decoder opens but whose first bytes announce media and whose metadata can be read.
+
+    A raw photo (CR3), a HEIC whose codec is missing, a clip whose frames are gone: the capture time, device and
+    GPS still matter to the desk, so the file gets a report with its metadata, and the stage that needs pixels
+    or samples fails with its own error (exit 1). Without readable metadata there is nothing to report: None.
+    """
+    try:
+        with path.open("rb") as fh:
+            fmt = sniff(fh.read(512))
+    except OSError:
+        return None
+    if fmt is None:
+        return None
+    from provenance.metadata.extraction import describes_capture
+
+    if not describes_capture(path):
+        return None
+    kind: Kind = "image" if fmt in _STILL_FORMATS else "audio" if fmt in _AUDIO_FORMATS else "video"
+    return MediaFile(path=path, sha256=digest, size_bytes=size, kind=kind, container=fmt, duration_s=None,
+                     video=None, audio=None)
 
 
 def _probe_av(path: Path, digest: str, size: int) -> MediaFile:

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 _VIDEO_EXT = "mp4 m4v mov qt 3gp 3g2 mkv webm avi wmv asf flv f4v ts mts m2ts mpg mpeg vob ogv mxf dv"
-_IMAGE_EXT = "jpg jpeg jpe png gif bmp tif tiff webp heic heif avif dng jp2"
+_IMAGE_EXT = "jpg jpeg jpe png gif bmp tif tiff webp heic heif avif dng jp2 cr3"
 _AUDIO_EXT = "mp3 m4a aac wav flac ogg oga opus wma amr aif aiff caf"
 _EXTENSIONS = frozenset(f"{_VIDEO_EXT} {_IMAGE_EXT} {_AUDIO_EXT}".split())
 _FTYP_STILL = {b"heic", b"heix", b"hevc", b"heim", b"heis", b"mif1", b"msf1", b"avif", b"avis"}
@@ -24,6 +24,8 @@ def sniff(head: bytes) -> str | None:
     """The container format the first bytes announce (magic numbers), or None when nothing media-like."""
     if len(head) >= 12 and head[4:8] == b"ftyp":
         brand = head[8:12]
+        if brand == b"crx ":
+            return "cr3"  # Canon raw photo: ISO BMFF boxes around CRAW tracks FFmpeg has no decoder for
         return "heif" if brand in _FTYP_STILL else "m4a" if brand in (b"M4A ", b"M4B ") else "iso-bmff"
     if len(head) >= 8 and head[4:8] in (b"moov", b"mdat", b"wide", b"free", b"skip"):
         return "quicktime"

@@ -64,7 +64,14 @@ def target_size(width: int, height: int, long_side: int = HASH_SIZE) -> tuple[in
 
 
 def load_image(path: Path) -> np.ndarray:
-    """A still image as RGB at hashing size, upright per its EXIF orientation."""
+    """A still image as RGB at hashing size, upright per its EXIF orientation (HEIC/HEIF through pillow-heif).
+
+    Any decoder failure on hostile or truncated data (Pillow's plugins raise ``EOFError``, ``TypeError``,
+    ``KeyError``...) is a ``FrameError``: the visual stage fails with one line, never an internal error.
+    """
+    from provenance.media import register_still_decoders
+
+    register_still_decoders()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -72,8 +79,14 @@ def load_image(path: Path) -> np.ndarray:
                 img = ImageOps.exif_transpose(img).convert("RGB")
                 img.thumbnail((HASH_SIZE, HASH_SIZE), Image.Resampling.BOX)
                 return np.asarray(img)
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
-        raise FrameError(f"cannot decode image: {exc}") from exc
+    except Image.UnidentifiedImageError as exc:
+        raise FrameError("cannot decode image: no decoder reads its pixels (Pillow, pillow-heif)") from exc
+    except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError) as exc:
+        raise FrameError(f"cannot decode image: {' '.join(str(exc).split())[:200] or type(exc).__name__}") from exc
+    except MemoryError as exc:
+        raise FrameError("cannot decode image: out of memory ([limits] max_memory_mb)") from exc
+    except Exception as exc:  # a plugin's failure on malformed data: not a bug of ours to show as one
+        raise FrameError("cannot decode image: its data is malformed (the decoder failed)") from exc
 
 
 def _grey_thumb(frame: av.VideoFrame) -> np.ndarray:

@@ -339,6 +339,37 @@ def jpeg_comment_xmp() -> bytes:
     return body[:2] + segments + body[2:]
 
 
+# -- phone photos (HEIC) ----------------------------------------------------------------------------------
+def phone_heic(*, damage: str | None = None) -> bytes:
+    """A HEIC as a Samsung Galaxy writes one: a real photograph (scikit-image's ``chelsea``) through libheif's x265
+    encoder (pillow-heif), with the phone's EXIF: make, model, firmware, capture time with its +02:00 offset, GPS.
+
+    ``damage="codec"``: the primary item's type renamed (``hvc1`` -> ``xxxx``), as a HEIC in a codec no reader here
+    has: its pixels cannot be decoded, its metadata is intact. ``"pixels"``: the HEVC payload zeroed.
+    """
+    import pillow_heif
+    from skimage import data
+
+    pillow_heif.register_heif_opener()
+    exif = Image.Exif()
+    exif[0x010F], exif[0x0110], exif[0x0131] = "samsung", "SM-S911B", "S911BXXU1AWBD"
+    sub = exif.get_ifd(0x8769)
+    sub[0x9003], sub[0x9011] = "2024:05:17 18:42:07", "+02:00"  # DateTimeOriginal, OffsetTimeOriginal
+    gps = exif.get_ifd(0x8825)
+    gps[1], gps[2], gps[3], gps[4] = "N", (52.0, 31.0, 12.5), "E", (13.0, 24.0, 3.0)
+    buf = io.BytesIO()
+    Image.fromarray(data.chelsea()).save(buf, format="HEIF", exif=exif.tobytes(), quality=80)
+    out = bytearray(buf.getvalue())
+    meta, size = _find(out, [b"meta"])
+    if damage == "codec":
+        at = out.index(b"hvc1", meta, meta + size)
+        out[at : at + 4] = b"xxxx"
+    elif damage == "pixels":
+        mdat, length = _find(out, [b"mdat"])
+        out[mdat + 16 : mdat + length - 400] = bytes(length - 416)  # the EXIF item sits at the end of mdat
+    return bytes(out)
+
+
 # -- the corpus -------------------------------------------------------------------------------------------
 def _cases() -> list[tuple[Case, Callable[[], bytes]]]:
     rnd = random.Random(8)
@@ -422,6 +453,12 @@ def _cases() -> list[tuple[Case, Callable[[], bytes]]]:
          tiff_with_description),
         (Case("exif_ifd_loop.jpg", "EXIF IFD0 pointing at itself, 65535 entries claimed", REPORT), jpeg_exif_loop),
         (Case("comment_xmp_nested.jpg", "a 64 KB COM segment and XMP nested 5000 deep", REPORT), jpeg_comment_xmp),
+        (Case("phone_photo.heic", "a Samsung-style HEIC photo with EXIF (real photograph, libheif encoder)",
+              frozenset({OK})), phone_heic),
+        (Case("heic_unknown_codec.heic", "a HEIC whose image codec no reader has; EXIF intact: metadata-only report",
+              frozenset({STAGE_ERROR})), lambda: phone_heic(damage="codec")),
+        (Case("heic_zeroed_pixels.heic", "a HEIC whose HEVC payload is zeros; EXIF intact", REPORT),
+         lambda: phone_heic(damage="pixels")),
         (Case("clip with spaces.mp4", "spaces in the name", frozenset({OK})), lambda: clip(1.0, seed=10)),
         (Case("quote\"s 'and' $(dollar) `tick`.mp4", "quotes and shell syntax", frozenset({OK})),
          lambda: clip(1.0, seed=11)),
