@@ -20,7 +20,7 @@ from provenance.errors import ProvenanceError
 from provenance.fileio import sha256_file
 from provenance.limits import LimitError, Limits, check_input
 from provenance.report.model import AudioInfo, Kind, MediaSection, VideoInfo
-from provenance.sniff import sniff
+from provenance.sniff import first_frame_decodes, raw_guess, sniff
 
 # Single-picture demuxers in FFmpeg: a file these open is a still image, not a video.
 _IMAGE_DEMUXERS = {"image2", "gif"}
@@ -218,6 +218,7 @@ def _probe_av(path: Path, digest: str, size: int) -> MediaFile:
         if vstream is None and astream is None:
             raise MediaError(f"{display_path(path.name)}: no video or audio stream")
         fmt = container.format.name
+        _refuse_guesses(path, fmt, vstream or astream, container)
         video = audio = None
         if vstream is not None:
             cc = vstream.codec_context
@@ -246,6 +247,26 @@ def _probe_av(path: Path, digest: str, size: int) -> MediaFile:
             container=fmt.split(",")[0] if fmt else None,
             duration_s=duration, video=video, audio=audio,
         )
+
+
+def _refuse_guesses(path: Path, fmt: str, stream: av.stream.Stream, container: av.container.InputContainer) -> None:
+    """Refuse bytes FFmpeg took for media by a guess (see ``sniff.raw_guess``): a raw format chosen from the name,
+    or a structural one under which nothing decodes. Files with a known signature are never second-guessed."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(512)
+    except OSError:
+        return
+    if sniff(head) is not None:
+        return
+    name = display_path(path.name)
+    guess = raw_guess(fmt, head)
+    if guess is not None:
+        raise MediaError(f"{name}: not a media file (no known media signature; FFmpeg could only guess a raw "
+                         f"'{guess}' stream, which any bytes would give)")
+    if not first_frame_decodes(container, stream):
+        raise MediaError(f"{name}: not a media file (no known media signature, and FFmpeg's guess "
+                         f"'{fmt.split(',')[0]}' decodes to no frame)")
 
 
 def _announced(path: Path) -> str | None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import concurrent.futures
 import ctypes
 import hashlib
+import io
 import json
 import os
 import re
@@ -394,3 +395,52 @@ def test_report_of_a_file_with_an_invalid_utf8_name_round_trips(hostile: make_co
     report = verify(path, pipeline="quick")
     assert report.media.path.endswith(r"not-utf8-\xff\xfe.mp4")
     assert Report.from_dict(json.loads(json.dumps(report.to_dict(), ensure_ascii=False))) == report
+
+
+# -- content sniffing ---------------------------------------------------------------------------------------
+RAW_GUESSES = ("random_400k.bin", "random.al", "random.nfo", "random.aac", "random_no_extension")
+
+
+@pytest.fixture(scope="module")
+def guesses(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[make_corpus.Case, Path]]:
+    """Only the random-bytes cases of the corpus, written by its own generator (no clips encoded)."""
+    root = tmp_path_factory.mktemp("guesses")
+    out = {}
+    for case, make in make_corpus._cases():
+        if case.name in RAW_GUESSES:
+            (root / case.name).write_bytes(make())
+            out[case.name] = (case, root / case.name)
+    return out
+
+
+@pytest.mark.parametrize("name", RAW_GUESSES)
+def test_random_bytes_are_not_media_whatever_their_name(guesses: dict, name: str) -> None:
+    """FFmpeg turns random bytes into a 'bintext' video, A-law audio or an ANSI 'tty' video from the name alone."""
+    from provenance.media import MediaError, probe
+    from provenance.sniff import identify
+
+    case, path = guesses[name]
+    with pytest.raises(MediaError, match=case.reason) as caught:
+        probe(path)
+    assert "not a media file" in str(caught.value)
+    assert identify(path) is None or identify(path).startswith("extension:")  # folders skip or name the file
+
+
+def test_real_media_without_a_known_signature_still_opens(tmp_path: Path) -> None:
+    """The guard refuses guesses, not formats: a raw H.264 elementary stream (a CCTV export) has no signature in
+    sniff(), is found by FFmpeg's structural h264 probe and decodes; kept as video, also without an extension."""
+    from provenance.media import probe
+    from provenance.sniff import identify
+
+    clip = make_corpus.clip(2.0, seed=3)
+    import av
+
+    raw = tmp_path / "cam01_export"
+    with av.open(io.BytesIO(clip)) as src, raw.open("wb") as out:
+        stream = src.streams.video[0]
+        bsf = av.BitStreamFilterContext("h264_mp4toannexb", stream)
+        for packet in src.demux(stream):
+            for p in bsf.filter(packet):
+                out.write(bytes(p))
+    assert probe(raw).kind == "video"
+    assert identify(raw) == "ffmpeg:h264"
