@@ -22,7 +22,7 @@ from provenance.limits import LimitError, Limits, check_input
 from provenance.report.model import AudioInfo, Kind, MediaSection, VideoInfo
 from provenance.sniff import first_frame_decodes, raw_guess, sniff
 
-# Single-picture demuxers in FFmpeg: a file these open is a still image, not a video.
+# Single-picture demuxers in FFmpeg (and every ``*_pipe`` one): a file these open is a still image, not a video.
 _IMAGE_DEMUXERS = {"image2", "gif"}
 
 
@@ -88,6 +88,18 @@ def probe(path: str | Path, limits: Limits | None = None) -> MediaFile:
     except OSError as exc:
         raise MediaError(f"{name}: cannot read: {exc.strerror or exc}") from exc
 
+    try:
+        return _identify(path, name, digest, size, limits)
+    except MediaError:
+        raise
+    except MemoryError:
+        raise MediaLimitError(f"{name}: reading its headers ran out of memory ([limits] max_memory_mb)") from None
+    except Exception as exc:  # a reader's failure on malformed headers: one line for the user, never a traceback
+        raise MediaError(f"{name}: not a media file this tool can read (a reader failed on its headers: "
+                         f"{type(exc).__name__})") from exc
+
+
+def _identify(path: Path, name: str, digest: str, size: int, limits: Limits | None) -> MediaFile:
     register_still_decoders()
     still = _probe_still(path)
     if still is not None:
@@ -127,6 +139,7 @@ _BOMB = re.compile(r"\((\d+) pixels\)")
 
 
 _HEIF_READY = False
+_ANIMATED = frozenset({"GIF", "WEBP", "PNG"})  # Pillow formats whose multi-frame files play as video
 
 
 def register_still_decoders() -> None:
@@ -156,7 +169,9 @@ def _probe_still(path: Path) -> tuple[str, int, int] | None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             with Image.open(path) as img:
-                if getattr(img, "n_frames", 1) > 1 and img.format in {"GIF", "WEBP", "PNG"}:
+                # Only formats that animate are asked for their frame count: counting walks every frame (a TIFF's
+                # IFD chain: 100,000 pages took 69 s), and a broken later page must not cost the first.
+                if img.format in _ANIMATED and getattr(img, "n_frames", 1) > 1:
                     return None  # animated: a video for our purposes
                 width, height = img.width, img.height
                 if not (isinstance(width, int) and isinstance(height, int)) or width <= 0 or height <= 0:
@@ -235,7 +250,8 @@ def _probe_av(path: Path, digest: str, size: int) -> MediaFile:
             audio = AudioInfo(codec=cc.name, sample_rate=cc.sample_rate or None, channels=cc.channels or None)
         duration = _duration(container, vstream or astream)
         kind: Kind = "video" if vstream is not None else "audio"
-        if vstream is not None and fmt in _IMAGE_DEMUXERS and (duration is None or duration < 0.05):
+        single_picture = fmt in _IMAGE_DEMUXERS or fmt.endswith("_pipe")  # png_pipe, dds_pipe, tiff_pipe...
+        if vstream is not None and single_picture and (duration is None or duration < 0.05):
             kind = "image"
         if vstream is not None and video is not None and video.width is None:
             raise MediaError(

@@ -444,3 +444,68 @@ def test_real_media_without_a_known_signature_still_opens(tmp_path: Path) -> Non
                 out.write(bytes(p))
     assert probe(raw).kind == "video"
     assert identify(raw) == "ffmpeg:h264"
+
+
+# -- malformed stills and the fuzz run --------------------------------------------------------------------------
+MALFORMED_STILLS = {
+    "tiff_ifd2_no_dimensions.tif": make_corpus.tiff_second_ifd_without_dimensions,
+    "tiff_page2_compression_12345.tif": make_corpus.tiff_second_page_unknown_compression,
+    "dds_pixel_format_0.dds": make_corpus.dds_unknown_pixel_format,
+}
+
+
+@pytest.mark.parametrize("name", sorted(MALFORMED_STILLS))
+def test_malformed_stills_get_a_report_or_one_line(name: str, tmp_path: Path) -> None:
+    """Pillow raised TypeError, KeyError and NotImplementedError out of the still probe: `verify` ended in an
+    internal error. The TIFFs' first pages are fine pictures and get a report; the DDS is refused in one line."""
+    from provenance.media import MediaError
+
+    path = tmp_path / name
+    path.write_bytes(MALFORMED_STILLS[name]())
+    try:
+        report = verify(path, pipeline="quick")
+    except MediaError as exc:
+        assert name.endswith(".dds") and not BUG.search(str(exc)), exc
+        return
+    assert report.media.kind == "image"
+    if name.endswith(".tif"):
+        assert report.visual.status == "ok" and report.media.video.width >= 1
+
+
+def test_index_add_of_a_folder_names_the_bad_file_and_goes_on(tmp_path: Path) -> None:
+    folder = tmp_path / "incoming"
+    folder.mkdir()
+    for name, make in MALFORMED_STILLS.items():
+        (folder / f"0_{name}").write_bytes(make())
+    (folder / "1_random.bin").write_bytes(random_bytes(409600))
+    (folder / "2_good.mp4").write_bytes(make_corpus.clip(1.0, seed=21))
+    run = run_cli("index", "add", folder, "--pipeline", "quick", env=_env(tmp_path), timeout=300)
+    assert not TRACEBACK.search(run.stderr) and not BUG.search(run.stderr), run.stderr
+    added = [line for line in run.stdout.splitlines() if line.startswith("added:")]
+    assert any("2_good" in line for line in added), run.stdout
+    assert sum("0_tiff" in line for line in added) == 2, run.stdout  # the first pages are fine pictures
+    if not any("0_dds" in line for line in added):
+        assert "0_dds_pixel_format_0.dds" in run.stderr
+
+
+def random_bytes(n: int, seed: int = 5) -> bytes:
+    import random
+
+    return random.Random(seed).randbytes(n)
+
+
+FUZZ_MUTATIONS = 900  # ~10 s on this machine (2 cores shared); every target runs on each mutated file
+
+
+def test_bounded_fuzz_of_the_still_probe_and_the_metadata_readers(tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    import fuzz
+
+    tally = fuzz.run(FUZZ_MUTATIONS, seed=14, workdir=tmp_path)
+    with capsys.disabled():
+        print(f"\nfuzz: {tally.mutations} mutations, {tally.calls} calls, {tally.refusals} refusals, "
+              f"{tally.seconds:.1f} s, slowest call {tally.slowest[0] * 1000:.0f} ms ({tally.slowest[1]})")
+    assert tally.mutations == FUZZ_MUTATIONS and tally.calls == FUZZ_MUTATIONS * len(fuzz.targets())
+    assert not tally.escapes, tally.escapes
+    assert tally.slowest[0] < fuzz.SLOW_S, tally.slowest
+    assert tally.seconds < 40, tally.seconds

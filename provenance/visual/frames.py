@@ -80,13 +80,31 @@ def load_image(path: Path) -> np.ndarray:
                 img.thumbnail((HASH_SIZE, HASH_SIZE), Image.Resampling.BOX)
                 return np.asarray(img)
     except Image.UnidentifiedImageError as exc:
-        raise FrameError("cannot decode image: no decoder reads its pixels (Pillow, pillow-heif)") from exc
+        rgb = _ffmpeg_picture(path)  # a still FFmpeg decodes and Pillow does not (DDS variants, JPEG 2000 ...)
+        if rgb is None:
+            raise FrameError("cannot decode image: no decoder reads its pixels (Pillow, pillow-heif, FFmpeg)") from exc
+        return rgb
     except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError) as exc:
         raise FrameError(f"cannot decode image: {' '.join(str(exc).split())[:200] or type(exc).__name__}") from exc
     except MemoryError as exc:
         raise FrameError("cannot decode image: out of memory ([limits] max_memory_mb)") from exc
     except Exception as exc:  # a plugin's failure on malformed data: not a bug of ours to show as one
-        raise FrameError("cannot decode image: its data is malformed (the decoder failed)") from exc
+        rgb = _ffmpeg_picture(path)
+        if rgb is None:
+            raise FrameError("cannot decode image: its data is malformed (the decoder failed)") from exc
+        return rgb
+
+
+def _ffmpeg_picture(path: Path) -> np.ndarray | None:
+    """The first picture FFmpeg decodes from a still Pillow cannot open, at hashing size; None when it cannot."""
+    try:
+        with av.open(str(path), metadata_errors="ignore") as container:
+            for frame in container.decode(video=0):
+                w, h = target_size(frame.width, frame.height)
+                return frame.to_ndarray(width=w, height=h, format="rgb24", interpolation="AREA")
+    except Exception:  # FFmpeg refusing it too: the caller says no decoder reads it
+        return None
+    return None
 
 
 def _grey_thumb(frame: av.VideoFrame) -> np.ndarray:

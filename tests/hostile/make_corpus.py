@@ -339,6 +339,47 @@ def jpeg_comment_xmp() -> bytes:
     return body[:2] + segments + body[2:]
 
 
+def _ifd(entries: list[tuple[int, int, int, int]], next_ifd: int) -> bytes:
+    """A little-endian TIFF IFD: (tag, type, count, value) entries and the offset of the next IFD."""
+    return struct.pack("<H", len(entries)) + b"".join(struct.pack("<HHII", *e) for e in entries) + \
+        struct.pack("<I", next_ifd)
+
+
+def tiff_second_ifd_without_dimensions() -> bytes:
+    """153 bytes: a valid 1x1 grey page, then a second IFD with no ImageWidth/ImageLength (Pillow: TypeError
+    "Missing dimensions" while counting pages; `verify` ended in "internal error: TypeError")."""
+    first = [(256, 4, 1, 1), (257, 4, 1, 1), (258, 3, 1, 8), (259, 3, 1, 1), (262, 3, 1, 1), (273, 4, 1, 0),
+             (277, 3, 1, 1), (278, 4, 1, 1), (279, 4, 1, 1)]
+    second = [(259, 3, 1, 1), (262, 3, 1, 1)]
+    second_at = 8 + 2 + 12 * len(first) + 4
+    pixels_at = second_at + 2 + 12 * len(second) + 4
+    first = [(t, k, n, pixels_at if t == 273 else v) for t, k, n, v in first]
+    return b"II*\x00" + struct.pack("<I", 8) + _ifd(first, second_at) + _ifd(second, 0) + b"\x80"
+
+
+def tiff_second_page_unknown_compression() -> bytes:
+    """A two-page TIFF whose second page names compression 12345 (Pillow: KeyError while counting pages)."""
+    buf = io.BytesIO()
+    page = Image.new("RGB", (4, 4), (9, 90, 200))
+    page.save(buf, "TIFF", save_all=True, append_images=[page])
+    data = bytearray(buf.getvalue())
+    first = struct.unpack_from("<I", data, 4)[0]
+    second = struct.unpack_from("<I", data, first + 2 + 12 * struct.unpack_from("<H", data, first)[0])[0]
+    for i in range(struct.unpack_from("<H", data, second)[0]):
+        if struct.unpack_from("<H", data, second + 2 + 12 * i)[0] == 259:
+            struct.pack_into("<H", data, second + 2 + 12 * i + 8, 12345)
+    return bytes(data)
+
+
+def dds_unknown_pixel_format() -> bytes:
+    """A DDS texture whose pixel-format flags are 0 (Pillow: NotImplementedError at open)."""
+    buf = io.BytesIO()
+    Image.new("RGB", (4, 4), (9, 9, 9)).save(buf, "DDS")
+    data = bytearray(buf.getvalue())
+    struct.pack_into("<I", data, 80, 0)  # DDS_PIXELFORMAT.dwFlags (magic 4 + header offset 76)
+    return bytes(data)
+
+
 # -- phone photos (HEIC) ----------------------------------------------------------------------------------
 def phone_heic(*, damage: str | None = None) -> bytes:
     """A HEIC as a Samsung Galaxy writes one: a real photograph (scikit-image's ``chelsea``) through libheif's x265
@@ -462,6 +503,12 @@ def _cases() -> list[tuple[Case, Callable[[], bytes]]]:
          tiff_with_description),
         (Case("exif_ifd_loop.jpg", "EXIF IFD0 pointing at itself, 65535 entries claimed", REPORT), jpeg_exif_loop),
         (Case("comment_xmp_nested.jpg", "a 64 KB COM segment and XMP nested 5000 deep", REPORT), jpeg_comment_xmp),
+        (Case("tiff_ifd2_no_dimensions.tif", "a 153-byte TIFF whose second IFD lacks dimensions (Pillow TypeError)",
+              frozenset({OK})), tiff_second_ifd_without_dimensions),
+        (Case("tiff_page2_compression_12345.tif", "a TIFF whose second page has an unknown compression (KeyError)",
+              frozenset({OK})), tiff_second_page_unknown_compression),
+        (Case("dds_pixel_format_0.dds", "a DDS whose pixel-format flags are 0 (Pillow NotImplementedError)"),
+         dds_unknown_pixel_format),
         (Case("phone_photo.heic", "a Samsung-style HEIC photo with EXIF (real photograph, libheif encoder)",
               frozenset({OK})), phone_heic),
         (Case("heic_unknown_codec.heic", "a HEIC whose image codec no reader has; EXIF intact: metadata-only report",
