@@ -37,6 +37,7 @@ from provenance.cli_common import (
 )
 from provenance.config import load_pipeline
 from provenance.errors import ProvenanceError
+from provenance.limits import apply_memory_limit
 from provenance.report.writer import to_json
 from provenance.safetext import TerminalStream, terminal
 from provenance.service import verify_to_folder
@@ -238,6 +239,7 @@ def _index(args: argparse.Namespace) -> int:
     index = KnownImageryIndex(open_workspace(args, "write" if cmd == "add" else "existing"))
     if cmd == "add":
         profile = load_pipeline(args.pipeline)
+        apply_memory_limit(profile.limits)
         results = index.add(args.paths, id=args.id, title=args.title, source=args.source, url=args.url,
                             first_seen=args.first_seen, frames=profile.visual.frames, matching=profile.visual.matching,
                             limits=profile.limits)

@@ -5,6 +5,7 @@ Every later stage reads the ``MediaFile`` made here. The original is only ever o
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import stat
@@ -109,6 +110,10 @@ def _identify(path: Path, name: str, digest: str, size: int, limits: Limits | No
             path=path, sha256=digest, size_bytes=size, kind="image", container=fmt, duration_s=None,
             video=VideoInfo(codec=fmt, width=width, height=height, fps=None, frames=1), audio=None,
         )
+    if _is_isobmff(path):  # FFmpeg allocates per declared sample at open: count them first
+        from provenance.metadata.isobmff import declared_samples
+
+        _check(name, limits, samples=declared_samples(path))
     try:
         media = _probe_av(path, digest, size)
     except MediaError as exc:
@@ -128,9 +133,10 @@ class MediaLimitError(MediaError, LimitError):
 
 
 def _check(name: str, limits: Limits | None, *, size: int | None = None, duration_s: float | None = None,
-           width: int | None = None, height: int | None = None) -> None:
+           width: int | None = None, height: int | None = None, samples: int | None = None) -> None:
     try:
-        check_input(name, size=size, duration_s=duration_s, width=width, height=height, limits=limits)
+        check_input(name, size=size, duration_s=duration_s, width=width, height=height, samples=samples,
+                    limits=limits)
     except LimitError as exc:
         raise MediaLimitError(str(exc)) from None
 
@@ -221,6 +227,9 @@ def _probe_av(path: Path, digest: str, size: int) -> MediaFile:
     try:
         container = av.open(str(path), metadata_errors="ignore")
     except (av.FFmpegError, OSError, ValueError, UnicodeDecodeError) as exc:
+        if getattr(exc, "errno", None) == errno.ENOMEM:
+            raise MediaLimitError(f"{display_path(path.name)}: reading its headers ran out of memory "
+                                  "([limits] max_memory_mb)") from None
         announced = _announced(path)
         if announced:  # it starts as media: cut short (an unfinished download) or damaged, not "not media"
             raise MediaError(f"{display_path(path.name)}: incomplete or damaged {announced} file (it starts as one, "
@@ -283,6 +292,15 @@ def _refuse_guesses(path: Path, fmt: str, stream: av.stream.Stream, container: a
     if not first_frame_decodes(container, stream):
         raise MediaError(f"{name}: not a media file (no known media signature, and FFmpeg's guess "
                          f"'{fmt.split(',')[0]}' decodes to no frame)")
+
+
+def _is_isobmff(path: Path) -> bool:
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(16)
+    except OSError:
+        return False
+    return len(head) >= 8 and head[4:8] in (b"ftyp", b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot", b"moof")
 
 
 def _announced(path: Path) -> str | None:

@@ -509,3 +509,40 @@ def test_bounded_fuzz_of_the_still_probe_and_the_metadata_readers(tmp_path: Path
     assert not tally.escapes, tally.escapes
     assert tally.slowest[0] < fuzz.SLOW_S, tally.slowest
     assert tally.seconds < 40, tally.seconds
+
+
+# -- memory ------------------------------------------------------------------------------------------------------
+def test_declared_samples_are_counted_from_the_tables(tmp_path: Path) -> None:
+    from provenance.metadata.isobmff import declared_samples
+
+    path = tmp_path / "clip.mp4"
+    path.write_bytes(make_corpus.clip(2.0, seed=1, audio=True))  # 20 frames at 10 fps + 2 s of 16 kHz AAC
+    assert declared_samples(path) == 20 + 33  # what FFmpeg counts: 20 frames, 33 AAC packets (with priming)
+    path.write_bytes(make_corpus.declared_samples(make_corpus.clip(2.0, seed=1), 170_000_000))
+    assert declared_samples(path) == 170_000_000
+
+
+def test_a_clip_declaring_millions_of_samples_is_refused_before_ffmpeg_allocates(tmp_path: Path) -> None:
+    """20 million declared samples took the CLI to 1.5 GB (170 million: 8 GB) inside FFmpeg's demuxer."""
+    path = tmp_path / "samples_20m.mp4"
+    path.write_bytes(make_corpus.declared_samples(make_corpus.clip(2.0, seed=1), 20_000_000))
+    run = run_cli("verify", path, "--pipeline", "quick", "--out", tmp_path / "out", env=_env(tmp_path))
+    assert run.code == 2 and "declares 20,000,000 samples, over the limit of 5,000,000 ([limits] max_samples)" \
+        in run.stderr, run.stderr
+    assert run.peak_rss_kb < 400_000, run.peak_rss_kb
+
+
+def test_the_address_space_backstop_bounds_a_run_the_checks_let_through(tmp_path: Path) -> None:
+    """With the sample check off, [limits] max_memory_mb (RLIMIT_AS) is what stops FFmpeg's allocation."""
+    path = tmp_path / "samples_170m.mp4"
+    path.write_bytes(make_corpus.declared_samples(make_corpus.clip(2.0, seed=1), 170_000_000))
+    profile = _profile(tmp_path, "max_samples = 0\nmax_memory_mb = 1536")
+    run = run_cli("verify", path, "--pipeline", profile, "--out", tmp_path / "out", env=_env(tmp_path), timeout=120)
+    # FFmpeg's index allocation fails at the ceiling: a report whose visual stage failed, not 8 GB of memory
+    assert run.code == 1 and not TRACEBACK.search(run.stderr), run.stderr
+    assert run.peak_rss_kb < 1536 * 1024, run.peak_rss_kb
+    from provenance.limits import apply_memory_limit
+
+    with pytest.raises(ValueError, match="max_memory_mb must be a number >= 0"):
+        Limits(max_memory_mb=-1)
+    assert apply_memory_limit(Limits(max_memory_mb=0)) is None  # 0: no limit set, nothing changed

@@ -149,6 +149,22 @@ def ten_hours(data: bytes) -> bytes:
     return bytes(d)
 
 
+def declared_samples(data: bytes, count: int) -> bytes:
+    """The clip's sample tables rewritten to declare ``count`` samples of 1 byte, all in its first chunk, each
+    1/timescale long (so the declared duration stays under [limits]). 331 KB files like this (170 million
+    samples) drove `verify --pipeline quick` to 8 GB: FFmpeg's MOV demuxer allocates an index entry per sample."""
+    d = bytearray(data)
+    off, _ = _find(d, [*_STBL, b"stsz"])
+    struct.pack_into(">II", d, off + 12, 1, count)  # sample_size 1 (no table), sample_count
+    off, _ = _find(d, [*_STBL, b"stts"])
+    struct.pack_into(">III", d, off + 12, 1, count, 1)  # one run: count samples of duration 1
+    off, _ = _find(d, [*_STBL, b"stsc"])
+    struct.pack_into(">IIII", d, off + 12, 1, 1, count, 1)  # chunk 1 onwards: count samples per chunk
+    off, _ = _mdhd(d)
+    struct.pack_into(">I", d, off + 24, count)
+    return bytes(d)
+
+
 def _mdhd(d: bytearray) -> tuple[int, int]:
     off, _ = _find(d, [b"moov", b"trak", b"mdia", b"mdhd"])
     return off, struct.unpack_from(">I", d, off + 20)[0]
@@ -471,6 +487,8 @@ def _cases() -> list[tuple[Case, Callable[[], bytes]]]:
          lambda: claimed_dims(good, 65_535, 65_535)),
         (Case("ten_hours.mp4", "a 2-s clip whose headers declare 10 hours", REFUSED, r"max_duration_s"),
          lambda: ten_hours(good)),
+        (Case("samples_170m.mp4", "a 9 KB MP4 declaring 170 million samples (FFmpeg's index: ~10 GiB)", REFUSED,
+              r"max_samples"), lambda: declared_samples(good, 170_000_000)),
         (Case("nested_moov_10000.mp4", "10 000 nested moov boxes", REFUSED, refused),
          lambda: nested_boxes(10_000)),
         (Case("nested_trak_100000.mov", "100 000 nested trak boxes", REFUSED, refused),
