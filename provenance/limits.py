@@ -49,6 +49,12 @@ class Limits:
     # sample before reading a frame (measured: 20 M samples, 1.5 GB peak). 6 h at 60 fps with AAC audio is 2.3 M;
     # 5 M costs ~330 MB. A 331 KB file declaring 170 M samples took `verify` to 8 GB.
     max_samples: int = 5_000_000
+    # Wall-clock seconds identifying one file may take (Pillow's and FFmpeg's header probes, the declared-sample
+    # walk, the metadata-only check), hashing excluded (linear, bounded by max_file_bytes). Real files take
+    # 0.01-0.3 s (the shared corpus, 139 files); a TIFF of 100,000 pages took 69 s before frame counting was
+    # limited to animating formats. Past it the file is refused (exit 2); a probe stuck in native code is left
+    # to finish in its daemon thread, as a stage past its budget is.
+    max_ingest_s: float = 60.0
     # -- the whole process
     # Address space of the CLI process (RLIMIT_AS, MiB; 0: no limit), the backstop behind the checks above: an
     # allocation past it fails (MemoryError, FFmpeg's ENOMEM) and the file gets one line or a failed stage

@@ -19,7 +19,7 @@ from PIL import Image
 
 from provenance.errors import ProvenanceError
 from provenance.fileio import sha256_file
-from provenance.limits import LimitError, Limits, check_input
+from provenance.limits import LimitError, Limits, check_input, run_with_budget
 from provenance.report.model import AudioInfo, Kind, MediaSection, VideoInfo
 from provenance.sniff import first_frame_decodes, raw_guess, sniff
 
@@ -89,8 +89,16 @@ def probe(path: str | Path, limits: Limits | None = None) -> MediaFile:
     except OSError as exc:
         raise MediaError(f"{name}: cannot read: {exc.strerror or exc}") from exc
 
+    budget = limits.max_ingest_s if limits is not None and limits.max_ingest_s else None
+    # no grace: the probes have no deadline checks of their own to stop at, so the budget is the whole wait
+    outcome = run_with_budget(lambda: _identify(path, name, digest, size, limits), budget, "ingest", grace_s=0.0)
+    if outcome.overrun or (budget is not None and outcome.seconds > budget):  # (finished while the caller waited)
+        raise MediaLimitError(f"{name}: identifying the file took longer than {budget:g} s ([limits] "
+                              "max_ingest_s)")
+    if outcome.error is None:
+        return outcome.value  # type: ignore[return-value]
     try:
-        return _identify(path, name, digest, size, limits)
+        raise outcome.error
     except MediaError:
         raise
     except MemoryError:

@@ -546,3 +546,58 @@ def test_the_address_space_backstop_bounds_a_run_the_checks_let_through(tmp_path
     with pytest.raises(ValueError, match="max_memory_mb must be a number >= 0"):
         Limits(max_memory_mb=-1)
     assert apply_memory_limit(Limits(max_memory_mb=0)) is None  # 0: no limit set, nothing changed
+
+
+# -- linear parsers and the ingest budget --------------------------------------------------------------------------
+def test_the_xmp_scan_is_linear_in_a_flood_of_start_tags(tmp_path: Path) -> None:
+    """1 MB of '<rdf:RDF ' in a free box took the XMP scan 17 s (2 MB: 68 s); a real packet after it is found."""
+    from provenance.metadata import xmp
+
+    packet = (b"<x:xmpmeta xmlns:x='adobe:ns:meta/'><rdf:RDF xmlns:rdf='http://www.w3.org/1999/02/22-rdf-syntax-ns#'>"
+              b"<rdf:Description xmlns:xmp='http://ns.adobe.com/xap/1.0/' xmp:CreatorTool='After the flood'/>"
+              b"</rdf:RDF></x:xmpmeta>")
+    path = tmp_path / "flood.mp4"
+    path.write_bytes(make_corpus.xmp_flood(make_corpus.clip(1.0, seed=2), 2) + packet)
+    started = time.monotonic()
+    found = xmp.scan(path)
+    assert time.monotonic() - started < 1.0
+    assert found == [packet] and xmp.read(found).writers[0].value == "After the flood"
+
+
+def test_a_tiff_of_100000_pages_is_read_in_bounded_time_and_size(tmp_path: Path) -> None:
+    """The still probe counted every page (69 s); exifread dumped every IFD (900,000 tags, a 35 MB report)."""
+    from provenance.media import probe
+    from provenance.metadata import exif, normalise
+    from provenance.metadata.container import ContainerTags
+
+    path = tmp_path / "pages.tif"
+    path.write_bytes(make_corpus.tiff_pages(100_000))
+    started = time.monotonic()
+    media = probe(path, Limits())
+    tags = exif.read(path)
+    assert time.monotonic() - started < 3.0
+    assert media.kind == "image" and (media.video.width, media.video.height) == (1, 1)
+    groups = {key.rpartition(" ")[0] for key in tags.tags}
+    assert len(groups) <= 16 and "Image" in groups  # IFD0, IFD1 ("Thumbnail") and pages 2-15
+    many = ContainerTags(streams=[make_stream(i) for i in range(500)])
+    raw = normalise.raw_groups(many, tags)
+    assert len(raw) == normalise.RAW_GROUPS_MAX and "more groups of tags not kept" in raw["Limits"]["GroupsLeftOut"]
+
+
+def make_stream(index: int) -> object:
+    from provenance.metadata.container import StreamTags
+
+    return StreamTags(index=index, type="data", codec=None, tags={"handler_name": f"track {index}"})
+
+
+def test_ingest_runs_inside_its_budget(tmp_path: Path) -> None:
+    from provenance.media import MediaLimitError, probe
+
+    path = tmp_path / "clip.mp4"
+    path.write_bytes(make_corpus.clip(1.0, seed=3))
+    assert probe(path, Limits()).kind == "video"
+    started = time.monotonic()
+    with pytest.raises(MediaLimitError, match=r"identifying the file took longer than 1e-06 s \(\[limits\] "
+                                              r"max_ingest_s\)"):
+        probe(path, Limits(max_ingest_s=0.000001))
+    assert time.monotonic() - started < 1.0  # the budget, no grace: nothing else to wait for

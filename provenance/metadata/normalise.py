@@ -21,6 +21,7 @@ from .reading import Reading, Tagged
 
 RAW_VALUE_MAX = 1024  # characters kept per raw tag value
 RAW_TAGS_MAX = 256  # tags kept per raw group (a TIFF can hold thousands of IFDs)
+RAW_GROUPS_MAX = 128  # raw groups kept in a report: real files have < 40 (ExifTool -G1 on the shared corpus)
 
 _TIME = re.compile(
     r"^\s*(\d{4})[-:/](\d{2})[-:/](\d{2})(?:[T ]+(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?"
@@ -448,7 +449,12 @@ def raw_groups(box: ContainerTags, exif: ExifTags, readings: list[Reading] | Non
             for tag, value in tags.items():
                 if len(bucket) < RAW_TAGS_MAX:
                     bucket.setdefault(tag, _shorten(value))
-    return {group: tags for group, tags in raw.items() if tags}
+    kept = {group: tags for group, tags in raw.items() if tags}
+    if len(kept) > RAW_GROUPS_MAX:  # thousands of tracks, streams or IFDs: the report names how many were left
+        left = len(kept) - RAW_GROUPS_MAX + 1
+        kept = dict(list(kept.items())[: RAW_GROUPS_MAX - 1])
+        kept["Limits"] = {"GroupsLeftOut": f"{left} more groups of tags not kept (over {RAW_GROUPS_MAX})"}
+    return kept
 
 
 def _is_binary(name: str, tag: Any) -> bool:

@@ -165,6 +165,13 @@ def declared_samples(data: bytes, count: int) -> bytes:
     return bytes(d)
 
 
+def xmp_flood(data: bytes, megabytes: float) -> bytes:
+    """The clip with a top-level ``free`` box of ``<rdf:RDF `` repeated, no end tag (1 MB: the XMP scan took 17 s,
+    2 MB: 68 s, and the metadata stage lost its budget with capture time, device, GPS and C2PA)."""
+    payload = b"<rdf:RDF " * int(megabytes * (1 << 20) / 9)
+    return data + struct.pack(">I4s", 8 + len(payload), b"free") + payload
+
+
 def _mdhd(d: bytearray) -> tuple[int, int]:
     off, _ = _find(d, [b"moov", b"trak", b"mdia", b"mdhd"])
     return off, struct.unpack_from(">I", d, off + 20)[0]
@@ -387,6 +394,22 @@ def tiff_second_page_unknown_compression() -> bytes:
     return bytes(data)
 
 
+def tiff_pages(count: int) -> bytes:
+    """A TIFF of ``count`` 1x1 grey pages, one IFD each chained to the next (100,000 pages: 12.6 MB; counting
+    them took the still probe 69 s, and exifread's IFD walk is quadratic)."""
+    entries = 9
+    ifd_len = 2 + 12 * entries + 4
+    out = bytearray(b"II*\x00" + struct.pack("<I", 8))
+    for i in range(count):
+        at = 8 + i * (ifd_len + 2)
+        pixel = at + ifd_len
+        following = at + ifd_len + 2 if i + 1 < count else 0
+        out += _ifd([(256, 4, 1, 1), (257, 4, 1, 1), (258, 3, 1, 8), (259, 3, 1, 1), (262, 3, 1, 1),
+                     (273, 4, 1, pixel), (277, 3, 1, 1), (278, 4, 1, 1), (279, 4, 1, 1)], following)
+        out += b"\x80\x00"  # the pixel, padded to keep IFDs on word boundaries
+    return bytes(out)
+
+
 def dds_unknown_pixel_format() -> bytes:
     """A DDS texture whose pixel-format flags are 0 (Pillow: NotImplementedError at open)."""
     buf = io.BytesIO()
@@ -489,6 +512,10 @@ def _cases() -> list[tuple[Case, Callable[[], bytes]]]:
          lambda: ten_hours(good)),
         (Case("samples_170m.mp4", "a 9 KB MP4 declaring 170 million samples (FFmpeg's index: ~10 GiB)", REFUSED,
               r"max_samples"), lambda: declared_samples(good, 170_000_000)),
+        (Case("xmp_flood_2mb.mp4", "a clip with 2 MB of '<rdf:RDF ' in a free box (quadratic XMP scan)",
+              frozenset({OK})), lambda: xmp_flood(good, 2)),
+        (Case("tiff_100000_pages.tif", "a 11.6 MB TIFF of 100,000 1x1 pages (probe: 69 s, report: 35 MB)", REPORT),
+         lambda: tiff_pages(100_000)),
         (Case("nested_moov_10000.mp4", "10 000 nested moov boxes", REFUSED, refused),
          lambda: nested_boxes(10_000)),
         (Case("nested_trak_100000.mov", "100 000 nested trak boxes", REFUSED, refused),
