@@ -322,9 +322,11 @@ def _announced(path: Path) -> str | None:
 
 
 def _duration(container: av.container.InputContainer, stream: av.stream.Stream | None) -> float | None:
-    if stream is not None and stream.duration and stream.time_base:
+    """The declared duration in seconds; None when absent or impossible (negative or zero: a Matroska header
+    saying -1e12 ms was reported as -1,000,000,000 s; the metadata stage flags it as ``impossible_duration``)."""
+    if stream is not None and stream.duration and stream.duration > 0 and stream.time_base:
         return round(float(stream.duration * Fraction(stream.time_base)), 3)
-    if container.duration:
+    if container.duration and container.duration > 0:
         return round(container.duration / av.time_base, 3)
     return None
 

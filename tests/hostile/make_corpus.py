@@ -52,11 +52,14 @@ class Corpus:
 # -- clips ------------------------------------------------------------------------------------------------
 def clip(seconds: float = 2.0, *, size: tuple[int, int] = (96, 64), fps: int = 10, seed: int = 0,
          audio: bool = False, faststart: bool = False, metadata: dict[str, str] | None = None,
-         fmt: str = "mp4") -> bytes:
-    """A small real H.264 clip (moving noise blocks, so PDQ has structure), optionally with AAC audio."""
+         fmt: str = "mp4", keys: bool = False) -> bytes:
+    """A small real H.264 clip (moving noise blocks, so PDQ has structure), optionally with AAC audio.
+
+    ``keys``: ``metadata`` written as QuickTime Keys (mdta) items, as phones write ``com.android.*``."""
     rng = np.random.default_rng(seed)
     w, h = size
-    options = {"movflags": "faststart"} if faststart else {}
+    flags = "+".join(f for f, on in (("faststart", faststart), ("use_metadata_tags", keys)) if on)
+    options = {"movflags": flags} if flags else {}
     with tempfile.TemporaryDirectory() as tmp:  # faststart rewrites the file: a real file, not a buffer
         target = Path(tmp) / f"clip.{fmt}"
         _encode(target, rng, w, h, seconds, fps, audio, options, metadata, fmt)
@@ -85,6 +88,12 @@ def _encode(target: Path, rng: np.random.Generator, w: int, h: int, seconds: flo
             frame.sample_rate = 16000
             for packet in [*a.encode(frame), *a.encode()]:
                 c.mux(packet)
+
+
+def android_slow_motion() -> bytes:
+    """8 s at 25 fps tagged as Android writes a 120-fps slow-motion recording: ~1.7 s of real time."""
+    return clip(8.0, fps=25, seed=17, keys=True, metadata={"com.android.capture.fps": "120.000000",
+                                                          "com.android.version": "14"})
 
 
 def broken_audio_clip(seed: int) -> bytes:
@@ -275,6 +284,15 @@ def matroska_nested(depth: int) -> bytes:
     return header + segment
 
 
+def matroska_duration(data: bytes, value_ms: float) -> bytes:
+    """A Matroska clip whose segment Info Duration (an 8-byte float, in TimecodeScale units: ms) says ``value_ms``
+    (-1e12 ms was reported as a duration of -1,000,000,000 s)."""
+    d = bytearray(data)
+    at = d.find(bytes.fromhex("448988"))  # Duration, size 8
+    struct.pack_into(">d", d, at + 3, value_ms)
+    return bytes(d)
+
+
 def matroska_huge_element() -> bytes:
     header = bytes.fromhex("1A45DFA3") + _ebml_size(4) + bytes.fromhex("4282") + bytes([0x81]) + b"w"
     return header + bytes.fromhex("18538067") + bytes([0x01]) + (1 << 55).to_bytes(7, "big") + bytes(64)
@@ -348,6 +366,26 @@ def jpeg_exif_loop() -> bytes:
     Image.new("RGB", (16, 16), (10, 10, 200)).save(good, "JPEG")
     body = good.getvalue()
     return body[:2] + b"\xff\xe1" + struct.pack(">H", len(app1) + 2) + app1 + body[2:]
+
+
+def jpeg_gps_into_padding(*, padding: bytes = bytes(64)) -> bytes:
+    """A JPEG photograph whose EXIF names a camera and points its GPS IFD into the zero padding at the end of the
+    block: the GPS block exists but holds nothing readable (the report said "no GPS" with the EXIF reader "ok")."""
+    from skimage import data
+
+    make, model = b"Google\x00", b"Pixel 7\x00"
+    ifd_at = 8
+    entries = 3
+    strings_at = ifd_at + 2 + 12 * entries + 4
+    pad_at = strings_at + len(make) + len(model)
+    tiff = b"II*\x00" + struct.pack("<I", ifd_at) + _ifd(
+        [(0x010F, 2, len(make), strings_at), (0x0110, 2, len(model), strings_at + len(make)),
+         (0x8825, 4, 1, pad_at)], 0) + make + model + padding
+    app1 = b"Exif\x00\x00" + tiff
+    body = io.BytesIO()
+    Image.fromarray(data.coffee()).resize((200, 133)).save(body, "JPEG", quality=85)
+    jpeg = body.getvalue()
+    return jpeg[:2] + b"\xff\xe1" + struct.pack(">H", len(app1) + 2) + app1 + jpeg[2:]
 
 
 def jpeg_comment_xmp() -> bytes:
@@ -533,6 +571,10 @@ def _cases() -> list[tuple[Case, Callable[[], bytes]]]:
          wav_claiming_4gb),
         (Case("matroska_nested_5000.mkv", "5000 nested Matroska master elements", REFUSED, refused),
          lambda: matroska_nested(5000)),
+        (Case("android_slow_motion.mp4", "8 s at 25 fps tagged com.android.capture.fps = 120", frozenset({OK})),
+         android_slow_motion),
+        (Case("matroska_duration_minus_1e12.mkv", "a Matroska clip whose Duration is -1e12 ms", REPORT),
+         lambda: matroska_duration(clip(2.0, seed=7, fmt="matroska"), -1e12)),
         (Case("matroska_huge_element.mkv", "a Matroska segment claiming 2^55 bytes", REFUSED, refused),
          matroska_huge_element),
         (Case("mp3_id3_256mb.mp3", "an ID3 tag claiming 256 MB", REFUSED, refused), mp3_huge_id3),
@@ -547,6 +589,8 @@ def _cases() -> list[tuple[Case, Callable[[], bytes]]]:
         (Case("metadata_100kb.tiff", "100 KB TIFF ImageDescription, OSC escapes in Software", REPORT),
          tiff_with_description),
         (Case("exif_ifd_loop.jpg", "EXIF IFD0 pointing at itself, 65535 entries claimed", REPORT), jpeg_exif_loop),
+        (Case("exif_gps_into_padding.jpg", "EXIF whose GPS IFD points into zero padding", frozenset({OK})),
+         jpeg_gps_into_padding),
         (Case("comment_xmp_nested.jpg", "a 64 KB COM segment and XMP nested 5000 deep", REPORT), jpeg_comment_xmp),
         (Case("tiff_ifd2_no_dimensions.tif", "a 153-byte TIFF whose second IFD lacks dimensions (Pillow TypeError)",
               frozenset({OK})), tiff_second_ifd_without_dimensions),
