@@ -204,7 +204,7 @@ def _probe_still(path: Path) -> tuple[str, int, int] | None:
 
 
 # What the first bytes announce -> the kind of media a file is when no decoder opens it.
-_STILL_FORMATS = {"jpeg", "png", "gif", "tiff", "heif", "webp", "jpeg2000", "cr3"}
+_STILL_FORMATS = {"jpeg", "png", "gif", "tiff", "heif", "webp", "jpeg2000", "cr3", "jxl"}
 _AUDIO_FORMATS = {"mp3", "flac", "wav", "m4a", "aac-adts", "mpeg-audio", "amr", "caf", "aiff", "ogg"}
 
 

@@ -12,8 +12,8 @@ import stat
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-_VIDEO_EXT = "mp4 m4v mov qt 3gp 3g2 mkv webm avi wmv asf flv f4v ts mts m2ts mpg mpeg vob ogv mxf dv"
-_IMAGE_EXT = "jpg jpeg jpe png gif bmp tif tiff webp heic heif avif dng jp2 cr3"
+_VIDEO_EXT = "mp4 m4v mov qt 3gp 3g2 mkv webm avi wmv asf flv f4v ts mts m2ts mpg mpeg vob ogv mxf dv rm r3d"
+_IMAGE_EXT = "jpg jpeg jpe png gif bmp tif tiff webp heic heif avif dng jp2 cr3 jxl"
 _AUDIO_EXT = "mp3 m4a aac wav flac ogg oga opus wma amr aif aiff caf"
 _EXTENSIONS = frozenset(f"{_VIDEO_EXT} {_IMAGE_EXT} {_AUDIO_EXT}".split())
 _FTYP_STILL = {b"heic", b"heix", b"hevc", b"heim", b"heis", b"mif1", b"msf1", b"avif", b"avis"}
@@ -35,10 +35,13 @@ def sniff(head: bytes) -> str | None:
         (b"OggS", "ogg"), (b"fLaC", "flac"), (b"ID3", "mp3"), (b"#!AMR", "amr"), (b"caff", "caf"),
         (b"\x00\x00\x01\xba", "mpeg-ps"), (b"\x00\x00\x01\xb3", "mpeg-video"), (b"\x06\x0e\x2b\x34", "mxf"),
         (b"\x30\x26\xb2\x75\x8e\x66\xcf\x11", "asf"), (b"\x00\x00\x00\x0cjP  ", "jpeg2000"),
+        (b"\x00\x00\x00\x0cJXL \r\n\x87\n", "jxl"), (b"\xff\x0a", "jxl"), (b".RMF\x00", "realmedia"),
     )
     for magic, name in signatures:
         if head.startswith(magic):
             return name
+    if len(head) >= 8 and head[4:8] in (b"RED1", b"RED2"):
+        return "r3d"  # RED camera raw video
     if head[:4] == b"RIFF" and len(head) >= 12:
         return {b"AVI ": "avi", b"WAVE": "wav", b"WEBP": "webp"}.get(head[8:12])
     if head[:4] == b"FORM" and head[8:12] in (b"AIFF", b"AIFC"):

@@ -82,3 +82,22 @@ def test_real_stills_of_the_corpus_get_a_report(name: str, kind: str, fmt: str, 
     if name.endswith(".cr3"):  # ExifTool's gold: Canon EOS M50, DateTimeOriginal 2018:02:21 12:08:56
         assert report.metadata.device.model == "Canon EOS M50"
         assert report.metadata.capture_time.startswith("2018-02-21T12:08:56")
+
+
+@needs_corpus
+@pytest.mark.parametrize(("name", "capture"), [
+    ("exiftool/ASF.wmv", "2004-10-28T17:23:34"),  # ExifTool's gold: ASF:CreationDate 2004:10:28 17:23:34Z
+    ("exiftool/Real.rm", "2004-12-05T09:54:03"),
+    ("exiftool/Red.r3d", "2016-01-18T21:35:55"),
+    ("exiftool/Matroska.mkv", "2010-02-03T21:17:48"),
+])
+def test_clips_no_decoder_opens_get_their_metadata(name: str, capture: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """ExifTool's stubs (payload cut out): FFmpeg opens none of them; their dates are what the desk needs."""
+    from provenance.metadata import exiftool
+
+    monkeypatch.delenv("PROVENANCE_EXIFTOOL")
+    if exiftool.executable() is None:
+        pytest.skip("ExifTool is not installed (ASF, RealMedia and R3D dates are read by it)")
+    report = verify(CORPUS / name, pipeline="quick")
+    assert report.media.kind == "video" and report.media.video is None
+    assert report.visual.status == "error" and report.metadata.capture_time.startswith(capture)
