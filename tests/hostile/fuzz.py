@@ -1,5 +1,5 @@
 """A bounded, seeded mutation fuzzer for the project's own parsers: the still-image probe and decoder and the
-metadata readers (EXIF, ISO BMFF, RIFF, Matroska, H.264 SEI, XMP).
+metadata readers (EXIF, ISO BMFF and its declared-sample count, RIFF, Matroska, H.264 SEI, XMP).
 
 ``python tests/hostile/fuzz.py [MUTATIONS] [SEED]`` runs it and prints the tally; the test suite calls
 ``run()``. Seeds are real, small files made here (a photograph from scikit-image in JPEG, PNG, TIFF, WebP,
@@ -150,6 +150,7 @@ def targets() -> dict[str, Callable[[Path], object]]:
         "still decode": decode,
         "exif": lambda p: exif.read(p).error,
         "isobmff": lambda p: errors(isobmff.read(p)),
+        "isobmff samples": lambda p: isobmff.declared_samples(p) or None,
         "riff": lambda p: errors(riff.read(p)),
         "matroska": lambda p: errors(matroska.read(p)),
         "h264": lambda p: errors(h264.read(p)),

@@ -463,7 +463,9 @@ def phone_heic(*, damage: str | None = None) -> bytes:
     encoder (pillow-heif), with the phone's EXIF: make, model, firmware, capture time with its +02:00 offset, GPS.
 
     ``damage="codec"``: the primary item's type renamed (``hvc1`` -> ``xxxx``), as a HEIC in a codec no reader here
-    has: its pixels cannot be decoded, its metadata is intact. ``"pixels"``: the HEVC payload zeroed.
+    has: its pixels cannot be decoded, its metadata is intact. ``"pixels"``: the HEVC payload zeroed. ``"iloc"``:
+    an item-location box claiming 2^32 - 1 items with zero-sized fields (exifread's HEIC walker: 194 s, found by
+    tests/hostile/fuzz.py).
     """
     import pillow_heif
     from skimage import data
@@ -482,6 +484,9 @@ def phone_heic(*, damage: str | None = None) -> bytes:
     if damage == "codec":
         at = out.index(b"hvc1", meta, meta + size)
         out[at : at + 4] = b"xxxx"
+    elif damage == "iloc":  # version 2, every field size 0, 2^32 - 1 items: the extents loop reads nothing
+        at = out.index(b"iloc", meta, meta + size) + 4
+        out[at : at + 10] = bytes([2, 0, 0, 0, 0, 0]) + b"\xff\xff\xff\xff"
     elif damage == "pixels":
         mdat, length = _find(out, [b"mdat"])
         out[mdat + 16 : mdat + length - 400] = bytes(length - 416)  # the EXIF item sits at the end of mdat
@@ -602,6 +607,8 @@ def _cases() -> list[tuple[Case, Callable[[], bytes]]]:
               frozenset({OK})), phone_heic),
         (Case("heic_unknown_codec.heic", "a HEIC whose image codec no reader has; EXIF intact: metadata-only report",
               frozenset({STAGE_ERROR})), lambda: phone_heic(damage="codec")),
+        (Case("heic_iloc_flood.heic", "a HEIC whose iloc claims 2^32 - 1 items with zero-sized fields"),
+         lambda: phone_heic(damage="iloc")),
         (Case("heic_zeroed_pixels.heic", "a HEIC whose HEVC payload is zeros; EXIF intact", REPORT),
          lambda: phone_heic(damage="pixels")),
         (Case("clip with spaces.mp4", "spaces in the name", frozenset({OK})), lambda: clip(1.0, seed=10)),
