@@ -76,9 +76,11 @@ def load_image(path: Path) -> np.ndarray:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             with Image.open(path) as img:
-                img = ImageOps.exif_transpose(img).convert("RGB")
-                img.thumbnail((HASH_SIZE, HASH_SIZE), Image.Resampling.BOX)
-                return np.asarray(img)
+                # in place, and no conversion of what is RGB already: each copy of a 51 MP HEIC is 153 MB
+                ImageOps.exif_transpose(img, in_place=True)
+                rgb = img if img.mode == "RGB" else img.convert("RGB")
+                rgb.thumbnail((HASH_SIZE, HASH_SIZE), Image.Resampling.BOX)
+                return np.asarray(rgb)
     except Image.UnidentifiedImageError as exc:
         rgb = _ffmpeg_picture(path)  # a still FFmpeg decodes and Pillow does not (DDS variants, JPEG 2000 ...)
         if rgb is None:
