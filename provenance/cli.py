@@ -44,6 +44,7 @@ from provenance.cli_common import (
 )
 from provenance.config import load_pipeline
 from provenance.errors import ProvenanceError
+from provenance.limits import apply_memory_limit
 from provenance.safetext import TerminalStream, terminal
 from provenance.workspace import Workspace, locate, workspace_problem
 
@@ -284,6 +285,7 @@ def _index(args: argparse.Namespace) -> int:
     index = KnownImageryIndex(open_workspace(args, "write" if cmd == "add" else "existing"))
     if cmd == "add":
         profile = load_pipeline(args.pipeline)
+        apply_memory_limit(profile.limits)
         results = index.add(args.paths, id=args.id, title=args.title, source=args.source, url=args.url,
                             first_seen=args.first_seen, frames=profile.visual.frames, matching=profile.visual.matching,
                             limits=profile.limits)

@@ -19,6 +19,7 @@ from typing import Literal
 
 from provenance.config import Pipeline, load_pipeline
 from provenance.errors import ProvenanceError
+from provenance.limits import apply_memory_limit
 from provenance.report.integrity import KEY_FILE
 from provenance.workspace import Location, Workspace, empty_workspace, locate
 
@@ -131,6 +132,7 @@ def pipeline_from_args(args: argparse.Namespace) -> Pipeline:
     pipeline = load_pipeline(args.pipeline)
     if args.asr_model:
         pipeline.audio.model = args.asr_model
+    apply_memory_limit(pipeline.limits)  # the backstop: [limits] max_memory_mb for this process and its children
     return pipeline
 
 

@@ -45,6 +45,22 @@ class Limits:
     max_file_bytes: int = 16 * 1024**3  # 16 GiB: half an hour of 4K phone video is ~12 GB
     max_duration_s: float = 6 * 3600.0  # declared duration; a day-long stream recording is not triage material
     max_pixels: int = 100_000_000  # width x height: 8K video is 33 MP, phone panoramas ~80 MP; bombs claim GPs
+    # Samples an MP4/MOV declares (every track and fragment): FFmpeg allocates ~66 bytes of index per declared
+    # sample before reading a frame (measured: 20 M samples, 1.5 GB peak). 6 h at 60 fps with AAC audio is 2.3 M;
+    # 5 M costs ~330 MB. A 331 KB file declaring 170 M samples took `verify` to 8 GB.
+    max_samples: int = 5_000_000
+    # Wall-clock seconds identifying one file may take (Pillow's and FFmpeg's header probes, the declared-sample
+    # walk, the metadata-only check), hashing excluded (linear, bounded by max_file_bytes). Real files take
+    # 0.01-0.3 s (the shared corpus, 139 files); a TIFF of 100,000 pages took 69 s before frame counting was
+    # limited to animating formats. Past it the file is refused (exit 2); a probe stuck in native code is left
+    # to finish in its daemon thread, as a stage past its budget is.
+    max_ingest_s: float = 60.0
+    # -- the whole process
+    # Address space of the CLI process (RLIMIT_AS, MiB; 0: no limit), the backstop behind the checks above: an
+    # allocation past it fails (MemoryError, FFmpeg's ENOMEM) and the file gets one line or a failed stage
+    # instead of the machine swapping. Measured peaks of address space (not RSS): 1.3 GB `quick`, 2.0 GB
+    # `standard` with Whisper; 8 GiB leaves room for bigger machines' thread stacks and arenas.
+    max_memory_mb: int = 8192
     # -- work, cut short with a finding
     max_frames_decoded: int = 100_000  # ~1 h at 25 fps; the 900-sample cap stops real clips long before this
     max_audio_s: float = 3600.0  # audio decoded for the audio stage (also caps [asr] max_seconds)
@@ -54,6 +70,7 @@ class Limits:
             if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
                 raise ValueError(f"{f.name} must be a number >= 0, not {value!r}")
 
+INDEX_BYTES_PER_SAMPLE = 66  # FFmpeg's MOV index and time tables per declared sample (measured, see max_samples)
 GRACE_S = 2.0  # after the budget, how long the runner waits for the stage to notice its deadline
 
 
@@ -154,10 +171,15 @@ def run_with_budget(fn: Callable[[], T], budget_s: float | None, what: str = "st
 
 
 def check_input(name: str, *, size: int | None = None, duration_s: float | None = None,
-                width: int | None = None, height: int | None = None, limits: Limits | None = None) -> None:
+                width: int | None = None, height: int | None = None, samples: int | None = None,
+                limits: Limits | None = None) -> None:
     """Raise ``LimitError`` when a declared property of the input exceeds its limit (0 turns a limit off)."""
     if limits is None:
         return
+    if samples is not None and limits.max_samples and samples > limits.max_samples:
+        raise LimitError(f"{name}: declares {samples:,} samples, over the limit of {limits.max_samples:,} "
+                         "([limits] max_samples): reading its index alone would take "
+                         f"{_bytes(samples * INDEX_BYTES_PER_SAMPLE)} of memory")
     max_bytes = limits.max_file_bytes
     if size is not None and max_bytes and size > max_bytes:
         raise LimitError(f"{name}: file is {_bytes(size)}, over the limit of {_bytes(max_bytes)} "
@@ -170,6 +192,24 @@ def check_input(name: str, *, size: int | None = None, duration_s: float | None 
     if width and height and max_pixels and width * height > max_pixels:
         raise LimitError(f"{name}: declared picture size {width}x{height} ({width * height / 1e6:.0f} MP) is over "
                          f"the limit of {max_pixels / 1e6:g} MP ([limits] max_pixels)")
+
+
+def apply_memory_limit(limits: Limits) -> None:
+    """Cap this process's address space at ``limits.max_memory_mb`` (RLIMIT_AS; children inherit it: Dask workers,
+    ExifTool). Never raises the limit above one already set (a ``ulimit -v`` of the user's stays); 0 does nothing;
+    a platform without ``resource`` (Windows) keeps no backstop."""
+    if not limits.max_memory_mb:
+        return
+    try:
+        import resource
+    except ImportError:
+        return
+    want = limits.max_memory_mb * 1024 * 1024
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if hard != resource.RLIM_INFINITY:
+        want = min(want, hard)
+    if soft == resource.RLIM_INFINITY or want < soft:
+        resource.setrlimit(resource.RLIMIT_AS, (want, hard))
 
 
 def _bytes(n: float) -> str:

@@ -5,6 +5,7 @@ Every later stage reads the ``MediaFile`` made here. The original is only ever o
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import stat
@@ -18,11 +19,11 @@ from PIL import Image
 
 from provenance.errors import ProvenanceError
 from provenance.fileio import sha256_file
-from provenance.limits import LimitError, Limits, check_input
+from provenance.limits import LimitError, Limits, check_input, run_with_budget
 from provenance.report.model import AudioInfo, Kind, MediaSection, VideoInfo
-from provenance.sniff import sniff
+from provenance.sniff import first_frame_decodes, raw_guess, sniff
 
-# Single-picture demuxers in FFmpeg: a file these open is a still image, not a video.
+# Single-picture demuxers in FFmpeg (and every ``*_pipe`` one): a file these open is a still image, not a video.
 _IMAGE_DEMUXERS = {"image2", "gif"}
 
 
@@ -88,6 +89,27 @@ def probe(path: str | Path, limits: Limits | None = None) -> MediaFile:
     except OSError as exc:
         raise MediaError(f"{name}: cannot read: {exc.strerror or exc}") from exc
 
+    budget = limits.max_ingest_s if limits is not None and limits.max_ingest_s else None
+    # no grace: the probes have no deadline checks of their own to stop at, so the budget is the whole wait
+    outcome = run_with_budget(lambda: _identify(path, name, digest, size, limits), budget, "ingest", grace_s=0.0)
+    if outcome.overrun or (budget is not None and outcome.seconds > budget):  # (finished while the caller waited)
+        raise MediaLimitError(f"{name}: identifying the file took longer than {budget:g} s ([limits] "
+                              "max_ingest_s)")
+    if outcome.error is None:
+        return outcome.value  # type: ignore[return-value]
+    try:
+        raise outcome.error
+    except MediaError:
+        raise
+    except MemoryError:
+        raise MediaLimitError(f"{name}: reading its headers ran out of memory ([limits] max_memory_mb)") from None
+    except Exception as exc:  # a reader's failure on malformed headers: one line for the user, never a traceback
+        raise MediaError(f"{name}: not a media file this tool can read (a reader failed on its headers: "
+                         f"{type(exc).__name__})") from exc
+
+
+def _identify(path: Path, name: str, digest: str, size: int, limits: Limits | None) -> MediaFile:
+    register_still_decoders()
     still = _probe_still(path)
     if still is not None:
         fmt, width, height = still
@@ -96,7 +118,19 @@ def probe(path: str | Path, limits: Limits | None = None) -> MediaFile:
             path=path, sha256=digest, size_bytes=size, kind="image", container=fmt, duration_s=None,
             video=VideoInfo(codec=fmt, width=width, height=height, fps=None, frames=1), audio=None,
         )
-    media = _probe_av(path, digest, size, limits)
+    if _is_isobmff(path):  # FFmpeg allocates per declared sample at open: count them first
+        from provenance.metadata.isobmff import declared_samples
+
+        _check(name, limits, samples=declared_samples(path))
+    try:
+        media = _probe_av(path, digest, size, limits)
+    except MediaError as exc:
+        if isinstance(exc, MediaLimitError):
+            raise
+        described = _metadata_only(path, digest, size)
+        if described is None:
+            raise
+        return described
     _check(name, limits, duration_s=media.duration_s, width=media.video.width if media.video else None,
            height=media.video.height if media.video else None)
     return media
@@ -107,9 +141,10 @@ class MediaLimitError(MediaError, LimitError):
 
 
 def _check(name: str, limits: Limits | None, *, size: int | None = None, duration_s: float | None = None,
-           width: int | None = None, height: int | None = None) -> None:
+           width: int | None = None, height: int | None = None, samples: int | None = None) -> None:
     try:
-        check_input(name, size=size, duration_s=duration_s, width=width, height=height, limits=limits)
+        check_input(name, size=size, duration_s=duration_s, width=width, height=height, samples=samples,
+                    limits=limits)
     except LimitError as exc:
         raise MediaLimitError(str(exc)) from None
 
@@ -117,28 +152,92 @@ def _check(name: str, limits: Limits | None, *, size: int | None = None, duratio
 _BOMB = re.compile(r"\((\d+) pixels\)")
 
 
+_HEIF_READY = False
+_ANIMATED = frozenset({"GIF", "WEBP", "PNG"})  # Pillow formats whose multi-frame files play as video
+
+
+def register_still_decoders() -> None:
+    """Let Pillow open HEIC/HEIF through pillow-heif (libheif): FFmpeg reads HEIF only as a one-frame "video", and
+    not every phone's grid or orientation. AVIF is Pillow's own (Pillow >= 11.2). Idempotent; a missing
+    pillow-heif leaves HEIF to FFmpeg."""
+    global _HEIF_READY
+    if _HEIF_READY:
+        return
+    try:
+        import pillow_heif
+    except ImportError:  # a declared dependency; without it HEIF goes to FFmpeg as before
+        _HEIF_READY = True
+        return
+    pillow_heif.register_heif_opener(thumbnails=False)
+    _HEIF_READY = True
+
+
 def _probe_still(path: Path) -> tuple[str, int, int] | None:
-    """A single still picture Pillow can read (header only), or None."""
+    """A single still picture Pillow can read (header only), or None.
+
+    Pillow's format plugins meet hostile headers with any exception (``TypeError`` from a TIFF IFD without
+    dimensions, ``KeyError``, ``NotImplementedError`` from DDS-like files, ``EOFError``): every one means
+    "not a picture Pillow reads", and the file goes on to FFmpeg and the metadata-only path.
+    """
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             with Image.open(path) as img:
-                if getattr(img, "n_frames", 1) > 1 and img.format in {"GIF", "WEBP", "PNG"}:
+                # Only formats that animate are asked for their frame count: counting walks every frame (a TIFF's
+                # IFD chain: 100,000 pages took 69 s), and a broken later page must not cost the first.
+                if img.format in _ANIMATED and getattr(img, "n_frames", 1) > 1:
                     return None  # animated: a video for our purposes
-                return (img.format or "image").lower(), img.width, img.height
+                width, height = img.width, img.height
+                if not (isinstance(width, int) and isinstance(height, int)) or width <= 0 or height <= 0:
+                    return None
+                return (img.format or "image").lower(), width, height
     except Image.DecompressionBombError as exc:  # Pillow refuses > 2x its MAX_IMAGE_PIXELS at open
         found = _BOMB.search(str(exc))
         pixels = f"{int(found.group(1)) / 1e6:.0f} MP" if found else "a size"
         raise MediaLimitError(f"{display_path(path)}: declared picture size of {pixels} is over the "
                               "decompression-bomb limit ([limits] max_pixels)") from None
-    except (OSError, ValueError, SyntaxError):
+    except MemoryError:
+        raise MediaLimitError(f"{display_path(path)}: reading the picture's header ran out of memory "
+                              "([limits] max_memory_mb)") from None
+    except Exception:  # any plugin's failure on a hostile header: not a still Pillow reads
         return None
+
+
+# What the first bytes announce -> the kind of media a file is when no decoder opens it.
+_STILL_FORMATS = {"jpeg", "png", "gif", "tiff", "heif", "webp", "jpeg2000", "cr3", "jxl"}
+_AUDIO_FORMATS = {"mp3", "flac", "wav", "m4a", "aac-adts", "mpeg-audio", "amr", "caf", "aiff", "ogg"}
+
+
+def _metadata_only(path: Path, digest: str, size: int) -> MediaFile | None:
+    """A file no decoder opens but whose first bytes announce media and whose metadata can be read.
+
+    A raw photo (CR3), a HEIC whose codec is missing, a clip whose frames are gone: the capture time, device and
+    GPS still matter to the desk, so the file gets a report with its metadata, and the stage that needs pixels
+    or samples fails with its own error (exit 1). Without readable metadata there is nothing to report: None.
+    """
+    try:
+        with path.open("rb") as fh:
+            fmt = sniff(fh.read(512))
+    except OSError:
+        return None
+    if fmt is None:
+        return None
+    from provenance.metadata.extraction import describes_capture
+
+    if not describes_capture(path):
+        return None
+    kind: Kind = "image" if fmt in _STILL_FORMATS else "audio" if fmt in _AUDIO_FORMATS else "video"
+    return MediaFile(path=path, sha256=digest, size_bytes=size, kind=kind, container=fmt, duration_s=None,
+                     video=None, audio=None)
 
 
 def _probe_av(path: Path, digest: str, size: int, limits: Limits | None = None) -> MediaFile:
     try:
         container = av.open(str(path), metadata_errors="ignore")
     except (av.FFmpegError, OSError, ValueError, UnicodeDecodeError) as exc:
+        if getattr(exc, "errno", None) == errno.ENOMEM:
+            raise MediaLimitError(f"{display_path(path.name)}: reading its headers ran out of memory "
+                                  "([limits] max_memory_mb)") from None
         announced = _announced(path)
         if announced:  # it starts as media: cut short (an unfinished download) or damaged, not "not media"
             raise MediaError(f"{display_path(path.name)}: incomplete or damaged {announced} file (it starts as one, "
@@ -151,6 +250,7 @@ def _probe_av(path: Path, digest: str, size: int, limits: Limits | None = None) 
         if vstream is None and astream is None:
             raise MediaError(f"{display_path(path.name)}: no video or audio stream")
         fmt = container.format.name
+        _refuse_guesses(path, fmt, vstream or astream, container)
         video = audio = None
         if vstream is not None:
             cc = vstream.codec_context
@@ -174,7 +274,8 @@ def _probe_av(path: Path, digest: str, size: int, limits: Limits | None = None) 
             audio = AudioInfo(codec=cc.name, sample_rate=cc.sample_rate or None, channels=cc.channels or None)
         duration = _duration(container, vstream or astream)
         kind: Kind = "video" if vstream is not None else "audio"
-        if vstream is not None and fmt in _IMAGE_DEMUXERS and (duration is None or duration < 0.05):
+        single_picture = fmt in _IMAGE_DEMUXERS or fmt.endswith("_pipe")  # png_pipe, dds_pipe, tiff_pipe...
+        if vstream is not None and single_picture and (duration is None or duration < 0.05):
             kind = "image"
         if vstream is not None and video is not None and video.width is None:
             raise MediaError(
@@ -202,6 +303,35 @@ def _display_turns(container: av.container.InputContainer, stream: av.VideoStrea
     return 0
 
 
+def _refuse_guesses(path: Path, fmt: str, stream: av.stream.Stream, container: av.container.InputContainer) -> None:
+    """Refuse bytes FFmpeg took for media by a guess (see ``sniff.raw_guess``): a raw format chosen from the name,
+    or a structural one under which nothing decodes. Files with a known signature are never second-guessed."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(512)
+    except OSError:
+        return
+    if sniff(head) is not None:
+        return
+    name = display_path(path.name)
+    guess = raw_guess(fmt, head)
+    if guess is not None:
+        raise MediaError(f"{name}: not a media file (no known media signature; FFmpeg could only guess a raw "
+                         f"'{guess}' stream, which any bytes would give)")
+    if not first_frame_decodes(container, stream):
+        raise MediaError(f"{name}: not a media file (no known media signature, and FFmpeg's guess "
+                         f"'{fmt.split(',')[0]}' decodes to no frame)")
+
+
+def _is_isobmff(path: Path) -> bool:
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(16)
+    except OSError:
+        return False
+    return len(head) >= 8 and head[4:8] in (b"ftyp", b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot", b"moof")
+
+
 def _announced(path: Path) -> str | None:
     """The container the first bytes announce (``MP4``, ``MATROSKA``...), or None."""
     try:
@@ -213,9 +343,11 @@ def _announced(path: Path) -> str | None:
 
 
 def _duration(container: av.container.InputContainer, stream: av.stream.Stream | None) -> float | None:
-    if stream is not None and stream.duration and stream.time_base:
+    """The declared duration in seconds; None when absent or impossible (negative or zero: a Matroska header
+    saying -1e12 ms was reported as -1,000,000,000 s; the metadata stage flags it as ``impossible_duration``)."""
+    if stream is not None and stream.duration and stream.duration > 0 and stream.time_base:
         return round(float(stream.duration * Fraction(stream.time_base)), 3)
-    if container.duration:
+    if container.duration and container.duration > 0:
         return round(container.duration / av.time_base, 3)
     return None
 

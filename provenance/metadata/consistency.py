@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from provenance.report.model import ConsistencyCheck
 
-from .normalise import Facts, Stamp
+from .normalise import GPS_UNREADABLE, Facts, Stamp
 
 # Values written by FFmpeg (libavformat/libavcodec) and the tools built on it. A camera or phone writes its
 # own encoder and handler names ("Core Media Video", "VideoHandle", "GoPro AVC"), never these.
@@ -47,6 +47,8 @@ def check(facts: Facts, now: datetime | None = None) -> list[ConsistencyCheck]:
         editing_history,
         modified_after_capture,
         brand_mismatch,
+        impossible_duration,
+        slow_motion,
     ]
     for rule in rules:
         checks += rule(facts)
@@ -178,6 +180,17 @@ def gps_sanity(facts: Facts) -> list[ConsistencyCheck]:
                 evidence={"tags": zero},
             )
         )
+    unreadable = [r for r in bad if str(r.get("reason", "")).startswith(GPS_UNREADABLE)]
+    if unreadable:
+        checks.append(
+            ConsistencyCheck(
+                code="gps_unreadable",
+                message=f"{GPS_UNREADABLE}: the file has a GPS block, but no position can be read from it "
+                        "(damaged or emptied). Where it was taken is unknown, which is not the same as no GPS.",
+                evidence={"tags": unreadable},
+            )
+        )
+    bad = [r for r in bad if r not in unreadable]
     if bad:
         checks.append(
             ConsistencyCheck(
@@ -297,6 +310,42 @@ def brand_mismatch(facts: Facts) -> list[ConsistencyCheck]:
             },
         )
     ]
+
+
+SLOW_MOTION_RATIO = 1.2  # capture rate over playback rate worth a word: 120/100 fps is not slow motion to a viewer
+
+
+def impossible_duration(facts: Facts) -> list[ConsistencyCheck]:
+    """A declared duration that cannot be (negative): refused as the clip's duration, and said."""
+    if facts.impossible_duration_s is None:
+        return []
+    return [ConsistencyCheck(
+        code="impossible_duration",
+        message=f"The container declares an impossible duration ({facts.impossible_duration_s:.6g} s): the "
+                "header is damaged or forged; the duration is reported as unknown.",
+        evidence={"declared_s": facts.impossible_duration_s},
+    )]
+
+
+def slow_motion(facts: Facts) -> list[ConsistencyCheck]:
+    """A clip recorded faster than it plays (Android writes ``com.android.capture.fps``): times read from the
+    playback are stretched; the real-time span is duration x playback rate / capture rate."""
+    if facts.capture_fps is None or not facts.playback_fps:
+        return []
+    source, captured = facts.capture_fps
+    if captured < facts.playback_fps * SLOW_MOTION_RATIO:
+        return []
+    ratio = captured / facts.playback_fps
+    span = f"its {facts.duration_s:.1f} s of playback show about {facts.duration_s / ratio:.1f} s of real time" \
+        if facts.duration_s else f"each second of playback shows {1 / ratio:.2f} s of real time"
+    return [ConsistencyCheck(
+        code="slow_motion",
+        message=f"Slow motion: recorded at {captured:g} fps, played at {facts.playback_fps:g} fps ({source}); "
+                f"{span}. Durations and times read from the playback are {ratio:.1f}x real time.",
+        evidence={"capture_fps": captured, "playback_fps": facts.playback_fps, "tag": source,
+                  "duration_s": facts.duration_s,
+                  "real_time_s": round(facts.duration_s / ratio, 3) if facts.duration_s else None},
+    )]
 
 
 def _human(seconds: float) -> str:

@@ -43,6 +43,7 @@ class StreamTags:
     type: str
     codec: str | None
     tags: dict[str, str] = field(default_factory=dict)
+    fps: float | None = None  # video: the stream's average frame rate (playback speed)
 
 
 @dataclass
@@ -54,6 +55,7 @@ class ContainerTags:
     tags: dict[str, str] = field(default_factory=dict)
     streams: list[StreamTags] = field(default_factory=list)
     duration_s: float | None = None
+    impossible_duration_s: float | None = None  # a negative declared duration (refused as the duration)
     bitstream: list[str] = field(default_factory=list)  # software encoder signatures found in the payload
     error: str | None = None
 
@@ -76,17 +78,21 @@ def read(path: Path, *, scan_bitstream: bool = True) -> ContainerTags:
             result.tags = {str(k): str(v) for k, v in container.metadata.items()}
             if container.duration is not None and container.duration > 0:
                 result.duration_s = container.duration / av.time_base
+            elif container.duration is not None and container.duration < 0:  # a header that lies: flagged
+                result.impossible_duration_s = container.duration / av.time_base
             for stream in container.streams:
                 try:
                     codec = getattr(stream.codec_context, "name", None)
                 except Exception:  # a stream FFmpeg knows no codec for still has tags worth keeping
                     codec = None
+                rate = getattr(stream, "average_rate", None) if stream.type == "video" else None
                 result.streams.append(
                     StreamTags(
                         index=stream.index,
                         type=stream.type,
                         codec=codec,
                         tags={str(k): str(v) for k, v in stream.metadata.items()},
+                        fps=float(rate) if rate else None,
                     )
                 )
     except Exception as exc:  # PyAV raises many types (InvalidDataError, EOFError, OSError...) on bad input

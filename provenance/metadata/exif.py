@@ -1,4 +1,6 @@
-"""EXIF through exifread: JPEG, TIFF/DNG, HEIC, PNG, WebP and JPEG XL (it finds nothing in MP4/MOV).
+"""EXIF through exifread: JPEG, TIFF/DNG, PNG, WebP and JPEG XL; in ISO BMFF files (HEIC, AVIF, CR3, MP4) the
+box reader finds the Exif item or blocks and ``add_blocks`` reads them (exifread's own HEIC walker trusts its
+item and extent counts: a mutated HEIC kept it busy for 194 s).
 
 exifread reports trouble through its logger ("File format not recognized", "Possibly corrupted field"); those
 messages are collected per call and returned as notes instead of reaching the user's console.
@@ -14,6 +16,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import exifread
+from exifread.core.exif_header import ExifHeader
 
 # exifread key prefix -> ExifTool's family-1 group name, so raw tags read like ExifTool's output.
 _GROUPS = {
@@ -43,6 +46,28 @@ class _Collect(logging.Filter):
 
 
 logging.getLogger("exifread").addFilter(_Collect())
+
+# IFDs read from one TIFF chain: IFD0 (the picture), IFD1 (its thumbnail) and a few more pages. exifread walks
+# and dumps every IFD of the chain, with no limit of its own: a TIFF of 100,000 1x1 pages (11.6 MB) took 33 s and
+# gave 900,000 tags. Further pages repeat page-layout tags; capture metadata lives in IFD0 and its sub-IFDs.
+_MAX_IFDS = 16
+
+
+def _capped_list_ifd(self: ExifHeader) -> list[int]:
+    """``ExifHeader.list_ifd`` stopping after ``_MAX_IFDS`` IFDs (and at a loop, as the original does)."""
+    first, following = getattr(self, "_first_ifd", None), getattr(self, "_next_ifd", None)
+    if first is None or following is None:  # another exifread release: cut the original's list
+        return _LIST_IFD(self)[:_MAX_IFDS]
+    out: list[int] = []
+    offset = first()
+    while offset and len(out) < _MAX_IFDS and offset not in out:
+        out.append(offset)
+        offset = following(offset)
+    return out
+
+
+_LIST_IFD = ExifHeader.list_ifd
+ExifHeader.list_ifd = _capped_list_ifd  # exifread is used only through this module
 
 
 @dataclass
@@ -74,15 +99,50 @@ def group_of(key: str) -> tuple[str, str]:
     return _GROUPS.get(prefix, prefix.replace(" ", "")), name
 
 
+# Reads exifread may make of one file, and reads past its end: a runaway loop, not a parse. exifread's own
+# parsers loop on counts they never check against the file (a HEIC iloc claiming 2^32 items read past the end
+# for 194 s, found by tests/hostile/fuzz.py). Parsing a camera JPEG takes a few hundred reads; the 65,535-entry
+# IFD of the hostile corpus about 260,000.
+_MAX_READS = 1_000_000
+_MAX_READS_PAST_END = 1_000
+
+
+class _Bounded:
+    """The file as exifread sees it, counting its reads; raises EOFError once a bound above is passed."""
+
+    def __init__(self, fh: BinaryIO) -> None:
+        self._fh, self._reads, self._past_end = fh, 0, 0
+
+    def read(self, size: int = -1) -> bytes:
+        self._reads += 1
+        data = self._fh.read(size)
+        if size and not data:
+            self._past_end += 1
+        if self._reads > _MAX_READS or self._past_end > _MAX_READS_PAST_END:
+            raise EOFError("EXIF parse abandoned: it kept reading (a count in the file exceeds its contents)")
+        return data
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        return self._fh.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._fh.tell()
+
+
 def read(path: Path) -> ExifTags:
     """Read EXIF without maker notes or thumbnails; never raises for a bad file."""
     result = ExifTags()
     token = _notes.set(result.notes)
     try:
-        with path.open("rb") as fh:
+        with path.open("rb") as raw:
+            if raw.read(12)[4:8] == b"ftyp":  # ISO BMFF: the box reader hands over the Exif item (add_blocks)
+                return result
+            raw.seek(0)
+            fh = _Bounded(raw)
             result.tags = dict(exifread.process_file(fh, details=False, extract_thumbnail=False))
-            if not result.tags and (payload := _jpeg_exif_payload(fh)):
-                result.tags = dict(exifread.process_file(io.BytesIO(payload), details=False, extract_thumbnail=False))
+            if not result.tags and (payload := _jpeg_exif_payload(raw)):
+                block = _Bounded(io.BytesIO(payload))
+                result.tags = dict(exifread.process_file(block, details=False, extract_thumbnail=False))
     except Exception as exc:  # exifread raises EOFError, struct.error, IndexError... on truncated files
         result.error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
     finally:
@@ -131,7 +191,7 @@ def add_blocks(result: ExifTags, blocks: dict[str, bytes]) -> None:
             continue
         token = _notes.set(result.notes)
         try:
-            tags = exifread.process_file(io.BytesIO(data), details=False, extract_thumbnail=False)
+            tags = exifread.process_file(_Bounded(io.BytesIO(data)), details=False, extract_thumbnail=False)
         except Exception as exc:  # same failure modes as read(): truncated or hostile blocks
             result.notes.append(f"embedded EXIF ({name}) not read: {type(exc).__name__}")
             continue

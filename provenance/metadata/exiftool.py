@@ -73,13 +73,16 @@ def version(exe: str) -> str | None:
     return done.stdout.decode("ascii", "replace").strip() or None
 
 
-def read(path: Path) -> Reading:
-    """ExifTool's view of the file as a reading; an empty reading when it is disabled or absent."""
+def read(path: Path, max_s: float | None = None) -> Reading:
+    """ExifTool's view of the file as a reading; an empty reading when it is disabled or absent.
+
+    ``max_s`` shortens the time-out for a caller that only needs a quick answer (ingest's metadata-only check).
+    """
     out = Reading(name="exiftool")
     exe = executable()
     if exe is None:
         return out
-    timeout = _timeout()
+    timeout = _timeout() if max_s is None else min(_timeout(), max_s)
     left = current_deadline().remaining()  # never past the metadata stage's budget
     if left is not None:
         timeout = max(0.5, min(timeout, left))

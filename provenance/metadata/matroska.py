@@ -81,7 +81,10 @@ def _walk(fh: BinaryIO, start: int, end: int, out: Reading, count: list[int], de
             value = text(fh.read(min(stop - body, _TEXT_MAX)))
             if element == _TAG_NAME:
                 pending_name = value
-            elif element == _TAG_STRING and pending_name:
+            elif element == _TAG_STRING:
+                if not pending_name:  # a value without its name (damaged or hostile): nothing to file it under
+                    offset = stop
+                    continue
                 out.put("Matroska", pending_name, value)
                 if pending_name.upper() in ("DATE_RECORDED", "DATE_ENCODED"):
                     out.capture.append(Tagged(f"Matroska:{pending_name}", value))

@@ -21,6 +21,8 @@ from .reading import Reading, Tagged
 
 RAW_VALUE_MAX = 1024  # characters kept per raw tag value
 RAW_TAGS_MAX = 256  # tags kept per raw group (a TIFF can hold thousands of IFDs)
+GPS_UNREADABLE = "GPS block present but unreadable"
+RAW_GROUPS_MAX = 128  # raw groups kept in a report: real files have < 40 (ExifTool -G1 on the shared corpus)
 
 _TIME = re.compile(
     r"^\s*(\d{4})[-:/](\d{2})[-:/](\d{2})(?:[T ]+(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?"
@@ -82,6 +84,9 @@ class Facts:
     writers: list[tuple[str, str]] = field(default_factory=list)  # (tag, value) naming writing software
     bitstream: list[str] = field(default_factory=list)
     duration_s: float | None = None
+    impossible_duration_s: float | None = None  # declared, refused (negative)
+    playback_fps: float | None = None  # the first video stream's frame rate
+    capture_fps: tuple[str, float] | None = None  # (tag, rate) a slow-motion recorder wrote
     modified: list[Stamp] = field(default_factory=list)  # every modification time read, preference order
     brands: list[str] = field(default_factory=list)
     minor_version: str | None = None  # ISO BMFF ftyp minor version as text ("512" is FFmpeg's)
@@ -195,6 +200,10 @@ def exif_gps(exif: ExifTags) -> tuple[float, float, float | None] | str | None:
     """EXIF GPS as signed decimal degrees; None when absent, a reason string when present but unusable."""
     lat_tag, lon_tag = exif.get("GPS GPSLatitude"), exif.get("GPS GPSLongitude")
     if lat_tag is None or lon_tag is None:
+        pointer = exif.get("Image GPSInfo")
+        named = [k for k in exif.tags if k.startswith("GPS ") and not k.startswith("GPS Tag 0x")]
+        if pointer is not None and not named:  # a GPS IFD that holds no known tag: damaged or emptied, not absent
+            return f"{GPS_UNREADABLE} (its IFD at offset {pointer} holds no GPS tag)"
         return None
     try:
         lat, lon = _dms(lat_tag.values), _dms(lon_tag.values)
@@ -275,7 +284,8 @@ def exif_reading(exif: ExifTags) -> Reading:
         out.writers.append(Tagged("EXIF:Software", value))
     gps = exif_gps(exif)
     if gps is not None:
-        out.gps.append(("EXIF:GPSLatitude", gps))
+        unreadable = isinstance(gps, str) and gps.startswith(GPS_UNREADABLE)
+        out.gps.append(("EXIF:GPSInfo" if unreadable else "EXIF:GPSLatitude", gps))
     return out
 
 
@@ -315,7 +325,10 @@ def facts(kind: str, box: ContainerTags, exif: ExifTags, readings: list[Reading]
     readings = readings or []
     own = [exif_reading(exif), container_reading(box)] + [r for r in readings if r.name != "exiftool"]
     tool = next((r for r in readings if r.name == "exiftool"), Reading(name="exiftool"))
-    out = Facts(kind=kind, duration_s=box.duration_s, bitstream=list(box.bitstream))
+    out = Facts(kind=kind, duration_s=box.duration_s, bitstream=list(box.bitstream),
+                impossible_duration_s=box.impossible_duration_s,
+                playback_fps=next((s.fps for s in box.streams if s.type == "video" and s.fps), None),
+                capture_fps=_capture_fps(box, readings))
 
     # Times. Capture candidates: what each reader calls the capture time, then creation times; full timestamps
     # before bare dates; ExifTool's after all of ours.
@@ -369,6 +382,23 @@ def facts(kind: str, box: ContainerTags, exif: ExifTags, readings: list[Reading]
     if out.encoder:
         out.sources.setdefault("encoder", "container:encoder")
     return out
+
+
+# Keys a phone writes with the rate a slow-motion clip was recorded at (the stream plays slower than that).
+_CAPTURE_FPS_KEYS = ("com.android.capture.fps",)
+
+
+def _capture_fps(box: ContainerTags, readings: list[Reading]) -> tuple[str, float] | None:
+    found = [(f"QuickTime:{k}", box.tags.get(k)) for k in _CAPTURE_FPS_KEYS]
+    found += [(f"Keys:{k}", r.raw.get("Keys", {}).get(k)) for r in readings for k in _CAPTURE_FPS_KEYS]
+    for source, value in found:
+        try:
+            rate = float(value) if value is not None else None
+        except ValueError:
+            continue
+        if rate is not None and math.isfinite(rate) and 0 < rate <= 100_000:
+            return source, rate
+    return None
 
 
 def tags_minor(box: ContainerTags, readings: list[Reading]) -> str | None:
@@ -448,7 +478,12 @@ def raw_groups(box: ContainerTags, exif: ExifTags, readings: list[Reading] | Non
             for tag, value in tags.items():
                 if len(bucket) < RAW_TAGS_MAX:
                     bucket.setdefault(tag, _shorten(value))
-    return {group: tags for group, tags in raw.items() if tags}
+    kept = {group: tags for group, tags in raw.items() if tags}
+    if len(kept) > RAW_GROUPS_MAX:  # thousands of tracks, streams or IFDs: the report names how many were left
+        left = len(kept) - RAW_GROUPS_MAX + 1
+        kept = dict(list(kept.items())[: RAW_GROUPS_MAX - 1])
+        kept["Limits"] = {"GroupsLeftOut": f"{left} more groups of tags not kept (over {RAW_GROUPS_MAX})"}
+    return kept
 
 
 def _is_binary(name: str, tag: Any) -> bool:

@@ -55,6 +55,9 @@ def _meta_rows(section: MetadataSection) -> list[MetaRow]:
         g = section.gps
         text = f"{g.lat:.6f}, {g.lon:.6f}" + (f", altitude {g.alt:g} m" if g.alt is not None else "")
         rows.append(MetaRow("GPS", text, g.source, osm_link(g.lat, g.lon)))
+    elif unreadable := next((c for c in section.consistency if c.code == "gps_unreadable"), None):
+        tags = unreadable.evidence.get("tags") or [{}]
+        rows.append(MetaRow("GPS", "present but unreadable", str(tags[0].get("source", ""))))
     else:
         rows.append(MetaRow("GPS", "none recorded", ""))
     sources = getattr(section, "sources", None) or {}
@@ -114,6 +117,8 @@ class MetadataView(StageView):
                 link = osm_link(g.lat, g.lon)
                 where = f"{g.lat:.6f}, {g.lon:.6f}"
                 out.append(f"- **GPS:** {f'[{where}](<{link}>)' if link else where} ({md(g.source)})")
+            elif any(c.code == "gps_unreadable" for c in section.consistency):
+                out.append("- **GPS:** present but unreadable")
             else:
                 out.append("- **GPS:** none recorded")
         out.append("")

@@ -76,16 +76,49 @@ def target_size(width: int, height: int, long_side: int = HASH_SIZE) -> tuple[in
 
 
 def load_image(path: Path) -> np.ndarray:
-    """A still image as RGB at hashing size, upright per its EXIF orientation."""
+    """A still image as RGB at hashing size, upright per its EXIF orientation (HEIC/HEIF through pillow-heif).
+
+    Any decoder failure on hostile or truncated data (Pillow's plugins raise ``EOFError``, ``TypeError``,
+    ``KeyError``...) is a ``FrameError``: the visual stage fails with one line, never an internal error.
+    """
+    from provenance.media import register_still_decoders
+
+    register_still_decoders()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             with Image.open(path) as img:
-                img = ImageOps.exif_transpose(img).convert("RGB")
-                img.thumbnail((HASH_SIZE, HASH_SIZE), Image.Resampling.BOX)
-                return np.asarray(img)
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
-        raise FrameError(f"cannot decode image: {exc}") from exc
+                # in place, and no conversion of what is RGB already: each copy of a 51 MP HEIC is 153 MB
+                ImageOps.exif_transpose(img, in_place=True)
+                rgb = img if img.mode == "RGB" else img.convert("RGB")
+                rgb.thumbnail((HASH_SIZE, HASH_SIZE), Image.Resampling.BOX)
+                return np.asarray(rgb)
+    except Image.UnidentifiedImageError as exc:
+        rgb = _ffmpeg_picture(path)  # a still FFmpeg decodes and Pillow does not (DDS variants, JPEG 2000 ...)
+        if rgb is None:
+            raise FrameError("cannot decode image: no decoder reads its pixels (Pillow, pillow-heif, FFmpeg)") from exc
+        return rgb
+    except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError) as exc:
+        raise FrameError(f"cannot decode image: {' '.join(str(exc).split())[:200] or type(exc).__name__}") from exc
+    except MemoryError as exc:
+        raise FrameError("cannot decode image: out of memory ([limits] max_memory_mb)") from exc
+    except Exception as exc:  # a plugin's failure on malformed data: not a bug of ours to show as one
+        rgb = _ffmpeg_picture(path)
+        if rgb is None:
+            raise FrameError("cannot decode image: its data is malformed (the decoder failed)") from exc
+        return rgb
+
+
+def _ffmpeg_picture(path: Path) -> np.ndarray | None:
+    """The first picture FFmpeg decodes from a still Pillow cannot open, at hashing size; None when it cannot."""
+    try:
+        with av.open(str(path), metadata_errors="ignore") as container:
+            for frame in container.decode(video=0):
+                w, h = target_size(frame.width, frame.height)
+                return frame.to_ndarray(width=w, height=h, format="rgb24", interpolation="AREA")
+    except Exception:  # FFmpeg refusing it too: the caller says no decoder reads it
+        return None
+    return None
 
 
 def display_turns(frame: av.VideoFrame) -> int:

@@ -341,7 +341,9 @@ class KnownImageryIndex:
             if outcome.error is None and outcome.value is not None:
                 results.append(outcome.value)
             elif isinstance(outcome.error, KnownIndexError | ValueError | OSError | ProvenanceError):
-                results.append(AddResult(shown, status="error", message=str(outcome.error)))
+                message = str(outcome.error)  # named: in a folder, the user must see which file failed
+                named = message if display_path(file.name) in message else f"{display_path(file.name)}: {message}"
+                results.append(AddResult(shown, status="error", message=named))
             else:  # a decoder failure on one file must not stop a folder
                 exc = outcome.error
                 results.append(AddResult(shown, status="error", message=f"{display_path(file.name)}: "

@@ -52,11 +52,14 @@ class Corpus:
 # -- clips ------------------------------------------------------------------------------------------------
 def clip(seconds: float = 2.0, *, size: tuple[int, int] = (96, 64), fps: int = 10, seed: int = 0,
          audio: bool = False, faststart: bool = False, metadata: dict[str, str] | None = None,
-         fmt: str = "mp4") -> bytes:
-    """A small real H.264 clip (moving noise blocks, so PDQ has structure), optionally with AAC audio."""
+         fmt: str = "mp4", keys: bool = False) -> bytes:
+    """A small real H.264 clip (moving noise blocks, so PDQ has structure), optionally with AAC audio.
+
+    ``keys``: ``metadata`` written as QuickTime Keys (mdta) items, as phones write ``com.android.*``."""
     rng = np.random.default_rng(seed)
     w, h = size
-    options = {"movflags": "faststart"} if faststart else {}
+    flags = "+".join(f for f, on in (("faststart", faststart), ("use_metadata_tags", keys)) if on)
+    options = {"movflags": flags} if flags else {}
     with tempfile.TemporaryDirectory() as tmp:  # faststart rewrites the file: a real file, not a buffer
         target = Path(tmp) / f"clip.{fmt}"
         _encode(target, rng, w, h, seconds, fps, audio, options, metadata, fmt)
@@ -85,6 +88,12 @@ def _encode(target: Path, rng: np.random.Generator, w: int, h: int, seconds: flo
             frame.sample_rate = 16000
             for packet in [*a.encode(frame), *a.encode()]:
                 c.mux(packet)
+
+
+def android_slow_motion() -> bytes:
+    """8 s at 25 fps tagged as Android writes a 120-fps slow-motion recording: ~1.7 s of real time."""
+    return clip(8.0, fps=25, seed=17, keys=True, metadata={"com.android.capture.fps": "120.000000",
+                                                          "com.android.version": "14"})
 
 
 def broken_audio_clip(seed: int) -> bytes:
@@ -147,6 +156,29 @@ def ten_hours(data: bytes) -> bytes:
     off, _ = _find(d, [b"moov", b"trak", b"mdia", b"mdhd"])
     struct.pack_into(">I", d, off + 24, 36000 * timescale)
     return bytes(d)
+
+
+def declared_samples(data: bytes, count: int) -> bytes:
+    """The clip's sample tables rewritten to declare ``count`` samples of 1 byte, all in its first chunk, each
+    1/timescale long (so the declared duration stays under [limits]). 331 KB files like this (170 million
+    samples) drove `verify --pipeline quick` to 8 GB: FFmpeg's MOV demuxer allocates an index entry per sample."""
+    d = bytearray(data)
+    off, _ = _find(d, [*_STBL, b"stsz"])
+    struct.pack_into(">II", d, off + 12, 1, count)  # sample_size 1 (no table), sample_count
+    off, _ = _find(d, [*_STBL, b"stts"])
+    struct.pack_into(">III", d, off + 12, 1, count, 1)  # one run: count samples of duration 1
+    off, _ = _find(d, [*_STBL, b"stsc"])
+    struct.pack_into(">IIII", d, off + 12, 1, 1, count, 1)  # chunk 1 onwards: count samples per chunk
+    off, _ = _mdhd(d)
+    struct.pack_into(">I", d, off + 24, count)
+    return bytes(d)
+
+
+def xmp_flood(data: bytes, megabytes: float) -> bytes:
+    """The clip with a top-level ``free`` box of ``<rdf:RDF `` repeated, no end tag (1 MB: the XMP scan took 17 s,
+    2 MB: 68 s, and the metadata stage lost its budget with capture time, device, GPS and C2PA)."""
+    payload = b"<rdf:RDF " * int(megabytes * (1 << 20) / 9)
+    return data + struct.pack(">I4s", 8 + len(payload), b"free") + payload
 
 
 def _mdhd(d: bytearray) -> tuple[int, int]:
@@ -252,6 +284,15 @@ def matroska_nested(depth: int) -> bytes:
     return header + segment
 
 
+def matroska_duration(data: bytes, value_ms: float) -> bytes:
+    """A Matroska clip whose segment Info Duration (an 8-byte float, in TimecodeScale units: ms) says ``value_ms``
+    (-1e12 ms was reported as a duration of -1,000,000,000 s)."""
+    d = bytearray(data)
+    at = d.find(bytes.fromhex("448988"))  # Duration, size 8
+    struct.pack_into(">d", d, at + 3, value_ms)
+    return bytes(d)
+
+
 def matroska_huge_element() -> bytes:
     header = bytes.fromhex("1A45DFA3") + _ebml_size(4) + bytes.fromhex("4282") + bytes([0x81]) + b"w"
     return header + bytes.fromhex("18538067") + bytes([0x01]) + (1 << 55).to_bytes(7, "big") + bytes(64)
@@ -327,6 +368,26 @@ def jpeg_exif_loop() -> bytes:
     return body[:2] + b"\xff\xe1" + struct.pack(">H", len(app1) + 2) + app1 + body[2:]
 
 
+def jpeg_gps_into_padding(*, padding: bytes = bytes(64)) -> bytes:
+    """A JPEG photograph whose EXIF names a camera and points its GPS IFD into the zero padding at the end of the
+    block: the GPS block exists but holds nothing readable (the report said "no GPS" with the EXIF reader "ok")."""
+    from skimage import data
+
+    make, model = b"Google\x00", b"Pixel 7\x00"
+    ifd_at = 8
+    entries = 3
+    strings_at = ifd_at + 2 + 12 * entries + 4
+    pad_at = strings_at + len(make) + len(model)
+    tiff = b"II*\x00" + struct.pack("<I", ifd_at) + _ifd(
+        [(0x010F, 2, len(make), strings_at), (0x0110, 2, len(model), strings_at + len(make)),
+         (0x8825, 4, 1, pad_at)], 0) + make + model + padding
+    app1 = b"Exif\x00\x00" + tiff
+    body = io.BytesIO()
+    Image.fromarray(data.coffee()).resize((200, 133)).save(body, "JPEG", quality=85)
+    jpeg = body.getvalue()
+    return jpeg[:2] + b"\xff\xe1" + struct.pack(">H", len(app1) + 2) + app1 + jpeg[2:]
+
+
 def jpeg_comment_xmp() -> bytes:
     good = io.BytesIO()
     Image.new("RGB", (16, 16), (120, 120, 0)).save(good, "JPEG")
@@ -337,6 +398,99 @@ def jpeg_comment_xmp() -> bytes:
     segments = b"\xff\xfe" + struct.pack(">H", len(com) + 2) + com
     segments += b"\xff\xe1" + struct.pack(">H", len(xmp) + 2) + xmp
     return body[:2] + segments + body[2:]
+
+
+def _ifd(entries: list[tuple[int, int, int, int]], next_ifd: int) -> bytes:
+    """A little-endian TIFF IFD: (tag, type, count, value) entries and the offset of the next IFD."""
+    return struct.pack("<H", len(entries)) + b"".join(struct.pack("<HHII", *e) for e in entries) + \
+        struct.pack("<I", next_ifd)
+
+
+def tiff_second_ifd_without_dimensions() -> bytes:
+    """153 bytes: a valid 1x1 grey page, then a second IFD with no ImageWidth/ImageLength (Pillow: TypeError
+    "Missing dimensions" while counting pages; `verify` ended in "internal error: TypeError")."""
+    first = [(256, 4, 1, 1), (257, 4, 1, 1), (258, 3, 1, 8), (259, 3, 1, 1), (262, 3, 1, 1), (273, 4, 1, 0),
+             (277, 3, 1, 1), (278, 4, 1, 1), (279, 4, 1, 1)]
+    second = [(259, 3, 1, 1), (262, 3, 1, 1)]
+    second_at = 8 + 2 + 12 * len(first) + 4
+    pixels_at = second_at + 2 + 12 * len(second) + 4
+    first = [(t, k, n, pixels_at if t == 273 else v) for t, k, n, v in first]
+    return b"II*\x00" + struct.pack("<I", 8) + _ifd(first, second_at) + _ifd(second, 0) + b"\x80"
+
+
+def tiff_second_page_unknown_compression() -> bytes:
+    """A two-page TIFF whose second page names compression 12345 (Pillow: KeyError while counting pages)."""
+    buf = io.BytesIO()
+    page = Image.new("RGB", (4, 4), (9, 90, 200))
+    page.save(buf, "TIFF", save_all=True, append_images=[page])
+    data = bytearray(buf.getvalue())
+    first = struct.unpack_from("<I", data, 4)[0]
+    second = struct.unpack_from("<I", data, first + 2 + 12 * struct.unpack_from("<H", data, first)[0])[0]
+    for i in range(struct.unpack_from("<H", data, second)[0]):
+        if struct.unpack_from("<H", data, second + 2 + 12 * i)[0] == 259:
+            struct.pack_into("<H", data, second + 2 + 12 * i + 8, 12345)
+    return bytes(data)
+
+
+def tiff_pages(count: int) -> bytes:
+    """A TIFF of ``count`` 1x1 grey pages, one IFD each chained to the next (100,000 pages: 12.6 MB; counting
+    them took the still probe 69 s, and exifread's IFD walk is quadratic)."""
+    entries = 9
+    ifd_len = 2 + 12 * entries + 4
+    out = bytearray(b"II*\x00" + struct.pack("<I", 8))
+    for i in range(count):
+        at = 8 + i * (ifd_len + 2)
+        pixel = at + ifd_len
+        following = at + ifd_len + 2 if i + 1 < count else 0
+        out += _ifd([(256, 4, 1, 1), (257, 4, 1, 1), (258, 3, 1, 8), (259, 3, 1, 1), (262, 3, 1, 1),
+                     (273, 4, 1, pixel), (277, 3, 1, 1), (278, 4, 1, 1), (279, 4, 1, 1)], following)
+        out += b"\x80\x00"  # the pixel, padded to keep IFDs on word boundaries
+    return bytes(out)
+
+
+def dds_unknown_pixel_format() -> bytes:
+    """A DDS texture whose pixel-format flags are 0 (Pillow: NotImplementedError at open)."""
+    buf = io.BytesIO()
+    Image.new("RGB", (4, 4), (9, 9, 9)).save(buf, "DDS")
+    data = bytearray(buf.getvalue())
+    struct.pack_into("<I", data, 80, 0)  # DDS_PIXELFORMAT.dwFlags (magic 4 + header offset 76)
+    return bytes(data)
+
+
+# -- phone photos (HEIC) ----------------------------------------------------------------------------------
+def phone_heic(*, damage: str | None = None) -> bytes:
+    """A HEIC as a Samsung Galaxy writes one: a real photograph (scikit-image's ``chelsea``) through libheif's x265
+    encoder (pillow-heif), with the phone's EXIF: make, model, firmware, capture time with its +02:00 offset, GPS.
+
+    ``damage="codec"``: the primary item's type renamed (``hvc1`` -> ``xxxx``), as a HEIC in a codec no reader here
+    has: its pixels cannot be decoded, its metadata is intact. ``"pixels"``: the HEVC payload zeroed. ``"iloc"``:
+    an item-location box claiming 2^32 - 1 items with zero-sized fields (exifread's HEIC walker: 194 s, found by
+    tests/hostile/fuzz.py).
+    """
+    import pillow_heif
+    from skimage import data
+
+    pillow_heif.register_heif_opener()
+    exif = Image.Exif()
+    exif[0x010F], exif[0x0110], exif[0x0131] = "samsung", "SM-S911B", "S911BXXU1AWBD"
+    sub = exif.get_ifd(0x8769)
+    sub[0x9003], sub[0x9011] = "2024:05:17 18:42:07", "+02:00"  # DateTimeOriginal, OffsetTimeOriginal
+    gps = exif.get_ifd(0x8825)
+    gps[1], gps[2], gps[3], gps[4] = "N", (52.0, 31.0, 12.5), "E", (13.0, 24.0, 3.0)
+    buf = io.BytesIO()
+    Image.fromarray(data.chelsea()).save(buf, format="HEIF", exif=exif.tobytes(), quality=80)
+    out = bytearray(buf.getvalue())
+    meta, size = _find(out, [b"meta"])
+    if damage == "codec":
+        at = out.index(b"hvc1", meta, meta + size)
+        out[at : at + 4] = b"xxxx"
+    elif damage == "iloc":  # version 2, every field size 0, 2^32 - 1 items: the extents loop reads nothing
+        at = out.index(b"iloc", meta, meta + size) + 4
+        out[at : at + 10] = bytes([2, 0, 0, 0, 0, 0]) + b"\xff\xff\xff\xff"
+    elif damage == "pixels":
+        mdat, length = _find(out, [b"mdat"])
+        out[mdat + 16 : mdat + length - 400] = bytes(length - 416)  # the EXIF item sits at the end of mdat
+    return bytes(out)
 
 
 # -- the corpus -------------------------------------------------------------------------------------------
@@ -374,6 +528,15 @@ def _cases() -> list[tuple[Case, Callable[[], bytes]]]:
         (Case("random.jpg", "64 KiB of random bytes", REFUSED, refused), noise(65536)),
         (Case("random.png", "64 KiB of random bytes", REFUSED, refused), noise(65536)),
         (Case("random.wav", "64 KiB of random bytes", REFUSED, refused), noise(65536)),
+        (Case("random_400k.bin", "400 KB of random bytes named .bin (FFmpeg: a 1280x2560 'bintext' video)", REFUSED,
+              r"not a media file \(no known media signature; FFmpeg could only guess a raw 'bin'"), noise(409600)),
+        (Case("random.al", "random bytes named .al (FFmpeg: A-law audio)", REFUSED, r"raw 'alaw'"), noise(65536)),
+        (Case("random.nfo", "random bytes named .nfo (FFmpeg: an ANSI-art 'tty' video)", REFUSED, r"raw 'tty'"),
+         noise(65536)),
+        (Case("random.aac", "random bytes named .aac (FFmpeg opens them as AAC; nothing decodes)", REFUSED,
+              r"guess 'aac' decodes to no frame"), noise(65536)),
+        (Case("random_no_extension", "1 MiB of random bytes without a name extension", REFUSED, refused),
+         noise(1 << 20)),
         (Case("text_named.mp4", "a text file named .mp4", REFUSED, refused), lambda: b"not a video\n" * 300),
         (Case("html_named.jpg", "an HTML page named .jpg", REFUSED, refused),
          lambda: b"<!doctype html><script>alert(1)</script>" * 50),
@@ -390,6 +553,12 @@ def _cases() -> list[tuple[Case, Callable[[], bytes]]]:
          lambda: claimed_dims(good, 65_535, 65_535)),
         (Case("ten_hours.mp4", "a 2-s clip whose headers declare 10 hours", REFUSED, r"max_duration_s"),
          lambda: ten_hours(good)),
+        (Case("samples_170m.mp4", "a 9 KB MP4 declaring 170 million samples (FFmpeg's index: ~10 GiB)", REFUSED,
+              r"max_samples"), lambda: declared_samples(good, 170_000_000)),
+        (Case("xmp_flood_2mb.mp4", "a clip with 2 MB of '<rdf:RDF ' in a free box (quadratic XMP scan)",
+              frozenset({OK})), lambda: xmp_flood(good, 2)),
+        (Case("tiff_100000_pages.tif", "a 11.6 MB TIFF of 100,000 1x1 pages (probe: 69 s, report: 35 MB)", REPORT),
+         lambda: tiff_pages(100_000)),
         (Case("nested_moov_10000.mp4", "10 000 nested moov boxes", REFUSED, refused),
          lambda: nested_boxes(10_000)),
         (Case("nested_trak_100000.mov", "100 000 nested trak boxes", REFUSED, refused),
@@ -407,6 +576,10 @@ def _cases() -> list[tuple[Case, Callable[[], bytes]]]:
          wav_claiming_4gb),
         (Case("matroska_nested_5000.mkv", "5000 nested Matroska master elements", REFUSED, refused),
          lambda: matroska_nested(5000)),
+        (Case("android_slow_motion.mp4", "8 s at 25 fps tagged com.android.capture.fps = 120", frozenset({OK})),
+         android_slow_motion),
+        (Case("matroska_duration_minus_1e12.mkv", "a Matroska clip whose Duration is -1e12 ms", REPORT),
+         lambda: matroska_duration(clip(2.0, seed=7, fmt="matroska"), -1e12)),
         (Case("matroska_huge_element.mkv", "a Matroska segment claiming 2^55 bytes", REFUSED, refused),
          matroska_huge_element),
         (Case("mp3_id3_256mb.mp3", "an ID3 tag claiming 256 MB", REFUSED, refused), mp3_huge_id3),
@@ -421,7 +594,23 @@ def _cases() -> list[tuple[Case, Callable[[], bytes]]]:
         (Case("metadata_100kb.tiff", "100 KB TIFF ImageDescription, OSC escapes in Software", REPORT),
          tiff_with_description),
         (Case("exif_ifd_loop.jpg", "EXIF IFD0 pointing at itself, 65535 entries claimed", REPORT), jpeg_exif_loop),
+        (Case("exif_gps_into_padding.jpg", "EXIF whose GPS IFD points into zero padding", frozenset({OK})),
+         jpeg_gps_into_padding),
         (Case("comment_xmp_nested.jpg", "a 64 KB COM segment and XMP nested 5000 deep", REPORT), jpeg_comment_xmp),
+        (Case("tiff_ifd2_no_dimensions.tif", "a 153-byte TIFF whose second IFD lacks dimensions (Pillow TypeError)",
+              frozenset({OK})), tiff_second_ifd_without_dimensions),
+        (Case("tiff_page2_compression_12345.tif", "a TIFF whose second page has an unknown compression (KeyError)",
+              frozenset({OK})), tiff_second_page_unknown_compression),
+        (Case("dds_pixel_format_0.dds", "a DDS whose pixel-format flags are 0 (Pillow NotImplementedError)"),
+         dds_unknown_pixel_format),
+        (Case("phone_photo.heic", "a Samsung-style HEIC photo with EXIF (real photograph, libheif encoder)",
+              frozenset({OK})), phone_heic),
+        (Case("heic_unknown_codec.heic", "a HEIC whose image codec no reader has; EXIF intact: metadata-only report",
+              frozenset({STAGE_ERROR})), lambda: phone_heic(damage="codec")),
+        (Case("heic_iloc_flood.heic", "a HEIC whose iloc claims 2^32 - 1 items with zero-sized fields"),
+         lambda: phone_heic(damage="iloc")),
+        (Case("heic_zeroed_pixels.heic", "a HEIC whose HEVC payload is zeros; EXIF intact", REPORT),
+         lambda: phone_heic(damage="pixels")),
         (Case("clip with spaces.mp4", "spaces in the name", frozenset({OK})), lambda: clip(1.0, seed=10)),
         (Case("quote\"s 'and' $(dollar) `tick`.mp4", "quotes and shell syntax", frozenset({OK})),
          lambda: clip(1.0, seed=11)),
