@@ -31,6 +31,7 @@ from provenance.audio.config import AudioConfig
 from provenance.audio.decode import SAMPLE_RATE, decode_audio
 from provenance.audio.models import ENV_MODEL, STAMP, openai_whisper_installed
 from provenance.audio.speech import SpeechClip, SpeechRegion
+from provenance.claims import Claim, assess
 from provenance.config import load_pipeline
 from provenance.report.model import AudioSection, MediaSection, Report
 
@@ -260,6 +261,27 @@ def test_reversed_speech_gets_no_confident_language(analysed: Analyse, tmp_path:
     assert all(r.uncertain for r in section.timeline)
     if section.language is not None:
         assert section.language.probability < AudioConfig().uncertain_below
+
+
+@pytest.mark.slow
+def test_claim_assessment_of_real_analyses(analysed: Analyse, tmp_path: Path) -> None:
+    """What a claim expecting Russian or Korean makes of real analyses: the en/ru switch clip (60% English)
+    names both languages with their shares and does not simply support ru; reversed speech is no evidence."""
+    claim = Claim(id="c-audio", statement="Soldiers speaking Russian or Korean", languages=["ru", "ko"])
+    media = MediaSection(path="clip.wav", sha256="ab" * 32, kind="audio")
+
+    def language(section: AudioSection) -> tuple[str, str]:
+        (check,) = [a for a in assess(claim, Report(media, sections={"audio": section})).assessment
+                    if a.check == "language"]
+        return check.result, check.detail
+
+    result, detail = language(analysed(DATA / "en_ru_switch.ogg"))
+    assert result == "neutral"
+    assert re.search(r"en [56]\d% of the speech \(p [01]\.\d\d, not expected\)", detail)
+    assert re.search(r"ru [34]\d% of the speech \(p [01]\.\d\d, expected\)", detail)
+    samples = decode_audio(JFK).samples[::-1]
+    result, detail = language(analysed(write_wav(tmp_path / "reversed.wav", samples, SAMPLE_RATE)))
+    assert result == "unknown"
 
 
 @pytest.mark.slow

@@ -233,7 +233,8 @@ class MetadataSection(Section, key="metadata"):
 
 # How sure the audio stage is of the clip's language: one language; two or more, each with a real share of
 # the speech; a best guess the model itself is unsure of; or no speech at all (then ``language`` is None).
-LanguageStatus = Literal["single", "mixed", "uncertain", "no_speech"]
+# unidentified: speech was found (``speech_s``) but its language could not be identified (no language given)
+LanguageStatus = Literal["single", "mixed", "uncertain", "unidentified", "no_speech"]
 
 
 @dataclass
