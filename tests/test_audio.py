@@ -17,6 +17,7 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
+from test_audio_channels import write_stereo
 
 from provenance.audio import (
     AudioError,
@@ -31,6 +32,7 @@ from provenance.audio.config import AudioConfig
 from provenance.audio.decode import SAMPLE_RATE, decode_audio
 from provenance.audio.models import ENV_MODEL, STAMP, openai_whisper_installed
 from provenance.audio.speech import SpeechClip, SpeechRegion
+from provenance.audio.stage import AudioStage
 from provenance.claims import Claim, assess
 from provenance.config import load_pipeline
 from provenance.report.model import AudioSection, MediaSection, Report
@@ -282,6 +284,23 @@ def test_claim_assessment_of_real_analyses(analysed: Analyse, tmp_path: Path) ->
     samples = decode_audio(JFK).samples[::-1]
     result, detail = language(analysed(write_wav(tmp_path / "reversed.wav", samples, SAMPLE_RATE)))
     assert result == "unknown"
+
+
+@pytest.mark.slow
+def test_phase_inverted_channel_gives_the_language_and_a_real_transcript(analysed: Analyse, tmp_path: Path) -> None:
+    """JFK with the right channel inverted, through AAC: a mono mix is near silence (Whisper then invents one
+    word in some language); the side signal carries the speech, and the report says so."""
+    x = decode_audio(JFK).samples
+    section = analysed(write_stereo(tmp_path / "inverted.m4a", x, -x))
+    assert section.channels is not None and section.channels.used == "side" and section.channels.count == 2
+    assert section.language is not None and section.language.code == "en" and section.language_status == "single"
+    assert section.language.probability > 0.8 and section.speech_s is not None and section.speech_s > 9
+    said = words(" ".join(s.text for s in section.segments))
+    assert {"country", "ask", "americans"} <= set(said)
+    report = Report(MediaSection(path="inverted.m4a", kind="audio"), sections={"audio": section})
+    (finding,) = [f for f in AudioStage().findings(report) if f.code == "audio_channel"]
+    assert "phase-inverted" in finding.message and "side signal" in finding.message
+    assert "side" in "\n".join(AudioStage.view.markdown(report))
 
 
 @pytest.mark.slow

@@ -1,6 +1,7 @@
 """The audio stage: language timeline, per-language transcript, translation and dialect cues of a media file.
 
-Steps: probe for an audio stream → decode (bounded by ``max_seconds``) → VAD → language ID on sliding
+Steps: probe for an audio stream → decode (bounded by ``max_seconds``) → the channel that carries the
+speech (``channels.py``: channels that cancel in a mono mix, a silent or much louder one) → VAD → language ID on sliding
 windows of the speech, smoothed into same-language spans (``timeline.py``) → each span transcribed in its
 own language, keeping only what Whisper itself counts as speech → spans where Whisper heard no speech are
 dropped → the clip's language by speech duration, stated as single, mixed or uncertain → English
@@ -22,6 +23,7 @@ window's tokens are capped by its duration (``protocol.token_cap``). What was no
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 import zlib
@@ -32,6 +34,7 @@ from typing import Literal
 
 import numpy as np
 
+from provenance.audio.channels import choose as choose_channel
 from provenance.audio.config import AudioConfig
 from provenance.audio.cues import TextSpan, find_cues, load_varieties
 from provenance.audio.decode import SAMPLE_RATE, decode_audio, has_audio_stream
@@ -152,6 +155,8 @@ def analyse(
         return AudioSection(status="no_audio")
 
     audio = decode_audio(path, config.max_seconds)
+    samples, channels = choose_channel(audio)
+    audio = dataclasses.replace(audio, samples=samples, planes=None)  # the planes are not needed any more
     if audio.truncated:
         log.info("%s: audio analysed up to %.0f s only (max_seconds)", path.name, config.max_seconds)
     loading = time.perf_counter()
@@ -160,7 +165,8 @@ def analyse(
     deadline = started + max(config.min_budget_s, config.max_real_time_factor * audio.duration)
     deadline += time.perf_counter() - loading
     section = AudioSection(
-        status="ok", engine=engine.name, model=engine.model_id, analysed_s=round(audio.duration, 2)
+        status="ok", engine=engine.name, model=engine.model_id, analysed_s=round(audio.duration, 2),
+        channels=channels,
     )
 
     # Without VAD the whole track is one "speech" region and the segment checks are the only guard.

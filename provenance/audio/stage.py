@@ -56,6 +56,12 @@ class AudioStage(Stage):
                                "The audio time budget ran out: the transcript or translation stops early "
                                f"({audio.analysed_s or 0:.0f} s analysed).",
                                {"analysed_s": audio.analysed_s, "real_time_factor": audio.real_time_factor}))
+        ch = audio.channels
+        if ch is not None and ch.used in ("left", "right", "side"):
+            what = {"side": "the side signal (left minus right)"}.get(ch.used, f"the {ch.used} channel alone")
+            out.append(Finding("audio_channel", "notice",
+                               f"Audio channels checked before mixing to mono: {ch.reason}; {what} was analysed.",
+                               {"used": ch.used, "levels_db": ch.levels_db, "channels": ch.count}))
         if audio.language is None:
             return [*out, Finding("no_speech", "info", "No intelligible speech found in the audio track.", {})]
         lang = audio.language

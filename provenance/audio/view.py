@@ -62,6 +62,10 @@ class AudioView(StageView):
         else:
             out.append({"ok": "- no intelligible speech", "skipped": "- audio not analysed (not in this pipeline)"}.get(
                 au.status, f"- audio: {md(status_words(au.status))}"))
+        ch = au.channels
+        if ch is not None and ch.used in ("left", "right", "side"):
+            what = "side signal (left minus right)" if ch.used == "side" else f"{ch.used} channel alone"
+            out.append(f"- **Channels:** {what} analysed: {md(ch.reason or '')}")
         return out
 
     def timeline_rows(self, report: Report, duration: float) -> list[TimelineRow]:

@@ -259,6 +259,16 @@ class TimelineRegion:
 
 
 @dataclass
+class AudioChannels:
+    """Which signal of the track the audio stage analysed, checked before mixing to mono (audio/channels.py)."""
+
+    count: int = 1  # channels in the source track
+    used: Literal["mono", "mix", "left", "right", "side"] = "mono"  # side: (left - right), channels that cancel
+    reason: str | None = None  # why not the plain mix, in words
+    levels_db: dict[str, float] = field(default_factory=dict)  # RMS dBFS of left, right, mix and side
+
+
+@dataclass
 class TranscriptSegment:
     start: float
     end: float
@@ -309,6 +319,7 @@ class AudioSection(Section, key="audio"):
     speech_s: float | None = None  # seconds of speech found by VAD
     analysed_s: float | None = None  # seconds of audio decoded (max_seconds caps it)
     budget_exhausted: bool = False  # the time budget stopped transcription or translation early
+    channels: AudioChannels | None = None  # the channel check (0.3): which signal was analysed, and why
 
 
 @dataclass
