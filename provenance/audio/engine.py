@@ -18,7 +18,15 @@ import numpy as np
 from provenance.audio.decode import SAMPLE_RATE
 from provenance.audio.errors import AudioError
 from provenance.audio.models import ResolvedModel, resolve_model
-from provenance.audio.protocol import Engine, EngineSegment, EngineWord, Task, Transcription, token_cap
+from provenance.audio.protocol import (
+    DecodeBudget,
+    Engine,
+    EngineSegment,
+    EngineWord,
+    Task,
+    Transcription,
+    token_cap,
+)
 
 if TYPE_CHECKING:
     from faster_whisper import WhisperModel
@@ -54,6 +62,7 @@ class FasterWhisperEngine:
         task: Task = "transcribe",
         word_timestamps: bool = False,
         deadline: float | None = None,
+        budget: DecodeBudget | None = None,
     ) -> Transcription:
         # One temperature and no conditioning on earlier text: the default fallback ladder re-decodes
         # unintelligible audio up to six times (2-6x real time) and conditioning lets one hallucination
@@ -71,7 +80,11 @@ class FasterWhisperEngine:
         )
         out: list[EngineSegment] = []
         complete = True
+        windows: set[int] = set()
         for s in segments:  # a generator: decoding happens here, one 30-s window at a time
+            if budget is not None:
+                budget.charge(windows=int(s.seek not in windows), tokens=len(s.tokens))
+                windows.add(s.seek)
             out.append(
                 EngineSegment(
                     start=s.start,
@@ -82,9 +95,10 @@ class FasterWhisperEngine:
                     compression_ratio=s.compression_ratio,
                     words=[EngineWord(w.start, w.end, w.word.strip()) for w in s.words or ()],
                     window=s.seek,
+                    tokens=len(s.tokens),
                 )
             )
-            if deadline is not None and time.perf_counter() > deadline:
+            if (deadline is not None and time.perf_counter() > deadline) or (budget is not None and budget.spent):
                 complete = s.end >= len(samples) / SAMPLE_RATE - 0.5
                 break
         probs = [(code, float(p)) for code, p in (info.all_language_probs or [])]

@@ -62,7 +62,16 @@ class AudioStage(Stage):
             out.append(Finding("audio_channel", "notice",
                                f"Audio channels checked before mixing to mono: {ch.reason}; {what} was analysed.",
                                {"used": ch.used, "levels_db": ch.levels_db, "channels": ch.count}))
+        if audio.unidentified_s:
+            message = (f"Speech found ({audio.unidentified_s:.0f} s) but its language was not identified: too unclear "
+                       "or noisy for the model, or a language it knows poorly." if audio.language is None else
+                       f"{audio.unidentified_s:.0f} s more speech whose language was not identified (not in the "
+                       "timeline).")
+            out.append(Finding("speech_unidentified", "notice", message,
+                               {"unidentified_s": audio.unidentified_s, "speech_s": audio.speech_s}))
         if audio.language is None:
+            if audio.unidentified_s:
+                return out
             return [*out, Finding("no_speech", "info", "No intelligible speech found in the audio track.", {})]
         lang = audio.language
         top = ", ".join(f"{c} {p:.2f}" for c, p in lang.top)

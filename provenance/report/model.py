@@ -317,6 +317,7 @@ class AudioSection(Section, key="audio"):
     language_status: LanguageStatus | None = None  # None where the stage did not run on an audio track
     languages: list[LanguageGuess] = field(default_factory=list)  # every language heard, most speech first
     speech_s: float | None = None  # seconds of speech found by VAD
+    unidentified_s: float | None = None  # seconds of speech whose language could not be identified (0.3)
     analysed_s: float | None = None  # seconds of audio decoded (max_seconds caps it)
     budget_exhausted: bool = False  # the time budget stopped transcription or translation early
     channels: AudioChannels | None = None  # the channel check (0.3): which signal was analysed, and why
