@@ -480,6 +480,8 @@ def check_language(claim: Claim, report: Report) -> ClaimAssessment:
     confident = [h for h in heard if h[1] >= _LANGUAGE_MIN_P and audio.language_status != "uncertain"]
     counted = [h for h in confident if h[2] >= _LANGUAGE_MIN_SHARE]
     detail = "; ".join(_language_part(h, expected, h in counted) for h in heard)
+    if audio.unidentified_s:
+        detail += f"; {audio.unidentified_s:.0f} s more speech of unidentified language"
     if not counted:
         return _a(name, "unknown", f"spoken language not identified with confidence: {detail}; expected {want}",
                   **evidence)

@@ -110,3 +110,11 @@ def test_a_report_without_the_languages_list_uses_its_timeline() -> None:
     assert result == "neutral" and "uk 50%" in detail and "ru 50%" in detail
     result, _ = language_check(AudioSection(status="ok", language=LanguageGuess("ko", 0.35)))
     assert result == "unknown"
+
+
+def test_speech_of_unidentified_language_beside_a_known_one_is_named_and_decides_nothing() -> None:
+    audio = spoken("single", ("ru", 0.97, 1.0))
+    audio.unidentified_s = 9.4
+    result, detail = language_check(audio)
+    assert result == "supports" and detail.startswith("ru 100% of the speech (p 0.97, expected)")
+    assert "9 s more speech of unidentified language" in detail
