@@ -5,13 +5,14 @@ cannot load, the decoding cap, profiles."""
 from __future__ import annotations
 
 import json
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from provenance.audio import AudioError, ModelNotFoundError, find_cues, load_varieties, resolve_model
-from provenance.audio.analysis import _Region, _verdict, summarise
+from provenance.audio.analysis import _distinct_words, _Region, _verdict, identified, summarise
 from provenance.audio.config import AudioConfig
 from provenance.audio.cues import TextSpan
 from provenance.audio.decode import SAMPLE_RATE, decode_audio
@@ -21,8 +22,10 @@ from provenance.audio.openai_engine import OpenAIWhisperEngine
 from provenance.audio.protocol import EngineSegment, token_cap
 from provenance.audio.speech import SpeechRegion
 from provenance.audio.timeline import (
+    MIN_CHUNK_S,
     LanguageSpan,
     WindowGuess,
+    plan_chunks,
     plan_windows,
     smooth,
     snap_to_pauses,
@@ -64,6 +67,33 @@ def test_a_real_switch_opens_a_region_halfway_between_window_centres() -> None:
     spans = spans_from_windows(ws, labels, 16 * S)  # last English window centred at 7 s, first Russian at 9 s
     assert [(s.language, s.start, s.end) for s in spans] == [("en", 0, 8 * S), ("ru", 8 * S, 16 * S)]
     assert [len(s.windows) for s in spans] == [3, 3]
+
+
+def test_one_sentence_sure_of_its_language_keeps_it_and_an_unsure_one_does_not() -> None:
+    """Sentence chunks as Whisper base scores them (measured on espeak/Festival, tests/test_audio.py): English,
+    Russian (en 0.0006), espeak English heard as Latin (en still 0.027), English, Russian."""
+    probs = [
+        {"en": 0.849, "la": 0.108, "ru": 0.0015},
+        {"ru": 0.656, "uk": 0.33, "en": 0.0006},
+        {"la": 0.923, "en": 0.027, "ru": 0.0001},
+        {"en": 0.774, "la": 0.103, "ru": 0.001},
+        {"ru": 0.993, "la": 0.003, "en": 0.0011},
+    ]
+    ws = [WindowGuess(i * 4 * S, (i + 1) * 4 * S, p) for i, p in enumerate(probs)]
+    labels = smooth(ws)
+    assert labels == ["en", "ru", "en", "en", "ru"]
+    spans = spans_from_windows(ws, labels, 20 * S)
+    assert [(s.language, s.start) for s in spans] == [("en", 0), ("ru", 4 * S), ("en", 8 * S), ("ru", 16 * S)]
+
+
+def test_chunks_are_cut_at_the_pauses_between_sentences() -> None:
+    """Real speech and Silero VAD: espeak's three English sentences (pauses at ~4.8 and ~10.9 s)."""
+    en = decode_audio(DATA / "en_espeak.ogg").samples
+    chunks = plan_chunks(en, 5.0, 2.5)
+    assert chunks[0][0] == 0 and chunks[-1][1] == len(en)
+    assert all(a[1] == b[0] for a, b in pairwise(chunks))  # contiguous, no overlap
+    assert all(e - s >= MIN_CHUNK_S * S for s, e in chunks)
+    assert any(abs(e / S - 4.8) < 0.4 for _, e in chunks[:-1])
 
 
 def test_switch_moves_to_the_pause_between_the_languages() -> None:
@@ -247,3 +277,21 @@ def test_thorough_profile_translates_and_times_words_within_the_same_budget() ->
     assert not standard.translate and thorough.translate and thorough.word_timestamps
     assert thorough.max_real_time_factor == standard.max_real_time_factor == AudioConfig().max_real_time_factor
     assert json.dumps(AudioConfig().__dict__)  # every setting is plain data (the profile digest hashes it)
+
+
+@pytest.mark.parametrize(
+    ("probs", "named"),
+    [({"ru": 0.95, "uk": 0.03}, True), ({"th": 0.66, "lo": 0.2}, True), ({"en": 0.4, "la": 0.24}, True),
+     ({"ru": 0.14, "ja": 0.11, "la": 0.1}, False), ({"en": 0.22, "nl": 0.11}, False), ({"en": 0.32, "de": 0.1}, False),
+     ({"la": 0.48, "en": 0.32}, True), ({}, False)],
+)
+def test_language_id_that_names_no_language(probs: dict[str, float], named: bool) -> None:
+    """A flat distribution (noisy speech: ru 0.14 against ja 0.11) names no language, not even as a guess; an
+    uncertain guess (th 0.66, the issue's case) and a choice between two (espeak English: la 0.48, en 0.32)
+    still do."""
+    assert identified(probs) is named
+
+
+def test_transcript_sanity_counts_words_not_hums() -> None:
+    assert _distinct_words("Hmmmmmmmmmmmmm") == set() and _distinct_words("you") == {"you"}
+    assert len(_distinct_words("Девчонок не подходит в честь, но не подходит в честь")) >= 3

@@ -115,7 +115,7 @@ def test_spoken_language_against_the_expected() -> None:
 
     assert _results(_report(audio=audio("ru", 0.98)))["language"] == "supports"
     assert _results(_report(audio=audio("ko", 0.95)))["language"] == "contradicts"
-    assert _results(_report(audio=audio("ko", 0.35)))["language"] == "neutral"
+    assert _results(_report(audio=audio("ko", 0.35)))["language"] == "unknown"  # a guess is no evidence
     mixed = audio("uk", 0.9, [TimelineRegion(0, 10, "uk", 0.9), TimelineRegion(10, 20, "ru", 0.8)])
     assert _results(_report(audio=mixed))["language"] == "neutral"
     assert _results(_report(audio=AudioSection(status="ok")))["language"] == "unknown"  # no speech

@@ -1,10 +1,13 @@
 """The audio stage: language timeline, per-language transcript, translation and dialect cues of a media file.
 
-Steps: probe for an audio stream → decode (bounded by ``max_seconds``) → VAD → language ID on sliding
-windows of the speech, smoothed into same-language spans (``timeline.py``) → each span transcribed in its
-own language, keeping only what Whisper itself counts as speech → spans where Whisper heard no speech are
-dropped → the clip's language by speech duration, stated as single, mixed or uncertain → English
-translation of non-English spans (profile ``translate``) → dialect cues on the transcript (``cues.py``).
+Steps: probe for an audio stream → decode (bounded by ``max_seconds``) → the signal that carries the speech
+(``channels.py``: channels that cancel in a mono mix, a silent or much louder one) → VAD → language ID on
+sentence chunks of the speech, smoothed into same-language spans (``timeline.py``) → each span transcribed in
+its own language, keeping only what Whisper itself counts as speech → spans where Whisper heard no speech are
+dropped, unless they are speech whose language cannot be identified (``is_unidentified_speech``, counted in
+``unidentified_s``) → the clip's language by speech duration, stated as single, mixed, uncertain or
+unidentified → English translation of non-English spans (profile ``translate``) → dialect cues on the
+transcript (``cues.py``).
 
 A clip without speech gets no language at all: Whisper always names *some* language (a 440 Hz tone comes
 out "en" at p≈0.6), and that must not reach a report. A span counts as speech only through a segment that
@@ -12,17 +15,21 @@ Whisper's no-speech head clearly calls speech, or, where that head is unsure, th
 more signals: a confident decode and a confident language ID of the span's own speech (``_verdict``,
 ``_settle``). No single threshold decides it: music sits right on Whisper's own ones.
 
-Cost is bounded for untrusted audio. Language ID costs a fixed share of the speech (windows ~4% of its
+Cost is bounded for untrusted audio. Language ID costs a fixed share of the speech (chunks ~5-8% of its
 duration on a 2-core machine, plus one pass of at most 30 s per region: ~7% in all on the 60-s benchmark);
-Whisper decoding (transcription, then translation) stops once the stage has used ``max_real_time_factor``
-times the audio's duration (never less than ``min_budget_s``), after the 30-s window in progress, and each
-window's tokens are capped by its duration (``protocol.token_cap``). What was not decoded is marked
-(``budget_exhausted``, ``TimelineRegion.transcribed``); the timeline itself is always complete.
+Whisper decoding (transcription, then translation) stops once it has spent ``max_real_time_factor`` times the
+audio's duration (never less than ``min_budget_s``), after the 30-s window in progress, and each window's tokens
+are capped by its duration (``protocol.token_cap``). That budget counts estimated work (windows encoded,
+tokens decoded: ``protocol.DecodeBudget``), not wall time, so a file and profile give the same report on a
+busy machine, in ``verify``, ``batch`` or a Dask worker. What was not decoded is marked (``budget_exhausted``,
+``TimelineRegion.transcribed``); the timeline itself is always complete.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import re
 import time
 import zlib
 from collections import Counter
@@ -32,16 +39,17 @@ from typing import Literal
 
 import numpy as np
 
+from provenance.audio.channels import choose as choose_channel
 from provenance.audio.config import AudioConfig
 from provenance.audio.cues import TextSpan, find_cues, load_varieties
 from provenance.audio.decode import SAMPLE_RATE, decode_audio, has_audio_stream
 from provenance.audio.engine import get_engine
-from provenance.audio.protocol import Engine, EngineSegment, Transcription
-from provenance.audio.speech import SpeechClip, SpeechRegion, speech_regions
+from provenance.audio.protocol import DecodeBudget, Engine, EngineSegment, Transcription
+from provenance.audio.speech import SpeechClip, SpeechRegion, speech_regions, voiced_fraction
 from provenance.audio.timeline import (
     LanguageSpan,
     WindowGuess,
-    plan_windows,
+    plan_chunks,
     smooth,
     snap_to_pauses,
     spans_from_windows,
@@ -84,6 +92,28 @@ CERTAIN_NO_SPEECH_PROB = 0.9
 # Speech Whisper skipped (it can end a window early and drop the rest): stretches at least this long are
 # decoded again, once.
 MIN_SKIPPED_S = 1.0
+# Speech whose language cannot be identified ("unidentified", not "no speech"): a span Whisper gave no text to
+# keep is still speech when two of three independent signals say so (none of them alone: each overlaps music).
+# Measured on corpus speech under white noise at 0, -5 and -10 dB SNR (jfk.flac, Festival ru, espeak en) against
+# Big Buck Bunny's score (its 3 s that VAD lets through), reversed speech, a 440 Hz tone and white noise:
+UNIDENTIFIED_MIN_S = 2.0  # less VAD speech than this is a cough or a click: never reported as speech
+# 1. Silero VAD: share of the span's 32-ms frames over its 0.5 threshold (the span includes VAD's padding):
+#    noisy speech 0.80-0.89, Big Buck Bunny 0.69, clean jfk with its pauses 0.62 (it counts for less on its own)
+VOICED_FRACTION = 0.75
+# 2. Whisper's no-speech head, the lowest over the span's segments: noisy speech 0.08-0.38, music 0.57-0.67 by
+#    instruction set (see UNSURE_NO_SPEECH_PROB); 0.5 is halfway
+SPEECHLIKE_NO_SPEECH_PROB = 0.5
+# 3. transcript sanity: words, not a hum. Whisper over music writes "Hmmmm..." or a lone "you"; over noisy
+#    speech it writes a sentence, even when it then loops on it. At least this many distinct words of two or
+#    more letters.
+MIN_DISTINCT_WORDS = 3
+# Language ID that names no language: even where Whisper wrote text, a span whose own language ID is under
+# NOT_IDENTIFIED_P, or whose two likeliest languages hold less than MIN_TOP_TWO between them (belief spread over
+# many languages), is speech of unidentified language, not a guess. Measured: speech under noise at -10 dB:
+# best 0.14-0.21, top two 0.24-0.31; reversed speech 0.20-0.56, top two from 0.33; a guess worth reporting as
+# "uncertain": -5 dB noise 0.40-0.79; espeak English heard as Latin la 0.48 + en 0.32 (a choice between two).
+NOT_IDENTIFIED_P = 0.3
+MIN_TOP_TWO = 0.5
 TOP_LANGUAGES = 3
 MIN_SPEECH_S = 1.0  # less speech than this: any language is a guess ("uncertain")
 MIXED_MIN_S = 3.0  # a second language needs this much speech (besides its share) to make a clip "mixed"
@@ -116,6 +146,7 @@ class _Region:
     pieces: list[_Piece] = field(default_factory=list)
     transcribed: bool = False
     probs: dict[str, float] = field(default_factory=dict)  # language ID on the region's own speech
+    heard: list[EngineSegment] = field(default_factory=list)  # every segment Whisper decoded, kept or not
 
     @property
     def probability(self) -> float:
@@ -152,15 +183,16 @@ def analyse(
         return AudioSection(status="no_audio")
 
     audio = decode_audio(path, config.max_seconds)
+    samples, channels = choose_channel(audio)
+    audio = dataclasses.replace(audio, samples=samples, planes=None)  # the planes are not needed any more
     if audio.truncated:
         log.info("%s: audio analysed up to %.0f s only (max_seconds)", path.name, config.max_seconds)
-    loading = time.perf_counter()
     engine = engine or get_engine(config)
-    # Loading the model is not the audio's doing: the budget starts once the engine is ready.
-    deadline = started + max(config.min_budget_s, config.max_real_time_factor * audio.duration)
-    deadline += time.perf_counter() - loading
+    # Estimated decoding work, not wall time: the result must not depend on the machine's load or the runner
+    budget = DecodeBudget(max(config.min_budget_s, config.max_real_time_factor * audio.duration))
     section = AudioSection(
-        status="ok", engine=engine.name, model=engine.model_id, analysed_s=round(audio.duration, 2)
+        status="ok", engine=engine.name, model=engine.model_id, analysed_s=round(audio.duration, 2),
+        channels=channels,
     )
 
     # Without VAD the whole track is one "speech" region and the segment checks are the only guard.
@@ -169,24 +201,38 @@ def analyse(
     clip = SpeechClip(audio.samples, regions)
     section.speech_s = round(clip.duration, 2)
     spoken: list[_Region] = []
+    unidentified = 0.0
     stage_deadline = current_deadline()  # the pipeline's [limits] audio_budget_s, beside the real-time budget
     for span in language_spans(engine, clip, config) if regions else []:
         stage_deadline.check()
         region = _Region(span.language, clip.select(span.start, span.end))
-        if time.perf_counter() < deadline:
-            region.pieces, region.transcribed = _transcribe(
-                engine, audio.samples, region.regions, span.language, config, audio.offset, deadline
+        if not budget.spent:
+            region.pieces, region.transcribed, region.heard = _transcribe(
+                engine, audio.samples, region.regions, span.language, config, audio.offset, budget
             )
             region.pieces = _settle(engine, audio.samples, region, region.pieces)
             if region.transcribed and not region.pieces:
-                continue  # Whisper heard no speech here: music, a tone, noise that VAD let through
+                # no text to keep: music, a tone, noise that VAD let through, or speech too unclear to identify
+                if is_unidentified_speech(region.speech(audio.samples), region.heard):
+                    unidentified += region.seconds
+                continue
         spoken.append(region)
     spoken = _merge(spoken)
+    for region in spoken:
+        if not region.probs:
+            region.probs = _language_id(engine, audio.samples, region)
+    # Speech Whisper transcribed but cannot tell the language of: its text is a guess in a guessed language
+    unknown = [r for r in spoken if r.transcribed and not identified(r.probs)]
+    unidentified += sum(r.seconds for r in unknown)
+    spoken = _merge([r for r in spoken if not any(r is u for u in unknown)])
+    section.unidentified_s = round(unidentified, 2) if unidentified else None
     by_language = _confirm(engine, audio.samples, spoken)
-    translated = _translate(engine, audio.samples, spoken, config, audio.offset, deadline) if config.translate else True
+    translated = _translate(engine, audio.samples, spoken, config, audio.offset, budget) if config.translate else True
     section.budget_exhausted = not translated or any(not r.transcribed for r in spoken)
 
     section.language, section.language_status, section.languages = summarise(spoken, by_language, config)
+    if section.language_status == "no_speech" and unidentified:
+        section.language_status = "unidentified"
     section.timeline = [_timeline_region(r, audio.offset, config) for r in spoken]
     pieces = sorted((p for r in spoken for p in r.pieces), key=lambda p: p.start)
     section.segments = [
@@ -200,8 +246,8 @@ def analyse(
 
 
 def language_spans(engine: Engine, clip: SpeechClip, config: AudioConfig) -> list[LanguageSpan]:
-    """Language ID on sliding windows of the joined speech, smoothed into spans, switches moved to pauses."""
-    planned = plan_windows(len(clip.samples), config.lid_window_s, config.lid_hop_s)
+    """Language ID on chunks of the joined speech (cut at pauses), smoothed into spans, switches at pauses."""
+    planned = plan_chunks(clip.samples, config.lid_window_s, config.lid_hop_s)
     if not planned:
         return []
     probs = engine.detect_languages(clip.samples, planned)
@@ -327,14 +373,18 @@ def _transcribe(
     language: str,
     config: AudioConfig,
     offset: float,
-    deadline: float,
-) -> tuple[list[_Piece], bool]:
-    """Whisper over one span in its language, then once more over speech it skipped; (pieces, complete)."""
+    budget: DecodeBudget,
+) -> tuple[list[_Piece], bool, list[EngineSegment]]:
+    """Whisper over one span in its language, then once more over speech it skipped.
+
+    Returns (pieces kept, complete, every segment decoded: what the unidentified-speech check reads).
+    """
     clip = SpeechClip(samples, regions)
-    first = _decode(engine, clip, language, config, deadline)
+    first = _decode(engine, clip, language, config, budget)
     pieces = _pieces(first, clip, offset, language)
+    heard = list(first.segments)
     if not first.complete or not pieces:  # out of time, or no speech: a second look would not change that
-        return pieces, first.complete
+        return pieces, first.complete, heard
     skipped = clip.uncovered([(s.start, s.end) for s in first.segments], MIN_SKIPPED_S)
     if config.vad_filter:  # skip pauses inside VAD regions: re-check the stretches at a finer grain
         skipped = [
@@ -346,18 +396,20 @@ def _transcribe(
     # a stretch that fine VAD trims under a second is a word's tail or a breath: Whisper's favourite place to
     # hallucinate ("СПОКОЙНАЯ МУЗЫКА", "Thank you for watching")
     if sum(r.end - r.start for r in skipped) >= MIN_SKIPPED_S * SAMPLE_RATE:
-        if time.perf_counter() > deadline:
-            return pieces, False
+        if budget.spent:
+            return pieces, False, heard
         rest = SpeechClip(samples, skipped)
-        second = _decode(engine, rest, language, config, deadline)
+        second = _decode(engine, rest, language, config, budget)
         pieces += _pieces(second, rest, offset, language)
         pieces.sort(key=lambda p: p.start)
+        heard += second.segments
         complete = second.complete
-    return pieces, complete
+    return pieces, complete, heard
 
 
 def _decode(
-    engine: Engine, clip: SpeechClip, language: str, config: AudioConfig, deadline: float, *, translate: bool = False
+    engine: Engine, clip: SpeechClip, language: str, config: AudioConfig, budget: DecodeBudget, *,
+    translate: bool = False
 ) -> Transcription:
     return engine.transcribe(
         clip.samples,
@@ -365,7 +417,7 @@ def _decode(
         language=language,
         task="translate" if translate else "transcribe",
         word_timestamps=config.word_timestamps and not translate,
-        deadline=deadline,
+        budget=budget,
     )
 
 
@@ -412,21 +464,21 @@ def _translate(
     regions: list[_Region],
     config: AudioConfig,
     offset: float,
-    deadline: float,
+    budget: DecodeBudget,
 ) -> bool:
     """English for each non-English span (Whisper's translate task), attached to the segments it overlaps.
 
     The translation is decoded over the whole span, so its segments need not line up with the transcript's:
     each goes to the transcript segment it overlaps most (the nearest one when it overlaps none). Returns
-    whether every span was translated before the deadline.
+    whether every span was translated within the budget.
     """
     for region in regions:
         if region.language == ENGLISH or not region.pieces:
             continue
-        if time.perf_counter() > deadline:
+        if budget.spent:
             return False
         clip = SpeechClip(samples, region.regions)
-        result = _decode(engine, clip, region.language, config, deadline, translate=True)
+        result = _decode(engine, clip, region.language, config, budget, translate=True)
         for piece in _settle(engine, samples, region, _pieces(result, clip, offset, region.language)):
             target = max(region.pieces, key=lambda p: (_overlap(p, piece), -abs(p.start - piece.start)))
             target.translation.append(piece.text)
@@ -454,6 +506,42 @@ def _verdict(segment: EngineSegment) -> Verdict | None:
     if no_speech > CERTAIN_NO_SPEECH_PROB or (logprob is not None and logprob < LOW_AVG_LOGPROB):
         return None
     return "unsure"
+
+
+def identified(probs: dict[str, float]) -> bool:
+    """Whether language ID names a language at all, if only as an uncertain best guess (see NOT_IDENTIFIED_P)."""
+    best, second = [*sorted(probs.values(), reverse=True)[:2], 0.0, 0.0][:2]
+    return best >= NOT_IDENTIFIED_P and best + second >= MIN_TOP_TWO
+
+
+def is_unidentified_speech(speech: np.ndarray, segments: list[EngineSegment]) -> bool:
+    """Whether a span that gave no text to keep is speech nonetheless, only its language not identified.
+
+    Two of three signals must agree (thresholds and their measurements: top of module): Silero VAD hears
+    speech in most of it, Whisper's no-speech head leans to speech, and what Whisper wrote is words.
+    """
+    if len(speech) < UNIDENTIFIED_MIN_S * SAMPLE_RATE:
+        return False
+    no_speech = [s.no_speech_prob for s in segments if s.no_speech_prob is not None]
+    votes = [
+        voiced_fraction(speech) >= VOICED_FRACTION,
+        bool(no_speech) and min(no_speech) < SPEECHLIKE_NO_SPEECH_PROB,
+        len(_distinct_words(" ".join(s.text for s in segments))) >= MIN_DISTINCT_WORDS,
+    ]
+    return sum(votes) >= 2
+
+
+_TRIPLED = re.compile(r"(.)\1\1")
+
+
+def _distinct_words(text: str) -> set[str]:
+    """Distinct words of two or more letters, each without a letter repeated three times running ("Hmmm")."""
+    out = set()
+    for word in text.casefold().split():
+        letters = "".join(ch for ch in word if ch.isalpha())
+        if len(letters) >= 2 and not _TRIPLED.search(letters):
+            out.add(letters)
+    return out
 
 
 def compression_ratio(text: str) -> float:

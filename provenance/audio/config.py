@@ -21,15 +21,20 @@ class AudioConfig(StageConfig):
     beam_size: int = 1
     max_seconds: float = 1800.0  # audio beyond this is not transcribed
     vad_filter: bool = True
-    lid_window_s: float = 5.0  # language-ID window over the VAD speech (shorter: cheaper, finer but noisier)
-    lid_hop_s: float = 2.5  # step between windows: a switch lands within ~half of this, then moves to a pause
+    # language ID runs on chunks of the VAD speech cut at pauses (~a sentence, timeline.py); a stretch longer
+    # than 2 x lid_window_s with no pause gets windows of lid_window_s every lid_hop_s instead (a switch there
+    # lands within ~half a hop, then moves to the nearest pause)
+    lid_window_s: float = 5.0
+    lid_hop_s: float = 2.5
     uncertain_below: float = 0.7  # a language probability under this is reported as "uncertain"
     mixed_min_share: float = 0.15  # a 2nd language with this share of the speech (and >= 3 s) makes it "mixed"
     translate: bool = False  # English translation of non-English speech (Whisper translate task)
     word_timestamps: bool = False  # word times for dialect-cue evidence (else estimated within the segment)
     dialect_cues: bool = True  # match the dialect marker files on the transcript
     dialect_files: list[str] = field(default_factory=list)  # more marker TOML files, beside the bundled ones
-    max_real_time_factor: float = 1.0  # transcription/translation stop once the stage has used this x duration
+    # transcription/translation stop once they have spent this x the duration, in estimated decoding work
+    # (protocol.DecodeBudget: deterministic, whatever the load or runner)
+    max_real_time_factor: float = 1.0
     min_budget_s: float = 10.0  # ... but short clips always get this many seconds
 
     legacy_tables: ClassVar[dict[str, str]] = {"asr": ""}

@@ -1,4 +1,8 @@
-"""Audio track probing and decoding with PyAV: 16 kHz mono float32, what every Whisper engine takes."""
+"""Audio track probing and decoding with PyAV: 16 kHz float32, what every Whisper engine takes.
+
+A track of two or more channels is decoded as two planes (FFmpeg's stereo downmix: a 5.1 centre goes into
+both), so the stage can check them before mixing to mono (``channels.py``); ``samples`` is the plain mix.
+"""
 
 from __future__ import annotations
 
@@ -19,10 +23,12 @@ _MAX_BAD_PACKETS = 200  # consecutive undecodable packets before a track counts 
 
 @dataclass
 class DecodedAudio:
-    samples: np.ndarray  # float32, mono, SAMPLE_RATE
+    samples: np.ndarray  # float32, mono (FFmpeg's downmix, ``mix``), SAMPLE_RATE
     offset: float  # media time (s) of samples[0], so transcript times are from the start of the media
     truncated: bool  # decoding stopped at the max_seconds bound
     bad_packets: int = 0  # packets the decoder rejected and skipped
+    planes: np.ndarray | None = None  # float32 (2, n): left and right, when the track has two or more channels
+    channels: int = 1  # channels in the source track
 
     @property
     def duration(self) -> float:
@@ -57,7 +63,9 @@ def decode_audio(path: Path, max_seconds: float | None = None) -> DecodedAudio:
                 raise AudioError(f"{path.name} has no decodable audio stream")
             stream.thread_type = "AUTO"
             start = container.start_time / av.time_base if container.start_time is not None else 0.0
-            resampler = _resampler()
+            channels = stream.codec_context.channels or 1
+            layout = "stereo" if channels >= 2 else "mono"
+            resampler = _resampler(layout)
             frames = container.decode(stream)
             while limit is None or total < limit:
                 try:
@@ -81,11 +89,11 @@ def decode_audio(path: Path, max_seconds: float | None = None) -> DecodedAudio:
                     out = resampler.resample(frame)
                 except ValueError:  # format, rate or layout changed mid-stream: start a fresh resampler
                     chunks.extend(_arrays(resampler.resample(None)))
-                    resampler = _resampler()
+                    resampler = _resampler(layout)
                     out = resampler.resample(frame)
                 for array in _arrays(out):
                     chunks.append(array)
-                    total += len(array)
+                    total += array.shape[1]
             else:
                 truncated = True
             if not truncated:
@@ -94,25 +102,41 @@ def decode_audio(path: Path, max_seconds: float | None = None) -> DecodedAudio:
         raise
     except (av.FFmpegError, OSError) as exc:
         raise AudioError(f"cannot decode the audio of {path.name}: {_reason(exc)}") from exc
-    samples = np.concatenate(chunks) if chunks else np.zeros(0, np.float32)
-    if limit is not None and len(samples) > limit:
-        samples = samples[:limit]
+    planes = np.concatenate(chunks, axis=1) if chunks else np.zeros((1, 0), np.float32)
+    if limit is not None and planes.shape[1] > limit:
+        planes = planes[:, :limit]
         truncated = True
+    samples = planes[0] if len(planes) == 1 else mix(planes[0], planes[1])
     if not len(samples):
         detail = f" ({bad} undecodable packets)" if bad else ""
         raise AudioError(f"audio track of {path.name} decodes to no samples{detail}")
     if bad:
         log.warning("%s: skipped %d undecodable audio packets", path.name, bad)
     offset = round(max(0.0, (first_time or 0.0) - start), 3)
-    return DecodedAudio(np.ascontiguousarray(samples, np.float32), offset, truncated, bad)
+    stereo = np.ascontiguousarray(planes, np.float32) if len(planes) == 2 else None
+    return DecodedAudio(np.ascontiguousarray(samples, np.float32), offset, truncated, bad, stereo, channels)
 
 
-def _resampler() -> av.AudioResampler:
-    return av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
+def mix(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Mono as FFmpeg's own downmix makes it: (L + R) / sqrt(2) (swresample does not normalise float output).
+
+    The same level as decoding straight to mono, so a plain stereo file gives the results it always gave.
+    """
+    return ((left + right) * np.float32(np.sqrt(0.5))).astype(np.float32)
+
+
+def side(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """The side signal (L - R) / sqrt(2): what a mono mix cancels, at the mix's scale."""
+    return ((left - right) * np.float32(np.sqrt(0.5))).astype(np.float32)
+
+
+def _resampler(layout: str = "mono") -> av.AudioResampler:
+    return av.AudioResampler(format="fltp", layout=layout, rate=SAMPLE_RATE)
 
 
 def _arrays(frames: list[av.AudioFrame]) -> list[np.ndarray]:
-    return [f.to_ndarray().reshape(-1) for f in frames if f.samples]
+    """(channels, samples) arrays of the resampled frames (planar float)."""
+    return [f.to_ndarray().reshape(len(f.layout.channels), -1) for f in frames if f.samples]
 
 
 def _reason(exc: BaseException) -> str:

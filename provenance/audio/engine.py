@@ -7,7 +7,6 @@ themselves, so every engine sees the same input and the stage owns the speech ti
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from collections.abc import Sequence
@@ -18,7 +17,16 @@ import numpy as np
 from provenance.audio.decode import SAMPLE_RATE
 from provenance.audio.errors import AudioError
 from provenance.audio.models import ResolvedModel, resolve_model
-from provenance.audio.protocol import Engine, EngineSegment, EngineWord, Task, Transcription, token_cap
+from provenance.audio.protocol import (
+    DecodeBudget,
+    Engine,
+    EngineSegment,
+    EngineWord,
+    Task,
+    Transcription,
+    token_cap,
+)
+from provenance.threads import share
 
 if TYPE_CHECKING:
     from faster_whisper import WhisperModel
@@ -42,7 +50,8 @@ class FasterWhisperEngine:
         self.resolved = model
         self.compute_type = compute_type
         self.model_id = model.identifier(compute_type)
-        self.cpu_threads = cpu_threads or os.cpu_count() or 1
+        # this process's share of the cores: two batch workers on two cores ran four spinning threads (issue 20)
+        self.cpu_threads = cpu_threads or share()
         self._model = _load_whisper(model, compute_type, self.cpu_threads)
 
     def transcribe(
@@ -54,6 +63,7 @@ class FasterWhisperEngine:
         task: Task = "transcribe",
         word_timestamps: bool = False,
         deadline: float | None = None,
+        budget: DecodeBudget | None = None,
     ) -> Transcription:
         # One temperature and no conditioning on earlier text: the default fallback ladder re-decodes
         # unintelligible audio up to six times (2-6x real time) and conditioning lets one hallucination
@@ -71,7 +81,11 @@ class FasterWhisperEngine:
         )
         out: list[EngineSegment] = []
         complete = True
+        windows: set[int] = set()
         for s in segments:  # a generator: decoding happens here, one 30-s window at a time
+            if budget is not None:
+                budget.charge(windows=int(s.seek not in windows), tokens=len(s.tokens))
+                windows.add(s.seek)
             out.append(
                 EngineSegment(
                     start=s.start,
@@ -82,9 +96,10 @@ class FasterWhisperEngine:
                     compression_ratio=s.compression_ratio,
                     words=[EngineWord(w.start, w.end, w.word.strip()) for w in s.words or ()],
                     window=s.seek,
+                    tokens=len(s.tokens),
                 )
             )
-            if deadline is not None and time.perf_counter() > deadline:
+            if (deadline is not None and time.perf_counter() > deadline) or (budget is not None and budget.spent):
                 complete = s.end >= len(samples) / SAMPLE_RATE - 0.5
                 break
         probs = [(code, float(p)) for code, p in (info.all_language_probs or [])]

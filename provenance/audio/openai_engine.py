@@ -22,7 +22,7 @@ import numpy as np
 from provenance.audio.decode import SAMPLE_RATE
 from provenance.audio.errors import AudioError
 from provenance.audio.models import ResolvedModel
-from provenance.audio.protocol import EngineSegment, EngineWord, Task, Transcription, token_cap
+from provenance.audio.protocol import DecodeBudget, EngineSegment, EngineWord, Task, Transcription, token_cap
 
 CHUNK_S = 30  # Whisper's own window
 HOP = 160  # samples per mel frame
@@ -49,6 +49,7 @@ class OpenAIWhisperEngine:
         task: Task = "transcribe",
         word_timestamps: bool = False,
         deadline: float | None = None,
+        budget: DecodeBudget | None = None,
     ) -> Transcription:
         probs = [(language, 1.0)] if language else self.detect_language(samples[: CHUNK_S * SAMPLE_RATE])
         language = language or probs[0][0]
@@ -56,7 +57,7 @@ class OpenAIWhisperEngine:
         step = CHUNK_S * SAMPLE_RATE
         complete = True
         for offset in range(0, len(samples), step):
-            if deadline is not None and time.perf_counter() > deadline:
+            if (deadline is not None and time.perf_counter() > deadline) or (budget is not None and budget.spent):
                 complete = False
                 break
             chunk = samples[offset : offset + step]
@@ -83,9 +84,12 @@ class OpenAIWhisperEngine:
                     compression_ratio=s.get("compression_ratio"),
                     words=[EngineWord(t0 + w["start"], t0 + w["end"], w["word"].strip()) for w in s.get("words", ())],
                     window=offset // HOP + s.get("seek", 0),  # in mel frames, as faster-whisper counts
+                    tokens=len(s.get("tokens", ())),
                 )
                 for s in result["segments"]
             ]
+            if budget is not None:
+                budget.charge(windows=1, tokens=sum(len(s.get("tokens", ())) for s in result["segments"]))
         return Transcription(language, probs[0][1], probs, segments, complete)
 
     def detect_language(self, samples: np.ndarray) -> list[tuple[str, float]]:

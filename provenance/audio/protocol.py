@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 if TYPE_CHECKING:
     import numpy as np
 
-__all__ = ["Engine", "EngineSegment", "EngineWord", "Task", "Transcription", "token_cap"]
+__all__ = ["DecodeBudget", "Engine", "EngineSegment", "EngineWord", "Task", "Transcription", "token_cap"]
 
 Task = Literal["transcribe", "translate"]
 # Tokens a 30-s window may decode. Real speech runs at 2-7 Whisper tokens a second in English, Russian,
@@ -24,6 +24,33 @@ Task = Literal["transcribe", "translate"]
 # and keeps a 3-s burst of music from costing more than its duration.
 TOKENS_PER_S = 15
 MAX_NEW_TOKENS = 440  # Whisper's 448-token context less the prompt
+
+
+# The cost of decoding, estimated from the work done rather than read off a clock, so that a file gives the
+# same result on a busy machine, in a Dask worker or alone (a wall-clock budget cut decoding at a different
+# point by load). Whisper base, int8, greedy, on this 2-core machine: the encoder of one 30-s window ~1.5 s,
+# one decoded token ~30 ms.
+WINDOW_COST_S = 1.5
+TOKEN_COST_S = 0.03
+
+
+@dataclass
+class DecodeBudget:
+    """Decoding work a stage may spend, in estimated seconds (``WINDOW_COST_S``, ``TOKEN_COST_S``).
+
+    Deterministic: the same audio and settings spend it the same way on any machine or runner. Engines charge
+    it as they decode and stop after the 30-s window in progress once it is spent.
+    """
+
+    seconds: float
+    used: float = 0.0
+
+    @property
+    def spent(self) -> bool:
+        return self.used >= self.seconds
+
+    def charge(self, *, windows: int = 0, tokens: int = 0) -> None:
+        self.used += windows * WINDOW_COST_S + tokens * TOKEN_COST_S
 
 
 def token_cap(duration_s: float) -> int | None:
@@ -49,6 +76,7 @@ class EngineSegment:
     compression_ratio: float | None = None
     words: list[EngineWord] = field(default_factory=list)  # only when word timestamps were asked for
     window: int | None = None  # which 30-s decoding window produced it (segments of one window share a decode)
+    tokens: int = 0  # tokens decoded for it (what it cost, DecodeBudget)
 
 
 @dataclass
@@ -76,11 +104,13 @@ class Engine(Protocol):
         task: Task = "transcribe",
         word_timestamps: bool = False,
         deadline: float | None = None,
+        budget: DecodeBudget | None = None,
     ) -> Transcription:
         """Transcribe (or translate to English) with bounded decoding: one temperature, no fallback.
 
-        ``deadline`` is a ``time.perf_counter()`` value: decoding stops after the 30-s window in progress
-        when it passes, and the result says ``complete=False``.
+        Decoding stops after the 30-s window in progress once ``budget`` is spent (the engine charges it), or
+        once ``deadline`` (a ``time.perf_counter()`` value, a backstop that depends on load) passes; the result
+        then says ``complete=False``.
         """
         ...
 

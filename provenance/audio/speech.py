@@ -33,6 +33,21 @@ def speech_regions(
     return [SpeechRegion(int(c["start"]), int(c["end"])) for c in get_speech_timestamps(samples, options)]
 
 
+VAD_FRAME = 512  # Silero's frame at 16 kHz (32 ms)
+VAD_THRESHOLD = 0.5  # faster-whisper's VadOptions.threshold: a frame above it is speech
+
+
+def voiced_fraction(samples: np.ndarray) -> float:
+    """Share of 32-ms frames Silero VAD scores as speech (probability above ``VAD_THRESHOLD``)."""
+    from faster_whisper.vad import get_vad_model
+
+    if not len(samples):
+        return 0.0
+    padded = np.pad(samples, (0, -len(samples) % VAD_FRAME))
+    probs = np.asarray(get_vad_model()(padded)).reshape(-1)
+    return float(np.mean(probs > VAD_THRESHOLD))
+
+
 class SpeechClip:
     """The speech regions cut out and joined, with the map from joined time back to clip time."""
 

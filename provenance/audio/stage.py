@@ -56,7 +56,22 @@ class AudioStage(Stage):
                                "The audio time budget ran out: the transcript or translation stops early "
                                f"({audio.analysed_s or 0:.0f} s analysed).",
                                {"analysed_s": audio.analysed_s, "real_time_factor": audio.real_time_factor}))
+        ch = audio.channels
+        if ch is not None and ch.used in ("left", "right", "side"):
+            what = {"side": "the side signal (left minus right)"}.get(ch.used, f"the {ch.used} channel alone")
+            out.append(Finding("audio_channel", "notice",
+                               f"Audio channels checked before mixing to mono: {ch.reason}; {what} was analysed.",
+                               {"used": ch.used, "levels_db": ch.levels_db, "channels": ch.count}))
+        if audio.unidentified_s:
+            message = (f"Speech found ({audio.unidentified_s:.0f} s) but its language was not identified: too unclear "
+                       "or noisy for the model, or a language it knows poorly." if audio.language is None else
+                       f"{audio.unidentified_s:.0f} s more speech whose language was not identified (not in the "
+                       "timeline).")
+            out.append(Finding("speech_unidentified", "notice", message,
+                               {"unidentified_s": audio.unidentified_s, "speech_s": audio.speech_s}))
         if audio.language is None:
+            if audio.unidentified_s:
+                return out
             return [*out, Finding("no_speech", "info", "No intelligible speech found in the audio track.", {})]
         lang = audio.language
         top = ", ".join(f"{c} {p:.2f}" for c, p in lang.top)

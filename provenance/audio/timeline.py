@@ -1,12 +1,13 @@
-"""Language timeline: language ID on sliding windows over the speech, smoothed into same-language spans.
+"""Language timeline: language ID on stretches of the speech, smoothed into same-language spans.
 
 Whisper picks one language from the first 30 s and transcribes everything as that language, so a second
-language is silently lost. Here every window of the VAD speech (``window_s`` long, every ``hop_s``) gets its
-own full language distribution; a Viterbi pass with a fixed cost per language switch then picks the most
-likely language sequence, so one odd window (espeak English heard as Latin) cannot open a region while a
-real switch, confirmed by a few windows, does. Each switch is placed between the last window of one
-language and the first of the next, then moved to the nearest pause, since speakers change language
-between words, not inside them.
+language is silently lost. Here the VAD speech is cut at its pauses into chunks of about a sentence (at least
+``MIN_CHUNK_S``; a stretch with no pause is covered by ``window_s`` windows every ``hop_s``), since speakers
+switch language between sentences, not inside words; each chunk gets its own full language distribution. A
+Viterbi pass with a fixed cost per language switch then picks the most likely language sequence: one sentence
+that is sure of its language keeps it (a region can be one sentence long), while one odd, unsure chunk
+(espeak English heard as Latin) cannot open a region. Switches sit at the pause between two chunks, or, between
+overlapping windows, halfway between their centres and then moved to the nearest pause.
 
 All positions here are samples of the *joined* speech (``SpeechClip.samples``); the stage maps them back to
 media time.
@@ -23,12 +24,28 @@ import numpy as np
 from provenance.audio.decode import SAMPLE_RATE
 from provenance.audio.speech import speech_regions
 
-# Cost of one language switch, in nats of window log-probability. With probabilities floored at PROB_FLOOR a
-# single window can never pay for a region of its own (it would need two switches), and two or three
-# windows that agree can: the smallest second language the timeline shows is ~2-3 hops of speech.
-SWITCH_PENALTY = 8.0
+# Cost of one language switch, in nats of chunk log-probability. A one-sentence region costs two switches, so
+# its chunk must favour its language over the surrounding one by more than e^(2 x 1.75) = 33 times. Measured
+# with Whisper base on sentence chunks: a real switch gives the new language >= 0.6 and the old one <= 0.01
+# (ratio >= 60); espeak English heard as Latin gives la 0.48-0.90 and en still 0.05-0.32 (ratio <= 18).
+SWITCH_PENALTY = 1.75
 PROB_FLOOR = 1e-3
+# A language given to one window (one sentence) only stands where that window gives it at least this many
+# times the probability of the language around it. Measured on sentence chunks (Whisper base): real switches
+# 770-1100 (ru 0.66 against en 0.0006, en 0.77 against ru 0.001); espeak English heard as Latin 11-34 (la 0.84
+# against en 0.075, la 0.92 against en 0.027). The geometric middle:
+DECISIVE_RATIO = 150.0
+RATIO_FLOOR = 1e-4  # probabilities under this count as this (Whisper prints them to 4 decimals or fewer)
 CANDIDATES_PER_WINDOW = 3  # languages in a window's top 3 are the states the smoothing chooses among
+# A language can have a region only when some chunk is sure of it, or it leads two chunks running: Whisper's
+# stand-in for unclear speech (Latin, Welsh, Nynorsk) leads one chunk here and there at p 0.5-0.74.
+CONFIDENT_P = 0.8
+# Chunks: cut at pauses of at least PAUSE_MS (fine VAD; Festival's pauses between sentences are 150-180 ms)
+# once a chunk holds MIN_CHUNK_S of speech: a sentence is 3-7 s in the test speech (espeak, Festival,
+# jfk.flac), and language ID on less than ~3 s is unreliable.
+MIN_CHUNK_S = 3.0
+PAUSE_MS = 150
+TAIL_S = 1.5  # a last chunk shorter than this joins the one before
 
 
 @dataclass(frozen=True)
@@ -75,11 +92,48 @@ def plan_windows(n_samples: int, window_s: float, hop_s: float) -> list[tuple[in
     return [(s, s + window) for s in starts]
 
 
+def plan_chunks(samples: np.ndarray, window_s: float, hop_s: float) -> list[tuple[int, int]]:
+    """Spans covering the joined speech: chunks cut at pauses, each at least ``MIN_CHUNK_S`` long.
+
+    A chunk that runs past ``2 * window_s`` without a pause is covered by overlapping windows instead
+    (``plan_windows``); they are the only spans that overlap.
+    """
+    n = len(samples)
+    if not n:
+        return []
+    voiced = speech_regions(samples, min_silence_ms=PAUSE_MS, pad_ms=0)
+    cuts = [(a.end + b.start) // 2 for a, b in pairwise(voiced)] + [n]
+    chunks: list[tuple[int, int]] = []
+    start = 0
+    for cut in cuts:
+        if cut - start >= MIN_CHUNK_S * SAMPLE_RATE or cut == n:
+            chunks.append((start, cut))
+            start = cut
+    if len(chunks) > 1 and chunks[-1][1] - chunks[-1][0] < TAIL_S * SAMPLE_RATE:
+        chunks[-2:] = [(chunks[-2][0], n)]
+    out: list[tuple[int, int]] = []
+    for a, b in chunks:
+        if b - a > 2 * window_s * SAMPLE_RATE:
+            out += [(a + s, a + e) for s, e in plan_windows(b - a, window_s, hop_s)]
+        else:
+            out.append((a, b))
+    return out
+
+
 def smooth(windows: Sequence[WindowGuess], switch_penalty: float = SWITCH_PENALTY) -> list[str]:
-    """The most likely language of each window given a cost per switch (Viterbi over the candidates)."""
+    """The most likely language of each window given a cost per switch (Viterbi over the candidates).
+
+    The candidates are the languages some window is sure of (``CONFIDENT_P``) or that lead two windows
+    running; when there are none (nothing is sure), every language in a window's top 3. A region of a single
+    window must then be decisive about its language (``_decisive``).
+    """
     if not windows:
         return []
-    langs = sorted({code for w in windows for code, _ in w.best()})
+    leaders = [w.best(1)[0] if w.probs else ("", 0.0) for w in windows]
+    langs = sorted({code for code, p in leaders if p >= CONFIDENT_P}
+                   | {a for (a, _), (b, _) in pairwise(leaders) if a == b and a})
+    if not langs:
+        langs = sorted({code for w in windows for code, _ in w.best()})
     probs = np.array([[w.probs.get(code, 0.0) for code in langs] for w in windows])
     emit = np.log(np.clip(probs, PROB_FLOOR, 1.0))
     score = emit[0].copy()
@@ -93,19 +147,55 @@ def smooth(windows: Sequence[WindowGuess], switch_penalty: float = SWITCH_PENALT
     path = [int(np.argmax(score))]
     for i in range(len(windows) - 1, 0, -1):
         path.append(int(back[i][path[-1]]))
-    return [langs[k] for k in reversed(path)]
+    return _decisive([langs[k] for k in reversed(path)], windows)
+
+
+def _decisive(labels: list[str], windows: Sequence[WindowGuess]) -> list[str]:
+    """A language given to one window only keeps it only where that window is decisive about it.
+
+    Decisive: the window's probability of its label is at least ``DECISIVE_RATIO`` times that of the
+    neighbouring regions' language it leans to most; otherwise it joins that neighbour. The least decisive
+    goes first, until every such window is decisive. (A language heard in several windows has the
+    smoothing's evidence behind it; one sentence alone must be unmistakable.)
+    """
+    labels = list(labels)
+    while True:
+        weak: list[tuple[float, int, str]] = []
+        for i, code in enumerate(labels):
+            if labels.count(code) > 1:
+                continue
+            around = {labels[j] for j in (i - 1, i + 1) if 0 <= j < len(labels)}
+            if not around:
+                continue
+            probs = windows[i].probs
+            mine = max(probs.get(code, 0.0), RATIO_FLOOR)
+            other = max(around, key=lambda c: probs.get(c, 0.0))
+            ratio = mine / max(probs.get(other, 0.0), RATIO_FLOOR)
+            if ratio < DECISIVE_RATIO:
+                weak.append((ratio, i, other))
+        if not weak:
+            return labels
+        _, i, other = min(weak)
+        labels[i] = other
 
 
 def spans_from_windows(
     windows: Sequence[WindowGuess], labels: Sequence[str], n_samples: int
 ) -> list[LanguageSpan]:
-    """Runs of one label, covering ``[0, n_samples)``; a switch sits halfway between the two windows' centres."""
+    """Runs of one label, covering ``[0, n_samples)``; a switch sits where two chunks meet, or halfway between
+    two overlapping windows' centres."""
     spans: list[LanguageSpan] = []
     for i, (w, code) in enumerate(zip(windows, labels, strict=True)):
         if spans and spans[-1].language == code:
             spans[-1].windows.append(w)
             continue
-        start = 0 if not spans else round((windows[i - 1].centre + w.centre) / 2)
+        before = windows[i - 1] if i else None
+        if before is None:
+            start = 0
+        elif before.end <= w.start:  # chunks meet at a pause
+            start = w.start
+        else:
+            start = round((before.centre + w.centre) / 2)
         if spans:
             spans[-1].end = start
         spans.append(LanguageSpan(start, n_samples, code, [w]))
@@ -113,9 +203,14 @@ def spans_from_windows(
 
 
 def snap_to_pauses(spans: list[LanguageSpan], samples: np.ndarray, radius_s: float) -> None:
-    """Move each switch to the middle of the nearest pause within ``radius_s`` (fine-grained VAD), if any."""
+    """Move each switch to the middle of the nearest pause within ``radius_s`` (fine-grained VAD), if any.
+
+    A switch where two chunks meet is at a pause already and stays.
+    """
     radius = round(radius_s * SAMPLE_RATE)
     for left, right in pairwise(spans):
+        if left.windows and right.windows and left.windows[-1].end <= right.windows[0].start:
+            continue
         guess = right.start
         lo, hi = max(left.start + 1, guess - radius), min(right.end - 1, guess + radius)
         if hi <= lo:

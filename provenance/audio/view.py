@@ -58,10 +58,18 @@ class AudioView(StageView):
             langs = ", ".join(f"{fmt_t(x.start)}–{fmt_t(x.end)} {md(x.language)}" for x in au.timeline)
             if langs:
                 out.append(f"- **Regions:** {langs}")
+            if au.unidentified_s:
+                out.append(f"- **Speech, language not identified:** {au.unidentified_s:.0f} s more")
             out.append(f"- **Model:** {md(au.engine or '')} · {md(au.model or '')}")
         else:
-            out.append({"ok": "- no intelligible speech", "skipped": "- audio not analysed (not in this pipeline)"}.get(
-                au.status, f"- audio: {md(status_words(au.status))}"))
+            plain = {"ok": "- no intelligible speech", "skipped": "- audio not analysed (not in this pipeline)"}.get(
+                au.status, f"- audio: {md(status_words(au.status))}")
+            out.append(f"- **Speech found, language not identified:** {au.unidentified_s:.0f} s"
+                       if au.unidentified_s else plain)
+        ch = au.channels
+        if ch is not None and ch.used in ("left", "right", "side"):
+            what = "side signal (left minus right)" if ch.used == "side" else f"{ch.used} channel alone"
+            out.append(f"- **Channels:** {what} analysed: {md(ch.reason or '')}")
         return out
 
     def timeline_rows(self, report: Report, duration: float) -> list[TimelineRow]:

@@ -273,7 +273,8 @@ class MetadataSection(Section, key="metadata"):
 
 # How sure the audio stage is of the clip's language: one language; two or more, each with a real share of
 # the speech; a best guess the model itself is unsure of; or no speech at all (then ``language`` is None).
-LanguageStatus = Literal["single", "mixed", "uncertain", "no_speech"]
+# unidentified: speech was found (``speech_s``) but its language could not be identified (no language given)
+LanguageStatus = Literal["single", "mixed", "uncertain", "unidentified", "no_speech"]
 
 
 @dataclass
@@ -295,6 +296,16 @@ class TimelineRegion:
     uncertain: bool = False  # probability under the profile's ``uncertain_below``: a best guess only
     speech_s: float | None = None  # seconds of speech in the region
     transcribed: bool = True  # False: the time budget ran out before this region was transcribed
+
+
+@dataclass
+class AudioChannels:
+    """Which signal of the track the audio stage analysed, checked before mixing to mono (audio/channels.py)."""
+
+    count: int = 1  # channels in the source track
+    used: Literal["mono", "mix", "left", "right", "side"] = "mono"  # side: (left - right), channels that cancel
+    reason: str | None = None  # why not the plain mix, in words
+    levels_db: dict[str, float] = field(default_factory=dict)  # RMS dBFS of left, right, mix and side
 
 
 @dataclass
@@ -346,8 +357,10 @@ class AudioSection(Section, key="audio"):
     language_status: LanguageStatus | None = None  # None where the stage did not run on an audio track
     languages: list[LanguageGuess] = field(default_factory=list)  # every language heard, most speech first
     speech_s: float | None = None  # seconds of speech found by VAD
+    unidentified_s: float | None = None  # seconds of speech whose language could not be identified (0.3)
     analysed_s: float | None = None  # seconds of audio decoded (max_seconds caps it)
     budget_exhausted: bool = False  # the time budget stopped transcription or translation early
+    channels: AudioChannels | None = None  # the channel check (0.3): which signal was analysed, and why
 
 
 @dataclass

@@ -1,0 +1,120 @@
+"""The spoken-language check of a claim, read as an analyst reads it: the result, its detail, the ClaimReview text.
+
+The audio sections here are what the audio stage writes (tests/test_audio.py checks the stage gives them on
+real speech; the last tests there assess real analyses): an uncertain or unidentified language is never
+evidence against a claim, and every language with a real share of the speech is named with its share.
+"""
+
+from __future__ import annotations
+
+from provenance.claims import Attachment, Claim, assess, review_body
+from provenance.report.model import (
+    AudioSection,
+    LanguageGuess,
+    MediaSection,
+    Report,
+    TimelineRegion,
+)
+
+CLAIM = Claim(id="c-lang", statement="Soldiers speak with a North Korean accent near Kursk", languages=["ko", "ru"])
+
+
+def report(audio: AudioSection) -> Report:
+    out = Report(media=MediaSection(path="clip.mp4", sha256="ab" * 32, kind="video"))
+    out.audio = audio
+    return out
+
+
+def language_check(audio: AudioSection, claim: Claim = CLAIM) -> tuple[str, str]:
+    (check,) = [a for a in assess(claim, report(audio)).assessment if a.check == "language"]
+    return check.result, check.detail
+
+
+def body(audio: AudioSection, claim: Claim = CLAIM) -> str:
+    section = assess(claim, report(audio))
+    attachment = Attachment(claim_id=claim.id, sha256="ab" * 32, media_path="clip.mp4", report_path="run",
+                            pipeline_digest="0" * 12, assessment=section.assessment)
+    return review_body([attachment])
+
+
+def spoken(status: str, *languages: tuple[str, float, float], speech_s: float = 20.0) -> AudioSection:
+    guesses = [LanguageGuess(c, p, [(c, p)], round(share * speech_s, 2), share) for c, p, share in languages]
+    return AudioSection(status="ok", language=guesses[0] if guesses else None, languages=guesses,
+                        language_status=status, speech_s=speech_s)  # type: ignore[arg-type]
+
+
+def test_an_uncertain_best_guess_is_unknown_and_not_evidence_against() -> None:
+    """The issue's case: th at p 0.66, "uncertain", against a claim expecting ko or ru."""
+    result, detail = language_check(spoken("uncertain", ("th", 0.66, 1.0)))
+    assert result == "unknown"
+    assert "th 100% of the speech (p 0.66, uncertain best guess)" in detail
+    text = body(spoken("uncertain", ("th", 0.66, 1.0)))
+    assert "contradicts" not in text and "th" not in text.split(":", 1)[1]
+
+
+def test_an_uncertain_clip_is_unknown_even_when_its_guess_is_fairly_sure() -> None:
+    """Under a second of speech: the stage says "uncertain" whatever the probability."""
+    result, _ = language_check(spoken("uncertain", ("en", 0.9, 1.0), speech_s=0.8))
+    assert result == "unknown"
+
+
+def test_speech_whose_language_was_not_identified_is_unknown_with_its_seconds() -> None:
+    audio = AudioSection(status="ok", language_status="unidentified", speech_s=9.2)
+    result, detail = language_check(audio)
+    assert result == "unknown" and "speech found (9 s)" in detail and "not identified" in detail
+    assert "contradicts" not in body(audio)
+
+
+def test_no_speech_is_unknown() -> None:
+    assert language_check(AudioSection(status="ok", language_status="no_speech", speech_s=0.0))[0] == "unknown"
+
+
+def test_half_english_half_russian_does_not_simply_support_russian() -> None:
+    result, detail = language_check(spoken("mixed", ("en", 0.95, 0.52), ("ru", 0.97, 0.48)))
+    assert result == "neutral"
+    assert "en 52% of the speech (p 0.95, not expected)" in detail
+    assert "ru 48% of the speech (p 0.97, expected)" in detail
+
+
+def test_a_confident_unexpected_language_contradicts_and_says_so_in_the_review() -> None:
+    audio = spoken("single", ("en", 0.96, 1.0))
+    result, detail = language_check(audio)
+    assert result == "contradicts" and "en 100% of the speech (p 0.96, not expected)" in detail
+    assert "contradicts (language: en 100% of the speech" in body(audio)
+
+
+def test_expected_languages_support_with_each_share() -> None:
+    result, detail = language_check(spoken("mixed", ("ru", 0.97, 0.6), ("ko", 0.88, 0.4)))
+    assert result == "supports"
+    assert "ru 60%" in detail and "ko 40%" in detail
+
+
+def test_a_small_share_decides_nothing_but_is_named() -> None:
+    """5% English in a Russian clip (a word, a loan phrase) neither supports nor contradicts on its own."""
+    result, detail = language_check(spoken("single", ("ru", 0.97, 0.95), ("en", 0.9, 0.05)))
+    assert result == "supports" and "en 5% of the speech (p 0.90, too little to count)" in detail
+    result, detail = language_check(spoken("single", ("en", 0.97, 0.95), ("ru", 0.9, 0.05)))
+    assert result == "neutral" and "ru 5%" in detail  # the expected language is heard, a little
+
+
+def test_an_unsure_second_language_is_not_counted_against() -> None:
+    result, detail = language_check(spoken("single", ("ru", 0.95, 0.7), ("th", 0.5, 0.3)))
+    assert result == "supports" and "th 30% of the speech (p 0.50, uncertain best guess)" in detail
+
+
+def test_a_report_without_the_languages_list_uses_its_timeline() -> None:
+    """Reports written before ``languages`` existed: the main language and the timeline's sure regions."""
+    audio = AudioSection(status="ok", language=LanguageGuess("uk", 0.9),
+                         timeline=[TimelineRegion(0, 10, "uk", 0.9), TimelineRegion(10, 20, "ru", 0.8)])
+    result, detail = language_check(audio)
+    assert result == "neutral" and "uk 50%" in detail and "ru 50%" in detail
+    result, _ = language_check(AudioSection(status="ok", language=LanguageGuess("ko", 0.35)))
+    assert result == "unknown"
+
+
+def test_speech_of_unidentified_language_beside_a_known_one_is_named_and_decides_nothing() -> None:
+    audio = spoken("single", ("ru", 0.97, 1.0))
+    audio.unidentified_s = 9.4
+    result, detail = language_check(audio)
+    assert result == "supports" and detail.startswith("ru 100% of the speech (p 0.97, expected)")
+    assert "9 s more speech of unidentified language" in detail

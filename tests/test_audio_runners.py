@@ -1,0 +1,54 @@
+"""The same file and profile give the same audio section whatever runs it: ``verify``, or ``batch --workers 0``
+(in-process), each in its own process as a user runs them. The profile's budget is set so low that decoding
+stops part-way: before the budget counted work instead of wall time, where it stopped (and so the transcript,
+which regions were kept, and the language probabilities) depended on the machine's load and the runner."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import cli
+
+DATA = Path(__file__).resolve().parent / "data" / "audio"
+PROFILE = """name = "audio-only"
+description = "Audio stage alone, with a decoding budget that runs out (tests/test_audio_runners.py)."
+[visual]
+enabled = false
+[metadata]
+enabled = false
+[audio]
+max_real_time_factor = 0.15
+min_budget_s = 0.0
+"""
+
+
+def audio_section(report: dict) -> dict:
+    audio = dict(report["audio"])
+    audio.pop("real_time_factor")  # wall time: the one field that may differ
+    return audio
+
+
+@pytest.mark.slow
+def test_verify_and_batch_give_the_same_audio_section(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    clip = shutil.copy(DATA / "en_ru_switch.ogg", folder / "switch.ogg")
+    profile = tmp_path / "audio-only.toml"
+    profile.write_text(PROFILE)
+
+    code, stdout, err = cli("verify", clip, "--pipeline", profile, "--json", "--out", tmp_path / "verify")
+    assert code == 0, err
+    verified = audio_section(json.loads(stdout))
+    code, _, err = cli("batch", folder, "--pipeline", profile, "--workers", "0", "--out", tmp_path / "batch",
+                       "--quiet")
+    assert code == 0, err
+    (report,) = (tmp_path / "batch").glob("*/report.json")
+    batched = audio_section(json.loads(report.read_text()))
+
+    assert verified["budget_exhausted"] and any(not r["transcribed"] for r in verified["timeline"])
+    assert verified["segments"]  # decoded up to the budget, then stopped
+    assert batched == verified
