@@ -30,9 +30,11 @@ from provenance import cli_batch, cli_claim, cli_report
 from provenance._version import __version__
 from provenance.claims import NotAttached
 from provenance.cli_common import (
+    _PROGRAM,
     add_pipeline_args,
     add_sign_arg,
     global_options,
+    limit_memory,
     looks_like_json,
     merge_globals,
     misplaced_option,
@@ -44,7 +46,6 @@ from provenance.cli_common import (
 )
 from provenance.config import load_pipeline
 from provenance.errors import ProvenanceError
-from provenance.limits import apply_memory_limit
 from provenance.safetext import TerminalStream, terminal
 from provenance.workspace import Workspace, locate, workspace_problem
 
@@ -285,7 +286,7 @@ def _index(args: argparse.Namespace) -> int:
     index = KnownImageryIndex(open_workspace(args, "write" if cmd == "add" else "existing"))
     if cmd == "add":
         profile = load_pipeline(args.pipeline)
-        apply_memory_limit(profile.limits)
+        limit_memory(profile.limits)
         results = index.add(args.paths, id=args.id, title=args.title, source=args.source, url=args.url,
                             first_seen=args.first_seen, frames=profile.visual.frames, matching=profile.visual.matching,
                             limits=profile.limits)
@@ -359,5 +360,12 @@ def _index(args: argparse.Namespace) -> int:
     raise AssertionError(cmd)
 
 
+def run() -> int:
+    """The ``provenance`` program (console script and ``python -m provenance.cli``): ``main`` with the process-wide
+    settings a program may make for itself (the address-space backstop, cli_common.limit_memory)."""
+    _PROGRAM[0] = True
+    return main()
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run())

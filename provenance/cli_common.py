@@ -19,9 +19,20 @@ from typing import Literal
 
 from provenance.config import Pipeline, load_pipeline
 from provenance.errors import ProvenanceError
-from provenance.limits import apply_memory_limit
+from provenance.limits import Limits, apply_memory_limit
 from provenance.report.integrity import KEY_FILE
 from provenance.workspace import Location, Workspace, empty_workspace, locate
+
+_PROGRAM = [False]  # set by cli.run: the CLI is this process's program, so it may set process-wide limits
+
+
+def limit_memory(limits: Limits) -> None:
+    """``[limits] max_memory_mb`` as RLIMIT_AS, only when the CLI is the process's program (``provenance`` or
+    ``python -m provenance.cli``): a caller of ``cli.main`` in its own process (a test suite, a notebook) keeps its
+    address space, and so do the browsers and tools it starts later."""
+    if _PROGRAM[0]:
+        apply_memory_limit(limits)
+
 
 LEVELS = 3  # provenance [options] GROUP [options] COMMAND [options]
 
@@ -132,7 +143,7 @@ def pipeline_from_args(args: argparse.Namespace) -> Pipeline:
     pipeline = load_pipeline(args.pipeline)
     if args.asr_model:
         pipeline.audio.model = args.asr_model
-    apply_memory_limit(pipeline.limits)  # the backstop: [limits] max_memory_mb for this process and its children
+    limit_memory(pipeline.limits)  # the backstop: [limits] max_memory_mb for this process and its children
     return pipeline
 
 

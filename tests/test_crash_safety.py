@@ -55,8 +55,9 @@ def assert_consistent(workspace: Path) -> dict[str, int]:
                             ).fetchone() == (0,), "frames without their reference"
         assert conn.execute("SELECT COUNT(*) FROM keyframe WHERE reference_id NOT IN (SELECT id FROM reference)"
                             ).fetchone() == (0,), "keyframes without their reference"
-        half = conn.execute(
-            "SELECT r.id, r.frames, COUNT(f.reference_id) FROM reference r LEFT JOIN frame f ON f.reference_id = r.id"
+        half = conn.execute(  # a linked reference (same_as: byte-identical) has its holder's frames, not its own
+            "SELECT r.id, r.frames, COUNT(f.reference_id) FROM reference r"
+            " LEFT JOIN frame f ON f.reference_id = COALESCE(r.same_as, r.id)"
             " GROUP BY r.id HAVING COUNT(f.reference_id) != r.frames OR r.frames = 0").fetchall()
         assert half == [], f"references without all their frames: {half}"
         for claim_id, report_path, sha in conn.execute("SELECT claim_id, report_path, sha256 FROM claim_report"):
@@ -101,7 +102,8 @@ def test_sigkill_during_index_add_leaves_whole_references_and_resumes(tmp_path: 
     ws = tmp_path / "ws"
     # every frame sampled and a keypoint frame every 0.2 s: about a second of hashing per clip, time to die in it
     profile = tmp_path / "dense.toml"
-    profile.write_text('name = "dense"\n[frames]\ninterval_s = 0.04\n[matching]\nlocal_interval_s = 0.2\n')
+    profile.write_text('name = "dense"\n[frames]\ninterval_s = 0.04\nreference_interval_s = 0.04\n'
+                       '[matching]\nlocal_interval_s = 0.2\n')
     args = ["index", "add", str(tmp_path / "known"), "--pipeline", str(profile), "--workspace", str(ws)]
     rng = random.Random(8)
     seen = 0
@@ -187,8 +189,9 @@ def test_two_index_adds_at_once_both_succeed(tmp_path: Path) -> None:
                         for folder in ("a", "b")])
     assert [code for code, _o, _e in results] == [0, 0], results
     assert assert_consistent(ws)["reference"] == 6
-    # the same file under the same id from two processes: one adds it, the other finds it added
+    # an indexed file under a new id from two processes at once: one links it (byte-identical: frames shared),
+    # the other finds it linked
     results = _at_once([["index", "add", str(a[0]), "--id", "same", "--workspace", str(ws)] for _ in range(2)])
     assert [code for code, _o, _e in results] == [0, 0], results
-    assert sorted(o.split(":")[0] for _c, o, _e in results) == ["added", "unchanged"]
+    assert sorted(o.split(":")[0] for _c, o, _e in results) == ["linked", "unchanged"]
     assert assert_consistent(ws)["reference"] == 7

@@ -198,7 +198,8 @@ def with_speech(report: Report) -> Report:
 @pytest.mark.slow
 def test_report_folder_holds_json_html_and_markdown(reuse: tuple[Report, Path]) -> None:
     report, folder = reuse
-    assert {p.name for p in folder.iterdir()} == {"report.json", "report.html", "report.md"}
+    # the visual stage stores the frame fingerprints a batch re-match reads (visual/store.py)
+    assert {p.name for p in folder.iterdir()} == {"report.json", "report.html", "report.md", "fingerprint.npz"}
     md = (folder / "report.md").read_text()
     assert "Reuses known imagery" in md and FIRST_SEEN in md
     assert report.media.sha256 in md and report.integrity is not None and report.integrity.digest in md

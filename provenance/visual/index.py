@@ -422,8 +422,11 @@ class KnownImageryIndex:
             if holder is None:  # removed since we looked (another process)
                 return AddResult(shown, status="error", message=f"{shown}: the reference it is identical to was "
                                  "removed meanwhile: run `provenance index add` again")
-            taken = conn.execute("SELECT path FROM reference WHERE id = ?", (ref_id,)).fetchone()
+            taken = conn.execute("SELECT * FROM reference WHERE id = ?", (ref_id,)).fetchone()
             if taken is not None:
+                if taken["sha256"] == media.sha256:  # the same bytes under this id: another process linked it
+                    return AddResult(shown, Reference(**dict(taken)), status="unchanged",
+                                     message="added meanwhile by another process")
                 return AddResult(shown, status="error", message=_taken(ref_id, taken["path"], media.path))
             ref = Reference(
                 id=ref_id, path=display_path(media.path.resolve()), sha256=media.sha256, kind=holder["kind"],
