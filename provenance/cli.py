@@ -47,7 +47,7 @@ from provenance.cli_common import (
 from provenance.config import load_pipeline
 from provenance.errors import ProvenanceError
 from provenance.safetext import TerminalStream, terminal
-from provenance.workspace import Workspace, locate, workspace_problem
+from provenance.workspace import Workspace, locate, new_workspace_in, workspace_problem
 
 EXIT_OK, EXIT_STAGE_ERROR, EXIT_NO_REPORT = 0, 1, 2
 EXIT_NOT_ATTACHED = 3  # verify --claim: the report was written, but the workspace refused the attachment
@@ -85,9 +85,12 @@ def _register_core(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     add_sign_arg(v)
     v.set_defaults(handler=_verify)
 
-    init = sub.add_parser("init", parents=[global_options(1)], help="create a workspace: ./.provenance, or DIR")
-    init.add_argument("dir", nargs="?", type=Path, metavar="DIR", help="the workspace folder (default: "
-                      "--workspace, else $PROVENANCE_WORKSPACE, else .provenance in the current folder)")
+    init = sub.add_parser("init", parents=[global_options(1)], help="create a workspace: ./.provenance, or "
+                          "DIR/.provenance")
+    init.add_argument("dir", nargs="?", type=Path, metavar="DIR", help="the project folder: the workspace is "
+                      "DIR/.provenance, as git init DIR makes DIR/.git (DIR itself when it is called .provenance or "
+                      "already holds provenance.db; default: --workspace, else $PROVENANCE_WORKSPACE, else the "
+                      "nearest .provenance here or above, else ./.provenance)")
     init.set_defaults(handler=_init)
 
     idx = sub.add_parser("index", parents=[global_options(1)], help="manage the known-imagery index")
@@ -243,9 +246,10 @@ def _verify(args: argparse.Namespace) -> int:
     name_workspace(args)
     if args.json:
         sys.stdout.write(to_json(report))
-        say(f"report written to {folder}/report.json and report.html")
+        say(f"report written to {folder} (report.json, report.html, report.md)")
     else:
-        print(f"{terminal(str(args.path))}: report written to {terminal(str(folder))}/report.json and report.html")
+        print(f"{terminal(str(args.path))}: report written to {terminal(str(folder))} (report.json, "
+              "report.html, report.md)")
         for f in report.findings:
             print(f"  [{f.severity}] {terminal(f.message)}")
     for e in report.errors:
@@ -257,20 +261,50 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 def _init(args: argparse.Namespace) -> int:
-    """Create the workspace DIR, else the one every other command here would use (:func:`locate`: --workspace,
-    $PROVENANCE_WORKSPACE, the nearest .provenance up the tree, else ./.provenance); an existing one is kept."""
-    where = locate(args.workspace)
-    if args.dir is not None:
-        root = args.dir.expanduser().resolve()
-        if args.workspace and root != where.root:
+    """Create the workspace of DIR (or of --workspace DIR): DIR/.provenance in a project folder, as git init
+    does (:func:`new_workspace_in`), so a command run in DIR finds it; else the one every other command here
+    would use (:func:`locate`: $PROVENANCE_WORKSPACE, the nearest .provenance up the tree, else ./.provenance).
+    An existing one is kept."""
+    named = args.dir if args.dir is not None else (Path(args.workspace) if args.workspace else None)
+    if named is not None:
+        root = new_workspace_in(named)
+        if args.dir is not None and args.workspace and root != new_workspace_in(args.workspace):
             raise ProvenanceError(f"init {args.dir} and --workspace {args.workspace} name two folders: give one")
         how = "as given"
     else:
+        where = locate()
         root, how = where.root, where.described
     created = Workspace(root).initialise()
     say(f"workspace {root} (new: created by this command, {how})" if created else f"workspace {root} ({how})")
     print(f"created workspace {root}" if created else f"workspace {root} exists already: nothing changed")
     return EXIT_OK
+
+
+def _media_in(paths: list[Path]) -> tuple[list[Path], list[Path]]:
+    """The files ``index add`` indexes, and the files met in a named folder that are not media (by content:
+    :func:`provenance.sniff.identify`, as ``batch`` finds them): a folder of footage often holds notes or a
+    metadata file, which is skipped with a note, not an error. A file named on its own is always tried, so a
+    named file that is not media is still an error."""
+    from provenance.sniff import identify, walk  # PyAV: only for index add
+
+    files: list[Path] = []
+    skipped: list[Path] = []
+    for path in paths:
+        if not path.is_dir():
+            files.append(path)
+            continue
+        for file in walk(path):
+            (files if identify(file) is not None else skipped).append(file)
+    return files, skipped
+
+
+def _with_folder(shown: str, message: str) -> str:
+    """An ``index add`` error naming the file with its folder (``known/references.toml: ...``): a message that
+    starts with the bare file name gets the path it was given instead."""
+    name = Path(shown).name
+    if message.startswith(f"{name}: "):
+        message = message[len(name) + 2:]
+    return message if message.startswith(f"{shown}: ") else f"{shown}: {message}"
 
 
 def _frames(n: int) -> str:
@@ -287,13 +321,14 @@ def _index(args: argparse.Namespace) -> int:
     if cmd == "add":
         profile = load_pipeline(args.pipeline)
         limit_memory(profile.limits)
-        results = index.add(args.paths, id=args.id, title=args.title, source=args.source, url=args.url,
+        files, skipped = _media_in(args.paths)
+        results = index.add(files, id=args.id, title=args.title, source=args.source, url=args.url,
                             first_seen=args.first_seen, frames=profile.visual.frames, matching=profile.visual.matching,
                             limits=profile.limits)
         for r in results:  # ids, paths and messages hold file names: escaped, so a name cannot forge a line
             ref = r.reference
             if ref is None:
-                print(f"provenance: error: {terminal(r.message)}", file=sys.stderr)
+                print(f"provenance: error: {terminal(_with_folder(r.path, r.message))}", file=sys.stderr)
             elif r.status == "updated":
                 print(f"updated: {terminal(ref.id)} ({r.message} changed; old values kept: provenance index edit) "
                       f"{terminal(r.path)}")
@@ -307,6 +342,10 @@ def _index(args: argparse.Namespace) -> int:
                     print(f"  {terminal(ref.id)} is {terminal(r.near.describe())}")
                 if r.partial is not None:
                     print(f"provenance: warning: {terminal(ref.id)} {terminal(r.partial)}", file=sys.stderr)
+        if skipped:
+            shown = ", ".join(terminal(str(f)) for f in skipped[:5]) + (", ..." if len(skipped) > 5 else "")
+            print(f"provenance: skipped {len(skipped)} {'file that is' if len(skipped) == 1 else 'files that are'} "
+                  f"not media: {shown}", file=sys.stderr)
         if not results:
             print("provenance: error: no media files to add in the paths given", file=sys.stderr)
         return EXIT_OK if results and all(r.status != "error" for r in results) else EXIT_NO_REPORT

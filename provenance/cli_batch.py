@@ -150,7 +150,8 @@ class ProgressLine:
             self._line(f"[{p.done}/{p.total}] {word} {terminal(Path(item.path).name) if item else ''}{took}",
                        final=True)
         elif p.phase == "verify" and p.item is None:
-            self._line(f"verifying {p.total} files" if p.total else "nothing new to verify", final=True)
+            files = f"{p.total} file{'' if p.total == 1 else 's'}"
+            self._line(f"verifying {files}" if p.total else "nothing new to verify", final=True)
         elif p.phase == "verify":
             share = p.done / max(1, p.total)
             item = p.item

@@ -20,8 +20,7 @@ from typing import Literal
 from provenance.config import Pipeline, load_pipeline
 from provenance.errors import ProvenanceError
 from provenance.limits import Limits, apply_memory_limit
-from provenance.report.integrity import KEY_FILE
-from provenance.workspace import Location, Workspace, empty_workspace, locate
+from provenance.workspace import Location, Workspace, empty_workspace, locate, named_workspace
 
 _PROGRAM = [False]  # set by cli.run: the CLI is this process's program, so it may set process-wide limits
 
@@ -50,11 +49,11 @@ def global_options(level: int) -> argparse.ArgumentParser:
 
 def merge_globals(args: argparse.Namespace) -> argparse.Namespace:
     """Set ``args.workspace`` and ``args.debug`` from whichever level gave them."""
-    folders = {getattr(args, f"workspace_{i}") for i in range(LEVELS) if hasattr(args, f"workspace_{i}")}
-    if len(folders) > 1:
-        raise ProvenanceError(f"--workspace given twice with different folders ({', '.join(sorted(folders))}): "
+    given = [getattr(args, f"workspace_{i}") for i in range(LEVELS) if hasattr(args, f"workspace_{i}")]
+    if len({named_workspace(folder) for folder in given}) > 1:  # `wsA` and `wsA/` are one folder
+        raise ProvenanceError(f"--workspace given twice with different folders ({', '.join(sorted(set(given)))}): "
                               "give it once")
-    args.workspace = folders.pop() if folders else None
+    args.workspace = given[0] if given else None
     args.debug = any(getattr(args, f"debug_{i}", False) for i in range(LEVELS))
     return args
 
@@ -67,14 +66,20 @@ def open_workspace(args: argparse.Namespace, need: Need, *, later: bool = False,
     """The workspace for this command, named on stderr in one line (with ``later``, by :func:`name_workspace`
     once the command has done its work: ``verify`` of a file that is not media says only that, in one line).
 
-    ``write``: created when absent (``index add``, ``claim add``). ``existing``: must exist (exit 2 with the
-    next command to run). ``optional``: ``verify`` and ``batch`` work without one, against an empty index in a
-    temporary folder; no workspace is left behind; but a ``--workspace DIR`` with nothing of a workspace in it
-    (no database, no signing key) is a typo until shown otherwise (exit 2: ``provenance init DIR`` makes one).
+    A ``--workspace DIR`` with nothing of a workspace in it (no database, no signing key, no ``.provenance/``)
+    is a typo until shown otherwise, whatever the command (exit 2: ``provenance init DIR`` makes one).
+    ``write``: created when absent (``index add``, ``claim add``: ``./.provenance``, or the folder
+    ``$PROVENANCE_WORKSPACE`` names). ``existing``: must exist (exit 2 with the next command to run).
+    ``optional``: ``verify`` and ``batch`` work without one, against an empty index in a temporary folder; no
+    workspace is left behind.
     With ``claim`` (``--claim ID``) one must exist: the claim is in it. A read-only workspace is used for
     reading; ``write`` and ``claim`` refuse it before any work.
     """
     where = locate(args.workspace)
+    if where.how == "--workspace" and not where.present:
+        # named on this command line, and nothing of a workspace there (not even the signing key `report key`
+        # makes before any index exists): a typo must not start a second workspace or give an empty-index report
+        raise ProvenanceError(no_workspace_named(where.root))
     if where.exists:
         note, ws = f"workspace {where.root} ({where.described})", Workspace(where.root, create=False)
         if ws.read_only:
@@ -89,11 +94,6 @@ def open_workspace(args: argparse.Namespace, need: Need, *, later: bool = False,
     elif need == "existing":
         raise ProvenanceError(_absent(where) + ": create one with `provenance index add FILE...` or "
                               "`provenance claim add --statement ...`, or name one with --workspace DIR")
-    elif where.how == "--workspace" and not (where.root / KEY_FILE).is_file():
-        # named on this command line, and nothing of a workspace there (not even the signing key `report key`
-        # makes before any index exists): a typo must not give an empty-index report
-        raise ProvenanceError(f"no workspace at {where.root} (create it with `provenance init {where.root}`, then "
-                              f"add footage with `provenance index add FILE... --workspace {where.root}`)")
     else:
         note = _absent(where) + ": no index: nothing to match against; create one with " \
             "`provenance index add FILE...`"
@@ -102,6 +102,12 @@ def open_workspace(args: argparse.Namespace, need: Need, *, later: bool = False,
     if not later:
         name_workspace(args)
     return ws
+
+
+def no_workspace_named(root: Path) -> str:
+    """Exit 2 for a ``--workspace DIR`` naming no workspace (see :func:`open_workspace`)."""
+    return (f"no workspace at {root} (--workspace names a workspace folder, or a folder holding .provenance/; "
+            f"create one with `provenance init {root}`)")
 
 
 def name_workspace(args: argparse.Namespace) -> None:

@@ -60,6 +60,9 @@ def _root(args: argparse.Namespace, need: str = "write") -> Path:
     where = locate(args.workspace)
     if where.root.is_dir():
         say(f"workspace {where.root} ({where.described})")
+    elif need == "sign":  # the key (and its folder) are made only once the report has passed its checks
+        say(f"workspace {where.root} (new if the report is signed: its signing key is made there, "
+            f"{where.described})")
     elif need == "write":
         say(f"workspace {where.root} (new: created for the signing key, {where.described})")
     else:
@@ -82,7 +85,7 @@ def _report_argument(path: Path) -> None:
 
 def _sign(args: argparse.Namespace) -> int:
     _report_argument(args.report)
-    root = _root(args)
+    root = _root(args, "sign")
     result = sign_file(args.report, root)
     if not result.ok:
         print(f"FAIL  {terminal(result.message)}")

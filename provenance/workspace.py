@@ -2,7 +2,11 @@
 
 Found as git finds a repository (:func:`locate`): ``--workspace DIR``, else ``PROVENANCE_WORKSPACE``, else the
 nearest ``.provenance`` folder in the current folder or above it, else ``./.provenance`` (created only by a
-command that writes). Schema changes are numbered migrations applied in order and recorded in
+command that writes). A folder the user names (``--workspace DIR``, ``$PROVENANCE_WORKSPACE``, ``init DIR``) is
+either the workspace folder itself (it holds ``provenance.db`` or the signing key, or is called ``.provenance``)
+or a project folder holding ``.provenance/`` (:func:`named_workspace`); ``init DIR`` makes ``DIR/.provenance``
+in a project folder, as ``git init DIR`` makes ``DIR/.git`` (:func:`new_workspace_in`), so a command run in DIR
+finds it. Schema changes are numbered migrations applied in order and recorded in
 ``PRAGMA user_version``. SQLite failures a user can act on (locked, read-only, corrupt, disk full) become a
 :class:`WorkspaceError` naming the problem; the transaction is rolled back, so nothing is half-written.
 """
@@ -16,6 +20,7 @@ import os
 import secrets
 import sqlite3
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +31,10 @@ log = logging.getLogger(__name__)
 
 DEFAULT_DIR = ".provenance"
 DB_NAME = "provenance.db"
+KEY_NAME = "report-signing-key.pem"  # provenance.report.integrity.KEY_FILE (not imported: it imports the report
+# model, which a workspace does not need); a folder holding only the key is a workspace made by `report key`
+LOCK_NOTICE_S = 1.0  # a wait for another command's write lock longer than this is said on stderr: a second of
+# silence reads as a hang to nobody, thirty (the default PROVENANCE_LOCK_TIMEOUT_S) does
 
 _MIGRATIONS: list[str] = [
     # 1: known-imagery references and their frame hashes
@@ -163,6 +172,11 @@ class Location:
         return (self.root / DB_NAME).is_file()
 
     @property
+    def present(self) -> bool:
+        """Something of a workspace is there: its database, or the signing key `report key` made before it."""
+        return holds_workspace(self.root)
+
+    @property
     def described(self) -> str:
         return {"--workspace": "from --workspace", "PROVENANCE_WORKSPACE": "from $PROVENANCE_WORKSPACE",
                 "found": "found above the current folder", "default": "in the current folder"}[self.how]
@@ -172,16 +186,43 @@ def locate(explicit: str | Path | None = None, cwd: str | Path | None = None) ->
     """The workspace to use: ``explicit``, else ``$PROVENANCE_WORKSPACE``, else the nearest ``.provenance`` folder
     in ``cwd`` or a folder above it (as git finds ``.git``), else ``cwd/.provenance`` (not created here)."""
     if explicit:
-        return Location(Path(explicit).expanduser().resolve(), "--workspace")
+        return Location(named_workspace(explicit), "--workspace")
     env = os.environ.get("PROVENANCE_WORKSPACE")
     if env:
-        return Location(Path(env).expanduser().resolve(), "PROVENANCE_WORKSPACE")
+        return Location(named_workspace(env), "PROVENANCE_WORKSPACE")
     here = Path(cwd or Path.cwd()).resolve()
     for folder in (here, *here.parents):
         candidate = folder / DEFAULT_DIR
         if candidate.is_dir():
             return Location(candidate, "default" if folder == here else "found")
     return Location(here / DEFAULT_DIR, "default")
+
+
+def holds_workspace(folder: Path) -> bool:
+    """``folder`` is a workspace folder already: it holds the database (even a 0-byte one, which is refused by
+    name rather than taken for another layout) or the signing key."""
+    return (folder / DB_NAME).exists() or (folder / KEY_NAME).is_file()
+
+
+def named_workspace(folder: str | Path) -> Path:
+    """The workspace a folder the user named stands for: the folder itself when it is a workspace folder
+    (:func:`holds_workspace`, or called ``.provenance``), else its ``.provenance/`` when it holds one (a project
+    folder, as discovery finds it), else the folder itself (nothing there yet: a typo, or where a workspace will
+    be). ``wsA`` and ``wsA/`` are the same folder."""
+    path = Path(folder).expanduser().resolve()
+    if path.name != DEFAULT_DIR and not holds_workspace(path) and (path / DEFAULT_DIR).is_dir():
+        return path / DEFAULT_DIR
+    return path
+
+
+def new_workspace_in(folder: str | Path) -> Path:
+    """Where ``provenance init DIR`` puts the workspace: the one DIR already stands for (:func:`named_workspace`),
+    else DIR itself when it is called ``.provenance``, else ``DIR/.provenance``, as ``git init DIR`` makes
+    ``DIR/.git``: a command run in DIR, ``--workspace DIR`` and ``$PROVENANCE_WORKSPACE=DIR`` then all find it."""
+    path = named_workspace(folder)
+    if path.name == DEFAULT_DIR or holds_workspace(path):
+        return path
+    return path / DEFAULT_DIR
 
 
 def _lock_timeout_s() -> float:
@@ -311,18 +352,46 @@ class Workspace:
     def transaction(self, *, immediate: bool = False) -> Iterator[sqlite3.Connection]:
         """One write transaction: committed when the block ends, rolled back when it raises; always closed.
 
-        ``immediate`` takes the write lock at the start (``BEGIN IMMEDIATE``), for a block that reads and then
-        writes what it read: another process cannot change it in between. Without it the lock is taken at the
-        first write.
+        The write lock is taken at the start (``BEGIN IMMEDIATE``): another process cannot change what the block
+        reads before it writes, and a wait for another command's lock happens here, where it is said on stderr
+        once it passes :data:`LOCK_NOTICE_S` (:meth:`_begin_immediate`). ``immediate`` is kept for the callers
+        that ask for it by name.
         """
+        del immediate  # every write transaction takes the lock at its start
         conn = self.connect()
         try:
             with self._problems(), conn:  # commit, or roll back on any exception (KeyboardInterrupt too)
-                if immediate:
-                    conn.execute("BEGIN IMMEDIATE")
+                self._begin_immediate(conn)
                 yield conn
         finally:
             conn.close()
+
+    def _begin_immediate(self, conn: sqlite3.Connection) -> None:
+        """``BEGIN IMMEDIATE``, waiting up to ``PROVENANCE_LOCK_TIMEOUT_S`` for another command's write lock and
+        saying so once the wait passes :data:`LOCK_NOTICE_S`: 30 silent seconds look like a hang."""
+        timeout = _lock_timeout_s()
+        if timeout <= LOCK_NOTICE_S:
+            conn.execute("BEGIN IMMEDIATE")
+            return
+        start = time.monotonic()
+        conn.execute(f"PRAGMA busy_timeout = {int(LOCK_NOTICE_S * 1000)}")
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as exc:
+            text = str(exc).lower()
+            if "locked" not in text and "busy" not in text:
+                raise
+        finally:
+            conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+        remaining = max(0.0, timeout - (time.monotonic() - start))
+        log.warning("provenance: waiting for the workspace lock (another provenance command is writing to %s; "
+                    "up to %.0f s more, PROVENANCE_LOCK_TIMEOUT_S)", self.root, remaining)
+        conn.execute(f"PRAGMA busy_timeout = {int(remaining * 1000)}")
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        finally:
+            conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
 
     @contextlib.contextmanager
     def reading(self) -> Iterator[sqlite3.Connection]:

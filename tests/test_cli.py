@@ -263,7 +263,9 @@ def test_verify_without_a_workspace_says_so_and_leaves_none(nowhere: Path, capsy
     code, out, err = run("verify", PHOTO, "--pipeline", "quick", "--json", capsys=capsys)
     assert code == 0 and out.startswith("{")
     assert "no workspace" in err and "no index: nothing to match against" in err
-    assert re.search(r"report written to reports/photo_reuse-[0-9a-f]{12}/report.json", err)  # --json: folder on stderr
+    # --json: the folder and its three files on stderr
+    assert re.search(r"report written to reports/photo_reuse-[0-9a-f]{12} \(report.json, report.html, report.md\)",
+                     err)
     assert not (nowhere / ".provenance").exists() and (nowhere / "reports").is_dir()
 
 
@@ -293,6 +295,7 @@ def test_a_subfolder_uses_the_workspace_above(nowhere: Path, monkeypatch: pytest
 def test_explicit_beats_environment_beats_discovery(nowhere: Path, monkeypatch: pytest.MonkeyPatch,
                                                     capsys: pytest.CaptureFixture[str]) -> None:
     for ws, cid in ((nowhere / ".provenance", "c-found"), (nowhere / "env", "c-env"), (nowhere / "explicit", "c-x")):
+        assert run("init", ws, capsys=capsys)[0] == 0
         assert run("claim", "add", "--statement", "s", "--id", cid, "--workspace", ws, capsys=capsys)[0] == 0
     monkeypatch.setenv("PROVENANCE_WORKSPACE", str(nowhere / "env"))
     code, out, err = run("claim", "list", capsys=capsys)
@@ -311,14 +314,132 @@ def test_an_empty_named_workspace_is_not_the_default_one(desk: dict[str, Path], 
             code, out, err = run("--workspace", named, *command, "--pipeline", "quick", "--out", tmp_path / "r",
                                  capsys=capsys)
             assert code == 2 and out == "", err
-            assert err == f"provenance: error: no workspace at {named} (create it with `provenance init {named}`, " \
-                          f"then add footage with `provenance index add FILE... --workspace {named}`)\n"
+            assert err == f"provenance: error: no workspace at {named} (--workspace names a workspace folder, or a " \
+                          f"folder holding .provenance/; create one with `provenance init {named}`)\n"
     assert list(empty.iterdir()) == [] and not absent.exists() and not (tmp_path / "r").exists()
     code, out, err = run("init", absent, capsys=capsys)
-    assert code == 0 and out == f"created workspace {absent}\n" and (absent / DB_NAME).is_file()
+    made = absent / ".provenance"
+    assert code == 0 and out == f"created workspace {made}\n" and (made / DB_NAME).is_file()
     code, out, err = run("--workspace", absent, "verify", PHOTO, "--pipeline", "quick", "--json", "--out",
                          tmp_path / "r", capsys=capsys)
-    assert code == 0 and '"index_frames": 0' in out and f"workspace {absent} (from --workspace)" in err
+    assert code == 0 and '"index_frames": 0' in out and f"workspace {made} (from --workspace)" in err
+
+
+# -- one layout: init, --workspace, $PROVENANCE_WORKSPACE and discovery agree -----------------------------------
+def test_init_dir_makes_the_workspace_a_command_run_in_dir_finds(nowhere: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """Before: `init case1` made case1/provenance.db; `cd case1; index add` looked for case1/.provenance, found
+    none and created a second workspace there ("new: created by this command"), leaving init's one unused."""
+    code, out, err = run("init", "case1", capsys=capsys)
+    ws = nowhere / "case1" / ".provenance"
+    assert code == 0 and out == f"created workspace {ws}\n", err
+    monkeypatch.chdir(nowhere / "case1")
+    code, out, err = run("index", "add", KNOWN, capsys=capsys)
+    assert code == 0 and "added: photo_coins" in out, err
+    assert f"workspace {ws} (in the current folder)" in err and "new" not in err
+    assert sorted(p.name for p in (nowhere / "case1").iterdir()) == [".provenance"]
+    monkeypatch.chdir(nowhere)
+    for named in (["--workspace", "case1"], ["--workspace", "case1/"], ["--workspace", str(ws)]):
+        code, out, err = run("index", "list", *named, capsys=capsys)
+        assert code == 0 and "photo_coins" in out and f"workspace {ws} (from --workspace)" in err
+    monkeypatch.setenv("PROVENANCE_WORKSPACE", "case1")
+    code, out, err = run("index", "list", capsys=capsys)
+    assert code == 0 and "photo_coins" in out and f"workspace {ws} (from $PROVENANCE_WORKSPACE)" in err
+    code, out, _err = run("init", "case1", capsys=capsys)
+    assert code == 0 and out == f"workspace {ws} exists already: nothing changed\n"
+
+
+def test_workspace_naming_a_project_folder_uses_its_provenance_folder(
+        nowhere: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """Before: `--workspace proj index add` with proj/.provenance/ made proj/provenance.db beside it, and
+    `index list --workspace proj` then said "empty"."""
+    proj = nowhere / "proj"
+    proj.mkdir()
+    monkeypatch.chdir(proj)
+    assert run("index", "add", KNOWN, capsys=capsys)[0] == 0  # proj/.provenance, as discovery makes it
+    monkeypatch.chdir(nowhere)
+    code, out, err = run("--workspace", "proj", "index", "add", OTHER, capsys=capsys)
+    assert code == 0 and "added: photo_astronaut" in out and f"workspace {proj / '.provenance'}" in err, err
+    assert not (proj / DB_NAME).exists()
+    code, out, _err = run("index", "list", "--workspace", "proj", capsys=capsys)
+    assert code == 0 and "photo_coins" in out and "photo_astronaut" in out
+    # the same folder written two ways is one workspace, not "given twice"
+    code, out, err = run("--workspace", "proj", "index", "list", "--workspace", "proj/", capsys=capsys)
+    assert code == 0 and "photo_coins" in out, err
+
+
+@pytest.mark.parametrize("argv", [["index", "add", str(KNOWN)], ["claim", "add", "--statement", "s"],
+                                  ["index", "list"], ["claim", "list"], ["verify", str(PHOTO), "--pipeline", "quick"]],
+                         ids=lambda a: " ".join(a[:2]))
+def test_a_mistyped_workspace_is_refused_by_every_command(nowhere: Path, capsys: pytest.CaptureFixture[str],
+                                                          argv: list[str]) -> None:
+    """Before: `--workspace wsA index add` (a typo for ws) created wsA: "new: created by this command"."""
+    code, out, err = run("--workspace", "wsA", *argv, capsys=capsys)
+    assert code == 2 and out == "", err
+    assert f"no workspace at {nowhere / 'wsA'}" in err and f"`provenance init {nowhere / 'wsA'}`" in err
+    assert list(nowhere.iterdir()) == []
+
+
+def test_report_sign_that_fails_does_not_claim_to_create_a_workspace(
+        nowhere: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = nowhere / "bad.json"
+    bad.write_text("{}")
+    code, out, err = run("report", "sign", bad, "--workspace", "X", capsys=capsys)
+    assert code != 0 and "FAIL" in out
+    assert "created" not in err and "new if the report is signed" in err and not (nowhere / "X").exists()
+
+
+# -- index add of a folder ----------------------------------------------------------------------------------------
+def test_index_add_of_a_folder_skips_what_is_not_media(nowhere: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Before: `index add known/` added the photos, then `error: references.toml: not a media file`, exit 2."""
+    known = nowhere / "known"
+    known.mkdir()
+    for src in (KNOWN, OTHER, SAMPLES / "known" / "references.toml"):
+        shutil.copy(src, known / src.name)
+    code, out, err = run("index", "add", "known/", capsys=capsys)
+    assert code == 0 and out.count("added: ") == 2, err
+    assert "provenance: skipped 1 file that is not media: known/references.toml" in err and "error" not in err
+    code, out, err = run("index", "add", "known/references.toml", capsys=capsys)  # named: still an error
+    assert code == 2 and "provenance: error: known/references.toml: not a media file" in err, err
+
+
+# -- waiting for the lock ---------------------------------------------------------------------------------------
+def test_a_wait_for_the_workspace_lock_is_said(desk: dict[str, Path]) -> None:
+    """Before: up to PROVENANCE_LOCK_TIMEOUT_S (30 s) of silence while another command held the lock."""
+    ws = desk["ws"]
+    holder = sqlite3.connect(ws / DB_NAME, isolation_level=None)
+    try:
+        holder.execute("BEGIN EXCLUSIVE")
+        code, out, err = run_process("claim", "add", "--statement", "s", "--id", "c-waited", "--workspace", ws,
+                                     cwd=desk["ws"].parent, env={"PROVENANCE_LOCK_TIMEOUT_S": "2.5"})
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert code == 2 and "is locked by another process" in err
+    assert err.count("waiting for the workspace lock") == 1, err
+    assert "c-waited" not in state(ws)
+    # a lock released during the wait: the command goes on, having said it waited
+    holder = sqlite3.connect(ws / DB_NAME, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    proc = subprocess.Popen([sys.executable, "-m", "provenance.cli", "claim", "add", "--statement", "s", "--id",
+                             "c-waited", "--workspace", str(ws)], cwd=ws.parent, text=True, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env={**os.environ, "PYTHONPATH": str(ROOT),
+                                                         "PROVENANCE_LOCK_TIMEOUT_S": "60"})
+    said = []
+    try:
+        assert proc.stderr is not None
+        for line in proc.stderr:  # until it says it waits (or ends: then the asserts below say why)
+            said.append(line)
+            if "waiting for the workspace lock" in line:
+                break
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    out, rest = proc.communicate(timeout=120)
+    err = "".join(said) + rest
+    assert proc.returncode == 0 and out.strip() == "c-waited", err
+    assert err.count("waiting for the workspace lock") == 1
+
 
 
 # -- the index ------------------------------------------------------------------------------------------------

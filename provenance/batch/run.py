@@ -291,7 +291,8 @@ def run_batch(
     with contextlib.ExitStack() as stack:
         if tasks and (options.scheduler or options.workers != 0):
             client = stack.enter_context(_dask_client(options))
-            scheduler = options.scheduler or f"local cluster ({len(client.scheduler_info()['workers'])} workers)"
+            n = len(client.scheduler_info()["workers"])
+            scheduler = options.scheduler or f"local cluster ({n} worker{'' if n == 1 else 's'})"
             outcomes = _run_dask(client, tasks, submit_args)
         else:
             outcomes = _run_here(tasks, submit_args)
