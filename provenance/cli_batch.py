@@ -80,8 +80,9 @@ def _batch(args: argparse.Namespace) -> int:
 def print_result(result: BatchResult, out: TextIO) -> None:
     c = result.counts
     rematched = f"{c.rematched} re-matched against the changed index, " if c.rematched else ""
-    print(f"{c.files} files: {c.verified} verified, {rematched}{c.resumed} already reported, {c.duplicates} "
-          f"duplicates; {c.errors} without a report, {c.stage_errors} with a failed stage; {c.ignored} other files "
+    files, other = ("file" if c.files == 1 else "files"), ("file" if c.ignored == 1 else "files")
+    print(f"{c.files} {files}: {c.verified} verified, {rematched}{c.resumed} already reported, {c.duplicates} "
+          f"duplicates; {c.errors} without a report, {c.stage_errors} with a failed stage; {c.ignored} other {other} "
           f"ignored ({result.elapsed_s:.1f} s, {result.scheduler})", file=out)
     for item in result.items:
         if item.status in ("error", "stage_error"):

@@ -105,7 +105,7 @@ def desk(template: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPa
 # (name, argv with {placeholders}, exit code, whether the named workspace changes, a stdout fragment)
 COMMANDS = [
     ("verify", "verify {photo} --pipeline quick --out {out}", 0, False, "report written to"),
-    ("batch", "batch {media} --workers 0 --pipeline quick --out {out} --quiet", 0, True, "1 files"),
+    ("batch", "batch {media} --workers 0 --pipeline quick --out {out} --quiet", 0, True, "1 file: 1 verified"),
     ("index add", "index add {other} --source agency", 0, True, "added: photo_astronaut"),
     ("index edit", "index edit photo_coins --source 'channel X'", 0, True, "edited photo_coins"),
     ("index list", "index list", 0, False, "photo_coins"),
