@@ -76,9 +76,10 @@ def open_workspace(args: argparse.Namespace, need: Need, *, later: bool = False,
     reading; ``write`` and ``claim`` refuse it before any work.
     """
     where = locate(args.workspace)
-    if where.how == "--workspace" and not where.present:
+    if where.how == "--workspace" and not where.present and claim is None:
         # named on this command line, and nothing of a workspace there (not even the signing key `report key`
         # makes before any index exists): a typo must not start a second workspace or give an empty-index report
+        # (with --claim, "no claim" below says it, naming the workspace)
         raise ProvenanceError(no_workspace_named(where.root))
     if where.exists:
         note, ws = f"workspace {where.root} ({where.described})", Workspace(where.root, create=False)

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from provenance.workspace import Workspace
+
 from conftest import cli, live_in_group
 
 sys.path.insert(0, str(Path(__file__).parent / "hostile"))
@@ -104,6 +106,7 @@ def test_sigkill_during_index_add_leaves_whole_references_and_resumes(tmp_path: 
     profile = tmp_path / "dense.toml"
     profile.write_text('name = "dense"\n[frames]\ninterval_s = 0.04\nreference_interval_s = 0.04\n'
                        '[matching]\nlocal_interval_s = 0.2\n')
+    Workspace(ws).initialise()  # a --workspace naming no workspace is refused (a typo): `init` makes one
     args = ["index", "add", str(tmp_path / "known"), "--pipeline", str(profile), "--workspace", str(ws)]
     rng = random.Random(8)
     seen = 0
@@ -166,10 +169,12 @@ def _at_once(commands: list[list[str]]) -> list[tuple[int, str, str]]:
     return [(p.wait(timeout=300), p.stdout.read(), p.stderr.read()) for p in procs]  # type: ignore[union-attr]
 
 
-def test_processes_writing_one_new_workspace_at_once_all_succeed(tmp_path: Path) -> None:
+def test_processes_writing_one_new_workspace_at_once_all_succeed(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     """Six processes open a workspace that does not exist yet (all migrate it) and add a claim each."""
     ws = tmp_path / "fresh"
-    results = _at_once([["claim", "add", "--statement", f"claim {i}", "--workspace", str(ws)] for i in range(6)])
+    monkeypatch.setenv("PROVENANCE_WORKSPACE", str(ws))  # (a --workspace naming no workspace is refused)
+    results = _at_once([["claim", "add", "--statement", f"claim {i}"] for i in range(6)])
     assert all(code == 0 for code, _o, _e in results), results
     counts = assert_consistent(ws)
     assert counts["claim"] == 6
@@ -185,6 +190,7 @@ def test_two_index_adds_at_once_both_succeed(tmp_path: Path) -> None:
     for i, path in enumerate(b):
         path.rename(path.with_name(f"other{i}.mp4"))
     ws = tmp_path / "ws"
+    Workspace(ws).initialise()  # a --workspace naming no workspace is refused (a typo): `init` makes one
     results = _at_once([["index", "add", str(tmp_path / folder), "--pipeline", "quick", "--workspace", str(ws)]
                         for folder in ("a", "b")])
     assert [code for code, _o, _e in results] == [0, 0], results

@@ -187,6 +187,7 @@ def test_footage_stored_twice_by_an_earlier_version_still_matches_both(
 
 def test_cli_says_linked_and_near_identical(tmp_path: Path, footage: Footage, capsys) -> None:
     ws = tmp_path / "cli-ws"
+    assert cli("init", ws)[0] == 0  # a --workspace naming no workspace is refused (a typo)
     code, out, err = cli("index", "add", footage.original, "--first-seen", "2016-03-01", "--workspace", ws)
     assert code == 0, err
     assert out.startswith("added: clip (video, ")

@@ -52,6 +52,7 @@ def missing_fields(data: dict, paths: list[str] = CONTRACT) -> list[str]:
 @pytest.fixture(scope="module")
 def sample_workspace(tmp_path_factory: pytest.TempPathFactory, samples: Path) -> Path:
     ws = tmp_path_factory.mktemp("ws")
+    assert cli("init", ws)[0] == 0  # a --workspace naming no workspace is refused (a typo)
     refs = tomllib.loads((samples / "known" / "references.toml").read_text())["reference"]
     for ref in refs:
         code, _out, err = cli("index", "add", samples / "known" / ref["file"], "--id", ref["id"], "--title",
@@ -141,6 +142,7 @@ def test_missing_pipeline_and_missing_file_are_clear(tmp_path: Path, samples: Pa
 @pytest.mark.slow
 def test_index_commands(tmp_path: Path, samples: Path) -> None:
     ws = tmp_path / "ws"
+    assert cli("init", ws)[0] == 0  # a --workspace naming no workspace is refused (a typo)
     code, out, _ = cli("index", "add", samples / "known" / "photo_coins.jpg", "--first-seen", "2014-11-02",
                        "--workspace", ws)
     assert code == 0 and out.startswith("added: photo_coins (image, 1 frame)")
