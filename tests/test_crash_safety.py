@@ -128,6 +128,7 @@ def test_sigkill_during_index_add_leaves_whole_references_and_resumes(tmp_path: 
 def test_sigkill_during_batch_with_claim_leaves_consistent_records_and_resumes(tmp_path: Path) -> None:
     _clips(tmp_path / "in", 10, seconds=3.0, first_seed=200)
     ws, out = tmp_path / "ws", tmp_path / "reports"
+    Workspace(ws).initialise()  # a --workspace naming no workspace is refused (a typo): `init` makes one
     code, claim_id, err = cli("claim", "add", "--statement", "footage from the claimed day", "--date", "2024-10",
                               "--workspace", ws)
     assert code == 0, err
