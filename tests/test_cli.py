@@ -783,3 +783,12 @@ def test_a_claim_without_a_workspace_is_named_as_missing(nowhere: Path, capsys: 
         code, out, err = run(*argv, "--claim", "c-x", "--out", nowhere / "r", capsys=capsys)
         assert code == 2 and out == "" and err.startswith("provenance: error: no claim 'c-x': no workspace")
         assert "claim add" in err and not (nowhere / ".provenance").exists() and not (nowhere / "r").exists()
+
+
+def test_batch_of_one_file_says_one_file(desk: dict[str, Path], tmp_path: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """Before: "verifying 1 files" and "1 files: 1 verified"."""
+    code, out, err = run("batch", desk["media"], "--workers", "0", "--pipeline", "quick", "--out", tmp_path / "b",
+                         capsys=capsys)
+    assert code == 0 and out.startswith("1 file: 1 verified") and "0 other files ignored" in out, out
+    assert "verifying 1 file" in err and "1 files" not in out + err

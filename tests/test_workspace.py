@@ -11,7 +11,15 @@ import pytest
 
 from provenance.claims import ClaimStore
 from provenance.cli import main
-from provenance.workspace import DB_NAME, Workspace
+from provenance.workspace import (
+    DB_NAME,
+    DEFAULT_DIR,
+    Workspace,
+    WorkspaceError,
+    locate,
+    named_workspace,
+    new_workspace_in,
+)
 
 
 def test_transaction_commits_and_closes(tmp_path: Path) -> None:
@@ -134,3 +142,40 @@ def test_concurrent_creation_gives_one_whole_workspace(tmp_path: Path) -> None:
         ids = pool.map(_create_claim, [root] * 8)
     assert sorted(c.id for c in ClaimStore(Workspace(root)).list()) == sorted(ids)
     assert sorted(p.name for p in Path(root).iterdir() if not p.name.startswith(DB_NAME)) == []
+
+
+def test_a_named_folder_is_a_workspace_folder_or_a_project_folder(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """One layout for --workspace, $PROVENANCE_WORKSPACE and `init DIR`: before, a named folder was always the
+    workspace folder, so `init proj` made proj/provenance.db, which a command run in proj never found."""
+    proj, ws, bare = tmp_path / "proj", tmp_path / "ws", tmp_path / "bare"
+    Workspace(proj / DEFAULT_DIR).initialise()
+    Workspace(ws).initialise()
+    assert named_workspace(proj) == proj / DEFAULT_DIR and named_workspace(f"{proj}/") == proj / DEFAULT_DIR
+    assert named_workspace(ws) == ws and named_workspace(proj / DEFAULT_DIR) == proj / DEFAULT_DIR
+    assert new_workspace_in(proj) == proj / DEFAULT_DIR and new_workspace_in(ws) == ws
+    assert new_workspace_in(bare) == bare / DEFAULT_DIR and not bare.exists()
+    monkeypatch.delenv("PROVENANCE_WORKSPACE")
+    assert locate(cwd=proj).root == proj / DEFAULT_DIR == locate(proj).root
+    monkeypatch.setenv("PROVENANCE_WORKSPACE", str(proj))
+    assert locate(cwd=tmp_path).root == proj / DEFAULT_DIR
+
+
+def test_a_wait_for_the_lock_is_said_once_it_passes_a_second(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                              caplog: pytest.LogCaptureFixture) -> None:
+    ws = Workspace(tmp_path / "ws")
+    ws.initialise()
+    monkeypatch.setenv("PROVENANCE_LOCK_TIMEOUT_S", "1.5")
+    holder = sqlite3.connect(ws.db_path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        with caplog.at_level(logging.WARNING), pytest.raises(WorkspaceError, match="locked"), ws.transaction():
+            pass
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert sum("waiting for the workspace lock" in r.getMessage() for r in caplog.records) == 1
+    caplog.clear()
+    with caplog.at_level(logging.WARNING), ws.transaction() as conn:  # free: no line
+        conn.execute("INSERT INTO meta (key, value) VALUES ('k', 'v')")
+    assert not caplog.records
