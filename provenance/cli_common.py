@@ -40,8 +40,8 @@ def global_options(level: int) -> argparse.ArgumentParser:
     """A parent parser with the global options, stored per ``level`` (0: before the command)."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--workspace", metavar="DIR", dest=f"workspace_{level}", default=argparse.SUPPRESS,
-                        help="workspace folder (default: $PROVENANCE_WORKSPACE, else the nearest .provenance "
-                        "in this folder or above, else ./.provenance)")
+                        help="workspace folder, or a folder holding .provenance/ (default: $PROVENANCE_WORKSPACE, "
+                        "else the nearest .provenance in this folder or above, else ./.provenance)")
     common.add_argument("--debug", action="store_true", dest=f"debug_{level}", default=argparse.SUPPRESS,
                         help="show tracebacks and debug logging")
     return common
