@@ -14,6 +14,7 @@ import datetime as dt
 import io
 import json
 import math
+import os
 import secrets
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
@@ -22,7 +23,7 @@ from pathlib import Path
 from typing import Any, Literal, get_args
 
 from provenance.errors import ProvenanceError
-from provenance.report.integrity import IntegrityError, Origin, origin_of, read_verified, report_file
+from provenance.report.integrity import REPORT_FILE, IntegrityError, Origin, origin_of, read_verified, report_file
 from provenance.report.model import AudioSection, ClaimAssessment, ClaimSection, Report
 from provenance.safetext import csv_cell, id_problem, script_safe_json, terminal
 from provenance.workspace import Workspace
@@ -377,12 +378,12 @@ def _report_files(paths: Iterable[str | Path]) -> Iterable[Path]:
     folders of a folder named (through their links or pointer files: the latest run of each)."""
     for raw in paths:
         path = report_file(raw)
-        if path.is_file():
+        if path.is_file() or (path.name == REPORT_FILE and os.path.lexists(path)):  # a FIFO there: refused, named
             yield path
         elif Path(raw).is_dir():
             for child in sorted(Path(raw).iterdir()):
                 found = report_file(child)
-                if found != child and found.name == "report.json" and found.is_file():
+                if found != child and found.name == REPORT_FILE and os.path.lexists(found):
                     yield found
         else:
             raise ClaimError(f"{raw}: no such report")

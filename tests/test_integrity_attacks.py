@@ -566,3 +566,84 @@ def test_malformed_reports_keep_the_exit_codes_meaning(tmp_path: Path, ws: Path)
         assert not sign_file(report, ws).ok, (key, sub, value)
         with pytest.raises(IntegrityError):
             read_verified(report, ws)
+
+
+# -- tester's round 2: the manifest cannot be dropped, special files never hang a reader --------------------
+@pytest.mark.parametrize("attack", ["strip", "null", "empty", "drop_md"])
+def test_removing_or_emptying_the_manifest_is_a_fail_and_cannot_be_signed(
+    tmp_path: Path, ws: Path, capsys: pytest.CaptureFixture[str], attack: str
+) -> None:
+    folder = write_report(Report(media=probe(_photo(tmp_path)).section()), tmp_path / "out")
+    data = json.loads((folder / "report.json").read_text())
+    if attack == "strip":
+        data["integrity"].pop("files")
+    elif attack == "null":
+        data["integrity"]["files"] = None
+    elif attack == "empty":
+        data["integrity"]["files"] = {}
+    else:
+        data["integrity"]["files"].pop("report.md")
+    (folder / "report.json").write_text(dumps(data))  # the digest does not cover integrity: it still holds
+    html = (folder / "report.html").resolve()
+    html.write_text(html.read_text().replace(data["media"]["sha256"][:16], "0" * 16))  # the page now lies
+    code, out, _ = run(capsys, "report", "check", folder, "--workspace", ws)
+    assert code == 1 and "FAIL         files" in out and "DIGEST OK" not in out, out
+    assert "PASS         files" not in out
+    code, out, _ = run(capsys, "report", "sign", folder, "--workspace", ws)
+    assert code == 1 and "refusing to sign: files:" in out
+    with pytest.raises(IntegrityError, match="files"):
+        read_verified(folder, ws)
+
+
+def test_an_older_version_without_a_manifest_still_checks(tmp_path: Path, ws: Path) -> None:
+    folder = write_report(Report(media=probe(_photo(tmp_path)).section()), tmp_path / "out")
+    data = json.loads((folder / "report.json").read_text())
+    data["integrity"].pop("files")
+    data["tool"]["version"] = "0.2.0"  # before the manifest was always written: nothing to require
+    data["integrity"]["digest"] = digest_of(data)
+    (folder / "report.json").write_text(dumps(data))
+    result = check_file(folder, workspace_root=ws)
+    assert result.line("files") is None and result.exit_code == 2 and result.unsigned
+
+
+@pytest.mark.parametrize("target", ["report.md", "report.html", "report.json"])
+@pytest.mark.parametrize("kind", ["fifo", "zero"])
+def test_a_fifo_or_device_in_a_report_folder_fails_and_never_hangs(
+    tmp_path: Path, ws: Path, capsys: pytest.CaptureFixture[str], target: str, kind: str
+) -> None:
+    """Before: a FIFO report.md hung `report check`, `claim attach` and batch resume; report.json as a link to
+    /dev/zero ended in `internal error: MemoryError`. (pytest-timeout is not installed: a hang hangs the run.)"""
+    folder = write_report(Report(media=probe(_photo(tmp_path)).section()), tmp_path / "out")
+    path = folder.resolve() / target
+    path.unlink()
+    if kind == "fifo":
+        os.mkfifo(path)
+    else:
+        path.symlink_to("/dev/zero")
+    code, out, err = run(capsys, "report", "check", folder, "--workspace", ws)
+    name = "report" if target == "report.json" else "files"
+    what = "a FIFO" if kind == "fifo" else "a symbolic link"
+    assert code == 1 and f"FAIL         {name}" in out and what in out and "internal error" not in err, out + err
+    code, out, _ = run(capsys, "report", "sign", folder, "--workspace", ws)
+    assert code == 1 and "refusing to sign" in out
+    with pytest.raises(IntegrityError, match=what):
+        read_verified(folder, ws)
+    run(capsys, "claim", "add", "--statement", "s", "--id", "c1", "--workspace", ws)
+    code, _, err = run(capsys, "claim", "attach", "c1", folder, "--workspace", ws)
+    assert code != 0 and what in err and "internal error" not in err, err
+
+
+def test_after_a_digest_fail_the_origin_line_does_not_say_digest_ok(tmp_path: Path, ws: Path,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    folder = write_report(Report(media=probe(_photo(tmp_path)).section()), tmp_path / "out")
+    forge(folder / "report.json", recompute=False)
+    code, out, _ = run(capsys, "report", "check", folder, "--workspace", ws)
+    assert code == 1 and "FAIL         digest" in out and "digest ok" not in out
+    assert "CANNOT CHECK origin    unsigned: origin unknown" in out
+
+
+def test_checking_a_path_with_no_report_is_an_error_not_a_cannot_check(
+    tmp_path: Path, ws: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(capsys, "report", "check", tmp_path / "nonexistent", "--workspace", ws)
+    assert code == 2 and "no report at" in err and "CANNOT CHECK" not in out and "nothing failed" not in out
