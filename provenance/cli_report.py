@@ -10,6 +10,7 @@ origin unknown", since anyone can recompute a digest). No report at the path giv
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -17,6 +18,7 @@ from pathlib import Path
 from provenance.cli_common import global_options, looks_like_json, say
 from provenance.errors import ProvenanceError
 from provenance.report.integrity import (
+    IntegrityError,
     PublicKey,
     check_file,
     follow_pointer,
@@ -100,8 +102,10 @@ def _sign(args: argparse.Namespace) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     _report_argument(args.report)
-    if not os.path.lexists(report_file(args.report)):  # nothing to check is an error, not a check that could not run
-        raise ProvenanceError(f"no report at {args.report} (report.json, its folder, or its latest-run link)")
+    # nothing there is an error, not a check that could not run; a link out of its own folder: FAIL, below
+    with contextlib.suppress(IntegrityError):
+        if not os.path.lexists(report_file(args.report)):
+            raise ProvenanceError(f"no report at {args.report} (report.json, its folder, or its latest-run link)")
     trusted = PublicKey.from_argument(args.public_key) if args.public_key else None
     result = check_file(args.report, workspace_root=_root(args, "read"), media=args.media, trusted_key=trusted,
                         require_signature=args.require_signature)

@@ -647,3 +647,48 @@ def test_checking_a_path_with_no_report_is_an_error_not_a_cannot_check(
 ) -> None:
     code, out, err = run(capsys, "report", "check", tmp_path / "nonexistent", "--workspace", ws)
     assert code == 2 and "no report at" in err and "CANNOT CHECK" not in out and "nothing failed" not in out
+
+
+def test_a_report_link_pointing_at_another_report_or_outside_its_runs_fails(
+    tmp_path: Path, ws: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Before: `ln -sfn <unrelated run> reports/<stem>-<sha12>` then `report check` said PASS."""
+    out = tmp_path / "out"
+    mine = write_report(Report(media=probe(_photo(tmp_path)).section()), out)
+    other_media = tmp_path / "other.png"
+    from PIL import Image
+    from skimage import data as skdata
+    Image.fromarray(skdata.astronaut()).save(other_media)
+    other = write_report(Report(media=probe(other_media).section()), out)
+    assert (run(capsys, "report", "check", mine, "--workspace", ws)[0]) == 2  # as written: unsigned, no failure
+    os.unlink(mine)
+    os.symlink(other.resolve(), mine)  # absolute link to the other report's run
+    code, out_text, _ = run(capsys, "report", "check", mine, "--workspace", ws)
+    assert code == 1 and "FAIL         report" in out_text and "not to a run in its own" in out_text, out_text
+    os.unlink(mine)  # a relative link of the writer's own form, into the other report's runs folder
+    os.symlink(Path(other.name + ".runs") / os.listdir(out / (other.name + ".runs"))[0], mine)
+    code, out_text, _ = run(capsys, "report", "check", mine, "--workspace", ws)
+    assert code == 1 and "not to a run in its own" in out_text
+    # the other report copied into this report's own runs folder: the folder's name says whose it is
+    runs = out / (mine.name + ".runs")
+    shutil.copytree(other.resolve(), runs / "20990101T000000000000Z-000000")
+    os.unlink(mine)
+    os.symlink(Path(runs.name) / "20990101T000000000000Z-000000", mine)
+    code, out_text, _ = run(capsys, "report", "check", mine, "--workspace", ws)
+    assert code == 1 and "FAIL         folder" in out_text and "another report put in its place" in out_text
+    with pytest.raises(IntegrityError, match="folder"):
+        read_verified(mine, ws)
+    assert run(capsys, "report", "sign", mine, "--workspace", ws)[0] == 1
+
+
+def test_a_runs_folder_that_is_a_link_is_never_written_through(tmp_path: Path) -> None:
+    out, elsewhere = tmp_path / "out", tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    report = Report(media=probe(_photo(tmp_path)).section())
+    first = write_report(report, out)
+    runs = out / (first.name + ".runs")
+    shutil.rmtree(runs)
+    runs.symlink_to(elsewhere)
+    with pytest.raises(ValueError, match="symbolic link"):
+        write_report(Report(media=probe(_photo(tmp_path)).section()), out)
+    assert list(elsewhere.iterdir()) == []

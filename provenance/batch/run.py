@@ -444,10 +444,12 @@ def _existing_reports(out: Path, digest: str, wanted: set[str], workspace_root: 
         return found
     for folder in sorted(out.iterdir()):
         prefix = folder.name.rsplit("-", 1)[-1]
-        if prefix not in by_prefix or not report_file(folder).is_file():
+        if prefix not in by_prefix:
             continue
-        folder = report_file(folder).parent  # the latest run: through its link, or its pointer file (no symlinks)
         try:
+            if not os.path.lexists(report_file(folder)):
+                continue
+            folder = report_file(folder).parent  # the latest run: through its link, or pointer file (no symlinks)
             data = read_verified(folder / "report.json", workspace_root, signed_by=signed_by)
             report = Report.from_dict(data)
             _fill(BatchItem(path=""), report, folder, out, "resumed")  # what the summary will read must read

@@ -25,6 +25,7 @@ import hashlib
 import itertools
 import json
 import os
+import re
 import stat
 import tempfile
 from dataclasses import dataclass, field, fields
@@ -289,9 +290,30 @@ def follow_pointer(path: Path) -> Path | None:
     return path.parent / runs / run
 
 
+# A report folder's name, ``<stem>-<sha256[:12]>`` (report.writer.report_dir_name), and its runs folder.
+_FOLDER_NAME = re.compile(r".-([0-9a-f]{12})$")
+_RUNS_NAME = re.compile(r".-([0-9a-f]{12})\.runs$")
+
+
+def _check_link(path: Path) -> None:
+    """A symbolic link named like a report folder (``<stem>-<sha12>``) is the writer's latest-run link: it may
+    name only ``<its name>.runs/<run>`` beside it, neither of them a link, or a reader would take another report
+    (or anything at all) for this one. ``NotAFileError`` otherwise."""
+    if not path.is_symlink() or not _FOLDER_NAME.search(path.name):
+        return
+    target = os.readlink(path)
+    runs, _, run = target.partition("/")
+    if (runs != path.name + ".runs" or not run or "/" in run or "\\" in run or run.startswith(".")
+            or (path.parent / runs).is_symlink() or (path.parent / runs / run).is_symlink()):
+        raise NotAFileError(f"{path} is a link to {target}, not to a run in its own {path.name}.runs/ beside it: "
+                            "not a report folder provenance wrote")
+
+
 def report_file(path: str | Path) -> Path:
-    """``REPORT`` may name the report.json, the report folder, or its latest-run link or pointer file."""
+    """``REPORT`` may name the report.json, the report folder, or its latest-run link or pointer file (a link only
+    into its own ``.runs`` folder: :class:`NotAFileError` otherwise)."""
     path = Path(path)
+    _check_link(path)
     if path.is_dir():
         return path / REPORT_FILE
     target = follow_pointer(path)
@@ -350,7 +372,10 @@ def sign_file(path: str | Path, workspace_root: Path) -> SignResult:
     The digest is public, so anyone can edit a report and recompute it: a later signature vouches for the
     content as it is now, and says so (``signed_when: "later"``), never that provenance produced it.
     """
-    path = report_file(path)
+    try:
+        path = report_file(path)
+    except NotAFileError as exc:
+        return SignResult(Path(path), False, f"refusing to sign: {exc}")
     result = CheckResult(path)
     try:
         text, data = _load(path)
@@ -362,6 +387,7 @@ def sign_file(path: str | Path, workspace_root: Path) -> SignResult:
     _check_structure(result, data)
     _check_files(result, path, data)
     _check_signature(result, data, workspace_root, None, False)
+    _check_folder(result, path, data)
     bad = [line for line in result.lines if line.state == "fail" or (line.state == "cannot" and line.name == "digest")]
     if bad:
         return SignResult(path, False, f"refusing to sign: {bad[0].name}: {bad[0].message}")
@@ -397,6 +423,7 @@ def read_verified(path: str | Path, workspace_root: Path | None = None, *,
     _check_structure(result, data)
     _check_files(result, path, data)
     _check_signature(result, data, workspace_root, signed_by, signed_by is not None)
+    _check_folder(result, path, data)
     for line in result.lines:
         if (line.state == "fail" or (line.state == "cannot" and line.name == "digest")
                 or (signed_by is not None and line.name == "origin" and line.state != "pass")):
@@ -438,7 +465,7 @@ UNSIGNED_UNCHECKED = "unsigned: origin unknown"
 
 @dataclass
 class CheckLine:
-    name: str  # report | digest | file | structure | signature | origin | media
+    name: str  # report | digest | file | files | structure | signature | origin | folder | media
     state: State
     message: str
 
@@ -476,9 +503,9 @@ def check_file(
     require_signature: bool = False,
 ) -> CheckResult:
     """Check a report's digest, layout, signature and media file; never writes anything (nor creates a key)."""
-    path = report_file(path)
-    result = CheckResult(path)
+    result = CheckResult(Path(path))
     try:
+        path = result.path = report_file(path)
         text, data = _load(path)
     except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError alike
         result.add("report", "fail", f"not valid UTF-8 JSON: the file was damaged or edited ({exc})")
@@ -493,8 +520,30 @@ def check_file(
     _check_structure(result, data)
     _check_files(result, path, data)
     _check_signature(result, data, workspace_root, trusted_key, require_signature)
+    _check_folder(result, path, data)
     _check_media(result, path, data, media)
     return result
+
+
+def _folder_sha12(report_path: Path) -> tuple[str, str] | None:
+    """The folder a report.json was reached through and the SHA-256 prefix its name gives (``<stem>-<sha12>``
+    itself, or a run in ``<stem>-<sha12>.runs/``); None for a folder not named by the writer."""
+    parent = report_path.parent
+    if found := _FOLDER_NAME.search(parent.name):
+        return parent.name, found.group(1)
+    if found := _RUNS_NAME.search(parent.parent.name):
+        return parent.parent.name, found.group(1)
+    return None
+
+
+def _check_folder(result: CheckResult, report_path: Path, data: dict[str, Any]) -> None:
+    """A report folder is named by its media's SHA-256: one holding another media's report was moved or linked."""
+    named = _folder_sha12(report_path)
+    media = data.get("media") if isinstance(data.get("media"), dict) else {}
+    sha = str(media.get("sha256") or "")
+    if named is not None and sha and not sha.startswith(named[1]):
+        result.add("folder", "fail", f"the folder {named[0]} is named for media {named[1]}…, but the report "
+                                     f"describes media {sha[:12]}…: another report put in its place")
 
 
 def _version_tuple(text: object) -> tuple[int, ...] | None:

@@ -76,6 +76,8 @@ def write_report(report: Report, out: str | Path = "reports", *, signing_key: Ed
         report.integrity = Integrity(**sign_data(report.to_dict(), signing_key, "written")["integrity"])
     runs = latest.with_name(latest.name + RUNS_SUFFIX)
     runs.mkdir(parents=True, exist_ok=True)
+    if runs.is_symlink():  # mkdir accepts a link to a folder: the run would be written wherever it points
+        raise ValueError(f"{runs} is a symbolic link: refusing to write a report through it (outside {out})")
     run_id = f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S%fZ}-{secrets.token_hex(3)}"
     aside = runs / f".building-{run_id}"
     aside.mkdir()
