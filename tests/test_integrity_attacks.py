@@ -692,3 +692,54 @@ def test_a_runs_folder_that_is_a_link_is_never_written_through(tmp_path: Path) -
     with pytest.raises(ValueError, match="symbolic link"):
         write_report(Report(media=probe(_photo(tmp_path)).section()), out)
     assert list(elsewhere.iterdir()) == []
+
+
+def test_a_forged_unsigned_report_never_silently_replaces_a_signed_attachment(
+    tmp_path: Path, ws: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Before: attaching a forged unsigned run of the same file over a signed one replaced it with only the usual
+    "unsigned" warning, and `claim show` listed the forgery alone."""
+    photo = _photo(tmp_path)
+    signed = write_report(Report(media=probe(photo).section()), tmp_path / "out",
+                          signing_key=load_key(ws, create=False))
+    key_id = json.loads((signed / "report.json").read_text())["integrity"]["key_id"]
+    forged = write_report(Report(media=probe(photo).section()), tmp_path / "forged")  # the same file, unsigned
+    forge(forged / "report.json")
+    claim_id = run(capsys, "claim", "add", "--statement", "coins", "--date", "2019", "--workspace", ws)[1].strip()
+    assert run(capsys, "claim", "attach", claim_id, signed, "--workspace", ws)[0] == 0
+    code, _, err = run(capsys, "claim", "attach", claim_id, forged, "--workspace", ws)
+    assert code == 2 and "already has a report of this file signed by this workspace as written" in err
+    assert "--replace" in err and "nothing was attached" in err
+    _, out, _ = run(capsys, "claim", "show", claim_id, "--workspace", ws)
+    assert f"signed by this workspace as written, key {key_id}" in out and str(signed.resolve()) in out
+    shown = json.loads(run(capsys, "claim", "show", claim_id, "--json", "--workspace", ws)[1])
+    assert [(a["signed"], a["key_id"]) for a in shown["attachments"]] == [("written", key_id)]
+    code, out, _ = run(capsys, "claim", "attach", claim_id, forged, "--replace", "--workspace", ws)
+    assert code == 0
+    _, out, _ = run(capsys, "claim", "show", claim_id, "--workspace", ws)
+    assert "unsigned: origin unknown" in out and "signed by this workspace" not in out
+    code, text, _ = run(capsys, "claim", "export", claim_id, "--format", "csv", "--workspace", ws)
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert rows and {r["signed"] for r in rows} == {"unsigned"}
+    # the signed one takes its place back without --replace: signed as written by this workspace
+    assert run(capsys, "claim", "attach", claim_id, signed, "--workspace", ws)[0] == 0
+
+
+def test_attachments_made_before_migration_8_say_their_origin_was_not_recorded(
+    tmp_path: Path, ws: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import sqlite3
+
+    from provenance.workspace import DB_NAME
+    folder = write_report(Report(media=probe(_photo(tmp_path)).section()), tmp_path / "out")
+    claim_id = run(capsys, "claim", "add", "--statement", "coins", "--workspace", ws)[1].strip()
+    assert run(capsys, "claim", "attach", claim_id, folder, "--workspace", ws)[0] == 0
+    conn = sqlite3.connect(ws / DB_NAME)  # back to schema 7: the columns migration 8 adds, gone
+    conn.executescript("ALTER TABLE claim_report DROP COLUMN signed; ALTER TABLE claim_report DROP COLUMN key_id;"
+                       "PRAGMA user_version = 7;")
+    conn.close()
+    _, out, _ = run(capsys, "claim", "show", claim_id, "--workspace", ws)
+    assert "origin not recorded (attached before origins were)" in out
+    conn = sqlite3.connect(ws / DB_NAME)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 8
+    conn.close()
