@@ -541,6 +541,15 @@ def test_control_characters_in_names_are_escaped_in_every_command(
     seen = "".join(o + e for _, o, e in outputs)
     assert "\\x1b[2J" in seen and "\\x0agpj.jpg" in seen and "\\u202e" in seen and "s\\x1b[8mhidden" in seen
     assert outputs[-1][0] == 2  # a missing file is still exit 2, the name escaped in the one-line error
+    summary = (tmp_path / "batch" / "summary.csv").read_text()  # before: the path cell held the raw ESC and BEL
+    assert not _raw_controls(summary.replace("\n", "")) and "\\x1b[2J" in summary
+
+
+def test_a_media_name_starting_with_a_dash_never_makes_a_folder_that_reads_as_an_option(tmp_path: Path) -> None:
+    folder = write_report(Report(media=probe(_photo(tmp_path, "-rf --no-preserve-root.jpg")).section()),
+                          tmp_path / "out")
+    assert not folder.name.startswith("-") and folder.name.startswith("rf_--no-preserve-root-")
+    assert not any(p.name.startswith("-") for p in (tmp_path / "out").iterdir())
 
 
 def test_malformed_reports_keep_the_exit_codes_meaning(tmp_path: Path, ws: Path) -> None:

@@ -34,9 +34,10 @@ __all__ = [
 
 
 def report_dir_name(report: Report) -> str:
-    """``<stem>-<sha256[:12]>``, with the stem reduced to safe characters (media names are untrusted)."""
+    """``<stem>-<sha256[:12]>``, with the stem reduced to safe characters (media names are untrusted): never a
+    leading ``-`` (a folder named ``-rf-…`` would be read as an option by whatever is given it) nor ``.``."""
     stem = Path(report.media.path).stem
-    safe = re.sub(r"[^\w.-]+", "_", stem, flags=re.UNICODE).strip("._")[:80] or "media"
+    safe = re.sub(r"[^\w.-]+", "_", stem, flags=re.UNICODE).lstrip("._-").rstrip("._")[:80] or "media"
     return f"{safe}-{report.media.sha256[:12]}"
 
 
