@@ -674,6 +674,8 @@ def test_a_report_link_pointing_at_another_report_or_outside_its_runs_fails(
     os.symlink(other.resolve(), mine)  # absolute link to the other report's run
     code, out_text, _ = run(capsys, "report", "check", mine, "--workspace", ws)
     assert code == 1 and "FAIL         report" in out_text and "not to a run in its own" in out_text, out_text
+    code, out_text, _ = run(capsys, "report", "check", mine / "report.json", "--workspace", ws)
+    assert code == 1 and "not to a run in its own" in out_text
     os.unlink(mine)  # a relative link of the writer's own form, into the other report's runs folder
     os.symlink(Path(other.name + ".runs") / os.listdir(out / (other.name + ".runs"))[0], mine)
     code, out_text, _ = run(capsys, "report", "check", mine, "--workspace", ws)

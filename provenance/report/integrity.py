@@ -314,6 +314,8 @@ def report_file(path: str | Path) -> Path:
     into its own ``.runs`` folder: :class:`NotAFileError` otherwise)."""
     path = Path(path)
     _check_link(path)
+    if path.name == REPORT_FILE:  # ``<stem>-<sha12>/report.json``: the folder is a link to check the same way
+        _check_link(path.parent)
     if path.is_dir():
         return path / REPORT_FILE
     target = follow_pointer(path)
