@@ -14,6 +14,7 @@ import datetime as dt
 import io
 import json
 import math
+import os
 import secrets
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
@@ -22,7 +23,7 @@ from pathlib import Path
 from typing import Any, Literal, get_args
 
 from provenance.errors import ProvenanceError
-from provenance.report.integrity import IntegrityError, Origin, origin_of, read_verified, report_file
+from provenance.report.integrity import REPORT_FILE, IntegrityError, Origin, origin_of, read_verified, report_file
 from provenance.report.model import AudioSection, ClaimAssessment, ClaimSection, Report
 from provenance.safetext import csv_cell, id_problem, script_safe_json, terminal
 from provenance.workspace import Workspace
@@ -137,8 +138,17 @@ class Attachment:
     assessment: list[ClaimAssessment]
     attached_at: str = ""
     kind: str = "video"
-    # who vouches for the report file attached now (:func:`origin_of`); not stored, not exported
+    # who vouched for the report when it was attached (stored, shown and exported): see :data:`SIGNED_WORDS`
+    signed: str = "unrecorded"
+    key_id: str | None = None  # the signer's key id, when signed
+    # who vouches for the report file attached now (:func:`origin_of`), in words; not stored, not exported
     origin: Origin | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def origin_text(self) -> str:
+        """The stored origin in words, with the key id."""
+        words = SIGNED_WORDS.get(self.signed, self.signed)
+        return f"{words}, key {self.key_id}" if self.key_id else words
 
     @property
     def name(self) -> str:
@@ -146,6 +156,27 @@ class Attachment:
 
     def results(self) -> dict[str, Result]:
         return {a.check: a.result for a in self.assessment}
+
+
+# Attachment.signed: who vouched for an attached report when it was attached (workspace migration 8).
+SIGNED_WORDS = {
+    "written": "signed by this workspace as written",
+    "written-other": "signed as written by another key",
+    "later": "signed later (`report sign`)",
+    "unsigned": "unsigned: origin unknown",
+    "unrecorded": "origin not recorded (attached before origins were)",
+}
+
+
+def signed_as(data: dict[str, Any], workspace_root: Path | None) -> tuple[str, str | None]:
+    """(:data:`SIGNED_WORDS` key, signer's key id) of a verified report's data."""
+    integrity = data.get("integrity") if isinstance(data.get("integrity"), dict) else {}
+    key_id = integrity.get("key_id") if integrity.get("signature") else None
+    if not key_id:
+        return "unsigned", None
+    if integrity.get("signed_when") != "written":
+        return "later", str(key_id)
+    return ("written" if origin_of(data, workspace_root).by_workspace else "written-other"), str(key_id)
 
 
 def _now() -> str:
@@ -245,7 +276,8 @@ class ClaimStore:
             conn.execute("UPDATE claim SET status = ?, updated_at = ? WHERE id = ?", (status, _now(), claim_id))
         return self.get(claim_id)
 
-    def attach(self, claim_id: str, reports: Iterable[tuple[Report, str | Path]]) -> list[Attachment]:
+    def attach(self, claim_id: str, reports: Iterable[tuple[Report, str | Path]], *,
+               replace: bool = True) -> list[Attachment]:
         """Assess each (report, report folder) against the claim and store them all in one transaction.
 
         Re-attaching a file (same SHA-256) replaces its earlier assessment. The reports are not changed: to
@@ -253,43 +285,64 @@ class ClaimStore:
         attach it with :meth:`record`.
         """
         claim = self.get(claim_id)
-        return self.record(claim, [(report, folder, assess(claim, report)) for report, folder in reports])
+        return self.record(claim, [(report, folder, assess(claim, report)) for report, folder in reports],
+                           replace=replace)
 
-    def record(self, claim: Claim, assessed: Iterable[tuple[Report, str | Path, ClaimSection]]) -> list[Attachment]:
+    def record(self, claim: Claim, assessed: Iterable[tuple[Report, str | Path, ClaimSection]], *,
+               replace: bool = True) -> list[Attachment]:
         """Store (report, report folder, its assessment against ``claim``) in one transaction, assessing nothing.
 
         For callers that assessed already, to put the section into the report they write (``verify`` and
-        ``batch`` with ``--claim``): the claim record then holds exactly what the report shows.
+        ``batch`` with ``--claim``): the claim record then holds exactly what the report shows. Each attachment
+        records who vouches for its report (:func:`signed_as`). Without ``replace``, an attachment of a signed
+        report is replaced only by one signed the same way by the same key, or signed as written by this
+        workspace: an unsigned or differently signed report (which anyone can make) never takes its place
+        silently (:class:`ClaimError`, nothing stored).
         """
-        made = [
-            Attachment(
+        made = []
+        for report, folder, section in assessed:
+            signed, key_id = signed_as(json.loads(json.dumps(report.to_dict())), self.workspace.key_root)
+            made.append(Attachment(
                 claim_id=claim.id, sha256=report.media.sha256, media_path=report.media.path,
                 report_path=str(Path(folder).resolve()), pipeline_digest=report.pipeline.digest,
-                assessment=section.assessment, attached_at=_now(), kind=report.media.kind,
-            )
-            for report, folder, section in assessed
-        ]
+                assessment=section.assessment, attached_at=_now(), kind=report.media.kind, signed=signed,
+                key_id=key_id,
+            ))
         if made:
-            with self.workspace.transaction() as conn:
+            with self.workspace.transaction(immediate=True) as conn:
+                if not replace:
+                    for a in made:
+                        old = conn.execute("SELECT signed, key_id, report_path FROM claim_report WHERE claim_id = ?"
+                                           " AND sha256 = ?", (a.claim_id, a.sha256)).fetchone()
+                        if (old is not None and old["key_id"] and a.signed != "written"
+                                and (old["signed"], old["key_id"]) != (a.signed, a.key_id)):
+                            was = Attachment(claim.id, a.sha256, "", old["report_path"], "", [],
+                                             signed=old["signed"], key_id=old["key_id"])
+                            raise ClaimError(
+                                f"refusing {a.report_path}: claim {claim.id} already has a report of this file "
+                                f"{was.origin_text} ({old['report_path']}); this one is {a.origin_text}: give "
+                                "--replace to replace it (nothing was attached)")
                 conn.executemany(
                     "INSERT OR REPLACE INTO claim_report (claim_id, sha256, media_path, kind, report_path,"
-                    " pipeline_digest, assessment, attached_at) VALUES (?,?,?,?,?,?,?,?)",
+                    " pipeline_digest, assessment, attached_at, signed, key_id) VALUES (?,?,?,?,?,?,?,?,?,?)",
                     [(a.claim_id, a.sha256, a.media_path, a.kind, a.report_path, a.pipeline_digest,
-                      json.dumps([asdict(x) for x in a.assessment], ensure_ascii=False), a.attached_at)
+                      json.dumps([asdict(x) for x in a.assessment], ensure_ascii=False), a.attached_at, a.signed,
+                      a.key_id)
                      for a in made],
                 )
                 conn.execute("UPDATE claim SET updated_at = ? WHERE id = ?", (_now(), claim.id))
         return made
 
     def attach_files(self, claim_id: str, paths: Iterable[str | Path], *,
-                     require_signature: bool = False) -> list[Attachment]:
+                     require_signature: bool = False, replace: bool = False) -> list[Attachment]:
         """Attach written reports (``report.json``, its folder, or a folder of report folders), one transaction.
 
         The assessment goes into the claim record only: a written report is never rewritten (its digest
         and signature cover it). ``verify --claim`` and ``batch --claim`` fill ``report.claim`` before writing.
         Each attachment's ``origin`` says who vouches for the file: an unsigned report passes its digest check
         even when forged (the digest is public), so the caller warns; with ``require_signature`` only reports
-        signed as written by this workspace's key are attached (nothing is, if one is not).
+        signed as written by this workspace's key are attached (nothing is, if one is not). A signed attachment
+        is replaced by a report vouched for otherwise only with ``replace`` (see :meth:`record`).
         """
         files = list(_report_files(paths))
         if not files:
@@ -307,7 +360,7 @@ class ClaimStore:
             if require_signature and not origins[-1].by_workspace:
                 raise ClaimError(f"refusing {file}: {origins[-1].text}; --require-signature attaches only reports "
                                  "signed as written by this workspace's key (nothing was attached)")
-        made = self.attach(claim_id, loaded)
+        made = self.attach(claim_id, loaded, replace=replace)
         for attachment, origin in zip(made, origins, strict=True):
             attachment.origin = origin
         return made
@@ -319,7 +372,8 @@ class ClaimStore:
             Attachment(
                 claim_id=r["claim_id"], sha256=r["sha256"], media_path=r["media_path"], kind=r["kind"],
                 report_path=r["report_path"], pipeline_digest=r["pipeline_digest"], attached_at=r["attached_at"],
-                assessment=[ClaimAssessment(**x) for x in json.loads(r["assessment"])],
+                assessment=[ClaimAssessment(**x) for x in json.loads(r["assessment"])], signed=r["signed"],
+                key_id=r["key_id"],
             )
             for r in rows
         ]
@@ -377,12 +431,12 @@ def _report_files(paths: Iterable[str | Path]) -> Iterable[Path]:
     folders of a folder named (through their links or pointer files: the latest run of each)."""
     for raw in paths:
         path = report_file(raw)
-        if path.is_file():
+        if path.is_file() or (path.name == REPORT_FILE and os.path.lexists(path)):  # a FIFO there: refused, named
             yield path
         elif Path(raw).is_dir():
             for child in sorted(Path(raw).iterdir()):
                 found = report_file(child)
-                if found != child and found.name == "report.json" and found.is_file():
+                if found != child and found.name == REPORT_FILE and os.path.lexists(found):
                     yield found
         else:
             raise ClaimError(f"{raw}: no such report")
@@ -604,11 +658,11 @@ def to_csv(claim: Claim, attachments: Sequence[Attachment]) -> str:
     """The evidence table: one row per (file, check); cells a spreadsheet would run as formulas neutralised."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["claim_id", "file", "sha256", "report", "check", "result", "detail"])
+    w.writerow(["claim_id", "file", "sha256", "report", "signed", "key_id", "check", "result", "detail"])
     for a in attachments:
         for x in a.assessment:
-            w.writerow([csv_cell(v) for v in (claim.id, a.media_path, a.sha256, a.report_path, x.check, x.result,
-                                              x.detail)])
+            w.writerow([csv_cell(v) for v in (claim.id, a.media_path, a.sha256, a.report_path, a.signed,
+                                              a.key_id or "", x.check, x.result, x.detail)])
     return buf.getvalue()
 
 

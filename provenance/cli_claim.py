@@ -73,6 +73,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     attach.add_argument("--require-signature", action="store_true",
                         help="attach only reports signed as written by this workspace's key (an unsigned report "
                         "is attached with a warning otherwise: its origin is unknown)")
+    attach.add_argument("--replace", action="store_true",
+                        help="replace an attached signed report of the same file by one signed otherwise or unsigned "
+                        "(refused without it)")
 
     show = csub.add_parser("show", parents=[common], help="the claim and its evidence table")
     show.add_argument("id")
@@ -116,7 +119,8 @@ def _claim(args: argparse.Namespace) -> int:
         store.get(args.id)
         for path in args.reports:
             _check_report_argument(path, args.id)
-        for a in store.attach_files(args.id, args.reports, require_signature=args.require_signature):
+        for a in store.attach_files(args.id, args.reports, require_signature=args.require_signature,
+                                    replace=args.replace):
             origin = a.origin.text if a.origin is not None else "origin unknown"
             print(f"attached {terminal(a.name)}: {_tally(a)} ({origin})")
             if a.origin is not None and not a.origin.by_workspace:
@@ -205,4 +209,4 @@ def print_claim(claim: Claim, attachments: list[Attachment], out: TextIO) -> Non
             print(" " * indent + more, file=out)
     print(file=out)
     for a in attachments:
-        print(f"{terminal(a.name)}: {_tally(a)}  (report {terminal(a.report_path)})", file=out)
+        print(f"{terminal(a.name)}: {_tally(a)}  (report {terminal(a.report_path)}; {a.origin_text})", file=out)

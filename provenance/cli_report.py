@@ -2,20 +2,23 @@
 
 Exit codes for ``check``: 0 every check passed, the report signed as it was written by this workspace's key (or
 the key given with ``--public-key``); 1 some check failed (edited report, wrong signer, swapped media, unsigned
-with ``--require-signature``); 2 nothing failed but something could not be checked (no digest, unknown signer,
-media not found, a signature added later, or no signature at all: "digest ok, unsigned: origin unknown", since
-anyone can recompute a digest).
+or signed only later with ``--require-signature``); 2 nothing failed but something could not be checked (no
+digest, unknown signer, media not found, a signature added later, or no signature at all: "digest ok, unsigned:
+origin unknown", since anyone can recompute a digest). No report at the path given is an error (2), not a check.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
 from pathlib import Path
 
 from provenance.cli_common import global_options, looks_like_json, say
 from provenance.errors import ProvenanceError
 from provenance.report.integrity import (
+    IntegrityError,
     PublicKey,
     check_file,
     follow_pointer,
@@ -23,6 +26,7 @@ from provenance.report.integrity import (
     key_path,
     load_key,
     public_key_of,
+    report_file,
     sign_file,
 )
 from provenance.safetext import terminal
@@ -47,7 +51,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    "path it records)")
     c.add_argument("--public-key", metavar="KEY", help="the signer's public key (as `report key` prints it, or a "
                    "file holding it): the signature must be by this key")
-    c.add_argument("--require-signature", action="store_true", help="an unsigned report fails")
+    c.add_argument("--require-signature", action="store_true", help="an unsigned report, or one signed "
+                   "only later (`report sign`), fails")
     c.set_defaults(handler=_check)
 
     k = rsub.add_parser("key", parents=[common], help="print this workspace's public signing key (created if absent)")
@@ -100,6 +105,10 @@ def _sign(args: argparse.Namespace) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     _report_argument(args.report)
+    # nothing there is an error, not a check that could not run; a link out of its own folder: FAIL, below
+    with contextlib.suppress(IntegrityError):
+        if not os.path.lexists(report_file(args.report)):
+            raise ProvenanceError(f"no report at {args.report} (report.json, its folder, or its latest-run link)")
     trusted = PublicKey.from_argument(args.public_key) if args.public_key else None
     result = check_file(args.report, workspace_root=_root(args, "read"), media=args.media, trusted_key=trusted,
                         require_signature=args.require_signature)

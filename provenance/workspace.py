@@ -141,6 +141,14 @@ _MIGRATIONS: list[str] = [
     ALTER TABLE reference ADD COLUMN same_as TEXT REFERENCES reference(id);
     CREATE INDEX reference_same_as ON reference(same_as);
     """,
+    # 8: who vouched for each attached report when it was attached (claims.Attachment.signed): ``written`` signed
+    # as written by this workspace's key, ``written-other`` as written by another key, ``later`` signed by
+    # ``report sign``, ``unsigned``; ``unrecorded`` for attachments made before. ``key_id`` names the signer.
+    # A signed attachment is not replaced by one vouched for otherwise without ``claim attach --replace``.
+    """
+    ALTER TABLE claim_report ADD COLUMN signed TEXT NOT NULL DEFAULT 'unrecorded';
+    ALTER TABLE claim_report ADD COLUMN key_id TEXT;
+    """,
 ]
 
 

@@ -220,6 +220,8 @@ def test_a_schema_6_workspace_gains_links_and_keeps_its_references(tmp_path: Pat
     conn = sqlite3.connect(root / "provenance.db")  # as the version before 7 left it: no same_as column
     conn.execute("DROP INDEX reference_same_as")
     conn.execute("ALTER TABLE reference DROP COLUMN same_as")
+    conn.execute("ALTER TABLE claim_report DROP COLUMN signed")  # and migration 8's columns
+    conn.execute("ALTER TABLE claim_report DROP COLUMN key_id")
     conn.execute("PRAGMA user_version = 6")
     conn.commit()
     conn.close()

@@ -541,6 +541,15 @@ def test_control_characters_in_names_are_escaped_in_every_command(
     seen = "".join(o + e for _, o, e in outputs)
     assert "\\x1b[2J" in seen and "\\x0agpj.jpg" in seen and "\\u202e" in seen and "s\\x1b[8mhidden" in seen
     assert outputs[-1][0] == 2  # a missing file is still exit 2, the name escaped in the one-line error
+    summary = (tmp_path / "batch" / "summary.csv").read_text()  # before: the path cell held the raw ESC and BEL
+    assert not _raw_controls(summary.replace("\n", "")) and "\\x1b[2J" in summary
+
+
+def test_a_media_name_starting_with_a_dash_never_makes_a_folder_that_reads_as_an_option(tmp_path: Path) -> None:
+    folder = write_report(Report(media=probe(_photo(tmp_path, "-rf --no-preserve-root.jpg")).section()),
+                          tmp_path / "out")
+    assert not folder.name.startswith("-") and folder.name.startswith("rf_--no-preserve-root-")
+    assert not any(p.name.startswith("-") for p in (tmp_path / "out").iterdir())
 
 
 def test_malformed_reports_keep_the_exit_codes_meaning(tmp_path: Path, ws: Path) -> None:
@@ -566,3 +575,182 @@ def test_malformed_reports_keep_the_exit_codes_meaning(tmp_path: Path, ws: Path)
         assert not sign_file(report, ws).ok, (key, sub, value)
         with pytest.raises(IntegrityError):
             read_verified(report, ws)
+
+
+# -- tester's round 2: the manifest cannot be dropped, special files never hang a reader --------------------
+@pytest.mark.parametrize("attack", ["strip", "null", "empty", "drop_md"])
+def test_removing_or_emptying_the_manifest_is_a_fail_and_cannot_be_signed(
+    tmp_path: Path, ws: Path, capsys: pytest.CaptureFixture[str], attack: str
+) -> None:
+    folder = write_report(Report(media=probe(_photo(tmp_path)).section()), tmp_path / "out")
+    data = json.loads((folder / "report.json").read_text())
+    if attack == "strip":
+        data["integrity"].pop("files")
+    elif attack == "null":
+        data["integrity"]["files"] = None
+    elif attack == "empty":
+        data["integrity"]["files"] = {}
+    else:
+        data["integrity"]["files"].pop("report.md")
+    (folder / "report.json").write_text(dumps(data))  # the digest does not cover integrity: it still holds
+    html = (folder / "report.html").resolve()
+    html.write_text(html.read_text().replace(data["media"]["sha256"][:16], "0" * 16))  # the page now lies
+    code, out, _ = run(capsys, "report", "check", folder, "--workspace", ws)
+    assert code == 1 and "FAIL         files" in out and "DIGEST OK" not in out, out
+    assert "PASS         files" not in out
+    code, out, _ = run(capsys, "report", "sign", folder, "--workspace", ws)
+    assert code == 1 and "refusing to sign: files:" in out
+    with pytest.raises(IntegrityError, match="files"):
+        read_verified(folder, ws)
+
+
+def test_an_older_version_without_a_manifest_still_checks(tmp_path: Path, ws: Path) -> None:
+    folder = write_report(Report(media=probe(_photo(tmp_path)).section()), tmp_path / "out")
+    data = json.loads((folder / "report.json").read_text())
+    data["integrity"].pop("files")
+    data["tool"]["version"] = "0.2.0"  # before the manifest was always written: nothing to require
+    data["integrity"]["digest"] = digest_of(data)
+    (folder / "report.json").write_text(dumps(data))
+    result = check_file(folder, workspace_root=ws)
+    assert result.line("files") is None and result.exit_code == 2 and result.unsigned
+
+
+@pytest.mark.parametrize("target", ["report.md", "report.html", "report.json"])
+@pytest.mark.parametrize("kind", ["fifo", "zero"])
+def test_a_fifo_or_device_in_a_report_folder_fails_and_never_hangs(
+    tmp_path: Path, ws: Path, capsys: pytest.CaptureFixture[str], target: str, kind: str
+) -> None:
+    """Before: a FIFO report.md hung `report check`, `claim attach` and batch resume; report.json as a link to
+    /dev/zero ended in `internal error: MemoryError`. (pytest-timeout is not installed: a hang hangs the run.)"""
+    folder = write_report(Report(media=probe(_photo(tmp_path)).section()), tmp_path / "out")
+    path = folder.resolve() / target
+    path.unlink()
+    if kind == "fifo":
+        os.mkfifo(path)
+    else:
+        path.symlink_to("/dev/zero")
+    code, out, err = run(capsys, "report", "check", folder, "--workspace", ws)
+    name = "report" if target == "report.json" else "files"
+    what = "a FIFO" if kind == "fifo" else "a symbolic link"
+    assert code == 1 and f"FAIL         {name}" in out and what in out and "internal error" not in err, out + err
+    code, out, _ = run(capsys, "report", "sign", folder, "--workspace", ws)
+    assert code == 1 and "refusing to sign" in out
+    with pytest.raises(IntegrityError, match=what):
+        read_verified(folder, ws)
+    run(capsys, "claim", "add", "--statement", "s", "--id", "c1", "--workspace", ws)
+    code, _, err = run(capsys, "claim", "attach", "c1", folder, "--workspace", ws)
+    assert code != 0 and what in err and "internal error" not in err, err
+
+
+def test_after_a_digest_fail_the_origin_line_does_not_say_digest_ok(tmp_path: Path, ws: Path,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    folder = write_report(Report(media=probe(_photo(tmp_path)).section()), tmp_path / "out")
+    forge(folder / "report.json", recompute=False)
+    code, out, _ = run(capsys, "report", "check", folder, "--workspace", ws)
+    assert code == 1 and "FAIL         digest" in out and "digest ok" not in out
+    assert "CANNOT CHECK origin    unsigned: origin unknown" in out
+
+
+def test_checking_a_path_with_no_report_is_an_error_not_a_cannot_check(
+    tmp_path: Path, ws: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(capsys, "report", "check", tmp_path / "nonexistent", "--workspace", ws)
+    assert code == 2 and "no report at" in err and "CANNOT CHECK" not in out and "nothing failed" not in out
+
+
+def test_a_report_link_pointing_at_another_report_or_outside_its_runs_fails(
+    tmp_path: Path, ws: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Before: `ln -sfn <unrelated run> reports/<stem>-<sha12>` then `report check` said PASS."""
+    out = tmp_path / "out"
+    mine = write_report(Report(media=probe(_photo(tmp_path)).section()), out)
+    other_media = tmp_path / "other.png"
+    from PIL import Image
+    from skimage import data as skdata
+    Image.fromarray(skdata.astronaut()).save(other_media)
+    other = write_report(Report(media=probe(other_media).section()), out)
+    assert (run(capsys, "report", "check", mine, "--workspace", ws)[0]) == 2  # as written: unsigned, no failure
+    os.unlink(mine)
+    os.symlink(other.resolve(), mine)  # absolute link to the other report's run
+    code, out_text, _ = run(capsys, "report", "check", mine, "--workspace", ws)
+    assert code == 1 and "FAIL         report" in out_text and "not to a run in its own" in out_text, out_text
+    code, out_text, _ = run(capsys, "report", "check", mine / "report.json", "--workspace", ws)
+    assert code == 1 and "not to a run in its own" in out_text
+    os.unlink(mine)  # a relative link of the writer's own form, into the other report's runs folder
+    os.symlink(Path(other.name + ".runs") / os.listdir(out / (other.name + ".runs"))[0], mine)
+    code, out_text, _ = run(capsys, "report", "check", mine, "--workspace", ws)
+    assert code == 1 and "not to a run in its own" in out_text
+    # the other report copied into this report's own runs folder: the folder's name says whose it is
+    runs = out / (mine.name + ".runs")
+    shutil.copytree(other.resolve(), runs / "20990101T000000000000Z-000000")
+    os.unlink(mine)
+    os.symlink(Path(runs.name) / "20990101T000000000000Z-000000", mine)
+    code, out_text, _ = run(capsys, "report", "check", mine, "--workspace", ws)
+    assert code == 1 and "FAIL         folder" in out_text and "another report put in its place" in out_text
+    with pytest.raises(IntegrityError, match="folder"):
+        read_verified(mine, ws)
+    assert run(capsys, "report", "sign", mine, "--workspace", ws)[0] == 1
+
+
+def test_a_runs_folder_that_is_a_link_is_never_written_through(tmp_path: Path) -> None:
+    out, elsewhere = tmp_path / "out", tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    report = Report(media=probe(_photo(tmp_path)).section())
+    first = write_report(report, out)
+    runs = out / (first.name + ".runs")
+    shutil.rmtree(runs)
+    runs.symlink_to(elsewhere)
+    with pytest.raises(ValueError, match="symbolic link"):
+        write_report(Report(media=probe(_photo(tmp_path)).section()), out)
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_a_forged_unsigned_report_never_silently_replaces_a_signed_attachment(
+    tmp_path: Path, ws: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Before: attaching a forged unsigned run of the same file over a signed one replaced it with only the usual
+    "unsigned" warning, and `claim show` listed the forgery alone."""
+    photo = _photo(tmp_path)
+    signed = write_report(Report(media=probe(photo).section()), tmp_path / "out",
+                          signing_key=load_key(ws, create=False))
+    key_id = json.loads((signed / "report.json").read_text())["integrity"]["key_id"]
+    forged = write_report(Report(media=probe(photo).section()), tmp_path / "forged")  # the same file, unsigned
+    forge(forged / "report.json")
+    claim_id = run(capsys, "claim", "add", "--statement", "coins", "--date", "2019", "--workspace", ws)[1].strip()
+    assert run(capsys, "claim", "attach", claim_id, signed, "--workspace", ws)[0] == 0
+    code, _, err = run(capsys, "claim", "attach", claim_id, forged, "--workspace", ws)
+    assert code == 2 and "already has a report of this file signed by this workspace as written" in err
+    assert "--replace" in err and "nothing was attached" in err
+    _, out, _ = run(capsys, "claim", "show", claim_id, "--workspace", ws)
+    assert f"signed by this workspace as written, key {key_id}" in out and str(signed.resolve()) in out
+    shown = json.loads(run(capsys, "claim", "show", claim_id, "--json", "--workspace", ws)[1])
+    assert [(a["signed"], a["key_id"]) for a in shown["attachments"]] == [("written", key_id)]
+    code, out, _ = run(capsys, "claim", "attach", claim_id, forged, "--replace", "--workspace", ws)
+    assert code == 0
+    _, out, _ = run(capsys, "claim", "show", claim_id, "--workspace", ws)
+    assert "unsigned: origin unknown" in out and "signed by this workspace" not in out
+    code, text, _ = run(capsys, "claim", "export", claim_id, "--format", "csv", "--workspace", ws)
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert rows and {r["signed"] for r in rows} == {"unsigned"}
+    # the signed one takes its place back without --replace: signed as written by this workspace
+    assert run(capsys, "claim", "attach", claim_id, signed, "--workspace", ws)[0] == 0
+
+
+def test_attachments_made_before_migration_8_say_their_origin_was_not_recorded(
+    tmp_path: Path, ws: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import sqlite3
+
+    from provenance.workspace import DB_NAME
+    folder = write_report(Report(media=probe(_photo(tmp_path)).section()), tmp_path / "out")
+    claim_id = run(capsys, "claim", "add", "--statement", "coins", "--workspace", ws)[1].strip()
+    assert run(capsys, "claim", "attach", claim_id, folder, "--workspace", ws)[0] == 0
+    conn = sqlite3.connect(ws / DB_NAME)  # back to schema 7: the columns migration 8 adds, gone
+    conn.executescript("ALTER TABLE claim_report DROP COLUMN signed; ALTER TABLE claim_report DROP COLUMN key_id;"
+                       "PRAGMA user_version = 7;")
+    conn.close()
+    _, out, _ = run(capsys, "claim", "show", claim_id, "--workspace", ws)
+    assert "origin not recorded (attached before origins were)" in out
+    conn = sqlite3.connect(ws / DB_NAME)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 8
+    conn.close()

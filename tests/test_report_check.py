@@ -43,6 +43,9 @@ def test_written_report_passes_and_signing_is_checked(folder: Path, tmp_path: Pa
     assert code == 0 and (ws / KEY_FILE).is_file()
     code, out = run(capsys, "report", "check", folder, "--workspace", ws, "--require-signature")
     assert "PASS         signature valid Ed25519 signature by this workspace's key" in out
+    # a later signature is not one made as written: --require-signature fails it, as `claim attach` refuses it
+    assert code == 1 and "FAIL         origin    the signature was added later" in out
+    code, out = run(capsys, "report", "check", folder, "--workspace", ws)
     assert code == 2 and "CANNOT CHECK origin    the signature was added later" in out  # not "provenance wrote it"
     code, out = run(capsys, "report", "check", folder, "--workspace", tmp_path / "other")
     assert code == 2 and "CANNOT CHECK signature" in out  # a signer this desk does not know

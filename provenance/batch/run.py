@@ -128,22 +128,28 @@ def _dask_client(options: BatchOptions) -> Iterator[Client]:
         return
     import dask
 
+    from provenance.batch import nohttp
+
     workers = options.workers if options.workers is not None else min(8, os.cpu_count() or 1)
     quiet = logging.DEBUG if log.isEnabledFor(logging.DEBUG) else logging.ERROR
     # The local cluster runs our code on whatever a connection sends it: mutual TLS with credentials made for
     # this run only (``security=True``: Security.temporary), so no other process can connect, and no HTTP
-    # server (distributed starts one even without a dashboard: no routes, then stopped once up).
+    # server at all (distributed binds one even without a dashboard: batch.nohttp keeps the scheduler here and
+    # every worker, through a preload, from binding it).
     with (
         _log_level("distributed", quiet),
         _no_port_warning(),
-        dask.config.set({"distributed.scheduler.http.routes": [], "distributed.worker.http.routes": []}),
+        dask.config.set({"distributed.scheduler.http.routes": [], "distributed.worker.http.routes": [],
+                         "distributed.worker.preload": [*dask.config.get("distributed.worker.preload", []),
+                                                        "provenance.batch.nohttp"]}),
+        nohttp.patched(),
         LocalCluster(n_workers=workers, threads_per_worker=options.threads_per_worker, processes=True,
                      dashboard_address=None, silence_logs=quiet, security=True,
                      # each worker sizes its native thread pools (Whisper, OpenCV) to its share of the cores
                      env={WORKERS_ENV: str(workers * max(1, options.threads_per_worker or 1))}) as cluster,
         Client(cluster) as client,
     ):
-        client.run_on_scheduler(_stop_scheduler_http)
+        client.run_on_scheduler(_stop_scheduler_http)  # nothing to stop unless distributed changed: a backstop
         client.run(_stop_worker_http)
         yield client
 
@@ -445,10 +451,12 @@ def _existing_reports(out: Path, digest: str, wanted: set[str], workspace_root: 
         return found
     for folder in sorted(out.iterdir()):
         prefix = folder.name.rsplit("-", 1)[-1]
-        if prefix not in by_prefix or not report_file(folder).is_file():
+        if prefix not in by_prefix:
             continue
-        folder = report_file(folder).parent  # the latest run: through its link, or its pointer file (no symlinks)
         try:
+            if not os.path.lexists(report_file(folder)):
+                continue
+            folder = report_file(folder).parent  # the latest run: through its link, or pointer file (no symlinks)
             data = read_verified(folder / "report.json", workspace_root, signed_by=signed_by)
             report = Report.from_dict(data)
             _fill(BatchItem(path=""), report, folder, out, "resumed")  # what the summary will read must read

@@ -23,7 +23,7 @@ from provenance.claims import Claim
 from provenance.config import Pipeline
 from provenance.media import display_path
 from provenance.report.writer import atomic_write
-from provenance.safetext import csv_cell
+from provenance.safetext import csv_cell, terminal
 from provenance.workspace import Workspace
 
 SUMMARY_SCHEMA = "provenance.batch/1"
@@ -92,7 +92,8 @@ _CSV_COLUMNS = [
 
 
 def summary_csv(result: BatchResult) -> str:
-    """``summary.csv``: one row per file; findings and claim results joined with ``;``; formula cells neutralised."""
+    """``summary.csv``: one row per file; findings and claim results joined with ``;``; formula cells neutralised,
+    control characters escaped (``\\xNN``)."""
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=_CSV_COLUMNS, lineterminator="\n")
     w.writeheader()
@@ -101,7 +102,8 @@ def summary_csv(result: BatchResult) -> str:
         row["findings"] = ";".join(f.code for f in item.findings)
         row["warnings"] = sum(f.severity == "warning" for f in item.findings)
         row["claim"] = ";".join(f"{k}={v}" for k, v in item.claim.items())
-        w.writerow({k: csv_cell(v) for k, v in row.items()})
+        # escaped as the terminal escapes them: a viewer (`cat`, `less -r`) must not run an ESC or BEL in a path
+        w.writerow({k: csv_cell(terminal(v) if isinstance(v, str) else v) for k, v in row.items()})
     return buf.getvalue()
 
 

@@ -25,6 +25,8 @@ import hashlib
 import itertools
 import json
 import os
+import re
+import stat
 import tempfile
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -44,6 +46,16 @@ KEY_FILE = "report-signing-key.pem"  # in the workspace root, mode 0600
 REPORT_FILE = "report.json"
 # Every version from this one on writes ``integrity``: a report naming such a version without it was edited.
 INTEGRITY_SINCE = (0, 1, 0)
+# Every version from this one on lists report.html and report.md (and the visual stage's fingerprint.npz when that
+# stage ran) in ``integrity.files``: a report naming such a version with fewer was edited (the manifest came in
+# 0.2.x, the fingerprint with 0.3.0; "0.0.0+source", a source tree without installation, counts as current).
+FILES_SINCE = (0, 3, 0)
+PAGE_FILES = ("report.html", "report.md")
+FINGERPRINT_FILE = "fingerprint.npz"  # visual.store.FINGERPRINT_FILE (not imported: that module loads NumPy)
+# The largest report.json read: a report of the longest clip the limits allow (900 sampled frames at ~150 bytes,
+# an hour of transcript at ~100 kB) is well under 1 MB; 64 MiB leaves room and keeps a hostile file from
+# exhausting memory.
+REPORT_MAX_BYTES = 64 << 20
 SignedWhen = Literal["written", "later"]
 _INTEGRITY_FIELDS = {f.name for f in fields(Integrity)}
 
@@ -206,6 +218,55 @@ def public_key_of(key: Ed25519PrivateKey) -> PublicKey:
 # -- reading report files ------------------------------------------------------------------------------------
 
 
+class NotAFileError(IntegrityError):
+    """A path in a report folder is not a regular file (a FIFO, a device, a symbolic link, a folder): provenance
+    writes only regular files, and opening anything else could hang a reader or feed it endless bytes."""
+
+
+def open_regular(path: Path) -> int:
+    """A read-only descriptor of the regular file at ``path``; :class:`NotAFileError` for anything else.
+
+    The last component is never followed when it is a symbolic link (``O_NOFOLLOW``) and the open never waits for
+    a FIFO's writer (``O_NONBLOCK``, which changes nothing for a regular file); the type is checked on the open
+    descriptor, so nothing can be swapped in between. ``FileNotFoundError`` passes through.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        raise
+    except OSError as exc:
+        if os.path.islink(path):
+            raise NotAFileError(f"{path} is a symbolic link, not a file provenance wrote") from exc
+        raise IntegrityError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        kind = ("a FIFO" if stat.S_ISFIFO(mode) else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+                else "a folder" if stat.S_ISDIR(mode) else "a socket" if stat.S_ISSOCK(mode) else "not a file")
+        raise NotAFileError(f"{path} is {kind}, not a regular file provenance wrote")
+    return fd
+
+
+def read_regular(path: Path, max_bytes: int) -> bytes:
+    """The bytes of the regular file at ``path`` (see :func:`open_regular`), refused over ``max_bytes``."""
+    with os.fdopen(open_regular(path), "rb") as fh:
+        data = fh.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise NotAFileError(f"{path} is over {max_bytes >> 20} MiB, larger than any report provenance writes")
+    return data
+
+
+def sha256_regular(path: Path) -> str:
+    """Streaming SHA-256 of the regular file at ``path`` (see :func:`open_regular`)."""
+    digest = hashlib.sha256()
+    with os.fdopen(open_regular(path), "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+
 # A report folder's "latest" name on a file system without symbolic links: a file holding this line and then
 # ``<stem>-<sha12>.runs/<run>`` (report.writer writes it; every reader follows it through report_file).
 POINTER_MAGIC = "provenance-report-link/1"
@@ -229,9 +290,32 @@ def follow_pointer(path: Path) -> Path | None:
     return path.parent / runs / run
 
 
+# A report folder's name, ``<stem>-<sha256[:12]>`` (report.writer.report_dir_name), and its runs folder.
+_FOLDER_NAME = re.compile(r".-([0-9a-f]{12})$")
+_RUNS_NAME = re.compile(r".-([0-9a-f]{12})\.runs$")
+
+
+def _check_link(path: Path) -> None:
+    """A symbolic link named like a report folder (``<stem>-<sha12>``) is the writer's latest-run link: it may
+    name only ``<its name>.runs/<run>`` beside it, neither of them a link, or a reader would take another report
+    (or anything at all) for this one. ``NotAFileError`` otherwise."""
+    if not path.is_symlink() or not _FOLDER_NAME.search(path.name):
+        return
+    target = os.readlink(path)
+    runs, _, run = target.partition("/")
+    if (runs != path.name + ".runs" or not run or "/" in run or "\\" in run or run.startswith(".")
+            or (path.parent / runs).is_symlink() or (path.parent / runs / run).is_symlink()):
+        raise NotAFileError(f"{path} is a link to {target}, not to a run in its own {path.name}.runs/ beside it: "
+                            "not a report folder provenance wrote")
+
+
 def report_file(path: str | Path) -> Path:
-    """``REPORT`` may name the report.json, the report folder, or its latest-run link or pointer file."""
+    """``REPORT`` may name the report.json, the report folder, or its latest-run link or pointer file (a link only
+    into its own ``.runs`` folder: :class:`NotAFileError` otherwise)."""
     path = Path(path)
+    _check_link(path)
+    if path.name == REPORT_FILE:  # ``<stem>-<sha12>/report.json``: the folder is a link to check the same way
+        _check_link(path.parent)
     if path.is_dir():
         return path / REPORT_FILE
     target = follow_pointer(path)
@@ -241,11 +325,9 @@ def report_file(path: str | Path) -> Path:
 def _load(path: Path) -> tuple[str, dict[str, Any]]:
     """The file's text and data. Bad UTF-8 or JSON raise ValueError: a damaged file fails, it is not unchecked."""
     try:
-        raw = path.read_bytes()
+        raw = read_regular(path, REPORT_MAX_BYTES)
     except FileNotFoundError as exc:
         raise IntegrityError(f"no report at {path}") from exc
-    except OSError as exc:
-        raise IntegrityError(f"cannot read {path}: {exc.strerror or exc}") from exc
     text = raw.decode("utf-8")
     try:
         data = json.loads(text)
@@ -292,7 +374,10 @@ def sign_file(path: str | Path, workspace_root: Path) -> SignResult:
     The digest is public, so anyone can edit a report and recompute it: a later signature vouches for the
     content as it is now, and says so (``signed_when: "later"``), never that provenance produced it.
     """
-    path = report_file(path)
+    try:
+        path = report_file(path)
+    except NotAFileError as exc:
+        return SignResult(Path(path), False, f"refusing to sign: {exc}")
     result = CheckResult(path)
     try:
         text, data = _load(path)
@@ -304,6 +389,7 @@ def sign_file(path: str | Path, workspace_root: Path) -> SignResult:
     _check_structure(result, data)
     _check_files(result, path, data)
     _check_signature(result, data, workspace_root, None, False)
+    _check_folder(result, path, data)
     bad = [line for line in result.lines if line.state == "fail" or (line.state == "cannot" and line.name == "digest")]
     if bad:
         return SignResult(path, False, f"refusing to sign: {bad[0].name}: {bad[0].message}")
@@ -339,6 +425,7 @@ def read_verified(path: str | Path, workspace_root: Path | None = None, *,
     _check_structure(result, data)
     _check_files(result, path, data)
     _check_signature(result, data, workspace_root, signed_by, signed_by is not None)
+    _check_folder(result, path, data)
     for line in result.lines:
         if (line.state == "fail" or (line.state == "cannot" and line.name == "digest")
                 or (signed_by is not None and line.name == "origin" and line.state != "pass")):
@@ -374,11 +461,13 @@ State = Literal["pass", "fail", "skip", "cannot"]
 # The origin line of an unsigned report: its digest can be right and still say nothing about who wrote it.
 UNSIGNED = ("digest ok, unsigned: origin unknown (anyone can edit a report and recompute its digest; only a report "
             "signed as it is written, `verify --sign`, shows that provenance produced it)")
+# The same, for an unsigned report whose digest or layout did not hold: saying "digest ok" there would contradict it.
+UNSIGNED_UNCHECKED = "unsigned: origin unknown"
 
 
 @dataclass
 class CheckLine:
-    name: str  # report | digest | file | structure | signature | origin | media
+    name: str  # report | digest | file | files | structure | signature | origin | folder | media
     state: State
     message: str
 
@@ -391,7 +480,7 @@ class CheckResult:
     @property
     def unsigned(self) -> bool:
         """Nothing vouches for who wrote the report (its origin line is :data:`UNSIGNED`)."""
-        return any(line.name == "origin" and line.message == UNSIGNED for line in self.lines)
+        return any(line.name == "origin" and line.message in (UNSIGNED, UNSIGNED_UNCHECKED) for line in self.lines)
 
     def line(self, name: str) -> CheckLine | None:
         return next((line for line in self.lines if line.name == name), None)
@@ -416,12 +505,15 @@ def check_file(
     require_signature: bool = False,
 ) -> CheckResult:
     """Check a report's digest, layout, signature and media file; never writes anything (nor creates a key)."""
-    path = report_file(path)
-    result = CheckResult(path)
+    result = CheckResult(Path(path))
     try:
+        path = result.path = report_file(path)
         text, data = _load(path)
     except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError alike
         result.add("report", "fail", f"not valid UTF-8 JSON: the file was damaged or edited ({exc})")
+        return result
+    except NotAFileError as exc:
+        result.add("report", "fail", str(exc))
         return result
     except IntegrityError as exc:
         result.add("report", "cannot", str(exc))
@@ -430,8 +522,30 @@ def check_file(
     _check_structure(result, data)
     _check_files(result, path, data)
     _check_signature(result, data, workspace_root, trusted_key, require_signature)
+    _check_folder(result, path, data)
     _check_media(result, path, data, media)
     return result
+
+
+def _folder_sha12(report_path: Path) -> tuple[str, str] | None:
+    """The folder a report.json was reached through and the SHA-256 prefix its name gives (``<stem>-<sha12>``
+    itself, or a run in ``<stem>-<sha12>.runs/``); None for a folder not named by the writer."""
+    parent = report_path.parent
+    if found := _FOLDER_NAME.search(parent.name):
+        return parent.name, found.group(1)
+    if found := _RUNS_NAME.search(parent.parent.name):
+        return parent.parent.name, found.group(1)
+    return None
+
+
+def _check_folder(result: CheckResult, report_path: Path, data: dict[str, Any]) -> None:
+    """A report folder is named by its media's SHA-256: one holding another media's report was moved or linked."""
+    named = _folder_sha12(report_path)
+    media = data.get("media") if isinstance(data.get("media"), dict) else {}
+    sha = str(media.get("sha256") or "")
+    if named is not None and sha and not sha.startswith(named[1]):
+        result.add("folder", "fail", f"the folder {named[0]} is named for media {named[1]}…, but the report "
+                                     f"describes media {sha[:12]}…: another report put in its place")
 
 
 def _version_tuple(text: object) -> tuple[int, ...] | None:
@@ -509,7 +623,8 @@ def _check_signature(
             return
         result.add("signature", "skip", "not signed: the digest alone catches accidental change, not a deliberate "
                                         "edit")
-        result.add("origin", "cannot", UNSIGNED)
+        digest = result.line("digest")
+        result.add("origin", "cannot", UNSIGNED if digest is None or digest.state == "pass" else UNSIGNED_UNCHECKED)
         return
     try:
         public = PublicKey.parse(str(key_text or ""))
@@ -523,7 +638,7 @@ def _check_signature(
         result.add("signature", "fail", "the signature does not verify over this content: changed after signing, "
                                         "or signed over other content")
         return
-    _check_origin(result, integrity)
+    _check_origin(result, integrity, required)
     if trusted is not None:
         if public.raw == trusted.raw:
             result.add("signature", "pass", f"valid Ed25519 signature by the key you named ({public.key_id})")
@@ -540,28 +655,52 @@ def _check_signature(
                                       "key to check who signed")
 
 
+def required_files(data: dict[str, Any]) -> set[str]:
+    """The files a report's own version always lists in ``integrity.files`` (see :data:`FILES_SINCE`)."""
+    tool = data.get("tool") if isinstance(data.get("tool"), dict) else {}
+    version = _version_tuple(tool.get("version"))
+    if version is not None and version < FILES_SINCE and any(version):
+        return set()
+    visual = data.get("visual") if isinstance(data.get("visual"), dict) else {}
+    ran = visual.get("status") == "ok" and bool(visual.get("frames"))
+    return {*PAGE_FILES, *((FINGERPRINT_FILE,) if ran else ())}
+
+
 def _check_files(result: CheckResult, report_path: Path, data: dict[str, Any]) -> None:
-    """Every file of the folder named in the manifest (``integrity.files``) must be there with its SHA-256."""
+    """Every file of the folder named in the manifest (``integrity.files``) must be there with its SHA-256, and the
+    manifest must list every file the report's version writes: dropping an entry (or the whole list) would
+    otherwise take that file out of every check."""
     integrity = data.get("integrity") if isinstance(data.get("integrity"), dict) else {}
     files = integrity.get("files")
-    if files is None:
+    required = required_files(data) if isinstance(data.get("integrity"), dict) else set()
+    if files is None and not required:
         return  # written before the manifest: only report.json is covered
+    tool = data.get("tool") if isinstance(data.get("tool"), dict) else {}
+    if files is None:
+        result.add("files", "fail", f"no folder manifest (integrity.files), but provenance {tool.get('version')} "
+                                    "writes one in every report: removed from the file")
+        return
     if not isinstance(files, dict) or not all(
         isinstance(name, str) and isinstance(sha, str) and name == Path(name).name and name not in (".", "..", "")
         and name != REPORT_FILE for name, sha in files.items()
     ):
         result.add("files", "fail", "the folder manifest (integrity.files) is malformed: edited")
         return
+    if required - files.keys():
+        result.add("files", "fail", f"the folder manifest (integrity.files) does not list "
+                                    f"{', '.join(sorted(required - files.keys()))}, which provenance "
+                                    f"{tool.get('version')} always lists: removed from the record")
+        return
     bad = []
     for name, expected in sorted(files.items()):
         path = report_path.parent / name
         try:
-            actual = sha256_file(path)
+            actual = sha256_regular(path)
         except FileNotFoundError:
             bad.append(f"{name} is missing")
             continue
-        except OSError as exc:
-            bad.append(f"{name} cannot be read ({exc.strerror or exc})")
+        except (IntegrityError, OSError) as exc:
+            bad.append(str(exc) if isinstance(exc, NotAFileError) else f"{name} cannot be read ({exc})")
             continue
         if actual != expected:
             bad.append(f"{name} differs from the one written (SHA-256 {actual[:16]}…, written {expected[:16]}…)")
@@ -577,11 +716,15 @@ def _check_files(result: CheckResult, report_path: Path, data: dict[str, Any]) -
             result.add("files", "skip", f"not written by provenance, not covered: {', '.join(extra)}")
 
 
-def _check_origin(result: CheckResult, integrity: dict[str, Any]) -> None:
-    """Only a signature made as the report was written says that provenance produced this content."""
+def _check_origin(result: CheckResult, integrity: dict[str, Any], required: bool = False) -> None:
+    """Only a signature made as the report was written says that provenance produced this content; when a
+    signature is required (``--require-signature``, as ``claim attach`` asks it) a later one fails."""
     when = integrity.get("signed_when")
     if when == "written":
         result.add("origin", "pass", "signed by provenance as it wrote the report")
+    elif required:
+        result.add("origin", "fail", f"the signature was added later ({integrity.get('signed_at')}, `report sign`), "
+                                     "and a signature made as the report was written was asked for")
     else:
         result.add("origin", "cannot", f"the signature was added later ({integrity.get('signed_at')}, `report sign`): "
                                        "it vouches for the content from then on, not that provenance produced it")

@@ -34,9 +34,10 @@ __all__ = [
 
 
 def report_dir_name(report: Report) -> str:
-    """``<stem>-<sha256[:12]>``, with the stem reduced to safe characters (media names are untrusted)."""
+    """``<stem>-<sha256[:12]>``, with the stem reduced to safe characters (media names are untrusted): never a
+    leading ``-`` (a folder named ``-rf-…`` would be read as an option by whatever is given it) nor ``.``."""
     stem = Path(report.media.path).stem
-    safe = re.sub(r"[^\w.-]+", "_", stem, flags=re.UNICODE).strip("._")[:80] or "media"
+    safe = re.sub(r"[^\w.-]+", "_", stem, flags=re.UNICODE).lstrip("._-").rstrip("._")[:80] or "media"
     return f"{safe}-{report.media.sha256[:12]}"
 
 
@@ -76,6 +77,8 @@ def write_report(report: Report, out: str | Path = "reports", *, signing_key: Ed
         report.integrity = Integrity(**sign_data(report.to_dict(), signing_key, "written")["integrity"])
     runs = latest.with_name(latest.name + RUNS_SUFFIX)
     runs.mkdir(parents=True, exist_ok=True)
+    if runs.is_symlink():  # mkdir accepts a link to a folder: the run would be written wherever it points
+        raise ValueError(f"{runs} is a symbolic link: refusing to write a report through it (outside {out})")
     run_id = f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S%fZ}-{secrets.token_hex(3)}"
     aside = runs / f".building-{run_id}"
     aside.mkdir()
