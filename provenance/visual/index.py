@@ -195,6 +195,16 @@ def _partial(fp: Fingerprint, media: MediaFile) -> str | None:
     return f"indexed only up to {until}{of}, stopped by {why}: footage after that cannot match"
 
 
+def _reference_keypoint_spacing(matching: MatchingConfig) -> float | None:
+    """Seconds between a reference's keypoint frames (plus shot changes); None without local features.
+
+    ``reference_local_interval_s``, or the clip side's ``local_interval_s`` when a profile sets that shorter.
+    """
+    if not matching.local_features:
+        return None
+    return min(matching.local_interval_s, matching.reference_local_interval_s)
+
+
 def reference_frames_decoded(limits: Limits) -> int:
     """Decoded frames a reference may take: its whole declared duration (``[limits] max_duration_s``) at 60 fps.
 
@@ -367,7 +377,7 @@ class KnownImageryIndex:
         frames = frames or FramesConfig()
         limits = limits or Limits()
         fp, keypoint_frames = reference_fingerprint(
-            media, frames, keypoint_frames_s=matching.local_interval_s if matching.local_features else None,
+            media, frames, keypoint_frames_s=_reference_keypoint_spacing(matching),
             interval_s=frames.reference_interval_s, limits=limits,
             max_frames_decoded=reference_frames_decoded(limits))
         near = self._near_identical(fp, matching)

@@ -263,8 +263,13 @@ def _dominant_offset(pairs: list[_Pair], max_distance: int) -> float:
     """The time offset (reference minus query time) most of the hits' weight agrees on, in ``_OFFSET_BIN_S``
     bins that support their neighbours, refined to the median offset near the winning bin."""
     votes: dict[int, float] = defaultdict(float)
+    # keypoint hits alone: by their inliers, unsaturated. Neighbouring reference keypoint frames of a slow shot all
+    # verify, most of them past the 64 inliers where strength() saturates; the frame the clip shows usually fits
+    # best (phone screenshots of the matching benchmark: inliers rise to the frame shown), and a tie went to the
+    # smallest offset, 5 s early on one of them
+    local = all(p.inliers for p in pairs)
     for p in pairs:
-        weight = p.strength(max_distance)
+        weight = p.inliers if local else p.strength(max_distance)
         votes[round(p.offset / _OFFSET_BIN_S)] += weight
     # neighbouring bins support each other: a pan or a slight speed change smears the offset
     smoothed = {b: votes[b] + 0.5 * (votes.get(b - 1, 0) + votes.get(b + 1, 0)) for b in votes}
