@@ -37,9 +37,9 @@ within 3 s of the reused time). What separates them:
 With these, no unrelated fit of the stress test is accepted (9 were before, all the phone-app interface) and
 368 right fits are (341 before: quarter turns gained, two frame-on-frame fits under a lower third lost).
 
-Keypoint frames are sampled frames kept at full detail for this, one every ``local_interval_s`` plus shot
-changes (not codec keyframes); their descriptors live in the workspace database and are searched exhaustively
-with a FAISS binary index.
+Keypoint frames are sampled frames kept at full detail for this, one every ``local_interval_s`` on a clip and
+every ``reference_local_interval_s`` on a reference, plus shot changes (not codec keyframes); their descriptors
+live in the workspace database and are searched exhaustively with a FAISS binary index.
 """
 
 from __future__ import annotations

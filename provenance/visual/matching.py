@@ -5,7 +5,8 @@ looked up; hits are grouped per reference, and a reference's hits are explained 
 reference_t = speed * query_t + shift: the line most hits agree on gives one aligned segment, and what it leaves
 unexplained is searched again, so a clip that reuses two separate stretches of one reference gets two segments.
 The speed is 1 unless a line of another slope (0.5-2: slow motion to double speed) explains clearly more query
-frames. Hash hits set the line; keypoint hits, known only to their keypoint frames' spacing, join it.
+frames. Hash hits set the line; keypoint hits, known only to their keypoint frames' spacing (a second on the
+reference side), join it, and alone they set it by their inliers.
 """
 
 from __future__ import annotations
@@ -282,15 +283,16 @@ def _dominant_line(pairs: list[_Pair], max_distance: int) -> tuple[float, float]
     """The line (speed, shift) in time most of the hits agree on: reference_t = speed * query_t + shift.
 
     Voted by the hash hits when there are any (they place a frame to the reference's sampling interval; keypoint
-    hits only to the keypoint frames' 2-s spacing), by the keypoint hits otherwise. Speed 1 by the offset vote;
-    another speed (``SPEED_RANGE``) only when a RANSAC line through two hits, refined by Theil-Sen over the hits
-    it explains, scores ``_SPEED_GAIN`` times as much (the strongest hit per query frame counted) and explains at
-    least ``_SPEED_MIN_FRAMES`` query frames: a static shot matches at every offset and must not look sped up.
+    hits only to the keypoint frames' spacing), by the keypoint hits otherwise. Speed 1 by the offset vote;
+    another speed (``SPEED_RANGE``) only when a RANSAC line through two hits, or its Theil-Sen refinement over
+    the strongest hit of each query frame it explains, scores ``_SPEED_GAIN`` times as much (the strongest hit
+    per query frame counted) and explains at least ``_SPEED_MIN_FRAMES`` query frames: a static shot matches at
+    every offset and must not look sped up.
     """
     voters = [p for p in pairs if not p.inliers] or pairs
     offset = _dominant_offset(voters, max_distance)
     frames = sorted({p.frame for p in voters})
-    if len(frames) < _SPEED_MIN_FRAMES or voters[0].inliers:  # keypoint times (2 s apart) cannot give a speed
+    if len(frames) < _SPEED_MIN_FRAMES or voters[0].inliers:  # keypoint times (a second apart) cannot give a speed
         return 1.0, offset
     code = {f: i for i, f in enumerate(frames)}
     qt = np.array([p.qt for p in voters])
