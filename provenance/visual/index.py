@@ -14,6 +14,7 @@ ratio test within each candidate frame (see :meth:`KnownImageryIndex.search_loca
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import os
 import sqlite3
@@ -144,10 +145,35 @@ class _KeypointFrameTable:
     (set once per process in search.py).
     """
 
-    faiss_index: faiss.IndexBinaryFlat
-    owner: np.ndarray  # slot number per descriptor
+    faiss_index: faiss.IndexBinaryFlat  # the searched slots' descriptors only
+    owner: np.ndarray  # slot number per descriptor of ``faiss_index``
     slots: list[LocalFeatures]  # distinct keypoint frames
     members: list[list[tuple[str, float]]]  # reference id and time of every copy of each slot
+    # per reference, (time, slot) of each keypoint frame left out of the scan, in time order: verified only beside
+    # a hit on a searched frame, to time it (_timing_slots)
+    timing: dict[str, list[tuple[float, int]]]
+
+
+def _searched(times: list[float]) -> list[bool]:
+    """Which of a reference's keypoint frames (times in order) the keypoint scan searches.
+
+    References keep a keypoint frame every second (``MatchingConfig.reference_local_interval_s``) to time a
+    keypoint-only match, but scanning them all cost the visual stage a quarter more on a clip that matches
+    nothing (benchmarks/bench_frames.py): the scan keeps one every ``lf.SEARCH_INTERVAL_S`` (2 s, the spacing
+    before) and every frame that came sooner than the one-second cadence (a shot change).
+    """
+    gaps = np.diff(times)
+    cadence = float(np.median(gaps)) if len(gaps) else 0.0  # indexed with 2-s keypoint frames: every one searched
+    out: list[bool] = []
+    last = prev = None
+    for t in times:
+        keep = (last is None or t - last >= lf.SEARCH_INTERVAL_S - 0.05
+                or (prev is not None and t - prev < cadence - 0.05))
+        out.append(keep)
+        if keep:
+            last = t
+        prev = t
+    return out
 
 
 _DERIVED_MIN_ROWS = 50_000  # below this, reading SQLite is as fast as reading a derived file
@@ -193,6 +219,30 @@ def _partial(fp: Fingerprint, media: MediaFile) -> str | None:
     until = f"{fp.stopped_at_s:.1f} s" if fp.stopped_at_s is not None else "an unknown point"
     of = f" of {media.duration_s:.1f} s" if media.duration_s else ""
     return f"indexed only up to {until}{of}, stopped by {why}: footage after that cannot match"
+
+
+def _reference_keypoint_spacing(matching: MatchingConfig) -> float | None:
+    """Seconds between a reference's keypoint frames (plus shot changes); None without local features.
+
+    ``reference_local_interval_s``, or the clip side's ``local_interval_s`` when a profile sets that shorter.
+    """
+    if not matching.local_features:
+        return None
+    return min(matching.local_interval_s, matching.reference_local_interval_s)
+
+
+def _timing_slots(table: _KeypointFrameTable, hits: list[LocalHit]) -> list[int]:
+    """The unsearched keypoint frames on either side of each hit, within ``lf.SEARCH_INTERVAL_S``: verified too,
+    so a keypoint-only match is timed to the second. At most two per hit (each a ratio test and RANSAC, ~3 ms);
+    none when nothing verified, so a clip that matches nothing costs what the scan of every other frame costs."""
+    out: list[int] = []
+    for h in hits:
+        frames = table.timing.get(h.reference_id, [])
+        at = bisect.bisect_left(frames, (h.t, -1))
+        for t, slot in frames[max(0, at - 1):at + 1]:
+            if abs(t - h.t) < lf.SEARCH_INTERVAL_S and slot not in out:
+                out.append(slot)
+    return out
 
 
 def reference_frames_decoded(limits: Limits) -> int:
@@ -367,7 +417,7 @@ class KnownImageryIndex:
         frames = frames or FramesConfig()
         limits = limits or Limits()
         fp, keypoint_frames = reference_fingerprint(
-            media, frames, keypoint_frames_s=matching.local_interval_s if matching.local_features else None,
+            media, frames, keypoint_frames_s=_reference_keypoint_spacing(matching),
             interval_s=frames.reference_interval_s, limits=limits,
             max_frames_decoded=reference_frames_decoded(limits))
         near = self._near_identical(fp, matching)
@@ -701,11 +751,25 @@ class KnownImageryIndex:
                     slots.append(LocalFeatures.from_blobs(r[4], r[5], r[2], r[3]))
                     members.append([])
                 members[slot_of[key]].append((r[0], r[1]))
-            sizes = np.array([len(k.descriptors) for k in slots], dtype=np.int64)
+            per_ref: dict[str, list[tuple[float, int]]] = {}
+            for slot, copies in enumerate(members):
+                for ref_id, t in copies:
+                    per_ref.setdefault(ref_id, []).append((t, slot))
+            searched = np.zeros(len(slots), bool)
+            timing: dict[str, list[tuple[float, int]]] = {}
+            for ref_id, frames in per_ref.items():
+                frames.sort()
+                for (t, slot), keep in zip(frames, _searched([t for t, _ in frames]), strict=True):
+                    if keep:
+                        searched[slot] = True
+                    else:
+                        timing.setdefault(ref_id, []).append((t, slot))
+            scan = np.nonzero(searched)[0]
+            sizes = np.array([len(slots[k].descriptors) for k in scan], dtype=np.int64)
             index = faiss.IndexBinaryFlat(256)  # ORB descriptors are 256 bits
-            if slots:
-                index.add(np.concatenate([k.descriptors for k in slots]))
-            table = _KeypointFrameTable(index, np.repeat(np.arange(len(slots)), sizes), slots, members)
+            if len(scan):
+                index.add(np.concatenate([slots[k].descriptors for k in scan]))
+            table = _KeypointFrameTable(index, np.repeat(scan, sizes), slots, members, timing)
             self._tables["orb"] = table
         return table
 
@@ -753,6 +817,11 @@ class KnownImageryIndex:
                 refs |= mine
         hits = []
         for s in chosen:
+            feats = table.slots[s]
+            result = verify(query, feats, lf.ratio_pairs(query, feats))
+            if result is not None:
+                hits.extend(LocalHit(ref_id, t, result) for ref_id, t in table.members[s])
+        for s in _timing_slots(table, hits):
             feats = table.slots[s]
             result = verify(query, feats, lf.ratio_pairs(query, feats))
             if result is not None:

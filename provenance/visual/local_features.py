@@ -37,9 +37,9 @@ within 3 s of the reused time). What separates them:
 With these, no unrelated fit of the stress test is accepted (9 were before, all the phone-app interface) and
 368 right fits are (341 before: quarter turns gained, two frame-on-frame fits under a lower third lost).
 
-Keypoint frames are sampled frames kept at full detail for this, one every ``local_interval_s`` plus shot
-changes (not codec keyframes); their descriptors live in the workspace database and are searched exhaustively
-with a FAISS binary index.
+Keypoint frames are sampled frames kept at full detail for this, one every ``local_interval_s`` on a clip and
+every ``reference_local_interval_s`` on a reference, plus shot changes (not codec keyframes); their descriptors
+live in the workspace database and are searched exhaustively with a FAISS binary index.
 """
 
 from __future__ import annotations
@@ -63,6 +63,9 @@ MIN_VOTES = 8  # shortlist votes, then ratio-test matches, a reference keypoint 
 # sources, neighbouring keypoint frames of a still shot) takes k of them, and each copy must still get its vote.
 NEIGHBOURS = 8
 COPY_VOTE_SHARE = 0.5  # a further reference's best frame with this share of the top frame's votes is verified too
+# the keypoint scan searches a reference's keypoint frames this far apart (plus shot changes); those between,
+# kept to time a match (MatchingConfig.reference_local_interval_s), are verified only beside a hit (index.py)
+SEARCH_INTERVAL_S = 2.0
 MAX_CANDIDATES = 12  # verifications per query keypoint frame at most (each ~1 ms ratio test + a few ms RANSAC)
 MIN_INLIERS = 16  # at distinct positions on both sides; unrelated fits: median 4, max 20 at a plausible scale
 MIN_SPREAD = 0.02  # inliers' bounding box as a share of the query picture's area
