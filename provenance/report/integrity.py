@@ -46,9 +46,9 @@ KEY_FILE = "report-signing-key.pem"  # in the workspace root, mode 0600
 REPORT_FILE = "report.json"
 # Every version from this one on writes ``integrity``: a report naming such a version without it was edited.
 INTEGRITY_SINCE = (0, 1, 0)
-# Every version from this one on lists report.html and report.md (and the visual stage's fingerprint.npz when that
-# stage ran) in ``integrity.files``: a report naming such a version with fewer was edited (the manifest came in
-# 0.2.x, the fingerprint with 0.3.0; "0.0.0+source", a source tree without installation, counts as current).
+# Every version from this one on lists report.html and report.md in ``integrity.files``: a report naming such a
+# version with fewer was edited (the manifest came in 0.2.x; "0.0.0+source", a source tree without installation,
+# counts as current). A listed fingerprint.npz is checked like them.
 FILES_SINCE = (0, 3, 0)
 PAGE_FILES = ("report.html", "report.md")
 FINGERPRINT_FILE = "fingerprint.npz"  # visual.store.FINGERPRINT_FILE (not imported: that module loads NumPy)
@@ -661,9 +661,9 @@ def required_files(data: dict[str, Any]) -> set[str]:
     version = _version_tuple(tool.get("version"))
     if version is not None and version < FILES_SINCE and any(version):
         return set()
-    visual = data.get("visual") if isinstance(data.get("visual"), dict) else {}
-    ran = visual.get("status") == "ok" and bool(visual.get("frames"))
-    return {*PAGE_FILES, *((FINGERPRINT_FILE,) if ran else ())}
+    # not fingerprint.npz: a report written again from its JSON (write_report of a loaded Report) has none, and
+    # one whose manifest entry was removed only loses its batch re-match (visual/store.py reads a listed file only)
+    return set(PAGE_FILES)
 
 
 def _check_files(result: CheckResult, report_path: Path, data: dict[str, Any]) -> None:
