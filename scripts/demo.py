@@ -27,6 +27,13 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
     return proc
 
 
+def _where(seg: dict, still_clip: bool, still_ref: bool) -> str:
+    """The segment as the report words it: no times on a side that is a photo."""
+    clip = "the picture" if still_clip else f"{seg['query_start']:.1f}-{seg['query_end']:.1f} s"
+    ref = "the photo" if still_ref else f"ref {seg['reference_start']:.1f}-{seg['reference_end']:.1f} s"
+    return f"{clip} = {ref}"
+
+
 def main() -> int:
     refs = tomllib.loads((SAMPLES / "known" / "references.toml").read_text())["reference"]
     for ref in refs:
@@ -52,8 +59,7 @@ def main() -> int:
         rows.append((
             clip.name,
             f"{top['reference_id']} (first seen {top['first_seen']})" if top else "no match",
-            (f"{seg['query_start']:.1f}-{seg['query_end']:.1f} s = ref {seg['reference_start']:.1f}-"
-             f"{seg['reference_end']:.1f} s") if seg else "",
+            _where(seg, report["media"]["kind"] == "image", top.get("reference_kind") == "image") if seg else "",
             f"{lang['code']} {lang['probability']:.2f}" if lang
             else {"ok": "no speech", "not_applicable": "(image)"}.get(report["audio"]["status"],
                                                                     report["audio"]["status"]),
