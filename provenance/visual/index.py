@@ -420,6 +420,7 @@ class KnownImageryIndex:
             media, frames, keypoint_frames_s=_reference_keypoint_spacing(matching),
             interval_s=frames.reference_interval_s, limits=limits,
             max_frames_decoded=reference_frames_decoded(limits))
+        keypoint_frames = lf.mask_static(keypoint_frames)  # an interface around the footage must not match
         near = self._near_identical(fp, matching)
         ref = Reference(
             id=ref_id, path=display_path(media.path.resolve()), sha256=media.sha256, kind=media.kind,

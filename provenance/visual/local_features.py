@@ -274,3 +274,56 @@ def verify(query: LocalFeatures, ref: LocalFeatures, pairs: np.ndarray) -> Verif
     if g is None or not accept(g):
         return None
     return Verification(g.inliers, round(g.scale, 3), round(g.angle, 2), round(g.spread, 3))
+
+
+STATIC_SHARE = 0.6  # a keypoint found at the same place (same 4-px cell, near descriptor) in this share of frames
+STATIC_MAX_SHARE = 0.6  # mask only when the rest of the frame moves: a frame this static keeps every keypoint
+
+
+def mask_static(frames: list[tuple[float, LocalFeatures]], samples: int = 8) -> list[tuple[float, LocalFeatures]]:
+    """Drop a reference's keypoints that stay put across its keypoint frames: an app's interface, a news
+    template, a logo around the footage.
+
+    Why: on the matching benchmark's held-out split, other footage inside the same phone-app interface as an
+    indexed screen recording matched it on the interface alone (43 keypoint inliers). A keypoint counts as
+    static when a keypoint within one 4-px cell with a descriptor within MAX_DESCRIPTOR_DISTANCE bits is found in
+    ``STATIC_SHARE`` of up to ``samples`` other keypoint frames spread over the reference (bounded cost: one
+    grid lookup per keypoint and sample); a frame where more than ``STATIC_MAX_SHARE`` of the keypoints are
+    static (a tripod shot of a still scene) is kept whole, so still footage keeps its keypoints. Needs at least
+    three keypoint frames of one size.
+    """
+    if len(frames) < 3 or len({(f.width, f.height) for _t, f in frames}) != 1:
+        return frames
+    width, height = frames[0][1].width, frames[0][1].height
+    gw, gh = width // 4 + 3, height // 4 + 3
+    picks = sorted({round(k) for k in np.linspace(0, len(frames) - 1, min(len(frames), samples + 1))})
+    grids = {}
+    for j in picks:
+        grid = np.full((gh, gw), -1, np.int64)
+        cells = np.clip(np.floor(frames[j][1].points / 4.0).astype(np.int64) + 1, 0, [gw - 1, gh - 1])
+        grid[cells[:, 1], cells[:, 0]] = np.arange(len(cells))
+        grids[j] = grid
+    out = []
+    for i, (t, f) in enumerate(frames):
+        others = [j for j in picks if j != i]
+        if len(f.points) == 0 or len(others) < 2:
+            out.append((t, f))
+            continue
+        cells = np.clip(np.floor(f.points / 4.0).astype(np.int64) + 1, 1, [gw - 2, gh - 2])
+        seen = np.zeros(len(f.points), np.int32)
+        for j in others:
+            od = frames[j][1].descriptors
+            near = np.zeros(len(f.points), bool)
+            for dx in (-1, 0, 1):
+                for dy in (-1, 0, 1):
+                    hit = grids[j][cells[:, 1] + dy, cells[:, 0] + dx]
+                    ok = hit >= 0
+                    if ok.any():
+                        dist = np.unpackbits(f.descriptors[ok] ^ od[hit[ok]], axis=1).sum(axis=1)
+                        near[np.nonzero(ok)[0][dist <= MAX_DESCRIPTOR_DISTANCE]] = True
+            seen += near
+        static = seen >= STATIC_SHARE * len(others)
+        if static.any() and static.mean() <= STATIC_MAX_SHARE and (~static).sum() >= MIN_KEYPOINTS:
+            f = LocalFeatures(f.points[~static], f.descriptors[~static], f.width, f.height)
+        out.append((t, f))
+    return out
