@@ -176,6 +176,16 @@ def _resize(f: np.ndarray, w: int, h: int) -> np.ndarray:
     return cv2.resize(f, (w, h), interpolation=cv2.INTER_AREA)
 
 
+def _inset(fr: Frames, background: np.ndarray, x: int, y: int, w: int, h: int) -> Frames:
+    """Every frame of ``fr`` scaled to w x h and set at (x, y) in a copy of a static ``background``."""
+    out = []
+    for f in fr:
+        g = background.copy()
+        g[y:y + h, x:x + w] = _resize(f, w, h)
+        out.append(g)
+    return out
+
+
 def _pillarbox(img: np.ndarray) -> np.ndarray:
     """A still placed on a black 16:9 frame at full height, as editors show photos."""
     h, w = img.shape[:2]
@@ -261,12 +271,7 @@ def e_screen(fr: Frames, rng: np.random.Generator, filler: Frames) -> Frames:
         cv2.putText(base, f"Recommended video {k + 1}", (x + vw + 40, y + k * 90 + 40), cv2.FONT_HERSHEY_SIMPLEX,
                     0.55, (60, 60, 60), 1)
     cv2.putText(base, "1.2M views  *  Subscribe", (x, y + vh + 40), cv2.FONT_HERSHEY_SIMPLEX, 0.8, (30, 30, 30), 2)
-    out = []
-    for f in fr:
-        g = base.copy()
-        g[y:y + vh, x:x + vw] = _resize(f, vw, vh)
-        out.append(g)
-    return out
+    return _inset(fr, base, x, y, vw, vh)
 
 
 def e_grade(fr: Frames, rng: np.random.Generator, filler: Frames) -> Frames:
@@ -376,12 +381,7 @@ def e_pip_busy(fr: Frames, rng: np.random.Generator, filler: Frames) -> Frames:
     bg = document(int(rng.integers(1 << 30))) if rng.uniform() < 0.6 else icons(int(rng.integers(1 << 30)))
     pw, ph = int(W * 0.4), int(H * 0.4)
     x, y = int(rng.uniform(20, W - pw - 20)), int(rng.uniform(20, H - ph - 20))
-    out = []
-    for f in fr:
-        g = bg.copy()
-        g[y:y + ph, x:x + pw] = _resize(f, pw, ph)
-        out.append(g)
-    return out
+    return _inset(fr, bg, x, y, pw, ph)
 
 
 EDITS: dict[str, Callable[[Frames, np.random.Generator, Frames], Frames]] = {
@@ -419,12 +419,7 @@ def phone_app(fr: Frames) -> Frames:
         cv2.rectangle(base, (22 + 70 * k, 622), (46 + 70 * k, 636), (200, 200, 200), 1)
     fh = vw * H // W
     y = (vh - fh) // 2 - 40
-    out = []
-    for f in fr:
-        g = base.copy()
-        g[y:y + fh] = _resize(f, vw, fh)
-        out.append(g)
-    return out
+    return _inset(fr, base, 0, y, vw, fh)
 
 
 def letterbox(fr: Frames) -> Frames:

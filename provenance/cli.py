@@ -30,9 +30,9 @@ from provenance import cli_batch, cli_claim, cli_report
 from provenance._version import __version__
 from provenance.claims import NotAttached
 from provenance.cli_common import (
-    _PROGRAM,
     add_pipeline_args,
     add_sign_arg,
+    as_program,
     global_options,
     limit_memory,
     looks_like_json,
@@ -402,7 +402,7 @@ def _index(args: argparse.Namespace) -> int:
 def run() -> int:
     """The ``provenance`` program (console script and ``python -m provenance.cli``): ``main`` with the process-wide
     settings a program may make for itself (the address-space backstop, cli_common.limit_memory)."""
-    _PROGRAM[0] = True
+    as_program()
     return main()
 
 

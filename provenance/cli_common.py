@@ -22,14 +22,20 @@ from provenance.errors import ProvenanceError
 from provenance.limits import Limits, apply_memory_limit
 from provenance.workspace import Location, Workspace, empty_workspace, locate, named_workspace
 
-_PROGRAM = [False]  # set by cli.run: the CLI is this process's program, so it may set process-wide limits
+_program = False  # the CLI is this process's program (set by cli.run), so it may set process-wide limits
+
+
+def as_program() -> None:
+    """Say the CLI is this process's program (``provenance``, ``python -m provenance.cli``): see limit_memory."""
+    global _program
+    _program = True
 
 
 def limit_memory(limits: Limits) -> None:
     """``[limits] max_memory_mb`` as RLIMIT_AS, only when the CLI is the process's program (``provenance`` or
     ``python -m provenance.cli``): a caller of ``cli.main`` in its own process (a test suite, a notebook) keeps its
     address space, and so do the browsers and tools it starts later."""
-    if _PROGRAM[0]:
+    if _program:
         apply_memory_limit(limits)
 
 

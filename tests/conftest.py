@@ -85,3 +85,24 @@ def live_in_group(pgid: int) -> list[str]:
         except (OSError, IndexError, ValueError):
             continue  # the process ended while we looked
     return found
+
+
+def workspace_at_schema(root: Path, version: int, *statements: str) -> Path:
+    """A workspace database as the tool of schema ``version`` left it (its first migrations only), with
+    ``statements`` run in it: what a migration test upgrades."""
+    import sqlite3
+
+    from provenance.workspace import _MIGRATIONS
+
+    root.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(root / "provenance.db")
+    try:
+        for script in _MIGRATIONS[:version]:
+            conn.executescript(script)
+        for statement in statements:
+            conn.execute(statement)
+        conn.execute(f"PRAGMA user_version = {int(version)}")
+        conn.commit()
+    finally:
+        conn.close()
+    return root

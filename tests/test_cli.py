@@ -8,6 +8,7 @@ script. Each asserts what the user sees (exit code, stdout, stderr) and which wo
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -16,6 +17,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -403,38 +405,40 @@ def test_index_add_of_a_folder_skips_what_is_not_media(nowhere: Path, capsys: py
     assert code == 2 and "provenance: error: known/references.toml: not a media file" in err, err
 
 
+@contextlib.contextmanager
+def _locked(ws: Path) -> Iterator[None]:
+    """Another process's write lock on the workspace (an exclusive SQLite transaction) while the block runs."""
+    holder = sqlite3.connect(ws / DB_NAME, isolation_level=None)
+    try:
+        holder.execute("BEGIN EXCLUSIVE")
+        yield
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+
+
 # -- waiting for the lock ---------------------------------------------------------------------------------------
 def test_a_wait_for_the_workspace_lock_is_said(desk: dict[str, Path]) -> None:
     """Before: up to PROVENANCE_LOCK_TIMEOUT_S (30 s) of silence while another command held the lock."""
     ws = desk["ws"]
-    holder = sqlite3.connect(ws / DB_NAME, isolation_level=None)
-    try:
-        holder.execute("BEGIN EXCLUSIVE")
+    with _locked(ws):
         code, out, err = run_process("claim", "add", "--statement", "s", "--id", "c-waited", "--workspace", ws,
                                      cwd=desk["ws"].parent, env={"PROVENANCE_LOCK_TIMEOUT_S": "2.5"})
-    finally:
-        holder.execute("ROLLBACK")
-        holder.close()
     assert code == 2 and "is locked by another process" in err
     assert err.count("waiting for the workspace lock") == 1, err
     assert "c-waited" not in state(ws)
     # a lock released during the wait: the command goes on, having said it waited
-    holder = sqlite3.connect(ws / DB_NAME, isolation_level=None)
-    holder.execute("BEGIN EXCLUSIVE")
-    proc = subprocess.Popen([sys.executable, "-m", "provenance.cli", "claim", "add", "--statement", "s", "--id",
-                             "c-waited", "--workspace", str(ws)], cwd=ws.parent, text=True, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, env={**os.environ, "PYTHONPATH": str(ROOT),
-                                                         "PROVENANCE_LOCK_TIMEOUT_S": "60"})
-    said = []
-    try:
+    with _locked(ws):
+        proc = subprocess.Popen([sys.executable, "-m", "provenance.cli", "claim", "add", "--statement", "s", "--id",
+                                 "c-waited", "--workspace", str(ws)], cwd=ws.parent, text=True,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                env={**os.environ, "PYTHONPATH": str(ROOT), "PROVENANCE_LOCK_TIMEOUT_S": "60"})
+        said = []
         assert proc.stderr is not None
         for line in proc.stderr:  # until it says it waits (or ends: then the asserts below say why)
             said.append(line)
             if "waiting for the workspace lock" in line:
                 break
-    finally:
-        holder.execute("ROLLBACK")
-        holder.close()
     out, rest = proc.communicate(timeout=120)
     err = "".join(said) + rest
     assert proc.returncode == 0 and out.strip() == "c-waited", err
@@ -589,14 +593,9 @@ def test_output_cut_short_by_a_pipe_is_not_an_error(desk: dict[str, Path]) -> No
 # -- workspace problems: exit 2, named, nothing half-written ------------------------------------------------
 def test_a_locked_workspace_is_named_and_nothing_changes(desk: dict[str, Path]) -> None:
     ws = desk["ws"]
-    holder = sqlite3.connect(ws / DB_NAME, isolation_level=None)
-    try:
-        holder.execute("BEGIN EXCLUSIVE")
+    with _locked(ws):
         code, out, err = run_process("claim", "add", "--statement", "s", "--id", "c-locked", "--workspace", ws,
                                      cwd=desk["ws"].parent, env={"PROVENANCE_LOCK_TIMEOUT_S": "0.2"})
-    finally:
-        holder.execute("ROLLBACK")
-        holder.close()
     assert code == 2 and out == "" and "is locked by another process" in err and "internal error" not in err
     assert "c-locked" not in state(ws)
 
@@ -606,14 +605,9 @@ def test_verify_claim_on_a_locked_workspace_keeps_the_report_and_says_how_to_att
     """Before: the report was written, then exit 2 ("no report") said "nothing was changed", and the claim lacked
     it. Now: exit 3, one line naming the written run folder and the `claim attach` to run once the lock is gone."""
     ws, out = desk["ws"], tmp_path / "locked-out"
-    holder = sqlite3.connect(ws / DB_NAME, isolation_level=None)
-    try:
-        holder.execute("BEGIN EXCLUSIVE")
+    with _locked(ws):
         code, stdout, err = run_process("verify", PHOTO, "--pipeline", "quick", "--out", out, "--claim", "c-one",
                                         "--workspace", ws, cwd=tmp_path, env={"PROVENANCE_LOCK_TIMEOUT_S": "0.2"})
-    finally:
-        holder.execute("ROLLBACK")
-        holder.close()
     assert code == 3 and "report written to" in stdout, err
     line = next(x for x in err.splitlines() if x.startswith("provenance: error:"))
     assert "nothing was changed" not in err and "is locked by another process" in line

@@ -13,7 +13,6 @@ import io
 import json
 import re
 import shutil
-import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,7 +31,7 @@ from provenance.report.model import IndexState, MediaSection, Report, VisualSect
 from provenance.service import verify_to_folder
 from provenance.visual.store import FINGERPRINT_FILE, FingerprintError, load, unpack
 
-from conftest import read_frames, write_clip
+from conftest import read_frames, workspace_at_schema, write_clip
 
 CLIP = "repost.mp4"
 
@@ -263,18 +262,10 @@ def test_stale_reasons() -> None:
 
 def test_a_schema_5_workspace_gains_an_index_state(tmp_path: Path) -> None:
     """The migration on a workspace written before it: its references stay and edits move the state on."""
-    from provenance.workspace import _MIGRATIONS
 
-    root = tmp_path / "old"
-    root.mkdir()
-    conn = sqlite3.connect(root / "provenance.db")
-    for script in _MIGRATIONS[:5]:
-        conn.executescript(script)
-    conn.execute("INSERT INTO reference (id, path, sha256, kind, frames, added_at) VALUES "
-                 "('old', '/x.mp4', 'ab', 'video', 3, '2020-01-01T00:00:00+00:00')")
-    conn.execute("PRAGMA user_version = 5")
-    conn.commit()
-    conn.close()
+    root = workspace_at_schema(tmp_path / "old", 5,
+                               "INSERT INTO reference (id, path, sha256, kind, frames, added_at) VALUES "
+                               "('old', '/x.mp4', 'ab', 'video', 3, '2020-01-01T00:00:00+00:00')")
     index = KnownImageryIndex(Workspace(root))
     before = index.state()
     assert (before.references, before.generation, len(before.workspace)) == (1, 0, 32)

@@ -21,6 +21,8 @@ from provenance.workspace import (
     new_workspace_in,
 )
 
+from conftest import workspace_at_schema
+
 
 def test_transaction_commits_and_closes(tmp_path: Path) -> None:
     ws = Workspace(tmp_path / "ws")
@@ -60,18 +62,10 @@ def test_reading_closes_when_the_query_fails(tmp_path: Path) -> None:
 def test_a_schema_4_workspace_gains_reference_history_and_keeps_its_rows(tmp_path: Path) -> None:
     """Migration 5 on a workspace written before it: the references stay, and editing one records history."""
     from provenance.visual.index import KnownImageryIndex
-    from provenance.workspace import _MIGRATIONS
 
-    root = tmp_path / "old"
-    root.mkdir()
-    conn = sqlite3.connect(root / "provenance.db")
-    for script in _MIGRATIONS[:4]:
-        conn.executescript(script)
-    conn.execute("INSERT INTO reference (id, path, sha256, kind, frames, added_at, first_seen) VALUES "
-                 "('old', '/x.mp4', 'ab', 'video', 3, '2020-01-01T00:00:00+00:00', '2019-01-01')")
-    conn.execute("PRAGMA user_version = 4")
-    conn.commit()
-    conn.close()
+    root = workspace_at_schema(tmp_path / "old", 4,
+                               "INSERT INTO reference (id, path, sha256, kind, frames, added_at, first_seen) VALUES "
+                               "('old', '/x.mp4', 'ab', 'video', 3, '2020-01-01T00:00:00+00:00', '2019-01-01')")
     index = KnownImageryIndex(Workspace(root))
     ref, changed = index.edit("old", first_seen="2018-12-31", source="archive")
     assert changed == ["first_seen", "source"] and ref.first_seen == "2018-12-31" and ref.frames == 3
