@@ -52,14 +52,18 @@ class ClaimError(ProvenanceError):
 
 
 class NotAttached(ClaimError):
-    """A report was written but could not be attached to its claim (the workspace was locked, read-only, full):
-    the report stays, and ``claim attach`` attaches it later. ``reason`` is the workspace problem in words."""
+    """A report was written but not attached to its claim: the workspace was locked, read-only or full, or the
+    claim holds a signed report of the file that this one may not replace (``replace``: the command to run then
+    is ``claim attach --replace``). The report stays. ``reason`` is the problem in words."""
 
-    def __init__(self, report: Report, folder: Path, claim_id: str, reason: str) -> None:
+    def __init__(self, report: Report, folder: Path, claim_id: str, reason: str, *, replace: bool = False) -> None:
         self.report, self.folder, self.claim_id = report, Path(folder), claim_id
-        self.reason = reason.split(": nothing was changed")[0]  # the report *was* written: only the claim is not
+        # the report *was* written: only the claim is not
+        self.reason = reason.split(": nothing was changed")[0].split(": give --replace")[0]
+        how = "to replace the attached one, run" if replace else "attach it later with"
+        flag = " --replace" if replace else ""
         super().__init__(f"report written to {self.folder}, but not attached to claim {claim_id}: {self.reason}; "
-                         f"attach it later with `provenance claim attach {claim_id} {self.folder}`")
+                         f"{how} `provenance claim attach{flag} {claim_id} {self.folder}`")
 
 
 # -- the claimed date ----------------------------------------------------------------------------------

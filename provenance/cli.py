@@ -82,6 +82,9 @@ def _register_core(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     v.add_argument("--out", type=Path, default=Path("reports"), help="report folder (default ./reports)")
     v.add_argument("--json", action="store_true", help="print the report JSON to stdout")
     v.add_argument("--claim", metavar="ID", help="assess the report against this claim and attach it")
+    v.add_argument("--replace", action="store_true",
+                   help="with --claim: replace the claim's signed report of this file even if this one is signed "
+                        "otherwise or unsigned (as claim attach --replace)")
     add_sign_arg(v)
     v.set_defaults(handler=_verify)
 
@@ -240,7 +243,8 @@ def _verify(args: argparse.Namespace) -> int:
     not_attached = None
     try:
         report, folder = verify_to_folder(path, pipeline=pipeline, workspace=workspace, out=args.out,
-                                          claim_id=args.claim, index=index, sign=args.sign)
+                                          claim_id=args.claim, index=index, sign=args.sign,
+                                          replace=args.replace)
     except NotAttached as exc:  # the report is written: print it as usual, then why the claim lacks it
         report, folder, not_attached = exc.report, exc.folder, exc
     name_workspace(args)

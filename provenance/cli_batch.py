@@ -32,6 +32,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     b.add_argument("dirs", nargs="+", metavar="DIR", help="folders (or files) to verify")
     add_pipeline_args(b)
     b.add_argument("--claim", metavar="ID", help="assess every report against this claim and attach it")
+    b.add_argument("--replace", action="store_true",
+                   help="with --claim: replace the claim's signed reports of these files even by reports signed "
+                        "otherwise or unsigned (as claim attach --replace)")
     b.add_argument("--out", type=Path, default=Path("reports"), help="report folder (default ./reports)")
     b.add_argument("--workers", type=int, metavar="N",
                    help="local worker processes (default: one per CPU core, at most 8; 0: in this process, no Dask)")
@@ -57,7 +60,7 @@ def _batch(args: argparse.Namespace) -> int:
                               "there is none here; create one (`provenance index add FILE...`) or name it with "
                               "--workspace DIR")
     options = BatchOptions(out=args.out, workers=args.workers, scheduler=args.scheduler, claim=args.claim,
-                           redo=args.redo, sign=args.sign)
+                           redo=args.redo, sign=args.sign, replace=args.replace)
     from provenance.batch import run_batch  # Dask, PyAV, FAISS: loaded by the command that runs them
 
     bar = None if args.quiet else ProgressLine(sys.stderr)
@@ -90,6 +93,8 @@ def print_result(result: BatchResult, out: TextIO) -> None:
                   file=out)
         if item.refused:
             print(f"  earlier report refused, verified again: {terminal(item.refused)}", file=out)
+        if item.not_attached:
+            print(f"  not attached to the claim: {terminal(item.not_attached)}", file=out)
         if item.action == "rematched" and item.stale:
             print(f"  re-matched without decoding ({terminal(item.stale)}): {terminal(item.path)}", file=out)
         elif item.fingerprint_refused and item.action != "duplicate":

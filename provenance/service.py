@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from provenance.claims import Claim, ClaimStore, NotAttached, assess
+from provenance.claims import Claim, ClaimError, ClaimStore, NotAttached, assess
 from provenance.config import Pipeline
 from provenance.pipeline import verify
 from provenance.report.integrity import write_key
@@ -33,12 +33,15 @@ def verify_to_folder(
     claim_id: str | None = None,
     index: KnownImageryIndex | None = None,
     sign: bool | None = None,
+    replace: bool = False,
 ) -> tuple[Report, Path]:
     """Verify ``path``, write its report folder into ``out`` and, with ``claim_id``, attach it to that claim.
 
     Returns the report and its folder (``out/<stem>-<sha256[:12]>``). Raises ``ClaimError`` for an unknown
     claim before any work, and ``MediaError`` when the input is not readable media (nothing is written);
-    ``NotAttached`` when the report was written but the workspace refused the attachment (locked, full).
+    ``NotAttached`` when the report was written but not attached: the workspace was locked or full, or the claim
+    holds a signed report of this file and this one is not signed the same way (``replace`` overrides that, as
+    ``claim attach --replace`` does: see :meth:`ClaimStore.record`).
     ``index`` reuses a loaded known-imagery index; by default the workspace's is opened. ``sign`` (default
     ``$PROVENANCE_SIGN_REPORTS``) signs the report as written with the workspace's key, which must exist.
     """
@@ -50,9 +53,11 @@ def verify_to_folder(
     folder = write_to_folder(report, out, claim=claim, signing_key=key)
     if claim is not None:
         try:
-            attach_to_claim(claims, claim, report, folder)
+            attach_to_claim(claims, claim, report, folder, replace=replace)
         except WorkspaceError as exc:  # the report is written and kept: say so, and how to attach it later
             raise NotAttached(report, folder.resolve(), claim.id, str(exc)) from exc
+        except ClaimError as exc:  # a signed attachment of this file stays: the same words as `claim attach`
+            raise NotAttached(report, folder.resolve(), claim.id, str(exc), replace=True) from exc
     return report, folder
 
 
@@ -65,13 +70,15 @@ def write_to_folder(report: Report, out: str | Path, *, claim: Claim | None = No
     return write_report(report, out, signing_key=signing_key)
 
 
-def attach_to_claim(claims: ClaimStore, claim: Claim, report: Report, folder: str | Path) -> ClaimSection:
+def attach_to_claim(claims: ClaimStore, claim: Claim, report: Report, folder: str | Path, *,
+                    replace: bool = False) -> ClaimSection:
     """Attach a written report to ``claim`` and return the assessment stored.
 
     That is the report's own ``report.claim`` when it was assessed against this claim (see
     :func:`write_to_folder`); a report written without it (a batch resumed with ``--claim`` from reports of a
-    run without) is assessed here.
+    run without) is assessed here. Without ``replace``, a signed attachment of the same file is not replaced by
+    a report signed otherwise or unsigned (``ClaimError``, nothing stored; see :meth:`ClaimStore.record`).
     """
     section = report.claim if report.claim is not None and report.claim.id == claim.id else assess(claim, report)
-    claims.record(claim, [(report, folder, section)])
+    claims.record(claim, [(report, folder, section)], replace=replace)
     return section

@@ -736,6 +736,38 @@ def test_a_forged_unsigned_report_never_silently_replaces_a_signed_attachment(
     assert run(capsys, "claim", "attach", claim_id, signed, "--workspace", ws)[0] == 0
 
 
+def test_verify_and_batch_with_a_claim_never_silently_replace_a_signed_attachment(
+    tmp_path: Path, ws: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Before: `verify --claim` and `batch --claim` without signing replaced a signed attachment of the same file
+    by their unsigned report, which `claim attach` refuses without --replace."""
+    photo = _photo(tmp_path)
+    claim_id = run(capsys, "claim", "add", "--statement", "coins", "--date", "2019", "--workspace", ws)[1].strip()
+    code, _, _ = run(capsys, "verify", photo, "--pipeline", "quick", "--sign", "--claim", claim_id, "--workspace", ws,
+                     "--out", tmp_path / "signed")
+    assert code == 0
+
+    def origins() -> list[str]:
+        shown = json.loads(run(capsys, "claim", "show", claim_id, "--json", "--workspace", ws)[1])
+        return [a["signed"] for a in shown["attachments"]]
+
+    assert origins() == ["written"]
+    code, out, err = run(capsys, "verify", photo, "--pipeline", "quick", "--claim", claim_id, "--workspace", ws,
+                         "--out", tmp_path / "unsigned")
+    assert code == 3 and "report written to" in out  # the report is kept; only the claim refused it
+    assert "not attached to claim" in err and f"claim attach --replace {claim_id}" in err, err
+    assert origins() == ["written"]
+    code, out, _ = run(capsys, "batch", photo, "--out", tmp_path / "batch", "--workers", "0", "--pipeline", "quick",
+                       "--quiet", "--claim", claim_id, "--workspace", ws)
+    assert code == 1 and "not attached to the claim: refusing" in out, out
+    summary = json.loads((tmp_path / "batch" / "summary.json").read_text())
+    assert "already has a report of this file" in summary["files"][0]["not_attached"]
+    assert origins() == ["written"]
+    code, _, _ = run(capsys, "verify", photo, "--pipeline", "quick", "--claim", claim_id, "--replace",
+                     "--workspace", ws, "--out", tmp_path / "unsigned")
+    assert code == 0 and origins() == ["unsigned"]
+
+
 def test_attachments_made_before_migration_8_say_their_origin_was_not_recorded(
     tmp_path: Path, ws: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -39,6 +39,8 @@ class BatchOptions:
     scheduler: str | None = None  # address of an existing Dask scheduler (then ``workers`` is unused)
     claim: str | None = None  # claim id: assess every report against it and attach it as results arrive
     redo: bool = False  # verify again even where a report for the same SHA-256 and pipeline exists
+    # with ``claim``: replace a signed attachment of a file by a report signed otherwise or unsigned (else refused)
+    replace: bool = False
     links: LinkConfig = field(default_factory=LinkConfig)
     sign: bool | None = None  # sign each report as written (the workspace key); None: $PROVENANCE_SIGN_REPORTS
     checkpoint_s: float = 30.0  # rewrite the (incomplete) summary this often during a long batch
@@ -81,6 +83,7 @@ class BatchItem:
     # matched again (action "rematched"), or verified in full when its stored fingerprint could not be used
     stale: str | None = None
     fingerprint_refused: str | None = None  # why the stored fingerprint could not be used (then: verified again)
+    not_attached: str | None = None  # with --claim: why the report was not attached (a signed one stays attached)
 
 
 @dataclass
@@ -137,4 +140,4 @@ class BatchResult:
 
     @property
     def ok(self) -> bool:
-        return all(i.status == "ok" for i in self.items)
+        return all(i.status == "ok" and not i.not_attached for i in self.items)

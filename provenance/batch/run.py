@@ -267,8 +267,12 @@ def run_batch(
         _fill(item, report, folder, out, action)
         frames[report.media.sha256] = usable_frames(report, options.links.min_quality)
         if claim is not None:  # attach as results arrive: a stopped batch has attached what it finished
-            section = attach_to_claim(claims, claim, report, folder)
-            item.claim = {a.check: a.result for a in section.assessment}
+            try:
+                section = attach_to_claim(claims, claim, report, folder, replace=options.replace)
+            except ClaimError as exc:  # a signed attachment of this file stays; the row says why, the batch goes on
+                item.not_attached = " ".join(str(exc).split())
+            else:
+                item.claim = {a.check: a.result for a in section.assessment}
 
     tasks, stale = [], []
     for sha, item in primary.items():
@@ -379,7 +383,10 @@ def _rematch(item: BatchItem, folder: Path, old: Report, pipeline: Pipeline, ind
                 earlier = claims.get(old.claim.id)
         written = _store(item, report, claim or earlier, out, finish, signing_key, "rematched")
         if written is not None and earlier is not None:
-            attach_to_claim(claims, earlier, report, written)
+            try:
+                attach_to_claim(claims, earlier, report, written)  # a claim the batch does not name: never --replace
+            except ClaimError as exc:
+                item.not_attached = " ".join(str(exc).split())
         item.seconds = round(time.perf_counter() - started, 3)
         return True
     log.warning("not matching %s again from its stored fingerprint: %s", item.path, item.fingerprint_refused)
