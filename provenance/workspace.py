@@ -18,6 +18,7 @@ import errno
 import logging
 import os
 import secrets
+import shutil
 import sqlite3
 import tempfile
 import time
@@ -252,6 +253,8 @@ def workspace_problem(exc: BaseException, root: Path) -> str | None:
     if "readonly" in text or "read-only" in text or getattr(exc, "errno", None) == 30:
         return (f"workspace {root} is read-only: nothing was changed; make it writable, or use another with "
                 "--workspace DIR")
+    if "disk i/o error" in text and _disk_full(root, exc):
+        text = "disk is full"  # SQLite's own word for a full disk when it cannot grow its WAL index is I/O error
     if "malformed" in text or "not a database" in text or "disk i/o error" in text:
         return (f"workspace database {db} is damaged (truncated or corrupt): nothing was changed; restore it "
                 "from a backup, or move it aside to start a new workspace")
@@ -260,6 +263,23 @@ def workspace_problem(exc: BaseException, root: Path) -> str | None:
     if "unable to open" in text:
         return f"cannot open workspace database {db}: check that the folder exists and is yours"
     return None
+
+
+def _disk_full(root: Path, exc: BaseException) -> bool:
+    """Whether a SQLite I/O error comes from a full disk rather than a damaged file.
+
+    Opening a WAL database whose shared-memory index (``-shm``) cannot be created or grown fails with
+    ``SQLITE_IOERR_SHMSIZE``/``_WRITE``/``_FSYNC`` ("disk I/O error") on a full file system, although the
+    database is intact (measured: a 2 MiB tmpfs filled by ``dd``). Telling the user to restore a backup then
+    would lose data, so the file system's free space decides: under 64 KiB is full.
+    """
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    if name in ("SQLITE_FULL",):
+        return True
+    try:
+        return shutil.disk_usage(root).free < 64 * 1024
+    except OSError:
+        return False
 
 
 def empty_database_problem(db: Path) -> str:

@@ -650,6 +650,35 @@ def test_read_only_and_full_workspaces_are_named(tmp_path: Path) -> None:
     assert "is full" in workspace_problem(no_space.value, tmp_path)
 
 
+def _small_filesystem(where: Path) -> Path:
+    """A 2 MiB tmpfs mounted at ``where`` (root only; the test skips elsewhere)."""
+    where.mkdir()
+    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(where)],
+                                           capture_output=True).returncode != 0:
+        pytest.skip("mounting a small tmpfs needs root")
+    return where
+
+
+def test_a_full_disk_is_named_as_full_not_as_a_damaged_database(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Before: with the disk full, every command said the database was damaged and advised restoring a backup,
+    though it was intact (SQLite cannot create its WAL index there and says "disk I/O error")."""
+    disk = _small_filesystem(tmp_path / "disk")
+    try:
+        assert run("init", disk, capsys=capsys)[0] == 0
+        with open(disk / "fill", "wb") as fill, contextlib.suppress(OSError):
+            while True:
+                fill.write(b"\0" * 65536)
+        for argv in (["index", "list"], ["claim", "list"], ["claim", "add", "--statement", "s"]):
+            code, _out, err = run(*argv, "--workspace", disk, capsys=capsys)
+            assert code == 2 and "is full" in err and "damaged" not in err, (argv, err)
+        (disk / "fill").unlink()
+        assert run("index", "list", "--workspace", disk, capsys=capsys)[0] == 0  # intact once space is freed
+    finally:
+        subprocess.run(["umount", str(disk)], check=False)
+
+
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes read-only files")
 def test_a_read_only_workspace_is_named(desk: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
     ws = desk["ws"]
