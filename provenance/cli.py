@@ -307,6 +307,37 @@ def _with_folder(shown: str, message: str) -> str:
     return message if message.startswith(f"{shown}: ") else f"{shown}: {message}"
 
 
+def _with_sidecars(files: list[Path], args: argparse.Namespace) -> list[tuple[list[Path], dict[str, str | None]]]:
+    """``index add``'s files, each with its metadata: the flags given, and what a platform sidecar beside the file
+    (yt-dlp, Telegram export, auto-archiver: :mod:`provenance.sidecar.formats`) adds where no flag was given;
+    said on stderr. A refused sidecar is said and nothing of it is used. Files in the order given; neighbours
+    without a sidecar go together."""
+    from provenance.sidecar.formats import REFERENCE_FIELDS, SidecarError, find, reference_metadata
+
+    flags = {k: getattr(args, k) for k in REFERENCE_FIELDS}
+    if args.id is not None and len(files) != 1:
+        return [(files, flags)]  # index.add refuses it with its own message
+    out: list[tuple[list[Path], dict[str, str | None]]] = []
+    for file in files:
+        try:
+            sidecar = find(file)
+        except SidecarError as exc:
+            print(f"provenance: warning: {terminal(str(exc))}", file=sys.stderr)
+            sidecar = None
+        taken = {k: v for k, v in reference_metadata(sidecar).items() if flags[k] is None} if sidecar else {}
+        if not taken:
+            if out and out[-1][1] is flags:
+                out[-1][0].append(file)
+            else:
+                out.append(([file], flags))
+            continue
+        named = ", ".join(k.replace("_", "-") for k in taken)
+        print(f"provenance: {terminal(str(file))}: {named} from the {sidecar.format} sidecar "
+              f"{terminal(sidecar.file)}", file=sys.stderr)
+        out.append(([file], flags | taken))
+    return out
+
+
 def _frames(n: int) -> str:
     return f"{n} frame" if n == 1 else f"{n} frames"
 
@@ -322,9 +353,10 @@ def _index(args: argparse.Namespace) -> int:
         profile = load_pipeline(args.pipeline)
         limit_memory(profile.limits)
         files, skipped = _media_in(args.paths)
-        results = index.add(files, id=args.id, title=args.title, source=args.source, url=args.url,
-                            first_seen=args.first_seen, frames=profile.visual.frames, matching=profile.visual.matching,
-                            limits=profile.limits)
+        results = []
+        for file, given in _with_sidecars(files, args):  # flags win over what a sidecar beside the file says
+            results += index.add(file, id=args.id, frames=profile.visual.frames, matching=profile.visual.matching,
+                                 limits=profile.limits, **given)
         for r in results:  # ids, paths and messages hold file names: escaped, so a name cannot forge a line
             ref = r.reference
             if ref is None:

@@ -364,6 +364,27 @@ class AudioSection(Section, key="audio"):
 
 
 @dataclass
+class SidecarSection(Section, key="sidecar"):
+    """What the platform's record beside the file says (``provenance.sidecar``): a yt-dlp ``.info.json``, a
+    Telegram Desktop ``result.json`` message naming the file, an auto-archiver ``metadata.json``. ``refused``: one
+    was found but is malformed, and nothing of it is used."""
+
+    found: bool = False
+    format: str | None = None  # "yt-dlp", "telegram", "auto-archiver"
+    file: str | None = None  # the sidecar's path
+    title: str | None = None
+    posted_by: str | None = None
+    channel: str | None = None
+    posted_at: str | None = None  # ISO 8601 as the sidecar gives it: with offset, without, or a date alone
+    posted_at_field: str | None = None  # the sidecar field the posting time came from
+    url: str | None = None
+    caption: str | None = None
+    forwarded_from: str | None = None
+    message_id: str | None = None
+    refused: str | None = None
+
+
+@dataclass
 class Finding:
     code: str
     severity: Severity
