@@ -129,6 +129,18 @@ class MatchedFrame:
 
 
 @dataclass
+class HashListOrigin:
+    """The shared hash list a hash-only reference was imported from (``index import``, visual/hashlist.py)."""
+
+    name: str  # the list's own name
+    source: str  # who shared it (``index import --source``)
+    format: str  # "provenance.hashlist/1" or "vpdq"
+    listed_id: str  # the reference's id in the list
+    imported_at: str
+    exported_at: str | None = None
+
+
+@dataclass
 class Match:
     reference_id: str
     title: str | None = None
@@ -146,6 +158,8 @@ class Match:
     methods: list[str] = field(default_factory=list)
     local_inliers: int = 0  # most keypoint inliers of one local verification (0: PDQ alone)
     reference_kind: str | None = None  # "video" or "image" (a photo: its times mean nothing); None before 0.3
+    # set when the reference came from a shared hash list: PDQ hashes only, so no keypoint match and no pictures
+    hash_list: HashListOrigin | None = None
 
 
 @dataclass
