@@ -228,6 +228,8 @@ def test_verify_reports_the_post_and_finds_footage_first_seen_before_it(tmp_path
     assert late["severity"] == "warning"
     assert "Posted 2024-03-02" in late["message"] and "first seen 2019-03-14" in late["message"]
     assert late["evidence"]["reference_id"] == "archive_footage"
+    # the clip's container says it was created 2024-05-02T09:30Z: after the posting, so one of them is wrong
+    assert "is after the posting date 2024-03-02" in found["sidecar_capture_after_post"]["message"]
     folder = Path(err.split("report written to ")[1].split(" (report.json")[0])
     assert "Platform sidecar" in (folder / "report.html").read_text()
     assert "## Platform sidecar" in (folder / "report.md").read_text()
@@ -242,3 +244,17 @@ def test_verify_without_a_sidecar_says_nothing_of_one(tmp_path: Path, capsys) ->
     report = json.loads(out)
     assert report["sidecar"]["found"] is False and "not valid JSON" in report["sidecar"]["refused"]
     assert [f["code"] for f in report["findings"] if f["code"].startswith("sidecar")] == ["sidecar_refused"]
+
+
+def test_verify_finds_a_capture_time_well_before_the_posting(tmp_path: Path, capsys) -> None:
+    """Filmed 2024-05-02T09:30Z (the clip's creation_time), posted 2024-06-01 by the yt-dlp record."""
+    clip = tmp_path / "clip.mp4"
+    shutil.copy(CLIP, clip)
+    (tmp_path / "clip.info.json").write_text(json.dumps(GOOD | {"timestamp": 1717200000}), encoding="utf-8")
+    code, out, err = run(capsys, "verify", clip, "--pipeline", "quick", "--json", "--out", tmp_path / "r")
+    assert code == 0, err
+    found = {f["code"]: f for f in json.loads(out)["findings"]}
+    early = found["sidecar_posted_after_capture"]
+    assert early["severity"] == "notice" and "recorded 29 days before it was posted" in early["message"]
+    assert "capture time is 2024-05-02T09:30:00Z" in early["message"]
+    assert "sidecar_posted_after_first_seen" not in found  # nothing indexed: no first-seen date to compare

@@ -24,7 +24,6 @@ list with its line number; nothing is imported half.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import math
 import os
@@ -36,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from provenance.errors import ProvenanceError
+from provenance.fileio import sha256_file, umask
 from provenance.media import display_path
 from provenance.report.model import HashListOrigin, Match
 from provenance.safetext import as_id, id_problem
@@ -133,8 +133,6 @@ def write_new(path: Path, text: str) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
-            from provenance.fileio import umask
-
             os.fchmod(fh.fileno(), 0o666 & ~umask())
             fh.write(text.encode())
             fh.flush()
@@ -316,7 +314,7 @@ def import_list(workspace: Workspace, path: Path, *, source: str, name: str | No
         overrides["first_seen"] = normalise_date(overrides["first_seen"])
     if "id" in overrides and (problem := id_problem(overrides["id"])) is not None:
         raise HashListError(f"--id cannot be a reference id: {problem}")
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    digest = sha256_file(path)  # streamed: a list may be hundreds of MB
     now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     done: list[Imported] = []
     with workspace.transaction(immediate=True) as conn:
