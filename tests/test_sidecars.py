@@ -169,6 +169,14 @@ def test_fifo_sidecar_is_refused_without_waiting(tmp_path: Path) -> None:
         find(clip)
 
 
+def test_other_tools_result_json_or_metadata_json_is_no_sidecar(tmp_path: Path) -> None:
+    """Common names: a result.json or metadata.json of another shape is not a sidecar, and says nothing."""
+    (tmp_path / "result.json").write_text(json.dumps({"accuracy": 0.93, "runs": [1, 2]}))
+    (tmp_path / "metadata.json").write_text(json.dumps({"camera": "GoPro", "fps": 25}))
+    shutil.copy(CLIP, tmp_path / "clip.mp4")
+    assert find(tmp_path / "clip.mp4") is None
+
+
 def test_telegram_export_with_wrong_types_is_refused(tmp_path: Path) -> None:
     export = telegram_export(tmp_path)
     data = json.loads((export / "result.json").read_text())
@@ -258,3 +266,20 @@ def test_verify_finds_a_capture_time_well_before_the_posting(tmp_path: Path, cap
     assert early["severity"] == "notice" and "recorded 29 days before it was posted" in early["message"]
     assert "capture time is 2024-05-02T09:30:00Z" in early["message"]
     assert "sidecar_posted_after_first_seen" not in found  # nothing indexed: no first-seen date to compare
+
+
+@pytest.mark.parametrize(("posted", "first_seen", "late"), [
+    ("2019-03-15T01:00:00+14:00", "2019-03-14", False),  # 2019-03-14T11:00Z: the same day somewhere on Earth
+    ("2019-03-15T12:00:00-11:00", "2019-03-14", True),  # 2019-03-15T23:00Z: more than a day after
+    ("2024-03-04T09:00:00", "2024-03-02T08:00:00+03:00", True),  # no offset (a Telegram local date): read as UTC
+    ("2019-05-01", "2019-05-01", False),
+])
+def test_first_seen_before_posting_compares_instants_with_a_day_of_slack(posted, first_seen, late) -> None:
+    from provenance.report.model import Match, MediaSection, Report, SidecarSection, VisualSection
+    from provenance.sidecar.stage import SidecarStage
+
+    report = Report(media=MediaSection(path="clip.mp4", sha256="0" * 64))
+    report.visual = VisualSection(status="ok", matches=[Match("ref", first_seen=first_seen)])
+    report.sidecar = SidecarSection(status="ok", found=True, format="yt-dlp", file="clip.info.json", posted_at=posted)
+    codes = [f.code for f in SidecarStage().findings(report)]
+    assert ("sidecar_posted_after_first_seen" in codes) is late

@@ -307,14 +307,15 @@ def _telegram_text(value: Any, path: Path) -> str | None:
 
 
 def _chats(data: dict[str, Any], path: Path) -> list[dict[str, Any]]:
-    """The chats of an export: the file itself (one chat) or ``chats.list`` (a whole account)."""
+    """The chats of an export: the file itself (one chat) or ``chats.list`` (a whole account). A ``result.json``
+    with neither is another tool's file, not a sidecar: no chats (``result.json`` is a common name)."""
     if "messages" in data:
         return [data]
     chats = data.get("chats")
     listed = chats.get("list") if isinstance(chats, dict) else None
-    if not isinstance(listed, list):
-        raise _refuse(path, "neither 'messages' nor 'chats.list': not a Telegram Desktop export")
-    return [c for c in listed if isinstance(c, dict)]
+    if chats is not None and not isinstance(listed, list):
+        raise _refuse(path, "'chats' holds no 'list' of chats")
+    return [c for c in listed or [] if isinstance(c, dict)]
 
 
 def _telegram(data: dict[str, Any], path: Path, media: Path) -> Sidecar | None:
@@ -355,8 +356,10 @@ def _telegram(data: dict[str, Any], path: Path, media: Path) -> Sidecar | None:
 def _auto_archiver(data: dict[str, Any], path: Path, media: Path) -> Sidecar | None:
     """auto-archiver's ``metadata.json``, when one of its ``media`` entries names this file (by file name)."""
     meta, items = data.get("metadata"), data.get("media")
+    if meta is None and items is None:
+        return None  # another tool's metadata.json (a common name), not auto-archiver's
     if not isinstance(meta, dict) or not isinstance(items, list):
-        raise _refuse(path, "no 'metadata' object and 'media' list: not auto-archiver output")
+        raise _refuse(path, "'metadata' is not an object or 'media' not a list")
     names = set()
     for item in items:
         if not isinstance(item, dict):
