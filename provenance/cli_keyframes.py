@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from provenance.cli_common import global_options, limit_memory
@@ -32,4 +33,7 @@ def _keyframes(args: argparse.Namespace) -> int:
     size = f"{result.frames[0].width}x{result.frames[0].height}"
     print(f"{terminal(str(args.path))}: {len(result.frames)} keyframes ({shots} at shot changes, {size}) written to "
           f"{terminal(result.folder)} (index.html, contact-sheet.jpg)")
+    if result.capped_at_s is not None:
+        print(f"provenance: warning: stopped at {len(result.frames)} keyframes: none after {result.capped_at_s:.1f} s "
+              "was written", file=sys.stderr)
     return 0

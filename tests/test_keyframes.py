@@ -85,3 +85,17 @@ def test_a_photo_or_a_non_video_is_refused_in_one_line(tmp_path: Path, capsys) -
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and "Traceback" not in err
     assert not (tmp_path / "k").exists() or not any((tmp_path / "k").iterdir())
+
+
+def test_a_long_clip_is_capped_and_says_so(clip: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The caps that bound disk and memory on hours of footage, lowered to this clip's size."""
+    import provenance.visual.keyframes as kf
+
+    monkeypatch.setattr(kf, "MAX_KEYFRAMES", 3)
+    monkeypatch.setattr(kf, "SHEET_MAX", 2)
+    result = extract(clip, tmp_path, every_s=2.0)
+    assert len(result.frames) == 3 and result.capped_at_s is not None and result.capped_at_s > result.frames[-1].t
+    assert result.sheet_frames == 2
+    html = (Path(result.folder) / "index.html").read_text()
+    assert "Stopped at 3 frames" in html and "2 of them, evenly spaced" in html
+    assert len(list(Path(result.folder).glob("frame-*.jpg"))) == 3

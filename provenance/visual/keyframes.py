@@ -41,6 +41,9 @@ JPEG_QUALITY = 95  # visually lossless for search engines; 720p frames of the be
 SHEET_THUMB_W = 320  # contact-sheet cell width (px): a frame stays recognisable, 4 per row fit a laptop screen
 SHEET_COLUMNS = 4
 EVERY_S = 10.0  # default spacing of extra keyframes in a long shot (seconds): a 60-s single take gives 6 frames
+SHEET_MAX = 120  # frames on the contact sheet (30 rows of 4, ~6,000 px tall); more are chosen evenly, and said
+MAX_KEYFRAMES = 2000  # full-resolution frames written at most (~400 MB of 720p JPEG): a 6-h clip cut every 2 s
+# would write 10,800; past the cap the rest are left out and the result says so (``capped_at_s``)
 
 
 class KeyframeError(ProvenanceError):
@@ -66,6 +69,8 @@ class KeyframeSet:
     frames: list[Keyframe] = field(default_factory=list)
     folder: str = ""
     frames_decoded: int = 0
+    capped_at_s: float | None = None  # MAX_KEYFRAMES reached at this time: no keyframe after it was written
+    sheet_frames: int = 0  # how many of the frames the contact sheet shows (all, up to SHEET_MAX)
 
 
 def _name(i: int, t: float) -> str:
@@ -81,7 +86,7 @@ def _jpeg(rgb: np.ndarray, quality: int = JPEG_QUALITY) -> bytes:
 
 
 def contact_sheet(thumbs: list[tuple[float, np.ndarray]], columns: int = SHEET_COLUMNS) -> np.ndarray:
-    """Every keyframe small, left to right, top to bottom, its time written under it (RGB)."""
+    """The keyframes small, left to right, top to bottom, each time written under it (RGB)."""
     cell_h = max(t.shape[0] for _, t in thumbs)
     label_h, pad = 22, 6
     rows = math.ceil(len(thumbs) / columns)
@@ -116,17 +121,20 @@ def extract(path: str | Path, out: str | Path, *, every_s: float = EVERY_S, fram
     final = out / _folder_name(path)
     aside = out / f".building-{final.name}"
     aside.mkdir()
-    thumbs: list[tuple[float, np.ndarray]] = []
+    thumbs: list[tuple[float, bytes]] = []  # small JPEGs (~10 KB each): memory stays bounded on long clips
     try:
         def keep(frame: SampledFrame) -> None:
-            if frame.detail is None:
+            if frame.detail is None or result.capped_at_s is not None:
+                return
+            if len(result.frames) >= MAX_KEYFRAMES:
+                result.capped_at_s = frame.t
                 return
             rgb = frame.detail
             name = _name(len(result.frames) + 1, frame.t)
             atomic_write(aside / name, _jpeg(rgb))
             result.frames.append(Keyframe(frame.t, name, frame.shot_change, int(rgb.shape[1]), int(rgb.shape[0])))
             h = max(2, round(rgb.shape[0] * SHEET_THUMB_W / rgb.shape[1]))
-            thumbs.append((frame.t, cv2.resize(rgb, (SHEET_THUMB_W, h), interpolation=cv2.INTER_AREA)))
+            thumbs.append((frame.t, _jpeg(cv2.resize(rgb, (SHEET_THUMB_W, h), interpolation=cv2.INTER_AREA), 85)))
 
         long_side = max(media.video.width or 0, media.video.height or 0) or 1 << 15
         sample = sample_video(path, frames, detail_every_s=every_s, detail_size=long_side, limits=limits,
@@ -134,7 +142,12 @@ def extract(path: str | Path, out: str | Path, *, every_s: float = EVERY_S, fram
         result.frames_decoded = sample.frames_decoded
         if not result.frames:
             raise KeyframeError(f"{display_path(path.name)}: no frame decoded")
-        atomic_write(aside / "contact-sheet.jpg", _jpeg(contact_sheet(thumbs), 85))
+        shown = [thumbs[round(i * (len(thumbs) - 1) / max(1, SHEET_MAX - 1))] for i in range(SHEET_MAX)] \
+            if len(thumbs) > SHEET_MAX else thumbs
+        result.sheet_frames = len(shown)
+        sheet = contact_sheet([(t, cv2.cvtColor(cv2.imdecode(np.frombuffer(j, np.uint8), cv2.IMREAD_COLOR),
+                                                cv2.COLOR_BGR2RGB)) for t, j in shown])
+        atomic_write(aside / "contact-sheet.jpg", _jpeg(sheet, 85))
         atomic_write(aside / "keyframes.json", json.dumps(asdict(result) | {"folder": final.name}, indent=2,
                                                           ensure_ascii=False) + "\n")
         atomic_write(aside / "index.html", str(render_partial("provenance.visual", "keyframes.html.j2", k=result,
