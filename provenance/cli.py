@@ -415,14 +415,19 @@ def _index(args: argparse.Namespace) -> int:
             print(f"unchanged: {terminal(ref.id)} already has these values")
         return EXIT_OK
     if cmd == "list":
+        from provenance.visual.hashlist import origins
+
         refs = index.list()
+        listed = origins(index.workspace, (r.id for r in refs))  # hash-only references: which shared list
         if args.json:
-            print(json.dumps([asdict(r) | {"history": index.history(r.id)} for r in refs], indent=2,
-                             ensure_ascii=False))
+            print(json.dumps([asdict(r) | {"history": index.history(r.id),
+                                           "hash_list": asdict(listed[r.id]) if r.id in listed else None}
+                              for r in refs], indent=2, ensure_ascii=False))
             return EXIT_OK
         if not refs:
             say("the index is empty: add footage with `provenance index add FILE...`")
-        rows = [tuple(map(terminal, (r.id, r.kind, _frames(r.frames) + (f", same as {r.same_as}" if r.same_as else ""),
+        rows = [tuple(map(terminal, (r.id, r.kind, _frames(r.frames) + (f", same as {r.same_as}" if r.same_as else "")
+                                     + (f", hashes only (list {listed[r.id].name!r})" if r.id in listed else ""),
                                      r.first_seen or "?", r.source or "-", r.url or "-", r.title or "")))
                 for r in refs]
         header = ("id", "kind", "frames", "first seen", "source", "url", "title")

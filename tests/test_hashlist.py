@@ -97,6 +97,9 @@ def test_reimport_is_unchanged_and_taken_ids_get_the_source_before_them(desk_a, 
     assert set(refs) == {"photo_coins", "Desk A/photo_coins", "archive_footage", "photo_astronaut"}
     assert refs["photo_astronaut"]["first_seen"] == "2016-07-21T09:00:00+02:00"  # offset kept through the list
     assert refs["Desk A/photo_coins"]["url"] == "https://example.org/coins"
+    assert refs["photo_coins"]["hash_list"] is None and refs["Desk A/photo_coins"]["hash_list"]["source"] == "Desk A"
+    _, out, _ = run(capsys, "index", "list", "--workspace", ws)
+    assert "1 frame, hashes only (list 'Desk A known footage')" in out
 
 
 def vpdq_style(path: Path, seconds_per_hash: float = 1.0) -> str:
