@@ -25,8 +25,9 @@ import sys
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from provenance import cli_batch, cli_claim, cli_report
+from provenance import cli_batch, cli_claim, cli_keyframes, cli_report
 from provenance._version import __version__
 from provenance.claims import NotAttached
 from provenance.cli_common import (
@@ -49,6 +50,9 @@ from provenance.errors import ProvenanceError
 from provenance.safetext import TerminalStream, terminal
 from provenance.workspace import Workspace, locate, new_workspace_in, workspace_problem
 
+if TYPE_CHECKING:
+    from provenance.visual.index import KnownImageryIndex
+
 EXIT_OK, EXIT_STAGE_ERROR, EXIT_NO_REPORT = 0, 1, 2
 EXIT_NOT_ATTACHED = 3  # verify --claim: the report was written, but the workspace refused the attachment
 
@@ -57,7 +61,7 @@ Register = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], Non
 
 def _command_groups() -> list[Register]:
     """Each command group adds its subparsers and sets ``handler``; its logic lives in its own module."""
-    return [_register_core, cli_report.register, cli_batch.register, cli_claim.register]
+    return [_register_core, cli_report.register, cli_batch.register, cli_claim.register, cli_keyframes.register]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -118,6 +122,20 @@ def _register_core(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     rm = isub.add_parser("remove", parents=[common], help="remove a reference and its frames (frames that linked "
                          "references share pass to the earliest-added of them)")
     rm.add_argument("id")
+    ex = isub.add_parser("export", parents=[common], help="write the index's frame hashes and reference metadata "
+                         "(no pictures) as a shareable hash list: vPDQ frame lines under JSON metadata lines")
+    ex.add_argument("--out", type=Path, help="the list file to write; never overwritten (default: "
+                    "known-footage-<UTC time>.txt here)")
+    ex.add_argument("--name", help="the list's name, shown by matches in the workspaces that import it")
+    im = isub.add_parser("import", parents=[common], help="add a shared hash list (provenance's export, or a vPDQ "
+                         "hash file) as hash-only references: matches name the list and --source")
+    im.add_argument("file", type=Path, metavar="FILE")
+    im.add_argument("--source", required=True, help="who shared the list (a desk, an agency)")
+    im.add_argument("--name", help="the list's name (default: its own, else the file name)")
+    im.add_argument("--id", help="reference id, for a list of one reference (a vPDQ file)")
+    im.add_argument("--title", help="title, for a list of one reference (a vPDQ file carries none)")
+    im.add_argument("--url", help="where it was published, for a list of one reference")
+    im.add_argument("--first-seen", help="earliest known publication (ISO 8601), for a list of one reference")
 
 
 def _metadata_args(parser: argparse.ArgumentParser, clear: bool = False) -> None:
@@ -311,6 +329,37 @@ def _with_folder(shown: str, message: str) -> str:
     return message if message.startswith(f"{shown}: ") else f"{shown}: {message}"
 
 
+def _with_sidecars(files: list[Path], args: argparse.Namespace) -> list[tuple[list[Path], dict[str, str | None]]]:
+    """``index add``'s files, each with its metadata: the flags given, and what a platform sidecar beside the file
+    (yt-dlp, Telegram export, auto-archiver: :mod:`provenance.sidecar.formats`) adds where no flag was given;
+    said on stderr. A refused sidecar is said and nothing of it is used. Files in the order given; neighbours
+    without a sidecar go together."""
+    from provenance.sidecar.formats import REFERENCE_FIELDS, SidecarError, find, reference_metadata
+
+    flags = {k: getattr(args, k) for k in REFERENCE_FIELDS}
+    if args.id is not None and len(files) != 1:
+        return [(files, flags)]  # index.add refuses it with its own message
+    out: list[tuple[list[Path], dict[str, str | None]]] = []
+    for file in files:
+        try:
+            sidecar = find(file)
+        except SidecarError as exc:
+            print(f"provenance: warning: {terminal(str(exc))}", file=sys.stderr)
+            sidecar = None
+        taken = {k: v for k, v in reference_metadata(sidecar).items() if flags[k] is None} if sidecar else {}
+        if not taken:
+            if out and out[-1][1] is flags:
+                out[-1][0].append(file)
+            else:
+                out.append(([file], flags))
+            continue
+        named = ", ".join(k.replace("_", "-") for k in taken)
+        print(f"provenance: {terminal(str(file))}: {named} from the {sidecar.format} sidecar "
+              f"{terminal(sidecar.file)}", file=sys.stderr)
+        out.append(([file], flags | taken))
+    return out
+
+
 def _frames(n: int) -> str:
     return f"{n} frame" if n == 1 else f"{n} frames"
 
@@ -321,14 +370,17 @@ def _index(args: argparse.Namespace) -> int:
     cmd = args.index_command
     if getattr(args, "url", None) and "://" not in args.url:
         raise ProvenanceError(f"--url {args.url!r} is not a web address: give it with its scheme (https://...)")
-    index = KnownImageryIndex(open_workspace(args, "write" if cmd == "add" else "existing"))
+    index = KnownImageryIndex(open_workspace(args, "write" if cmd in ("add", "import") else "existing"))
+    if cmd in ("export", "import"):
+        return _hash_list(args, index)
     if cmd == "add":
         profile = load_pipeline(args.pipeline)
         limit_memory(profile.limits)
         files, skipped = _media_in(args.paths)
-        results = index.add(files, id=args.id, title=args.title, source=args.source, url=args.url,
-                            first_seen=args.first_seen, frames=profile.visual.frames, matching=profile.visual.matching,
-                            limits=profile.limits)
+        results = []
+        for file, given in _with_sidecars(files, args):  # flags win over what a sidecar beside the file says
+            results += index.add(file, id=args.id, frames=profile.visual.frames, matching=profile.visual.matching,
+                                 limits=profile.limits, **given)
         for r in results:  # ids, paths and messages hold file names: escaped, so a name cannot forge a line
             ref = r.reference
             if ref is None:
@@ -367,14 +419,19 @@ def _index(args: argparse.Namespace) -> int:
             print(f"unchanged: {terminal(ref.id)} already has these values")
         return EXIT_OK
     if cmd == "list":
+        from provenance.visual.hashlist import origins
+
         refs = index.list()
+        listed = origins(index.workspace, (r.id for r in refs))  # hash-only references: which shared list
         if args.json:
-            print(json.dumps([asdict(r) | {"history": index.history(r.id)} for r in refs], indent=2,
-                             ensure_ascii=False))
+            print(json.dumps([asdict(r) | {"history": index.history(r.id),
+                                           "hash_list": asdict(listed[r.id]) if r.id in listed else None}
+                              for r in refs], indent=2, ensure_ascii=False))
             return EXIT_OK
         if not refs:
             say("the index is empty: add footage with `provenance index add FILE...`")
-        rows = [tuple(map(terminal, (r.id, r.kind, _frames(r.frames) + (f", same as {r.same_as}" if r.same_as else ""),
+        rows = [tuple(map(terminal, (r.id, r.kind, _frames(r.frames) + (f", same as {r.same_as}" if r.same_as else "")
+                                     + (f", hashes only (list {listed[r.id].name!r})" if r.id in listed else ""),
                                      r.first_seen or "?", r.source or "-", r.url or "-", r.title or "")))
                 for r in refs]
         header = ("id", "kind", "frames", "first seen", "source", "url", "title")
@@ -401,6 +458,39 @@ def _index(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return EXIT_NO_REPORT
     raise AssertionError(cmd)
+
+
+def _hash_list(args: argparse.Namespace, index: KnownImageryIndex) -> int:
+    """``index export`` and ``index import``: shared known-footage lists (provenance/visual/hashlist.py)."""
+    import datetime as dt
+
+    from provenance.visual import hashlist
+
+    if args.index_command == "export":
+        out = args.out or Path(f"known-footage-{dt.datetime.now(dt.UTC):%Y%m%d-%H%M%S}.txt")
+        name = args.name or f"known footage of {index.workspace.root}"
+        text, refs, frames = hashlist.export(index.workspace, name)
+        if not refs:
+            raise ProvenanceError("the index is empty: nothing to export (add footage with `provenance index add`)")
+        hashlist.write_new(out, text)
+        print(f"exported {refs} reference{'s' if refs != 1 else ''}, {_frames(frames)} to {terminal(str(out))} "
+              f"(list {terminal(name)!r}; PDQ hashes and metadata, no pictures)")
+        return EXIT_OK
+    overrides = {"id": args.id, "title": args.title, "url": args.url, "first_seen": args.first_seen}
+    if args.source is None or args.source == "":
+        raise ProvenanceError("--source names who shared the list")
+    listed, done, again = hashlist.import_list(index.workspace, args.file, source=args.source, name=args.name,
+                                               overrides=overrides)
+    if again is not None:
+        print(f"unchanged: {terminal(str(args.file))} was imported from {terminal(args.source)} before (list "
+              f"{again}): nothing added")
+        return EXIT_OK
+    for item in done:
+        renamed = f" (listed as {terminal(item.listed_id)}: that id is taken here)" if item.id != item.listed_id else ""
+        print(f"imported: {terminal(item.id)} ({_frames(item.frames)}, hashes only){renamed}")
+    print(f"list {terminal(args.name or listed.name)!r} from {terminal(args.source)}: {len(done)} reference"
+          f"{'s' if len(done) != 1 else ''} added; matches on them name the list and cannot use keypoints")
+    return EXIT_OK
 
 
 def run() -> int:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from provenance.audio.stage import AudioStage
 from provenance.metadata.stage import MetadataStage
+from provenance.sidecar.stage import SidecarStage
 from provenance.stage import Stage
 from provenance.visual.stage import VisualStage
 
@@ -15,6 +16,7 @@ STAGES: tuple[Stage, ...] = (
     VisualStage(),
     MetadataStage(),
     AudioStage(),
+    SidecarStage(),
 )
 
 

@@ -150,6 +150,25 @@ _MIGRATIONS: list[str] = [
     ALTER TABLE claim_report ADD COLUMN signed TEXT NOT NULL DEFAULT 'unrecorded';
     ALTER TABLE claim_report ADD COLUMN key_id TEXT;
     """,
+    # 9: shared known-footage hash lists (provenance.visual.hashlist, `index import`): each imported list, who
+    # shared it and its header; and which references came from it. Such a reference holds frame hashes only (no
+    # keypoint frames, no file): its path names the list, its sha256 is '' (never byte-identical to a file)
+    """
+    CREATE TABLE IF NOT EXISTS hash_list (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        name TEXT NOT NULL, source TEXT NOT NULL, format TEXT NOT NULL,
+        path TEXT NOT NULL, sha256 TEXT NOT NULL,
+        exported_at TEXT, exported_from TEXT,
+        imported_at TEXT NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS hash_list_reference (
+        reference_id TEXT PRIMARY KEY REFERENCES reference(id) ON DELETE CASCADE,
+        list_id INTEGER NOT NULL REFERENCES hash_list(id) ON DELETE CASCADE,
+        listed_id TEXT NOT NULL,
+        media_sha256 TEXT
+    );
+    CREATE INDEX IF NOT EXISTS hash_list_reference_list ON hash_list_reference(list_id);
+    """,
 ]
 
 

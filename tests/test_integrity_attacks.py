@@ -783,6 +783,7 @@ def test_attachments_made_before_migration_8_say_their_origin_was_not_recorded(
     conn.close()
     _, out, _ = run(capsys, "claim", "show", claim_id, "--workspace", ws)
     assert "origin not recorded (attached before origins were)" in out
+    from provenance.workspace import _MIGRATIONS
     conn = sqlite3.connect(ws / DB_NAME)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == 8
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == len(_MIGRATIONS) >= 8
     conn.close()

@@ -129,6 +129,18 @@ class MatchedFrame:
 
 
 @dataclass
+class HashListOrigin:
+    """The shared hash list a hash-only reference was imported from (``index import``, visual/hashlist.py)."""
+
+    name: str  # the list's own name
+    source: str  # who shared it (``index import --source``)
+    format: str  # "provenance.hashlist/1" or "vpdq"
+    listed_id: str  # the reference's id in the list
+    imported_at: str
+    exported_at: str | None = None
+
+
+@dataclass
 class Match:
     reference_id: str
     title: str | None = None
@@ -146,6 +158,8 @@ class Match:
     methods: list[str] = field(default_factory=list)
     local_inliers: int = 0  # most keypoint inliers of one local verification (0: PDQ alone)
     reference_kind: str | None = None  # "video" or "image" (a photo: its times mean nothing); None before 0.3
+    # set when the reference came from a shared hash list: PDQ hashes only, so no keypoint match and no pictures
+    hash_list: HashListOrigin | None = None
 
 
 @dataclass
@@ -361,6 +375,27 @@ class AudioSection(Section, key="audio"):
     analysed_s: float | None = None  # seconds of audio decoded (max_seconds caps it)
     budget_exhausted: bool = False  # the time budget stopped transcription or translation early
     channels: AudioChannels | None = None  # the channel check (0.3): which signal was analysed, and why
+
+
+@dataclass
+class SidecarSection(Section, key="sidecar"):
+    """What the platform's record beside the file says (``provenance.sidecar``): a yt-dlp ``.info.json``, a
+    Telegram Desktop ``result.json`` message naming the file, an auto-archiver ``metadata.json``. ``refused``: one
+    was found but is malformed, and nothing of it is used."""
+
+    found: bool = False
+    format: str | None = None  # "yt-dlp", "telegram", "auto-archiver"
+    file: str | None = None  # the sidecar's path
+    title: str | None = None
+    posted_by: str | None = None
+    channel: str | None = None
+    posted_at: str | None = None  # ISO 8601 as the sidecar gives it: with offset, without, or a date alone
+    posted_at_field: str | None = None  # the sidecar field the posting time came from
+    url: str | None = None
+    caption: str | None = None
+    forwarded_from: str | None = None
+    message_id: str | None = None
+    refused: str | None = None
 
 
 @dataclass

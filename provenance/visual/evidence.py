@@ -34,6 +34,10 @@ def attach_match_evidence(matches: list[Match], index: KnownImageryIndex, artefa
         if ref is None:
             artefacts.reference_notes[m.reference_id] = "the reference is no longer in the index"
             continue
+        if m.hash_list is not None:  # imported hashes: there is no file to show
+            artefacts.reference_notes[m.reference_id] = (f"a hash-only reference from the list '{m.hash_list.name}' "
+                                                         f"shared by {m.hash_list.source}: no pictures were shared")
+            continue
         times = sorted({p.reference_t for p in shown_pairs(m.frames)})
         try:
             artefacts.references[m.reference_id] = _reference_thumbnails(Path(ref.path), ref.sha256, ref.kind, times)

@@ -58,10 +58,12 @@ def query_fingerprint(media: MediaFile, config: VisualConfig, *, thumbnails: boo
 
 def _match_into(section: VisualSection, fp: Fingerprint, index: KnownImageryIndex, matching: MatchingConfig) -> None:
     """Match ``fp`` against the index and record the result and the index state it was made against."""
+    from provenance.visual.hashlist import annotate
     from provenance.visual.matching import match
 
     section.index_state = index.state(matching.min_quality)  # first: see KnownImageryIndex.state
     section.matches, section.frames_usable = match(fp, index, matching)
+    annotate(section.matches, index.workspace)  # a reference from a shared hash list names it
     section.index_frames = index.matchable_frames(matching.min_quality)
 
 

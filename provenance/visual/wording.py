@@ -97,7 +97,17 @@ def describe(m: Match, report: Report, bits: int = 256) -> Strength:
             text = by_hash if closest is not None else by_points
             headline = text[0].upper() + text[1:] + "."
     return Strength(method, round(hash_s, 1), round(keypoint_s, 1), clip_s, closest, inliers, bits, headline,
-                    spans(m, still_clip, still_ref))
+                    spans(m, still_clip, still_ref) + hash_list_words(m))
+
+
+def hash_list_words(m: Match) -> list[str]:
+    """Where a reference imported from a shared hash list came from, and what such a match cannot see."""
+    origin = getattr(m, "hash_list", None)
+    if origin is None:
+        return []
+    return [f"the reference is from the hash list '{origin.name}' shared by {origin.source}: PDQ hashes only, so "
+            "a crop, inset or turned copy that only keypoints find cannot match it, and no reference pictures "
+            "can be shown"]
 
 
 def geometry_words(mirrored: bool, rotation: int = 0, speed: float = 1.0) -> str:
