@@ -647,6 +647,15 @@ class KnownImageryIndex:
             ).fetchone()
         return row[0] if row else None
 
+    def hashes_near(self, ref_id: str, t: float, within_s: float, min_quality: int) -> list[bytes]:
+        """The PDQ hashes of a reference's usable frames sampled within ``within_s`` of time ``t`` (seconds)."""
+        with self.workspace.reading() as conn:
+            rows = conn.execute(
+                "SELECT pdq FROM frame WHERE reference_id = COALESCE((SELECT same_as FROM reference WHERE id = ?), ?)"
+                " AND t BETWEEN ? AND ? AND quality >= ?", (ref_id, ref_id, t - within_s, t + within_s, min_quality)
+            ).fetchall()
+        return [r[0] for r in rows]
+
     def stats(self, min_quality: int = PDQ.min_quality) -> IndexStats:
         with self.workspace.reading() as conn:
             kinds = dict(conn.execute("SELECT kind, COUNT(*) FROM reference GROUP BY kind").fetchall())

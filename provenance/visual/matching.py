@@ -21,7 +21,7 @@ import numpy as np
 
 from provenance.report.model import Match, MatchedFrame, Segment
 from provenance.visual.config import MatchingConfig
-from provenance.visual.hashing import Fingerprint
+from provenance.visual.hashing import Fingerprint, FrameHashes
 from provenance.visual.index import KnownImageryIndex, Reference, first_seen_order
 from provenance.visual.signals import DIHEDRAL, PDQ
 
@@ -44,6 +44,23 @@ _SPEED_MIN_FRAMES = 3  # and explain at least this many query frames
 _LINE_SIGMA_S = 0.5  # a hit this far off a line keeps 61% of its weight (a 0.5-s reference grid: <= 0.25 s off)
 _QUERY_FRAME_S = 1.0  # clip time one sampled clip frame stands for (FramesConfig.interval_s default)
 _SPEED_HYPOTHESES = 400  # pairs of hits tried as speed hypotheses per alignment (deterministic sample)
+# A clip frame next to a segment that matched nothing joins it when, turned as the segment's frames were, it is
+# within EXTEND_DISTANCE of a reference frame sampled within _EXTEND_WITHIN_S of where the segment's line puts
+# it. The threshold is a line's, not a search's: the nearest unrelated frame over the whole corpus and all eight
+# rotations and mirrors was 96 bits away (1st percentile 97, EXACT_DISTANCE's measurement), and here one
+# orientation is compared with the two or three frames at one moment. Fast footage needs it: the matching
+# benchmark's bikes clip changes 50-54 bits in 0.08 s (two frames), so a clip frame that falls between the
+# reference's 0.5-s samples misses 31 bits, and a segment started a second late (dev split: a flipped copy).
+EXTEND_DISTANCE = 64
+_EXTEND_WITHIN_S = 0.3  # a 0.5-s reference grid (references' interval) puts a sample within 0.25 s of any time
+# A segment on keypoints alone whose clip frames fit reference keypoint frames this far apart (in offset) about
+# as well as their best (_AMBIGUOUS_SHARE of the best inliers of the same clip frame) does not tell its moment:
+# a pan or zoom over one picture shows the same points at every moment. Measured on the matching benchmark's
+# dev split: over pan-and-zoom stills the frames a clip frame fits with >= 0.7 of its best inliers spread over
+# 2.5-10 s (their best inliers land anywhere in that spread: four starts 0.9-2.3 s off); over real footage with
+# motion 1.4-1.6 s (reference keypoint frames are 1 s apart, and a slow shot verifies both neighbours).
+_AMBIGUOUS_SHARE = 0.7
+_AMBIGUOUS_SPAN_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -120,6 +137,8 @@ def match(
         segments, explained = _align(pairs, config, still_ref, need)
         if not explained:
             continue
+        if not (still_ref or query_is_still):
+            segments = _extend(segments, explained, query, usable, index, ref_id, config)
         used = [p for p in pairs if p.frame in explained]
         chosen = [explained[i] for i in sorted(explained)]
         matches.append(
@@ -230,21 +249,100 @@ def _align(
                 continue
             explained.update((p.frame, p) for p in run)
             qs, qe = run[0].qt, run[-1].qt
+            window = None
             if still_ref:
                 rs = re = 0.0
             else:
                 # the shift from hash hits where there are any: reference keypoint frames are a second apart
                 run_shift = statistics.median(p.rt - speed * p.qt for p in (hashed or run))
                 rs, re = max(0.0, speed * qs + run_shift), max(0.0, speed * qe + run_shift)
+                if not hashed:
+                    window = _keypoint_window(run, pairs, speed, qs)
             segments.append(
                 Segment(round(qs, 3), round(qe, 3), round(rs, 3), round(re, 3),
                         mirrored=sum(p.mirrored for p in run) > len(run) / 2,
-                        rotation=90 * _most([p.turns for p in run]), speed=round(speed, 3))
+                        rotation=90 * _most([p.turns for p in run]), speed=round(speed, 3),
+                        reference_window=window)
             )
         done = {p.frame for p in consistent} | before
         remaining = [p for p in remaining if p.frame not in done]
     segments.sort(key=lambda s: s.query_start)
     return segments, explained
+
+
+def _keypoint_window(run: list[_Pair], pairs: list[_Pair], speed: float, qs: float) -> list[float] | None:
+    """[earliest, latest] reference start of a keypoint-only run whose moment cannot be told, else None.
+
+    Every keypoint hit of the run's clip frames with at least ``_AMBIGUOUS_SHARE`` of that frame's best inliers
+    gives an offset; when those offsets spread over ``_AMBIGUOUS_SPAN_S`` or more, the footage looks the same
+    over that stretch, and the start lies somewhere in it.
+    """
+    frames = {p.frame for p in run}
+    best: dict[int, int] = defaultdict(int)
+    for p in pairs:
+        if p.frame in frames and p.inliers:
+            best[p.frame] = max(best[p.frame], p.inliers)
+    offsets = [p.rt - speed * p.qt for p in pairs
+               if p.frame in frames and p.inliers and p.inliers >= _AMBIGUOUS_SHARE * best[p.frame]]
+    if not offsets or max(offsets) - min(offsets) < _AMBIGUOUS_SPAN_S:
+        return None
+    return [round(max(0.0, speed * qs + min(offsets)), 3), round(max(0.0, speed * qs + max(offsets)), 3)]
+
+
+def _extend(
+    segments: list[Segment], explained: dict[int, _Pair], query: Fingerprint, usable: list[int],
+    index: KnownImageryIndex, ref_id: str, config: MatchingConfig,
+) -> list[Segment]:
+    """Each segment grown over the clip frames next to it that sit on its line (``EXTEND_DISTANCE``).
+
+    Frame by frame outward from each end, stopping at the first that does not fit or that another segment holds;
+    a frame that joins is added to ``explained`` with its distance (shown beside the others, over the threshold).
+    """
+    order = sorted(usable, key=lambda i: query.frames[i].t)
+    out = []
+    for s in segments:
+        shift = s.reference_start - s.speed * s.query_start
+        qs, qe, rs, re = s.query_start, s.query_end, s.reference_start, s.reference_end
+        ends = [k for k, i in enumerate(order) if i in explained and qs - 1e-6 <= query.frames[i].t <= qe + 1e-6]
+        if ends and s.reference_window is None:
+            for step, k in ((-1, ends[0]), (1, ends[-1])):
+                k += step
+                while 0 <= k < len(order) and order[k] not in explained:
+                    i = order[k]
+                    frame = query.frames[i]
+                    rt = s.speed * frame.t + shift
+                    distance = _line_distance(frame.hashes, s, index, ref_id, rt, config.min_quality)
+                    if rt < -_OFFSET_BIN_S or distance is None or distance > EXTEND_DISTANCE:
+                        break
+                    rt = max(0.0, rt)
+                    explained[i] = _Pair(i, frame.t, round(rt, 3), distance, s.mirrored, turns=s.rotation // 90)
+                    if step < 0:
+                        qs, rs = frame.t, rt
+                    else:
+                        qe, re = frame.t, rt
+                    k += step
+        out.append(dataclasses.replace(s, query_start=round(qs, 3), query_end=round(qe, 3),
+                                       reference_start=round(rs, 3), reference_end=round(re, 3)))
+    return out
+
+
+def _line_distance(hashes: FrameHashes, s: Segment, index: KnownImageryIndex, ref_id: str, rt: float,
+                   min_quality: int) -> int | None:
+    """The closest PDQ distance between a clip frame, turned as the segment's frames were (its content box too),
+    and the reference's frames sampled near ``rt``; None when the frame or those frames are unusable."""
+    if hashes.quality < min_quality:
+        return None
+    near = index.hashes_near(ref_id, rt, _EXTEND_WITHIN_S, min_quality)
+    if not near:
+        return None
+    turns = (s.rotation // 90) % 4
+    if hashes.dihedral:
+        mine = [hashes.dihedral[DIHEDRAL.index((turns, s.mirrored))]]
+    else:
+        mine = [hashes.pdq_mirror if s.mirrored else hashes.pdq]
+    if hashes.content is not None:
+        mine.append(hashes.content[1] if s.mirrored else hashes.content[0])
+    return min(PDQ.distance(a, b) for a in mine if a is not None for b in near)
 
 
 def _most(values: list[int]) -> int:
