@@ -97,12 +97,15 @@ def _found(m) -> Found:
                  seg.reference_window)
 
 
+SPEEDS = {"speed_0.5x": 0.5, "speed_2x": 2.0, "speed_fps": 1.25}  # reference seconds per clip second, by edit
+
+
 def _in_window(case: Case, f: Found) -> bool:
-    """An untold start is honest when the true reference start lies in the window it gives (0.5 s either side:
-    keypoint frames sit between the moments) and the clip-side start is within 1 s."""
+    """An untold start is honest when the true reference time at the segment's clip start lies in the window it
+    gives (0.5 s either side: keypoint frames sit between the moments) and that clip start is within 1 s."""
     lo, hi = f.window
-    return (lo - 0.5 <= (case.reference_start or 0.0) <= hi + 0.5
-            and abs(f.start[0] - (case.query_start or 0.0)) <= 1.0)
+    truth = (case.reference_start or 0.0) + SPEEDS.get(case.edit, 1.0) * (f.start[0] - (case.query_start or 0.0))
+    return lo - 0.5 <= truth <= hi + 0.5 and abs(f.start[0] - (case.query_start or 0.0)) <= 1.0
 
 
 @dataclass

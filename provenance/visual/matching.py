@@ -53,14 +53,20 @@ _SPEED_HYPOTHESES = 400  # pairs of hits tried as speed hypotheses per alignment
 # reference's 0.5-s samples misses 31 bits, and a segment started a second late (dev split: a flipped copy).
 EXTEND_DISTANCE = 64
 _EXTEND_WITHIN_S = 0.3  # a 0.5-s reference grid (references' interval) puts a sample within 0.25 s of any time
-# A segment on keypoints alone whose clip frames fit reference keypoint frames this far apart (in offset) about
-# as well as their best (_AMBIGUOUS_SHARE of the best inliers of the same clip frame) does not tell its moment:
-# a pan or zoom over one picture shows the same points at every moment. Measured on the matching benchmark's
-# dev split: over pan-and-zoom stills the frames a clip frame fits with >= 0.7 of its best inliers spread over
-# 2.5-10 s (their best inliers land anywhere in that spread: four starts 0.9-2.3 s off); over real footage with
-# motion 1.4-1.6 s (reference keypoint frames are 1 s apart, and a slow shot verifies both neighbours).
+# or, when its hash is too far (fast motion between the reference's samples) and it is a keypoint frame, when
+# its keypoints fit a reference keypoint frame within this of where the line puts it (they are a second apart),
+# by the same acceptance as the keypoint search (local_features.accept): unrelated fits accepted 0 of 16,869
+_EXTEND_KEYPOINT_S = 1.0
+# A segment on keypoints alone whose clip frames fit reference keypoint frames this far apart (in the starts they
+# allow, none before the reference's) about as well as their best (_AMBIGUOUS_SHARE of the best inliers of the
+# same clip frame) does not tell its moment: a pan or zoom over one picture shows the same points at every
+# moment, and so does a held shot. Reference keypoint frames are 1 s apart, so a slow shot verifies both
+# neighbours (a spread of 2 s, a little more with shot-change frames between); the span is set beyond that.
+# Matching benchmark, dev split: 14 of 47 matches say so, all over pan-and-zoom stills but one (the first 3 s of
+# Big Buck Bunny, a held shot), spreads 2.96-10.4 s, the true start inside the window for 13 (the 14th: its
+# clip side starts 1.3 s late); with a 2.0-s span two more (2.48 s: a still, and the bikes clip) said so.
 _AMBIGUOUS_SHARE = 0.7
-_AMBIGUOUS_SPAN_S = 2.0
+_AMBIGUOUS_SPAN_S = 2.5
 
 
 @dataclass(frozen=True)
@@ -274,8 +280,8 @@ def _keypoint_window(run: list[_Pair], pairs: list[_Pair], speed: float, qs: flo
     """[earliest, latest] reference start of a keypoint-only run whose moment cannot be told, else None.
 
     Every keypoint hit of the run's clip frames with at least ``_AMBIGUOUS_SHARE`` of that frame's best inliers
-    gives an offset; when those offsets spread over ``_AMBIGUOUS_SPAN_S`` or more, the footage looks the same
-    over that stretch, and the start lies somewhere in it.
+    gives an offset; when the reference starts they allow (none before 0) spread over ``_AMBIGUOUS_SPAN_S`` or
+    more, the footage looks the same over that stretch, and the start lies somewhere in it.
     """
     frames = {p.frame for p in run}
     best: dict[int, int] = defaultdict(int)
@@ -284,16 +290,19 @@ def _keypoint_window(run: list[_Pair], pairs: list[_Pair], speed: float, qs: flo
             best[p.frame] = max(best[p.frame], p.inliers)
     offsets = [p.rt - speed * p.qt for p in pairs
                if p.frame in frames and p.inliers and p.inliers >= _AMBIGUOUS_SHARE * best[p.frame]]
-    if not offsets or max(offsets) - min(offsets) < _AMBIGUOUS_SPAN_S:
+    if not offsets:
         return None
-    return [round(max(0.0, speed * qs + min(offsets)), 3), round(max(0.0, speed * qs + max(offsets)), 3)]
+    # a start before the reference's own is no possibility: the window is of starts that can be
+    lo, hi = max(0.0, speed * qs + min(offsets)), max(0.0, speed * qs + max(offsets))
+    return [round(lo, 3), round(hi, 3)] if hi - lo >= _AMBIGUOUS_SPAN_S else None
 
 
 def _extend(
     segments: list[Segment], explained: dict[int, _Pair], query: Fingerprint, usable: list[int],
     index: KnownImageryIndex, ref_id: str, config: MatchingConfig,
 ) -> list[Segment]:
-    """Each segment grown over the clip frames next to it that sit on its line (``EXTEND_DISTANCE``).
+    """Each segment grown over the clip frames next to it that sit on its line (``EXTEND_DISTANCE``, or keypoints
+    within ``_EXTEND_KEYPOINT_S``).
 
     Frame by frame outward from each end, stopping at the first that does not fit or that another segment holds;
     a frame that joins is added to ``explained`` with its distance (shown beside the others, over the threshold).
@@ -311,11 +320,22 @@ def _extend(
                     i = order[k]
                     frame = query.frames[i]
                     rt = s.speed * frame.t + shift
-                    distance = _line_distance(frame.hashes, s, index, ref_id, rt, config.min_quality)
-                    if rt < -_OFFSET_BIN_S or distance is None or distance > EXTEND_DISTANCE:
+                    if rt < -_OFFSET_BIN_S:
                         break
                     rt = max(0.0, rt)
-                    explained[i] = _Pair(i, frame.t, round(rt, 3), distance, s.mirrored, turns=s.rotation // 90)
+                    distance = _line_distance(frame.hashes, s, index, ref_id, rt, config.min_quality)
+                    inliers = 0
+                    if distance is None or distance > EXTEND_DISTANCE:
+                        features = frame.keypoint_features() if config.local_features else None
+                        fit = index.verify_near(features, ref_id, rt, _EXTEND_KEYPOINT_S) if features else None
+                        if fit is None:
+                            break
+                        inliers = fit.inliers
+                        if distance is None:
+                            ref_hash = index.hash_at(ref_id, rt)
+                            distance = PDQ.distance(frame.hashes.pdq, ref_hash) if ref_hash else PDQ.bits
+                    explained[i] = _Pair(i, frame.t, round(rt, 3), distance, s.mirrored, inliers=inliers,
+                                         turns=s.rotation // 90)
                     if step < 0:
                         qs, rs = frame.t, rt
                     else:
