@@ -783,21 +783,6 @@ class KnownImageryIndex:
             self._tables["orb"] = table
         return table
 
-    def verify_near(self, query: LocalFeatures, ref_id: str, t: float, within_s: float) -> Verification | None:
-        """The best accepted fit (most inliers) of ``query`` on the reference's keypoint frames within ``within_s``
-        of time ``t`` (seconds), searched or not: a check where a segment's line already says where to look."""
-        table = self._keypoint_frame_table()
-        ref = self.get(ref_id)
-        holder = (ref.same_as if ref is not None else None) or ref_id
-        best = None
-        for slot, copies in enumerate(table.members):
-            if any(rid == holder and abs(ft - t) <= within_s for rid, ft in copies):
-                feats = table.slots[slot]
-                result = verify(query, feats, lf.ratio_pairs(query, feats))
-                if result is not None and (best is None or result.inliers > best.inliers):
-                    best = result
-        return best
-
     def search_local(self, query: LocalFeatures, *, candidates: int = 3) -> list[LocalHit]:
         """Reference keypoint frames that share a similarity-transformed picture with the query (ORB + RANSAC).
 

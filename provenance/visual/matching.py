@@ -53,10 +53,6 @@ _SPEED_HYPOTHESES = 400  # pairs of hits tried as speed hypotheses per alignment
 # reference's 0.5-s samples misses 31 bits, and a segment started a second late (dev split: a flipped copy).
 EXTEND_DISTANCE = 64
 _EXTEND_WITHIN_S = 0.3  # a 0.5-s reference grid (references' interval) puts a sample within 0.25 s of any time
-# or, when its hash is too far (fast motion between the reference's samples) and it is a keypoint frame, when
-# its keypoints fit a reference keypoint frame within this of where the line puts it (they are a second apart),
-# by the same acceptance as the keypoint search (local_features.accept): unrelated fits accepted 0 of 16,869
-_EXTEND_KEYPOINT_S = 1.0
 # A segment on keypoints alone whose clip frames fit reference keypoint frames this far apart (in the starts they
 # allow, none before the reference's) about as well as their best (_AMBIGUOUS_SHARE of the best inliers of the
 # same clip frame) does not tell its moment: a pan or zoom over one picture shows the same points at every
@@ -301,11 +297,12 @@ def _extend(
     segments: list[Segment], explained: dict[int, _Pair], query: Fingerprint, usable: list[int],
     index: KnownImageryIndex, ref_id: str, config: MatchingConfig,
 ) -> list[Segment]:
-    """Each segment grown over the clip frames next to it that sit on its line (``EXTEND_DISTANCE``, or keypoints
-    within ``_EXTEND_KEYPOINT_S``).
+    """Each segment grown over the clip frames next to it that sit on its line (``EXTEND_DISTANCE``).
 
-    Frame by frame outward from each end, stopping at the first that does not fit or that another segment holds;
-    a frame that joins is added to ``explained`` with its distance (shown beside the others, over the threshold).
+    Only segments with a hash-matched frame grow (their line is placed to the reference's sampling; a keypoint-only
+    segment's is not, and its frame pairs must show no PDQ distance as their strength). Frame by frame outward
+    from each end, stopping at the first that does not fit or that another segment holds; a frame that joins is
+    added to ``explained`` with its distance (the report shows it over the threshold, as on the segment's line).
     """
     order = sorted(usable, key=lambda i: query.frames[i].t)
     out = []
@@ -313,7 +310,7 @@ def _extend(
         shift = s.reference_start - s.speed * s.query_start
         qs, qe, rs, re = s.query_start, s.query_end, s.reference_start, s.reference_end
         ends = [k for k, i in enumerate(order) if i in explained and qs - 1e-6 <= query.frames[i].t <= qe + 1e-6]
-        if ends and s.reference_window is None:
+        if ends and any(not explained[order[k]].inliers for k in ends):
             for step, k in ((-1, ends[0]), (1, ends[-1])):
                 k += step
                 while 0 <= k < len(order) and order[k] not in explained:
@@ -324,18 +321,9 @@ def _extend(
                         break
                     rt = max(0.0, rt)
                     distance = _line_distance(frame.hashes, s, index, ref_id, rt, config.min_quality)
-                    inliers = 0
                     if distance is None or distance > EXTEND_DISTANCE:
-                        features = frame.keypoint_features() if config.local_features else None
-                        fit = index.verify_near(features, ref_id, rt, _EXTEND_KEYPOINT_S) if features else None
-                        if fit is None:
-                            break
-                        inliers = fit.inliers
-                        if distance is None:
-                            ref_hash = index.hash_at(ref_id, rt)
-                            distance = PDQ.distance(frame.hashes.pdq, ref_hash) if ref_hash else PDQ.bits
-                    explained[i] = _Pair(i, frame.t, round(rt, 3), distance, s.mirrored, inliers=inliers,
-                                         turns=s.rotation // 90)
+                        break
+                    explained[i] = _Pair(i, frame.t, round(rt, 3), distance, s.mirrored, turns=s.rotation // 90)
                     if step < 0:
                         qs, rs = frame.t, rt
                     else:
