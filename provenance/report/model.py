@@ -114,6 +114,11 @@ class Segment:
     # reference seconds per clip second (reference_t = speed * query_t + shift): 2.0 for a clip sped up to double
     # speed, 0.5 for half-speed slow motion; 1.0 when the clip runs at the footage's own pace
     speed: float = 1.0
+    # [earliest, latest] reference time the segment may start at, when it rests on keypoints alone and they fit
+    # reference frames that far apart alike (a pan or zoom over one picture: every moment shows the same
+    # points): reference_start is then only the likeliest, and the report says the moment cannot be told.
+    # None: the start is told (0.3)
+    reference_window: list[float] | None = None
 
 
 @dataclass

@@ -133,6 +133,22 @@ def thumbnail_jpeg(rgb: np.ndarray, size: int = THUMB_SIZE) -> bytes:
     return buf.getvalue()
 
 
+def _hashed(f: SampledFrame, *, mirror: bool = False, box: tuple[int, int, int, int] | None = None,
+            thumbnails: bool = False, keep_pixels: bool = True) -> HashedFrame:
+    """One sampled frame hashed (its content box too, when given), as the query and the archive side both do.
+
+    ``keep_pixels`` keeps a keypoint frame's pixels (``SampledFrame.detail``) with the box scaled into them; the
+    archive side extracts its features as it goes and keeps none.
+    """
+    pixels = f.detail if keep_pixels else None
+    pixels_box = box
+    if pixels is not None and box is not None:  # the box in the keypoint frame's own pixels
+        sx, sy = pixels.shape[1] / f.rgb.shape[1], pixels.shape[0] / f.rgb.shape[0]
+        pixels_box = (round(box[0] * sx), round(box[1] * sy), round(box[2] * sx), round(box[3] * sy))
+    return HashedFrame(f.t, hash_frame(f.rgb, mirror=mirror, box=box), f.shot_change,
+                       thumbnail_jpeg(f.rgb) if thumbnails else None, pixels, pixels_box)
+
+
 def fingerprint(
     media: MediaFile,
     config: FramesConfig | None = None,
@@ -170,12 +186,7 @@ def fingerprint(
     deadline = current_deadline()
     for f, box in zip(sample.frames, boxes, strict=True):
         deadline.check()
-        pixels, pixels_box = f.detail, box
-        if pixels is not None and box is not None:  # the box in the keypoint frame's own pixels
-            sx, sy = pixels.shape[1] / f.rgb.shape[1], pixels.shape[0] / f.rgb.shape[0]
-            pixels_box = (round(box[0] * sx), round(box[1] * sy), round(box[2] * sx), round(box[3] * sy))
-        frames.append(HashedFrame(f.t, hash_frame(f.rgb, mirror=mirror, box=box), f.shot_change,
-                                  thumbnail_jpeg(f.rgb) if thumbnails else None, pixels, pixels_box))
+        frames.append(_hashed(f, mirror=mirror, box=box, thumbnails=thumbnails))
     return Fingerprint(frames, sample.frames_decoded, sample.shot_changes, sample.stopped_by, sample.stopped_at_s,
                        sample.decode_error, sample.rotation)
 
@@ -207,7 +218,7 @@ def reference_fingerprint(
 
     def take(f: SampledFrame) -> None:
         deadline.check()
-        frames.append(HashedFrame(f.t, hash_frame(f.rgb), f.shot_change))
+        frames.append(_hashed(f, keep_pixels=False))
         if f.detail is not None and (feat := extract(f.detail)):
             keypoints.append((f.t, feat))
 

@@ -319,6 +319,18 @@ def _taken(ref_id: str, indexed: str, other: Path) -> str:
             f"another --id, or `provenance index remove {ref_id}` first")
 
 
+def _added_meanwhile(conn: sqlite3.Connection, ref_id: str, media: MediaFile, shown: str) -> AddResult | None:
+    """Inside the write transaction, whether ``ref_id`` was taken since we looked (two `index add` at once): by
+    these same bytes, an "unchanged" result naming the stored reference (another process added or linked it);
+    by other bytes, an "error" result saying the id names another file; None while the id is free."""
+    row = conn.execute("SELECT * FROM reference WHERE id = ?", (ref_id,)).fetchone()
+    if row is None:
+        return None
+    if row["sha256"] != media.sha256:
+        return AddResult(shown, status="error", message=_taken(ref_id, row["path"], media.path))
+    return AddResult(shown, Reference(**dict(row)), status="unchanged", message="added meanwhile by another process")
+
+
 class KnownImageryIndex:
     def __init__(self, workspace: Workspace | None = None) -> None:
         self.workspace = workspace or Workspace()
@@ -432,13 +444,11 @@ class KnownImageryIndex:
         # another process may have added this id while we were hashing (two `index add` at once); the same
         # file is then "unchanged", not an error.
         with self.workspace.transaction(immediate=True) as conn:
-            row = conn.execute("SELECT sha256, path FROM reference WHERE id = ?", (ref_id,)).fetchone()
-            if row is not None:
-                if row["sha256"] != media.sha256:
-                    raise KnownIndexError(_taken(ref_id, row["path"], media.path))
-                stored = conn.execute("SELECT * FROM reference WHERE id = ?", (ref_id,)).fetchone()
-                return AddResult(str(media.path), Reference(**dict(stored)), status="unchanged",
-                                 message="added meanwhile by another process")
+            taken = _added_meanwhile(conn, ref_id, media, str(media.path))
+            if taken is not None:
+                if taken.status == "error":
+                    raise KnownIndexError(taken.message)
+                return taken
             _bump_generation(conn)
             conn.execute(
                 "INSERT INTO reference (id, title, source, url, first_seen, path, sha256, kind, duration_s,"
@@ -473,12 +483,9 @@ class KnownImageryIndex:
             if holder is None:  # removed since we looked (another process)
                 return AddResult(shown, status="error", message=f"{shown}: the reference it is identical to was "
                                  "removed meanwhile: run `provenance index add` again")
-            taken = conn.execute("SELECT * FROM reference WHERE id = ?", (ref_id,)).fetchone()
+            taken = _added_meanwhile(conn, ref_id, media, shown)
             if taken is not None:
-                if taken["sha256"] == media.sha256:  # the same bytes under this id: another process linked it
-                    return AddResult(shown, Reference(**dict(taken)), status="unchanged",
-                                     message="added meanwhile by another process")
-                return AddResult(shown, status="error", message=_taken(ref_id, taken["path"], media.path))
+                return taken
             ref = Reference(
                 id=ref_id, path=display_path(media.path.resolve()), sha256=media.sha256, kind=holder["kind"],
                 frames=holder["frames"], title=title or media.path.stem, source=source, url=url,
@@ -646,6 +653,15 @@ class KnownImageryIndex:
                 " ORDER BY abs(t - ?) LIMIT 1", (ref_id, ref_id, t)
             ).fetchone()
         return row[0] if row else None
+
+    def hashes_near(self, ref_id: str, t: float, within_s: float, min_quality: int) -> list[bytes]:
+        """The PDQ hashes of a reference's usable frames sampled within ``within_s`` of time ``t`` (seconds)."""
+        with self.workspace.reading() as conn:
+            rows = conn.execute(
+                "SELECT pdq FROM frame WHERE reference_id = COALESCE((SELECT same_as FROM reference WHERE id = ?), ?)"
+                " AND t BETWEEN ? AND ? AND quality >= ?", (ref_id, ref_id, t - within_s, t + within_s, min_quality)
+            ).fetchall()
+        return [r[0] for r in rows]
 
     def stats(self, min_quality: int = PDQ.min_quality) -> IndexStats:
         with self.workspace.reading() as conn:

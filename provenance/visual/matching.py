@@ -21,7 +21,7 @@ import numpy as np
 
 from provenance.report.model import Match, MatchedFrame, Segment
 from provenance.visual.config import MatchingConfig
-from provenance.visual.hashing import Fingerprint
+from provenance.visual.hashing import Fingerprint, FrameHashes
 from provenance.visual.index import KnownImageryIndex, Reference, first_seen_order
 from provenance.visual.signals import DIHEDRAL, PDQ
 
@@ -44,6 +44,25 @@ _SPEED_MIN_FRAMES = 3  # and explain at least this many query frames
 _LINE_SIGMA_S = 0.5  # a hit this far off a line keeps 61% of its weight (a 0.5-s reference grid: <= 0.25 s off)
 _QUERY_FRAME_S = 1.0  # clip time one sampled clip frame stands for (FramesConfig.interval_s default)
 _SPEED_HYPOTHESES = 400  # pairs of hits tried as speed hypotheses per alignment (deterministic sample)
+# A clip frame next to a segment that matched nothing joins it when, turned as the segment's frames were, it is
+# within EXTEND_DISTANCE of a reference frame sampled within _EXTEND_WITHIN_S of where the segment's line puts
+# it. The threshold is a line's, not a search's: the nearest unrelated frame over the whole corpus and all eight
+# rotations and mirrors was 96 bits away (1st percentile 97, EXACT_DISTANCE's measurement), and here one
+# orientation is compared with the two or three frames at one moment. Fast footage needs it: the matching
+# benchmark's bikes clip changes 50-54 bits in 0.08 s (two frames), so a clip frame that falls between the
+# reference's 0.5-s samples misses 31 bits, and a segment started a second late (dev split: a flipped copy).
+EXTEND_DISTANCE = 64
+_EXTEND_WITHIN_S = 0.3  # a 0.5-s reference grid (references' interval) puts a sample within 0.25 s of any time
+# A segment on keypoints alone whose clip frames fit reference keypoint frames this far apart (in the starts they
+# allow, none before the reference's) about as well as their best (_AMBIGUOUS_SHARE of the best inliers of the
+# same clip frame) does not tell its moment: a pan or zoom over one picture shows the same points at every
+# moment, and so does a held shot. Reference keypoint frames are 1 s apart, so a slow shot verifies both
+# neighbours (a spread of 2 s, a little more with shot-change frames between); the span is set beyond that.
+# Matching benchmark, dev split: 14 of 47 matches say so, all over pan-and-zoom stills but one (the first 3 s of
+# Big Buck Bunny, a held shot), spreads 2.96-10.4 s, the true start inside the window for 13 (the 14th: its
+# clip side starts 1.3 s late); with a 2.0-s span two more (2.48 s: a still, and the bikes clip) said so.
+_AMBIGUOUS_SHARE = 0.7
+_AMBIGUOUS_SPAN_S = 2.5
 
 
 @dataclass(frozen=True)
@@ -120,6 +139,8 @@ def match(
         segments, explained = _align(pairs, config, still_ref, need)
         if not explained:
             continue
+        if not (still_ref or query_is_still):
+            segments = _extend(segments, explained, query, usable, index, ref_id, config)
         used = [p for p in pairs if p.frame in explained]
         chosen = [explained[i] for i in sorted(explained)]
         matches.append(
@@ -230,21 +251,106 @@ def _align(
                 continue
             explained.update((p.frame, p) for p in run)
             qs, qe = run[0].qt, run[-1].qt
+            window = None
             if still_ref:
                 rs = re = 0.0
             else:
                 # the shift from hash hits where there are any: reference keypoint frames are a second apart
                 run_shift = statistics.median(p.rt - speed * p.qt for p in (hashed or run))
                 rs, re = max(0.0, speed * qs + run_shift), max(0.0, speed * qe + run_shift)
+                if not hashed:
+                    window = _keypoint_window(run, pairs, speed, qs)
             segments.append(
                 Segment(round(qs, 3), round(qe, 3), round(rs, 3), round(re, 3),
                         mirrored=sum(p.mirrored for p in run) > len(run) / 2,
-                        rotation=90 * _most([p.turns for p in run]), speed=round(speed, 3))
+                        rotation=90 * _most([p.turns for p in run]), speed=round(speed, 3),
+                        reference_window=window)
             )
         done = {p.frame for p in consistent} | before
         remaining = [p for p in remaining if p.frame not in done]
     segments.sort(key=lambda s: s.query_start)
     return segments, explained
+
+
+def _keypoint_window(run: list[_Pair], pairs: list[_Pair], speed: float, qs: float) -> list[float] | None:
+    """[earliest, latest] reference start of a keypoint-only run whose moment cannot be told, else None.
+
+    Every keypoint hit of the run's clip frames with at least ``_AMBIGUOUS_SHARE`` of that frame's best inliers
+    gives an offset; when the reference starts they allow (none before 0) spread over ``_AMBIGUOUS_SPAN_S`` or
+    more, the footage looks the same over that stretch, and the start lies somewhere in it.
+    """
+    frames = {p.frame for p in run}
+    best: dict[int, int] = defaultdict(int)
+    for p in pairs:
+        if p.frame in frames and p.inliers:
+            best[p.frame] = max(best[p.frame], p.inliers)
+    offsets = [p.rt - speed * p.qt for p in pairs
+               if p.frame in frames and p.inliers and p.inliers >= _AMBIGUOUS_SHARE * best[p.frame]]
+    if not offsets:
+        return None
+    # a start before the reference's own is no possibility: the window is of starts that can be
+    lo, hi = max(0.0, speed * qs + min(offsets)), max(0.0, speed * qs + max(offsets))
+    return [round(lo, 3), round(hi, 3)] if hi - lo >= _AMBIGUOUS_SPAN_S else None
+
+
+def _extend(
+    segments: list[Segment], explained: dict[int, _Pair], query: Fingerprint, usable: list[int],
+    index: KnownImageryIndex, ref_id: str, config: MatchingConfig,
+) -> list[Segment]:
+    """Each segment grown over the clip frames next to it that sit on its line (``EXTEND_DISTANCE``).
+
+    Only segments with a hash-matched frame grow (their line is placed to the reference's sampling; a keypoint-only
+    segment's is not, and its frame pairs must show no PDQ distance as their strength). Frame by frame outward
+    from each end, stopping at the first that does not fit or that another segment holds; a frame that joins is
+    added to ``explained`` with its distance (the report shows it over the threshold, as on the segment's line).
+    """
+    order = sorted(usable, key=lambda i: query.frames[i].t)
+    out = []
+    for s in segments:
+        shift = s.reference_start - s.speed * s.query_start
+        qs, qe, rs, re = s.query_start, s.query_end, s.reference_start, s.reference_end
+        ends = [k for k, i in enumerate(order) if i in explained and qs - 1e-6 <= query.frames[i].t <= qe + 1e-6]
+        if ends and any(not explained[order[k]].inliers for k in ends):
+            for step, k in ((-1, ends[0]), (1, ends[-1])):
+                k += step
+                while 0 <= k < len(order) and order[k] not in explained:
+                    i = order[k]
+                    frame = query.frames[i]
+                    rt = s.speed * frame.t + shift
+                    if rt < -_OFFSET_BIN_S:
+                        break
+                    rt = max(0.0, rt)
+                    distance = _line_distance(frame.hashes, s, index, ref_id, rt, config.min_quality)
+                    if distance is None or distance > EXTEND_DISTANCE:
+                        break
+                    explained[i] = _Pair(i, frame.t, round(rt, 3), distance, s.mirrored, turns=s.rotation // 90)
+                    if step < 0:
+                        qs, rs = frame.t, rt
+                    else:
+                        qe, re = frame.t, rt
+                    k += step
+        out.append(dataclasses.replace(s, query_start=round(qs, 3), query_end=round(qe, 3),
+                                       reference_start=round(rs, 3), reference_end=round(re, 3)))
+    return out
+
+
+def _line_distance(hashes: FrameHashes, s: Segment, index: KnownImageryIndex, ref_id: str, rt: float,
+                   min_quality: int) -> int | None:
+    """The closest PDQ distance between a clip frame, turned as the segment's frames were (its content box too),
+    and the reference's frames sampled near ``rt``; None when the frame or those frames are unusable."""
+    if hashes.quality < min_quality:
+        return None
+    near = index.hashes_near(ref_id, rt, _EXTEND_WITHIN_S, min_quality)
+    if not near:
+        return None
+    turns = (s.rotation // 90) % 4
+    if hashes.dihedral:
+        mine = [hashes.dihedral[DIHEDRAL.index((turns, s.mirrored))]]
+    else:
+        mine = [hashes.pdq_mirror if s.mirrored else hashes.pdq]
+    if hashes.content is not None:
+        mine.append(hashes.content[1] if s.mirrored else hashes.content[0])
+    return min(PDQ.distance(a, b) for a in mine if a is not None for b in near)
 
 
 def _most(values: list[int]) -> int:

@@ -3,7 +3,8 @@
 One wording for the finding, report.md and report.html, so the three never disagree. The rules (issue 12):
 the method comes first ("by PDQ hash", "keypoints only"); a keypoint-only match never shows a PDQ distance as
 its strength (the distance of two frames that only share keypoints is large and means nothing); a photograph,
-on either side, is never described with time ranges.
+on either side, is never described with time ranges; a segment whose reference moment cannot be told (keypoints
+alone over a pan or zoom of one picture) says so and gives the stretch it lies in, never a guessed time.
 """
 
 from __future__ import annotations
@@ -131,8 +132,17 @@ def spans(m: Match, still_clip: bool, still_ref: bool) -> list[str]:
     if still_clip and still_ref:
         return [how(s).strip(" ()") for s in m.segments[:1] if how(s)]
     if still_clip:
-        return [f"the picture matches the reference at {fmt_t(s.reference_start)}{how(s)}" for s in m.segments]
+        return [f"the picture matches the reference somewhere in {untold(s)}{how(s)}" if s.reference_window else
+                f"the picture matches the reference at {fmt_t(s.reference_start)}{how(s)}" for s in m.segments]
     if still_ref:
         return [f"clip {fmt_t(s.query_start)}–{fmt_t(s.query_end)} shows the photo{how(s)}" for s in m.segments]
-    return [f"clip {fmt_t(s.query_start)}–{fmt_t(s.query_end)} = reference {fmt_t(s.reference_start)}–"
-            f"{fmt_t(s.reference_end)}{how(s)}" for s in m.segments]
+    return [f"clip {fmt_t(s.query_start)}–{fmt_t(s.query_end)} = reference from somewhere in {untold(s)}{how(s)}"
+            if s.reference_window else f"clip {fmt_t(s.query_start)}–{fmt_t(s.query_end)} = reference "
+            f"{fmt_t(s.reference_start)}–{fmt_t(s.reference_end)}{how(s)}" for s in m.segments]
+
+
+def untold(s: Segment) -> str:
+    """A segment whose reference moment cannot be told (``Segment.reference_window``), said as such, not guessed."""
+    lo, hi = s.reference_window or (s.reference_start, s.reference_start)
+    return (f"{fmt_t(lo)}–{fmt_t(hi)} (which moment cannot be told: keypoints alone fit that whole stretch alike, "
+            "as a pan or zoom over one picture or a held shot does)")
