@@ -22,6 +22,7 @@ import logging
 import os
 import sqlite3
 import sys
+import traceback
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
@@ -173,8 +174,8 @@ def _main(argv: list[str] | None) -> int:
     try:
         return args.handler(args)
     except (ProvenanceError, OSError, ValueError, sqlite3.Error) as exc:
-        if args.debug:
-            raise
+        if args.debug:  # the traceback, and the same exit code as without --debug
+            traceback.print_exc()
         print(f"provenance: error: {_for_people(exc, args)}", file=sys.stderr)
         return EXIT_NO_REPORT
     except KeyboardInterrupt:
@@ -186,9 +187,9 @@ def _main(argv: list[str] | None) -> int:
         return EXIT_OK
     except Exception as exc:  # a bug: still one line for the user (and no report), the traceback under --debug
         if args.debug:
-            raise
-        print(f"provenance: internal error: {type(exc).__name__}: {_one_line(exc)} (run with --debug for the "
-              "traceback)", file=sys.stderr)
+            traceback.print_exc()
+        print(f"provenance: internal error: {type(exc).__name__}: {_one_line(exc)}"
+              + ("" if args.debug else " (run with --debug for the traceback)"), file=sys.stderr)
         return EXIT_NO_REPORT
 
 

@@ -15,7 +15,7 @@ import os
 import sys
 from pathlib import Path
 
-from provenance.cli_common import global_options, looks_like_json, say
+from provenance.cli_common import global_options, looks_like_json, no_workspace_named, say
 from provenance.errors import ProvenanceError
 from provenance.report.integrity import (
     IntegrityError,
@@ -61,8 +61,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def _root(args: argparse.Namespace, need: str = "write") -> Path:
     """The workspace folder holding the signing key, named on stderr: ``sign`` and ``key`` create it (the key
-    only, no database), ``check`` only reads it."""
+    only, no database), ``check`` only reads it. ``sign`` with a ``--workspace DIR`` naming no workspace is a
+    typo, as for every other command: a key invented there would sign with a key no reader knows."""
     where = locate(args.workspace)
+    if need == "sign" and where.how == "--workspace" and not where.present:
+        raise ProvenanceError(no_workspace_named(where.root))
     if where.root.is_dir():
         say(f"workspace {where.root} ({where.described})")
     elif need == "sign":  # the key (and its folder) are made only once the report has passed its checks

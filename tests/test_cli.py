@@ -23,6 +23,9 @@ from pathlib import Path
 import pytest
 
 from provenance.cli import build_parser, main
+from provenance.media import probe
+from provenance.report.model import Report
+from provenance.report.writer import write_report
 from provenance.workspace import DB_NAME, workspace_problem
 
 from conftest import ROOT, SAMPLES
@@ -169,10 +172,16 @@ def test_every_command_uses_the_workspace_named_in_any_position(
 def test_debug_in_any_position_shows_the_traceback(tmp_path: Path, position: str) -> None:
     argv = _place(["claim", "show", "c-none"], position, ["--debug"])
     code, _out, err = run_process(*argv, cwd=tmp_path, env={"PROVENANCE_WORKSPACE": str(tmp_path / "ws")})
-    assert code != 0 and "Traceback" in err
+    assert code == 2 and "Traceback" in err  # the exit code keeps its meaning (2: no report) under --debug
     code, _out, err = run_process("claim", "show", "c-none", cwd=tmp_path,
                                   env={"PROVENANCE_WORKSPACE": str(tmp_path / "ws")})
     assert code == 2 and "Traceback" not in err and err.count("\n") <= 2
+
+
+def test_python_dash_m_provenance_is_the_same_program(tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-m", "provenance", "verify", str(tmp_path / "missing.jpg")],
+                          capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert done.returncode == 2 and "no such file" in done.stderr, done.stderr
 
 
 @pytest.mark.parametrize(("name", "template_argv", "code", "changes", "shown"), COMMANDS, ids=[c[0] for c in COMMANDS])
@@ -386,9 +395,18 @@ def test_report_sign_that_fails_does_not_claim_to_create_a_workspace(
         nowhere: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bad = nowhere / "bad.json"
     bad.write_text("{}")
-    code, out, err = run("report", "sign", bad, "--workspace", "X", capsys=capsys)
+    code, out, err = run("report", "sign", bad, capsys=capsys)  # the default place: made only if it signs
     assert code != 0 and "FAIL" in out
-    assert "created" not in err and "new if the report is signed" in err and not (nowhere / "X").exists()
+    assert "created" not in err and "new if the report is signed" in err and not (nowhere / ".provenance").exists()
+
+
+def test_report_sign_with_a_mistyped_workspace_invents_no_key(
+        nowhere: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Before: `report sign R --workspace TYPO` made TYPO and a new key there, and signed with it (exit 0)."""
+    folder = write_report(Report(media=probe(KNOWN).section()), nowhere / "out")
+    code, out, err = run("report", "sign", folder, "--workspace", "typo", capsys=capsys)
+    assert code == 2 and out == "" and f"no workspace at {nowhere / 'typo'}" in err, err
+    assert not (nowhere / "typo").exists()
 
 
 # -- index add of a folder ----------------------------------------------------------------------------------------
