@@ -768,6 +768,45 @@ def test_verify_and_batch_with_a_claim_never_silently_replace_a_signed_attachmen
     assert code == 0 and origins() == ["unsigned"]
 
 
+def test_batch_with_a_claim_goes_on_when_the_workspace_locks_mid_run(
+    tmp_path: Path, ws: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before: another process taking the workspace lock during `batch --claim` ended the batch with exit 2 and
+    "nothing was changed", after report folders had been written; the other files were never verified."""
+    import sqlite3
+
+    from provenance.batch import BatchOptions, run_batch
+    from provenance.claims import ClaimStore
+    from provenance.workspace import DB_NAME, Workspace
+
+    monkeypatch.setenv("PROVENANCE_LOCK_TIMEOUT_S", "0.5")
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name in ("photo_coins.jpg", "photo_astronaut.jpg"):
+        shutil.copy(SAMPLES / "known" / name, folder / name)
+    workspace = Workspace(ws)
+    claim = ClaimStore(workspace).add("coins", claimed_date="2019")
+    holder = sqlite3.connect(ws / DB_NAME, isolation_level=None, check_same_thread=False)
+
+    def take_the_lock(progress) -> None:
+        if progress.phase == "verify" and progress.done == 1 and not holder.in_transaction:
+            holder.execute("BEGIN EXCLUSIVE")  # another process writing from now on
+
+    try:
+        result = run_batch(folder, pipeline="quick", workspace=workspace, on_progress=take_the_lock,
+                           options=BatchOptions(out=tmp_path / "out", workers=0, claim=claim.id))
+    finally:
+        holder.rollback()
+        holder.close()
+    assert [i.status for i in result.items] == ["ok", "ok"]  # both verified and written
+    late = [i for i in result.items if i.not_attached]
+    assert len(late) == 1 and "is locked by another process" in late[0].not_attached
+    assert f"provenance claim attach {claim.id} " in late[0].not_attached and not result.ok
+    attached = ClaimStore(workspace).attachments(claim.id)
+    assert len(attached) == 1
+    assert json.loads((tmp_path / "out" / "summary.json").read_text())["complete"] is True
+
+
 def test_attachments_made_before_migration_8_say_their_origin_was_not_recorded(
     tmp_path: Path, ws: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -37,7 +37,7 @@ from provenance.batch.model import (
 )
 from provenance.batch.rematch import rematch, stale_reason
 from provenance.batch.summary import BatchRun, write_summary
-from provenance.claims import Claim, ClaimError, ClaimStore
+from provenance.claims import Claim, ClaimError, ClaimStore, NotAttached
 from provenance.config import Pipeline, load_pipeline
 from provenance.errors import ProvenanceError
 from provenance.limits import LimitError, Limits, check_input
@@ -56,7 +56,7 @@ from provenance.service import attach_to_claim, write_to_folder
 from provenance.threads import WORKERS_ENV
 from provenance.visual.index import KnownImageryIndex
 from provenance.visual.store import FingerprintError
-from provenance.workspace import Workspace
+from provenance.workspace import Workspace, WorkspaceError
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -269,8 +269,11 @@ def run_batch(
         if claim is not None:  # attach as results arrive: a stopped batch has attached what it finished
             try:
                 section = attach_to_claim(claims, claim, report, folder, replace=options.replace)
+            except WorkspaceError as exc:  # locked or full past the wait: the report stays, the batch goes on
+                item.not_attached = " ".join(str(NotAttached(report, folder.resolve(), claim.id, str(exc))).split())
             except ClaimError as exc:  # a signed attachment of this file stays; the row says why, the batch goes on
-                item.not_attached = " ".join(str(exc).split())
+                item.not_attached = " ".join(str(NotAttached(report, folder.resolve(), claim.id, str(exc),
+                                                             replace=True)).split())
             else:
                 item.claim = {a.check: a.result for a in section.assessment}
 
@@ -385,8 +388,11 @@ def _rematch(item: BatchItem, folder: Path, old: Report, pipeline: Pipeline, ind
         if written is not None and earlier is not None:
             try:
                 attach_to_claim(claims, earlier, report, written)  # a claim the batch does not name: never --replace
+            except WorkspaceError as exc:
+                item.not_attached = " ".join(str(NotAttached(report, written.resolve(), earlier.id, str(exc))).split())
             except ClaimError as exc:
-                item.not_attached = " ".join(str(exc).split())
+                item.not_attached = " ".join(str(NotAttached(report, written.resolve(), earlier.id, str(exc),
+                                                             replace=True)).split())
         item.seconds = round(time.perf_counter() - started, 3)
         return True
     log.warning("not matching %s again from its stored fingerprint: %s", item.path, item.fingerprint_refused)

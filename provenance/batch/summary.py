@@ -11,6 +11,7 @@ import csv
 import datetime as dt
 import io
 import json
+import logging
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -24,7 +25,9 @@ from provenance.config import Pipeline
 from provenance.media import display_path
 from provenance.report.writer import atomic_write
 from provenance.safetext import csv_cell, terminal
-from provenance.workspace import Workspace
+from provenance.workspace import Workspace, WorkspaceError
+
+log = logging.getLogger(__name__)
 
 SUMMARY_SCHEMA = "provenance.batch/1"
 
@@ -120,4 +123,8 @@ def write_summary(result: BatchResult, run: BatchRun, *, complete: bool) -> None
     atomic_write(result.out / "summary.csv", summary_csv(result))
     atomic_write(result.out / "index.html", _env.get_template("index.html.j2").render(s=data))
     if complete:
-        run.finish(result.counts)
+        try:
+            run.finish(result.counts)
+        except WorkspaceError as exc:  # locked or full now: the summary files above are the batch's record
+            log.warning("provenance: warning: the batch's row in the workspace was not closed (%s); its summary is "
+                        "in %s", exc, result.out / "summary.json")
