@@ -826,3 +826,17 @@ def test_attachments_made_before_migration_8_say_their_origin_was_not_recorded(
     conn = sqlite3.connect(ws / DB_NAME)
     assert conn.execute("PRAGMA user_version").fetchone()[0] == len(_MIGRATIONS) >= 8
     conn.close()
+
+
+def test_a_tls_scheduler_without_credentials_is_refused_with_what_to_set(
+    tmp_path: Path, ws: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before: README's own `batch DIR --scheduler tls://host:8786` ended in "internal error: TypeError: TLS
+    expects a `ssl_context` argument"."""
+    for key in ("CA_FILE", "CLIENT__CERT", "CLIENT__KEY"):
+        monkeypatch.delenv(f"DASK_DISTRIBUTED__COMM__TLS__{key}", raising=False)
+    run(capsys, "init", ws)  # a workspace with its database
+    code, _, err = run(capsys, "batch", _photo(tmp_path), "--scheduler", "tls://127.0.0.1:8786", "--quiet",
+                       "--workspace", ws, "--out", tmp_path / "out")
+    assert code == 2 and "internal error" not in err
+    assert "no TLS credentials" in err and "DASK_DISTRIBUTED__COMM__TLS__CA_FILE" in err, err

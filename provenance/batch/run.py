@@ -119,10 +119,12 @@ def _dask_client(options: BatchOptions) -> Iterator[Client]:
     from distributed import Client, LocalCluster
 
     if options.scheduler:
+        _require_tls_credentials(options.scheduler)
         try:
             client = Client(options.scheduler, timeout="20s")
-        except (OSError, TimeoutError) as exc:
-            raise BatchError(f"cannot reach the Dask scheduler at {options.scheduler}: {exc}") from exc
+        except (OSError, TimeoutError, TypeError, ValueError) as exc:  # TypeError: distributed's word for bad TLS
+            raise BatchError(f"cannot reach the Dask scheduler at {options.scheduler}: "
+                             f"{' '.join(str(exc).split())}") from exc
         with client:
             yield client
         return
@@ -160,6 +162,24 @@ def _no_port_warning() -> Iterator[None]:
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Port .* is already in use", category=UserWarning)
         yield
+
+
+def _require_tls_credentials(address: str) -> None:
+    """Refuse a ``tls://`` scheduler when Dask's configuration holds no client credentials for it.
+
+    ``distributed`` reads them from ``distributed.comm.tls.{ca-file, client.cert, client.key}`` and, without
+    them, fails with "TLS expects a `ssl_context` argument" (a TypeError): say instead what to set."""
+    if not address.startswith("tls://"):
+        return
+    import dask
+
+    missing = [key for key in ("ca-file", "client.cert", "client.key")
+               if not dask.config.get(f"distributed.comm.tls.{key}", None)]
+    if missing:
+        env = ", ".join("DASK_DISTRIBUTED__COMM__TLS__" + k.upper().replace("-", "_").replace(".", "__")
+                        for k in missing)
+        raise BatchError(f"--scheduler {address}: no TLS credentials for it in your Dask configuration (missing "
+                         f"distributed.comm.tls.{', '.join(missing)}); set them in ~/.config/dask/*.yaml or as {env}")
 
 
 def _stop_scheduler_http(dask_scheduler: object) -> None:
