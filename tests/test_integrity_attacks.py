@@ -91,6 +91,7 @@ def test_report_sign_never_replaces_a_signature_made_as_written(
     folder = write_report(Report(media=probe(_photo(tmp_path)).section()), tmp_path / "out",
                           signing_key=load_key(ws, create=False))
     before = (folder / "report.json").read_bytes()
+    load_key(tmp_path / "other-desk", create=True)  # another desk, with its own key
     for other in (ws, tmp_path / "other-desk"):
         code, out, _ = run(capsys, "report", "sign", folder, "--workspace", other)
         assert code == 1 and "already signed" in out and "never replaced" in out
@@ -759,7 +760,7 @@ def test_verify_and_batch_with_a_claim_never_silently_replace_a_signed_attachmen
     assert origins() == ["written"]
     code, out, _ = run(capsys, "batch", photo, "--out", tmp_path / "batch", "--workers", "0", "--pipeline", "quick",
                        "--quiet", "--claim", claim_id, "--workspace", ws)
-    assert code == 1 and "not attached to the claim: refusing" in out, out
+    assert code == 1 and "not attached to the claim: report written to" in out and "refusing" in out, out
     summary = json.loads((tmp_path / "batch" / "summary.json").read_text())
     assert "already has a report of this file" in summary["files"][0]["not_attached"]
     assert origins() == ["written"]

@@ -39,8 +39,10 @@ def test_written_report_passes_and_signing_is_checked(folder: Path, tmp_path: Pa
     code, out = run(capsys, "report", "check", folder, "--workspace", ws)
     assert code == 2 and "SKIP         signature" in out and "CANNOT CHECK origin    digest ok, unsigned" in out
     assert "\nresult: DIGEST OK, UNSIGNED: origin unknown" in out and "result: PASS" not in out
+    assert run(capsys, "report", "sign", folder, "--workspace", ws)[0] == 2  # no workspace there: a typo
+    assert run(capsys, "report", "key", "--workspace", ws)[0] == 0 and (ws / KEY_FILE).is_file()
     code, out = run(capsys, "report", "sign", folder, "--workspace", ws)
-    assert code == 0 and (ws / KEY_FILE).is_file()
+    assert code == 0
     code, out = run(capsys, "report", "check", folder, "--workspace", ws, "--require-signature")
     assert "PASS         signature valid Ed25519 signature by this workspace's key" in out
     # a later signature is not one made as written: --require-signature fails it, as `claim attach` refuses it
@@ -49,6 +51,7 @@ def test_written_report_passes_and_signing_is_checked(folder: Path, tmp_path: Pa
     assert code == 2 and "CANNOT CHECK origin    the signature was added later" in out  # not "provenance wrote it"
     code, out = run(capsys, "report", "check", folder, "--workspace", tmp_path / "other")
     assert code == 2 and "CANNOT CHECK signature" in out  # a signer this desk does not know
+    assert "PASS         origin" not in out and "by a key not known here" in out  # so its origin is unknown
 
 
 def test_edited_report_and_swapped_photo_fail(folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

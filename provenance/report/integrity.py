@@ -638,10 +638,10 @@ def _check_signature(
         result.add("signature", "fail", "the signature does not verify over this content: changed after signing, "
                                         "or signed over other content")
         return
-    _check_origin(result, integrity, required)
     if trusted is not None:
         if public.raw == trusted.raw:
             result.add("signature", "pass", f"valid Ed25519 signature by the key you named ({public.key_id})")
+            _check_origin(result, integrity, required)
         else:
             result.add("signature", "fail", f"valid signature, but by key {public.key_id}, not the key you named "
                                             f"({trusted.key_id})")
@@ -649,10 +649,14 @@ def _check_signature(
     own = load_key(workspace_root, create=False) if workspace_root is not None else None
     if own is not None and public_key_of(own).raw == public.raw:
         result.add("signature", "pass", f"valid Ed25519 signature by this workspace's key ({public.key_id})")
+        _check_origin(result, integrity, required)
         return
     result.add("signature", "cannot", f"valid signature by key {public.key_id}, which is not this workspace's key: "
                                       "anyone can sign with a key of their own; pass --public-key with the signer's "
                                       "key to check who signed")
+    # the origin a signature records is only as good as the key: an unknown key vouches for nothing
+    result.add("origin", "cannot", "the record says it was signed as provenance wrote it, by a key not known here: "
+                                   "who produced it cannot be told")
 
 
 def required_files(data: dict[str, Any]) -> set[str]:
