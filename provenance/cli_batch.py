@@ -100,6 +100,12 @@ def print_result(result: BatchResult, out: TextIO) -> None:
         elif item.fingerprint_refused and item.action != "duplicate":
             print(f"  verified again ({terminal(item.stale or 'stale report')}; stored fingerprint not used: "
                   f"{terminal(item.fingerprint_refused)}): {terminal(item.path)}", file=out)
+    unsigned = [i for i in result.items if i.action == "resumed" and i.origin == "unsigned"]
+    if unsigned:
+        n = len(unsigned)
+        print(f"  {n} earlier report{'' if n == 1 else 's'} reused {'is' if n == 1 else 'are'} unsigned (origin "
+              "unknown: an edit with its digest recomputed would pass); --redo verifies again, --sign signs what it "
+              "writes", file=out)
     for group in result.groups:
         print(f"  shared footage, group {group.id}: {terminal(', '.join(group.members))}", file=out)
     folder = result.summary.parent

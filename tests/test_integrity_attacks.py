@@ -277,6 +277,12 @@ def test_a_signing_batch_reuses_only_its_own_signed_reports(
     out = tmp_path / "reports"
     code, _, _ = _batch(capsys, media, out, ws)  # unsigned reports
     forge(next(out.glob("coins-*/report.json")))  # digest recomputed, layout kept: passes an unsigned check
+    # a batch that does not sign reuses it (nothing can tell the edit), but says it is unsigned: origin unknown
+    code, text, _ = run(capsys, "batch", media, "--out", out, "--workers", "0", "--pipeline", "quick", "--workspace",
+                        ws, "--quiet")
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["counts"]["resumed"] == 1 and summary["files"][0]["origin"] == "unsigned"
+    assert "1 earlier report reused is unsigned (origin unknown" in text, text
     code, _, _ = run(capsys, "batch", media, "--out", out, "--workers", "0", "--pipeline", "quick", "--quiet",
                      "--workspace", ws, "--sign")
     summary = json.loads((out / "summary.json").read_text())

@@ -37,7 +37,7 @@ from provenance.batch.model import (
 )
 from provenance.batch.rematch import rematch, stale_reason
 from provenance.batch.summary import BatchRun, write_summary
-from provenance.claims import Claim, ClaimError, ClaimStore, NotAttached
+from provenance.claims import Claim, ClaimError, ClaimStore, NotAttached, signed_as
 from provenance.config import Pipeline, load_pipeline
 from provenance.errors import ProvenanceError
 from provenance.limits import LimitError, Limits, check_input
@@ -300,7 +300,7 @@ def run_batch(
     tasks, stale = [], []
     for sha, item in primary.items():
         if sha in existing:
-            folder, report = existing[sha]
+            folder, report, item.origin = existing[sha]
             item.stale = stale_reason(report, now)
             if item.stale is None:
                 finish(item, report, folder, "resumed")
@@ -469,17 +469,19 @@ def _hash_all(items: list[BatchItem], tick: Callable[[int], None], limits: Limit
 
 
 def _existing_reports(out: Path, digest: str, wanted: set[str], workspace_root: Path, refused: dict[str, str],
-                      signed_by: PublicKey | None = None) -> dict[str, tuple[Path, Report]]:
+                      signed_by: PublicKey | None = None) -> dict[str, tuple[Path, Report, str]]:
     """Reports in ``out`` for these SHA-256s made by the same pipeline (folder ``<stem>-<sha256[:12]>``).
 
     Each is verified before use (digest, layout, structure, any signature): one that fails is never reused nor
     copied into the summary; its path and reason go into ``refused`` (by SHA-256) and the file is verified again.
-    A batch that signs (``signed_by``) reuses only reports signed by that key as they were written.
+    A batch that signs (``signed_by``) reuses only reports signed by that key as they were written. Each comes
+    with who vouches for it (:func:`provenance.claims.signed_as`): an unsigned one passes its digest check even
+    after a deliberate edit, so the summary says so.
     """
     by_prefix = defaultdict(list)
     for sha in wanted:
         by_prefix[sha[:12]].append(sha)
-    found: dict[str, tuple[Path, Report]] = {}
+    found: dict[str, tuple[Path, Report, str]] = {}
     if not out.is_dir():
         return found
     for folder in sorted(out.iterdir()):
@@ -501,7 +503,7 @@ def _existing_reports(out: Path, digest: str, wanted: set[str], workspace_root: 
             continue
         sha = report.media.sha256
         if sha in by_prefix[prefix] and report.pipeline.digest == digest and sha not in found:
-            found[sha] = (folder, report)
+            found[sha] = (folder, report, signed_as(data, workspace_root)[0])
             refused.pop(sha, None)
     return found
 
