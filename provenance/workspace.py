@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from provenance.errors import ProvenanceError
+from provenance.fileio import umask
 
 log = logging.getLogger(__name__)
 
@@ -368,6 +369,9 @@ class Workspace:
             aside = self.root / f".{DB_NAME}.{secrets.token_hex(4)}.new"
             try:
                 conn = sqlite3.connect(aside)
+                # SQLite makes 0644 whatever the umask (and its -wal/-shm files copy the database's mode): a
+                # desk sharing the workspace through its group (umask 002) needs 0664, as every other file here
+                os.chmod(aside, 0o666 & ~umask())
                 try:
                     with self._problems():
                         conn.execute("PRAGMA journal_mode = WAL")

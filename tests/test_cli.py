@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import datetime as dt
 import json
 import os
 import re
@@ -487,6 +488,12 @@ def test_index_add_updates_changed_metadata_and_edit_keeps_history(
     assert code == 2 and "in the future" in err
     code, _out, err = run("index", "edit", "photo_coins", "--first-seen", "14/11/2014", *ws, capsys=capsys)
     assert code == 2 and "not an ISO 8601 date" in err
+    # before: an instant later today, a time without its offset and year 1 were all accepted
+    soon = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=3)).isoformat(timespec="minutes")
+    for bad, why in ((soon, "in the future"), ("2019-03-14T08:30", "has no UTC offset"),
+                     ("0001-01-01", "before the oldest surviving photograph")):
+        code, _out, err = run("index", "edit", "photo_coins", "--first-seen", bad, *ws, capsys=capsys)
+        assert code == 2 and why in err, (bad, err)
     code, _out, err = run("index", "edit", "photo_coins", "--url", "javascript:alert(1)", *ws, capsys=capsys)
     assert code == 2 and "not a web address" in err
     code, _out, err = run("index", "edit", "nope", "--title", "x", *ws, capsys=capsys)

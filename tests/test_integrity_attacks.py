@@ -358,8 +358,9 @@ def test_reports_summaries_and_exports_follow_the_umask_but_the_key_stays_privat
     finally:
         os.umask(saved)
     written = [*(tmp_path / "out").rglob("*.json"), *(tmp_path / "out").rglob("*.html"),
-               *(tmp_path / "out").rglob("*.md"), *(tmp_path / "out").rglob("*.csv"), tmp_path / "c1.jsonld"]
-    assert len(written) >= 7
+               *(tmp_path / "out").rglob("*.md"), *(tmp_path / "out").rglob("*.csv"), tmp_path / "c1.jsonld",
+               tmp_path / "ws" / "provenance.db"]  # before: the database was 0644 whatever the umask
+    assert len(written) >= 8
     for path in written:
         assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~mask, path
     assert stat.S_IMODE((tmp_path / "ws" / KEY_FILE).stat().st_mode) == 0o600

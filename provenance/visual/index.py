@@ -254,28 +254,43 @@ def reference_frames_decoded(limits: Limits) -> int:
     return max(limits.max_frames_decoded, int(limits.max_duration_s * 60))
 
 
+# The earliest date a first-seen date can hold: the oldest surviving photograph (Niépce, 1826-27). An earlier
+# one is a typo (0001-01-01, 1019 for 2019) that would make every claim look newer than the footage.
+EARLIEST_FIRST_SEEN = dt.date(1826, 1, 1)
+
+
 def normalise_date(value: str | None, option: str = "--first-seen") -> str | None:
     """Check an ISO 8601 date or date-time and return it in canonical form, its UTC offset kept.
 
-    A date after today (anywhere on Earth: one day of slack) is refused: a first-seen date in the future
-    would make every claim look older than the footage.
+    A date alone is a day (it may be in the future by one day: today somewhere on Earth); a date-time must carry
+    its UTC offset (a time without one is a different instant in every zone) and be no later than now. Dates
+    before :data:`EARLIEST_FIRST_SEEN` are refused. A first-seen date in the future would make every claim look
+    older than the footage.
     """
     if value is None or not value.strip():
         return None
     text = value.strip()
+    now = dt.datetime.now(dt.UTC)
     try:
         if len(text) == 10:
             day = dt.date.fromisoformat(text)
-            canonical = day.isoformat()
+            canonical, future = day.isoformat(), day > now.date() + dt.timedelta(days=1)
         else:
             when = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
             day, canonical = when.date(), when.isoformat()
+            if when.tzinfo is None:
+                raise KnownIndexError(f"{option} {value!r} has no UTC offset: give it (2019-03-14T08:30+02:00, or Z "
+                                      "for UTC), or the date alone")
+            future = when > now + dt.timedelta(minutes=5)  # clock skew between machines, not a day
     except ValueError as exc:
         raise KnownIndexError(f"{option} {value!r} is not an ISO 8601 date: give YYYY-MM-DD, or a date-time "
                               "such as 2019-03-14T08:30:00+02:00") from exc
-    if day > dt.datetime.now(dt.UTC).date() + dt.timedelta(days=1):
+    if future:
         raise KnownIndexError(f"{option} {value!r} is in the future: give the earliest date the footage is known "
                               "to have been published")
+    if day < EARLIEST_FIRST_SEEN:
+        raise KnownIndexError(f"{option} {value!r} is before the oldest surviving photograph "
+                              f"({EARLIEST_FIRST_SEEN.year}): a typo?")
     return canonical
 
 
