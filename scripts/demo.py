@@ -61,8 +61,9 @@ def main() -> int:
             f"{top['reference_id']} (first seen {top['first_seen']})" if top else "no match",
             _where(seg, report["media"]["kind"] == "image", top.get("reference_kind") == "image") if seg else "",
             f"{lang['code']} {lang['probability']:.2f}" if lang
-            else {"ok": "no speech", "not_applicable": "(image)"}.get(report["audio"]["status"],
-                                                                    report["audio"]["status"]),
+            else {"ok": "no speech", "not_applicable": "(image)", "no_audio": "no audio track",
+                  "error": "audio failed", "skipped": "not run"}.get(report["audio"]["status"],
+                                                                     report["audio"]["status"].replace("_", " ")),
             f"{report['timings']['total']:.1f} s",
         ))
     print()
