@@ -13,6 +13,8 @@ import json
 import re
 from typing import Any, TextIO
 
+from markupsafe import Markup
+
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # C0 and C1 controls and DEL, but not tab; the bidirectional overrides and isolates that reorder what is shown
 _CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
@@ -40,6 +42,19 @@ def script_safe_json(data: Any) -> str:
 _STREAM_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
+def printable(text: str) -> str:
+    """Text that keeps its line breaks and tabs, every other control character as ``\\xNN`` (bidirectional
+    overrides as ``\\uNNNN``): for files a person may ``cat`` or open in a viewer (report.md, HTML pages)."""
+    return _STREAM_CONTROL.sub(_escape, text)
+
+
+def finalize_printable(value: Any) -> Any:
+    """Jinja ``finalize``: every ``{{ value }}`` printable (:func:`printable`), markup kept as markup."""
+    if isinstance(value, Markup):
+        return Markup(printable(str(value)))
+    return printable(value) if isinstance(value, str) else value
+
+
 class TerminalStream:
     """A text stream that escapes control characters in everything written to it but line breaks and tabs.
 
@@ -52,7 +67,7 @@ class TerminalStream:
         self.unfiltered = stream
 
     def write(self, text: str) -> int:
-        self.unfiltered.write(_STREAM_CONTROL.sub(_escape, text))
+        self.unfiltered.write(printable(text))
         return len(text)
 
     def __getattr__(self, name: str) -> Any:

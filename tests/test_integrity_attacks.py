@@ -551,6 +551,12 @@ def test_control_characters_in_names_are_escaped_in_every_command(
     assert outputs[-1][0] == 2  # a missing file is still exit 2, the name escaped in the one-line error
     summary = (tmp_path / "batch" / "summary.csv").read_text()  # before: the path cell held the raw ESC and BEL
     assert not _raw_controls(summary.replace("\n", "")) and "\\x1b[2J" in summary
+    # the files a person `cat`s or opens: before, report.md's heading and the batch page held the raw ESC and BEL
+    pages = [folder / "report.md", folder / "report.html", tmp_path / "batch" / "index.html"]
+    for page in pages:
+        text = page.read_text()
+        assert not _raw_controls(text.replace("\n", "").replace("\t", "")), page
+        assert "x1b" in text and "x07" in text, page  # escaped, still there to see
 
 
 def test_a_media_name_starting_with_a_dash_never_makes_a_folder_that_reads_as_an_option(tmp_path: Path) -> None:

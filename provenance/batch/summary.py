@@ -24,7 +24,7 @@ from provenance.claims import Claim
 from provenance.config import Pipeline
 from provenance.media import display_path
 from provenance.report.writer import atomic_write
-from provenance.safetext import csv_cell, terminal
+from provenance.safetext import csv_cell, finalize_printable, terminal
 from provenance.workspace import Workspace, WorkspaceError
 
 log = logging.getLogger(__name__)
@@ -113,6 +113,7 @@ def summary_csv(result: BatchResult) -> str:
 _env = Environment(
     loader=PackageLoader("provenance.batch", "templates"),
     autoescape=select_autoescape(default=True, default_for_string=True),
+    finalize=finalize_printable,  # a file name holding ESC or BEL must not reach whoever `cat`s the page
 )
 
 

@@ -19,6 +19,8 @@ from urllib.parse import urlsplit
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
+from provenance.safetext import finalize_printable, printable
+
 SEVERITIES = ("warning", "notice", "info")
 SEVERITY_WORDS = {
     "warning": "look at these first",
@@ -112,7 +114,7 @@ _SPECIAL = re.compile(r"([\\`*\[\]<>|~])|(?<![0-9A-Za-z])(_)|(_)(?![0-9A-Za-z])"
 def md(text: object) -> str:
     """Inline text safe for CommonMark/GFM: specials backslash-escaped, line breaks folded to spaces."""
     flat = " ".join(str(text).split())
-    return _SPECIAL.sub(lambda m: "\\" + m.group(0), flat)
+    return printable(_SPECIAL.sub(lambda m: "\\" + m.group(0), flat))  # ESC, BEL: `cat report.md` is common
 
 
 def md_url(url: str) -> str:
@@ -171,6 +173,7 @@ def environment(package: str) -> Environment:
         autoescape=select_autoescape(default=True, default_for_string=True),
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=finalize_printable,  # a file name holding ESC or BEL must not reach whoever `cat`s the page
     )
     env.globals.update(fmt_t=fmt_t, evidence_items=evidence_items)
     return env
