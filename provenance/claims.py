@@ -26,6 +26,7 @@ from provenance.errors import ProvenanceError
 from provenance.report.integrity import REPORT_FILE, IntegrityError, Origin, origin_of, read_verified, report_file
 from provenance.report.model import AudioSection, ClaimAssessment, ClaimSection, Report
 from provenance.safetext import csv_cell, id_problem, script_safe_json, terminal
+from provenance.visual.wording import coverage
 from provenance.workspace import Workspace
 
 ClaimStatus = Literal["open", "true", "mostly-true", "mixed", "misleading", "false", "unproven"]
@@ -478,8 +479,11 @@ def check_first_seen(claim: Claim, report: Report) -> ClaimAssessment:
                   references=[m.reference_id for m in visual.matches])
     m = dated[0]
     seen = _parse_when(m.first_seen or "").date()
-    what = f"matches '{m.title or m.reference_id}' first seen {m.first_seen} ({m.query_coverage:.0%} of frames)"
-    evidence = {"reference_id": m.reference_id, "first_seen": m.first_seen, "query_coverage": m.query_coverage}
+    covered = coverage(m, report)
+    what = f"matches '{m.title or m.reference_id}' first seen {m.first_seen} ({covered.words})"
+    evidence = {"reference_id": m.reference_id, "first_seen": m.first_seen, "title": m.title, "source": m.source,
+                "url": m.url, "matched_s": covered.seconds, "clip_s": covered.clip_s,
+                "query_coverage": m.query_coverage}
     if period is None:
         return _a(name, "unknown", f"{what}; the claim gives no date to compare", **evidence)
     relation = period.relation(seen)
