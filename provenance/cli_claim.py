@@ -10,6 +10,7 @@ from collections import Counter
 from pathlib import Path
 from typing import TextIO
 
+from provenance import dossier
 from provenance.claims import (
     STATUSES,
     Attachment,
@@ -22,9 +23,11 @@ from provenance.claims import (
     to_json,
 )
 from provenance.cli_common import global_options, looks_like_json, open_workspace
+from provenance.errors import ProvenanceError
 from provenance.fileio import atomic_write
 from provenance.report.integrity import follow_pointer
 from provenance.safetext import terminal
+from provenance.workspace import Workspace
 
 EXIT_OK, EXIT_CANCELLED = 0, 2
 
@@ -84,9 +87,20 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     lst = csub.add_parser("list", parents=[common], help="list claims")
     lst.add_argument("--json", action="store_true")
 
-    status = csub.add_parser("status", parents=[common], help="set your rating of a claim")
+    status = csub.add_parser("status", parents=[common], help="set your rating of a claim (as claim verdict)")
     status.add_argument("id")
     status.add_argument("status", choices=STATUSES)
+
+    verdict = csub.add_parser("verdict", parents=[common], help="record the desk's verdict on a claim (the rating a "
+                              "ClaimReview publishes; 'open' withdraws it)")
+    verdict.add_argument("id")
+    verdict.add_argument("status", metavar="RATING", choices=STATUSES, help=", ".join(STATUSES))
+
+    dossier = csub.add_parser("report", parents=[common], help="write the claim's dossier: dossier.html (self-"
+                              "contained) and dossier.md in OUT/claim-ID/; refreshed on every attach after that")
+    dossier.add_argument("id")
+    dossier.add_argument("--out", type=Path, help="folder to write claim-ID/ into (default: where the last dossier "
+                         "of this claim was written, else ./reports)")
 
     delete = csub.add_parser("delete", parents=[common], help="delete a claim and its attachments (reports on "
                              "disk stay)")
@@ -128,21 +142,34 @@ def _claim(args: argparse.Namespace) -> int:
                       "anyone can edit a report and recompute the digest; sign reports as they are written "
                       "(`provenance verify FILE --sign`), or give --require-signature to refuse such reports",
                       file=sys.stderr)
+        refresh_dossier(store, args.id)
     elif cmd == "show":
         claim, attachments = store.get(args.id), store.attachments(args.id)
         if args.json:
             print(json.dumps(to_json(claim, attachments), indent=2, ensure_ascii=False))
         else:
             print_claim(claim, attachments, sys.stdout)
+            out = dossier.written_to(store, claim.id)
+            page = out / dossier.folder_name(claim.id) / dossier.DOSSIER_HTML if out else None
+            print(f"\ndossier: {terminal(str(page))} (refreshed on every attach)" if page and page.exists() else
+                  f"\ndossier: none yet: `provenance claim report {terminal(claim.id)}` writes one (HTML and Markdown)")
     elif cmd == "list":
         claims = store.list()
         if args.json:
             print(json.dumps([vars(c) for c in claims], indent=2, ensure_ascii=False))
         for c in [] if args.json else claims:
             print(terminal(f"{c.id}\t{c.status}\t{c.claimed_date or '-'}\t{c.statement}"))
-    elif cmd == "status":
+    elif cmd in ("status", "verdict"):
         claim = store.set_status(args.id, args.status)
         print(f"{claim.id}: {claim.status}")
+        refresh_dossier(store, claim.id)
+    elif cmd == "report":
+        store.get(args.id)
+        out = args.out or dossier.written_to(store, args.id) or Path("reports")
+        page = dossier.write(store, args.id, out)
+        print(page)
+        print(f"provenance: dossier.md beside it; refreshed in {out} whenever a report is attached to {args.id}",
+              file=sys.stderr)
     elif cmd == "delete":
         claim = store.get(args.id)
         attached = len(store.attachments(args.id))
@@ -151,11 +178,13 @@ def _claim(args: argparse.Namespace) -> int:
             print("provenance: nothing deleted (give --yes to delete without asking)", file=sys.stderr)
             return EXIT_CANCELLED
         store.delete(args.id)
+        dossier.forget(store, args.id)
         print(f"deleted claim {claim.id} ({attached} attachment{'s' if attached != 1 else ''}; report files kept)")
     elif cmd == "detach":
         for which in args.reports:
             for a in store.detach(args.id, which):
                 print(f"detached {a.name} from {args.id} (report kept: {a.report_path})")
+        refresh_dossier(store, args.id)
     elif cmd == "export":
         claim, attachments = store.get(args.id), store.attachments(args.id)
         if args.format == "csv":
@@ -171,6 +200,20 @@ def _claim(args: argparse.Namespace) -> int:
     else:
         raise AssertionError(cmd)
     return EXIT_OK
+
+
+def refresh_dossier(store: ClaimStore | Workspace, claim_id: str) -> None:
+    """Write a fresh dossier where the claim's last one was written, if one was (``claim attach``, ``detach``,
+    ``verdict``, ``verify --claim``, ``batch --claim``); a failure costs only a warning (the attachment is
+    stored)."""
+    try:
+        page = dossier.refresh(store if isinstance(store, ClaimStore) else ClaimStore(store), claim_id)
+    except (OSError, ProvenanceError, ValueError) as exc:
+        print(f"provenance: warning: the dossier of claim {terminal(claim_id)} was not refreshed: {terminal(str(exc))};"
+              f" run `provenance claim report {terminal(claim_id)}`", file=sys.stderr)
+        return
+    if page is not None:
+        print(f"provenance: dossier refreshed: {terminal(str(page))}", file=sys.stderr)
 
 
 def _tally(a: Attachment) -> str:
