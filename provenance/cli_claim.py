@@ -1,4 +1,5 @@
-"""``provenance claim``: add, attach, show, list, status and export; the work is in ``provenance.claims``."""
+"""``provenance claim``: add, attach, show, list, verdict, report (the dossier) and export; the work is in
+``provenance.claims`` and ``provenance.dossier``."""
 
 from __future__ import annotations
 
@@ -165,11 +166,10 @@ def _claim(args: argparse.Namespace) -> int:
         refresh_dossier(store, claim.id)
     elif cmd == "report":
         store.get(args.id)
-        out = args.out or dossier.written_to(store, args.id) or Path("reports")
-        page = dossier.write(store, args.id, out)
-        print(page)
-        print(f"provenance: dossier.md beside it; refreshed in {out} whenever a report is attached to {args.id}",
-              file=sys.stderr)
+        page = dossier.write(store, args.id, args.out)
+        print(terminal(str(page)))
+        print(f"provenance: dossier.md beside it; written again there whenever a report is attached to "
+              f"{terminal(args.id)}", file=sys.stderr)
     elif cmd == "delete":
         claim = store.get(args.id)
         attached = len(store.attachments(args.id))

@@ -241,7 +241,8 @@ def _sources(check: str, ev: dict[str, Any], report: Report) -> list[Source]:
             out.append(Source("time zone", str(ev["timezone"])))
     elif check == "location":
         if ev.get("distance_km") is not None:
-            out.append(Source("GPS distance", f"{float(ev['distance_km']):,.1f} km (radius {ev.get('radius_km')} km)"))
+            radius = float(ev.get("radius_km") or 0)
+            out.append(Source("GPS distance", f"{float(ev['distance_km']):,.1f} km (radius {radius:g} km)"))
         if ev.get("source"):
             out.append(Source("metadata tag", str(ev["source"])))
     elif check == "language":
@@ -413,9 +414,9 @@ def rollup(claim: Claim, files: list[FileRow], against: list[EvidenceLine], supp
     if n and against and original:
         out.append(f"{_of(original, n, 'shows', 'show')} nothing against the claim.")
     if refused:
-        out.append(f"{_of(len(refused), len(refused) + n, 'attached report fails', 'attached reports fail')} its "
-                   "integrity check and is not used." if len(refused) == 1 else
-                   f"{len(refused)} attached reports fail their integrity check and are not used.")
+        k = len(refused)
+        out.append(f"{k} of {k + n} attached reports {'fails its' if k == 1 else 'fail their'} integrity check and "
+                   f"{'is' if k == 1 else 'are'} not used: {', '.join(sorted(r.name for r in refused))}.")
     return out
 
 
@@ -476,11 +477,13 @@ def folder_name(claim_id: str) -> str:
     return f"claim-{safe}"
 
 
-def write(store: ClaimStore, claim_id: str, out: str | Path = "reports") -> Path:
+def write(store: ClaimStore, claim_id: str, out: str | Path | None = None) -> Path:
     """Write the claim's dossier as a new run folder in ``out`` and point ``out/claim-<id>`` at it; remember
-    ``out`` for :func:`refresh`. Returns the path of ``dossier.html`` through the link."""
+    ``out`` for :func:`refresh`. ``out`` defaults to where the claim's last dossier was written, else
+    ``./reports``. Returns the path of ``dossier.html`` through the link."""
     from provenance.report.writer import RUNS_SUFFIX, _point_latest
 
+    out = out if out is not None else written_to(store, claim_id) or Path("reports")
     d = build(store, claim_id)
     latest = Path(out) / folder_name(claim_id)
     runs = latest.with_name(latest.name + RUNS_SUFFIX)
