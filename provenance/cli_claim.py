@@ -18,7 +18,9 @@ from provenance.claims import (
     Claim,
     ClaimError,
     ClaimStore,
+    claimreview_problems,
     export_text,
+    publisher_for,
     to_claimreview,
     to_csv,
     to_json,
@@ -116,8 +118,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     export = csub.add_parser("export", parents=[common], help="ClaimReview JSON-LD, JSON or CSV")
     export.add_argument("id")
     export.add_argument("--format", choices=("claimreview", "json", "csv"), default="claimreview")
-    export.add_argument("--author", default="provenance", help="ClaimReview author (your organisation)")
-    export.add_argument("--url", help="ClaimReview url: where the review is published (default: the claim's URN)")
+    export.add_argument("--publisher", "--author", dest="publisher", help="ClaimReview: your organisation's name "
+                        "(default: publisher under [claimreview] in the workspace's settings.toml)")
+    export.add_argument("--publisher-url", help="ClaimReview: your organisation's site (default: publisher_url in "
+                        "settings.toml)")
+    export.add_argument("--url", help="ClaimReview: where the review of this claim is published, on your site "
+                        "(default: review_url in settings.toml, where {id} is the claim id)")
     export.add_argument("--out", type=Path, help="write to this file (default: stdout)")
     c.set_defaults(handler=_claim)
 
@@ -190,8 +196,7 @@ def _claim(args: argparse.Namespace) -> int:
         if args.format == "csv":
             text = to_csv(claim, attachments)
         else:
-            data = to_json(claim, attachments) if args.format == "json" else to_claimreview(
-                claim, attachments, author=args.author, url=args.url)
+            data = to_json(claim, attachments) if args.format == "json" else _claimreview(store, claim, args)
             text = export_text(data)
         if args.out:
             atomic_write(args.out, text)
@@ -200,6 +205,24 @@ def _claim(args: argparse.Namespace) -> int:
     else:
         raise AssertionError(cmd)
     return EXIT_OK
+
+
+def _claimreview(store: ClaimStore, claim: Claim, args: argparse.Namespace) -> dict:
+    """The ClaimReview of ``claim``: publisher from the flags or settings (placeholders refused), evidence from
+    the verified attached reports only (a report failing its check is left out, and said on stderr)."""
+    publisher = publisher_for(claim, store.workspace.root, name=args.publisher, url=args.publisher_url,
+                              review_url=args.url)
+    d = dossier.build(store, claim.id)
+    for r in d.refused:
+        print(f"provenance: warning: not used in the ClaimReview: {terminal(r.name)}: {terminal(r.reason)}",
+              file=sys.stderr)
+    used = {f.sha256 for f in d.files}
+    data = to_claimreview(claim, [a for a in store.attachments(claim.id) if a.sha256 in used], publisher,
+                          earlier=dossier.earlier_copies(d), body=dossier.review_text(d))
+    problems = claimreview_problems(data)
+    if problems:  # a bug, not the user's: say it rather than publish it
+        raise ClaimError("the ClaimReview made is not valid: " + "; ".join(problems))
+    return data
 
 
 def refresh_dossier(store: ClaimStore | Workspace, claim_id: str) -> None:

@@ -32,7 +32,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
-from provenance.claims import _RATINGS, Attachment, Claim, ClaimStore
+from provenance.claims import _RATINGS, Attachment, Claim, ClaimStore, EarlierCopy
 from provenance.fileio import atomic_write, umask
 from provenance.report.integrity import IntegrityError, read_regular, read_verified
 from provenance.report.model import Report
@@ -152,6 +152,7 @@ class EvidenceLine:
     report_href: str  # file: URI of the file's report.html (the attached run)
     pair: tuple[str | None, str | None] | None = None  # (clip frame, reference frame) of a visual match
     rank: tuple[float, ...] = ()  # strongest first
+    copy: EarlierCopy | None = None  # the earlier publication a first-seen line rests on
 
     @property
     def check_words(self) -> str:
@@ -296,9 +297,14 @@ def build(store: ClaimStore, claim_id: str) -> Dossier:
                     number = next((n for n, m in enumerate(report.visual.matches, 1)
                                    if m.reference_id == x.evidence.get("reference_id")), None)
                     pair = pictures.pairs.get(number, (None, None)) if number else (None, None)
-                line = EvidenceLine(x.check, x.result, a.name, x.detail, _sources(x.check, x.evidence, report),
-                                    href, pair, _rank(x.check, x.evidence) if x.result == "contradicts"
+                sources = _sources(x.check, x.evidence, report)
+                line = EvidenceLine(x.check, x.result, a.name, x.detail, sources, href, pair,
+                                    _rank(x.check, x.evidence) if x.result == "contradicts"
                                     else _support_rank(x.check, x.evidence))
+                if x.check == "first_seen":
+                    said = {src.label: src.text for src in sources}
+                    line.copy = EarlierCopy(said.get("reference", ""), said.get("URL"), said.get("source"),
+                                            said.get("first seen"))
                 (against if x.result == "contradicts" else support).append(line)
             else:
                 folded[(x.check, x.result)][x.detail].append(a.name)
@@ -418,6 +424,30 @@ def rollup(claim: Claim, files: list[FileRow], against: list[EvidenceLine], supp
         out.append(f"{k} of {k + n} attached reports {'fails its' if k == 1 else 'fail their'} integrity check and "
                    f"{'is' if k == 1 else 'are'} not used: {', '.join(sorted(r.name for r in refused))}.")
     return out
+
+
+# -- what a ClaimReview takes from it -----------------------------------------------------------------------
+def earlier_copies(d: Dossier) -> list[EarlierCopy]:
+    """The earlier publications the evidence against rests on (verified reports only), once each, earliest first."""
+    seen: dict[tuple[str, str | None], EarlierCopy] = {}
+    for e in d.against:
+        if e.copy is not None:
+            seen.setdefault((e.copy.title, e.copy.url), e.copy)
+    return sorted(seen.values(), key=lambda c: (c.first_seen or "9999", c.title))
+
+
+def review_text(d: Dossier) -> str:
+    """A ClaimReview's ``reviewBody``: sentences a reader can follow, from the dossier (verified reports only)."""
+    n = len(d.files)
+    parts = [f"We examined {_files(n)} attached to this claim." if n else "No file attached to this claim could be "
+             "used.", *d.rollup]
+    for title, lines in (("Against the claim", d.against), ("For the claim", d.support)):
+        for e in lines:
+            detail = e.detail[:1].upper() + e.detail[1:]
+            parts.append(f"{title}, {e.check_words.lower()} of {e.file}: {detail}.")
+    if d.verdict:
+        parts.append(f"Our rating: {d.verdict}.")
+    return " ".join(parts)
 
 
 # -- writing -------------------------------------------------------------------------------------------------
