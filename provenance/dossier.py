@@ -55,6 +55,27 @@ CHECK_WORDS: dict[str, str] = {
 RESULT_WORDS = {"contradicts": "against the claim", "supports": "for the claim", "neutral": "neither for nor against",
                 "unknown": "unknown"}
 RESULT_SHORT = {"contradicts": "against", "supports": "for", "neutral": "neither", "unknown": "unknown"}
+# Finding codes in words for the overview pages (report.json and summary.json keep the codes); a code not listed
+# reads as its words ("gps_zero" -> "gps zero").
+FINDING_WORDS = {
+    "known_imagery_match": "reuses known imagery", "no_known_match": "no match in the index",
+    "index_empty": "index empty: reuse not checked", "reencode_trace": "re-encoded",
+    "capture_time_zeroed": "capture time zeroed", "capture_time_future": "capture time in the future",
+    "no_capture_metadata": "no capture metadata", "modified_after_capture": "modified after capture",
+    "editing_software": "edited with software", "editing_history": "editing history",
+    "brand_mismatch": "container brand does not fit", "gps_present": "GPS position recorded",
+    "gps_zero": "GPS at 0, 0", "gps_invalid": "GPS position invalid", "gps_unreadable": "GPS unreadable",
+    "impossible_duration": "impossible duration", "spoken_language": "spoken language",
+    "mixed_language": "several languages", "language_uncertain": "language uncertain",
+    "speech_unidentified": "speech of unidentified language", "no_speech": "no speech",
+    "dialect_cue": "dialect cue", "audio_channel": "one audio channel used", "audio_incomplete": "audio incomplete",
+    "stage_error": "a stage failed", "video_decode_error": "video did not decode fully",
+    "limit_frames_sampled": "sampling stopped early", "limit_frames_decoded": "decoding stopped early",
+}
+
+
+def finding_words(code: str) -> str:
+    return FINDING_WORDS.get(code, code.replace("_", " "))
 
 
 def check_words(check: str) -> str:

@@ -8,7 +8,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from provenance.batch.model import BatchItem, Counts
-from provenance.batch.summary import _env
+from provenance.batch.summary import render_overview
 from provenance.claims import Claim, assess
 from provenance.findings import derive_findings
 from provenance.report.markdown import render_markdown
@@ -78,7 +78,7 @@ def test_batch_overview_states_the_top_match_in_seconds(tmp_path: Path) -> None:
     item = BatchItem(path="in/long.mp4", status="ok", action="verified", kind="video", report="long-cdcdcdcdcdcd",
                      top_match="archive", top_match_title="Archive montage", top_match_first_seen="2019-03-14",
                      top_match_coverage=0.06, top_match_s=9.0, duration_s=150.0)
-    page = _env.get_template("index.html.j2").render(s={
+    page = render_overview({
         "counts": asdict(Counts(files=1, verified=1)), "files": [asdict(item)], "groups": [], "ignored": [],
         "complete": True,
         "pipeline": {"name": "quick"}, "scheduler": "local", "elapsed_s": 1.0, "claim": None})

@@ -174,3 +174,45 @@ def test_dossier_of_written_reports_refuses_a_swapped_page_and_never_overwrites(
     assert "1 of 1 file reuses footage" in " ".join(tree.find(id="rollup")[0].text.split())
     runs = sorted((tmp_path / "out" / f"{page.parent.name}.runs").iterdir())
     assert len(runs) == 2 and (runs[0] / "dossier.html").read_text() == text  # the first is kept as written
+
+
+@pytest.mark.slow
+def test_chromium_shows_the_batch_overview_in_plain_words(tmp_path: Path) -> None:
+    """The batch page from the same parts: titles and sources (not reference ids), thumbnails, severity colours,
+    claim checks collapsed with colour, the ignored and the failed file named with their reason, plain words."""
+    ws, out = tmp_path / "ws", tmp_path / "reports"
+    clips = seed_scenario.make_clips(tmp_path / "in")
+    clips["original"].unlink()
+    (tmp_path / "in" / "notes.txt").write_text("call the stringer back\n")
+    (tmp_path / "in" / "broken.mp4").write_bytes(clips["recycled"].read_bytes()[:3000])
+    assert cli("init", ws)[0] == 0
+    assert cli("index", "add", *seed_scenario.archive(), "--workspace", ws)[0] == 0
+    assert cli("claim", "add", *seed_scenario.CLAIM, "--workspace", ws)[0] == 0
+    code, _out, err = cli("batch", tmp_path / "in", "--claim", CLAIM_ID, "--workers", "0", "--pipeline", "quick",
+                          "--out", out, "--workspace", ws)
+    assert code == 1, err  # the broken file has no report
+    dom, shot = chromium(out / "index.html", "batch_overview")
+    tree = parse(dom).root
+    rows = {Path(r.attrs["data-path"]).name: r for r in tree.find("tr", cls="file")}
+    assert set(rows) == {"recycled.mp4", "gps_far.mp4", "broken.mp4"}
+    recycled = rows["recycled.mp4"]
+    assert "warning" in recycled.classes
+    match = recycled.find("td", cls="match")[0].text
+    assert "Archive montage" in match and "Demo archive" in match and "archive_footage" not in match
+    assert "10.0 s of 13.0 s" in match
+    [thumb] = recycled.find("img")
+    assert min(jpeg(thumb.attrs["src"]).size) >= 32
+    assert "reuses known imagery" in recycled.text and "known_imagery_match" not in dom.split("<body")[1]
+    [claim] = recycled.find("details", cls="claim")
+    assert [c.text for c in claim.find("summary")[0].find("span", cls="chip")] == ["2 against", "3 unknown"]
+    assert "contradicts" in claim.find("span", cls="chip")[0].classes
+    assert "Published before" in claim.text
+    failed = " ".join(tree.find(id="failed")[0].text.split()) if tree.find(id="failed") else ""
+    broken_li = [li.text for li in tree.find("li", cls="failed")]
+    assert len(broken_li) == 1 and "broken.mp4" in broken_li[0] and "MP4" in broken_li[0], failed
+    [ignored] = tree.find("li", cls="ignored")
+    assert "notes.txt" in ignored.text and "not a media file" in ignored.text
+    for a in tree.find("a", cls="report-link"):
+        assert (out / a.attrs["href"]).is_file()
+    px = np.asarray(Image.open(shot).convert("RGB")).astype(int)
+    assert int((np.abs(px - (0xCF, 0x22, 0x2E)).max(axis=2) < 12).sum()) > 500  # red: the warning row and chips
