@@ -152,7 +152,8 @@ def test_dossier_of_written_reports_refuses_a_swapped_page_and_never_overwrites(
     from provenance.workspace import Workspace
 
     store = ClaimStore(Workspace(tmp_path / "ws"))
-    store.add("Troops receive uniforms at a training ground", claimed_date="2024-10", id="c/1")
+    store.add("Troops <img src=x onerror=alert(1)> receive uniforms [x](https://tracker.invalid/p.png)",
+              claimed_date="2024-10", id="c/1")
     first = reuse_in_long_clip()
     second = reuse_in_long_clip()
     second.media.path, second.media.sha256 = "other.mp4", "ef" * 32
@@ -161,6 +162,9 @@ def test_dossier_of_written_reports_refuses_a_swapped_page_and_never_overwrites(
     page = dossier.write(store, "c/1", tmp_path / "out")
     assert page.parent.name == dossier.folder_name("c/1") and page.parent.name.startswith("claim-c_1-")
     text = page.read_text()
+    assert "<img src=x" not in text and "&lt;img src=x onerror=alert(1)&gt;" in text  # shown as text
+    md = (page.parent / "dossier.md").read_text()
+    assert "\\<img src=x" in md and "\\[x\\](https://tracker.invalid" in md  # no image or link in a ticket
     assert "2 of 2 files reuse footage first seen 2019-03-14, before the claimed date 2024-10." in text
     assert "9.0 s of 150.0 s" in text
 
