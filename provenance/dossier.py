@@ -378,8 +378,17 @@ def _files(n: int) -> str:
     return f"{n} file" if n == 1 else f"{n} files"
 
 
-def _of(k: int, n: int, one: str, many: str) -> str:
-    return f"{k} of {_files(n)} {one if k == 1 else many}"
+def _of(names: list[str], n: int, one: str, many: str) -> str:
+    """``1 of 3 files (recycled.mp4) reuses``: the count, and the files by name while they are few (up to 3) and
+    not all of them."""
+    unique = sorted(set(names))
+    k = len(unique)
+    which = f" ({', '.join(unique)})" if 0 < k <= 3 and k < n else ""
+    return f"{k} of {_files(n)}{which} {one if k == 1 else many}"
+
+
+def _names(lines: list[EvidenceLine]) -> list[str]:
+    return [e.file for e in lines]
 
 
 def _years(dates: list[str]) -> str:
@@ -405,7 +414,7 @@ def rollup(claim: Claim, files: list[FileRow], against: list[EvidenceLine], supp
     place = claim.place or (f"{claim.lat:.4f}, {claim.lon:.4f}" if claim.lat is not None else "the claimed place")
     if reuse := by[("first_seen", "contradicts")]:
         seen = [s.text for e in reuse for s in e.sources if s.label == "first seen"]
-        out.append(f"{_of(len({e.file for e in reuse}), n, 'reuses', 'reuse')} footage first seen "
+        out.append(f"{_of(_names(reuse), n, 'reuses', 'reuse')} footage first seen "
                    f"{_years(seen) if seen else 'earlier'}{when}.")
     for result, words in (("contradicts", "far from"), ("supports", "within {r:g} km of")):
         if lines := by[("location", result)]:
@@ -413,31 +422,31 @@ def rollup(claim: Claim, files: list[FileRow], against: list[EvidenceLine], supp
                         if s.label == "GPS distance")
             dist = (f" ({km[0]:,.0f} km away)" if len(km) == 1 else f" ({km[0]:,.0f}–{km[-1]:,.0f} km away)") \
                 if km and result == "contradicts" else ""
-            out.append(f"{_of(len(lines), n, 'has a GPS position', 'have GPS positions')} "
+            out.append(f"{_of(_names(lines), n, 'has a GPS position', 'have GPS positions')} "
                        f"{words.format(r=claim.radius_km)} {place}{dist}.")
     if lines := by[("capture_time", "contradicts")]:
-        out.append(f"{_of(len(lines), n, 'was', 'were')} recorded outside the claimed date {claim.claimed_date} "
+        out.append(f"{_of(_names(lines), n, 'was', 'were')} recorded outside the claimed date {claim.claimed_date} "
                    "(capture time in the metadata).")
     if lines := by[("capture_time", "supports")]:
-        out.append(f"{_of(len(lines), n, 'was', 'were')} recorded within the claimed date {claim.claimed_date} "
+        out.append(f"{_of(_names(lines), n, 'was', 'were')} recorded within the claimed date {claim.claimed_date} "
                    "(capture time in the metadata).")
     expected = ", ".join(claim.languages)
     if lines := by[("language", "supports")]:
-        out.append(f"{_of(len(lines), n, 'has', 'have')} speech in an expected language ({expected}).")
+        out.append(f"{_of(_names(lines), n, 'has', 'have')} speech in an expected language ({expected}).")
     if lines := by[("language", "contradicts")]:
-        out.append(f"{_of(len(lines), n, 'has', 'have')} speech only in languages other than {expected}.")
+        out.append(f"{_of(_names(lines), n, 'has', 'have')} speech only in languages other than {expected}.")
     if lines := by[("c2pa", "supports")]:
-        out.append(f"{_of(len(lines), n, 'carries', 'carry')} trusted Content Credentials.")
+        out.append(f"{_of(_names(lines), n, 'carries', 'carry')} trusted Content Credentials.")
     if lines := by[("c2pa", "contradicts")]:
-        out.append(f"{_of(len(lines), n, 'has', 'have')} Content Credentials that do not validate (changed after "
+        out.append(f"{_of(_names(lines), n, 'has', 'have')} Content Credentials that do not validate (changed after "
                    "signing).")
     for (check, result), lines in by.items():  # a check this dossier has no sentence for
         if check not in CHECK_WORDS and lines:
-            out.append(f"{_of(len(lines), n, 'is', 'are')} {RESULT_WORDS[result]} by {check_words(check).lower()}.")
+            out.append(f"{_of(_names(lines), n, 'is', 'are')} {RESULT_WORDS[result]} by {check_words(check).lower()}.")
     if n and not against:
         out.append(f"Nothing in the {_files(n)} contradicts the claim." if n > 1 else
                    "Nothing in the file contradicts the claim.")
-    original = n - len({e.file for e in against})
+    original = sorted({f.name for f in files} - {e.file for e in against})
     if n and against and original:
         out.append(f"{_of(original, n, 'shows', 'show')} nothing against the claim.")
     if refused:
@@ -464,8 +473,7 @@ def review_text(d: Dossier) -> str:
              "used.", *d.rollup]
     for title, lines in (("Against the claim", d.against), ("For the claim", d.support)):
         for e in lines:
-            detail = e.detail[:1].upper() + e.detail[1:]
-            parts.append(f"{title}, {e.check_words.lower()} of {e.file}: {detail}.")
+            parts.append(f"{title}, {e.check_words.lower()} of {e.file}: {e.detail}.")
     if d.verdict:
         parts.append(f"Our rating: {d.verdict}.")
     return " ".join(parts)

@@ -85,7 +85,7 @@ def test_claimreview_from_settings_with_earlier_copies_sentences_and_required_fi
     body = review["reviewBody"]
     assert body.startswith("We examined 2 files attached to this claim. 2 of 2 files reuse footage first seen "
                            "2019-03-14, before the claimed date 2024-10.")
-    assert "Against the claim, published before of long.mp4: Matches 'Archive montage'" in body
+    assert "Against the claim, published before of long.mp4: matches 'Archive montage'" in body
     assert body.endswith("Our rating: False.") and "contradicts (" not in body
     assert {m["sha256"] for m in review["associatedMedia"]} == {"cd" * 32, "ef" * 32}
 

@@ -69,7 +69,7 @@ def test_every_attachment_writes_a_new_dossier_and_none_is_overwritten(seed: dic
     latest = seed["reports"] / f"claim-{CLAIM_ID}"
     assert latest.is_symlink() and os.readlink(latest).endswith(runs[-1][-1])
     md = (latest / "dossier.md").read_text()
-    assert "- 1 of 3 files reuses footage first seen 2019-03-14, before the claimed date 2024-10." in md
+    assert "- 1 of 3 files (recycled.mp4) reuses footage first seen 2019-03-14, before the claimed date 2024-10." in md
     assert "<img" not in md and "<script" not in md
     code, out, err = cli("claim", "show", CLAIM_ID, "--workspace", seed["ws"])
     assert code == 0, err
@@ -83,8 +83,10 @@ def test_chromium_shows_the_dossier_rollup_evidence_order_thumbnails_colours_and
     assert "Footage shows foreign troops receiving uniforms" in tree.find(id="statement")[0].text
     assert tree.find(id="claimed-date")[0].text == "2024-10" and tree.find(id="languages")[0].text == "ru, uk"
     rollup = [" ".join(li.text.split()) for li in tree.find(id="rollup")[0].find("li")]
-    assert rollup[0] == "1 of 3 files reuses footage first seen 2019-03-14, before the claimed date 2024-10."
-    assert "1 of 3 files has a GPS position far from training ground near Dnipro (3,663 km away)." in rollup
+    assert rollup[0] == ("1 of 3 files (recycled.mp4) reuses footage first seen 2019-03-14, before the claimed date "
+                         "2024-10.")
+    assert ("1 of 3 files (gps_far.mp4) has a GPS position far from training ground near Dnipro (3,663 km away)."
+            in rollup)
     assert "none recorded" in tree.find(id="verdict")[0].text
 
     lines = [n for n in tree.find("div", cls="line")]
