@@ -23,9 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
 import re
-import secrets
 from collections import defaultdict
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -33,7 +31,6 @@ from pathlib import Path
 from typing import Any
 
 from provenance.claims import _RATINGS, Attachment, Claim, ClaimStore, EarlierCopy
-from provenance.fileio import atomic_write, umask
 from provenance.report.integrity import IntegrityError, read_regular, read_verified
 from provenance.report.model import Report
 from provenance.report.view import data_uri, environment, fmt_t, md, md_url, safe_link
@@ -540,23 +537,11 @@ def write(store: ClaimStore, claim_id: str, out: str | Path | None = None) -> Pa
     """Write the claim's dossier as a new run folder in ``out`` and point ``out/claim-<id>`` at it; remember
     ``out`` for :func:`refresh`. ``out`` defaults to where the claim's last dossier was written, else
     ``./reports``. Returns the path of ``dossier.html`` through the link."""
-    from provenance.report.writer import RUNS_SUFFIX, _point_latest
+    from provenance.report.writer import write_run
 
     out = out if out is not None else written_to(store, claim_id) or Path("reports")
     d = build(store, claim_id)
-    latest = Path(out) / folder_name(claim_id)
-    runs = latest.with_name(latest.name + RUNS_SUFFIX)
-    runs.mkdir(parents=True, exist_ok=True)
-    if runs.is_symlink():
-        raise ValueError(f"{runs} is a symbolic link: refusing to write a dossier through it (outside {out})")
-    run_id = f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S%fZ}-{secrets.token_hex(3)}"
-    aside = runs / f".building-{run_id}"
-    aside.mkdir()
-    atomic_write(aside / DOSSIER_HTML, render_html(d))
-    atomic_write(aside / DOSSIER_MD, render_markdown(d))
-    os.chmod(aside, 0o777 & ~umask())
-    os.rename(aside, runs / run_id)
-    where = _point_latest(latest, runs, run_id)
+    where = write_run(Path(out) / folder_name(claim_id), {DOSSIER_HTML: render_html(d), DOSSIER_MD: render_markdown(d)})
     with store.workspace.transaction() as conn:
         conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
                      (_META_KEY + claim_id, str(Path(out).resolve())))
