@@ -155,7 +155,9 @@ def _claim(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps(to_json(claim, attachments), indent=2, ensure_ascii=False))
         else:
-            print_claim(claim, attachments, sys.stdout)
+            # the roll-up, from the verified reports (a report failing its check is named, not used)
+            summary = dossier.build(store, claim.id, pictures=False) if attachments else None
+            print_claim(claim, attachments, sys.stdout, summary)
             out = dossier.written_to(store, claim.id)
             page = out / dossier.folder_name(claim.id) / dossier.DOSSIER_HTML if out else None
             print(f"\ndossier: {terminal(str(page))} (refreshed on every attach)" if page and page.exists() else
@@ -244,8 +246,20 @@ def _tally(a: Attachment) -> str:
     return ", ".join(f"{counts[r]} {r}" for r in ("supports", "contradicts", "neutral", "unknown") if counts[r])
 
 
-def print_claim(claim: Claim, attachments: list[Attachment], out: TextIO) -> None:
-    """The claim, then the evidence table: one line per (file, check), the file named on its first line."""
+def print_rollup(d: dossier.Dossier, out: TextIO) -> None:
+    """The dossier's sentences, then each report not used with its reason."""
+    print("in short", file=out)
+    for sentence in d.rollup:
+        for i, line in enumerate(textwrap.wrap(terminal(sentence), width=116) or [""]):
+            print(("  - " if i == 0 else "    ") + line, file=out)
+    for r in d.refused:
+        print(f"  not used: {terminal(r.name)}: {terminal(r.reason)}", file=out)
+
+
+def print_claim(claim: Claim, attachments: list[Attachment], out: TextIO,
+                summary: dossier.Dossier | None = None) -> None:
+    """The claim, its roll-up (``summary``), then the evidence table: one line per (file, check), the file named on
+    its first line."""
     print(f"claim {claim.id} [{claim.status}]", file=out)
     print(f"  statement  {terminal(claim.statement)}", file=out)
     if claim.claimed_date:
@@ -260,6 +274,9 @@ def print_claim(claim: Claim, attachments: list[Attachment], out: TextIO) -> Non
     if not attachments:
         print("\nno reports attached (provenance claim attach ID REPORT..., or verify/batch --claim ID)", file=out)
         return
+    if summary is not None:
+        print(file=out)
+        print_rollup(summary, out)
     rows = [(terminal(a.name) if i == 0 else "", x.check, x.result, terminal(x.detail))
             for a in attachments for i, x in enumerate(a.assessment)]
     w_file = max(4, *(len(r[0]) for r in rows))

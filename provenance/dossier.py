@@ -289,8 +289,9 @@ def _rank(check: str, ev: dict[str, Any]) -> tuple[float, ...]:
     return (base,)
 
 
-def build(store: ClaimStore, claim_id: str) -> Dossier:
-    """Read every attached report (verified), and lay out the claim's dossier."""
+def build(store: ClaimStore, claim_id: str, *, pictures: bool = True) -> Dossier:
+    """Read every attached report (verified), and lay out the claim's dossier (without ``pictures``, none are
+    read: ``claim show`` needs the sentences only)."""
     claim = store.get(claim_id)
     attachments = store.attachments(claim_id)
     against: list[EvidenceLine] = []
@@ -299,7 +300,7 @@ def build(store: ClaimStore, claim_id: str) -> Dossier:
     files: list[FileRow] = []
     refused: list[Refused] = []
     for a in attachments:
-        used = _read(a, store)
+        used = _read(a, store, pictures)
         if isinstance(used, Refused):
             refused.append(used)
             continue
@@ -355,7 +356,7 @@ def _thumb(report: Report, pictures: Pictures) -> str | None:
     return data_uri(next(iter(report.artefacts.thumbnails.values()), None))
 
 
-def _read(a: Attachment, store: ClaimStore) -> tuple[Report, Pictures] | Refused:
+def _read(a: Attachment, store: ClaimStore, pictures: bool = True) -> tuple[Report, Pictures] | Refused:
     """The attached report, verified, with its pictures; or why it is not used."""
     folder = Path(a.report_path)
     try:
@@ -363,11 +364,14 @@ def _read(a: Attachment, store: ClaimStore) -> tuple[Report, Pictures] | Refused
         report = Report.from_dict(data)
     except IntegrityError as exc:
         return Refused(a.name, a.report_path, str(exc).removeprefix(f"{folder / 'report.json'}: "))
+    except OSError as exc:
+        return Refused(a.name, a.report_path, f"the report cannot be read there (moved or deleted?): "
+                       f"{exc.strerror or exc}")
     except Exception as exc:  # a sealed report this version cannot read
         return Refused(a.name, a.report_path, f"not a provenance report this version reads ({exc})")
     if report.media.sha256 != a.sha256:
         return Refused(a.name, a.report_path, "the report at this path is of another file than the one attached")
-    return report, file_pictures(folder, data)
+    return report, file_pictures(folder, data) if pictures else Pictures()
 
 
 # -- the roll-up ---------------------------------------------------------------------------------------------

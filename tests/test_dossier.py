@@ -12,6 +12,7 @@ import importlib.util
 import itertools
 import json
 import os
+import shutil
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -74,6 +75,7 @@ def test_every_attachment_writes_a_new_dossier_and_none_is_overwritten(seed: dic
     code, out, err = cli("claim", "show", CLAIM_ID, "--workspace", seed["ws"])
     assert code == 0, err
     assert f"dossier: {latest / 'dossier.html'}" in out
+    assert "in short\n  - 1 of 3 files (recycled.mp4) reuses footage first seen 2019-03-14" in out  # before the table
 
 
 @pytest.mark.slow
@@ -141,6 +143,8 @@ def test_a_report_failing_its_check_is_named_and_not_used(seed: dict) -> None:
     assert "reuses footage" not in rollup and "1 of 3 attached reports fails its integrity check" in rollup
     assert "of 2 files" in rollup
     assert not [n for n in tree.find("div", cls="line") if n.attrs.get("data-file") == "recycled.mp4"]
+    code, out, err = cli("claim", "show", CLAIM_ID, "--workspace", seed["ws"])
+    assert code == 0 and "not used: recycled.mp4: digest" in out, out + err
 
 
 def test_dossier_of_written_reports_refuses_a_swapped_page_and_never_overwrites(tmp_path: Path) -> None:
@@ -178,6 +182,9 @@ def test_dossier_of_written_reports_refuses_a_swapped_page_and_never_overwrites(
     [refused] = tree.find("li", cls="refused")
     assert "other.mp4" in refused.text and "report.html" in refused.text
     assert "1 of 1 file reuses footage" in " ".join(tree.find(id="rollup")[0].text.split())
+    shutil.rmtree(folders[0].resolve())  # a report moved away: named, not a crash
+    refused_now = {r.name: r.reason for r in dossier.build(store, "c/1", pictures=False).refused}
+    assert set(refused_now) == {"long.mp4", "other.mp4"} and "no report at" in refused_now["long.mp4"]
     runs = sorted((tmp_path / "out" / f"{page.parent.name}.runs").iterdir())
     assert len(runs) == 2 and (runs[0] / "dossier.html").read_text() == text  # the first is kept as written
 
