@@ -2,7 +2,7 @@
 
 A claim: footage of foreign troops receiving uniforms at a training ground near Dnipro in October 2024. Three
 clips are attached: one recycled from an archive (``sample_media/clips/reuse_edited.mp4``, which reuses the
-indexed archive montage first seen 2019-03-14), one whose GPS position is 2,000 km from the claimed place, and
+indexed archive montage first seen 2019-03-14), one whose GPS position is in Lisbon (3,663 km away), and
 one original (GPS at the training ground, capture time within the claimed month). The last two are
 ``speech_en.mp4`` and ``speech_ru.mp4`` remuxed (not re-encoded) with the capture time and position a phone
 writes into its MP4 (``com.apple.quicktime.location.ISO6709``).
@@ -31,7 +31,7 @@ STATEMENT = "Footage shows foreign troops receiving uniforms at a training groun
 CLAIM = ["--statement", STATEMENT, "--date", "2024-10", "--place", "training ground near Dnipro", "--lat", "48.45",
          "--lon", "35.05", "--radius-km", "25", "--languages", "ru,uk", "--source-url",
          "https://t.me/example_channel/4521", "--id", "troops-uniforms"]
-# Lisbon, 3,500 km from the claimed place; the training ground, 1.7 km from the claimed coordinates
+# Lisbon, 3,663 km from the claimed place; the training ground, 1.7 km from the claimed coordinates
 FAR, NEAR = "+38.7223-009.1393+050.000/", "+48.4647+035.0462+100.000/"
 
 
