@@ -15,17 +15,21 @@ import io
 import json
 import math
 import os
+import re
 import secrets
 import sqlite3
+import tomllib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal, get_args
+from urllib.parse import quote, unquote, urlsplit
 
 from provenance.errors import ProvenanceError
 from provenance.report.integrity import REPORT_FILE, IntegrityError, Origin, origin_of, read_verified, report_file
 from provenance.report.model import AudioSection, ClaimAssessment, ClaimSection, Report
 from provenance.safetext import csv_cell, id_problem, script_safe_json, terminal
+from provenance.visual.wording import coverage
 from provenance.workspace import Workspace
 
 ClaimStatus = Literal["open", "true", "mostly-true", "mixed", "misleading", "false", "unproven"]
@@ -478,8 +482,11 @@ def check_first_seen(claim: Claim, report: Report) -> ClaimAssessment:
                   references=[m.reference_id for m in visual.matches])
     m = dated[0]
     seen = _parse_when(m.first_seen or "").date()
-    what = f"matches '{m.title or m.reference_id}' first seen {m.first_seen} ({m.query_coverage:.0%} of frames)"
-    evidence = {"reference_id": m.reference_id, "first_seen": m.first_seen, "query_coverage": m.query_coverage}
+    covered = coverage(m, report)
+    what = f"matches '{m.title or m.reference_id}' first seen {m.first_seen} ({covered.words})"
+    evidence = {"reference_id": m.reference_id, "first_seen": m.first_seen, "title": m.title, "source": m.source,
+                "url": m.url, "matched_s": covered.seconds, "clip_s": covered.clip_s,
+                "query_coverage": m.query_coverage}
     if period is None:
         return _a(name, "unknown", f"{what}; the claim gives no date to compare", **evidence)
     relation = period.relation(seen)
@@ -673,26 +680,109 @@ def to_csv(claim: Claim, attachments: Sequence[Attachment]) -> str:
 _SCHEMA_TYPES = {"video": "VideoObject", "image": "ImageObject", "audio": "AudioObject"}
 
 
+# -- ClaimReview (issue 17) ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Publisher:
+    """Who publishes the review (ClaimReview ``author``: Google's recommended property), and where the review of
+    this claim is published (``url``: required by Google, on the publisher's own domain)."""
+
+    name: str
+    url: str
+    review_url: str
+
+
+SETTINGS_FILE = "settings.toml"  # in the workspace folder: [claimreview] publisher, publisher_url, review_url
+# Hosts that are placeholders by definition (RFC 2606 and RFC 6761): a review published under one of them is a
+# template nobody filled in.
+_RESERVED_HOSTS = ("example", "test", "invalid", "localhost", "example.com", "example.net", "example.org")
+_PLACEHOLDER_WORDS = re.compile(r"<[^>]*>|\b(todo|changeme|change me|your[ _-]?(org|organisation|organization|"
+                                r"desk|name|site))\b|^provenance$", re.IGNORECASE)
+
+
+def claimreview_settings(workspace_root: Path) -> dict[str, str]:
+    """``[claimreview]`` of the workspace's ``settings.toml`` (nothing when absent): the desk's identity, so a
+    desk sets it once. A malformed file is an error naming it."""
+    path = Path(workspace_root) / SETTINGS_FILE
+    if not path.is_file():
+        return {}
+    try:
+        table = tomllib.loads(path.read_text(encoding="utf-8")).get("claimreview", {})
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ClaimError(f"{path}: not valid TOML ({exc})") from exc
+    if not isinstance(table, dict):
+        raise ClaimError(f"{path}: [claimreview] must be a table")
+    return {k: str(v) for k, v in table.items() if isinstance(v, str | int | float)}
+
+
+def publisher_for(claim: Claim, workspace_root: Path, *, name: str | None = None, url: str | None = None,
+                  review_url: str | None = None) -> Publisher:
+    """The publisher and review URL from the flags, else the workspace setting; a missing one or a placeholder
+    (an empty name, the old default "provenance", "<your desk>", a URN, a reserved example domain) is refused
+    with the flag and setting to give. ``review_url`` may hold ``{id}``, replaced by the claim id."""
+    settings = claimreview_settings(workspace_root)
+    where = Path(workspace_root) / SETTINGS_FILE
+    values = {"publisher": name or settings.get("publisher"), "publisher_url": url or settings.get("publisher_url"),
+              "review_url": review_url or settings.get("review_url")}
+    flags = {"publisher": "--publisher NAME", "publisher_url": "--publisher-url URL", "review_url": "--url URL"}
+    for key, value in values.items():
+        how = f"give {flags[key]} or set {key} under [claimreview] in {where}"
+        if not value or not value.strip():
+            raise ClaimError(f"a ClaimReview needs the {key.replace('_', ' ')}: {how}")
+        value = value.strip().replace("{id}", quote(claim.id, safe=""))
+        values[key] = value
+        if key == "publisher":
+            if _PLACEHOLDER_WORDS.search(value):
+                raise ClaimError(f"publisher {value!r} is a placeholder, not your organisation's name: {how}")
+            continue
+        parts = urlsplit(value)
+        host = (parts.hostname or "").lower()
+        if parts.scheme not in ("http", "https") or not host:
+            raise ClaimError(f"{key.replace('_', ' ')} {value!r} is not an http(s) URL (a ClaimReview is published on "
+                             f"the web): {how}")
+        if host in _RESERVED_HOSTS or host.endswith(tuple("." + h for h in _RESERVED_HOSTS)) or \
+                _PLACEHOLDER_WORDS.search(unquote(value)):
+            raise ClaimError(f"{key.replace('_', ' ')} {value!r} is a placeholder (a reserved example domain or "
+                             f"template text): {how}")
+    return Publisher(str(values["publisher"]), str(values["publisher_url"]), str(values["review_url"]))
+
+
+@dataclass(frozen=True)
+class EarlierCopy:
+    """An earlier publication of footage in a verified attached report: the evidence's URL in a ClaimReview."""
+
+    title: str
+    url: str | None
+    source: str | None
+    first_seen: str | None
+
+
 def to_claimreview(
     claim: Claim,
     attachments: Sequence[Attachment],
+    publisher: Publisher,
     *,
-    author: str = "provenance",
-    url: str | None = None,
+    earlier: Sequence[EarlierCopy] = (),
+    body: str | None = None,
     date_published: str | None = None,
 ) -> dict[str, Any]:
-    """schema.org ClaimReview JSON-LD: the analyst's rating (``status``) and the files examined.
-
-    ``url`` is where the review is published; without one it is the claim's URN. The evidence goes into
-    ``reviewBody`` as text and the files into ``associatedMedia`` with their SHA-256.
-    """
+    """schema.org ClaimReview JSON-LD, with Google's required properties (claimReviewed, reviewRating with
+    alternateName, url) and recommended ones (author with name and url, datePublished, itemReviewed: a Claim with
+    its appearance). The rating is the desk's verdict only: a claim still ``open`` has none, and is refused (a
+    ClaimReview without reviewRating is not one Google reads). The earlier copies the evidence rests on are
+    ``citation`` (their URLs, titles, first-seen dates); the files examined are ``associatedMedia`` with their
+    SHA-256; ``reviewBody`` is sentences (``body``, by default one per file)."""
+    if claim.status == "open":
+        ratings = ", ".join(s for s in STATUSES if s != "open")
+        raise ClaimError(f"claim {claim.id} has no verdict: a ClaimReview's rating is the desk's call; record it with "
+                         f"`provenance claim verdict {claim.id} RATING` ({ratings})")
     value, label = _RATINGS[claim.status]
-    rating: dict[str, Any] = {"@type": "Rating", "alternateName": label}
+    rating: dict[str, Any] = {"@type": "Rating", "alternateName": label, "name": label}
     if value is not None:
         rating |= {"ratingValue": value, "bestRating": 5, "worstRating": 1}
-    item: dict[str, Any] = {"@type": "Claim"}
+    item: dict[str, Any] = {"@type": "Claim", "name": claim.statement}
     if claim.source_url:
         item["appearance"] = [{"@type": "CreativeWork", "url": claim.source_url}]
+        item["firstAppearance"] = {"@type": "CreativeWork", "url": claim.source_url}
     if claim.claimed_date:
         item["temporalCoverage"] = claim.claimed_date
     if claim.place or claim.lat is not None:
@@ -702,21 +792,91 @@ def to_claimreview(
         if claim.lat is not None:
             place["geo"] = {"@type": "GeoCoordinates", "latitude": claim.lat, "longitude": claim.lon}
         item["contentLocation"] = place
-    return {
+    out: dict[str, Any] = {
         "@context": "https://schema.org",
         "@type": "ClaimReview",
-        "url": url or f"urn:provenance:claim:{claim.id}",
+        "url": publisher.review_url,
         "datePublished": date_published or dt.date.today().isoformat(),
-        "author": {"@type": "Organization", "name": author},
+        "author": {"@type": "Organization", "name": publisher.name, "url": publisher.url},
         "claimReviewed": claim.statement,
         "reviewRating": rating,
         "itemReviewed": item,
-        "reviewBody": review_body(attachments),
+        "reviewBody": body if body is not None else review_body(attachments),
         "associatedMedia": [
             {"@type": _SCHEMA_TYPES.get(a.kind, "MediaObject"), "name": a.name, "sha256": a.sha256}
             for a in attachments
         ],
     }
+    cited = [_citation(c) for c in earlier]
+    if cited:
+        out["citation"] = cited
+    return out
+
+
+def _citation(c: EarlierCopy) -> dict[str, Any]:
+    work: dict[str, Any] = {"@type": "CreativeWork", "name": c.title}
+    if c.url:
+        work["url"] = c.url
+    if c.first_seen:
+        work["datePublished"] = c.first_seen
+    if c.source:
+        work["publisher"] = {"@type": "Organization", "name": c.source}
+    return work
+
+
+# schema.org properties each type used here accepts (https://schema.org/ClaimReview, Review, CreativeWork, Thing,
+# Claim, Rating, Organization, Place, GeoCoordinates, MediaObject), and Google's required ones (Fact check
+# structured data: ClaimReview claimReviewed, reviewRating, url; Rating alternateName).
+_PROPERTIES: dict[str, set[str]] = {
+    "ClaimReview": {"url", "datePublished", "author", "claimReviewed", "reviewRating", "itemReviewed", "reviewBody",
+                    "associatedMedia", "citation", "name", "publisher"},
+    "Rating": {"alternateName", "name", "ratingValue", "bestRating", "worstRating", "ratingExplanation"},
+    "Claim": {"name", "appearance", "firstAppearance", "temporalCoverage", "contentLocation", "author",
+              "datePublished", "text"},
+    "CreativeWork": {"url", "name", "datePublished", "publisher"},
+    "Organization": {"name", "url"},
+    "Place": {"name", "geo"},
+    "GeoCoordinates": {"latitude", "longitude"},
+    "VideoObject": {"name", "sha256"}, "ImageObject": {"name", "sha256"}, "AudioObject": {"name", "sha256"},
+    "MediaObject": {"name", "sha256"},
+}
+_GOOGLE_REQUIRED = {"ClaimReview": ("claimReviewed", "reviewRating", "url"), "Rating": ("alternateName",)}
+
+
+def claimreview_problems(data: dict[str, Any]) -> list[str]:
+    """What keeps ``data`` from being a ClaimReview Google reads: a required property missing or empty, a property
+    schema.org does not give that type, a URL that is not http(s). Empty when none."""
+    problems: list[str] = []
+    if data.get("@context") != "https://schema.org":
+        problems.append("@context is not https://schema.org")
+
+    def walk(node: Any, where: str) -> None:
+        if isinstance(node, list):
+            for i, x in enumerate(node):
+                walk(x, f"{where}[{i}]")
+            return
+        if not isinstance(node, dict):
+            return
+        kind = node.get("@type")
+        if kind not in _PROPERTIES:
+            problems.append(f"{where}: @type {kind!r} is not one this export uses")
+            return
+        for key in _GOOGLE_REQUIRED.get(kind, ()):
+            if node.get(key) in (None, "", [], {}):
+                problems.append(f"{where}.{key}: required by Google, missing")
+        for key, value in node.items():
+            if key.startswith("@"):
+                continue
+            if key not in _PROPERTIES[kind]:
+                problems.append(f"{where}.{key}: not a schema.org property of {kind}")
+            if key == "url" and not str(value).startswith(("https://", "http://")):
+                problems.append(f"{where}.url: {value!r} is not an http(s) URL")
+            walk(value, f"{where}.{key}")
+
+    walk(data, "ClaimReview")
+    if data.get("@type") != "ClaimReview":
+        problems.append("@type is not ClaimReview")
+    return problems
 
 
 def review_body(attachments: Sequence[Attachment]) -> str:

@@ -280,6 +280,10 @@ def _verify(args: argparse.Namespace) -> int:
     if not_attached is not None:
         print(f"provenance: error: {terminal(str(not_attached))}", file=sys.stderr)
         return EXIT_NOT_ATTACHED
+    if args.claim:
+        from provenance.cli_claim import refresh_dossier
+
+        refresh_dossier(workspace, args.claim)
     return EXIT_STAGE_ERROR if report.errors else EXIT_OK
 
 

@@ -75,6 +75,10 @@ def _batch(args: argparse.Namespace) -> int:
         sys.stdout.write(result.summary.read_text())
     else:
         print_result(result, sys.stdout)
+    if args.claim:  # once for the whole batch, not per file
+        from provenance.cli_claim import refresh_dossier
+
+        refresh_dossier(workspace, args.claim)
     if result.counts.files == result.counts.errors:
         return EXIT_NO_REPORT
     return EXIT_OK if result.ok else EXIT_SOME_FAILED

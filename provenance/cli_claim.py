@@ -1,4 +1,5 @@
-"""``provenance claim``: add, attach, show, list, status and export; the work is in ``provenance.claims``."""
+"""``provenance claim``: add, attach, show, list, verdict, report (the dossier) and export; the work is in
+``provenance.claims`` and ``provenance.dossier``."""
 
 from __future__ import annotations
 
@@ -10,21 +11,26 @@ from collections import Counter
 from pathlib import Path
 from typing import TextIO
 
+from provenance import dossier
 from provenance.claims import (
     STATUSES,
     Attachment,
     Claim,
     ClaimError,
     ClaimStore,
+    claimreview_problems,
     export_text,
+    publisher_for,
     to_claimreview,
     to_csv,
     to_json,
 )
 from provenance.cli_common import global_options, looks_like_json, open_workspace
+from provenance.errors import ProvenanceError
 from provenance.fileio import atomic_write
 from provenance.report.integrity import follow_pointer
 from provenance.safetext import terminal
+from provenance.workspace import Workspace
 
 EXIT_OK, EXIT_CANCELLED = 0, 2
 
@@ -84,9 +90,20 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     lst = csub.add_parser("list", parents=[common], help="list claims")
     lst.add_argument("--json", action="store_true")
 
-    status = csub.add_parser("status", parents=[common], help="set your rating of a claim")
+    status = csub.add_parser("status", parents=[common], help="set your rating of a claim (as claim verdict)")
     status.add_argument("id")
     status.add_argument("status", choices=STATUSES)
+
+    verdict = csub.add_parser("verdict", parents=[common], help="record the desk's verdict on a claim (the rating a "
+                              "ClaimReview publishes; 'open' withdraws it)")
+    verdict.add_argument("id")
+    verdict.add_argument("status", metavar="RATING", choices=STATUSES, help=", ".join(STATUSES))
+
+    dossier = csub.add_parser("report", parents=[common], help="write the claim's dossier: dossier.html (self-"
+                              "contained) and dossier.md in OUT/claim-ID/; refreshed on every attach after that")
+    dossier.add_argument("id")
+    dossier.add_argument("--out", type=Path, help="folder to write claim-ID/ into (default: where the last dossier "
+                         "of this claim was written, else ./reports)")
 
     delete = csub.add_parser("delete", parents=[common], help="delete a claim and its attachments (reports on "
                              "disk stay)")
@@ -101,8 +118,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     export = csub.add_parser("export", parents=[common], help="ClaimReview JSON-LD, JSON or CSV")
     export.add_argument("id")
     export.add_argument("--format", choices=("claimreview", "json", "csv"), default="claimreview")
-    export.add_argument("--author", default="provenance", help="ClaimReview author (your organisation)")
-    export.add_argument("--url", help="ClaimReview url: where the review is published (default: the claim's URN)")
+    export.add_argument("--publisher", "--author", dest="publisher", help="ClaimReview: your organisation's name "
+                        "(default: publisher under [claimreview] in the workspace's settings.toml)")
+    export.add_argument("--publisher-url", help="ClaimReview: your organisation's site (default: publisher_url in "
+                        "settings.toml)")
+    export.add_argument("--url", help="ClaimReview: where the review of this claim is published, on your site "
+                        "(default: review_url in settings.toml, where {id} is the claim id)")
     export.add_argument("--out", type=Path, help="write to this file (default: stdout)")
     c.set_defaults(handler=_claim)
 
@@ -128,21 +149,35 @@ def _claim(args: argparse.Namespace) -> int:
                       "anyone can edit a report and recompute the digest; sign reports as they are written "
                       "(`provenance verify FILE --sign`), or give --require-signature to refuse such reports",
                       file=sys.stderr)
+        refresh_dossier(store, args.id)
     elif cmd == "show":
         claim, attachments = store.get(args.id), store.attachments(args.id)
         if args.json:
             print(json.dumps(to_json(claim, attachments), indent=2, ensure_ascii=False))
         else:
-            print_claim(claim, attachments, sys.stdout)
+            # the roll-up, from the verified reports (a report failing its check is named, not used)
+            summary = dossier.build(store, claim.id, pictures=False) if attachments else None
+            print_claim(claim, attachments, sys.stdout, summary)
+            out = dossier.written_to(store, claim.id)
+            page = out / dossier.folder_name(claim.id) / dossier.DOSSIER_HTML if out else None
+            print(f"\ndossier: {terminal(str(page))} (refreshed on every attach)" if page and page.exists() else
+                  f"\ndossier: none yet: `provenance claim report {terminal(claim.id)}` writes one (HTML and Markdown)")
     elif cmd == "list":
         claims = store.list()
         if args.json:
             print(json.dumps([vars(c) for c in claims], indent=2, ensure_ascii=False))
         for c in [] if args.json else claims:
             print(terminal(f"{c.id}\t{c.status}\t{c.claimed_date or '-'}\t{c.statement}"))
-    elif cmd == "status":
+    elif cmd in ("status", "verdict"):
         claim = store.set_status(args.id, args.status)
         print(f"{claim.id}: {claim.status}")
+        refresh_dossier(store, claim.id)
+    elif cmd == "report":
+        store.get(args.id)
+        page = dossier.write(store, args.id, args.out)
+        print(terminal(str(page)))
+        print(f"provenance: dossier.md beside it; written again there whenever a report is attached to "
+              f"{terminal(args.id)}", file=sys.stderr)
     elif cmd == "delete":
         claim = store.get(args.id)
         attached = len(store.attachments(args.id))
@@ -151,18 +186,19 @@ def _claim(args: argparse.Namespace) -> int:
             print("provenance: nothing deleted (give --yes to delete without asking)", file=sys.stderr)
             return EXIT_CANCELLED
         store.delete(args.id)
+        dossier.forget(store, args.id)
         print(f"deleted claim {claim.id} ({attached} attachment{'s' if attached != 1 else ''}; report files kept)")
     elif cmd == "detach":
         for which in args.reports:
             for a in store.detach(args.id, which):
                 print(f"detached {a.name} from {args.id} (report kept: {a.report_path})")
+        refresh_dossier(store, args.id)
     elif cmd == "export":
         claim, attachments = store.get(args.id), store.attachments(args.id)
         if args.format == "csv":
             text = to_csv(claim, attachments)
         else:
-            data = to_json(claim, attachments) if args.format == "json" else to_claimreview(
-                claim, attachments, author=args.author, url=args.url)
+            data = to_json(claim, attachments) if args.format == "json" else _claimreview(store, claim, args)
             text = export_text(data)
         if args.out:
             atomic_write(args.out, text)
@@ -173,13 +209,57 @@ def _claim(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _claimreview(store: ClaimStore, claim: Claim, args: argparse.Namespace) -> dict:
+    """The ClaimReview of ``claim``: publisher from the flags or settings (placeholders refused), evidence from
+    the verified attached reports only (a report failing its check is left out, and said on stderr)."""
+    publisher = publisher_for(claim, store.workspace.root, name=args.publisher, url=args.publisher_url,
+                              review_url=args.url)
+    d = dossier.build(store, claim.id)
+    for r in d.refused:
+        print(f"provenance: warning: not used in the ClaimReview: {terminal(r.name)}: {terminal(r.reason)}",
+              file=sys.stderr)
+    used = {f.sha256 for f in d.files}
+    data = to_claimreview(claim, [a for a in store.attachments(claim.id) if a.sha256 in used], publisher,
+                          earlier=dossier.earlier_copies(d), body=dossier.review_text(d))
+    problems = claimreview_problems(data)
+    if problems:  # a bug, not the user's: say it rather than publish it
+        raise ClaimError("the ClaimReview made is not valid: " + "; ".join(problems))
+    return data
+
+
+def refresh_dossier(store: ClaimStore | Workspace, claim_id: str) -> None:
+    """Write a fresh dossier where the claim's last one was written, if one was (``claim attach``, ``detach``,
+    ``verdict``, ``verify --claim``, ``batch --claim``); a failure costs only a warning (the attachment is
+    stored)."""
+    try:
+        page = dossier.refresh(store if isinstance(store, ClaimStore) else ClaimStore(store), claim_id)
+    except (OSError, ProvenanceError, ValueError) as exc:
+        print(f"provenance: warning: the dossier of claim {terminal(claim_id)} was not refreshed: {terminal(str(exc))};"
+              f" run `provenance claim report {terminal(claim_id)}`", file=sys.stderr)
+        return
+    if page is not None:
+        print(f"provenance: dossier refreshed: {terminal(str(page))}", file=sys.stderr)
+
+
 def _tally(a: Attachment) -> str:
     counts = Counter(x.result for x in a.assessment)
     return ", ".join(f"{counts[r]} {r}" for r in ("supports", "contradicts", "neutral", "unknown") if counts[r])
 
 
-def print_claim(claim: Claim, attachments: list[Attachment], out: TextIO) -> None:
-    """The claim, then the evidence table: one line per (file, check), the file named on its first line."""
+def print_rollup(d: dossier.Dossier, out: TextIO) -> None:
+    """The dossier's sentences, then each report not used with its reason."""
+    print("in short", file=out)
+    for sentence in d.rollup:
+        for i, line in enumerate(textwrap.wrap(terminal(sentence), width=116) or [""]):
+            print(("  - " if i == 0 else "    ") + line, file=out)
+    for r in d.refused:
+        print(f"  not used: {terminal(r.name)}: {terminal(r.reason)}", file=out)
+
+
+def print_claim(claim: Claim, attachments: list[Attachment], out: TextIO,
+                summary: dossier.Dossier | None = None) -> None:
+    """The claim, its roll-up (``summary``), then the evidence table: one line per (file, check), the file named on
+    its first line."""
     print(f"claim {claim.id} [{claim.status}]", file=out)
     print(f"  statement  {terminal(claim.statement)}", file=out)
     if claim.claimed_date:
@@ -194,6 +274,9 @@ def print_claim(claim: Claim, attachments: list[Attachment], out: TextIO) -> Non
     if not attachments:
         print("\nno reports attached (provenance claim attach ID REPORT..., or verify/batch --claim ID)", file=out)
         return
+    if summary is not None:
+        print(file=out)
+        print_rollup(summary, out)
     rows = [(terminal(a.name) if i == 0 else "", x.check, x.result, terminal(x.detail))
             for a in attachments for i, x in enumerate(a.assessment)]
     w_file = max(4, *(len(r[0]) for r in rows))

@@ -15,7 +15,7 @@ import av
 import pytest
 
 from provenance import KnownImageryIndex, Workspace
-from provenance.claims import Claim, ClaimError, ClaimStore, Period, assess, to_claimreview
+from provenance.claims import Claim, ClaimError, ClaimStore, Period, Publisher, assess, to_claimreview
 from provenance.report.model import (
     C2PA,
     GPS,
@@ -147,8 +147,9 @@ def test_store_validates_and_reattaching_replaces(tmp_path: Path) -> None:
     with pytest.raises(ClaimError, match="no claim"):
         store.attach("c-nope", [(report, tmp_path)])
     assert store.set_status("c-1", "false").status == "false"
-    review = to_claimreview(store.get("c-1"), store.attachments("c-1"), author="Desk", url="https://x.example/r")
-    assert review["reviewRating"] == {"@type": "Rating", "alternateName": "False", "ratingValue": 1,
+    desk = Publisher("Desk", "https://desk.news", "https://desk.news/checks/c-1")
+    review = to_claimreview(store.get("c-1"), store.attachments("c-1"), desk)
+    assert review["reviewRating"] == {"@type": "Rating", "alternateName": "False", "name": "False", "ratingValue": 1,
                                       "bestRating": 5, "worstRating": 1}
     conn = sqlite3.connect(tmp_path / "ws" / "provenance.db")
     assert conn.execute("PRAGMA user_version").fetchone()[0] >= 2
@@ -215,7 +216,9 @@ def test_claim_end_to_end_recycled_and_original_clip(tmp_path: Path, samples: Pa
     assert code == 0, err
     assert "recycled.mp4" in out and "contradicts" in out and "2019-03-14" in out
     assert re.search(r"ru \d+% of the speech \(p [\d.]+, expected\)", out), out
+    assert cli("claim", "verdict", claim_id, "false", "--workspace", ws)[0] == 0
     code, out, _err = cli("claim", "export", claim_id, "--format", "claimreview", "--author", "Example Desk",
+                          "--publisher-url", "https://desk.news", "--url", "https://desk.news/checks/1",
                           "--workspace", ws)
     review = json.loads(out)
     for key in ("claimReviewed", "reviewRating", "itemReviewed", "author", "datePublished", "url"):

@@ -331,7 +331,9 @@ def test_claimreview_json_ld_is_safe_inside_a_script_element(
     statement = "Troops </script><script>alert(1)</script> at <!--<script> a base \u2028& more"
     code, claim_id, _ = run(capsys, "claim", "add", "--statement", statement, "--place", "</SCRIPT><!--",
                             "--workspace", ws)
-    code, text, _ = run(capsys, "claim", "export", claim_id.strip(), "--workspace", ws, "--author", "<b>desk</b>")
+    run(capsys, "claim", "verdict", claim_id.strip(), "false", "--workspace", ws)  # a ClaimReview rates: a verdict
+    code, text, _ = run(capsys, "claim", "export", claim_id.strip(), "--workspace", ws, "--author", "Desk & Co",
+                        "--publisher-url", "https://desk.news/?a=1&b=2", "--url", "https://desk.news/c")
     assert code == 0 and not {"<", ">", "&", "\u2028"} & set(text)  # before: </script><script> passed through
     data = json.loads(text)  # any JSON reader gets the claim back exactly
     assert data["claimReviewed"] == statement and data["itemReviewed"]["contentLocation"]["name"] == "</SCRIPT><!--"
@@ -352,9 +354,11 @@ def test_reports_summaries_and_exports_follow_the_umask_but_the_key_stays_privat
         code, _, err = run(capsys, "batch", media, "--out", tmp_path / "out", "--workers", "0", "--pipeline",
                            "quick", "--quiet", "--workspace", tmp_path / "ws", "--sign")
         assert code == 0, err
-        code, _, err = run(capsys, "claim", "add", "--statement", "s", "--id", "c1", "--workspace", tmp_path / "ws")
+        code, _, err = run(capsys, "claim", "add", "--statement", "s", "--id", "c1", "--status", "false",
+                           "--workspace", tmp_path / "ws")
         code, _, err = run(capsys, "claim", "export", "c1", "--out", tmp_path / "c1.jsonld", "--workspace",
-                           tmp_path / "ws")
+                           tmp_path / "ws", "--publisher", "Desk", "--publisher-url", "https://desk.news",
+                           "--url", "https://desk.news/c1")
     finally:
         os.umask(saved)
     written = [*(tmp_path / "out").rglob("*.json"), *(tmp_path / "out").rglob("*.html"),

@@ -68,7 +68,12 @@ class BatchItem:
     duplicate_of: str | None = None  # path of the file with the same SHA-256 that was verified
     top_match: str | None = None  # reference id of the best known-imagery match
     top_match_first_seen: str | None = None
-    top_match_coverage: float | None = None
+    top_match_coverage: float | None = None  # share of the clip's sampled frames with detail that matched (a detail)
+    top_match_s: float | None = None  # clip seconds the best match covers (``visual.wording.coverage``)
+    top_match_title: str | None = None  # the best match's reference title, source and URL, as indexed
+    top_match_source: str | None = None
+    top_match_url: str | None = None
+    duration_s: float | None = None  # the file's duration (None for a still)
     capture_time: str | None = None
     language: str | None = None
     language_probability: float | None = None

@@ -56,6 +56,7 @@ from provenance.service import attach_to_claim, write_to_folder
 from provenance.threads import WORKERS_ENV
 from provenance.visual.index import KnownImageryIndex
 from provenance.visual.store import FingerprintError
+from provenance.visual.wording import coverage
 from provenance.workspace import Workspace, WorkspaceError
 
 if TYPE_CHECKING:
@@ -517,6 +518,9 @@ def _fill(item: BatchItem, report: Report, folder: Path, out: Path, action: Acti
         top = report.visual.matches[0]
         item.top_match, item.top_match_first_seen = top.reference_id, top.first_seen
         item.top_match_coverage = top.query_coverage
+        item.top_match_s = coverage(top, report).seconds
+        item.top_match_title, item.top_match_source, item.top_match_url = top.title, top.source, top.url
+    item.duration_s = report.media.duration_s
     item.capture_time = report.metadata.capture_time
     if report.audio.language is not None:
         item.language = report.audio.language.code

@@ -16,13 +16,16 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
 
 from provenance._version import __version__
 from provenance.batch.model import BatchOptions, BatchResult, Counts
 from provenance.claims import Claim
 from provenance.config import Pipeline
+from provenance.dossier import RESULT_SHORT, check_words, file_pictures, finding_words
+from provenance.errors import ProvenanceError
 from provenance.media import display_path
+from provenance.report.integrity import read_verified, report_file
 from provenance.report.writer import atomic_write
 from provenance.safetext import csv_cell, finalize_printable, terminal
 from provenance.workspace import Workspace, WorkspaceError
@@ -89,7 +92,8 @@ def _printable(value: object) -> object:
 
 _CSV_COLUMNS = [
     "path", "status", "action", "kind", "sha256", "report", "duplicate_of", "top_match", "top_match_first_seen",
-    "top_match_coverage", "capture_time", "language", "language_probability", "findings", "warnings", "group",
+    "top_match_coverage", "top_match_s", "duration_s", "capture_time", "language", "language_probability",
+    "findings", "warnings", "group",
     "claim", "message", "seconds", "refused", "stale", "fingerprint_refused", "not_attached", "origin",
 ]
 
@@ -110,19 +114,54 @@ def summary_csv(result: BatchResult) -> str:
     return buf.getvalue()
 
 
-_env = Environment(
-    loader=PackageLoader("provenance.batch", "templates"),
+_env = Environment(  # the batch's own templates, and the parts it shares with the claim dossier (issue 17)
+    loader=ChoiceLoader([PackageLoader("provenance.batch", "templates"),
+                         PackageLoader("provenance.report", "templates")]),
     autoescape=select_autoescape(default=True, default_for_string=True),
     finalize=finalize_printable,  # a file name holding ESC or BEL must not reach whoever `cat`s the page
+    trim_blocks=True,
+    lstrip_blocks=True,
 )
+_env.globals.update(check_words=check_words, finding_words=finding_words, RESULT_SHORT=RESULT_SHORT,
+                    STATUS_WORDS={"ok": "verified", "stage_error": "report written, a stage failed",
+                                  "error": "no report", "pending": "waiting"},
+                    ACTION_WORDS={"verified": "verified now", "resumed": "report from an earlier run",
+                                  "rematched": "matched again against the changed index (not decoded again)",
+                                  "duplicate": "same file as another", "failed": "", "pending": ""})
+
+
+def thumbnails(result: BatchResult) -> dict[str, str]:
+    """Report folder -> a data URI of the file's picture (its first matched clip frame, else its first sampled
+    frame), from reports that pass their integrity check (``dossier.file_pictures``); none for the others."""
+    out: dict[str, str] = {}
+    for item in result.items:
+        if not item.report or item.report in out:
+            continue
+        folder = result.out / item.report if not Path(item.report).is_absolute() else Path(item.report)
+        try:
+            folder = report_file(folder).parent
+            data = read_verified(folder / "report.json")
+        except (OSError, ProvenanceError):
+            continue
+        pictures = file_pictures(folder, data)
+        first = pictures.pairs[min(pictures.pairs)][0] if pictures.pairs else None
+        if first or pictures.first_frame:
+            out[item.report] = first or pictures.first_frame or ""
+    return out
+
+
+def render_overview(data: dict, thumbs: dict[str, str] | None = None) -> str:
+    """``index.html`` from ``summary.json``'s content and the files' pictures (none at a checkpoint)."""
+    return _env.get_template("index.html.j2").render(s=data, thumbs=thumbs or {})
 
 
 def write_summary(result: BatchResult, run: BatchRun, *, complete: bool) -> None:
-    """Write the three summary files into ``result.out``; when ``complete``, also close the database row."""
+    """Write the three summary files into ``result.out``; when ``complete``, also close the database row. The
+    overview's pictures are read from the verified reports at the end only (a checkpoint skips them)."""
     data = summary_dict(result, run, complete=complete)
     atomic_write(result.out / "summary.json", json.dumps(data, indent=2, ensure_ascii=False) + "\n")
     atomic_write(result.out / "summary.csv", summary_csv(result))
-    atomic_write(result.out / "index.html", _env.get_template("index.html.j2").render(s=data))
+    atomic_write(result.out / "index.html", render_overview(data, thumbnails(result) if complete else None))
     if complete:
         try:
             run.finish(result.counts)

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "RUNS_SUFFIX", "atomic_write", "render_html", "render_markdown", "report_dir_name", "to_json", "write_report",
+    "write_run",
 ]
 
 
@@ -75,16 +76,22 @@ def write_report(report: Report, out: str | Path = "reports", *, signing_key: Ed
     report.integrity.files = files
     if signing_key is not None:
         report.integrity = Integrity(**sign_data(report.to_dict(), signing_key, "written")["integrity"])
+    return write_run(latest, {**contents, "report.json": to_json(report)})
+
+
+def write_run(latest: Path, contents: dict[str, str | bytes]) -> Path:
+    """Write ``contents`` (file name -> data) as a new run folder ``<latest>.runs/<UTC time>-<random>/``, built
+    aside and renamed into place whole, and point ``latest`` at it (see :func:`_point_latest`, whose path this
+    returns). Nothing written before is changed but the link. Reports and claim dossiers are written this way."""
     runs = latest.with_name(latest.name + RUNS_SUFFIX)
     runs.mkdir(parents=True, exist_ok=True)
     if runs.is_symlink():  # mkdir accepts a link to a folder: the run would be written wherever it points
-        raise ValueError(f"{runs} is a symbolic link: refusing to write a report through it (outside {out})")
+        raise ValueError(f"{runs} is a symbolic link: refusing to write through it (outside {latest.parent})")
     run_id = f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S%fZ}-{secrets.token_hex(3)}"
     aside = runs / f".building-{run_id}"
     aside.mkdir()
     for name, text in contents.items():
         atomic_write(aside / name, text)
-    atomic_write(aside / "report.json", to_json(report))
     os.chmod(aside, 0o777 & ~umask())
     os.rename(aside, runs / run_id)
     return _point_latest(latest, runs, run_id)

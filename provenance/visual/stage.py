@@ -166,6 +166,7 @@ class VisualStage(Stage):
                 {"reference_id": m.reference_id, "first_seen": m.first_seen, "source": m.source, "url": m.url,
                  "method": st.method, "hash_matched_s": st.hash_s, "keypoint_only_s": st.keypoint_s,
                  "closest_distance": st.closest_distance, "max_inliers": st.max_inliers,
+                 "matched_s": round(st.hash_s + st.keypoint_s, 1), "clip_s": report.media.duration_s,
                  "query_coverage": m.query_coverage, "segments": [s.__dict__ for s in m.segments]},
             ))
         return out

@@ -24,7 +24,15 @@ from provenance.report.view import (
 from provenance.report.view import md as md_text
 from provenance.stage import StageView
 from provenance.visual.signals import PDQ, PHASH
-from provenance.visual.wording import Strength, describe, geometry_words, reference_is_still, spans
+from provenance.visual.wording import (
+    Coverage,
+    Strength,
+    coverage,
+    describe,
+    geometry_words,
+    reference_is_still,
+    spans,
+)
 
 PAIRS_SHOWN = 8  # frame pairs per match shown with pictures; every pair stays in the JSON
 
@@ -58,6 +66,7 @@ class MatchView:
     note: str  # why reference pictures are missing, if they are
     still: bool  # the reference is a photo: its times mean nothing
     strength: Strength  # method first, then the seconds matched
+    coverage: Coverage  # clip seconds covered, the sampled-frame share as a detail
 
 
 @dataclass
@@ -96,7 +105,7 @@ def _match_view(report: Report, m: Match, number: int, thumbs: dict[float, bytes
         note = "reference frames were not kept with this report"
     bits = recorded_thresholds(report.visual)[2]
     return MatchView(m, number, safe_link(m.url), pairs, note, reference_is_still(m, report),
-                     describe(m, report, bits))
+                     describe(m, report, bits), coverage(m, report, bits))
 
 
 def _sheet(section: VisualSection, thumbs: dict[float, bytes]) -> list[Thumb]:
@@ -132,15 +141,16 @@ class VisualView(StageView):
             return []
         bits = recorded_thresholds(visual)[2]
         out = ["## Known imagery", "",
-               "| # | Reference | First seen | Source | Strength | Where |",
-               "|---|---|---|---|---|---|"]
+               "| # | Reference | First seen | Source | Strength | Clip covered | Where |",
+               "|---|---|---|---|---|---|---|"]
         for n, m in enumerate(visual.matches, 1):
             st = describe(m, report, bits)
             title = md_text(m.title or m.reference_id)
             link = safe_link(m.url)
             ref = f"[{title}](<{md_url(link)}>)" if link else title
             out.append(f"| {n} | {ref} | {md_text(m.first_seen or 'unknown')} | {md_text(m.source or 'unknown')} | "
-                       f"{md_text(st.headline)} | {md_text('; '.join(st.spans))} |")
+                       f"{md_text(st.headline)} | {md_text(coverage(m, report, bits).words)} | "
+                       f"{md_text('; '.join(st.spans))} |")
         out.append("")
         return out
 

@@ -146,3 +146,31 @@ def untold(s: Segment) -> str:
     lo, hi = s.reference_window or (s.reference_start, s.reference_start)
     return (f"{fmt_t(lo)}–{fmt_t(hi)} (which moment cannot be told: keypoints alone fit that whole stretch alike, "
             "as a pan or zoom over one picture or a held shot does)")
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """How much of the clip a match covers, in clip seconds first: an exact 9-s reuse in a 150-s clip is
+    "9.0 s of 150.0 s", which the share of sampled frames (6%) undersells. ``seconds`` is hash-matched plus
+    keypoint-only seconds (:func:`describe`); ``share`` is the report's ``query_coverage``, kept as a detail."""
+
+    seconds: float | None  # None for a still clip: a picture has no seconds
+    clip_s: float | None  # the clip's duration, when known
+    share: float  # Match.query_coverage: share of the clip's usable sampled frames that matched
+
+    @property
+    def words(self) -> str:
+        """``9.0 s of 150.0 s (6% of the sampled frames with detail)``; ``the picture (...)`` for a still."""
+        detail = f"{self.share:.0%} of the sampled frames with detail"
+        if self.seconds is None:
+            return f"the picture ({detail})"
+        of = f" of {self.clip_s:.1f} s" if self.clip_s else ""
+        return f"{self.seconds:.1f} s{of} ({detail})"
+
+
+def coverage(m: Match, report: Report, bits: int = 256) -> Coverage:
+    """The clip seconds ``m`` covers, as :func:`describe` counts them, with the sampled-frame share beside."""
+    if report.media.kind == "image":
+        return Coverage(None, None, m.query_coverage)
+    st = describe(m, report, bits)
+    return Coverage(round(st.hash_s + st.keypoint_s, 1), report.media.duration_s, m.query_coverage)

@@ -1,0 +1,114 @@
+"""The ClaimReview export (issue 17): the publisher's identity and the review's URL from flags or the workspace's
+settings.toml, placeholders refused with the flag and setting to give; a rating only once the desk recorded a
+verdict; the earlier copies the evidence rests on as its URLs; a reviewBody in sentences; Google's required
+properties and schema.org's property names checked; the JSON-LD safe to paste into a <script> element."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from test_coverage_seconds import reuse_in_long_clip
+
+from provenance.claims import Claim, ClaimStore, Publisher, claimreview_problems, to_claimreview
+from provenance.report.writer import write_report
+from provenance.workspace import Workspace
+
+from conftest import cli
+
+HOSTILE = "Troops </script><script>alert(1)</script><!-- receive uniforms & more \u2028 at a training ground"
+DESK = ["--publisher", "Kyiv Verification Desk", "--publisher-url", "https://verify.desk.news",
+        "--url", "https://verify.desk.news/checks/{id}"]
+
+
+@pytest.fixture
+def desk(tmp_path: Path) -> dict[str, Path]:
+    """A workspace with one claim and two attached reports (written by the real writer) of clips that reuse the
+    archive montage, first seen 2019-03-14."""
+    ws = tmp_path / "ws"
+    store = ClaimStore(Workspace(ws))
+    store.add(HOSTILE, claimed_date="2024-10", place="training ground", lat=48.45, lon=35.05,
+              source_url="https://t.me/example_channel/4521", id="c-1")
+    first, second = reuse_in_long_clip(), reuse_in_long_clip()
+    second.media.path, second.media.sha256 = "other.mp4", "ef" * 32
+    folders = [write_report(r, tmp_path / "reports") for r in (first, second)]
+    store.attach_files("c-1", folders)
+    return {"ws": ws, "first": folders[0], "second": folders[1]}
+
+
+def export(desk: dict[str, Path], *args: str) -> tuple[int, str, str]:
+    return cli("claim", "export", "c-1", "--format", "claimreview", *args, "--workspace", desk["ws"])
+
+
+def test_placeholders_and_missing_identity_are_refused_naming_the_flag_and_setting(desk: dict[str, Path]) -> None:
+    assert cli("claim", "verdict", "c-1", "false", "--workspace", desk["ws"])[0] == 0
+    code, out, err = export(desk)
+    assert code == 2 and out == ""
+    assert "publisher" in err and "--publisher NAME" in err and "settings.toml" in err
+    for bad, flag in ((["--publisher", "provenance"], "--publisher NAME"),
+                      (["--publisher", "<your desk>"], "--publisher NAME"),
+                      (["--publisher-url", "https://example.org"], "--publisher-url URL"),
+                      (["--url", "urn:provenance:claim:c-1"], "--url URL"),
+                      (["--url", "https://news.example/checks/1"], "--url URL")):
+        args = [*DESK]
+        i = args.index(bad[0])
+        args[i + 1] = bad[1]
+        code, out, err = export(desk, *args)
+        assert code == 2 and out == "" and flag in err and ("placeholder" in err or "http(s)" in err), err
+
+
+def test_no_rating_without_the_desks_verdict(desk: dict[str, Path]) -> None:
+    code, out, err = export(desk, *DESK)
+    assert code == 2 and out == "" and "no verdict" in err and "claim verdict c-1 RATING" in err
+
+
+def test_claimreview_from_settings_with_earlier_copies_sentences_and_required_fields(desk: dict[str, Path]) -> None:
+    (desk["ws"] / "settings.toml").write_text(
+        '[claimreview]\npublisher = "Kyiv Verification Desk"\npublisher_url = "https://verify.desk.news"\n'
+        'review_url = "https://verify.desk.news/checks/{id}"\n')
+    assert cli("claim", "verdict", "c-1", "false", "--workspace", desk["ws"])[0] == 0
+    code, text, err = export(desk)
+    assert code == 0, err
+    # embed safety: nothing in the text closes the <script> element or opens a comment, and it reads back the same
+    assert "</script" not in text.lower() and "<!--" not in text and "\u2028" not in text
+    review = json.loads(text)
+    assert review["claimReviewed"] == HOSTILE
+    assert claimreview_problems(review) == []
+    assert review["url"] == "https://verify.desk.news/checks/c-1"
+    assert review["author"] == {"@type": "Organization", "name": "Kyiv Verification Desk",
+                                "url": "https://verify.desk.news"}
+    assert review["reviewRating"]["alternateName"] == "False" and review["reviewRating"]["ratingValue"] == 1
+    assert review["citation"] == [{"@type": "CreativeWork", "name": "Archive montage",
+                                   "url": "https://archive.example.org/montage", "datePublished": "2019-03-14",
+                                   "publisher": {"@type": "Organization", "name": "Demo archive"}}]
+    body = review["reviewBody"]
+    assert body.startswith("We examined 2 files attached to this claim. 2 of 2 files reuse footage first seen "
+                           "2019-03-14, before the claimed date 2024-10.")
+    assert "Against the claim, published before of long.mp4: matches 'Archive montage'" in body
+    assert body.endswith("Our rating: False.") and "contradicts (" not in body
+    assert {m["sha256"] for m in review["associatedMedia"]} == {"cd" * 32, "ef" * 32}
+
+
+def test_a_report_failing_its_check_is_left_out_of_the_review(desk: dict[str, Path]) -> None:
+    assert cli("claim", "verdict", "c-1", "misleading", "--workspace", desk["ws"])[0] == 0
+    page = desk["second"] / "report.json"
+    page.write_text(page.read_text().replace("Demo archive", "Forged archive"))
+    code, text, err = export(desk, *DESK)
+    assert code == 0, err
+    review = json.loads(text)
+    assert "not used in the ClaimReview: other.mp4" in err
+    assert [m["sha256"] for m in review["associatedMedia"]] == ["cd" * 32]
+    assert "We examined 1 file attached" in review["reviewBody"]
+
+
+def test_the_validator_catches_what_google_requires() -> None:
+    claim = Claim(id="c", statement="s", status="unproven")
+    good = to_claimreview(claim, [], Publisher("Desk", "https://desk.news", "https://desk.news/c"))
+    assert claimreview_problems(good) == [] and "ratingValue" not in good["reviewRating"]
+    for key in ("claimReviewed", "reviewRating", "url"):
+        broken = {k: v for k, v in good.items() if k != key}
+        assert f"ClaimReview.{key}: required by Google, missing" in claimreview_problems(broken)
+    assert "ClaimReview.reviewRating.alternateName: required by Google, missing" in claimreview_problems(
+        good | {"reviewRating": {"@type": "Rating", "ratingValue": 1}})
+    assert "ClaimReview.rating: not a schema.org property of ClaimReview" in claimreview_problems(good | {"rating": 1})
