@@ -1,0 +1,7 @@
+"""``python -m provenance``: the same command line as ``provenance``."""
+
+import sys
+
+from provenance.cli import run
+
+sys.exit(run())
