@@ -692,7 +692,7 @@ def test_a_full_disk_is_named_as_full_not_as_a_damaged_database(
     disk = _small_filesystem(tmp_path / "disk")
     try:
         assert run("init", disk, capsys=capsys)[0] == 0
-        with open(disk / "fill", "wb") as fill, contextlib.suppress(OSError):
+        with open(disk / "fill", "wb", buffering=0) as fill, contextlib.suppress(OSError):
             while True:
                 fill.write(b"\0" * 65536)
         for argv in (["index", "list"], ["claim", "list"], ["claim", "add", "--statement", "s"]):
@@ -700,6 +700,22 @@ def test_a_full_disk_is_named_as_full_not_as_a_damaged_database(
             assert code == 2 and "is full" in err and "damaged" not in err, (argv, err)
         (disk / "fill").unlink()
         assert run("index", "list", "--workspace", disk, capsys=capsys)[0] == 0  # intact once space is freed
+    finally:
+        subprocess.run(["umount", str(disk)], check=False)
+
+
+def test_a_report_that_does_not_fit_on_the_disk_leaves_nothing_behind(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Before: `verify` on a full disk said "nothing half-written was left" and left reports/<x>.runs/.building-*."""
+    disk = _small_filesystem(tmp_path / "disk")
+    try:
+        with open(disk / "fill", "wb", buffering=0) as fill, contextlib.suppress(OSError):
+            while True:
+                fill.write(b"\0" * 4096)
+        code, _out, err = run("verify", KNOWN, "--pipeline", "quick", "--out", disk / "reports", capsys=capsys)
+        assert code == 2 and "internal error" not in err, err
+        assert [p.name for p in disk.rglob("*") if p.name != "fill"] in ([], ["reports"]), list(disk.rglob("*"))
     finally:
         subprocess.run(["umount", str(disk)], check=False)
 

@@ -16,6 +16,7 @@ import datetime as dt
 import os
 import re
 import secrets
+import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -90,10 +91,16 @@ def write_run(latest: Path, contents: dict[str, str | bytes]) -> Path:
     run_id = f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S%fZ}-{secrets.token_hex(3)}"
     aside = runs / f".building-{run_id}"
     aside.mkdir()
-    for name, text in contents.items():
-        atomic_write(aside / name, text)
-    os.chmod(aside, 0o777 & ~umask())
-    os.rename(aside, runs / run_id)
+    try:
+        for name, text in contents.items():
+            atomic_write(aside / name, text)
+        os.chmod(aside, 0o777 & ~umask())
+        os.rename(aside, runs / run_id)
+    except BaseException:  # a full disk, an interrupt: nothing half-written stays behind
+        shutil.rmtree(aside, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            runs.rmdir()  # only if empty: the first run of this file failed
+        raise
     return _point_latest(latest, runs, run_id)
 
 
