@@ -26,7 +26,15 @@ from typing import Any, Literal, get_args
 from urllib.parse import quote, unquote, urlsplit
 
 from provenance.errors import ProvenanceError
-from provenance.report.integrity import REPORT_FILE, IntegrityError, Origin, origin_of, read_verified, report_file
+from provenance.report.integrity import (
+    REPORT_FILE,
+    RUNS_SUFFIX,
+    IntegrityError,
+    Origin,
+    origin_of,
+    read_verified,
+    report_file,
+)
 from provenance.report.model import AudioSection, ClaimAssessment, ClaimSection, Report
 from provenance.safetext import csv_cell, id_problem, script_safe_json, terminal
 from provenance.visual.wording import coverage
@@ -368,6 +376,12 @@ class ClaimStore:
             if require_signature and not origins[-1].by_workspace:
                 raise ClaimError(f"refusing {file}: {origins[-1].text}; --require-signature attaches only reports "
                                  "signed as written by this workspace's key (nothing was attached)")
+        first: dict[str, Path] = {}
+        for report, folder in loaded:  # two runs of one file: which should count would be a silent choice
+            if report.media.sha256 in first:
+                raise ClaimError(f"{first[report.media.sha256]} and {folder} are two reports of the same file: give "
+                                 "one (nothing was attached)")
+            first[report.media.sha256] = folder
         made = self.attach(claim_id, loaded, replace=replace)
         for attachment, origin in zip(made, origins, strict=True):
             attachment.origin = origin
@@ -437,17 +451,31 @@ def _claim(row: sqlite3.Row) -> Claim:
 def _report_files(paths: Iterable[str | Path]) -> Iterable[Path]:
     """report.json files: named, in a folder named (or its latest-run link or pointer file), or in the report
     folders of a folder named (through their links or pointer files: the latest run of each)."""
+    seen: set[Path] = set()
     for raw in paths:
-        path = report_file(raw)
-        if path.is_file() or (path.name == REPORT_FILE and os.path.lexists(path)):  # a FIFO there: refused, named
-            yield path
-        elif Path(raw).is_dir():
-            for child in sorted(Path(raw).iterdir()):
-                found = report_file(child)
-                if found != child and found.name == REPORT_FILE and os.path.lexists(found):
-                    yield found
-        else:
-            raise ClaimError(f"{raw}: no such report")
+        for path in _reports_named(raw):
+            if path.resolve() not in seen:  # `reports/clip-*/` names a report and its runs folder: one report
+                seen.add(path.resolve())
+                yield path
+
+
+def _reports_named(raw: str | Path) -> Iterable[Path]:
+    folder = Path(raw)
+    if folder.name.endswith(RUNS_SUFFIX) and folder.is_dir():
+        # a report's runs folder (a shell glob for `reports/clip-*/` matches it beside the report): the report it
+        # holds the runs of, its latest run; an earlier run is attached only when named by its own folder
+        yield report_file(folder.with_name(folder.name[: -len(RUNS_SUFFIX)]))
+        return
+    path = report_file(raw)
+    if path.is_file() or (path.name == REPORT_FILE and os.path.lexists(path)):  # a FIFO there: refused, named
+        yield path
+    elif folder.is_dir():
+        for child in sorted(folder.iterdir()):
+            found = report_file(child)
+            if found != child and found.name == REPORT_FILE and os.path.lexists(found):
+                yield found
+    else:
+        raise ClaimError(f"{raw}: no such report")
 
 
 # -- assessment ----------------------------------------------------------------------------------------

@@ -858,3 +858,24 @@ def test_a_tls_scheduler_without_credentials_is_refused_with_what_to_set(
                        "--workspace", ws, "--out", tmp_path / "out")
     assert code == 2 and "internal error" not in err
     assert "no TLS credentials" in err and "DASK_DISTRIBUTED__COMM__TLS__CA_FILE" in err, err
+
+
+def test_claim_attach_of_a_report_glob_attaches_the_latest_run_once(
+    tmp_path: Path, ws: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Before: README's `claim attach ID reports/clip-*/` also matched `clip-….runs/` and attached every run in
+    turn; `attach ID <latest> <older run>` let the older run replace the newer silently."""
+    photo, out = _photo(tmp_path), tmp_path / "out"
+    for _ in range(2):
+        assert run(capsys, "verify", photo, "--pipeline", "quick", "--workspace", ws, "--out", out)[0] == 0
+    claim_id = run(capsys, "claim", "add", "--statement", "coins", "--workspace", ws)[1].strip()
+    globbed = sorted(out.glob("photo-*"))  # what the shell gives for reports/photo-*/
+    assert len(globbed) == 2 and globbed[1].name.endswith(".runs")
+    code, text, err = run(capsys, "claim", "attach", claim_id, *globbed, "--workspace", ws)
+    assert code == 0 and text.count("attached ") == 1, (text, err)
+    latest = (out / globbed[0].name).resolve()
+    shown = json.loads(run(capsys, "claim", "show", claim_id, "--json", "--workspace", ws)[1])
+    assert [Path(a["report_path"]).resolve() for a in shown["attachments"]] == [latest]
+    older = next(p for p in globbed[1].iterdir() if p.resolve() != latest)
+    code, _, err = run(capsys, "claim", "attach", claim_id, globbed[0], older, "--workspace", ws)
+    assert code == 2 and "two reports of the same file" in err, err

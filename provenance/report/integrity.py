@@ -270,6 +270,7 @@ def sha256_regular(path: Path) -> str:
 # A report folder's "latest" name on a file system without symbolic links: a file holding this line and then
 # ``<stem>-<sha12>.runs/<run>`` (report.writer writes it; every reader follows it through report_file).
 POINTER_MAGIC = "provenance-report-link/1"
+RUNS_SUFFIX = ".runs"  # <report folder>.runs/ holds every run of a report; the folder links to the latest
 _POINTER_MAX_BYTES = 4096
 
 
@@ -285,7 +286,7 @@ def follow_pointer(path: Path) -> Path | None:
     if len(lines) != 2 or lines[0] != POINTER_MAGIC:
         return None
     runs, _, run = lines[1].partition("/")
-    if runs != path.name + ".runs" or not run or "/" in run or "\\" in run or run.startswith("."):
+    if runs != path.name + RUNS_SUFFIX or not run or "/" in run or "\\" in run or run.startswith("."):
         return None
     return path.parent / runs / run
 
@@ -303,7 +304,7 @@ def _check_link(path: Path) -> None:
         return
     target = os.readlink(path)
     runs, _, run = target.partition("/")
-    if (runs != path.name + ".runs" or not run or "/" in run or "\\" in run or run.startswith(".")
+    if (runs != path.name + RUNS_SUFFIX or not run or "/" in run or "\\" in run or run.startswith(".")
             or (path.parent / runs).is_symlink() or (path.parent / runs / run).is_symlink()):
         raise NotAFileError(f"{path} is a link to {target}, not to a run in its own {path.name}.runs/ beside it: "
                             "not a report folder provenance wrote")

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from provenance.fileio import atomic_write, umask
 from provenance.report.html import render_html
-from provenance.report.integrity import POINTER_MAGIC, dumps, file_digests, public_key_of, seal, sign_data
+from provenance.report.integrity import POINTER_MAGIC, RUNS_SUFFIX, dumps, file_digests, public_key_of, seal, sign_data
 from provenance.report.markdown import render_markdown
 from provenance.report.model import Integrity, Report
 
@@ -47,7 +47,6 @@ def to_json(report: Report) -> str:
     return dumps(report.to_dict())
 
 
-RUNS_SUFFIX = ".runs"
 
 
 def write_report(report: Report, out: str | Path = "reports", *, signing_key: Ed25519PrivateKey | None = None) -> Path:
