@@ -236,19 +236,19 @@ def _probe_av(path: Path, digest: str, size: int, limits: Limits | None = None) 
         container = av.open(str(path), metadata_errors="ignore")
     except (av.FFmpegError, OSError, ValueError, UnicodeDecodeError) as exc:
         if getattr(exc, "errno", None) == errno.ENOMEM:
-            raise MediaLimitError(f"{display_path(path.name)}: reading its headers ran out of memory "
+            raise MediaLimitError(f"{display_path(path)}: reading its headers ran out of memory "
                                   "([limits] max_memory_mb)") from None
         announced = _announced(path)
         if announced:  # it starts as media: cut short (an unfinished download) or damaged, not "not media"
-            raise MediaError(f"{display_path(path.name)}: incomplete or damaged {announced} file (it starts as one, "
+            raise MediaError(f"{display_path(path)}: incomplete or damaged {announced} file (it starts as one, "
                              f"but FFmpeg cannot read it: a download that did not finish?) ({_reason(exc)})") from exc
-        raise MediaError(f"{display_path(path.name)}: not a media file FFmpeg can read ({_reason(exc)})") from exc
+        raise MediaError(f"{display_path(path)}: not a media file FFmpeg can read ({_reason(exc)})") from exc
     with container:
         # a stream in a codec FFmpeg has no decoder for has no codec context: it is not one we can read
         vstream = next((s for s in container.streams.video if s.codec_context is not None), None)
         astream = next((s for s in container.streams.audio if s.codec_context is not None), None)
         if vstream is None and astream is None:
-            raise MediaError(f"{display_path(path.name)}: no video or audio stream")
+            raise MediaError(f"{display_path(path)}: no video or audio stream")
         fmt = container.format.name
         _refuse_guesses(path, fmt, vstream or astream, container)
         video = audio = None
@@ -279,7 +279,7 @@ def _probe_av(path: Path, digest: str, size: int, limits: Limits | None = None) 
             kind = "image"
         if vstream is not None and video is not None and video.width is None:
             raise MediaError(
-                f"{display_path(path.name)}: not a media file FFmpeg can read (video stream without dimensions: "
+                f"{display_path(path)}: not a media file FFmpeg can read (video stream without dimensions: "
                 "truncated or corrupt header)"
             )
         return MediaFile(
@@ -313,7 +313,7 @@ def _refuse_guesses(path: Path, fmt: str, stream: av.stream.Stream, container: a
         return
     if sniff(head) is not None:
         return
-    name = display_path(path.name)
+    name = display_path(path)
     guess = raw_guess(fmt, head)
     if guess is not None:
         raise MediaError(f"{name}: not a media file (no known media signature; FFmpeg could only guess a raw "
