@@ -200,11 +200,18 @@ def _now() -> str:
 
 
 def _languages(value: str | Iterable[str] | None) -> list[str]:
+    """Expected languages as ISO 639 codes (two letters, or three where a language has no two-letter code, as
+    Whisper's ``haw`` and ``yue``), checked against pycountry's ISO 639-3 table: a code no language has (``xx``)
+    could never match what is heard or read, and would leave the check silently "unknown"."""
+    import pycountry  # ISO 639 data: loaded only when a claim names languages
+
     items = value.split(",") if isinstance(value, str) else list(value or [])
     codes = [c.strip().lower() for c in items if c.strip()]
-    bad = [c for c in codes if not (2 <= len(c) <= 3 and c.isalpha())]
+    bad = [c for c in codes if not (2 <= len(c) <= 3 and c.isalpha() and c.isascii())
+           or pycountry.languages.get(**{"alpha_2" if len(c) == 2 else "alpha_3": c}) is None]
     if bad:
-        raise ClaimError(f"expected languages must be ISO 639-1 codes such as ru or uk, not {', '.join(bad)}")
+        raise ClaimError(f"expected languages must be ISO 639 codes such as ru, uk or ko; no language has the code "
+                         f"{', '.join(bad)}")
     return list(dict.fromkeys(codes))
 
 
@@ -253,8 +260,9 @@ class ClaimStore:
             raise ClaimError("--radius-km must be positive")
         if status not in STATUSES:
             raise ClaimError(f"status must be one of {', '.join(STATUSES)}, not {status!r}")
-        if source_url and "://" not in source_url:
-            raise ClaimError(f"source URL {source_url!r} has no scheme (https://...)")
+        if source_url and urlsplit(source_url).scheme.lower() not in ("http", "https"):
+            raise ClaimError(f"source URL {source_url!r} is not a web address: give it with its scheme "
+                             "(https://...)")
         now = _now()
         claim = Claim(
             id=id or f"c-{secrets.token_hex(4)}", statement=statement.strip(), claimed_date=claimed_date or None,

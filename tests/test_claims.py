@@ -131,7 +131,9 @@ def test_content_credentials_state(state: str, result: str) -> None:
 
 def test_store_validates_and_reattaching_replaces(tmp_path: Path) -> None:
     store = ClaimStore(Workspace(tmp_path / "ws"))
-    for kwargs, message in [({"lat": 48.0}, "both"), ({"languages": "russian"}, "ISO 639-1"),
+    for kwargs, message in [({"lat": 48.0}, "both"), ({"languages": "russian"}, "ISO 639"),
+                            ({"languages": "xx,ru"}, "no language has the code xx"),
+                            ({"source_url": "javascript:alert(3)"}, "not a web address"),
                             ({"status": "fake"}, "status"), ({"source_url": "t.me/x"}, "scheme")]:
         with pytest.raises(ClaimError, match=message):
             store.add("statement", **kwargs)

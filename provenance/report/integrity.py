@@ -335,7 +335,7 @@ def _load(path: Path) -> tuple[str, dict[str, Any]]:
     except RecursionError as exc:  # a hostile nesting depth is a damaged file, not a crash
         raise ValueError("nested too deeply") from exc
     if not isinstance(data, dict) or not {"schema", "media", "integrity"} & data.keys():
-        raise IntegrityError(f"{path} is not a provenance report (no schema, media or integrity field)")
+        raise IntegrityError(f"{path}: not a provenance report (no schema, media or integrity field)")
     return text, data
 
 
