@@ -391,7 +391,8 @@ def _index(args: argparse.Namespace) -> int:
             if ref is None:
                 print(f"provenance: error: {terminal(_with_folder(r.path, r.message))}", file=sys.stderr)
             elif r.status == "updated":
-                print(f"updated: {terminal(ref.id)} ({r.message} changed; old values kept: provenance index edit) "
+                print(f"updated: {terminal(ref.id)} ({r.message} changed; the old values are kept in its history: "
+                      f"`provenance index list --json`) "
                       f"{terminal(r.path)}")
             elif r.status == "unchanged":
                 print(f"unchanged: {terminal(ref.id)} (already indexed with this metadata) {terminal(r.path)}")

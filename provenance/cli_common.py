@@ -99,8 +99,8 @@ def open_workspace(args: argparse.Namespace, need: Need, *, later: bool = False,
         raise ProvenanceError(f"no claim {claim!r}: {_absent(where)}; record the claim first with `provenance claim "
                               "add --statement ...`, or name its workspace with --workspace DIR")
     elif need == "existing":
-        raise ProvenanceError(_absent(where) + ": create one with `provenance index add FILE...` or "
-                              "`provenance claim add --statement ...`, or name one with --workspace DIR")
+        raise ProvenanceError(_absent(where) + ": create one with `provenance init` (or by `provenance index add "
+                              "FILE...` or `provenance claim add --statement ...`), or name one with --workspace DIR")
     else:
         note = _absent(where) + ": no index: nothing to match against; create one with " \
             "`provenance index add FILE...`"
