@@ -839,7 +839,8 @@ def to_claimreview(
         "itemReviewed": item,
         "reviewBody": body if body is not None else review_body(attachments),
         "associatedMedia": [
-            {"@type": _SCHEMA_TYPES.get(a.kind, "MediaObject"), "name": a.name, "sha256": a.sha256}
+            {"@type": _SCHEMA_TYPES.get(a.kind, "MediaObject"), "name": a.name, "sha256": a.sha256,
+             "description": f"provenance report {a.origin_text}"}  # who vouches for the evidence, as CSV/JSON say
             for a in attachments
         ],
     }
@@ -873,8 +874,8 @@ _PROPERTIES: dict[str, set[str]] = {
     "Organization": {"name", "url"},
     "Place": {"name", "geo"},
     "GeoCoordinates": {"latitude", "longitude"},
-    "VideoObject": {"name", "sha256"}, "ImageObject": {"name", "sha256"}, "AudioObject": {"name", "sha256"},
-    "MediaObject": {"name", "sha256"},
+    "VideoObject": {"name", "sha256", "description"}, "ImageObject": {"name", "sha256", "description"},
+    "AudioObject": {"name", "sha256", "description"}, "MediaObject": {"name", "sha256", "description"},
 }
 _GOOGLE_REQUIRED = {"ClaimReview": ("claimReviewed", "reviewRating", "url"), "Rating": ("alternateName",)}
 

@@ -88,6 +88,8 @@ def test_claimreview_from_settings_with_earlier_copies_sentences_and_required_fi
     assert "Against the claim, published before of long.mp4: matches 'Archive montage'" in body
     assert body.endswith("Our rating: False.") and "contradicts (" not in body
     assert {m["sha256"] for m in review["associatedMedia"]} == {"cd" * 32, "ef" * 32}
+    # who vouched for each report, as the CSV and JSON exports say (before: the ClaimReview did not)
+    assert all(m["description"].startswith("provenance report ") for m in review["associatedMedia"])
 
 
 def test_a_report_failing_its_check_is_left_out_of_the_review(desk: dict[str, Path]) -> None:
