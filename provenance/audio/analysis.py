@@ -192,7 +192,7 @@ def analyse(
     budget = DecodeBudget(max(config.min_budget_s, config.max_real_time_factor * audio.duration))
     section = AudioSection(
         status="ok", engine=engine.name, model=engine.model_id, analysed_s=round(audio.duration, 2),
-        channels=channels,
+        channels=channels, coverage=audio.coverage,
     )
 
     # Without VAD the whole track is one "speech" region and the segment checks are the only guard.

@@ -114,6 +114,7 @@ class VisualStage(Stage):
             shot_changes=fp.shot_changes,
             frames=[FrameHash(f.t, f.hashes.pdq_hex, f.hashes.quality, f.hashes.phash) for f in fp.frames],
             thresholds=thresholds(cfg.matching),
+            coverage=fp.coverage,
         )
         if fp.stopped_by is not None:  # frames after the last sampled one were never compared
             section.stopped = SamplingStop(fp.stopped_by, fp.frames[-1].t if fp.frames else 0.0, fp.decode_error)
