@@ -20,11 +20,12 @@ from typing import Literal
 from provenance.report.model import Finding, Report, Section, StageError, StreamCoverage, TimeRange
 
 # A stretch of more than GAP_S seconds with no decoded frame, where the stream has packets (or, for audio,
-# where audio frames are contiguous on either side), is a gap; less is left out. Why 1 s: the visual stage
-# samples about one frame a second (``[visual.frames] interval_s``), so a shorter hole can hide at most one
-# sampled frame; decoders drop or conceal a frame or two of a scratch without it mattering to any finding; and
-# a clean clip's last decoded frame (non-reference frames are skipped, B-frames reorder) ends up to ~0.3 s short
-# of the declared end (measured on every sample_media clip and the shared corpus's videos: 0.04-0.28 s).
+# where audio frames are contiguous on either side), is a gap; less is left out unless the decoder refused a
+# packet in it (then the hole is a gap whatever its length: the decoder said a picture is missing). Why 1 s: the
+# visual stage samples about one frame a second (``[visual.frames] interval_s``), so a shorter hole hides at
+# most one sampled frame; decoders conceal a frame or two of a scratch without it mattering to any finding; and
+# a clean clip's decoded frames reach its declared end (every sample_media clip and the shared corpus's videos:
+# 0.00 s short; the last frame's span counts), so 1 s leaves room for a track ending a few frames early.
 GAP_S = 1.0
 # Decoding that ends more than TAIL_S seconds before the stream's declared duration stopped short (a damaged or
 # truncated tail), for the same reasons as GAP_S.
@@ -34,27 +35,29 @@ StreamKind = Literal["video", "audio"]
 
 
 def measure(stream: StreamKind, spans: Sequence[tuple[float, float]], declared_s: float | None, *,
-            packets: Sequence[float] = (), origin: float = 0.0, bad_packets: int = 0, limit: str | None = None,
-            error: str | None = None, frames_decoded: int = 0, frames_sampled: int | None = None) -> StreamCoverage:
+            packets: Sequence[float] = (), refused: Sequence[float] = (), origin: float = 0.0,
+            bad_packets: int = 0, limit: str | None = None, error: str | None = None, frames_decoded: int = 0,
+            frames_sampled: int | None = None) -> StreamCoverage:
     """The coverage of one stream from the (start, end) seconds of every frame its decoder produced.
 
-    ``packets``: presentation times of the packets demuxed (video): a hole between decoded frames with no packet in
-    it is the stream having no frame there (variable frame rate, a screen recording holding a still), not damage.
-    Without packets every hole over ``GAP_S`` counts. ``origin``: where the stream declares it starts (a track
-    that begins later than the file is not missing its opening seconds). ``limit``: a cap that ended decoding on purpose (its own
-    finding says so), so the missing tail is not a shortfall. ``error``: the decoder's one-line error, if one
-    ended decoding. Times are seconds from the stream's start, as the stage's other times are.
+    ``packets``: presentation times of the packets demuxed (video): a hole between decoded frames with no packet
+    in it is the stream having no frame there (variable frame rate, a screen recording holding a still), not
+    damage. Without packets every hole over ``GAP_S`` counts. ``refused``: times of packets the decoder refused;
+    the hole around each is a gap whatever its length (the decoder said that picture is missing). ``origin``:
+    where the stream declares it starts (a track that begins later than the file is not missing its opening
+    seconds). ``limit``: a cap that ended decoding on purpose (its own finding says so), so the missing tail is
+    not a shortfall. ``error``: the decoder's one-line error. Times are seconds from the stream's start (video)
+    or the file's (audio), as the stage's other times are.
     """
     ordered = sorted(spans)
     sorted_packets = sorted(packets)
+    cuts = _refused_holes(ordered, sorted(refused))  # indices of spans that follow a hole holding a refused packet
     decoded: list[TimeRange] = []
     gaps: list[TimeRange] = []
-    for start, end in ordered:
-        if decoded and start - decoded[-1].end <= GAP_S:
-            decoded[-1].end = max(decoded[-1].end, end)
-            continue
-        if decoded and sorted_packets and not _packet_between(sorted_packets, decoded[-1].end, start):
-            decoded[-1].end = max(decoded[-1].end, end)  # the stream itself had nothing there
+    for i, (start, end) in enumerate(ordered):
+        if decoded and i not in cuts and (start - decoded[-1].end <= GAP_S or (
+                sorted_packets and not _packet_between(sorted_packets, decoded[-1].end, start))):
+            decoded[-1].end = max(decoded[-1].end, end)  # contiguous, or the stream itself had nothing there
             continue
         if decoded:
             gaps.append(TimeRange(decoded[-1].end, start))
@@ -72,6 +75,24 @@ def measure(stream: StreamKind, spans: Sequence[tuple[float, float]], declared_s
         decoded_s=round(sum(r.end - r.start for r in decoded), 3), gaps=gaps,
         ended_at_s=None if ended_at is None else round(ended_at, 3), limit=limit if ended_at is not None else None,
         error=error, bad_packets=bad_packets, frames_decoded=frames_decoded, frames_sampled=frames_sampled)
+
+
+def _refused_holes(spans: list[tuple[float, float]], refused: list[float]) -> set[int]:
+    """Indices of the spans (sorted) that come right after a hole holding a refused packet's time: decoding is cut
+    there whatever the hole's length. A refused packet inside a decoded span, before the first or after the last
+    decoded frame is not a hole between frames (the head and the tail are judged on their own)."""
+    starts = [a for a, _ in spans]
+    cuts: set[int] = set()
+    reach = -1.0
+    ends = []  # the furthest end reached by spans[:i + 1]
+    for _, b in spans:
+        reach = max(reach, b)
+        ends.append(reach)
+    for r in refused:
+        i = bisect.bisect_right(starts, r)  # spans[:i] start at or before r
+        if 0 < i < len(spans) and r >= ends[i - 1]:
+            cuts.add(i)
+    return cuts
 
 
 def _packet_between(packets: Sequence[float], start: float, end: float) -> bool:

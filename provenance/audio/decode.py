@@ -126,8 +126,8 @@ def decode_audio(path: Path, max_seconds: float | None = None) -> DecodedAudio:
         log.warning("%s: skipped %d undecodable audio packets", path.name, bad)
     offset = round(max(0.0, (first_time or 0.0) - start), 3)
     stereo = np.ascontiguousarray(planes, np.float32) if len(planes) == 2 else None
-    coverage = measure("audio", spans, declared, origin=max(0.0, origin), bad_packets=bad, limit="[audio] max_seconds" if truncated else None,
-                       error=error, frames_decoded=len(spans))
+    coverage = measure("audio", spans, declared, origin=max(0.0, origin), bad_packets=bad, error=error,
+                       limit="[audio] max_seconds" if truncated else None, frames_decoded=len(spans))
     return DecodedAudio(np.ascontiguousarray(samples, np.float32), offset, truncated, bad, stereo, channels, coverage)
 
 

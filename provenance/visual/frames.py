@@ -175,6 +175,7 @@ class _Demuxed:
     time_base: float | None
     packets: list[float] = field(default_factory=list)  # presentation times (s from the stream's start)
     bad: int = 0
+    refused: list[float] = field(default_factory=list)  # presentation times of the packets the decoder refused
     first_error: str | None = None
 
     def frames(self, container: av.container.InputContainer, stream: av.VideoStream) -> Iterator[av.VideoFrame]:
@@ -183,12 +184,15 @@ class _Demuxed:
         clip (the decoder resumes at the next keyframe). ``MAX_BAD_PACKETS`` refused in a row end it."""
         run = 0
         for packet in container.demux(stream):
-            if packet.pts is not None and self.time_base:
-                self.packets.append(packet.pts * self.time_base - self.start)
+            t = packet.pts * self.time_base - self.start if packet.pts is not None and self.time_base else None
+            if t is not None:
+                self.packets.append(t)
             try:
                 decoded = packet.decode()
             except av.InvalidDataError as exc:
                 self.bad, run = self.bad + 1, run + 1
+                if t is not None:
+                    self.refused.append(t)
                 self.first_error = self.first_error or exc.strerror or " ".join(str(exc).split())
                 if run > MAX_BAD_PACKETS:
                     raise
@@ -318,7 +322,8 @@ def sample_video(
             out.stopped_at_s = None if last_t is None else round(last_t, 3)
         declared = _declared_s(container, stream, start)
         limit = {"max_frames": "[visual.frames] max_frames", "max_frames_decoded": "[limits] max_frames_decoded"}
-        out.coverage = measure("video", spans, declared, packets=demuxed.packets, bad_packets=demuxed.bad,
+        out.coverage = measure("video", spans, declared, packets=demuxed.packets, refused=demuxed.refused,
+                               bad_packets=demuxed.bad,
                                limit=limit.get(out.stopped_by or ""), error=out.decode_error or demuxed.first_error,
                                frames_decoded=out.frames_decoded,
                                frames_sampled=out.frames_sampled)
