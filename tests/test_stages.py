@@ -117,7 +117,7 @@ def test_a_disabled_stage_is_skipped(with_stage, tmp_path: Path) -> None:
 @pytest.mark.parametrize(("settings", "message"), [
     ({"fail": True}, "ValueError: the test asked this stage to fail"),
     ({"sleep_s": 5.0, "budget_s": 0.2}, "filefacts stage did not finish within its time budget of 0.2 s "
-                                        "([filefacts] budget_s)"),
+                                        "([filefacts] budget_s): stopped there"),
 ])
 def test_a_failing_or_overrunning_stage_costs_only_its_section(with_stage, tmp_path: Path, settings: dict,
                                                                message: str) -> None:

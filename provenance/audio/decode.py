@@ -15,6 +15,7 @@ import numpy as np
 
 from provenance.audio.errors import AudioError
 from provenance.coverage import measure
+from provenance.limits import current_deadline
 from provenance.report.model import StreamCoverage
 
 log = logging.getLogger(__name__)
@@ -76,7 +77,9 @@ def decode_audio(path: Path, max_seconds: float | None = None) -> DecodedAudio:
             declared = _declared_s(container, stream, start)
             origin = float(stream.start_time * stream.time_base) - start if stream.start_time is not None else 0.0
             frames = container.decode(stream)
+            stage = current_deadline()  # an hour of audio decodes in ~10 s
             while limit is None or total < limit:
+                stage.check()
                 try:
                     frame = next(frames)
                 except StopIteration:
