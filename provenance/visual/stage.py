@@ -106,6 +106,10 @@ class VisualStage(Stage):
 
     def run(self, ctx: Context) -> VisualSection:
         cfg: VisualConfig = ctx.config
+        if ctx.media.pixels_refused:  # a still over [limits] max_pixels with readable metadata: not decoded
+            from provenance.visual.frames import FrameError
+
+            raise FrameError(f"picture not decoded: {ctx.media.pixels_refused}; only its metadata is reported")
         fp = query_fingerprint(ctx.media, cfg, thumbnails=True, limits=ctx.pipeline.limits)
         section = VisualSection(
             status="ok",
