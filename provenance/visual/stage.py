@@ -93,6 +93,8 @@ def _stopped_findings(report: Report) -> list[Finding]:
     if stop.reason == "max_frames":
         return [Finding("limit_frames_sampled", "notice", f"Frame sampling stopped at {report.visual.frames_sampled} "
                         f"sampled frames ([visual.frames] max_frames): {until}.", evidence)]
+    if report.visual.coverage is not None:  # its decoded_coverage warning says where decoding stopped (0.3)
+        return []
     return [Finding("video_decode_error", "notice", f"The video stopped decoding ({stop.message}): {until}; the "
                     "file may be damaged or truncated.", {**evidence, "error": stop.message})]
 
