@@ -276,7 +276,8 @@ def _verify(args: argparse.Namespace) -> int:
         for f in report.findings:
             print(f"  [{f.severity}] {terminal(f.message)}")
     for e in report.errors:
-        print(f"provenance: {e.stage} stage failed: {terminal(e.message)}", file=sys.stderr)
+        failed = "failed: " if (s := report.sections.get(e.stage)) is None or s.status != "ok" else ""
+        print(f"provenance: {e.stage} stage {failed}{terminal(e.message)}", file=sys.stderr)
     if not_attached is not None:
         print(f"provenance: error: {terminal(str(not_attached))}", file=sys.stderr)
         return EXIT_NOT_ATTACHED

@@ -10,19 +10,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from provenance import registry
+from provenance import coverage, registry
 from provenance.report.model import Finding, Report
 
 _ORDER = {"warning": 0, "notice": 1, "info": 2}
 
 
 def stage_errors(report: Report) -> list[Finding]:
+    """One finding per failed stage. An error of a stage whose section is ``ok`` is a partly decoded stream
+    (``provenance.coverage``): the stage did not fail, and its ``decoded_coverage`` finding says what decoded."""
     return [Finding("stage_error", "notice", f"The {e.stage} stage failed: {e.message}", {"stage": e.stage})
-            for e in report.errors]
+            for e in report.errors if (s := report.sections.get(e.stage)) is None or s.status != "ok"]
 
 
 def derive_findings(report: Report, noted: Iterable[Finding] = ()) -> list[Finding]:
     """Every stage's findings, then ``noted`` ones and stage errors, sorted warning > notice > info."""
     findings = [f for stage in registry.STAGES for f in stage.findings(report)]
-    findings += [*noted, *stage_errors(report)]
+    findings += [*coverage.findings(report), *noted, *stage_errors(report)]
     return sorted(findings, key=lambda f: _ORDER[f.severity])

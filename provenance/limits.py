@@ -7,13 +7,22 @@ How a budget is enforced, and why this way:
   never hold up a batch. ``signal.alarm`` was not usable: it works only in the main thread (Dask runs tasks in
   worker threads) and cannot interrupt native code anyway. A subprocess per stage would be killable but
   forks a process that holds OpenMP (FAISS) and decoder thread pools, which can deadlock the child, or spawns
-  one that re-imports everything (1-2 s) and reloads the Whisper model for every file.
+  one that re-imports everything and reloads the Whisper model for every file (measured, issue 14: spawning
+  a child that imports the pipeline, PyAV, OpenCV, FAISS and faster-whisper took 1.2-1.6 s wall, 0.45-0.5 s
+  CPU, at load 8-12; plus ~0.8 s to load Whisper base and the index's search tables per file).
 - The stage's own loops check a ``Deadline`` (one ``time.monotonic()`` call, ~50 ns, per decoded frame; a
   frame costs milliseconds) and raise ``BudgetExceeded``, so in practice the thread stops within a frame of the
-  budget and releases what it holds. The deadline reaches helpers through a context variable
-  (``current_deadline``), e.g. ExifTool's time-out is cut to what is left.
-- A stage stuck in native code past the grace is abandoned: the report records the overrun, the thread is a
-  daemon and runs on until its call returns. It cannot write into the report: stages return their section
+  budget and releases what it holds. Every long loop of every stage checks it: decoding (video frames, audio
+  frames), hashing, keypoint frames, the metadata walkers (boxes, chunks, elements, EXIF reads, XMP packets, and
+  between readers, which keep their own failures), Whisper's segments and language-ID batches, the audio
+  stage's regions; ExifTool is a process killed at what is left of the budget. After it, an abandoned stage
+  burns no CPU (tests/test_cancellation.py: the process's CPU time over the next seconds). The deadline reaches
+  helpers through a context variable (``current_deadline``), e.g. ExifTool's time-out is cut to what is left.
+- A stage stuck in native code past the grace is abandoned: the report records the overrun ("still running in
+  native code when left"), the thread is a daemon and runs on until its call returns and its next check stops
+  it. The longest such calls: one Whisper window (seconds), Silero VAD over the whole track (~3 s of wall time
+  per 10 min of audio here, so up to ~20 s for ``max_audio_s``), the C2PA SDK validating a large file. It
+  cannot write into the report: stages return their section
   and the runner merges it only when the stage finished in time.
 """
 
@@ -102,9 +111,11 @@ class Deadline:
         if self.at is not None and time.monotonic() >= self.at:
             raise BudgetExceeded(self.message())
 
-    def message(self) -> str:
+    def message(self, abandoned: bool = False) -> str:
+        how = ("still running in native code when left; it stops at its next deadline check" if abandoned else
+               "stopped there")
         return (f"{self.what} stage did not finish within its time budget of {self.budget_s:g} s "
-                f"([{self.what}] budget_s)")
+                f"([{self.what}] budget_s): {how}")
 
 
 NEVER = Deadline(None)
@@ -158,7 +169,7 @@ def run_with_budget(fn: Callable[[], T], budget_s: float | None, what: str = "st
     thread.start()
     if not done.wait(budget_s + grace_s):
         outcome.overrun = outcome.abandoned = True
-        outcome.error = BudgetExceeded(deadline.message())
+        outcome.error = BudgetExceeded(deadline.message(abandoned=True))
     elif "error" in box:
         error = box["error"]
         assert isinstance(error, BaseException)

@@ -13,7 +13,7 @@ import logging
 import time
 from pathlib import Path
 
-from provenance import registry
+from provenance import coverage, registry
 from provenance._version import __version__
 from provenance.config import Pipeline, load_pipeline
 from provenance.findings import derive_findings
@@ -86,6 +86,7 @@ def _run_stage(stage: Stage, ctx: Context, report: Report) -> None:
     outcome = run_with_budget(lambda: stage.run(scratch), config.budget, stage.name)
     if outcome.error is None:
         report.sections[stage.name] = outcome.value
+        report.errors += coverage.stage_errors(stage.name, outcome.value)  # partly decoded: analysed, but partial
         _merge_artefacts(report.artefacts, scratch.artefacts)
         ctx.notes.extend(scratch.notes)
     else:  # isolation: one stage's failure is recorded, never fatal

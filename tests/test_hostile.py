@@ -145,7 +145,7 @@ def _judge(case: make_corpus.Case, run: Run) -> list[str]:
     errors = [line for line in run.stderr.splitlines() if line.startswith("provenance: error:")]
     if run.code == 2 and len(errors) != 1:
         problems.append(f"exit 2 needs exactly one 'provenance: error:' line, got {run.stderr!r:.300}")
-    if case.reason and run.code == 2 and not re.search(case.reason, run.stderr):
+    if case.reason and (run.code == 2 or case.exits == {1}) and not re.search(case.reason, run.stderr):
         problems.append(f"reason {case.reason!r} not in {run.stderr!r:.300}")
     if run.code in (0, 1) and "report written to" not in run.stdout:
         problems.append("exit 0/1 without a report")

@@ -89,9 +89,11 @@ def test_partial_sample_says_why_and_where_it_stopped(tmp_path: Path, corpus: Pa
     data = bytearray(write_clip(tmp_path / "clip.mp4", frames).read_bytes())
     data[len(data) // 2 : len(data) // 2 + 3000] = bytes(3000)  # a damaged stretch in the middle of the frames
     (tmp_path / "damaged.mp4").write_bytes(data)
-    damaged = fingerprint(probe(tmp_path / "damaged.mp4"))
-    assert damaged.stopped_by == "decode_error" and damaged.decode_error and "\n" not in damaged.decode_error
-    assert damaged.frames[-1].t <= damaged.stopped_at_s < 4.0
+    damaged = fingerprint(probe(tmp_path / "damaged.mp4"))  # decoding goes on past the refused packets
+    assert damaged.stopped_by is None and damaged.frames[-1].t > 2.9
+    c = damaged.coverage
+    assert c is not None and c.bad_packets and c.gaps and 1.0 < c.gaps[0].start < c.gaps[0].end < 4.0
+    assert c.error and "\n" not in c.error
 
 
 def test_shot_change_is_sampled_between_seconds(tmp_path: Path, corpus: Path) -> None:

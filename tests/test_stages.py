@@ -117,7 +117,7 @@ def test_a_disabled_stage_is_skipped(with_stage, tmp_path: Path) -> None:
 @pytest.mark.parametrize(("settings", "message"), [
     ({"fail": True}, "ValueError: the test asked this stage to fail"),
     ({"sleep_s": 5.0, "budget_s": 0.2}, "filefacts stage did not finish within its time budget of 0.2 s "
-                                        "([filefacts] budget_s)"),
+                                        "([filefacts] budget_s): stopped there"),
 ])
 def test_a_failing_or_overrunning_stage_costs_only_its_section(with_stage, tmp_path: Path, settings: dict,
                                                                message: str) -> None:
@@ -144,12 +144,12 @@ def test_a_clip_whose_frames_stop_decoding_says_how_far_the_match_reaches(tmp_pa
     data[len(data) // 2 : len(data) // 2 + 3000] = bytes(3000)
     (tmp_path / "damaged.mp4").write_bytes(data)
     report = verify(tmp_path / "damaged.mp4", pipeline=load_pipeline("quick"), workspace=tmp_path / "ws")
-    stop = report.visual.stopped
-    assert stop is not None and stop.reason == "decode_error" and stop.message and stop.at_s < 4.0
-    finding = next(f for f in report.findings if f.code == "video_decode_error")
-    assert f"covers the clip up to {stop.at_s:.1f} s only" in finding.message and finding.severity == "notice"
+    gap = report.visual.coverage.gaps[0]  # decoding goes on past the damage (tests/test_coverage.py)
+    finding = next(f for f in report.findings if f.code == "decoded_coverage")
+    assert f"did not decode: {gap.start:.1f}-{gap.end:.1f} s" in finding.message and finding.severity == "warning"
+    assert [e.stage for e in report.errors] == ["visual"] and report.visual.status == "ok"
     whole = verify(tmp_path / "clip.mp4", pipeline=load_pipeline("quick"), workspace=tmp_path / "ws")
-    assert whole.visual.stopped is None and not any(f.code == "video_decode_error" for f in whole.findings)
+    assert not whole.errors and not any(f.code == "decoded_coverage" for f in whole.findings)
 
 
 @pytest.mark.parametrize(("table", "message"), [

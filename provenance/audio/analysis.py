@@ -192,7 +192,7 @@ def analyse(
     budget = DecodeBudget(max(config.min_budget_s, config.max_real_time_factor * audio.duration))
     section = AudioSection(
         status="ok", engine=engine.name, model=engine.model_id, analysed_s=round(audio.duration, 2),
-        channels=channels,
+        channels=channels, coverage=audio.coverage,
     )
 
     # Without VAD the whole track is one "speech" region and the segment checks are the only guard.
@@ -219,6 +219,7 @@ def analyse(
         spoken.append(region)
     spoken = _merge(spoken)
     for region in spoken:
+        stage_deadline.check()
         if not region.probs:
             region.probs = _language_id(engine, audio.samples, region)
     # Speech Whisper transcribed but cannot tell the language of: its text is a guess in a guessed language
@@ -282,6 +283,7 @@ def _confirm(engine: Engine, samples: np.ndarray, regions: list[_Region]) -> dic
     """Language ID on each region's speech and on each language's speech joined (up to ``CONFIRM_S``)."""
     limit = round(CONFIRM_S * SAMPLE_RATE)
     for region in regions:
+        current_deadline().check()
         if not region.probs:  # set already when an unsure piece asked for it and the region was not merged
             region.probs = _language_id(engine, samples, region)
     by_language: dict[str, dict[str, float]] = {}
@@ -473,6 +475,7 @@ def _translate(
     whether every span was translated within the budget.
     """
     for region in regions:
+        current_deadline().check()
         if region.language == ENGLISH or not region.pieces:
             continue
         if budget.spent:

@@ -14,6 +14,9 @@ import av
 import numpy as np
 
 from provenance.audio.errors import AudioError
+from provenance.coverage import measure
+from provenance.limits import current_deadline
+from provenance.report.model import StreamCoverage
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +32,7 @@ class DecodedAudio:
     bad_packets: int = 0  # packets the decoder rejected and skipped
     planes: np.ndarray | None = None  # float32 (2, n): left and right, when the track has two or more channels
     channels: int = 1  # channels in the source track
+    coverage: StreamCoverage | None = None  # the time ranges that decoded, against the declared duration
 
     @property
     def duration(self) -> float:
@@ -56,6 +60,10 @@ def decode_audio(path: Path, max_seconds: float | None = None) -> DecodedAudio:
     bad = run_of_bad = 0
     first_time: float | None = None
     truncated = False
+    spans: list[tuple[float, float]] = []  # (start, end) s of each decoded frame: decoded coverage (coverage.py)
+    error: str | None = None
+    declared: float | None = None
+    origin = 0.0
     try:
         with av.open(str(path), metadata_errors="ignore") as container:
             stream = next((a for a in container.streams.audio if a.codec_context is not None), None)
@@ -66,13 +74,18 @@ def decode_audio(path: Path, max_seconds: float | None = None) -> DecodedAudio:
             channels = stream.codec_context.channels or 1
             layout = "stereo" if channels >= 2 else "mono"
             resampler = _resampler(layout)
+            declared = _declared_s(container, stream, start)
+            origin = float(stream.start_time * stream.time_base) - start if stream.start_time is not None else 0.0
             frames = container.decode(stream)
+            stage = current_deadline()  # an hour of audio decodes in ~10 s
             while limit is None or total < limit:
+                stage.check()
                 try:
                     frame = next(frames)
                 except StopIteration:
                     break
-                except av.InvalidDataError:
+                except av.InvalidDataError as exc:
+                    error = error or _reason(exc)
                     bad += 1
                     run_of_bad += 1
                     if run_of_bad > _MAX_BAD_PACKETS:
@@ -84,6 +97,8 @@ def decode_audio(path: Path, max_seconds: float | None = None) -> DecodedAudio:
                 run_of_bad = 0
                 if first_time is None and frame.time is not None:
                     first_time = frame.time
+                if frame.time is not None and frame.sample_rate:
+                    spans.append((frame.time - start, frame.time - start + frame.samples / frame.sample_rate))
                 frame.pts = None  # resample by sample count: broken timestamps must not reorder audio
                 try:
                     out = resampler.resample(frame)
@@ -114,7 +129,19 @@ def decode_audio(path: Path, max_seconds: float | None = None) -> DecodedAudio:
         log.warning("%s: skipped %d undecodable audio packets", path.name, bad)
     offset = round(max(0.0, (first_time or 0.0) - start), 3)
     stereo = np.ascontiguousarray(planes, np.float32) if len(planes) == 2 else None
-    return DecodedAudio(np.ascontiguousarray(samples, np.float32), offset, truncated, bad, stereo, channels)
+    coverage = measure("audio", spans, declared, origin=max(0.0, origin), bad_packets=bad, error=error,
+                       limit="[audio] max_seconds" if truncated else None, frames_decoded=len(spans))
+    return DecodedAudio(np.ascontiguousarray(samples, np.float32), offset, truncated, bad, stereo, channels, coverage)
+
+
+def _declared_s(container: av.container.InputContainer, stream: av.AudioStream, start: float) -> float | None:
+    """The track's declared end (s from the container's start, as transcript times are); None when not declared."""
+    if stream.duration and stream.duration > 0 and stream.time_base:
+        begin = float(stream.start_time * stream.time_base) if stream.start_time is not None else start
+        return float(stream.duration * stream.time_base) + max(0.0, begin - start)
+    if container.duration and container.duration > 0:
+        return container.duration / av.time_base
+    return None
 
 
 def mix(left: np.ndarray, right: np.ndarray) -> np.ndarray:

@@ -26,6 +26,7 @@ from provenance.audio.protocol import (
     Transcription,
     token_cap,
 )
+from provenance.limits import current_deadline
 from provenance.threads import share
 
 if TYPE_CHECKING:
@@ -82,7 +83,9 @@ class FasterWhisperEngine:
         out: list[EngineSegment] = []
         complete = True
         windows: set[int] = set()
+        stage = current_deadline()  # the stage's budget: a window decodes in seconds, an hour in many minutes
         for s in segments:  # a generator: decoding happens here, one 30-s window at a time
+            stage.check()
             if budget is not None:
                 budget.charge(windows=int(s.seek not in windows), tokens=len(s.tokens))
                 windows.add(s.seek)
@@ -125,8 +128,10 @@ class FasterWhisperEngine:
         by_length: dict[int, list[int]] = {}
         for i, (start, end) in enumerate(spans):
             by_length.setdefault(end - start, []).append(i)
+        stage = current_deadline()
         for indices in by_length.values():
             for b in range(0, len(indices), LID_BATCH):
+                stage.check()
                 batch = indices[b : b + LID_BATCH]
                 # the encoder takes at most 30 s (3000 frames); a 30-s span gives one frame more
                 feats = np.stack([extractor(samples[spans[i][0] : spans[i][1]])[:, :MAX_FRAMES] for i in batch])

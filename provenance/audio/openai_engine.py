@@ -23,6 +23,7 @@ from provenance.audio.decode import SAMPLE_RATE
 from provenance.audio.errors import AudioError
 from provenance.audio.models import ResolvedModel
 from provenance.audio.protocol import DecodeBudget, EngineSegment, EngineWord, Task, Transcription, token_cap
+from provenance.limits import current_deadline
 
 CHUNK_S = 30  # Whisper's own window
 HOP = 160  # samples per mel frame
@@ -56,7 +57,9 @@ class OpenAIWhisperEngine:
         segments: list[EngineSegment] = []
         step = CHUNK_S * SAMPLE_RATE
         complete = True
+        stage = current_deadline()
         for offset in range(0, len(samples), step):
+            stage.check()
             if (deadline is not None and time.perf_counter() > deadline) or (budget is not None and budget.spent):
                 complete = False
                 break

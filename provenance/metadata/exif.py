@@ -18,6 +18,8 @@ from typing import Any, BinaryIO
 import exifread
 from exifread.core.exif_header import ExifHeader
 
+from provenance.limits import current_deadline
+
 # exifread key prefix -> ExifTool's family-1 group name, so raw tags read like ExifTool's output.
 _GROUPS = {
     "Image": "IFD0",
@@ -112,9 +114,11 @@ class _Bounded:
 
     def __init__(self, fh: BinaryIO) -> None:
         self._fh, self._reads, self._past_end = fh, 0, 0
+        self._deadline = current_deadline()
 
     def read(self, size: int = -1) -> bytes:
         self._reads += 1
+        self._deadline.check()
         data = self._fh.read(size)
         if size and not data:
             self._past_end += 1

@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 
 from provenance.errors import ProvenanceError
+from provenance.limits import current_deadline
 from provenance.report.model import MetadataSection
 
 from . import c2pa, consistency, container, exif, exiftool, h264, isobmff, matroska, normalise, riff, xmp
@@ -40,18 +41,28 @@ def extract(path: Path, kind: str) -> MetadataSection:
     except OSError as exc:
         raise MetadataError(f"cannot open {path.name}: {exc.strerror or exc}") from exc
 
+    # Readers keep their own failures (a bad file is a note, not a crash), the stage's deadline included: it is
+    # checked again between readers, so a stage past its budget stops after the reader it interrupted.
+    check = current_deadline().check
     box = container.read(path, scan_bitstream=kind == "video")
+    check()
     tags = exif.read(path)
+    check()
     readings = _format_readings(path, kind)
+    check()
     blocks = {k: v for r in readings for k, v in r.embedded.items()}
     exif.add_blocks(tags, blocks)
+    check()
     packets = xmp.scan(path)
     if (block := blocks.get("xmp")) and not any(p in block or block in p for p in packets):
         packets += xmp.packets(block)
     readings.append(xmp.read(packets))
+    check()
     tool = exiftool.read(path)
     readings.append(tool)
+    check()
     credentials, c2pa_raw = c2pa.read(path)
+    check()
 
     errors = {
         name: message

@@ -14,6 +14,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO
 
+from provenance.limits import current_deadline
+
 from .reading import Reading, Tagged, text
 
 _MAX_DEPTH = 24
@@ -65,6 +67,7 @@ def sniff(head: bytes) -> bool:
 class _Walk:
     def __init__(self, fh: BinaryIO, size: int, out: Reading) -> None:
         self.fh, self.size, self.out = fh, size, out
+        self.deadline = current_deadline()  # the running stage's (ingest's, for the declared-sample walk)
         self.boxes = 0
         self.tracks: list[dict[str, object]] = []
         self.keys: list[str] = []
@@ -78,6 +81,7 @@ class _Walk:
     def children(self, start: int, end: int, depth: int, path: tuple[bytes, ...]) -> None:
         offset = start
         while offset + 8 <= end:
+            self.deadline.check()
             self.boxes += 1
             if self.boxes > _MAX_BOXES:
                 raise ValueError(f"more than {_MAX_BOXES} boxes")
@@ -472,6 +476,7 @@ def declared_samples(path: Path) -> int:
                 return 0
             boxes = [0]
             track: dict[str, int | str] = {}
+            deadline = current_deadline()
 
             def table_sum(offset: int, end: int, stride: int) -> int:
                 fh.seek(offset + 12)  # full box header (8) + version/flags (4), then the entry count
@@ -486,6 +491,7 @@ def declared_samples(path: Path) -> int:
                 nonlocal total
                 offset = start
                 while offset + 8 <= end and depth <= _MAX_DEPTH:
+                    deadline.check()
                     boxes[0] += 1
                     if boxes[0] > _MAX_BOXES:
                         return

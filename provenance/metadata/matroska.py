@@ -12,6 +12,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO
 
+from provenance.limits import current_deadline
+
 from .reading import Reading, Tagged, text
 
 _EBML, _SEGMENT, _INFO, _TAGS, _TAG, _SIMPLE = 0x1A45DFA3, 0x18538067, 0x1549A966, 0x1254C367, 0x7373, 0x67C8
@@ -60,7 +62,9 @@ def read(path: Path) -> Reading:
 def _walk(fh: BinaryIO, start: int, end: int, out: Reading, count: list[int], depth: int) -> None:
     offset = start
     pending_name: str | None = None
+    deadline = current_deadline()
     while offset < end:
+        deadline.check()
         count[0] += 1
         if count[0] > _MAX_ELEMENTS or depth > 8:
             raise ValueError("too many or too deeply nested EBML elements")

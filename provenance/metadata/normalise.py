@@ -26,7 +26,7 @@ RAW_GROUPS_MAX = 128  # raw groups kept in a report: real files have < 40 (ExifT
 
 _TIME = re.compile(
     r"^\s*(\d{4})[-:/](\d{2})[-:/](\d{2})(?:[T ]+(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?"
-    r"\s*(Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)?\s*$",
+    r"\s*(Z|(?:UTC|GMT)?\s*[+-]\d{1,2}(?::?\d{2})?|UTC|GMT)?\s*$",
     re.IGNORECASE,
 )
 # ISO 6709 as QuickTime writes it: +DD.DDDD+DDD.DDDD[+AAA.AAA][CRS...]/ ; also DDMM.MM and DDMMSS.S forms.
@@ -133,17 +133,20 @@ def parse_time(text: str | None, source: str, *, offset: str | None = None, nomi
 
 
 def _offset(text: str | None) -> str | None:
-    """Normalise "+0300", "+03", "+03:00", "Z", "UTC" to "+03:00" / "Z"; None for anything else."""
+    """Normalise "+0300", "+03", "+03:00", "Z", "UTC" to "+03:00" / "Z"; None for anything else.
+
+    Apple's visionOS writes "GMT+02:00" in XMP and "GMT+2" in EXIF (spatial photos, pillow-heif's test set):
+    an offset after "GMT"/"UTC" is that offset, one-digit hours included."""
     if not text:
         return None
     text = text.strip().upper()
     if text in ("Z", "UTC", "GMT"):
         return "Z"
-    match = re.fullmatch(r"([+-])(\d{2}):?(\d{2})?", text)
+    match = re.fullmatch(r"(?:UTC|GMT)?\s*([+-])(\d{1,2}):?(\d{2})?", text)
     if match is None:
         return None
     sign, hours, minutes = match.groups()
-    return f"{sign}{hours}:{minutes or '00'}"
+    return f"{sign}{int(hours):02d}:{minutes or '00'}"
 
 
 def _tzinfo(text: str) -> timezone:

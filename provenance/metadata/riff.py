@@ -12,6 +12,8 @@ import struct
 from datetime import datetime
 from pathlib import Path
 
+from provenance.limits import current_deadline
+
 from .reading import Reading, Tagged, text
 
 _MAX_CHUNKS = 4096
@@ -69,7 +71,9 @@ def _walk(fh, start: int, end: int, depth: int, found: dict[str, str], out: Read
     if depth > _MAX_DEPTH:
         raise ValueError(f"RIFF lists nested deeper than {_MAX_DEPTH}")
     offset = start
+    deadline = current_deadline()
     while offset + 8 <= end:
+        deadline.check()
         count[0] += 1
         if count[0] > _MAX_CHUNKS:
             raise ValueError(f"more than {_MAX_CHUNKS} RIFF chunks")

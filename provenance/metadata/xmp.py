@@ -11,6 +11,8 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from provenance.limits import current_deadline
+
 from .reading import Reading, Tagged, text
 
 _HEAD = 32 << 20  # bytes scanned from the start of a file for packets
@@ -56,6 +58,7 @@ def packets(data: bytes) -> list[bytes]:
     for start_tag, end_tag in zip(_STARTS, _ENDS, strict=True):
         pos = kept = 0
         while kept < _PER_KIND:
+            current_deadline().check()
             end = data.find(end_tag, pos)
             if end < 0:
                 break

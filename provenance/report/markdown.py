@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import PurePath
 
-from provenance import registry
+from provenance import coverage, registry
 from provenance.report.model import Report
 from provenance.report.view import SEVERITIES, SEVERITY_WORDS, evidence_items, fmt_t, md
 
@@ -55,6 +55,15 @@ def render_markdown(report: Report) -> str:
         out.append("")
     for stage in registry.STAGES:
         out += stage.view.markdown(r)
+    streams = [c for section in r.sections.values() for c in coverage.coverages(section)]
+    if streams:
+        out += ["", "## Decoded", ""]
+        for c in streams:
+            frames = (f"{c.frames_sampled} frames sampled of {c.frames_decoded} decoded" if c.frames_sampled is not None
+                      else f"{c.frames_decoded} audio frames")
+            ranges = ", ".join(f"{fmt_t(x.start)}–{fmt_t(x.end)}" for x in c.decoded) or "nothing"
+            out.append(f"- {'**' if coverage.short(c) else ''}{md(coverage.describe(c))}"
+                       f"{'**' if coverage.short(c) else ''} · decoded {ranges} · {frames}")
     if r.errors:
         out += ["", "## Errors", ""]
         out += [f"- {md(e.stage)}: {md(e.message)}" for e in r.errors]

@@ -187,6 +187,36 @@ class SamplingStop:
 
 
 @dataclass
+class TimeRange:
+    start: float  # seconds from the start of the stream
+    end: float
+
+
+@dataclass
+class StreamCoverage:
+    """Which time ranges of one stream its decoder delivered, against the duration the file declares (0.3).
+
+    Built as the stage decodes (``provenance/coverage.py``: a timestamp per decoded frame and per packet, never a
+    second decode). A gap is over 1 s without a decoded frame where the stream had data; ``ended_at_s`` is set
+    when decoding ended over 1 s before ``declared_s``: by damage or truncation, or by a configured cap
+    (``limit`` names it). Either, but a cap, makes the report say the stream partly decoded (a
+    ``decoded_coverage`` finding and a stage error).
+    """
+
+    stream: Literal["video", "audio"]
+    declared_s: float | None  # the stream's duration as the file's headers declare it (None: not declared)
+    decoded: list[TimeRange] = field(default_factory=list)  # stretches that decoded, in order
+    decoded_s: float = 0.0  # their total length
+    gaps: list[TimeRange] = field(default_factory=list)  # stretches between them that did not decode
+    ended_at_s: float | None = None  # decoding ended here, short of declared_s; None: it reached the end
+    limit: str | None = None  # the cap that ended it on purpose ("[visual.frames] max_frames"), said by its finding
+    error: str | None = None  # the decoder's one-line error, when one ended decoding
+    bad_packets: int = 0  # packets the decoder rejected
+    frames_decoded: int = 0  # frames the decoder produced (video: reference frames only; audio: audio frames)
+    frames_sampled: int | None = None  # video: frames sampled for matching; None for audio
+
+
+@dataclass
 class IndexState:
     """The known-imagery index a match was made against (``provenance.visual.index.KnownImageryIndex.state``).
 
@@ -227,6 +257,7 @@ class VisualSection(Section, key="visual"):
     stopped: SamplingStop | None = None  # sampling ended early (a cap or a decode error); None: the whole clip
     index_state: IndexState | None = None  # the index matched against (None: not recorded, or not matched)
     rematched: Rematch | None = None  # set when matched again from a stored fingerprint (batch), not decoded
+    coverage: StreamCoverage | None = None  # what of the video stream decoded (0.3; None: a still, or before)
 
 
 @dataclass
@@ -380,6 +411,7 @@ class AudioSection(Section, key="audio"):
     analysed_s: float | None = None  # seconds of audio decoded (max_seconds caps it)
     budget_exhausted: bool = False  # the time budget stopped transcription or translation early
     channels: AudioChannels | None = None  # the channel check (0.3): which signal was analysed, and why
+    coverage: StreamCoverage | None = None  # what of the audio stream decoded (0.3; None: not decoded, or before)
 
 
 @dataclass

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -26,8 +26,10 @@ import cv2
 import numpy as np
 from PIL import Image, ImageOps
 
+from provenance.coverage import measure
 from provenance.errors import ProvenanceError
 from provenance.limits import BudgetExceeded, Deadline, Limits, current_deadline
+from provenance.report.model import StreamCoverage
 from provenance.threads import share
 from provenance.visual.config import FramesConfig
 
@@ -38,6 +40,10 @@ DETAIL_SIZE = 1024  # long side of query keypoint frames (local features): foota
 _THUMB = (32, 18)  # grey thumbnail compared between frames to find shot changes
 _PLANAR_YUV = {"yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p", "nv12"}
 _THUMB_EVERY_S = 0.2  # shot-change check granularity: cheap, and fine enough for 1 fps sampling
+# Packets refused in a row before decoding gives up: a damaged stretch of a few seconds at 25-60 fps is 50-200
+# packets (overwritten bytes in a 14.6-s clip: 49 refused over 2 s, then the next keyframe decoded); the same
+# bound as the audio decoder's, and it keeps a file of garbage from being read to its end.
+MAX_BAD_PACKETS = 200
 
 
 class FrameError(ProvenanceError):
@@ -67,6 +73,7 @@ class FrameSample:
     stopped_by: StopReason | None = None  # None: the whole stream was read
     stopped_at_s: float | None = None  # when stopped: presentation time of the last frame decoded (s)
     decode_error: str | None = None  # stopped_by "decode_error": FFmpeg's message, one line
+    coverage: StreamCoverage | None = None  # the time ranges that decoded, against the declared duration
 
 
 def target_size(width: int, height: int, long_side: int = HASH_SIZE) -> tuple[int, int]:
@@ -149,6 +156,51 @@ def _grey_thumb(frame: av.VideoFrame) -> np.ndarray:
     return frame.to_ndarray(width=_THUMB[0], height=_THUMB[1], format="gray").astype(np.int16)
 
 
+def _declared_s(container: av.container.InputContainer, stream: av.VideoStream, start: float) -> float | None:
+    """The stream's declared duration from its own start (s): its own header's, else the container's less the
+    stream's offset in it; None when not declared or impossible (as ingest reads it, ``media._duration``)."""
+    if stream.duration and stream.duration > 0 and stream.time_base:
+        return float(stream.duration * stream.time_base)
+    if container.duration and container.duration > 0:
+        offset = start - (container.start_time or 0) / av.time_base
+        return max(0.0, container.duration / av.time_base - max(0.0, offset))
+    return None
+
+
+@dataclass
+class _Demuxed:
+    """What the decode loop saw besides frames: packet times (coverage) and the packets the decoder refused."""
+
+    start: float
+    time_base: float | None
+    packets: list[float] = field(default_factory=list)  # presentation times (s from the stream's start)
+    bad: int = 0
+    refused: list[float] = field(default_factory=list)  # presentation times of the packets the decoder refused
+    first_error: str | None = None
+
+    def frames(self, container: av.container.InputContainer, stream: av.VideoStream) -> Iterator[av.VideoFrame]:
+        """``container.decode(stream)`` (the same demux-then-decode loop), noting each packet's time and going on
+        past packets the decoder refuses: a damaged stretch in the middle costs that stretch, not the rest of the
+        clip (the decoder resumes at the next keyframe). ``MAX_BAD_PACKETS`` refused in a row end it."""
+        run = 0
+        for packet in container.demux(stream):
+            t = packet.pts * self.time_base - self.start if packet.pts is not None and self.time_base else None
+            if t is not None:
+                self.packets.append(t)
+            try:
+                decoded = packet.decode()
+            except av.InvalidDataError as exc:
+                self.bad, run = self.bad + 1, run + 1
+                if t is not None:
+                    self.refused.append(t)
+                self.first_error = self.first_error or exc.strerror or " ".join(str(exc).split())
+                if run > MAX_BAD_PACKETS:
+                    raise
+                continue
+            run = 0
+            yield from decoded
+
+
 def sample_video(
     path: Path,
     config: FramesConfig | None = None,
@@ -201,6 +253,9 @@ def sample_video(
         stream.thread_type = "AUTO"
         stream.codec_context.skip_frame = "NONREF"
         start = float(stream.start_time * stream.time_base) if stream.start_time is not None else 0.0
+        demuxed = _Demuxed(start, float(stream.time_base) if stream.time_base else None)
+        frame_s = 1.0 / float(stream.average_rate) if stream.average_rate else 0.04  # a frame's span on screen
+        spans: list[tuple[float, float]] = []  # (start, end) of every decoded frame: decoded coverage (coverage.py)
         next_t = 0.0
         last_sample_t = -1e9
         thumb_t = -1e9
@@ -209,7 +264,7 @@ def sample_video(
         turns: int | None = None
         last_t: float | None = None  # presentation time of the last decoded frame with one
         try:
-            for frame in container.decode(stream):
+            for frame in demuxed.frames(container, stream):
                 out.frames_decoded += 1
                 if deadline_at is not None and now() >= deadline_at:
                     raise BudgetExceeded(deadline.message())
@@ -220,6 +275,7 @@ def sample_video(
                 if frame.time is None:
                     continue
                 t = last_t = max(0.0, float(frame.time) - start)
+                spans.append((t, t + frame_s))
                 take = t >= next_t
                 shot = False
                 if take or t - thumb_t >= _THUMB_EVERY_S:
@@ -264,6 +320,13 @@ def sample_video(
             out.stopped_by, out.decode_error = "decode_error", " ".join(str(exc).split())
         if out.stopped_by is not None:
             out.stopped_at_s = None if last_t is None else round(last_t, 3)
+        declared = _declared_s(container, stream, start)
+        limit = {"max_frames": "[visual.frames] max_frames", "max_frames_decoded": "[limits] max_frames_decoded"}
+        out.coverage = measure("video", spans, declared, packets=demuxed.packets, refused=demuxed.refused,
+                               bad_packets=demuxed.bad,
+                               limit=limit.get(out.stopped_by or ""), error=out.decode_error or demuxed.first_error,
+                               frames_decoded=out.frames_decoded,
+                               frames_sampled=out.frames_sampled)
     if not out.frames_sampled:
         if out.stopped_by == "max_frames_decoded":
             raise FrameError(f"no frame with a timestamp in the first {out.frames_decoded} decoded frames "

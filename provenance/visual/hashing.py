@@ -16,6 +16,7 @@ from PIL import Image
 
 from provenance.limits import Limits, current_deadline
 from provenance.media import MediaFile
+from provenance.report.model import StreamCoverage
 from provenance.visual.config import FramesConfig
 from provenance.visual.frames import HASH_SIZE, SampledFrame, StopReason, load_image, sample_video
 from provenance.visual.local_features import QUERY_FEATURES, LocalFeatures, extract
@@ -123,6 +124,7 @@ class Fingerprint:
     stopped_at_s: float | None = None  # when stopped: presentation time of the last frame decoded (s)
     decode_error: str | None = None  # stopped_by "decode_error": FFmpeg's message, one line
     rotation: int = 0  # display rotation applied before hashing, degrees counter-clockwise (frames.display_turns)
+    coverage: StreamCoverage | None = None  # a video's decoded time ranges against its declared duration
 
 
 def thumbnail_jpeg(rgb: np.ndarray, size: int = THUMB_SIZE) -> bytes:
@@ -188,7 +190,7 @@ def fingerprint(
         deadline.check()
         frames.append(_hashed(f, mirror=mirror, box=box, thumbnails=thumbnails))
     return Fingerprint(frames, sample.frames_decoded, sample.shot_changes, sample.stopped_by, sample.stopped_at_s,
-                       sample.decode_error, sample.rotation)
+                       sample.decode_error, sample.rotation, sample.coverage)
 
 
 def reference_fingerprint(
@@ -225,4 +227,4 @@ def reference_fingerprint(
     sample = sample_video(media.path, config, detail_every_s=keypoint_frames_s, detail_size=HASH_SIZE,
                           interval_s=interval_s, limits=limits, on_frame=take, max_frames_decoded=max_frames_decoded)
     return (Fingerprint(frames, sample.frames_decoded, sample.shot_changes, sample.stopped_by, sample.stopped_at_s,
-                        sample.decode_error, sample.rotation), keypoints)
+                        sample.decode_error, sample.rotation, sample.coverage), keypoints)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from provenance.limits import current_deadline
 from provenance.report.model import Match, MatchedFrame, Segment
 from provenance.visual.config import MatchingConfig
 from provenance.visual.hashing import Fingerprint, FrameHashes
@@ -196,7 +197,9 @@ def _local_pairs(
     todo = [i for i, f in enumerate(query.frames) if f.keypoint_frame and i not in explained]
     if len(todo) > config.local_max_frames:  # spread the budget over the whole clip, not its first minute
         todo = [todo[round(k)] for k in np.linspace(0, len(todo) - 1, config.local_max_frames)]
+    deadline = current_deadline()  # ORB + a keypoint search per frame: 25-60 ms each; stop at the budget
     for i in todo:
+        deadline.check()
         frame = query.frames[i]
         features = frame.keypoint_features()
         if features is None:

@@ -95,6 +95,8 @@ def _stopped_findings(report: Report) -> list[Finding]:
     if stop.reason == "max_frames":
         return [Finding("limit_frames_sampled", "notice", f"Frame sampling stopped at {report.visual.frames_sampled} "
                         f"sampled frames ([visual.frames] max_frames): {until}.", evidence)]
+    if report.visual.coverage is not None:  # its decoded_coverage warning says where decoding stopped (0.3)
+        return []
     return [Finding("video_decode_error", "notice", f"The video stopped decoding ({stop.message}): {until}; the "
                     "file may be damaged or truncated.", {**evidence, "error": stop.message})]
 
@@ -108,6 +110,10 @@ class VisualStage(Stage):
 
     def run(self, ctx: Context) -> VisualSection:
         cfg: VisualConfig = ctx.config
+        if ctx.media.pixels_refused:  # a still over [limits] max_pixels with readable metadata: not decoded
+            from provenance.visual.frames import FrameError
+
+            raise FrameError(f"picture not decoded: {ctx.media.pixels_refused}; only its metadata is reported")
         fp = query_fingerprint(ctx.media, cfg, thumbnails=True, limits=ctx.pipeline.limits)
         section = VisualSection(
             status="ok",
@@ -116,6 +122,7 @@ class VisualStage(Stage):
             shot_changes=fp.shot_changes,
             frames=[FrameHash(f.t, f.hashes.pdq_hex, f.hashes.quality, f.hashes.phash) for f in fp.frames],
             thresholds=thresholds(cfg.matching),
+            coverage=fp.coverage,
         )
         if fp.stopped_by is not None:  # frames after the last sampled one were never compared
             section.stopped = SamplingStop(fp.stopped_by, fp.frames[-1].t if fp.frames else 0.0, fp.decode_error)

@@ -120,6 +120,64 @@ def broken_audio_clip(seed: int) -> bytes:
     return buf.getvalue()
 
 
+# -- real clips, damaged -----------------------------------------------------------------------------------
+SAMPLE_CLIP = Path(__file__).resolve().parents[2] / "sample_media" / "clips" / "speech_en.mp4"  # 14.6 s, H.264+AAC
+
+
+def _faststart(data: bytes) -> bytes:
+    """The same streams remuxed with the moov box first (as phones and web uploads write MP4): a cut then keeps
+    the index, so the cut file opens and decodes up to the cut."""
+    with tempfile.TemporaryDirectory() as tmp:
+        target = Path(tmp) / "fast.mp4"
+        with av.open(io.BytesIO(data)) as src, av.open(str(target), "w", options={"movflags": "faststart"}) as out:
+            streams = {s.index: out.add_stream_from_template(s) for s in src.streams if s.type in ("video", "audio")}
+            for packet in src.demux(*src.streams):
+                if packet.dts is None or packet.stream.index not in streams:
+                    continue
+                packet.stream = streams[packet.stream.index]
+                out.mux(packet)
+        return target.read_bytes()
+
+
+def damaged_real_clip(damage: str, source: Path = SAMPLE_CLIP, seed: int = 21) -> bytes:
+    """A real clip (speech over footage, 14.6 s) damaged as files arrive damaged, for decoded coverage.
+
+    ``middle``: 40 KB of random bytes over the middle of ``mdat`` (a bad copy, a flipped sector): the video's
+    decoder refuses ~2 s of packets and resumes at the next keyframe; the audio decoder stops there.
+    ``truncated``: a faststart copy cut at 60% of its bytes (an interrupted download): both streams end early.
+    ``audio``: the audio packets between 5 and 8 s replaced by random bytes, the video untouched.
+    """
+    rng = random.Random(seed)
+    data = source.read_bytes()
+    if damage == "middle":
+        off, size = _find(data, [b"mdat"])
+        out = bytearray(data)
+        mid = off + size // 2
+        out[mid - 20_000 : mid + 20_000] = rng.randbytes(40_000)
+        return bytes(out)
+    if damage == "truncated":
+        fast = _faststart(data)
+        return fast[: len(fast) * 6 // 10]
+    if damage != "audio":
+        raise ValueError(damage)
+    buf = io.BytesIO()
+    with av.open(io.BytesIO(data)) as src, av.open(buf, "w", format="mp4") as out:
+        streams = {s.index: out.add_stream_from_template(s) for s in src.streams if s.type in ("video", "audio")}
+        for packet in src.demux(*src.streams):
+            if packet.dts is None or packet.stream.index not in streams:
+                continue
+            target = streams[packet.stream.index]
+            t = float(packet.pts * packet.time_base) if packet.pts is not None else 0.0
+            if packet.stream.type == "audio" and 5.0 <= t < 8.0:
+                junk = av.Packet(rng.randbytes(packet.size))
+                junk.pts, junk.dts, junk.duration = packet.pts, packet.dts, packet.duration
+                junk.time_base = packet.time_base
+                packet = junk
+            packet.stream = target
+            out.mux(packet)
+    return buf.getvalue()
+
+
 # -- ISO BMFF surgery ------------------------------------------------------------------------------------
 def _find(data: bytes | bytearray, path: list[bytes], off: int = 0, end: int | None = None) -> tuple[int, int]:
     end = len(data) if end is None else end
@@ -611,6 +669,15 @@ def _cases() -> list[tuple[Case, Callable[[], bytes]]]:
          lambda: phone_heic(damage="iloc")),
         (Case("heic_zeroed_pixels.heic", "a HEIC whose HEVC payload is zeros; EXIF intact", REPORT),
          lambda: phone_heic(damage="pixels")),
+        (Case("real_damaged_middle.mp4", "a real 14.6-s clip with 40 KB overwritten in the middle of its frames",
+              frozenset({STAGE_ERROR}), r"visual stage partly decoded: video: 12\.\d s of 14\.6 s decoded; \d\.\d s in "
+              r"the middle did not decode"), lambda: damaged_real_clip("middle")),
+        (Case("real_truncated.mp4", "a real 14.6-s faststart clip cut at 60% of its bytes", frozenset({STAGE_ERROR}),
+              r"visual stage partly decoded: video: .*decoding stopped at 8\.\d s of 14\.6 s"),
+         lambda: damaged_real_clip("truncated")),
+        (Case("real_damaged_audio.mp4", "a real 14.6-s clip whose audio packets from 5 to 8 s are random bytes",
+              frozenset({STAGE_ERROR}), r"audio stage partly decoded: audio: .*decoding stopped at 5\.0 s of 14\.6 s",
+              pipeline="standard"), lambda: damaged_real_clip("audio")),
         (Case("clip with spaces.mp4", "spaces in the name", frozenset({OK})), lambda: clip(1.0, seed=10)),
         (Case("quote\"s 'and' $(dollar) `tick`.mp4", "quotes and shell syntax", frozenset({OK})),
          lambda: clip(1.0, seed=11)),
