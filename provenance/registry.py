@@ -9,12 +9,14 @@ from __future__ import annotations
 from provenance.audio.stage import AudioStage
 from provenance.metadata.stage import MetadataStage
 from provenance.stage import Stage
+from provenance.text.stage import TextStage
 from provenance.visual.stage import VisualStage
 
 STAGES: tuple[Stage, ...] = (
     VisualStage(),
     MetadataStage(),
     AudioStage(),
+    TextStage(),
 )
 
 
