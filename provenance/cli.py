@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
-from provenance import cli_batch, cli_claim, cli_report
+from provenance import cli_batch, cli_claim, cli_report, cli_search
 from provenance._version import __version__
 from provenance.claims import NotAttached
 from provenance.cli_common import (
@@ -57,7 +57,7 @@ Register = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], Non
 
 def _command_groups() -> list[Register]:
     """Each command group adds its subparsers and sets ``handler``; its logic lives in its own module."""
-    return [_register_core, cli_report.register, cli_batch.register, cli_claim.register]
+    return [_register_core, cli_report.register, cli_batch.register, cli_claim.register, cli_search.register]
 
 
 def build_parser() -> argparse.ArgumentParser:

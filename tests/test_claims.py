@@ -143,7 +143,7 @@ def test_store_validates_and_reattaching_replaces(tmp_path: Path) -> None:
     store.attach("c-1", [(report, tmp_path / "r1")])
     store.attach("c-1", [(report, tmp_path / "r2")])
     [only] = store.attachments("c-1")
-    assert only.report_path == str((tmp_path / "r2").resolve()) and len(only.assessment) == 5
+    assert only.report_path == str((tmp_path / "r2").resolve()) and len(only.assessment) == 6
     with pytest.raises(ClaimError, match="no claim"):
         store.attach("c-nope", [(report, tmp_path)])
     assert store.set_status("c-1", "false").status == "false"
