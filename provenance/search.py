@@ -2,8 +2,9 @@
 
 Where it looks: the report folders of the workspace's batch runs (``batch_run.out``), the reports attached to
 its claims (``claim_report.report_path``), and any folder named on the command line. Each report is read
-through ``integrity.read_verified`` (digest, files, structure, folder name), so an edited report is listed as
-refused, never searched as if it were evidence. Matching is case-insensitive on whitespace-normalised text, ё matching е.
+through ``integrity.read_verified`` (digest, files, structure, folder name), so an edited report is listed
+as refused, never searched as if it were evidence. Matching is case-insensitive on whitespace-normalised
+text, ё matching е.
 """
 
 from __future__ import annotations

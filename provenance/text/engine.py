@@ -77,7 +77,7 @@ class Tesseract:
         letters = sum(scripts.values())
         if "kor" in self.models and scripts.get("Hangul", 0) * 2 > letters > 0:
             again = self._read(self._model("kor"), image, "kor")
-            if again.confidence >= reading.confidence - 0.05:
+            if again.confidence >= reading.confidence - 0.15:  # split syllables score as high as whole words
                 reading = again
         elif "eng" in self.models and scripts.get("Cyrillic", 0) and reading.confidence < 0.9:
             # Latin lines are sometimes read as Cyrillic look-alikes ("Тгоор5" for "Troops", confidence 0.68-0.74)
