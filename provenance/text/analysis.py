@@ -164,6 +164,8 @@ def _item(item: _Item, changes: list[int], engine: Tesseract) -> TextItem:
     best = item.best
     first, last = item.seen[0], item.seen[-1]
     language, basis = language_of(best.reading.text)
+    if best.reading.basis:  # a Cyrillic line: the engine compared the Russian and Ukrainian models' readings
+        language, basis = best.reading.language, best.reading.basis
     kind, kind_basis = _kind(item, changes)
     return TextItem(
         text=best.reading.text, start=first.t, end=last.t, box=[round(v, 4) for v in best.box],

@@ -9,7 +9,9 @@ with the reason, and the stage reports itself "unavailable".
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,17 @@ TESSDATA_DIRS = ("/usr/share/tesseract-ocr/5/tessdata", "/usr/share/tesseract-oc
                  "/usr/share/tessdata", "/usr/local/share/tessdata")
 LINE_HEIGHT = 48  # px: crops are scaled so a line is about this tall (Tesseract reads 20-60 px x-heights best)
 PAD = 12  # px of border added around a crop: Tesseract misses glyphs touching the edge
+SURE = 0.9  # a reading at least this confident is not read again binarised
+TIE = 0.03  # a single model's reading this much less confident than the mixed one still wins (see read)
+# Russian or Ukrainian: the better model must lead by this much (mean word confidence). On 26 caption and sign
+# lines (bench_text.py photographs) the right model led by 0.1-0.54 in 19, the wrong one by 0.14-0.40 in 3
+# (unreadable crops), and 10 were within 0.1
+RU_UK_MARGIN = 0.1
+# what a model writes for the other language's letters, never in its own spelling: the Ukrainian model reads
+# Russian ъ as ь, and Ukrainian spells ь before я, ю, є, е, и never (an apostrophe: "об'явлена"); the Russian
+# model reads Ukrainian і and ї as "!" or "1" inside a word
+_RU_IN_UK = re.compile(r"ь[яюєеи]", re.IGNORECASE)
+_UK_IN_RU = re.compile(r"[^\W\d_][!1][^\W\d_]")
 
 
 class EngineUnavailable(ProvenanceError):
@@ -35,6 +48,10 @@ class Reading:
     text: str
     confidence: float  # mean word confidence, 0-1
     models: str  # the language models that produced it ("rus+ukr+eng+kor", or "kor" for a Hangul re-read)
+    # Cyrillic lines: the language the Russian and Ukrainian models' readings tell (None: they do not), and why;
+    # other lines leave both unset and language.language_of decides from the letters
+    language: str | None = None
+    basis: str = ""
 
 
 def find_tessdata(configured: str = "") -> Path | None:
@@ -55,7 +72,7 @@ class Tesseract:
         self.models = list(models)
         self.tessdata = tessdata
         self.version = tesserocr.tesseract_version().split()[1]
-        self._api = self._make("+".join(models))
+        self._api: Any = None  # made at the first line read: a clip without text never loads a model (~0.9 s)
         self._alone: dict[str, Any] = {}  # one model alone ("kor", "eng"), made when first needed
 
     @property
@@ -67,25 +84,74 @@ class Tesseract:
         return t.PyTessBaseAPI(path=str(self.tessdata) + os.sep, lang=lang, psm=t.PSM.SINGLE_LINE, oem=t.OEM.LSTM_ONLY)
 
     def read(self, grey: np.ndarray) -> Reading:
-        """Read one line from a grey crop (uint8). A line read as mostly Hangul is read again with "kor" alone:
-        mixed with the other models Tesseract splits Hangul into syllables ("군 인 들이"), alone it does not."""
+        """Read one line from a grey crop (uint8): the most confident of a few readings.
+
+        The crop as is, and binarised (Otsu, letters dark) when that reading is unsure (< ``SURE``): outlined
+        captions on a busy picture read 0.49-0.77 as is and 0.63-0.94 binarised (bench_text.py cases). Then the
+        line again with single models where the mixed reading can go wrong: Hangul with "kor" alone (mixed with
+        the others Tesseract splits Hangul into syllables, "군 인 들이"); Cyrillic with "rus" and "ukr" alone (the
+        mixed models put Ukrainian є in Russian words, "вьезжаєт"); Latin look-alikes with "eng" alone ("Тгоор5"
+        for "Troops"). A single model's reading wins a tie: its letters are one language's.
+        """
         from PIL import Image
 
-        image = Image.fromarray(_prepare(grey))
-        reading = self._read(self._api, image, "+".join(self.models))
+        plain = _prepare(grey)
+        mixed = "+".join(self.models)
+        if self._api is None:
+            self._api = self._make(mixed)
+        readings = [(self._read(self._api, Image.fromarray(plain), mixed), plain)]
+        if readings[0][0].confidence < SURE:
+            binary = _binarise(plain)
+            readings.append((self._read(self._api, Image.fromarray(binary), mixed), binary))
+        reading, image = max(readings, key=lambda r: r[0].confidence)
         scripts = letters_by_script(reading.text)
-        letters = sum(scripts.values())
-        if "kor" in self.models and scripts.get("Hangul", 0) * 2 > letters > 0:
-            again = self._read(self._model("kor"), image, "kor")
-            if again.confidence >= reading.confidence - 0.15:  # split syllables score as high as whole words
+        if scripts.get("Cyrillic", 0) and {"rus", "ukr"} <= set(self.models):
+            reading = self._cyrillic(image, reading)
+        elif scripts.get("Hangul", 0) >= 2 and "kor" in self.models:  # Hangul beside noise read as Latin
+            again = self._read(self._model("kor"), Image.fromarray(image), "kor")
+            if again.confidence + TIE >= reading.confidence:
                 reading = again
-        elif "eng" in self.models and scripts.get("Cyrillic", 0) and reading.confidence < 0.9:
-            # Latin lines are sometimes read as Cyrillic look-alikes ("Тгоор5" for "Troops", confidence 0.68-0.74)
-            # when the Cyrillic models come first; English alone reads them at 0.9+, real Cyrillic it cannot
-            again = self._read(self._model("eng"), image, "eng")
-            if again.confidence > reading.confidence + 0.05:
+        elif scripts.get("Latin", 0) and len(scripts) > 1 and "eng" in self.models:
+            again = self._read(self._model("eng"), Image.fromarray(image), "eng")
+            if again.confidence + TIE >= reading.confidence:
                 reading = again
-        return reading
+        return Reading(_trim(reading.text), reading.confidence, reading.models, reading.language, reading.basis)
+
+    def _cyrillic(self, image: np.ndarray, mixed: Reading) -> Reading:
+        """A Cyrillic line read by the Russian and by the Ukrainian model alone, and English for look-alikes.
+
+        Each model can write only its own letters, and substitutes look-alikes for the other's (the Russian model
+        reads Ukrainian і as "!" or "1", the Ukrainian one Russian ъ as ь and е as є), so a model's own letters
+        in its own reading are no evidence alone. The language is named when that model read the line better
+        by ``RU_UK_MARGIN``, its reading holds its language's letters and none of the other's tell-tale
+        substitutes (``_RU_IN_UK``, ``_UK_IN_RU``); otherwise the line is Cyrillic, language
+        not told, with the most confident reading.
+        """
+        from PIL import Image
+
+        from provenance.text.language import RU_LETTERS, UK_LETTERS
+
+        picture = Image.fromarray(image)
+        ru = self._read(self._model("rus"), picture, "rus")
+        uk = self._read(self._model("ukr"), picture, "ukr")
+        candidates = [mixed, ru, uk]
+        if "eng" in self.models:
+            candidates.append(self._read(self._model("eng"), picture, "eng"))
+        best = max(candidates, key=lambda r: r.confidence)
+        if best.models == "eng" and best.confidence >= max(ru.confidence, uk.confidence) + TIE:
+            return best  # Latin look-alikes ("Тгоор5" for "Troops"): English alone reads them best
+        ru_letters = sorted({c.lower() for c in ru.text if c in RU_LETTERS})
+        uk_letters = sorted({c.lower() for c in uk.text if c in UK_LETTERS})
+        scores = f"Ukrainian model {uk.confidence:.2f}, Russian model {ru.confidence:.2f}"
+        if uk.confidence - ru.confidence >= RU_UK_MARGIN and uk_letters and not _RU_IN_UK.search(uk.text):
+            why = f"letters {', '.join(uk_letters)} (Ukrainian); {scores}"
+            return dataclasses.replace(uk, language="uk", basis=why)
+        if ru.confidence - uk.confidence >= RU_UK_MARGIN and ru_letters and not _UK_IN_RU.search(ru.text):
+            why = f"letters {', '.join(ru_letters)} (Russian); {scores}"
+            return dataclasses.replace(ru, language="ru", basis=why)
+        best = max((mixed, ru, uk), key=lambda r: r.confidence)
+        return dataclasses.replace(best, language=None, basis=f"Cyrillic; the Russian and Ukrainian models do not "
+                                   f"tell it ({scores})")
 
     def _model(self, lang: str) -> Any:
         if lang not in self._alone:
@@ -100,7 +166,8 @@ class Tesseract:
 
     def close(self) -> None:
         for api in (self._api, *self._alone.values()):
-            api.End()
+            if api is not None:
+                api.End()
 
 
 def _prepare(grey: np.ndarray) -> np.ndarray:
@@ -114,6 +181,25 @@ def _prepare(grey: np.ndarray) -> np.ndarray:
                           interpolation=cv2.INTER_CUBIC if scale > 1 else cv2.INTER_AREA)
     edge = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
     return cv2.copyMakeBorder(grey, PAD, PAD, PAD, PAD, cv2.BORDER_CONSTANT, value=int(np.median(edge)))
+
+
+def _binarise(grey: np.ndarray) -> np.ndarray:
+    """Otsu's two tones, the letters dark on light (the smaller class is taken for the letters)."""
+    import cv2
+
+    _, binary = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    return 255 - binary if (binary == 0).mean() > 0.5 else binary
+
+
+def _trim(text: str) -> str:
+    """The reading without the frame's edges read as characters ("| Эти солдаты |", "[Колонна"): leading and
+    trailing characters that are not letters or digits, but a closing . ! ? …"""
+    start, end = 0, len(text)
+    while start < end and not text[start].isalnum():
+        start += 1
+    while end > start and not (text[end - 1].isalnum() or text[end - 1] in ".!?…"):
+        end -= 1
+    return text[start:end]
 
 
 def open_engine(models: list[str], tessdata: str = "") -> Tesseract:
@@ -131,7 +217,4 @@ def open_engine(models: list[str], tessdata: str = "") -> Tesseract:
     if missing:
         raise EngineUnavailable(f"Tesseract language model(s) {', '.join(missing)} missing from {folder}; apt install "
                                 + " ".join(f"tesseract-ocr-{m}" for m in missing))
-    try:
-        return Tesseract(folder, models)
-    except RuntimeError as exc:  # tesserocr: "Failed to init API, possibly an invalid tessdata path"
-        raise EngineUnavailable(f"Tesseract could not load {'+'.join(models)} from {folder}: {exc}") from exc
+    return Tesseract(folder, models)  # models load at the first line read (a damaged one fails the stage then)

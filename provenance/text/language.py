@@ -2,7 +2,9 @@
 
 Scripts by Unicode block. Russian and Ukrainian share most of Cyrillic; each has letters the other lacks
 (Ukrainian і ї є ґ, Russian ы э ъ ё), so a line with letters of one and none of the other is that language, and
-a line with neither (or both) names no language. Latin text is English only when it holds a common English
+a line with neither (or both) names no language. OCR blurs exactly these letters (е/є, ъ/ь), so a line the
+recogniser reads is decided by comparing its Russian and Ukrainian models' readings (engine.Tesseract._cyrillic);
+``language_of`` decides typed text and the other scripts. Latin text is English only when it holds a common English
 word: Latin letters alone are every language that writes with them (brand names, transliterations).
 """
 
