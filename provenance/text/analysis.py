@@ -163,15 +163,35 @@ def _merge(seen: list[_Seen], gap: float) -> list[_Item]:
 def _item(item: _Item, changes: list[int], engine: Tesseract) -> TextItem:
     best = item.best
     first, last = item.seen[0], item.seen[-1]
-    language, basis = language_of(best.reading.text)
-    if best.reading.basis:  # a Cyrillic line: the engine compared the Russian and Ukrainian models' readings
-        language, basis = best.reading.language, best.reading.basis
+    language, basis = _language(item)
     kind, kind_basis = _kind(item, changes)
     return TextItem(
         text=best.reading.text, start=first.t, end=last.t, box=[round(v, 4) for v in best.box],
         script=script_of(best.reading.text), language=language, language_basis=basis,
         confidence=round(best.reading.confidence, 3), recogniser=f"{engine.name} ({best.reading.models})",
         kind=kind, kind_basis=kind_basis, frames=len(item.seen), frame_t=best.t)
+
+
+def _reading_language(reading: Reading) -> tuple[str | None, str]:
+    if reading.basis:  # a Cyrillic line: the engine compared the Russian and Ukrainian models' readings
+        return reading.language, reading.basis
+    return language_of(reading.text)
+
+
+def _language(item: _Item) -> tuple[str | None, str]:
+    """The item's language from all its distinct readings: named when some name it and none names another (a
+    caption read in five frames gets five chances), else None with the disagreement."""
+    readings = {id(s.reading): s.reading for s in item.seen}.values()  # unchanged regions share one reading
+    told = [(r, *_reading_language(r)) for r in readings]
+    named = {lang for _, lang, _ in told if lang}
+    if len(named) > 1:
+        return None, "readings in different frames name " + " and ".join(sorted(named))
+    if named:
+        lang = named.pop()
+        why = next(b for _, code, b in told if code == lang)
+        n = sum(code == lang for _, code, _ in told)
+        return lang, why + (f" ({n} of {len(told)} readings)" if len(told) > 1 else "")
+    return None, _reading_language(item.best.reading)[1]
 
 
 def _kind(item: _Item, changes: list[int]) -> tuple[str, str]:
