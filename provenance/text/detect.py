@@ -30,6 +30,7 @@ MIN_SEPARATION = 0.65
 # a line's rows have at least this share of the edge density of its densest row (letters' ascenders and
 # descenders included: measured 0.3-0.5 at the top and bottom of caption lines, under 0.2 for a photo's edges)
 BAND_SHARE = 0.25
+RULE_SHARE = 0.85  # a row this full of edges is a drawn line (a sign's border), not letters (0.6 at most)
 MAX_REGIONS = 12  # regions per frame, largest first: a frame full of texture is not read whole
 
 
@@ -81,6 +82,7 @@ def _tighten(box: tuple[int, int, int, int], edges: np.ndarray) -> tuple[int, in
     Keeps the run of rows around the densest one whose edge share is at least ``BAND_SHARE`` of its."""
     x0, y0, x1, y1 = box
     rows = (edges[y0:y1, x0:x1] > 0).mean(axis=1)
+    rows[rows > RULE_SHARE] = 0.0  # a panel's border or a rule under the line: not letters
     peak = int(np.argmax(rows))
     keep = rows >= BAND_SHARE * rows[peak]
     top = bottom = peak

@@ -125,8 +125,9 @@ class Tesseract:
         in its own reading are no evidence alone. The language is named when that model read the line better
         by ``RU_UK_MARGIN``, its reading holds its language's letters and has none of the tell-tale
         substitutes (``_RU_IN_UK``, ``_UK_IN_RU``) of a model reading the other language; otherwise the line
-        is Cyrillic, language not told, with the most confident reading. A tell-tale substitute in the other model's reading is
-        evidence too: it lets a model win within ``RU_UK_MARGIN`` (clean captions read 0.93-0.95 by both).
+        is Cyrillic, language not told, with the most confident reading. A tell-tale substitute in the other
+        model's reading is evidence too: it lets a model win within ``RU_UK_MARGIN`` (clean captions read
+        0.93-0.95 by both).
         """
         from PIL import Image
 
