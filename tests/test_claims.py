@@ -69,7 +69,7 @@ def test_bad_claimed_date_is_a_one_line_error(text: str) -> None:
 def test_missing_evidence_is_unknown_not_a_contradiction() -> None:
     report = _report(visual=VisualSection(status="ok", index_frames=0))
     assert _results(report) == {"first_seen": "unknown", "capture_time": "unknown", "location": "unknown",
-                                "language": "unknown", "c2pa": "unknown"}
+                                "language": "unknown", "on_screen_language": "unknown", "c2pa": "unknown"}
     assert _results(_report(audio=AudioSection(status="skipped")))["language"] == "unknown"
     bare = Claim(id="c-bare", statement="something happened")
     assert set(_results(_report(), bare).values()) <= {"unknown", "neutral"}
@@ -197,9 +197,10 @@ def test_claim_end_to_end_recycled_and_original_clip(tmp_path: Path, samples: Pa
     table = {Path(a["media_path"]).name: {x["check"]: x["result"] for x in a["assessment"]}
              for a in shown["attachments"]}
     assert table["recycled.mp4"] == {"first_seen": "contradicts", "capture_time": "contradicts",
-                                     "location": "unknown", "language": "unknown", "c2pa": "unknown"}
+                                     "location": "unknown", "language": "unknown", "on_screen_language": "unknown",
+                                     "c2pa": "unknown"}
     assert table["original.mp4"] == {"first_seen": "neutral", "capture_time": "supports", "location": "supports",
-                                     "language": "supports", "c2pa": "unknown"}
+                                     "language": "supports", "on_screen_language": "unknown", "c2pa": "unknown"}
     assert table["photo_reuse.jpg"]["first_seen"] == "contradicts"  # first seen 2016, photo of 2024 claimed
     assert shown["claim"]["languages"] == ["ru"] and shown["claim"]["status"] == "open"
 
@@ -224,7 +225,7 @@ def test_claim_end_to_end_recycled_and_original_clip(tmp_path: Path, samples: Pa
     assert review["itemReviewed"]["appearance"][0]["url"] == "https://t.me/example/123"
     assert {m["name"] for m in review["associatedMedia"]} == {"original.mp4", "recycled.mp4", "photo_reuse.jpg"}
     code, out, _err = cli("claim", "export", claim_id, "--format", "csv", "--workspace", ws)
-    assert len(list(csv.DictReader(io.StringIO(out)))) == 3 * 5
+    assert len(list(csv.DictReader(io.StringIO(out)))) == 3 * 6
 
 
 @pytest.mark.slow

@@ -97,7 +97,7 @@ def test_a_registered_stage_reaches_profile_report_findings_and_writers(with_sta
     assert isinstance(pipeline.filefacts, FileFactsConfig) and pipeline.filefacts.budget == 12.0
     report = verify(CLIP, pipeline=pipeline, workspace=tmp_path / "ws")
     data = report.to_dict()
-    assert list(data)[5:9] == ["visual", "metadata", "audio", "filefacts"]  # registry order, before findings
+    assert list(data)[5:10] == ["visual", "metadata", "audio", "text", "filefacts"]  # registry order, before findings
     assert data["filefacts"] == {"status": "ok", "size_bytes": CLIP.stat().st_size, "container": "mov", "notes": []}
     assert "file_size" in {f.code for f in report.findings} and "filefacts" in report.timings
     folder = write_report(report, tmp_path / "out")
