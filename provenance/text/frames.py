@@ -39,9 +39,11 @@ def load_still(path: Path, frame_size: int) -> TextFrames:
     try:
         with Image.open(path) as img:
             ImageOps.exif_transpose(img, in_place=True)
-            rgb = img.convert("RGB")
-            rgb.thumbnail((frame_size, frame_size), Image.Resampling.LANCZOS)
+            img.thumbnail((frame_size, frame_size), Image.Resampling.LANCZOS)  # before any copy: 100 MP stills
+            rgb = img if img.mode == "RGB" else img.convert("RGB")
             return TextFrames([(0.0, np.asarray(rgb))], "image", None)
+    except MemoryError as exc:
+        raise FrameError("cannot decode image: out of memory ([limits] max_memory_mb)") from exc
     except Exception as exc:  # the visual stage reports an undecodable still; here it is one line
         raise FrameError(f"cannot decode image: {' '.join(str(exc).split())[:200] or type(exc).__name__}") from exc
 
