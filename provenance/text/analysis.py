@@ -101,8 +101,11 @@ def _read(frames: TextFrames, engine: Tesseract, cfg: TextConfig) -> tuple[TextS
                         remaining is not None and deadline.budget_s and remaining < BUDGET_RESERVE * deadline.budget_s):
                     section.budget_exhausted = True
                     break
-                reading = engine.read(crop)
                 section.regions_read += 1
+                try:
+                    reading = engine.read(crop)
+                except RuntimeError:  # tesserocr's own failure on one crop costs that region only
+                    continue
             current.append((region.box, signature, reading))
             if _keep(reading, cfg.min_confidence):
                 seen.append(_Seen(t, index, (x0 / w, y0 / h, x1 / w, y1 / h), reading, rgb[y0:y1, x0:x1]))
