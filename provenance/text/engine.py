@@ -144,7 +144,7 @@ class Tesseract:
         ru = self._read(self._model("rus"), picture, "rus")
         uk = self._read(self._model("ukr"), picture, "ukr")
         candidates = [mixed, ru, uk]
-        if "eng" in self.models:
+        if "eng" in self.models and (mixed.words.get("eng") or mixed.confidence < SURE):  # Latin look-alikes
             candidates.append(self._read(self._model("eng"), picture, "eng"))
         best = max(candidates, key=lambda r: r.confidence)
         if best.models == "eng" and best.confidence >= max(ru.confidence, uk.confidence) + TIE:
