@@ -43,8 +43,8 @@ def _sampling(section: TextSection) -> str:
     what = {"keyframes": "the stream's keyframes", "interval": "frames decoded at a fixed interval",
             "image": "the picture"}.get(section.sampling or "", section.sampling or "")
     gap = f"; longest gap {section.max_gap_s:.1f} s (text shown for less may be missed)" if section.max_gap_s else ""
-    return (f"{section.frames_sampled} frames read ({what}{gap}); {section.frames_with_text} with text-like "
-            f"regions; {section.regions_read} regions sent to the recogniser")
+    return (f"frames read: {section.frames_sampled} ({what}{gap}); with text-like regions: "
+            f"{section.frames_with_text}; lines sent to the recogniser: {section.regions_read}")
 
 
 class TextView(StageView):
