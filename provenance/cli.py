@@ -28,7 +28,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from provenance import cli_batch, cli_claim, cli_keyframes, cli_report
+from provenance import cli_batch, cli_claim, cli_keyframes, cli_report, cli_search
 from provenance._version import __version__
 from provenance.claims import NotAttached
 from provenance.cli_common import (
@@ -62,7 +62,8 @@ Register = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], Non
 
 def _command_groups() -> list[Register]:
     """Each command group adds its subparsers and sets ``handler``; its logic lives in its own module."""
-    return [_register_core, cli_report.register, cli_batch.register, cli_claim.register, cli_keyframes.register]
+    return [_register_core, cli_report.register, cli_batch.register, cli_claim.register, cli_keyframes.register,
+            cli_search.register]
 
 
 def build_parser() -> argparse.ArgumentParser:

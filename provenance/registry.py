@@ -10,12 +10,14 @@ from provenance.audio.stage import AudioStage
 from provenance.metadata.stage import MetadataStage
 from provenance.sidecar.stage import SidecarStage
 from provenance.stage import Stage
+from provenance.text.stage import TextStage
 from provenance.visual.stage import VisualStage
 
 STAGES: tuple[Stage, ...] = (
     VisualStage(),
     MetadataStage(),
     AudioStage(),
+    TextStage(),
     SidecarStage(),
 )
 

@@ -69,7 +69,7 @@ def test_bad_claimed_date_is_a_one_line_error(text: str) -> None:
 def test_missing_evidence_is_unknown_not_a_contradiction() -> None:
     report = _report(visual=VisualSection(status="ok", index_frames=0))
     assert _results(report) == {"first_seen": "unknown", "capture_time": "unknown", "location": "unknown",
-                                "language": "unknown", "c2pa": "unknown"}
+                                "language": "unknown", "on_screen_language": "unknown", "c2pa": "unknown"}
     assert _results(_report(audio=AudioSection(status="skipped")))["language"] == "unknown"
     bare = Claim(id="c-bare", statement="something happened")
     assert set(_results(_report(), bare).values()) <= {"unknown", "neutral"}
@@ -145,7 +145,7 @@ def test_store_validates_and_reattaching_replaces(tmp_path: Path) -> None:
     store.attach("c-1", [(report, tmp_path / "r1")])
     store.attach("c-1", [(report, tmp_path / "r2")])
     [only] = store.attachments("c-1")
-    assert only.report_path == str((tmp_path / "r2").resolve()) and len(only.assessment) == 5
+    assert only.report_path == str((tmp_path / "r2").resolve()) and len(only.assessment) == 6
     with pytest.raises(ClaimError, match="no claim"):
         store.attach("c-nope", [(report, tmp_path)])
     assert store.set_status("c-1", "false").status == "false"
@@ -200,9 +200,10 @@ def test_claim_end_to_end_recycled_and_original_clip(tmp_path: Path, samples: Pa
     table = {Path(a["media_path"]).name: {x["check"]: x["result"] for x in a["assessment"]}
              for a in shown["attachments"]}
     assert table["recycled.mp4"] == {"first_seen": "contradicts", "capture_time": "contradicts",
-                                     "location": "unknown", "language": "unknown", "c2pa": "unknown"}
+                                     "location": "unknown", "language": "unknown", "on_screen_language": "unknown",
+                                     "c2pa": "unknown"}
     assert table["original.mp4"] == {"first_seen": "neutral", "capture_time": "supports", "location": "supports",
-                                     "language": "supports", "c2pa": "unknown"}
+                                     "language": "supports", "on_screen_language": "unknown", "c2pa": "unknown"}
     assert table["photo_reuse.jpg"]["first_seen"] == "contradicts"  # first seen 2016, photo of 2024 claimed
     assert shown["claim"]["languages"] == ["ru"] and shown["claim"]["status"] == "open"
 
@@ -229,7 +230,7 @@ def test_claim_end_to_end_recycled_and_original_clip(tmp_path: Path, samples: Pa
     assert review["itemReviewed"]["appearance"][0]["url"] == "https://t.me/example/123"
     assert {m["name"] for m in review["associatedMedia"]} == {"original.mp4", "recycled.mp4", "photo_reuse.jpg"}
     code, out, _err = cli("claim", "export", claim_id, "--format", "csv", "--workspace", ws)
-    assert len(list(csv.DictReader(io.StringIO(out)))) == 3 * 5
+    assert len(list(csv.DictReader(io.StringIO(out)))) == 3 * 6
 
 
 @pytest.mark.slow

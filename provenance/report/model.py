@@ -19,8 +19,9 @@ SCHEMA = "provenance.report/1"
 Kind = Literal["video", "image", "audio"]
 Severity = Literal["info", "notice", "warning"]
 # Stage status: ok, error (see report.errors), skipped (not in the pipeline profile),
-# not_applicable (e.g. visual stage on an audio file), no_audio (media without an audio track).
-Status = Literal["ok", "error", "skipped", "not_applicable", "no_audio"]
+# not_applicable (e.g. visual stage on an audio file), no_audio (media without an audio track),
+# unavailable (the stage's engine is not installed: the section says why; not a failure of the run).
+Status = Literal["ok", "error", "skipped", "not_applicable", "no_audio", "unavailable"]
 
 
 # Top-level keys of report.json that are not stage sections (Report's fields): a stage may not take one.
@@ -435,6 +436,49 @@ class SidecarSection(Section, key="sidecar"):
     refused: str | None = None
 
 
+# What the on-screen text stage saw: a burned-in caption (overlaid: it stays in place while the picture around it
+# changes, or sits centred in the top or bottom band) or text in the scene itself (signs, markings, documents).
+TextKind = Literal["caption", "scene"]
+
+
+@dataclass
+class TextItem:
+    """One piece of on-screen text, read in one or more sampled frames and merged across them (text/items.py).
+
+    ``box`` is [x0, y0, x1, y1] as fractions (0-1) of the frame as shown, so it holds across resolutions.
+    ``start``/``end`` are the first and last sampled frames it was read in (seconds): it may show up to one
+    sampling gap (``TextSection.max_gap_s``) longer either side.
+    """
+
+    text: str
+    start: float
+    end: float
+    box: list[float] = field(default_factory=list)
+    script: str | None = None  # "Hangul", "Cyrillic", "Latin", "mixed" or None (no letters)
+    language: str | None = None  # ISO 639-1 ("ru", "uk", "ko", "en"); None: the letters do not tell
+    language_basis: str = ""  # why: "letters ы, ё (Russian)", "Hangul", "English words: the, at"
+    confidence: float = 0.0  # the recogniser's mean word confidence of its best reading, 0-1
+    recogniser: str = ""  # engine, version and language models, e.g. "tesseract 5.5.4 (rus+ukr+eng+kor)"
+    kind: TextKind = "scene"
+    kind_basis: str = ""  # why caption or scene
+    frames: int = 1  # sampled frames it was read in
+    frame_t: float = 0.0  # the frame whose crop the HTML report shows (the best reading)
+
+
+@dataclass
+class TextSection(Section, key="text"):
+    engine: str | None = None  # "tesseract 5.5.4"
+    models: list[str] = field(default_factory=list)  # language models used ("rus", "ukr", "kor", "eng")
+    unavailable: str | None = None  # status "unavailable": why (engine or language model missing)
+    sampling: str | None = None  # "keyframes" (the stream's own keyframes) or "interval" (decoded every interval_s)
+    frames_sampled: int = 0
+    frames_with_text: int = 0  # frames the detector found text-like regions in
+    regions_read: int = 0  # regions sent to the recogniser (others were unchanged from the frame before)
+    max_gap_s: float | None = None  # longest gap between sampled frames: text shown shorter may be missed
+    items: list[TextItem] = field(default_factory=list)  # by start time
+    budget_exhausted: bool = False  # the time budget or the read cap stopped reading before the end
+
+
 @dataclass
 class Finding:
     code: str
@@ -476,6 +520,9 @@ class Artefacts:
     # file name -> bytes of further files the report folder carries (the visual stage's fingerprint.npz), written
     # beside report.json and covered by its manifest (``integrity.files``)
     files: dict[str, bytes] = field(default_factory=dict)
+    # picture key -> JPEG of further pictures a stage's view shows (the on-screen text stage: "text/<item>", the
+    # frame crop each text item was read from)
+    crops: dict[str, bytes] = field(default_factory=dict)
 
 
 @dataclass

@@ -34,6 +34,7 @@ STATUS_WORDS = {  # a section's status for people; report.json keeps the status 
     "skipped": "not in this pipeline",
     "not_applicable": "does not apply to this kind of file",
     "no_audio": "no audio track",
+    "unavailable": "not available (engine not installed)",
 }
 
 

@@ -1,0 +1,161 @@
+"""On-screen text: accuracy on captions and signs in four languages under repost edits, and cost.
+
+Cases (benchmarks/text_suite.py): Russian, Ukrainian, Korean and English lines drawn in Debian's fonts as a
+burned-in caption or a sign, on scikit-image photographs or the bundled archive footage, after a repost edit
+(none, re-encode at CRF 30, 9:16 blurred fill, 10% crop), each encoded as a 2-s H.264 clip with PyAV and read
+by the text stage as verify runs it. Per case: character error rate (edit distance / truth length) of the item
+closest to the truth (1.0 when nothing was read), whether its script and language are right. A fixed held-out
+part (one case in four, by the hash of its name: text_suite.Case.split) is not run unless asked for.
+
+Cost: the text stage and the visual stage on bench_frames' 60-s 720p clip, in this process, one after the
+other, against an empty index; prints seconds, seconds per minute of video and the ratio text / visual.
+The same on a 60-s 720p clip captioned throughout (a new caption every 5 s). Usage:
+python benchmarks/bench_text.py [--split dev|held-out|all] [--no-cost | --cost-only]
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import text_suite as suite
+from PIL import Image
+
+from provenance.config import load_pipeline
+from provenance.media import probe
+from provenance.report.model import Artefacts
+from provenance.stage import Context
+from provenance.text.analysis import levenshtein
+from provenance.text.stage import TextStage
+from provenance.visual.index import KnownImageryIndex
+from provenance.visual.stage import VisualStage
+from provenance.workspace import Workspace
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _clip(case: suite.Case, folder: Path, photos: dict, footage: list[Image.Image]) -> Path:
+    base = footage[40] if case.picture == "footage" else Image.fromarray(photos[case.picture]).resize((1280, 720))
+    if case.kind == "caption":
+        picture = suite.caption(base, case.text, case.language)
+    else:
+        picture = suite.sign(base, case.text, case.language, at=(0.08, 0.15))
+    frame = suite.edit(picture, case.edit)
+    return suite.encode([frame] * 50, folder / f"{case.name}.mp4", crf=30 if case.edit == "reencode" else 23)
+
+
+def _context(path: Path, stage_name: str, ws: Workspace) -> Context:
+    pipeline = load_pipeline("standard")
+    media = probe(path, pipeline.limits)
+    return Context(media=media, pipeline=pipeline, workspace=ws, index=KnownImageryIndex(ws),
+                   config=pipeline.stages[stage_name], artefacts=Artefacts())
+
+
+def accuracy(split: str, ws: Workspace) -> None:
+    chosen = [c for c in suite.cases() if split == "all" or c.split == split]
+    photos, footage = suite.photos(), suite.footage_frames()
+    stage = TextStage()
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for case in chosen:
+            path = _clip(case, Path(tmp), photos, footage)
+            t0 = time.perf_counter()
+            section = stage.run(_context(path, "text", ws))
+            seconds = time.perf_counter() - t0
+            best, cer = None, 1.0
+            for it in section.items:
+                e = levenshtein(it.text, case.text) / len(case.text)
+                if e < cer:
+                    best, cer = it, e
+            rows.append((case, cer, best, seconds))
+            got = f"{best.script}/{best.language} {best.confidence:.2f} {best.text!r}" if best else "nothing read"
+            print(f"{case.name:48s} CER {cer:.2f} {seconds:5.2f} s  {got}")
+    n = len(rows)
+    print(f"\nsplit {split}: {n} cases")
+    for lang in [*suite.TEXTS, None]:
+        sel = [r for r in rows if lang is None or r[0].language == lang]
+        if not sel:
+            continue
+        cer = sum(r[1] for r in sel) / len(sel)
+        script = sum(r[2] is not None and r[2].script == suite.SCRIPT[r[0].language] for r in sel)
+        language = sum(r[2] is not None and r[2].language == r[0].language for r in sel)
+        wrong = sum(r[2] is not None and r[2].language not in (None, r[0].language) for r in sel)
+        print(f"  {lang or 'all':4s} mean CER {cer:.3f}  script {script}/{len(sel)}  language {language}/{len(sel)}"
+              f" (wrong language named: {wrong})")
+    for how in suite.EDITS:
+        sel = [r for r in rows if r[0].edit == how]
+        print(f"  edit {how:20s} mean CER {sum(r[1] for r in sel) / len(sel):.3f}  language "
+              f"{sum(r[2] is not None and r[2].language == r[0].language for r in sel)}/{len(sel)}")
+    confident = [r for r in rows if r[2] is not None and r[2].confidence >= 0.8]
+    if confident:
+        mean = sum(r[1] for r in confident) / len(confident)
+        print(f"  readings with confidence >= 0.8: {len(confident)}, mean CER {mean:.3f}, "
+              f"max {max(r[1] for r in confident):.2f}")
+
+
+def cost(ws: Workspace) -> None:
+    clip = ROOT / "benchmarks" / ".cache" / "bench_60s_720p.mp4"
+    if not clip.exists():
+        from bench_frames import build_clip
+
+        clip = build_clip(60)
+    visual, text = VisualStage(), TextStage()
+    t0 = time.perf_counter()
+    visual.run(_context(clip, "visual", ws))
+    tv = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    section = text.run(_context(clip, "text", ws))
+    tt = time.perf_counter() - t0
+    minutes = 1.0
+    print(f"\ncost on {clip.name}: visual stage {tv:.2f} s, text stage {tt:.2f} s ({tt / minutes:.2f} s per minute "
+          f"of video; {section.frames_sampled} frames, {section.frames_with_text} with text-like regions, "
+          f"{section.regions_read} regions read, {len(section.items)} items): ratio text / visual {tt / tv:.2f}")
+
+
+def captioned_minute(folder: Path) -> Path:
+    """60 s of the archive footage at 720p with a new caption every 5 s (the twelve dev and held-out lines in
+    turn), keyframes as x264 places them by default (keyint 250, scenecut): a subtitled repost."""
+    source = suite.footage_frames()
+    lines = [(lang, text) for lang, texts in suite.TEXTS.items() for text in texts]
+    frames = []
+    for i in range(60 * 25):
+        lang, text = lines[(i // 125) % len(lines)]
+        frames.append(suite.caption(source[i % len(source)], text, lang))
+    return suite.encode(frames, folder / "captioned_60s_720p.mp4", keyint=250)
+
+
+def cost_with_text(ws: Workspace) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        clip = captioned_minute(Path(tmp))
+        visual, text = VisualStage(), TextStage()
+        t0 = time.perf_counter()
+        visual.run(_context(clip, "visual", ws))
+        tv = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        section = text.run(_context(clip, "text", ws))
+        tt = time.perf_counter() - t0
+    print(f"cost on a 60-s 720p clip captioned throughout (12 captions, 5 s each): visual stage {tv:.2f} s, text "
+          f"stage {tt:.2f} s per minute ({section.sampling}, {section.frames_sampled} frames, max gap "
+          f"{section.max_gap_s} s, {section.regions_read} regions read, {len(section.items)} items, "
+          f"{sum(i.kind == 'caption' for i in section.items)} called captions): ratio text / visual {tt / tv:.2f}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--split", choices=["dev", "held-out", "all"], default="dev")
+    ap.add_argument("--no-cost", action="store_true")
+    ap.add_argument("--cost-only", action="store_true")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        ws = Workspace(Path(tmp) / "ws")
+        if not args.no_cost:
+            cost(ws)
+            cost_with_text(ws)
+        if not args.cost_only:
+            accuracy(args.split, ws)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,48 @@
+"""``provenance search TEXT [--reports DIR...] [--json]``: words in on-screen text and speech across reports.
+
+Exit 0 with at least one hit, 1 with none, 2 when there was nothing to search (no report folder found).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+from pathlib import Path
+
+from provenance.cli_common import global_options, open_workspace
+from provenance.errors import ProvenanceError
+from provenance.safetext import terminal
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    s = sub.add_parser("search", parents=[global_options(1)], help="find words in the on-screen text and speech "
+                       "transcripts of the workspace's reports (each verified before it is read)")
+    s.add_argument("query", metavar="TEXT")
+    s.add_argument("--reports", type=Path, nargs="+", default=[], metavar="DIR", help="report folders to search "
+                   "as well (default: the workspace's batch output folders and claim attachments, and ./reports)")
+    s.add_argument("--json", action="store_true", help="print the hits as JSON")
+    s.set_defaults(handler=_search)
+
+
+def _search(args: argparse.Namespace) -> int:
+    from provenance.search import search, workspace_folders
+
+    ws = open_workspace(args, "optional")
+    folders = [*args.reports, *workspace_folders(ws)]
+    if not args.reports and Path("reports").is_dir():
+        folders.append(Path("reports"))
+    if not folders:
+        raise ProvenanceError("no report folders to search: the workspace has no batch runs or attached reports; "
+                              "name folders with --reports DIR")
+    result = search(args.query, folders, ws.root if ws.exists else None)
+    if args.json:
+        print(json.dumps(dataclasses.asdict(result), ensure_ascii=False, indent=2))
+    else:
+        for hit in result.hits:
+            print(terminal(f"{hit.report}\t{hit.where}\t{hit.text}"))
+        for line in result.refused:
+            print(terminal(f"refused (failed verification): {line}"))
+        print(terminal(f"{len(result.hits)} hit(s) in {result.searched} verified report(s)"
+                       + (f"; {len(result.refused)} refused" if result.refused else "")))
+    return 0 if result.hits else 1

@@ -1,0 +1,111 @@
+"""``provenance search TEXT``: find words in the on-screen text and speech transcripts of written reports.
+
+Where it looks: the report folders of the workspace's batch runs (``batch_run.out``), the reports attached to
+its claims (``claim_report.report_path``), and any folder named on the command line. Each report is read
+through ``integrity.read_verified`` (digest, files, structure, folder name), so an edited report is listed
+as refused, never searched as if it were evidence. Matching is case-insensitive on whitespace-normalised
+text, ё matching е.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from provenance.report.integrity import IntegrityError, read_verified
+from provenance.report.view import fmt_t
+from provenance.workspace import Workspace
+
+_REPORT_NAME = re.compile(r".+-[0-9a-f]{12}$")  # <stem>-<sha256[:12]>: the link (or pointer) to a file's latest run
+
+
+@dataclass
+class Hit:
+    report: str  # the report folder
+    media_path: str
+    sha256: str
+    where: str  # "on-screen caption 0:02.0–0:03.0", "speech 0:10.0–0:14.0"
+    text: str
+
+
+@dataclass
+class SearchResult:
+    hits: list[Hit] = field(default_factory=list)
+    searched: int = 0  # reports read and verified
+    refused: list[str] = field(default_factory=list)  # "path: reason" of reports that failed verification
+
+
+def workspace_folders(ws: Workspace) -> list[Path]:
+    """Report folders the workspace knows of: its batch runs' output folders and its claims' attached reports."""
+    if not ws.exists:
+        return []
+    with ws.reading() as conn:
+        outs = [Path(r[0]) for r in conn.execute("SELECT DISTINCT out FROM batch_run")]
+        attached = [Path(r[0]) for r in conn.execute("SELECT DISTINCT report_path FROM claim_report")]
+    return [*outs, *attached]
+
+
+def report_paths(folders: Iterable[Path]) -> Iterator[Path]:
+    """Each report once: a folder holding report.json, else the ``<stem>-<sha12>`` entries of a reports folder."""
+    seen: set[Path] = set()
+    for folder in folders:
+        if (folder / "report.json").is_file():
+            candidates = [folder]
+        elif folder.is_dir():
+            candidates = sorted(p for p in folder.iterdir() if _REPORT_NAME.match(p.name))
+        else:
+            continue
+        for path in candidates:
+            key = path.resolve()
+            if key not in seen:
+                seen.add(key)
+                yield path
+
+
+def search(query: str, folders: Iterable[Path], workspace_root: Path | None = None) -> SearchResult:
+    """Every on-screen text item and transcript segment holding ``query`` in the verified reports under
+    ``folders``; reports that fail verification are listed in ``refused``."""
+    needle = _norm(query)
+    out = SearchResult()
+    if not needle:
+        return out
+    for path in report_paths(folders):
+        try:
+            data = read_verified(path, workspace_root)
+        except (IntegrityError, OSError, ValueError) as exc:
+            out.refused.append(str(exc))
+            continue
+        out.searched += 1
+        media = data.get("media") or {}
+        for where, text in _texts(data):
+            if needle in _norm(text):
+                out.hits.append(Hit(str(path), str(media.get("path", "")), str(media.get("sha256", "")), where, text))
+    return out
+
+
+def _texts(data: dict) -> Iterator[tuple[str, str]]:
+    text = data.get("text") if isinstance(data.get("text"), dict) else {}
+    for it in text.get("items") or []:
+        if isinstance(it, dict) and isinstance(it.get("text"), str):
+            yield f"on-screen {it.get('kind', 'text')} {_span(it)}", it["text"]
+    audio = data.get("audio") if isinstance(data.get("audio"), dict) else {}
+    for seg in audio.get("segments") or []:
+        if isinstance(seg, dict):
+            for key in ("text", "translation"):
+                if isinstance(seg.get(key), str):
+                    label = "speech" if key == "text" else "speech (translation)"
+                    yield f"{label} {_span(seg)}", seg[key]
+
+
+def _span(entry: dict) -> str:
+    start, end = entry.get("start"), entry.get("end")
+    if not isinstance(start, int | float) or not isinstance(end, int | float):
+        return ""
+    return fmt_t(start) if end - start < 0.05 else f"{fmt_t(start)}–{fmt_t(end)}"
+
+
+def _norm(text: str) -> str:
+    """Case-folded, whitespace collapsed, ё as е (Russian print mostly omits the dots; OCR adds or drops them)."""
+    return " ".join(text.casefold().replace("ё", "е").split())

@@ -1,0 +1,31 @@
+"""The on-screen text stage's settings (profile table ``[text]``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from provenance.stage import StageConfig
+
+# Tesseract language models the stage needs by default (Debian packages tesseract-ocr-<code>): Russian,
+# Ukrainian, English and Korean, the languages of the claims this tool is used on. Order matters: Tesseract
+# tries the models in this order and keeps the most confident reading per word (measured in bench_text.py:
+# "kor" first cost 2-2.5x on Cyrillic lines; Hangul lines are read again with "kor" alone, see engine.py).
+DEFAULT_MODELS = ["rus", "ukr", "eng", "kor"]
+
+
+@dataclass
+class TextConfig(StageConfig):
+    """The on-screen text stage's profile table ``[text]``; the why of each default is in text/*.py."""
+
+    budget_s: float = 120.0  # a 60-s clip with text in every frame reads in ~10-20 s on one shared core
+    models: list[str] = field(default_factory=lambda: list(DEFAULT_MODELS))  # Tesseract language models
+    # folder holding <model>.traineddata; "": $PROVENANCE_TESSDATA, else Debian's /usr/share/tesseract-ocr/5/tessdata
+    tessdata: str = ""
+    frame_size: int = 1280  # long side (px) frames are read at: 720p captions keep their full size
+    # the stream's keyframes are the sample (x264 puts one at every cut and at least every keyint) when they
+    # are at most this far apart; else frames are decoded every interval_s, which costs a full decode
+    max_keyframe_gap_s: float = 4.0
+    interval_s: float = 2.0
+    max_frames: int = 150  # sampled frames read at most (a 5-min clip at one keyframe every 2 s)
+    max_reads: int = 600  # regions sent to the recogniser at most (each costs ~60-150 ms)
+    min_confidence: float = 0.6  # readings under this mean word confidence (0-1) are dropped (bench_text.py)

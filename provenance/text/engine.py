@@ -1,0 +1,250 @@
+"""The recogniser: Tesseract's LSTM engine through tesserocr (its C++ API in-process, models loaded once).
+
+tesserocr's wheel carries libtesseract itself; the language models come from Debian's packages
+(``tesseract-ocr-rus``, ``-ukr``, ``-eng``, ``-kor``) or any folder of ``.traineddata`` files. Measured against
+pytesseract (which runs the ``tesseract`` binary per call and loads the models each time): 60-150 ms against
+~620 ms per caption line, same text. Without tesserocr or a model, ``open_engine`` raises ``EngineUnavailable``
+with the reason, and the stage reports itself "unavailable".
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from provenance.errors import ProvenanceError
+from provenance.text.language import letters_by_script
+
+# where Debian (5.x, then 4.x) and other distributions put the models
+TESSDATA_DIRS = ("/usr/share/tesseract-ocr/5/tessdata", "/usr/share/tesseract-ocr/4.00/tessdata",
+                 "/usr/share/tessdata", "/usr/local/share/tessdata")
+LINE_HEIGHT = 48  # px: crops are scaled so a line is about this tall (Tesseract reads 20-60 px x-heights best)
+PAD = 12  # px of border added around a crop: Tesseract misses glyphs touching the edge
+SURE = 0.9  # a reading at least this confident is not read again binarised
+TIE = 0.03  # a single model's reading this much less confident than the mixed one still wins (see read)
+# Russian or Ukrainian: the better model must lead by this much (mean word confidence). On 26 caption and sign
+# lines (bench_text.py photographs) the right model led by 0.1-0.54 in 19, the wrong one by 0.14-0.40 in 3
+# (unreadable crops), and 10 were within 0.1
+RU_UK_MARGIN = 0.1
+# ... and the mixed reading must agree: at least this share of its words' letters won by that model. Over 47
+# Russian and Ukrainian lines on bench_text.py's photographs: the two models' comparison alone named 45 right,
+# 1 wrong; the per-word vote alone (0.7) 37 right, 2 wrong; both as here 39 right, 0 wrong, 8 not named
+WORD_SHARE = 0.7
+# what a model writes for the other language's letters, never in its own spelling: the Ukrainian model reads
+# Russian ъ as ь, and Ukrainian spells ь before я, ю, є, е, и never (an apostrophe: "об'явлена"); the Russian
+# model reads Ukrainian і and ї as "!" or "1" inside a word
+_RU_IN_UK = re.compile(r"ь[яюєеи]", re.IGNORECASE)
+_UK_IN_RU = re.compile(r"[^\W\d_][!1][^\W\d_]")
+
+
+class EngineUnavailable(ProvenanceError):
+    """The OCR engine or one of its language models is not installed; the message says which and how to get it."""
+
+
+@dataclass
+class Reading:
+    text: str
+    confidence: float  # mean word confidence, 0-1
+    models: str  # the language models that produced it ("rus+ukr+eng+kor", or "kor" for a Hangul re-read)
+    # Cyrillic lines: the language the Russian and Ukrainian models' readings tell (None: they do not), and why;
+    # other lines leave both unset and language.language_of decides from the letters
+    language: str | None = None
+    basis: str = ""
+    # letters of the words (3+ letters) each model won in a mixed reading: Tesseract picks a model per word,
+    # its dictionary included ({"rus": 19, "ukr": 5})
+    words: dict[str, int] = dataclasses.field(default_factory=dict)
+
+
+def find_tessdata(configured: str = "") -> Path | None:
+    """The folder of ``.traineddata`` files: the profile's, else ``$PROVENANCE_TESSDATA``, else a system one."""
+    named = configured or os.environ.get("PROVENANCE_TESSDATA", "")
+    if named:
+        return Path(named)
+    return next((Path(d) for d in TESSDATA_DIRS if Path(d).is_dir()), None)
+
+
+class Tesseract:
+    """One Tesseract instance with every model loaded, reading one text line per call (page mode 7)."""
+
+    def __init__(self, tessdata: Path, models: list[str]) -> None:
+        import tesserocr
+
+        self._tesserocr = tesserocr
+        self.models = list(models)
+        self.tessdata = tessdata
+        self.version = tesserocr.tesseract_version().split()[1]
+        self._api: Any = None  # made at the first line read: a clip without text never loads a model (~0.9 s)
+        self._alone: dict[str, Any] = {}  # one model alone ("kor", "eng"), made when first needed
+
+    @property
+    def name(self) -> str:
+        return f"tesseract {self.version}"
+
+    def _make(self, lang: str) -> Any:
+        t = self._tesserocr
+        return t.PyTessBaseAPI(path=str(self.tessdata) + os.sep, lang=lang, psm=t.PSM.SINGLE_LINE, oem=t.OEM.LSTM_ONLY)
+
+    def read(self, grey: np.ndarray) -> Reading:
+        """Read one line from a grey crop (uint8): the most confident of a few readings.
+
+        The crop as is, and binarised (Otsu, letters dark) when that reading is unsure (< ``SURE``): outlined
+        captions on a busy picture read 0.49-0.77 as is and 0.63-0.94 binarised (bench_text.py cases). Then the
+        line again with single models where the mixed reading can go wrong: Hangul with "kor" alone (mixed with
+        the others Tesseract splits Hangul into syllables, "군 인 들이"); Cyrillic with "rus" and "ukr" alone (the
+        mixed models put Ukrainian є in Russian words, "вьезжаєт"); Latin look-alikes with "eng" alone ("Тгоор5"
+        for "Troops"). A single model's reading wins a tie: its letters are one language's.
+        """
+        from PIL import Image
+
+        plain = _prepare(grey)
+        mixed = "+".join(self.models)
+        if self._api is None:
+            self._api = self._make(mixed)
+        readings = [(self._read(self._api, Image.fromarray(plain), mixed), plain)]
+        if readings[0][0].confidence < SURE:
+            binary = _binarise(plain)
+            readings.append((self._read(self._api, Image.fromarray(binary), mixed), binary))
+        reading, image = max(readings, key=lambda r: r[0].confidence)
+        scripts = letters_by_script(reading.text)
+        if scripts.get("Cyrillic", 0) and {"rus", "ukr"} <= set(self.models):
+            reading = self._cyrillic(image, reading)
+        elif scripts.get("Hangul", 0) >= 2 and "kor" in self.models:  # Hangul beside noise read as Latin
+            again = self._read(self._model("kor"), Image.fromarray(image), "kor")
+            if again.confidence + TIE >= reading.confidence:
+                reading = again
+        elif scripts.get("Latin", 0) and len(scripts) > 1 and "eng" in self.models:
+            again = self._read(self._model("eng"), Image.fromarray(image), "eng")
+            if again.confidence + TIE >= reading.confidence:
+                reading = again
+        return Reading(_trim(reading.text), reading.confidence, reading.models, reading.language, reading.basis)
+
+    def _cyrillic(self, image: np.ndarray, mixed: Reading) -> Reading:
+        """A Cyrillic line read by the Russian and by the Ukrainian model alone, and English for look-alikes.
+
+        Each model can write only its own letters, and substitutes look-alikes for the other's (the Russian model
+        reads Ukrainian і as "!" or "1", the Ukrainian one Russian ъ as ь and е as є), so a model's own letters
+        in its own reading are no evidence alone. The language is named when that model read the line better
+        by ``RU_UK_MARGIN``, its reading holds its language's letters and has none of the tell-tale
+        substitutes (``_RU_IN_UK``, ``_UK_IN_RU``) of a model reading the other language; otherwise the line
+        is Cyrillic, language not told, with the most confident reading. A tell-tale substitute in the other
+        model's reading is evidence too: it lets a model win within ``RU_UK_MARGIN`` (clean captions read
+        0.93-0.95 by both).
+        """
+        from PIL import Image
+
+        from provenance.text.language import RU_LETTERS, UK_LETTERS
+
+        picture = Image.fromarray(image)
+        ru = self._read(self._model("rus"), picture, "rus")
+        uk = self._read(self._model("ukr"), picture, "ukr")
+        candidates = [mixed, ru, uk]
+        if "eng" in self.models and (mixed.words.get("eng") or mixed.confidence < SURE):  # Latin look-alikes
+            candidates.append(self._read(self._model("eng"), picture, "eng"))
+        best = max(candidates, key=lambda r: r.confidence)
+        if best.models == "eng" and best.confidence >= max(ru.confidence, uk.confidence) + TIE:
+            return best  # Latin look-alikes ("Тгоор5" for "Troops"): English alone reads them best
+        ru_letters = sorted({c.lower() for c in ru.text if c in RU_LETTERS})
+        uk_letters = sorted({c.lower() for c in uk.text if c in UK_LETTERS})
+        scores = f"Ukrainian model {uk.confidence:.2f}, Russian model {ru.confidence:.2f}"
+        ru_sub, uk_sub = _RU_IN_UK.search(uk.text), _UK_IN_RU.search(ru.text)
+        lead = ru.confidence - uk.confidence
+        is_ru = bool(ru_letters) and not uk_sub and (lead >= RU_UK_MARGIN or (ru_sub and lead > -RU_UK_MARGIN))
+        is_uk = bool(uk_letters) and not ru_sub and (-lead >= RU_UK_MARGIN or (uk_sub and -lead > -RU_UK_MARGIN))
+        if is_ru != is_uk:
+            chosen, code, name, letters = (ru, "ru", "Russian", ru_letters) if is_ru else (uk, "uk", "Ukrainian",
+                                                                                         uk_letters)
+            sub = ru_sub if is_ru else uk_sub
+            why = f"letters {', '.join(letters)} ({name}); {scores}"
+            if sub is not None:
+                why += f"; the other model wrote “{sub.group(0)}”, which its language never spells"
+            model = "rus" if is_ru else "ukr"
+            won, total = mixed.words.get(model, 0), sum(mixed.words.values())
+            if total and won >= WORD_SHARE * total:  # the per-word choice of the mixed reading agrees
+                return dataclasses.replace(chosen, language=code, basis=f"{why}; {won} of {total} letters' words "
+                                           f"won by the {name} model in the mixed reading")
+            scores += f"; the mixed reading gave the {name} model {won} of {total} letters' words"
+        best = max((mixed, ru, uk), key=lambda r: r.confidence)
+        return dataclasses.replace(best, language=None, basis=f"Cyrillic; the Russian and Ukrainian models do not "
+                                   f"tell it ({scores})")
+
+    def _model(self, lang: str) -> Any:
+        if lang not in self._alone:
+            self._alone[lang] = self._make(lang)
+        return self._alone[lang]
+
+    def _read(self, api: Any, image: Any, models: str) -> Reading:
+        api.SetImage(image)
+        text = " ".join(api.GetUTF8Text().split())
+        words: dict[str, int] = {}
+        if "+" in models:  # which model won each word
+            level = self._tesserocr.RIL.WORD
+            for word in self._tesserocr.iterate_level(api.GetIterator(), level):
+                try:
+                    got, model = word.GetUTF8Text(level) or "", word.WordRecognitionLanguage()
+                except RuntimeError:  # an empty word ("No text returned")
+                    continue
+                letters = sum(c.isalpha() for c in got)
+                if model and letters >= 3:
+                    words[model] = words.get(model, 0) + letters
+        return Reading(text, max(0.0, api.MeanTextConf()) / 100.0, models, words=words)
+
+    def close(self) -> None:
+        for api in (self._api, *self._alone.values()):
+            if api is not None:
+                api.End()
+
+
+def _prepare(grey: np.ndarray) -> np.ndarray:
+    """Scale a line crop to about ``LINE_HEIGHT`` px tall and pad it with its own border colour."""
+    import cv2
+
+    h = grey.shape[0]
+    scale = LINE_HEIGHT / max(1, h)
+    if abs(scale - 1) > 0.15:
+        grey = cv2.resize(grey, (max(1, round(grey.shape[1] * scale)), LINE_HEIGHT),
+                          interpolation=cv2.INTER_CUBIC if scale > 1 else cv2.INTER_AREA)
+    edge = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
+    return cv2.copyMakeBorder(grey, PAD, PAD, PAD, PAD, cv2.BORDER_CONSTANT, value=int(np.median(edge)))
+
+
+def _binarise(grey: np.ndarray) -> np.ndarray:
+    """Otsu's two tones, the letters dark on light (the smaller class is taken for the letters)."""
+    import cv2
+
+    _, binary = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    return 255 - binary if (binary == 0).mean() > 0.5 else binary
+
+
+def _trim(text: str) -> str:
+    """The reading without the frame's edges read as characters ("| Эти солдаты |", "[Колонна"): leading and
+    trailing characters that are not letters or digits, but a closing . ! ? …"""
+    start, end = 0, len(text)
+    while start < end and not text[start].isalnum():
+        start += 1
+    while end > start and not (text[end - 1].isalnum() or text[end - 1] in ".!?…"):
+        end -= 1
+    return text[start:end]
+
+
+def open_engine(models: list[str], tessdata: str = "") -> Tesseract:
+    """Tesseract with ``models`` loaded, or ``EngineUnavailable`` naming what is missing and how to install it."""
+    try:
+        import tesserocr  # noqa: F401
+    except ImportError as exc:
+        raise EngineUnavailable(f"tesserocr is not installed ({exc}); pip install tesserocr") from exc
+    folder = find_tessdata(tessdata)
+    if folder is None or not folder.is_dir():
+        where = folder or " or ".join(TESSDATA_DIRS)
+        raise EngineUnavailable(f"no Tesseract language models at {where}; apt install tesseract-ocr "
+                                + " ".join(f"tesseract-ocr-{m}" for m in models))
+    missing = [m for m in models if not (folder / f"{m}.traineddata").is_file()]
+    if missing:
+        raise EngineUnavailable(f"Tesseract language model(s) {', '.join(missing)} missing from {folder}; apt install "
+                                + " ".join(f"tesseract-ocr-{m}" for m in missing))
+    return Tesseract(folder, models)  # models load at the first line read (a damaged one fails the stage then)

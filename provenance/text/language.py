@@ -1,0 +1,83 @@
+"""Script and language of a piece of text, from its letters alone (no model): what an analyst checks by eye.
+
+Scripts by Unicode block. Russian and Ukrainian share most of Cyrillic; each has letters the other lacks
+(Ukrainian і ї є ґ, Russian ы э ъ ё), so a line with letters of one and none of the other is that language, and
+a line with neither (or both) names no language. OCR blurs exactly these letters (е/є, ъ/ь), so a line the
+recogniser reads is decided by comparing its Russian and Ukrainian models' readings (engine.Tesseract._cyrillic);
+``language_of`` decides typed text and the other scripts. Latin text is English only when it holds a common English
+word: Latin letters alone are every language that writes with them (brand names, transliterations).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+UK_LETTERS = frozenset("іїєґІЇЄҐ")
+RU_LETTERS = frozenset("ыэъёЫЭЪЁ")
+# common English words (function words and the commonest nouns/verbs of captions); a Latin line holding one
+# is called English
+EN_WORDS = frozenset((
+    "the", "a", "an", "and", "or", "of", "to", "in", "on", "at", "by", "for", "from", "with", "without", "is", "are",
+    "was", "were", "be", "been", "has", "have", "had", "not", "no", "this", "that", "these", "those", "it", "its",
+    "they", "their", "there", "here", "we", "our", "you", "your", "he", "she", "his", "her", "who", "what", "when",
+    "where", "why", "how", "all", "more", "most", "new", "near", "after", "before", "during", "over", "under",
+    "into", "out", "up", "down", "off", "as", "if", "but", "so", "than", "then", "now", "today", "yesterday",
+    "breaking", "news", "video", "footage", "troops", "soldiers", "army", "police", "city", "town", "border", "road",
+    "street", "arriving", "arrive", "attack", "attacks", "killed", "war", "live", "update", "people", "children",
+    "near", "says", "said", "will", "would", "can", "could",
+))
+_WORD = re.compile(r"[^\W\d_]+")
+
+
+def script_of_char(ch: str) -> str | None:
+    o = ord(ch)
+    if 0xAC00 <= o <= 0xD7AF or 0x1100 <= o <= 0x11FF or 0x3130 <= o <= 0x318F:
+        return "Hangul"
+    if 0x0400 <= o <= 0x052F:
+        return "Cyrillic"
+    if ch.isalpha() and (ch.isascii() or 0x00C0 <= o <= 0x024F):
+        return "Latin"
+    if ch.isalpha():
+        return "other"
+    return None
+
+
+def letters_by_script(text: str) -> dict[str, int]:
+    """How many letters of each script ``text`` holds."""
+    return dict(Counter(s for ch in text if (s := script_of_char(ch)) is not None))
+
+
+def script_of(text: str) -> str | None:
+    """The script holding at least 80% of the letters, "mixed" when none does, None with no letters."""
+    counts = letters_by_script(text)
+    total = sum(counts.values())
+    if not total:
+        return None
+    script, n = max(counts.items(), key=lambda kv: kv[1])
+    return script if n >= 0.8 * total else "mixed"
+
+
+def language_of(text: str) -> tuple[str | None, str]:
+    """(ISO 639-1 code or None, why) for one piece of text, by its script and distinguishing letters/words."""
+    script = script_of(text)
+    if script == "Hangul":
+        return "ko", "Hangul"
+    if script == "Cyrillic":
+        uk = sorted({c.lower() for c in text if c in UK_LETTERS})
+        ru = sorted({c.lower() for c in text if c in RU_LETTERS})
+        if uk and not ru:
+            return "uk", f"letters {', '.join(uk)} (Ukrainian, not Russian)"
+        if ru and not uk:
+            return "ru", f"letters {', '.join(ru)} (Russian, not Ukrainian)"
+        if uk and ru:
+            return None, f"Cyrillic with letters of both Ukrainian ({', '.join(uk)}) and Russian ({', '.join(ru)})"
+        return None, "Cyrillic without a letter that tells Russian from Ukrainian"
+    if script == "Latin":
+        words = sorted({w for w in _WORD.findall(text.lower()) if w in EN_WORDS})
+        if words:
+            return "en", f"English words: {', '.join(words[:5])}"
+        return None, "Latin script without a common English word"
+    if script == "mixed":
+        return None, "mixed scripts"
+    return None, "no letters of a known script" if script is None else "another script"

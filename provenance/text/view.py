@@ -1,0 +1,105 @@
+"""How reports show the on-screen text stage: each text item with its time, language, kind and frame crop."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from provenance.report.model import Report, TextItem, TextSection
+from provenance.report.view import TimelineRow, bar, data_uri, fmt_t, md, render_partial, status_words
+from provenance.stage import StageView
+
+LANGUAGE_NAMES = {"ru": "Russian", "uk": "Ukrainian", "ko": "Korean", "en": "English"}
+
+
+@dataclass
+class Row:
+    item: TextItem
+    when: str  # "0:02.0–0:04.0", or "" for a still
+    language: str  # "Russian (letters ы, ё (Russian, not Ukrainian))"
+    crop: str | None  # data: URI of the frame crop
+
+
+@dataclass
+class Page:
+    """What the stage's template reads as ``v``."""
+
+    rows: list[Row]
+    sampling: str
+
+
+def _when(report: Report, it: TextItem) -> str:
+    if report.media.kind == "image":
+        return ""
+    return fmt_t(it.start) if it.end - it.start < 0.05 else f"{fmt_t(it.start)}–{fmt_t(it.end)}"
+
+
+def _language(it: TextItem) -> str:
+    if it.language:
+        return f"{LANGUAGE_NAMES.get(it.language, it.language)} ({it.language_basis})"
+    return f"{it.script or 'no'} script; language not told ({it.language_basis})"
+
+
+def _sampling(section: TextSection) -> str:
+    what = {"keyframes": "the stream's keyframes", "interval": "frames decoded at a fixed interval",
+            "image": "the picture"}.get(section.sampling or "", section.sampling or "")
+    gap = f"; longest gap {section.max_gap_s:.1f} s (text shown for less may be missed)" if section.max_gap_s else ""
+    return (f"frames read: {section.frames_sampled} ({what}{gap}); with text-like regions: "
+            f"{section.frames_with_text}; lines sent to the recogniser: {section.regions_read}")
+
+
+class TextView(StageView):
+    def html(self, report: Report) -> str:
+        section: TextSection = report.text
+        crops = report.artefacts.crops
+        rows = [Row(it, _when(report, it), _language(it), data_uri(crops.get(f"text/{n}")))
+                for n, it in enumerate(section.items)]
+        return render_partial("provenance.text", "text.html.j2", r=report, v=Page(rows, _sampling(section)))
+
+    def markdown(self, report: Report) -> list[str]:
+        section: TextSection = report.text
+        out = ["## On-screen text", ""]
+        if section.status == "unavailable":
+            out.append(f"- not read: {md(section.unavailable or 'engine not available')}")
+        elif section.status != "ok":
+            out.append(f"- not read ({md(status_words(section.status))})")
+        elif not section.items:
+            out.append("- no text read")
+        for it in section.items:
+            when = _when(report, it)
+            out.append(f"- {md(when) + ' ' if when else ''}**{it.kind}** “{md(it.text)}” · {md(_language(it))} · "
+                       f"confidence {it.confidence:.2f}")
+        if section.status == "ok":
+            out.append(f"- {md(_sampling(section))}")
+        out.append("")
+        return out
+
+    def timeline_rows(self, report: Report, duration: float) -> list[TimelineRow]:
+        section: TextSection = report.text
+        if report.media.kind == "image":
+            return []
+        row = TimelineRow("On-screen text", css="row-text")
+        for it in section.items:
+            label = it.language or (it.script or "?")[:3]
+            row.bars.append(bar(it.start, max(it.end, it.start + 0.5), duration, label,
+                                f"{it.kind} {_when(report, it)}: {it.text}", "lang2" if it.kind == "caption"
+                                else "lang1"))
+        if not row.bars:
+            row.note = {"ok": "no text read", "unavailable": "OCR engine not available"}.get(
+                section.status, f"on-screen text: {status_words(section.status)}")
+        return [row]
+
+    def timeline_end(self, report: Report) -> float:
+        return max((it.end for it in report.text.items), default=0.0)
+
+    def legend(self, report: Report) -> list[tuple[str, str]]:
+        kinds = {it.kind for it in report.text.items}
+        return [(css, text) for kind, css, text in (("caption", "lang2", "caption text"),
+                                                     ("scene", "lang1", "scene text")) if kind in kinds]
+
+    def run_details(self, report: Report) -> list[tuple[str, str]]:
+        section: TextSection = report.text
+        if section.status == "unavailable":
+            return [("OCR", f"not available: {section.unavailable}")]
+        if not section.engine:
+            return []
+        return [("OCR", f"{section.engine} · models {'+'.join(section.models)}")]
