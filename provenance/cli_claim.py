@@ -25,9 +25,9 @@ from provenance.claims import (
     to_csv,
     to_json,
 )
-from provenance.cli_common import global_options, looks_like_json, open_workspace
+from provenance.cli_common import global_options, looks_like_json, open_workspace, say
 from provenance.errors import ProvenanceError
-from provenance.fileio import atomic_write
+from provenance.fileio import write_new
 from provenance.report.integrity import follow_pointer
 from provenance.safetext import terminal
 from provenance.workspace import Workspace
@@ -201,7 +201,12 @@ def _claim(args: argparse.Namespace) -> int:
             data = to_json(claim, attachments) if args.format == "json" else _claimreview(store, claim, args)
             text = export_text(data)
         if args.out:
-            atomic_write(args.out, text)
+            try:
+                write_new(Path(args.out), text)
+            except FileExistsError as exc:
+                raise ProvenanceError(f"{args.out} exists already: choose another name (an export never overwrites "
+                                      "a file)") from exc
+            say(f"claim {args.id} exported ({args.format}) to {Path(args.out).resolve()}")
         else:
             sys.stdout.write(text)
     else:

@@ -7,6 +7,7 @@ ingest (PyAV).
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import tempfile
@@ -46,6 +47,25 @@ def atomic_write(path: Path, data: str | bytes, mode: int | None = None) -> None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_new(path: Path, data: str | bytes) -> None:
+    """Write ``path`` whole and never over an existing file (exports a user names with ``--out``: a typo must not
+    replace the workspace database or a signed report). Built aside, then hard-linked into place: a link fails
+    on an existing name where a rename would replace it. Raises ``FileExistsError`` when ``path`` exists."""
+    if path.exists() or path.is_symlink():
+        raise FileExistsError(errno.EEXIST, "exists already", str(path))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            os.fchmod(fh.fileno(), 0o666 & ~umask())
+            fh.write(data.encode() if isinstance(data, str) else data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.link(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
 
 
 def sha256_file(path: Path) -> str:

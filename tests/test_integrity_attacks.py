@@ -879,3 +879,17 @@ def test_claim_attach_of_a_report_glob_attaches_the_latest_run_once(
     older = next(p for p in globbed[1].iterdir() if p.resolve() != latest)
     code, _, err = run(capsys, "claim", "attach", claim_id, globbed[0], older, "--workspace", ws)
     assert code == 2 and "two reports of the same file" in err, err
+
+
+def test_claim_export_never_overwrites_a_file(tmp_path: Path, ws: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Before: `claim export ID --format csv --out .provenance/provenance.db` replaced the workspace database with
+    a 62-byte CSV (every reference and claim lost), and `--out <report>/report.json` a signed report."""
+    claim_id = run(capsys, "claim", "add", "--statement", "s", "--workspace", ws)[1].strip()
+    db = ws / "provenance.db"
+    before = db.read_bytes()
+    code, _, err = run(capsys, "claim", "export", claim_id, "--format", "csv", "--out", db, "--workspace", ws)
+    assert code == 2 and "exists already" in err and db.read_bytes() == before
+    code, _, err = run(capsys, "claim", "export", claim_id, "--format", "json", "--out", tmp_path / "c.json",
+                       "--workspace", ws)
+    assert code == 0 and json.loads((tmp_path / "c.json").read_text())["claim"]["id"] == claim_id
+    assert str((tmp_path / "c.json").resolve()) in err  # says where it put it

@@ -26,16 +26,15 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-import os
 import re
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from provenance import fileio
 from provenance.errors import ProvenanceError
-from provenance.fileio import sha256_file, umask
+from provenance.fileio import sha256_file
 from provenance.media import display_path
 from provenance.report.model import HashListOrigin, Match
 from provenance.safetext import as_id, id_problem
@@ -124,25 +123,12 @@ def export(workspace: Workspace, name: str) -> tuple[str, int, int]:
 
 
 def write_new(path: Path, text: str) -> None:
-    """Write ``path`` whole, never over an existing file: built aside, then hard-linked into place (a link
-    fails on an existing name, where a rename would replace it)."""
-    if path.exists() or path.is_symlink():
-        raise HashListError(f"{display_path(path)} exists already: choose another name (an export never "
-                            "overwrites a file)")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    """Write the export whole, never over an existing file (:func:`provenance.fileio.write_new`)."""
     try:
-        with os.fdopen(fd, "wb") as fh:
-            os.fchmod(fh.fileno(), 0o666 & ~umask())
-            fh.write(text.encode())
-            fh.flush()
-            os.fsync(fh.fileno())
-        try:
-            os.link(tmp, path)
-        except FileExistsError as exc:
-            raise HashListError(f"{display_path(path)} exists already: choose another name") from exc
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+        fileio.write_new(path, text)
+    except FileExistsError as exc:
+        raise HashListError(f"{display_path(path)} exists already: choose another name (an export never "
+                            "overwrites a file)") from exc
 
 
 # -- reading -------------------------------------------------------------------------------------------------
