@@ -52,6 +52,8 @@ def test_written_report_passes_and_signing_is_checked(folder: Path, tmp_path: Pa
     code, out = run(capsys, "report", "check", folder, "--workspace", tmp_path / "other")
     assert code == 2 and "CANNOT CHECK signature" in out  # a signer this desk does not know
     assert "PASS         origin" not in out and "by a key not known here" in out  # so its origin is unknown
+    code, out = run(capsys, "report", "check", folder, "--workspace", tmp_path / "other", "--require-signature")
+    assert code == 1 and "FAIL         signature" in out  # as claim attach --require-signature refuses it
 
 
 def test_edited_report_and_swapped_photo_fail(folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -652,9 +652,12 @@ def _check_signature(
         result.add("signature", "pass", f"valid Ed25519 signature by this workspace's key ({public.key_id})")
         _check_origin(result, integrity, required)
         return
-    result.add("signature", "cannot", f"valid signature by key {public.key_id}, which is not this workspace's key: "
-                                      "anyone can sign with a key of their own; pass --public-key with the signer's "
-                                      "key to check who signed")
+    unknown = (f"valid signature by key {public.key_id}, which is not this workspace's key: anyone can sign with a "
+               "key of their own; pass --public-key with the signer's key to check who signed")
+    if required:  # --require-signature asks for a signature that vouches: an unknown key's does not (claim attach
+        result.add("signature", "fail", unknown)  # --require-signature refuses the same report)
+        return
+    result.add("signature", "cannot", unknown)
     # the origin a signature records is only as good as the key: an unknown key vouches for nothing
     result.add("origin", "cannot", "the record says it was signed as provenance wrote it, by a key not known here: "
                                    "who produced it cannot be told")
