@@ -31,6 +31,7 @@ from provenance.report.integrity import (
     RUNS_SUFFIX,
     IntegrityError,
     Origin,
+    media_problem,
     origin_of,
     read_verified,
     report_file,
@@ -380,6 +381,8 @@ class ClaimStore:
                 raise ClaimError(f"refusing {exc}") from exc
             except Exception as exc:  # a sealed report this version cannot read
                 raise ClaimError(f"refusing {file}: not a provenance report this version reads ({exc})") from exc
+            if (swapped := media_problem(file, data)) is not None:
+                raise ClaimError(f"refusing {file}: {swapped} (nothing was attached)")
             origins.append(origin_of(data, self.workspace.key_root))
             if require_signature and not origins[-1].by_workspace:
                 raise ClaimError(f"refusing {file}: {origins[-1].text}; --require-signature attaches only reports "

@@ -893,3 +893,18 @@ def test_claim_export_never_overwrites_a_file(tmp_path: Path, ws: Path, capsys: 
                        "--workspace", ws)
     assert code == 0 and json.loads((tmp_path / "c.json").read_text())["claim"]["id"] == claim_id
     assert str((tmp_path / "c.json").resolve()) in err  # says where it put it
+
+
+def test_a_report_whose_media_was_swapped_is_neither_attached_nor_signed(
+    tmp_path: Path, ws: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Before: verify, replace the media file by another, `claim attach` attached the report (only the usual
+    "unsigned" warning) and `report sign` signed it, though `report check` FAILs it on media."""
+    photo = _photo(tmp_path)
+    folder = write_report(Report(media=probe(photo).section()), tmp_path / "out")
+    shutil.copy(SAMPLES / "known" / "photo_astronaut.jpg", photo)  # the file the report names, swapped
+    claim_id = run(capsys, "claim", "add", "--statement", "s", "--workspace", ws)[1].strip()
+    code, _, err = run(capsys, "claim", "attach", claim_id, folder, "--workspace", ws)
+    assert code == 2 and "not the file this report describes" in err, err
+    code, out, _ = run(capsys, "report", "sign", folder, "--workspace", ws)
+    assert code == 1 and "refusing to sign: media" in out, out

@@ -391,6 +391,7 @@ def sign_file(path: str | Path, workspace_root: Path) -> SignResult:
     _check_files(result, path, data)
     _check_signature(result, data, workspace_root, None, False)
     _check_folder(result, path, data)
+    _check_media(result, path, data, None)  # a report beside another file than the one it describes: not signed
     bad = [line for line in result.lines if line.state == "fail" or (line.state == "cannot" and line.name == "digest")]
     if bad:
         return SignResult(path, False, f"refusing to sign: {bad[0].name}: {bad[0].message}")
@@ -736,6 +737,16 @@ def _check_origin(result: CheckResult, integrity: dict[str, Any], required: bool
     else:
         result.add("origin", "cannot", f"the signature was added later ({integrity.get('signed_at')}, `report sign`): "
                                        "it vouches for the content from then on, not that provenance produced it")
+
+
+def media_problem(report_path: Path, data: dict[str, Any]) -> str | None:
+    """Why the media file beside the report (or at its recorded path) is not the one the report describes, or
+    None (it is, or there is none to look at: a report travels without its media). Claims use it before
+    counting a report as evidence: its digest cannot tell that the file it names was swapped."""
+    result = CheckResult(report_path)
+    _check_media(result, report_path, data, None)
+    line = result.line("media")
+    return line.message if line is not None and line.state == "fail" else None
 
 
 def _check_media(result: CheckResult, report_path: Path, data: dict[str, Any], media: str | Path | None) -> None:
