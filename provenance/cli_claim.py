@@ -282,8 +282,12 @@ def print_claim(claim: Claim, attachments: list[Attachment], out: TextIO,
     if summary is not None:
         print(file=out)
         print_rollup(summary, out)
+    # a report that fails its check now is not evidence: its rows are not shown, its reason is (issue 15)
+    refused = {r.report_path: r.reason for r in summary.refused} if summary is not None else {}
     rows = [(terminal(a.name) if i == 0 else "", x.check, x.result, terminal(x.detail))
-            for a in attachments for i, x in enumerate(a.assessment)]
+            for a in attachments if a.report_path not in refused for i, x in enumerate(a.assessment)]
+    if not rows:
+        rows = [("", "", "", "")]
     w_file = max(4, *(len(r[0]) for r in rows))
     w_check = max(5, *(len(r[1]) for r in rows))
     w_result = 11
@@ -297,4 +301,8 @@ def print_claim(claim: Claim, attachments: list[Attachment], out: TextIO,
             print(" " * indent + more, file=out)
     print(file=out)
     for a in attachments:
+        if a.report_path in refused:
+            print(f"{terminal(a.name)}: NOT USED: {terminal(refused[a.report_path])}  (report "
+                  f"{terminal(a.report_path)})", file=out)
+            continue
         print(f"{terminal(a.name)}: {_tally(a)}  (report {terminal(a.report_path)}; {a.origin_text})", file=out)

@@ -908,3 +908,19 @@ def test_a_report_whose_media_was_swapped_is_neither_attached_nor_signed(
     assert code == 2 and "not the file this report describes" in err, err
     code, out, _ = run(capsys, "report", "sign", folder, "--workspace", ws)
     assert code == 1 and "refusing to sign: media" in out, out
+
+
+def test_claim_show_does_not_list_the_checks_of_a_report_edited_since_attaching(
+    tmp_path: Path, ws: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Before: the roll-up said the edited report was not used, and the table below still listed its rows."""
+    photo = _photo(tmp_path)
+    claim_id = run(capsys, "claim", "add", "--statement", "coins", "--date", "2019", "--workspace", ws)[1].strip()
+    code, _, _ = run(capsys, "verify", photo, "--pipeline", "quick", "--sign", "--claim", claim_id, "--workspace", ws,
+                     "--out", tmp_path / "out")
+    assert code == 0
+    _, shown, _ = run(capsys, "claim", "show", claim_id, "--workspace", ws)
+    assert "first_seen" in shown and "NOT USED" not in shown
+    forge(next((tmp_path / "out").glob("photo-*/report.json")))
+    _, shown, _ = run(capsys, "claim", "show", claim_id, "--workspace", ws)
+    assert "NOT USED" in shown and "signature" in shown and "first_seen" not in shown, shown
