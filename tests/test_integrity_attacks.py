@@ -283,6 +283,7 @@ def test_a_signing_batch_reuses_only_its_own_signed_reports(
     summary = json.loads((out / "summary.json").read_text())
     assert summary["counts"]["resumed"] == 1 and summary["files"][0]["origin"] == "unsigned"
     assert "1 earlier report reused is unsigned (origin unknown" in text, text
+    assert "report unsigned: origin unknown" in (out / "index.html").read_text()  # the page says it too
     code, _, _ = run(capsys, "batch", media, "--out", out, "--workers", "0", "--pipeline", "quick", "--quiet",
                      "--workspace", ws, "--sign")
     summary = json.loads((out / "summary.json").read_text())

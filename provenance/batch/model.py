@@ -89,7 +89,7 @@ class BatchItem:
     stale: str | None = None
     fingerprint_refused: str | None = None  # why the stored fingerprint could not be used (then: verified again)
     not_attached: str | None = None  # with --claim: why the report was not attached (a signed one stays attached)
-    # a resumed report's origin (claims.SIGNED_WORDS): "unsigned" passes its digest check even if edited on purpose
+    # who vouches for the report (claims.SIGNED_WORDS): "unsigned" passes its digest check even if edited on purpose
     origin: str | None = None
 
 

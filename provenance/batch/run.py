@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import json
 import logging
 import os
 import stat
@@ -286,6 +287,8 @@ def run_batch(
 
     def finish(item: BatchItem, report: Report, folder: Path, action: Action) -> None:
         _fill(item, report, folder, out, action)
+        if item.origin is None:  # who vouches for the report, on every row: "unsigned" is origin unknown
+            item.origin = signed_as(json.loads(json.dumps(report.to_dict())), ws.key_root)[0]
         frames[report.media.sha256] = usable_frames(report, options.links.min_quality)
         if claim is not None:  # attach as results arrive: a stopped batch has attached what it finished
             try:

@@ -20,7 +20,7 @@ from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
 
 from provenance._version import __version__
 from provenance.batch.model import BatchOptions, BatchResult, Counts
-from provenance.claims import Claim
+from provenance.claims import SIGNED_WORDS, Claim
 from provenance.config import Pipeline
 from provenance.dossier import RESULT_SHORT, check_words, file_pictures, finding_words
 from provenance.errors import ProvenanceError
@@ -123,6 +123,7 @@ _env = Environment(  # the batch's own templates, and the parts it shares with t
     lstrip_blocks=True,
 )
 _env.globals.update(check_words=check_words, finding_words=finding_words, RESULT_SHORT=RESULT_SHORT,
+                    ORIGIN_WORDS=SIGNED_WORDS,
                     STATUS_WORDS={"ok": "verified", "stage_error": "report written, a stage failed",
                                   "error": "no report", "pending": "waiting"},
                     ACTION_WORDS={"verified": "verified now", "resumed": "report from an earlier run",
