@@ -59,6 +59,9 @@ class MediaFile:
         )
 
 
+_URL = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)  # a scheme, as RFC 3986 spells one
+
+
 def display_path(path: str | os.PathLike[str]) -> str:
     """``path`` as text that can be printed and written as UTF-8: bytes of a name that are not UTF-8 (kept by
     Python as lone surrogates) become ``\\xNN``. Used wherever a path goes into a report or a summary."""
@@ -72,6 +75,9 @@ def probe(path: str | Path, limits: Limits | None = None) -> MediaFile:
     ``limits`` (input limits) are checked before the work they protect: the size before hashing, the declared
     duration and picture size from the headers before anything is decoded; over one, ``MediaLimitError``.
     """
+    if isinstance(path, str) and _URL.match(path):  # Path() would eat a slash and say "no such file"
+        raise MediaError(f"{path} is a URL: provenance works offline on local files; download it first (e.g. with "
+                         "yt-dlp) and verify the file")
     path = Path(path)
     name = display_path(path)
     try:

@@ -89,3 +89,12 @@ def test_batch_assesses_each_file_once_and_not_again_on_resume(
                       options=BatchOptions(out=out, workers=0, claim="c-bikes"))
     assert again.counts.resumed == 2 and assessments == []
     assert [i.claim for i in again.items] == [i.claim for i in fresh.items]
+
+
+def test_the_python_api_refuses_a_url_with_a_clear_error() -> None:
+    """Before: `provenance.verify("https://x/y.mp4")` said "https:/x/y.mp4: no such file" (a slash lost)."""
+    import provenance
+    from provenance.media import MediaError
+
+    with pytest.raises(MediaError, match="is a URL"):
+        provenance.verify("https://x.example/y.mp4", pipeline="quick")
