@@ -445,6 +445,8 @@ def _names(a: Attachment, which: str) -> bool:
     path = Path(text).expanduser()
     if path.name == "report.json":
         path = path.parent
+    if path.name.endswith(RUNS_SUFFIX):  # `<stem>-<sha12>.runs/` (a glob for the report matches it): the report
+        path = path.with_name(path.name.removesuffix(RUNS_SUFFIX))
     report = Path(a.report_path)
     names = {report.name}
     if report.parent.name.endswith(".runs"):  # the run folder's "latest" link

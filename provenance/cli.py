@@ -174,6 +174,10 @@ def _main(argv: list[str] | None) -> int:
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING, format="%(message)s")
     try:
         return args.handler(args)
+    except BrokenPipeError:  # `provenance claim show ID | head -1`: the reader left; not an error to report
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except (ProvenanceError, OSError, ValueError, sqlite3.Error) as exc:
         if args.debug:  # the traceback, and the same exit code as without --debug
             traceback.print_exc()
@@ -182,10 +186,6 @@ def _main(argv: list[str] | None) -> int:
     except KeyboardInterrupt:
         print("provenance: interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:  # `provenance index list | head`: the reader left; not an error to report
-        with contextlib.suppress(OSError):
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return EXIT_OK
     except Exception as exc:  # a bug: still one line for the user (and no report), the traceback under --debug
         if args.debug:
             traceback.print_exc()

@@ -28,7 +28,7 @@ from provenance.claims import (
 from provenance.cli_common import global_options, looks_like_json, open_workspace, say
 from provenance.errors import ProvenanceError
 from provenance.fileio import write_new
-from provenance.report.integrity import follow_pointer
+from provenance.report.integrity import RUNS_SUFFIX, follow_pointer
 from provenance.safetext import terminal
 from provenance.workspace import Workspace
 
@@ -189,9 +189,14 @@ def _claim(args: argparse.Namespace) -> int:
         dossier.forget(store, args.id)
         print(f"deleted claim {claim.id} ({attached} attachment{'s' if attached != 1 else ''}; report files kept)")
     elif cmd == "detach":
+        done: set[str] = set()  # report folder names detached by this command
         for which in args.reports:
+            name = Path(which.rstrip("/")).name
+            if name.endswith(RUNS_SUFFIX) and name.removesuffix(RUNS_SUFFIX) in done:
+                continue  # `reports/clip-*/` names a report and its .runs folder: detached once
             for a in store.detach(args.id, which):
-                print(f"detached {a.name} from {args.id} (report kept: {a.report_path})")
+                done.add(Path(a.report_path).parent.name.removesuffix(RUNS_SUFFIX))
+                print(f"detached {terminal(a.name)} from {args.id} (report kept: {terminal(a.report_path)})")
         refresh_dossier(store, args.id)
     elif cmd == "export":
         claim, attachments = store.get(args.id), store.attachments(args.id)

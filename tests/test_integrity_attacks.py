@@ -880,6 +880,8 @@ def test_claim_attach_of_a_report_glob_attaches_the_latest_run_once(
     older = next(p for p in globbed[1].iterdir() if p.resolve() != latest)
     code, _, err = run(capsys, "claim", "attach", claim_id, globbed[0], older, "--workspace", ws)
     assert code == 2 and "two reports of the same file" in err, err
+    code, text, err = run(capsys, "claim", "detach", claim_id, *globbed, "--workspace", ws)  # the same glob
+    assert code == 0 and text.count("detached ") == 1, (text, err)
 
 
 def test_claim_export_never_overwrites_a_file(tmp_path: Path, ws: Path, capsys: pytest.CaptureFixture[str]) -> None:
