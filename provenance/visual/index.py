@@ -272,8 +272,8 @@ def normalise_date(value: str | None, option: str = "--first-seen") -> str | Non
     text = value.strip()
     now = dt.datetime.now(dt.UTC)
     try:
-        if len(text) == 10:
-            day = dt.date.fromisoformat(text)
+        if "T" not in text.upper() and " " not in text and ":" not in text:  # a date alone: 2019-03-14, 20190314,
+            day = dt.date.fromisoformat(text)  # 2019-W10 (ISO 8601 forms Python reads)
             canonical, future = day.isoformat(), day > now.date() + dt.timedelta(days=1)
         else:
             when = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
