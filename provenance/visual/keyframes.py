@@ -114,9 +114,13 @@ def extract(path: str | Path, out: str | Path, *, every_s: float = EVERY_S, fram
     frames = frames or FramesConfig()
     media = probe(path, limits or Limits())
     if media.kind != "video" or media.video is None:
-        raise KeyframeError(f"{display_path(path.name)}: not a video (a {media.kind}): a photo is its own keyframe")
+        why = "a photo is its own keyframe" if media.kind == "image" else "it has no pictures"
+        raise KeyframeError(f"{display_path(path)}: not a video (an {media.kind} file): {why}")
     result = KeyframeSet(source=display_path(path), sha256=media.sha256, duration_s=media.duration_s, every_s=every_s,
                          shot_threshold=frames.shot_threshold)
+    if out.exists() and not out.is_dir():
+        raise KeyframeError(f"--out {display_path(out)}: a file, not a folder: give a folder to write the keyframes "
+                            "into")
     out.mkdir(parents=True, exist_ok=True)
     final = out / _folder_name(path)
     aside = out / f".building-{final.name}"
@@ -141,7 +145,7 @@ def extract(path: str | Path, out: str | Path, *, every_s: float = EVERY_S, fram
                               on_frame=keep)
         result.frames_decoded = sample.frames_decoded
         if not result.frames:
-            raise KeyframeError(f"{display_path(path.name)}: no frame decoded")
+            raise KeyframeError(f"{display_path(path)}: no frame decoded")
         shown = [thumbs[round(i * (len(thumbs) - 1) / max(1, SHEET_MAX - 1))] for i in range(SHEET_MAX)] \
             if len(thumbs) > SHEET_MAX else thumbs
         result.sheet_frames = len(shown)
