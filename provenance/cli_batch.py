@@ -131,7 +131,10 @@ def describe(item: BatchItem) -> str:
 def _without_path(message: str, path: str) -> str:
     """The reason alone: messages from ingest start with the file's name, which the line already shows (the
     workers get absolute paths, and a link is opened as its target: those names are dropped too)."""
-    target = Path(path).resolve()
+    try:
+        target = Path(path).resolve()
+    except (OSError, RuntimeError):  # a link loop (RuntimeError before Python 3.13): no target to drop
+        target = Path(path)
     for prefix in (path, str(target), Path(path).name, target.name):
         if message.startswith(prefix + ": "):
             return message[len(prefix) + 2:]
