@@ -69,3 +69,22 @@ def _rows(hashes: np.ndarray, nbytes: int | None) -> np.ndarray:
         want = f"(n, {nbytes})" if nbytes else "(n, bits // 8)"
         raise ValueError(f"hashes must be a uint8 array of shape {want}, got {hashes.dtype} {hashes.shape}")
     return np.ascontiguousarray(hashes)
+
+
+def binary_ivf(vectors: np.ndarray, lists: int, *, train_rows: int, seed: int = 0) -> faiss.IndexBinaryIVF:
+    """An inverted file over binary vectors (uint8 rows): ``lists`` Hamming k-means cells, trained on a sample.
+
+    Trained on ``train_rows`` rows drawn at random (``seed``: the same vectors give the same index) from
+    ``vectors``, then filled with all of them in row order, so that FAISS's row ids are rows of ``vectors``.
+    FAISS trains binary k-means as float k-means over the unpacked bits; it wants at least 39 rows per list.
+    Searches set ``nprobe`` (how many nearest cells are scanned) on the returned index.
+    """
+    vectors = _rows(vectors, None)
+    faiss_single_thread()
+    quantizer = faiss.IndexBinaryFlat(vectors.shape[1] * 8)
+    index = faiss.IndexBinaryIVF(quantizer, vectors.shape[1] * 8, lists)
+    rng = np.random.default_rng(seed)
+    sample = vectors[np.sort(rng.choice(len(vectors), min(len(vectors), train_rows), replace=False))]
+    index.train(sample)
+    index.add(vectors)
+    return index
