@@ -2,8 +2,10 @@
 
 Two series, each size measured in a fresh subprocess (so that its peak RSS is its own):
   pdq       10^4, 10^5, 10^6 indexed PDQ frames (10^7 with --pdq-max 10000000): the sample index's
-            references plus random hashes under fake references (bench_search.fill). PDQ search is exact
-            (search.HashSearch) at every size: one mode.
+            references plus random hashes under fake references (bench_search.fill). Two modes: ``exact``
+            (the flat scan forced, PROVENANCE_HASH_IVF_MIN) and, from 10^5, ``ivf`` (the inverted file
+            forced; by default it takes over from search.HASH_IVF_MIN_ROWS), with the recall of its hash
+            hits within the match threshold against the exact search's.
   keypoint  10^2, 10^3, 10^4 searched reference keypoint frames (10^5 with --keypoint-max 100000): the sample
             index's real keypoint frames plus random ORB descriptors (500 a frame, random positions) under
             fake references, 2 s apart so that the scan searches each (index._searched). Two modes:
@@ -160,8 +162,8 @@ def child(args: argparse.Namespace) -> int:
     index = KnownImageryIndex(Workspace(Path(args.workspace)))
     cold = timed(index, 1)[0]
     accepted: list[list[object]] = []
-    search_local = index.search_local
-
+    pdq_hits: list[list[object]] = []
+    search_local, search = index.search_local, index.search
     calls = iter(range(10**6))
 
     def recording(features, **kw):  # the real search; its accepted verifications are noted by call (query frame)
@@ -170,11 +172,16 @@ def child(args: argparse.Namespace) -> int:
         accepted.extend([call, h.reference_id, round(h.t, 2)] for h in hits)
         return hits
 
-    index.search_local = recording  # type: ignore[method-assign]
+    def recording_pdq(queries, **kw):  # the real hash search; its hits within the match threshold noted
+        hits = search(queries, **kw)
+        pdq_hits.extend([queries[h.query].hex(), h.reference_id, round(h.t, 2)] for h in hits)
+        return hits
+
+    index.search_local, index.search = recording, recording_pdq  # type: ignore[method-assign]
     t = time.perf_counter()
     matches, _ = match(fp, index, cfg.matching)
     warm = [time.perf_counter() - t]
-    index.search_local = search_local  # type: ignore[method-assign]
+    index.search_local, index.search = search_local, search  # type: ignore[method-assign]
     warm += timed(index, args.repeats - 1)
     table = index._tables.get("orb")
     print(json.dumps({
@@ -183,7 +190,8 @@ def child(args: argparse.Namespace) -> int:
         "frames": index.matchable_frames(cfg.matching.min_quality),
         "searched_descriptors": int(table.faiss_index.ntotal) if table is not None else 0,
         "structure": type(table.faiss_index).__name__ if table is not None else "-",
-        "accepted": accepted,
+        "pdq_exact": index._hash_table(cfg.matching.min_quality).search.exact,
+        "accepted": accepted, "pdq_hits": pdq_hits,
         "matches": sorted([m.reference_id, sorted(m.methods)] for m in matches),
     }))
     return 0
@@ -192,8 +200,13 @@ def child(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace, ws: Path, base: Path, clip: Path, mode: str, repeats: int) -> dict:
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "benchmarks")]))
     env.pop("PROVENANCE_KEYPOINT_IVF_MIN", None)
+    env.pop("PROVENANCE_HASH_IVF_MIN", None)
     if mode == "exhaustive":
         env["PROVENANCE_KEYPOINT_IVF_MIN"] = EXHAUSTIVE
+    elif mode == "exact":
+        env["PROVENANCE_HASH_IVF_MIN"] = EXHAUSTIVE
+    elif mode == "ivf":
+        env["PROVENANCE_HASH_IVF_MIN"] = "0"
     out = subprocess.run([sys.executable, __file__, "--child", "--workspace", str(ws), "--base", str(base),
                           "--clip", str(clip), "--repeats", str(repeats)],
                          env=env, capture_output=True, text=True, check=True)
@@ -202,7 +215,8 @@ def _run(args: argparse.Namespace, ws: Path, base: Path, clip: Path, mode: str, 
 
 def _line(series: str, size: int, mode: str, r: dict, recall: str) -> str:
     warm, base = np.array(r["warm"]), np.array(r["baseline"])
-    return (f"{series:8} {size:>9,} {mode:10} {r['structure']:15} {np.median(warm):8.2f} "
+    structure = r["structure"] if series == "keypoint" else ("IndexBinaryFlat" if r["pdq_exact"] else "IndexBinaryIVF")
+    return (f"{series:8} {size:>9,} {mode:10} {structure:15} {np.median(warm):8.2f} "
             f"{warm.min():6.2f}-{warm.max():<6.2f} {np.median(warm) / np.median(base):6.2f}x {np.median(base):6.2f} "
             f"{r['cold']:7.2f} {r['rss_mb']:7.0f} {r['fingerprint_s']:6.2f}  {recall}")
 
@@ -242,8 +256,16 @@ def main() -> int:
             if size > args.pdq_max:
                 break
             ws = _prepare(base, work / f"pdq-{size}", "pdq", size, rng)
-            r = _run(args, ws, base, clip, "exact", args.repeats)
-            print(_line("pdq", r["frames"], "exact", r, "exact search (no approximate PDQ structure yet)"), flush=True)
+            exact = _run(args, ws, base, clip, "exact", args.repeats if size < 10**7 else 1)
+            print(_line("pdq", exact["frames"], "exact", exact, ""), flush=True)
+            if size >= 10**5:  # the inverted file forced (PROVENANCE_HASH_IVF_MIN=0); default from 2x10^6
+                ivf = _run(args, ws, base, clip, "ivf", args.repeats)
+                truth = {tuple(x) for x in exact["pdq_hits"]}
+                got = {tuple(x) for x in ivf["pdq_hits"]}
+                same = "same matches" if ivf["matches"] == exact["matches"] else (
+                    f"MATCHES DIFFER: {ivf['matches']} vs {exact['matches']}")
+                print(_line("pdq", ivf["frames"], "ivf", ivf,
+                            f"{len(truth & got)}/{len(truth)} hash hits within the threshold, {same}"), flush=True)
     if "keypoint" in series:
         for size in (10**2, 10**3, 10**4, 10**5):
             if size > args.keypoint_max:

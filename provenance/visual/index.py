@@ -1,7 +1,8 @@
 """The known-imagery index: references (earlier footage and photos) and their frame hashes in SQLite.
 
-Search is an exact brute-force Hamming scan over all indexed PDQ hashes (search.HashSearch); the hashes of
-matchable quality are also saved as derived files in the workspace, read back while the database is unchanged.
+Search is a Hamming range search over all indexed PDQ hashes (search.HashSearch: exact up to 2x10^6, an
+inverted file beyond); the hashes of matchable quality are also saved as derived files in the workspace, read
+back while the database is unchanged.
 
 The same footage often reaches a desk from several sources. A file byte-identical to an indexed reference (same
 SHA-256, another path or another id) becomes a *linked* reference: its own id, title, source, url and
@@ -787,7 +788,8 @@ class KnownImageryIndex:
     def search(self, queries: list[bytes], *, max_distance: int, min_quality: int) -> list[Hit]:
         """Every indexed frame of quality >= ``min_quality`` within ``max_distance`` of each PDQ query hash.
 
-        ``Hit.query`` is the position in ``queries``; hits come in query order. Exact (search.HashSearch).
+        ``Hit.query`` is the position in ``queries``; hits come in query order. Exact up to
+        ``search.HASH_IVF_MIN_ROWS`` hashes, through an inverted file beyond (search.HashSearch).
         """
         table = self._hash_table(min_quality)
         if not queries:
