@@ -10,9 +10,11 @@ indexed, 3.3x the whole match() against the sample index. The inverted file, on 
 index (259 real matchable PDQ frames) inside 10^6 random hashes, 940 dev query hashes (mirrors included):
 at PDQ's 31 bits, 1024 cells, nprobe 1 / 8 / 32 / 128 found 36% / 81% / 96% / 100% of the exact search's 184
 pairs in 0.00x / 0.01x / 0.05x / 0.15x its time, after 17 s of training (then saved with the index's
-derived files). Random fill does not cluster as real frames do: it makes the cells arbitrary for real hashes
-(pessimistic for recall), and spreads rows evenly over them (optimistic for time). Below the crossover the
-search stays exact: a missed frame is a confident "No match".
+derived files); inside 4x10^6, nprobe 32 / 64 / 128 / 256 found 92% / 97% / 98.9% / 100% in 0.04x / 0.07x /
+0.09x / 0.17x the exact search's 21-32 s (build 35 s): nprobe 256, a quarter of the cells, is the setting.
+Random fill does not cluster as real frames do: it makes the cells arbitrary for real hashes (pessimistic for
+recall), and spreads rows evenly over them (optimistic for time). 184 pairs is a small sample: below the
+crossover the search stays exact, since a missed frame can be a confident "No match".
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from provenance.threads import faiss_single_thread
 
 HASH_IVF_MIN_ROWS = 2_000_000  # exact below: at 5 ns a pair, under 5 s for a 60-s clip's 480 query hashes
 HASH_IVF_LISTS = 1024  # cells; FAISS trains them on 40 hashes each (17 s for 1024 on this machine)
-HASH_IVF_NPROBE = 128  # cells scanned per query: 184/184 pairs at 31 bits, 0.15x the exact scan's time
+HASH_IVF_NPROBE = 256  # cells scanned per query: 184/184 pairs at 31 bits in 4x10^6, 0.17x the exact scan's time
 HASH_IVF_MIN_ENV = "PROVENANCE_HASH_IVF_MIN"  # overrides HASH_IVF_MIN_ROWS (benchmarks, tests)
 
 
