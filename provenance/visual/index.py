@@ -37,7 +37,7 @@ from provenance.visual import local_features as lf
 from provenance.visual.config import FramesConfig, MatchingConfig, VisualConfig
 from provenance.visual.hashing import Fingerprint, reference_fingerprint
 from provenance.visual.local_features import LocalFeatures, Verification, verify
-from provenance.visual.search import HashSearch, binary_ivf
+from provenance.visual.search import HashSearch, binary_ivf, wants_ivf
 from provenance.visual.signals import PDQ
 from provenance.workspace import Workspace
 
@@ -196,7 +196,9 @@ def _read_hash_table(stem: Path, generation: str) -> _HashTable | None:
         search = HashSearch.load(hashes)
     except (OSError, KeyError, ValueError, RuntimeError):
         return None
-    return _HashTable(search, refs, times, ids) if len(search) == len(refs) else None
+    if len(search) != len(refs) or search.exact == wants_ivf(len(search)):  # saved under another crossover
+        return None
+    return _HashTable(search, refs, times, ids)
 
 
 def _write_hash_table(stem: Path, generation: str, table: _HashTable) -> None:

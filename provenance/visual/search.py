@@ -39,6 +39,11 @@ def hash_ivf_min_rows() -> int:
     return int(value) if value.isdigit() else HASH_IVF_MIN_ROWS
 
 
+def wants_ivf(rows: int) -> bool:
+    """Whether a search over ``rows`` hashes goes through the inverted file (never with too few to train it)."""
+    return rows >= max(hash_ivf_min_rows(), HASH_IVF_LISTS * 40)
+
+
 class HashSearch:
     """Binary hashes, searched exactly by Hamming distance.
 
@@ -49,7 +54,7 @@ class HashSearch:
 
     def __init__(self, hashes: np.ndarray) -> None:
         hashes = _rows(hashes, None)
-        if len(hashes) >= max(hash_ivf_min_rows(), HASH_IVF_LISTS * 40):
+        if wants_ivf(len(hashes)):
             self._index = binary_ivf(hashes, HASH_IVF_LISTS, train_rows=HASH_IVF_LISTS * 40)
         else:
             self._index = faiss.IndexBinaryFlat(hashes.shape[1] * 8)
