@@ -836,7 +836,7 @@ class KnownImageryIndex:
             descriptors = (np.concatenate([slots[k].descriptors for k in scan]) if len(scan)
                            else np.zeros((0, 32), np.uint8))
             owner = np.repeat(scan, sizes)
-            if len(descriptors) >= lf.ivf_min_descriptors():
+            if len(descriptors) and len(descriptors) >= lf.ivf_min_descriptors():
                 index = self._keypoint_ivf(descriptors, owner, generation)
             else:
                 index = faiss.IndexBinaryFlat(256)  # ORB descriptors are 256 bits
