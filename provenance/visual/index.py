@@ -1,7 +1,8 @@
 """The known-imagery index: references (earlier footage and photos) and their frame hashes in SQLite.
 
-Search is an exact brute-force Hamming scan over all indexed PDQ hashes (search.HashSearch); the hashes of
-matchable quality are also saved as derived files in the workspace, read back while the database is unchanged.
+Search is a Hamming range search over all indexed PDQ hashes (search.HashSearch: exact up to 2x10^6, an
+inverted file beyond); the hashes of matchable quality are also saved as derived files in the workspace, read
+back while the database is unchanged.
 
 The same footage often reaches a desk from several sources. A file byte-identical to an indexed reference (same
 SHA-256, another path or another id) becomes a *linked* reference: its own id, title, source, url and
@@ -36,7 +37,7 @@ from provenance.visual import local_features as lf
 from provenance.visual.config import FramesConfig, MatchingConfig, VisualConfig
 from provenance.visual.hashing import Fingerprint, reference_fingerprint
 from provenance.visual.local_features import LocalFeatures, Verification, verify
-from provenance.visual.search import HashSearch
+from provenance.visual.search import HashSearch, binary_ivf, wants_ivf
 from provenance.visual.signals import PDQ
 from provenance.workspace import Workspace
 
@@ -145,7 +146,9 @@ class _KeypointFrameTable:
     (set once per process in search.py).
     """
 
-    faiss_index: faiss.IndexBinaryFlat  # the searched slots' descriptors only
+    # the searched slots' descriptors only: exact (IndexBinaryFlat) below lf.IVF_MIN_DESCRIPTORS, else an inverted
+    # file (IndexBinaryIVF, nprobe set) read from or saved to the workspace's derived files
+    faiss_index: faiss.IndexBinary
     owner: np.ndarray  # slot number per descriptor of ``faiss_index``
     slots: list[LocalFeatures]  # distinct keypoint frames
     members: list[list[tuple[str, float]]]  # reference id and time of every copy of each slot
@@ -193,7 +196,9 @@ def _read_hash_table(stem: Path, generation: str) -> _HashTable | None:
         search = HashSearch.load(hashes)
     except (OSError, KeyError, ValueError, RuntimeError):
         return None
-    return _HashTable(search, refs, times, ids) if len(search) == len(refs) else None
+    if len(search) != len(refs) or search.exact == wants_ivf(len(search)):  # saved under another crossover
+        return None
+    return _HashTable(search, refs, times, ids)
 
 
 def _write_hash_table(stem: Path, generation: str, table: _HashTable) -> None:
@@ -205,6 +210,34 @@ def _write_hash_table(stem: Path, generation: str, table: _HashTable) -> None:
         with open(str(tmp) + ".npz", "wb") as fh:
             np.savez(fh, generation=str(generation), refs=table.refs, times=table.times, ids=np.array(table.ids))
         os.replace(str(tmp) + ".faiss", stem.with_suffix(".faiss"))  # hashes first: the .npz names the generation
+        os.replace(str(tmp) + ".npz", stem.with_suffix(".npz"))
+    except (OSError, RuntimeError):
+        pass
+
+
+def _read_keypoint_ivf(stem: Path, generation: str, owner: np.ndarray) -> faiss.IndexBinaryIVF | None:
+    """The saved keypoint inverted file when it was built at ``generation`` over descriptors of these owners."""
+    try:
+        with np.load(stem.with_suffix(".npz"), allow_pickle=False) as data:
+            if str(data["generation"]) != str(generation) or not np.array_equal(data["owner"], owner):
+                return None
+        index = faiss.read_index_binary(str(stem.with_suffix(".faiss")))
+    except (OSError, KeyError, ValueError, RuntimeError):
+        return None
+    if not isinstance(index, faiss.IndexBinaryIVF) or index.ntotal != len(owner):
+        return None
+    return index
+
+
+def _write_keypoint_ivf(stem: Path, generation: str, owner: np.ndarray, index: faiss.IndexBinaryIVF) -> None:
+    """Best effort, as _write_hash_table: the inverted file first, then the .npz naming its generation."""
+    try:
+        stem.parent.mkdir(parents=True, exist_ok=True)
+        tmp = stem.with_name(stem.name + f".{os.getpid()}.tmp")
+        faiss.write_index_binary(index, str(tmp) + ".faiss")
+        with open(str(tmp) + ".npz", "wb") as fh:
+            np.savez(fh, generation=str(generation), owner=owner)
+        os.replace(str(tmp) + ".faiss", stem.with_suffix(".faiss"))
         os.replace(str(tmp) + ".npz", stem.with_suffix(".npz"))
     except (OSError, RuntimeError):
         pass
@@ -757,7 +790,8 @@ class KnownImageryIndex:
     def search(self, queries: list[bytes], *, max_distance: int, min_quality: int) -> list[Hit]:
         """Every indexed frame of quality >= ``min_quality`` within ``max_distance`` of each PDQ query hash.
 
-        ``Hit.query`` is the position in ``queries``; hits come in query order. Exact (search.HashSearch).
+        ``Hit.query`` is the position in ``queries``; hits come in query order. Exact up to
+        ``search.HASH_IVF_MIN_ROWS`` hashes, through an inverted file beyond (search.HashSearch).
         """
         table = self._hash_table(min_quality)
         if not queries:
@@ -770,6 +804,7 @@ class KnownImageryIndex:
         table = self._tables.get("orb")
         if table is None:
             with self.workspace.reading() as conn:
+                generation = conn.execute("SELECT value FROM meta WHERE key = 'index_generation'").fetchone()[0]
                 rows = conn.execute(  # table "keyframe": the stored schema's name for keypoint frames, kept
                     "SELECT reference_id, t, width, height, points, descriptors FROM keyframe ORDER BY rowid"
                 ).fetchall()
@@ -798,12 +833,34 @@ class KnownImageryIndex:
                         timing.setdefault(ref_id, []).append((t, slot))
             scan = np.nonzero(searched)[0]
             sizes = np.array([len(slots[k].descriptors) for k in scan], dtype=np.int64)
-            index = faiss.IndexBinaryFlat(256)  # ORB descriptors are 256 bits
-            if len(scan):
-                index.add(np.concatenate([slots[k].descriptors for k in scan]))
-            table = _KeypointFrameTable(index, np.repeat(scan, sizes), slots, members, timing)
+            descriptors = (np.concatenate([slots[k].descriptors for k in scan]) if len(scan)
+                           else np.zeros((0, 32), np.uint8))
+            owner = np.repeat(scan, sizes)
+            if len(descriptors) and len(descriptors) >= lf.ivf_min_descriptors():
+                index = self._keypoint_ivf(descriptors, owner, generation)
+            else:
+                index = faiss.IndexBinaryFlat(256)  # ORB descriptors are 256 bits
+                if len(descriptors):
+                    index.add(descriptors)
+            table = _KeypointFrameTable(index, owner, slots, members, timing)
             self._tables["orb"] = table
         return table
+
+    def _keypoint_ivf(self, descriptors: np.ndarray, owner: np.ndarray, generation: str) -> faiss.IndexBinaryIVF:
+        """The keypoint shortlist's inverted file over ``descriptors`` (rows in ``owner``'s order).
+
+        Read from ``derived/orb-ivf.faiss`` when its ``.npz`` names this generation and the same owners (the
+        database decides which descriptors are searched, in which order); else trained and filled here (seconds
+        to a minute: see lf.IVF_MIN_DESCRIPTORS) and saved for the next process, best effort.
+        """
+        stem = self.workspace.derived_dir / "orb-ivf"
+        index = _read_keypoint_ivf(stem, generation, owner)
+        if index is None:
+            lists = lf.ivf_lists(len(descriptors))
+            index = binary_ivf(descriptors, lists, train_rows=lf.IVF_TRAIN_PER_LIST * lists)
+            _write_keypoint_ivf(stem, generation, owner, index)
+        index.nprobe = min(lf.IVF_NPROBE, index.nlist)
+        return index
 
     def search_local(self, query: LocalFeatures, *, candidates: int = 3) -> list[LocalHit]:
         """Reference keypoint frames that share a similarity-transformed picture with the query (ORB + RANSAC).

@@ -44,6 +44,7 @@ live in the workspace database and are searched exhaustively with a FAISS binary
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import cv2
@@ -67,6 +68,39 @@ COPY_VOTE_SHARE = 0.5  # a further reference's best frame with this share of the
 # kept to time a match (MatchingConfig.reference_local_interval_s), are verified only beside a hit (index.py)
 SEARCH_INTERVAL_S = 2.0
 MAX_CANDIDATES = 12  # verifications per query keypoint frame at most (each ~1 ms ratio test + a few ms RANSAC)
+# The shortlist's neighbour search (index.search_local) is exact, a FAISS scan of every searched reference
+# descriptor, below IVF_MIN_DESCRIPTORS, and through an inverted file above (issue 20): Hamming k-means cells over
+# the index's own descriptors (search.binary_ivf), ``ivf_lists`` of them trained on IVF_TRAIN_PER_LIST sampled
+# descriptors each, the IVF_NPROBE nearest cells scanned per query descriptor. Measured (2 cores, loaded; 1000
+# query descriptors, 8 neighbours, single-threaded): exact 22 / 62 / 155 / 409 ms at 10^4 / 3x10^4 / 10^5 /
+# 3x10^5 indexed descriptors, the inverted file 7 / 5 / 7 / 13 ms after a build of 0.2 / 0.3 / 0.8 / 1.7 s
+# (paid once per index generation, then read from derived/). So it pays from about 10^4 descriptors (20
+# reference keypoint frames) even for one 24-keypoint-frame clip; the exact scan is kept below 2x that, where
+# it costs under 50 ms a query frame and nothing can be missed. On the matching benchmark's dev index (36,928
+# searched descriptors) nprobe 1, 2, 4, 8, 16 and 64 over 256 or 1024 cells gave the very hits of the exact
+# scan on all 357 query keypoint frames (750 hits): 8 keeps a margin for archives whose descriptors crowd more.
+IVF_MIN_DESCRIPTORS = 20_000
+IVF_NPROBE = 8
+IVF_TRAIN_PER_LIST = 40  # FAISS wants >= 39 training rows per cell
+IVF_MIN_ENV = "PROVENANCE_KEYPOINT_IVF_MIN"  # overrides IVF_MIN_DESCRIPTORS (0: always the inverted file)
+
+
+def ivf_min_descriptors() -> int:
+    """Searched reference descriptors from which the shortlist goes through the inverted file (env override)."""
+    value = os.environ.get(IVF_MIN_ENV, "").strip()
+    return int(value) if value.isdigit() else IVF_MIN_DESCRIPTORS
+
+
+def ivf_lists(descriptors: int) -> int:
+    """Cells of the inverted file over ``descriptors`` reference descriptors: about sqrt(n), a power of two.
+
+    At most 1024: FAISS trains binary cells as float k-means over the 256 unpacked bits, 14 s for 1024 cells on
+    40,960 rows on this machine (4x the cells, 16x that); beyond ~10^6 descriptors the cells grow fuller instead.
+    """
+    lists = int(min(1024, max(16, 2 ** round(np.log2(max(1.0, np.sqrt(descriptors)))))))
+    return max(1, min(lists, descriptors // IVF_TRAIN_PER_LIST))  # k-means needs rows for every cell
+
+
 MIN_INLIERS = 16  # at distinct positions on both sides; unrelated fits: median 4, max 20 at a plausible scale
 MIN_SPREAD = 0.02  # inliers' bounding box as a share of the query picture's area
 SCALE_RANGE = (0.2, 5.0)  # plausible resize between reference and query
