@@ -805,7 +805,11 @@ def claimreview_settings(workspace_root: Path) -> dict[str, str]:
         raise ClaimError(f"{path}: not valid TOML ({exc})") from exc
     if not isinstance(table, dict):
         raise ClaimError(f"{path}: [claimreview] must be a table")
-    return {k: str(v) for k, v in table.items() if isinstance(v, str | int | float)}
+    known = ("publisher", "publisher_url", "review_url")
+    wrong = [k for k in known if k in table and not isinstance(table[k], str)]
+    if wrong:  # `publisher = 42` is not a name, `publisher_url = ["x"]` not a missing value: say so
+        raise ClaimError(f"{path}: [claimreview] {', '.join(wrong)} must be text (in quotes)")
+    return {k: v for k, v in table.items() if k in known and isinstance(v, str)}
 
 
 def publisher_for(claim: Claim, workspace_root: Path, *, name: str | None = None, url: str | None = None,
@@ -826,7 +830,8 @@ def publisher_for(claim: Claim, workspace_root: Path, *, name: str | None = None
         values[key] = value
         if key == "publisher":
             if _PLACEHOLDER_WORDS.search(value):
-                raise ClaimError(f"publisher {value!r} is a placeholder, not your organisation's name: {how}")
+                raise ClaimError(f"publisher {value!r} is a placeholder or holds markup, not your organisation's name: "
+                                 f"{how}")
             continue
         parts = urlsplit(value)
         host = (parts.hostname or "").lower()

@@ -114,3 +114,12 @@ def test_the_validator_catches_what_google_requires() -> None:
     assert "ClaimReview.reviewRating.alternateName: required by Google, missing" in claimreview_problems(
         good | {"reviewRating": {"@type": "Rating", "ratingValue": 1}})
     assert "ClaimReview.rating: not a schema.org property of ClaimReview" in claimreview_problems(good | {"rating": 1})
+
+
+def test_claimreview_settings_of_the_wrong_type_are_refused_by_name(tmp_path: Path) -> None:
+    """Before: `publisher = 42` was published as the organisation "42"; `publisher_url = ["x"]` read as missing."""
+    from provenance.claims import ClaimError, claimreview_settings
+
+    (tmp_path / "settings.toml").write_text('[claimreview]\npublisher = 42\npublisher_url = ["x"]\n')
+    with pytest.raises(ClaimError, match="publisher, publisher_url must be text"):
+        claimreview_settings(tmp_path)
