@@ -139,6 +139,8 @@ GOOD = json.loads((DATA / "ytdlp" / f"{YT_NAME}.info.json").read_text())
     (json.dumps(GOOD | {"upload_date": "20241340"}).encode(), "not a calendar date"),
     (json.dumps(GOOD | {"uploader": "Новости\x1b[2J\x1b[31mFAKE"}).encode(), "control characters"),
     (json.dumps(GOOD | {"webpage_url": "javascript:alert(1)"}).encode(), "not a web address"),
+    # before: accepted, then `index export` wrote it and `index import` of that export refused the whole list
+    (json.dumps(GOOD | {"webpage_url": "https://x.example/\u202egpj.exe"}).encode(), "bidirectional controls"),
     (b'{"timestamp": NaN}', "not valid JSON"),
     (b'{"a": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "nested"),
 ])

@@ -265,6 +265,8 @@ def _url(data: dict[str, Any], keys: tuple[str, ...], path: Path) -> str | None:
         if text is not None:
             if not re.match(r"https?://", text):
                 raise _refuse(path, f"field {key!r} is not a web address")
+            if re.search("[\u200e\u200f\u202a-\u202e\u2066-\u2069\\s]", text):  # a web address has no spaces
+                raise _refuse(path, f"field {key!r} holds spaces or bidirectional controls: not a web address")
             return text
     return None
 
