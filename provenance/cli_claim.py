@@ -183,7 +183,8 @@ def _claim(args: argparse.Namespace) -> int:
         attached = len(store.attachments(args.id))
         if not args.yes and not _confirm(f"delete claim {claim.id} ({claim.statement[:60]}) and its {attached} "
                                          "attachment(s)? [y/N] "):
-            print("provenance: nothing deleted (give --yes to delete without asking)", file=sys.stderr)
+            why = "" if sys.stdin.isatty() else "no terminal to ask on: "
+            print(f"provenance: nothing deleted ({why}give --yes to delete without asking)", file=sys.stderr)
             return EXIT_CANCELLED
         store.delete(args.id)
         dossier.forget(store, args.id)

@@ -513,8 +513,12 @@ def render_markdown(d: Dossier) -> str:
     if d.refused:
         out += ["", "## Reports not used", ""]
         out += [f"- {md(r.name)}: {md(r.reason)} (`{md(r.report_path)}`)" for r in d.refused]
-    out += ["", "## Files", "", "| File | " + " | ".join(check_words(c) for c in d.checks) + " | Report |",
-            "|---|" + "---|" * len(d.checks) + "---|"]
+    out += ["", "## Files", ""]
+    if not d.files:
+        out.append("No usable report.")
+    else:
+        out += ["| File | " + "".join(f"{check_words(c)} | " for c in d.checks) + "Report |",
+                "|---|" + "---|" * len(d.checks) + "---|"]
     for f in d.files:
         results = dict(f.results)
         out.append(f"| {md(f.name)} | " + " | ".join(RESULT_SHORT.get(results.get(c, ""), "") for c in d.checks)
