@@ -494,7 +494,8 @@ def _hash_list(args: argparse.Namespace, index: KnownImageryIndex) -> int:
               f"{again}): nothing added")
         return EXIT_OK
     for item in done:
-        renamed = f" (listed as {terminal(item.listed_id)}: that id is taken here)" if item.id != item.listed_id else ""
+        why = "renamed by --id" if getattr(args, "id", None) == item.id else "that id is taken here"
+        renamed = f" (listed as {terminal(item.listed_id)}: {why})" if item.id != item.listed_id else ""
         print(f"imported: {terminal(item.id)} ({_frames(item.frames)}, hashes only){renamed}")
     print(f"list {terminal(args.name or listed.name)!r} from {terminal(args.source)}: {len(done)} reference"
           f"{'s' if len(done) != 1 else ''} added; matches on them name the list and cannot use keypoints")
