@@ -121,6 +121,10 @@ MIXED_MIN_S = 3.0  # a second language needs this much speech (besides its share
 # Short windows locate a switch but are each less sure than Whisper on 30 s (espeak English: 0.80 mean of
 # 6-s windows, 0.96 on all of it); a longer look gives the probability Whisper itself would state.
 CONFIRM_S = 30.0
+# A smoothed label that the span's own language ID gives less than this (while naming another language at
+# CONFIRMED_LANGUAGE_P or more) is replaced (``_relabel``). Sentence-level switches measured 0.0006-0.001 for the
+# language left behind; a span's own language, even espeak English heard partly as Latin, 0.3 or more.
+RELABEL_BELOW = 0.05
 ENGLISH = "en"
 
 
@@ -206,6 +210,7 @@ def analyse(
     for span in language_spans(engine, clip, config) if regions else []:
         stage_deadline.check()
         region = _Region(span.language, clip.select(span.start, span.end))
+        _relabel(engine, audio.samples, region)
         if not budget.spent:
             region.pieces, region.transcribed, region.heard = _transcribe(
                 engine, audio.samples, region.regions, span.language, config, audio.offset, budget
@@ -247,7 +252,7 @@ def analyse(
 
 def language_spans(engine: Engine, clip: SpeechClip, config: AudioConfig) -> list[LanguageSpan]:
     """Language ID on chunks of the joined speech (cut at pauses), smoothed into spans, switches at pauses."""
-    planned = plan_chunks(clip.samples, config.lid_window_s, config.lid_hop_s)
+    planned = plan_chunks(clip.samples, config.lid_window_s, config.lid_hop_s, clip.seams)
     if not planned:
         return []
     probs = engine.detect_languages(clip.samples, planned)
@@ -262,6 +267,23 @@ def _language_id(engine: Engine, samples: np.ndarray, region: _Region) -> dict[s
     speech = region.speech(samples, round(CONFIRM_S * SAMPLE_RATE))
     (probs,) = engine.detect_languages(speech, [(0, len(speech))])
     return probs
+
+
+def _relabel(engine: Engine, samples: np.ndarray, region: _Region) -> None:
+    """Give a span the language its own speech names when that flatly contradicts the smoothed label.
+
+    The label comes from sentence chunks and their neighbours; language ID on the span's own speech (up to
+    ``CONFIRM_S``, needed for the report anyway) hears all of it at once. Transcribing English "in Russian"
+    gives Cyrillic gibberish or nothing Whisper counts as speech, and the region is lost from the timeline
+    (issue 13: a 150-s clip, an English stretch at 43-53 s labelled Russian and a 10-s region missing). Only
+    a flat contradiction relabels: the label under ``RELABEL_BELOW`` and another language at
+    ``CONFIRMED_LANGUAGE_P`` or more; a doubtful span keeps the smoothing's choice.
+    """
+    region.probs = _language_id(engine, samples, region)
+    best, p = max(region.probs.items(), key=lambda kv: kv[1], default=(region.language, 0.0))
+    if best != region.language and p >= CONFIRMED_LANGUAGE_P and region.probability < RELABEL_BELOW:
+        log.info("span %s relabelled %s (p %.2f, the label %.3f)", region.language, best, p, region.probability)
+        region.language = best
 
 
 def _settle(engine: Engine, samples: np.ndarray, region: _Region, pieces: list[_Piece]) -> list[_Piece]:
@@ -282,7 +304,7 @@ def _confirm(engine: Engine, samples: np.ndarray, regions: list[_Region]) -> dic
     """Language ID on each region's speech and on each language's speech joined (up to ``CONFIRM_S``)."""
     limit = round(CONFIRM_S * SAMPLE_RATE)
     for region in regions:
-        if not region.probs:  # set already when an unsure piece asked for it and the region was not merged
+        if not region.probs:  # set already (``_relabel``) unless the region was merged
             region.probs = _language_id(engine, samples, region)
     by_language: dict[str, dict[str, float]] = {}
     for code in dict.fromkeys(r.language for r in regions):

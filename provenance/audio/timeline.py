@@ -46,6 +46,9 @@ CONFIDENT_P = 0.8
 MIN_CHUNK_S = 3.0
 PAUSE_MS = 150
 TAIL_S = 1.5  # a last chunk shorter than this joins the one before
+# A pause cut this close to a seam of the joined speech moves onto the seam: each side of a seam carries the
+# VAD's 400-ms padding, so the pause around a seam spans about 0.8 s of the joined audio.
+SEAM_SNAP_S = 0.8
 
 
 @dataclass(frozen=True)
@@ -92,9 +95,16 @@ def plan_windows(n_samples: int, window_s: float, hop_s: float) -> list[tuple[in
     return [(s, s + window) for s in starts]
 
 
-def plan_chunks(samples: np.ndarray, window_s: float, hop_s: float) -> list[tuple[int, int]]:
+def plan_chunks(
+    samples: np.ndarray, window_s: float, hop_s: float, seams: Sequence[int] = ()
+) -> list[tuple[int, int]]:
     """Spans covering the joined speech: chunks cut at pauses, each at least ``MIN_CHUNK_S`` long.
 
+    ``seams`` are where two VAD regions of the clip were joined (``SpeechClip.seams``): pauses of 2 s or more
+    in the clip, the likeliest places for a change of speaker or language. A cut near one is made exactly
+    there, so that no chunk (and no language span) holds the tail of the speech before a long pause: a
+    150-s clip of 10-s stretches had a chunk of Russian tail and English head, and an English region that
+    "began" at the end of the Russian one, 27 s before its first word.
     A chunk that runs past ``2 * window_s`` without a pause is covered by overlapping windows instead
     (``plan_windows``); they are the only spans that overlap.
     """
@@ -103,6 +113,14 @@ def plan_chunks(samples: np.ndarray, window_s: float, hop_s: float) -> list[tupl
         return []
     voiced = speech_regions(samples, min_silence_ms=PAUSE_MS, pad_ms=0)
     cuts = [(a.end + b.start) // 2 for a, b in pairwise(voiced)] + [n]
+    for seam in seams:
+        if 0 < seam < n:
+            # the seam replaces the pause cut nearest to it, when that one is within the joined VAD padding
+            near = min(cuts, key=lambda c: abs(c - seam))
+            if abs(near - seam) <= SEAM_SNAP_S * SAMPLE_RATE:
+                cuts.remove(near)
+            cuts.append(seam)
+    cuts = sorted(set(cuts))
     chunks: list[tuple[int, int]] = []
     start = 0
     for cut in cuts:
