@@ -213,7 +213,7 @@ def analyse(
         _relabel(engine, audio.samples, region)
         if not budget.spent:
             region.pieces, region.transcribed, region.heard = _transcribe(
-                engine, audio.samples, region.regions, span.language, config, audio.offset, budget
+                engine, audio.samples, region.regions, region.language, config, audio.offset, budget
             )
             region.pieces = _settle(engine, audio.samples, region, region.pieces)
             if region.transcribed and not region.pieces:
@@ -222,13 +222,11 @@ def analyse(
                     unidentified += region.seconds
                 continue
         spoken.append(region)
-    spoken = _merge(spoken)
-    for region in spoken:
-        if not region.probs:
-            region.probs = _language_id(engine, audio.samples, region)
     # Speech Whisper transcribed but cannot tell the language of: its text is a guess in a guessed language
     unknown = [r for r in spoken if r.transcribed and not identified(r.probs)]
-    unidentified += sum(r.seconds for r in unknown)
+    # ... and speech only if the signals of ``is_unidentified_speech`` say so: music Whisper wrote a line over
+    # is neither a language nor speech
+    unidentified += sum(r.seconds for r in unknown if is_unidentified_speech(r.speech(audio.samples), r.heard))
     spoken = _merge([r for r in spoken if not any(r is u for u in unknown)])
     section.unidentified_s = round(unidentified, 2) if unidentified else None
     by_language = _confirm(engine, audio.samples, spoken)
@@ -257,7 +255,7 @@ def language_spans(engine: Engine, clip: SpeechClip, config: AudioConfig) -> lis
         return []
     probs = engine.detect_languages(clip.samples, planned)
     windows = [WindowGuess(s, e, p) for (s, e), p in zip(planned, probs, strict=True)]
-    spans = spans_from_windows(windows, smooth(windows), len(clip.samples))
+    spans = spans_from_windows(windows, smooth(windows), len(clip.samples), [identified(w.probs) for w in windows])
     snap_to_pauses(spans, clip.samples, radius_s=config.lid_hop_s)
     return spans
 
@@ -382,6 +380,7 @@ def _merge(regions: list[_Region]) -> list[_Region]:
         if last and last.language == r.language and last.transcribed == r.transcribed:
             last.regions += r.regions
             last.pieces += r.pieces
+            last.heard += r.heard
             last.probs = {}  # language ID on the joined speech, later
         else:
             out.append(r)
