@@ -47,6 +47,7 @@ from provenance.audio.engine import get_engine
 from provenance.audio.protocol import DecodeBudget, Engine, EngineSegment, Transcription
 from provenance.audio.speech import SpeechClip, SpeechRegion, speech_regions, voiced_fraction
 from provenance.audio.timeline import (
+    CONFIDENT_P,
     LanguageSpan,
     WindowGuess,
     plan_chunks,
@@ -255,7 +256,14 @@ def language_spans(engine: Engine, clip: SpeechClip, config: AudioConfig) -> lis
         return []
     probs = engine.detect_languages(clip.samples, planned)
     windows = [WindowGuess(s, e, p) for (s, e), p in zip(planned, probs, strict=True)]
-    spans = spans_from_windows(windows, smooth(windows), len(clip.samples), [identified(w.probs) for w in windows])
+    # a run of chunks that name no language beside speech sure of its language (music VAD let through next to
+    # clear speech) stands apart; noisy speech, where no chunk is sure, stays in one span
+    named = [identified(w.probs) for w in windows]
+    breaks = [
+        bool(i) and named[i] != named[i - 1] and max(windows[i if named[i] else i - 1].probs.values()) >= CONFIDENT_P
+        for i in range(len(windows))
+    ]
+    spans = spans_from_windows(windows, smooth(windows), len(clip.samples), breaks)
     snap_to_pauses(spans, clip.samples, radius_s=config.lid_hop_s)
     return spans
 

@@ -214,20 +214,21 @@ def _decisive(labels: list[str], windows: Sequence[WindowGuess]) -> list[str]:
 
 
 def spans_from_windows(
-    windows: Sequence[WindowGuess], labels: Sequence[str], n_samples: int, named: Sequence[bool] | None = None
+    windows: Sequence[WindowGuess], labels: Sequence[str], n_samples: int, breaks: Sequence[bool] | None = None
 ) -> list[LanguageSpan]:
     """Runs of one label, covering ``[0, n_samples)``; a switch sits where two chunks meet, or halfway between
     two overlapping windows' centres.
 
-    ``named`` (one flag per window: does its language ID name a language at all) also ends a run where it
-    changes: chunks of music or noise that VAD let through name none (best 0.16, the two likeliest 0.33 on Big
-    Buck Bunny's score), and the smoothing gives them the language of the speech beside them; kept apart, the
-    stage can drop them instead of starting an English region 33 s before the first English word.
+    ``breaks`` (one flag per window) also starts a new run at a window whatever its label: the stage breaks
+    where chunks that name no language meet speech that is sure of its own (music VAD let through: best 0.16,
+    the two likeliest 0.33 on Big Buck Bunny's score, beside English at 0.99). The smoothing gives such chunks
+    the language beside them; kept apart, the stage can drop them instead of starting an English region 33 s
+    before the first English word.
     """
-    flags = list(named) if named is not None else [True] * len(windows)
+    flags = list(breaks) if breaks is not None else [False] * len(windows)
     spans: list[LanguageSpan] = []
     for i, (w, code) in enumerate(zip(windows, labels, strict=True)):
-        if spans and spans[-1].language == code and (not i or flags[i] == flags[i - 1]):
+        if spans and spans[-1].language == code and not flags[i]:
             spans[-1].windows.append(w)
             continue
         before = windows[i - 1] if i else None
