@@ -2,8 +2,9 @@
 
 Steps: probe for an audio stream → decode (bounded by ``max_seconds``) → the signal that carries the speech
 (``channels.py``: channels that cancel in a mono mix, a silent or much louder one) → VAD → language ID on
-sentence chunks of the speech, smoothed into same-language spans (``timeline.py``) → each span transcribed in
-its own language, keeping only what Whisper itself counts as speech → spans where Whisper heard no speech are
+sentence chunks of the speech, smoothed into same-language spans (``timeline.py``) → language ID on each span's
+own speech, which relabels a span it flatly contradicts (``_relabel``) → each span transcribed in its own
+language, keeping only what Whisper itself counts as speech → spans where Whisper heard no speech are
 dropped, unless they are speech whose language cannot be identified (``is_unidentified_speech``, counted in
 ``unidentified_s``) → the clip's language by speech duration, stated as single, mixed, uncertain or
 unidentified → English translation of non-English spans (profile ``translate``) → dialect cues on the
