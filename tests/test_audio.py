@@ -133,6 +133,43 @@ def test_jfk_is_english_with_transcript(engine: FasterWhisperEngine, analysed: A
     assert section.real_time_factor is not None and 0 < section.real_time_factor < 3
 
 
+def long_sparse_clip() -> tuple[np.ndarray, list[tuple[str, float, float]]]:
+    """150 s with four ~11-s stretches of speech between long silences: Festival Russian at 5 s, espeak English
+    at 43 s, Russian again at 90 s, jfk.flac at 130 s (the committed clips, cut at their pauses). Returns the
+    samples and each stretch's (language, start, end) in seconds."""
+    en = decode_audio(DATA / "en_espeak.ogg").samples
+    ru = decode_audio(DATA / "ru_festival.ogg").samples
+    jfk = decode_audio(DATA / "en_ru_switch.ogg").samples[: round(11.6 * SAMPLE_RATE)]
+
+    def cut(x: np.ndarray, a: float, b: float) -> np.ndarray:
+        return x[round(a * SAMPLE_RATE) : round(b * SAMPLE_RATE)]
+
+    out = np.zeros(150 * SAMPLE_RATE, np.float32)
+    stretches = []
+    for language, at, part in [("ru", 5, cut(ru, 0.3, 10.97)), ("en", 43, cut(en, 0.3, 10.85)),
+                               ("ru", 90, cut(ru, 4.5, 15.6)), ("en", 130, jfk)]:
+        out[at * SAMPLE_RATE : at * SAMPLE_RATE + len(part)] = part
+        stretches.append((language, float(at), at + len(part) / SAMPLE_RATE))
+    return out, stretches
+
+
+@pytest.mark.slow
+def test_long_clip_timeline_covers_all_speech_each_stretch_in_its_language(analysed: Analyse, tmp_path: Path) -> None:
+    """Issue 13: in a 150-s clip an English stretch at 43-53 s was labelled Russian, and the timeline held 10 s
+    less speech than VAD found. Language ID chunks ran across the long pauses (Russian tail + English head), so
+    the English region "began" at 16 s, at the end of the Russian one."""
+    samples, stretches = long_sparse_clip()
+    section = analysed(write_wav(tmp_path / "long.wav", samples, SAMPLE_RATE))
+    assert section.speech_s is not None
+    assert abs(sum(r.speech_s or 0 for r in section.timeline) - section.speech_s) <= 0.5  # no speech lost
+    assert [r.language for r in section.timeline] == [language for language, *_ in stretches]
+    for region, (_, start, end) in zip(section.timeline, stretches, strict=True):
+        assert abs(region.start - start) <= 1.0 and abs(region.end - end) <= 1.0, (region, start, end)
+    english = " ".join(s.text for s in section.segments if 42 <= s.start < 55)
+    assert not CYRILLIC.search(english) and "video" in words(english)
+    assert section.language_status == "mixed"
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("vad_filter", [True, False], ids=["vad", "no-vad"])
 def test_pure_tone_gives_no_language_and_no_text(

@@ -20,7 +20,7 @@ from provenance.audio.engine import get_engine
 from provenance.audio.models import ResolvedModel, openai_whisper_installed
 from provenance.audio.openai_engine import OpenAIWhisperEngine
 from provenance.audio.protocol import EngineSegment, token_cap
-from provenance.audio.speech import SpeechRegion
+from provenance.audio.speech import SpeechClip, SpeechRegion, speech_regions
 from provenance.audio.timeline import (
     MIN_CHUNK_S,
     LanguageSpan,
@@ -94,6 +94,35 @@ def test_chunks_are_cut_at_the_pauses_between_sentences() -> None:
     assert all(a[1] == b[0] for a, b in pairwise(chunks))  # contiguous, no overlap
     assert all(e - s >= MIN_CHUNK_S * S for s, e in chunks)
     assert any(abs(e / S - 4.8) < 0.4 for _, e in chunks[:-1])
+
+
+def test_a_chunk_never_runs_across_the_pause_between_two_sentences() -> None:
+    """Real speech and Silero VAD: four 4-6-s sentences, English and Russian in turn, 0.4 s apart. The
+    breaths inside a sentence are shorter than the pause between two, so each chunk ends at a sentence's end
+    (the benchmark's Festival kal_diphone sentences are where a greedy cut after 3 s went wrong)."""
+    en = decode_audio(DATA / "en_espeak.ogg").samples
+    ru = decode_audio(DATA / "ru_festival.ogg").samples
+    gap = np.zeros(round(0.4 * S), np.float32)
+    parts = [en[round(0.3 * S) : round(4.7 * S)], ru[round(0.3 * S) : round(4.45 * S)],
+             en[round(5.0 * S) : round(10.85 * S)], ru[round(4.5 * S) : round(10.97 * S)]]
+    joined = np.concatenate([x for p in parts for x in (p, gap)])
+    starts = np.cumsum([0] + [len(p) + len(gap) for p in parts[:-1]])
+    edges = {e for _, e in plan_chunks(joined, 5.0, 2.5)}
+    for start in starts[1:]:
+        assert any(start - 0.45 * S <= e <= start for e in edges), (start / S, sorted(e / S for e in edges))
+
+
+def test_chunks_end_at_the_joins_of_speech_regions() -> None:
+    """Two stretches of speech 20 s apart, joined by VAD: no chunk holds the tail of one and the head of the
+    other (that chunk made a 150-s clip's English region begin 27 s early, at the end of the Russian one)."""
+    ru = decode_audio(DATA / "ru_festival.ogg").samples[: 8 * S]
+    en = decode_audio(DATA / "en_espeak.ogg").samples[: round(4.7 * S)]
+    samples = np.concatenate([ru, np.zeros(20 * S, np.float32), en])
+    clip = SpeechClip(samples, speech_regions(samples))
+    assert len(clip.seams) == 1
+    chunks = plan_chunks(clip.samples, 5.0, 2.5, clip.seams)
+    assert clip.seams[0] in {e for _, e in chunks}
+    assert all(a[1] == b[0] for a, b in pairwise(chunks)) and chunks[-1][1] == len(clip.samples)
 
 
 def test_switch_moves_to_the_pause_between_the_languages() -> None:

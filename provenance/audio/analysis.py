@@ -2,8 +2,9 @@
 
 Steps: probe for an audio stream → decode (bounded by ``max_seconds``) → the signal that carries the speech
 (``channels.py``: channels that cancel in a mono mix, a silent or much louder one) → VAD → language ID on
-sentence chunks of the speech, smoothed into same-language spans (``timeline.py``) → each span transcribed in
-its own language, keeping only what Whisper itself counts as speech → spans where Whisper heard no speech are
+sentence chunks of the speech, smoothed into same-language spans (``timeline.py``) → language ID on each span's
+own speech, which relabels a span it flatly contradicts (``_relabel``) → each span transcribed in its own
+language, keeping only what Whisper itself counts as speech → spans where Whisper heard no speech are
 dropped, unless they are speech whose language cannot be identified (``is_unidentified_speech``, counted in
 ``unidentified_s``) → the clip's language by speech duration, stated as single, mixed, uncertain or
 unidentified → English translation of non-English spans (profile ``translate``) → dialect cues on the
@@ -47,6 +48,7 @@ from provenance.audio.engine import get_engine
 from provenance.audio.protocol import DecodeBudget, Engine, EngineSegment, Transcription
 from provenance.audio.speech import SpeechClip, SpeechRegion, speech_regions, voiced_fraction
 from provenance.audio.timeline import (
+    CONFIDENT_P,
     LanguageSpan,
     WindowGuess,
     plan_chunks,
@@ -121,6 +123,10 @@ MIXED_MIN_S = 3.0  # a second language needs this much speech (besides its share
 # Short windows locate a switch but are each less sure than Whisper on 30 s (espeak English: 0.80 mean of
 # 6-s windows, 0.96 on all of it); a longer look gives the probability Whisper itself would state.
 CONFIRM_S = 30.0
+# A smoothed label that the span's own language ID gives less than this (while naming another language at
+# CONFIRMED_LANGUAGE_P or more) is replaced (``_relabel``). Sentence-level switches measured 0.0006-0.001 for the
+# language left behind; a span's own language, even espeak English heard partly as Latin, 0.3 or more.
+RELABEL_BELOW = 0.05
 ENGLISH = "en"
 
 
@@ -206,9 +212,10 @@ def analyse(
     for span in language_spans(engine, clip, config) if regions else []:
         stage_deadline.check()
         region = _Region(span.language, clip.select(span.start, span.end))
+        _relabel(engine, audio.samples, region)
         if not budget.spent:
             region.pieces, region.transcribed, region.heard = _transcribe(
-                engine, audio.samples, region.regions, span.language, config, audio.offset, budget
+                engine, audio.samples, region.regions, region.language, config, audio.offset, budget
             )
             region.pieces = _settle(engine, audio.samples, region, region.pieces)
             if region.transcribed and not region.pieces:
@@ -217,14 +224,11 @@ def analyse(
                     unidentified += region.seconds
                 continue
         spoken.append(region)
-    spoken = _merge(spoken)
-    for region in spoken:
-        stage_deadline.check()
-        if not region.probs:
-            region.probs = _language_id(engine, audio.samples, region)
     # Speech Whisper transcribed but cannot tell the language of: its text is a guess in a guessed language
     unknown = [r for r in spoken if r.transcribed and not identified(r.probs)]
-    unidentified += sum(r.seconds for r in unknown)
+    # ... and speech only if the signals of ``is_unidentified_speech`` say so: music Whisper wrote a line over
+    # is neither a language nor speech
+    unidentified += sum(r.seconds for r in unknown if is_unidentified_speech(r.speech(audio.samples), r.heard))
     spoken = _merge([r for r in spoken if not any(r is u for u in unknown)])
     section.unidentified_s = round(unidentified, 2) if unidentified else None
     by_language = _confirm(engine, audio.samples, spoken)
@@ -248,12 +252,19 @@ def analyse(
 
 def language_spans(engine: Engine, clip: SpeechClip, config: AudioConfig) -> list[LanguageSpan]:
     """Language ID on chunks of the joined speech (cut at pauses), smoothed into spans, switches at pauses."""
-    planned = plan_chunks(clip.samples, config.lid_window_s, config.lid_hop_s)
+    planned = plan_chunks(clip.samples, config.lid_window_s, config.lid_hop_s, clip.seams)
     if not planned:
         return []
     probs = engine.detect_languages(clip.samples, planned)
     windows = [WindowGuess(s, e, p) for (s, e), p in zip(planned, probs, strict=True)]
-    spans = spans_from_windows(windows, smooth(windows), len(clip.samples))
+    # a run of chunks that name no language beside speech sure of its language (music VAD let through next to
+    # clear speech) stands apart; noisy speech, where no chunk is sure, stays in one span
+    named = [identified(w.probs) for w in windows]
+    breaks = [
+        bool(i) and named[i] != named[i - 1] and max(windows[i if named[i] else i - 1].probs.values()) >= CONFIDENT_P
+        for i in range(len(windows))
+    ]
+    spans = spans_from_windows(windows, smooth(windows), len(clip.samples), breaks)
     snap_to_pauses(spans, clip.samples, radius_s=config.lid_hop_s)
     return spans
 
@@ -263,6 +274,23 @@ def _language_id(engine: Engine, samples: np.ndarray, region: _Region) -> dict[s
     speech = region.speech(samples, round(CONFIRM_S * SAMPLE_RATE))
     (probs,) = engine.detect_languages(speech, [(0, len(speech))])
     return probs
+
+
+def _relabel(engine: Engine, samples: np.ndarray, region: _Region) -> None:
+    """Give a span the language its own speech names when that flatly contradicts the smoothed label.
+
+    The label comes from sentence chunks and their neighbours; language ID on the span's own speech (up to
+    ``CONFIRM_S``, needed for the report anyway) hears all of it at once. Transcribing English "in Russian"
+    gives Cyrillic gibberish or nothing Whisper counts as speech, and the region is lost from the timeline
+    (issue 13: a 150-s clip, an English stretch at 43-53 s labelled Russian and a 10-s region missing). Only
+    a flat contradiction relabels: the label under ``RELABEL_BELOW`` and another language at
+    ``CONFIRMED_LANGUAGE_P`` or more; a doubtful span keeps the smoothing's choice.
+    """
+    region.probs = _language_id(engine, samples, region)
+    best, p = max(region.probs.items(), key=lambda kv: kv[1], default=(region.language, 0.0))
+    if best != region.language and p >= CONFIRMED_LANGUAGE_P and region.probability < RELABEL_BELOW:
+        log.info("span %s relabelled %s (p %.2f, the label %.3f)", region.language, best, p, region.probability)
+        region.language = best
 
 
 def _settle(engine: Engine, samples: np.ndarray, region: _Region, pieces: list[_Piece]) -> list[_Piece]:
@@ -284,7 +312,7 @@ def _confirm(engine: Engine, samples: np.ndarray, regions: list[_Region]) -> dic
     limit = round(CONFIRM_S * SAMPLE_RATE)
     for region in regions:
         current_deadline().check()
-        if not region.probs:  # set already when an unsure piece asked for it and the region was not merged
+        if not region.probs:  # set already (``_relabel``) unless the region was merged
             region.probs = _language_id(engine, samples, region)
     by_language: dict[str, dict[str, float]] = {}
     for code in dict.fromkeys(r.language for r in regions):
@@ -362,6 +390,7 @@ def _merge(regions: list[_Region]) -> list[_Region]:
         if last and last.language == r.language and last.transcribed == r.transcribed:
             last.regions += r.regions
             last.pieces += r.pieces
+            last.heard += r.heard
             last.probs = {}  # language ID on the joined speech, later
         else:
             out.append(r)

