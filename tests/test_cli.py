@@ -129,6 +129,10 @@ COMMANDS = [
     ("report check", "report check {report}", 2, False, "result: DIGEST OK, UNSIGNED: origin unknown"),
     ("init", "init", 0, False, "exists already: nothing changed"),
     ("report key", "report key", 0, True, ""),
+    ("index export", "index export --out {out}/known.txt", 0, False, "exported 1 reference"),
+    ("claim verdict", "claim verdict c-one false", 0, True, "c-one: false"),
+    ("claim report", "claim report c-one --out {out}", 0, True, "dossier.html"),
+    ("search", "search coins", 1, False, "hit(s) in"),
 ]
 
 
