@@ -192,15 +192,22 @@ def _claim(args: argparse.Namespace) -> int:
     elif cmd == "detach":
         done: set[str] = set()  # report folder names detached by this command
         for which in args.reports:
-            name = Path(which.rstrip("/")).name
-            if name.endswith(RUNS_SUFFIX) and name.removesuffix(RUNS_SUFFIX) in done:
-                continue  # `reports/clip-*/` names a report and its .runs folder: detached once
+            if Path(which.rstrip("/")).name.removesuffix(RUNS_SUFFIX) in done:
+                continue  # `reports/clip-*/` names a report and its .runs folder, in either order: detached once
             for a in store.detach(args.id, which):
                 done.add(Path(a.report_path).parent.name.removesuffix(RUNS_SUFFIX))
                 print(f"detached {terminal(a.name)} from {args.id} (report kept: {terminal(a.report_path)})")
         refresh_dossier(store, args.id)
     elif cmd == "export":
-        claim, attachments = store.get(args.id), store.attachments(args.id)
+        claim = store.get(args.id)
+        if args.format in ("csv", "json"):
+            # the evidence of verified reports only, as claim show, the dossier and the ClaimReview use it
+            d = dossier.build(store, claim.id, pictures=False)
+            for r in d.refused:
+                print(f"provenance: warning: not exported (its report fails its check now): {terminal(r.name)}: "
+                      f"{terminal(r.reason)}", file=sys.stderr)
+            used = {f.sha256 for f in d.files}
+            attachments = [a for a in store.attachments(args.id) if a.sha256 in used]
         if args.format == "csv":
             text = to_csv(claim, attachments)
         else:

@@ -880,7 +880,7 @@ def test_claim_attach_of_a_report_glob_attaches_the_latest_run_once(
     older = next(p for p in globbed[1].iterdir() if p.resolve() != latest)
     code, _, err = run(capsys, "claim", "attach", claim_id, globbed[0], older, "--workspace", ws)
     assert code == 2 and "two reports of the same file" in err, err
-    code, text, err = run(capsys, "claim", "detach", claim_id, *globbed, "--workspace", ws)  # the same glob
+    code, text, err = run(capsys, "claim", "detach", claim_id, *reversed(globbed), "--workspace", ws)  # .runs first
     assert code == 0 and text.count("detached ") == 1, (text, err)
 
 
@@ -927,3 +927,27 @@ def test_claim_show_does_not_list_the_checks_of_a_report_edited_since_attaching(
     forge(next((tmp_path / "out").glob("photo-*/report.json")))
     _, shown, _ = run(capsys, "claim", "show", claim_id, "--workspace", ws)
     assert "NOT USED" in shown and "signature" in shown and "first_seen" not in shown, shown
+    # nor do the CSV and JSON exports carry its checks (round 3: they still did)
+    code, text, err = run(capsys, "claim", "export", claim_id, "--format", "csv", "--workspace", ws)
+    assert code == 0 and "first_seen" not in text and "not exported" in err, (text, err)
+    code, text, err = run(capsys, "claim", "export", claim_id, "--format", "json", "--workspace", ws)
+    assert code == 0 and json.loads(text)["attachments"] == [] and "not exported" in err
+
+
+def test_a_rematched_run_is_described_by_its_own_signature_not_the_earlier_runs(
+    tmp_path: Path, ws: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Before: after the index changed, a batch without --sign re-matched a signed report into a new unsigned run,
+    and summary.json, summary.csv and index.html still said "signed by this workspace as written"."""
+    media = tmp_path / "media"
+    media.mkdir()
+    _photo(media, "coins.jpg")
+    out = tmp_path / "reports"
+    args = ("batch", media, "--out", out, "--workers", "0", "--pipeline", "quick", "--quiet", "--workspace", ws)
+    assert run(capsys, *args, "--sign")[0] == 0
+    assert json.loads((out / "summary.json").read_text())["files"][0]["origin"] == "written"
+    assert run(capsys, "index", "add", SAMPLES / "known" / "photo_astronaut.jpg", "--workspace", ws)[0] == 0
+    assert run(capsys, *args)[0] == 0
+    row = json.loads((out / "summary.json").read_text())["files"][0]
+    assert row["action"] == "rematched" and row["origin"] == "unsigned", row
+    assert "signed by this workspace as written" not in (out / "index.html").read_text()

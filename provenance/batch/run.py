@@ -287,8 +287,9 @@ def run_batch(
 
     def finish(item: BatchItem, report: Report, folder: Path, action: Action) -> None:
         _fill(item, report, folder, out, action)
-        if item.origin is None:  # who vouches for the report, on every row: "unsigned" is origin unknown
-            item.origin = signed_as(json.loads(json.dumps(report.to_dict())), ws.key_root)[0]
+        # who vouches for the report this row points at (resumed, re-matched into a new run, or new): "unsigned"
+        # is origin unknown; never the earlier run's origin for a new run
+        item.origin = signed_as(json.loads(json.dumps(report.to_dict())), ws.key_root)[0]
         frames[report.media.sha256] = usable_frames(report, options.links.min_quality)
         if claim is not None:  # attach as results arrive: a stopped batch has attached what it finished
             try:
@@ -304,7 +305,7 @@ def run_batch(
     tasks, stale = [], []
     for sha, item in primary.items():
         if sha in existing:
-            folder, report, item.origin = existing[sha]
+            folder, report, _origin = existing[sha]
             item.stale = stale_reason(report, now)
             if item.stale is None:
                 finish(item, report, folder, "resumed")
