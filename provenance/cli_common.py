@@ -56,6 +56,9 @@ def global_options(level: int) -> argparse.ArgumentParser:
 def merge_globals(args: argparse.Namespace) -> argparse.Namespace:
     """Set ``args.workspace`` and ``args.debug`` from whichever level gave them."""
     given = [getattr(args, f"workspace_{i}") for i in range(LEVELS) if hasattr(args, f"workspace_{i}")]
+    given = [g for g in given if g is not None]
+    if any(not str(g).strip() for g in given):  # `--workspace "$UNSET"`: never fall back to another workspace
+        raise ProvenanceError("--workspace is empty: give the workspace folder (an unset shell variable?)")
     if len({named_workspace(folder) for folder in given}) > 1:  # `wsA` and `wsA/` are one folder
         raise ProvenanceError(f"--workspace given twice with different folders ({', '.join(sorted(set(given)))}): "
                               "give it once")

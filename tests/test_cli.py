@@ -860,3 +860,13 @@ def test_batch_of_one_file_says_one_file(desk: dict[str, Path], tmp_path: Path,
                          capsys=capsys)
     assert code == 0 and out.startswith("1 file: 1 verified") and "0 other files ignored" in out, out
     assert "verifying 1 file" in err and "1 files" not in out + err
+
+
+def test_an_empty_workspace_option_is_refused_not_replaced_by_another(
+        desk: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    """Before: `--workspace "$UNSET"` wrote into the workspace found from the current folder, exit 0."""
+    before = sorted(p.name for p in desk["cwd_decoy"].iterdir())
+    for where in ("before", "after"):
+        code, _out, err = run(*_place(["index", "add", str(OTHER)], where, ["--workspace", ""]), capsys=capsys)
+        assert code == 2 and "--workspace is empty" in err, err
+    assert sorted(p.name for p in desk["cwd_decoy"].iterdir()) == before
