@@ -253,6 +253,9 @@ class ClaimStore:
                 raise ClaimError(f"claimed date {claimed_date!r} is in the future: give the date the footage is "
                                  "claimed to show (YYYY, YYYY-MM, YYYY-MM-DD or START/END)")
             claimed_date = period.text
+        for name, text in (("statement", statement), ("place", place), ("source URL", source_url)):
+            if text and any("\udc80" <= c <= "\udcff" for c in text):  # bytes the terminal gave that are not UTF-8
+                raise ClaimError(f"the {name} is not valid UTF-8 text (check the terminal's encoding)")
         if (lat is None) != (lon is None):
             raise ClaimError("give both --lat and --lon, or neither")
         if lat is not None and lon is not None and not (-90 <= lat <= 90 and -180 <= lon <= 180):

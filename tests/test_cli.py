@@ -870,3 +870,16 @@ def test_an_empty_workspace_option_is_refused_not_replaced_by_another(
         code, _out, err = run(*_place(["index", "add", str(OTHER)], where, ["--workspace", ""]), capsys=capsys)
         assert code == 2 and "--workspace is empty" in err, err
     assert sorted(p.name for p in desk["cwd_decoy"].iterdir()) == before
+
+
+def test_names_that_are_not_utf8_are_indexed_and_a_statement_that_is_not_is_refused(
+        nowhere: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Before: `index add` of a folder holding `new\\xff.jpg` stopped with "'utf-8' codec can't encode character
+    '\\udcff'", exit 2, and `claim add --statement $'\\xff\\xfe'` gave the same raw codec message."""
+    folder = nowhere / "d"
+    folder.mkdir()
+    shutil.copy(KNOWN, folder / os.fsdecode(b"new\xff.jpg"))
+    code, out, err = run("index", "add", folder, capsys=capsys)
+    assert code == 0 and "added: new_xff" in out, err
+    code, _out, err = run("claim", "add", "--statement", os.fsdecode(b"x\xff\xfe"), capsys=capsys)
+    assert code == 2 and "not valid UTF-8 text" in err and "codec" not in err, err

@@ -951,3 +951,21 @@ def test_a_rematched_run_is_described_by_its_own_signature_not_the_earlier_runs(
     row = json.loads((out / "summary.json").read_text())["files"][0]
     assert row["action"] == "rematched" and row["origin"] == "unsigned", row
     assert "signed by this workspace as written" not in (out / "index.html").read_text()
+
+
+def test_a_second_batch_into_one_folder_keeps_the_first_batchs_summary(
+    tmp_path: Path, ws: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Before: a second batch into the same --out replaced summary.json, summary.csv and index.html silently."""
+    first, second, out = tmp_path / "a", tmp_path / "b", tmp_path / "reports"
+    for folder, name in ((first, "coins.jpg"), (second, "other.jpg")):
+        folder.mkdir()
+        _photo(folder, name)
+    args = ("--out", out, "--workers", "0", "--pipeline", "quick", "--quiet", "--workspace", ws)
+    assert run(capsys, "batch", first, *args)[0] == 0
+    earlier = json.loads((out / "summary.json").read_text())
+    assert run(capsys, "batch", second, *args)[0] == 0
+    assert [Path(f["path"]).name for f in json.loads((out / "summary.json").read_text())["files"]] == ["other.jpg"]
+    [kept] = (out / "summaries").iterdir()
+    assert json.loads((kept / "summary.json").read_text()) == earlier
+    assert {p.name for p in kept.iterdir()} == {"summary.json", "summary.csv", "index.html"}

@@ -7,11 +7,14 @@ untrusted text.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import io
 import json
 import logging
+import os
+import re
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -51,10 +54,40 @@ class BatchRun:
                  pipeline.name, pipeline.digest, options.scheduler or "local", claim.id if claim else None),
             ).lastrowid
 
+        keep_earlier_summary(out)
+
     def finish(self, counts: Counts) -> None:
         with self.ws.transaction() as conn:
             conn.execute("UPDATE batch_run SET finished_at = ?, counts = ? WHERE id = ?",
                          (dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), json.dumps(asdict(counts)), self.id))
+
+
+SUMMARY_FILES = ("summary.json", "summary.csv", "index.html")
+
+
+def keep_earlier_summary(out: Path) -> Path | None:
+    """Move an earlier batch's summary files out of the way before this batch writes its own: into
+    ``out/summaries/<its started_at>-<its batch_id>/`` (outputs are never overwritten). The reports stay where
+    they are: summary.json and summary.csv name them relative to ``out``, and the moved index.html's links do
+    not resolve from its new folder. Returns the folder, or None when there was nothing to keep."""
+    earlier = out / "summary.json"
+    if not earlier.is_file():
+        return None
+    try:
+        data = json.loads(earlier.read_text(encoding="utf-8"))
+        stamp = f"{data.get('started_at', '')}-{data.get('batch_id', '')}"
+    except (OSError, ValueError, AttributeError):
+        stamp = ""
+    stamp = re.sub(r"[^0-9A-Za-z_-]+", "", stamp) or dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
+    folder = out / "summaries" / stamp
+    n = 2
+    while folder.exists():
+        folder, n = out / "summaries" / f"{stamp}-{n}", n + 1
+    folder.mkdir(parents=True)
+    for name in SUMMARY_FILES:
+        with contextlib.suppress(FileNotFoundError):
+            os.rename(out / name, folder / name)
+    return folder
 
 
 def summary_dict(result: BatchResult, run: BatchRun, *, complete: bool) -> dict:

@@ -484,7 +484,7 @@ class KnownImageryIndex:
         near = self._near_identical(fp, matching)
         ref = Reference(
             id=ref_id, path=display_path(media.path.resolve()), sha256=media.sha256, kind=media.kind,
-            frames=len(fp.frames), title=title or media.path.stem, source=source, url=url,
+            frames=len(fp.frames), title=title or display_path(media.path.stem), source=source, url=url,
             first_seen=first_seen, duration_s=media.duration_s,
             added_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         )
@@ -536,7 +536,7 @@ class KnownImageryIndex:
                 return taken
             ref = Reference(
                 id=ref_id, path=display_path(media.path.resolve()), sha256=media.sha256, kind=holder["kind"],
-                frames=holder["frames"], title=title or media.path.stem, source=source, url=url,
+                frames=holder["frames"], title=title or display_path(media.path.stem), source=source, url=url,
                 first_seen=first_seen, duration_s=holder["duration_s"], added_at=now, same_as=holder["id"],
             )
             _bump_generation(conn)
