@@ -74,6 +74,19 @@ def cli(*args: str | os.PathLike) -> tuple[int, str, str]:
     return proc.returncode, proc.stdout, proc.stderr
 
 
+def cli_in_process(capsys: pytest.CaptureFixture[str], *args: str | os.PathLike) -> tuple[int, str, str]:
+    """Run ``provenance ARGS`` in this process (argparse refusals included); return (exit code, stdout, stderr)."""
+    from provenance.cli import main
+
+    capsys.readouterr()
+    try:
+        code = main([str(a) for a in args])
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
 def live_in_group(pgid: int) -> list[str]:
     """Command lines of the live (not zombie) processes of a process group, from /proc: what a kill left running."""
     found = []

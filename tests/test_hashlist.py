@@ -20,20 +20,14 @@ from provenance.pipeline import verify
 from provenance.visual.signals import PDQ
 from provenance.workspace import _MIGRATIONS, DB_NAME, Workspace
 
-from conftest import SAMPLES, workspace_at_schema
+from conftest import SAMPLES, cli_in_process, workspace_at_schema
 
 KNOWN = SAMPLES / "known"
 CLIPS = SAMPLES / "clips"
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str | os.PathLike) -> tuple[int, str, str]:
-    capsys.readouterr()
-    try:
-        code = main([str(a) for a in args])
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
+    return cli_in_process(capsys, *args)
 
 
 @pytest.fixture(scope="module")

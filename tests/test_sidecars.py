@@ -13,10 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from provenance.cli import main
 from provenance.sidecar.formats import SidecarError, find, reference_metadata
 
-from conftest import SAMPLES
+from conftest import SAMPLES, cli_in_process
 
 DATA = Path(__file__).parent / "data" / "sidecars"
 CLIP = SAMPLES / "clips" / "reuse_edited.mp4"
@@ -25,13 +24,7 @@ YT_NAME = "Протест у мэрии [dQw4w9WgXcQ]"
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str | os.PathLike) -> tuple[int, str, str]:
-    capsys.readouterr()
-    try:
-        code = main([str(a) for a in args])
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
+    return cli_in_process(capsys, *args)
 
 
 def new_workspace(capsys: pytest.CaptureFixture[str], root: Path) -> Path:

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from provenance.limits import current_deadline
-from provenance.visual.frames import FrameError, display_turns, target_size, upright
+from provenance.visual.frames import FrameError, display_turns, target_size, upright, video_stream
 
 
 @dataclass
@@ -53,16 +53,7 @@ def _decode(path: Path, frame_size: int, max_frames: int, *, keyframes: bool, in
 
     deadline = current_deadline()
     out = TextFrames(sampling="keyframes" if keyframes else "interval")
-    try:
-        container = av.open(str(path), metadata_errors="ignore")
-    except av.FFmpegError as exc:
-        raise FrameError(f"cannot open video: {exc}") from exc
-    with container:
-        stream = next((s for s in container.streams.video if s.codec_context is not None), None)
-        if stream is None:
-            raise FrameError("no video stream FFmpeg can decode")
-        stream.thread_type = "AUTO"
-        stream.codec_context.skip_frame = "NONKEY" if keyframes else "NONREF"
+    with video_stream(path, skip_frame="NONKEY" if keyframes else "NONREF") as (container, stream):
         start = float(stream.start_time * stream.time_base) if stream.start_time is not None else 0.0
         next_t = 0.0
         size = turns = None

@@ -14,6 +14,7 @@ keypoints of the index and the query see the picture as it is shown. Turning the
 
 from __future__ import annotations
 
+import contextlib
 import time
 import warnings
 from collections.abc import Callable, Iterator
@@ -201,6 +202,24 @@ class _Demuxed:
             yield from decoded
 
 
+
+@contextlib.contextmanager
+def video_stream(path: Path, *, skip_frame: str) -> Iterator[tuple[av.container.InputContainer, av.VideoStream]]:
+    """The open container and its first video stream FFmpeg can decode, FFmpeg's threads on and frames of the
+    ``skip_frame`` kind (``NONREF``: decode only reference frames' dependants; ``NONKEY``: keyframes only)
+    skipped; ``FrameError`` when the file does not open or has no such stream. Closed when the block ends."""
+    try:
+        container = av.open(str(path), metadata_errors="ignore")
+    except av.FFmpegError as exc:
+        raise FrameError(f"cannot open video: {exc}") from exc
+    with container:
+        stream = next((s for s in container.streams.video if s.codec_context is not None), None)
+        if stream is None:
+            raise FrameError("no video stream FFmpeg can decode")
+        stream.thread_type = "AUTO"
+        stream.codec_context.skip_frame = skip_frame
+        yield container, stream
+
 def sample_video(
     path: Path,
     config: FramesConfig | None = None,
@@ -242,16 +261,7 @@ def sample_video(
     last_detail = -1e9
     details = 0
     out = FrameSample()
-    try:
-        container = av.open(str(path), metadata_errors="ignore")
-    except av.FFmpegError as exc:
-        raise FrameError(f"cannot open video: {exc}") from exc
-    with container:
-        stream = next((s for s in container.streams.video if s.codec_context is not None), None)
-        if stream is None:
-            raise FrameError("no video stream FFmpeg can decode")
-        stream.thread_type = "AUTO"
-        stream.codec_context.skip_frame = "NONREF"
+    with video_stream(path, skip_frame="NONREF") as (container, stream):
         start = float(stream.start_time * stream.time_base) if stream.start_time is not None else 0.0
         demuxed = _Demuxed(start, float(stream.time_base) if stream.time_base else None)
         frame_s = 1.0 / float(stream.average_rate) if stream.average_rate else 0.04  # a frame's span on screen
