@@ -18,6 +18,7 @@ and start/end in seconds) in ``truth.json``; a case is rebuilt only when its fil
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import shutil
 import subprocess
@@ -25,6 +26,7 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import ClassVar
 
 import av
@@ -104,14 +106,19 @@ def held_out(name: str) -> bool:
 # --- sources --------------------------------------------------------------------------------------------------
 
 
-def _trim(audio: np.ndarray, threshold: float = 0.02, margin: float = 0.05) -> np.ndarray:
-    loud = np.flatnonzero(np.abs(audio) > threshold * np.abs(audio).max())
-    pad = round(margin * SAMPLE_RATE)
-    return audio[max(0, loud[0] - pad) : loud[-1] + pad]
+def _speech_maker() -> ModuleType:
+    """tests/data/audio/make.py, which made the committed test speech: its trimming and level are reused here so
+    the corpus's text-to-speech is cut and levelled as the tests' is (both at 16 kHz)."""
+    spec = importlib.util.spec_from_file_location("provenance_test_speech_maker", DATA / "make.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.RATE == SAMPLE_RATE
+    return module
 
 
-def _normalise(audio: np.ndarray, peak_db: float = -3.0) -> np.ndarray:
-    return (audio * (10 ** (peak_db / 20) / max(1e-9, float(np.abs(audio).max())))).astype(np.float32)
+_MAKER = _speech_maker()
+_trim, _normalise = _MAKER.trim, _MAKER.normalise
 
 
 def _run(cmd: list[str], wav: Path) -> np.ndarray:

@@ -25,7 +25,7 @@ from PIL import Image
 
 from provenance.config import load_pipeline
 from provenance.media import probe
-from provenance.report.model import Artefacts
+from provenance.report.model import Artefacts, TextSection
 from provenance.stage import Context
 from provenance.text.analysis import levenshtein
 from provenance.text.stage import TextStage
@@ -95,19 +95,23 @@ def accuracy(split: str, ws: Workspace) -> None:
               f"max {max(r[1] for r in confident):.2f}")
 
 
+def _time_stages(clip: Path, ws: Workspace) -> tuple[float, float, TextSection]:
+    """Seconds of the visual stage, then of the text stage, on ``clip`` in this process, and the text section."""
+    t0 = time.perf_counter()
+    VisualStage().run(_context(clip, "visual", ws))
+    tv = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    section = TextStage().run(_context(clip, "text", ws))
+    return tv, time.perf_counter() - t0, section
+
+
 def cost(ws: Workspace) -> None:
     clip = ROOT / "benchmarks" / ".cache" / "bench_60s_720p.mp4"
     if not clip.exists():
         from bench_frames import build_clip
 
         clip = build_clip(60)
-    visual, text = VisualStage(), TextStage()
-    t0 = time.perf_counter()
-    visual.run(_context(clip, "visual", ws))
-    tv = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    section = text.run(_context(clip, "text", ws))
-    tt = time.perf_counter() - t0
+    tv, tt, section = _time_stages(clip, ws)
     minutes = 1.0
     print(f"\ncost on {clip.name}: visual stage {tv:.2f} s, text stage {tt:.2f} s ({tt / minutes:.2f} s per minute "
           f"of video; {section.frames_sampled} frames, {section.frames_with_text} with text-like regions, "
@@ -128,14 +132,7 @@ def captioned_minute(folder: Path) -> Path:
 
 def cost_with_text(ws: Workspace) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        clip = captioned_minute(Path(tmp))
-        visual, text = VisualStage(), TextStage()
-        t0 = time.perf_counter()
-        visual.run(_context(clip, "visual", ws))
-        tv = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        section = text.run(_context(clip, "text", ws))
-        tt = time.perf_counter() - t0
+        tv, tt, section = _time_stages(captioned_minute(Path(tmp)), ws)
     print(f"cost on a 60-s 720p clip captioned throughout (12 captions, 5 s each): visual stage {tv:.2f} s, text "
           f"stage {tt:.2f} s per minute ({section.sampling}, {section.frames_sampled} frames, max gap "
           f"{section.max_gap_s} s, {section.regions_read} regions read, {len(section.items)} items, "

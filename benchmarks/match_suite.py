@@ -18,6 +18,7 @@ they are missing. The suite is cached under ``benchmarks/.cache/`` (a cold build
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -515,6 +516,34 @@ NEGATIVE_FOOTAGE = ("chelsea+brick", "motorcycle+page", "carphone", "YellowFlowe
                     "Autumn", "cam_IMG_0003", "cam_no_manifest", "cell", "cam_ocsp")
 
 
+def _add_reference(out: Path, references: list[dict], rid: str, frames: Frames | None = None,
+                   img: np.ndarray | None = None, rotation: int = 0, first_seen: str = "2019-01-01") -> None:
+    """Write a reference (a JPEG for ``img``, else a video stored sideways with a display rotation when
+    ``rotation``) into ``out/refs`` and list it in ``references``."""
+    if img is not None:
+        path = out / "refs" / f"{rid}.jpg"
+        cv2.imwrite(str(path), cv2.cvtColor(_fit(img), cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 92])
+    else:
+        path = out / "refs" / f"{rid}.mp4"
+        write_video(path, stored_sideways(frames, rotation) if rotation else frames, crf=20)
+        if rotation:
+            set_display_rotation(path, rotation)
+    references.append({"id": rid, "path": str(path), "first_seen": first_seen})
+
+
+def _add_query(out: Path, cases: list[Case], case: Case, frames: Frames | None = None,
+               img: np.ndarray | None = None, fps: float = FPS, crf: int = 30, rotation: int = 0) -> None:
+    """Write a query (a still for ``img``, else a video) into ``out/queries`` and list its case."""
+    path = out / "queries" / case.name
+    if img is not None:
+        write_still(path, img)
+    else:
+        write_video(path, stored_sideways(frames, rotation) if rotation else frames, fps=fps, crf=crf)
+        if rotation:
+            set_display_rotation(path, rotation)
+    cases.append(case)
+
+
 def build(out: Path | None = None) -> tuple[Path, list[dict], list[Case]]:
     """Build (or load) the suite; return its folder, the references to index and the query cases."""
     out = out or ROOT / "benchmarks" / ".cache" / "match_suite"
@@ -531,28 +560,8 @@ def build(out: Path | None = None) -> tuple[Path, list[dict], list[Case]]:
     references: list[dict] = []
     cases: list[Case] = []
 
-    def add_ref(rid: str, frames: Frames | None = None, img: np.ndarray | None = None, rotation: int = 0,
-                first_seen: str = "2019-01-01") -> None:
-        if img is not None:
-            path = out / "refs" / f"{rid}.jpg"
-            cv2.imwrite(str(path), cv2.cvtColor(_fit(img), cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 92])
-        else:
-            path = out / "refs" / f"{rid}.mp4"
-            write_video(path, stored_sideways(frames, rotation) if rotation else frames, crf=20)
-            if rotation:
-                set_display_rotation(path, rotation)
-        references.append({"id": rid, "path": str(path), "first_seen": first_seen})
-
-    def query(case: Case, frames: Frames | None = None, img: np.ndarray | None = None, fps: float = FPS,
-              crf: int = 30, rotation: int = 0) -> None:
-        path = out / "queries" / case.name
-        if img is not None:
-            write_still(path, img)
-        else:
-            write_video(path, stored_sideways(frames, rotation) if rotation else frames, fps=fps, crf=crf)
-            if rotation:
-                set_display_rotation(path, rotation)
-        cases.append(case)
+    add_ref = functools.partial(_add_reference, out, references, first_seen="2019-01-01")
+    query = functools.partial(_add_query, out, cases)
 
     # -- positive references ---------------------------------------------------------------------------
     refs: dict[str, Frames] = {}
@@ -724,26 +733,8 @@ def build_held_out_2(out: Path | None = None) -> tuple[Path, list[dict], list[Ca
     references: list[dict] = []
     cases: list[Case] = []
 
-    def add_ref(rid: str, frames: Frames | None = None, img: np.ndarray | None = None,
-                first_seen: str = "2020-06-01") -> None:
-        if img is not None:
-            path = out / "refs" / f"{rid}.jpg"
-            cv2.imwrite(str(path), cv2.cvtColor(_fit(img), cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 92])
-        else:
-            path = out / "refs" / f"{rid}.mp4"
-            write_video(path, frames, crf=20)
-        references.append({"id": rid, "path": str(path), "first_seen": first_seen})
-
-    def query(case: Case, frames: Frames | None = None, img: np.ndarray | None = None, fps: float = FPS,
-              crf: int = 30, rotation: int = 0) -> None:
-        path = out / "queries" / case.name
-        if img is not None:
-            write_still(path, img)
-        else:
-            write_video(path, stored_sideways(frames, rotation) if rotation else frames, fps=fps, crf=crf)
-            if rotation:
-                set_display_rotation(path, rotation)
-        cases.append(case)
+    add_ref = functools.partial(_add_reference, out, references, first_seen="2020-06-01")
+    query = functools.partial(_add_query, out, cases)
 
     # -- new references, and the suite's real and phone footage (already indexed by build) at new seeds ------
     new: dict[str, Frames] = {

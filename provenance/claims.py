@@ -196,6 +196,11 @@ def signed_as(data: dict[str, Any], workspace_root: Path | None) -> tuple[str, s
     return ("written" if origin_of(data, workspace_root).by_workspace else "written-other"), str(key_id)
 
 
+def report_signed_as(report: Report, workspace_root: Path | None) -> tuple[str, str | None]:
+    """:func:`signed_as` of a report object, read as its report.json's reader parses it."""
+    return signed_as(json.loads(json.dumps(report.to_dict())), workspace_root)
+
+
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
@@ -329,7 +334,7 @@ class ClaimStore:
         """
         made = []
         for report, folder, section in assessed:
-            signed, key_id = signed_as(json.loads(json.dumps(report.to_dict())), self.workspace.key_root)
+            signed, key_id = report_signed_as(report, self.workspace.key_root)
             made.append(Attachment(
                 claim_id=claim.id, sha256=report.media.sha256, media_path=report.media.path,
                 report_path=str(Path(folder).resolve()), pipeline_digest=report.pipeline.digest,

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
-import json
 import logging
 import os
 import stat
@@ -38,7 +37,7 @@ from provenance.batch.model import (
 )
 from provenance.batch.rematch import rematch, stale_reason
 from provenance.batch.summary import BatchRun, write_summary
-from provenance.claims import Claim, ClaimError, ClaimStore, NotAttached, signed_as
+from provenance.claims import Claim, ClaimError, ClaimStore, NotAttached, report_signed_as, signed_as
 from provenance.config import Pipeline, load_pipeline
 from provenance.errors import ProvenanceError
 from provenance.limits import LimitError, Limits, check_input
@@ -289,7 +288,7 @@ def run_batch(
         _fill(item, report, folder, out, action)
         # who vouches for the report this row points at (resumed, re-matched into a new run, or new): "unsigned"
         # is origin unknown; never the earlier run's origin for a new run
-        item.origin = signed_as(json.loads(json.dumps(report.to_dict())), ws.key_root)[0]
+        item.origin = report_signed_as(report, ws.key_root)[0]
         frames[report.media.sha256] = usable_frames(report, options.links.min_quality)
         if claim is not None:  # attach as results arrive: a stopped batch has attached what it finished
             try:
