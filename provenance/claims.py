@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import ipaddress
 import json
 import math
 import os
@@ -36,9 +37,9 @@ from provenance.report.integrity import (
     read_verified,
     report_file,
 )
-from provenance.report.model import AudioSection, ClaimAssessment, ClaimSection, Report
-from provenance.safetext import csv_cell, id_problem, script_safe_json, terminal
-from provenance.visual.wording import coverage
+from provenance.report.model import AudioSection, ClaimAssessment, ClaimSection, Match, Report
+from provenance.safetext import csv_cell, id_problem, published, script_safe_json, terminal
+from provenance.visual.wording import coverage, describe
 from provenance.workspace import Workspace
 
 ClaimStatus = Literal["open", "true", "mostly-true", "mixed", "misleading", "false", "unproven"]
@@ -226,6 +227,7 @@ class ClaimStore:
 
     def __init__(self, workspace: Workspace | str | Path | None = None) -> None:
         self.workspace = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
+        self._root: str | None = None  # where the workspace was when it last stored a path (see relocate)
 
     def _read(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         with self.workspace.reading() as conn:
@@ -364,7 +366,32 @@ class ClaimStore:
                      for a in made],
                 )
                 conn.execute("UPDATE claim SET updated_at = ? WHERE id = ?", (_now(), claim.id))
+                self.remember_root(conn)
         return made
+
+    def remember_root(self, conn: sqlite3.Connection) -> None:
+        """Record where this workspace is, so that paths stored in it can follow a moved or copied project
+        (:meth:`relocate`). Called in the transaction that stores a path."""
+        conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                     (_ROOT_KEY, str(self.workspace.root.resolve())))
+
+    def relocate(self, path: str | Path, *, must_exist: bool = True) -> str:
+        """``path`` as stored, or, when the workspace has moved since it was stored (a project folder copied or
+        moved elsewhere, the workspace with it), the same path relative to the workspace's new place, if that
+        exists (or, without ``must_exist``, if its parent does). A copied project then reads its own reports
+        and writes its own dossier, never the original's. Safe: a report is used only after its digest and
+        media hash check, wherever it is found."""
+        if self._root is None:
+            with self.workspace.reading() as conn:
+                row = conn.execute("SELECT value FROM meta WHERE key = ?", (_ROOT_KEY,)).fetchone()
+            self._root = row[0] if row else ""
+        here = str(self.workspace.root.resolve())
+        if not self._root or self._root == here:
+            return str(path)
+        moved = os.path.normpath(os.path.join(here, os.path.relpath(str(path), self._root)))
+        if os.path.exists(moved) or (not must_exist and os.path.isdir(os.path.dirname(moved))):
+            return moved
+        return str(path)
 
     def attach_files(self, claim_id: str, paths: Iterable[str | Path], *,
                      require_signature: bool = False, replace: bool = False) -> list[Attachment]:
@@ -412,7 +439,8 @@ class ClaimStore:
         return [
             Attachment(
                 claim_id=r["claim_id"], sha256=r["sha256"], media_path=r["media_path"], kind=r["kind"],
-                report_path=r["report_path"], pipeline_digest=r["pipeline_digest"], attached_at=r["attached_at"],
+                report_path=self.relocate(r["report_path"]), pipeline_digest=r["pipeline_digest"],
+                attached_at=r["attached_at"],
                 assessment=[ClaimAssessment(**x) for x in json.loads(r["assessment"])], signed=r["signed"],
                 key_id=r["key_id"],
             )
@@ -532,7 +560,7 @@ def check_first_seen(claim: Claim, report: Report) -> ClaimAssessment:
     m = dated[0]
     seen = _parse_when(m.first_seen or "").date()
     covered = coverage(m, report)
-    what = f"matches '{m.title or m.reference_id}' first seen {m.first_seen} ({covered.words})"
+    what = f"matches '{m.title or m.reference_id}' first seen {m.first_seen}: {covered.words}"
     evidence = {"reference_id": m.reference_id, "first_seen": m.first_seen, "title": m.title, "source": m.source,
                 "url": m.url, "matched_s": covered.seconds, "clip_s": covered.clip_s,
                 "query_coverage": m.query_coverage}
@@ -544,6 +572,30 @@ def check_first_seen(claim: Claim, report: Report) -> ClaimAssessment:
     if relation == "within":
         return _a(name, "neutral", f"{what}, within the claimed date {period.text}", **evidence)
     return _a(name, "neutral", f"{what}, after the claimed date {period.text}: a later copy", **evidence)
+
+
+def earlier_matches(claim: Claim, report: Report) -> list[Match]:
+    """Every match whose reference was first seen before the claimed date, strongest first: more clip seconds
+    matched by hash, then more by keypoints alone, then the earlier date. Each is an earlier copy the evidence
+    against the claim rests on; :func:`check_first_seen` decides on the earliest, the dossier lists them all."""
+    period = claim.period
+    if period is None or report.visual.status != "ok":
+        return []
+    out = []
+    for m in report.visual.matches:
+        if not m.first_seen:
+            continue
+        try:
+            day = _parse_when(m.first_seen).date()
+        except ValueError:
+            continue
+        if period.relation(day) == "before":
+            out.append(m)
+
+    def strength(m: Match) -> tuple[float, float, str]:
+        st = describe(m, report)
+        return -st.hash_s, -st.keypoint_s, str(m.first_seen)
+    return sorted(out, key=strength)
 
 
 def check_capture_time(claim: Claim, report: Report) -> ClaimAssessment:
@@ -793,12 +845,23 @@ class Publisher:
     review_url: str
 
 
+_ROOT_KEY = "claims:workspace_root"  # meta: the workspace's absolute path when it last stored a path
 SETTINGS_FILE = "settings.toml"  # in the workspace folder: [claimreview] publisher, publisher_url, review_url
 # Hosts that are placeholders by definition (RFC 2606 and RFC 6761): a review published under one of them is a
 # template nobody filled in.
 _RESERVED_HOSTS = ("example", "test", "invalid", "localhost", "example.com", "example.net", "example.org")
 _PLACEHOLDER_WORDS = re.compile(r"<[^>]*>|\b(todo|changeme|change me|your[ _-]?(org|organisation|organization|"
                                 r"desk|name|site))\b|^provenance$", re.IGNORECASE)
+
+
+def _public_host(host: str) -> bool:
+    """False for an IP literal no reader of a published review can reach (loopback, private, link-local,
+    reserved, unspecified: RFC 1918, RFC 4193, RFC 6890 via :mod:`ipaddress`); True for host names."""
+    try:
+        ip = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return True
+    return ip.is_global and not ip.is_multicast
 
 
 def claimreview_settings(workspace_root: Path) -> dict[str, str]:
@@ -850,6 +913,9 @@ def publisher_for(claim: Claim, workspace_root: Path, *, name: str | None = None
                 _PLACEHOLDER_WORDS.search(unquote(value)):
             raise ClaimError(f"{key.replace('_', ' ')} {value!r} is a placeholder (a reserved example domain or "
                              f"template text): {how}")
+        if not _public_host(host):
+            raise ClaimError(f"{key.replace('_', ' ')} {value!r} is not a public address (a loopback, private or "
+                             f"reserved IP: nobody else can open it): {how}")
     return Publisher(str(values["publisher"]), str(values["publisher_url"]), str(values["review_url"]))
 
 
@@ -911,14 +977,14 @@ def to_claimreview(
         "reviewBody": body if body is not None else review_body(attachments),
         "associatedMedia": [
             {"@type": _SCHEMA_TYPES.get(a.kind, "MediaObject"), "name": a.name, "sha256": a.sha256,
-             "description": f"provenance report {a.origin_text}"}  # who vouches for the evidence, as CSV/JSON say
+             "description": f"examined by provenance; its report is {a.origin_text}"}  # who vouches, as CSV says
             for a in attachments
         ],
     }
     cited = [_citation(c) for c in earlier]
     if cited:
         out["citation"] = cited
-    return out
+    return published(out)
 
 
 def _citation(c: EarlierCopy) -> dict[str, Any]:

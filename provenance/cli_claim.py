@@ -297,8 +297,15 @@ def print_claim(claim: Claim, attachments: list[Attachment], out: TextIO,
         print_rollup(summary, out)
     # a report that fails its check now is not evidence: its rows are not shown, its reason is (issue 15)
     refused = {r.report_path: r.reason for r in summary.refused} if summary is not None else {}
-    rows = [(terminal(a.name) if i == 0 else "", x.check, x.result, terminal(x.detail))
-            for a in attachments if a.report_path not in refused for i, x in enumerate(a.assessment)]
+    # with the roll-up, the unknowns are folded into one line per check below the table (as in the dossier)
+    fold = summary is not None
+    rows = []
+    for a in attachments:
+        if a.report_path in refused:
+            continue
+        shown = [x for x in a.assessment if not (fold and x.result == "unknown")]
+        rows += [(terminal(a.name) if i == 0 else "", x.check, x.result, terminal(x.detail))
+                 for i, x in enumerate(shown)]
     if not rows:
         rows = [("", "", "", "")]
     w_file = max(4, *(len(r[0]) for r in rows))
@@ -312,6 +319,12 @@ def print_claim(claim: Claim, attachments: list[Attachment], out: TextIO,
         print(f"{name:<{w_file}}  {check:<{w_check}}  {result:<{w_result}}  {lines[0]}", file=out)
         for more in lines[1:]:
             print(" " * indent + more, file=out)
+    if summary is not None and (unknown := [f for f in summary.folded if f.result == "unknown"]):
+        print("\nunknown (one line per check)", file=out)
+        for f in unknown:
+            more = f" (and {len(f.reasons) - 1} other reasons)" if len(f.reasons) > 1 else ""
+            print(f"  {f.check:<{w_check}}  {f.count} file{'s' if f.count != 1 else ''}: "
+                  f"{terminal(f.reasons[0][0])}{more}", file=out)
     print(file=out)
     for a in attachments:
         if a.report_path in refused:

@@ -21,20 +21,23 @@ The batch overview (``batch/summary.py``) is built from the same parts (``report
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
+import os
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
-from provenance.claims import _RATINGS, Attachment, Claim, ClaimStore, EarlierCopy
+from provenance.claims import _RATINGS, Attachment, Claim, ClaimStore, EarlierCopy, earlier_matches
 from provenance.report.integrity import IntegrityError, read_regular, read_verified
 from provenance.report.model import Report
 from provenance.report.view import data_uri, environment, fmt_t, md, md_url, safe_link
-from provenance.visual.wording import coverage
+from provenance.visual.wording import coverage, describe
 
 DOSSIER_HTML, DOSSIER_MD = "dossier.html", "dossier.md"
 _META_KEY = "dossier:"  # + claim id -> the folder the claim's dossier is written into (absolute)
@@ -167,7 +170,7 @@ class EvidenceLine:
     file: str  # the media file's name
     detail: str  # the assessment's detail: what was observed
     sources: list[Source]
-    report_href: str  # file: URI of the file's report.html (the attached run)
+    report_href: str  # link to the file's report.html (the attached run), relative to the dossier (_href)
     pair: tuple[str | None, str | None] | None = None  # (clip frame, reference frame) of a visual match
     rank: tuple[float, ...] = ()  # strongest first
     copy: EarlierCopy | None = None  # the earlier publication a first-seen line rests on
@@ -208,6 +211,7 @@ class Refused:
     name: str
     report_path: str
     reason: str
+    missing: bool = False  # the report is not there (moved or deleted), which is not tampering
 
 
 @dataclass
@@ -232,8 +236,15 @@ class Dossier:
         return sorted({c for f in self.files for c, _ in f.results}, key=lambda c: (_check_rank(c), c))
 
 
-def _href(report_path: str) -> str:
-    return (Path(report_path) / "report.html").resolve().as_uri()
+def _href(report_path: str, base: Path | None) -> str:
+    """The link to a report's page: relative to ``base``, the folder the dossier is opened from, so that the
+    dossier and its reports can be moved or copied together and no local path is published; a ``file:`` URI
+    without a base (``claim show``) or where no relative path exists."""
+    target = (Path(report_path) / "report.html").resolve()
+    if base is not None:
+        with contextlib.suppress(ValueError):
+            return quote(Path(os.path.relpath(target, base.resolve())).as_posix())
+    return target.as_uri()
 
 
 def _sources(check: str, ev: dict[str, Any], report: Report) -> list[Source]:
@@ -289,9 +300,9 @@ def _rank(check: str, ev: dict[str, Any]) -> tuple[float, ...]:
     return (base,)
 
 
-def build(store: ClaimStore, claim_id: str, *, pictures: bool = True) -> Dossier:
+def build(store: ClaimStore, claim_id: str, *, pictures: bool = True, base: Path | None = None) -> Dossier:
     """Read every attached report (verified), and lay out the claim's dossier (without ``pictures``, none are
-    read: ``claim show`` needs the sentences only)."""
+    read: ``claim show`` needs the sentences only); links to reports relative to ``base`` (see :func:`_href`)."""
     claim = store.get(claim_id)
     attachments = store.attachments(claim_id)
     against: list[EvidenceLine] = []
@@ -305,12 +316,15 @@ def build(store: ClaimStore, claim_id: str, *, pictures: bool = True) -> Dossier
             refused.append(used)
             continue
         report, pictures = used
-        href = _href(a.report_path)
+        href = _href(a.report_path, base)
         order = sorted(a.assessment, key=lambda x: _check_rank(x.check))
         files.append(FileRow(a.name, a.media_path, a.sha256, a.kind, href, a.origin_text,
                              [(x.check, x.result) for x in order], _thumb(report, pictures)))
         for x in order:
-            if x.result in ("contradicts", "supports"):
+            if x.check == "first_seen" and x.result == "contradicts" and (copies := earlier_lines(
+                    claim, report, pictures, a.name, href)):
+                against.extend(copies)  # every earlier copy, not only the earliest the check decided on
+            elif x.result in ("contradicts", "supports"):
                 pair = None
                 if x.check == "first_seen":
                     number = next((n for n, m in enumerate(report.visual.matches, 1)
@@ -338,6 +352,31 @@ def build(store: ClaimStore, claim_id: str, *, pictures: bool = True) -> Dossier
                    rollup(claim, files, against, support, refused), against, support, folds, files, refused, verdict)
 
 
+def earlier_lines(claim: Claim, report: Report, pictures: Pictures, name: str, href: str) -> list[EvidenceLine]:
+    """One line of evidence against the claim per earlier copy of the footage (:func:`claims.earlier_matches`),
+    each with its own strength in words (method first, then the seconds), its source, and its picture pair."""
+    out = []
+    period = claim.period
+    for m in earlier_matches(claim, report):  # empty without a period
+        assert period is not None
+        number = report.visual.matches.index(m) + 1
+        strength = describe(m, report)
+        title = m.title or m.reference_id
+        detail = (f"'{title}' was first seen {m.first_seen}, before the claimed date {period.text}; "
+                  f"{strength.headline[0].lower()}{strength.headline[1:].rstrip('.')}")
+        covered = coverage(m, report)
+        ev = {"reference_id": m.reference_id, "first_seen": m.first_seen, "title": m.title, "source": m.source,
+              "url": m.url, "matched_s": covered.seconds}
+        sources = _sources("first_seen", ev, report)
+        line = EvidenceLine("first_seen", "contradicts", name, detail, sources, href,
+                            pictures.pairs.get(number, (None, None)),
+                            (float(_check_rank("first_seen")), -strength.hash_s, -strength.keypoint_s,
+                             float(re.sub(r"\D", "", str(m.first_seen)[:10]) or 0)),
+                            EarlierCopy(str(title), m.url, m.source, m.first_seen))
+        out.append(line)
+    return out
+
+
 def _support_rank(check: str, ev: dict[str, Any]) -> tuple[float, ...]:
     order = ["c2pa", "location", "capture_time", "language"]
     base = float(order.index(check)) if check in order else float(len(order))
@@ -363,10 +402,11 @@ def _read(a: Attachment, store: ClaimStore, pictures: bool = True) -> tuple[Repo
         data = read_verified(folder / "report.json", store.workspace.key_root)
         report = Report.from_dict(data)
     except IntegrityError as exc:
-        return Refused(a.name, a.report_path, str(exc).removeprefix(f"{folder / 'report.json'}: "))
+        return Refused(a.name, a.report_path, str(exc).removeprefix(f"{folder / 'report.json'}: "),
+                       missing=not (folder / "report.json").exists())
     except OSError as exc:
         return Refused(a.name, a.report_path, f"the report cannot be read there (moved or deleted?): "
-                       f"{exc.strerror or exc}")
+                       f"{exc.strerror or exc}", missing=True)
     except Exception as exc:  # a sealed report this version cannot read
         return Refused(a.name, a.report_path, f"not a provenance report this version reads ({exc})")
     if report.media.sha256 != a.sha256:
@@ -450,10 +490,13 @@ def rollup(claim: Claim, files: list[FileRow], against: list[EvidenceLine], supp
     original = sorted({f.name for f in files} - {e.file for e in against})
     if n and against and original:
         out.append(f"{_of(original, n, 'shows', 'show')} nothing against the claim.")
-    if refused:
-        k = len(refused)
-        out.append(f"{k} of {k + n} attached reports {'fails its' if k == 1 else 'fail their'} integrity check and "
-                   f"{'is' if k == 1 else 'are'} not used: {', '.join(sorted(r.name for r in refused))}.")
+    total = len(refused) + n
+    for group, words in (([r for r in refused if r.missing], ("is missing", "are missing")),
+                         ([r for r in refused if not r.missing], ("fails its integrity check",
+                                                                  "fail their integrity check"))):
+        if k := len(group):
+            out.append(f"{k} of {total} attached reports {words[k != 1]} and {'is' if k == 1 else 'are'} not used: "
+                       f"{', '.join(sorted(r.name for r in group))}.")
     return out
 
 
@@ -474,7 +517,7 @@ def review_text(d: Dossier) -> str:
              "used.", *d.rollup]
     for title, lines in (("Against the claim", d.against), ("For the claim", d.support)):
         for e in lines:
-            parts.append(f"{title}, {e.check_words.lower()} of {e.file}: {e.detail}.")
+            parts.append(f"{title} ({e.check_words.lower()}), {e.file}: {e.detail}.")
     if d.verdict:
         parts.append(f"Our rating: {d.verdict}.")
     return " ".join(parts)
@@ -545,14 +588,19 @@ def write(store: ClaimStore, claim_id: str, out: str | Path | None = None) -> Pa
     """Write the claim's dossier as a new run folder in ``out`` and point ``out/claim-<id>`` at it; remember
     ``out`` for :func:`refresh`. ``out`` defaults to where the claim's last dossier was written, else
     ``./reports``. Returns the path of ``dossier.html`` through the link."""
-    from provenance.report.writer import write_run
+    from provenance.report.writer import RUNS_SUFFIX, symlinks_supported, write_run
 
-    out = out if out is not None else written_to(store, claim_id) or Path("reports")
-    d = build(store, claim_id)
+    out = Path(out if out is not None else written_to(store, claim_id) or Path("reports"))
+    out.mkdir(parents=True, exist_ok=True)
+    # the page is opened through the link claim-<id>/, or from its run folder where the disk has no links
+    name = folder_name(claim_id)
+    base = out / name if symlinks_supported(out) else out / (name + RUNS_SUFFIX) / "run"
+    d = build(store, claim_id, base=base)
     where = write_run(Path(out) / folder_name(claim_id), {DOSSIER_HTML: render_html(d), DOSSIER_MD: render_markdown(d)})
     with store.workspace.transaction() as conn:
         conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
                      (_META_KEY + claim_id, str(Path(out).resolve())))
+        store.remember_root(conn)
     return where / DOSSIER_HTML
 
 
@@ -560,7 +608,7 @@ def written_to(store: ClaimStore, claim_id: str) -> Path | None:
     """Where the claim's dossier was last written (the ``out`` folder), or None."""
     with store.workspace.reading() as conn:
         row = conn.execute("SELECT value FROM meta WHERE key = ?", (_META_KEY + claim_id,)).fetchone()
-    return Path(row[0]) if row else None
+    return Path(store.relocate(row[0], must_exist=False)) if row else None
 
 
 def refresh(store: ClaimStore, claim_id: str) -> Path | None:

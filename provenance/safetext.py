@@ -48,6 +48,19 @@ def printable(text: str) -> str:
     return _STREAM_CONTROL.sub(_escape, text)
 
 
+def published(value: Any) -> Any:
+    """``value`` (nested dicts and lists too) with every control and bidirectional-override character removed
+    from its strings, line breaks and tabs as spaces: for text published to readers outside the desk (a
+    ClaimReview), where an escape sequence or a right-to-left override only misleads."""
+    if isinstance(value, str):
+        return _STREAM_CONTROL.sub("", value.replace("\r\n", " ").replace("\n", " ").replace("\t", " "))
+    if isinstance(value, dict):
+        return {k: published(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [published(v) for v in value]
+    return value
+
+
 def finalize_printable(value: Any) -> Any:
     """Jinja ``finalize``: every ``{{ value }}`` printable (:func:`printable`), markup kept as markup."""
     if isinstance(value, Markup):

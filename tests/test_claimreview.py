@@ -85,11 +85,12 @@ def test_claimreview_from_settings_with_earlier_copies_sentences_and_required_fi
     body = review["reviewBody"]
     assert body.startswith("We examined 2 files attached to this claim. 2 of 2 files reuse footage first seen "
                            "2019-03-14, before the claimed date 2024-10.")
-    assert "Against the claim, published before of long.mp4: matches 'Archive montage'" in body
+    assert ("Against the claim (published before), long.mp4: 'Archive montage' was first seen 2019-03-14, before "
+            "the claimed date 2024-10; 9.0 s of 150.0 s match by PDQ hash") in body
     assert body.endswith("Our rating: False.") and "contradicts (" not in body
     assert {m["sha256"] for m in review["associatedMedia"]} == {"cd" * 32, "ef" * 32}
     # who vouched for each report, as the CSV and JSON exports say (before: the ClaimReview did not)
-    assert all(m["description"].startswith("provenance report ") for m in review["associatedMedia"])
+    assert all(m["description"].startswith("examined by provenance; its report is ") for m in review["associatedMedia"])
 
 
 def test_a_report_failing_its_check_is_left_out_of_the_review(desk: dict[str, Path]) -> None:
@@ -123,3 +124,58 @@ def test_claimreview_settings_of_the_wrong_type_are_refused_by_name(tmp_path: Pa
     (tmp_path / "settings.toml").write_text('[claimreview]\npublisher = 42\npublisher_url = ["x"]\n')
     with pytest.raises(ClaimError, match="publisher, publisher_url must be text"):
         claimreview_settings(tmp_path)
+
+
+def test_every_earlier_copy_is_evidence_and_a_citation_strongest_first(tmp_path: Path) -> None:
+    """Before: only the earliest-dated match counted, so a scattered keypoint-only match (2015) hid the exact 9-s
+    hash reuse of another reference (2018) and its URL from the dossier and the ClaimReview."""
+    from provenance import dossier
+    from provenance.report.model import Match, MatchedFrame, Segment
+
+    report = reuse_in_long_clip()
+    exact = report.visual.matches[0]
+    exact.first_seen, exact.title, exact.url = "2018-05-01", "Bikes", "https://news.example.net/bikes"
+    scattered = Match(reference_id="old", title="Old archive", source="Archive", url="https://archive.org/old",
+                      first_seen="2015-01-01", query_coverage=0.02, reference_coverage=0.1, min_distance=256,
+                      segments=[Segment(100.0, 100.0, 3.0, 3.0), Segment(120.0, 120.0, 7.0, 7.0)],
+                      frames=[MatchedFrame(100.0, 3.0, 140, inliers=40), MatchedFrame(120.0, 7.0, 150, inliers=31)],
+                      methods=["local"], local_inliers=40, reference_kind="video")
+    report.visual.matches = [scattered, exact]
+    ws = tmp_path / "ws"
+    store = ClaimStore(Workspace(ws))
+    store.add("Troops receive uniforms", claimed_date="2024-10", id="c-2")
+    store.attach_files("c-2", [write_report(report, tmp_path / "reports")])
+    d = dossier.build(store, "c-2", pictures=False)
+    lines = [(e.check, e.copy.title if e.copy else None) for e in d.against]
+    assert lines == [("first_seen", "Bikes"), ("first_seen", "Old archive")]  # the hash reuse first
+    assert d.against[0].detail.startswith("'Bikes' was first seen 2018-05-01, before the claimed date 2024-10; 9.0 s "
+                                          "of 150.0 s match by PDQ hash")
+    assert "keypoints only: 40 inliers" in d.against[1].detail.lower()
+    assert d.rollup[0] == "1 of 1 file reuses footage first seen 2015–2018, before the claimed date 2024-10."
+    code, out, err = cli("claim", "show", "c-2", "--workspace", ws)  # the unknowns folded, one line per check
+    assert code == 0 and "\nunknown (one line per check)\n" in out and "  capture_time  1 file: no capture" in out
+    assert not [line for line in out.splitlines() if "  unknown  " in line], out
+    assert cli("claim", "verdict", "c-2", "false", "--workspace", ws)[0] == 0
+    code, text, err = cli("claim", "export", "c-2", "--format", "claimreview", *DESK, "--workspace", ws)
+    assert code == 0, err
+    cited = [(c["name"], c["url"]) for c in json.loads(text)["citation"]]
+    assert cited == [("Old archive", "https://archive.org/old"), ("Bikes", "https://news.example.net/bikes")]
+
+
+def test_published_text_carries_no_control_or_bidi_characters() -> None:
+    claim = Claim(id="c", statement="Troops\x1b[2J\x08 receive \u202egnp.exe uniforms", status="false")
+    review = to_claimreview(claim, [], Publisher("Desk\x07", "https://desk.news", "https://desk.news/c"))
+    assert review["claimReviewed"] == "Troops[2J receive gnp.exe uniforms"
+    assert review["author"]["name"] == "Desk"
+
+
+@pytest.mark.parametrize("url", ["https://127.0.0.1/c", "https://10.0.0.1/c", "http://192.168.1.20/x",
+                                 "https://[::1]/c", "https://169.254.1.1/c", "https://0.0.0.0/c"])
+def test_a_review_url_nobody_else_can_open_is_refused(desk: dict[str, Path], url: str) -> None:
+    assert cli("claim", "verdict", "c-1", "false", "--workspace", desk["ws"])[0] == 0
+    args = [*DESK]
+    args[args.index("--url") + 1] = url
+    code, out, err = export(desk, *args)
+    assert code == 2 and out == "" and "not a public address" in err and "--url URL" in err, err
+    args[args.index("--url") + 1] = "https://203.0.113.9/c"  # TEST-NET-3: documentation, not global either
+    assert export(desk, *args)[0] == 2

@@ -64,7 +64,7 @@ def test_coverage_is_seconds_of_the_clip_with_the_share_as_a_detail() -> None:
 
     first_seen = assess(CLAIM, report).assessment[0]
     assert first_seen.result == "contradicts"
-    assert "(9.0 s of 150.0 s (6% of the sampled frames with detail))" in first_seen.detail
+    assert "first seen 2019-03-14: 9.0 s of 150.0 s (6% of the sampled frames with detail)" in first_seen.detail
     assert (first_seen.evidence["matched_s"], first_seen.evidence["clip_s"]) == (9.0, 150.0)
 
 

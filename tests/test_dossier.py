@@ -111,12 +111,13 @@ def test_chromium_shows_the_dossier_rollup_evidence_order_thumbnails_colours_and
     folded = {n.attrs["data-check"]: n for n in tree.find("details", cls="folded")}
     assert "3 files" in folded["c2pa"].text and "no Content Credentials" in folded["c2pa"].text
 
-    # every report link resolves to the attached report of that file
+    # every report link resolves to the attached report of that file, relative to the page (no local path in it)
     links = tree.find("a", cls="report-link")
     assert len(links) == len(lines) + 3
     for a in links:
-        path = Path(unquote(urlsplit(a.attrs["href"]).path))
-        assert a.attrs["href"].startswith("file:///") and path.name == "report.html" and path.is_file()
+        assert not a.attrs["href"].startswith(("file:", "/")) and str(seed["ws"].parent) not in a.attrs["href"]
+        path = seed["page"].parent / unquote(urlsplit(a.attrs["href"]).path)
+        assert path.name == "report.html" and path.is_file()
         data = json.loads((path.parent / "report.json").read_text())
         assert Path(data["media"]["path"]).name in a.text or a.text == "report"
 
@@ -125,6 +126,31 @@ def test_chromium_shows_the_dossier_rollup_evidence_order_thumbnails_colours_and
     red = int((np.abs(px - (0xCF, 0x22, 0x2E)).max(axis=2) < 12).sum())
     green = int((np.abs(px - (0x1A, 0x7F, 0x37)).max(axis=2) < 12).sum())
     assert red > 2000 and green > 2000, (red, green)
+
+
+@pytest.mark.slow
+def test_a_copied_or_moved_project_reads_and_writes_its_own_reports(seed: dict, tmp_path: Path) -> None:
+    """Before: the dossier linked reports by absolute file: URIs, and a copied project's `claim report` wrote into
+    the original's folder and read the original's reports (or called them tampered once moved away)."""
+    original = seed["ws"].parent
+    before = _runs(seed["reports"])
+    copy = tmp_path / "copy"
+    shutil.copytree(original, copy, symlinks=True)
+    code, out, err = cli("claim", "report", CLAIM_ID, "--workspace", copy / "ws")
+    assert code == 0, err
+    page = Path(out.strip())
+    assert page == copy / "reports" / f"claim-{CLAIM_ID}" / "dossier.html" and page.is_file()
+    assert _runs(seed["reports"]) == before  # nothing written into the original project
+    tree = parse(page.read_text()).root
+    assert not tree.find(id="refused")
+    for a in tree.find("a", cls="report-link"):
+        target = (page.parent / unquote(urlsplit(a.attrs["href"]).path)).resolve()
+        assert target.is_file() and target.is_relative_to(copy.resolve()), target
+    moved = tmp_path / "moved"
+    copy.rename(moved)  # the copy moved on, with nothing left where it was
+    code, out, err = cli("claim", "report", CLAIM_ID, "--workspace", moved / "ws")
+    assert code == 0 and Path(out.strip()) == moved / "reports" / f"claim-{CLAIM_ID}" / "dossier.html", err
+    assert not copy.exists() and "not used" not in Path(out.strip()).read_text()
 
 
 @pytest.mark.slow
@@ -185,6 +211,10 @@ def test_dossier_of_written_reports_refuses_a_swapped_page_and_never_overwrites(
     shutil.rmtree(folders[0].resolve())  # a report moved away: named, not a crash
     refused_now = {r.name: r.reason for r in dossier.build(store, "c/1", pictures=False).refused}
     assert set(refused_now) == {"long.mp4", "other.mp4"} and "no report at" in refused_now["long.mp4"]
+    # a report moved away is missing, which is not tampering: the roll-up tells the two apart
+    rollup = dossier.build(store, "c/1", pictures=False).rollup
+    assert "1 of 2 attached reports is missing and is not used: long.mp4." in rollup
+    assert "1 of 2 attached reports fails its integrity check and is not used: other.mp4." in rollup
     runs = sorted((tmp_path / "out" / f"{page.parent.name}.runs").iterdir())
     assert len(runs) == 2 and (runs[0] / "dossier.html").read_text() == text  # the first is kept as written
 

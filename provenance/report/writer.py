@@ -103,6 +103,18 @@ def write_run(latest: Path, contents: dict[str, str | bytes]) -> Path:
     return _point_latest(latest, runs, run_id)
 
 
+def symlinks_supported(folder: Path) -> bool:
+    """Whether ``folder``'s file system takes symbolic links (FAT, exFAT and some network shares do not): then
+    :func:`write_run`'s latest link is a link, else a pointer file and the run folder is what is opened."""
+    probe = folder / f".probe-{secrets.token_hex(4)}.link"
+    try:
+        os.symlink(".", probe)
+    except OSError:
+        return False
+    probe.unlink(missing_ok=True)
+    return True
+
+
 def _point_latest(latest: Path, runs: Path, run_id: str) -> Path:
     """Make ``latest`` name ``runs/run_id`` by renaming a new relative symbolic link over it (atomic); return the
     path to give the user. Where the file system has no symbolic links (FAT, exFAT, some network shares), a
