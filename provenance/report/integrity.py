@@ -760,10 +760,11 @@ def _check_files(result: CheckResult, report_path: Path, data: dict[str, Any]) -
     if bad:
         result.add("files", "fail", "; ".join(bad))
     else:
-        frames = sum(name.endswith(".jpg") and "/frame-" in name for name in listed)
-        inside = f"; in {KEYFRAMES_FOLDER}/, {frames} keyframe{'s' if frames != 1 else ''} and " \
-                 f"{', '.join(sorted(Path(n).name for n in listed if '/frame-' not in n))}" if listed else ""
-        result.add("files", "pass", f"{', '.join(sorted(files))} exactly as written beside report.json{inside}")
+        frames = sum("/frame-" in name for name in listed)
+        others = sorted(Path(name).name for name in listed if "/frame-" not in name)
+        inside = f"; in {KEYFRAMES_FOLDER}/, {', '.join([f'{frames} frame' + ('s' if frames != 1 else ''), *others])}"
+        result.add("files", "pass", f"{', '.join(sorted(files))} exactly as written beside report.json"
+                                    f"{inside if listed else ''}")
     media = data.get("media") if isinstance(data.get("media"), dict) else {}
     known = {*files, REPORT_FILE, Path(str(media.get("path") or "")).name}
     folders = {name.partition("/")[0] for name in listed}

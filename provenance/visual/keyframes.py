@@ -43,7 +43,7 @@ from provenance.errors import ProvenanceError
 from provenance.fileio import atomic_write, umask
 from provenance.limits import Limits
 from provenance.media import MediaFile, display_path, probe
-from provenance.report.model import KeyframeFile, Keyframes
+from provenance.report.model import KeyframeFile, Keyframes, VisualSection
 from provenance.report.view import fmt_t, render_partial
 from provenance.visual.config import FramesConfig
 from provenance.visual.frames import SampledFrame, sample_video
@@ -191,6 +191,32 @@ class ReportKeyframes:
             frames=[KeyframeFile(f.t, folder + f.file, f.shot_change, f.width, f.height, f.size_bytes, f.sha256)
                     for f in c.frames],
             files={folder + name: hashlib.sha256(data).hexdigest() for name, data in pages.items()})
+
+
+FILE_MAX_BYTES = 64 << 20  # a keyframe read back: an 8K frame at quality 95 is ~10 MB
+
+
+def carried_files(section: VisualSection, run: Path) -> dict[str, bytes]:
+    """The keyframes folder of the earlier run ``run`` (a report that passed ``read_verified``), read back for a
+    report re-matched from it (batch/rematch.py): the frames are the same frames of the same file, so the new
+    run folder carries them, each checked against the SHA-256 the section lists. ``FingerprintError`` when one
+    is gone or changed since (the file is then verified in full, as for a fingerprint that fails)."""
+    from provenance.report.integrity import IntegrityError, read_regular
+    from provenance.visual.store import FingerprintError
+
+    k = section.keyframes
+    if k is None:
+        return {}
+    out = {}
+    for path, sha in [*((f.path, f.sha256) for f in k.frames), *k.files.items()]:
+        try:
+            data = read_regular(run / path, FILE_MAX_BYTES)
+        except (OSError, IntegrityError) as exc:
+            raise FingerprintError(f"the earlier run's {path} cannot be read ({exc})") from exc
+        if hashlib.sha256(data).hexdigest() != sha:
+            raise FingerprintError(f"the earlier run's {path} differs from the one its report lists")
+        out[path] = data
+    return out
 
 
 def _folder_name(path: Path) -> str:

@@ -172,10 +172,12 @@ def _keyframes_view(section: VisualSection, links: dict[float, KeyframeFile]) ->
 
 
 def _keyframes_words(kv: KeyframesView) -> str:
-    """"15 frames at 1280×720 (14 at shot changes, one every 10 s within a longer shot) in keyframes/"."""
-    text = (f"{kv.count} frame{'s' if kv.count != 1 else ''} at the source's resolution ({kv.size}): "
-            f"{kv.shots} at shot changes, the rest the clip's first frame or one every {kv.every_s:g} s within a "
-            "longer shot, in keyframes/")
+    """"15 frames at the source's resolution (1280×720) in keyframes/, for a reverse image search: 14 at shot
+    changes, the others the clip's first frame or one every 10 s within a longer shot"."""
+    text = (f"{kv.count} frame{'s' if kv.count != 1 else ''} at the source's resolution ({kv.size}) in keyframes/, "
+            f"for a reverse image search: {kv.shots} at shot changes")
+    if kv.count > kv.shots:
+        text += f", the others the clip's first frame or one every {kv.every_s:g} s within a longer shot"
     if kv.capped_at_s is not None:
         text += f"; none after {fmt_t(kv.capped_at_s)} ([visual.keyframes] max_frames)"
     return text
@@ -207,10 +209,10 @@ class VisualView(StageView):
         pages = " · ".join(f"[{name}](<{md_url(link)}>)" for name, link in (("index page", kv.index),
                                                                             ("contact sheet", kv.sheet)) if link)
         out += ["## Keyframes", "",
-                f"{_keyframes_words(kv)}: for a reverse image search{' (' + pages + ')' if pages else ''}.", "",
+                f"{_keyframes_words(kv)}{' (' + pages + ')' if pages else ''}.", "",
                 "| Time | Frame | Size |", "|---|---|---|"]
         for f in links.values():
-            out.append(f"| {fmt_t(f.t)}{' shot change' if f.shot_change else ''} | "
+            out.append(f"| {fmt_t(f.t)}{' (shot change)' if f.shot_change else ''} | "
                        f"[{md_text(f.path.rpartition('/')[2])}](<{md_url(href(f.path))}>) | "
                        f"{f.width}×{f.height}, {f.size_bytes / 1000:.0f} kB |")
         out.append("")
