@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 from html.parser import HTMLParser
 from pathlib import Path
@@ -19,7 +20,7 @@ import numpy as np
 import pytest
 
 from provenance.batch import BatchOptions, run_batch
-from provenance.report.integrity import IntegrityError, read_verified
+from provenance.report.integrity import IntegrityError, digest_of, dumps, read_verified
 
 from conftest import SAMPLES, cli_in_process, read_frames, write_clip
 
@@ -153,27 +154,39 @@ def test_verify_writes_linked_full_resolution_frames_that_resolve_where_the_repo
 
 def test_a_swapped_or_missing_frame_fails_report_check(clip: Path, profile: Path, tmp_path: Path,
                                                        capsys: pytest.CaptureFixture[str]) -> None:
-    out = tmp_path / "reports"
-    assert cli_in_process(capsys, "verify", clip, "--pipeline", profile, "--out", out)[0] == 0
+    out, ws = tmp_path / "reports", tmp_path / "ws"
+    assert cli_in_process(capsys, "init", ws)[0] == 0
+    assert cli_in_process(capsys, "report", "key", "--workspace", ws)[0] == 0
+    assert cli_in_process(capsys, "verify", clip, "--pipeline", profile, "--out", out, "--sign",
+                          "--workspace", ws)[0] == 0
     (latest,) = [p for p in out.iterdir() if p.is_symlink()]
     run = latest.resolve()
-    frames = json.loads((run / "report.json").read_text())["visual"]["keyframes"]["frames"]
+    data = json.loads((run / "report.json").read_text())
+    frames = data["visual"]["keyframes"]["frames"]
     first, second = run / frames[0]["path"], run / frames[1]["path"]
     pristine = tmp_path / "pristine"
     shutil.copytree(run, pristine)
 
     def check() -> tuple[int, str]:
-        code, stdout, _ = cli_in_process(capsys, "report", "check", latest)
+        code, stdout, _ = cli_in_process(capsys, "report", "check", latest, "--workspace", ws)
         return code, stdout
 
+    assert check() == (0, check()[1]) and "in keyframes/, 5 frames, contact-sheet.jpg, index.html" in check()[1]
     # another frame of the same clip put in its place: same size, a real picture, another moment
     shutil.copyfile(second, first)
     code, stdout = check()
     assert code == 1 and "FAIL" in stdout and frames[0]["path"] in stdout and "differs" in stdout
     with pytest.raises(IntegrityError, match="files"):
         read_verified(latest)
+    # ... and the listing edited to the swapped frame's SHA-256, the digest recomputed: the signature fails
+    data["visual"]["keyframes"]["frames"][0]["sha256"] = hashlib.sha256(second.read_bytes()).hexdigest()
+    data["integrity"]["digest"] = digest_of(data)
+    (run / "report.json").write_text(dumps(data))
+    code, stdout = check()
+    assert code == 1 and re.search(r"FAIL +signature", stdout) and not re.search(r"FAIL +files", stdout)
+    shutil.copyfile(pristine / "report.json", run / "report.json")
     shutil.copyfile(pristine / frames[0]["path"], first)
-    assert check()[0] == 2  # as written again: unsigned, nothing failed
+    assert check()[0] == 0  # as written again
     first.unlink()
     code, stdout = check()
     assert code == 1 and f"{frames[0]['path']} is missing" in stdout
@@ -186,7 +199,7 @@ def test_a_swapped_or_missing_frame_fails_report_check(clip: Path, profile: Path
     shutil.copytree(pristine / "keyframes", run / "keyframes")
     (run / "keyframes" / "extra.jpg").write_bytes(first.read_bytes() if first.exists() else b"\xff\xd8")
     code, stdout = check()
-    assert code == 2 and "not covered: keyframes/extra.jpg" in stdout
+    assert code == 0 and "not covered: keyframes/extra.jpg" in stdout
     # the contact sheet and the index page are covered as the frames are
     (run / "keyframes" / "extra.jpg").unlink()
     (run / "keyframes" / "index.html").write_text("<p>another page</p>")
