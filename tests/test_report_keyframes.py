@@ -253,3 +253,31 @@ def test_a_photo_or_a_profile_without_keyframes_writes_none(profile: Path, tmp_p
     (latest,) = [p for p in (tmp_path / "off").iterdir() if p.is_symlink()]
     assert json.loads((latest / "report.json").read_text())["visual"]["keyframes"] is None
     assert not (latest / "keyframes").exists() and not local_links(latest / "report.html")
+
+
+def test_a_phone_clip_stored_sideways_gives_upright_frames(profile: Path, tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """A portrait clip as phones store it: the picture turned into a landscape 960x540 stream with a display
+    matrix saying to turn it back. The keyframes are the picture as shown: 540x960, upright."""
+    import av
+
+    upright = cv2.resize(skdata.astronaut(), (H, W), interpolation=cv2.INTER_AREA)  # 540 wide, 960 tall
+    path = tmp_path / "phone.mp4"
+    with av.open(str(path), "w") as c:
+        s = c.add_stream("libx264", rate=FPS)
+        s.width, s.height, s.pix_fmt = W, H, "yuv420p"
+        s.options = {"crf": "20", "preset": "veryfast"}
+        s.set_display_rotation(90)
+        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(np.rot90(upright, -1)), format="rgb24")
+        for _ in range(FPS):
+            for packet in s.encode(frame):
+                c.mux(packet)
+        for packet in s.encode():
+            c.mux(packet)
+    code, _, err = cli_in_process(capsys, "verify", path, "--pipeline", profile, "--out", tmp_path / "r")
+    assert code == 0, err
+    (latest,) = [p for p in (tmp_path / "r").iterdir() if p.is_symlink()]
+    (f,) = json.loads((latest / "report.json").read_text())["visual"]["keyframes"]["frames"]
+    picture = cv2.cvtColor(cv2.imread(str(latest / f["path"])), cv2.COLOR_BGR2RGB)
+    assert (f["width"], f["height"]) == (H, W) and picture.shape == (W, H, 3)
+    assert float(np.abs(picture.astype(int) - upright.astype(int)).mean()) < 4.0  # upright, not sideways
