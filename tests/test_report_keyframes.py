@@ -205,6 +205,13 @@ def test_a_swapped_or_missing_frame_fails_report_check(clip: Path, profile: Path
     (run / "keyframes" / "index.html").write_text("<p>another page</p>")
     code, stdout = check()
     assert code == 1 and "keyframes/index.html differs" in stdout
+    # a listing edited to send the checker (and the page's links) out of the folder is refused, not followed
+    data = json.loads((pristine / "report.json").read_text())
+    data["visual"]["keyframes"]["frames"][0]["path"] = "keyframes/../../../report.json"
+    data["integrity"]["digest"] = digest_of(data)
+    (run / "report.json").write_text(dumps(data))
+    code, stdout = check()
+    assert code == 1 and "the keyframes listing (visual.keyframes) is malformed" in stdout
 
 
 def test_batch_reports_carry_the_frames_and_a_rematch_carries_them_over(

@@ -543,8 +543,9 @@ class Artefacts:
     # reference id -> {reference time: JPEG} for the matched frames a report shows beside the clip's
     references: dict[str, dict[float, bytes]] = field(default_factory=dict)
     reference_notes: dict[str, str] = field(default_factory=dict)  # reference id -> why no frames are shown
-    # file name -> bytes of further files the report folder carries (the visual stage's fingerprint.npz), written
-    # beside report.json and covered by its manifest (``integrity.files``)
+    # file name -> bytes of further files the report folder carries: the visual stage's fingerprint.npz, written
+    # beside report.json and covered by its manifest (``integrity.files``), and its ``keyframes/<name>`` files,
+    # covered by the listing in ``visual.keyframes`` (``integrity.listed_files``)
     files: dict[str, bytes] = field(default_factory=dict)
     # picture key -> JPEG of further pictures a stage's view shows (the on-screen text stage: "text/<item>", the
     # frame crop each text item was read from)
