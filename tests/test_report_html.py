@@ -198,8 +198,10 @@ def with_speech(report: Report) -> Report:
 @pytest.mark.slow
 def test_report_folder_holds_json_html_and_markdown(reuse: tuple[Report, Path]) -> None:
     report, folder = reuse
-    # the visual stage stores the frame fingerprints a batch re-match reads (visual/store.py)
-    assert {p.name for p in folder.iterdir()} == {"report.json", "report.html", "report.md", "fingerprint.npz"}
+    # the visual stage stores the frame fingerprints a batch re-match reads (visual/store.py), and the shot frames
+    # at full resolution (visual/keyframes.py)
+    assert {p.name for p in folder.iterdir()} == {"report.json", "report.html", "report.md", "fingerprint.npz",
+                                                  "keyframes"}
     md = (folder / "report.md").read_text()
     assert "Reuses known imagery" in md and FIRST_SEEN in md
     assert report.media.sha256 in md and report.integrity is not None and report.integrity.digest in md
@@ -238,8 +240,8 @@ def test_page_is_self_contained_and_complete(reuse: tuple[Report, Path]) -> None
         assert not any(k.startswith("on") for k in attrs)
         if tag == "img":
             jpeg(attrs["src"])
-        if tag == "a":
-            assert attrs["href"].startswith("https://")
+        if tag == "a":  # the web, or the report's own keyframes (a link is navigation: the CSP leaves it be)
+            assert attrs["href"].startswith("https://") or KEYFRAME_LINK.fullmatch(attrs["href"])
     csp = [a for t, a in tree.tags if t == "meta" and a.get("http-equiv") == "Content-Security-Policy"]
     assert csp and "default-src 'none'" in csp[0]["content"] and "img-src data:" in csp[0]["content"]
     root = tree.root
