@@ -21,6 +21,8 @@ import pytest
 
 from provenance.batch import BatchOptions, run_batch
 from provenance.report.integrity import IntegrityError, digest_of, dumps, read_verified
+from provenance.report.model import Report
+from provenance.report.writer import write_report
 
 from conftest import SAMPLES, cli_in_process, read_frames, write_clip
 
@@ -144,6 +146,16 @@ def test_verify_writes_linked_full_resolution_frames_that_resolve_where_the_repo
         check_links_resolve(moved / latest.name, frames)
         code, stdout, _ = cli_in_process(capsys, "report", "check", moved / latest.name)
         assert code == 2 and "FAIL" not in stdout  # 2: unsigned (origin unknown), nothing failed
+    # written again from its JSON (no bytes of its frames to carry): the listing is left out, never left dangling
+    again = Report.from_dict(data)
+    rewritten = write_report(again, tmp_path / "again")
+    assert json.loads((rewritten / "report.json").read_text())["visual"]["keyframes"] is None
+    assert not (rewritten / "keyframes").exists() and cli_in_process(capsys, "report", "check", rewritten)[0] == 2
+    # ... but a report that has some of them, and not as listed, is not written: it would fail its own check
+    partial = Report.from_dict(data)
+    partial.artefacts.files[frames[0]["path"]] = (latest / frames[1]["path"]).read_bytes()
+    with pytest.raises(ValueError, match="without those bytes"):
+        write_report(partial, tmp_path / "partial")
     # `provenance keyframes` on the same clip with the same spacing writes the same frames, byte for byte
     code, _, err = cli_in_process(capsys, "keyframes", clip, "--out", tmp_path / "k", "--every", str(EVERY))
     assert code == 0, err

@@ -66,6 +66,11 @@ def write_report(report: Report, out: str | Path = "reports", *, signing_key: Ed
     that says provenance produced this content. Nothing already written is changed but the link.
     """
     latest = Path(out) / report_dir_name(report)
+    listed = listed_files(report.to_dict()) or {}  # files a section names with their SHA-256: the keyframes
+    if listed and not listed.keys() & report.artefacts.files.keys():
+        # a report written again from its JSON (``Report.from_dict``) has no bytes of its keyframes, as it has no
+        # fingerprint.npz: its listing is left out, so it never names files its folder does not hold
+        report.visual.keyframes, listed = None, {}
     seal(report)
     assert report.integrity is not None
     if signing_key is not None:  # the pages say who signs (signed below, once the files they cover exist)
@@ -73,7 +78,6 @@ def write_report(report: Report, out: str | Path = "reports", *, signing_key: Ed
         report.integrity.public_key, report.integrity.key_id, report.integrity.signed_when = \
             public.b64, public.key_id, "written"
     contents: dict[str, str | bytes] = {"report.html": render_html(report), "report.md": render_markdown(report)}
-    listed = listed_files(report.to_dict()) or {}  # files a section names with their SHA-256: the keyframes
     for name, data in report.artefacts.files.items():  # a stage's files (fingerprint.npz): plain names, not ours
         if name not in listed and (name != Path(name).name or name.startswith(".") or name in contents
                                    or name == "report.json"):
