@@ -300,3 +300,22 @@ def test_a_phone_clip_stored_sideways_gives_upright_frames(profile: Path, tmp_pa
     picture = cv2.cvtColor(cv2.imread(str(latest / f["path"])), cv2.COLOR_BGR2RGB)
     assert (f["width"], f["height"]) == (H, W) and picture.shape == (W, H, 3)
     assert float(np.abs(picture.astype(int) - upright.astype(int)).mean()) < 4.0  # upright, not sideways
+
+
+def test_the_frames_a_report_holds_are_bounded_in_bytes_and_it_says_so(
+        clip: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``[visual.keyframes] max_mb`` bounds the JPEG bytes held until the report is written (a cut-heavy 8K clip's
+    frames are ~8 MB each): past it no more frames are kept, and the report says from when."""
+    capped = tmp_path / "capped.toml"
+    capped.write_text(PROFILE + "max_mb = 0.3\n")
+    code, _, err = cli_in_process(capsys, "verify", clip, "--pipeline", capped, "--out", tmp_path / "r")
+    assert code == 0, err
+    (latest,) = [p for p in (tmp_path / "r").iterdir() if p.is_symlink()]
+    keys = json.loads((latest / "report.json").read_text())["visual"]["keyframes"]
+    assert 1 <= len(keys["frames"]) < 5 and sum(f["size_bytes"] for f in keys["frames"]) <= 300_000
+    assert keys["capped_at_s"] is not None and keys["capped_at_s"] > keys["frames"][-1]["t"]
+    assert sorted(p.name for p in (latest / "keyframes").glob("frame-*")) == \
+        sorted(f["path"].split("/")[1] for f in keys["frames"])
+    assert "max_mb reached" in (latest / "report.html").read_text() and "max_mb reached" in \
+        (latest / "report.md").read_text()
+    assert "Stopped at" in (latest / "keyframes" / "index.html").read_text()

@@ -72,10 +72,15 @@ class KeyframesConfig:
     # frames a report holds at most: a clip cut every 2 s for the whole 15 min the stage samples would give 450
     # (~90 MB of 720p JPEG in memory and on disk per report); past the cap the rest are left out and said so
     max_frames: int = 120
+    # and at most this many megabytes (10^6 bytes) of them, held in memory until the report is written: 120 frames
+    # of 720p are ~28 MB and of 1080p ~60 MB, but an 8K clip's are ~8 MB each (a hostile one's, at the 100-MP
+    # [limits] max_pixels, ~30 MB): the bytes, not the count, bound what a cut-heavy large clip costs
+    max_mb: float = 256.0
 
     def __post_init__(self) -> None:
         _require(self.every_s > 0, "every_s must be > 0 seconds", self.every_s)
         _require(self.max_frames >= 1, "max_frames must be >= 1", self.max_frames)
+        _require(self.max_mb > 0, "max_mb must be > 0 megabytes", self.max_mb)
 
 
 def _require(ok: bool, rule: str, value: object) -> None:

@@ -121,15 +121,17 @@ def contact_sheet(thumbs: list[tuple[float, np.ndarray]], columns: int = SHEET_C
 
 class Collector:
     """Keeps the keyframes of one decode (``frames.sample_video``'s ``on_sample``): the clip's first sampled
-    frame, every sampled frame that opens a shot, and one each ``every_s`` within a shot, at most ``max_frames``.
+    frame, every sampled frame that opens a shot, and one each ``every_s`` within a shot, at most ``max_frames``
+    of at most ``max_bytes`` in all (past either, ``capped_at_s`` says from when none was kept).
 
     Each kept frame is converted at the source's size, encoded as JPEG and handed to ``write(name, jpeg)`` at
     once, with a small copy kept for the contact sheet (~10 KB): memory stays bounded on long clips.
     """
 
     def __init__(self, write: Callable[[str, bytes], None], *, every_s: float = EVERY_S,
-                 max_frames: int = MAX_KEYFRAMES) -> None:
-        self.write, self.every_s, self.max_frames = write, every_s, max_frames
+                 max_frames: int = MAX_KEYFRAMES, max_bytes: float = math.inf) -> None:
+        self.write, self.every_s, self.max_frames, self.max_bytes = write, every_s, max_frames, max_bytes
+        self.size_bytes = 0  # of the frames written
         self.frames: list[Keyframe] = []
         self.thumbs: list[tuple[float, bytes]] = []  # (time, small JPEG) per frame
         self.capped_at_s: float | None = None
@@ -143,6 +145,10 @@ class Collector:
             return
         rgb = full()
         name, jpeg = _name(len(self.frames) + 1, frame.t), _jpeg(rgb)
+        if self.size_bytes + len(jpeg) > self.max_bytes:
+            self.capped_at_s = frame.t
+            return
+        self.size_bytes += len(jpeg)
         self.write(name, jpeg)
         self.frames.append(Keyframe(frame.t, name, frame.shot_change, int(rgb.shape[1]), int(rgb.shape[0]),
                                     len(jpeg), hashlib.sha256(jpeg).hexdigest()))
@@ -170,7 +176,7 @@ class ReportKeyframes:
         self.media, self.config = media, config
         self.jpegs: dict[str, bytes] = {}
         self.collect = Collector(self.jpegs.__setitem__, every_s=config.keyframes.every_s,
-                                 max_frames=config.keyframes.max_frames)
+                                 max_frames=config.keyframes.max_frames, max_bytes=config.keyframes.max_mb * 1e6)
 
     def finish(self, files: dict[str, bytes], frames_decoded: int) -> Keyframes | None:
         """Add the folder's files to ``files`` (the report's ``Artefacts.files``) and return the section's record;

@@ -179,7 +179,7 @@ def _keyframes_words(kv: KeyframesView) -> str:
     if kv.count > kv.shots:
         text += f", the others the clip's first frame or one every {kv.every_s:g} s within a longer shot"
     if kv.capped_at_s is not None:
-        text += f"; none after {fmt_t(kv.capped_at_s)} ([visual.keyframes] max_frames)"
+        text += f"; none from {fmt_t(kv.capped_at_s)} on ([visual.keyframes] max_frames or max_mb reached)"
     return text
 
 
