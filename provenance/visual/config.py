@@ -68,7 +68,9 @@ class KeyframesConfig:
     """
 
     enabled: bool = True
-    every_s: float = 10.0  # one more frame every this many seconds within a long shot (as `keyframes --every`)
+    # one more frame every this many seconds within a long shot (as `keyframes --every`); never closer than the
+    # sampled frames they come from ([visual.frames] interval_s)
+    every_s: float = 10.0
     # frames a report holds at most: a clip cut every 2 s for the whole 15 min the stage samples would give 450
     # (~90 MB of 720p JPEG in memory and on disk per report); past the cap the rest are left out and said so
     max_frames: int = 120

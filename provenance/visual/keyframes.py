@@ -92,6 +92,12 @@ class KeyframeSet:
     report: bool = False  # the keyframes folder of a report: its index page links back to report.html
 
 
+def spacing(every_s: float, frames: FramesConfig) -> float:
+    """The spacing (s) of the extra frames within a shot: ``every_s``, but never closer than the sampled frames
+    they are taken from (``[visual.frames] interval_s``, 1 s: ``--every 0.5`` would give the frames of 1)."""
+    return max(every_s, frames.interval_s)
+
+
 def _name(i: int, t: float) -> str:
     minutes, seconds = divmod(t, 60.0)
     return f"frame-{i:03d}-{int(minutes)}m{seconds:06.3f}s.jpg"
@@ -175,7 +181,7 @@ class ReportKeyframes:
     def __init__(self, media: MediaFile, config: VisualConfig) -> None:
         self.media, self.config = media, config
         self.jpegs: dict[str, bytes] = {}
-        self.collect = Collector(self.jpegs.__setitem__, every_s=config.keyframes.every_s,
+        self.collect = Collector(self.jpegs.__setitem__, every_s=spacing(config.keyframes.every_s, config.frames),
                                  max_frames=config.keyframes.max_frames, max_bytes=config.keyframes.max_mb * 1e6)
 
     def finish(self, files: dict[str, bytes], frames_decoded: int) -> Keyframes | None:
@@ -232,7 +238,8 @@ def _folder_name(path: Path) -> str:
 
 def extract(path: str | Path, out: str | Path, *, every_s: float = EVERY_S, frames: FramesConfig | None = None,
             limits: Limits | None = None) -> KeyframeSet:
-    """Write the keyframes of the video at ``path`` into a new folder under ``out``; return what was written."""
+    """Write the keyframes of the video at ``path`` into a new folder under ``out``; return what was written
+    (``every_s`` as used: see :func:`spacing`)."""
     path, out = Path(path), Path(out)
     if not every_s > 0 or not math.isfinite(every_s):
         raise KeyframeError(f"--every {every_s!r}: give a number of seconds above 0")
@@ -241,6 +248,7 @@ def extract(path: str | Path, out: str | Path, *, every_s: float = EVERY_S, fram
     if media.kind != "video" or media.video is None:
         why = "a photo is its own keyframe" if media.kind == "image" else "it has no pictures"
         raise KeyframeError(f"{display_path(path)}: not a video (an {media.kind} file): {why}")
+    every_s = spacing(every_s, frames)
     result = KeyframeSet(source=display_path(path), sha256=media.sha256, duration_s=media.duration_s, every_s=every_s,
                          shot_threshold=frames.shot_threshold)
     if out.exists() and not out.is_dir():

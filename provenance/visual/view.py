@@ -211,8 +211,9 @@ class VisualView(StageView):
         out += ["## Keyframes", "",
                 f"{_keyframes_words(kv)}{' (' + pages + ')' if pages else ''}.", "",
                 "| Time | Frame | Size |", "|---|---|---|"]
-        for f in links.values():
-            out.append(f"| {fmt_t(f.t)}{' (shot change)' if f.shot_change else ''} | "
+        for n, f in enumerate(links.values()):
+            what = " (shot change)" if f.shot_change else " (first frame)" if n == 0 else ""
+            out.append(f"| {fmt_t(f.t)}{what} | "
                        f"[{md_text(f.path.rpartition('/')[2])}](<{md_url(href(f.path))}>) | "
                        f"{f.width}×{f.height}, {f.size_bytes / 1000:.0f} kB |")
         out.append("")
