@@ -119,3 +119,7 @@ def test_spacing_below_the_sampling_is_said_and_the_first_frame_is_named(clip: P
     assert "the clip&#39;s first frame" in first and "within a shot" not in first
     assert main(["keyframes", str(clip), "--out", str(tmp_path), "--every", "5"]) == 0
     assert "note" not in capsys.readouterr().err
+    # the folder is made to be shared: it names the file, not where it sits on this machine
+    for page in ("index.html", "keyframes.json"):
+        text = (folder / page).read_text()
+        assert "three shots.mp4" in text and str(clip.parent) not in text

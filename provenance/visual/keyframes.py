@@ -79,6 +79,8 @@ class Keyframe:
 
 @dataclass
 class KeyframeSet:
+    # the file's name only: the folder is made to be shared, and a local path can name a case or a source (the
+    # SHA-256 identifies the file)
     source: str
     sha256: str
     duration_s: float | None
@@ -190,7 +192,7 @@ class ReportKeyframes:
         c = self.collect
         if not c.frames:
             return None
-        k = KeyframeSet(source=display_path(self.media.path), sha256=self.media.sha256,
+        k = KeyframeSet(source=display_path(Path(self.media.path).name), sha256=self.media.sha256,
                         duration_s=self.media.duration_s, every_s=c.every_s,
                         shot_threshold=self.config.frames.shot_threshold, frames=c.frames, folder=REPORT_FOLDER,
                         frames_decoded=frames_decoded, capped_at_s=c.capped_at_s, report=True)
@@ -249,8 +251,8 @@ def extract(path: str | Path, out: str | Path, *, every_s: float = EVERY_S, fram
         why = "a photo is its own keyframe" if media.kind == "image" else "it has no pictures"
         raise KeyframeError(f"{display_path(path)}: not a video (an {media.kind} file): {why}")
     every_s = spacing(every_s, frames)
-    result = KeyframeSet(source=display_path(path), sha256=media.sha256, duration_s=media.duration_s, every_s=every_s,
-                         shot_threshold=frames.shot_threshold)
+    result = KeyframeSet(source=display_path(path.name), sha256=media.sha256, duration_s=media.duration_s,
+                         every_s=every_s, shot_threshold=frames.shot_threshold)
     if out.exists() and not out.is_dir():
         raise KeyframeError(f"--out {display_path(out)}: a file, not a folder: give a folder to write the keyframes "
                             "into")
