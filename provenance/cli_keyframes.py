@@ -27,8 +27,11 @@ def _keyframes(args: argparse.Namespace) -> int:
 
     profile = load_pipeline("standard")
     limit_memory(profile.limits)
-    result = extract(args.path, args.out, every_s=args.every if args.every is not None else EVERY_S,
-                     frames=profile.visual.frames, limits=profile.limits)
+    every = args.every if args.every is not None else EVERY_S
+    result = extract(args.path, args.out, every_s=every, frames=profile.visual.frames, limits=profile.limits)
+    if result.every_s > every:  # NaN and 0 were refused by extract
+        print(f"provenance: note: --every {every:g}: frames are sampled every {result.every_s:g} s "
+              f"([visual.frames] interval_s), so frames within a shot are {result.every_s:g} s apart", file=sys.stderr)
     shots = sum(f.shot_change for f in result.frames)
     size = f"{result.frames[0].width}x{result.frames[0].height}"
     print(f"{terminal(str(args.path))}: {len(result.frames)} keyframes ({shots} at shot changes, {size}) written to "

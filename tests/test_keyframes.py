@@ -3,6 +3,7 @@ sheet and an index page, in a new folder each run. Clips are built from real pho
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 from pathlib import Path
@@ -99,3 +100,26 @@ def test_a_long_clip_is_capped_and_says_so(clip: Path, tmp_path: Path, monkeypat
     html = (Path(result.folder) / "index.html").read_text()
     assert "Stopped at 3 frames" in html and "2 of them, evenly spaced" in html
     assert len(list(Path(result.folder).glob("frame-*.jpg"))) == 3
+
+
+def test_spacing_below_the_sampling_is_said_and_the_first_frame_is_named(clip: Path, tmp_path: Path, capsys) -> None:
+    """Frames within a shot come from the once-a-second sample: --every 0.5 gives them 1 s apart, and says so
+    (tester report 19, defect 13); the clip's first frame is called that, not "within a shot"."""
+    code = main(["keyframes", str(clip), "--out", str(tmp_path), "--every", "0.5"])
+    err = capsys.readouterr().err
+    assert code == 0 and "--every 0.5: frames are sampled every 1 s" in err
+    (folder,) = tmp_path.iterdir()
+    data = json.loads((folder / "keyframes.json").read_text())
+    assert data["every_s"] == 1.0
+    pan = [f["t"] for f in data["frames"] if f["t"] > CUTS[1] + 0.5]
+    assert len(pan) >= 10 and min(b - a for a, b in itertools.pairwise(pan)) >= 0.99
+    html = (folder / "index.html").read_text()
+    assert "one every 1 s within" in html and "0.0 s" not in html.split("one every")[1][:10]
+    first = html.split("<figure>")[1]
+    assert "the clip&#39;s first frame" in first and "within a shot" not in first
+    assert main(["keyframes", str(clip), "--out", str(tmp_path), "--every", "5"]) == 0
+    assert "note" not in capsys.readouterr().err
+    # the folder is made to be shared: it names the file, not where it sits on this machine
+    for page in ("index.html", "keyframes.json"):
+        text = (folder / page).read_text()
+        assert "three shots.mp4" in text and str(clip.parent) not in text

@@ -198,8 +198,10 @@ def with_speech(report: Report) -> Report:
 @pytest.mark.slow
 def test_report_folder_holds_json_html_and_markdown(reuse: tuple[Report, Path]) -> None:
     report, folder = reuse
-    # the visual stage stores the frame fingerprints a batch re-match reads (visual/store.py)
-    assert {p.name for p in folder.iterdir()} == {"report.json", "report.html", "report.md", "fingerprint.npz"}
+    # the visual stage stores the frame fingerprints a batch re-match reads (visual/store.py), and the shot frames
+    # at full resolution (visual/keyframes.py)
+    assert {p.name for p in folder.iterdir()} == {"report.json", "report.html", "report.md", "fingerprint.npz",
+                                                  "keyframes"}
     md = (folder / "report.md").read_text()
     assert "Reuses known imagery" in md and FIRST_SEEN in md
     assert report.media.sha256 in md and report.integrity is not None and report.integrity.digest in md
@@ -238,8 +240,8 @@ def test_page_is_self_contained_and_complete(reuse: tuple[Report, Path]) -> None
         assert not any(k.startswith("on") for k in attrs)
         if tag == "img":
             jpeg(attrs["src"])
-        if tag == "a":
-            assert attrs["href"].startswith("https://")
+        if tag == "a":  # the web, or the report's own keyframes (a link is navigation: the CSP leaves it be)
+            assert attrs["href"].startswith("https://") or KEYFRAME_LINK.fullmatch(attrs["href"])
     csp = [a for t, a in tree.tags if t == "meta" and a.get("http-equiv") == "Content-Security-Policy"]
     assert csp and "default-src 'none'" in csp[0]["content"] and "img-src data:" in csp[0]["content"]
     root = tree.root
@@ -327,6 +329,9 @@ def test_chromium_renders_languages(reuse: tuple[Report, Path], tmp_path: Path) 
 
 # -- hostile metadata ----------------------------------------------------------------------------------------
 
+# links into the report's keyframes folder (visual/keyframes.py names its files; nothing of the media's is in them)
+KEYFRAME_LINK = re.compile(r"keyframes/(frame-\d{3}-\d+m\d\d\.\d{3}s\.jpg|index\.html|contact-sheet\.jpg)")
+KEYFRAME_MD_LINK = re.compile(r"\[(index page|contact sheet|frame-[\w.-]+)\]\(<" + KEYFRAME_LINK.pattern + r">\)")
 HOSTILE = {
     "title": "<script>alert('title')</script>",
     "comment": '"><img src=x onerror=alert(1)>',
@@ -357,14 +362,18 @@ def test_hostile_metadata_cannot_inject_markup(tmp_path: Path) -> None:
         if tag == "img":
             jpeg(attrs["src"])
             assert attrs.get("class") in allowed_img
-        if tag == "a":
-            assert attrs["href"].startswith("https://") and "javascript" not in attrs["href"]
+        if tag == "a":  # the web, or a file of the report's own keyframes folder (named by provenance alone)
+            assert (attrs["href"].startswith("https://") and "javascript" not in attrs["href"]) \
+                or KEYFRAME_LINK.fullmatch(attrs["href"]), attrs["href"]
     assert sum(t == "style" for t, _ in tree.tags) == 1  # only the page's own stylesheet
+    keyframes = parse((folder / "keyframes" / "index.html").read_text())  # the media's name is on that page too
+    assert not [t for t, a in keyframes.tags if t in {"script", "iframe", "svg"} or any(k.startswith("on") for k in a)]
+    assert 'clip"><img src=x onerror=alert(5)>.mp4' in keyframes.root.text
     text = tree.root.text
     for value in (*HOSTILE.values(), "<script>alert('ref')</script>", "<iframe src=//evil></iframe>"):
         assert value in text, value  # shown to the reader as text, not dropped
     assert 'clip"><img src=x onerror=alert(5)>.mp4' in text
-    md = (folder / "report.md").read_text()
+    md = KEYFRAME_MD_LINK.sub("", (folder / "report.md").read_text())  # the keyframes' links are provenance's own
     assert not re.search(r"(?<!\\)[<\[]", md), "unescaped < or [ in report.md: markup, a link or an image"
     if CHROMIUM is not None:  # what the browser built: the same, no element from the media
         dom, _ = chromium(folder / "report.html", "report-hostile")

@@ -28,7 +28,9 @@ metadata.device.make metadata.device.model metadata.device.software metadata.gps
 metadata.c2pa.present metadata.c2pa.state metadata.c2pa.signer metadata.c2pa.claim_generator
 metadata.c2pa.actions metadata.c2pa.ingredients metadata.consistency metadata.raw audio.status
 audio.engine audio.model audio.language audio.timeline audio.segments audio.cues findings[].code
-findings[].severity findings[].message findings[].evidence errors
+findings[].severity findings[].message findings[].evidence errors visual.keyframes.frames[].t
+visual.keyframes.frames[].path visual.keyframes.frames[].width visual.keyframes.frames[].height
+visual.keyframes.frames[].size_bytes visual.keyframes.frames[].sha256 visual.keyframes.files
 """.split()  # noqa: SIM905
 
 

@@ -21,6 +21,7 @@ from provenance.config import Pipeline
 from provenance.findings import derive_findings
 from provenance.report.model import Finding, IndexState, Rematch, Report, ToolInfo
 from provenance.visual.index import KnownImageryIndex
+from provenance.visual.keyframes import carried_files
 from provenance.visual.stage import rematch_section
 from provenance.visual.store import FINGERPRINT_FILE, load
 
@@ -86,6 +87,7 @@ def rematch(old: Report, folder: Path, *, pipeline: Pipeline, index: KnownImager
     report.timings = {_VISUAL: round(time.perf_counter() - started, 3)}
     report.artefacts.thumbnails = {f.t: f.thumbnail for f in fp.frames if f.thumbnail}
     report.artefacts.files[FINGERPRINT_FILE] = data  # so that this report, too, can be matched again
+    report.artefacts.files.update(carried_files(old.visual, run))  # the same file's keyframes (visual/keyframes)
     if report.visual.matches:
         from provenance.visual.evidence import attach_match_evidence
 

@@ -675,20 +675,61 @@ def required_files(data: dict[str, Any]) -> set[str]:
     return set(PAGE_FILES)
 
 
+KEYFRAMES_FOLDER = "keyframes"  # visual.keyframes.REPORT_FOLDER (not imported: that module loads OpenCV)
+_SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+
+
+def _in_folder(path: object) -> bool:
+    """``keyframes/<plain name>``: the only place a section may name a file of the report folder (never ``..``,
+    a hidden name or a deeper folder, so a listing cannot send the checker anywhere else)."""
+    if not isinstance(path, str) or "\\" in path:
+        return False
+    folder, _, name = path.partition("/")
+    return folder == KEYFRAMES_FOLDER and name == Path(name).name and name not in ("", ".", "..") \
+        and not name.startswith(".")
+
+
+def listed_files(data: dict[str, Any]) -> dict[str, str] | None:
+    """Files a report's sections name in its folder, path -> SHA-256: the keyframes folder of ``visual.keyframes``
+    (its frames, index page and contact sheet; issue 19). They are listed in the section, not in
+    ``integrity.files`` (the files beside report.json), so a reader from before sees a manifest it knows; the
+    digest and any signature cover the listing all the same. None when the listing is malformed."""
+    visual = data.get("visual")
+    keyframes = visual.get("keyframes") if isinstance(visual, dict) else None
+    if keyframes is None:
+        return {}
+    if not isinstance(keyframes, dict) or not isinstance(keyframes.get("frames", []), list) \
+            or not isinstance(keyframes.get("files", {}), dict):
+        return None
+    out: dict[str, str] = {}
+    pairs = [(f.get("path"), f.get("sha256")) if isinstance(f, dict) else (None, None)
+             for f in keyframes.get("frames", [])]
+    for path, sha in [*pairs, *keyframes.get("files", {}).items()]:
+        if not _in_folder(path) or not isinstance(sha, str) or not _SHA256_HEX.fullmatch(sha) or path in out:
+            return None
+        out[path] = sha
+    return out
+
+
 def _check_files(result: CheckResult, report_path: Path, data: dict[str, Any]) -> None:
-    """Every file of the folder named in the manifest (``integrity.files``) must be there with its SHA-256, and the
-    manifest must list every file the report's version writes: dropping an entry (or the whole list) would
-    otherwise take that file out of every check."""
+    """Every file of the folder named in the manifest (``integrity.files``) or listed by a section (the keyframes:
+    :func:`listed_files`) must be there with its SHA-256, and the manifest must list every file the report's
+    version writes: dropping an entry (or the whole list) would otherwise take that file out of every check."""
     integrity = data.get("integrity") if isinstance(data.get("integrity"), dict) else {}
     files = integrity.get("files")
     required = required_files(data) if isinstance(data.get("integrity"), dict) else set()
-    if files is None and not required:
+    listed = listed_files(data)
+    if listed is None:
+        result.add("files", "fail", "the keyframes listing (visual.keyframes) is malformed: edited")
+        return
+    if files is None and not required and not listed:
         return  # written before the manifest: only report.json is covered
     tool = data.get("tool") if isinstance(data.get("tool"), dict) else {}
-    if files is None:
+    if files is None and required:
         result.add("files", "fail", f"no folder manifest (integrity.files), but provenance {tool.get('version')} "
                                     "writes one in every report: removed from the file")
         return
+    files = {} if files is None else files
     if not isinstance(files, dict) or not all(
         isinstance(name, str) and isinstance(sha, str) and name == Path(name).name and name not in (".", "..", "")
         and name != REPORT_FILE for name, sha in files.items()
@@ -701,7 +742,10 @@ def _check_files(result: CheckResult, report_path: Path, data: dict[str, Any]) -
                                     f"{tool.get('version')} always lists: removed from the record")
         return
     bad = []
-    for name, expected in sorted(files.items()):
+    if listed and (report_path.parent / KEYFRAMES_FOLDER).is_symlink():  # its files would be read elsewhere
+        bad.append(f"{KEYFRAMES_FOLDER} is a symbolic link, not the folder provenance wrote")
+        listed = {}
+    for name, expected in sorted({**files, **listed}.items()):
         path = report_path.parent / name
         try:
             actual = sha256_regular(path)
@@ -716,11 +760,19 @@ def _check_files(result: CheckResult, report_path: Path, data: dict[str, Any]) -
     if bad:
         result.add("files", "fail", "; ".join(bad))
     else:
-        result.add("files", "pass", f"{', '.join(sorted(files))} exactly as written beside report.json")
+        frames = sum("/frame-" in name for name in listed)
+        others = sorted(Path(name).name for name in listed if "/frame-" not in name)
+        inside = f"; in {KEYFRAMES_FOLDER}/, {', '.join([f'{frames} frame' + ('s' if frames != 1 else ''), *others])}"
+        result.add("files", "pass", f"{', '.join(sorted(files))} exactly as written beside report.json"
+                                    f"{inside if listed else ''}")
     media = data.get("media") if isinstance(data.get("media"), dict) else {}
     known = {*files, REPORT_FILE, Path(str(media.get("path") or "")).name}
+    folders = {name.partition("/")[0] for name in listed}
     with contextlib.suppress(OSError):
-        extra = sorted(p.name for p in report_path.parent.iterdir() if p.name not in known)
+        extra = sorted(p.name for p in report_path.parent.iterdir() if p.name not in known | folders)
+        for folder in sorted(folders):
+            extra += sorted(f"{folder}/{p.name}" for p in (report_path.parent / folder).iterdir()
+                            if f"{folder}/{p.name}" not in listed)
         if extra:
             result.add("files", "skip", f"not written by provenance, not covered: {', '.join(extra)}")
 

@@ -246,6 +246,30 @@ class Rematch:
 
 
 @dataclass
+class KeyframeFile:
+    """One shot frame at the source's resolution, in the run folder (issue 19)."""
+
+    t: float  # presentation time (s), a sampled frame's (``visual.frames``)
+    path: str  # relative to the report folder, POSIX: ``keyframes/frame-NNN-<m>m<ss.sss>s.jpg``
+    shot_change: bool  # the first frame of a shot (else the clip's first frame, or one within a long shot)
+    width: int  # pixels, upright as shown
+    height: int
+    size_bytes: int
+    sha256: str  # of the file's bytes: covered by the report's digest and signature, checked by ``report check``
+
+
+@dataclass
+class Keyframes:
+    """The report's keyframes folder: the frames, and its index page and contact sheet (``files``)."""
+
+    folder: str = "keyframes"  # beside report.json
+    every_s: float = 10.0  # one more frame every this many seconds within a shot
+    capped_at_s: float | None = None  # ``[visual.keyframes] max_frames`` reached here: no frame after it written
+    frames: list[KeyframeFile] = field(default_factory=list)
+    files: dict[str, str] = field(default_factory=dict)  # the folder's other files: path -> sha256
+
+
+@dataclass
 class VisualSection(Section, key="visual"):
     frames_sampled: int = 0
     frames: list[FrameHash] = field(default_factory=list)
@@ -259,6 +283,8 @@ class VisualSection(Section, key="visual"):
     index_state: IndexState | None = None  # the index matched against (None: not recorded, or not matched)
     rematched: Rematch | None = None  # set when matched again from a stored fingerprint (batch), not decoded
     coverage: StreamCoverage | None = None  # what of the video stream decoded (0.3; None: a still, or before)
+    # full-resolution shot frames in the run folder (issue 19; None: a still, not in the profile, or before)
+    keyframes: Keyframes | None = None
 
 
 @dataclass
@@ -517,8 +543,9 @@ class Artefacts:
     # reference id -> {reference time: JPEG} for the matched frames a report shows beside the clip's
     references: dict[str, dict[float, bytes]] = field(default_factory=dict)
     reference_notes: dict[str, str] = field(default_factory=dict)  # reference id -> why no frames are shown
-    # file name -> bytes of further files the report folder carries (the visual stage's fingerprint.npz), written
-    # beside report.json and covered by its manifest (``integrity.files``)
+    # file name -> bytes of further files the report folder carries: the visual stage's fingerprint.npz, written
+    # beside report.json and covered by its manifest (``integrity.files``), and its ``keyframes/<name>`` files,
+    # covered by the listing in ``visual.keyframes`` (``integrity.listed_files``)
     files: dict[str, bytes] = field(default_factory=dict)
     # picture key -> JPEG of further pictures a stage's view shows (the on-screen text stage: "text/<item>", the
     # frame crop each text item was read from)

@@ -22,7 +22,16 @@ from typing import TYPE_CHECKING
 
 from provenance.fileio import atomic_write, umask
 from provenance.report.html import render_html
-from provenance.report.integrity import POINTER_MAGIC, RUNS_SUFFIX, dumps, file_digests, public_key_of, seal, sign_data
+from provenance.report.integrity import (
+    POINTER_MAGIC,
+    RUNS_SUFFIX,
+    dumps,
+    file_digests,
+    listed_files,
+    public_key_of,
+    seal,
+    sign_data,
+)
 from provenance.report.markdown import render_markdown
 from provenance.report.model import Integrity, Report
 
@@ -57,6 +66,11 @@ def write_report(report: Report, out: str | Path = "reports", *, signing_key: Ed
     that says provenance produced this content. Nothing already written is changed but the link.
     """
     latest = Path(out) / report_dir_name(report)
+    listed = listed_files(report.to_dict()) or {}  # files a section names with their SHA-256: the keyframes
+    if listed and not listed.keys() & report.artefacts.files.keys():
+        # a report written again from its JSON (``Report.from_dict``) has no bytes of its keyframes, as it has no
+        # fingerprint.npz: its listing is left out, so it never names files its folder does not hold
+        report.visual.keyframes, listed = None, {}
     seal(report)
     assert report.integrity is not None
     if signing_key is not None:  # the pages say who signs (signed below, once the files they cover exist)
@@ -65,10 +79,14 @@ def write_report(report: Report, out: str | Path = "reports", *, signing_key: Ed
             public.b64, public.key_id, "written"
     contents: dict[str, str | bytes] = {"report.html": render_html(report), "report.md": render_markdown(report)}
     for name, data in report.artefacts.files.items():  # a stage's files (fingerprint.npz): plain names, not ours
-        if name != Path(name).name or name.startswith(".") or name in contents or name == "report.json":
+        if name not in listed and (name != Path(name).name or name.startswith(".") or name in contents
+                                   or name == "report.json"):
             raise ValueError(f"a report folder cannot hold a stage file named {name!r}")
         contents[name] = data
-    files = file_digests(contents)
+    sub = file_digests({name: data for name, data in contents.items() if name in listed})
+    if wrong := sorted(name for name, sha in listed.items() if sub.get(name) != sha):  # it would fail its check
+        raise ValueError(f"the report lists {wrong[0]} ({len(wrong)} file(s) in all) without those bytes to write")
+    files = file_digests({name: data for name, data in contents.items() if name not in listed})
     if signing_key is None and report.integrity.signature and report.integrity.files != files:
         report.integrity = Integrity(algorithm=report.integrity.algorithm,  # the old signature cannot cover them
                                      canonicalisation=report.integrity.canonicalisation,
@@ -92,6 +110,8 @@ def write_run(latest: Path, contents: dict[str, str | bytes]) -> Path:
     aside.mkdir()
     try:
         for name, text in contents.items():
+            if "/" in name:  # a section's folder (keyframes/): the umask followed, as for the run folder
+                (aside / name).parent.mkdir(exist_ok=True)
             atomic_write(aside / name, text)
         os.chmod(aside, 0o777 & ~umask())
         os.rename(aside, runs / run_id)

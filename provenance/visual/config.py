@@ -1,4 +1,5 @@
-"""The visual stage's settings: frame sampling (``[visual.frames]``) and matching (``[visual.matching]``)."""
+"""The visual stage's settings: frame sampling (``[visual.frames]``), matching (``[visual.matching]``) and the
+report's full-resolution keyframes (``[visual.keyframes]``)."""
 
 from __future__ import annotations
 
@@ -58,6 +59,32 @@ class MatchingConfig:
         _require(self.local_max_frames >= 1, "local_max_frames must be >= 1", self.local_max_frames)
 
 
+@dataclass
+class KeyframesConfig:
+    """The shot frames a report carries at the source's resolution, in its run folder's ``keyframes/``, for a
+    reverse image search (visual/keyframes.py; the same frames ``provenance keyframes`` writes).
+
+    Cost on bench_frames' 60-s 720p clip: see DESIGN.md ("Keyframes in the report").
+    """
+
+    enabled: bool = True
+    # one more frame every this many seconds within a long shot (as `keyframes --every`); never closer than the
+    # sampled frames they come from ([visual.frames] interval_s)
+    every_s: float = 10.0
+    # frames a report holds at most: a clip cut every 2 s for the whole 15 min the stage samples would give 450
+    # (~90 MB of 720p JPEG in memory and on disk per report); past the cap the rest are left out and said so
+    max_frames: int = 120
+    # and at most this many megabytes (10^6 bytes) of them, held in memory until the report is written: 120 frames
+    # of 720p are ~28 MB and of 1080p ~60 MB, but an 8K clip's are ~8 MB each (a hostile one's, at the 100-MP
+    # [limits] max_pixels, ~30 MB): the bytes, not the count, bound what a cut-heavy large clip costs
+    max_mb: float = 256.0
+
+    def __post_init__(self) -> None:
+        _require(self.every_s > 0, "every_s must be > 0 seconds", self.every_s)
+        _require(self.max_frames >= 1, "max_frames must be >= 1", self.max_frames)
+        _require(self.max_mb > 0, "max_mb must be > 0 megabytes", self.max_mb)
+
+
 def _require(ok: bool, rule: str, value: object) -> None:
     if not ok:
         raise ValueError(f"{rule}, not {value!r}")
@@ -65,10 +92,12 @@ def _require(ok: bool, rule: str, value: object) -> None:
 
 @dataclass
 class VisualConfig(StageConfig):
-    """The visual stage's profile table ``[visual]``, with ``[visual.frames]`` and ``[visual.matching]``."""
+    """The visual stage's profile table ``[visual]``, with ``[visual.frames]``, ``[visual.matching]`` and
+    ``[visual.keyframes]``."""
 
     budget_s: float = 900.0  # 15 min: 900 sampled 4K frames decode and hash in ~5 min on two cores
     frames: FramesConfig = field(default_factory=FramesConfig)
     matching: MatchingConfig = field(default_factory=MatchingConfig)
+    keyframes: KeyframesConfig = field(default_factory=KeyframesConfig)
 
     legacy_tables: ClassVar[dict[str, str]] = {"frames": "frames", "matching": "matching"}

@@ -15,6 +15,7 @@ keypoints of the index and the query see the picture as it is shown. Turning the
 from __future__ import annotations
 
 import contextlib
+import functools
 import time
 import warnings
 from collections.abc import Callable, Iterator
@@ -148,6 +149,12 @@ def upright(rgb: np.ndarray, turns: int) -> np.ndarray:
     return np.ascontiguousarray(np.rot90(rgb, turns)) if turns else rgb
 
 
+def full_size(frame: av.VideoFrame, turns: int) -> np.ndarray:
+    """``frame`` as RGB at the size it was coded at (swscale: colour conversion only), turned upright."""
+    return upright(frame.to_ndarray(width=frame.width, height=frame.height, format="rgb24", interpolation="AREA"),
+                   turns)
+
+
 def _grey_thumb(frame: av.VideoFrame) -> np.ndarray:
     """A tiny grey thumbnail for cut detection: straight from the luma plane (4x cheaper than swscale)."""
     if frame.format.name in _PLANAR_YUV:
@@ -232,6 +239,7 @@ def sample_video(
     deadline: Deadline | None = None,
     on_frame: Callable[[SampledFrame], None] | None = None,
     max_frames_decoded: int | None = None,
+    on_sample: Callable[[SampledFrame, Callable[[], np.ndarray]], None] | None = None,
 ) -> FrameSample:
     """Sample frames of the first video stream by presentation time.
 
@@ -249,6 +257,10 @@ def sample_video(
     empty; ``frames_sampled`` counts them), and there is no ``max_frames`` cap: the archive side indexes a
     reference whole in constant memory (an hour sampled every 0.5 s would hold 7,200 frames, 3 GB of pixels).
     ``max_frames_decoded`` overrides ``limits.max_frames_decoded`` (references: see index.py).
+
+    ``on_sample`` sees every sampled frame with a function that converts that decoded frame at the source's own
+    size (RGB, upright): the keyframes of a report or of ``provenance keyframes`` (visual/keyframes.py) come from
+    the decode the stage makes anyway, and only the frames it keeps are converted at full size.
     """
     config = config or FramesConfig()
     interval = interval_s or config.interval_s
@@ -313,6 +325,8 @@ def sample_video(
                         width=dw, height=dh, format="rgb24", interpolation="AREA"), turns)
                     last_detail, details = t, details + 1
                 sampled = SampledFrame(t=round(t, 3), rgb=rgb, shot_change=shot, detail=detail)
+                if on_sample is not None:
+                    on_sample(sampled, functools.partial(full_size, frame, turns))
                 if on_frame is None:
                     out.frames.append(sampled)
                 else:

@@ -8,6 +8,7 @@ of a pre-scaled one differ by several bits.
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import cv2
@@ -162,6 +163,7 @@ def fingerprint(
     content: bool = False,
     interval_s: float | None = None,
     limits: Limits | None = None,
+    on_sample: Callable[[SampledFrame, Callable[[], np.ndarray]], None] | None = None,
 ) -> Fingerprint:
     """Sample and hash a video's frames, or hash a still image as one frame at t=0.
 
@@ -171,6 +173,7 @@ def fingerprint(
     ``content`` also hashes each frame's content box (regions.py): query side only, the index keeps whole frames.
     ``interval_s`` overrides the sampling interval (references: ``FramesConfig.reference_interval_s``).
     ``limits`` bound the decoding (frames.sample_video); the running stage's deadline is checked per frame.
+    ``on_sample`` is handed to frames.sample_video (a video's full-size keyframes, visual/keyframes.py).
     """
     if media.kind == "image":
         rgb = load_image(media.path)
@@ -182,7 +185,7 @@ def fingerprint(
     if media.kind != "video":
         raise ValueError(f"no frames in {media.kind} media")
     sample = sample_video(media.path, config, detail_every_s=keypoint_frames_s, detail_size=keypoint_frame_size,
-                          interval_s=interval_s, limits=limits)
+                          interval_s=interval_s, limits=limits, on_sample=on_sample)
     boxes = content_boxes([f.rgb for f in sample.frames]) if content else [None] * len(sample.frames)
     frames = []
     deadline = current_deadline()

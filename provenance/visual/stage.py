@@ -25,10 +25,17 @@ from provenance.visual.signals import PDQ
 from provenance.visual.view import VisualView, recorded_thresholds
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    import numpy as np
+
     from provenance.limits import Limits
     from provenance.media import MediaFile
+    from provenance.visual.frames import SampledFrame
     from provenance.visual.hashing import Fingerprint
     from provenance.visual.index import KnownImageryIndex
+
+    OnSample = Callable[[SampledFrame, Callable[[], np.ndarray]], None]
 
 
 def thresholds(matching: MatchingConfig) -> MatchThresholds:
@@ -38,7 +45,7 @@ def thresholds(matching: MatchingConfig) -> MatchThresholds:
 
 
 def query_fingerprint(media: MediaFile, config: VisualConfig, *, thumbnails: bool = False,
-                      limits: Limits | None = None) -> Fingerprint:
+                      limits: Limits | None = None, on_sample: OnSample | None = None) -> Fingerprint:
     """A submitted file's frames as matching wants them: mirrors, content boxes and keypoint frames.
 
     Keypoint frames are spread over the clip: every ``local_interval_s`` on long clips, down to one a second on
@@ -53,7 +60,7 @@ def query_fingerprint(media: MediaFile, config: VisualConfig, *, thumbnails: boo
         keypoint_frames_s = min(m.local_interval_s, max(1.0, (media.duration_s or 0.0) / max(1, m.local_max_frames)))
     return fingerprint(media, config.frames, mirror=m.mirror, thumbnails=thumbnails,
                        keypoint_frames_s=keypoint_frames_s, keypoint_frame_size=DETAIL_SIZE, content=True,
-                       limits=limits)
+                       limits=limits, on_sample=on_sample)
 
 
 def _match_into(section: VisualSection, fp: Fingerprint, index: KnownImageryIndex, matching: MatchingConfig) -> None:
@@ -114,7 +121,13 @@ class VisualStage(Stage):
             from provenance.visual.frames import FrameError
 
             raise FrameError(f"picture not decoded: {ctx.media.pixels_refused}; only its metadata is reported")
-        fp = query_fingerprint(ctx.media, cfg, thumbnails=True, limits=ctx.pipeline.limits)
+        keys = None  # the shot frames at full size, for reverse image search: from this same decode
+        if cfg.keyframes.enabled and ctx.media.kind == "video" and ctx.artefacts is not None:
+            from provenance.visual.keyframes import ReportKeyframes
+
+            keys = ReportKeyframes(ctx.media, cfg)
+        fp = query_fingerprint(ctx.media, cfg, thumbnails=True, limits=ctx.pipeline.limits,
+                               on_sample=keys.collect if keys else None)
         section = VisualSection(
             status="ok",
             frames_sampled=len(fp.frames),
@@ -133,6 +146,8 @@ class VisualStage(Stage):
             from provenance.visual.store import FINGERPRINT_FILE, pack
 
             ctx.artefacts.files[FINGERPRINT_FILE] = pack(fp, ctx.media.sha256)
+            if keys is not None:
+                section.keyframes = keys.finish(ctx.artefacts.files, fp.frames_decoded)
         return section
 
     def evidence(self, report: Report, ctx: Context) -> None:

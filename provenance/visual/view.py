@@ -6,9 +6,11 @@ Light (no decoder): the pictures were fetched by the stage (``Report.artefacts``
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass
+from urllib.parse import quote
 
-from provenance.report.model import Match, MatchedFrame, Report, VisualSection
+from provenance.report.model import KeyframeFile, Match, MatchedFrame, Report, VisualSection
 from provenance.report.view import (
     Bar,
     TimelineRow,
@@ -50,11 +52,29 @@ def shown_pairs(frames: list[MatchedFrame], limit: int = PAIRS_SHOWN) -> list[Ma
     return [frames[i] for i in sorted(picks)]
 
 
+# a keyframe's path as the writer names it (visual/keyframes.py): only such a path becomes a link, so an edited
+# report cannot make one point anywhere but into its own keyframes folder (integrity._in_folder checks the same)
+_KEYFRAME_PATH = re.compile(r"keyframes/[A-Za-z0-9_-][A-Za-z0-9_.-]*")
+
+
+def keyframe_links(section: VisualSection) -> dict[float, KeyframeFile]:
+    """Frame time (rounded to the ms, as thumbnails are keyed) -> the full-resolution keyframe taken there."""
+    if section.keyframes is None:
+        return {}
+    return {round(f.t, 3): f for f in section.keyframes.frames if _KEYFRAME_PATH.fullmatch(f.path)}
+
+
+def href(path: str) -> str:
+    """A relative link to a file of the report folder (resolved against report.html's own folder)."""
+    return quote(path, safe="/")
+
+
 @dataclass
 class Pair:
     frame: MatchedFrame
     query_img: str | None
     reference_img: str | None
+    full: str | None = None  # link to the clip frame at full resolution (a keyframe), when there is one
 
 
 @dataclass
@@ -76,6 +96,20 @@ class Thumb:
     quality: int
     cut: bool
     matched: list[str]
+    full: str | None = None  # link to this frame at full resolution (a keyframe), when there is one
+
+
+@dataclass
+class KeyframesView:
+    """The report's keyframes folder as the page names it."""
+
+    count: int
+    shots: int  # of them at shot changes
+    size: str  # "1280×720"
+    index: str | None  # link to the folder's index page
+    sheet: str | None  # link to its contact sheet
+    capped_at_s: float | None
+    every_s: float
 
 
 @dataclass
@@ -84,6 +118,7 @@ class Page:
 
     matches: list[MatchView]
     sheet: list[Thumb]
+    keyframes: KeyframesView | None
     max_distance: int
     min_quality: int
     bits: int  # a distance is out of this many bits
@@ -96,9 +131,11 @@ def recorded_thresholds(section: VisualSection) -> tuple[int, int, int]:
     return PDQ.max_distance, PDQ.min_quality or 0, PDQ.bits
 
 
-def _match_view(report: Report, m: Match, number: int, thumbs: dict[float, bytes]) -> MatchView:
+def _match_view(report: Report, m: Match, number: int, thumbs: dict[float, bytes],
+                links: dict[float, KeyframeFile]) -> MatchView:
     refs = report.artefacts.references.get(m.reference_id, {})
-    pairs = [Pair(p, data_uri(thumbs.get(round(p.query_t, 3))), data_uri(refs.get(p.reference_t)))
+    pairs = [Pair(p, data_uri(thumbs.get(round(p.query_t, 3))), data_uri(refs.get(p.reference_t)),
+                  href(k.path) if (k := links.get(round(p.query_t, 3))) else None)
              for p in shown_pairs(m.frames)]
     note = report.artefacts.reference_notes.get(m.reference_id, "")
     if not note and pairs and not any(p.reference_img for p in pairs):
@@ -108,7 +145,7 @@ def _match_view(report: Report, m: Match, number: int, thumbs: dict[float, bytes
                      describe(m, report, bits), coverage(m, report, bits))
 
 
-def _sheet(section: VisualSection, thumbs: dict[float, bytes]) -> list[Thumb]:
+def _sheet(section: VisualSection, thumbs: dict[float, bytes], links: dict[float, KeyframeFile]) -> list[Thumb]:
     cuts = {round(t, 3) for t in section.shot_changes}
     by_frame: dict[float, list[str]] = {}
     for m in section.matches:
@@ -116,9 +153,34 @@ def _sheet(section: VisualSection, thumbs: dict[float, bytes]) -> list[Thumb]:
             by_frame.setdefault(round(p.query_t, 3), []).append(m.reference_id)
     return [
         Thumb(f.t, data_uri(thumbs.get(round(f.t, 3))), f.quality, round(f.t, 3) in cuts,
-              by_frame.get(round(f.t, 3), []))
+              by_frame.get(round(f.t, 3), []), href(k.path) if (k := links.get(round(f.t, 3))) else None)
         for f in section.frames
     ]
+
+
+def _keyframes_view(section: VisualSection, links: dict[float, KeyframeFile]) -> KeyframesView | None:
+    k = section.keyframes
+    if k is None or not links:
+        return None
+    frames = list(links.values())
+    sizes = sorted({f"{f.width}×{f.height}" for f in frames})
+    index = f"{k.folder}/index.html" if f"{k.folder}/index.html" in k.files else None
+    sheet = f"{k.folder}/contact-sheet.jpg" if f"{k.folder}/contact-sheet.jpg" in k.files else None
+    return KeyframesView(len(frames), sum(f.shot_change for f in frames), ", ".join(sizes),
+                         href(index) if index and _KEYFRAME_PATH.fullmatch(index) else None,
+                         href(sheet) if sheet and _KEYFRAME_PATH.fullmatch(sheet) else None, k.capped_at_s, k.every_s)
+
+
+def _keyframes_words(kv: KeyframesView) -> str:
+    """"15 frames at the source's resolution (1280×720) in keyframes/, for a reverse image search: 14 at shot
+    changes, the others the clip's first frame or one every 10 s within a longer shot"."""
+    text = (f"{kv.count} frame{'s' if kv.count != 1 else ''} at the source's resolution ({kv.size}) in keyframes/, "
+            f"for a reverse image search: {kv.shots} at shot changes")
+    if kv.count > kv.shots:
+        text += f", the others the clip's first frame or one every {kv.every_s:g} s within a longer shot"
+    if kv.capped_at_s is not None:
+        text += f"; none from {fmt_t(kv.capped_at_s)} on ([visual.keyframes] max_frames or max_mb reached)"
+    return text
 
 
 class VisualView(StageView):
@@ -126,16 +188,38 @@ class VisualView(StageView):
         thumbs = {round(t, 3): jpeg for t, jpeg in report.artefacts.thumbnails.items()}
         section: VisualSection = report.visual
         max_distance, min_quality, bits = recorded_thresholds(section)
+        links = keyframe_links(section)
         v = Page(
-            matches=[_match_view(report, m, n, thumbs) for n, m in enumerate(section.matches, 1)],
-            sheet=_sheet(section, thumbs),
+            matches=[_match_view(report, m, n, thumbs, links) for n, m in enumerate(section.matches, 1)],
+            sheet=_sheet(section, thumbs, links),
+            keyframes=_keyframes_view(section, links),
             max_distance=max_distance,
             min_quality=min_quality,
             bits=bits,
         )
-        return render_partial("provenance.visual", "visual.html.j2", r=report, v=v, geometry_words=geometry_words)
+        return render_partial("provenance.visual", "visual.html.j2", r=report, v=v, geometry_words=geometry_words,
+                              keyframes_words=_keyframes_words)
 
     def markdown(self, report: Report) -> list[str]:
+        visual: VisualSection = report.visual
+        out = self._markdown_matches(report)
+        links = keyframe_links(visual)
+        if (kv := _keyframes_view(visual, links)) is None:
+            return out
+        pages = " · ".join(f"[{name}](<{md_url(link)}>)" for name, link in (("index page", kv.index),
+                                                                            ("contact sheet", kv.sheet)) if link)
+        out += ["## Keyframes", "",
+                f"{_keyframes_words(kv)}{' (' + pages + ')' if pages else ''}.", "",
+                "| Time | Frame | Size |", "|---|---|---|"]
+        for n, f in enumerate(links.values()):
+            what = " (shot change)" if f.shot_change else " (first frame)" if n == 0 else ""
+            out.append(f"| {fmt_t(f.t)}{what} | "
+                       f"[{md_text(f.path.rpartition('/')[2])}](<{md_url(href(f.path))}>) | "
+                       f"{f.width}×{f.height}, {f.size_bytes / 1000:.0f} kB |")
+        out.append("")
+        return out
+
+    def _markdown_matches(self, report: Report) -> list[str]:
         visual: VisualSection = report.visual
         if not visual.matches:
             return []
