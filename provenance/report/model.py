@@ -434,6 +434,7 @@ class SidecarSection(Section, key="sidecar"):
     forwarded_from: str | None = None
     message_id: str | None = None
     refused: str | None = None
+    sha256: str | None = None  # of the sidecar file as read (None in reports before it): a later swap shows
 
 
 # What the on-screen text stage saw: a burned-in caption (overlaid: it stays in place while the picture around it
