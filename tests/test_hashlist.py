@@ -112,7 +112,8 @@ def vpdq_style(path: Path, seconds_per_hash: float = 1.0) -> str:
             if t + 1e-6 < next_t:
                 continue
             vector, quality = pdqhash.compute(np.ascontiguousarray(frame.to_ndarray(format="rgb24")))
-            lines.append(f"{number},{quality},{'%064x' % int(''.join(str(int(b)) for b in vector), 2)},{t:.3f}")
+            as_number = int("".join(str(int(b)) for b in vector), 2)  # pdq_hasher: "%0*X" % (64, int(bits, 2))
+            lines.append(f"{number},{quality},{as_number:064x},{t:.3f}")
             next_t += seconds_per_hash
     return "\n".join(lines) + "\n"
 
