@@ -539,13 +539,18 @@ def _hash_list(args: argparse.Namespace, index: KnownImageryIndex) -> int:
         print(f"note: {terminal(str(args.file))} is a {listed.format} list (written before provenance used "
               "ThreatExchange's PDQ bit order): its hashes were read in that older order")
     for item in done:
+        if item.already:
+            print(f"already here: {terminal(item.id)} (the same frames and details as listed "
+                  f"{terminal(item.listed_id)}): not added again")
+            continue
         why = "renamed by --id" if getattr(args, "id", None) == item.id else "that id is taken here"
         renamed = f" (listed as {terminal(item.listed_id)}: {why})" if item.id != item.listed_id else ""
         linked = (f"; linked to {terminal(item.linked_to)}: the same frames, already indexed here"
                   if item.linked_to else "")
         print(f"imported: {terminal(item.id)} ({_frames(item.frames)}, hashes only{linked}){renamed}")
-    print(f"list {terminal(args.name or listed.name)!r} from {terminal(args.source)}: {len(done)} reference"
-          f"{'s' if len(done) != 1 else ''} added; matches on them name the list and cannot use keypoints")
+    added = sum(not item.already for item in done)
+    print(f"list {terminal(args.name or listed.name)!r} from {terminal(args.source)}: {added} reference"
+          f"{'s' if added != 1 else ''} added; matches on them name the list and cannot use keypoints")
     return EXIT_OK
 
 

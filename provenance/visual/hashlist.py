@@ -105,6 +105,7 @@ class Imported:
     listed_id: str
     frames: int
     linked_to: str | None = None
+    already: bool = False  # nothing added: ``linked_to`` holds the same frames and the same details already
 
 
 # -- export --------------------------------------------------------------------------------------------------
@@ -378,8 +379,11 @@ def import_list(workspace: Workspace, path: Path, *, source: str, name: str | No
         list_id = cursor.lastrowid
         for ref in hashes.references:
             meta = {"title": ref.title, "url": ref.url, "first_seen": ref.first_seen} | overrides
-            ref_id = _free_id(conn, overrides.get("id") or ref.id, source)
             holder = _same_frames(conn, ref)
+            if holder is not None and _same_details(conn, holder, ref.source, meta):
+                done.append(Imported(holder, ref.id, len(ref.frames), holder, already=True))
+                continue  # its own export imported back: the same reference, not a second one to match
+            ref_id = _free_id(conn, overrides.get("id") or ref.id, source)
             conn.execute(
                 "INSERT INTO reference (id, title, source, url, first_seen, path, sha256, kind, duration_s,"
                 " frames, added_at, same_as) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -413,6 +417,13 @@ def _same_frames(conn: Any, ref: ListedReference) -> str | None:
         if [(round(float(t), 3), bytes(pdq)) for t, pdq in frames] == listed:
             return str(candidate)
     return None
+
+
+def _same_details(conn: Any, holder: str, source: str | None, meta: dict[str, str | None]) -> bool:
+    """Whether reference ``holder`` has the listed title, source, url and first-seen date (nothing to add)."""
+    row = conn.execute("SELECT title, source, url, first_seen FROM reference WHERE id = ?", (holder,)).fetchone()
+    return row is not None and (row[0], row[1], row[2], row[3]) == (meta["title"], source, meta["url"],
+                                                                      meta["first_seen"])
 
 
 def _free_id(conn: Any, wanted: str, source: str) -> str:
