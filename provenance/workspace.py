@@ -196,7 +196,8 @@ def _pdq_threatexchange_order(conn: sqlite3.Connection) -> None:
     """
     conn.create_function("provenance_pdq_reversed", 1, _reverse_pdq_bits, deterministic=True)
     conn.execute("UPDATE frame SET pdq = provenance_pdq_reversed(pdq)")
-    conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'index_generation'")
+    conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'index_generation'"
+                 " AND EXISTS (SELECT 1 FROM frame)")  # an index without frames has nothing stale
 
 
 # 10: PDQ hashes in ThreatExchange's bit order (see _pdq_threatexchange_order)
