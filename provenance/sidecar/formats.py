@@ -299,17 +299,38 @@ def _shown(text: str) -> str:
     return repr(text[:40]).encode("utf-8", "backslashreplace").decode("utf-8")
 
 
-_STRINGS = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
-
-
-def _depth(raw: bytes) -> int:
-    """The deepest nesting of brackets outside strings (strings removed by one regular expression, then a
-    running sum of the brackets: C speed, 0.3 s for 54 MiB where a byte loop took 4.7 s)."""
+def _depth(raw: bytes, chunk: int = 8 << 20) -> int:
+    """The deepest nesting of brackets outside strings, before parsing, at C speed: quotes not escaped (an even
+    run of backslashes before them) toggle the in-string state (a running XOR), and brackets outside strings are
+    summed: 0.8 s for a 54-MiB export on a loaded machine, where a byte loop took 4.7-7.9 s. Chunked (8 MiB)."""
     import numpy as np
 
-    bare = np.frombuffer(_STRINGS.sub(b'""', raw), dtype=np.uint8)
-    steps = (np.isin(bare, (0x5B, 0x7B)).astype(np.int32) - np.isin(bare, (0x5D, 0x7D)).astype(np.int32))
-    return int(steps.cumsum().max()) if len(steps) else 0
+    data = np.frombuffer(raw, dtype=np.uint8)
+    inside, depth, deepest = 0, 0, 0
+    for start in range(0, len(data), chunk):
+        part = data[start:start + chunk]
+        quotes = np.flatnonzero(part == 0x22) + start
+        after_slash = quotes[(quotes > 0) & (data[np.maximum(quotes - 1, 0)] == 0x5C)]
+        escaped = [q for q in after_slash.tolist() if _slashes_before(raw, q) % 2 == 1]
+        toggles = np.zeros(len(part), dtype=np.uint8)
+        toggles[quotes - start] = 1
+        if escaped:
+            toggles[np.array(escaped) - start] = 0
+        state = np.bitwise_xor.accumulate(toggles) ^ inside  # 1 inside a string (its opening quote included)
+        inside = int(state[-1]) if len(state) else inside
+        folded = part | 0x20  # "[" 0x5B and "{" 0x7B fold to 0x7B, "]" and "}" to 0x7D
+        brackets = np.flatnonzero(((folded == 0x7B) | (folded == 0x7D)) & (state == 0))
+        if len(brackets):
+            steps = np.where(folded[brackets] == 0x7B, 1, -1).cumsum() + depth
+            deepest, depth = max(deepest, int(steps.max())), int(steps[-1])
+    return deepest
+
+
+def _slashes_before(raw: bytes, at: int) -> int:
+    n = 0
+    while at - n - 1 >= 0 and raw[at - n - 1] == 0x5C:
+        n += 1
+    return n
 
 
 def _text(data: dict[str, Any], key: str, path: Path, *, caption: bool = False) -> str | None:
