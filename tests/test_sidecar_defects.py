@@ -108,9 +108,28 @@ def test_a_key_given_twice_is_refused(tmp_path: Path) -> None:
         find(clip)
 
 
-def test_a_fractional_timestamp_is_posted_to_the_second(tmp_path: Path) -> None:
+def test_a_fractional_timestamp_is_posted_to_the_second_and_the_report_keeps_the_sidecars_hash(
+        tmp_path: Path, capsys) -> None:
     clip = download(tmp_path, YT | {"timestamp": 1709374500.5})
     assert find(clip).posted_at == "2024-03-02T10:15:00+00:00"
+    _code, out, _err = run(capsys, "verify", clip, "--pipeline", "quick", "--json", "--out", tmp_path / "r")
+    sidecar = json.loads(out)["sidecar"]
+    assert sidecar["posted_at"] == "2024-03-02T10:15:00+00:00"
+    assert sidecar["sha256"] == hashlib.sha256((tmp_path / "vid.info.json").read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize(("text", "deepest"), [
+    (b'{"a": "[[[{{{"}', 1),  # brackets in a string do not nest
+    (b'{"a": "x\\\\", "b": [[[1]]]}', 4),  # an escaped backslash ends before the quote: the string closes
+    (b'{"a": "x\\\"[[[[", "b": [1]}', 2),  # an escaped quote does not close it
+    (b"[" * 65 + b"]" * 65, 65),
+])
+def test_nesting_is_measured_outside_strings(text: bytes, deepest: int, tmp_path: Path) -> None:
+    assert formats._depth(text) == deepest == formats._depth(text, chunk=3)  # across chunk boundaries too
+    if deepest > formats.MAX_NESTING:
+        clip = download(tmp_path, text.decode())
+        with pytest.raises(SidecarError, match="JSON nested 65 deep"):
+            find(clip)
 
 
 # -- 6: the desk's own edit outranks the sidecar ----------------------------------------------------------------

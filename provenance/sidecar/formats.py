@@ -517,7 +517,7 @@ def _telegram(data: dict[str, Any], path: Path, media: Path) -> Sidecar | None:
                     _agree(posted, local, "a message's 'date' and 'date_unixtime'", path)
             elif local is not None:
                 posted = local
-                field_name = ("date" if instant(local) is not None and len(local) > 19 and local[19:20] in "+-Z"
+                field_name = ("date" if dt.datetime.fromisoformat(local).tzinfo is not None  # _iso checked it
                               else "date (local time of the exporting computer, no offset)")
             chat_name = _text(chat, "name", path)
             ident = message.get("id")
