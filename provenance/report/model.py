@@ -140,7 +140,7 @@ class HashListOrigin:
 
     name: str  # the list's own name
     source: str  # who shared it (``index import --source``)
-    format: str  # "provenance.hashlist/1" or "vpdq"
+    format: str  # "provenance.hashlist/2" (or /1, written before the PDQ bit-order change) or "vpdq"
     listed_id: str  # the reference's id in the list
     imported_at: str
     exported_at: str | None = None
