@@ -336,11 +336,15 @@ def _with_folder(shown: str, message: str) -> str:
     return message if message.startswith(f"{shown}: ") else f"{shown}: {message}"
 
 
-def _with_sidecars(files: list[Path], args: argparse.Namespace) -> list[tuple[list[Path], dict[str, str | None]]]:
+def _with_sidecars(files: list[Path], args: argparse.Namespace,
+                   index: KnownImageryIndex) -> list[tuple[list[Path], dict[str, str | None]]]:
     """``index add``'s files, each with its metadata: the flags given, and what a platform sidecar beside the file
     (yt-dlp, Telegram export, auto-archiver: :mod:`provenance.sidecar.formats`) adds where no flag was given;
-    said on stderr. A refused sidecar is said and nothing of it is used. Files in the order given; neighbours
-    without a sidecar go together."""
+    said on stderr. A refused sidecar (malformed, or a record of another file: checked against the file's
+    duration) is said and nothing of it is used; the file is indexed all the same. A sidecar fills only what a
+    reference already indexed lacks: a value the desk recorded (by ``index edit``, a flag or an earlier sidecar)
+    outranks it, as flags do. Files in the order given; neighbours without a sidecar go together."""
+    from provenance.media import probe
     from provenance.sidecar.formats import REFERENCE_FIELDS, SidecarError, find, reference_metadata
 
     flags = {k: getattr(args, k) for k in REFERENCE_FIELDS}
@@ -348,12 +352,28 @@ def _with_sidecars(files: list[Path], args: argparse.Namespace) -> list[tuple[li
         return [(files, flags)]  # index.add refuses it with its own message
     out: list[tuple[list[Path], dict[str, str | None]]] = []
     for file in files:
+        sidecar = sha = None
         try:
             sidecar = find(file)
+            if sidecar is not None:
+                try:
+                    media = probe(file)
+                except ProvenanceError:
+                    media = None  # index.add says why the file cannot be indexed
+                if media is not None:
+                    sha = media.sha256
+                    find(file, duration_s=media.duration_s if media.kind != "image" else None)
         except SidecarError as exc:
             print(f"provenance: warning: {terminal(str(exc))}", file=sys.stderr)
             sidecar = None
         taken = {k: v for k, v in reference_metadata(sidecar).items() if flags[k] is None} if sidecar else {}
+        kept = _recorded(index, sha, taken) if taken else {}
+        taken = {k: v for k, v in taken.items() if k not in kept}
+        if kept:
+            print(f"provenance: {terminal(str(file))}: kept {', '.join(k.replace('_', '-') for k in kept)} as "
+                  f"recorded for {terminal(', '.join(sorted(set(kept.values()))))}, not the {sidecar.format} "
+                  "sidecar's (a sidecar fills only what a reference lacks; change them with `provenance index "
+                  "edit`)", file=sys.stderr)
         if not taken:
             if out and out[-1][1] is flags:
                 out[-1][0].append(file)
@@ -363,8 +383,24 @@ def _with_sidecars(files: list[Path], args: argparse.Namespace) -> list[tuple[li
         named = ", ".join(k.replace("_", "-") for k in taken)
         print(f"provenance: {terminal(str(file))}: {named} from the {sidecar.format} sidecar "
               f"{terminal(sidecar.file)}", file=sys.stderr)
+        if "first_seen" in taken and sidecar.forwarded_from:
+            print(f"provenance: {terminal(str(file))}: the first-seen date is when the message was forwarded from "
+                  f"{terminal(sidecar.forwarded_from)}, not when that source first posted it", file=sys.stderr)
         out.append(([file], flags | taken))
     return out
+
+
+def _recorded(index: KnownImageryIndex, sha256: str | None, taken: dict[str, str]) -> dict[str, str]:
+    """Of the fields a sidecar would give, those a reference of these bytes already holds: field -> its id."""
+    if not sha256:
+        return {}
+    kept: dict[str, str] = {}
+    with index.workspace.reading() as conn:
+        for row in conn.execute("SELECT * FROM reference WHERE sha256 = ?", (sha256,)).fetchall():
+            for k in taken:
+                if row[k] not in (None, "") and k not in kept:
+                    kept[k] = row["id"]
+    return kept
 
 
 def _frames(n: int) -> str:
@@ -385,7 +421,7 @@ def _index(args: argparse.Namespace) -> int:
         limit_memory(profile.limits)
         files, skipped = _media_in(args.paths)
         results = []
-        for file, given in _with_sidecars(files, args):  # flags win over what a sidecar beside the file says
+        for file, given in _with_sidecars(files, args, index):  # flags win over what a sidecar beside the file says
             results += index.add(file, id=args.id, frames=profile.visual.frames, matching=profile.visual.matching,
                                  limits=profile.limits, **given)
         for r in results:  # ids, paths and messages hold file names: escaped, so a name cannot forge a line
@@ -476,8 +512,9 @@ def _hash_list(args: argparse.Namespace, index: KnownImageryIndex) -> int:
 
     if args.index_command == "export":
         out = args.out or Path(f"known-footage-{dt.datetime.now(dt.UTC):%Y%m%d-%H%M%S}.txt")
-        name = args.name or f"known footage of {index.workspace.root}"
-        text, refs, frames = hashlist.export(index.workspace, name)
+        if out.is_dir():
+            raise ProvenanceError(f"--out {terminal(str(out))} is a folder: give the list file's name")
+        text, refs, frames, name = hashlist.export(index.workspace, args.name)
         if not refs:
             raise ProvenanceError("the index is empty: nothing to export (add footage with `provenance index add`)")
         hashlist.write_new(out, text)
@@ -493,12 +530,27 @@ def _hash_list(args: argparse.Namespace, index: KnownImageryIndex) -> int:
         print(f"unchanged: {terminal(str(args.file))} was imported from {terminal(args.source)} before (list "
               f"{again}): nothing added")
         return EXIT_OK
+    with index.workspace.reading() as conn:
+        here = conn.execute("SELECT value FROM meta WHERE key = 'workspace_id'").fetchone()
+    if listed.exported_from and here and listed.exported_from == here[0]:
+        print(f"note: {terminal(str(args.file))} was exported from this workspace: its references are here "
+              "already, so they are linked to them, not indexed twice")
+    if listed.reversed_bits:
+        print(f"note: {terminal(str(args.file))} is a {listed.format} list (written before provenance used "
+              "ThreatExchange's PDQ bit order): its hashes were read in that older order")
     for item in done:
+        if item.already:
+            print(f"already here: {terminal(item.id)} (the same frames and details as listed "
+                  f"{terminal(item.listed_id)}): not added again")
+            continue
         why = "renamed by --id" if getattr(args, "id", None) == item.id else "that id is taken here"
         renamed = f" (listed as {terminal(item.listed_id)}: {why})" if item.id != item.listed_id else ""
-        print(f"imported: {terminal(item.id)} ({_frames(item.frames)}, hashes only){renamed}")
-    print(f"list {terminal(args.name or listed.name)!r} from {terminal(args.source)}: {len(done)} reference"
-          f"{'s' if len(done) != 1 else ''} added; matches on them name the list and cannot use keypoints")
+        linked = (f"; linked to {terminal(item.linked_to)}: the same frames, already indexed here"
+                  if item.linked_to else "")
+        print(f"imported: {terminal(item.id)} ({_frames(item.frames)}, hashes only{linked}){renamed}")
+    added = sum(not item.already for item in done)
+    print(f"list {terminal(args.name or listed.name)!r} from {terminal(args.source)}: {added} reference"
+          f"{'s' if added != 1 else ''} added; matches on them name the list and cannot use keypoints")
     return EXIT_OK
 
 

@@ -22,7 +22,7 @@ import shutil
 import sqlite3
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,7 +38,7 @@ KEY_NAME = "report-signing-key.pem"  # provenance.report.integrity.KEY_FILE (not
 LOCK_NOTICE_S = 1.0  # a wait for another command's write lock longer than this is said on stderr: a second of
 # silence reads as a hang to nobody, thirty (the default PROVENANCE_LOCK_TIMEOUT_S) does
 
-_MIGRATIONS: list[str] = [
+_MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [
     # 1: known-imagery references and their frame hashes
     """
     CREATE TABLE reference (
@@ -171,6 +171,37 @@ _MIGRATIONS: list[str] = [
     CREATE INDEX IF NOT EXISTS hash_list_reference_list ON hash_list_reference(list_id);
     """,
 ]
+
+
+def _reverse_pdq_bits(value: bytes) -> bytes:
+    """A stored 32-byte PDQ hash with its 256 bits reversed (``signals.PdqSignal.reverse_bits``, kept here so the
+    workspace module imports no visual code); anything else is returned as it is."""
+    value = bytes(value)
+    if len(value) != 32:
+        return value
+    return int.from_bytes(value, "big").to_bytes(32, "little").translate(_BYTE_BITS_REVERSED)
+
+
+_BYTE_BITS_REVERSED = bytes(int(f"{b:08b}"[::-1], 2) for b in range(256))
+
+
+def _pdq_threatexchange_order(conn: sqlite3.Connection) -> None:
+    """Migration 10: stored PDQ hashes rewritten in ThreatExchange's bit order (``signals.PdqSignal.pack``).
+
+    Before it, provenance packed pdqhash's vector bit-reversed against ThreatExchange's ``Hash256`` hex, so
+    every frame hash of the index (indexed files and imported hash lists alike, which were read in that order)
+    is reversed here, in the migration's transaction. ``index_generation`` is bumped: the derived search files
+    (keyed by it) are rebuilt, and reports matched before are stale (``batch`` matches them again, and their
+    stored fingerprints, in the old order, are refused so the files are decoded again: visual/store.py).
+    """
+    conn.create_function("provenance_pdq_reversed", 1, _reverse_pdq_bits, deterministic=True)
+    conn.execute("UPDATE frame SET pdq = provenance_pdq_reversed(pdq)")
+    conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'index_generation'"
+                 " AND EXISTS (SELECT 1 FROM frame)")  # an index without frames has nothing stale
+
+
+# 10: PDQ hashes in ThreatExchange's bit order (see _pdq_threatexchange_order)
+_MIGRATIONS.append(_pdq_threatexchange_order)
 
 
 def _statements(script: str) -> Iterator[str]:
@@ -532,8 +563,11 @@ class Workspace:
                 if conn.execute("PRAGMA user_version").fetchone()[0] >= number:
                     conn.execute("ROLLBACK")
                     continue
-                for statement in _statements(script):
-                    conn.execute(statement)
+                if callable(script):
+                    script(conn)
+                else:
+                    for statement in _statements(script):
+                        conn.execute(statement)
                 conn.execute(f"PRAGMA user_version = {number}")
                 conn.execute("COMMIT")
             except BaseException:

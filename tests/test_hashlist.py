@@ -17,7 +17,6 @@ import pytest
 
 from provenance.cli import main
 from provenance.pipeline import verify
-from provenance.visual.signals import PDQ
 from provenance.workspace import _MIGRATIONS, DB_NAME, Workspace
 
 from conftest import SAMPLES, cli_in_process, workspace_at_schema
@@ -74,7 +73,7 @@ def test_export_imported_elsewhere_finds_the_same_matches(desk_a, tmp_path: Path
     again = verify(CLIPS / "reuse_edited.mp4", pipeline="quick", workspace=ws_a).visual.matches[0]
     assert again.hash_list is None  # the desk's own reference names no list
     data = report.to_dict()["visual"]["matches"][0]["hash_list"]
-    assert data["format"] == "provenance.hashlist/1" and data["exported_at"]
+    assert data["format"] == "provenance.hashlist/2" and data["exported_at"]
 
 
 def test_reimport_is_unchanged_and_taken_ids_get_the_source_before_them(desk_a, tmp_path: Path, capsys) -> None:
@@ -83,7 +82,8 @@ def test_reimport_is_unchanged_and_taken_ids_get_the_source_before_them(desk_a, 
     Workspace(ws).initialise()
     assert run(capsys, "index", "add", KNOWN / "photo_coins.jpg", "--workspace", ws)[0] == 0  # its own photo_coins
     code, out, _ = run(capsys, "index", "import", listed, "--source", "Desk A", "--workspace", ws)
-    assert code == 0 and "imported: Desk A/photo_coins (1 frame, hashes only) (listed as photo_coins" in out
+    assert code == 0 and ("imported: Desk A/photo_coins (1 frame, hashes only; linked to photo_coins: the same "
+                          "frames, already indexed here) (listed as photo_coins") in out
     code, out, _ = run(capsys, "index", "import", listed, "--source", "Desk A", "--workspace", ws)
     assert code == 0 and "imported from Desk A before" in out and "nothing added" in out
     _, out, _ = run(capsys, "index", "list", "--json", "--workspace", ws)
@@ -97,9 +97,13 @@ def test_reimport_is_unchanged_and_taken_ids_get_the_source_before_them(desk_a, 
 
 
 def vpdq_style(path: Path, seconds_per_hash: float = 1.0) -> str:
-    """A vPDQ-style hasher, independent of provenance's sampling: every decoded frame counted, the first frame at
-    or after each multiple of ``seconds_per_hash`` hashed with PDQ at full resolution, written as vPDQ's
-    hasher writes its output file (frame_number,quality,pdq_hex,timestamp with 3 decimals)."""
+    """A vPDQ-style hasher, independent of provenance's sampling and of its PDQ packing: every decoded frame
+    counted, the first frame at or after each multiple of ``seconds_per_hash`` hashed with pdqhash at full
+    resolution, the hex written as python-threatexchange's ``pdq_hasher`` and vPDQ write it (the vector as one
+    binary number, ``"%064x" % int(bits, 2)``), in vPDQ's output lines (frame_number,quality,pdq_hex,timestamp
+    with 3 decimals)."""
+    import pdqhash
+
     lines, next_t = [], 0.0
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
@@ -107,8 +111,9 @@ def vpdq_style(path: Path, seconds_per_hash: float = 1.0) -> str:
             t = float(frame.time or 0.0)
             if t + 1e-6 < next_t:
                 continue
-            pdq, quality = PDQ.compute(frame.to_ndarray(format="rgb24"))
-            lines.append(f"{number},{quality},{pdq.hex()},{t:.3f}")
+            vector, quality = pdqhash.compute(np.ascontiguousarray(frame.to_ndarray(format="rgb24")))
+            as_number = int("".join(str(int(b)) for b in vector), 2)  # pdq_hasher: "%0*X" % (64, int(bits, 2))
+            lines.append(f"{number},{quality},{as_number:064x},{t:.3f}")
             next_t += seconds_per_hash
     return "\n".join(lines) + "\n"
 
@@ -188,7 +193,7 @@ def test_the_export_format_is_vpdq_lines_under_json_metadata(desk_a) -> None:
     _, listed = desk_a
     lines = listed.read_text().splitlines()
     header = json.loads(lines[0].split(" ", 1)[1])
-    assert lines[0].startswith("#provenance.hashlist/1 ")
+    assert lines[0].startswith("#provenance.hashlist/2 ")
     assert header["frame_line"] == "frame_number,quality,pdq_hex,timestamp"
     assert header["references"] == 3 and header["frames"] == 44
     frames = [line.split(",") for line in lines if not line.startswith("#")]

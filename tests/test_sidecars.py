@@ -253,7 +253,8 @@ def test_verify_finds_a_capture_time_well_before_the_posting(tmp_path: Path, cap
     """Filmed 2024-05-02T09:30Z (the clip's creation_time), posted 2024-06-01 by the yt-dlp record."""
     clip = tmp_path / "clip.mp4"
     shutil.copy(CLIP, clip)
-    (tmp_path / "clip.info.json").write_text(json.dumps(GOOD | {"timestamp": 1717200000}), encoding="utf-8")
+    (tmp_path / "clip.info.json").write_text(json.dumps(GOOD | {"timestamp": 1717200000, "upload_date": "20240601"}),
+                                             encoding="utf-8")
     code, out, err = run(capsys, "verify", clip, "--pipeline", "quick", "--json", "--out", tmp_path / "r")
     assert code == 0, err
     found = {f["code"]: f for f in json.loads(out)["findings"]}

@@ -21,12 +21,29 @@ def test_thresholds_live_on_the_signal_types() -> None:
     assert PDQ.usable(50) and not PDQ.usable(49) and PHASH.usable(None)
 
 
-def test_pdq_packs_bits_in_threatexchange_order() -> None:
-    """Bit i sits in 16-bit word i // 16 at position i % 16, the most significant word first."""
-    for i, hex_ in ((0, "0" * 63 + "1"), (17, "0" * 56 + "0002" + "0" * 4), (255, "8" + "0" * 63)):
+# PDQ of skimage's astronaut at half size (astronaut()[::2, ::2], 256x256) as ThreatExchange's reference Python
+# hasher computes it (pdq/python/pdqhashing: PDQHasher.pdqHash256FromFloatLuma, Hash256.__str__), run on the same
+# pixels once (evidence for DESIGN.md "PDQ bit order"); the bit-reversed hex provenance wrote before migration 10
+# is 120 bits away from it
+THREATEXCHANGE_ASTRONAUT = "4d6b1af3ad56cf29c79ca352506fa83494196c899edd04de0a26b855fc99b724"
+
+
+def test_pdq_hex_is_threatexchanges_for_a_real_photograph() -> None:
+    from skimage import data
+
+    pdq, quality = PDQ.compute(np.ascontiguousarray(data.astronaut()[::2, ::2]))
+    assert pdq.hex() == THREATEXCHANGE_ASTRONAUT and quality == 100
+    assert PDQ.distance(PDQ.reverse_bits(pdq), pdq) == 120  # the order provenance used before: far apart
+
+
+def test_pdq_packs_pdqhash_vectors_most_significant_bit_first() -> None:
+    """pdqhash's vector holds ThreatExchange's bit 255 first (``hash_to_vector`` ends with ``[::-1]``); the hex
+    writes bit 255 first (``Hash256`` word 15 first), so element i is bit 255 - i of the number."""
+    for i, hex_ in ((0, "8" + "0" * 63), (15, "0001" + "0" * 60), (255, "0" * 63 + "1")):
         bits = np.zeros(256, dtype=np.uint8)
         bits[i] = 1
         assert PDQ.pack(bits).hex() == hex_
+        assert PDQ.reverse_bits(PDQ.pack(bits)) == PDQ.pack(bits[::-1])
 
 
 def test_phash_is_imagehash_bit_for_bit_and_distances_are_hamming() -> None:

@@ -140,7 +140,7 @@ class HashListOrigin:
 
     name: str  # the list's own name
     source: str  # who shared it (``index import --source``)
-    format: str  # "provenance.hashlist/1" or "vpdq"
+    format: str  # "provenance.hashlist/2" (or /1, written before the PDQ bit-order change) or "vpdq"
     listed_id: str  # the reference's id in the list
     imported_at: str
     exported_at: str | None = None
@@ -460,6 +460,7 @@ class SidecarSection(Section, key="sidecar"):
     forwarded_from: str | None = None
     message_id: str | None = None
     refused: str | None = None
+    sha256: str | None = None  # of the sidecar file as read (None in reports before it): a later swap shows
 
 
 # What the on-screen text stage saw: a burned-in caption (overlaid: it stays in place while the picture around it

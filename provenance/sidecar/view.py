@@ -9,7 +9,7 @@ from provenance.stage import StageView
 
 def rows(s: SidecarSection) -> list[tuple[str, str]]:
     """(label, value) of what the sidecar says; the posting time names its field."""
-    out = [("Sidecar", f"{s.format}: {s.file}")]
+    out = [("Sidecar", f"{s.format}: {s.file}" + (f" (SHA-256 {s.sha256})" if s.sha256 else ""))]
     when = f"{s.posted_at} ({s.posted_at_field})" if s.posted_at else "not given"
     out.append(("Posted", when))
     for label, value in (("Posted by", s.posted_by), ("Channel", s.channel), ("Forwarded from", s.forwarded_from),

@@ -99,13 +99,29 @@ class PdqSignal(SignalType):
 
     @staticmethod
     def pack(bits: np.ndarray) -> bytes:
-        """Pack pdqhash's 256-bit vector as ThreatExchange's hex does: sixteen 16-bit words, bit i in word
-        i // 16 at position i % 16, most significant word first (so ``.hex()`` is the reference hex string).
+        """Pack pdqhash's 256-bit vector in ThreatExchange's bit order: ``.hex()`` is the reference hex string.
+
+        ThreatExchange's ``Hash256`` sets hash bit k (k = 16 * row + column of the 16x16 DCT block) at position
+        k % 16 of 16-bit word k // 16 and writes the words from ``w[15]`` to ``w[0]`` (C++ ``Hash256::format``,
+        Python ``pdqhashing/types/hash256.py`` ``__str__``), so the hex string's first bit is bit 255. pdqhash's
+        ``hash_to_vector`` returns those bits already reversed (``[...for k in range(256)][::-1]``: element 0 is bit
+        255), and python-threatexchange's ``pdq_hasher`` and vPDQ write the vector as one big binary number, most
+        significant first. So the vector is packed as it comes, element 0 the most significant bit of byte 0.
+        Checked against a transcription of ThreatExchange's reference Python hasher on three skimage pictures:
+        the same 64 hex digits (tests/test_signals.py, DESIGN.md "PDQ bit order"). Before migration 10 this
+        packed the vector bit-reversed (element i as bit i): see ``reverse_bits``.
         """
         import numpy as np
 
-        words = bits.astype(np.uint32).reshape(16, 16) << np.arange(16, dtype=np.uint32)
-        return words.sum(axis=1)[::-1].astype(">u2").tobytes()
+        return np.packbits(np.asarray(bits, dtype=np.uint8).reshape(256)).tobytes()
+
+    @staticmethod
+    def reverse_bits(packed: bytes) -> bytes:
+        """A 32-byte PDQ hash with its 256 bits in reverse order: converts between ThreatExchange's order and the
+        order provenance used before migration 10 (hash lists ``provenance.hashlist/1``, fingerprints ``/2``)."""
+        if len(packed) != 32:
+            raise ValueError(f"PDQ hashes are 32 bytes, got {len(packed)}")
+        return int.from_bytes(packed, "big").to_bytes(32, "little").translate(_BIT_REVERSED)
 
 
 class PHashSignal(SignalType):
@@ -183,6 +199,8 @@ def _dihedral_plan(height: int, width: int) -> tuple[tuple[int, int], ...]:
 # mirrored left-right first (when mirrored), then turned. numpy: np.rot90(img[:, ::-1] if mirrored else img, turns).
 DIHEDRAL: tuple[tuple[int, bool], ...] = ((0, False), (1, False), (2, False), (3, False),
                                           (0, True), (2, True), (1, True), (3, True))
+
+_BIT_REVERSED = bytes(int(f"{b:08b}"[::-1], 2) for b in range(256))  # each byte's bits reversed
 
 PDQ = PdqSignal()
 PHASH = PHashSignal()
