@@ -47,7 +47,7 @@ from provenance.visual.signals import PDQ
 from provenance.visual.stage import query_fingerprint
 from provenance.workspace import Workspace
 
-from match_suite import Case, MissingImagery, build, build_held_out_2, case_digest
+from match_suite import Case, MissingImagery, build, build_dev_2, build_held_out_2, case_digest
 
 
 def held_out(case: Case) -> bool:
@@ -145,6 +145,12 @@ def main() -> int:
     if args.split in ("dev", "held-out"):
         cases = [c for c in cases if held_out(c) == (args.split == "held-out")]
     where = {c.name: folder for c in cases}
+    # the second dev batch (flips, footage out of each interface): dev only, its references always indexed
+    folder_d2, refs_d2, cases_d2 = build_dev_2()
+    refs = refs + refs_d2
+    if args.split in ("dev", "all"):
+        cases = cases + cases_d2
+        where |= {c.name: folder_d2 for c in cases_d2}
     if args.split in ("held-out-2", "all"):
         folder_2, refs_2, cases_2 = build_held_out_2()
         refs = refs + refs_2

