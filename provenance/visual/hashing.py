@@ -20,7 +20,7 @@ from provenance.report.model import StreamCoverage
 from provenance.visual.config import FramesConfig
 from provenance.visual.frames import HASH_SIZE, SampledFrame, StopReason, load_image, sample_video
 from provenance.visual.local_features import QUERY_FEATURES, LocalFeatures, extract
-from provenance.visual.regions import content_boxes, interface_box
+from provenance.visual.regions import content_boxes, drawn_around, interface_box
 from provenance.visual.signals import PDQ, PHASH
 
 THUMB_SIZE = 160  # long side of report thumbnails
@@ -218,12 +218,13 @@ class ReferenceBox:
     box: tuple[int, int, int, int] | None = None
     frame_size: tuple[int, int] | None = None  # (width, height) of the frames the box is in
     hashes: list[BoxHash] = field(default_factory=list)
+    drawn_around: bool = False  # nothing around the box moves (regions.drawn_around): keypoints inside it only
 
     def features(self, detail: np.ndarray) -> LocalFeatures | None:
-        """A keypoint frame's ORB features, looked for inside the box only when there is one: the stored
-        keypoints are then all the footage's (an interface's own must not match other footage shown in it), and
-        footage drawn small inside a busy interface still gets its share of them."""
-        if self.box is None or self.frame_size is None:
+        """A keypoint frame's ORB features, looked for inside the box only when there is one and nothing around
+        it moves: the stored keypoints are then all the footage's (an interface's own must not match other
+        footage shown in it), and footage drawn small inside a busy interface still gets its share of them."""
+        if self.box is None or self.frame_size is None or not self.drawn_around:
             return extract(detail)
         sx, sy = detail.shape[1] / self.frame_size[0], detail.shape[0] / self.frame_size[1]
         x0, y0, x1, y1 = self.box
@@ -283,6 +284,7 @@ def reference_fingerprint(
         found = interface_box([f.rgb for f in opening])
         if found is not None:
             box.box, box.frame_size = found, (opening[0].rgb.shape[1], opening[0].rgb.shape[0])
+            box.drawn_around = drawn_around([f.rgb for f in opening], found)
         for f in opening:
             boxed(f)
         opening.clear()

@@ -214,3 +214,20 @@ def interface_box(frames: list[np.ndarray]) -> Box | None:
     if bw < MIN_SIDE * w or bh < MIN_SIDE * h or (bw > MAX_SIDE * w and bh > MAX_SIDE * h):
         return None
     return int(x0), int(y0), int(x1), int(y1)
+
+
+# A reference's keypoints are looked for inside its interface box only when the picture around the box is
+# drawn, not filmed: this share of the pixels outside the box do not move at all (INTERFACE_STD). An app, a
+# page, bars or a template are static to the pixel (the benchmark's: 100%); a tripod shot's still background
+# beside its moving part carries sensor noise and compression flicker, and its keypoints are footage to keep.
+STATIC_OUTSIDE_SHARE = 0.98
+
+
+def drawn_around(frames: list[np.ndarray], box: Box) -> bool:
+    """Whether the pixels around ``box`` (at least STATIC_OUTSIDE_SHARE of them) never move over ``frames``."""
+    step = 4
+    moving = np.stack([_grey(f[::step, ::step]) for f in frames]).std(axis=0) > INTERFACE_STD
+    outside = np.ones(moving.shape, bool)
+    x0, y0, x1, y1 = box
+    outside[y0 // step:-(-y1 // step), x0 // step:-(-x1 // step)] = False
+    return bool(outside.any()) and float(moving[outside].mean()) <= 1 - STATIC_OUTSIDE_SHARE
