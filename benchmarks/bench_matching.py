@@ -180,7 +180,10 @@ def main() -> int:
         ref_hashes = {}
         with index.workspace.reading() as conn:
             for r in index.list():
-                rows = conn.execute("SELECT t, pdq FROM frame WHERE reference_id = ? AND quality >= ?",
+                # whole frames only, as vPDQ hashes them: a wrapped reference's content-box row at the same time
+                # (hashing.ReferenceBox) is provenance's, inserted after the frame's own
+                rows = conn.execute("SELECT t, pdq FROM frame AS f WHERE reference_id = ? AND quality >= ? AND rowid ="
+                                    " (SELECT MIN(rowid) FROM frame WHERE reference_id = f.reference_id AND t = f.t)",
                                     (r.id, PDQ.min_quality)).fetchall()
                 pdq = np.frombuffer(b"".join(x[1] for x in rows), dtype=np.uint8).reshape(-1, PDQ.nbytes)
                 ref_hashes[r.id] = RefHashes(pdq, np.array([x[0] for x in rows]), r.kind == "image")

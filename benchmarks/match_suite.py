@@ -12,6 +12,11 @@ as indexed ones, and footage wrapped in the *same* interface as an indexed refer
 (phone app, news template, letterbox, browser). The index also holds those distractor references. Every
 negative query is unrelated to every indexed reference, so it makes one (query, reference) pair with each.
 
+Further batches, each cached in its own folder and indexed beside the suite's references: ``build_dev_2``
+(dev: flips at several qualities, footage out of and into each interface), ``build_held_out_2`` and
+``build_held_out_3`` (held out: imagery no other split uses; ``--held-out-2`` / ``--held-out-3`` build and check
+one without matching).
+
 The photographs come from Debian packages (``WALLPAPER_PACKAGES``); ``build`` says which to install when
 they are missing. The suite is cached under ``benchmarks/.cache/`` (a cold build: see DESIGN.md).
 """
