@@ -107,3 +107,26 @@ def test_other_footage_in_the_same_browser_page_does_not_match_it(
     suite.write_video(clip, suite.browser(other), crf=30)
     index = _index(tmp_path, pipeline, {"recording": (ref, "2020-09-14")})
     assert _match(clip, index, pipeline) == []
+
+
+def test_other_footage_in_the_same_phone_app_does_not_match_a_recording_of_a_flat_picture(
+    tmp_path: Path, pipeline
+) -> None:
+    """The indexed recording shows a pan over a flat cartoon (FlyingKonqui) in a phone app, so most of its
+    keypoints were the app's; a recording of other footage (the Blinds wallpaper) in the same app fitted it
+    with 43 keypoint inliers: a false "published before". The footage out of the recording still matches it."""
+    try:
+        konqui, blinds = suite._photo("FlyingKonqui"), suite._photo("Blinds")
+    except suite.MissingImagery as exc:
+        pytest.skip(str(exc))
+    footage = suite.ken_burns(konqui, 6, 502)
+    ref = tmp_path / "app.mp4"
+    suite.write_video(ref, suite.phone_app(footage), crf=20)
+    other = tmp_path / "other_in_app.mp4"
+    suite.write_video(other, suite.phone_app(suite.ken_burns(blinds, 8, 64)[:4 * FPS]), crf=30)
+    bare = tmp_path / "bare.mp4"
+    suite.write_video(bare, footage[19:19 + 4 * FPS], crf=30)
+    index = _index(tmp_path, pipeline, {"app_recording": (ref, "2021-03-01")})
+    assert _match(other, index, pipeline) == []
+    (m,) = _match(bare, index, pipeline)
+    assert m.reference_id == "app_recording" and m.first_seen == "2021-03-01"
