@@ -193,7 +193,7 @@ def fingerprint(
                        sample.decode_error, sample.rotation, sample.coverage)
 
 
-# Sampled frames a reference's content box is found from (regions.content_boxes over them): its first 12 s at the
+# Sampled frames a reference's content box is found from (regions.interface_box over them): its first 12 s at the
 # 0.5-s reference interval. An interface (browser, phone app, news template, bars) around footage stays put for
 # the whole recording, so its opening shows it; the frames are kept at hashing size until then (24 x 442 kB at
 # 512x288), and every later frame is hashed in the box found.
@@ -257,7 +257,8 @@ def reference_fingerprint(
     ``box`` (a video's) is filled with its content box, found from its first ``REFERENCE_BOX_FRAMES`` sampled
     frames, and the PDQ of that box in every frame: a reference that is itself a repost (footage inside a
     browser, an app, a news template or bars: regions.interface_box) then matches a clip of the bare footage by
-    hash, as a query's content box matches bare references; its keypoints are looked for inside the box only.
+    hash, as a query's content box matches bare references; when nothing around the box moves (a drawn
+    interface, regions.drawn_around), its keypoints are looked for inside the box only.
     """
     if media.kind == "image":
         fp = fingerprint(media, config, keypoint_frames_s=keypoint_frames_s, limits=limits)
