@@ -17,15 +17,19 @@ matches: any reference reported for a negative query (unrelated to every indexed
 (query, reference) pair with each: the pair count printed), by hard case and by the method that produced it
 (pdq / local), plus wrong references reported for positive queries.
 
-Usage: python benchmarks/bench_matching.py [--only EDIT] [--split dev|held-out|held-out-2|all] [--cases]
+Usage: python benchmarks/bench_matching.py [--only EDIT] [--split dev|held-out|held-out-2|held-out-3|all] [--cases]
 
 A quarter of the suite's cases (chosen by a hash of the case name, so the split never moves) is held out: tune
 thresholds on ``dev`` (the default), and run a held-out split once, at the end of a change, to report both.
-``held-out`` was looked at once (2026-11-30) and tuned against since (interface masking), so it no longer
-tells how the matcher does on unseen material; ``held-out-2`` (``match_suite.build_held_out_2``: new imagery,
-new seeds, more interface wrappers) replaces it and indexes its four references beside the suite's. Run it
-once, by the person who reports the figures; ``python benchmarks/match_suite.py --held-out-2`` builds and
-checks its files without matching. ``all`` runs every case of the three splits against every reference.
+``dev`` also holds the second dev batch (``match_suite.build_dev_2``, names ``d2_``: flips at several
+qualities, footage out of and into each interface), whose references are always indexed. ``held-out`` was
+looked at once (2026-11-30) and tuned against since (interface masking); ``held-out-2``
+(``match_suite.build_held_out_2``) was looked at once (2026-12-01) and its misses (a mirrored excerpt, footage
+out of a browser-wrapped reference) became dev cases, so neither tells how the matcher does on unseen
+material. ``held-out-3`` (``match_suite.build_held_out_3``: imagery no other split uses) indexes its five
+references beside every other split's and is run once, by the person who reports the figures;
+``python benchmarks/match_suite.py --held-out-3`` builds and checks its files without matching. ``all`` runs
+every case of every split against every reference.
 """
 
 from __future__ import annotations
@@ -47,7 +51,7 @@ from provenance.visual.signals import PDQ
 from provenance.visual.stage import query_fingerprint
 from provenance.workspace import Workspace
 
-from match_suite import Case, MissingImagery, build, build_held_out_2, case_digest
+from match_suite import Case, MissingImagery, build, build_dev_2, build_held_out_2, build_held_out_3, case_digest
 
 
 def held_out(case: Case) -> bool:
@@ -131,9 +135,9 @@ def _error(case: Case, start: tuple[float, float]) -> float:
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--only", help="run one edit type")
-    ap.add_argument("--split", choices=("dev", "held-out", "held-out-2", "all"), default="dev",
-                    help="which cases: dev (default), the held-out quarter (seen), held-out-2 (once, at the end), "
-                         "or all")
+    ap.add_argument("--split", choices=("dev", "held-out", "held-out-2", "held-out-3", "all"), default="dev",
+                    help="which cases: dev (default), the held-out quarter (seen), held-out-2 (seen), "
+                         "held-out-3 (once, at the end), or all")
     ap.add_argument("--cases", action="store_true",
                     help="list each positive's segment-start error (query and reference side) and method")
     args = ap.parse_args()
@@ -145,11 +149,23 @@ def main() -> int:
     if args.split in ("dev", "held-out"):
         cases = [c for c in cases if held_out(c) == (args.split == "held-out")]
     where = {c.name: folder for c in cases}
-    if args.split in ("held-out-2", "all"):
+    # the second dev batch (flips, footage out of each interface): dev only, its references always indexed
+    folder_d2, refs_d2, cases_d2 = build_dev_2()
+    refs = refs + refs_d2
+    if args.split in ("dev", "all"):
+        cases = cases + cases_d2
+        where |= {c.name: folder_d2 for c in cases_d2}
+    if args.split in ("held-out-2", "held-out-3", "all"):
         folder_2, refs_2, cases_2 = build_held_out_2()
         refs = refs + refs_2
-        cases = (cases if args.split == "all" else []) + cases_2
-        where |= {c.name: folder_2 for c in cases_2}
+        if args.split != "held-out-3":
+            cases = (cases if args.split == "all" else []) + cases_2
+            where |= {c.name: folder_2 for c in cases_2}
+    if args.split in ("held-out-3", "all"):  # indexed beside every other split's references
+        folder_3, refs_3, cases_3 = build_held_out_3()
+        refs = refs + refs_3
+        cases = (cases if args.split == "all" else []) + cases_3
+        where |= {c.name: folder_3 for c in cases_3}
     if args.only:
         cases = [c for c in cases if c.edit == args.only]
     pipeline = load_pipeline("standard")
@@ -164,7 +180,10 @@ def main() -> int:
         ref_hashes = {}
         with index.workspace.reading() as conn:
             for r in index.list():
-                rows = conn.execute("SELECT t, pdq FROM frame WHERE reference_id = ? AND quality >= ?",
+                # whole frames only, as vPDQ hashes them: a wrapped reference's content-box row at the same time
+                # (hashing.ReferenceBox) is provenance's, inserted after the frame's own
+                rows = conn.execute("SELECT t, pdq FROM frame AS f WHERE reference_id = ? AND quality >= ? AND rowid ="
+                                    " (SELECT MIN(rowid) FROM frame WHERE reference_id = f.reference_id AND t = f.t)",
                                     (r.id, PDQ.min_quality)).fetchall()
                 pdq = np.frombuffer(b"".join(x[1] for x in rows), dtype=np.uint8).reshape(-1, PDQ.nbytes)
                 ref_hashes[r.id] = RefHashes(pdq, np.array([x[0] for x in rows]), r.kind == "image")

@@ -21,7 +21,7 @@ from provenance.report.model import StreamCoverage
 from provenance.visual.config import FramesConfig
 from provenance.visual.frames import HASH_SIZE, SampledFrame, StopReason, load_image, sample_video
 from provenance.visual.local_features import QUERY_FEATURES, LocalFeatures, extract
-from provenance.visual.regions import content_boxes
+from provenance.visual.regions import content_boxes, drawn_around, interface_box
 from provenance.visual.signals import PDQ, PHASH
 
 THUMB_SIZE = 160  # long side of report thumbnails
@@ -196,6 +196,50 @@ def fingerprint(
                        sample.decode_error, sample.rotation, sample.coverage)
 
 
+# Sampled frames a reference's content box is found from (regions.interface_box over them): its first 12 s at the
+# 0.5-s reference interval. An interface (browser, phone app, news template, bars) around footage stays put for
+# the whole recording, so its opening shows it; the frames are kept at hashing size until then (24 x 442 kB at
+# 512x288), and every later frame is hashed in the box found.
+REFERENCE_BOX_FRAMES = 24
+
+
+@dataclass(frozen=True)
+class BoxHash:
+    """PDQ of a reference frame's content box (the footage inside an interface), indexed beside the frame's own
+    hash at the same time: a clip of the bare footage then matches the wrapped reference by hash."""
+
+    t: float
+    pdq: bytes
+    quality: int
+    phash: str
+
+
+@dataclass
+class ReferenceBox:
+    """A reference video's content box (pixels of its hashing-size frames) and the box hashes of its frames."""
+
+    box: tuple[int, int, int, int] | None = None
+    frame_size: tuple[int, int] | None = None  # (width, height) of the frames the box is in
+    hashes: list[BoxHash] = field(default_factory=list)
+    drawn_around: bool = False  # nothing around the box moves (regions.drawn_around): keypoints inside it only
+
+    def features(self, detail: np.ndarray) -> LocalFeatures | None:
+        """A keypoint frame's ORB features, looked for inside the box only when there is one and nothing around
+        it moves: the stored keypoints are then all the footage's (an interface's own must not match other
+        footage shown in it), and footage drawn small inside a busy interface still gets its share of them."""
+        if self.box is None or self.frame_size is None or not self.drawn_around:
+            return extract(detail)
+        sx, sy = detail.shape[1] / self.frame_size[0], detail.shape[0] / self.frame_size[1]
+        x0, y0, x1, y1 = self.box
+        return extract(detail, within=(round(x0 * sx), round(y0 * sy), round(x1 * sx), round(y1 * sy)))
+
+
+def _box_hash(t: float, rgb: np.ndarray, box: tuple[int, int, int, int]) -> BoxHash | None:
+    crop = np.ascontiguousarray(crop_box(rgb, box))
+    pdq, quality = PDQ.compute(crop)
+    return BoxHash(t, pdq, quality, PHASH.compute(crop)[0].hex()) if PDQ.usable(quality) else None
+
+
 def reference_fingerprint(
     media: MediaFile,
     config: FramesConfig | None = None,
@@ -204,6 +248,7 @@ def reference_fingerprint(
     interval_s: float | None = None,
     limits: Limits | None = None,
     max_frames_decoded: int | None = None,
+    box: ReferenceBox | None = None,
 ) -> tuple[Fingerprint, list[tuple[float, LocalFeatures]]]:
     """A reference's frames, hashed as they decode, and its keypoint frames' ORB features: the whole video.
 
@@ -211,6 +256,12 @@ def reference_fingerprint(
     15:00 of a long reference unmatchable, silently) and keeps no pixels: each sampled frame is hashed, and each
     keypoint frame's features extracted, as it decodes, so memory does not grow with the reference's length.
     ``Fingerprint.stopped_by`` says when the decoded-frame cap or a decode error still cut it short.
+
+    ``box`` (a video's) is filled with its content box, found from its first ``REFERENCE_BOX_FRAMES`` sampled
+    frames, and the PDQ of that box in every frame: a reference that is itself a repost (footage inside a
+    browser, an app, a news template or bars: regions.interface_box) then matches a clip of the bare footage by
+    hash, as a query's content box matches bare references; when nothing around the box moves (a drawn
+    interface, regions.drawn_around), its keypoints are looked for inside the box only.
     """
     if media.kind == "image":
         fp = fingerprint(media, config, keypoint_frames_s=keypoint_frames_s, limits=limits)
@@ -220,14 +271,42 @@ def reference_fingerprint(
     frames: list[HashedFrame] = []
     keypoints: list[tuple[float, LocalFeatures]] = []
     deadline = current_deadline()
+    box = box if box is not None else ReferenceBox()
+    opening: list[SampledFrame] = []  # frames kept until the content box is decided (their keypoints wait too)
+    decided = False
+
+    def boxed(f: SampledFrame) -> None:
+        if f.detail is not None and (feat := box.features(f.detail)):
+            keypoints.append((f.t, feat))
+        if (box.box is not None and f.rgb.shape[1::-1] == box.frame_size
+                and (h := _box_hash(f.t, f.rgb, box.box)) is not None):
+            box.hashes.append(h)
+
+    def decide() -> None:
+        nonlocal decided
+        decided = True
+        found = interface_box([f.rgb for f in opening])
+        if found is not None:
+            box.box, box.frame_size = found, (opening[0].rgb.shape[1], opening[0].rgb.shape[0])
+            box.drawn_around = drawn_around([f.rgb for f in opening], found)
+        for f in opening:
+            boxed(f)
+        opening.clear()
 
     def take(f: SampledFrame) -> None:
         deadline.check()
         frames.append(_hashed(f, keep_pixels=False))
-        if f.detail is not None and (feat := extract(f.detail)):
-            keypoints.append((f.t, feat))
+        if decided:
+            boxed(f)
+            return
+        opening.append(f)
+        if len(opening) >= REFERENCE_BOX_FRAMES:
+            decide()
 
     sample = sample_video(media.path, config, detail_every_s=keypoint_frames_s, detail_size=HASH_SIZE,
                           interval_s=interval_s, limits=limits, on_frame=take, max_frames_decoded=max_frames_decoded)
+    if not decided:
+        decide()
+    keypoints.sort(key=lambda k: k[0])
     return (Fingerprint(frames, sample.frames_decoded, sample.shot_changes, sample.stopped_by, sample.stopped_at_s,
                         sample.decode_error, sample.rotation, sample.coverage), keypoints)

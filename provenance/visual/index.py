@@ -35,7 +35,7 @@ from provenance.sniff import walk
 from provenance.threads import faiss_single_thread
 from provenance.visual import local_features as lf
 from provenance.visual.config import FramesConfig, MatchingConfig, VisualConfig
-from provenance.visual.hashing import Fingerprint, reference_fingerprint
+from provenance.visual.hashing import Fingerprint, ReferenceBox, reference_fingerprint
 from provenance.visual.local_features import LocalFeatures, Verification, verify
 from provenance.visual.search import HashSearch, binary_ivf, wants_ivf
 from provenance.visual.signals import PDQ
@@ -476,10 +476,11 @@ class KnownImageryIndex:
         matching = matching or MatchingConfig()
         frames = frames or FramesConfig()
         limits = limits or Limits()
+        box = ReferenceBox()  # the footage's box when the reference wraps it in an interface (hashed too)
         fp, keypoint_frames = reference_fingerprint(
             media, frames, keypoint_frames_s=_reference_keypoint_spacing(matching),
             interval_s=frames.reference_interval_s, limits=limits,
-            max_frames_decoded=reference_frames_decoded(limits))
+            max_frames_decoded=reference_frames_decoded(limits), box=box)
         keypoint_frames = lf.mask_static(keypoint_frames)  # an interface around the footage must not match
         near = self._near_identical(fp, matching)
         ref = Reference(
@@ -506,7 +507,8 @@ class KnownImageryIndex:
             )
             conn.executemany(
                 "INSERT INTO frame (reference_id, t, pdq, quality, phash) VALUES (?,?,?,?,?)",
-                [(ref.id, f.t, f.hashes.pdq, f.hashes.quality, f.hashes.phash) for f in fp.frames],
+                [(ref.id, f.t, f.hashes.pdq, f.hashes.quality, f.hashes.phash) for f in fp.frames]
+                + [(ref.id, h.t, h.pdq, h.quality, h.phash) for h in box.hashes],
             )
             conn.executemany(  # table "keyframe": the stored schema's name for keypoint frames, kept
                 "INSERT INTO keyframe (reference_id, t, width, height, points, descriptors) VALUES (?,?,?,?,?,?)",
@@ -782,9 +784,14 @@ class KnownImageryIndex:
         return len(self._hash_table(min_quality).search)
 
     def frame_counts(self, min_quality: int) -> dict[str, int]:
-        """Matchable frames per reference: the denominator of reference coverage."""
+        """Matchable sampled frames (moments) per reference: the denominator of reference coverage."""
         table = self._hash_table(min_quality)
-        counts = np.bincount(table.refs, minlength=len(table.ids))
+        if not len(table.refs):
+            return {}
+        # sampled moments, not rows: a reference wrapping footage in an interface has its content box's hash at
+        # the same time as the frame's (hashing.ReferenceBox)
+        moments = np.unique(np.column_stack([table.refs.astype(np.float64), table.times]), axis=0)
+        counts = np.bincount(moments[:, 0].astype(np.int64), minlength=len(table.ids))
         return {rid: int(counts[i]) for i, rid in enumerate(table.ids)}
 
     def search(self, queries: list[bytes], *, max_distance: int, min_quality: int) -> list[Hit]:

@@ -146,15 +146,26 @@ def _detector(n: int) -> cv2.ORB:
     return _orb[n]
 
 
-def extract(rgb: np.ndarray, features: int = ORB_FEATURES, *, spread: bool = False) -> LocalFeatures | None:
+def extract(rgb: np.ndarray, features: int = ORB_FEATURES, *, spread: bool = False,
+            within: tuple[int, int, int, int] | None = None) -> LocalFeatures | None:
     """ORB keypoints and descriptors of a frame at hashing size, or None when it is too flat.
 
     ``spread`` keeps the strongest keypoints per grid cell instead of overall: footage shown small inside a
-    textured frame (picture-in-picture) otherwise loses its keypoints to the surroundings.
+    textured frame (picture-in-picture) otherwise loses its keypoints to the surroundings. ``within`` (x0, y0,
+    x1, y1 in pixels) looks for keypoints inside that box only (a reference's footage inside an interface);
+    their positions stay in the whole frame's pixels.
     """
     if min(rgb.shape[:2]) < 2 * _PATCH:  # ORB describes a patch around each keypoint: a tiny picture has none
         return None
     grey = cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2GRAY)
+    if within is not None:
+        mask = np.zeros(grey.shape, np.uint8)
+        mask[within[1]:within[3], within[0]:within[2]] = 255
+        keypoints, descriptors = _detector(features).detectAndCompute(grey, mask)
+        if descriptors is None or len(keypoints) < MIN_KEYPOINTS:
+            return None
+        return LocalFeatures(np.array([k.pt for k in keypoints], dtype=np.float32), descriptors, rgb.shape[1],
+                             rgb.shape[0])
     if spread:
         keypoints = _detector(features * 4).detect(grey, None)
         h, w = grey.shape

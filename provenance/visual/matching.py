@@ -15,6 +15,7 @@ import copy
 import dataclasses
 import statistics
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -118,12 +119,18 @@ def match(
                                                 turns=turns))
     query_is_still = len(query.frames) == 1
     refs = {ref_id: index.get(ref_id) for ref_id in per_ref}  # one lookup each, for both passes
+    order = sorted(usable, key=lambda i: query.frames[i].t)
+
+    def confirmer(ref_id: str):
+        return lambda run: _confirmed_by_line(run, query, order, index, ref_id, config)
+
     if config.local_features:
         explained: set[int] = set()
         for ref_id, pairs in per_ref.items():
             ref = refs[ref_id]
             still = (ref is not None and ref.kind == "image") or query_is_still
-            explained |= set(_align(pairs, config, still, 1 if still else config.min_query_frames)[1])
+            explained |= set(_align(pairs, config, still, 1 if still else config.min_query_frames,
+                                    confirmer(ref_id))[1])
         _local_pairs(query, index, config, explained, per_ref)
         refs |= {ref_id: index.get(ref_id) for ref_id in per_ref if ref_id not in refs}
     if not per_ref:
@@ -137,7 +144,7 @@ def match(
             continue
         still_ref = ref.kind == "image"
         need = 1 if (still_ref or query_is_still) else config.min_query_frames
-        segments, explained = _align(pairs, config, still_ref, need)
+        segments, explained = _align(pairs, config, still_ref, need, confirmer(ref_id))
         if not explained:
             continue
         if not (still_ref or query_is_still):
@@ -213,14 +220,16 @@ def _local_pairs(
 
 
 def _align(
-    pairs: list[_Pair], config: MatchingConfig, still_ref: bool, min_frames: int
+    pairs: list[_Pair], config: MatchingConfig, still_ref: bool, min_frames: int,
+    confirm: Callable[[list[_Pair]], bool] | None = None,
 ) -> tuple[list[Segment], dict[int, _Pair]]:
     """Explain hits by lines in time (reference_t = speed * query_t + shift); return the segments and the query
     frames they cover.
 
     A run of matched frames needs ``min_frames`` frames, or one hash hit within ``EXACT_DISTANCE`` (an anchor: a
     single frame matching that closely is not chance), or one keypoint frame verified by at least
-    ``STRONG_INLIERS`` keypoints (chance alignments of unrelated frames stayed under 5 on the benchmark).
+    ``STRONG_INLIERS`` keypoints (chance alignments of unrelated frames stayed under 5 on the benchmark), or
+    hash hits that ``confirm`` finds a neighbouring clip frame on their line for (``_confirmed_by_line``).
     """
     remaining = list(pairs)
     segments: list[Segment] = []
@@ -250,7 +259,8 @@ def _align(
         for run in runs:
             hashed = [p for p in run if not p.inliers]
             anchored = any(p.distance <= EXACT_DISTANCE for p in hashed)
-            if len(run) < min_frames and not anchored and max(p.inliers for p in run) < STRONG_INLIERS:
+            if (len(run) < min_frames and not anchored and max(p.inliers for p in run) < STRONG_INLIERS
+                    and not (hashed and not still_ref and confirm is not None and confirm(hashed))):
                 continue
             explained.update((p.frame, p) for p in run)
             qs, qe = run[0].qt, run[-1].qt
@@ -323,7 +333,8 @@ def _extend(
                     if rt < -_OFFSET_BIN_S:
                         break
                     rt = max(0.0, rt)
-                    distance = _line_distance(frame.hashes, s, index, ref_id, rt, config.min_quality)
+                    distance = _line_distance(frame.hashes, s.mirrored, s.rotation // 90, index, ref_id, rt,
+                                              config.min_quality)
                     if distance is None or distance > EXTEND_DISTANCE:
                         break
                     explained[i] = _Pair(i, frame.t, round(rt, 3), distance, s.mirrored, turns=s.rotation // 90)
@@ -337,23 +348,54 @@ def _extend(
     return out
 
 
-def _line_distance(hashes: FrameHashes, s: Segment, index: KnownImageryIndex, ref_id: str, rt: float,
-                   min_quality: int) -> int | None:
-    """The closest PDQ distance between a clip frame, turned as the segment's frames were (its content box too),
+def _line_distance(hashes: FrameHashes, mirrored: bool, turns: int, index: KnownImageryIndex, ref_id: str,
+                   rt: float, min_quality: int) -> int | None:
+    """The closest PDQ distance between a clip frame, turned as a segment's frames were (its content box too),
     and the reference's frames sampled near ``rt``; None when the frame or those frames are unusable."""
     if hashes.quality < min_quality:
         return None
     near = index.hashes_near(ref_id, rt, _EXTEND_WITHIN_S, min_quality)
     if not near:
         return None
-    turns = (s.rotation // 90) % 4
+    turns %= 4
     if hashes.dihedral:
-        mine = [hashes.dihedral[DIHEDRAL.index((turns, s.mirrored))]]
+        mine = [hashes.dihedral[DIHEDRAL.index((turns, mirrored))]]
     else:
-        mine = [hashes.pdq_mirror if s.mirrored else hashes.pdq]
+        mine = [hashes.pdq_mirror if mirrored else hashes.pdq]
     if hashes.content is not None:
-        mine.append(hashes.content[1] if s.mirrored else hashes.content[0])
-    return min(PDQ.distance(a, b) for a in mine if a is not None for b in near)
+        mine.append(hashes.content[1] if mirrored else hashes.content[0])
+    distances = [PDQ.distance(a, b) for a in mine if a is not None for b in near]
+    return min(distances) if distances else None
+
+
+def _confirmed_by_line(run: list[_Pair], query: Fingerprint, order: list[int], index: KnownImageryIndex,
+                       ref_id: str, config: MatchingConfig) -> bool:
+    """Whether hash hits too few and too far to stand alone (one frame within max_distance, not EXACT_DISTANCE)
+    have a neighbouring clip frame on their line: the usable clip frame just before or after the run, turned as
+    the closest hit was, within ``EXTEND_DISTANCE`` of the reference's frames sampled where the line puts it.
+
+    A speed-1 line through the closest hit. Why: a mirrored, low-quality copy of fast footage (the matching
+    benchmark's 256x144 CRF-42 flip of the bikes clip) hits once at 26 bits, and its neighbours lie 34 bits from
+    the reference on that line: one frame short of a segment. ORB keypoints do not survive a mirror, so nothing
+    else finds it. Chance cannot do this: the nearest unrelated frame over all eight orientations was 96 bits
+    away (EXACT_DISTANCE's measurement), and here a second frame must agree in place and orientation.
+    """
+    p = min(run, key=lambda x: x.distance)
+    frames = {x.frame for x in run}
+    ks = [k for k, i in enumerate(order) if i in frames]
+    if not ks:
+        return False
+    for k in (ks[0] - 1, ks[-1] + 1):
+        if not 0 <= k < len(order):
+            continue
+        frame = query.frames[order[k]]
+        rt = p.rt + (frame.t - p.qt)
+        if rt < -_OFFSET_BIN_S:
+            continue
+        d = _line_distance(frame.hashes, p.mirrored, p.turns, index, ref_id, max(0.0, rt), config.min_quality)
+        if d is not None and d <= EXTEND_DISTANCE:
+            return True
+    return False
 
 
 def _most(values: list[int]) -> int:

@@ -177,3 +177,57 @@ def content_boxes(frames: list[np.ndarray]) -> list[Box | None]:
         else:
             out.append((int(x0), int(y0), int(x1), int(y1)))
     return out
+
+
+# A reference's interface (hashing.reference_fingerprint): its pixels do not change at all while the footage inside
+# plays, so a pixel counts as moving from INTERFACE_STD grey levels of temporal standard deviation over the
+# reference's opening (encoding noise on a static interface re-encoded at CRF 20-30: under 0.5), and a line
+# belongs to the footage when its share of moving pixels is INTERFACE_LINE_SHARE of the busiest line's. An
+# absolute share (dynamic_box: 6 grey levels, 30% of the line) missed slow pans over smooth pictures inside a
+# browser or a phone app (the matching benchmark's dev-2 references: footage 62% of the page wide, half of its
+# pixels moving by 1-6 levels; a pan over a flat cartoon in a phone app: no box at all).
+INTERFACE_STD = 1.0
+INTERFACE_LINE_SHARE = 0.1
+_INTERFACE_MIN_MOVING = 0.005  # of the frame's pixels: fewer moving is a still (no interface to tell apart)
+
+
+def interface_box(frames: list[np.ndarray]) -> Box | None:
+    """The footage's box inside a static interface, bars or a template over a reference's frames (at least three
+    of one size), or None when nothing moves, the box is (nearly) the whole frame, or it is too small to trust."""
+    if len(frames) < 3 or len({f.shape for f in frames}) != 1:
+        return None
+    h, w = frames[0].shape[:2]
+    if min(h, w) < _MIN_PIXELS:
+        return None
+    step = 4
+    moving = np.stack([_grey(f[::step, ::step]) for f in frames]).std(axis=0) > INTERFACE_STD
+    if moving.mean() < _INTERFACE_MIN_MOVING:
+        return None
+    cols, rows = moving.mean(axis=0), moving.mean(axis=1)
+    x0, x1 = _trim(cols, cols < INTERFACE_LINE_SHARE * cols.max())
+    y0, y1 = _trim(rows, rows < INTERFACE_LINE_SHARE * rows.max())
+    bars = [bars_box(f) for f in frames]
+    bx0, by0, bx1, by1 = max(set(bars), key=bars.count)
+    x0, y0 = max(x0 * step, bx0), max(y0 * step, by0)
+    x1, y1 = min(x1 * step, bx1, w), min(y1 * step, by1, h)
+    bw, bh = x1 - x0, y1 - y0
+    if bw < MIN_SIDE * w or bh < MIN_SIDE * h or (bw > MAX_SIDE * w and bh > MAX_SIDE * h):
+        return None
+    return int(x0), int(y0), int(x1), int(y1)
+
+
+# A reference's keypoints are looked for inside its interface box only when the picture around the box is
+# drawn, not filmed: this share of the pixels outside the box do not move at all (INTERFACE_STD). An app, a
+# page, bars or a template are static to the pixel (the benchmark's: 100%); a tripod shot's still background
+# beside its moving part carries sensor noise and compression flicker, and its keypoints are footage to keep.
+STATIC_OUTSIDE_SHARE = 0.98
+
+
+def drawn_around(frames: list[np.ndarray], box: Box) -> bool:
+    """Whether the pixels around ``box`` (at least STATIC_OUTSIDE_SHARE of them) never move over ``frames``."""
+    step = 4
+    moving = np.stack([_grey(f[::step, ::step]) for f in frames]).std(axis=0) > INTERFACE_STD
+    outside = np.ones(moving.shape, bool)
+    x0, y0, x1, y1 = box
+    outside[y0 // step:-(-y1 // step), x0 // step:-(-x1 // step)] = False
+    return bool(outside.any()) and float(moving[outside].mean()) <= 1 - STATIC_OUTSIDE_SHARE
