@@ -489,6 +489,7 @@ def _hash_list(args: argparse.Namespace, index: KnownImageryIndex) -> int:
         raise ProvenanceError("--source names who shared the list")
     listed, done, again = hashlist.import_list(index.workspace, args.file, source=args.source, name=args.name,
                                                overrides=overrides)
+    index.sync_derived()  # the search's derived files: the list's frames appended, not rebuilt (index_files.py)
     if again is not None:
         print(f"unchanged: {terminal(str(args.file))} was imported from {terminal(args.source)} before (list "
               f"{again}): nothing added")
