@@ -16,10 +16,13 @@ ratio test within each candidate frame (see :meth:`KnownImageryIndex.search_loca
 from __future__ import annotations
 
 import bisect
+import contextlib
 import datetime as dt
+import multiprocessing
 import os
 import sqlite3
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,7 +35,7 @@ from provenance.media import MediaError, MediaFile, display_path, probe
 from provenance.report.model import IndexState
 from provenance.safetext import as_id, id_problem, terminal
 from provenance.sniff import walk
-from provenance.threads import faiss_single_thread
+from provenance.threads import WORKERS_ENV, cores, faiss_single_thread
 from provenance.visual import index_files
 from provenance.visual import local_features as lf
 from provenance.visual.config import FramesConfig, MatchingConfig, VisualConfig
@@ -357,6 +360,21 @@ def _added_meanwhile(conn: sqlite3.Connection, ref_id: str, media: MediaFile, sh
     return AddResult(shown, Reference(**dict(row)), status="unchanged", message="added meanwhile by another process")
 
 
+def _fingerprint_reference(path: str, frames: FramesConfig, matching: MatchingConfig, limits: Limits,
+                           budget_s: float | None) -> tuple[Fingerprint, list[tuple[float, LocalFeatures]]]:
+    """A reference's frame hashes and masked keypoint frames, as ``_add_one`` makes them: run in a worker process
+    by ``KnownImageryIndex.parallel`` (the decoding, the cost of ``index add``), under the file's budget."""
+    media = probe(Path(path), limits)
+    outcome = run_with_budget(lambda: reference_fingerprint(
+        media, frames, keypoint_frames_s=_reference_keypoint_spacing(matching),
+        interval_s=frames.reference_interval_s, limits=limits,
+        max_frames_decoded=reference_frames_decoded(limits)), budget_s, "visual")
+    if outcome.error is not None:
+        raise outcome.error
+    fp, keypoint_frames = outcome.value
+    return fp, lf.mask_static(keypoint_frames)
+
+
 class KnownImageryIndex:
     def __init__(self, workspace: Workspace | None = None) -> None:
         self.workspace = workspace or Workspace()
@@ -366,6 +384,53 @@ class KnownImageryIndex:
         # in a workspace that cannot hold them): 0 in a process that only opened current derived files
         self.frame_rows_read = 0
         self.last_sync: SyncResult | None = None  # what the last bringing-up-to-date of the derived files did
+        self._prepared: dict[str, Future] = {}  # file (resolved path) -> its fingerprint, made by a worker
+
+    @contextlib.contextmanager
+    def parallel(self, paths: Iterable[str | Path], *, workers: int = 0, frames: FramesConfig | None = None,
+                 matching: MatchingConfig | None = None, limits: Limits | None = None,
+                 budget_s: float | None = VisualConfig().budget) -> Iterator[int]:
+        """Within the block, ``add`` takes the fingerprints of ``paths``' media files from ``workers`` processes
+        (0: one per core) that decode them ahead, in order; the database is still written by this process alone,
+        one reference a transaction, in the order files are added. Yields the number of worker processes (0:
+        fewer than two files to decode, nothing started). Files whose bytes are indexed already are not decoded
+        (they are linked or unchanged). Each worker's native thread pools get its share of the cores
+        (``PROVENANCE_WORKERS``). Decoding is the cost of ``index add`` (~0.1-0.3 s of CPU per second of 720p),
+        and a reference's decoding runs on one core for most of it, so files decode side by side.
+        """
+        limits = limits or Limits()
+        frames, matching = frames or FramesConfig(), matching or MatchingConfig()
+        todo = []
+        for file in iter_media_files(paths):
+            try:
+                media = probe(file, limits)
+            except MediaError:
+                continue  # add() says why
+            if media.kind in ("video", "image") and not self._same_bytes(media.sha256):
+                todo.append(str(media.path.resolve()))
+        todo = list(dict.fromkeys(todo))
+        n = min(len(todo), workers or cores())
+        if n < 2:
+            yield 0
+            return
+        before = os.environ.get(WORKERS_ENV)
+        os.environ[WORKERS_ENV] = str(n)  # inherited by the workers: threads.share() = cores // n each
+        try:
+            pool = ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn"))
+        finally:
+            if before is None:
+                os.environ.pop(WORKERS_ENV, None)
+            else:
+                os.environ[WORKERS_ENV] = before
+        try:
+            for path in todo:
+                self._prepared[path] = pool.submit(_fingerprint_reference, path, frames, matching, limits, budget_s)
+            yield n
+        finally:
+            for future in self._prepared.values():
+                future.cancel()
+            self._prepared.clear()
+            pool.shutdown(wait=True, cancel_futures=True)
 
     # -- writing ---------------------------------------------------------------------------------------
     def add(
@@ -425,10 +490,11 @@ class KnownImageryIndex:
                     self._tables.clear()
                     continue
             ref_id = id or self._free_id(file, media.sha256)
+            prepared = str(media.path.resolve()) in self._prepared  # a worker decodes it, under this budget
             outcome = run_with_budget(
                 lambda media=media, ref_id=ref_id: self._add_one(media, ref_id, title, source, url, first_seen,
                                                                  frames, matching, limits),
-                budget_s, "visual")
+                None if prepared else budget_s, "visual")
             self._tables.clear()  # the next file's near-identical check must see this one
             if outcome.error is None and outcome.value is not None:
                 results.append(outcome.value)
@@ -459,11 +525,15 @@ class KnownImageryIndex:
         matching = matching or MatchingConfig()
         frames = frames or FramesConfig()
         limits = limits or Limits()
-        fp, keypoint_frames = reference_fingerprint(
-            media, frames, keypoint_frames_s=_reference_keypoint_spacing(matching),
-            interval_s=frames.reference_interval_s, limits=limits,
-            max_frames_decoded=reference_frames_decoded(limits))
-        keypoint_frames = lf.mask_static(keypoint_frames)  # an interface around the footage must not match
+        prepared = self._prepared.pop(str(media.path.resolve()), None)
+        if prepared is not None:  # decoded by a worker of parallel(): its errors are raised here, as below
+            fp, keypoint_frames = prepared.result()
+        else:
+            fp, keypoint_frames = reference_fingerprint(
+                media, frames, keypoint_frames_s=_reference_keypoint_spacing(matching),
+                interval_s=frames.reference_interval_s, limits=limits,
+                max_frames_decoded=reference_frames_decoded(limits))
+            keypoint_frames = lf.mask_static(keypoint_frames)  # an interface around the footage must not match
         near = self._near_identical(fp, matching)
         ref = Reference(
             id=ref_id, path=display_path(media.path.resolve()), sha256=media.sha256, kind=media.kind,

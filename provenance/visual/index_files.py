@@ -92,6 +92,7 @@ class HashFiles:
     ids: list[str]
     mih: MultiIndexHash | None  # over rows [0, manifest.mih_rows)
     tail: HashSearch  # rows [manifest.mih_rows, rows), scanned flat
+    full: HashSearch | None = None  # every row, flat: only when the tables cannot answer (made on first need)
 
     @property
     def exact(self) -> bool:  # both structures are exact (search.py)
@@ -103,11 +104,13 @@ class HashFiles:
     def range(self, queries: np.ndarray, max_distance: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(query rows, indexed rows, distances) within ``max_distance``, sorted by query then row."""
         parts = []
-        if self.mih is not None and max_distance <= MIH_MAX_DISTANCE:
+        if self.mih is not None and max_distance <= MIH_MAX_DISTANCE and wants_mih(self.manifest.rows):
             parts.append(self.mih.range(queries, max_distance))
             tail, offset = self.tail, self.manifest.mih_rows
-        elif self.mih is not None:  # a profile matching beyond the pigeonhole's reach: scan everything
-            tail, offset = HashSearch(np.asarray(self.hashes)), 0
+        elif self.mih is not None:  # beyond the pigeonhole's reach (a profile's distance), or forced: all, flat
+            if self.full is None:
+                self.full = HashSearch(np.asarray(self.hashes))
+            tail, offset = self.full, 0
         else:
             tail, offset = self.tail, 0
         found = np.array(tail.range(queries, max_distance), dtype=np.int64).reshape(-1, 3)
@@ -139,7 +142,7 @@ class DerivedHashes:
         m = self.manifest()
         if m is None or m.workspace != workspace or m.generation != generation or m.frame_rewrites != frame_rewrites:
             return None
-        return m
+        return None if _mih_due(m) else m
 
     def open(self, m: Manifest) -> HashFiles:
         """The files ``m`` describes, memory-mapped (OSError/ValueError when they are missing or short)."""
@@ -182,9 +185,12 @@ class DerivedHashes:
             try:
                 workspace, generation, rewrites = _state(conn)
                 m = self.manifest()
+                self._rows_read = 0
                 if m is not None and (m.workspace, m.generation, m.frame_rewrites) == (workspace, generation, rewrites):
-                    return SyncResult(m, seconds=time.perf_counter() - started)
-                if m is None or m.workspace != workspace or m.frame_rewrites != rewrites or m.generation > generation:
+                    if not _mih_due(m):
+                        return SyncResult(m, seconds=time.perf_counter() - started)
+                    action = "current"
+                elif m is None or m.workspace != workspace or m.frame_rewrites != rewrites or m.generation > generation:
                     m, action = self._rebuild(conn, workspace, generation, rewrites), "rebuilt"
                 else:
                     m, action = self._append(conn, m, generation), "appended"
@@ -236,9 +242,7 @@ class DerivedHashes:
 
     def _maybe_mih(self, m: Manifest) -> bool:
         """Rebuild the multi-index tables over every row when the flat tail outgrew MIH_TAIL_MAX (or none yet)."""
-        if not wants_mih(m.rows) or (m.mih_rows and m.rows - m.mih_rows <= MIH_TAIL_MAX):
-            if not wants_mih(m.rows):
-                m.mih_rows, m.mih_epoch = 0, ""
+        if not _mih_due(m):
             return False
         hashes = _map(self.folder / f"hashes-{m.epoch}.u8", np.uint8, m.rows * HASH_BYTES).reshape(-1, HASH_BYTES)
         epoch = uuid.uuid4().hex[:12]
@@ -265,6 +269,12 @@ class DerivedHashes:
             epoch = stem.split("-")[1] if "-" in stem else None
             if epoch is not None and epoch not in keep and path.name != "manifest.json":
                 path.unlink(missing_ok=True)
+
+
+def _mih_due(m: Manifest) -> bool:
+    """Whether the multi-index tables should be (re)built: the index is past the crossover and has none, or a
+    flat tail longer than MIH_TAIL_MAX."""
+    return wants_mih(m.rows) and (not m.mih_rows or m.rows - m.mih_rows > MIH_TAIL_MAX)
 
 
 _EXT = {"hashes": "u8", "refs": "i32", "times": "f64"}
