@@ -10,6 +10,11 @@ Two series, each size measured in a fresh subprocess (so that its peak RSS is it
             flat scan's hash hits within the match threshold it found (exact by construction: printed to
             check it). With --add-ref, a real reference is then added to the largest index (``index add``:
             its rows appended to the derived files) and a fresh process matches again.
+  add       (--series add) ``index add`` throughput: --add-files files of --add-minutes minutes of 720p each (the
+            60-s bench clip, real footage, concatenated by remuxing: no re-encode; each file's container title
+            differs, so no two are byte-identical and every one is decoded), indexed whole by ``provenance
+            index add FOLDER --workers N`` in a fresh process per worker count: wall time, CPU, peak RSS of the
+            command and its workers, frames indexed, seconds of footage per second.
   acceptance (--acceptance) the largest pdq index with --acceptance-keypoints (10^4) searched keypoint frames
             added: ``provenance verify --pipeline quick`` of the 60-s clip end to end in fresh processes,
             against the sample index and against it, time, peak RSS and the matches of each.
@@ -338,6 +343,74 @@ def _acceptance(args: argparse.Namespace, work: Path, pdq_ws: Path, base: Path, 
           f"{'same matches' if same else 'MATCHES DIFFER'}", flush=True)
 
 
+def _footage(folder: Path, files: int, minutes: int) -> list[Path]:
+    """``files`` 720p videos of ``minutes`` each: the bench clip remuxed end to end (packets copied, times
+    shifted), each with its own container title (distinct bytes)."""
+    import av
+
+    from bench_frames import build_clip
+
+    folder.mkdir(parents=True, exist_ok=True)
+    src = build_clip(60)
+    out = []
+    for k in range(files):
+        path = folder / f"archive_part{k:02d}.mp4"
+        out.append(path)
+        if path.exists():
+            continue
+        tmp = path.with_suffix(".tmp.mp4")
+        with av.open(str(src)) as inp, av.open(str(tmp), "w") as dst:
+            ins = inp.streams.video[0]
+            outs = dst.add_stream_from_template(ins)
+            dst.metadata["title"] = f"archive part {k} of {files}"
+            offset = 0
+            for _ in range(minutes):
+                inp.seek(0)
+                end = 0
+                for packet in inp.demux(ins):
+                    if packet.dts is None:
+                        continue
+                    end = max(end, packet.pts + (packet.duration or 0))
+                    packet.pts += offset
+                    packet.dts += offset
+                    packet.stream = outs
+                    dst.mux(packet)
+                offset += end
+        tmp.rename(path)
+    return out
+
+
+def _add_series(args: argparse.Namespace, work: Path) -> None:
+    folder = work / f"footage-{args.add_files}x{args.add_minutes}min"
+    files = _footage(folder, args.add_files, args.add_minutes)
+    hours = len(files) * args.add_minutes / 60
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "benchmarks")]))
+    for workers in [int(w) for w in args.add_workers.split(",")]:
+        ws = work / f"add-ws-{workers}"
+        shutil.rmtree(ws, ignore_errors=True)
+        subprocess.run([sys.executable, "-m", "provenance", "init", str(ws)], env=env, check=True,
+                       capture_output=True)
+        code = ("import resource, sys, time\n"
+                "from provenance.cli import main\n"
+                "t = time.perf_counter(); code = main(sys.argv[1:]); wall = time.perf_counter() - t\n"
+                "me, kids = (resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))\n"
+                "print('RESULT', code, wall, me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime,"
+                " me.ru_maxrss / 1024, kids.ru_maxrss / 1024)\n")
+        with open("/proc/loadavg") as fh:
+            load = fh.read().split()[0]
+        run = subprocess.run([sys.executable, "-c", code, "index", "add", str(folder), "--workspace",
+                              str(ws / ".provenance"), "--workers", str(workers)], env=env, capture_output=True,
+                             text=True, check=True)
+        result = next(line for line in run.stdout.splitlines() if line.startswith("RESULT")).split()
+        added = [line for line in run.stdout.splitlines() if line.startswith("added:")]
+        frames = sum(int(line.split("(video, ")[1].split(" frame")[0]) for line in added)
+        wall = float(result[2])
+        print(f"add      {len(files)} files, {hours:.2f} h of 720p, --workers {workers}: {wall:.0f} s wall "
+              f"({hours * 3600 / wall:.1f} s of footage a second), {float(result[3]):.0f} s CPU, {len(added)} "
+              f"added, {frames:,} frames, peak RSS {float(result[4]):.0f} MB (command) / {float(result[5]):.0f} "
+              f"MB (largest worker), load {load} at start; stderr: {run.stderr.strip()[-300:]!r}", flush=True)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeats", type=int, default=3)
@@ -349,6 +422,9 @@ def main() -> int:
     ap.add_argument("--add-ref", action="store_true", help="then index add a real reference to the largest pdq index")
     ap.add_argument("--acceptance", action="store_true", help="verify end to end at the largest pdq size + keypoints")
     ap.add_argument("--acceptance-keypoints", type=int, default=10**4)
+    ap.add_argument("--add-files", type=int, default=12)
+    ap.add_argument("--add-minutes", type=int, default=5)
+    ap.add_argument("--add-workers", default="2", help="comma-separated worker counts to time")
     ap.add_argument("--sync-child", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--add-child", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--verify-child", action="store_true", help=argparse.SUPPRESS)
@@ -369,8 +445,11 @@ def main() -> int:
     tmp = None if args.work else tempfile.TemporaryDirectory()
     work = Path(args.work or tmp.name)
     work.mkdir(parents=True, exist_ok=True)
+    series = args.series.split(",")
+    if "add" in series:
+        _add_series(args, work)
     clip = work / "cropped_60s_720p.mp4"
-    if not clip.exists():
+    if not clip.exists() and "keypoint" in series:
         _crop_clip(clip)
     base = work / "base"
     if not base.exists():
@@ -381,7 +460,6 @@ def main() -> int:
           "process; baseline = the sample index (3 references) in that same process")
     print(f"{'series':8} {'size':>9} {'mode':10} {'structure':15} {'match s':>8} {'min-max':13} {'ratio':>7} "
           f"{'base s':>6} {'cold s':>7} {'RSS MB':>7} {'fp s':>6}  recall (indexed vs exhaustive)")
-    series = args.series.split(",")
     if "pdq" in series:
         from bench_frames import build_clip
 
