@@ -145,9 +145,9 @@ class _HashTable:
 
 # Derived hash files opened in this process, shared by every KnownImageryIndex of it (batch workers keep them
 # across files): keyed by folder, epoch, rows and tables, so a newer generation is a new entry. Mapping costs
-# nothing; this keeps the flat tail's copy and the ids list once per process. The last few are kept.
+# nothing; this keeps the flat tail's copy and the ids list once per process. The last two are kept.
 _OPENED: dict[tuple[str, str, int, str], _HashTable] = {}
-_OPENED_MAX = 4
+_OPENED_MAX = 2  # each holds its flat tail privately: up to 64 MB below the multi-index crossover
 
 
 @dataclass
