@@ -486,7 +486,7 @@ def main() -> int:
                   f"{synced['rss_mb']:.0f} MB", flush=True)
             flat = _run(args, ws, base, reuse, "flat", args.repeats if size < 10**7 else 1)
             print(_line("pdq", flat["frames"], "flat", flat, ""), flush=True)
-            if size >= 10**5:  # multi-index hashing forced (PROVENANCE_HASH_MIH_MIN=0); default from 2x10^6
+            if size >= 10**5:  # multi-index hashing forced (PROVENANCE_HASH_MIH_MIN=0); default from 5x10^5
                 mih = _run(args, ws, base, reuse, "mih", args.repeats)
                 truth = {tuple(x) for x in flat["pdq_hits"]}
                 got = {tuple(x) for x in mih["pdq_hits"]}

@@ -149,7 +149,7 @@ def test_add_after_the_index_is_built_appends_and_matches_as_a_full_rebuild(tmp_
     assert [_summary(ms) for ms in rebuilt] == [_summary(ms) for ms in incremental]
     assert _arrays(rebuilt_index, config.min_quality) == appended_arrays
 
-    # the same through multi-index hashing (forced here; from 2x10^6 hashes by default)
+    # the same through multi-index hashing (forced here; from 5x10^5 hashes by default)
     monkeypatch.setenv(HASH_MIH_MIN_ENV, "0")
     shutil.rmtree(index.workspace.derived_dir)
     sliced_index = KnownImageryIndex(Workspace(ws))

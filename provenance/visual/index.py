@@ -1,6 +1,6 @@
 """The known-imagery index: references (earlier footage and photos) and their frame hashes in SQLite.
 
-Search is an exact Hamming range search over all indexed PDQ hashes (search.py: a flat scan up to 2x10^6,
+Search is an exact Hamming range search over all indexed PDQ hashes (search.py: a flat scan up to 5x10^5,
 multi-index hashing beyond); the hashes of matchable quality are kept as derived, append-only files beside the
 database (index_files.py), memory-mapped by every process and brought up to date by the writers.
 

@@ -160,7 +160,7 @@ class DerivedHashes:
                             (1 << mih_bucket_bits(m.mih_rows, j)) + 1) for j in range(len(MIH_SLICES))]
             mih = MultiIndexHash(hashes[:m.mih_rows], orders, offsets)
         # the tail is copied into FAISS's flat index: at most MIH_TAIL_MAX rows (8 MB), or, below the multi-index
-        # crossover, the whole index (64 MB at 2x10^6)
+        # crossover, the whole index (16 MB at 5x10^5)
         tail = HashSearch(np.ascontiguousarray(hashes[m.mih_rows:m.rows]) if m.rows > m.mih_rows
                           else np.zeros((0, HASH_BYTES), np.uint8))
         return HashFiles(m, hashes, refs, times, ids, mih, tail)

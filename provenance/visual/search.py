@@ -13,8 +13,9 @@ Two exact structures for every binary signal type (signals.py):
     Measured, 480 queries 8% of bits off random indexed hashes (2 cores, load 4-13): 0.41 s at 10^6 against the
     flat scan's 3.2 s, 1.64 s at 10^7 against 28.5 s, the same 472 and 478 pairs; 16-bit slices within 1 bit
     (16 tables) took 7.6 s at 10^7 (152 rows a bucket: 20x the candidates). Tables are plain arrays, saved as
-    files and memory-mapped (index_files.py): 4 bytes per hash and slice for the row order, 2^23-2^24 int32
-    bucket offsets per slice (448 MB whatever the size: hence not below the crossover).
+    files and memory-mapped (index_files.py): 4 bytes per hash and slice for the row order, and bucket offsets
+    addressed by about log2(rows) leading bits of each slice (``mih_bucket_bits``: 92 MB at 2x10^6, 448 MB from
+    ~10^7). Below ``HASH_MIH_MIN_ROWS`` the flat scan is as fast and needs no tables.
 The inverted file that came before it for PDQ (FAISS ``IndexBinaryIVF``, 256 of 1024 cells probed) was 4x faster
 than the flat scan at 10^7 (7.3 s) and approximate; it stays for ORB keypoint descriptors (``binary_ivf``), whose
 votes are a shortlist checked by RANSAC, not the match itself.
@@ -31,7 +32,7 @@ import numpy as np
 
 from provenance.threads import faiss_single_thread
 
-HASH_MIH_MIN_ROWS = 2_000_000  # flat below: under ~2.5 s for 480 queries, and the 448 MB of tables do not pay
+HASH_MIH_MIN_ROWS = 500_000  # flat below: at 10^5 0.14 s flat vs 0.48 s sliced, at 10^6 2.51 s vs 0.50 s (bench_scale)
 HASH_MIH_MIN_ENV = "PROVENANCE_HASH_MIH_MIN"  # overrides HASH_MIH_MIN_ROWS (benchmarks, tests)
 MIH_SLICES = (23,) * 8 + (24,) * 3  # bits per slice, 256 in all; slices in bit order from the first byte's MSB
 MIH_SLICE_RADIUS = 2  # bits looked up around each query slice: exact for max_distance <= 11 * 3 - 1
