@@ -2,10 +2,22 @@
 
 Two series, each size measured in a fresh subprocess (so that its peak RSS is its own):
   pdq       10^4, 10^5, 10^6 indexed PDQ frames (10^7 with --pdq-max 10000000): the sample index's
-            references plus random hashes under fake references (bench_search.fill). Two modes: ``exact``
-            (the flat scan forced, PROVENANCE_HASH_IVF_MIN) and, from 10^5, ``ivf`` (the inverted file
-            forced; by default it takes over from search.HASH_IVF_MIN_ROWS), with the recall of its hash
-            hits within the match threshold against the exact search's.
+            references plus random hashes under fake references (bench_search.fill, straight into SQLite).
+            First the derived files are brought up to date in a process of their own (``sync``: the rows
+            read from SQLite once, as after a hash-list import; time and peak RSS printed). Two modes:
+            ``flat`` (the flat scan forced, PROVENANCE_HASH_MIH_MIN) and, from 10^5, ``mih`` (multi-index
+            hashing forced; by default it takes over from search.HASH_MIH_MIN_ROWS), with the share of the
+            flat scan's hash hits within the match threshold it found (exact by construction: printed to
+            check it). With --add-ref, a real reference is then added to the largest index (``index add``:
+            its rows appended to the derived files) and a fresh process matches again.
+  add       (--series add) ``index add`` throughput: --add-files files of --add-minutes minutes of 720p each (the
+            60-s bench clip, real footage, concatenated by remuxing: no re-encode; each file's container title
+            differs, so no two are byte-identical and every one is decoded), indexed whole by ``provenance
+            index add FOLDER --workers N`` in a fresh process per worker count: wall time, CPU, peak RSS of the
+            command and its workers, frames indexed, seconds of footage per second.
+  acceptance (--acceptance) the largest pdq index with --acceptance-keypoints (10^4) searched keypoint frames
+            added: ``provenance verify --pipeline quick`` of the 60-s clip end to end in fresh processes,
+            against the sample index and against it, time, peak RSS and the matches of each.
   keypoint  10^2, 10^3, 10^4 searched reference keypoint frames (10^5 with --keypoint-max 100000): the sample
             index's real keypoint frames plus random ORB descriptors (500 a frame, random positions) under
             fake references, 2 s apart so that the scan searches each (index._searched). Two modes:
@@ -22,7 +34,9 @@ matched (provenance.visual.matching.match, standard profile) against the sample 
 process: the machine is shared, so ratios to it are what to compare across sizes) and against the filled
 index: once cold (tables loaded from SQLite or derived files, the inverted file trained if stale) and then
 ``--repeats`` times warm. Printed per size: warm match s (median, min-max), ratio to the baseline's median,
-cold s, peak RSS (ru_maxrss), and for the keypoint series the recall of the indexed search against the
+cold s, peak resident memory (VmHWM, which counts the pages of mapped files a search touched; ru_maxrss
+would not do: exec keeps the forking parent's high-water mark in it), and for the keypoint series the recall
+of the indexed search against the
 exhaustive one at the match threshold: the share of the exhaustive run's accepted keypoint verifications
 (query keypoint frame, reference, reference time) that the indexed run also accepted, and whether the
 matches (reference, methods) are the same.
@@ -44,7 +58,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
 import sqlite3
 import subprocess
@@ -162,6 +175,7 @@ def child(args: argparse.Namespace) -> int:
     baseline = timed(base, args.repeats)
     index = KnownImageryIndex(Workspace(Path(args.workspace)))
     cold = timed(index, 1)[0]
+    cold_rss = _peak_mb()
     accepted: list[list[object]] = []
     pdq_hits: list[list[object]] = []
     search_local, search = index.search_local, index.search
@@ -187,27 +201,110 @@ def child(args: argparse.Namespace) -> int:
     table = index._tables.get("orb")
     print(json.dumps({
         "fingerprint_s": fingerprint_s, "baseline": baseline, "cold": cold, "warm": warm,
-        "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "rss_mb": _peak_mb(),
         "frames": index.matchable_frames(cfg.matching.min_quality),
         "searched_descriptors": int(table.faiss_index.ntotal) if table is not None else 0,
         "structure": type(table.faiss_index).__name__ if table is not None else "-",
-        "pdq_exact": index._hash_table(cfg.matching.min_quality).search.exact,
+        "pdq_structure": _structure(index, cfg.matching.min_quality), "rows_read": index.frame_rows_read,
+        "cold_rss_mb": cold_rss, "memory": _memory(),
         "accepted": accepted, "pdq_hits": pdq_hits,
         "matches": sorted([m.reference_id, sorted(m.methods)] for m in matches),
     }))
     return 0
 
 
+def _structure(index: object, quality: int) -> str:
+    from provenance.visual.search import wants_mih
+
+    files = index._hash_table(quality).search  # type: ignore[attr-defined]
+    return "MultiIndexHash" if files.mih is not None and wants_mih(len(files)) else "IndexBinaryFlat"
+
+
+def _peak_mb() -> float:
+    """This process's peak resident memory (VmHWM), MB: private pages and the mapped files' pages it touched."""
+    return int(Path("/proc/self/status").read_text().split("VmHWM:")[1].split()[0]) / 1024
+
+
+def _memory() -> str:
+    """This process's resident memory now: private (anonymous) and file-backed (mapped files), MB."""
+    status = Path("/proc/self/status").read_text()
+    get = {k: int(status.split(k + ":")[1].split()[0]) / 1024 for k in ("RssAnon", "RssFile", "VmHWM")}
+    return f"anon {get['RssAnon']:.0f} file {get['RssFile']:.0f} peak {get['VmHWM']:.0f}"
+
+
+def sync_child(args: argparse.Namespace) -> int:
+    """Bring a workspace's derived files up to date in this fresh process; one JSON line."""
+    from provenance.visual.index import KnownImageryIndex
+    from provenance.workspace import Workspace
+
+    index = KnownImageryIndex(Workspace(Path(args.workspace)))
+    t = time.perf_counter()
+    results = index.sync_derived()
+    print(json.dumps({"s": time.perf_counter() - t, "rows_read": index.frame_rows_read,
+                      "actions": [(r.action, r.mih_rebuilt, r.manifest.rows) for r in results],
+                      "rss_mb": _peak_mb()}))
+    return 0
+
+
+def add_child(args: argparse.Namespace) -> int:
+    """``index add`` of one real reference into the workspace in this fresh process; one JSON line."""
+    from provenance.config import load_pipeline
+    from provenance.visual.index import KnownImageryIndex
+    from provenance.workspace import Workspace
+
+    pipeline = load_pipeline("standard")
+    index = KnownImageryIndex(Workspace(Path(args.workspace)))
+    t = time.perf_counter()
+    (res,) = index.add([Path(args.clip)], frames=pipeline.visual.frames, matching=pipeline.visual.matching)
+    sync = index.last_sync
+    print(json.dumps({"s": time.perf_counter() - t, "status": res.status, "frames": res.reference.frames
+                      if res.reference else 0, "rows_read": index.frame_rows_read,
+                      "sync": [sync.action, sync.rows_read, sync.seconds, sync.mih_rebuilt] if sync else None,
+                      "rss_mb": _peak_mb()}))
+    return 0
+
+
+def verify_child(args: argparse.Namespace) -> int:
+    """``provenance verify --pipeline quick`` in this fresh process: seconds, peak RSS and matches, one JSON line."""
+    import contextlib
+    import io
+
+    from provenance.cli import main as cli
+
+    out = Path(tempfile.mkdtemp())
+    t = time.perf_counter()
+    with contextlib.redirect_stdout(io.StringIO()):
+        code = cli(["verify", args.clip, "--workspace", args.workspace, "--pipeline", "quick", "--out", str(out),
+                    "--json"])
+    seconds = time.perf_counter() - t
+    report = json.loads(next(out.rglob("report.json")).read_text())
+    visual = report.get("visual") or {}
+    shutil.rmtree(out, ignore_errors=True)
+    print(json.dumps({"s": seconds, "code": code, "rss_mb": _peak_mb(),
+                      "memory": _memory(),
+                      "matches": sorted([m["reference_id"], sorted(m.get("methods", [])),
+                                         [[round(g["query_start"], 2), round(g["reference_start"], 2)]
+                                          for g in m.get("segments", [])]] for m in visual.get("matches", []))}))
+    return 0
+
+
+def _child(mode: str, ws: Path, clip: Path | None = None, env: dict | None = None) -> dict:
+    env = dict(env or os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "benchmarks")]))
+    cmd = [sys.executable, __file__, mode, "--workspace", str(ws)] + (["--clip", str(clip)] if clip else [])
+    out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def _run(args: argparse.Namespace, ws: Path, base: Path, clip: Path, mode: str, repeats: int) -> dict:
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "benchmarks")]))
     env.pop("PROVENANCE_KEYPOINT_IVF_MIN", None)
-    env.pop("PROVENANCE_HASH_IVF_MIN", None)
+    env.pop("PROVENANCE_HASH_MIH_MIN", None)
     if mode == "exhaustive":
         env["PROVENANCE_KEYPOINT_IVF_MIN"] = EXHAUSTIVE
-    elif mode == "exact":
-        env["PROVENANCE_HASH_IVF_MIN"] = EXHAUSTIVE
-    elif mode == "ivf":
-        env["PROVENANCE_HASH_IVF_MIN"] = "0"
+    elif mode == "flat":
+        env["PROVENANCE_HASH_MIH_MIN"] = EXHAUSTIVE
+    elif mode == "mih":
+        env["PROVENANCE_HASH_MIH_MIN"] = "0"
     out = subprocess.run([sys.executable, __file__, "--child", "--workspace", str(ws), "--base", str(base),
                           "--clip", str(clip), "--repeats", str(repeats)],
                          env=env, capture_output=True, text=True, check=True)
@@ -216,10 +313,113 @@ def _run(args: argparse.Namespace, ws: Path, base: Path, clip: Path, mode: str, 
 
 def _line(series: str, size: int, mode: str, r: dict, recall: str) -> str:
     warm, base = np.array(r["warm"]), np.array(r["baseline"])
-    structure = r["structure"] if series == "keypoint" else ("IndexBinaryFlat" if r["pdq_exact"] else "IndexBinaryIVF")
+    structure = r["structure"] if series == "keypoint" else r["pdq_structure"]
     return (f"{series:8} {size:>9,} {mode:10} {structure:15} {np.median(warm):8.2f} "
             f"{warm.min():6.2f}-{warm.max():<6.2f} {np.median(warm) / np.median(base):6.2f}x {np.median(base):6.2f} "
-            f"{r['cold']:7.2f} {r['rss_mb']:7.0f} {r['fingerprint_s']:6.2f}  {recall}")
+            f"{r['cold']:7.2f} {r['rss_mb']:7.0f} {r['fingerprint_s']:6.2f}  {recall} [cold: {r['rows_read']} "
+            f"frame rows read, {r['cold_rss_mb']:.0f} MB peak; end: {r['memory']}]")
+
+
+def _acceptance(args: argparse.Namespace, work: Path, pdq_ws: Path, base: Path, clip: Path,
+                rng: np.random.Generator) -> None:
+    """Issue 20's acceptance: the 60-s clip verified end to end against the sample index and against the largest
+    pdq index with keypoint frames added, each in fresh processes (the first after the change, then cold)."""
+    ws = work / f"accept-{pdq_ws.name}-kp{args.acceptance_keypoints}"
+    if not ws.exists():
+        tmp = ws.with_name(ws.name + ".tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir()
+        shutil.copy2(pdq_ws / "provenance.db", tmp / "provenance.db")
+        if (pdq_ws / "derived").is_dir():  # the same workspace id: the keypoint fill adds no frame rows to read
+            shutil.copytree(pdq_ws / "derived", tmp / "derived")
+        _fill_keypoint_frames(tmp / "provenance.db", args.acceptance_keypoints, rng)
+        tmp.rename(ws)
+    synced = _child("--sync-child", ws)
+    print(f"accept   sync after the keypoint fill: {synced['s']:.1f} s, {synced['rows_read']:,} frame rows read",
+          flush=True)
+    runs = {}
+    for name, where in (("sample index", base), ("archive", ws), ("sample index", base), ("archive", ws)):
+        r = _child("--verify-child", where, clip)
+        runs.setdefault(name, []).append(r)
+        print(f"accept   verify --pipeline quick against the {name}: {r['s']:.2f} s, resident MB: {r['memory']}, "
+              f"exit {r['code']}, matches {r['matches']}", flush=True)
+    base_s = min(r["s"] for r in runs["sample index"])
+    big_s = min(r["s"] for r in runs["archive"])
+    same = all(r["matches"] == runs["sample index"][0]["matches"] for r in runs["archive"])
+    peak = max(float(r["memory"].split("peak ")[1]) for r in runs["archive"])
+    print(f"accept   ratio {big_s / base_s:.2f}x (best of 2 each; target <= 2x), peak resident {peak:.0f} MB "
+          f"(VmHWM, mapped files included; target <= 1024), "
+          f"{'same matches' if same else 'MATCHES DIFFER'}", flush=True)
+
+
+def _footage(folder: Path, files: int, minutes: int) -> list[Path]:
+    """``files`` 720p videos of ``minutes`` each: the bench clip remuxed end to end (packets copied, times
+    shifted), each with its own container title (distinct bytes)."""
+    import av
+
+    from bench_frames import build_clip
+
+    folder.mkdir(parents=True, exist_ok=True)
+    src = build_clip(60)
+    out = []
+    for k in range(files):
+        path = folder / f"archive_part{k:02d}.mp4"
+        out.append(path)
+        if path.exists():
+            continue
+        tmp = path.with_suffix(".tmp.mp4")
+        with av.open(str(src)) as inp, av.open(str(tmp), "w") as dst:
+            ins = inp.streams.video[0]
+            outs = dst.add_stream_from_template(ins)
+            dst.metadata["title"] = f"archive part {k} of {files}"
+            offset = 0
+            for _ in range(minutes):
+                inp.seek(0)
+                end = 0
+                for packet in inp.demux(ins):
+                    if packet.dts is None:
+                        continue
+                    end = max(end, packet.pts + (packet.duration or 0))
+                    packet.pts += offset
+                    packet.dts += offset
+                    packet.stream = outs
+                    dst.mux(packet)
+                offset += end
+        tmp.rename(path)
+    return out
+
+
+def _add_series(args: argparse.Namespace, work: Path) -> None:
+    folder = work / f"footage-{args.add_files}x{args.add_minutes}min"
+    files = _footage(folder, args.add_files, args.add_minutes)
+    hours = len(files) * args.add_minutes / 60
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "benchmarks")]))
+    for workers in [int(w) for w in args.add_workers.split(",")]:
+        ws = work / f"add-ws-{workers}"
+        shutil.rmtree(ws, ignore_errors=True)
+        subprocess.run([sys.executable, "-m", "provenance", "init", str(ws)], env=env, check=True,
+                       capture_output=True)
+        code = ("import resource, sys, time\n"
+                "from provenance.cli import main\n"
+                "t = time.perf_counter(); code = main(sys.argv[1:]); wall = time.perf_counter() - t\n"
+                "me, kids = (resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))\n"
+                "hwm = int(open('/proc/self/status').read().split('VmHWM:')[1].split()[0]) / 1024\n"
+                "print('RESULT', code, wall, me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime,"
+                " hwm, kids.ru_maxrss / 1024)\n")
+        with open("/proc/loadavg") as fh:
+            load = fh.read().split()[0]
+        run = subprocess.run([sys.executable, "-c", code, "index", "add", str(folder), "--workspace",
+                              str(ws / ".provenance"), "--workers", str(workers)], env=env, capture_output=True,
+                             text=True, check=True)
+        result = next(line for line in run.stdout.splitlines() if line.startswith("RESULT")).split()
+        added = [line for line in run.stdout.splitlines() if line.startswith("added:")]
+        frames = sum(int(line.split("(video, ")[1].split(" frame")[0]) for line in added)
+        wall = float(result[2])
+        print(f"add      {len(files)} files, {hours:.2f} h of 720p, --workers {workers}: {wall:.0f} s wall "
+              f"({hours * 3600 / wall:.1f} s of footage a second), {float(result[3]):.0f} s CPU, {len(added)} "
+              f"added, {frames:,} frames, peak RSS {float(result[4]):.0f} MB (command) / {float(result[5]):.0f} "
+              f"MB (largest worker, an upper bound: ru_maxrss), load {load} at start; stderr: "
+              f"{run.stderr.strip()[-300:]!r}", flush=True)
 
 
 def main() -> int:
@@ -230,6 +430,15 @@ def main() -> int:
     ap.add_argument("--keypoint-max", type=int, default=10**4)
     ap.add_argument("--exhaustive-max", type=int, default=10**4, help="largest keypoint size timed exhaustively")
     ap.add_argument("--series", default="pdq,keypoint")
+    ap.add_argument("--add-ref", action="store_true", help="then index add a real reference to the largest pdq index")
+    ap.add_argument("--acceptance", action="store_true", help="verify end to end at the largest pdq size + keypoints")
+    ap.add_argument("--acceptance-keypoints", type=int, default=10**4)
+    ap.add_argument("--add-files", type=int, default=12)
+    ap.add_argument("--add-minutes", type=int, default=5)
+    ap.add_argument("--add-workers", default="2", help="comma-separated worker counts to time")
+    ap.add_argument("--sync-child", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--add-child", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--verify-child", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--work", help="folder for the filled workspaces (kept between runs); a temporary one otherwise")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--workspace", help=argparse.SUPPRESS)
@@ -238,11 +447,20 @@ def main() -> int:
     args = ap.parse_args()
     if args.child:
         return child(args)
+    if args.sync_child:
+        return sync_child(args)
+    if args.add_child:
+        return add_child(args)
+    if args.verify_child:
+        return verify_child(args)
     tmp = None if args.work else tempfile.TemporaryDirectory()
     work = Path(args.work or tmp.name)
     work.mkdir(parents=True, exist_ok=True)
+    series = args.series.split(",")
+    if "add" in series:
+        _add_series(args, work)
     clip = work / "cropped_60s_720p.mp4"
-    if not clip.exists():
+    if not clip.exists() and "keypoint" in series:
         _crop_clip(clip)
     base = work / "base"
     if not base.exists():
@@ -253,25 +471,36 @@ def main() -> int:
           "process; baseline = the sample index (3 references) in that same process")
     print(f"{'series':8} {'size':>9} {'mode':10} {'structure':15} {'match s':>8} {'min-max':13} {'ratio':>7} "
           f"{'base s':>6} {'cold s':>7} {'RSS MB':>7} {'fp s':>6}  recall (indexed vs exhaustive)")
-    series = args.series.split(",")
     if "pdq" in series:
         from bench_frames import build_clip
 
         reuse = build_clip(60)  # the archive footage as it is: hash hits to measure the PDQ recall on
+        ws = None
         for size in (10**4, 10**5, 10**6, 10**7):
             if size > args.pdq_max or size < args.pdq_min:
                 continue
             ws = _prepare(base, work / f"pdq-{size}", "pdq", size, rng)
-            exact = _run(args, ws, base, reuse, "exact", args.repeats if size < 10**7 else 1)
-            print(_line("pdq", exact["frames"], "exact", exact, ""), flush=True)
-            if size >= 10**5:  # the inverted file forced (PROVENANCE_HASH_IVF_MIN=0); default from 2x10^6
-                ivf = _run(args, ws, base, reuse, "ivf", args.repeats)
-                truth = {tuple(x) for x in exact["pdq_hits"]}
-                got = {tuple(x) for x in ivf["pdq_hits"]}
-                same = "same matches" if ivf["matches"] == exact["matches"] else (
-                    f"MATCHES DIFFER: {ivf['matches']} vs {exact['matches']}")
-                print(_line("pdq", ivf["frames"], "ivf", ivf,
+            synced = _child("--sync-child", ws)
+            print(f"pdq      {size:>9,} sync: derived files brought up to date in {synced['s']:.1f} s, "
+                  f"{synced['rows_read']:,} frame rows read from SQLite, {synced['actions']}, peak RSS "
+                  f"{synced['rss_mb']:.0f} MB", flush=True)
+            flat = _run(args, ws, base, reuse, "flat", args.repeats if size < 10**7 else 1)
+            print(_line("pdq", flat["frames"], "flat", flat, ""), flush=True)
+            if size >= 10**5:  # multi-index hashing forced (PROVENANCE_HASH_MIH_MIN=0); default from 5x10^5
+                mih = _run(args, ws, base, reuse, "mih", args.repeats)
+                truth = {tuple(x) for x in flat["pdq_hits"]}
+                got = {tuple(x) for x in mih["pdq_hits"]}
+                same = "same matches" if mih["matches"] == flat["matches"] else (
+                    f"MATCHES DIFFER: {mih['matches']} vs {flat['matches']}")
+                print(_line("pdq", mih["frames"], "mih", mih,
                             f"{len(truth & got)}/{len(truth)} hash hits within the threshold, {same}"), flush=True)
+        if args.acceptance and ws is not None:  # before --add-ref: the same references as the sample index
+            _acceptance(args, work, ws, base, reuse, rng)
+        if args.add_ref and ws is not None:
+            added = _child("--add-child", ws, ROOT / "sample_media" / "clips" / "reuse_edited.mp4")
+            print(f"pdq      add: index add of a real reference into it: {added}", flush=True)
+            again = _run(args, ws, base, reuse, "default", args.repeats)
+            print(_line("pdq", again["frames"], "after add", again, ""), flush=True)
     if "keypoint" in series:
         for size in (10**2, 10**3, 10**4, 10**5):
             if size > args.keypoint_max:

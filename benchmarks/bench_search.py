@@ -4,10 +4,11 @@ The index is filled with the frames of a real reference (the bundled archive foo
 (what the issue allows for scale). The query is a 60-s clip that reuses the archive footage, fingerprinted
 once; then, at each size, in this one process:
   numpy     exact brute force: XOR and popcount over (N, 4) uint64 words, one query hash at a time
-  faiss     exact brute force: faiss.IndexBinaryFlat.range_search over all query hashes at once (the project's)
+  faiss     the index's search over all query hashes at once (KnownImageryIndex.search: FAISS's flat
+            range_search below search.HASH_MIH_MIN_ROWS, multi-index hashing beyond)
   match()   provenance.visual.matching.match end to end (hash search + alignment, local features off: a clean reuse)
-  cold      the same in a new index object: the hashes loaded from the derived FAISS file that the first
-            process after a change writes (workspace/derived/), as a fresh `provenance verify` would
+  cold      the same in a new index object: the hashes mapped from the derived files (workspace/derived/pdq-q*/,
+            index_files.py) that the first process after the fill brought up to date, as a fresh verify would
 Prints seconds and each ratio to the numpy baseline. Usage: python benchmarks/bench_search.py [--max 1000000]
 """
 
@@ -96,7 +97,7 @@ def main() -> int:
             fill(ws.db_path, size, rng)
             numpy_search(ws.db_path, queries, cfg.max_distance, cfg.min_quality)
             base = numpy_search.seconds  # type: ignore[attr-defined]
-            KnownImageryIndex(ws).frame_counts(cfg.min_quality)  # the first process after a change saves the files
+            KnownImageryIndex(ws).frame_counts(cfg.min_quality)  # the first process after the fill appends the rows
             cold_index = KnownImageryIndex(ws)
             t0 = time.perf_counter()
             match(fp, cold_index, cfg)

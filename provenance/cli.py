@@ -114,6 +114,9 @@ def _register_core(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
                      "before it when another file has that stem)")
     _metadata_args(add)
     add.add_argument("--pipeline", default="standard", help="profile whose frame sampling to use")
+    add.add_argument("--workers", type=int, default=0, metavar="N",
+                     help="processes decoding files side by side (default 0: one per core); the index is written "
+                          "by one process, a reference at a time, so an interrupted add re-run adds the rest")
     edit = isub.add_parser("edit", parents=[common], help="change a reference's title, source, URL or first-seen "
                            "date (the old values are kept in its history)")
     edit.add_argument("id")
@@ -421,9 +424,13 @@ def _index(args: argparse.Namespace) -> int:
         limit_memory(profile.limits)
         files, skipped = _media_in(args.paths)
         results = []
-        for file, given in _with_sidecars(files, args, index):  # flags win over what a sidecar beside the file says
-            results += index.add(file, id=args.id, frames=profile.visual.frames, matching=profile.visual.matching,
-                                 limits=profile.limits, **given)
+        if args.workers < 0:
+            raise ProvenanceError(f"--workers {args.workers}: give a number of processes, or 0 for one per core")
+        with index.parallel(files, workers=args.workers, frames=profile.visual.frames,
+                            matching=profile.visual.matching, limits=profile.limits):
+            for file, given in _with_sidecars(files, args, index):  # flags win over what a sidecar beside the file says
+                results += index.add(file, id=args.id, frames=profile.visual.frames,
+                                     matching=profile.visual.matching, limits=profile.limits, **given)
         for r in results:  # ids, paths and messages hold file names: escaped, so a name cannot forge a line
             ref = r.reference
             if ref is None:
@@ -526,6 +533,7 @@ def _hash_list(args: argparse.Namespace, index: KnownImageryIndex) -> int:
         raise ProvenanceError("--source names who shared the list")
     listed, done, again = hashlist.import_list(index.workspace, args.file, source=args.source, name=args.name,
                                                overrides=overrides)
+    index.sync_derived()  # the search's derived files: the list's frames appended, not rebuilt (index_files.py)
     if again is not None:
         print(f"unchanged: {terminal(str(args.file))} was imported from {terminal(args.source)} before (list "
               f"{again}): nothing added")

@@ -190,14 +190,18 @@ def _pdq_threatexchange_order(conn: sqlite3.Connection) -> None:
 
     Before it, provenance packed pdqhash's vector bit-reversed against ThreatExchange's ``Hash256`` hex, so
     every frame hash of the index (indexed files and imported hash lists alike, which were read in that order)
-    is reversed here, in the migration's transaction. ``index_generation`` is bumped: the derived search files
-    (keyed by it) are rebuilt, and reports matched before are stale (``batch`` matches them again, and their
+    is reversed here, in the migration's transaction. ``index_generation`` and ``frame_rewrites`` are bumped:
+    the derived search files are rebuilt, and reports matched before are stale (``batch`` matches them again, and their
     stored fingerprints, in the old order, are refused so the files are decoded again: visual/store.py).
     """
     conn.create_function("provenance_pdq_reversed", 1, _reverse_pdq_bits, deterministic=True)
     conn.execute("UPDATE frame SET pdq = provenance_pdq_reversed(pdq)")
     conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'index_generation'"
                  " AND EXISTS (SELECT 1 FROM frame)")  # an index without frames has nothing stale
+    # rows changed in place, not appended: the append-only search files must be built again from the table
+    # (visual/index_files.py reads a changed frame_rewrites as "rebuild"; index_files.bump_frame_rewrites)
+    conn.execute("INSERT INTO meta (key, value) SELECT 'frame_rewrites', '1' WHERE EXISTS (SELECT 1 FROM frame)"
+                 " ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1")
 
 
 # 10: PDQ hashes in ThreatExchange's bit order (see _pdq_threatexchange_order)

@@ -1,8 +1,8 @@
 """The known-imagery index: references (earlier footage and photos) and their frame hashes in SQLite.
 
-Search is a Hamming range search over all indexed PDQ hashes (search.HashSearch: exact up to 2x10^6, an
-inverted file beyond); the hashes of matchable quality are also saved as derived files in the workspace, read
-back while the database is unchanged.
+Search is an exact Hamming range search over all indexed PDQ hashes (search.py: a flat scan up to 5x10^5,
+multi-index hashing beyond); the hashes of matchable quality are kept as derived, append-only files beside the
+database (index_files.py), memory-mapped by every process and brought up to date by the writers.
 
 The same footage often reaches a desk from several sources. A file byte-identical to an indexed reference (same
 SHA-256, another path or another id) becomes a *linked* reference: its own id, title, source, url and
@@ -16,10 +16,13 @@ ratio test within each candidate frame (see :meth:`KnownImageryIndex.search_loca
 from __future__ import annotations
 
 import bisect
+import contextlib
 import datetime as dt
+import multiprocessing
 import os
 import sqlite3
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,12 +35,14 @@ from provenance.media import MediaError, MediaFile, display_path, probe
 from provenance.report.model import IndexState
 from provenance.safetext import as_id, id_problem, terminal
 from provenance.sniff import walk
-from provenance.threads import faiss_single_thread
+from provenance.threads import WORKERS_ENV, cores, faiss_single_thread
+from provenance.visual import index_files
 from provenance.visual import local_features as lf
 from provenance.visual.config import FramesConfig, MatchingConfig, VisualConfig
 from provenance.visual.hashing import Fingerprint, ReferenceBox, reference_fingerprint
+from provenance.visual.index_files import DerivedHashes, HashFiles, Manifest, SyncResult
 from provenance.visual.local_features import LocalFeatures, Verification, verify
-from provenance.visual.search import HashSearch, binary_ivf, wants_ivf
+from provenance.visual.search import HashSearch, binary_ivf
 from provenance.visual.signals import PDQ
 from provenance.workspace import Workspace
 
@@ -131,10 +136,18 @@ class LocalHit:
 class _HashTable:
     """Indexed PDQ hashes of matchable quality, with the reference and time of each row."""
 
-    search: HashSearch
+    search: HashFiles  # the derived files, mapped (or, in a workspace that cannot hold them, built in memory)
     refs: np.ndarray  # reference row (in ids) per hash
     times: np.ndarray  # reference time per hash (s)
     ids: list[str]
+    counts: dict[str, int] | None = None  # matchable frames per reference, counted once
+
+
+# Derived hash files opened in this process, shared by every KnownImageryIndex of it (batch workers keep them
+# across files): keyed by folder, epoch, rows and tables, so a newer generation is a new entry. Mapping costs
+# nothing; this keeps the flat tail's copy and the ids list once per process. The last two are kept.
+_OPENED: dict[tuple[str, str, int, str], _HashTable] = {}
+_OPENED_MAX = 2  # each holds its flat tail privately: up to 64 MB below the multi-index crossover
 
 
 @dataclass
@@ -179,40 +192,8 @@ def _searched(times: list[float]) -> list[bool]:
     return out
 
 
-_DERIVED_MIN_ROWS = 50_000  # below this, reading SQLite is as fast as reading a derived file
-
-
 def _bump_generation(conn: sqlite3.Connection) -> None:
     conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'index_generation'")
-
-
-def _read_hash_table(stem: Path, generation: str) -> _HashTable | None:
-    meta, hashes = stem.with_suffix(".npz"), stem.with_suffix(".faiss")
-    try:
-        with np.load(meta, allow_pickle=False) as data:
-            if str(data["generation"]) != str(generation):
-                return None
-            refs, times, ids = data["refs"], data["times"], [str(x) for x in data["ids"]]
-        search = HashSearch.load(hashes)
-    except (OSError, KeyError, ValueError, RuntimeError):
-        return None
-    if len(search) != len(refs) or search.exact == wants_ivf(len(search)):  # saved under another crossover
-        return None
-    return _HashTable(search, refs, times, ids)
-
-
-def _write_hash_table(stem: Path, generation: str, table: _HashTable) -> None:
-    """Best effort: a derived file that cannot be written only costs the next process a rebuild."""
-    try:
-        stem.parent.mkdir(parents=True, exist_ok=True)
-        tmp = stem.with_name(stem.name + f".{os.getpid()}.tmp")
-        table.search.save(Path(str(tmp) + ".faiss"))
-        with open(str(tmp) + ".npz", "wb") as fh:
-            np.savez(fh, generation=str(generation), refs=table.refs, times=table.times, ids=np.array(table.ids))
-        os.replace(str(tmp) + ".faiss", stem.with_suffix(".faiss"))  # hashes first: the .npz names the generation
-        os.replace(str(tmp) + ".npz", stem.with_suffix(".npz"))
-    except (OSError, RuntimeError):
-        pass
 
 
 def _read_keypoint_ivf(stem: Path, generation: str, owner: np.ndarray) -> faiss.IndexBinaryIVF | None:
@@ -379,11 +360,86 @@ def _added_meanwhile(conn: sqlite3.Connection, ref_id: str, media: MediaFile, sh
     return AddResult(shown, Reference(**dict(row)), status="unchanged", message="added meanwhile by another process")
 
 
+def _fingerprint_reference(path: str, frames: FramesConfig, matching: MatchingConfig, limits: Limits,
+                           budget_s: float | None
+                           ) -> tuple[Fingerprint, list[tuple[float, LocalFeatures]], ReferenceBox]:
+    """A reference's frame hashes and masked keypoint frames, as ``_add_one`` makes them: run in a worker process
+    by ``KnownImageryIndex.parallel`` (the decoding, the cost of ``index add``), under the file's budget."""
+    media = probe(Path(path), limits)
+    outcome = run_with_budget(lambda: _reference_prints(media, frames, matching, limits), budget_s, "visual")
+    if outcome.error is not None:
+        raise outcome.error
+    return outcome.value
+
+
+def _reference_prints(media: MediaFile, frames: FramesConfig, matching: MatchingConfig, limits: Limits
+                      ) -> tuple[Fingerprint, list[tuple[float, LocalFeatures]], ReferenceBox]:
+    """A reference's frame hashes, its keypoint frames with an interface's static keypoints masked (they must not
+    match other footage shown in the same interface), and the footage's box when it wraps it (hashed too)."""
+    box = ReferenceBox()
+    fp, keypoint_frames = reference_fingerprint(
+        media, frames, keypoint_frames_s=_reference_keypoint_spacing(matching),
+        interval_s=frames.reference_interval_s, limits=limits,
+        max_frames_decoded=reference_frames_decoded(limits), box=box)
+    return fp, lf.mask_static(keypoint_frames), box
+
+
 class KnownImageryIndex:
     def __init__(self, workspace: Workspace | None = None) -> None:
         self.workspace = workspace or Workspace()
         self._tables: dict[object, object] = {}  # derived search structures, rebuilt after any change
         self._tables_generation: int | None = None  # index_generation the tables were loaded at (see state())
+        # frame rows this object read from SQLite into search tables (bringing the derived files up to date, or
+        # in a workspace that cannot hold them): 0 in a process that only opened current derived files
+        self.frame_rows_read = 0
+        self.last_sync: SyncResult | None = None  # what the last bringing-up-to-date of the derived files did
+        self._prepared: dict[str, Future] = {}  # file (resolved path) -> its fingerprint, made by a worker
+
+    @contextlib.contextmanager
+    def parallel(self, paths: Iterable[str | Path], *, workers: int = 0, frames: FramesConfig | None = None,
+                 matching: MatchingConfig | None = None, limits: Limits | None = None,
+                 budget_s: float | None = VisualConfig().budget) -> Iterator[int]:
+        """Within the block, ``add`` takes the fingerprints of ``paths``' media files from ``workers`` processes
+        (0: one per core) that decode them ahead, in order; the database is still written by this process alone,
+        one reference a transaction, in the order files are added. Yields the number of worker processes (0:
+        fewer than two files to decode, nothing started). Files whose bytes are indexed already are not decoded
+        (they are linked or unchanged). Each worker's native thread pools get its share of the cores
+        (``PROVENANCE_WORKERS``). Decoding is the cost of ``index add`` (~0.1-0.3 s of CPU per second of 720p),
+        and a reference's decoding runs on one core for most of it, so files decode side by side.
+        """
+        limits = limits or Limits()
+        frames, matching = frames or FramesConfig(), matching or MatchingConfig()
+        todo = []
+        for file in iter_media_files(paths):
+            try:
+                media = probe(file, limits)
+            except MediaError:
+                continue  # add() says why
+            if media.kind in ("video", "image") and not self._same_bytes(media.sha256):
+                todo.append(str(media.path.resolve()))
+        todo = list(dict.fromkeys(todo))
+        n = min(len(todo), workers or cores())
+        if n < 2:
+            yield 0
+            return
+        before = os.environ.get(WORKERS_ENV)
+        os.environ[WORKERS_ENV] = str(n)  # inherited by the workers: threads.share() = cores // n each
+        try:
+            pool = ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn"))
+        finally:
+            if before is None:
+                os.environ.pop(WORKERS_ENV, None)
+            else:
+                os.environ[WORKERS_ENV] = before
+        try:
+            for path in todo:
+                self._prepared[path] = pool.submit(_fingerprint_reference, path, frames, matching, limits, budget_s)
+            yield n
+        finally:
+            for future in self._prepared.values():
+                future.cancel()
+            self._prepared.clear()
+            pool.shutdown(wait=True, cancel_futures=True)
 
     # -- writing ---------------------------------------------------------------------------------------
     def add(
@@ -443,10 +499,11 @@ class KnownImageryIndex:
                     self._tables.clear()
                     continue
             ref_id = id or self._free_id(file, media.sha256)
+            prepared = str(media.path.resolve()) in self._prepared  # a worker decodes it, under this budget
             outcome = run_with_budget(
                 lambda media=media, ref_id=ref_id: self._add_one(media, ref_id, title, source, url, first_seen,
                                                                  frames, matching, limits),
-                budget_s, "visual")
+                None if prepared else budget_s, "visual")
             self._tables.clear()  # the next file's near-identical check must see this one
             if outcome.error is None and outcome.value is not None:
                 results.append(outcome.value)
@@ -459,6 +516,7 @@ class KnownImageryIndex:
                 results.append(AddResult(shown, status="error", message=f"{display_path(file.name)}: "
                                          f"{type(exc).__name__}: {str(exc).strip()[:300]}"))
         self._tables.clear()
+        self.sync_derived()
         return results
 
     def _add_one(
@@ -476,12 +534,11 @@ class KnownImageryIndex:
         matching = matching or MatchingConfig()
         frames = frames or FramesConfig()
         limits = limits or Limits()
-        box = ReferenceBox()  # the footage's box when the reference wraps it in an interface (hashed too)
-        fp, keypoint_frames = reference_fingerprint(
-            media, frames, keypoint_frames_s=_reference_keypoint_spacing(matching),
-            interval_s=frames.reference_interval_s, limits=limits,
-            max_frames_decoded=reference_frames_decoded(limits), box=box)
-        keypoint_frames = lf.mask_static(keypoint_frames)  # an interface around the footage must not match
+        prepared = self._prepared.pop(str(media.path.resolve()), None)
+        if prepared is not None:  # decoded by a worker of parallel(): its errors are raised here, as below
+            fp, keypoint_frames, box = prepared.result()
+        else:
+            fp, keypoint_frames, box = _reference_prints(media, frames, matching, limits)
         near = self._near_identical(fp, matching)
         ref = Reference(
             id=ref_id, path=display_path(media.path.resolve()), sha256=media.sha256, kind=media.kind,
@@ -654,7 +711,8 @@ class KnownImageryIndex:
             row = conn.execute("SELECT same_as FROM reference WHERE id = ?", (ref_id,)).fetchone()
             if row is None:
                 return None
-            if row["same_as"] is None:
+            if row["same_as"] is None:  # its frame rows go (or go to an heir): the derived files start again
+                index_files.bump_frame_rewrites(conn)
                 found = conn.execute("SELECT id FROM reference WHERE same_as = ? ORDER BY added_at, rowid LIMIT 1",
                                      (ref_id,)).fetchone()
                 if found is not None:
@@ -666,6 +724,7 @@ class KnownImageryIndex:
             conn.execute("DELETE FROM reference WHERE id = ?", (ref_id,))
             _bump_generation(conn)
         self._tables.clear()
+        self.sync_derived()
         return Removed(ref_id, heir)
 
     # -- reading ---------------------------------------------------------------------------------------
@@ -734,18 +793,24 @@ class KnownImageryIndex:
         later report then looks stale and is matched again: never the reverse).
         """
         with self.workspace.reading() as conn:
+            conn.execute("BEGIN")  # one snapshot
             row = conn.execute(
                 "SELECT (SELECT value FROM meta WHERE key = 'workspace_id'),"
                 " (SELECT value FROM meta WHERE key = 'index_generation'),"
                 " (SELECT value FROM meta WHERE key = 'reference_generation'),"
-                " (SELECT COUNT(*) FROM reference), (SELECT COUNT(*) FROM frame WHERE quality >= ?)", (min_quality,)
-            ).fetchone()
+                " (SELECT COUNT(*) FROM reference)").fetchone()
+            # the matchable frames from the derived files' manifest when it is at this state: a COUNT over the
+            # frame table reads the whole table (seconds at 10^7 frames), on every verify
+            current = self._derived(min_quality).current(str(row[0]), int(row[1]), index_files.frame_rewrites(conn))
+            matchable = current.rows if current is not None else conn.execute(
+                "SELECT COUNT(*) FROM frame WHERE quality >= ?", (min_quality,)).fetchone()[0]
+            conn.execute("COMMIT")
         generation = int(row[1])
         if generation != self._tables_generation:
             self._tables.clear()
             self._tables_generation = generation
         return IndexState(workspace=str(row[0]), generation=generation, reference_generation=int(row[2]),
-                          references=int(row[3]), matchable_frames=int(row[4]))
+                          references=int(row[3]), matchable_frames=int(matchable))
 
     def _hash_table(self, min_quality: int) -> _HashTable:
         key = (PDQ.name, min_quality)
@@ -755,29 +820,76 @@ class KnownImageryIndex:
             self._tables[key] = table
         return table
 
+    def _derived(self, min_quality: int) -> DerivedHashes:
+        return DerivedHashes(self.workspace.derived_dir / f"{PDQ.name}-q{min_quality}", min_quality)
+
+    def sync_derived(self, min_quality: int | None = None) -> list[SyncResult]:
+        """Bring the derived hash files up to date after a change (writers call it after their commit): each
+        quality searched before (a ``derived/pdq-q*`` folder) and ``min_quality`` (default: PDQ's). Best effort:
+        a workspace that cannot hold them (read-only) is searched from SQLite instead."""
+        qualities = {PDQ.min_quality if min_quality is None else min_quality}
+        if self.workspace.derived_dir.is_dir():
+            qualities |= {int(p.name.rsplit("-q", 1)[1]) for p in self.workspace.derived_dir.glob(f"{PDQ.name}-q*")
+                          if p.is_dir() and p.name.rsplit("-q", 1)[1].isdigit()}
+        done = []
+        for quality in sorted(qualities):
+            try:
+                with self.workspace.reading() as conn:
+                    result = self._derived(quality).sync(conn)
+            except (OSError, sqlite3.Error, ProvenanceError):
+                continue
+            self.frame_rows_read += result.rows_read
+            self.last_sync = result
+            done.append(result)
+        return done
+
     def _load_hash_table(self, min_quality: int) -> _HashTable:
-        """From the derived files when they match the database's generation, else from SQLite (and save them)."""
+        """The derived files, mapped, when they are at the database's state; else brought up to date first (the
+        frames added since are read from SQLite and appended); in a workspace that cannot hold them, from SQLite."""
+        derived = self._derived(min_quality)
         with self.workspace.reading() as conn:
-            generation = conn.execute("SELECT value FROM meta WHERE key = 'index_generation'").fetchone()[0]
-            stem = self.workspace.derived_dir / f"{PDQ.name}-q{min_quality}"
-            cached = _read_hash_table(stem, generation)
-            if cached is not None:
-                return cached
+            manifest = derived.current(*index_files.state(conn))
+        if manifest is None:
+            try:
+                with self.workspace.reading() as conn:
+                    result = derived.sync(conn)
+            except (OSError, sqlite3.Error, ProvenanceError):
+                result = None  # cannot be written here (a read-only workspace): SQLite below
+            if result is not None:
+                self.frame_rows_read += result.rows_read
+                self.last_sync, manifest = result, result.manifest
+        if manifest is not None:
+            key = (str(derived.folder), manifest.epoch, manifest.rows, manifest.mih_epoch)
+            table = _OPENED.get(key)
+            if table is not None and table.search.manifest.generation == manifest.generation:
+                return table
+            try:
+                files = derived.open(manifest)
+            except (OSError, ValueError):
+                files = None
+            if files is not None:
+                table = _HashTable(files, files.refs, files.times, files.ids)
+                _OPENED[key] = table
+                while len(_OPENED) > _OPENED_MAX:
+                    _OPENED.pop(next(iter(_OPENED)))
+                return table
+        return self._hash_table_from_sqlite(min_quality)
+
+    def _hash_table_from_sqlite(self, min_quality: int) -> _HashTable:
+        """Every matchable frame read from SQLite into memory: only where the derived files cannot be written."""
+        with self.workspace.reading() as conn:
             rows = conn.execute(
                 "SELECT reference_id, t, pdq FROM frame WHERE quality >= ? ORDER BY rowid", (min_quality,)
             ).fetchall()
-        ids = sorted({r[0] for r in rows})
+        self.frame_rows_read += len(rows)
+        ids = list(dict.fromkeys(r[0] for r in rows))
         pos = {rid: i for i, rid in enumerate(ids)}
         hashes = np.frombuffer(b"".join(r[2] for r in rows), dtype=np.uint8).reshape(-1, PDQ.nbytes)
-        table = _HashTable(
-            HashSearch(hashes),
-            np.fromiter((pos[r[0]] for r in rows), dtype=np.int32, count=len(rows)),
-            np.fromiter((r[1] for r in rows), dtype=np.float64, count=len(rows)),
-            ids,
-        )
-        if len(rows) >= _DERIVED_MIN_ROWS:
-            _write_hash_table(stem, generation, table)
-        return table
+        refs = np.fromiter((pos[r[0]] for r in rows), dtype=np.int32, count=len(rows))
+        times = np.fromiter((r[1] for r in rows), dtype=np.float64, count=len(rows))
+        manifest = Manifest(index_files.FORMAT, "", -1, 0, 0, len(rows), len(ids), "memory")
+        files = HashFiles(manifest, hashes, refs, times, ids, None, HashSearch(hashes))
+        return _HashTable(files, refs, times, ids)
 
     def matchable_frames(self, min_quality: int) -> int:
         """Indexed frames of matchable quality, from the search table matching already loaded (no table scan)."""
@@ -786,26 +898,31 @@ class KnownImageryIndex:
     def frame_counts(self, min_quality: int) -> dict[str, int]:
         """Matchable sampled frames (moments) per reference: the denominator of reference coverage."""
         table = self._hash_table(min_quality)
-        if not len(table.refs):
-            return {}
-        # sampled moments, not rows: a reference wrapping footage in an interface has its content box's hash at
-        # the same time as the frame's (hashing.ReferenceBox)
-        moments = np.unique(np.column_stack([table.refs.astype(np.float64), table.times]), axis=0)
-        counts = np.bincount(moments[:, 0].astype(np.int64), minlength=len(table.ids))
-        return {rid: int(counts[i]) for i, rid in enumerate(table.ids)}
+        if table.counts is None:
+            # sampled moments, not rows: a reference wrapping footage in an interface has its content box's hash
+            # at the same time as the frame's (hashing.ReferenceBox)
+            table.counts = {}
+            if len(table.refs):
+                moments = np.unique(np.column_stack([table.refs.astype(np.float64), table.times]), axis=0)
+                counts = np.bincount(moments[:, 0].astype(np.int64), minlength=len(table.ids))
+                table.counts = {rid: int(counts[i]) for i, rid in enumerate(table.ids)}
+        return dict(table.counts)
 
     def search(self, queries: list[bytes], *, max_distance: int, min_quality: int) -> list[Hit]:
         """Every indexed frame of quality >= ``min_quality`` within ``max_distance`` of each PDQ query hash.
 
-        ``Hit.query`` is the position in ``queries``; hits come in query order. Exact up to
-        ``search.HASH_IVF_MIN_ROWS`` hashes, through an inverted file beyond (search.HashSearch).
+        ``Hit.query`` is the position in ``queries``; hits come in query order, then in indexed order (the
+        frame table's). Exact at every size: a flat scan up to ``search.HASH_MIH_MIN_ROWS`` hashes, multi-index
+        hashing beyond (search.py).
         """
         table = self._hash_table(min_quality)
         if not queries:
             return []
         q = np.frombuffer(b"".join(queries), dtype=np.uint8).reshape(-1, PDQ.nbytes)
-        return [Hit(qi, table.ids[table.refs[row]], float(table.times[row]), distance)
-                for qi, row, distance in table.search.range(q, max_distance)]
+        qrows, rows, distances = table.search.range(q, max_distance)
+        refs, times = table.refs[rows], table.times[rows]
+        return [Hit(qi, table.ids[ref], t, d) for qi, ref, t, d in
+                zip(qrows.tolist(), refs.tolist(), times.tolist(), distances.tolist(), strict=True)]
 
     def _keypoint_frame_table(self) -> _KeypointFrameTable:
         table = self._tables.get("orb")

@@ -1,24 +1,29 @@
-"""Hamming range search over binary hashes: every indexed hash within a distance of each query.
+"""Hamming range search over binary hashes: every indexed hash within a distance of each query, exactly.
 
-One structure for every binary signal type (signals.py): a FAISS ``IndexBinaryFlat``, a brute-force XOR and
-popcount scan, exact; from ``HASH_IVF_MIN_ROWS`` hashes an inverted file (``IndexBinaryIVF``, ``binary_ivf``)
-that scans ``HASH_IVF_NPROBE`` of its ``HASH_IVF_LISTS`` cells per query (issue 20).
-
-Measured (2 cores, loaded, single-threaded; benchmarks/bench_scale.py and the figures below): the exact scan
-costs ~5 ns per query hash and indexed hash, 2.3 s for the 480 PDQ hashes of a 60-s clip against 10^6
-indexed, 3.3x the whole match() against the sample index. The inverted file, on the matching benchmark's dev
-index (259 real matchable PDQ frames) inside 10^6 random hashes, 940 dev query hashes (mirrors included):
-at PDQ's 31 bits, 1024 cells, nprobe 1 / 8 / 32 / 128 found 36% / 81% / 96% / 100% of the exact search's 184
-pairs in 0.00x / 0.01x / 0.05x / 0.15x its time, after 17 s of training (then saved with the index's
-derived files); inside 4x10^6, nprobe 32 / 64 / 128 / 256 found 92% / 97% / 98.9% / 100% in 0.04x / 0.07x /
-0.09x / 0.17x the exact search's 21-32 s (build 35 s): nprobe 256, a quarter of the cells, is the setting.
-Random fill does not cluster as real frames do: it makes the cells arbitrary for real hashes (pessimistic for
-recall), and spreads rows evenly over them (optimistic for time). 184 pairs is a small sample: below the
-crossover the search stays exact, since a missed frame can be a confident "No match".
+Two exact structures for every binary signal type (signals.py):
+  - ``HashSearch``: a FAISS ``IndexBinaryFlat``, a brute-force XOR and popcount scan; ~5 ns per query hash and
+    indexed hash on this machine (2.3 s for a 60-s clip's 480 PDQ hashes against 10^6 indexed, 28.5 s at 10^7);
+  - ``MultiIndexHash``: multi-index hashing (Norouzi, Punjani and Fleet, "Fast search in Hamming space with
+    multi-index hashing", CVPR 2012), from ``hash_mih_min_rows()`` indexed hashes. A 256-bit hash is cut into
+    ``len(MIH_SLICES)`` (11) disjoint bit slices of 23-24 bits; a hash within ``max_distance`` <= 32 of a query
+    differs from it by at most 2 bits in at least one slice (pigeonhole: 11 slices each 3 bits or more off are
+    33 bits or more off), so looking up every slice value within 2 bits of the query's (277-301 per slice,
+    3,119 in all) in a table of rows sorted by that slice finds every hash within the distance, and a full
+    popcount of those candidates keeps exactly those. Nothing is approximate: same pairs as the flat scan.
+    Measured, 480 queries 8% of bits off random indexed hashes (2 cores, load 4-13): 0.41 s at 10^6 against the
+    flat scan's 3.2 s, 1.64 s at 10^7 against 28.5 s, the same 472 and 478 pairs; 16-bit slices within 1 bit
+    (16 tables) took 7.6 s at 10^7 (152 rows a bucket: 20x the candidates). Tables are plain arrays, saved as
+    files and memory-mapped (index_files.py): 4 bytes per hash and slice for the row order, and bucket offsets
+    addressed by about log2(rows) leading bits of each slice (``mih_bucket_bits``: 92 MB at 2x10^6, 448 MB from
+    ~10^7). Below ``HASH_MIH_MIN_ROWS`` the flat scan is as fast and needs no tables.
+The inverted file that came before it for PDQ (FAISS ``IndexBinaryIVF``, 256 of 1024 cells probed) was 4x faster
+than the flat scan at 10^7 (7.3 s) and approximate; it stays for ORB keypoint descriptors (``binary_ivf``), whose
+votes are a shortlist checked by RANSAC, not the match itself.
 """
 
 from __future__ import annotations
 
+import itertools
 import os
 from pathlib import Path
 
@@ -27,44 +32,148 @@ import numpy as np
 
 from provenance.threads import faiss_single_thread
 
-HASH_IVF_MIN_ROWS = 2_000_000  # exact below: at 5 ns a pair, under 5 s for a 60-s clip's 480 query hashes
-HASH_IVF_LISTS = 1024  # cells; FAISS trains them on 40 hashes each (17 s for 1024 on this machine)
-HASH_IVF_NPROBE = 256  # cells scanned per query: 184/184 pairs at 31 bits in 4x10^6, 0.17x the exact scan's time
-HASH_IVF_MIN_ENV = "PROVENANCE_HASH_IVF_MIN"  # overrides HASH_IVF_MIN_ROWS (benchmarks, tests)
+HASH_MIH_MIN_ROWS = 500_000  # flat below: at 10^5 0.14 s flat vs 0.48 s sliced, at 10^6 2.51 s vs 0.50 s (bench_scale)
+HASH_MIH_MIN_ENV = "PROVENANCE_HASH_MIH_MIN"  # overrides HASH_MIH_MIN_ROWS (benchmarks, tests)
+MIH_SLICES = (23,) * 8 + (24,) * 3  # bits per slice, 256 in all; slices in bit order from the first byte's MSB
+MIH_SLICE_RADIUS = 2  # bits looked up around each query slice: exact for max_distance <= 11 * 3 - 1
+MIH_MAX_DISTANCE = len(MIH_SLICES) * (MIH_SLICE_RADIUS + 1) - 1  # 32: PDQ matches at <= 31 (signals.PDQ)
+MIH_QUERY_CHUNK = 64  # query hashes looked up at once: bounds the candidate arrays (~2 MB a chunk at 10^7)
 
 
-def hash_ivf_min_rows() -> int:
-    """Indexed hashes from which the hash search goes through the inverted file (``HASH_IVF_MIN_ENV`` first)."""
-    value = os.environ.get(HASH_IVF_MIN_ENV, "").strip()
-    return int(value) if value.isdigit() else HASH_IVF_MIN_ROWS
+def hash_mih_min_rows() -> int:
+    """Indexed hashes from which the hash search goes through multi-index hashing (``HASH_MIH_MIN_ENV`` first)."""
+    value = os.environ.get(HASH_MIH_MIN_ENV, "").strip()
+    return int(value) if value.isdigit() else HASH_MIH_MIN_ROWS
 
 
-def wants_ivf(rows: int) -> bool:
-    """Whether a search over ``rows`` hashes goes through the inverted file (never with too few to train it)."""
-    return rows >= max(hash_ivf_min_rows(), HASH_IVF_LISTS * 40)
+def wants_mih(rows: int) -> bool:
+    """Whether a search over ``rows`` 256-bit hashes goes through multi-index hashing (the tables pay off)."""
+    return rows >= max(1, hash_mih_min_rows())
+
+
+def _slice_starts() -> list[int]:
+    return [int(x) for x in np.cumsum((0, *MIH_SLICES[:-1]))]
+
+
+def slice_keys(hashes: np.ndarray, slice_no: int) -> np.ndarray:
+    """The value of bit slice ``slice_no`` of each 256-bit hash (uint8 rows of 32), as int64."""
+    start, bits = _slice_starts()[slice_no], MIH_SLICES[slice_no]
+    words = np.ascontiguousarray(hashes).view(">u8")  # bit 0 = the first byte's most significant bit
+    word, offset = divmod(start, 64)
+    if offset + bits <= 64:
+        out = (words[:, word] >> np.uint64(64 - offset - bits)) & np.uint64((1 << bits) - 1)
+    else:
+        high, low = 64 - offset, bits - (64 - offset)
+        out = ((words[:, word] & np.uint64((1 << high) - 1)) << np.uint64(low)) | (words[:, word + 1]
+                                                                                     >> np.uint64(64 - low))
+    return out.astype(np.int64)
+
+
+def _flips(bits: int) -> np.ndarray:
+    """Every XOR mask of up to MIH_SLICE_RADIUS set bits within ``bits`` bits."""
+    masks = [sum(1 << b for b in combo) for r in range(MIH_SLICE_RADIUS + 1)
+             for combo in itertools.combinations(range(bits), r)]
+    return np.array(masks, np.int64)
+
+
+def mih_bucket_bits(rows: int, slice_no: int) -> int:
+    """Leading bits of a slice that address its bucket offsets: about log2(rows) (a row or two a bucket), at most
+    the slice's width. Fewer bits than the slice only widen buckets (more candidates, all checked in full): a
+    small index keeps small tables (offsets are 4 bytes x 2^bits)."""
+    return int(min(MIH_SLICES[slice_no], max(10, int(np.ceil(np.log2(max(rows, 2)))))))
+
+
+def mih_tables(hashes: np.ndarray, slice_no: int) -> tuple[np.ndarray, np.ndarray]:
+    """(row order sorted by the slice's bucket, int32; bucket offsets into it, int32, 2^bucket_bits + 1)."""
+    bucket_bits = mih_bucket_bits(len(hashes), slice_no)
+    keys = slice_keys(hashes, slice_no) >> (MIH_SLICES[slice_no] - bucket_bits)
+    order = np.argsort(keys, kind="stable").astype(np.int32)
+    offsets = np.zeros((1 << bucket_bits) + 1, np.int32)
+    np.cumsum(np.bincount(keys, minlength=1 << bucket_bits), out=offsets[1:])
+    return order, offsets
+
+
+class MultiIndexHash:
+    """Exact Hamming range search (``max_distance`` <= MIH_MAX_DISTANCE) over 256-bit hashes by multi-index hashing.
+
+    ``hashes`` (uint8, (n, 32)) and the per-slice ``orders`` and ``offsets`` (``mih_tables``) may be memory-mapped:
+    a search reads the buckets its queries fall in and the candidate rows' hashes, nothing else.
+    """
+
+    def __init__(self, hashes: np.ndarray, orders: list[np.ndarray], offsets: list[np.ndarray]) -> None:
+        if hashes.dtype != np.uint8 or hashes.ndim != 2 or hashes.shape[1] * 8 != sum(MIH_SLICES):
+            raise ValueError(f"multi-index hashing takes uint8 (n, 32) hashes, got {hashes.dtype} {hashes.shape}")
+        if len(orders) != len(MIH_SLICES) or len(offsets) != len(MIH_SLICES):
+            raise ValueError("one row order and one offset table per slice")
+        self.hashes, self.orders, self.offsets = hashes, orders, offsets
+        self._flips = {bits: _flips(bits) for bits in set(MIH_SLICES)}
+        # bits each slice's probes drop to address its bucket (mih_bucket_bits)
+        self._shift = [bits - (len(o) - 1).bit_length() + 1 for bits, o in zip(MIH_SLICES, offsets, strict=True)]
+
+    @classmethod
+    def build(cls, hashes: np.ndarray) -> MultiIndexHash:
+        tables = [mih_tables(hashes, j) for j in range(len(MIH_SLICES))]
+        return cls(hashes, [t[0] for t in tables], [t[1] for t in tables])
+
+    def __len__(self) -> int:
+        return len(self.hashes)
+
+    def range(self, queries: np.ndarray, max_distance: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(query rows, indexed rows, distances) of every pair at distance <= ``max_distance``, sorted by query
+        then indexed row. ValueError beyond MIH_MAX_DISTANCE (the pigeonhole no longer holds)."""
+        if max_distance > MIH_MAX_DISTANCE:
+            raise ValueError(f"multi-index hashing is exact up to {MIH_MAX_DISTANCE} bits, not {max_distance}")
+        queries = _rows(queries, self.hashes.shape[1])
+        empty = np.zeros(0, np.int64)
+        if not len(self) or not len(queries):
+            return empty, empty, empty
+        words = self.hashes.view(np.uint64)
+        out_q, out_r, out_d = [], [], []
+        for begin in range(0, len(queries), MIH_QUERY_CHUNK):
+            chunk = queries[begin:begin + MIH_QUERY_CHUNK]
+            rows_parts, query_parts = [], []
+            for j, bits in enumerate(MIH_SLICES):
+                probes = (slice_keys(chunk, j)[:, None] ^ self._flips[bits][None, :]) >> self._shift[j]
+                if self._shift[j]:  # several masks fall in one bucket: look it up once per query
+                    probes = np.sort(probes, axis=1)
+                    probes = np.where(np.diff(probes, axis=1, prepend=-1) == 0, -1, probes)
+                valid = probes >= 0
+                probes = np.where(valid, probes, 0)
+                starts = self.offsets[j][probes].astype(np.int64)
+                lengths = np.where(valid, self.offsets[j][probes + 1] - starts, 0).ravel()
+                total = int(lengths.sum())
+                if not total:
+                    continue
+                gather = np.repeat(starts.ravel() - (np.cumsum(lengths) - lengths), lengths) + np.arange(total)
+                rows_parts.append(self.orders[j][gather])
+                query_parts.append(np.repeat(np.arange(len(chunk)), lengths.reshape(len(chunk), -1).sum(axis=1)))
+            if not rows_parts:
+                continue
+            rows = np.concatenate(rows_parts).astype(np.int64)
+            qrows = np.concatenate(query_parts)
+            distances = np.bitwise_count(words[rows] ^ chunk.view(np.uint64)[qrows]).sum(axis=1, dtype=np.int64)
+            keep = distances <= max_distance
+            pairs = np.unique(np.stack([qrows[keep], rows[keep], distances[keep]], axis=1), axis=0)  # found in
+            out_q.append(pairs[:, 0] + begin)  # several slices: once
+            out_r.append(pairs[:, 1])
+            out_d.append(pairs[:, 2])
+        if not out_q:
+            return empty, empty, empty
+        return np.concatenate(out_q), np.concatenate(out_r), np.concatenate(out_d)
 
 
 class HashSearch:
-    """Binary hashes, searched exactly by Hamming distance.
+    """Binary hashes, searched exactly by Hamming distance (a flat scan).
 
     Built from a uint8 array of shape (n, bits // 8), one hash per row; ``range`` names indexed hashes by their
-    row in it. n may be 0; a wrong dtype or shape is a ValueError. Exact below ``hash_ivf_min_rows()`` hashes,
-    an inverted file from there (``exact`` says which).
+    row in it. n may be 0; a wrong dtype or shape is a ValueError.
     """
 
     def __init__(self, hashes: np.ndarray) -> None:
         hashes = _rows(hashes, None)
-        if wants_ivf(len(hashes)):
-            self._index = binary_ivf(hashes, HASH_IVF_LISTS, train_rows=HASH_IVF_LISTS * 40)
-        else:
-            self._index = faiss.IndexBinaryFlat(hashes.shape[1] * 8)
-            if len(hashes):
-                self._index.add(hashes)
-
-    @property
-    def exact(self) -> bool:
-        """Whether every hash within the distance is found (the flat scan), not most (the inverted file)."""
-        return not isinstance(self._index, faiss.IndexBinaryIVF)
+        self._index = faiss.IndexBinaryFlat(hashes.shape[1] * 8)
+        if len(hashes):
+            self._index.add(hashes)
 
     @classmethod
     def load(cls, path: Path) -> HashSearch:
@@ -104,8 +213,6 @@ class HashSearch:
         if not len(self) or not len(queries):
             return []
         faiss_single_thread()  # per calling thread: stages run in threads of their own (provenance/threads.py)
-        if not self.exact:
-            self._index.nprobe = min(HASH_IVF_NPROBE, self._index.nlist)
         # range_search keeps distances strictly below the radius; it returns uint64 limits and float32 distances
         limits, distances, rows = self._index.range_search(queries, max_distance + 1)
         query_rows = np.repeat(np.arange(len(queries)), np.diff(limits).astype(np.int64))

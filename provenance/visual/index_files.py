@@ -1,0 +1,325 @@
+"""The PDQ search's derived files: the index's matchable hashes as append-only arrays beside the database (issue 20).
+
+SQLite is the source of truth; ``derived/pdq-q<quality>/`` holds what the hash search reads, so that no process
+but a writer ever reads frame rows from SQLite:
+  ``hashes-<epoch>.u8``   the hashes, 32 bytes a row, in the frame table's rowid order
+  ``refs-<epoch>.i32``    per row, the position of its reference in ``ids-<epoch>.txt`` (one id a line)
+  ``times-<epoch>.f64``   per row, the reference time (s)
+  ``mih-<m>-order<j>.i32`` and ``mih-<m>-offsets<j>.i32``: multi-index hashing tables (search.MultiIndexHash)
+                          over the first ``mih_rows`` rows, from search.hash_mih_min_rows() rows
+  ``manifest.json``       what the files hold: the database ``generation`` they were brought to, the largest
+                          frame ``rowid`` read, ``rows``, the epochs, the ``frame_rewrites`` count they started at.
+A process opens them memory-mapped (no read, no private copy: the cold start costs the same at 10^4 and 10^7
+rows) after one look at the manifest. Every ``index add``/``import``/``link`` brings them up to date after its
+commit (``sync``): frames with a rowid above the manifest's are read (a new reference's own), appended and the
+manifest replaced last (atomically), under an exclusive ``flock`` so two writers append in turn. A row already
+written is never changed, so a process mapping the files keeps a consistent view while they grow. Rows beyond
+the multi-index tables (the *tail*) are scanned flat; once the tail passes ``MIH_TAIL_MAX`` rows the tables are
+rebuilt over all rows from the mapped hashes (not from SQLite). Only a change that rewrites frame rows
+(``index remove``, which also hands a holder's frames to a linked heir: ``meta.frame_rewrites``) or a manifest
+from another workspace or format starts a new epoch, read from SQLite in chunks (constant memory).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import mmap
+import os
+import sqlite3
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from provenance.visual.search import (
+    MIH_MAX_DISTANCE,
+    MIH_SLICES,
+    HashSearch,
+    MultiIndexHash,
+    mih_bucket_bits,
+    mih_tables,
+    wants_mih,
+)
+
+FORMAT = "provenance.derived-pdq/1"
+HASH_BYTES = 32  # PDQ: 256 bits (signals.PDQ)
+# Tail rows scanned flat before the multi-index tables are rebuilt: 480 query hashes x 262,144 rows at ~5 ns is
+# ~0.6 s more per 60-s clip at worst, and 73 hours of footage at one frame a second between rebuilds (a rebuild
+# of 10^7 rows: 11 argsorts, ~40-90 s on 2 loaded cores).
+MIH_TAIL_MAX = 262_144
+_CHUNK = 200_000  # frame rows read from SQLite at a time when a new epoch is written (~8 MB of rows in flight)
+
+
+@dataclass
+class Manifest:
+    format: str
+    workspace: str
+    generation: int
+    frame_rewrites: int
+    frame_rowid: int  # largest frame rowid read (of any quality): the next sync reads above it
+    rows: int
+    ids: int
+    epoch: str
+    mih_rows: int = 0
+    mih_epoch: str = ""
+    updated_at: float = 0.0
+
+
+@dataclass
+class SyncResult:
+    """What one ``sync`` did: rows read from SQLite (0: the files were current), and how."""
+
+    manifest: Manifest
+    rows_read: int = 0
+    action: str = "current"  # current | appended | rebuilt
+    mih_rebuilt: bool = False
+    seconds: float = 0.0
+
+
+@dataclass
+class HashFiles:
+    """The derived hash files of one generation, mapped: the search and each row's reference and time."""
+
+    manifest: Manifest
+    hashes: np.ndarray  # uint8 (rows, 32), mapped
+    refs: np.ndarray  # int32 (rows,), mapped: position in ids
+    times: np.ndarray  # float64 (rows,), mapped
+    ids: list[str]
+    mih: MultiIndexHash | None  # over rows [0, manifest.mih_rows)
+    tail: HashSearch  # rows [manifest.mih_rows, rows), scanned flat
+    full: HashSearch | None = None  # every row, flat: only when the tables cannot answer (made on first need)
+
+    @property
+    def exact(self) -> bool:  # both structures are exact (search.py)
+        return True
+
+    def __len__(self) -> int:
+        return self.manifest.rows
+
+    def range(self, queries: np.ndarray, max_distance: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(query rows, indexed rows, distances) within ``max_distance``, sorted by query then row."""
+        parts = []
+        if self.mih is not None and max_distance <= MIH_MAX_DISTANCE and wants_mih(self.manifest.rows):
+            parts.append(self.mih.range(queries, max_distance))
+            tail, offset = self.tail, self.manifest.mih_rows
+        elif self.mih is not None:  # beyond the pigeonhole's reach (a profile's distance), or forced: all, flat
+            if self.full is None:
+                self.full = HashSearch(np.asarray(self.hashes))
+            tail, offset = self.full, 0
+        else:
+            tail, offset = self.tail, 0
+        found = np.array(tail.range(queries, max_distance), dtype=np.int64).reshape(-1, 3)
+        parts.append((found[:, 0], found[:, 1] + offset, found[:, 2]))
+        q, r, d = (np.concatenate(x) for x in zip(*parts, strict=True))
+        order = np.lexsort((r, q))
+        return q[order], r[order], d[order]
+
+
+class DerivedHashes:
+    """``derived/pdq-q<quality>/``: brought up to date by ``sync``, opened by ``open`` (see the module)."""
+
+    def __init__(self, folder: Path, min_quality: int) -> None:
+        self.folder = folder
+        self.min_quality = min_quality
+        self._rows_read = 0  # frame rows the last sync read from SQLite
+
+    # -- reading -----------------------------------------------------------------------------------
+    def manifest(self) -> Manifest | None:
+        try:
+            data = json.loads((self.folder / "manifest.json").read_text())
+            manifest = Manifest(**data)
+        except (OSError, ValueError, TypeError):
+            return None
+        return manifest if manifest.format == FORMAT else None
+
+    def current(self, workspace: str, generation: int, frame_rewrites: int) -> Manifest | None:
+        """The manifest when the files hold exactly the database at ``generation``; None otherwise."""
+        m = self.manifest()
+        if m is None or m.workspace != workspace or m.generation != generation or m.frame_rewrites != frame_rewrites:
+            return None
+        return None if _mih_due(m) else m
+
+    def open(self, m: Manifest) -> HashFiles:
+        """The files ``m`` describes, memory-mapped (OSError/ValueError when they are missing or short)."""
+        hashes = _map(self.folder / f"hashes-{m.epoch}.u8", np.uint8, m.rows * HASH_BYTES).reshape(-1, HASH_BYTES)
+        refs = _map(self.folder / f"refs-{m.epoch}.i32", np.int32, m.rows)
+        times = _map(self.folder / f"times-{m.epoch}.f64", np.float64, m.rows)
+        ids = (self.folder / f"ids-{m.epoch}.txt").read_text(encoding="utf-8").split("\n")[:m.ids]
+        if len(ids) != m.ids:
+            raise ValueError("ids file short")
+        mih = None
+        if m.mih_rows:
+            orders = [_map(self.folder / f"mih-{m.mih_epoch}-order{j}.i32", np.int32, m.mih_rows)
+                      for j in range(len(MIH_SLICES))]
+            offsets = [_map(self.folder / f"mih-{m.mih_epoch}-offsets{j}.i32", np.int32,
+                            (1 << mih_bucket_bits(m.mih_rows, j)) + 1) for j in range(len(MIH_SLICES))]
+            mih = MultiIndexHash(hashes[:m.mih_rows], orders, offsets)
+        # the tail is copied into FAISS's flat index: at most MIH_TAIL_MAX rows (8 MB), or, below the multi-index
+        # crossover, the whole index (16 MB at 5x10^5)
+        tail = HashSearch(np.ascontiguousarray(hashes[m.mih_rows:m.rows]) if m.rows > m.mih_rows
+                          else np.zeros((0, HASH_BYTES), np.uint8))
+        return HashFiles(m, hashes, refs, times, ids, mih, tail)
+
+    # -- writing -----------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with open(self.folder / "lock", "a+b") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def sync(self, conn: sqlite3.Connection) -> SyncResult:
+        """Bring the files to the database's state (read in one snapshot on ``conn``); raises OSError when the
+        folder cannot be written (a read-only workspace: the caller searches from SQLite instead)."""
+        started = time.perf_counter()
+        with self._locked():
+            conn.execute("BEGIN")  # one snapshot: the generation, the counters and the rows read agree
+            try:
+                workspace, generation, rewrites = _state(conn)
+                m = self.manifest()
+                self._rows_read = 0
+                if m is not None and (m.workspace, m.generation, m.frame_rewrites) == (workspace, generation, rewrites):
+                    if not _mih_due(m):
+                        return SyncResult(m, seconds=time.perf_counter() - started)
+                    action = "current"
+                elif m is None or m.workspace != workspace or m.frame_rewrites != rewrites or m.generation > generation:
+                    m, action = self._rebuild(conn, workspace, generation, rewrites), "rebuilt"
+                else:
+                    m, action = self._append(conn, m, generation), "appended"
+            finally:
+                conn.execute("COMMIT")
+            mih = self._maybe_mih(m)
+            m.updated_at = time.time()
+            self._write_manifest(m)
+            self._remove_other_epochs(m)
+        return SyncResult(m, self._rows_read, action, mih, time.perf_counter() - started)
+
+    def _rebuild(self, conn: sqlite3.Connection, workspace: str, generation: int, rewrites: int) -> Manifest:
+        m = Manifest(FORMAT, workspace, generation, rewrites, 0, 0, 0, uuid.uuid4().hex[:12])
+        for name in ("hashes", "refs", "times"):
+            (self.folder / f"{name}-{m.epoch}.{_EXT[name]}").write_bytes(b"")
+        (self.folder / f"ids-{m.epoch}.txt").write_text("", encoding="utf-8")
+        return self._append(conn, m, generation)
+
+    def _append(self, conn: sqlite3.Connection, m: Manifest, generation: int) -> Manifest:
+        """Append the matchable frames above ``m.frame_rowid``, in rowid order; ``m`` is updated and returned."""
+        ids = (self.folder / f"ids-{m.epoch}.txt").read_text(encoding="utf-8").split("\n")[:m.ids]
+        position = {rid: i for i, rid in enumerate(ids)}
+        top = conn.execute("SELECT COALESCE(MAX(rowid), 0) FROM frame").fetchone()[0]
+        cursor = conn.execute("SELECT reference_id, t, pdq FROM frame WHERE rowid > ? AND rowid <= ? AND quality >= ?"
+                              " ORDER BY rowid", (m.frame_rowid, top, self.min_quality))
+        self._rows_read = 0
+        with contextlib.ExitStack() as stack:
+            files = {name: stack.enter_context(open(self.folder / f"{name}-{m.epoch}.{_EXT[name]}", "r+b"))
+                     for name in _EXT}
+            for name, fh in files.items():
+                fh.seek(m.rows * _WIDTH[name])
+                fh.truncate()  # bytes past the manifest's rows: an append interrupted before its manifest
+            while rows := cursor.fetchmany(_CHUNK):
+                for rid, _t, _pdq in rows:
+                    if rid not in position:
+                        position[rid] = len(ids)
+                        ids.append(rid)
+                files["hashes"].write(b"".join(r[2] for r in rows))
+                files["refs"].write(np.fromiter((position[r[0]] for r in rows), np.int32, len(rows)).tobytes())
+                files["times"].write(np.fromiter((r[1] for r in rows), np.float64, len(rows)).tobytes())
+                m.rows += len(rows)
+                self._rows_read += len(rows)
+            for fh in files.values():
+                fh.flush()
+                os.fsync(fh.fileno())  # the data is on disk before the manifest that counts it
+        _replace_text(self.folder / f"ids-{m.epoch}.txt", "\n".join(ids))
+        m.ids, m.frame_rowid, m.generation = len(ids), int(top), generation
+        return m
+
+    def _maybe_mih(self, m: Manifest) -> bool:
+        """Rebuild the multi-index tables over every row when the flat tail outgrew MIH_TAIL_MAX (or none yet)."""
+        if not _mih_due(m):
+            return False
+        hashes = _map(self.folder / f"hashes-{m.epoch}.u8", np.uint8, m.rows * HASH_BYTES).reshape(-1, HASH_BYTES)
+        epoch = uuid.uuid4().hex[:12]
+        for j in range(len(MIH_SLICES)):
+            order, offsets = mih_tables(hashes, j)
+            for name, array in ((f"order{j}", order), (f"offsets{j}", offsets)):
+                path = self.folder / f"mih-{epoch}-{name}.i32"
+                with open(path, "wb") as fh:
+                    fh.write(array.tobytes())
+                    fh.flush()
+                    os.fsync(fh.fileno())
+            del order, offsets
+        m.mih_rows, m.mih_epoch = m.rows, epoch
+        return True
+
+    def _write_manifest(self, m: Manifest) -> None:
+        _replace_text(self.folder / "manifest.json", json.dumps(asdict(m), indent=1))
+
+    def _remove_other_epochs(self, m: Manifest) -> None:
+        """Files of earlier epochs (a process that mapped them keeps reading them: unlinked, not truncated)."""
+        keep = {m.epoch, m.mih_epoch}
+        for path in self.folder.iterdir():
+            stem = path.name.split(".")[0]
+            epoch = stem.split("-")[1] if "-" in stem else None
+            if epoch is not None and epoch not in keep and path.name != "manifest.json":
+                path.unlink(missing_ok=True)
+
+
+def _mih_due(m: Manifest) -> bool:
+    """Whether the multi-index tables should be (re)built: the index is past the crossover and has none, or a
+    flat tail longer than MIH_TAIL_MAX."""
+    return wants_mih(m.rows) and (not m.mih_rows or m.rows - m.mih_rows > MIH_TAIL_MAX)
+
+
+_EXT = {"hashes": "u8", "refs": "i32", "times": "f64"}
+_WIDTH = {"hashes": HASH_BYTES, "refs": 4, "times": 8}
+
+
+def frame_rewrites(conn: sqlite3.Connection) -> int:
+    row = conn.execute("SELECT value FROM meta WHERE key = 'frame_rewrites'").fetchone()
+    return int(row[0]) if row else 0
+
+
+def bump_frame_rewrites(conn: sqlite3.Connection) -> None:
+    """Inside a write transaction that deletes or reassigns frame rows: the derived files start a new epoch."""
+    conn.execute("INSERT INTO meta (key, value) VALUES ('frame_rewrites', '1') ON CONFLICT(key) DO UPDATE"
+                 " SET value = CAST(value AS INTEGER) + 1")
+
+
+def _state(conn: sqlite3.Connection) -> tuple[str, int, int]:
+    row = conn.execute("SELECT (SELECT value FROM meta WHERE key = 'workspace_id'),"
+                       " (SELECT value FROM meta WHERE key = 'index_generation'),"
+                       " (SELECT value FROM meta WHERE key = 'frame_rewrites')").fetchone()
+    return str(row[0]), int(row[1]), int(row[2] or 0)
+
+
+def state(conn: sqlite3.Connection) -> tuple[str, int, int]:
+    """(workspace id, index generation, frame rewrites) as the derived files are keyed."""
+    return _state(conn)
+
+
+def _map(path: Path, dtype: type, count: int) -> np.ndarray:
+    """The first ``count`` items of ``path``, memory-mapped read-only (an empty array for 0)."""
+    if count == 0:
+        return np.zeros(0, dtype)
+    with open(path, "rb") as fh:
+        size = count * np.dtype(dtype).itemsize
+        if os.fstat(fh.fileno()).st_size < size:
+            raise ValueError(f"{path.name}: shorter than its manifest says")
+        mapped = mmap.mmap(fh.fileno(), size, prot=mmap.PROT_READ)
+    return np.frombuffer(mapped, dtype, count)
+
+
+def _replace_text(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
