@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -61,3 +62,51 @@ def test_opencv_uses_this_workers_share(tmp_path) -> None:
     env = {**os.environ, WORKERS_ENV: str(cores())}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
     assert int(out) == 1
+
+
+def _decoder_threads_while_sampling(clip: str) -> dict[str, object]:
+    """In a worker: sample a clip as the visual stage does (its own thread) and name the threads it started."""
+    import cv2
+
+    from provenance.visual.frames import sample_video
+
+    before = set(os.listdir("/proc/self/task"))
+    seen: set[tuple[str, str]] = set()
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.is_set():
+            for tid in set(os.listdir("/proc/self/task")) - before:
+                try:
+                    with open(f"/proc/self/task/{tid}/comm") as fh:
+                        seen.add((tid, fh.read().strip()))
+                except OSError:  # ended meanwhile
+                    pass
+            done.wait(0.002)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    _in_thread(lambda: sample_video(Path(clip)))
+    done.set()
+    watcher.join()
+    return {"share": share(), "decoder_threads": sum(name.startswith("av:") for _, name in seen),
+            "opencv": cv2.getNumThreads(), "omp": os.environ.get("OMP_NUM_THREADS"),
+            "blas": os.environ.get("OPENBLAS_NUM_THREADS"), "wait": os.environ.get("OMP_WAIT_POLICY")}
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_batch_workers_threads_fit_the_cores(samples: Path, workers: int) -> None:
+    """Each of N local batch workers starts at most cores // N decoder threads and sizes OpenCV, OpenMP and BLAS
+    to that share before they load: 2 workers on 2 cores ran three FFmpeg frame threads each before."""
+    from provenance.batch.model import BatchOptions
+    from provenance.batch.run import _dask_client
+
+    with _dask_client(BatchOptions(workers=workers)) as client:
+        found = client.run(_decoder_threads_while_sampling, str(samples / "clips" / "reuse_edited.mp4"))
+    assert len(found) == workers
+    want = max(1, cores() // workers)
+    for worker in found.values():
+        assert worker["share"] == want
+        assert worker["decoder_threads"] <= (want if want > 1 else 0)  # FFmpeg runs one thread as no pool
+        assert worker["opencv"] == want and worker["omp"] == str(want) and worker["blas"] == "1"
+        assert worker["wait"] == "PASSIVE"

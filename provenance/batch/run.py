@@ -53,7 +53,7 @@ from provenance.report.integrity import (
 )
 from provenance.report.model import IndexState, Report
 from provenance.service import attach_to_claim, write_to_folder
-from provenance.threads import WORKERS_ENV
+from provenance.threads import WORKERS_ENV, worker_environment
 from provenance.visual.index import KnownImageryIndex
 from provenance.visual.store import FingerprintError
 from provenance.visual.wording import coverage
@@ -134,6 +134,7 @@ def _dask_client(options: BatchOptions) -> Iterator[Client]:
     from provenance.batch import nohttp
 
     workers = options.workers if options.workers is not None else min(8, os.cpu_count() or 1)
+    environment = worker_environment(workers * max(1, options.threads_per_worker or 1))
     quiet = logging.DEBUG if log.isEnabledFor(logging.DEBUG) else logging.ERROR
     # The local cluster runs our code on whatever a connection sends it: mutual TLS with credentials made for
     # this run only (``security=True``: Security.temporary), so no other process can connect, and no HTTP
@@ -144,17 +145,41 @@ def _dask_client(options: BatchOptions) -> Iterator[Client]:
         _no_port_warning(),
         dask.config.set({"distributed.scheduler.http.routes": [], "distributed.worker.http.routes": [],
                          "distributed.worker.preload": [*dask.config.get("distributed.worker.preload", []),
-                                                        "provenance.batch.nohttp"]}),
+                                                        "provenance.batch.nohttp"],
+                         # every native thread pool of a worker sized to its share of the cores, set before the
+                         # worker process starts (threads.worker_environment: numpy loads before our code)
+                         "distributed.nanny.pre-spawn-environ": {
+                             **dask.config.get("distributed.nanny.pre-spawn-environ", {}), **environment}}),
+        _parent_environ(environment),
         nohttp.patched(),
         LocalCluster(n_workers=workers, threads_per_worker=options.threads_per_worker, processes=True,
-                     dashboard_address=None, silence_logs=quiet, security=True,
-                     # each worker sizes its native thread pools (Whisper, OpenCV) to its share of the cores
-                     env={WORKERS_ENV: str(workers * max(1, options.threads_per_worker or 1))}) as cluster,
+                     dashboard_address=None, silence_logs=quiet, security=True) as cluster,
         Client(cluster) as client,
     ):
         client.run_on_scheduler(_stop_scheduler_http)  # nothing to stop unless distributed changed: a backstop
         client.run(_stop_worker_http)
         yield client
+
+
+@contextlib.contextmanager
+def _parent_environ(environment: dict[str, str]) -> Iterator[None]:
+    """While the cluster starts and runs: this batch's worker count in our environment, and nothing left after.
+
+    Dask's nanny takes a variable from this process's environment over its pre-spawn configuration, and copies
+    the pre-spawn values into this environment: without this, a second batch in one process (a library user, the
+    tests) would hand its workers the first batch's worker count. A thread variable the user set is kept (theirs
+    wins); every variable is put back as it was when the cluster closes.
+    """
+    saved = {key: os.environ.get(key) for key in environment}
+    os.environ[WORKERS_ENV] = environment[WORKERS_ENV]
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 @contextlib.contextmanager
