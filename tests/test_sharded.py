@@ -8,6 +8,7 @@ keypoint search, so the merged shortlist and the verification on the shards are 
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 from pathlib import Path
 
@@ -113,3 +114,25 @@ def test_an_index_change_reloads_the_shards(indexed: tuple[Workspace, list], tmp
     index.remove("photo_astronaut")
     with pytest.raises(RuntimeError, match="changed"):
         frozen.state(config.min_quality)
+
+
+def test_batch_with_shards_writes_the_reports_of_one_index(indexed: tuple[Workspace, list], samples: Path,
+                                                           tmp_path: Path) -> None:
+    """``batch --shards 2``: the index held in two shards by the workers, the same matches in every report."""
+    from provenance.batch import BatchOptions, run_batch
+
+    ws, _ = indexed
+    clips = samples / "clips"
+    whole = run_batch([clips], pipeline="quick", workspace=ws, options=BatchOptions(out=tmp_path / "a", workers=2))
+    sharded = run_batch([clips], pipeline="quick", workspace=ws,
+                        options=BatchOptions(out=tmp_path / "b", workers=2, shards=2))
+    assert "2 shards" in sharded.scheduler
+    assert sharded.counts.errors == sharded.counts.stage_errors == whole.counts.stage_errors == 0
+
+    def matches(result, out: Path) -> dict[str, list]:
+        return {Path(i.path).name: json.loads((out / i.report / "report.json").read_text())["visual"]["matches"]
+                for i in result.items}
+
+    got, want = matches(sharded, tmp_path / "b"), matches(whole, tmp_path / "a")
+    assert got == want and len(got) == 5
+    assert any(want.values())  # not a comparison of empty lists

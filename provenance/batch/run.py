@@ -11,6 +11,7 @@ import concurrent.futures
 import contextlib
 import logging
 import os
+import pickle
 import stat
 import time
 import uuid
@@ -55,6 +56,7 @@ from provenance.report.model import IndexState, Report
 from provenance.service import attach_to_claim, write_to_folder
 from provenance.threads import WORKERS_ENV, worker_environment
 from provenance.visual.index import KnownImageryIndex
+from provenance.visual.sharded import ShardedIndex, ShardPlan, dask_shards, plan
 from provenance.visual.store import FingerprintError
 from provenance.visual.wording import coverage
 from provenance.workspace import Workspace, WorkspaceError
@@ -77,17 +79,29 @@ class _Outcome:
 
 # One index per worker process: its hash matrix loads once, not per file. Keyed by the index's content token,
 # so a long-lived cluster notices references added between batches.
-_INDEXES: dict[tuple[str, str], KnownImageryIndex] = {}
+_INDEXES: dict[tuple[str, str, tuple | None], KnownImageryIndex] = {}
 
 
-def verify_on_worker(path: str, sha256: str, pipeline: Pipeline, workspace_root: str, index_token: str) -> _Outcome:
-    """Verify one file where it runs (a Dask worker, or this process); never raises."""
+def verify_on_worker(path: str, sha256: str, pipeline: Pipeline, workspace_root: str, index_token: str,
+                     shards: tuple[ShardPlan, list] | None = None) -> _Outcome:
+    """Verify one file where it runs (a Dask worker, or this process); never raises.
+
+    ``shards``: the shard plan and the Dask actors holding the shards (``batch --shards``): the file's searches
+    go to them (``visual.sharded.ShardedIndex``), the rest of matching reads the workspace here as always.
+    """
     started = time.perf_counter()
     try:
-        key = (workspace_root, index_token)
+        key = (workspace_root, index_token, tuple(a.key for a in shards[1]) if shards else None)
         if key not in _INDEXES:
             _INDEXES.clear()
-            _INDEXES[key] = KnownImageryIndex(Workspace(workspace_root))
+            if shards is None:
+                _INDEXES[key] = KnownImageryIndex(Workspace(workspace_root))
+            else:
+                min_quality = pipeline.stages["visual"].matching.min_quality
+                # handles made again here, in the task's thread, where they bind to this worker: stages run in
+                # threads of their own, which Dask does not know as a worker's
+                actors = [pickle.loads(pickle.dumps(a)) for a in shards[1]]
+                _INDEXES[key] = ShardedIndex(Workspace(workspace_root), shards[0], actors, min_quality=min_quality)
         report = verify(path, pipeline=pipeline, index=_INDEXES[key])
         if report.media.sha256 != sha256:
             return _Outcome(sha256, error="the file changed during the batch", seconds=time.perf_counter() - started)
@@ -355,6 +369,13 @@ def run_batch(
             client = stack.enter_context(_dask_client(options))
             n = len(client.scheduler_info()["workers"])
             scheduler = options.scheduler or f"local cluster ({n} worker{'' if n == 1 else 's'})"
+            if options.shards:
+                min_quality = pipeline.stages["visual"].matching.min_quality
+                shard_plan = plan(ws, options.shards, min_quality)
+                if shard_plan.generation != now.generation:
+                    raise BatchError("the index changed while the batch started: run it again")
+                submit_args = (*submit_args, (shard_plan, dask_shards(client, ws, shard_plan, min_quality)))
+                scheduler += f", index in {options.shards} shard{'' if options.shards == 1 else 's'}"
             outcomes = _run_dask(client, tasks, submit_args)
         else:
             outcomes = _run_here(tasks, submit_args)

@@ -122,6 +122,7 @@ def plan(workspace: Workspace, shards: int, min_quality: int = PDQ.min_quality) 
 
 
 # -- the worker side -------------------------------------------------------------------------------------------
+_KEPT_QUERIES = 64  # query frames a shard keeps between neighbours() and verify_chosen(): one per matching process
 @dataclass
 class ShardInfo:
     """What one shard holds and what loading it cost: the per-shard figures the 10^8-frame sizing is built on."""
@@ -140,7 +141,8 @@ class Shard:
 
     Reads only its references' rows (``reference_ids``) from the workspace's SQLite, in rowid order. Never
     writes: derived files stay the single-process index's. Methods are called one at a time (Dask runs an
-    actor's methods in one thread), so the per-query state (``_queries``) needs no lock.
+    actor's methods in one thread), so the per-query state (``_queries``, by token: several files are matched
+    at once by several workers) needs no lock.
     """
 
     def __init__(self, workspace_root: str, reference_ids: Sequence[str], min_quality: int, generation: int) -> None:
@@ -246,7 +248,9 @@ class Shard:
                    ) -> tuple[np.ndarray, np.ndarray, dict[int, list[tuple[str, float]]]]:
         """Each query descriptor's ``k`` nearest descriptors here: (distances, slot keys; -1 where none), and the
         members of every slot named. Keeps ``query`` under ``token`` for :meth:`verify_chosen`."""
-        self._queries = {token: query}  # one query frame at a time per matching process
+        self._queries[token] = query  # until verify_chosen: every matching process calls it, even with nothing
+        while len(self._queries) > _KEPT_QUERIES:  # a matching process that died between the two calls
+            self._queries.pop(next(iter(self._queries)))
         n = len(query.descriptors)
         if not self.kp_index.ntotal:
             return np.full((n, 0), 1 << 20, np.int64), np.full((n, 0), -1, np.int64), {}
