@@ -45,11 +45,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from provenance.batch.model import BatchOptions
+from provenance.batch.run import dask_client
 from provenance.config import load_pipeline
 from provenance.media import probe
 from provenance.visual.index import KnownImageryIndex
 from provenance.visual.matching import match
-from provenance.visual.sharded import ShardedSearch, sharded_index
+from provenance.visual.sharded import sharded_index
 from provenance.visual.signals import PDQ
 from provenance.visual.stage import query_fingerprint
 from provenance.workspace import Workspace
@@ -182,8 +184,8 @@ def main() -> int:
         hard: dict[str, Tally] = defaultdict(Tally)
         ours_t = base_t = 0.0
         shards = contextlib.ExitStack()
-        sharded = (shards.enter_context(sharded_index(index.workspace, ShardedSearch(args.shards)))
-                   if args.shards else None)
+        sharded = (sharded_index(shards.enter_context(dask_client(BatchOptions(workers=args.shards))),
+                                 index.workspace, args.shards) if args.shards else None)
         same, sharded_t, single_t = 0, 0.0, 0.0
         for case in cases:
             path = where[case.name] / "queries" / case.name

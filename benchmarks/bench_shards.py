@@ -55,11 +55,13 @@ def main() -> int:
     ap.add_argument("--repeats", type=int, default=2)
     args = ap.parse_args()
 
+    from provenance.batch.model import BatchOptions
+    from provenance.batch.run import dask_client
     from provenance.config import load_pipeline
     from provenance.media import probe
     from provenance.visual.index import KnownImageryIndex
     from provenance.visual.matching import match
-    from provenance.visual.sharded import ShardedSearch, sharded_index
+    from provenance.visual.sharded import sharded_index
     from provenance.visual.stage import query_fingerprint
     from provenance.workspace import Workspace
 
@@ -98,7 +100,8 @@ def main() -> int:
           f"uncropped {one_t[0]:.3f} s, cropped {one_t[1]:.3f} s; peak RSS {rss:.0f} MiB", flush=True)
 
     t = time.perf_counter()
-    with sharded_index(ws, ShardedSearch(shards=args.shards)) as sharded:
+    with dask_client(BatchOptions(workers=args.shards)) as client:
+        sharded = sharded_index(client, ws, args.shards)
         sharded.state(cfg.matching.min_quality)
         started = time.perf_counter() - t
         many_t, many = timed(sharded)

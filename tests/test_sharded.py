@@ -15,11 +15,13 @@ from pathlib import Path
 import cv2
 import pytest
 
+from provenance.batch.model import BatchOptions
+from provenance.batch.run import dask_client
 from provenance.config import load_pipeline
 from provenance.media import probe
 from provenance.visual.index import KnownImageryIndex
 from provenance.visual.matching import match
-from provenance.visual.sharded import ShardedIndex, ShardedSearch, local_shards, plan, sharded_index
+from provenance.visual.sharded import ShardedIndex, local_shards, plan, sharded_index
 from provenance.visual.stage import query_fingerprint
 from provenance.workspace import Workspace
 
@@ -86,7 +88,8 @@ def test_on_dask_workers_each_shard_loads_once_in_its_own_process(indexed: tuple
     ws, queries = indexed
     config = load_pipeline("standard").visual.matching
     single = KnownImageryIndex(ws)
-    with sharded_index(ws, ShardedSearch(shards=2)) as sharded:
+    with dask_client(BatchOptions(workers=2)) as client:
+        sharded = sharded_index(client, ws, 2)
         for fp in queries:
             assert _as_dicts(match(fp, sharded, config)[0]) == _as_dicts(match(fp, single, config)[0])
         infos = sharded.infos()
@@ -119,7 +122,7 @@ def test_an_index_change_reloads_the_shards(indexed: tuple[Workspace, list], tmp
 def test_batch_with_shards_writes_the_reports_of_one_index(indexed: tuple[Workspace, list], samples: Path,
                                                            tmp_path: Path) -> None:
     """``batch --shards 2``: the index held in two shards by the workers, the same matches in every report."""
-    from provenance.batch import BatchOptions, run_batch
+    from provenance.batch import run_batch
 
     ws, _ = indexed
     clips = samples / "clips"

@@ -128,6 +128,13 @@ class _Task:
 _PER_FILE_WEIGHT = 2_000_000  # an image or a tiny clip still costs a probe, a decode and a report
 
 
+def dask_client(options: BatchOptions) -> contextlib.AbstractContextManager[Client]:
+    """The Dask client ``batch`` uses: of ``options.scheduler``, or of a local cluster of ``options.workers``
+    processes (mutual TLS on credentials made for it, no HTTP port, native threads sized to each worker's share of
+    the cores) that closes with it. For library users who hold a sharded index (``visual.sharded``) on it."""
+    return _dask_client(options)
+
+
 @contextlib.contextmanager
 def _dask_client(options: BatchOptions) -> Iterator[Client]:
     """A client of ``options.scheduler``, or of a local cluster of worker processes that closes with it."""

@@ -29,14 +29,13 @@ matches: the shards only search. Sizing for 10^8 frames is in DESIGN.md ("Sharde
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import resource
 import time
 import uuid
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import faiss
@@ -433,28 +432,17 @@ def dask_shards(client: Client, workspace: Workspace, shard_plan: ShardPlan,
     return [f.result() for f in futures]
 
 
-@dataclass
-class ShardedSearch:
-    """How to shard: ``shards`` parts on ``workers`` local Dask worker processes, or an existing ``scheduler``."""
+def sharded_index(client: Client, workspace: Workspace, shards: int,
+                  min_quality: int = PDQ.min_quality) -> ShardedIndex:
+    """A :class:`ShardedIndex` of ``shards`` Dask actors on ``client``'s workers, reloaded when the index changes.
 
-    shards: int
-    workers: int | None = None  # None: one per shard
-    scheduler: str | None = None
-    min_quality: int = PDQ.min_quality
-    extra: dict[str, Any] = field(default_factory=dict)
+    A local cluster as ``batch`` makes it (mutual TLS, no HTTP port, threads sized):
+    ``with provenance.batch.run.dask_client(BatchOptions(workers=3)) as client: index = sharded_index(client,
+    workspace, 3)``. The actors live as long as the client.
+    """
+    shard_plan = plan(workspace, shards, min_quality)
 
+    def load(ws: Workspace, p: ShardPlan) -> list[Any]:
+        return dask_shards(client, ws, p, min_quality)
 
-@contextlib.contextmanager
-def sharded_index(workspace: Workspace, search: ShardedSearch) -> Iterator[ShardedIndex]:
-    """A :class:`ShardedIndex` over Dask actors, with the cluster (local, unless ``search.scheduler``) around it."""
-    from provenance.batch.model import BatchOptions
-    from provenance.batch.run import _dask_client
-
-    options = BatchOptions(workers=search.workers or search.shards, scheduler=search.scheduler)
-    with _dask_client(options) as client:
-        shard_plan = plan(workspace, search.shards, search.min_quality)
-
-        def load(ws: Workspace, p: ShardPlan) -> list[Any]:
-            return dask_shards(client, ws, p, search.min_quality)
-
-        yield ShardedIndex(workspace, shard_plan, load(workspace, shard_plan), load, search.min_quality)
+    return ShardedIndex(workspace, shard_plan, load(workspace, shard_plan), load, min_quality)
