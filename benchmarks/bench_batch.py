@@ -13,7 +13,9 @@ Reports are compared file by file with the first run's, every field but those th
 the workers (``VOLATILE``: when it was made, how long stages took, the seal over those); a stage over its budget
 is a stage error naming the time budget, or a section whose ``budget_exhausted`` is set, or a speech region not
 transcribed for time. On a shared machine the figures are noisy: run with ``--repeat`` and read the best; the
-load average before and after is printed with them.
+load average before and after is printed with them, and the CPU seconds of each run (this process and the
+cluster's): equal CPU for one and two workers means the second worker wastes nothing (no spinning, no
+oversubscription), whatever the machine's load does to the wall time.
 
 Usage: python benchmarks/bench_batch.py [DIR ...] [--pipeline standard] [--workers 1 2] [--repeat 1]
 Default folders: sample_media/ and ../shared/corpus/video/ (12 media files).
@@ -24,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import sys
 import tempfile
 import time
@@ -86,8 +89,8 @@ def over_budget(report: dict) -> list[str]:
 
 
 def one_run(dirs: list[Path], pipeline: str, workers: int, ws: Workspace, scratch: Path
-            ) -> tuple[int, float, float, dict[str, dict]]:
-    """(files verified, total seconds, verification-phase seconds, report JSON by file path)."""
+            ) -> tuple[int, float, float, dict[str, dict], float]:
+    """(files verified, total seconds, verification-phase seconds, report JSON by file path, CPU seconds)."""
     marks: dict[str, float] = {}
 
     def on_progress(p: Progress) -> None:
@@ -97,17 +100,25 @@ def one_run(dirs: list[Path], pipeline: str, workers: int, ws: Workspace, scratc
             marks["end"] = now
 
     out = Path(tempfile.mkdtemp(dir=scratch, prefix=f"w{workers}-"))
+    cpu0 = _cpu()
     t0 = time.perf_counter()
     result = run_batch(dirs, pipeline=pipeline, workspace=ws,
                        options=BatchOptions(out=out, workers=workers, redo=True), on_progress=on_progress)
     total = time.perf_counter() - t0
+    marks["cpu"] = _cpu() - cpu0
     reports = {}
     for item in result.items:
         if item.report and item.action != "duplicate":
             reports[item.path] = json.loads((out / item.report / "report.json").read_text())
         else:
             reports[item.path] = {"status": item.status, "message": item.message}
-    return result.counts.verified, total, marks["end"] - marks["start"], reports
+    return result.counts.verified, total, marks["end"] - marks["start"], reports, marks["cpu"]
+
+
+def _cpu() -> float:
+    """CPU seconds of this process and its finished descendants (the cluster's nannies and workers, once closed)."""
+    me, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + children.ru_utime + children.ru_stime
 
 
 def main() -> int:
@@ -125,14 +136,14 @@ def main() -> int:
         print(f"folders: {', '.join(map(str, args.dirs))}; pipeline {args.pipeline}; {len(os.sched_getaffinity(0))} "
               f"CPU cores; load average {load_before[0]:.1f} {load_before[1]:.1f} {load_before[2]:.1f}", flush=True)
         print(f"{'workers':>7}  {'files':>5}  {'total s':>8}  {'files/min':>9}  {'verify s':>8}  {'files/min':>9}  "
-              "reports")
+              f"{'CPU s':>7}  reports")
         best: dict[int, tuple[int, float, float]] = {}
         first: dict[str, dict] | None = None
         differing: dict[str, list[str]] = {}
         late: dict[str, list[str]] = {}
         for _ in range(args.repeat):
             for workers in args.workers:
-                files, total, phase, reports = one_run(args.dirs, args.pipeline, workers, ws, scratch)
+                files, total, phase, reports, cpu = one_run(args.dirs, args.pipeline, workers, ws, scratch)
                 if first is None:
                     first = reports
                 moved = {Path(p).name: d for p, r in reports.items()
@@ -140,8 +151,8 @@ def main() -> int:
                 differing |= {f"{k} (workers {workers})": v for k, v in moved.items()}
                 late |= {f"{Path(p).name} (workers {workers})": b for p, r in reports.items() if (b := over_budget(r))}
                 print(f"{workers:>7}  {files:>5}  {total:>8.2f}  {60 * files / total:>9.1f}  {phase:>8.2f}  "
-                      f"{60 * files / phase:>9.1f}  {'identical' if not moved else f'{len(moved)} differ'}",
-                      flush=True)
+                      f"{60 * files / phase:>9.1f}  {cpu:>7.1f}  "
+                      f"{'identical' if not moved else f'{len(moved)} differ'}", flush=True)
                 if workers not in best or total < best[workers][1]:
                     best[workers] = (files, total, phase)
         for name, paths in differing.items():
