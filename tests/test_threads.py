@@ -110,3 +110,35 @@ def test_batch_workers_threads_fit_the_cores(samples: Path, workers: int) -> Non
         assert worker["decoder_threads"] <= (want if want > 1 else 0)  # FFmpeg runs one thread as no pool
         assert worker["opencv"] == want and worker["omp"] == str(want) and worker["blas"] == "1"
         assert worker["wait"] == "PASSIVE"
+
+
+def _comparable(value: object) -> object:
+    """A report's JSON without what differs run to run whatever the workers: when, how long, the seal."""
+    if isinstance(value, dict):
+        return {k: _comparable(v) for k, v in value.items()
+                if k not in {"created_at", "timings", "integrity", "real_time_factor"}}
+    if isinstance(value, list):
+        return [_comparable(v) for v in value]
+    return value
+
+
+def test_one_and_two_batch_workers_write_the_same_reports(samples: Path, tmp_path: Path) -> None:
+    """Threads sized per worker change how fast, never what: every report of 1 and 2 workers is the same."""
+    import json
+
+    from provenance.batch import BatchOptions, run_batch
+    from provenance.visual.index import KnownImageryIndex
+    from provenance.workspace import Workspace
+
+    ws = Workspace(tmp_path / "ws")
+    KnownImageryIndex(ws).add([samples / "known"])
+    reports = []
+    for workers in (1, 2):
+        out = tmp_path / f"w{workers}"
+        result = run_batch([samples / "clips"], pipeline="standard", workspace=ws,
+                           options=BatchOptions(out=out, workers=workers))
+        assert result.counts.verified == 5 and not result.counts.errors
+        reports.append({Path(i.path).name: _comparable(json.loads((out / i.report / "report.json").read_text()))
+                        for i in result.items})
+    assert reports[0] == reports[1]
+    assert reports[0]["reuse_edited.mp4"]["visual"]["matches"]  # reports with content, not two empty ones
