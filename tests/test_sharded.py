@@ -25,7 +25,7 @@ from provenance.visual.sharded import ShardedIndex, local_shards, plan, sharded_
 from provenance.visual.stage import query_fingerprint
 from provenance.workspace import Workspace
 
-from conftest import read_frames, write_clip
+from conftest import cli_in_process, read_frames, write_clip
 
 
 @pytest.fixture(scope="module")
@@ -139,3 +139,10 @@ def test_batch_with_shards_writes_the_reports_of_one_index(indexed: tuple[Worksp
     got, want = matches(sharded, tmp_path / "b"), matches(whole, tmp_path / "a")
     assert got == want and len(got) == 5
     assert any(want.values())  # not a comparison of empty lists
+
+
+def test_batch_refuses_shards_without_a_cluster(samples: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _out, err = cli_in_process(capsys, "batch", samples / "clips", "--shards", "2", "--workers", "0")
+    assert code == 2 and "--shards" in err and "cluster" in err
+    code, _out, err = cli_in_process(capsys, "batch", samples / "clips", "--shards", "-1")
+    assert code == 2 and "--shards" in err
