@@ -50,6 +50,7 @@ def _as_dicts(matches: list) -> list[dict]:
     return [dataclasses.asdict(m) for m in matches]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("shards", [1, 2, 3, 5])
 def test_sharded_matches_are_one_process_matches(indexed: tuple[Workspace, list], shards: int) -> None:
     ws, queries = indexed
@@ -71,6 +72,7 @@ def test_sharded_matches_are_one_process_matches(indexed: tuple[Workspace, list]
     assert "archive_footage" not in found[2]  # the "unrelated" clip reuses a corpus video, not the archive
 
 
+@pytest.mark.slow
 def test_plan_balances_and_keeps_every_reference(indexed: tuple[Workspace, list]) -> None:
     ws, _ = indexed
     two = plan(ws, 2)
@@ -84,6 +86,7 @@ def test_plan_balances_and_keeps_every_reference(indexed: tuple[Workspace, list]
     assert _as_dicts(match(fp, sharded, config)[0]) == _as_dicts(match(fp, KnownImageryIndex(ws), config)[0])
 
 
+@pytest.mark.slow
 def test_on_dask_workers_each_shard_loads_once_in_its_own_process(indexed: tuple[Workspace, list]) -> None:
     ws, queries = indexed
     config = load_pipeline("standard").visual.matching
@@ -99,6 +102,7 @@ def test_on_dask_workers_each_shard_loads_once_in_its_own_process(indexed: tuple
     assert sum(i.frames for i in infos) == single.matchable_frames(config.min_quality)
 
 
+@pytest.mark.slow
 def test_an_index_change_reloads_the_shards(indexed: tuple[Workspace, list], tmp_path: Path, samples: Path) -> None:
     _ws, queries = indexed
     copy = Workspace(tmp_path / "ws")
@@ -119,6 +123,7 @@ def test_an_index_change_reloads_the_shards(indexed: tuple[Workspace, list], tmp
         frozen.state(config.min_quality)
 
 
+@pytest.mark.slow
 def test_batch_with_shards_writes_the_reports_of_one_index(indexed: tuple[Workspace, list], samples: Path,
                                                            tmp_path: Path) -> None:
     """``batch --shards 2``: the index held in two shards by the workers, the same matches in every report."""

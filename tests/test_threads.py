@@ -94,6 +94,7 @@ def _decoder_threads_while_sampling(clip: str) -> dict[str, object]:
             "blas": os.environ.get("OPENBLAS_NUM_THREADS"), "wait": os.environ.get("OMP_WAIT_POLICY")}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("workers", [1, 2])
 def test_batch_workers_threads_fit_the_cores(samples: Path, workers: int) -> None:
     """Each of N local batch workers starts at most cores // N decoder threads and sizes OpenCV, OpenMP and BLAS
@@ -122,6 +123,7 @@ def _comparable(value: object) -> object:
     return value
 
 
+@pytest.mark.slow
 def test_one_and_two_batch_workers_write_the_same_reports(samples: Path, tmp_path: Path) -> None:
     """Threads sized per worker change how fast, never what: every report of 1 and 2 workers is the same."""
     import json
