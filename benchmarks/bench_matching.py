@@ -18,6 +18,11 @@ matches: any reference reported for a negative query (unrelated to every indexed
 (pdq / local), plus wrong references reported for positive queries.
 
 Usage: python benchmarks/bench_matching.py [--only EDIT] [--split dev|held-out|held-out-2|held-out-3|all] [--cases]
+       [--shards N]
+
+``--shards N`` also matches every query against the index sharded by reference over N local Dask workers
+(``provenance.visual.sharded``) and prints whether each query's matches are identical to the single process's
+(every field of every match), with both timings.
 
 A quarter of the suite's cases (chosen by a hash of the case name, so the split never moves) is held out: tune
 thresholds on ``dev`` (the default), and run a held-out split once, at the end of a change, to report both.
@@ -35,6 +40,8 @@ every case of every split against every reference.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import dataclasses
 import sys
 import tempfile
 import time
@@ -43,10 +50,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from provenance.batch.model import BatchOptions
+from provenance.batch.run import dask_client
 from provenance.config import load_pipeline
 from provenance.media import probe
 from provenance.visual.index import KnownImageryIndex
 from provenance.visual.matching import match
+from provenance.visual.sharded import sharded_index
 from provenance.visual.signals import PDQ
 from provenance.visual.stage import query_fingerprint
 from provenance.workspace import Workspace
@@ -140,6 +150,8 @@ def main() -> int:
                          "held-out-3 (once, at the end), or all")
     ap.add_argument("--cases", action="store_true",
                     help="list each positive's segment-start error (query and reference side) and method")
+    ap.add_argument("--shards", type=int, default=0,
+                    help="also match against the index sharded over N local Dask workers; print whether identical")
     args = ap.parse_args()
     try:
         folder, refs, cases = build()
@@ -191,12 +203,27 @@ def main() -> int:
         tallies: dict[str, Tally] = defaultdict(Tally)
         hard: dict[str, Tally] = defaultdict(Tally)
         ours_t = base_t = 0.0
+        shards = contextlib.ExitStack()
+        sharded = (sharded_index(shards.enter_context(dask_client(BatchOptions(workers=args.shards))),
+                                 index.workspace, args.shards) if args.shards else None)
+        same, sharded_t, single_t = 0, 0.0, 0.0
         for case in cases:
             path = where[case.name] / "queries" / case.name
             t = time.perf_counter()
             fp = query_fingerprint(probe(path), pipeline.visual)
+            t_match = time.perf_counter()
             matches, _ = match(fp, index, pipeline.visual.matching)
+            single_t += time.perf_counter() - t_match
             ours_t += time.perf_counter() - t
+            if sharded is not None:
+                t = time.perf_counter()
+                theirs, _ = match(fp, sharded, pipeline.visual.matching)
+                sharded_t += time.perf_counter() - t
+                identical = [dataclasses.asdict(m) for m in theirs] == [dataclasses.asdict(m) for m in matches]
+                same += identical
+                if not identical:
+                    print(f"  sharded DIFFERS on {case.name}: one process {[m.reference_id for m in matches]}, "
+                          f"sharded {[m.reference_id for m in theirs]}", flush=True)
             t = time.perf_counter()
             base = baseline(fp, ref_hashes)
             base_t += time.perf_counter() - t
@@ -205,7 +232,18 @@ def main() -> int:
                 print(_case_line(case, found.get(case.reference_id)), flush=True)
             for tally in (tallies[case.edit], *([hard[case.hard]] if case.hard else [])):
                 _score(tally, case, found, base)
+        if sharded is not None:
+            infos = sharded.infos()
+            shards.close()
     _print(tallies, hard, cases, len(refs), ours_t, base_t, index_s, args.split)
+    if args.shards:
+        print(f"sharded over {args.shards} Dask workers: identical matches for {same}/{len(cases)} queries "
+              f"({'IDENTICAL' if same == len(cases) else 'DIFFERENT'}); match() {single_t:.2f} s in one process, "
+              f"{sharded_t:.2f} s sharded")
+        for n, info in enumerate(infos):
+            print(f"  shard {n}: {info.frames} frames, {info.keypoint_frames} keypoint frames, {info.descriptors} "
+                  f"descriptors, {info.table_bytes / 2**20:.1f} MiB of tables, loaded in {info.load_s:.2f} s, "
+                  f"worker peak RSS {info.peak_rss_bytes / 2**20:.0f} MiB")
     return 0
 
 

@@ -5,11 +5,18 @@ second CPU-bound process ran (OpenMP threads busy-waiting). This runs, for each 
 default (nothing set: the project's defaults; ``OMP_WAIT_POLICY=ACTIVE``; ``OMP_NUM_THREADS`` = all cores), a
 fresh child process that indexes the bundled known imagery, fingerprints a cropped repost of the archive
 footage (hashes cannot explain it: every keypoint frame is searched), and times ``match()`` in a worker thread,
-as the visual stage runs it: first idle, then with a competitor process burning every core (numpy matrix
-products on all cores, as a second batch worker would). Prints per setting the median and range over repeats
-and the loaded/idle ratio (target <= 1.5x).
+as the visual stage runs it: first idle, then with a competitor process burning CPU (numpy matrix products).
+The competitor is a second batch worker, as the acceptance has it ("batch with two workers on two cores"): a
+CPU-bound process on its share of the cores, ``--burner-threads`` (default cores // 2; ``0``: numpy's default,
+every core). Prints per setting the median and range over repeats and the loaded/idle ratio (target <= 1.5x),
+with the ratio fair sharing alone gives a single-threaded search beside that many burning threads, max(1, (1 +
+burner threads) / cores): with a burner on every core of two, 1.5x is that floor, not a margin. On a machine
+shared with other work (and CPU shared per control group rather than per thread) "idle" is not idle: the load
+average is printed before and after, and the search's CPU time idle and loaded with the most CPU any other
+thread of the process took meanwhile (spinning pool threads show there; CPU time does not depend on how busy
+the machine is, so it tells spinning from sharing where wall time cannot).
 
-Usage: python benchmarks/bench_threads.py [--repeats 5]
+Usage: python benchmarks/bench_threads.py [--repeats 5] [--burner-threads N]
 """
 
 from __future__ import annotations
@@ -65,13 +72,18 @@ def child(repeats: int, loaded_for: float) -> None:
     cfg = VisualConfig()
     fp = query_fingerprint(probe(clip), cfg)
 
-    def once() -> float:
+    cpu: dict[str, list[float]] = {"idle": [], "loaded": [], "others": []}
+
+    def once(phase: str = "") -> float:
         out: list[float] = []
 
         def work() -> None:
-            start = time.perf_counter()
+            start, process, thread = time.perf_counter(), time.process_time(), time.thread_time()
             matches, _ = match(fp, index, cfg.matching)
             out.append(time.perf_counter() - start)
+            if phase:  # CPU of the whole process, and of threads other than the searching one (pools spinning)
+                cpu[phase].append(time.process_time() - process)
+                cpu["others"].append(time.process_time() - process - (time.thread_time() - thread))
             assert matches, "the cropped repost must match"
 
         t = threading.Thread(target=work)  # stages run in threads of their own
@@ -80,27 +92,37 @@ def child(repeats: int, loaded_for: float) -> None:
         return out[0]
 
     once()  # load the tables
-    idle = [once() for _ in range(repeats)]
-    burner = subprocess.Popen([sys.executable, "-c", BURN], env={**os.environ, "BURN_S": str(loaded_for)})
+    idle = [once("idle") for _ in range(repeats)]
+    threads = os.environ.get("BURNER_THREADS", "")
+    blas = {k: threads for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")} if threads else {}
+    burner = subprocess.Popen([sys.executable, "-c", BURN], env={**os.environ, "BURN_S": str(loaded_for), **blas})
     time.sleep(1.0)
-    loaded = [once() for _ in range(repeats)]
+    loaded = [once("loaded") for _ in range(repeats)]
     burner.kill()
     burner.wait()
-    print(json.dumps({"idle": idle, "loaded": loaded}))
+    print(json.dumps({"idle": idle, "loaded": loaded, "cpu": cpu}))
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--burner-threads", type=int, default=max(1, (os.cpu_count() or 2) // 2),
+                        help="threads of the competing process (default: a second batch worker's share; 0: all)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args.repeats, 600.0)
         return 0
-    print(f"keypoint search (match() of a cropped repost vs the sample index), {os.cpu_count()} cores, "
-          f"{args.repeats} repeats; a competitor process burns every core during 'loaded'")
-    print(f"{'setting':<28}{'idle s (median, range)':<28}{'loaded s (median, range)':<28}loaded/idle")
+    cores = os.cpu_count() or 1
+    burning = args.burner_threads or cores
+    print(f"keypoint search (match() of a cropped repost vs the sample index), {cores} cores, {args.repeats} "
+          f"repeats; a competitor process burns {burning} thread{'' if burning == 1 else 's'} during 'loaded' "
+          f"(fair-share floor {max(1.0, (1 + burning) / cores):.2f}x); load average {os.getloadavg()[0]:.1f}")
+    print(f"{'setting':<28}{'idle s (median, range)':<28}{'loaded s (median, range)':<28}loaded/idle  "
+          "CPU s idle/loaded (other threads)")
     base = {k: v for k, v in os.environ.items() if not k.startswith(("OMP_", "KMP_"))}
+    if args.burner_threads:
+        base["BURNER_THREADS"] = str(args.burner_threads)
     for name, extra in SETTINGS.items():
         proc = subprocess.run([sys.executable, __file__, "--child", "--repeats", str(args.repeats)],
                               env={**base, **extra}, capture_output=True, text=True, timeout=1800)
@@ -110,7 +132,10 @@ def main() -> int:
         r = json.loads(proc.stdout.strip().splitlines()[-1])
         idle, loaded = statistics.median(r["idle"]), statistics.median(r["loaded"])
         print(f"{name:<28}{idle:6.3f} ({min(r['idle']):.3f}-{max(r['idle']):.3f}){'':9}"
-              f"{loaded:6.3f} ({min(r['loaded']):.3f}-{max(r['loaded']):.3f}){'':9}{loaded / idle:5.2f}x")
+              f"{loaded:6.3f} ({min(r['loaded']):.3f}-{max(r['loaded']):.3f}){'':9}{loaded / idle:5.2f}x  "
+              f"     {statistics.median(r['cpu']['idle']):.3f}/{statistics.median(r['cpu']['loaded']):.3f} "
+              f"({max(r['cpu']['others']):.3f})")
+    print(f"load average after: {os.getloadavg()[0]:.1f}")
     return 0
 
 

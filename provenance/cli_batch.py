@@ -40,6 +40,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help="local worker processes (default: one per CPU core, at most 8; 0: in this process, no Dask)")
     b.add_argument("--scheduler", metavar="ADDRESS", help="run on an existing Dask cluster (tcp://host:8786); its "
                    "workers must have provenance installed and see the media paths and the workspace")
+    b.add_argument("--shards", type=int, metavar="N", default=0,
+                   help="split the known-imagery index by reference into N shards held by the Dask workers (each "
+                        "loaded once), every file's search fanned out to them: the same matches as one index, for "
+                        "an index too large for one worker (default 0: every worker holds the whole index)")
     add_sign_arg(b)
     b.add_argument("--redo", action="store_true", help="verify again files that already have a report")
     b.add_argument("--json", action="store_true", help="print summary.json to stdout")
@@ -53,6 +57,10 @@ def _batch(args: argparse.Namespace) -> int:
     args.dirs = [Path(text) for text in args.dirs]
     if args.workers is not None and args.workers < 0:
         raise ValueError("--workers must be 0 or more")
+    if args.shards < 0:
+        raise ValueError("--shards must be 0 or more")
+    if args.shards and args.workers == 0:
+        raise ValueError("--shards N holds the shards on Dask workers: it needs a cluster, not --workers 0")
     if args.workers is not None and args.scheduler:
         raise ValueError("--workers starts a local cluster; --scheduler uses an existing one: give one of them")
     if args.scheduler and not locate(args.workspace).exists:
@@ -60,7 +68,7 @@ def _batch(args: argparse.Namespace) -> int:
                               "there is none here; create one (`provenance index add FILE...`) or name it with "
                               "--workspace DIR")
     options = BatchOptions(out=args.out, workers=args.workers, scheduler=args.scheduler, claim=args.claim,
-                           redo=args.redo, sign=args.sign, replace=args.replace)
+                           redo=args.redo, sign=args.sign, replace=args.replace, shards=args.shards)
     from provenance.batch import run_batch  # Dask, PyAV, FAISS: loaded by the command that runs them
 
     bar = None if args.quiet else ProgressLine(sys.stderr)

@@ -49,6 +49,34 @@ def share(workers: int | None = None) -> int:
     return max(1, cores() // max(1, workers))
 
 
+def decoder_threads() -> int:
+    """FFmpeg decoder threads per stream (PyAV ``codec_context.thread_count``): this process's share of the cores.
+
+    PyAV's 0 lets FFmpeg start one thread per core plus one, per decoder: two batch workers on two cores each
+    ran three frame threads. Frame threads block rather than spin, but a worker past its share only takes
+    time from the other worker's Whisper and decoding.
+    """
+    return share()
+
+
+def worker_environment(workers: int) -> dict[str, str]:
+    """Environment a batch worker process starts with, so every native pool is sized before its library loads.
+
+    ``workers`` processes share ``cores()``: each gets ``share(workers)`` threads. OpenMP (FAISS's and
+    CTranslate2's runtimes) reads ``OMP_NUM_THREADS``, ``OMP_WAIT_POLICY`` and ``KMP_BLOCKTIME`` once, when it
+    starts, and OpenBLAS/MKL (numpy) when numpy is imported, which Dask does before our code runs: so these go
+    into Dask's ``distributed.nanny.pre-spawn-environ`` (set before the worker process is spawned), not into its
+    ``env`` (set once the worker runs). The pools sized at run time from ``PROVENANCE_WORKERS``: CTranslate2's
+    ``cpu_threads`` (audio/engine.py), OpenCV's (visual/frames.py), FFmpeg's decoders (``decoder_threads``);
+    FAISS is pinned to one thread per searching thread (``faiss_single_thread``); Silero VAD's onnxruntime
+    session is built by faster-whisper with one intra- and one inter-op thread; tesserocr's bundled Tesseract is
+    built without OpenMP (no libgomp among its libraries), one thread per call.
+    """
+    n = str(share(workers))
+    return {WORKERS_ENV: str(max(1, workers)), "OMP_NUM_THREADS": n, "OPENBLAS_NUM_THREADS": "1",
+            "MKL_NUM_THREADS": "1", **{k: os.environ.get(k, v) for k, v in _QUIET.items()}}
+
+
 def faiss_single_thread() -> None:
     """Pin FAISS's OpenMP to one thread for the calling thread (searches are parallel across files instead).
 

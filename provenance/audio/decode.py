@@ -17,6 +17,7 @@ from provenance.audio.errors import AudioError
 from provenance.coverage import measure
 from provenance.limits import current_deadline
 from provenance.report.model import StreamCoverage
+from provenance.threads import decoder_threads
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +71,7 @@ def decode_audio(path: Path, max_seconds: float | None = None) -> DecodedAudio:
             if stream is None:  # none, or only streams FFmpeg has no decoder for
                 raise AudioError(f"{path.name} has no decodable audio stream")
             stream.thread_type = "AUTO"
+            stream.thread_count = decoder_threads()  # this process's share of the cores (threads.py)
             start = container.start_time / av.time_base if container.start_time is not None else 0.0
             channels = stream.codec_context.channels or 1
             layout = "stereo" if channels >= 2 else "mono"

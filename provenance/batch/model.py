@@ -44,6 +44,9 @@ class BatchOptions:
     links: LinkConfig = field(default_factory=LinkConfig)
     sign: bool | None = None  # sign each report as written (the workspace key); None: $PROVENANCE_SIGN_REPORTS
     checkpoint_s: float = 30.0  # rewrite the (incomplete) summary this often during a long batch
+    # >0: the known-imagery index split by reference into this many shards, held by the Dask workers
+    # (provenance.visual.sharded), each file's search fanned out to them; 0: each worker loads the whole index
+    shards: int = 0
 
 
 @dataclass

@@ -11,6 +11,7 @@ import concurrent.futures
 import contextlib
 import logging
 import os
+import pickle
 import stat
 import time
 import uuid
@@ -53,8 +54,9 @@ from provenance.report.integrity import (
 )
 from provenance.report.model import IndexState, Report
 from provenance.service import attach_to_claim, write_to_folder
-from provenance.threads import WORKERS_ENV
+from provenance.threads import WORKERS_ENV, worker_environment
 from provenance.visual.index import KnownImageryIndex
+from provenance.visual.sharded import ShardedIndex, ShardPlan, dask_shards, plan
 from provenance.visual.store import FingerprintError
 from provenance.visual.wording import coverage
 from provenance.workspace import Workspace, WorkspaceError
@@ -77,17 +79,29 @@ class _Outcome:
 
 # One index per worker process: its hash matrix loads once, not per file. Keyed by the index's content token,
 # so a long-lived cluster notices references added between batches.
-_INDEXES: dict[tuple[str, str], KnownImageryIndex] = {}
+_INDEXES: dict[tuple[str, str, tuple | None], KnownImageryIndex] = {}
 
 
-def verify_on_worker(path: str, sha256: str, pipeline: Pipeline, workspace_root: str, index_token: str) -> _Outcome:
-    """Verify one file where it runs (a Dask worker, or this process); never raises."""
+def verify_on_worker(path: str, sha256: str, pipeline: Pipeline, workspace_root: str, index_token: str,
+                     shards: tuple[ShardPlan, list] | None = None) -> _Outcome:
+    """Verify one file where it runs (a Dask worker, or this process); never raises.
+
+    ``shards``: the shard plan and the Dask actors holding the shards (``batch --shards``): the file's searches
+    go to them (``visual.sharded.ShardedIndex``), the rest of matching reads the workspace here as always.
+    """
     started = time.perf_counter()
     try:
-        key = (workspace_root, index_token)
+        key = (workspace_root, index_token, tuple(a.key for a in shards[1]) if shards else None)
         if key not in _INDEXES:
             _INDEXES.clear()
-            _INDEXES[key] = KnownImageryIndex(Workspace(workspace_root))
+            if shards is None:
+                _INDEXES[key] = KnownImageryIndex(Workspace(workspace_root))
+            else:
+                min_quality = pipeline.stages["visual"].matching.min_quality
+                # handles made again here, in the task's thread, where they bind to this worker: stages run in
+                # threads of their own, which Dask does not know as a worker's
+                actors = [pickle.loads(pickle.dumps(a)) for a in shards[1]]
+                _INDEXES[key] = ShardedIndex(Workspace(workspace_root), shards[0], actors, min_quality=min_quality)
         report = verify(path, pipeline=pipeline, index=_INDEXES[key])
         if report.media.sha256 != sha256:
             return _Outcome(sha256, error="the file changed during the batch", seconds=time.perf_counter() - started)
@@ -114,6 +128,13 @@ class _Task:
 _PER_FILE_WEIGHT = 2_000_000  # an image or a tiny clip still costs a probe, a decode and a report
 
 
+def dask_client(options: BatchOptions) -> contextlib.AbstractContextManager[Client]:
+    """The Dask client ``batch`` uses: of ``options.scheduler``, or of a local cluster of ``options.workers``
+    processes (mutual TLS on credentials made for it, no HTTP port, native threads sized to each worker's share of
+    the cores) that closes with it. For library users who hold a sharded index (``visual.sharded``) on it."""
+    return _dask_client(options)
+
+
 @contextlib.contextmanager
 def _dask_client(options: BatchOptions) -> Iterator[Client]:
     """A client of ``options.scheduler``, or of a local cluster of worker processes that closes with it."""
@@ -134,6 +155,7 @@ def _dask_client(options: BatchOptions) -> Iterator[Client]:
     from provenance.batch import nohttp
 
     workers = options.workers if options.workers is not None else min(8, os.cpu_count() or 1)
+    environment = worker_environment(workers * max(1, options.threads_per_worker or 1))
     quiet = logging.DEBUG if log.isEnabledFor(logging.DEBUG) else logging.ERROR
     # The local cluster runs our code on whatever a connection sends it: mutual TLS with credentials made for
     # this run only (``security=True``: Security.temporary), so no other process can connect, and no HTTP
@@ -144,17 +166,41 @@ def _dask_client(options: BatchOptions) -> Iterator[Client]:
         _no_port_warning(),
         dask.config.set({"distributed.scheduler.http.routes": [], "distributed.worker.http.routes": [],
                          "distributed.worker.preload": [*dask.config.get("distributed.worker.preload", []),
-                                                        "provenance.batch.nohttp"]}),
+                                                        "provenance.batch.nohttp"],
+                         # every native thread pool of a worker sized to its share of the cores, set before the
+                         # worker process starts (threads.worker_environment: numpy loads before our code)
+                         "distributed.nanny.pre-spawn-environ": {
+                             **dask.config.get("distributed.nanny.pre-spawn-environ", {}), **environment}}),
+        _parent_environ(environment),
         nohttp.patched(),
         LocalCluster(n_workers=workers, threads_per_worker=options.threads_per_worker, processes=True,
-                     dashboard_address=None, silence_logs=quiet, security=True,
-                     # each worker sizes its native thread pools (Whisper, OpenCV) to its share of the cores
-                     env={WORKERS_ENV: str(workers * max(1, options.threads_per_worker or 1))}) as cluster,
+                     dashboard_address=None, silence_logs=quiet, security=True) as cluster,
         Client(cluster) as client,
     ):
         client.run_on_scheduler(_stop_scheduler_http)  # nothing to stop unless distributed changed: a backstop
         client.run(_stop_worker_http)
         yield client
+
+
+@contextlib.contextmanager
+def _parent_environ(environment: dict[str, str]) -> Iterator[None]:
+    """While the cluster starts and runs: this batch's worker count in our environment, and nothing left after.
+
+    Dask's nanny takes a variable from this process's environment over its pre-spawn configuration, and copies
+    the pre-spawn values into this environment: without this, a second batch in one process (a library user, the
+    tests) would hand its workers the first batch's worker count. A thread variable the user set is kept (theirs
+    wins); every variable is put back as it was when the cluster closes.
+    """
+    saved = {key: os.environ.get(key) for key in environment}
+    os.environ[WORKERS_ENV] = environment[WORKERS_ENV]
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 @contextlib.contextmanager
@@ -330,6 +376,13 @@ def run_batch(
             client = stack.enter_context(_dask_client(options))
             n = len(client.scheduler_info()["workers"])
             scheduler = options.scheduler or f"local cluster ({n} worker{'' if n == 1 else 's'})"
+            if options.shards:
+                min_quality = pipeline.stages["visual"].matching.min_quality
+                shard_plan = plan(ws, options.shards, min_quality)
+                if shard_plan.generation != now.generation:
+                    raise BatchError("the index changed while the batch started: run it again")
+                submit_args = (*submit_args, (shard_plan, dask_shards(client, ws, shard_plan, min_quality)))
+                scheduler += f", index in {options.shards} shard{'' if options.shards == 1 else 's'}"
             outcomes = _run_dask(client, tasks, submit_args)
         else:
             outcomes = _run_here(tasks, submit_args)

@@ -16,6 +16,7 @@ import numpy as np
 
 from provenance.fileio import sha256_file
 from provenance.report.model import Artefacts, Match
+from provenance.threads import decoder_threads
 from provenance.visual.frames import display_turns, load_image, target_size, upright
 from provenance.visual.hashing import THUMB_SIZE, thumbnail_jpeg
 from provenance.visual.index import KnownImageryIndex
@@ -77,6 +78,7 @@ def _reference_thumbnails(path: Path, sha256: str, kind: str, times: list[float]
     with av.open(str(path), metadata_errors="ignore") as container:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
+        stream.thread_count = decoder_threads()  # this process's share of the cores (threads.py)
         start = float(stream.start_time * stream.time_base) if stream.start_time is not None else 0.0
         size = target_size(stream.codec_context.width, stream.codec_context.height, THUMB_SIZE)
         for t in times:

@@ -32,7 +32,7 @@ from provenance.coverage import measure
 from provenance.errors import ProvenanceError
 from provenance.limits import BudgetExceeded, Deadline, Limits, current_deadline
 from provenance.report.model import StreamCoverage
-from provenance.threads import share
+from provenance.threads import decoder_threads, share
 from provenance.visual.config import FramesConfig
 
 cv2.setNumThreads(share())  # OpenCV's pool: this process's share of the cores (provenance/threads.py)
@@ -224,6 +224,7 @@ def video_stream(path: Path, *, skip_frame: str) -> Iterator[tuple[av.container.
         if stream is None:
             raise FrameError("no video stream FFmpeg can decode")
         stream.thread_type = "AUTO"
+        stream.thread_count = decoder_threads()  # this process's share of the cores (threads.py)
         stream.codec_context.skip_frame = skip_frame
         yield container, stream
 
