@@ -67,8 +67,8 @@ class _Item:
         return max(self.seen, key=lambda s: (s.reading.confidence, len(s.reading.text)))
 
 
-def analyse(media: MediaFile, cfg: TextConfig, shot_threshold: float = PICTURE_CHANGE
-            ) -> tuple[TextSection, dict[str, bytes]]:
+def analyse(media: MediaFile, cfg: TextConfig, shot_threshold: float = PICTURE_CHANGE,
+            shot_changes: list[float] | None = None) -> tuple[TextSection, dict[str, bytes]]:
     """The text section of ``media`` and the JPEG crops its view shows (``text/<item index>``).
 
     A language model that does not load (``engine.ModelFailed``) fails the stage with its name; a recogniser
@@ -83,7 +83,7 @@ def analyse(media: MediaFile, cfg: TextConfig, shot_threshold: float = PICTURE_C
             frames = load_still(media.path, cfg.frame_size)
         else:
             frames = sample(media.path, media.duration_s, frame_size=cfg.frame_size, max_frames=cfg.max_frames,
-                            interval_s=cfg.interval_s, shot_threshold=shot_threshold)
+                            interval_s=cfg.interval_s, shot_threshold=shot_threshold, shot_changes=shot_changes)
         return _read(frames, engine, cfg)
     finally:
         engine.close()
@@ -98,7 +98,7 @@ def _read(frames: TextFrames, engine: Tesseract, cfg: TextConfig) -> tuple[TextS
                           budget_exhausted=frames.stopped, interval_s=frames.interval_s,
                           shot_changes=list(frames.shot_changes))
     seen: list[_Seen] = []
-    cuts = {round(t, 3) for t in frames.shot_changes}
+    cuts = sorted(frames.shot_changes)
     changes: list[int] = []  # indexes of sampled frames opening a shot, or whose picture changed from the one before
     failed: list[str] = []  # the recogniser's own errors, one per region
     previous: list[_Region] = []
@@ -106,7 +106,7 @@ def _read(frames: TextFrames, engine: Tesseract, cfg: TextConfig) -> tuple[TextS
     for index, (t, rgb) in enumerate(frames.frames):
         grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
         thumb = cv2.resize(grey, (32, 18), interpolation=cv2.INTER_AREA).astype(np.int16)
-        if index and (round(t, 3) in cuts or (
+        if index and (any(frames.frames[index - 1][0] < c <= t + 1e-3 for c in cuts) or (
                 prev_thumb is not None and float(np.abs(thumb - prev_thumb).mean()) / 255.0 >= PICTURE_CHANGE)):
             changes.append(index)
         prev_thumb = thumb

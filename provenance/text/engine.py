@@ -105,14 +105,23 @@ class Tesseract:
     def _make(self, lang: str) -> Any:
         """A Tesseract instance with ``lang`` loaded; ``ModelFailed`` naming each model that does not load."""
         t = self._tesserocr
+        wanted = lang.split("+")
         try:
-            return t.PyTessBaseAPI(path=str(self.tessdata) + os.sep, lang=lang, psm=t.PSM.SINGLE_LINE,
-                                   oem=t.OEM.LSTM_ONLY)
+            api = t.PyTessBaseAPI(path=str(self.tessdata) + os.sep, lang=lang, psm=t.PSM.SINGLE_LINE,
+                                  oem=t.OEM.LSTM_ONLY)
         except RuntimeError as exc:
-            bad = [m for m in lang.split("+") if not _loads(t, self.tessdata, m)] if "+" in lang else [lang]
-            raise ModelFailed(f"Tesseract language model(s) {', '.join(bad) or lang} in {self.tessdata} failed to "
-                              f"load ({' '.join(str(exc).split())}); reinstall "
-                              + " ".join(f"tesseract-ocr-{m}" for m in bad or lang.split("+"))) from exc
+            bad = [m for m in wanted if not _loads(t, self.tessdata, m)] if len(wanted) > 1 else wanted
+            why = " ".join(str(exc).split())
+        else:
+            # Tesseract skips a model of a "+" list that does not load, and reads on without it (a 1000-byte
+            # kor.traineddata: no Hangul read, no error)
+            bad = [m for m in wanted if m not in set(api.GetLoadedLanguages())]
+            if not bad:
+                return api
+            api.End()
+            why = "not loaded"
+        raise ModelFailed(f"Tesseract language model(s) {', '.join(bad or wanted)} in {self.tessdata} failed to "
+                          f"load ({why}); reinstall " + " ".join(f"tesseract-ocr-{m}" for m in bad or wanted))
 
     def read(self, grey: np.ndarray) -> Reading:
         """Read one line from a grey crop (uint8): the most confident of a few readings.

@@ -1,6 +1,12 @@
-"""The frames the text stage reads: every shot change and a frame every ``interval_s`` between them.
+"""The frames the text stage reads: every shot change and a frame about every ``interval_s`` between them.
 
-Shot changes are found as the visual stage finds them (``provenance.visual.frames``: a 32x18 grey thumbnail of
+The shot changes are the visual stage's (``VisualSection.shot_changes``, handed over by the pipeline: the
+visual stage runs first and decodes every reference frame anyway). Decoding is then planned from the packets:
+every keyframe is decoded (cheap: no other frame is), and a group of pictures is decoded beyond its keyframe
+only as far as a shot change in it, or a point of the ``interval_s`` grid no keyframe is within half a step of.
+The 60-s 720p bench clip (a keyframe every ~2 s and at each cut) then costs its keyframes' decode alone; a
+long-GOP clip costs up to a full decode. Without the visual stage's cuts (stage off or failed, the text stage
+run alone), they are found here as the visual stage finds them (``provenance.visual.frames``: a 32x18 grey thumbnail of
 the luma plane every 0.2 s, a mean absolute difference >= ``[visual.frames] shot_threshold`` marks a cut), in
 the stream itself, whatever the encoder did: a cut need not fall on a keyframe (a PyAV/libx264 clip of two
 2-s shots has one keyframe, at 0 s; x264's scenecut only adds one when the new shot is cheaper coded intra),
@@ -54,8 +60,19 @@ def load_still(path: Path, frame_size: int) -> TextFrames:
 
 
 def sample(path: Path, duration_s: float | None, *, frame_size: int, max_frames: int, interval_s: float,
-           shot_threshold: float) -> TextFrames:
-    """The first frame of every shot and one every ``interval_s`` (see the module doc), at most ``max_frames``."""
+           shot_threshold: float, shot_changes: list[float] | None = None) -> TextFrames:
+    """The first frame of every shot and about one every ``interval_s`` (see the module doc), at most
+    ``max_frames``; ``shot_changes`` (s) the visual stage's cuts, None to find them here."""
+    if shot_changes is not None:
+        return _planned(path, duration_s, sorted(shot_changes), frame_size=frame_size, max_frames=max_frames,
+                        interval_s=interval_s)
+    return _scan(path, duration_s, frame_size=frame_size, max_frames=max_frames, interval_s=interval_s,
+                 shot_threshold=shot_threshold)
+
+
+def _scan(path: Path, duration_s: float | None, *, frame_size: int, max_frames: int, interval_s: float,
+          shot_threshold: float) -> TextFrames:
+    """Every reference frame decoded, cuts found as the visual stage finds them, the cuts and a grid kept."""
     import av
 
     deadline = current_deadline()
@@ -95,6 +112,95 @@ def sample(path: Path, duration_s: float | None, *, frame_size: int, max_frames:
             if not out.frames:
                 raise FrameError(f"cannot decode video: {exc}") from exc
     out.end_s = round(last_t if out.stopped else max(duration_s or 0.0, last_t), 3)
+    out.max_gap_s = max_gap(out, out.end_s)
+    return out
+
+
+def _targets(keys: list[float], cuts: list[float], end: float, interval_s: float) -> list[float]:
+    """Times (s) a keyframe does not stand for: each cut not on a keyframe, and each point of the interval grid
+    no keyframe is within half a step of."""
+    import bisect
+
+    def near(t: float, within: float) -> bool:
+        i = bisect.bisect_left(keys, t - within)
+        return i < len(keys) and keys[i] <= t + within
+
+    grid = [n * interval_s for n in range(int(end / interval_s + 1e-6) + 1)]
+    out = [c for c in cuts if not near(c, CUT_ON_KEY_S)] + [g for g in grid if not near(g, interval_s / 2)]
+    return sorted(set(out))
+
+
+# a cut this close to a keyframe (s) is that keyframe: the visual stage's cut time is the first reference frame
+# of the new shot, a frame or two after a keyframe x264's scenecut put on its first frame at 25-30 fps
+CUT_ON_KEY_S = 0.09
+
+
+def _planned(path: Path, duration_s: float | None, cuts: list[float], *, frame_size: int, max_frames: int,
+             interval_s: float) -> TextFrames:
+    """Keyframes, and the frames at ``_targets``: a group of pictures is fed to the decoder past its keyframe
+    only up to the last target in it (the module doc)."""
+    import bisect
+
+    import av
+
+    deadline = current_deadline()
+    out = TextFrames(interval_s=interval_s, shot_changes=[round(c, 3) for c in cuts])
+    with video_stream(path, skip_frame="NONREF") as (container, stream):
+        start = float(stream.start_time * stream.time_base) if stream.start_time is not None else 0.0
+        base = float(stream.time_base) if stream.time_base else 0.0
+        keys, last = [], 0.0
+        for packet in container.demux(stream):  # the packets' times only: no decoding
+            if packet.pts is not None and base:
+                t = float(packet.pts) * base - start
+                last = max(last, t)
+                if packet.is_keyframe:
+                    keys.append(t)
+    end = max(duration_s or 0.0, last)
+    keys = sorted(set(keys))
+    targets = _targets(keys, cuts, end, interval_s)
+    until: dict[int, float] = {}  # group of pictures (index of its keyframe) -> the last target in it
+    for t in targets:
+        gop = max(0, bisect.bisect_right(keys, t + 1e-6) - 1)
+        until[gop] = max(until.get(gop, 0.0), t)
+    with video_stream(path, skip_frame="NONREF") as (container, stream):
+        size = turns = None
+        pending = list(targets)
+        feeding, gop = False, -1
+        try:
+            for packet in container.demux(stream):
+                deadline.check()
+                if packet.is_keyframe and packet.pts is not None:
+                    t = float(packet.pts) * base - start
+                    gop = max(0, bisect.bisect_right(keys, t + 1e-6) - 1)
+                    feeding = gop in until
+                elif not feeding and packet.size:
+                    continue  # a frame between keyframes no target needs: not decoded
+                for frame in packet.decode():
+                    if frame.time is None:
+                        continue
+                    t = max(0.0, float(frame.time) - start)
+                    hit = False
+                    while pending and pending[0] <= t + 1e-3:
+                        pending.pop(0)
+                        hit = True
+                    if feeding and t >= until.get(gop, -1.0) - 1e-3:
+                        feeding = False  # the rest of this group of pictures is not needed
+                    if not (hit or frame.key_frame):
+                        continue
+                    if size is None:
+                        size, turns = target_size(frame.width, frame.height, frame_size), display_turns(frame)
+                    rgb = frame.to_ndarray(width=size[0], height=size[1], format="rgb24", interpolation="AREA")
+                    out.frames.append((round(t, 3), upright(rgb, turns or 0)))
+                    if len(out.frames) >= max_frames:
+                        out.stopped = True
+                        break
+                if out.stopped:
+                    break
+        except av.FFmpegError as exc:
+            if not out.frames:
+                raise FrameError(f"cannot decode video: {exc}") from exc
+    out.frames.sort(key=lambda f: f[0])
+    out.end_s = round(end if not out.stopped else out.frames[-1][0], 3)
     out.max_gap_s = max_gap(out, out.end_s)
     return out
 

@@ -49,11 +49,15 @@ class TextStage(Stage):
     view = TextView()
 
     def run(self, ctx: Context) -> TextSection:
-        from provenance.text.analysis import analyse
+        from provenance.report.model import VisualSection
+        from provenance.text.analysis import PICTURE_CHANGE, analyse
 
         visual = ctx.pipeline.stages.get("visual")
         frames = getattr(visual, "frames", None)
-        section, crops = analyse(ctx.media, ctx.config, *([frames.shot_threshold] if frames is not None else []))
+        threshold = frames.shot_threshold if frames is not None else PICTURE_CHANGE
+        seen = ctx.earlier.get("visual")
+        cuts = list(seen.shot_changes) if isinstance(seen, VisualSection) and seen.status == "ok" else None
+        section, crops = analyse(ctx.media, ctx.config, threshold, cuts)
         if ctx.artefacts is not None:
             ctx.artefacts.crops.update(crops)
         return section
