@@ -102,7 +102,7 @@ def test_a_shot_without_a_keyframe_is_read_and_an_untold_caption_is_said(tmp_pat
     """Defects 2 and 10: a Korean sign in the second of two 2-s shots (one keyframe, at 0 s) was never read;
     a Russian caption over both, its language untold, was reported as "none of the expected ru on screen"."""
     one = _boxed(_photo("coffee"), RU_CAPTION, "ru", 44)
-    two = _boxed(suite.sign(_photo("chelsea"), "출입 금지", "ko", size=60, at=(0.55, 0.14)), RU_CAPTION, "ru", 44)
+    two = _boxed(suite.sign(_photo("chelsea"), "출입 금지", "ko", size=44, at=(0.55, 0.14)), RU_CAPTION, "ru", 44)
     report = verify(_shots(tmp_path / "two_shots.mp4", (one, 50), (two, 50)), pipeline=_pipeline())
     text = report.text
     assert report.visual.shot_changes and text.shot_changes, (report.visual.shot_changes, text.shot_changes)

@@ -31,10 +31,6 @@ MIN_SEPARATION = 0.65
 # descenders included: measured 0.3-0.5 at the top and bottom of caption lines, under 0.2 for a photo's edges)
 BAND_SHARE = 0.25
 RULE_SHARE = 0.85  # a row this full of edges is a drawn line (a sign's border), not letters (0.6 at most)
-# rows kept above a line's band, as a share of its height: the band holds the letters' dense strokes, and the
-# marks above the capitals (Ukrainian ї's dots, Ґ's hook, й's breve) fall outside it. With a quarter the
-# tester's caption "Військові їдуть через Ґалицьке" read "ідуть" (dots cut off); with half, "їдуть"
-TOP_PAD = 0.5
 MAX_REGIONS = 12  # regions per frame, largest first: a frame full of texture is not read whole
 
 
@@ -106,8 +102,7 @@ def _find(grey: np.ndarray, width: int) -> list[Region]:
     out = []
     for x0, y0, x1, y1 in found[:MAX_REGIONS]:
         pad = max(2, (y1 - y0) // 4)
-        top = max(pad, round(TOP_PAD * (y1 - y0)))
-        out.append(Region((max(0, round((x0 - pad) / scale)), max(0, round((y0 - top) / scale)),
+        out.append(Region((max(0, round((x0 - pad) / scale)), max(0, round((y0 - pad) / scale)),
                            min(w, round((x1 + pad) / scale)), min(h, round((y1 + pad) / scale)))))
     return out
 

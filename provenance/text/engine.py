@@ -135,7 +135,7 @@ class Tesseract:
         """
         from PIL import Image
 
-        plain = _prepare(grey)
+        plain = _prepare(strip_rules(grey))
         mixed = "+".join(self.models)
         if self._api is None:
             self._api = self._make(mixed)
@@ -264,6 +264,31 @@ def _loads(tesserocr: Any, tessdata: Path, model: str) -> bool:
     except RuntimeError:
         return False
     return True
+
+
+# a row of a crop this full of edges, in its outer fifth, is a drawn line (a sign panel's border), not letters
+# (detect.RULE_SHARE): the detector's padding takes in the border of a panel drawn close around its letters, and
+# Tesseract then read nothing at all (a 44-px Hangul sign on a bordered panel: "" at 0.0; without the rows
+# outside the border, "출입 금지")
+RULE_SHARE = 0.85
+RULE_ZONE = 0.2
+
+
+def strip_rules(grey: np.ndarray) -> np.ndarray:
+    """The crop without the rows beyond a drawn line near its top or bottom edge."""
+    import cv2
+
+    h = grey.shape[0]
+    if h < 8:
+        return grey
+    grad = cv2.morphologyEx(grey, cv2.MORPH_GRADIENT, cv2.getStructuringElement(cv2.MORPH_RECT, (3, 1)))
+    rows = (grad < 40).mean(axis=1)  # share of a row with no vertical stroke edge: a line is flat along itself
+    dark = np.abs(grey.astype(np.int16) - int(np.median(grey))).mean(axis=1) >= 60  # far from the background
+    rule = (rows >= RULE_SHARE) & dark
+    zone = max(1, round(RULE_ZONE * h))
+    top = max((i + 1 for i in range(zone) if rule[i]), default=0)
+    bottom = min((i for i in range(h - zone, h) if rule[i]), default=h)
+    return grey[top:bottom] if bottom - top >= h // 2 else grey
 
 
 def _prepare(grey: np.ndarray) -> np.ndarray:
