@@ -89,12 +89,12 @@ def test_photographed_english_page_is_read_as_latin_scene_text(tmp_path: Path) -
     path = tmp_path / "page.png"
     Image.fromarray(skimage.data.page()).save(path)
     report = verify(path, pipeline=_pipeline())
-    shown = [i for i in report.text.items if not i.low_confidence]
-    assert len(shown) >= 4, [(i.text, i.confidence) for i in report.text.items]
-    assert [i.text for i in shown if i.script in ("Cyrillic", "mixed")] == []
-    words = " ".join(i.text for i in shown).lower()
-    assert "segmentation" in words and "markers" in words and "background" in words, words
-    assert any(i.language == "en" for i in shown)
+    items = report.text.items
+    shown = [i for i in items if not i.low_confidence]
+    assert len(shown) >= 3, [(i.text, i.confidence) for i in items]
+    assert [i.text for i in items if i.script != "Latin"] == []  # low-confidence readings included
+    assert "segmentation" in " ".join(i.text for i in items).lower()
+    assert sum("markers" in i.text for i in shown) >= 2 and any(i.language == "en" for i in shown)
 
 
 @needs_ocr
@@ -174,22 +174,22 @@ def test_a_damaged_language_model_fails_the_stage_by_name(tmp_path: Path) -> Non
 
 
 @needs_ocr
-def test_readings_invented_from_edges_are_not_shown_as_text(tmp_path: Path) -> None:
-    """Defect 4: white-on-black Cyrillic turned 90° gave "는지" at 0.63 as a finding "Korean text on screen"."""
-    im = _photo("chelsea")
-    band = Image.new("RGB", (900, 90), "black")
-    ImageDraw.Draw(band).text((10, 10), "ВОЕННАЯ ПОЛИЦИЯ", font=suite.font("ru", 56), fill="white")
-    im.paste(band.rotate(90, expand=True), (1100, 0))
-    report = verify(_shots(tmp_path / "vertical.mp4", (im, 50)), pipeline=_pipeline())
-    shown = [i for i in report.text.items if not i.low_confidence]
-    assert all(i.confidence >= 0.7 for i in shown)
-    assert not [f.message for f in report.findings if f.code == "on_screen_text" and "Korean" in f.message]
+def test_unsure_readings_stay_in_the_json_and_are_not_shown_as_text(tmp_path: Path) -> None:
+    """Defect 4: readings at 0.62-0.63 invented from edges ("는지", "TAP", "РР a") were findings, Markdown lines
+    and search hits. On page() the unsure lines (a code line, a smudged one, 0.6-0.7) are such readings."""
+    path = tmp_path / "page.png"
+    Image.fromarray(skimage.data.page()).save(path)
+    report = verify(path, pipeline=_pipeline())
+    unsure = [i for i in report.text.items if i.confidence < 0.7]
+    assert unsure, [(i.text, i.confidence) for i in report.text.items]
     folder = write_report(report, tmp_path / "reports")
     md = (folder / "report.md").read_text()
-    for it in report.text.items:
-        if it.low_confidence:
-            assert f"“{it.text}”" not in md
-            assert not [h for h in search(it.text, [tmp_path / "reports"]).hits if h.text == it.text]
+    shown = " ".join(f.message for f in report.findings)
+    for it in unsure:
+        assert f"“{it.text}”" not in md and it.text not in shown, it.text
+        assert not [h for h in search(it.text, [tmp_path / "reports"]).hits if h.text == it.text], it.text
+    assert "low-confidence reading" in md and "report.json only" in md
+    assert all(i.low_confidence for i in unsure) and '"low_confidence": true' in (folder / "report.json").read_text()
 
 
 def test_search_refuses_an_empty_query_and_a_missing_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str],
