@@ -209,9 +209,10 @@ class Tesseract:
             model = "rus" if is_ru else "ukr"
             won, total = mixed.words.get(model, 0), sum(mixed.words.values())
             if total and won >= WORD_SHARE * total:  # the per-word choice of the mixed reading agrees
-                return dataclasses.replace(chosen, language=code, basis=f"{why}; {won} of {total} letters' words "
-                                           f"won by the {name} model in the mixed reading")
-            scores += f"; the mixed reading gave the {name} model {won} of {total} letters' words"
+                return dataclasses.replace(chosen, language=code, basis=f"{why}; the words of {won} of {total} "
+                                           f"letters won by the {name} model in the mixed reading")
+            scores += (f"; the mixed reading gave the {name} model the words of {won} of {total} letters" if total
+                       else "; the mixed reading had no word of 3 letters or more to compare")
         best = max((mixed, ru, uk), key=lambda r: r.confidence)
         return dataclasses.replace(best, language=None, basis=f"Cyrillic; the Russian and Ukrainian models do not "
                                    f"tell it ({scores})")
