@@ -39,6 +39,10 @@ def _search(args: argparse.Namespace) -> int:
     folders = [*args.reports, *workspace_folders(ws)]
     if not args.reports and Path("reports").is_dir():
         folders.append(Path("reports"))
+    if not folders and not ws.exists:  # where no workspace was found, without the note's talk of an index
+        where = str(getattr(args, "workspace_note", "") or "no workspace").split(": no index:")[0]
+        raise ProvenanceError(f"no report folders to search: {where} (a workspace is made by `provenance index add "
+                              "FILE...` or `provenance claim add`), and no ./reports; name folders with --reports DIR")
     if not folders:
         raise ProvenanceError("no report folders to search: the workspace has no batch runs or attached reports; "
                               "name folders with --reports DIR")
