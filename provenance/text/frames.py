@@ -130,6 +130,7 @@ def _targets(keys: list[float], cuts: list[float], end: float, interval_s: float
     return sorted(set(out))
 
 
+PLAN_FALLBACK_THRESHOLD = 0.15  # the visual stage's default shot threshold ([visual.frames] shot_threshold)
 # a cut this close to a keyframe (s) is that keyframe: the visual stage's cut time is the first reference frame
 # of the new shot, a frame or two after a keyframe x264's scenecut put on its first frame at 25-30 fps
 CUT_ON_KEY_S = 0.09
@@ -157,6 +158,9 @@ def _planned(path: Path, duration_s: float | None, cuts: list[float], *, frame_s
                     keys.append(t)
     end = max(duration_s or 0.0, last)
     keys = sorted(set(keys))
+    if not keys:  # no packet times (a raw elementary stream): nothing to plan from, every reference frame decoded
+        return _scan(path, duration_s, frame_size=frame_size, max_frames=max_frames, interval_s=interval_s,
+                     shot_threshold=PLAN_FALLBACK_THRESHOLD)
     targets = _targets(keys, cuts, end, interval_s)
     until: dict[int, float] = {}  # group of pictures (index of its keyframe) -> the last target in it
     for t in targets:
