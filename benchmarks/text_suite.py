@@ -127,13 +127,42 @@ class Case:
     language: str
     text: str
     picture: str  # a photograph's name, or "footage"
-    kind: str  # "caption" or "sign"
+    kind: str  # "caption", "sign", or "scene" (text photographed in the picture itself: nothing drawn)
     edit: str
+    fixed_split: str = ""  # the cases added after the first held-out split: "dev" or "held-out-2"
 
     @property
     def split(self) -> str:
-        """dev or held-out, fixed by the name's hash (one case in four held out)."""
+        """dev or held-out, fixed by the name's hash (one case in four held out); later cases name theirs."""
+        if self.fixed_split:
+            return self.fixed_split
         return "held-out" if hashlib.sha256(self.name.encode()).digest()[0] % 4 == 0 else "dev"
+
+
+# skimage.data.page(): a photograph of a printed English page, the one legible scene text in scikit-image's
+# photographs (read here at its own 384x191 px, as a still); its lines as printed
+PAGE_LINES = ["Region-based segmentation", "Let us first determine markers of the coins and the",
+              "background. These markers are pixels that we can label",
+              "unambiguously as either object or background. Here,",
+              "the markers are found at the two extreme parts of the", "histogram of grey values:"]
+# English signs in capitals that the Russian and Ukrainian models read as Cyrillic look-alikes (issue 18 tester:
+# PHARMACY as "ІРНАВМАСУ", BAKERY as "ВАКЕВУ", TAXI as "АХ!"), drawn 64 px, dark on a light panel
+LOOKALIKE_SIGNS = {"dev": ["PHARMACY", "BAKERY", "TAXI"], "held-out-2": ["HOTEL", "MARKET", "COSMETICS"]}
+
+
+def later_cases() -> list[Case]:
+    """The cases added after the first split (issue 18 review): scene text in a real photograph and English
+    look-alike signs; dev, and a held-out-2 split of new cases not run while tuning."""
+    out = []
+    for n, line in enumerate(PAGE_LINES):
+        split = "dev" if n % 2 == 0 else "held-out-2"
+        out.append(Case(f"en_page_{n}_scene_none_page", "en", line, "page", "scene", "none", split))
+    pictures = ["coffee", "chelsea", "rocket"]
+    for split, words in LOOKALIKE_SIGNS.items():
+        for n, word in enumerate(words):
+            out.append(Case(f"en_lookalike_{word.lower()}_sign_none_{pictures[n]}", "en", word, pictures[n], "bigsign",
+                            "none", split))
+    return out
 
 
 def cases() -> list[Case]:
@@ -145,4 +174,4 @@ def cases() -> list[Case]:
                 picture = pictures[(n + k) % len(pictures)]
                 kind = "sign" if (n + k) % 3 == 2 else "caption"
                 out.append(Case(f"{language}_{n}_{kind}_{how}_{picture}", language, text, picture, kind, how))
-    return out
+    return out + later_cases()

@@ -37,7 +37,7 @@ from provenance.report.integrity import (
     read_verified,
     report_file,
 )
-from provenance.report.model import AudioSection, ClaimAssessment, ClaimSection, Match, Report
+from provenance.report.model import AudioSection, ClaimAssessment, ClaimSection, Match, Report, TextItem
 from provenance.safetext import csv_cell, id_problem, published, script_safe_json, terminal
 from provenance.visual.wording import coverage, describe
 from provenance.workspace import Workspace
@@ -665,7 +665,8 @@ def check_language(claim: Claim, report: Report) -> ClaimAssessment:
         return _a(name, "unknown", "the claim names no expected language")
     if audio.status != "ok":
         why = {"skipped": "audio not analysed by this pipeline", "no_audio": "no audio track",
-               "not_applicable": f"no audio in a {report.media.kind}"}.get(audio.status, f"audio stage {audio.status}")
+               "not_applicable": f"no audio in {'an' if report.media.kind[:1] in 'aeiou' else 'a'} "
+                                 f"{report.media.kind}"}.get(audio.status, f"audio stage {audio.status}")
         return _a(name, "unknown", why)
     want = ", ".join(expected)
     if audio.language_status == "unidentified":
@@ -760,13 +761,16 @@ _TEXT_MIN_CONFIDENCE = 0.8
 def check_on_screen_language(claim: Claim, report: Report) -> ClaimAssessment:
     """The languages of text in the picture against the languages expected at the claimed place.
 
-    Evidence, not a verdict, as for speech: only items whose letters tell the language (text/language.py) and
-    read with confidence count. Scene text (signs, markings, documents) decides; a burned-in caption is in the
-    language of whoever added it, so captions alone are ``unknown`` (listed in the detail). Latin-script text is
-    on signs, brands and labels everywhere, so it never contradicts. ``supports`` when the scene text's
-    languages are expected; ``neutral`` when expected and other non-Latin languages are both in the scene;
-    ``contradicts`` only when the scene shows non-Latin text of unexpected languages and no expected language
-    is on screen at all.
+    Evidence, not a verdict, as for speech: only items whose script and language are told (text/language.py,
+    text/engine.py) and read with confidence count; an item under the stage's plausibility floor
+    (``low_confidence``) or whose letters the Latin and Cyrillic alphabets share (script None) never does. Scene
+    text (signs, markings, documents) decides; a burned-in caption is in the language of whoever added it, so
+    captions alone are ``unknown`` (listed in the detail). Latin-script text is on signs, brands and labels
+    everywhere, so it never contradicts. ``supports`` when the scene text's languages are expected; ``neutral``
+    when expected and other non-Latin languages are both in the scene; ``contradicts`` only when the scene shows
+    non-Latin text of unexpected languages and nothing on screen may be an expected language: no item of an
+    expected language, and no confident item of an expected language's script whose language is not told
+    (Cyrillic of untold language may be the expected Russian).
     """
     name, text = "on_screen_language", report.text
     expected = claim.languages
@@ -775,33 +779,63 @@ def check_on_screen_language(claim: Claim, report: Report) -> ClaimAssessment:
     if text.status != "ok":
         why = {"skipped": "on-screen text not read by this pipeline",
                "unavailable": f"on-screen text not read ({text.unavailable})",
-               "not_applicable": f"no pictures in an {report.media.kind} file"}.get(
+               "not_applicable": f"no pictures in {_a_an(report.media.kind)} file"}.get(
             text.status, f"on-screen text stage {text.status}")
         return _a(name, "unknown", why, expected=expected)
     want = ", ".join(expected)
-    told = [it for it in text.items if it.language and it.confidence >= _TEXT_MIN_CONFIDENCE]
+    sure = [it for it in text.items if it.confidence >= _TEXT_MIN_CONFIDENCE and not it.low_confidence
+            and it.script in _TOLD_SCRIPTS]
+    told = [it for it in sure if it.language]
+    untold = [it for it in sure if not it.language and it.script in {_TEXT_SCRIPTS[c] for c in expected
+                                                                       if c in _TEXT_SCRIPTS}]
+    maybe = _untold_words(untold)
     if not told:
-        return _a(name, "unknown", f"no on-screen text whose language its letters tell, read with confidence "
-                  f"({len(text.items)} item(s) read); expected {want}", expected=expected, items=len(text.items))
+        read = len(text.items)
+        return _a(name, "unknown", f"no on-screen text whose script and language are told, read with confidence "
+                  f"({read} item{'' if read == 1 else 's'} read{maybe}); expected {want}", expected=expected,
+                  items=read)
     counts: dict[str, dict[str, int]] = {}
     for it in told:
         counts.setdefault(it.language or "", {"scene": 0, "caption": 0})[it.kind] += 1
     detail = "; ".join(f"{code}: {c['scene']} scene, {c['caption']} caption "
                        f"({'expected' if code in expected else 'not expected'})" for code, c in counts.items())
-    evidence = {"expected": expected, "languages": counts}
+    evidence = {"expected": expected, "languages": counts, "language_not_told": len(untold)}
     scene = {it.language for it in told if it.kind == "scene"}
     other = {it.language for it in told if it.kind == "scene" and it.language not in expected and it.script != "Latin"}
     if not scene:
-        return _a(name, "unknown", f"captions only (the language of whoever added them): {detail}; expected {want}",
-                  **evidence)
+        return _a(name, "unknown", f"captions only (the language of whoever added them): {detail}{maybe}; "
+                  f"expected {want}", **evidence)
     if scene & set(expected) and not other:
         return _a(name, "supports", f"{detail}; expected {want}", **evidence)
     if scene & set(expected):
         return _a(name, "neutral", f"expected and other languages in the scene: {detail}; expected {want}", **evidence)
+    if other and untold:
+        return _a(name, "unknown", f"{detail}{maybe}, which may be the expected {want}", **evidence)
     if other and not any(it.language in expected for it in told):
         return _a(name, "contradicts", f"{detail}; none of the expected {want} on screen", **evidence)
     return _a(name, "unknown", f"only Latin-script or caption text decides nothing: {detail}; expected {want}",
               **evidence)
+
+
+_TOLD_SCRIPTS = frozenset({"Cyrillic", "Hangul", "Latin"})  # not "mixed", not None (look-alikes, no letters)
+# the script each expected language is written in: text of that script whose language is not told may be it
+_TEXT_SCRIPTS = {"ru": "Cyrillic", "uk": "Cyrillic", "be": "Cyrillic", "bg": "Cyrillic", "sr": "Cyrillic",
+                 "ko": "Hangul", "en": "Latin"}
+
+
+def _untold_words(untold: list[TextItem]) -> str:
+    """"; also Cyrillic text whose language is not told (1 caption: “Колонна техники…”)"."""
+    if not untold:
+        return ""
+    scripts = sorted({it.script or "" for it in untold})
+    kinds = {k: sum(it.kind == k for it in untold) for k in ("caption", "scene")}
+    counted = ", ".join(f"{n} {k}{'' if n == 1 else 's'}" for k, n in kinds.items() if n)
+    sample = untold[0].text if len(untold[0].text) <= 40 else untold[0].text[:40] + "…"
+    return f"; also {'/'.join(scripts)} text whose language is not told on screen ({counted}: “{sample}”)"
+
+
+def _a_an(word: str) -> str:
+    return f"{'an' if word[:1] in 'aeiou' else 'a'} {word}"
 
 
 _CHECKS: tuple[Check, ...] = (check_first_seen, check_capture_time, check_location, check_language,

@@ -10,7 +10,7 @@ import dataclasses
 import json
 from pathlib import Path
 
-from provenance.cli_common import global_options, open_workspace
+from provenance.cli_common import global_options, name_workspace, open_workspace
 from provenance.errors import ProvenanceError
 from provenance.safetext import terminal
 
@@ -28,10 +28,21 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def _search(args: argparse.Namespace) -> int:
     from provenance.search import search, workspace_folders
 
-    ws = open_workspace(args, "optional")
+    if not " ".join(args.query.split()):
+        raise ProvenanceError("nothing to search for: give the words to find (an empty TEXT matches every report)")
+    missing = [str(p) for p in args.reports if not p.is_dir()]
+    if missing:
+        raise ProvenanceError(f"no such report folder: {', '.join(missing)}")
+    ws = open_workspace(args, "optional", later=True)
+    if ws.exists:  # without one, nothing to say: search matches no index (its note would talk of one)
+        name_workspace(args)
     folders = [*args.reports, *workspace_folders(ws)]
     if not args.reports and Path("reports").is_dir():
         folders.append(Path("reports"))
+    if not folders and not ws.exists:  # where no workspace was found, without the note's talk of an index
+        where = str(getattr(args, "workspace_note", "") or "no workspace").split(": no index:")[0]
+        raise ProvenanceError(f"no report folders to search: {where} (a workspace is made by `provenance index add "
+                              "FILE...` or `provenance claim add`), and no ./reports; name folders with --reports DIR")
     if not folders:
         raise ProvenanceError("no report folders to search: the workspace has no batch runs or attached reports; "
                               "name folders with --reports DIR")

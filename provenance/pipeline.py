@@ -82,7 +82,7 @@ def _run_stage(stage: Stage, ctx: Context, report: Report) -> None:
     if not stage.applies(ctx.media):
         section.status = "not_applicable"
         return
-    scratch = dataclasses.replace(ctx, config=config, artefacts=Artefacts(), notes=[])
+    scratch = dataclasses.replace(ctx, config=config, artefacts=Artefacts(), notes=[], earlier=dict(report.sections))
     outcome = run_with_budget(lambda: stage.run(scratch), config.budget, stage.name)
     if outcome.error is None:
         report.sections[stage.name] = outcome.value

@@ -4,7 +4,9 @@ Where it looks: the report folders of the workspace's batch runs (``batch_run.ou
 its claims (``claim_report.report_path``), and any folder named on the command line. Each report is read
 through ``integrity.read_verified`` (digest, files, structure, folder name), so an edited report is listed
 as refused, never searched as if it were evidence. Matching is case-insensitive on whitespace-normalised
-text, ё matching е.
+text, with letters OCR and spelling confuse folded both ways (ё/е, ї/і, ґ/г: ``FOLD``), for matching only: the
+hits show the text as the report holds it. Readings under the text stage's plausibility floor
+(``low_confidence``) are not searched: they are not shown as text anywhere else either.
 """
 
 from __future__ import annotations
@@ -18,6 +20,9 @@ from provenance.report.integrity import IntegrityError, read_verified
 from provenance.report.view import fmt_t
 from provenance.workspace import Workspace
 
+# letters folded for matching: Russian print mostly drops ё's dots; Tesseract's Ukrainian model reads Ґ as Г
+# and loses ї's dots on small text (issue 18 tester: "Ґалицьке" stored as "Галицьке")
+FOLD = str.maketrans({"ё": "е", "ї": "і", "ґ": "г"})
 _REPORT_NAME = re.compile(r".+-[0-9a-f]{12}$")  # <stem>-<sha256[:12]>: the link (or pointer) to a file's latest run
 
 
@@ -88,7 +93,7 @@ def search(query: str, folders: Iterable[Path], workspace_root: Path | None = No
 def _texts(data: dict) -> Iterator[tuple[str, str]]:
     text = data.get("text") if isinstance(data.get("text"), dict) else {}
     for it in text.get("items") or []:
-        if isinstance(it, dict) and isinstance(it.get("text"), str):
+        if isinstance(it, dict) and isinstance(it.get("text"), str) and not it.get("low_confidence"):
             yield f"on-screen {it.get('kind', 'text')} {_span(it)}", it["text"]
     audio = data.get("audio") if isinstance(data.get("audio"), dict) else {}
     for seg in audio.get("segments") or []:
@@ -107,5 +112,5 @@ def _span(entry: dict) -> str:
 
 
 def _norm(text: str) -> str:
-    """Case-folded, whitespace collapsed, ё as е (Russian print mostly omits the dots; OCR adds or drops them)."""
-    return " ".join(text.casefold().replace("ё", "е").split())
+    """Case-folded, whitespace collapsed, ``FOLD`` applied."""
+    return " ".join(text.casefold().translate(FOLD).split())

@@ -69,6 +69,9 @@ class Context:
     config: Any = None  # this stage's StageConfig subclass (set by the runner)
     artefacts: Artefacts | None = None  # pixels for the HTML report (not in the JSON)
     notes: list[Finding] = field(default_factory=list)  # findings only the run knows (work cut short by a limit)
+    # the sections of the stages that ran before this one, read-only (the text stage reads the visual stage's
+    # shot changes rather than decode every frame again); empty when a stage is run alone
+    earlier: dict[str, Section] = field(default_factory=dict)
 
 
 class StageView:

@@ -52,7 +52,7 @@ def russian_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_burned_in_russian_caption_read_with_its_time_range(russian_clip: Path, tmp_path: Path) -> None:
     report = verify(russian_clip, pipeline=_pipeline())
     text = report.text
-    assert text.status == "ok" and text.sampling == "keyframes" and text.max_gap_s <= 1.01
+    assert text.status == "ok" and text.sampling == "shots+interval" and text.max_gap_s <= 1.01
     assert len(text.items) == 1, [i.text for i in text.items]  # the footage itself holds no text
     item = text.items[0]
     assert "техники" in item.text and "город" in item.text

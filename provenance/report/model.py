@@ -473,15 +473,18 @@ class TextItem:
     """One piece of on-screen text, read in one or more sampled frames and merged across them (text/items.py).
 
     ``box`` is [x0, y0, x1, y1] as fractions (0-1) of the frame as shown, so it holds across resolutions.
-    ``start``/``end`` are the first and last sampled frames it was read in (seconds): it may show up to one
-    sampling gap (``TextSection.max_gap_s``) longer either side.
+    ``start``/``end`` are the first and last sampled frames it was read in (seconds); ``range_from``/``range_to``
+    the neighbouring frames read where it was not seen (or the clip's start and end): it was on screen at least
+    from ``start`` to ``end`` and at most from ``range_from`` to ``range_to``.
     """
 
     text: str
     start: float
     end: float
     box: list[float] = field(default_factory=list)
-    script: str | None = None  # "Hangul", "Cyrillic", "Latin", "mixed" or None (no letters)
+    # "Hangul", "Cyrillic", "Latin", "mixed" or None: no letters, or only letters the Latin and Cyrillic
+    # alphabets share ("РНАВМАСУ" / "PHARMACY": language_basis gives both readings)
+    script: str | None = None
     language: str | None = None  # ISO 639-1 ("ru", "uk", "ko", "en"); None: the letters do not tell
     language_basis: str = ""  # why: "letters ы, ё (Russian)", "Hangul", "English words: the, at"
     confidence: float = 0.0  # the recogniser's mean word confidence of its best reading, 0-1
@@ -490,6 +493,11 @@ class TextItem:
     kind_basis: str = ""  # why caption or scene
     frames: int = 1  # sampled frames it was read in
     frame_t: float = 0.0  # the frame whose crop the HTML report shows (the best reading)
+    range_from: float | None = None  # s: the frame read before ``start`` where it was not seen (0: the clip's start)
+    range_to: float | None = None  # s: the frame read after ``end`` where it was not seen (or the clip's end)
+    # under the stage's plausibility floor (text/analysis.py FINDING_CONFIDENCE, letters): kept here, never shown
+    # as text on screen (no finding, not in Markdown or search, no claim evidence)
+    low_confidence: bool = False
 
 
 @dataclass
@@ -497,7 +505,11 @@ class TextSection(Section, key="text"):
     engine: str | None = None  # "tesseract 5.5.4"
     models: list[str] = field(default_factory=list)  # language models used ("rus", "ukr", "kor", "eng")
     unavailable: str | None = None  # status "unavailable": why (engine or language model missing)
-    sampling: str | None = None  # "keyframes" (the stream's own keyframes) or "interval" (decoded every interval_s)
+    # "shots+interval" (the first frame of every shot and one every interval_s) or "image"
+    sampling: str | None = None
+    interval_s: float | None = None  # s between frames read, besides shot changes
+    shot_changes: list[float] = field(default_factory=list)  # s: the cuts found (each one's first frame is read)
+    regions_failed: int = 0  # regions the recogniser failed on (an error of its own; the rest were read)
     frames_sampled: int = 0
     frames_with_text: int = 0  # frames the detector found text-like regions in
     regions_read: int = 0  # regions sent to the recogniser (others were unchanged from the frame before)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from provenance.errors import ProvenanceError
 from provenance.limits import current_deadline
 from provenance.media import MediaFile
 from provenance.report.model import TextItem, TextSection
@@ -37,6 +38,20 @@ MERGE_SIMILARITY = 0.6  # 1 - edit distance / length: readings of one text acros
 # picture change between two sampled frames: mean absolute difference of 32x18 grey thumbnails, as a share of
 # 255; the visual stage's shot threshold ([visual.frames] shot_threshold default)
 PICTURE_CHANGE = 0.15
+# the floor for showing a reading as text on screen (findings, Markdown, search, the claim check): the readings
+# the issue 18 tester found invented from picture edges and vertical text scored 0.62-0.63 ("는지", "TAP",
+# "РР a"); items under it stay in the JSON with ``low_confidence`` set. A line needs this many letters too
+# (Hangul: syllables, each a word's worth of strokes)
+FINDING_CONFIDENCE = 0.7
+MIN_LETTERS = 3
+MIN_HANGUL = 2
+# a Cyrillic line not read as Russian is read again with this share of its height more above it: the detector's
+# box holds the letters' dense band, and the marks above the capitals (ї's dots, й's breve, Ґ's hook) can fall
+# outside it (the issue 18 tester's "Військові їдуть" read "ідуть"; with the rows above, "їдуть"). Boxes taller
+# for every line cost 5 dev cases of bench_text.py (captions over a busy picture read nothing), so only the
+# marks are taken from the second reading (``_with_marks``). On that caption (a 36-px box) 0.15-0.35 of the
+# height more gave "їдуть" at 0.95-0.96, 0.5 lost the dots again (the letters shrink to fit the line height)
+MARKS_PAD = 0.25
 BUDGET_RESERVE = 0.15  # reading stops with this share of the stage's budget left, so what was read is reported
 CROP_LONG_SIDE = 480  # px of the frame crop the HTML report shows per item
 
@@ -59,8 +74,13 @@ class _Item:
         return max(self.seen, key=lambda s: (s.reading.confidence, len(s.reading.text)))
 
 
-def analyse(media: MediaFile, cfg: TextConfig) -> tuple[TextSection, dict[str, bytes]]:
-    """The text section of ``media`` and the JPEG crops its view shows (``text/<item index>``)."""
+def analyse(media: MediaFile, cfg: TextConfig, shot_threshold: float = PICTURE_CHANGE,
+            shot_changes: list[float] | None = None) -> tuple[TextSection, dict[str, bytes]]:
+    """The text section of ``media`` and the JPEG crops its view shows (``text/<item index>``).
+
+    A language model that does not load (``engine.ModelFailed``) fails the stage with its name; a recogniser
+    failure on every region read does too (a reading lost without a word would look like "no text").
+    """
     try:
         engine = open_engine(cfg.models, cfg.tessdata)
     except EngineUnavailable as exc:
@@ -70,7 +90,7 @@ def analyse(media: MediaFile, cfg: TextConfig) -> tuple[TextSection, dict[str, b
             frames = load_still(media.path, cfg.frame_size)
         else:
             frames = sample(media.path, media.duration_s, frame_size=cfg.frame_size, max_frames=cfg.max_frames,
-                            max_keyframe_gap_s=cfg.max_keyframe_gap_s, interval_s=cfg.interval_s)
+                            interval_s=cfg.interval_s, shot_threshold=shot_threshold, shot_changes=shot_changes)
         return _read(frames, engine, cfg)
     finally:
         engine.close()
@@ -82,15 +102,19 @@ def _read(frames: TextFrames, engine: Tesseract, cfg: TextConfig) -> tuple[TextS
     deadline = current_deadline()
     section = TextSection(status="ok", engine=engine.name, models=list(engine.models), sampling=frames.sampling,
                           frames_sampled=len(frames.frames), max_gap_s=frames.max_gap_s,
-                          budget_exhausted=frames.stopped)
+                          budget_exhausted=frames.stopped, interval_s=frames.interval_s,
+                          shot_changes=list(frames.shot_changes))
     seen: list[_Seen] = []
-    changes: list[int] = []  # indexes of sampled frames whose picture changed from the one before
+    cuts = sorted(frames.shot_changes)
+    changes: list[int] = []  # indexes of sampled frames opening a shot, or whose picture changed from the one before
+    failed: list[str] = []  # the recogniser's own errors, one per region
     previous: list[_Region] = []
     prev_edges = prev_thumb = None
     for index, (t, rgb) in enumerate(frames.frames):
         grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
         thumb = cv2.resize(grey, (32, 18), interpolation=cv2.INTER_AREA).astype(np.int16)
-        if prev_thumb is not None and float(np.abs(thumb - prev_thumb).mean()) / 255.0 >= PICTURE_CHANGE:
+        if index and (any(frames.frames[index - 1][0] < c <= t + 1e-3 for c in cuts) or (
+                prev_thumb is not None and float(np.abs(thumb - prev_thumb).mean()) / 255.0 >= PICTURE_CHANGE)):
             changes.append(index)
         prev_thumb = thumb
         regions = find_text(rgb)
@@ -114,7 +138,11 @@ def _read(frames: TextFrames, engine: Tesseract, cfg: TextConfig) -> tuple[TextS
                 tries = before.tries + 1 if before is not None else 1  # the same line, unsure before: again
                 try:
                     reading = engine.read(crop)
-                except RuntimeError:  # tesserocr's own failure on one crop costs that region only
+                    if reading.language != "ru" and letters_by_script(reading.text).get("Cyrillic"):
+                        top = max(0, y0 - round(MARKS_PAD * (y1 - y0)))
+                        reading = _with_marks(reading, engine.read(grey[top:y1, x0:x1]))
+                except RuntimeError as exc:  # tesserocr's own failure on one crop costs that region, said below
+                    failed.append(" ".join(str(exc).split()) or type(exc).__name__)
                     continue
             current.append(_Region(region.box, reading, tries))
             if _keep(reading, cfg.min_confidence):
@@ -122,7 +150,12 @@ def _read(frames: TextFrames, engine: Tesseract, cfg: TextConfig) -> tuple[TextS
         previous, prev_edges = current, edges
         if section.budget_exhausted:
             break
-    built = [(_item(item, changes, engine), item.best.crop) for item in _merge(seen, _merge_gap(frames))]
+    if failed and len(failed) >= section.regions_read:
+        raise ProvenanceError(f"Tesseract failed on every text region read ({len(failed)}): {failed[0]}")
+    section.regions_failed = len(failed)
+    times = [t for t, _ in frames.frames]
+    built = [(_item(item, changes, engine, times, frames.end_s), item.best.crop)
+             for item in _merge(seen, _merge_gap(frames))]
     built.sort(key=lambda pair: (pair[0].start, pair[0].box[1]))
     section.items = [it for it, _ in built]
     return section, {f"text/{n}": _jpeg(crop) for n, (_, crop) in enumerate(built)}
@@ -162,6 +195,19 @@ def _unchanged(box: tuple[int, int, int, int], edges: np.ndarray | None, previou
     return before if shared >= SAME_EDGES else None
 
 
+_MARKS = str.maketrans({"ї": "і", "Ї": "І", "й": "и", "Й": "И", "ґ": "г", "Ґ": "Г", "ё": "е", "Ё": "Е"})
+
+
+def _with_marks(reading: Reading, taller: Reading) -> Reading:
+    """The reading of the taller crop when it is the same text with more letters' marks (ї for і, й for и, Ґ for
+    Г) and not less sure; else the first: a mark is never taken from picture noise read as a new letter."""
+    gained = sum(a != b for a, b in zip(taller.text, reading.text, strict=False))
+    same = len(taller.text) == len(reading.text) and taller.text.translate(_MARKS) == reading.text.translate(_MARKS)
+    if same and gained and taller.confidence >= reading.confidence - 0.02:
+        return taller
+    return reading
+
+
 def _keep(reading: Reading, min_confidence: float) -> bool:
     """A reading worth keeping: confident, with at least two letters, and mostly letters and digits."""
     text = reading.text
@@ -198,16 +244,30 @@ def _merge(seen: list[_Seen], gap: float) -> list[_Item]:
     return items
 
 
-def _item(item: _Item, changes: list[int], engine: Tesseract) -> TextItem:
+def _item(item: _Item, changes: list[int], engine: Tesseract, times: list[float], end_s: float | None) -> TextItem:
     best = item.best
     first, last = item.seen[0], item.seen[-1]
     language, basis = _language(item)
     kind, kind_basis = _kind(item, changes)
+    script = None if best.reading.script_unknown else script_of(best.reading.text)
+    # the neighbouring frames read where it was not seen (the clip's ends when there is none): it was on screen
+    # at most from range_from to range_to
+    range_from = times[first.index - 1] if first.index > 0 else 0.0
+    range_to = times[last.index + 1] if last.index + 1 < len(times) else max(end_s or 0.0, last.t)
     return TextItem(
         text=best.reading.text, start=first.t, end=last.t, box=[round(v, 4) for v in best.box],
-        script=script_of(best.reading.text), language=language, language_basis=basis,
+        script=script, language=language, language_basis=basis,
         confidence=round(best.reading.confidence, 3), recogniser=f"{engine.name} ({best.reading.models})",
-        kind=kind, kind_basis=kind_basis, frames=len(item.seen), frame_t=best.t)
+        kind=kind, kind_basis=kind_basis, frames=len(item.seen), frame_t=best.t,
+        range_from=round(range_from, 3), range_to=round(range_to, 3), low_confidence=not plausible(best.reading))
+
+
+def plausible(reading: Reading) -> bool:
+    """A reading shown as text on screen: confidence >= ``FINDING_CONFIDENCE`` and enough letters of a told
+    script (``MIN_LETTERS``, ``MIN_HANGUL``); others are kept in the JSON flagged ``low_confidence``."""
+    counts = letters_by_script(reading.text)
+    enough = counts.get("Hangul", 0) >= MIN_HANGUL or sum(counts.values()) >= MIN_LETTERS
+    return reading.confidence >= FINDING_CONFIDENCE and enough
 
 
 def _reading_language(reading: Reading) -> tuple[str | None, str]:
@@ -218,7 +278,10 @@ def _reading_language(reading: Reading) -> tuple[str | None, str]:
 
 def _language(item: _Item) -> tuple[str | None, str]:
     """The item's language from all its distinct readings: named when some name it and none names another (a
-    caption read in five frames gets five chances), else None with the disagreement."""
+    caption read in five frames gets five chances), else None with the disagreement. An item whose best reading
+    does not tell its script (Latin/Cyrillic look-alikes) names no language."""
+    if item.best.reading.script_unknown:
+        return None, item.best.reading.basis
     readings = {id(s.reading): s.reading for s in item.seen}.values()  # unchanged regions share one reading
     told = [(r, *_reading_language(r)) for r in readings]
     named = {lang for _, lang, _ in told if lang}

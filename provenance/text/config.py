@@ -22,10 +22,10 @@ class TextConfig(StageConfig):
     # folder holding <model>.traineddata; "": $PROVENANCE_TESSDATA, else Debian's /usr/share/tesseract-ocr/5/tessdata
     tessdata: str = ""
     frame_size: int = 1280  # long side (px) frames are read at: 720p captions keep their full size
-    # the stream's keyframes are the sample (x264 puts one at every cut and at least every keyint) when they
-    # are at most this far apart; else frames are decoded every interval_s, which costs a full decode
-    max_keyframe_gap_s: float = 4.0
+    # s between frames read, besides the first frame of every shot (text/frames.py): a keyframe within half a
+    # step of a grid point stands for it (the 60-s 720p bench clip's keyframes, every ~2 s, cost their decode
+    # alone); an item's time on screen is known to about this step (TextItem.range_from/range_to)
     interval_s: float = 2.0
-    max_frames: int = 150  # sampled frames read at most (a 5-min clip at one keyframe every 2 s)
+    max_frames: int = 300  # sampled frames read at most (a 5-min clip at one frame a second)
     max_reads: int = 600  # regions sent to the recogniser at most (each costs ~60-150 ms)
     min_confidence: float = 0.6  # readings under this mean word confidence (0-1) are dropped (bench_text.py)

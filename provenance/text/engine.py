@@ -41,6 +41,19 @@ WORD_SHARE = 0.7
 # model reads Ukrainian і and ї as "!" or "1" inside a word
 _RU_IN_UK = re.compile(r"ь[яюєеи]", re.IGNORECASE)
 _UK_IN_RU = re.compile(r"[^\W\d_][!1][^\W\d_]")
+# Cyrillic letters drawn like Latin ones in print (capitals and lower case): a line of these alone may be either
+# script. The Russian and Ukrainian models read English capitals as them at 0.87-0.90 ("ІРНАВМАСУ" for
+# PHARMACY, "ВАКЕВУ" for BAKERY, "АХ!" for TAXI: the issue 18 tester's signs in DejaVu Sans Bold), and a real
+# Russian "МОСКВА" is the same strokes as Latin "MOCKBA", so such a line names no script and no language
+LOOKALIKES = frozenset("АВЕКМНОРСТУХІЈЅаеорсухіјѕ")
+# a line of look-alikes alone shows the English model's reading when that is at most this much less confident
+# than the Cyrillic one (PHARMACY: English model 0.76, Ukrainian 0.87): the Latin reading is the one a desk
+# searches for, the Cyrillic one is kept in the basis
+LOOKALIKE_MARGIN = 0.15
+# ... and a line counts as look-alikes when this share of its letters are: one misread letter does not make
+# PHARMACY Cyrillic ("ІРНАБМАСУ", Б for R, 8 of 9). Russian and Ukrainian lines hold 40-45% (Колонна военной
+# техники, ВОЕННАЯ ПОЛИЦИЯ); a short all-capitals word like ТАКСИ (80%) is not told either, which errs safe
+LOOKALIKE_SHARE = 0.8
 
 
 class EngineUnavailable(ProvenanceError):
@@ -59,6 +72,13 @@ class Reading:
     # letters of the words (3+ letters) each model won in a mixed reading: Tesseract picks a model per word,
     # its dictionary included ({"rus": 19, "ukr": 5})
     words: dict[str, int] = dataclasses.field(default_factory=dict)
+    # the letters are all ones the Latin and Cyrillic alphabets share (LOOKALIKES): the script is not told, and
+    # ``basis`` gives both readings
+    script_unknown: bool = False
+
+
+class ModelFailed(ProvenanceError):
+    """A language model is installed but Tesseract cannot load it (a damaged or truncated ``.traineddata``)."""
 
 
 def find_tessdata(configured: str = "") -> Path | None:
@@ -87,8 +107,25 @@ class Tesseract:
         return f"tesseract {self.version}"
 
     def _make(self, lang: str) -> Any:
+        """A Tesseract instance with ``lang`` loaded; ``ModelFailed`` naming each model that does not load."""
         t = self._tesserocr
-        return t.PyTessBaseAPI(path=str(self.tessdata) + os.sep, lang=lang, psm=t.PSM.SINGLE_LINE, oem=t.OEM.LSTM_ONLY)
+        wanted = lang.split("+")
+        try:
+            api = t.PyTessBaseAPI(path=str(self.tessdata) + os.sep, lang=lang, psm=t.PSM.SINGLE_LINE,
+                                  oem=t.OEM.LSTM_ONLY)
+        except RuntimeError as exc:
+            bad = [m for m in wanted if not _loads(t, self.tessdata, m)] if len(wanted) > 1 else wanted
+            why = " ".join(str(exc).split())
+        else:
+            # Tesseract skips a model of a "+" list that does not load, and reads on without it (a 1000-byte
+            # kor.traineddata: no Hangul read, no error)
+            bad = [m for m in wanted if m not in set(api.GetLoadedLanguages())]
+            if not bad:
+                return api
+            api.End()
+            why = "not loaded"
+        raise ModelFailed(f"Tesseract language model(s) {', '.join(bad or wanted)} in {self.tessdata} failed to "
+                          f"load ({why}); reinstall " + " ".join(f"tesseract-ocr-{m}" for m in bad or wanted))
 
     def read(self, grey: np.ndarray) -> Reading:
         """Read one line from a grey crop (uint8): the most confident of a few readings.
@@ -102,7 +139,7 @@ class Tesseract:
         """
         from PIL import Image
 
-        plain = _prepare(grey)
+        plain = _prepare(strip_rules(grey))
         mixed = "+".join(self.models)
         if self._api is None:
             self._api = self._make(mixed)
@@ -122,7 +159,7 @@ class Tesseract:
             again = self._read(self._model("eng"), Image.fromarray(image), "eng")
             if again.confidence + TIE >= reading.confidence:
                 reading = again
-        return Reading(_trim(reading.text), reading.confidence, reading.models, reading.language, reading.basis)
+        return dataclasses.replace(reading, text=_trim(reading.text), words={})
 
     def _cyrillic(self, image: np.ndarray, mixed: Reading) -> Reading:
         """A Cyrillic line read by the Russian and by the Ukrainian model alone, and English for look-alikes.
@@ -143,12 +180,18 @@ class Tesseract:
         picture = Image.fromarray(image)
         ru = self._read(self._model("rus"), picture, "rus")
         uk = self._read(self._model("ukr"), picture, "ukr")
-        candidates = [mixed, ru, uk]
-        if "eng" in self.models and (mixed.words.get("eng") or mixed.confidence < SURE):  # Latin look-alikes
-            candidates.append(self._read(self._model("eng"), picture, "eng"))
-        best = max(candidates, key=lambda r: r.confidence)
-        if best.models == "eng" and best.confidence >= max(ru.confidence, uk.confidence) + TIE:
-            return best  # Latin look-alikes ("Тгоор5" for "Troops"): English alone reads them best
+        lookalike = lookalikes_only(mixed.text) or lookalikes_only(ru.text) or lookalikes_only(uk.text)
+        en = None
+        if "eng" in self.models and (mixed.words.get("eng") or mixed.confidence < SURE or lookalike):
+            en = self._read(self._model("eng"), picture, "eng")
+            # English read as Cyrillic look-alikes ("Ведіоп-Ба5еа" for "Region-Based" on skimage's page()):
+            # the English model alone reads it better than either Cyrillic model (by 0.09-0.58 on the page's
+            # lines; Russian and Ukrainian captions read by the English model score 0.35 and less)
+            if en.confidence >= max(ru.confidence, uk.confidence) + TIE and letters_by_script(en.text).get("Latin"):
+                return en
+        best = max((mixed, ru, uk), key=lambda r: r.confidence)
+        if lookalike and lookalikes_only(best.text):
+            return self._ambiguous(best, en)
         ru_letters = sorted({c.lower() for c in ru.text if c in RU_LETTERS})
         uk_letters = sorted({c.lower() for c in uk.text if c in UK_LETTERS})
         scores = f"Ukrainian model {uk.confidence:.2f}, Russian model {ru.confidence:.2f}"
@@ -166,12 +209,24 @@ class Tesseract:
             model = "rus" if is_ru else "ukr"
             won, total = mixed.words.get(model, 0), sum(mixed.words.values())
             if total and won >= WORD_SHARE * total:  # the per-word choice of the mixed reading agrees
-                return dataclasses.replace(chosen, language=code, basis=f"{why}; {won} of {total} letters' words "
-                                           f"won by the {name} model in the mixed reading")
-            scores += f"; the mixed reading gave the {name} model {won} of {total} letters' words"
+                return dataclasses.replace(chosen, language=code, basis=f"{why}; the words of {won} of {total} "
+                                           f"letters won by the {name} model in the mixed reading")
+            scores += (f"; the mixed reading gave the {name} model the words of {won} of {total} letters" if total
+                       else "; the mixed reading had no word of 3 letters or more to compare")
         best = max((mixed, ru, uk), key=lambda r: r.confidence)
         return dataclasses.replace(best, language=None, basis=f"Cyrillic; the Russian and Ukrainian models do not "
                                    f"tell it ({scores})")
+
+    def _ambiguous(self, cyrillic: Reading, en: Reading | None) -> Reading:
+        """A line of letters both alphabets share: script and language not told, both readings in the basis."""
+        names = {"rus": "Russian model", "ukr": "Ukrainian model"}
+        said = f"“{_trim(cyrillic.text)}” ({names.get(cyrillic.models, 'mixed models')} {cyrillic.confidence:.2f})"
+        if en is not None and en.text.strip():
+            said += f" or “{_trim(en.text)}” (English model {en.confidence:.2f})"
+        why = f"letters the Latin and Cyrillic alphabets share: read {said}; script not told"
+        shown = en if en is not None and en.confidence >= cyrillic.confidence - LOOKALIKE_MARGIN and \
+            letters_by_script(en.text).get("Latin") else cyrillic
+        return dataclasses.replace(shown, language=None, basis=why, script_unknown=True)
 
     def _model(self, lang: str) -> Any:
         if lang not in self._alone:
@@ -198,6 +253,48 @@ class Tesseract:
         for api in (self._api, *self._alone.values()):
             if api is not None:
                 api.End()
+
+
+def lookalikes_only(text: str) -> bool:
+    """Whether ``text`` has Cyrillic letters and at least ``LOOKALIKE_SHARE`` of its letters are drawn like Latin
+    ones (``LOOKALIKES``, and Latin letters beside them: "РР a")."""
+    letters = [c for c in text if c.isalpha()]
+    if not any("\u0400" <= c <= "\u04ff" for c in letters):
+        return False
+    return sum(c in LOOKALIKES or c.isascii() for c in letters) >= LOOKALIKE_SHARE * len(letters)
+
+
+def _loads(tesserocr: Any, tessdata: Path, model: str) -> bool:
+    try:
+        tesserocr.PyTessBaseAPI(path=str(tessdata) + os.sep, lang=model).End()
+    except RuntimeError:
+        return False
+    return True
+
+
+# a row of a crop this full of edges, in its outer fifth, is a drawn line (a sign panel's border), not letters
+# (detect.RULE_SHARE): the detector's padding takes in the border of a panel drawn close around its letters, and
+# Tesseract then read nothing at all (a 44-px Hangul sign on a bordered panel: "" at 0.0; without the rows
+# outside the border, "출입 금지")
+RULE_SHARE = 0.85
+RULE_ZONE = 0.2
+
+
+def strip_rules(grey: np.ndarray) -> np.ndarray:
+    """The crop without the rows beyond a drawn line near its top or bottom edge."""
+    import cv2
+
+    h = grey.shape[0]
+    if h < 8:
+        return grey
+    grad = cv2.morphologyEx(grey, cv2.MORPH_GRADIENT, cv2.getStructuringElement(cv2.MORPH_RECT, (3, 1)))
+    flat = (grad < 40).mean(axis=1)  # share of a row with no vertical stroke edge: a line is flat along itself
+    far = (np.abs(grey.astype(np.int16) - int(np.median(grey))) >= 60).mean(axis=1)  # unlike the background
+    rule = (flat >= RULE_SHARE) & (far >= RULE_SHARE)
+    zone = max(1, round(RULE_ZONE * h))
+    top = max((i + 1 for i in range(zone) if rule[i]), default=0)
+    bottom = min((i for i in range(h - zone, h) if rule[i]), default=h)
+    return grey[top:bottom] if bottom - top >= h // 2 else grey
 
 
 def _prepare(grey: np.ndarray) -> np.ndarray:

@@ -1,7 +1,7 @@
 """The on-screen text stage: captions, signs and documents read from the footage.
 
-Frames: the stream's keyframes (shot changes and a sparse sample between them), or frames every ``interval_s``
-when keyframes are far apart (frames.py); only text-like regions (detect.py) go to Tesseract (engine.py);
+Frames: the first frame of every shot (cuts found as the visual stage finds them) and one every ``interval_s``
+(frames.py); only text-like regions (detect.py) go to Tesseract (engine.py);
 readings are merged across frames into items with their time range, box, script, language, confidence and
 recogniser, and called burned-in caption or scene text (analysis.py). Without Tesseract or one of its
 language models the section is "unavailable" with the reason, and the other stages run as ever.
@@ -21,7 +21,7 @@ MAX_CAPTION_FINDINGS = 8  # caption findings listed one by one; the rest are in 
 
 
 def _ranges(items: list[TextItem]) -> str:
-    """Time ranges of items, overlapping ones joined: "0:12.0–0:15.0, 0:40.0"."""
+    """Time ranges of items, overlapping ones joined: "0:12.0–0:15.0, 0:40.0" (first to last frame read)."""
     spans: list[list[float]] = []
     for it in sorted(items, key=lambda i: i.start):
         if spans and it.start <= spans[-1][1] + 0.01:
@@ -29,6 +29,16 @@ def _ranges(items: list[TextItem]) -> str:
         else:
             spans.append([it.start, it.end])
     return ", ".join(fmt_t(a) if b - a < 0.05 else f"{fmt_t(a)}–{fmt_t(b)}" for a, b in spans)
+
+
+def _bounds(items: list[TextItem], section: TextSection) -> str:
+    """How exact the ranges are: " (at most 0:00.0–0:02.4; frames read every 1 s and at each shot change)": the
+    neighbouring frames read where the text was not seen, joined as ``_ranges`` joins the times seen."""
+    outer = [TextItem(text="", start=it.range_from, end=it.range_to) for it in items
+             if it.range_from is not None and it.range_to is not None]
+    step = f"frames read every {section.interval_s:g} s and at each shot change" if section.interval_s else ""
+    parts = [p for p in (f"at most {_ranges(outer)}" if outer else "", step) if p]
+    return f" ({'; '.join(parts)})" if parts else ""
 
 
 class TextStage(Stage):
@@ -39,9 +49,15 @@ class TextStage(Stage):
     view = TextView()
 
     def run(self, ctx: Context) -> TextSection:
-        from provenance.text.analysis import analyse
+        from provenance.report.model import VisualSection
+        from provenance.text.analysis import PICTURE_CHANGE, analyse
 
-        section, crops = analyse(ctx.media, ctx.config)
+        visual = ctx.pipeline.stages.get("visual")
+        frames = getattr(visual, "frames", None)
+        threshold = frames.shot_threshold if frames is not None else PICTURE_CHANGE
+        seen = ctx.earlier.get("visual")
+        cuts = list(seen.shot_changes) if isinstance(seen, VisualSection) and seen.status == "ok" else None
+        section, crops = analyse(ctx.media, ctx.config, threshold, cuts)
         if ctx.artefacts is not None:
             ctx.artefacts.crops.update(crops)
         return section
@@ -55,25 +71,33 @@ class TextStage(Stage):
             return []
         out = []
         still = report.media.kind == "image"
-        captions = [it for it in text.items if it.kind == "caption"]
+        shown = [it for it in text.items if not it.low_confidence]  # the rest: JSON only (analysis.plausible)
+        captions = [it for it in shown if it.kind == "caption"]
         for it in captions[:MAX_CAPTION_FINDINGS]:
-            when = "" if still else f" {_ranges([it])}"
+            when = "" if still else f" {_ranges([it])}{_bounds([it], text)}"
             out.append(Finding("on_screen_caption", "notice",
                                f"Caption{when}: “{it.text}” ({_language_words(it)}; {it.kind_basis}).",
                                {"text": it.text, "start": it.start, "end": it.end, "language": it.language,
                                 "script": it.script, "confidence": it.confidence}))
         groups: dict[str, list[TextItem]] = {}
-        for it in text.items:
+        for it in shown:
             groups.setdefault(it.language or f"script:{it.script}", []).append(it)
         for key, items in groups.items():
-            name = LANGUAGE_NAMES.get(key) or f"{key.removeprefix('script:')}-script (language not told)"
-            where = "in the picture" if still else f"on screen {_ranges(items)}"
+            script = key.removeprefix("script:")
+            name = LANGUAGE_NAMES.get(key) or ("Latin-or-Cyrillic (script and language not told)" if script == "None"
+                                               else f"{script}-script (language not told)")
+            where = "in the picture" if still else f"on screen {_ranges(items)}{_bounds(items, text)}"
             out.append(Finding("on_screen_text", "info",
                                f"{name} text {where} ({len(items)} item{'s' if len(items) > 1 else ''}: "
                                f"{sum(i.kind == 'caption' for i in items)} caption, "
                                f"{sum(i.kind == 'scene' for i in items)} scene).",
                                {"language": items[0].language, "script": items[0].script,
                                 "items": len(items), "times": _ranges(items)}))
+        if text.regions_failed:
+            out.append(Finding("text_incomplete", "notice",
+                               f"The recogniser failed on {text.regions_failed} of {text.regions_read} text "
+                               f"region{'s' if text.regions_read != 1 else ''}: text there was not read.",
+                               {"regions_failed": text.regions_failed, "regions_read": text.regions_read}))
         if text.budget_exhausted:
             out.append(Finding("text_incomplete", "notice",
                                "On-screen text reading stopped early (time budget, frame or read cap): text later "

@@ -28,23 +28,36 @@ class Page:
 
 
 def _when(report: Report, it: TextItem) -> str:
+    """"0:02.0–0:04.0 (at most 0:01.0–0:05.0)": the first and last frames it was read in, and the neighbouring
+    frames read where it was not seen."""
     if report.media.kind == "image":
         return ""
-    return fmt_t(it.start) if it.end - it.start < 0.05 else f"{fmt_t(it.start)}–{fmt_t(it.end)}"
+    seen = fmt_t(it.start) if it.end - it.start < 0.05 else f"{fmt_t(it.start)}–{fmt_t(it.end)}"
+    if it.range_from is None or it.range_to is None:
+        return seen
+    return f"{seen} (at most {fmt_t(it.range_from)}–{fmt_t(it.range_to)})"
 
 
 def _language(it: TextItem) -> str:
     if it.language:
         return f"{LANGUAGE_NAMES.get(it.language, it.language)} ({it.language_basis})"
-    return f"{it.script or 'no'} script; language not told ({it.language_basis})"
+    if it.script is None:
+        return f"script and language not told ({it.language_basis})"
+    return f"{it.script} script; language not told ({it.language_basis})"
 
 
 def _sampling(section: TextSection) -> str:
-    what = {"keyframes": "the stream's keyframes", "interval": "frames decoded at a fixed interval",
+    cuts = len(section.shot_changes)
+    what = {"shots+interval": f"one every {section.interval_s or 0:g} s and the first of each shot ({cuts} shot "
+                              f"change{'' if cuts == 1 else 's'})",
+            "keyframes": "the stream's keyframes", "interval": "frames decoded at a fixed interval",
             "image": "the picture"}.get(section.sampling or "", section.sampling or "")
     gap = f"; longest gap {section.max_gap_s:.1f} s (text shown for less may be missed)" if section.max_gap_s else ""
+    low = sum(it.low_confidence for it in section.items)
+    unsure = (f"; {low} low-confidence reading{'' if low == 1 else 's'} (under 0.70 or too few letters) kept in "
+              "report.json only") if low else ""
     return (f"frames read: {section.frames_sampled} ({what}{gap}); with text-like regions: "
-            f"{section.frames_with_text}; lines sent to the recogniser: {section.regions_read}")
+            f"{section.frames_with_text}; lines sent to the recogniser: {section.regions_read}{unsure}")
 
 
 class TextView(StageView):
@@ -62,9 +75,11 @@ class TextView(StageView):
             out.append(f"- not read: {md(section.unavailable or 'engine not available')}")
         elif section.status != "ok":
             out.append(f"- not read ({md(status_words(section.status))})")
-        elif not section.items:
+        elif not any(not it.low_confidence for it in section.items):
             out.append("- no text read")
         for it in section.items:
+            if it.low_confidence:
+                continue
             when = _when(report, it)
             out.append(f"- {md(when) + ' ' if when else ''}**{it.kind}** “{md(it.text)}” · {md(_language(it))} · "
                        f"confidence {it.confidence:.2f}")
