@@ -345,6 +345,7 @@ class ClaimStore:
             ))
         if made:
             with self.workspace.transaction(immediate=True) as conn:
+                self.remember_root(conn)  # first: paths stored before a move follow it, then the new ones go in
                 if not replace:
                     for a in made:
                         old = conn.execute("SELECT signed, key_id, report_path FROM claim_report WHERE claim_id = ?"
@@ -366,14 +367,30 @@ class ClaimStore:
                      for a in made],
                 )
                 conn.execute("UPDATE claim SET updated_at = ? WHERE id = ?", (_now(), claim.id))
-                self.remember_root(conn)
         return made
 
     def remember_root(self, conn: sqlite3.Connection) -> None:
         """Record where this workspace is, so that paths stored in it can follow a moved or copied project
-        (:meth:`relocate`). Called in the transaction that stores a path."""
-        conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
-                     (_ROOT_KEY, str(self.workspace.root.resolve())))
+        (:meth:`relocate`). Called in the transaction that stores a path. When the workspace has moved since it
+        last stored one, every stored path is first rewritten to the new place where that exists (the reports
+        and dossiers moved with it): a path stored before the move must not start pointing back at the
+        original project once the new place is recorded."""
+        here = str(self.workspace.root.resolve())
+        row = conn.execute("SELECT value FROM meta WHERE key = ?", (_ROOT_KEY,)).fetchone()
+        if row and row[0] and row[0] != here:
+            for claim_id, sha, path in conn.execute("SELECT claim_id, sha256, report_path FROM claim_report"
+                                                    ).fetchall():
+                moved = _moved(path, row[0], here, must_exist=True)
+                if moved != path:
+                    conn.execute("UPDATE claim_report SET report_path = ? WHERE claim_id = ? AND sha256 = ?",
+                                 (moved, claim_id, sha))
+            for key, path in conn.execute("SELECT key, value FROM meta WHERE key LIKE ?",
+                                          (DOSSIER_META + "%",)).fetchall():
+                moved = _moved(path, row[0], here, must_exist=False)
+                if moved != path:
+                    conn.execute("UPDATE meta SET value = ? WHERE key = ?", (moved, key))
+        conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (_ROOT_KEY, here))
+        self._root = here
 
     def relocate(self, path: str | Path, *, must_exist: bool = True) -> str:
         """``path`` as stored, or, when the workspace has moved since it was stored (a project folder copied or
@@ -385,13 +402,7 @@ class ClaimStore:
             with self.workspace.reading() as conn:
                 row = conn.execute("SELECT value FROM meta WHERE key = ?", (_ROOT_KEY,)).fetchone()
             self._root = row[0] if row else ""
-        here = str(self.workspace.root.resolve())
-        if not self._root or self._root == here:
-            return str(path)
-        moved = os.path.normpath(os.path.join(here, os.path.relpath(str(path), self._root)))
-        if os.path.exists(moved) or (not must_exist and os.path.isdir(os.path.dirname(moved))):
-            return moved
-        return str(path)
+        return _moved(str(path), self._root, str(self.workspace.root.resolve()), must_exist=must_exist)
 
     def attach_files(self, claim_id: str, paths: Iterable[str | Path], *,
                      require_signature: bool = False, replace: bool = False) -> list[Attachment]:
@@ -557,18 +568,22 @@ def check_first_seen(claim: Claim, report: Report) -> ClaimAssessment:
         refs = ", ".join(m.reference_id for m in visual.matches)
         return _a(name, "unknown", f"matches known imagery ({refs}) whose first-seen date is unknown",
                   references=[m.reference_id for m in visual.matches])
-    m = dated[0]
+    earlier = earlier_matches(claim, report)  # strongest first; the strongest earlier copy is the one named
+    m = earlier[0] if earlier else dated[0]
     seen = _parse_when(m.first_seen or "").date()
     covered = coverage(m, report)
     what = f"matches '{m.title or m.reference_id}' first seen {m.first_seen}: {covered.words}"
+    others = earlier[1:]
+    also = ("; other earlier copies matched: " + ", ".join(f"'{o.title or o.reference_id}' ({o.first_seen})"
+                                                           for o in others)) if others else ""
     evidence = {"reference_id": m.reference_id, "first_seen": m.first_seen, "title": m.title, "source": m.source,
                 "url": m.url, "matched_s": covered.seconds, "clip_s": covered.clip_s,
-                "query_coverage": m.query_coverage}
+                "query_coverage": m.query_coverage, "also": [o.reference_id for o in others]}
     if period is None:
         return _a(name, "unknown", f"{what}; the claim gives no date to compare", **evidence)
     relation = period.relation(seen)
     if relation == "before":
-        return _a(name, "contradicts", f"{what}, before the claimed date {period.text}", **evidence)
+        return _a(name, "contradicts", f"{what}, before the claimed date {period.text}{also}", **evidence)
     if relation == "within":
         return _a(name, "neutral", f"{what}, within the claimed date {period.text}", **evidence)
     return _a(name, "neutral", f"{what}, after the claimed date {period.text}: a later copy", **evidence)
@@ -880,12 +895,24 @@ class Publisher:
 
 
 _ROOT_KEY = "claims:workspace_root"  # meta: the workspace's absolute path when it last stored a path
+DOSSIER_META = "dossier:"  # meta key prefix: + claim id -> the folder its dossier is written into (dossier.py)
 SETTINGS_FILE = "settings.toml"  # in the workspace folder: [claimreview] publisher, publisher_url, review_url
 # Hosts that are placeholders by definition (RFC 2606 and RFC 6761): a review published under one of them is a
 # template nobody filled in.
 _RESERVED_HOSTS = ("example", "test", "invalid", "localhost", "example.com", "example.net", "example.org")
 _PLACEHOLDER_WORDS = re.compile(r"<[^>]*>|\b(todo|changeme|change me|your[ _-]?(org|organisation|organization|"
                                 r"desk|name|site))\b|^provenance$", re.IGNORECASE)
+
+
+def _moved(path: str, was: str, here: str, *, must_exist: bool) -> str:
+    """``path``, stored while the workspace was at ``was``, at the same place relative to ``here`` if that exists
+    (or, without ``must_exist``, if its parent does); else ``path`` unchanged."""
+    if not was or was == here:
+        return path
+    moved = os.path.normpath(os.path.join(here, os.path.relpath(path, was)))
+    if os.path.exists(moved) or (not must_exist and os.path.isdir(os.path.dirname(moved))):
+        return moved
+    return path
 
 
 def _public_host(host: str) -> bool:

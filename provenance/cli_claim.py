@@ -306,14 +306,13 @@ def print_claim(claim: Claim, attachments: list[Attachment], out: TextIO,
         shown = [x for x in a.assessment if not (fold and x.result == "unknown")]
         rows += [(terminal(a.name) if i == 0 else "", x.check, x.result, terminal(x.detail))
                  for i, x in enumerate(shown)]
-    if not rows:
-        rows = [("", "", "", "")]
-    w_file = max(4, *(len(r[0]) for r in rows))
-    w_check = max(5, *(len(r[1]) for r in rows))
+    w_file = max([4] + [len(r[0]) for r in rows])
+    w_check = max([5] + [len(r[1]) for r in rows] + [len(f.check) for f in (summary.folded if fold else [])])
     w_result = 11
     indent = w_file + w_check + w_result + 6
-    print(file=out)
-    print(f"{'file':<{w_file}}  {'check':<{w_check}}  {'result':<{w_result}}  detail", file=out)
+    if rows:  # none when every attached report is missing or refused (named below)
+        print(file=out)
+        print(f"{'file':<{w_file}}  {'check':<{w_check}}  {'result':<{w_result}}  detail", file=out)
     for name, check, result, detail in rows:
         lines = textwrap.wrap(detail, width=max(40, 120 - indent)) or [""]
         print(f"{name:<{w_file}}  {check:<{w_check}}  {result:<{w_result}}  {lines[0]}", file=out)
@@ -322,7 +321,8 @@ def print_claim(claim: Claim, attachments: list[Attachment], out: TextIO,
     if summary is not None and (unknown := [f for f in summary.folded if f.result == "unknown"]):
         print("\nunknown (one line per check)", file=out)
         for f in unknown:
-            more = f" (and {len(f.reasons) - 1} other reasons)" if len(f.reasons) > 1 else ""
+            k = len(f.reasons) - 1
+            more = f" (and {k} other reason{'s' if k != 1 else ''}: `provenance claim report` lists them)" if k else ""
             print(f"  {f.check:<{w_check}}  {f.count} file{'s' if f.count != 1 else ''}: "
                   f"{terminal(f.reasons[0][0])}{more}", file=out)
     print(file=out)

@@ -33,14 +33,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from provenance.claims import _RATINGS, Attachment, Claim, ClaimStore, EarlierCopy, earlier_matches
+from provenance.claims import _RATINGS, DOSSIER_META, Attachment, Claim, ClaimStore, EarlierCopy, earlier_matches
 from provenance.report.integrity import IntegrityError, read_regular, read_verified
 from provenance.report.model import Report
 from provenance.report.view import data_uri, environment, fmt_t, md, md_url, safe_link
 from provenance.visual.wording import coverage, describe
 
 DOSSIER_HTML, DOSSIER_MD = "dossier.html", "dossier.md"
-_META_KEY = "dossier:"  # + claim id -> the folder the claim's dossier is written into (absolute)
+_META_KEY = DOSSIER_META  # + claim id -> the folder the claim's dossier is written into (absolute)
 _HTML_MAX = 64 << 20  # report.html read for its pictures at most (the report.json cap of report.integrity)
 
 # Each check in words, in the order a reader weighs them: an earlier publication is a record outside the file;
@@ -243,7 +243,9 @@ def _href(report_path: str, base: Path | None) -> str:
     target = (Path(report_path) / "report.html").resolve()
     if base is not None:
         with contextlib.suppress(ValueError):
-            return quote(Path(os.path.relpath(target, base.resolve())).as_posix())
+            # the folder the page is opened from, the link itself not followed: a browser resolves "../" against
+            # the path it was given (reports/claim-<id>/), not against the run folder the link points to
+            return quote(Path(os.path.relpath(target, base.parent.resolve() / base.name)).as_posix())
     return target.as_uri()
 
 
@@ -502,12 +504,13 @@ def rollup(claim: Claim, files: list[FileRow], against: list[EvidenceLine], supp
 
 # -- what a ClaimReview takes from it -----------------------------------------------------------------------
 def earlier_copies(d: Dossier) -> list[EarlierCopy]:
-    """The earlier publications the evidence against rests on (verified reports only), once each, earliest first."""
+    """The earlier publications the evidence against rests on (verified reports only), once each, in the order
+    of the evidence: strongest first, as the review's text gives them."""
     seen: dict[tuple[str, str | None], EarlierCopy] = {}
     for e in d.against:
         if e.copy is not None:
             seen.setdefault((e.copy.title, e.copy.url), e.copy)
-    return sorted(seen.values(), key=lambda c: (c.first_seen or "9999", c.title))
+    return list(seen.values())
 
 
 def review_text(d: Dossier) -> str:
@@ -598,9 +601,9 @@ def write(store: ClaimStore, claim_id: str, out: str | Path | None = None) -> Pa
     d = build(store, claim_id, base=base)
     where = write_run(Path(out) / folder_name(claim_id), {DOSSIER_HTML: render_html(d), DOSSIER_MD: render_markdown(d)})
     with store.workspace.transaction() as conn:
+        store.remember_root(conn)  # first: paths stored before a move follow it, then this one goes in
         conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
                      (_META_KEY + claim_id, str(Path(out).resolve())))
-        store.remember_root(conn)
     return where / DOSSIER_HTML
 
 

@@ -6,6 +6,7 @@ properties and schema.org's property names checked; the JSON-LD safe to paste in
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -153,13 +154,21 @@ def test_every_earlier_copy_is_evidence_and_a_citation_strongest_first(tmp_path:
     assert "keypoints only: 40 inliers" in d.against[1].detail.lower()
     assert d.rollup[0] == "1 of 1 file reuses footage first seen 2015–2018, before the claimed date 2024-10."
     code, out, err = cli("claim", "show", "c-2", "--workspace", ws)  # the unknowns folded, one line per check
-    assert code == 0 and "\nunknown (one line per check)\n" in out and "  capture_time  1 file: no capture" in out
+    assert code == 0 and "\nunknown (one line per check)\n" in out
+    assert re.search(r"\n  capture_time +1 file: no capture", out), out
     assert not [line for line in out.splitlines() if "  unknown  " in line], out
     assert cli("claim", "verdict", "c-2", "false", "--workspace", ws)[0] == 0
     code, text, err = cli("claim", "export", "c-2", "--format", "claimreview", *DESK, "--workspace", ws)
     assert code == 0, err
     cited = [(c["name"], c["url"]) for c in json.loads(text)["citation"]]
-    assert cited == [("Old archive", "https://archive.org/old"), ("Bikes", "https://news.example.net/bikes")]
+    assert cited == [("Bikes", "https://news.example.net/bikes"), ("Old archive", "https://archive.org/old")]
+    # claim show and the CSV name the strongest earlier copy and the others (before: only the earliest)
+    code, out, err = cli("claim", "show", "c-2", "--workspace", ws)
+    flat = " ".join(out.split())
+    assert "matches 'Bikes' first seen 2018-05-01: 9.0 s" in flat, out
+    assert "before the claimed date 2024-10; other earlier copies matched: 'Old archive' (2015-01-01)" in flat
+    code, text, err = cli("claim", "export", "c-2", "--format", "csv", "--workspace", ws)
+    assert code == 0 and "'Bikes' first seen 2018-05-01" in text and "'Old archive' (2015-01-01)" in text
 
 
 def test_published_text_carries_no_control_or_bidi_characters() -> None:
