@@ -29,10 +29,10 @@ from provenance.config import Pipeline
 from provenance.dossier import RESULT_SHORT, check_words, file_pictures, finding_words
 from provenance.errors import ProvenanceError
 from provenance.media import display_path
-from provenance.sniff import why_ignored
 from provenance.report.integrity import read_verified, report_file
 from provenance.report.writer import atomic_write
 from provenance.safetext import csv_cell, finalize_printable, terminal
+from provenance.sniff import why_ignored
 from provenance.workspace import Workspace, WorkspaceError
 
 log = logging.getLogger(__name__)
