@@ -34,7 +34,7 @@ def test_a_gps_block_holding_only_its_version_is_said_to_have_no_position(tmp_pa
     assert check.message.startswith("GPS block present without a position")
     assert "GPSVersionID" in json.dumps(check.evidence)
     assert "gps_no_position" in {f.code for f in report.findings}
-    code, out, err = cli("verify", path, "--pipeline", "quick", "--out", tmp_path / "out")
+    code, _out, err = cli("verify", path, "--pipeline", "quick", "--out", tmp_path / "out")
     assert code in (0, 1), err
     page = next((tmp_path / "out").glob("*/report.md")).read_text()
     assert "**GPS:** block present without a position" in page
