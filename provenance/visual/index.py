@@ -26,6 +26,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
+from provenance import coverage
 from provenance.errors import ProvenanceError
 from provenance.limits import Limits, run_with_budget
 from provenance.media import MediaError, MediaFile, display_path, probe
@@ -244,7 +245,19 @@ def _write_keypoint_ivf(stem: Path, generation: str, owner: np.ndarray, index: f
 
 
 def _partial(fp: Fingerprint, media: MediaFile) -> str | None:
-    """Say how much of a video reference was indexed when decoding stopped early: later footage cannot match."""
+    """Say how much of a video reference was indexed when decoding stopped early or left gaps (its decoded
+    coverage, ``provenance.coverage``): footage the reference's decoder did not deliver cannot match, so a later
+    match that covers only part of a clip does not mean the rest is not from this reference."""
+    cov = fp.coverage
+    if cov is not None and coverage.short(cov) and fp.stopped_by in (None, "decode_error"):
+        of = f" of {cov.declared_s:.1f} s" if cov.declared_s is not None else ""
+        missing = [(g.start, g.end) for g in cov.gaps]
+        if cov.ended_at_s is not None and cov.declared_s is not None:
+            missing.append((cov.ended_at_s, cov.declared_s))
+        holes = ", ".join(f"{a:.1f}\u2013{b:.1f} s" for a, b in missing[:5]) + (" and more" if len(missing) > 5 else "")
+        why = f" ({cov.error})" if cov.error else ""
+        return (f"only {cov.decoded_s:.1f} s{of} decoded: {holes} missing{why}; matches cannot cover what is missing, "
+                "which is not evidence that it differs")
     if fp.stopped_by is None:
         return None
     why = {"max_frames_decoded": "the decoded-frame limit ([limits] max_duration_s at 60 fps)",
