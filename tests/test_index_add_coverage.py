@@ -7,6 +7,7 @@ of the clip were not from that reference.
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 from pathlib import Path
@@ -41,3 +42,19 @@ def test_index_add_of_an_intact_clip_says_nothing_of_coverage(tmp_path: Path) ->
     assert cli("init", tmp_path / "ws")[0] == 0
     code, _out, err = cli("index", "add", ARCHIVE, "--id", "whole", "--workspace", tmp_path / "ws")
     assert code == 0 and "decoded" not in err, err
+
+
+def test_a_match_against_a_partly_indexed_reference_names_the_missing_part(tmp_path: Path) -> None:
+    """The whole clip verified against its own half-decodable copy: the match headline says the reference decoded
+    only in part, so "11.9 s of 21.0 s match" is not read as the rest being from elsewhere."""
+    half = tmp_path / "half.mp4"
+    half.write_bytes(make_corpus.damaged_real_clip("truncated", source=ARCHIVE))
+    assert cli("init", tmp_path / "ws")[0] == 0
+    assert cli("index", "add", half, "--id", "half", "--workspace", tmp_path / "ws")[0] == 0
+    code, out, err = cli("verify", ARCHIVE, "--pipeline", "quick", "--json", "--workspace", tmp_path / "ws",
+                         "--out", tmp_path / "r")
+    assert code in (0, 1), err
+    match = next(m for m in json.loads(out)["visual"]["matches"] if m["reference_id"] == "half")
+    assert match["reference_partial"].startswith("only 11.9 s of 21.0 s decoded: 11.9\u201321.0 s missing")
+    page = next((tmp_path / "r").glob("*/report.md")).read_text()
+    assert "The reference itself decoded only in part when indexed (only 11.9 s of 21.0 s decoded" in page

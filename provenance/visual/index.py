@@ -61,6 +61,7 @@ class Reference:
     duration_s: float | None = None
     added_at: str = ""
     same_as: str | None = None  # the reference whose frames this byte-identical one shares (None: its own)
+    partial: str | None = None  # what of it did not decode when added (``_partial``); None: all of it did
 
 
 @dataclass(frozen=True)
@@ -500,7 +501,7 @@ class KnownImageryIndex:
             id=ref_id, path=display_path(media.path.resolve()), sha256=media.sha256, kind=media.kind,
             frames=len(fp.frames), title=title or display_path(media.path.stem), source=source, url=url,
             first_seen=first_seen, duration_s=media.duration_s,
-            added_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            added_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), partial=_partial(fp, media),
         )
         # One transaction: a reference is either whole or absent. Take the write lock first, then look again:
         # another process may have added this id while we were hashing (two `index add` at once); the same
@@ -514,9 +515,9 @@ class KnownImageryIndex:
             _bump_generation(conn)
             conn.execute(
                 "INSERT INTO reference (id, title, source, url, first_seen, path, sha256, kind, duration_s,"
-                " frames, added_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                " frames, added_at, partial) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                 (ref.id, ref.title, ref.source, ref.url, ref.first_seen, ref.path, ref.sha256, ref.kind,
-                 ref.duration_s, ref.frames, ref.added_at),
+                 ref.duration_s, ref.frames, ref.added_at, ref.partial),
             )
             conn.executemany(
                 "INSERT INTO frame (reference_id, t, pdq, quality, phash) VALUES (?,?,?,?,?)",
@@ -528,7 +529,7 @@ class KnownImageryIndex:
                 [(ref.id, t, feat.width, feat.height, *feat.to_blobs()) for t, feat in keypoint_frames],
             )
         return AddResult(str(media.path), ref, near=near,
-                         message=near.describe() if near is not None else "", partial=_partial(fp, media))
+                         message=near.describe() if near is not None else "", partial=ref.partial)
 
     def _link(self, file: Path, media: MediaFile, ref_id: str | None, title: str | None, source: str | None,
               url: str | None, first_seen: str | None) -> AddResult:
@@ -553,13 +554,14 @@ class KnownImageryIndex:
                 id=ref_id, path=display_path(media.path.resolve()), sha256=media.sha256, kind=holder["kind"],
                 frames=holder["frames"], title=title or display_path(media.path.stem), source=source, url=url,
                 first_seen=first_seen, duration_s=holder["duration_s"], added_at=now, same_as=holder["id"],
+                partial=holder["partial"],
             )
             _bump_generation(conn)
             conn.execute(
                 "INSERT INTO reference (id, title, source, url, first_seen, path, sha256, kind, duration_s,"
-                " frames, added_at, same_as) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                " frames, added_at, same_as, partial) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (ref.id, ref.title, ref.source, ref.url, ref.first_seen, ref.path, ref.sha256, ref.kind,
-                 ref.duration_s, ref.frames, ref.added_at, ref.same_as),
+                 ref.duration_s, ref.frames, ref.added_at, ref.same_as, ref.partial),
             )
         return AddResult(shown, ref, status="linked",
                          message=f"byte-identical to reference {ref.same_as}: linked, frames shared")
