@@ -18,6 +18,7 @@ from provenance import verify
 from provenance.media import MediaError, probe
 from provenance.metadata import exiftool
 from provenance.metadata import moi as moi_reader
+from provenance.metadata import wtv as wtv_reader
 from provenance.sniff import identify, sniff, why_ignored
 
 from conftest import CORPUS, SAMPLES, cli
@@ -42,17 +43,29 @@ def test_moi_index_gets_a_report_with_its_capture_time_without_exiftool(
 
 
 @needs_corpus
-@needs_exiftool
-def test_wtv_recording_gets_a_report_with_exiftools_tags(tmp_path: Path) -> None:
+def test_wtv_recording_gets_a_report_with_its_title_and_encode_time_without_exiftool(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """ExifTool's gold: WTV:Title "Stargate SG-1", WTV:EncodeTime 2018:05:25 18:44:43Z; the own reader reads both."""
     path = tmp_path / "WTV.wtv"
     shutil.copyfile(CORPUS / "exiftool" / "WTV.wtv", path)
+    monkeypatch.setenv("PROVENANCE_EXIFTOOL", "0")
     code, out, err = cli("verify", path, "--pipeline", "quick", "--json", "--out", tmp_path / "out")
     assert code == 1, err  # a report with a failed stage, never exit 2
     report = json.loads(out)
     assert report["media"]["container"] == "wtv"
-    wtv = report["metadata"]["raw"]["ExifTool:WTV"]
+    wtv = report["metadata"]["raw"]["WTV"]
     assert wtv["Title"] == "Stargate SG-1" and wtv["EncodeTime"] == "2018:05:25 18:44:43Z"
+    assert report["metadata"]["capture_time"] == "2018-05-25T18:44:43Z"
+    assert report["metadata"]["capture_time_source"] == "WTV:EncodeTime"
     assert report["visual"]["status"] == "error"
+
+
+@needs_corpus
+@needs_exiftool
+def test_wtv_with_exiftool_agrees_with_the_own_reader(tmp_path: Path) -> None:
+    report = verify(CORPUS / "exiftool" / "WTV.wtv", pipeline="quick")
+    assert report.metadata.raw["ExifTool:WTV"]["Title"] == report.metadata.raw["WTV"]["Title"] == "Stargate SG-1"
+    assert report.metadata.capture_time == "2018-05-25T18:44:43Z"
 
 
 @needs_corpus
@@ -120,3 +133,23 @@ def test_batch_reports_moi_and_wtv_and_names_why_a_c2pa_manifest_is_ignored(tmp_
     assert why["notes.txt"] == "text, not media"
     page = (out / "index.html").read_text()
     assert "C2PA manifest store, not media" in page
+
+
+def test_wtv_reader_is_bounded_on_made_records(tmp_path: Path) -> None:
+    """Records that lie (a 4 GB length, a name with no end, a truncated tail) are skipped; a good one is read."""
+    guid = bytes.fromhex("5afed76dc81d8f4a9922fab11c381453")
+    header = bytes.fromhex("b7d800203749da11a64e0007e95ead8d").ljust(64, b"\0")
+
+    def record(name: str, kind: int, value: bytes, length: int | None = None) -> bytes:
+        raw = name.encode("utf-16-le") + b"\0\0"
+        return guid + struct.pack("<II", kind, len(value) if length is None else length) + raw + value
+
+    title = "Новини 21:00".encode("utf-16-le") + b"\0\0"
+    body = (record("Title", 1, b"x" * 8, length=0xFFFFFFFF) + guid + struct.pack("<II", 1, 4) + b"A\0" * 300
+            + record("Title", 1, title) + record("WM/WMRVEncodeTime", 4, b"\0" * 8) + guid + b"\x01\0")
+    path = tmp_path / "rec.wtv"
+    path.write_bytes(header + body * 200)  # 200 copies: more records than RECORDS_MAX
+    assert sniff(path.read_bytes()[:512]) == "wtv"
+    reading = wtv_reader.read(path)
+    assert reading.error is None and reading.raw["WTV"] == {"Title": "Новини 21:00"}
+    assert reading.created == []  # a zero encode time is no time

@@ -14,7 +14,7 @@ from provenance.errors import ProvenanceError
 from provenance.limits import current_deadline
 from provenance.report.model import MetadataSection
 
-from . import c2pa, consistency, container, exif, exiftool, h264, isobmff, matroska, moi, normalise, riff, xmp
+from . import c2pa, consistency, container, exif, exiftool, h264, isobmff, matroska, moi, normalise, riff, wtv, xmp
 from .reading import Reading
 
 __all__ = ["MetadataError", "extract", "reads_metadata"]
@@ -164,7 +164,7 @@ def _format_readings(path: Path, kind: str) -> list[Reading]:
     """The readers that know the file's format by its first bytes, in the order normalisation trusts them."""
     try:
         with path.open("rb") as fh:
-            head = fh.read(moi.HEAD)
+            head = fh.read(max(moi.HEAD, 16))
     except OSError:
         return []
     out = []
@@ -178,6 +178,8 @@ def _format_readings(path: Path, kind: str) -> list[Reading]:
         out.append(matroska.read(path))
     if moi.sniff(head):
         out.append(moi.read(path))
+    if wtv.sniff(head):
+        out.append(wtv.read(path))
     return out
 
 
