@@ -5,6 +5,7 @@ Every later stage reads the ``MediaFile`` made here. The original is only ever o
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import errno
 import os
@@ -187,6 +188,10 @@ def register_still_decoders() -> None:
         _HEIF_READY = True
         return
     pillow_heif.register_heif_opener(thumbnails=False)
+    # JPEG XL (libjxl through pillow-jxl-plugin): FFmpeg sees a JXL container but no stream it decodes. A declared
+    # dependency; without it a JXL with metadata gets the metadata-only report. Importing it registers the opener.
+    with contextlib.suppress(ImportError):
+        import pillow_jxl  # noqa: F401
     _HEIF_READY = True
 
 
@@ -222,7 +227,7 @@ def _probe_still(path: Path) -> tuple[str, int, int] | None:
 
 
 # What the first bytes announce -> the kind of media a file is when no decoder opens it.
-_STILL_FORMATS = {"jpeg", "png", "gif", "tiff", "heif", "webp", "jpeg2000", "cr3", "jxl"}
+_STILL_FORMATS = {"jpeg", "png", "gif", "tiff", "heif", "webp", "jpeg2000", "cr3", "jxl"}  # (moi, wtv: video)
 _AUDIO_FORMATS = {"mp3", "flac", "wav", "m4a", "aac-adts", "mpeg-audio", "amr", "caf", "aiff", "ogg"}
 
 
@@ -240,9 +245,9 @@ def _metadata_only(path: Path, digest: str, size: int) -> MediaFile | None:
         return None
     if fmt is None:
         return None
-    from provenance.metadata.extraction import describes_capture
+    from provenance.metadata.extraction import reads_metadata
 
-    if not describes_capture(path):
+    if not reads_metadata(path):
         return None
     kind: Kind = "image" if fmt in _STILL_FORMATS else "audio" if fmt in _AUDIO_FORMATS else "video"
     return MediaFile(path=path, sha256=digest, size_bytes=size, kind=kind, container=fmt, duration_s=None,

@@ -12,12 +12,51 @@ import stat
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-_VIDEO_EXT = "mp4 m4v mov qt 3gp 3g2 mkv webm avi wmv asf flv f4v ts mts m2ts mpg mpeg vob ogv mxf dv rm r3d"
+_VIDEO_EXT = "mp4 m4v mov qt 3gp 3g2 mkv webm avi wmv asf flv f4v ts mts m2ts mpg mpeg vob ogv mxf dv rm r3d wtv moi"
 _IMAGE_EXT = "jpg jpeg jpe png gif bmp tif tiff webp heic heif avif dng jp2 cr3 jxl"
 _AUDIO_EXT = "mp3 m4a aac wav flac ogg oga opus wma amr aif aiff caf"
 _EXTENSIONS = frozenset(f"{_VIDEO_EXT} {_IMAGE_EXT} {_AUDIO_EXT}".split())
 _FTYP_STILL = {b"heic", b"heix", b"hevc", b"heim", b"heis", b"mif1", b"msf1", b"avif", b"avis"}
 _HEAD_BYTES = 512  # enough for every signature below, MPEG-TS's third sync byte (376) included
+
+
+# The WTV header GUID (Windows Media Center's "WTV_FILE" identifier, as FFmpeg's wtv demuxer and ExifTool test it).
+_WTV_GUID = bytes.fromhex("b7d800203749da11a64e0007e95ead8d")
+MOI_HEAD = 14  # bytes ``is_moi`` needs: version, file size, date
+
+
+def is_moi(head: bytes) -> bool:
+    """An MOI index (JVC, Canon, Panasonic camcorders): ``V6``, the size (uint32) at 2, then year (uint16), month,
+    day, hour, minute and ms-of-minute (uint16), big-endian, as ExifTool's MOI module reads them. ``V6`` alone would
+    match text; the date fields leave a random match about 1 in 10^4 after it."""
+    if len(head) < MOI_HEAD or head[:2] != b"V6":
+        return False
+    year, month, day, hour, minute = int.from_bytes(head[6:8], "big"), head[8], head[9], head[10], head[11]
+    ms = int.from_bytes(head[12:14], "big")
+    return 1990 <= year <= 2100 and 1 <= month <= 12 and 1 <= day <= 31 and hour < 24 and minute < 60 and ms < 60000
+
+
+def is_c2pa_store(head: bytes) -> bool:
+    """A standalone C2PA manifest store (``.c2pa``): a JUMBF superbox whose description box is labelled ``c2pa``
+    (C2PA 2.1, section 11.1.4). It describes media held elsewhere; it holds none."""
+    return len(head) >= 24 and head[4:8] == b"jumb" and head[12:16] == b"jumd" and head[16:20] == b"c2pa"
+
+
+def why_ignored(path: Path) -> str:
+    """Why ``identify`` found no media in ``path``, in a few words for a batch's list of ignored files. Reads the
+    first bytes only (no FFmpeg): the list may hold thousands of files."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(_HEAD_BYTES)
+    except OSError as exc:
+        return f"cannot read: {exc.strerror or exc}"
+    if is_c2pa_store(head):
+        return "C2PA manifest store, not media (it describes a media file kept elsewhere)"
+    if not head:
+        return "empty file, not media"
+    if b"\x00" not in head:
+        return "text, not media"
+    return "not a media file (no media signature, and FFmpeg finds no stream that decodes)"
 
 
 def sniff(head: bytes) -> str | None:
@@ -40,6 +79,10 @@ def sniff(head: bytes) -> str | None:
     for magic, name in signatures:
         if head.startswith(magic):
             return name
+    if head.startswith(_WTV_GUID):
+        return "wtv"  # Windows Media Center recording: FFmpeg's demuxer fails on many; ExifTool reads its tags
+    if is_moi(head):
+        return "moi"  # a camcorder's MOD/TOD index: the clip's capture time and length, no pictures
     if len(head) >= 8 and head[4:8] in (b"RED1", b"RED2"):
         return "r3d"  # RED camera raw video
     if head[:4] == b"RIFF" and len(head) >= 12:

@@ -27,6 +27,13 @@ if TYPE_CHECKING:
     from provenance.workspace import Workspace
 
 
+def require(ok: bool, rule: str, value: object) -> None:
+    """A settings dataclass's range check: ``ValueError("<rule>, not <value>")``; ``config._build`` prefixes the
+    profile table, so the user reads one line naming the setting (``[text] interval_s must be > 0 seconds``)."""
+    if not ok:
+        raise ValueError(f"{rule}, not {value!r}")
+
+
 @dataclass
 class StageConfig:
     """Settings every stage has, in its profile table ``[<stage name>]``.

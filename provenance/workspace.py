@@ -170,6 +170,12 @@ _MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [
     );
     CREATE INDEX IF NOT EXISTS hash_list_reference_list ON hash_list_reference(list_id);
     """,
+    # 10: what of a video reference did not decode when it was added (``visual.index._partial``: "only 11.9 s of
+    # 21.0 s decoded: 11.9-21.0 s missing"), NULL when all of it did: a match against it names the hole, so a
+    # clip matched for only part of its length is not read as footage from elsewhere for the rest (issue 14)
+    """
+    ALTER TABLE reference ADD COLUMN partial TEXT;
+    """,
 ]
 
 

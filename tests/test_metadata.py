@@ -161,7 +161,6 @@ OWN_DIFFERENCES = {
     ("capture", "exiftool/DV.dv"): "DV VAUX recording date is not read",
     ("capture", "exiftool/ExifTool.tif"): "IPTC IIM DateCreated is not read",
     ("capture", "exiftool/ExtendedXMP.jpg"): "the date sits in Extended XMP (GUID-chunked APP1), not read",
-    ("capture", "exiftool/MOI.moi"): "MOI sidecar files are not read",
     ("capture", "exiftool/MXF.mxf"): "MXF preface dates are not read (FFmpeg rejects the stub)",
     ("capture", "exiftool/PhotoMechanic.jpg"): "IPTC TimeCreated is not read; XMP gives only the day",
     ("capture", "exiftool/Red.r3d"): "RED R3D headers are not read",

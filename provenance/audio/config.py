@@ -5,7 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from provenance.stage import StageConfig
+from provenance.stage import StageConfig, require
+
+# CTranslate2's compute types (its documentation, "Quantization"): anything else fails when the model loads.
+COMPUTE_TYPES = ("default", "auto", "int8", "int8_float32", "int8_float16", "int8_bfloat16", "int16", "float16",
+                 "bfloat16", "float32")
+# Whisper reads 30-s windows (its feature extractor pads or cuts to 30 s): a longer language-ID window is cut.
+WHISPER_WINDOW_S = 30.0
+# Beam search width: Whisper's paper decodes with 5; each beam is one more decoder pass per token, so past ~16
+# the cost grows without a measured gain. 32 leaves room and refuses nonsense.
+MAX_BEAM = 32
+# Decoding work as a multiple of the clip's duration: 1 (the default) bounds a CPU run to about real time; past
+# 100x a 30-min clip could spend two days, which is no bound at all.
+MAX_REAL_TIME_FACTOR = 100.0
 
 
 @dataclass
@@ -38,3 +50,26 @@ class AudioConfig(StageConfig):
     min_budget_s: float = 10.0  # ... but short clips always get this many seconds
 
     legacy_tables: ClassVar[dict[str, str]] = {"asr": ""}
+
+    def __post_init__(self) -> None:
+        """Range checks at load: a bad value used to surface mid-run (``beam_size = -1``: "audio stage failed:
+        TypeError") or pass silently (``lid_window_s = 0``, ``max_real_time_factor = 1e300``)."""
+        super().__post_init__()
+        require(self.model is None or self.model.strip() != "", "model must name a model, or be left out", self.model)
+        require(self.compute_type in COMPUTE_TYPES, f"compute_type must be one of {', '.join(COMPUTE_TYPES)}",
+                self.compute_type)
+        require(1 <= self.beam_size <= MAX_BEAM, f"beam_size must be within 1-{MAX_BEAM}", self.beam_size)
+        require(self.max_seconds > 0, "max_seconds must be > 0 seconds", self.max_seconds)
+        require(0 < self.lid_window_s <= WHISPER_WINDOW_S,
+                f"lid_window_s must be > 0 and at most {WHISPER_WINDOW_S:g} seconds (Whisper's window)",
+                self.lid_window_s)
+        require(0 < self.lid_hop_s <= self.lid_window_s, "lid_hop_s must be > 0 and at most lid_window_s",
+                self.lid_hop_s)
+        require(0 <= self.uncertain_below <= 1, "uncertain_below must be within 0-1 (a probability)",
+                self.uncertain_below)
+        require(0 < self.mixed_min_share <= 0.5, "mixed_min_share must be > 0 and at most 0.5 (a share of the speech)",
+                self.mixed_min_share)
+        require(0 < self.max_real_time_factor <= MAX_REAL_TIME_FACTOR,
+                f"max_real_time_factor must be > 0 and at most {MAX_REAL_TIME_FACTOR:g}", self.max_real_time_factor)
+        require(self.min_budget_s >= 0, "min_budget_s must be >= 0 seconds", self.min_budget_s)
+        require(all(f.strip() for f in self.dialect_files), "dialect_files must name files", self.dialect_files)

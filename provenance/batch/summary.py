@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import datetime as dt
+import functools
 import io
 import json
 import logging
@@ -31,6 +32,7 @@ from provenance.media import display_path
 from provenance.report.integrity import read_verified, report_file
 from provenance.report.writer import atomic_write
 from provenance.safetext import csv_cell, finalize_printable, terminal
+from provenance.sniff import why_ignored
 from provenance.workspace import Workspace, WorkspaceError
 
 log = logging.getLogger(__name__)
@@ -107,9 +109,17 @@ def summary_dict(result: BatchResult, run: BatchRun, *, complete: bool) -> dict:
         "files": [asdict(i) for i in result.items],
         "groups": [asdict(g) for g in result.groups],
         "ignored": result.ignored,
+        "ignored_why": {path: _why_ignored(path) for path in result.ignored},
     })
     assert isinstance(data, dict)
     return data
+
+
+@functools.lru_cache(maxsize=65536)
+def _why_ignored(path: str) -> str:
+    """Why a file was not verified (``sniff.why_ignored``: first bytes only); cached, as checkpoints rebuild the
+    summary while a batch runs."""
+    return why_ignored(Path(path))
 
 
 def _printable(value: object) -> object:

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from provenance.report.model import ConsistencyCheck
 
-from .normalise import GPS_UNREADABLE, Facts, Stamp
+from .normalise import GPS_NO_POSITION, GPS_UNREADABLE, Facts, Stamp
 
 # Values written by FFmpeg (libavformat/libavcodec) and the tools built on it. A camera or phone writes its
 # own encoder and handler names ("Core Media Video", "VideoHandle", "GoPro AVC"), never these.
@@ -190,7 +190,18 @@ def gps_sanity(facts: Facts) -> list[ConsistencyCheck]:
                 evidence={"tags": unreadable},
             )
         )
-    bad = [r for r in bad if r not in unreadable]
+    empty = [r for r in bad if str(r.get("reason", "")).startswith(GPS_NO_POSITION)]
+    if empty:
+        checks.append(
+            ConsistencyCheck(
+                code="gps_no_position",
+                message=f"{GPS_NO_POSITION}: the file has a GPS block, but it holds no latitude or longitude (a "
+                        "receiver without a fix, or a position removed). Where it was taken is unknown, which is not "
+                        "the same as no GPS.",
+                evidence={"tags": empty},
+            )
+        )
+    bad = [r for r in bad if r not in unreadable and r not in empty]
     if bad:
         checks.append(
             ConsistencyCheck(

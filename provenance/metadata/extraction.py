@@ -14,10 +14,10 @@ from provenance.errors import ProvenanceError
 from provenance.limits import current_deadline
 from provenance.report.model import MetadataSection
 
-from . import c2pa, consistency, container, exif, exiftool, h264, isobmff, matroska, normalise, riff, xmp
+from . import c2pa, consistency, container, exif, exiftool, h264, isobmff, matroska, moi, normalise, riff, wtv, xmp
 from .reading import Reading
 
-__all__ = ["MetadataError", "describes_capture", "extract"]
+__all__ = ["MetadataError", "extract", "reads_metadata"]
 
 _KINDS = ("video", "image", "audio")
 # exifread's way of saying "no EXIF here": expected for most video and audio, not worth a note.
@@ -124,11 +124,22 @@ _ZERO_TIME = "0000:00:00 00:00:00"
 INGEST_EXIFTOOL_S = 3.0
 
 
-def describes_capture(path: Path) -> bool:
-    """Whether the file's own metadata names a capture time, a device, software or a position (EXIF and the
-    format's box or chunk reader first, ExifTool only when they find nothing). Ingest asks it of files no decoder
-    opens, to tell a photo or clip whose pixels cannot be decoded (worth a report) from bytes that only start
-    like media."""
+# ExifTool tags that describe the recording (when, what, by whom, from which station) rather than its structure:
+# a file's header alone gives structural ones (brands, data sizes, picture dimensions, a Matroska DocType), which
+# bytes that only start like media have too (measured on the hostile corpus: truncated MP4s, PNG/JPEG headers
+# claiming huge sizes, nested Matroska elements). WTV's Title and EncodeTime, an ID3 title, a QuickTime
+# CreationDate are descriptive.
+_DESCRIPTIVE = re.compile(r"DateTime|EncodeTime|CreateDate|CreationDate|ModifyDate|Title|Artist|Author|Creator|"
+                          r"Copyright|Description|Comment|StationName|CallSign|Album|Producer|Director")
+_EMPTY = re.compile(r"^[\s0:.;-]*(Z|[+-]00:?00)?$")  # "", "0", ";;;", "0000:00:00 00:00:00", "0001:01:01 00:00:00Z"
+
+
+def reads_metadata(path: Path) -> bool:
+    """Whether a metadata reader reads something that describes the recording: a capture time, device, software
+    or position (EXIF and the format's box or chunk reader first), or a descriptive tag of the format's own that
+    ExifTool reads (WTV's title and encode time, an ID3 title...; structural tags such as brands, sizes and
+    dimensions do not count). Ingest asks it of files no decoder opens, to tell a photo or clip whose pixels
+    cannot be decoded (worth a report with its metadata) from bytes that only start like media (refused)."""
     tags = exif.read(path)
     blocks: dict[str, bytes] = {}
     for reading in _format_readings(path, "image"):
@@ -139,18 +150,21 @@ def describes_capture(path: Path) -> bool:
     exif.add_blocks(tags, blocks)
     if any(tags.text(key) for key in _CAPTURE_EXIF):
         return True
-    # Formats only ExifTool reads (ASF, ID3, RealMedia, R3D...), when it is installed: one process, ~0.3 s,
+    # Formats only ExifTool reads (ASF, ID3, RealMedia, R3D, WTV...), when it is installed: one process, ~0.3 s,
     # asked only of files no decoder opened.
     tool = exiftool.read(path, max_s=INGEST_EXIFTOOL_S)
     stamps = [t for t in (*tool.capture, *tool.created) if t.value and not t.value.startswith("0000")]
-    return bool(stamps or tool.make or tool.model or tool.gps)
+    if stamps or tool.make or tool.model or tool.gps:
+        return True
+    return any(_DESCRIPTIVE.search(tag) and not _EMPTY.match(value)
+               for group, found in tool.raw.items() if group != "ExifTool" for tag, value in found.items())
 
 
 def _format_readings(path: Path, kind: str) -> list[Reading]:
     """The readers that know the file's format by its first bytes, in the order normalisation trusts them."""
     try:
         with path.open("rb") as fh:
-            head = fh.read(16)
+            head = fh.read(max(moi.HEAD, 16))
     except OSError:
         return []
     out = []
@@ -162,6 +176,10 @@ def _format_readings(path: Path, kind: str) -> list[Reading]:
         out.append(riff.read(path))
     if matroska.sniff(head):
         out.append(matroska.read(path))
+    if moi.sniff(head):
+        out.append(moi.read(path))
+    if wtv.sniff(head):
+        out.append(wtv.read(path))
     return out
 
 

@@ -22,6 +22,9 @@ from .reading import Reading, Tagged
 RAW_VALUE_MAX = 1024  # characters kept per raw tag value
 RAW_TAGS_MAX = 256  # tags kept per raw group (a TIFF can hold thousands of IFDs)
 GPS_UNREADABLE = "GPS block present but unreadable"
+# A GPS block whose only tags say nothing of where (GPSVersionID, a map datum, a status "V" = no fix): cameras write
+# one when the receiver had no fix, editors leave one behind after removing the position. Not the same as no GPS.
+GPS_NO_POSITION = "GPS block present without a position"
 RAW_GROUPS_MAX = 128  # raw groups kept in a report: real files have < 40 (ExifTool -G1 on the shared corpus)
 
 _TIME = re.compile(
@@ -207,6 +210,9 @@ def exif_gps(exif: ExifTags) -> tuple[float, float, float | None] | str | None:
         named = [k for k in exif.tags if k.startswith("GPS ") and not k.startswith("GPS Tag 0x")]
         if pointer is not None and not named:  # a GPS IFD that holds no known tag: damaged or emptied, not absent
             return f"{GPS_UNREADABLE} (its IFD at offset {pointer} holds no GPS tag)"
+        if named:  # a readable GPS IFD without latitude and longitude
+            held = ", ".join(sorted(k.removeprefix("GPS ") for k in named)[:8])
+            return f"{GPS_NO_POSITION} (it holds only {held})"
         return None
     try:
         lat, lon = _dms(lat_tag.values), _dms(lon_tag.values)
@@ -287,7 +293,7 @@ def exif_reading(exif: ExifTags) -> Reading:
         out.writers.append(Tagged("EXIF:Software", value))
     gps = exif_gps(exif)
     if gps is not None:
-        unreadable = isinstance(gps, str) and gps.startswith(GPS_UNREADABLE)
+        unreadable = isinstance(gps, str) and gps.startswith((GPS_UNREADABLE, GPS_NO_POSITION))
         out.gps.append(("EXIF:GPSInfo" if unreadable else "EXIF:GPSLatitude", gps))
     return out
 

@@ -8,6 +8,9 @@ from provenance.report.model import MetadataSection, Report
 from provenance.report.view import md, osm_link, render_partial, status_words
 from provenance.stage import StageView
 
+# What the GPS row says when a GPS block exists but gives no position (consistency.gps_sanity's codes).
+_GPS_BLOCK_WORDS = {"gps_unreadable": "present but unreadable", "gps_no_position": "block present without a position"}
+
 
 @dataclass
 class MetaRow:
@@ -55,9 +58,9 @@ def _meta_rows(section: MetadataSection) -> list[MetaRow]:
         g = section.gps
         text = f"{g.lat:.6f}, {g.lon:.6f}" + (f", altitude {g.alt:g} m" if g.alt is not None else "")
         rows.append(MetaRow("GPS", text, g.source, osm_link(g.lat, g.lon)))
-    elif unreadable := next((c for c in section.consistency if c.code == "gps_unreadable"), None):
+    elif unreadable := next((c for c in section.consistency if c.code in _GPS_BLOCK_WORDS), None):
         tags = unreadable.evidence.get("tags") or [{}]
-        rows.append(MetaRow("GPS", "present but unreadable", str(tags[0].get("source", ""))))
+        rows.append(MetaRow("GPS", _GPS_BLOCK_WORDS[unreadable.code], str(tags[0].get("source", ""))))
     else:
         rows.append(MetaRow("GPS", "none recorded", ""))
     sources = getattr(section, "sources", None) or {}
@@ -117,8 +120,8 @@ class MetadataView(StageView):
                 link = osm_link(g.lat, g.lon)
                 where = f"{g.lat:.6f}, {g.lon:.6f}"
                 out.append(f"- **GPS:** {f'[{where}](<{link}>)' if link else where} ({md(g.source)})")
-            elif any(c.code == "gps_unreadable" for c in section.consistency):
-                out.append("- **GPS:** present but unreadable")
+            elif block := next((c.code for c in section.consistency if c.code in _GPS_BLOCK_WORDS), None):
+                out.append(f"- **GPS:** {_GPS_BLOCK_WORDS[block]}")
             else:
                 out.append("- **GPS:** none recorded")
         out.append("")

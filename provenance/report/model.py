@@ -166,6 +166,9 @@ class Match:
     reference_kind: str | None = None  # "video" or "image" (a photo: its times mean nothing); None before 0.3
     # set when the reference came from a shared hash list: PDQ hashes only, so no keypoint match and no pictures
     hash_list: HashListOrigin | None = None
+    # what of the reference did not decode when it was indexed ("only 11.9 s of 21.0 s decoded: 11.9-21.0 s
+    # missing..."); None: all of it did. The clip's footage there could not be compared (issue 14)
+    reference_partial: str | None = None
 
 
 @dataclass

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from provenance.stage import StageConfig
+from provenance.stage import StageConfig, require
 
 # Tesseract language models the stage needs by default (Debian packages tesseract-ocr-<code>): Russian,
 # Ukrainian, English and Korean, the languages of the claims this tool is used on. Order matters: Tesseract
 # tries the models in this order and keeps the most confident reading per word (measured in bench_text.py:
 # "kor" first cost 2-2.5x on Cyrillic lines; Hangul lines are read again with "kor" alone, see engine.py).
 DEFAULT_MODELS = ["rus", "ukr", "eng", "kor"]
+
+
+# Long side frames are read at, in pixels: under 320 a 720p caption (~30 px high) shrinks below the ~10 px
+# x-height Tesseract reads; 7680 is 8K's long side, beyond which frames would only be upscaled.
+MIN_FRAME_SIZE, MAX_FRAME_SIZE = 320, 7680
 
 
 @dataclass
@@ -29,3 +34,16 @@ class TextConfig(StageConfig):
     max_frames: int = 300  # sampled frames read at most (a 5-min clip at one frame a second)
     max_reads: int = 600  # regions sent to the recogniser at most (each costs ~60-150 ms)
     min_confidence: float = 0.6  # readings under this mean word confidence (0-1) are dropped (bench_text.py)
+
+    def __post_init__(self) -> None:
+        """Range checks at load: ``interval_s = 0`` ended the stage with ZeroDivisionError, ``-1`` was accepted."""
+        super().__post_init__()
+        require(bool(self.models) and all(m.strip() for m in self.models),
+                "models must name at least one Tesseract language model", self.models)
+        require(MIN_FRAME_SIZE <= self.frame_size <= MAX_FRAME_SIZE,
+                f"frame_size must be within {MIN_FRAME_SIZE}-{MAX_FRAME_SIZE} pixels (long side)", self.frame_size)
+        require(self.max_keyframe_gap_s > 0, "max_keyframe_gap_s must be > 0 seconds", self.max_keyframe_gap_s)
+        require(self.interval_s > 0, "interval_s must be > 0 seconds", self.interval_s)
+        require(self.max_frames >= 1, "max_frames must be >= 1", self.max_frames)
+        require(self.max_reads >= 1, "max_reads must be >= 1", self.max_reads)
+        require(0 <= self.min_confidence <= 1, "min_confidence must be within 0-1", self.min_confidence)

@@ -29,6 +29,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
+from provenance import coverage
 from provenance.errors import ProvenanceError
 from provenance.limits import Limits, run_with_budget
 from provenance.media import MediaError, MediaFile, display_path, probe
@@ -65,6 +66,7 @@ class Reference:
     duration_s: float | None = None
     added_at: str = ""
     same_as: str | None = None  # the reference whose frames this byte-identical one shares (None: its own)
+    partial: str | None = None  # what of it did not decode when added (``_partial``); None: all of it did
 
 
 @dataclass(frozen=True)
@@ -225,7 +227,19 @@ def _write_keypoint_ivf(stem: Path, generation: str, owner: np.ndarray, index: f
 
 
 def _partial(fp: Fingerprint, media: MediaFile) -> str | None:
-    """Say how much of a video reference was indexed when decoding stopped early: later footage cannot match."""
+    """Say how much of a video reference was indexed when decoding stopped early or left gaps (its decoded
+    coverage, ``provenance.coverage``): footage the reference's decoder did not deliver cannot match, so a later
+    match that covers only part of a clip does not mean the rest is not from this reference."""
+    cov = fp.coverage
+    if cov is not None and coverage.short(cov) and fp.stopped_by in (None, "decode_error"):
+        of = f" of {cov.declared_s:.1f} s" if cov.declared_s is not None else ""
+        missing = [(g.start, g.end) for g in cov.gaps]
+        if cov.ended_at_s is not None and cov.declared_s is not None:
+            missing.append((cov.ended_at_s, cov.declared_s))
+        holes = ", ".join(f"{a:.1f}\u2013{b:.1f} s" for a, b in missing[:5]) + (" and more" if len(missing) > 5 else "")
+        why = f" ({cov.error})" if cov.error else ""
+        return (f"only {cov.decoded_s:.1f} s{of} decoded: {holes} missing{why}; matches cannot cover what is missing, "
+                "which is not evidence that it differs")
     if fp.stopped_by is None:
         return None
     why = {"max_frames_decoded": "the decoded-frame limit ([limits] max_duration_s at 60 fps)",
@@ -544,7 +558,7 @@ class KnownImageryIndex:
             id=ref_id, path=display_path(media.path.resolve()), sha256=media.sha256, kind=media.kind,
             frames=len(fp.frames), title=title or display_path(media.path.stem), source=source, url=url,
             first_seen=first_seen, duration_s=media.duration_s,
-            added_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            added_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), partial=_partial(fp, media),
         )
         # One transaction: a reference is either whole or absent. Take the write lock first, then look again:
         # another process may have added this id while we were hashing (two `index add` at once); the same
@@ -558,9 +572,9 @@ class KnownImageryIndex:
             _bump_generation(conn)
             conn.execute(
                 "INSERT INTO reference (id, title, source, url, first_seen, path, sha256, kind, duration_s,"
-                " frames, added_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                " frames, added_at, partial) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                 (ref.id, ref.title, ref.source, ref.url, ref.first_seen, ref.path, ref.sha256, ref.kind,
-                 ref.duration_s, ref.frames, ref.added_at),
+                 ref.duration_s, ref.frames, ref.added_at, ref.partial),
             )
             conn.executemany(
                 "INSERT INTO frame (reference_id, t, pdq, quality, phash) VALUES (?,?,?,?,?)",
@@ -572,7 +586,7 @@ class KnownImageryIndex:
                 [(ref.id, t, feat.width, feat.height, *feat.to_blobs()) for t, feat in keypoint_frames],
             )
         return AddResult(str(media.path), ref, near=near,
-                         message=near.describe() if near is not None else "", partial=_partial(fp, media))
+                         message=near.describe() if near is not None else "", partial=ref.partial)
 
     def _link(self, file: Path, media: MediaFile, ref_id: str | None, title: str | None, source: str | None,
               url: str | None, first_seen: str | None) -> AddResult:
@@ -597,13 +611,14 @@ class KnownImageryIndex:
                 id=ref_id, path=display_path(media.path.resolve()), sha256=media.sha256, kind=holder["kind"],
                 frames=holder["frames"], title=title or display_path(media.path.stem), source=source, url=url,
                 first_seen=first_seen, duration_s=holder["duration_s"], added_at=now, same_as=holder["id"],
+                partial=holder["partial"],
             )
             _bump_generation(conn)
             conn.execute(
                 "INSERT INTO reference (id, title, source, url, first_seen, path, sha256, kind, duration_s,"
-                " frames, added_at, same_as) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                " frames, added_at, same_as, partial) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (ref.id, ref.title, ref.source, ref.url, ref.first_seen, ref.path, ref.sha256, ref.kind,
-                 ref.duration_s, ref.frames, ref.added_at, ref.same_as),
+                 ref.duration_s, ref.frames, ref.added_at, ref.same_as, ref.partial),
             )
         return AddResult(shown, ref, status="linked",
                          message=f"byte-identical to reference {ref.same_as}: linked, frames shared")

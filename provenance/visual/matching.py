@@ -161,7 +161,7 @@ def match(
                 segments=segments,
                 methods=sorted({"local" if p.inliers else "pdq" for p in used}, reverse=True),
                 local_inliers=max(p.inliers for p in used),
-                reference_kind=ref.kind,
+                reference_kind=ref.kind, reference_partial=getattr(ref, "partial", None),
                 frames=[MatchedFrame(p.qt, round(p.rt, 3), p.distance, p.mirrored, p.inliers, 90 * p.turns)
                         for p in chosen],
             )

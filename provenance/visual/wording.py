@@ -97,6 +97,9 @@ def describe(m: Match, report: Report, bits: int = 256) -> Strength:
         else:  # no segment recorded (an old report): the method alone
             text = by_hash if closest is not None else by_points
             headline = text[0].upper() + text[1:] + "."
+    if (partial := getattr(m, "reference_partial", None)) and not still_ref:
+        headline += (f" The reference itself decoded only in part when indexed ({partial.split(';')[0]}): footage "
+                     "of the clip from there could not be compared, which is not evidence it comes from elsewhere.")
     return Strength(method, round(hash_s, 1), round(keypoint_s, 1), clip_s, closest, inliers, bits, headline,
                     spans(m, still_clip, still_ref) + hash_list_words(m))
 

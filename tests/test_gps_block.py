@@ -1,0 +1,48 @@
+"""A GPS block with no position is not "no GPS" (issue 14, tester D8).
+
+A camera whose receiver had no fix writes a GPS IFD holding only GPSVersionID; an editor that strips the position
+may leave the block behind. ExifTool shows the block; the report said nothing at all.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from PIL import Image
+from skimage import data
+
+from provenance import verify
+
+from conftest import cli
+
+
+def _photo(path: Path, gps: dict) -> Path:
+    exif = Image.Exif()
+    exif[0x010F] = "Canon"  # Make
+    exif[0x8825] = gps  # GPSInfo IFD
+    Image.fromarray(data.astronaut()).save(path, "JPEG", exif=exif.tobytes(), quality=90)
+    return path
+
+
+def test_a_gps_block_holding_only_its_version_is_said_to_have_no_position(tmp_path: Path) -> None:
+    path = _photo(tmp_path / "no_fix.jpg", {0: b"\x02\x02\x00\x00"})
+    report = verify(path, pipeline="quick")
+    meta = report.metadata
+    assert meta.gps is None
+    check = next(c for c in meta.consistency if c.code == "gps_no_position")
+    assert check.message.startswith("GPS block present without a position")
+    assert "GPSVersionID" in json.dumps(check.evidence)
+    assert "gps_no_position" in {f.code for f in report.findings}
+    code, _out, err = cli("verify", path, "--pipeline", "quick", "--out", tmp_path / "out")
+    assert code in (0, 1), err
+    page = next((tmp_path / "out").glob("*/report.md")).read_text()
+    assert "**GPS:** block present without a position" in page
+
+
+def test_a_gps_block_with_a_position_gives_it_and_no_such_check(tmp_path: Path) -> None:
+    """Control: the same photo with latitude and longitude (Kyiv) reads as a position, not as an empty block."""
+    gps = {0: b"\x02\x02\x00\x00", 1: "N", 2: (50.0, 27.0, 0.0), 3: "E", 4: (30.0, 31.0, 24.0)}
+    meta = verify(_photo(tmp_path / "fix.jpg", gps), pipeline="quick").metadata
+    assert meta.gps is not None and abs(meta.gps.lat - 50.45) < 1e-6 and abs(meta.gps.lon - 30.5233) < 1e-4
+    assert not any(c.code.startswith("gps_") and c.code != "gps_present" for c in meta.consistency)
