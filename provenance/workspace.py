@@ -192,7 +192,7 @@ _BYTE_BITS_REVERSED = bytes(int(f"{b:08b}"[::-1], 2) for b in range(256))
 
 
 def _pdq_threatexchange_order(conn: sqlite3.Connection) -> None:
-    """Migration 10: stored PDQ hashes rewritten in ThreatExchange's bit order (``signals.PdqSignal.pack``).
+    """Migration 11: stored PDQ hashes rewritten in ThreatExchange's bit order (``signals.PdqSignal.pack``).
 
     Before it, provenance packed pdqhash's vector bit-reversed against ThreatExchange's ``Hash256`` hex, so
     every frame hash of the index (indexed files and imported hash lists alike, which were read in that order)
@@ -210,7 +210,7 @@ def _pdq_threatexchange_order(conn: sqlite3.Connection) -> None:
                  " ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1")
 
 
-# 10: PDQ hashes in ThreatExchange's bit order (see _pdq_threatexchange_order)
+# 11: PDQ hashes in ThreatExchange's bit order (see _pdq_threatexchange_order)
 _MIGRATIONS.append(_pdq_threatexchange_order)
 
 

@@ -1,4 +1,4 @@
-"""Hash lists and stored hashes across the PDQ bit-order change (workspace migration 10), and the list checks the
+"""Hash lists and stored hashes across the PDQ bit-order change (workspace migration 11), and the list checks the
 tester of issue 19 found loose: truncation at a block boundary, local paths in names, duplicates, bounds.
 
 Lists are written by `index export` (and, for the older `/1` lists, as the tool wrote them before: the same lines
@@ -48,7 +48,7 @@ def desk(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 
 def old_order(text: str) -> str:
-    """A /2 list as provenance wrote it before migration 10: a /1 header and every hash bit-reversed."""
+    """A /2 list as provenance wrote it before migration 11: a /1 header and every hash bit-reversed."""
     lines = []
     for line in text.splitlines():
         if line.startswith("#provenance.hashlist/2 "):
@@ -78,7 +78,7 @@ def test_a_list_written_before_the_bit_order_change_still_matches(desk, tmp_path
     assert match_summary(CLIPS / "reuse_edited.mp4", ws) == match_summary(CLIPS / "reuse_edited.mp4", ws_a) != []
 
 
-def test_migration_10_turns_stored_hashes_into_threatexchange_order(desk, tmp_path: Path) -> None:
+def test_migration_11_turns_stored_hashes_into_threatexchange_order(desk, tmp_path: Path) -> None:
     """A schema-9 workspace holding the archive clip's frames as the tool stored them then (bit-reversed) comes
     out of the migration with the hashes a fresh index add gives, its derived files stale, and matching."""
     ws_a, _ = desk
@@ -97,7 +97,7 @@ def test_migration_10_turns_stored_hashes_into_threatexchange_order(desk, tmp_pa
     generation = int(conn.execute("SELECT value FROM meta WHERE key = 'index_generation'").fetchone()[0])
     conn.close()
     with Workspace(root).reading() as conn:  # opening migrates
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == len(_MIGRATIONS) >= 10
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == len(_MIGRATIONS) >= 11
         migrated = [(r[0], r[1], bytes(r[2])) for r in conn.execute(
             "SELECT reference_id, t, pdq FROM frame ORDER BY reference_id, t")]
         assert int(conn.execute("SELECT value FROM meta WHERE key = 'index_generation'").fetchone()[0]) > generation
@@ -113,7 +113,7 @@ def test_a_fingerprint_stored_in_the_old_bit_order_is_not_matched_again(desk, tm
     assert unpack(data, report).frames  # as written now: usable
     with np.load(io.BytesIO(data), allow_pickle=False) as npz:
         members = {name: npz[name] for name in npz.files}
-    members["format"] = np.array("provenance.fingerprint/2")  # as written before migration 10
+    members["format"] = np.array("provenance.fingerprint/2")  # as written before migration 11
     members["pdq"] = np.stack([np.frombuffer(PDQ.reverse_bits(row.tobytes()), np.uint8) for row in members["pdq"]])
     buf = io.BytesIO()
     np.savez(buf, **members)

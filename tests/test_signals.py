@@ -23,7 +23,7 @@ def test_thresholds_live_on_the_signal_types() -> None:
 
 # PDQ of skimage's astronaut at half size (astronaut()[::2, ::2], 256x256) as ThreatExchange's reference Python
 # hasher computes it (pdq/python/pdqhashing: PDQHasher.pdqHash256FromFloatLuma, Hash256.__str__), run on the same
-# pixels once (evidence for DESIGN.md "PDQ bit order"); the bit-reversed hex provenance wrote before migration 10
+# pixels once (evidence for DESIGN.md "PDQ bit order"); the bit-reversed hex provenance wrote before migration 11
 # is 120 bits away from it
 THREATEXCHANGE_ASTRONAUT = "4d6b1af3ad56cf29c79ca352506fa83494196c899edd04de0a26b855fc99b724"
 

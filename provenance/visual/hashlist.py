@@ -17,7 +17,7 @@ The lines of one block, without the ``#`` lines, are a vPDQ hash file; ``frame_n
 the reference's sampled frames (provenance samples by time, every ``reference_interval_s``, and keeps no decoder
 frame numbers), ``timestamp`` is what matching reads. ``index import`` reads such a list, or a plain vPDQ file (the
 output of vPDQ's hasher: one reference, named by the file or ``--id``). Bit order: ``/2`` lists and plain vPDQ files
-are in ThreatExchange's order; ``/1`` lists, written before workspace migration 10, hold the hashes bit-reversed
+are in ThreatExchange's order; ``/1`` lists, written before workspace migration 11, hold the hashes bit-reversed
 (provenance's order then) and are read in that order, so they still match. Imported references hold hashes only:
 keypoint matching (crops, insets, quarter turns that PDQ misses) cannot find them, the report says so, and no
 reference pictures can be shown. A list is untrusted input: every line is checked and a bad one refuses the whole
@@ -48,7 +48,7 @@ from provenance.visual.signals import PDQ
 from provenance.workspace import Workspace
 
 FORMAT = "provenance.hashlist/2"  # 2: PDQ hex in ThreatExchange's bit order (signals.PdqSignal.pack)
-OLD_FORMAT = "provenance.hashlist/1"  # PDQ hex bit-reversed (provenance before workspace migration 10)
+OLD_FORMAT = "provenance.hashlist/1"  # PDQ hex bit-reversed (provenance before workspace migration 11)
 FRAME_LINE = "frame_number,quality,pdq_hex,timestamp"
 # A list holds ~75 bytes a frame: 512 MiB is ~7 million frames, about 1,000 hours of references at 0.5 s. Beyond
 # it a list is refused before reading (each frame becomes a database row).

@@ -108,7 +108,7 @@ class PdqSignal(SignalType):
         255), and python-threatexchange's ``pdq_hasher`` and vPDQ write the vector as one big binary number, most
         significant first. So the vector is packed as it comes, element 0 the most significant bit of byte 0.
         Checked against a transcription of ThreatExchange's reference Python hasher on three skimage pictures:
-        the same 64 hex digits (tests/test_signals.py, DESIGN.md "PDQ bit order"). Before migration 10 this
+        the same 64 hex digits (tests/test_signals.py, DESIGN.md "PDQ bit order"). Before migration 11 this
         packed the vector bit-reversed (element i as bit i): see ``reverse_bits``.
         """
         import numpy as np
@@ -118,7 +118,7 @@ class PdqSignal(SignalType):
     @staticmethod
     def reverse_bits(packed: bytes) -> bytes:
         """A 32-byte PDQ hash with its 256 bits in reverse order: converts between ThreatExchange's order and the
-        order provenance used before migration 10 (hash lists ``provenance.hashlist/1``, fingerprints ``/2``)."""
+        order provenance used before migration 11 (hash lists ``provenance.hashlist/1``, fingerprints ``/2``)."""
         if len(packed) != 32:
             raise ValueError(f"PDQ hashes are 32 bytes, got {len(packed)}")
         return int.from_bytes(packed, "big").to_bytes(32, "little").translate(_BIT_REVERSED)

@@ -39,7 +39,7 @@ from provenance.visual.signals import DIHEDRAL, PDQ
 
 FINGERPRINT_FILE = "fingerprint.npz"
 FORMAT = "provenance.fingerprint/3"  # 2: the eight rotations and mirrors of each frame (0.3); 3: PDQ hashes in
-# ThreatExchange's bit order (signals.PdqSignal.pack; workspace migration 10)
+# ThreatExchange's bit order (signals.PdqSignal.pack; workspace migration 11)
 _OLD_BIT_ORDER = "provenance.fingerprint/2"  # PDQ hashes bit-reversed against ThreatExchange: never matched again
 _PHASH_BYTES = 8  # pHash: 64 bits (signals.PHASH)
 _ORB_BYTES = 32  # ORB descriptors: 256 bits (local_features)
@@ -187,7 +187,7 @@ def _array(a: dict[str, np.ndarray], name: str, dtype: type, shape: tuple[int | 
 def _fingerprint(a: dict[str, np.ndarray], report: Report) -> Fingerprint:
     if str(a["format"]) == _OLD_BIT_ORDER:  # its hashes would miss every index frame: decode the file again
         raise FingerprintError("stored by an earlier provenance with its PDQ hashes bit-reversed against "
-                               "ThreatExchange's order (the index's order since workspace migration 10): "
+                               "ThreatExchange's order (the index's order since workspace migration 11): "
                                "the file is decoded again rather than matched on hashes in the wrong order")
     _need(str(a["format"]) == FORMAT, f"format {str(a['format'])[:40]!r}, not {FORMAT!r}")
     if str(a["media_sha256"]) != report.media.sha256:
