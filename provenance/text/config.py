@@ -42,7 +42,6 @@ class TextConfig(StageConfig):
                 "models must name at least one Tesseract language model", self.models)
         require(MIN_FRAME_SIZE <= self.frame_size <= MAX_FRAME_SIZE,
                 f"frame_size must be within {MIN_FRAME_SIZE}-{MAX_FRAME_SIZE} pixels (long side)", self.frame_size)
-        require(self.max_keyframe_gap_s > 0, "max_keyframe_gap_s must be > 0 seconds", self.max_keyframe_gap_s)
         require(self.interval_s > 0, "interval_s must be > 0 seconds", self.interval_s)
         require(self.max_frames >= 1, "max_frames must be >= 1", self.max_frames)
         require(self.max_reads >= 1, "max_reads must be >= 1", self.max_reads)
