@@ -79,6 +79,24 @@ class Limits:
             if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
                 raise ValueError(f"{f.name} must be a number >= 0, not {value!r}")
 
+# Peak memory one picture decode may take, bytes: the acceptance's 1 GiB peak RSS (issue 14) less what
+# `verify --pipeline quick` holds before it decodes (~300-350 MB measured: Python, PyAV, OpenCV, NumPy, FAISS).
+DECODE_MEMORY_BYTES = 640 * 1024**2
+# Bytes per pixel a decoder holds at its peak (measured with /usr/bin/time, issue 14): Pillow's WebP decoder
+# 15.5 (98 MP: 1.52 GB; libwebp's RGBA canvas, its copy, the image, the RGB conversion); other Pillow decodes
+# hold the picture (3-4) plus its RGB conversion (3): 8; FFmpeg playing an animation or video keeps reference
+# frames and an RGBA conversion: 12 (APNG of 99 MP frames: 1.35 GB). Scaled FFmpeg decodes of stills hold the
+# YUV picture only (98 MP WebP: 192 MB peak).
+STILL_BYTES_PER_PIXEL = {"WEBP": 16}
+STILL_BYTES_PER_PIXEL_DEFAULT = 8
+VIDEO_BYTES_PER_PIXEL = 12
+
+
+def decode_bytes(width: int, height: int, per_pixel: float) -> int:
+    """Estimated peak memory of decoding a ``width`` x ``height`` picture at ``per_pixel`` bytes a pixel."""
+    return int(width * height * per_pixel)
+
+
 INDEX_BYTES_PER_SAMPLE = 66  # FFmpeg's MOV index and time tables per declared sample (measured, see max_samples)
 GRACE_S = 2.0  # after the budget, how long the runner waits for the stage to notice its deadline
 

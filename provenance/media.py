@@ -22,7 +22,15 @@ from PIL import Image
 
 from provenance.errors import ProvenanceError
 from provenance.fileio import sha256_file
-from provenance.limits import LimitError, Limits, check_input, run_with_budget
+from provenance.limits import (
+    DECODE_MEMORY_BYTES,
+    VIDEO_BYTES_PER_PIXEL,
+    LimitError,
+    Limits,
+    check_input,
+    decode_bytes,
+    run_with_budget,
+)
 from provenance.report.model import AudioInfo, Kind, MediaSection, VideoInfo
 from provenance.sniff import first_frame_decodes, raw_guess, sniff
 
@@ -155,6 +163,16 @@ def _identify(path: Path, name: str, digest: str, size: int, limits: Limits | No
         return described
     _check(name, limits, duration_s=media.duration_s, width=media.video.width if media.video else None,
            height=media.video.height if media.video else None)
+    if media.kind == "video" and media.video is not None and media.video.width and media.video.height:
+        # played frame by frame, a decoder holds reference frames and a conversion at full size (an APNG of
+        # 99 MP frames: 1.35 GB, 44 s): refused before decoding past the decode memory bound
+        width, height = media.video.width, media.video.height
+        need = decode_bytes(width, height, VIDEO_BYTES_PER_PIXEL)
+        if need > DECODE_MEMORY_BYTES:
+            raise MediaLimitError(f"{name}: frames of {width}x{height} ({width * height / 1e6:.0f} MP) would take "
+                                  f"about {need / 2**20:,.0f} MiB to decode, over the "
+                                  f"{DECODE_MEMORY_BYTES / 2**20:.0f} MiB a decode may use (the 1 GiB memory "
+                                  "bound); stills that size are decoded reduced, animations and video cannot be")
     return media
 
 
