@@ -105,14 +105,19 @@ def memory_limit_note() -> str:
 # Peak memory one picture decode may take, bytes: the acceptance's 1 GiB peak RSS (issue 14) less what
 # `verify --pipeline quick` holds before it decodes (~300-350 MB measured: Python, PyAV, OpenCV, NumPy, FAISS).
 DECODE_MEMORY_BYTES = 640 * 1024**2
-# Bytes per pixel a decoder holds at its peak (measured with /usr/bin/time, issue 14): Pillow's WebP decoder
-# 15.5 (98 MP: 1.52 GB; libwebp's RGBA canvas, its copy, the image, the RGB conversion); other Pillow decodes
-# hold the picture (3-4) plus its RGB conversion (3): 8; FFmpeg playing an animation or video keeps reference
-# frames and an RGBA conversion: 12 (APNG of 99 MP frames: 1.35 GB). Scaled FFmpeg decodes of stills hold the
-# YUV picture only (98 MP WebP: 192 MB peak).
+# Bytes per pixel a decoder holds at its peak (measured with /usr/bin/time on `verify --pipeline quick`, issue 14):
+# Pillow's WebP decoder 16 (98 MP: 1.64 GB; libwebp's RGBA canvas, its copy, the image, the RGB conversion);
+# other Pillow decodes hold one byte a band, plus 3 for an RGB conversion when the mode is not RGB, plus 1 for
+# the reduced copy (99 MP RGB PNG: 501 MB peak in all, ~3.7 a pixel; a 98 MP palette GIF: 583 MB). FFmpeg playing
+# an animation or video keeps reference frames and an RGBA conversion: 12 (an APNG of 99 MP frames: 1.35 GB).
+# Scaled FFmpeg decodes of stills hold the decoded picture only (98 MP WebP: 301 MB peak in all).
 STILL_BYTES_PER_PIXEL = {"WEBP": 16}
-STILL_BYTES_PER_PIXEL_DEFAULT = 8
 VIDEO_BYTES_PER_PIXEL = 12
+
+
+def still_bytes_per_pixel(fmt: str | None, bands: int, mode: str) -> int:
+    """Peak bytes a pixel of a Pillow decode of a ``fmt`` picture with ``bands`` bands in ``mode`` (see above)."""
+    return STILL_BYTES_PER_PIXEL.get(fmt or "", bands + (0 if mode == "RGB" else 3) + 1)
 
 
 def decode_bytes(width: int, height: int, per_pixel: float) -> int:

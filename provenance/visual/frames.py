@@ -128,15 +128,9 @@ def _reduced(path: Path, img: Image.Image) -> np.ndarray | None:
     straight to hashing size (a 98 MP WebP: 192 MB peak instead of Pillow's 1.52 GB). A picture neither can
     reduce is refused with a ``FrameError`` naming the bound rather than decoded past it.
     """
-    from provenance.limits import (
-        DECODE_MEMORY_BYTES,
-        STILL_BYTES_PER_PIXEL,
-        STILL_BYTES_PER_PIXEL_DEFAULT,
-        decode_bytes,
-    )
+    from provenance.limits import DECODE_MEMORY_BYTES, decode_bytes, still_bytes_per_pixel
 
-    per_pixel = STILL_BYTES_PER_PIXEL.get(img.format or "", STILL_BYTES_PER_PIXEL_DEFAULT)
-    need = decode_bytes(img.width, img.height, per_pixel)
+    need = decode_bytes(img.width, img.height, still_bytes_per_pixel(img.format, len(img.getbands()), img.mode))
     if need <= DECODE_MEMORY_BYTES:
         return None
     if img.format == "JPEG":
