@@ -274,7 +274,7 @@ def test_hostile_folder_through_batch_leaves_originals_untouched(hostile: make_c
     if dac_enforced(root / "entries" / "unreadable.mp4"):
         assert "Permission denied" in rows["unreadable.mp4"]["message"]
     assert run.seconds < 300, f"batch took {run.seconds:.0f} s"
-    assert run.peak_rss_kb < PEAK_RSS_MAX_KB * 2  # the CLI with its two Dask workers
+    assert run.peak_rss_kb < PEAK_RSS_MAX_KB  # the largest process of the tree (the CLI or a Dask worker)
     with capsys.disabled():
         print(f"\nhostile batch: {summary['counts']['files']} files ({json.dumps(summary['counts'])}), "
               f"{run.seconds:.1f} s, peak RSS {run.peak_rss_kb / 1024:.0f} MiB (largest process of the tree)")
