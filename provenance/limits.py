@@ -65,10 +65,14 @@ class Limits:
     # to finish in its daemon thread, as a stage past its budget is.
     max_ingest_s: float = 60.0
     # -- the whole process
-    # Address space of the CLI process (RLIMIT_AS, MiB; 0: no limit), the backstop behind the checks above: an
-    # allocation past it fails (MemoryError, FFmpeg's ENOMEM) and the file gets one line or a failed stage
-    # instead of the machine swapping. Measured peaks of address space (not RSS): 1.3 GB `quick`, 2.0 GB
-    # `standard` with Whisper; 8 GiB leaves room for bigger machines' thread stacks and arenas.
+    # Memory of the CLI process (MiB; 0: no limit), the backstop behind the checks above: an allocation past it
+    # fails (MemoryError, FFmpeg's ENOMEM) and the file gets one line or a failed stage naming this setting
+    # instead of the machine swapping. Enforced as RLIMIT_DATA (private writable memory: the heap, anonymous
+    # maps, thread stacks), not RLIMIT_AS: address space counts what native libraries only reserve (malloc
+    # arenas, OpenMP and OpenBLAS pools), so `quick` needed 1.3-1.5 GB of it for 145-180 MB RSS and an
+    # address-space limit of 1024 failed OpenBLAS and SQLite's WAL map (issue 14). Measured under RLIMIT_DATA:
+    # 1024 runs `standard` with Whisper (474 MB RSS) and stops a 98 MP WebP decoded whole; 600 cannot start the
+    # pipeline's threads, hence MIN_MEMORY_MB. 8 GiB leaves room for bigger models and machines.
     max_memory_mb: int = 8192
     # -- work, cut short with a finding
     max_frames_decoded: int = 100_000  # ~1 h at 25 fps; the 900-sample cap stops real clips long before this
@@ -78,6 +82,48 @@ class Limits:
             value = getattr(self, f.name)
             if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
                 raise ValueError(f"{f.name} must be a number >= 0, not {value!r}")
+        memory = self.max_memory_mb
+        if memory and not MIN_MEMORY_MB <= memory <= MAX_MEMORY_MB:
+            why = (f"below {MIN_MEMORY_MB} the pipeline's own libraries cannot start" if memory < MIN_MEMORY_MB
+                   else "that is more memory than any machine has")
+            raise ValueError(f"max_memory_mb must be 0 (no limit) or between {MIN_MEMORY_MB} and {MAX_MEMORY_MB:,} "
+                             f"MiB, not {memory!r}: {why}")
+
+
+# [limits] max_memory_mb's range: 1024 is the least measured to run `standard` (600 could not start the
+# pipeline's threads, issue 14); 2^30 MiB (1 PiB) keeps the byte count inside setrlimit's C long.
+MIN_MEMORY_MB = 1024
+MAX_MEMORY_MB = 1 << 30
+_APPLIED_MB: int | None = None  # the limit apply_memory_limit set on this process, for messages naming it
+
+
+def memory_limit_note() -> str:
+    """"[limits] max_memory_mb = N" when this process runs under that limit, for messages about a failed
+    allocation (an allocation failure must read as the memory limit, never as damaged data)."""
+    return f"[limits] max_memory_mb = {_APPLIED_MB}" if _APPLIED_MB else "[limits] max_memory_mb"
+
+# Peak memory one picture decode may take, bytes: the acceptance's 1 GiB peak RSS (issue 14) less what
+# `verify --pipeline quick` holds before it decodes (~300-350 MB measured: Python, PyAV, OpenCV, NumPy, FAISS).
+DECODE_MEMORY_BYTES = 640 * 1024**2
+# Bytes per pixel a decoder holds at its peak (measured with /usr/bin/time on `verify --pipeline quick`, issue 14):
+# Pillow's WebP decoder 16 (98 MP: 1.64 GB; libwebp's RGBA canvas, its copy, the image, the RGB conversion);
+# other Pillow decodes hold one byte a band, plus 3 for an RGB conversion when the mode is not RGB, plus 1 for
+# the reduced copy (99 MP RGB PNG: 501 MB peak in all, ~3.7 a pixel; a 98 MP palette GIF: 583 MB). FFmpeg playing
+# an animation or video keeps reference frames and an RGBA conversion: 12 (an APNG of 99 MP frames: 1.35 GB).
+# Scaled FFmpeg decodes of stills hold the decoded picture only (98 MP WebP: 301 MB peak in all).
+STILL_BYTES_PER_PIXEL = {"WEBP": 16}
+VIDEO_BYTES_PER_PIXEL = 12
+
+
+def still_bytes_per_pixel(fmt: str | None, bands: int, mode: str) -> int:
+    """Peak bytes a pixel of a Pillow decode of a ``fmt`` picture with ``bands`` bands in ``mode`` (see above)."""
+    return STILL_BYTES_PER_PIXEL.get(fmt or "", bands + (0 if mode == "RGB" else 3) + 1)
+
+
+def decode_bytes(width: int, height: int, per_pixel: float) -> int:
+    """Estimated peak memory of decoding a ``width`` x ``height`` picture at ``per_pixel`` bytes a pixel."""
+    return int(width * height * per_pixel)
+
 
 INDEX_BYTES_PER_SAMPLE = 66  # FFmpeg's MOV index and time tables per declared sample (measured, see max_samples)
 GRACE_S = 2.0  # after the budget, how long the runner waits for the stage to notice its deadline
@@ -205,22 +251,37 @@ def check_input(name: str, *, size: int | None = None, duration_s: float | None 
                          f"the limit of {max_pixels / 1e6:g} MP ([limits] max_pixels)")
 
 
+def near_memory_limit(margin: float = 0.8) -> bool:
+    """Whether this process's private writable memory (Linux ``VmData``, what RLIMIT_DATA counts) is past
+    ``margin`` of the limit apply_memory_limit set: a failure then is the limit's, not the data's."""
+    if not _APPLIED_MB:
+        return False
+    try:
+        with open("/proc/self/status") as fh:
+            used_kb = next((int(line.split()[1]) for line in fh if line.startswith("VmData:")), None)
+    except (OSError, ValueError, IndexError):
+        return True  # no way to tell under a limit: say the limit may be the cause
+    return used_kb is None or used_kb * 1024 >= margin * _APPLIED_MB * 1024 * 1024
+
+
 def apply_memory_limit(limits: Limits) -> None:
-    """Cap this process's address space at ``limits.max_memory_mb`` (RLIMIT_AS; children inherit it: Dask workers,
-    ExifTool). Never raises the limit above one already set (a ``ulimit -v`` of the user's stays); 0 does nothing;
-    a platform without ``resource`` (Windows) keeps no backstop."""
+    """Cap this process's private writable memory at ``limits.max_memory_mb`` (RLIMIT_DATA; children inherit it:
+    Dask workers, ExifTool). Never raises the limit above one already set (a ``ulimit -d`` of the user's stays);
+    0 does nothing; a platform without ``resource`` (Windows) keeps no backstop."""
+    global _APPLIED_MB
     if not limits.max_memory_mb:
         return
     try:
         import resource
     except ImportError:
         return
-    want = limits.max_memory_mb * 1024 * 1024
-    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    want = int(limits.max_memory_mb) * 1024 * 1024
+    soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
     if hard != resource.RLIM_INFINITY:
         want = min(want, hard)
     if soft == resource.RLIM_INFINITY or want < soft:
-        resource.setrlimit(resource.RLIMIT_AS, (want, hard))
+        resource.setrlimit(resource.RLIMIT_DATA, (want, hard))
+        _APPLIED_MB = want // (1024 * 1024)
 
 
 def _bytes(n: float) -> str:

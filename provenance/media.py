@@ -12,6 +12,7 @@ import os
 import re
 import stat
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -21,7 +22,15 @@ from PIL import Image
 
 from provenance.errors import ProvenanceError
 from provenance.fileio import sha256_file
-from provenance.limits import LimitError, Limits, check_input, run_with_budget
+from provenance.limits import (
+    DECODE_MEMORY_BYTES,
+    VIDEO_BYTES_PER_PIXEL,
+    LimitError,
+    Limits,
+    check_input,
+    decode_bytes,
+    run_with_budget,
+)
 from provenance.report.model import AudioInfo, Kind, MediaSection, VideoInfo
 from provenance.sniff import first_frame_decodes, raw_guess, sniff
 
@@ -121,6 +130,8 @@ def probe(path: str | Path, limits: Limits | None = None) -> MediaFile:
 
 def _identify(path: Path, name: str, digest: str, size: int, limits: Limits | None) -> MediaFile:
     register_still_decoders()
+    if (cut := _cut_heif(path, digest, size)) is not None:
+        return cut
     try:
         still = _probe_still(path)
         if still is not None:
@@ -152,7 +163,47 @@ def _identify(path: Path, name: str, digest: str, size: int, limits: Limits | No
         return described
     _check(name, limits, duration_s=media.duration_s, width=media.video.width if media.video else None,
            height=media.video.height if media.video else None)
+    if media.kind == "video" and media.video is not None and media.video.width and media.video.height:
+        # played frame by frame, a decoder holds reference frames and a conversion at full size (an APNG of
+        # 99 MP frames: 1.35 GB, 44 s): refused before decoding past the decode memory bound
+        width, height = media.video.width, media.video.height
+        need = decode_bytes(width, height, VIDEO_BYTES_PER_PIXEL)
+        if need > DECODE_MEMORY_BYTES:
+            raise MediaLimitError(f"{name}: frames of {width}x{height} ({width * height / 1e6:.0f} MP) would take "
+                                  f"about {need / 2**20:,.0f} MiB to decode, over the "
+                                  f"{DECODE_MEMORY_BYTES / 2**20:.0f} MiB a decode may use (the 1 GiB memory "
+                                  "bound); stills that size are decoded reduced, animations and video cannot be")
     return media
+
+
+def _cut_heif(path: Path, digest: str, size: int) -> MediaFile | None:
+    """A HEIF/AVIF picture whose tiles lie past the end of the file (cut short), as an image whose pixels are
+    refused with that reason (the visual stage fails with it, exit 1; the metadata still read is reported).
+
+    libheif decodes such a file without an error, filling missing tiles with flat green, and FFmpeg reads a cut
+    grid as its one first tile (a 2592x1944 Xiaomi photo became a 512x512 "video"): either would be compared
+    and reported as complete. None for any other file.
+    """
+    try:
+        with path.open("rb") as fh:
+            if sniff(fh.read(512)) != "heif":
+                return None
+    except OSError:
+        return None
+    from provenance.metadata.isobmff import cut_items
+
+    cut = cut_items(path)
+    if cut is None or not cut.pictures_cut:
+        return None
+    still = None
+    with contextlib.suppress(MediaError):
+        still = _probe_still(path)
+    video = VideoInfo(codec=still[0], width=still[1], height=still[2], fps=None, frames=1) if still else None
+    reason = (f"the file is cut short: {cut.pictures_cut} of its {cut.pictures} picture items (tiles) lie past "
+              f"its end at byte {size:,} (a download that did not finish?); decoders fill the missing tiles with "
+              "flat colour, so its pixels are not compared")
+    return MediaFile(path=path, sha256=digest, size_bytes=size, kind="image", container="heif", duration_s=None,
+                     video=video, audio=None, pixels_refused=reason)
 
 
 class MediaLimitError(MediaError, LimitError):
@@ -182,6 +233,7 @@ def register_still_decoders() -> None:
     global _HEIF_READY
     if _HEIF_READY:
         return
+    _tolerate_oversized_text()
     try:
         import pillow_heif
     except ImportError:  # a declared dependency; without it HEIF goes to FFmpeg as before
@@ -193,6 +245,38 @@ def register_still_decoders() -> None:
     with contextlib.suppress(ImportError):
         import pillow_jxl  # noqa: F401
     _HEIF_READY = True
+
+
+def _tolerate_oversized_text() -> None:
+    """Let Pillow open a PNG whose text or ICC chunk inflates past ``PngImagePlugin.MAX_TEXT_CHUNK`` (1 MiB):
+    the chunk is skipped (its bytes still go through the CRC check) instead of failing the whole picture.
+
+    Pillow stops inflating at 1 MiB, so memory stays bounded either way; but refusing the file sent it on to
+    FFmpeg, whose PNG demuxer inflated all of an 828 KB zTXt bomb (800 MB of text: 1.66 GB peak, 78 s, issue 14),
+    and failed the visual stage of a picture whose pixels are fine. The metadata readers say what they skipped
+    (``xmp.png_packets``: "XMP too large: not read").
+    """
+    from PIL import ImageFile, PngImagePlugin
+
+    stream = PngImagePlugin.PngStream
+    if getattr(stream, "_provenance_tolerant", False):
+        return
+
+    def tolerant(original: Callable[..., bytes]) -> Callable[..., bytes]:
+        def chunk(self: PngImagePlugin.PngStream, pos: int, length: int) -> bytes:
+            start = self.fp.tell()
+            try:
+                return original(self, pos, length)
+            except ValueError as exc:  # "Decompressed data too large", "Too much memory used in text chunks"
+                if "too large" not in str(exc).lower() and "too much memory" not in str(exc).lower():
+                    raise
+                self.fp.seek(start)
+                return ImageFile._safe_read(self.fp, length)  # the raw chunk, for the CRC check that follows
+        return chunk
+
+    for name in ("chunk_iCCP", "chunk_zTXt", "chunk_iTXt"):
+        setattr(stream, name, tolerant(getattr(stream, name)))
+    stream._provenance_tolerant = True  # type: ignore[attr-defined]
 
 
 def _probe_still(path: Path) -> tuple[str, int, int] | None:

@@ -114,6 +114,10 @@ def _merge_artefacts(into: Artefacts, new: Artefacts | None) -> None:
 
 
 def _message(exc: BaseException) -> str:
+    if isinstance(exc, MemoryError):  # an allocation refused at the backstop: name it, not "MemoryError"
+        from provenance.limits import memory_limit_note
+
+        return f"stopped at the memory limit ({memory_limit_note()}): it needed more memory than that"
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     known = type(exc).__module__.startswith("provenance")
     return text if known and text else f"{type(exc).__name__}: {text or 'no detail'}"

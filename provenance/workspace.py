@@ -314,6 +314,11 @@ def workspace_problem(exc: BaseException, root: Path) -> str | None:
     if "readonly" in text or "read-only" in text or getattr(exc, "errno", None) == 30:
         return (f"workspace {root} is read-only: nothing was changed; make it writable, or use another with "
                 "--workspace DIR")
+    if "out of memory" in text or (("disk i/o error" in text) and _at_memory_limit()):
+        from provenance.limits import memory_limit_note
+
+        return (f"workspace {root} could not be opened within the memory limit ({memory_limit_note()}): "
+                "nothing was changed; the database is not damaged; raise the limit and run this again")
     if "disk i/o error" in text and _disk_full(root, exc):
         text = "disk is full"  # SQLite's own word for a full disk when it cannot grow its WAL index is I/O error
     if "malformed" in text or "not a database" in text or "disk i/o error" in text:
@@ -324,6 +329,14 @@ def workspace_problem(exc: BaseException, root: Path) -> str | None:
     if "unable to open" in text:
         return f"cannot open workspace database {db}: check that the folder exists and is yours"
     return None
+
+
+def _at_memory_limit() -> bool:
+    """Whether the process is near [limits] max_memory_mb: SQLite reports a refused map of its WAL index as a disk
+    I/O error, which read as "damaged" under a tight limit (issue 14)."""
+    from provenance.limits import near_memory_limit
+
+    return near_memory_limit()
 
 
 def _disk_full(root: Path, exc: BaseException) -> bool:

@@ -39,8 +39,7 @@ sys.path.insert(0, str(Path(__file__).parent / "hostile"))
 import make_corpus
 
 CASE_TIMEOUT_S = 60.0  # a case that takes longer is a time-budget overrun (stage budgets are checked apart)
-PEAK_RSS_MAX_KB = 1_500_000  # no case may make the tool grow past this
-EXIFTOOL_TIMEOUT_S = "5"  # the XMP nested 5000 deep costs ExifTool 40 s: its time-out cuts it (default 30 s)
+PEAK_RSS_MAX_KB = 1024 * 1024  # 1 GiB (1,073,741,824 bytes): issue 14's acceptance; no case may grow past it
 TRACEBACK = re.compile(r"Traceback \(most recent call last\)|internal error")
 # A stage that failed with one of these is a bug caught by stage isolation, not a readable reason.
 BUG = re.compile(r"\b(Attribute|Type|Key|Index|Name|Unicode\w*|ZeroDivision|Recursion|Assertion|UnboundLocal|"
@@ -122,7 +121,8 @@ def dac_enforced(path: Path) -> bool:
 
 
 def _env(tmp: Path) -> dict[str, str]:
-    return {"PROVENANCE_WORKSPACE": str(tmp / "workspace"), "PROVENANCE_EXIFTOOL_TIMEOUT": EXIFTOOL_TIMEOUT_S}
+    # ExifTool's time-out as users get it (30 s): the XMP nested 5000 deep costs it 40 s and is cut there
+    return {"PROVENANCE_WORKSPACE": str(tmp / "workspace")}
 
 
 @pytest.fixture(scope="module")
@@ -274,7 +274,7 @@ def test_hostile_folder_through_batch_leaves_originals_untouched(hostile: make_c
     if dac_enforced(root / "entries" / "unreadable.mp4"):
         assert "Permission denied" in rows["unreadable.mp4"]["message"]
     assert run.seconds < 300, f"batch took {run.seconds:.0f} s"
-    assert run.peak_rss_kb < PEAK_RSS_MAX_KB * 2  # the CLI with its two Dask workers
+    assert run.peak_rss_kb < PEAK_RSS_MAX_KB  # the largest process of the tree (the CLI or a Dask worker)
     with capsys.disabled():
         print(f"\nhostile batch: {summary['counts']['files']} files ({json.dumps(summary['counts'])}), "
               f"{run.seconds:.1f} s, peak RSS {run.peak_rss_kb / 1024:.0f} MiB (largest process of the tree)")
@@ -532,8 +532,8 @@ def test_a_clip_declaring_millions_of_samples_is_refused_before_ffmpeg_allocates
     assert run.peak_rss_kb < 400_000, run.peak_rss_kb
 
 
-def test_the_address_space_backstop_bounds_a_run_the_checks_let_through(tmp_path: Path) -> None:
-    """With the sample check off, [limits] max_memory_mb (RLIMIT_AS) is what stops FFmpeg's allocation."""
+def test_the_memory_backstop_bounds_a_run_the_checks_let_through(tmp_path: Path) -> None:
+    """With the sample check off, [limits] max_memory_mb (RLIMIT_DATA) is what stops FFmpeg's allocation."""
     path = tmp_path / "samples_170m.mp4"
     path.write_bytes(make_corpus.declared_samples(make_corpus.clip(2.0, seed=1), 170_000_000))
     profile = _profile(tmp_path, "max_samples = 0\nmax_memory_mb = 1536")

@@ -37,6 +37,10 @@ TIMEOUT_S = 30.0  # per file; a pathological file (thousands of IFDs) is given u
 _OFF = {"0", "off", "no", "false", "disabled"}
 _ARGS = ("-j", "-G1", "-a", "-n", "-ee", "-api", "LargeFileSupport=1", "-charset", "filename=utf8")
 _OUTPUT_MAX = 64 << 20
+# Address space of the ExifTool child (RLIMIT_AS, bytes). Perl with ExifTool's modules maps ~40 MB and reads the
+# shared corpus within ~80 MB; a PNG iTXt chunk of 828 KB that inflates to 800 MB of XMP took it to 2.3 GB
+# (issue 14). Past this cap Perl stops with "Out of memory!" and the reading says so.
+MEMORY_BYTES = 512 * 1024**2
 _H264_MAKES = {"259": "Panasonic", "264": "Sony", "4113": "Canon", "4356": "JVC"}  # H264:Make with -n
 # Tags by role, in preference order. Group "*" is any group; Composite comes last so real tags win.
 _CAPTURE = ("DateTimeOriginal", "CreationDate", "DateTimeCreated", "DateCreated")
@@ -92,7 +96,11 @@ def read(path: Path, max_s: float | None = None) -> Reading:
         out.error = f"ExifTool gave no answer within {timeout:.0f} s"
         return out
     except OSError as exc:
-        out.error = f"ExifTool could not be run: {exc.strerror or exc}"
+        if str(exc) == "ExifTool exited":  # mid-file: Perl's "Out of memory!" at the cap is the one seen
+            out.error = (f"ExifTool stopped while reading this file (it may use {MEMORY_BYTES >> 20} MiB of memory; "
+                         "a block of this file inflates past that?)")
+        else:
+            out.error = f"ExifTool could not be run: {exc.strerror or exc}"
         return out
     try:
         data = json.loads(output[:_OUTPUT_MAX].decode("utf-8", "replace") or "[]")
@@ -117,6 +125,24 @@ def _timeout() -> float:
         return max(1.0, float(os.environ.get(TIMEOUT_ENV, TIMEOUT_S)))
     except ValueError:
         return TIMEOUT_S
+
+
+def _cap_memory() -> None:
+    """In the child, before exec: cap its address space at ``MEMORY_BYTES`` (never above a limit already set)."""
+    try:
+        import resource
+    except ImportError:
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    want = MEMORY_BYTES if hard == resource.RLIM_INFINITY else min(MEMORY_BYTES, hard)
+    if soft == resource.RLIM_INFINITY or want < soft:
+        resource.setrlimit(resource.RLIMIT_AS, (want, hard))
+
+
+def _child_setup() -> None:
+    """In the child, before exec: tied to the parent's thread, and capped in memory."""
+    _cap_memory()
+    _die_with_parent()
 
 
 def _die_with_parent() -> None:
@@ -154,10 +180,10 @@ class _Runner:
         args = [exe, "-stay_open", "True", "-@", "-"]
         kwargs: dict[str, Any] = {"stdin": subprocess.PIPE, "stdout": subprocess.PIPE, "stderr": subprocess.DEVNULL}
         if not sys.platform.startswith("linux"):
-            return subprocess.Popen(args, **kwargs)
+            return subprocess.Popen(args, preexec_fn=_cap_memory if os.name == "posix" else None, **kwargs)
         if self._spawner is None:
             self._spawner = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="provenance-exiftool")
-        return self._spawner.submit(subprocess.Popen, args, preexec_fn=_die_with_parent, **kwargs).result()
+        return self._spawner.submit(subprocess.Popen, args, preexec_fn=_child_setup, **kwargs).result()
 
     def run(self, exe: str, path: Path, timeout: float) -> bytes:
         name = str(path.resolve())  # absolute, so never read as an option (no "--": it would eat -execute)
@@ -201,7 +227,8 @@ class _Runner:
     def once(self, exe: str, name: str, timeout: float) -> bytes:
         try:
             done = subprocess.run(
-                [exe, *_ARGS, "--", name], capture_output=True, timeout=timeout, check=False, stdin=subprocess.DEVNULL
+                [exe, *_ARGS, "--", name], capture_output=True, timeout=timeout, check=False, stdin=subprocess.DEVNULL,
+                preexec_fn=_cap_memory if os.name == "posix" else None,
             )
         except subprocess.TimeoutExpired as exc:
             raise TimeoutError from exc

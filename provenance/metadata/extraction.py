@@ -56,7 +56,10 @@ def extract(path: Path, kind: str) -> MetadataSection:
     packets = xmp.scan(path)
     if (block := blocks.get("xmp")) and not any(p in block or block in p for p in packets):
         packets += xmp.packets(block)
-    readings.append(xmp.read(packets))
+    compressed, xmp_error = xmp.png_packets(path)
+    xmp_reading = xmp.read(packets + compressed)
+    xmp_reading.error = xmp_reading.error or xmp_error  # an XMP packet too large to read is not "no XMP"
+    readings.append(xmp_reading)
     check()
     tool = exiftool.read(path)
     readings.append(tool)

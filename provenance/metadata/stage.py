@@ -38,7 +38,13 @@ class MetadataStage(Stage):
         if meta.status != "ok":
             return []
         out = []
-        if meta.capture_time is None:
+        # a block that is there but cut off (a truncated file) or too large to read: unreadable is not absent
+        cut = [status for status in (meta.readers or {}).values() if "cut off" in status or "too large" in status]
+        if meta.capture_time is None and cut:
+            out.append(Finding("capture_metadata_unreadable", "warning",
+                               f"No capture time could be read: {cut[0]}. What that metadata says is unknown; "
+                               "this is not a file without metadata.", {"reader": cut[0]}))
+        elif meta.capture_time is None:
             nodevice = not (meta.device.make or meta.device.model)
             out.append(Finding("no_capture_metadata", "notice",
                                "No capture time" + (" and no camera make or model" if nodevice else "")

@@ -97,6 +97,8 @@ def load_image(path: Path) -> np.ndarray:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             with Image.open(path) as img:
+                if (reduced := _reduced(path, img)) is not None:
+                    return reduced
                 # in place, and no conversion of what is RGB already: each copy of a 51 MP HEIC is 153 MB
                 ImageOps.exif_transpose(img, in_place=True)
                 rgb = img if img.mode == "RGB" else img.convert("RGB")
@@ -116,6 +118,40 @@ def load_image(path: Path) -> np.ndarray:
         if rgb is None:
             raise FrameError("cannot decode image: its data is malformed (the decoder failed)") from exc
         return rgb
+
+
+def _reduced(path: Path, img: Image.Image) -> np.ndarray | None:
+    """The picture at hashing size without a full-size decode, when a full one would pass the decode memory
+    bound (``limits.DECODE_MEMORY_BYTES``, from the 1 GiB peak of issue 14); None when a full decode fits.
+
+    JPEG is decoded by libjpeg at 1/2-1/8 scale (Pillow's ``draft``); other formats through FFmpeg scaled
+    straight to hashing size (a 98 MP WebP: 192 MB peak instead of Pillow's 1.52 GB). A picture neither can
+    reduce is refused with a ``FrameError`` naming the bound rather than decoded past it.
+    """
+    from provenance.limits import DECODE_MEMORY_BYTES, decode_bytes, still_bytes_per_pixel
+
+    need = decode_bytes(img.width, img.height, still_bytes_per_pixel(img.format, len(img.getbands()), img.mode))
+    if need <= DECODE_MEMORY_BYTES:
+        return None
+    if img.format == "JPEG":
+        img.draft("RGB", (HASH_SIZE, HASH_SIZE))  # the smallest DCT scale still >= hashing size
+        ImageOps.exif_transpose(img, in_place=True)
+        rgb = img if img.mode == "RGB" else img.convert("RGB")
+        rgb.thumbnail((HASH_SIZE, HASH_SIZE), Image.Resampling.BOX)
+        return np.asarray(rgb)
+    orientation = img.getexif().get(0x0112)
+    picture = _ffmpeg_picture(path)
+    if picture is None:
+        raise FrameError(f"cannot decode image: {img.width}x{img.height} ({img.width * img.height / 1e6:.0f} MP) "
+                         f"would take about {need / 2**20:,.0f} MiB to decode, over the "
+                         f"{DECODE_MEMORY_BYTES / 2**20:.0f} MiB a picture decode may use, and no decoder reduces "
+                         "it while decoding")
+    if orientation and orientation != 1:  # FFmpeg ignores EXIF orientation: turn it as Pillow would
+        shown = Image.fromarray(picture)
+        shown.getexif()[0x0112] = orientation
+        shown.info["exif"] = shown.getexif().tobytes()
+        picture = np.asarray(ImageOps.exif_transpose(shown))
+    return picture
 
 
 def _ffmpeg_picture(path: Path) -> np.ndarray | None:

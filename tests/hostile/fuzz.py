@@ -79,6 +79,14 @@ def seeds() -> dict[str, bytes]:
     frames = [photo.rotate(a).convert("P") for a in (0, 20, 40)]
     frames[0].save(buf, "GIF", save_all=True, append_images=frames[1:], duration=100)
     out["anim.gif"] = buf.getvalue()
+    from PIL import PngImagePlugin
+
+    text = PngImagePlugin.PngInfo()
+    text.add_itxt("XML:com.adobe.xmp", _XMP.decode(), zip=True)  # compressed XMP: xmp.png_packets inflates it
+    text.add_text("Comment", "fuzz " * 200, zip=True)
+    buf = io.BytesIO()
+    photo.save(buf, "PNG", pnginfo=text)
+    out["xmp.png"] = buf.getvalue()
     out["phone.heic"] = make_corpus.phone_heic()
     tags = {"title": "fuzz", "make": "Apple", "model": "iPhone 12", "location": "+48.8577+002.2950/",
             "creation_time": "2021-04-01T08:00:00Z"}
@@ -155,6 +163,8 @@ def targets() -> dict[str, Callable[[Path], object]]:
         "matroska": lambda p: errors(matroska.read(p)),
         "h264": lambda p: errors(h264.read(p)),
         "xmp": lambda p: errors(xmp.read(xmp.scan(p))),
+        "png xmp": lambda p: xmp.png_packets(p)[1],
+        "heif cut items": isobmff.cut_items,
     }
 
 

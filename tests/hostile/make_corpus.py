@@ -10,6 +10,7 @@ A 17 GiB sparse file tests the size limit without using the disk.
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import random
@@ -380,6 +381,72 @@ def png_bomb(side: int) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", ihdr) + _png_chunk(b"IDAT", data) + _png_chunk(b"IEND", b"")
 
 
+@functools.lru_cache(maxsize=1)
+def _inflating(megabytes: int) -> bytes:
+    """``megabytes`` MiB of spaces, deflated (800 MiB: 815 KB, 2.4 s here); one shared by every text bomb."""
+    z = zlib.compressobj(9)
+    block = b" " * (1 << 20)
+    return b"".join(z.compress(block) for _ in range(megabytes)) + z.flush()
+
+
+def png_text_bomb(kind: str, megabytes: int = 800) -> bytes:
+    """A real photograph (scikit-image's ``astronaut``, 64x64) as PNG with one chunk that inflates to
+    ``megabytes`` MiB: ``"zTXt"`` (a comment), ``"iCCP"`` (an ICC profile) or ``"iTXt"`` (XMP whose xmp:CreateDate
+    2020-01-01 sits in front of the spaces). Issue 14's tester: 828 KB files took FFmpeg's PNG probe to 1.7-3.3
+    GB and ExifTool to 2.3 GB, and Pillow refused the picture ("MAX_TEXT_CHUNK") though its pixels are fine.
+    """
+    from skimage import data
+
+    buf = io.BytesIO()
+    Image.fromarray(data.astronaut()).resize((64, 64)).save(buf, "PNG")
+    png = buf.getvalue()
+    if kind == "iTXt":
+        head = (b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+                b'<rdf:Description xmlns:xmp="http://ns.adobe.com/xap/1.0/" xmp:CreateDate="2020-01-01T00:00:00"/>')
+        z = zlib.compressobj(9)
+        block = b" " * (1 << 20)
+        body = z.compress(head) + b"".join(z.compress(block) for _ in range(megabytes))
+        body += z.compress(b"</rdf:RDF></x:xmpmeta>")
+        chunk = b"XML:com.adobe.xmp\x00\x01\x00\x00\x00" + body + z.flush()
+    elif kind == "zTXt":
+        chunk = b"Comment\x00\x00" + _inflating(megabytes)
+    else:
+        chunk = b"icc\x00\x00" + _inflating(megabytes)
+    return png[:33] + _png_chunk(kind.encode(), chunk) + png[33:]  # after IHDR (8 + 25 bytes)
+
+
+def apng_huge_frames(side: int = 9999, frames: int = 2) -> bytes:
+    """An APNG of ``frames`` black ``side`` x ``side`` RGB frames (99 MP each) in a few hundred KB: FFmpeg plays
+    it holding reference frames at full size (8 frames: 1.35 GB peak, 44 s, issue 14)."""
+    row = b"\x00" + bytes(side * 3)
+    z = zlib.compressobj(9)
+    pixels = b"".join(z.compress(row) for _ in range(side)) + z.flush()
+    out = [b"\x89PNG\r\n\x1a\n", _png_chunk(b"IHDR", struct.pack(">IIBBBBB", side, side, 8, 2, 0, 0, 0)),
+           _png_chunk(b"acTL", struct.pack(">II", frames, 0))]
+    seq = 0
+    for i in range(frames):
+        out.append(_png_chunk(b"fcTL", struct.pack(">IIIIIHHBB", seq, side, side, 0, 0, 1, 2, 0, 0)))
+        seq += 1
+        if i == 0:
+            out.append(_png_chunk(b"IDAT", pixels))
+        else:
+            out.append(_png_chunk(b"fdAT", struct.pack(">I", seq) + pixels))
+            seq += 1
+    out.append(_png_chunk(b"IEND", b""))
+    return b"".join(out)
+
+
+def big_webp(width: int = 12000, height: int = 5000) -> bytes:
+    """A real photograph (``astronaut``) blown up to a 60 MP WebP of ~250 KB: Pillow's WebP decoder holds ~16
+    bytes a pixel (60 MP: 1.04 GB peak, 98 MP: 1.64 GB, issue 14), under [limits] max_pixels."""
+    from skimage import data
+
+    buf = io.BytesIO()
+    Image.fromarray(data.astronaut()).resize((width, height), Image.Resampling.NEAREST).save(
+        buf, "WEBP", quality=30, method=0)
+    return buf.getvalue()
+
+
 def jpeg_claiming(width: int, height: int) -> bytes:
     good = io.BytesIO()
     Image.new("RGB", (16, 16), (200, 10, 10)).save(good, "JPEG")
@@ -520,7 +587,8 @@ def phone_heic(*, damage: str | None = None) -> bytes:
     """A HEIC as a Samsung Galaxy writes one: a real photograph (scikit-image's ``chelsea``) through libheif's x265
     encoder (pillow-heif), with the phone's EXIF: make, model, firmware, capture time with its +02:00 offset, GPS.
 
-    ``damage="codec"``: the primary item's type renamed (``hvc1`` -> ``xxxx``), as a HEIC in a codec no reader here
+    ``damage="cut"``: the file cut at 90% of its bytes. ``"codec"``: the primary item's type renamed (``hvc1`` ->
+    ``xxxx``), as a HEIC in a codec no reader here
     has: its pixels cannot be decoded, its metadata is intact. ``"pixels"``: the HEVC payload zeroed. ``"iloc"``:
     an item-location box claiming 2^32 - 1 items with zero-sized fields (exifread's HEIC walker: 194 s, found by
     tests/hostile/fuzz.py).
@@ -545,6 +613,8 @@ def phone_heic(*, damage: str | None = None) -> bytes:
     elif damage == "iloc":  # version 2, every field size 0, 2^32 - 1 items: the extents loop reads nothing
         at = out.index(b"iloc", meta, meta + size) + 4
         out[at : at + 10] = bytes([2, 0, 0, 0, 0, 0]) + b"\xff\xff\xff\xff"
+    elif damage == "cut":  # a download that stopped at 90%: the image item and the EXIF after it are cut off
+        out = out[: len(out) * 9 // 10]
     elif damage == "pixels":
         mdat, length = _find(out, [b"mdat"])
         out[mdat + 16 : mdat + length - 400] = bytes(length - 416)  # the EXIF item sits at the end of mdat
@@ -667,6 +737,19 @@ def _cases() -> list[tuple[Case, Callable[[], bytes]]]:
               frozenset({STAGE_ERROR})), lambda: phone_heic(damage="codec")),
         (Case("heic_iloc_flood.heic", "a HEIC whose iloc claims 2^32 - 1 items with zero-sized fields"),
          lambda: phone_heic(damage="iloc")),
+        (Case("heic_cut_90pct.heic", "a HEIC cut at 90% (libheif filled the rest green, exit 0): pixels refused, "
+              "EXIF unreadable", frozenset({STAGE_ERROR}), r"cut short: 1 of its 1 picture items"),
+         lambda: phone_heic(damage="cut")),
+        (Case("png_ztxt_bomb.png", "a photo PNG whose zTXt inflates to 800 MB (FFmpeg's probe: 3.3 GB)",
+              frozenset({OK})), lambda: png_text_bomb("zTXt")),
+        (Case("png_iccp_bomb.png", "a photo PNG whose iCCP inflates to 800 MB (1.75 GB)", frozenset({OK})),
+         lambda: png_text_bomb("iCCP")),
+        (Case("png_itxt_xmp_bomb.png", "a photo PNG whose XMP iTXt inflates to 800 MB (ExifTool: 2.3 GB)",
+              frozenset({OK})), lambda: png_text_bomb("iTXt")),
+        (Case("apng_2x99mp.png", "an APNG of two 9999x9999 frames (FFmpeg: 1.35 GB for 8)", REFUSED,
+              r"a decode may use"), apng_huge_frames),
+        (Case("webp_60mp.webp", "a 60 MP WebP photo of 250 KB (Pillow's decode: 1.04 GB)", frozenset({OK})),
+         big_webp),
         (Case("heic_zeroed_pixels.heic", "a HEIC whose HEVC payload is zeros; EXIF intact", REPORT),
          lambda: phone_heic(damage="pixels")),
         (Case("real_damaged_middle.mp4", "a real 14.6-s clip with 40 KB overwritten in the middle of its frames",
@@ -714,6 +797,12 @@ def build(root: Path, *, shared: Path | None = None) -> Corpus:
         path = root / case.name  # a name with lone surrogates is written as the bytes they stand for
         path.write_bytes(make())
         corpus.cases.append((case, path))
+    phone = Path(__file__).resolve().parents[1] / "data" / "phone" / "xiaomi.heic"
+    if phone.is_file():  # a real phone's 2592x1944 grid HEIC cut short (FFmpeg: a 512x512 one-tile "video")
+        cut = root / "xiaomi_cut.heic"
+        cut.write_bytes(phone.read_bytes()[:89_601])
+        corpus.cases.append((Case(cut.name, "a real Xiaomi grid HEIC cut at 89,601 bytes (read as a 512x512 video)",
+                                  frozenset({STAGE_ERROR}), r"cut short: 23 of its 24 picture items"), cut))
     if shared is not None:
         for rel, case in _shared_cases().items():
             if (shared / rel).is_file():
