@@ -113,6 +113,9 @@ def test_sigkill_during_index_add_leaves_whole_references_and_resumes(tmp_path: 
     for _round in range(3):  # each run adds at least one more reference, then dies at a random point after it
         target = seen + 1
         pgid = _kill_when(args, lambda t=target: _count(ws, "reference") >= t, extra_delay=rng.uniform(0, 0.6))
+        deadline = time.monotonic() + 5  # decoding workers die with it (parent-death signal), and their tracker
+        while live_in_group(pgid) and time.monotonic() < deadline:
+            time.sleep(0.05)
         assert not live_in_group(pgid)
         counts = assert_consistent(ws)
         assert seen < counts["reference"] < len(clips), counts

@@ -142,10 +142,10 @@ def _cap_memory() -> None:
 def _child_setup() -> None:
     """In the child, before exec: tied to the parent's thread, and capped in memory."""
     _cap_memory()
-    _die_with_parent()
+    die_with_parent()
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     """In the child, before exec: SIGKILL when the thread that started us ends (the process dying included).
 
     A stay-open ExifTool ignores the end of its input, so without this it outlived a SIGKILLed batch.

@@ -33,6 +33,7 @@ from provenance import coverage
 from provenance.errors import ProvenanceError
 from provenance.limits import Limits, run_with_budget
 from provenance.media import MediaError, MediaFile, display_path, probe
+from provenance.metadata.exiftool import die_with_parent
 from provenance.report.model import IndexState
 from provenance.safetext import as_id, id_problem, terminal
 from provenance.sniff import walk
@@ -439,7 +440,8 @@ class KnownImageryIndex:
         before = os.environ.get(WORKERS_ENV)
         os.environ[WORKERS_ENV] = str(n)  # inherited by the workers: threads.share() = cores // n each
         try:
-            pool = ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn"))
+            # workers die with this process (a SIGKILLed `index add` leaves none behind decoding for nobody)
+            pool = ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn"), initializer=die_with_parent)
         finally:
             if before is None:
                 os.environ.pop(WORKERS_ENV, None)
