@@ -21,7 +21,7 @@ Measures, per clip and summed per kind:
   text       transcript segments (and their characters) lying outside the truth's speech (0.5 s margin)
 A fixed quarter of the cases (hash of the name, ``audio_corpus.held_out``) is held out: tune on ``dev`` (the
 default) and run ``held-out`` once, at the end.
-Usage: python benchmarks/bench_languages.py [--split dev|held-out|held-out-2|all] [--only SUBSTRING] [--stage-only]
+Usage: python benchmarks/bench_languages.py [--split dev|held-out|all] [--only SUBSTRING] [--stage-only]
 """
 
 from __future__ import annotations
