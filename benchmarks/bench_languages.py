@@ -21,7 +21,7 @@ Measures, per clip and summed per kind:
   text       transcript segments (and their characters) lying outside the truth's speech (0.5 s margin)
 A fixed quarter of the cases (hash of the name, ``audio_corpus.held_out``) is held out: tune on ``dev`` (the
 default) and run ``held-out`` once, at the end.
-Usage: python benchmarks/bench_languages.py [--split dev|held-out|all] [--only SUBSTRING]
+Usage: python benchmarks/bench_languages.py [--split dev|held-out|all] [--only SUBSTRING] [--stage-only]
 """
 
 from __future__ import annotations
@@ -120,6 +120,7 @@ def main() -> None:
     ap.add_argument("--split", choices=("dev", "held-out", "all"), default="dev",
                     help="which cases: dev (default), the held-out quarter (once, at the end), or all")
     ap.add_argument("--only", default="", help="cases whose name contains this")
+    ap.add_argument("--stage-only", action="store_true", help="skip the faster-whisper baselines (~6 min a run)")
     args = ap.parse_args()
 
     cases = [c for c in build() if args.only in c.name]
@@ -146,6 +147,13 @@ def main() -> None:
                   f", channels {section.channels}: "
                   + " ".join(f"{x.language}[{x.start:.1f}-{x.end:.1f}]" for x in section.timeline))
         results["stage"] = r
+        if args.stage_only:
+            truth = " ".join(f"{p.language}[{p.start:.1f}-{p.end:.1f}]" for p in case.parts) or "no speech"
+            print(f"\n{case.name} ({case.kind}, {case.duration:.0f} s): {truth}\n{header}")
+            print(f"{'stage':6} {r.row(text=True)} {r.seconds:6.1f}   {r.said}", flush=True)
+            totals[(case.kind, "stage")].add(r)
+            totals[("all", "stage")].add(r)
+            continue
 
         started = time.perf_counter()
         segments, info = model.transcribe(samples)
@@ -179,7 +187,7 @@ def main() -> None:
           "non-speech, s = seconds)")
     print(f"{'kind':10} {header}")
     for kind in [*dict.fromkeys(c.kind for c in cases), "all"]:
-        for name in ("stage", "whole", "win30"):
+        for name in ("stage",) if args.stage_only else ("stage", "whole", "win30"):
             r = totals[(kind, name)]
             print(f"{kind:10} {name:6} {r.row(text=name != 'win30')} {r.seconds:6.1f}")
     duration = sum(c.duration for c in cases)

@@ -327,6 +327,22 @@ def test_music_gives_no_language_and_no_text(analysed: Analyse, vad_filter: bool
     assert section.segments == [] and section.timeline == [] and section.cues == []
 
 
+@pytest.mark.slow
+def test_speech_after_music_starts_its_region_where_the_speech_starts(analysed: Analyse, tmp_path: Path) -> None:
+    """Big Buck Bunny's score tiled to 35 s at -6 dBFS, then espeak English (34.3 s on): VAD takes much of the
+    music for speech, and its chunks' language ID sat on the old 0.5 line (top two 0.49-0.50), so under one
+    instruction set the English region began at 2.35 s and Whisper wrote a line over the music."""
+    score = decode_audio(need(MUSIC_VIDEO)).samples
+    music = np.resize(score, 35 * SAMPLE_RATE) * (0.5 / max(1e-9, float(np.abs(score).max())))
+    en = decode_audio(DATA / "en_espeak.ogg").samples
+    section = analysed(write_wav(tmp_path / "late_after_music.wav", np.concatenate([music, en]), SAMPLE_RATE))
+    assert [r.language for r in section.timeline] == ["en"]
+    assert section.timeline[0].start >= 34.0
+    assert [g.code for g in section.languages] == ["en"] and section.language_status == "single"
+    assert not section.unidentified_s  # the music is not speech of an unknown language either
+    assert section.segments and all(s.start >= 34.0 for s in section.segments)
+
+
 def add_noise(samples: np.ndarray, snr_db: float, seed: int = 1) -> np.ndarray:
     """White noise at ``snr_db`` below the speech's power (seeded: the same clip every run)."""
     noise = np.random.default_rng(seed).normal(0, 1, len(samples)).astype(np.float32)

