@@ -835,9 +835,9 @@ def test_attachments_made_before_migration_8_say_their_origin_was_not_recorded(
     folder = write_report(Report(media=probe(_photo(tmp_path)).section()), tmp_path / "out")
     claim_id = run(capsys, "claim", "add", "--statement", "coins", "--workspace", ws)[1].strip()
     assert run(capsys, "claim", "attach", claim_id, folder, "--workspace", ws)[0] == 0
-    conn = sqlite3.connect(ws / DB_NAME)  # back to schema 7: the columns migration 8 adds, gone
+    conn = sqlite3.connect(ws / DB_NAME)  # back to schema 7: the columns migrations 8 and 10 add, gone
     conn.executescript("ALTER TABLE claim_report DROP COLUMN signed; ALTER TABLE claim_report DROP COLUMN key_id;"
-                       "PRAGMA user_version = 7;")
+                       "ALTER TABLE reference DROP COLUMN partial; PRAGMA user_version = 7;")
     conn.close()
     _, out, _ = run(capsys, "claim", "show", claim_id, "--workspace", ws)
     assert "origin not recorded (attached before origins were)" in out
