@@ -211,9 +211,14 @@ def test_existing_scheduler_then_resume_in_process(tmp_path: Path, samples: Path
     for name in ("photo_reuse.jpg", "unrelated.mp4"):
         (clips / name).write_bytes((samples / "clips" / name).read_bytes())
     out, events = tmp_path / "reports", []
-    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
-        result = run_batch([clips], pipeline="quick", on_progress=events.append,
-                           options=BatchOptions(out=out, scheduler=cluster.scheduler_address))
+    environ = dict(os.environ)  # a bare LocalCluster's nanny copies Dask's pre-spawn defaults (OMP_NUM_THREADS=1
+    try:                        # ...) into this process's environment, where later batches would take them as set
+        with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+            result = run_batch([clips], pipeline="quick", on_progress=events.append,
+                               options=BatchOptions(out=out, scheduler=cluster.scheduler_address))
+    finally:                    # by the user (threads.worker_environment keeps a user's value)
+        os.environ.clear()
+        os.environ.update(environ)
     assert result.scheduler == cluster.scheduler_address and result.counts.verified == 2
     assert all(i.status != "error" for i in result.items)
     assert events[0].phase == "discover" and events[-1].phase == "done"
