@@ -213,7 +213,8 @@ def run_with_budget(fn: Callable[[], T], budget_s: float | None, what: str = "st
 
     thread = threading.Thread(target=target, name=f"provenance-{what}", daemon=True)
     thread.start()
-    if not done.wait(budget_s + grace_s):
+    # a budget past threading.TIMEOUT_MAX (~292 years; 1e300 is a valid "no practical limit") waits that long
+    if not done.wait(min(budget_s + grace_s, threading.TIMEOUT_MAX)):
         outcome.overrun = outcome.abandoned = True
         outcome.error = BudgetExceeded(deadline.message(abandoned=True))
     elif "error" in box:

@@ -113,3 +113,12 @@ def test_a_bad_text_interval_is_one_line_before_any_work(tmp_path: Path) -> None
     assert code == 2 and out == "", err
     assert "[text] interval_s must be > 0 seconds, not 0" in err and "Traceback" not in err
     assert not (tmp_path / "r").exists() or not any((tmp_path / "r").iterdir())
+
+
+def test_a_budget_of_no_practical_limit_runs(tmp_path: Path) -> None:
+    """Before: budget_s = 1e300 (accepted by validation) ended every run in "internal error: OverflowError"."""
+    profile = tmp_path / "p.toml"
+    profile.write_text('name = "huge"\n[limits]\nmax_ingest_s = 1e300\n[visual]\nbudget_s = 1e300\n'
+                       '[metadata]\nbudget_s = 1e300\n[audio]\nenabled = false\n')
+    code, out, err = cli("verify", SAMPLES / "clips" / "unrelated.mp4", "--pipeline", profile, "--out", tmp_path / "r")
+    assert code in (0, 1) and "internal error" not in err and "OverflowError" not in err, err
