@@ -228,3 +228,25 @@ def test_a_large_legible_sign_is_never_dropped_without_a_word(tmp_path: Path) ->
     md = (write_report(report, tmp_path / "reports") / "report.md").read_text()
     if all(i.low_confidence for i in report.text.items):  # unsure: kept in the JSON, and the regions counted
         assert "no text read" not in md and "none read confidently" in md, md
+
+
+@needs_ocr
+def test_a_korean_sign_beside_confident_cyrillic_and_latin_signs_does_not_support_korean(tmp_path: Path) -> None:
+    """Round 2, defect 2: a Korean claim "supported" by a clip whose scene also held a Cyrillic sign (0.93) and a
+    Latin one (0.91). As for speech, every script with a real share counts: neutral, the others named."""
+    panel = {"fill": (240, 240, 230), "ink": (20, 20, 120), "pad": 10}
+    im = _boxed(_photo("chelsea"), "출입 금지 구역", "ko", 56, at=(80, 120), **panel)
+    im = _boxed(im, "Военная комендатура", "ru", 48, at=(80, 330), **panel)
+    im = _boxed(im, "Checkpoint closed", "en", 48, at=(80, 520), **panel)
+    im.save(tmp_path / "three.png")
+    report = verify(tmp_path / "three.png", pipeline=_pipeline())
+    sure = [(i.text, i.script, i.confidence) for i in report.text.items if i.confidence >= 0.8]
+    assert {"Hangul", "Cyrillic", "Latin"} <= {s for _, s, _ in sure}, sure
+    check = check_on_screen_language(Claim(id="c", statement="s", languages=["ko"]), report)
+    assert check.result == "neutral", (check.result, check.detail)
+    assert "Cyrillic" in check.detail and "Latin" in check.detail, check.detail
+    alone = _boxed(_photo("chelsea"), "출입 금지 구역", "ko", 56, at=(80, 120), **panel)
+    alone.save(tmp_path / "ko.png")
+    check = check_on_screen_language(Claim(id="c", statement="s", languages=["ko"]),
+                                     verify(tmp_path / "ko.png", pipeline=_pipeline()))
+    assert check.result == "supports", (check.result, check.detail)
