@@ -250,3 +250,23 @@ def test_a_korean_sign_beside_confident_cyrillic_and_latin_signs_does_not_suppor
     check = check_on_screen_language(Claim(id="c", statement="s", languages=["ko"]),
                                      verify(tmp_path / "ko.png", pipeline=_pipeline()))
     assert check.result == "supports", (check.result, check.detail)
+
+
+@needs_ocr
+def test_a_sign_in_a_shot_returning_after_a_cutaway_is_not_a_caption(tmp_path: Path) -> None:
+    """Round 2, defect 3: text read before and after a cutaway that did not show it was called a caption that
+    "stayed in place while the picture changed (2 times)". Persistence needs the text on both sides of a cut."""
+    panel = {"fill": (240, 240, 230), "ink": (20, 20, 120), "pad": 10}
+    a = _boxed(_photo("coffee"), "Военная комендатура", "ru", 56, at=(80, 150), **panel)
+    b = _photo("camera")
+    report = verify(_shots(tmp_path / "aba.mp4", (a, 90), (b, 15), (a, 100)), pipeline=_pipeline())
+    signs = [i for i in report.text.items if "комендатура" in i.text.casefold() and not i.low_confidence]
+    assert signs, [(i.text, i.kind, i.start, i.end) for i in report.text.items]
+    assert report.text.shot_changes, "the cutaway was not found"
+    for it in signs:
+        assert it.kind == "scene", (it.text, it.kind, it.kind_basis, it.start, it.end)
+    # the same sign kept through the cuts on a changing picture is still a caption
+    c = _boxed(_photo("camera"), "Военная комендатура", "ru", 56, at=(80, 150), **panel)
+    report = verify(_shots(tmp_path / "aca.mp4", (a, 90), (c, 15), (a, 100)), pipeline=_pipeline())
+    kept = [i for i in report.text.items if "комендатура" in i.text.casefold() and not i.low_confidence]
+    assert any(i.kind == "caption" for i in kept), [(i.text, i.kind, i.kind_basis) for i in report.text.items]

@@ -309,8 +309,13 @@ def _kind(item: _Item, changes: list[int]) -> tuple[str, str]:
     """Caption or scene text, and why (see the module doc)."""
     first, last = item.seen[0], item.seen[-1]
     spanned = sum(first.index < c <= last.index for c in changes)
-    if spanned and _iou(first.box, last.box) >= 0.5:
-        return "caption", f"stayed in place while the picture changed ({spanned} time{'s' if spanned > 1 else ''})"
+    # a change counts only when the text was read in both frames either side of it: seen before and after a
+    # cutaway that did not show it is a shot returning, not a caption (the issue 18 round-2 tester's astronaut
+    # name patch, read before and after a 0.6-s shot of a camera, was called a caption "2 times")
+    read_in = {s.index for s in item.seen}
+    across = sum(c in read_in and c - 1 in read_in for c in changes)
+    if across and _iou(first.box, last.box) >= 0.5:
+        return "caption", f"stayed in place while the picture changed ({across} time{'s' if across > 1 else ''})"
     x0, y0, x1, y1 = item.best.box
     cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
     if abs(cx - 0.5) <= 0.15 and (cy >= 0.75 or cy <= 0.15):
