@@ -270,3 +270,21 @@ def test_a_sign_in_a_shot_returning_after_a_cutaway_is_not_a_caption(tmp_path: P
     report = verify(_shots(tmp_path / "aca.mp4", (a, 90), (c, 15), (a, 100)), pipeline=_pipeline())
     kept = [i for i in report.text.items if "комендатура" in i.text.casefold() and not i.low_confidence]
     assert any(i.kind == "caption" for i in kept), [(i.text, i.kind, i.kind_basis) for i in report.text.items]
+
+
+@needs_ocr
+def test_low_confidence_reads_get_no_timeline_bar(tmp_path: Path) -> None:
+    """Round 2, defect 6: a reading kept as low-confidence ("TAP") was a bar on the HTML timeline, though
+    DESIGN keeps such readings in report.json only; with nothing confident the row says how many regions were
+    read, not "no text read"."""
+    panel = {"fill": (240, 240, 230), "ink": (20, 20, 120), "pad": 10}
+    a = _boxed(_photo("rocket"), "Пункт выдачи паспортов", "ru", 64, at=(80, 150), **panel)
+    report = verify(_shots(tmp_path / "rocket.mp4", (a, 50), (_photo("camera"), 50)), pipeline=_pipeline())
+    low = [i for i in report.text.items if i.low_confidence]
+    assert low, [(i.text, i.confidence) for i in report.text.items]
+    html = (write_report(report, tmp_path / "reports") / "report.html").read_text()
+    timeline = html[:html.index('id="text"')]  # the timeline comes before the stage's own section
+    for it in low:
+        assert f": {it.text}" not in timeline, it.text
+    if all(i.low_confidence for i in report.text.items):
+        assert "none read confidently" in timeline
