@@ -288,3 +288,18 @@ def test_low_confidence_reads_get_no_timeline_bar(tmp_path: Path) -> None:
         assert f": {it.text}" not in timeline, it.text
     if all(i.low_confidence for i in report.text.items):
         assert "none read confidently" in timeline
+
+
+@needs_ocr
+def test_search_folds_lookalikes_for_items_whose_script_is_not_told(tmp_path: Path) -> None:
+    """Round 2, defect 5: `search москва` missed a sign stored "MOCKBA" (script not told: read МОСКВА by the
+    mixed models and MOCKBA by the English one). For such items the query meets both alphabets' look-alikes."""
+    panel = {"fill": (255, 255, 255), "ink": (0, 0, 0), "pad": 10}
+    _boxed(_photo("chelsea"), "MOCKBA", "en", 64, at=(80, 200), **panel).save(tmp_path / "sign.png")
+    report = verify(tmp_path / "sign.png", pipeline=_pipeline())
+    untold = [i for i in report.text.items if i.script is None and not i.low_confidence]
+    assert untold, [(i.text, i.script) for i in report.text.items]
+    write_report(report, tmp_path / "reports")
+    for query in ("москва", "МОСКВА", "mockba", "MOCKBA", "моск"):
+        assert search(query, [tmp_path / "reports"]).hits, (query, [i.text for i in untold])
+    assert not search("ПАРОХОД", [tmp_path / "reports"]).hits  # folding matches look-alikes, not anything
