@@ -781,8 +781,10 @@ def check_on_screen_language(claim: Claim, report: Report) -> ClaimAssessment:
     (``low_confidence``) or whose letters the Latin and Cyrillic alphabets share (script None) never does. Scene
     text (signs, markings, documents) decides; a burned-in caption is in the language of whoever added it, so
     captions alone are ``unknown`` (listed in the detail). Latin-script text is on signs, brands and labels
-    everywhere, so it never contradicts. ``supports`` when the scene text's languages are expected; ``neutral``
-    when expected and other non-Latin languages are both in the scene; ``contradicts`` only when the scene shows
+    everywhere, so it never contradicts. ``supports`` when the scene text's languages are expected and no other
+    confident scene text is there; ``neutral`` when expected and other scene text (another language, or an
+    untold one in a script no expected language is written in, Latin included) are both there, the others named
+    in the detail (as for speech, every language with a real share counts); ``contradicts`` only when the scene shows
     non-Latin text of unexpected languages and nothing on screen may be an expected language: no item of an
     expected language, and no confident item of an expected language's script whose language is not told
     (Cyrillic of untold language may be the expected Russian).
@@ -820,10 +822,18 @@ def check_on_screen_language(claim: Claim, report: Report) -> ClaimAssessment:
     if not scene:
         return _a(name, "unknown", f"captions only (the language of whoever added them): {detail}{maybe}; "
                   f"expected {want}", **evidence)
-    if scene & set(expected) and not other:
+    # as for speech, every script with a real share counts: confident scene text of another language, or of an
+    # untold language in a script none of the expected languages is written in (a Cyrillic or Latin sign beside
+    # a Korean one for a Korean claim), keeps the expected language from supporting alone
+    scripts = {_TEXT_SCRIPTS[c] for c in expected if c in _TEXT_SCRIPTS}
+    besides = [it for it in sure if it.kind == "scene" and it.language not in expected
+               and not (it.language is None and it.script in scripts)]
+    evidence["other_scene"] = len(besides)
+    if scene & set(expected) and not besides:
         return _a(name, "supports", f"{detail}; expected {want}", **evidence)
     if scene & set(expected):
-        return _a(name, "neutral", f"expected and other languages in the scene: {detail}; expected {want}", **evidence)
+        return _a(name, "neutral", f"expected and other text in the scene: {detail}; {_other_words(besides)}; "
+                  f"expected {want}", **evidence)
     if other and untold:
         return _a(name, "unknown", f"{detail}{maybe}, which may be the expected {want}", **evidence)
     if other and not any(it.language in expected for it in told):
@@ -836,6 +846,20 @@ _TOLD_SCRIPTS = frozenset({"Cyrillic", "Hangul", "Latin"})  # not "mixed", not N
 # the script each expected language is written in: text of that script whose language is not told may be it
 _TEXT_SCRIPTS = {"ru": "Cyrillic", "uk": "Cyrillic", "be": "Cyrillic", "bg": "Cyrillic", "sr": "Cyrillic",
                  "ko": "Hangul", "en": "Latin"}
+
+
+def _other_words(items: list[TextItem]) -> str:
+    """"also scene text in Cyrillic (language not told: “Военная комендатура”), Latin (…: “Checkpoint”)"."""
+    named = []
+    for it in items[:4]:
+        sample = it.text if len(it.text) <= 30 else it.text[:30] + "…"
+        what = _LANGUAGE_WORDS.get(it.language or "", it.language) if it.language else "language not told"
+        named.append(f"{it.script} ({what}: “{sample}”, confidence {it.confidence:.2f})")
+    more = f" and {len(items) - 4} more" if len(items) > 4 else ""
+    return f"also scene text in {', '.join(named)}{more}"
+
+
+_LANGUAGE_WORDS = {"ru": "Russian", "uk": "Ukrainian", "ko": "Korean", "en": "English"}
 
 
 def _untold_words(untold: list[TextItem]) -> str:

@@ -5,7 +5,10 @@ its claims (``claim_report.report_path``), and any folder named on the command l
 through ``integrity.read_verified`` (digest, files, structure, folder name), so an edited report is listed
 as refused, never searched as if it were evidence. Matching is case-insensitive on whitespace-normalised
 text, with letters OCR and spelling confuse folded both ways (ё/е, ї/і, ґ/г: ``FOLD``), for matching only: the
-hits show the text as the report holds it. Readings under the text stage's plausibility floor
+hits show the text as the report holds it. An item whose script is not told (``script`` null: letters the
+Latin and Cyrillic alphabets share, "MOCKBA" or "МОСКВА") is matched with those look-alikes folded to one
+alphabet (``LOOKALIKE``), on its text and on the other readings its ``language_basis`` quotes (“РНАВМАСУ” …
+or “PHARMACY”): `search москва` finds the sign stored "MOCKBA". Readings under the text stage's plausibility floor
 (``low_confidence``) are not searched: they are not shown as text anywhere else either.
 """
 
@@ -23,6 +26,12 @@ from provenance.workspace import Workspace
 # letters folded for matching: Russian print mostly drops ё's dots; Tesseract's Ukrainian model reads Ґ as Г
 # and loses ї's dots on small text (issue 18 tester: "Ґалицьке" stored as "Галицьке")
 FOLD = str.maketrans({"ё": "е", "ї": "і", "ґ": "г"})
+# Cyrillic letters drawn like Latin ones (text/engine.py LOOKALIKES), folded to the Latin letter for items whose
+# script is not told; after casefold, so each pair is given in lower case (В/B, Н/H, М/M, Т/T drawn alike as
+# capitals: an untold item is a line of look-alike capitals)
+LOOKALIKE = str.maketrans({"а": "a", "в": "b", "е": "e", "к": "k", "м": "m", "н": "h", "о": "o", "р": "p",
+                           "с": "c", "т": "t", "у": "y", "х": "x", "і": "i", "ј": "j", "ѕ": "s"})
+_QUOTED = re.compile(r"“([^”]+)”")
 _REPORT_NAME = re.compile(r".+-[0-9a-f]{12}$")  # <stem>-<sha256[:12]>: the link (or pointer) to a file's latest run
 
 
@@ -84,24 +93,29 @@ def search(query: str, folders: Iterable[Path], workspace_root: Path | None = No
             continue
         out.searched += 1
         media = data.get("media") or {}
-        for where, text in _texts(data):
-            if needle in _norm(text):
+        for where, text, alike in _texts(data):
+            if needle in _norm(text) or (alike and any(needle.translate(LOOKALIKE) in _norm(a).translate(LOOKALIKE)
+                                                       for a in alike)):
                 out.hits.append(Hit(str(path), str(media.get("path", "")), str(media.get("sha256", "")), where, text))
     return out
 
 
-def _texts(data: dict) -> Iterator[tuple[str, str]]:
+def _texts(data: dict) -> Iterator[tuple[str, str, list[str]]]:
+    """(where, text, look-alike readings): the last, for an item whose script is not told, its text and the
+    readings its basis quotes, matched with ``LOOKALIKE`` folded; empty otherwise."""
     text = data.get("text") if isinstance(data.get("text"), dict) else {}
     for it in text.get("items") or []:
         if isinstance(it, dict) and isinstance(it.get("text"), str) and not it.get("low_confidence"):
-            yield f"on-screen {it.get('kind', 'text')} {_span(it)}", it["text"]
+            basis = it.get("language_basis") if isinstance(it.get("language_basis"), str) else ""
+            alike = [it["text"], *_QUOTED.findall(basis)] if it.get("script") is None else []
+            yield f"on-screen {it.get('kind', 'text')} {_span(it)}", it["text"], alike
     audio = data.get("audio") if isinstance(data.get("audio"), dict) else {}
     for seg in audio.get("segments") or []:
         if isinstance(seg, dict):
             for key in ("text", "translation"):
                 if isinstance(seg.get(key), str):
                     label = "speech" if key == "text" else "speech (translation)"
-                    yield f"{label} {_span(seg)}", seg[key]
+                    yield f"{label} {_span(seg)}", seg[key], []
 
 
 def _span(entry: dict) -> str:

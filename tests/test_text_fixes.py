@@ -20,6 +20,7 @@ from provenance.config import Pipeline
 from provenance.pipeline import verify
 from provenance.report.writer import write_report
 from provenance.search import search
+from provenance.text.analysis import similarity
 from provenance.text.engine import find_tessdata
 
 from conftest import cli_in_process
@@ -71,7 +72,7 @@ def test_english_signs_are_not_named_cyrillic_and_never_contradict(tmp_path: Pat
     items = report.text.items
     assert items, "nothing read"
     assert not [(i.text, i.language) for i in items if i.language in ("ru", "uk")]
-    for it in items:
+    for it in (i for i in items if not i.low_confidence):  # unsure readings of the picture: JSON only
         if it.script is None:  # look-alikes: both readings named, neither script claimed
             assert "script not told" in it.language_basis, it.language_basis
         else:
@@ -206,3 +207,99 @@ def test_search_refuses_an_empty_query_and_a_missing_folder(tmp_path: Path, caps
     code, out, err = cli_in_process(capsys, "search", "x", "--reports", tmp_path / "reports")
     assert code == 1 and "index" not in err and "0 hit(s) in 0 verified report(s)" in out, (out, err)
     assert os.environ.get("PROVENANCE_WORKSPACE") is None
+
+
+@needs_ocr
+def test_a_large_legible_sign_is_never_dropped_without_a_word(tmp_path: Path) -> None:
+    """Round 2, defect 1: a 60-px "출입 금지" panel on coffee read "" once scaled to the line height, and a 64-px
+    "Пункт выдачи паспортов" beside the rocket's tower read right at 0.53 and was dropped under min_confidence:
+    no item at all, and the Markdown said "no text read" though both lines went to the recogniser."""
+    panel = {"fill": (240, 240, 230), "ink": (20, 20, 120), "pad": 10}
+    korean = _boxed(_photo("coffee"), "출입 금지", "ko", 60, at=(700, 100), **panel)
+    korean.save(tmp_path / "ko.png")
+    report = verify(tmp_path / "ko.png", pipeline=_pipeline())
+    assert [i.text for i in report.text.items if "출입" in i.text and not i.low_confidence], \
+        [(i.text, i.confidence) for i in report.text.items]
+    russian = _boxed(_photo("rocket"), "Пункт выдачи паспортов", "ru", 64, at=(80, 150), **panel)
+    russian.save(tmp_path / "ru.png")
+    report = verify(tmp_path / "ru.png", pipeline=_pipeline())
+    read = [i for i in report.text.items if similarity(i.text.casefold(), "пункт выдачи паспортов") >= 0.7]
+    assert read, [(i.text, i.confidence) for i in report.text.items]
+    md = (write_report(report, tmp_path / "reports") / "report.md").read_text()
+    if all(i.low_confidence for i in report.text.items):  # unsure: kept in the JSON, and the regions counted
+        assert "no text read" not in md and "none read confidently" in md, md
+
+
+@needs_ocr
+def test_a_korean_sign_beside_confident_cyrillic_and_latin_signs_does_not_support_korean(tmp_path: Path) -> None:
+    """Round 2, defect 2: a Korean claim "supported" by a clip whose scene also held a Cyrillic sign (0.93) and a
+    Latin one (0.91). As for speech, every script with a real share counts: neutral, the others named."""
+    panel = {"fill": (240, 240, 230), "ink": (20, 20, 120), "pad": 10}
+    im = _boxed(_photo("chelsea"), "출입 금지 구역", "ko", 56, at=(80, 120), **panel)
+    im = _boxed(im, "Военная комендатура", "ru", 48, at=(80, 330), **panel)
+    im = _boxed(im, "Checkpoint closed", "en", 48, at=(80, 520), **panel)
+    im.save(tmp_path / "three.png")
+    report = verify(tmp_path / "three.png", pipeline=_pipeline())
+    sure = [(i.text, i.script, i.confidence) for i in report.text.items if i.confidence >= 0.8]
+    assert {"Hangul", "Cyrillic", "Latin"} <= {s for _, s, _ in sure}, sure
+    check = check_on_screen_language(Claim(id="c", statement="s", languages=["ko"]), report)
+    assert check.result == "neutral", (check.result, check.detail)
+    assert "Cyrillic" in check.detail and "Latin" in check.detail, check.detail
+    alone = _boxed(_photo("chelsea"), "출입 금지 구역", "ko", 56, at=(80, 120), **panel)
+    alone.save(tmp_path / "ko.png")
+    check = check_on_screen_language(Claim(id="c", statement="s", languages=["ko"]),
+                                     verify(tmp_path / "ko.png", pipeline=_pipeline()))
+    assert check.result == "supports", (check.result, check.detail)
+
+
+@needs_ocr
+def test_a_sign_in_a_shot_returning_after_a_cutaway_is_not_a_caption(tmp_path: Path) -> None:
+    """Round 2, defect 3: text read before and after a cutaway that did not show it was called a caption that
+    "stayed in place while the picture changed (2 times)". Persistence needs the text on both sides of a cut."""
+    panel = {"fill": (240, 240, 230), "ink": (20, 20, 120), "pad": 10}
+    a = _boxed(_photo("coffee"), "Военная комендатура", "ru", 56, at=(80, 150), **panel)
+    b = _photo("camera")
+    report = verify(_shots(tmp_path / "aba.mp4", (a, 90), (b, 15), (a, 100)), pipeline=_pipeline())
+    signs = [i for i in report.text.items if "комендатура" in i.text.casefold() and not i.low_confidence]
+    assert signs, [(i.text, i.kind, i.start, i.end) for i in report.text.items]
+    assert report.text.shot_changes, "the cutaway was not found"
+    for it in signs:
+        assert it.kind == "scene", (it.text, it.kind, it.kind_basis, it.start, it.end)
+    # the same sign kept through the cuts on a changing picture is still a caption
+    c = _boxed(_photo("camera"), "Военная комендатура", "ru", 56, at=(80, 150), **panel)
+    report = verify(_shots(tmp_path / "aca.mp4", (a, 90), (c, 15), (a, 100)), pipeline=_pipeline())
+    kept = [i for i in report.text.items if "комендатура" in i.text.casefold() and not i.low_confidence]
+    assert any(i.kind == "caption" for i in kept), [(i.text, i.kind, i.kind_basis) for i in report.text.items]
+
+
+@needs_ocr
+def test_low_confidence_reads_get_no_timeline_bar(tmp_path: Path) -> None:
+    """Round 2, defect 6: a reading kept as low-confidence ("TAP") was a bar on the HTML timeline, though
+    DESIGN keeps such readings in report.json only; with nothing confident the row says how many regions were
+    read, not "no text read"."""
+    panel = {"fill": (240, 240, 230), "ink": (20, 20, 120), "pad": 10}
+    a = _boxed(_photo("rocket"), "Пункт выдачи паспортов", "ru", 64, at=(80, 150), **panel)
+    report = verify(_shots(tmp_path / "rocket.mp4", (a, 50), (_photo("camera"), 50)), pipeline=_pipeline())
+    low = [i for i in report.text.items if i.low_confidence]
+    assert low, [(i.text, i.confidence) for i in report.text.items]
+    html = (write_report(report, tmp_path / "reports") / "report.html").read_text()
+    timeline = html[:html.index('id="text"')]  # the timeline comes before the stage's own section
+    for it in low:
+        assert f": {it.text}" not in timeline, it.text
+    if all(i.low_confidence for i in report.text.items):
+        assert "none read confidently" in timeline
+
+
+@needs_ocr
+def test_search_folds_lookalikes_for_items_whose_script_is_not_told(tmp_path: Path) -> None:
+    """Round 2, defect 5: `search москва` missed a sign stored "MOCKBA" (script not told: read МОСКВА by the
+    mixed models and MOCKBA by the English one). For such items the query meets both alphabets' look-alikes."""
+    panel = {"fill": (255, 255, 255), "ink": (0, 0, 0), "pad": 10}
+    _boxed(_photo("chelsea"), "MOCKBA", "en", 64, at=(80, 200), **panel).save(tmp_path / "sign.png")
+    report = verify(tmp_path / "sign.png", pipeline=_pipeline())
+    untold = [i for i in report.text.items if i.script is None and not i.low_confidence]
+    assert untold, [(i.text, i.script) for i in report.text.items]
+    write_report(report, tmp_path / "reports")
+    for query in ("москва", "МОСКВА", "mockba", "MOCKBA", "моск"):
+        assert search(query, [tmp_path / "reports"]).hits, (query, [i.text for i in untold])
+    assert not search("ПАРОХОД", [tmp_path / "reports"]).hits  # folding matches look-alikes, not anything

@@ -60,6 +60,17 @@ def _sampling(section: TextSection) -> str:
             f"{section.frames_with_text}; lines sent to the recogniser: {section.regions_read}{unsure}")
 
 
+def nothing_read(section: TextSection) -> str:
+    """What a section with no confident item says: "no text read" only when no region was sent to the
+    recogniser or none gave a letter; regions read unsurely are counted, not hidden."""
+    low = sum(it.low_confidence for it in section.items)
+    if not section.regions_read:
+        return "no text read"
+    regions = f"{section.regions_read} text-like region{'' if section.regions_read == 1 else 's'}"
+    kept = f" ({low} low-confidence reading{'' if low == 1 else 's'} in report.json)" if low else ""
+    return f"{regions}, none read confidently{kept}"
+
+
 class TextView(StageView):
     def html(self, report: Report) -> str:
         section: TextSection = report.text
@@ -76,7 +87,7 @@ class TextView(StageView):
         elif section.status != "ok":
             out.append(f"- not read ({md(status_words(section.status))})")
         elif not any(not it.low_confidence for it in section.items):
-            out.append("- no text read")
+            out.append(f"- {md(nothing_read(section))}")
         for it in section.items:
             if it.low_confidence:
                 continue
@@ -94,12 +105,14 @@ class TextView(StageView):
             return []
         row = TimelineRow("On-screen text", css="row-text")
         for it in section.items:
+            if it.low_confidence:  # in report.json only (DESIGN): a bar would show an unsure reading as text
+                continue
             label = it.language or (it.script or "?")[:3]
             row.bars.append(bar(it.start, max(it.end, it.start + 0.5), duration, label,
                                 f"{it.kind} {_when(report, it)}: {it.text}", "lang2" if it.kind == "caption"
                                 else "lang1"))
         if not row.bars:
-            row.note = {"ok": "no text read", "unavailable": "OCR engine not available"}.get(
+            row.note = {"ok": nothing_read(section), "unavailable": "OCR engine not available"}.get(
                 section.status, f"on-screen text: {status_words(section.status)}")
         return [row]
 
