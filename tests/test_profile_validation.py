@@ -120,5 +120,5 @@ def test_a_budget_of_no_practical_limit_runs(tmp_path: Path) -> None:
     profile = tmp_path / "p.toml"
     profile.write_text('name = "huge"\n[limits]\nmax_ingest_s = 1e300\n[visual]\nbudget_s = 1e300\n'
                        '[metadata]\nbudget_s = 1e300\n[audio]\nenabled = false\n')
-    code, out, err = cli("verify", SAMPLES / "clips" / "unrelated.mp4", "--pipeline", profile, "--out", tmp_path / "r")
+    code, _out, err = cli("verify", SAMPLES / "clips" / "unrelated.mp4", "--pipeline", profile, "--out", tmp_path / "r")
     assert code in (0, 1) and "internal error" not in err and "OverflowError" not in err, err
