@@ -399,6 +399,32 @@ def _reference_prints(media: MediaFile, frames: FramesConfig, matching: Matching
     return fp, lf.mask_static(keypoint_frames), box
 
 
+def scanned_descriptors(slots: list[LocalFeatures], members: list[list[tuple[str, float]]]
+                        ) -> tuple[np.ndarray, np.ndarray, dict[str, list[tuple[float, int]]]]:
+    """The keypoint scan's input from the keypoint frames (``slots``, each with the (reference, time) copies that
+    share it): the descriptors of the slots it searches (:func:`_searched`, per reference in time order) and
+    each descriptor's slot, and per reference the (time, slot) of the frames kept only to time a match.
+    One process's table and each shard (``visual.sharded``) build it alike, so their searches agree."""
+    per_ref: dict[str, list[tuple[float, int]]] = {}
+    for slot, copies in enumerate(members):
+        for ref_id, t in copies:
+            per_ref.setdefault(ref_id, []).append((t, slot))
+    searched = np.zeros(len(slots), bool)
+    timing: dict[str, list[tuple[float, int]]] = {}
+    for ref_id, frames in per_ref.items():
+        frames.sort()
+        for (t, slot), keep in zip(frames, _searched([t for t, _ in frames]), strict=True):
+            if keep:
+                searched[slot] = True
+            else:
+                timing.setdefault(ref_id, []).append((t, slot))
+    scan = np.nonzero(searched)[0]
+    sizes = np.array([len(slots[k].descriptors) for k in scan], dtype=np.int64)
+    descriptors = (np.concatenate([slots[k].descriptors for k in scan]) if len(scan)
+                   else np.zeros((0, 32), np.uint8))
+    return descriptors, np.repeat(scan, sizes), timing
+
+
 class KnownImageryIndex:
     def __init__(self, workspace: Workspace | None = None) -> None:
         self.workspace = workspace or Workspace()
@@ -959,24 +985,7 @@ class KnownImageryIndex:
                     slots.append(LocalFeatures.from_blobs(r[4], r[5], r[2], r[3]))
                     members.append([])
                 members[slot_of[key]].append((r[0], r[1]))
-            per_ref: dict[str, list[tuple[float, int]]] = {}
-            for slot, copies in enumerate(members):
-                for ref_id, t in copies:
-                    per_ref.setdefault(ref_id, []).append((t, slot))
-            searched = np.zeros(len(slots), bool)
-            timing: dict[str, list[tuple[float, int]]] = {}
-            for ref_id, frames in per_ref.items():
-                frames.sort()
-                for (t, slot), keep in zip(frames, _searched([t for t, _ in frames]), strict=True):
-                    if keep:
-                        searched[slot] = True
-                    else:
-                        timing.setdefault(ref_id, []).append((t, slot))
-            scan = np.nonzero(searched)[0]
-            sizes = np.array([len(slots[k].descriptors) for k in scan], dtype=np.int64)
-            descriptors = (np.concatenate([slots[k].descriptors for k in scan]) if len(scan)
-                           else np.zeros((0, 32), np.uint8))
-            owner = np.repeat(scan, sizes)
+            descriptors, owner, timing = scanned_descriptors(slots, members)
             if len(descriptors) and len(descriptors) >= lf.ivf_min_descriptors():
                 index = self._keypoint_ivf(descriptors, owner, generation)
             else:

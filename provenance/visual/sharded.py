@@ -44,7 +44,7 @@ import numpy as np
 from provenance.report.model import IndexState
 from provenance.threads import faiss_single_thread
 from provenance.visual import local_features as lf
-from provenance.visual.index import Hit, KnownImageryIndex, LocalHit, _searched, _timing_slots
+from provenance.visual.index import Hit, KnownImageryIndex, LocalHit, _timing_slots, scanned_descriptors
 from provenance.visual.local_features import LocalFeatures, verify
 from provenance.visual.search import HashSearch, binary_ivf
 from provenance.visual.signals import PDQ
@@ -196,24 +196,7 @@ class Shard:
             self.members[slot_of[key]].append((r[1], r[2]))
         self.keys = np.array(keys, dtype=np.int64)
         self.slot_at = {k: i for i, k in enumerate(keys)}
-        per_ref: dict[str, list[tuple[float, int]]] = {}
-        for slot, copies in enumerate(self.members):
-            for ref_id, t in copies:
-                per_ref.setdefault(ref_id, []).append((t, slot))
-        searched = np.zeros(len(self.slots), bool)
-        self.timing: dict[str, list[tuple[float, int]]] = {}
-        for ref_id, frames in per_ref.items():
-            frames.sort()
-            for (t, slot), keep in zip(frames, _searched([t for t, _ in frames]), strict=True):
-                if keep:
-                    searched[slot] = True
-                else:
-                    self.timing.setdefault(ref_id, []).append((t, slot))
-        scan = np.nonzero(searched)[0]
-        sizes = np.array([len(self.slots[k].descriptors) for k in scan], dtype=np.int64)
-        descriptors = (np.concatenate([self.slots[k].descriptors for k in scan]) if len(scan)
-                       else np.zeros((0, 32), np.uint8))
-        self.owner = np.repeat(scan, sizes)
+        descriptors, self.owner, self.timing = scanned_descriptors(self.slots, self.members)
         if len(descriptors) and len(descriptors) >= lf.ivf_min_descriptors():  # approximate, as one process is
             lists = lf.ivf_lists(len(descriptors))
             self.kp_index = binary_ivf(descriptors, lists, train_rows=lf.IVF_TRAIN_PER_LIST * lists)
