@@ -169,47 +169,23 @@ def _unexplained_gap(a: Stamp, b: Stamp, tolerance: float) -> float | None:
 
 def gps_sanity(facts: Facts) -> list[ConsistencyCheck]:
     """(d) GPS at exactly 0,0 ("null island": a placeholder, never a fix) or unreadable/out of range."""
-    checks = []
-    zero = [r for r in facts.gps_rejected if r.get("reason") == "zero"]
-    bad = [r for r in facts.gps_rejected if r.get("reason") != "zero"]
-    if zero:
-        checks.append(
-            ConsistencyCheck(
-                code="gps_zero",
-                message="GPS reads 0,0 (null island): a placeholder written without a fix, not a location.",
-                evidence={"tags": zero},
-            )
-        )
-    unreadable = [r for r in bad if str(r.get("reason", "")).startswith(GPS_UNREADABLE)]
-    if unreadable:
-        checks.append(
-            ConsistencyCheck(
-                code="gps_unreadable",
-                message=f"{GPS_UNREADABLE}: the file has a GPS block, but no position can be read from it "
-                        "(damaged or emptied). Where it was taken is unknown, which is not the same as no GPS.",
-                evidence={"tags": unreadable},
-            )
-        )
-    empty = [r for r in bad if str(r.get("reason", "")).startswith(GPS_NO_POSITION)]
-    if empty:
-        checks.append(
-            ConsistencyCheck(
-                code="gps_no_position",
-                message=f"{GPS_NO_POSITION}: the file has a GPS block, but it holds no latitude or longitude (a "
-                        "receiver without a fix, or a position removed). Where it was taken is unknown, which is not "
-                        "the same as no GPS.",
-                evidence={"tags": empty},
-            )
-        )
-    bad = [r for r in bad if r not in unreadable and r not in empty]
-    if bad:
-        checks.append(
-            ConsistencyCheck(
-                code="gps_invalid",
-                message="A GPS tag is present but unusable (malformed, empty or out of range).",
-                evidence={"tags": bad},
-            )
-        )
+    kinds = (  # (code, which rejected tags, message); a tag goes to the first kind that takes it
+        ("gps_zero", lambda why: why == "zero",
+         "GPS reads 0,0 (null island): a placeholder written without a fix, not a location."),
+        ("gps_unreadable", lambda why: why.startswith(GPS_UNREADABLE),
+         f"{GPS_UNREADABLE}: the file has a GPS block, but no position can be read from it (damaged or emptied). "
+         "Where it was taken is unknown, which is not the same as no GPS."),
+        ("gps_no_position", lambda why: why.startswith(GPS_NO_POSITION),
+         f"{GPS_NO_POSITION}: the file has a GPS block, but it holds no latitude or longitude (a receiver without a "
+         "fix, or a position removed). Where it was taken is unknown, which is not the same as no GPS."),
+        ("gps_invalid", lambda why: True, "A GPS tag is present but unusable (malformed, empty or out of range)."),
+    )
+    left, checks = list(facts.gps_rejected), []
+    for code, takes, message in kinds:
+        tags = [r for r in left if takes(str(r.get("reason", "")))]
+        left = [r for r in left if r not in tags]
+        if tags:
+            checks.append(ConsistencyCheck(code=code, message=message, evidence={"tags": tags}))
     return checks
 
 
