@@ -17,8 +17,8 @@ matches: any reference reported for a negative query (unrelated to every indexed
 (query, reference) pair with each: the pair count printed), by hard case and by the method that produced it
 (pdq / local), plus wrong references reported for positive queries.
 
-Usage: python benchmarks/bench_matching.py [--only EDIT] [--split dev|held-out|held-out-2|held-out-3|all] [--cases]
-       [--shards N]
+Usage: python benchmarks/bench_matching.py [--only EDIT] [--split dev|held-out|held-out-2|held-out-3|held-out-4|all]
+       [--held-out-4] [--cases] [--shards N]
 
 ``--shards N`` also matches every query against the index sharded by reference over N local Dask workers
 (``provenance.visual.sharded``) and prints whether each query's matches are identical to the single process's
@@ -33,8 +33,11 @@ looked at once (2026-11-30) and tuned against since (interface masking); ``held-
 out of a browser-wrapped reference) became dev cases, so neither tells how the matcher does on unseen
 material. ``held-out-3`` (``match_suite.build_held_out_3``: imagery no other split uses) indexes its five
 references beside every other split's and is run once, by the person who reports the figures;
-``python benchmarks/match_suite.py --held-out-3`` builds and checks its files without matching. ``all`` runs
-every case of every split against every reference.
+``python benchmarks/match_suite.py --held-out-3`` builds and checks its files without matching.
+``held-out-4`` (``match_suite.build_held_out_4``, or ``--held-out-4``: imagery no other split uses, issue 12's
+final look) indexes its six references beside every other split's and is run once, by the lead;
+``python benchmarks/match_suite.py --held-out-4`` builds and checks its files without matching. ``all`` runs
+every case of every split but held-out-4 against every reference but held-out-4's (so no one looks at it early).
 """
 
 from __future__ import annotations
@@ -61,7 +64,16 @@ from provenance.visual.signals import PDQ
 from provenance.visual.stage import query_fingerprint
 from provenance.workspace import Workspace
 
-from match_suite import Case, MissingImagery, build, build_dev_2, build_held_out_2, build_held_out_3, case_digest
+from match_suite import (
+    Case,
+    MissingImagery,
+    build,
+    build_dev_2,
+    build_held_out_2,
+    build_held_out_3,
+    build_held_out_4,
+    case_digest,
+)
 
 
 def held_out(case: Case) -> bool:
@@ -145,9 +157,11 @@ def _error(case: Case, start: tuple[float, float]) -> float:
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--only", help="run one edit type")
-    ap.add_argument("--split", choices=("dev", "held-out", "held-out-2", "held-out-3", "all"), default="dev",
-                    help="which cases: dev (default), the held-out quarter (seen), held-out-2 (seen), "
-                         "held-out-3 (once, at the end), or all")
+    ap.add_argument("--split", choices=("dev", "held-out", "held-out-2", "held-out-3", "held-out-4", "all"),
+                    default="dev", help="which cases: dev (default), the held-out quarter (seen), held-out-2 (seen), "
+                                        "held-out-3 (seen), held-out-4 (once, at the end), or all but held-out-4")
+    ap.add_argument("--held-out-4", dest="split", action="store_const", const="held-out-4",
+                    help="the same as --split held-out-4: run once, by the lead")
     ap.add_argument("--cases", action="store_true",
                     help="list each positive's segment-start error (query and reference side) and method")
     ap.add_argument("--shards", type=int, default=0,
@@ -167,17 +181,22 @@ def main() -> int:
     if args.split in ("dev", "all"):
         cases = cases + cases_d2
         where |= {c.name: folder_d2 for c in cases_d2}
-    if args.split in ("held-out-2", "held-out-3", "all"):
+    if args.split in ("held-out-2", "held-out-3", "held-out-4", "all"):
         folder_2, refs_2, cases_2 = build_held_out_2()
         refs = refs + refs_2
-        if args.split != "held-out-3":
+        if args.split in ("held-out-2", "all"):
             cases = (cases if args.split == "all" else []) + cases_2
             where |= {c.name: folder_2 for c in cases_2}
-    if args.split in ("held-out-3", "all"):  # indexed beside every other split's references
+    if args.split in ("held-out-3", "held-out-4", "all"):  # indexed beside every other split's references
         folder_3, refs_3, cases_3 = build_held_out_3()
         refs = refs + refs_3
-        cases = (cases if args.split == "all" else []) + cases_3
-        where |= {c.name: folder_3 for c in cases_3}
+        if args.split != "held-out-4":
+            cases = (cases if args.split == "all" else []) + cases_3
+            where |= {c.name: folder_3 for c in cases_3}
+    if args.split == "held-out-4":  # its cases alone, its references beside every other split's
+        folder_4, refs_4, cases = build_held_out_4()
+        refs = refs + refs_4
+        where = {c.name: folder_4 for c in cases}
     if args.only:
         cases = [c for c in cases if c.edit == args.only]
     pipeline = load_pipeline("standard")

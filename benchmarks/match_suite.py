@@ -14,8 +14,8 @@ negative query is unrelated to every indexed reference, so it makes one (query, 
 
 Further batches, each cached in its own folder and indexed beside the suite's references: ``build_dev_2``
 (dev: flips at several qualities, footage out of and into each interface), ``build_held_out_2`` and
-``build_held_out_3`` (held out: imagery no other split uses; ``--held-out-2`` / ``--held-out-3`` build and check
-one without matching).
+``build_held_out_3`` and ``build_held_out_4`` (held out: imagery no other split uses; ``--held-out-2`` /
+``--held-out-3`` / ``--held-out-4`` build and check one without matching).
 
 The photographs come from Debian packages (``WALLPAPER_PACKAGES``); ``build`` says which to install when
 they are missing. The suite is cached under ``benchmarks/.cache/`` (a cold build: see DESIGN.md).
@@ -1122,13 +1122,13 @@ def build_held_out_4(out: Path | None = None) -> tuple[Path, list[dict], list[Ca
     letterbox. Positives (40): each repost edit once (flip twice), flips at four qualities, each time edit and
     speed with frame rate, display rotation both ways, phone screenshots, partial copies, stills shown in a
     video, footage out of each new wrapped reference and indexed footage into each interface; the suite's real
-    videos, a pan-and-zoom clip, phone clips and clock still at new seeds. Negatives (50), from imagery nothing
-    indexed holds, mostly the corpus' real video of the Earth at night (wide: a dark globe; close: city lights
-    filling the frame) and its animated smoke GIF: the same edits (every positive edit has one), three or four
-    other clips in each interface (textured, dark, smoke or a text page: dark footage leaves the frame to the
-    interface, as in held-out-3's false match), low texture (smoke, fog, a colour wheel, a silhouette), text
-    (title cards, pages, a home screen) and same kind (a globe on black beside held-out-2's Earth, a retina
-    close-up beside the suite's retina).
+    videos, a pan-and-zoom clip, phone clips and clock still at new seeds. Negatives (52), from imagery nothing
+    indexed holds, mostly the corpus' real video of the Earth at night turning (wide: a small dark globe on
+    black; close: the globe filling the frame's height, city lights and cloud) and its animated smoke GIF: the
+    same edits (every positive edit has one), three or four other clips in each interface (textured, dark, smoke,
+    a text page: dark footage leaves the frame to the interface, as in held-out-3's false match), low texture
+    (smoke, fog, a colour wheel, a silhouette), text (title cards, pages, a home screen) and same kind (a globe on
+    black beside held-out-2's Earth, a retina close-up beside the suite's retina).
     """
     out = out or ROOT / "benchmarks" / ".cache" / "match_suite_h4"
     manifest = out / "manifest.json"
@@ -1175,10 +1175,10 @@ def build_held_out_4(out: Path | None = None) -> tuple[Path, list[dict], list[Ca
 
     def earth(k: int, seconds: float = 4, close: bool = False, size: tuple[int, int] = (W, H)) -> Frames:
         """A stretch of the Earth at night starting at a k-dependent moment: whole (a dark globe on black) or
-        close (a crop inside the globe: city lights and cloud fill the frame), at ``size``."""
+        close (a crop around the globe, which then fills the frame's height), at ``size``."""
         n = int(seconds * FPS)
         start = (k * 137) % (len(earth_raw) - n)
-        cw, ch = (256, 144) if size[0] >= size[1] else (135, 240)  # inside the globe (radius ~120 px)
+        cw, ch = (256, 144) if size[0] >= size[1] else (135, 240)  # source pixels around the globe's centre
         x, y = (480 - cw) // 2, (270 - ch) // 2
         return [_resize(f[y:y + ch, x:x + cw] if close else f, *size) for f in earth_raw[start:start + n]]
 
