@@ -111,6 +111,16 @@ def test_a_damaged_copy_of_an_indexed_avif_is_not_reported_as_no_match(tmp_path:
     assert code == 0 and json.loads(out)["visual"]["matches"]
 
 
+def test_a_damaged_copy_is_not_indexed_as_a_reference(tmp_path: Path) -> None:
+    """The other side of the match: garbled tiles indexed as the reference would make the real photo's match
+    fail later. ``index add`` refuses the copy with the reason (exit 2) and indexes the original."""
+    copy = _overwrite(PHONE / "xiaomi.heic", tmp_path / "xiaomi.heic", at=0.6, size=8192, zero=True)
+    code, _out, err = cli("index", "add", copy)
+    assert code != 0 and "coded picture data is damaged" in err
+    code, _out, err = cli("index", "add", PHONE / "xiaomi.heic")
+    assert code == 0, err
+
+
 @pytest.mark.slow
 def test_a_200_mp_phone_heic_passes_clean() -> None:
     assert damage(PHONE / "200MP.heic") is None

@@ -32,6 +32,7 @@ from provenance.limits import DECODE_MEMORY_BYTES, current_deadline, decode_byte
 MAX_ITEMS = 4096  # picture items checked: a 200 MP HEIC (Galaxy S24 Ultra, tests/data/phone) has 1,200 tiles
 MAX_ITEM_BYTES = 64 << 20  # one coded item: a 100 MP single-item AVIF at high quality is ~30 MB
 MAX_META_BYTES = 16 << 20  # the meta box (item tables, properties); phones write < 100 KB
+MAX_BOXES = 65536  # boxes listed at one level of the meta box (a 200 MP HEIC: 817 tiles, ~1,700 properties)
 _CODECS = {b"hvc1": b"hvcC", b"av01": b"av1C"}  # picture item type -> its decoder configuration property
 # Peak bytes a pixel of the check's decode: libde265 3.1 (a 51 MP single-item HEIC: 159 MB over the interpreter),
 # dav1d 1.7 (a 36 MP AVIF: 60 MB); items whose ispe says more than the decode bound allows are not checked.
@@ -74,7 +75,7 @@ def _boxes(data: bytes, start: int = 0, end: int | None = None) -> list[tuple[by
     end = len(data) if end is None else end
     out = []
     pos = start
-    while pos + 8 <= end:
+    while pos + 8 <= end and len(out) < MAX_BOXES:
         size, kind = struct.unpack(">I4s", data[pos : pos + 8])
         body = pos + 8
         if size == 1 and pos + 16 <= end:
