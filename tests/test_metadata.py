@@ -157,7 +157,6 @@ BOTH_DIFFERENCES = {
 }
 OWN_DIFFERENCES = {
     ("capture", "exiftool/CasioQVCI.jpg"): "Casio QVCI maker block is not read",
-    ("capture", "exiftool/MXF.mxf"): "MXF preface dates are not read (FFmpeg rejects the stub)",
     ("capture", "exiftool/Red.r3d"): "RED R3D headers are not read",
     ("make", "exiftool/QuickTime.mov"): "Pentax maker-note atom inside QuickTime is not read",
     ("model", "exiftool/Red.r3d"): "RED R3D headers are not read",

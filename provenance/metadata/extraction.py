@@ -27,6 +27,7 @@ from . import (
     isobmff,
     matroska,
     moi,
+    mxf,
     normalise,
     riff,
     wtv,
@@ -202,6 +203,8 @@ def _format_readings(path: Path, kind: str) -> list[Reading]:
         out.append(moi.read(path))
     if wtv.sniff(head):
         out.append(wtv.read(path))
+    if mxf.sniff(head):
+        out.append(mxf.read(path))
     if asf.sniff(head):
         out.append(asf.read(path))
     if dv.sniff(head):

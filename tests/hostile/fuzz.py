@@ -133,7 +133,7 @@ def mutate(data: bytes, rng: random.Random) -> bytes:
 
 def targets() -> dict[str, Callable[[Path], object]]:
     from provenance.media import MediaLimitError, _probe_still, register_still_decoders
-    from provenance.metadata import asf, dv, exif, h264, iptc, isobmff, matroska, riff, xmp
+    from provenance.metadata import asf, dv, exif, h264, iptc, isobmff, matroska, mxf, riff, xmp
     from provenance.visual.frames import FrameError, load_image
     from provenance.visual.heif_integrity import damage
 
@@ -171,6 +171,7 @@ def targets() -> dict[str, Callable[[Path], object]]:
         "jpeg extended xmp": lambda p: xmp.jpeg_extended(p)[1],
         "asf": lambda p: errors(asf.read(p)),
         "dv": lambda p: errors(dv.read(p)),
+        "mxf": lambda p: errors(mxf.read(p)),
     }
 
 
