@@ -95,7 +95,9 @@ def scan(path: Path) -> list[bytes]:
         if size > _HEAD:
             fh.seek(max(_HEAD, size - _TAIL))
             tail = fh.read(_TAIL)
-    return packets(head) + packets(tail)
+    # A "packet" holding an Extended XMP signature straddles APP1 segments (their headers inside it): a piece of
+    # Extended XMP, which jpeg_extended reads whole; parsed as it is, it only gave "XMP packet not parsed".
+    return [p for p in packets(head) + packets(tail) if _EXTENSION not in p]
 
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
