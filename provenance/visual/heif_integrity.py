@@ -54,6 +54,8 @@ class _Items:
     properties: list[tuple[bytes, bytes]] = field(default_factory=list)  # ipco, in order (1-based in ipma)
     associations: dict[int, list[int]] = field(default_factory=dict)
     idat: bytes = b""
+    primary: int | None = None  # pitm
+    derived: dict[int, list[int]] = field(default_factory=dict)  # iref dimg: a grid/overlay item -> its tiles
 
 
 @dataclass(frozen=True)
@@ -116,6 +118,16 @@ def _parse_meta(meta: bytes) -> _Items:
                     _parse_ipma(body[pstart:pend], items)
         elif kind == b"idat":
             items.idat = body
+        elif kind == b"pitm":
+            items.primary = _uint(body, 4, 2 if body[0] == 0 else 4)
+        elif kind == b"iref":
+            id_len = 2 if body[0] == 0 else 4
+            for rkind, rstart, rend in _boxes(body, 4):
+                if rkind == b"dimg":
+                    ref = body[rstart:rend]
+                    count = _uint(ref, id_len, 2)
+                    items.derived[_uint(ref, 0, id_len)] = [
+                        _uint(ref, id_len + 2 + i * id_len, id_len) for i in range(min(count, MAX_ITEMS))]
     return items
 
 
@@ -210,9 +222,10 @@ def damage(path: Path) -> Damage | None:
     deadline = current_deadline()
     checked = damaged = 0
     first = ""
+    shown = _shown(items)
     with path.open("rb") as fh:
         for item_id, item_type in sorted(items.types.items()):
-            if item_type not in _CODECS or checked >= MAX_ITEMS:
+            if item_type not in _CODECS or checked >= MAX_ITEMS or (shown is not None and item_id not in shown):
                 continue
             found = _item(fh, items, item_id, item_type, size)
             if found is None:
@@ -225,6 +238,20 @@ def damage(path: Path) -> Damage | None:
                 damaged += 1
                 first = first or error
     return Damage(checked, damaged, first) if damaged else None
+
+
+def _shown(items: _Items) -> set[int] | None:
+    """The items the picture is made of: the primary item and, for a grid or overlay, its tiles (thumbnails,
+    depth and gain maps are not the picture a desk compares); None (check all) when no primary item is named."""
+    if items.primary is None or items.primary not in items.types:
+        return None
+    shown, todo = set(), [items.primary]
+    while todo and len(shown) < MAX_ITEMS:
+        item = todo.pop()
+        if item not in shown:
+            shown.add(item)
+            todo += items.derived.get(item, [])
+    return shown
 
 
 def _item(fh: BinaryIO, items: _Items, item_id: int, item_type: bytes, size: int) -> tuple[bytes, bytes] | None:
