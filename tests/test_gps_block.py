@@ -80,3 +80,15 @@ def test_one_missing_reference_is_enough_to_make_the_position_unknown(tmp_path: 
     assert meta.gps is None
     [check] = [c for c in meta.consistency if c.code == "gps_no_hemisphere"]
     assert "without GPSLongitudeRef:" in check.message and "GPSLatitudeRef" not in check.message.split(":")[0]
+
+
+def test_a_claimed_place_is_not_checked_against_a_position_without_hemisphere(tmp_path: Path) -> None:
+    """A claim "taken in Kyiv" against GPS 50, 30 without N/S and E/W: neither supports nor contradicts (the
+    numbers fit Kyiv and three other points), and the claim check says why rather than "no GPS"."""
+    from provenance.claims import Claim, check_location
+
+    report = verify(_photo(tmp_path / "no_ref.jpg", {2: (50.0, 27.0, 0.0), 4: (30.0, 31.0, 24.0)}), pipeline="quick")
+    claim = Claim(id="c1", statement="taken in Kyiv", place="Kyiv", lat=50.45, lon=30.5233)
+    assessment = check_location(claim, report)
+    assert assessment.result == "unknown"
+    assert "no usable GPS position" in assessment.detail and "without GPSLatitudeRef" in assessment.detail
