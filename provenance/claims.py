@@ -653,6 +653,11 @@ def check_location(claim: Claim, report: Report) -> ClaimAssessment:
     if meta.status != "ok":
         return _a(name, "unknown", f"metadata stage {meta.status.replace('_', ' ')}")
     if meta.gps is None:
+        # a GPS block that gives no usable position (no hemisphere, unreadable, empty) is not "no GPS": say which
+        block = next((c for c in meta.consistency if c.code in ("gps_no_hemisphere", "gps_unreadable",
+                                                                "gps_no_position")), None)
+        if block is not None:
+            return _a(name, "unknown", f"no usable GPS position: {block.message}")
         return _a(name, "unknown", "no GPS position in the metadata (most platforms strip it)")
     g = meta.gps
     km = haversine_km(g.lat, g.lon, claim.lat, claim.lon)

@@ -65,7 +65,7 @@ FINDING_WORDS = {
     "editing_software": "edited with software", "editing_history": "editing history",
     "brand_mismatch": "container brand does not fit", "gps_present": "GPS position recorded",
     "gps_zero": "GPS at 0, 0", "gps_invalid": "GPS position invalid", "gps_unreadable": "GPS unreadable",
-    "gps_no_position": "GPS block without a position",
+    "gps_no_position": "GPS block without a position", "gps_no_hemisphere": "GPS without N/S or E/W",
     "impossible_duration": "impossible duration", "spoken_language": "spoken language",
     "mixed_language": "several languages", "language_uncertain": "language uncertain",
     "speech_unidentified": "speech of unidentified language", "no_speech": "no speech",

@@ -106,8 +106,9 @@ def test_every_phone_file_gets_a_report(name: str, tmp_path: Path) -> None:
 @pytest.mark.skipif(not HAVE_CORPUS, reason=f"real-media corpus not found at {CORPUS}")
 @pytest.mark.parametrize("with_exiftool", MODES)
 def test_agreement_per_file_type(with_exiftool: bool, capsys: pytest.CaptureFixture[str]) -> None:
-    """The table per file type; >= 95% with ExifTool (the issue's bar), and without it every miss is one of
-    test_metadata.py's documented differences (formats only ExifTool reads: ASF, DV, MXF, R3D, IPTC ...)."""
+    """The table per file type; >= 95% (the issue's bar) with ExifTool and without it (the project's own readers:
+    users without the optional ExifTool get the same bar), and every miss is one of test_metadata.py's documented
+    differences (formats only ExifTool reads: MXF, R3D, Casio QVCI ...)."""
     rows = _rows(with_exiftool)
     by_type: dict[str, list[bool]] = defaultdict(list)
     for kind, path, _field, ok in rows:
@@ -124,8 +125,7 @@ def test_agreement_per_file_type(with_exiftool: bool, capsys: pytest.CaptureFixt
     assert len(phone) >= 30 and all(phone), "every field ExifTool found in the phone files is read the same"
     undocumented = [(f, p) for _k, p, f, ok in rows if not ok and not _difference(f, _rel(p), with_exiftool)]
     assert not undocumented, f"undocumented differences: {undocumented}"
-    if with_exiftool:
-        assert share >= TARGET
+    assert share >= TARGET, f"{share:.1%} of the fields ExifTool found, under the {TARGET:.0%} bar"
 
 
 def _rel(path: str) -> str:

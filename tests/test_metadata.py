@@ -156,13 +156,7 @@ BOTH_DIFFERENCES = {
     ("capture", "exiftool/Pentax.avi"): "IDIT reads '2009/10/27 12:14:34'; ExifTool 12.57 drops the seconds",
 }
 OWN_DIFFERENCES = {
-    ("capture", "exiftool/ASF.wmv"): "ASF header objects are not read (FFmpeg rejects the stub)",
     ("capture", "exiftool/CasioQVCI.jpg"): "Casio QVCI maker block is not read",
-    ("capture", "exiftool/DV.dv"): "DV VAUX recording date is not read",
-    ("capture", "exiftool/ExifTool.tif"): "IPTC IIM DateCreated is not read",
-    ("capture", "exiftool/ExtendedXMP.jpg"): "the date sits in Extended XMP (GUID-chunked APP1), not read",
-    ("capture", "exiftool/MXF.mxf"): "MXF preface dates are not read (FFmpeg rejects the stub)",
-    ("capture", "exiftool/PhotoMechanic.jpg"): "IPTC TimeCreated is not read; XMP gives only the day",
     ("capture", "exiftool/Red.r3d"): "RED R3D headers are not read",
     ("make", "exiftool/QuickTime.mov"): "Pentax maker-note atom inside QuickTime is not read",
     ("model", "exiftool/Red.r3d"): "RED R3D headers are not read",

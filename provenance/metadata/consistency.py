@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from provenance.report.model import ConsistencyCheck
 
-from .normalise import GPS_NO_POSITION, GPS_UNREADABLE, Facts, Stamp
+from .normalise import GPS_NO_HEMISPHERE, GPS_NO_POSITION, GPS_UNREADABLE, Facts, Stamp
 
 # Values written by FFmpeg (libavformat/libavcodec) and the tools built on it. A camera or phone writes its
 # own encoder and handler names ("Core Media Video", "VideoHandle", "GoPro AVC"), never these.
@@ -168,7 +168,8 @@ def _unexplained_gap(a: Stamp, b: Stamp, tolerance: float) -> float | None:
 
 
 def gps_sanity(facts: Facts) -> list[ConsistencyCheck]:
-    """(d) GPS at exactly 0,0 ("null island": a placeholder, never a fix) or unreadable/out of range."""
+    """(d) GPS at exactly 0,0 ("null island": a placeholder, never a fix), unreadable, without a position, without
+    its hemisphere (N/S, E/W references missing) or out of range."""
     kinds = (  # (code, which rejected tags, message); a tag goes to the first kind that takes it
         ("gps_zero", lambda why: why == "zero",
          "GPS reads 0,0 (null island): a placeholder written without a fix, not a location."),
@@ -178,6 +179,9 @@ def gps_sanity(facts: Facts) -> list[ConsistencyCheck]:
         ("gps_no_position", lambda why: why.startswith(GPS_NO_POSITION),
          f"{GPS_NO_POSITION}: the file has a GPS block, but it holds no latitude or longitude (a receiver without a "
          "fix, or a position removed). Where it was taken is unknown, which is not the same as no GPS."),
+        ("gps_no_hemisphere", lambda why: why.startswith(GPS_NO_HEMISPHERE),
+         "{reason}. Where it was taken is unknown: without N/S or E/W the numbers fit points in mirrored "
+         "hemispheres, so this is not a usable position."),
         ("gps_invalid", lambda why: True, "A GPS tag is present but unusable (malformed, empty or out of range)."),
     )
     left, checks = list(facts.gps_rejected), []
@@ -185,6 +189,7 @@ def gps_sanity(facts: Facts) -> list[ConsistencyCheck]:
         tags = [r for r in left if takes(str(r.get("reason", "")))]
         left = [r for r in left if r not in tags]
         if tags:
+            message = message.replace("{reason}", str(tags[0].get("reason", "")))  # its numbers, for the finding
             checks.append(ConsistencyCheck(code=code, message=message, evidence={"tags": tags}))
     return checks
 

@@ -29,6 +29,7 @@ from typing import Any
 
 from provenance.limits import current_deadline
 
+from .normalise import hemisphere_missing
 from .reading import Reading, Tagged, text
 
 ENV = "PROVENANCE_EXIFTOOL"
@@ -315,7 +316,10 @@ def _gps(by_name: dict[str, list[tuple[str, str]]], out: Reading) -> None:
             out.gps.append((f"ExifTool:{group}:GPSLatitude", f"unreadable: {lats[group][:40]!r}"))
             continue
         refs = {n: dict(by_name.get(n, [])).get(group, "") for n in ("GPSLatitudeRef", "GPSLongitudeRef")}
-        if group != "Composite":
+        if group != "Composite":  # ExifTool writes a Composite position only when both references are there
+            if reason := hemisphere_missing(lat, lon, refs["GPSLatitudeRef"], refs["GPSLongitudeRef"]):
+                out.gps.append((f"ExifTool:{group}:GPSLatitude", reason))
+                continue
             lat = -abs(lat) if refs["GPSLatitudeRef"].upper().startswith("S") else lat
             lon = -abs(lon) if refs["GPSLongitudeRef"].upper().startswith("W") else lon
         try:

@@ -14,7 +14,25 @@ from provenance.errors import ProvenanceError
 from provenance.limits import current_deadline
 from provenance.report.model import MetadataSection
 
-from . import c2pa, consistency, container, exif, exiftool, h264, isobmff, matroska, moi, normalise, riff, wtv, xmp
+from . import (
+    asf,
+    c2pa,
+    consistency,
+    container,
+    dv,
+    exif,
+    exiftool,
+    h264,
+    iptc,
+    isobmff,
+    matroska,
+    moi,
+    mxf,
+    normalise,
+    riff,
+    wtv,
+    xmp,
+)
 from .reading import Reading
 
 __all__ = ["MetadataError", "extract", "reads_metadata"]
@@ -57,8 +75,10 @@ def extract(path: Path, kind: str) -> MetadataSection:
     if (block := blocks.get("xmp")) and not any(p in block or block in p for p in packets):
         packets += xmp.packets(block)
     compressed, xmp_error = xmp.png_packets(path)
-    xmp_reading = xmp.read(packets + compressed)
-    xmp_reading.error = xmp_reading.error or xmp_error  # an XMP packet too large to read is not "no XMP"
+    extended, extended_error = xmp.jpeg_extended(path)
+    xmp_reading = xmp.read(packets + compressed + extended)
+    # an XMP packet too large to read is not "no XMP"
+    xmp_reading.error = xmp_reading.error or xmp_error or extended_error
     readings.append(xmp_reading)
     check()
     tool = exiftool.read(path)
@@ -183,6 +203,14 @@ def _format_readings(path: Path, kind: str) -> list[Reading]:
         out.append(moi.read(path))
     if wtv.sniff(head):
         out.append(wtv.read(path))
+    if mxf.sniff(head):
+        out.append(mxf.read(path))
+    if asf.sniff(head):
+        out.append(asf.read(path))
+    if dv.sniff(head):
+        out.append(dv.read(path))
+    if iptc.sniff(head):  # JPEG, TIFF: IPTC IIM, the newsroom's own record (before XMP in trust)
+        out.append(iptc.read(path))
     return out
 
 

@@ -25,6 +25,21 @@ GPS_UNREADABLE = "GPS block present but unreadable"
 # A GPS block whose only tags say nothing of where (GPSVersionID, a map datum, a status "V" = no fix): cameras write
 # one when the receiver had no fix, editors leave one behind after removing the position. Not the same as no GPS.
 GPS_NO_POSITION = "GPS block present without a position"
+# EXIF keeps a coordinate's sign apart from its value (GPSLatitudeRef N/S, GPSLongitudeRef E/W, EXIF 2.32 4.6.6):
+# without the reference the numbers name up to four points, in mirrored hemispheres. Not a usable position.
+GPS_NO_HEMISPHERE = "GPS position without its hemisphere"
+
+
+def hemisphere_missing(lat: float, lon: float, lat_ref: str | None, lon_ref: str | None) -> str | None:
+    """The rejection reason for an EXIF position whose N/S or E/W reference is missing or not one of those
+    letters (a coordinate of exactly 0 needs none); None when both are known."""
+    missing = [name for name, value, ref, letters in (("GPSLatitudeRef", lat, lat_ref, "NS"),
+                                                      ("GPSLongitudeRef", lon, lon_ref, "EW"))
+               if value != 0 and (ref or "").strip().upper()[:1] not in tuple(letters)]
+    if not missing:
+        return None
+    return (f"{GPS_NO_HEMISPHERE} ({abs(lat):.5f}, {abs(lon):.5f} without {' and '.join(missing)}: the point may "
+            "lie in the other hemisphere)")
 RAW_GROUPS_MAX = 128  # raw groups kept in a report: real files have < 40 (ExifTool -G1 on the shared corpus)
 
 _TIME = re.compile(
@@ -218,9 +233,12 @@ def exif_gps(exif: ExifTags) -> tuple[float, float, float | None] | str | None:
         lat, lon = _dms(lat_tag.values), _dms(lon_tag.values)
     except (ValueError, ZeroDivisionError, TypeError, AttributeError, IndexError):
         return f"unreadable rationals: {lat_tag} / {lon_tag}"
-    if (exif.text("GPS GPSLatitudeRef") or "N").upper().startswith("S"):
+    lat_ref, lon_ref = exif.text("GPS GPSLatitudeRef"), exif.text("GPS GPSLongitudeRef")
+    if reason := hemisphere_missing(lat, lon, lat_ref, lon_ref):
+        return reason
+    if (lat_ref or "N").upper().startswith("S"):
         lat = -lat
-    if (exif.text("GPS GPSLongitudeRef") or "E").upper().startswith("W"):
+    if (lon_ref or "E").upper().startswith("W"):
         lon = -lon
     alt = None
     alt_tag = exif.get("GPS GPSAltitude")

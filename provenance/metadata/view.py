@@ -9,7 +9,8 @@ from provenance.report.view import md, osm_link, render_partial, status_words
 from provenance.stage import StageView
 
 # What the GPS row says when a GPS block exists but gives no position (consistency.gps_sanity's codes).
-_GPS_BLOCK_WORDS = {"gps_unreadable": "present but unreadable", "gps_no_position": "block present without a position"}
+_GPS_BLOCK_WORDS = {"gps_unreadable": "present but unreadable", "gps_no_position": "block present without a position",
+                    "gps_no_hemisphere": "unknown: latitude and longitude without N/S or E/W (not a usable position)"}
 
 
 @dataclass

@@ -8,6 +8,7 @@ HEIF item), and parsed with the standard library after refusing DTDs and entitie
 
 from __future__ import annotations
 
+import struct
 import xml.etree.ElementTree as ET
 import zlib
 from pathlib import Path
@@ -94,7 +95,9 @@ def scan(path: Path) -> list[bytes]:
         if size > _HEAD:
             fh.seek(max(_HEAD, size - _TAIL))
             tail = fh.read(_TAIL)
-    return packets(head) + packets(tail)
+    # A "packet" holding an Extended XMP signature straddles APP1 segments (their headers inside it): a piece of
+    # Extended XMP, which jpeg_extended reads whole; parsed as it is, it only gave "XMP packet not parsed".
+    return [p for p in packets(head) + packets(tail) if _EXTENSION not in p]
 
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -146,6 +149,62 @@ def png_packets(path: Path) -> tuple[list[bytes], str | None]:
                 found += packets(packet)
     except OSError as exc:
         error = f"XMP not read: {exc.strerror or exc}"
+    return found, error
+
+
+_EXTENSION = b"http://ns.adobe.com/xmp/extension/\x00"
+_JPEG_SEGMENTS_MAX = 4096  # header segments walked; Extended XMP of 4 MiB needs ~65 APP1 segments
+
+
+def jpeg_extended(path: Path) -> tuple[list[bytes], str | None]:
+    """Extended XMP of a JPEG (XMP specification part 3, 1.1.3.1): what does not fit the 64 KB APP1 packet, split
+    in APP1 segments of "http://ns.adobe.com/xmp/extension/", a 32-character GUID, the full length and the
+    chunk's offset, in any order. ``scan`` sees only the pieces (a photo's PDF CreationDate sat there, unread).
+
+    Reassembled per GUID up to ``_PACKET_MAX`` (4 MiB); a longer one is not read and the error says so (a hostile
+    JPEG declared 4 GB: ExifTool took 242 MB). An incomplete one is read as far as its first gap.
+    """
+    chunks: dict[bytes, tuple[int, dict[int, bytes]]] = {}
+    error = None
+    try:
+        with path.open("rb") as fh:
+            if fh.read(2) != b"\xff\xd8":
+                return [], None
+            for _ in range(_JPEG_SEGMENTS_MAX):
+                current_deadline().check()
+                head = fh.read(4)
+                if len(head) < 4 or head[0] != 0xFF or head[1] in (0xD9, 0xDA):
+                    break
+                length = int.from_bytes(head[2:], "big")
+                if length < 2:
+                    break
+                if head[1] != 0xE1:
+                    fh.seek(length - 2, 1)
+                    continue
+                body = fh.read(length - 2)
+                if not body.startswith(_EXTENSION) or len(body) < len(_EXTENSION) + 40:
+                    continue
+                at = len(_EXTENSION)
+                guid = body[at : at + 32]
+                full, offset = struct.unpack(">II", body[at + 32 : at + 40])
+                if full > _PACKET_MAX:
+                    error = (f"Extended XMP too large: not read (it declares {full:,} bytes, over "
+                             f"{_PACKET_MAX >> 20} MiB)")
+                    continue
+                declared, pieces = chunks.setdefault(guid, (full, {}))
+                if len(chunks) <= _PER_KIND and full == declared:
+                    pieces[offset] = body[at + 40 :]
+    except OSError as exc:
+        error = f"Extended XMP not read: {exc.strerror or exc}"
+    found: list[bytes] = []
+    for full, pieces in chunks.values():
+        data, end = bytearray(), 0
+        for offset in sorted(pieces):
+            if offset > end:
+                break  # a missing chunk: read what came before it
+            data += pieces[offset][end - offset :]
+            end = len(data)
+        found += packets(bytes(data[:full]))
     return found, error
 
 

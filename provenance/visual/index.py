@@ -392,6 +392,10 @@ def _reference_prints(media: MediaFile, frames: FramesConfig, matching: Matching
     """A reference's frame hashes, its keypoint frames with an interface's static keypoints masked (they must not
     match other footage shown in the same interface), and the footage's box when it wraps it (hashed too)."""
     box = ReferenceBox()
+    if media.kind == "image":  # a damaged HEIC/AVIF decodes without an error: not indexed as if complete
+        from provenance.visual.heif_integrity import check_still
+
+        check_still(media.path)
     fp, keypoint_frames = reference_fingerprint(
         media, frames, keypoint_frames_s=_reference_keypoint_spacing(matching),
         interval_s=frames.reference_interval_s, limits=limits,

@@ -121,6 +121,10 @@ class VisualStage(Stage):
             from provenance.visual.frames import FrameError
 
             raise FrameError(f"picture not decoded: {ctx.media.pixels_refused}; only its metadata is reported")
+        if ctx.media.kind == "image":  # HEIF/AVIF decoders conceal damaged coded data without an error (issue 14)
+            from provenance.visual.heif_integrity import check_still
+
+            check_still(ctx.media.path)
         keys = None  # the shot frames at full size, for reverse image search: from this same decode
         if cfg.keyframes.enabled and ctx.media.kind == "video" and ctx.artefacts is not None:
             from provenance.visual.keyframes import ReportKeyframes

@@ -133,8 +133,9 @@ def mutate(data: bytes, rng: random.Random) -> bytes:
 
 def targets() -> dict[str, Callable[[Path], object]]:
     from provenance.media import MediaLimitError, _probe_still, register_still_decoders
-    from provenance.metadata import exif, h264, isobmff, matroska, riff, xmp
+    from provenance.metadata import asf, dv, exif, h264, iptc, isobmff, matroska, mxf, riff, xmp
     from provenance.visual.frames import FrameError, load_image
+    from provenance.visual.heif_integrity import damage
 
     register_still_decoders()
 
@@ -165,6 +166,12 @@ def targets() -> dict[str, Callable[[Path], object]]:
         "xmp": lambda p: errors(xmp.read(xmp.scan(p))),
         "png xmp": lambda p: xmp.png_packets(p)[1],
         "heif cut items": isobmff.cut_items,
+        "heif integrity": damage,
+        "iptc": lambda p: errors(iptc.read(p)),
+        "jpeg extended xmp": lambda p: xmp.jpeg_extended(p)[1],
+        "asf": lambda p: errors(asf.read(p)),
+        "dv": lambda p: errors(dv.read(p)),
+        "mxf": lambda p: errors(mxf.read(p)),
     }
 
 
