@@ -46,15 +46,17 @@ _UK_IN_RU = re.compile(r"[^\W\d_][!1][^\W\d_]")
 # PHARMACY, "ВАКЕВУ" for BAKERY, "АХ!" for TAXI: the issue 18 tester's signs in DejaVu Sans Bold), and a real
 # Russian "МОСКВА" is the same strokes as Latin "MOCKBA", so such a line names no script and no language
 LOOKALIKES = frozenset("АВЕКМНОРСТУХІЈЅаеорсухіјѕ")
+LATIN_TWINS = frozenset("ABEKMHOPCTYXIJSaeopcyxijs")  # the Latin letters of LOOKALIKES, in its order
+_TO_LATIN = str.maketrans("АВЕКМНОРСТУХІЈЅаеорсухіјѕ", "ABEKMHOPCTYXIJSaeopcyxijs")
 # a line of look-alikes alone shows the English model's reading when that is at most this much less confident
-# than the Cyrillic one (PHARMACY: English model 0.76, Ukrainian 0.87): the Latin reading is the one a desk
-# searches for, the Cyrillic one is kept in the basis
+# than the Cyrillic one (PHARMACY: English model 0.76, Ukrainian 0.87), or spells the same letters ("TAXI" 0.72
+# for "ТАХІ" 0.92, once the panel's edge is no longer read): the Latin reading is the one a desk searches for,
+# the Cyrillic one is kept in the basis
 LOOKALIKE_MARGIN = 0.15
 # ... and a line counts as look-alikes when this share of its letters are: one misread letter does not make
 # PHARMACY Cyrillic ("ІРНАБМАСУ", Б for R, 8 of 9). Russian and Ukrainian lines hold 40-45% (Колонна военной
 # техники, ВОЕННАЯ ПОЛИЦИЯ); a short all-capitals word like ТАКСИ (80%) is not told either, which errs safe
 LOOKALIKE_SHARE = 0.8
-LATIN_TWINS = frozenset("ABEKMHOPCTYXIJSaeopcyxijs")  # the Latin letters of LOOKALIKES, in its order
 
 
 class EngineUnavailable(ProvenanceError):
@@ -250,7 +252,8 @@ class Tesseract:
         if en is not None and en.text.strip():
             said += f" or “{_trim(en.text)}” ({names.get(en.models, 'mixed models')} {en.confidence:.2f})"
         why = f"letters the Latin and Cyrillic alphabets share: read {said}; script not told"
-        shown = en if en is not None and en.confidence >= cyrillic.confidence - LOOKALIKE_MARGIN and \
+        twin = en is not None and _trim(cyrillic.text).translate(_TO_LATIN) == _trim(en.text)
+        shown = en if en is not None and (twin or en.confidence >= cyrillic.confidence - LOOKALIKE_MARGIN) and \
             letters_by_script(en.text).get("Latin") else cyrillic
         return dataclasses.replace(shown, language=None, basis=why, script_unknown=True)
 
