@@ -145,7 +145,11 @@ def _read(frames: TextFrames, engine: Tesseract, cfg: TextConfig) -> tuple[TextS
                     reading = engine.read(crop)
                     if reading.language != "ru" and letters_by_script(reading.text).get("Cyrillic"):
                         top = max(0, y0 - round(MARKS_PAD * (y1 - y0)))
-                        reading = _with_marks(reading, engine.read(grey[top:y1, x0:x1]))
+                        taller = grey[top:y1, x0:x1]
+                        # one read with the reading's own models first: the whole of read() (4-5 reads) only
+                        # when that shows a mark (1 line in 8 on the captioned minute of bench_text.py)
+                        if _with_marks(reading, engine.read_as(taller, reading)) is not reading:
+                            reading = _with_marks(reading, engine.read(taller))
                 except RuntimeError as exc:  # tesserocr's own failure on one crop costs that region, said below
                     failed.append(" ".join(str(exc).split()) or type(exc).__name__)
                     continue
@@ -231,11 +235,14 @@ def _sure(reading: Reading, min_confidence: float) -> bool:
 
 
 def _merge_gap(frames: TextFrames) -> float:
-    """How far apart two readings of one item may be: a missed reading in between is allowed."""
+    """How far apart two readings of one item may be: a missed reading in between is allowed. The step is the
+    grid's (``interval_s``) at least: cuts add frames between grid points, and on footage cut every second or so
+    the median gap fell to ~0.3 s, so one caption read 2 s apart became three items (bench_text.py's captioned
+    minute: "Колона військової техніки…" at 15.5, 17.7-18.0 and 19.8 s)."""
     times = [t for t, _ in frames.frames]
     gaps = sorted(b - a for a, b in itertools.pairwise(times))
     median = gaps[len(gaps) // 2] if gaps else 1.0
-    return 2.2 * median + 1e-3
+    return 2.2 * max(median, frames.interval_s or 0.0) + 1e-3
 
 
 def _merge(seen: list[_Seen], gap: float) -> list[_Item]:

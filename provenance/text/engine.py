@@ -78,6 +78,7 @@ class Reading:
     # the letters are all ones the Latin and Cyrillic alphabets share (LOOKALIKES): the script is not told, and
     # ``basis`` gives both readings
     script_unknown: bool = False
+    binarised: bool = False  # read from the crop's Otsu two-tone version (``read``), not the crop as is
 
 
 class ModelFailed(ProvenanceError):
@@ -173,7 +174,22 @@ class Tesseract:
             again = self._read(self._model("eng"), Image.fromarray(image), "eng")
             if again.confidence + TIE >= reading.confidence:
                 reading = again
-        return dataclasses.replace(reading, text=_trim(reading.text), words={})
+        return dataclasses.replace(reading, text=_trim(reading.text), words={}, binarised=len(readings) > 1 and
+                                   image is readings[1][1])
+
+    def read_as(self, grey: np.ndarray, like: Reading) -> Reading:
+        """``grey`` read once, prepared as ``like`` was (binarised or not) and with its models alone: a cheap look
+        at a taller crop of the same line (analysis.MARKS_PAD) before the whole of ``read`` is spent on it."""
+        from PIL import Image
+
+        image = _prepare(_trimmed(grey))
+        if like.binarised:
+            image = _binarise(image)
+        if self._api is None:
+            self._api = self._make("+".join(self.models))
+        api = self._api if "+" in like.models else self._model(like.models)
+        got = self._read(api, Image.fromarray(image), like.models)
+        return dataclasses.replace(got, text=_trim(got.text), words={})
 
     def _cyrillic(self, image: np.ndarray, mixed: Reading) -> Reading:
         """A Cyrillic line read by the Russian and by the Ukrainian model alone, and English for look-alikes.
