@@ -45,9 +45,9 @@ def _search(args: argparse.Namespace) -> int:
         folders.append(Path("reports"))
     if not folders and not ws.exists:  # where no workspace was found, without the note's talk of an index
         where = str(getattr(args, "workspace_note", "") or "no workspace").split(": no index:")[0]
-        raise ProvenanceError(f"no report folders to search: {where} (`provenance init` makes one; its batch runs "
-                              "and claims' attached reports are searched), and no ./reports; name folders with "
-                              "--reports DIR")
+        raise ProvenanceError(f"no report folders to search: {where} (`provenance init` makes one, as `provenance "
+                              "index add FILE...` and `provenance claim add` do; its batch runs and claims' attached "
+                              "reports are searched), and no ./reports; name folders with --reports DIR")
     if not folders:
         raise ProvenanceError("no report folders to search: the workspace has no batch runs or attached reports; "
                               "name folders with --reports DIR")
