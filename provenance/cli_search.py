@@ -30,6 +30,10 @@ def _search(args: argparse.Namespace) -> int:
 
     if not " ".join(args.query.split()):
         raise ProvenanceError("nothing to search for: give the words to find (an empty TEXT matches every report)")
+    files = [str(p) for p in args.reports if p.exists() and not p.is_dir()]
+    if files:
+        raise ProvenanceError(f"not a folder: {', '.join(files)} (--reports names report folders, such as a batch "
+                              "run's output folder or ./reports)")
     missing = [str(p) for p in args.reports if not p.is_dir()]
     if missing:
         raise ProvenanceError(f"no such report folder: {', '.join(missing)}")
@@ -41,8 +45,9 @@ def _search(args: argparse.Namespace) -> int:
         folders.append(Path("reports"))
     if not folders and not ws.exists:  # where no workspace was found, without the note's talk of an index
         where = str(getattr(args, "workspace_note", "") or "no workspace").split(": no index:")[0]
-        raise ProvenanceError(f"no report folders to search: {where} (a workspace is made by `provenance index add "
-                              "FILE...` or `provenance claim add`), and no ./reports; name folders with --reports DIR")
+        raise ProvenanceError(f"no report folders to search: {where} (`provenance init` makes one, as `provenance "
+                              "index add FILE...` and `provenance claim add` do; its batch runs and claims' attached "
+                              "reports are searched), and no ./reports; name folders with --reports DIR")
     if not folders:
         raise ProvenanceError("no report folders to search: the workspace has no batch runs or attached reports; "
                               "name folders with --reports DIR")

@@ -46,9 +46,12 @@ _UK_IN_RU = re.compile(r"[^\W\d_][!1][^\W\d_]")
 # PHARMACY, "ВАКЕВУ" for BAKERY, "АХ!" for TAXI: the issue 18 tester's signs in DejaVu Sans Bold), and a real
 # Russian "МОСКВА" is the same strokes as Latin "MOCKBA", so such a line names no script and no language
 LOOKALIKES = frozenset("АВЕКМНОРСТУХІЈЅаеорсухіјѕ")
+LATIN_TWINS = frozenset("ABEKMHOPCTYXIJSaeopcyxijs")  # the Latin letters of LOOKALIKES, in its order
+_TO_LATIN = str.maketrans("АВЕКМНОРСТУХІЈЅаеорсухіјѕ", "ABEKMHOPCTYXIJSaeopcyxijs")
 # a line of look-alikes alone shows the English model's reading when that is at most this much less confident
-# than the Cyrillic one (PHARMACY: English model 0.76, Ukrainian 0.87): the Latin reading is the one a desk
-# searches for, the Cyrillic one is kept in the basis
+# than the Cyrillic one (PHARMACY: English model 0.76, Ukrainian 0.87), or spells the same letters ("TAXI" 0.72
+# for "ТАХІ" 0.92, once the panel's edge is no longer read): the Latin reading is the one a desk searches for,
+# the Cyrillic one is kept in the basis
 LOOKALIKE_MARGIN = 0.15
 # ... and a line counts as look-alikes when this share of its letters are: one misread letter does not make
 # PHARMACY Cyrillic ("ІРНАБМАСУ", Б for R, 8 of 9). Russian and Ukrainian lines hold 40-45% (Колонна военной
@@ -75,6 +78,7 @@ class Reading:
     # the letters are all ones the Latin and Cyrillic alphabets share (LOOKALIKES): the script is not told, and
     # ``basis`` gives both readings
     script_unknown: bool = False
+    binarised: bool = False  # read from the crop's Otsu two-tone version (``read``), not the crop as is
 
 
 class ModelFailed(ProvenanceError):
@@ -139,7 +143,7 @@ class Tesseract:
         """
         from PIL import Image
 
-        plain = _prepare(strip_rules(grey))
+        plain = _prepare(_trimmed(grey))
         mixed = "+".join(self.models)
         if self._api is None:
             self._api = self._make(mixed)
@@ -155,7 +159,12 @@ class Tesseract:
                     reading, image = again, retry
                     break
         scripts = letters_by_script(reading.text)
-        if scripts.get("Cyrillic", 0) and {"rus", "ukr"} <= set(self.models):
+        cyrillic_models = {"rus", "ukr"} <= set(self.models)
+        if scripts.get("Cyrillic", 0) and cyrillic_models:
+            reading = self._cyrillic(image, reading)
+        elif cyrillic_models and set(scripts) == {"Latin"} and _twins(reading.text) >= LOOKALIKE_SHARE:
+            # a Latin reading of letters Cyrillic draws alike ("PEKA") is weighed as a Cyrillic one is: which
+            # alphabet the mixed reading took varied with the picture around the sign (issue 18 round 2, D4)
             reading = self._cyrillic(image, reading)
         elif scripts.get("Hangul", 0) >= 2 and "kor" in self.models:  # Hangul beside noise read as Latin
             again = self._read(self._model("kor"), Image.fromarray(image), "kor")
@@ -165,7 +174,22 @@ class Tesseract:
             again = self._read(self._model("eng"), Image.fromarray(image), "eng")
             if again.confidence + TIE >= reading.confidence:
                 reading = again
-        return dataclasses.replace(reading, text=_trim(reading.text), words={})
+        return dataclasses.replace(reading, text=_trim(reading.text), words={}, binarised=len(readings) > 1 and
+                                   image is readings[1][1])
+
+    def read_as(self, grey: np.ndarray, like: Reading) -> Reading:
+        """``grey`` read once, prepared as ``like`` was (binarised or not) and with its models alone: a cheap look
+        at a taller crop of the same line (analysis.MARKS_PAD) before the whole of ``read`` is spent on it."""
+        from PIL import Image
+
+        image = _prepare(_trimmed(grey))
+        if like.binarised:
+            image = _binarise(image)
+        if self._api is None:
+            self._api = self._make("+".join(self.models))
+        api = self._api if "+" in like.models else self._model(like.models)
+        got = self._read(api, Image.fromarray(image), like.models)
+        return dataclasses.replace(got, text=_trim(got.text), words={})
 
     def _cyrillic(self, image: np.ndarray, mixed: Reading) -> Reading:
         """A Cyrillic line read by the Russian and by the Ukrainian model alone, and English for look-alikes.
@@ -178,6 +202,10 @@ class Tesseract:
         is Cyrillic, language not told, with the most confident reading. A tell-tale substitute in the other
         model's reading is evidence too: it lets a model win within ``RU_UK_MARGIN`` (clean captions read
         0.93-0.95 by both).
+
+        ``mixed`` may be a Latin reading of look-alike letters (``read``): the same rules then decide, and it
+        stays Latin unless the Cyrillic models read the line as look-alikes (script not told) or read a letter
+        Latin lacks clearly better (by ``LOOKALIKE_MARGIN``).
         """
         from PIL import Image
 
@@ -186,18 +214,28 @@ class Tesseract:
         picture = Image.fromarray(image)
         ru = self._read(self._model("rus"), picture, "rus")
         uk = self._read(self._model("ukr"), picture, "ukr")
-        lookalike = lookalikes_only(mixed.text) or lookalikes_only(ru.text) or lookalikes_only(uk.text)
+        latin_first = not letters_by_script(mixed.text).get("Cyrillic")
+        pool = [r for r in (mixed, ru, uk) if letters_by_script(r.text).get("Cyrillic")] if latin_first else \
+            [mixed, ru, uk]
+        lookalike = any(lookalikes_only(r.text) for r in (mixed, ru, uk))
         en = None
-        if "eng" in self.models and (mixed.words.get("eng") or mixed.confidence < SURE or lookalike):
+        if "eng" in self.models and (latin_first or mixed.words.get("eng") or mixed.confidence < SURE or lookalike):
             en = self._read(self._model("eng"), picture, "eng")
-            # English read as Cyrillic look-alikes ("Ведіоп-Ба5еа" for "Region-Based" on skimage's page()):
-            # the English model alone reads it better than either Cyrillic model (by 0.09-0.58 on the page's
-            # lines; Russian and Ukrainian captions read by the English model score 0.35 and less)
-            if en.confidence >= max(ru.confidence, uk.confidence) + TIE and letters_by_script(en.text).get("Latin"):
-                return en
-        best = max((mixed, ru, uk), key=lambda r: r.confidence)
-        if lookalike and lookalikes_only(best.text):
-            return self._ambiguous(best, en)
+        latin = max((r for r in (en, mixed if latin_first else None) if r is not None),
+                    key=lambda r: r.confidence, default=None)
+        # English read as Cyrillic look-alikes ("Ведіоп-Ба5еа" for "Region-Based" on skimage's page()): the
+        # English model alone reads it better than either Cyrillic model (by 0.09-0.58 on the page's lines;
+        # Russian and Ukrainian captions read by the English model score 0.35 and less)
+        if latin is not None and latin.confidence >= max(ru.confidence, uk.confidence) + TIE and \
+                letters_by_script(latin.text).get("Latin"):
+            return latin
+        if not pool:  # no Cyrillic model read a Cyrillic letter: the Latin reading stands
+            return mixed
+        best = max(pool, key=lambda r: r.confidence)
+        if _lookalike(best, latin):
+            return self._ambiguous(best, latin)
+        if latin_first and latin is not None and best.confidence < latin.confidence + LOOKALIKE_MARGIN:
+            return latin
         ru_letters = sorted({c.lower() for c in ru.text if c in RU_LETTERS})
         uk_letters = sorted({c.lower() for c in uk.text if c in UK_LETTERS})
         scores = f"Ukrainian model {uk.confidence:.2f}, Russian model {ru.confidence:.2f}"
@@ -215,22 +253,23 @@ class Tesseract:
             model = "rus" if is_ru else "ukr"
             won, total = mixed.words.get(model, 0), sum(mixed.words.values())
             if total and won >= WORD_SHARE * total:  # the per-word choice of the mixed reading agrees
-                return dataclasses.replace(chosen, language=code, basis=f"{why}; the words of {won} of {total} "
-                                           f"letters won by the {name} model in the mixed reading")
-            scores += (f"; the mixed reading gave the {name} model the words of {won} of {total} letters" if total
-                       else "; the mixed reading had no word of 3 letters or more to compare")
-        best = max((mixed, ru, uk), key=lambda r: r.confidence)
+                return dataclasses.replace(chosen, language=code, basis=f"{why}; the mixed reading took {won} of "
+                                           f"its {total} letters in words of 3+ from the {name} model")
+            scores += (f"; the mixed reading took only {won} of its {total} letters in words of 3+ from the {name} "
+                       "model" if total else "; the mixed reading had no word of 3 letters or more to compare")
+        best = max(pool, key=lambda r: r.confidence)
         return dataclasses.replace(best, language=None, basis=f"Cyrillic; the Russian and Ukrainian models do not "
                                    f"tell it ({scores})")
 
     def _ambiguous(self, cyrillic: Reading, en: Reading | None) -> Reading:
         """A line of letters both alphabets share: script and language not told, both readings in the basis."""
-        names = {"rus": "Russian model", "ukr": "Ukrainian model"}
+        names = {"rus": "Russian model", "ukr": "Ukrainian model", "eng": "English model"}
         said = f"“{_trim(cyrillic.text)}” ({names.get(cyrillic.models, 'mixed models')} {cyrillic.confidence:.2f})"
         if en is not None and en.text.strip():
-            said += f" or “{_trim(en.text)}” (English model {en.confidence:.2f})"
+            said += f" or “{_trim(en.text)}” ({names.get(en.models, 'mixed models')} {en.confidence:.2f})"
         why = f"letters the Latin and Cyrillic alphabets share: read {said}; script not told"
-        shown = en if en is not None and en.confidence >= cyrillic.confidence - LOOKALIKE_MARGIN and \
+        twin = en is not None and _trim(cyrillic.text).translate(_TO_LATIN) == _trim(en.text)
+        shown = en if en is not None and (twin or en.confidence >= cyrillic.confidence - LOOKALIKE_MARGIN) and \
             letters_by_script(en.text).get("Latin") else cyrillic
         return dataclasses.replace(shown, language=None, basis=why, script_unknown=True)
 
@@ -268,6 +307,25 @@ def lookalikes_only(text: str) -> bool:
     if not any("\u0400" <= c <= "\u04ff" for c in letters):
         return False
     return sum(c in LOOKALIKES or c.isascii() for c in letters) >= LOOKALIKE_SHARE * len(letters)
+
+
+def _twins(text: str) -> float:
+    """The share of ``text``'s letters drawn alike in Latin and Cyrillic (``LOOKALIKES`` and their Latin twins)."""
+    letters = [c for c in text if c.isalpha()]
+    return sum(c in LOOKALIKES or c in LATIN_TWINS for c in letters) / len(letters) if letters else 0.0
+
+
+def _lookalike(cyrillic: Reading, en: Reading | None) -> bool:
+    """Whether a Cyrillic reading names no script: all its letters are look-alikes, or ``LOOKALIKE_SHARE`` of them
+    and the English reading is within ``LOOKALIKE_MARGIN`` of it, so its odd letter may be a Latin letter misread
+    (PHARMACY's R as Б: "ІРНАБМАСУ" 0.87, "PHARMACY" 0.76). A letter Latin lacks read clearly better stands:
+    "ТАКСИ" read 0.96 by the Ukrainian model, "TAKCU" 0.71 by the English one, is Cyrillic."""
+    if not lookalikes_only(cyrillic.text):
+        return False
+    letters = [c for c in cyrillic.text if c.isalpha()]
+    if all(c in LOOKALIKES or c.isascii() for c in letters):
+        return True
+    return en is None or en.confidence >= cyrillic.confidence - LOOKALIKE_MARGIN
 
 
 def _loads(tesserocr: Any, tessdata: Path, model: str) -> bool:
@@ -310,13 +368,41 @@ def strip_rules(grey: np.ndarray) -> np.ndarray:
     return grey[top:bottom] if bottom - top >= h // 2 else grey
 
 
+# a column of a crop this near its left or right side (share of the crop's height) that is unlike the crop's
+# background over RULE_SHARE of its height, beside one like it over as much, is a panel's side edge: the picture
+# outside a sign's panel. The detector pads a line's box by a quarter of its height each way, so a box that starts
+# at a panel's edge takes in a strip of the picture beyond it (3-10 px on the issue 18 round-2 tester's 64-px
+# signs), which Tesseract read as a letter: "ІРЕКА", "ЇМОСКВА", "ІВАНКІ", "ІПункт вьщдачи", and the Ukrainian
+# model, which has І, then won over the Russian one. A letter's stroke never spans the crop's height (the box's
+# padding is above and below it), so no letter is cut
+SIDE_ZONE = 0.5
+
+
+def strip_sides(grey: np.ndarray) -> np.ndarray:
+    """The crop without the columns beyond a panel's side edge near its left or right end (``SIDE_ZONE``)."""
+    h, w = grey.shape
+    zone = round(SIDE_ZONE * h)
+    if h < 8 or w < 4 * zone:
+        return grey
+    far = (np.abs(grey.astype(np.int16) - int(np.median(grey))) >= 60).mean(axis=0)
+    outside, panel = far >= RULE_SHARE, far <= 1 - RULE_SHARE
+    left = max((i + 1 for i in range(zone) if outside[i] and panel[i + 1]), default=0)
+    right = min((i for i in range(w - zone, w) if outside[i] and panel[i - 1]), default=w)
+    return grey[:, left:right]
+
+
+def _trimmed(grey: np.ndarray) -> np.ndarray:
+    """The crop without a panel's drawn lines above or below the letters and the picture beside its sides."""
+    return strip_sides(strip_rules(grey))
+
+
 def _retries(grey: np.ndarray) -> list[np.ndarray]:
     """The crop ``INSET`` of its height inside its edges, and at its own size (see ``INSET``), prepared."""
     h, w = grey.shape
     cut = max(2, round(INSET * h))
-    out = [_prepare(strip_rules(grey[cut:h - cut, cut:w - cut]))] if h > 4 * cut and w > 4 * cut else []
+    out = [_prepare(_trimmed(grey[cut:h - cut, cut:w - cut]))] if h > 4 * cut and w > 4 * cut else []
     if h > LINE_HEIGHT * 1.15:
-        out.append(_prepare(strip_rules(grey), scale=False))
+        out.append(_prepare(_trimmed(grey), scale=False))
     return out
 
 

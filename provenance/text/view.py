@@ -25,6 +25,7 @@ class Page:
 
     rows: list[Row]
     sampling: str
+    nothing: str  # what the section says with no item: "no text read", or the regions read unsurely
 
 
 def _when(report: Report, it: TextItem) -> str:
@@ -77,7 +78,8 @@ class TextView(StageView):
         crops = report.artefacts.crops
         rows = [Row(it, _when(report, it), _language(it), data_uri(crops.get(f"text/{n}")))
                 for n, it in enumerate(section.items)]
-        return render_partial("provenance.text", "text.html.j2", r=report, v=Page(rows, _sampling(section)))
+        return render_partial("provenance.text", "text.html.j2", r=report, v=Page(rows, _sampling(section),
+                                                                                nothing_read(section)))
 
     def markdown(self, report: Report) -> list[str]:
         section: TextSection = report.text
