@@ -232,3 +232,27 @@ def test_the_same_footage_in_the_same_app_still_matches_the_app_recording(
     assert "pdq" in m.methods
     seg = _longest(m)
     assert abs(seg.query_start) <= 0.5 and abs(seg.reference_start - 30 / FPS) <= 0.5, seg
+
+
+def test_a_still_held_in_a_phone_app_matches_itself_and_not_other_pictures_in_the_app(
+    tmp_path: Path, pipeline
+) -> None:
+    """A recording of a still picture held in a phone app (nothing moves, so no box by motion): other pictures
+    held in the same app hit its whole frame (the app's dark page, 18-22 bits) and fitted the app's keypoints
+    (47-51 inliers); they were "published before". The picture's box now comes from the layout on both sides."""
+    try:
+        silk, wood, cup = suite._photo("Silk"), suite._photo("Wood"), suite._photo("UbuntuMateDark")
+    except suite.MissingImagery as exc:
+        pytest.skip(str(exc))
+    held = suite._resize(silk, suite.W, suite.H)
+    ref = tmp_path / "held.mp4"
+    suite.write_video(ref, suite.phone_app([held] * (6 * FPS)), crf=20)
+    index = _index(tmp_path, pipeline, {"held_in_app": (ref, "2023-05-01")})
+    for k, other in enumerate((wood, cup)):
+        clip = tmp_path / f"other_{k}.mp4"
+        suite.write_video(clip, suite.phone_app([suite._resize(other, suite.W, suite.H)] * (3 * FPS)), crf=30)
+        assert _match(clip, index, pipeline) == [], k
+    again = tmp_path / "again.mp4"
+    suite.write_video(again, suite.phone_app([held] * (4 * FPS)), crf=30)
+    (m,) = _match(again, index, pipeline)
+    assert m.reference_id == "held_in_app" and m.first_seen == "2023-05-01" and "pdq" in m.methods
