@@ -77,6 +77,7 @@ WALLPAPERS: dict[str, tuple[str, str]] = {
                      "1920x1080.png"),
     "AdwaitaLight": ("gnome-backgrounds", "/usr/share/backgrounds/gnome/adwaita-l.webp"),
     "Truchet": ("gnome-backgrounds", "/usr/share/backgrounds/gnome/truchet-l.webp"),
+    "Silk": ("mate-backgrounds", f"{_MATE}abstract/Silk.png"),  # dev-3 only: the picture held in the app
     # held-out-3 only (build_held_out_3): imagery no other split uses
     "Cluster": ("plasma-workspace-wallpapers", "/usr/share/wallpapers/Cluster/contents/images/3840x2160.png"),
     "UbuntuMateRadioactive": ("mate-backgrounds", f"{_MATE}desktop/Ubuntu-Mate-Radioactive-no-logo.png"),
@@ -969,6 +970,54 @@ def build_dev_2(out: Path | None = None) -> tuple[Path, list[dict], list[Case]]:
           [night(f) for f in ken_burns(_photo("UbuntuMateDark"), 4, 530)])
 
     manifest.write_text(json.dumps({"version": DEV_2_VERSION, "references": references,
+                                    "cases": [asdict(c) for c in cases]}, indent=1))
+    return out, references, cases
+
+
+DEV_3_VERSION = 1  # bump when build_dev_3's cases change: its cache is rebuilt
+# dev imagery no query reuses: other footage to wrap in each interface (nothing indexed holds it bare)
+DEV_3_OTHER = ("UbuntuMateDark", "UbuntuMateWarm", "Gulp", "Wood", "Autumn", "YellowFlower", "Blinds", "RainDrops",
+               "summer_1am", "PastelHills", "chelsea", "cell")
+
+
+def build_dev_3(out: Path | None = None) -> tuple[Path, list[dict], list[Case]]:
+    """Build (or load) the third dev batch, names ``d3_``: other footage inside the same interface, in number.
+
+    Made after held-out-3's false match: other footage inside the phone app hit the indexed phone-app recording
+    on the whole frame (30 bits; smooth pictures in that app come within 10-12 bits of it). Six clips of other
+    footage in each interface (dev imagery that nothing indexed holds bare, smooth and dark pictures first, which
+    bring wrapped frames closest), against every wrapped reference; and one reference the matcher cannot find a
+    box in (a still picture held in the phone app: nothing moves), so other footage in the app meets it as a
+    plain reference, with its own positive (the same picture shown in the app again) beside. Its references are
+    indexed beside the suite's and the second batch's.
+    """
+    out = out or ROOT / "benchmarks" / ".cache" / "match_suite_d3"
+    manifest = out / "manifest.json"
+    if manifest.exists():
+        data = json.loads(manifest.read_text())
+        if data.get("version") == DEV_3_VERSION:
+            return out, data["references"], [Case(**c) for c in data["cases"]]
+    (out / "refs").mkdir(parents=True, exist_ok=True)
+    (out / "queries").mkdir(parents=True, exist_ok=True)
+    references: list[dict] = []
+    cases: list[Case] = []
+    add_ref = functools.partial(_add_reference, out, references, first_seen="2023-05-01")
+    query = functools.partial(_add_query, out, cases)
+
+    held = _photo("Silk")  # no other case uses it
+    add_ref("d3wrap_phone_app_still", phone_app([_resize(held, W, H)] * (6 * FPS)))
+    query(Case("d3_still_in_app_again.mp4", "into_wrapper", "d3wrap_phone_app_still", 0.0, 0.0),
+          phone_app([_resize(held, W, H)] * (4 * FPS)))
+    for k, (wrapper, fn) in enumerate(WRAPPERS.items()):
+        for j in range(6):
+            name = DEV_3_OTHER[(2 * k + j) % len(DEV_3_OTHER)]
+            frames = ken_burns(_photo(name), 4, 800 + 10 * k + j)
+            query(Case(f"d3_neg_wrap_{wrapper}_{j}.mp4", "negative", None, hard=f"wrapper_{wrapper}"), fn(frames))
+    for j, name in enumerate(DEV_3_OTHER[:4]):  # still pictures in the app: nothing moves, no box either side
+        query(Case(f"d3_neg_still_in_app_{j}.mp4", "negative", None, hard="wrapper_phone_app"),
+              phone_app([_resize(_photo(name), W, H)] * (3 * FPS)))
+
+    manifest.write_text(json.dumps({"version": DEV_3_VERSION, "references": references,
                                     "cases": [asdict(c) for c in cases]}, indent=1))
     return out, references, cases
 

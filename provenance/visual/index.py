@@ -819,6 +819,26 @@ class KnownImageryIndex:
             ).fetchall()
         return [r[0] for r in rows]
 
+    def box_hashes(self, ref_id: str, min_quality: int) -> list[tuple[float, bytes]]:
+        """A reference's content-box hashes of usable quality, (time s, PDQ) by time; empty when it has no box.
+
+        The footage's box inside an interface, bars or a template (hashing.ReferenceBox) is stored as a second
+        frame row at the same time as the frame's own, inserted after it; matching asks whether the footage
+        inside agrees before a whole-frame hit counts (other footage in the same interface hits the whole frame).
+        """
+        with self.workspace.reading() as conn:
+            rows = conn.execute(
+                "SELECT t, pdq, quality FROM frame WHERE reference_id ="
+                " COALESCE((SELECT same_as FROM reference WHERE id = ?), ?) ORDER BY rowid", (ref_id, ref_id)
+            ).fetchall()
+        seen: set[float] = set()
+        out = []
+        for t, pdq, quality in rows:
+            if t in seen and quality >= min_quality:
+                out.append((t, pdq))
+            seen.add(t)
+        return sorted(out, key=lambda x: x[0])
+
     def stats(self, min_quality: int = PDQ.min_quality) -> IndexStats:
         with self.workspace.reading() as conn:
             kinds = dict(conn.execute("SELECT kind, COUNT(*) FROM reference GROUP BY kind").fetchall())

@@ -29,6 +29,10 @@ DYNAMIC_SHARE = 0.3  # a row or column is dynamic when this share of its pixels 
 STATIC_SHARE = 0.05  # a line where under this share of pixels changes over a moving clip is drawn-on, not footage
 MIN_SIDE = 0.3  # a content box narrower or lower than this share of the frame is not trusted
 _MIN_PIXELS = 32  # pictures smaller than this on a side are taken whole
+# a clip's box may be lower: 16:9 footage across a 9:16 frame is 31.6% of its height, and a banner over its edge
+# (the matching benchmark's caption_blur_fill: 148 of 512 rows left, 29%) took it under MIN_SIDE, so the fill
+# box found was dropped and the clip matched by keypoints alone, seconds off
+CLIP_MIN_SIDE = 0.25
 MAX_SIDE = 0.94  # a box wider and taller than this share is the whole frame: nothing to remove
 # detailed stretches closer than this share of the frame's side are one stretch: a flat band inside the footage
 # (night sky, a dark shot) is far thinner than the fill above or below 16:9 footage in 9:16 (34% of the height
@@ -163,16 +167,20 @@ def content_boxes(frames: list[np.ndarray]) -> list[Box | None]:
     """Per frame, the content box worth hashing on its own, or None where it is (nearly) the whole frame."""
     if not frames or min(min(f.shape[:2]) for f in frames) < _MIN_PIXELS:
         return [None] * len(frames)  # a thumbnail-sized picture has no layout worth finding
-    clip_boxes = [b for b in (dynamic_box(frames), fill_box(frames)) if b is not None]
+    held = layout_box(frames[len(frames) // 2]) if _motionless(frames) else None
+    # a held picture inside an app or a page: its layout, from one frame (fill_box makes a sliver of such a clip)
+    clip_boxes = [held] if held is not None else [b for b in (dynamic_box(frames), fill_box(frames)) if b is not None]
     out: list[Box | None] = []
     for rgb in frames:
         h, w = rgb.shape[:2]
-        x0, y0, x1, y1 = bars_box(rgb)
+        # the layout holds the bars already, and an app's captions and buttons outrun its picture as bars_box's
+        # longest detailed stretch
+        x0, y0, x1, y1 = held if held is not None else bars_box(rgb)
         for clip in clip_boxes:
             x0, y0 = max(x0, clip[0]), max(y0, clip[1])
             x1, y1 = min(x1, clip[2]), min(y1, clip[3])
         bw, bh = x1 - x0, y1 - y0
-        if bw < MIN_SIDE * w or bh < MIN_SIDE * h or (bw > MAX_SIDE * w and bh > MAX_SIDE * h):
+        if bw < MIN_SIDE * w or bh < CLIP_MIN_SIDE * h or (bw > MAX_SIDE * w and bh > MAX_SIDE * h):
             out.append(None)
         else:
             out.append((int(x0), int(y0), int(x1), int(y1)))
@@ -201,8 +209,8 @@ def interface_box(frames: list[np.ndarray]) -> Box | None:
         return None
     step = 4
     moving = np.stack([_grey(f[::step, ::step]) for f in frames]).std(axis=0) > INTERFACE_STD
-    if moving.mean() < _INTERFACE_MIN_MOVING:
-        return None
+    if moving.mean() < _INTERFACE_MIN_MOVING:  # nothing moves: a held picture, told by its layout if at all
+        return layout_box(frames[len(frames) // 2])
     cols, rows = moving.mean(axis=0), moving.mean(axis=1)
     x0, x1 = _trim(cols, cols < INTERFACE_LINE_SHARE * cols.max())
     y0, y1 = _trim(rows, rows < INTERFACE_LINE_SHARE * rows.max())
@@ -231,3 +239,56 @@ def drawn_around(frames: list[np.ndarray], box: Box) -> bool:
     x0, y0, x1, y1 = box
     outside[y0 // step:-(-y1 // step), x0 // step:-(-x1 // step)] = False
     return bool(outside.any()) and float(moving[outside].mean()) <= 1 - STATIC_OUTSIDE_SHARE
+
+
+# A held picture inside an app or a page (nothing moves, so interface_box has nothing to go by): the footage is the
+# main stretch of lines where at least LAYOUT_DETAIL_SHARE of the pixels are not the page (the grey level most
+# common on the frame's outer ring, within LAYOUT_PAGE_LEVELS, and flat: a gradient within as many levels), and
+# it is an interface only when LAYOUT_PAGE_SHARE of the pixels around it are page. Measured at hashing size on
+# the matching benchmark's interfaces around six pictures: the phone app's band and the letterbox's found for
+# every light or textured one (page share 0.89 and 1.0), none in the browser (its page share 0.70) and none
+# for dark smooth footage in the app (it looks like the page); bare photographs, both corpus videos' frames
+# and a text page gave none, a dark smooth wallpaper and a title card did (0.94, 1.0): so it is asked only
+# where nothing moves, and a box there makes whole-frame hits answer to it (matching._interface_suspects).
+LAYOUT_PAGE_LEVELS = 6.0
+LAYOUT_DETAIL_SHARE = 0.5
+LAYOUT_PAGE_SHARE = 0.8
+_MOTIONLESS_SHARE = 0.02
+_RING = 4  # pixels of the frame's outer ring the page's grey level is read from
+
+
+def layout_box(rgb: np.ndarray) -> Box | None:
+    """The picture inside a flat page in one frame (a held still in an app, a page, bars), or None."""
+    g = _grey(rgb)
+    h, w = g.shape
+    if min(h, w) < _MIN_PIXELS:
+        return None
+    ring = np.concatenate([g[:_RING].ravel(), g[-_RING:].ravel(), g[:, :_RING].ravel(), g[:, -_RING:].ravel()])
+    levels, counts = np.unique(np.round(ring), return_counts=True)
+    page = levels[np.argmax(counts)]
+    grad = np.zeros_like(g)
+    grad[1:-1, 1:-1] = np.abs(g[1:-1, 2:] - g[1:-1, :-2]) + np.abs(g[2:, 1:-1] - g[:-2, 1:-1])
+    is_page = (np.abs(g - page) <= LAYOUT_PAGE_LEVELS) & (grad <= LAYOUT_PAGE_LEVELS)
+    y0, y1 = _main_run((~is_page).mean(axis=1) < LAYOUT_DETAIL_SHARE)
+    if y1 - y0 < 8:
+        return None
+    x0, x1 = _main_run((~is_page[y0:y1]).mean(axis=0) < LAYOUT_DETAIL_SHARE)
+    bw, bh = x1 - x0, y1 - y0
+    if bw < MIN_SIDE * w or bh < MIN_SIDE * h or (bw > MAX_SIDE * w and bh > MAX_SIDE * h):
+        return None
+    outside = np.ones_like(is_page)
+    outside[y0:y1, x0:x1] = False
+    if float(is_page[outside].mean()) < LAYOUT_PAGE_SHARE:
+        return None
+    return int(x0), int(y0), int(x1), int(y1)
+
+
+def _motionless(frames: list[np.ndarray]) -> bool:
+    """Three or more frames of one size in which almost nothing moves: under _MOTIONLESS_SHARE of the pixels by
+    DYNAMIC_STD grey levels (a clip's encoder flickers: a held still at CRF 30 moved 0.7% of its pixels by 6
+    levels and more, all on its first frame's edge)."""
+    if len(frames) < 3 or len({f.shape for f in frames}) != 1:
+        return False
+    step = 4
+    moving = np.stack([_grey(f[::step, ::step]) for f in frames]).std(axis=0) > DYNAMIC_STD
+    return bool(moving.mean() < _MOTIONLESS_SHARE)
