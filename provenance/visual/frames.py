@@ -217,33 +217,59 @@ def _thumb_diff(a: np.ndarray, b: np.ndarray) -> float:
 
 
 @dataclass
-class ShotDetector:
-    """Shot changes in decoded order, each at the decoded frame it happens on.
+class Shots:
+    """What ``ShotDetector`` saw at one decoded frame."""
 
-    Every decoded frame's thumbnail is compared with the previous decoded frame's: a cut is at the first decoded
-    frame of the new shot, however short the shot (a 5-frame shot at 25 fps decodes 2-5 frames even with
-    non-reference frames skipped). A change spread over several frames passes the threshold between no two
-    neighbours, so thumbnails ``_THUMB_EVERY_S`` apart are compared too, as the detector did before (issue 18 D7:
-    it compared only those, so cuts came 0.1-0.2 s late and a 0.2-s shot between two of them was missed).
+    cuts: list[float] = field(default_factory=list)  # shot changes (s) found now: each at its first decoded frame
+    here: bool = False  # the frame at hand opens the shot(s) in ``cuts`` (the first frame sampled from it)
+    # a shot that began and ended between two checks: its first decoded frame, to sample it (None: no such shot)
+    within: av.VideoFrame | None = None
+
+
+@dataclass
+class ShotDetector:
+    """Shot changes, each placed at the decoded frame it happens on, short shots included (issue 18 D7).
+
+    Whether the shot changed is decided as before: thumbnails ``_THUMB_EVERY_S`` apart (and at each frame the
+    sampler takes) differ by ``threshold`` or more, so a change spread over several frames (a dissolve, a whip
+    pan) is found, and what is sampled, hashed and matched stays as it was. Every decoded frame's thumbnail is
+    also compared with the previous one's, and a change is placed at the steepest of those steps since the last
+    check: the first decoded frame of the new shot, not the check after it (cuts came 0.1-0.2 s late). A shot
+    that begins and ends between two checks (5 frames at 25 fps) leaves both thumbnails alike; two steps over the
+    threshold between them are its two cuts, and its first decoded frame is handed back to be sampled.
     """
 
     threshold: float  # FramesConfig.shot_threshold, 0-1
-    previous: np.ndarray | None = None  # the last decoded frame's thumbnail
-    anchor: np.ndarray | None = None  # the thumbnail a spread-out change is measured from
+    anchor: np.ndarray | None = None  # the last check's thumbnail
     anchor_t: float = -1e9
+    previous: np.ndarray | None = None  # the last decoded frame's thumbnail
+    steepest: tuple[float, float] = (-1.0, 0.0)  # (step, t) of the largest frame-to-frame step since the check
+    steps: list[float] = field(default_factory=list)  # times of the steps over the threshold since the check
+    first: av.VideoFrame | None = None  # the decoded frame after the first such step
 
-    def __call__(self, frame: av.VideoFrame, t: float) -> bool:
-        """Whether ``frame`` (at ``t`` s) opens a new shot."""
+    def __call__(self, frame: av.VideoFrame, t: float, *, check: bool = False) -> Shots:
+        """Look at ``frame`` (at ``t`` s from the stream start); ``check`` also compares it with the last check's
+        thumbnail now, as a frame the sampler takes always was."""
         thumb = _grey_thumb(frame)
-        shot = False
         if self.previous is not None:
-            shot = _thumb_diff(self.previous, thumb) >= self.threshold
-            if not shot and t - self.anchor_t >= _THUMB_EVERY_S:
-                shot = _thumb_diff(self.anchor, thumb) >= self.threshold
-        if self.anchor is None or shot or t - self.anchor_t >= _THUMB_EVERY_S:
-            self.anchor, self.anchor_t = thumb, t
+            step = _thumb_diff(self.previous, thumb)
+            if step > self.steepest[0]:
+                self.steepest = (step, t)
+            if step >= self.threshold:
+                self.steps.append(t)
+                self.first = self.first or frame
         self.previous = thumb
-        return shot
+        if self.anchor is not None and not check and t - self.anchor_t < _THUMB_EVERY_S:
+            return Shots()
+        found = Shots()
+        if self.anchor is not None:
+            if _thumb_diff(self.anchor, thumb) >= self.threshold:
+                found = Shots(cuts=list(self.steps) or [self.steepest[1]], here=True)
+            elif len(self.steps) >= 2:  # in and out again between two checks: a short shot
+                found = Shots(cuts=list(self.steps), within=self.first)
+        self.anchor, self.anchor_t = thumb, t
+        self.steepest, self.steps, self.first = (-1.0, 0.0), [], None
+        return found
 
 
 def _declared_s(container: av.container.InputContainer, stream: av.VideoStream, start: float) -> float | None:
@@ -367,6 +393,38 @@ def sample_video(
         size: tuple[int, int] | None = None
         turns: int | None = None
         last_t: float | None = None  # presentation time of the last decoded frame with one
+
+        def keep(frame: av.VideoFrame, t: float, shot: bool) -> bool:
+            """Sample ``frame`` (at ``t`` s); True when that reaches ``max_frames``."""
+            nonlocal size, turns, last_detail, details, last_sample_t, next_t
+            if size is None:
+                size = target_size(frame.width, frame.height)
+            if turns is None:  # the stream's display matrix, carried by every decoded frame
+                turns = display_turns(frame)
+                out.rotation = 90 * turns
+            raw = frame.to_ndarray(width=size[0], height=size[1], format="rgb24", interpolation="AREA")
+            rgb = upright(raw, turns)
+            detail = None
+            if detail_every_s and details < detail_cap and (shot or t - last_detail >= detail_every_s - 1e-6):
+                dw, dh = target_size(frame.width, frame.height, detail_size)
+                detail = rgb if (dw, dh) == size else upright(frame.to_ndarray(
+                    width=dw, height=dh, format="rgb24", interpolation="AREA"), turns)
+                last_detail, details = t, details + 1
+            sampled = SampledFrame(t=round(t, 3), rgb=rgb, shot_change=shot, detail=detail)
+            if on_sample is not None:
+                on_sample(sampled, functools.partial(full_size, frame, turns))
+            if on_frame is None:
+                out.frames.append(sampled)
+            else:
+                on_frame(sampled)
+            out.frames_sampled += 1
+            last_sample_t = t
+            next_t = (int(t / interval) + 1) * interval
+            if out.frames_sampled >= max_frames:
+                out.stopped_by = "max_frames"
+                return True
+            return False
+
         try:
             for frame in demuxed.frames(container, stream):
                 out.frames_decoded += 1
@@ -381,37 +439,13 @@ def sample_video(
                 t = last_t = max(0.0, float(frame.time) - start)
                 spans.append((t, t + frame_s))
                 take = t >= next_t
-                shot = cut(frame, t)
-                if shot:
-                    out.shot_changes.append(round(t, 3))
+                shots = cut(frame, t, check=take)
+                out.shot_changes.extend(round(c, 3) for c in shots.cuts)
+                if shots.within is not None and keep(shots.within, max(0.0, float(shots.within.time) - start), True):
+                    break
+                if shots.here:
                     take = take or t - last_sample_t >= interval / 4
-                if not take:
-                    continue
-                if size is None:
-                    size = target_size(frame.width, frame.height)
-                if turns is None:  # the stream's display matrix, carried by every decoded frame
-                    turns = display_turns(frame)
-                    out.rotation = 90 * turns
-                raw = frame.to_ndarray(width=size[0], height=size[1], format="rgb24", interpolation="AREA")
-                rgb = upright(raw, turns)
-                detail = None
-                if detail_every_s and details < detail_cap and (shot or t - last_detail >= detail_every_s - 1e-6):
-                    dw, dh = target_size(frame.width, frame.height, detail_size)
-                    detail = rgb if (dw, dh) == size else upright(frame.to_ndarray(
-                        width=dw, height=dh, format="rgb24", interpolation="AREA"), turns)
-                    last_detail, details = t, details + 1
-                sampled = SampledFrame(t=round(t, 3), rgb=rgb, shot_change=shot, detail=detail)
-                if on_sample is not None:
-                    on_sample(sampled, functools.partial(full_size, frame, turns))
-                if on_frame is None:
-                    out.frames.append(sampled)
-                else:
-                    on_frame(sampled)
-                out.frames_sampled += 1
-                last_sample_t = t
-                next_t = (int(t / interval) + 1) * interval
-                if out.frames_sampled >= max_frames:
-                    out.stopped_by = "max_frames"
+                if take and keep(frame, t, shots.here):
                     break
         except av.FFmpegError as exc:
             if not out.frames_sampled:
