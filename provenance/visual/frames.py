@@ -263,7 +263,8 @@ class ShotDetector:
                 self.steepest = (step, t)
             if step >= self.threshold:
                 self.steps.append(t)
-                self.first = self.first or frame
+                if self.first is None:
+                    self.first = frame
         self.previous = thumb
         if self.anchor is not None and not check and t - self.anchor_t < _THUMB_EVERY_S:
             return Shots()
