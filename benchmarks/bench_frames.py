@@ -9,11 +9,18 @@ archive footage once, then times:
   visual    the whole visual stage as verify runs it (content boxes, keypoint frames, thumbnails, matching):
             against an index holding the clip's source (a reuse: matched by hashes), and against an index of
             unrelated footage only (no match: local features are tried on every keypoint frame, the worst case)
-Prints seconds, frames decoded and each ratio to the baseline. Usage: python benchmarks/bench_frames.py
+The steps run in rounds (``--rounds``, default 3), each round every step once in this order, so a change in the
+machine's load falls on all of them alike; each step's ratio is taken to the same round's baseline, in wall time
+and in CPU time (the process's, FFmpeg's decoder threads included: on a loaded machine the wall ratio swings
+with what the other processes do, the CPU ratio much less). Prints per step the median ratio over the rounds
+with its spread (min-max), the median seconds and frames decoded.
+Usage: python benchmarks/bench_frames.py [--rounds N]
 """
 
 from __future__ import annotations
 
+import argparse
+import statistics
 import sys
 import tempfile
 import time
@@ -84,27 +91,20 @@ def _visual(media, pipeline, index):
     return VisualStage().run(ctx)
 
 
-def best_of(fn, repeat: int = 3) -> tuple[float, object]:
-    times, result = [], None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - t0)
-    return min(times), result
+def timed(fn) -> tuple[float, float, object]:
+    """(wall seconds, CPU seconds of this process, result) of one call."""
+    w0, c0 = time.perf_counter(), time.process_time()
+    result = fn()
+    return time.perf_counter() - w0, time.process_time() - c0, result
 
 
 def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rounds", type=int, default=3, help="rounds of every step (default 3)")
+    rounds = max(1, ap.parse_args().rounds)
     clip = build_clip()
     media = probe(clip)
     cfg = FramesConfig()
-    base_t, base_n = best_of(lambda: decode_all(clip))
-    rows = [("baseline (decode all)", base_t, base_n, "")]
-    t, n = best_of(lambda: decode_all(clip, cfg.interval_s))
-    rows.append(("decode all + convert 1/s", t, n, ""))
-    t, sample = best_of(lambda: sample_video(clip, cfg))
-    rows.append(("sample_video (NONREF)", t, sample.frames_decoded, f"{len(sample.frames)} sampled"))
-    t, fp = best_of(lambda: fingerprint(media, cfg, mirror=True))
-    rows.append(("sample + PDQ x2 + pHash", t, fp.frames_decoded, f"{len(fp.frames)} hashed"))
     pipeline = load_pipeline("standard")
     with tempfile.TemporaryDirectory() as tmp:
         reuse = KnownImageryIndex(Workspace(Path(tmp) / "reuse"))
@@ -113,18 +113,48 @@ def main() -> int:
         unrelated = [ROOT / "sample_media" / "clips" / "unrelated.mp4",
                      ROOT / "sample_media" / "known" / "photo_coins.jpg"]
         other.add(unrelated, frames=pipeline.visual.frames, matching=pipeline.visual.matching)
-        for label, index in (("visual stage, reuse (matched)", reuse), ("visual stage, no match (worst)", other)):
-            t, section = best_of(lambda index=index: _visual(media, pipeline, index))
-            top = section.matches[0].reference_id if section.matches else "no match"
-            rows.append((label, t, section.frames_decoded, top))
-    print(f"clip: {clip.name}, {media.duration_s:.0f} s, {media.video.width}x{media.video.height}")
-    print(f"{'step':34} {'seconds':>8} {'ratio':>6} {'decoded':>8}  note")
-    for name, secs, frames, note in rows:
-        print(f"{name:34} {secs:8.2f} {secs / base_t:6.2f} {frames:8d}  {note}")
-    saved = 1 - sample.frames_decoded / base_n
-    print(f"\nnon-reference skipping decodes {saved:.0%} fewer frames; sampling costs "
-          f"{rows[2][1] / base_t:.2f}x a plain decode; the visual stage {rows[4][1] / base_t:.2f}x (reuse) and "
-          f"{rows[5][1] / base_t:.2f}x (no match)")
+
+        def frames_of(x: object) -> int:
+            return x if isinstance(x, int) else x.frames_decoded
+
+        steps = {
+            "baseline (decode all)": lambda: decode_all(clip),
+            "decode all + convert 1/s": lambda: decode_all(clip, cfg.interval_s),
+            "sample_video (NONREF)": lambda: sample_video(clip, cfg),
+            "sample + PDQ x2 + pHash": lambda: fingerprint(media, cfg, mirror=True),
+            "visual stage, reuse (matched)": lambda: _visual(media, pipeline, reuse),
+            "visual stage, no match (worst)": lambda: _visual(media, pipeline, other),
+        }
+        runs: dict[str, list[tuple[float, float]]] = {name: [] for name in steps}
+        notes: dict[str, str] = {}
+        decoded: dict[str, int] = {}
+        for r in range(rounds):
+            for name, fn in steps.items():
+                wall, cpu, result = timed(fn)
+                runs[name].append((wall, cpu))
+                decoded[name] = frames_of(result)
+                if hasattr(result, "matches"):
+                    notes[name] = result.matches[0].reference_id if result.matches else "no match"
+                elif hasattr(result, "frames"):
+                    notes[name] = f"{len(result.frames)} sampled"
+            print(f"round {r + 1}/{rounds}: " + ", ".join(
+                f"{name.split(' (')[0]} {runs[name][-1][0] / runs['baseline (decode all)'][-1][0]:.2f}"
+                for name in steps), file=sys.stderr)
+    base = runs["baseline (decode all)"]
+    print(f"clip: {clip.name}, {media.duration_s:.0f} s, {media.video.width}x{media.video.height}; {rounds} rounds")
+    print(f"{'step':32} {'wall s':>7} {'wall ratio (min-max)':>21} {'CPU ratio (min-max)':>20} {'decoded':>8}  note")
+    summary = {}
+    for name in steps:
+        wall = [w / b[0] for (w, _), b in zip(runs[name], base, strict=True)]
+        cpu = [c / b[1] for (_, c), b in zip(runs[name], base, strict=True)]
+        summary[name] = (statistics.median(wall), statistics.median(cpu))
+        print(f"{name:32} {statistics.median(w for w, _ in runs[name]):7.2f} "
+              f"{statistics.median(wall):6.2f} ({min(wall):.2f}-{max(wall):.2f})    "
+              f"{statistics.median(cpu):5.2f} ({min(cpu):.2f}-{max(cpu):.2f})  {decoded[name]:8d}  "
+              f"{notes.get(name, '')}")
+    reuse_r, worst_r = summary["visual stage, reuse (matched)"], summary["visual stage, no match (worst)"]
+    print(f"\nthe visual stage against a plain decode, median of {rounds}: {reuse_r[0]:.2f}x wall / "
+          f"{reuse_r[1]:.2f}x CPU (reuse), {worst_r[0]:.2f}x wall / {worst_r[1]:.2f}x CPU (no match)")
     return 0
 
 

@@ -16,7 +16,9 @@ class FramesConfig:
     # references (index add) twice as densely: a clip's single hash hit then lands within 0.25 s of its true
     # reference time, so a segment's start is within 0.5 s whenever any frame matches by hash (DESIGN.md costs)
     reference_interval_s: float = 0.5
-    shot_threshold: float = 0.15  # mean abs grey difference (0-1) of 32x18 thumbnails that marks a shot change
+    # mean abs grey difference (0-1) of 32x18 thumbnails that marks a shot change (frames.ShotDetector: between
+    # thumbnails 0.2 s apart, placed at the frame-to-frame step over it)
+    shot_threshold: float = 0.15
     max_frames: int = 900  # cap on sampled frames per clip (15 min at 1 fps; references: the same 15 min)
 
     renamed: ClassVar[dict[str, str]] = {"scene_threshold": "shot_threshold"}  # profiles before 0.2

@@ -45,6 +45,7 @@ live in the workspace database and are searched exhaustively with a FAISS binary
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import cv2
@@ -167,20 +168,35 @@ def extract(rgb: np.ndarray, features: int = ORB_FEATURES, *, spread: bool = Fal
         return LocalFeatures(np.array([k.pt for k in keypoints], dtype=np.float32), descriptors, rgb.shape[1],
                              rgb.shape[0])
     if spread:
-        keypoints = _detector(features * 4).detect(grey, None)
-        h, w = grey.shape
-        cells: dict[tuple[int, int], list[cv2.KeyPoint]] = {}
-        for k in keypoints:
-            cells.setdefault((int(k.pt[0] * GRID / w), int(k.pt[1] * GRID / h)), []).append(k)
-        per_cell = max(1, features // (GRID * GRID))
-        keypoints = [k for cell in cells.values() for k in sorted(cell, key=lambda k: -k.response)[:per_cell]]
-        keypoints, descriptors = _detector(features).compute(grey, keypoints)
+        found = _detector(features * 4).detect(grey, None)
+        keypoints, descriptors = _detector(features).compute(grey, spread_keypoints(found, grey.shape, features))
     else:
         keypoints, descriptors = _detector(features).detectAndCompute(grey, None)
     if descriptors is None or len(keypoints) < MIN_KEYPOINTS:
         return None
-    points = np.array([k.pt for k in keypoints], dtype=np.float32)
+    points = cv2.KeyPoint_convert(keypoints).astype(np.float32).reshape(-1, 2)
     return LocalFeatures(points, descriptors, rgb.shape[1], rgb.shape[0])
+
+
+def spread_keypoints(keypoints: Sequence[cv2.KeyPoint], shape: tuple[int, ...], features: int) -> list[cv2.KeyPoint]:
+    """The strongest ``features // GRID**2`` keypoints of each cell of a GRID x GRID lattice over a picture of
+    ``shape`` (rows, columns): cells in the order their first keypoint comes, each strongest first (ties in
+    detection order). Sorted with NumPy: a Python sort of 4,000 keypoints a frame was 0.1-0.2 s of CPU over a
+    clip's 24 keypoint frames (bench_frames, no match); the keypoints and their order are the same."""
+    if not keypoints:
+        return []
+    h, w = shape[:2]
+    xy = cv2.KeyPoint_convert(keypoints).astype(np.float64).reshape(-1, 2)
+    cell = (xy[:, 0] * GRID / w).astype(np.int64) * (GRID + 1) + (xy[:, 1] * GRID / h).astype(np.int64)
+    _, first, inverse = np.unique(cell, return_index=True, return_inverse=True)
+    opened = first[inverse.reshape(-1)]  # each keypoint's cell, named by the index of its first keypoint
+    response = np.fromiter((k.response for k in keypoints), np.float64, len(keypoints))
+    order = np.lexsort((np.arange(len(keypoints)), -response, opened))
+    grouped = opened[order]
+    starts = np.r_[0, np.flatnonzero(grouped[1:] != grouped[:-1]) + 1]
+    rank = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
+    per_cell = max(1, features // (GRID * GRID))
+    return [keypoints[i] for i in order[rank < per_cell]]
 
 
 def ratio_pairs(query: LocalFeatures, ref: LocalFeatures) -> np.ndarray:
