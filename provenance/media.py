@@ -143,10 +143,10 @@ def _identify(path: Path, name: str, digest: str, size: int, limits: Limits | No
             raise
         return dataclasses.replace(described, pixels_refused=str(exc).removeprefix(f"{name}: "))
     if still is not None:
-        fmt, width, height = still
+        fmt, width, height, frames = still
         return MediaFile(
             path=path, sha256=digest, size_bytes=size, kind="image", container=fmt, duration_s=None,
-            video=VideoInfo(codec=fmt, width=width, height=height, fps=None, frames=1), audio=None,
+            video=VideoInfo(codec=fmt, width=width, height=height, fps=None, frames=frames), audio=None,
         )
     if _is_isobmff(path):  # FFmpeg allocates per declared sample at open: count them first
         from provenance.metadata.isobmff import declared_samples
@@ -223,7 +223,11 @@ _BOMB = re.compile(r"\((\d+) pixels\)")
 
 
 _HEIF_READY = False
-_ANIMATED = frozenset({"GIF", "WEBP", "PNG"})  # Pillow formats whose multi-frame files play as video
+_ANIMATED = frozenset({"GIF", "WEBP", "PNG"})  # Pillow formats whose multi-frame files may animate
+# Animated formats FFmpeg cannot play: its WebP decoder reads no ANIM/ANMF frames ("video stream without
+# dimensions", exit 2 for a fine file). Pillow decodes them; such a file is reported as a still of its first
+# frame, its frame count in ``VideoInfo.frames`` (the visual stage says only the first frame was compared).
+_STILL_ANIMATIONS = frozenset({"WEBP"})
 
 
 def register_still_decoders() -> None:
@@ -234,6 +238,10 @@ def register_still_decoders() -> None:
     if _HEIF_READY:
         return
     _tolerate_oversized_text()
+    # Pillow warns (on stderr) of any picture over 89 MP as a possible decompression bomb; [limits] max_pixels and
+    # the decode memory bound (limits.py) decide instead, and the warning reached users raw. Process-wide:
+    # catch_warnings is not thread-safe, and stages run in threads.
+    warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
     try:
         import pillow_heif
     except ImportError:  # a declared dependency; without it HEIF goes to FFmpeg as before
@@ -279,8 +287,9 @@ def _tolerate_oversized_text() -> None:
     stream._provenance_tolerant = True  # type: ignore[attr-defined]
 
 
-def _probe_still(path: Path) -> tuple[str, int, int] | None:
-    """A single still picture Pillow can read (header only), or None.
+def _probe_still(path: Path) -> tuple[str, int, int, int] | None:
+    """A still picture Pillow can read (header only) as (format, width, height, frames), or None: frames is 1,
+    or an animated WebP's frame count (``_STILL_ANIMATIONS``); other animations are video, FFmpeg's (None).
 
     Pillow's format plugins meet hostile headers with any exception (``TypeError`` from a TIFF IFD without
     dimensions, ``KeyError``, ``NotImplementedError`` from DDS-like files, ``EOFError``): every one means
@@ -292,12 +301,13 @@ def _probe_still(path: Path) -> tuple[str, int, int] | None:
             with Image.open(path) as img:
                 # Only formats that animate are asked for their frame count: counting walks every frame (a TIFF's
                 # IFD chain: 100,000 pages took 69 s), and a broken later page must not cost the first.
-                if img.format in _ANIMATED and getattr(img, "n_frames", 1) > 1:
+                frames = getattr(img, "n_frames", 1) if img.format in _ANIMATED else 1
+                if frames > 1 and img.format not in _STILL_ANIMATIONS:
                     return None  # animated: a video for our purposes
                 width, height = img.width, img.height
                 if not (isinstance(width, int) and isinstance(height, int)) or width <= 0 or height <= 0:
                     return None
-                return (img.format or "image").lower(), width, height
+                return (img.format or "image").lower(), width, height, frames
     except Image.DecompressionBombError as exc:  # Pillow refuses > 2x its MAX_IMAGE_PIXELS at open
         found = _BOMB.search(str(exc))
         pixels = f"{int(found.group(1)) / 1e6:.0f} MP" if found else "a size"
