@@ -345,7 +345,14 @@ def _metadata_only(path: Path, digest: str, size: int) -> MediaFile | None:
         return None
     kind: Kind = "image" if fmt in _STILL_FORMATS else "audio" if fmt in _AUDIO_FORMATS else "video"
     return MediaFile(path=path, sha256=digest, size_bytes=size, kind=kind, container=fmt, duration_s=None,
-                     video=None, audio=None)
+                     video=None, audio=None, pixels_refused=_NO_PICTURES.get(fmt))
+
+
+# Formats that describe media but hold none of it: the visual stage says so in words, instead of FFmpeg's
+# "[Errno 1094995529] Invalid data found". (A MOI keeps kind "video": the clip it indexes is one, and the
+# metadata stage reads only the three kinds of media.)
+_NO_PICTURES = {"moi": "a MOI file is a camcorder's index of a MOD/TOD clip (its capture time and length) and "
+                       "holds no pictures; verify the .MOD or .TOD clip beside it for those"}
 
 
 def _probe_av(path: Path, digest: str, size: int, limits: Limits | None = None) -> MediaFile:
@@ -395,6 +402,10 @@ def _probe_av(path: Path, digest: str, size: int, limits: Limits | None = None) 
         if vstream is not None and single_picture and (duration is None or duration < 0.05):
             kind = "image"
         if vstream is not None and video is not None and video.width is None:
+            announced = _announced(path)
+            if announced and announced.lower() in _STILL_FORMATS:  # a picture Pillow refused too: say it as one
+                raise MediaError(f"{display_path(path)}: a damaged or malformed {announced} picture: neither "
+                                 "Pillow nor FFmpeg reads its header (no picture size)")
             raise MediaError(
                 f"{display_path(path)}: not a media file FFmpeg can read (video stream without dimensions: "
                 "truncated or corrupt header)"

@@ -119,6 +119,18 @@ def load_image(path: Path) -> np.ndarray:
             raise FrameError("cannot decode image: no decoder reads its pixels (Pillow, pillow-heif, FFmpeg)") from exc
         return rgb
     except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError) as exc:
+        if isinstance(exc, OSError) and _is_webp(path):
+            # Pillow's WebP plugin allocates libwebp's whole canvas when it opens the file (4 bytes a pixel):
+            # under [limits] max_memory_mb a 98 MP one failed as "could not create decoder object". FFmpeg
+            # decodes it scaled (limits.FFMPEG_STILL_BYTES_PER_PIXEL; ingest bounds its size by max_pixels).
+            if (rgb := _ffmpeg_picture(path)) is not None:
+                return rgb
+            from provenance.limits import applied_memory_mb, memory_limit_note
+
+            if applied_memory_mb():
+                raise FrameError(f"cannot decode image: neither Pillow's WebP decoder nor FFmpeg's could start "
+                                 f"under the memory limit ({memory_limit_note()}); raise it (or set 0) to compare "
+                                 "its pixels") from exc
         raise FrameError(f"cannot decode image: {' '.join(str(exc).split())[:200] or type(exc).__name__}") from exc
     except MemoryError as exc:
         from provenance.limits import memory_limit_note
@@ -129,6 +141,16 @@ def load_image(path: Path) -> np.ndarray:
         if rgb is None:
             raise FrameError("cannot decode image: its data is malformed (the decoder failed)") from exc
         return rgb
+
+
+def _is_webp(path: Path) -> bool:
+    from provenance.sniff import sniff
+
+    try:
+        with path.open("rb") as fh:
+            return sniff(fh.read(512)) == "webp"
+    except OSError:
+        return False
 
 
 Decoder = Literal["pillow", "jpeg_draft", "opencv", "heif", "ffmpeg"]
@@ -376,8 +398,9 @@ def video_stream(path: Path, *, skip_frame: str) -> Iterator[tuple[av.container.
     skipped; ``FrameError`` when the file does not open or has no such stream. Closed when the block ends."""
     try:
         container = av.open(str(path), metadata_errors="ignore")
-    except av.FFmpegError as exc:
-        raise FrameError(f"cannot open video: {exc}") from exc
+    except av.FFmpegError as exc:  # FFmpeg's strerror, not "[Errno 1094995529] ... '/the/path'"
+        raise FrameError(f"cannot open video: FFmpeg: {(exc.strerror or type(exc).__name__).lower()} (damaged, or a "
+                         "variant of the format FFmpeg does not read)") from exc
     with container:
         stream = next((s for s in container.streams.video if s.codec_context is not None), None)
         if stream is None:
