@@ -258,7 +258,16 @@ def run_with_budget(fn: Callable[[], T], budget_s: float | None, what: str = "st
             done.set()
 
     thread = threading.Thread(target=target, name=f"provenance-{what}", daemon=True)
-    thread.start()
+    try:
+        thread.start()
+    except RuntimeError as exc:  # "can't start new thread": its stack could not be mapped
+        if not _APPLIED_MB:
+            raise
+        # under [limits] max_memory_mb (RLIMIT_DATA counts thread stacks): the limit's failure, named as such,
+        # never an internal error (a 100 MP BMP decoded under 1024 left too little for the next stage's thread)
+        outcome.error = MemoryError(f"could not start the {what} thread: {exc}")
+        outcome.seconds = time.monotonic() - started
+        return outcome
     # a budget past threading.TIMEOUT_MAX (~292 years; 1e300 is a valid "no practical limit") waits that long
     if not done.wait(min(budget_s + grace_s, threading.TIMEOUT_MAX)):
         outcome.overrun = outcome.abandoned = True

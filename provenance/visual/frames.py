@@ -94,6 +94,7 @@ def load_image(path: Path) -> np.ndarray:
     Any decoder failure on hostile or truncated data (Pillow's plugins raise ``EOFError``, ``TypeError``,
     ``KeyError``...) is a ``FrameError``: the visual stage fails with one line, never an internal error.
     """
+    from provenance.limits import memory_headroom
     from provenance.media import register_still_decoders
 
     register_still_decoders()
@@ -101,8 +102,11 @@ def load_image(path: Path) -> np.ndarray:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             with Image.open(path) as img:
-                plan = _plan(img)
-                headroom = _within_memory_limit(img, plan)
+                headroom = memory_headroom()
+                plan = _plan(img, headroom)
+                if headroom is not None and plan.need > headroom:  # the decoder would fail part-way, and
+                    # libjpeg, libwebp and zlib report a failed allocation as a broken data stream
+                    raise FrameError(_out_of_memory(img, plan, headroom))
                 try:
                     return _decode(path, img, plan)
                 except FrameError:
@@ -168,13 +172,14 @@ class _Plan:
     need: int
 
 
-def _plan(img: Image.Image) -> _Plan:
+def _plan(img: Image.Image, headroom: int | None = None) -> _Plan:
     """The cheapest decode of ``img`` that keeps within the decode memory bound (``limits.DECODE_MEMORY_BYTES``,
     from the 1 GiB peak of issue 14), by the measured bytes a pixel of each decoder and of the picture's mode
     (limits.py): Pillow at full size when that fits; else JPEG through libjpeg's DCT scaling (``draft``),
     HEIF through pillow-heif into NumPy, PNG/TIFF/BMP/PNM through OpenCV's reduced read, others (WebP) through
     FFmpeg scaled straight to hashing size. A picture no decoder keeps within the bound is refused
-    (``FrameError`` naming it) rather than decoded past it.
+    (``FrameError`` naming it) rather than decoded past it. ``headroom`` (what ``[limits] max_memory_mb`` leaves,
+    bytes) also sends a picture whose full decode it cannot hold to the reduced decoder.
     """
     from provenance.limits import (
         DECODE_MEMORY_BYTES,
@@ -192,7 +197,7 @@ def _plan(img: Image.Image) -> _Plan:
     progressive = (jpeg_coefficient_bytes_per_pixel(getattr(img, "layer", None))
                    if jpeg and (img.info.get("progressive") or img.info.get("progression")) else 0.0)
     full = decode_bytes(width, height, still_bytes_per_pixel(fmt, img.mode, progressive=progressive))
-    if full <= DECODE_MEMORY_BYTES:
+    if full <= min(DECODE_MEMORY_BYTES, headroom if headroom is not None else DECODE_MEMORY_BYTES):
         return _Plan("pillow", full)
     if jpeg:  # the output at 1/8 (RGB, 4 bytes) and a progressive file's coefficients at full size
         plan = _Plan("jpeg_draft", decode_bytes(width, height, progressive + 4 / 64))
@@ -203,24 +208,14 @@ def _plan(img: Image.Image) -> _Plan:
     else:
         plan = _Plan("ffmpeg", decode_bytes(width, height, FFMPEG_STILL_BYTES_PER_PIXEL.get(fmt,
                                                                                          VIDEO_BYTES_PER_PIXEL)))
+    if plan.need > full:
+        plan = _Plan("pillow", full)  # only [limits] max_memory_mb kept it from Pillow: the caller names it
     if plan.need > DECODE_MEMORY_BYTES:
         why = " (a progressive JPEG keeps every DCT coefficient until its last scan)" if progressive else ""
         raise FrameError(f"cannot decode image: {width}x{height} ({width * height / 1e6:.0f} MP, {img.mode}) would "
                          f"take about {plan.need / 2**20:,.0f} MiB to decode even reduced{why}, over the "
                          f"{DECODE_MEMORY_BYTES / 2**20:.0f} MiB a picture decode may use (the 1 GiB memory bound)")
     return plan
-
-
-def _within_memory_limit(img: Image.Image, plan: _Plan) -> int | None:
-    """What ``[limits] max_memory_mb`` leaves this process (bytes; None without a limit); a ``FrameError``
-    naming the setting when the planned decode needs more: the decoder would fail part-way, and libjpeg, libwebp
-    and zlib then report a failed allocation as a broken data stream."""
-    from provenance.limits import memory_headroom
-
-    headroom = memory_headroom()
-    if headroom is not None and plan.need > headroom:
-        raise FrameError(_out_of_memory(img, plan, headroom))
-    return headroom
 
 
 def _out_of_memory(img: Image.Image, plan: _Plan, headroom: int | None) -> str:
