@@ -169,6 +169,9 @@ def load_pipeline(name_or_path: str | Path | None = None) -> Pipeline:
     if not path.is_file():
         known = sorted(p.stem for p in PIPELINES_DIR.glob("*.toml"))
         raise FileNotFoundError(f"no pipeline {str(name_or_path)!r} (known: {', '.join(known)})")
-    with path.open("rb") as fh:
-        data = tomllib.load(fh)
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:  # tomllib's message names no file
+        raise ValueError(f"profile {path} is not valid TOML: {exc}") from None
     return Pipeline.from_dict(data, name=path.stem)

@@ -103,21 +103,67 @@ def memory_limit_note() -> str:
     return f"[limits] max_memory_mb = {_APPLIED_MB}" if _APPLIED_MB else "[limits] max_memory_mb"
 
 # Peak memory one picture decode may take, bytes: the acceptance's 1 GiB peak RSS (issue 14) less what
-# `verify --pipeline quick` holds before it decodes (~300-350 MB measured: Python, PyAV, OpenCV, NumPy, FAISS).
+# `verify --pipeline quick` holds before it decodes (~160-350 MB measured: Python, PyAV, OpenCV, NumPy, FAISS,
+# the index). A batch worker process decodes one file at a time (``threads_per_worker`` 1), so the same bound
+# holds per worker process; the machine's total is the CLI process plus that many workers.
 DECODE_MEMORY_BYTES = 640 * 1024**2
-# Bytes per pixel a decoder holds at its peak (measured with /usr/bin/time on `verify --pipeline quick`, issue 14):
-# Pillow's WebP decoder 16 (98 MP: 1.64 GB; libwebp's RGBA canvas, its copy, the image, the RGB conversion);
-# other Pillow decodes hold one byte a band, plus 3 for an RGB conversion when the mode is not RGB, plus 1 for
-# the reduced copy (99 MP RGB PNG: 501 MB peak in all, ~3.7 a pixel; a 98 MP palette GIF: 583 MB). FFmpeg playing
-# an animation or video keeps reference frames and an RGBA conversion: 12 (an APNG of 99 MP frames: 1.35 GB).
-# Scaled FFmpeg decodes of stills hold the decoded picture only (98 MP WebP: 301 MB peak in all).
-STILL_BYTES_PER_PIXEL = {"WEBP": 16}
+# Bytes a pixel each still decoder holds at its peak, measured (issue 14, round 2: ru_maxrss of one decode of a
+# 98-100 MP picture in a fresh process, less what the process held before it):
+# - Pillow stores a pixel in 1 byte ("1", "L", "P"), 2 (the 16-bit "I;16" modes) or 4 (every other mode, RGB
+#   included: Storage.c); a 16-bit RGBA PNG or TIFF decodes straight into 8-bit "RGBA" (4), a CMYK JPEG into
+#   "CMYK" (4). Converting a mode other than RGB to RGB adds 4 (the copy; "I;16", "LA", "1" measured at 40 MP).
+# - Some plugins hold their own buffer besides Pillow's: WebP 16 (libwebp's canvas and its copy: 98 MP took
+#   1.64 GB), HEIF 7.5 (libheif's RGB and Pillow's copy: 99.7 MP, 691 MiB), AVIF 9 (libavif's YUV and RGB and
+#   Pillow's copy: 36 MP, 308 MiB).
+# - A progressive JPEG keeps every DCT coefficient of the whole picture until its last scan, whatever the output
+#   scale: 2 bytes a coefficient, 64 a block, for each component at its sampling (CMYK, 4 full components: 8 a
+#   pixel; 99.8 MP: 767 MiB; YCbCr 4:2:0: 3).
+PILLOW_DECODER_BYTES_PER_PIXEL = {"WEBP": 16.0, "HEIF": 7.5, "AVIF": 9.0}
+TO_RGB_BYTES_PER_PIXEL = 4  # Pillow's RGB copy of a picture in another mode
+# Reduced decodes, when the full one would pass DECODE_MEMORY_BYTES (measured likewise):
+# - OpenCV (PNG, TIFF, BMP, PNM) decodes rows straight into 8-bit BGR, 16-bit and alpha dropped on the way
+#   (libpng's strip_16, libtiff's RGBA strips): 3 a pixel (100 MP 16-bit RGBA PNG 292 MiB, TIFF 295 MiB,
+#   RLE8 BMP 292 MiB), against Pillow's 8 (RGBA and its RGB copy) or FFmpeg's 12 (rgba64 and swscale's
+#   buffers: the PNG took `verify` to 1.34 GB).
+# - pillow-heif straight to NumPy, without Pillow's copy: 5 (99.7 MP HEIC: 452 MiB).
+# - FFmpeg scaled straight to hashing size: 4 for WebP (a lossless frame is ARGB; lossy 98 MP: 149 MiB, 1.5),
+#   12 for anything else (the 16-bit PNG above).
+# - JPEG with libjpeg's DCT scaling (Pillow's draft): a 64th of the picture, plus a progressive file's
+#   coefficients (above).
+OPENCV_BYTES_PER_PIXEL = 3.0
+HEIF_NUMPY_BYTES_PER_PIXEL = 5.0
+FFMPEG_STILL_BYTES_PER_PIXEL = {"WEBP": 4.0}
 VIDEO_BYTES_PER_PIXEL = 12
+# FFmpeg playing an animation or video keeps reference frames and an RGBA conversion: 12 (an APNG of 99 MP
+# frames: 1.35 GB).
 
 
-def still_bytes_per_pixel(fmt: str | None, bands: int, mode: str) -> int:
-    """Peak bytes a pixel of a Pillow decode of a ``fmt`` picture with ``bands`` bands in ``mode`` (see above)."""
-    return STILL_BYTES_PER_PIXEL.get(fmt or "", bands + (0 if mode == "RGB" else 3) + 1)
+def pillow_bytes_per_pixel(mode: str) -> int:
+    """Bytes Pillow stores a pixel of ``mode`` in (its Storage.c: 1, 2 for the 16-bit modes, else 4)."""
+    if mode in ("1", "L", "P"):
+        return 1
+    if mode.startswith("I;16") or mode in ("BGR;15", "BGR;16"):
+        return 2
+    return 4
+
+
+def jpeg_coefficient_bytes_per_pixel(layers: list[tuple[str, int, int, int]] | None) -> float:
+    """Bytes a pixel a progressive JPEG's coefficient buffer holds: 2 x 64 per 8x8 block of every component at
+    its sampling (``layers``: Pillow's ``JpegImageFile.layer``, (id, h, v, table) per component)."""
+    if not layers:
+        return 8.0  # unknown sampling: as for 4 full components (CMYK)
+    h_max = max(h for _, h, _, _ in layers) or 1
+    v_max = max(v for _, _, v, _ in layers) or 1
+    return 2.0 * sum(h * v for _, h, v, _ in layers) / (h_max * v_max)
+
+
+def still_bytes_per_pixel(fmt: str | None, mode: str, *, progressive: float = 0.0) -> float:
+    """Peak bytes a pixel of a full-size Pillow decode of a ``fmt`` picture opened in ``mode``, converted to RGB:
+    the plugin's own buffers, Pillow's image, its RGB copy, and a progressive JPEG's coefficients (see above)."""
+    if fmt in PILLOW_DECODER_BYTES_PER_PIXEL:
+        return PILLOW_DECODER_BYTES_PER_PIXEL[fmt]  # (measured whole, conversion included)
+    convert = 0 if mode == "RGB" else TO_RGB_BYTES_PER_PIXEL
+    return pillow_bytes_per_pixel(mode) + convert + progressive
 
 
 def decode_bytes(width: int, height: int, per_pixel: float) -> int:
@@ -212,7 +258,16 @@ def run_with_budget(fn: Callable[[], T], budget_s: float | None, what: str = "st
             done.set()
 
     thread = threading.Thread(target=target, name=f"provenance-{what}", daemon=True)
-    thread.start()
+    try:
+        thread.start()
+    except RuntimeError as exc:  # "can't start new thread": its stack could not be mapped
+        if not _APPLIED_MB:
+            raise
+        # under [limits] max_memory_mb (RLIMIT_DATA counts thread stacks): the limit's failure, named as such,
+        # never an internal error (a 100 MP BMP decoded under 1024 left too little for the next stage's thread)
+        outcome.error = MemoryError(f"could not start the {what} thread: {exc}")
+        outcome.seconds = time.monotonic() - started
+        return outcome
     # a budget past threading.TIMEOUT_MAX (~292 years; 1e300 is a valid "no practical limit") waits that long
     if not done.wait(min(budget_s + grace_s, threading.TIMEOUT_MAX)):
         outcome.overrun = outcome.abandoned = True
@@ -250,6 +305,24 @@ def check_input(name: str, *, size: int | None = None, duration_s: float | None 
     if width and height and max_pixels and width * height > max_pixels:
         raise LimitError(f"{name}: declared picture size {width}x{height} ({width * height / 1e6:.0f} MP) is over "
                          f"the limit of {max_pixels / 1e6:g} MP ([limits] max_pixels)")
+
+
+def applied_memory_mb() -> int | None:
+    """The ``[limits] max_memory_mb`` apply_memory_limit set on this process (MiB), or None."""
+    return _APPLIED_MB
+
+
+def memory_headroom() -> int | None:
+    """Bytes this process may still map under the limit apply_memory_limit set (the limit less ``VmData``, what
+    RLIMIT_DATA counts); None without a limit or where ``/proc`` cannot tell."""
+    if not _APPLIED_MB:
+        return None
+    try:
+        with open("/proc/self/status") as fh:
+            used_kb = next((int(line.split()[1]) for line in fh if line.startswith("VmData:")), None)
+    except (OSError, ValueError, IndexError):
+        return None
+    return None if used_kb is None else _APPLIED_MB * 1024 * 1024 - used_kb * 1024
 
 
 def near_memory_limit(margin: float = 0.8) -> bool:

@@ -143,10 +143,10 @@ def _identify(path: Path, name: str, digest: str, size: int, limits: Limits | No
             raise
         return dataclasses.replace(described, pixels_refused=str(exc).removeprefix(f"{name}: "))
     if still is not None:
-        fmt, width, height = still
+        fmt, width, height, frames = still
         return MediaFile(
             path=path, sha256=digest, size_bytes=size, kind="image", container=fmt, duration_s=None,
-            video=VideoInfo(codec=fmt, width=width, height=height, fps=None, frames=1), audio=None,
+            video=VideoInfo(codec=fmt, width=width, height=height, fps=None, frames=frames), audio=None,
         )
     if _is_isobmff(path):  # FFmpeg allocates per declared sample at open: count them first
         from provenance.metadata.isobmff import declared_samples
@@ -223,7 +223,11 @@ _BOMB = re.compile(r"\((\d+) pixels\)")
 
 
 _HEIF_READY = False
-_ANIMATED = frozenset({"GIF", "WEBP", "PNG"})  # Pillow formats whose multi-frame files play as video
+_ANIMATED = frozenset({"GIF", "WEBP", "PNG"})  # Pillow formats whose multi-frame files may animate
+# Animated formats FFmpeg cannot play: its WebP decoder reads no ANIM/ANMF frames ("video stream without
+# dimensions", exit 2 for a fine file). Pillow decodes them; such a file is reported as a still of its first
+# frame, its frame count in ``VideoInfo.frames`` (the visual stage says only the first frame was compared).
+_STILL_ANIMATIONS = frozenset({"WEBP"})
 
 
 def register_still_decoders() -> None:
@@ -234,6 +238,10 @@ def register_still_decoders() -> None:
     if _HEIF_READY:
         return
     _tolerate_oversized_text()
+    # Pillow warns (on stderr) of any picture over 89 MP as a possible decompression bomb; [limits] max_pixels and
+    # the decode memory bound (limits.py) decide instead, and the warning reached users raw. Process-wide:
+    # catch_warnings is not thread-safe, and stages run in threads.
+    warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
     try:
         import pillow_heif
     except ImportError:  # a declared dependency; without it HEIF goes to FFmpeg as before
@@ -279,8 +287,9 @@ def _tolerate_oversized_text() -> None:
     stream._provenance_tolerant = True  # type: ignore[attr-defined]
 
 
-def _probe_still(path: Path) -> tuple[str, int, int] | None:
-    """A single still picture Pillow can read (header only), or None.
+def _probe_still(path: Path) -> tuple[str, int, int, int] | None:
+    """A still picture Pillow can read (header only) as (format, width, height, frames), or None: frames is 1,
+    or an animated WebP's frame count (``_STILL_ANIMATIONS``); other animations are video, FFmpeg's (None).
 
     Pillow's format plugins meet hostile headers with any exception (``TypeError`` from a TIFF IFD without
     dimensions, ``KeyError``, ``NotImplementedError`` from DDS-like files, ``EOFError``): every one means
@@ -292,12 +301,13 @@ def _probe_still(path: Path) -> tuple[str, int, int] | None:
             with Image.open(path) as img:
                 # Only formats that animate are asked for their frame count: counting walks every frame (a TIFF's
                 # IFD chain: 100,000 pages took 69 s), and a broken later page must not cost the first.
-                if img.format in _ANIMATED and getattr(img, "n_frames", 1) > 1:
+                frames = getattr(img, "n_frames", 1) if img.format in _ANIMATED else 1
+                if frames > 1 and img.format not in _STILL_ANIMATIONS:
                     return None  # animated: a video for our purposes
                 width, height = img.width, img.height
                 if not (isinstance(width, int) and isinstance(height, int)) or width <= 0 or height <= 0:
                     return None
-                return (img.format or "image").lower(), width, height
+                return (img.format or "image").lower(), width, height, frames
     except Image.DecompressionBombError as exc:  # Pillow refuses > 2x its MAX_IMAGE_PIXELS at open
         found = _BOMB.search(str(exc))
         pixels = f"{int(found.group(1)) / 1e6:.0f} MP" if found else "a size"
@@ -335,7 +345,14 @@ def _metadata_only(path: Path, digest: str, size: int) -> MediaFile | None:
         return None
     kind: Kind = "image" if fmt in _STILL_FORMATS else "audio" if fmt in _AUDIO_FORMATS else "video"
     return MediaFile(path=path, sha256=digest, size_bytes=size, kind=kind, container=fmt, duration_s=None,
-                     video=None, audio=None)
+                     video=None, audio=None, pixels_refused=_NO_PICTURES.get(fmt))
+
+
+# Formats that describe media but hold none of it: the visual stage says so in words, instead of FFmpeg's
+# "[Errno 1094995529] Invalid data found". (A MOI keeps kind "video": the clip it indexes is one, and the
+# metadata stage reads only the three kinds of media.)
+_NO_PICTURES = {"moi": "a MOI file is a camcorder's index of a MOD/TOD clip (its capture time and length) and "
+                       "holds no pictures; verify the .MOD or .TOD clip beside it for those"}
 
 
 def _probe_av(path: Path, digest: str, size: int, limits: Limits | None = None) -> MediaFile:
@@ -385,6 +402,10 @@ def _probe_av(path: Path, digest: str, size: int, limits: Limits | None = None) 
         if vstream is not None and single_picture and (duration is None or duration < 0.05):
             kind = "image"
         if vstream is not None and video is not None and video.width is None:
+            announced = _announced(path)
+            if announced and announced.lower() in _STILL_FORMATS:  # a picture Pillow refused too: say it as one
+                raise MediaError(f"{display_path(path)}: a damaged or malformed {announced} picture: neither "
+                                 "Pillow nor FFmpeg reads its header (no picture size)")
             raise MediaError(
                 f"{display_path(path)}: not a media file FFmpeg can read (video stream without dimensions: "
                 "truncated or corrupt header)"

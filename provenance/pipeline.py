@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
+import re
 import time
 from pathlib import Path
 
@@ -113,14 +114,22 @@ def _merge_artefacts(into: Artefacts, new: Artefacts | None) -> None:
             getattr(into, f.name).update(value)
 
 
-def _message(exc: BaseException) -> str:
-    if isinstance(exc, MemoryError):  # an allocation refused at the backstop: name it, not "MemoryError"
-        from provenance.limits import memory_limit_note
+# A native library's words for a failed allocation (Intel MKL under Whisper: "mkl_malloc: failed to allocate
+# memory", a tester's 5 of 9 runs at max_memory_mb = 1024; C++'s bad_alloc; FFmpeg's ENOMEM text)
+_ALLOCATION_FAILED = re.compile(r"failed to allocate|cannot allocate memory|out of memory|bad_alloc", re.IGNORECASE)
 
+
+def _message(exc: BaseException) -> str:
+    from provenance.limits import applied_memory_mb, memory_limit_note
+
+    if isinstance(exc, MemoryError):  # an allocation refused at the backstop: name it, not "MemoryError"
         return f"stopped at the memory limit ({memory_limit_note()}): it needed more memory than that"
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     known = type(exc).__module__.startswith("provenance")
-    return text if known and text else f"{type(exc).__name__}: {text or 'no detail'}"
+    said = text if known and text else f"{type(exc).__name__}: {text or 'no detail'}"
+    if applied_memory_mb() and _ALLOCATION_FAILED.search(text) and "max_memory_mb" not in text:
+        return f"stopped at the memory limit ({memory_limit_note()}): it needed more memory than that ({said})"
+    return said
 
 
 __all__ = ["verify"]

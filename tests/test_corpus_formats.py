@@ -79,7 +79,7 @@ def test_jpeg_xl_photo_is_decoded() -> None:
 @needs_corpus
 @pytest.mark.parametrize(("name", "reason"), [
     ("c2pa/nested_moov_1000.mp4", "incomplete or damaged MP4"),
-    ("c2pa/tiff_poc.tiff", "video stream without dimensions"),
+    ("c2pa/tiff_poc.tiff", "a damaged or malformed TIFF picture"),
     ("c2pa/id3v23_compression_underflow.mp3", "incomplete or damaged MP3"),
 ])
 def test_parser_proofs_of_concept_without_media_or_metadata_are_refused_with_a_reason(name: str, reason: str) -> None:

@@ -116,3 +116,125 @@ def test_the_acceptance_bound_of_1024_mb_is_a_workable_setting(tmp_path: Path) -
     run, report = _verify(path, tmp_path, profile)
     assert run.code == 0, run.stderr
     assert report["visual"]["status"] == "ok" and report["metadata"]["status"] == "ok"
+
+
+@pytest.fixture(scope="module")
+def png16(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("png16") / "rgba16_99mp.png"
+    path.write_bytes(make_corpus.png_rgba16_photo())
+    return path
+
+
+def _looks_like_astronaut(picture: np.ndarray) -> float:
+    """Mean absolute difference from scikit-image's astronaut at ``picture``'s size (unrelated photos: ~60)."""
+    from PIL import Image
+    from skimage import data
+
+    h, w = picture.shape[:2]
+    expected = np.asarray(Image.fromarray(data.astronaut()).resize((w, h), Image.Resampling.BOX), dtype=float)
+    return float(np.abs(picture.astype(float) - expected).mean())
+
+
+def test_a_99_mp_16_bit_rgba_png_is_decoded_reduced_under_1_gib(png16: Path, tmp_path: Path) -> None:
+    """Issue 14 round 2, N1: Pillow holds it as RGBA plus an RGB copy (8 bytes a pixel) and FFmpeg's reduced
+    decode as rgba64 (1.34 GB peak). OpenCV reads it row by row into 8-bit BGR reduced: exit 0, the photo
+    hashed, peak under 1 GiB, and no raw DecompressionBombWarning on stderr (N2)."""
+    from provenance.visual.frames import load_image
+
+    run, report = _verify(png16, tmp_path)
+    assert run.code == 0 and report["visual"]["status"] == "ok", run.stderr
+    assert "DecompressionBomb" not in run.stderr and "warnings.warn" not in run.stderr, run.stderr
+    picture = load_image(png16)
+    assert max(picture.shape[:2]) == 512 and _looks_like_astronaut(picture) < 12
+
+
+def test_at_max_memory_mb_1024_a_big_still_is_never_called_damaged(png16: Path, tmp_path: Path) -> None:
+    """N2 (b): under 1024 valid 99 MP stills were "its data is malformed (the decoder failed)" or "broken data
+    stream". Now the picture is decoded reduced, or the visual stage names the setting; never damage."""
+    profile = _profile(tmp_path, "max_memory_mb = 1024")
+    run, report = _verify(png16, tmp_path, profile)
+    assert run.code in (0, 1) and report is not None, run.stderr
+    if report["visual"]["status"] != "ok":
+        assert "out of memory ([limits] max_memory_mb = 1024)" in report["visual"]["error"], report["visual"]
+    for word in ("malformed", "broken data", "damaged", "decoder failed", "could not create"):
+        assert word not in run.stderr, run.stderr
+
+
+@pytest.mark.parametrize("lossless", [False, True])
+def test_an_animated_webp_gets_a_report_of_its_first_frame(lossless: bool, tmp_path: Path) -> None:
+    """N4: FFmpeg's WebP decoder reads no animation, and the file got exit 2 "not a media file FFmpeg can read".
+    Pillow decodes it: a report (exit 0) hashing the first frame, which says the others were not compared."""
+    from provenance.visual.frames import load_image
+
+    path = tmp_path / "anim.webp"
+    path.write_bytes(make_corpus.animated_webp(lossless=lossless))
+    run, report = _verify(path, tmp_path)
+    assert run.code == 0 and report["visual"]["status"] == "ok", run.stderr
+    assert report["media"]["kind"] == "image" and report["media"]["video"]["frames"] == 3
+    codes = {f["code"]: f["message"] for f in report["findings"]}
+    assert "3 frames: only its first frame was compared" in codes["animated_first_frame_only"]
+    assert _looks_like_astronaut(load_image(path)) < 12  # the first frame is the astronaut, not the coffee cup
+
+
+def test_a_profile_that_is_not_toml_is_named() -> None:
+    """N8: a duplicated [audio] table gave tomllib's "Cannot declare ('audio',) twice" without the file."""
+    import tempfile
+
+    from provenance.config import load_pipeline
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "dup.toml"
+        path.write_text("[audio]\nenabled = false\n[audio]\nenabled = true\n")
+        with pytest.raises(ValueError, match=r"profile .*dup\.toml is not valid TOML: Cannot declare"):
+            load_pipeline(str(path))
+
+
+@pytest.mark.parametrize(("name", "code", "said"), [
+    ("exiftool/MOI.moi", 1, "a MOI file is a camcorder's index of a MOD/TOD clip"),
+    ("exiftool/WTV.wtv", 1, "cannot open video: FFmpeg: invalid data found"),
+    ("c2pa/tiff_poc.tiff", 2, "a damaged or malformed TIFF picture: neither Pillow nor FFmpeg"),
+])
+def test_files_no_decoder_reads_get_a_human_reason(name: str, code: int, said: str, tmp_path: Path) -> None:
+    """N8: "[Errno 1094995529] Invalid data found ...: '/path'" for MOI and WTV, and FFmpeg's "video stream
+    without dimensions" for a TIFF."""
+    from test_hostile import CORPUS
+
+    path = CORPUS / name
+    if not path.is_file():
+        pytest.skip(f"{path} not present")
+    run, _ = _verify(path, tmp_path)
+    assert run.code == code and said in run.stderr, run.stderr
+    assert "Errno" not in run.stderr and "video stream without dimensions" not in run.stderr
+
+
+def test_a_native_allocation_failure_under_the_limit_names_the_setting() -> None:
+    """N2 (a): Whisper under 1024 failed as "audio stage failed: RuntimeError: mkl_malloc: failed to allocate
+    memory". In a process that runs under the limit (the real RLIMIT_DATA), the stage error names it."""
+    code = ("from provenance.limits import Limits, apply_memory_limit\n"
+            "from provenance.pipeline import _message\n"
+            "apply_memory_limit(Limits(max_memory_mb=4096))\n"
+            "print(_message(RuntimeError('mkl_malloc: failed to allocate memory')))\n"
+            "print(_message(RuntimeError('unrelated failure')))\n")
+    import subprocess
+
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.splitlines()
+    assert out[0].startswith("stopped at the memory limit ([limits] max_memory_mb = 4096)"), out
+    assert "mkl_malloc" in out[0] and out[1] == "RuntimeError: unrelated failure", out
+
+
+@pytest.mark.slow
+def test_a_two_worker_batch_of_big_stills_stays_under_1_gib_a_process(png16: Path, tmp_path: Path) -> None:
+    """N1: a 2-worker batch of 99 MP stills peaked at 1.42 GB. A worker verifies one file at a time, so each
+    process holds its libraries plus one decode within the bound: the largest process of the tree (the CLI or a
+    Dask worker, as the launcher's wait4 reports it) stays under 1 GiB, and every still is reported."""
+    folder = tmp_path / "stills"
+    folder.mkdir()
+    (folder / png16.name).write_bytes(png16.read_bytes())
+    (folder / "webp_60mp.webp").write_bytes(make_corpus.big_webp())
+    (folder / "anim.webp").write_bytes(make_corpus.animated_webp(lossless=True))
+    run = run_cli("batch", folder, "--pipeline", "quick", "--out", tmp_path / "out", "--workers", "2", "--quiet",
+                  env=_env(tmp_path), timeout=600)
+    assert not TRACEBACK.search(run.stderr), run.stderr[-3000:]
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert [f["status"] for f in summary["files"]] == ["ok"] * 3, summary["files"]
+    assert run.peak_rss_kb < PEAK_RSS_MAX_KB, f"peak RSS {run.peak_rss_kb / 1024:.0f} MiB"

@@ -100,9 +100,14 @@ def target_size(width: int, height: int, long_side: int = HASH_SIZE) -> tuple[in
 def load_image(path: Path) -> np.ndarray:
     """A still image as RGB at hashing size, upright per its EXIF orientation (HEIC/HEIF through pillow-heif).
 
+    The decoder is chosen by what it would cost (``_plan``): Pillow when a full decode fits the decode memory
+    bound, else one that decodes reduced; past the bound, or past what ``[limits] max_memory_mb`` leaves, the
+    picture is refused with a ``FrameError`` naming the bound or the setting. A decoder failing under that
+    setting on a picture near what it leaves is reported as out of memory, never as damaged data.
     Any decoder failure on hostile or truncated data (Pillow's plugins raise ``EOFError``, ``TypeError``,
     ``KeyError``...) is a ``FrameError``: the visual stage fails with one line, never an internal error.
     """
+    from provenance.limits import memory_headroom
     from provenance.media import register_still_decoders
 
     register_still_decoders()
@@ -110,22 +115,44 @@ def load_image(path: Path) -> np.ndarray:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             with Image.open(path) as img:
-                if (reduced := _reduced(path, img)) is not None:
-                    return reduced
-                # in place, and no conversion of what is RGB already: each copy of a 51 MP HEIC is 153 MB
-                ImageOps.exif_transpose(img, in_place=True)
-                rgb = img if img.mode == "RGB" else img.convert("RGB")
-                rgb.thumbnail((HASH_SIZE, HASH_SIZE), Image.Resampling.BOX)
-                return np.asarray(rgb)
+                headroom = memory_headroom()
+                plan = _plan(img, headroom)
+                if headroom is not None and plan.need > headroom:  # the decoder would fail part-way, and
+                    # libjpeg, libwebp and zlib report a failed allocation as a broken data stream
+                    raise FrameError(_out_of_memory(img, plan, headroom))
+                try:
+                    return _decode(path, img, plan)
+                except FrameError:
+                    raise
+                except Exception as exc:
+                    if isinstance(exc, MemoryError) or (headroom is not None and plan.need * 1.5 >= headroom):
+                        raise FrameError(_out_of_memory(img, plan, headroom)) from exc
+                    raise
+    except FrameError:
+        raise
     except Image.UnidentifiedImageError as exc:
         rgb = _ffmpeg_picture(path)  # a still FFmpeg decodes and Pillow does not (DDS variants, JPEG 2000 ...)
         if rgb is None:
             raise FrameError("cannot decode image: no decoder reads its pixels (Pillow, pillow-heif, FFmpeg)") from exc
         return rgb
     except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError) as exc:
+        if isinstance(exc, OSError) and _is_webp(path):
+            # Pillow's WebP plugin allocates libwebp's whole canvas when it opens the file (4 bytes a pixel):
+            # under [limits] max_memory_mb a 98 MP one failed as "could not create decoder object". FFmpeg
+            # decodes it scaled (limits.FFMPEG_STILL_BYTES_PER_PIXEL; ingest bounds its size by max_pixels).
+            if (rgb := _ffmpeg_picture(path)) is not None:
+                return rgb
+            from provenance.limits import applied_memory_mb, memory_limit_note
+
+            if applied_memory_mb():
+                raise FrameError(f"cannot decode image: neither Pillow's WebP decoder nor FFmpeg's could start "
+                                 f"under the memory limit ({memory_limit_note()}); raise it (or set 0) to compare "
+                                 "its pixels") from exc
         raise FrameError(f"cannot decode image: {' '.join(str(exc).split())[:200] or type(exc).__name__}") from exc
     except MemoryError as exc:
-        raise FrameError("cannot decode image: out of memory ([limits] max_memory_mb)") from exc
+        from provenance.limits import memory_limit_note
+
+        raise FrameError(f"cannot decode image: out of memory ({memory_limit_note()})") from exc
     except Exception as exc:  # a plugin's failure on malformed data: not a bug of ours to show as one
         rgb = _ffmpeg_picture(path)
         if rgb is None:
@@ -133,38 +160,151 @@ def load_image(path: Path) -> np.ndarray:
         return rgb
 
 
-def _reduced(path: Path, img: Image.Image) -> np.ndarray | None:
-    """The picture at hashing size without a full-size decode, when a full one would pass the decode memory
-    bound (``limits.DECODE_MEMORY_BYTES``, from the 1 GiB peak of issue 14); None when a full decode fits.
+def _is_webp(path: Path) -> bool:
+    from provenance.sniff import sniff
 
-    JPEG is decoded by libjpeg at 1/2-1/8 scale (Pillow's ``draft``); other formats through FFmpeg scaled
-    straight to hashing size (a 98 MP WebP: 192 MB peak instead of Pillow's 1.52 GB). A picture neither can
-    reduce is refused with a ``FrameError`` naming the bound rather than decoded past it.
+    try:
+        with path.open("rb") as fh:
+            return sniff(fh.read(512)) == "webp"
+    except OSError:
+        return False
+
+
+Decoder = Literal["pillow", "jpeg_draft", "opencv", "heif", "ffmpeg"]
+# Pillow formats OpenCV decodes row by row into 8-bit BGR (limits.OPENCV_BYTES_PER_PIXEL)
+_OPENCV_FORMATS = frozenset({"PNG", "TIFF", "BMP", "PPM"})
+_OPENCV_REDUCED = {1: cv2.IMREAD_COLOR, 2: cv2.IMREAD_REDUCED_COLOR_2, 4: cv2.IMREAD_REDUCED_COLOR_4,
+                   8: cv2.IMREAD_REDUCED_COLOR_8}
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """How a still is decoded and the peak memory that decode is estimated to take (bytes; limits.py)."""
+
+    decoder: Decoder
+    need: int
+
+
+def _plan(img: Image.Image, headroom: int | None = None) -> _Plan:
+    """The cheapest decode of ``img`` that keeps within the decode memory bound (``limits.DECODE_MEMORY_BYTES``,
+    from the 1 GiB peak of issue 14), by the measured bytes a pixel of each decoder and of the picture's mode
+    (limits.py): Pillow at full size when that fits; else JPEG through libjpeg's DCT scaling (``draft``),
+    HEIF through pillow-heif into NumPy, PNG/TIFF/BMP/PNM through OpenCV's reduced read, others (WebP) through
+    FFmpeg scaled straight to hashing size. A picture no decoder keeps within the bound is refused
+    (``FrameError`` naming it) rather than decoded past it. ``headroom`` (what ``[limits] max_memory_mb`` leaves,
+    bytes) also sends a picture whose full decode it cannot hold to the reduced decoder.
     """
-    from provenance.limits import DECODE_MEMORY_BYTES, decode_bytes, still_bytes_per_pixel
+    from provenance.limits import (
+        DECODE_MEMORY_BYTES,
+        FFMPEG_STILL_BYTES_PER_PIXEL,
+        HEIF_NUMPY_BYTES_PER_PIXEL,
+        OPENCV_BYTES_PER_PIXEL,
+        VIDEO_BYTES_PER_PIXEL,
+        decode_bytes,
+        jpeg_coefficient_bytes_per_pixel,
+        still_bytes_per_pixel,
+    )
 
-    need = decode_bytes(img.width, img.height, still_bytes_per_pixel(img.format, len(img.getbands()), img.mode))
-    if need <= DECODE_MEMORY_BYTES:
-        return None
-    if img.format == "JPEG":
-        img.draft("RGB", (HASH_SIZE, HASH_SIZE))  # the smallest DCT scale still >= hashing size
+    fmt, (width, height) = img.format or "", img.size
+    jpeg = fmt in ("JPEG", "MPO")
+    progressive = (jpeg_coefficient_bytes_per_pixel(getattr(img, "layer", None))
+                   if jpeg and (img.info.get("progressive") or img.info.get("progression")) else 0.0)
+    full = decode_bytes(width, height, still_bytes_per_pixel(fmt, img.mode, progressive=progressive))
+    if full <= min(DECODE_MEMORY_BYTES, headroom if headroom is not None else DECODE_MEMORY_BYTES):
+        return _Plan("pillow", full)
+    if jpeg:  # the output at 1/8 (RGB, 4 bytes) and a progressive file's coefficients at full size
+        plan = _Plan("jpeg_draft", decode_bytes(width, height, progressive + 4 / 64))
+    elif fmt == "HEIF":
+        plan = _Plan("heif", decode_bytes(width, height, HEIF_NUMPY_BYTES_PER_PIXEL))
+    elif fmt in _OPENCV_FORMATS:
+        plan = _Plan("opencv", decode_bytes(width, height, OPENCV_BYTES_PER_PIXEL))
+    else:
+        plan = _Plan("ffmpeg", decode_bytes(width, height, FFMPEG_STILL_BYTES_PER_PIXEL.get(fmt,
+                                                                                         VIDEO_BYTES_PER_PIXEL)))
+    if plan.need > full:
+        plan = _Plan("pillow", full)  # only [limits] max_memory_mb kept it from Pillow: the caller names it
+    if plan.need > DECODE_MEMORY_BYTES:
+        why = " (a progressive JPEG keeps every DCT coefficient until its last scan)" if progressive else ""
+        raise FrameError(f"cannot decode image: {width}x{height} ({width * height / 1e6:.0f} MP, {img.mode}) would "
+                         f"take about {plan.need / 2**20:,.0f} MiB to decode even reduced{why}, over the "
+                         f"{DECODE_MEMORY_BYTES / 2**20:.0f} MiB a picture decode may use (the 1 GiB memory bound)")
+    return plan
+
+
+def _out_of_memory(img: Image.Image, plan: _Plan, headroom: int | None) -> str:
+    from provenance.limits import memory_limit_note
+
+    left = f", {max(0, headroom) / 2**20:,.0f} MiB were left under it" if headroom is not None else ""
+    return (f"cannot decode image: out of memory ({memory_limit_note()}): its {img.width}x{img.height} pixels take "
+            f"about {plan.need / 2**20:,.0f} MiB to decode{left}; raise the setting (or set 0) to compare them")
+
+
+def _decode(path: Path, img: Image.Image, plan: _Plan) -> np.ndarray:
+    """``img`` (open on ``path``) decoded as ``plan`` says, RGB at hashing size, upright."""
+    if plan.decoder in ("pillow", "jpeg_draft"):
+        if plan.decoder == "jpeg_draft":
+            img.draft("RGB", (HASH_SIZE, HASH_SIZE))  # the smallest DCT scale still >= hashing size
+        # in place, and no conversion of what is RGB already: each copy of a 51 MP HEIC is 153 MB
         ImageOps.exif_transpose(img, in_place=True)
         rgb = img if img.mode == "RGB" else img.convert("RGB")
         rgb.thumbnail((HASH_SIZE, HASH_SIZE), Image.Resampling.BOX)
         return np.asarray(rgb)
-    orientation = img.getexif().get(0x0112)
-    picture = _ffmpeg_picture(path)
+    # as exif_transpose reads it for Pillow's own decode; but Pillow's PNG plugin decodes every pixel to look for
+    # an eXIf chunk after them (a 100 MP 16-bit PNG: 400 MB), so a PNG's counts only when it comes first
+    orientation = None if img.format == "PNG" and "exif" not in img.info else img.getexif().get(0x0112)
+    if plan.decoder == "heif":
+        import pillow_heif
+
+        heif = pillow_heif.open_heif(path, convert_hdr_to_8bit=True)  # the primary picture, as Pillow's opener
+        picture = _hash_size(np.asarray(heif)[:, :, :3])
+        del heif
+    elif plan.decoder == "opencv":
+        picture = _opencv_reduced(path, img.width, img.height)
+    else:
+        picture = _ffmpeg_picture(path)
     if picture is None:
-        raise FrameError(f"cannot decode image: {img.width}x{img.height} ({img.width * img.height / 1e6:.0f} MP) "
-                         f"would take about {need / 2**20:,.0f} MiB to decode, over the "
-                         f"{DECODE_MEMORY_BYTES / 2**20:.0f} MiB a picture decode may use, and no decoder reduces "
-                         "it while decoding")
-    if orientation and orientation != 1:  # FFmpeg ignores EXIF orientation: turn it as Pillow would
+        raise FrameError(f"cannot decode image: {img.width}x{img.height} ({img.width * img.height / 1e6:.0f} MP) is "
+                         f"too big to decode whole, and the decoder that reduces it ({plan.decoder}) cannot read it")
+    if orientation and orientation != 1:  # OpenCV and FFmpeg are told nothing of EXIF: turn it as Pillow would
         shown = Image.fromarray(picture)
         shown.getexif()[0x0112] = orientation
         shown.info["exif"] = shown.getexif().tobytes()
         picture = np.asarray(ImageOps.exif_transpose(shown))
     return picture
+
+
+def _hash_size(rgb: np.ndarray) -> np.ndarray:
+    """A big RGB array brought to hashing size as Pillow's decode path brings a picture (``thumbnail``, BOX):
+    OpenCV's area average first to about twice the size (no copy at full size), then Pillow's thumbnail."""
+    h, w = rgb.shape[:2]
+    k = max(w, h) // (2 * HASH_SIZE)
+    if k > 1:
+        rgb = cv2.resize(rgb, (max(1, round(w / k)), max(1, round(h / k))), interpolation=cv2.INTER_AREA)
+    small = Image.fromarray(np.ascontiguousarray(rgb))
+    small.thumbnail((HASH_SIZE, HASH_SIZE), Image.Resampling.BOX)
+    return np.asarray(small)
+
+
+def _opencv_reduced(path: Path, width: int, height: int) -> np.ndarray | None:
+    """A PNG/TIFF/BMP/PNM read by OpenCV straight into 8-bit BGR at 1/2-1/8 size (the largest reduction that keeps
+    the long side >= hashing size), at hashing size as RGB; None when OpenCV cannot read it. OpenCV takes the
+    file's name as UTF-8: a name that is not is read from memory (the file's bytes, bounded by max_file_bytes)."""
+    factor = next(f for f in (8, 4, 2, 1) if max(width, height) // f >= HASH_SIZE or f == 1)
+    flags = _OPENCV_REDUCED[factor] | cv2.IMREAD_IGNORE_ORIENTATION
+    name = str(path)
+    try:
+        try:
+            name.encode("utf-8")
+            bgr = cv2.imread(name, flags)
+        except UnicodeEncodeError:
+            bgr = cv2.imdecode(np.fromfile(path, np.uint8), flags)
+    except cv2.error:
+        return None
+    if bgr is None or bgr.ndim != 3:
+        return None
+    rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+    del bgr
+    return _hash_size(rgb)
 
 
 def _ffmpeg_picture(path: Path) -> np.ndarray | None:
@@ -332,8 +472,9 @@ def video_stream(path: Path, *, skip_frame: str) -> Iterator[tuple[av.container.
     skipped; ``FrameError`` when the file does not open or has no such stream. Closed when the block ends."""
     try:
         container = av.open(str(path), metadata_errors="ignore")
-    except av.FFmpegError as exc:
-        raise FrameError(f"cannot open video: {exc}") from exc
+    except av.FFmpegError as exc:  # FFmpeg's strerror, not "[Errno 1094995529] ... '/the/path'"
+        raise FrameError(f"cannot open video: FFmpeg: {(exc.strerror or type(exc).__name__).lower()} (damaged, or a "
+                         "variant of the format FFmpeg does not read)") from exc
     with container:
         stream = next((s for s in container.streams.video if s.codec_context is not None), None)
         if stream is None:

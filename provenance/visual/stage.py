@@ -165,6 +165,13 @@ class VisualStage(Stage):
         if visual.status != "ok":
             return []
         out = _stopped_findings(report)
+        video = report.media.video
+        if report.media.kind == "image" and video is not None and (video.frames or 1) > 1:
+            # an animated WebP (media._STILL_ANIMATIONS): FFmpeg cannot play it, Pillow gives its first frame
+            out.append(Finding("animated_first_frame_only", "notice",
+                               f"An animated picture of {video.frames} frames: only its first frame was compared "
+                               "with the known-imagery index; later frames were not checked.",
+                               {"frames": video.frames}))
         if (again := visual.rematched) is not None:
             out.append(Finding(
                 "visual_rematched", "info",
