@@ -433,6 +433,8 @@ def main() -> int:
     ap.add_argument("--add-ref", action="store_true", help="then index add a real reference to the largest pdq index")
     ap.add_argument("--acceptance", action="store_true", help="verify end to end at the largest pdq size + keypoints")
     ap.add_argument("--acceptance-keypoints", type=int, default=10**4)
+    ap.add_argument("--acceptance-only", action="store_true",
+                    help="with --acceptance: only the acceptance runs at --pdq-max (a filled workspace reused)")
     ap.add_argument("--add-files", type=int, default=12)
     ap.add_argument("--add-minutes", type=int, default=5)
     ap.add_argument("--add-workers", default="2", help="comma-separated worker counts to time")
@@ -480,6 +482,8 @@ def main() -> int:
             if size > args.pdq_max or size < args.pdq_min:
                 continue
             ws = _prepare(base, work / f"pdq-{size}", "pdq", size, rng)
+            if args.acceptance_only:
+                continue
             synced = _child("--sync-child", ws)
             print(f"pdq      {size:>9,} sync: derived files brought up to date in {synced['s']:.1f} s, "
                   f"{synced['rows_read']:,} frame rows read from SQLite, {synced['actions']}, peak RSS "
@@ -495,6 +499,8 @@ def main() -> int:
                 print(_line("pdq", mih["frames"], "mih", mih,
                             f"{len(truth & got)}/{len(truth)} hash hits within the threshold, {same}"), flush=True)
         if args.acceptance and ws is not None:  # before --add-ref: the same references as the sample index
+            if args.acceptance_only and ws.name != f"pdq-{args.pdq_max}":
+                raise SystemExit(f"--acceptance-only: no pdq-{args.pdq_max} workspace")
             _acceptance(args, work, ws, base, reuse, rng)
         if args.add_ref and ws is not None:
             added = _child("--add-child", ws, ROOT / "sample_media" / "clips" / "reuse_edited.mp4")

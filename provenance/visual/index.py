@@ -945,7 +945,9 @@ class KnownImageryIndex:
             # sampled moments, not rows: a reference wrapping footage in an interface has its content box's hash
             # at the same time as the frame's (hashing.ReferenceBox)
             table.counts = {}
-            if len(table.refs):
+            if table.search.counts is not None:  # counted when the derived files were written (index_files)
+                table.counts = {rid: int(n) for rid, n in zip(table.ids, table.search.counts.tolist(), strict=True)}
+            elif len(table.refs):
                 moments = np.unique(np.column_stack([table.refs.astype(np.float64), table.times]), axis=0)
                 counts = np.bincount(moments[:, 0].astype(np.int64), minlength=len(table.ids))
                 table.counts = {rid: int(counts[i]) for i, rid in enumerate(table.ids)}
