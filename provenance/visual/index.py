@@ -1033,7 +1033,7 @@ class KnownImageryIndex:
         frames added since are read from SQLite and appended); None where they cannot be written (read-only)."""
         derived = self._derived_keypoints()
         with self.workspace.reading() as conn:
-            manifest = derived.current(*index_files.state(conn))
+            manifest = derived.current(conn)
         if manifest is None:
             try:
                 with self.workspace.reading() as conn:

@@ -467,11 +467,15 @@ class DerivedKeypoints:
             return None
         return m if m.format == ORB_FORMAT else None
 
-    def current(self, workspace: str, generation: int, frame_rewrites: int) -> KeypointManifest | None:
+    def current(self, conn: sqlite3.Connection) -> KeypointManifest | None:
+        """The manifest when the files hold the database's keypoint frames; None otherwise. Besides the counters,
+        the largest keyframe rowid (one index lookup): rows written without a generation bump (an earlier
+        version's byte-identical copies, a hand edit) are not left out of the search."""
         m = self.manifest()
-        if m is None or (m.workspace, m.generation, m.frame_rewrites) != (workspace, generation, frame_rewrites):
+        if m is None or (m.workspace, m.generation, m.frame_rewrites) != _state(conn):
             return None
-        return m
+        top = conn.execute("SELECT COALESCE(MAX(rowid), 0) FROM keyframe").fetchone()[0]
+        return m if top == m.keyframe_rowid else None
 
     def _path(self, name: str, epoch: str) -> Path:
         return self.folder / f"{name}-{epoch}.{_ORB_EXT[name]}"
@@ -511,7 +515,7 @@ class DerivedKeypoints:
                 workspace, generation, rewrites = _state(conn)
                 m = self.manifest()
                 self.rows_read = 0
-                if m is not None and (m.workspace, m.generation, m.frame_rewrites) == (workspace, generation, rewrites):
+                if self.current(conn) is not None:
                     return m
                 fresh = KeypointManifest(ORB_FORMAT, workspace, generation, rewrites, 0, 0, 0, 0, 0, 0,
                                          uuid.uuid4().hex[:12])
