@@ -267,6 +267,15 @@ def _write_keypoint_ivf(stem: Path, generation: str, owner: np.ndarray, index: f
         pass
 
 
+def _mapped_ivf(path: Path, searched: int) -> faiss.IndexBinaryIVF | None:
+    """The saved keypoint inverted file at ``path``, memory-mapped, when it holds ``searched`` descriptors."""
+    try:
+        index = faiss.read_index_binary(str(path), faiss.IO_FLAG_MMAP) if path.is_file() else None
+    except RuntimeError:
+        return None
+    return index if isinstance(index, faiss.IndexBinaryIVF) and index.ntotal == searched else None
+
+
 def _partial(fp: Fingerprint, media: MediaFile) -> str | None:
     """Say how much of a video reference was indexed when decoding stopped early or left gaps (its decoded
     coverage, ``provenance.coverage``): footage the reference's decoder did not deliver cannot match, so a later
@@ -1069,23 +1078,34 @@ class KnownImageryIndex:
         memory-mapped (FAISS IO_FLAG_MMAP: its lists stay in the file, shared by every process, no private
         copy); trained, filled and saved first when there is none for this state (the first search after a
         change: seconds to minutes, lf.IVF_MIN_DESCRIPTORS)."""
-        path = self._derived_keypoints().ivf_path(files.manifest)
-        index = None
-        with contextlib.suppress(RuntimeError):
-            index = faiss.read_index_binary(str(path), faiss.IO_FLAG_MMAP) if path.is_file() else None
-        if not isinstance(index, faiss.IndexBinaryIVF) or index.ntotal != files.manifest.searched:
-            lists = lf.ivf_lists(files.manifest.searched)
-            built = binary_ivf(files.searched, lists, train_rows=lf.IVF_TRAIN_PER_LIST * lists)
-            try:
-                tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
-                faiss.write_index_binary(built, str(tmp))
-                os.replace(tmp, path)
-                del built
-                index = faiss.read_index_binary(str(path), faiss.IO_FLAG_MMAP)
-            except (OSError, RuntimeError):
-                index = built  # cannot be saved: searched from memory
+        derived = self._derived_keypoints()
+        path = derived.ivf_path(files.manifest)
+        index = _mapped_ivf(path, files.manifest.searched)
+        if index is not None:
+            index.nprobe = min(lf.IVF_NPROBE, index.nlist)
+            return index
+        with contextlib.ExitStack() as stack:
+            with contextlib.suppress(OSError):
+                stack.enter_context(derived.building_ivf())
+            index = _mapped_ivf(path, files.manifest.searched)  # saved meanwhile by the process we waited for
+            if index is None:
+                index = self._train_keypoint_ivf(files, path)
         index.nprobe = min(lf.IVF_NPROBE, index.nlist)
         return index
+
+    def _train_keypoint_ivf(self, files: KeypointFiles, path: Path) -> faiss.IndexBinaryIVF:
+        """Train and fill the inverted file over the searched descriptors, save it to ``path`` and map it back
+        (searched from memory when it cannot be saved)."""
+        lists = lf.ivf_lists(files.manifest.searched)
+        built = binary_ivf(files.searched, lists, train_rows=lf.IVF_TRAIN_PER_LIST * lists)
+        tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
+        try:
+            faiss.write_index_binary(built, str(tmp))
+            os.replace(tmp, path)
+        except (OSError, RuntimeError):
+            tmp.unlink(missing_ok=True)
+            return built
+        return _mapped_ivf(path, files.manifest.searched) or built
 
     def _keypoint_table_from_sqlite(self) -> _KeypointFrameTable:
         """Every keypoint frame read from SQLite into memory: only where the derived files cannot be written."""

@@ -498,14 +498,19 @@ class DerivedKeypoints:
         return self.folder / f"ivf-{m.epoch}-{m.searched}.faiss"
 
     @contextlib.contextmanager
-    def _locked(self) -> Iterator[None]:
+    def _locked(self, name: str = "lock") -> Iterator[None]:
         self.folder.mkdir(parents=True, exist_ok=True)
-        with open(self.folder / "lock", "a+b") as fh:
+        with open(self.folder / name, "a+b") as fh:
             fcntl.flock(fh, fcntl.LOCK_EX)
             try:
                 yield
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def building_ivf(self) -> contextlib.AbstractContextManager[None]:
+        """One process at a time trains the inverted file (minutes at 10^5 keypoint frames); the others wait and
+        then map the file it saved (two batch workers starting after an index change trained it twice)."""
+        return self._locked("ivf.lock")
 
     def sync(self, conn: sqlite3.Connection) -> KeypointManifest:
         """Bring the files to the database's state, read in one snapshot on ``conn`` (OSError: cannot write)."""
@@ -532,7 +537,7 @@ class DerivedKeypoints:
             _replace_text(self.folder / "manifest.json", json.dumps(asdict(m), indent=1))
             for path in self.folder.iterdir():  # other epochs' files, inverted files over fewer descriptors
                 stem = path.name.split(".")[0]
-                if "-" in stem and (stem.split("-")[1] != m.epoch
+                if "-" in stem and not path.name.endswith(".tmp") and (stem.split("-")[1] != m.epoch
                                     or (stem.startswith("ivf-") and path.name != self.ivf_path(m).name)):
                     path.unlink(missing_ok=True)
         return m
