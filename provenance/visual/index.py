@@ -273,7 +273,13 @@ def _mapped_ivf(path: Path, searched: int) -> faiss.IndexBinaryIVF | None:
         index = faiss.read_index_binary(str(path), faiss.IO_FLAG_MMAP) if path.is_file() else None
     except RuntimeError:
         return None
-    return index if isinstance(index, faiss.IndexBinaryIVF) and index.ntotal == searched else None
+    if not isinstance(index, faiss.IndexBinaryIVF) or index.ntotal != searched:
+        return None
+    # FAISS's mapped lists start 32 prefetch threads on every search to read the probed lists ahead: they doubled
+    # the CPU of a search (1,000 query descriptors, 8 of 256 lists probed: 0.33 s against 0.16 s a search)
+    # and compete with the other batch worker for the cores; the pages are read where they are needed instead
+    faiss.downcast_InvertedLists(index.invlists).prefetch_nthread = 0
+    return index
 
 
 def _partial(fp: Fingerprint, media: MediaFile) -> str | None:
