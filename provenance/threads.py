@@ -20,6 +20,19 @@ import os
 WORKERS_ENV = "PROVENANCE_WORKERS"  # how many worker processes share this machine's cores (batch sets it)
 
 _QUIET = {"OMP_WAIT_POLICY": "PASSIVE", "KMP_BLOCKTIME": "0"}
+# Every variable a batch worker's environment sets (worker_environment) and Dask's own pre-spawn defaults
+# (distributed.yaml: OMP_NUM_THREADS, MKL_NUM_THREADS, OPENBLAS_NUM_THREADS, MALLOC_TRIM_THRESHOLD_)
+_THREAD_VARS = (WORKERS_ENV, "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "MALLOC_TRIM_THRESHOLD_",
+                *_QUIET)
+# The user's own values, read once when provenance is imported (provenance/__init__.py imports this module
+# first), before quiet_defaults and before any Dask cluster of this process exists: a LocalCluster's nanny copies
+# its pre-spawn values (OMP_NUM_THREADS=1, ...) into os.environ, so a value read later may be Dask's, not theirs.
+_USER_ENV: dict[str, str | None] = {key: os.environ.get(key) for key in _THREAD_VARS}
+
+
+def user_setting(key: str) -> str | None:
+    """The value the user gave ``key`` (a thread variable) before provenance was imported; None: unset then."""
+    return _USER_ENV.get(key)
 
 
 def quiet_defaults() -> None:
@@ -74,7 +87,7 @@ def worker_environment(workers: int) -> dict[str, str]:
     """
     n = str(share(workers))
     return {WORKERS_ENV: str(max(1, workers)), "OMP_NUM_THREADS": n, "OPENBLAS_NUM_THREADS": "1",
-            "MKL_NUM_THREADS": "1", **{k: os.environ.get(k, v) for k, v in _QUIET.items()}}
+            "MKL_NUM_THREADS": "1", **{k: user_setting(k) or v for k, v in _QUIET.items()}}
 
 
 def faiss_single_thread() -> None:

@@ -54,7 +54,7 @@ from provenance.report.integrity import (
 )
 from provenance.report.model import IndexState, Report
 from provenance.service import attach_to_claim, write_to_folder
-from provenance.threads import WORKERS_ENV, worker_environment
+from provenance.threads import WORKERS_ENV, user_setting, worker_environment
 from provenance.visual.index import KnownImageryIndex
 from provenance.visual.sharded import ShardedIndex, ShardPlan, dask_shards, plan
 from provenance.visual.store import FingerprintError
@@ -184,14 +184,24 @@ def _dask_client(options: BatchOptions) -> Iterator[Client]:
 
 @contextlib.contextmanager
 def _parent_environ(environment: dict[str, str]) -> Iterator[None]:
-    """While the cluster starts and runs: this batch's worker count in our environment, and nothing left after.
+    """While the cluster starts and runs: in our environment, the user's own thread settings and this batch's
+    worker count, nothing else of ``environment``; everything put back as it was when the cluster closes.
 
     Dask's nanny takes a variable from this process's environment over its pre-spawn configuration, and copies
-    the pre-spawn values into this environment: without this, a second batch in one process (a library user, the
-    tests) would hand its workers the first batch's worker count. A thread variable the user set is kept (theirs
-    wins); every variable is put back as it was when the cluster closes.
+    the pre-spawn values into this environment. So a value found in ``os.environ`` now is not necessarily the
+    user's: an earlier batch, or a bare ``LocalCluster`` the user (or a test) started in this process, left
+    Dask's defaults there (``OMP_NUM_THREADS=1``...), which the workers would take as set by the user. The
+    user's settings are those recorded when provenance was imported (``threads.user_setting``): kept (theirs
+    win); any other value of these variables is taken out while the cluster starts, so the nanny uses
+    ``environment`` (the pre-spawn configuration).
     """
     saved = {key: os.environ.get(key) for key in environment}
+    for key in environment:
+        mine = None if key == WORKERS_ENV else user_setting(key)
+        if mine is not None:
+            os.environ[key] = mine
+        else:
+            os.environ.pop(key, None)
     os.environ[WORKERS_ENV] = environment[WORKERS_ENV]
     try:
         yield

@@ -42,7 +42,14 @@ from provenance.visual import index_files
 from provenance.visual import local_features as lf
 from provenance.visual.config import FramesConfig, MatchingConfig, VisualConfig
 from provenance.visual.hashing import Fingerprint, ReferenceBox, reference_fingerprint
-from provenance.visual.index_files import DerivedHashes, HashFiles, Manifest, SyncResult
+from provenance.visual.index_files import (
+    DerivedHashes,
+    DerivedKeypoints,
+    HashFiles,
+    KeypointFiles,
+    Manifest,
+    SyncResult,
+)
 from provenance.visual.local_features import LocalFeatures, Verification, verify
 from provenance.visual.search import HashSearch, binary_ivf
 from provenance.visual.signals import PDQ
@@ -173,6 +180,39 @@ class _KeypointFrameTable:
     timing: dict[str, list[tuple[float, int]]]
 
 
+# Derived keypoint files opened in this process (the last state only): their lazily built member and timing
+# lists are kept with them, across files of a batch worker.
+_OPENED_KEYPOINTS: dict[tuple[str, str, str, int, int], KeypointFiles] = {}
+
+
+class _MappedSlots:
+    """The keypoint frames' features as ``_KeypointFrameTable.slots`` lists them, read from the mapped files
+    only for the frames a search verifies."""
+
+    def __init__(self, files: KeypointFiles) -> None:
+        self.files = files
+
+    def __len__(self) -> int:
+        return self.files.manifest.slots
+
+    def __getitem__(self, slot: int) -> LocalFeatures:
+        points, descriptors, width, height = self.files.features(int(slot))
+        return LocalFeatures(points, descriptors, width, height)
+
+
+class _MappedMembers:
+    """Every (reference, time) of each slot, as ``_KeypointFrameTable.members`` lists them, from the mapped files."""
+
+    def __init__(self, files: KeypointFiles) -> None:
+        self.files = files
+
+    def __len__(self) -> int:
+        return self.files.manifest.slots
+
+    def __getitem__(self, slot: int) -> list[tuple[str, float]]:
+        return self.files.members(int(slot))
+
+
 def _searched(times: list[float]) -> list[bool]:
     """Which of a reference's keypoint frames (times in order) the keypoint scan searches.
 
@@ -225,6 +265,21 @@ def _write_keypoint_ivf(stem: Path, generation: str, owner: np.ndarray, index: f
         os.replace(str(tmp) + ".npz", stem.with_suffix(".npz"))
     except (OSError, RuntimeError):
         pass
+
+
+def _mapped_ivf(path: Path, searched: int) -> faiss.IndexBinaryIVF | None:
+    """The saved keypoint inverted file at ``path``, memory-mapped, when it holds ``searched`` descriptors."""
+    try:
+        index = faiss.read_index_binary(str(path), faiss.IO_FLAG_MMAP) if path.is_file() else None
+    except RuntimeError:
+        return None
+    if not isinstance(index, faiss.IndexBinaryIVF) or index.ntotal != searched:
+        return None
+    # FAISS's mapped lists start 32 prefetch threads on every search to read the probed lists ahead: they doubled
+    # the CPU of a search (1,000 query descriptors, 8 of 256 lists probed: 0.33 s against 0.16 s a search)
+    # and compete with the other batch worker for the cores; the pages are read where they are needed instead
+    faiss.downcast_InvertedLists(index.invlists).prefetch_nthread = 0
+    return index
 
 
 def _partial(fp: Fingerprint, media: MediaFile) -> str | None:
@@ -438,6 +493,7 @@ class KnownImageryIndex:
         # in a workspace that cannot hold them): 0 in a process that only opened current derived files
         self.frame_rows_read = 0
         self.last_sync: SyncResult | None = None  # what the last bringing-up-to-date of the derived files did
+        self.keyframe_rows_read = 0  # keypoint frames this object read from SQLite (as frame_rows_read)
         self._prepared: dict[str, Future] = {}  # file (resolved path) -> its fingerprint, made by a worker
 
     @contextlib.contextmanager
@@ -908,6 +964,13 @@ class KnownImageryIndex:
             self.frame_rows_read += result.rows_read
             self.last_sync = result
             done.append(result)
+        try:  # the keypoint frames' files too (appended: a new reference's own)
+            derived = self._derived_keypoints()
+            with self.workspace.reading() as conn:
+                derived.sync(conn)
+            self.keyframe_rows_read += derived.rows_read
+        except (OSError, sqlite3.Error, ProvenanceError):
+            pass
         return done
 
     def _load_hash_table(self, min_quality: int) -> _HashTable:
@@ -969,7 +1032,9 @@ class KnownImageryIndex:
             # sampled moments, not rows: a reference wrapping footage in an interface has its content box's hash
             # at the same time as the frame's (hashing.ReferenceBox)
             table.counts = {}
-            if len(table.refs):
+            if table.search.counts is not None:  # counted when the derived files were written (index_files)
+                table.counts = {rid: int(n) for rid, n in zip(table.ids, table.search.counts.tolist(), strict=True)}
+            elif len(table.refs):
                 moments = np.unique(np.column_stack([table.refs.astype(np.float64), table.times]), axis=0)
                 counts = np.bincount(moments[:, 0].astype(np.int64), minlength=len(table.ids))
                 table.counts = {rid: int(counts[i]) for i, rid in enumerate(table.ids)}
@@ -994,47 +1059,110 @@ class KnownImageryIndex:
     def _keypoint_frame_table(self) -> _KeypointFrameTable:
         table = self._tables.get("orb")
         if table is None:
-            with self.workspace.reading() as conn:
-                generation = conn.execute("SELECT value FROM meta WHERE key = 'index_generation'").fetchone()[0]
-                rows = conn.execute(  # table "keyframe": the stored schema's name for keypoint frames, kept
-                    "SELECT reference_id, t, width, height, points, descriptors FROM keyframe ORDER BY rowid"
-                ).fetchall()
-            slot_of: dict[tuple[int, int, bytes, bytes], int] = {}
-            slots: list[LocalFeatures] = []
-            members: list[list[tuple[str, float]]] = []
-            for r in rows:
-                key = (r[2], r[3], bytes(r[4]), bytes(r[5]))
-                if key not in slot_of:
-                    slot_of[key] = len(slots)
-                    slots.append(LocalFeatures.from_blobs(r[4], r[5], r[2], r[3]))
-                    members.append([])
-                members[slot_of[key]].append((r[0], r[1]))
-            descriptors, owner, timing = scanned_descriptors(slots, members)
-            if len(descriptors) and len(descriptors) >= lf.ivf_min_descriptors():
-                index = self._keypoint_ivf(descriptors, owner, generation)
-            else:
-                index = faiss.IndexBinaryFlat(256)  # ORB descriptors are 256 bits
-                if len(descriptors):
-                    index.add(descriptors)
-            table = _KeypointFrameTable(index, owner, slots, members, timing)
+            files = self._keypoint_files()
+            table = self._keypoint_table_from_sqlite() if files is None else self._keypoint_table_from_files(files)
             self._tables["orb"] = table
         return table
 
-    def _keypoint_ivf(self, descriptors: np.ndarray, owner: np.ndarray, generation: str) -> faiss.IndexBinaryIVF:
-        """The keypoint shortlist's inverted file over ``descriptors`` (rows in ``owner``'s order).
+    def _derived_keypoints(self) -> DerivedKeypoints:
+        return DerivedKeypoints(self.workspace.derived_dir / "orb", _searched)
 
-        Read from ``derived/orb-ivf.faiss`` when its ``.npz`` names this generation and the same owners (the
-        database decides which descriptors are searched, in which order); else trained and filled here (seconds
-        to a minute: see lf.IVF_MIN_DESCRIPTORS) and saved for the next process, best effort.
-        """
-        stem = self.workspace.derived_dir / "orb-ivf"
-        index = _read_keypoint_ivf(stem, generation, owner)
-        if index is None:
-            lists = lf.ivf_lists(len(descriptors))
-            index = binary_ivf(descriptors, lists, train_rows=lf.IVF_TRAIN_PER_LIST * lists)
-            _write_keypoint_ivf(stem, generation, owner, index)
+    def _keypoint_files(self) -> KeypointFiles | None:
+        """The derived keypoint files, mapped, brought up to date first when behind the database (the keypoint
+        frames added since are read from SQLite and appended); None where they cannot be written (read-only)."""
+        derived = self._derived_keypoints()
+        with self.workspace.reading() as conn:
+            manifest = derived.current(conn)
+        if manifest is None:
+            try:
+                with self.workspace.reading() as conn:
+                    manifest = derived.sync(conn)
+            except (OSError, sqlite3.Error, ProvenanceError):
+                return None
+            self.keyframe_rows_read += derived.rows_read
+        key = ("orb", str(derived.folder), manifest.epoch, manifest.frames, manifest.generation)
+        files = _OPENED_KEYPOINTS.get(key)
+        if files is None:
+            try:
+                files = derived.open(manifest)
+            except (OSError, ValueError):
+                return None
+            _OPENED_KEYPOINTS.clear()
+            _OPENED_KEYPOINTS[key] = files
+        return files
+
+    def _keypoint_table_from_files(self, files: KeypointFiles) -> _KeypointFrameTable:
+        """The keypoint search over the mapped files: the searched descriptors in an exact FAISS flat index
+        (copied, below lf.IVF_MIN_DESCRIPTORS) or the inverted file, memory-mapped from ``derived/orb``."""
+        n = files.manifest.searched
+        if n and n >= lf.ivf_min_descriptors():
+            index = self._keypoint_ivf_mapped(files)
+        else:
+            index = faiss.IndexBinaryFlat(256)  # ORB descriptors are 256 bits
+            for start in range(0, n, 1 << 20):
+                index.add(np.ascontiguousarray(files.searched[start:start + (1 << 20)]))
+        return _KeypointFrameTable(index, files.owner, _MappedSlots(files), _MappedMembers(files), files.timing())
+
+    def _keypoint_ivf_mapped(self, files: KeypointFiles) -> faiss.IndexBinaryIVF:
+        """The inverted file over the searched descriptors: ``derived/orb/ivf-<epoch>-<searched>.faiss``,
+        memory-mapped (FAISS IO_FLAG_MMAP: its lists stay in the file, shared by every process, no private
+        copy); trained, filled and saved first when there is none for this state (the first search after a
+        change: seconds to minutes, lf.IVF_MIN_DESCRIPTORS)."""
+        derived = self._derived_keypoints()
+        path = derived.ivf_path(files.manifest)
+        index = _mapped_ivf(path, files.manifest.searched)
+        if index is not None:
+            index.nprobe = min(lf.IVF_NPROBE, index.nlist)
+            return index
+        with contextlib.ExitStack() as stack:
+            with contextlib.suppress(OSError):
+                stack.enter_context(derived.building_ivf())
+            index = _mapped_ivf(path, files.manifest.searched)  # saved meanwhile by the process we waited for
+            if index is None:
+                index = self._train_keypoint_ivf(files, path)
         index.nprobe = min(lf.IVF_NPROBE, index.nlist)
         return index
+
+    def _train_keypoint_ivf(self, files: KeypointFiles, path: Path) -> faiss.IndexBinaryIVF:
+        """Train and fill the inverted file over the searched descriptors, save it to ``path`` and map it back
+        (searched from memory when it cannot be saved)."""
+        lists = lf.ivf_lists(files.manifest.searched)
+        built = binary_ivf(files.searched, lists, train_rows=lf.IVF_TRAIN_PER_LIST * lists)
+        tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
+        try:
+            faiss.write_index_binary(built, str(tmp))
+            os.replace(tmp, path)
+        except (OSError, RuntimeError):
+            tmp.unlink(missing_ok=True)
+            return built
+        return _mapped_ivf(path, files.manifest.searched) or built
+
+    def _keypoint_table_from_sqlite(self) -> _KeypointFrameTable:
+        """Every keypoint frame read from SQLite into memory: only where the derived files cannot be written."""
+        with self.workspace.reading() as conn:
+            generation = conn.execute("SELECT value FROM meta WHERE key = 'index_generation'").fetchone()[0]
+            rows = conn.execute(  # table "keyframe": the stored schema's name for keypoint frames, kept
+                "SELECT reference_id, t, width, height, points, descriptors FROM keyframe ORDER BY rowid"
+            ).fetchall()
+        self.keyframe_rows_read += len(rows)
+        slot_of: dict[tuple[int, int, bytes, bytes], int] = {}
+        slots: list[LocalFeatures] = []
+        members: list[list[tuple[str, float]]] = []
+        for r in rows:
+            key = (r[2], r[3], bytes(r[4]), bytes(r[5]))
+            if key not in slot_of:
+                slot_of[key] = len(slots)
+                slots.append(LocalFeatures.from_blobs(r[4], r[5], r[2], r[3]))
+                members.append([])
+            members[slot_of[key]].append((r[0], r[1]))
+        descriptors, owner, timing = scanned_descriptors(slots, members)
+        if len(descriptors) and len(descriptors) >= lf.ivf_min_descriptors():
+            index = self._keypoint_ivf(descriptors, owner, generation)
+        else:
+            index = faiss.IndexBinaryFlat(256)  # ORB descriptors are 256 bits
+            if len(descriptors):
+                index.add(descriptors)
+        return _KeypointFrameTable(index, owner, slots, members, timing)
 
     def search_local(self, query: LocalFeatures, *, candidates: int = 3) -> list[LocalHit]:
         """Reference keypoint frames that share a similarity-transformed picture with the query (ORB + RANSAC).

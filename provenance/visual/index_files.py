@@ -30,7 +30,7 @@ import os
 import sqlite3
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -68,6 +68,8 @@ class Manifest:
     mih_rows: int = 0
     mih_epoch: str = ""
     updated_at: float = 0.0
+    counted: int = 0  # references (first ids) whose sampled moments ``counts-<epoch>.i32`` holds: all, when current
+    counted_rows: int = 0  # rows those references' counts were taken from (the next count starts there)
 
 
 @dataclass
@@ -93,6 +95,7 @@ class HashFiles:
     mih: MultiIndexHash | None  # over rows [0, manifest.mih_rows)
     tail: HashSearch  # rows [manifest.mih_rows, rows), scanned flat
     full: HashSearch | None = None  # every row, flat: only when the tables cannot answer (made on first need)
+    counts: np.ndarray | None = None  # int32 per id: its sampled moments (distinct times), counted when written
 
     @property
     def exact(self) -> bool:  # both structures are exact (search.py)
@@ -142,7 +145,7 @@ class DerivedHashes:
         m = self.manifest()
         if m is None or m.workspace != workspace or m.generation != generation or m.frame_rewrites != frame_rewrites:
             return None
-        return None if _mih_due(m) else m
+        return None if _mih_due(m) or m.counted != m.ids else m
 
     def open(self, m: Manifest) -> HashFiles:
         """The files ``m`` describes, memory-mapped (OSError/ValueError when they are missing or short)."""
@@ -163,7 +166,10 @@ class DerivedHashes:
         # crossover, the whole index (16 MB at 5x10^5)
         tail = HashSearch(np.ascontiguousarray(hashes[m.mih_rows:m.rows]) if m.rows > m.mih_rows
                           else np.zeros((0, HASH_BYTES), np.uint8))
-        return HashFiles(m, hashes, refs, times, ids, mih, tail)
+        counts = np.fromfile(self.folder / f"counts-{m.epoch}.i32", np.int32, m.ids) if m.ids else np.zeros(0, np.int32)
+        if len(counts) != m.ids:
+            raise ValueError("counts file short")
+        return HashFiles(m, hashes, refs, times, ids, mih, tail, counts=counts)
 
     # -- writing -----------------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -187,15 +193,17 @@ class DerivedHashes:
                 m = self.manifest()
                 self._rows_read = 0
                 if m is not None and (m.workspace, m.generation, m.frame_rewrites) == (workspace, generation, rewrites):
-                    if not _mih_due(m):
+                    if not _mih_due(m) and m.counted == m.ids:
                         return SyncResult(m, seconds=time.perf_counter() - started)
                     action = "current"
-                elif m is None or m.workspace != workspace or m.frame_rewrites != rewrites or m.generation > generation:
+                elif (m is None or m.workspace != workspace or m.frame_rewrites != rewrites or m.generation > generation
+                      or self._grows_known(conn, m)):
                     m, action = self._rebuild(conn, workspace, generation, rewrites), "rebuilt"
                 else:
                     m, action = self._append(conn, m, generation), "appended"
             finally:
                 conn.execute("COMMIT")
+            self._count(m)
             mih = self._maybe_mih(m)
             m.updated_at = time.time()
             self._write_manifest(m)
@@ -207,6 +215,7 @@ class DerivedHashes:
         for name in ("hashes", "refs", "times"):
             (self.folder / f"{name}-{m.epoch}.{_EXT[name]}").write_bytes(b"")
         (self.folder / f"ids-{m.epoch}.txt").write_text("", encoding="utf-8")
+        (self.folder / f"counts-{m.epoch}.i32").write_bytes(b"")
         return self._append(conn, m, generation)
 
     def _append(self, conn: sqlite3.Connection, m: Manifest, generation: int) -> Manifest:
@@ -239,6 +248,36 @@ class DerivedHashes:
         _replace_text(self.folder / f"ids-{m.epoch}.txt", "\n".join(ids))
         m.ids, m.frame_rowid, m.generation = len(ids), int(top), generation
         return m
+
+    def _grows_known(self, conn: sqlite3.Connection, m: Manifest) -> bool:
+        """Whether frames past the manifest belong to a reference the files hold already (its moment count would
+        change: rebuilt, not appended). ``index add`` writes a reference's frames in one transaction, so only a
+        writer outside it (a migration, a hand edit) does this."""
+        known = set((self.folder / f"ids-{m.epoch}.txt").read_text(encoding="utf-8").split("\n")[:m.ids])
+        new = conn.execute("SELECT DISTINCT reference_id FROM frame WHERE rowid > ? AND quality >= ?",
+                           (m.frame_rowid, self.min_quality)).fetchall()
+        return any(r[0] in known for r in new)
+
+    def _count(self, m: Manifest) -> None:
+        """Append the sampled moments (distinct times: a reference wrapping footage in an interface has its
+        content box's hash at the frame's time, hashing.ReferenceBox) of the references not counted yet, from
+        the rows appended for them: matching's coverage denominator (``frame_counts``) without a pass over every
+        row of the index in each process (at 10^7 rows that pass mapped 120 MB of files and sorted 160 MB)."""
+        if m.counted >= m.ids:
+            return
+        refs = _map(self.folder / f"refs-{m.epoch}.i32", np.int32, m.rows)[m.counted_rows:]
+        times = _map(self.folder / f"times-{m.epoch}.f64", np.float64, m.rows)[m.counted_rows:]
+        mine = refs >= m.counted  # all of them (_grows_known): a reference's rows are appended once
+        pairs = np.unique(np.column_stack([refs[mine].astype(np.float64), times[mine]]), axis=0)
+        counts = np.bincount(pairs[:, 0].astype(np.int64), minlength=m.ids)[m.counted:m.ids].astype(np.int32)
+        fd = os.open(self.folder / f"counts-{m.epoch}.i32", os.O_RDWR | os.O_CREAT, 0o666)
+        with open(fd, "r+b") as fh:
+            fh.seek(m.counted * 4)
+            fh.truncate()
+            fh.write(counts.tobytes())
+            fh.flush()
+            os.fsync(fh.fileno())
+        m.counted, m.counted_rows = m.ids, m.rows
 
     def _maybe_mih(self, m: Manifest) -> bool:
         """Rebuild the multi-index tables over every row when the flat tail outgrew MIH_TAIL_MAX (or none yet)."""
@@ -323,3 +362,268 @@ def _replace_text(path: Path, text: str) -> None:
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, path)
+
+
+# -- keypoint frames (issue 20) -----------------------------------------------------------------------------------
+# ``derived/orb/``: the reference keypoint frames' ORB features as append-only files, as the hashes are above, so
+# that no process but a writer reads keypoint frames from SQLite (10^5 keypoint frames are 1.6 GB of descriptors:
+# read into memory by every process before, twice over with the search's copy). In keyframe rowid order:
+#   ``frames-<epoch>.rec``   per keypoint frame: its reference (position in ids), slot, time (s), searched flag
+#   ``slots-<epoch>.rec``    per slot (a distinct keypoint frame: byte-identical ones are stored once): its first
+#                            descriptor row, descriptor count, width and height (pixels of the hashing-size frame)
+#   ``desc-<epoch>.u8``      the slots' descriptors, 32 bytes a row;  ``points-<epoch>.f16`` their positions
+#   ``digests-<epoch>.bin``  16 bytes per slot (BLAKE2b of the features): finds a byte-identical frame on append
+#   ``sdesc-<epoch>.u8``, ``sowner-<epoch>.i32``: the searched slots' descriptors in slot order and each one's
+#                            slot (index.scanned_descriptors' output), which the keypoint search indexes
+#   ``ivf-<epoch>-<searched>.faiss``: the inverted file over them (FAISS), memory-mapped when read
+ORB_FORMAT = "provenance.derived-orb/1"
+FRAME_RECORD = np.dtype([("ref", "<i4"), ("slot", "<i4"), ("t", "<f8"), ("searched", "u1")])
+SLOT_RECORD = np.dtype([("start", "<i8"), ("count", "<i4"), ("width", "<i4"), ("height", "<i4")])
+_ORB_FILES = {"frames": FRAME_RECORD.itemsize, "slots": SLOT_RECORD.itemsize, "desc": 32, "points": 4,
+              "digests": 16, "sdesc": 32, "sowner": 4}
+_ORB_EXT = {"frames": "rec", "slots": "rec", "desc": "u8", "points": "f16", "digests": "bin", "sdesc": "u8",
+            "sowner": "i32"}
+_ORB_CHUNK = 2_000  # keypoint frames read from SQLite at a time (~36 MB of blobs in flight)
+
+
+@dataclass
+class KeypointManifest:
+    format: str
+    workspace: str
+    generation: int
+    frame_rewrites: int
+    keyframe_rowid: int  # largest keyframe rowid read
+    frames: int
+    slots: int
+    descriptors: int  # rows of desc/points
+    searched: int  # rows of sdesc/sowner
+    ids: int
+    epoch: str
+    updated_at: float = 0.0
+
+
+class _Rebuild(Exception):
+    """An append that would change what is written (a byte-identical copy of a slot already written, or frames
+    of a reference already written): the files start a new epoch instead."""
+
+
+@dataclass
+class KeypointFiles:
+    """The derived keypoint files of one state, mapped: nothing is read until a search or verification asks."""
+
+    manifest: KeypointManifest
+    frames: np.ndarray  # FRAME_RECORD per keypoint frame, mapped
+    slots: np.ndarray  # SLOT_RECORD per slot, mapped
+    descriptors: np.ndarray  # uint8 (rows, 32), mapped
+    points: np.ndarray  # float16 (rows, 2), mapped
+    searched: np.ndarray  # uint8 (searched rows, 32), mapped: the descriptors the keypoint search indexes
+    owner: np.ndarray  # int32 (searched rows,), mapped: the slot of each
+    ids: list[str]
+    _by_slot: np.ndarray | None = None  # frame rows in slot order (stable: rowid order within a slot)
+    _slot_bounds: np.ndarray | None = None
+    _timing: dict[str, list[tuple[float, int]]] | None = None
+
+    def features(self, slot: int) -> tuple[np.ndarray, np.ndarray, int, int]:
+        """(points float32 (n, 2), descriptors uint8 (n, 32), width, height) of a slot: its rows only, copied."""
+        start, count, width, height = (int(x) for x in self.slots[slot].tolist())
+        return (self.points[start:start + count].astype(np.float32), np.array(self.descriptors[start:start + count]),
+                width, height)
+
+    def members(self, slot: int) -> list[tuple[str, float]]:
+        """(reference id, time) of every keypoint frame holding this slot, in rowid order."""
+        if self._by_slot is None:
+            self._by_slot = np.argsort(self.frames["slot"], kind="stable")
+            self._slot_bounds = np.searchsorted(self.frames["slot"][self._by_slot], np.arange(len(self.slots) + 1))
+        rows = self._by_slot[self._slot_bounds[slot]:self._slot_bounds[slot + 1]]
+        found = self.frames[rows]
+        return [(self.ids[int(r)], float(t)) for r, t in zip(found["ref"], found["t"], strict=True)]
+
+    def timing(self) -> dict[str, list[tuple[float, int]]]:
+        """Per reference, (time, slot) of each keypoint frame the search leaves out, in time order."""
+        if self._timing is None:
+            out: dict[str, list[tuple[float, int]]] = {}
+            left = self.frames[self.frames["searched"] == 0]
+            for r, t, s in zip(left["ref"].tolist(), left["t"].tolist(), left["slot"].tolist(), strict=True):
+                out.setdefault(self.ids[r], []).append((t, s))
+            for frames in out.values():
+                frames.sort()
+            self._timing = out
+        return self._timing
+
+
+class DerivedKeypoints:
+    """``derived/orb/``: brought up to date by ``sync``, opened by ``open`` (see above). ``searched_of`` says which
+    of one reference's keypoint frames (their times, in order) the search indexes (index._searched)."""
+
+    def __init__(self, folder: Path, searched_of: Callable[[list[float]], list[bool]]) -> None:
+        self.folder = folder
+        self.searched_of = searched_of
+        self.rows_read = 0
+
+    def manifest(self) -> KeypointManifest | None:
+        try:
+            m = KeypointManifest(**json.loads((self.folder / "manifest.json").read_text()))
+        except (OSError, ValueError, TypeError):
+            return None
+        return m if m.format == ORB_FORMAT else None
+
+    def current(self, conn: sqlite3.Connection) -> KeypointManifest | None:
+        """The manifest when the files hold the database's keypoint frames; None otherwise. Besides the counters,
+        the largest keyframe rowid (one index lookup): rows written without a generation bump (an earlier
+        version's byte-identical copies, a hand edit) are not left out of the search."""
+        m = self.manifest()
+        if m is None or (m.workspace, m.generation, m.frame_rewrites) != _state(conn):
+            return None
+        top = conn.execute("SELECT COALESCE(MAX(rowid), 0) FROM keyframe").fetchone()[0]
+        return m if top == m.keyframe_rowid else None
+
+    def _path(self, name: str, epoch: str) -> Path:
+        return self.folder / f"{name}-{epoch}.{_ORB_EXT[name]}"
+
+    def open(self, m: KeypointManifest) -> KeypointFiles:
+        """The files ``m`` describes, memory-mapped (OSError/ValueError when they are missing or short)."""
+        def mapped(name: str, dtype: np.dtype | type, count: int) -> np.ndarray:
+            return _map(self._path(name, m.epoch), dtype, count)
+        ids = (self.folder / f"ids-{m.epoch}.txt").read_text(encoding="utf-8").split("\n")[:m.ids]
+        if len(ids) != m.ids:
+            raise ValueError("ids file short")
+        return KeypointFiles(
+            m, mapped("frames", FRAME_RECORD, m.frames), mapped("slots", SLOT_RECORD, m.slots),
+            mapped("desc", np.uint8, m.descriptors * 32).reshape(-1, 32),
+            mapped("points", np.float16, m.descriptors * 2).reshape(-1, 2),
+            mapped("sdesc", np.uint8, m.searched * 32).reshape(-1, 32), mapped("sowner", np.int32, m.searched), ids)
+
+    def ivf_path(self, m: KeypointManifest) -> Path:
+        """Where the keypoint search's inverted file over ``m``'s searched descriptors is kept."""
+        return self.folder / f"ivf-{m.epoch}-{m.searched}.faiss"
+
+    @contextlib.contextmanager
+    def _locked(self, name: str = "lock") -> Iterator[None]:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with open(self.folder / name, "a+b") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def building_ivf(self) -> contextlib.AbstractContextManager[None]:
+        """One process at a time trains the inverted file (minutes at 10^5 keypoint frames); the others wait and
+        then map the file it saved (two batch workers starting after an index change trained it twice)."""
+        return self._locked("ivf.lock")
+
+    def sync(self, conn: sqlite3.Connection) -> KeypointManifest:
+        """Bring the files to the database's state, read in one snapshot on ``conn`` (OSError: cannot write)."""
+        with self._locked():
+            conn.execute("BEGIN")
+            try:
+                workspace, generation, rewrites = _state(conn)
+                m = self.manifest()
+                self.rows_read = 0
+                if self.current(conn) is not None:
+                    return m
+                fresh = KeypointManifest(ORB_FORMAT, workspace, generation, rewrites, 0, 0, 0, 0, 0, 0,
+                                         uuid.uuid4().hex[:12])
+                if m is None or m.workspace != workspace or m.frame_rewrites != rewrites or m.generation > generation:
+                    m = self._append(conn, self._start(fresh), generation)
+                else:
+                    try:
+                        m = self._append(conn, m, generation)
+                    except _Rebuild:
+                        m = self._append(conn, self._start(fresh), generation)
+            finally:
+                conn.execute("COMMIT")
+            m.updated_at = time.time()
+            _replace_text(self.folder / "manifest.json", json.dumps(asdict(m), indent=1))
+            for path in self.folder.iterdir():  # other epochs' files, inverted files over fewer descriptors
+                stem = path.name.split(".")[0]
+                if "-" in stem and not path.name.endswith(".tmp") and (stem.split("-")[1] != m.epoch
+                                    or (stem.startswith("ivf-") and path.name != self.ivf_path(m).name)):
+                    path.unlink(missing_ok=True)
+        return m
+
+    def _start(self, m: KeypointManifest) -> KeypointManifest:
+        for name in _ORB_FILES:
+            self._path(name, m.epoch).write_bytes(b"")
+        (self.folder / f"ids-{m.epoch}.txt").write_text("", encoding="utf-8")
+        return m
+
+    def _append(self, conn: sqlite3.Connection, m: KeypointManifest, generation: int) -> KeypointManifest:
+        """Append the keypoint frames above ``m.keyframe_rowid`` in rowid order (their references' frames all
+        among them, else _Rebuild); ``m`` is updated and returned."""
+        import hashlib
+
+        ids = (self.folder / f"ids-{m.epoch}.txt").read_text(encoding="utf-8").split("\n")[:m.ids]
+        position = {rid: i for i, rid in enumerate(ids)}
+        top = conn.execute("SELECT COALESCE(MAX(rowid), 0) FROM keyframe").fetchone()[0]
+        heads = conn.execute("SELECT rowid, reference_id, t FROM keyframe WHERE rowid > ? AND rowid <= ?"
+                             " ORDER BY rowid", (m.keyframe_rowid, top)).fetchall()
+        per_ref: dict[str, list[tuple[float, int]]] = {}
+        for rowid, rid, t in heads:
+            if rid in position:
+                raise _Rebuild(rid)
+            per_ref.setdefault(rid, []).append((t, rowid))
+        searched: dict[int, bool] = {}
+        for frames in per_ref.values():
+            frames.sort()
+            for (_t, rowid), keep in zip(frames, self.searched_of([t for t, _ in frames]), strict=True):
+                searched[rowid] = keep
+        digests = np.fromfile(self._path("digests", m.epoch), np.uint8, m.slots * 16).reshape(-1, 16)
+        slot_of = {bytes(d): i for i, d in enumerate(digests)}
+        first_new_slot = m.slots
+        new_slot_searched: list[bool] = []
+        new_slot_counts: list[int] = []
+        cursor = conn.execute("SELECT rowid, reference_id, t, width, height, points, descriptors FROM keyframe"
+                              " WHERE rowid > ? AND rowid <= ? ORDER BY rowid", (m.keyframe_rowid, top))
+        with contextlib.ExitStack() as stack:
+            files = {name: stack.enter_context(open(self._path(name, m.epoch), "r+b")) for name in _ORB_FILES}
+            sizes = {"frames": m.frames, "slots": m.slots, "desc": m.descriptors, "points": m.descriptors,
+                     "digests": m.slots, "sdesc": m.searched, "sowner": m.searched}
+            for name, fh in files.items():
+                fh.seek(sizes[name] * _ORB_FILES[name])
+                fh.truncate()  # bytes past the manifest: an append killed before its manifest
+            while rows := cursor.fetchmany(_ORB_CHUNK):
+                frame_out = np.zeros(len(rows), FRAME_RECORD)
+                for k, (rowid, rid, t, width, height, points, desc) in enumerate(rows):
+                    if rid not in position:
+                        position[rid] = len(ids)
+                        ids.append(rid)
+                    digest = hashlib.blake2b(b"%d,%d," % (width, height) + bytes(points) + bytes(desc),
+                                             digest_size=16).digest()
+                    slot = slot_of.get(digest)
+                    if slot is None:
+                        slot = slot_of[digest] = m.slots
+                        count = len(desc) // 32
+                        files["slots"].write(np.array([(m.descriptors, count, width, height)], SLOT_RECORD).tobytes())
+                        files["desc"].write(desc)
+                        files["points"].write(points)
+                        files["digests"].write(digest)
+                        m.slots += 1
+                        m.descriptors += count
+                        new_slot_searched.append(False)
+                        new_slot_counts.append(count)
+                    elif slot < first_new_slot:
+                        raise _Rebuild(rid)  # a copy of a slot written before: its searched flag could change
+                    if searched[rowid]:
+                        new_slot_searched[slot - first_new_slot] = True
+                    frame_out[k] = (position[rid], slot, t, searched[rowid])
+                files["frames"].write(frame_out.tobytes())
+                m.frames += len(rows)
+                self.rows_read += len(rows)
+            for fh in (files["slots"], files["desc"]):
+                fh.flush()
+            # the searched slots' descriptors, in slot order (as index.scanned_descriptors gives them)
+            slots = _map(self._path("slots", m.epoch), SLOT_RECORD, m.slots)
+            desc = _map(self._path("desc", m.epoch), np.uint8, m.descriptors * 32).reshape(-1, 32)
+            for k, keep in enumerate(new_slot_searched):
+                if keep:
+                    start, count = int(slots[first_new_slot + k]["start"]), new_slot_counts[k]
+                    files["sdesc"].write(desc[start:start + count].tobytes())
+                    files["sowner"].write(np.full(count, first_new_slot + k, np.int32).tobytes())
+                    m.searched += count
+            for fh in files.values():
+                fh.flush()
+                os.fsync(fh.fileno())
+        _replace_text(self.folder / f"ids-{m.epoch}.txt", "\n".join(ids))
+        m.ids, m.keyframe_rowid, m.generation = len(ids), int(top), generation
+        return m

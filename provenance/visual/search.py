@@ -24,6 +24,7 @@ votes are a shortlist checked by RANSAC, not the match itself.
 from __future__ import annotations
 
 import itertools
+import mmap
 import os
 from pathlib import Path
 
@@ -37,7 +38,12 @@ HASH_MIH_MIN_ENV = "PROVENANCE_HASH_MIH_MIN"  # overrides HASH_MIH_MIN_ROWS (ben
 MIH_SLICES = (23,) * 8 + (24,) * 3  # bits per slice, 256 in all; slices in bit order from the first byte's MSB
 MIH_SLICE_RADIUS = 2  # bits looked up around each query slice: exact for max_distance <= 11 * 3 - 1
 MIH_MAX_DISTANCE = len(MIH_SLICES) * (MIH_SLICE_RADIUS + 1) - 1  # 32: PDQ matches at <= 31 (signals.PDQ)
-MIH_QUERY_CHUNK = 64  # query hashes looked up at once: bounds the candidate arrays (~2 MB a chunk at 10^7)
+# query hashes looked up at once: bounds the candidate arrays (~3,700 candidates a query at 10^7 rows: ~60 MB of
+# keys and rows for a chunk) and is more than a 60-s clip's 480, so a clip maps each table once
+MIH_QUERY_CHUNK = 2048
+MIH_HASH_WINDOW = 1 << 20  # candidate rows checked per window of the hashes (32 MB mapped at most, then released)
+_CHECK_BLOCK = 1 << 18  # candidates whose hashes are gathered and compared at once
+_FAULT_AROUND = 64 * 1024  # Linux maps up to 16 cached pages around a faulting one (fault_around_bytes)
 
 
 def hash_mih_min_rows() -> int:
@@ -120,46 +126,104 @@ class MultiIndexHash:
 
     def range(self, queries: np.ndarray, max_distance: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(query rows, indexed rows, distances) of every pair at distance <= ``max_distance``, sorted by query
-        then indexed row. ValueError beyond MIH_MAX_DISTANCE (the pigeonhole no longer holds)."""
+        then indexed row. ValueError beyond MIH_MAX_DISTANCE (the pigeonhole no longer holds).
+
+        Table by table, so that a process never holds more of the mapped files than one table's pages: for
+        ``MIH_QUERY_CHUNK`` queries at a time, each slice's bucket offsets and row order are read for every
+        query, then given back (``release``); the candidates of all slices, sorted by row, are then checked
+        against the hashes ``MIH_HASH_WINDOW`` rows at a time, each window given back once checked. At 10^7
+        rows a clip's 480 queries touch nearly every page of every table (1.5x10^6 random probes), so mapped
+        and kept they made 1.2 GB of the process's resident memory (VmHWM 1.52 GB); this way at most one
+        slice's tables (104 MB) or one window of hashes (32 MB) is mapped at once, and the pages stay in the
+        page cache for the next search (and every other process).
+        """
         if max_distance > MIH_MAX_DISTANCE:
             raise ValueError(f"multi-index hashing is exact up to {MIH_MAX_DISTANCE} bits, not {max_distance}")
         queries = _rows(queries, self.hashes.shape[1])
         empty = np.zeros(0, np.int64)
         if not len(self) or not len(queries):
             return empty, empty, empty
-        words = self.hashes.view(np.uint64)
         out_q, out_r, out_d = [], [], []
         for begin in range(0, len(queries), MIH_QUERY_CHUNK):
             chunk = queries[begin:begin + MIH_QUERY_CHUNK]
-            rows_parts, query_parts = [], []
-            for j, bits in enumerate(MIH_SLICES):
-                probes = (slice_keys(chunk, j)[:, None] ^ self._flips[bits][None, :]) >> self._shift[j]
-                if self._shift[j]:  # several masks fall in one bucket: look it up once per query
-                    probes = np.sort(probes, axis=1)
-                    probes = np.where(np.diff(probes, axis=1, prepend=-1) == 0, -1, probes)
-                valid = probes >= 0
-                probes = np.where(valid, probes, 0)
-                starts = self.offsets[j][probes].astype(np.int64)
-                lengths = np.where(valid, self.offsets[j][probes + 1] - starts, 0).ravel()
-                total = int(lengths.sum())
-                if not total:
-                    continue
+            q, r, d = self._check(chunk, self._candidates(chunk), max_distance)
+            out_q.append(q + begin)
+            out_r.append(r)
+            out_d.append(d)
+        q, r, d = np.concatenate(out_q), np.concatenate(out_r), np.concatenate(out_d)
+        order = np.lexsort((r, q))
+        return q[order], r[order], d[order]
+
+    def _candidates(self, chunk: np.ndarray) -> np.ndarray:
+        """Every (row, query) whose slice lies within MIH_SLICE_RADIUS of the query's in some slice, as sorted
+        unique keys ``row * len(chunk) + query``."""
+        keys = []
+        for j, bits in enumerate(MIH_SLICES):
+            probes = (slice_keys(chunk, j)[:, None] ^ self._flips[bits][None, :]) >> self._shift[j]
+            if self._shift[j]:  # several masks fall in one bucket: look it up once per query
+                probes = np.sort(probes, axis=1)
+                probes = np.where(np.diff(probes, axis=1, prepend=-1) == 0, -1, probes)
+            valid = probes >= 0
+            probes = np.where(valid, probes, 0)
+            offsets = self.offsets[j]
+            starts = offsets[probes].astype(np.int64)
+            lengths = np.where(valid, offsets[probes + 1] - starts, 0).ravel()
+            release(offsets)
+            total = int(lengths.sum())
+            if total:
                 gather = np.repeat(starts.ravel() - (np.cumsum(lengths) - lengths), lengths) + np.arange(total)
-                rows_parts.append(self.orders[j][gather])
-                query_parts.append(np.repeat(np.arange(len(chunk)), lengths.reshape(len(chunk), -1).sum(axis=1)))
-            if not rows_parts:
-                continue
-            rows = np.concatenate(rows_parts).astype(np.int64)
-            qrows = np.concatenate(query_parts)
-            distances = np.bitwise_count(words[rows] ^ chunk.view(np.uint64)[qrows]).sum(axis=1, dtype=np.int64)
-            keep = distances <= max_distance
-            pairs = np.unique(np.stack([qrows[keep], rows[keep], distances[keep]], axis=1), axis=0)  # found in
-            out_q.append(pairs[:, 0] + begin)  # several slices: once
-            out_r.append(pairs[:, 1])
-            out_d.append(pairs[:, 2])
+                rows = self.orders[j][gather].astype(np.int64)
+                release(self.orders[j])
+                qrows = np.repeat(np.arange(len(chunk)), lengths.reshape(len(chunk), -1).sum(axis=1))
+                keys.append(rows * len(chunk) + qrows)
+        return np.unique(np.concatenate(keys)) if keys else np.zeros(0, np.int64)  # found in several slices: once
+
+    def _check(self, chunk: np.ndarray, keys: np.ndarray, max_distance: int
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The candidates (``_candidates``' keys, sorted by row) within ``max_distance``: (query, row, distance)."""
+        rows, qrows = np.divmod(keys, len(chunk))
+        words, query_words = self.hashes.view(np.uint64), chunk.view(np.uint64)
+        bounds = np.searchsorted(rows, np.arange(0, len(self) + MIH_HASH_WINDOW, MIH_HASH_WINDOW))
+        out_q, out_r, out_d = [], [], []
+        for w, (first, last) in enumerate(itertools.pairwise(bounds.tolist())):
+            for a in range(first, last, _CHECK_BLOCK):  # bounds the gathered copies (4 x 8 MB)
+                b = min(last, a + _CHECK_BLOCK)
+                distances = np.bitwise_count(words[rows[a:b]] ^ query_words[qrows[a:b]]).sum(axis=1, dtype=np.int64)
+                keep = distances <= max_distance
+                out_q.append(qrows[a:b][keep])
+                out_r.append(rows[a:b][keep])
+                out_d.append(distances[keep])
+            if last > first:
+                release(self.hashes, w * MIH_HASH_WINDOW, (w + 1) * MIH_HASH_WINDOW)
         if not out_q:
-            return empty, empty, empty
+            return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
         return np.concatenate(out_q), np.concatenate(out_r), np.concatenate(out_d)
+
+
+def release(array: np.ndarray, start: int = 0, stop: int | None = None) -> None:
+    """Give back this process's pages of rows [start, stop) of a memory-mapped array (``madvise(MADV_DONTNEED)``
+    on a read-only shared file mapping: the page-table entries go, the pages stay in the page cache, and the next
+    touch maps them again without reading the disk). Nothing for an array in memory.
+
+    Why: pages of a mapped file that a process touched count in its resident memory (VmHWM) until it unmaps
+    them, though they are the page cache's (shared, dropped under memory pressure); a search that touches
+    nearly every page of 1.2 GB of tables once per clip needs none of them after (search.MultiIndexHash).
+    """
+    mapped = array.base
+    while isinstance(mapped, np.ndarray):
+        mapped = mapped.base
+    if isinstance(mapped, memoryview):  # np.frombuffer(mmap) keeps a memoryview of it
+        mapped = mapped.obj
+    if not isinstance(mapped, mmap.mmap) or not len(array) or not len(mapped):
+        return
+    row_bytes = array.strides[0]
+    first = array.__array_interface__["data"][0] - np.frombuffer(mapped, np.uint8, 1).__array_interface__["data"][0]
+    stop = len(array) if stop is None else min(stop, len(array))
+    begin = (first + start * row_bytes) // mmap.PAGESIZE * mmap.PAGESIZE
+    end = min(len(mapped), first + stop * row_bytes + _FAULT_AROUND)  # pages mapped around the last fault too
+    begin = max(0, begin - _FAULT_AROUND)
+    if end > begin:
+        mapped.madvise(mmap.MADV_DONTNEED, begin, end - begin)
 
 
 class HashSearch:
