@@ -356,8 +356,8 @@ def _keypoint_window(run: list[_Pair], pairs: list[_Pair], speed: float, qs: flo
     """[earliest, latest] reference start of a keypoint-only run whose moment cannot be told, else None.
 
     Every keypoint hit of the run's clip frames with at least ``_AMBIGUOUS_SHARE`` of that frame's best inliers
-    gives an offset; when the reference starts they allow (none before 0) spread over ``_AMBIGUOUS_SPAN_S`` or
-    more, the footage looks the same over that stretch, and the start lies somewhere in it.
+    gives an offset; when they spread over ``_AMBIGUOUS_SPAN_S`` or more, the footage looks the same over that
+    stretch, and the start lies somewhere in the starts they allow (none before 0).
     """
     frames = {p.frame for p in run}
     best: dict[int, int] = defaultdict(int)
@@ -368,9 +368,13 @@ def _keypoint_window(run: list[_Pair], pairs: list[_Pair], speed: float, qs: flo
                if p.frame in frames and p.inliers and p.inliers >= _AMBIGUOUS_SHARE * best[p.frame]]
     if not offsets:
         return None
-    # a start before the reference's own is no possibility: the window is of starts that can be
+    # how far apart the moments that fit alike are decides (a repeating pattern near the reference's start fits
+    # moments 5 s apart alike, yet only 2 s of starts are possible: dev-2's truchet out of a letterbox was told
+    # 1.04 s early); a start before the reference's own is no possibility: the window is of starts that can be
+    if max(offsets) - min(offsets) < _AMBIGUOUS_SPAN_S:
+        return None
     lo, hi = max(0.0, speed * qs + min(offsets)), max(0.0, speed * qs + max(offsets))
-    return [round(lo, 3), round(hi, 3)] if hi - lo >= _AMBIGUOUS_SPAN_S else None
+    return [round(lo, 3), round(hi, 3)]
 
 
 def _unfitted_before(run: list[_Pair], clip: list[tuple[int, float, bool]] | None,
