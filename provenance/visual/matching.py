@@ -374,7 +374,8 @@ def _keypoint_window(run: list[_Pair], pairs: list[_Pair], speed: float, qs: flo
     if max(offsets) - min(offsets) < _AMBIGUOUS_SPAN_S:
         return None
     lo, hi = max(0.0, speed * qs + min(offsets)), max(0.0, speed * qs + max(offsets))
-    return [round(lo, 3), round(hi, 3)]
+    # starts cut down to one offset bin (all but one before the reference's start) are the reference's start
+    return [round(lo, 3), round(hi, 3)] if hi - lo > _OFFSET_BIN_S else None
 
 
 def _unfitted_before(run: list[_Pair], clip: list[tuple[int, float, bool]] | None,
