@@ -35,6 +35,7 @@ import time
 import zlib
 from collections import Counter
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 from typing import Literal
 
@@ -49,6 +50,8 @@ from provenance.audio.protocol import DecodeBudget, Engine, EngineSegment, Trans
 from provenance.audio.speech import SpeechClip, SpeechRegion, speech_regions, voiced_fraction
 from provenance.audio.timeline import (
     CONFIDENT_P,
+    STAND_IN_LANGUAGES,
+    STRAY_LABEL_P,
     LanguageSpan,
     WindowGuess,
     plan_chunks,
@@ -295,14 +298,17 @@ def language_spans(engine: Engine, clip: SpeechClip, config: AudioConfig) -> lis
         return []
     probs = engine.detect_languages(clip.samples, planned)
     windows = [WindowGuess(s, e, p) for (s, e), p in zip(planned, probs, strict=True)]
-    windows = _split_unsure(engine, clip.samples, windows)
+    # whether a chunk names a language is judged on the chunk as planned: the parts of a split one inherit it
+    # (a 1.9-s part of clear speech may score under the VAD share that the whole chunk passed)
+    chunk_named = [_chunk_named(w, clip.samples) for w in windows]
+    windows, parent = _split_unsure(engine, clip.samples, windows)
     labels = smooth(windows)
     # a run of chunks that name no language beside speech sure of its language (music VAD let through next to
     # clear speech) stands apart; noisy speech, where no chunk is sure, stays in one span. So does a chunk the
     # smoothing gave a language it does not name (``timeline.stray``): speech of unidentified language, not
     # part of the confident region beside it
     strays = stray(windows, labels)
-    named = [_chunk_named(w, clip.samples) and not s for w, s in zip(windows, strays, strict=True)]
+    named = [chunk_named[k] and not s for k, s in zip(parent, strays, strict=True)]
     breaks = [
         (bool(i) and named[i] != named[i - 1] and max(windows[i if named[i] else i - 1].probs.values()) >= CONFIDENT_P)
         or (bool(i) and strays[i] != strays[i - 1])
@@ -315,34 +321,43 @@ def language_spans(engine: Engine, clip: SpeechClip, config: AudioConfig) -> lis
     for span in spans:
         first, last = index[id(span.windows[0])], index[id(span.windows[-1])]
         span.named = span.named or not (breaks[first] or (last + 1 < len(windows) and breaks[last + 1]))
+        # Whisper's stand-in for speech it cannot place (``STAND_IN_LANGUAGES``) names no language
+        span.named = span.named and span.language not in STAND_IN_LANGUAGES
     snap_to_pauses(spans, clip.samples, radius_s=config.lid_hop_s)
     return spans
 
 
-def _split_unsure(engine: Engine, samples: np.ndarray, windows: list[WindowGuess]) -> list[WindowGuess]:
-    """Unsure chunks split at their longest pause where both parts are sure of different languages.
+def _split_unsure(
+    engine: Engine, samples: np.ndarray, windows: list[WindowGuess]
+) -> tuple[list[WindowGuess], list[int]]:
+    """Unsure chunks split at their pauses where the parts disagree, and the chunk each part comes from.
 
     A sentence shorter than ``MIN_CHUNK_S`` joins its neighbour; when the two are in different languages the
-    join names neither well, and the short sentence was lost (``timeline.SPLIT_MIN_S``). Costs one language-ID
-    pass over each unsure chunk's two parts (short spans: ~1/10 of a 30-s pass each).
+    join names neither well, and the short sentence was lost (``timeline.SPLIT_MIN_S``). The parts replace
+    the chunk when some part is sure (``CONFIDENT_P``) of a language another part does not name
+    (``timeline.STRAY_LABEL_P``): two languages, or one and speech that names none. Costs one language-ID
+    pass over each unsure chunk's parts (short spans: ~1/10 of a 30-s pass each).
     """
     cuts = split_points(samples, windows)
     if not cuts:
-        return windows
-    parts = [(w.start, cuts[i]) for i, w in enumerate(windows) if i in cuts]
-    parts += [(cuts[i], w.end) for i, w in enumerate(windows) if i in cuts]
-    probs = dict(zip(parts, engine.detect_languages(samples, parts), strict=True))
+        return windows, list(range(len(windows)))
+    parts = {i: list(pairwise([windows[i].start, *c, windows[i].end])) for i, c in cuts.items()}
+    spans = [span for i in sorted(parts) for span in parts[i]]
+    probs = dict(zip(spans, engine.detect_languages(samples, spans), strict=True))
     out: list[WindowGuess] = []
+    parent: list[int] = []
     for i, w in enumerate(windows):
-        if i in cuts:
-            left, right = (w.start, cuts[i]), (cuts[i], w.end)
-            (a, pa), (b, pb) = (max(probs[x].items(), key=lambda kv: kv[1], default=("", 0.0)) for x in (left, right))
-            if a != b and min(pa, pb) >= CONFIDENT_P:
-                log.info("chunk %d-%d split: %s %.2f | %s %.2f (joined: %s)", *left, a, pa, b, pb, w.best(2))
-                out += [WindowGuess(*left, probs[left]), WindowGuess(*right, probs[right])]
+        if i in parts:
+            guesses = [WindowGuess(a, b, probs[(a, b)]) for a, b in parts[i]]
+            sure = {g.best(1)[0][0] for g in guesses if g.probs and g.best(1)[0][1] >= CONFIDENT_P}
+            if any(g.probs.get(code, 0.0) < STRAY_LABEL_P for code in sure for g in guesses):
+                log.info("chunk %d-%d (%s) split: %s", w.start, w.end, w.best(2), [g.best(1) for g in guesses])
+                out += guesses
+                parent += [i] * len(guesses)
                 continue
         out.append(w)
-    return out
+        parent.append(i)
+    return out, parent
 
 
 def _language_id(engine: Engine, samples: np.ndarray, region: _Region) -> dict[str, float]:
