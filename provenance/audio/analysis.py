@@ -41,7 +41,7 @@ from typing import Literal
 
 import numpy as np
 
-from provenance.audio.channels import choose as choose_channel
+from provenance.audio.channels import choose_with_second
 from provenance.audio.config import AudioConfig
 from provenance.audio.cues import TextSpan, find_cues, load_varieties
 from provenance.audio.decode import SAMPLE_RATE, decode_audio, has_audio_stream
@@ -207,7 +207,7 @@ def analyse(
         return AudioSection(status="no_audio")
 
     audio = decode_audio(path, config.max_seconds)
-    samples, channels = choose_channel(audio)
+    samples, channels, second = choose_with_second(audio)
     audio = dataclasses.replace(audio, samples=samples, planes=None)  # the planes are not needed any more
     if audio.truncated:
         log.info("%s: audio analysed up to %.0f s only (max_seconds)", path.name, config.max_seconds)
@@ -277,6 +277,9 @@ def analyse(
     section.budget_exhausted = not translated or any(not r.transcribed for r in spoken)
 
     section.language, section.language_status, section.languages = summarise(spoken, by_language, config, unidentified)
+    if second is not None:
+        unidentified = _second_voice(engine, second, section, config, unidentified)
+        section.unidentified_s = round(unidentified, 2) if unidentified else None
     if section.language_status == "no_speech" and unidentified:
         section.language_status = "unidentified"
     section.timeline = [_timeline_region(r, audio.offset, config) for r in spoken]
@@ -289,6 +292,47 @@ def analyse(
         section.cues = find_cues(spans, load_varieties(config.dialect_files))
     section.real_time_factor = round((time.perf_counter() - started) / audio.duration, 3)
     return section
+
+
+def _second_voice(
+    engine: Engine, samples: np.ndarray, section: AudioSection, config: AudioConfig, unidentified: float
+) -> float:
+    """The other channel's language, when the two channels carry different speech (``channels.SAME_SIGNAL_CORR``).
+
+    Language ID on up to ``CONFIRM_S`` of its VAD speech (one pass; it is not transcribed). A language it names
+    with ``CONFIRMED_LANGUAGE_P`` joins ``section.languages`` with that channel's speech seconds, and shares are
+    recomputed over both channels' speech; otherwise its speech counts as unidentified (returned, in seconds).
+    A claim is then never "supported" by one channel while the other speaks another language (issue 13).
+    """
+    regions = speech_regions(samples)
+    if not regions:
+        return unidentified
+    clip = SpeechClip(samples, regions)
+    section.speech_s = round((section.speech_s or 0.0) + clip.duration, 2)
+    limit = round(CONFIRM_S * SAMPLE_RATE)
+    (probs,) = engine.detect_languages(clip.samples[:limit], [(0, min(limit, len(clip.samples)))])
+    best, p = max(probs.items(), key=lambda kv: kv[1], default=("", 0.0))
+    if p < CONFIRMED_LANGUAGE_P or best in STAND_IN_LANGUAGES or not identified(probs):
+        return unidentified + clip.duration
+    seconds = {g.code: g.seconds or 0.0 for g in section.languages}
+    guesses = {g.code: g for g in section.languages}
+    seconds[best] = seconds.get(best, 0.0) + clip.duration
+    if best not in guesses:
+        guesses[best] = LanguageGuess(best, round(p, 4), _top(probs))
+    total = sum(seconds.values()) + unidentified
+    section.languages = sorted(
+        (dataclasses.replace(guesses[c], seconds=round(s, 2), share=round(s / total, 3)) for c, s in seconds.items()),
+        key=lambda g: g.seconds or 0.0, reverse=True,
+    )
+    if section.language is None:
+        section.language = section.languages[0]
+    confident = [g for g in section.languages if g.probability >= config.uncertain_below
+                 and (g.share or 0) >= config.mixed_min_share and (g.seconds or 0) >= MIXED_MIN_S]
+    if len(confident) >= 2:
+        section.language_status = "mixed"
+    elif section.language_status in ("no_speech", "unidentified"):
+        section.language_status = "single" if p >= config.uncertain_below else "uncertain"
+    return unidentified
 
 
 def language_spans(engine: Engine, clip: SpeechClip, config: AudioConfig) -> list[LanguageSpan]:
