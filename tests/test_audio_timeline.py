@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from test_audio import CYRILLIC, DATA, JFK, TRUTH, Analyse, analysed, engine, model_cache, need, write_wav
+from test_audio_channels import write_stereo
 
 from provenance.audio.decode import SAMPLE_RATE, decode_audio
 from provenance.claims import Claim, assess
@@ -72,3 +73,21 @@ def test_speech_that_names_no_language_stays_unidentified_and_never_contradicts(
     (check,) = [a for a in assess(claim, report).assessment if a.check == "language"]
     assert check.result == "unknown", check.detail
     assert "of unidentified language" in check.detail and "en 5" in check.detail
+
+
+@pytest.mark.slow
+def test_two_languages_on_two_channels_are_both_reported_and_the_claim_is_not_supported(
+    analysed: Analyse, tmp_path: Path
+) -> None:
+    """M2: real English (jfk) on the left, Festival Russian on the right. The mix gave "ru 100%" and a Russian
+    claim was "supported" while the English was lost."""
+    en, ru = decode_audio(need(JFK)).samples, decode_audio(DATA / "ru_festival.ogg").samples
+    n = min(len(en), len(ru))
+    section = analysed(write_stereo(tmp_path / "two_channels.m4a", en[:n], ru[:n]))
+    assert section.channels is not None and section.channels.used in ("left", "right")
+    assert "different speech" in (section.channels.reason or "")
+    assert {g.code for g in section.languages} == {"en", "ru"} and section.language_status == "mixed"
+    report = Report(MediaSection(path="two_channels.m4a", kind="audio"), sections={"audio": section})
+    claim = Claim(id="c-ru", statement="Russian speech", languages=["ru"])
+    (check,) = [a for a in assess(claim, report).assessment if a.check == "language"]
+    assert check.result == "neutral", check.detail
