@@ -312,20 +312,25 @@ def _second_voice(
     limit = round(CONFIRM_S * SAMPLE_RATE)
     (probs,) = engine.detect_languages(clip.samples[:limit], [(0, min(limit, len(clip.samples)))])
     best, p = max(probs.items(), key=lambda kv: kv[1], default=("", 0.0))
-    if p < CONFIRMED_LANGUAGE_P or best in STAND_IN_LANGUAGES or not identified(probs):
-        return unidentified + clip.duration
     seconds = {g.code: g.seconds or 0.0 for g in section.languages}
     guesses = {g.code: g for g in section.languages}
-    seconds[best] = seconds.get(best, 0.0) + clip.duration
-    if best not in guesses:
-        guesses[best] = LanguageGuess(best, round(p, 4), _top(probs))
-    total = sum(seconds.values()) + unidentified
+    if p < CONFIRMED_LANGUAGE_P or best in STAND_IN_LANGUAGES or not identified(probs):
+        unidentified += clip.duration
+    else:
+        seconds[best] = seconds.get(best, 0.0) + clip.duration
+        if best not in guesses:
+            guesses[best] = LanguageGuess(best, round(p, 4), _top(probs))
+    total = (sum(seconds.values()) + unidentified) or 1.0
     section.languages = sorted(
         (dataclasses.replace(guesses[c], seconds=round(s, 2), share=round(s / total, 3)) for c, s in seconds.items()),
         key=lambda g: g.seconds or 0.0, reverse=True,
     )
-    if section.language is None:
-        section.language = section.languages[0]
+    if not section.languages:
+        if section.language_status == "no_speech":
+            section.language_status = "unidentified"
+        return unidentified
+    main = section.language.code if section.language is not None else section.languages[0].code
+    section.language = next(g for g in section.languages if g.code == main)
     confident = [g for g in section.languages if g.probability >= config.uncertain_below
                  and (g.share or 0) >= config.mixed_min_share and (g.seconds or 0) >= MIXED_MIN_S]
     if len(confident) >= 2:
