@@ -703,8 +703,9 @@ def check_language(claim: Claim, report: Report) -> ClaimAssessment:
     confident = [h for h in heard if h[1] >= _LANGUAGE_MIN_P and audio.language_status != "uncertain"]
     counted = [h for h in confident if h[2] >= _LANGUAGE_MIN_SHARE]
     detail = "; ".join(_language_part(h, expected, h in counted) for h in heard)
+    unidentified = _unidentified_share(audio)
     if audio.unidentified_s:
-        detail += f"; {audio.unidentified_s:.0f} s more speech of unidentified language"
+        detail += (f"; {audio.unidentified_s:.0f} s ({unidentified:.0%} of the speech) of unidentified language")
     if not counted:
         return _a(name, "unknown", f"spoken language not identified with confidence: {detail}; expected {want}",
                   **evidence)
@@ -714,7 +715,24 @@ def check_language(claim: Claim, report: Report) -> ClaimAssessment:
         return _a(name, "supports", f"{detail}; expected {want}", **evidence)
     if yes or any(h[0] in expected for h in confident):
         return _a(name, "neutral", f"expected and other languages heard: {detail}; expected {want}", **evidence)
+    if unidentified >= _LANGUAGE_MIN_SHARE:
+        # the speech not identified may be the expected language: no contradiction from what was not heard
+        return _a(name, "unknown", f"{detail}; none of the expected {want} identified, and "
+                  f"{unidentified:.0%} of the speech is of unidentified language", **evidence)
     return _a(name, "contradicts", f"{detail}; none of the expected {want}", **evidence)
+
+
+def _unidentified_share(audio: AudioSection) -> float:
+    """Share of all speech whose language was not identified (0 when the report names none).
+
+    Reports since issue 13 give each language's share of all speech, unidentified included; the identified
+    seconds plus the unidentified ones are the whole. Older reports: against ``speech_s``.
+    """
+    if not audio.unidentified_s:
+        return 0.0
+    named = sum(g.seconds or 0.0 for g in audio.languages)
+    total = named + audio.unidentified_s if named else (audio.speech_s or audio.unidentified_s)
+    return min(1.0, audio.unidentified_s / total) if total else 0.0
 
 
 def _heard_languages(audio: AudioSection) -> list[tuple[str, float, float]]:

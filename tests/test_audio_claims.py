@@ -113,8 +113,23 @@ def test_a_report_without_the_languages_list_uses_its_timeline() -> None:
 
 
 def test_speech_of_unidentified_language_beside_a_known_one_is_named_and_decides_nothing() -> None:
-    audio = spoken("single", ("ru", 0.97, 1.0))
+    """Shares are of all speech: 20 s of ru and 9.4 s not identified is ru 68%, and the rest is named."""
+    audio = spoken("single", ("ru", 0.97, 0.68), speech_s=29.4)
     audio.unidentified_s = 9.4
     result, detail = language_check(audio)
-    assert result == "supports" and detail.startswith("ru 100% of the speech (p 0.97, expected)")
-    assert "9 s more speech of unidentified language" in detail
+    assert result == "supports" and detail.startswith("ru 68% of the speech (p 0.97, expected)")
+    assert "9 s (32% of the speech) of unidentified language" in detail
+
+
+def test_unidentified_speech_with_a_real_share_never_lets_another_language_contradict() -> None:
+    """Issue 13, H2: English 76% and 24% of speech not identified (Russian sentences Whisper could not name) is
+    no evidence against a claim expecting Russian: the unidentified speech may be the expected language."""
+    audio = spoken("single", ("en", 0.99, 0.76), speech_s=29.3)
+    audio.unidentified_s = 7.0
+    result, detail = language_check(audio, Claim(id="c-ru", statement="x", languages=["ru"]))
+    assert result == "unknown"
+    assert "en 76% of the speech (p 0.99, not expected)" in detail and "24% of the speech" in detail
+    audio.unidentified_s = 1.0  # 3% of the speech: too little to hold the verdict back
+    audio.languages[0].share = 0.97
+    result, _ = language_check(audio, Claim(id="c-ru", statement="x", languages=["ru"]))
+    assert result == "contradicts"

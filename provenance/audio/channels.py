@@ -12,6 +12,15 @@ which case it is, cheaply:
 - **much louder channel**: ``IMBALANCE_DB`` or more apart: VAD decides which channel holds more speech
   (the louder one on a tie), since the quiet one may be the voice under loud music.
 
+Levels alone miss speech that only the side carries under music in the mid (L = music + speech, R = music -
+speech: the mix is the music, at the channels' level; issue 13). So VAD then runs on each candidate (mix, side,
+left, right; ~0.3% of the duration each) and one that holds clearly more speech than the mix
+(``SPEECH_MARGIN``) is analysed instead, the side first on a tie (it drops a centred music bed).
+
+Two channels that each carry speech but are not the same signal (correlation under ``SAME_SIGNAL_CORR``: an
+interpreter on one channel, two microphones) would be analysed as one mix, and one language lost: the channel
+with more speech is analysed, and the other is returned for language ID of its own (``choose_with_second``).
+
 Otherwise the mix, exactly as before (FFmpeg's own downmix). What was chosen and why goes into the report
 (``AudioSection.channels``) and, when it is not the mix, into a finding.
 """
@@ -34,8 +43,17 @@ SILENT_DB = -40.0
 SILENT_DBFS = -70.0  # 16-bit dither is about -96 dBFS; a recorded but unused input about -70 to -60
 # Channels further apart than this: a 20 dB louder channel is 10x its amplitude, and a mix is dominated by it.
 IMBALANCE_DB = 20.0
-# VAD speech seconds must differ by this share for the quieter channel to win against the louder one.
+# VAD speech seconds must differ by this share (and half a second) for the quieter channel to win against the
+# louder one, or another candidate against the mix.
 SPEECH_MARGIN = 0.1
+# Channels whose sample correlation is under this (in magnitude) are not one signal: identical channels give 1,
+# a phase-inverted one -1; an interpreter on one channel and the speaker on the other 0.00 (issue 13's tester
+# clip, Festival en / ru). Music in the mid with speech in the side gives -0.4 to 0.13, but there the mix has no
+# speech and the side is chosen first. Wide-spaced microphones can fall under it too: each channel then gets
+# its language ID, which costs one pass and names the same language.
+SAME_SIGNAL_CORR = 0.5
+# Each channel must hold at least this much VAD speech to count as a second voice (a cough is not one).
+SECOND_VOICE_S = 2.0
 
 
 def _db(x: np.ndarray) -> float:
@@ -46,6 +64,38 @@ def _db(x: np.ndarray) -> float:
 
 def choose(audio: DecodedAudio) -> tuple[np.ndarray, AudioChannels]:
     """The mono signal to analyse, and the record of the check (``AudioChannels``)."""
+    samples, record, _ = choose_with_second(audio)
+    return samples, record
+
+
+def choose_with_second(audio: DecodedAudio) -> tuple[np.ndarray, AudioChannels, np.ndarray | None]:
+    """As ``choose``, with the other channel when the two carry different speech (else None)."""
+    samples, record = _choose(audio)
+    if audio.planes is None or record.used != "mix":
+        return samples, record, None
+    left, right = audio.planes
+    corr = _correlation(left, right)
+    if abs(corr) >= SAME_SIGNAL_CORR:
+        return samples, record, None
+    speech = {"left": _speech_s(left), "right": _speech_s(right)}
+    if min(speech.values()) < SECOND_VOICE_S:
+        return samples, record, None
+    main, other = ("left", "right") if speech["left"] >= speech["right"] else ("right", "left")
+    record.used = main  # type: ignore[assignment]
+    record.reason = (f"the left and right channels carry different speech (correlation {corr:.2f}; "
+                     f"{speech['left']:.0f} s and {speech['right']:.0f} s): the {main} channel is transcribed, the "
+                     f"{other} channel's language identified on its own")
+    planes = {"left": left, "right": right}
+    return planes[main], record, planes[other]
+
+
+def _correlation(a: np.ndarray, b: np.ndarray) -> float:
+    a, b = a - a.mean(), b - b.mean()
+    den = float(np.sqrt(np.dot(a, a) * np.dot(b, b)))
+    return float(np.dot(a, b)) / den if den > 0 else 1.0
+
+
+def _choose(audio: DecodedAudio) -> tuple[np.ndarray, AudioChannels]:
     if audio.planes is None:
         return audio.samples, AudioChannels(count=audio.channels, used="mono")
     left, right = audio.planes
@@ -73,6 +123,17 @@ def choose(audio: DecodedAudio) -> tuple[np.ndarray, AudioChannels]:
         record.reason = (f"the {loud} channel is {gap:.0f} dB louder; the {pick} channel holds more speech "
                          f"({speech[pick]:.1f} s against {speech[quiet if pick == loud else loud]:.1f} s)")
         return planes[pick], record
+    # levels see nothing wrong: still, the speech may be where the mix has none (music mid, speech side)
+    signals = {"mix": audio.samples, "side": side(left, right), "left": left, "right": right}
+    speech = {name: _speech_s(x) for name, x in signals.items()}
+    better = [n for n in signals if n != "mix" and speech[n] > speech["mix"] * (1 + SPEECH_MARGIN) + 0.5]
+    if better:
+        pick = max(better, key=lambda n: speech[n])  # the first (side) on a tie
+        record.used = pick  # type: ignore[assignment]
+        record.reason = (f"the mix holds {speech['mix']:.1f} s of speech, the {pick} "
+                         f"{'signal' if pick == 'side' else 'channel'} {speech[pick]:.1f} s (speech in the side "
+                         "under a centred sound, or on one channel only)")
+        return signals[pick], record
     return audio.samples, record
 
 
