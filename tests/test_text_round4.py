@@ -73,3 +73,21 @@ def test_a_clip_read_in_part_neither_contradicts_nor_supports(tmp_path: Path) ->
     whole = verify(clip, pipeline=_pipeline())
     assert not whole.text.budget_exhausted
     assert check_on_screen_language(claim, whole).result != "contradicts"
+
+
+@needs_ocr
+def test_a_caption_changed_in_place_is_reported_with_each_text_and_its_own_times(tmp_path: Path) -> None:
+    """Defect 1: "Колонна входит в Харьков, 2022" for 2.4 s, then "…, 2014" in the same box over the same
+    picture, was reported as one caption "…2022" for the whole clip ("2014" nowhere, search found nothing); the
+    same in Korean ("북한군 12명 사망" -> "72명")."""
+    for language, old, new in (("ru", "Колонна входит в Харьков, 2022", "Колонна входит в Харьков, 2014"),
+                               ("ko", "북한군 12명 사망", "북한군 72명 사망")):
+        clip = _shots(tmp_path / f"change_{language}.mp4", (_boxed(_photo("coffee"), old, language, 44), 60),
+                      (_boxed(_photo("coffee"), new, language, 44), 60))
+        items = [i for i in verify(clip, pipeline=_pipeline()).text.items if not i.low_confidence]
+        digits = [("2022" if language == "ru" else "12명", "2014" if language == "ru" else "72명")]
+        first = [i for i in items if digits[0][0] in i.text.replace(" ", "")]
+        second = [i for i in items if digits[0][1] in i.text.replace(" ", "")]
+        assert len(first) == 1 and len(second) == 1, [(i.text, i.start, i.end) for i in items]
+        assert first[0].start == 0.0 and first[0].end < 2.4 <= second[0].start, (first[0], second[0])
+        assert first[0].range_to <= second[0].start and second[0].range_from >= first[0].end
