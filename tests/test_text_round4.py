@@ -91,3 +91,19 @@ def test_a_caption_changed_in_place_is_reported_with_each_text_and_its_own_times
         assert len(first) == 1 and len(second) == 1, [(i.text, i.start, i.end) for i in items]
         assert first[0].start == 0.0 and first[0].end < 2.4 <= second[0].start, (first[0], second[0])
         assert first[0].range_to <= second[0].start and second[0].range_from >= first[0].end
+
+
+@needs_ocr
+def test_a_16_bit_grey_png_is_read_like_its_8_bit_twin(tmp_path: Path) -> None:
+    """Defect 6: a 16-bit grey PNG ("I;16") of a sign that reads in RGB, grey, CMYK, WebP, GIF and TIFF became
+    an all-white picture in the text stage ("no text read", 0 regions)."""
+    import numpy as np
+    from PIL import Image
+
+    grey = np.asarray(_boxed(_photo("chelsea"), "Пункт выдачи", "ru", 64, at=(80, 200), **PANEL).convert("L"))
+    path = tmp_path / "sign16.png"
+    Image.fromarray(grey.astype(np.uint16) * 257).save(path)
+    with Image.open(path) as img:
+        assert img.mode.startswith("I"), img.mode  # the premise: Pillow opens it 16-bit
+    items = [i for i in verify(path, pipeline=_pipeline()).text.items if not i.low_confidence]
+    assert any("выдачи" in i.text for i in items), [(i.text, i.confidence) for i in items]
