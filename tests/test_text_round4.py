@@ -107,3 +107,29 @@ def test_a_16_bit_grey_png_is_read_like_its_8_bit_twin(tmp_path: Path) -> None:
         assert img.mode.startswith("I"), img.mode  # the premise: Pillow opens it 16-bit
     items = [i for i in verify(path, pipeline=_pipeline()).text.items if not i.low_confidence]
     assert any("выдачи" in i.text for i in items), [(i.text, i.confidence) for i in items]
+
+
+@needs_ocr
+def test_search_finds_decomposed_and_unspaced_korean_queries(tmp_path: Path) -> None:
+    """Defect 9: an NFD query ("їдуть" typed decomposed) found nothing where NFC found the caption; `search
+    출입금지` found nothing against the stored "출입 금지" (here a caption "북한군 12명 사망", searched
+    "북한군12명"). Latin and Cyrillic queries keep their spaces."""
+    import unicodedata
+
+    from provenance.report.writer import write_report
+    from provenance.search import search
+
+    ko = tmp_path / "ko.png"
+    _boxed(_photo("coffee"), "북한군 12명 사망", "ko", 44).save(ko)
+    uk = tmp_path / "uk.png"
+    _boxed(_photo("chelsea"), "Військові їдуть", "uk", 64, at=(80, 200), **PANEL).save(uk)
+    reports = tmp_path / "reports"
+    read = []
+    for path in (ko, uk):
+        report = verify(path, pipeline=_pipeline())
+        read += [i.text for i in report.text.items if not i.low_confidence]
+        write_report(report, reports)
+    assert "북한군 12명 사망" in read and any("їдуть" in t for t in read), read  # the premise: read as drawn
+    assert len(search("북한군12명", [reports]).hits) == len(search("북한군 12명", [reports]).hits) == 1
+    assert len(search(unicodedata.normalize("NFD", "їдуть"), [reports]).hits) == 1
+    assert not search("військовіїдуть", [reports]).hits  # spaces still count outside Korean
