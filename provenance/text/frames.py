@@ -42,6 +42,7 @@ class TextFrames:
     max_gap_s: float | None = None  # longest gap between samples (and to the clip's ends)
     end_s: float | None = None  # the clip's end: the last decoded frame's time, or the declared duration
     stopped: bool = False  # max_frames reached before the end
+    source_size: tuple[int, int] | None = None  # a still's own (width, height) px, upright, before shrinking
 
 
 def load_still(path: Path, frame_size: int) -> TextFrames:
@@ -54,8 +55,9 @@ def load_still(path: Path, frame_size: int) -> TextFrames:
     try:
         with Image.open(path) as img:
             ImageOps.exif_transpose(img, in_place=True)
+            size = img.size
             img.thumbnail((frame_size, frame_size), Image.Resampling.LANCZOS)  # before any copy: 100 MP stills
-            return TextFrames([(0.0, _rgb8(img))], "image")
+            return TextFrames([(0.0, _rgb8(img))], "image", source_size=size)
     except MemoryError as exc:
         raise FrameError("cannot decode image: out of memory ([limits] max_memory_mb)") from exc
     except Exception as exc:  # the visual stage reports an undecodable still; here it is one line
