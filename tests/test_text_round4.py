@@ -11,7 +11,8 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from test_text import needs_ocr
+from PIL import Image, ImageDraw
+from test_text import needs_ocr, suite
 from test_text_fixes import _boxed, _photo, _shots
 
 from provenance import Workspace
@@ -98,7 +99,6 @@ def test_a_16_bit_grey_png_is_read_like_its_8_bit_twin(tmp_path: Path) -> None:
     """Defect 6: a 16-bit grey PNG ("I;16") of a sign that reads in RGB, grey, CMYK, WebP, GIF and TIFF became
     an all-white picture in the text stage ("no text read", 0 regions)."""
     import numpy as np
-    from PIL import Image
 
     grey = np.asarray(_boxed(_photo("chelsea"), "Пункт выдачи", "ru", 64, at=(80, 200), **PANEL).convert("L"))
     path = tmp_path / "sign16.png"
@@ -133,3 +133,51 @@ def test_search_finds_decomposed_and_unspaced_korean_queries(tmp_path: Path) -> 
     assert len(search("북한군12명", [reports]).hits) == len(search("북한군 12명", [reports]).hits) == 1
     assert len(search(unicodedata.normalize("NFD", "їдуть"), [reports]).hits) == 1
     assert not search("військовіїдуть", [reports]).hits  # spaces still count outside Korean
+
+
+def _page(lines: int, size: tuple[int, int] = (1280, 1800), font: int = 32) -> Image.Image:
+    page = Image.new("RGB", size, "white")
+    d = ImageDraw.Draw(page)
+    f = suite.font("ru", font)
+    step = (size[1] - 80) // lines
+    for n in range(lines):
+        d.text((60, 40 + n * step), f"Строка {n + 1}: Паспорт гражданина выдан отделом {n * 7}", font=f, fill="black")
+    return page
+
+
+@needs_ocr
+def test_a_page_is_read_whole_and_its_last_lines_are_not_captions_by_position(tmp_path: Path) -> None:
+    """Defect 5: a page of 40 lines (1280x1800, 32 px) gave 12 lines, nothing said the rest were not read, and
+    the lowest lines became "Caption: “Строка 33…”" notices from their position alone. A clip of the same page
+    is read at the video cap (12 a frame), and the report says how many lines were left."""
+    path = tmp_path / "page.png"
+    _page(40).save(path)
+    report = verify(path, pipeline=_pipeline())
+    shown = [i for i in report.text.items if not i.low_confidence and "Строка" in i.text]
+    assert len(shown) >= 36, [i.text for i in shown]
+    assert not [f.message for f in report.findings if f.code == "on_screen_caption"]
+    assert all(i.kind == "scene" for i in shown), [(i.text, i.kind_basis) for i in shown if i.kind != "scene"]
+    clip = _shots(tmp_path / "page.mp4", (_page(30, (720, 1280), 22), 25))
+    video = verify(clip, pipeline=_pipeline())
+    assert video.text.regions_capped >= 15, video.text.regions_capped
+    notice = [f.message for f in video.findings if f.code == "text_incomplete" and "not read" in f.message]
+    assert notice and f"{video.text.regions_capped} in" in notice[0], [f.message for f in video.findings]
+
+
+@needs_ocr
+def test_a_panorama_shrunk_before_reading_says_so(tmp_path: Path) -> None:
+    """Defect 7: a 6000x600 panorama with 40-px signs was shrunk to 1280 px, its signs fell under the detector's
+    smallest line and the report said only "no text read". The report now says how far it was shrunk and which
+    line height was too small to be found (tiling is left for later)."""
+    pano = Image.new("RGB", (6000, 600), (90, 110, 90))
+    d = ImageDraw.Draw(pano)
+    for n, word in enumerate(("Аптека", "Продукты", "Почта", "Вокзал")):
+        d.rectangle([300 + n * 1400, 250, 700 + n * 1400, 320], fill="white")
+        d.text((320 + n * 1400, 262), word, font=suite.font("ru", 40), fill="black")
+    path = tmp_path / "pano.jpg"
+    pano.save(path, quality=92)
+    report = verify(path, pipeline=_pipeline())
+    assert report.text.source_size == [6000, 600] and report.text.read_size == [1280, 128], report.text
+    reduced = [f for f in report.findings if f.code == "text_reduced"]
+    assert reduced and reduced[0].severity == "notice" and "4.7×" in reduced[0].message, reduced
+    assert reduced[0].evidence["smallest_line_px"] > 40  # the signs' height: why they were not read
