@@ -181,3 +181,15 @@ def test_a_panorama_shrunk_before_reading_says_so(tmp_path: Path) -> None:
     reduced = [f for f in report.findings if f.code == "text_reduced"]
     assert reduced and reduced[0].severity == "notice" and "4.7×" in reduced[0].message, reduced
     assert reduced[0].evidence["smallest_line_px"] > 40  # the signs' height: why they were not read
+
+
+@needs_ocr
+def test_a_lower_third_over_a_static_shot_does_not_contradict(tmp_path: Path) -> None:
+    """Defect 8: a red left-aligned lower third "속보: 러시아군 도착" over a still astronaut for 5 s was scene
+    text "inside the picture" and contradicted an ru claim; over a panning picture it was rightly a caption."""
+    frame = _boxed(_photo("astronaut"), "속보: 러시아군 도착", "ko", 46, at=(60, 600), fill=(190, 20, 30))
+    report = verify(_shots(tmp_path / "lt_static.mp4", (frame, 125)), pipeline=_pipeline())
+    band = [i for i in report.text.items if i.script == "Hangul" and not i.low_confidence]
+    assert band and all(i.kind == "caption" for i in band), [(i.text, i.kind, i.kind_basis) for i in band]
+    check = check_on_screen_language(Claim(id="c", statement="s", languages=["ru"]), report)
+    assert check.result == "unknown", check.detail
