@@ -20,11 +20,15 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from provenance.limits import current_deadline
 from provenance.visual.frames import FrameError, _grey_thumb, display_turns, target_size, upright, video_stream
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 THUMB_EVERY_S = 0.2  # the visual stage's shot-change check granularity (visual/frames.py _THUMB_EVERY_S)
 
@@ -38,6 +42,7 @@ class TextFrames:
     max_gap_s: float | None = None  # longest gap between samples (and to the clip's ends)
     end_s: float | None = None  # the clip's end: the last decoded frame's time, or the declared duration
     stopped: bool = False  # max_frames reached before the end
+    source_size: tuple[int, int] | None = None  # a still's own (width, height) px, upright, before shrinking
 
 
 def load_still(path: Path, frame_size: int) -> TextFrames:
@@ -50,13 +55,31 @@ def load_still(path: Path, frame_size: int) -> TextFrames:
     try:
         with Image.open(path) as img:
             ImageOps.exif_transpose(img, in_place=True)
+            size = img.size
             img.thumbnail((frame_size, frame_size), Image.Resampling.LANCZOS)  # before any copy: 100 MP stills
-            rgb = img if img.mode == "RGB" else img.convert("RGB")
-            return TextFrames([(0.0, np.asarray(rgb))], "image")
+            return TextFrames([(0.0, _rgb8(img))], "image", source_size=size)
     except MemoryError as exc:
         raise FrameError("cannot decode image: out of memory ([limits] max_memory_mb)") from exc
     except Exception as exc:  # the visual stage reports an undecodable still; here it is one line
         raise FrameError(f"cannot decode image: {' '.join(str(exc).split())[:200] or type(exc).__name__}") from exc
+
+
+def _rgb8(img: Image.Image) -> np.ndarray:
+    """``img`` as 8-bit RGB. Pillow's ``convert("RGB")`` clips the 16-bit grey modes ("I;16", "I") at 255
+    instead of scaling them: the issue 18 round-3 tester's 16-bit PNG sign came out 99.99% white, "no text
+    read". Those modes (and 32-bit float "F") are scaled to 0-255 by their range (65535 for 16 bits, 1.0 for
+    floats at most 1), then converted."""
+    from PIL import Image
+
+    if img.mode == "RGB":
+        return np.asarray(img)
+    if img.mode.startswith("I") or img.mode == "F":
+        values = np.asarray(img, dtype=np.float32)
+        top = float(values.max()) if values.size else 0.0
+        full = 1.0 if img.mode == "F" and top <= 1.0 else 255.0 if top <= 255 else 65535.0 if top <= 65535 else top
+        grey = np.clip(values * (255.0 / full), 0, 255).astype(np.uint8)
+        return np.asarray(Image.fromarray(grey, "L").convert("RGB"))
+    return np.asarray(img.convert("RGB"))
 
 
 def sample(path: Path, duration_s: float | None, *, frame_size: int, max_frames: int, interval_s: float,
