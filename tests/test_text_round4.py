@@ -193,3 +193,43 @@ def test_a_lower_third_over_a_static_shot_does_not_contradict(tmp_path: Path) ->
     assert band and all(i.kind == "caption" for i in band), [(i.text, i.kind, i.kind_basis) for i in band]
     check = check_on_screen_language(Claim(id="c", statement="s", languages=["ru"]), report)
     assert check.result == "unknown", check.detail
+
+
+@needs_ocr
+def test_a_still_over_max_pixels_is_not_decoded_for_text_either(tmp_path: Path) -> None:
+    """Issue 14 round 3 (H1): the text stage decoded every still at full size with Pillow, past the visual
+    stage's refusal (a 150 MP WebP of 152 bytes: 2.52 GB). A still over ``[limits] max_pixels`` is refused by
+    both stages with the same reason, and no text is made up from it."""
+    path = tmp_path / "sign.jpg"
+    exif = Image.Exif()
+    exif[0x010F], exif[0x0110] = "Samsung", "SM-G991B"  # readable metadata: the file gets a report
+    _boxed(_photo("chelsea"), "Пункт выдачи", "ru", 64, at=(80, 200), **PANEL).convert("RGB").save(path, exif=exif)
+    pipeline = Pipeline.from_dict({"audio": {"enabled": False}, "limits": {"max_pixels": 10_000}})
+    report = verify(path, pipeline=pipeline)
+    assert report.text.status == "error" and report.text.items == []
+    messages = {e.stage: e.message for e in report.errors}
+    assert "[limits] max_pixels" in messages["text"] and "only its metadata" in messages["text"], messages
+    assert messages["text"] == messages["visual"]
+
+
+@needs_ocr
+def test_a_still_only_ffmpeg_decodes_is_read_for_text(tmp_path: Path) -> None:
+    """Issue 14 round 3 (M2): a still Pillow cannot open but FFmpeg decodes (OpenEXR here, as from a VFX or 3D
+    tool) failed the text stage although the visual stage compared it; its sign is read from FFmpeg's picture."""
+    import av
+    import numpy as np
+
+    rgb = np.asarray(_boxed(_photo("chelsea"), "Пункт выдачи", "ru", 64, at=(80, 200), **PANEL).convert("RGB"))
+    path = tmp_path / "sign.exr"
+    with av.open(str(path), "w", format="image2") as out:
+        stream = out.add_stream("exr", rate=1)
+        stream.width, stream.height, stream.pix_fmt = rgb.shape[1], rgb.shape[0], "gbrpf32le"
+        frame = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(format="gbrpf32le")
+        out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+    with pytest.raises(Exception):  # noqa: B017 - the premise: Pillow does not open it
+        Image.open(path)
+    report = verify(path, pipeline=_pipeline())
+    assert report.visual.status == "ok", report.errors
+    assert report.text.status == "ok", report.errors
+    assert any("выдачи" in i.text for i in report.text.items if not i.low_confidence), report.text.items

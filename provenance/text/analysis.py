@@ -105,7 +105,7 @@ def analyse(media: MediaFile, cfg: TextConfig, shot_threshold: float = PICTURE_C
         return TextSection(status="unavailable", unavailable=str(exc), models=list(cfg.models)), {}
     try:
         if media.kind == "image":
-            frames = load_still(media.path, cfg.frame_size)
+            frames = load_still(media.path, cfg.frame_size, media.pixels_refused)
         else:
             frames = sample(media.path, media.duration_s, frame_size=cfg.frame_size, max_frames=cfg.max_frames,
                             interval_s=cfg.interval_s, shot_threshold=shot_threshold, shot_changes=shot_changes)

@@ -45,23 +45,68 @@ class TextFrames:
     source_size: tuple[int, int] | None = None  # a still's own (width, height) px, upright, before shrinking
 
 
-def load_still(path: Path, frame_size: int) -> TextFrames:
-    """A still image upright per its EXIF orientation, long side at most ``frame_size``."""
+def load_still(path: Path, frame_size: int, pixels_refused: str | None = None) -> TextFrames:
+    """A still image upright per its EXIF orientation, long side at most ``frame_size``.
+
+    Bounded as the visual stage's decode is (issue 14): a still ingest refused over ``[limits] max_pixels``
+    (``pixels_refused``) is not decoded; the decode plan of ``visual.frames`` (the 640 MiB decode bound and what
+    ``[limits] max_memory_mb`` leaves) decides whether Pillow may decode it whole, a JPEG is decoded at the DCT
+    scale nearest ``frame_size`` (``draft``), and any other picture too big to decode whole is refused by name:
+    text is read at ``frame_size``, and no reduced decoder of the other formats reads at that size. The EXIF turn
+    comes after shrinking (turning first decodes every pixel at full size). A still only FFmpeg decodes (EXR,
+    DDS variants) is read from FFmpeg's first picture.
+    """
+    import warnings
+
     from PIL import Image, ImageOps
 
+    from provenance.limits import applied_memory_mb, memory_headroom
     from provenance.media import register_still_decoders
+    from provenance.visual.frames import _plan
 
+    if pixels_refused:
+        raise FrameError(f"picture not decoded: {pixels_refused}; only its metadata is reported")
     register_still_decoders()
     try:
-        with Image.open(path) as img:
-            ImageOps.exif_transpose(img, in_place=True)
-            size = img.size
-            img.thumbnail((frame_size, frame_size), Image.Resampling.LANCZOS)  # before any copy: 100 MP stills
-            return TextFrames([(0.0, _rgb8(img))], "image", source_size=size)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # Pillow's DecompressionBombWarning: the plan bounds the decode
+            try:
+                img = Image.open(path)
+            except Image.UnidentifiedImageError:
+                return _ffmpeg_still(path, frame_size)
+            with img:
+                plan = _plan(img, memory_headroom())  # FrameError past the bound even reduced
+                if plan.decoder not in ("pillow", "jpeg_draft"):
+                    raise FrameError(f"text not read: {img.width}x{img.height} ({img.width * img.height / 1e6:.0f} "
+                                     f"MP) is too big to decode whole within the decode memory bound"
+                                     f"{' left by [limits] max_memory_mb' if applied_memory_mb() else ''}"
+                                     "; the visual stage compares it reduced")
+                turned = img.getexif().get(0x0112) in (5, 6, 7, 8)
+                size = (img.height, img.width) if turned else img.size
+                if plan.decoder == "jpeg_draft":
+                    img.draft("RGB", (frame_size, frame_size))  # the DCT scale nearest frame_size, not full size
+                img.thumbnail((frame_size, frame_size), Image.Resampling.LANCZOS)  # before any copy
+                shown = ImageOps.exif_transpose(img)
+                return TextFrames([(0.0, _rgb8(shown))], "image", source_size=size)
+    except FrameError:
+        raise
     except MemoryError as exc:
         raise FrameError("cannot decode image: out of memory ([limits] max_memory_mb)") from exc
     except Exception as exc:  # the visual stage reports an undecodable still; here it is one line
         raise FrameError(f"cannot decode image: {' '.join(str(exc).split())[:200] or type(exc).__name__}") from exc
+
+
+def _ffmpeg_still(path: Path, frame_size: int) -> TextFrames:
+    """FFmpeg's first picture of a still Pillow cannot open, scaled by FFmpeg to ``frame_size`` (ingest bounds
+    its declared size by ``[limits] max_pixels``)."""
+    with video_stream(path, skip_frame="DEFAULT") as (container, stream):
+        for frame in container.decode(stream):
+            w, h = target_size(frame.width, frame.height, frame_size)
+            turns = display_turns(frame)
+            rgb = upright(frame.to_ndarray(width=w, height=h, format="rgb24", interpolation="AREA"), turns)
+            size = (frame.height, frame.width) if turns % 2 else (frame.width, frame.height)
+            return TextFrames([(0.0, rgb)], "image", source_size=size)
+    raise FrameError("cannot decode image: no decoder reads its pixels (Pillow, FFmpeg)")
 
 
 def _rgb8(img: Image.Image) -> np.ndarray:
