@@ -144,6 +144,11 @@ def _identify(path: Path, name: str, digest: str, size: int, limits: Limits | No
         return dataclasses.replace(described, pixels_refused=str(exc).removeprefix(f"{name}: "))
     if still is not None:
         fmt, width, height, frames = still
+        if frames > 1:  # an animated WebP: only Pillow plays it (FFmpeg reads no ANMF frames), never reduced
+            from provenance.limits import PILLOW_DECODER_BYTES_PER_PIXEL
+
+            _refuse_big_frames(name, width, height, PILLOW_DECODER_BYTES_PER_PIXEL.get(fmt.upper(),
+                                                                                      VIDEO_BYTES_PER_PIXEL))
         return MediaFile(
             path=path, sha256=digest, size_bytes=size, kind="image", container=fmt, duration_s=None,
             video=VideoInfo(codec=fmt, width=width, height=height, fps=None, frames=frames), audio=None,
@@ -166,14 +171,19 @@ def _identify(path: Path, name: str, digest: str, size: int, limits: Limits | No
     if media.kind == "video" and media.video is not None and media.video.width and media.video.height:
         # played frame by frame, a decoder holds reference frames and a conversion at full size (an APNG of
         # 99 MP frames: 1.35 GB, 44 s): refused before decoding past the decode memory bound
-        width, height = media.video.width, media.video.height
-        need = decode_bytes(width, height, VIDEO_BYTES_PER_PIXEL)
-        if need > DECODE_MEMORY_BYTES:
-            raise MediaLimitError(f"{name}: frames of {width}x{height} ({width * height / 1e6:.0f} MP) would take "
-                                  f"about {need / 2**20:,.0f} MiB to decode, over the "
-                                  f"{DECODE_MEMORY_BYTES / 2**20:.0f} MiB a decode may use (the 1 GiB memory "
-                                  "bound); stills that size are decoded reduced, animations and video cannot be")
+        _refuse_big_frames(name, media.video.width, media.video.height, VIDEO_BYTES_PER_PIXEL)
     return media
+
+
+def _refuse_big_frames(name: str, width: int, height: int, per_pixel: float) -> None:
+    """Refuse (exit 2) an animation or video whose frames, decoded at ``per_pixel`` bytes, pass the decode bound:
+    stills that size are decoded reduced, frames that are played cannot be (README, "Hostile input")."""
+    need = decode_bytes(width, height, per_pixel)
+    if need > DECODE_MEMORY_BYTES:
+        raise MediaLimitError(f"{name}: frames of {width}x{height} ({width * height / 1e6:.0f} MP) would take "
+                              f"about {need / 2**20:,.0f} MiB to decode, over the "
+                              f"{DECODE_MEMORY_BYTES / 2**20:.0f} MiB a decode may use (the 1 GiB memory "
+                              "bound); stills that size are decoded reduced, animations and video cannot be")
 
 
 def _cut_heif(path: Path, digest: str, size: int) -> MediaFile | None:
@@ -367,14 +377,14 @@ def _metadata_only(path: Path, digest: str, size: int) -> MediaFile | None:
 
     if not reads_metadata(path):
         return None
-    kind: Kind = "image" if fmt in _STILL_FORMATS else "audio" if fmt in _AUDIO_FORMATS else "video"
+    kind: Kind = ("index" if fmt in _NO_PICTURES else "image" if fmt in _STILL_FORMATS else
+                  "audio" if fmt in _AUDIO_FORMATS else "video")
     return MediaFile(path=path, sha256=digest, size_bytes=size, kind=kind, container=fmt, duration_s=None,
                      video=None, audio=None, pixels_refused=_NO_PICTURES.get(fmt))
 
 
 # Formats that describe media but hold none of it: the visual stage says so in words, instead of FFmpeg's
-# "[Errno 1094995529] Invalid data found". (A MOI keeps kind "video": the clip it indexes is one, and the
-# metadata stage reads only the three kinds of media.)
+# "[Errno 1094995529] Invalid data found". Their kind is "index" (report.model.Kind): a MOI is no video.
 _NO_PICTURES = {"moi": "a MOI file is a camcorder's index of a MOD/TOD clip (its capture time and length) and "
                        "holds no pictures; verify the .MOD or .TOD clip beside it for those"}
 

@@ -364,3 +364,15 @@ def test_an_openexr_past_the_decode_bound_is_refused_before_decoding(tmp_path: P
     assert run.code == 2, run.stderr
     assert "(the 1 GiB memory bound)" in run.stderr and "not a media file" not in run.stderr, run.stderr
     assert run.peak_rss_kb < 400 * 1024, f"peak RSS {run.peak_rss_kb / 1024:.0f} MiB: it was decoded"
+
+
+@pytest.mark.slow
+def test_an_animated_webp_of_frames_past_the_bound_is_refused_as_readme_says(tmp_path: Path) -> None:
+    """L2: README says animations whose frames pass the decode bound are refused (exit 2); an animated WebP of
+    98 MP frames got exit 1 "the decoder that reduces it (ffmpeg) cannot read it" (FFmpeg plays no animated
+    WebP, and Pillow's decoder holds 16 bytes a pixel). 42 MP frames (641 MiB): exit 2, the bound named."""
+    path = tmp_path / "anim_42mp.webp"
+    path.write_bytes(make_corpus.animated_webp(lossless=False, size=(7000, 6000)))
+    run, _ = _verify(path, tmp_path)
+    assert run.code == 2, run.stderr
+    assert "animations and video cannot be" in run.stderr and "(the 1 GiB memory bound)" in run.stderr, run.stderr

@@ -25,7 +25,7 @@ class MetadataStage(Stage):
     name = "metadata"
     config_type = MetadataConfig
     section_type = MetadataSection
-    kinds: ClassVar = frozenset({"video", "image", "audio"})
+    kinds: ClassVar = frozenset({"video", "image", "audio", "index"})
     view = MetadataView()
 
     def run(self, ctx: Context) -> MetadataSection:
