@@ -848,6 +848,11 @@ def _cases() -> list[tuple[Case, Callable[[], bytes]]]:
               frozenset({OK})), lambda: animated_webp(lossless=False)),
         (Case("webp_animated_lossless.webp", "the same, lossless", frozenset({OK})),
          lambda: animated_webp(lossless=True)),
+        (Case("png16_150mp_exif.png", "a 150 MP 16-bit RGBA photo PNG with a phone's EXIF (the metadata stage's "
+              "FFmpeg probe: 1.33 GB)", frozenset({STAGE_ERROR}), r"\[limits\] max_pixels"),
+         lambda: png_rgba16_photo(12247, exif=True)),
+        (Case("jxl_49mp.jxl", "a 49 MP flat JPEG XL of 7 KB (libjxl decodes it whole at open, ~15 B/px)",
+              frozenset({STAGE_ERROR}), r"JPEG XL has no reduced decode"), lambda: flat_jpeg_xl(7000, 7000)),
         (Case("heic_zeroed_pixels.heic", "a HEIC whose HEVC payload is zeros; EXIF intact", REPORT),
          lambda: phone_heic(damage="pixels")),
         (Case("real_damaged_middle.mp4", "a real 14.6-s clip with 40 KB overwritten in the middle of its frames",
