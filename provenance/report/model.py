@@ -16,7 +16,8 @@ from typing import Any, ClassVar, Literal
 
 SCHEMA = "provenance.report/1"
 
-Kind = Literal["video", "image", "audio"]
+# "index": a file that describes media and holds none (a camcorder's MOI index of its MOD/TOD clip): metadata only
+Kind = Literal["video", "image", "audio", "index"]
 Severity = Literal["info", "notice", "warning"]
 # Stage status: ok, error (see report.errors), skipped (not in the pipeline profile),
 # not_applicable (e.g. visual stage on an audio file), no_audio (media without an audio track),

@@ -516,7 +516,7 @@ class KnownImageryIndex:
                 media = probe(file, limits)
             except MediaError:
                 continue  # add() says why
-            if media.kind in ("video", "image") and not self._same_bytes(media.sha256):
+            if media.kind in ("video", "image") and not media.pixels_refused and not self._same_bytes(media.sha256):
                 todo.append(str(media.path.resolve()))
         todo = list(dict.fromkeys(todo))
         n = min(len(todo), workers or cores())
@@ -586,6 +586,10 @@ class KnownImageryIndex:
                 continue
             if media.kind not in ("video", "image"):
                 results.append(AddResult(shown, status="error", message=f"{display_path(file.name)}: no pictures"))
+                continue
+            if media.pixels_refused:  # over [limits] max_pixels (or no pictures): refused here as verify does
+                results.append(AddResult(shown, status="error", message=f"{display_path(file.name)}: picture not "
+                                         f"decoded: {media.pixels_refused}"))
                 continue
             known = self._same_bytes(media.sha256)
             if known:
