@@ -93,8 +93,10 @@ class _Item:
 
 
 def analyse(media: MediaFile, cfg: TextConfig, shot_threshold: float = PICTURE_CHANGE,
-            shot_changes: list[float] | None = None) -> tuple[TextSection, dict[str, bytes]]:
-    """The text section of ``media`` and the JPEG crops its view shows (``text/<item index>``).
+            shot_changes: list[float] | None = None, max_pixels: int | None = None
+            ) -> tuple[TextSection, dict[str, bytes]]:
+    """The text section of ``media`` and the JPEG crops its view shows (``text/<item index>``); ``max_pixels``
+    (``[limits] max_pixels``; None: the default profile's) bounds a still's decode as the visual stage's.
 
     A language model that does not load (``engine.ModelFailed``) fails the stage with its name; a recogniser
     failure on every region read does too (a reading lost without a word would look like "no text").
@@ -105,7 +107,7 @@ def analyse(media: MediaFile, cfg: TextConfig, shot_threshold: float = PICTURE_C
         return TextSection(status="unavailable", unavailable=str(exc), models=list(cfg.models)), {}
     try:
         if media.kind == "image":
-            frames = load_still(media.path, cfg.frame_size, media.pixels_refused)
+            frames = load_still(media.path, cfg.frame_size, media.pixels_refused, max_pixels)
         else:
             frames = sample(media.path, media.duration_s, frame_size=cfg.frame_size, max_frames=cfg.max_frames,
                             interval_s=cfg.interval_s, shot_threshold=shot_threshold, shot_changes=shot_changes)

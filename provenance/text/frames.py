@@ -20,15 +20,11 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from provenance.limits import current_deadline
 from provenance.visual.frames import FrameError, _grey_thumb, display_turns, target_size, upright, video_stream
-
-if TYPE_CHECKING:
-    from PIL import Image
 
 THUMB_EVERY_S = 0.2  # the visual stage's shot-change check granularity (visual/frames.py _THUMB_EVERY_S)
 
@@ -45,86 +41,41 @@ class TextFrames:
     source_size: tuple[int, int] | None = None  # a still's own (width, height) px, upright, before shrinking
 
 
-def load_still(path: Path, frame_size: int, pixels_refused: str | None = None) -> TextFrames:
+def load_still(path: Path, frame_size: int, pixels_refused: str | None = None,
+               max_pixels: int | None = None) -> TextFrames:
     """A still image upright per its EXIF orientation, long side at most ``frame_size``.
 
-    Bounded as the visual stage's decode is (issue 14): a still ingest refused over ``[limits] max_pixels``
-    (``pixels_refused``) is not decoded; the decode plan of ``visual.frames`` (the 640 MiB decode bound and what
-    ``[limits] max_memory_mb`` leaves) decides whether Pillow may decode it whole, a JPEG is decoded at the DCT
-    scale nearest ``frame_size`` (``draft``), and any other picture too big to decode whole is refused by name:
-    text is read at ``frame_size``, and no reduced decoder of the other formats reads at that size. The EXIF turn
-    comes after shrinking (turning first decodes every pixel at full size). A still only FFmpeg decodes (EXR,
-    DDS variants) is read from FFmpeg's first picture.
+    Decoded by the visual stage's still decoder (``visual.frames.load_image``) at ``frame_size``, so it is bounded
+    alike (issue 14 round 3: decoded here whole with Pillow, a 98 MP WebP took 1.81 GB, and a 150 MP one the
+    visual stage refused 2.52 GB): not decoded over ``[limits] max_pixels`` (``pixels_refused``, from ingest,
+    or ``max_pixels``), decoded reduced past the decode bound, a still only FFmpeg decodes (OpenEXR, DDS
+    variants) from FFmpeg's picture, 16-bit grey scaled to 8 bits.
     """
-    import warnings
+    from PIL import Image
 
-    from PIL import Image, ImageOps
-
-    from provenance.limits import applied_memory_mb, memory_headroom
     from provenance.media import register_still_decoders
-    from provenance.visual.frames import _plan
+    from provenance.visual.frames import load_image, refuse_before_open
 
     if pixels_refused:
         raise FrameError(f"picture not decoded: {pixels_refused}; only its metadata is reported")
     register_still_decoders()
+    refuse_before_open(path, max_pixels)
+    size = None
+    try:  # the picture's own size, upright, for the shrunk-read notice: a header read, no decode
+        with Image.open(path) as img:
+            turned = img.getexif().get(0x0112) in (5, 6, 7, 8)
+            size = (img.height, img.width) if turned else img.size
+    except Exception:  # Pillow does not read it (FFmpeg may): the notice then goes by the decoded size
+        size = None
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # Pillow's DecompressionBombWarning: the plan bounds the decode
-            try:
-                img = Image.open(path)
-            except Image.UnidentifiedImageError:
-                return _ffmpeg_still(path, frame_size)
-            with img:
-                plan = _plan(img, memory_headroom())  # FrameError past the bound even reduced
-                if plan.decoder not in ("pillow", "jpeg_draft"):
-                    raise FrameError(f"text not read: {img.width}x{img.height} ({img.width * img.height / 1e6:.0f} "
-                                     f"MP) is too big to decode whole within the decode memory bound"
-                                     f"{' left by [limits] max_memory_mb' if applied_memory_mb() else ''}"
-                                     "; the visual stage compares it reduced")
-                turned = img.getexif().get(0x0112) in (5, 6, 7, 8)
-                size = (img.height, img.width) if turned else img.size
-                if plan.decoder == "jpeg_draft":
-                    img.draft("RGB", (frame_size, frame_size))  # the DCT scale nearest frame_size, not full size
-                img.thumbnail((frame_size, frame_size), Image.Resampling.LANCZOS)  # before any copy
-                shown = ImageOps.exif_transpose(img)
-                return TextFrames([(0.0, _rgb8(shown))], "image", source_size=size)
+        rgb = load_image(path, max_pixels=max_pixels, long_side=frame_size)
     except FrameError:
         raise
     except MemoryError as exc:
         raise FrameError("cannot decode image: out of memory ([limits] max_memory_mb)") from exc
-    except Exception as exc:  # the visual stage reports an undecodable still; here it is one line
-        raise FrameError(f"cannot decode image: {' '.join(str(exc).split())[:200] or type(exc).__name__}") from exc
-
-
-def _ffmpeg_still(path: Path, frame_size: int) -> TextFrames:
-    """FFmpeg's first picture of a still Pillow cannot open, scaled by FFmpeg to ``frame_size`` (ingest bounds
-    its declared size by ``[limits] max_pixels``)."""
-    with video_stream(path, skip_frame="DEFAULT") as (container, stream):
-        for frame in container.decode(stream):
-            w, h = target_size(frame.width, frame.height, frame_size)
-            turns = display_turns(frame)
-            rgb = upright(frame.to_ndarray(width=w, height=h, format="rgb24", interpolation="AREA"), turns)
-            size = (frame.height, frame.width) if turns % 2 else (frame.width, frame.height)
-            return TextFrames([(0.0, rgb)], "image", source_size=size)
-    raise FrameError("cannot decode image: no decoder reads its pixels (Pillow, FFmpeg)")
-
-
-def _rgb8(img: Image.Image) -> np.ndarray:
-    """``img`` as 8-bit RGB. Pillow's ``convert("RGB")`` clips the 16-bit grey modes ("I;16", "I") at 255
-    instead of scaling them: the issue 18 round-3 tester's 16-bit PNG sign came out 99.99% white, "no text
-    read". Those modes (and 32-bit float "F") are scaled to 0-255 by their range (65535 for 16 bits, 1.0 for
-    floats at most 1), then converted."""
-    from PIL import Image
-
-    if img.mode == "RGB":
-        return np.asarray(img)
-    if img.mode.startswith("I") or img.mode == "F":
-        values = np.asarray(img, dtype=np.float32)
-        top = float(values.max()) if values.size else 0.0
-        full = 1.0 if img.mode == "F" and top <= 1.0 else 255.0 if top <= 255 else 65535.0 if top <= 65535 else top
-        grey = np.clip(values * (255.0 / full), 0, 255).astype(np.uint8)
-        return np.asarray(Image.fromarray(grey, "L").convert("RGB"))
-    return np.asarray(img.convert("RGB"))
+    if size is None:
+        size = (rgb.shape[1], rgb.shape[0])
+    return TextFrames([(0.0, np.ascontiguousarray(rgb))], "image", source_size=size)
 
 
 def sample(path: Path, duration_s: float | None, *, frame_size: int, max_frames: int, interval_s: float,

@@ -63,7 +63,7 @@ class TextStage(Stage):
         threshold = frames.shot_threshold if frames is not None else PICTURE_CHANGE
         seen = ctx.earlier.get("visual")
         cuts = list(seen.shot_changes) if isinstance(seen, VisualSection) and seen.status == "ok" else None
-        section, crops = analyse(ctx.media, ctx.config, threshold, cuts)
+        section, crops = analyse(ctx.media, ctx.config, threshold, cuts, ctx.pipeline.limits.max_pixels)
         if ctx.artefacts is not None:
             ctx.artefacts.crops.update(crops)
         return section

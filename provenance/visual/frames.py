@@ -98,8 +98,37 @@ def target_size(width: int, height: int, long_side: int = HASH_SIZE) -> tuple[in
     return max(2, round(width * scale / 2) * 2), max(2, round(height * scale / 2) * 2)
 
 
-def load_image(path: Path, *, max_pixels: int | None = None) -> np.ndarray:
-    """A still image as RGB at hashing size, upright per its EXIF orientation (HEIC/HEIF through pillow-heif).
+def rgb8(img: Image.Image) -> Image.Image:
+    """``img`` as 8-bit RGB. Pillow's ``convert("RGB")`` clips the 16-bit grey modes ("I;16", "I") at 255 instead
+    of scaling them (issue 18 round 3: a 16-bit PNG sign came out 99.99% white); those modes and 32-bit float
+    "F" are scaled to 0-255 by their range (65535 for 16 bits, 1.0 for floats at most 1), then converted."""
+    if img.mode.startswith("I") or img.mode == "F":
+        values = np.asarray(img, dtype=np.float32)
+        top = float(values.max()) if values.size else 0.0
+        full = 1.0 if img.mode == "F" and top <= 1.0 else 255.0 if top <= 255 else 65535.0 if top <= 65535 else top
+        grey = np.clip(values * (255.0 / full), 0, 255).astype(np.uint8)
+        return Image.fromarray(grey, "L").convert("RGB")
+    return img.convert("RGB")
+
+
+def refuse_before_open(path: Path, max_pixels: int | None = None) -> None:
+    """``FrameError`` for a still that opening alone would decode past the bounds: Pillow's JPEG XL opener decodes
+    the whole picture to open it (98 MP: 1.46 GB), so its header's size is checked against ``max_pixels`` and
+    the decode bound first. Any stage that opens stills with Pillow calls this before ``Image.open``."""
+    from provenance.media import jxl_declared, jxl_opens
+
+    if (declared := jxl_declared(path)) is not None:
+        _check_pixels(*declared, max_pixels)
+        if not jxl_opens(*declared):
+            width, height = declared
+            raise FrameError(f"cannot decode image: {width}x{height} ({width * height / 1e6:.0f} MP) JPEG XL would "
+                             "take more memory to decode than a picture decode may use (the 1 GiB memory bound, or "
+                             "what [limits] max_memory_mb leaves), and JPEG XL has no reduced decode here")
+
+
+def load_image(path: Path, *, max_pixels: int | None = None, long_side: int = HASH_SIZE) -> np.ndarray:
+    """A still image as RGB with its long side at most ``long_side`` (hashing size; the text stage reads at its
+    ``frame_size``), upright per its EXIF orientation (HEIC/HEIF through pillow-heif).
 
     Bounded by itself, whichever stage calls it: a picture whose header declares more than ``max_pixels``
     (``[limits] max_pixels``; None: the default profile's, 0: no limit) is refused with a ``FrameError`` naming
@@ -113,16 +142,10 @@ def load_image(path: Path, *, max_pixels: int | None = None) -> np.ndarray:
     ``KeyError``...) is a ``FrameError``: the visual stage fails with one line, never an internal error.
     """
     from provenance.limits import memory_headroom
-    from provenance.media import jxl_declared, jxl_opens, register_still_decoders
+    from provenance.media import register_still_decoders
 
     register_still_decoders()
-    if (declared := jxl_declared(path)) is not None:  # Pillow's JPEG XL opener decodes it whole to open it
-        _check_pixels(*declared, max_pixels)
-        if not jxl_opens(*declared):
-            width, height = declared
-            raise FrameError(f"cannot decode image: {width}x{height} ({width * height / 1e6:.0f} MP) JPEG XL would "
-                             "take more memory to decode than a picture decode may use (the 1 GiB memory bound, or "
-                             "what [limits] max_memory_mb leaves), and JPEG XL has no reduced decode here")
+    refuse_before_open(path, max_pixels)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -134,7 +157,7 @@ def load_image(path: Path, *, max_pixels: int | None = None) -> np.ndarray:
                     # libjpeg, libwebp and zlib report a failed allocation as a broken data stream
                     raise FrameError(_out_of_memory(img, plan, headroom))
                 try:
-                    return _decode(path, img, plan)
+                    return _decode(path, img, plan, long_side)
                 except FrameError:
                     raise
                 except Exception as exc:
@@ -150,7 +173,7 @@ def load_image(path: Path, *, max_pixels: int | None = None) -> np.ndarray:
                          f"{_pixel_limit(max_pixels) / 1e6:g} MP ([limits] max_pixels)") from None
     except Image.UnidentifiedImageError as exc:
         # a still FFmpeg decodes and Pillow does not (DDS variants, OpenEXR ...)
-        rgb = _ffmpeg_picture(path, max_pixels)
+        rgb = _ffmpeg_picture(path, max_pixels, long_side)
         if rgb is None:
             raise FrameError("cannot decode image: no decoder reads its pixels (Pillow, pillow-heif, FFmpeg)") from exc
         return rgb
@@ -159,7 +182,7 @@ def load_image(path: Path, *, max_pixels: int | None = None) -> np.ndarray:
             # Pillow's WebP plugin allocates libwebp's whole canvas when it opens the file (4 bytes a pixel):
             # under [limits] max_memory_mb a 98 MP one failed as "could not create decoder object". FFmpeg
             # decodes it scaled (limits.FFMPEG_STILL_BYTES_PER_PIXEL; ingest bounds its size by max_pixels).
-            if (rgb := _ffmpeg_picture(path, max_pixels)) is not None:
+            if (rgb := _ffmpeg_picture(path, max_pixels, long_side)) is not None:
                 return rgb
             from provenance.limits import applied_memory_mb, memory_limit_note
 
@@ -173,7 +196,7 @@ def load_image(path: Path, *, max_pixels: int | None = None) -> np.ndarray:
 
         raise FrameError(f"cannot decode image: out of memory ({memory_limit_note()})") from exc
     except Exception as exc:  # a plugin's failure on malformed data: not a bug of ours to show as one
-        rgb = _ffmpeg_picture(path, max_pixels)
+        rgb = _ffmpeg_picture(path, max_pixels, long_side)
         if rgb is None:
             raise FrameError("cannot decode image: its data is malformed (the decoder failed)") from exc
         return rgb
@@ -276,10 +299,10 @@ def _plan(img: Image.Image, headroom: int | None = None) -> _Plan:
     return plan
 
 
-def _jp2_reduction(width: int, height: int) -> int:
-    """OpenJPEG's reduction r (2^r smaller each way) keeping the long side at least hashing size."""
+def _jp2_reduction(width: int, height: int, long_side: int = HASH_SIZE) -> int:
+    """OpenJPEG's reduction r (2^r smaller each way) keeping the long side at least ``long_side``."""
     r = 0
-    while r < _JP2_MAX_REDUCTION and max(width, height) >> (r + 1) >= HASH_SIZE:
+    while r < _JP2_MAX_REDUCTION and max(width, height) >> (r + 1) >= long_side:
         r += 1
     return r
 
@@ -292,17 +315,17 @@ def _out_of_memory(img: Image.Image, plan: _Plan, headroom: int | None) -> str:
             f"about {plan.need / 2**20:,.0f} MiB to decode{left}; raise the setting (or set 0) to compare them")
 
 
-def _decode(path: Path, img: Image.Image, plan: _Plan) -> np.ndarray:
-    """``img`` (open on ``path``) decoded as ``plan`` says, RGB at hashing size, upright."""
+def _decode(path: Path, img: Image.Image, plan: _Plan, long_side: int = HASH_SIZE) -> np.ndarray:
+    """``img`` (open on ``path``) decoded as ``plan`` says, RGB with its long side at most ``long_side``, upright."""
     if plan.decoder in ("pillow", "jpeg_draft", "jp2_reduce"):
         if plan.decoder == "jpeg_draft":
-            img.draft("RGB", (HASH_SIZE, HASH_SIZE))  # the smallest DCT scale still >= hashing size
+            img.draft("RGB", (long_side, long_side))  # the smallest DCT scale still >= long_side
         elif plan.decoder == "jp2_reduce":
-            img.reduce = _jp2_reduction(img.width, img.height)  # type: ignore[method-assign]
+            img.reduce = _jp2_reduction(img.width, img.height, long_side)  # type: ignore[method-assign]
         # in place, and no conversion of what is RGB already: each copy of a 51 MP HEIC is 153 MB
         ImageOps.exif_transpose(img, in_place=True)
-        rgb = img if img.mode == "RGB" else img.convert("RGB")
-        rgb.thumbnail((HASH_SIZE, HASH_SIZE), Image.Resampling.BOX)
+        rgb = img if img.mode == "RGB" else rgb8(img)
+        rgb.thumbnail((long_side, long_side), Image.Resampling.BOX)
         return np.asarray(rgb)
     # as exif_transpose reads it for Pillow's own decode; but Pillow's PNG plugin decodes every pixel to look for
     # an eXIf chunk after them (a 100 MP 16-bit PNG: 400 MB), so a PNG's counts only when it comes first
@@ -311,12 +334,12 @@ def _decode(path: Path, img: Image.Image, plan: _Plan) -> np.ndarray:
         import pillow_heif
 
         heif = pillow_heif.open_heif(path, convert_hdr_to_8bit=True)  # the primary picture, as Pillow's opener
-        picture = _hash_size(np.asarray(heif)[:, :, :3])
+        picture = _hash_size(np.asarray(heif)[:, :, :3], long_side)
         del heif
     elif plan.decoder == "opencv":
-        picture = _opencv_reduced(path, img.width, img.height)
+        picture = _opencv_reduced(path, img.width, img.height, long_side)
     else:
-        picture = _ffmpeg_picture(path, 0)  # (its pixels were checked against [limits] max_pixels by the caller)
+        picture = _ffmpeg_picture(path, 0, long_side)  # (its pixels were checked against max_pixels by the caller)
     if picture is None:
         raise FrameError(f"cannot decode image: {img.width}x{img.height} ({img.width * img.height / 1e6:.0f} MP) is "
                          f"too big to decode whole, and the decoder that reduces it ({plan.decoder}) cannot read it")
@@ -328,23 +351,23 @@ def _decode(path: Path, img: Image.Image, plan: _Plan) -> np.ndarray:
     return picture
 
 
-def _hash_size(rgb: np.ndarray) -> np.ndarray:
+def _hash_size(rgb: np.ndarray, long_side: int = HASH_SIZE) -> np.ndarray:
     """A big RGB array brought to hashing size as Pillow's decode path brings a picture (``thumbnail``, BOX):
     OpenCV's area average first to about twice the size (no copy at full size), then Pillow's thumbnail."""
     h, w = rgb.shape[:2]
-    k = max(w, h) // (2 * HASH_SIZE)
+    k = max(w, h) // (2 * long_side)
     if k > 1:
         rgb = cv2.resize(rgb, (max(1, round(w / k)), max(1, round(h / k))), interpolation=cv2.INTER_AREA)
     small = Image.fromarray(np.ascontiguousarray(rgb))
-    small.thumbnail((HASH_SIZE, HASH_SIZE), Image.Resampling.BOX)
+    small.thumbnail((long_side, long_side), Image.Resampling.BOX)
     return np.asarray(small)
 
 
-def _opencv_reduced(path: Path, width: int, height: int) -> np.ndarray | None:
+def _opencv_reduced(path: Path, width: int, height: int, long_side: int = HASH_SIZE) -> np.ndarray | None:
     """A PNG/TIFF/BMP/PNM read by OpenCV straight into 8-bit BGR at 1/2-1/8 size (the largest reduction that keeps
     the long side >= hashing size), at hashing size as RGB; None when OpenCV cannot read it. OpenCV takes the
     file's name as UTF-8: a name that is not is read from memory (the file's bytes, bounded by max_file_bytes)."""
-    factor = next(f for f in (8, 4, 2, 1) if max(width, height) // f >= HASH_SIZE or f == 1)
+    factor = next(f for f in (8, 4, 2, 1) if max(width, height) // f >= long_side or f == 1)
     flags = _OPENCV_REDUCED[factor] | cv2.IMREAD_IGNORE_ORIENTATION
     name = str(path)
     try:
@@ -359,10 +382,10 @@ def _opencv_reduced(path: Path, width: int, height: int) -> np.ndarray | None:
         return None
     rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
     del bgr
-    return _hash_size(rgb)
+    return _hash_size(rgb, long_side)
 
 
-def _ffmpeg_picture(path: Path, max_pixels: int | None = None) -> np.ndarray | None:
+def _ffmpeg_picture(path: Path, max_pixels: int | None = None, long_side: int = HASH_SIZE) -> np.ndarray | None:
     """The first picture FFmpeg decodes from a still Pillow cannot open, at hashing size; None when it cannot.
 
     FFmpeg decodes it whole: its declared size (the stream's width x height at its pixel format's bytes,
@@ -396,7 +419,7 @@ def _ffmpeg_picture(path: Path, max_pixels: int | None = None) -> np.ndarray | N
                                  f"pixels take about {need / 2**20:,.0f} MiB to decode, {max(0, headroom) / 2**20:,.0f}"
                                  " MiB were left under it; raise the setting (or set 0) to compare them")
             for frame in container.decode(stream):
-                w, h = target_size(frame.width, frame.height)
+                w, h = target_size(frame.width, frame.height, long_side)
                 return frame.to_ndarray(width=w, height=h, format="rgb24", interpolation="AREA")
     except FrameError:
         raise
