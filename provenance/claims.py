@@ -701,8 +701,10 @@ def check_language(claim: Claim, report: Report) -> ClaimAssessment:
     Every language with a real share of the speech counts, each with its share in the detail. Only languages
     identified with confidence decide: an uncertain best guess, or speech whose language was not identified,
     is ``unknown``, never evidence against the claim. ``supports`` when every confidently heard language is
-    expected; ``contradicts`` when none is and no expected language is heard at all; ``neutral`` when both
-    expected and unexpected languages are heard (a clip half English, half Russian does not simply support ru).
+    expected and speech of unidentified language has no real share (``_LANGUAGE_MIN_SHARE``: it may be another
+    language; ``neutral`` then, issue 13 round 2 M1); ``contradicts`` when none is and no expected language is
+    heard at all; ``neutral`` when both expected and unexpected languages are heard (a clip half English, half
+    Russian does not simply support ru).
     """
     name, audio = "language", report.audio
     expected = _stored_languages(claim.languages)
@@ -736,6 +738,10 @@ def check_language(claim: Claim, report: Report) -> ClaimAssessment:
                   **evidence)
     yes = [h for h in counted if h[0] in expected]
     no = [h for h in counted if h[0] not in expected]
+    if yes and not no and unidentified >= _LANGUAGE_MIN_SHARE:
+        # the speech not identified may be another language: the same rule that holds "contradicts" back
+        return _a(name, "neutral", f"{detail}; expected {want} heard, but {unidentified:.0%} of the speech is of "
+                  "unidentified language (it may be another one)", **evidence)
     if yes and not no:
         return _a(name, "supports", f"{detail}; expected {want}", **evidence)
     if yes or any(h[0] in expected for h in confident):

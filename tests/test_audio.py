@@ -422,6 +422,30 @@ def test_phase_inverted_channel_gives_the_language_and_a_real_transcript(analyse
 
 
 @pytest.mark.slow
+def test_a_quiet_interpreter_channel_is_heard_counted_once_and_listed_in_the_markdown(
+    analysed: Analyse, tmp_path: Path
+) -> None:
+    """Issue 13 round 2, H1/M4/M5: English on the left, a Russian interpreter 26 dB quieter on the right. Both
+    languages are reported with their shares, the speech seconds are the time either channel speaks (not the
+    two channels' sum), report.md's Speech section lists both, and a Russian claim is not "contradicted"."""
+    en, ru = decode_audio(DATA / "en_espeak.ogg").samples, decode_audio(DATA / "ru_festival.ogg").samples
+    n = min(len(en), len(ru))
+    section = analysed(write_stereo(tmp_path / "interpreter.m4a", en[:n], ru[:n] * 10 ** (-26 / 20)))
+    assert section.channels is not None and section.channels.used == "left"
+    codes = {g.code: g for g in section.languages}
+    assert {"en", "ru"} <= set(codes) and section.language_status == "mixed", section.languages
+    assert section.speech_s is not None and section.speech_s <= n / SAMPLE_RATE + 0.1
+    report = Report(MediaSection(path="interpreter.m4a", sha256="ab" * 32, kind="audio"),
+                    sections={"audio": section})
+    text = "\n".join(AudioStage.view.markdown(report))
+    line = next(x for x in text.splitlines() if "**Languages (mixed):**" in x)
+    assert re.search(r"\ben \d+% \(", line) and re.search(r"\bru \d+% \(", line), line
+    claim = Claim(id="c-ru", statement="x", languages=["ru"])
+    (check,) = [a for a in assess(claim, report).assessment if a.check == "language"]
+    assert check.result == "neutral" and "ru" in check.detail
+
+
+@pytest.mark.slow
 def test_thorough_profile_translates_russian_into_english(analysed: Analyse) -> None:
     assert THOROUGH.translate and THOROUGH.word_timestamps
     section = analysed(DATA / "ru_festival.ogg", THOROUGH)

@@ -132,3 +132,33 @@ def test_mono_is_left_as_it_is() -> None:
     audio = decode_audio(DATA / "en_espeak.ogg")
     samples, record = choose(audio)
     assert record.used == "mono" and record.count == 1 and samples is audio.samples
+
+
+def test_one_speaker_on_two_microphones_20_ms_apart_is_one_signal(tmp_path: Path) -> None:
+    """Issue 13 round 2, M4: the same Russian speech on the right 20 ms later at 0.7x (correlation 0.04 at lag 0)
+    was called "different speech" and its seconds added. Lag-tolerant correlation finds one signal, and the
+    louder channel alone is analysed (the mix of two delayed copies is comb-filtered)."""
+    ru = decode_audio(DATA / "ru_festival.ogg").samples
+    delay = round(0.020 * SAMPLE_RATE)
+    late = np.concatenate([np.zeros(delay, np.float32), ru[:-delay]]) * 0.7
+    audio = decode_audio(write_stereo(tmp_path / "delay.m4a", ru, late))
+    samples, record, second = choose_with_second(audio)
+    assert second is None
+    assert record.used == "left" and "same speech 20 ms apart" in (record.reason or "")
+    assert np.array_equal(samples, audio.planes[0])  # type: ignore[index]
+
+
+@pytest.mark.parametrize("below_db", [26, 41])
+def test_a_much_quieter_interpreter_channel_is_kept_for_its_own_language(tmp_path: Path, below_db: int) -> None:
+    """Issue 13 round 2, H1: English on the left, a Russian interpreter 26 or 41 dB quieter on the right. The
+    louder channel is analysed, and the quiet one comes back for language ID (it was dropped, and a Russian
+    claim was "contradicted"). The reason no longer says "more speech (13.4 s against 13.4 s)"."""
+    en, ru = decode_audio(DATA / "en_espeak.ogg").samples, decode_audio(DATA / "ru_festival.ogg").samples
+    n = min(len(en), len(ru))
+    audio = decode_audio(write_stereo(tmp_path / "interp.m4a", en[:n], ru[:n] * 10 ** (-below_db / 20)))
+    samples, record, second = choose_with_second(audio)
+    reason = record.reason or ""
+    assert record.used == "left" and second is not None, reason
+    assert np.array_equal(samples, audio.planes[0]) and np.array_equal(second, audio.planes[1])  # type: ignore[index]
+    assert "right channel carries different speech" in reason and "holds more speech" not in reason
+    assert speech_s(second) >= 2.0

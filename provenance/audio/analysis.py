@@ -278,7 +278,7 @@ def analyse(
 
     section.language, section.language_status, section.languages = summarise(spoken, by_language, config, unidentified)
     if second is not None:
-        unidentified = _second_voice(engine, second, section, config, unidentified)
+        unidentified = _second_voice(engine, second, section, config, unidentified, regions)
         section.unidentified_s = round(unidentified, 2) if unidentified else None
     if section.language_status == "no_speech" and unidentified:
         section.language_status = "unidentified"
@@ -295,20 +295,23 @@ def analyse(
 
 
 def _second_voice(
-    engine: Engine, samples: np.ndarray, section: AudioSection, config: AudioConfig, unidentified: float
+    engine: Engine, samples: np.ndarray, section: AudioSection, config: AudioConfig, unidentified: float,
+    main_regions: list[SpeechRegion] | None = None,
 ) -> float:
     """The other channel's language, when the two channels carry different speech (``channels.SAME_SIGNAL_CORR``).
 
     Language ID on up to ``CONFIRM_S`` of its VAD speech (one pass; it is not transcribed). A language it names
     with ``CONFIRMED_LANGUAGE_P`` joins ``section.languages`` with that channel's speech seconds, and shares are
     recomputed over both channels' speech; otherwise its speech counts as unidentified (returned, in seconds).
-    A claim is then never "supported" by one channel while the other speaks another language (issue 13).
+    ``section.speech_s`` is the time either channel speaks (the union of both channels' VAD regions): seconds
+    are never counted twice (a 13.4-s clip gave 26.8 s; issue 13 round 2, M4). A claim is then never
+    "supported" by one channel while the other speaks another language (issue 13).
     """
     regions = speech_regions(samples)
     if not regions:
         return unidentified
     clip = SpeechClip(samples, regions)
-    section.speech_s = round((section.speech_s or 0.0) + clip.duration, 2)
+    section.speech_s = round(_union_s([*(main_regions or []), *regions]), 2)
     limit = round(CONFIRM_S * SAMPLE_RATE)
     (probs,) = engine.detect_languages(clip.samples[:limit], [(0, min(limit, len(clip.samples)))])
     best, p = max(probs.items(), key=lambda kv: kv[1], default=("", 0.0))
@@ -338,6 +341,16 @@ def _second_voice(
     elif section.language_status in ("no_speech", "unidentified"):
         section.language_status = "single" if p >= config.uncertain_below else "uncertain"
     return unidentified
+
+
+def _union_s(regions: list[SpeechRegion]) -> float:
+    """Seconds covered by any of ``regions`` (sample ranges on one clock), overlaps counted once."""
+    total, end = 0, -1
+    for r in sorted(regions, key=lambda r: r.start):
+        if r.end > end:
+            total += r.end - max(r.start, end)
+            end = r.end
+    return total / SAMPLE_RATE
 
 
 def language_spans(engine: Engine, clip: SpeechClip, config: AudioConfig) -> list[LanguageSpan]:
