@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 from test_hostile import CASE_TIMEOUT_S, PEAK_RSS_MAX_KB, TRACEBACK, _env, _profile, run_cli
 
 from provenance.limits import MIN_MEMORY_MB, Limits
@@ -156,6 +157,22 @@ def test_a_99_mp_16_bit_rgba_png_is_decoded_reduced_under_1_gib(pipeline: str, p
     assert "DecompressionBomb" not in run.stderr and "warnings.warn" not in run.stderr, run.stderr
     picture = load_image(png16)
     assert max(picture.shape[:2]) == 512 and _looks_like_astronaut(picture) < 12
+
+
+@pytest.mark.parametrize("pipeline", PIPELINES)
+def test_a_99_mp_16_bit_grey_png_is_shrunk_before_its_8_bit_conversion(pipeline: str, tmp_path: Path) -> None:
+    """Issue 14 round 4, H1: 16-bit grey ("I;16") was scaled to 8 bits through a float copy of the whole picture
+    (99 MP: 1.5 GB quick, 1.76 GB standard); before that Pillow's conversion clipped it white. Now it is shrunk
+    first: exit 0, peak under 1 GiB, and the hashed picture is the photograph, not a white page."""
+    from provenance.visual.frames import load_image
+
+    path = tmp_path / "grey16_99mp.png"
+    path.write_bytes(make_corpus.png_rgba16_photo(grey=True))
+    run, report = _verify(path, tmp_path, pipeline)
+    assert run.code == 0 and report["visual"]["status"] == "ok", run.stderr
+    picture = load_image(path)
+    grey = np.asarray(Image.fromarray(picture).convert("L"), dtype=float)
+    assert max(picture.shape[:2]) == 512 and 40 < grey.mean() < 200 and grey.std() > 20  # a photo, not white
 
 
 def test_at_max_memory_mb_1024_a_big_still_is_never_called_damaged(png16: Path, tmp_path: Path) -> None:

@@ -324,7 +324,10 @@ def _decode(path: Path, img: Image.Image, plan: _Plan, long_side: int = HASH_SIZ
             img.reduce = _jp2_reduction(img.width, img.height, long_side)  # type: ignore[method-assign]
         # in place, and no conversion of what is RGB already: each copy of a 51 MP HEIC is 153 MB
         ImageOps.exif_transpose(img, in_place=True)
-        rgb = img if img.mode == "RGB" else rgb8(img)
+        if img.mode.startswith("I") or img.mode == "F":  # 16/32-bit grey: shrunk before its 8-bit conversion,
+            img.thumbnail((long_side, long_side), Image.Resampling.BOX, reducing_gap=None)  # (reduce() refuses I;16)
+            return np.asarray(rgb8(img))  # a float copy of a 99 MP picture took 1.5 GB (issue 14 round 4)
+        rgb = img if img.mode == "RGB" else img.convert("RGB")
         rgb.thumbnail((long_side, long_side), Image.Resampling.BOX)
         return np.asarray(rgb)
     # as exif_transpose reads it for Pillow's own decode; but Pillow's PNG plugin decodes every pixel to look for
