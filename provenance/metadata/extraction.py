@@ -194,27 +194,11 @@ def _format_readings(path: Path, kind: str) -> list[Reading]:
             head = fh.read(max(moi.HEAD, 16))
     except OSError:
         return []
-    out = []
-    if isobmff.sniff(head):
-        out.append(isobmff.read(path))
+    out = [isobmff.read(path)] if isobmff.sniff(head) else []
     if kind == "video":
         out.append(h264.read(path))  # AVCHD SEI in MTS/M2TS (and any stream that carries it)
-    if riff.sniff(head):
-        out.append(riff.read(path))
-    if matroska.sniff(head):
-        out.append(matroska.read(path))
-    if moi.sniff(head):
-        out.append(moi.read(path))
-    if wtv.sniff(head):
-        out.append(wtv.read(path))
-    if mxf.sniff(head):
-        out.append(mxf.read(path))
-    if asf.sniff(head):
-        out.append(asf.read(path))
-    if dv.sniff(head):
-        out.append(dv.read(path))
-    if iptc.sniff(head):  # JPEG, TIFF: IPTC IIM, the newsroom's own record (before XMP in trust)
-        out.append(iptc.read(path))
+    # IPTC last: JPEG, TIFF: IPTC IIM, the newsroom's own record (before XMP in trust)
+    out += [reader.read(path) for reader in (riff, matroska, moi, wtv, mxf, asf, dv, iptc) if reader.sniff(head)]
     return out
 
 
