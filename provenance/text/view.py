@@ -9,11 +9,14 @@ from provenance.report.view import TimelineRow, bar, data_uri, fmt_t, md, render
 from provenance.stage import StageView
 
 LANGUAGE_NAMES = {"ru": "Russian", "uk": "Ukrainian", "ko": "Korean", "en": "English"}
+# how an item's kind is shown: "uncertain" alone reads as doubt about the text, not about its role
+KIND_WORDS = {"caption": "caption", "scene": "scene", "uncertain": "caption or scene (not told)"}
 
 
 @dataclass
 class Row:
     item: TextItem
+    kind: str  # KIND_WORDS
     when: str  # "0:02.0–0:04.0", or "" for a still
     language: str  # "Russian (letters ы, ё (Russian, not Ukrainian))"
     crop: str | None  # data: URI of the frame crop
@@ -72,11 +75,15 @@ def nothing_read(section: TextSection) -> str:
     return f"{regions}, none read confidently{kept}"
 
 
+_KIND_CSS = {"caption": "lang2", "scene": "lang1", "uncertain": "lang3"}  # the report's bar colours
+
+
 class TextView(StageView):
     def html(self, report: Report) -> str:
         section: TextSection = report.text
         crops = report.artefacts.crops
-        rows = [Row(it, _when(report, it), _language(it), data_uri(crops.get(f"text/{n}")))
+        rows = [Row(it, KIND_WORDS.get(it.kind, it.kind), _when(report, it), _language(it),
+                    data_uri(crops.get(f"text/{n}")))
                 for n, it in enumerate(section.items)]
         return render_partial("provenance.text", "text.html.j2", r=report, v=Page(rows, _sampling(section),
                                                                                 nothing_read(section)))
@@ -94,7 +101,8 @@ class TextView(StageView):
             if it.low_confidence:
                 continue
             when = _when(report, it)
-            out.append(f"- {md(when) + ' ' if when else ''}**{it.kind}** “{md(it.text)}” · {md(_language(it))} · "
+            kind = KIND_WORDS.get(it.kind, it.kind)
+            out.append(f"- {md(when) + ' ' if when else ''}**{kind}** “{md(it.text)}” · {md(_language(it))} · "
                        f"confidence {it.confidence:.2f}")
         if section.status == "ok":
             out.append(f"- {md(_sampling(section))}")
@@ -111,8 +119,8 @@ class TextView(StageView):
                 continue
             label = it.language or (it.script or "?")[:3]
             row.bars.append(bar(it.start, max(it.end, it.start + 0.5), duration, label,
-                                f"{it.kind} {_when(report, it)}: {it.text}", "lang2" if it.kind == "caption"
-                                else "lang1"))
+                                f"{KIND_WORDS.get(it.kind, it.kind)} {_when(report, it)}: {it.text}",
+                                _KIND_CSS.get(it.kind, "lang1")))
         if not row.bars:
             row.note = {"ok": nothing_read(section), "unavailable": "OCR engine not available"}.get(
                 section.status, f"on-screen text: {status_words(section.status)}")
@@ -124,7 +132,9 @@ class TextView(StageView):
     def legend(self, report: Report) -> list[tuple[str, str]]:
         kinds = {it.kind for it in report.text.items}
         return [(css, text) for kind, css, text in (("caption", "lang2", "caption text"),
-                                                     ("scene", "lang1", "scene text")) if kind in kinds]
+                                                     ("scene", "lang1", "scene text"),
+                                                     ("uncertain", "lang3", "caption or scene text (not told)"))
+                if kind in kinds]
 
     def run_details(self, report: Report) -> list[tuple[str, str]]:
         section: TextSection = report.text
