@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import av
 from PIL import Image, ImageDraw
 from test_text import needs_ocr, suite
 from test_text_fixes import _boxed, _photo, _shots
@@ -16,6 +17,7 @@ from provenance.claims import Claim, check_on_screen_language
 from provenance.pipeline import Pipeline, verify
 from provenance.report.model import Report
 from provenance.report.writer import write_report
+from provenance.text.language import settled_by_letters
 
 PANEL = {"fill": (240, 240, 230), "ink": (20, 20, 120), "pad": 10}
 
@@ -70,7 +72,7 @@ def test_a_boxed_line_over_a_static_shot_does_not_contradict(tmp_path: Path) -> 
     frame = _boxed(_photo("chelsea"), "Росіяни їдуть через наше село", "uk", 44, at=(120, 330))
     report = verify(_shots(tmp_path / "box.mp4", (frame, 100)), pipeline=_pipeline())
     line = [i for i in report.text.items if "село" in i.text and not i.low_confidence]
-    assert line, [(i.text, i.language) for i in report.text.items]
+    assert line and line[0].language == "uk", [(i.text, i.language) for i in report.text.items]
     assert line[0].kind == "uncertain" and "unchanging shot" in line[0].kind_basis, line[0].kind_basis
     assert _check(report, "ru")[0] == "unknown", _check(report, "ru")
     assert _check(report, "uk")[0] == "unknown", _check(report, "uk")  # nor does it support
@@ -102,3 +104,38 @@ def test_a_sign_moving_with_the_picture_is_scene_text_and_decides(tmp_path: Path
                                               ("Военная комендатура", "ru", (700, 420))])
     result, detail = _check(verify(both, pipeline=_pipeline()), "ko")
     assert result == "neutral" and "Cyrillic" in detail, (result, detail)
+
+
+@needs_ocr
+def test_letters_russian_lacks_settle_ukrainian_and_the_claim_does_not_count_them_as_maybe_russian(
+        tmp_path: Path) -> None:
+    """N5: "Росія напала" (і, read at 0.92) and "СРОЧНО: мы в Курске" (ы, 0.95) were "language not told", and
+    the ru claim then counted the Ukrainian line as Cyrillic that "may be the expected ru". A confident
+    reading's own і/ї/є/ґ or ы/э/ъ/ё settle it when the models' comparison did not."""
+    _boxed(_photo("coffee"), "Росія напала", "uk", 48, at=(100, 300)).save(tmp_path / "uk.jpg", quality=92)
+    report = verify(tmp_path / "uk.jpg", pipeline=_pipeline())
+    line = [i for i in report.text.items if "напала" in i.text and not i.low_confidence]
+    assert line and line[0].language == "uk", [(i.text, i.language, i.language_basis) for i in report.text.items]
+    assert "letters і (Ukrainian, not Russian), read at 0." in line[0].language_basis, line[0].language_basis
+    _lower_third(_photo("rocket"), "СРОЧНО: мы в Курске", "ru", 40).save(tmp_path / "ru.jpg", quality=92)
+    russian = [i for i in verify(tmp_path / "ru.jpg", pipeline=_pipeline()).text.items if "Курске" in i.text]
+    assert russian and russian[0].language == "ru" and "letters ы" in russian[0].language_basis, russian
+    # a Korean sign moving with a pan, the Ukrainian line laid over it: nothing Russian is on screen
+    clip = _pan(tmp_path / "pan.mp4", [("출입 금지 구역", "ko", (700, 150))])
+    with av.open(str(clip)) as c:
+        shots = [_boxed(f.to_image(), "Росія напала", "uk", 48, at=(100, 560)) for f in c.decode(video=0)]
+    report = verify(suite.encode(shots, tmp_path / "pan_uk.mp4", keyint=50), pipeline=_pipeline())
+    overlay = [i for i in report.text.items if "напала" in i.text and not i.low_confidence]
+    assert overlay and overlay[0].language == "uk", [(i.text, i.language, i.kind) for i in report.text.items]
+    result, detail = _check(report, "ru")
+    assert result == "contradicts" and "language is not told" not in detail, (result, detail)
+
+
+def test_a_readings_own_letters_settle_russian_or_ukrainian() -> None:
+    assert settled_by_letters("Росія напала")[0] == "uk"
+    assert settled_by_letters("Ґанок і двір")[0] == "uk"
+    assert settled_by_letters("СРОЧНО: мы в Курске")[0] == "ru"
+    assert settled_by_letters("Срочно: мьі в Курске")[0] == "ru"  # ы split as ь + і by the Ukrainian model
+    assert settled_by_letters("Колонна техники")[0] is None  # no telling letter
+    assert settled_by_letters("Їжак съел")[0] is None  # both: not told
+    assert settled_by_letters("출입 금지")[0] is None  # not Cyrillic

@@ -23,7 +23,7 @@ from provenance.text.config import TextConfig
 from provenance.text.detect import EDGE_MIN, MAX_REGIONS, MAX_REGIONS_STILL, find_text_counted
 from provenance.text.engine import EngineUnavailable, Reading, Tesseract, open_engine
 from provenance.text.frames import CUT_ON_KEY_S, THUMB_EVERY_S, TextFrames, load_still, sample
-from provenance.text.language import language_of, letters_by_script, script_of
+from provenance.text.language import SETTLE_CONFIDENCE, language_of, letters_by_script, script_of, settled_by_letters
 
 # one line unchanged between frames: the share of either frame's strong edges (detect.EDGE_MIN) in the line's
 # box that the other frame has at the same pixel. A caption stays put while the picture between its letters
@@ -351,7 +351,16 @@ def plausible(reading: Reading) -> bool:
 
 
 def _reading_language(reading: Reading) -> tuple[str | None, str]:
+    """A reading's language and why: for a Cyrillic line the engine's comparison of its Russian and Ukrainian
+    models' readings, and where that named none, the confident reading's own telling letters
+    (language.settled_by_letters at ``SETTLE_CONFIDENCE``); else its letters and words (language.language_of)."""
     if reading.basis:  # a Cyrillic line: the engine compared the Russian and Ukrainian models' readings
+        if reading.language is None and not reading.script_unknown and reading.confidence >= SETTLE_CONFIDENCE:
+            code, why = settled_by_letters(reading.text)
+            if code is not None:
+                scores = reading.basis.removeprefix("Cyrillic; the Russian and Ukrainian models do not tell it ")
+                return code, (f"{why}, read at {reading.confidence:.2f}; the Russian and Ukrainian models' "
+                              f"comparison alone did not tell it {scores}")
         return reading.language, reading.basis
     return language_of(reading.text)
 
