@@ -139,3 +139,23 @@ def test_a_readings_own_letters_settle_russian_or_ukrainian() -> None:
     assert settled_by_letters("Колонна техники")[0] is None  # no telling letter
     assert settled_by_letters("Їжак съел")[0] is None  # both: not told
     assert settled_by_letters("출입 금지")[0] is None  # not Cyrillic
+
+
+@needs_ocr
+def test_the_page_says_the_confidence_cut_off_the_settings_used(tmp_path: Path) -> None:
+    """N4: with `min_confidence = 0.95`, a sign read at 0.91 was dropped to report.json, yet the page said
+    "(under 0.70 or too few letters)"."""
+    im = _boxed(_photo("chelsea"), "Обмін валют", "uk", 56, at=(80, 200), **PANEL)
+    im = _boxed(im, "Лікарня", "uk", 56, at=(80, 420), **PANEL)
+    im.save(tmp_path / "signs.jpg", quality=92)
+    report = verify(tmp_path / "signs.jpg", pipeline=_pipeline(min_confidence=0.97))
+    assert report.text.min_confidence == 0.97
+    held = [i for i in report.text.items if i.low_confidence and 0.7 <= i.confidence < 0.97]
+    assert held, [(i.text, i.confidence, i.low_confidence) for i in report.text.items]
+    folder = write_report(report, tmp_path / "strict")
+    for page in ("report.md", "report.html"):
+        shown = (folder / page).read_text()
+        assert "under 0.97 (" in shown and "min_confidence) or too few letters" in shown, page  # md escapes [ ]
+        assert "under 0.70" not in shown, page
+    default = verify(tmp_path / "signs.jpg", pipeline=_pipeline())
+    assert not [i for i in default.text.items if i.low_confidence and i.confidence >= 0.7]

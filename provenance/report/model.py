@@ -526,6 +526,9 @@ class TextSection(Section, key="text"):
     # (text/detect.py MAX_REGIONS, MAX_REGIONS_STILL), and the frames where that happened
     regions_capped: int = 0
     frames_capped: int = 0
+    # ``[text] min_confidence`` as used (0-1): readings under it, or under the stage's floor (text/analysis.py
+    # FINDING_CONFIDENCE, 0.7), are flagged low_confidence; None in reports written before it was recorded
+    min_confidence: float | None = None
     # a still read shrunk: its size as read (px, [width, height]) and its own; None when read at its own size
     read_size: list[int] | None = None
     source_size: list[int] | None = None

@@ -51,7 +51,8 @@ MERGE_SIMILARITY = 0.6  # 1 - edit distance / length: readings of one text acros
 # picture change between two sampled frames: mean absolute difference of 32x18 grey thumbnails, as a share of
 # 255; the visual stage's shot threshold ([visual.frames] shot_threshold default)
 PICTURE_CHANGE = 0.15
-# the floor for showing a reading as text on screen (findings, Markdown, search, the claim check): the readings
+# the floor for showing a reading as text on screen (findings, Markdown, search, the claim check), whatever
+# ``[text] min_confidence`` (a higher one raises it: ``shown_from``): the readings
 # the issue 18 tester found invented from picture edges and vertical text scored 0.62-0.63 ("는지", "TAP",
 # "РР a"); items under it stay in the JSON with ``low_confidence`` set. A line needs this many letters too
 # (Hangul: syllables, each a word's worth of strokes)
@@ -123,7 +124,7 @@ def _read(frames: TextFrames, engine: Tesseract, cfg: TextConfig) -> tuple[TextS
     section = TextSection(status="ok", engine=engine.name, models=list(engine.models), sampling=frames.sampling,
                           frames_sampled=len(frames.frames), max_gap_s=frames.max_gap_s,
                           budget_exhausted=frames.stopped, interval_s=frames.interval_s,
-                          shot_changes=list(frames.shot_changes))
+                          shot_changes=list(frames.shot_changes), min_confidence=cfg.min_confidence)
     if frames.source_size and frames.frames:
         h, w = frames.frames[0][1].shape[:2]
         if (w, h) != tuple(frames.source_size):
@@ -340,6 +341,13 @@ def _item(item: _Item, changes: list[int], engine: Tesseract, times: list[float]
         kind=kind, kind_basis=kind_basis, frames=len(item.seen), frame_t=best.t,
         range_from=round(range_from, 3), range_to=round(range_to, 3),
         low_confidence=not plausible(best.reading) or best.reading.confidence < min_confidence)
+
+
+def shown_from(min_confidence: float | None) -> float:
+    """The confidence a reading needs to be shown as text on screen: the higher of ``FINDING_CONFIDENCE`` and
+    ``[text] min_confidence`` (None, a report from before it was recorded: the floor alone). Under it, an item
+    is flagged ``low_confidence`` (``_item``)."""
+    return max(FINDING_CONFIDENCE, min_confidence or 0.0)
 
 
 def plausible(reading: Reading) -> bool:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from provenance.report.model import Report, TextItem, TextSection
 from provenance.report.view import TimelineRow, bar, data_uri, fmt_t, md, render_partial, status_words
 from provenance.stage import StageView
+from provenance.text.analysis import FINDING_CONFIDENCE, shown_from
 
 LANGUAGE_NAMES = {"ru": "Russian", "uk": "Ukrainian", "ko": "Korean", "en": "English"}
 # how an item's kind is shown: "uncertain" alone reads as doubt about the text, not about its role
@@ -58,10 +59,19 @@ def _sampling(section: TextSection) -> str:
             "image": "the picture"}.get(section.sampling or "", section.sampling or "")
     gap = f"; longest gap {section.max_gap_s:.1f} s (text shown for less may be missed)" if section.max_gap_s else ""
     low = sum(it.low_confidence for it in section.items)
-    unsure = (f"; {low} low-confidence reading{'' if low == 1 else 's'} (under 0.70 or too few letters) kept in "
-              "report.json only") if low else ""
+    unsure = (f"; {low} low-confidence reading{'' if low == 1 else 's'} ({_under(section)} or too few letters) "
+              "kept in report.json only") if low else ""
     return (f"frames read: {section.frames_sampled} ({what}{gap}); with text-like regions: "
             f"{section.frames_with_text}; lines sent to the recogniser: {section.regions_read}{unsure}")
+
+
+def _under(section: TextSection) -> str:
+    """"under 0.95 ([text] min_confidence)" or "under 0.70": the cut-off the readings were held to, from the
+    settings the report was made with (the issue 18 round-4 tester's min_confidence 0.95 read "under 0.70")."""
+    cut = shown_from(section.min_confidence)
+    setting = " ([text] min_confidence)" if section.min_confidence is not None and \
+        section.min_confidence > FINDING_CONFIDENCE else ""
+    return f"under {cut:.2f}{setting}"
 
 
 def nothing_read(section: TextSection) -> str:
