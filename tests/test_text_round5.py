@@ -17,6 +17,7 @@ from provenance.claims import Claim, check_on_screen_language
 from provenance.pipeline import Pipeline, verify
 from provenance.report.model import Report
 from provenance.report.writer import write_report
+from provenance.search import search
 from provenance.text.language import settled_by_letters
 
 PANEL = {"fill": (240, 240, 230), "ink": (20, 20, 120), "pad": 10}
@@ -159,3 +160,20 @@ def test_the_page_says_the_confidence_cut_off_the_settings_used(tmp_path: Path) 
         assert "under 0.70" not in shown, page
     default = verify(tmp_path / "signs.jpg", pipeline=_pipeline())
     assert not [i for i in default.text.items if i.low_confidence and i.confidence >= 0.7]
+
+
+@needs_ocr
+def test_search_reads_punctuation_as_spaces_and_shows_the_stored_text(tmp_path: Path) -> None:
+    """N6: `search "Харьков 2014"` gave 0 hits against the caption "Харьков, 2014": search was a literal
+    substring match. Punctuation and whitespace runs are folded on both sides; the hit shows the text as stored."""
+    _boxed(_photo("astronaut"), "Харьков, 2014", "ru", 56, at=(100, 300)).save(tmp_path / "kh.jpg", quality=92)
+    report = verify(tmp_path / "kh.jpg", pipeline=_pipeline())
+    stored = [i.text for i in report.text.items if "2014" in i.text and not i.low_confidence]
+    assert stored and "Харьков, 2014" in stored[0], [i.text for i in report.text.items]
+    write_report(report, tmp_path / "reports")
+    for query in ("Харьков 2014", "харьков,2014", "Харьков —  2014", "ХАРЬКОВ. 2014"):
+        found = search(query, [tmp_path / "reports"])
+        assert [h.text for h in found.hits] == [stored[0]], (query, found.hits)  # as stored, comma and all
+        assert found.hits[0].where.startswith("on-screen text"), found.hits[0].where  # a still: role not told
+    for query in ("Харьков 2015", "Харьков 20 14"):
+        assert not search(query, [tmp_path / "reports"]).hits, query
