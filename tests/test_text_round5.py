@@ -9,16 +9,20 @@ from __future__ import annotations
 from pathlib import Path
 
 import av
+import pytest
 from PIL import Image, ImageDraw
 from test_text import needs_ocr, suite
 from test_text_fixes import _boxed, _photo, _shots
 
 from provenance.claims import Claim, check_on_screen_language
+from provenance.cli_claim import display_width
 from provenance.pipeline import Pipeline, verify
 from provenance.report.model import Report
 from provenance.report.writer import write_report
 from provenance.search import search
 from provenance.text.language import settled_by_letters
+
+from conftest import cli_in_process
 
 PANEL = {"fill": (240, 240, 230), "ink": (20, 20, 120), "pad": 10}
 
@@ -177,3 +181,36 @@ def test_search_reads_punctuation_as_spaces_and_shows_the_stored_text(tmp_path: 
         assert found.hits[0].where.startswith("on-screen text"), found.hits[0].where  # a still: role not told
     for query in ("Харьков 2015", "Харьков 20 14"):
         assert not search(query, [tmp_path / "reports"]).hits, query
+
+
+def test_claim_show_keeps_its_columns_after_a_hangul_file_name(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tester 13, L2: `claim show` padded the file column by characters, so the check, result and detail columns
+    of a row named "러시아군_도착.jpg" (Hangul: two terminal columns each) stood to the right of the others'."""
+    monkeypatch.setenv("PROVENANCE_WORKSPACE", str(tmp_path / "ws"))
+    monkeypatch.chdir(tmp_path)
+    code, out, err = cli_in_process(capsys, "claim", "add", "--statement", "troops arrive", "--languages", "ko",
+                                    "--date", "2022-03", "--id", "c-1")
+    assert code == 0, err
+    for name, photo in (("러시아군_도착.jpg", "coffee"), ("plain.jpg", "chelsea")):
+        im = _photo(photo, (640, 360))
+        exif = im.getexif()
+        exif.get_ifd(0x8769)[0x9003] = "2014:05:01 10:00:00"  # DateTimeOriginal, years before the claimed date
+        im.save(tmp_path / name, quality=90, exif=exif)
+        code, out, err = cli_in_process(capsys, "verify", "--claim", "c-1", tmp_path / name)
+        assert code == 0, (out, err)
+    code, out, err = cli_in_process(capsys, "claim", "show", "c-1")
+    assert code == 0, err
+    lines = out.splitlines()
+    header = next((i for i, line in enumerate(lines) if line.startswith("file ") and " check " in line), None)
+    assert header is not None, out
+    columns = [lines[header].index(word) for word in ("check", "result", "detail")]
+    named = [line for line in lines[header + 1:] if line.startswith(("러시아군", "plain")) and "capture_time" in line]
+    assert len(named) == 2, out
+    for line in named:
+        first = line.split("  ")[0]
+        rest = line[len(first):]
+        check = rest.lstrip(" ").split(" ")[0]
+        at = display_width(first) + len(rest) - len(rest.lstrip(" "))  # terminal column where the check starts
+        assert at == columns[0], (line, at, columns)
+    assert display_width("러시아군_도착.jpg") == 17 and display_width("plain.jpg") == 9 and check
