@@ -20,6 +20,7 @@ from provenance.pipeline import Pipeline, verify
 from provenance.report.model import Report
 from provenance.report.writer import write_report
 from provenance.search import search
+from provenance.text.analysis import _moved
 from provenance.text.language import settled_by_letters
 
 from conftest import cli_in_process
@@ -214,3 +215,13 @@ def test_claim_show_keeps_its_columns_after_a_hangul_file_name(tmp_path: Path, c
         at = display_width(first) + len(rest) - len(rest.lstrip(" "))  # terminal column where the check starts
         assert at == columns[0], (line, at, columns)
     assert display_width("러시아군_도착.jpg") == 17 and display_width("plain.jpg") == 9 and check
+
+
+def test_a_box_recut_in_place_is_not_a_box_moved_with_the_picture() -> None:
+    """A caption's box grows when the detector joins picture edges beside it: its centre shifts, but it was not
+    carried by the picture (that would make it scene text that decides a claim); a sign carried by a pan was."""
+    line = (0.30, 0.80, 0.70, 0.86)
+    assert not _moved(line, (0.30, 0.80, 0.95, 0.86))  # grown on the right: same place, re-cut
+    assert not _moved(line, (0.31, 0.80, 0.71, 0.86))  # jitter
+    assert _moved(line, (0.05, 0.80, 0.45, 0.86))  # same size, a quarter of the frame to the left
+    assert _moved(line, (0.30, 0.60, 0.70, 0.66))  # up by three of its heights

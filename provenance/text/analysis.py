@@ -414,7 +414,9 @@ def _kind(item: _Item, changes: list[int], frame_lines: list[tuple[float, float,
     across = sum(c in read_in and c - 1 in read_in for c in changes)
     if across and _iou(first.box, last.box) >= 0.5:
         return "caption", f"stayed in place while the picture changed ({across} time{'s' if across > 1 else ''})"
-    if any(_iou(s.box, first.box) < SAME_PLACE_IOU for s in item.seen):
+    ch, cw = first.crop.shape[:2]
+    aspect = (cw / max(1e-6, first.box[2] - first.box[0])) / (ch / max(1e-6, first.box[3] - first.box[1]))
+    if any(_moved(first.box, s.box, aspect) for s in item.seen):
         return "scene", "moved with the picture (its box shifted between the frames it was read in)"
     spanned = sum(first.index < c <= last.index for c in changes)
     if spanned:
@@ -424,6 +426,25 @@ def _kind(item: _Item, changes: list[int], frame_lines: list[tuple[float, float,
     else:
         why = "read in one frame: nothing tells a caption from text in the scene"
     return "uncertain", f"{hint}; {why}"
+
+
+# a line moved with the picture: the same text read with a box of about the same size (each side within this
+# share of the first box's) whose centre shifted by at least ``MOVED_HEIGHTS`` of its height. A caption's box
+# grows or shrinks when the detector joins or drops picture edges beside it, which shifts its centre too, but
+# not at the same size; a sign carried across the frame by a pan keeps its size (tests: 160 px a 2-s step)
+MOVED_SIZE = 0.25
+MOVED_HEIGHTS = 1.0
+
+
+def _moved(a: tuple[float, float, float, float], b: tuple[float, float, float, float], aspect: float = 16 / 9
+           ) -> bool:
+    """``b`` is ``a`` carried elsewhere in the frame (``MOVED_SIZE``, ``MOVED_HEIGHTS``), not ``a`` re-cut.
+    Boxes are fractions of the frame; ``aspect`` (its width / height) puts both shifts in units of height."""
+    wa, ha, wb, hb = a[2] - a[0], a[3] - a[1], b[2] - b[0], b[3] - b[1]
+    if min(wa, ha) <= 0 or abs(wb - wa) > MOVED_SIZE * wa or abs(hb - ha) > MOVED_SIZE * ha:
+        return False
+    dx, dy = (b[0] + b[2] - a[0] - a[2]) / 2 * aspect, (b[1] + b[3] - a[1] - a[3]) / 2
+    return _iou(a, b) < SAME_PLACE_IOU and (dx * dx + dy * dy) ** 0.5 >= MOVED_HEIGHTS * ha
 
 
 def _position(item: _Item, frame_lines: list[tuple[float, float, float, float]]) -> str:
