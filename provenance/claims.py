@@ -834,16 +834,20 @@ def check_on_screen_language(claim: Claim, report: Report) -> ClaimAssessment:
     text/engine.py) and read with confidence count; an item under the stage's plausibility floor
     (``low_confidence``) or whose letters the Latin and Cyrillic alphabets share (script None) never does. Scene
     text (signs, markings, documents) decides; a burned-in caption is in the language of whoever added it, so
-    captions alone are ``unknown`` (listed in the detail). Latin-script text is on signs, brands and labels
-    everywhere, so it never contradicts. ``supports`` when the scene text's languages are expected and no other
-    confident scene text is there; ``neutral`` when expected and other scene text (another language, or an
-    untold one in a script no expected language is written in, Latin included) are both there, the others named
-    in the detail (as for speech, every language with a real share counts); ``contradicts`` only when the scene shows
-    non-Latin text of unexpected languages and nothing on screen may be an expected language: no item of an
-    expected language, and no confident item of an expected language's script whose language is not told
-    (Cyrillic of untold language may be the expected Russian). A picture read in part (``budget_exhausted``)
-    never supports or contradicts: both rest on what is absent from the part read; expected scene text then
-    gives ``neutral``, else ``unknown``.
+    captions alone are ``unknown`` (listed in the detail). An item of ``uncertain`` role (a still, an unchanging
+    shot: text/analysis.py ``_kind``) may be either, so it never decides a claim either way: a caption band
+    added to a still in the claim's language would "support" it, one in another language "contradict" it. It
+    counts only as doubt: one of another language keeps the scene's expected language from supporting alone
+    (``neutral``), one of an expected language (or of its script, untold) keeps a contradiction from standing.
+    Latin-script text is on signs, brands and labels everywhere, so it never contradicts. ``supports`` when the
+    scene text's languages are expected and no other confident scene or uncertain-role text is there;
+    ``neutral`` when expected and other such text (another language, or an untold one in a script no expected
+    language is written in, Latin included) are both there, the others named in the detail (as for speech, every
+    language with a real share counts); ``contradicts`` only when the scene shows non-Latin text of unexpected
+    languages and nothing on screen may be an expected language: no item of an expected language, and no
+    confident item of an expected language's script whose language is not told (Cyrillic of untold language may
+    be the expected Russian). A picture read in part (``budget_exhausted``) never supports or contradicts: both
+    rest on what is absent from the part read; expected scene text then gives ``neutral``, else ``unknown``.
     """
     name, text = "on_screen_language", report.text
     expected = _stored_languages(claim.languages)
@@ -869,20 +873,27 @@ def check_on_screen_language(claim: Claim, report: Report) -> ClaimAssessment:
                   items=read)
     counts: dict[str, dict[str, int]] = {}
     for it in told:
-        counts.setdefault(it.language or "", {"scene": 0, "caption": 0})[it.kind] += 1
-    detail = "; ".join(f"{code}: {c['scene']} scene, {c['caption']} caption "
-                       f"({'expected' if code in expected else 'not expected'})" for code, c in counts.items())
+        counts.setdefault(it.language or "", {"scene": 0, "caption": 0, "uncertain": 0})[it.kind] += 1
+    detail = "; ".join(f"{code}: {c['scene']} scene, {c['caption']} caption"
+                       + (f", {c['uncertain']} caption or scene (not told)" if c["uncertain"] else "")
+                       + f" ({'expected' if code in expected else 'not expected'})" for code, c in counts.items())
     evidence = {"expected": expected, "languages": counts, "language_not_told": len(untold)}
     scene = {it.language for it in told if it.kind == "scene"}
     other = {it.language for it in told if it.kind == "scene" and it.language not in expected and it.script != "Latin"}
+    stopped = "reading stopped early (time budget or cap), so the rest of the picture was not read"
     if not scene:
-        return _a(name, "unknown", f"captions only (the language of whoever added them): {detail}{maybe}; "
+        part = f"; {stopped}" if text.budget_exhausted else ""
+        if any(it.kind == "uncertain" for it in told):
+            return _a(name, "unknown", f"no text shown to be in the scene ({_UNCERTAIN_WHY}): {detail}{maybe}"
+                      f"{part}; expected {want}", **evidence)
+        return _a(name, "unknown", f"captions only (the language of whoever added them): {detail}{maybe}{part}; "
                   f"expected {want}", **evidence)
     # as for speech, every script with a real share counts: confident scene text of another language, or of an
     # untold language in a script none of the expected languages is written in (a Cyrillic or Latin sign beside
-    # a Korean one for a Korean claim), keeps the expected language from supporting alone
+    # a Korean one for a Korean claim), keeps the expected language from supporting alone; so does such text of
+    # uncertain role (it may be in the scene)
     scripts = {_TEXT_SCRIPTS[c] for c in expected if c in _TEXT_SCRIPTS}
-    besides = [it for it in sure if it.kind == "scene" and it.language not in expected
+    besides = [it for it in sure if it.kind != "caption" and it.language not in expected
                and not (it.language is None and it.script in scripts)]
     evidence["other_scene"] = len(besides)
     if text.budget_exhausted:
@@ -890,7 +901,6 @@ def check_on_screen_language(claim: Claim, report: Report) -> ClaimAssessment:
         # another one, so no conclusion rests on what was not seen (the issue 18 round-3 tester's clip of a
         # Korean shot then two Russian ones, cut after one read, "contradicted" its ru claim)
         evidence["read_in_part"] = True
-        stopped = "reading stopped early (time budget or cap), so the rest of the picture was not read"
         if scene & set(expected):
             return _a(name, "neutral", f"{detail}; {stopped}: other text may be there; expected {want}", **evidence)
         return _a(name, "unknown", f"{detail}; {stopped}: the expected {want} may be there", **evidence)
@@ -903,10 +913,13 @@ def check_on_screen_language(claim: Claim, report: Report) -> ClaimAssessment:
         return _a(name, "unknown", f"{detail}{maybe}, which may be the expected {want}", **evidence)
     if other and not any(it.language in expected for it in told):
         return _a(name, "contradicts", f"{detail}; none of the expected {want} on screen", **evidence)
-    return _a(name, "unknown", f"only Latin-script or caption text decides nothing: {detail}; expected {want}",
-              **evidence)
+    return _a(name, "unknown", f"Latin-script scene text, captions and text of uncertain role decide nothing: "
+              f"{detail}; expected {want}", **evidence)
 
 
+# why an item of uncertain role decides nothing, as the claim check says it
+_UNCERTAIN_WHY = ("on a still or an unchanging shot a caption laid over the picture and a sign in it look alike, "
+                  "so that text decides nothing")
 _TOLD_SCRIPTS = frozenset({"Cyrillic", "Hangul", "Latin"})  # not "mixed", not None (look-alikes, no letters)
 # the script each expected language is written in: text of that script whose language is not told may be it
 _TEXT_SCRIPTS = {"ru": "Cyrillic", "uk": "Cyrillic", "be": "Cyrillic", "bg": "Cyrillic", "sr": "Cyrillic",
@@ -919,7 +932,8 @@ def _other_words(items: list[TextItem]) -> str:
     for it in items[:4]:
         sample = it.text if len(it.text) <= 30 else it.text[:30] + "…"
         what = _LANGUAGE_WORDS.get(it.language or "", it.language) if it.language else "language not told"
-        named.append(f"{it.script} ({what}: “{sample}”, confidence {it.confidence:.2f})")
+        role = ", caption or scene (not told)" if it.kind == "uncertain" else ""
+        named.append(f"{it.script} ({what}: “{sample}”, confidence {it.confidence:.2f}{role})")
     more = f" and {len(items) - 4} more" if len(items) > 4 else ""
     return f"also scene text in {', '.join(named)}{more}"
 
@@ -932,8 +946,9 @@ def _untold_words(untold: list[TextItem]) -> str:
     if not untold:
         return ""
     scripts = sorted({it.script or "" for it in untold})
-    kinds = {k: sum(it.kind == k for it in untold) for k in ("caption", "scene")}
-    counted = ", ".join(f"{n} {k}{'' if n == 1 else 's'}" for k, n in kinds.items() if n)
+    kinds = {k: sum(it.kind == k for it in untold) for k in ("caption", "scene", "uncertain")}
+    counted = ", ".join(f"{n} {k}{'' if n == 1 else 's'}" if k != "uncertain" else f"{n} of uncertain role"
+                        for k, n in kinds.items() if n)
     sample = untold[0].text if len(untold[0].text) <= 40 else untold[0].text[:40] + "…"
     return f"; also {'/'.join(scripts)} text whose language is not told on screen ({counted}: “{sample}”)"
 

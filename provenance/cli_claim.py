@@ -7,6 +7,7 @@ import argparse
 import json
 import sys
 import textwrap
+import unicodedata
 from collections import Counter
 from pathlib import Path
 from typing import TextIO
@@ -275,6 +276,19 @@ def print_rollup(d: dossier.Dossier, out: TextIO) -> None:
         print(f"  not used: {terminal(r.name)}: {terminal(r.reason)}", file=out)
 
 
+def display_width(text: str) -> int:
+    """Terminal columns ``text`` takes: East Asian Wide and Fullwidth characters two (Unicode UAX #11, as
+    terminals draw Hangul and CJK), combining marks and zero-width format characters none, the rest one. The
+    ``claim show`` table padded by ``len`` shifted its columns after a Hangul file name (issue 13 tester, L2)."""
+    return sum(0 if unicodedata.combining(c) or unicodedata.category(c) in ("Mn", "Me", "Cf")
+               else 2 if unicodedata.east_asian_width(c) in ("W", "F") else 1 for c in text)
+
+
+def pad(text: str, width: int) -> str:
+    """``text`` followed by spaces up to ``width`` terminal columns (``display_width``)."""
+    return text + " " * max(0, width - display_width(text))
+
+
 def print_claim(claim: Claim, attachments: list[Attachment], out: TextIO,
                 summary: dossier.Dossier | None = None) -> None:
     """The claim, its roll-up (``summary``), then the evidence table: one line per (file, check), the file named on
@@ -307,7 +321,7 @@ def print_claim(claim: Claim, attachments: list[Attachment], out: TextIO,
         shown = [x for x in a.assessment if not (fold and x.result == "unknown")]
         rows += [(terminal(a.name) if i == 0 else "", x.check, x.result, terminal(x.detail))
                  for i, x in enumerate(shown)]
-    w_file = max([4] + [len(r[0]) for r in rows])
+    w_file = max([4] + [display_width(r[0]) for r in rows])
     w_check = max([5] + [len(r[1]) for r in rows] + [len(f.check) for f in (summary.folded if fold else [])])
     w_result = 11
     indent = w_file + w_check + w_result + 6
@@ -316,7 +330,7 @@ def print_claim(claim: Claim, attachments: list[Attachment], out: TextIO,
         print(f"{'file':<{w_file}}  {'check':<{w_check}}  {'result':<{w_result}}  detail", file=out)
     for name, check, result, detail in rows:
         lines = textwrap.wrap(detail, width=max(40, 120 - indent)) or [""]
-        print(f"{name:<{w_file}}  {check:<{w_check}}  {result:<{w_result}}  {lines[0]}", file=out)
+        print(f"{pad(name, w_file)}  {check:<{w_check}}  {result:<{w_result}}  {lines[0]}", file=out)
         for more in lines[1:]:
             print(" " * indent + more, file=out)
     if summary is not None and (unknown := [f for f in summary.folded if f.result == "unknown"]):

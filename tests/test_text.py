@@ -93,7 +93,8 @@ def test_sign_in_a_photograph_read_with_script_and_language(tmp_path: Path, lang
     items = [i for i in report.text.items if i.language == language]
     assert items, [(i.text, i.language) for i in report.text.items]
     best = items[0]
-    assert best.script == script and best.kind == "scene"  # inside the picture, not centred in a band
+    # inside the picture, not centred in a band; on a still nothing tells a sign from a line laid over it
+    assert best.script == script and best.kind == "uncertain" and "inside the picture" in best.kind_basis
     words = text.replace("'", " ").split()
     assert sum(w in best.text for w in words) >= len(words) - 1, best.text
 

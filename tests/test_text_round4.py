@@ -56,7 +56,9 @@ def test_three_letter_language_codes_are_stored_as_the_tools_own(tmp_path: Path,
     assert any(i.language == "ru" and not i.low_confidence for i in report.text.items), report.text.items
     for languages in (claim.languages, ["rus"]):  # also a Claim built from old data without the store
         check = check_on_screen_language(Claim(id="c", statement="s", languages=languages), report)
-        assert check.result == "supports" and "rus" not in check.detail, check.detail
+        # a still: the sign's role is not told, so it decides nothing (round 4, N1), but ru is the expected one
+        assert check.result == "unknown" and "rus" not in check.detail, check.detail
+        assert "ru: 0 scene, 0 caption, 1 caption or scene (not told) (expected)" in check.detail, check.detail
 
 
 @needs_ocr
@@ -156,7 +158,8 @@ def test_a_page_is_read_whole_and_its_last_lines_are_not_captions_by_position(tm
     shown = [i for i in report.text.items if not i.low_confidence and "Строка" in i.text]
     assert len(shown) >= 36, [i.text for i in shown]
     assert not [f.message for f in report.findings if f.code == "on_screen_caption"]
-    assert all(i.kind == "scene" for i in shown), [(i.text, i.kind_basis) for i in shown if i.kind != "scene"]
+    assert all(i.kind == "uncertain" for i in shown), [(i.text, i.kind_basis) for i in shown if i.kind != "uncertain"]
+    assert all("block of" in i.kind_basis for i in shown[2:-2]), [i.kind_basis for i in shown]
     clip = _shots(tmp_path / "page.mp4", (_page(30, (720, 1280), 22), 25))
     video = verify(clip, pipeline=_pipeline())
     assert video.text.regions_capped >= 15, video.text.regions_capped
@@ -190,7 +193,8 @@ def test_a_lower_third_over_a_static_shot_does_not_contradict(tmp_path: Path) ->
     frame = _boxed(_photo("astronaut"), "속보: 러시아군 도착", "ko", 46, at=(60, 600), fill=(190, 20, 30))
     report = verify(_shots(tmp_path / "lt_static.mp4", (frame, 125)), pipeline=_pipeline())
     band = [i for i in report.text.items if i.script == "Hangul" and not i.low_confidence]
-    assert band and all(i.kind == "caption" for i in band), [(i.text, i.kind, i.kind_basis) for i in band]
+    assert band and all(i.kind == "uncertain" and "lower third" in i.kind_basis for i in band), \
+        [(i.text, i.kind, i.kind_basis) for i in band]
     check = check_on_screen_language(Claim(id="c", statement="s", languages=["ru"]), report)
     assert check.result == "unknown", check.detail
 

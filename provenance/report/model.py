@@ -469,7 +469,9 @@ class SidecarSection(Section, key="sidecar"):
 
 # What the on-screen text stage saw: a burned-in caption (overlaid: it stays in place while the picture around it
 # changes, or sits centred in the top or bottom band) or text in the scene itself (signs, markings, documents).
-TextKind = Literal["caption", "scene"]
+# "uncertain": neither staying in place over a changing picture (caption) nor moving with it (scene) was seen,
+# as on any still or unchanging shot (text/analysis.py _kind); such an item never decides a claim
+TextKind = Literal["caption", "scene", "uncertain"]
 
 
 @dataclass
@@ -494,7 +496,7 @@ class TextItem:
     confidence: float = 0.0  # the recogniser's mean word confidence of its best reading, 0-1
     recogniser: str = ""  # engine, version and language models, e.g. "tesseract 5.5.4 (rus+ukr+eng+kor)"
     kind: TextKind = "scene"
-    kind_basis: str = ""  # why caption or scene
+    kind_basis: str = ""  # why caption, scene or uncertain (the position given as a hint)
     frames: int = 1  # sampled frames it was read in
     frame_t: float = 0.0  # the frame whose crop the HTML report shows (the best reading)
     range_from: float | None = None  # s: the frame read before ``start`` where it was not seen (0: the clip's start)
@@ -524,6 +526,9 @@ class TextSection(Section, key="text"):
     # (text/detect.py MAX_REGIONS, MAX_REGIONS_STILL), and the frames where that happened
     regions_capped: int = 0
     frames_capped: int = 0
+    # ``[text] min_confidence`` as used (0-1): readings under it, or under the stage's floor (text/analysis.py
+    # FINDING_CONFIDENCE, 0.7), are flagged low_confidence; None in reports written before it was recorded
+    min_confidence: float | None = None
     # a still read shrunk: its size as read (px, [width, height]) and its own; None when read at its own size
     read_size: list[int] | None = None
     source_size: list[int] | None = None

@@ -3,8 +3,8 @@
 A region that sits where a region of the frame before sat and looks the same (a 64x16 grey signature within
 ``SAME_SIGNATURE`` grey levels) is not read again: a caption held over twenty keyframes is read once. Readings
 are merged into items across frames by text similarity and place, and each item is given its script and
-language (language.py) and called a caption or scene text from where it is and whether it stayed in place
-while the picture around it changed.
+language (language.py) and called a caption (it stayed in place while the picture around it changed), scene
+text (it moved with the picture), or of uncertain role (neither was seen: ``_kind``).
 """
 
 from __future__ import annotations
@@ -18,12 +18,12 @@ import numpy as np
 from provenance.errors import ProvenanceError
 from provenance.limits import current_deadline
 from provenance.media import MediaFile
-from provenance.report.model import TextItem, TextSection
+from provenance.report.model import TextItem, TextKind, TextSection
 from provenance.text.config import TextConfig
 from provenance.text.detect import EDGE_MIN, MAX_REGIONS, MAX_REGIONS_STILL, find_text_counted
 from provenance.text.engine import EngineUnavailable, Reading, Tesseract, open_engine
 from provenance.text.frames import CUT_ON_KEY_S, THUMB_EVERY_S, TextFrames, load_still, sample
-from provenance.text.language import language_of, letters_by_script, script_of
+from provenance.text.language import SETTLE_CONFIDENCE, language_of, letters_by_script, script_of, settled_by_letters
 
 # one line unchanged between frames: the share of either frame's strong edges (detect.EDGE_MIN) in the line's
 # box that the other frame has at the same pixel. A caption stays put while the picture between its letters
@@ -51,7 +51,8 @@ MERGE_SIMILARITY = 0.6  # 1 - edit distance / length: readings of one text acros
 # picture change between two sampled frames: mean absolute difference of 32x18 grey thumbnails, as a share of
 # 255; the visual stage's shot threshold ([visual.frames] shot_threshold default)
 PICTURE_CHANGE = 0.15
-# the floor for showing a reading as text on screen (findings, Markdown, search, the claim check): the readings
+# the floor for showing a reading as text on screen (findings, Markdown, search, the claim check), whatever
+# ``[text] min_confidence`` (a higher one raises it: ``shown_from``): the readings
 # the issue 18 tester found invented from picture edges and vertical text scored 0.62-0.63 ("는지", "TAP",
 # "РР a"); items under it stay in the JSON with ``low_confidence`` set. A line needs this many letters too
 # (Hangul: syllables, each a word's worth of strokes)
@@ -123,7 +124,7 @@ def _read(frames: TextFrames, engine: Tesseract, cfg: TextConfig) -> tuple[TextS
     section = TextSection(status="ok", engine=engine.name, models=list(engine.models), sampling=frames.sampling,
                           frames_sampled=len(frames.frames), max_gap_s=frames.max_gap_s,
                           budget_exhausted=frames.stopped, interval_s=frames.interval_s,
-                          shot_changes=list(frames.shot_changes))
+                          shot_changes=list(frames.shot_changes), min_confidence=cfg.min_confidence)
     if frames.source_size and frames.frames:
         h, w = frames.frames[0][1].shape[:2]
         if (w, h) != tuple(frames.source_size):
@@ -342,6 +343,13 @@ def _item(item: _Item, changes: list[int], engine: Tesseract, times: list[float]
         low_confidence=not plausible(best.reading) or best.reading.confidence < min_confidence)
 
 
+def shown_from(min_confidence: float | None) -> float:
+    """The confidence a reading needs to be shown as text on screen: the higher of ``FINDING_CONFIDENCE`` and
+    ``[text] min_confidence`` (None, a report from before it was recorded: the floor alone). Under it, an item
+    is flagged ``low_confidence`` (``_item``)."""
+    return max(FINDING_CONFIDENCE, min_confidence or 0.0)
+
+
 def plausible(reading: Reading) -> bool:
     """A reading shown as text on screen: confidence >= ``FINDING_CONFIDENCE`` and enough letters of a told
     script (``MIN_LETTERS``, ``MIN_HANGUL``); others are kept in the JSON flagged ``low_confidence``."""
@@ -351,7 +359,16 @@ def plausible(reading: Reading) -> bool:
 
 
 def _reading_language(reading: Reading) -> tuple[str | None, str]:
+    """A reading's language and why: for a Cyrillic line the engine's comparison of its Russian and Ukrainian
+    models' readings, and where that named none, the confident reading's own telling letters
+    (language.settled_by_letters at ``SETTLE_CONFIDENCE``); else its letters and words (language.language_of)."""
     if reading.basis:  # a Cyrillic line: the engine compared the Russian and Ukrainian models' readings
+        if reading.language is None and not reading.script_unknown and reading.confidence >= SETTLE_CONFIDENCE:
+            code, why = settled_by_letters(reading.text)
+            if code is not None:
+                scores = reading.basis.removeprefix("Cyrillic; the Russian and Ukrainian models do not tell it ")
+                return code, (f"{why}, read at {reading.confidence:.2f}; the Russian and Ukrainian models' "
+                              f"comparison alone did not tell it {scores}")
         return reading.language, reading.basis
     return language_of(reading.text)
 
@@ -376,13 +393,20 @@ def _language(item: _Item) -> tuple[str | None, str]:
 
 
 def _kind(item: _Item, changes: list[int], frame_lines: list[tuple[float, float, float, float]] | None = None,
-          *, clip: bool = False) -> tuple[str, str]:
-    """Caption or scene text, and why (see the module doc). ``frame_lines``: the boxes of the lines read in the
-    frame of the item's best reading; a line in a block of text (``BLOCK_LINES`` lines like it next to it) is
-    not a caption by its position alone. In a clip (``clip``), a line at the left margin of the bottom band
-    that no picture change tested is a lower third by its position (``LOWER_THIRD``)."""
+          *, clip: bool = False) -> tuple[TextKind, str]:
+    """Caption, scene text, or ``uncertain``, and why. Only two things tell a line laid over the picture from
+    text in it: a caption stays in place while the picture under it changes, and scene text moves with the
+    picture (its box shifts between readings of the same text). Where neither was seen (a still, an unchanging
+    shot, a line read once) the role is ``uncertain``, whatever the line looks like: a lower third, a boxed or
+    outlined repost line and a shop sign on its panel are all letters on a solid ground, and the issue 18
+    round-4 tester's red "속보: 러시아군 도착" band on a still and boxed "Росіяни їдуть через наше село" over a
+    4-s static shot were scene text that contradicted an ru claim. Its position (``LOWER_THIRD``, a centred
+    band, a block of ``BLOCK_LINES``) is given in the basis as a hint, never as the evidence. ``frame_lines``:
+    the boxes of the lines read in the frame of the item's best reading; ``clip``: a video, not a still."""
+    hint = _position(item, frame_lines or [])
+    if not clip:
+        return "uncertain", f"{hint}; a still: nothing tells a line laid over the picture from text in it"
     first, last = item.seen[0], item.seen[-1]
-    spanned = sum(first.index < c <= last.index for c in changes)
     # a change counts only when the text was read in both frames either side of it: seen before and after a
     # cutaway that did not show it is a shot returning, not a caption (the issue 18 round-2 tester's astronaut
     # name patch, read before and after a 0.6-s shot of a camera, was called a caption "2 times")
@@ -390,31 +414,65 @@ def _kind(item: _Item, changes: list[int], frame_lines: list[tuple[float, float,
     across = sum(c in read_in and c - 1 in read_in for c in changes)
     if across and _iou(first.box, last.box) >= 0.5:
         return "caption", f"stayed in place while the picture changed ({across} time{'s' if across > 1 else ''})"
+    ch, cw = first.crop.shape[:2]
+    aspect = (cw / max(1e-6, first.box[2] - first.box[0])) / (ch / max(1e-6, first.box[3] - first.box[1]))
+    if any(_moved(first.box, s.box, aspect) for s in item.seen):
+        return "scene", "moved with the picture (its box shifted between the frames it was read in)"
+    spanned = sum(first.index < c <= last.index for c in changes)
+    if spanned:
+        why = "not read on both sides of a picture change, so not shown to stay in place"
+    elif len(read_in) > 1:
+        why = "in place over an unchanging shot: nothing tells a caption from text in the scene"
+    else:
+        why = "read in one frame: nothing tells a caption from text in the scene"
+    return "uncertain", f"{hint}; {why}"
+
+
+# a line moved with the picture: the same text read with a box of about the same size (each side within this
+# share of the first box's) whose centre shifted by at least ``MOVED_HEIGHTS`` of its height. A caption's box
+# grows or shrinks when the detector joins or drops picture edges beside it, which shifts its centre too, but
+# not at the same size; a sign carried across the frame by a pan keeps its size (tests: 160 px a 2-s step)
+MOVED_SIZE = 0.25
+MOVED_HEIGHTS = 1.0
+
+
+def _moved(a: tuple[float, float, float, float], b: tuple[float, float, float, float], aspect: float = 16 / 9
+           ) -> bool:
+    """``b`` is ``a`` carried elsewhere in the frame (``MOVED_SIZE``, ``MOVED_HEIGHTS``), not ``a`` re-cut.
+    Boxes are fractions of the frame; ``aspect`` (its width / height) puts both shifts in units of height."""
+    wa, ha, wb, hb = a[2] - a[0], a[3] - a[1], b[2] - b[0], b[3] - b[1]
+    if min(wa, ha) <= 0 or abs(wb - wa) > MOVED_SIZE * wa or abs(hb - ha) > MOVED_SIZE * ha:
+        return False
+    dx, dy = (b[0] + b[2] - a[0] - a[2]) / 2 * aspect, (b[1] + b[3] - a[1] - a[3]) / 2
+    return _iou(a, b) < SAME_PLACE_IOU and (dx * dx + dy * dy) ** 0.5 >= MOVED_HEIGHTS * ha
+
+
+def _position(item: _Item, frame_lines: list[tuple[float, float, float, float]]) -> str:
+    """Where the line sits, as a hint to the reader (``_kind``): "centred in the bottom band, where captions
+    sit", "a band at the left of the bottom, where a lower third sits", "one of a block of 5 lines", or
+    "inside the picture"."""
     x0, y0, x1, y1 = item.best.box
     cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
-    block = _block(item.best.box, frame_lines or [])
+    block = _block(item.best.box, frame_lines)
     if block:
-        return "scene", f"inside the picture (one of a block of {block + 1} lines)" + (
-            ", moving with it" if spanned else "")
+        return f"one of a block of {block + 1} lines"
     if abs(cx - 0.5) <= 0.15 and (cy >= 0.75 or cy <= 0.15):
-        band = "bottom" if cy >= 0.75 else "top"
-        return "caption", f"centred in the {band} band of the frame (position only)"
+        return f"centred in the {'bottom' if cy >= 0.75 else 'top'} band, where captions sit"
     left, bottom, wide = LOWER_THIRD
-    if clip and not spanned and cy >= bottom and x0 <= left and x1 - x0 >= wide:
-        return "caption", "a band at the left of the bottom of an unchanging shot: a lower third (position only)"
-    return "scene", "inside the picture" + (", moving with it" if spanned else "")
+    if cy >= bottom and x0 <= left and x1 - x0 >= wide:
+        return "a band at the left of the bottom, where a lower third sits"
+    return "inside the picture"
 
 
 # a broadcast lower third: a band starting within this share of the frame's left edge, centred below this share
-# of its height, at least this share of its width. Over a moving picture it is a caption by staying in place;
-# over a static shot nothing tests it, and the issue 18 round-3 tester's red "속보: 러시아군 도착" band (box
-# x 0.04-0.35, centre y 0.87) was scene text that "contradicted" an ru claim. A sign there in a static shot is
-# called a caption too: it then decides nothing, which errs the safe way (captions never contradict)
+# of its height, at least this share of its width (the issue 18 round-3 tester's red "속보: 러시아군 도착" band:
+# box x 0.04-0.35, centre y 0.87). A hint in the basis only (``_position``): a sign can sit there too
 LOWER_THIRD = (0.1, 0.75, 0.2)
 # a line with at least this many lines of about its height (0.7-1.4x) within BLOCK_REACH of its heights (centre to
 # centre; a page set at 1.6 line heights has its last line's two neighbours at 3.2) above or
 # below it, in the same frame, is part of a block of text (a page, a list, a screenshot), not a caption by its
-# position: the issue 18 round-3 tester's 40-line page had its lowest lines called "Caption". Broadcast
+# position: the issue 18 round-3 tester's 40-line page had its lowest lines called "Caption" (a hint now, see
+# ``_position``). Broadcast
 # captions and subtitles are one or two lines (EBU-TT-D and Netflix's timed-text style guide: two at most)
 BLOCK_LINES = 2
 BLOCK_REACH = 4.0

@@ -33,8 +33,10 @@ class TextConfig(StageConfig):
     interval_s: float = 2.0
     max_frames: int = 300  # sampled frames read at most (a 5-min clip at one frame a second)
     max_reads: int = 600  # regions sent to the recogniser at most (each costs ~60-150 ms)
-    # readings under this mean word confidence (0-1) are kept flagged low_confidence (JSON only: no finding, search
-    # or claim evidence) and read again while their line stays (bench_text.py)
+    # mean word confidence (0-1) under which a line is read again while it stays in place (bench_text.py). It also
+    # flags readings low_confidence (JSON only: no finding, search or claim evidence), but only above the stage's
+    # own floor for that, text/analysis.py FINDING_CONFIDENCE 0.7, which the default leaves in force; the claim
+    # check takes items at 0.8 or more (claims._TEXT_MIN_CONFIDENCE). Reports say the cut-off used (view.py)
     min_confidence: float = 0.6
 
     def __post_init__(self) -> None:

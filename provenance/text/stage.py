@@ -96,7 +96,10 @@ class TextStage(Stage):
             out.append(Finding("on_screen_text", "info",
                                f"{name} text {where} ({len(items)} item{'s' if len(items) > 1 else ''}: "
                                f"{sum(i.kind == 'caption' for i in items)} caption, "
-                               f"{sum(i.kind == 'scene' for i in items)} scene).",
+                               f"{sum(i.kind == 'scene' for i in items)} scene"
+                               + (f", {n} caption or scene, not told" if (n := sum(i.kind == 'uncertain'
+                                                                                    for i in items)) else "")
+                               + ").",
                                {"language": items[0].language, "script": items[0].script,
                                 "items": len(items), "times": _ranges(items)}))
         if text.regions_failed:

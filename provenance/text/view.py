@@ -7,13 +7,17 @@ from dataclasses import dataclass
 from provenance.report.model import Report, TextItem, TextSection
 from provenance.report.view import TimelineRow, bar, data_uri, fmt_t, md, render_partial, status_words
 from provenance.stage import StageView
+from provenance.text.analysis import FINDING_CONFIDENCE, shown_from
 
 LANGUAGE_NAMES = {"ru": "Russian", "uk": "Ukrainian", "ko": "Korean", "en": "English"}
+# how an item's kind is shown: "uncertain" alone reads as doubt about the text, not about its role
+KIND_WORDS = {"caption": "caption", "scene": "scene", "uncertain": "caption or scene (not told)"}
 
 
 @dataclass
 class Row:
     item: TextItem
+    kind: str  # KIND_WORDS
     when: str  # "0:02.0–0:04.0", or "" for a still
     language: str  # "Russian (letters ы, ё (Russian, not Ukrainian))"
     crop: str | None  # data: URI of the frame crop
@@ -55,10 +59,19 @@ def _sampling(section: TextSection) -> str:
             "image": "the picture"}.get(section.sampling or "", section.sampling or "")
     gap = f"; longest gap {section.max_gap_s:.1f} s (text shown for less may be missed)" if section.max_gap_s else ""
     low = sum(it.low_confidence for it in section.items)
-    unsure = (f"; {low} low-confidence reading{'' if low == 1 else 's'} (under 0.70 or too few letters) kept in "
-              "report.json only") if low else ""
+    unsure = (f"; {low} low-confidence reading{'' if low == 1 else 's'} ({_under(section)} or too few letters) "
+              "kept in report.json only") if low else ""
     return (f"frames read: {section.frames_sampled} ({what}{gap}); with text-like regions: "
             f"{section.frames_with_text}; lines sent to the recogniser: {section.regions_read}{unsure}")
+
+
+def _under(section: TextSection) -> str:
+    """"under 0.95 ([text] min_confidence)" or "under 0.70": the cut-off the readings were held to, from the
+    settings the report was made with (the issue 18 round-4 tester's min_confidence 0.95 read "under 0.70")."""
+    cut = shown_from(section.min_confidence)
+    setting = " ([text] min_confidence)" if section.min_confidence is not None and \
+        section.min_confidence > FINDING_CONFIDENCE else ""
+    return f"under {cut:.2f}{setting}"
 
 
 def nothing_read(section: TextSection) -> str:
@@ -72,11 +85,15 @@ def nothing_read(section: TextSection) -> str:
     return f"{regions}, none read confidently{kept}"
 
 
+_KIND_CSS = {"caption": "lang2", "scene": "lang1", "uncertain": "lang3"}  # the report's bar colours
+
+
 class TextView(StageView):
     def html(self, report: Report) -> str:
         section: TextSection = report.text
         crops = report.artefacts.crops
-        rows = [Row(it, _when(report, it), _language(it), data_uri(crops.get(f"text/{n}")))
+        rows = [Row(it, KIND_WORDS.get(it.kind, it.kind), _when(report, it), _language(it),
+                    data_uri(crops.get(f"text/{n}")))
                 for n, it in enumerate(section.items)]
         return render_partial("provenance.text", "text.html.j2", r=report, v=Page(rows, _sampling(section),
                                                                                 nothing_read(section)))
@@ -94,7 +111,8 @@ class TextView(StageView):
             if it.low_confidence:
                 continue
             when = _when(report, it)
-            out.append(f"- {md(when) + ' ' if when else ''}**{it.kind}** “{md(it.text)}” · {md(_language(it))} · "
+            kind = KIND_WORDS.get(it.kind, it.kind)
+            out.append(f"- {md(when) + ' ' if when else ''}**{kind}** “{md(it.text)}” · {md(_language(it))} · "
                        f"confidence {it.confidence:.2f}")
         if section.status == "ok":
             out.append(f"- {md(_sampling(section))}")
@@ -111,8 +129,8 @@ class TextView(StageView):
                 continue
             label = it.language or (it.script or "?")[:3]
             row.bars.append(bar(it.start, max(it.end, it.start + 0.5), duration, label,
-                                f"{it.kind} {_when(report, it)}: {it.text}", "lang2" if it.kind == "caption"
-                                else "lang1"))
+                                f"{KIND_WORDS.get(it.kind, it.kind)} {_when(report, it)}: {it.text}",
+                                _KIND_CSS.get(it.kind, "lang1")))
         if not row.bars:
             row.note = {"ok": nothing_read(section), "unavailable": "OCR engine not available"}.get(
                 section.status, f"on-screen text: {status_words(section.status)}")
@@ -124,7 +142,9 @@ class TextView(StageView):
     def legend(self, report: Report) -> list[tuple[str, str]]:
         kinds = {it.kind for it in report.text.items}
         return [(css, text) for kind, css, text in (("caption", "lang2", "caption text"),
-                                                     ("scene", "lang1", "scene text")) if kind in kinds]
+                                                     ("scene", "lang1", "scene text"),
+                                                     ("uncertain", "lang3", "caption or scene text (not told)"))
+                if kind in kinds]
 
     def run_details(self, report: Report) -> list[tuple[str, str]]:
         section: TextSection = report.text
