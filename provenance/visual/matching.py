@@ -562,9 +562,10 @@ def _unverified_before(order: list[int], query: Fingerprint, explained: dict[int
     Why: fast footage cannot be followed between the reference's 0.5-s samples. The corpus' bikes montage changes
     100-146 bits from one frame to the next, so a clip frame fits the reference only when its moment was sampled
     there exactly (2-6 bits); otherwise it misses by 70-146 bits at its true place. Of 25 five-second excerpts
-    (mirrored, CRF 30; 23 matched), 9 segments were told to begin 1-2 s after the clip's first frame (held-out-4:
-    a mirrored copy 4.1 s late); with this, none: 7 reach back to clip 0 with a window holding the true start,
-    two stop at a shot change or a frame that misses where the samples agree. Where the reference's samples either
+    (mirrored, CRF 30; 23 matched), 10 segments were told to begin 1-2 s after the clip's first frame (held-out-4:
+    a mirrored copy 4.1 s late); with this none is told late: 8 reach back to clip 0 with a window holding the
+    true start, two to 1.0-1.04 s (a shot change there; a frame that misses where the samples agree), with a
+    window. Where the reference's samples either
     side agree (slow footage, within ``EXTEND_DISTANCE``), a clip frame that does not fit is other footage (a
     partial copy's opening), and the start stays told.
     """
