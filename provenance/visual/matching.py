@@ -232,6 +232,12 @@ def _reference_coverage(segments: list[Segment], used: list[_Pair], ref: Referen
 # A clip frame is cropped to where a wrapped reference shows its footage only when the crop keeps this many pixels
 # on its short side at hashing size (regions._MIN_PIXELS: smaller pictures have no layout worth hashing apart)
 _BOX_CROP_MIN_PX = 32
+# Aspects (width / height) within this share of each other are the same shape: encoders round sides to even
+# pixels (854x480 is 1.779, 16:9 1.778) and the suite's boxes come out of 4-pixel steps (a 2.39:1 box: 2.43)
+_SAME_ASPECT = 0.05
+# Places (a box's position in a frame of one aspect) tried per clip at most, those shared by the most references
+# first: each costs a PDQ and its mirror per keypoint frame (about 2 x 2 ms at hashing size)
+_BOX_CROP_MAX_PLACES = 8
 
 
 def _box_lookups(query: Fingerprint, usable: list[int], index: KnownImageryIndex, config: MatchingConfig
@@ -241,29 +247,40 @@ def _box_lookups(query: Fingerprint, usable: list[int], index: KnownImageryIndex
 
     A reference that is itself a repost keeps its footage's box hash beside each frame (hashing.ReferenceBox), and
     a clip of the bare footage matches it when the box holds all of the footage (a browser page, a phone app).
-    Bars and templates cut it: footage cut to 2.39:1 between bars (the letterbox) or under a news template's
-    band hashes 56-70 bits from the bare 16:9 frame on the whole and 106-116 from the box (matching benchmark,
-    dev-2's letterboxed truchet pan, found by keypoints only; held-out-4's splatter wallpaper and typed letter
-    missed). The bare frame cropped to the box's place, as shares of the frame (``index.box_geometries``),
-    came within 12-16 bits of the box. Only frames whose pixels were kept (keypoint frames: every 1-2 s) are
-    cropped, once per distinct place (to 0.01 of the side), hashed at the hashing size the index used; a
-    stored fingerprint re-matched keeps no pixels, so it tries no crop.
+    Bars and templates drawn over the footage's own frame cut it: footage cut to 2.39:1 between bars (the
+    letterbox) hashes 56-70 bits from the bare 16:9 frame on the whole and 106-116 from the box (matching
+    benchmark, dev-2's letterboxed truchet pan, found by keypoints only; held-out-4's splatter wallpaper missed).
+    The bare frame cropped to the box's place, as shares of the frame (``index.box_geometries``), came within
+    12-16 bits of the box. So a place is tried only where it can be the clip's own frame cut: the reference's
+    frame has the clip frame's aspect and the box has not (a box of the clip's shape holds all of its footage,
+    which the whole-frame lookup already compares; a phone app's 9:16 frame is no cut of a 16:9 clip). Only
+    frames whose pixels were kept (keypoint frames: every 1-2 s) are cropped, at most ``_BOX_CROP_MAX_PLACES``
+    places, hashed at the hashing size the index used; a stored fingerprint re-matched keeps no pixels, so it
+    tries no crop.
     """
     geometries = index.box_geometries()
     if not geometries:
         return []
-    places: dict[tuple[float, float, float, float], set[str]] = defaultdict(set)
+    places: dict[tuple[float, ...], set[str]] = defaultdict(set)
     for ref_id, g in geometries.items():
         places[tuple(round(v, 2) for v in g)].add(ref_id)
+    by_share = sorted(places.items(), key=lambda kv: (-len(kv[1]), kv[0]))
     out = []
     for i in usable:
         frame = query.frames[i]
         if frame.pixels is None:
             continue
         h, w = frame.pixels.shape[:2]
-        scale = min(1.0, HASH_SIZE / max(h, w))
-        for (x0, y0, x1, y1), refs in places.items():
+        clip_aspect = w / h
+        tried = 0
+        for (x0, y0, x1, y1, frame_aspect), refs in by_share:
+            box_aspect = frame_aspect * (x1 - x0) / max(1e-6, y1 - y0)
+            if (abs(frame_aspect / clip_aspect - 1) > _SAME_ASPECT or abs(box_aspect / clip_aspect - 1) <= _SAME_ASPECT
+                    or tried >= _BOX_CROP_MAX_PLACES):
+                continue
+            tried += 1
             box = (round(x0 * w), round(y0 * h), round(x1 * w), round(y1 * h))
+            scale = min(1.0, HASH_SIZE / max(h, w))
             if min(box[2] - box[0], box[3] - box[1]) * scale < _BOX_CROP_MIN_PX:
                 continue
             crop = crop_box(frame.pixels, box)
