@@ -497,9 +497,10 @@ def _unfitted_before(run: list[_Pair], clip: list[tuple[int, float, bool]] | Non
     first frame since them), each within one and a half sampling steps of the next, the first more than
     ``_UNTOLD_GAP_S`` before the run. Else None.
 
-    Every such frame, not only the nearest: held-out-4's picture-in-picture of real footage fitted from its third
-    sampled frame (the first two, small inside the picture, fitted none), so its window, reaching back one
-    frame, named a stretch the true start was not in."""
+    Every such frame, not only the nearest, and also when keypoints fit a stretch alike (the window then widens):
+    held-out-4's picture-in-picture of real footage fitted from its third sampled frame (the first two fitted
+    none) over a stretch alike, so it reached back not at all, and its window named a stretch 2 s after the true
+    start."""
     if not clip:
         return None
     pos = next((k for k, (i, _t, _cut) in enumerate(clip) if i == run[0].frame), None)
