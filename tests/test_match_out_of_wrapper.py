@@ -128,3 +128,23 @@ def test_a_picture_in_picture_whose_first_frames_fit_nothing_gives_a_window_that
     assert seg.query_start <= 1.0 and seg.reference_window is not None, seg  # not told: said as a window
     lo, hi = seg.reference_window
     assert lo - 0.5 <= start / FPS + seg.query_start <= hi + 0.5, seg
+
+
+def test_the_box_place_goes_to_the_copy_that_inherits_the_frames(letterboxed, pipeline) -> None:
+    """A byte-identical copy from another source is linked; removing the reference that held the frames hands
+    them, and where its footage sits, to the copy: the bare footage still matches by hash, under the copy."""
+    tmp, footage, _ = letterboxed
+    index = KnownImageryIndex(Workspace(tmp / "ws-copies"))
+    first, copy = tmp / "wrapped.mp4", tmp / "wrapped-copy.mp4"
+    copy.write_bytes(first.read_bytes())
+    for rid, path, seen in (("agency", first, "2020-02-02"), ("mirror-site", copy, "2021-03-03")):
+        index.add([path], id=rid, first_seen=seen, frames=pipeline.visual.frames, matching=pipeline.visual.matching)
+    assert set(index.box_geometries()) == {"agency"}
+    index.remove("agency")
+    assert set(index.box_geometries()) == {"mirror-site"}
+    clip = tmp / "bare-again.mp4"
+    suite.write_video(clip, footage[FPS:5 * FPS], crf=30)
+    (m,) = match(query_fingerprint(probe(clip), pipeline.visual), index, pipeline.visual.matching)[0]
+    assert m.reference_id == "mirror-site" and m.first_seen == "2021-03-03" and "pdq" in m.methods
+    seg = max(m.segments, key=lambda s: s.query_end - s.query_start)
+    assert seg.reference_window is None and abs(seg.reference_start - 1.0) <= 0.5, seg
