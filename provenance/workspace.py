@@ -625,3 +625,18 @@ def reading_workspace(root: str | Path | None = None, *, warn: bool = True) -> W
         log.warning("no index: nothing to match against (no workspace at %s; create one with `provenance index add "
                     "FILE...`)", where.root)
     return empty_workspace(where.root)
+
+# 12: where a reference that wraps its footage (an interface, bars, a news template: visual.hashing.ReferenceBox)
+# shows it, as shares of its frame's width and height, and that frame's aspect (width / height): a clip of the
+# bare footage is hashed cropped to that place (visual.matching._box_lookups), since footage cut to 2.39:1
+# between bars hashes 56-70 bits from its own 16:9 frame and 12-16 bits once the frame is cropped alike.
+# References indexed before have no row (no crop tried)
+_MIGRATIONS.append(
+    """
+    CREATE TABLE IF NOT EXISTS reference_box (
+        reference_id TEXT PRIMARY KEY REFERENCES reference(id) ON DELETE CASCADE,
+        x0 REAL NOT NULL, y0 REAL NOT NULL, x1 REAL NOT NULL, y1 REAL NOT NULL,
+        frame_aspect REAL NOT NULL
+    );
+    """
+)

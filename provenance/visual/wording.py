@@ -58,6 +58,13 @@ def _segment_is_hash(s: Segment, m: Match) -> bool:
     return any(p.inliers == 0 and s.query_start - 1e-6 <= p.query_t <= s.query_end + 1e-6 for p in m.frames)
 
 
+def _first_matched(s: Segment, m: Match) -> float:
+    """The clip time of a segment's first matched frame: a segment whose start is not told reaches back over
+    clip frames that fit nothing (``Segment.reference_window``), and those seconds are not counted as matched."""
+    inside = [p.query_t for p in m.frames if s.query_start - 1e-6 <= p.query_t <= s.query_end + 1e-6]
+    return min(inside) if s.reference_window and inside else s.query_start
+
+
 def describe(m: Match, report: Report, bits: int = 256) -> Strength:
     """The strength of ``m`` as ``report`` saw it (clip duration, sampling step, still or video on each side)."""
     still_clip = report.media.kind == "image"
@@ -73,7 +80,7 @@ def describe(m: Match, report: Report, bits: int = 256) -> Strength:
     hash_s = keypoint_s = 0.0
     if not still_clip:
         for s in m.segments:
-            length = s.query_end - s.query_start + step
+            length = s.query_end - _first_matched(s, m) + step
             if _segment_is_hash(s, m) or (not m.frames and method != "local"):
                 hash_s += length
             else:
