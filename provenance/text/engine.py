@@ -78,7 +78,8 @@ class Reading:
     # the letters are all ones the Latin and Cyrillic alphabets share (LOOKALIKES): the script is not told, and
     # ``basis`` gives both readings
     script_unknown: bool = False
-    binarised: bool = False  # read from the crop's Otsu two-tone version (``read``), not the crop as is
+    binarised: bool = False  # read from a two-tone version of the crop (``read``), not the crop as is
+    outlined: bool = False  # ... the one of its outlined letters alone (``_outlined``), not Otsu's
 
 
 class ModelFailed(ProvenanceError):
@@ -151,6 +152,10 @@ class Tesseract:
         if readings[0][0].confidence < SURE:
             binary = _binarise(plain)
             readings.append((self._read(self._api, Image.fromarray(binary), mixed), binary))
+            outlined = _outlined(plain)
+            # only when it differs from Otsu's version: a caption on a plain box gives the same picture
+            if outlined is not None and (outlined != binary).mean() >= OUTLINE_DIFFERS:
+                readings.append((self._read(self._api, Image.fromarray(outlined), mixed), outlined))
         reading, image = max(readings, key=lambda r: r[0].confidence)
         if not letters_by_script(reading.text):  # no letter at all: the crop's edge may have hidden them
             for retry in _retries(grey):
@@ -160,7 +165,18 @@ class Tesseract:
                     break
         scripts = letters_by_script(reading.text)
         cyrillic_models = {"rus", "ukr"} <= set(self.models)
-        if scripts.get("Cyrillic", 0) and cyrillic_models:
+        hangul = scripts.get("Hangul", 0)
+        if hangul >= 2 and hangul >= sum(scripts.values()) - hangul and "kor" in self.models:
+            # mostly Hangul: the Korean model reads it, with English after it when letters of another script
+            # or digits were read beside the Hangul (a Korean broadcaster's "연합뉴스 TV" was read
+            # "연 합 뉴스 ту" and sent to the Cyrillic models; "kor" alone read "연합뉴스 14", "kor+eng"
+            # "연합뉴스 Tv": Korean first keeps the syllables whole, as the mixed models with Korean last do not)
+            others = sum(c.isalnum() for c in reading.text) - hangul  # letters or digits: "TV" read "14" too
+            lang = "kor+eng" if others and "eng" in self.models else "kor"
+            again = self._read(self._model(lang), Image.fromarray(image), lang)
+            if again.confidence + TIE >= reading.confidence:
+                reading = again
+        elif scripts.get("Cyrillic", 0) and cyrillic_models:
             reading = self._cyrillic(image, reading)
         elif cyrillic_models and set(scripts) == {"Latin"} and _twins(reading.text) >= LOOKALIKE_SHARE:
             # a Latin reading of letters Cyrillic draws alike ("PEKA") is weighed as a Cyrillic one is: which
@@ -174,8 +190,9 @@ class Tesseract:
             again = self._read(self._model("eng"), Image.fromarray(image), "eng")
             if again.confidence + TIE >= reading.confidence:
                 reading = again
-        return dataclasses.replace(reading, text=_trim(reading.text), words={}, binarised=len(readings) > 1 and
-                                   image is readings[1][1])
+        return dataclasses.replace(reading, text=_trim(reading.text), words={},
+                                   binarised=any(image is r[1] for r in readings[1:]),
+                                   outlined=len(readings) > 2 and image is readings[2][1])
 
     def read_as(self, grey: np.ndarray, like: Reading) -> Reading:
         """``grey`` read once, prepared as ``like`` was (binarised or not) and with its models alone: a cheap look
@@ -184,7 +201,8 @@ class Tesseract:
 
         image = _prepare(_trimmed(grey))
         if like.binarised:
-            image = _binarise(image)
+            outlined = _outlined(image) if like.outlined else None
+            image = _binarise(image) if outlined is None else outlined
         if self._api is None:
             self._api = self._make("+".join(self.models))
         api = self._api if "+" in like.models else self._model(like.models)
@@ -426,6 +444,55 @@ def _binarise(grey: np.ndarray) -> np.ndarray:
 
     _, binary = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
     return 255 - binary if (binary == 0).mean() > 0.5 else binary
+
+
+# Outlined captions: light letters drawn with a dark outline (or dark ones with a light outline) straight over the
+# picture, the 9:16 repost overlay. Otsu's two tones split such a crop by brightness, and the picture behind takes
+# either side: the issue 18 round-4 tester's white "러시아군 도착" outlined in black over the astronaut read
+# "ое 237" at 0.36 as is and "yoke Sap" binarised, "Росіяни їдуть" "Рос!янидуль" 0.36. The letters' fill is the
+# light parts that the dark outline rings all round: light blobs whose ring OUTLINE_RING px wide (at the read
+# scale, LINE_HEIGHT) is at least OUTLINE_DARK dark are kept, the rest of the crop dropped. Those crops then read
+# "러 씨 아 군 도착" 0.93, "Росіяни їдуть" 0.95, "через наше село" 0.96 (a fixed brightness cut at 230 read the
+# same, at 170-200 junk: the fill's level is not known, so light and dark are taken between the crop's 2nd and
+# 98th brightness percentiles, LIGHT_SHARE and DARK_SHARE of the way up)
+OUTLINE_RING = 2  # px at LINE_HEIGHT: Pillow's stroke_width 3-4 on 44-56-px letters is 3-4 px once scaled
+OUTLINE_DARK = 0.6  # share of a blob's ring in the dark tone: a letter's outline rings it all but its joins
+LIGHT_SHARE, DARK_SHARE = 0.7, 0.35
+OUTLINE_MIN_AREA = 0.02  # share of the crop the kept letters must cover, else the crop holds no outlined text
+OUTLINE_DIFFERS = 0.002  # share of pixels in which it must differ from Otsu's version to be worth a read (~60 ms):
+# the tester's outlined "Росіяни їдуть" differed in 1.9% and read junk by Otsu, right alone; a boxed caption, 0
+
+
+def _outlined(grey: np.ndarray) -> np.ndarray | None:
+    """The crop's outlined letters alone, dark on white (see ``OUTLINE_RING``), or None when it has none.
+
+    Light letters with a dark outline are looked for first, then dark ones with a light outline: the outline
+    itself is ringed by the letters' fill inside it and, on a light picture, by the picture outside, so the dark
+    pass keeps the outlines of white letters (the tester's "Росіяни їдуть" read "Восянидуль" so) and is taken only
+    when the light pass finds no letters."""
+    import cv2
+
+    lo, hi = (float(v) for v in np.percentile(grey, (2, 98)))
+    if hi - lo < 80:  # no two tones far apart: nothing drawn with an outline
+        return None
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * OUTLINE_RING + 1, 2 * OUTLINE_RING + 1))
+    for fill, ring_tone in ((grey >= lo + LIGHT_SHARE * (hi - lo), grey <= lo + DARK_SHARE * (hi - lo)),
+                            (grey <= hi - LIGHT_SHARE * (hi - lo), grey >= hi - DARK_SHARE * (hi - lo))):
+        n, labels, stats, _ = cv2.connectedComponentsWithStats(fill.astype(np.uint8), connectivity=8)
+        keep = np.zeros(n, dtype=bool)
+        for i in range(1, n):
+            x, y, w, h, area = (int(v) for v in stats[i])
+            if area < 4:
+                continue
+            y0, x0 = max(0, y - OUTLINE_RING - 1), max(0, x - OUTLINE_RING - 1)
+            blob = (labels[y0:y + h + OUTLINE_RING + 1, x0:x + w + OUTLINE_RING + 1] == i).astype(np.uint8)
+            ring = cv2.dilate(blob, kernel).astype(bool) & ~blob.astype(bool)
+            tone = ring_tone[y0:y + h + OUTLINE_RING + 1, x0:x + w + OUTLINE_RING + 1]
+            keep[i] = bool(ring.any()) and float(tone[ring].mean()) >= OUTLINE_DARK
+        area = float(stats[1:, cv2.CC_STAT_AREA][keep[1:]].sum()) if n > 1 else 0.0
+        if area >= OUTLINE_MIN_AREA * grey.size:
+            return np.where(keep[labels], 0, 255).astype(np.uint8)
+    return None
 
 
 def _trim(text: str) -> str:
