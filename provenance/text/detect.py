@@ -31,7 +31,10 @@ MIN_SEPARATION = 0.65
 # descenders included: measured 0.3-0.5 at the top and bottom of caption lines, under 0.2 for a photo's edges)
 BAND_SHARE = 0.25
 RULE_SHARE = 0.85  # a row this full of edges is a drawn line (a sign's border), not letters (0.6 at most)
-PEAK_SPAN = 0.25  # share of a blob's height over which its rows' edge density is averaged to find the line (_tighten)
+# a band of rows under this share of its blob's height is an edge beside the line, not the line (_tighten); its
+# rows are set aside and the next densest row tried, THIN_TRIES times at most. Lines fill 0.6-0.9 of their blob
+THIN_BAND = 0.2
+THIN_TRIES = 3
 MAX_REGIONS = 12  # regions per frame, largest first: a frame full of texture is not read whole
 # a still is one frame read once: a page or a screenshot of up to this many lines is read whole (the issue 18
 # round-3 tester's 40-line page at 32 px gave 40 candidates, 12 read); what is left is said in the report
@@ -76,7 +79,6 @@ HUGE_MIN_FILL = 0.25
 # already holds the panel round the letters, and a quarter more took in the cup under a 240-px "Аптека" on
 # skimage's coffee, read "IAnTeka" at 0.08
 HUGE_PAD = 10
-PIECE_SHARE = 0.3  # a finer region inside a huge line and at least this share of its height is a piece of it
 # a frame wider than this (width / height) is searched in tiles of TILE_ASPECT, overlapping by TILE_OVERLAP of
 # a tile: searched whole at DETECT_WIDTH, a 6000x800 panorama read at 1280x171 gave its 300-px sign no region
 # (the line was 0.4 of the frame's height, a "shape"), and 40-px signs shrink under MIN_HEIGHT. 16:9 frames and
@@ -133,29 +135,16 @@ def _find_scales(grey: np.ndarray, max_regions: int) -> tuple[list[Region], int]
     found, total = _find(grey, DETECT_WIDTH, max_regions)
     full = min(1.0, DETECT_WIDTH / grey.shape[1])
     for region in _find(grey, round(DETECT_WIDTH * LARGE_SCALE), max_regions)[0]:
-        if region.height * full >= LARGE_MIN_HEIGHT and all(_iou(region.box, r.box) < SAME_LINE_IOU for r in found):
-            found.append(region)
-            total += 1
-    return found, total
-
-
-def _add_huge(grey: np.ndarray, found: list[Region], total: int, full: float,
-              max_regions: int) -> tuple[list[Region], int]:
-    """``found`` with the huge lines (``HUGE_SCALE`` of the fine scale ``full``) no finer scale found whole.
-
-    A huge line's blob is taken whole, not tightened: its letters' edges are their outlines alone, sparser than
-    a panel's edges above and below them, and tightening cut the 300-px sign of the tester's panorama to its
-    panel's edge. Its letters found apart at finer scales (tall pieces inside it, side by side) are that line:
-    the tester's 200-px sign gave "Юм" at 0.77 beside "Обмін валю…" read whole."""
-    width = round(grey.shape[1] * full * HUGE_SCALE)
-    for region in _find(grey, width, max_regions, HUGE_HEIGHT_SHARE, False, HUGE_MIN_FILL)[0]:
-        if region.height * full < HUGE_MIN_HEIGHT or any(_iou(region.box, r.box) >= SAME_LINE_IOU for r in found):
+        if region.height * full < LARGE_MIN_HEIGHT:
             continue
-        pieces = [r for r in found if _inside(r.box, region.box) and r.height >= PIECE_SHARE * region.height]
-        if any(_rows(a.box, b.box) < 0.5 for a in pieces for b in pieces):
-            continue  # lines one above another: a block closed into one blob, not a huge line
-        found = [r for r in found if r not in pieces] + [region]
-        total += 1 - len(pieces)
+        # a fine region that is a part of this line (inside it, which is at least 1.5x as wide or as tall) gives
+        # way to the whole line: a 120-px "Обмін валют" was read "Обм" alone, a 60-px "출입 금지" from its lower
+        # half ("추인 그"), the line's region dropped as the same line (IoU 0.32-0.5)
+        words = [r for r in found if _inside(r.box, region.box) and (
+            region.box[2] - region.box[0] >= 1.5 * (r.box[2] - r.box[0]) or region.height >= 1.5 * r.height)]
+        if all(_iou(region.box, r.box) < SAME_LINE_IOU for r in found if r not in words):
+            found = [r for r in found if r not in words] + [region]
+            total += 1 - len(words)
     return found, total
 
 
@@ -166,9 +155,21 @@ def _inside(small: tuple[int, ...], big: tuple[int, ...]) -> bool:
     return ix * iy >= 0.8 * (small[2] - small[0]) * (small[3] - small[1])
 
 
-def _rows(a: tuple[int, ...], b: tuple[int, ...]) -> float:
-    """The share of the shorter box's rows the two boxes share."""
-    return max(0, min(a[3], b[3]) - max(a[1], b[1])) / max(1, min(a[3] - a[1], b[3] - b[1]))
+def _add_huge(grey: np.ndarray, found: list[Region], total: int, full: float,
+              max_regions: int) -> tuple[list[Region], int]:
+    """``found`` with the huge lines (``HUGE_SCALE`` of the fine scale ``full``) no finer scale found whole.
+
+    A huge line's blob is taken whole, not tightened: its letters' edges are their outlines alone, sparser than
+    a panel's edges above and below them, and tightening cut the 300-px sign of the tester's panorama to its
+    panel's edge. Lines found at finer scales inside it are kept: such a blob also closes a 64-px sign with the
+    picture round it (read "년 з" whole, the sign right alone), so a huge line's letters found apart may be read
+    too (the tester's 200-px sign: "Юм" beside "Обмін валю…")."""
+    width = round(grey.shape[1] * full * HUGE_SCALE)
+    for region in _find(grey, width, max_regions, HUGE_HEIGHT_SHARE, False, HUGE_MIN_FILL)[0]:
+        if region.height * full >= HUGE_MIN_HEIGHT and all(_iou(region.box, r.box) < SAME_LINE_IOU for r in found):
+            found.append(region)
+            total += 1
+    return found, total
 
 
 def _join_tiles(regions: list[Region]) -> list[Region]:
@@ -231,24 +232,30 @@ def _find(grey: np.ndarray, width: int, max_regions: int = MAX_REGIONS,
 def _tighten(box: tuple[int, int, int, int], edges: np.ndarray) -> tuple[int, int, int, int]:
     """The rows of a blob that hold the line: a caption's blob often takes in edges of the picture above or below
     it (a suit, a cup's rim), which makes the crop twice as tall and the letters half as large to the reader.
-    Keeps the run of rows around the densest stretch (``PEAK_SPAN`` of the blob's height) whose edge share is at
-    least ``BAND_SHARE`` of that stretch's densest row's. The densest single row was taken before: a panel's
-    lower edge against the fur of skimage's chelsea (0.58 of the row, two rows past a gap of 0.1 under the
-    letters' 0.2-0.56) cut a 56-px "출입 금지" to two rows, and the sign was not read (issue 18 rounds 3-4)."""
+    Keeps the run of rows around the densest one whose edge share is at least ``BAND_SHARE`` of its. A run under
+    ``THIN_BAND`` of the blob's height is an edge, not a line: the next densest row outside it is tried (a panel's
+    lower edge against the fur of skimage's chelsea, 0.58 of the row two rows past a gap of 0.1 under the
+    letters' 0.2-0.56, cut a 56-px "출입 금지" to two rows and the sign was not read: issue 18 rounds 3-4)."""
     x0, y0, x1, y1 = box
     rows = (edges[y0:y1, x0:x1] > 0).mean(axis=1)
     rows[rows > RULE_SHARE] = 0.0  # a panel's border or a rule under the line: not letters
-    span = max(3, round(PEAK_SPAN * len(rows)))
-    dense = np.convolve(rows, np.ones(span) / span, mode="same")
-    centre = int(np.argmax(dense))
-    lo, hi = max(0, centre - span // 2), min(len(rows), centre + span // 2 + 1)
-    peak = lo + int(np.argmax(rows[lo:hi]))
-    keep = rows >= BAND_SHARE * rows[peak]
-    top = bottom = peak
-    while top > 0 and keep[top - 1]:
-        top -= 1
-    while bottom < len(rows) - 1 and keep[bottom + 1]:
-        bottom += 1
+    first = None
+    for _ in range(THIN_TRIES):
+        peak = int(np.argmax(rows))
+        if rows[peak] <= 0:
+            break
+        keep = rows >= BAND_SHARE * rows[peak]
+        top = bottom = peak
+        while top > 0 and keep[top - 1]:
+            top -= 1
+        while bottom < len(rows) - 1 and keep[bottom + 1]:
+            bottom += 1
+        first = first or (top, bottom)
+        if bottom + 1 - top >= THIN_BAND * len(rows):
+            return x0, y0 + top, x1, y0 + bottom + 1
+        rows = rows.copy()
+        rows[top:bottom + 1] = 0.0
+    top, bottom = first or (0, len(rows) - 1)
     return x0, y0 + top, x1, y0 + bottom + 1
 
 
