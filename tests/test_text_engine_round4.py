@@ -150,3 +150,18 @@ def test_short_korean_signs_beside_fur_and_coffee_are_read_and_two_equal_signs_a
         report = verify(media, pipeline=_pipeline())
         signs = [i for i in report.text.items if similarity(i.text, "출입 금지") >= 0.85 and not i.low_confidence]
         assert len(signs) == 2 and abs(signs[0].box[0] - signs[1].box[0]) > 0.3, (media.name, signs)
+
+
+@needs_ocr
+def test_no_exclamation_mark_is_invented_from_the_picture_beside_a_sign_and_a_real_one_is_kept(tmp_path: Path
+                                                                                              ) -> None:
+    """N6: a 56-px "Лікарня" on skimage's camera read "Лікарня!" (the picture beyond the panel's right edge, a
+    dark strip over 80-86% of the crop's height, read as "!"), and with it no language. A strip of the picture
+    beside a panel is cut; an exclamation mark drawn on the sign stays."""
+    for text, pic in (("Лікарня", "camera"), ("Увага!", "coffee")):
+        path = tmp_path / f"{pic}.jpg"
+        _sign(_photo(pic), text, 56 if pic == "camera" else 64, (80, 150 if pic == "camera" else 200)).save(
+            path, quality=92)
+        report = verify(path, pipeline=_pipeline())
+        read = [i.text for i in report.text.items if not i.low_confidence]
+        assert text in read, (text, read)
