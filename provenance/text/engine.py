@@ -162,7 +162,9 @@ class Tesseract:
             outlined = _outlined(plain)
             # only when it differs from Otsu's version: a caption on a plain box gives the same picture
             if outlined is not None and (outlined != binary).mean() >= OUTLINE_DIFFERS:
-                readings.append((self._read(self._api, Image.fromarray(outlined), mixed), outlined, "outlined"))
+                alone = self._read(self._api, Image.fromarray(outlined), mixed)
+                if alone.confidence >= max(r[0].confidence for r in readings) + OUTLINE_LEAD:
+                    readings.append((alone, outlined, "outlined"))
         if max(r[0].confidence for r in readings) < SURE and trimmed.shape[0] >= BIG_CROP * LINE_HEIGHT:
             big = _prepare(trimmed, height=BIG_LINE_HEIGHT)  # see BIG_LINE_HEIGHT
             readings.append((self._read(self._api, Image.fromarray(big), mixed), big, "big"))
@@ -483,6 +485,11 @@ LIGHT_SHARE, DARK_SHARE = 0.7, 0.35
 # "Breaking news from the city", read 0.80 by Otsu's version; "о аье н зн т" 0.89): 0.60 and 0.36 kept there,
 # 0.96-1.0 of the tester's overlays and the broadcaster's logo
 OUTLINE_KEPT = 0.8
+# ... and its reading must lead the crop's other readings by this much: letters lost in the isolation (thin
+# stems under the fill's brightness) leave a shorter, cleaner-looking line that Tesseract may trust more
+# ("тевре! та нш ж тел!" 0.89 against Otsu's "И-евре! та інші жителі" 0.79, bench_text.py). The tester's
+# overlays led by 0.19-0.59
+OUTLINE_LEAD = 0.15
 OUTLINE_MIN_AREA = 0.02  # share of the crop the kept letters must cover, else the crop holds no outlined text
 # share of the crop beyond the letters and outlines in the dark tone at which the letters sit on a box, not over a
 # picture: a black caption box is all dark there (1.0); the tester's overlays on the astronaut 0.3-0.6
