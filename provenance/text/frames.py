@@ -41,6 +41,29 @@ class TextFrames:
     source_size: tuple[int, int] | None = None  # a still's own (width, height) px, upright, before shrinking
 
 
+# a still far wider (or taller) than 16:9 is read with its short side at up to SHORT_SIDE_SHARE of ``frame_size``
+# (720 px for 1280, a 720p frame's height), its long side up to WIDE_MAX times ``frame_size``, not shrunk to
+# ``frame_size`` whole: the issue 18 round-4 tester's 6000x800 panorama read at 1280x171 lost its 40-px signs
+# (7 px) and its 300-px sign was not found at all. Read at 5120x683 and searched in tiles (detect.tiles): 11.8 MB
+# of RGB instead of 0.7, the detector's cost about five frames'
+SHORT_SIDE_SHARE = 9 / 16
+WIDE_MAX = 4
+
+
+def read_long_side(size: tuple[int, int] | None, frame_size: int) -> int:
+    """The long side (px) a still of ``size`` (width, height) is read at: ``frame_size``, or more for a panorama
+    or a long screenshot (see ``SHORT_SIDE_SHARE``); never more than its own."""
+    from provenance.text.detect import TILE_WIDER
+
+    if not size or min(size) <= 0:
+        return frame_size
+    long, short = max(size), min(size)
+    if long <= TILE_WIDER * short:
+        return frame_size
+    wanted = round(min(short, SHORT_SIDE_SHARE * frame_size) * long / short)
+    return max(frame_size, min(wanted, long, WIDE_MAX * frame_size))
+
+
 def load_still(path: Path, frame_size: int, pixels_refused: str | None = None,
                max_pixels: int | None = None) -> TextFrames:
     """A still image upright per its EXIF orientation, long side at most ``frame_size``.
@@ -68,7 +91,7 @@ def load_still(path: Path, frame_size: int, pixels_refused: str | None = None,
     except Exception:  # Pillow does not read it (FFmpeg may): the notice then goes by the decoded size
         size = None
     try:
-        rgb = load_image(path, max_pixels=max_pixels, long_side=frame_size)
+        rgb = load_image(path, max_pixels=max_pixels, long_side=read_long_side(size, frame_size))
     except FrameError:
         raise
     except MemoryError as exc:

@@ -15,13 +15,13 @@ from provenance.report.model import Finding, Report, TextItem, TextSection
 from provenance.report.view import fmt_t
 from provenance.stage import Context, Stage
 from provenance.text.config import TextConfig
-from provenance.text.detect import DETECT_WIDTH, MAX_REGIONS, MAX_REGIONS_STILL, MIN_HEIGHT
+from provenance.text.detect import DETECT_WIDTH, MAX_REGIONS, MAX_REGIONS_STILL, MIN_HEIGHT, tiles
 from provenance.text.view import LANGUAGE_NAMES, TextView
 
 MAX_CAPTION_FINDINGS = 8  # caption findings listed one by one; the rest are in the section
-# a still shrunk by this factor or more before reading is said (``text_reduced``); as a notice when lines under
-# SMALL_TEXT_PX (px in the original) cannot be found: body text of a phone screenshot or a scanned page is
-# 20-40 px tall, a sign in a 6000-px panorama 40 px (the issue 18 round-3 tester's, "no text read")
+# a still shrunk by this factor or more before reading, or searched in tiles, is said (``text_reduced``); as a
+# notice when lines under SMALL_TEXT_PX (px in the original) cannot be found: body text of a phone screenshot or a
+# scanned page is 20-40 px tall, a sign in a 6000-px panorama 40 px (the issue 18 round-3 tester's, "no text read")
 SHRINK_NOTICE = 1.5
 SMALL_TEXT_PX = 30
 
@@ -122,16 +122,28 @@ class TextStage(Stage):
                                "may be read in part.", {"regions_capped": text.regions_capped,
                                                         "frames_capped": text.frames_capped, "per_frame": per}))
         if text.read_size and text.source_size:
-            shrink = text.source_size[0] / max(1, text.read_size[0])
-            smallest = round(MIN_HEIGHT * shrink / min(1.0, DETECT_WIDTH / max(1, text.read_size[0])))
-            if shrink >= SHRINK_NOTICE:
-                out.append(Finding("text_reduced", "notice" if smallest > SMALL_TEXT_PX else "info",
-                                   f"The picture ({text.source_size[0]}×{text.source_size[1]}) was read shrunk "
-                                   f"{shrink:.1f}× to {text.read_size[0]}×{text.read_size[1]}: lines under about "
-                                   f"{smallest} px tall in it are too small to be found and may be missing.",
-                                   {"source_size": text.source_size, "read_size": text.read_size,
-                                    "smallest_line_px": smallest}))
+            out += _reduced(text.source_size, text.read_size)
         return out
+
+
+def _reduced(source: list[int], read: list[int]) -> list[Finding]:
+    """``text_reduced``: a still read shrunk (``SHRINK_NOTICE``), or searched in tiles (``detect.tiles``), with
+    the smallest line height (px in the original) the detector can find at the scale each tile was searched."""
+    shrink = source[0] / max(1, read[0])
+    spans = tiles(read[0], read[1])
+    searched = spans[0][1] - spans[0][0]  # px wide: the frame, or one tile
+    smallest = round(MIN_HEIGHT * shrink / min(1.0, DETECT_WIDTH / max(1, searched)))
+    if shrink < SHRINK_NOTICE and len(spans) == 1:
+        return []
+    how = f"read shrunk {shrink:.1f}× to {read[0]}×{read[1]}" if shrink >= SHRINK_NOTICE else \
+        f"read at {read[0]}×{read[1]}"
+    if len(spans) > 1:
+        how += f", searched in {len(spans)} overlapping tiles of {searched}×{read[1]}"
+    return [Finding("text_reduced", "notice" if smallest > SMALL_TEXT_PX else "info",
+                    f"The picture ({source[0]}×{source[1]}) was {how}: lines under about {smallest} px tall in it "
+                    "are too small to be found and may be missing.",
+                    {"source_size": source, "read_size": read, "smallest_line_px": smallest,
+                     "tiles": len(spans)})]
 
 
 def _language_words(it: TextItem) -> str:
