@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import skimage.data
 from PIL import Image
-from test_text import needs_ocr
-from test_text_fixes import _boxed, _photo, _pipeline, _shots
+from test_text import needs_ocr, suite
+from test_text_fixes import _boxed, _photo, _pipeline
 
 from provenance.pipeline import verify
 from provenance.report.writer import write_report
@@ -55,16 +55,19 @@ def test_a_panel_edge_is_not_a_letter_and_lookalikes_do_not_follow_the_backgroun
 @needs_ocr
 def test_a_scene_sign_range_does_not_reach_back_across_the_cut_that_opened_its_shot(tmp_path: Path) -> None:
     """D8: a sign appearing at the 2.0-s cut had range_from 0.0 (the frame read before, in the other shot). Its
-    shot begins at the cut, which the visual stage names up to two 0.2-s steps late: the bound stays true."""
+    shot begins at the cut, which the visual stage names up to two 0.2-s steps late: the bound stays true. The
+    shot after the cut pans, so the sign moves with the picture and is shown to be scene text (a sign over an
+    unchanging shot is "not told" and may be a caption laid over both shots, whose range may reach back)."""
     before = _photo("camera")
-    after = _boxed(_photo("coffee"), "출입 금지", "ko", 60, at=(700, 100), fill=(240, 240, 230), ink=(20, 20, 120),
-                   pad=10)
-    report = verify(_shots(tmp_path / "cut.mp4", (before, 50), (after, 75)), pipeline=_pipeline())
+    wide = _boxed(_photo("coffee", (1760, 720)), "출입 금지", "ko", 60, at=(900, 100), fill=(240, 240, 230),
+                  ink=(20, 20, 120), pad=10)
+    pan = [wide.crop((x, 0, x + 1280, 720)) for x in (round(400 * i / 74) for i in range(75))]
+    report = verify(suite.encode([before] * 50 + pan, tmp_path / "cut.mp4", keyint=250), pipeline=_pipeline())
     signs = [i for i in report.text.items if "금지" in i.text]
     assert signs and report.text.shot_changes, ([(i.text, i.start) for i in report.text.items],
                                                 report.text.shot_changes)
     sign = signs[0]
-    assert sign.kind == "scene" and 1.9 <= sign.start <= 2.3, (sign.kind, sign.start)
+    assert sign.kind == "scene" and 1.9 <= sign.start <= 2.3, (sign.kind, sign.start, sign.kind_basis)
     assert 1.5 <= sign.range_from <= 2.0, sign.range_from  # was 0.0; 2.0 is the true start
     md = (write_report(report, tmp_path / "reports") / "report.md").read_text()
     assert "(at most 0:00.0" not in md.split("출입")[1].split("\n")[0], md
