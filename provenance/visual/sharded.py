@@ -1,27 +1,30 @@
 """The known-imagery index sharded by reference across Dask workers: queries fanned out, hits merged, same matches.
 
-Why (issue 20): an archive of 10^8 indexed frames does not fit one machine's memory with its keypoint frames,
-and its hash search would be paid by one process. Sharded, each Dask worker holds the search tables of a share
-of the references (a :class:`Shard`, a Dask *actor*: loaded once, on that worker, from the workspace's SQLite,
-then kept), and the process that verifies sends each query's fingerprints to every shard once and merges what
-comes back. Everything else about a match (metadata, coverage, alignment, segments, linked references) runs
-where it always runs, on the merged hits, through :class:`ShardedIndex`, a :class:`KnownImageryIndex` whose
-searches go to the shards: so ``matching.match`` is the ordinary code, not a copy.
+Why (issue 20): an archive of 10^8 indexed frames is searched by more cores than one process has. Sharded, each
+Dask worker holds a share of the references (a :class:`Shard`, a Dask *actor*: opened once, on that worker, then
+kept), and the process that verifies sends each query's fingerprints to every shard once and merges what comes
+back. A shard opens the workspace's derived files as one process does (``index_files``: hash rows and keypoint
+frames, append-only, memory-mapped, at the planned generation) and answers for its references through a
+selection mask over the mapped rows: no rows are read from SQLite, so its cold start does not grow with the
+archive. Everything else about a match (metadata, coverage, alignment, segments, linked references) runs where
+it always runs, on the merged hits, through :class:`ShardedIndex`, a :class:`KnownImageryIndex` whose searches
+go to the shards: so ``matching.match`` is the ordinary code, not a copy.
 
 Identical to one process, by construction (and tested on real clips and the matching benchmark's dev split):
-  - PDQ: every shard returns every frame within the distance with its SQLite ``rowid``; the merged hits are
-    ordered by (query, rowid), the order one process's exact flat scan gives (it scans rows in rowid order),
+  - PDQ: a shard searches the mapped rows as one process does and keeps the hits of its references, each with
+    its row (the frame table's rowid order); the merged hits are ordered by (query, row), one process's order,
     because ``matching`` breaks ties by hit order.
-  - Keypoints: a shard returns each query descriptor's ``NEIGHBOURS`` nearest among its descriptors, named by
-    the *slot key* of their keypoint frame (the rowid of the slot's first row: slots, byte-identical keypoint
-    frames stored once, are numbered in rowid order by one process, so keys sort as its slot numbers do). The
-    merged k nearest per descriptor give the same votes (a vote needs a distance below ``RATIO`` times the
-    k-th nearest, which ties cannot move), the same shortlist (ordered by votes, then slot), and the chosen
-    frames are verified on their own shard, with the query's features kept there from the first call. References
-    sharing a byte-identical keypoint frame are kept on one shard (:func:`plan`), so a slot never spans two.
-  - Exact only while each shard's search is exact, as one process's is below its inverted-file sizes
-    (``search.HASH_IVF_MIN_ROWS`` hashes, ``local_features.IVF_MIN_DESCRIPTORS`` descriptors): past them a
-    shard trains its own inverted file, approximate as one process's is, over other cells.
+  - Keypoints: a shard searches the whole index's descriptors (the same flat copy or mapped inverted file one
+    process searches) for each query descriptor's ``NEIGHBOURS`` nearest and keeps those of its references'
+    keypoint frames, named by their slot number in the derived files (one process's slot numbers): the shards'
+    answers together are one process's nearest descriptors, so the same votes, the same shortlist (ordered by
+    votes, then slot), exact or approximate alike; the chosen frames are verified on their own shard, with the
+    query's features kept there from the first call. References sharing a byte-identical keypoint frame are kept
+    on one shard (:func:`plan`), so a slot never spans two.
+  - The price of identity without copies: every shard runs the whole descriptor and hash search (sublinear
+    past the inverted-file and multi-index sizes) and keeps its share; what is divided is memory touched for
+    verification and the verification itself. Nodes of a cluster need the derived files on a shared or
+    replicated file system, read-only.
 Metadata reads (``get``, ``linked``, ``hash_at``, ``hashes_near``, ``state``) stay with the process that
 matches: the shards only search. Sizing for 10^8 frames is in DESIGN.md ("Sharded search"), from
 ``benchmarks/bench_shards.py``.
@@ -44,9 +47,15 @@ import numpy as np
 from provenance.report.model import IndexState
 from provenance.threads import faiss_single_thread
 from provenance.visual import local_features as lf
-from provenance.visual.index import Hit, KnownImageryIndex, LocalHit, _timing_slots, scanned_descriptors
+from provenance.visual.index import (
+    Hit,
+    KnownImageryIndex,
+    LocalHit,
+    _KeypointFrameTable,
+    _MappedMembers,
+    _timing_slots,
+)
 from provenance.visual.local_features import LocalFeatures, verify
-from provenance.visual.search import HashSearch, binary_ivf
 from provenance.visual.signals import PDQ
 from provenance.workspace import Workspace
 
@@ -122,26 +131,39 @@ def plan(workspace: Workspace, shards: int, min_quality: int = PDQ.min_quality) 
 
 # -- the worker side -------------------------------------------------------------------------------------------
 _KEPT_QUERIES = 64  # query frames a shard keeps between neighbours() and verify_chosen(): one per matching process
+
+
 @dataclass
 class ShardInfo:
-    """What one shard holds and what loading it cost: the per-shard figures the 10^8-frame sizing is built on."""
+    """What one shard holds and what opening it cost: the per-shard figures the 10^8-frame sizing is built on."""
 
-    frames: int  # matchable PDQ frames
-    keypoint_frames: int  # distinct keypoint frames (slots)
-    descriptors: int  # searched ORB descriptors
-    table_bytes: int  # hashes, rowids, times, descriptors, points held for search (numpy and FAISS arrays)
-    load_s: float  # reading SQLite and building the search structures, on the worker
+    frames: int  # matchable PDQ frames of its references (rows of the mapped files it answers for)
+    keypoint_frames: int  # distinct keypoint frames (slots) of its references
+    descriptors: int  # searched ORB descriptors of its references
+    table_bytes: int  # private (not file-backed) bytes of its search structures: the multi-index hashing's flat
+    #                   tail (<= index_files.MIH_TAIL_MAX rows), the exact keypoint index's copy (below the
+    #                   inverted-file size), the selection masks; the mapped files are the page cache's
+    mapped_bytes: int  # bytes of the derived files it maps (shared with every process on the node, paged in)
+    load_s: float  # opening the derived files and making its masks, on the worker
     peak_rss_bytes: int  # the worker process's peak resident memory after loading (ru_maxrss)
     pid: int
+    rss_bytes: int = 0  # the worker's resident memory after loading (VmRSS: mapped pages touched count)
 
 
 class Shard:
-    """One shard's search tables, built once on the worker that holds it (a Dask actor, or in this process).
+    """One shard: the workspace's derived index files, memory-mapped, answering for its references only.
 
-    Reads only its references' rows (``reference_ids``) from the workspace's SQLite, in rowid order. Never
-    writes: derived files stay the single-process index's. Methods are called one at a time (Dask runs an
-    actor's methods in one thread), so the per-query state (``_queries``, by token: several files are matched
-    at once by several workers) needs no lock.
+    Opens what the single-process index opens (``KnownImageryIndex``: ``derived/pdq-q<quality>/`` hash rows, with
+    their multi-index tables, and ``derived/orb/`` keypoint frames with their inverted file), at the planned
+    generation (checked before and after, so the files are that generation's: it only grows), and keeps a
+    selection mask over the mapped rows: its references (positions in the files' ids) and their keypoint slots.
+    Nothing is read from SQLite but the generation, nothing is copied but what one process copies too, so a
+    shard's cold start does not grow with the archive (bench_shards.py). Searches run over the mapped files and
+    keep the hits of this shard's references: every shard's answers together are one process's answer, exactly
+    (its neighbours are one process's nearest descriptors, split by shard), whether the structures are exact or
+    approximate. A shard whose workspace cannot hold derived files (read-only) gets one process's fallback, read
+    from SQLite. Methods are called one at a time (Dask runs an actor's methods in one thread), so the per-query
+    state (``_queries``, by token: several files are matched at once by several workers) needs no lock.
     """
 
     def __init__(self, workspace_root: str, reference_ids: Sequence[str], min_quality: int, generation: int) -> None:
@@ -149,112 +171,106 @@ class Shard:
         self.generation = generation
         self.min_quality = min_quality
         self._queries: dict[str, LocalFeatures] = {}
-        wanted = json.dumps(list(reference_ids))
-        with Workspace(workspace_root).reading() as conn:
-            found = int(conn.execute("SELECT value FROM meta WHERE key = 'index_generation'").fetchone()[0])
-            if found != generation:
-                raise RuntimeError(f"index changed while the shards loaded (generation {found}, planned at "
-                                   f"{generation})")
-            rows = conn.execute(
-                "SELECT rowid, reference_id, t, pdq FROM frame WHERE quality >= ? AND reference_id IN "
-                "(SELECT value FROM json_each(?)) ORDER BY rowid", (min_quality, wanted)).fetchall()
-            kp_rows = conn.execute(
-                "SELECT rowid, reference_id, t, width, height, points, descriptors FROM keyframe WHERE reference_id "
-                "IN (SELECT value FROM json_each(?)) ORDER BY rowid", (wanted,)).fetchall()
-        self.ids = sorted({r[1] for r in rows})
-        pos = {rid: i for i, rid in enumerate(self.ids)}
-        hashes = np.frombuffer(b"".join(r[3] for r in rows), dtype=np.uint8).reshape(-1, PDQ.nbytes)
-        self.hashes = HashSearch(hashes)
-        self.rowids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-        self.refs = np.fromiter((pos[r[1]] for r in rows), dtype=np.int32, count=len(rows))
-        self.times = np.fromiter((r[2] for r in rows), dtype=np.float64, count=len(rows))
-        del rows
-        self._load_keypoints(kp_rows)
-        del kp_rows
+        index = KnownImageryIndex(Workspace(workspace_root))
+        self._check_generation(index)
+        self._hash = index._hash_table(min_quality)  # mapped (brought up to date first when behind, as any reader)
+        kp = index._keypoint_frame_table()
+        self._check_generation(index)  # generations only grow: the files opened in between are this one's
+        self.index = index
+        wanted = set(reference_ids)
+        self._mine = np.fromiter((rid in wanted for rid in self._hash.ids), bool, len(self._hash.ids))
+        self.faiss_index = kp.faiss_index
+        self.owner = kp.owner
+        self.slots = kp.slots
+        self.members = kp.members
+        self.timing = kp.timing
+        self._slot_mine = _slots_of(kp, wanted)
+        self._rows: int | None = None
         faiss_single_thread()
-        self.info = ShardInfo(
-            frames=len(self.rowids), keypoint_frames=len(self.slots), descriptors=int(self.kp_index.ntotal),
-            table_bytes=int(len(self.rowids) * (PDQ.nbytes + 8 + 4 + 8)
-                            + sum(s.descriptors.nbytes + s.points.nbytes for s in self.slots)
-                            + self.kp_index.ntotal * (32 + 8)),
-            load_s=round(time.perf_counter() - started, 3),
-            peak_rss_bytes=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024, pid=os.getpid())
+        self.load_s = round(time.perf_counter() - started, 3)
+        self.peak_rss_bytes = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        self.rss_bytes = _rss_bytes()
 
-    def _load_keypoints(self, rows: list) -> None:
-        """Slots as one process makes them (``KnownImageryIndex._keypoint_frame_table``), each named by a key."""
-        slot_of: dict[tuple[int, int, bytes, bytes], int] = {}
-        self.slots: list[LocalFeatures] = []
-        self.members: list[list[tuple[str, float]]] = []
-        keys: list[int] = []
-        for r in rows:
-            key = (r[3], r[4], bytes(r[5]), bytes(r[6]))
-            if key not in slot_of:
-                slot_of[key] = len(self.slots)
-                self.slots.append(LocalFeatures.from_blobs(r[5], r[6], r[3], r[4]))
-                self.members.append([])
-                keys.append(int(r[0]))
-            self.members[slot_of[key]].append((r[1], r[2]))
-        self.keys = np.array(keys, dtype=np.int64)
-        self.slot_at = {k: i for i, k in enumerate(keys)}
-        descriptors, self.owner, self.timing = scanned_descriptors(self.slots, self.members)
-        if len(descriptors) and len(descriptors) >= lf.ivf_min_descriptors():  # approximate, as one process is
-            lists = lf.ivf_lists(len(descriptors))
-            self.kp_index = binary_ivf(descriptors, lists, train_rows=lf.IVF_TRAIN_PER_LIST * lists)
-            self.kp_index.nprobe = min(lf.IVF_NPROBE, self.kp_index.nlist)
-        else:
-            self.kp_index = faiss.IndexBinaryFlat(256)
-            if len(descriptors):
-                self.kp_index.add(descriptors)
+    def _check_generation(self, index: KnownImageryIndex) -> None:
+        found = index.state(self.min_quality).generation
+        if found != self.generation:
+            raise RuntimeError(f"index changed while the shards loaded (generation {found}, planned at "
+                               f"{self.generation})")
 
     # -- called by ShardedIndex ------------------------------------------------------------------------------
     def describe(self) -> ShardInfo:
-        return self.info
+        """What this shard answers for (counted over the mapped rows on demand: not part of the cold start)."""
+        files = self._hash.search
+        m = files.manifest
+        private = self._mine.nbytes + self._slot_mine.nbytes + (m.rows - m.mih_rows if files.mih else m.rows) * 32
+        if m.epoch == "memory":  # read from SQLite (a workspace that cannot hold derived files): refs and times
+            private += m.rows * (4 + 8)
+        if isinstance(self.faiss_index, faiss.IndexBinaryFlat):
+            private += int(self.faiss_index.ntotal) * 32
+        mapped = sum(getattr(a, "nbytes", 0) for a in (files.hashes, files.refs, files.times))
+        mapped += int(self.owner.nbytes) * 9  # sowner (4 B) and its descriptors (32 B): 36 B a searched descriptor
+        return ShardInfo(
+            frames=self.rows(), keypoint_frames=int(np.count_nonzero(self._slot_mine)),
+            descriptors=self.descriptor_count(), table_bytes=int(private), mapped_bytes=int(mapped),
+            load_s=self.load_s, peak_rss_bytes=self.peak_rss_bytes, pid=os.getpid(), rss_bytes=self.rss_bytes)
 
     def frame_counts(self) -> dict[str, int]:
-        """Sampled moments per reference, as ``KnownImageryIndex.frame_counts`` counts them: a reference that
-        wraps footage in an interface has its content box's hash row at the same time as the frame's."""
-        if not len(self.refs):
-            return {}
-        moments = np.unique(np.column_stack([self.refs.astype(np.float64), self.times]), axis=0)
-        counts = np.bincount(moments[:, 0].astype(np.int64), minlength=len(self.ids))
-        return {rid: int(counts[i]) for i, rid in enumerate(self.ids)}
+        """Sampled moments per reference of this shard, as ``KnownImageryIndex.frame_counts`` counts them (from the
+        counts the derived files keep: no pass over the rows)."""
+        mine = {rid for rid, m in zip(self._hash.ids, self._mine.tolist(), strict=True) if m}
+        return {rid: n for rid, n in self.index.frame_counts(self.min_quality).items() if rid in mine}
 
     def rows(self) -> int:
-        """Matchable hash rows held (``KnownImageryIndex.matchable_frames`` counts rows)."""
-        return len(self.refs)
+        """Matchable hash rows of this shard's references (``KnownImageryIndex.matchable_frames`` counts rows)."""
+        if self._rows is None:
+            self._rows = sum(int(np.count_nonzero(self._mine[np.asarray(self._hash.refs[i:i + (1 << 22)])]))
+                             for i in range(0, len(self._hash.refs), 1 << 22))
+        return self._rows
 
     def descriptor_count(self) -> int:
-        return int(self.kp_index.ntotal)
+        """Searched descriptors of this shard's keypoint frames."""
+        owner = self.owner
+        return sum(int(np.count_nonzero(self._slot_mine[np.asarray(owner[i:i + (1 << 22)])]))
+                   for i in range(0, len(owner), 1 << 22))
+
+    def searched_total(self) -> int:
+        """Searched descriptors of the whole index: every shard searches them all and keeps its own."""
+        return int(self.faiss_index.ntotal)
 
     def search(self, queries: np.ndarray, max_distance: int) -> tuple[np.ndarray, np.ndarray, list[str],
                                                                       np.ndarray, np.ndarray]:
-        """(query row, frame rowid, reference id, reference time, distance) of every frame within the distance."""
-        pairs = self.hashes.range(queries, max_distance)
-        q = np.array([p[0] for p in pairs], dtype=np.int64)
-        row = np.array([p[1] for p in pairs], dtype=np.int64)
-        return (q, self.rowids[row], [self.ids[i] for i in self.refs[row]], self.times[row],
-                np.array([p[2] for p in pairs], dtype=np.int64))
+        """(query row, indexed row, reference id, reference time, distance) of every frame of this shard's
+        references within the distance (rows of the derived files: the frame table's rowid order)."""
+        q, row, distance = self._hash.search.range(queries, max_distance)
+        refs = np.asarray(self._hash.refs[row]) if len(row) else np.zeros(0, np.int32)
+        keep = self._mine[refs]
+        row, refs = row[keep], refs[keep]
+        return (q[keep].astype(np.int64), row.astype(np.int64), [self._hash.ids[i] for i in refs.tolist()],
+                np.asarray(self._hash.times[row], dtype=np.float64), distance[keep].astype(np.int64))
 
     def neighbours(self, token: str, query: LocalFeatures, k: int
                    ) -> tuple[np.ndarray, np.ndarray, dict[int, list[tuple[str, float]]]]:
-        """Each query descriptor's ``k`` nearest descriptors here: (distances, slot keys; -1 where none), and the
-        members of every slot named. Keeps ``query`` under ``token`` for :meth:`verify_chosen`."""
+        """Each query descriptor's ``k`` nearest descriptors in the whole index, those of this shard's keypoint
+        frames kept: (distances, slot numbers; -1 and 2^20 where another shard's), and the members of every slot
+        named. Keeps ``query`` under ``token`` for :meth:`verify_chosen`."""
         self._queries[token] = query  # until verify_chosen: every matching process calls it, even with nothing
         while len(self._queries) > _KEPT_QUERIES:  # a matching process that died between the two calls
             self._queries.pop(next(iter(self._queries)))
         n = len(query.descriptors)
-        if not self.kp_index.ntotal:
+        if not self.faiss_index.ntotal:
             return np.full((n, 0), 1 << 20, np.int64), np.full((n, 0), -1, np.int64), {}
         faiss_single_thread()
-        distances, rows = self.kp_index.search(query.descriptors, min(k, int(self.kp_index.ntotal)))
-        keys = np.where(rows >= 0, self.keys[self.owner[np.maximum(rows, 0)]], -1)
-        named = np.unique(keys[keys >= 0])
-        return (distances.astype(np.int64), keys.astype(np.int64),
-                {int(key): self.members[self.slot_at[int(key)]] for key in named})
+        distances, rows = self.faiss_index.search(query.descriptors, min(k, int(self.faiss_index.ntotal)))
+        slots = np.asarray(self.owner[np.maximum(rows, 0)], dtype=np.int64)
+        own = (rows >= 0) & self._slot_mine[slots]
+        keys = np.where(own, slots, -1)
+        named = np.unique(keys[own])
+        return (np.where(own, distances, 1 << 20).astype(np.int64), keys.astype(np.int64),
+                {int(key): self.members[int(key)] for key in named})
 
     def verify_chosen(self, token: str, chosen: list[tuple[int, int]]
                       ) -> tuple[dict[int, list[LocalHit]], list[tuple[tuple[int, int, int], list[LocalHit]]]]:
-        """Verify the shortlisted slots held here (``chosen``: (position in the shortlist, slot key)), then the
+        """Verify the shortlisted slots held here (``chosen``: (position in the shortlist, slot number)), then the
         unsearched frames beside each hit (timing), as ``search_local`` does in one process.
 
         Returns hits per shortlist position, and the timing frames' hits each tagged (shortlist position, member,
@@ -263,9 +279,9 @@ class Shard:
         query = self._queries.pop(token)
         by_position: dict[int, list[LocalHit]] = {}
         tagged: list[tuple[tuple[int, int], LocalHit]] = []
-        for position, key in chosen:
-            slot = self.slot_at[key]
-            result = verify(query, self.slots[slot], lf.ratio_pairs(query, self.slots[slot]))
+        for position, slot in chosen:
+            feats = self.slots[slot]
+            result = verify(query, feats, lf.ratio_pairs(query, feats))
             if result is not None:
                 by_position[position] = [LocalHit(r, t, result) for r, t in self.members[slot]]
                 tagged += [((position, m), hit) for m, hit in enumerate(by_position[position])]
@@ -276,10 +292,36 @@ class Shard:
                 if slot in done:
                     continue
                 done.add(slot)
-                result = verify(query, self.slots[slot], lf.ratio_pairs(query, self.slots[slot]))
+                feats = self.slots[slot]
+                result = verify(query, feats, lf.ratio_pairs(query, feats))
                 hits = [LocalHit(r, t, result) for r, t in self.members[slot]] if result is not None else []
                 timing.append(((tag[0], tag[1], j), hits))
         return by_position, timing
+
+
+def _slots_of(kp: _KeypointFrameTable, wanted: set[str]) -> np.ndarray:
+    """Per slot of ``kp``, whether its keypoint frames are these references' (a slot's copies are all on one
+    shard, ``plan``): from the mapped frame records (24 B a keypoint frame), or the members read from SQLite."""
+    if isinstance(kp.members, _MappedMembers):
+        files = kp.members.files
+        mine = np.fromiter((rid in wanted for rid in files.ids), bool, len(files.ids))
+        out = np.zeros(files.manifest.slots, bool)
+        frames = files.frames
+        for i in range(0, len(frames), 1 << 20):
+            part = frames[i:i + (1 << 20)]
+            out[part["slot"][mine[part["ref"]]]] = True
+        return out
+    return np.fromiter((any(rid in wanted for rid, _t in kp.members[s]) for s in range(len(kp.slots))), bool,
+                       len(kp.slots))
+
+
+def _rss_bytes() -> int:
+    """This process's resident memory now (Linux VmRSS), 0 where unknown."""
+    try:
+        with open("/proc/self/status") as fh:
+            return next(int(line.split()[1]) * 1024 for line in fh if line.startswith("VmRSS:"))
+    except (OSError, StopIteration, ValueError):
+        return 0
 
 
 # -- the matching side -----------------------------------------------------------------------------------------
@@ -345,7 +387,7 @@ class ShardedIndex(KnownImageryIndex):
         """``KnownImageryIndex.search_local`` over the shards: their nearest descriptors merged, the same votes and
         shortlist, the shortlisted frames verified where they are held."""
         if self._descriptors is None:
-            self._descriptors = sum(_gather([_call(s, "descriptor_count") for s in self.shards]))
+            self._descriptors = _gather([_call(self.shards[0], "searched_total")])[0]  # each searches them all
         if not self._descriptors:
             return []
         k = min(lf.NEIGHBOURS, self._descriptors)
