@@ -151,3 +151,27 @@ def test_batch_refuses_shards_without_a_cluster(samples: Path, capsys: pytest.Ca
     assert code == 2 and "--shards" in err and "cluster" in err
     code, _out, err = cli_in_process(capsys, "batch", samples / "clips", "--shards", "-1")
     assert code == 2 and "--shards" in err
+
+
+@pytest.mark.slow
+def test_a_shard_opens_the_derived_files_and_reads_no_rows_from_sqlite(indexed: tuple[Workspace, list]) -> None:
+    """A shard's cold start maps the files one process searches (issue 20): no frame or keypoint row is read from
+    SQLite, its references' rows and keypoint frames together are the whole index, and a plan made at another
+    generation is refused rather than searched."""
+    from provenance.visual.sharded import Shard
+
+    ws, queries = indexed
+    config = load_pipeline("standard").visual.matching
+    single = KnownImageryIndex(ws)
+    match(queries[3], single, config)  # the derived files are current (written by index add, checked here)
+    shard_plan = plan(ws, 2)
+    shards = local_shards(ws, shard_plan)
+    assert [(s.index.frame_rows_read, s.index.keyframe_rows_read) for s in shards] == [(0, 0), (0, 0)]
+    infos = [s.describe() for s in shards]
+    table = single._keypoint_frame_table()
+    assert sum(i.frames for i in infos) == single.matchable_frames(config.min_quality)
+    assert sum(i.keypoint_frames for i in infos) == len(table.slots)
+    assert sum(i.descriptors for i in infos) == table.faiss_index.ntotal > 0
+    assert all(i.frames and i.mapped_bytes > 0 for i in infos)
+    with pytest.raises(RuntimeError, match="changed"):
+        Shard(str(ws.root), shard_plan.shards[0], config.min_quality, shard_plan.generation - 1)

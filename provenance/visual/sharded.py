@@ -32,7 +32,6 @@ matches: the shards only search. Sizing for 10^8 frames is in DESIGN.md ("Sharde
 
 from __future__ import annotations
 
-import json
 import os
 import resource
 import time
@@ -92,17 +91,35 @@ def plan(workspace: Workspace, shards: int, min_quality: int = PDQ.min_quality) 
     """
     if shards < 1:
         raise ValueError(f"shards must be at least 1, got {shards}")
+    index = KnownImageryIndex(workspace)  # the derived files one process maps: no pass over SQLite's rows
+    generation = index.state(min_quality).generation
+    table = index._hash_table(min_quality)
+    kp = index._keypoint_frame_table()
     with workspace.reading() as conn:
-        generation = int(conn.execute("SELECT value FROM meta WHERE key = 'index_generation'").fetchone()[0])
         weight: dict[str, int] = {r[0]: 0 for r in conn.execute("SELECT id FROM reference WHERE same_as IS NULL")}
-        for ref_id, n in conn.execute("SELECT reference_id, COUNT(*) FROM frame WHERE quality >= ? "
-                                      "GROUP BY reference_id", (min_quality,)):
-            weight[ref_id] = weight.get(ref_id, 0) + FRAME_BYTES * n
-        for ref_id, n in conn.execute("SELECT reference_id, COUNT(*) FROM keyframe GROUP BY reference_id"):
-            weight[ref_id] = weight.get(ref_id, 0) + KEYPOINT_FRAME_BYTES * n
-        shared = conn.execute(  # SQLite compares BLOBs bytewise: byte-identical keypoint frames group together
-            "SELECT json_group_array(DISTINCT reference_id) FROM keyframe GROUP BY width, height, points, "
-            "descriptors HAVING COUNT(DISTINCT reference_id) > 1").fetchall()
+    if index.state(min_quality).generation != generation:
+        raise RuntimeError("index changed while the shards were planned")
+    rows = np.zeros(len(table.ids), np.int64)
+    for i in range(0, len(table.refs), 1 << 22):
+        rows += np.bincount(np.asarray(table.refs[i:i + (1 << 22)]), minlength=len(table.ids))
+    for ref_id, n in zip(table.ids, rows.tolist(), strict=True):
+        weight[ref_id] = weight.get(ref_id, 0) + FRAME_BYTES * n
+    shared: list[list[str]] = []
+    if isinstance(kp.members, _MappedMembers):
+        files = kp.members.files
+        pairs = np.unique(np.column_stack([files.frames["slot"].astype(np.int64), files.frames["ref"]]), axis=0)
+        for ref, n in zip(*np.unique(np.asarray(files.frames["ref"]), return_counts=True), strict=True):
+            weight[files.ids[int(ref)]] = weight.get(files.ids[int(ref)], 0) + KEYPOINT_FRAME_BYTES * int(n)
+        _slot, first, count = np.unique(pairs[:, 0], return_index=True, return_counts=True)
+        for start, n in zip(first[count > 1].tolist(), count[count > 1].tolist(), strict=True):
+            shared.append([files.ids[int(r)] for r in pairs[start:start + n, 1]])
+    else:  # keypoint frames read from SQLite (a workspace that cannot hold derived files)
+        for s in range(len(kp.slots)):
+            copies = kp.members[s]
+            for ref_id, _t in copies:
+                weight[ref_id] = weight.get(ref_id, 0) + KEYPOINT_FRAME_BYTES
+            if len({r for r, _t in copies}) > 1:
+                shared.append(sorted({r for r, _t in copies}))
     parent = {r: r for r in weight}
 
     def root(r: str) -> str:
@@ -111,8 +128,8 @@ def plan(workspace: Workspace, shards: int, min_quality: int = PDQ.min_quality) 
             r = parent[r]
         return r
 
-    for (ids,) in shared:
-        first, *rest = sorted(json.loads(ids))
+    for ids in shared:
+        first, *rest = sorted(set(ids))
         for other in rest:
             a, b = root(first), root(other)
             if a != b:
