@@ -108,6 +108,7 @@ def main() -> int:
         infos = sharded.infos()
         # one shard's own search cost, on its worker: the figure a node of a real cluster pays per query
         per_shard = [_shard_cost(s, fps, cfg) for s in sharded.shards]
+        searched_total = sharded.shards[0].searched_total().result()
     same = many == one
     print(f"{args.shards} shards on {args.shards} local Dask workers (cluster up and shards loaded in "
           f"{started:.1f} s): match() uncropped {many_t[0]:.3f} s, cropped {many_t[1]:.3f} s; matches "
@@ -120,7 +121,6 @@ def main() -> int:
               f"the two clips: PDQ {cost[0]:.3f} s ({cost[2]} query hashes), keypoints {cost[1]:.3f} s "
               f"({cost[3]} query descriptors)")
     frames_total = sum(i.frames for i in infos)
-    searched_total = sharded.shards[0].searched_total().result()
     # every shard searches every row and descriptor (mapped) and keeps its own: cost per shard over the whole index
     pdq_ns = 1e9 * sum(c[0] for c in per_shard) / max(1, len(infos) * per_shard[0][2] * frames_total)
     kp_ns = 1e9 * sum(c[1] for c in per_shard) / max(1, len(infos) * per_shard[0][3] * searched_total)
