@@ -61,9 +61,10 @@ from provenance.workspace import Workspace
 if TYPE_CHECKING:
     from distributed import Client
 
-# Bytes a reference's rows cost a shard, to balance them (measured from the structures Shard builds): a matchable
-# PDQ frame 32 B hash + 4 B reference + 8 B time + 8 B rowid; a keypoint frame ~500 ORB descriptors of 32 B plus
-# their float32 points (8 B each) and 8 B of owner per descriptor.
+# Weights to balance shards by: the bytes a reference's rows took in a shard's private tables when shards read
+# SQLite (a matchable PDQ frame 32 B hash + 4 B reference + 8 B time + 8 B rowid; a keypoint frame ~500 ORB
+# descriptors of 32 B, float32 points, 8 B of owner each). Shards now map the derived files and hold no such
+# tables; kept as relative weights (hits and verifications follow rows and keypoint frames) so plans stay put.
 FRAME_BYTES = 52
 KEYPOINT_FRAME_BYTES = 500 * (32 + 8 + 8)
 
@@ -160,7 +161,9 @@ class ShardInfo:
     table_bytes: int  # private (not file-backed) bytes of its search structures: the multi-index hashing's flat
     #                   tail (<= index_files.MIH_TAIL_MAX rows), the exact keypoint index's copy (below the
     #                   inverted-file size), the selection masks; the mapped files are the page cache's
-    mapped_bytes: int  # bytes of the derived files it maps (shared with every process on the node, paged in)
+    mapped_bytes: int  # bytes of the hash rows (hash, reference, time) and searched descriptors (with owners) it
+    #                    maps, shared with every process on the node and paged in; the multi-index tables, the
+    #                    slots' descriptors and points and the inverted file are mapped beside them (DESIGN)
     load_s: float  # opening the derived files and making its masks, on the worker
     peak_rss_bytes: int  # the worker process's peak resident memory after loading (ru_maxrss)
     pid: int
