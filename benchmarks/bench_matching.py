@@ -36,7 +36,8 @@ material. ``held-out-3`` (``match_suite.build_held_out_3``: imagery no other spl
 indexed beside every other split's) was looked at once (2026-12-01: a false match through the phone-app
 interface, two misses) and is dev since: tune on it as on ``dev``.
 ``held-out-4`` (``match_suite.build_held_out_4``, or ``--held-out-4``: imagery no other split uses, issue 12's
-final look) indexes its six references beside every other split's and is run once, by the lead;
+final look) indexes its six references beside every other split's; it was looked at once (2026-12-01, DESIGN)
+and is dev since;
 ``python benchmarks/match_suite.py --held-out-4`` builds and checks its files without matching. ``all`` runs
 every case of every split but held-out-4 against every reference but held-out-4's (so no one looks at it early).
 """
@@ -161,10 +162,9 @@ def main() -> int:
     ap.add_argument("--only", help="run one edit type")
     ap.add_argument("--split", choices=("dev", "held-out", "held-out-2", "held-out-3", "held-out-4", "all"),
                     default="dev", help="which cases: dev (default), the held-out quarter (seen), held-out-2 (seen), "
-                                        "held-out-3 (seen: dev now), held-out-4 (once, at the end), or all but "
-                                        "held-out-4")
+                                        "held-out-3 and held-out-4 (seen: dev now), or all but held-out-4")
     ap.add_argument("--held-out-4", dest="split", action="store_const", const="held-out-4",
-                    help="the same as --split held-out-4: run once, by the lead")
+                    help="the same as --split held-out-4 (looked at once, 2026-12-01: dev since)")
     ap.add_argument("--cases", action="store_true",
                     help="list each positive's segment-start error (query and reference side) and method")
     ap.add_argument("--shards", type=int, default=0,

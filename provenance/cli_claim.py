@@ -67,7 +67,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     add.add_argument("--lon", type=float, help="claimed place longitude (decimal degrees)")
     add.add_argument("--radius-km", type=float, default=25.0, help="GPS within this distance supports the place "
                      "(default 25)")
-    add.add_argument("--languages", help="expected spoken languages, ISO 639-1, comma-separated (e.g. ru,uk)")
+    add.add_argument("--languages", help="expected languages (spoken and on screen), ISO 639 codes, "
+                     "comma-separated (e.g. ru,uk; rus is stored as ru)")
     add.add_argument("--source-url", help="where the claim was seen")
     add.add_argument("--status", default="open", choices=STATUSES, help="your rating (default open)")
     add.add_argument("--id", help="claim id (default: generated, c-xxxxxxxx)")

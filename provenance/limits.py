@@ -118,7 +118,10 @@ DECODE_MEMORY_BYTES = 640 * 1024**2
 # - A progressive JPEG keeps every DCT coefficient of the whole picture until its last scan, whatever the output
 #   scale: 2 bytes a coefficient, 64 a block, for each component at its sampling (CMYK, 4 full components: 8 a
 #   pixel; 99.8 MP: 767 MiB; YCbCr 4:2:0: 3).
-PILLOW_DECODER_BYTES_PER_PIXEL = {"WEBP": 16.0, "HEIF": 7.5, "AVIF": 9.0}
+# - JPEG 2000 19.5 (OpenJPEG holds every component as 32-bit integers and its tile's wavelet buffers besides
+#   Pillow's image: 25 MP and 49 MP untiled, 19.4 and 19.3; issue 14 round 3 measured ~19 at 81 MP: 1.67 GB),
+#   JPEG XL 15.5 (libjxl's float32 planes and Pillow's copy through pillow-jxl-plugin: 25 MP, 15.2; ~13 at 98 MP).
+PILLOW_DECODER_BYTES_PER_PIXEL = {"WEBP": 16.0, "HEIF": 7.5, "AVIF": 9.0, "JPEG2000": 19.5, "JXL": 15.5}
 TO_RGB_BYTES_PER_PIXEL = 4  # Pillow's RGB copy of a picture in another mode
 # Reduced decodes, when the full one would pass DECODE_MEMORY_BYTES (measured likewise):
 # - OpenCV (PNG, TIFF, BMP, PNM) decodes rows straight into 8-bit BGR, 16-bit and alpha dropped on the way
@@ -130,10 +133,18 @@ TO_RGB_BYTES_PER_PIXEL = 4  # Pillow's RGB copy of a picture in another mode
 #   12 for anything else (the 16-bit PNG above).
 # - JPEG with libjpeg's DCT scaling (Pillow's draft): a 64th of the picture, plus a progressive file's
 #   coefficients (above).
+# - JPEG 2000 with OpenJPEG's resolution reduction (Pillow's ``reduce``: 2^r smaller each way): the full figure
+#   over 4^r plus 0.5 for the code-stream's own buffers (25 MP and 49 MP untiled at r=3: 0.68 and 0.62).
+# - JPEG XL: no reduced decode in libjxl's Pillow plugin; a picture over the bound whole is refused.
 OPENCV_BYTES_PER_PIXEL = 3.0
+JPEG2000_REDUCED_OVERHEAD = 0.5
 HEIF_NUMPY_BYTES_PER_PIXEL = 5.0
 FFMPEG_STILL_BYTES_PER_PIXEL = {"WEBP": 4.0}
 VIDEO_BYTES_PER_PIXEL = 12
+# FFmpeg's probe (``avformat_find_stream_info``, run by every ``av.open``) decodes a still's first picture to learn
+# its pixel format: the frame at its own depth, 8 for 16-bit RGBA (a 150 MP 16-bit PNG: av.open alone peaked at
+# 1.21 GB, 8.0 a pixel; issue 14 H3). Readers that only want a still's tags do not open one past the bound.
+FFMPEG_PROBE_BYTES_PER_PIXEL = 8
 # FFmpeg playing an animation or video keeps reference frames and an RGBA conversion: 12 (an APNG of 99 MP
 # frames: 1.35 GB).
 

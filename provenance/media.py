@@ -32,7 +32,7 @@ from provenance.limits import (
     run_with_budget,
 )
 from provenance.report.model import AudioInfo, Kind, MediaSection, VideoInfo
-from provenance.sniff import first_frame_decodes, raw_guess, sniff
+from provenance.sniff import first_frame_decodes, jxl_size, raw_guess, sniff
 
 # Single-picture demuxers in FFmpeg (and every ``*_pipe`` one): a file these open is a still image, not a video.
 _IMAGE_DEMUXERS = {"image2", "gif"}
@@ -144,6 +144,11 @@ def _identify(path: Path, name: str, digest: str, size: int, limits: Limits | No
         return dataclasses.replace(described, pixels_refused=str(exc).removeprefix(f"{name}: "))
     if still is not None:
         fmt, width, height, frames = still
+        if frames > 1:  # an animated WebP: only Pillow plays it (FFmpeg reads no ANMF frames), never reduced
+            from provenance.limits import PILLOW_DECODER_BYTES_PER_PIXEL
+
+            _refuse_big_frames(name, width, height, PILLOW_DECODER_BYTES_PER_PIXEL.get(fmt.upper(),
+                                                                                      VIDEO_BYTES_PER_PIXEL))
         return MediaFile(
             path=path, sha256=digest, size_bytes=size, kind="image", container=fmt, duration_s=None,
             video=VideoInfo(codec=fmt, width=width, height=height, fps=None, frames=frames), audio=None,
@@ -166,14 +171,19 @@ def _identify(path: Path, name: str, digest: str, size: int, limits: Limits | No
     if media.kind == "video" and media.video is not None and media.video.width and media.video.height:
         # played frame by frame, a decoder holds reference frames and a conversion at full size (an APNG of
         # 99 MP frames: 1.35 GB, 44 s): refused before decoding past the decode memory bound
-        width, height = media.video.width, media.video.height
-        need = decode_bytes(width, height, VIDEO_BYTES_PER_PIXEL)
-        if need > DECODE_MEMORY_BYTES:
-            raise MediaLimitError(f"{name}: frames of {width}x{height} ({width * height / 1e6:.0f} MP) would take "
-                                  f"about {need / 2**20:,.0f} MiB to decode, over the "
-                                  f"{DECODE_MEMORY_BYTES / 2**20:.0f} MiB a decode may use (the 1 GiB memory "
-                                  "bound); stills that size are decoded reduced, animations and video cannot be")
+        _refuse_big_frames(name, media.video.width, media.video.height, VIDEO_BYTES_PER_PIXEL)
     return media
+
+
+def _refuse_big_frames(name: str, width: int, height: int, per_pixel: float) -> None:
+    """Refuse (exit 2) an animation or video whose frames, decoded at ``per_pixel`` bytes, pass the decode bound:
+    stills that size are decoded reduced, frames that are played cannot be (README, "Hostile input")."""
+    need = decode_bytes(width, height, per_pixel)
+    if need > DECODE_MEMORY_BYTES:
+        raise MediaLimitError(f"{name}: frames of {width}x{height} ({width * height / 1e6:.0f} MP) would take "
+                              f"about {need / 2**20:,.0f} MiB to decode, over the "
+                              f"{DECODE_MEMORY_BYTES / 2**20:.0f} MiB a decode may use (the 1 GiB memory "
+                              "bound); stills that size are decoded reduced, animations and video cannot be")
 
 
 def _cut_heif(path: Path, digest: str, size: int) -> MediaFile | None:
@@ -287,6 +297,27 @@ def _tolerate_oversized_text() -> None:
     stream._provenance_tolerant = True  # type: ignore[attr-defined]
 
 
+def jxl_declared(path: Path) -> tuple[int, int] | None:
+    """A JPEG XL file's declared (width, height) read from its header (``sniff.jxl_size``), or None."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(1 << 16)
+    except OSError:
+        return None
+    return jxl_size(head) if sniff(head[:512]) == "jxl" else None
+
+
+def jxl_opens(width: int, height: int) -> bool:
+    """Whether Pillow may open a JPEG XL of this size: libjxl's plugin decodes the whole picture when it opens a
+    file (``limits.PILLOW_DECODER_BYTES_PER_PIXEL``), so one past the decode memory bound or what
+    ``[limits] max_memory_mb`` leaves must not be opened at all (a 98 MP one: 1.46 GB at open)."""
+    from provenance.limits import PILLOW_DECODER_BYTES_PER_PIXEL, memory_headroom
+
+    need = decode_bytes(width, height, PILLOW_DECODER_BYTES_PER_PIXEL["JXL"])
+    headroom = memory_headroom()
+    return need <= DECODE_MEMORY_BYTES and (headroom is None or need <= headroom)
+
+
 def _probe_still(path: Path) -> tuple[str, int, int, int] | None:
     """A still picture Pillow can read (header only) as (format, width, height, frames), or None: frames is 1,
     or an animated WebP's frame count (``_STILL_ANIMATIONS``); other animations are video, FFmpeg's (None).
@@ -295,6 +326,8 @@ def _probe_still(path: Path) -> tuple[str, int, int, int] | None:
     dimensions, ``KeyError``, ``NotImplementedError`` from DDS-like files, ``EOFError``): every one means
     "not a picture Pillow reads", and the file goes on to FFmpeg and the metadata-only path.
     """
+    if (declared := jxl_declared(path)) is not None and not jxl_opens(*declared):
+        return "jxl", declared[0], declared[1], 1  # Pillow's JPEG XL opener would decode it whole to open it
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -321,7 +354,8 @@ def _probe_still(path: Path) -> tuple[str, int, int, int] | None:
 
 
 # What the first bytes announce -> the kind of media a file is when no decoder opens it.
-_STILL_FORMATS = {"jpeg", "png", "gif", "tiff", "heif", "webp", "jpeg2000", "cr3", "jxl"}  # (moi, wtv: video)
+# (moi, wtv: video)
+_STILL_FORMATS = {"jpeg", "png", "gif", "tiff", "heif", "webp", "jpeg2000", "cr3", "jxl", "openexr"}
 _AUDIO_FORMATS = {"mp3", "flac", "wav", "m4a", "aac-adts", "mpeg-audio", "amr", "caf", "aiff", "ogg"}
 
 
@@ -343,14 +377,14 @@ def _metadata_only(path: Path, digest: str, size: int) -> MediaFile | None:
 
     if not reads_metadata(path):
         return None
-    kind: Kind = "image" if fmt in _STILL_FORMATS else "audio" if fmt in _AUDIO_FORMATS else "video"
+    kind: Kind = ("index" if fmt in _NO_PICTURES else "image" if fmt in _STILL_FORMATS else
+                  "audio" if fmt in _AUDIO_FORMATS else "video")
     return MediaFile(path=path, sha256=digest, size_bytes=size, kind=kind, container=fmt, duration_s=None,
                      video=None, audio=None, pixels_refused=_NO_PICTURES.get(fmt))
 
 
 # Formats that describe media but hold none of it: the visual stage says so in words, instead of FFmpeg's
-# "[Errno 1094995529] Invalid data found". (A MOI keeps kind "video": the clip it indexes is one, and the
-# metadata stage reads only the three kinds of media.)
+# "[Errno 1094995529] Invalid data found". Their kind is "index" (report.model.Kind): a MOI is no video.
 _NO_PICTURES = {"moi": "a MOI file is a camcorder's index of a MOD/TOD clip (its capture time and length) and "
                        "holds no pictures; verify the .MOD or .TOD clip beside it for those"}
 
@@ -374,6 +408,9 @@ def _probe_av(path: Path, digest: str, size: int, limits: Limits | None = None) 
         if vstream is None and astream is None:
             raise MediaError(f"{display_path(path)}: no video or audio stream")
         fmt = container.format.name
+        single_picture = fmt in _IMAGE_DEMUXERS or fmt.endswith("_pipe")  # png_pipe, dds_pipe, tiff_pipe...
+        if vstream is not None and single_picture:
+            _check_still_decode(path, vstream)  # before the first decode below (a guess's test, the turns)
         _refuse_guesses(path, fmt, vstream or astream, container)
         video = audio = None
         if vstream is not None:
@@ -398,7 +435,6 @@ def _probe_av(path: Path, digest: str, size: int, limits: Limits | None = None) 
             audio = AudioInfo(codec=cc.name, sample_rate=cc.sample_rate or None, channels=cc.channels or None)
         duration = _duration(container, vstream or astream)
         kind: Kind = "video" if vstream is not None else "audio"
-        single_picture = fmt in _IMAGE_DEMUXERS or fmt.endswith("_pipe")  # png_pipe, dds_pipe, tiff_pipe...
         if vstream is not None and single_picture and (duration is None or duration < 0.05):
             kind = "image"
         if vstream is not None and video is not None and video.width is None:
@@ -415,6 +451,46 @@ def _probe_av(path: Path, digest: str, size: int, limits: Limits | None = None) 
             container=fmt.split(",")[0] if fmt else None,
             duration_s=duration, video=video, audio=audio,
         )
+
+
+# Bytes a pixel FFmpeg holds besides the decoded frame when it brings a still to hashing size (swscale's line
+# buffers and the small RGB output): 70 MP of gbrapf32le (16) peaked at ~16.5 a pixel (issue 14 round 3, H4).
+FFMPEG_CONVERT_BYTES_PER_PIXEL = 1
+
+
+def ffmpeg_still_bytes(stream: av.VideoStream) -> int:
+    """Peak bytes FFmpeg takes to decode one picture of ``stream`` whole: its declared width x height at its pixel
+    format's bytes (the sum of the components' bits), plus the conversion; ``VIDEO_BYTES_PER_PIXEL`` when the
+    pixel format is not declared. Read from the headers FFmpeg's probe parsed, before any decode here."""
+    cc = stream.codec_context
+    fmt = getattr(cc, "format", None)
+    try:
+        depth = sum(c.bits for c in fmt.components) / 8 if fmt is not None else 0.0
+    except (AttributeError, TypeError, ValueError):
+        depth = 0.0
+    per_pixel = depth + FFMPEG_CONVERT_BYTES_PER_PIXEL if depth else VIDEO_BYTES_PER_PIXEL
+    return decode_bytes(cc.width or 0, cc.height or 0, per_pixel)
+
+
+def _check_still_decode(path: Path, stream: av.VideoStream) -> None:
+    """Refuse (``MediaLimitError``) a still only FFmpeg decodes (OpenEXR, DDS...) whose one picture, decoded whole
+    at its declared size and pixel format (``ffmpeg_still_bytes``), would pass the decode memory bound or what
+    ``[limits] max_memory_mb`` leaves: FFmpeg has no reduced decode for them (a 70 MP float EXR took 1.28 GB), and
+    a decode failing under the limit must never read as "not a media file"."""
+    from provenance.limits import memory_headroom, memory_limit_note
+
+    cc = stream.codec_context
+    width, height, need = cc.width or 0, cc.height or 0, ffmpeg_still_bytes(stream)
+    size = f"{width}x{height} ({width * height / 1e6:.0f} MP)"
+    if need > DECODE_MEMORY_BYTES:
+        raise MediaLimitError(f"{display_path(path)}: its picture of {size} would take about {need / 2**20:,.0f} MiB "
+                              f"to decode, over the {DECODE_MEMORY_BYTES / 2**20:.0f} MiB a decode may use (the "
+                              "1 GiB memory bound), and FFmpeg, its only decoder here, cannot decode it reduced")
+    headroom = memory_headroom()
+    if headroom is not None and need > headroom:
+        raise MediaLimitError(f"{display_path(path)}: its picture of {size} would take about {need / 2**20:,.0f} MiB "
+                              f"to decode, more than the {max(0, headroom) / 2**20:,.0f} MiB left under "
+                              f"{memory_limit_note()}; raise it (or set 0) to verify it")
 
 
 def _display_turns(container: av.container.InputContainer, stream: av.VideoStream) -> int:

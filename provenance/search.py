@@ -1,20 +1,22 @@
 """``provenance search TEXT``: find words in the on-screen text and speech transcripts of written reports.
 
 Where it looks: the report folders of the workspace's batch runs (``batch_run.out``), the reports attached to
-its claims (``claim_report.report_path``), and any folder named on the command line. Each report is read
-through ``integrity.read_verified`` (digest, files, structure, folder name), so an edited report is listed
-as refused, never searched as if it were evidence. Matching is case-insensitive on whitespace-normalised
-text, with letters OCR and spelling confuse folded both ways (ё/е, ї/і, ґ/г: ``FOLD``), for matching only: the
-hits show the text as the report holds it. An item whose script is not told (``script`` null: letters the
-Latin and Cyrillic alphabets share, "MOCKBA" or "МОСКВА") is matched with those look-alikes folded to one
-alphabet (``LOOKALIKE``), on its text and on the other readings its ``language_basis`` quotes (“РНАВМАСУ” …
-or “PHARMACY”): `search москва` finds the sign stored "MOCKBA". Readings under the text stage's plausibility floor
-(``low_confidence``) are not searched: they are not shown as text anywhere else either.
+its claims (``claim_report.report_path``), and any folder named on the command line. Each report is read through
+``integrity.read_verified`` (digest, files, structure, folder name), so an edited report is listed as refused,
+never searched as if it were evidence. Matching is case-insensitive on NFC, whitespace-normalised text (a query
+with Hangul ignores spaces on both sides: "출입금지" finds "출입 금지"), with letters OCR and spelling confuse folded
+both ways (ё/е, ї/і, ґ/г: ``FOLD``), for matching only: the hits show the text as the report holds it. An item
+whose script is not told (``script`` null: letters the Latin and Cyrillic alphabets share, "MOCKBA" or "МОСКВА")
+is matched with those look-alikes folded to one alphabet (``LOOKALIKE``), on its text and on the other readings
+its ``language_basis`` quotes (“РНАВМАСУ” … or “PHARMACY”): `search москва` finds the sign stored "MOCKBA".
+Readings under the text stage's plausibility floor (``low_confidence``) are not searched: they are not shown as
+text anywhere else either.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -86,6 +88,9 @@ def search(query: str, folders: Iterable[Path], workspace_root: Path | None = No
     out = SearchResult()
     if not needle:
         return out
+    korean = bool(_HANGUL.search(needle))  # Korean: spaces as typed, not as read (see _unspaced)
+    if korean:
+        needle = _unspaced(needle)
     for path in report_paths(folders):
         try:
             data = read_verified(path, workspace_root)
@@ -95,7 +100,8 @@ def search(query: str, folders: Iterable[Path], workspace_root: Path | None = No
         out.searched += 1
         media = data.get("media") or {}
         for where, text, alike in _texts(data):
-            if needle in _norm(text) or (alike and any(needle.translate(LOOKALIKE) in _norm(a).translate(LOOKALIKE)
+            hay = _unspaced(_norm(text)) if korean else _norm(text)
+            if needle in hay or (alike and any(needle.translate(LOOKALIKE) in _norm(a).translate(LOOKALIKE)
                                                        for a in alike)):
                 out.hits.append(Hit(shown_path(path), str(media.get("path", "")), str(media.get("sha256", "")), where,
                                     text))
@@ -142,5 +148,16 @@ def _span(entry: dict) -> str:
 
 
 def _norm(text: str) -> str:
-    """Case-folded, whitespace collapsed, ``FOLD`` applied."""
-    return " ".join(text.casefold().translate(FOLD).split())
+    """NFC, case-folded, whitespace collapsed, ``FOLD`` applied. NFC first: a query typed or pasted decomposed
+    (NFD: "ї" as і + U+0308, as macOS file names and some keyboards give it) matched nothing stored."""
+    return " ".join(unicodedata.normalize("NFC", text).casefold().translate(FOLD).split())
+
+
+_HANGUL = re.compile("[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
+
+
+def _unspaced(text: str) -> str:
+    """``text`` without spaces, for a Korean query: Korean spacing varies by writer and the recogniser adds or
+    drops spaces between syllables, so "출입금지" must find the stored "출입 금지" (the issue 18 round-3 tester:
+    0 hits unspaced, 3 spaced)."""
+    return text.replace(" ", "")

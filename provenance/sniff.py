@@ -75,6 +75,7 @@ def sniff(head: bytes) -> str | None:
         (b"\x00\x00\x01\xba", "mpeg-ps"), (b"\x00\x00\x01\xb3", "mpeg-video"), (b"\x06\x0e\x2b\x34", "mxf"),
         (b"\x30\x26\xb2\x75\x8e\x66\xcf\x11", "asf"), (b"\x00\x00\x00\x0cjP  ", "jpeg2000"),
         (b"\x00\x00\x00\x0cJXL \r\n\x87\n", "jxl"), (b"\xff\x0a", "jxl"), (b".RMF\x00", "realmedia"),
+        (b"\x76\x2f\x31\x01", "openexr"),  # OpenEXR's magic number (openexr.com, "OpenEXR File Layout")
     )
     for magic, name in signatures:
         if head.startswith(magic):
@@ -208,3 +209,52 @@ def walk(folder: Path, skip: Iterable[Path] = ()) -> Iterator[Path]:
         for name in sorted(files):
             if not name.startswith("."):
                 yield here / name
+
+
+# JPEG XL SizeHeader (ISO/IEC 18181-1, SizeHeader): U32 distributions of height/width minus 1, and the aspect
+# ratios the 3-bit ``ratio`` field selects (1 to 7) as width = height * num // den.
+_JXL_U32 = (9, 13, 18, 30)
+_JXL_RATIOS = {1: (1, 1), 2: (12, 10), 3: (4, 3), 4: (3, 2), 5: (16, 9), 6: (5, 4), 7: (2, 1)}
+
+
+def jxl_size(data: bytes) -> tuple[int, int] | None:
+    """A JPEG XL file's declared (width, height) from its first bytes (the bare code stream, or the ``jxlc`` /
+    first ``jxlp`` box of the container), without decoding: libjxl's Pillow plugin decodes the whole picture when
+    it opens a file (98 MP: 1.46 GB), so the size must be known before Pillow sees it. None when not readable."""
+    stream = data
+    if data.startswith(b"\x00\x00\x00\x0cJXL \r\n\x87\n"):
+        pos, stream = 0, b""
+        while pos + 8 <= len(data):
+            size, kind = int.from_bytes(data[pos:pos + 4], "big"), data[pos + 4:pos + 8]
+            header = 8
+            if size == 1 and pos + 16 <= len(data):
+                size, header = int.from_bytes(data[pos + 8:pos + 16], "big"), 16
+            if kind in (b"jxlc", b"jxlp"):
+                stream = data[pos + header + (4 if kind == b"jxlp" else 0):]
+                break
+            if size < header:
+                return None
+            pos += size
+    if not stream.startswith(b"\xff\x0a") or len(stream) < 12:
+        return None
+    bits = int.from_bytes(stream[2:12], "little")
+    at = 0
+
+    def u(n: int) -> int:
+        nonlocal at
+        value = (bits >> at) & ((1 << n) - 1)
+        at += n
+        return value
+
+    def u32() -> int:
+        return u(_JXL_U32[u(2)])
+
+    small = u(1)
+    height = (u(5) + 1) * 8 if small else u32() + 1
+    ratio = u(3)
+    if ratio:
+        num, den = _JXL_RATIOS[ratio]
+        width = height * num // den
+    else:
+        width = (u(5) + 1) * 8 if small else u32() + 1
+    return width, height

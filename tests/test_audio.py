@@ -31,6 +31,7 @@ from provenance.audio import (
 from provenance.audio.config import AudioConfig
 from provenance.audio.decode import SAMPLE_RATE, decode_audio
 from provenance.audio.models import ENV_MODEL, STAMP, openai_whisper_installed
+from provenance.audio.protocol import MAX_NEW_TOKENS, TOKEN_COST_S, WINDOW_COST_S, DecodeBudget
 from provenance.audio.speech import SpeechClip, SpeechRegion
 from provenance.audio.stage import AudioStage
 from provenance.claims import Claim, assess
@@ -421,6 +422,30 @@ def test_phase_inverted_channel_gives_the_language_and_a_real_transcript(analyse
 
 
 @pytest.mark.slow
+def test_a_quiet_interpreter_channel_is_heard_counted_once_and_listed_in_the_markdown(
+    analysed: Analyse, tmp_path: Path
+) -> None:
+    """Issue 13 round 2, H1/M4/M5: English on the left, a Russian interpreter 26 dB quieter on the right. Both
+    languages are reported with their shares, the speech seconds are the time either channel speaks (not the
+    two channels' sum), report.md's Speech section lists both, and a Russian claim is not "contradicted"."""
+    en, ru = decode_audio(DATA / "en_espeak.ogg").samples, decode_audio(DATA / "ru_festival.ogg").samples
+    n = min(len(en), len(ru))
+    section = analysed(write_stereo(tmp_path / "interpreter.m4a", en[:n], ru[:n] * 10 ** (-26 / 20)))
+    assert section.channels is not None and section.channels.used == "left"
+    codes = {g.code: g for g in section.languages}
+    assert {"en", "ru"} <= set(codes) and section.language_status == "mixed", section.languages
+    assert section.speech_s is not None and section.speech_s <= n / SAMPLE_RATE + 0.1
+    report = Report(MediaSection(path="interpreter.m4a", sha256="ab" * 32, kind="audio"),
+                    sections={"audio": section})
+    text = "\n".join(AudioStage.view.markdown(report))
+    line = next(x for x in text.splitlines() if "**Languages (mixed):**" in x)
+    assert re.search(r"\ben \d+% \(", line) and re.search(r"\bru \d+% \(", line), line
+    claim = Claim(id="c-ru", statement="x", languages=["ru"])
+    (check,) = [a for a in assess(claim, report).assessment if a.check == "language"]
+    assert check.result == "neutral" and "ru" in check.detail
+
+
+@pytest.mark.slow
 def test_thorough_profile_translates_russian_into_english(analysed: Analyse) -> None:
     assert THOROUGH.translate and THOROUGH.word_timestamps
     section = analysed(DATA / "ru_festival.ogg", THOROUGH)
@@ -459,25 +484,55 @@ def test_surzhyk_words_give_low_confidence_cues_with_words_and_times(analysed: A
         assert found["хлопц"].start < found["нема"].start < 4.0
 
 
+class CountingEngine:
+    """The real engine, with a record of each transcribe call: the audio's seconds and the budget it found and
+    left. What the cost test asserts on: work done, not wall time (tests do not time things)."""
+
+    def __init__(self, engine: FasterWhisperEngine) -> None:
+        self.engine, self.name, self.model_id = engine, engine.name, engine.model_id
+        self.calls: list[tuple[float, float, float]] = []  # (seconds of audio, budget used before, after)
+        self.lid_seconds = 0.0
+
+    def transcribe(self, samples: np.ndarray, **kwargs: object) -> object:
+        budget = kwargs.get("budget")
+        before = budget.used if isinstance(budget, DecodeBudget) else 0.0
+        result = self.engine.transcribe(samples, **kwargs)  # type: ignore[arg-type]
+        after = budget.used if isinstance(budget, DecodeBudget) else 0.0
+        self.calls.append((len(samples) / SAMPLE_RATE, before, after))
+        return result
+
+    def detect_language(self, samples: np.ndarray) -> list[tuple[str, float]]:
+        return self.engine.detect_language(samples)
+
+    def detect_languages(self, samples: np.ndarray, spans: list[tuple[int, int]]) -> list[dict[str, float]]:
+        self.lid_seconds += sum(min(e - s, 30 * SAMPLE_RATE) for s, e in spans) / SAMPLE_RATE
+        return self.engine.detect_languages(samples, spans)
+
+
 @pytest.mark.slow
 def test_cost_is_bounded_on_unintelligible_audio(engine: FasterWhisperEngine, tmp_path: Path) -> None:
     """Time-reversed speech: VAD calls it speech and Whisper decodes gibberish (~0.3x real time here when
-    left alone). A budget of 5% of the duration must stop decoding, keep the full timeline, and say so."""
+    left alone). A budget of 5% of the duration must stop decoding, keep the full timeline, and say so.
+
+    Asserted on the work done (issue 13, M1: a wall-clock bound failed under load, 74-119 s against 46 s): no
+    decode starts once the budget is spent, the last one stops after its 30-s window (at most one window's
+    encoder and Whisper's token limit past the budget), and language ID hears each second of speech a bounded
+    number of times. The user-visible bound: at most ~31 s of the 127 s is transcribed."""
     en = decode_audio(DATA / "en_espeak.ogg").samples
     ru = decode_audio(DATA / "ru_festival.ogg").samples
     reversed_speech = np.concatenate([en[::-1], ru[::-1]] * 4)  # ~127 s
     wav = write_wav(tmp_path / "reversed.wav", reversed_speech, SAMPLE_RATE)
     duration = len(reversed_speech) / SAMPLE_RATE
-    started = time.perf_counter()
-    section = analyse(wav, AudioConfig(max_real_time_factor=0.05, min_budget_s=0.0), engine=engine)
-    elapsed = time.perf_counter() - started
+    counting = CountingEngine(engine)
+    budget_s = 0.05 * duration
+    section = analyse(wav, AudioConfig(max_real_time_factor=0.05, min_budget_s=0.0), engine=counting)
     assert section.budget_exhausted
-    assert section.real_time_factor == pytest.approx(elapsed / duration, abs=0.02)
-    # the budget counts work, not wall time: language ID over all the speech, then the 30-s window in progress
-    # and no more, however loaded the machine (the wall-time bound allows a shared 2-core machine's load)
+    assert counting.calls and all(before < budget_s for _, before, _ in counting.calls)
+    assert counting.calls[-1][2] <= budget_s + WINDOW_COST_S + MAX_NEW_TOKENS * TOKEN_COST_S
+    # language ID: the chunks once, their split parts once more, and each region's own speech (up to 30 s)
+    assert counting.lid_seconds <= 3 * (section.speech_s or 0) + 30 * max(1, len(section.timeline))
     decoded = (section.unidentified_s or 0) + sum(r.speech_s or 0 for r in section.timeline if r.transcribed)
     assert 0 < decoded <= 31
-    assert elapsed < 0.3 * duration + 8
     assert section.speech_s is not None and section.speech_s > 100
     assert section.timeline and any(not r.transcribed for r in section.timeline)
     assert section.timeline[-1].end > duration - 5  # the timeline still reaches the end

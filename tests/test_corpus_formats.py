@@ -40,6 +40,7 @@ def test_moi_index_gets_a_report_with_its_capture_time_without_exiftool(
     assert report.metadata.capture_time == "2011-05-15T17:58:48"
     assert report.metadata.raw["MOI"]["Duration"] == "8.16 s"
     assert report.visual.status == "error"  # an index holds no pictures: a stage error, not "ok"
+    assert report.media.kind == "index" and report.media.video is None  # issue 14 L3: not "video" without one
 
 
 @needs_corpus

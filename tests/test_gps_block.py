@@ -92,3 +92,18 @@ def test_a_claimed_place_is_not_checked_against_a_position_without_hemisphere(tm
     assessment = check_location(claim, report)
     assert assessment.result == "unknown"
     assert "no usable GPS position" in assessment.detail and "without GPSLatitudeRef" in assessment.detail
+
+
+@pytest.mark.parametrize("with_exiftool", [True, False])
+def test_an_invalid_reference_is_named_invalid_not_missing(
+    tmp_path: Path, with_exiftool: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 14 round 3, L1: GPSLatitudeRef "X" was reported "without GPSLatitudeRef", but the file has one, and
+    it is invalid: a reader checking the file with ExifTool would see the tag and doubt the report."""
+    monkeypatch.setenv("PROVENANCE_EXIFTOOL", "exiftool" if with_exiftool else "0")
+    gps = {1: "X", 2: (50.0, 0.0, 0.0), 3: "E", 4: (30.0, 0.0, 0.0)}
+    meta = verify(_photo(tmp_path / "ref_x.jpg", gps), pipeline="quick").metadata
+    assert meta.gps is None
+    [check] = [c for c in meta.consistency if c.code == "gps_no_hemisphere"]
+    assert "with an invalid GPSLatitudeRef 'X' (N or S expected)" in check.message, check.message
+    assert "without GPSLatitudeRef" not in check.message and "GPSLongitudeRef" not in check.message

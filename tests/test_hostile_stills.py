@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 from test_hostile import CASE_TIMEOUT_S, PEAK_RSS_MAX_KB, TRACEBACK, _env, _profile, run_cli
 
 from provenance.limits import MIN_MEMORY_MB, Limits
@@ -21,6 +22,8 @@ sys.path.insert(0, str(Path(__file__).parent / "hostile"))
 import make_corpus
 
 PHONE = Path(__file__).parent / "data" / "phone"
+# M3 (issue 14 round 3): memory cases run under the default profile too (its text stage on), at the same 1 GiB bar
+PIPELINES = ["quick", "standard"]
 
 
 def _verify(path: Path, tmp_path: Path, pipeline: str | Path = "quick") -> tuple[object, dict | None]:
@@ -29,6 +32,11 @@ def _verify(path: Path, tmp_path: Path, pipeline: str | Path = "quick") -> tuple
     assert run.peak_rss_kb <= PEAK_RSS_MAX_KB, f"peak RSS {run.peak_rss_kb / 1024:.0f} MiB"
     assert run.seconds < CASE_TIMEOUT_S, run.seconds
     return run, (json.loads(run.stdout) if run.code in (0, 1) else None)
+
+
+def _stage_error(report: dict, stage: str) -> str:
+    """The one-line error a failed stage left in the report's ``errors`` (empty when it did not fail)."""
+    return " ".join(e["message"] for e in report.get("errors", []) if e.get("stage") == stage)
 
 
 @pytest.mark.parametrize("kind", ["zTXt", "iCCP", "iTXt"])
@@ -49,16 +57,18 @@ def test_a_png_text_bomb_keeps_its_pixels_and_memory_bounded(kind: str, tmp_path
         assert "XMP too large" in codes["capture_metadata_unreadable"]
 
 
-def test_a_60_mp_webp_is_decoded_reduced_and_still_looks_like_itself(tmp_path: Path) -> None:
+@pytest.mark.parametrize("pipeline", PIPELINES)
+def test_a_60_mp_webp_is_decoded_reduced_and_still_looks_like_itself(pipeline: str, tmp_path: Path) -> None:
     """Pillow's WebP decoder holds ~16 bytes a pixel: 60 MP took `verify` to 1.04 GB (98 MP: 1.64 GB). FFmpeg
-    decodes it scaled to hashing size; the picture must still be the photograph."""
+    decodes it scaled to hashing size; the picture must still be the photograph. Under the default profile too
+    (M3: its text stage decoded stills whole, 98 MP: 1.81 GB)."""
     from skimage import data
 
     from provenance.visual.frames import load_image
 
     path = tmp_path / "big.webp"
     path.write_bytes(make_corpus.big_webp())
-    run, report = _verify(path, tmp_path)
+    run, report = _verify(path, tmp_path, pipeline)
     assert run.code == 0 and report["visual"]["status"] == "ok", run.stderr
     picture = load_image(path)
     h, w = picture.shape[:2]
@@ -135,17 +145,34 @@ def _looks_like_astronaut(picture: np.ndarray) -> float:
     return float(np.abs(picture.astype(float) - expected).mean())
 
 
-def test_a_99_mp_16_bit_rgba_png_is_decoded_reduced_under_1_gib(png16: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("pipeline", PIPELINES)
+def test_a_99_mp_16_bit_rgba_png_is_decoded_reduced_under_1_gib(pipeline: str, png16: Path, tmp_path: Path) -> None:
     """Issue 14 round 2, N1: Pillow holds it as RGBA plus an RGB copy (8 bytes a pixel) and FFmpeg's reduced
     decode as rgba64 (1.34 GB peak). OpenCV reads it row by row into 8-bit BGR reduced: exit 0, the photo
     hashed, peak under 1 GiB, and no raw DecompressionBombWarning on stderr (N2)."""
     from provenance.visual.frames import load_image
 
-    run, report = _verify(png16, tmp_path)
+    run, report = _verify(png16, tmp_path, pipeline)
     assert run.code == 0 and report["visual"]["status"] == "ok", run.stderr
     assert "DecompressionBomb" not in run.stderr and "warnings.warn" not in run.stderr, run.stderr
     picture = load_image(png16)
     assert max(picture.shape[:2]) == 512 and _looks_like_astronaut(picture) < 12
+
+
+@pytest.mark.parametrize("pipeline", PIPELINES)
+def test_a_99_mp_16_bit_grey_png_is_shrunk_before_its_8_bit_conversion(pipeline: str, tmp_path: Path) -> None:
+    """Issue 14 round 4, H1: 16-bit grey ("I;16") was scaled to 8 bits through a float copy of the whole picture
+    (99 MP: 1.5 GB quick, 1.76 GB standard); before that Pillow's conversion clipped it white. Now it is shrunk
+    first: exit 0, peak under 1 GiB, and the hashed picture is the photograph, not a white page."""
+    from provenance.visual.frames import load_image
+
+    path = tmp_path / "grey16_99mp.png"
+    path.write_bytes(make_corpus.png_rgba16_photo(grey=True))
+    run, report = _verify(path, tmp_path, pipeline)
+    assert run.code == 0 and report["visual"]["status"] == "ok", run.stderr
+    picture = load_image(path)
+    grey = np.asarray(Image.fromarray(picture).convert("L"), dtype=float)
+    assert max(picture.shape[:2]) == 512 and 40 < grey.mean() < 200 and grey.std() > 20  # a photo, not white
 
 
 def test_at_max_memory_mb_1024_a_big_still_is_never_called_damaged(png16: Path, tmp_path: Path) -> None:
@@ -155,7 +182,7 @@ def test_at_max_memory_mb_1024_a_big_still_is_never_called_damaged(png16: Path, 
     run, report = _verify(png16, tmp_path, profile)
     assert run.code in (0, 1) and report is not None, run.stderr
     if report["visual"]["status"] != "ok":
-        assert "out of memory ([limits] max_memory_mb = 1024)" in report["visual"]["error"], report["visual"]
+        assert "out of memory ([limits] max_memory_mb = 1024)" in _stage_error(report, "visual"), report["errors"]
     for word in ("malformed", "broken data", "damaged", "decoder failed", "could not create"):
         assert word not in run.stderr, run.stderr
 
@@ -238,3 +265,134 @@ def test_a_two_worker_batch_of_big_stills_stays_under_1_gib_a_process(png16: Pat
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert [f["status"] for f in summary["files"]] == ["ok"] * 3, summary["files"]
     assert run.peak_rss_kb < PEAK_RSS_MAX_KB, f"peak RSS {run.peak_rss_kb / 1024:.0f} MiB"
+
+
+# -- issue 14 round 3: stills past the decode bound that a reader other than the visual stage decoded (H2-H4, M1)
+
+
+@pytest.fixture(scope="module")
+def png16_exif_150mp(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("png16x") / "rgba16_150mp_exif.png"
+    path.write_bytes(make_corpus.png_rgba16_photo(12247, exif=True))
+    return path
+
+
+@pytest.mark.parametrize("pipeline", PIPELINES)
+def test_a_still_over_max_pixels_is_not_decoded_by_the_metadata_stage(pipeline: str, png16_exif_150mp: Path,
+                                                                      tmp_path: Path) -> None:
+    """H3: a 150 MP 16-bit PNG with a phone's EXIF. The visual stage refused its pixels, but the metadata stage's
+    FFmpeg probe (av.open decodes a still's first picture) took `verify` to 1.33 GB. Now its tags are read by
+    the readers that decode nothing, the container reader says why it was not run, and the peak stays under
+    1 GiB under quick and the default profile alike."""
+    run, report = _verify(png16_exif_150mp, tmp_path, pipeline)
+    assert run.code == 1 and report is not None, run.stderr
+    assert "[limits] max_pixels" in _stage_error(report, "visual"), report["errors"]
+    meta = report["metadata"]
+    assert meta["status"] == "ok" and "samsung" in json.dumps(meta["device"]).lower(), meta
+    assert meta["readers"]["container"].startswith("not read: FFmpeg's container probe"), meta["readers"]
+
+
+def test_load_image_honours_max_pixels_by_itself(png16_exif_150mp: Path) -> None:
+    """Any stage that decodes a still through visual/frames.load_image is bounded by it (the text stage's H1):
+    past [limits] max_pixels it refuses naming the setting, without its caller's check; 0 turns the limit off
+    and leaves the decode memory bound, which decodes this one reduced."""
+    from provenance.visual.frames import FrameError, load_image
+
+    with pytest.raises(FrameError, match=r"150 MP\) is over the limit of 100 MP \(\[limits\] max_pixels\)"):
+        load_image(png16_exif_150mp)
+    with pytest.raises(FrameError, match=r"over the limit of 120 MP \(\[limits\] max_pixels\)"):
+        load_image(png16_exif_150mp, max_pixels=120_000_000)
+
+
+def test_index_add_refuses_the_pixels_verify_refuses(png16_exif_150mp: Path, tmp_path: Path) -> None:
+    """M1: `index add` indexed the 150 MP still `verify` refuses (and over 179 MP said Pillow's raw "could be
+    decompression bomb DOS attack"). Now it is refused, naming [limits] max_pixels, and nothing is added."""
+    run = run_cli("index", "add", png16_exif_150mp, "--id", "p150", env=_env(tmp_path))
+    assert run.code == 2, (run.code, run.stderr)
+    assert "over the limit of 100 MP ([limits] max_pixels)" in run.stderr, run.stderr
+    assert "DOS attack" not in run.stderr and not TRACEBACK.search(run.stderr)
+    assert run.peak_rss_kb <= PEAK_RSS_MAX_KB
+    listed = run_cli("index", "list", env=_env(tmp_path))
+    assert "p150" not in listed.stdout, listed.stdout
+
+
+def test_jpeg_xl_size_is_read_from_its_header() -> None:
+    """libjxl's Pillow plugin decodes a whole picture to open it, so the size is read from the SizeHeader first
+    (sniff.jxl_size): it must agree with what libjxl says for sizes the header codes each way (small multiples
+    of 8, a fixed aspect ratio, any other) and for the shared corpus's JXL in its ISO BMFF container."""
+    import io
+
+    from PIL import Image
+
+    from provenance.sniff import jxl_size
+
+    for size in ((256, 128), (1920, 1080), (1001, 777), (640, 640)):
+        data = make_corpus.flat_jpeg_xl(*size)
+        assert jxl_size(data) == size == Image.open(io.BytesIO(data)).size
+    corpus_jxl = Path("/work/shared/corpus/c2pa/sample1.jxl")
+    if corpus_jxl.exists():
+        assert jxl_size(corpus_jxl.read_bytes()[:65536]) == Image.open(corpus_jxl).size
+
+
+@pytest.mark.parametrize("pipeline", PIPELINES)
+def test_a_jpeg_xl_past_the_decode_bound_is_refused_naming_it(pipeline: str, tmp_path: Path) -> None:
+    """H2: JPEG XL decodes at ~15 bytes a pixel (a 98 MP one took `verify` to 1.59 GB) and has no reduced decode
+    here: 49 MP (735 MiB whole) is refused before Pillow opens it, naming the bound; its metadata is reported."""
+    path = tmp_path / "flat_49mp.jxl"
+    path.write_bytes(make_corpus.flat_jpeg_xl(7000, 7000))
+    run, report = _verify(path, tmp_path, pipeline)
+    assert run.code == 1 and report is not None, run.stderr
+    assert report["media"]["kind"] == "image" and report["metadata"]["status"] == "ok"
+    assert "JPEG XL has no reduced decode here" in _stage_error(report, "visual"), report["errors"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("pipeline", PIPELINES)
+def test_a_jpeg_2000_past_the_decode_bound_is_decoded_reduced(pipeline: str, tmp_path: Path) -> None:
+    """H2: OpenJPEG holds ~19.5 bytes a pixel decoding whole (81 MP: 1.67 GB). A 36 MP one (702 MiB whole) is
+    decoded at 1/8 through OpenJPEG's resolution reduction: exit 0, the photograph hashed, under 1 GiB."""
+    from provenance.visual.frames import load_image
+
+    path = tmp_path / "astronaut_36mp.jp2"
+    path.write_bytes(make_corpus.jpeg2000_photo(6000))
+    run, report = _verify(path, tmp_path, pipeline)
+    assert run.code == 0 and report["visual"]["status"] == "ok", run.stderr
+    picture = load_image(path)
+    assert max(picture.shape[:2]) == 512 and _looks_like_astronaut(picture) < 12
+
+
+def test_a_small_openexr_is_media_under_the_1024_limit(tmp_path: Path) -> None:
+    """H4: under max_memory_mb = 1024 a valid EXR was exit 2 "not a media file (... FFmpeg's guess 'exr_pipe'
+    decodes to no frame)". OpenEXR is now known by its magic number and sized before any decode."""
+    path = tmp_path / "small.exr"
+    path.write_bytes(make_corpus.openexr(320, 240))
+    run, report = _verify(path, tmp_path, _profile(tmp_path, "max_memory_mb = 1024"))
+    # (exit 1 while the text stage cannot decode stills only FFmpeg reads, issue 14 M2: the text stage's own)
+    assert run.code in (0, 1) and report is not None, run.stderr
+    assert report["media"]["kind"] == "image" and report["visual"]["status"] == "ok", report["errors"]
+    assert "not a media file" not in run.stderr
+
+
+@pytest.mark.slow
+def test_an_openexr_past_the_decode_bound_is_refused_before_decoding(tmp_path: Path) -> None:
+    """H4: FFmpeg decodes an EXR whole (no reduced decode); a 70 MP float RGBA one took `verify` to 1.28 GB with
+    every stage off. Its declared size at its pixel format (42 MP x 17 bytes: 718 MiB) is refused at ingest,
+    exit 2, naming the bound, in a fraction of that memory."""
+    path = tmp_path / "black_42mp.exr"
+    path.write_bytes(make_corpus.openexr(6500, 6500))
+    run, _ = _verify(path, tmp_path)
+    assert run.code == 2, run.stderr
+    assert "(the 1 GiB memory bound)" in run.stderr and "not a media file" not in run.stderr, run.stderr
+    assert run.peak_rss_kb < 400 * 1024, f"peak RSS {run.peak_rss_kb / 1024:.0f} MiB: it was decoded"
+
+
+@pytest.mark.slow
+def test_an_animated_webp_of_frames_past_the_bound_is_refused_as_readme_says(tmp_path: Path) -> None:
+    """L2: README says animations whose frames pass the decode bound are refused (exit 2); an animated WebP of
+    98 MP frames got exit 1 "the decoder that reduces it (ffmpeg) cannot read it" (FFmpeg plays no animated
+    WebP, and Pillow's decoder holds 16 bytes a pixel). 42 MP frames (641 MiB): exit 2, the bound named."""
+    path = tmp_path / "anim_42mp.webp"
+    path.write_bytes(make_corpus.animated_webp(lossless=False, size=(7000, 6000)))
+    run, _ = _verify(path, tmp_path)
+    assert run.code == 2, run.stderr
+    assert "animations and video cannot be" in run.stderr and "(the 1 GiB memory bound)" in run.stderr, run.stderr

@@ -35,12 +35,13 @@ import time
 import zlib
 from collections import Counter
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
 
-from provenance.audio.channels import choose as choose_channel
+from provenance.audio.channels import choose_with_second
 from provenance.audio.config import AudioConfig
 from provenance.audio.cues import TextSpan, find_cues, load_varieties
 from provenance.audio.decode import SAMPLE_RATE, decode_audio, has_audio_stream
@@ -49,12 +50,16 @@ from provenance.audio.protocol import DecodeBudget, Engine, EngineSegment, Trans
 from provenance.audio.speech import SpeechClip, SpeechRegion, speech_regions, voiced_fraction
 from provenance.audio.timeline import (
     CONFIDENT_P,
+    STAND_IN_LANGUAGES,
+    STRAY_LABEL_P,
     LanguageSpan,
     WindowGuess,
     plan_chunks,
     smooth,
     snap_to_pauses,
     spans_from_windows,
+    split_points,
+    stray,
 )
 from provenance.limits import current_deadline
 from provenance.report.model import (
@@ -165,6 +170,7 @@ class _Region:
     transcribed: bool = False
     probs: dict[str, float] = field(default_factory=dict)  # language ID on the region's own speech
     heard: list[EngineSegment] = field(default_factory=list)  # every segment Whisper decoded, kept or not
+    after_unidentified: bool = False  # speech of unidentified language lies between it and the region before
 
     @property
     def probability(self) -> float:
@@ -201,7 +207,7 @@ def analyse(
         return AudioSection(status="no_audio")
 
     audio = decode_audio(path, config.max_seconds)
-    samples, channels = choose_channel(audio)
+    samples, channels, second = choose_with_second(audio)
     audio = dataclasses.replace(audio, samples=samples, planes=None)  # the planes are not needed any more
     if audio.truncated:
         log.info("%s: audio analysed up to %.0f s only (max_seconds)", path.name, config.max_seconds)
@@ -220,6 +226,7 @@ def analyse(
     section.speech_s = round(clip.duration, 2)
     spoken: list[_Region] = []
     unidentified = 0.0
+    gap = False  # speech of unidentified language since the last region kept: the regions around it stay apart
     stage_deadline = current_deadline()  # the pipeline's [limits] audio_budget_s, beside the real-time budget
     for span in language_spans(engine, clip, config) if regions else []:
         stage_deadline.check()
@@ -233,6 +240,7 @@ def analyse(
                 )
                 if is_unidentified_speech(region.speech(audio.samples), heard):
                     unidentified += region.seconds
+                    gap = True
             continue
         _relabel(engine, audio.samples, region)
         if not budget.spent:
@@ -244,20 +252,34 @@ def analyse(
                 # no text to keep: music, a tone, noise that VAD let through, or speech too unclear to identify
                 if is_unidentified_speech(region.speech(audio.samples), region.heard):
                     unidentified += region.seconds
+                    gap = True
                 continue
+        region.after_unidentified, gap = gap, False
         spoken.append(region)
     # Speech Whisper transcribed but cannot tell the language of: its text is a guess in a guessed language
     unknown = [r for r in spoken if r.transcribed and not identified(r.probs)]
     # ... and speech only if the signals of ``is_unidentified_speech`` say so: music Whisper wrote a line over
     # is neither a language nor speech
-    unidentified += sum(r.seconds for r in unknown if is_unidentified_speech(r.speech(audio.samples), r.heard))
-    spoken = _merge([r for r in spoken if not any(r is u for u in unknown)])
+    kept: list[_Region] = []
+    gap = False
+    for r in spoken:
+        if any(r is u for u in unknown):
+            if is_unidentified_speech(r.speech(audio.samples), r.heard):
+                unidentified += r.seconds
+                gap = True
+            continue
+        r.after_unidentified, gap = r.after_unidentified or gap, False
+        kept.append(r)
+    spoken = _merge(kept)
     section.unidentified_s = round(unidentified, 2) if unidentified else None
     by_language = _confirm(engine, audio.samples, spoken)
     translated = _translate(engine, audio.samples, spoken, config, audio.offset, budget) if config.translate else True
     section.budget_exhausted = not translated or any(not r.transcribed for r in spoken)
 
-    section.language, section.language_status, section.languages = summarise(spoken, by_language, config)
+    section.language, section.language_status, section.languages = summarise(spoken, by_language, config, unidentified)
+    if second is not None:
+        unidentified = _second_voice(engine, second, section, config, unidentified, regions)
+        section.unidentified_s = round(unidentified, 2) if unidentified else None
     if section.language_status == "no_speech" and unidentified:
         section.language_status = "unidentified"
     section.timeline = [_timeline_region(r, audio.offset, config) for r in spoken]
@@ -272,6 +294,65 @@ def analyse(
     return section
 
 
+def _second_voice(
+    engine: Engine, samples: np.ndarray, section: AudioSection, config: AudioConfig, unidentified: float,
+    main_regions: list[SpeechRegion] | None = None,
+) -> float:
+    """The other channel's language, when the two channels carry different speech (``channels.SAME_SIGNAL_CORR``).
+
+    Language ID on up to ``CONFIRM_S`` of its VAD speech (one pass; it is not transcribed). A language it names
+    with ``CONFIRMED_LANGUAGE_P`` joins ``section.languages`` with that channel's speech seconds, and shares are
+    recomputed over both channels' speech; otherwise its speech counts as unidentified (returned, in seconds).
+    ``section.speech_s`` is the time either channel speaks (the union of both channels' VAD regions): seconds
+    are never counted twice (a 13.4-s clip gave 26.8 s; issue 13 round 2, M4). A claim is then never
+    "supported" by one channel while the other speaks another language (issue 13).
+    """
+    regions = speech_regions(samples)
+    if not regions:
+        return unidentified
+    clip = SpeechClip(samples, regions)
+    section.speech_s = round(_union_s([*(main_regions or []), *regions]), 2)
+    limit = round(CONFIRM_S * SAMPLE_RATE)
+    (probs,) = engine.detect_languages(clip.samples[:limit], [(0, min(limit, len(clip.samples)))])
+    best, p = max(probs.items(), key=lambda kv: kv[1], default=("", 0.0))
+    seconds = {g.code: g.seconds or 0.0 for g in section.languages}
+    guesses = {g.code: g for g in section.languages}
+    if p < CONFIRMED_LANGUAGE_P or best in STAND_IN_LANGUAGES or not identified(probs):
+        unidentified += clip.duration
+    else:
+        seconds[best] = seconds.get(best, 0.0) + clip.duration
+        if best not in guesses:
+            guesses[best] = LanguageGuess(best, round(p, 4), _top(probs))
+    total = (sum(seconds.values()) + unidentified) or 1.0
+    section.languages = sorted(
+        (dataclasses.replace(guesses[c], seconds=round(s, 2), share=round(s / total, 3)) for c, s in seconds.items()),
+        key=lambda g: g.seconds or 0.0, reverse=True,
+    )
+    if not section.languages:
+        if section.language_status == "no_speech":
+            section.language_status = "unidentified"
+        return unidentified
+    main = section.language.code if section.language is not None else section.languages[0].code
+    section.language = next(g for g in section.languages if g.code == main)
+    confident = [g for g in section.languages if g.probability >= config.uncertain_below
+                 and (g.share or 0) >= config.mixed_min_share and (g.seconds or 0) >= MIXED_MIN_S]
+    if len(confident) >= 2:
+        section.language_status = "mixed"
+    elif section.language_status in ("no_speech", "unidentified"):
+        section.language_status = "single" if p >= config.uncertain_below else "uncertain"
+    return unidentified
+
+
+def _union_s(regions: list[SpeechRegion]) -> float:
+    """Seconds covered by any of ``regions`` (sample ranges on one clock), overlaps counted once."""
+    total, end = 0, -1
+    for r in sorted(regions, key=lambda r: r.start):
+        if r.end > end:
+            total += r.end - max(r.start, end)
+            end = r.end
+    return total / SAMPLE_RATE
+
+
 def language_spans(engine: Engine, clip: SpeechClip, config: AudioConfig) -> list[LanguageSpan]:
     """Language ID on chunks of the joined speech (cut at pauses), smoothed into spans, switches at pauses."""
     planned = plan_chunks(clip.samples, config.lid_window_s, config.lid_hop_s, clip.seams)
@@ -279,22 +360,66 @@ def language_spans(engine: Engine, clip: SpeechClip, config: AudioConfig) -> lis
         return []
     probs = engine.detect_languages(clip.samples, planned)
     windows = [WindowGuess(s, e, p) for (s, e), p in zip(planned, probs, strict=True)]
+    # whether a chunk names a language is judged on the chunk as planned: the parts of a split one inherit it
+    # (a 1.9-s part of clear speech may score under the VAD share that the whole chunk passed)
+    chunk_named = [_chunk_named(w, clip.samples) for w in windows]
+    windows, parent = _split_unsure(engine, clip.samples, windows)
+    labels = smooth(windows)
     # a run of chunks that name no language beside speech sure of its language (music VAD let through next to
-    # clear speech) stands apart; noisy speech, where no chunk is sure, stays in one span
-    named = [_chunk_named(w, clip.samples) for w in windows]
+    # clear speech) stands apart; noisy speech, where no chunk is sure, stays in one span. So does a chunk the
+    # smoothing gave a language it does not name (``timeline.stray``): speech of unidentified language, not
+    # part of the confident region beside it
+    strays = stray(windows, labels)
+    named = [chunk_named[k] and not s for k, s in zip(parent, strays, strict=True)]
     breaks = [
-        bool(i) and named[i] != named[i - 1] and max(windows[i if named[i] else i - 1].probs.values()) >= CONFIDENT_P
+        (bool(i) and named[i] != named[i - 1] and max(windows[i if named[i] else i - 1].probs.values()) >= CONFIDENT_P)
+        or (bool(i) and strays[i] != strays[i - 1])
         for i in range(len(windows))
     ]
-    spans = spans_from_windows(windows, smooth(windows), len(clip.samples), breaks, named)
+    spans = spans_from_windows(windows, labels, len(clip.samples), breaks, named)
     # a span of chunks that name no language stays apart (never given a language) only where it broke off from
     # sure speech; elsewhere (noisy speech, a clip of music alone) the span is judged as a whole
     index = {id(w): i for i, w in enumerate(windows)}
     for span in spans:
         first, last = index[id(span.windows[0])], index[id(span.windows[-1])]
         span.named = span.named or not (breaks[first] or (last + 1 < len(windows) and breaks[last + 1]))
+        # Whisper's stand-in for speech it cannot place (``STAND_IN_LANGUAGES``) names no language
+        span.named = span.named and span.language not in STAND_IN_LANGUAGES
     snap_to_pauses(spans, clip.samples, radius_s=config.lid_hop_s)
     return spans
+
+
+def _split_unsure(
+    engine: Engine, samples: np.ndarray, windows: list[WindowGuess]
+) -> tuple[list[WindowGuess], list[int]]:
+    """Unsure chunks split at their pauses where the parts disagree, and the chunk each part comes from.
+
+    A sentence shorter than ``MIN_CHUNK_S`` joins its neighbour; when the two are in different languages the
+    join names neither well, and the short sentence was lost (``timeline.SPLIT_MIN_S``). The parts replace
+    the chunk when some part is sure (``CONFIDENT_P``) of a language another part does not name
+    (``timeline.STRAY_LABEL_P``): two languages, or one and speech that names none. Costs one language-ID
+    pass over each unsure chunk's parts (short spans: ~1/10 of a 30-s pass each).
+    """
+    cuts = split_points(samples, windows)
+    if not cuts:
+        return windows, list(range(len(windows)))
+    parts = {i: list(pairwise([windows[i].start, *c, windows[i].end])) for i, c in cuts.items()}
+    spans = [span for i in sorted(parts) for span in parts[i]]
+    probs = dict(zip(spans, engine.detect_languages(samples, spans), strict=True))
+    out: list[WindowGuess] = []
+    parent: list[int] = []
+    for i, w in enumerate(windows):
+        if i in parts:
+            guesses = [WindowGuess(a, b, probs[(a, b)]) for a, b in parts[i]]
+            sure = {g.best(1)[0][0] for g in guesses if g.probs and g.best(1)[0][1] >= CONFIDENT_P}
+            if any(g.probs.get(code, 0.0) < STRAY_LABEL_P for code in sure for g in guesses):
+                log.info("chunk %d-%d (%s) split: %s", w.start, w.end, w.best(2), [g.best(1) for g in guesses])
+                out += guesses
+                parent += [i] * len(guesses)
+                continue
+        out.append(w)
+        parent.append(i)
+    return out, parent
 
 
 def _language_id(engine: Engine, samples: np.ndarray, region: _Region) -> dict[str, float]:
@@ -354,22 +479,28 @@ def _confirm(engine: Engine, samples: np.ndarray, regions: list[_Region]) -> dic
 
 
 def summarise(
-    regions: list[_Region], by_language: dict[str, dict[str, float]], config: AudioConfig
+    regions: list[_Region], by_language: dict[str, dict[str, float]], config: AudioConfig,
+    unidentified_s: float = 0.0,
 ) -> tuple[LanguageGuess | None, LanguageStatus, list[LanguageGuess]]:
     """The clip's language by speech duration, every language heard, and how sure the whole is.
 
     ``by_language`` is each language's distribution from language ID on its own speech: the probability
-    reported for a language is what the model says when it hears that language's part alone.
+    reported for a language is what the model says when it hears that language's part alone, or, when its
+    regions are each surer than that, their speech-weighted mean (joining every region of a language can put a
+    short sentence of another one beside it: six regions at 0.98-0.99 and the joined speech at 0.63).
+    Shares are of all speech, ``unidentified_s`` (speech of unidentified language) included.
     """
     if not regions:
         return None, "no_speech", []
-    total = sum(r.seconds for r in regions) or 1.0
+    total = (sum(r.seconds for r in regions) + unidentified_s) or 1.0
     seconds: dict[str, float] = {}
+    weighted: dict[str, float] = {}
     for r in regions:
         seconds[r.language] = seconds.get(r.language, 0.0) + r.seconds
+        weighted[r.language] = weighted.get(r.language, 0.0) + r.seconds * r.probability
     languages = [
-        LanguageGuess(code, round(by_language[code].get(code, 0.0), 4), _top(by_language[code]), round(s, 2),
-                      round(s / total, 3))
+        LanguageGuess(code, round(max(by_language[code].get(code, 0.0), weighted[code] / (s or 1.0)), 4),
+                      _top(by_language[code]), round(s, 2), round(s / total, 3))
         for code, s in sorted(seconds.items(), key=lambda kv: kv[1], reverse=True)
     ]
     main = languages[0]
@@ -411,11 +542,16 @@ def _timeline_region(region: _Region, offset: float, config: AudioConfig) -> Tim
 
 
 def _merge(regions: list[_Region]) -> list[_Region]:
-    """Join neighbours of one language once a non-speech span between them has been dropped."""
+    """Join neighbours of one language once a non-speech span between them has been dropped.
+
+    Speech of unidentified language between them is not dropped: the regions stay apart, so that the timeline
+    does not show one region over speech that was not identified (issue 13: "en 0:00-0:29" over four Russian
+    sentences Whisper could not identify).
+    """
     out: list[_Region] = []
     for r in regions:
         last = out[-1] if out else None
-        if last and last.language == r.language and last.transcribed == r.transcribed:
+        if last and last.language == r.language and last.transcribed == r.transcribed and not r.after_unidentified:
             last.regions += r.regions
             last.pieces += r.pieces
             last.heard += r.heard

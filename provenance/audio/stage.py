@@ -22,7 +22,15 @@ _LANGUAGE_NAMES = {
 
 
 def _lang(code: str) -> str:
-    return f"{_LANGUAGE_NAMES.get(code, code)} ({code})"
+    """"Thai (th)": the short table first, then ISO 639 (pycountry, a dependency already) for the rest of
+    Whisper's 99 languages ("la (la)" read as if the tool did not know the language; issue 13, L1)."""
+    name = _LANGUAGE_NAMES.get(code)
+    if name is None and code.isalpha() and len(code) in (2, 3):
+        import pycountry  # ISO 639 data: loaded only for a language outside the table
+
+        found = pycountry.languages.get(**{"alpha_2" if len(code) == 2 else "alpha_3": code})
+        name = found.name if found is not None else None
+    return f"{name or code} ({code})"
 
 
 class AudioStage(Stage):

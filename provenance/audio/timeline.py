@@ -45,6 +45,27 @@ CONFIDENT_P = 0.8
 # jfk.flac), and language ID on less than ~3 s is unreliable.
 MIN_CHUNK_S = 3.0
 PAUSE_MS = 150
+# A chunk under SPLIT_BELOW that holds a pause is split there and each part asked again (``split_unsure``): a
+# sentence shorter than MIN_CHUNK_S is joined to its neighbour, and where the neighbour is in another language
+# the join names neither well (issue 13: a 2.44-s English sentence glued to a Russian one gave en 0.84, the
+# sentence alone 0.98-0.99, and the Russian one was transcribed as English). Each part must hold at least
+# SPLIT_MIN_S of speech: Whisper's language head on Festival sentences of 2.4 s gives 0.98-0.99. The split is
+# kept only where both parts are sure (CONFIDENT_P) of different languages. Sentence chunks of one language
+# (Festival en/ru, Whisper base) give 0.96-0.998; that glued pair gave 0.84, espeak sentences 0.81-0.90.
+SPLIT_MIN_S = 1.5
+SPLIT_BELOW = 0.95
+# A chunk that is sure of no language (best under CONFIDENT_P) and gives the language the smoothing chose for it
+# less than STRAY_LABEL_P is not that language: it stays apart as speech of unidentified language instead of
+# joining the confident region around it (issue 13: espeak Russian sentences heard as la 0.41 / es 0.38 or pl
+# 0.69, en under 0.05, were transcribed as English nonsense and counted as English). Sentence chunks of espeak
+# English that Whisper partly hears as Latin give en 0.05-0.32 (with la 0.48-0.90; the sure ones, la >= 0.8,
+# are the decisive rule's, ``_decisive``); RELABEL_BELOW in analysis.py is the same 0.05 at span level.
+STRAY_LABEL_P = 0.05
+# Languages Whisper base names for speech it cannot place: espeak Russian sentences come out la 0.27-0.94
+# (issue 13's switch clip, tests/data/audio/switch_espeak.ogg), espeak English chunks la 0.46-0.92, Welsh and
+# Nynorsk lead a chunk here and there; Festival and real speech (jfk) never lead with Latin. A span labelled
+# Latin is speech of unidentified language: a report "la 0.94" made a Russian claim "contradicted".
+STAND_IN_LANGUAGES = frozenset({"la"})
 # A pause cut this close to a seam of the joined speech moves onto the seam: each side of a seam carries the
 # VAD's 400-ms padding, so the pause around a seam spans about 0.8 s of the joined audio.
 SEAM_SNAP_S = 0.8
@@ -213,6 +234,39 @@ def _decisive(labels: list[str], windows: Sequence[WindowGuess]) -> list[str]:
             return labels
         _, i, other = min(weak)
         labels[i] = other
+
+
+def stray(windows: Sequence[WindowGuess], labels: Sequence[str]) -> list[bool]:
+    """Which windows the smoothing gave a language they do not name: sure of nothing (best under
+    ``CONFIDENT_P``) and giving their label under ``STRAY_LABEL_P``. They must not join that language's region."""
+    return [
+        bool(w.probs) and max(w.probs.values()) < CONFIDENT_P and w.probs.get(code, 0.0) < STRAY_LABEL_P
+        for w, code in zip(windows, labels, strict=True)
+    ]
+
+
+def split_points(samples: np.ndarray, windows: Sequence[WindowGuess]) -> dict[int, list[int]]:
+    """Where to split each unsure chunk (index -> samples, in order): its pauses, longest first, as long as every
+    part keeps at least ``SPLIT_MIN_S``. Only chunks (spans that do not overlap their neighbours) under
+    ``SPLIT_BELOW`` are considered; see ``SPLIT_MIN_S``. A chunk may hold several short sentences (a 2.3-s
+    English one, a 4-s Russian one and the head of the next English one: uk 0.56, ru 0.43)."""
+    out: dict[int, list[int]] = {}
+    least = round(SPLIT_MIN_S * SAMPLE_RATE)
+    for i, w in enumerate(windows):
+        if not w.probs or max(w.probs.values()) >= SPLIT_BELOW or w.end - w.start < 2 * least:
+            continue
+        if (i and windows[i - 1].end > w.start) or (i + 1 < len(windows) and windows[i + 1].start < w.end):
+            continue  # an overlapping window of a long stretch without pauses
+        voiced = speech_regions(samples[w.start : w.end], min_silence_ms=PAUSE_MS, pad_ms=0)
+        edges = [w.start, w.end]
+        for _, cut in sorted(((b.start - a.end, w.start + (a.end + b.start) // 2) for a, b in pairwise(voiced)),
+                             reverse=True):
+            k = next(k for k, e in enumerate(edges) if e > cut)
+            if cut - edges[k - 1] >= least and edges[k] - cut >= least:
+                edges.insert(k, cut)
+        if len(edges) > 2:
+            out[i] = edges[1:-1]
+    return out
 
 
 def spans_from_windows(

@@ -6,7 +6,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from provenance.report.model import AudioSection, Report
+from provenance.report.model import AudioSection, LanguageGuess, Report
 from provenance.report.view import TimelineRow, bar, fmt_t, md, render_partial, status_words
 from provenance.stage import StageView
 
@@ -38,6 +38,13 @@ def _plain(value: Any) -> Any:
     return dataclasses.asdict(value) if dataclasses.is_dataclass(value) and not isinstance(value, type) else value
 
 
+def _share(guess: LanguageGuess) -> str:
+    """'ru 48% (6.4 s, p 0.99)': a language with its share of all speech, its seconds and probability."""
+    share = f" {guess.share:.0%}" if guess.share is not None else ""
+    seconds = f"{guess.seconds:.1f} s, " if guess.seconds is not None else ""
+    return f"{md(guess.code)}{share} ({seconds}p {guess.probability:.2f})"
+
+
 class AudioView(StageView):
     def html(self, report: Report) -> str:
         section: AudioSection = report.audio
@@ -55,6 +62,10 @@ class AudioView(StageView):
             top = ", ".join(f"{md(c)} {p:.2f}" for c, p in au.language.top)
             out.append(f"- **Language:** {md(au.language.code)} (probability {au.language.probability:.2f}; "
                        f"top: {top})")
+            if len(au.languages) > 1 or (au.languages and au.unidentified_s):
+                # every language heard (a two-channel clip's second voice has no timeline region): issue 13 r2 M5
+                shares = "; ".join(_share(g) for g in au.languages)
+                out.append(f"- **Languages ({md(au.language_status or '')}):** {shares}")
             langs = ", ".join(f"{fmt_t(x.start)}–{fmt_t(x.end)} {md(x.language)}" for x in au.timeline)
             if langs:
                 out.append(f"- **Regions:** {langs}")

@@ -37,7 +37,7 @@ from .reading import Reading
 
 __all__ = ["MetadataError", "extract", "reads_metadata"]
 
-_KINDS = ("video", "image", "audio")
+_KINDS = ("video", "image", "audio", "index")
 # exifread's way of saying "no EXIF here": expected for most video and audio, not worth a note.
 _NO_EXIF = re.compile(r"format not recognized|does not have exif", re.IGNORECASE)
 
@@ -46,8 +46,11 @@ class MetadataError(ProvenanceError):
     """Nothing could be read from the file; the message says what each reader reported."""
 
 
-def extract(path: Path, kind: str) -> MetadataSection:
-    """Read and normalise the file's metadata into the report's section (status "ok")."""
+def extract(path: Path, kind: str, *, skip_container: str | None = None) -> MetadataSection:
+    """Read and normalise the file's metadata into the report's section (status "ok").
+
+    ``skip_container``: why FFmpeg's container reader is not run (a still its probe would decode past the memory
+    bound: ``stage._container_unsafe``); the reason is reported as that reader's note."""
     path = Path(path)
     if kind not in _KINDS:
         raise ValueError(f"kind must be one of {', '.join(_KINDS)}, not {kind!r}")
@@ -62,7 +65,8 @@ def extract(path: Path, kind: str) -> MetadataSection:
     # Readers keep their own failures (a bad file is a note, not a crash), the stage's deadline included: it is
     # checked again between readers, so a stage past its budget stops after the reader it interrupted.
     check = current_deadline().check
-    box = container.read(path, scan_bitstream=kind == "video")
+    box = (container.ContainerTags(error=skip_container) if skip_container
+           else container.read(path, scan_bitstream=kind == "video"))
     check()
     tags = exif.read(path)
     check()
@@ -190,27 +194,11 @@ def _format_readings(path: Path, kind: str) -> list[Reading]:
             head = fh.read(max(moi.HEAD, 16))
     except OSError:
         return []
-    out = []
-    if isobmff.sniff(head):
-        out.append(isobmff.read(path))
+    out = [isobmff.read(path)] if isobmff.sniff(head) else []
     if kind == "video":
         out.append(h264.read(path))  # AVCHD SEI in MTS/M2TS (and any stream that carries it)
-    if riff.sniff(head):
-        out.append(riff.read(path))
-    if matroska.sniff(head):
-        out.append(matroska.read(path))
-    if moi.sniff(head):
-        out.append(moi.read(path))
-    if wtv.sniff(head):
-        out.append(wtv.read(path))
-    if mxf.sniff(head):
-        out.append(mxf.read(path))
-    if asf.sniff(head):
-        out.append(asf.read(path))
-    if dv.sniff(head):
-        out.append(dv.read(path))
-    if iptc.sniff(head):  # JPEG, TIFF: IPTC IIM, the newsroom's own record (before XMP in trust)
-        out.append(iptc.read(path))
+    # IPTC last: JPEG, TIFF: IPTC IIM, the newsroom's own record (before XMP in trust)
+    out += [reader.read(path) for reader in (riff, matroska, moi, wtv, mxf, asf, dv, iptc) if reader.sniff(head)]
     return out
 
 

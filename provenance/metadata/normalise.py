@@ -33,13 +33,22 @@ GPS_NO_HEMISPHERE = "GPS position without its hemisphere"
 def hemisphere_missing(lat: float, lon: float, lat_ref: str | None, lon_ref: str | None) -> str | None:
     """The rejection reason for an EXIF position whose N/S or E/W reference is missing or not one of those
     letters (a coordinate of exactly 0 needs none); None when both are known."""
-    missing = [name for name, value, ref, letters in (("GPSLatitudeRef", lat, lat_ref, "NS"),
-                                                      ("GPSLongitudeRef", lon, lon_ref, "EW"))
-               if value != 0 and (ref or "").strip().upper()[:1] not in tuple(letters)]
-    if not missing:
+    missing, invalid = [], []
+    for name, value, ref, letters in (("GPSLatitudeRef", lat, lat_ref, "NS"), ("GPSLongitudeRef", lon, lon_ref, "EW")):
+        text = (ref or "").strip()
+        if value == 0 or text.upper()[:1] in tuple(letters):
+            continue
+        if not text:
+            missing.append(name)
+        else:  # present but not a hemisphere (a "X"): invalid, which is not the same as absent
+            shown = "".join(c for c in text[:8] if c.isprintable() and c.isascii())
+            invalid.append(f"an invalid {name} '{shown}' ({' or '.join(letters)} expected)")
+    if not missing and not invalid:
         return None
-    return (f"{GPS_NO_HEMISPHERE} ({abs(lat):.5f}, {abs(lon):.5f} without {' and '.join(missing)}: the point may "
-            "lie in the other hemisphere)")
+    parts = ([f"without {' and '.join(missing)}"] if missing else []) + (["with " + " and ".join(invalid)]
+                                                                       if invalid else [])
+    return (f"{GPS_NO_HEMISPHERE} ({abs(lat):.5f}, {abs(lon):.5f} {', '.join(parts)}: the point may lie in the "
+            "other hemisphere)")
 RAW_GROUPS_MAX = 128  # raw groups kept in a report: real files have < 40 (ExifTool -G1 on the shared corpus)
 
 _TIME = re.compile(

@@ -25,13 +25,13 @@ class MetadataStage(Stage):
     name = "metadata"
     config_type = MetadataConfig
     section_type = MetadataSection
-    kinds: ClassVar = frozenset({"video", "image", "audio"})
+    kinds: ClassVar = frozenset({"video", "image", "audio", "index"})
     view = MetadataView()
 
     def run(self, ctx: Context) -> MetadataSection:
         from provenance.metadata.extraction import extract
 
-        return extract(ctx.media.path, ctx.media.kind)
+        return extract(ctx.media.path, ctx.media.kind, skip_container=_container_unsafe(ctx))
 
     def findings(self, report: Report) -> list[Finding]:
         meta: MetadataSection = report.metadata
@@ -78,3 +78,27 @@ class MetadataStage(Stage):
                                + (" (not from a trusted signer)" if c2pa.state == "valid" else "") + ".",
                                {"state": c2pa.state, "signer": c2pa.signer, "claim_generator": c2pa.claim_generator}))
         return out
+
+
+def _container_unsafe(ctx: Context) -> str | None:
+    """Why FFmpeg's container reader must not open this still, or None: ``av.open`` decodes a still's first
+    picture whole to learn its pixel format (``limits.FFMPEG_PROBE_BYTES_PER_PIXEL``), so a still whose pixels
+    ingest refused (``[limits] max_pixels``) or whose probe would pass the decode memory bound or what
+    ``[limits] max_memory_mb`` leaves is not opened (a 150 MP 16-bit PNG took the stage to 1.33 GB, issue 14 H3).
+    A still's tags are read by the EXIF/XMP/format readers and ExifTool, none of which decodes pixels."""
+    from provenance.limits import DECODE_MEMORY_BYTES, FFMPEG_PROBE_BYTES_PER_PIXEL, decode_bytes, memory_headroom
+
+    media = ctx.media
+    if media.kind != "image":
+        return None
+    if media.pixels_refused:
+        return "not read: FFmpeg's container probe decodes the picture, whose pixels are refused ([limits] max_pixels)"
+    video = media.video
+    if video is None or not video.width or not video.height:
+        return None
+    need = decode_bytes(video.width, video.height, FFMPEG_PROBE_BYTES_PER_PIXEL)
+    headroom = memory_headroom()
+    if need > DECODE_MEMORY_BYTES or (headroom is not None and need > headroom):
+        return (f"not read: FFmpeg's container probe decodes the whole {video.width}x{video.height} picture (about "
+                f"{need / 2**20:,.0f} MiB), past the memory a decode may use")
+    return None

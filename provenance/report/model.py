@@ -16,7 +16,8 @@ from typing import Any, ClassVar, Literal
 
 SCHEMA = "provenance.report/1"
 
-Kind = Literal["video", "image", "audio"]
+# "index": a file that describes media and holds none (a camcorder's MOI index of its MOD/TOD clip): metadata only
+Kind = Literal["video", "image", "audio", "index"]
 Severity = Literal["info", "notice", "warning"]
 # Stage status: ok, error (see report.errors), skipped (not in the pipeline profile),
 # not_applicable (e.g. visual stage on an audio file), no_audio (media without an audio track),
@@ -519,6 +520,13 @@ class TextSection(Section, key="text"):
     max_gap_s: float | None = None  # longest gap between sampled frames: text shown shorter may be missed
     items: list[TextItem] = field(default_factory=list)  # by start time
     budget_exhausted: bool = False  # the time budget or the read cap stopped reading before the end
+    # text-like regions found but not read because a frame held more than the detector's per-frame cap
+    # (text/detect.py MAX_REGIONS, MAX_REGIONS_STILL), and the frames where that happened
+    regions_capped: int = 0
+    frames_capped: int = 0
+    # a still read shrunk: its size as read (px, [width, height]) and its own; None when read at its own size
+    read_size: list[int] | None = None
+    source_size: list[int] | None = None
 
 
 @dataclass

@@ -33,7 +33,9 @@ class TextConfig(StageConfig):
     interval_s: float = 2.0
     max_frames: int = 300  # sampled frames read at most (a 5-min clip at one frame a second)
     max_reads: int = 600  # regions sent to the recogniser at most (each costs ~60-150 ms)
-    min_confidence: float = 0.6  # readings under this mean word confidence (0-1) are dropped (bench_text.py)
+    # readings under this mean word confidence (0-1) are kept flagged low_confidence (JSON only: no finding, search
+    # or claim evidence) and read again while their line stays (bench_text.py)
+    min_confidence: float = 0.6
 
     def __post_init__(self) -> None:
         """Range checks at load: ``interval_s = 0`` ended the stage with ZeroDivisionError, ``-1`` was accepted."""

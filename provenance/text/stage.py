@@ -15,9 +15,15 @@ from provenance.report.model import Finding, Report, TextItem, TextSection
 from provenance.report.view import fmt_t
 from provenance.stage import Context, Stage
 from provenance.text.config import TextConfig
+from provenance.text.detect import DETECT_WIDTH, MAX_REGIONS, MAX_REGIONS_STILL, MIN_HEIGHT
 from provenance.text.view import LANGUAGE_NAMES, TextView
 
 MAX_CAPTION_FINDINGS = 8  # caption findings listed one by one; the rest are in the section
+# a still shrunk by this factor or more before reading is said (``text_reduced``); as a notice when lines under
+# SMALL_TEXT_PX (px in the original) cannot be found: body text of a phone screenshot or a scanned page is
+# 20-40 px tall, a sign in a 6000-px panorama 40 px (the issue 18 round-3 tester's, "no text read")
+SHRINK_NOTICE = 1.5
+SMALL_TEXT_PX = 30
 
 
 def _ranges(items: list[TextItem]) -> str:
@@ -57,7 +63,7 @@ class TextStage(Stage):
         threshold = frames.shot_threshold if frames is not None else PICTURE_CHANGE
         seen = ctx.earlier.get("visual")
         cuts = list(seen.shot_changes) if isinstance(seen, VisualSection) and seen.status == "ok" else None
-        section, crops = analyse(ctx.media, ctx.config, threshold, cuts)
+        section, crops = analyse(ctx.media, ctx.config, threshold, cuts, ctx.pipeline.limits.max_pixels)
         if ctx.artefacts is not None:
             ctx.artefacts.crops.update(crops)
         return section
@@ -99,10 +105,29 @@ class TextStage(Stage):
                                f"region{'s' if text.regions_read != 1 else ''}: text there was not read.",
                                {"regions_failed": text.regions_failed, "regions_read": text.regions_read}))
         if text.budget_exhausted:
+            later = "text in the rest of the picture" if still else "text later in the clip"
             out.append(Finding("text_incomplete", "notice",
-                               "On-screen text reading stopped early (time budget, frame or read cap): text later "
-                               "in the clip may be missing.", {"frames_sampled": text.frames_sampled,
-                                                               "regions_read": text.regions_read}))
+                               f"On-screen text reading stopped early (time budget, frame or read cap): {later} "
+                               "may be missing.", {"frames_sampled": text.frames_sampled,
+                                                   "regions_read": text.regions_read}))
+        if text.regions_capped:
+            per = MAX_REGIONS_STILL if still else MAX_REGIONS
+            where = "the picture" if still else f"{text.frames_capped} frame{'s' if text.frames_capped > 1 else ''}"
+            out.append(Finding("text_incomplete", "notice",
+                               f"More text-like regions than are read per frame: {text.regions_capped} in {where} "
+                               f"were not read (the {per} largest of each frame were): a dense page or screen "
+                               "may be read in part.", {"regions_capped": text.regions_capped,
+                                                        "frames_capped": text.frames_capped, "per_frame": per}))
+        if text.read_size and text.source_size:
+            shrink = text.source_size[0] / max(1, text.read_size[0])
+            smallest = round(MIN_HEIGHT * shrink / min(1.0, DETECT_WIDTH / max(1, text.read_size[0])))
+            if shrink >= SHRINK_NOTICE:
+                out.append(Finding("text_reduced", "notice" if smallest > SMALL_TEXT_PX else "info",
+                                   f"The picture ({text.source_size[0]}×{text.source_size[1]}) was read shrunk "
+                                   f"{shrink:.1f}× to {text.read_size[0]}×{text.read_size[1]}: lines under about "
+                                   f"{smallest} px tall in it are too small to be found and may be missing.",
+                                   {"source_size": text.source_size, "read_size": text.read_size,
+                                    "smallest_line_px": smallest}))
         return out
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import re
 import time
 import warnings
 from collections.abc import Callable, Iterator
@@ -97,8 +98,41 @@ def target_size(width: int, height: int, long_side: int = HASH_SIZE) -> tuple[in
     return max(2, round(width * scale / 2) * 2), max(2, round(height * scale / 2) * 2)
 
 
-def load_image(path: Path) -> np.ndarray:
-    """A still image as RGB at hashing size, upright per its EXIF orientation (HEIC/HEIF through pillow-heif).
+def rgb8(img: Image.Image) -> Image.Image:
+    """``img`` as 8-bit RGB. Pillow's ``convert("RGB")`` clips the 16-bit grey modes ("I;16", "I") at 255 instead
+    of scaling them (issue 18 round 3: a 16-bit PNG sign came out 99.99% white); those modes and 32-bit float
+    "F" are scaled to 0-255 by their range (65535 for 16 bits, 1.0 for floats at most 1), then converted."""
+    if img.mode.startswith("I") or img.mode == "F":
+        values = np.asarray(img, dtype=np.float32)
+        top = float(values.max()) if values.size else 0.0
+        full = 1.0 if img.mode == "F" and top <= 1.0 else 255.0 if top <= 255 else 65535.0 if top <= 65535 else top
+        grey = np.clip(values * (255.0 / full), 0, 255).astype(np.uint8)
+        return Image.fromarray(grey, "L").convert("RGB")
+    return img.convert("RGB")
+
+
+def refuse_before_open(path: Path, max_pixels: int | None = None) -> None:
+    """``FrameError`` for a still that opening alone would decode past the bounds: Pillow's JPEG XL opener decodes
+    the whole picture to open it (98 MP: 1.46 GB), so its header's size is checked against ``max_pixels`` and
+    the decode bound first. Any stage that opens stills with Pillow calls this before ``Image.open``."""
+    from provenance.media import jxl_declared, jxl_opens
+
+    if (declared := jxl_declared(path)) is not None:
+        _check_pixels(*declared, max_pixels)
+        if not jxl_opens(*declared):
+            width, height = declared
+            raise FrameError(f"cannot decode image: {width}x{height} ({width * height / 1e6:.0f} MP) JPEG XL would "
+                             "take more memory to decode than a picture decode may use (the 1 GiB memory bound, or "
+                             "what [limits] max_memory_mb leaves), and JPEG XL has no reduced decode here")
+
+
+def load_image(path: Path, *, max_pixels: int | None = None, long_side: int = HASH_SIZE) -> np.ndarray:
+    """A still image as RGB with its long side at most ``long_side`` (hashing size; the text stage reads at its
+    ``frame_size``), upright per its EXIF orientation (HEIC/HEIF through pillow-heif).
+
+    Bounded by itself, whichever stage calls it: a picture whose header declares more than ``max_pixels``
+    (``[limits] max_pixels``; None: the default profile's, 0: no limit) is refused with a ``FrameError`` naming
+    the setting before anything is decoded, and so is one over Pillow's own decompression-bomb size.
 
     The decoder is chosen by what it would cost (``_plan``): Pillow when a full decode fits the decode memory
     bound, else one that decodes reduced; past the bound, or past what ``[limits] max_memory_mb`` leaves, the
@@ -111,17 +145,19 @@ def load_image(path: Path) -> np.ndarray:
     from provenance.media import register_still_decoders
 
     register_still_decoders()
+    refuse_before_open(path, max_pixels)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             with Image.open(path) as img:
+                _check_pixels(img.width, img.height, max_pixels)
                 headroom = memory_headroom()
                 plan = _plan(img, headroom)
                 if headroom is not None and plan.need > headroom:  # the decoder would fail part-way, and
                     # libjpeg, libwebp and zlib report a failed allocation as a broken data stream
                     raise FrameError(_out_of_memory(img, plan, headroom))
                 try:
-                    return _decode(path, img, plan)
+                    return _decode(path, img, plan, long_side)
                 except FrameError:
                     raise
                 except Exception as exc:
@@ -130,17 +166,23 @@ def load_image(path: Path) -> np.ndarray:
                     raise
     except FrameError:
         raise
+    except Image.DecompressionBombError as exc:  # Pillow refuses twice its MAX_IMAGE_PIXELS (179 MP) at open
+        found = re.search(r"\((\d+) pixels\)", str(exc))
+        size = f"{int(found.group(1)) / 1e6:.0f} MP" if found else "its size"
+        raise FrameError(f"cannot decode image: its declared picture size of {size} is over the limit of "
+                         f"{_pixel_limit(max_pixels) / 1e6:g} MP ([limits] max_pixels)") from None
     except Image.UnidentifiedImageError as exc:
-        rgb = _ffmpeg_picture(path)  # a still FFmpeg decodes and Pillow does not (DDS variants, JPEG 2000 ...)
+        # a still FFmpeg decodes and Pillow does not (DDS variants, OpenEXR ...)
+        rgb = _ffmpeg_picture(path, max_pixels, long_side)
         if rgb is None:
             raise FrameError("cannot decode image: no decoder reads its pixels (Pillow, pillow-heif, FFmpeg)") from exc
         return rgb
-    except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError) as exc:
+    except (OSError, ValueError, SyntaxError, EOFError) as exc:
         if isinstance(exc, OSError) and _is_webp(path):
             # Pillow's WebP plugin allocates libwebp's whole canvas when it opens the file (4 bytes a pixel):
             # under [limits] max_memory_mb a 98 MP one failed as "could not create decoder object". FFmpeg
             # decodes it scaled (limits.FFMPEG_STILL_BYTES_PER_PIXEL; ingest bounds its size by max_pixels).
-            if (rgb := _ffmpeg_picture(path)) is not None:
+            if (rgb := _ffmpeg_picture(path, max_pixels, long_side)) is not None:
                 return rgb
             from provenance.limits import applied_memory_mb, memory_limit_note
 
@@ -154,10 +196,25 @@ def load_image(path: Path) -> np.ndarray:
 
         raise FrameError(f"cannot decode image: out of memory ({memory_limit_note()})") from exc
     except Exception as exc:  # a plugin's failure on malformed data: not a bug of ours to show as one
-        rgb = _ffmpeg_picture(path)
+        rgb = _ffmpeg_picture(path, max_pixels, long_side)
         if rgb is None:
             raise FrameError("cannot decode image: its data is malformed (the decoder failed)") from exc
         return rgb
+
+
+def _pixel_limit(max_pixels: int | None) -> int:
+    from provenance.limits import Limits
+
+    return Limits().max_pixels if max_pixels is None else max_pixels
+
+
+def _check_pixels(width: int, height: int, max_pixels: int | None) -> None:
+    """Refuse a declared ``width`` x ``height`` over ``[limits] max_pixels`` (``FrameError`` naming it)."""
+    limit = _pixel_limit(max_pixels)
+    if limit and width * height > limit:
+        raise FrameError(f"cannot decode image: declared picture size {width}x{height} "
+                         f"({width * height / 1e6:.0f} MP) is over the limit of {limit / 1e6:g} MP "
+                         "([limits] max_pixels)")
 
 
 def _is_webp(path: Path) -> bool:
@@ -170,7 +227,10 @@ def _is_webp(path: Path) -> bool:
         return False
 
 
-Decoder = Literal["pillow", "jpeg_draft", "opencv", "heif", "ffmpeg"]
+Decoder = Literal["pillow", "jpeg_draft", "jp2_reduce", "opencv", "heif", "ffmpeg"]
+# Pillow formats no decoder here reads reduced: over the bound whole, refused (why, for the message)
+_NO_REDUCED = {"JXL": "JPEG XL has no reduced decode here"}
+_JP2_MAX_REDUCTION = 5  # OpenJPEG's default code-stream has 6 resolution levels (5 decompositions): 2^5 at most
 # Pillow formats OpenCV decodes row by row into 8-bit BGR (limits.OPENCV_BYTES_PER_PIXEL)
 _OPENCV_FORMATS = frozenset({"PNG", "TIFF", "BMP", "PPM"})
 _OPENCV_REDUCED = {1: cv2.IMREAD_COLOR, 2: cv2.IMREAD_REDUCED_COLOR_2, 4: cv2.IMREAD_REDUCED_COLOR_4,
@@ -198,7 +258,9 @@ def _plan(img: Image.Image, headroom: int | None = None) -> _Plan:
         DECODE_MEMORY_BYTES,
         FFMPEG_STILL_BYTES_PER_PIXEL,
         HEIF_NUMPY_BYTES_PER_PIXEL,
+        JPEG2000_REDUCED_OVERHEAD,
         OPENCV_BYTES_PER_PIXEL,
+        PILLOW_DECODER_BYTES_PER_PIXEL,
         VIDEO_BYTES_PER_PIXEL,
         decode_bytes,
         jpeg_coefficient_bytes_per_pixel,
@@ -216,6 +278,11 @@ def _plan(img: Image.Image, headroom: int | None = None) -> _Plan:
         plan = _Plan("jpeg_draft", decode_bytes(width, height, progressive + 4 / 64))
     elif fmt == "HEIF":
         plan = _Plan("heif", decode_bytes(width, height, HEIF_NUMPY_BYTES_PER_PIXEL))
+    elif fmt == "JPEG2000":  # OpenJPEG's resolution reduction (Pillow's ``reduce``), 4^r fewer pixels
+        per_pixel = PILLOW_DECODER_BYTES_PER_PIXEL[fmt] / 4 ** _jp2_reduction(width, height)
+        plan = _Plan("jp2_reduce", decode_bytes(width, height, per_pixel + JPEG2000_REDUCED_OVERHEAD))
+    elif fmt in _NO_REDUCED:
+        plan = _Plan("pillow", full)
     elif fmt in _OPENCV_FORMATS:
         plan = _Plan("opencv", decode_bytes(width, height, OPENCV_BYTES_PER_PIXEL))
     else:
@@ -224,11 +291,20 @@ def _plan(img: Image.Image, headroom: int | None = None) -> _Plan:
     if plan.need > full:
         plan = _Plan("pillow", full)  # only [limits] max_memory_mb kept it from Pillow: the caller names it
     if plan.need > DECODE_MEMORY_BYTES:
-        why = " (a progressive JPEG keeps every DCT coefficient until its last scan)" if progressive else ""
+        why = (" (a progressive JPEG keeps every DCT coefficient until its last scan)" if progressive else
+               f" ({_NO_REDUCED[fmt]})" if fmt in _NO_REDUCED else "")
         raise FrameError(f"cannot decode image: {width}x{height} ({width * height / 1e6:.0f} MP, {img.mode}) would "
                          f"take about {plan.need / 2**20:,.0f} MiB to decode even reduced{why}, over the "
                          f"{DECODE_MEMORY_BYTES / 2**20:.0f} MiB a picture decode may use (the 1 GiB memory bound)")
     return plan
+
+
+def _jp2_reduction(width: int, height: int, long_side: int = HASH_SIZE) -> int:
+    """OpenJPEG's reduction r (2^r smaller each way) keeping the long side at least ``long_side``."""
+    r = 0
+    while r < _JP2_MAX_REDUCTION and max(width, height) >> (r + 1) >= long_side:
+        r += 1
+    return r
 
 
 def _out_of_memory(img: Image.Image, plan: _Plan, headroom: int | None) -> str:
@@ -239,15 +315,20 @@ def _out_of_memory(img: Image.Image, plan: _Plan, headroom: int | None) -> str:
             f"about {plan.need / 2**20:,.0f} MiB to decode{left}; raise the setting (or set 0) to compare them")
 
 
-def _decode(path: Path, img: Image.Image, plan: _Plan) -> np.ndarray:
-    """``img`` (open on ``path``) decoded as ``plan`` says, RGB at hashing size, upright."""
-    if plan.decoder in ("pillow", "jpeg_draft"):
+def _decode(path: Path, img: Image.Image, plan: _Plan, long_side: int = HASH_SIZE) -> np.ndarray:
+    """``img`` (open on ``path``) decoded as ``plan`` says, RGB with its long side at most ``long_side``, upright."""
+    if plan.decoder in ("pillow", "jpeg_draft", "jp2_reduce"):
         if plan.decoder == "jpeg_draft":
-            img.draft("RGB", (HASH_SIZE, HASH_SIZE))  # the smallest DCT scale still >= hashing size
+            img.draft("RGB", (long_side, long_side))  # the smallest DCT scale still >= long_side
+        elif plan.decoder == "jp2_reduce":
+            img.reduce = _jp2_reduction(img.width, img.height, long_side)  # type: ignore[method-assign]
         # in place, and no conversion of what is RGB already: each copy of a 51 MP HEIC is 153 MB
         ImageOps.exif_transpose(img, in_place=True)
+        if img.mode.startswith("I") or img.mode == "F":  # 16/32-bit grey: shrunk before its 8-bit conversion,
+            img.thumbnail((long_side, long_side), Image.Resampling.BOX, reducing_gap=None)  # (reduce() refuses I;16)
+            return np.asarray(rgb8(img))  # a float copy of a 99 MP picture took 1.5 GB (issue 14 round 4)
         rgb = img if img.mode == "RGB" else img.convert("RGB")
-        rgb.thumbnail((HASH_SIZE, HASH_SIZE), Image.Resampling.BOX)
+        rgb.thumbnail((long_side, long_side), Image.Resampling.BOX)
         return np.asarray(rgb)
     # as exif_transpose reads it for Pillow's own decode; but Pillow's PNG plugin decodes every pixel to look for
     # an eXIf chunk after them (a 100 MP 16-bit PNG: 400 MB), so a PNG's counts only when it comes first
@@ -256,12 +337,12 @@ def _decode(path: Path, img: Image.Image, plan: _Plan) -> np.ndarray:
         import pillow_heif
 
         heif = pillow_heif.open_heif(path, convert_hdr_to_8bit=True)  # the primary picture, as Pillow's opener
-        picture = _hash_size(np.asarray(heif)[:, :, :3])
+        picture = _hash_size(np.asarray(heif)[:, :, :3], long_side)
         del heif
     elif plan.decoder == "opencv":
-        picture = _opencv_reduced(path, img.width, img.height)
+        picture = _opencv_reduced(path, img.width, img.height, long_side)
     else:
-        picture = _ffmpeg_picture(path)
+        picture = _ffmpeg_picture(path, 0, long_side)  # (its pixels were checked against max_pixels by the caller)
     if picture is None:
         raise FrameError(f"cannot decode image: {img.width}x{img.height} ({img.width * img.height / 1e6:.0f} MP) is "
                          f"too big to decode whole, and the decoder that reduces it ({plan.decoder}) cannot read it")
@@ -273,23 +354,23 @@ def _decode(path: Path, img: Image.Image, plan: _Plan) -> np.ndarray:
     return picture
 
 
-def _hash_size(rgb: np.ndarray) -> np.ndarray:
+def _hash_size(rgb: np.ndarray, long_side: int = HASH_SIZE) -> np.ndarray:
     """A big RGB array brought to hashing size as Pillow's decode path brings a picture (``thumbnail``, BOX):
     OpenCV's area average first to about twice the size (no copy at full size), then Pillow's thumbnail."""
     h, w = rgb.shape[:2]
-    k = max(w, h) // (2 * HASH_SIZE)
+    k = max(w, h) // (2 * long_side)
     if k > 1:
         rgb = cv2.resize(rgb, (max(1, round(w / k)), max(1, round(h / k))), interpolation=cv2.INTER_AREA)
     small = Image.fromarray(np.ascontiguousarray(rgb))
-    small.thumbnail((HASH_SIZE, HASH_SIZE), Image.Resampling.BOX)
+    small.thumbnail((long_side, long_side), Image.Resampling.BOX)
     return np.asarray(small)
 
 
-def _opencv_reduced(path: Path, width: int, height: int) -> np.ndarray | None:
+def _opencv_reduced(path: Path, width: int, height: int, long_side: int = HASH_SIZE) -> np.ndarray | None:
     """A PNG/TIFF/BMP/PNM read by OpenCV straight into 8-bit BGR at 1/2-1/8 size (the largest reduction that keeps
     the long side >= hashing size), at hashing size as RGB; None when OpenCV cannot read it. OpenCV takes the
     file's name as UTF-8: a name that is not is read from memory (the file's bytes, bounded by max_file_bytes)."""
-    factor = next(f for f in (8, 4, 2, 1) if max(width, height) // f >= HASH_SIZE or f == 1)
+    factor = next(f for f in (8, 4, 2, 1) if max(width, height) // f >= long_side or f == 1)
     flags = _OPENCV_REDUCED[factor] | cv2.IMREAD_IGNORE_ORIENTATION
     name = str(path)
     try:
@@ -304,16 +385,47 @@ def _opencv_reduced(path: Path, width: int, height: int) -> np.ndarray | None:
         return None
     rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
     del bgr
-    return _hash_size(rgb)
+    return _hash_size(rgb, long_side)
 
 
-def _ffmpeg_picture(path: Path) -> np.ndarray | None:
-    """The first picture FFmpeg decodes from a still Pillow cannot open, at hashing size; None when it cannot."""
+def _ffmpeg_picture(path: Path, max_pixels: int | None = None, long_side: int = HASH_SIZE) -> np.ndarray | None:
+    """The first picture FFmpeg decodes from a still Pillow cannot open, at hashing size; None when it cannot.
+
+    FFmpeg decodes it whole: its declared size (the stream's width x height at its pixel format's bytes,
+    ``media.ffmpeg_still_bytes``) is checked against ``max_pixels`` and the decode memory bound first, and a
+    picture past either is refused with a ``FrameError`` naming it rather than decoded.
+    """
+    from provenance.limits import DECODE_MEMORY_BYTES, memory_headroom, memory_limit_note
+    from provenance.media import ffmpeg_still_bytes
+
     try:
-        with av.open(str(path), metadata_errors="ignore") as container:
-            for frame in container.decode(video=0):
-                w, h = target_size(frame.width, frame.height)
+        container = av.open(str(path), metadata_errors="ignore")
+    except Exception:  # FFmpeg refusing it too: the caller says no decoder reads it
+        return None
+    try:
+        with container:
+            stream = next(iter(container.streams.video), None)
+            if stream is None:
+                return None
+            cc = stream.codec_context
+            width, height = cc.width or 0, cc.height or 0
+            _check_pixels(width, height, max_pixels)
+            need = ffmpeg_still_bytes(stream)
+            if need > DECODE_MEMORY_BYTES:
+                raise FrameError(f"cannot decode image: {width}x{height} ({width * height / 1e6:.0f} MP) would take "
+                                 f"about {need / 2**20:,.0f} MiB to decode (FFmpeg decodes it whole), over the "
+                                 f"{DECODE_MEMORY_BYTES / 2**20:.0f} MiB a picture decode may use (the 1 GiB "
+                                 "memory bound)")
+            headroom = memory_headroom()
+            if headroom is not None and need > headroom:
+                raise FrameError(f"cannot decode image: out of memory ({memory_limit_note()}): its {width}x{height} "
+                                 f"pixels take about {need / 2**20:,.0f} MiB to decode, {max(0, headroom) / 2**20:,.0f}"
+                                 " MiB were left under it; raise the setting (or set 0) to compare them")
+            for frame in container.decode(stream):
+                w, h = target_size(frame.width, frame.height, long_side)
                 return frame.to_ndarray(width=w, height=h, format="rgb24", interpolation="AREA")
+    except FrameError:
+        raise
     except Exception:  # FFmpeg refusing it too: the caller says no decoder reads it
         return None
     return None

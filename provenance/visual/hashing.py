@@ -176,7 +176,7 @@ def fingerprint(
     ``on_sample`` is handed to frames.sample_video (a video's full-size keyframes, visual/keyframes.py).
     """
     if media.kind == "image":
-        rgb = load_image(media.path)
+        rgb = load_image(media.path, max_pixels=limits.max_pixels if limits is not None else None)
         box = content_boxes([rgb])[0] if content else None
         frame = HashedFrame(0.0, hash_frame(rgb, mirror=mirror, box=box),
                             thumbnail=thumbnail_jpeg(rgb) if thumbnails else None,

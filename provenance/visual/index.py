@@ -21,7 +21,7 @@ import datetime as dt
 import multiprocessing
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -516,7 +516,7 @@ class KnownImageryIndex:
                 media = probe(file, limits)
             except MediaError:
                 continue  # add() says why
-            if media.kind in ("video", "image") and not self._same_bytes(media.sha256):
+            if media.kind in ("video", "image") and not media.pixels_refused and not self._same_bytes(media.sha256):
                 todo.append(str(media.path.resolve()))
         todo = list(dict.fromkeys(todo))
         n = min(len(todo), workers or cores())
@@ -586,6 +586,10 @@ class KnownImageryIndex:
                 continue
             if media.kind not in ("video", "image"):
                 results.append(AddResult(shown, status="error", message=f"{display_path(file.name)}: no pictures"))
+                continue
+            if media.pixels_refused:  # over [limits] max_pixels (or no pictures): refused here as verify does
+                results.append(AddResult(shown, status="error", message=f"{display_path(file.name)}: picture not "
+                                         f"decoded: {media.pixels_refused}"))
                 continue
             known = self._same_bytes(media.sha256)
             if known:
@@ -1164,7 +1168,8 @@ class KnownImageryIndex:
                 index.add(descriptors)
         return _KeypointFrameTable(index, owner, slots, members, timing)
 
-    def search_local(self, query: LocalFeatures, *, candidates: int = 3) -> list[LocalHit]:
+    def search_local(self, query: LocalFeatures, *, candidates: int = 3,
+                     stretched: Callable[[tuple[int, int]], list[LocalFeatures]] | None = None) -> list[LocalHit]:
         """Reference keypoint frames that share a similarity-transformed picture with the query (ORB + RANSAC).
 
         Retrieval, then verification, so that copies of the footage cannot cancel each other:
@@ -1179,7 +1184,11 @@ class KnownImageryIndex:
           3. per candidate, Lowe's ratio test within that frame's own descriptors (lf.ratio_pairs), then RANSAC
              (lf.verify). Byte-identical keypoint frames are stored once, and one verification is reported for
              every reference and time that has it.
-        Cost: one FAISS scan of the index plus at most ``lf.MAX_CANDIDATES`` verifications per query frame.
+          4. when nothing verified and ``stretched`` is given (the query picture's features resized to a
+             still's (width, height) aspect, lf.stretch_to), each shortlisted keypoint frame of a still reference
+             is verified again against those: a still stretched to fill the clip's frame shape (lf.STRETCH_RANGE).
+        Cost: one FAISS scan of the index plus at most ``lf.MAX_CANDIDATES`` verifications per query frame (and
+        for step 4, one ORB extraction per still aspect shortlisted plus its verifications).
         """
         table = self._keypoint_frame_table()
         if not table.faiss_index.ntotal:
@@ -1217,4 +1226,24 @@ class KnownImageryIndex:
             result = verify(query, feats, lf.ratio_pairs(query, feats))
             if result is not None:
                 hits.extend(LocalHit(ref_id, t, result) for ref_id, t in table.members[s])
+        if not hits and stretched is not None:
+            stills = self._still_ids()
+            for s in chosen:
+                if not all(ref_id in stills for ref_id, _t in table.members[s]):
+                    continue
+                feats = table.slots[s]
+                for q in stretched((feats.width, feats.height)):
+                    result = verify(q, feats, lf.ratio_pairs(q, feats))
+                    if result is not None:
+                        hits.extend(LocalHit(ref_id, t, result) for ref_id, t in table.members[s])
+                        break
         return hits
+
+    def _still_ids(self) -> set[str]:
+        """Ids of the still-image references (search_local's stretched check), read once per index state."""
+        stills = self._tables.get("stills")
+        if stills is None:
+            with self.workspace.reading() as conn:
+                stills = {r[0] for r in conn.execute("SELECT id FROM reference WHERE kind = 'image'")}
+            self._tables["stills"] = stills
+        return stills  # type: ignore[return-value]

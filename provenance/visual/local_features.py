@@ -337,6 +337,38 @@ def verify(query: LocalFeatures, ref: LocalFeatures, pairs: np.ndarray) -> Verif
     return Verification(g.inliers, round(g.scale, 3), round(g.angle, 2), round(g.spread, 3))
 
 
+# A still shown stretched to fill another frame shape (a square or 4:3 photograph filled to 16:9, as pan-and-zoom
+# editors and careless reposts do) is not a similarity transform of the still: the matching benchmark's
+# held-out-3 pan over the square moon photograph, squashed 1.78x vertically to fill 16:9, fitted the still with
+# 6-8 RANSAC inliers (20-33 ratio-test pairs) while the same frames resized back to square fitted with 65-139
+# (accepted, descriptor distance 25). ORB descriptors are intensity comparisons in a square patch, so a
+# stretched picture's descriptors drift; fitting an anisotropic transform to them would not bring the pairs back.
+# So a still reference is verified a second time against the clip frame resized to the still's aspect ratio
+# (``stretch_to``), with the acceptance above unchanged, and only where the normal search verified nothing
+# (index.search_local). The aspect change looked for: within STRETCH_RANGE (4:3 or square filled to 16:9 is
+# 1.33x and 1.78x; a portrait still filled to 16:9, 3.2x, is not looked for), and beyond MIN_STRETCH (a similarity
+# fit absorbs less: a 5% stretch moves the far edge of a 512-px picture by 13 px, over RANSAC's 5-px threshold).
+STRETCH_RANGE = (0.5, 2.0)  # still aspect / clip picture aspect, both as width / height
+MIN_STRETCH = 1.05
+
+
+def stretch_factor(picture: tuple[int, int], still: tuple[int, int]) -> float | None:
+    """How much wider the still (width, height) is for its height than the clip's picture (width, height), when a
+    stretched still is worth looking for there (``STRETCH_RANGE``, beyond ``MIN_STRETCH``); else None."""
+    factor = (still[0] / still[1]) / (picture[0] / picture[1])
+    if not STRETCH_RANGE[0] <= factor <= STRETCH_RANGE[1] or max(factor, 1 / factor) < MIN_STRETCH:
+        return None
+    return factor
+
+
+def stretch_to(rgb: np.ndarray, factor: float) -> np.ndarray:
+    """The picture resized so its width / height grows by ``factor``: one side stretched, the other kept, so no
+    detail is thrown away (a 16:9 frame of a square still squashed to fill it: its rows stretched 1.78x)."""
+    h, w = rgb.shape[:2]
+    size = (round(w * factor), h) if factor >= 1 else (w, round(h / factor))
+    return cv2.resize(np.ascontiguousarray(rgb), size, interpolation=cv2.INTER_LINEAR)
+
+
 STATIC_SHARE = 0.6  # a keypoint found at the same place (same 4-px cell, near descriptor) in this share of frames
 STATIC_MAX_SHARE = 0.6  # mask only when the rest of the frame moves: a frame this static keeps every keypoint
 

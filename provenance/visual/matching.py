@@ -23,8 +23,9 @@ import numpy as np
 from provenance.limits import current_deadline
 from provenance.report.model import Match, MatchedFrame, Segment
 from provenance.visual.config import MatchingConfig
-from provenance.visual.hashing import Fingerprint, FrameHashes
+from provenance.visual.hashing import Fingerprint, FrameHashes, HashedFrame, crop_box
 from provenance.visual.index import KnownImageryIndex, Reference, first_seen_order
+from provenance.visual.local_features import QUERY_FEATURES, LocalFeatures, extract, stretch_factor, stretch_to
 from provenance.visual.signals import DIHEDRAL, PDQ
 
 _OFFSET_BIN_S = 0.5  # resolution of the offset vote
@@ -265,12 +266,44 @@ def _local_pairs(
         features = frame.keypoint_features()
         if features is None:
             continue
-        for hit in index.search_local(features, candidates=5):
+        for hit in index.search_local(features, candidates=5, stretched=_stretcher(frame)):
             ref_hash = index.hash_at(hit.reference_id, hit.t)
             distance = PDQ.distance(frame.hashes.pdq, ref_hash) if ref_hash else PDQ.bits
             per_ref[hit.reference_id].append(
                 _Pair(i, frame.t, hit.t, distance, False, inliers=hit.verification.inliers)
             )
+
+
+def _stretcher(frame: HashedFrame) -> Callable[[tuple[int, int]], list[LocalFeatures]] | None:
+    """The clip frame's keypoints stretched to a still's aspect (width, height), for index.search_local's second
+    verification of still references (local_features.stretch_to: a still filled to the clip's frame shape).
+
+    The whole frame first: the suite's pan over the square moon filled 16:9 whole, and its content box (the
+    bright moon, 500x480 of 854x480, the dark sky left out) resized to square fitted with 8 inliers where the
+    whole frame did with 65; then the content box, for a still stretched inside a fill or bars. Extracted once
+    per picture and aspect; None for a frame whose pixels were not kept (a stored fingerprint re-matched brings
+    its features only, so this check is not made there).
+    """
+    if frame.pixels is None:
+        return None
+    pixels = frame.pixels
+    pictures = [pixels] + ([crop_box(pixels, frame.box)] if frame.box else [])
+    done: dict[tuple[int, float], LocalFeatures | None] = {}
+
+    def features(still: tuple[int, int]) -> list[LocalFeatures]:
+        out = []
+        for n, picture in enumerate(pictures):
+            factor = stretch_factor((picture.shape[1], picture.shape[0]), still)
+            if factor is None:
+                continue
+            key = (n, round(factor, 3))
+            if key not in done:
+                done[key] = extract(stretch_to(picture, factor), QUERY_FEATURES, spread=True)
+            if done[key] is not None:
+                out.append(done[key])
+        return out
+
+    return features
 
 
 def _align(

@@ -403,9 +403,11 @@ class ShardedIndex(KnownImageryIndex):
         self._check(min_quality)
         return sum(_gather([_call(s, "rows") for s in self.shards]))
 
-    def search_local(self, query: LocalFeatures, *, candidates: int = 3) -> list[LocalHit]:
+    def search_local(self, query: LocalFeatures, *, candidates: int = 3, stretched: object = None) -> list[LocalHit]:
         """``KnownImageryIndex.search_local`` over the shards: their nearest descriptors merged, the same votes and
-        shortlist, the shortlisted frames verified where they are held."""
+        shortlist, the shortlisted frames verified where they are held. ``stretched`` (the single index's second
+        verification of still references against the clip frame stretched to their aspect) is not made here
+        yet: a still stretched to fill the clip's frame shape is found by one process only."""
         if self._descriptors is None:
             self._descriptors = _gather([_call(self.shards[0], "searched_total")])[0]  # each searches them all
         if not self._descriptors:

@@ -112,7 +112,7 @@ class VisualStage(Stage):
     name = "visual"
     config_type = VisualConfig
     section_type = VisualSection
-    kinds: ClassVar = frozenset({"video", "image"})
+    kinds: ClassVar = frozenset({"video", "image", "index"})  # an index: fails saying it holds no pictures
     view = VisualView()
 
     def run(self, ctx: Context) -> VisualSection:

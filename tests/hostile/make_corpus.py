@@ -447,19 +447,22 @@ def big_webp(width: int = 12000, height: int = 5000) -> bytes:
     return buf.getvalue()
 
 
-def png_rgba16_photo(side: int = 9999) -> bytes:
+def png_rgba16_photo(side: int = 9999, *, exif: bool = False, grey: bool = False) -> bytes:
     """A real photograph (``astronaut``, 512 x 512) blown up (nearest) to a ``side`` x ``side`` 16-bit RGBA PNG:
     ~1 MB that Pillow decodes into 4 bytes a pixel plus its RGB copy, and FFmpeg into rgba64 (issue 14, round 2:
     the tester's 9999 x 9999 took `verify` to 1.34 GB). Rows are written as they go (filter "Up" for a row that
-    repeats the one above it), so making it holds one row."""
+    repeats the one above it), so making it holds one row. ``grey``: 16-bit grey instead (Pillow's "I;16",
+    which the 8-bit conversion once handled through a float copy: 1.5 GB, issue 14 round 4)."""
     from skimage import data
 
     photo = data.astronaut()
+    if grey:
+        photo = photo.mean(axis=2, keepdims=True).round().astype(np.uint8)
     rows = np.linspace(0, photo.shape[0] - 1, side).round().astype(int)
     cols = np.linspace(0, photo.shape[1] - 1, side).round().astype(int)
-    alpha = np.full((side, 1), 0xFFFF, ">u2")
+    alpha = np.full((side, 0 if grey else 1), 0xFFFF, ">u2")
     z = zlib.compressobj(6)
-    repeat = b"\x02" + bytes(side * 8)
+    repeat = b"\x02" + bytes(side * (2 if grey else 8))
     parts, previous = [], -1
     for r in rows:
         if r == previous:
@@ -469,9 +472,62 @@ def png_rgba16_photo(side: int = 9999) -> bytes:
         parts.append(z.compress(b"\x00" + np.hstack([rgb, alpha]).tobytes()))
         previous = r
     parts.append(z.flush())
-    ihdr = struct.pack(">IIBBBBB", side, side, 16, 6, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", ihdr) + _png_chunk(b"IDAT", b"".join(parts)) + \
+    ihdr = struct.pack(">IIBBBBB", side, side, 16, 0 if grey else 6, 0, 0, 0)
+    tags = _png_chunk(b"eXIf", _phone_exif()) if exif else b""
+    return b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", ihdr) + tags + _png_chunk(b"IDAT", b"".join(parts)) + \
         _png_chunk(b"IEND", b"")
+
+
+def _phone_exif() -> bytes:
+    """A phone's make, model and capture time as a bare TIFF-structured EXIF block (PNG eXIf, ISO 12234-2)."""
+    exif = Image.Exif()
+    exif[0x010F], exif[0x0110], exif[0x0132] = "samsung", "SM-S928B", "2024:05:01 12:00:00"
+    return exif.tobytes().removeprefix(b"Exif\x00\x00")
+
+
+def flat_jpeg2000(width: int, height: int) -> bytes:
+    """A flat-colour (40, 90, 160) JPEG 2000 of ``width`` x ``height`` in a few KB (untiled, irreversible, one
+    quality layer, as the tester made it): OpenJPEG holds ~19.5 bytes a pixel decoding it whole (81 MP: 1.67 GB,
+    issue 14 round 3, H2)."""
+    buf = io.BytesIO()
+    Image.new("RGB", (width, height), (40, 90, 160)).save(buf, "JPEG2000", quality_mode="rates",
+                                                           quality_layers=[200], irreversible=True)
+    return buf.getvalue()
+
+
+def jpeg2000_photo(side: int) -> bytes:
+    """A real photograph (``astronaut``) blown up (nearest) to a ``side`` x ``side`` JPEG 2000 in 1024-pixel tiles
+    (tiled, so making it holds a tile's buffers: 36 MP in ~8 s), past the size OpenJPEG may decode whole within
+    the decode bound at its measured 19.5 bytes a pixel."""
+    from skimage import data
+
+    buf = io.BytesIO()
+    Image.fromarray(data.astronaut()).resize((side, side), Image.Resampling.NEAREST).save(
+        buf, "JPEG2000", quality_mode="rates", quality_layers=[200], irreversible=True, tile_size=(1024, 1024))
+    return buf.getvalue()
+
+
+def flat_jpeg_xl(width: int, height: int) -> bytes:
+    """A flat-colour lossless JPEG XL (libjxl at effort 1: 49 MP in ~2 s, ~7 KB): libjxl's Pillow plugin decodes
+    it whole when it opens it, ~15 bytes a pixel (98 MP: 1.59 GB, issue 14 round 3, H2)."""
+    import pillow_jxl  # noqa: F401  (registers the JXL plugin)
+
+    buf = io.BytesIO()
+    Image.new("RGB", (width, height), (40, 90, 160)).save(buf, "JXL", lossless=True, effort=1)
+    return buf.getvalue()
+
+
+def openexr(width: int, height: int, pix_fmt: str = "gbrapf32le") -> bytes:
+    """A black OpenEXR still from FFmpeg's own encoder (zip16): ~16 KB a MP, decoded only by FFmpeg, whole, at
+    16 bytes a pixel for 32-bit float RGBA (70 MP: 1.28 GB, issue 14 round 3, H4)."""
+    from fractions import Fraction
+
+    codec = av.CodecContext.create("exr", "w")
+    codec.width, codec.height, codec.pix_fmt, codec.time_base = width, height, pix_fmt, Fraction(1, 25)
+    codec.options = {"compression": "zip16"}
+    codec.open()
+    packets = codec.encode(av.VideoFrame(width, height, pix_fmt)) + codec.encode(None)
+    return b"".join(bytes(p) for p in packets)
 
 
 def animated_webp(*, lossless: bool, size: tuple[int, int] = (320, 240)) -> bytes:
@@ -795,6 +851,11 @@ def _cases() -> list[tuple[Case, Callable[[], bytes]]]:
               frozenset({OK})), lambda: animated_webp(lossless=False)),
         (Case("webp_animated_lossless.webp", "the same, lossless", frozenset({OK})),
          lambda: animated_webp(lossless=True)),
+        (Case("png16_150mp_exif.png", "a 150 MP 16-bit RGBA photo PNG with a phone's EXIF (the metadata stage's "
+              "FFmpeg probe: 1.33 GB)", frozenset({STAGE_ERROR}), r"\[limits\] max_pixels"),
+         lambda: png_rgba16_photo(12247, exif=True)),
+        (Case("jxl_49mp.jxl", "a 49 MP flat JPEG XL of 7 KB (libjxl decodes it whole at open, ~15 B/px)",
+              frozenset({STAGE_ERROR}), r"JPEG XL has no reduced decode"), lambda: flat_jpeg_xl(7000, 7000)),
         (Case("heic_zeroed_pixels.heic", "a HEIC whose HEVC payload is zeros; EXIF intact", REPORT),
          lambda: phone_heic(damage="pixels")),
         (Case("real_damaged_middle.mp4", "a real 14.6-s clip with 40 KB overwritten in the middle of its frames",

@@ -7,7 +7,8 @@ Usage::
 Needs Festival with the ``festvox-ru`` voice (``text2wave``) and ``espeak-ng`` (``apt-get install festival
 festvox-ru espeak-ng``), plus ``jfk.flac`` from the shared corpus (``$PROVENANCE_CORPUS``, default
 ``/work/shared/corpus``). Russian is Festival's ``msu_ru_nsh_clunits`` voice, English espeak-ng ``en-us``
-(never espeak's Russian, Ukrainian or Korean voices: they are too poor to test language ID with).
+(never espeak's Russian, Ukrainian or Korean voices to test language ID with: they are too poor; except in
+``switch_espeak.ogg``, where Whisper cannot identify the espeak Russian between clear English sentences).
 Everything is mono 16 kHz Opus in Ogg at 32 kbit/s, so each clip stays well under 300 KB; ``truth.json``
 records the text of each part and where it starts and ends.
 """
@@ -46,6 +47,14 @@ SURZHYK_TEXT = (
     "Я вам кажу, шо там гарно было, а потом всё сгорело. "
     "Дякую вам, шо приехали."
 )
+# A sentence-by-sentence switch, espeak-ng en-us and ru (issue 13, a tester's clip): Whisper base hears the
+# Russian sentences alone as pl 0.24, ar 0.22, he 0.28, de 0.58: speech of unidentified language
+SWITCH_EN = ["The convoy crossed the bridge just after dawn.",
+             "Nobody in the village expected the soldiers to return.",
+             "The mayor said the water supply was cut on Monday.",
+             "Reporters were not allowed near the damaged school."]
+SWITCH_RU = ["Колонна пересекла мост сразу после рассвета.", "Никто в деревне не ожидал возвращения солдат.",
+             "Мэр сказал, что воду отключили в понедельник.", "Журналистов не пустили к разрушенной школе."]
 JFK_TEXT = (
     "And so, my fellow Americans, ask not what your country can do for you, "
     "ask what you can do for your country."
@@ -63,10 +72,10 @@ def festival_ru(text: str, tmp: Path) -> np.ndarray:
     return load(wav)
 
 
-def espeak_en(text: str, tmp: Path) -> np.ndarray:
-    """US-English speech from espeak-ng at 150 words a minute."""
+def espeak_en(text: str, tmp: Path, voice: str = "en-us") -> np.ndarray:
+    """US-English speech from espeak-ng at 150 words a minute (or ``voice``: "ru" for switch_espeak.ogg)."""
     wav = tmp / "en.wav"
-    cmd = ["espeak-ng", "-v", "en-us", "-s", "150", "-w", str(wav), text]
+    cmd = ["espeak-ng", "-v", voice, "-s", "150", "-w", str(wav), text]
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if proc.returncode != 0 or not wav.is_file():
         sys.exit(f"espeak-ng synthesis failed:\n{proc.stderr}")
@@ -141,6 +150,15 @@ class Clip:
         return np.concatenate(self.chunks)
 
 
+def switch_clip(tmp: Path) -> Clip:
+    """espeak English and Russian sentences alternating, 0.45 s apart (``SWITCH_EN``, ``SWITCH_RU``)."""
+    clip = Clip().pause(0.3)
+    for en, ru in zip(SWITCH_EN, SWITCH_RU, strict=True):
+        clip.speech(espeak_en(en, tmp), "en", en, "espeak-ng en-us").pause(0.45)
+        clip.speech(espeak_en(ru, tmp, "ru"), "ru", ru, "espeak-ng ru").pause(0.45)
+    return clip
+
+
 def main() -> None:
     jfk_path = CORPUS / "speech" / "jfk.flac"
     if not jfk_path.is_file():
@@ -150,11 +168,13 @@ def main() -> None:
         en = espeak_en(EN_TEXT, tmp)
         ru = festival_ru(RU_TEXT, tmp)
         surzhyk = festival_ru(SURZHYK_TEXT, tmp)
+        switch = switch_clip(tmp)
     jfk = load(jfk_path)
     clips = {
         "en_espeak.ogg": Clip().pause(0.3).speech(en, "en", EN_TEXT, "espeak-ng en-us").pause(0.5),
         "ru_festival.ogg": Clip().pause(0.3).speech(ru, "ru", RU_TEXT, "festival msu_ru_nsh").pause(0.5),
         "ru_surzhyk.ogg": Clip().pause(0.3).speech(surzhyk, "ru", SURZHYK_TEXT, "festival msu_ru_nsh").pause(0.5),
+        "switch_espeak.ogg": switch,
         # English (a real speaker, then espeak-ng), a short breath, then Russian: a code switch at ~27 s
         "en_ru_switch.ogg": Clip()
         .pause(0.3)
