@@ -45,15 +45,19 @@ import numpy as np
 
 from provenance.report.model import IndexState
 from provenance.threads import faiss_single_thread
+from provenance.visual import index_files
 from provenance.visual import local_features as lf
 from provenance.visual.index import (
     Hit,
     KnownImageryIndex,
     LocalHit,
     _KeypointFrameTable,
+    _mapped_ivf,
     _MappedMembers,
+    _MappedSlots,
     _timing_slots,
 )
+from provenance.visual.index_files import ShardFiles
 from provenance.visual.local_features import LocalFeatures, verify
 from provenance.visual.signals import PDQ
 from provenance.workspace import Workspace
@@ -168,22 +172,36 @@ class ShardInfo:
     peak_rss_bytes: int  # the worker process's peak resident memory after loading (ru_maxrss)
     pid: int
     rss_bytes: int = 0  # the worker's resident memory after loading (VmRSS: mapped pages touched count)
+    cut_s: float = 0.0  # cutting its own files from the source files, when this opening did (else 0: mapped)
+
+
+class _OwnMembers:
+    """Every (reference, time) of a slot of this shard, from its own keypoint frames (``ShardFiles.members``)."""
+
+    def __init__(self, files: ShardFiles, ids: list[str]) -> None:
+        self.files, self.ids = files, ids
+
+    def __getitem__(self, slot: int) -> list[tuple[str, float]]:
+        return self.files.members(int(slot), self.ids)
 
 
 class Shard:
-    """One shard: the workspace's derived index files, memory-mapped, answering for its references only.
+    """One shard: its references' rows of the workspace's derived index files, cut into files of its own and mapped.
 
-    Opens what the single-process index opens (``KnownImageryIndex``: ``derived/pdq-q<quality>/`` hash rows, with
-    their multi-index tables, and ``derived/orb/`` keypoint frames with their inverted file), at the planned
-    generation (checked before and after, so the files are that generation's: it only grows), and keeps a
-    selection mask over the mapped rows: its references (positions in the files' ids) and their keypoint slots.
-    Nothing is read from SQLite but the generation, nothing is copied but what one process copies too, so a
-    shard's cold start does not grow with the archive (bench_shards.py). Searches run over the mapped files and
-    keep the hits of this shard's references: every shard's answers together are one process's answer, exactly
-    (its neighbours are one process's nearest descriptors, split by shard), whether the structures are exact or
-    approximate. A shard whose workspace cannot hold derived files (read-only) gets one process's fallback, read
-    from SQLite. Methods are called one at a time (Dask runs an actor's methods in one thread), so the per-query
-    state (``_queries``, by token: several files are matched at once by several workers) needs no lock.
+    Opens what the single-process index keeps up to date (``KnownImageryIndex``: ``derived/pdq-q<quality>/`` and
+    ``derived/orb/`` with its inverted file, brought up to date first when behind, as any reader) only as far as
+    their manifests, and maps ``derived/shards/<key>/`` (``index_files.DerivedShard``): its references' hash rows
+    with multi-index tables of their own, its keypoint frames, and its searched descriptors (a flat copy below
+    the inverted-file size, else the source inverted file's cells holding only its descriptors). The first shard
+    to open a plan's files at a state cuts them from the mapped source files (never from SQLite), the others map
+    them. So a search, the memory it touches and the opening itself grow with the shard's share, not the archive.
+    The generation is checked before and after: the files opened are the planned generation's (the key names the
+    source files' state). Answers name rows, slots and descriptors by the source files' numbers, one process's, so
+    the shards' answers merge into one process's answer exactly (exact structures; the inverted file's cells are
+    the same, so the probed cells are too). A workspace that cannot hold derived files (read-only) gives a shard
+    one process's SQLite fallback, searched whole and masked to its references. Methods are called one at a time
+    (Dask runs an actor's methods in one thread), so the per-query state (``_queries``, by token: several files
+    are matched at once by several workers) needs no lock.
     """
 
     def __init__(self, workspace_root: str, reference_ids: Sequence[str], min_quality: int, generation: int) -> None:
@@ -191,25 +209,90 @@ class Shard:
         self.generation = generation
         self.min_quality = min_quality
         self._queries: dict[str, LocalFeatures] = {}
+        self._timing: dict[str, list[tuple[float, int]]] | None = None
         index = KnownImageryIndex(Workspace(workspace_root))
         self._check_generation(index)
-        self._hash = index._hash_table(min_quality)  # mapped (brought up to date first when behind, as any reader)
-        kp = index._keypoint_frame_table()
-        self._check_generation(index)  # generations only grow: the files opened in between are this one's
         self.index = index
-        wanted = set(reference_ids)
-        self._mine = np.fromiter((rid in wanted for rid in self._hash.ids), bool, len(self._hash.ids))
-        self.faiss_index = kp.faiss_index
-        self.owner = kp.owner
-        self.slots = kp.slots
-        self.members = kp.members
-        self.timing = kp.timing
-        self._slot_mine = _slots_of(kp, wanted)
-        self._rows: int | None = None
+        self.cut_s = 0.0
+        self._own = self._open_own(index, list(reference_ids))
+        if self._own is None:  # no derived files here (a read-only workspace): one process's tables, masked
+            wanted = set(reference_ids)
+            self._hash = index._hash_table(min_quality)
+            kp = index._keypoint_frame_table()
+            self._ids = self._hash.ids
+            self._mine = np.fromiter((rid in wanted for rid in self._hash.ids), bool, len(self._hash.ids))
+            self.faiss_index = kp.faiss_index
+            self.owner = kp.owner
+            self.slots = kp.slots
+            self.members = kp.members
+            self._timing = kp.timing
+            self._slot_mine = _slots_of(kp, wanted)
+            self._searched_total = int(self.faiss_index.ntotal)
+        self._check_generation(index)  # generations only grow: the files opened in between are this one's
         faiss_single_thread()
         self.load_s = round(time.perf_counter() - started, 3)
         self.peak_rss_bytes = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
         self.rss_bytes = _rss_bytes()
+
+    def _open_own(self, index: KnownImageryIndex, reference_ids: list[str]) -> ShardFiles | None:
+        """Map this shard's own files (cut first when this state has none); None where derived files cannot be."""
+        hashes, keypoints = index._derived(self.min_quality), index._derived_keypoints()
+        with index.workspace.reading() as conn:
+            manifest = hashes.current(*index_files.state(conn))
+            kp_manifest = keypoints.current(conn)
+        if manifest is None:  # behind the database: brought up to date as any reader does (appended)
+            if index._hash_table(self.min_quality).search.manifest.epoch == "memory":
+                return None
+            with index.workspace.reading() as conn:
+                manifest = hashes.current(*index_files.state(conn))
+        kp_files = index._keypoint_files()  # mapped (brought up to date when behind): features, owners
+        if manifest is None or kp_files is None:
+            return None
+        kp_manifest = kp_files.manifest
+        ivf = None
+        ivf_name = "flat"
+        if kp_manifest.searched and kp_manifest.searched >= lf.ivf_min_descriptors():
+            ivf = index._keypoint_ivf_mapped(kp_files)  # trained and saved first when this state has none
+            ivf_name = keypoints.ivf_path(kp_manifest).name
+        key = index_files.shard_key(manifest, kp_manifest, ivf_name, reference_ids, self.min_quality)
+        shards_dir = index.workspace.derived_dir / "shards"
+        derived = index_files.DerivedShard(shards_dir / key)
+        try:
+            own_manifest = derived.manifest()
+            if own_manifest is None:
+                cut = time.perf_counter()
+                own_manifest = derived.build(hashes.open(manifest), kp_files, ivf, reference_ids, manifest.generation)
+                self.cut_s = round(time.perf_counter() - cut, 3)
+                index_files.remove_other_shards(shards_dir, manifest.generation)
+            own = derived.open(own_manifest)
+        except (OSError, ValueError, RuntimeError):
+            return None
+        self._ids = (hashes.folder / f"ids-{manifest.epoch}.txt").read_text(encoding="utf-8").split("\n")[:manifest.ids]
+        self._counts_path = hashes.folder / f"counts-{manifest.epoch}.i32"
+        self._kp_ids = kp_files.ids
+        self._searched_total = kp_manifest.searched
+        self.owner = kp_files.owner  # source rows -> slot (mapped)
+        self.slots = _MappedSlots(kp_files)  # features read only for the slots verified
+        self.members = _OwnMembers(own, kp_files.ids)
+        if own.ivf_path is not None:
+            mapped = _mapped_ivf(own.ivf_path, own_manifest.searched)
+            if mapped is None:
+                return None
+            mapped.nprobe = min(lf.IVF_NPROBE, mapped.nlist)  # the source's: the same cells probed
+            self.faiss_index = mapped
+        else:  # below the inverted-file size: an exact copy of its searched descriptors (< 2x10^4 x 32 B in all)
+            self.faiss_index = faiss.IndexBinaryFlat(256)
+            if own_manifest.searched:
+                self.faiss_index.add(np.ascontiguousarray(kp_files.searched[np.asarray(own.srows)]))
+        return own
+
+    @property
+    def timing(self) -> dict[str, list[tuple[float, int]]]:
+        """Per reference of this shard, (time, slot) of its unsearched keypoint frames (``_timing_slots``): made
+        on the first verification, from this shard's frames only."""
+        if self._timing is None:
+            self._timing = self._own.timing(self._kp_ids) if self._own is not None else {}
+        return self._timing
 
     def _check_generation(self, index: KnownImageryIndex) -> None:
         found = index.state(self.min_quality).generation
@@ -219,48 +302,70 @@ class Shard:
 
     # -- called by ShardedIndex ------------------------------------------------------------------------------
     def describe(self) -> ShardInfo:
-        """What this shard answers for (counted over the mapped rows on demand: not part of the cold start)."""
+        """What this shard answers for and what it holds (counted on demand: not part of the cold start)."""
+        if self._own is not None:
+            own, m = self._own, self._own.manifest
+            private = (m.rows - m.mih_rows) * 32  # the flat tail's copy (FAISS)
+            if isinstance(self.faiss_index, faiss.IndexBinaryFlat):
+                private += int(self.faiss_index.ntotal) * 32
+            folder = own.ivf_path.parent if own.ivf_path is not None else None
+            mapped = sum(int(a.nbytes) for a in (own.hashes.hashes, own.hashes.refs, own.hashes.times, own.rows,
+                                                 own.frames, own.srows))
+            if own.hashes.mih is not None:
+                mapped += sum(int(o.nbytes) for o in own.hashes.mih.orders + own.hashes.mih.offsets)
+            if folder is not None:
+                mapped += (folder / "ivf.faiss").stat().st_size
+            return ShardInfo(
+                frames=m.rows, keypoint_frames=len(np.unique(np.asarray(own.frames["slot"]))),
+                descriptors=m.searched, table_bytes=int(private), mapped_bytes=int(mapped), load_s=self.load_s,
+                peak_rss_bytes=self.peak_rss_bytes, pid=os.getpid(), rss_bytes=self.rss_bytes, cut_s=self.cut_s)
         files = self._hash.search
         m = files.manifest
-        private = self._mine.nbytes + self._slot_mine.nbytes + (m.rows - m.mih_rows if files.mih else m.rows) * 32
-        if m.epoch == "memory":  # read from SQLite (a workspace that cannot hold derived files): refs and times
-            private += m.rows * (4 + 8)
+        private = self._mine.nbytes + self._slot_mine.nbytes + m.rows * (32 + 4 + 8)
         if isinstance(self.faiss_index, faiss.IndexBinaryFlat):
             private += int(self.faiss_index.ntotal) * 32
-        mapped = sum(getattr(a, "nbytes", 0) for a in (files.hashes, files.refs, files.times))
-        mapped += int(self.owner.nbytes) * 9  # sowner (4 B) and its descriptors (32 B): 36 B a searched descriptor
         return ShardInfo(
             frames=self.rows(), keypoint_frames=int(np.count_nonzero(self._slot_mine)),
-            descriptors=self.descriptor_count(), table_bytes=int(private), mapped_bytes=int(mapped),
+            descriptors=self.descriptor_count(), table_bytes=int(private), mapped_bytes=0,
             load_s=self.load_s, peak_rss_bytes=self.peak_rss_bytes, pid=os.getpid(), rss_bytes=self.rss_bytes)
 
     def frame_counts(self) -> dict[str, int]:
         """Sampled moments per reference of this shard, as ``KnownImageryIndex.frame_counts`` counts them (from the
         counts the derived files keep: no pass over the rows)."""
+        if self._own is not None:
+            counts = np.fromfile(self._counts_path, np.int32, len(self._ids))
+            refs = np.unique(np.asarray(self._own.hashes.refs))
+            return {self._ids[int(r)]: int(counts[r]) for r in refs.tolist()}
         mine = {rid for rid, m in zip(self._hash.ids, self._mine.tolist(), strict=True) if m}
         return {rid: n for rid, n in self.index.frame_counts(self.min_quality).items() if rid in mine}
 
     def rows(self) -> int:
         """Matchable hash rows of this shard's references (``KnownImageryIndex.matchable_frames`` counts rows)."""
-        if self._rows is None:
-            self._rows = sum(int(np.count_nonzero(self._mine[np.asarray(self._hash.refs[i:i + (1 << 22)])]))
-                             for i in range(0, len(self._hash.refs), 1 << 22))
-        return self._rows
+        if self._own is not None:
+            return self._own.manifest.rows
+        return int(np.count_nonzero(self._mine[np.asarray(self._hash.refs)]))
 
     def descriptor_count(self) -> int:
         """Searched descriptors of this shard's keypoint frames."""
-        owner = self.owner
-        return sum(int(np.count_nonzero(self._slot_mine[np.asarray(owner[i:i + (1 << 22)])]))
-                   for i in range(0, len(owner), 1 << 22))
+        if self._own is not None:
+            return self._own.manifest.searched
+        return int(np.count_nonzero(self._slot_mine[np.asarray(self.owner)]))
 
     def searched_total(self) -> int:
-        """Searched descriptors of the whole index: every shard searches them all and keeps its own."""
-        return int(self.faiss_index.ntotal)
+        """Searched descriptors of the whole index (sets the neighbours asked for, as one process sets them)."""
+        return int(self._searched_total)
 
     def search(self, queries: np.ndarray, max_distance: int) -> tuple[np.ndarray, np.ndarray, list[str],
                                                                       np.ndarray, np.ndarray]:
         """(query row, indexed row, reference id, reference time, distance) of every frame of this shard's
-        references within the distance (rows of the derived files: the frame table's rowid order)."""
+        references within the distance (rows of the source derived files: the frame table's rowid order)."""
+        if self._own is not None:
+            own = self._own.hashes
+            q, local, distance = own.range(queries, max_distance)
+            refs = np.asarray(own.refs[local]) if len(local) else np.zeros(0, np.int32)
+            return (q.astype(np.int64), np.asarray(self._own.rows[local], np.int64),
+                    [self._ids[i] for i in refs.tolist()], np.asarray(own.times[local], dtype=np.float64),
+                    distance.astype(np.int64))
         q, row, distance = self._hash.search.range(queries, max_distance)
         refs = np.asarray(self._hash.refs[row]) if len(row) else np.zeros(0, np.int32)
         keep = self._mine[refs]
@@ -270,9 +375,10 @@ class Shard:
 
     def neighbours(self, token: str, query: LocalFeatures, k: int
                    ) -> tuple[np.ndarray, np.ndarray, dict[int, list[tuple[str, float]]]]:
-        """Each query descriptor's ``k`` nearest descriptors in the whole index, those of this shard's keypoint
-        frames kept: (distances, slot numbers; -1 and 2^20 where another shard's), and the members of every slot
-        named. Keeps ``query`` under ``token`` for :meth:`verify_chosen`."""
+        """Each query descriptor's ``k`` nearest descriptors among this shard's (its own index: exact, or the
+        source inverted file's cells probed the same way): (distances, slot numbers; -1 and 2^20 for none), and
+        the members of every slot named. Merged over the shards they are one process's ``k`` nearest. Keeps
+        ``query`` under ``token`` for :meth:`verify_chosen`."""
         self._queries[token] = query  # until verify_chosen: every matching process calls it, even with nothing
         while len(self._queries) > _KEPT_QUERIES:  # a matching process that died between the two calls
             self._queries.pop(next(iter(self._queries)))
@@ -280,9 +386,13 @@ class Shard:
         if not self.faiss_index.ntotal:
             return np.full((n, 0), 1 << 20, np.int64), np.full((n, 0), -1, np.int64), {}
         faiss_single_thread()
-        distances, rows = self.faiss_index.search(query.descriptors, min(k, int(self.faiss_index.ntotal)))
+        exact = isinstance(self.faiss_index, faiss.IndexBinaryFlat)
+        distances, rows = self.faiss_index.search(query.descriptors, min(k, int(self.faiss_index.ntotal)) if exact
+                                                  else k)
+        if self._own is not None and exact:  # the copy's rows -> the source's searched rows
+            rows = np.where(rows >= 0, np.asarray(self._own.srows)[np.maximum(rows, 0)], -1)
         slots = np.asarray(self.owner[np.maximum(rows, 0)], dtype=np.int64)
-        own = (rows >= 0) & self._slot_mine[slots]
+        own = (rows >= 0) if self._own is not None else (rows >= 0) & self._slot_mine[slots]
         keys = np.where(own, slots, -1)
         named = np.unique(keys[own])
         return (np.where(own, distances, 1 << 20).astype(np.int64), keys.astype(np.int64),
