@@ -9,8 +9,8 @@ For one process and for ``--shards`` shards on as many local Dask workers, print
 (best of ``--repeats``), whether the match lists are identical (every field), each shard's cold start (cutting
 its own derived files from the workspace's when this state has none, else mapping them), private table bytes,
 mapped file bytes and worker RSS, and the search cost per query hash x indexed frame of its own and per query
-descriptor x searched descriptor of its own that the 10^8-frame sizing is made from. Workers share the machine's 2 cores here: per-shard
-query time is measured, the cluster's wall time is not what N machines would give.
+descriptor x searched descriptor of its own that the 10^8-frame sizing is made from. Workers share the machine's
+2 cores here: per-shard query time is measured, the cluster's wall time is not what N machines would give.
 
 Usage: python benchmarks/bench_shards.py [--frames 1000000] [--keypoint-frames 1000] [--shards 2] [--repeats 2]
 """
