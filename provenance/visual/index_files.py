@@ -494,8 +494,11 @@ class DerivedKeypoints:
             mapped("sdesc", np.uint8, m.searched * 32).reshape(-1, 32), mapped("sowner", np.int32, m.searched), ids)
 
     def ivf_path(self, m: KeypointManifest) -> Path:
-        """Where the keypoint search's inverted file over ``m``'s searched descriptors is kept."""
-        return self.folder / f"ivf-{m.epoch}-{m.searched}.faiss"
+        """Where the keypoint search's inverted file over ``m``'s searched descriptors is kept (named by its cells
+        too: a file made with another sizing is not taken for this one's)."""
+        from provenance.visual.local_features import ivf_lists
+
+        return self.folder / f"ivf-{m.epoch}-{m.searched}-c{ivf_lists(m.searched)}.faiss"
 
     @contextlib.contextmanager
     def _locked(self, name: str = "lock") -> Iterator[None]:
