@@ -3,28 +3,31 @@
 Why (issue 20): an archive of 10^8 indexed frames is searched by more cores than one process has. Sharded, each
 Dask worker holds a share of the references (a :class:`Shard`, a Dask *actor*: opened once, on that worker, then
 kept), and the process that verifies sends each query's fingerprints to every shard once and merges what comes
-back. A shard opens the workspace's derived files as one process does (``index_files``: hash rows and keypoint
-frames, append-only, memory-mapped, at the planned generation) and answers for its references through a
-selection mask over the mapped rows: no rows are read from SQLite, so its cold start does not grow with the
-archive. Everything else about a match (metadata, coverage, alignment, segments, linked references) runs where
-it always runs, on the merged hits, through :class:`ShardedIndex`, a :class:`KnownImageryIndex` whose searches
-go to the shards: so ``matching.match`` is the ordinary code, not a copy.
+back. A shard searches files of its own (``index_files.DerivedShard``, ``derived/shards/<key>/``): its
+references' hash rows with multi-index tables of their own, its keypoint frames, and its searched descriptors (an
+exact copy, or the workspace inverted file's cells holding only its descriptors), cut once per plan and index
+state from the workspace's derived files (memory-mapped, never from SQLite) and mapped by every later opening:
+so a shard's search, the memory it touches and its cold start follow its share, not the archive. Everything else
+about a match (metadata, coverage, alignment, segments, linked references) runs where it always runs, on the
+merged hits, through :class:`ShardedIndex`, a :class:`KnownImageryIndex` whose searches go to the shards: so
+``matching.match`` is the ordinary code, not a copy.
 
 Identical to one process, by construction (and tested on real clips and the matching benchmark's dev split):
-  - PDQ: a shard searches the mapped rows as one process does and keeps the hits of its references, each with
-    its row (the frame table's rowid order); the merged hits are ordered by (query, row), one process's order,
-    because ``matching`` breaks ties by hit order.
-  - Keypoints: a shard searches the whole index's descriptors (the same flat copy or mapped inverted file one
-    process searches) for each query descriptor's ``NEIGHBOURS`` nearest and keeps those of its references'
-    keypoint frames, named by their slot number in the derived files (one process's slot numbers): the shards'
-    answers together are one process's nearest descriptors, so the same votes, the same shortlist (ordered by
-    votes, then slot), exact or approximate alike; the chosen frames are verified on their own shard, with the
-    query's features kept there from the first call. References sharing a byte-identical keypoint frame are kept
-    on one shard (:func:`plan`), so a slot never spans two.
-  - The price of identity without copies: every shard runs the whole descriptor and hash search (sublinear
-    past the inverted-file and multi-index sizes) and keeps its share; what is divided is memory touched for
-    verification and the verification itself. Nodes of a cluster need the derived files on a shared or
-    replicated file system, read-only.
+  - PDQ: a shard's hash search is exact (flat or multi-index), so it finds exactly one process's hits among its
+    rows; each is named by its row in the source files (the frame table's rowid order) and the merged hits are
+    ordered by (query, row), one process's order, because ``matching`` breaks ties by hit order.
+  - Keypoints: a shard returns each query descriptor's ``NEIGHBOURS`` nearest among its own descriptors, named by
+    their slot number in the source files (one process's slot numbers): from an exact copy, exactly; from its
+    inverted file, which has the source file's cells (the same quantizer), so the same cells are probed and the
+    shards together scan what one process scans. The nearest of the merged lists are one process's nearest up to
+    ties at the last distance, which never vote (a vote must be under ``RATIO`` x the last): the same votes and
+    the same shortlist (ordered by votes, then slot). The chosen frames are verified on their own shard, with
+    the query's features kept there from the first call. References sharing a byte-identical keypoint frame are
+    kept on one shard (:func:`plan`), so a slot never spans two.
+  - The price: disk (one more copy of the rows, tables and searched descriptors' lists per plan, the shards of
+    a plan holding each once) and the cut, once per plan and index state. Every shard still computes one
+    distance per inverted-file cell per query descriptor. Nodes of a cluster need the derived files on a shared
+    or replicated file system.
 Metadata reads (``get``, ``linked``, ``hash_at``, ``hashes_near``, ``state``) stay with the process that
 matches: the shards only search. Sizing for 10^8 frames is in DESIGN.md ("Sharded search"), from
 ``benchmarks/bench_shards.py``.
