@@ -165,13 +165,13 @@ class ShardInfo:
     frames: int  # matchable PDQ frames of its references (rows of the mapped files it answers for)
     keypoint_frames: int  # distinct keypoint frames (slots) of its references
     descriptors: int  # searched ORB descriptors of its references
-    table_bytes: int  # private (not file-backed) bytes of its search structures: the multi-index hashing's flat
-    #                   tail (<= index_files.MIH_TAIL_MAX rows), the exact keypoint index's copy (below the
-    #                   inverted-file size), the selection masks; the mapped files are the page cache's
-    mapped_bytes: int  # bytes of the hash rows (hash, reference, time) and searched descriptors (with owners) it
-    #                    maps, shared with every process on the node and paged in; the multi-index tables, the
-    #                    slots' descriptors and points and the inverted file are mapped beside them (DESIGN)
-    load_s: float  # opening the derived files and making its masks, on the worker
+    table_bytes: int  # private (not file-backed) bytes of its search structures: the flat copy of its hash rows
+    #                   below the multi-index crossover, the exact keypoint index's copy of its descriptors (below
+    #                   the inverted-file size); in the SQLite fallback, its tables and selection masks
+    mapped_bytes: int  # bytes of its own files it maps (derived/shards/<key>/: hash rows, their multi-index
+    #                    tables, keypoint frames, searched rows, its inverted file), shared with every process on
+    #                    the node and paged in; the verified slots' features are read from derived/orb (DESIGN)
+    load_s: float  # opening its files (cutting them first when this state has none: cut_s), on the worker
     peak_rss_bytes: int  # the worker process's peak resident memory after loading (ru_maxrss)
     pid: int
     rss_bytes: int = 0  # the worker's resident memory after loading (VmRSS: mapped pages touched count)
