@@ -52,8 +52,14 @@ def two_references(tmp_path: Path, corpus: Path, samples: Path) -> KnownImageryI
     return index
 
 
+@pytest.mark.parametrize("cells", ["k-means", "sampled"])
 def test_inverted_file_finds_what_the_exact_scan_finds(two_references: KnownImageryIndex, corpus: Path,
-                                                      tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+                                                      tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                      cells: str) -> None:
+    """Both kinds of cells (trained by k-means, or a sample of the descriptors as an archive past
+    lf.IVF_KMEANS_MAX_LISTS cells gets them) give the exact scan's verified frames on a real crop."""
+    if cells == "sampled":
+        monkeypatch.setattr(lf, "IVF_KMEANS_MAX_LISTS", 0)
     clip = _cropped_clip(corpus, tmp_path)
     frames = _keypoint_frames(clip)
     monkeypatch.setenv(lf.IVF_MIN_ENV, str(10**9))
@@ -98,6 +104,15 @@ def test_inverted_file_is_saved_read_back_and_rebuilt_after_a_change(
     (rebuilt,) = (two_references.workspace.derived_dir / "orb").glob("ivf-*.faiss")
     assert rebuilt != saved and not saved.exists()
     assert _hits(fresh, frames) == first  # the bikes crop still finds exactly its frames
+
+
+def test_cells_grow_with_the_archive() -> None:
+    """About 4 x sqrt(n) cells (FAISS's guidance 4..16 sqrt(n)), no longer capped at 1024: at 10^4 keypoint frames
+    (5x10^6 searched descriptors) 8192 cells, each probed cell ~600 descriptors instead of ~4,900."""
+    assert lf.ivf_lists(36_928) == 923  # the dev index: 1024 wanted, one cell per 40 descriptors at most
+    assert lf.ivf_lists(495_000) == 2048 and lf.ivf_sampled(2048)
+    assert lf.ivf_lists(5_000_000) == lf.IVF_MAX_LISTS == 8192
+    assert not lf.ivf_sampled(lf.ivf_lists(20_000))
 
 
 def test_binary_ivf_on_fewer_rows_than_cells_still_finds_each_row() -> None:

@@ -151,3 +151,70 @@ def test_batch_refuses_shards_without_a_cluster(samples: Path, capsys: pytest.Ca
     assert code == 2 and "--shards" in err and "cluster" in err
     code, _out, err = cli_in_process(capsys, "batch", samples / "clips", "--shards", "-1")
     assert code == 2 and "--shards" in err
+
+
+@pytest.mark.slow
+def test_a_shard_opens_the_derived_files_and_reads_no_rows_from_sqlite(indexed: tuple[Workspace, list]) -> None:
+    """A shard's cold start maps the files one process searches (issue 20): no frame or keypoint row is read from
+    SQLite, its references' rows and keypoint frames together are the whole index, and a plan made at another
+    generation is refused rather than searched."""
+    from provenance.visual.sharded import Shard
+
+    ws, queries = indexed
+    config = load_pipeline("standard").visual.matching
+    single = KnownImageryIndex(ws)
+    match(queries[3], single, config)  # the derived files are current (written by index add, checked here)
+    shard_plan = plan(ws, 2)
+    shards = local_shards(ws, shard_plan)
+    assert [(s.index.frame_rows_read, s.index.keyframe_rows_read) for s in shards] == [(0, 0), (0, 0)]
+    infos = [s.describe() for s in shards]
+    table = single._keypoint_frame_table()
+    assert sum(i.frames for i in infos) == single.matchable_frames(config.min_quality)
+    assert sum(i.keypoint_frames for i in infos) == len(table.slots)
+    assert sum(i.descriptors for i in infos) == table.faiss_index.ntotal > 0
+    assert all(i.frames and i.mapped_bytes > 0 for i in infos)
+    with pytest.raises(RuntimeError, match="changed"):
+        Shard(str(ws.root), shard_plan.shards[0], config.min_quality, shard_plan.generation - 1)
+
+
+@pytest.mark.slow
+def test_each_shard_searches_files_of_its_own_through_tables_and_the_inverted_file(
+        indexed: tuple[Workspace, list], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Per-shard derived files (issue 20): with the multi-index tables and the keypoint inverted file in use (forced
+    at this size), each shard searches only its references' hash rows and descriptors, cut once into files of its
+    own, and the shards together still give one process's matches, field for field."""
+    import shutil
+
+    import faiss
+
+    from provenance.visual.signals import PDQ
+
+    monkeypatch.setenv("PROVENANCE_KEYPOINT_IVF_MIN", "0")
+    monkeypatch.setenv("PROVENANCE_HASH_MIH_MIN", "10")
+    shutil.copytree(indexed[0].root, tmp_path / "ws")
+    ws, queries = Workspace(tmp_path / "ws"), indexed[1]
+    config = load_pipeline("standard").visual.matching
+    single = KnownImageryIndex(ws)
+    assert isinstance(single._keypoint_frame_table().faiss_index, faiss.IndexBinaryIVF)
+    assert single._hash_table(PDQ.min_quality).search.mih is not None
+    total_rows = single.matchable_frames(config.min_quality)
+    total_descriptors = single._keypoint_frame_table().faiss_index.ntotal
+    shard_plan = plan(ws, 3)
+    shards = local_shards(ws, shard_plan)
+    infos = [s.describe() for s in shards]
+    assert all(i.cut_s > 0 for i in infos)  # cut from the source files on first opening
+    assert sum(i.frames for i in infos) == total_rows and max(i.frames for i in infos) < total_rows
+    assert sum(i.descriptors for i in infos) == total_descriptors
+    for shard, info in zip(shards, infos, strict=True):
+        assert isinstance(shard.faiss_index, faiss.IndexBinaryIVF)  # the source's cells, its descriptors only
+        assert shard.faiss_index.ntotal == info.descriptors < total_descriptors
+        assert shard._own is not None and len(shard._own.hashes.hashes) == info.frames
+        assert (shard._own.hashes.mih is not None) == (info.frames >= 10)
+    sharded = ShardedIndex(ws, shard_plan, shards)
+    for fp in queries:
+        assert _as_dicts(match(fp, sharded, config)[0]) == _as_dicts(match(fp, single, config)[0])
+    assert "local" in next(m.methods for m in match(queries[3], sharded, config)[0]
+                           if m.reference_id == "archive_footage")
+    again = local_shards(ws, shard_plan)  # a second opening maps what the first cut
+    assert [s.describe().cut_s for s in again] == [0.0, 0.0, 0.0]
+    assert [(s.index.frame_rows_read, s.index.keyframe_rows_read) for s in again] == [(0, 0)] * 3

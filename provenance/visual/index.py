@@ -1144,7 +1144,8 @@ class KnownImageryIndex:
         """Train and fill the inverted file over the searched descriptors, save it to ``path`` and map it back
         (searched from memory when it cannot be saved)."""
         lists = lf.ivf_lists(files.manifest.searched)
-        built = binary_ivf(files.searched, lists, train_rows=lf.IVF_TRAIN_PER_LIST * lists)
+        built = binary_ivf(files.searched, lists, train_rows=lf.IVF_TRAIN_PER_LIST * lists,
+                           sampled=lf.ivf_sampled(lists))
         tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
         try:
             faiss.write_index_binary(built, str(tmp))
@@ -1157,7 +1158,6 @@ class KnownImageryIndex:
     def _keypoint_table_from_sqlite(self) -> _KeypointFrameTable:
         """Every keypoint frame read from SQLite into memory: only where the derived files cannot be written."""
         with self.workspace.reading() as conn:
-            generation = conn.execute("SELECT value FROM meta WHERE key = 'index_generation'").fetchone()[0]
             rows = conn.execute(  # table "keyframe": the stored schema's name for keypoint frames, kept
                 "SELECT reference_id, t, width, height, points, descriptors FROM keyframe ORDER BY rowid"
             ).fetchall()
@@ -1174,7 +1174,10 @@ class KnownImageryIndex:
             members[slot_of[key]].append((r[0], r[1]))
         descriptors, owner, timing = scanned_descriptors(slots, members)
         if len(descriptors) and len(descriptors) >= lf.ivf_min_descriptors():
-            index = self._keypoint_ivf(descriptors, owner, generation)
+            lists = lf.ivf_lists(len(descriptors))  # in memory: this workspace cannot hold the derived file
+            index = binary_ivf(descriptors, lists, train_rows=lf.IVF_TRAIN_PER_LIST * lists,
+                               sampled=lf.ivf_sampled(lists))
+            index.nprobe = min(lf.IVF_NPROBE, index.nlist)
         else:
             index = faiss.IndexBinaryFlat(256)  # ORB descriptors are 256 bits
             if len(descriptors):

@@ -494,8 +494,11 @@ class DerivedKeypoints:
             mapped("sdesc", np.uint8, m.searched * 32).reshape(-1, 32), mapped("sowner", np.int32, m.searched), ids)
 
     def ivf_path(self, m: KeypointManifest) -> Path:
-        """Where the keypoint search's inverted file over ``m``'s searched descriptors is kept."""
-        return self.folder / f"ivf-{m.epoch}-{m.searched}.faiss"
+        """Where the keypoint search's inverted file over ``m``'s searched descriptors is kept (named by its cells
+        too: a file made with another sizing is not taken for this one's)."""
+        from provenance.visual.local_features import ivf_lists
+
+        return self.folder / f"ivf-{m.epoch}-{m.searched}-c{ivf_lists(m.searched)}.faiss"
 
     @contextlib.contextmanager
     def _locked(self, name: str = "lock") -> Iterator[None]:
@@ -627,3 +630,234 @@ class DerivedKeypoints:
         _replace_text(self.folder / f"ids-{m.epoch}.txt", "\n".join(ids))
         m.ids, m.keyframe_rowid, m.generation = len(ids), int(top), generation
         return m
+
+
+# -- per-shard files (issue 20) ---------------------------------------------------------------------------------
+# ``derived/shards/<key>/``: what one shard of a sharded search (visual/sharded.py) searches, its references' rows
+# only, cut once from the files above (never from SQLite) and mapped by the shard, so that a shard's search, its
+# memory touched and its opening shrink with the number of shards instead of every shard searching the whole index
+# and masking afterwards. ``<key>`` digests what the files were cut from (the hash and keypoint manifests' epochs
+# and sizes, the inverted file, the references): a plan made at another state finds another folder, so a shard
+# never opens files of another generation. In it:
+#   ``hashes.u8``, ``refs.i32``, ``times.f64``: its references' hash rows, in the frame table's rowid order, refs
+#                          as positions in the source's ``ids`` (the ids list is the source's)
+#   ``rows.i64``           per row, its row in the source files (one process's row: the merge orders hits by it)
+#   ``mih-order<j>.i32``, ``mih-offsets<j>.i32``: multi-index tables over its rows, from search.hash_mih_min_rows()
+#   ``frames.rec``         its references' keypoint frames (FRAME_RECORD, the source's slot numbers and ids)
+#   ``srows.i64``          the source rows of the searched descriptors of its slots (the source's ``sowner``)
+#   ``ivf.faiss``          when the source searches an inverted file: that file's cells (the same quantizer) with
+#                          only these descriptors in the lists, their ids the source's rows: a query probes the
+#                          same cells as in one process, so every shard's nearest together are one process's
+#   ``manifest.json``      written last (ShardManifest)
+SHARD_FORMAT = "provenance.derived-shard/1"
+_SHARD_CHUNK = 1 << 22  # source rows looked at a time when the files are cut (a 4M-row mask, 16 MB of refs)
+
+
+@dataclass
+class ShardManifest:
+    format: str
+    key: str
+    generation: int  # the index generation the source files were at
+    rows: int  # hash rows
+    mih_rows: int  # rows the multi-index tables cover (0: searched flat)
+    frames: int  # keypoint frames
+    searched: int  # searched descriptors of its slots
+    ivf_lists: int  # cells of ivf.faiss (0: the source searches flat, so does the shard)
+    seconds: float = 0.0  # cutting them took
+    updated_at: float = 0.0
+
+
+def shard_key(hash_manifest: Manifest, keypoint_manifest: KeypointManifest | None, ivf_name: str,
+              reference_ids: list[str], min_quality: int) -> str:
+    """The folder name of a shard's files: a digest of the source files' state and the shard's references."""
+    import hashlib
+
+    source = {"format": SHARD_FORMAT, "q": min_quality, "pdq": [hash_manifest.workspace, hash_manifest.epoch,
+              hash_manifest.rows, hash_manifest.mih_epoch, hash_manifest.generation],
+              "orb": None if keypoint_manifest is None else [keypoint_manifest.epoch, keypoint_manifest.frames,
+                                                            keypoint_manifest.searched, keypoint_manifest.generation],
+              "ivf": ivf_name, "refs": sorted(reference_ids)}
+    return hashlib.blake2b(json.dumps(source, sort_keys=True).encode(), digest_size=12).hexdigest()
+
+
+@dataclass
+class ShardFiles:
+    """One shard's files, mapped (see above): a hash search over its rows, its keypoint frames, its descriptors."""
+
+    manifest: ShardManifest
+    hashes: HashFiles  # over its rows (refs: positions in the source's ids)
+    rows: np.ndarray  # int64 per row: the source row
+    frames: np.ndarray  # FRAME_RECORD per keypoint frame of its references
+    srows: np.ndarray  # int64: source rows of its searched descriptors, ascending
+    ivf_path: Path | None
+    _order: np.ndarray | None = None  # frames by slot (stable: rowid order within a slot)
+    _timing: dict[str, list[tuple[float, int]]] | None = None
+
+    def members(self, slot: int, ids: list[str]) -> list[tuple[str, float]]:
+        """(reference id, time) of every keypoint frame holding ``slot`` (all on this shard: sharded.plan), in
+        rowid order: what one process's ``KeypointFiles.members`` gives."""
+        if self._order is None:
+            self._order = np.argsort(self.frames["slot"], kind="stable")
+        by_slot = self.frames["slot"][self._order]
+        found = self.frames[self._order[np.searchsorted(by_slot, slot, "left"):np.searchsorted(by_slot, slot, "right")]]
+        return [(ids[int(r)], float(t)) for r, t in zip(found["ref"], found["t"], strict=True)]
+
+    def timing(self, ids: list[str]) -> dict[str, list[tuple[float, int]]]:
+        """Per reference of this shard, (time, slot) of each unsearched keypoint frame, in time order (one
+        process's ``KeypointFiles.timing`` for these references): a pass over this shard's frames only."""
+        if self._timing is None:
+            out: dict[str, list[tuple[float, int]]] = {}
+            left = self.frames[self.frames["searched"] == 0]
+            for r, t, s in zip(left["ref"].tolist(), left["t"].tolist(), left["slot"].tolist(), strict=True):
+                out.setdefault(ids[r], []).append((t, s))
+            for frames in out.values():
+                frames.sort()
+            self._timing = out
+        return self._timing
+
+
+class DerivedShard:
+    """``derived/shards/<key>/``: cut by ``build`` from the mapped source files, opened by ``open``."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def manifest(self) -> ShardManifest | None:
+        try:
+            m = ShardManifest(**json.loads((self.folder / "manifest.json").read_text()))
+        except (OSError, ValueError, TypeError):
+            return None
+        return m if m.format == SHARD_FORMAT and m.key == self.folder.name else None
+
+    def open(self, m: ShardManifest) -> ShardFiles:
+        """The files ``m`` describes, mapped (OSError/ValueError when missing or short)."""
+        hashes = _map(self.folder / "hashes.u8", np.uint8, m.rows * HASH_BYTES).reshape(-1, HASH_BYTES)
+        mih = None
+        if m.mih_rows:
+            orders = [_map(self.folder / f"mih-order{j}.i32", np.int32, m.mih_rows) for j in range(len(MIH_SLICES))]
+            offsets = [_map(self.folder / f"mih-offsets{j}.i32", np.int32, (1 << mih_bucket_bits(m.mih_rows, j)) + 1)
+                       for j in range(len(MIH_SLICES))]
+            mih = MultiIndexHash(hashes[:m.mih_rows], orders, offsets)
+        tail = HashSearch(np.ascontiguousarray(hashes[m.mih_rows:]) if m.rows > m.mih_rows
+                          else np.zeros((0, HASH_BYTES), np.uint8))
+        manifest = Manifest(FORMAT, "", m.generation, 0, 0, m.rows, 0, f"shard-{m.key}", m.mih_rows, m.key)
+        files = HashFiles(manifest, hashes, _map(self.folder / "refs.i32", np.int32, m.rows),
+                          _map(self.folder / "times.f64", np.float64, m.rows), [], mih, tail)
+        return ShardFiles(m, files, _map(self.folder / "rows.i64", np.int64, m.rows),
+                          _map(self.folder / "frames.rec", FRAME_RECORD, m.frames),
+                          _map(self.folder / "srows.i64", np.int64, m.searched),
+                          self.folder / "ivf.faiss" if m.ivf_lists else None)
+
+    def build(self, source: HashFiles, keypoints: KeypointFiles | None, ivf: object | None,
+              reference_ids: list[str], generation: int) -> ShardManifest:
+        """Cut the shard's files from the mapped source files (under a lock: the shards of a plan may be opened
+        by several processes at once; the first cuts, the others map what it wrote). ``ivf`` is the source's
+        inverted file (faiss.IndexBinaryIVF) when it searches one. Returns the manifest, written last."""
+        import faiss
+
+        started = time.perf_counter()
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with open(self.folder.with_name(self.folder.name + ".lock"), "a+b") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                m = self.manifest()
+                if m is not None:
+                    return m
+                wanted = set(reference_ids)
+                mine = np.fromiter((rid in wanted for rid in source.ids), bool, len(source.ids))
+                rows = 0
+                with contextlib.ExitStack() as stack:
+                    out = {name: stack.enter_context(open(self.folder / name, "wb"))
+                           for name in ("hashes.u8", "refs.i32", "times.f64", "rows.i64")}
+                    for begin in range(0, len(source), _SHARD_CHUNK):
+                        refs = np.asarray(source.refs[begin:begin + _SHARD_CHUNK])
+                        keep = np.nonzero(mine[refs])[0] if len(mine) else np.zeros(0, np.int64)
+                        out["hashes.u8"].write(np.asarray(source.hashes[begin + keep]).tobytes())
+                        out["refs.i32"].write(refs[keep].astype(np.int32).tobytes())
+                        out["times.f64"].write(np.asarray(source.times[begin + keep], np.float64).tobytes())
+                        out["rows.i64"].write((keep + begin).astype(np.int64).tobytes())
+                        rows += len(keep)
+                    for fh in out.values():
+                        fh.flush()
+                        os.fsync(fh.fileno())
+                mih_rows = 0
+                if wants_mih(rows):
+                    hashes = _map(self.folder / "hashes.u8", np.uint8, rows * HASH_BYTES).reshape(-1, HASH_BYTES)
+                    for j in range(len(MIH_SLICES)):
+                        order, offsets = mih_tables(hashes, j)
+                        for name, array in ((f"mih-order{j}.i32", order), (f"mih-offsets{j}.i32", offsets)):
+                            with open(self.folder / name, "wb") as fh:
+                                fh.write(array.tobytes())
+                                fh.flush()
+                                os.fsync(fh.fileno())
+                        del order, offsets
+                    mih_rows = rows
+                frames = searched = lists = 0
+                with open(self.folder / "frames.rec", "wb") as fh_frames, open(self.folder / "srows.i64", "wb") as fh_s:
+                    if keypoints is not None and keypoints.manifest.frames:
+                        kp_mine = np.fromiter((rid in wanted for rid in keypoints.ids), bool, len(keypoints.ids))
+                        slot_mine = np.zeros(keypoints.manifest.slots, bool)
+                        for begin in range(0, len(keypoints.frames), _SHARD_CHUNK):
+                            part = np.asarray(keypoints.frames[begin:begin + _SHARD_CHUNK])
+                            part = part[kp_mine[part["ref"]]]
+                            slot_mine[part["slot"]] = True
+                            fh_frames.write(part.tobytes())
+                            frames += len(part)
+                        for begin in range(0, len(keypoints.owner), _SHARD_CHUNK):
+                            own = np.nonzero(slot_mine[np.asarray(keypoints.owner[begin:begin + _SHARD_CHUNK])])[0]
+                            fh_s.write((own + begin).astype(np.int64).tobytes())
+                            searched += len(own)
+                        if ivf is not None:
+                            lists = _cut_ivf(ivf, slot_mine, np.asarray(keypoints.owner), self.folder / "ivf.faiss",
+                                             faiss)
+                    for fh in (fh_frames, fh_s):
+                        fh.flush()
+                        os.fsync(fh.fileno())
+                m = ShardManifest(SHARD_FORMAT, self.folder.name, generation, rows, mih_rows, frames, searched, lists,
+                                  round(time.perf_counter() - started, 3), time.time())
+                _replace_text(self.folder / "manifest.json", json.dumps(asdict(m), indent=1))
+                return m
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def remove_other_shards(shards_dir: Path, generation: int) -> None:
+    """Shard folders cut at an earlier index generation (a process mapping them keeps reading them)."""
+    import shutil
+
+    for path in shards_dir.glob("*/manifest.json"):
+        m = DerivedShard(path.parent).manifest()
+        if m is not None and m.generation < generation:
+            shutil.rmtree(path.parent, ignore_errors=True)
+            path.parent.with_name(path.parent.name + ".lock").unlink(missing_ok=True)
+
+
+def _cut_ivf(ivf: object, slot_mine: np.ndarray, owner: np.ndarray, path: Path, faiss: object) -> int:
+    """Write to ``path`` an inverted file with ``ivf``'s cells (its quantizer's centroids, the same cell for every
+    descriptor) holding only the descriptors whose slot is this shard's, under their source rows; cell by cell
+    from ``ivf``'s lists (mapped), so nothing is assigned or trained again. Returns the number of cells."""
+    quantizer = faiss.downcast_IndexBinary(ivf.quantizer)
+    centroids = faiss.vector_to_array(quantizer.xb).reshape(-1, ivf.code_size)
+    cells = faiss.IndexBinaryFlat(ivf.d)
+    cells.add(centroids)
+    out = faiss.IndexBinaryIVF(cells, ivf.d, ivf.nlist)
+    out.is_trained = True
+    lists = ivf.invlists
+    total = 0
+    for cell in range(ivf.nlist):
+        n = lists.list_size(cell)
+        if not n:
+            continue
+        ids = faiss.rev_swig_ptr(lists.get_ids(cell), n).copy()
+        codes = faiss.rev_swig_ptr(lists.get_codes(cell), n * ivf.code_size).reshape(n, ivf.code_size)
+        keep = slot_mine[owner[ids]]
+        if keep.any():
+            kept_ids = np.ascontiguousarray(ids[keep], dtype=np.int64)  # held: FAISS copies from these pointers
+            kept_codes = np.ascontiguousarray(codes[keep])
+            out.invlists.add_entries(cell, len(kept_ids), faiss.swig_ptr(kept_ids), faiss.swig_ptr(kept_codes))
+            total += len(kept_ids)
+    out.ntotal = total
+    tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
+    faiss.write_index_binary(out, str(tmp))
+    os.replace(tmp, path)
+    return int(ivf.nlist)

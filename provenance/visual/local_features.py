@@ -92,14 +92,34 @@ def ivf_min_descriptors() -> int:
     return int(value) if value.isdigit() else IVF_MIN_DESCRIPTORS
 
 
-def ivf_lists(descriptors: int) -> int:
-    """Cells of the inverted file over ``descriptors`` reference descriptors: about sqrt(n), a power of two.
+# Cells of the inverted file: FAISS's guidance is 4..16 x sqrt(n) cells for n vectors. A query descriptor costs
+# one distance per cell (the flat quantizer, ~4 ns a pair here) plus the IVF_NPROBE cells' lists (~n / cells each),
+# least at about sqrt(IVF_NPROBE x n) = 2.8 x sqrt(n) cells: IVF_CELLS_PER_ROOT x sqrt(n), a power of two. Up to
+# IVF_KMEANS_MAX_LISTS the cells are Hamming k-means centroids (FAISS trains them as float k-means over the unpacked
+# bits on IVF_TRAIN_PER_LIST rows a cell: 14 s for 1024 cells here, growing with cells^2: ~4 min at 4096); beyond,
+# the cells are IVF_TRAIN_PER_LIST-free, a random sample of the descriptors (search.binary_ivf), so training
+# costs nothing and the cells still follow where the descriptors are. At most IVF_MAX_LISTS: filling the file
+# assigns every descriptor to its nearest cell, n x cells distances (measured 4-5 ns a pair single-threaded:
+# 5x10^6 descriptors, 10^4 keypoint frames, into 8192 cells ~3 min; 5x10^7 ~30 min, once per index change).
+# Recall against the exact scan at the match threshold: DESIGN.md (bench_scale.py --series keypoint).
+IVF_CELLS_PER_ROOT = 4
+IVF_KMEANS_MAX_LISTS = 1024
+IVF_MAX_LISTS = 8192
 
-    At most 1024: FAISS trains binary cells as float k-means over the 256 unpacked bits, 14 s for 1024 cells on
-    40,960 rows on this machine (4x the cells, 16x that); beyond ~10^6 descriptors the cells grow fuller instead.
-    """
-    lists = int(min(1024, max(16, 2 ** round(np.log2(max(1.0, np.sqrt(descriptors)))))))
-    return max(1, min(lists, descriptors // IVF_TRAIN_PER_LIST))  # k-means needs rows for every cell
+
+def ivf_lists(descriptors: int) -> int:
+    """Cells of the inverted file over ``descriptors`` reference descriptors: IVF_CELLS_PER_ROOT x sqrt(n) as a
+    power of two, 16 to IVF_MAX_LISTS, and at most one cell per IVF_TRAIN_PER_LIST descriptors (k-means needs
+    rows for every cell)."""
+    root = IVF_CELLS_PER_ROOT * np.sqrt(max(1.0, float(descriptors)))
+    lists = int(min(IVF_MAX_LISTS, max(16, 2 ** round(np.log2(root)))))
+    return max(1, min(lists, descriptors // IVF_TRAIN_PER_LIST))
+
+
+def ivf_sampled(lists: int) -> bool:
+    """Whether an inverted file of ``lists`` cells takes a sample of the descriptors as its cells instead of
+    training them by k-means (beyond IVF_KMEANS_MAX_LISTS)."""
+    return lists > IVF_KMEANS_MAX_LISTS
 
 
 MIN_INLIERS = 16  # at distinct positions on both sides; unrelated fits: median 4, max 20 at a plausible scale

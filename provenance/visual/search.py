@@ -291,20 +291,28 @@ def _rows(hashes: np.ndarray, nbytes: int | None) -> np.ndarray:
     return np.ascontiguousarray(hashes)
 
 
-def binary_ivf(vectors: np.ndarray, lists: int, *, train_rows: int, seed: int = 0) -> faiss.IndexBinaryIVF:
-    """An inverted file over binary vectors (uint8 rows): ``lists`` Hamming k-means cells, trained on a sample.
+def binary_ivf(vectors: np.ndarray, lists: int, *, train_rows: int, seed: int = 0,
+               sampled: bool = False) -> faiss.IndexBinaryIVF:
+    """An inverted file over binary vectors (uint8 rows): ``lists`` cells, then filled with all of them in row
+    order, so that FAISS's row ids are rows of ``vectors``.
 
-    Trained on ``train_rows`` rows drawn at random (``seed``: the same vectors give the same index) from
-    ``vectors``, then filled with all of them in row order, so that FAISS's row ids are rows of ``vectors``.
-    FAISS trains binary k-means as float k-means over the unpacked bits; it wants at least 39 rows per list.
-    Searches set ``nprobe`` (how many nearest cells are scanned) on the returned index.
+    Cells: Hamming k-means trained on ``train_rows`` rows drawn at random (``seed``: the same vectors give the same
+    index; FAISS trains binary k-means as float k-means over the unpacked bits and wants at least 39 rows per
+    list), or with ``sampled``, ``lists`` distinct rows drawn at random taken as the cells as they are (no
+    training: k-means costs grow with cells^2, local_features.IVF_KMEANS_MAX_LISTS). Searches set ``nprobe``
+    (how many nearest cells are scanned) on the returned index.
     """
     vectors = _rows(vectors, None)
     faiss_single_thread()
     quantizer = faiss.IndexBinaryFlat(vectors.shape[1] * 8)
     index = faiss.IndexBinaryIVF(quantizer, vectors.shape[1] * 8, lists)
     rng = np.random.default_rng(seed)
-    sample = vectors[np.sort(rng.choice(len(vectors), min(len(vectors), train_rows), replace=False))]
-    index.train(sample)
-    index.add(vectors)
+    if sampled and len(vectors) >= lists:
+        quantizer.add(np.ascontiguousarray(vectors[np.sort(rng.choice(len(vectors), lists, replace=False))]))
+        index.is_trained = True
+    else:
+        sample = vectors[np.sort(rng.choice(len(vectors), min(len(vectors), train_rows), replace=False))]
+        index.train(sample)
+    for start in range(0, len(vectors), 1 << 20):  # a mapped array is read a part at a time
+        index.add(np.ascontiguousarray(vectors[start:start + (1 << 20)]))
     return index

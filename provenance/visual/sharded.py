@@ -1,27 +1,33 @@
 """The known-imagery index sharded by reference across Dask workers: queries fanned out, hits merged, same matches.
 
-Why (issue 20): an archive of 10^8 indexed frames does not fit one machine's memory with its keypoint frames,
-and its hash search would be paid by one process. Sharded, each Dask worker holds the search tables of a share
-of the references (a :class:`Shard`, a Dask *actor*: loaded once, on that worker, from the workspace's SQLite,
-then kept), and the process that verifies sends each query's fingerprints to every shard once and merges what
-comes back. Everything else about a match (metadata, coverage, alignment, segments, linked references) runs
-where it always runs, on the merged hits, through :class:`ShardedIndex`, a :class:`KnownImageryIndex` whose
-searches go to the shards: so ``matching.match`` is the ordinary code, not a copy.
+Why (issue 20): an archive of 10^8 indexed frames is searched by more cores than one process has. Sharded, each
+Dask worker holds a share of the references (a :class:`Shard`, a Dask *actor*: opened once, on that worker, then
+kept), and the process that verifies sends each query's fingerprints to every shard once and merges what comes
+back. A shard searches files of its own (``index_files.DerivedShard``, ``derived/shards/<key>/``): its
+references' hash rows with multi-index tables of their own, its keypoint frames, and its searched descriptors (an
+exact copy, or the workspace inverted file's cells holding only its descriptors), cut once per plan and index
+state from the workspace's derived files (memory-mapped, never from SQLite) and mapped by every later opening:
+so a shard's search, the memory it touches and its cold start follow its share, not the archive. Everything else
+about a match (metadata, coverage, alignment, segments, linked references) runs where it always runs, on the
+merged hits, through :class:`ShardedIndex`, a :class:`KnownImageryIndex` whose searches go to the shards: so
+``matching.match`` is the ordinary code, not a copy.
 
 Identical to one process, by construction (and tested on real clips and the matching benchmark's dev split):
-  - PDQ: every shard returns every frame within the distance with its SQLite ``rowid``; the merged hits are
-    ordered by (query, rowid), the order one process's exact flat scan gives (it scans rows in rowid order),
-    because ``matching`` breaks ties by hit order.
-  - Keypoints: a shard returns each query descriptor's ``NEIGHBOURS`` nearest among its descriptors, named by
-    the *slot key* of their keypoint frame (the rowid of the slot's first row: slots, byte-identical keypoint
-    frames stored once, are numbered in rowid order by one process, so keys sort as its slot numbers do). The
-    merged k nearest per descriptor give the same votes (a vote needs a distance below ``RATIO`` times the
-    k-th nearest, which ties cannot move), the same shortlist (ordered by votes, then slot), and the chosen
-    frames are verified on their own shard, with the query's features kept there from the first call. References
-    sharing a byte-identical keypoint frame are kept on one shard (:func:`plan`), so a slot never spans two.
-  - Exact only while each shard's search is exact, as one process's is below its inverted-file sizes
-    (``search.HASH_IVF_MIN_ROWS`` hashes, ``local_features.IVF_MIN_DESCRIPTORS`` descriptors): past them a
-    shard trains its own inverted file, approximate as one process's is, over other cells.
+  - PDQ: a shard's hash search is exact (flat or multi-index), so it finds exactly one process's hits among its
+    rows; each is named by its row in the source files (the frame table's rowid order) and the merged hits are
+    ordered by (query, row), one process's order, because ``matching`` breaks ties by hit order.
+  - Keypoints: a shard returns each query descriptor's ``NEIGHBOURS`` nearest among its own descriptors, named by
+    their slot number in the source files (one process's slot numbers): from an exact copy, exactly; from its
+    inverted file, which has the source file's cells (the same quantizer), so the same cells are probed and the
+    shards together scan what one process scans. The nearest of the merged lists are one process's nearest up to
+    ties at the last distance, which never vote (a vote must be under ``RATIO`` x the last): the same votes and
+    the same shortlist (ordered by votes, then slot). The chosen frames are verified on their own shard, with
+    the query's features kept there from the first call. References sharing a byte-identical keypoint frame are
+    kept on one shard (:func:`plan`), so a slot never spans two.
+  - The price: disk (one more copy of the rows, tables and searched descriptors' lists per plan, the shards of
+    a plan holding each once) and the cut, once per plan and index state. Every shard still computes one
+    distance per inverted-file cell per query descriptor. Nodes of a cluster need the derived files on a shared
+    or replicated file system.
 Metadata reads (``get``, ``linked``, ``hash_at``, ``hashes_near``, ``state``) stay with the process that
 matches: the shards only search. Sizing for 10^8 frames is in DESIGN.md ("Sharded search"), from
 ``benchmarks/bench_shards.py``.
@@ -29,7 +35,6 @@ matches: the shards only search. Sizing for 10^8 frames is in DESIGN.md ("Sharde
 
 from __future__ import annotations
 
-import json
 import os
 import resource
 import time
@@ -43,19 +48,30 @@ import numpy as np
 
 from provenance.report.model import IndexState
 from provenance.threads import faiss_single_thread
+from provenance.visual import index_files
 from provenance.visual import local_features as lf
-from provenance.visual.index import Hit, KnownImageryIndex, LocalHit, _timing_slots, scanned_descriptors
+from provenance.visual.index import (
+    Hit,
+    KnownImageryIndex,
+    LocalHit,
+    _KeypointFrameTable,
+    _mapped_ivf,
+    _MappedMembers,
+    _MappedSlots,
+    _timing_slots,
+)
+from provenance.visual.index_files import ShardFiles
 from provenance.visual.local_features import LocalFeatures, verify
-from provenance.visual.search import HashSearch, binary_ivf
 from provenance.visual.signals import PDQ
 from provenance.workspace import Workspace
 
 if TYPE_CHECKING:
     from distributed import Client
 
-# Bytes a reference's rows cost a shard, to balance them (measured from the structures Shard builds): a matchable
-# PDQ frame 32 B hash + 4 B reference + 8 B time + 8 B rowid; a keypoint frame ~500 ORB descriptors of 32 B plus
-# their float32 points (8 B each) and 8 B of owner per descriptor.
+# Weights to balance shards by: the bytes a reference's rows took in a shard's private tables when shards read
+# SQLite (a matchable PDQ frame 32 B hash + 4 B reference + 8 B time + 8 B rowid; a keypoint frame ~500 ORB
+# descriptors of 32 B, float32 points, 8 B of owner each). Shards now map the derived files and hold no such
+# tables; kept as relative weights (hits and verifications follow rows and keypoint frames) so plans stay put.
 FRAME_BYTES = 52
 KEYPOINT_FRAME_BYTES = 500 * (32 + 8 + 8)
 
@@ -83,17 +99,35 @@ def plan(workspace: Workspace, shards: int, min_quality: int = PDQ.min_quality) 
     """
     if shards < 1:
         raise ValueError(f"shards must be at least 1, got {shards}")
+    index = KnownImageryIndex(workspace)  # the derived files one process maps: no pass over SQLite's rows
+    generation = index.state(min_quality).generation
+    table = index._hash_table(min_quality)
+    kp = index._keypoint_frame_table()
     with workspace.reading() as conn:
-        generation = int(conn.execute("SELECT value FROM meta WHERE key = 'index_generation'").fetchone()[0])
         weight: dict[str, int] = {r[0]: 0 for r in conn.execute("SELECT id FROM reference WHERE same_as IS NULL")}
-        for ref_id, n in conn.execute("SELECT reference_id, COUNT(*) FROM frame WHERE quality >= ? "
-                                      "GROUP BY reference_id", (min_quality,)):
-            weight[ref_id] = weight.get(ref_id, 0) + FRAME_BYTES * n
-        for ref_id, n in conn.execute("SELECT reference_id, COUNT(*) FROM keyframe GROUP BY reference_id"):
-            weight[ref_id] = weight.get(ref_id, 0) + KEYPOINT_FRAME_BYTES * n
-        shared = conn.execute(  # SQLite compares BLOBs bytewise: byte-identical keypoint frames group together
-            "SELECT json_group_array(DISTINCT reference_id) FROM keyframe GROUP BY width, height, points, "
-            "descriptors HAVING COUNT(DISTINCT reference_id) > 1").fetchall()
+    if index.state(min_quality).generation != generation:
+        raise RuntimeError("index changed while the shards were planned")
+    rows = np.zeros(len(table.ids), np.int64)
+    for i in range(0, len(table.refs), 1 << 22):
+        rows += np.bincount(np.asarray(table.refs[i:i + (1 << 22)]), minlength=len(table.ids))
+    for ref_id, n in zip(table.ids, rows.tolist(), strict=True):
+        weight[ref_id] = weight.get(ref_id, 0) + FRAME_BYTES * n
+    shared: list[list[str]] = []
+    if isinstance(kp.members, _MappedMembers):
+        files = kp.members.files
+        pairs = np.unique(np.column_stack([files.frames["slot"].astype(np.int64), files.frames["ref"]]), axis=0)
+        for ref, n in zip(*np.unique(np.asarray(files.frames["ref"]), return_counts=True), strict=True):
+            weight[files.ids[int(ref)]] = weight.get(files.ids[int(ref)], 0) + KEYPOINT_FRAME_BYTES * int(n)
+        _slot, first, count = np.unique(pairs[:, 0], return_index=True, return_counts=True)
+        for start, n in zip(first[count > 1].tolist(), count[count > 1].tolist(), strict=True):
+            shared.append([files.ids[int(r)] for r in pairs[start:start + n, 1]])
+    else:  # keypoint frames read from SQLite (a workspace that cannot hold derived files)
+        for s in range(len(kp.slots)):
+            copies = kp.members[s]
+            for ref_id, _t in copies:
+                weight[ref_id] = weight.get(ref_id, 0) + KEYPOINT_FRAME_BYTES
+            if len({r for r, _t in copies}) > 1:
+                shared.append(sorted({r for r, _t in copies}))
     parent = {r: r for r in weight}
 
     def root(r: str) -> str:
@@ -102,8 +136,8 @@ def plan(workspace: Workspace, shards: int, min_quality: int = PDQ.min_quality) 
             r = parent[r]
         return r
 
-    for (ids,) in shared:
-        first, *rest = sorted(json.loads(ids))
+    for ids in shared:
+        first, *rest = sorted(set(ids))
         for other in rest:
             a, b = root(first), root(other)
             if a != b:
@@ -122,26 +156,55 @@ def plan(workspace: Workspace, shards: int, min_quality: int = PDQ.min_quality) 
 
 # -- the worker side -------------------------------------------------------------------------------------------
 _KEPT_QUERIES = 64  # query frames a shard keeps between neighbours() and verify_chosen(): one per matching process
+
+
 @dataclass
 class ShardInfo:
-    """What one shard holds and what loading it cost: the per-shard figures the 10^8-frame sizing is built on."""
+    """What one shard holds and what opening it cost: the per-shard figures the 10^8-frame sizing is built on."""
 
-    frames: int  # matchable PDQ frames
-    keypoint_frames: int  # distinct keypoint frames (slots)
-    descriptors: int  # searched ORB descriptors
-    table_bytes: int  # hashes, rowids, times, descriptors, points held for search (numpy and FAISS arrays)
-    load_s: float  # reading SQLite and building the search structures, on the worker
+    frames: int  # matchable PDQ frames of its references (rows of the mapped files it answers for)
+    keypoint_frames: int  # distinct keypoint frames (slots) of its references
+    descriptors: int  # searched ORB descriptors of its references
+    table_bytes: int  # private (not file-backed) bytes of its search structures: the flat copy of its hash rows
+    #                   below the multi-index crossover, the exact keypoint index's copy of its descriptors (below
+    #                   the inverted-file size); in the SQLite fallback, its tables and selection masks
+    mapped_bytes: int  # bytes of its own files it maps (derived/shards/<key>/: hash rows, their multi-index
+    #                    tables, keypoint frames, searched rows, its inverted file), shared with every process on
+    #                    the node and paged in; the verified slots' features are read from derived/orb (DESIGN)
+    load_s: float  # opening its files (cutting them first when this state has none: cut_s), on the worker
     peak_rss_bytes: int  # the worker process's peak resident memory after loading (ru_maxrss)
     pid: int
+    rss_bytes: int = 0  # the worker's resident memory after loading (VmRSS: mapped pages touched count)
+    cut_s: float = 0.0  # cutting its own files from the source files, when this opening did (else 0: mapped)
+
+
+class _OwnMembers:
+    """Every (reference, time) of a slot of this shard, from its own keypoint frames (``ShardFiles.members``)."""
+
+    def __init__(self, files: ShardFiles, ids: list[str]) -> None:
+        self.files, self.ids = files, ids
+
+    def __getitem__(self, slot: int) -> list[tuple[str, float]]:
+        return self.files.members(int(slot), self.ids)
 
 
 class Shard:
-    """One shard's search tables, built once on the worker that holds it (a Dask actor, or in this process).
+    """One shard: its references' rows of the workspace's derived index files, cut into files of its own and mapped.
 
-    Reads only its references' rows (``reference_ids``) from the workspace's SQLite, in rowid order. Never
-    writes: derived files stay the single-process index's. Methods are called one at a time (Dask runs an
-    actor's methods in one thread), so the per-query state (``_queries``, by token: several files are matched
-    at once by several workers) needs no lock.
+    Opens what the single-process index keeps up to date (``KnownImageryIndex``: ``derived/pdq-q<quality>/`` and
+    ``derived/orb/`` with its inverted file, brought up to date first when behind, as any reader) only as far as
+    their manifests, and maps ``derived/shards/<key>/`` (``index_files.DerivedShard``): its references' hash rows
+    with multi-index tables of their own, its keypoint frames, and its searched descriptors (a flat copy below
+    the inverted-file size, else the source inverted file's cells holding only its descriptors). The first shard
+    to open a plan's files at a state cuts them from the mapped source files (never from SQLite), the others map
+    them. So a search, the memory it touches and the opening itself grow with the shard's share, not the archive.
+    The generation is checked before and after: the files opened are the planned generation's (the key names the
+    source files' state). Answers name rows, slots and descriptors by the source files' numbers, one process's, so
+    the shards' answers merge into one process's answer exactly (exact structures; the inverted file's cells are
+    the same, so the probed cells are too). A workspace that cannot hold derived files (read-only) gives a shard
+    one process's SQLite fallback, searched whole and masked to its references. Methods are called one at a time
+    (Dask runs an actor's methods in one thread), so the per-query state (``_queries``, by token: several files
+    are matched at once by several workers) needs no lock.
     """
 
     def __init__(self, workspace_root: str, reference_ids: Sequence[str], min_quality: int, generation: int) -> None:
@@ -149,112 +212,198 @@ class Shard:
         self.generation = generation
         self.min_quality = min_quality
         self._queries: dict[str, LocalFeatures] = {}
-        wanted = json.dumps(list(reference_ids))
-        with Workspace(workspace_root).reading() as conn:
-            found = int(conn.execute("SELECT value FROM meta WHERE key = 'index_generation'").fetchone()[0])
-            if found != generation:
-                raise RuntimeError(f"index changed while the shards loaded (generation {found}, planned at "
-                                   f"{generation})")
-            rows = conn.execute(
-                "SELECT rowid, reference_id, t, pdq FROM frame WHERE quality >= ? AND reference_id IN "
-                "(SELECT value FROM json_each(?)) ORDER BY rowid", (min_quality, wanted)).fetchall()
-            kp_rows = conn.execute(
-                "SELECT rowid, reference_id, t, width, height, points, descriptors FROM keyframe WHERE reference_id "
-                "IN (SELECT value FROM json_each(?)) ORDER BY rowid", (wanted,)).fetchall()
-        self.ids = sorted({r[1] for r in rows})
-        pos = {rid: i for i, rid in enumerate(self.ids)}
-        hashes = np.frombuffer(b"".join(r[3] for r in rows), dtype=np.uint8).reshape(-1, PDQ.nbytes)
-        self.hashes = HashSearch(hashes)
-        self.rowids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-        self.refs = np.fromiter((pos[r[1]] for r in rows), dtype=np.int32, count=len(rows))
-        self.times = np.fromiter((r[2] for r in rows), dtype=np.float64, count=len(rows))
-        del rows
-        self._load_keypoints(kp_rows)
-        del kp_rows
+        self._timing: dict[str, list[tuple[float, int]]] | None = None
+        index = KnownImageryIndex(Workspace(workspace_root))
+        self._check_generation(index)
+        self.index = index
+        self.cut_s = 0.0
+        self._own = self._open_own(index, list(reference_ids))
+        if self._own is None:  # no derived files here (a read-only workspace): one process's tables, masked
+            wanted = set(reference_ids)
+            self._hash = index._hash_table(min_quality)
+            kp = index._keypoint_frame_table()
+            self._ids = self._hash.ids
+            self._mine = np.fromiter((rid in wanted for rid in self._hash.ids), bool, len(self._hash.ids))
+            self.faiss_index = kp.faiss_index
+            self.owner = kp.owner
+            self.slots = kp.slots
+            self.members = kp.members
+            self._timing = kp.timing
+            self._slot_mine = _slots_of(kp, wanted)
+            self._searched_total = int(self.faiss_index.ntotal)
+        self._check_generation(index)  # generations only grow: the files opened in between are this one's
         faiss_single_thread()
-        self.info = ShardInfo(
-            frames=len(self.rowids), keypoint_frames=len(self.slots), descriptors=int(self.kp_index.ntotal),
-            table_bytes=int(len(self.rowids) * (PDQ.nbytes + 8 + 4 + 8)
-                            + sum(s.descriptors.nbytes + s.points.nbytes for s in self.slots)
-                            + self.kp_index.ntotal * (32 + 8)),
-            load_s=round(time.perf_counter() - started, 3),
-            peak_rss_bytes=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024, pid=os.getpid())
+        self.load_s = round(time.perf_counter() - started, 3)
+        self.peak_rss_bytes = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        self.rss_bytes = _rss_bytes()
 
-    def _load_keypoints(self, rows: list) -> None:
-        """Slots as one process makes them (``KnownImageryIndex._keypoint_frame_table``), each named by a key."""
-        slot_of: dict[tuple[int, int, bytes, bytes], int] = {}
-        self.slots: list[LocalFeatures] = []
-        self.members: list[list[tuple[str, float]]] = []
-        keys: list[int] = []
-        for r in rows:
-            key = (r[3], r[4], bytes(r[5]), bytes(r[6]))
-            if key not in slot_of:
-                slot_of[key] = len(self.slots)
-                self.slots.append(LocalFeatures.from_blobs(r[5], r[6], r[3], r[4]))
-                self.members.append([])
-                keys.append(int(r[0]))
-            self.members[slot_of[key]].append((r[1], r[2]))
-        self.keys = np.array(keys, dtype=np.int64)
-        self.slot_at = {k: i for i, k in enumerate(keys)}
-        descriptors, self.owner, self.timing = scanned_descriptors(self.slots, self.members)
-        if len(descriptors) and len(descriptors) >= lf.ivf_min_descriptors():  # approximate, as one process is
-            lists = lf.ivf_lists(len(descriptors))
-            self.kp_index = binary_ivf(descriptors, lists, train_rows=lf.IVF_TRAIN_PER_LIST * lists)
-            self.kp_index.nprobe = min(lf.IVF_NPROBE, self.kp_index.nlist)
-        else:
-            self.kp_index = faiss.IndexBinaryFlat(256)
-            if len(descriptors):
-                self.kp_index.add(descriptors)
+    def _open_own(self, index: KnownImageryIndex, reference_ids: list[str]) -> ShardFiles | None:
+        """Map this shard's own files (cut first when this state has none); None where derived files cannot be."""
+        hashes, keypoints = index._derived(self.min_quality), index._derived_keypoints()
+        with index.workspace.reading() as conn:
+            manifest = hashes.current(*index_files.state(conn))
+            kp_manifest = keypoints.current(conn)
+        if manifest is None:  # behind the database: brought up to date as any reader does (appended)
+            if index._hash_table(self.min_quality).search.manifest.epoch == "memory":
+                return None
+            with index.workspace.reading() as conn:
+                manifest = hashes.current(*index_files.state(conn))
+        kp_files = index._keypoint_files()  # mapped (brought up to date when behind): features, owners
+        if manifest is None or kp_files is None:
+            return None
+        kp_manifest = kp_files.manifest
+        ivf = None
+        ivf_name = "flat"
+        if kp_manifest.searched and kp_manifest.searched >= lf.ivf_min_descriptors():
+            ivf = index._keypoint_ivf_mapped(kp_files)  # trained and saved first when this state has none
+            ivf_name = keypoints.ivf_path(kp_manifest).name
+        key = index_files.shard_key(manifest, kp_manifest, ivf_name, reference_ids, self.min_quality)
+        shards_dir = index.workspace.derived_dir / "shards"
+        derived = index_files.DerivedShard(shards_dir / key)
+        try:
+            own_manifest = derived.manifest()
+            if own_manifest is None:
+                cut = time.perf_counter()
+                own_manifest = derived.build(hashes.open(manifest), kp_files, ivf, reference_ids, manifest.generation)
+                self.cut_s = round(time.perf_counter() - cut, 3)
+                index_files.remove_other_shards(shards_dir, manifest.generation)
+            own = derived.open(own_manifest)
+        except (OSError, ValueError, RuntimeError):
+            return None
+        self._ids = (hashes.folder / f"ids-{manifest.epoch}.txt").read_text(encoding="utf-8").split("\n")[:manifest.ids]
+        self._counts_path = hashes.folder / f"counts-{manifest.epoch}.i32"
+        self._kp_ids = kp_files.ids
+        self._searched_total = kp_manifest.searched
+        self.owner = kp_files.owner  # source rows -> slot (mapped)
+        self.slots = _MappedSlots(kp_files)  # features read only for the slots verified
+        self.members = _OwnMembers(own, kp_files.ids)
+        if own.ivf_path is not None:
+            mapped = _mapped_ivf(own.ivf_path, own_manifest.searched)
+            if mapped is None:
+                return None
+            mapped.nprobe = min(lf.IVF_NPROBE, mapped.nlist)  # the source's: the same cells probed
+            self.faiss_index = mapped
+        else:  # below the inverted-file size: an exact copy of its searched descriptors (< 2x10^4 x 32 B in all)
+            self.faiss_index = faiss.IndexBinaryFlat(256)
+            if own_manifest.searched:
+                self.faiss_index.add(np.ascontiguousarray(kp_files.searched[np.asarray(own.srows)]))
+        return own
+
+    @property
+    def timing(self) -> dict[str, list[tuple[float, int]]]:
+        """Per reference of this shard, (time, slot) of its unsearched keypoint frames (``_timing_slots``): made
+        on the first verification, from this shard's frames only."""
+        if self._timing is None:
+            self._timing = self._own.timing(self._kp_ids) if self._own is not None else {}
+        return self._timing
+
+    def _check_generation(self, index: KnownImageryIndex) -> None:
+        found = index.state(self.min_quality).generation
+        if found != self.generation:
+            raise RuntimeError(f"index changed while the shards loaded (generation {found}, planned at "
+                               f"{self.generation})")
 
     # -- called by ShardedIndex ------------------------------------------------------------------------------
     def describe(self) -> ShardInfo:
-        return self.info
+        """What this shard answers for and what it holds (counted on demand: not part of the cold start)."""
+        if self._own is not None:
+            own, m = self._own, self._own.manifest
+            private = (m.rows - m.mih_rows) * 32  # the flat tail's copy (FAISS)
+            if isinstance(self.faiss_index, faiss.IndexBinaryFlat):
+                private += int(self.faiss_index.ntotal) * 32
+            folder = own.ivf_path.parent if own.ivf_path is not None else None
+            mapped = sum(int(a.nbytes) for a in (own.hashes.hashes, own.hashes.refs, own.hashes.times, own.rows,
+                                                 own.frames, own.srows))
+            if own.hashes.mih is not None:
+                mapped += sum(int(o.nbytes) for o in own.hashes.mih.orders + own.hashes.mih.offsets)
+            if folder is not None:
+                mapped += (folder / "ivf.faiss").stat().st_size
+            return ShardInfo(
+                frames=m.rows, keypoint_frames=len(np.unique(np.asarray(own.frames["slot"]))),
+                descriptors=m.searched, table_bytes=int(private), mapped_bytes=int(mapped), load_s=self.load_s,
+                peak_rss_bytes=self.peak_rss_bytes, pid=os.getpid(), rss_bytes=self.rss_bytes, cut_s=self.cut_s)
+        files = self._hash.search
+        m = files.manifest
+        private = self._mine.nbytes + self._slot_mine.nbytes + m.rows * (32 + 4 + 8)
+        if isinstance(self.faiss_index, faiss.IndexBinaryFlat):
+            private += int(self.faiss_index.ntotal) * 32
+        return ShardInfo(
+            frames=self.rows(), keypoint_frames=int(np.count_nonzero(self._slot_mine)),
+            descriptors=self.descriptor_count(), table_bytes=int(private), mapped_bytes=0,
+            load_s=self.load_s, peak_rss_bytes=self.peak_rss_bytes, pid=os.getpid(), rss_bytes=self.rss_bytes)
 
     def frame_counts(self) -> dict[str, int]:
-        """Sampled moments per reference, as ``KnownImageryIndex.frame_counts`` counts them: a reference that
-        wraps footage in an interface has its content box's hash row at the same time as the frame's."""
-        if not len(self.refs):
-            return {}
-        moments = np.unique(np.column_stack([self.refs.astype(np.float64), self.times]), axis=0)
-        counts = np.bincount(moments[:, 0].astype(np.int64), minlength=len(self.ids))
-        return {rid: int(counts[i]) for i, rid in enumerate(self.ids)}
+        """Sampled moments per reference of this shard, as ``KnownImageryIndex.frame_counts`` counts them (from the
+        counts the derived files keep: no pass over the rows)."""
+        if self._own is not None:
+            counts = np.fromfile(self._counts_path, np.int32, len(self._ids))
+            refs = np.unique(np.asarray(self._own.hashes.refs))
+            return {self._ids[int(r)]: int(counts[r]) for r in refs.tolist()}
+        mine = {rid for rid, m in zip(self._hash.ids, self._mine.tolist(), strict=True) if m}
+        return {rid: n for rid, n in self.index.frame_counts(self.min_quality).items() if rid in mine}
 
     def rows(self) -> int:
-        """Matchable hash rows held (``KnownImageryIndex.matchable_frames`` counts rows)."""
-        return len(self.refs)
+        """Matchable hash rows of this shard's references (``KnownImageryIndex.matchable_frames`` counts rows)."""
+        if self._own is not None:
+            return self._own.manifest.rows
+        return int(np.count_nonzero(self._mine[np.asarray(self._hash.refs)]))
 
     def descriptor_count(self) -> int:
-        return int(self.kp_index.ntotal)
+        """Searched descriptors of this shard's keypoint frames."""
+        if self._own is not None:
+            return self._own.manifest.searched
+        return int(np.count_nonzero(self._slot_mine[np.asarray(self.owner)]))
+
+    def searched_total(self) -> int:
+        """Searched descriptors of the whole index (sets the neighbours asked for, as one process sets them)."""
+        return int(self._searched_total)
 
     def search(self, queries: np.ndarray, max_distance: int) -> tuple[np.ndarray, np.ndarray, list[str],
                                                                       np.ndarray, np.ndarray]:
-        """(query row, frame rowid, reference id, reference time, distance) of every frame within the distance."""
-        pairs = self.hashes.range(queries, max_distance)
-        q = np.array([p[0] for p in pairs], dtype=np.int64)
-        row = np.array([p[1] for p in pairs], dtype=np.int64)
-        return (q, self.rowids[row], [self.ids[i] for i in self.refs[row]], self.times[row],
-                np.array([p[2] for p in pairs], dtype=np.int64))
+        """(query row, indexed row, reference id, reference time, distance) of every frame of this shard's
+        references within the distance (rows of the source derived files: the frame table's rowid order)."""
+        if self._own is not None:
+            own = self._own.hashes
+            q, local, distance = own.range(queries, max_distance)
+            refs = np.asarray(own.refs[local]) if len(local) else np.zeros(0, np.int32)
+            return (q.astype(np.int64), np.asarray(self._own.rows[local], np.int64),
+                    [self._ids[i] for i in refs.tolist()], np.asarray(own.times[local], dtype=np.float64),
+                    distance.astype(np.int64))
+        q, row, distance = self._hash.search.range(queries, max_distance)
+        refs = np.asarray(self._hash.refs[row]) if len(row) else np.zeros(0, np.int32)
+        keep = self._mine[refs]
+        row, refs = row[keep], refs[keep]
+        return (q[keep].astype(np.int64), row.astype(np.int64), [self._hash.ids[i] for i in refs.tolist()],
+                np.asarray(self._hash.times[row], dtype=np.float64), distance[keep].astype(np.int64))
 
     def neighbours(self, token: str, query: LocalFeatures, k: int
                    ) -> tuple[np.ndarray, np.ndarray, dict[int, list[tuple[str, float]]]]:
-        """Each query descriptor's ``k`` nearest descriptors here: (distances, slot keys; -1 where none), and the
-        members of every slot named. Keeps ``query`` under ``token`` for :meth:`verify_chosen`."""
+        """Each query descriptor's ``k`` nearest descriptors among this shard's (its own index: exact, or the
+        source inverted file's cells probed the same way): (distances, slot numbers; -1 and 2^20 for none), and
+        the members of every slot named. Merged over the shards they are one process's ``k`` nearest. Keeps
+        ``query`` under ``token`` for :meth:`verify_chosen`."""
         self._queries[token] = query  # until verify_chosen: every matching process calls it, even with nothing
         while len(self._queries) > _KEPT_QUERIES:  # a matching process that died between the two calls
             self._queries.pop(next(iter(self._queries)))
         n = len(query.descriptors)
-        if not self.kp_index.ntotal:
+        if not self.faiss_index.ntotal:
             return np.full((n, 0), 1 << 20, np.int64), np.full((n, 0), -1, np.int64), {}
         faiss_single_thread()
-        distances, rows = self.kp_index.search(query.descriptors, min(k, int(self.kp_index.ntotal)))
-        keys = np.where(rows >= 0, self.keys[self.owner[np.maximum(rows, 0)]], -1)
-        named = np.unique(keys[keys >= 0])
-        return (distances.astype(np.int64), keys.astype(np.int64),
-                {int(key): self.members[self.slot_at[int(key)]] for key in named})
+        exact = isinstance(self.faiss_index, faiss.IndexBinaryFlat)
+        distances, rows = self.faiss_index.search(query.descriptors, min(k, int(self.faiss_index.ntotal)) if exact
+                                                  else k)
+        if self._own is not None and exact:  # the copy's rows -> the source's searched rows
+            rows = np.where(rows >= 0, np.asarray(self._own.srows)[np.maximum(rows, 0)], -1)
+        slots = np.asarray(self.owner[np.maximum(rows, 0)], dtype=np.int64)
+        own = (rows >= 0) if self._own is not None else (rows >= 0) & self._slot_mine[slots]
+        keys = np.where(own, slots, -1)
+        named = np.unique(keys[own])
+        return (np.where(own, distances, 1 << 20).astype(np.int64), keys.astype(np.int64),
+                {int(key): self.members[int(key)] for key in named})
 
     def verify_chosen(self, token: str, chosen: list[tuple[int, int]]
                       ) -> tuple[dict[int, list[LocalHit]], list[tuple[tuple[int, int, int], list[LocalHit]]]]:
-        """Verify the shortlisted slots held here (``chosen``: (position in the shortlist, slot key)), then the
+        """Verify the shortlisted slots held here (``chosen``: (position in the shortlist, slot number)), then the
         unsearched frames beside each hit (timing), as ``search_local`` does in one process.
 
         Returns hits per shortlist position, and the timing frames' hits each tagged (shortlist position, member,
@@ -263,9 +412,9 @@ class Shard:
         query = self._queries.pop(token)
         by_position: dict[int, list[LocalHit]] = {}
         tagged: list[tuple[tuple[int, int], LocalHit]] = []
-        for position, key in chosen:
-            slot = self.slot_at[key]
-            result = verify(query, self.slots[slot], lf.ratio_pairs(query, self.slots[slot]))
+        for position, slot in chosen:
+            feats = self.slots[slot]
+            result = verify(query, feats, lf.ratio_pairs(query, feats))
             if result is not None:
                 by_position[position] = [LocalHit(r, t, result) for r, t in self.members[slot]]
                 tagged += [((position, m), hit) for m, hit in enumerate(by_position[position])]
@@ -276,10 +425,36 @@ class Shard:
                 if slot in done:
                     continue
                 done.add(slot)
-                result = verify(query, self.slots[slot], lf.ratio_pairs(query, self.slots[slot]))
+                feats = self.slots[slot]
+                result = verify(query, feats, lf.ratio_pairs(query, feats))
                 hits = [LocalHit(r, t, result) for r, t in self.members[slot]] if result is not None else []
                 timing.append(((tag[0], tag[1], j), hits))
         return by_position, timing
+
+
+def _slots_of(kp: _KeypointFrameTable, wanted: set[str]) -> np.ndarray:
+    """Per slot of ``kp``, whether its keypoint frames are these references' (a slot's copies are all on one
+    shard, ``plan``): from the mapped frame records (24 B a keypoint frame), or the members read from SQLite."""
+    if isinstance(kp.members, _MappedMembers):
+        files = kp.members.files
+        mine = np.fromiter((rid in wanted for rid in files.ids), bool, len(files.ids))
+        out = np.zeros(files.manifest.slots, bool)
+        frames = files.frames
+        for i in range(0, len(frames), 1 << 20):
+            part = frames[i:i + (1 << 20)]
+            out[part["slot"][mine[part["ref"]]]] = True
+        return out
+    return np.fromiter((any(rid in wanted for rid, _t in kp.members[s]) for s in range(len(kp.slots))), bool,
+                       len(kp.slots))
+
+
+def _rss_bytes() -> int:
+    """This process's resident memory now (Linux VmRSS), 0 where unknown."""
+    try:
+        with open("/proc/self/status") as fh:
+            return next(int(line.split()[1]) * 1024 for line in fh if line.startswith("VmRSS:"))
+    except (OSError, StopIteration, ValueError):
+        return 0
 
 
 # -- the matching side -----------------------------------------------------------------------------------------
@@ -347,7 +522,7 @@ class ShardedIndex(KnownImageryIndex):
         verification of still references against the clip frame stretched to their aspect) is not made here
         yet: a still stretched to fill the clip's frame shape is found by one process only."""
         if self._descriptors is None:
-            self._descriptors = sum(_gather([_call(s, "descriptor_count") for s in self.shards]))
+            self._descriptors = _gather([_call(self.shards[0], "searched_total")])[0]  # each searches them all
         if not self._descriptors:
             return []
         k = min(lf.NEIGHBOURS, self._descriptors)
