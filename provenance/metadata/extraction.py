@@ -37,7 +37,7 @@ from .reading import Reading
 
 __all__ = ["MetadataError", "extract", "reads_metadata"]
 
-_KINDS = ("video", "image", "audio", "index")
+_KINDS = ("video", "image", "audio", "index", "document")
 # exifread's way of saying "no EXIF here": expected for most video and audio, not worth a note.
 _NO_EXIF = re.compile(r"format not recognized|does not have exif", re.IGNORECASE)
 

@@ -112,7 +112,8 @@ class VisualStage(Stage):
     name = "visual"
     config_type = VisualConfig
     section_type = VisualSection
-    kinds: ClassVar = frozenset({"video", "image", "index"})  # an index: fails saying it holds no pictures
+    # an index, a document: fails saying it holds no pictures, or which are not examined (media.pixels_refused)
+    kinds: ClassVar = frozenset({"video", "image", "index", "document"})
     view = VisualView()
 
     def run(self, ctx: Context) -> VisualSection:

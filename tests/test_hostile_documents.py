@@ -1,0 +1,68 @@
+"""Files that hold more than one picture, or pictures inside a document (issue 14 round 4: H2 PDF, H3 multi-page
+TIFF), and stills that carry no metadata (M3).
+
+A desk asks "has this been published before?": a "No match" for pictures that were never looked at discredits the
+tool. Each case runs the real CLI in a child process (tests/test_hostile.py's launcher) on pictures made from
+scikit-image's photographs, against a real index made with `index add`.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from PIL import Image
+from skimage import data
+from test_hostile import TRACEBACK, _env, run_cli
+
+
+def _photo(name: str) -> Image.Image:
+    return Image.fromarray(getattr(data, name)())
+
+
+def _index(tmp_path: Path, name: str) -> None:
+    """Add skimage's ``name`` photo, saved as a PNG, to the workspace's known-imagery index as ``name``."""
+    path = tmp_path / f"{name}.png"
+    _photo(name).save(path)
+    run = run_cli("index", "add", path, "--id", name, env=_env(tmp_path))
+    assert run.code == 0 and "added" in run.stdout, run.stderr
+
+
+def _verify(path: Path, tmp_path: Path) -> tuple[object, dict]:
+    run = run_cli("verify", path, "--pipeline", "quick", "--json", "--out", tmp_path / "out", env=_env(tmp_path))
+    assert not TRACEBACK.search(run.stderr), run.stderr
+    assert run.code in (0, 1), (run.code, run.stderr)
+    return run, json.loads(run.stdout)
+
+
+def _codes(report: dict) -> dict[str, str]:
+    return {f["code"]: f["message"] for f in report["findings"]}
+
+
+def test_a_pdf_is_a_document_whose_pictures_are_not_called_unmatched(tmp_path: Path) -> None:
+    """H2: a 3-page PDF (astronaut, coffee, cat) was verified as a 25 fps MJPEG "video" of its first page, and the
+    indexed coffee picture on page 2 got "No match". Now: a document with its metadata, the visual stage failing
+    with the reason (its pictures are not examined, extract them), exit 1, and no no-match wording anywhere."""
+    _index(tmp_path, "coffee")
+    pdf = tmp_path / "three.pdf"
+    _photo("astronaut").save(pdf, save_all=True, append_images=[_photo("coffee"), _photo("chelsea")])
+    run, report = _verify(pdf, tmp_path)
+    assert run.code == 1, run.stderr
+    assert report["media"]["kind"] == "document" and report["media"]["container"] == "pdf"
+    assert report["media"]["video"] is None
+    assert report["visual"]["status"] == "error"
+    assert "a PDF document, not footage: its embedded pictures are not examined" in run.stderr, run.stderr
+    assert "pdfimages" in run.stderr
+    assert "no_known_match" not in _codes(report)
+    assert "No match" not in run.stdout + run.stderr
+    assert report["metadata"]["status"] == "ok"  # Pillow writes the PDF's CreationDate into its Info dictionary
+    assert "PDF" in json.dumps(report["metadata"]["raw"])
+    added = run_cli("index", "add", pdf, "--id", "doc", env=_env(tmp_path))
+    assert added.code != 0 and "its embedded pictures are not examined" in added.stdout + added.stderr
+
+
+def test_sniff_knows_a_pdf_by_its_header() -> None:
+    from provenance.sniff import sniff
+
+    assert sniff(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj") == "pdf"
+    assert sniff(b"%!PS-Adobe-3.0 EPSF-3.0\n") is None
