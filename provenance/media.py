@@ -146,7 +146,8 @@ def _identify(path: Path, name: str, digest: str, size: int, limits: Limits | No
         return dataclasses.replace(described, pixels_refused=str(exc).removeprefix(f"{name}: "))
     if still is not None:
         fmt, width, height, frames = still
-        if frames > 1:  # an animated WebP: only Pillow plays it (FFmpeg reads no ANMF frames), never reduced
+        if frames > 1 and fmt.upper() in _STILL_ANIMATIONS:  # an animated WebP: only Pillow plays it (FFmpeg
+            # reads no ANMF frames), never reduced; a multi-page TIFF's pages are each decoded as a still
             from provenance.limits import PILLOW_DECODER_BYTES_PER_PIXEL
 
             _refuse_big_frames(name, width, height, PILLOW_DECODER_BYTES_PER_PIXEL.get(fmt.upper(),
@@ -360,6 +361,8 @@ def _probe_still(path: Path) -> tuple[str, int, int, int] | None:
                 frames = getattr(img, "n_frames", 1) if img.format in _ANIMATED else 1
                 if frames > 1 and img.format not in _STILL_ANIMATIONS:
                     return None  # animated: a video for our purposes
+                if img.format == "TIFF":  # a multi-page TIFF: every page is a still the visual stage examines
+                    frames = tiff_pages(img)
                 width, height = img.width, img.height
                 if not (isinstance(width, int) and isinstance(height, int)) or width <= 0 or height <= 0:
                     return None
@@ -374,6 +377,24 @@ def _probe_still(path: Path) -> tuple[str, int, int, int] | None:
                               "([limits] max_memory_mb)") from None
     except Exception:  # any plugin's failure on a hostile header: not a still Pillow reads
         return None
+
+
+def tiff_pages(img: Image.Image) -> int:
+    """The pages of an open TIFF, counted up to ``limits.MAX_STILL_PAGES`` + 1 (so more than the visual stage
+    examines is known without walking a chain of 100,000 IFDs). A later page Pillow cannot seek to ends the count:
+    a broken page 7 must not cost page 1. ``img`` is left on its first page."""
+    from provenance.limits import MAX_STILL_PAGES
+
+    pages = 1
+    try:
+        while pages <= MAX_STILL_PAGES:
+            img.seek(pages)
+            pages += 1
+    except Exception:  # EOFError past the last page; any plugin error on a hostile later IFD ends the count too
+        pass
+    with contextlib.suppress(Exception):
+        img.seek(0)
+    return pages
 
 
 # What the first bytes announce -> the kind of media a file is when no decoder opens it.

@@ -66,3 +66,43 @@ def test_sniff_knows_a_pdf_by_its_header() -> None:
 
     assert sniff(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj") == "pdf"
     assert sniff(b"%!PS-Adobe-3.0 EPSF-3.0\n") is None
+
+
+def test_every_page_of_a_multi_page_tiff_is_examined(tmp_path: Path) -> None:
+    """H3: a TIFF (astronaut, then the indexed coffee photo) was checked on page 1 only and said "No match",
+    silently. Now each page is hashed and matched: the coffee on page 2 is found, and the report says how many
+    pages were examined and which matched."""
+    _index(tmp_path, "coffee")
+    tiff = tmp_path / "two.tif"
+    _photo("astronaut").save(tiff, save_all=True, append_images=[_photo("coffee")])
+    run, report = _verify(tiff, tmp_path)
+    assert run.code == 0, run.stderr
+    assert report["media"]["video"]["frames"] == 2 and report["visual"]["frames_sampled"] == 2
+    codes = _codes(report)
+    assert "no_known_match" not in codes and "animated_first_frame_only" not in codes
+    assert "Reuses known imagery 'coffee'" in codes["known_imagery_match"]
+    assert codes["tiff_pages"] == ("A TIFF of 2 pages: 2 examined, each as a picture of its own; page 2 matched "
+                                   "known imagery.")
+
+
+def test_pages_past_the_cap_are_named_and_not_covered_by_no_match(tmp_path: Path) -> None:
+    """H3, bounded: a TIFF of 70 pages (crops of skimage's photos) is examined up to limits.MAX_STILL_PAGES, one
+    page decoded at a time; the notice says the pages after it were not checked, and the "No match" says it is
+    for the pages examined only."""
+    from provenance.limits import MAX_STILL_PAGES
+
+    _index(tmp_path, "coffee")
+    source = _photo("astronaut")
+    pages = [source.crop((x, y, x + 160, y + 120)) for x in range(0, 350, 50) for y in range(0, 390, 39)][:70]
+    assert len(pages) == 70
+    tiff = tmp_path / "many.tif"
+    pages[0].save(tiff, save_all=True, append_images=pages[1:])
+    run, report = _verify(tiff, tmp_path)
+    assert run.code == 0, run.stderr
+    assert report["visual"]["frames_sampled"] == MAX_STILL_PAGES
+    codes = _codes(report)
+    assert codes["tiff_pages_not_examined"].startswith(f"A TIFF of more than {MAX_STILL_PAGES} pages: "
+                                                       f"{MAX_STILL_PAGES} examined")
+    assert f"pages after {MAX_STILL_PAGES}" in codes["tiff_pages_not_examined"]
+    assert f"for the {MAX_STILL_PAGES} pages examined" in codes["no_known_match"]
+    assert "animated" not in json.dumps(report["findings"])

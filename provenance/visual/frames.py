@@ -28,7 +28,7 @@ import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import av
 import cv2
@@ -41,6 +41,9 @@ from provenance.limits import BudgetExceeded, Deadline, Limits, current_deadline
 from provenance.report.model import StreamCoverage
 from provenance.threads import decoder_threads, share
 from provenance.visual.config import FramesConfig
+
+if TYPE_CHECKING:
+    from provenance.media import MediaFile
 
 cv2.setNumThreads(share())  # OpenCV's pool: this process's share of the cores (provenance/threads.py)
 
@@ -200,6 +203,49 @@ def load_image(path: Path, *, max_pixels: int | None = None, long_side: int = HA
         if rgb is None:
             raise FrameError("cannot decode image: its data is malformed (the decoder failed)") from exc
         return rgb
+
+
+def still_pages(media: MediaFile) -> range:
+    """The pages of a still the visual stage examines (0-based): every page of a multi-page TIFF up to
+    ``limits.MAX_STILL_PAGES`` (its page count is ``media.video.frames``, counted at ingest), else the one picture
+    (an animated WebP's first frame: ``animated_first_frame_only``)."""
+    from provenance.limits import MAX_STILL_PAGES
+
+    pages = media.video.frames if media.video is not None and media.video.frames else 1
+    return range(min(pages, MAX_STILL_PAGES)) if media.container == "tiff" else range(1)
+
+
+def load_page(path: Path, page: int, *, max_pixels: int | None = None, long_side: int = HASH_SIZE) -> np.ndarray:
+    """Page ``page`` (0-based) of a multi-page TIFF as ``load_image`` gives page 1: RGB, long side at most
+    ``long_side``, upright, bounded the same way (``max_pixels``, the decode plan, what ``[limits] max_memory_mb``
+    leaves). Only Pillow seeks to a page: a later page too big to decode whole is refused (``FrameError``) rather
+    than handed to OpenCV or FFmpeg, which read a file's first page."""
+    from provenance.limits import memory_headroom
+
+    if page == 0:
+        return load_image(path, max_pixels=max_pixels, long_side=long_side)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with Image.open(path) as img:
+                img.seek(page)
+                _check_pixels(img.width, img.height, max_pixels)
+                headroom = memory_headroom()
+                plan = _plan(img, headroom)
+                if plan.decoder != "pillow" or (headroom is not None and plan.need > headroom):
+                    raise FrameError(f"cannot decode page {page + 1}: {img.width}x{img.height} "
+                                     f"({img.width * img.height / 1e6:.0f} MP) is too big to decode whole, and the "
+                                     "decoders that reduce a picture read only a file's first page")
+                return _decode(path, img, plan, long_side)
+    except FrameError:
+        raise
+    except MemoryError as exc:
+        from provenance.limits import memory_limit_note
+
+        raise FrameError(f"cannot decode page {page + 1}: out of memory ({memory_limit_note()})") from exc
+    except Exception as exc:  # a plugin's failure on a malformed page: that page's, one line
+        raise FrameError(f"cannot decode page {page + 1}: {' '.join(str(exc).split())[:200] or type(exc).__name__}"
+                         ) from exc
 
 
 def _pixel_limit(max_pixels: int | None) -> int:
