@@ -362,23 +362,27 @@ def _out_of_memory(img: Image.Image, plan: _Plan, headroom: int | None) -> str:
 
 
 def _decode(path: Path, img: Image.Image, plan: _Plan, long_side: int = HASH_SIZE) -> np.ndarray:
-    """``img`` (open on ``path``) decoded as ``plan`` says, RGB with its long side at most ``long_side``, upright."""
-    if plan.decoder in ("pillow", "jpeg_draft", "jp2_reduce"):
+    """``img`` (open on ``path``) decoded as ``plan`` says, RGB with its long side at most ``long_side``, upright.
+
+    The EXIF turn is applied to the picture at hashing size, never at full size: ``exif_transpose`` copies the
+    whole picture (a 100 MP JPEG with Orientation 6 took `verify` to 988 MB, issue 14 round 4 M1). Shrinking a
+    turned picture and turning a shrunk one give the same size, and pixels within a grey level (BOX averages)."""
+    # as exif_transpose reads it; but Pillow's PNG plugin decodes every pixel to look for an eXIf chunk after
+    # them (a 100 MP 16-bit PNG: 400 MB), so for the reduced decoders a PNG's counts only when it comes first
+    reduced = plan.decoder not in ("pillow", "jpeg_draft", "jp2_reduce")
+    orientation = None if reduced and img.format == "PNG" and "exif" not in img.info else img.getexif().get(0x0112)
+    if not reduced:
         if plan.decoder == "jpeg_draft":
             img.draft("RGB", (long_side, long_side))  # the smallest DCT scale still >= long_side
         elif plan.decoder == "jp2_reduce":
             img.reduce = _jp2_reduction(img.width, img.height, long_side)  # type: ignore[method-assign]
-        # in place, and no conversion of what is RGB already: each copy of a 51 MP HEIC is 153 MB
-        ImageOps.exif_transpose(img, in_place=True)
         if img.mode.startswith("I") or img.mode == "F":  # 16/32-bit grey: shrunk before its 8-bit conversion,
             img.thumbnail((long_side, long_side), Image.Resampling.BOX, reducing_gap=None)  # (reduce() refuses I;16)
-            return np.asarray(rgb8(img))  # a float copy of a 99 MP picture took 1.5 GB (issue 14 round 4)
+            return _turned(np.asarray(rgb8(img)), orientation)  # a float copy of 99 MP took 1.5 GB (round 4 H1)
+        # no conversion of what is RGB already: each copy of a 51 MP HEIC is 153 MB
         rgb = img if img.mode == "RGB" else img.convert("RGB")
         rgb.thumbnail((long_side, long_side), Image.Resampling.BOX)
-        return np.asarray(rgb)
-    # as exif_transpose reads it for Pillow's own decode; but Pillow's PNG plugin decodes every pixel to look for
-    # an eXIf chunk after them (a 100 MP 16-bit PNG: 400 MB), so a PNG's counts only when it comes first
-    orientation = None if img.format == "PNG" and "exif" not in img.info else img.getexif().get(0x0112)
+        return _turned(np.asarray(rgb), orientation)
     if plan.decoder == "heif":
         import pillow_heif
 
@@ -392,12 +396,17 @@ def _decode(path: Path, img: Image.Image, plan: _Plan, long_side: int = HASH_SIZ
     if picture is None:
         raise FrameError(f"cannot decode image: {img.width}x{img.height} ({img.width * img.height / 1e6:.0f} MP) is "
                          f"too big to decode whole, and the decoder that reduces it ({plan.decoder}) cannot read it")
-    if orientation and orientation != 1:  # OpenCV and FFmpeg are told nothing of EXIF: turn it as Pillow would
-        shown = Image.fromarray(picture)
-        shown.getexif()[0x0112] = orientation
-        shown.info["exif"] = shown.getexif().tobytes()
-        picture = np.asarray(ImageOps.exif_transpose(shown))
-    return picture
+    return _turned(picture, orientation)  # OpenCV and FFmpeg are told nothing of EXIF: turned as Pillow would
+
+
+def _turned(picture: np.ndarray, orientation: int | None) -> np.ndarray:
+    """``picture`` turned per its EXIF ``orientation`` (2-8) as ``ImageOps.exif_transpose`` turns one."""
+    if not orientation or orientation == 1:
+        return picture
+    shown = Image.fromarray(picture)
+    shown.getexif()[0x0112] = orientation
+    shown.info["exif"] = shown.getexif().tobytes()
+    return np.asarray(ImageOps.exif_transpose(shown))
 
 
 def _hash_size(rgb: np.ndarray, long_side: int = HASH_SIZE) -> np.ndarray:
