@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from PIL import Image
 from skimage import data
 from test_hostile import TRACEBACK, _env, run_cli
@@ -106,3 +107,28 @@ def test_pages_past_the_cap_are_named_and_not_covered_by_no_match(tmp_path: Path
     assert f"pages after {MAX_STILL_PAGES}" in codes["tiff_pages_not_examined"]
     assert f"for the {MAX_STILL_PAGES} pages examined" in codes["no_known_match"]
     assert "animated" not in json.dumps(report["findings"])
+
+
+@pytest.mark.parametrize("ext", ["dib", "icns", "im"])
+def test_a_still_with_no_metadata_is_unknown_not_a_failed_stage(ext: str, tmp_path: Path) -> None:
+    """M3: Pillow saves of skimage's astronaut as .dib/.icns/.im (no EXIF, no XMP; FFmpeg reads none of these
+    formats, ExifTool says "Unknown file type") got "metadata stage failed" and exit 1. A file without metadata
+    is "unknown": exit 0, the metadata section ok, and the usual no-capture-metadata notice."""
+    path = tmp_path / f"astro.{ext}"
+    _photo("astronaut").save(path)
+    run, report = _verify(path, tmp_path)
+    assert run.code == 0, run.stderr
+    assert report["metadata"]["status"] == "ok" and "metadata stage failed" not in run.stderr
+    assert "no_capture_metadata" in _codes(report)
+    assert report["visual"]["status"] == "ok"
+
+
+def test_a_cut_video_with_nothing_readable_still_fails_its_metadata_stage(tmp_path: Path) -> None:
+    """The other side of M3: for video, which FFmpeg opened at ingest, nothing readable is a real read error."""
+    from provenance.metadata import MetadataError, extract
+
+    path = tmp_path / "bytes.mp4"
+    path.write_bytes(bytes(range(256)) * 8)
+    with pytest.raises(MetadataError, match="no metadata could be read from bytes.mp4"):
+        extract(path, "video")
+    assert extract(path, "image").status == "ok"
