@@ -136,7 +136,10 @@ TO_RGB_BYTES_PER_PIXEL = 4  # Pillow's RGB copy of a picture in another mode
 # - JPEG 2000 with OpenJPEG's resolution reduction (Pillow's ``reduce``: 2^r smaller each way): the full figure
 #   over 4^r plus 0.5 for the code-stream's own buffers (25 MP and 49 MP untiled at r=3: 0.68 and 0.62).
 # - JPEG XL: no reduced decode in libjxl's Pillow plugin; a picture over the bound whole is refused.
+# - RGBA/RGBX/LA pictures of formats only Pillow reads (TGA, SGI...): Pillow's image (4, LA stored as RGBA is)
+#   and one channel at a time (1) shrunk before the next (``frames._by_channel``): 99 MP RLE RGBA TGA, 5.
 OPENCV_BYTES_PER_PIXEL = 3.0
+CHANNEL_BYTES_PER_PIXEL = 1.0
 JPEG2000_REDUCED_OVERHEAD = 0.5
 HEIF_NUMPY_BYTES_PER_PIXEL = 5.0
 FFMPEG_STILL_BYTES_PER_PIXEL = {"WEBP": 4.0}
@@ -166,6 +169,14 @@ def pillow_bytes_per_pixel(mode: str) -> int:
     return 4
 
 
+def shrunk_before_rgb(mode: str) -> bool:
+    """Whether Pillow's decode path shrinks a picture of ``mode`` to hashing size before its RGB conversion (the
+    16-bit and 32-bit grey modes "I;16*", "I", and float "F": ``frames._decode``), so the conversion costs nothing
+    at full size. A 99 MP 32-bit float TIFF then decodes whole at 4 bytes a pixel (396 MB) instead of being sent
+    to OpenCV, which reads no 32-bit samples (issue 14 round 4 M2)."""
+    return mode.startswith("I") or mode == "F"
+
+
 def jpeg_coefficient_bytes_per_pixel(layers: list[tuple[str, int, int, int]] | None) -> float:
     """Bytes a pixel a progressive JPEG's coefficient buffer holds: 2 x 64 per 8x8 block of every component at
     its sampling (``layers``: Pillow's ``JpegImageFile.layer``, (id, h, v, table) per component)."""
@@ -181,7 +192,7 @@ def still_bytes_per_pixel(fmt: str | None, mode: str, *, progressive: float = 0.
     the plugin's own buffers, Pillow's image, its RGB copy, and a progressive JPEG's coefficients (see above)."""
     if fmt in PILLOW_DECODER_BYTES_PER_PIXEL:
         return PILLOW_DECODER_BYTES_PER_PIXEL[fmt]  # (measured whole, conversion included)
-    convert = 0 if mode == "RGB" else TO_RGB_BYTES_PER_PIXEL
+    convert = 0 if mode == "RGB" or shrunk_before_rgb(mode) else TO_RGB_BYTES_PER_PIXEL
     return pillow_bytes_per_pixel(mode) + convert + progressive
 
 

@@ -418,3 +418,36 @@ def test_a_turned_100_mp_jpeg_is_turned_after_it_is_shrunk(pipeline: str, tmp_pa
     shown = load_image(path)
     upright = np.asarray(Image.fromarray(data.astronaut()).transpose(Image.Transpose.ROTATE_270))
     assert np.abs(shown.astype(int) - upright.astype(int)).mean() < 6, "not turned as the EXIF says"
+
+
+def _big_photo(mode: str, width: int = 10_000, height: int = 8_600) -> Image.Image:
+    """skimage's astronaut brought to ``width`` x ``height`` (86 MP: past the old plan's 8 bytes a pixel for
+    RGBA and 32-bit modes, 688 MB over the 640 MiB bound) in ``mode``."""
+    from skimage import data
+
+    if mode == "F":  # floats in 0-1
+        grey = Image.fromarray(data.astronaut()).convert("L").resize((width, height))
+        return Image.fromarray(np.asarray(grey, np.float32) / np.float32(255), mode)
+    if mode == "I":  # 32-bit integers past 16 bits
+        grey = Image.fromarray(data.astronaut()).convert("L").resize((width, height))
+        return Image.fromarray(np.asarray(grey, np.int32) * np.int32(65_537), mode)
+    return Image.fromarray(data.astronaut()).convert(mode).resize((width, height))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("mode", "suffix"), [("F", "tif"), ("I", "tif"), ("RGBA", "tga")])
+def test_32_bit_tiffs_and_rgba_tgas_past_the_bound_get_a_report(mode: str, suffix: str, tmp_path: Path) -> None:
+    """Round 4 M2: a 99 MP float or int32 TIFF was sent to OpenCV (which reads no 32-bit samples: "the decoder
+    that reduces it (opencv) cannot read it", with OpenCV's raw "[ WARN:0@...]" lines on stderr), and a 99 MP RLE
+    RGBA TGA was refused ("755 MiB to decode even reduced"). Now the grey ones are shrunk before their 8-bit
+    conversion and the RGBA one is shrunk a channel at a time: a report, under the bound, looking like itself."""
+    from provenance.visual.frames import load_image
+
+    path = tmp_path / f"big.{suffix}"
+    _big_photo(mode).save(path, **({"compression": "tiff_adobe_deflate"} if suffix == "tif" else {"rle": True}))
+    run, report = _verify(path, tmp_path)
+    assert run.code == 0 and report["visual"]["status"] == "ok", run.stderr
+    assert "WARN" not in run.stderr and "cannot read it" not in run.stderr, run.stderr
+    grey = np.asarray(Image.fromarray(load_image(path)).convert("L"), float)
+    want = np.asarray(_big_photo("L", *grey.shape[::-1]), float)
+    assert np.abs(grey - want).mean() < 12, "the picture is not the astronaut"

@@ -37,7 +37,7 @@ from PIL import Image, ImageOps
 
 from provenance.coverage import measure
 from provenance.errors import ProvenanceError
-from provenance.limits import BudgetExceeded, Deadline, Limits, current_deadline
+from provenance.limits import BudgetExceeded, Deadline, Limits, current_deadline, shrunk_before_rgb
 from provenance.report.model import StreamCoverage
 from provenance.threads import decoder_threads, share
 from provenance.visual.config import FramesConfig
@@ -46,6 +46,9 @@ if TYPE_CHECKING:
     from provenance.media import MediaFile
 
 cv2.setNumThreads(share())  # OpenCV's pool: this process's share of the cores (provenance/threads.py)
+# OpenCV's own log ("[ WARN:0@0.255] global grfmt_tiff.cpp:811 ... can not handle images with 32-bit samples")
+# went to stderr raw (issue 14 round 4 M2): a decoder it cannot read is reported in words by the caller
+cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
 
 HASH_SIZE = 512  # long side of the frames handed to hashing; index and query must use the same
 DETAIL_SIZE = 1024  # long side of query keypoint frames (local features): footage inset at half size keeps detail
@@ -232,7 +235,8 @@ def load_page(path: Path, page: int, *, max_pixels: int | None = None, long_side
                 _check_pixels(img.width, img.height, max_pixels)
                 headroom = memory_headroom()
                 plan = _plan(img, headroom)
-                if plan.decoder != "pillow" or (headroom is not None and plan.need > headroom):
+                if plan.decoder not in ("pillow", "pillow_channels") or (headroom is not None
+                                                                         and plan.need > headroom):
                     raise FrameError(f"cannot decode page {page + 1}: {img.width}x{img.height} "
                                      f"({img.width * img.height / 1e6:.0f} MP) is too big to decode whole, and the "
                                      "decoders that reduce a picture read only a file's first page")
@@ -273,7 +277,13 @@ def _is_webp(path: Path) -> bool:
         return False
 
 
-Decoder = Literal["pillow", "jpeg_draft", "jp2_reduce", "opencv", "heif", "ffmpeg"]
+Decoder = Literal["pillow", "pillow_channels", "jpeg_draft", "jp2_reduce", "opencv", "heif", "ffmpeg"]
+_PILLOW_DECODERS = ("pillow", "pillow_channels", "jpeg_draft", "jp2_reduce")  # Pillow decodes, on its open image
+# Modes whose RGB picture is a choice of their channels (alpha or padding dropped, grey copied): each channel can be
+# taken and shrunk alone (limits.CHANNEL_BYTES_PER_PIXEL), the same pixels as converting first, without the
+# full-size RGB copy (Pillow's own reduce and resize premultiply alpha, making one). For formats only Pillow reads
+# (TGA, SGI, PCX...): a 99 MP RLE RGBA TGA needed 755 MiB converted whole and was refused (issue 14 round 4 M2).
+_CHANNELS = {"RGBA": "RGB", "RGBX": "RGB", "LA": "LLL"}
 # Pillow formats no decoder here reads reduced: over the bound whole, refused (why, for the message)
 _NO_REDUCED = {"JXL": "JPEG XL has no reduced decode here"}
 _JP2_MAX_REDUCTION = 5  # OpenJPEG's default code-stream has 6 resolution levels (5 decompositions): 2^5 at most
@@ -301,6 +311,7 @@ def _plan(img: Image.Image, headroom: int | None = None) -> _Plan:
     bytes) also sends a picture whose full decode it cannot hold to the reduced decoder.
     """
     from provenance.limits import (
+        CHANNEL_BYTES_PER_PIXEL,
         DECODE_MEMORY_BYTES,
         FFMPEG_STILL_BYTES_PER_PIXEL,
         HEIF_NUMPY_BYTES_PER_PIXEL,
@@ -310,6 +321,7 @@ def _plan(img: Image.Image, headroom: int | None = None) -> _Plan:
         VIDEO_BYTES_PER_PIXEL,
         decode_bytes,
         jpeg_coefficient_bytes_per_pixel,
+        pillow_bytes_per_pixel,
         still_bytes_per_pixel,
     )
 
@@ -331,6 +343,9 @@ def _plan(img: Image.Image, headroom: int | None = None) -> _Plan:
         plan = _Plan("pillow", full)
     elif fmt in _OPENCV_FORMATS:
         plan = _Plan("opencv", decode_bytes(width, height, OPENCV_BYTES_PER_PIXEL))
+    elif img.mode in _CHANNELS:
+        plan = _Plan("pillow_channels", decode_bytes(width, height, pillow_bytes_per_pixel(img.mode)
+                                                     + CHANNEL_BYTES_PER_PIXEL))
     else:
         plan = _Plan("ffmpeg", decode_bytes(width, height, FFMPEG_STILL_BYTES_PER_PIXEL.get(fmt,
                                                                                          VIDEO_BYTES_PER_PIXEL)))
@@ -369,16 +384,18 @@ def _decode(path: Path, img: Image.Image, plan: _Plan, long_side: int = HASH_SIZ
     turned picture and turning a shrunk one give the same size, and pixels within a grey level (BOX averages)."""
     # as exif_transpose reads it; but Pillow's PNG plugin decodes every pixel to look for an eXIf chunk after
     # them (a 100 MP 16-bit PNG: 400 MB), so for the reduced decoders a PNG's counts only when it comes first
-    reduced = plan.decoder not in ("pillow", "jpeg_draft", "jp2_reduce")
+    reduced = plan.decoder not in _PILLOW_DECODERS
     orientation = None if reduced and img.format == "PNG" and "exif" not in img.info else img.getexif().get(0x0112)
     if not reduced:
         if plan.decoder == "jpeg_draft":
             img.draft("RGB", (long_side, long_side))  # the smallest DCT scale still >= long_side
         elif plan.decoder == "jp2_reduce":
             img.reduce = _jp2_reduction(img.width, img.height, long_side)  # type: ignore[method-assign]
-        if img.mode.startswith("I") or img.mode == "F":  # 16/32-bit grey: shrunk before its 8-bit conversion,
+        if shrunk_before_rgb(img.mode):  # 16/32-bit grey: shrunk before its 8-bit conversion,
             img.thumbnail((long_side, long_side), Image.Resampling.BOX, reducing_gap=None)  # (reduce() refuses I;16)
             return _turned(np.asarray(rgb8(img)), orientation)  # a float copy of 99 MP took 1.5 GB (round 4 H1)
+        if plan.decoder == "pillow_channels":
+            return _turned(_by_channel(img, long_side), orientation)
         # no conversion of what is RGB already: each copy of a 51 MP HEIC is 153 MB
         rgb = img if img.mode == "RGB" else img.convert("RGB")
         rgb.thumbnail((long_side, long_side), Image.Resampling.BOX)
@@ -397,6 +414,22 @@ def _decode(path: Path, img: Image.Image, plan: _Plan, long_side: int = HASH_SIZ
         raise FrameError(f"cannot decode image: {img.width}x{img.height} ({img.width * img.height / 1e6:.0f} MP) is "
                          f"too big to decode whole, and the decoder that reduces it ({plan.decoder}) cannot read it")
     return _turned(picture, orientation)  # OpenCV and FFmpeg are told nothing of EXIF: turned as Pillow would
+
+
+def _by_channel(img: Image.Image, long_side: int) -> np.ndarray:
+    """``img`` (a ``_CHANNELS`` mode) as RGB at hashing size, one channel at a time: each taken (1 byte a pixel)
+    and reduced by the integer factor that keeps its long side at least twice ``long_side`` before the next, then
+    merged and brought to size as ``thumbnail`` brings a picture (BOX)."""
+    img.load()
+    factor = max(1, max(img.size) // (2 * long_side))
+    small = {}
+    for band in dict.fromkeys(_CHANNELS[img.mode]):
+        channel = img.getchannel(band)
+        small[band] = channel.reduce(factor) if factor > 1 else channel
+        del channel
+    rgb = Image.merge("RGB", [small[band] for band in _CHANNELS[img.mode]])
+    rgb.thumbnail((long_side, long_side), Image.Resampling.BOX)
+    return np.asarray(rgb)
 
 
 def _turned(picture: np.ndarray, orientation: int | None) -> np.ndarray:
