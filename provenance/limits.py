@@ -160,6 +160,15 @@ FFMPEG_PROBE_BYTES_PER_PIXEL = 8
 MAX_STILL_PAGES = 64
 
 
+def decode_bound() -> str:
+    """The decode memory bound in words, for the messages that refuse a decode past it: "the 640 MiB a picture
+    decode may use (...)". It is a fixed bound, not ``[limits] max_memory_mb`` (8 GiB by default): messages said
+    "(the 1 GiB memory bound)", which read as a setting contradicting the README (issue 14 round 4 L2)."""
+    setting = f"{_APPLIED_MB:,} MiB here" if _APPLIED_MB else "no limit here"
+    return (f"the {DECODE_MEMORY_BYTES / 2**20:.0f} MiB a picture decode may use (a fixed bound that keeps a run "
+            f"within 1 GiB; [limits] max_memory_mb, {setting}, does not raise it)")
+
+
 def pillow_bytes_per_pixel(mode: str) -> int:
     """Bytes Pillow stores a pixel of ``mode`` in (its Storage.c: 1, 2 for the 16-bit modes, else 4)."""
     if mode in ("1", "L", "P"):

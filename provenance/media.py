@@ -28,6 +28,7 @@ from provenance.limits import (
     LimitError,
     Limits,
     check_input,
+    decode_bound,
     decode_bytes,
     run_with_budget,
 )
@@ -184,9 +185,8 @@ def _refuse_big_frames(name: str, width: int, height: int, per_pixel: float) -> 
     need = decode_bytes(width, height, per_pixel)
     if need > DECODE_MEMORY_BYTES:
         raise MediaLimitError(f"{name}: frames of {width}x{height} ({width * height / 1e6:.0f} MP) would take "
-                              f"about {need / 2**20:,.0f} MiB to decode, over the "
-                              f"{DECODE_MEMORY_BYTES / 2**20:.0f} MiB a decode may use (the 1 GiB memory "
-                              "bound); stills that size are decoded reduced, animations and video cannot be")
+                              f"about {need / 2**20:,.0f} MiB to decode, over {decode_bound()}; stills that size "
+                              "are decoded reduced, animations and video cannot be")
 
 
 # Why a PDF's pictures are not compared (the visual stage fails with it, exit 1; never a "No match" for them): no
@@ -528,8 +528,8 @@ def _check_still_decode(path: Path, stream: av.VideoStream) -> None:
     size = f"{width}x{height} ({width * height / 1e6:.0f} MP)"
     if need > DECODE_MEMORY_BYTES:
         raise MediaLimitError(f"{display_path(path)}: its picture of {size} would take about {need / 2**20:,.0f} MiB "
-                              f"to decode, over the {DECODE_MEMORY_BYTES / 2**20:.0f} MiB a decode may use (the "
-                              "1 GiB memory bound), and FFmpeg, its only decoder here, cannot decode it reduced")
+                              f"to decode, over {decode_bound()}, and FFmpeg, its only decoder here, cannot decode "
+                              "it reduced")
     headroom = memory_headroom()
     if headroom is not None and need > headroom:
         raise MediaLimitError(f"{display_path(path)}: its picture of {size} would take about {need / 2**20:,.0f} MiB "

@@ -9,6 +9,7 @@ scikit-image's photographs, against a real index made with `index add`.
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -29,8 +30,8 @@ def _index(tmp_path: Path, name: str) -> None:
     assert run.code == 0 and "added" in run.stdout, run.stderr
 
 
-def _verify(path: Path, tmp_path: Path) -> tuple[object, dict]:
-    run = run_cli("verify", path, "--pipeline", "quick", "--json", "--out", tmp_path / "out", env=_env(tmp_path))
+def _verify(path: Path, tmp_path: Path, pipeline: str = "quick") -> tuple[object, dict]:
+    run = run_cli("verify", path, "--pipeline", pipeline, "--json", "--out", tmp_path / "out", env=_env(tmp_path))
     assert not TRACEBACK.search(run.stderr), run.stderr
     assert run.code in (0, 1), (run.code, run.stderr)
     return run, json.loads(run.stdout)
@@ -132,3 +133,20 @@ def test_a_cut_video_with_nothing_readable_still_fails_its_metadata_stage(tmp_pa
     with pytest.raises(MetadataError, match=r"no metadata could be read from bytes\.mp4"):
         extract(path, "video")
     assert extract(path, "image").status == "ok"
+
+
+@pytest.mark.skipif(shutil.which("gs") is not None, reason="Ghostscript is installed: the EPS decodes")
+def test_an_eps_without_ghostscript_says_so_once_in_words(tmp_path: Path) -> None:
+    """L4: an EPS (Pillow's save of the astronaut) said Pillow's "Unable to locate Ghostscript on paths"; L1: the
+    visual and text stages, which share the still decoder, printed that refusal twice word for word. Now a
+    sentence for the user, said once; the second stage points at the first."""
+    path = tmp_path / "astro.eps"
+    _photo("astronaut").save(path)
+    run, report = _verify(path, tmp_path, "standard")  # its text stage reads stills with the visual decoder
+    assert run.code == 1, run.stderr
+    assert "Unable to locate Ghostscript" not in run.stderr
+    assert run.stderr.count("drawn by Ghostscript, which is not installed here") == 1, run.stderr
+    assert "provenance: text stage failed: for the same reason as the visual stage" in run.stderr, run.stderr
+    failed = [f["message"] for f in report["findings"] if f["code"] == "stage_error"]
+    assert "The text stage failed: for the same reason as the visual stage." in failed, failed
+    assert {e["stage"] for e in report["errors"]} == {"visual", "text"}  # the report keeps both errors whole

@@ -37,7 +37,7 @@ from PIL import Image, ImageOps
 
 from provenance.coverage import measure
 from provenance.errors import ProvenanceError
-from provenance.limits import BudgetExceeded, Deadline, Limits, current_deadline, shrunk_before_rgb
+from provenance.limits import BudgetExceeded, Deadline, Limits, current_deadline, decode_bound, shrunk_before_rgb
 from provenance.report.model import StreamCoverage
 from provenance.threads import decoder_threads, share
 from provenance.visual.config import FramesConfig
@@ -128,8 +128,8 @@ def refuse_before_open(path: Path, max_pixels: int | None = None) -> None:
         if not jxl_opens(*declared):
             width, height = declared
             raise FrameError(f"cannot decode image: {width}x{height} ({width * height / 1e6:.0f} MP) JPEG XL would "
-                             "take more memory to decode than a picture decode may use (the 1 GiB memory bound, or "
-                             "what [limits] max_memory_mb leaves), and JPEG XL has no reduced decode here")
+                             f"take more memory to decode than {decode_bound()}, or than what [limits] max_memory_mb "
+                             "leaves, and JPEG XL has no reduced decode here")
 
 
 def load_image(path: Path, *, max_pixels: int | None = None, long_side: int = HASH_SIZE) -> np.ndarray:
@@ -196,6 +196,10 @@ def load_image(path: Path, *, max_pixels: int | None = None, long_side: int = HA
                 raise FrameError(f"cannot decode image: neither Pillow's WebP decoder nor FFmpeg's could start "
                                  f"under the memory limit ({memory_limit_note()}); raise it (or set 0) to compare "
                                  "its pixels") from exc
+        if "ghostscript" in str(exc).lower():  # Pillow's "Unable to locate Ghostscript on paths" (round 4 L4)
+            raise FrameError("cannot decode image: an EPS/PostScript picture is drawn by Ghostscript, which is not "
+                             "installed here; install it (Debian: ghostscript) or export the picture as PNG or "
+                             "JPEG and verify that") from exc
         raise FrameError(f"cannot decode image: {' '.join(str(exc).split())[:200] or type(exc).__name__}") from exc
     except MemoryError as exc:
         from provenance.limits import memory_limit_note
@@ -355,8 +359,8 @@ def _plan(img: Image.Image, headroom: int | None = None) -> _Plan:
         why = (" (a progressive JPEG keeps every DCT coefficient until its last scan)" if progressive else
                f" ({_NO_REDUCED[fmt]})" if fmt in _NO_REDUCED else "")
         raise FrameError(f"cannot decode image: {width}x{height} ({width * height / 1e6:.0f} MP, {img.mode}) would "
-                         f"take about {plan.need / 2**20:,.0f} MiB to decode even reduced{why}, over the "
-                         f"{DECODE_MEMORY_BYTES / 2**20:.0f} MiB a picture decode may use (the 1 GiB memory bound)")
+                         f"take about {plan.need / 2**20:,.0f} MiB to decode even reduced{why}, over "
+                         f"{decode_bound()}")
     return plan
 
 
@@ -373,7 +377,7 @@ def _out_of_memory(img: Image.Image, plan: _Plan, headroom: int | None) -> str:
 
     left = f", {max(0, headroom) / 2**20:,.0f} MiB were left under it" if headroom is not None else ""
     return (f"cannot decode image: out of memory ({memory_limit_note()}): its {img.width}x{img.height} pixels take "
-            f"about {plan.need / 2**20:,.0f} MiB to decode{left}; raise the setting (or set 0) to compare them")
+            f"about {plan.need / 2**20:,.0f} MiB to decode{left}; raise the setting (or set 0) to decode them")
 
 
 def _decode(path: Path, img: Image.Image, plan: _Plan, long_side: int = HASH_SIZE) -> np.ndarray:
@@ -501,14 +505,13 @@ def _ffmpeg_picture(path: Path, max_pixels: int | None = None, long_side: int = 
             need = ffmpeg_still_bytes(stream)
             if need > DECODE_MEMORY_BYTES:
                 raise FrameError(f"cannot decode image: {width}x{height} ({width * height / 1e6:.0f} MP) would take "
-                                 f"about {need / 2**20:,.0f} MiB to decode (FFmpeg decodes it whole), over the "
-                                 f"{DECODE_MEMORY_BYTES / 2**20:.0f} MiB a picture decode may use (the 1 GiB "
-                                 "memory bound)")
+                                 f"about {need / 2**20:,.0f} MiB to decode (FFmpeg decodes it whole), over "
+                                 f"{decode_bound()}")
             headroom = memory_headroom()
             if headroom is not None and need > headroom:
                 raise FrameError(f"cannot decode image: out of memory ({memory_limit_note()}): its {width}x{height} "
                                  f"pixels take about {need / 2**20:,.0f} MiB to decode, {max(0, headroom) / 2**20:,.0f}"
-                                 " MiB were left under it; raise the setting (or set 0) to compare them")
+                                 " MiB were left under it; raise the setting (or set 0) to decode them")
             for frame in container.decode(stream):
                 w, h = target_size(frame.width, frame.height, long_side)
                 return frame.to_ndarray(width=w, height=h, format="rgb24", interpolation="AREA")
