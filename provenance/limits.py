@@ -169,6 +169,45 @@ def decode_bound() -> str:
             f"within 1 GiB; [limits] max_memory_mb, {setting}, does not raise it)")
 
 
+# Bytes a pixel FFmpeg holds besides the decoded frame when it brings a still to hashing size (swscale's line
+# buffers and the small RGB output): 70 MP of gbrapf32le (16) peaked at ~16.5 a pixel (issue 14 round 3, H4).
+FFMPEG_CONVERT_BYTES_PER_PIXEL = 1
+
+
+def ffmpeg_still_bytes(stream: object) -> int:
+    """Peak bytes FFmpeg takes to decode one picture of ``stream`` (a PyAV video stream) whole: its declared width x
+    height at its pixel format's bytes (the sum of the components' bits), plus the conversion;
+    ``VIDEO_BYTES_PER_PIXEL`` when the pixel format is not declared. Read from the headers FFmpeg's probe parsed,
+    before any decode here."""
+    cc = stream.codec_context  # type: ignore[attr-defined]
+    fmt = getattr(cc, "format", None)
+    try:
+        depth = sum(c.bits for c in fmt.components) / 8 if fmt is not None else 0.0
+    except (AttributeError, TypeError, ValueError):
+        depth = 0.0
+    per_pixel = depth + FFMPEG_CONVERT_BYTES_PER_PIXEL if depth else VIDEO_BYTES_PER_PIXEL
+    return decode_bytes(cc.width or 0, cc.height or 0, per_pixel)
+
+
+def ffmpeg_still_refusal(stream: object) -> str | None:
+    """Why FFmpeg must not decode the one picture of ``stream`` (a still only it reads: OpenEXR, DDS...), which it
+    decodes whole (``ffmpeg_still_bytes``): past the decode memory bound, or past what ``[limits] max_memory_mb``
+    leaves; None when it fits. One check for ingest (``media``, exit 2) and the visual stage's FFmpeg decode
+    (``frames._ffmpeg_picture``), which each word the refusal as their own error."""
+    cc = stream.codec_context  # type: ignore[attr-defined]
+    width, height, need = cc.width or 0, cc.height or 0, ffmpeg_still_bytes(stream)
+    size = f"{width}x{height} ({width * height / 1e6:.0f} MP)"
+    if need > DECODE_MEMORY_BYTES:
+        return (f"its picture of {size} would take about {need / 2**20:,.0f} MiB to decode, over {decode_bound()}, "
+                "and FFmpeg, its only decoder here, cannot decode it reduced")
+    headroom = memory_headroom()
+    if headroom is not None and need > headroom:
+        return (f"out of memory ({memory_limit_note()}): its picture of {size} would take about "
+                f"{need / 2**20:,.0f} MiB to decode, {max(0, headroom) / 2**20:,.0f} MiB were left under it; "
+                "raise the setting (or set 0) to decode it")
+    return None
+
+
 def pillow_bytes_per_pixel(mode: str) -> int:
     """Bytes Pillow stores a pixel of ``mode`` in (its Storage.c: 1, 2 for the 16-bit modes, else 4)."""
     if mode in ("1", "L", "P"):

@@ -30,6 +30,7 @@ from provenance.limits import (
     check_input,
     decode_bound,
     decode_bytes,
+    ffmpeg_still_refusal,
     run_with_budget,
 )
 from provenance.report.model import AudioInfo, Kind, MediaSection, VideoInfo
@@ -497,44 +498,13 @@ def _probe_av(path: Path, digest: str, size: int, limits: Limits | None = None) 
         )
 
 
-# Bytes a pixel FFmpeg holds besides the decoded frame when it brings a still to hashing size (swscale's line
-# buffers and the small RGB output): 70 MP of gbrapf32le (16) peaked at ~16.5 a pixel (issue 14 round 3, H4).
-FFMPEG_CONVERT_BYTES_PER_PIXEL = 1
-
-
-def ffmpeg_still_bytes(stream: av.VideoStream) -> int:
-    """Peak bytes FFmpeg takes to decode one picture of ``stream`` whole: its declared width x height at its pixel
-    format's bytes (the sum of the components' bits), plus the conversion; ``VIDEO_BYTES_PER_PIXEL`` when the
-    pixel format is not declared. Read from the headers FFmpeg's probe parsed, before any decode here."""
-    cc = stream.codec_context
-    fmt = getattr(cc, "format", None)
-    try:
-        depth = sum(c.bits for c in fmt.components) / 8 if fmt is not None else 0.0
-    except (AttributeError, TypeError, ValueError):
-        depth = 0.0
-    per_pixel = depth + FFMPEG_CONVERT_BYTES_PER_PIXEL if depth else VIDEO_BYTES_PER_PIXEL
-    return decode_bytes(cc.width or 0, cc.height or 0, per_pixel)
-
-
 def _check_still_decode(path: Path, stream: av.VideoStream) -> None:
-    """Refuse (``MediaLimitError``) a still only FFmpeg decodes (OpenEXR, DDS...) whose one picture, decoded whole
-    at its declared size and pixel format (``ffmpeg_still_bytes``), would pass the decode memory bound or what
-    ``[limits] max_memory_mb`` leaves: FFmpeg has no reduced decode for them (a 70 MP float EXR took 1.28 GB), and
-    a decode failing under the limit must never read as "not a media file"."""
-    from provenance.limits import memory_headroom, memory_limit_note
-
-    cc = stream.codec_context
-    width, height, need = cc.width or 0, cc.height or 0, ffmpeg_still_bytes(stream)
-    size = f"{width}x{height} ({width * height / 1e6:.0f} MP)"
-    if need > DECODE_MEMORY_BYTES:
-        raise MediaLimitError(f"{display_path(path)}: its picture of {size} would take about {need / 2**20:,.0f} MiB "
-                              f"to decode, over {decode_bound()}, and FFmpeg, its only decoder here, cannot decode "
-                              "it reduced")
-    headroom = memory_headroom()
-    if headroom is not None and need > headroom:
-        raise MediaLimitError(f"{display_path(path)}: its picture of {size} would take about {need / 2**20:,.0f} MiB "
-                              f"to decode, more than the {max(0, headroom) / 2**20:,.0f} MiB left under "
-                              f"{memory_limit_note()}; raise it (or set 0) to verify it")
+    """Refuse (``MediaLimitError``) a still only FFmpeg decodes (OpenEXR, DDS...) whose one picture, decoded whole,
+    would pass the decode memory bound or what ``[limits] max_memory_mb`` leaves (``limits.ffmpeg_still_refusal``,
+    the check the visual stage's FFmpeg decode makes too): FFmpeg has no reduced decode for them (a 70 MP float
+    EXR took 1.28 GB), and a decode failing under the limit must never read as "not a media file"."""
+    if (why := ffmpeg_still_refusal(stream)) is not None:
+        raise MediaLimitError(f"{display_path(path)}: {why}")
 
 
 def _display_turns(container: av.container.InputContainer, stream: av.VideoStream) -> int:

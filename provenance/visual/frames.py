@@ -483,12 +483,11 @@ def _opencv_reduced(path: Path, width: int, height: int, long_side: int = HASH_S
 def _ffmpeg_picture(path: Path, max_pixels: int | None = None, long_side: int = HASH_SIZE) -> np.ndarray | None:
     """The first picture FFmpeg decodes from a still Pillow cannot open, at hashing size; None when it cannot.
 
-    FFmpeg decodes it whole: its declared size (the stream's width x height at its pixel format's bytes,
-    ``media.ffmpeg_still_bytes``) is checked against ``max_pixels`` and the decode memory bound first, and a
-    picture past either is refused with a ``FrameError`` naming it rather than decoded.
+    FFmpeg decodes it whole: its declared size is checked against ``max_pixels``, and its decode against the decode
+    memory bound and what ``[limits] max_memory_mb`` leaves (``limits.ffmpeg_still_refusal``, the check ingest
+    makes too), and a picture past either is refused with a ``FrameError`` naming it rather than decoded.
     """
-    from provenance.limits import DECODE_MEMORY_BYTES, memory_headroom, memory_limit_note
-    from provenance.media import ffmpeg_still_bytes
+    from provenance.limits import ffmpeg_still_refusal
 
     try:
         container = av.open(str(path), metadata_errors="ignore")
@@ -500,18 +499,9 @@ def _ffmpeg_picture(path: Path, max_pixels: int | None = None, long_side: int = 
             if stream is None:
                 return None
             cc = stream.codec_context
-            width, height = cc.width or 0, cc.height or 0
-            _check_pixels(width, height, max_pixels)
-            need = ffmpeg_still_bytes(stream)
-            if need > DECODE_MEMORY_BYTES:
-                raise FrameError(f"cannot decode image: {width}x{height} ({width * height / 1e6:.0f} MP) would take "
-                                 f"about {need / 2**20:,.0f} MiB to decode (FFmpeg decodes it whole), over "
-                                 f"{decode_bound()}")
-            headroom = memory_headroom()
-            if headroom is not None and need > headroom:
-                raise FrameError(f"cannot decode image: out of memory ({memory_limit_note()}): its {width}x{height} "
-                                 f"pixels take about {need / 2**20:,.0f} MiB to decode, {max(0, headroom) / 2**20:,.0f}"
-                                 " MiB were left under it; raise the setting (or set 0) to decode them")
+            _check_pixels(cc.width or 0, cc.height or 0, max_pixels)
+            if (why := ffmpeg_still_refusal(stream)) is not None:
+                raise FrameError(f"cannot decode image: {why}")
             for frame in container.decode(stream):
                 w, h = target_size(frame.width, frame.height, long_side)
                 return frame.to_ndarray(width=w, height=h, format="rgb24", interpolation="AREA")
