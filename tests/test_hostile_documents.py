@@ -150,3 +150,27 @@ def test_an_eps_without_ghostscript_says_so_once_in_words(tmp_path: Path) -> Non
     failed = [f["message"] for f in report["findings"] if f["code"] == "stage_error"]
     assert "The text stage failed: for the same reason as the visual stage." in failed, failed
     assert {e["stage"] for e in report["errors"]} == {"visual", "text"}  # the report keeps both errors whole
+
+
+def test_a_multi_page_tiff_reference_shows_the_page_that_matched(tmp_path: Path) -> None:
+    """An indexed multi-page TIFF is indexed page by page (frame t = page - 1); the evidence thumbnail of a match
+    on its page 2 must be page 2, not page 1 for every page."""
+    import io
+
+    import numpy as np
+
+    from provenance.fileio import sha256_file
+    from provenance.visual.evidence import _reference_thumbnails
+
+    tiff = tmp_path / "two.tif"
+    _photo("astronaut").save(tiff, save_all=True, append_images=[_photo("coffee")])
+    added = run_cli("index", "add", tiff, "--id", "pages", env=_env(tmp_path))
+    assert added.code == 0 and "2 frames" in added.stdout, added.stdout + added.stderr
+    thumbs = _reference_thumbnails(tiff, sha256_file(tiff), "image", [0.0, 1.0])
+
+    def off(jpeg: bytes, name: str) -> float:
+        got = Image.open(io.BytesIO(jpeg)).convert("RGB")
+        want = _photo(name).convert("RGB").resize(got.size)
+        return float(np.abs(np.asarray(got, float) - np.asarray(want, float)).mean())
+
+    assert off(thumbs[0.0], "astronaut") < 12 and off(thumbs[1.0], "coffee") < 12
