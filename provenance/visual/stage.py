@@ -156,7 +156,8 @@ class VisualStage(Stage):
         if ctx.media.pixels_refused:  # a still over [limits] max_pixels with readable metadata: not decoded
             from provenance.visual.frames import FrameError
 
-            raise FrameError(f"picture not decoded: {ctx.media.pixels_refused}; only its metadata is reported")
+            lead = "" if ctx.media.kind == "document" else "picture not decoded: "  # a PDF's reason says it all
+            raise FrameError(f"{lead}{ctx.media.pixels_refused}; only its metadata is reported")
         if ctx.media.kind == "image":  # HEIF/AVIF decoders conceal damaged coded data without an error (issue 14)
             from provenance.visual.heif_integrity import check_still
 
