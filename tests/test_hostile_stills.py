@@ -403,8 +403,8 @@ def test_an_animated_webp_of_frames_past_the_bound_is_refused_as_readme_says(tmp
 @pytest.mark.parametrize("pipeline", PIPELINES)
 def test_a_turned_100_mp_jpeg_is_turned_after_it_is_shrunk(pipeline: str, tmp_path: Path) -> None:
     """Round 4 M1: a 100 MP 4:4:4 JPEG with EXIF Orientation 6 took `verify` to 988 MB (standard): the turn
-    copied the whole picture before it was shrunk. Now it is turned at hashing size (and decoded at libjpeg's DCT
-    scale, as an unturned JPEG is): well under the bound, and upright."""
+    copied the whole picture before it was shrunk (a second 400 MB). Now it is turned at hashing size: decoded
+    whole once (400 MB) and upright (measured 508/615 MB quick/standard)."""
     from skimage import data
 
     from provenance.visual.frames import load_image
@@ -416,7 +416,7 @@ def test_a_turned_100_mp_jpeg_is_turned_after_it_is_shrunk(pipeline: str, tmp_pa
                                                                   exif=exif.tobytes())
     run, report = _verify(path, tmp_path, pipeline)
     assert run.code == 0 and report["visual"]["status"] == "ok", run.stderr
-    assert run.peak_rss_kb < 640 * 1024, f"peak RSS {run.peak_rss_kb / 1024:.0f} MiB"
+    assert run.peak_rss_kb < 760 * 1024, f"peak RSS {run.peak_rss_kb / 1024:.0f} MiB: a second full copy?"
     shown = load_image(path)
     upright = np.asarray(Image.fromarray(data.astronaut()).transpose(Image.Transpose.ROTATE_270))
     assert np.abs(shown.astype(int) - upright.astype(int)).mean() < 6, "not turned as the EXIF says"

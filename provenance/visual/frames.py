@@ -395,7 +395,9 @@ def _decode(path: Path, img: Image.Image, plan: _Plan, long_side: int = HASH_SIZ
             img.draft("RGB", (long_side, long_side))  # the smallest DCT scale still >= long_side
         elif plan.decoder == "jp2_reduce":
             img.reduce = _jp2_reduction(img.width, img.height, long_side)  # type: ignore[method-assign]
-            img.load()  # decoded reduced now: its size is the reduced one before anything resizes it
+        # decoded now, at the scale chosen above, as exif_transpose decoded it before the turn moved after the
+        # shrink: thumbnail's own JPEG draft would change the pixels, and every indexed JPEG's hash with them
+        img.load()
         if shrunk_before_rgb(img.mode):  # 16/32-bit grey: shrunk before its 8-bit conversion,
             img.thumbnail((long_side, long_side), Image.Resampling.BOX, reducing_gap=None)  # (reduce() refuses I;16)
             return _turned(np.asarray(rgb8(img)), orientation)  # a float copy of 99 MP took 1.5 GB (round 4 H1)
