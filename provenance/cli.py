@@ -279,9 +279,13 @@ def _verify(args: argparse.Namespace) -> int:
               "report.html, report.md)")
         for f in report.findings:
             print(f"  [{f.severity}] {terminal(f.message)}")
+    from provenance.findings import said_before
+
+    same = said_before(report)  # a refusal two stages share is printed once
     for e in report.errors:
         failed = "failed: " if (s := report.sections.get(e.stage)) is None or s.status != "ok" else ""
-        print(f"provenance: {e.stage} stage {failed}{terminal(e.message)}", file=sys.stderr)
+        message = f"for the same reason as the {same[e.stage]} stage" if e.stage in same else e.message
+        print(f"provenance: {e.stage} stage {failed}{terminal(message)}", file=sys.stderr)
     if not_attached is not None:
         print(f"provenance: error: {terminal(str(not_attached))}", file=sys.stderr)
         return EXIT_NOT_ATTACHED

@@ -16,10 +16,21 @@ from provenance.report.model import Finding, Report
 _ORDER = {"warning": 0, "notice": 1, "info": 2}
 
 
+def said_before(report: Report) -> dict[str, str]:
+    """For each stage whose error repeats an earlier stage's word for word, that earlier stage: the visual and text
+    stages decode a still with the same decoder and failed with the same refusal, printed twice (issue 14 round
+    4 L1); the second says "for the same reason as the visual stage" instead."""
+    first: dict[str, str] = {}
+    return {e.stage: first[e.message] for e in report.errors if first.setdefault(e.message, e.stage) != e.stage}
+
+
 def stage_errors(report: Report) -> list[Finding]:
     """One finding per failed stage. An error of a stage whose section is ``ok`` is a partly decoded stream
     (``provenance.coverage``): the stage did not fail, and its ``decoded_coverage`` finding says what decoded."""
-    return [Finding("stage_error", "notice", f"The {e.stage} stage failed: {e.message}", {"stage": e.stage})
+    same = said_before(report)
+    return [Finding("stage_error", "notice", f"The {e.stage} stage failed: "
+                    + (f"for the same reason as the {same[e.stage]} stage." if e.stage in same else e.message),
+                    {"stage": e.stage})
             for e in report.errors if (s := report.sections.get(e.stage)) is None or s.status != "ok"]
 
 

@@ -136,7 +136,10 @@ TO_RGB_BYTES_PER_PIXEL = 4  # Pillow's RGB copy of a picture in another mode
 # - JPEG 2000 with OpenJPEG's resolution reduction (Pillow's ``reduce``: 2^r smaller each way): the full figure
 #   over 4^r plus 0.5 for the code-stream's own buffers (25 MP and 49 MP untiled at r=3: 0.68 and 0.62).
 # - JPEG XL: no reduced decode in libjxl's Pillow plugin; a picture over the bound whole is refused.
+# - RGBA/RGBX/LA pictures of formats only Pillow reads (TGA, SGI...): Pillow's image (4, LA stored as RGBA is)
+#   and one channel at a time (1) shrunk before the next (``frames._by_channel``): 99 MP RLE RGBA TGA, 5.
 OPENCV_BYTES_PER_PIXEL = 3.0
+CHANNEL_BYTES_PER_PIXEL = 1.0
 JPEG2000_REDUCED_OVERHEAD = 0.5
 HEIF_NUMPY_BYTES_PER_PIXEL = 5.0
 FFMPEG_STILL_BYTES_PER_PIXEL = {"WEBP": 4.0}
@@ -149,6 +152,62 @@ FFMPEG_PROBE_BYTES_PER_PIXEL = 8
 # frames: 1.35 GB).
 
 
+# Pages of a multi-page TIFF the visual stage examines (each one a still: decoded within the decode bound one at a
+# time, hashed and matched; issue 14 round 4 H3, only page 1 was checked, silently). Ingest counts pages up to one
+# more than this (walking the IFD chain: 100,000 pages took 69 s), so "more than 64" is known without the walk.
+# 64 covers scanned documents and photo sequences; at the 0.05-0.3 s a 1-12 MP page decodes and hashes here, the
+# pages fit the visual stage's budget. Pages past it are named in a notice, never covered by a "No match".
+MAX_STILL_PAGES = 64
+
+
+def decode_bound() -> str:
+    """The decode memory bound in words, for the messages that refuse a decode past it: "the 640 MiB a picture
+    decode may use (...)". It is a fixed bound, not ``[limits] max_memory_mb`` (8 GiB by default): messages said
+    "(the 1 GiB memory bound)", which read as a setting contradicting the README (issue 14 round 4 L2)."""
+    setting = f"{_APPLIED_MB:,} MiB here" if _APPLIED_MB else "no limit here"
+    return (f"the {DECODE_MEMORY_BYTES / 2**20:.0f} MiB a picture decode may use (a fixed bound that keeps a run "
+            f"within 1 GiB; [limits] max_memory_mb, {setting}, does not raise it)")
+
+
+# Bytes a pixel FFmpeg holds besides the decoded frame when it brings a still to hashing size (swscale's line
+# buffers and the small RGB output): 70 MP of gbrapf32le (16) peaked at ~16.5 a pixel (issue 14 round 3, H4).
+FFMPEG_CONVERT_BYTES_PER_PIXEL = 1
+
+
+def ffmpeg_still_bytes(stream: object) -> int:
+    """Peak bytes FFmpeg takes to decode one picture of ``stream`` (a PyAV video stream) whole: its declared width x
+    height at its pixel format's bytes (the sum of the components' bits), plus the conversion;
+    ``VIDEO_BYTES_PER_PIXEL`` when the pixel format is not declared. Read from the headers FFmpeg's probe parsed,
+    before any decode here."""
+    cc = stream.codec_context  # type: ignore[attr-defined]
+    fmt = getattr(cc, "format", None)
+    try:
+        depth = sum(c.bits for c in fmt.components) / 8 if fmt is not None else 0.0
+    except (AttributeError, TypeError, ValueError):
+        depth = 0.0
+    per_pixel = depth + FFMPEG_CONVERT_BYTES_PER_PIXEL if depth else VIDEO_BYTES_PER_PIXEL
+    return decode_bytes(cc.width or 0, cc.height or 0, per_pixel)
+
+
+def ffmpeg_still_refusal(stream: object) -> str | None:
+    """Why FFmpeg must not decode the one picture of ``stream`` (a still only it reads: OpenEXR, DDS...), which it
+    decodes whole (``ffmpeg_still_bytes``): past the decode memory bound, or past what ``[limits] max_memory_mb``
+    leaves; None when it fits. One check for ingest (``media``, exit 2) and the visual stage's FFmpeg decode
+    (``frames._ffmpeg_picture``), which each word the refusal as their own error."""
+    cc = stream.codec_context  # type: ignore[attr-defined]
+    width, height, need = cc.width or 0, cc.height or 0, ffmpeg_still_bytes(stream)
+    size = f"{width}x{height} ({width * height / 1e6:.0f} MP)"
+    if need > DECODE_MEMORY_BYTES:
+        return (f"its picture of {size} would take about {need / 2**20:,.0f} MiB to decode, over {decode_bound()}, "
+                "and FFmpeg, its only decoder here, cannot decode it reduced")
+    headroom = memory_headroom()
+    if headroom is not None and need > headroom:
+        return (f"out of memory ({memory_limit_note()}): its picture of {size} would take about "
+                f"{need / 2**20:,.0f} MiB to decode, {max(0, headroom) / 2**20:,.0f} MiB were left under it; "
+                "raise the setting (or set 0) to decode it")
+    return None
+
+
 def pillow_bytes_per_pixel(mode: str) -> int:
     """Bytes Pillow stores a pixel of ``mode`` in (its Storage.c: 1, 2 for the 16-bit modes, else 4)."""
     if mode in ("1", "L", "P"):
@@ -156,6 +215,14 @@ def pillow_bytes_per_pixel(mode: str) -> int:
     if mode.startswith("I;16") or mode in ("BGR;15", "BGR;16"):
         return 2
     return 4
+
+
+def shrunk_before_rgb(mode: str) -> bool:
+    """Whether Pillow's decode path shrinks a picture of ``mode`` to hashing size before its RGB conversion (the
+    16-bit and 32-bit grey modes "I;16*", "I", and float "F": ``frames._decode``), so the conversion costs nothing
+    at full size. A 99 MP 32-bit float TIFF then decodes whole at 4 bytes a pixel (396 MB) instead of being sent
+    to OpenCV, which reads no 32-bit samples (issue 14 round 4 M2)."""
+    return mode.startswith("I") or mode == "F"
 
 
 def jpeg_coefficient_bytes_per_pixel(layers: list[tuple[str, int, int, int]] | None) -> float:
@@ -173,7 +240,7 @@ def still_bytes_per_pixel(fmt: str | None, mode: str, *, progressive: float = 0.
     the plugin's own buffers, Pillow's image, its RGB copy, and a progressive JPEG's coefficients (see above)."""
     if fmt in PILLOW_DECODER_BYTES_PER_PIXEL:
         return PILLOW_DECODER_BYTES_PER_PIXEL[fmt]  # (measured whole, conversion included)
-    convert = 0 if mode == "RGB" else TO_RGB_BYTES_PER_PIXEL
+    convert = 0 if mode == "RGB" or shrunk_before_rgb(mode) else TO_RGB_BYTES_PER_PIXEL
     return pillow_bytes_per_pixel(mode) + convert + progressive
 
 

@@ -28,7 +28,9 @@ from provenance.limits import (
     LimitError,
     Limits,
     check_input,
+    decode_bound,
     decode_bytes,
+    ffmpeg_still_refusal,
     run_with_budget,
 )
 from provenance.report.model import AudioInfo, Kind, MediaSection, VideoInfo
@@ -130,6 +132,8 @@ def probe(path: str | Path, limits: Limits | None = None) -> MediaFile:
 
 def _identify(path: Path, name: str, digest: str, size: int, limits: Limits | None) -> MediaFile:
     register_still_decoders()
+    if (document := _document(path, digest, size)) is not None:
+        return document
     if (cut := _cut_heif(path, digest, size)) is not None:
         return cut
     try:
@@ -144,7 +148,8 @@ def _identify(path: Path, name: str, digest: str, size: int, limits: Limits | No
         return dataclasses.replace(described, pixels_refused=str(exc).removeprefix(f"{name}: "))
     if still is not None:
         fmt, width, height, frames = still
-        if frames > 1:  # an animated WebP: only Pillow plays it (FFmpeg reads no ANMF frames), never reduced
+        if frames > 1 and fmt.upper() in _STILL_ANIMATIONS:  # an animated WebP: only Pillow plays it (FFmpeg
+            # reads no ANMF frames), never reduced; a multi-page TIFF's pages are each decoded as a still
             from provenance.limits import PILLOW_DECODER_BYTES_PER_PIXEL
 
             _refuse_big_frames(name, width, height, PILLOW_DECODER_BYTES_PER_PIXEL.get(fmt.upper(),
@@ -181,9 +186,29 @@ def _refuse_big_frames(name: str, width: int, height: int, per_pixel: float) -> 
     need = decode_bytes(width, height, per_pixel)
     if need > DECODE_MEMORY_BYTES:
         raise MediaLimitError(f"{name}: frames of {width}x{height} ({width * height / 1e6:.0f} MP) would take "
-                              f"about {need / 2**20:,.0f} MiB to decode, over the "
-                              f"{DECODE_MEMORY_BYTES / 2**20:.0f} MiB a decode may use (the 1 GiB memory "
-                              "bound); stills that size are decoded reduced, animations and video cannot be")
+                              f"about {need / 2**20:,.0f} MiB to decode, over {decode_bound()}; stills that size "
+                              "are decoded reduced, animations and video cannot be")
+
+
+# Why a PDF's pictures are not compared (the visual stage fails with it, exit 1; never a "No match" for them): no
+# PDF reader is a dependency here, and FFmpeg reads only the first embedded JPEG, as a 25 fps "video".
+PDF_NOT_EXAMINED = ("a PDF document, not footage: its embedded pictures are not examined; extract them (e.g. "
+                    "with pdfimages) and verify each")
+
+
+def _document(path: Path, digest: str, size: int) -> MediaFile | None:
+    """A PDF (``sniff`` "pdf") as a document: its metadata is reported (ExifTool reads its Info dictionary and
+    XMP), its pictures are refused with ``PDF_NOT_EXAMINED``. FFmpeg's prober took a PDF for raw MJPEG from its
+    first embedded JPEG, so the document was verified as one picture and a picture on page 2 that is in the index
+    got "No match" (issue 14 round 4, H2). None for any other file."""
+    try:
+        with path.open("rb") as fh:
+            if sniff(fh.read(512)) != "pdf":
+                return None
+    except OSError:
+        return None
+    return MediaFile(path=path, sha256=digest, size_bytes=size, kind="document", container="pdf", duration_s=None,
+                     video=None, audio=None, pixels_refused=PDF_NOT_EXAMINED)
 
 
 def _cut_heif(path: Path, digest: str, size: int) -> MediaFile | None:
@@ -337,6 +362,8 @@ def _probe_still(path: Path) -> tuple[str, int, int, int] | None:
                 frames = getattr(img, "n_frames", 1) if img.format in _ANIMATED else 1
                 if frames > 1 and img.format not in _STILL_ANIMATIONS:
                     return None  # animated: a video for our purposes
+                if img.format == "TIFF":  # a multi-page TIFF: every page is a still the visual stage examines
+                    frames = tiff_pages(img)
                 width, height = img.width, img.height
                 if not (isinstance(width, int) and isinstance(height, int)) or width <= 0 or height <= 0:
                     return None
@@ -351,6 +378,24 @@ def _probe_still(path: Path) -> tuple[str, int, int, int] | None:
                               "([limits] max_memory_mb)") from None
     except Exception:  # any plugin's failure on a hostile header: not a still Pillow reads
         return None
+
+
+def tiff_pages(img: Image.Image) -> int:
+    """The pages of an open TIFF, counted up to ``limits.MAX_STILL_PAGES`` + 1 (so more than the visual stage
+    examines is known without walking a chain of 100,000 IFDs). A later page Pillow cannot seek to ends the count:
+    a broken page 7 must not cost page 1. ``img`` is left on its first page."""
+    from provenance.limits import MAX_STILL_PAGES
+
+    pages = 1
+    try:
+        while pages <= MAX_STILL_PAGES:
+            img.seek(pages)
+            pages += 1
+    except Exception:  # EOFError past the last page; any plugin error on a hostile later IFD ends the count too
+        pass
+    with contextlib.suppress(Exception):
+        img.seek(0)
+    return pages
 
 
 # What the first bytes announce -> the kind of media a file is when no decoder opens it.
@@ -453,44 +498,13 @@ def _probe_av(path: Path, digest: str, size: int, limits: Limits | None = None) 
         )
 
 
-# Bytes a pixel FFmpeg holds besides the decoded frame when it brings a still to hashing size (swscale's line
-# buffers and the small RGB output): 70 MP of gbrapf32le (16) peaked at ~16.5 a pixel (issue 14 round 3, H4).
-FFMPEG_CONVERT_BYTES_PER_PIXEL = 1
-
-
-def ffmpeg_still_bytes(stream: av.VideoStream) -> int:
-    """Peak bytes FFmpeg takes to decode one picture of ``stream`` whole: its declared width x height at its pixel
-    format's bytes (the sum of the components' bits), plus the conversion; ``VIDEO_BYTES_PER_PIXEL`` when the
-    pixel format is not declared. Read from the headers FFmpeg's probe parsed, before any decode here."""
-    cc = stream.codec_context
-    fmt = getattr(cc, "format", None)
-    try:
-        depth = sum(c.bits for c in fmt.components) / 8 if fmt is not None else 0.0
-    except (AttributeError, TypeError, ValueError):
-        depth = 0.0
-    per_pixel = depth + FFMPEG_CONVERT_BYTES_PER_PIXEL if depth else VIDEO_BYTES_PER_PIXEL
-    return decode_bytes(cc.width or 0, cc.height or 0, per_pixel)
-
-
 def _check_still_decode(path: Path, stream: av.VideoStream) -> None:
-    """Refuse (``MediaLimitError``) a still only FFmpeg decodes (OpenEXR, DDS...) whose one picture, decoded whole
-    at its declared size and pixel format (``ffmpeg_still_bytes``), would pass the decode memory bound or what
-    ``[limits] max_memory_mb`` leaves: FFmpeg has no reduced decode for them (a 70 MP float EXR took 1.28 GB), and
-    a decode failing under the limit must never read as "not a media file"."""
-    from provenance.limits import memory_headroom, memory_limit_note
-
-    cc = stream.codec_context
-    width, height, need = cc.width or 0, cc.height or 0, ffmpeg_still_bytes(stream)
-    size = f"{width}x{height} ({width * height / 1e6:.0f} MP)"
-    if need > DECODE_MEMORY_BYTES:
-        raise MediaLimitError(f"{display_path(path)}: its picture of {size} would take about {need / 2**20:,.0f} MiB "
-                              f"to decode, over the {DECODE_MEMORY_BYTES / 2**20:.0f} MiB a decode may use (the "
-                              "1 GiB memory bound), and FFmpeg, its only decoder here, cannot decode it reduced")
-    headroom = memory_headroom()
-    if headroom is not None and need > headroom:
-        raise MediaLimitError(f"{display_path(path)}: its picture of {size} would take about {need / 2**20:,.0f} MiB "
-                              f"to decode, more than the {max(0, headroom) / 2**20:,.0f} MiB left under "
-                              f"{memory_limit_note()}; raise it (or set 0) to verify it")
+    """Refuse (``MediaLimitError``) a still only FFmpeg decodes (OpenEXR, DDS...) whose one picture, decoded whole,
+    would pass the decode memory bound or what ``[limits] max_memory_mb`` leaves (``limits.ffmpeg_still_refusal``,
+    the check the visual stage's FFmpeg decode makes too): FFmpeg has no reduced decode for them (a 70 MP float
+    EXR took 1.28 GB), and a decode failing under the limit must never read as "not a media file"."""
+    if (why := ffmpeg_still_refusal(stream)) is not None:
+        raise MediaLimitError(f"{display_path(path)}: {why}")
 
 
 def _display_turns(container: av.container.InputContainer, stream: av.VideoStream) -> int:

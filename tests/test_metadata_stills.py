@@ -130,3 +130,31 @@ def test_a_51_megapixel_heic_decodes_without_copies(tmp_path: Path) -> None:
                   env=_env(tmp_path))
     assert run.code == 0, run.stderr
     assert run.peak_rss_kb < 600 * 1024, run.peak_rss_kb // 1024
+
+
+@pytest.mark.parametrize(("minutes", "seconds", "said"), [(75, 0, "GPSLatitude has 75 arc-minutes"),
+                                                          (30, 60, "GPSLatitude has 60 arc-seconds")])
+def test_gps_minutes_or_seconds_past_59_are_flagged_not_reported_as_a_position(
+        minutes: int, seconds: int, said: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Round 4 L3: 50 deg 75' N read as 51.25 and was reported as a position, unflagged. EXIF writes minutes and
+    seconds under 60: the position is rejected with its reason (and ExifTool's decimal of it is not used either)."""
+    from PIL import Image
+    from PIL.TiffImagePlugin import IFDRational
+    from skimage import data
+
+    from provenance.metadata import extract
+
+    exif = Image.Exif()
+    exif[0x010F], exif[0x0110] = "Google", "Pixel 7"
+    exif[0x8825] = {1: "N", 2: (IFDRational(50), IFDRational(minutes), IFDRational(seconds)), 3: "E",
+                    4: (IFDRational(30), IFDRational(0), IFDRational(0))}
+    path = tmp_path / "gps.jpg"
+    Image.fromarray(data.astronaut()).save(path, exif=exif, quality=90)
+    section = extract(path, "image")
+    assert section.gps is None
+    invalid = [c for c in section.consistency if c.code == "gps_invalid"]
+    assert invalid and said in invalid[0].message and "impossible value" in invalid[0].message, section.consistency
+    exif[0x8825] = {1: "N", 2: (IFDRational(50), IFDRational(59), IFDRational(59)), 3: "E",
+                    4: (IFDRational(30), IFDRational(0), IFDRational(0))}
+    Image.fromarray(data.astronaut()).save(path, exif=exif, quality=90)
+    assert extract(path, "image").gps.lat == pytest.approx(50 + 59 / 60 + 59 / 3600)

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from provenance.report.model import ConsistencyCheck
 
-from .normalise import GPS_NO_HEMISPHERE, GPS_NO_POSITION, GPS_UNREADABLE, Facts, Stamp
+from .normalise import GPS_IMPOSSIBLE, GPS_NO_HEMISPHERE, GPS_NO_POSITION, GPS_UNREADABLE, Facts, Stamp
 
 # Values written by FFmpeg (libavformat/libavcodec) and the tools built on it. A camera or phone writes its
 # own encoder and handler names ("Core Media Video", "VideoHandle", "GoPro AVC"), never these.
@@ -182,6 +182,7 @@ def gps_sanity(facts: Facts) -> list[ConsistencyCheck]:
         ("gps_no_hemisphere", lambda why: why.startswith(GPS_NO_HEMISPHERE),
          "{reason}. Where it was taken is unknown: without N/S or E/W the numbers fit points in mirrored "
          "hemispheres, so this is not a usable position."),
+        ("gps_invalid", lambda why: why.startswith(GPS_IMPOSSIBLE), "{reason}. Where it was taken is unknown."),
         ("gps_invalid", lambda why: True, "A GPS tag is present but unusable (malformed, empty or out of range)."),
     )
     left, checks = list(facts.gps_rejected), []

@@ -1,8 +1,9 @@
 """The metadata stage's readers run together: ``extract(path, kind)`` builds the report's section.
 
 See the package docstring for the readers. A reader that fails costs only its own tags: its message goes into
-``raw["Errors"]`` and the others still count. Only when nothing at all could be read does it raise
-``MetadataError``, which the pipeline records as the stage error.
+``raw["Errors"]`` and the others still count. Only when nothing at all could be read from a video or audio file
+(which FFmpeg opened at ingest) does it raise ``MetadataError``, which the pipeline records as the stage error; a
+still with no tag any reader finds has no metadata, which is "unknown", not a failure.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from .reading import Reading
 
 __all__ = ["MetadataError", "extract", "reads_metadata"]
 
-_KINDS = ("video", "image", "audio", "index")
+_KINDS = ("video", "image", "audio", "index", "document")
 # exifread's way of saying "no EXIF here": expected for most video and audio, not worth a note.
 _NO_EXIF = re.compile(r"format not recognized|does not have exif", re.IGNORECASE)
 
@@ -105,7 +106,11 @@ def extract(path: Path, kind: str, *, skip_container: str | None = None) -> Meta
     # should carry; for bytes of no known format its "no manifest" says nothing.
     checked = credentials.validation is not None and _known_format(path)
     found_any = bool(tags.tags) or checked or any(r.found for r in readings)
-    if box.error and not found_any:
+    # A still (or a document, an index) that ingest opened and in which no reader finds a tag has no metadata:
+    # "unknown", reported as such (no_capture_metadata), not a failed stage. A .dib, .icns or .im that FFmpeg does
+    # not read and ExifTool calls "Unknown file type" failed the stage, exit 1 (issue 14 round 4 M3). Video and
+    # audio went through FFmpeg at ingest: its container reader failing on them now is a real read error.
+    if box.error and not found_any and kind in ("video", "audio"):
         detail = "; ".join(f"{name}: {message}" for name, message in errors.items())
         raise MetadataError(f"no metadata could be read from {path.name} ({detail})")
 

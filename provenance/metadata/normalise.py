@@ -28,6 +28,8 @@ GPS_NO_POSITION = "GPS block present without a position"
 # EXIF keeps a coordinate's sign apart from its value (GPSLatitudeRef N/S, GPSLongitudeRef E/W, EXIF 2.32 4.6.6):
 # without the reference the numbers name up to four points, in mirrored hemispheres. Not a usable position.
 GPS_NO_HEMISPHERE = "GPS position without its hemisphere"
+# Minutes or seconds of 60 or more (EXIF 2.32 4.6.6 writes each as under 60): a damaged or forged value.
+GPS_IMPOSSIBLE = "GPS position with an impossible value"
 
 
 def hemisphere_missing(lat: float, lon: float, lat_ref: str | None, lon_ref: str | None) -> str | None:
@@ -240,8 +242,12 @@ def exif_gps(exif: ExifTags) -> tuple[float, float, float | None] | str | None:
         return None
     try:
         lat, lon = _dms(lat_tag.values), _dms(lon_tag.values)
+        impossible = _sexagesimal_error("GPSLatitude", lat_tag.values) or _sexagesimal_error("GPSLongitude",
+                                                                                              lon_tag.values)
     except (ValueError, ZeroDivisionError, TypeError, AttributeError, IndexError):
         return f"unreadable rationals: {lat_tag} / {lon_tag}"
+    if impossible:
+        return f"{GPS_IMPOSSIBLE} ({impossible}: not a position a receiver writes; what was meant is unknown)"
     lat_ref, lon_ref = exif.text("GPS GPSLatitudeRef"), exif.text("GPS GPSLongitudeRef")
     if reason := hemisphere_missing(lat, lon, lat_ref, lon_ref):
         return reason
@@ -270,6 +276,17 @@ def _rational(value: Any) -> float:
     if not math.isfinite(result):
         raise ValueError(value)
     return result
+
+
+def _sexagesimal_error(name: str, values: Any) -> str | None:
+    """Why an EXIF degrees/minutes/seconds triple is impossible (EXIF 2.32, 4.6.6: minutes and seconds are 0 to
+    under 60), or None. 50 deg 75' read as 51.25 deg passed unflagged (issue 14 round 4 L3): 75 arc-minutes is no
+    value a GPS receiver writes, so the point it would give is not a position."""
+    parts = [_rational(v) for v in list(values)[:3]]
+    for unit, value in zip(("arc-minutes", "arc-seconds"), parts[1:3], strict=False):
+        if not 0 <= value < 60:
+            return f"{name} has {value:g} {unit} (0 to under 60 expected)"
+    return None
 
 
 def _dms(values: Any) -> float:

@@ -25,7 +25,7 @@ class MetadataStage(Stage):
     name = "metadata"
     config_type = MetadataConfig
     section_type = MetadataSection
-    kinds: ClassVar = frozenset({"video", "image", "audio", "index"})
+    kinds: ClassVar = frozenset({"video", "image", "audio", "index", "document"})
     view = MetadataView()
 
     def run(self, ctx: Context) -> MetadataSection:
@@ -89,6 +89,8 @@ def _container_unsafe(ctx: Context) -> str | None:
     from provenance.limits import DECODE_MEMORY_BYTES, FFMPEG_PROBE_BYTES_PER_PIXEL, decode_bytes, memory_headroom
 
     media = ctx.media
+    if media.kind == "document":  # FFmpeg reads no document: it guesses a raw stream from an embedded picture
+        return "not read: a document, which FFmpeg does not read (ExifTool reads its Info dictionary and XMP)"
     if media.kind != "image":
         return None
     if media.pixels_refused:

@@ -17,7 +17,8 @@ from typing import Any, ClassVar, Literal
 SCHEMA = "provenance.report/1"
 
 # "index": a file that describes media and holds none (a camcorder's MOI index of its MOD/TOD clip): metadata only
-Kind = Literal["video", "image", "audio", "index"]
+# "document": a PDF; its embedded pictures are not examined (metadata only; the visual stage says why)
+Kind = Literal["video", "image", "audio", "index", "document"]
 Severity = Literal["info", "notice", "warning"]
 # Stage status: ok, error (see report.errors), skipped (not in the pipeline profile),
 # not_applicable (e.g. visual stage on an audio file), no_audio (media without an audio track),

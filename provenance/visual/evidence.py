@@ -17,7 +17,7 @@ import numpy as np
 from provenance.fileio import sha256_file
 from provenance.report.model import Artefacts, Match
 from provenance.threads import decoder_threads
-from provenance.visual.frames import display_turns, load_image, target_size, upright
+from provenance.visual.frames import display_turns, load_page, target_size, upright
 from provenance.visual.hashing import THUMB_SIZE, thumbnail_jpeg
 from provenance.visual.index import KnownImageryIndex
 from provenance.visual.view import shown_pairs
@@ -71,9 +71,10 @@ def _reference_thumbnails(path: Path, sha256: str, kind: str, times: list[float]
         raise _Unavailable(f"the reference file is no longer at {path}")
     if _sha256(path) != sha256:
         raise _Unavailable(f"the file at {path} has changed since it was indexed")
-    if kind == "image":
-        jpeg = thumbnail_jpeg(load_image(path))
-        return dict.fromkeys(times, jpeg)
+    if kind == "image":  # a multi-page TIFF's page p is its frame at t = p - 1 (frames.still_pages)
+        pages = {t: round(t) for t in times}
+        jpegs = {page: thumbnail_jpeg(load_page(path, page)) for page in set(pages.values())}
+        return {t: jpegs[page] for t, page in pages.items()}
     out: dict[float, bytes] = {}
     with av.open(str(path), metadata_errors="ignore") as container:
         stream = container.streams.video[0]

@@ -28,7 +28,7 @@ import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import av
 import cv2
@@ -37,12 +37,18 @@ from PIL import Image, ImageOps
 
 from provenance.coverage import measure
 from provenance.errors import ProvenanceError
-from provenance.limits import BudgetExceeded, Deadline, Limits, current_deadline
+from provenance.limits import BudgetExceeded, Deadline, Limits, current_deadline, decode_bound, shrunk_before_rgb
 from provenance.report.model import StreamCoverage
 from provenance.threads import decoder_threads, share
 from provenance.visual.config import FramesConfig
 
+if TYPE_CHECKING:
+    from provenance.media import MediaFile
+
 cv2.setNumThreads(share())  # OpenCV's pool: this process's share of the cores (provenance/threads.py)
+# OpenCV's own log ("[ WARN:0@0.255] global grfmt_tiff.cpp:811 ... can not handle images with 32-bit samples")
+# went to stderr raw (issue 14 round 4 M2): a decoder it cannot read is reported in words by the caller
+cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
 
 HASH_SIZE = 512  # long side of the frames handed to hashing; index and query must use the same
 DETAIL_SIZE = 1024  # long side of query keypoint frames (local features): footage inset at half size keeps detail
@@ -122,8 +128,8 @@ def refuse_before_open(path: Path, max_pixels: int | None = None) -> None:
         if not jxl_opens(*declared):
             width, height = declared
             raise FrameError(f"cannot decode image: {width}x{height} ({width * height / 1e6:.0f} MP) JPEG XL would "
-                             "take more memory to decode than a picture decode may use (the 1 GiB memory bound, or "
-                             "what [limits] max_memory_mb leaves), and JPEG XL has no reduced decode here")
+                             f"take more memory to decode than {decode_bound()}, or than what [limits] max_memory_mb "
+                             "leaves, and JPEG XL has no reduced decode here")
 
 
 def load_image(path: Path, *, max_pixels: int | None = None, long_side: int = HASH_SIZE) -> np.ndarray:
@@ -190,6 +196,10 @@ def load_image(path: Path, *, max_pixels: int | None = None, long_side: int = HA
                 raise FrameError(f"cannot decode image: neither Pillow's WebP decoder nor FFmpeg's could start "
                                  f"under the memory limit ({memory_limit_note()}); raise it (or set 0) to compare "
                                  "its pixels") from exc
+        if "ghostscript" in str(exc).lower():  # Pillow's "Unable to locate Ghostscript on paths" (round 4 L4)
+            raise FrameError("cannot decode image: an EPS/PostScript picture is drawn by Ghostscript, which is not "
+                             "installed here; install it (Debian: ghostscript) or export the picture as PNG or "
+                             "JPEG and verify that") from exc
         raise FrameError(f"cannot decode image: {' '.join(str(exc).split())[:200] or type(exc).__name__}") from exc
     except MemoryError as exc:
         from provenance.limits import memory_limit_note
@@ -200,6 +210,50 @@ def load_image(path: Path, *, max_pixels: int | None = None, long_side: int = HA
         if rgb is None:
             raise FrameError("cannot decode image: its data is malformed (the decoder failed)") from exc
         return rgb
+
+
+def still_pages(media: MediaFile) -> range:
+    """The pages of a still the visual stage examines (0-based): every page of a multi-page TIFF up to
+    ``limits.MAX_STILL_PAGES`` (its page count is ``media.video.frames``, counted at ingest), else the one picture
+    (an animated WebP's first frame: ``animated_first_frame_only``)."""
+    from provenance.limits import MAX_STILL_PAGES
+
+    pages = media.video.frames if media.video is not None and media.video.frames else 1
+    return range(min(pages, MAX_STILL_PAGES)) if media.container == "tiff" else range(1)
+
+
+def load_page(path: Path, page: int, *, max_pixels: int | None = None, long_side: int = HASH_SIZE) -> np.ndarray:
+    """Page ``page`` (0-based) of a multi-page TIFF as ``load_image`` gives page 1: RGB, long side at most
+    ``long_side``, upright, bounded the same way (``max_pixels``, the decode plan, what ``[limits] max_memory_mb``
+    leaves). Only Pillow seeks to a page: a later page too big to decode whole is refused (``FrameError``) rather
+    than handed to OpenCV or FFmpeg, which read a file's first page."""
+    from provenance.limits import memory_headroom
+
+    if page == 0:
+        return load_image(path, max_pixels=max_pixels, long_side=long_side)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with Image.open(path) as img:
+                img.seek(page)
+                _check_pixels(img.width, img.height, max_pixels)
+                headroom = memory_headroom()
+                plan = _plan(img, headroom)
+                if plan.decoder not in ("pillow", "pillow_channels") or (headroom is not None
+                                                                         and plan.need > headroom):
+                    raise FrameError(f"cannot decode page {page + 1}: {img.width}x{img.height} "
+                                     f"({img.width * img.height / 1e6:.0f} MP) is too big to decode whole, and the "
+                                     "decoders that reduce a picture read only a file's first page")
+                return _decode(path, img, plan, long_side)
+    except FrameError:
+        raise
+    except MemoryError as exc:
+        from provenance.limits import memory_limit_note
+
+        raise FrameError(f"cannot decode page {page + 1}: out of memory ({memory_limit_note()})") from exc
+    except Exception as exc:  # a plugin's failure on a malformed page: that page's, one line
+        raise FrameError(f"cannot decode page {page + 1}: {' '.join(str(exc).split())[:200] or type(exc).__name__}"
+                         ) from exc
 
 
 def _pixel_limit(max_pixels: int | None) -> int:
@@ -227,7 +281,13 @@ def _is_webp(path: Path) -> bool:
         return False
 
 
-Decoder = Literal["pillow", "jpeg_draft", "jp2_reduce", "opencv", "heif", "ffmpeg"]
+Decoder = Literal["pillow", "pillow_channels", "jpeg_draft", "jp2_reduce", "opencv", "heif", "ffmpeg"]
+_PILLOW_DECODERS = ("pillow", "pillow_channels", "jpeg_draft", "jp2_reduce")  # Pillow decodes, on its open image
+# Modes whose RGB picture is a choice of their channels (alpha or padding dropped, grey copied): each channel can be
+# taken and shrunk alone (limits.CHANNEL_BYTES_PER_PIXEL), the same pixels as converting first, without the
+# full-size RGB copy (Pillow's own reduce and resize premultiply alpha, making one). For formats only Pillow reads
+# (TGA, SGI, PCX...): a 99 MP RLE RGBA TGA needed 755 MiB converted whole and was refused (issue 14 round 4 M2).
+_CHANNELS = {"RGBA": "RGB", "RGBX": "RGB", "LA": "LLL"}
 # Pillow formats no decoder here reads reduced: over the bound whole, refused (why, for the message)
 _NO_REDUCED = {"JXL": "JPEG XL has no reduced decode here"}
 _JP2_MAX_REDUCTION = 5  # OpenJPEG's default code-stream has 6 resolution levels (5 decompositions): 2^5 at most
@@ -255,6 +315,7 @@ def _plan(img: Image.Image, headroom: int | None = None) -> _Plan:
     bytes) also sends a picture whose full decode it cannot hold to the reduced decoder.
     """
     from provenance.limits import (
+        CHANNEL_BYTES_PER_PIXEL,
         DECODE_MEMORY_BYTES,
         FFMPEG_STILL_BYTES_PER_PIXEL,
         HEIF_NUMPY_BYTES_PER_PIXEL,
@@ -264,6 +325,7 @@ def _plan(img: Image.Image, headroom: int | None = None) -> _Plan:
         VIDEO_BYTES_PER_PIXEL,
         decode_bytes,
         jpeg_coefficient_bytes_per_pixel,
+        pillow_bytes_per_pixel,
         still_bytes_per_pixel,
     )
 
@@ -285,6 +347,9 @@ def _plan(img: Image.Image, headroom: int | None = None) -> _Plan:
         plan = _Plan("pillow", full)
     elif fmt in _OPENCV_FORMATS:
         plan = _Plan("opencv", decode_bytes(width, height, OPENCV_BYTES_PER_PIXEL))
+    elif img.mode in _CHANNELS:
+        plan = _Plan("pillow_channels", decode_bytes(width, height, pillow_bytes_per_pixel(img.mode)
+                                                     + CHANNEL_BYTES_PER_PIXEL))
     else:
         plan = _Plan("ffmpeg", decode_bytes(width, height, FFMPEG_STILL_BYTES_PER_PIXEL.get(fmt,
                                                                                          VIDEO_BYTES_PER_PIXEL)))
@@ -294,8 +359,8 @@ def _plan(img: Image.Image, headroom: int | None = None) -> _Plan:
         why = (" (a progressive JPEG keeps every DCT coefficient until its last scan)" if progressive else
                f" ({_NO_REDUCED[fmt]})" if fmt in _NO_REDUCED else "")
         raise FrameError(f"cannot decode image: {width}x{height} ({width * height / 1e6:.0f} MP, {img.mode}) would "
-                         f"take about {plan.need / 2**20:,.0f} MiB to decode even reduced{why}, over the "
-                         f"{DECODE_MEMORY_BYTES / 2**20:.0f} MiB a picture decode may use (the 1 GiB memory bound)")
+                         f"take about {plan.need / 2**20:,.0f} MiB to decode even reduced{why}, over "
+                         f"{decode_bound()}")
     return plan
 
 
@@ -312,27 +377,36 @@ def _out_of_memory(img: Image.Image, plan: _Plan, headroom: int | None) -> str:
 
     left = f", {max(0, headroom) / 2**20:,.0f} MiB were left under it" if headroom is not None else ""
     return (f"cannot decode image: out of memory ({memory_limit_note()}): its {img.width}x{img.height} pixels take "
-            f"about {plan.need / 2**20:,.0f} MiB to decode{left}; raise the setting (or set 0) to compare them")
+            f"about {plan.need / 2**20:,.0f} MiB to decode{left}; raise the setting (or set 0) to decode them")
 
 
 def _decode(path: Path, img: Image.Image, plan: _Plan, long_side: int = HASH_SIZE) -> np.ndarray:
-    """``img`` (open on ``path``) decoded as ``plan`` says, RGB with its long side at most ``long_side``, upright."""
-    if plan.decoder in ("pillow", "jpeg_draft", "jp2_reduce"):
+    """``img`` (open on ``path``) decoded as ``plan`` says, RGB with its long side at most ``long_side``, upright.
+
+    The EXIF turn is applied to the picture at hashing size, never at full size: ``exif_transpose`` copies the
+    whole picture (a 100 MP JPEG with Orientation 6 took `verify` to 988 MB, issue 14 round 4 M1). Shrinking a
+    turned picture and turning a shrunk one give the same size, and pixels within a grey level (BOX averages)."""
+    # as exif_transpose reads it; but Pillow's PNG plugin decodes every pixel to look for an eXIf chunk after
+    # them (a 100 MP 16-bit PNG: 400 MB), so for the reduced decoders a PNG's counts only when it comes first
+    reduced = plan.decoder not in _PILLOW_DECODERS
+    orientation = None if reduced and img.format == "PNG" and "exif" not in img.info else img.getexif().get(0x0112)
+    if not reduced:
         if plan.decoder == "jpeg_draft":
             img.draft("RGB", (long_side, long_side))  # the smallest DCT scale still >= long_side
         elif plan.decoder == "jp2_reduce":
             img.reduce = _jp2_reduction(img.width, img.height, long_side)  # type: ignore[method-assign]
-        # in place, and no conversion of what is RGB already: each copy of a 51 MP HEIC is 153 MB
-        ImageOps.exif_transpose(img, in_place=True)
-        if img.mode.startswith("I") or img.mode == "F":  # 16/32-bit grey: shrunk before its 8-bit conversion,
+        # decoded now, at the scale chosen above, as exif_transpose decoded it before the turn moved after the
+        # shrink: thumbnail's own JPEG draft would change the pixels, and every indexed JPEG's hash with them
+        img.load()
+        if shrunk_before_rgb(img.mode):  # 16/32-bit grey: shrunk before its 8-bit conversion,
             img.thumbnail((long_side, long_side), Image.Resampling.BOX, reducing_gap=None)  # (reduce() refuses I;16)
-            return np.asarray(rgb8(img))  # a float copy of a 99 MP picture took 1.5 GB (issue 14 round 4)
+            return _turned(np.asarray(rgb8(img)), orientation)  # a float copy of 99 MP took 1.5 GB (round 4 H1)
+        if plan.decoder == "pillow_channels":
+            return _turned(_by_channel(img, long_side), orientation)
+        # no conversion of what is RGB already: each copy of a 51 MP HEIC is 153 MB
         rgb = img if img.mode == "RGB" else img.convert("RGB")
         rgb.thumbnail((long_side, long_side), Image.Resampling.BOX)
-        return np.asarray(rgb)
-    # as exif_transpose reads it for Pillow's own decode; but Pillow's PNG plugin decodes every pixel to look for
-    # an eXIf chunk after them (a 100 MP 16-bit PNG: 400 MB), so a PNG's counts only when it comes first
-    orientation = None if img.format == "PNG" and "exif" not in img.info else img.getexif().get(0x0112)
+        return _turned(np.asarray(rgb), orientation)
     if plan.decoder == "heif":
         import pillow_heif
 
@@ -346,12 +420,33 @@ def _decode(path: Path, img: Image.Image, plan: _Plan, long_side: int = HASH_SIZ
     if picture is None:
         raise FrameError(f"cannot decode image: {img.width}x{img.height} ({img.width * img.height / 1e6:.0f} MP) is "
                          f"too big to decode whole, and the decoder that reduces it ({plan.decoder}) cannot read it")
-    if orientation and orientation != 1:  # OpenCV and FFmpeg are told nothing of EXIF: turn it as Pillow would
-        shown = Image.fromarray(picture)
-        shown.getexif()[0x0112] = orientation
-        shown.info["exif"] = shown.getexif().tobytes()
-        picture = np.asarray(ImageOps.exif_transpose(shown))
-    return picture
+    return _turned(picture, orientation)  # OpenCV and FFmpeg are told nothing of EXIF: turned as Pillow would
+
+
+def _by_channel(img: Image.Image, long_side: int) -> np.ndarray:
+    """``img`` (a ``_CHANNELS`` mode) as RGB at hashing size, one channel at a time: each taken (1 byte a pixel)
+    and reduced by the integer factor that keeps its long side at least twice ``long_side`` before the next, then
+    merged and brought to size as ``thumbnail`` brings a picture (BOX)."""
+    img.load()
+    factor = max(1, max(img.size) // (2 * long_side))
+    small = {}
+    for band in dict.fromkeys(_CHANNELS[img.mode]):
+        channel = img.getchannel(band)
+        small[band] = channel.reduce(factor) if factor > 1 else channel
+        del channel
+    rgb = Image.merge("RGB", [small[band] for band in _CHANNELS[img.mode]])
+    rgb.thumbnail((long_side, long_side), Image.Resampling.BOX)
+    return np.asarray(rgb)
+
+
+def _turned(picture: np.ndarray, orientation: int | None) -> np.ndarray:
+    """``picture`` turned per its EXIF ``orientation`` (2-8) as ``ImageOps.exif_transpose`` turns one."""
+    if not orientation or orientation == 1:
+        return picture
+    shown = Image.fromarray(picture)
+    shown.getexif()[0x0112] = orientation
+    shown.info["exif"] = shown.getexif().tobytes()
+    return np.asarray(ImageOps.exif_transpose(shown))
 
 
 def _hash_size(rgb: np.ndarray, long_side: int = HASH_SIZE) -> np.ndarray:
@@ -391,12 +486,11 @@ def _opencv_reduced(path: Path, width: int, height: int, long_side: int = HASH_S
 def _ffmpeg_picture(path: Path, max_pixels: int | None = None, long_side: int = HASH_SIZE) -> np.ndarray | None:
     """The first picture FFmpeg decodes from a still Pillow cannot open, at hashing size; None when it cannot.
 
-    FFmpeg decodes it whole: its declared size (the stream's width x height at its pixel format's bytes,
-    ``media.ffmpeg_still_bytes``) is checked against ``max_pixels`` and the decode memory bound first, and a
-    picture past either is refused with a ``FrameError`` naming it rather than decoded.
+    FFmpeg decodes it whole: its declared size is checked against ``max_pixels``, and its decode against the decode
+    memory bound and what ``[limits] max_memory_mb`` leaves (``limits.ffmpeg_still_refusal``, the check ingest
+    makes too), and a picture past either is refused with a ``FrameError`` naming it rather than decoded.
     """
-    from provenance.limits import DECODE_MEMORY_BYTES, memory_headroom, memory_limit_note
-    from provenance.media import ffmpeg_still_bytes
+    from provenance.limits import ffmpeg_still_refusal
 
     try:
         container = av.open(str(path), metadata_errors="ignore")
@@ -408,19 +502,9 @@ def _ffmpeg_picture(path: Path, max_pixels: int | None = None, long_side: int = 
             if stream is None:
                 return None
             cc = stream.codec_context
-            width, height = cc.width or 0, cc.height or 0
-            _check_pixels(width, height, max_pixels)
-            need = ffmpeg_still_bytes(stream)
-            if need > DECODE_MEMORY_BYTES:
-                raise FrameError(f"cannot decode image: {width}x{height} ({width * height / 1e6:.0f} MP) would take "
-                                 f"about {need / 2**20:,.0f} MiB to decode (FFmpeg decodes it whole), over the "
-                                 f"{DECODE_MEMORY_BYTES / 2**20:.0f} MiB a picture decode may use (the 1 GiB "
-                                 "memory bound)")
-            headroom = memory_headroom()
-            if headroom is not None and need > headroom:
-                raise FrameError(f"cannot decode image: out of memory ({memory_limit_note()}): its {width}x{height} "
-                                 f"pixels take about {need / 2**20:,.0f} MiB to decode, {max(0, headroom) / 2**20:,.0f}"
-                                 " MiB were left under it; raise the setting (or set 0) to compare them")
+            _check_pixels(cc.width or 0, cc.height or 0, max_pixels)
+            if (why := ffmpeg_still_refusal(stream)) is not None:
+                raise FrameError(f"cannot decode image: {why}")
             for frame in container.decode(stream):
                 w, h = target_size(frame.width, frame.height, long_side)
                 return frame.to_ndarray(width=w, height=h, format="rgb24", interpolation="AREA")

@@ -19,7 +19,15 @@ from provenance.limits import Limits, current_deadline
 from provenance.media import MediaFile
 from provenance.report.model import StreamCoverage
 from provenance.visual.config import FramesConfig
-from provenance.visual.frames import HASH_SIZE, SampledFrame, StopReason, load_image, sample_video
+from provenance.visual.frames import (
+    HASH_SIZE,
+    FrameError,
+    SampledFrame,
+    StopReason,
+    load_page,
+    sample_video,
+    still_pages,
+)
 from provenance.visual.local_features import QUERY_FEATURES, LocalFeatures, extract
 from provenance.visual.regions import content_boxes, drawn_around, interface_box
 from provenance.visual.signals import PDQ, PHASH
@@ -175,13 +183,22 @@ def fingerprint(
     ``limits`` bound the decoding (frames.sample_video); the running stage's deadline is checked per frame.
     ``on_sample`` is handed to frames.sample_video (a video's full-size keyframes, visual/keyframes.py).
     """
-    if media.kind == "image":
-        rgb = load_image(media.path, max_pixels=limits.max_pixels if limits is not None else None)
-        box = content_boxes([rgb])[0] if content else None
-        frame = HashedFrame(0.0, hash_frame(rgb, mirror=mirror, box=box),
-                            thumbnail=thumbnail_jpeg(rgb) if thumbnails else None,
-                            pixels=rgb if keypoint_frames_s else None, box=box)
-        return Fingerprint(frames=[frame], frames_decoded=1, shot_changes=[])
+    if media.kind == "image":  # one frame at t=0; a multi-page TIFF's pages at t = page - 1 (frames.still_pages)
+        max_pixels = limits.max_pixels if limits is not None else None
+        pages: list[HashedFrame] = []
+        for page in still_pages(media):
+            current_deadline().check()
+            try:
+                rgb = load_page(media.path, page, max_pixels=max_pixels)
+            except FrameError:
+                if page == 0:
+                    raise
+                continue  # a later page that does not decode: left out, and the visual stage names it
+            box = content_boxes([rgb])[0] if content else None
+            pages.append(HashedFrame(float(page), hash_frame(rgb, mirror=mirror, box=box),
+                                     thumbnail=thumbnail_jpeg(rgb) if thumbnails else None,
+                                     pixels=rgb if keypoint_frames_s else None, box=box))
+        return Fingerprint(frames=pages, frames_decoded=len(pages), shot_changes=[])
     if media.kind != "video":
         raise ValueError(f"no frames in {media.kind} media")
     sample = sample_video(media.path, config, detail_every_s=keypoint_frames_s, detail_size=keypoint_frame_size,

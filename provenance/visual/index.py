@@ -584,12 +584,12 @@ class KnownImageryIndex:
             except MediaError as exc:
                 results.append(AddResult(shown, status="error", message=str(exc)))
                 continue
-            if media.kind not in ("video", "image"):
-                results.append(AddResult(shown, status="error", message=f"{display_path(file.name)}: no pictures"))
-                continue
-            if media.pixels_refused:  # over [limits] max_pixels (or no pictures): refused here as verify does
+            if media.pixels_refused:  # over [limits] max_pixels, a PDF, no pictures: refused here as verify does
                 results.append(AddResult(shown, status="error", message=f"{display_path(file.name)}: picture not "
                                          f"decoded: {media.pixels_refused}"))
+                continue
+            if media.kind not in ("video", "image"):
+                results.append(AddResult(shown, status="error", message=f"{display_path(file.name)}: no pictures"))
                 continue
             known = self._same_bytes(media.sha256)
             if known:

@@ -248,8 +248,10 @@ def extract(path: str | Path, out: str | Path, *, every_s: float = EVERY_S, fram
     frames = frames or FramesConfig()
     media = probe(path, limits or Limits())
     if media.kind != "video" or media.video is None:
-        why = "a photo is its own keyframe" if media.kind == "image" else "it has no pictures"
-        raise KeyframeError(f"{display_path(path)}: not a video (an {media.kind} file): {why}")
+        why = ("a photo is its own keyframe" if media.kind == "image" else
+               media.pixels_refused if media.kind == "document" else "it has no pictures")
+        article = "an" if media.kind[:1] in "aeiou" else "a"
+        raise KeyframeError(f"{display_path(path)}: not a video ({article} {media.kind} file): {why}")
     every_s = spacing(every_s, frames)
     result = KeyframeSet(source=display_path(path.name), sha256=media.sha256, duration_s=media.duration_s,
                          every_s=every_s, shot_threshold=frames.shot_threshold)

@@ -108,11 +108,47 @@ def _stopped_findings(report: Report) -> list[Finding]:
                     "file may be damaged or truncated.", {**evidence, "error": stop.message})]
 
 
+def _pages(numbers: list[int]) -> str:
+    """Page numbers as "2", "2 and 5", "2, 5 and 9"."""
+    text = [str(n) for n in numbers]
+    return text[0] if len(text) == 1 else f"{', '.join(text[:-1])} and {text[-1]}"
+
+
+def _pages_finding(report: Report) -> Finding | None:
+    """What a multi-page TIFF's report covers: the pages examined (each a still, its frame at t = page - 1,
+    ``frames.still_pages``), the pages that matched, and the pages not examined (past ``limits.MAX_STILL_PAGES``,
+    or that did not decode), so a "No match" never stands for pages nobody looked at. None for other media."""
+    from provenance.limits import MAX_STILL_PAGES
+
+    video, visual = report.media.video, report.visual
+    if report.media.kind != "image" or report.media.container != "tiff" or video is None or (video.frames or 1) < 2:
+        return None
+    pages = video.frames or 1
+    examined = sorted({round(f.t) + 1 for f in visual.frames})
+    failed = [p for p in range(1, min(pages, MAX_STILL_PAGES) + 1) if p not in examined]
+    counted = f"more than {MAX_STILL_PAGES}" if pages > MAX_STILL_PAGES else f"{pages}"
+    said = [f"A TIFF of {counted} pages: {len(examined)} examined, each as a picture of its own"]
+    matched = sorted({round(p.query_t) + 1 for m in visual.matches for p in m.frames})
+    if matched:
+        said.append(f"page{'s' if len(matched) > 1 else ''} {_pages(matched)} matched known imagery")
+    if failed:
+        said.append(f"page{'s' if len(failed) > 1 else ''} {_pages(failed)} did not decode and "
+                    f"{'were' if len(failed) > 1 else 'was'} not checked")
+    if pages > MAX_STILL_PAGES:
+        said.append(f"pages after {MAX_STILL_PAGES} (the most examined in one file) were not checked; split the file "
+                    "to verify them")
+    complete = not failed and pages <= MAX_STILL_PAGES
+    return Finding("tiff_pages" if complete else "tiff_pages_not_examined", "info" if complete else "notice",
+                   "; ".join(said) + ".", {"pages": counted, "examined": examined, "not_examined": failed,
+                                          "matched": matched, "max_pages": MAX_STILL_PAGES})
+
+
 class VisualStage(Stage):
     name = "visual"
     config_type = VisualConfig
     section_type = VisualSection
-    kinds: ClassVar = frozenset({"video", "image", "index"})  # an index: fails saying it holds no pictures
+    # an index, a document: fails saying it holds no pictures, or which are not examined (media.pixels_refused)
+    kinds: ClassVar = frozenset({"video", "image", "index", "document"})
     view = VisualView()
 
     def run(self, ctx: Context) -> VisualSection:
@@ -120,7 +156,8 @@ class VisualStage(Stage):
         if ctx.media.pixels_refused:  # a still over [limits] max_pixels with readable metadata: not decoded
             from provenance.visual.frames import FrameError
 
-            raise FrameError(f"picture not decoded: {ctx.media.pixels_refused}; only its metadata is reported")
+            lead = "" if ctx.media.kind == "document" else "picture not decoded: "  # a PDF's reason says it all
+            raise FrameError(f"{lead}{ctx.media.pixels_refused}; only its metadata is reported")
         if ctx.media.kind == "image":  # HEIF/AVIF decoders conceal damaged coded data without an error (issue 14)
             from provenance.visual.heif_integrity import check_still
 
@@ -166,7 +203,10 @@ class VisualStage(Stage):
             return []
         out = _stopped_findings(report)
         video = report.media.video
-        if report.media.kind == "image" and video is not None and (video.frames or 1) > 1:
+        pages = _pages_finding(report)
+        if pages is not None:
+            out.append(pages)
+        elif report.media.kind == "image" and video is not None and (video.frames or 1) > 1:
             # an animated WebP (media._STILL_ANIMATIONS): FFmpeg cannot play it, Pillow gives its first frame
             out.append(Finding("animated_first_frame_only", "notice",
                                f"An animated picture of {video.frames} frames: only its first frame was compared "
@@ -183,8 +223,10 @@ class VisualStage(Stage):
             if visual.index_frames == 0:
                 return [*out, Finding("index_empty", "notice",
                                       "The known-imagery index is empty: recycling was not checked.", {})]
+            examined = f" for the {len(visual.frames)} pages examined" if pages is not None else ""
             return [*out, Finding("no_known_match", "info",
-                                  f"No match in the known-imagery index ({visual.index_frames} indexed frames); "
+                                  f"No match in the known-imagery index{examined} ({visual.index_frames} indexed "
+                                  "frames); "
                                   "this does not show the footage is new, only that it is not in the index.",
                                   {"index_frames": visual.index_frames, "frames_usable": visual.frames_usable})]
         from provenance.visual.wording import describe
