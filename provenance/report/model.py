@@ -365,6 +365,10 @@ class LanguageGuess:
     top: list[tuple[str, float]] = field(default_factory=list)  # window distributions averaged over the speech
     seconds: float | None = None  # seconds of speech in this language (VAD speech, pauses excluded)
     share: float | None = None  # seconds / all speech
+    # a second look agrees (audio/analysis.py ``_corroborate``): None where not checked (an uncertain guess, a
+    # small share, a report from before issue 13 round 3). Only a corroborated language counts against a claim.
+    corroborated: bool | None = None
+    doubt: str | None = None  # why it is not corroborated
 
 
 @dataclass
@@ -377,6 +381,7 @@ class TimelineRegion:
     uncertain: bool = False  # probability under the profile's ``uncertain_below``: a best guess only
     speech_s: float | None = None  # seconds of speech in the region
     transcribed: bool = True  # False: the time budget ran out before this region was transcribed
+    withheld: str | None = None  # why its text is not shown (an uncertain or uncorroborated language)
 
 
 @dataclass
