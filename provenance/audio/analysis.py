@@ -176,6 +176,7 @@ class _Piece:
     translation: list[str] = field(default_factory=list)
     unsure: bool = False  # Whisper's no-speech head was unsure: speech only if the span's language ID is sure
     logprob: float | None = None  # Whisper's avg_logprob of the segment (``MIN_TRANSCRIPT_LOGPROB``)
+    untrusted: str | None = None  # shown, but marked: its region's language is a best guess (``_withhold``)
 
 
 @dataclass
@@ -308,10 +309,11 @@ def analyse(
     section.timeline = [_timeline_region(r, audio.offset, config) for r in spoken]
     pieces = sorted((p for r in spoken for p in r.pieces), key=lambda p: p.start)
     section.segments = [
-        TranscriptSegment(p.start, p.end, p.language, p.text, " ".join(p.translation) or None) for p in pieces
+        TranscriptSegment(p.start, p.end, p.language, p.text, " ".join(p.translation) or None, p.untrusted)
+        for p in pieces
     ]
     if config.dialect_cues and pieces:
-        spans = [TextSpan(p.start, p.end, p.language, p.text, p.words) for p in pieces]
+        spans = [TextSpan(p.start, p.end, p.language, p.text, p.words) for p in pieces if not p.untrusted]
         section.cues = find_cues(spans, load_varieties(config.dialect_files))
     section.real_time_factor = round((time.perf_counter() - started) / audio.duration, 3)
     return section
@@ -676,7 +678,10 @@ def _withhold(regions: list[_Region], section: AudioSection, config: AudioConfig
     """Take the text away where it would say something false, and say why (``TimelineRegion.withheld``).
 
     A region of uncertain language was transcribed in a guessed language: Whisper then writes a *translation*
-    ("They returned to the night." over "Они вернулись ночью.", issue 13 round 2 M3). A region of a language
+    ("They returned to the night." over "Они вернулись ночью.", issue 13 round 2 M3): no text where the label is
+    not the model's first choice for the region's speech (or ties; Latin, Whisper's stand-in, is passed over),
+    else the text marked ``untrusted`` (espeak
+    English at en 0.66 is transcribed right and stays readable). A region of a language
     whose transcript is in doubt (``implausible``: espeak Korean as Thai gibberish) neither; a language that is
     only too short to corroborate keeps its text (a 2-s Russian turn transcribed right). And a segment whose
     own language-ID chunk is sure (``CONFIDENT_P``) of another language while giving the region's under
@@ -685,8 +690,16 @@ def _withhold(regions: list[_Region], section: AudioSection, config: AudioConfig
     doubts = {g.code: g.doubt for g in section.languages if g.corroborated is False}
     for r in regions:
         if r.probability < config.uncertain_below:
-            r.withheld = (f"uncertain language ({r.language} {r.probability:.2f}, a best guess): a transcript in a "
-                          "guessed language can be a translation of what was said")
+            ranked = [(c, p) for c, p in _top({**r.probs, **dict.fromkeys(STAND_IN_LANGUAGES, 0.0)}) if p > 0]
+            if not ranked or ranked[0][0] != r.language or (len(ranked) > 1 and round(ranked[1][1], 2) ==
+                                                             round(ranked[0][1], 2)):
+                r.withheld = (f"uncertain language ({r.language} {r.probability:.2f}, not the model's first "
+                              "choice): a transcript in a guessed language can be a translation of what was said")
+            else:
+                why = (f"uncertain language ({r.language} {r.probability:.2f}, a best guess): the text may be a "
+                       "translation of what was said")
+                for p in r.pieces:
+                    p.untrusted = why
         elif r.language in doubts and r.language in implausible:
             r.withheld = f"{r.language} not corroborated: {doubts[r.language]}"
         if r.withheld:

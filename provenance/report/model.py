@@ -401,6 +401,7 @@ class TranscriptSegment:
     language: str | None
     text: str
     translation: str | None = None  # English (Whisper's translate task) when the profile asks for it
+    untrusted: str | None = None  # why the text may not be what was said (a region of uncertain language)
 
 
 @dataclass
