@@ -2,8 +2,9 @@
 
 A confident wrong language (espeak Korean heard as Thai 0.84) must not make a claim "contradicted"; a region
 must not span a long silence nor carry English text over Russian speech; a region of uncertain language shows
-no text, or text marked untrusted (Whisper then writes a translation), and the notice's best guess is the model's top entry. Real
-Whisper base on the committed clips (tests/data/audio, README): what is asserted is what a desk reads.
+no text, or text marked untrusted (Whisper then writes a translation), and the notice's best guess is the
+model's top entry. Real Whisper base on the committed clips (tests/data/audio, README): what is asserted is
+what a desk reads.
 """
 
 from __future__ import annotations
