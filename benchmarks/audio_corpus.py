@@ -73,6 +73,39 @@ TEXTS: dict[str, list[str]] = {
 }
 
 
+# Held-out-2 (issue 13 round 3): sentences no dev case says, for the cases of ``build_held_out`` only.
+TEXTS_HELD_OUT: dict[str, list[str]] = {
+    "en": [
+        "Rescue teams searched the river bank until the light failed.",
+        "The border crossing reopened on Thursday after a week of talks.",
+        "Residents said the shelling started shortly before midnight.",
+        "The hospital asked for blood donors after the second explosion.",
+        "Officials would not say how many trucks had crossed the border.",
+        "Several shops near the market were still closed the next morning.",
+    ],
+    "ru": [
+        "Спасатели обыскивали берег реки, пока не стемнело.",
+        "Пограничный переход открыли в четверг после недели переговоров.",
+        "Жители рассказали, что обстрел начался незадолго до полуночи.",
+        "После второго взрыва больница попросила доноров сдать кровь.",
+        "Чиновники не сказали, сколько грузовиков пересекло границу.",
+        "Несколько магазинов у рынка на следующее утро были ещё закрыты.",
+    ],
+    "es": [
+        "Los equipos de rescate buscaron en la orilla del río hasta que oscureció.",
+        "El paso fronterizo volvió a abrir el jueves tras una semana de negociaciones.",
+        "Los vecinos dijeron que los bombardeos empezaron poco antes de la medianoche.",
+        "El hospital pidió donantes de sangre después de la segunda explosión.",
+    ],
+    "de": [
+        "Die Rettungsteams suchten das Flussufer ab, bis es dunkel wurde.",
+        "Der Grenzübergang wurde am Donnerstag nach einer Woche Verhandlungen wieder geöffnet.",
+        "Anwohner sagten, der Beschuss habe kurz vor Mitternacht begonnen.",
+        "Das Krankenhaus bat nach der zweiten Explosion um Blutspender.",
+    ],
+}
+
+
 @dataclass(frozen=True)
 class Part:
     """One spoken stretch: its language and where it is, in seconds of the clip."""
@@ -140,17 +173,27 @@ class Voices:
         "festival-slt": "voice_cmu_us_slt_arctic_hts",
     }
 
-    def __init__(self, tmp: Path) -> None:
+    # voices only the held-out-2 cases use (espeak-ng accents and variants, other speeds)
+    ESPEAK_HELD_OUT: ClassVar[dict[str, tuple[str, int]]] = {
+        "espeak-en-scotland": ("en-gb-scotland", 160), "espeak-en-rp-f3": ("en-gb-x-rp+f3", 140),
+        "espeak-en-us-m3": ("en-us+m3", 170), "espeak-es-f2": ("es+f2", 145), "espeak-de-m2": ("de+m2", 140),
+    }
+
+    def __init__(self, tmp: Path, texts: dict[str, list[str]] = TEXTS) -> None:
         self.tmp = tmp
+        self.texts = texts
         self._done: dict[tuple[str, str, int], np.ndarray] = {}
 
     def say(self, voice: str, language: str, i: int) -> np.ndarray:
         key = (voice, language, i)
         if key not in self._done:
-            text = TEXTS[language][i % len(TEXTS[language])]
+            text = self.texts[language][i % len(self.texts[language])]
             wav = self.tmp / "say.wav"
             wav.unlink(missing_ok=True)
-            if voice in self.ESPEAK:
+            if voice in self.ESPEAK_HELD_OUT:
+                name, speed = self.ESPEAK_HELD_OUT[voice]
+                cmd = ["espeak-ng", "-v", name, "-s", str(speed), "-w", str(wav), text]
+            elif voice in self.ESPEAK:
                 cmd = ["espeak-ng", "-v", self.ESPEAK[voice], "-s", "150", "-w", str(wav), text]
             else:
                 txt = self.tmp / "say.txt"
@@ -387,7 +430,87 @@ def _write(path: Path, data: np.ndarray) -> None:
         out.mux(stream.encode(None))
 
 
-def build(out: Path = CACHE, log: Callable[[str], None] = print) -> list[Case]:
+# --- held-out-2 -----------------------------------------------------------------------------------------------
+# Built after issue 13 round 2 and not looked at while tuning: new sentences (``TEXTS_HELD_OUT``), new espeak
+# voices and speeds (``Voices.ESPEAK_HELD_OUT``), new seeds for music and noise, and the kinds the testers broke:
+# fast turns, switches beside long silences, speech in noise and over music, channel tricks, long clips.
+HELD_OUT_CACHE = ROOT / "benchmarks" / ".cache" / "audio_held_out_2"
+
+
+def _held_out_cases(v: Voices) -> dict[str, Callable[[], tuple[_Clip | np.ndarray, str]]]:
+    """The held-out-2 cases: (mono clip or (2, n) stereo array, kind); stereo parts are the mono source's."""
+    slt_ru = [("festival-slt", "en"), ("festival-ru", "ru")]
+    return {
+        "h2-en-scotland": lambda: (_Clip().pause(0.7).add(_stretch(v, "espeak-en-scotland", "en", 18), "en",
+                                                          "espeak-en-scotland").pause(0.5), "speech"),
+        "h2-ru-festival": lambda: (_Clip().pause(0.4).add(_stretch(v, "festival-ru", "ru", 22, 1), "ru",
+                                                          "festival-ru").pause(0.6), "speech"),
+        "h2-es-f2": lambda: (_Clip().pause(0.5).add(_stretch(v, "espeak-es-f2", "es", 16), "es",
+                                                    "espeak-es-f2").pause(0.5), "speech"),
+        "h2-de-m2": lambda: (_Clip().pause(0.5).add(_stretch(v, "espeak-de-m2", "de", 16, 1), "de",
+                                                    "espeak-de-m2").pause(0.5), "speech"),
+        # switches: every sentence, fast turns (0.2-s pauses), and across long silences
+        "h2-switch-ru-en-kal": lambda: (_alternate(v, [("festival-ru", "ru"), ("festival-kal", "en")] * 3,
+                                                   pause_s=0.3), "switch"),
+        "h2-switch-en-es-rp": lambda: (_alternate(v, [("espeak-en-rp-f3", "en"), ("espeak-es-f2", "es")] * 3,
+                                                  pause_s=0.5, first=1), "switch"),
+        "h2-turns-fast-en-ru": lambda: (_alternate(v, slt_ru * 4, pause_s=0.2, first=2), "switch"),
+        "h2-switch-across-silences": lambda: (
+            _Clip().pause(2.0).add(_stretch(v, "festival-slt", "en", 9), "en", "festival-slt").pause(14.0)
+            .add(_stretch(v, "festival-ru", "ru", 8, 2), "ru", "festival-ru").pause(16.0)
+            .add(_stretch(v, "espeak-en-us-m3", "en", 9, 3), "en", "espeak-en-us-m3").pause(1.0), "long"),
+        # music and noise
+        "h2-ru-over-chords": lambda: (_over(_stretch(v, "festival-ru", "ru", 15, 3), _music_chords(16, seed=13),
+                                            -14.0, "ru", "festival-ru"), "speech"),
+        "h2-en-in-brown-noise": lambda: (_over(_stretch(v, "festival-kal", "en", 15, 1), _noise(16, "brown", 21),
+                                               -10.0, "en", "festival-kal"), "speech"),
+        "h2-late-es-after-chords": lambda: (_Clip().add(_music_chords(28, seed=17)).pause(0.6)
+                                            .add(_stretch(v, "espeak-es-f2", "es", 12, 2), "es", "espeak-es-f2")
+                                            .pause(0.5), "late"),
+        "h2-music-chords": lambda: (_Clip().add(_music_chords(25, seed=29)), "nonspeech"),
+        "h2-noise-white": lambda: (_Clip().add(_noise(18, "white", 31)), "nonspeech"),
+        # long
+        "h2-long-mixed": lambda: (_long_held_out(v), "long"),
+    }
+
+
+def _over(speech: np.ndarray, bed: np.ndarray, bed_db: float, language: str, source: str) -> _Clip:
+    """``speech`` starting 0.5 s into ``bed`` (``bed_db`` dB under the speech's peak level)."""
+    n = max(len(bed), len(speech) + SAMPLE_RATE)
+    mix = np.resize(bed, n) * 10 ** (bed_db / 20)
+    start = SAMPLE_RATE // 2
+    mix[start : start + len(speech)] += speech
+    clip = _Clip().add(_normalise(mix.astype(np.float32)))
+    clip.parts.append(Part(language, 0.5, round(0.5 + len(speech) / SAMPLE_RATE, 2), source))
+    return clip
+
+
+def _long_held_out(v: Voices) -> _Clip:
+    """~150 s: en, ru, es and de stretches of 7-13 s, pauses of 0.5-6 s, new seed."""
+    clip = _Clip().pause(1.5)
+    order = [("festival-slt", "en"), ("festival-ru", "ru"), ("espeak-es-f2", "es"), ("espeak-en-scotland", "en"),
+             ("espeak-de-m2", "de"), ("festival-ru", "ru")] * 2
+    rng = np.random.default_rng(23)
+    for k, (voice, language) in enumerate(order):
+        clip.add(_stretch(v, voice, language, float(rng.uniform(7, 13)), k), language, voice)
+        clip.pause(float(rng.uniform(0.5, 6.0)))
+    return clip
+
+
+_HELD_OUT_CHANNEL_CASES: dict[str, tuple[str, Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]]] = {
+    "h2-channels-ru-phase-inverted": ("h2-ru-festival", lambda x: (x, -x)),
+    "h2-channels-en-left-loud-noise-right": ("h2-en-scotland",
+                                            lambda x: (0.5 * x, 0.6 * _noise(len(x) / SAMPLE_RATE, "white", 37))),
+    "h2-channels-es-right-left-silent": ("h2-es-f2", lambda x: (np.zeros_like(x), x)),
+}
+
+
+def build_held_out(out: Path = HELD_OUT_CACHE, log: Callable[[str], None] = print) -> list[Case]:
+    """The held-out-2 cases, built where missing (``bench_languages.py --held-out``: run once, at the end)."""
+    return build(out, log, held_out_2=True)
+
+
+def build(out: Path = CACHE, log: Callable[[str], None] = print, *, held_out_2: bool = False) -> list[Case]:
     """Every case, built where missing; returns them with their truth."""
     out.mkdir(parents=True, exist_ok=True)
     truth_path = out / "truth.json"
@@ -396,8 +519,9 @@ def build(out: Path = CACHE, log: Callable[[str], None] = print) -> list[Case]:
         truth = {"version": CORPUS_VERSION, "cases": {}}
     done: dict[str, dict] = truth["cases"]
     with tempfile.TemporaryDirectory() as tmp:
-        voices = Voices(Path(tmp))
-        builders = _cases(voices)
+        voices = Voices(Path(tmp), TEXTS_HELD_OUT if held_out_2 else TEXTS)
+        builders = _held_out_cases(voices) if held_out_2 else _cases(voices)
+        channel_cases = _HELD_OUT_CHANNEL_CASES if held_out_2 else _CHANNEL_CASES
         mono: dict[str, _Clip] = {}
         for name, builder in builders.items():
             if name in done and (out / f"{name}.flac").is_file():
@@ -411,7 +535,7 @@ def build(out: Path = CACHE, log: Callable[[str], None] = print) -> list[Case]:
             done[name] = {"kind": kind, "duration": round(clip.n / SAMPLE_RATE, 2),
                           "parts": [asdict(p) for p in clip.parts]}
             log(f"built {name} ({clip.n / SAMPLE_RATE:.1f} s)")
-        for name, (source, trick) in _CHANNEL_CASES.items():
+        for name, (source, trick) in channel_cases.items():
             if name in done and (out / f"{name}.flac").is_file():
                 continue
             samples = decode_audio(out / f"{source}.flac").samples

@@ -704,7 +704,8 @@ def check_language(claim: Claim, report: Report) -> ClaimAssessment:
     expected and speech of unidentified language has no real share (``_LANGUAGE_MIN_SHARE``: it may be another
     language; ``neutral`` then, issue 13 round 2 M1); ``contradicts`` when none is and no expected language is
     heard at all; ``neutral`` when both expected and unexpected languages are heard (a clip half English, half
-    Russian does not simply support ru).
+    Russian does not simply support ru). A language the stage marks not corroborated decides nothing either way
+    (``unknown`` when it is all that was heard), and the detail gives the stage's doubt.
     """
     name, audio = "language", report.audio
     expected = _stored_languages(claim.languages)
@@ -727,9 +728,14 @@ def check_language(claim: Claim, report: Report) -> ClaimAssessment:
                 "language_status": audio.language_status, "expected": expected}
     main = heard[0]
     evidence |= {"code": main[0], "probability": main[1]}
-    confident = [h for h in heard if h[1] >= _LANGUAGE_MIN_P and audio.language_status != "uncertain"]
+    # a language the audio stage could not corroborate (a second look, a plausible transcript, enough speech:
+    # audio/analysis.py ``_corroborate``) is evidence neither way: espeak Korean heard as Thai 0.84 made a ko,ru
+    # claim "contradicted" (issue 13 round 2, M6)
+    doubts = {g.code: g.doubt or "" for g in audio.languages if getattr(g, "corroborated", None) is False}
+    confident = [h for h in heard if h[1] >= _LANGUAGE_MIN_P and audio.language_status != "uncertain"
+                 and h[0] not in doubts]
     counted = [h for h in confident if h[2] >= _LANGUAGE_MIN_SHARE]
-    detail = "; ".join(_language_part(h, expected, h in counted) for h in heard)
+    detail = "; ".join(_language_part(h, expected, h in counted, doubts.get(h[0])) for h in heard)
     unidentified = _unidentified_share(audio)
     if audio.unidentified_s:
         detail += (f"; {audio.unidentified_s:.0f} s ({unidentified:.0%} of the speech) of unidentified language")
@@ -789,9 +795,12 @@ def _heard_languages(audio: AudioSection) -> list[tuple[str, float, float]]:
     return [(code, probs[code], s / total) for code, s in ranked]
 
 
-def _language_part(heard: tuple[str, float, float], expected: list[str], counted: bool) -> str:
+def _language_part(heard: tuple[str, float, float], expected: list[str], counted: bool,
+                   doubt: str | None = None) -> str:
     code, p, share = heard
-    if p < _LANGUAGE_MIN_P:
+    if doubt is not None:
+        how = f"not corroborated: {doubt}" if doubt else "not corroborated"
+    elif p < _LANGUAGE_MIN_P:
         how = "uncertain best guess"
     elif share < _LANGUAGE_MIN_SHARE:
         how = "too little to count"

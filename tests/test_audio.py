@@ -553,7 +553,7 @@ def test_audio_section_round_trips_through_the_report_json(analysed: Analyse) ->
     audio = data["audio"]
     assert {"status", "engine", "model", "language", "timeline", "segments", "cues", "language_status"} <= set(audio)
     assert set(audio["timeline"][0]) >= {"start", "end", "language", "probability", "top", "uncertain"}
-    assert set(audio["segments"][0]) == {"start", "end", "language", "text", "translation"}
+    assert set(audio["segments"][0]) == {"start", "end", "language", "text", "translation", "untrusted"}
     assert set(audio["cues"][0]) == {"kind", "variety", "label", "language", "matches", "confidence", "note", "source"}
     assert set(audio["cues"][0]["matches"][0]) == {"word", "marker", "gloss", "start", "end", "timing"}
     assert Report.from_dict(data).audio == section

@@ -10,7 +10,7 @@ import dataclasses
 from typing import ClassVar
 
 from provenance.audio.config import AudioConfig
-from provenance.audio.view import AudioView
+from provenance.audio.view import AudioView, best_guess
 from provenance.report.model import AudioSection, Finding, Report
 from provenance.stage import Context, Stage
 
@@ -31,6 +31,7 @@ def _lang(code: str) -> str:
         found = pycountry.languages.get(**{"alpha_2" if len(code) == 2 else "alpha_3": code})
         name = found.name if found is not None else None
     return f"{name or code} ({code})"
+
 
 
 class AudioStage(Stage):
@@ -92,10 +93,13 @@ class AudioStage(Stage):
                                {**evidence, "languages": [g.code for g in audio.languages],
                                 "timeline": [[r.start, r.end, r.language] for r in audio.timeline]}))
         elif audio.language_status == "uncertain":
+            why = (f" It is not corroborated: {lang.doubt}." if getattr(lang, "corroborated", None) is False
+                   and lang.doubt else "")
             out.append(Finding("language_uncertain", "notice",
-                               f"The spoken language is uncertain: best guess {_lang(lang.code)} at probability "
-                               f"{lang.probability:.2f} (top: {top}); the audio may be unclear, music or a language "
-                               "the model knows poorly.", evidence))
+                               f"The spoken language is uncertain: {best_guess(lang, _lang)} (top: {top}); the audio "
+                               f"may be unclear, music or a language the model knows poorly.{why}",
+                               {**evidence, "corroborated": getattr(lang, "corroborated", None),
+                                "doubt": getattr(lang, "doubt", None)}))
         else:
             out.append(Finding("spoken_language", "info",
                                f"Spoken language {_lang(lang.code)}, probability {lang.probability:.2f}; top: {top}.",

@@ -66,6 +66,12 @@ STRAY_LABEL_P = 0.05
 # Nynorsk lead a chunk here and there; Festival and real speech (jfk) never lead with Latin. A span labelled
 # Latin is speech of unidentified language: a report "la 0.94" made a Russian claim "contradicted".
 STAND_IN_LANGUAGES = frozenset({"la"})
+# A language region never spans a silence (a seam of the joined speech: a VAD pause) longer than this, nor
+# do two regions of one language merge across one: one region "en 82.9-111.4 s" over a 15-s silence and the
+# espeak Russian before it (issue 13 round 2, H2) read as one English stretch. Pauses inside one speaker's
+# turn are 0.15-0.6 s between sentences (Festival, espeak, jfk.flac) and VAD seams start at 2 s; 5 s is a
+# silence a viewer hears as a break. Cost: a region is transcribed and language-ID'd on its own.
+REGION_MAX_GAP_S = 5.0
 # A pause cut this close to a seam of the joined speech moves onto the seam: each side of a seam carries the
 # VAD's 400-ms padding, so the pause around a seam spans about 0.8 s of the joined audio.
 SEAM_SNAP_S = 0.8
@@ -237,12 +243,22 @@ def _decisive(labels: list[str], windows: Sequence[WindowGuess]) -> list[str]:
 
 
 def stray(windows: Sequence[WindowGuess], labels: Sequence[str]) -> list[bool]:
-    """Which windows the smoothing gave a language they do not name: sure of nothing (best under
-    ``CONFIDENT_P``) and giving their label under ``STRAY_LABEL_P``. They must not join that language's region."""
-    return [
-        bool(w.probs) and max(w.probs.values()) < CONFIDENT_P and w.probs.get(code, 0.0) < STRAY_LABEL_P
-        for w, code in zip(windows, labels, strict=True)
-    ]
+    """Which windows the smoothing gave a language they do not name: giving their label under ``STRAY_LABEL_P``
+    while sure of nothing (best under ``CONFIDENT_P``) or of another language (``_unsure_or_other``). They must
+    not join that language's region."""
+    return [bool(w.probs) and w.probs.get(code, 0.0) < STRAY_LABEL_P and _unsure_or_other(w, code)
+            for w, code in zip(windows, labels, strict=True)]
+
+
+def _unsure_or_other(window: WindowGuess, label: str) -> bool:
+    """Sure of no language, or sure of one that is not ``label`` and not a stand-in (``STAND_IN_LANGUAGES``).
+
+    The second: a single sentence sure of another language but not decisive against its neighbours
+    (``_decisive``) is not the neighbours' language either: espeak Russian read pl 0.84 between English
+    stretches was given English and transcribed as "You are the enemy of the Kha'an Ocean." (round 2, H2).
+    """
+    code, p = max(window.probs.items(), key=lambda kv: kv[1])
+    return p < CONFIDENT_P or (code != label and code not in STAND_IN_LANGUAGES)
 
 
 def split_points(samples: np.ndarray, windows: Sequence[WindowGuess]) -> dict[int, list[int]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +21,7 @@ class Page:
     languages: dict[str, str]  # language code -> css class
     cues: list[dict[str, Any]]
     translated: bool  # some transcript segment carries a translation
+    guess: str = ""  # the best guess of an uncertain clip, as ``best_guess`` words it
 
 
 def language_classes(section: AudioSection) -> dict[str, str]:
@@ -32,6 +34,20 @@ def language_classes(section: AudioSection) -> dict[str, str]:
         if seg.language and seg.language not in codes:
             codes.append(seg.language)
     return {c: f"lang{i % _LANG_COLOURS}" for i, c in enumerate(codes)}
+
+
+def best_guess(lang: LanguageGuess, name: Callable[[str], str] = str) -> str:
+    """The model's best guess as reports state it: the top entry of its distribution, or no guess on a tie.
+
+    The guess is what the model rates highest, not the timeline's label: "best guess English (en) 0.49 (top:
+    ru 0.49, en 0.49)" named the second entry (issue 13 round 2, M3). Two entries equal at the precision shown
+    (two decimals) are a tie, and a tie is no guess. ``name`` words a code ("Russian (ru)").
+    """
+    top = lang.top or [(lang.code, lang.probability)]
+    (code, p), rest = top[0], top[1:]
+    if rest and round(rest[0][1], 2) == round(p, 2):
+        return f"no best guess: {name(code)} and {name(rest[0][0])} are tied at probability {p:.2f}"
+    return f"best guess {name(code)} at probability {p:.2f}"
 
 
 def _plain(value: Any) -> Any:
@@ -52,6 +68,7 @@ class AudioView(StageView):
             languages=language_classes(section),
             cues=[c for c in map(_plain, section.cues) if isinstance(c, dict)],
             translated=any(getattr(s, "translation", None) for s in section.segments),
+            guess=best_guess(section.language) if section.language is not None else "",
         )
         return render_partial("provenance.audio", "audio.html.j2", r=report, v=v)
 
@@ -60,8 +77,13 @@ class AudioView(StageView):
         out = ["## Speech", ""]
         if au.language:
             top = ", ".join(f"{md(c)} {p:.2f}" for c, p in au.language.top)
-            out.append(f"- **Language:** {md(au.language.code)} (probability {au.language.probability:.2f}; "
-                       f"top: {top})")
+            if au.language_status == "uncertain":
+                out.append(f"- **Language uncertain:** {md(best_guess(au.language))} (top: {top})")
+            else:
+                out.append(f"- **Language:** {md(au.language.code)} (probability {au.language.probability:.2f}; "
+                           f"top: {top})")
+            if getattr(au.language, "corroborated", None) is False:
+                out.append(f"- **Not corroborated:** {md(au.language.doubt or '')}")
             if len(au.languages) > 1 or (au.languages and au.unidentified_s):
                 # every language heard (a two-channel clip's second voice has no timeline region): issue 13 r2 M5
                 shares = "; ".join(_share(g) for g in au.languages)
@@ -69,6 +91,9 @@ class AudioView(StageView):
             langs = ", ".join(f"{fmt_t(x.start)}–{fmt_t(x.end)} {md(x.language)}" for x in au.timeline)
             if langs:
                 out.append(f"- **Regions:** {langs}")
+            for x in au.timeline:
+                if getattr(x, "withheld", None):
+                    out.append(f"- **Text not shown** ({fmt_t(x.start)}–{fmt_t(x.end)}): {md(x.withheld)}")
             if au.unidentified_s:
                 out.append(f"- **Speech, language not identified:** {au.unidentified_s:.0f} s more")
             out.append(f"- **Model:** {md(au.engine or '')} · {md(au.model or '')}")

@@ -366,6 +366,10 @@ class LanguageGuess:
     top: list[tuple[str, float]] = field(default_factory=list)  # window distributions averaged over the speech
     seconds: float | None = None  # seconds of speech in this language (VAD speech, pauses excluded)
     share: float | None = None  # seconds / all speech
+    # a second look agrees (audio/analysis.py ``_corroborate``): None where not checked (an uncertain guess, a
+    # small share, a report from before issue 13 round 3). Only a corroborated language counts against a claim.
+    corroborated: bool | None = None
+    doubt: str | None = None  # why it is not corroborated
 
 
 @dataclass
@@ -378,6 +382,7 @@ class TimelineRegion:
     uncertain: bool = False  # probability under the profile's ``uncertain_below``: a best guess only
     speech_s: float | None = None  # seconds of speech in the region
     transcribed: bool = True  # False: the time budget ran out before this region was transcribed
+    withheld: str | None = None  # why its text is not shown (an uncertain or uncorroborated language)
 
 
 @dataclass
@@ -397,6 +402,7 @@ class TranscriptSegment:
     language: str | None
     text: str
     translation: str | None = None  # English (Whisper's translate task) when the profile asks for it
+    untrusted: str | None = None  # why the text may not be what was said (a region of uncertain language)
 
 
 @dataclass

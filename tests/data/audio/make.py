@@ -82,6 +82,27 @@ def espeak_en(text: str, tmp: Path, voice: str = "en-us") -> np.ndarray:
     return load(wav)
 
 
+def espeak(text: str, tmp: Path, voice: str, speed: int) -> np.ndarray:
+    """espeak-ng at ``speed`` words a minute in ``voice`` (the testers' Korean: "ko" at 130)."""
+    wav = tmp / "espeak.wav"
+    proc = subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(wav), text],
+                          capture_output=True, text=True, check=False)
+    if proc.returncode != 0 or not wav.is_file():
+        sys.exit(f"espeak-ng synthesis failed:\n{proc.stderr}")
+    return load(wav)
+
+
+def festival_en(text: str, tmp: Path) -> np.ndarray:
+    """English speech from Festival's cmu_us_slt_arctic_hts voice (Debian festvox-us-slt-hts)."""
+    txt, wav = tmp / "en.txt", tmp / "en.wav"
+    txt.write_text(text, encoding="utf-8")
+    cmd = ["text2wave", "-eval", "(voice_cmu_us_slt_arctic_hts)", str(txt), "-o", str(wav)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if proc.returncode != 0 or not wav.is_file() or wav.stat().st_size < 1000:
+        sys.exit(f"Festival English synthesis failed (is festvox-us-slt-hts installed?):\n{proc.stderr}")
+    return load(wav)
+
+
 def load(path: Path) -> np.ndarray:
     resampler = av.AudioResampler(format="flt", layout="mono", rate=RATE)
     chunks: list[np.ndarray] = []
@@ -159,6 +180,23 @@ def switch_clip(tmp: Path) -> Clip:
     return clip
 
 
+# Issue 13 round 2 (tester t13d): espeak-ng's Korean, which Whisper base hears as confident Thai (th 0.84)
+KO_TEXT = "북한 인민군 동무들이 오늘 아침 평양에서 행진을 했습니다. 일없습니다, 동무."
+# ... and fast turn-taking, Festival English and Russian turns of 0.8-1.7 s, 0.2 s apart
+DIALOG = [("en", "They came back at night."), ("ru", "Они вернулись ночью."), ("en", "Where did they go?"),
+          ("ru", "Куда они поехали?"), ("en", "Nobody saw the trucks."), ("ru", "Никто не видел грузовики.")]
+
+
+def dialog_clip(tmp: Path) -> Clip:
+    """Festival turns, English and Russian alternating, 0.2 s apart (``DIALOG``)."""
+    clip = Clip().pause(0.3)
+    for language, text in DIALOG:
+        audio = festival_en(text, tmp) if language == "en" else festival_ru(text, tmp)
+        clip.speech(audio, language, text, "festival " + ("cmu_us_slt_arctic_hts" if language == "en" else
+                                                          "msu_ru_nsh")).pause(0.2)
+    return clip
+
+
 def main() -> None:
     jfk_path = CORPUS / "speech" / "jfk.flac"
     if not jfk_path.is_file():
@@ -169,6 +207,8 @@ def main() -> None:
         ru = festival_ru(RU_TEXT, tmp)
         surzhyk = festival_ru(SURZHYK_TEXT, tmp)
         switch = switch_clip(tmp)
+        ko = espeak(KO_TEXT, tmp, "ko", 130)
+        dialog = dialog_clip(tmp)
     jfk = load(jfk_path)
     clips = {
         "en_espeak.ogg": Clip().pause(0.3).speech(en, "en", EN_TEXT, "espeak-ng en-us").pause(0.5),
@@ -184,6 +224,8 @@ def main() -> None:
         .pause(0.6)
         .speech(ru, "ru", RU_TEXT, "festival msu_ru_nsh")
         .pause(0.5),
+        "ko_espeak.ogg": Clip().pause(0.3).speech(ko, "ko", KO_TEXT, "espeak-ng ko, 130 wpm").pause(0.3),
+        "dialog_fast.ogg": dialog,
     }
     truth = {}
     for name, clip in clips.items():
@@ -191,6 +233,9 @@ def main() -> None:
         truth[name] = {"duration": round(clip.length / RATE, 2), "parts": clip.parts}
         size = (HERE / name).stat().st_size
         print(f"{name:20} {clip.length / RATE:5.1f} s {size / 1024:6.0f} KB")
+    # gap_espeak.ogg is not synthesised here: it is 65-115 s of the tester's long_en_ru.m4a (README), kept as is
+    old = json.loads((HERE / "truth.json").read_text(encoding="utf-8")) if (HERE / "truth.json").is_file() else {}
+    truth |= {k: v for k, v in old.items() if k not in truth}
     (HERE / "truth.json").write_text(json.dumps(truth, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
