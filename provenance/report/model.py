@@ -522,7 +522,14 @@ class TextSection(Section, key="text"):
     regions_read: int = 0  # regions sent to the recogniser (others were unchanged from the frame before)
     max_gap_s: float | None = None  # longest gap between sampled frames: text shown shorter may be missed
     items: list[TextItem] = field(default_factory=list)  # by start time
-    budget_exhausted: bool = False  # the time budget or the read cap stopped reading before the end
+    # the time budget or the read cap stopped reading before the end, or pages of a multi-page TIFF were not read
+    budget_exhausted: bool = False
+    # a multi-page TIFF (text/analysis.py _read_pages): its pages as counted at ingest (media.video.frames; more
+    # than limits.MAX_STILL_PAGES means pages past the cap were not read), the pages read and those that were not
+    # (1-based, within the cap: did not decode, or reading stopped); an item's start is then its page - 1
+    pages: int | None = None
+    pages_read: list[int] = field(default_factory=list)
+    pages_not_read: list[int] = field(default_factory=list)
     # text-like regions found but not read because a frame held more than the detector's per-frame cap
     # (text/detect.py MAX_REGIONS, MAX_REGIONS_STILL), and the frames where that happened
     regions_capped: int = 0
