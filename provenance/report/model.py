@@ -345,6 +345,10 @@ class MetadataSection(Section, key="metadata"):
     raw: dict[str, Any] = field(default_factory=dict)  # source group -> {tag: value as text}
     modify_time: str | None = None  # last modification the file admits to, ISO 8601 with offset where known
     modify_time_source: str | None = None
+    # a document's (media kind "document", a PDF) creation time: when the file was made, never a capture time
+    # (a picture in it may be far older), so capture_time stays None for a document (issue 14, pages14)
+    document_created: str | None = None
+    document_created_source: str | None = None
     sources: dict[str, str] = field(default_factory=dict)  # report field ("device.make") -> tag it came from
     brands: list[str] = field(default_factory=list)  # ISO BMFF major brand first, then compatible brands
     handlers: list[str] = field(default_factory=list)  # track/item handler names ("Core Media Video")
