@@ -48,3 +48,14 @@ def test_a_pdfs_dates_are_the_documents_not_a_capture_time(tmp_path: Path) -> No
     # a claim dated the day the PDF was made is neither supported nor contradicted by the document's date
     check = check_capture_time(Claim(id="c", statement="s", claimed_date="2020-05-01"), report)
     assert check.result == "unknown" and "document has no capture time" in check.detail, check.detail
+
+
+@pytest.mark.parametrize("reader", ["asf", "dv", "h264", "moi", "mxf", "wtv"])
+def test_a_format_reader_names_an_unreadable_file_in_one_line(tmp_path: Path, reader: str) -> None:
+    """The bounded head read the format readers share (``reading.read_head``): a path that cannot be read (here a
+    folder) is the reading's one-line error, never an exception that would cost the whole metadata stage."""
+    import importlib
+
+    out = importlib.import_module(f"provenance.metadata.{reader}").read(tmp_path)
+    assert out.error is not None and out.error.startswith("cannot read: ") and "\n" not in out.error, out.error
+    assert not out.found
