@@ -75,3 +75,21 @@ def test_pages_not_read_are_named_and_decide_no_claim(tmp_path: Path) -> None:
     assert not any(f.code == "text_incomplete" for f in report.findings)
     check = check_on_screen_language(Claim(id="c", statement="s", languages=["ru"]), report)
     assert check.result == "unknown" and "stopped early" in check.detail, check.detail
+
+
+@needs_ocr
+def test_pages_past_the_cap_are_said_and_tiny_pages_do_not_fail_the_stage(tmp_path: Path) -> None:
+    """66 pages (1x1 and 12x12 crops of a real photo): the text stage reads the visual stage's 64 and says the
+    rest were not read; a page too small for any line is read as holding none (it failed the stage in OpenCV)."""
+    from provenance.limits import MAX_STILL_PAGES
+
+    photo = _photo("astronaut")
+    pages = [photo.crop((0, 0, 1, 1))] + [photo.crop((i, i, i + 12, i + 12)) for i in range(MAX_STILL_PAGES + 1)]
+    path = tmp_path / "many.tif"
+    pages[0].save(path, save_all=True, append_images=pages[1:])
+    report = verify(path, pipeline=_pipeline())
+    text = report.text
+    assert text.status == "ok" and not report.errors, report.errors
+    assert text.pages_read == list(range(1, MAX_STILL_PAGES + 1)) and text.budget_exhausted
+    notice = [f for f in report.findings if f.code == "text_pages_not_read"]
+    assert notice and f"pages after {MAX_STILL_PAGES}" in notice[0].message, notice
