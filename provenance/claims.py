@@ -643,6 +643,10 @@ def check_capture_time(claim: Claim, report: Report) -> ClaimAssessment:
     name, meta = "capture_time", report.metadata
     if meta.status != "ok":
         return _a(name, "unknown", f"metadata stage {meta.status.replace('_', ' ')}")
+    if report.media.kind == "document":  # a PDF's CreateDate is the document's, not its pictures' (metadata stage)
+        return _a(name, "unknown", "a document has no capture time: its creation date "
+                  f"({meta.document_created or 'none recorded'}) says when it was made, not when its pictures were "
+                  "taken", document_created=meta.document_created)
     if not meta.capture_time:
         return _a(name, "unknown", "no capture time in the metadata (re-uploads and exports strip it)")
     period = claim.period

@@ -14,7 +14,7 @@ import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from .reading import Reading, Tagged
+from .reading import Reading, Tagged, read_head
 
 HEADER_MAX = 1 << 20  # bytes of the Header Object read (real ones: a few KB; its objects come before the data)
 _HEADER = uuid.UUID("75B22630-668E-11CF-A6D9-00AA0062CE6C").bytes_le
@@ -29,9 +29,9 @@ def sniff(head: bytes) -> bool:
 def read(path: Path) -> Reading:
     """The ASF reading; never raises for a bad file (the error is kept in the reading)."""
     out = Reading(name="asf")
+    if (data := read_head(path, HEADER_MAX, out)) is None:
+        return out
     try:
-        with path.open("rb") as fh:
-            data = fh.read(HEADER_MAX)
         if not sniff(data):
             return out
         size = min(struct.unpack("<Q", data[16:24])[0], len(data))
@@ -48,6 +48,6 @@ def read(path: Path) -> Reading:
                     out.put("ASF", "CreationDate", value)
                     out.created.append(Tagged("ASF:CreationDate", value, utc=True))
             pos += length
-    except (OSError, ValueError, struct.error, OverflowError) as exc:
+    except (ValueError, struct.error, OverflowError) as exc:
         out.error = f"{type(exc).__name__}: {exc}"
     return out

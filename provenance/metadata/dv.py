@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .reading import Reading, Tagged
+from .reading import Reading, Tagged, read_head
 
 FRAME_MAX = 144_000  # bytes of the first frame read (a PAL DV25 frame; NTSC's is 120,000)
 _BLOCK = 80
@@ -31,11 +31,7 @@ def _bcd(byte: int, mask: int) -> int | None:
 def read(path: Path) -> Reading:
     """The DV reading; never raises for a bad file (the error is kept in the reading)."""
     out = Reading(name="dv")
-    try:
-        with path.open("rb") as fh:
-            data = fh.read(FRAME_MAX)
-    except OSError as exc:
-        out.error = f"{type(exc).__name__}: {exc}"
+    if (data := read_head(path, FRAME_MAX, out)) is None:
         return out
     date = time = None
     for start in range(0, len(data) - _BLOCK + 1, _BLOCK):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .reading import Reading, Tagged, text
+from .reading import Reading, Tagged, read_head, text
 
 _MARKER = bytes.fromhex("17ee8c60f84d11d98cd60800200c9a66") + b"MDPM"
 _SCAN = 8 << 20  # bytes of the file searched for the SEI
@@ -21,11 +21,7 @@ _TS_PACKETS = (188, 192)
 
 def read(path: Path) -> Reading:
     out = Reading(name="h264")
-    try:
-        with path.open("rb") as fh:
-            head = fh.read(_SCAN)
-    except OSError as exc:
-        out.error = f"{type(exc).__name__}: {exc}"
+    if (head := read_head(path, _SCAN, out)) is None:
         return out
     at = head.find(_MARKER)
     stream = head

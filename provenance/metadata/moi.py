@@ -13,7 +13,7 @@ from pathlib import Path
 
 from provenance.sniff import is_moi
 
-from .reading import Reading, Tagged
+from .reading import Reading, Tagged, read_head
 
 HEAD = 18  # bytes read: version, size, date and duration (``is_moi`` needs the first 14)
 
@@ -24,11 +24,7 @@ def sniff(head: bytes) -> bool:
 
 def read(path: Path) -> Reading:
     out = Reading(name="moi")
-    try:
-        with path.open("rb") as fh:
-            head = fh.read(HEAD)
-    except OSError as exc:
-        out.error = f"cannot read: {exc.strerror or exc}"
+    if (head := read_head(path, HEAD, out)) is None:
         return out
     if not sniff(head):
         out.error = "not an MOI index file"

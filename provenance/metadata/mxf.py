@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .reading import Reading, Tagged
+from .reading import Reading, Tagged, read_head
 
 HEADER_MAX = 4 << 20  # bytes of the header partition read (its metadata: a few KB to hundreds of KB)
 KLV_MAX = 100_000  # triplets walked
@@ -40,11 +40,7 @@ def _timestamp(value: bytes) -> str | None:
 def read(path: Path) -> Reading:
     """The MXF reading; never raises for a bad file (the error is kept in the reading)."""
     out = Reading(name="mxf")
-    try:
-        with path.open("rb") as fh:
-            data = fh.read(HEADER_MAX)
-    except OSError as exc:
-        out.error = f"{type(exc).__name__}: {exc}"
+    if (data := read_head(path, HEADER_MAX, out)) is None:
         return out
     pos, walked = 0, 0
     found: dict[str, str] = {}

@@ -105,6 +105,9 @@ class Facts:
     stamps: list[Stamp] = field(default_factory=list)
     capture: Stamp | None = None
     modify: Stamp | None = None
+    # a document's creation time (kind "document": a PDF's Info CreationDate or XMP CreateDate): when the file was
+    # made, not when any picture in it was taken, so never ``capture``
+    created: Stamp | None = None
     device: Device = field(default_factory=Device)
     device_sources: dict[str, str] = field(default_factory=dict)
     gps: GPS | None = None
@@ -394,6 +397,10 @@ def facts(kind: str, box: ContainerTags, exif: ExifTags, readings: list[Reading]
     out.stamps = _dedupe([s for s, from_tool in parsed if not from_tool])
     if out.capture is not None and out.capture not in out.stamps:
         out.stamps.append(out.capture)
+    if kind == "document":
+        # a PDF's dates are the document's own (ISO 32000-1, 14.3.3: CreationDate, ModDate): the pictures inside
+        # may be years older, so none is a capture time, and the capture-time checks do not apply to them
+        out.created, out.capture, out.stamps = out.capture, None, []
     modified = _stamps([t for r in own for t in r.modified]) or _stamps(tool.modified)
     out.modified = [s for s in modified if not s.zeroed]
     out.modify = _preferred_modify(out.modified)
@@ -430,6 +437,8 @@ def facts(kind: str, box: ContainerTags, exif: ExifTags, readings: list[Reading]
     out.history = next((r.history for r in own if r.history), [])
     if out.capture is not None:
         out.sources["capture_time"] = out.capture.source
+    if out.created is not None:
+        out.sources["document_created"] = out.created.source
     if out.modify is not None:
         out.sources["modify_time"] = out.modify.source
     if out.encoder:

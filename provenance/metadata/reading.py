@@ -9,6 +9,7 @@ it may hold markup, control characters or megabytes.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 VALUE_MAX = 1024  # characters kept per value (raw tags and normalised fields alike)
 TAGS_MAX = 256  # tags kept per raw group
@@ -65,3 +66,15 @@ class Reading:
             (self.capture, self.created, self.modified, self.make, self.model, self.software, self.gps,
              self.writers, self.handlers, self.brands, {g: t for g, t in self.raw.items() if g != "ExifTool"})
         )  # fmt: skip
+
+
+def read_head(path: Path, limit: int, out: Reading) -> bytes | None:
+    """The first ``limit`` bytes of ``path`` (fewer for a shorter file): the bounded read every format reader
+    starts with, so none reads more of a hostile file than its own cap. An unreadable file is the reading's
+    error ("cannot read: ..."), never an exception: the reader then returns ``out`` as it is (None here)."""
+    try:
+        with path.open("rb") as fh:
+            return fh.read(limit)
+    except OSError as exc:
+        out.error = f"cannot read: {exc.strerror or exc}"
+        return None

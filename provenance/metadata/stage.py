@@ -40,7 +40,9 @@ class MetadataStage(Stage):
         out = []
         # a block that is there but cut off (a truncated file) or too large to read: unreadable is not absent
         cut = [status for status in (meta.readers or {}).values() if "cut off" in status or "too large" in status]
-        if meta.capture_time is None and cut:
+        if report.media.kind == "document":
+            out.append(_document_dates(meta))
+        elif meta.capture_time is None and cut:
             out.append(Finding("capture_metadata_unreadable", "warning",
                                f"No capture time could be read: {cut[0]}. What that metadata says is unknown; "
                                "this is not a file without metadata.", {"reader": cut[0]}))
@@ -104,3 +106,21 @@ def _container_unsafe(ctx: Context) -> str | None:
         return (f"not read: FFmpeg's container probe decodes the whole {video.width}x{video.height} picture (about "
                 f"{need / 2**20:,.0f} MiB), past the memory a decode may use")
     return None
+
+
+def _document_dates(meta: MetadataSection) -> Finding:
+    """A document's (a PDF's) creation and modification times, named as the document's: they say when the file was
+    made and last saved, not when any picture in it was taken (it may be far older), so none is a capture time."""
+    said = []
+    if meta.document_created:
+        said.append(f"created {meta.document_created} (from {meta.document_created_source})")
+    if meta.modify_time:
+        said.append(f"last modified {meta.modify_time} (from {meta.modify_time_source})")
+    evidence = {"document_created": meta.document_created, "created_source": meta.document_created_source,
+                "modify_time": meta.modify_time, "modify_source": meta.modify_time_source}
+    if not said:
+        return Finding("document_dates", "info", "No creation or modification date in the document's metadata. "
+                       "A document has no capture time: when the pictures in it were taken is unknown.", evidence)
+    return Finding("document_dates", "info",
+                   f"Document {' and '.join(said)}: when the document was made, not when the pictures in it were "
+                   "taken (they may be older); a document has no capture time.", evidence)

@@ -46,6 +46,9 @@ def tag_source(section: MetadataSection, key: str, value: str | None) -> str:
 
 def _meta_rows(section: MetadataSection) -> list[MetaRow]:
     rows = [MetaRow("Capture time", section.capture_time or "unknown", section.capture_time_source or "")]
+    if getattr(section, "document_created", None):  # a document's own creation time, never a capture time
+        rows = [MetaRow("Document created (not a capture time)", section.document_created,
+                        section.document_created_source or "")]
     if getattr(section, "modify_time", None):
         rows.append(MetaRow("Modified", section.modify_time, section.modify_time_source or ""))
     rows.append(MetaRow("Time zone", section.timezone or "unknown",
@@ -112,7 +115,11 @@ class MetadataView(StageView):
             out.append(f"- not read ({md(status_words(section.status))})")
         else:
             src = f" ({md(section.capture_time_source)})" if section.capture_time_source else ""
-            out.append(f"- **Capture time:** {md(section.capture_time or 'unknown')}{src}")
+            if section.document_created:  # a document's own creation time, never a capture time
+                made = f" ({md(section.document_created_source)})" if section.document_created_source else ""
+                out.append(f"- **Document created (not a capture time):** {md(section.document_created)}{made}")
+            else:
+                out.append(f"- **Capture time:** {md(section.capture_time or 'unknown')}{src}")
             device = " ".join(x for x in (section.device.make, section.device.model) if x)
             out.append(f"- **Device:** {md(device or 'unknown')}")
             out.append(f"- **Encoder:** {md(section.encoder or 'unknown')}")

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from provenance.sniff import sniff as _sniff
 
-from .reading import Reading, Tagged
+from .reading import Reading, Tagged, read_head
 
 _METADATA_GUID = bytes.fromhex("5afed76dc81d8f4a9922fab11c381453")
 SCAN_BYTES = 8 << 20  # the attribute table sits in the file's first sectors (the corpus file: at 1.9 KB); 8 MiB
@@ -35,11 +35,7 @@ def sniff(head: bytes) -> bool:
 
 def read(path: Path) -> Reading:
     out = Reading(name="wtv")
-    try:
-        with path.open("rb") as fh:
-            data = fh.read(SCAN_BYTES)
-    except OSError as exc:
-        out.error = f"cannot read: {exc.strerror or exc}"
+    if (data := read_head(path, SCAN_BYTES, out)) is None:
         return out
     at, records = data.find(_METADATA_GUID), 0
     while at >= 0 and records < RECORDS_MAX:  # each find starts past the last: linear in the bytes scanned

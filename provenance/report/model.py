@@ -345,6 +345,10 @@ class MetadataSection(Section, key="metadata"):
     raw: dict[str, Any] = field(default_factory=dict)  # source group -> {tag: value as text}
     modify_time: str | None = None  # last modification the file admits to, ISO 8601 with offset where known
     modify_time_source: str | None = None
+    # a document's (media kind "document", a PDF) creation time: when the file was made, never a capture time
+    # (a picture in it may be far older), so capture_time stays None for a document (issue 14, pages14)
+    document_created: str | None = None
+    document_created_source: str | None = None
     sources: dict[str, str] = field(default_factory=dict)  # report field ("device.make") -> tag it came from
     brands: list[str] = field(default_factory=list)  # ISO BMFF major brand first, then compatible brands
     handlers: list[str] = field(default_factory=list)  # track/item handler names ("Core Media Video")
@@ -528,7 +532,14 @@ class TextSection(Section, key="text"):
     regions_read: int = 0  # regions sent to the recogniser (others were unchanged from the frame before)
     max_gap_s: float | None = None  # longest gap between sampled frames: text shown shorter may be missed
     items: list[TextItem] = field(default_factory=list)  # by start time
-    budget_exhausted: bool = False  # the time budget or the read cap stopped reading before the end
+    # the time budget or the read cap stopped reading before the end, or pages of a multi-page TIFF were not read
+    budget_exhausted: bool = False
+    # a multi-page TIFF (text/analysis.py _read_pages): its pages as counted at ingest (media.video.frames; more
+    # than limits.MAX_STILL_PAGES means pages past the cap were not read), the pages read and those that were not
+    # (1-based, within the cap: did not decode, or reading stopped); an item's start is then its page - 1
+    pages: int | None = None
+    pages_read: list[int] = field(default_factory=list)
+    pages_not_read: list[int] = field(default_factory=list)
     # text-like regions found but not read because a frame held more than the detector's per-frame cap
     # (text/detect.py MAX_REGIONS, MAX_REGIONS_STILL), and the frames where that happened
     regions_capped: int = 0

@@ -22,7 +22,7 @@ from provenance.report.model import TextItem, TextKind, TextSection
 from provenance.text.config import TextConfig
 from provenance.text.detect import EDGE_MIN, MAX_REGIONS, MAX_REGIONS_STILL, find_text_counted
 from provenance.text.engine import EngineUnavailable, Reading, Tesseract, open_engine
-from provenance.text.frames import CUT_ON_KEY_S, THUMB_EVERY_S, TextFrames, load_still, sample
+from provenance.text.frames import CUT_ON_KEY_S, THUMB_EVERY_S, TextFrames, load_still, load_still_page, sample
 from provenance.text.language import SETTLE_CONFIDENCE, language_of, letters_by_script, script_of, settled_by_letters
 
 # one line unchanged between frames: the share of either frame's strong edges (detect.EDGE_MIN) in the line's
@@ -107,6 +107,9 @@ def analyse(media: MediaFile, cfg: TextConfig, shot_threshold: float = PICTURE_C
     except EngineUnavailable as exc:
         return TextSection(status="unavailable", unavailable=str(exc), models=list(cfg.models)), {}
     try:
+        if media.kind == "image" and media.container == "tiff" and media.video is not None \
+                and (media.video.frames or 1) > 1 and not media.pixels_refused:
+            return _read_pages(media, engine, cfg, max_pixels)
         if media.kind == "image":
             frames = load_still(media.path, cfg.frame_size, media.pixels_refused, max_pixels)
         else:
@@ -115,6 +118,62 @@ def analyse(media: MediaFile, cfg: TextConfig, shot_threshold: float = PICTURE_C
         return _read(frames, engine, cfg)
     finally:
         engine.close()
+
+
+def _read_pages(media: MediaFile, engine: Tesseract, cfg: TextConfig, max_pixels: int | None
+                ) -> tuple[TextSection, dict[str, bytes]]:
+    """A multi-page TIFF: every page the visual stage examines (``visual.frames.still_pages``, up to
+    ``limits.MAX_STILL_PAGES``) read as a still of its own, one page decoded at a time (``load_still_page``), its
+    items at ``t`` = page - 1 as the visual stage numbers its frames. Pages that do not decode, those left when
+    the time budget or read cap stops reading, and those past the cap are ``pages_not_read`` / counted in
+    ``pages``; any of them makes the section read in part (``budget_exhausted``), so no claim decision rests on
+    the pages not read (claims.py ``_on_screen_language``). Page 1 failing alone fails nothing: the stage fails
+    only when no page decodes (with page 1's error)."""
+    from provenance.limits import MAX_STILL_PAGES
+    from provenance.visual.frames import FrameError, still_pages
+
+    deadline = current_deadline()
+    pages = media.video.frames if media.video is not None and media.video.frames else 1
+    section: TextSection | None = None
+    crops: dict[str, bytes] = {}
+    read: list[int] = []
+    not_read: list[int] = []
+    first_error: FrameError | None = None
+    stopped = False
+    for page in still_pages(media):
+        remaining = deadline.remaining()
+        if stopped or (section is not None and section.regions_read >= cfg.max_reads) or (
+                remaining is not None and deadline.budget_s and remaining < BUDGET_RESERVE * deadline.budget_s):
+            stopped = True
+            not_read.append(page + 1)
+            continue
+        try:
+            frames = load_still_page(media.path, page, cfg.frame_size, max_pixels)
+        except FrameError as exc:
+            first_error = first_error or exc
+            not_read.append(page + 1)
+            continue
+        one, one_crops = _read(frames, engine, cfg)
+        del frames
+        for it in one.items:  # a page is a picture of its own: seen on it and nowhere else
+            it.range_from = it.range_to = it.start
+        offset = len(section.items) if section is not None else 0
+        crops.update({f"text/{offset + int(k.split('/')[1])}": v for k, v in one_crops.items()})
+        read.append(page + 1)
+        if section is None:
+            section = one
+        else:
+            section.items += one.items
+            for name in ("frames_sampled", "frames_with_text", "regions_read", "regions_failed", "regions_capped",
+                         "frames_capped"):
+                setattr(section, name, getattr(section, name) + getattr(one, name))
+            section.budget_exhausted |= one.budget_exhausted
+        stopped = one.budget_exhausted
+    if section is None:
+        raise first_error or FrameError("no page of the TIFF decoded")
+    section.pages, section.pages_read, section.pages_not_read = pages, read, not_read
+    section.budget_exhausted |= bool(not_read) or pages > MAX_STILL_PAGES
+    return section, crops
 
 
 def _read(frames: TextFrames, engine: Tesseract, cfg: TextConfig) -> tuple[TextSection, dict[str, bytes]]:

@@ -108,6 +108,8 @@ def find_text_counted(rgb: np.ndarray, max_regions: int = MAX_REGIONS) -> tuple[
     beyond it joined)."""
     import cv2
 
+    if min(rgb.shape[:2]) < MIN_HEIGHT:  # no readable line fits (a 1x1 page of a hostile TIFF failed the stage in
+        return [], 0                     # OpenCV's resize: "inv_scale_x > 0")
     grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
     spans = tiles(grey.shape[1], grey.shape[0])
     found: list[Region] = []

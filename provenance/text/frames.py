@@ -101,6 +101,30 @@ def load_still(path: Path, frame_size: int, pixels_refused: str | None = None,
     return TextFrames([(0.0, np.ascontiguousarray(rgb))], "image", source_size=size)
 
 
+def load_still_page(path: Path, page: int, frame_size: int, max_pixels: int | None = None) -> TextFrames:
+    """Page ``page`` (0-based) of a multi-page TIFF as ``load_still`` reads page 1, its one frame at ``t`` = page
+    (the visual stage's numbering, ``visual.frames.still_pages``): decoded by the visual stage's page decoder
+    (``visual.frames.load_page``), alone and bounded as it is; ``FrameError`` when that page does not decode."""
+    from PIL import Image
+
+    from provenance.visual.frames import load_page
+
+    if page == 0:
+        first = load_still(path, frame_size, max_pixels=max_pixels)
+        return TextFrames([(0.0, first.frames[0][1])], "image", source_size=first.source_size)
+    size = None
+    try:  # the page's own size for the shrunk-read notice and a panorama's read size: a header read
+        with Image.open(path) as img:
+            img.seek(page)
+            size = img.size
+    except Exception:  # load_page says why the page does not open
+        size = None
+    rgb = load_page(path, page, max_pixels=max_pixels, long_side=read_long_side(size, frame_size))
+    if size is None:
+        size = (rgb.shape[1], rgb.shape[0])
+    return TextFrames([(float(page), np.ascontiguousarray(rgb))], "image", source_size=size)
+
+
 def sample(path: Path, duration_s: float | None, *, frame_size: int, max_frames: int, interval_s: float,
            shot_threshold: float, shot_changes: list[float] | None = None) -> TextFrames:
     """The first frame of every shot and about one every ``interval_s`` (see the module doc), at most

@@ -79,8 +79,10 @@ class TextStage(Stage):
         still = report.media.kind == "image"
         shown = [it for it in text.items if not it.low_confidence]  # the rest: JSON only (analysis.plausible)
         captions = [it for it in shown if it.kind == "caption"]
+        paged = still and text.pages is not None
         for it in captions[:MAX_CAPTION_FINDINGS]:
-            when = "" if still else f" {_ranges([it])}{_bounds([it], text)}"
+            when = f" on page {round(it.start) + 1}" if paged else "" if still else \
+                f" {_ranges([it])}{_bounds([it], text)}"
             out.append(Finding("on_screen_caption", "notice",
                                f"Caption{when}: “{it.text}” ({_language_words(it)}; {it.kind_basis}).",
                                {"text": it.text, "start": it.start, "end": it.end, "language": it.language,
@@ -92,7 +94,8 @@ class TextStage(Stage):
             script = key.removeprefix("script:")
             name = LANGUAGE_NAMES.get(key) or ("Latin-or-Cyrillic (script and language not told)" if script == "None"
                                                else f"{script}-script (language not told)")
-            where = "in the picture" if still else f"on screen {_ranges(items)}{_bounds(items, text)}"
+            where = f"on {page_words(items)}" if paged else "in the picture" if still else \
+                f"on screen {_ranges(items)}{_bounds(items, text)}"
             out.append(Finding("on_screen_text", "info",
                                f"{name} text {where} ({len(items)} item{'s' if len(items) > 1 else ''}: "
                                f"{sum(i.kind == 'caption' for i in items)} caption, "
@@ -107,7 +110,10 @@ class TextStage(Stage):
                                f"The recogniser failed on {text.regions_failed} of {text.regions_read} text "
                                f"region{'s' if text.regions_read != 1 else ''}: text there was not read.",
                                {"regions_failed": text.regions_failed, "regions_read": text.regions_read}))
-        if text.budget_exhausted:
+        pages = _pages_not_read(text) if paged else None
+        if pages is not None:
+            out.append(pages)
+        elif text.budget_exhausted:
             later = "text in the rest of the picture" if still else "text later in the clip"
             out.append(Finding("text_incomplete", "notice",
                                f"On-screen text reading stopped early (time budget, frame or read cap): {later} "
@@ -124,6 +130,40 @@ class TextStage(Stage):
         if text.read_size and text.source_size:
             out += _reduced(text.source_size, text.read_size)
         return out
+
+
+def page_words(items: list[TextItem]) -> str:
+    """"page 2", "pages 1, 3 and 4": the pages (t = page - 1) items of a multi-page TIFF were read on."""
+    from provenance.visual.stage import _pages
+
+    numbers = sorted({round(it.start) + 1 for it in items})
+    return f"page{'s' if len(numbers) > 1 else ''} {_pages(numbers)}"
+
+
+def _pages_not_read(text: TextSection) -> Finding | None:
+    """``text_pages_not_read`` (notice): the pages of a multi-page TIFF whose text was not read (did not decode,
+    reading stopped at the time budget or read cap, past ``limits.MAX_STILL_PAGES``), so a reader knows what the
+    section (and a claim's language check, which then decides nothing: ``budget_exhausted``) does not cover."""
+    from provenance.limits import MAX_STILL_PAGES
+    from provenance.visual.stage import _pages
+
+    pages = text.pages or 0
+    over = pages > MAX_STILL_PAGES
+    if not text.pages_not_read and not over and not text.budget_exhausted:
+        return None
+    counted = f"more than {MAX_STILL_PAGES}" if over else f"{pages}"
+    said = [f"On-screen text of a TIFF of {counted} pages was read on {len(text.pages_read)} of them"]
+    if text.pages_not_read:
+        n = len(text.pages_not_read)
+        said.append(f"page{'s' if n > 1 else ''} {_pages(text.pages_not_read)} {'were' if n > 1 else 'was'} not "
+                    "read (did not decode, or reading stopped at its time budget or read cap)")
+    if over:
+        said.append(f"pages after {MAX_STILL_PAGES} (the most read in one file) were not read")
+    if not text.pages_not_read and not over:
+        said.append("reading stopped early (time budget or read cap): text on the last page read may be missing")
+    return Finding("text_pages_not_read", "notice", "; ".join(said) + ".",
+                   {"pages": counted, "pages_read": text.pages_read, "pages_not_read": text.pages_not_read,
+                    "max_pages": MAX_STILL_PAGES})
 
 
 def _reduced(source: list[int], read: list[int]) -> list[Finding]:

@@ -36,7 +36,7 @@ def _when(report: Report, it: TextItem) -> str:
     """"0:02.0–0:04.0 (at most 0:01.0–0:05.0)": the first and last frames it was read in, and the neighbouring
     frames read where it was not seen."""
     if report.media.kind == "image":
-        return ""
+        return f"page {round(it.start) + 1}" if report.text.pages is not None else ""
     seen = fmt_t(it.start) if it.end - it.start < 0.05 else f"{fmt_t(it.start)}–{fmt_t(it.end)}"
     if it.range_from is None or it.range_to is None:
         return seen
@@ -57,6 +57,8 @@ def _sampling(section: TextSection) -> str:
                               f"change{'' if cuts == 1 else 's'})",
             "keyframes": "the stream's keyframes", "interval": "frames decoded at a fixed interval",
             "image": "the picture"}.get(section.sampling or "", section.sampling or "")
+    if section.pages is not None:
+        what = f"each page a picture of its own: {len(section.pages_read)} of {section.pages} pages read"
     gap = f"; longest gap {section.max_gap_s:.1f} s (text shown for less may be missed)" if section.max_gap_s else ""
     low = sum(it.low_confidence for it in section.items)
     unsure = (f"; {low} low-confidence reading{'' if low == 1 else 's'} ({_under(section)} or too few letters) "
