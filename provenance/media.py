@@ -34,7 +34,7 @@ from provenance.limits import (
     run_with_budget,
 )
 from provenance.report.model import AudioInfo, Kind, MediaSection, VideoInfo
-from provenance.sniff import first_frame_decodes, jxl_size, raw_guess, sniff
+from provenance.sniff import HEAD_BYTES, first_frame_decodes, jxl_size, raw_guess, sniff
 
 # Single-picture demuxers in FFmpeg (and every ``*_pipe`` one): a file these open is a still image, not a video.
 _IMAGE_DEMUXERS = {"image2", "gif"}
@@ -203,7 +203,7 @@ def _document(path: Path, digest: str, size: int) -> MediaFile | None:
     got "No match" (issue 14 round 4, H2). None for any other file."""
     try:
         with path.open("rb") as fh:
-            if sniff(fh.read(512)) != "pdf":
+            if sniff(fh.read(HEAD_BYTES)) != "pdf":
                 return None
     except OSError:
         return None
@@ -221,7 +221,7 @@ def _cut_heif(path: Path, digest: str, size: int) -> MediaFile | None:
     """
     try:
         with path.open("rb") as fh:
-            if sniff(fh.read(512)) != "heif":
+            if sniff(fh.read(HEAD_BYTES)) != "heif":
                 return None
     except OSError:
         return None
@@ -413,7 +413,7 @@ def _metadata_only(path: Path, digest: str, size: int) -> MediaFile | None:
     """
     try:
         with path.open("rb") as fh:
-            fmt = sniff(fh.read(512))
+            fmt = sniff(fh.read(HEAD_BYTES))
     except OSError:
         return None
     if fmt is None:
@@ -526,7 +526,7 @@ def _refuse_guesses(path: Path, fmt: str, stream: av.stream.Stream, container: a
     or a structural one under which nothing decodes. Files with a known signature are never second-guessed."""
     try:
         with path.open("rb") as fh:
-            head = fh.read(512)
+            head = fh.read(HEAD_BYTES)
     except OSError:
         return
     if sniff(head) is not None:
@@ -554,7 +554,7 @@ def _announced(path: Path) -> str | None:
     """The container the first bytes announce (``MP4``, ``MATROSKA``...), or None."""
     try:
         with path.open("rb") as fh:
-            name = sniff(fh.read(512))
+            name = sniff(fh.read(HEAD_BYTES))
     except OSError:
         return None
     return {"iso-bmff": "MP4", "quicktime": "QuickTime"}.get(name or "", (name or "").upper()) or None
