@@ -52,3 +52,39 @@ def test_sniff_finds_a_pdf_header_within_1024_bytes_only_where_nothing_else_is_a
     assert sniff(b"\x00" * PDF_HEADER_WINDOW + b"%PDF-1.4\n") is None  # past the window: not a header
     assert sniff(b"\xff\xd8\xff\xe0" + b"%PDF-1.4") == "jpeg"  # a JPEG stays a JPEG whatever its comment says
     assert raw_guess("mjpeg", b"\x00" * 600) == "mjpeg"
+
+
+def test_a_jpeg_too_big_for_the_c2pa_sdk_is_named_not_checked_not_no_manifest(tmp_path: Path) -> None:
+    """N3: the C2PA SDK reads a JPEG or PDF whole (a 700 MB JPEG peaked at 1.9 GB; under max_memory_mb it failed
+    as "IO error" while readers.c2pa said "ok"). Over c2pa.MAX_WHOLE_READ_MB it is not run: Content Credentials
+    are unknown with the reason, never "no manifest", and FFmpeg's still demuxer (the whole file as one packet)
+    is not run either. The tail is a sparse hole: no disk is spent."""
+    from provenance.metadata.c2pa import MAX_WHOLE_READ_MB
+
+    jpg = io.BytesIO()
+    _photo("coffee").save(jpg, "JPEG")
+    big = tmp_path / "big.jpg"
+    with big.open("wb") as fh:
+        fh.write(jpg.getvalue())
+        fh.truncate((MAX_WHOLE_READ_MB + 1) * 2**20)
+    _run, report = _verify(big, tmp_path)
+    meta = report["metadata"]
+    assert meta["status"] == "ok"
+    assert meta["c2pa"]["present"] is None and meta["c2pa"]["validation"] is None
+    assert meta["c2pa"]["note"].startswith(f"not checked: file over {MAX_WHOLE_READ_MB} MB")
+    assert meta["readers"]["c2pa"].startswith("not checked: file over")
+    assert meta["readers"]["container"].startswith("not read: FFmpeg's still demuxer reads the whole")
+    md = (next((tmp_path / "out").rglob("report.md"))).read_text()
+    assert "not checked" in md and "no manifest" not in md
+
+
+@pytest.mark.skipif(not Path("/work/shared/corpus/c2pa/no_alg.jpg").exists(), reason="shared corpus absent")
+def test_a_c2pa_read_error_is_not_reported_as_an_ok_reader() -> None:
+    """N3: readers.c2pa said "ok" whatever the SDK answered; a manifest the SDK fails on (an unknown algorithm,
+    c2pa-rs's own test file) now shows its error there, as in raw.Errors.c2pa."""
+    pytest.importorskip("c2pa")
+    from provenance.metadata.extraction import extract
+
+    section = extract(Path("/work/shared/corpus/c2pa/no_alg.jpg"), "image")
+    assert section.c2pa.validation == "error"
+    assert section.readers["c2pa"] != "ok" and "unknown algorithm" in section.readers["c2pa"]
