@@ -363,7 +363,7 @@ def _probe_still(path: Path) -> tuple[str, int, int, int] | None:
                 if frames > 1 and img.format not in _STILL_ANIMATIONS:
                     return None  # animated: a video for our purposes
                 if img.format == "TIFF":  # a multi-page TIFF: every page is a still the visual stage examines
-                    frames = tiff_pages(img)
+                    frames = tiff_pages(path)
                 width, height = img.width, img.height
                 if not (isinstance(width, int) and isinstance(height, int)) or width <= 0 or height <= 0:
                     return None
@@ -380,22 +380,51 @@ def _probe_still(path: Path) -> tuple[str, int, int, int] | None:
         return None
 
 
-def tiff_pages(img: Image.Image) -> int:
-    """The pages of an open TIFF, counted up to ``limits.MAX_STILL_PAGES`` + 1 (so more than the visual stage
-    examines is known without walking a chain of 100,000 IFDs). A later page Pillow cannot seek to ends the count:
-    a broken page 7 must not cost page 1. ``img`` is left on its first page."""
+def tiff_pages(path: Path) -> int:
+    """The pages of a TIFF, counted from its IFD chain without decoding any (TIFF 6.0, section 2: each IFD ends
+    with the offset of the next, 0 after the last; BigTIFF the same with 8-byte counts and offsets), up to
+    ``limits.MAX_STILL_PAGES`` + 1, so more than the visual stage examines is known without walking a chain of
+    100,000 IFDs. Pillow's ``seek`` set up each page to reach the next, and one page it has no mode for
+    (BitsPerSample 7, LogL) ended the count: a 3-page file was taken for 1 and its page 3 never examined (issue 14
+    round 5, N2). An offset outside the file, a loop, or a cut IFD ends the chain where it breaks; at least 1."""
+    import struct
+
     from provenance.limits import MAX_STILL_PAGES
 
-    pages = 1
     try:
-        while pages <= MAX_STILL_PAGES:
-            img.seek(pages)
-            pages += 1
-    except Exception:  # EOFError past the last page; any plugin error on a hostile later IFD ends the count too
-        pass
-    with contextlib.suppress(Exception):
-        img.seek(0)
-    return pages
+        size = path.stat().st_size
+        with path.open("rb") as fh:
+            head = fh.read(16)
+            order = {b"II": "<", b"MM": ">"}.get(head[:2])
+            if order is None or len(head) < 8:
+                return 1
+            magic = struct.unpack(order + "H", head[2:4])[0]
+            if magic == 42:
+                count_fmt, entry, next_fmt = "H", 12, "I"
+                offset = struct.unpack(order + "I", head[4:8])[0]
+            elif magic == 43 and len(head) >= 16:  # BigTIFF
+                count_fmt, entry, next_fmt = "Q", 20, "Q"
+                offset = struct.unpack(order + "Q", head[8:16])[0]
+            else:
+                return 1
+            count_size, next_size = struct.calcsize(count_fmt), struct.calcsize(next_fmt)
+            pages, seen = 0, set()
+            while offset and offset not in seen and pages <= MAX_STILL_PAGES:
+                seen.add(offset)
+                fh.seek(offset)
+                raw = fh.read(count_size)
+                if len(raw) < count_size:
+                    break
+                entries = struct.unpack(order + count_fmt, raw)[0]
+                end = offset + count_size + entries * entry
+                if end + next_size > size:
+                    break  # a cut IFD: not a page
+                pages += 1
+                fh.seek(end)
+                offset = struct.unpack(order + next_fmt, fh.read(next_size))[0]
+    except (OSError, struct.error):
+        return 1
+    return max(pages, 1)
 
 
 # What the first bytes announce -> the kind of media a file is when no decoder opens it.

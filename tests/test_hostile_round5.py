@@ -88,3 +88,63 @@ def test_a_c2pa_read_error_is_not_reported_as_an_ok_reader() -> None:
     section = extract(Path("/work/shared/corpus/c2pa/no_alg.jpg"), "image")
     assert section.c2pa.validation == "error"
     assert section.readers["c2pa"] != "ok" and "unknown algorithm" in section.readers["c2pa"]
+
+
+def _tiff_with_odd_page_2(path: Path, tag: str, value: int) -> None:
+    """astronaut, a grey 100x100 page, coffee (Pillow, uncompressed), then page 2's ``tag`` rewritten in place
+    to ``value`` (a short stored in the IFD entry itself): a layout Pillow has no mode for."""
+    import tifffile
+    from PIL import Image
+
+    grey = Image.new("L", (100, 100), 90)
+    _photo("astronaut").save(path, save_all=True, append_images=[grey, _photo("coffee")])
+    with tifffile.TiffFile(path) as tif:
+        offset = tif.pages[1].tags[tag].valueoffset
+    with path.open("r+b") as fh:
+        fh.seek(offset)
+        fh.write(value.to_bytes(2, "little"))
+
+
+@pytest.mark.parametrize(("tag", "value", "named"), [("BitsPerSample", 7, "BitsPerSample 7"),
+                                                     ("PhotometricInterpretation", 32844, "photometric LOGL")])
+def test_a_tiff_page_pillow_cannot_read_does_not_hide_the_pages_after_it(tag: str, value: int, named: str,
+                                                                         tmp_path: Path) -> None:
+    """N2/N7: a page Pillow cannot set up (BitsPerSample 7, LogL) ended the page count: the 3-page file was
+    taken as 1 page and the indexed coffee on page 3 got "No match". Pages are counted from the IFD chain; page 3
+    matches, and page 2 is named with why it was not checked."""
+    _index(tmp_path, "coffee")
+    tiff = tmp_path / "odd2.tif"
+    _tiff_with_odd_page_2(tiff, tag, value)
+    run, report = _verify(tiff, tmp_path)
+    assert report["media"]["video"]["frames"] == 3
+    codes = _codes(report)
+    notice = codes["tiff_pages_not_examined"]
+    assert notice.startswith("A TIFF of 3 pages: 2 examined"), notice
+    assert "page 3 matched known imagery" in notice
+    assert "page 2 was not checked: BitsPerSample" in notice and named in notice and "Pillow" in notice, notice
+    assert "No match" not in run.stdout + run.stderr
+    assert report["visual"]["matches"] and report["visual"]["pages_not_decoded"].keys() == {"2"}
+    added = run_cli("index", "add", tiff, "--id", "odd", env=_env(tmp_path))
+    assert added.code == 0 and "(image, 2 frames)" in added.stdout, added.stdout
+
+
+def test_tiff_pages_are_counted_from_the_ifd_chain_and_a_loop_ends_it(tmp_path: Path) -> None:
+    from provenance.limits import MAX_STILL_PAGES
+    from provenance.media import tiff_pages
+
+    tiff = tmp_path / "odd2.tif"
+    _tiff_with_odd_page_2(tiff, "BitsPerSample", 7)
+    assert tiff_pages(tiff) == 3
+    import tifffile
+
+    with tifffile.TiffFile(tiff) as tif:  # point page 2's next-IFD offset back at page 1: a loop
+        first, second = tif.pages[0].offset, tif.pages[1]
+        end = second.offset + 2 + 12 * len(second.tags)
+    with tiff.open("r+b") as fh:
+        fh.seek(end)
+        fh.write(first.to_bytes(4, "little"))
+    assert tiff_pages(tiff) == 2
+    many = tmp_path / "many.tif"
+    grey = [_photo("camera").resize((16, 16))] * (MAX_STILL_PAGES + 10)
+    grey[0].save(many, save_all=True, append_images=grey[1:])
+    assert tiff_pages(many) == MAX_STILL_PAGES + 1  # bounded: more than examined is all that is needed
