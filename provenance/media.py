@@ -143,6 +143,8 @@ def _identify(path: Path, name: str, digest: str, size: int, limits: Limits | No
     except MediaLimitError as exc:
         # Over the pixel limit: a bomb has nothing else to report (refused), a real photo has its metadata (phones
         # with 200 MP sensors write 16320x12240; decoding one took 8.6 s and 1.45 GB here): a metadata-only report
+        if "max_pixels" in str(exc) and (pages := _tiff_past_page_1(path, digest, size)) is not None:
+            return pages  # its other pages are examined, page 1 named as not decoded (round 5, N9)
         if "max_pixels" not in str(exc) or (described := _metadata_only(path, digest, size)) is None:
             raise
         return dataclasses.replace(described, pixels_refused=str(exc).removeprefix(f"{name}: "))
@@ -178,6 +180,29 @@ def _identify(path: Path, name: str, digest: str, size: int, limits: Limits | No
         # 99 MP frames: 1.35 GB, 44 s): refused before decoding past the decode memory bound
         _refuse_big_frames(name, media.video.width, media.video.height, VIDEO_BYTES_PER_PIXEL)
     return media
+
+
+def _tiff_past_page_1(path: Path, digest: str, size: int) -> MediaFile | None:
+    """A multi-page TIFF whose first page is over ``[limits] max_pixels``, as an image of its pages (declared
+    size: page 1's, read by tifffile from its IFD, no pixels), or None for any other file. Refusing the file
+    (exit 2, no report) left its later pages, the indexed one among them, unexamined (issue 14 round 5, N9): the
+    visual stage refuses page 1 itself (``frames.load_page``) and names it, and examines the others."""
+    try:
+        with path.open("rb") as fh:
+            if sniff(fh.read(HEAD_BYTES)) != "tiff":
+                return None
+        pages = tiff_pages(path)
+        if pages < 2:
+            return None
+        import tifffile
+
+        with tifffile.TiffFile(path) as tif:
+            first = tif.pages[0]
+            width, height = int(first.imagewidth), int(first.imagelength)
+    except Exception:  # a TIFF tifffile cannot read either: refused as before
+        return None
+    return MediaFile(path=path, sha256=digest, size_bytes=size, kind="image", container="tiff", duration_s=None,
+                     video=VideoInfo(codec="tiff", width=width, height=height, fps=None, frames=pages), audio=None)
 
 
 def _refuse_big_frames(name: str, width: int, height: int, per_pixel: float) -> None:

@@ -148,3 +148,21 @@ def test_tiff_pages_are_counted_from_the_ifd_chain_and_a_loop_ends_it(tmp_path: 
     grey = [_photo("camera").resize((16, 16))] * (MAX_STILL_PAGES + 10)
     grey[0].save(many, save_all=True, append_images=grey[1:])
     assert tiff_pages(many) == MAX_STILL_PAGES + 1  # bounded: more than examined is all that is needed
+
+
+def test_a_tiff_whose_first_page_is_over_the_pixel_limit_still_gets_its_other_pages_examined(tmp_path: Path) -> None:
+    """N9: a first page over [limits] max_pixels refused the whole file (exit 2, no report) and the indexed coffee
+    on page 2 was never examined. Now page 2 matches and page 1 is named with the limit. The big page is a
+    deflated flat grey (150 MP declared, a few hundred kB on disk, never decoded)."""
+    from PIL import Image
+
+    _index(tmp_path, "coffee")
+    tiff = tmp_path / "first150mp.tif"
+    Image.new("L", (15000, 10000), 7).save(tiff, save_all=True, append_images=[_photo("coffee")],
+                                           compression="tiff_adobe_deflate")
+    run, report = _verify(tiff, tmp_path)
+    assert run.code == 0, run.stderr
+    notice = _codes(report)["tiff_pages_not_examined"]
+    assert "page 2 matched known imagery" in notice, notice
+    assert "page 1 was not checked: declared picture size 15000x10000 (150 MP) is over the limit" in notice, notice
+    assert "No match" not in run.stdout + run.stderr

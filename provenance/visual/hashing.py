@@ -194,14 +194,18 @@ def fingerprint(
             try:
                 rgb = load_page(media.path, page, max_pixels=max_pixels)
             except FrameError as exc:
-                if page == 0:
+                if len(still_pages(media)) == 1:
                     raise
-                page_errors[page + 1] = str(exc)  # left out, and the visual stage names it with this reason
+                # a page that does not decode (page 1 over max_pixels too: media._tiff_past_page_1): left out,
+                # and the visual stage names it with this reason
+                page_errors[page + 1] = str(exc)
                 continue
             box = content_boxes([rgb])[0] if content else None
             pages.append(HashedFrame(float(page), hash_frame(rgb, mirror=mirror, box=box),
                                      thumbnail=thumbnail_jpeg(rgb) if thumbnails else None,
                                      pixels=rgb if keypoint_frames_s else None, box=box))
+        if not pages:  # no page decoded: the stage fails with page 1's reason
+            raise FrameError(next(iter(page_errors.values())))
         return Fingerprint(frames=pages, frames_decoded=len(pages), shot_changes=[], page_errors=page_errors)
     if media.kind != "video":
         raise ValueError(f"no frames in {media.kind} media")
