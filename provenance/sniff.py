@@ -17,7 +17,15 @@ _IMAGE_EXT = "jpg jpeg jpe png gif bmp tif tiff webp heic heif avif dng jp2 cr3 
 _AUDIO_EXT = "mp3 m4a aac wav flac ogg oga opus wma amr aif aiff caf"
 _EXTENSIONS = frozenset(f"{_VIDEO_EXT} {_IMAGE_EXT} {_AUDIO_EXT}".split())
 _FTYP_STILL = {b"heic", b"heix", b"hevc", b"heim", b"heis", b"mif1", b"msf1", b"avif", b"avis"}
-_HEAD_BYTES = 512  # enough for every signature below, MPEG-TS's third sync byte (376) included
+# Bytes read to identify a file: every signature below (MPEG-TS's third sync byte at 376) and a PDF header
+# anywhere in the first 1,024 bytes (PDF_HEADER_WINDOW)
+HEAD_BYTES = 1024
+# an unknown binary file shorter than this is not asked of FFmpeg (every container's header fits in it)
+_ASK_FFMPEG_MIN_BYTES = 512
+# PDF readers accept the "%PDF-" header anywhere in a file's first 1,024 bytes (Adobe's PDF Reference,
+# Appendix H "Implementation notes", note on section 3.4.1; Acrobat and poppler alike): a BOM, NULs or a text line
+# before it leave a document any reader opens (issue 14 round 5, N1: such a PDF was a 25 fps MJPEG "video")
+PDF_HEADER_WINDOW = 1024
 
 
 # The WTV header GUID (Windows Media Center's "WTV_FILE" identifier, as FFmpeg's wtv demuxer and ExifTool test it).
@@ -47,7 +55,7 @@ def why_ignored(path: Path) -> str:
     first bytes only (no FFmpeg): the list may hold thousands of files."""
     try:
         with path.open("rb") as fh:
-            head = fh.read(_HEAD_BYTES)
+            head = fh.read(HEAD_BYTES)
     except OSError as exc:
         return f"cannot read: {exc.strerror or exc}"
     if is_c2pa_store(head):
@@ -99,6 +107,8 @@ def sniff(head: bytes) -> str | None:
         return "mpeg-ts"
     if len(head) > 388 and head[4] == head[196] == head[388] == 0x47:  # M2TS/MTS/AVCHD: 4-byte timecode first
         return "mpeg-ts"
+    if b"%PDF-" in head[:PDF_HEADER_WINDOW]:
+        return "pdf"  # bytes before the header (PDF_HEADER_WINDOW): a document all the same
     if len(head) >= 3 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0:  # an audio frame sync
         version, layer, bitrate = (head[1] >> 3) & 3, (head[1] >> 1) & 3, head[2] >> 4
         if layer == 0 and head[1] & 0xF6 == 0xF0:
@@ -122,7 +132,7 @@ def identify(path: Path) -> str | None:
     if regular:  # never open a pipe or a device: the open itself can block for ever
         try:
             with path.open("rb") as fh:
-                head = fh.read(_HEAD_BYTES)
+                head = fh.read(HEAD_BYTES)
         except OSError:
             head = b""  # unreadable: the extension decides, and hashing will report why
     fmt = sniff(head)
@@ -131,7 +141,7 @@ def identify(path: Path) -> str | None:
     ext = path.suffix.lower().lstrip(".")
     if ext in _EXTENSIONS:
         return f"extension:.{ext}"
-    if len(head) >= _HEAD_BYTES and b"\x00" in head:  # binary, unknown signature: ask FFmpeg
+    if len(head) >= _ASK_FFMPEG_MIN_BYTES and b"\x00" in head:  # binary, unknown signature: ask FFmpeg
         return _ffmpeg_recognises(path, head)
     return None
 
@@ -146,6 +156,8 @@ _STRUCTURAL = """mov mp4 matroska webm avi asf flv mpegts mpegtsraw mpeg mpegvid
     aiff caf au flac mp3 aac ac3 eac3 dts amr amrnb amrwb loas wv ape tta mpc mpc8 h264 hevc m4v vc1 mjpeg ivf obu
     image2 gif webm_dash_manifest"""
 CONTENT_DEMUXERS = frozenset(_STRUCTURAL.split())
+# Demuxers that find JPEG pictures by scanning the bytes: structural only when the file starts as a JPEG
+_JPEG_SCANNERS = frozenset({"mjpeg", "mpjpeg", "jpeg_pipe"})
 # Packets read for the first decodable frame: a raw H.264 export cut mid-GOP reaches its first keyframe within
 # a GOP (2-10 s at 25 fps: 50-250 packets); random bytes give a few hundred packets per MB at most.
 PROBE_PACKETS = 300
@@ -159,6 +171,11 @@ def raw_guess(format_name: str | None, head: bytes) -> str | None:
     if sniff(head) is not None:
         return None
     name = (format_name or "").split(",")[0]
+    if name in _JPEG_SCANNERS and not head.startswith(b"\xff\xd8"):
+        # FFmpeg's raw MJPEG demuxer scans for an SOI marker anywhere: any file holding a JPEG (a document, an
+        # archive) opens as a 25 fps "video" of it, the rest unseen (issue 14 round 5, N1). A JPEG stream starts
+        # with SOI, FF D8 (ITU-T T.81, B.1.1.3)
+        return name
     if name in CONTENT_DEMUXERS or name.endswith("_pipe"):
         return None
     return name or "unknown"

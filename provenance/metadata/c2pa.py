@@ -32,6 +32,17 @@ _STATES: dict[str, Literal["valid", "invalid", "trusted"]] = {
     "trusted": "trusted",
 }
 _UNTRUSTED = "signingCredential.untrusted"
+# Formats the SDK (c2pa-python 0.38.1) reads whole into memory before looking for a manifest, by path and by
+# stream alike (issue 14 round 5, N3): a 700 MB JPEG (skimage coffee + 700 MB of zeros) peaked at 1,789,624 KB
+# RSS both ways, a 700 MB PDF at 1,798,500 KB; PNG, WebP, GIF, WAV of 300 MB and TIFF, MP4 of 700 MB stayed at
+# 22-30 MB (streamed). Named by the first bytes (``sniff``) and by the extension the SDK also goes by.
+WHOLE_READ_FORMATS = frozenset({"jpeg", "pdf"})
+_WHOLE_READ_EXTENSIONS = frozenset({".jpg", ".jpeg", ".jpe", ".jfif", ".pdf"})
+# Peak memory per byte of such a file: 1,789,624 KB / 734,044,806 B = 2.50 measured, rounded up
+WHOLE_READ_BYTES_PER_BYTE = 2.6
+# Largest such file checked (MiB): at 2.6x, 64 MiB peaks near 170 MiB, beside the 640 MiB a picture decode may use
+# within the 1 GiB budget. A camera JPEG is 5-30 MB (a 200 MP phone photo ~60 MB); bigger ones are not checked.
+MAX_WHOLE_READ_MB = 64
 _MAX_CODES = 20
 _MAX_LIST = 50
 
@@ -89,6 +100,8 @@ def read(path: Path) -> tuple[C2PA, dict[str, str]]:
     if loaded is None:
         return C2PA(present=None), {"note": "not checked: c2pa-python is not installed"}
     sdk, context, label = loaded
+    if (why := _too_big(path)) is not None:
+        return C2PA(present=None, note=why), {"note": why}
     try:
         reader = sdk.Reader.try_create(str(path), context=context)
         if reader is None:
@@ -98,6 +111,35 @@ def read(path: Path) -> tuple[C2PA, dict[str, str]]:
     except Exception as exc:  # C2paError subclasses, and anything the native layer surfaces
         return _from_error(exc, label)
     return _summarise(store, label)
+
+
+def _too_big(path: Path) -> str | None:
+    """Why a file the SDK would read whole is not checked (over ``MAX_WHOLE_READ_MB``, or over what ``[limits]
+    max_memory_mb`` leaves), else None. Unknown, never "no manifest": a 700 MB JPEG took 1.8 GB, and under
+    max_memory_mb the SDK's failure read "IO error" (issue 14 round 5, N3)."""
+    from provenance.limits import memory_headroom
+    from provenance.sniff import HEAD_BYTES, sniff
+
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as fh:
+            fmt = sniff(fh.read(HEAD_BYTES))
+    except OSError:
+        return None  # the SDK reports the read error itself
+    if fmt not in WHOLE_READ_FORMATS and path.suffix.lower() not in _WHOLE_READ_EXTENSIONS:
+        return None
+    need = size * WHOLE_READ_BYTES_PER_BYTE
+    what = "PDF" if fmt == "pdf" else "JPEG" if fmt == "jpeg" else path.suffix.lower().lstrip(".").upper()
+    if size > MAX_WHOLE_READ_MB * 2**20:
+        return (f"not checked: file over {MAX_WHOLE_READ_MB} MB ({size / 2**20:,.0f} MiB); the C2PA SDK reads a "
+                f"{what} whole (about {need / 2**20:,.0f} MiB here); whether it carries Content Credentials is "
+                "unknown")
+    headroom = memory_headroom()
+    if headroom is not None and need > headroom:
+        return (f"not checked: reading this {what} would take about {need / 2**20:,.0f} MiB, more than "
+                f"[limits] max_memory_mb leaves ({max(headroom, 0) / 2**20:,.0f} MiB); whether it carries "
+                "Content Credentials is unknown")
+    return None
 
 
 def _from_error(exc: Exception, label: str) -> tuple[C2PA, dict[str, str]]:

@@ -145,7 +145,7 @@ def extract(path: Path, kind: str, *, skip_container: str | None = None) -> Meta
         handlers=facts.handlers,
         rotation=facts.rotation,
         history=facts.history,
-        readers=_reader_status(box.error, tags.error, readings, tool),
+        readers=_reader_status(box.error, tags.error, readings, tool, c2pa_raw),
     )
 
 
@@ -224,11 +224,13 @@ def _known_format(path: Path) -> bool:
     return head.startswith(_MAGIC) or isobmff.sniff(head)
 
 
-def _reader_status(box_error: str | None, exif_error: str | None, readings: list[Reading], tool: Reading) -> dict:
+def _reader_status(box_error: str | None, exif_error: str | None, readings: list[Reading], tool: Reading,
+                   c2pa_raw: dict[str, str]) -> dict:
     status = {"container": box_error or "ok", "exif": exif_error or "ok"}
     status.update({r.name: r.error or "ok" for r in readings if r.name != "exiftool"})
     state = exiftool.status()
     version = tool.raw.get("ExifTool", {}).get("ExifToolVersion", "version unknown")
     status["exiftool"] = tool.error or (f"ok (ExifTool {version})" if state == "ok" else state)
-    status["c2pa"] = "ok"
+    # the SDK's failure or the reason it was not run, never "ok" over an error (issue 14 round 5, N3)
+    status["c2pa"] = c2pa_raw.get("error") or c2pa_raw.get("note") or "ok"
     return {k: normalise.clean(str(v))[:300] for k, v in status.items()}

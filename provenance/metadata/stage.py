@@ -82,6 +82,12 @@ class MetadataStage(Stage):
         return out
 
 
+# Largest still FFmpeg's container reader opens (MiB): its image demuxers read the file as one packet, so a 700 MB
+# JPEG (coffee + zeros) took container.read to 757,476 KB RSS (issue 14 round 5, N3); 64 MiB matches the C2PA
+# reader's whole-read bound (c2pa.MAX_WHOLE_READ_MB). FFmpeg finds no tags in a still that the other readers miss.
+STILL_PACKET_MAX_MB = 64
+
+
 def _container_unsafe(ctx: Context) -> str | None:
     """Why FFmpeg's container reader must not open this still, or None: ``av.open`` decodes a still's first
     picture whole to learn its pixel format (``limits.FFMPEG_PROBE_BYTES_PER_PIXEL``), so a still whose pixels
@@ -97,6 +103,9 @@ def _container_unsafe(ctx: Context) -> str | None:
         return None
     if media.pixels_refused:
         return "not read: FFmpeg's container probe decodes the picture, whose pixels are refused ([limits] max_pixels)"
+    if media.size_bytes > STILL_PACKET_MAX_MB * 2**20:
+        return (f"not read: FFmpeg's still demuxer reads the whole {media.size_bytes / 2**20:,.0f} MiB file as one "
+                f"packet (over {STILL_PACKET_MAX_MB} MiB); a still's tags are read by the other readers")
     video = media.video
     if video is None or not video.width or not video.height:
         return None

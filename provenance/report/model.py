@@ -290,6 +290,8 @@ class VisualSection(Section, key="visual"):
     coverage: StreamCoverage | None = None  # what of the video stream decoded (0.3; None: a still, or before)
     # full-resolution shot frames in the run folder (issue 19; None: a still, not in the profile, or before)
     keyframes: Keyframes | None = None
+    # a multi-page TIFF's pages that did not decode: page number ("2") -> why (issue 14 round 5, N7; {} before)
+    pages_not_decoded: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

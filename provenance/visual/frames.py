@@ -241,7 +241,7 @@ def load_page(path: Path, page: int, *, max_pixels: int | None = None, long_side
                 plan = _plan(img, headroom)
                 if plan.decoder not in ("pillow", "pillow_channels") or (headroom is not None
                                                                          and plan.need > headroom):
-                    raise FrameError(f"cannot decode page {page + 1}: {img.width}x{img.height} "
+                    raise FrameError(f"cannot decode page {page + 1}: {img.mode} {img.width}x{img.height} "
                                      f"({img.width * img.height / 1e6:.0f} MP) is too big to decode whole, and the "
                                      "decoders that reduce a picture read only a file's first page")
                 return _decode(path, img, plan, long_side)
@@ -252,8 +252,27 @@ def load_page(path: Path, page: int, *, max_pixels: int | None = None, long_side
 
         raise FrameError(f"cannot decode page {page + 1}: out of memory ({memory_limit_note()})") from exc
     except Exception as exc:  # a plugin's failure on a malformed page: that page's, one line
-        raise FrameError(f"cannot decode page {page + 1}: {' '.join(str(exc).split())[:200] or type(exc).__name__}"
-                         ) from exc
+        said = " ".join(str(exc).split())[:200] or type(exc).__name__
+        layout = _tiff_layout(path, page) if "mode" in said else None  # Pillow: "unknown pixel mode"
+        raise FrameError(f"cannot decode page {page + 1}: " + (f"{layout} is not a layout Pillow decodes ({said})"
+                                                               if layout else said)) from exc
+
+
+def _tiff_layout(path: Path, page: int) -> str | None:
+    """A TIFF page's pixel layout in words ("BitsPerSample 7, 1 sample, photometric MINISBLACK"), read from its
+    IFD by tifffile (tags only, no pixels), to name why Pillow has no mode for it (its own message is "unknown
+    pixel mode": issue 14 round 5, N7); None when tifffile cannot read that IFD either."""
+    try:
+        import tifffile
+
+        with tifffile.TiffFile(path) as tif:
+            ifd = tif.pages[page]
+            photometric = getattr(ifd.photometric, "name", ifd.photometric)
+            samples = ifd.samplesperpixel
+            return (f"BitsPerSample {ifd.bitspersample}, {samples} sample{'s' if samples != 1 else ''}, "
+                    f"photometric {photometric}")
+    except Exception:  # a page tifffile cannot read: Pillow's words stand alone
+        return None
 
 
 def _pixel_limit(max_pixels: int | None) -> int:

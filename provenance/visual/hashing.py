@@ -134,6 +134,8 @@ class Fingerprint:
     decode_error: str | None = None  # stopped_by "decode_error": FFmpeg's message, one line
     rotation: int = 0  # display rotation applied before hashing, degrees counter-clockwise (frames.display_turns)
     coverage: StreamCoverage | None = None  # a video's decoded time ranges against its declared duration
+    # a multi-page TIFF's pages that did not decode: page number (1-based) -> FrameError's reason (issue 14 N7)
+    page_errors: dict[int, str] = field(default_factory=dict)
 
 
 def thumbnail_jpeg(rgb: np.ndarray, size: int = THUMB_SIZE) -> bytes:
@@ -186,19 +188,25 @@ def fingerprint(
     if media.kind == "image":  # one frame at t=0; a multi-page TIFF's pages at t = page - 1 (frames.still_pages)
         max_pixels = limits.max_pixels if limits is not None else None
         pages: list[HashedFrame] = []
+        page_errors: dict[int, str] = {}
         for page in still_pages(media):
             current_deadline().check()
             try:
                 rgb = load_page(media.path, page, max_pixels=max_pixels)
-            except FrameError:
-                if page == 0:
+            except FrameError as exc:
+                if len(still_pages(media)) == 1:
                     raise
-                continue  # a later page that does not decode: left out, and the visual stage names it
+                # a page that does not decode (page 1 over max_pixels too: media._tiff_past_page_1): left out,
+                # and the visual stage names it with this reason
+                page_errors[page + 1] = str(exc)
+                continue
             box = content_boxes([rgb])[0] if content else None
             pages.append(HashedFrame(float(page), hash_frame(rgb, mirror=mirror, box=box),
                                      thumbnail=thumbnail_jpeg(rgb) if thumbnails else None,
                                      pixels=rgb if keypoint_frames_s else None, box=box))
-        return Fingerprint(frames=pages, frames_decoded=len(pages), shot_changes=[])
+        if not pages:  # no page decoded: the stage fails with page 1's reason
+            raise FrameError(next(iter(page_errors.values())))
+        return Fingerprint(frames=pages, frames_decoded=len(pages), shot_changes=[], page_errors=page_errors)
     if media.kind != "video":
         raise ValueError(f"no frames in {media.kind} media")
     sample = sample_video(media.path, config, detail_every_s=keypoint_frames_s, detail_size=keypoint_frame_size,

@@ -114,6 +114,10 @@ def _pages(numbers: list[int]) -> str:
     return text[0] if len(text) == 1 else f"{', '.join(text[:-1])} and {text[-1]}"
 
 
+# Pages not decoded named one by one with their reasons in the notice; the rest by number (the evidence keeps all)
+_PAGES_NAMED = 5
+
+
 def _pages_finding(report: Report) -> Finding | None:
     """What a multi-page TIFF's report covers: the pages examined (each a still, its frame at t = page - 1,
     ``frames.still_pages``), the pages that matched, and the pages not examined (past ``limits.MAX_STILL_PAGES``,
@@ -131,15 +135,22 @@ def _pages_finding(report: Report) -> Finding | None:
     matched = sorted({round(p.query_t) + 1 for m in visual.matches for p in m.frames})
     if matched:
         said.append(f"page{'s' if len(matched) > 1 else ''} {_pages(matched)} matched known imagery")
-    if failed:
-        said.append(f"page{'s' if len(failed) > 1 else ''} {_pages(failed)} did not decode and "
-                    f"{'were' if len(failed) > 1 else 'was'} not checked")
+    reasons = getattr(visual, "pages_not_decoded", None) or {}
+    for page in failed[:_PAGES_NAMED]:  # each with its reason (issue 14 round 5, N7), "did not decode" if none kept
+        why = reasons.get(str(page), "").removeprefix(f"cannot decode page {page}: ").removeprefix(
+            "cannot decode image: ")
+        said.append(f"page {page} was not checked: {why}" if why else f"page {page} did not decode and was not "
+                    "checked")
+    if len(failed) > _PAGES_NAMED:
+        said.append(f"{len(failed) - _PAGES_NAMED} more pages ({_pages(failed[_PAGES_NAMED:])}) did not decode and "
+                    "were not checked")
     if pages > MAX_STILL_PAGES:
         said.append(f"pages after {MAX_STILL_PAGES} (the most examined in one file) were not checked; split the file "
                     "to verify them")
     complete = not failed and pages <= MAX_STILL_PAGES
     return Finding("tiff_pages" if complete else "tiff_pages_not_examined", "info" if complete else "notice",
                    "; ".join(said) + ".", {"pages": counted, "examined": examined, "not_examined": failed,
+                                          "reasons": {str(p): reasons[str(p)] for p in failed if str(p) in reasons},
                                           "matched": matched, "max_pages": MAX_STILL_PAGES})
 
 
@@ -177,6 +188,7 @@ class VisualStage(Stage):
             frames=[FrameHash(f.t, f.hashes.pdq_hex, f.hashes.quality, f.hashes.phash) for f in fp.frames],
             thresholds=thresholds(cfg.matching),
             coverage=fp.coverage,
+            pages_not_decoded={str(page): why for page, why in fp.page_errors.items()},
         )
         if fp.stopped_by is not None:  # frames after the last sampled one were never compared
             section.stopped = SamplingStop(fp.stopped_by, fp.frames[-1].t if fp.frames else 0.0, fp.decode_error)
