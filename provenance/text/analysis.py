@@ -478,8 +478,11 @@ def _kind(item: _Item, changes: list[int], frame_lines: list[tuple[float, float,
     outlined repost line and a shop sign on its panel are all letters on a solid ground, and the issue 18
     round-4 tester's red "속보: 러시아군 도착" band on a still and boxed "Росіяни їдуть через наше село" over a
     4-s static shot were scene text that contradicted an ru claim. Its position (``LOWER_THIRD``, a centred
-    band, a block of ``BLOCK_LINES``) is given in the basis as a hint, never as the evidence. ``frame_lines``:
-    the boxes of the lines read in the frame of the item's best reading; ``clip``: a video, not a still."""
+    band, a block of ``BLOCK_LINES``) is given in the basis as a hint, never as the evidence. A box that moved is
+    scene text only when the picture around it moved the same way within one shot (``_with_picture``, from the
+    frames' shifts ``motion`` measured where they were read); one that stayed put while the picture moved under
+    it is a caption (``_still_over_moving``). ``frame_lines``: the boxes of the lines read in the frame of the
+    item's best reading; ``clip``: a video, not a still."""
     hint = _position(item, frame_lines or [])
     if not clip:
         return "uncertain", f"{hint}; a still: nothing tells a line laid over the picture from text in it"
@@ -517,12 +520,12 @@ def _kind(item: _Item, changes: list[int], frame_lines: list[tuple[float, float,
         return "uncertain", f"{hint}; {why}"
     still = _still_over_moving(item, aspect, motion)
     if still:
-        return "caption", f"stayed in place while the picture moved under it (by {still:.1f} of its height)"
+        return "caption", f"stayed in place while the picture moved under it (by {still:.1f} line heights)"
     if spanned:
         why = "not read on both sides of a picture change, so not shown to stay in place"
     elif len(read_in) > 1 and _picture_moved(item, aspect, motion):
-        why = ("moved a little as the picture around it did (a slow pan or zoom carries a caption of the shot and "
-               "a sign alike): nothing tells a caption from text in the scene")
+        why = ("the picture around it moved a little between its readings (a slow pan or zoom), too little to "
+               "tell a caption from text in the scene")
     elif len(read_in) > 1:
         why = "in place over an unchanging shot: nothing tells a caption from text in the scene"
     else:
@@ -587,7 +590,7 @@ class _Motion:
 
         h, w = grey.shape
         size = (MOTION_WIDTH, max(8, round(MOTION_WIDTH * h / w)))
-        self.smalls.append(cv2.resize(grey, size, interpolation=cv2.INTER_AREA).astype(np.float32))
+        self.smalls.append(cv2.resize(grey, size, interpolation=cv2.INTER_AREA))  # uint8: 58 KB a frame at 16:9
         self.masks.append([(x0 / w, y0 / h, x1 / w, y1 / h) for x0, y0, x1, y1 in boxes])
 
     def shift(self, i: int, j: int) -> tuple[float, float, float] | None:
@@ -597,7 +600,7 @@ class _Motion:
 
         if max(i, j) >= len(self.smalls):
             return None
-        a, b = self.smalls[i].copy(), self.smalls[j].copy()
+        a, b = self.smalls[i].astype(np.float32), self.smalls[j].astype(np.float32)
         h, w = a.shape
         keep = np.ones((h, w), dtype=bool)
         for x0, y0, x1, y1 in self.masks[i] + self.masks[j]:
