@@ -896,10 +896,10 @@ def check_on_screen_language(claim: Claim, report: Report) -> ClaimAssessment:
     # from Ukrainian, and reads Belarusian "Вуліца" as Ukrainian by its і) may be what its ru/uk items are
     unread = [c for c in expected if _TEXT_SCRIPTS.get(c) == "Cyrillic" and c not in _CYRILLIC_TOLD]
 
-    def maybe(it: TextItem) -> bool:
+    def may_be_expected(it: TextItem) -> bool:
         return it.language in expected or bool(unread and it.script == "Cyrillic")
 
-    other = {it.language for it in told if it.kind == "scene" and not maybe(it) and it.script != "Latin"}
+    other = {it.language for it in told if it.kind == "scene" and not may_be_expected(it) and it.script != "Latin"}
     stopped = "reading stopped early (time budget or cap), so the rest of the picture was not read"
     if not scene:
         part = f"; {stopped}" if text.budget_exhausted else ""
@@ -913,7 +913,7 @@ def check_on_screen_language(claim: Claim, report: Report) -> ClaimAssessment:
     # a Korean one for a Korean claim), keeps the expected language from supporting alone; so does such text of
     # uncertain role (it may be in the scene)
     scripts = {_TEXT_SCRIPTS[c] for c in expected if c in _TEXT_SCRIPTS}
-    besides = [it for it in sure if it.kind != "caption" and not maybe(it)
+    besides = [it for it in sure if it.kind != "caption" and not may_be_expected(it)
                and not (it.language is None and it.script in scripts)]
     evidence["other_scene"] = len(besides)
     if text.budget_exhausted:
@@ -931,7 +931,7 @@ def check_on_screen_language(claim: Claim, report: Report) -> ClaimAssessment:
                   f"expected {want}", **evidence)
     if other and untold:
         return _a(name, "unknown", f"{detail}{maybe}, which may be the expected {want}", **evidence)
-    if other and not any(maybe(it) for it in told):
+    if other and not any(may_be_expected(it) for it in told):
         return _a(name, "contradicts", f"{detail}; none of the expected {want} on screen", **evidence)
     if unread and any(it.kind == "scene" and it.script == "Cyrillic" for it in told):
         names = ", ".join(_LANGUAGE_WORDS.get(c, c) for c in unread)
