@@ -106,6 +106,7 @@ def test_a_roman_numeral_on_a_panned_russian_sign_does_not_name_ukrainian(tmp_pa
                     pipeline=_pipeline())
     sign = [i for i in report.text.items if "Пост" in i.text and not i.low_confidence]
     assert sign and all(i.language != "uk" for i in sign), [(i.text, i.language, i.language_basis) for i in sign]
+    assert all("lone і" in i.language_basis for i in sign if "І" in i.text), [i.language_basis for i in sign]
     assert _check(report, "ru")[0] != "contradicts", _check(report, "ru")
 
 

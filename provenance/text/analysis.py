@@ -28,6 +28,7 @@ from provenance.text.language import (
     UK_LETTERS,
     language_of,
     letters_by_script,
+    lone_i,
     script_of,
     settled_by_letters,
     word_letters,
@@ -446,6 +447,8 @@ def _reading_language(reading: Reading) -> tuple[str | None, str]:
                 scores = reading.basis.removeprefix("Cyrillic; the Russian and Ukrainian models do not tell it ")
                 return code, (f"{why}, read at {reading.confidence:.2f}; the Russian and Ukrainian models' "
                               f"comparison alone did not tell it {scores}")
+        if reading.language is None and lone_i(reading.text):
+            return None, f"{reading.basis}; a lone і is not counted (a Roman numeral I or an edge read as a letter)"
         return reading.language, reading.basis
     return language_of(reading.text)
 
