@@ -902,7 +902,14 @@ def check_on_screen_language(claim: Claim, report: Report) -> ClaimAssessment:
                        + f" ({'expected' if code in expected else 'not expected'})" for code, c in counts.items())
     evidence = {"expected": expected, "languages": counts, "language_not_told": len(untold)}
     scene = {it.language for it in told if it.kind == "scene"}
-    other = {it.language for it in told if it.kind == "scene" and it.language not in expected and it.script != "Latin"}
+    # an expected Cyrillic language the recogniser cannot name (Belarusian and the rest: it tells only Russian
+    # from Ukrainian, and reads Belarusian "Вуліца" as Ukrainian by its і) may be what its ru/uk items are
+    unread = [c for c in expected if _TEXT_SCRIPTS.get(c) == "Cyrillic" and c not in _CYRILLIC_TOLD]
+
+    def may_be_expected(it: TextItem) -> bool:
+        return it.language in expected or bool(unread and it.script == "Cyrillic")
+
+    other = {it.language for it in told if it.kind == "scene" and not may_be_expected(it) and it.script != "Latin"}
     stopped = "reading stopped early (time budget or cap), so the rest of the picture was not read"
     if not scene:
         part = f"; {stopped}" if text.budget_exhausted else ""
@@ -916,7 +923,7 @@ def check_on_screen_language(claim: Claim, report: Report) -> ClaimAssessment:
     # a Korean one for a Korean claim), keeps the expected language from supporting alone; so does such text of
     # uncertain role (it may be in the scene)
     scripts = {_TEXT_SCRIPTS[c] for c in expected if c in _TEXT_SCRIPTS}
-    besides = [it for it in sure if it.kind != "caption" and it.language not in expected
+    besides = [it for it in sure if it.kind != "caption" and not may_be_expected(it)
                and not (it.language is None and it.script in scripts)]
     evidence["other_scene"] = len(besides)
     if text.budget_exhausted:
@@ -934,10 +941,18 @@ def check_on_screen_language(claim: Claim, report: Report) -> ClaimAssessment:
                   f"expected {want}", **evidence)
     if other and untold:
         return _a(name, "unknown", f"{detail}{maybe}, which may be the expected {want}", **evidence)
-    if other and not any(it.language in expected for it in told):
+    if other and not any(may_be_expected(it) for it in told):
         return _a(name, "contradicts", f"{detail}; none of the expected {want} on screen", **evidence)
-    return _a(name, "unknown", f"Latin-script scene text, captions and text of uncertain role decide nothing: "
-              f"{detail}; expected {want}", **evidence)
+    if unread and any(it.kind == "scene" and it.script == "Cyrillic" for it in told):
+        names = ", ".join(_LANGUAGE_WORDS.get(c, c) for c in unread)
+        return _a(name, "unknown", f"{detail}; the recogniser has no model for {names}: it names Cyrillic text "
+                  f"Russian or Ukrainian only (Belarusian shares Ukrainian's і), so this may be the expected {want}",
+                  **evidence)
+    if other:
+        return _a(name, "unknown", f"scene text not in the expected {want}, but text in it is on screen too as a "
+                  f"caption or of uncertain role, so nothing is decided: {detail}", **evidence)
+    return _a(name, "unknown", f"Latin-script scene text (signs, brands and labels everywhere), captions and text "
+              f"of uncertain role decide nothing: {detail}; expected {want}", **evidence)
 
 
 # why an item of uncertain role decides nothing, as the claim check says it
@@ -946,7 +961,11 @@ _UNCERTAIN_WHY = ("on a still or an unchanging shot a caption laid over the pict
 _TOLD_SCRIPTS = frozenset({"Cyrillic", "Hangul", "Latin"})  # not "mixed", not None (look-alikes, no letters)
 # the script each expected language is written in: text of that script whose language is not told may be it
 _TEXT_SCRIPTS = {"ru": "Cyrillic", "uk": "Cyrillic", "be": "Cyrillic", "bg": "Cyrillic", "sr": "Cyrillic",
+                 "mk": "Cyrillic", "kk": "Cyrillic", "ky": "Cyrillic", "mn": "Cyrillic", "tg": "Cyrillic",
                  "ko": "Hangul", "en": "Latin"}
+# the Cyrillic languages the on-screen text stage names (text/engine.py compares its Russian and Ukrainian
+# models; text/language.py names Belarusian only by ў, which neither model writes)
+_CYRILLIC_TOLD = frozenset({"ru", "uk"})
 
 
 def _other_words(items: list[TextItem]) -> str:
@@ -961,7 +980,7 @@ def _other_words(items: list[TextItem]) -> str:
     return f"also scene text in {', '.join(named)}{more}"
 
 
-_LANGUAGE_WORDS = {"ru": "Russian", "uk": "Ukrainian", "ko": "Korean", "en": "English"}
+_LANGUAGE_WORDS = {"ru": "Russian", "uk": "Ukrainian", "ko": "Korean", "en": "English", "be": "Belarusian"}
 
 
 def _untold_words(untold: list[TextItem]) -> str:

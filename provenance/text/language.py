@@ -15,6 +15,15 @@ from collections import Counter
 
 UK_LETTERS = frozenset("іїєґІЇЄҐ")
 RU_LETTERS = frozenset("ыэъёЫЭЪЁ")
+# Belarusian's own letter: neither Russian nor Ukrainian writes ў (Belarusian also writes і, as Ukrainian does,
+# and ы э ё, as Russian does: "Вуліца Перамогі" has Ukrainian's і and no other telling letter)
+BE_LETTERS = frozenset("ўЎ")
+# an і/ї that is no letter of a word: one standing alone or beside digits ("Пост І", "Отдел І", "Участок I": a
+# Roman numeral I the Ukrainian model writes as Cyrillic І, the issue 18 round-5 tester's pans and stills), or an
+# І glued to the front of a line's first word before a capital ("ІГле мой лом" for "Где мой дом": the edge of
+# the box read as a letter). Only an і/ї inside a word of two or more Cyrillic letters counts
+_LONE_I = re.compile(r"(?<![^\W\d_])[іїІЇ](?![^\W\d_])")
+_EDGE_I = re.compile(r"^\W*[іІ](?=[А-ЯЁЄІЇҐЎ][а-яёєіїґў])")
 # common English words (function words and the commonest nouns/verbs of captions); a Latin line holding one
 # is called English
 EN_WORDS = frozenset((
@@ -68,6 +77,17 @@ def script_of(text: str) -> str | None:
     return script if n >= 0.8 * total else "mixed"
 
 
+def word_letters(text: str) -> str:
+    """``text`` without the і/ї that are no letter of a word (``_LONE_I``, ``_EDGE_I``): what the language is
+    told from."""
+    return _LONE_I.sub(" ", _EDGE_I.sub("", text))
+
+
+def lone_i(text: str) -> bool:
+    """Whether ``text`` holds an і/ї that is no letter of a word (``word_letters``)."""
+    return word_letters(text) != text
+
+
 def settled_by_letters(text: str) -> tuple[str | None, str]:
     """Russian or Ukrainian from a recognised line's own letters: і or ї (Ukrainian; Russian has neither; є and
     ґ alone do not settle it, see ``_UK_SURE``) without ы э ъ ё, or the other way round; None with both or
@@ -76,7 +96,7 @@ def settled_by_letters(text: str) -> tuple[str | None, str]:
     ones."""
     if script_of(text) != "Cyrillic":
         return None, ""
-    joined = _SPLIT_YERY.sub("ы", text)
+    joined = word_letters(_SPLIT_YERY.sub("ы", text))
     language, why = language_of(joined)
     if language == "uk" and not _UK_SURE.search(joined):
         # є and ґ alone do not settle it: Tesseract's Ukrainian model writes Russian е as є and г as ґ (the text
@@ -91,6 +111,11 @@ def language_of(text: str) -> tuple[str | None, str]:
     if script == "Hangul":
         return "ko", "Hangul"
     if script == "Cyrillic":
+        be = sorted({c.lower() for c in text if c in BE_LETTERS})
+        if be:
+            return "be", f"letter {', '.join(be)} (Belarusian: neither Russian nor Ukrainian writes it)"
+        lone = " (a lone і is not counted: a Roman numeral I or an edge read as a letter)" if lone_i(text) else ""
+        text = word_letters(text)
         uk = sorted({c.lower() for c in text if c in UK_LETTERS})
         ru = sorted({c.lower() for c in text if c in RU_LETTERS})
         if uk and not ru:
@@ -99,7 +124,7 @@ def language_of(text: str) -> tuple[str | None, str]:
             return "ru", f"letters {', '.join(ru)} (Russian, not Ukrainian)"
         if uk and ru:
             return None, f"Cyrillic with letters of both Ukrainian ({', '.join(uk)}) and Russian ({', '.join(ru)})"
-        return None, "Cyrillic without a letter that tells Russian from Ukrainian"
+        return None, f"Cyrillic without a letter that tells Russian from Ukrainian{lone}"
     if script == "Latin":
         words = sorted({w for w in _WORD.findall(text.lower()) if w in EN_WORDS})
         if words:
