@@ -68,3 +68,26 @@ def test_letterboxed_recycled_footage_starts_at_the_cut(recycled: Path, samples:
     assert 2.5 <= first["query_start"] <= 3.5, first
     assert abs(first["reference_start"] - 7.0) <= 0.6 or (
         first.get("reference_window") and first["reference_window"][0] <= 7.0 <= first["reference_window"][1]), first
+
+
+def test_a_crop_of_page_two_of_an_indexed_tiff_is_found(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A 3-page TIFF (horse, retina, IHC photographs) indexed; a 1000-px JPEG crop of page 2 is reported as that
+    TIFF's imagery by keypoints, on page 2 (was "No match": the keypoint scan searched pages one in two, as it does
+    a video's one-second keypoint frames)."""
+    pages = [Image.fromarray(data.horse().astype(np.uint8) * 255).convert("RGB"), Image.fromarray(data.retina()),
+             Image.fromarray(data.immunohistochemistry())]
+    tiff = tmp_path / "plates.tif"
+    pages[0].save(tiff, save_all=True, append_images=pages[1:])
+    crop = tmp_path / "page2_crop.jpg"
+    pages[1].crop((200, 200, 1200, 1200)).save(crop, quality=85)
+    ws = tmp_path / "ws"
+    assert cli_in_process(capsys, "init", ws)[0] == 0
+    assert cli_in_process(capsys, "--workspace", ws, "index", "add", tiff)[0] == 0
+    code, out, err = cli_in_process(capsys, "--workspace", ws, "verify", crop, "--pipeline", "quick",
+                                    "--out", tmp_path / "rep")
+    assert code in (0, 1), err
+    report = json.loads(next((tmp_path / "rep").rglob("report.json")).read_text())
+    matches = report["visual"]["matches"]
+    assert [m["reference_id"] for m in matches] == ["plates"], out
+    assert matches[0]["local_inliers"] >= 40
+    assert {f["reference_t"] for f in matches[0]["frames"]} == {1.0}  # page 2 (t = page - 1)
