@@ -91,3 +91,33 @@ def test_a_crop_of_page_two_of_an_indexed_tiff_is_found(tmp_path: Path, capsys: 
     assert [m["reference_id"] for m in matches] == ["plates"], out
     assert matches[0]["local_inliers"] >= 40
     assert {f["reference_t"] for f in matches[0]["frames"]} == {1.0}  # page 2 (t = page - 1)
+
+
+def test_mirrored_and_cropped_footage_is_found_mirrored(samples: Path, tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """The archive footage's 4.6-10.6 s, cropped to its centre 80%, flipped left-right and re-encoded at 480x270:
+    reported as that footage, mirrored (was "No match": keypoints never tried the mirror); the same clip of the
+    unindexed ``cell`` photograph, mirrored too, matches nothing."""
+    ref, _fps = read_frames(samples / "known" / "archive_footage.mp4", 4.6, 10.6)
+
+    def crop_mirror(f: np.ndarray) -> np.ndarray:
+        h, w = f.shape[:2]
+        return np.asarray(Image.fromarray(f[h // 10:h * 9 // 10, w // 10:w * 9 // 10][:, ::-1]).resize((480, 270)))
+
+    clip = write_clip(tmp_path / "mirror_crop.mp4", [crop_mirror(f) for f in ref], crf=28)
+    other = write_clip(tmp_path / "cell_mirror.mp4",
+                       [np.asarray(Image.fromarray(f[:, ::-1]).resize((480, 270))) for f in _cell_pan(150)], crf=28)
+    ws = tmp_path / "ws"
+    assert cli_in_process(capsys, "init", ws)[0] == 0
+    assert cli_in_process(capsys, "--workspace", ws, "index", "add", samples / "known" / "archive_footage.mp4")[0] == 0
+    found = {}
+    for q in (clip, other):
+        code, _out, err = cli_in_process(capsys, "--workspace", ws, "verify", q, "--pipeline", "quick",
+                                        "--out", tmp_path / q.stem)
+        assert code in (0, 1), err
+        found[q.stem] = json.loads(next((tmp_path / q.stem).rglob("report.json")).read_text())["visual"]["matches"]
+    matches = found["mirror_crop"]
+    assert [m["reference_id"] for m in matches] == ["archive_footage"]
+    assert matches[0]["query_coverage"] >= 0.5
+    assert all(f["mirrored"] for f in matches[0]["frames"])
+    assert found["cell_mirror"] == []
