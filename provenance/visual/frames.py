@@ -624,7 +624,7 @@ class ShotDetector:
     high: np.ndarray | None = None  # and its highest
 
     def _live(self, thumb: np.ndarray) -> tuple[slice, slice] | None:
-        """The rows and columns of the thumbnail that have changed over the clip so far, this frame included
+        """The band of rows (or of columns) of the thumbnail that has changed over the clip so far, this frame included
         (issue 12 round 6 D2: two hard cuts between unrelated photos inside a 9:16 letterbox differed by less than
         the threshold over the whole frame, two thirds of it constant bars, and were not found); None (the whole
         frame) when that box is everything or would be under ``_LIVE_MIN_SHARE`` of the frame."""
@@ -639,9 +639,16 @@ class ShotDetector:
             return None
         h, w = thumb.shape
         box_rows, box_cols = rows[-1] + 1 - rows[0], cols[-1] + 1 - cols[0]
-        if box_rows * box_cols == h * w or box_rows * box_cols < _LIVE_MIN_SHARE * h * w:
+        # bands across the whole frame only, the way that leaves out more: bars, a template's header or side panel.
+        # Not both: footage inset in a still picture (picture in picture) would be measured alone, and its own
+        # fast motion taken for cuts (tests/test_geometry_matching.py's bikes inset: a "cut" at 0.72 s).
+        if box_rows * w <= h * box_cols:
+            if box_rows == h or box_rows * w < _LIVE_MIN_SHARE * h * w:
+                return None
+            return slice(int(rows[0]), int(rows[-1]) + 1), slice(0, w)
+        if box_cols == w or h * box_cols < _LIVE_MIN_SHARE * h * w:
             return None
-        return slice(int(rows[0]), int(rows[-1]) + 1), slice(int(cols[0]), int(cols[-1]) + 1)
+        return slice(0, h), slice(int(cols[0]), int(cols[-1]) + 1)
 
     def __call__(self, frame: av.VideoFrame, t: float, *, check: bool = False) -> Shots:
         """Look at ``frame`` (at ``t`` s from the stream start); ``check`` also compares it with the last check's
