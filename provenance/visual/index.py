@@ -21,7 +21,7 @@ import datetime as dt
 import multiprocessing
 import os
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -458,12 +458,14 @@ def _reference_prints(media: MediaFile, frames: FramesConfig, matching: Matching
     return fp, lf.mask_static(keypoint_frames), box
 
 
-def scanned_descriptors(slots: list[LocalFeatures], members: list[list[tuple[str, float]]]
+def scanned_descriptors(slots: list[LocalFeatures], members: list[list[tuple[str, float]]],
+                        stills: Collection[str] = ()
                         ) -> tuple[np.ndarray, np.ndarray, dict[str, list[tuple[float, int]]]]:
     """The keypoint scan's input from the keypoint frames (``slots``, each with the (reference, time) copies that
     share it): the descriptors of the slots it searches (:func:`_searched`, per reference in time order) and
     each descriptor's slot, and per reference the (time, slot) of the frames kept only to time a match.
-    One process's table and each shard (``visual.sharded``) build it alike, so their searches agree."""
+    One process's table and each shard (``visual.sharded``) build it alike, so their searches agree. Every
+    keypoint frame of a reference in ``stills`` is searched (index_files.still_ids: a multi-page TIFF's pages)."""
     per_ref: dict[str, list[tuple[float, int]]] = {}
     for slot, copies in enumerate(members):
         for ref_id, t in copies:
@@ -472,7 +474,8 @@ def scanned_descriptors(slots: list[LocalFeatures], members: list[list[tuple[str
     timing: dict[str, list[tuple[float, int]]] = {}
     for ref_id, frames in per_ref.items():
         frames.sort()
-        for (t, slot), keep in zip(frames, _searched([t for t, _ in frames]), strict=True):
+        keeps = [True] * len(frames) if ref_id in stills else _searched([t for t, _ in frames])
+        for (t, slot), keep in zip(frames, keeps, strict=True):
             if keep:
                 searched[slot] = True
             else:
@@ -1161,6 +1164,7 @@ class KnownImageryIndex:
             rows = conn.execute(  # table "keyframe": the stored schema's name for keypoint frames, kept
                 "SELECT reference_id, t, width, height, points, descriptors FROM keyframe ORDER BY rowid"
             ).fetchall()
+            stills = index_files.still_ids(conn, {r[0] for r in rows})
         self.keyframe_rows_read += len(rows)
         slot_of: dict[tuple[int, int, bytes, bytes], int] = {}
         slots: list[LocalFeatures] = []
@@ -1172,7 +1176,7 @@ class KnownImageryIndex:
                 slots.append(LocalFeatures.from_blobs(r[4], r[5], r[2], r[3]))
                 members.append([])
             members[slot_of[key]].append((r[0], r[1]))
-        descriptors, owner, timing = scanned_descriptors(slots, members)
+        descriptors, owner, timing = scanned_descriptors(slots, members, stills)
         if len(descriptors) and len(descriptors) >= lf.ivf_min_descriptors():
             lists = lf.ivf_lists(len(descriptors))  # in memory: this workspace cannot hold the derived file
             index = binary_ivf(descriptors, lists, train_rows=lf.IVF_TRAIN_PER_LIST * lists,

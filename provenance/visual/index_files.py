@@ -30,7 +30,7 @@ import os
 import sqlite3
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -122,6 +122,21 @@ class HashFiles:
         order = np.lexsort((r, q))
         return q[order], r[order], d[order]
 
+
+
+def still_ids(conn: sqlite3.Connection, ids: Iterable[str]) -> set[str]:
+    """Which of the references ``ids`` are stills (``kind = 'image'``): every keypoint frame of a still is searched.
+
+    A multi-page TIFF's pages are keypoint frames at t = page - 1, one second apart like a video's, and the scan's
+    one-in-two-seconds spacing (index._searched) left page 2 out: a crop of it got "No match" while the same page
+    indexed alone matched with 70 inliers (issue 12 round 6 D3). Pages are different pictures, not moments."""
+    ids = list(ids)
+    out: set[str] = set()
+    for k in range(0, len(ids), 500):  # SQLite's bound on host parameters
+        chunk = ids[k:k + 500]
+        out |= {r[0] for r in conn.execute(f"SELECT id FROM reference WHERE kind = 'image' AND id IN "
+                                           f"({','.join('?' * len(chunk))})", chunk)}
+    return out
 
 class DerivedHashes:
     """``derived/pdq-q<quality>/``: brought up to date by ``sync``, opened by ``open`` (see the module)."""
@@ -376,7 +391,7 @@ def _replace_text(path: Path, text: str) -> None:
 #   ``sdesc-<epoch>.u8``, ``sowner-<epoch>.i32``: the searched slots' descriptors in slot order and each one's
 #                            slot (index.scanned_descriptors' output), which the keypoint search indexes
 #   ``ivf-<epoch>-<searched>.faiss``: the inverted file over them (FAISS), memory-mapped when read
-ORB_FORMAT = "provenance.derived-orb/1"
+ORB_FORMAT = "provenance.derived-orb/2"  # /2: every page of a still searched (still_ids); /1 files are rebuilt
 FRAME_RECORD = np.dtype([("ref", "<i4"), ("slot", "<i4"), ("t", "<f8"), ("searched", "u1")])
 SLOT_RECORD = np.dtype([("start", "<i8"), ("count", "<i4"), ("width", "<i4"), ("height", "<i4")])
 _ORB_FILES = {"frames": FRAME_RECORD.itemsize, "slots": SLOT_RECORD.itemsize, "desc": 32, "points": 4,
@@ -567,9 +582,11 @@ class DerivedKeypoints:
                 raise _Rebuild(rid)
             per_ref.setdefault(rid, []).append((t, rowid))
         searched: dict[int, bool] = {}
-        for frames in per_ref.values():
+        stills = still_ids(conn, per_ref)
+        for rid, frames in per_ref.items():
             frames.sort()
-            for (_t, rowid), keep in zip(frames, self.searched_of([t for t, _ in frames]), strict=True):
+            keeps = [True] * len(frames) if rid in stills else self.searched_of([t for t, _ in frames])
+            for (_t, rowid), keep in zip(frames, keeps, strict=True):
                 searched[rowid] = keep
         digests = np.fromfile(self._path("digests", m.epoch), np.uint8, m.slots * 16).reshape(-1, 16)
         slot_of = {bytes(d): i for i, d in enumerate(digests)}
