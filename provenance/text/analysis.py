@@ -19,7 +19,7 @@ from provenance.errors import ProvenanceError
 from provenance.limits import current_deadline
 from provenance.media import MediaFile
 from provenance.report.model import TextItem, TextKind, TextSection
-from provenance.text.config import TextConfig
+from provenance.text.config import FINDING_CONFIDENCE, TextConfig
 from provenance.text.detect import EDGE_MIN, MAX_REGIONS, MAX_REGIONS_STILL, find_text_counted
 from provenance.text.engine import EngineUnavailable, Reading, Tesseract, open_engine
 from provenance.text.frames import CUT_ON_KEY_S, THUMB_EVERY_S, TextFrames, load_still, load_still_page, sample
@@ -60,12 +60,8 @@ MERGE_SIMILARITY = 0.6  # 1 - edit distance / length: readings of one text acros
 # picture change between two sampled frames: mean absolute difference of 32x18 grey thumbnails, as a share of
 # 255; the visual stage's shot threshold ([visual.frames] shot_threshold default)
 PICTURE_CHANGE = 0.15
-# the floor for showing a reading as text on screen (findings, Markdown, search, the claim check), whatever
-# ``[text] min_confidence`` (a higher one raises it: ``shown_from``): the readings
-# the issue 18 tester found invented from picture edges and vertical text scored 0.62-0.63 ("는지", "TAP",
-# "РР a"); items under it stay in the JSON with ``low_confidence`` set. A line needs this many letters too
-# (Hangul: syllables, each a word's worth of strokes)
-FINDING_CONFIDENCE = 0.7
+# a line shown as text needs this many letters too, beside config.FINDING_CONFIDENCE (Hangul: syllables, each a
+# word's worth of strokes)
 MIN_LETTERS = 3
 MIN_HANGUL = 2
 # a Cyrillic line not read as Russian is read again with this share of its height more above it: the detector's
@@ -414,13 +410,6 @@ def _item(item: _Item, changes: list[int], engine: Tesseract, times: list[float]
         kind=kind, kind_basis=kind_basis, frames=len(item.seen), frame_t=best.t,
         range_from=round(range_from, 3), range_to=round(range_to, 3),
         low_confidence=not plausible(best.reading) or best.reading.confidence < min_confidence)
-
-
-def shown_from(min_confidence: float | None) -> float:
-    """The confidence a reading needs to be shown as text on screen: the higher of ``FINDING_CONFIDENCE`` and
-    ``[text] min_confidence`` (None, a report from before it was recorded: the floor alone). Under it, an item
-    is flagged ``low_confidence`` (``_item``)."""
-    return max(FINDING_CONFIDENCE, min_confidence or 0.0)
 
 
 def plausible(reading: Reading) -> bool:

@@ -18,6 +18,20 @@ DEFAULT_MODELS = ["rus", "ukr", "eng", "kor"]
 MIN_FRAME_SIZE, MAX_FRAME_SIZE = 320, 7680
 
 
+# the floor for showing a reading as text on screen (findings, Markdown, search, the claim check), whatever
+# ``[text] min_confidence`` (a higher one raises it: ``shown_from``): the readings
+# the issue 18 tester found invented from picture edges and vertical text scored 0.62-0.63 ("는지", "TAP",
+# "РР a"); items under it stay in the JSON with ``low_confidence`` set (analysis.MIN_LETTERS: and enough letters)
+FINDING_CONFIDENCE = 0.7
+
+
+def shown_from(min_confidence: float | None) -> float:
+    """The confidence a reading needs to be shown as text on screen: the higher of ``FINDING_CONFIDENCE`` and
+    ``[text] min_confidence`` (None, a report from before it was recorded: the floor alone). Under it, an item
+    is flagged ``low_confidence`` (analysis._item)."""
+    return max(FINDING_CONFIDENCE, min_confidence or 0.0)
+
+
 @dataclass
 class TextConfig(StageConfig):
     """The on-screen text stage's profile table ``[text]``; the why of each default is in text/*.py."""

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from provenance.report.model import Report, TextItem, TextSection
 from provenance.report.view import TimelineRow, bar, data_uri, fmt_t, md, render_partial, status_words
 from provenance.stage import StageView
-from provenance.text.analysis import FINDING_CONFIDENCE, shown_from
+from provenance.text.config import FINDING_CONFIDENCE, shown_from
 
 LANGUAGE_NAMES = {"ru": "Russian", "uk": "Ukrainian", "ko": "Korean", "en": "English"}
 # how an item's kind is shown: "uncertain" alone reads as doubt about the text, not about its role
