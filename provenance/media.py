@@ -34,7 +34,7 @@ from provenance.limits import (
     run_with_budget,
 )
 from provenance.report.model import AudioInfo, Kind, MediaSection, VideoInfo
-from provenance.sniff import HEAD_BYTES, first_frame_decodes, jxl_size, raw_guess, sniff
+from provenance.sniff import HEAD_BYTES, first_frame_decodes, jxl_size, raw_guess, sniff, sniff_path
 
 # Single-picture demuxers in FFmpeg (and every ``*_pipe`` one): a file these open is a still image, not a video.
 _IMAGE_DEMUXERS = {"image2", "gif"}
@@ -187,10 +187,9 @@ def _tiff_past_page_1(path: Path, digest: str, size: int) -> MediaFile | None:
     size: page 1's, read by tifffile from its IFD, no pixels), or None for any other file. Refusing the file
     (exit 2, no report) left its later pages, the indexed one among them, unexamined (issue 14 round 5, N9): the
     visual stage refuses page 1 itself (``frames.load_page``) and names it, and examines the others."""
+    if sniff_path(path) != "tiff":
+        return None
     try:
-        with path.open("rb") as fh:
-            if sniff(fh.read(HEAD_BYTES)) != "tiff":
-                return None
         pages = tiff_pages(path)
         if pages < 2:
             return None
@@ -226,11 +225,7 @@ def _document(path: Path, digest: str, size: int) -> MediaFile | None:
     XMP), its pictures are refused with ``PDF_NOT_EXAMINED``. FFmpeg's prober took a PDF for raw MJPEG from its
     first embedded JPEG, so the document was verified as one picture and a picture on page 2 that is in the index
     got "No match" (issue 14 round 4, H2). None for any other file."""
-    try:
-        with path.open("rb") as fh:
-            if sniff(fh.read(HEAD_BYTES)) != "pdf":
-                return None
-    except OSError:
+    if sniff_path(path) != "pdf":
         return None
     return MediaFile(path=path, sha256=digest, size_bytes=size, kind="document", container="pdf", duration_s=None,
                      video=None, audio=None, pixels_refused=PDF_NOT_EXAMINED)
@@ -244,11 +239,7 @@ def _cut_heif(path: Path, digest: str, size: int) -> MediaFile | None:
     grid as its one first tile (a 2592x1944 Xiaomi photo became a 512x512 "video"): either would be compared
     and reported as complete. None for any other file.
     """
-    try:
-        with path.open("rb") as fh:
-            if sniff(fh.read(HEAD_BYTES)) != "heif":
-                return None
-    except OSError:
+    if sniff_path(path) != "heif":
         return None
     from provenance.metadata.isobmff import cut_items
 
@@ -465,11 +456,7 @@ def _metadata_only(path: Path, digest: str, size: int) -> MediaFile | None:
     GPS still matter to the desk, so the file gets a report with its metadata, and the stage that needs pixels
     or samples fails with its own error (exit 1). Without readable metadata there is nothing to report: None.
     """
-    try:
-        with path.open("rb") as fh:
-            fmt = sniff(fh.read(HEAD_BYTES))
-    except OSError:
-        return None
+    fmt = sniff_path(path)
     if fmt is None:
         return None
     from provenance.metadata.extraction import reads_metadata
@@ -606,11 +593,7 @@ def _is_isobmff(path: Path) -> bool:
 
 def _announced(path: Path) -> str | None:
     """The container the first bytes announce (``MP4``, ``MATROSKA``...), or None."""
-    try:
-        with path.open("rb") as fh:
-            name = sniff(fh.read(HEAD_BYTES))
-    except OSError:
-        return None
+    name = sniff_path(path)
     return {"iso-bmff": "MP4", "quicktime": "QuickTime"}.get(name or "", (name or "").upper()) or None
 
 

@@ -118,6 +118,15 @@ def sniff(head: bytes) -> str | None:
     return None
 
 
+def sniff_path(path: Path) -> str | None:
+    """``sniff`` of the file's first ``HEAD_BYTES``; None when it names nothing or the file cannot be read."""
+    try:
+        with path.open("rb") as fh:
+            return sniff(fh.read(HEAD_BYTES))
+    except OSError:
+        return None
+
+
 def identify(path: Path) -> str | None:
     """How ``path`` is known to be media (``signature:jpeg``, ``extension:.mp4``, ``ffmpeg:<format>``), or None.
 
