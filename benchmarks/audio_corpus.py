@@ -188,19 +188,23 @@ class Voices:
         key = (voice, language, i)
         if key not in self._done:
             text = self.texts[language][i % len(self.texts[language])]
-            wav = self.tmp / "say.wav"
-            wav.unlink(missing_ok=True)
-            if voice in self.ESPEAK_HELD_OUT:
-                name, speed = self.ESPEAK_HELD_OUT[voice]
-                cmd = ["espeak-ng", "-v", name, "-s", str(speed), "-w", str(wav), text]
-            elif voice in self.ESPEAK:
-                cmd = ["espeak-ng", "-v", self.ESPEAK[voice], "-s", "150", "-w", str(wav), text]
-            else:
-                txt = self.tmp / "say.txt"
-                txt.write_text(text, encoding="utf-8")
-                cmd = ["text2wave", "-eval", f"({self.FESTIVAL[voice]})", str(txt), "-o", str(wav)]
-            self._done[key] = _run(cmd, wav)
+            self._done[key] = self._synthesise(voice, text)
         return self._done[key]
+
+    def _synthesise(self, voice: str, text: str) -> np.ndarray:
+        """``text`` in ``voice``, trimmed and levelled at 16 kHz (a subclass adds voices: held-out-3)."""
+        wav = self.tmp / "say.wav"
+        wav.unlink(missing_ok=True)
+        if voice in self.ESPEAK_HELD_OUT:
+            name, speed = self.ESPEAK_HELD_OUT[voice]
+            cmd = ["espeak-ng", "-v", name, "-s", str(speed), "-w", str(wav), text]
+        elif voice in self.ESPEAK:
+            cmd = ["espeak-ng", "-v", self.ESPEAK[voice], "-s", "150", "-w", str(wav), text]
+        else:
+            txt = self.tmp / "say.txt"
+            txt.write_text(text, encoding="utf-8")
+            cmd = ["text2wave", "-eval", f"({self.FESTIVAL[voice]})", str(txt), "-o", str(wav)]
+        return _run(cmd, wav)
 
 
 def _committed(name: str) -> np.ndarray:
@@ -507,11 +511,12 @@ _HELD_OUT_CHANNEL_CASES: dict[str, tuple[str, Callable[[np.ndarray], tuple[np.nd
 
 def build_held_out(out: Path = HELD_OUT_CACHE, log: Callable[[str], None] = print) -> list[Case]:
     """The held-out-2 cases, built where missing (``bench_languages.py --held-out``: run once, at the end)."""
-    return build(out, log, held_out_2=True)
+    return build(out, log, split="held-out-2")
 
 
-def build(out: Path = CACHE, log: Callable[[str], None] = print, *, held_out_2: bool = False) -> list[Case]:
-    """Every case, built where missing; returns them with their truth."""
+def build(out: Path = CACHE, log: Callable[[str], None] = print, *, split: str = "dev") -> list[Case]:
+    """Every case of ``split`` (a key of ``SPLITS``: dev, held-out-2, held-out-3), built where missing; returns
+    them with their truth."""
     out.mkdir(parents=True, exist_ok=True)
     truth_path = out / "truth.json"
     truth = json.loads(truth_path.read_text(encoding="utf-8")) if truth_path.is_file() else {}
@@ -519,9 +524,8 @@ def build(out: Path = CACHE, log: Callable[[str], None] = print, *, held_out_2: 
         truth = {"version": CORPUS_VERSION, "cases": {}}
     done: dict[str, dict] = truth["cases"]
     with tempfile.TemporaryDirectory() as tmp:
-        voices = Voices(Path(tmp), TEXTS_HELD_OUT if held_out_2 else TEXTS)
-        builders = _held_out_cases(voices) if held_out_2 else _cases(voices)
-        channel_cases = _HELD_OUT_CHANNEL_CASES if held_out_2 else _CHANNEL_CASES
+        make_voices, make_cases, channel_cases = SPLITS[split]
+        builders = make_cases(make_voices(Path(tmp)))
         mono: dict[str, _Clip] = {}
         for name, builder in builders.items():
             if name in done and (out / f"{name}.flac").is_file():
@@ -548,3 +552,247 @@ def build(out: Path = CACHE, log: Callable[[str], None] = print, *, held_out_2: 
         Case(name, t["kind"], out / f"{name}.flac", t["duration"], [Part(**p) for p in t["parts"]])
         for name, t in done.items()
     ]
+
+
+# --- held-out-3 -----------------------------------------------------------------------------------------------
+# Issue 13's final look, built after held-out-2 had been looked at and never run through the audio stage while
+# building: sentences no other split says (``TEXTS_HELD_OUT_3``), espeak-ng voices, variants and speeds no other
+# split uses, Festival's voices only sped up or slowed down (tempo and pitch together, as a re-uploaded clip),
+# new seeds and new beds (a synthesised drum-and-bass beat, pink noise, telephone tones). No committed test speech:
+# every committed clip is either used by dev or was tuned on by the tests.
+HELD_OUT_3_CACHE = ROOT / "benchmarks" / ".cache" / "audio_held_out_3"
+
+TEXTS_HELD_OUT_3: dict[str, list[str]] = {
+    "en": [
+        "Power was restored to most homes by late afternoon.",
+        "The convoy stopped twice before it reached the bridge.",
+        "Volunteers handed out water at the railway station.",
+        "A curfew will be in force from ten tonight.",
+        "The footage was shared widely before it was removed.",
+        "Schools in the district will stay closed this week.",
+    ],
+    "ru": [
+        "Электричество вернули в большинство домов только к позднему вечеру.",
+        "Колонна дважды останавливалась, прежде чем подошла к мосту.",
+        "Волонтёры весь день раздавали воду на железнодорожном вокзале.",
+        "Комендантский час начнётся сегодня в десять часов вечера.",
+        "Видео разошлось по сети, прежде чем его удалили.",
+        "Школы района будут закрыты до конца этой недели.",
+    ],
+    "uk": [
+        "Світло повернули в більшість будинків лише до пізнього вечора.",
+        "Колона двічі зупинялася, перш ніж підійшла до мосту.",
+        "Волонтери цілий день роздавали воду на залізничному вокзалі.",
+        "Школи району будуть зачинені до кінця цього тижня.",
+    ],
+    "de": [
+        "Der Strom kam am späten Nachmittag in die meisten Häuser zurück.",
+        "Freiwillige verteilten Wasser am Bahnhof.",
+        "Ab zehn Uhr abends gilt eine Ausgangssperre.",
+        "Die Schulen im Bezirk bleiben diese Woche geschlossen.",
+    ],
+    "es": [
+        "La luz volvió a la mayoría de las casas al final de la tarde.",
+        "Los voluntarios repartieron agua en la estación de tren.",
+        "El toque de queda empieza a las diez de la noche.",
+        "Las escuelas del distrito seguirán cerradas esta semana.",
+    ],
+    "ko": [
+        "대부분의 집에 오후 늦게 전기가 다시 들어왔다.",
+        "자원봉사자들이 기차역에서 물을 나누어 주었다.",
+        "오늘 밤 열 시부터 통행금지가 시작된다.",
+        "이번 주에는 이 지역 학교들이 문을 닫는다.",
+    ],
+    "vi": [
+        "Điện đã được khôi phục cho hầu hết các ngôi nhà vào cuối buổi chiều.",
+        "Các tình nguyện viên phát nước tại nhà ga.",
+        "Lệnh giới nghiêm bắt đầu từ mười giờ tối nay.",
+    ],
+}
+
+
+class _VoicesHeldOut3(Voices):
+    """The held-out-3 voices: espeak-ng voices and variants at their own speeds, and Festival's voices resampled."""
+
+    ESPEAK_HELD_OUT_3: ClassVar[dict[str, tuple[str, int]]] = {  # name: (espeak-ng voice+variant, words a minute)
+        "espeak-en-nyc-f4": ("en-us-nyc+f4", 155), "espeak-en-029-m4": ("en-029+m4", 145),
+        "espeak-en-gbclan": ("en-gb-x-gbclan", 165), "espeak-de-f3": ("de+f3", 165),
+        "espeak-es-419-m4": ("es-419+m4", 155), "espeak-uk-m2": ("uk+m2", 140), "espeak-uk-f4": ("uk+f4", 150),
+        # espeak's Korean is what Whisper base calls Thai (DESIGN, "Korean speech"); Vietnamese is tonal too
+        "espeak-ko-f2": ("ko+f2", 135), "espeak-vi-south": ("vi-vn-x-south", 145),
+    }
+    # name: (a Festival voice, playback speed): tempo and pitch change together, as a clip sped up for a repost
+    RESAMPLED: ClassVar[dict[str, tuple[str, float]]] = {
+        "festival-ru-x1.1": ("festival-ru", 1.1), "festival-ru-x0.92": ("festival-ru", 0.92),
+        "festival-slt-x1.08": ("festival-slt", 1.08),
+    }
+
+    def _synthesise(self, voice: str, text: str) -> np.ndarray:
+        if voice in self.ESPEAK_HELD_OUT_3:
+            name, speed = self.ESPEAK_HELD_OUT_3[voice]
+            wav = self.tmp / "say.wav"
+            wav.unlink(missing_ok=True)
+            return _run(["espeak-ng", "-v", name, "-s", str(speed), "-w", str(wav), text], wav)
+        if voice in self.RESAMPLED:
+            base, speed = self.RESAMPLED[voice]
+            x = super()._synthesise(base, text)
+            return _normalise(np.interp(np.arange(0, len(x) - 1, speed), np.arange(len(x)), x).astype(np.float32))
+        return super()._synthesise(voice, text)
+
+
+def _music_beat(seconds: float, seed: int) -> np.ndarray:
+    """A drum-and-bass beat at 96 beats a minute: a kick with a falling pitch on every beat, a noise snare on 2
+    and 4, hi-hats on the eighths, a bass line a bar per note; no voice."""
+    rng = np.random.default_rng(seed)
+    n = round(seconds * SAMPLE_RATE)
+    out = np.zeros(n + SAMPLE_RATE, np.float32)
+    beat = round(60 / 96 * SAMPLE_RATE)
+    t = np.arange(beat) / SAMPLE_RATE
+    kick = np.sin(2 * np.pi * np.cumsum(45 + 75 * np.exp(-t * 30)) / SAMPLE_RATE) * np.exp(-t * 14)
+    snare = (rng.normal(0, 0.5, beat) + np.sin(2 * np.pi * 190 * t)) * np.exp(-t * 28)
+    hat = np.diff(rng.normal(0, 0.25, beat // 2 + 1)) * np.exp(-t[: beat // 2] * 90)
+    bass_notes = [55.0, 55.0, 65.4, 49.0]  # A1, A1, C2, G1
+    for k, start in enumerate(range(0, n, beat)):
+        out[start : start + beat] += kick
+        if k % 2 == 1:
+            out[start : start + beat] += 0.6 * snare
+        out[start : start + beat // 2] += hat
+        out[start + beat // 2 : start + beat // 2 + len(hat)] += hat
+        f = bass_notes[(k // 4) % 4] * (2 if rng.random() < 0.2 else 1)
+        out[start : start + beat] += 0.5 * (np.sin(2 * np.pi * f * t) + 0.3 * np.sin(4 * np.pi * f * t)) * \
+            np.exp(-t * 3)
+    return _normalise(out[:n], -6.0)
+
+
+def _noise_pink(seconds: float, seed: int) -> np.ndarray:
+    """Pink noise (power falling 3 dB an octave: white noise's spectrum shaped by 1/sqrt(f))."""
+    n = round(seconds * SAMPLE_RATE)
+    spectrum = np.fft.rfft(np.random.default_rng(seed).normal(0, 1, n))
+    f = np.fft.rfftfreq(n, 1 / SAMPLE_RATE)
+    spectrum[1:] /= np.sqrt(f[1:])
+    spectrum[0] = 0
+    return _normalise(np.fft.irfft(spectrum, n).astype(np.float32), -12.0)
+
+
+def _tones(seconds: float) -> np.ndarray:
+    """Telephone tones: DTMF digits (two sines, 150 ms on, 100 ms off) in groups of seven, a 1-kHz beep after each
+    group, 0.8 s of silence between groups."""
+    rows, cols = (697, 770, 852, 941), (1209, 1336, 1477)
+    on, off = round(0.15 * SAMPLE_RATE), round(0.1 * SAMPLE_RATE)
+    t = np.arange(on) / SAMPLE_RATE
+    out: list[np.ndarray] = []
+    k = 0
+    while sum(len(x) for x in out) < seconds * SAMPLE_RATE:
+        for _ in range(7):
+            r, c = rows[k % 4], cols[(k * 5) % 3]
+            out += [0.35 * (np.sin(2 * np.pi * r * t) + np.sin(2 * np.pi * c * t)), np.zeros(off)]
+            k += 1
+        beep = np.arange(round(0.4 * SAMPLE_RATE)) / SAMPLE_RATE
+        out += [0.5 * np.sin(2 * np.pi * 1000 * beep), np.zeros(round(0.8 * SAMPLE_RATE))]
+    return np.concatenate(out)[: round(seconds * SAMPLE_RATE)].astype(np.float32)
+
+
+def _held_out_3_cases(v: Voices) -> dict[str, Callable[[], tuple[_Clip | np.ndarray, str]]]:
+    """The held-out-3 cases: (mono clip, kind); stereo ones are in ``_HELD_OUT_3_CHANNEL_CASES``."""
+
+    def alone(voice: str, language: str, seconds: float, first: int = 0) -> _Clip:
+        return _Clip().pause(0.6).add(_stretch(v, voice, language, seconds, first), language, voice).pause(0.5)
+
+    return {
+        "h3-ko-espeak": lambda: (alone("espeak-ko-f2", "ko", 14), "speech"),
+        "h3-vi-thai-confusable": lambda: (alone("espeak-vi-south", "vi", 12), "speech"),
+        "h3-de-f3": lambda: (alone("espeak-de-f3", "de", 16), "speech"),
+        "h3-es-419-m4": lambda: (alone("espeak-es-419-m4", "es", 16, 1), "speech"),
+        "h3-uk-f4": lambda: (alone("espeak-uk-f4", "uk", 14), "speech"),
+        # a switch every sentence (3-5 s)
+        "h3-switch-en-ru": lambda: (_alternate(v, [("espeak-en-nyc-f4", "en"), ("festival-ru-x1.1", "ru")] * 4),
+                                    "switch"),
+        "h3-switch-ko-ru": lambda: (_alternate(v, [("espeak-ko-f2", "ko"), ("festival-ru-x0.92", "ru")] * 3,
+                                               pause_s=0.5, first=1), "switch"),
+        "h3-switch-uk-ru": lambda: (_alternate(v, [("espeak-uk-m2", "uk"), ("festival-ru-x1.1", "ru")] * 3,
+                                               pause_s=0.3, first=2), "switch"),
+        # music, noise
+        "h3-late-ru-after-beat": lambda: (_Clip().add(_music_beat(30, 41)).pause(0.4)
+                                          .add(_stretch(v, "festival-ru-x0.92", "ru", 12, 3), "ru", "festival-ru-x0.92")
+                                          .pause(0.5), "late"),
+        "h3-en-over-beat": lambda: (_over(_stretch(v, "espeak-en-029-m4", "en", 15, 2), _music_beat(16, 43), -12.0,
+                                          "en", "espeak-en-029-m4"), "speech"),
+        "h3-de-in-pink-noise": lambda: (_over(_stretch(v, "espeak-de-f3", "de", 14, 1), _noise_pink(15, 47), -8.0,
+                                              "de", "espeak-de-f3"), "speech"),
+        "h3-music-beat": lambda: (_Clip().add(_music_beat(25, 53)), "nonspeech"),
+        "h3-noise-pink": lambda: (_Clip().add(_noise_pink(20, 59)), "nonspeech"),
+        "h3-tones-dtmf": lambda: (_Clip().add(_tones(15)), "nonspeech"),
+        "h3-long-mixed": lambda: (_long_held_out_3(v), "long"),
+    }
+
+
+def _long_held_out_3(v: Voices) -> _Clip:
+    """At least 100 s: stretches of 6-12 s in en, ru, uk, de, ko and es, pauses of 0.5-4 s, 6 s of the beat
+    after the fourth stretch (new seed)."""
+    order = [("espeak-en-gbclan", "en"), ("festival-ru-x1.1", "ru"), ("espeak-uk-f4", "uk"), ("espeak-de-f3", "de"),
+             ("festival-slt-x1.08", "en"), ("espeak-ko-f2", "ko"), ("espeak-es-419-m4", "es"),
+             ("festival-ru-x0.92", "ru"), ("espeak-en-nyc-f4", "en"), ("espeak-uk-m2", "uk")]
+    rng = np.random.default_rng(67)
+    clip = _Clip().pause(1.2)
+    k = 0
+    while clip.n < 100 * SAMPLE_RATE:
+        voice, language = order[k % len(order)]
+        clip.add(_stretch(v, voice, language, float(rng.uniform(6, 12)), k), language, voice)
+        if k == 3:
+            clip.add(_music_beat(6, 71))
+        else:
+            clip.pause(float(rng.uniform(0.5, 4.0)))
+        k += 1
+    return clip
+
+
+_HELD_OUT_3_CHANNEL_CASES: dict[str, tuple[str, Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]]] = {
+    "h3-channels-de-phase-inverted": ("h3-de-f3", lambda x: (-x, x)),
+    "h3-channels-switch-left-silent": ("h3-switch-en-ru", lambda x: (np.zeros_like(x), x)),
+    "h3-channels-es-beside-beat": ("h3-es-419-m4", lambda x: (x, 0.5 * _music_beat(len(x) / SAMPLE_RATE, 61))),
+}
+
+
+def build_held_out_3(out: Path = HELD_OUT_3_CACHE, log: Callable[[str], None] = print) -> list[Case]:
+    """The held-out-3 cases, built where missing (``bench_languages.py --held-out-3``: the lead's one look)."""
+    return build(out, log, split="held-out-3")
+
+
+# split name: (its voices over a temporary folder, its mono cases, its stereo cases made from them)
+SPLITS: dict[str, tuple[Callable[[Path], Voices], Callable[[Voices], dict], dict]] = {
+    "dev": (lambda tmp: Voices(tmp, TEXTS), _cases, _CHANNEL_CASES),
+    "held-out-2": (lambda tmp: Voices(tmp, TEXTS_HELD_OUT), _held_out_cases, _HELD_OUT_CHANNEL_CASES),
+    "held-out-3": (lambda tmp: _VoicesHeldOut3(tmp, TEXTS_HELD_OUT_3), _held_out_3_cases, _HELD_OUT_3_CHANNEL_CASES),
+}
+
+
+def check_built(cases: list[Case]) -> list[str]:
+    """Each case's file decoded whole: its length within 0.05 s of the truth's, its parts inside it, two channels
+    for the channel cases; one line per case (construction only: no language is identified here)."""
+    lines = []
+    for case in cases:
+        with av.open(str(case.path)) as c:
+            channels = c.streams.audio[0].codec_context.channels
+        seconds = len(decode_audio(case.path).samples) / SAMPLE_RATE
+        if abs(seconds - case.duration) > 0.05 or any(p.end > case.duration + 0.01 for p in case.parts) or \
+                channels != (2 if case.kind == "channels" else 1):
+            raise RuntimeError(f"{case.name}: {seconds:.2f} s, {channels} channels, truth {case.duration} s")
+        parts = " ".join(f"{p.language}[{p.start:.1f}-{p.end:.1f}]" for p in case.parts) or "no speech"
+        lines.append(f"{case.name:34s} {case.kind:9s} {seconds:6.1f} s {channels} ch  {parts}")
+    return lines
+
+
+if __name__ == "__main__":
+    import argparse
+    import time
+
+    ap = argparse.ArgumentParser(description="Build a split's clips and check they decode (no language is "
+                                             "identified: bench_languages.py does that)")
+    ap.add_argument("--split", choices=list(SPLITS), default="dev")
+    args = ap.parse_args()
+    t0 = time.perf_counter()
+    built = build({"dev": CACHE, "held-out-2": HELD_OUT_CACHE, "held-out-3": HELD_OUT_3_CACHE}[args.split],
+                  split=args.split)
+    print("\n".join(check_built(built)))
+    print(f"{len(built)} cases, {sum(c.duration for c in built):.0f} s of audio, built and checked in "
+          f"{time.perf_counter() - t0:.0f} s")

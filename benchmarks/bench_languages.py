@@ -24,8 +24,13 @@ default) and run ``held-out`` once, at the end.
 Held-out-2 (``--held-out``, ``audio_corpus.build_held_out``): 17 further cases built after issue 13 round 2 from
 sentences, voices and seeds no dev case uses (fast turns, switches across long silences, speech over music and
 in noise, channel tricks, a long clip); not looked at while tuning.
-Usage: python benchmarks/bench_languages.py [--split dev|held-out|all] [--held-out] [--only SUBSTRING]
-       [--stage-only]
+Held-out-3 (``--held-out-3``, ``audio_corpus.build_held_out_3``): 18 cases, issue 13's final look, with sentences,
+espeak-ng voices and speeds and beds no other split uses (en/ru, ko/ru and uk/ru switches every 3-5 s, Korean and
+Vietnamese that Whisper may call Thai, German, Spanish, Ukrainian, speech over a beat and in pink noise, late
+speech after a beat, a beat, pink noise, telephone tones, phase-inverted / one-silent / beat-beside channels, a
+106-s six-language clip); built and checked only (``python benchmarks/audio_corpus.py --split held-out-3``).
+Usage: python benchmarks/bench_languages.py [--split dev|held-out|all] [--held-out | --held-out-3]
+       [--only SUBSTRING] [--stage-only]
 """
 
 from __future__ import annotations
@@ -37,7 +42,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 import numpy as np
-from audio_corpus import Case, build, build_held_out, held_out
+from audio_corpus import Case, build, build_held_out, build_held_out_3, held_out
 
 from provenance.audio import FasterWhisperEngine, analyse, resolve_model
 from provenance.audio.decode import SAMPLE_RATE, decode_audio
@@ -128,14 +133,20 @@ def main() -> None:
     ap.add_argument("--held-out", action="store_true",
                     help="the held-out-2 cases (audio_corpus.build_held_out: new voices, sentences and seeds; "
                          "built after issue 13 round 2): look once, at the end, and say so in DESIGN.md")
+    ap.add_argument("--held-out-3", action="store_true",
+                    help="the held-out-3 cases (audio_corpus.build_held_out_3: issue 13's final look, never run "
+                         "while building): the lead runs it once")
     args = ap.parse_args()
 
-    if args.held_out:
+    if args.held_out_3:
+        cases = [c for c in build_held_out_3() if args.only in c.name]
+        args.split = "held-out-3"
+    elif args.held_out:
         cases = [c for c in build_held_out() if args.only in c.name]
         args.split = "held-out-2"
     else:
         cases = [c for c in build() if args.only in c.name]
-    if args.split not in ("all", "held-out-2"):
+    if args.split not in ("all", "held-out-2", "held-out-3"):
         cases = [c for c in cases if held_out(c.name) == (args.split == "held-out")]
     engine = FasterWhisperEngine(resolve_model(None))
     model = engine._model  # the same loaded WhisperModel for the baselines
