@@ -91,6 +91,11 @@ def accuracy(split: str, ws: Workspace) -> None:
             rows.append((case, cer, best, seconds))
             got = f"{best.script}/{best.language} {best.confidence:.2f} {best.text!r}" if best else "nothing read"
             print(f"{case.name:48s} CER {cer:.2f} {seconds:5.2f} s  {got}")
+    report(split, rows)
+
+
+def report(split: str, rows: list[tuple]) -> None:
+    """The summary of ``rows`` (case, CER, closest item or None, seconds), by part of the split."""
     first = [r for r in rows if not r[0].fixed_split]
     later = [r for r in rows if r[0].fixed_split in ("dev", "held-out-2")]
     third = [r for r in rows if r[0].fixed_split == "held-out-3"]
