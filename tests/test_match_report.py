@@ -161,3 +161,19 @@ def test_a_clip_cut_at_the_sample_cap_counts_only_what_was_examined(tmp_path: Pa
     assert code == 1 and any("partly examined" in e["message"] for e in report["errors"]), (code, err)
     full = verify(clip, pipeline="quick", index=KnownImageryIndex(Workspace(ws)))
     assert not full.errors and "examined" not in _matches(full, full.visual.matches[0].reference_id)[0]
+
+
+def test_near_identical_counts_agree_with_the_reference_frames(tmp_path: Path, samples: Path) -> None:
+    """D11: a clip that opens on 3 s of flat grey, indexed, then its re-encode: "47 of 47 frames" beside the 51
+    frames `index list` shows read as a contradiction; the flat frames are now counted and said."""
+    frames, fps = read_frames(samples / "known" / "archive_footage.mp4", 0.0, 8.0)
+    grey = [np.full_like(frames[0], 128) for _ in range(int(3 * fps))]
+    original = write_clip(tmp_path / "original.mp4", grey + frames, fps, crf=20)
+    reencode = write_clip(tmp_path / "reencode.mp4", grey + frames, fps, crf=30)
+    index = KnownImageryIndex(Workspace(tmp_path / "ws"))
+    index.add([original], id="original")
+    (added,) = index.add([reencode], id="reencode")
+    assert added.near is not None and added.near.reference_id == "original"
+    flat = added.reference.frames - added.near.frames
+    assert flat >= 4, (added.reference.frames, added.near)  # 3 s of grey at the reference interval, 0.5 s
+    assert f"{flat} more of its {added.reference.frames} frames too flat to compare" in added.message, added.message
