@@ -177,3 +177,14 @@ def test_near_identical_counts_agree_with_the_reference_frames(tmp_path: Path, s
     flat = added.reference.frames - added.near.frames
     assert flat >= 4, (added.reference.frames, added.near)  # 3 s of grey at the reference interval, 0.5 s
     assert f"{flat} more of its {added.reference.frames} frames too flat to compare" in added.message, added.message
+
+
+def test_report_pages_name_the_page_too(pan_index: KnownImageryIndex, tmp_path: Path) -> None:
+    """N10: report.md and report.html name the page as the finding does."""
+    from provenance.report.markdown import render_markdown
+    from provenance.report.writer import render_html
+
+    Image.fromarray(data.chelsea()).save(tmp_path / "cat_repost.jpg", quality=65)
+    report = verify(tmp_path / "cat_repost.jpg", pipeline="quick", index=pan_index)
+    assert "page 2 of Press kit" in render_markdown(report)
+    assert "page 2 of 3" in render_html(report)
