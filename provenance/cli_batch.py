@@ -119,7 +119,9 @@ def print_result(result: BatchResult, out: TextIO) -> None:
               "unknown: an edit with its digest recomputed would pass); --redo verifies again, --sign signs what it "
               "writes", file=out)
     for group in result.groups:
-        print(f"  shared footage, group {group.id}: {terminal(', '.join(group.members))}", file=out)
+        via = sorted({link.via for link in group.links if link.via})  # linked through the index, not their frames
+        through = f" (both showing known imagery {terminal('; '.join(via))})" if via else ""
+        print(f"  shared footage, group {group.id}: {terminal(', '.join(group.members))}{through}", file=out)
     folder = result.summary.parent
     print(f"summary: {folder / 'summary.json'}, {folder / 'summary.csv'}, {folder / 'index.html'}", file=out)
 

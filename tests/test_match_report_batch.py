@@ -17,7 +17,7 @@ from PIL import Image
 
 from provenance import KnownImageryIndex, Workspace
 from provenance.batch import BatchOptions, run_batch
-from provenance.cli_batch import ProgressLine
+from provenance.cli_batch import ProgressLine, print_result
 
 from conftest import read_frames, write_clip
 
@@ -64,6 +64,10 @@ def test_reposts_of_the_same_seconds_are_grouped_through_the_index(desk: dict[st
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert any(lk.get("via") for gr in summary["groups"] for lk in gr["links"])
     assert "both show known imagery Archive footage" in (tmp_path / "out" / "index.html").read_text()
+    printed = io.StringIO()
+    print_result(result, printed)
+    assert f"group {group}: " in printed.getvalue() and "(both showing known imagery Archive footage (archive))" \
+        in printed.getvalue(), printed.getvalue()
 
 
 def test_a_rerun_that_only_rematches_does_not_say_nothing_new(desk: dict[str, Path], tmp_path: Path,
