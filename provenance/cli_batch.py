@@ -119,7 +119,9 @@ def print_result(result: BatchResult, out: TextIO) -> None:
               "unknown: an edit with its digest recomputed would pass); --redo verifies again, --sign signs what it "
               "writes", file=out)
     for group in result.groups:
-        print(f"  shared footage, group {group.id}: {terminal(', '.join(group.members))}", file=out)
+        via = sorted({link.via for link in group.links if link.via})  # linked through the index, not their frames
+        through = f" (both showing known imagery {terminal('; '.join(via))})" if via else ""
+        print(f"  shared footage, group {group.id}: {terminal(', '.join(group.members))}{through}", file=out)
     folder = result.summary.parent
     print(f"summary: {folder / 'summary.json'}, {folder / 'summary.csv'}, {folder / 'index.html'}", file=out)
 
@@ -166,9 +168,11 @@ class ProgressLine:
         self.stream = stream
         self.tty = stream.isatty()
         self._drawn = False
+        self._rematching = 0  # earlier reports matched again this run (the "rematch" phase's total)
 
     def __call__(self, p: Progress) -> None:
         if p.phase == "rematch" and p.item is None:
+            self._rematching = p.total
             if p.total:
                 self._line(f"matching {p.total} earlier reports again: the index changed since they were made",
                            final=True)
@@ -180,7 +184,11 @@ class ProgressLine:
                        final=True)
         elif p.phase == "verify" and p.item is None:
             files = f"{p.total} file{'' if p.total == 1 else 's'}"
-            self._line(f"verifying {files}" if p.total else "nothing new to verify", final=True)
+            # a re-run that only matched earlier reports again did work: "nothing new to verify" read as if it
+            # had not (issue 12 round D11)
+            idle = (f"nothing to decode: the {self._rematching} re-matched from their stored frames were all"
+                    if self._rematching else "nothing new to verify")
+            self._line(f"verifying {files}" if p.total else idle, final=True)
         elif p.phase == "verify":
             share = p.done / max(1, p.total)
             item = p.item

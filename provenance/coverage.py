@@ -137,9 +137,22 @@ def coverages(section: Section) -> list[StreamCoverage]:
     return [value] if isinstance(value, StreamCoverage) else []
 
 
+# sampling stops (``SamplingStop.reason``) that leave the clip's end not compared, and the setting that set them
+_SAMPLING_CAPS = {"max_frames": "[visual.frames] max_frames", "max_frames_decoded": "[limits] max_frames_decoded"}
+
+
 def stage_errors(stage: str, section: Section) -> list[StageError]:
-    """One stage error per stream that fell short: the report says the stage's analysis is partial (exit 1)."""
-    return [StageError(stage, f"partly decoded: {describe(c)}") for c in coverages(section) if short(c)]
+    """One stage error per stream that fell short: the report says the stage's analysis is partial (exit 1).
+
+    And one when a sampling cap stopped the visual stage before the clip's end: the frames after it were never
+    compared with the index, so the match (or its absence) is of part of the file, as a PDF's pictures not
+    examined are (exit 1, issue 12 round D6: a 24-min clip capped at 900 samples exited 0 with a notice)."""
+    errors = [StageError(stage, f"partly decoded: {describe(c)}") for c in coverages(section) if short(c)]
+    stop = getattr(section, "stopped", None)
+    if stop is not None and getattr(stop, "reason", None) in _SAMPLING_CAPS:
+        errors.append(StageError(stage, f"partly examined: frames after {stop.at_s:.1f} s were not compared "
+                                        f"({_SAMPLING_CAPS[stop.reason]})"))
+    return errors
 
 
 def findings(report: Report) -> list[Finding]:

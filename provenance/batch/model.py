@@ -106,6 +106,10 @@ class Link:
     b_frames: int
     min_distance: int
     examples: list[tuple[float, float]] = field(default_factory=list)  # (time in a, time in b)
+    # linked through the index instead of by their own frames: both show this reference over overlapping
+    # stretches (``links.reference_spans``); ``examples`` are then (start, end) of that shared stretch in it,
+    # seconds (a still's page key, page - 1) and the frame counts and distance are of their matches (issue 12 D9)
+    via: str | None = None
 
 
 @dataclass

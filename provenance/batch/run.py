@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from provenance.batch.discovery import Discovery, discover
-from provenance.batch.links import link_files, usable_frames
+from provenance.batch.links import Span, link_files, reference_spans, usable_frames
 from provenance.batch.model import (
     Action,
     BatchError,
@@ -312,6 +312,8 @@ def run_batch(
     pipeline = pipeline if isinstance(pipeline, Pipeline) else load_pipeline(pipeline)
     ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
     out = Path(options.out)
+    if ws.read_only:
+        _require_writable_out(ws, out)
     roots = [roots] if isinstance(roots, str | Path) else list(roots)
     claims = ClaimStore(ws)
     claim = claims.get(options.claim) if options.claim else None  # an unknown claim stops us before any work
@@ -336,6 +338,7 @@ def run_batch(
     for sha, reason in refused.items():
         primary[sha].refused = reason
     frames: dict[str, list[tuple[float, bytes]]] = {}
+    spans: dict[str, list[Span]] = {}
     run = BatchRun(ws, roots, out, pipeline, options, claim)
     index = KnownImageryIndex(ws)
     now = index.state(pipeline.stages["visual"].matching.min_quality)  # what earlier reports are compared with
@@ -346,6 +349,7 @@ def run_batch(
         # is origin unknown; never the earlier run's origin for a new run
         item.origin = report_signed_as(report, ws.key_root)[0]
         frames[report.media.sha256] = usable_frames(report, options.links.min_quality)
+        spans[report.media.sha256] = reference_spans(report)  # files tied to one reference's seconds group too
         if claim is not None:  # attach as results arrive: a stopped batch has attached what it finished
             try:
                 section = attach_to_claim(claims, claim, report, folder, replace=options.replace)
@@ -378,7 +382,9 @@ def run_batch(
     total_weight = sum(t.weight for t in tasks)
     done_weight = 0.0
     progress("verify", 0, len(tasks))
-    scheduler = "in-process" if tasks else "none (nothing new to verify)"
+    rematched = sum(item.action == "rematched" for item, _folder, _report in stale)
+    scheduler = ("in-process" if tasks else f"none (nothing to decode: {rematched} re-matched from their stored "
+                 "frames)" if rematched else "none (nothing new to verify)")
     submit_args = (pipeline, str(ws.root), _index_token(now))
     weights = {t.sha256: t.weight for t in tasks}
     with contextlib.ExitStack() as stack:
@@ -419,7 +425,7 @@ def run_batch(
         if item.action == "duplicate" and item.sha256 in primary:
             _copy_row(item, primary[item.sha256])
     progress("links", 0, len(frames))
-    groups = link_files(frames, options.links, names={sha: item.path for sha, item in primary.items()})
+    groups = link_files(frames, options.links, names={sha: item.path for sha, item in primary.items()}, spans=spans)
     group_of = {m: g.id for g in groups for m in g.members}
     for item in items:
         item.group = group_of.get(item.duplicate_of or item.path)
@@ -427,6 +433,21 @@ def run_batch(
     write_summary(result, run, complete=True)
     progress("done", len(items), len(items))
     return result
+
+
+def _require_writable_out(ws: Workspace, out: Path) -> None:
+    """Before any work: a batch on a read-only workspace (an archive on a read-only mount) verifies against its
+    index and writes reports and summaries only into ``out``, which must then be a writable folder outside it
+    (issue 12 round D8: it refused outright, while ``verify`` worked there)."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        writable = os.access(out, os.W_OK)
+    except OSError:
+        writable = False
+    if not writable:
+        raise BatchError(f"workspace {ws.root} is read-only and --out {out} cannot be written: nothing was "
+                         "changed; give --out a writable folder outside the workspace (the reports and summary go "
+                         "there; the workspace is only read)")
 
 
 def _store(item: BatchItem, report: Report, claim: Claim | None, out: Path,

@@ -48,6 +48,12 @@ class BatchRun:
         self.ws, self.pipeline, self.claim = ws, pipeline, claim
         self.roots = [str(r) for r in roots]  # as given, like the rows' paths
         self.started_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        # a read-only workspace (an archive on a read-only mount) is read, not written: the batch verifies against
+        # its index and writes only into --out; it keeps no row there (batch_id null; issue 12 round D8)
+        self.id: int | None = None
+        if ws.read_only:
+            keep_earlier_summary(out)
+            return
         with ws.transaction() as conn:
             self.id = conn.execute(
                 "INSERT INTO batch_run (started_at, roots, out, pipeline, pipeline_digest, scheduler, claim_id)"
@@ -59,6 +65,8 @@ class BatchRun:
         keep_earlier_summary(out)
 
     def finish(self, counts: Counts) -> None:
+        if self.id is None:  # a read-only workspace: no row to finish
+            return
         with self.ws.transaction() as conn:
             conn.execute("UPDATE batch_run SET finished_at = ?, counts = ? WHERE id = ?",
                          (dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), json.dumps(asdict(counts)), self.id))

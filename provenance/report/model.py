@@ -122,6 +122,10 @@ class Segment:
     # points): reference_start is then only the likeliest, and the report says the moment cannot be told.
     # None: the start is told (0.3)
     reference_window: list[float] | None = None
+    # against a still reference (a photograph, a page of a multi-page TIFF or PDF): the page matched, 1-based;
+    # reference_start and reference_end are then that page's key (page - 1), as its frame pairs' reference_t.
+    # None against a video, or in a report from before (issue 12, visual.segments)
+    reference_page: int | None = None
 
 
 @dataclass
@@ -171,6 +175,9 @@ class Match:
     # what of the reference did not decode when it was indexed ("only 11.9 s of 21.0 s decoded: 11.9-21.0 s
     # missing..."); None: all of it did. The clip's footage there could not be compared (issue 14)
     reference_partial: str | None = None
+    # pages the still reference was indexed with (its frames): > 1 for a multi-page TIFF or PDF, whose page is
+    # then named; None for a video or a report from before (issue 12, visual.segments)
+    reference_pages: int | None = None
 
 
 @dataclass

@@ -90,10 +90,15 @@ class NearIdentical:
     frames_within: int
     frames: int
     max_distance: int  # PDQ bits (the matching threshold, signals.PDQ)
+    # every frame the new file was indexed with, flat ones too: `index list` counts these, so "47 of 47 frames"
+    # beside a 51-frame reference read as a contradiction (issue 12 round D11); None: the same as ``frames``
+    sampled: int | None = None
 
     def describe(self) -> str:
+        flat = (self.sampled or self.frames) - self.frames
+        rest = f"; {flat} more of its {self.sampled} frames too flat to compare" if flat > 0 else ""
         return (f"near-identical to reference {self.reference_id} ({self.frames_within} of {self.frames} frames "
-                f"within PDQ distance {self.max_distance})")
+                f"within PDQ distance {self.max_distance}{rest})")
 
 
 @dataclass
@@ -744,7 +749,7 @@ class KnownImageryIndex:
         if not near:
             return None
         within, _share, rid = min(near, key=lambda x: (-x[0], -x[1], x[2]))
-        return NearIdentical(rid, within, len(mine), matching.max_distance)
+        return NearIdentical(rid, within, len(mine), matching.max_distance, len(fp.frames))
 
     def _row(self, ref_id: str) -> sqlite3.Row:
         with self.workspace.reading() as conn:

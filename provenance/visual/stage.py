@@ -67,9 +67,13 @@ def _match_into(section: VisualSection, fp: Fingerprint, index: KnownImageryInde
     """Match ``fp`` against the index and record the result and the index state it was made against."""
     from provenance.visual.hashlist import annotate
     from provenance.visual.matching import match
+    from provenance.visual.segments import present
 
     section.index_state = index.state(matching.min_quality)  # first: see KnownImageryIndex.state
     section.matches, section.frames_usable = match(fp, index, matching)
+    pages = {m.reference_id: ref.frames for m in section.matches
+             if m.reference_kind == "image" and (ref := index.get(m.reference_id)) is not None}
+    present(section.matches, fp.shot_changes, pages)  # pages named, turns as the pairs', a drifting pan merged
     annotate(section.matches, index.workspace)  # a reference from a shared hash list names it
     section.index_frames = index.matchable_frames(matching.min_quality)
 
@@ -235,25 +239,36 @@ class VisualStage(Stage):
             if visual.index_frames == 0:
                 return [*out, Finding("index_empty", "notice",
                                       "The known-imagery index is empty: recycling was not checked.", {})]
+            from provenance.visual.wording import examined_s, not_compared
+
             examined = f" for the {len(visual.frames)} pages examined" if pages is not None else ""
+            rest = not_compared(report)  # a sampling cap: "No match" is of the seconds examined only
+            if rest:
+                examined = f" for the clip's first {examined_s(report):.1f} s"
             return [*out, Finding("no_known_match", "info",
                                   f"No match in the known-imagery index{examined} ({visual.index_frames} indexed "
                                   "frames); "
-                                  "this does not show the footage is new, only that it is not in the index.",
-                                  {"index_frames": visual.index_frames, "frames_usable": visual.frames_usable})]
-        from provenance.visual.wording import describe
+                                  "this does not show the footage is new, only that it is not in the index"
+                                  + (f"; {rest}." if rest else "."),
+                                  {"index_frames": visual.index_frames, "frames_usable": visual.frames_usable,
+                                   "examined_s": examined_s(report)})]
+        from provenance.visual.wording import describe, page_words
 
         bits = recorded_thresholds(visual)[2]
         for m in visual.matches:
             seen = f", first seen {m.first_seen}" if m.first_seen else ", first-seen date unknown"
             st = describe(m, report, bits)
+            page = page_words(m)  # "page 12 of ": a multi-page reference names the page that matched
             out.append(Finding(
                 "known_imagery_match", "warning",
-                f"Reuses known imagery '{m.title or m.reference_id}'{seen}. {st.sentence}",
+                f"Reuses known imagery{': ' + page if page else ' '}'{m.title or m.reference_id}'{seen}. "
+                f"{st.sentence}",
                 {"reference_id": m.reference_id, "first_seen": m.first_seen, "source": m.source, "url": m.url,
                  "method": st.method, "hash_matched_s": st.hash_s, "keypoint_only_s": st.keypoint_s,
                  "closest_distance": st.closest_distance, "max_inliers": st.max_inliers,
                  "matched_s": round(st.hash_s + st.keypoint_s, 1), "clip_s": report.media.duration_s,
-                 "query_coverage": m.query_coverage, "segments": [s.__dict__ for s in m.segments]},
+                 "examined_s": st.clip_s, "query_coverage": m.query_coverage,
+                 "reference_pages": sorted({s.reference_page for s in m.segments if s.reference_page}) or None,
+                 "segments": [s.__dict__ for s in m.segments]},
             ))
         return out

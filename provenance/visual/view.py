@@ -32,7 +32,9 @@ from provenance.visual.wording import (
     coverage,
     describe,
     geometry_words,
+    page_words,
     reference_is_still,
+    sample_step,
     spans,
 )
 
@@ -87,6 +89,7 @@ class MatchView:
     still: bool  # the reference is a photo: its times mean nothing
     strength: Strength  # method first, then the seconds matched
     coverage: Coverage  # clip seconds covered, the sampled-frame share as a detail
+    pages: str = ""  # "page 12 of " against a reference of more than one page (wording.page_words), else ""
 
 
 @dataclass
@@ -142,7 +145,7 @@ def _match_view(report: Report, m: Match, number: int, thumbs: dict[float, bytes
         note = "reference frames were not kept with this report"
     bits = recorded_thresholds(report.visual)[2]
     return MatchView(m, number, safe_link(m.url), pairs, note, reference_is_still(m, report),
-                     describe(m, report, bits), coverage(m, report, bits))
+                     describe(m, report, bits), coverage(m, report, bits), page_words(m))
 
 
 def _sheet(section: VisualSection, thumbs: dict[float, bytes], links: dict[float, KeyframeFile]) -> list[Thumb]:
@@ -229,7 +232,7 @@ class VisualView(StageView):
                "|---|---|---|---|---|---|---|"]
         for n, m in enumerate(visual.matches, 1):
             st = describe(m, report, bits)
-            title = md_text(m.title or m.reference_id)
+            title = md_text(page_words(m) + (m.title or m.reference_id))  # "page 12 of Press kit"
             link = safe_link(m.url)
             ref = f"[{title}](<{md_url(link)}>)" if link else title
             out.append(f"| {n} | {ref} | {md_text(m.first_seen or 'unknown')} | {md_text(m.source or 'unknown')} | "
@@ -264,7 +267,8 @@ class VisualView(StageView):
         rows.append(frames)
         for n, m in enumerate(visual.matches, 1):
             row = TimelineRow(f"Match {n}: {m.title or m.reference_id}", css="row-match")
-            for s, words in zip(m.segments, spans(m, False, reference_is_still(m, report)), strict=True):
+            for s, words in zip(m.segments, spans(m, False, reference_is_still(m, report), step=sample_step(report),
+                                                  clip_s=report.media.duration_s), strict=True):
                 row.bars.append(bar(s.query_start, s.query_end, duration, words.removeprefix("clip "), words, "seg"))
             rows.append(row)
         if visual.status == "ok" and not visual.matches:

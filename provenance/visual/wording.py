@@ -76,7 +76,7 @@ def describe(m: Match, report: Report, bits: int = 256) -> Strength:
     inliers = max([p.inliers for p in m.frames] + [m.local_inliers])
     method = "pdq" if closest is not None and not inliers else "local" if closest is None else "pdq+local"
     step = sample_step(report)
-    clip_s = report.media.duration_s
+    clip_s = examined_s(report)
     hash_s = keypoint_s = 0.0
     if not still_clip:
         for s in m.segments:
@@ -95,6 +95,8 @@ def describe(m: Match, report: Report, bits: int = 256) -> Strength:
                     else f"The picture matches by keypoints only: {inliers} inliers.")
     else:
         of = f" of {clip_s:.1f} s" if clip_s else ""
+        if clip_s and report.media.duration_s and clip_s < report.media.duration_s:
+            of = f" of the {clip_s:.1f} s examined"
         if hash_s and keypoint_s:
             headline = (f"{hash_s:.1f} s{of} match {by_hash} and {keypoint_s:.1f} s more by keypoints only "
                         f"(up to {inliers} inliers).")
@@ -108,8 +110,39 @@ def describe(m: Match, report: Report, bits: int = 256) -> Strength:
     if (partial := getattr(m, "reference_partial", None)) and not still_ref:
         headline += (f" The reference itself decoded only in part when indexed ({partial.split(';')[0]}): footage "
                      "of the clip from there could not be compared, which is not evidence it comes from elsewhere.")
+    if not still_clip and (rest := not_compared(report)):
+        headline += f" {rest[0].upper()}{rest[1:]}."
     return Strength(method, round(hash_s, 1), round(keypoint_s, 1), clip_s, closest, inliers, bits, headline,
-                    spans(m, still_clip, still_ref) + hash_list_words(m))
+                    spans(m, still_clip, still_ref, step=step, clip_s=clip_s) + hash_list_words(m))
+
+
+# the sampling stops (report.SamplingStop.reason) that are caps, with the setting that set them; a decode error's
+# tail is the decoded_coverage warning's to tell (coverage.py)
+_CAPS = {"max_frames": "[visual.frames] max_frames", "max_frames_decoded": "[limits] max_frames_decoded"}
+
+
+def examined_s(report: Report) -> float | None:
+    """The clip seconds the visual match examined: the clip's duration, or, when a sampling cap stopped it
+    (``visual.stopped``), up to the last sampled frame plus the step it stands for. A match's "X s of Y s" is of
+    these: a 24-min clip sampled to 15:00 matched "42.8 s of 1440.0 s" over seconds partly never compared
+    (issue 12 round D6). None when the duration is not known."""
+    clip_s = report.media.duration_s
+    stop = report.visual.stopped
+    if stop is None or stop.reason not in _CAPS or not report.visual.frames:
+        return clip_s
+    examined = stop.at_s + sample_step(report)
+    return min(examined, clip_s) if clip_s else examined
+
+
+def not_compared(report: Report) -> str:
+    """``"the rest of the clip, 15:00.0–24:00.0 (540.0 s), was not compared ([visual.frames] max_frames)"``
+    when a sampling cap left the clip's end unexamined; "" otherwise."""
+    clip_s, examined = report.media.duration_s, examined_s(report)
+    stop = report.visual.stopped
+    if not clip_s or examined is None or examined >= clip_s - 1e-6 or stop is None:
+        return ""
+    return (f"the rest of the clip, {fmt_t(examined)}–{fmt_t(clip_s)} ({clip_s - examined:.1f} s), was not "
+            f"compared ({_CAPS[stop.reason]}): footage there may match what this does not")
 
 
 def hash_list_words(m: Match) -> list[str]:
@@ -135,26 +168,72 @@ def geometry_words(mirrored: bool, rotation: int = 0, speed: float = 1.0) -> str
     return f" ({', '.join(words)})" if words else ""
 
 
-def spans(m: Match, still_clip: bool, still_ref: bool) -> list[str]:
-    """Each segment as the reader needs it: times only on the sides that are video, then how it differs."""
+def page_words(m: Match) -> str:
+    """``"page 12 of "`` (``"pages 2 and 3 of "``) for a match on a reference of more than one page (a multi-page
+    TIFF or PDF page, ``Segment.reference_page``); "" otherwise: a one-page picture or a video has no page."""
+    pages = sorted({s.reference_page for s in m.segments if s.reference_page})
+    if not pages or not m.reference_pages or m.reference_pages < 2:
+        return ""
+    text = [str(p) for p in pages]
+    said = text[0] if len(text) == 1 else f"{', '.join(text[:-1])} and {text[-1]}"
+    return f"page{'s' if len(pages) > 1 else ''} {said} of "
+
+
+def spans(m: Match, still_clip: bool, still_ref: bool, *, step: float = 0.0, clip_s: float | None = None
+          ) -> list[str]:
+    """Each segment as the reader needs it: times only on the sides that are video, then how it differs.
+
+    A clip range ends where its last sampled frame's ``step`` ends (capped at ``clip_s``), as the matched seconds
+    are counted (:func:`describe`): "8.0 s of 8.0 s" beside "clip 0:00.0–0:07.0" read as a contradiction (issue
+    12 round D11). The reference range stays at its last matched sample: the reference's duration is not in the
+    report, and a range past its end would name seconds it does not have. Why a moment cannot be told is said
+    once per kind in a finding (:func:`untold`), not after every segment: a pan gave 24 segments each with the
+    whole parenthetical (D4)."""
     def how(s: Segment) -> str:
         return geometry_words(s.mirrored, s.rotation, s.speed)
 
-    if still_clip and still_ref:
+    def page(s: Segment) -> str:
+        return f"page {s.reference_page} of the reference" if s.reference_page and page_words(m) else "the photo"
+
+    def until(s: Segment) -> float:
+        end = s.query_end + step
+        return min(end, clip_s) if clip_s else end
+
+    said: set[bool] = set()  # the kinds of untold moment explained so far
+
+    def somewhere(s: Segment) -> str:
+        hashed = _segment_is_hash(s, m)
+        text = untold(s, hashed, explain=hashed not in said)
+        said.add(hashed)
+        return text
+
+    if still_clip and still_ref:  # the finding names the page (page_words) before the reference's title
         return [how(s).strip(" ()") for s in m.segments[:1] if how(s)]
     if still_clip:
-        return [f"the picture matches the reference somewhere in {untold(s)}{how(s)}" if s.reference_window else
+        return [f"the picture matches the reference somewhere in {somewhere(s)}{how(s)}" if s.reference_window else
                 f"the picture matches the reference at {fmt_t(s.reference_start)}{how(s)}" for s in m.segments]
     if still_ref:
-        return [f"clip {fmt_t(s.query_start)}–{fmt_t(s.query_end)} shows the photo{how(s)}" for s in m.segments]
-    return [f"clip {fmt_t(s.query_start)}–{fmt_t(s.query_end)} = reference from somewhere in {untold(s)}{how(s)}"
-            if s.reference_window else f"clip {fmt_t(s.query_start)}–{fmt_t(s.query_end)} = reference "
-            f"{fmt_t(s.reference_start)}–{fmt_t(s.reference_end)}{how(s)}" for s in m.segments]
+        return [f"clip {fmt_t(s.query_start)}–{fmt_t(until(s))} shows {page(s)}{how(s)}" for s in m.segments]
+    return [f"clip {fmt_t(s.query_start)}–{fmt_t(until(s))} = reference from somewhere in {somewhere(s)}{how(s)}"
+            if s.reference_window else f"clip {fmt_t(s.query_start)}–{fmt_t(until(s))} = reference "
+            f"{fmt_t(s.reference_start)}–{fmt_t(s.reference_end)}{how(s)}"
+            for s in m.segments]
 
 
-def untold(s: Segment) -> str:
-    """A segment whose reference moment cannot be told (``Segment.reference_window``), said as such, not guessed."""
+def untold(s: Segment, hashed: bool = False, *, explain: bool = True) -> str:
+    """A segment whose reference moment cannot be told (``Segment.reference_window``), said as such, not guessed.
+
+    ``hashed``: the segment has hash-matched frames, and its start is untold because the clip frames before them
+    fall where the reference changes faster than it was sampled (``matching._unverified_before``); keypoints have
+    nothing to do with it, and saying they fit the stretch alike was wrong there (issue 12 round D4). Without
+    ``explain`` the stretch alone (the reason was said at an earlier segment)."""
     lo, hi = s.reference_window or (s.reference_start, s.reference_start)
+    if not explain:
+        return f"{fmt_t(lo)}–{fmt_t(hi)}"
+    if hashed:
+        return (f"{fmt_t(lo)}–{fmt_t(hi)} (which moment cannot be told: the clip's frames before the first one "
+                "matched by hash fall where the reference changes faster than it was sampled, and fit none of its "
+                "frames)")
     return (f"{fmt_t(lo)}–{fmt_t(hi)} (which moment cannot be told: keypoints alone fit that whole stretch alike, "
             "as a pan or zoom over one picture or a held shot does, or the clip's first frames fall between the "
             "reference frames they were compared with and fit none)")
@@ -185,4 +264,4 @@ def coverage(m: Match, report: Report, bits: int = 256) -> Coverage:
     if report.media.kind == "image":
         return Coverage(None, None, m.query_coverage)
     st = describe(m, report, bits)
-    return Coverage(round(st.hash_s + st.keypoint_s, 1), report.media.duration_s, m.query_coverage)
+    return Coverage(round(st.hash_s + st.keypoint_s, 1), st.clip_s, m.query_coverage)

@@ -1,0 +1,117 @@
+"""How a match's segments are presented: made to agree with their frame pairs, pages named, a pan merged.
+
+Matching (``matching.py``) explains hits by straight lines in time and hands back one segment per line. What a
+desk reads must agree with the frame pairs printed under it and must not split one piece of reuse into dozens:
+
+- a still reference (a photograph, a page of a multi-page TIFF or PDF) has no time: a page is its frame at
+  ``t = page - 1`` (``frames.still_pages``), so a segment against it carries ``reference_page`` and its
+  reference times are that page's key, the ``reference_t`` of its frame pairs (was 0.0 against page 12, whose
+  pairs said 11.0: issue 14 round 5 N10, issue 12 round D5);
+- a segment's turn and mirror are those most of its hash-matched frame pairs were matched with (a 180° turn
+  between reference and clip was in the pairs and not in the segment: issue 12 round D10);
+- consecutive segments against one reference whose lines join smoothly (the reference moves on, never back, no
+  faster than ``MERGE_MAX_RATE``, no shot change of the clip between them, under ``MERGE_GAP_S`` apart) are one
+  piece of reuse whose pace drifts: a pan at another, changing speed, an eased zoom. A 24-min clip panning over
+  one photograph faster than its reference gave 24 segments, most one sample long (issue 12 round D4); they are
+  merged into one with the average speed over it.
+
+Applied after matching and after a re-match alike (``visual.stage._match_into``), so a report's JSON, finding,
+report.md and report.html all read the same segments.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+from collections.abc import Sequence
+
+from provenance.report.model import Match, MatchedFrame, Segment
+
+# Segments further apart than this in clip time are separate reuse, whatever their lines: matching itself starts
+# a new segment after a gap of [visual.matching] segment_gap_s (3.0 s) without a matched frame, so a gap under
+# it means a line change, not a stretch of other footage.
+MERGE_GAP_S = 3.0
+# Reference seconds per clip second the join between two segments may run at: matching's own speed range is
+# 0.5-2x (matching.SPEED_RANGE); an eased pan's fast middle of the suite's coffee pan ran 2.5x against a
+# constant-speed reference, so twice the top of that range. A faster join is a jump to another moment.
+MERGE_MAX_RATE = 4.0
+_EPS = 1e-6
+
+
+def present(matches: Sequence[Match], shot_changes: Sequence[float], pages: dict[str, int] | None = None) -> None:
+    """Make every match's segments what the report shows, in place (see the module docstring).
+
+    ``shot_changes``: the clip's shot changes (seconds): no merge across one (an edit that cut two excerpts of a
+    reference together is two pieces of reuse). ``pages``: reference id -> its pages (indexed frames) for still
+    references; a still of more than one page gets its page named (``Match.reference_pages``)."""
+    pages = pages or {}
+    for m in matches:
+        if m.reference_kind == "image":
+            m.reference_pages = pages.get(m.reference_id) or m.reference_pages
+            m.segments = [_on_page(s, _inside(s, m.frames)) for s in m.segments]
+            continue
+        segments = [_turned_as_pairs(s, _inside(s, m.frames)) for s in m.segments]
+        m.segments = merge_drift(segments, shot_changes)
+
+
+def _inside(s: Segment, frames: Sequence[MatchedFrame]) -> list[MatchedFrame]:
+    return [p for p in frames if s.query_start - _EPS <= p.query_t <= s.query_end + _EPS]
+
+
+def _on_page(s: Segment, pairs: list[MatchedFrame]) -> Segment:
+    """A segment against a still: its page (the most pairs', 1-based) and that page's time key on both ends."""
+    if not pairs:
+        return s
+    key = Counter(round(p.reference_t) for p in pairs).most_common(1)[0][0]
+    return dataclasses.replace(s, reference_start=float(key), reference_end=float(key), reference_page=key + 1,
+                               reference_window=None)
+
+
+def _turned_as_pairs(s: Segment, pairs: list[MatchedFrame]) -> Segment:
+    """The segment's turn and mirror as most of its hash-matched pairs have them (keypoint pairs carry no turn:
+    ORB fits a rotation without naming it), the smallest turn of a tie."""
+    hashed = [p for p in pairs if not p.inliers]
+    if not hashed:
+        return s
+    turns = Counter(p.rotation % 360 for p in hashed)
+    rotation = max(sorted(turns), key=lambda r: turns[r])
+    mirrored = sum(p.mirrored for p in hashed) > len(hashed) / 2
+    return dataclasses.replace(s, rotation=rotation, mirrored=mirrored)
+
+
+def _joins(a: Segment, b: Segment, shot_changes: Sequence[float]) -> bool:
+    """Whether ``b`` continues ``a`` (both told, same turn and mirror) along a smoothly drifting line."""
+    if a.reference_window is not None or b.reference_window is not None:
+        return False  # a moment not told cannot be said to drift smoothly
+    if (a.mirrored, a.rotation) != (b.mirrored, b.rotation):
+        return False
+    gap = b.query_start - a.query_end
+    if not 0 < gap <= MERGE_GAP_S or any(a.query_end < t <= b.query_start + _EPS for t in shot_changes):
+        return False
+    moved = b.reference_start - a.reference_end
+    return -_EPS <= moved <= MERGE_MAX_RATE * gap
+
+
+def merge_drift(segments: list[Segment], shot_changes: Sequence[float] = ()) -> list[Segment]:
+    """Consecutive segments (in clip order) whose lines join smoothly, as one segment each: clip and reference
+    span from the first's start to the last's end, at the average speed over it (reference over clip seconds,
+    to 0.01); segments that do not join are returned as they are."""
+    out: list[Segment] = []
+    run: list[Segment] = []
+    for s in sorted(segments, key=lambda s: s.query_start):
+        if run and not _joins(run[-1], s, shot_changes):
+            out.append(_joined(run))
+            run = []
+        run.append(s)
+    if run:
+        out.append(_joined(run))
+    return out
+
+
+def _joined(run: list[Segment]) -> Segment:
+    if len(run) == 1:
+        return run[0]
+    first, last = run[0], run[-1]
+    span = last.query_end - first.query_start
+    speed = round((last.reference_end - first.reference_start) / span, 2) if span > 0 else first.speed
+    return dataclasses.replace(first, query_end=last.query_end, reference_end=last.reference_end, speed=speed)
