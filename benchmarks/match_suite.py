@@ -14,8 +14,9 @@ negative query is unrelated to every indexed reference, so it makes one (query, 
 
 Further batches, each cached in its own folder and indexed beside the suite's references: ``build_dev_2``
 (dev: flips at several qualities, footage out of and into each interface), ``build_held_out_2`` and
-``build_held_out_3``, ``build_held_out_4`` and ``build_held_out_5`` (held out: imagery no other split uses;
-``--held-out-2`` / ``--held-out-3`` / ``--held-out-4`` / ``--held-out-5`` build and check one without matching).
+``build_held_out_3``, ``build_held_out_4`` to ``build_held_out_6`` (held out: imagery no other split uses; 4 to 6
+are tables of rows one builder, ``_build_held_out``, draws; ``--held-out-2`` ... ``--held-out-6`` build and check
+one without matching).
 
 The photographs come from Debian packages (``WALLPAPER_PACKAGES``); ``build`` says which to install when
 they are missing. The suite is cached under ``benchmarks/.cache/`` (a cold build: see DESIGN.md).
