@@ -21,7 +21,7 @@ from provenance.media import MediaFile
 from provenance.report.model import TextItem, TextKind, TextSection
 from provenance.text.config import FINDING_CONFIDENCE, TextConfig
 from provenance.text.detect import EDGE_MIN, MAX_REGIONS, MAX_REGIONS_STILL, find_text_counted
-from provenance.text.engine import EngineUnavailable, Reading, Tesseract, open_engine
+from provenance.text.engine import RU_UK_MARGIN, EngineUnavailable, Reading, Tesseract, open_engine
 from provenance.text.frames import CUT_ON_KEY_S, THUMB_EVERY_S, TextFrames, load_still, load_still_page, sample
 from provenance.text.language import (
     SETTLE_CONFIDENCE,
@@ -432,6 +432,11 @@ def _reading_language(reading: Reading) -> tuple[str | None, str]:
                           f"a letter), so the models' comparison does not tell it ({reading.basis})")
         if reading.language is None and not reading.script_unknown and reading.confidence >= SETTLE_CONFIDENCE:
             code, why = settled_by_letters(reading.text)
+            lead = reading.lead or 0.0
+            if (code == "uk" and lead >= RU_UK_MARGIN) or (code == "ru" and -lead >= RU_UK_MARGIN):
+                # the letters point one way, the models' comparison the other: "Не прислоняті" at 0.92 (the mixed
+                # models' і for Russian ть), the Russian model 0.89 against the Ukrainian one's 0.56 (c2/20.jpg)
+                return None, f"{reading.basis}; its letters ({why}) go against the models' comparison"
             if code is not None:
                 scores = reading.basis.removeprefix("Cyrillic; the Russian and Ukrainian models do not tell it ")
                 return code, (f"{why}, read at {reading.confidence:.2f}; the Russian and Ukrainian models' "

@@ -86,6 +86,10 @@ class Reading:
     script_unknown: bool = False
     binarised: bool = False  # read from a two-tone version of the crop (``read``), not the crop as is
     outlined: bool = False  # ... the one of its outlined letters alone (``_outlined``), not Otsu's
+    # a Cyrillic line whose language the comparison did not name: the Russian model's confidence minus the
+    # Ukrainian one's (None: not compared). The reading's own letters may not settle the language the comparison
+    # leans against by RU_UK_MARGIN (analysis._reading_language)
+    lead: float | None = None
 
 
 class ModelFailed(ProvenanceError):
@@ -270,8 +274,10 @@ class Tesseract:
         scores = f"Ukrainian model {uk.confidence:.2f}, Russian model {ru.confidence:.2f}"
         ru_sub, uk_sub = _RU_IN_UK.search(uk.text), _UK_IN_RU.search(ru.text)
         lead = ru.confidence - uk.confidence
-        is_ru = bool(ru_letters) and not uk_sub and (lead >= RU_UK_MARGIN or (ru_sub and lead > -RU_UK_MARGIN))
-        is_uk = bool(uk_letters) and not ru_sub and (-lead >= RU_UK_MARGIN or (uk_sub and -lead > -RU_UK_MARGIN))
+        # bool(): ``uk_sub and ...`` is None without a substitute, and None != False named the Ukrainian model's
+        # 0.56 reading of c2/20.jpg Ukrainian against the Russian model's 0.89 (issue 18 round 5, D8)
+        is_ru = bool(ru_letters and not uk_sub and (lead >= RU_UK_MARGIN or (ru_sub and lead > -RU_UK_MARGIN)))
+        is_uk = bool(uk_letters and not ru_sub and (-lead >= RU_UK_MARGIN or (uk_sub and -lead > -RU_UK_MARGIN)))
         if is_ru != is_uk:
             chosen, code, name, letters = (ru, "ru", "Russian", ru_letters) if is_ru else (uk, "uk", "Ukrainian",
                                                                                          uk_letters)
@@ -288,7 +294,7 @@ class Tesseract:
                        "model" if total else "; the mixed reading had no word of 3 letters or more to compare")
         best = max(pool, key=lambda r: r.confidence)
         return dataclasses.replace(best, language=None, basis=f"Cyrillic; the Russian and Ukrainian models do not "
-                                   f"tell it ({scores})")
+                                   f"tell it ({scores})", lead=round(lead, 3))
 
     def _ambiguous(self, cyrillic: Reading, en: Reading | None) -> Reading:
         """A line of letters both alphabets share: script and language not told, both readings in the basis."""
