@@ -261,6 +261,7 @@ def _read(frames: TextFrames, engine: Tesseract, cfg: TextConfig) -> tuple[TextS
     built = [(_item(item, changes, engine, times, frames.end_s, cfg.min_confidence, cuts, lines,
                     clip=frames.sampling != "image", motion=motion), item.best.crop)
              for item in _merge(seen, _merge_gap(frames))]
+    built = _without_parts(built)
     built.sort(key=lambda pair: (pair[0].start, pair[0].box[1]))
     section.items = [it for it, _ in built]
     return section, {f"text/{n}": _jpeg(crop) for n, (_, crop) in enumerate(built)}
@@ -410,6 +411,67 @@ def _item(item: _Item, changes: list[int], engine: Tesseract, times: list[float]
         kind=kind, kind_basis=kind_basis, frames=len(item.seen), frame_t=best.t,
         range_from=round(range_from, 3), range_to=round(range_to, 3),
         low_confidence=not plausible(best.reading) or best.reading.confidence < min_confidence)
+
+
+# a reading of part of a line (a word read alone, or the line with a stray letter from its edge) at the place and
+# in the time of a surer reading of the whole line is that line, not another item: the issue 18 round-5 tester's
+# handheld sign gave four items, "Военная комендатура" 0.96, "М Военная комендатура" 0.73, "комендатура" 0.77 and
+# "Военная я." 0.66. Part: the shorter text within PART_SIMILARITY of some stretch of the longer one (edit distance
+# over the shorter's length), its digits among the longer's (a caption changed in place, "…, 2022" -> "…, 2014",
+# stays two items); a longer, less sure reading is a part only when it adds at most PART_EXTRA characters
+PART_SIMILARITY = 0.8
+PART_EXTRA = 2
+
+
+def _without_parts(built: list[tuple[TextItem, np.ndarray]]) -> list[tuple[TextItem, np.ndarray]]:
+    """``built`` without the items that are part of a surer item's line (``PART_SIMILARITY``), whose times they
+    widen; the surer item's ``kind_basis`` counts them."""
+    kept: list[tuple[TextItem, np.ndarray]] = []
+    for item, crop in sorted(built, key=lambda pair: -pair[0].confidence):
+        whole = next((k for k, _ in kept if _part_of(item, k)), None)
+        if whole is None:
+            kept.append((item, crop))
+            continue
+        whole.start, whole.end = min(whole.start, item.start), max(whole.end, item.end)
+        if whole.range_from is not None and item.range_from is not None:
+            whole.range_from = min(whole.range_from, item.range_from)
+        if whole.range_to is not None and item.range_to is not None:
+            whole.range_to = max(whole.range_to, item.range_to)
+        whole.kind_basis += f"; also read in part at its place (“{item.text}”, {item.confidence:.2f})"
+    return kept
+
+
+def _part_of(part: TextItem, whole: TextItem) -> bool:
+    """Whether ``part`` is ``whole``'s line read in part or with a stray character (see ``PART_SIMILARITY``), at
+    its place (its box's centre within ``whole``'s box widened by a line height) and within its time range."""
+    a, b = _norm(part.text), _norm(whole.text)
+    if not a or not b or part.confidence > whole.confidence:
+        return False
+    short, long = (a, b) if len(a) <= len(b) else (b, a)
+    if len(a) > len(b) + PART_EXTRA:
+        return False
+    digits = ["".join(c for c in t if c.isdigit()) for t in (short, long)]
+    if digits[0] not in digits[1] or _infix_distance(short, long) > (1 - PART_SIMILARITY) * len(short):
+        return False
+    x0, y0, x1, y1 = whole.box
+    reach = y1 - y0
+    cx, cy = (part.box[0] + part.box[2]) / 2, (part.box[1] + part.box[3]) / 2
+    if not (x0 - reach <= cx <= x1 + reach and y0 - reach <= cy <= y1 + reach):
+        return False
+    lo = whole.range_from if whole.range_from is not None else whole.start
+    hi = whole.range_to if whole.range_to is not None else whole.end
+    return lo <= part.start and part.end <= hi
+
+
+def _infix_distance(short: str, long: str) -> int:
+    """The fewest edits turning ``short`` into some stretch of ``long`` (Levenshtein, free start and end)."""
+    prev = [0] * (len(long) + 1)
+    for i, c in enumerate(short, 1):
+        cur = [i]
+        for j, d in enumerate(long, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (c != d)))
+        prev = cur
+    return min(prev)
 
 
 def plausible(reading: Reading) -> bool:
