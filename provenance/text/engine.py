@@ -194,6 +194,7 @@ class Tesseract:
             big = _prepare(trimmed, height=BIG_LINE_HEIGHT)  # see BIG_LINE_HEIGHT
             readings.append((self._read(self._api, Image.fromarray(big), mixed), big, "big"))
         reading, image, how = max(readings, key=lambda r: r[0].confidence)
+        chosen = reading
         if not letters_by_script(reading.text):  # no letter at all: the crop's edge may have hidden them
             for retry in _retries(grey):
                 again = self._read(self._api, Image.fromarray(retry), mixed)
@@ -227,10 +228,12 @@ class Tesseract:
             again = self._read(self._model("eng"), Image.fromarray(image), "eng")
             if again.confidence + TIE >= reading.confidence:
                 reading = again
-        top = max(r[0].confidence for r in readings)
-        rivals = [r.text for r in [*(r[0] for r in readings if r[2] != how), *unchosen]
-                  if r.confidence >= top - RIVAL_WINDOW and letters_by_script(r.text)] + list(reading.rivals)
-        agreement = min((_agreement(reading.text, other) for other in rivals), default=1.0)
+        # the versions of the crop compared as the mixed models read them (a single model's re-read below, of
+        # Hangul say, is weighed against its own kind only: "북한군 12명 사망" by "kor+eng" against the mixed
+        # models' "1254" is no disagreement on the caption's letters)
+        agreement = min([_agreement(chosen.text, r.text) for r in [*(r[0] for r in readings if r[2] != how), *unchosen]
+                         if r.confidence >= chosen.confidence - RIVAL_WINDOW and letters_by_script(r.text)]
+                        + [_agreement(reading.text, other) for other in reading.rivals], default=1.0)
         return dataclasses.replace(reading, text=_trim(reading.text), words={}, binarised=how in ("binarised",
                                    "outlined"), outlined=how == "outlined", rivals=(),
                                    confidence=round(reading.confidence * agreement, 3))
@@ -323,6 +326,8 @@ class Tesseract:
         best = max(pool, key=lambda r: r.confidence)
         # the two models as sure and not agreeing on a letter (є or е, і lost): that letter is not known
         rivals = tuple(r.text for r in (ru, uk) if r is not best and r.confidence >= best.confidence - RIVAL_WINDOW)
+        if best is not ru and ru.confidence >= best.confidence - SINGLE_BELOW:
+            best = dataclasses.replace(best, text=_russian_letters(best.text, ru.text))
         return dataclasses.replace(best, language=None, basis=f"Cyrillic; the Russian and Ukrainian models do not "
                                    f"tell it ({scores})", lead=round(lead, 3), rivals=rivals)
 
@@ -391,6 +396,27 @@ def _lookalike(cyrillic: Reading, en: Reading | None) -> bool:
     if all(c in LOOKALIKES or c.isascii() for c in letters):
         return True
     return en is None or en.confidence >= cyrillic.confidence - LOOKALIKE_MARGIN
+
+
+# a letter the Russian model read where the reading shown has the letter the Ukrainian model (which has no ы, ъ,
+# э) writes for it: the Russian model has ь and е as well, so its ы, ъ, э there was seen, not substituted. The
+# issue 18 round-4/5 tester's "Продукты" sign read "Продукть" by the Ukrainian model at 0.88, "Продукты" by the
+# Russian one at 0.75
+_RU_OWN = {"ы": "ьи", "Ы": "ЬИ", "ъ": "ь", "Ъ": "Ь", "э": "еє", "Э": "ЕЄ"}
+
+
+def _russian_letters(shown: str, russian: str) -> str:
+    """``shown`` with the Russian model's ы, ъ, э put back where ``shown`` has the Ukrainian model's ь, и, е or є
+    in their place (aligned letter for letter within difflib's replaced stretches), see ``_RU_OWN``."""
+    import difflib
+
+    out = list(shown)
+    for op, i0, i1, j0, j1 in difflib.SequenceMatcher(None, shown, russian, autojunk=False).get_opcodes():
+        if op == "replace":  # aligned from the start of the replaced stretch ("ь\"" for "ы ‘")
+            for i, j in zip(range(i0, i1), range(j0, j1), strict=False):
+                if shown[i] in _RU_OWN.get(russian[j], ""):
+                    out[i] = russian[j]
+    return "".join(out)
 
 
 def _agreement(a: str, b: str) -> float:
