@@ -65,11 +65,14 @@ LOOKALIKE_MARGIN = 0.15
 LOOKALIKE_SHARE = 0.8
 
 
-# Two versions of one crop (as is, binarised, outlined letters alone, taller) read by the same models within this
-# much of the best one's confidence are equally sure readings: where their letters differ, Tesseract's confidence
-# does not tell which is right, and the reading kept is shown at its confidence times the share of characters
-# they agree on (``_agreement``). The issue 18 round-5 tester's outlined "Росіяни обстрілюють Харків" read
-# "ббстрілююдь" at 0.92 binarised and "обстр люють Харк в" at 0.92 from its outlined letters: a confident misread
+# The reading of a crop's outlined letters alone, not chosen (OUTLINE_LEAD), within this much of the chosen
+# reading's confidence (or above it), and the Russian and Ukrainian models' readings where they did not tell the
+# language, are equally sure readings: where their letters differ, Tesseract's confidence does not tell which is
+# right, and the reading kept is shown at its confidence times the share of characters they agree on
+# (``_agreement``). The issue 18 round-5 tester's outlined "Росіяни обстрілюють Харків" read "ббстрілююдь" at
+# 0.92 binarised and "обстр люють Харк в" at 0.92 from its outlined letters: a confident misread. Every version
+# of the crop weighed so (as is, binarised) cost correct readings of bench_text.py's dev captions 0.1-0.3
+# (noise read in front of a Hangul caption as "291501" by one version: 0.85 -> 0.54), so only these are
 RIVAL_WINDOW = 0.05
 # a single model's reading (``_cyrillic``) this much less confident than the mixed reading it would replace is a
 # worse reading of the line, not a better one of its language: the tester's yellow outlined "Мы уходим из
@@ -228,10 +231,10 @@ class Tesseract:
             again = self._read(self._model("eng"), Image.fromarray(image), "eng")
             if again.confidence + TIE >= reading.confidence:
                 reading = again
-        # the versions of the crop compared as the mixed models read them (a single model's re-read below, of
-        # Hangul say, is weighed against its own kind only: "북한군 12명 사망" by "kor+eng" against the mixed
-        # models' "1254" is no disagreement on the caption's letters)
-        agreement = min([_agreement(chosen.text, r.text) for r in [*(r[0] for r in readings if r[2] != how), *unchosen]
+        # the outlined letters' reading not chosen, against the one chosen as the mixed models read it (a single
+        # model's re-read below, of Hangul say, is not weighed against the mixed models' reading: "북한군 12명
+        # 사망" by "kor+eng" against their "1254" is no disagreement on the caption's letters)
+        agreement = min([_agreement(chosen.text, r.text) for r in unchosen
                          if r.confidence >= chosen.confidence - RIVAL_WINDOW and letters_by_script(r.text)]
                         + [_agreement(reading.text, other) for other in reading.rivals], default=1.0)
         return dataclasses.replace(reading, text=_trim(reading.text), words={}, binarised=how in ("binarised",
@@ -570,7 +573,10 @@ OUTLINE_KEPT = 0.8
 # stems under the fill's brightness) leave a shorter, cleaner-looking line that Tesseract may trust more
 # ("тевре! та нш ж тел!" 0.89 against Otsu's "И-евре! та інші жителі" 0.79, bench_text.py). The tester's
 # overlays led by 0.19-0.59
-OUTLINE_LEAD = 0.12  # round 5: a yellow outlined "Мы уходим из Бахмута" read right at 0.94 led the crop as is by 0.14
+# (round 5: 0.12 let a yellow outlined "Мы уходим из Бахмута" be read right at 0.94, 0.14 over the crop as is,
+# and bench_text.py's ru_2_caption_reencode_rocket "Эбъявлена эваКуация" at 0.92, 0.13 over "…жигелей" 0.79: a
+# confident misread, so not lowered; an outlined reading not chosen is weighed as a rival, RIVAL_WINDOW)
+OUTLINE_LEAD = 0.15
 OUTLINE_MIN_AREA = 0.02  # share of the crop the kept letters must cover, else the crop holds no outlined text
 # share of the crop beyond the letters and outlines in the dark tone at which the letters sit on a box, not over a
 # picture: a black caption box is all dark there (1.0); the tester's overlays on the astronaut 0.3-0.6
