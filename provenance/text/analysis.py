@@ -26,6 +26,8 @@ from provenance.text.frames import CUT_ON_KEY_S, THUMB_EVERY_S, TextFrames, load
 from provenance.text.language import (
     SETTLE_CONFIDENCE,
     UK_LETTERS,
+    alnum_key,
+    infix_distance,
     language_of,
     letters_by_script,
     lone_i,
@@ -451,7 +453,7 @@ def _part_of(part: TextItem, whole: TextItem) -> bool:
     if len(a) > len(b) + PART_EXTRA:
         return False
     digits = ["".join(c for c in t if c.isdigit()) for t in (short, long)]
-    if digits[0] not in digits[1] or _infix_distance(short, long) > (1 - PART_SIMILARITY) * len(short):
+    if digits[0] not in digits[1] or infix_distance(short, long) > (1 - PART_SIMILARITY) * len(short):
         return False
     x0, y0, x1, y1 = whole.box
     reach = y1 - y0
@@ -461,17 +463,6 @@ def _part_of(part: TextItem, whole: TextItem) -> bool:
     lo = whole.range_from if whole.range_from is not None else whole.start
     hi = whole.range_to if whole.range_to is not None else whole.end
     return lo <= part.start and part.end <= hi
-
-
-def _infix_distance(short: str, long: str) -> int:
-    """The fewest edits turning ``short`` into some stretch of ``long`` (Levenshtein, free start and end)."""
-    prev = [0] * (len(long) + 1)
-    for i, c in enumerate(short, 1):
-        cur = [i]
-        for j, d in enumerate(long, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (c != d)))
-        prev = cur
-    return min(prev)
 
 
 def plausible(reading: Reading) -> bool:
@@ -774,7 +765,7 @@ def _block(box: tuple[float, float, float, float], lines: list[tuple[float, floa
 
 
 def _norm(text: str) -> str:
-    return "".join(c for c in text.casefold() if c.isalnum())
+    return alnum_key(text)
 
 
 def similarity(a: str, b: str) -> float:

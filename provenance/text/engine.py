@@ -428,17 +428,16 @@ def _agreement(a: str, b: str) -> float:
     longer / its length. A reading that lost letters at either end (noise read in front of a caption, "пого 도시에…"
     against "군인들이 도시에…") does not contradict the rest; one under half the other's length is a failed
     reading, not a rival (1.0). ``a`` is the reading kept, ``b`` the other. See ``RIVAL_WINDOW``."""
-    from provenance.text.analysis import _infix_distance, _norm
-    from provenance.text.language import script_of_char
+    from provenance.text.language import alnum_key, infix_distance, script_of_char
 
     # the other reading's letters of scripts the kept one has none of are noise read as letters, not a reading of
     # its letters ("пого" in front of a Hangul caption)
     scripts = {script_of_char(c) for c in a}
     b = "".join(c for c in b if script_of_char(c) is None or script_of_char(c) in scripts)
-    short, long = sorted((_norm(a), _norm(b)), key=len)
+    short, long = sorted((alnum_key(a), alnum_key(b)), key=len)
     if not short or len(short) < 0.5 * len(long):
         return 1.0
-    return max(0.0, 1.0 - _infix_distance(short, long) / len(short))
+    return max(0.0, 1.0 - infix_distance(short, long) / len(short))
 
 
 def _loads(tesserocr: Any, tessdata: Path, model: str) -> bool:
