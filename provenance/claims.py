@@ -949,10 +949,14 @@ def check_on_screen_language(claim: Claim, report: Report) -> ClaimAssessment:
                   f"Russian or Ukrainian only (Belarusian shares Ukrainian's і), so this may be the expected {want}",
                   **evidence)
     if other:
-        return _a(name, "unknown", f"scene text not in the expected {want}, but text in it is on screen too as a "
-                  f"caption or of uncertain role, so nothing is decided: {detail}", **evidence)
-    return _a(name, "unknown", f"Latin-script scene text (signs, brands and labels everywhere), captions and text "
-              f"of uncertain role decide nothing: {detail}; expected {want}", **evidence)
+        return _a(name, "unknown", f"scene text not in the expected {want}, but the expected {want} is on screen "
+                  f"too, as a caption or text of uncertain role, so nothing is decided: {detail}", **evidence)
+    # here the scene text is Latin (``other`` leaves Latin out; Cyrillic that may be an unread expected language
+    # is answered above): say so only then (issue 18 round 5, D4: Cyrillic scene text was called Latin here)
+    latin = all(it.script == "Latin" for it in told if it.kind == "scene")
+    what = "Latin-script scene text (signs, brands and labels everywhere)" if latin else "scene text"
+    return _a(name, "unknown", f"{what}, captions and text of uncertain role decide nothing: {detail}; "
+              f"expected {want}", **evidence)
 
 
 # why an item of uncertain role decides nothing, as the claim check says it

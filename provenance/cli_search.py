@@ -26,10 +26,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _search(args: argparse.Namespace) -> int:
-    from provenance.search import search, workspace_folders
+    from provenance.search import search, searchable, workspace_folders
 
     if not " ".join(args.query.split()):
         raise ProvenanceError("nothing to search for: give the words to find (an empty TEXT matches every report)")
+    if not searchable(args.query):
+        raise ProvenanceError(f"nothing to search for: {args.query!r} has no letter or digit, and punctuation is "
+                              "ignored (read as spaces) on both sides; give the words to find")
     files = [str(p) for p in args.reports if p.exists() and not p.is_dir()]
     if files:
         raise ProvenanceError(f"not a folder: {', '.join(files)} (--reports names report folders, such as a batch "

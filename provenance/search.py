@@ -10,6 +10,8 @@ both ways (ё/е, ї/і, ґ/г: ``FOLD``), for matching only: the hits show the 
 whose script is not told (``script`` null: letters the Latin and Cyrillic alphabets share, "MOCKBA" or "МОСКВА")
 is matched with those look-alikes folded to one alphabet (``LOOKALIKE``), on its text and on the other readings
 its ``language_basis`` quotes (“РНАВМАСУ” … or “PHARMACY”): `search москва` finds the sign stored "MOCKBA".
+A line mixing the two alphabets (query or stored) is matched with its look-alikes in one (``_unmixed``): "Пост I"
+typed with a Latin I finds "Пост І". A query of punctuation alone is refused by the CLI (``searchable``).
 Readings under the text stage's plausibility floor (``low_confidence``) are not searched: they are not shown as
 text anywhere else either.
 """
@@ -35,6 +37,13 @@ FOLD = str.maketrans({"ё": "е", "ї": "і", "ґ": "г"})
 # capitals: an untold item is a line of look-alike capitals)
 LOOKALIKE = str.maketrans({"а": "a", "в": "b", "е": "e", "к": "k", "м": "m", "н": "h", "о": "o", "р": "p",
                            "с": "c", "т": "t", "у": "y", "х": "x", "і": "i", "ј": "j", "ѕ": "s"})
+# ... and back, Latin to Cyrillic, for a line that mixes the two alphabets (``_unmixed``)
+_TO_CYRILLIC = str.maketrans({latin: cyrillic for cyrillic, latin in
+                              (("а", "a"), ("в", "b"), ("е", "e"), ("к", "k"), ("м", "m"), ("н", "h"), ("о", "o"),
+                               ("р", "p"), ("с", "c"), ("т", "t"), ("у", "y"), ("х", "x"), ("і", "i"), ("ј", "j"),
+                               ("ѕ", "s"))})
+_TWINS = frozenset("авекмнорстухіјѕabekmhopctyxijs")  # after casefold: the letters both alphabets draw alike
+_WORDS = re.compile(r"[^\W\d_]+")
 _QUOTED = re.compile(r"“([^”]+)”")
 _REPORT_NAME = re.compile(r".+-[0-9a-f]{12}$")  # <stem>-<sha256[:12]>: the link (or pointer) to a file's latest run
 
@@ -85,14 +94,14 @@ def report_paths(folders: Iterable[Path]) -> Iterator[Path]:
 def search(query: str, folders: Iterable[Path], workspace_root: Path | None = None) -> SearchResult:
     """Every on-screen text item and transcript segment holding ``query`` in the verified reports under
     ``folders``; reports that fail verification are listed in ``refused``."""
-    punctuation = bool(_norm(query))  # a query of punctuation alone ("?!") is matched as typed
-    needle = _norm(query, punctuation)
+    needle = _norm(query)
     out = SearchResult()
-    if not needle:
+    if not needle:  # punctuation alone: refused by the CLI (``searchable``), matches nothing here
         return out
     korean = bool(_HANGUL.search(needle))  # Korean: spaces as typed, not as read (see _unspaced)
     if korean:
         needle = _unspaced(needle)
+    unmixed = _unmixed(needle)
     for path in report_paths(folders):
         try:
             data = read_verified(path, workspace_root)
@@ -102,13 +111,51 @@ def search(query: str, folders: Iterable[Path], workspace_root: Path | None = No
         out.searched += 1
         media = data.get("media") or {}
         for where, text, alike in _texts(data):
-            hay = _norm(text, punctuation)
+            hay = _norm(text)
             hay = _unspaced(hay) if korean else hay
-            if needle in hay or (alike and any(needle.translate(LOOKALIKE) in _norm(a, punctuation).translate(LOOKALIKE)
-                                                       for a in alike)):
+            if needle in hay or unmixed in _unmixed(hay) or (
+                    alike and any(needle.translate(LOOKALIKE) in _norm(a).translate(LOOKALIKE) for a in alike)):
                 out.hits.append(Hit(shown_path(path), str(media.get("path", "")), str(media.get("sha256", "")), where,
                                     text))
     return out
+
+
+def searchable(query: str) -> bool:
+    """Whether ``query`` holds something to match: a letter or a digit. Punctuation is read as spaces on both
+    sides (``_punctuation``), so a query of punctuation alone would match nothing or, matched as typed, every
+    stray comma or colon the recogniser read (the issue 18 round-5 tester: ``search ","`` 9 hits, ``search "-"``
+    none); the CLI refuses it, as it refuses an empty one."""
+    return bool(_norm(query))
+
+
+def _unmixed(text: str) -> str:
+    """``text`` (normalised: case-folded) with the letters the Latin and Cyrillic alphabets draw alike written in
+    one alphabet where it mixes the two: in a word of both, the word's majority alphabet (the line's on a tie);
+    a word of such letters alone in a line whose other letters are the other alphabet, the line's. A keyboard
+    types the Roman numeral of "Пост I" as Latin I, the recogniser reads it as Cyrillic І (or the other way),
+    and a word read with one Latin look-alike ("Bоенная") is the Cyrillic word (the issue 18 round-5 tester:
+    ``search "Пост I"`` 0 hits against "Пост І"). Applied to the query and the stored text alike, for matching
+    only; a line of one alphabet is unchanged, so "OK" still finds "Всё OK" by the plain comparison."""
+    words = _WORDS.findall(text)
+    latin = sum(c.isascii() for w in words for c in w)
+    cyrillic = sum("\u0400" <= c <= "\u04ff" for w in words for c in w)
+    if not latin or not cyrillic:
+        return text
+    line_cyrillic = cyrillic >= latin
+
+    def fold(match: re.Match[str]) -> str:
+        word = match.group(0)
+        lat = sum(c.isascii() for c in word)
+        cyr = sum("\u0400" <= c <= "\u04ff" for c in word)
+        if lat and cyr:
+            to_cyrillic = cyr > lat or (cyr == lat and line_cyrillic)
+        elif all(c in _TWINS for c in word) and bool(lat) == line_cyrillic:
+            to_cyrillic = line_cyrillic
+        else:
+            return word
+        return word.translate(_TO_CYRILLIC) if to_cyrillic else word.translate(LOOKALIKE)
+
+    return _WORDS.sub(fold, text)
 
 
 def shown_path(path: Path) -> str:
@@ -151,12 +198,12 @@ def _span(entry: dict) -> str:
     return fmt_t(start) if end - start < 0.05 else f"{fmt_t(start)}–{fmt_t(end)}"
 
 
-def _norm(text: str, punctuation: bool = True) -> str:
+def _norm(text: str) -> str:
     """NFC, case-folded, ``FOLD`` applied, punctuation folded (``_punctuation``), whitespace runs collapsed. NFC
     first: a query typed or pasted decomposed (NFD: "ї" as і + U+0308, as macOS file names and some keyboards
-    give it) matched nothing stored. ``punctuation`` False keeps it, for a query of punctuation alone."""
+    give it) matched nothing stored."""
     folded = unicodedata.normalize("NFC", text).casefold().translate(FOLD)
-    return " ".join((_punctuation(folded) if punctuation else folded).split())
+    return " ".join(_punctuation(folded).split())
 
 
 # apostrophes inside a word (Ukrainian "об'єкт", typed ' or ’ or ʼ, or left out): dropped, not a word break

@@ -21,11 +21,13 @@ from provenance.media import MediaFile
 from provenance.report.model import TextItem, TextKind, TextSection
 from provenance.text.config import FINDING_CONFIDENCE, TextConfig
 from provenance.text.detect import EDGE_MIN, MAX_REGIONS, MAX_REGIONS_STILL, find_text_counted
-from provenance.text.engine import EngineUnavailable, Reading, Tesseract, open_engine
+from provenance.text.engine import RU_UK_MARGIN, EngineUnavailable, Reading, Tesseract, open_engine
 from provenance.text.frames import CUT_ON_KEY_S, THUMB_EVERY_S, TextFrames, load_still, load_still_page, sample
 from provenance.text.language import (
     SETTLE_CONFIDENCE,
     UK_LETTERS,
+    alnum_key,
+    infix_distance,
     language_of,
     letters_by_script,
     lone_i,
@@ -261,6 +263,7 @@ def _read(frames: TextFrames, engine: Tesseract, cfg: TextConfig) -> tuple[TextS
     built = [(_item(item, changes, engine, times, frames.end_s, cfg.min_confidence, cuts, lines,
                     clip=frames.sampling != "image", motion=motion), item.best.crop)
              for item in _merge(seen, _merge_gap(frames))]
+    built = _without_parts(built)
     built.sort(key=lambda pair: (pair[0].start, pair[0].box[1]))
     section.items = [it for it, _ in built]
     return section, {f"text/{n}": _jpeg(crop) for n, (_, crop) in enumerate(built)}
@@ -412,6 +415,56 @@ def _item(item: _Item, changes: list[int], engine: Tesseract, times: list[float]
         low_confidence=not plausible(best.reading) or best.reading.confidence < min_confidence)
 
 
+# a reading of part of a line (a word read alone, or the line with a stray letter from its edge) at the place and
+# in the time of a surer reading of the whole line is that line, not another item: the issue 18 round-5 tester's
+# handheld sign gave four items, "Военная комендатура" 0.96, "М Военная комендатура" 0.73, "комендатура" 0.77 and
+# "Военная я." 0.66. Part: the shorter text within PART_SIMILARITY of some stretch of the longer one (edit distance
+# over the shorter's length), its digits among the longer's (a caption changed in place, "…, 2022" -> "…, 2014",
+# stays two items); a longer, less sure reading is a part only when it adds at most PART_EXTRA characters
+PART_SIMILARITY = 0.8
+PART_EXTRA = 2
+
+
+def _without_parts(built: list[tuple[TextItem, np.ndarray]]) -> list[tuple[TextItem, np.ndarray]]:
+    """``built`` without the items that are part of a surer item's line (``PART_SIMILARITY``), whose times they
+    widen; the surer item's ``kind_basis`` counts them."""
+    kept: list[tuple[TextItem, np.ndarray]] = []
+    for item, crop in sorted(built, key=lambda pair: -pair[0].confidence):
+        whole = next((k for k, _ in kept if _part_of(item, k)), None)
+        if whole is None:
+            kept.append((item, crop))
+            continue
+        whole.start, whole.end = min(whole.start, item.start), max(whole.end, item.end)
+        if whole.range_from is not None and item.range_from is not None:
+            whole.range_from = min(whole.range_from, item.range_from)
+        if whole.range_to is not None and item.range_to is not None:
+            whole.range_to = max(whole.range_to, item.range_to)
+        whole.kind_basis += f"; also read in part at its place (“{item.text}”, {item.confidence:.2f})"
+    return kept
+
+
+def _part_of(part: TextItem, whole: TextItem) -> bool:
+    """Whether ``part`` is ``whole``'s line read in part or with a stray character (see ``PART_SIMILARITY``), at
+    its place (its box's centre within ``whole``'s box widened by a line height) and within its time range."""
+    a, b = _norm(part.text), _norm(whole.text)
+    if not a or not b or part.confidence > whole.confidence:
+        return False
+    short, long = (a, b) if len(a) <= len(b) else (b, a)
+    if len(a) > len(b) + PART_EXTRA:
+        return False
+    digits = ["".join(c for c in t if c.isdigit()) for t in (short, long)]
+    if digits[0] not in digits[1] or infix_distance(short, long) > (1 - PART_SIMILARITY) * len(short):
+        return False
+    x0, y0, x1, y1 = whole.box
+    reach = y1 - y0
+    cx, cy = (part.box[0] + part.box[2]) / 2, (part.box[1] + part.box[3]) / 2
+    if not (x0 - reach <= cx <= x1 + reach and y0 - reach <= cy <= y1 + reach):
+        return False
+    lo = whole.range_from if whole.range_from is not None else whole.start
+    hi = whole.range_to if whole.range_to is not None else whole.end
+    return lo <= part.start and part.end <= hi
+
+
 def plausible(reading: Reading) -> bool:
     """A reading shown as text on screen: confidence >= ``FINDING_CONFIDENCE`` and enough letters of a told
     script (``MIN_LETTERS``, ``MIN_HANGUL``); others are kept in the JSON flagged ``low_confidence``."""
@@ -432,6 +485,11 @@ def _reading_language(reading: Reading) -> tuple[str | None, str]:
                           f"a letter), so the models' comparison does not tell it ({reading.basis})")
         if reading.language is None and not reading.script_unknown and reading.confidence >= SETTLE_CONFIDENCE:
             code, why = settled_by_letters(reading.text)
+            lead = reading.lead or 0.0
+            if (code == "uk" and lead >= RU_UK_MARGIN) or (code == "ru" and -lead >= RU_UK_MARGIN):
+                # the letters point one way, the models' comparison the other: "Не прислоняті" at 0.92 (the mixed
+                # models' і for Russian ть), the Russian model 0.89 against the Ukrainian one's 0.56 (c2/20.jpg)
+                return None, f"{reading.basis}; its letters ({why}) go against the models' comparison"
             if code is not None:
                 scores = reading.basis.removeprefix("Cyrillic; the Russian and Ukrainian models do not tell it ")
                 return code, (f"{why}, read at {reading.confidence:.2f}; the Russian and Ukrainian models' "
@@ -707,7 +765,7 @@ def _block(box: tuple[float, float, float, float], lines: list[tuple[float, floa
 
 
 def _norm(text: str) -> str:
-    return "".join(c for c in text.casefold() if c.isalnum())
+    return alnum_key(text)
 
 
 def similarity(a: str, b: str) -> float:

@@ -120,7 +120,7 @@ def find_text_counted(rgb: np.ndarray, max_regions: int = MAX_REGIONS) -> tuple[
         total += n
     if len(spans) > 1:  # a line found in two tiles is one candidate
         before = len(found)
-        found = _join_tiles(found)
+        found = _join_tiles(found, spans)
         total -= before - len(found)
     full = min(1.0, DETECT_WIDTH / (spans[0][1] - spans[0][0]))  # the fine scale of a tile, or of the frame
     found, total = _add_huge(grey, found, total, full, max_regions)
@@ -174,17 +174,30 @@ def _add_huge(grey: np.ndarray, found: list[Region], total: int, full: float,
     return found, total
 
 
-def _join_tiles(regions: list[Region]) -> list[Region]:
+# two parts of a line in one row of a tiled frame whose gap holds a tile's edge are joined across a gap of up to
+# this many line heights (elsewhere half a height: a word space): a line longer than a tile is found in parts,
+# and the letters at a tile's edge are in neither. The issue 18 round-5 tester's 6000x800 panorama: a 110-px
+# "Военная комендатура города Курска" (2091 px at the read scale, tiles 1214 px) gave "Военная комендатур" and
+# "города Курска", 0.82 of a height apart across the tile edge at x 1820, and `search "комендатура города"` 0 hits
+SEAM_GAP = 1.2
+
+
+def _join_tiles(regions: list[Region], spans: list[tuple[int, int]] | None = None) -> list[Region]:
     """Regions of overlapping tiles as lines of the whole frame: two that share rows (by half the smaller's
-    height) and overlap along them, or lie within half that height of each other, are one line, cut by a tile's
-    edge (the letters astride it found in neither tile) or found twice."""
+    height) and overlap along them, or lie within half that height of each other (``SEAM_GAP`` heights across a
+    tile's edge, ``spans``), are one line, cut by a tile's edge (the letters astride it found in neither tile)
+    or found twice."""
+    edges = sorted({x for x0, x1 in (spans or [])[1:] for x in (x0,)} | {x1 for _, x1 in (spans or [])[:-1]})
     boxes = [list(r.box) for r in sorted(regions, key=lambda r: r.box[0])]
     merged: list[list[int]] = []
     for b in boxes:
         for m in merged:
             rows = min(b[3], m[3]) - max(b[1], m[1])
             short = min(b[3] - b[1], m[3] - m[1])
-            if rows >= 0.5 * short and b[0] - m[2] <= 0.5 * short and max(b[3] - b[1], m[3] - m[1]) <= 2 * short:
+            gap = b[0] - m[2]
+            seam = any(m[2] - short <= e <= b[0] + short for e in edges)
+            reach = (SEAM_GAP if seam else 0.5) * short
+            if rows >= 0.5 * short and gap <= reach and max(b[3] - b[1], m[3] - m[1]) <= 2 * short:
                 m[0], m[1], m[2], m[3] = min(m[0], b[0]), min(m[1], b[1]), max(m[2], b[2]), max(m[3], b[3])
                 break
         else:

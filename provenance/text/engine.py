@@ -65,6 +65,24 @@ LOOKALIKE_MARGIN = 0.15
 LOOKALIKE_SHARE = 0.8
 
 
+# The reading of a crop's outlined letters alone, not chosen (OUTLINE_LEAD), within this much of the chosen
+# reading's confidence (or above it), and the Russian and Ukrainian models' readings where they did not tell the
+# language, are equally sure readings: where their letters differ, Tesseract's confidence does not tell which is
+# right, and the reading kept is shown at its confidence times the share of characters they agree on
+# (``_agreement``). The issue 18 round-5 tester's outlined "Росіяни обстрілюють Харків" read "ббстрілююдь" at
+# 0.92 binarised and "обстр люють Харк в" at 0.92 from its outlined letters: a confident misread. Every version
+# of the crop weighed so (as is, binarised) cost correct readings of bench_text.py's dev captions 0.1-0.3
+# (noise read in front of a Hangul caption as "291501" by one version: 0.85 -> 0.54), so only these are
+RIVAL_WINDOW = 0.05
+# a single model's reading (``_cyrillic``) this much less confident than the mixed reading it would replace is a
+# worse reading of the line, not a better one of its language: the tester's yellow outlined "Мы уходим из
+# Бахмута" read right at 0.94 by the mixed models and "ІМьг уходимтизі" 0.39 by the Ukrainian model alone,
+# which then named it Ukrainian over the Russian model's 0.44 (0.41 under the mixed reading of the crop as is,
+# 0.80); a re-encoded Ukrainian caption whose mixed reading wrote "в MICTO" at 0.90 is read right by the
+# Ukrainian model at 0.68 (0.22 under), which must still win (bench_text.py uk_0_caption_crop_10_rocket)
+SINGLE_BELOW = 0.3
+
+
 class EngineUnavailable(ProvenanceError):
     """The OCR engine or one of its language models is not installed; the message says which and how to get it."""
 
@@ -86,6 +104,13 @@ class Reading:
     script_unknown: bool = False
     binarised: bool = False  # read from a two-tone version of the crop (``read``), not the crop as is
     outlined: bool = False  # ... the one of its outlined letters alone (``_outlined``), not Otsu's
+    # a Cyrillic line whose language the comparison did not name: the Russian model's confidence minus the
+    # Ukrainian one's (None: not compared). The reading's own letters may not settle the language the comparison
+    # leans against by RU_UK_MARGIN (analysis._reading_language)
+    lead: float | None = None
+    # other readings of the line as sure as this one (within RIVAL_WINDOW) whose letters may differ: the Russian and
+    # Ukrainian models' where they did not tell the language (``_cyrillic``); ``read`` weighs them and clears this
+    rivals: tuple[str, ...] = ()
 
 
 class ModelFailed(ProvenanceError):
@@ -156,6 +181,7 @@ class Tesseract:
         if self._api is None:
             self._api = self._make(mixed)
         readings = [(self._read(self._api, Image.fromarray(plain), mixed), plain, "")]
+        unchosen: list[Reading] = []
         if readings[0][0].confidence < SURE:
             binary = _binarise(plain)
             readings.append((self._read(self._api, Image.fromarray(binary), mixed), binary, "binarised"))
@@ -165,10 +191,13 @@ class Tesseract:
                 alone = self._read(self._api, Image.fromarray(outlined), mixed)
                 if alone.confidence >= max(r[0].confidence for r in readings) + OUTLINE_LEAD:
                     readings.append((alone, outlined, "outlined"))
+                else:  # not chosen, but an equally sure reading that disagrees is doubt (RIVAL_WINDOW)
+                    unchosen.append(alone)
         if max(r[0].confidence for r in readings) < SURE and trimmed.shape[0] >= BIG_CROP * LINE_HEIGHT:
             big = _prepare(trimmed, height=BIG_LINE_HEIGHT)  # see BIG_LINE_HEIGHT
             readings.append((self._read(self._api, Image.fromarray(big), mixed), big, "big"))
         reading, image, how = max(readings, key=lambda r: r[0].confidence)
+        chosen = reading
         if not letters_by_script(reading.text):  # no letter at all: the crop's edge may have hidden them
             for retry in _retries(grey):
                 again = self._read(self._api, Image.fromarray(retry), mixed)
@@ -202,8 +231,15 @@ class Tesseract:
             again = self._read(self._model("eng"), Image.fromarray(image), "eng")
             if again.confidence + TIE >= reading.confidence:
                 reading = again
+        # the outlined letters' reading not chosen, against the one chosen as the mixed models read it (a single
+        # model's re-read below, of Hangul say, is not weighed against the mixed models' reading: "북한군 12명
+        # 사망" by "kor+eng" against their "1254" is no disagreement on the caption's letters)
+        agreement = min([_agreement(chosen.text, r.text) for r in unchosen
+                         if r.confidence >= chosen.confidence - RIVAL_WINDOW and letters_by_script(r.text)]
+                        + [_agreement(reading.text, other) for other in reading.rivals], default=1.0)
         return dataclasses.replace(reading, text=_trim(reading.text), words={}, binarised=how in ("binarised",
-                                   "outlined"), outlined=how == "outlined")
+                                   "outlined"), outlined=how == "outlined", rivals=(),
+                                   confidence=round(reading.confidence * agreement, 3))
 
     def read_as(self, grey: np.ndarray, like: Reading) -> Reading:
         """``grey`` read once, prepared as ``like`` was (binarised or not) and with its models alone: a cheap look
@@ -270,8 +306,10 @@ class Tesseract:
         scores = f"Ukrainian model {uk.confidence:.2f}, Russian model {ru.confidence:.2f}"
         ru_sub, uk_sub = _RU_IN_UK.search(uk.text), _UK_IN_RU.search(ru.text)
         lead = ru.confidence - uk.confidence
-        is_ru = bool(ru_letters) and not uk_sub and (lead >= RU_UK_MARGIN or (ru_sub and lead > -RU_UK_MARGIN))
-        is_uk = bool(uk_letters) and not ru_sub and (-lead >= RU_UK_MARGIN or (uk_sub and -lead > -RU_UK_MARGIN))
+        # bool(): ``uk_sub and ...`` is None without a substitute, and None != False named the Ukrainian model's
+        # 0.56 reading of c2/20.jpg Ukrainian against the Russian model's 0.89 (issue 18 round 5, D8)
+        is_ru = bool(ru_letters and not uk_sub and (lead >= RU_UK_MARGIN or (ru_sub and lead > -RU_UK_MARGIN)))
+        is_uk = bool(uk_letters and not ru_sub and (-lead >= RU_UK_MARGIN or (uk_sub and -lead > -RU_UK_MARGIN)))
         if is_ru != is_uk:
             chosen, code, name, letters = (ru, "ru", "Russian", ru_letters) if is_ru else (uk, "uk", "Ukrainian",
                                                                                          uk_letters)
@@ -281,14 +319,20 @@ class Tesseract:
                 why += f"; the other model wrote “{sub.group(0)}”, which its language never spells"
             model = "rus" if is_ru else "ukr"
             won, total = mixed.words.get(model, 0), sum(mixed.words.values())
-            if total and won >= WORD_SHARE * total:  # the per-word choice of the mixed reading agrees
+            if chosen.confidence < mixed.confidence - SINGLE_BELOW:  # see SINGLE_BELOW
+                scores += f"; the {name} model's reading is far less sure than the mixed models' {mixed.confidence:.2f}"
+            elif total and won >= WORD_SHARE * total:  # the per-word choice of the mixed reading agrees
                 return dataclasses.replace(chosen, language=code, basis=f"{why}; the mixed reading took {won} of "
                                            f"its {total} letters in words of 3+ from the {name} model")
             scores += (f"; the mixed reading took only {won} of its {total} letters in words of 3+ from the {name} "
                        "model" if total else "; the mixed reading had no word of 3 letters or more to compare")
         best = max(pool, key=lambda r: r.confidence)
+        # the two models as sure and not agreeing on a letter (є or е, і lost): that letter is not known
+        rivals = tuple(r.text for r in (ru, uk) if r is not best and r.confidence >= best.confidence - RIVAL_WINDOW)
+        if best is not ru and ru.confidence >= best.confidence - SINGLE_BELOW:
+            best = dataclasses.replace(best, text=_russian_letters(best.text, ru.text))
         return dataclasses.replace(best, language=None, basis=f"Cyrillic; the Russian and Ukrainian models do not "
-                                   f"tell it ({scores})")
+                                   f"tell it ({scores})", lead=round(lead, 3), rivals=rivals)
 
     def _ambiguous(self, cyrillic: Reading, en: Reading | None) -> Reading:
         """A line of letters both alphabets share: script and language not told, both readings in the basis."""
@@ -355,6 +399,45 @@ def _lookalike(cyrillic: Reading, en: Reading | None) -> bool:
     if all(c in LOOKALIKES or c.isascii() for c in letters):
         return True
     return en is None or en.confidence >= cyrillic.confidence - LOOKALIKE_MARGIN
+
+
+# a letter the Russian model read where the reading shown has the letter the Ukrainian model (which has no ы, ъ,
+# э) writes for it: the Russian model has ь and е as well, so its ы, ъ, э there was seen, not substituted. The
+# issue 18 round-4/5 tester's "Продукты" sign read "Продукть" by the Ukrainian model at 0.88, "Продукты" by the
+# Russian one at 0.75
+_RU_OWN = {"ы": "ьи", "Ы": "ЬИ", "ъ": "ь", "Ъ": "Ь", "э": "еє", "Э": "ЕЄ"}
+
+
+def _russian_letters(shown: str, russian: str) -> str:
+    """``shown`` with the Russian model's ы, ъ, э put back where ``shown`` has the Ukrainian model's ь, и, е or є
+    in their place (aligned letter for letter within difflib's replaced stretches), see ``_RU_OWN``."""
+    import difflib
+
+    out = list(shown)
+    for op, i0, i1, j0, j1 in difflib.SequenceMatcher(None, shown, russian, autojunk=False).get_opcodes():
+        if op == "replace":  # aligned from the start of the replaced stretch ("ь\"" for "ы ‘")
+            for i, j in zip(range(i0, i1), range(j0, j1), strict=False):
+                if shown[i] in _RU_OWN.get(russian[j], ""):
+                    out[i] = russian[j]
+    return "".join(out)
+
+
+def _agreement(a: str, b: str) -> float:
+    """The share of characters two readings of one crop agree on, over their letters and digits case-folded
+    (spaces, punctuation and case are no disagreement): 1 - the edits turning the shorter into a stretch of the
+    longer / its length. A reading that lost letters at either end (noise read in front of a caption, "пого 도시에…"
+    against "군인들이 도시에…") does not contradict the rest; one under half the other's length is a failed
+    reading, not a rival (1.0). ``a`` is the reading kept, ``b`` the other. See ``RIVAL_WINDOW``."""
+    from provenance.text.language import alnum_key, infix_distance, script_of_char
+
+    # the other reading's letters of scripts the kept one has none of are noise read as letters, not a reading of
+    # its letters ("пого" in front of a Hangul caption)
+    scripts = {script_of_char(c) for c in a}
+    b = "".join(c for c in b if script_of_char(c) is None or script_of_char(c) in scripts)
+    short, long = sorted((alnum_key(a), alnum_key(b)), key=len)
+    if not short or len(short) < 0.5 * len(long):
+        return 1.0
+    return max(0.0, 1.0 - infix_distance(short, long) / len(short))
 
 
 def _loads(tesserocr: Any, tessdata: Path, model: str) -> bool:
@@ -489,6 +572,9 @@ OUTLINE_KEPT = 0.8
 # stems under the fill's brightness) leave a shorter, cleaner-looking line that Tesseract may trust more
 # ("тевре! та нш ж тел!" 0.89 against Otsu's "И-евре! та інші жителі" 0.79, bench_text.py). The tester's
 # overlays led by 0.19-0.59
+# (round 5: 0.12 let a yellow outlined "Мы уходим из Бахмута" be read right at 0.94, 0.14 over the crop as is,
+# and bench_text.py's ru_2_caption_reencode_rocket "Эбъявлена эваКуация" at 0.92, 0.13 over "…жигелей" 0.79: a
+# confident misread, so not lowered; an outlined reading not chosen is weighed as a rival, RIVAL_WINDOW)
 OUTLINE_LEAD = 0.15
 OUTLINE_MIN_AREA = 0.02  # share of the crop the kept letters must cover, else the crop holds no outlined text
 # share of the crop beyond the letters and outlines in the dark tone at which the letters sit on a box, not over a

@@ -133,3 +133,19 @@ def language_of(text: str) -> tuple[str | None, str]:
     if script == "mixed":
         return None, "mixed scripts"
     return None, "no letters of a known script" if script is None else "another script"
+
+
+def alnum_key(text: str) -> str:
+    """``text``'s letters and digits, case-folded: what two readings of a line are compared on."""
+    return "".join(c for c in text.casefold() if c.isalnum())
+
+
+def infix_distance(short: str, long: str) -> int:
+    """The fewest edits turning ``short`` into some stretch of ``long`` (Levenshtein, free start and end)."""
+    prev = [0] * (len(long) + 1)
+    for i, c in enumerate(short, 1):
+        cur = [i]
+        for j, d in enumerate(long, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (c != d)))
+        prev = cur
+    return min(prev)
