@@ -946,7 +946,9 @@ def test_a_rematched_run_is_described_by_its_own_signature_not_the_earlier_runs(
     args = ("batch", media, "--out", out, "--workers", "0", "--pipeline", "quick", "--quiet", "--workspace", ws)
     assert run(capsys, *args, "--sign")[0] == 0
     assert json.loads((out / "summary.json").read_text())["files"][0]["origin"] == "written"
-    assert run(capsys, "index", "add", SAMPLES / "known" / "photo_astronaut.jpg", "--workspace", ws)[0] == 0
+    # a video reference: a still one would put a still on the keypoint shortlist, whose stretched check the
+    # stored fingerprint of the first run does not hold (it then verifies in full: issue 12 round 7)
+    assert run(capsys, "index", "add", SAMPLES / "known" / "archive_footage.mp4", "--workspace", ws)[0] == 0
     assert run(capsys, *args)[0] == 0
     row = json.loads((out / "summary.json").read_text())["files"][0]
     assert row["action"] == "rematched" and row["origin"] == "unsigned", row

@@ -102,6 +102,19 @@ class HashedFrame:
     # a keypoint frame's ORB features as matching uses them, kept once extracted (keypoint_features): a stored
     # fingerprint (visual/store.py) brings them instead of ``pixels``; none found: an empty LocalFeatures
     features: LocalFeatures | None = field(default=None, repr=False)
+    # the same picture's features mirrored left-right (matching._mirrored_local_pairs), kept once extracted and
+    # stored with the fingerprint alike, so that a re-match from it searches what a fresh verify would
+    mirror_features: LocalFeatures | None = field(default=None, repr=False)
+    # (width, height) of ``pixels``: a stored fingerprint keeps the size without the pixels (matching._box_lookups
+    # needs the clip frame's aspect to tell whether a wrapped reference's box is a place to crop to)
+    pixels_size: tuple[int, int] | None = None
+    # PDQ, quality and mirror PDQ (None: not computed) of the picture cropped to a wrapped reference's box place
+    # (x0, y0, x1, y1 as shares, the reference frame's aspect; matching._box_lookups), kept and stored alike
+    box_crops: dict[tuple[float, ...], tuple[bytes, int, bytes | None]] = field(default_factory=dict, repr=False)
+    # its keypoints stretched to a still's aspect (matching._stretcher): (0 whole picture / 1 content box, factor)
+    stretched: dict[tuple[int, float], LocalFeatures | None] = field(default_factory=dict, repr=False)
+    # its keypoints in tiles of the picture (matching.TILES: footage inset over moving footage), by tile number
+    tiles: dict[int, LocalFeatures | None] = field(default_factory=dict, repr=False)
 
     @property
     def keypoint_frame(self) -> bool:
@@ -116,6 +129,40 @@ class HashedFrame:
             self.features = extract(pixels, QUERY_FEATURES, spread=True) or LocalFeatures(
                 np.zeros((0, 2), np.float32), np.zeros((0, 32), np.uint8), pixels.shape[1], pixels.shape[0])
         return self.features if self.features is not None and len(self.features.points) else None
+
+    def mirrored_keypoint_features(self) -> LocalFeatures | None:
+        """The ORB features of this keypoint frame's picture (its content box, as ``keypoint_features``) mirrored
+        left-right, extracted once; None when too flat or not a keypoint frame. A stored fingerprint brings them
+        where the run that wrote it extracted them; where it did not, reading them raises (store._NotStored)."""
+        if self.mirror_features is None and self.pixels is not None:
+            pixels = crop_box(self.pixels, self.box) if self.box else self.pixels
+            mirrored = np.ascontiguousarray(pixels[:, ::-1])
+            self.mirror_features = extract(mirrored, QUERY_FEATURES, spread=True) or LocalFeatures(
+                np.zeros((0, 2), np.float32), np.zeros((0, 32), np.uint8), pixels.shape[1], pixels.shape[0])
+        found = self.mirror_features
+        return found if found is not None and len(found.points) else None
+
+    def tile_keypoint_features(self, k: int, tile: tuple[float, float, float, float]) -> LocalFeatures | None:
+        """ORB features (QUERY_FEATURES, spread) of tile ``k`` of the kept pixels (``tile``: x0, y0, x1, y1 as
+        shares of the frame), extracted once; None when too flat. A stored fingerprint brings the tiles its run
+        extracted; asked for another, it raises store.FingerprintError (the file is then verified in full)."""
+        if k not in self.tiles:
+            if self.pixels is None:
+                if self.features is None:
+                    return None
+                from provenance.visual.store import FingerprintError  # store imports this module
+
+                raise FingerprintError(f"matching now needs the pixels of the frame at {self.t:.1f} s for a "
+                                       "search by tiles, which a stored fingerprint does not keep")
+            h, w = self.pixels.shape[:2]
+            x0, y0, x1, y1 = round(tile[0] * w), round(tile[1] * h), round(tile[2] * w), round(tile[3] * h)
+            self.tiles[k] = extract(np.ascontiguousarray(self.pixels[y0:y1, x0:x1]), QUERY_FEATURES, spread=True)
+        return self.tiles[k]
+
+    @property
+    def frame_size(self) -> tuple[int, int] | None:
+        """(width, height) of the kept pixels, or of the pixels a stored fingerprint's keypoint frame had."""
+        return (self.pixels.shape[1], self.pixels.shape[0]) if self.pixels is not None else self.pixels_size
 
 
 @dataclass

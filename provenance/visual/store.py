@@ -38,9 +38,13 @@ from provenance.visual.local_features import LocalFeatures
 from provenance.visual.signals import DIHEDRAL, PDQ
 
 FINGERPRINT_FILE = "fingerprint.npz"
-FORMAT = "provenance.fingerprint/3"  # 2: the eight rotations and mirrors of each frame (0.3); 3: PDQ hashes in
-# ThreatExchange's bit order (signals.PdqSignal.pack; workspace migration 11)
+FORMAT = "provenance.fingerprint/4"  # 2: the eight rotations and mirrors of each frame (0.3); 3: PDQ hashes in
+# ThreatExchange's bit order (signals.PdqSignal.pack; workspace migration 11); 4: each keypoint frame's mirrored
+# features where matching extracted them, its picture's size and content box, its crops' hashes to wrapped
+# references' boxes, its stretched features and its tiles' features (matching._mirrored_local_pairs,
+# _box_lookups, _stretcher, _tiled_local_pairs)
 _OLD_BIT_ORDER = "provenance.fingerprint/2"  # PDQ hashes bit-reversed against ThreatExchange: never matched again
+_NO_MIRRORS = "provenance.fingerprint/3"  # no mirrored keypoints: a re-match could not search what verify does
 _PHASH_BYTES = 8  # pHash: 64 bits (signals.PHASH)
 _ORB_BYTES = 32  # ORB descriptors: 256 bits (local_features)
 # ours hold about 40 kB per keypoint frame and 5 kB per sampled frame (21 MB for 900 frames): a bigger one is not
@@ -81,6 +85,10 @@ def pack(fp: Fingerprint, media_sha256: str) -> bytes:
     keypoint = [i for i, f in enumerate(frames) if f.keypoint_frame]
     sizes = [frames[i].features for i in keypoint]  # None: not extracted; no points: extracted, too flat
     features = [f if f is not None and len(f.points) else None for f in sizes]
+    mirror_sizes = [frames[i].mirror_features for i in keypoint]
+    mirror_features = [f if f is not None and len(f.points) else None for f in mirror_sizes]
+    crops = [(i, place, c) for i, f in enumerate(frames) for place, c in sorted(f.box_crops.items())]
+    stretched = [(i, key, feats) for i, f in enumerate(frames) for key, feats in sorted(f.stretched.items())]
     thumbs, thumb_offsets = _ragged([f.thumbnail or b"" for f in frames])
     buf = io.BytesIO()
     np.savez(  # not savez_compressed: members stored as is, so the file's size bounds what reading it allocates
@@ -103,8 +111,68 @@ def pack(fp: Fingerprint, media_sha256: str) -> bytes:
                                  ).astype(np.float32),
         kp_descriptors=np.concatenate([f.descriptors for f in features if f is not None]
                                       or [np.zeros((0, _ORB_BYTES), np.uint8)]).astype(np.uint8),
+        crop_frame=np.array([i for i, _place, _c in crops], np.int32),
+        crop_place=np.array([place for _i, place, _c in crops], np.float64).reshape(-1, 5),
+        crop_pdq=np.frombuffer(b"".join(c[0] for _i, _p, c in crops), np.uint8).reshape(-1, PDQ.nbytes),
+        crop_quality=np.array([c[1] for _i, _p, c in crops], np.int16),
+        crop_mirror=np.frombuffer(b"".join(c[2] or zero for _i, _p, c in crops), np.uint8).reshape(-1, PDQ.nbytes),
+        has_crop_mirror=np.array([c[2] is not None for _i, _p, c in crops], bool),
+        kp_box=np.array([frames[i].box or (-1, -1, -1, -1) for i in keypoint], np.int32).reshape(-1, 4),
+        **_pack_keyed("st", [(i, (float(k[0]), k[1]), f) for i, k, f in stretched]),
+        **_pack_keyed("tl", [(i, (float(k), 0.0), f) for i, fr in enumerate(frames)
+                             for k, f in sorted(fr.tiles.items())]),
+        kp_frame_size=np.array([frames[i].frame_size or (0, 0) for i in keypoint], np.int32).reshape(-1, 2),
+        kpm_count=np.array([-1 if s is None else len(s.points) for s in mirror_sizes], np.int32),
+        kpm_size=np.array([(s.width, s.height) if s else (0, 0) for s in mirror_sizes], np.int32).reshape(-1, 2),
+        kpm_points=np.concatenate([f.points for f in mirror_features if f is not None] or [np.zeros((0, 2))]
+                                  ).astype(np.float32),
+        kpm_descriptors=np.concatenate([f.descriptors for f in mirror_features if f is not None]
+                                       or [np.zeros((0, _ORB_BYTES), np.uint8)]).astype(np.uint8),
     )
     return buf.getvalue()
+
+
+def _pack_keyed(prefix: str, entries: list[tuple[int, tuple[float, float], LocalFeatures | None]]
+                ) -> dict[str, np.ndarray]:
+    """Keypoint features a frame keeps under a key of two numbers (a stretch: picture and factor; a tile: its
+    number and 0), as ``<prefix>_*`` arrays: frame, key, count (-1: extracted, too flat; a key not listed was
+    not extracted), size, points, descriptors."""
+    found = [f for _i, _k, f in entries if f is not None]
+    return {
+        f"{prefix}_frame": np.array([i for i, _k, _f in entries], np.int32),
+        f"{prefix}_key": np.array([k for _i, k, _f in entries], np.float64).reshape(-1, 2),
+        f"{prefix}_count": np.array([-1 if f is None else len(f.points) for _i, _k, f in entries], np.int32),
+        f"{prefix}_size": np.array([(f.width, f.height) if f else (0, 0) for _i, _k, f in entries],
+                                   np.int32).reshape(-1, 2),
+        f"{prefix}_points": np.concatenate([f.points for f in found] or [np.zeros((0, 2))]).astype(np.float32),
+        f"{prefix}_descriptors": np.concatenate([f.descriptors for f in found]
+                                                or [np.zeros((0, _ORB_BYTES), np.uint8)]).astype(np.uint8),
+    }
+
+
+def _read_keyed(a: dict[str, np.ndarray], prefix: str, n: int
+                ) -> list[tuple[int, tuple[float, float], LocalFeatures | None]]:
+    """What ``_pack_keyed`` wrote, checked as untrusted input (``_need``: ValueError, a FingerprintError above)."""
+    frame = _array(a, f"{prefix}_frame", np.int32, (None,))
+    m = len(frame)
+    key = _array(a, f"{prefix}_key", np.float64, (m, 2))
+    count = _array(a, f"{prefix}_count", np.int32, (m,))
+    size = _array(a, f"{prefix}_size", np.int32, (m, 2))
+    total = int(np.maximum(count, 0).astype(np.int64).sum())
+    points = _array(a, f"{prefix}_points", np.float32, (total, 2))
+    descriptors = _array(a, f"{prefix}_descriptors", np.uint8, (total, _ORB_BYTES))
+    _need(bool(np.all((frame >= 0) & (frame < n))) and bool(np.all(count >= -1)) and bool(np.all(size >= 0))
+          and bool(np.all(np.isfinite(key))) and bool(np.all(np.isfinite(points))), f"{prefix} keypoints out of range")
+    out, start = [], 0
+    for j in range(m):
+        feats = None
+        if count[j] >= 0:
+            c = int(count[j])
+            feats = LocalFeatures(points[start:start + c], descriptors[start:start + c], int(size[j][0]),
+                                  int(size[j][1]))
+            start += c
+        out.append((int(frame[j]), (float(key[j][0]), float(key[j][1])), feats))
+    return out
 
 
 def load(report: Report, folder: str | Path) -> tuple[Fingerprint, bytes]:
@@ -166,9 +234,9 @@ class _NotStored(LocalFeatures):
 
     @property
     def points(self) -> np.ndarray:  # type: ignore[override]
-        raise FingerprintError(f"matching now needs the keypoint features of the frame at {self.t:.1f} s, which "
-                               "were not stored (a hash explained that frame, or it was beyond the keypoint frame "
-                               "budget, when the report was made)")
+        raise FingerprintError(f"matching now needs keypoint features of the frame at {self.t:.1f} s (plain or "
+                               "mirrored) that were not stored (a hash explained that frame, it was beyond the "
+                               "keypoint frame budget, or no mirror was searched, when the report was made)")
 
 
 def _need(ok: bool, what: str) -> None:
@@ -189,6 +257,9 @@ def _fingerprint(a: dict[str, np.ndarray], report: Report) -> Fingerprint:
         raise FingerprintError("stored by an earlier provenance with its PDQ hashes bit-reversed against "
                                "ThreatExchange's order (the index's order since workspace migration 11): "
                                "the file is decoded again rather than matched on hashes in the wrong order")
+    if str(a["format"]) == _NO_MIRRORS:  # a re-match would skip the mirrored keypoint search a verify makes
+        raise FingerprintError("stored by an earlier provenance without the mirrored keypoint features a match "
+                               "now searches: the file is decoded again rather than matched on fewer searches")
     _need(str(a["format"]) == FORMAT, f"format {str(a['format'])[:40]!r}, not {FORMAT!r}")
     if str(a["media_sha256"]) != report.media.sha256:
         raise FingerprintError(f"made from another file (SHA-256 {str(a['media_sha256'])[:16]}…), not "
@@ -216,7 +287,27 @@ def _fingerprint(a: dict[str, np.ndarray], report: Report) -> Fingerprint:
     total = int(np.maximum(kp_count, 0).astype(np.int64).sum())
     points = _array(a, "kp_points", np.float32, (total, 2))
     descriptors = _array(a, "kp_descriptors", np.uint8, (total, _ORB_BYTES))
-    _need(bool(np.all(kp_count >= -1)) and bool(np.all(kp_size >= 0)), "keypoint counts or sizes negative")
+    frame_size = _array(a, "kp_frame_size", np.int32, (k, 2))
+    kpm_count = _array(a, "kpm_count", np.int32, (k,))
+    kpm_size = _array(a, "kpm_size", np.int32, (k, 2))
+    mirror_total = int(np.maximum(kpm_count, 0).astype(np.int64).sum())
+    mirror_points = _array(a, "kpm_points", np.float32, (mirror_total, 2))
+    mirror_descriptors = _array(a, "kpm_descriptors", np.uint8, (mirror_total, _ORB_BYTES))
+    _need(bool(np.all(kp_count >= -1)) and bool(np.all(kp_size >= 0)) and bool(np.all(kpm_count >= -1))
+          and bool(np.all(kpm_size >= 0)) and bool(np.all(frame_size >= 0)), "keypoint counts or sizes negative")
+    _need(bool(np.all(np.isfinite(mirror_points))), "mirrored keypoint positions not finite")
+    crop_frame = _array(a, "crop_frame", np.int32, (None,))
+    m = len(crop_frame)
+    crop_place = _array(a, "crop_place", np.float64, (m, 5))
+    crop_pdq = _array(a, "crop_pdq", np.uint8, (m, PDQ.nbytes))
+    crop_quality = _array(a, "crop_quality", np.int16, (m,))
+    crop_mirror = _array(a, "crop_mirror", np.uint8, (m, PDQ.nbytes))
+    has_crop_mirror = _array(a, "has_crop_mirror", np.bool_, (m,))
+    _need(bool(np.all((crop_frame >= 0) & (crop_frame < n))) and bool(np.all(np.isfinite(crop_place))),
+          "box crops out of range")
+    kp_box = _array(a, "kp_box", np.int32, (k, 4))
+    stretched = _read_keyed(a, "st", n)
+    tiles = _read_keyed(a, "tl", n)
     _need(bool(np.all(np.diff(kp_frame) > 0)) and (k == 0 or (kp_frame[0] >= 0 and kp_frame[-1] < n)),
           "keypoint frames out of order or range")
     _need(bool(np.all(np.isfinite(points))), "keypoint positions not finite")
@@ -233,8 +324,19 @@ def _fingerprint(a: dict[str, np.ndarray], report: Report) -> Fingerprint:
                                                            tuple(h.tobytes() for h in dihedral[i])
                                                            if has_dihedral[i] else None),
                                   bool(shot[i]), thumb))
-    start = 0
+    start = mirror_start = 0
     for j, i in enumerate(kp_frame):
+        fw, fh = int(frame_size[j][0]), int(frame_size[j][1])
+        frames[i].pixels_size = (fw, fh) if fw > 0 and fh > 0 else None
+        frames[i].box = tuple(int(v) for v in kp_box[j]) if kp_box[j][2] > kp_box[j][0] >= 0 else None
+        mirror_count = int(kpm_count[j])
+        if mirror_count < 0:
+            frames[i].mirror_features = _NotStored(frames[i].t)
+        else:
+            frames[i].mirror_features = LocalFeatures(
+                mirror_points[mirror_start:mirror_start + mirror_count],
+                mirror_descriptors[mirror_start:mirror_start + mirror_count], int(kpm_size[j][0]), int(kpm_size[j][1]))
+            mirror_start += mirror_count
         count = int(kp_count[j])
         if count < 0:
             frames[i].features = _NotStored(frames[i].t)
@@ -242,6 +344,13 @@ def _fingerprint(a: dict[str, np.ndarray], report: Report) -> Fingerprint:
         frames[i].features = LocalFeatures(points[start:start + count], descriptors[start:start + count],
                                            int(kp_size[j][0]), int(kp_size[j][1]))
         start += count
+    for i, (picture, factor), feats in stretched:
+        frames[i].stretched[(int(picture), factor)] = feats
+    for i, (tile, _zero), feats in tiles:
+        frames[i].tiles[int(tile)] = feats
+    for j, i in enumerate(crop_frame):
+        frames[i].box_crops[tuple(float(v) for v in crop_place[j])] = (
+            crop_pdq[j].tobytes(), int(crop_quality[j]), crop_mirror[j].tobytes() if has_crop_mirror[j] else None)
     stop = report.visual.stopped
     return Fingerprint(frames, int(a["frames_decoded"]), [float(x) for x in _array(a, "shot_changes", np.float64,
                                                                                      (None,))],
