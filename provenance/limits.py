@@ -158,6 +158,9 @@ FFMPEG_PROBE_BYTES_PER_PIXEL = 8
 # 64 covers scanned documents and photo sequences; at the 0.05-0.3 s a 1-12 MP page decodes and hashes here, the
 # pages fit the visual stage's budget. Pages past it are named in a notice, never covered by a "No match".
 MAX_STILL_PAGES = 64
+# Pages ``index add`` counts in a TIFF with more than MAX_STILL_PAGES, to say which were not indexed ("pages 65-70");
+# its own IFD walk is linear (one seek and two small reads a page: 100,000 pages 0.3 s here), past it "and more".
+MAX_PAGES_COUNTED = 100_000
 
 
 def decode_bound() -> str:
