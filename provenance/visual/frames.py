@@ -253,7 +253,8 @@ def load_page(path: Path, page: int, *, max_pixels: int | None = None, long_side
         raise FrameError(f"cannot decode page {page + 1}: out of memory ({memory_limit_note()})") from exc
     except Exception as exc:  # a plugin's failure on a malformed page: that page's, one line
         said = " ".join(str(exc).split())[:200] or type(exc).__name__
-        layout = _tiff_layout(path, page) if "mode" in said else None  # Pillow: "unknown pixel mode"
+        # Pillow: "unknown pixel mode"; a KeyError naming only an unknown compression's number ("12345")
+        layout = _tiff_layout(path, page) if "mode" in said or isinstance(exc, KeyError) else None
         raise FrameError(f"cannot decode page {page + 1}: " + (f"{layout} is not a layout Pillow decodes ({said})"
                                                                if layout else said)) from exc
 
@@ -269,8 +270,10 @@ def _tiff_layout(path: Path, page: int) -> str | None:
             ifd = tif.pages[page]
             photometric = getattr(ifd.photometric, "name", ifd.photometric)
             samples = ifd.samplesperpixel
+            compression = getattr(ifd.compression, "name", ifd.compression)
+            packed = f", compression {compression}" if compression not in ("NONE", 1) else ""
             return (f"BitsPerSample {ifd.bitspersample}, {samples} sample{'s' if samples != 1 else ''}, "
-                    f"photometric {photometric}")
+                    f"photometric {photometric}{packed}")
     except Exception:  # a page tifffile cannot read: Pillow's words stand alone
         return None
 

@@ -630,8 +630,9 @@ class KnownImageryIndex:
                 results.append(AddResult(shown, status="error", message=str(exc)))
                 continue
             if media.pixels_refused:  # over [limits] max_pixels, a PDF, no pictures: refused here as verify does
-                results.append(AddResult(shown, status="error", message=f"{display_path(file.name)}: picture not "
-                                         f"decoded: {media.pixels_refused}"))
+                lead = "" if media.kind == "document" else "picture not decoded: "  # a PDF's reason says it all
+                results.append(AddResult(shown, status="error", message=f"{display_path(file.name)}: {lead}"
+                                         f"{media.pixels_refused}"))
                 continue
             if media.kind not in ("video", "image"):
                 results.append(AddResult(shown, status="error", message=f"{display_path(file.name)}: no pictures"))
