@@ -7,11 +7,21 @@ scikit-image's photographs, against a real workspace: what the desk sees is asse
 
 from __future__ import annotations
 
+import shutil
+import sys
 from pathlib import Path
 
+import pytest
 from PIL import Image
 from test_hostile import _env, run_cli
 from test_hostile_documents import _photo
+
+from provenance.report.model import Report
+
+sys.path.insert(0, str(Path(__file__).parent / "hostile"))
+import make_corpus
+
+needs_exiftool = pytest.mark.skipif(shutil.which("exiftool") is None, reason="ExifTool not installed")
 
 
 def _pages_tiff(path: Path, pages: int, coffee_at: int) -> None:
@@ -56,3 +66,97 @@ def test_index_add_names_a_page_over_the_pixel_limit_with_its_reason(tmp_path: P
     assert "added: one (image, 1 frame)" in added.stdout, added.stdout
     listed = run_cli("index", "list", env=_env(tmp_path))
     assert "big1: partly indexed: 1 of 2 pages" in listed.stdout and "one:" not in listed.stdout, listed.stdout
+
+
+# -- N8, L3, L5: documents ------------------------------------------------------------------------------------
+def _report(path: Path) -> Report:
+    from provenance.pipeline import Pipeline, verify
+
+    return verify(path, pipeline=Pipeline.from_dict({"audio": {"enabled": False}, "text": {"enabled": False}},
+                                                    name="round6"))
+
+
+@needs_exiftool
+@pytest.mark.parametrize(("make", "said"), [(lambda: make_corpus.photo_pdf(cut="eof"), "Invalid xref table"),
+                                            (lambda: make_corpus.hand_pdf(encrypted=True),
+                                             "Document is password protected")], ids=["no_eof", "encrypted"])
+def test_a_pdf_whose_metadata_cannot_be_read_says_so_not_no_date(make, said: str, tmp_path: Path) -> None:
+    """N8: a PDF cut before %%EOF (the scans' dates then lost) or encrypted read as "No creation or modification
+    date" with readers.exiftool "ok"; ExifTool's warning was only in raw. Now the reader says "metadata
+    unreadable: <its warning>" and the finding says the dates are unknown, not absent."""
+    pdf = tmp_path / "doc.pdf"
+    pdf.write_bytes(make())
+    report = _report(pdf)
+    meta = report.metadata
+    assert report.media.kind == "document" and meta.status == "ok"
+    assert meta.readers["exiftool"].startswith(f"metadata unreadable: {said}"), meta.readers
+    codes = {f.code: f.message for f in report.findings}
+    assert "document_dates" not in codes and "no_capture_metadata" not in codes, codes
+    assert codes["document_metadata_unreadable"].startswith(f"The document's metadata could not be read: {said}")
+    assert not any("absence is not evidence" in f.message for f in report.findings)
+
+
+@needs_exiftool
+def test_the_intact_pdf_and_a_pdf_with_a_cameras_xmp_keep_document_dates(tmp_path: Path) -> None:
+    """The same 3-photo PDF whole reads its creation date with ExifTool "ok". L3: a PDF whose XMP holds a camera's
+    exif:DateTimeOriginal and tiff:Make/Model (a picture's, copied by the tool that made it) gave a document
+    "created" at the photo's time and a "Recording device Canon EOS 5D": the document's XMP CreateDate is its
+    creation, and no device is reported."""
+    whole = tmp_path / "whole.pdf"
+    whole.write_bytes(make_corpus.photo_pdf())
+    report = _report(whole)
+    assert report.metadata.readers["exiftool"].startswith("ok (ExifTool ")
+    assert report.metadata.document_created == "2019-05-04T13:14:15Z", report.metadata
+    camera = tmp_path / "camera.pdf"
+    camera.write_bytes(make_corpus.hand_pdf(camera_xmp=True))
+    meta = _report(camera).metadata
+    assert meta.document_created == "2018-03-05T10:00:00+01:00", meta.document_created
+    assert "DateTimeOriginal" not in (meta.document_created_source or "")
+    assert meta.capture_time is None and meta.device.make is None and meta.device.model is None, meta.device
+
+
+def test_exiftool_warnings_that_mean_nothing_was_read() -> None:
+    """The PDF module's read failures (ExifTool 12.57 PDF.pm: %pdfWarning, DecryptInit) are "unreadable"; warnings
+    that come with tags read (the shared corpus's: MakerNotes, PNG chunk order, IPTC digest) are not."""
+    from provenance.metadata.exiftool import unreadable
+
+    for warning in ("Invalid xref table", "Error reading trailer", "Document is password protected (use Password "
+                    "option)", "Encryption filter Foo currently not supported", "Invalid xref stream in main "
+                    "dictionary"):
+        assert unreadable(warning), warning
+    for warning in ("[minor] Suspicious MakerNotes offset for tag 0x0200", "IPTCDigest is not current. XMP may be "
+                    "out of sync", "[minor] Text/EXIF chunk(s) found after PNG IDAT (may be ignored by some readers)",
+                    "Short TIT2 frame", None, ""):
+        assert not unreadable(warning), warning
+
+
+CORPUS = Path("/work/shared/corpus")
+
+
+@needs_exiftool
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="shared corpus absent")
+@pytest.mark.parametrize(("rel", "kind", "capture"), [("exiftool/GE.jpg", "image", "2008-09-17T04:18:57"),
+                                                      ("exiftool/GoPro.jpg", "image", None),
+                                                      ("c2pa/test.tiff", "image", None),
+                                                      ("c2pa/sample1.png", "image", None)])
+def test_corpus_files_exiftool_warns_on_keep_their_metadata(rel: str, kind: str, capture: str | None) -> None:
+    """The shared corpus's files ExifTool warns on: the warning is said beside "ok" on the reader, and what was
+    read stays (GE.jpg's capture time)."""
+    from provenance.metadata.extraction import extract
+
+    section = extract(CORPUS / rel, kind)
+    status = section.readers["exiftool"]
+    assert status.startswith("ok (ExifTool ") and "; its warning: " in status, status
+    if capture is not None:
+        assert section.capture_time == capture
+
+
+def test_index_add_of_a_pdf_says_why_in_words(tmp_path: Path) -> None:
+    """L5: `index add` of a PDF said "picture not decoded: a PDF document, not footage: ..."; it now gives the
+    document's reason alone, naming the file, and indexes nothing (exit 2)."""
+    pdf = tmp_path / "scan.pdf"
+    pdf.write_bytes(make_corpus.photo_pdf())
+    added = run_cli("index", "add", pdf, env=_env(tmp_path))
+    assert added.code == 2 and "added" not in added.stdout
+    assert "scan.pdf: a PDF document, not footage: its embedded pictures are not examined" in added.stderr
+    assert "picture not decoded" not in added.stderr
