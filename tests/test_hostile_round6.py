@@ -160,3 +160,29 @@ def test_index_add_of_a_pdf_says_why_in_words(tmp_path: Path) -> None:
     assert added.code == 2 and "added" not in added.stdout
     assert "scan.pdf: a PDF document, not footage: its embedded pictures are not examined" in added.stderr
     assert "picture not decoded" not in added.stderr
+
+
+# -- L1: the applied memory limit reaches the processes the CLI starts ------------------------------------------
+def test_a_child_process_knows_the_memory_limit_it_inherits(tmp_path: Path) -> None:
+    """L1: batch's workers said "[limits] max_memory_mb, no limit here" where verify said "8,192 MiB here": they
+    inherit RLIMIT_DATA but not the module's record of it, so their decode plans ignored the limit too. A process
+    that applies the limit (as the CLI does) starts a real child: the child names the limit. A variable naming a
+    limit that is not in force names nothing."""
+    import os
+    import subprocess
+
+    from provenance.limits import MEMORY_ENV
+
+    probe = ("from provenance.limits import apply_memory_limit, Limits; import subprocess, sys\n"
+             "apply_memory_limit(Limits(max_memory_mb=4096))\n"
+             "sys.exit(subprocess.run([sys.executable, '-c', 'from provenance.limits import decode_bound, "
+             "applied_memory_mb; print(applied_memory_mb()); print(decode_bound())']).returncode)")
+    env = {k: v for k, v in os.environ.items() if k != MEMORY_ENV}
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=120,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[0] == "4096" and "4,096 MiB here" in done.stdout, done.stdout
+    env[MEMORY_ENV] = "4096"  # said, but no limit set: not believed
+    done = subprocess.run([sys.executable, "-c", "from provenance.limits import decode_bound; print(decode_bound())"],
+                          capture_output=True, text=True, env=env, timeout=120, check=False)
+    assert "no limit here" in done.stdout, done.stdout + done.stderr
