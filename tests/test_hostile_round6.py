@@ -186,3 +186,22 @@ def test_a_child_process_knows_the_memory_limit_it_inherits(tmp_path: Path) -> N
     done = subprocess.run([sys.executable, "-c", "from provenance.limits import decode_bound; print(decode_bound())"],
                           capture_output=True, text=True, env=env, timeout=120, check=False)
     assert "no limit here" in done.stdout, done.stdout + done.stderr
+
+
+# -- L2: a TIFF page whose strips are cut short ------------------------------------------------------------------
+def test_a_tiff_page_cut_short_is_named_not_compared(tmp_path: Path) -> None:
+    """L2: page 2's StripByteCounts says 100 of its 10,000 bytes; Pillow read on into page 3's pixels without an
+    error and the page was hashed and compared as whole ("3 pages: 3 examined"). Now it is named as cut short and
+    not compared (exit 1, partly examined), the other pages still are: the indexed coffee on page 3 matches."""
+    from test_hostile_documents import _codes, _index, _verify
+    from test_hostile_round5 import _tiff_with_odd_page_2
+
+    _index(tmp_path, "coffee")
+    tiff = tmp_path / "short2.tif"
+    _tiff_with_odd_page_2(tiff, "StripByteCounts", 100)
+    run, report = _verify(tiff, tmp_path)
+    assert run.code == 1, run.stderr
+    notice = _codes(report)["tiff_pages_not_examined"]
+    assert "page 2 was not checked: its pixel data is cut short (100 of the 10,000 bytes" in notice, notice
+    assert "page 3 matched known imagery" in notice
+    assert "partly examined: a TIFF of 3 pages: page 2 did not decode" in run.stderr
