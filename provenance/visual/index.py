@@ -303,7 +303,7 @@ def _pages_partial(fp: Fingerprint, media: MediaFile) -> str | None:
     declared = media.video.frames if media.video is not None and media.video.frames else 1
     if media.kind != "image" or media.container != "tiff" or declared < 2:
         return None
-    total = tiff_pages(media.path, MAX_PAGES_COUNTED) if declared > MAX_STILL_PAGES else declared
+    total = tiff_pages(media.path, MAX_PAGES_COUNTED + 1) if declared > MAX_STILL_PAGES else declared
     said: list[str] = []
     failed = sorted(fp.page_errors.items())
     for page, why in failed[:5]:  # each with its reason; the rest by number
@@ -312,12 +312,12 @@ def _pages_partial(fp: Fingerprint, media: MediaFile) -> str | None:
     if len(failed) > 5:
         said.append(f"pages {_page_runs([p for p, _ in failed[5:]])} not indexed: they did not decode")
     if total > MAX_STILL_PAGES:
-        last = f"{total}" if total < MAX_PAGES_COUNTED else f"{total} and more"
+        last = f"{total}" if total <= MAX_PAGES_COUNTED else f"{MAX_PAGES_COUNTED} and after"
         said.append(f"pages {MAX_STILL_PAGES + 1}-{last} not indexed: past the {MAX_STILL_PAGES} pages examined in "
                     "one file (split the file to index them)")
     if not said:
         return None
-    of = f"{total}" if total < MAX_PAGES_COUNTED else f"more than {total - 1}"
+    of = f"{total}" if total <= MAX_PAGES_COUNTED else f"more than {MAX_PAGES_COUNTED:,}"
     return f"{len(fp.frames)} of {of} pages; " + "; ".join(said)
 
 
