@@ -232,7 +232,7 @@ def load_page(path: Path, page: int, *, max_pixels: int | None = None, long_side
     from provenance.limits import memory_headroom
 
     if (cut := _tiff_cut_strips(path, page)) is not None:
-        raise FrameError(f"cannot decode page {page + 1}: {cut}")
+        raise FrameError(f"cannot decode {f'page {page + 1}' if page else 'image'}: {cut}")  # "image": as load_image
     if page == 0:
         return load_image(path, max_pixels=max_pixels, long_side=long_side)
     try:
