@@ -447,6 +447,10 @@ def _index(args: argparse.Namespace) -> int:
                 print(f"unchanged: {terminal(ref.id)} (already indexed with this metadata) {terminal(r.path)}")
             elif r.status == "linked":
                 print(f"linked: {terminal(ref.id)} ({terminal(r.message)}) {terminal(r.path)}")
+            elif ref.kind == "image" and r.partial:  # a TIFF's pages not indexed, in the line (issue 14 N6)
+                print(f"added: {terminal(ref.id)} ({ref.kind}, {terminal(r.partial)}) {terminal(r.path)}")
+                if r.near is not None:
+                    print(f"  {terminal(ref.id)} is {terminal(r.near.describe())}")
             else:
                 print(f"added: {terminal(ref.id)} ({ref.kind}, {_frames(ref.frames)}) {terminal(r.path)}")
                 if r.near is not None:
@@ -485,7 +489,8 @@ def _index(args: argparse.Namespace) -> int:
             return EXIT_OK
         if not refs:
             say("the index is empty: add footage with `provenance index add FILE...`")
-        rows = [tuple(map(terminal, (r.id, r.kind, _frames(r.frames) + (f", same as {r.same_as}" if r.same_as else "")
+        rows = [tuple(map(terminal, (r.id, r.kind, _frames(r.frames) + (", partly indexed" if r.partial else "")
+                                     + (f", same as {r.same_as}" if r.same_as else "")
                                      + (f", hashes only (list {listed[r.id].name!r})" if r.id in listed else ""),
                                      r.first_seen or "?", r.source or "-", r.url or "-", r.title or "")))
                 for r in refs]
@@ -493,6 +498,9 @@ def _index(args: argparse.Namespace) -> int:
         widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header) - 1)]
         for row in [header, *rows] if rows else []:
             print("  ".join(f"{cell:<{w}}" for cell, w in zip(row, widths, strict=False)) + "  " + row[-1])
+        for r in refs:  # what of a reference was not indexed (pages, decoded time): it cannot match there
+            if r.partial:
+                print(f"  {terminal(r.id)}: partly indexed: {terminal(r.partial)}")
         return EXIT_OK
     if cmd == "stats":
         stats = index.stats()

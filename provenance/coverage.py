@@ -15,9 +15,12 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Iterable, Sequence
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from provenance.report.model import Finding, Report, Section, StageError, StreamCoverage, TimeRange
+
+if TYPE_CHECKING:
+    from provenance.media import MediaFile
 
 # A stretch of more than GAP_S seconds with no decoded frame, where the stream has packets (or, for audio,
 # where audio frames are contiguous on either side), is a gap; less is left out unless the decoder refused a
@@ -141,18 +144,41 @@ def coverages(section: Section) -> list[StreamCoverage]:
 _SAMPLING_CAPS = {"max_frames": "[visual.frames] max_frames", "max_frames_decoded": "[limits] max_frames_decoded"}
 
 
-def stage_errors(stage: str, section: Section) -> list[StageError]:
-    """One stage error per stream that fell short: the report says the stage's analysis is partial (exit 1).
-
-    And one when a sampling cap stopped the visual stage before the clip's end: the frames after it were never
-    compared with the index, so the match (or its absence) is of part of the file, as a PDF's pictures not
-    examined are (exit 1, issue 12 round D6: a 24-min clip capped at 900 samples exited 0 with a notice)."""
-    errors = [StageError(stage, f"partly decoded: {describe(c)}") for c in coverages(section) if short(c)]
+def stage_errors(stage: str, section: Section, media: MediaFile | None = None) -> list[StageError]:
+    """One stage error per stream that fell short, one when a sampling cap stopped the visual stage before the
+    clip's end, and one for a multi-page TIFF whose pages the visual stage did not all examine (``pages_missed``):
+    the report says the stage's analysis is partial (exit 1), as for a PDF whose pictures are not examined (issue
+    12 round D6: a 24-min clip capped at 900 samples exited 0 with a notice; issue 14 round 5 L4: such a TIFF
+    exited 0)."""
+    out = [StageError(stage, f"partly decoded: {describe(c)}") for c in coverages(section) if short(c)]
     stop = getattr(section, "stopped", None)
     if stop is not None and getattr(stop, "reason", None) in _SAMPLING_CAPS:
-        errors.append(StageError(stage, f"partly examined: frames after {stop.at_s:.1f} s were not compared "
-                                        f"({_SAMPLING_CAPS[stop.reason]})"))
-    return errors
+        out.append(StageError(stage, f"partly examined: frames after {stop.at_s:.1f} s were not compared "
+                                     f"({_SAMPLING_CAPS[stop.reason]})"))
+    if stage == "visual" and media is not None and (missed := pages_missed(section, media)):
+        out.append(StageError(stage, f"partly examined: {missed}"))
+    return out
+
+
+def pages_missed(section: Section, media: MediaFile) -> str | None:
+    """The pages of a multi-page TIFF the visual stage did not examine, in words ("a TIFF of 3 pages: page 2 did not
+    decode (why: the pages notice)", "... pages after 64 ... were not checked"), or None when every page was."""
+    from provenance.limits import MAX_STILL_PAGES
+
+    failed = sorted(int(p) for p in (getattr(section, "pages_not_decoded", None) or {}))
+    if media.kind != "image" or media.container != "tiff" or media.video is None:
+        return None
+    pages = media.video.frames or 1
+    said = []
+    if failed:
+        shown = ", ".join(map(str, failed[:5])) + (f" and {len(failed) - 5} more" if len(failed) > 5 else "")
+        said.append(f"page{'s' if len(failed) > 1 else ''} {shown} did not decode (why: the pages notice)")
+    if pages > MAX_STILL_PAGES:
+        said.append(f"pages after {MAX_STILL_PAGES} (the most examined in one file) were not checked")
+    if not said:
+        return None
+    counted = f"more than {MAX_STILL_PAGES}" if pages > MAX_STILL_PAGES else f"{pages}"
+    return f"a TIFF of {counted} pages: " + "; ".join(said)
 
 
 def findings(report: Report) -> list[Finding]:

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import contextvars
 import dataclasses
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -94,7 +95,25 @@ class Limits:
 # pipeline's threads, issue 14); 2^30 MiB (1 PiB) keeps the byte count inside setrlimit's C long.
 MIN_MEMORY_MB = 1024
 MAX_MEMORY_MB = 1 << 30
-_APPLIED_MB: int | None = None  # the limit apply_memory_limit set on this process, for messages naming it
+# Set by apply_memory_limit for the processes this one starts (batch's Dask workers, index add's decoders): they
+# inherit RLIMIT_DATA but not this module's state, so their messages said "max_memory_mb, no limit here" where
+# verify said "8,192 MiB here" and their decode plans ignored the limit (issue 14 round 5, L1).
+MEMORY_ENV = "PROVENANCE_APPLIED_MEMORY_MB"
+
+
+def _inherited_mb() -> int | None:
+    """The limit a parent applied (``MEMORY_ENV``), when this process really runs under it (RLIMIT_DATA's soft
+    value is that many MiB); else None: a variable without the limit names nothing."""
+    try:
+        import resource
+
+        mb = int(os.environ.get(MEMORY_ENV, ""))
+        return mb if mb > 0 and resource.getrlimit(resource.RLIMIT_DATA)[0] == mb * 1024 * 1024 else None
+    except (ImportError, ValueError, OSError):
+        return None
+
+
+_APPLIED_MB: int | None = _inherited_mb()  # the limit this process runs under, for messages and decode plans
 
 
 def memory_limit_note() -> str:
@@ -158,6 +177,9 @@ FFMPEG_PROBE_BYTES_PER_PIXEL = 8
 # 64 covers scanned documents and photo sequences; at the 0.05-0.3 s a 1-12 MP page decodes and hashes here, the
 # pages fit the visual stage's budget. Pages past it are named in a notice, never covered by a "No match".
 MAX_STILL_PAGES = 64
+# Pages ``index add`` counts in a TIFF with more than MAX_STILL_PAGES, to say which were not indexed ("pages 65-70");
+# its own IFD walk is linear (one seek and two small reads a page: 100,000 pages 0.3 s here), past it "and more".
+MAX_PAGES_COUNTED = 100_000
 
 
 def decode_bound() -> str:
@@ -434,6 +456,8 @@ def apply_memory_limit(limits: Limits) -> None:
     if soft == resource.RLIM_INFINITY or want < soft:
         resource.setrlimit(resource.RLIMIT_DATA, (want, hard))
         _APPLIED_MB = want // (1024 * 1024)
+        if want % (1024 * 1024) == 0:  # children take it from here (_inherited_mb)
+            os.environ[MEMORY_ENV] = str(_APPLIED_MB)
 
 
 def _bytes(n: float) -> str:

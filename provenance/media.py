@@ -396,11 +396,12 @@ def _probe_still(path: Path) -> tuple[str, int, int, int] | None:
         return None
 
 
-def tiff_pages(path: Path) -> int:
+def tiff_pages(path: Path, most: int | None = None) -> int:
     """The pages of a TIFF, counted from its IFD chain without decoding any (TIFF 6.0, section 2: each IFD ends
     with the offset of the next, 0 after the last; BigTIFF the same with 8-byte counts and offsets), up to
-    ``limits.MAX_STILL_PAGES`` + 1, so more than the visual stage examines is known without walking a chain of
-    100,000 IFDs. Pillow's ``seek`` set up each page to reach the next, and one page it has no mode for
+    ``most`` (default ``limits.MAX_STILL_PAGES`` + 1, so more than the visual stage examines is known without
+    walking a chain of 100,000 IFDs; ``index add`` counts on to ``limits.MAX_PAGES_COUNTED`` to name the pages it
+    left out). Pillow's ``seek`` set up each page to reach the next, and one page it has no mode for
     (BitsPerSample 7, LogL) ended the count: a 3-page file was taken for 1 and its page 3 never examined (issue 14
     round 5, N2). An offset outside the file, a loop, or a cut IFD ends the chain where it breaks; at least 1."""
     import struct
@@ -425,7 +426,8 @@ def tiff_pages(path: Path) -> int:
                 return 1
             count_size, next_size = struct.calcsize(count_fmt), struct.calcsize(next_fmt)
             pages, seen = 0, set()
-            while offset and offset not in seen and pages <= MAX_STILL_PAGES:
+            most = MAX_STILL_PAGES + 1 if most is None else most
+            while offset and offset not in seen and pages < most:
                 seen.add(offset)
                 fh.seek(offset)
                 raw = fh.read(count_size)

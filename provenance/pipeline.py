@@ -87,7 +87,7 @@ def _run_stage(stage: Stage, ctx: Context, report: Report) -> None:
     outcome = run_with_budget(lambda: stage.run(scratch), config.budget, stage.name)
     if outcome.error is None:
         report.sections[stage.name] = outcome.value
-        report.errors += coverage.stage_errors(stage.name, outcome.value)  # partly decoded: analysed, but partial
+        report.errors += coverage.stage_errors(stage.name, outcome.value, ctx.media)  # partly decoded or examined
         _merge_artefacts(report.artefacts, scratch.artefacts)
         ctx.notes.extend(scratch.notes)
     else:  # isolation: one stage's failure is recorded, never fatal

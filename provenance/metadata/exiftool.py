@@ -17,6 +17,7 @@ import functools
 import itertools
 import json
 import os
+import re
 import select
 import shutil
 import signal
@@ -118,7 +119,25 @@ def read(path: Path, max_s: float | None = None) -> Reading:
         out.put("ExifTool", "ExifToolVersion", version_text)
     if warning := tags.get("ExifTool:Warning"):
         out.put("ExifTool", "Warning", warning)
+        out.warning = text(warning, 200)
     return out
+
+
+# ExifTool's warnings that mean it read none of a PDF's metadata: ReadPDF's error returns (PDF.pm, %pdfWarning:
+# the xref table or trailer not found or not read) and its decryption failures (DecryptInit: a password, an
+# unsupported filter), after which it returns before the Info dictionary and XMP (ExifTool 12.57 source). A cut
+# PDF, one with bytes after %%EOF, an encrypted one: their dates read as "none" with readers.exiftool "ok" and
+# "absence is not evidence" (issue 14 round 5, N8). Other warnings ("[minor] ...", "IPTCDigest is not current")
+# come with tags read: they are said beside "ok", never as unreadable.
+_UNREADABLE = re.compile(
+    r"^(Error (seeking in|reading) (file|xref table|trailer|main dictionary)|Invalid xref (table|offset|stream in "
+    r"main dictionary)|Document is password protected|Encryption (filter|version) .* not supported|Unsupported "
+    r".*encryption|Missing Encrypt|Invalid Encrypt|Invalid O or U Encrypt|Can't decrypt|Install Digest)")
+
+
+def unreadable(warning: str | None) -> bool:
+    """Whether ExifTool's ``warning`` says it could not read the file's metadata at all (``_UNREADABLE``)."""
+    return bool(warning) and bool(_UNREADABLE.match(warning))
 
 
 def _timeout() -> float:

@@ -230,7 +230,15 @@ def _reader_status(box_error: str | None, exif_error: str | None, readings: list
     status.update({r.name: r.error or "ok" for r in readings if r.name != "exiftool"})
     state = exiftool.status()
     version = tool.raw.get("ExifTool", {}).get("ExifToolVersion", "version unknown")
-    status["exiftool"] = tool.error or (f"ok (ExifTool {version})" if state == "ok" else state)
+    # ExifTool's Warning said on the reader in one line: "metadata unreadable: Invalid xref table" when it read
+    # nothing (exiftool.unreadable), else beside "ok" (issue 14 round 5, N8)
+    warning = tool.warning
+    if tool.error or state != "ok":
+        status["exiftool"] = tool.error or state
+    elif exiftool.unreadable(warning):
+        status["exiftool"] = f"metadata unreadable: {warning} (ExifTool {version})"
+    else:
+        status["exiftool"] = f"ok (ExifTool {version}" + (f"; its warning: {warning})" if warning else ")")
     # the SDK's failure or the reason it was not run, never "ok" over an error (issue 14 round 5, N3)
     status["c2pa"] = c2pa_raw.get("error") or c2pa_raw.get("note") or "ok"
     return {k: normalise.clean(str(v))[:300] for k, v in status.items()}

@@ -53,6 +53,8 @@ def hemisphere_missing(lat: float, lon: float, lat_ref: str | None, lon_ref: str
             "other hemisphere)")
 RAW_GROUPS_MAX = 128  # raw groups kept in a report: real files have < 40 (ExifTool -G1 on the shared corpus)
 
+# Time tags a camera writes (EXIF, XMP exif:/photoshop:, IPTC, XMP Dynamic Media): in a document, a picture's
+_CAMERA_TIME = re.compile(r"DateTimeOriginal|DateTimeDigitized|DateCreated|DateTimeCreated|shotDate")
 _TIME = re.compile(
     r"^\s*(\d{4})[-:/](\d{2})[-:/](\d{2})(?:[T ]+(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?"
     r"\s*(Z|(?:UTC|GMT)?\s*[+-]\d{1,2}(?::?\d{2})?|UTC|GMT)?\s*$",
@@ -399,13 +401,17 @@ def facts(kind: str, box: ContainerTags, exif: ExifTags, readings: list[Reading]
         out.stamps.append(out.capture)
     if kind == "document":
         # a PDF's dates are the document's own (ISO 32000-1, 14.3.3: CreationDate, ModDate): the pictures inside
-        # may be years older, so none is a capture time, and the capture-time checks do not apply to them
-        out.created, out.capture, out.stamps = out.capture, None, []
+        # may be years older, so none is a capture time, and the capture-time checks do not apply to them. A
+        # camera's tags in its XMP (exif:DateTimeOriginal, tiff:Make: copied from a picture by the tool that made
+        # it) are neither the document's creation nor its device (round 5 L3): left in raw only.
+        doc = [s for s in usable if not _CAMERA_TIME.search(s.source)]
+        out.created = next((s for s in doc if not s.date_only), None) or next(iter(doc), None)
+        out.capture, out.stamps = None, []
     modified = _stamps([t for r in own for t in r.modified]) or _stamps(tool.modified)
     out.modified = [s for s in modified if not s.zeroed]
     out.modify = _preferred_modify(out.modified)
 
-    for name in ("make", "model", "software"):
+    for name in ("make", "model", "software") if kind != "document" else ("software",):
         chosen = next((t for r in [*own, tool] for t in getattr(r, name) if t.value.strip()), None)
         if chosen is not None:
             setattr(out.device, name, chosen.value.strip())

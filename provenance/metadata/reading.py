@@ -54,6 +54,7 @@ class Reading:
     raw: dict[str, dict[str, str]] = field(default_factory=dict)  # group -> {tag: text}
     embedded: dict[str, bytes] = field(default_factory=dict)  # blocks for other readers: "exif", "xmp", ...
     error: str | None = None
+    warning: str | None = None  # the reader read the file but said something was off (ExifTool's Warning tag)
 
     def put(self, group: str, tag: str, value: object) -> None:
         bucket = self.raw.setdefault(group, {})

@@ -39,9 +39,10 @@ class MetadataStage(Stage):
             return []
         out = []
         # a block that is there but cut off (a truncated file) or too large to read: unreadable is not absent
-        cut = [status for status in (meta.readers or {}).values() if "cut off" in status or "too large" in status]
+        cut = [status for status in (meta.readers or {}).values()
+               if "cut off" in status or "too large" in status or status.startswith(UNREADABLE)]
         if report.media.kind == "document":
-            out.append(_document_dates(meta))
+            out.append(_document_dates(meta, cut[0] if cut else None))
         elif meta.capture_time is None and cut:
             out.append(Finding("capture_metadata_unreadable", "warning",
                                f"No capture time could be read: {cut[0]}. What that metadata says is unknown; "
@@ -117,9 +118,20 @@ def _container_unsafe(ctx: Context) -> str | None:
     return None
 
 
-def _document_dates(meta: MetadataSection) -> Finding:
+# How a reader's status starts when it read none of the file's metadata (extraction._reader_status)
+UNREADABLE = "metadata unreadable: "
+
+
+def _document_dates(meta: MetadataSection, unread: str | None = None) -> Finding:
     """A document's (a PDF's) creation and modification times, named as the document's: they say when the file was
-    made and last saved, not when any picture in it was taken (it may be far older), so none is a capture time."""
+    made and last saved, not when any picture in it was taken (it may be far older), so none is a capture time.
+    ``unread``: a reader's status saying the metadata could not be read (a PDF's xref table cut, a password): its
+    dates are then unknown, never "no date" (issue 14 round 5, N8)."""
+    if unread is not None and not (meta.document_created or meta.modify_time):
+        why = unread.removeprefix(UNREADABLE)
+        return Finding("document_metadata_unreadable", "warning",
+                       f"The document's metadata could not be read: {why}. When it was created or modified is "
+                       "unknown; this is not a document without dates.", {"reader": unread})
     said = []
     if meta.document_created:
         said.append(f"created {meta.document_created} (from {meta.document_created_source})")

@@ -43,6 +43,8 @@ from provenance.threads import decoder_threads, share
 from provenance.visual.config import FramesConfig
 
 if TYPE_CHECKING:
+    from types import ModuleType
+
     from provenance.media import MediaFile
 
 cv2.setNumThreads(share())  # OpenCV's pool: this process's share of the cores (provenance/threads.py)
@@ -229,6 +231,8 @@ def load_page(path: Path, page: int, *, max_pixels: int | None = None, long_side
     than handed to OpenCV or FFmpeg, which read a file's first page."""
     from provenance.limits import memory_headroom
 
+    if (cut := _tiff_cut_strips(path, page)) is not None:
+        raise FrameError(f"cannot decode {f'page {page + 1}' if page else 'image'}: {cut}")  # "image": as load_image
     if page == 0:
         return load_image(path, max_pixels=max_pixels, long_side=long_side)
     try:
@@ -253,9 +257,54 @@ def load_page(path: Path, page: int, *, max_pixels: int | None = None, long_side
         raise FrameError(f"cannot decode page {page + 1}: out of memory ({memory_limit_note()})") from exc
     except Exception as exc:  # a plugin's failure on a malformed page: that page's, one line
         said = " ".join(str(exc).split())[:200] or type(exc).__name__
-        layout = _tiff_layout(path, page) if "mode" in said else None  # Pillow: "unknown pixel mode"
+        # Pillow: "unknown pixel mode"; a KeyError naming only an unknown compression's number ("12345")
+        layout = _tiff_layout(path, page) if "mode" in said or isinstance(exc, KeyError) else None
         raise FrameError(f"cannot decode page {page + 1}: " + (f"{layout} is not a layout Pillow decodes ({said})"
                                                                if layout else said)) from exc
+
+
+def _quiet_tifffile() -> ModuleType:
+    """tifffile, its log silenced: it logs malformed tags ("missing data offset tag") as warnings, which reached
+    stderr between the CLI's lines; what matters of a page is said by the caller in the report."""
+    import logging
+
+    import tifffile
+
+    logging.getLogger("tifffile").setLevel(logging.CRITICAL)
+    return tifffile
+
+
+def _tiff_cut_strips(path: Path, page: int) -> str | None:
+    """Why a TIFF page's pixel data is cut short, or None (not a TIFF, tiled, or whole). Its strips must hold
+    rows x ceil(width x samples x bits / 8) bytes when uncompressed (TIFF 6.0, section 3: StripByteCounts), and
+    none may reach past the end of the file. Pillow reads an uncompressed strip whose StripByteCounts is short
+    on into whatever follows it (the next page's pixels) without an error, so a page cut to 100 of its 30,000
+    bytes was hashed and compared as if whole (issue 14 round 5, L2); a truncated JPEG is refused, so is this."""
+    try:
+        with path.open("rb") as fh:
+            if fh.read(4) not in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
+                return None
+        size = path.stat().st_size
+        tifffile = _quiet_tifffile()
+
+        with tifffile.TiffFile(path) as tif:
+            ifd = tif.pages[page]
+            if ifd.is_tiled:
+                return None
+            counts, offsets = list(ifd.databytecounts), list(ifd.dataoffsets)
+            if any(o + c > size for o, c in zip(offsets, counts, strict=False)):
+                return "its pixel data is cut short by the end of the file; not compared"
+            if ifd.compression != 1 or ifd.planarconfig != 1:
+                return None
+            bits = ifd.bitspersample if isinstance(ifd.bitspersample, int) else max(ifd.bitspersample)
+            need = ifd.imagelength * -(-ifd.imagewidth * ifd.samplesperpixel * bits // 8)
+            have = sum(counts)
+    except Exception:  # a page tifffile cannot read: Pillow decides, as before
+        return None
+    if have >= need:
+        return None
+    return (f"its pixel data is cut short ({have:,} of the {need:,} bytes its strips must hold); not compared, as a "
+            "truncated JPEG is not")
 
 
 def _tiff_layout(path: Path, page: int) -> str | None:
@@ -263,14 +312,15 @@ def _tiff_layout(path: Path, page: int) -> str | None:
     IFD by tifffile (tags only, no pixels), to name why Pillow has no mode for it (its own message is "unknown
     pixel mode": issue 14 round 5, N7); None when tifffile cannot read that IFD either."""
     try:
-        import tifffile
-
+        tifffile = _quiet_tifffile()
         with tifffile.TiffFile(path) as tif:
             ifd = tif.pages[page]
             photometric = getattr(ifd.photometric, "name", ifd.photometric)
             samples = ifd.samplesperpixel
+            compression = getattr(ifd.compression, "name", ifd.compression)
+            packed = f", compression {compression}" if compression not in ("NONE", 1) else ""
             return (f"BitsPerSample {ifd.bitspersample}, {samples} sample{'s' if samples != 1 else ''}, "
-                    f"photometric {photometric}")
+                    f"photometric {photometric}{packed}")
     except Exception:  # a page tifffile cannot read: Pillow's words stand alone
         return None
 

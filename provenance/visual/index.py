@@ -287,10 +287,52 @@ def _mapped_ivf(path: Path, searched: int) -> faiss.IndexBinaryIVF | None:
     return index
 
 
+def _page_runs(pages: list[int]) -> str:
+    """Page numbers as runs: [2, 65, 66, 67] -> "2, 65-67"."""
+    runs: list[list[int]] = []
+    for p in sorted(pages):
+        if runs and p == runs[-1][1] + 1:
+            runs[-1][1] = p
+        else:
+            runs.append([p, p])
+    return ", ".join(f"{a}" if a == b else f"{a}-{b}" for a, b in runs)
+
+
+def _pages_partial(fp: Fingerprint, media: MediaFile) -> str | None:
+    """What of a multi-page TIFF reference was not indexed: pages past ``limits.MAX_STILL_PAGES`` and pages that
+    did not decode, each reason named ("64 of 70 pages; pages 65-70 not indexed: ..."). A desk's own indexed page
+    that was silently left out got "No match" later (issue 14 round 5, N6)."""
+    from provenance.limits import MAX_PAGES_COUNTED, MAX_STILL_PAGES
+    from provenance.media import tiff_pages
+
+    declared = media.video.frames if media.video is not None and media.video.frames else 1
+    if media.kind != "image" or media.container != "tiff" or declared < 2:
+        return None
+    total = tiff_pages(media.path, MAX_PAGES_COUNTED + 1) if declared > MAX_STILL_PAGES else declared
+    said: list[str] = []
+    failed = sorted(fp.page_errors.items())
+    for page, why in failed[:5]:  # each with its reason; the rest by number
+        why = why.removeprefix(f"cannot decode page {page}: ").removeprefix("cannot decode image: ")
+        said.append(f"page {page} not indexed: {why}")
+    if len(failed) > 5:
+        said.append(f"pages {_page_runs([p for p, _ in failed[5:]])} not indexed: they did not decode")
+    if total > MAX_STILL_PAGES:
+        last = f"{total}" if total <= MAX_PAGES_COUNTED else f"{MAX_PAGES_COUNTED} and after"
+        said.append(f"pages {MAX_STILL_PAGES + 1}-{last} not indexed: past the {MAX_STILL_PAGES} pages examined in "
+                    "one file (split the file to index them)")
+    if not said:
+        return None
+    of = f"{total}" if total <= MAX_PAGES_COUNTED else f"more than {MAX_PAGES_COUNTED:,}"
+    return f"{len(fp.frames)} of {of} pages; " + "; ".join(said)
+
+
 def _partial(fp: Fingerprint, media: MediaFile) -> str | None:
     """Say how much of a video reference was indexed when decoding stopped early or left gaps (its decoded
     coverage, ``provenance.coverage``): footage the reference's decoder did not deliver cannot match, so a later
-    match that covers only part of a clip does not mean the rest is not from this reference."""
+    match that covers only part of a clip does not mean the rest is not from this reference. For a multi-page
+    TIFF, the pages not indexed (``_pages_partial``)."""
+    if media.kind == "image":
+        return _pages_partial(fp, media)
     cov = fp.coverage
     if cov is not None and coverage.short(cov) and fp.stopped_by in (None, "decode_error"):
         of = f" of {cov.declared_s:.1f} s" if cov.declared_s is not None else ""
@@ -593,8 +635,9 @@ class KnownImageryIndex:
                 results.append(AddResult(shown, status="error", message=str(exc)))
                 continue
             if media.pixels_refused:  # over [limits] max_pixels, a PDF, no pictures: refused here as verify does
-                results.append(AddResult(shown, status="error", message=f"{display_path(file.name)}: picture not "
-                                         f"decoded: {media.pixels_refused}"))
+                lead = "" if media.kind == "document" else "picture not decoded: "  # a PDF's reason says it all
+                results.append(AddResult(shown, status="error", message=f"{display_path(file.name)}: {lead}"
+                                         f"{media.pixels_refused}"))
                 continue
             if media.kind not in ("video", "image"):
                 results.append(AddResult(shown, status="error", message=f"{display_path(file.name)}: no pictures"))

@@ -30,6 +30,7 @@ OK, STAGE_ERROR, NO_REPORT = 0, 1, 2
 ANY = frozenset({OK, STAGE_ERROR, NO_REPORT})
 REPORT = frozenset({OK, STAGE_ERROR})
 REFUSED = frozenset({NO_REPORT})
+PARTLY_EXAMINED = r"visual stage partly examined: a TIFF of 2 pages: page 2 did not decode"
 # 100 KB of what a forger puts in a tag: terminal escapes, bidi overrides, controls, markup, long runs.
 NASTY = ("\x1b[31mRED\x1b[0m \u202eevil\u202c \x07\x08\x0b\x0c\r\x7f <script>alert(1)</script> "
          "{{ 7*7 }} ${jndi:x} \u0000\ufeff\u200b A" * 1200)[:100_000]
@@ -668,6 +669,62 @@ def tiff_pages(count: int) -> bytes:
     return bytes(out)
 
 
+def photo_pages(count: int) -> bytes:
+    """A TIFF of ``count`` 160x120 crops of scikit-image's astronaut, one a page (Pillow, uncompressed)."""
+    from skimage import data
+
+    source = Image.fromarray(data.astronaut())
+    crops = [source.crop((x, y, x + 160, y + 120)) for x in range(0, 350, 50) for y in range(0, 390, 39)]
+    crops = (crops * (count // len(crops) + 1))[:count]
+    buf = io.BytesIO()
+    crops[0].save(buf, "TIFF", save_all=True, append_images=crops[1:])
+    return buf.getvalue()
+
+
+def photo_pdf(cut: str | None = None) -> bytes:
+    """A 3-page PDF of scikit-image's astronaut, coffee and cat (Pillow, creation date 2019-05-04 13:14:15), as a
+    desk receives scans; ``cut="eof"``: cut before its final %%EOF, which ExifTool reads as "Invalid xref table"."""
+    import time
+
+    from skimage import data
+
+    pages = [Image.fromarray(getattr(data, name)()) for name in ("astronaut", "coffee", "chelsea")]
+    buf = io.BytesIO()
+    pages[0].save(buf, "PDF", save_all=True, append_images=pages[1:], title="Title X", author="Author Y",
+                  creationDate=time.strptime("2019-05-04 13:14:15", "%Y-%m-%d %H:%M:%S"))
+    pdf = buf.getvalue()
+    return pdf[:pdf.rfind(b"%%EOF")] if cut == "eof" else pdf
+
+
+def hand_pdf(*, encrypted: bool = False, camera_xmp: bool = False) -> bytes:
+    """A one-page PDF written object by object (ISO 32000-1, 7.5): Info with a creation date 2020-01-01; with
+    ``encrypted``, a Standard security handler in the trailer (no password given: ExifTool reads none of it);
+    with ``camera_xmp``, an XMP stream whose exif:DateTimeOriginal and tiff:Make/Model a camera would write."""
+    xmp = (b'<?xpacket begin="" id="W5M0MpCehiHzreSzNTczkc9d"?><x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF '
+           b'xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description rdf:about="" '
+           b'xmlns:exif="http://ns.adobe.com/exif/1.0/" xmlns:tiff="http://ns.adobe.com/tiff/1.0/" '
+           b'xmlns:xmp="http://ns.adobe.com/xap/1.0/" exif:DateTimeOriginal="2018-03-03T10:00:00+01:00" '
+           b'tiff:Make="Canon" tiff:Model="EOS 5D" xmp:CreateDate="2018-03-05T10:00:00+01:00"/></rdf:RDF>'
+           b'</x:xmpmeta><?xpacket end="w"?>')
+    meta = b" /Metadata 4 0 R" if camera_xmp else b""
+    objs = [b"<< /Type /Catalog /Pages 2 0 R" + meta + b" >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 100 100] >>",
+            (b"<< /Type /Metadata /Subtype /XML /Length %d >>\nstream\n" % len(xmp) + xmp + b"\nendstream")
+            if camera_xmp else
+            b"<< /Filter /Standard /V 2 /R 3 /Length 128 /P -4 /O <" + b"00" * 32 + b"> /U <" + b"00" * 32 + b"> >>",
+            b"<< /Title (x) /CreationDate (D:20200101120000+02'00') /ModDate (D:20210101120000Z) /Producer (x) >>"]
+    out, offsets = b"%PDF-1.6\n%\xe2\xe3\xcf\xd3\n", []
+    for i, obj in enumerate(objs, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % i + obj + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1) + b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    lock = b" /Encrypt 4 0 R /ID [<00112233445566778899aabbccddeeff><00112233445566778899aabbccddeeff>]" \
+        if encrypted else b""
+    return out + (b"trailer\n<< /Size %d /Root 1 0 R /Info 5 0 R" % (len(objs) + 1) + lock
+                  + b" >>\nstartxref\n%d\n%%%%EOF\n" % xref)
+
+
 def dds_unknown_pixel_format() -> bytes:
     """A DDS texture whose pixel-format flags are 0 (Pillow: NotImplementedError at open)."""
     buf = io.BytesIO()
@@ -821,9 +878,17 @@ def _cases() -> list[tuple[Case, Callable[[], bytes]]]:
          jpeg_gps_into_padding),
         (Case("comment_xmp_nested.jpg", "a 64 KB COM segment and XMP nested 5000 deep", REPORT), jpeg_comment_xmp),
         (Case("tiff_ifd2_no_dimensions.tif", "a 153-byte TIFF whose second IFD lacks dimensions (Pillow TypeError)",
-              frozenset({OK})), tiff_second_ifd_without_dimensions),
+              frozenset({STAGE_ERROR}), PARTLY_EXAMINED), tiff_second_ifd_without_dimensions),
         (Case("tiff_page2_compression_12345.tif", "a TIFF whose second page has an unknown compression (KeyError)",
-              frozenset({OK})), tiff_second_page_unknown_compression),
+              frozenset({STAGE_ERROR}), PARTLY_EXAMINED), tiff_second_page_unknown_compression),
+        (Case("tiff_70_photo_pages.tif", "a TIFF of 70 photo crops (pages after 64 not examined: exit 1, round 5 L4)",
+              frozenset({STAGE_ERROR}), r"partly examined: a TIFF of more than 64 pages"), lambda: photo_pages(70)),
+        (Case("pdf_no_eof.pdf", "a 3-photo PDF cut before its %%EOF (ExifTool: Invalid xref table)",
+              frozenset({STAGE_ERROR}), r"PDF document"), lambda: photo_pdf(cut="eof")),
+        (Case("pdf_encrypted.pdf", "a PDF whose trailer names a Standard /Encrypt (ExifTool: password protected)",
+              frozenset({STAGE_ERROR}), r"PDF document"), lambda: hand_pdf(encrypted=True)),
+        (Case("pdf_xmp_camera.pdf", "a PDF whose XMP holds exif:DateTimeOriginal and tiff:Make/Model",
+              frozenset({STAGE_ERROR}), r"PDF document"), lambda: hand_pdf(camera_xmp=True)),
         (Case("dds_pixel_format_0.dds", "a DDS whose pixel-format flags are 0 (Pillow NotImplementedError)"),
          dds_unknown_pixel_format),
         (Case("phone_photo.heic", "a Samsung-style HEIC photo with EXIF (real photograph, libheif encoder)",
