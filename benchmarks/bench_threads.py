@@ -5,7 +5,8 @@ second CPU-bound process ran (OpenMP threads busy-waiting). This runs, for each 
 default (nothing set: the project's defaults; ``OMP_WAIT_POLICY=ACTIVE``; ``OMP_NUM_THREADS`` = all cores), a
 fresh child process that indexes the bundled known imagery, fingerprints a cropped repost of the archive
 footage (hashes cannot explain it: every keypoint frame is searched), and times ``match()`` in a worker thread,
-as the visual stage runs it: first idle, then with a competitor process burning CPU (numpy matrix products).
+as the visual stage runs it: idle, then with a competitor process burning CPU (numpy matrix products), the
+two alternating round by round (so that a drift in the machine's own load falls on both alike).
 The competitor is a second batch worker, as the acceptance has it ("batch with two workers on two cores"): a
 CPU-bound process on its share of the cores, ``--burner-threads`` (default cores // 2; ``0``: numpy's default,
 every core). Prints per setting the median and range over repeats and the loaded/idle ratio (target <= 1.5x),
@@ -92,14 +93,18 @@ def child(repeats: int, loaded_for: float) -> None:
         return out[0]
 
     once()  # load the tables
-    idle = [once("idle") for _ in range(repeats)]
     threads = os.environ.get("BURNER_THREADS", "")
     blas = {k: threads for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")} if threads else {}
-    burner = subprocess.Popen([sys.executable, "-c", BURN], env={**os.environ, "BURN_S": str(loaded_for), **blas})
-    time.sleep(1.0)
-    loaded = [once("loaded") for _ in range(repeats)]
-    burner.kill()
-    burner.wait()
+    idle: list[float] = []
+    loaded: list[float] = []
+    for _ in range(repeats):  # idle and loaded interleaved, round by round: the machine's own load drifts
+        idle.append(once("idle"))
+        burner = subprocess.Popen([sys.executable, "-c", BURN], env={**os.environ, "BURN_S": str(loaded_for),
+                                                                     **blas})
+        time.sleep(1.0)  # the burner's imports done, its products running
+        loaded.append(once("loaded"))
+        burner.kill()
+        burner.wait()
     print(json.dumps({"idle": idle, "loaded": loaded, "cpu": cpu}))
 
 
