@@ -17,13 +17,29 @@ load average before and after is printed with them, and the CPU seconds of each 
 cluster's): equal CPU for one and two workers means the second worker wastes nothing (no spinning, no
 oversubscription), whatever the machine's load does to the wall time.
 
+Where the cores go (issue 20: one worker already used ~1.3 cores of 2, which caps what a second can add):
+  --threads      every run also samples its worker processes' threads (/proc, every 0.2 s) and prints their CPU
+                 seconds by thread kind: FFmpeg's decoder threads (``av:*``: named by FFmpeg), the process's
+                 other threads (Python's, Dask's, CTranslate2's OpenMP, OpenCV's: all named ``python``), each
+                 with how many threads took more than 0.05 s, and the worker CPU over the batch's wall time.
+  --stages       before the batch runs, verify the files one after the other in this process (what one worker
+                 does, without Dask) and print per stage: wall seconds, CPU seconds of the whole process while it
+                 ran (stages run one after the other, so the process's CPU is the stage's), their ratio (the
+                 cores the stage kept busy; wall, so only on a quiet machine), the FFmpeg decoder threads' part
+                 and that of every other thread but the busiest one (the stage's own): the native pools' helpers.
+  --pool-workers N  size every native pool as if N workers shared the cores (threads.worker_environment(N))
+                 whatever --workers is: ``--workers 1 --pool-workers 2`` is one worker with one thread per pool,
+                 to see what the pools' second thread gives a lone worker.
+
 Usage: python benchmarks/bench_batch.py [DIR ...] [--pipeline standard] [--workers 1 2] [--repeat 1]
+       [--threads] [--stages] [--pool-workers N]
 Default folders: sample_media/ and ../shared/corpus/video/ (12 media files).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -88,7 +104,7 @@ def over_budget(report: dict) -> list[str]:
     return found
 
 
-def one_run(dirs: list[Path], pipeline: str, workers: int, ws: Workspace, scratch: Path
+def one_run(dirs: list[Path], pipeline: str, workers: int, ws: Workspace, scratch: Path, threads: bool = False
             ) -> tuple[int, float, float, dict[str, dict], float]:
     """(files verified, total seconds, verification-phase seconds, report JSON by file path, CPU seconds)."""
     marks: dict[str, float] = {}
@@ -102,9 +118,12 @@ def one_run(dirs: list[Path], pipeline: str, workers: int, ws: Workspace, scratc
     out = Path(tempfile.mkdtemp(dir=scratch, prefix=f"w{workers}-"))
     cpu0 = _cpu()
     t0 = time.perf_counter()
-    result = run_batch(dirs, pipeline=pipeline, workspace=ws,
-                       options=BatchOptions(out=out, workers=workers, redo=True), on_progress=on_progress)
+    with ThreadSampler() if threads else contextlib.nullcontext() as sampler:
+        result = run_batch(dirs, pipeline=pipeline, workspace=ws,
+                           options=BatchOptions(out=out, workers=workers, redo=True), on_progress=on_progress)
     total = time.perf_counter() - t0
+    if sampler is not None:
+        print(f"  --workers {workers}: {sampler.summary(total)}", flush=True)
     marks["cpu"] = _cpu() - cpu0
     reports = {}
     for item in result.items:
@@ -121,18 +140,148 @@ def _cpu() -> float:
     return me.ru_utime + me.ru_stime + children.ru_utime + children.ru_stime
 
 
+def _descendants(root: int) -> list[int]:
+    """Every live process below ``root`` (the cluster's worker processes), from /proc's parent links."""
+    parent: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            parent[int(stat.parent.name)] = int(fields[1])
+        except (OSError, IndexError, ValueError):
+            continue
+    out, todo = [], [root]
+    while todo:
+        me = todo.pop()
+        kids = [pid for pid, pp in parent.items() if pp == me]
+        out += kids
+        todo += kids
+    return out
+
+
+def _thread_cpu(pids: list[int]) -> dict[tuple[int, int], tuple[str, float]]:
+    """CPU seconds (user + system) of every thread of ``pids``, by (pid, tid), with the thread's name."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out = {}
+    for pid in pids:
+        for task in Path(f"/proc/{pid}/task").glob("*"):
+            try:
+                name, rest = task.joinpath("stat").read_text().split("(", 1)[1].rsplit(")", 1)
+                fields = rest.split()
+                out[(pid, int(task.name))] = (name, (int(fields[11]) + int(fields[12])) / tick)
+            except (OSError, IndexError, ValueError):
+                continue
+    return out
+
+
+class ThreadSampler:
+    """Samples the worker processes' threads while a batch runs: each thread's last CPU seconds seen.
+
+    A thread that ends between two samples loses at most 0.2 s of its CPU from the figures (its last sample is
+    kept); the totals are checked against the run's CPU seconds (rusage of the finished workers)."""
+
+    def __init__(self, every_s: float = 0.2, own: bool = False) -> None:
+        import threading
+
+        self.own = own  # this process's threads, not its descendants'
+        self.seen: dict[tuple[int, int], tuple[str, float]] = {}
+        self.every_s = every_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+
+    def __enter__(self) -> ThreadSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _loop(self) -> None:
+        me = os.getpid()
+        while not self._stop.wait(self.every_s):
+            self.seen |= _thread_cpu([me] if self.own else _descendants(me))
+
+    def summary(self, wall: float) -> str:
+        kinds: dict[str, list[float]] = {}
+        for name, cpu in self.seen.values():
+            kinds.setdefault("FFmpeg decoder (av:*)" if name.startswith("av:") else f"other ({name})", []).append(cpu)
+        total = sum(sum(v) for v in kinds.values())
+        parts = [f"{k}: {sum(v):.1f} s in {sum(c > 0.05 for c in v)} threads (busiest {max(v):.1f} s)"
+                 for k, v in sorted(kinds.items())]
+        return f"workers' threads: {total:.1f} CPU s over {wall:.1f} s wall = {total / wall:.2f} cores; " + \
+            "; ".join(parts)
+
+
+def stage_profile(dirs: list[Path], pipeline: str, ws: Workspace) -> None:
+    """Verify each file one after the other in this process and print CPU against wall per stage (see --stages)."""
+    import provenance.pipeline as pl
+    from provenance.batch.discovery import discover
+
+    rows: dict[str, list[float]] = {}
+    slept = [0.0]  # the waits for the sampler, taken out of the wall time
+    run_stage = pl._run_stage
+
+    def timed(stage, ctx, report):  # the real stage, timed around: wall, process CPU, its threads' CPU
+        seen0, c0, t0 = dict(sampler.seen), time.process_time(), time.perf_counter()
+        run_stage(stage, ctx, report)
+        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+        time.sleep(0.25)  # the sampler's next look: threads that ended are counted at their last sample
+        slept[0] += 0.25
+        delta = {k: (n, c - seen0.get(k, (n, 0.0))[1]) for k, (n, c) in sampler.seen.items()}
+        busy = sorted((c for n, c in delta.values() if not n.startswith("av:")), reverse=True)
+        row = rows.setdefault(stage.name, [0.0, 0.0, 0.0, 0.0, 0.0])
+        row[0] += wall
+        row[1] += cpu
+        row[2] += sum(c for n, c in delta.values() if n.startswith("av:"))  # FFmpeg's decoder threads
+        row[3] += sum(busy[1:])  # every other thread but the busiest (the stage's own): pools, Dask, GC
+        row[4] = max(row[4], sum(c > 0.05 for c in busy))
+
+    index = KnownImageryIndex(ws)
+    files = [c.path for c in discover(dirs).files]
+    pl._run_stage = timed
+    sampler = ThreadSampler(every_s=0.1, own=True)
+    try:
+        sampler.__enter__()
+        c0, t0 = time.process_time(), time.perf_counter()
+        for path in files:
+            try:
+                pl.verify(path, pipeline=pipeline, index=index)
+            except Exception as exc:  # refused media: as batch reports it, not a stage
+                print(f"  {Path(path).name}: {type(exc).__name__}")
+        wall, cpu = time.perf_counter() - t0 - slept[0], time.process_time() - c0
+    finally:
+        pl._run_stage = run_stage
+        sampler.__exit__()
+    print(f"stages, {len(files)} files verified one after the other in one process (threads sized for "
+          f"{os.environ.get('PROVENANCE_WORKERS', '1')} worker(s)): {wall:.1f} s wall, {cpu:.1f} CPU s, "
+          f"{cpu / wall:.2f} cores")
+    for name, (w, c, av, others, n) in rows.items():
+        print(f"  {name:10} {w:7.1f} s wall {c:7.1f} CPU s  {c / w if w else 0:5.2f} cores  FFmpeg decoder threads "
+              f"{av:5.1f} s, other threads but the busiest {others:5.1f} s (up to {n} threads over 0.05 s a file)")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("dirs", nargs="*", type=Path, default=DEFAULT_DIRS)
     ap.add_argument("--pipeline", default="standard")
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--repeat", type=int, default=1, help="runs per worker count; the best is reported")
+    ap.add_argument("--threads", action="store_true", help="CPU of the workers' threads by kind, per run")
+    ap.add_argument("--stages", action="store_true", help="first, CPU against wall per stage in one process")
+    ap.add_argument("--pool-workers", type=int, help="size the native pools as if this many workers ran")
     args = ap.parse_args()
+    if args.pool_workers:
+        import provenance.batch.run as batch_run
+        from provenance.threads import worker_environment
+
+        batch_run.worker_environment = lambda workers: worker_environment(args.pool_workers)
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="bench-batch-") as tmp:
         scratch = Path(tmp)
         ws = Workspace(scratch / "ws")
         index_samples(ws)
+        if args.stages:
+            stage_profile(args.dirs, args.pipeline, ws)
         print(f"folders: {', '.join(map(str, args.dirs))}; pipeline {args.pipeline}; {len(os.sched_getaffinity(0))} "
               f"CPU cores; load average {load_before[0]:.1f} {load_before[1]:.1f} {load_before[2]:.1f}", flush=True)
         print(f"{'workers':>7}  {'files':>5}  {'total s':>8}  {'files/min':>9}  {'verify s':>8}  {'files/min':>9}  "
@@ -143,7 +292,8 @@ def main() -> int:
         late: dict[str, list[str]] = {}
         for _ in range(args.repeat):
             for workers in args.workers:
-                files, total, phase, reports, cpu = one_run(args.dirs, args.pipeline, workers, ws, scratch)
+                files, total, phase, reports, cpu = one_run(args.dirs, args.pipeline, workers, ws, scratch,
+                                                            args.threads)
                 if first is None:
                     first = reports
                 moved = {Path(p).name: d for p, r in reports.items()

@@ -54,8 +54,15 @@ alike). Random descriptors also spread evenly over the inverted file's cells, re
 cells are slower to scan): the indexed timings are optimistic too. The matching benchmark's dev index
 (real descriptors only, 36,928 searched) gave the exact scan's hits for every nprobe tried (DESIGN.md).
 
+Resumable: the filled workspaces (and the derived files and inverted files each size's sync made) are kept
+under --work, by default benchmarks/.cache/scale; a size whose folder exists is reused, a fill that was
+interrupted (``<size>.tmp``) resumes where its last commit left it, and derived files already up to date are
+not rebuilt. So a run stopped at 10^5 keypoint frames (fill ~1 min, derived files ~1 min, inverted file ~8 CPU
+min of assignment at 8,192 cells, measured 2,000 s wall at load 13-30 under nice -n 19) finishes later. The
+inverted file itself is built whole or not at all.
+
 Usage: python benchmarks/bench_scale.py [--repeats 3] [--pdq-min 10000] [--pdq-max 1000000] [--keypoint-max 10000]
-       [--exhaustive-max 10000] [--series pdq,keypoint]
+       [--exhaustive-max 10000] [--series pdq,keypoint] [--work DIR]
 """
 
 from __future__ import annotations
@@ -117,39 +124,59 @@ def _base_workspace(root: Path) -> Path:
     return root
 
 
-def _fill_keypoint_frames(db: Path, total: int, rng: np.random.Generator) -> None:
-    """Top the keypoint frames up to ``total`` with random descriptors under fake references of 100 frames."""
+def _fill_keypoint_frames(db: Path, total: int, rng: np.random.Generator | None = None,
+                          chunk: int = 1000) -> None:
+    """Top the keypoint frames up to ``total`` with random descriptors under fake references of 100 frames.
+
+    Committed every ``chunk`` frames and drawn from a generator seeded by the frame's position (``rng`` is
+    unused, kept for the callers), so an interrupted fill resumes where it stopped with the same draws: at 10^5
+    frames the fill writes 1.6 GB of descriptors."""
     conn = sqlite3.connect(db)
     have, = conn.execute("SELECT COUNT(*) FROM keyframe").fetchone()
     width, height = conn.execute("SELECT width, height FROM keyframe LIMIT 1").fetchone()
-    with conn:
-        for start in range(0, total - have, 100):
-            n = min(100, total - have - start)
-            rid = f"random_kp_{start:08d}"
-            conn.execute("INSERT INTO reference (id, path, sha256, kind, frames, added_at) VALUES (?,?,?,?,?,?)",
-                         (rid, "/dev/null", "0" * 64, "video", n, "2026-01-01T00:00:00+00:00"))
-            desc = rng.integers(0, 256, (n, 500, 32), dtype=np.uint8)
-            pts = (rng.random((n, 500, 2)) * [width, height]).astype(np.float16)
-            conn.executemany("INSERT INTO keyframe (reference_id, t, width, height, points, descriptors) "
-                             "VALUES (?,?,?,?,?,?)",
-                             [(rid, 2.0 * i, width, height, pts[i].tobytes(), desc[i].tobytes()) for i in range(n)])
-        conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'index_generation'")
+    for begin in range(have, total, chunk):
+        with conn:
+            for start in range(begin, min(begin + chunk, total), 100):
+                n = min(100, total - start)
+                rid = f"random_kp_{start:08d}"
+                draw = np.random.default_rng([20, start])
+                conn.execute("INSERT INTO reference (id, path, sha256, kind, frames, added_at) VALUES (?,?,?,?,?,?)",
+                             (rid, "/dev/null", "0" * 64, "video", n, "2026-01-01T00:00:00+00:00"))
+                desc = draw.integers(0, 256, (n, 500, 32), dtype=np.uint8)
+                pts = (draw.random((n, 500, 2)) * [width, height]).astype(np.float16)
+                conn.executemany("INSERT INTO keyframe (reference_id, t, width, height, points, descriptors) "
+                                 "VALUES (?,?,?,?,?,?)",
+                                 [(rid, 2.0 * i, width, height, pts[i].tobytes(), desc[i].tobytes())
+                                  for i in range(n)])
+            conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'index_generation'")
     conn.close()
 
 
 def _prepare(base: Path, root: Path, series: str, size: int, rng: np.random.Generator) -> Path:
+    """The filled workspace for one size, cached under the work folder; an interrupted fill resumes (``.tmp``).
+
+    The copy of the base is marked done (``.copied``) before the fill starts; the fill commits as it goes (pdq:
+    every 10^6 frames through bench_search.fill, which tops the index up to a total; keypoint: every 1,000
+    frames), and the folder takes its final name only when full."""
     if root.exists():
         return root
     tmp = root.with_name(root.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    shutil.copytree(base, tmp, ignore=shutil.ignore_patterns("derived"))
+    if not (tmp / ".copied").exists():
+        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.copytree(base, tmp, ignore=shutil.ignore_patterns("derived"))
+        (tmp / ".copied").touch()
+    t = time.perf_counter()
     if series == "pdq":
         from bench_search import fill
 
-        fill(tmp / "provenance.db", size, rng)
+        for target in [*range(10**6, size, 10**6), size]:
+            fill(tmp / "provenance.db", target, rng)
     else:
         _fill_keypoint_frames(tmp / "provenance.db", size, rng)
+    (tmp / ".copied").unlink()
     tmp.rename(root)
+    print(f"{series:8} {size:>9,} filled (random {'hashes' if series == 'pdq' else 'descriptors'} into SQLite) in "
+          f"{time.perf_counter() - t:.0f} s", flush=True)
     return root
 
 
@@ -362,6 +389,7 @@ def _line(series: str, size: int, mode: str, r: dict, recall: str) -> str:
     structure = r["structure"] if series == "keypoint" else r["pdq_structure"]
     return (f"{series:8} {size:>9,} {mode:10} {structure:15} {np.median(warm):8.2f} "
             f"{warm.min():6.2f}-{warm.max():<6.2f} {np.median(warm) / np.median(base):6.2f}x {np.median(base):6.2f} "
+            f"{r['fingerprint_s'] + np.median(warm):7.2f} "
             f"{r['cold']:7.2f} {r['rss_mb']:7.0f} {r['fingerprint_s']:6.2f}  {recall}{_votes(r)} "
             f"[cold: {r['rows_read']} frame rows and {r.get('keyframes_read', 0)} keypoint frames read from SQLite, "
             f"{r['cold_rss_mb']:.0f} MB peak; end: {r['memory']}]")
@@ -493,7 +521,9 @@ def main() -> int:
     ap.add_argument("--sync-child", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--add-child", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--verify-child", action="store_true", help=argparse.SUPPRESS)
-    ap.add_argument("--work", help="folder for the filled workspaces (kept between runs); a temporary one otherwise")
+    ap.add_argument("--work", default=str(ROOT / "benchmarks" / ".cache" / "scale"),
+                    help="folder for the filled workspaces, kept between runs so that a later run resumes "
+                         "(default benchmarks/.cache/scale); '' for a temporary one")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--workspace", help=argparse.SUPPRESS)
     ap.add_argument("--base", help=argparse.SUPPRESS)
@@ -522,9 +552,10 @@ def main() -> int:
     rng = np.random.default_rng(20)
     print(f"queries: pdq series bench_60s_720p.mp4 (60 s, the archive footage reused as it is), keypoint series "
           f"{clip.name} (its crop: keypoints only); {args.repeats} warm repeats per size; each size in a fresh "
-          "process; baseline = the sample index (3 references) in that same process")
+          "process; baseline = the sample index (3 references) in that same process; stage s = fp s (the query "
+          "fingerprinted once) + match s (median): the visual stage's time per clip")
     print(f"{'series':8} {'size':>9} {'mode':10} {'structure':15} {'match s':>8} {'min-max':13} {'ratio':>7} "
-          f"{'base s':>6} {'cold s':>7} {'RSS MB':>7} {'fp s':>6}  recall (indexed vs exhaustive)")
+          f"{'base s':>6} {'stage s':>7} {'cold s':>7} {'RSS MB':>7} {'fp s':>6}  recall (indexed vs exhaustive)")
     if "pdq" in series:
         from bench_frames import build_clip
 

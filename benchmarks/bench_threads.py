@@ -5,7 +5,8 @@ second CPU-bound process ran (OpenMP threads busy-waiting). This runs, for each 
 default (nothing set: the project's defaults; ``OMP_WAIT_POLICY=ACTIVE``; ``OMP_NUM_THREADS`` = all cores), a
 fresh child process that indexes the bundled known imagery, fingerprints a cropped repost of the archive
 footage (hashes cannot explain it: every keypoint frame is searched), and times ``match()`` in a worker thread,
-as the visual stage runs it: first idle, then with a competitor process burning CPU (numpy matrix products).
+as the visual stage runs it: idle, then with a competitor process burning CPU (numpy matrix products), the
+two alternating round by round (so that a drift in the machine's own load falls on both alike).
 The competitor is a second batch worker, as the acceptance has it ("batch with two workers on two cores"): a
 CPU-bound process on its share of the cores, ``--burner-threads`` (default cores // 2; ``0``: numpy's default,
 every core). Prints per setting the median and range over repeats and the loaded/idle ratio (target <= 1.5x),
@@ -14,9 +15,13 @@ burner threads) / cores): with a burner on every core of two, 1.5x is that floor
 shared with other work (and CPU shared per control group rather than per thread) "idle" is not idle: the load
 average is printed before and after, and the search's CPU time idle and loaded with the most CPU any other
 thread of the process took meanwhile (spinning pool threads show there; CPU time does not depend on how busy
-the machine is, so it tells spinning from sharing where wall time cannot).
+the machine is, so it tells spinning from sharing where wall time cannot). Linux's autogroup scheduler
+(``/proc/sys/kernel/sched_autogroup_enabled``) shares the CPU per session first: on a machine loaded by other
+sessions this one gets a slice, and a competitor in the same session (as a batch's second worker is: the
+workers are the batch's children) halves it, so loaded/idle tends to 2x whatever the threads do; with
+``--own-session`` the competitor takes its slice from every session alike, as an independent process would.
 
-Usage: python benchmarks/bench_threads.py [--repeats 5] [--burner-threads N]
+Usage: python benchmarks/bench_threads.py [--repeats 5] [--burner-threads N] [--own-session]
 """
 
 from __future__ import annotations
@@ -92,14 +97,19 @@ def child(repeats: int, loaded_for: float) -> None:
         return out[0]
 
     once()  # load the tables
-    idle = [once("idle") for _ in range(repeats)]
     threads = os.environ.get("BURNER_THREADS", "")
     blas = {k: threads for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")} if threads else {}
-    burner = subprocess.Popen([sys.executable, "-c", BURN], env={**os.environ, "BURN_S": str(loaded_for), **blas})
-    time.sleep(1.0)
-    loaded = [once("loaded") for _ in range(repeats)]
-    burner.kill()
-    burner.wait()
+    idle: list[float] = []
+    loaded: list[float] = []
+    for _ in range(repeats):  # idle and loaded interleaved, round by round: the machine's own load drifts
+        idle.append(once("idle"))
+        burner = subprocess.Popen([sys.executable, "-c", BURN], env={**os.environ, "BURN_S": str(loaded_for),
+                                                                     **blas},
+                                  start_new_session=os.environ.get("BURNER_SESSION") == "own")
+        time.sleep(1.0)  # the burner's imports done, its products running
+        loaded.append(once("loaded"))
+        burner.kill()
+        burner.wait()
     print(json.dumps({"idle": idle, "loaded": loaded, "cpu": cpu}))
 
 
@@ -108,6 +118,8 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--burner-threads", type=int, default=max(1, (os.cpu_count() or 2) // 2),
                         help="threads of the competing process (default: a second batch worker's share; 0: all)")
+    parser.add_argument("--own-session", action="store_true",
+                        help="start the competitor in a session of its own (see the module's docstring)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -115,14 +127,20 @@ def main() -> int:
         return 0
     cores = os.cpu_count() or 1
     burning = args.burner_threads or cores
+    autogroup = Path("/proc/sys/kernel/sched_autogroup_enabled")
     print(f"keypoint search (match() of a cropped repost vs the sample index), {cores} cores, {args.repeats} "
           f"repeats; a competitor process burns {burning} thread{'' if burning == 1 else 's'} during 'loaded' "
-          f"(fair-share floor {max(1.0, (1 + burning) / cores):.2f}x); load average {os.getloadavg()[0]:.1f}")
+          f"(fair-share floor {max(1.0, (1 + burning) / cores):.2f}x), in "
+          f"{'a session of its own' if args.own_session else 'this session'}; autogroup "
+          f"{autogroup.read_text().strip() if autogroup.exists() else '-'}; "
+          f"load average {os.getloadavg()[0]:.1f}")
     print(f"{'setting':<28}{'idle s (median, range)':<28}{'loaded s (median, range)':<28}loaded/idle  "
           "CPU s idle/loaded (other threads)")
     base = {k: v for k, v in os.environ.items() if not k.startswith(("OMP_", "KMP_"))}
     if args.burner_threads:
         base["BURNER_THREADS"] = str(args.burner_threads)
+    if args.own_session:
+        base["BURNER_SESSION"] = "own"
     for name, extra in SETTINGS.items():
         proc = subprocess.run([sys.executable, __file__, "--child", "--repeats", str(args.repeats)],
                               env={**base, **extra}, capture_output=True, text=True, timeout=1800)
