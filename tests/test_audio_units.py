@@ -12,7 +12,15 @@ import numpy as np
 import pytest
 
 from provenance.audio import AudioError, ModelNotFoundError, find_cues, load_varieties, resolve_model
-from provenance.audio.analysis import _chunk_named, _distinct_words, _Region, _verdict, identified, summarise
+from provenance.audio.analysis import (
+    _chunk_named,
+    _distinct_words,
+    _Region,
+    _unidentify,
+    _verdict,
+    identified,
+    summarise,
+)
 from provenance.audio.config import AudioConfig
 from provenance.audio.cues import TextSpan
 from provenance.audio.decode import SAMPLE_RATE, decode_audio
@@ -32,6 +40,7 @@ from provenance.audio.timeline import (
     spans_from_windows,
 )
 from provenance.config import load_pipeline
+from provenance.report.model import AudioSection
 
 DATA = Path(__file__).resolve().parent / "data" / "audio"
 S = SAMPLE_RATE
@@ -355,3 +364,29 @@ def test_every_whisper_language_is_named_in_the_findings() -> None:
         report = Report(MediaSection(path="x.wav", kind="audio"), sections={"audio": audio})
         messages = " ".join(f.message for f in AudioStage().findings(report))
         assert name in messages, messages
+
+
+def test_a_language_in_doubt_becomes_unidentified_speech_and_never_stays_in_the_report() -> None:
+    """espeak Korean heard as Thai 0.78 under GENERIC (issue 13): a language whose transcript or second look is
+    in doubt leaves the languages and the timeline; its seconds are speech of unidentified language, the other
+    languages keep their shares (of all speech), and a clip left with nothing says "unidentified"."""
+    config = AudioConfig()
+    en, th = region("en", 12.0), region("th", 9.0, start=13.0)
+    for r, p in ((en, 0.97), (th, 0.78)):
+        r.probs = {r.language: p}
+    main, status, languages = summarise([en, th], {"en": en.probs, "th": th.probs}, config)
+    assert status == "mixed" and [g.code for g in languages] == ["en", "th"]
+    section = AudioSection(status="ok", language=main, languages=languages, language_status=status, speech_s=21.0)
+    kept, unidentified = _unidentify([en, th], section, config, {"th"}, 0.0)
+    assert kept == [en] and unidentified == pytest.approx(9.0)
+    assert section.language is not None and section.language.code == "en" and section.language_status == "single"
+    assert [g.code for g in section.languages] == ["en"] and section.languages[0].share == pytest.approx(12 / 21, 1e-3)
+    assert section.unidentified_s == pytest.approx(9.0)
+
+    th = region("th", 9.0)
+    th.probs = {"th": 0.78}
+    main, status, languages = summarise([th], {"th": th.probs}, config)
+    section = AudioSection(status="ok", language=main, languages=languages, language_status=status, speech_s=9.0)
+    kept, unidentified = _unidentify([th], section, config, {"th"}, 0.0)
+    assert kept == [] and section.language is None and section.languages == []
+    assert section.language_status == "unidentified" and section.unidentified_s == pytest.approx(9.0)
