@@ -116,10 +116,11 @@ def describe(m: Match, report: Report, bits: int = 256) -> Strength:
     if LOW_DETAIL_RUN in m.methods and not still_clip:  # below the quality gate: its own, weaker wording
         method = LOW_DETAIL_RUN
         of = f" of {clip_s:.1f} s" if clip_s else ""
+        farthest = max((p.distance for p in hash_pairs), default=closest)
         headline = (f"Low-detail frames only: a run of {len(m.frames)} consecutive frames on one offset, "
-                    f"{hash_s:.1f} s{of}, within {closest} of {bits} bits of the footage inside the reference's "
-                    "interface. The frames are too smooth for a PDQ match on their own: weaker evidence than a "
-                    "hash match; compare the frames.")
+                    f"{hash_s:.1f} s{of}, each within {farthest} of {bits} bits (closest {closest}) of the footage "
+                    "inside the reference's interface. The frames are too smooth for a PDQ match on their own: "
+                    "weaker evidence than a hash match; compare the frames.")
     if (partial := getattr(m, "reference_partial", None)) and not still_ref:
         headline += (f" The reference itself decoded only in part when indexed ({partial.split(';')[0]}): footage "
                      "of the clip from there could not be compared, which is not evidence it comes from elsewhere.")
