@@ -19,6 +19,7 @@ from provenance.config import load_pipeline
 from provenance.media import probe
 from provenance.report.markdown import render_markdown
 from provenance.report.model import Match
+from provenance.report.writer import render_html
 from provenance.visual.index import KnownImageryIndex
 from provenance.visual.matching import METHOD_LOW_DETAIL_RUN, RUN_MIN_FRAMES, match
 from provenance.visual.stage import query_fingerprint
@@ -94,3 +95,4 @@ def test_a_low_detail_run_is_worded_apart_from_a_hash_match(wrapped, pipeline) -
     assert "Low-detail frames only: a run of " in f.message and "weaker evidence" in f.message, f.message
     assert "match by PDQ hash" not in f.message
     assert "Low-detail frames only" in render_markdown(report)
+    assert "a run of low-detail frames on one offset" in render_html(report)
