@@ -235,9 +235,11 @@ def _low_detail_runs(query: Fingerprint, index: KnownImageryIndex, config: Match
 
     Only references that keep a content box (index.box_geometries) are compared, and only their box hashes: the
     clip's whole frame (and its own content box) against the footage inside the interface, never the interface.
-    A video clip only (a still has no sequence)."""
-    if len(query.frames) < RUN_MIN_FRAMES:
-        return {}
+    A video clip only (a still has no sequence), and only one with a frame under the gate: each box costs a read of
+    the reference's frame rows (``index.box_hashes``), which clips whose frames were all looked up need not pay."""
+    if len(query.frames) < RUN_MIN_FRAMES or not any(RUN_MIN_QUALITY <= f.hashes.quality < config.min_quality
+                                                     for f in query.frames):
+        return {}  # every frame was looked up (or is flat): the hash search already compared them with the boxes
     frames = sorted(query.frames, key=lambda f: f.t)
     out: dict[str, list[_Pair]] = {}
     for ref_id in sorted(set(index.box_geometries()) - found):
