@@ -17,12 +17,18 @@ from dataclasses import dataclass, field
 from provenance.report.model import Match, Report, Segment
 from provenance.report.view import fmt_t
 
+# Match.methods value of a match on a run of low-detail frames (matching._low_detail_runs; defined here, where the
+# report code reads it, so reading a report does not load the matcher)
+LOW_DETAIL_RUN = "low_detail_run"
+
 
 @dataclass(frozen=True)
 class Strength:
     """What a match rests on. Seconds are of the submitted clip; 0.0 for a still."""
 
-    method: str  # "pdq" (every segment has a hash-matched frame), "local" (keypoints only) or "pdq+local"
+    # "pdq" (every segment has a hash-matched frame), "local" (keypoints only), "pdq+local", or "low_detail_run"
+    # (a run of frames under the PDQ quality gate on one offset: matching._low_detail_runs)
+    method: str
     hash_s: float = 0.0  # clip seconds in segments with at least one frame matched by PDQ hash
     keypoint_s: float = 0.0  # clip seconds in segments matched by keypoints alone
     clip_s: float | None = None  # the clip's duration, when known
@@ -107,6 +113,14 @@ def describe(m: Match, report: Report, bits: int = 256) -> Strength:
         else:  # no segment recorded (an old report): the method alone
             text = by_hash if closest is not None else by_points
             headline = text[0].upper() + text[1:] + "."
+    if LOW_DETAIL_RUN in m.methods and not still_clip:  # below the quality gate: its own, weaker wording
+        method = LOW_DETAIL_RUN
+        of = f" of {clip_s:.1f} s" if clip_s else ""
+        farthest = max((p.distance for p in hash_pairs), default=closest)
+        headline = (f"Low-detail frames only: a run of {len(m.frames)} consecutive frames on one offset, "
+                    f"{hash_s:.1f} s{of}, each within {farthest} of {bits} bits (closest {closest}) of the footage "
+                    "inside the reference's interface. The frames are too smooth for a PDQ match on their own: "
+                    "weaker evidence than a hash match; compare the frames.")
     if (partial := getattr(m, "reference_partial", None)) and not still_ref:
         headline += (f" The reference itself decoded only in part when indexed ({partial.split(';')[0]}): footage "
                      "of the clip from there could not be compared, which is not evidence it comes from elsewhere.")
