@@ -33,7 +33,9 @@ import numpy as np
 
 from provenance.threads import faiss_single_thread
 
-HASH_MIH_MIN_ROWS = 500_000  # flat below: at 10^5 0.14 s flat vs 0.48 s sliced, at 10^6 2.51 s vs 0.50 s (bench_scale)
+# flat below: bench_scale --crossover (one process, alternating, load 6-15): flat/multi-index 0.43-0.46x at 10^5,
+# 1.06-1.28x at 3x10^5, 1.09-1.66x at 5x10^5, 4.0-5.2x at 10^6, 19x at 10^7 (DESIGN.md, issue 20)
+HASH_MIH_MIN_ROWS = 500_000
 HASH_MIH_MIN_ENV = "PROVENANCE_HASH_MIH_MIN"  # overrides HASH_MIH_MIN_ROWS (benchmarks, tests)
 MIH_SLICES = (23,) * 8 + (24,) * 3  # bits per slice, 256 in all; slices in bit order from the first byte's MSB
 MIH_SLICE_RADIUS = 2  # bits looked up around each query slice: exact for max_distance <= 11 * 3 - 1
