@@ -33,8 +33,8 @@ import numpy as np
 
 from provenance.threads import faiss_single_thread
 
-# flat below: bench_scale --crossover (one process, alternating, load 6-15): flat/multi-index 0.43-0.46x at 10^5,
-# 1.06-1.28x at 3x10^5, 1.09-1.66x at 5x10^5, 4.0-5.2x at 10^6, 19x at 10^7 (DESIGN.md, issue 20)
+# flat below: bench_scale --crossover (one process, alternating, load 6-15): flat/multi-index 0.38-0.46x at 10^5,
+# 1.06-1.28x at 3x10^5, 1.09-1.66x at 5x10^5, 2.9-5.2x at 10^6, 19x at 10^7 (DESIGN.md, issue 20)
 HASH_MIH_MIN_ROWS = 500_000
 HASH_MIH_MIN_ENV = "PROVENANCE_HASH_MIH_MIN"  # overrides HASH_MIH_MIN_ROWS (benchmarks, tests)
 MIH_SLICES = (23,) * 8 + (24,) * 3  # bits per slice, 256 in all; slices in bit order from the first byte's MSB
