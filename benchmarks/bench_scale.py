@@ -15,6 +15,12 @@ Two series, each size measured in a fresh subprocess (so that its peak RSS is it
             differs, so no two are byte-identical and every one is decoded), indexed whole by ``provenance
             index add FOLDER --workers N`` in a fresh process per worker count: wall time, CPU, peak RSS of the
             command and its workers, frames indexed, seconds of footage per second.
+  crossover (--crossover 100000,300000,1000000) the flat scan against multi-index hashing in ONE process per
+            size, alternating (flat, mih; mih, flat; ...) for --repeats rounds, each size's pdq workspace (filled
+            as above, the multi-index tables built on first use): match() of the 60-s clip with the crossover set
+            each time (PROVENANCE_HASH_MIH_MIN is read per search), both structures warm, and whether the hash
+            hits within the match threshold are the same. Where the machine is shared, the same process and
+            alternation put both under the same load; search.HASH_MIH_MIN_ROWS is set from these.
   acceptance (--acceptance) the largest pdq index with --acceptance-keypoints (10^4) searched keypoint frames
             added: ``provenance verify --pipeline quick`` of the 60-s clip end to end in fresh processes,
             against the sample index and against it, time, peak RSS and the matches of each.
@@ -302,6 +308,67 @@ def _memory() -> str:
     return f"anon {get['RssAnon']:.0f} file {get['RssFile']:.0f} peak {get['VmHWM']:.0f}"
 
 
+def crossover_child(args: argparse.Namespace) -> int:
+    """Flat scan and multi-index hashing alternating in this one process over one pdq workspace; one JSON line."""
+    from provenance.config import load_pipeline
+    from provenance.media import probe
+    from provenance.visual.index import KnownImageryIndex
+    from provenance.visual.matching import match
+    from provenance.visual.search import HASH_MIH_MIN_ENV
+    from provenance.visual.stage import query_fingerprint
+    from provenance.workspace import Workspace
+
+    cfg = load_pipeline("standard").visual
+    fp = query_fingerprint(probe(Path(args.clip)), cfg)
+    index = KnownImageryIndex(Workspace(Path(args.workspace)))
+    search = index.search
+    hits: dict[str, set] = {"flat": set(), "mih": set()}
+    times: dict[str, list[float]] = {"flat": [], "mih": []}
+    setting = {"flat": EXHAUSTIVE, "mih": "0"}
+    mode = ""
+
+    def recording(queries, **kw):  # the real hash search; its hits within the match threshold noted
+        found = search(queries, **kw)
+        hits[mode] |= {(queries[h.query].hex(), h.reference_id, round(h.t, 2)) for h in found}
+        return found
+
+    index.search = recording  # type: ignore[method-assign]
+    structure = {}
+    for mode in ("mih", "flat"):  # warm both: the tables mapped, the flat copy made
+        os.environ[HASH_MIH_MIN_ENV] = setting[mode]
+        match(fp, index, cfg.matching)
+        structure[mode] = _structure(index, cfg.matching.min_quality)
+    for r in range(args.repeats):
+        for mode in (("flat", "mih") if r % 2 == 0 else ("mih", "flat")):
+            os.environ[HASH_MIH_MIN_ENV] = setting[mode]
+            t = time.perf_counter()
+            match(fp, index, cfg.matching)
+            times[mode].append(time.perf_counter() - t)
+    print(json.dumps({"frames": index.matchable_frames(cfg.matching.min_quality), "times": times,
+                      "structure": structure, "same_hits": hits["flat"] == hits["mih"],
+                      "hits": [len(hits["flat"]), len(hits["mih"])], "rss_mb": _peak_mb()}))
+    return 0
+
+
+def _crossover(args: argparse.Namespace, work: Path, base: Path, clip: Path, rng: np.random.Generator) -> None:
+    load = os.getloadavg()[0]
+    print(f"crossover: flat vs multi-index hashing, one process per size, {args.repeats} alternating rounds "
+          f"(load {load:.1f} at the start)", flush=True)
+    for size in sorted(int(x) for x in args.crossover.split(",")):
+        ws = _prepare(base, work / f"pdq-{size}", "pdq", size, rng)
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "benchmarks")]))
+        out = subprocess.run([sys.executable, __file__, "--crossover-child", "--workspace", str(ws), "--clip",
+                              str(clip), "--repeats", str(args.repeats)],
+                             env=env, capture_output=True, text=True, check=True)
+        r = json.loads(out.stdout.strip().splitlines()[-1])
+        flat, mih = np.array(r["times"]["flat"]), np.array(r["times"]["mih"])
+        print(f"pdq {r['frames']:>10,}  flat {np.median(flat):6.2f} s ({flat.min():.2f}-{flat.max():.2f})  "
+              f"mih {np.median(mih):6.2f} s ({mih.min():.2f}-{mih.max():.2f})  flat/mih "
+              f"{np.median(flat) / np.median(mih):5.2f}x  hits {r['hits'][0]}/{r['hits'][1]} "
+              f"{'same' if r['same_hits'] else 'DIFFER'}  {r['structure']}  peak {r['rss_mb']:.0f} MB  "
+              f"load {os.getloadavg()[0]:.1f}", flush=True)
+
+
 def sync_child(args: argparse.Namespace) -> int:
     """Bring a workspace's derived files up to date in this fresh process; one JSON line."""
     from provenance.visual.index import KnownImageryIndex
@@ -518,6 +585,8 @@ def main() -> int:
     ap.add_argument("--add-files", type=int, default=12)
     ap.add_argument("--add-minutes", type=int, default=5)
     ap.add_argument("--add-workers", default="2", help="comma-separated worker counts to time")
+    ap.add_argument("--crossover", default="", help="comma-separated pdq sizes: flat vs mih in one process each")
+    ap.add_argument("--crossover-child", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--sync-child", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--add-child", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--verify-child", action="store_true", help=argparse.SUPPRESS)
@@ -531,6 +600,8 @@ def main() -> int:
     args = ap.parse_args()
     if args.child:
         return child(args)
+    if args.crossover_child:
+        return crossover_child(args)
     if args.sync_child:
         return sync_child(args)
     if args.add_child:
@@ -550,6 +621,11 @@ def main() -> int:
     if not base.exists():
         _base_workspace(work / "base.tmp").rename(base)
     rng = np.random.default_rng(20)
+    if args.crossover:
+        from bench_frames import build_clip
+
+        _crossover(args, work, base, build_clip(60), rng)
+        return 0
     print(f"queries: pdq series bench_60s_720p.mp4 (60 s, the archive footage reused as it is), keypoint series "
           f"{clip.name} (its crop: keypoints only); {args.repeats} warm repeats per size; each size in a fresh "
           "process; baseline = the sample index (3 references) in that same process; stage s = fp s (the query "

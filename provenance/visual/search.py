@@ -33,7 +33,9 @@ import numpy as np
 
 from provenance.threads import faiss_single_thread
 
-HASH_MIH_MIN_ROWS = 500_000  # flat below: at 10^5 0.14 s flat vs 0.48 s sliced, at 10^6 2.51 s vs 0.50 s (bench_scale)
+# flat below: bench_scale --crossover (one process, alternating, load 6-15): flat/multi-index 0.38-0.46x at 10^5,
+# 1.06-1.28x at 3x10^5, 1.09-1.66x at 5x10^5, 2.9-5.2x at 10^6, 19x at 10^7 (DESIGN.md, issue 20)
+HASH_MIH_MIN_ROWS = 500_000
 HASH_MIH_MIN_ENV = "PROVENANCE_HASH_MIH_MIN"  # overrides HASH_MIH_MIN_ROWS (benchmarks, tests)
 MIH_SLICES = (23,) * 8 + (24,) * 3  # bits per slice, 256 in all; slices in bit order from the first byte's MSB
 MIH_SLICE_RADIUS = 2  # bits looked up around each query slice: exact for max_distance <= 11 * 3 - 1
@@ -176,7 +178,7 @@ class MultiIndexHash:
                 release(self.orders[j])
                 qrows = np.repeat(np.arange(len(chunk)), lengths.reshape(len(chunk), -1).sum(axis=1))
                 keys.append(rows * len(chunk) + qrows)
-        return np.unique(np.concatenate(keys)) if keys else np.zeros(0, np.int64)  # found in several slices: once
+        return sorted_unique(np.concatenate(keys)) if keys else np.zeros(0, np.int64)  # found in several slices: once
 
     def _check(self, chunk: np.ndarray, keys: np.ndarray, max_distance: int
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -198,6 +200,23 @@ class MultiIndexHash:
         if not out_q:
             return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
         return np.concatenate(out_q), np.concatenate(out_r), np.concatenate(out_d)
+
+
+def sorted_unique(keys: np.ndarray) -> np.ndarray:
+    """The distinct values of a 1-D integer array, ascending; sorts ``keys`` in place (a fresh array is expected).
+
+    Why not ``np.unique``: from NumPy 2.3 it finds distinct values through a hash table and sorts only those, which
+    on a clip's ~10^6 multi-index candidate keys (random int64, a table far beyond the caches) took 4.4-6.6 s on 2
+    loaded cores against 0.16-0.26 s for a sort and a neighbour comparison (NumPy 2.4.6, measured 2026-12-01,
+    issue 20): it made multi-index hashing slower than the flat scan at 10^5-10^6 rows.
+    """
+    keys.sort()
+    if len(keys) < 2:
+        return keys
+    keep = np.empty(len(keys), bool)
+    keep[0] = True
+    np.not_equal(keys[1:], keys[:-1], out=keep[1:])
+    return keys[keep]
 
 
 def release(array: np.ndarray, start: int = 0, stop: int | None = None) -> None:
