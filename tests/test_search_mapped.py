@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -118,28 +117,3 @@ def test_sorted_unique_gives_numpys_distinct_values() -> None:
     assert np.array_equal(search.sorted_unique(keys.copy()), np.unique(keys))
     assert search.sorted_unique(np.zeros(0, np.int64)).tolist() == []
     assert search.sorted_unique(np.array([7], np.int64)).tolist() == [7]
-
-
-@pytest.mark.slow
-def test_multi_index_hashing_beats_the_flat_scan_from_the_crossover() -> None:
-    """From search.HASH_MIH_MIN_ROWS indexed hashes the search goes through the tables because they are faster:
-    a clip's 480 query hashes (some near indexed rows) against that many random rows, the two alternating (best of
-    3 each, the same load), the same pairs. Guards the regression of issue 20: a de-duplication through NumPy's
-    hash-table np.unique made the tables 1.4-1.7x slower than the flat scan at 10^6 rows (4.65 s vs 2.70 s)."""
-    rows = search.HASH_MIH_MIN_ROWS
-    rng = np.random.default_rng(11)
-    hashes = rng.integers(0, 256, (rows, 32), dtype=np.uint8)
-    queries = _queries(hashes, 460, rng)
-    mih, flat = MultiIndexHash.build(hashes), HashSearch(hashes)
-    took: dict[str, list[float]] = {"mih": [], "flat": []}
-    for _ in range(3):
-        for name, run in (("flat", lambda: sorted(flat.range(queries, 31))),
-                          ("mih", lambda: list(zip(*(a.tolist() for a in mih.range(queries, 31)), strict=True)))):
-            started = time.perf_counter()
-            pairs = run()
-            took[name].append(time.perf_counter() - started)
-            if name == "flat":
-                want = pairs
-            else:
-                assert pairs == want and len(want) >= 100
-    assert min(took["mih"]) < min(took["flat"]), took
