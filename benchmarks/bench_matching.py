@@ -69,10 +69,9 @@ from provenance.batch.run import dask_client
 from provenance.config import load_pipeline
 from provenance.media import probe
 from provenance.visual.index import KnownImageryIndex
-from provenance.visual.matching import match
 from provenance.visual.sharded import sharded_index
 from provenance.visual.signals import PDQ
-from provenance.visual.stage import query_fingerprint
+from provenance.visual.stage import presented_matches, query_fingerprint
 from provenance.workspace import Workspace
 
 from match_suite import (
@@ -261,12 +260,12 @@ def main() -> int:
             t = time.perf_counter()
             fp = query_fingerprint(probe(path), pipeline.visual)
             t_match = time.perf_counter()
-            matches, _ = match(fp, index, pipeline.visual.matching)
+            matches, _ = presented_matches(fp, index, pipeline.visual.matching)
             single_t += time.perf_counter() - t_match
             ours_t += time.perf_counter() - t
             if sharded is not None:
                 t = time.perf_counter()
-                theirs, _ = match(fp, sharded, pipeline.visual.matching)
+                theirs, _ = presented_matches(fp, sharded, pipeline.visual.matching)
                 sharded_t += time.perf_counter() - t
                 identical = [dataclasses.asdict(m) for m in theirs] == [dataclasses.asdict(m) for m in matches]
                 same += identical
