@@ -1000,6 +1000,57 @@ def build(root: Path, *, shared: Path | None = None) -> Corpus:
     return corpus
 
 
+# -- issue 14 round 6: real footage in raw or unusual wrappers (the tester's mkround6.py, from skimage photos) ----
+def _photo_rgb(name: str) -> np.ndarray:
+    """skimage's ``name`` photograph cut to 600x400 (every round-6 encode is 600x400)."""
+    from skimage import data
+
+    return np.ascontiguousarray(getattr(data, name)()[:400, :600])
+
+
+def encode_raw(fmt: str, codec: str, pix_fmt: str, frames: list[np.ndarray], rate: int = 25) -> bytes:
+    """``frames`` encoded with PyAV into the (raw or container) format ``fmt``: ``mjpeg`` (concatenated JPEGs, an
+    IP camera's .mjpeg), ``mpjpeg`` (HTTP multipart/x-mixed-replace), ``h264``/``hevc`` (Annex-B elementary
+    streams: a DVR export), ``mp4``."""
+    with tempfile.TemporaryDirectory() as tmp:
+        target = Path(tmp) / f"clip.{fmt}"
+        out = av.open(str(target), "w", format=fmt)
+        stream = out.add_stream(codec, rate=rate)
+        stream.width, stream.height, stream.pix_fmt = frames[0].shape[1], frames[0].shape[0], pix_fmt
+        for im in frames:
+            for packet in stream.encode(av.VideoFrame.from_ndarray(im, format="rgb24")):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+        out.close()
+        return target.read_bytes()
+
+
+def y4m(frame: np.ndarray, count: int, comment: bytes = b"XCOMMENT=hello") -> bytes:
+    """A YUV4MPEG2 file of ``count`` copies of ``frame`` (4:2:0, 25 fps), with ``comment`` in its header line."""
+    ycc = Image.fromarray(frame).convert("YCbCr")
+    y, cb, cr = (np.asarray(c) for c in ycc.split())
+    h, w = y.shape
+    body = b"FRAME\n" + y.tobytes() + cb[::2, ::2].tobytes() + cr[::2, ::2].tobytes()
+    return f"YUV4MPEG2 W{w} H{h} F25:1 Ip A1:1 C420jpeg ".encode() + comment + b"\n" + body * count
+
+
+def sei_pdf_h264(stream: bytes) -> bytes:
+    """An H.264 elementary stream behind a 30-byte SEI NAL unit whose payload holds ``%PDF-1.4`` (D2)."""
+    payload = b"\x11" * 16 + b"%PDF-1.4 ok"
+    return b"\x00\x00\x00\x01\x06" + bytes([5, len(payload)]) + payload + b"\x80" + stream
+
+
+def motion_photo(still: np.ndarray, video: bytes) -> bytes:
+    """A Google motion photo: a JPEG whose XMP says GCamera:MotionPhoto=1, with the MP4 ``video`` appended (D3)."""
+    xmp = ('<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+           '<rdf:Description xmlns:GCamera="http://ns.google.com/photos/1.0/camera/" GCamera:MotionPhoto="1" '
+           'GCamera:MotionPhotoVersion="1" GCamera:MotionPhotoPresentationTimestampUs="0"/></rdf:RDF></x:xmpmeta>')
+    out = io.BytesIO()
+    Image.fromarray(still).save(out, "JPEG", quality=90, xmp=xmp.encode())
+    return out.getvalue() + video
+
+
 def good_header() -> bytes:
     return clip(1.0, seed=30, faststart=True)[:4096]
 
