@@ -8,6 +8,7 @@ the desk sees is asserted.
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -43,3 +44,48 @@ def test_a_name_at_the_file_system_limit_is_indexed_with_its_folder(tmp_path: Pa
     assert verified.code == 0, verified.stderr + verified.stdout
     assert "Reuses known imagery 'xxxxxxxx" in verified.stdout, verified.stdout
     assert "OSError" not in verified.stdout + verified.stderr and "sidecar stage failed" not in verified.stdout
+
+
+def _coffee_clips() -> dict[str, bytes]:
+    """The round-6 footage of the coffee photo (50 frames, 2 s at 25 fps) in each raw or unusual wrapper."""
+    coffee = make_corpus._photo_rgb("coffee")
+    h264 = make_corpus.encode_raw("h264", "libx264", "yuv420p", [coffee] * 50)
+    return {
+        "coffee.h264": h264,  # D5: Annex-B, no timestamps
+        "coffee.hevc": make_corpus.encode_raw("hevc", "libx265", "yuv420p", [coffee] * 50),  # D5
+        "coffee_sei_pdf.h264": make_corpus.sei_pdf_h264(h264),  # D2: "%PDF-1.4" in an SEI at byte 7
+        "coffee_xcomment_pdf.y4m": make_corpus.y4m(coffee, 50, b"XCOMMENT=%PDF-1.4"),  # D2
+        "coffee_plain.y4m": make_corpus.y4m(coffee, 50),  # D7
+        "coffee.mpjpeg": make_corpus.encode_raw("mpjpeg", "mjpeg", "yuvj420p", [coffee] * 50),  # D7
+    }
+
+
+def test_footage_in_raw_wrappers_is_decoded_and_matched(tmp_path: Path) -> None:
+    """D2, D5, D7: raw H.264/HEVC (no timestamps: "no decodable video frames"), the same behind an SEI holding
+    "%PDF-1.4" or a Y4M header comment "%PDF-1.4" (both were "a PDF document, not footage"), a plain Y4M and a
+    multipart MJPEG recording ("FFmpeg could only guess"): each is footage of the indexed coffee photo, and
+    verify says it reuses it, as video, with no visual-stage failure."""
+    _index_coffee(tmp_path)
+    for name, data in _coffee_clips().items():
+        clip = tmp_path / name
+        clip.write_bytes(data)
+        run = run_cli("verify", clip, "--pipeline", "quick", "--json", env=_env(tmp_path))
+        assert run.code == 0, (name, run.code, run.stderr, run.stdout[-2000:])
+        report = json.loads(run.stdout)
+        assert report["media"]["kind"] == "video", (name, report["media"])
+        said = " ".join(f["message"] for f in report["findings"])
+        assert "Reuses known imagery 'coffee'" in said, (name, said)
+        assert "PDF" not in said and "visual stage failed" not in said, (name, said)
+
+
+def test_sniff_pdf_prefix_rule_keeps_tolerated_prefixes_only() -> None:
+    """D2 at the sniffer: a BOM, NULs or one text line before "%PDF-" stay a document (round 5, N1); binary bytes,
+    an Annex-B start code or a Y4M header line before it do not."""
+    from provenance.sniff import sniff
+
+    assert sniff(b"\xef\xbb\xbf%PDF-1.4\n") == "pdf"
+    assert sniff(b"\x00" * 321 + b"%PDF-1.4\n") == "pdf"
+    assert sniff(b"garbage line\r\n%PDF-1.4\n") == "pdf"
+    assert sniff(b"two\nlines\n%PDF-1.4\n") is None
+    assert sniff(b"\x00\x00\x00\x01\x06\x05\x1b" + b"\x11" * 16 + b"%PDF-1.4 ok") is None
+    assert sniff(b"YUV4MPEG2 W600 H400 XCOMMENT=%PDF-1.4\n") == "y4m"

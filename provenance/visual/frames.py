@@ -98,6 +98,7 @@ class FrameSample:
     stopped_at_s: float | None = None  # when stopped: presentation time of the last frame decoded (s)
     decode_error: str | None = None  # stopped_by "decode_error": FFmpeg's message, one line
     coverage: StreamCoverage | None = None  # the time ranges that decoded, against the declared duration
+    assumed_fps: float | None = None  # frames had no timestamps and the stream no frame rate: timed at this rate
 
 
 def target_size(width: int, height: int, long_side: int = HASH_SIZE) -> tuple[int, int]:
@@ -739,6 +740,11 @@ def _declared_s(container: av.container.InputContainer, stream: av.VideoStream, 
     return None
 
 
+# Frame rate assumed for a stream whose frames carry no timestamps and which declares no rate: 25 fps, PAL's and
+# FFmpeg's own default for raw H.264/HEVC (its h264/hevc demuxers' "framerate" option)
+ASSUMED_FPS = 25.0
+
+
 @dataclass
 class _Demuxed:
     """What the decode loop saw besides frames: packet times (coverage) and the packets the decoder refused."""
@@ -747,6 +753,7 @@ class _Demuxed:
     time_base: float | None
     packets: list[float] = field(default_factory=list)  # presentation times (s from the stream's start)
     bad: int = 0
+    seen: int = 0  # packets demuxed: the clock of a stream whose frames carry no timestamps
     refused: list[float] = field(default_factory=list)  # presentation times of the packets the decoder refused
     first_error: str | None = None
 
@@ -757,6 +764,7 @@ class _Demuxed:
         run = 0
         for packet in container.demux(stream):
             t = packet.pts * self.time_base - self.start if packet.pts is not None and self.time_base else None
+            self.seen += 1
             if t is not None:
                 self.packets.append(t)
             try:
@@ -843,6 +851,14 @@ def sample_video(
         start = float(stream.start_time * stream.time_base) if stream.start_time is not None else 0.0
         demuxed = _Demuxed(start, float(stream.time_base) if stream.time_base else None)
         frame_s = 1.0 / float(stream.average_rate) if stream.average_rate else 0.04  # a frame's span on screen
+        # Frames without a presentation time (raw H.264/HEVC elementary streams: no container, no timestamps;
+        # issue 14 round 6, D5) are timed from the packets demuxed and the stream's frame rate, or 25 fps when
+        # FFmpeg knows none (ASSUMED_FPS, said in ``FrameSample.assumed_fps``); decode order may put a frame a
+        # reorder depth (1-3 frames, 0.04-0.12 s at 25 fps) off its display time, far below the sampling interval.
+        rate = stream.average_rate or stream.guessed_rate
+        untimed_s = 1.0 / float(rate) if rate else 1.0 / ASSUMED_FPS
+        out.assumed_fps = None if rate else ASSUMED_FPS
+        untimed_from: int | None = None
         spans: list[tuple[float, float]] = []  # (start, end) of every decoded frame: decoded coverage (coverage.py)
         next_t = 0.0
         last_sample_t = -1e9
@@ -891,9 +907,11 @@ def sample_video(
                     out.frames_decoded -= 1
                     out.stopped_by = "max_frames_decoded"
                     break
-                if frame.time is None:
-                    continue
-                t = last_t = max(0.0, float(frame.time) - start)
+                if frame.time is not None:
+                    t = last_t = max(0.0, float(frame.time) - start)
+                else:  # a raw elementary stream (.h264/.hevc from a DVR): no timestamps, timed by packet order
+                    untimed_from = demuxed.seen if untimed_from is None else untimed_from
+                    t = last_t = (demuxed.seen - untimed_from) * untimed_s
                 spans.append((t, t + frame_s))
                 take = t >= next_t
                 shots = cut(frame, t, check=take)
