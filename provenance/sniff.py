@@ -63,6 +63,78 @@ def is_multipart_jpeg(head: bytes) -> bool:
     return b"content-type: image/jpeg" in header and head[end + skip:end + skip + 2] == b"\xff\xd8"
 
 
+def jpeg_end(data: bytes | memoryview | object) -> int | None:
+    """The offset just past the first JPEG's EOI marker in ``data`` (bytes or an mmap starting with SOI), or None
+    when it has none: marker segments are skipped by their lengths and entropy-coded data to the next marker
+    that is neither a stuffed FF 00 nor a restart (ITU-T T.81, B.1.1.2-B.1.1.5), so an EOI inside an EXIF
+    thumbnail or a scan's bytes is never taken for the end."""
+    find = data.find  # type: ignore[attr-defined]
+    n = len(data)  # type: ignore[arg-type]
+    if n < 4 or data[0] != 0xFF or data[1] != 0xD8:  # type: ignore[index]
+        return None
+    pos = 2
+    while pos + 2 <= n:
+        if data[pos] != 0xFF:  # type: ignore[index]
+            return None
+        marker = data[pos + 1]  # type: ignore[index]
+        if marker == 0xFF:  # fill byte
+            pos += 1
+            continue
+        if marker == 0xD9:
+            return pos + 2
+        if 0xD0 <= marker <= 0xD7 or marker == 0x01:
+            pos += 2
+            continue
+        if pos + 4 > n:
+            return None
+        length = int.from_bytes(data[pos + 2:pos + 4], "big")  # type: ignore[index]
+        if length < 2:
+            return None
+        pos += 2 + length
+        if marker == 0xDA:  # a scan: its entropy-coded data runs to the next real marker
+            while True:
+                pos = find(b"\xff", pos)
+                if pos < 0 or pos + 1 >= n:
+                    return None
+                nxt = data[pos + 1]  # type: ignore[index]
+                if nxt == 0 or 0xD0 <= nxt <= 0xD7 or nxt == 0xFF:
+                    pos += 1 if nxt == 0xFF else 2
+                    continue
+                break
+    return None
+
+
+def after_jpeg(path: Path) -> tuple[int, bytes] | None:
+    """For a file that starts as a JPEG: (offset of the first JPEG's end, the next 16 bytes there), or None when
+    it is no JPEG, has no complete first picture or cannot be read. What follows tells a concatenated-JPEG MJPEG
+    clip (another SOI) and a motion photo (an MP4's ``ftyp`` box) from a still with padding."""
+    import mmap
+
+    try:
+        with path.open("rb") as fh:
+            if fh.read(3) != b"\xff\xd8\xff":
+                return None
+            with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
+                end = jpeg_end(data)
+                return None if end is None else (end, bytes(data[end:end + 16]))
+    except (OSError, ValueError):
+        return None
+
+
+def is_mjpeg(path: Path) -> bool:
+    """A raw MJPEG clip (an IP camera's or CCTV export's ``.mjpeg``: JPEGs back to back): a JPEG whose first
+    picture is followed by another SOI that starts a JPEG (FF D8 FF). Pillow reads only the first picture as a
+    still; FFmpeg's mjpeg demuxer reads every one (issue 14 round 6, D1)."""
+    found = after_jpeg(path)
+    return found is not None and found[1].startswith(b"\xff\xd8\xff")
+
+
+def ffmpeg_format(path: Path) -> str | None:
+    """The demuxer FFmpeg must be told to use for ``path`` (None: its own probe decides). FFmpeg's prober takes a
+    file of concatenated JPEGs for one picture (``jpeg_pipe``); it is a clip for the ``mjpeg`` demuxer."""
+    return "mjpeg" if is_mjpeg(path) else None
+
+
 def why_ignored(path: Path) -> str:
     """Why ``identify`` found no media in ``path``, in a few words for a batch's list of ignored files. Reads the
     first bytes only (no FFmpeg): the list may hold thousands of files."""

@@ -89,3 +89,21 @@ def test_sniff_pdf_prefix_rule_keeps_tolerated_prefixes_only() -> None:
     assert sniff(b"two\nlines\n%PDF-1.4\n") is None
     assert sniff(b"\x00\x00\x00\x01\x06\x05\x1b" + b"\x11" * 16 + b"%PDF-1.4 ok") is None
     assert sniff(b"YUV4MPEG2 W600 H400 XCOMMENT=%PDF-1.4\n") == "y4m"
+
+
+def test_a_raw_mjpeg_clip_is_footage_not_its_first_picture(tmp_path: Path) -> None:
+    """D1: an IP camera's .mjpeg (50 astronaut then 50 coffee JPEGs back to back) was one JPEG still of the
+    astronaut, "No match" for the indexed coffee photo, and `index add` of it indexed 1 frame. Now it is a video
+    whose coffee part (2.0-4.0 s) matches, and indexing it keeps more than one frame."""
+    _index_coffee(tmp_path)
+    astronaut, coffee = make_corpus._photo_rgb("astronaut"), make_corpus._photo_rgb("coffee")
+    clip = tmp_path / "astro_then_coffee.mjpeg"
+    clip.write_bytes(make_corpus.encode_raw("mjpeg", "mjpeg", "yuvj420p", [astronaut] * 50 + [coffee] * 50))
+    run = run_cli("verify", clip, "--pipeline", "quick", "--json", env=_env(tmp_path))
+    assert run.code == 0, (run.stderr, run.stdout[-2000:])
+    report = json.loads(run.stdout)
+    assert report["media"]["kind"] == "video", report["media"]
+    said = " ".join(f["message"] for f in report["findings"])
+    assert "Reuses known imagery 'coffee'" in said and "0:02.0" in said, said
+    added = run_cli("index", "add", clip, "--id", "cctv", env=_env(tmp_path))
+    assert added.code == 0 and "added: cctv (video," in added.stdout, added.stdout + added.stderr

@@ -787,8 +787,10 @@ def video_stream(path: Path, *, skip_frame: str) -> Iterator[tuple[av.container.
     """The open container and its first video stream FFmpeg can decode, FFmpeg's threads on and frames of the
     ``skip_frame`` kind (``NONREF``: decode only reference frames' dependants; ``NONKEY``: keyframes only)
     skipped; ``FrameError`` when the file does not open or has no such stream. Closed when the block ends."""
-    try:
-        container = av.open(str(path), metadata_errors="ignore")
+    from provenance.sniff import ffmpeg_format
+
+    try:  # JPEGs back to back (raw MJPEG) need FFmpeg's mjpeg demuxer named: its prober sees one picture
+        container = av.open(str(path), format=ffmpeg_format(path), metadata_errors="ignore")
     except av.FFmpegError as exc:  # FFmpeg's strerror, not "[Errno 1094995529] ... '/the/path'"
         raise FrameError(f"cannot open video: FFmpeg: {(exc.strerror or type(exc).__name__).lower()} (damaged, or a "
                          "variant of the format FFmpeg does not read)") from exc
