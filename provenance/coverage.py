@@ -157,6 +157,10 @@ def stage_errors(stage: str, section: Section, media: MediaFile | None = None) -
                                      f"({_SAMPLING_CAPS[stop.reason]})"))
     if stage == "visual" and media is not None and (missed := pages_missed(section, media)):
         out.append(StageError(stage, f"partly examined: {missed}"))
+    embedded = getattr(section, "embedded_video", None)
+    if stage == "visual" and embedded is not None and embedded.error:  # a motion photo's clip (issue 14 r6, D3)
+        out.append(StageError(stage, f"partly examined: the embedded video (a motion photo) was not examined: "
+                                     f"{embedded.error}"))
     return out
 
 

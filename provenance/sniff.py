@@ -63,6 +63,11 @@ def is_multipart_jpeg(head: bytes) -> bool:
     return b"content-type: image/jpeg" in header and head[end + skip:end + skip + 2] == b"\xff\xd8"
 
 
+# Bytes read after a JPEG's end for what follows it: Samsung writes a "MotionPhoto_Data" marker and padding
+# before its clip; Google's clip starts right at the end (MicroVideoOffset). 64 KiB covers both with room.
+_TRAILER_SEARCH = 65536
+
+
 def jpeg_end(data: bytes | memoryview | object) -> int | None:
     """The offset just past the first JPEG's EOI marker in ``data`` (bytes or an mmap starting with SOI), or None
     when it has none: marker segments are skipped by their lengths and entropy-coded data to the next marker
@@ -116,9 +121,27 @@ def after_jpeg(path: Path) -> tuple[int, bytes] | None:
                 return None
             with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
                 end = jpeg_end(data)
-                return None if end is None else (end, bytes(data[end:end + 16]))
+                return None if end is None else (end, bytes(data[end:end + _TRAILER_SEARCH]))
     except (OSError, ValueError):
         return None
+
+
+def embedded_video_offset(path: Path) -> int | None:
+    """Where an MP4 appended to a JPEG starts (a phone's motion photo: Google's MicroVideo / MotionPhoto, Samsung's
+    MotionPhoto, the clip right after the picture or after a short marker), or None: an ISO BMFF ``ftyp`` box
+    within ``_TRAILER_SEARCH`` bytes after the first picture's EOI (issue 14 round 6, D3: the clip was never
+    examined and the file got a plain "No match")."""
+    found = after_jpeg(path)
+    if found is None:
+        return None
+    end, tail = found
+    at = tail.find(b"ftyp")
+    while at >= 4:
+        size = int.from_bytes(tail[at - 4:at], "big")
+        if size >= 16 and tail[at + 4:at + 8].isascii():  # a box size, then a printable major brand
+            return end + at - 4
+        at = tail.find(b"ftyp", at + 1)
+    return None
 
 
 def is_mjpeg(path: Path) -> bool:

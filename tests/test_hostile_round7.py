@@ -107,3 +107,42 @@ def test_a_raw_mjpeg_clip_is_footage_not_its_first_picture(tmp_path: Path) -> No
     assert "Reuses known imagery 'coffee'" in said and "0:02.0" in said, said
     added = run_cli("index", "add", clip, "--id", "cctv", env=_env(tmp_path))
     assert added.code == 0 and "added: cctv (video," in added.stdout, added.stdout + added.stderr
+
+
+def test_a_motion_photos_embedded_video_is_examined_too(tmp_path: Path) -> None:
+    """D3: a Pixel motion photo (an astronaut JPEG, then a 3 s MP4 of the coffee photo; XMP GCamera:MotionPhoto=1)
+    was examined as the still only and got a plain "No match". Its embedded clip is now matched as well: a
+    warning names the coffee reference and the clip's length, and the "No match" is said of the still alone. A
+    plain JPEG keeps no such finding."""
+    _index_coffee(tmp_path)
+    coffee = make_corpus._photo_rgb("coffee")
+    mp4 = make_corpus.encode_raw("mp4", "libx264", "yuv420p", [coffee] * 90, rate=30)
+    photo = tmp_path / "PXL_motion.MP.jpg"
+    photo.write_bytes(make_corpus.motion_photo(make_corpus._photo_rgb("astronaut"), mp4))
+    run = run_cli("verify", photo, "--pipeline", "quick", "--json", env=_env(tmp_path))
+    assert run.code == 0, (run.stderr, run.stdout[-2000:])
+    report = json.loads(run.stdout)
+    assert report["media"]["kind"] == "image"
+    by_code = {f["code"]: f["message"] for f in report["findings"]}
+    assert "embedded video (3.0 s, a motion photo) reuses known imagery 'coffee'" in by_code["embedded_video_match"]
+    assert "for the still picture" in by_code["no_known_match"], by_code
+    plain = tmp_path / "astronaut.jpg"
+    Image.fromarray(make_corpus._photo_rgb("astronaut")).save(plain)
+    run = run_cli("verify", plain, "--pipeline", "quick", "--json", env=_env(tmp_path))
+    assert not any(f["code"].startswith("embedded") for f in json.loads(run.stdout)["findings"])
+
+
+def test_a_motion_photo_whose_clip_is_damaged_is_partly_examined(tmp_path: Path) -> None:
+    """D3's floor: when the embedded clip cannot be read (its MP4 cut after 2 KB: no moov), the report says the
+    video was not examined and exits 1, never a plain "No match" with exit 0."""
+    _index_coffee(tmp_path)
+    coffee = make_corpus._photo_rgb("coffee")
+    mp4 = make_corpus.encode_raw("mp4", "libx264", "yuv420p", [coffee] * 30, rate=30)
+    photo = tmp_path / "cut_motion.jpg"
+    photo.write_bytes(make_corpus.motion_photo(make_corpus._photo_rgb("astronaut"), mp4[:2048]))
+    run = run_cli("verify", photo, "--pipeline", "quick", "--json", env=_env(tmp_path))
+    assert run.code == 1, (run.code, run.stderr)
+    report = json.loads(run.stdout)
+    by_code = {f["code"]: f["message"] for f in report["findings"]}
+    assert "which was not examined" in by_code["embedded_video_not_examined"], by_code
+    assert "for the still picture" in by_code["no_known_match"], by_code
