@@ -9,9 +9,11 @@ the desk sees is asserted.
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 from pathlib import Path
 
+import pytest
 from PIL import Image
 from test_hostile import _env, run_cli
 
@@ -146,3 +148,18 @@ def test_a_motion_photo_whose_clip_is_damaged_is_partly_examined(tmp_path: Path)
     by_code = {f["code"]: f["message"] for f in report["findings"]}
     assert "which was not examined" in by_code["embedded_video_not_examined"], by_code
     assert "for the still picture" in by_code["no_known_match"], by_code
+
+
+@pytest.mark.skipif(shutil.which("exiftool") is None, reason="ExifTool not installed")
+@pytest.mark.parametrize("prefix", [b"\x00" * 321, b"\xef\xbb\xbf", b"garbage line\n"], ids=["nuls", "bom", "text"])
+def test_a_pdf_with_bytes_before_its_header_keeps_its_dates(prefix: bytes, tmp_path: Path) -> None:
+    """D6: ExifTool looks for "%PDF-" at byte 0 and read a PDF with 321 NULs before it as "JPEG-like data": the
+    report said "No creation or modification date". It now reads the document from its header, and the report
+    gives the document's creation date (2019-05-04), as for the same PDF without the prefix."""
+    pdf = tmp_path / "prefixed.pdf"
+    pdf.write_bytes(prefix + make_corpus.photo_pdf())
+    run = run_cli("verify", pdf, "--pipeline", "quick", "--json", env=_env(tmp_path))
+    report = json.loads(run.stdout)
+    said = " ".join(f["message"] for f in report["findings"])
+    assert "Document created 2019-05-04" in said, said
+    assert "No creation or modification date" not in said
