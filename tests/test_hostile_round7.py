@@ -163,3 +163,13 @@ def test_a_pdf_with_bytes_before_its_header_keeps_its_dates(prefix: bytes, tmp_p
     said = " ".join(f["message"] for f in report["findings"])
     assert "Document created 2019-05-04" in said, said
     assert "No creation or modification date" not in said
+
+
+def test_index_add_of_a_pdf_says_to_index_its_pictures(tmp_path: Path) -> None:
+    """Low (c)/L5: `index add` of a PDF told the desk to "verify each" of its pictures; it is refused with the
+    advice for indexing ("extract them ... and index each")."""
+    pdf = tmp_path / "p3.pdf"
+    pdf.write_bytes(make_corpus.photo_pdf())
+    added = run_cli("index", "add", pdf, env=_env(tmp_path))
+    assert added.code != 0
+    assert "and index each" in added.stderr and "verify each" not in added.stderr, added.stderr
