@@ -943,8 +943,44 @@ def _cases() -> list[tuple[Case, Callable[[], bytes]]]:
         (Case("not-utf8-\udcff\udcfe.mp4", "bytes that are not UTF-8 in the name", frozenset({OK})),
          lambda: clip(1.0, seed=15)),
         (Case("x" * 240 + ".mp4", "a 244-byte name", frozenset({OK})), lambda: clip(1.0, seed=16)),
+        # issue 14 round 6: a name at NAME_MAX (its .info.json sidecar name would be too long: D4), and real
+        # footage in raw or unusual wrappers (D1-D3, D5, D7); each must get a report
+        (Case("y" * 251 + ".mp4", "a 255-byte name (its sidecar's name is past NAME_MAX)", frozenset({OK})),
+         lambda: clip(1.0, seed=17)),
+        *((Case(name, what, REPORT), make) for name, (what, make) in _round6_footage().items()),
     ]
     return cases
+
+
+def _round6_footage() -> dict[str, tuple[str, Callable[[], bytes]]]:
+    """Round 6's wrappers around real footage (skimage's coffee and astronaut, 160x104, 10 frames each)."""
+    def small(name: str) -> np.ndarray:
+        return np.asarray(Image.fromarray(_photo_rgb(name)).resize((160, 104)))
+
+    def frames() -> list[np.ndarray]:
+        return [small("astronaut")] * 10 + [small("coffee")] * 10
+
+    def h264() -> bytes:
+        return encode_raw("h264", "libx264", "yuv420p", frames())
+
+    def mp4() -> bytes:
+        return encode_raw("mp4", "libx264", "yuv420p", frames())
+
+    return {
+        "r6_cctv.mjpeg": ("raw MJPEG: JPEGs back to back (D1)", lambda: encode_raw("mjpeg", "mjpeg", "yuvj420p",
+                                                                                    frames())),
+        "r6_sei_pdf.h264": ("raw H.264 behind an SEI holding %PDF-1.4 (D2)", lambda: sei_pdf_h264(h264())),
+        "r6_xcomment_pdf.y4m": ("Y4M whose header comment is %PDF-1.4 (D2)",
+                                lambda: y4m(small("coffee"), 5, b"XCOMMENT=%PDF-1.4")),
+        "r6_motion.MP.jpg": ("a motion photo: JPEG + MP4 appended (D3)", lambda: motion_photo(small("astronaut"),
+                                                                                             mp4())),
+        "r6_dvr.h264": ("raw H.264 elementary stream, no timestamps (D5)", h264),
+        "r6_dvr.hevc": ("raw HEVC elementary stream (D5)", lambda: encode_raw("hevc", "libx265", "yuv420p",
+                                                                              frames())),
+        "r6_ipcam.mpjpeg": ("multipart MJPEG recording (D7)", lambda: encode_raw("mpjpeg", "mjpeg", "yuvj420p",
+                                                                                 frames())),
+        "r6_plain.y4m": ("Y4M raw video (D7)", lambda: y4m(small("coffee"), 5)),
+    }
 
 
 ENTRIES = {  # folder entries that are not plain readable files: name -> (what, exit codes, reason)
