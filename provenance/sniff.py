@@ -121,7 +121,14 @@ def after_jpeg(path: Path) -> tuple[int, bytes] | None:
                 return None
             with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
                 end = jpeg_end(data)
-                return None if end is None else (end, bytes(data[end:end + _TRAILER_SEARCH]))
+                if end is None:
+                    return None
+                sos = data.find(b"\xff\xda", 0, end)
+                if data.find(b"MPF\x00", 0, sos if sos > 0 else end) >= 0:
+                    # CIPA DC-007 Multi-Picture Format (an APP2 "MPF" segment): the JPEGs after this one are the
+                    # camera's own previews or a stereo pair (MPO), pictures of one shot, not frames of a clip
+                    return end, b""
+                return end, bytes(data[end:end + _TRAILER_SEARCH])
     except (OSError, ValueError):
         return None
 

@@ -173,3 +173,14 @@ def test_index_add_of_a_pdf_says_to_index_its_pictures(tmp_path: Path) -> None:
     added = run_cli("index", "add", pdf, env=_env(tmp_path))
     assert added.code != 0
     assert "and index each" in added.stderr and "verify each" not in added.stderr, added.stderr
+
+
+def test_a_multi_picture_jpeg_stays_a_photo(tmp_path: Path) -> None:
+    """D1's boundary: a camera's Multi-Picture Format JPEG (an APP2 "MPF" segment, its preview JPEG after the
+    primary's EOI: Pillow writes one as MPO) holds pictures of one shot, not a clip: still an image."""
+    astronaut = Image.fromarray(make_corpus._photo_rgb("astronaut"))
+    mpo = tmp_path / "camera.jpg"
+    astronaut.save(mpo, "MPO", save_all=True, append_images=[astronaut.resize((300, 200))])
+    run = run_cli("verify", mpo, "--pipeline", "quick", "--json", env=_env(tmp_path))
+    assert run.code in (0, 1), run.stderr
+    assert json.loads(run.stdout)["media"]["kind"] == "image"
