@@ -78,6 +78,11 @@ def test_footage_in_raw_wrappers_is_decoded_and_matched(tmp_path: Path) -> None:
         said = " ".join(f["message"] for f in report["findings"])
         assert "Reuses known imagery 'coffee'" in said, (name, said)
         assert "PDF" not in said and "visual stage failed" not in said, (name, said)
+        untimed = [f["message"] for f in report["findings"] if f["code"] == "frames_untimed"]
+        if name.endswith((".h264", ".hevc")):  # no timestamps: the report says how its times were made
+            assert untimed and "count frames at 25 fps" in untimed[0], (name, untimed)
+        else:
+            assert not untimed, (name, untimed)
 
 
 def test_sniff_pdf_prefix_rule_keeps_tolerated_prefixes_only() -> None:

@@ -301,6 +301,8 @@ class VisualSection(Section, key="visual"):
     pages_not_decoded: dict[str, str] = field(default_factory=dict)
     # a video held in the still's file (a phone's motion photo), examined too (issue 14 round 6, D3; None: none)
     embedded_video: EmbeddedVideo | None = None
+    # frames without timestamps (raw H.264/HEVC): how their times were made, "25 fps (assumed: ...)" (round 6, D5)
+    frames_untimed: str | None = None
 
 
 @dataclass

@@ -98,7 +98,9 @@ class FrameSample:
     stopped_at_s: float | None = None  # when stopped: presentation time of the last frame decoded (s)
     decode_error: str | None = None  # stopped_by "decode_error": FFmpeg's message, one line
     coverage: StreamCoverage | None = None  # the time ranges that decoded, against the declared duration
-    assumed_fps: float | None = None  # frames had no timestamps and the stream no frame rate: timed at this rate
+    # frames had no timestamps (a raw elementary stream): how they were timed, "25 fps (the stream's rate)" or
+    # "25 fps (assumed: the stream declares no rate)"; None when they had timestamps
+    untimed: str | None = None
 
 
 def target_size(width: int, height: int, long_side: int = HASH_SIZE) -> tuple[int, int]:
@@ -855,11 +857,12 @@ def sample_video(
         frame_s = 1.0 / float(stream.average_rate) if stream.average_rate else 0.04  # a frame's span on screen
         # Frames without a presentation time (raw H.264/HEVC elementary streams: no container, no timestamps;
         # issue 14 round 6, D5) are timed from the packets demuxed and the stream's frame rate, or 25 fps when
-        # FFmpeg knows none (ASSUMED_FPS, said in ``FrameSample.assumed_fps``); decode order may put a frame a
+        # FFmpeg knows none (ASSUMED_FPS, said in ``FrameSample.untimed``); decode order may put a frame a
         # reorder depth (1-3 frames, 0.04-0.12 s at 25 fps) off its display time, far below the sampling interval.
         rate = stream.average_rate or stream.guessed_rate
         untimed_s = 1.0 / float(rate) if rate else 1.0 / ASSUMED_FPS
-        out.assumed_fps = None if rate else ASSUMED_FPS
+        untimed_words = (f"{float(rate):g} fps (the stream's rate)" if rate else
+                         f"{ASSUMED_FPS:g} fps (assumed: the stream declares no rate)")
         untimed_from: int | None = None
         spans: list[tuple[float, float]] = []  # (start, end) of every decoded frame: decoded coverage (coverage.py)
         next_t = 0.0
@@ -913,6 +916,7 @@ def sample_video(
                     t = last_t = max(0.0, float(frame.time) - start)
                 else:  # a raw elementary stream (.h264/.hevc from a DVR): no timestamps, timed by packet order
                     untimed_from = demuxed.seen if untimed_from is None else untimed_from
+                    out.untimed = untimed_words
                     t = last_t = (demuxed.seen - untimed_from) * untimed_s
                 spans.append((t, t + frame_s))
                 take = t >= next_t

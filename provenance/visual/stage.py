@@ -261,6 +261,7 @@ class VisualStage(Stage):
             thresholds=thresholds(cfg.matching),
             coverage=fp.coverage,
             pages_not_decoded={str(page): why for page, why in fp.page_errors.items()},
+            frames_untimed=fp.untimed,
         )
         if fp.stopped_by is not None:  # frames after the last sampled one were never compared
             section.stopped = SamplingStop(fp.stopped_by, fp.frames[-1].t if fp.frames else 0.0, fp.decode_error)
@@ -299,6 +300,11 @@ class VisualStage(Stage):
                                "with the known-imagery index; later frames were not checked.",
                                {"frames": video.frames}))
         out += _embedded_findings(visual)
+        if visual.frames_untimed:  # a raw elementary stream: its times are counted, not read (issue 14 r6, D5)
+            out.append(Finding("frames_untimed", "info",
+                               "The video's frames carry no timestamps (a raw elementary stream, as DVRs export): "
+                               f"times in this report count frames at {visual.frames_untimed}; played at another "
+                               "rate, they scale with it.", {"timed_at": visual.frames_untimed}))
         if (again := visual.rematched) is not None:
             out.append(Finding(
                 "visual_rematched", "info",
