@@ -42,7 +42,7 @@ def test_a_name_at_the_file_system_limit_is_indexed_with_its_folder(tmp_path: Pa
     added = run_cli("index", "add", folder, env=_env(tmp_path))
     assert added.code == 0, added.stderr
     assert "added: ok (image, 1 frame)" in added.stdout and "added: xxxxxxxx" in added.stdout, added.stdout
-    verified = run_cli("verify", long_name, "--pipeline", "quick", env=_env(tmp_path))
+    verified = run_cli("verify", long_name, "--pipeline", "quick", "--out", tmp_path / "out", env=_env(tmp_path))
     assert verified.code == 0, verified.stderr + verified.stdout
     assert "Reuses known imagery 'xxxxxxxx" in verified.stdout, verified.stdout
     assert "OSError" not in verified.stdout + verified.stderr and "sidecar stage failed" not in verified.stdout
@@ -71,7 +71,8 @@ def test_footage_in_raw_wrappers_is_decoded_and_matched(tmp_path: Path) -> None:
     for name, data in _coffee_clips().items():
         clip = tmp_path / name
         clip.write_bytes(data)
-        run = run_cli("verify", clip, "--pipeline", "quick", "--json", env=_env(tmp_path))
+        run = run_cli("verify", clip, "--pipeline", "quick", "--json", "--out", tmp_path / "out",
+                  env=_env(tmp_path))
         assert run.code == 0, (name, run.code, run.stderr, run.stdout[-2000:])
         report = json.loads(run.stdout)
         assert report["media"]["kind"] == "video", (name, report["media"])
@@ -106,7 +107,8 @@ def test_a_raw_mjpeg_clip_is_footage_not_its_first_picture(tmp_path: Path) -> No
     astronaut, coffee = make_corpus._photo_rgb("astronaut"), make_corpus._photo_rgb("coffee")
     clip = tmp_path / "astro_then_coffee.mjpeg"
     clip.write_bytes(make_corpus.encode_raw("mjpeg", "mjpeg", "yuvj420p", [astronaut] * 50 + [coffee] * 50))
-    run = run_cli("verify", clip, "--pipeline", "quick", "--json", env=_env(tmp_path))
+    run = run_cli("verify", clip, "--pipeline", "quick", "--json", "--out", tmp_path / "out",
+                  env=_env(tmp_path))
     assert run.code == 0, (run.stderr, run.stdout[-2000:])
     report = json.loads(run.stdout)
     assert report["media"]["kind"] == "video", report["media"]
@@ -126,7 +128,8 @@ def test_a_motion_photos_embedded_video_is_examined_too(tmp_path: Path) -> None:
     mp4 = make_corpus.encode_raw("mp4", "libx264", "yuv420p", [coffee] * 90, rate=30)
     photo = tmp_path / "PXL_motion.MP.jpg"
     photo.write_bytes(make_corpus.motion_photo(make_corpus._photo_rgb("astronaut"), mp4))
-    run = run_cli("verify", photo, "--pipeline", "quick", "--json", env=_env(tmp_path))
+    run = run_cli("verify", photo, "--pipeline", "quick", "--json", "--out", tmp_path / "out",
+                  env=_env(tmp_path))
     assert run.code == 0, (run.stderr, run.stdout[-2000:])
     report = json.loads(run.stdout)
     assert report["media"]["kind"] == "image"
@@ -135,7 +138,8 @@ def test_a_motion_photos_embedded_video_is_examined_too(tmp_path: Path) -> None:
     assert "for the still picture" in by_code["no_known_match"], by_code
     plain = tmp_path / "astronaut.jpg"
     Image.fromarray(make_corpus._photo_rgb("astronaut")).save(plain)
-    run = run_cli("verify", plain, "--pipeline", "quick", "--json", env=_env(tmp_path))
+    run = run_cli("verify", plain, "--pipeline", "quick", "--json", "--out", tmp_path / "out",
+                  env=_env(tmp_path))
     assert not any(f["code"].startswith("embedded") for f in json.loads(run.stdout)["findings"])
 
 
@@ -147,7 +151,8 @@ def test_a_motion_photo_whose_clip_is_damaged_is_partly_examined(tmp_path: Path)
     mp4 = make_corpus.encode_raw("mp4", "libx264", "yuv420p", [coffee] * 30, rate=30)
     photo = tmp_path / "cut_motion.jpg"
     photo.write_bytes(make_corpus.motion_photo(make_corpus._photo_rgb("astronaut"), mp4[:2048]))
-    run = run_cli("verify", photo, "--pipeline", "quick", "--json", env=_env(tmp_path))
+    run = run_cli("verify", photo, "--pipeline", "quick", "--json", "--out", tmp_path / "out",
+                  env=_env(tmp_path))
     assert run.code == 1, (run.code, run.stderr)
     report = json.loads(run.stdout)
     by_code = {f["code"]: f["message"] for f in report["findings"]}
@@ -163,7 +168,8 @@ def test_a_pdf_with_bytes_before_its_header_keeps_its_dates(prefix: bytes, tmp_p
     gives the document's creation date (2019-05-04), as for the same PDF without the prefix."""
     pdf = tmp_path / "prefixed.pdf"
     pdf.write_bytes(prefix + make_corpus.photo_pdf())
-    run = run_cli("verify", pdf, "--pipeline", "quick", "--json", env=_env(tmp_path))
+    run = run_cli("verify", pdf, "--pipeline", "quick", "--json", "--out", tmp_path / "out",
+                  env=_env(tmp_path))
     report = json.loads(run.stdout)
     said = " ".join(f["message"] for f in report["findings"])
     assert "Document created 2019-05-04" in said, said
@@ -186,6 +192,7 @@ def test_a_multi_picture_jpeg_stays_a_photo(tmp_path: Path) -> None:
     astronaut = Image.fromarray(make_corpus._photo_rgb("astronaut"))
     mpo = tmp_path / "camera.jpg"
     astronaut.save(mpo, "MPO", save_all=True, append_images=[astronaut.resize((300, 200))])
-    run = run_cli("verify", mpo, "--pipeline", "quick", "--json", env=_env(tmp_path))
+    run = run_cli("verify", mpo, "--pipeline", "quick", "--json", "--out", tmp_path / "out",
+                  env=_env(tmp_path))
     assert run.code in (0, 1), run.stderr
     assert json.loads(run.stdout)["media"]["kind"] == "image"
