@@ -373,6 +373,10 @@ def _with_sidecars(files: list[Path], args: argparse.Namespace,
         except SidecarError as exc:
             print(f"provenance: warning: {terminal(str(exc))}", file=sys.stderr)
             sidecar = None
+        except OSError as exc:  # a sidecar that cannot be read: said with the file's name, the folder goes on
+            print(f"provenance: warning: {terminal(str(file))}: its sidecar was not read "
+                  f"({terminal(exc.strerror or str(exc))}); indexed without it", file=sys.stderr)
+            sidecar = None
         taken = {k: v for k, v in reference_metadata(sidecar).items() if flags[k] is None} if sidecar else {}
         kept = _recorded(index, sha, taken) if taken else {}
         taken = {k: v for k, v in taken.items() if k not in kept}

@@ -157,22 +157,31 @@ def stage_errors(stage: str, section: Section, media: MediaFile | None = None) -
                                      f"({_SAMPLING_CAPS[stop.reason]})"))
     if stage == "visual" and media is not None and (missed := pages_missed(section, media)):
         out.append(StageError(stage, f"partly examined: {missed}"))
+    embedded = getattr(section, "embedded_video", None)
+    if stage == "visual" and embedded is not None and embedded.error:  # a motion photo's clip (issue 14 r6, D3)
+        out.append(StageError(stage, f"partly examined: the embedded video (a motion photo) was not examined: "
+                                     f"{embedded.error}"))
     return out
 
 
 def pages_missed(section: Section, media: MediaFile) -> str | None:
     """The pages of a multi-page TIFF the visual stage did not examine, in words ("a TIFF of 3 pages: page 2 did not
-    decode (why: the pages notice)", "... pages after 64 ... were not checked"), or None when every page was."""
+    decode (page 2: BitsPerSample 7 ...)", "... pages after 64 ... were not checked"), or None when every page was."""
     from provenance.limits import MAX_STILL_PAGES
 
-    failed = sorted(int(p) for p in (getattr(section, "pages_not_decoded", None) or {}))
+    reasons = getattr(section, "pages_not_decoded", None) or {}
+    failed = sorted(int(p) for p in reasons)
     if media.kind != "image" or media.container != "tiff" or media.video is None:
         return None
     pages = media.video.frames or 1
     said = []
     if failed:
         shown = ", ".join(map(str, failed[:5])) + (f" and {len(failed) - 5} more" if len(failed) > 5 else "")
-        said.append(f"page{'s' if len(failed) > 1 else ''} {shown} did not decode (why: the pages notice)")
+        # the first page's reason in the line itself: a batch's summary.csv carries this line and no notice
+        # (issue 14 round 6, low a: "(why: the pages notice)" pointed at nothing there)
+        why = " ".join(str(reasons.get(str(failed[0]), "")).split())[:160]
+        said.append(f"page{'s' if len(failed) > 1 else ''} {shown} did not decode"
+                    + (f" (page {failed[0]}: {why})" if why else ""))
     if pages > MAX_STILL_PAGES:
         said.append(f"pages after {MAX_STILL_PAGES} (the most examined in one file) were not checked")
     if not said:

@@ -34,7 +34,15 @@ from provenance.limits import (
     run_with_budget,
 )
 from provenance.report.model import AudioInfo, Kind, MediaSection, VideoInfo
-from provenance.sniff import HEAD_BYTES, first_frame_decodes, jxl_size, raw_guess, sniff, sniff_path
+from provenance.sniff import (
+    HEAD_BYTES,
+    ffmpeg_format,
+    first_frame_decodes,
+    jxl_size,
+    raw_guess,
+    sniff,
+    sniff_path,
+)
 
 # Single-picture demuxers in FFmpeg (and every ``*_pipe`` one): a file these open is a still image, not a video.
 _IMAGE_DEMUXERS = {"image2", "gif"}
@@ -136,6 +144,13 @@ def _identify(path: Path, name: str, digest: str, size: int, limits: Limits | No
         return document
     if (cut := _cut_heif(path, digest, size)) is not None:
         return cut
+    if (forced := ffmpeg_format(path)) is not None:  # JPEGs back to back: a clip, never the first one as a still
+        media = _probe_av(path, digest, size, limits, fmt=forced)
+        _check(name, limits, duration_s=media.duration_s, width=media.video.width if media.video else None,
+               height=media.video.height if media.video else None)
+        if media.video is not None and media.video.width and media.video.height:
+            _refuse_big_frames(name, media.video.width, media.video.height, VIDEO_BYTES_PER_PIXEL)
+        return dataclasses.replace(media, kind="video")
     try:
         still = _probe_still(path)
         if still is not None:
@@ -477,9 +492,9 @@ _NO_PICTURES = {"moi": "a MOI file is a camcorder's index of a MOD/TOD clip (its
                        "holds no pictures; verify the .MOD or .TOD clip beside it for those"}
 
 
-def _probe_av(path: Path, digest: str, size: int, limits: Limits | None = None) -> MediaFile:
+def _probe_av(path: Path, digest: str, size: int, limits: Limits | None = None, fmt: str | None = None) -> MediaFile:
     try:
-        container = av.open(str(path), metadata_errors="ignore")
+        container = av.open(str(path), format=fmt, metadata_errors="ignore")
     except (av.FFmpegError, OSError, ValueError, UnicodeDecodeError) as exc:
         if getattr(exc, "errno", None) == errno.ENOMEM:
             raise MediaLimitError(f"{display_path(path)}: reading its headers ran out of memory "

@@ -50,6 +50,121 @@ def is_c2pa_store(head: bytes) -> bool:
     return len(head) >= 24 and head[4:8] == b"jumb" and head[12:16] == b"jumd" and head[16:20] == b"c2pa"
 
 
+def is_multipart_jpeg(head: bytes) -> bool:
+    """A multipart MJPEG recording (RFC 2046 multipart as IP cameras stream it, HTTP multipart/x-mixed-replace):
+    a boundary line "--name", MIME header lines, one of them "Content-Type: image/jpeg", a blank line, then a JPEG
+    (SOI, FF D8). The header and the JPEG start are the structure FFmpeg's mpjpeg demuxer reads; text alone is not
+    enough."""
+    if not head.startswith(b"--") or (b"\r\n\r\n" not in head[:512] and b"\n\n" not in head[:512]):
+        return False
+    end = head.find(b"\r\n\r\n")
+    end, skip = (end, 4) if end >= 0 else (head.find(b"\n\n"), 2)
+    header = head[:end].lower()
+    return b"content-type: image/jpeg" in header and head[end + skip:end + skip + 2] == b"\xff\xd8"
+
+
+# Bytes read after a JPEG's end for what follows it: Samsung writes a "MotionPhoto_Data" marker and padding
+# before its clip; Google's clip starts right at the end (MicroVideoOffset). 64 KiB covers both with room.
+_TRAILER_SEARCH = 65536
+
+
+def jpeg_end(data: bytes | memoryview | object) -> int | None:
+    """The offset just past the first JPEG's EOI marker in ``data`` (bytes or an mmap starting with SOI), or None
+    when it has none: marker segments are skipped by their lengths and entropy-coded data to the next marker
+    that is neither a stuffed FF 00 nor a restart (ITU-T T.81, B.1.1.2-B.1.1.5), so an EOI inside an EXIF
+    thumbnail or a scan's bytes is never taken for the end."""
+    find = data.find  # type: ignore[attr-defined]
+    n = len(data)  # type: ignore[arg-type]
+    if n < 4 or data[0] != 0xFF or data[1] != 0xD8:  # type: ignore[index]
+        return None
+    pos = 2
+    while pos + 2 <= n:
+        if data[pos] != 0xFF:  # type: ignore[index]
+            return None
+        marker = data[pos + 1]  # type: ignore[index]
+        if marker == 0xFF:  # fill byte
+            pos += 1
+            continue
+        if marker == 0xD9:
+            return pos + 2
+        if 0xD0 <= marker <= 0xD7 or marker == 0x01:
+            pos += 2
+            continue
+        if pos + 4 > n:
+            return None
+        length = int.from_bytes(data[pos + 2:pos + 4], "big")  # type: ignore[index]
+        if length < 2:
+            return None
+        pos += 2 + length
+        if marker == 0xDA:  # a scan: its entropy-coded data runs to the next real marker
+            while True:
+                pos = find(b"\xff", pos)
+                if pos < 0 or pos + 1 >= n:
+                    return None
+                nxt = data[pos + 1]  # type: ignore[index]
+                if nxt == 0 or 0xD0 <= nxt <= 0xD7 or nxt == 0xFF:
+                    pos += 1 if nxt == 0xFF else 2
+                    continue
+                break
+    return None
+
+
+def after_jpeg(path: Path) -> tuple[int, bytes] | None:
+    """For a file that starts as a JPEG: (offset of the first JPEG's end, the next 16 bytes there), or None when
+    it is no JPEG, has no complete first picture or cannot be read. What follows tells a concatenated-JPEG MJPEG
+    clip (another SOI) and a motion photo (an MP4's ``ftyp`` box) from a still with padding."""
+    import mmap
+
+    try:
+        with path.open("rb") as fh:
+            if fh.read(3) != b"\xff\xd8\xff":
+                return None
+            with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
+                end = jpeg_end(data)
+                if end is None:
+                    return None
+                sos = data.find(b"\xff\xda", 0, end)
+                if data.find(b"MPF\x00", 0, sos if sos > 0 else end) >= 0:
+                    # CIPA DC-007 Multi-Picture Format (an APP2 "MPF" segment): the JPEGs after this one are the
+                    # camera's own previews or a stereo pair (MPO), pictures of one shot, not frames of a clip
+                    return end, b""
+                return end, bytes(data[end:end + _TRAILER_SEARCH])
+    except (OSError, ValueError):
+        return None
+
+
+def embedded_video_offset(path: Path) -> int | None:
+    """Where an MP4 appended to a JPEG starts (a phone's motion photo: Google's MicroVideo / MotionPhoto, Samsung's
+    MotionPhoto, the clip right after the picture or after a short marker), or None: an ISO BMFF ``ftyp`` box
+    within ``_TRAILER_SEARCH`` bytes after the first picture's EOI (issue 14 round 6, D3: the clip was never
+    examined and the file got a plain "No match")."""
+    found = after_jpeg(path)
+    if found is None:
+        return None
+    end, tail = found
+    at = tail.find(b"ftyp")
+    while at >= 4:
+        size = int.from_bytes(tail[at - 4:at], "big")
+        if size >= 16 and tail[at + 4:at + 8].isascii():  # a box size, then a printable major brand
+            return end + at - 4
+        at = tail.find(b"ftyp", at + 1)
+    return None
+
+
+def is_mjpeg(path: Path) -> bool:
+    """A raw MJPEG clip (an IP camera's or CCTV export's ``.mjpeg``: JPEGs back to back): a JPEG whose first
+    picture is followed by another SOI that starts a JPEG (FF D8 FF). Pillow reads only the first picture as a
+    still; FFmpeg's mjpeg demuxer reads every one (issue 14 round 6, D1)."""
+    found = after_jpeg(path)
+    return found is not None and found[1].startswith(b"\xff\xd8\xff")
+
+
+def ffmpeg_format(path: Path) -> str | None:
+    """The demuxer FFmpeg must be told to use for ``path`` (None: its own probe decides). FFmpeg's prober takes a
+    file of concatenated JPEGs for one picture (``jpeg_pipe``); it is a clip for the ``mjpeg`` demuxer."""
+    return "mjpeg" if is_mjpeg(path) else None
+
+
 def why_ignored(path: Path) -> str:
     """Why ``identify`` found no media in ``path``, in a few words for a batch's list of ignored files. Reads the
     first bytes only (no FFmpeg): the list may hold thousands of files."""
@@ -93,6 +208,10 @@ def sniff(head: bytes) -> str | None:
         # stream from its first embedded JPEG, and the document was verified as a 25 fps "video" of one picture
         # (issue 14 round 4, H2); media.probe reports it as a document whose pictures are not examined
         return "pdf"
+    if head.startswith(b"YUV4MPEG2 "):
+        return "y4m"  # YUV4MPEG2 raw video: its header line is the magic (FFmpeg's yuv4mpegpipe demuxer probes it)
+    if is_multipart_jpeg(head):
+        return "mpjpeg"  # an IP camera's HTTP multipart/x-mixed-replace recording (issue 14 round 6, D7)
     if head.startswith(_WTV_GUID):
         return "wtv"  # Windows Media Center recording: FFmpeg's demuxer fails on many; ExifTool reads its tags
     if is_moi(head):
@@ -107,7 +226,8 @@ def sniff(head: bytes) -> str | None:
         return "mpeg-ts"
     if len(head) > 388 and head[4] == head[196] == head[388] == 0x47:  # M2TS/MTS/AVCHD: 4-byte timecode first
         return "mpeg-ts"
-    if b"%PDF-" in head[:PDF_HEADER_WINDOW]:
+    at = head.find(b"%PDF-", 0, PDF_HEADER_WINDOW)
+    if at > 0 and pdf_prefix_tolerated(head[:at]):
         return "pdf"  # bytes before the header (PDF_HEADER_WINDOW): a document all the same
     if len(head) >= 3 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0:  # an audio frame sync
         version, layer, bitrate = (head[1] >> 3) & 3, (head[1] >> 1) & 3, head[2] >> 4
@@ -116,6 +236,31 @@ def sniff(head: bytes) -> str | None:
         if version != 1 and layer != 0 and bitrate not in (0, 15):
             return "mpeg-audio"
     return None
+
+
+_BOMS = (b"\xef\xbb\xbf", b"\xfe\xff", b"\xff\xfe")
+_BLANK = b"\x00 \t\r\n\f"
+
+
+def pdf_prefix_tolerated(prefix: bytes) -> bool:
+    """Whether ``prefix``, the bytes before a "%PDF-" header, are what PDF readers skip: a byte-order mark, NULs,
+    whitespace and at most one line of printable text ended by a line break (a mail or HTTP header line, an
+    editor's BOM). Anything else before it (binary data, a header the line continues: "YUV4MPEG2 ... XCOMMENT=
+    %PDF-1.4") is not a prefix but the content of some other format, which FFmpeg judges (issue 14 round 6, D2:
+    raw H.264 behind a 30-byte SEI holding "%PDF-1.4" was called a document and its frames never compared)."""
+    if prefix.startswith((b"YUV4MPEG2", b"\x00\x00\x00\x01", b"\x00\x00\x01")):
+        return False  # a Y4M header or an Annex-B start code (ITU-T H.264, B.2) at byte 0: footage's own magic
+    for bom in _BOMS:
+        if prefix.startswith(bom):
+            prefix = prefix[len(bom):]
+            break
+    text = prefix.strip(_BLANK)
+    if not text:
+        return True
+    if any((b < 0x20 and b != 0x09) or b == 0x7F for b in text):
+        return False  # a control byte or a second line break inside: binary data or more than one line
+    after = prefix[prefix.rindex(text) + len(text):]
+    return b"\n" in after or b"\r" in after
 
 
 def sniff_path(path: Path) -> str | None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import atexit
 import concurrent.futures
+import contextlib
 import ctypes
 import functools
 import itertools
@@ -25,6 +26,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -93,7 +95,8 @@ def read(path: Path, max_s: float | None = None) -> Reading:
     if left is not None:
         timeout = max(0.5, min(timeout, left))
     try:
-        output = _RUNNER.run(exe, path, timeout)
+        with _from_pdf_header(path) as readable:
+            output = _RUNNER.run(exe, readable, timeout)
     except TimeoutError:
         out.error = f"ExifTool gave no answer within {timeout:.0f} s"
         return out
@@ -121,6 +124,35 @@ def read(path: Path, max_s: float | None = None) -> Reading:
         out.put("ExifTool", "Warning", warning)
         out.warning = text(warning, 200)
     return out
+
+
+@contextlib.contextmanager
+def _from_pdf_header(path: Path) -> Iterator[Path]:
+    """``path``, or for a PDF with bytes before its "%PDF-" header (a BOM, NULs, a text line: ``sniff.
+    pdf_prefix_tolerated``) a temporary copy from the header on. ExifTool looks for the header at byte 0 only and
+    read such a PDF as "JPEG-like data after unknown 321-byte header": no dates, said as none (issue 14 round 6,
+    D6). PDF readers take the header's position as offset 0 (Adobe's implementation note on 3.4.1), so the copy
+    is the document they read."""
+    import shutil
+    import tempfile
+
+    from provenance.sniff import HEAD_BYTES, PDF_HEADER_WINDOW, sniff
+
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(HEAD_BYTES)
+    except OSError:
+        head = b""
+    at = head.find(b"%PDF-", 0, PDF_HEADER_WINDOW)
+    if at <= 0 or sniff(head) != "pdf":
+        yield path
+        return
+    with tempfile.TemporaryDirectory(prefix="provenance-pdf-") as tmp:
+        copy = Path(tmp) / "document.pdf"
+        with path.open("rb") as src, copy.open("wb") as dst:
+            src.seek(at)
+            shutil.copyfileobj(src, dst, 1 << 20)
+        yield copy
 
 
 # ExifTool's warnings that mean it read none of a PDF's metadata: ReadPDF's error returns (PDF.pm, %pdfWarning:

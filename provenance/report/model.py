@@ -299,6 +299,23 @@ class VisualSection(Section, key="visual"):
     keyframes: Keyframes | None = None
     # a multi-page TIFF's pages that did not decode: page number ("2") -> why (issue 14 round 5, N7; {} before)
     pages_not_decoded: dict[str, str] = field(default_factory=dict)
+    # a video held in the still's file (a phone's motion photo), examined too (issue 14 round 6, D3; None: none)
+    embedded_video: EmbeddedVideo | None = None
+    # frames without timestamps (raw H.264/HEVC): how their times were made, "25 fps (assumed: ...)" (round 6, D5)
+    frames_untimed: str | None = None
+
+
+@dataclass
+class EmbeddedVideo:
+    """A clip appended to a still picture's file (a motion photo: JPEG, then an MP4), sampled and matched like a
+    submitted clip; its matches are its own (times are within the embedded clip)."""
+
+    offset: int  # bytes: where the clip starts in the file
+    size_bytes: int
+    duration_s: float | None = None
+    frames_sampled: int = 0
+    matches: list[Match] = field(default_factory=list)
+    error: str | None = None  # why it was not examined; None when it was
 
 
 @dataclass

@@ -131,16 +131,26 @@ def instant(value: str | None) -> dt.datetime | None:
 
 # -- finding a sidecar ---------------------------------------------------------------------------------------
 
+def _exists(path: Path) -> bool:
+    """Whether ``path`` exists; False when the name cannot exist: a media file named with 246-255 bytes gives a
+    ``<stem>.info.json`` past the file system's NAME_MAX (255 bytes on ext4, XFS, APFS), ENAMETOOLONG, and no
+    sidecar can have that name (issue 14 round 6, D4: one such name aborted a whole ``index add FOLDER``)."""
+    try:
+        return path.exists()
+    except OSError:
+        return False
+
+
 def candidates(media: Path) -> list[tuple[str, Path]]:
     """Sidecar files that may describe ``media``, nearest first: yt-dlp's ``<stem>.info.json``, auto-archiver's
     JSON files in the same folder (``metadata.json``, ``<24 hex>.json``), Telegram's ``result.json`` in the folder
     or up to three above it."""
     out: list[tuple[str, Path]] = []
     info = media.with_name(media.stem + ".info.json")
-    if info.exists():  # a FIFO or folder of that name is refused by _load, never waited on
+    if _exists(info):  # a FIFO or folder of that name is refused by _load, never waited on
         out.append(("yt-dlp", info))
     archived = media.with_name("metadata.json")
-    if archived.exists():
+    if _exists(archived):
         out.append(("auto-archiver", archived))
     try:
         stored = sorted(p for p in media.parent.glob("*.json") if _ARCHIVE_NAME.fullmatch(p.stem))
@@ -149,7 +159,7 @@ def candidates(media: Path) -> list[tuple[str, Path]]:
     out += [("auto-archiver", p) for p in stored[:_ARCHIVE_JSON_MAX]]
     folder = media.parent
     for _ in range(_TELEGRAM_FOLDERS):
-        if (folder / "result.json").exists():
+        if _exists(folder / "result.json"):
             out.append(("telegram", folder / "result.json"))
             break
         if folder.parent == folder:

@@ -76,7 +76,9 @@ def _reference_thumbnails(path: Path, sha256: str, kind: str, times: list[float]
         jpegs = {page: thumbnail_jpeg(load_page(path, page)) for page in set(pages.values())}
         return {t: jpegs[page] for t, page in pages.items()}
     out: dict[float, bytes] = {}
-    with av.open(str(path), metadata_errors="ignore") as container:
+    from provenance.sniff import ffmpeg_format
+
+    with av.open(str(path), format=ffmpeg_format(path), metadata_errors="ignore") as container:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
         stream.thread_count = decoder_threads()  # this process's share of the cores (threads.py)

@@ -98,6 +98,9 @@ class FrameSample:
     stopped_at_s: float | None = None  # when stopped: presentation time of the last frame decoded (s)
     decode_error: str | None = None  # stopped_by "decode_error": FFmpeg's message, one line
     coverage: StreamCoverage | None = None  # the time ranges that decoded, against the declared duration
+    # frames had no timestamps (a raw elementary stream): how they were timed, "25 fps (the stream's rate)" or
+    # "25 fps (assumed: the stream declares no rate)"; None when they had timestamps
+    untimed: str | None = None
 
 
 def target_size(width: int, height: int, long_side: int = HASH_SIZE) -> tuple[int, int]:
@@ -739,6 +742,11 @@ def _declared_s(container: av.container.InputContainer, stream: av.VideoStream, 
     return None
 
 
+# Frame rate assumed for a stream whose frames carry no timestamps and which declares no rate: 25 fps, PAL's and
+# FFmpeg's own default for raw H.264/HEVC (its h264/hevc demuxers' "framerate" option)
+ASSUMED_FPS = 25.0
+
+
 @dataclass
 class _Demuxed:
     """What the decode loop saw besides frames: packet times (coverage) and the packets the decoder refused."""
@@ -747,6 +755,7 @@ class _Demuxed:
     time_base: float | None
     packets: list[float] = field(default_factory=list)  # presentation times (s from the stream's start)
     bad: int = 0
+    seen: int = 0  # packets demuxed: the clock of a stream whose frames carry no timestamps
     refused: list[float] = field(default_factory=list)  # presentation times of the packets the decoder refused
     first_error: str | None = None
 
@@ -757,6 +766,7 @@ class _Demuxed:
         run = 0
         for packet in container.demux(stream):
             t = packet.pts * self.time_base - self.start if packet.pts is not None and self.time_base else None
+            self.seen += 1
             if t is not None:
                 self.packets.append(t)
             try:
@@ -779,8 +789,10 @@ def video_stream(path: Path, *, skip_frame: str) -> Iterator[tuple[av.container.
     """The open container and its first video stream FFmpeg can decode, FFmpeg's threads on and frames of the
     ``skip_frame`` kind (``NONREF``: decode only reference frames' dependants; ``NONKEY``: keyframes only)
     skipped; ``FrameError`` when the file does not open or has no such stream. Closed when the block ends."""
-    try:
-        container = av.open(str(path), metadata_errors="ignore")
+    from provenance.sniff import ffmpeg_format
+
+    try:  # JPEGs back to back (raw MJPEG) need FFmpeg's mjpeg demuxer named: its prober sees one picture
+        container = av.open(str(path), format=ffmpeg_format(path), metadata_errors="ignore")
     except av.FFmpegError as exc:  # FFmpeg's strerror, not "[Errno 1094995529] ... '/the/path'"
         raise FrameError(f"cannot open video: FFmpeg: {(exc.strerror or type(exc).__name__).lower()} (damaged, or a "
                          "variant of the format FFmpeg does not read)") from exc
@@ -843,6 +855,15 @@ def sample_video(
         start = float(stream.start_time * stream.time_base) if stream.start_time is not None else 0.0
         demuxed = _Demuxed(start, float(stream.time_base) if stream.time_base else None)
         frame_s = 1.0 / float(stream.average_rate) if stream.average_rate else 0.04  # a frame's span on screen
+        # Frames without a presentation time (raw H.264/HEVC elementary streams: no container, no timestamps;
+        # issue 14 round 6, D5) are timed from the packets demuxed and the stream's frame rate, or 25 fps when
+        # FFmpeg knows none (ASSUMED_FPS, said in ``FrameSample.untimed``); decode order may put a frame a
+        # reorder depth (1-3 frames, 0.04-0.12 s at 25 fps) off its display time, far below the sampling interval.
+        rate = stream.average_rate or stream.guessed_rate
+        untimed_s = 1.0 / float(rate) if rate else 1.0 / ASSUMED_FPS
+        untimed_words = (f"{float(rate):g} fps (the stream's rate)" if rate else
+                         f"{ASSUMED_FPS:g} fps (assumed: the stream declares no rate)")
+        untimed_from: int | None = None
         spans: list[tuple[float, float]] = []  # (start, end) of every decoded frame: decoded coverage (coverage.py)
         next_t = 0.0
         last_sample_t = -1e9
@@ -891,9 +912,12 @@ def sample_video(
                     out.frames_decoded -= 1
                     out.stopped_by = "max_frames_decoded"
                     break
-                if frame.time is None:
-                    continue
-                t = last_t = max(0.0, float(frame.time) - start)
+                if frame.time is not None:
+                    t = last_t = max(0.0, float(frame.time) - start)
+                else:  # a raw elementary stream (.h264/.hevc from a DVR): no timestamps, timed by packet order
+                    untimed_from = demuxed.seen if untimed_from is None else untimed_from
+                    out.untimed = untimed_words
+                    t = last_t = (demuxed.seen - untimed_from) * untimed_s
                 spans.append((t, t + frame_s))
                 take = t >= next_t
                 shots = cut(frame, t, check=take)

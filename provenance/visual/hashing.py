@@ -183,6 +183,7 @@ class Fingerprint:
     coverage: StreamCoverage | None = None  # a video's decoded time ranges against its declared duration
     # a multi-page TIFF's pages that did not decode: page number (1-based) -> FrameError's reason (issue 14 N7)
     page_errors: dict[int, str] = field(default_factory=dict)
+    untimed: str | None = None  # frames without timestamps: how they were timed (frames.FrameSample.untimed)
 
 
 def thumbnail_jpeg(rgb: np.ndarray, size: int = THUMB_SIZE) -> bytes:
@@ -265,7 +266,7 @@ def fingerprint(
         deadline.check()
         frames.append(_hashed(f, mirror=mirror, box=box, thumbnails=thumbnails))
     return Fingerprint(frames, sample.frames_decoded, sample.shot_changes, sample.stopped_by, sample.stopped_at_s,
-                       sample.decode_error, sample.rotation, sample.coverage)
+                       sample.decode_error, sample.rotation, sample.coverage, untimed=sample.untimed)
 
 
 # Sampled frames a reference's content box is found from (regions.interface_box over them): its first 12 s at the
@@ -401,4 +402,4 @@ def reference_fingerprint(
         decide()
     keypoints.sort(key=lambda k: k[0])
     return (Fingerprint(frames, sample.frames_decoded, sample.shot_changes, sample.stopped_by, sample.stopped_at_s,
-                        sample.decode_error, sample.rotation, sample.coverage), keypoints)
+                        sample.decode_error, sample.rotation, sample.coverage, untimed=sample.untimed), keypoints)

@@ -636,8 +636,9 @@ class KnownImageryIndex:
                 continue
             if media.pixels_refused:  # over [limits] max_pixels, a PDF, no pictures: refused here as verify does
                 lead = "" if media.kind == "document" else "picture not decoded: "  # a PDF's reason says it all
-                results.append(AddResult(shown, status="error", message=f"{display_path(file.name)}: {lead}"
-                                         f"{media.pixels_refused}"))
+                why = media.pixels_refused  # a PDF: its pictures are to be indexed one by one, not verified
+                why = why.replace("and verify each", "and index each") if media.kind == "document" else why
+                results.append(AddResult(shown, status="error", message=f"{display_path(file.name)}: {lead}{why}"))
                 continue
             if media.kind not in ("video", "image"):
                 results.append(AddResult(shown, status="error", message=f"{display_path(file.name)}: no pictures"))

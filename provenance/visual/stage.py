@@ -10,7 +10,9 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING, ClassVar
 
+from provenance.errors import ProvenanceError
 from provenance.report.model import (
+    EmbeddedVideo,
     Finding,
     FrameHash,
     MatchThresholds,
@@ -85,6 +87,72 @@ def _match_into(section: VisualSection, fp: Fingerprint, index: KnownImageryInde
     section.matches, section.frames_usable = presented_matches(fp, index, matching)
     annotate(section.matches, index.workspace)  # a reference from a shared hash list names it
     section.index_frames = index.matchable_frames(matching.min_quality)
+
+
+def _embedded_video(ctx: Context, cfg: VisualConfig) -> EmbeddedVideo | None:
+    """The clip a motion photo holds after its JPEG (``sniff.embedded_video_offset``), copied out to a temporary
+    file, probed under the same limits, sampled and matched like a submitted clip; None when there is none. A clip
+    that cannot be examined says why (``EmbeddedVideo.error``): the report then exits 1 (coverage.stage_errors)."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from provenance.media import probe
+    from provenance.sniff import embedded_video_offset
+
+    offset = embedded_video_offset(ctx.media.path)
+    if offset is None:
+        return None
+    out = EmbeddedVideo(offset=offset, size_bytes=ctx.media.size_bytes - offset)
+    with tempfile.TemporaryDirectory(prefix="provenance-embedded-") as tmp:
+        clip = Path(tmp) / "embedded.mp4"
+        try:
+            with ctx.media.path.open("rb") as src, clip.open("wb") as dst:
+                src.seek(offset)
+                shutil.copyfileobj(src, dst, 1 << 20)
+            media = probe(clip, ctx.pipeline.limits)
+            out.duration_s = media.duration_s
+            if media.kind != "video":
+                raise ProvenanceError(f"it holds no video stream (read as {media.kind})")
+            fp = query_fingerprint(media, cfg, limits=ctx.pipeline.limits)
+            found = VisualSection(status="ok")
+            _match_into(found, fp, ctx.index, cfg.matching)
+            out.frames_sampled, out.matches = len(fp.frames), found.matches
+        except (ProvenanceError, OSError) as exc:
+            out.error = str(exc).replace(str(clip), "the embedded clip")
+    return out
+
+
+def _embedded_findings(visual: VisualSection) -> list[Finding]:
+    """What the report says of a motion photo's embedded clip: its matches (warnings), or that it was compared and
+    matched nothing, or why it was not examined (a notice; the stage error makes the exit 1)."""
+    emb = visual.embedded_video
+    if emb is None:
+        return []
+    length = f"{emb.duration_s:.1f} s" if emb.duration_s else f"{emb.size_bytes:,} bytes"
+    data = {"offset": emb.offset, "size_bytes": emb.size_bytes, "duration_s": emb.duration_s,
+            "frames_sampled": emb.frames_sampled}
+    if emb.error is not None:
+        return [Finding("embedded_video_not_examined", "notice",
+                        f"The file holds an embedded video ({length}, a motion photo) after its picture, which was "
+                        f"not examined: {emb.error}. Footage in it may match what the still does not.",
+                        data | {"error": emb.error})]
+    if not emb.matches:
+        return [Finding("embedded_video_examined", "info",
+                        f"The file holds an embedded video ({length}, a motion photo) after its picture: its "
+                        f"{emb.frames_sampled} sampled frames were compared with the known-imagery index too; no "
+                        "match.", data)]
+    out = []
+    for m in emb.matches:
+        seen = f", first seen {m.first_seen}" if m.first_seen else ", first-seen date unknown"
+        span = sum(s.query_end - s.query_start for s in m.segments)
+        out.append(Finding("embedded_video_match", "warning",
+                           f"The file's embedded video ({length}, a motion photo) reuses known imagery "
+                           f"'{m.title or m.reference_id}'{seen}: {span:.1f} s of it match (closest frame: "
+                           f"{m.min_distance} of 256 bits differ).",
+                           data | {"reference_id": m.reference_id, "matched_s": round(span, 1),
+                                   "closest_distance": m.min_distance}))
+    return out
 
 
 def rematch_section(previous: VisualSection, fp: Fingerprint, config: VisualConfig, index: KnownImageryIndex,
@@ -202,12 +270,15 @@ class VisualStage(Stage):
             thresholds=thresholds(cfg.matching),
             coverage=fp.coverage,
             pages_not_decoded={str(page): why for page, why in fp.page_errors.items()},
+            frames_untimed=fp.untimed,
         )
         if fp.stopped_by is not None:  # frames after the last sampled one were never compared
             section.stopped = SamplingStop(fp.stopped_by, fp.frames[-1].t if fp.frames else 0.0, fp.decode_error)
         if ctx.artefacts is not None:
             ctx.artefacts.thumbnails = {f.t: f.thumbnail for f in fp.frames if f.thumbnail}
         _match_into(section, fp, ctx.index, cfg.matching)
+        if ctx.media.kind == "image" and ctx.media.container == "jpeg":
+            section.embedded_video = _embedded_video(ctx, cfg)
         if ctx.artefacts is not None:  # what a later re-match needs, so it never decodes the file again
             from provenance.visual.store import FINGERPRINT_FILE, pack
 
@@ -237,6 +308,12 @@ class VisualStage(Stage):
                                f"An animated picture of {video.frames} frames: only its first frame was compared "
                                "with the known-imagery index; later frames were not checked.",
                                {"frames": video.frames}))
+        out += _embedded_findings(visual)
+        if visual.frames_untimed:  # a raw elementary stream: its times are counted, not read (issue 14 r6, D5)
+            out.append(Finding("frames_untimed", "info",
+                               "The video's frames carry no timestamps (a raw elementary stream, as DVRs export): "
+                               f"times in this report count frames at {visual.frames_untimed}; played at another "
+                               "rate, they scale with it.", {"timed_at": visual.frames_untimed}))
         if (again := visual.rematched) is not None:
             out.append(Finding(
                 "visual_rematched", "info",
@@ -251,6 +328,9 @@ class VisualStage(Stage):
             from provenance.visual.wording import examined_s, not_compared
 
             examined = f" for the {len(visual.frames)} pages examined" if pages is not None else ""
+            if (emb := visual.embedded_video) is not None:  # a motion photo: the still, and its clip as said above
+                examined = (" for the still picture" if emb.error or emb.matches else
+                            " for the still picture or its embedded video")
             rest = not_compared(report)  # a sampling cap: "No match" is of the seconds examined only
             if rest:
                 examined = f" for the clip's first {examined_s(report):.1f} s"

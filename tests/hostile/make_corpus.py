@@ -943,8 +943,44 @@ def _cases() -> list[tuple[Case, Callable[[], bytes]]]:
         (Case("not-utf8-\udcff\udcfe.mp4", "bytes that are not UTF-8 in the name", frozenset({OK})),
          lambda: clip(1.0, seed=15)),
         (Case("x" * 240 + ".mp4", "a 244-byte name", frozenset({OK})), lambda: clip(1.0, seed=16)),
+        # issue 14 round 6: a name at NAME_MAX (its .info.json sidecar name would be too long: D4), and real
+        # footage in raw or unusual wrappers (D1-D3, D5, D7); each must get a report
+        (Case("y" * 251 + ".mp4", "a 255-byte name (its sidecar's name is past NAME_MAX)", frozenset({OK})),
+         lambda: clip(1.0, seed=17)),
+        *((Case(name, what, REPORT), make) for name, (what, make) in _round6_footage().items()),
     ]
     return cases
+
+
+def _round6_footage() -> dict[str, tuple[str, Callable[[], bytes]]]:
+    """Round 6's wrappers around real footage (skimage's coffee and astronaut, 160x104, 10 frames each)."""
+    def small(name: str) -> np.ndarray:
+        return np.asarray(Image.fromarray(_photo_rgb(name)).resize((160, 104)))
+
+    def frames() -> list[np.ndarray]:
+        return [small("astronaut")] * 10 + [small("coffee")] * 10
+
+    def h264() -> bytes:
+        return encode_raw("h264", "libx264", "yuv420p", frames())
+
+    def mp4() -> bytes:
+        return encode_raw("mp4", "libx264", "yuv420p", frames())
+
+    return {
+        "r6_cctv.mjpeg": ("raw MJPEG: JPEGs back to back (D1)", lambda: encode_raw("mjpeg", "mjpeg", "yuvj420p",
+                                                                                    frames())),
+        "r6_sei_pdf.h264": ("raw H.264 behind an SEI holding %PDF-1.4 (D2)", lambda: sei_pdf_h264(h264())),
+        "r6_xcomment_pdf.y4m": ("Y4M whose header comment is %PDF-1.4 (D2)",
+                                lambda: y4m(small("coffee"), 5, b"XCOMMENT=%PDF-1.4")),
+        "r6_motion.MP.jpg": ("a motion photo: JPEG + MP4 appended (D3)", lambda: motion_photo(small("astronaut"),
+                                                                                             mp4())),
+        "r6_dvr.h264": ("raw H.264 elementary stream, no timestamps (D5)", h264),
+        "r6_dvr.hevc": ("raw HEVC elementary stream (D5)", lambda: encode_raw("hevc", "libx265", "yuv420p",
+                                                                              frames())),
+        "r6_ipcam.mpjpeg": ("multipart MJPEG recording (D7)", lambda: encode_raw("mpjpeg", "mjpeg", "yuvj420p",
+                                                                                 frames())),
+        "r6_plain.y4m": ("Y4M raw video (D7)", lambda: y4m(small("coffee"), 5)),
+    }
 
 
 ENTRIES = {  # folder entries that are not plain readable files: name -> (what, exit codes, reason)
@@ -998,6 +1034,57 @@ def build(root: Path, *, shared: Path | None = None) -> Corpus:
     for name, (what, exits, reason) in ENTRIES.items():
         corpus.cases.append((Case(name, what, exits, reason), odd / name))
     return corpus
+
+
+# -- issue 14 round 6: real footage in raw or unusual wrappers (the tester's mkround6.py, from skimage photos) ----
+def _photo_rgb(name: str) -> np.ndarray:
+    """skimage's ``name`` photograph cut to 600x400 (every round-6 encode is 600x400)."""
+    from skimage import data
+
+    return np.ascontiguousarray(getattr(data, name)()[:400, :600])
+
+
+def encode_raw(fmt: str, codec: str, pix_fmt: str, frames: list[np.ndarray], rate: int = 25) -> bytes:
+    """``frames`` encoded with PyAV into the (raw or container) format ``fmt``: ``mjpeg`` (concatenated JPEGs, an
+    IP camera's .mjpeg), ``mpjpeg`` (HTTP multipart/x-mixed-replace), ``h264``/``hevc`` (Annex-B elementary
+    streams: a DVR export), ``mp4``."""
+    with tempfile.TemporaryDirectory() as tmp:
+        target = Path(tmp) / f"clip.{fmt}"
+        out = av.open(str(target), "w", format=fmt)
+        stream = out.add_stream(codec, rate=rate)
+        stream.width, stream.height, stream.pix_fmt = frames[0].shape[1], frames[0].shape[0], pix_fmt
+        for im in frames:
+            for packet in stream.encode(av.VideoFrame.from_ndarray(im, format="rgb24")):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+        out.close()
+        return target.read_bytes()
+
+
+def y4m(frame: np.ndarray, count: int, comment: bytes = b"XCOMMENT=hello") -> bytes:
+    """A YUV4MPEG2 file of ``count`` copies of ``frame`` (4:2:0, 25 fps), with ``comment`` in its header line."""
+    ycc = Image.fromarray(frame).convert("YCbCr")
+    y, cb, cr = (np.asarray(c) for c in ycc.split())
+    h, w = y.shape
+    body = b"FRAME\n" + y.tobytes() + cb[::2, ::2].tobytes() + cr[::2, ::2].tobytes()
+    return f"YUV4MPEG2 W{w} H{h} F25:1 Ip A1:1 C420jpeg ".encode() + comment + b"\n" + body * count
+
+
+def sei_pdf_h264(stream: bytes) -> bytes:
+    """An H.264 elementary stream behind a 30-byte SEI NAL unit whose payload holds ``%PDF-1.4`` (D2)."""
+    payload = b"\x11" * 16 + b"%PDF-1.4 ok"
+    return b"\x00\x00\x00\x01\x06" + bytes([5, len(payload)]) + payload + b"\x80" + stream
+
+
+def motion_photo(still: np.ndarray, video: bytes) -> bytes:
+    """A Google motion photo: a JPEG whose XMP says GCamera:MotionPhoto=1, with the MP4 ``video`` appended (D3)."""
+    xmp = ('<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+           '<rdf:Description xmlns:GCamera="http://ns.google.com/photos/1.0/camera/" GCamera:MotionPhoto="1" '
+           'GCamera:MotionPhotoVersion="1" GCamera:MotionPhotoPresentationTimestampUs="0"/></rdf:RDF></x:xmpmeta>')
+    out = io.BytesIO()
+    Image.fromarray(still).save(out, "JPEG", quality=90, xmp=xmp.encode())
+    return out.getvalue() + video
 
 
 def good_header() -> bytes:
