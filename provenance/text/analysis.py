@@ -24,13 +24,16 @@ from provenance.text.detect import EDGE_MIN, MAX_REGIONS, MAX_REGIONS_STILL, fin
 from provenance.text.engine import RU_UK_MARGIN, EngineUnavailable, Reading, Tesseract, open_engine
 from provenance.text.frames import CUT_ON_KEY_S, THUMB_EVERY_S, TextFrames, load_still, load_still_page, sample
 from provenance.text.language import (
+    CYRILLIC_ALPHABETS,
     SETTLE_CONFIDENCE,
     UK_LETTERS,
     alnum_key,
+    cyrillic_language,
     infix_distance,
     language_of,
     letters_by_script,
     lone_i,
+    recognised_letters,
     script_of,
     settled_by_letters,
     word_letters,
@@ -394,7 +397,7 @@ def _item(item: _Item, changes: list[int], engine: Tesseract, times: list[float]
           motion: _Motion | None = None) -> TextItem:
     best = item.best
     first, last = item.seen[0], item.seen[-1]
-    language, basis = _language(item)
+    language, basis, languages = _language(item)
     kind, kind_basis = _kind(item, changes, (lines or {}).get(best.index, []), clip=clip, motion=motion)
     script = None if best.reading.script_unknown else script_of(best.reading.text)
     # the neighbouring frames read where it was not seen (the clip's ends when there is none): it was on screen
@@ -408,7 +411,7 @@ def _item(item: _Item, changes: list[int], engine: Tesseract, times: list[float]
     range_to = times[last.index + 1] if last.index + 1 < len(times) else max(end_s or 0.0, last.t)
     return TextItem(
         text=best.reading.text, start=first.t, end=last.t, box=[round(v, 4) for v in best.box],
-        script=script, language=language, language_basis=basis,
+        script=script, language=language, language_basis=basis, languages=languages,
         confidence=round(best.reading.confidence, 3), recogniser=f"{engine.name} ({best.reading.models})",
         kind=kind, kind_basis=kind_basis, frames=len(item.seen), frame_t=best.t,
         range_from=round(range_from, 3), range_to=round(range_to, 3),
@@ -473,10 +476,29 @@ def plausible(reading: Reading) -> bool:
     return reading.confidence >= FINDING_CONFIDENCE and enough
 
 
-def _reading_language(reading: Reading) -> tuple[str | None, str]:
-    """A reading's language and why: for a Cyrillic line the engine's comparison of its Russian and Ukrainian
-    models' readings, and where that named none, the confident reading's own telling letters
-    (language.settled_by_letters at ``SETTLE_CONFIDENCE``); else its letters and words (language.language_of)."""
+def _reading_language(reading: Reading) -> tuple[str | None, str, list[str]]:
+    """A reading's language, why, and for a Cyrillic line the languages it may be (language.cyrillic_language):
+    its letters' candidates narrowed by what the models tell between Russian and Ukrainian (``_ru_or_uk``); a
+    language is named only when one candidate is left (issue 18 round 6, N1: Belarusian "Выхад да метро" was named
+    Russian by its ы, Bulgarian "Българска армия" by its ъ)."""
+    between, basis = _ru_or_uk(reading)
+    if not reading.basis or reading.script_unknown or script_of(reading.text) != "Cyrillic":
+        return between, basis, []
+    code, cands, why = cyrillic_language(recognised_letters(reading.text, told_uk=between == "uk"), between)
+    if code is not None and code == between:
+        return code, basis, cands
+    if between is not None:
+        name, other = ("Russian", "Ukrainian") if between == "ru" else ("Ukrainian", "Russian")
+        return code, (f"{why}; the recogniser's models tell only Russian from Ukrainian: {name}, not {other} "
+                      f"({basis})"), cands
+    return code, f"{why}; {basis}", cands
+
+
+def _ru_or_uk(reading: Reading) -> tuple[str | None, str]:
+    """Russian or Ukrainian (all the recogniser's two Cyrillic models tell) and why: for a Cyrillic line the
+    engine's comparison of its Russian and Ukrainian models' readings, and where that named none, the confident
+    reading's own telling letters (language.settled_by_letters at ``SETTLE_CONFIDENCE``); else its letters and
+    words (language.language_of)."""
     if reading.basis:  # a Cyrillic line: the engine compared the Russian and Ukrainian models' readings
         if reading.language == "uk" and not UK_LETTERS & set(word_letters(reading.text)):
             # the Ukrainian model's win rests on an і that is no letter of a word: "Пост І" is a Russian sign's
@@ -500,23 +522,29 @@ def _reading_language(reading: Reading) -> tuple[str | None, str]:
     return language_of(reading.text)
 
 
-def _language(item: _Item) -> tuple[str | None, str]:
+def _language(item: _Item) -> tuple[str | None, str, list[str]]:
     """The item's language from all its distinct readings: named when some name it and none names another (a
-    caption read in five frames gets five chances), else None with the disagreement. An item whose best reading
+    caption read in five frames gets five chances), else None with the disagreement; and for Cyrillic the
+    languages it may be (all its readings' candidates). An item whose best reading
     does not tell its script (Latin/Cyrillic look-alikes) names no language."""
     if item.best.reading.script_unknown:
-        return None, item.best.reading.basis
+        return None, item.best.reading.basis, []
     readings = {id(s.reading): s.reading for s in item.seen}.values()  # unchanged regions share one reading
-    told = [(r, *_reading_language(r)) for r in readings]
-    named = {lang for _, lang, _ in told if lang}
-    if len(named) > 1:
-        return None, "readings in different frames name " + " and ".join(sorted(named))
+    told = [_reading_language(r) for r in readings]
+    named = {lang for lang, _, _ in told if lang}
+    if len(named) > 1:  # the readings that name different languages: it may be any of them
+        cands = [c for c in CYRILLIC_ALPHABETS if any(c in may for code, _, may in told if code)]
+        return None, "readings in different frames name " + " and ".join(sorted(named)), cands
     if named:
         lang = named.pop()
-        why = next(b for _, code, b in told if code == lang)
-        n = sum(code == lang for _, code, _ in told)
-        return lang, why + (f" ({n} of {len(told)} readings)" if len(told) > 1 else "")
-    return None, _reading_language(item.best.reading)[1]
+        why = next(b for code, b, _ in told if code == lang)
+        n = sum(code == lang for code, _, _ in told)
+        cyrillic = any(may for _, _, may in told)
+        return lang, why + (f" ({n} of {len(told)} readings)" if len(told) > 1 else ""), [lang] if cyrillic else []
+    # the candidates of the reading shown (a frame that lost a letter, "незламност" for "незламності", would
+    # widen them to every Cyrillic language and no longer match the text and basis shown)
+    _, why, cands = _reading_language(item.best.reading)
+    return None, why, cands
 
 
 def _kind(item: _Item, changes: list[int], frame_lines: list[tuple[float, float, float, float]] | None = None,
