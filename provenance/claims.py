@@ -973,8 +973,8 @@ def check_on_screen_language(claim: Claim, report: Report) -> ClaimAssessment:
 
 
 # why an item of uncertain role decides nothing, as the claim check says it
-_UNCERTAIN_WHY = ("on a still or an unchanging shot a caption laid over the picture and a sign in it look alike, "
-                  "so that text decides nothing")
+_UNCERTAIN_WHY = ("its role was not told: on a still, an unchanging shot or a pan over a still image a caption "
+                  "and a sign look alike, and a ticker or drifting line may be either, so that text decides nothing")
 _TOLD_SCRIPTS = frozenset({"Cyrillic", "Hangul", "Latin"})  # not "mixed", not None (look-alikes, no letters)
 # the script each expected language is written in: text of that script whose language is not told may be it
 _TEXT_SCRIPTS = {"ru": "Cyrillic", "uk": "Cyrillic", "be": "Cyrillic", "bg": "Cyrillic", "sr": "Cyrillic",

@@ -586,6 +586,15 @@ def _kind(item: _Item, changes: list[int], frame_lines: list[tuple[float, float,
                                  "laid over the picture is, a sign rarely is, so nothing tells which")
         agree = [_with_picture(a, b, aspect, motion) for a, b in moves]
         if all(agree):
+            residuals = [motion.rigid_residual(a.index, b.index) for a, b in moves]
+            if all(r is not None and r < RIGID_RESIDUAL for r in residuals):
+                # the whole frame is one flat image panned (Ken Burns over a photo or screenshot): a caption
+                # burned into that image moves with it as a sign in it does, at any pan speed (the issue 18
+                # round-6 tester's red "속보: 러시아군 도착" band in a still panned 2 px/frame was scene text)
+                return "uncertain", (f"{hint}; moved with the picture, but the whole frame moved as one flat image "
+                                     f"(a pan over a still photo or screenshot: frames differ from each other shifted "
+                                     f"by at most {max(residuals):.2f} of the picture's contrast), so a caption "
+                                     "burned into that image would move the same way: nothing tells which")
             return "scene", ("moved with the picture (its box shifted between the frames it was read in as "
                              "the picture around it did)")
         if any(a is None for a in agree):
@@ -650,6 +659,12 @@ MOTION_WIDTH = 320
 # a lower third inside a Ken Burns-panned screenshot by 0.44 (re-cut)
 AGREE_SHARE = 0.3
 AGREE_HEIGHTS = 0.5
+# a frame that differs from an earlier one shifted by the picture's measured shift by less than this share of its
+# contrast (``_Motion.rigid_residual``) is that frame panned: the whole picture one flat image (Ken Burns over a
+# still). Measured at 320 px: x264 pans over stills 0.012-0.031 (the issue 18 round-6 tester's tv_pan_ko2,
+# be_exit, blur_uk); the same pan under a fixed caption 0.09, a shaken still 0.10-0.12; real footage (the shared
+# corpus's bikes, carphone, bigbuckbunny, 1-s steps) 0.157-2.0
+RIGID_RESIDUAL = 0.06
 # a phase-correlation peak under this response (0-1) is no measurement: a screen recording's flat page around
 # its text gave 0.0, moving photographs 0.64 and more
 MOTION_RESPONSE = 0.05
@@ -691,6 +706,29 @@ class _Motion:
             im[~keep] = 0.0
         (dx, dy), response = cv2.phaseCorrelate(a, b, cv2.createHanningWindow((w, h), cv2.CV_32F))
         return dx / w, dy / h, float(response)
+
+    def rigid_residual(self, i: int, j: int) -> float | None:
+        """How far sampled frame ``j`` is from frame ``i`` moved by the picture's measured shift (``shift``):
+        the mean absolute difference over the part both show, over the mean absolute deviation of frame ``j``
+        there (0: ``j`` is ``i`` translated, the whole picture one flat image panned; real scenes add parallax,
+        people, light and sensor noise). Text regions count too: a caption held in place over the pan is a part
+        that did not move. None when a frame is missing or the shift leaves too little overlap."""
+        import cv2
+
+        measured = self.shift(i, j)
+        if measured is None:
+            return None
+        a, b = self.smalls[i].astype(np.float32), self.smalls[j].astype(np.float32)
+        h, w = a.shape
+        dx, dy = measured[0] * w, measured[1] * h
+        moved = cv2.warpAffine(a, np.float32([[1, 0, dx], [0, 1, dy]]), (w, h), flags=cv2.INTER_LINEAR)
+        x0, x1 = int(np.ceil(max(0.0, dx))) + 2, w - int(np.ceil(max(0.0, -dx))) - 2
+        y0, y1 = int(np.ceil(max(0.0, dy))) + 2, h - int(np.ceil(max(0.0, -dy))) - 2
+        if x1 - x0 < w // 4 or y1 - y0 < h // 4:
+            return None
+        part, ref = moved[y0:y1, x0:x1], b[y0:y1, x0:x1]
+        spread = float(np.abs(ref - ref.mean()).mean())
+        return float(np.abs(part - ref).mean()) / max(spread, 1e-6)
 
 
 def _shifts(a: _Seen, b: _Seen, aspect: float, motion: _Motion | None
