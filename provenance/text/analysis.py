@@ -28,6 +28,7 @@ from provenance.text.language import (
     SETTLE_CONFIDENCE,
     UK_LETTERS,
     alnum_key,
+    candidates_words,
     cyrillic_language,
     infix_distance,
     language_of,
@@ -485,6 +486,15 @@ def _reading_language(reading: Reading) -> tuple[str | None, str, list[str]]:
     if not reading.basis or reading.script_unknown or script_of(reading.text) != "Cyrillic":
         return between, basis, []
     code, cands, why = cyrillic_language(recognised_letters(reading.text, told_uk=between == "uk"), between)
+    lead = reading.lead or 0.0
+    leader = "ru" if lead >= RU_UK_MARGIN else "uk" if -lead >= RU_UK_MARGIN else None
+    if leader is not None and leader not in cands:
+        # the model that read the line far better is the language its letters were misread from: "Не прислоняті"
+        # (the mixed models' і for Russian ть) by the Russian model 0.89, the Ukrainian one 0.56 (c2/20.jpg)
+        cands = [c for c in CYRILLIC_ALPHABETS if c in cands or c == leader]
+        code = None
+        why = (f"Cyrillic: {candidates_words(cands)} (its letters, and the language of the model that read it "
+               f"better by {abs(lead):.2f})")
     if code is not None and code == between:
         return code, basis, cands
     if between is not None:
