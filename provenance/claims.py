@@ -224,6 +224,11 @@ def _iso639(code: str) -> str | None:
     import pycountry  # ISO 639 data: loaded only when a claim names languages
 
     c = code.strip().lower()
+    # a BCP 47 tag ("ru-RU", "sr-Cyrl-RS", "pt_BR" as some systems write it) names its language by its primary
+    # subtag (RFC 5646 §2.2.1): what many desks paste (issue 18 round 6, N5)
+    primary, *rest = c.replace("_", "-").split("-")
+    if rest and all(part.isalnum() and part.isascii() and 1 <= len(part) <= 8 for part in rest):
+        c = primary
     if not (2 <= len(c) <= 3 and c.isalpha() and c.isascii()):
         return None
     lang = (pycountry.languages.get(alpha_2=c) if len(c) == 2
@@ -243,7 +248,8 @@ def _languages(value: str | Iterable[str] | None) -> list[str]:
     normal = {c: _iso639(c) for c in codes}
     bad = [c for c, n in normal.items() if n is None]
     if bad:
-        raise ClaimError(f"expected languages must be ISO 639 codes such as ru, uk or ko; no language has the code "
+        raise ClaimError(f"expected languages must be ISO 639 codes (or BCP 47 tags) such as ru, uk, ko or ru-RU; "
+                         f"no language has the code "
                          f"{', '.join(bad)}")
     return list(dict.fromkeys(n for c in codes if (n := normal[c])))
 
