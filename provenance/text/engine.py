@@ -293,7 +293,8 @@ class Tesseract:
         # прислоняті" (0.92) was surer than either model's reading of the line (Ukrainian 0.56, Russian 0.89;
         # issue 18 round 6, N3)
         ceiling = max(r.confidence for r in (ru, uk, en) if r is not None)
-        if latin is not None and _both_scripts(mixed.text) and mixed.confidence >= latin.confidence:
+        if latin is not None and mixed.confidence >= max(SURE, latin.confidence) and \
+                _both_scripts(mixed.text, (ru.text, uk.text)):
             # a Cyrillic word beside a Latin one ("Кафе Wi-Fi", "Аптека Pharmacy"): each single model reads one
             # half, so the English model outscored the Cyrillic ones and its "Kade Wi-Fi" (0.90) was shown, the
             # Cyrillic word lost to search. The mixed models' per-word reading is kept; the models disagree on
@@ -406,17 +407,22 @@ def lookalikes_only(text: str) -> bool:
 _SCRIPT_WORD = 2
 
 
-def _both_scripts(text: str) -> bool:
-    """Whether ``text`` has a whole word of Cyrillic letters and one of Latin letters (``_SCRIPT_WORD`` letters or
-    more each): a line in two scripts, not a word misread with a stray letter of the other."""
+def _both_scripts(text: str, cyrillic: tuple[str, ...]) -> bool:
+    """Whether ``text`` has a whole word of Latin letters and whole words of Cyrillic letters (``_SCRIPT_WORD``
+    letters or more each) that a Cyrillic model's own reading (``cyrillic``) also holds: a line in two scripts,
+    not English misread as Cyrillic look-alikes by the mixed models ("Ведіоп-Ба5еа segmentation" on skimage's
+    page(), "Лгоор5 аггімій Дає the border" at 0.24 on a bench caption)."""
     import re
 
-    scripts = set()
+    words: dict[str, list[str]] = {"Cyrillic": [], "Latin": []}
     for word in re.findall(r"[^\W\d_]+", text):
         kinds = {letters_by_script(c).popitem()[0] for c in word if letters_by_script(c)}
-        if len(kinds) == 1 and len(word) >= _SCRIPT_WORD:
-            scripts |= kinds
-    return {"Cyrillic", "Latin"} <= scripts
+        if len(kinds) == 1 and len(word) >= _SCRIPT_WORD and (kind := kinds.pop()) in words:
+            words[kind].append(word)
+    if not words["Latin"] or not words["Cyrillic"]:
+        return False
+    read = [set(re.findall(r"[^\W\d_]+", t)) for t in cyrillic]
+    return all(any(word in seen for seen in read) for word in words["Cyrillic"])
 
 
 def _twins(text: str) -> float:
