@@ -96,7 +96,7 @@ def settled_by_letters(text: str) -> tuple[str | None, str]:
     if script_of(text) != "Cyrillic":
         return None, ""
     joined = word_letters(_SPLIT_YERY.sub("ы", text))
-    language, why = language_of(joined)
+    language, why = _ru_or_uk_letters(joined)
     if language == "uk" and not _UK_SURE.search(joined):
         # є and ґ alone do not settle it: Tesseract's Ukrainian model writes Russian е as є and г as ґ (the text
         # benchmark's held-out look, 2026-12-01: "вьезжает" read "вьезжаєт" at 0.88 and named Ukrainian)
@@ -168,6 +168,18 @@ def cyrillic_language(text: str, between: str | None = None) -> tuple[str | None
 
 _NAMES = {"ru": "Russian", "uk": "Ukrainian", "be": "Belarusian", "bg": "Bulgarian", "kk": "Kazakh",
           "sr": "Serbian", "mk": "Macedonian"}
+
+
+def _ru_or_uk_letters(text: str) -> tuple[str | None, str]:
+    """Russian or Ukrainian, between those two only (``settled_by_letters``): letters of one (ы э ъ ё, і ї є ґ)
+    and none of the other; the languages it may be are ``cyrillic_candidates``, this narrowing them."""
+    uk = sorted({c.lower() for c in text if c in UK_LETTERS})
+    ru = sorted({c.lower() for c in text if c in RU_LETTERS})
+    if uk and not ru:
+        return "uk", f"letters {', '.join(uk)} (Ukrainian, not Russian)"
+    if ru and not uk:
+        return "ru", f"letters {', '.join(ru)} (Russian, not Ukrainian)"
+    return None, "no letter that tells Russian from Ukrainian, or letters of both"
 
 
 def language_of(text: str) -> tuple[str | None, str]:
