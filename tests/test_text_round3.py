@@ -63,7 +63,7 @@ def test_a_scene_sign_range_does_not_reach_back_across_the_cut_that_opened_its_s
                   ink=(20, 20, 120), pad=10)
     # the light drifts as the camera pans (auto exposure): not one flat image panned, which would leave the
     # sign's role untold (a caption burned into a panned still moves the same way; issue 18 round 6, N2)
-    pan = [ImageEnhance.Brightness(wide.crop((x, 0, x + 1280, 720))).enhance(1.0 - 0.25 * i / 74)
+    pan = [ImageEnhance.Brightness(wide.crop((x, 0, x + 1280, 720))).enhance(1.0 - 0.1 * i / 74)
            for i, x in enumerate(round(400 * i / 74) for i in range(75))]
     report = verify(suite.encode([before] * 50 + pan, tmp_path / "cut.mp4", keyint=250), pipeline=_pipeline())
     signs = [i for i in report.text.items if "금지" in i.text]
