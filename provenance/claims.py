@@ -869,6 +869,9 @@ def check_on_screen_language(claim: Claim, report: Report) -> ClaimAssessment:
     added to a still in the claim's language would "support" it, one in another language "contradict" it. It
     counts only as doubt: one of another language keeps the scene's expected language from supporting alone
     (``neutral``), one of an expected language (or of its script, untold) keeps a contradiction from standing.
+    Cyrillic text names a language only when its letters fit one alphabet (text/language.py
+    ``cyrillic_candidates``); text of several candidate languages is not told when one of them is expected (so it
+    never supports), and counts as those candidates ("ru, be or kk"), which may contradict, when none is.
     Latin-script text is on signs, brands and labels everywhere, so it never contradicts. ``supports`` when the
     scene text's languages are expected and no other confident scene or uncertain-role text is there;
     ``neutral`` when expected and other such text (another language, or an untold one in a script no expected
