@@ -39,6 +39,7 @@ from provenance.report.integrity import (
 )
 from provenance.report.model import AudioSection, ClaimAssessment, ClaimSection, Match, Report, TextItem
 from provenance.safetext import csv_cell, id_problem, published, script_safe_json, terminal
+from provenance.text.language import CYRILLIC_ALPHABETS, candidates_words
 from provenance.visual.wording import coverage, describe
 from provenance.workspace import Workspace
 
@@ -223,6 +224,11 @@ def _iso639(code: str) -> str | None:
     import pycountry  # ISO 639 data: loaded only when a claim names languages
 
     c = code.strip().lower()
+    # a BCP 47 tag ("ru-RU", "sr-Cyrl-RS", "pt_BR" as some systems write it) names its language by its primary
+    # subtag (RFC 5646 §2.2.1): what many desks paste (issue 18 round 6, N5)
+    primary, *rest = c.replace("_", "-").split("-")
+    if rest and all(part.isalnum() and part.isascii() and 1 <= len(part) <= 8 for part in rest):
+        c = primary
     if not (2 <= len(c) <= 3 and c.isalpha() and c.isascii()):
         return None
     lang = (pycountry.languages.get(alpha_2=c) if len(c) == 2
@@ -242,7 +248,8 @@ def _languages(value: str | Iterable[str] | None) -> list[str]:
     normal = {c: _iso639(c) for c in codes}
     bad = [c for c, n in normal.items() if n is None]
     if bad:
-        raise ClaimError(f"expected languages must be ISO 639 codes such as ru, uk or ko; no language has the code "
+        raise ClaimError(f"expected languages must be ISO 639 codes (or BCP 47 tags) such as ru, uk, ko or ru-RU; "
+                         f"no language has the code "
                          f"{', '.join(bad)}")
     return list(dict.fromkeys(n for c in codes if (n := normal[c])))
 
@@ -862,6 +869,9 @@ def check_on_screen_language(claim: Claim, report: Report) -> ClaimAssessment:
     added to a still in the claim's language would "support" it, one in another language "contradict" it. It
     counts only as doubt: one of another language keeps the scene's expected language from supporting alone
     (``neutral``), one of an expected language (or of its script, untold) keeps a contradiction from standing.
+    Cyrillic text names a language only when its letters fit one alphabet (text/language.py
+    ``cyrillic_candidates``); text of several candidate languages is not told when one of them is expected (so it
+    never supports), and counts as those candidates ("ru, be or kk"), which may contradict, when none is.
     Latin-script text is on signs, brands and labels everywhere, so it never contradicts. ``supports`` when the
     scene text's languages are expected and no other confident scene or uncertain-role text is there;
     ``neutral`` when expected and other such text (another language, or an untold one in a script no expected
@@ -885,9 +895,23 @@ def check_on_screen_language(claim: Claim, report: Report) -> ClaimAssessment:
     want = ", ".join(expected)
     sure = [it for it in text.items if it.confidence >= _TEXT_MIN_CONFIDENCE and not it.low_confidence
             and it.script in _TOLD_SCRIPTS]
-    told = [it for it in sure if it.language]
-    untold = [it for it in sure if not it.language and it.script in {_TEXT_SCRIPTS[c] for c in expected
-                                                                       if c in _TEXT_SCRIPTS}]
+    # an expected Cyrillic language whose own letters the recogniser cannot write (it has Russian and Ukrainian
+    # models only: Belarusian ў, Kazakh қ ә…, Serbian ј…, read as look-alikes) may be any Cyrillic line it reads
+    unread = [c for c in expected if _TEXT_SCRIPTS.get(c) == "Cyrillic" and _unwritable(c)]
+
+    def lang(it: TextItem) -> str | None:
+        """The item's language, or for Cyrillic of several candidate languages (text/language.py
+        cyrillic_candidates) that all are unexpected, those candidates ("uk, be or kk"): such a line may
+        contradict, never support; one whose candidates hold an expected language is not told."""
+        if it.language:
+            return it.language
+        if it.script == "Cyrillic" and it.languages and not set(it.languages) & set(expected) and not unread:
+            return candidates_words(it.languages)
+        return None
+
+    told = [it for it in sure if lang(it)]
+    untold = [it for it in sure if not lang(it) and it.script in {_TEXT_SCRIPTS[c] for c in expected
+                                                                   if c in _TEXT_SCRIPTS}]
     maybe = _untold_words(untold)
     if not told:
         read = len(text.items)
@@ -896,20 +920,17 @@ def check_on_screen_language(claim: Claim, report: Report) -> ClaimAssessment:
                   items=read)
     counts: dict[str, dict[str, int]] = {}
     for it in told:
-        counts.setdefault(it.language or "", {"scene": 0, "caption": 0, "uncertain": 0})[it.kind] += 1
+        counts.setdefault(lang(it) or "", {"scene": 0, "caption": 0, "uncertain": 0})[it.kind] += 1
     detail = "; ".join(f"{code}: {c['scene']} scene, {c['caption']} caption"
                        + (f", {c['uncertain']} caption or scene (not told)" if c["uncertain"] else "")
                        + f" ({'expected' if code in expected else 'not expected'})" for code, c in counts.items())
     evidence = {"expected": expected, "languages": counts, "language_not_told": len(untold)}
-    scene = {it.language for it in told if it.kind == "scene"}
-    # an expected Cyrillic language the recogniser cannot name (Belarusian and the rest: it tells only Russian
-    # from Ukrainian, and reads Belarusian "Вуліца" as Ukrainian by its і) may be what its ru/uk items are
-    unread = [c for c in expected if _TEXT_SCRIPTS.get(c) == "Cyrillic" and c not in _CYRILLIC_TOLD]
+    scene = {lang(it) for it in told if it.kind == "scene"}
 
     def may_be_expected(it: TextItem) -> bool:
-        return it.language in expected or bool(unread and it.script == "Cyrillic")
+        return lang(it) in expected or bool(unread and it.script == "Cyrillic")
 
-    other = {it.language for it in told if it.kind == "scene" and not may_be_expected(it) and it.script != "Latin"}
+    other = {lang(it) for it in told if it.kind == "scene" and not may_be_expected(it) and it.script != "Latin"}
     stopped = "reading stopped early (time budget or cap), so the rest of the picture was not read"
     if not scene:
         part = f"; {stopped}" if text.budget_exhausted else ""
@@ -924,7 +945,7 @@ def check_on_screen_language(claim: Claim, report: Report) -> ClaimAssessment:
     # uncertain role (it may be in the scene)
     scripts = {_TEXT_SCRIPTS[c] for c in expected if c in _TEXT_SCRIPTS}
     besides = [it for it in sure if it.kind != "caption" and not may_be_expected(it)
-               and not (it.language is None and it.script in scripts)]
+               and not (lang(it) is None and it.script in scripts)]
     evidence["other_scene"] = len(besides)
     if text.budget_exhausted:
         # read in part (time budget, frame or read cap): what was not read may hold the expected language, or
@@ -944,10 +965,11 @@ def check_on_screen_language(claim: Claim, report: Report) -> ClaimAssessment:
     if other and not any(may_be_expected(it) for it in told):
         return _a(name, "contradicts", f"{detail}; none of the expected {want} on screen", **evidence)
     if unread and any(it.kind == "scene" and it.script == "Cyrillic" for it in told):
-        names = ", ".join(_LANGUAGE_WORDS.get(c, c) for c in unread)
-        return _a(name, "unknown", f"{detail}; the recogniser has no model for {names}: it names Cyrillic text "
-                  f"Russian or Ukrainian only (Belarusian shares Ukrainian's і), so this may be the expected {want}",
-                  **evidence)
+        names = " or ".join(_LANGUAGE_WORDS.get(c, c) for c in unread)
+        letters = " ".join(sorted(set().union(*(_unwritable(c) for c in unread))))
+        return _a(name, "unknown", f"{detail}; the recogniser has no model for {names} and cannot write its own "
+                  f"letters ({letters}): it reads them as Russian or Ukrainian look-alikes, so this may be the "
+                  f"expected {want}", **evidence)
     if other:
         return _a(name, "unknown", f"scene text not in the expected {want}, but the expected {want} is on screen "
                   f"too, as a caption or text of uncertain role, so nothing is decided: {detail}", **evidence)
@@ -960,16 +982,22 @@ def check_on_screen_language(claim: Claim, report: Report) -> ClaimAssessment:
 
 
 # why an item of uncertain role decides nothing, as the claim check says it
-_UNCERTAIN_WHY = ("on a still or an unchanging shot a caption laid over the picture and a sign in it look alike, "
-                  "so that text decides nothing")
+_UNCERTAIN_WHY = ("its role was not told: on a still, an unchanging shot or a pan over a still image a caption "
+                  "and a sign look alike, and a ticker or drifting line may be either, so that text decides nothing")
 _TOLD_SCRIPTS = frozenset({"Cyrillic", "Hangul", "Latin"})  # not "mixed", not None (look-alikes, no letters)
 # the script each expected language is written in: text of that script whose language is not told may be it
 _TEXT_SCRIPTS = {"ru": "Cyrillic", "uk": "Cyrillic", "be": "Cyrillic", "bg": "Cyrillic", "sr": "Cyrillic",
                  "mk": "Cyrillic", "kk": "Cyrillic", "ky": "Cyrillic", "mn": "Cyrillic", "tg": "Cyrillic",
                  "ko": "Hangul", "en": "Latin"}
-# the Cyrillic languages the on-screen text stage names (text/engine.py compares its Russian and Ukrainian
-# models; text/language.py names Belarusian only by ў, which neither model writes)
-_CYRILLIC_TOLD = frozenset({"ru", "uk"})
+
+
+def _unwritable(code: str) -> frozenset[str]:
+    """The letters of a Cyrillic language's alphabet (text/language.py CYRILLIC_ALPHABETS) that neither of the
+    recogniser's models (Russian, Ukrainian) writes; every letter not known for a language not in the table."""
+    alphabet = CYRILLIC_ALPHABETS.get(code)
+    if alphabet is None:
+        return frozenset({"?"})
+    return alphabet - CYRILLIC_ALPHABETS["ru"] - CYRILLIC_ALPHABETS["uk"]
 
 
 def _other_words(items: list[TextItem]) -> str:
@@ -977,14 +1005,16 @@ def _other_words(items: list[TextItem]) -> str:
     named = []
     for it in items[:4]:
         sample = it.text if len(it.text) <= 30 else it.text[:30] + "…"
-        what = _LANGUAGE_WORDS.get(it.language or "", it.language) if it.language else "language not told"
+        what = _LANGUAGE_WORDS.get(it.language or "", it.language) if it.language else \
+            f"one of {candidates_words(it.languages)}" if it.languages else "language not told"
         role = ", caption or scene (not told)" if it.kind == "uncertain" else ""
         named.append(f"{it.script} ({what}: “{sample}”, confidence {it.confidence:.2f}{role})")
     more = f" and {len(items) - 4} more" if len(items) > 4 else ""
     return f"also scene text in {', '.join(named)}{more}"
 
 
-_LANGUAGE_WORDS = {"ru": "Russian", "uk": "Ukrainian", "ko": "Korean", "en": "English", "be": "Belarusian"}
+_LANGUAGE_WORDS = {"ru": "Russian", "uk": "Ukrainian", "ko": "Korean", "en": "English", "be": "Belarusian",
+                   "bg": "Bulgarian", "kk": "Kazakh", "sr": "Serbian", "mk": "Macedonian"}
 
 
 def _untold_words(untold: list[TextItem]) -> str:

@@ -59,7 +59,8 @@ def _search(args: argparse.Namespace) -> int:
         print(json.dumps(dataclasses.asdict(result), ensure_ascii=False, indent=2))
     else:
         for hit in result.hits:
-            print(terminal(f"{hit.report}\t{hit.where}\t{hit.text}"))
+            runs = f"\t(same file, {hit.runs} runs)" if hit.runs > 1 else ""
+            print(terminal(f"{hit.report}\t{hit.where}\t{hit.text}{runs}"))
         for line in result.refused:
             print(terminal(f"refused (failed verification): {line}"))
         print(terminal(f"{len(result.hits)} hit(s) in {result.searched} verified report(s)"

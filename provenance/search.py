@@ -55,6 +55,10 @@ class Hit:
     sha256: str
     where: str  # "on-screen caption 0:02.0–0:03.0", "speech 0:10.0–0:14.0"
     text: str
+    # the same file's reports (same sha256) holding the same text at the same place: one hit per file, not one per
+    # run folder (the issue 18 round-6 tester's three .runs/<timestamp> copies of one report, one per claim); the
+    # hit names the ``<stem>-<sha12>`` entry where one holds it, else the last run found
+    runs: int = 1
 
 
 @dataclass
@@ -117,6 +121,25 @@ def search(query: str, folders: Iterable[Path], workspace_root: Path | None = No
                     alike and any(needle.translate(LOOKALIKE) in _norm(a).translate(LOOKALIKE) for a in alike)):
                 out.hits.append(Hit(shown_path(path), str(media.get("path", "")), str(media.get("sha256", "")), where,
                                     text))
+    out.hits = _once_per_file(out.hits)
+    return out
+
+
+def _once_per_file(hits: list[Hit]) -> list[Hit]:
+    """``hits`` with the same file's (sha256) same text at the same place merged into one, counting its runs
+    (``Hit.runs``), in first-found order; hits without a sha256 are kept as they are."""
+    merged: dict[tuple[str, str, str], Hit] = {}
+    out: list[Hit] = []
+    for hit in hits:
+        key = (hit.sha256, hit.where, hit.text)
+        first = merged.get(key) if hit.sha256 else None
+        if first is None:
+            merged[key] = hit
+            out.append(hit)
+            continue
+        first.runs += 1
+        if _REPORT_NAME.match(Path(hit.report).name) and not _REPORT_NAME.match(Path(first.report).name):
+            first.report, first.media_path = hit.report, hit.media_path
     return out
 
 

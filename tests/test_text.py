@@ -57,12 +57,13 @@ def test_burned_in_russian_caption_read_with_its_time_range(russian_clip: Path, 
     assert len(shown) == 1, [i.text for i in text.items]  # the footage itself holds no text
     item = shown[0]
     assert "техники" in item.text and "город" in item.text
-    assert item.script == "Cyrillic" and item.language == "ru"
+    # ъ: Russian, Bulgarian or Kazakh alike, so no language is named alone (issue 18 round 6, N1)
+    assert item.script == "Cyrillic" and item.language is None and item.languages == ["ru", "bg", "kk"]
     assert 2.0 <= item.start < 3.0 and 3.0 <= item.end < 5.0  # keyframes every second; shown 2.0-5.0 s
     assert item.kind == "caption" and item.box[1] > 0.75  # in the bottom band
     assert item.confidence >= 0.8 and item.recogniser.startswith("tesseract ")
     codes = {f.code: f.message for f in report.findings}
-    assert "Russian text on screen 0:02.0–" in codes["on_screen_text"]
+    assert "Cyrillic (ru, bg or kk: language not told) text on screen 0:02.0–" in codes["on_screen_text"]
     assert codes["on_screen_caption"].startswith("Caption 0:02.0–")
     folder = write_report(report, tmp_path / "reports")
     html = (folder / "report.html").read_text()
@@ -117,8 +118,11 @@ def test_without_language_models_the_stage_is_unavailable_and_the_rest_runs(tmp_
 
 
 def test_script_and_language_from_letters() -> None:
-    assert language_of("Колонна военной техники въезжает")[0] == "ru"  # ы, ъ
-    assert language_of("Колона військової техніки")[0] == "uk"  # і
+    # ы, ъ: Russian or Kazakh (Kazakh writes every Russian letter), so not named (issue 18 round 6, N1)
+    assert language_of("Колонна военной техники въезжает")[0] is None
+    assert language_of("Колона техніки біля міста")[0] is None  # і: Ukrainian, Belarusian or Kazakh
+    assert language_of("Київ, їжак")[0] == "uk"  # ї: Ukrainian alone
+    assert language_of("Мінск, вуліца")[0] is None and language_of("Праўда")[0] == "be"  # ў: Belarusian alone
     assert language_of("Колонна техники")[0] is None  # no letter tells ru from uk
     assert language_of("군인들이 도시에")[0] == "ko"
     assert language_of("Troops arriving at the border")[0] == "en"

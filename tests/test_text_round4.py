@@ -53,12 +53,13 @@ def test_three_letter_language_codes_are_stored_as_the_tools_own(tmp_path: Path,
     path = tmp_path / "sign.png"
     _boxed(_photo("chelsea"), "Продукты", "ru", 64, at=(80, 200), **PANEL).save(path)
     report = verify(path, pipeline=_pipeline())
-    assert any(i.language == "ru" and not i.low_confidence for i in report.text.items), report.text.items
+    # ы: Russian, Belarusian or Kazakh, so Russian is a candidate, never named alone (issue 18 round 6, N1)
+    assert any("ru" in i.languages and not i.low_confidence for i in report.text.items), report.text.items
     for languages in (claim.languages, ["rus"]):  # also a Claim built from old data without the store
         check = check_on_screen_language(Claim(id="c", statement="s", languages=languages), report)
         # a still: the sign's role is not told, so it decides nothing (round 4, N1), but ru is the expected one
         assert check.result == "unknown" and "rus" not in check.detail, check.detail
-        assert "ru: 0 scene, 0 caption, 1 caption or scene (not told) (expected)" in check.detail, check.detail
+        assert "expected ru" in check.detail and "not expected" not in check.detail, check.detail
 
 
 @needs_ocr

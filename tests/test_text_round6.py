@@ -118,8 +118,9 @@ def test_a_belarusian_sign_never_contradicts_a_belarusian_claim(tmp_path: Path) 
     sign = [i for i in report.text.items if "Перамог" in i.text and not i.low_confidence]
     assert sign and sign[0].kind == "scene", [(i.text, i.kind, i.language) for i in report.text.items]
     result, detail = _check(report, "be")
-    assert result == "unknown" and "no model for Belarusian" in detail, (result, detail)
-    if sign[0].language == "uk":
+    # і: Ukrainian, Belarusian or Kazakh (issue 18 round 6, N1): Belarusian is a candidate, so not told
+    assert result == "unknown" and "“Вуліца Перамогі”" in detail, (result, detail)
+    if sign[0].languages == ["uk", "be", "kk"]:
         assert _check(report, "ru")[0] == "contradicts"  # a Russian claim still is: Russian has no і
     # and a Korean sign still contradicts it
     korean = verify(_pan(tmp_path / "ko.mp4", [("출입 금지 구역", "ko", (700, 150))]), pipeline=_pipeline())

@@ -530,6 +530,9 @@ class TextItem:
     script: str | None = None
     language: str | None = None  # ISO 639-1 ("ru", "uk", "ko", "en"); None: the letters do not tell
     language_basis: str = ""  # why: "letters ы, ё (Russian)", "Hangul", "English words: the, at"
+    # Cyrillic: the languages it may be (text/language.py CYRILLIC_ALPHABETS: the alphabets holding all its letters,
+    # narrowed by the recogniser's Russian/Ukrainian comparison); ``language`` is set only when one is left
+    languages: list[str] = field(default_factory=list)
     confidence: float = 0.0  # the recogniser's mean word confidence of its best reading, 0-1
     recogniser: str = ""  # engine, version and language models, e.g. "tesseract 5.5.4 (rus+ukr+eng+kor)"
     kind: TextKind = "scene"

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from provenance.errors import ProvenanceError
+from provenance.text.config import FINDING_CONFIDENCE
 from provenance.text.language import letters_by_script
 
 # where Debian (5.x, then 4.x) and other distributions put the models
@@ -288,6 +289,25 @@ class Tesseract:
             en = self._read(self._model("eng"), picture, "eng")
         latin = max((r for r in (en, mixed if latin_first else None) if r is not None),
                     key=lambda r: r.confidence, default=None)
+        # the shown confidence never exceeds the best single model's: the mixed models' per-word pick of "Не
+        # прислоняті" (0.92) was surer than either model's reading of the line (Ukrainian 0.56, Russian 0.89;
+        # issue 18 round 6, N3)
+        ceiling = max(r.confidence for r in (ru, uk, en) if r is not None)
+        if latin is not None and mixed.confidence >= max(SURE, latin.confidence) and \
+                _both_scripts(mixed.text, (ru.text, uk.text)):
+            # a Cyrillic word beside a Latin one ("Кафе Wi-Fi", "Аптека Pharmacy"): each single model reads one
+            # half, so the English model outscored the Cyrillic ones and its "Kade Wi-Fi" (0.90) was shown, the
+            # Cyrillic word lost to search. The mixed models' per-word reading is kept; the models disagree on
+            # the script of a word, so it is shown at most at the English reading's confidence less
+            # ``LOOKALIKE_MARGIN`` (how much better a letter Latin lacks must read to stand), but not under the
+            # stage's floor (``FINDING_CONFIDENCE``), where it would be hidden from the report and search
+            doubt = max(FINDING_CONFIDENCE, latin.confidence - LOOKALIKE_MARGIN)
+            said = "; ".join(f"{name} model “{_trim(r.text)}” ({r.confidence:.2f})" for name, r in
+                             (("English", latin), ("Russian", ru), ("Ukrainian", uk)))
+            return dataclasses.replace(mixed, confidence=round(min(mixed.confidence, ceiling, doubt), 3),
+                                       language=None,
+                                       basis=f"Cyrillic and Latin words, read by the mixed models word by word; "
+                                       f"each single model reads its own script only ({said})")
         # English read as Cyrillic look-alikes ("Ведіоп-Ба5еа" for "Region-Based" on skimage's page()): the
         # English model alone reads it better than either Cyrillic model (by 0.09-0.58 on the page's lines;
         # Russian and Ukrainian captions read by the English model score 0.35 and less)
@@ -332,7 +352,8 @@ class Tesseract:
         if best is not ru and ru.confidence >= best.confidence - SINGLE_BELOW:
             best = dataclasses.replace(best, text=_russian_letters(best.text, ru.text))
         return dataclasses.replace(best, language=None, basis=f"Cyrillic; the Russian and Ukrainian models do not "
-                                   f"tell it ({scores})", lead=round(lead, 3), rivals=rivals)
+                                   f"tell it ({scores})", lead=round(lead, 3), rivals=rivals,
+                                   confidence=min(best.confidence, ceiling))
 
     def _ambiguous(self, cyrillic: Reading, en: Reading | None) -> Reading:
         """A line of letters both alphabets share: script and language not told, both readings in the basis."""
@@ -380,6 +401,28 @@ def lookalikes_only(text: str) -> bool:
     if not any("\u0400" <= c <= "\u04ff" for c in letters):
         return False
     return sum(c in LOOKALIKES or c.isascii() for c in letters) >= LOOKALIKE_SHARE * len(letters)
+
+
+# a word of at least this many letters of one script counts as a word of that script (``_both_scripts``)
+_SCRIPT_WORD = 2
+
+
+def _both_scripts(text: str, cyrillic: tuple[str, ...]) -> bool:
+    """Whether ``text`` has a whole word of Latin letters and whole words of Cyrillic letters (``_SCRIPT_WORD``
+    letters or more each) that a Cyrillic model's own reading (``cyrillic``) also holds: a line in two scripts,
+    not English misread as Cyrillic look-alikes by the mixed models ("Ведіоп-Ба5еа segmentation" on skimage's
+    page(), "Лгоор5 аггімій Дає the border" at 0.24 on a bench caption)."""
+    import re
+
+    words: dict[str, list[str]] = {"Cyrillic": [], "Latin": []}
+    for word in re.findall(r"[^\W\d_]+", text):
+        kinds = {letters_by_script(c).popitem()[0] for c in word if letters_by_script(c)}
+        if len(kinds) == 1 and len(word) >= _SCRIPT_WORD and (kind := kinds.pop()) in words:
+            words[kind].append(word)
+    if not words["Latin"] or not words["Cyrillic"]:
+        return False
+    read = [set(re.findall(r"[^\W\d_]+", t)) for t in cyrillic]
+    return all(any(word in seen for seen in read) for word in words["Cyrillic"])
 
 
 def _twins(text: str) -> float:

@@ -16,6 +16,7 @@ from provenance.report.view import fmt_t
 from provenance.stage import Context, Stage
 from provenance.text.config import TextConfig
 from provenance.text.detect import DETECT_WIDTH, MAX_REGIONS, MAX_REGIONS_STILL, MIN_HEIGHT, tiles
+from provenance.text.language import candidates_words
 from provenance.text.view import LANGUAGE_NAMES, TextView
 
 MAX_CAPTION_FINDINGS = 8  # caption findings listed one by one; the rest are in the section
@@ -89,11 +90,14 @@ class TextStage(Stage):
                                 "script": it.script, "confidence": it.confidence}))
         groups: dict[str, list[TextItem]] = {}
         for it in shown:
-            groups.setdefault(it.language or f"script:{it.script}", []).append(it)
+            # Cyrillic of several candidate languages (text/language.py cyrillic_candidates) is grouped by them
+            may = f"may:{candidates_words(it.languages)}" if not it.language and len(it.languages) > 1 else None
+            groups.setdefault(it.language or may or f"script:{it.script}", []).append(it)
         for key, items in groups.items():
             script = key.removeprefix("script:")
             name = LANGUAGE_NAMES.get(key) or ("Latin-or-Cyrillic (script and language not told)" if script == "None"
-                                               else f"{script}-script (language not told)")
+                                               else f"Cyrillic ({key[4:]}: language not told)"
+                                               if key.startswith("may:") else f"{script}-script (language not told)")
             where = f"on {page_words(items)}" if paged else "in the picture" if still else \
                 f"on screen {_ranges(items)}{_bounds(items, text)}"
             out.append(Finding("on_screen_text", "info",

@@ -9,7 +9,8 @@ from provenance.report.view import TimelineRow, bar, data_uri, fmt_t, md, render
 from provenance.stage import StageView
 from provenance.text.config import FINDING_CONFIDENCE, shown_from
 
-LANGUAGE_NAMES = {"ru": "Russian", "uk": "Ukrainian", "ko": "Korean", "en": "English"}
+LANGUAGE_NAMES = {"ru": "Russian", "uk": "Ukrainian", "ko": "Korean", "en": "English", "be": "Belarusian",
+                  "bg": "Bulgarian", "kk": "Kazakh", "sr": "Serbian", "mk": "Macedonian"}
 # how an item's kind is shown: "uncertain" alone reads as doubt about the text, not about its role
 KIND_WORDS = {"caption": "caption", "scene": "scene", "uncertain": "caption or scene (not told)"}
 
