@@ -10,7 +10,7 @@ import dataclasses
 from typing import ClassVar
 
 from provenance.audio.config import AudioConfig
-from provenance.audio.view import AudioView, best_guess
+from provenance.audio.view import UNCONFIRMED_SPEECH_S, AudioView, best_guess, unconfirmed_words
 from provenance.report.model import AudioSection, Finding, Report
 from provenance.stage import Context, Stage
 
@@ -81,6 +81,10 @@ class AudioStage(Stage):
         if audio.language is None:
             if audio.unidentified_s:
                 return out
+            if (audio.speech_s or 0.0) >= UNCONFIRMED_SPEECH_S:
+                # never the words of a silent track when VAD heard speech (issue 13 round 6, H1)
+                return [*out, Finding("speech_unconfirmed", "notice", unconfirmed_words(audio.speech_s or 0.0),
+                                      {"speech_s": audio.speech_s})]
             return [*out, Finding("no_speech", "info", "No intelligible speech found in the audio track.", {})]
         lang = audio.language
         top = ", ".join(f"{c} {p:.2f}" for c, p in lang.top)

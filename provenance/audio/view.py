@@ -12,6 +12,19 @@ from provenance.report.view import TimelineRow, bar, fmt_t, md, render_partial, 
 from provenance.stage import StageView
 
 _LANG_COLOURS = 6  # CSS classes lang0..lang5
+# A clip whose voice detector found at least this many seconds of speech never reads as silence, even when every
+# region of it was dropped by ``analysis.is_unidentified_speech`` (music Whisper wrote a line over): it says the
+# voice detector heard speech-like sound the checks did not confirm. Issue 13 round 6, H1: espeak Korean beside
+# music (11.1 s) read "No intelligible speech" under AVX2 and "unidentified 11.1 s" under GENERIC and AVX512 (the
+# no-speech head sits on ``SPEECHLIKE_NO_SPEECH_PROB``). The same 3 s as ``analysis.MIXED_MIN_S``: below it,
+# VAD's padding around a cough or a click adds up.
+UNCONFIRMED_SPEECH_S = 3.0
+
+
+def unconfirmed_words(speech_s: float) -> str:
+    """What a clip says when VAD found speech but every region of it failed ``is_unidentified_speech``."""
+    return (f"The voice detector found {speech_s:.0f} s of speech-like sound that the checks did not confirm as "
+            "speech (music or noise?); no language is given.")
 
 
 @dataclass
@@ -100,8 +113,11 @@ class AudioView(StageView):
         else:
             plain = {"ok": "- no intelligible speech", "skipped": "- audio not analysed (not in this pipeline)"}.get(
                 au.status, f"- audio: {md(status_words(au.status))}")
-            out.append(f"- **Speech found, language not identified:** {au.unidentified_s:.0f} s"
-                       if au.unidentified_s else plain)
+            if au.unidentified_s:
+                plain = f"- **Speech found, language not identified:** {au.unidentified_s:.0f} s"
+            elif au.status == "ok" and (au.speech_s or 0.0) >= UNCONFIRMED_SPEECH_S:
+                plain = f"- **Speech not confirmed:** {md(unconfirmed_words(au.speech_s or 0.0))}"
+            out.append(plain)
         ch = au.channels
         if ch is not None and ch.used in ("left", "right", "side"):
             what = "side signal (left minus right)" if ch.used == "side" else f"{ch.used} channel alone"
