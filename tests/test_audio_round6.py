@@ -107,3 +107,16 @@ def test_two_confident_languages_among_much_unidentified_speech_are_mixed() -> N
     # one language among the unidentified speech stays single
     _, alone, _ = summarise(regions[1:], by_language, AudioConfig(), unidentified_s=52.0)
     assert alone == "single"
+
+
+def test_a_section_with_vad_speech_and_no_confirmed_speech_is_not_worded_as_silence() -> None:
+    """H1, the section the analysis gave for the tester's ko_left_music_right.wav under AVX2 (status no_speech,
+    speech_s 11.1, nothing unidentified): the desk reads its seconds and why, never a silent track's words. A
+    silent track (speech_s 0) still reads "No intelligible speech"."""
+    heard = AudioSection(status="ok", language_status="no_speech", speech_s=11.1)
+    messages, markdown = seen(heard)
+    assert messages == ["The voice detector found 11 s of speech-like sound that the checks did not confirm as "
+                        "speech (music or noise?); no language is given."], messages
+    assert "no intelligible speech" not in markdown.lower() and "11 s of speech-like sound" in markdown
+    silent_messages, silent_markdown = seen(AudioSection(status="ok", language_status="no_speech", speech_s=0.0))
+    assert any(SILENT_WORDS in m for m in silent_messages) and "no intelligible speech" in silent_markdown
