@@ -16,6 +16,7 @@ from test_audio import DATA, Analyse, analysed, engine, model_cache
 from test_audio_channels import write_stereo
 
 from provenance.audio.analysis import _Region, summarise
+from provenance.audio.channels import choose
 from provenance.audio.config import AudioConfig
 from provenance.audio.decode import SAMPLE_RATE, decode_audio
 from provenance.audio.speech import SpeechRegion
@@ -120,3 +121,41 @@ def test_a_section_with_vad_speech_and_no_confirmed_speech_is_not_worded_as_sile
     assert "no intelligible speech" not in markdown.lower() and "11 s of speech-like sound" in markdown
     silent_messages, silent_markdown = seen(AudioSection(status="ok", language_status="no_speech", speech_s=0.0))
     assert any(SILENT_WORDS in m for m in silent_messages) and "no intelligible speech" in silent_markdown
+
+
+@pytest.mark.slow
+def test_two_channels_say_which_language_is_on_which_and_one_probability_per_line(
+    analysed: Analyse, tmp_path: Path
+) -> None:
+    """M1: L = espeak English, R = Festival Russian. The notice said "the left channel alone was analysed" and
+    report.md named the right channel's language beside it. Now each language is named with its channel, the
+    channel is said to be analysed once, and the seconds the shares are of are stated. L1: one probability per
+    language on the spoken-language line."""
+    en, ru = decode_audio(DATA / "en_espeak.ogg").samples, decode_audio(DATA / "ru_festival.ogg").samples
+    n = min(len(en), len(ru))
+    section = analysed(write_stereo(tmp_path / "en_left_ru_right.wav", en[:n], ru[:n]))
+    messages, markdown = seen(section)
+    (channel,) = [m for m in messages if m.startswith("Audio channels checked")]
+    codes = {g.code for g in section.languages}
+    assert "ru" in codes, section.languages  # Festival Russian, p 0.99 on its own
+    assert "Russian (ru) on the right channel" in channel, channel
+    if "en" in codes:
+        assert "English (en) on the left channel" in channel, channel
+    assert "alone was analysed" not in channel, channel
+    whole = sum(g.seconds or 0 for g in section.languages) + (section.unidentified_s or 0)
+    assert f"{whole:.1f} s of speech on the two channels together" in channel, channel
+    assert abs(sum(g.share or 0 for g in section.languages) + (section.unidentified_s or 0) / whole - 1) < 0.01
+    assert "on the right channel" in markdown, markdown
+    for m in messages:
+        if m.startswith("Spoken language"):
+            code = section.language.code  # type: ignore[union-attr]
+            assert m.count("probability") == 1 and f" {code} 0." not in m.split("probability", 1)[1], m
+
+
+def test_an_exact_phase_inversion_cancels_to_silence_not_179_db(tmp_path: Path) -> None:
+    """L2: L = music, R = -music: the reason said "the mix is 179 dB below them"; it says the channels cancel
+    to silence."""
+    m = chords(20.0, seed=3)
+    _, record = choose(decode_audio(write_stereo(tmp_path / "music_cancel.wav", m, -m)))
+    assert record.used == "side" and "cancel to silence" in (record.reason or ""), record
+    assert " dB below" not in (record.reason or "")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -63,6 +64,24 @@ def best_guess(lang: LanguageGuess, name: Callable[[str], str] = str) -> str:
     return f"best guess {name(code)} at probability {p:.2f}"
 
 
+def channel_languages(section: AudioSection, name: Callable[[str], str] = str) -> str:
+    """" (de on the left channel; es on the right channel)": which channel each language is on, when the two
+    channels carry different speech. The analysed channel's languages are the timeline's; the other channel's are
+    the languages with no timeline region (identified, not transcribed). "the left channel alone was analysed"
+    then "Language: es" read as Spanish on the left (issue 13 round 6, M1). ``name`` words a code."""
+    ch = section.channels
+    if ch is None or ch.used not in ("left", "right") or "different speech" not in (ch.reason or ""):
+        return ""
+    other = "right" if ch.used == "left" else "left"
+    here = {r.language for r in section.timeline}
+    parts = [f"{name(g.code)} on the {ch.used if g.code in here else other} channel" for g in section.languages]
+    # shares are of both channels' speech seconds; speech_s is clock time either channel speaks (never twice)
+    total = sum(g.seconds or 0.0 for g in section.languages) + (section.unidentified_s or 0.0)
+    parts.append(f"{total:.1f} s of speech on the two channels together, the shares' whole; "
+                 f"{section.speech_s or 0.0:.1f} s of clock time")
+    return f" ({'; '.join(parts)})"
+
+
 def _plain(value: Any) -> Any:
     return dataclasses.asdict(value) if dataclasses.is_dataclass(value) and not isinstance(value, type) else value
 
@@ -93,8 +112,9 @@ class AudioView(StageView):
             if au.language_status == "uncertain":
                 out.append(f"- **Language uncertain:** {md(best_guess(au.language))} (top: {top})")
             else:
-                out.append(f"- **Language:** {md(au.language.code)} (probability {au.language.probability:.2f}; "
-                           f"top: {top})")
+                others = ", ".join(f"{md(c)} {p:.2f}" for c, p in au.language.top if c != au.language.code)
+                out.append(f"- **Language:** {md(au.language.code)} (probability {au.language.probability:.2f}"
+                           f"{f'; next: {others}' if others else ''})")
             if getattr(au.language, "corroborated", None) is False:
                 out.append(f"- **Not corroborated:** {md(au.language.doubt or '')}")
             if len(au.languages) > 1 or (au.languages and au.unidentified_s):
@@ -121,7 +141,9 @@ class AudioView(StageView):
         ch = au.channels
         if ch is not None and ch.used in ("left", "right", "side"):
             what = "side signal (left minus right)" if ch.used == "side" else f"{ch.used} channel alone"
-            out.append(f"- **Channels:** {what} analysed: {md(ch.reason or '')}")
+            said = re.search(r"\b(analysed|transcribed)\b", ch.reason or "")  # said once, not twice (round 6, L2)
+            out.append(f"- **Channels:** {'' if said else f'{what} analysed: '}{md(ch.reason or '')}"
+                       f"{' ' + md(channel_languages(au).strip()) if channel_languages(au) else ''}")
         return out
 
     def timeline_rows(self, report: Report, duration: float) -> list[TimelineRow]:
