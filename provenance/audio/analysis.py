@@ -382,8 +382,7 @@ def _second_voice(
         return unidentified
     main = section.language.code if section.language is not None else section.languages[0].code
     section.language = next(g for g in section.languages if g.code == main)
-    confident = [g for g in section.languages if g.probability >= config.uncertain_below
-                 and (g.share or 0) >= config.mixed_min_share and (g.seconds or 0) >= MIXED_MIN_S]
+    confident = _confident(section.languages, config)
     if len(confident) >= 2:
         section.language_status = "mixed"
     elif section.language_status in ("no_speech", "unidentified"):
@@ -549,7 +548,10 @@ def summarise(
     reported for a language is what the model says when it hears that language's part alone, or, when its
     regions are each surer than that, their speech-weighted mean (joining every region of a language can put a
     short sentence of another one beside it: six regions at 0.98-0.99 and the joined speech at 0.63).
-    Shares are of all speech, ``unidentified_s`` (speech of unidentified language) included.
+    Shares are of all speech, ``unidentified_s`` (speech of unidentified language) included; whether a clip is
+    "mixed" is decided on shares of identified speech (``mixed_min_share``) and ``MIXED_MIN_S``: 9.6 s of Spanish
+    at 0.96 beside 10.2 s of English in a clip whose other 52 s are unidentified is two languages, not "single"
+    with the Spanish listed beside it (issue 13 round 6, H3).
     """
     if not regions:
         return None, "no_speech", []
@@ -566,13 +568,7 @@ def summarise(
     ]
     main = languages[0]
     guess = LanguageGuess(main.code, main.probability, main.top, main.seconds, main.share)
-    confident = [
-        g
-        for g in languages
-        if (g.share or 0) >= config.mixed_min_share
-        and (g.seconds or 0) >= MIXED_MIN_S
-        and g.probability >= config.uncertain_below
-    ]
+    confident = _confident(languages, config)
     status: LanguageStatus
     if main.probability < config.uncertain_below or total < MIN_SPEECH_S:
         status = "uncertain"
@@ -581,6 +577,15 @@ def summarise(
     else:
         status = "single"
     return guess, status, languages
+
+
+def _confident(languages: list[LanguageGuess], config: AudioConfig) -> list[LanguageGuess]:
+    """The languages that count towards "mixed": sure (``uncertain_below``), at least ``MIXED_MIN_S`` of speech,
+    and at least ``mixed_min_share`` of the *identified* speech (the languages' seconds), never of all speech:
+    unidentified seconds must not push a confident language under the share (issue 13 round 6, H3)."""
+    identified_s = sum(g.seconds or 0.0 for g in languages) or 1.0
+    return [g for g in languages if g.probability >= config.uncertain_below
+            and (g.seconds or 0.0) / identified_s >= config.mixed_min_share and (g.seconds or 0.0) >= MIXED_MIN_S]
 
 
 def _top(probs: dict[str, float]) -> list[tuple[str, float]]:

@@ -62,6 +62,11 @@ SAME_TIME_S = 0.001
 SECOND_VOICE_S = 2.0
 
 
+# A mix this far below its channels is silence, not a level: 16-bit PCM spans 96 dB, so an exact inversion
+# (L = m, R = -m) came out "the mix is 179 dB below them" (float rounding; issue 13 round 6, L2) and says "cancel to
+# silence" instead.
+EXACT_CANCEL_DB = 90.0
+
 def _db(x: np.ndarray) -> float:
     """RMS level in dBFS (float samples, full scale 1.0); silence is -200."""
     power = float(np.mean(np.square(x, dtype=np.float64))) if len(x) else 0.0
@@ -172,8 +177,11 @@ def _choose(audio: DecodedAudio) -> tuple[np.ndarray, AudioChannels, dict[str, f
         return planes[loud], record, {}
     if levels["mix"] - channel_db <= CANCEL_DB:
         record.used = "side"
-        record.reason = (f"the channels cancel when mixed to mono (the mix is {channel_db - levels['mix']:.0f} dB "
-                         "below them: one is phase-inverted)")
+        depth = channel_db - levels["mix"]
+        record.reason = ("the channels cancel to silence when mixed to mono (one is phase-inverted)"
+                         if depth >= EXACT_CANCEL_DB else
+                         f"the channels cancel when mixed to mono (the mix is {depth:.0f} dB below them: one is "
+                         "phase-inverted)")
         return side(left, right), record, {}
     if gap >= IMBALANCE_DB:
         speech = {name: _speech_s(planes[name]) for name in (loud, quiet)}

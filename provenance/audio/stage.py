@@ -7,10 +7,17 @@ region, optional English translation, dialect cues as low-confidence hints, neve
 from __future__ import annotations
 
 import dataclasses
+import re
 from typing import ClassVar
 
 from provenance.audio.config import AudioConfig
-from provenance.audio.view import AudioView, best_guess
+from provenance.audio.view import (
+    UNCONFIRMED_SPEECH_S,
+    AudioView,
+    best_guess,
+    channel_languages,
+    unconfirmed_words,
+)
 from provenance.report.model import AudioSection, Finding, Report
 from provenance.stage import Context, Stage
 
@@ -68,8 +75,12 @@ class AudioStage(Stage):
         ch = audio.channels
         if ch is not None and ch.used in ("left", "right", "side"):
             what = {"side": "the side signal (left minus right)"}.get(ch.used, f"the {ch.used} channel alone")
+            # the reason may say already what is analysed ("the louder left channel is analysed"): once is enough
+            said = re.search(r"\b(analysed|transcribed)\b", ch.reason or "")
+            tail = "" if said else f"; {what} was analysed"
             out.append(Finding("audio_channel", "notice",
-                               f"Audio channels checked before mixing to mono: {ch.reason}; {what} was analysed.",
+                               f"Audio channels checked before mixing to mono: {ch.reason}{tail}"
+                               f"{channel_languages(audio, _lang)}.",
                                {"used": ch.used, "levels_db": ch.levels_db, "channels": ch.count}))
         if audio.unidentified_s:
             message = (f"Speech found ({audio.unidentified_s:.0f} s) but its language was not identified: too unclear "
@@ -81,6 +92,10 @@ class AudioStage(Stage):
         if audio.language is None:
             if audio.unidentified_s:
                 return out
+            if (audio.speech_s or 0.0) >= UNCONFIRMED_SPEECH_S:
+                # never the words of a silent track when VAD heard speech (issue 13 round 6, H1)
+                return [*out, Finding("speech_unconfirmed", "notice", unconfirmed_words(audio.speech_s or 0.0),
+                                      {"speech_s": audio.speech_s})]
             return [*out, Finding("no_speech", "info", "No intelligible speech found in the audio track.", {})]
         lang = audio.language
         top = ", ".join(f"{c} {p:.2f}" for c, p in lang.top)
@@ -101,8 +116,12 @@ class AudioStage(Stage):
                                {**evidence, "corroborated": getattr(lang, "corroborated", None),
                                 "doubt": getattr(lang, "doubt", None)}))
         else:
+            # one probability per language on the line: the top list's own entry (language ID on the joined speech)
+            # can differ from the stated one ("probability 0.92; top: en 0.90"; issue 13 round 6, L1)
+            others = ", ".join(f"{c} {p:.2f}" for c, p in lang.top if c != lang.code)
             out.append(Finding("spoken_language", "info",
-                               f"Spoken language {_lang(lang.code)}, probability {lang.probability:.2f}; top: {top}.",
+                               f"Spoken language {_lang(lang.code)}, probability {lang.probability:.2f}"
+                               f"{f'; next: {others}' if others else ''}.",
                                evidence))
         for cue in audio.cues:
             words = ", ".join(f"'{m.word}' at {m.start:.1f} s" for m in cue.matches[:5])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -12,6 +13,19 @@ from provenance.report.view import TimelineRow, bar, fmt_t, md, render_partial, 
 from provenance.stage import StageView
 
 _LANG_COLOURS = 6  # CSS classes lang0..lang5
+# A clip whose voice detector found at least this many seconds of speech never reads as silence, even when every
+# region of it was dropped by ``analysis.is_unidentified_speech`` (music Whisper wrote a line over): it says the
+# voice detector heard speech-like sound the checks did not confirm. Issue 13 round 6, H1: espeak Korean beside
+# music (11.1 s) read "No intelligible speech" under AVX2 and "unidentified 11.1 s" under GENERIC and AVX512 (the
+# no-speech head sits on ``SPEECHLIKE_NO_SPEECH_PROB``). The same 3 s as ``analysis.MIXED_MIN_S``: below it,
+# VAD's padding around a cough or a click adds up.
+UNCONFIRMED_SPEECH_S = 3.0
+
+
+def unconfirmed_words(speech_s: float) -> str:
+    """What a clip says when VAD found speech but every region of it failed ``is_unidentified_speech``."""
+    return (f"The voice detector found {speech_s:.0f} s of speech-like sound that the checks did not confirm as "
+            "speech (music or noise?); no language is given.")
 
 
 @dataclass
@@ -50,6 +64,24 @@ def best_guess(lang: LanguageGuess, name: Callable[[str], str] = str) -> str:
     return f"best guess {name(code)} at probability {p:.2f}"
 
 
+def channel_languages(section: AudioSection, name: Callable[[str], str] = str) -> str:
+    """" (de on the left channel; es on the right channel)": which channel each language is on, when the two
+    channels carry different speech. The analysed channel's languages are the timeline's; the other channel's are
+    the languages with no timeline region (identified, not transcribed). "the left channel alone was analysed"
+    then "Language: es" read as Spanish on the left (issue 13 round 6, M1). ``name`` words a code."""
+    ch = section.channels
+    if ch is None or ch.used not in ("left", "right") or "different speech" not in (ch.reason or ""):
+        return ""
+    other = "right" if ch.used == "left" else "left"
+    here = {r.language for r in section.timeline}
+    parts = [f"{name(g.code)} on the {ch.used if g.code in here else other} channel" for g in section.languages]
+    # shares are of both channels' speech seconds; speech_s is clock time either channel speaks (never twice)
+    total = sum(g.seconds or 0.0 for g in section.languages) + (section.unidentified_s or 0.0)
+    parts.append(f"{total:.1f} s of speech on the two channels together, the shares' whole; "
+                 f"{section.speech_s or 0.0:.1f} s of clock time")
+    return f" ({'; '.join(parts)})"
+
+
 def _plain(value: Any) -> Any:
     return dataclasses.asdict(value) if dataclasses.is_dataclass(value) and not isinstance(value, type) else value
 
@@ -80,8 +112,9 @@ class AudioView(StageView):
             if au.language_status == "uncertain":
                 out.append(f"- **Language uncertain:** {md(best_guess(au.language))} (top: {top})")
             else:
-                out.append(f"- **Language:** {md(au.language.code)} (probability {au.language.probability:.2f}; "
-                           f"top: {top})")
+                others = ", ".join(f"{md(c)} {p:.2f}" for c, p in au.language.top if c != au.language.code)
+                out.append(f"- **Language:** {md(au.language.code)} (probability {au.language.probability:.2f}"
+                           f"{f'; next: {others}' if others else ''})")
             if getattr(au.language, "corroborated", None) is False:
                 out.append(f"- **Not corroborated:** {md(au.language.doubt or '')}")
             if len(au.languages) > 1 or (au.languages and au.unidentified_s):
@@ -100,12 +133,17 @@ class AudioView(StageView):
         else:
             plain = {"ok": "- no intelligible speech", "skipped": "- audio not analysed (not in this pipeline)"}.get(
                 au.status, f"- audio: {md(status_words(au.status))}")
-            out.append(f"- **Speech found, language not identified:** {au.unidentified_s:.0f} s"
-                       if au.unidentified_s else plain)
+            if au.unidentified_s:
+                plain = f"- **Speech found, language not identified:** {au.unidentified_s:.0f} s"
+            elif au.status == "ok" and (au.speech_s or 0.0) >= UNCONFIRMED_SPEECH_S:
+                plain = f"- **Speech not confirmed:** {md(unconfirmed_words(au.speech_s or 0.0))}"
+            out.append(plain)
         ch = au.channels
         if ch is not None and ch.used in ("left", "right", "side"):
             what = "side signal (left minus right)" if ch.used == "side" else f"{ch.used} channel alone"
-            out.append(f"- **Channels:** {what} analysed: {md(ch.reason or '')}")
+            said = re.search(r"\b(analysed|transcribed)\b", ch.reason or "")  # said once, not twice (round 6, L2)
+            out.append(f"- **Channels:** {'' if said else f'{what} analysed: '}{md(ch.reason or '')}"
+                       f"{' ' + md(channel_languages(au).strip()) if channel_languages(au) else ''}")
         return out
 
     def timeline_rows(self, report: Report, duration: float) -> list[TimelineRow]:
