@@ -51,7 +51,7 @@ from provenance.visual.index_files import (
     SyncResult,
 )
 from provenance.visual.local_features import LocalFeatures, Verification, verify
-from provenance.visual.search import HashSearch, binary_ivf
+from provenance.visual.search import HashSearch, binary_ivf, distinct_counts, sorted_unique
 from provenance.visual.signals import PDQ
 from provenance.workspace import Workspace
 
@@ -1104,8 +1104,7 @@ class KnownImageryIndex:
             if table.search.counts is not None:  # counted when the derived files were written (index_files)
                 table.counts = {rid: int(n) for rid, n in zip(table.ids, table.search.counts.tolist(), strict=True)}
             elif len(table.refs):
-                moments = np.unique(np.column_stack([table.refs.astype(np.float64), table.times]), axis=0)
-                counts = np.bincount(moments[:, 0].astype(np.int64), minlength=len(table.ids))
+                counts = distinct_counts(table.refs, table.times, len(table.ids))
                 table.counts = {rid: int(counts[i]) for i, rid in enumerate(table.ids)}
         return dict(table.counts)
 
@@ -1269,7 +1268,7 @@ class KnownImageryIndex:
         far = distances[:, -1:] if k == lf.NEIGHBOURS else np.full((len(distances), 1), 256)
         near = (rows >= 0) & (distances <= lf.MAX_DESCRIPTOR_DISTANCE) & (distances < lf.RATIO * far)
         n_slots = len(table.slots)
-        voters = np.unique(np.nonzero(near)[0] * n_slots + table.owner[rows[near]])  # one vote per frame each
+        voters = sorted_unique(np.nonzero(near)[0] * n_slots + table.owner[rows[near]])  # one vote per frame each
         votes = np.bincount(voters % n_slots, minlength=n_slots)
         order = np.argsort(-votes, kind="stable")
         order = order[votes[order] >= lf.MIN_VOTES]

@@ -41,6 +41,7 @@ from provenance.visual.search import (
     MIH_SLICES,
     HashSearch,
     MultiIndexHash,
+    distinct_counts,
     mih_bucket_bits,
     mih_tables,
     wants_mih,
@@ -283,8 +284,7 @@ class DerivedHashes:
         refs = _map(self.folder / f"refs-{m.epoch}.i32", np.int32, m.rows)[m.counted_rows:]
         times = _map(self.folder / f"times-{m.epoch}.f64", np.float64, m.rows)[m.counted_rows:]
         mine = refs >= m.counted  # all of them (_grows_known): a reference's rows are appended once
-        pairs = np.unique(np.column_stack([refs[mine].astype(np.float64), times[mine]]), axis=0)
-        counts = np.bincount(pairs[:, 0].astype(np.int64), minlength=m.ids)[m.counted:m.ids].astype(np.int32)
+        counts = distinct_counts(refs[mine], times[mine], m.ids)[m.counted:m.ids].astype(np.int32)
         fd = os.open(self.folder / f"counts-{m.epoch}.i32", os.O_RDWR | os.O_CREAT, 0o666)
         with open(fd, "r+b") as fh:
             fh.seek(m.counted * 4)

@@ -219,6 +219,44 @@ def sorted_unique(keys: np.ndarray) -> np.ndarray:
     return keys[keep]
 
 
+def distinct_counts(groups: np.ndarray, values: np.ndarray, minlength: int) -> np.ndarray:
+    """Per group id (non-negative int32: a reference's row), how many distinct ``values`` (e.g. frame times, s)
+    its rows carry; ``minlength`` entries at least. The same counts as ``np.unique`` of the (group, value) rows
+    with ``axis=0`` and a ``np.bincount`` of the first column; neither argument is modified.
+
+    How: the values are ranked (sorted_unique, then a binary search), each row packed into one int64
+    ``group * len(levels) + rank`` (below 2^62 for int32 groups and up to 2^31 rows) and those sorted once.
+    Why: ``np.unique(..., axis=0)`` sorts the rows as records, which on 10^7 frame rows took 18-20 s on 2
+    loaded cores against 2.4-3.4 s this way (NumPy 2.4.6, measured 2026-12-01, issue 20; ``np.lexsort`` of the
+    two columns alone took 3.4-4.9 s).
+    """
+    if not len(groups):
+        return np.zeros(minlength, np.int64)
+    levels = sorted_unique(np.array(values))
+    keys = np.asarray(groups).astype(np.int64) * len(levels) + np.searchsorted(levels, values)
+    return np.bincount(sorted_unique(keys) // len(levels), minlength=minlength)
+
+
+def distinct_pairs(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """The distinct (first, second) rows of two non-negative int32-range integer columns as an (n, 2) int64
+    array, sorted by first then second: what ``np.unique(np.column_stack([first, second]), axis=0)`` gives.
+
+    Why: that record sort took 14 s on 10^7 rows against 0.8 s for one int64 key per row through sorted_unique
+    (NumPy 2.4.6, measured 2026-12-01 on 2 loaded cores, issue 20).
+    """
+    keys = sorted_unique((np.asarray(first).astype(np.int64) << 32) | np.asarray(second).astype(np.int64))
+    return np.column_stack([keys >> 32, keys & 0xFFFFFFFF])
+
+
+def run_starts(sorted_keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each run of equal values starts in an ascending 1-D array, and how long it is: ``np.unique``'s
+    ``return_index`` and ``return_counts`` for an array already sorted, without sorting it again."""
+    if not len(sorted_keys):
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    starts = np.flatnonzero(np.concatenate([[True], sorted_keys[1:] != sorted_keys[:-1]]))
+    return starts, np.diff(np.append(starts, len(sorted_keys)))
+
+
 def release(array: np.ndarray, start: int = 0, stop: int | None = None) -> None:
     """Give back this process's pages of rows [start, stop) of a memory-mapped array (``madvise(MADV_DONTNEED)``
     on a read-only shared file mapping: the page-table entries go, the pages stay in the page cache, and the next

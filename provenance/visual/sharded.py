@@ -62,6 +62,7 @@ from provenance.visual.index import (
 )
 from provenance.visual.index_files import ShardFiles
 from provenance.visual.local_features import LocalFeatures, verify
+from provenance.visual.search import distinct_pairs, run_starts
 from provenance.visual.signals import PDQ
 from provenance.workspace import Workspace
 
@@ -115,10 +116,11 @@ def plan(workspace: Workspace, shards: int, min_quality: int = PDQ.min_quality) 
     shared: list[list[str]] = []
     if isinstance(kp.members, _MappedMembers):
         files = kp.members.files
-        pairs = np.unique(np.column_stack([files.frames["slot"].astype(np.int64), files.frames["ref"]]), axis=0)
-        for ref, n in zip(*np.unique(np.asarray(files.frames["ref"]), return_counts=True), strict=True):
-            weight[files.ids[int(ref)]] = weight.get(files.ids[int(ref)], 0) + KEYPOINT_FRAME_BYTES * int(n)
-        _slot, first, count = np.unique(pairs[:, 0], return_index=True, return_counts=True)
+        pairs = distinct_pairs(files.frames["slot"], files.frames["ref"])  # by slot, then reference
+        for ref, n in enumerate(np.bincount(np.asarray(files.frames["ref"])).tolist()):
+            if n:
+                weight[files.ids[ref]] = weight.get(files.ids[ref], 0) + KEYPOINT_FRAME_BYTES * n
+        first, count = run_starts(pairs[:, 0])
         for start, n in zip(first[count > 1].tolist(), count[count > 1].tolist(), strict=True):
             shared.append([files.ids[int(r)] for r in pairs[start:start + n, 1]])
     else:  # keypoint frames read from SQLite (a workspace that cannot hold derived files)
