@@ -740,6 +740,11 @@ def check_language(claim: Claim, report: Report) -> ClaimAssessment:
                   expected=expected, speech_s=audio.speech_s)
     heard = _heard_languages(audio)
     if not heard:
+        from provenance.audio.view import UNCONFIRMED_SPEECH_S
+
+        if (audio.speech_s or 0.0) >= UNCONFIRMED_SPEECH_S:  # never worded as silence (issue 13 round 6, H1)
+            return _a(name, "unknown", f"{audio.speech_s:.0f} s of speech-like sound not confirmed as speech; no "
+                                       f"language given; expected {want}", expected=expected, speech_s=audio.speech_s)
         return _a(name, "unknown", "no intelligible speech", expected=expected)
     evidence = {"languages": [{"code": c, "probability": p, "share": sh} for c, p, sh in heard],
                 "language_status": audio.language_status, "expected": expected}

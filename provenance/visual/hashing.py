@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from provenance.errors import ProvenanceError
 from provenance.limits import Limits, current_deadline
 from provenance.media import MediaFile
 from provenance.report.model import StreamCoverage
@@ -31,6 +32,12 @@ from provenance.visual.frames import (
 from provenance.visual.local_features import QUERY_FEATURES, LocalFeatures, extract
 from provenance.visual.regions import content_boxes, drawn_around, interface_box
 from provenance.visual.signals import PDQ, PHASH
+
+
+class FingerprintError(ProvenanceError):
+    """A stored fingerprint cannot be used; the message is one line for the user (the file is verified again).
+    Defined here, beside the frames that raise it, so that ``visual.store`` (which re-exports it) and this module
+    do not import each other."""
 
 THUMB_SIZE = 160  # long side of report thumbnails
 
@@ -150,8 +157,6 @@ class HashedFrame:
             if self.pixels is None:
                 if self.features is None:
                     return None
-                from provenance.visual.store import FingerprintError  # store imports this module
-
                 raise FingerprintError(f"matching now needs the pixels of the frame at {self.t:.1f} s for a "
                                        "search by tiles, which a stored fingerprint does not keep")
             h, w = self.pixels.shape[:2]

@@ -31,9 +31,8 @@ from pathlib import Path
 
 import numpy as np
 
-from provenance.errors import ProvenanceError
 from provenance.report.model import Report
-from provenance.visual.hashing import Fingerprint, FrameHashes, HashedFrame
+from provenance.visual.hashing import Fingerprint, FingerprintError, FrameHashes, HashedFrame
 from provenance.visual.local_features import LocalFeatures
 from provenance.visual.signals import DIHEDRAL, PDQ
 
@@ -49,10 +48,6 @@ _PHASH_BYTES = 8  # pHash: 64 bits (signals.PHASH)
 _ORB_BYTES = 32  # ORB descriptors: 256 bits (local_features)
 # ours hold about 40 kB per keypoint frame and 5 kB per sampled frame (21 MB for 900 frames): a bigger one is not
 MAX_BYTES = 256 << 20
-
-
-class FingerprintError(ProvenanceError):
-    """A stored fingerprint cannot be used; the message is one line for the user (the file is verified again)."""
 
 
 def _ragged(chunks: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
