@@ -13,7 +13,9 @@ desk reads must agree with the frame pairs printed under it and must not split o
   faster than ``MERGE_MAX_RATE``, no shot change of the clip between them, under ``MERGE_GAP_S`` apart) are one
   piece of reuse whose pace drifts: a pan at another, changing speed, an eased zoom. A 24-min clip panning over
   one photograph faster than its reference gave 24 segments, most one sample long (issue 12 round D4); they are
-  merged into one with the average speed over it.
+  merged into one with the average speed over it. A told segment whose line runs on into the window of an untold
+  one after it (the later one reached back with a window, stopped by the first) is joined so too, told from the
+  first (held-out-6's mirrored low-quality copy: issue 12 round H6).
 
 Applied after matching and after a re-match alike (``visual.stage._match_into``), so a report's JSON, finding,
 report.md and report.html all read the same segments.
@@ -35,6 +37,9 @@ MERGE_GAP_S = 3.0
 # 0.5-2x (matching.SPEED_RANGE); an eased pan's fast middle of the suite's coffee pan ran 2.5x against a
 # constant-speed reference, so twice the top of that range. A faster join is a jump to another moment.
 MERGE_MAX_RATE = 4.0
+# How far outside an untold segment's window a told segment's line may land and still continue into it: its
+# reference side is placed by reference keypoint frames about 1 s apart, so to half that either side.
+WINDOW_SLACK_S = 0.5
 _EPS = 1e-6
 
 
@@ -80,16 +85,32 @@ def _turned_as_pairs(s: Segment, pairs: list[MatchedFrame]) -> Segment:
 
 
 def _joins(a: Segment, b: Segment, shot_changes: Sequence[float]) -> bool:
-    """Whether ``b`` continues ``a`` (both told, same turn and mirror) along a smoothly drifting line."""
-    if a.reference_window is not None or b.reference_window is not None:
+    """Whether ``b`` continues ``a`` (same turn and mirror) along a smoothly drifting line: both told, or ``a``
+    told and ``b``'s window holding where ``a``'s line reaches at ``b``'s start (``_continues_into``)."""
+    if a.reference_window is not None:
         return False  # a moment not told cannot be said to drift smoothly
     if (a.mirrored, a.rotation) != (b.mirrored, b.rotation):
         return False
     gap = b.query_start - a.query_end
     if not 0 < gap <= MERGE_GAP_S or any(a.query_end < t <= b.query_start + _EPS for t in shot_changes):
         return False
+    if b.reference_window is not None:
+        return _continues_into(a, b, gap)
     moved = b.reference_start - a.reference_end
     return -_EPS <= moved <= MERGE_MAX_RATE * gap
+
+
+def _continues_into(a: Segment, b: Segment, gap: float) -> bool:
+    """Whether told ``a``'s line, run on over the ``gap`` (clip seconds) at its speed, lands in the window of
+    untold ``b`` (within ``WINDOW_SLACK_S``): ``b`` is then ``a``'s reuse going on, and ``a`` tells its start.
+
+    Why: held-out-6's mirrored CRF-40 copy of the bikes montage fitted its first clip frame by keypoints (60
+    inliers, 0.12 s off the truth), then nothing for 4 s but hash hits at 4.0 s; that segment reached back to
+    clip 1.04 s with a window (matching ``_extend``), stopped by the first. Two segments of one piece of reuse,
+    and the longer, a window, read as where the reuse begins: the clip's true start (0.0 s) lay outside it."""
+    lo, hi = b.reference_window
+    there = a.reference_end + a.speed * gap
+    return lo - WINDOW_SLACK_S <= there <= hi + WINDOW_SLACK_S
 
 
 def merge_drift(segments: list[Segment], shot_changes: Sequence[float] = ()) -> list[Segment]:
