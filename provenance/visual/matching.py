@@ -815,16 +815,51 @@ def _unverified_before(order: list[int], query: Fingerprint, explained: dict[int
     partial copy's opening), and the start stays told.
     """
     pos = next((k for k, i in enumerate(order) if abs(query.frames[i].t - qs) < 1e-6), None)
+    first = query.frames[order[pos]].hashes if pos is not None else None
     earliest = None
     while pos:
         i, nxt = order[pos - 1], query.frames[order[pos]]
         t = query.frames[i].t
         rt = speed * t + shift
         if (i in explained or nxt.shot_change or nxt.t - t > 1.5 * _QUERY_FRAME_S or rt < -_OFFSET_BIN_S
-                or not _line_unverifiable(index, ref_id, max(0.0, rt), config.min_quality)):
+                or not _line_unverifiable(index, ref_id, max(0.0, rt), config.min_quality)
+                or _other_footage(query.frames[i].hashes, first, index, ref_id, max(0.0, rt), speed * qs + shift,
+                                  config)):
             break
         earliest, pos = t, pos - 1
     return earliest if earliest is not None and qs - earliest > _UNTOLD_GAP_S else None
+
+
+# A clip frame the reach-back would pass over is other footage when its PDQ (whole frame or content box) is more
+# than _OTHER_FOOTAGE_FACTOR * max_distance (62 bits at the default 31) from the segment's first matched frame and
+# from every reference frame sampled in the stretch the line crosses back: issue 12 round 7 H1, a slow pan over an
+# unindexed photo before one that is indexed was reached back over for 12 s (missed cut). Same-footage frames
+# between the reference's 0.5-s samples miss by up to 70-146 bits at their own moment (bikes montage, see
+# _unverified_before): the dev split's starts and windows are the check that the other samples or the first
+# matched frame stay nearer. Unrelated pictures sit 96+ bits apart (EXACT_DISTANCE's measurement).
+_OTHER_FOOTAGE_FACTOR = 2
+
+
+def _other_footage(hashes: FrameHashes, first: FrameHashes | None, index: KnownImageryIndex, ref_id: str,
+                   rt: float, rs: float, config: MatchingConfig) -> bool:
+    """Whether a clip frame before a hash segment is far (``_OTHER_FOOTAGE_FACTOR`` x max_distance) from both the
+    segment's first matched clip frame and the reference's frames sampled from ``rt`` to ``rs`` (seconds): then it
+    is not the reference's footage, and the segment's start does not reach back over it. False when the frame or
+    every comparison is unusable (nothing to tell)."""
+    if hashes.quality < config.min_quality:
+        return False
+    far = _OTHER_FOOTAGE_FACTOR * config.max_distance
+    # every orientation (a mirrored or turned segment's frames meet the reference turned back)
+    mine = [h for h in (hashes.pdq, hashes.pdq_mirror, *(hashes.dihedral or ()), *(hashes.content or ()))
+            if h is not None]
+    theirs: list[bytes] = []
+    if first is not None and first.quality >= config.min_quality:
+        theirs += [h for h in (first.pdq, first.content[0] if first.content else None) if h is not None]
+    lo, hi = min(rt, rs), max(rt, rs)
+    theirs += index.hashes_near(ref_id, (lo + hi) / 2, (hi - lo) / 2 + _OFFSET_BIN_S / 2, config.min_quality)
+    if not mine or not theirs:
+        return False
+    return min(PDQ.distance(a, b) for a in mine for b in theirs) > far
 
 
 def _line_unverifiable(index: KnownImageryIndex, ref_id: str, rt: float, min_quality: int) -> bool:
