@@ -2,9 +2,9 @@
 
 The tester's case, from real photographs (scikit-image) encoded with x264: a reference pans over four photos, 6 s
 each (chelsea at 12-18 s); a clip pans slowly over retina (never indexed), then cuts to a slow pan over chelsea.
-The hard cut stepped only 0.093 on the shot detector's thumbnails (threshold 0.15), so it was missed, and the
-hash segment reached back over the whole retina stretch: "Clip 0:48.2-1:01.0 = reference from somewhere in
-0:00.2-0:12.0". Verified as a desk runs it, read from the report.
+The hard cut stepped only 0.093 on the shot detector's thumbnails (threshold 0.15; the pans 0.003-0.009), so it
+is missed, and the hash segment reached back over the whole retina stretch: "Clip 0:48.2-1:01.0 = reference from
+somewhere in 0:00.2-0:12.0". Verified as a desk runs it, read from the report.
 """
 
 from __future__ import annotations
@@ -72,8 +72,6 @@ def test_a_slow_pan_over_unindexed_footage_before_a_cut_is_not_reported_as_reuse
     # 30 s of retina (not indexed), then 20 s of chelsea (the reference's 12-18 s), 320x180 at 5 fps
     clip = _pan(data.retina(), 320, 180, 30 * 5) + _pan(data.chelsea(), 320, 180, 20 * 5)
     visual, text = _verify(clip, indexed, tmp_path)
-    # the cut is found, at the first chelsea frame
-    assert any(abs(t - 30.0) <= 0.21 for t in visual["shot_changes"]), visual["shot_changes"]
     first = _first_segment(visual)
     # what the user reads: the reuse starts at the cut (clip 0:30 = reference 0:12), never in the retina stretch
     assert 29.8 <= first["query_start"] <= 30.5, first
@@ -84,7 +82,7 @@ def test_a_slow_pan_over_unindexed_footage_before_a_cut_is_not_reported_as_reuse
 
 
 def test_reach_back_stops_at_unindexed_footage_when_no_cut_is_found(indexed: Workspace, tmp_path: Path) -> None:
-    """A one-second dissolve from retina into chelsea is no cut to the shot detector (each step is small); the
+    """A one-second dissolve from retina into chelsea is no cut to the shot detector either (each step is small); the
     segment still must not reach back over the retina frames: they are far from the first matched frame and from
     every reference frame the line crosses (the reach-back's backstop)."""
     retina = _pan(data.retina(), 320, 180, 30 * 5)

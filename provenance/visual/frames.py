@@ -641,15 +641,6 @@ _LIVE_LEVELS = 6
 # of a still shot (a mouth, a ticker) is not blown up into a cut. 0.25: a 16:9 picture letterboxed in a 9:16 frame
 # is 0.32 of it (the tester's 1080x1920 news-template case, issue 12 round 6 D2).
 _LIVE_MIN_SHARE = 0.25
-# A hard cut between two calm pictures can stay under the threshold: issue 12 round 7 H1, a slow pan over
-# skimage's retina cut to one over chelsea (320x180, 5 fps) stepped 0.093 over the live part, while the pan's own
-# frame-to-frame steps were 0.003-0.009 (x264 noise on a still: <= 0.008). So a step also counts as a cut when it
-# is at least _SOFT_CUT_MIN and _SOFT_CUT_RATIO times every one of the _SOFT_CUT_CONTEXT steps before it, and the
-# next check still differs by _SOFT_CUT_MIN from the last (a lasting change, not a flash). Fast motion raises the
-# steps before, so it is not taken for cuts (checked on the dev split of the matching benchmark, not beyond).
-_SOFT_CUT_MIN = 0.05
-_SOFT_CUT_RATIO = 6.0
-_SOFT_CUT_CONTEXT = 8
 
 
 @dataclass
@@ -684,8 +675,6 @@ class ShotDetector:
     first: av.VideoFrame | None = None  # the decoded frame after the first such step
     low: np.ndarray | None = None  # each thumbnail pixel's lowest grey level so far
     high: np.ndarray | None = None  # and its highest
-    recent: list[float] = field(default_factory=list)  # the last _SOFT_CUT_CONTEXT frame-to-frame steps
-    soft: float | None = None  # time of the first step since the check that stands out of calm ones (a soft cut)
 
     def _live(self, thumb: np.ndarray) -> tuple[slice, slice] | None:
         """The band of rows (or of columns) of the thumbnail that has changed over the clip so far, this frame included
@@ -728,24 +717,17 @@ class ShotDetector:
                 self.steps.append(t)
                 if self.first is None:
                     self.first = frame
-            elif (self.soft is None and step >= _SOFT_CUT_MIN and len(self.recent) >= _SOFT_CUT_CONTEXT
-                    and step >= _SOFT_CUT_RATIO * max(self.recent)):
-                self.soft = t
-            self.recent = [*self.recent[1 - _SOFT_CUT_CONTEXT:], step]
         self.previous = thumb
         if self.anchor is not None and not check and t - self.anchor_t < _THUMB_EVERY_S:
             return Shots()
         found = Shots()
         if self.anchor is not None:
-            change = _thumb_diff(self.anchor, thumb, box)
-            if change >= self.threshold:
+            if _thumb_diff(self.anchor, thumb, box) >= self.threshold:
                 found = Shots(cuts=list(self.steps) or [self.steepest[1]], here=True)
             elif len(self.steps) >= 2:  # in and out again between two checks: a short shot
                 found = Shots(cuts=list(self.steps), within=self.first)
-            elif self.soft is not None and change >= _SOFT_CUT_MIN:  # a cut between two calm pictures
-                found = Shots(cuts=[self.soft], here=True)
         self.anchor, self.anchor_t = thumb, t
-        self.steepest, self.steps, self.first, self.soft = (-1.0, 0.0), [], None, None
+        self.steepest, self.steps, self.first = (-1.0, 0.0), [], None
         return found
 
 
