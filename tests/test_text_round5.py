@@ -84,14 +84,26 @@ def test_a_boxed_line_over_a_static_shot_does_not_contradict(tmp_path: Path) -> 
     assert _check(report, "uk")[0] == "unknown", _check(report, "uk")  # nor does it support
 
 
-def _pan(path: Path, signs: list[tuple[str, str, tuple[int, int]]], seconds: float = 6.0, travel: int = 480) -> Path:
+def _pan(path: Path, signs: list[tuple[str, str, tuple[int, int]]], seconds: float = 6.0, travel: int = 480,
+         caption: tuple[str, str] | None = None, walker_y: int = 520) -> Path:
     """A pan across a 1760x720 photograph holding ``signs`` (text, language, corner): a 1280x720 window moving
-    ``travel`` px to the right over ``seconds``, so the signs move left with the picture."""
+    ``travel`` px to the right over ``seconds``, so the signs move left with the picture. Someone (a 200-px
+    patch of another photograph) walks through the bottom of the shot against the pan, so the shot is not one
+    flat image panned, whose signs decide nothing (analysis.RIGID_RESIDUAL: the pan alone measured 0.06, a
+    shaken still 0.078-0.12, under the bar 0.14). ``caption``: (text, language) held at the bottom of every
+    frame, laid over the pan (then put the walker higher, ``walker_y``)."""
     wide = _photo("chelsea", (1760, 720))
     for text, language, at in signs:
         wide = _boxed(wide, text, language, 56, at=at, **PANEL)
+    walker = _photo("astronaut", (200, 200))
     n = round(seconds * 25)
-    frames = [wide.crop((x, 0, x + 1280, 720)) for x in (round(travel * i / (n - 1)) for i in range(n))]
+    frames = []
+    for i, x in enumerate(round(travel * i / (n - 1)) for i in range(n)):
+        frame = wide.crop((x, 0, x + 1280, 720))
+        frame.paste(walker, (40 + 6 * i, walker_y))
+        if caption is not None:
+            frame = _boxed(frame, caption[0], caption[1], 44)
+        frames.append(frame)
     return suite.encode(frames, path, keyint=50)
 
 

@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 from test_text import needs_ocr
 from test_text_fixes import _boxed, _photo
-from test_text_round5 import PANEL
+from test_text_round5 import PANEL, _pan
 
 from provenance.claims import Claim, check_on_screen_language
 from provenance.pipeline import Pipeline, verify
@@ -62,10 +62,11 @@ def test_search_with_a_typed_latin_i_finds_the_stored_cyrillic_one(tmp_path: Pat
 
 
 @needs_ocr
-def test_cyrillic_scene_text_is_not_called_latin_by_the_claim_check() -> None:
+def test_cyrillic_scene_text_is_not_called_latin_by_the_claim_check(tmp_path: Path) -> None:
     """D4: a Russian sign on a pan ("Продукты", scene) under a fixed Korean caption, with a ko claim: the check
     said "Latin-script scene text ... decide nothing"; the caption's basis said "over an unchanging shot"."""
-    report = verify(DATA / "pan_rusign_kocap.mp4", pipeline=_pipeline())
+    report = verify(_pan(tmp_path / "pan_rusign_kocap.mp4", [("Продукты", "ru", (700, 150))],
+                         caption=("러시아군이 도착했다", "ko"), walker_y=300), pipeline=_pipeline())
     sign = [i for i in report.text.items if "Продукт" in i.text and not i.low_confidence]
     caption = [i for i in report.text.items if i.script == "Hangul" and not i.low_confidence]
     assert sign and sign[0].kind == "scene" and "ru" in sign[0].languages, [(i.text, i.kind)
