@@ -815,50 +815,16 @@ def _unverified_before(order: list[int], query: Fingerprint, explained: dict[int
     partial copy's opening), and the start stays told.
     """
     pos = next((k for k, i in enumerate(order) if abs(query.frames[i].t - qs) < 1e-6), None)
-    first = query.frames[order[pos]].hashes if pos is not None else None
     earliest = None
     while pos:
         i, nxt = order[pos - 1], query.frames[order[pos]]
         t = query.frames[i].t
         rt = speed * t + shift
         if (i in explained or nxt.shot_change or nxt.t - t > 1.5 * _QUERY_FRAME_S or rt < -_OFFSET_BIN_S
-                or not _line_unverifiable(index, ref_id, max(0.0, rt), config.min_quality)
-                or _other_footage(query.frames[i].hashes, first, index, ref_id, max(0.0, rt), speed * qs + shift,
-                                  config)):
+                or not _line_unverifiable(index, ref_id, max(0.0, rt), config.min_quality)):
             break
         earliest, pos = t, pos - 1
     return earliest if earliest is not None and qs - earliest > _UNTOLD_GAP_S else None
-
-
-# A clip frame the reach-back would pass over is other footage when its PDQ (any orientation, whole frame or content
-# box) is _OTHER_FOOTAGE_BITS or more from the segment's first matched frame and from every reference frame sampled
-# in the stretch the line crosses back: the nearest unrelated frame over all eight orientations was 96 bits away
-# (EXACT_DISTANCE's measurement). Issue 12 round 7 H1: a slow pan over an unindexed photo (retina, 100-116 bits
-# from all of those) before one that is indexed was reached back over for 12 s (missed cut). Not 2x max_distance
-# (62): fast footage of the reference between its 0.5-s samples is that far too, the dev split's
-# vertical_blur_fill_0 (bikes) clip frame 0 is 88 bits from the first matched frame and the window, yet is the
-# true start (its told start went 1.04 s late at 62).
-_OTHER_FOOTAGE_BITS = 96
-
-
-def _other_footage(hashes: FrameHashes, first: FrameHashes | None, index: KnownImageryIndex, ref_id: str,
-                   rt: float, rs: float, config: MatchingConfig) -> bool:
-    """Whether a clip frame before a hash segment is other footage: ``_OTHER_FOOTAGE_BITS`` or more from both the
-    segment's first matched clip frame and the reference's frames sampled from ``rt`` to ``rs`` (seconds). Then
-    the segment's start does not reach back over it. False when the frame or every comparison is unusable."""
-    if hashes.quality < config.min_quality:
-        return False
-    # every orientation (a mirrored or turned segment's frames meet the reference turned back)
-    mine = [h for h in (hashes.pdq, hashes.pdq_mirror, *(hashes.dihedral or ()), *(hashes.content or ()))
-            if h is not None]
-    theirs: list[bytes] = []
-    if first is not None and first.quality >= config.min_quality:
-        theirs += [h for h in (first.pdq, first.content[0] if first.content else None) if h is not None]
-    lo, hi = min(rt, rs), max(rt, rs)
-    theirs += index.hashes_near(ref_id, (lo + hi) / 2, (hi - lo) / 2 + _OFFSET_BIN_S / 2, config.min_quality)
-    if not mine or not theirs:
-        return False
-    return min(PDQ.distance(a, b) for a in mine for b in theirs) >= _OTHER_FOOTAGE_BITS
 
 
 def _line_unverifiable(index: KnownImageryIndex, ref_id: str, rt: float, min_quality: int) -> bool:
