@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+from test_cli import _read_only_mount_prefix  # one read-only mount helper for both
 
 from provenance import KnownImageryIndex, Workspace
 from provenance.batch import BatchOptions, run_batch
@@ -86,18 +87,6 @@ def test_a_rerun_that_only_rematches_does_not_say_nothing_new(desk: dict[str, Pa
     assert "nothing new to verify" not in said.getvalue(), said.getvalue()
     assert "nothing to decode: the 3 re-matched from their stored frames" in said.getvalue(), said.getvalue()
     assert "3 re-matched from their stored frames" in again.scheduler
-
-
-def _read_only_mount_prefix() -> list[str] | None:
-    """A prefix running a command with the folder named next bind-mounted read-only in a private mount namespace
-    (as tests/test_cli.py does): a real read-only file system even root cannot write. None where unavailable."""
-    unshare = shutil.which("unshare")
-    if unshare is None:
-        return None
-    base = [unshare, "-m"] if os.geteuid() == 0 else [unshare, "-rm"]
-    script = 'mount --bind "$0" "$0" && mount -o remount,ro,bind "$0" && exec "$@"'
-    probe = subprocess.run([*base, "sh", "-c", script, "/tmp", "true"], capture_output=True, timeout=30)
-    return [*base, "sh", "-c", script] if probe.returncode == 0 else None
 
 
 def test_batch_on_a_read_only_workspace_writes_to_out_outside_it(desk: dict[str, Path], tmp_path: Path) -> None:
