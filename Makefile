@@ -29,9 +29,9 @@ test-fast: lint
 	$(PY) -m pytest -m "not slow"
 
 # benchmarks build their inputs from scikit-image's photographs, the shared corpus (../shared/corpus) and, for
-# the matching suite, photographs from Debian's wallpaper packages (installed here when missing, as root)
+# the matching suite: photographs from Debian's wallpaper, Tux Paint and Palapeli packages (installed when missing, as root)
 WALLPAPERS := mate-backgrounds plasma-workspace-wallpapers gnome-backgrounds sway-backgrounds ukui-wallpapers \
-	lomiri-wallpapers-16.04 lomiri-wallpapers-20.04
+	lomiri-wallpapers-16.04 lomiri-wallpapers-20.04 tuxpaint-data palapeli-data
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[samples]'
 	@dpkg -s $(WALLPAPERS) >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get update -qq \

@@ -515,7 +515,7 @@ def build_held_out(out: Path = HELD_OUT_CACHE, log: Callable[[str], None] = prin
 
 
 def build(out: Path = CACHE, log: Callable[[str], None] = print, *, split: str = "dev") -> list[Case]:
-    """Every case of ``split`` (a key of ``SPLITS``: dev, held-out-2, held-out-3), built where missing; returns
+    """Every case of ``split`` (a key of ``SPLITS``: dev, held-out-2 to held-out-4), built where missing; returns
     them with their truth."""
     out.mkdir(parents=True, exist_ok=True)
     truth_path = out / "truth.json"
@@ -758,11 +758,241 @@ def build_held_out_3(out: Path = HELD_OUT_3_CACHE, log: Callable[[str], None] = 
     return build(out, log, split="held-out-3")
 
 
+# --- held-out-4 -----------------------------------------------------------------------------------------------
+# A final look after held-out-3 was looked at and tuned on, never run through the audio stage while building:
+# sentences no other split says (``TEXTS_HELD_OUT_4``), espeak-ng's named voice variants (Denis, Linda, Michael,
+# Annie, Edward, Steph, grandpa, Alex, Andrea, Gene: the other splits use only the m/f-numbered ones), Festival's
+# voices at speeds no other split plays them at, new beds (a waltz, a two-tone siren, rain, an idling engine) and
+# channel tricks the others lack (speech moving from one channel to the other halfway; speech in antiphase over
+# music in phase, so a mono downmix keeps only the music). No committed test speech.
+HELD_OUT_4_CACHE = ROOT / "benchmarks" / ".cache" / "audio_held_out_4"
+
+TEXTS_HELD_OUT_4: dict[str, list[str]] = {
+    "en": [
+        "The ferry was turned back an hour after it left the harbour.",
+        "Witnesses said the lights went out across the whole valley.",
+        "Two bridges on the main road were swept away by the flood.",
+        "The clinic ran out of bandages before the end of the night.",
+        "A second convoy is expected to arrive on Sunday morning.",
+        "The mayor asked people to stay away from the river banks.",
+    ],
+    "ru": [
+        "Паром развернули через час после выхода из гавани.",
+        "Очевидцы говорят, что свет погас во всей долине.",
+        "Паводок снёс два моста на главной дороге.",
+        "К концу ночи в больнице закончились бинты.",
+        "Вторая колонна должна прибыть в воскресенье утром.",
+        "Мэр попросил жителей держаться подальше от берега реки.",
+    ],
+    "uk": [
+        "Пором повернули через годину після виходу з гавані.",
+        "Свідки кажуть, що світло зникло в усій долині.",
+        "Повінь знесла два мости на головній дорозі.",
+        "До кінця ночі в лікарні закінчилися бинти.",
+        "Друга колона має прибути в неділю вранці.",
+    ],
+    "de": [
+        "Die Fähre musste eine Stunde nach dem Ablegen umkehren.",
+        "Zeugen sagten, im ganzen Tal sei das Licht ausgegangen.",
+        "Zwei Brücken an der Hauptstraße wurden weggerissen.",
+        "Ein zweiter Konvoi wird am Sonntagmorgen erwartet.",
+    ],
+    "es": [
+        "El ferry tuvo que regresar una hora después de zarpar.",
+        "Los testigos dijeron que la luz se fue en todo el valle.",
+        "La riada se llevó dos puentes de la carretera principal.",
+        "Se espera un segundo convoy el domingo por la mañana.",
+    ],
+    "ko": [
+        "배는 항구를 떠난 지 한 시간 만에 되돌아왔다.",
+        "목격자들은 계곡 전체의 불이 꺼졌다고 말했다.",
+        "홍수로 큰길의 다리 두 개가 떠내려갔다.",
+    ],
+}
+
+
+class _VoicesHeldOut4(Voices):
+    """The held-out-4 voices: espeak-ng voices with named variants at their own speeds, Festival's resampled."""
+
+    ESPEAK_HELD_OUT_4: ClassVar[dict[str, tuple[str, int]]] = {  # name: (espeak-ng voice+variant, words a minute)
+        "espeak-ru-denis": ("ru+Denis", 150), "espeak-ru-linda": ("ru+Linda", 140),
+        "espeak-uk-michael": ("uk+Michael", 145), "espeak-uk-annie": ("uk+Annie", 150),
+        "espeak-en-cwmd-edward": ("en-gb-x-gbcwmd+Edward", 150), "espeak-en-us-steph": ("en-us+Steph", 160),
+        "espeak-en-gb-grandpa": ("en-gb+grandpa", 135), "espeak-de-alex": ("de+Alex", 150),
+        "espeak-es-andrea": ("es+Andrea", 155), "espeak-ko-gene": ("ko+Gene", 140),
+    }
+    # name: (a Festival voice, playback speed): speeds no other split uses (held-out-3: 1.1, 0.92, 1.08)
+    RESAMPLED: ClassVar[dict[str, tuple[str, float]]] = {
+        "festival-ru-x1.05": ("festival-ru", 1.05), "festival-kal-x1.12": ("festival-kal", 1.12),
+        "festival-slt-x0.9": ("festival-slt", 0.9),
+    }
+
+    def _synthesise(self, voice: str, text: str) -> np.ndarray:
+        if voice in self.ESPEAK_HELD_OUT_4:
+            name, speed = self.ESPEAK_HELD_OUT_4[voice]
+            wav = self.tmp / "say.wav"
+            wav.unlink(missing_ok=True)
+            return _run(["espeak-ng", "-v", name, "-s", str(speed), "-w", str(wav), text], wav)
+        if voice in self.RESAMPLED:
+            base, speed = self.RESAMPLED[voice]
+            x = super()._synthesise(base, text)
+            return _normalise(np.interp(np.arange(0, len(x) - 1, speed), np.arange(len(x)), x).astype(np.float32))
+        return super()._synthesise(voice, text)
+
+
+def _waltz(seconds: float, seed: int) -> np.ndarray:
+    """A waltz at 150 beats a minute (3/4): an FM-organ bass note on the bar's first beat, a two-note chord on
+    the second and third, a plucked melody note on each beat; no voice."""
+    rng = np.random.default_rng(seed)
+    n = round(seconds * SAMPLE_RATE)
+    beat = round(60 / 150 * SAMPLE_RATE)
+    out = np.zeros(n + beat, np.float32)
+    t = np.arange(beat) / SAMPLE_RATE
+    roots = [130.8, 110.0, 146.8, 98.0]  # C3, A2, D3, G2: one a bar of three beats, in turn
+
+    def organ(f: float) -> np.ndarray:
+        return np.sin(2 * np.pi * f * t + 1.5 * np.sin(2 * np.pi * 2 * f * t)) * np.exp(-t * 2.5)
+
+    for k, start in enumerate(range(0, n, beat)):
+        root = roots[(k // 3) % 4]
+        seg = organ(root) if k % 3 == 0 else 0.5 * (organ(root * 2 * 1.26) + organ(root * 2 * 1.5))
+        note = root * 4 * 2 ** (int(rng.choice([0, 2, 4, 7, 9])) / 12)
+        seg = seg + 0.4 * np.sin(2 * np.pi * note * t) * np.exp(-t * 6)
+        out[start : start + beat] += seg.astype(np.float32)
+    return _normalise(out[:n], -6.0)
+
+
+def _siren(seconds: float) -> np.ndarray:
+    """A two-tone siren: 450 and 600 Hz (odd harmonics to the fifth, a square-ish horn) alternating every 0.55 s."""
+    t = np.arange(round(seconds * SAMPLE_RATE)) / SAMPLE_RATE
+    f = np.where((t // 0.55) % 2 == 0, 450.0, 600.0)
+    phase = 2 * np.pi * np.cumsum(f) / SAMPLE_RATE
+    return _normalise((np.sin(phase) + np.sin(3 * phase) / 3 + np.sin(5 * phase) / 5).astype(np.float32), -6.0)
+
+
+def _rain(seconds: float, seed: int) -> np.ndarray:
+    """Rain: steady noise with its highs rolled off (a first-order low-pass's magnitude, corner 2 kHz: -6 dB an
+    octave above it) and about 40 drops a second, each a 5-ms decaying 3-kHz click at a random level."""
+    rng = np.random.default_rng(seed)
+    n = round(seconds * SAMPLE_RATE)
+    spectrum = np.fft.rfft(rng.normal(0, 1, n))
+    spectrum /= np.sqrt(1 + (np.fft.rfftfreq(n, 1 / SAMPLE_RATE) / 2000) ** 2)
+    hiss = np.fft.irfft(spectrum, n)
+    drop = np.exp(-np.arange(80) / 12) * np.sin(2 * np.pi * 3000 * np.arange(80) / SAMPLE_RATE)
+    for at in rng.integers(0, n - 80, int(40 * seconds)):
+        hiss[at : at + 80] += rng.uniform(0.5, 3.0) * drop
+    return _normalise(hiss.astype(np.float32), -10.0)
+
+
+def _engine(seconds: float, seed: int) -> np.ndarray:
+    """An idling four-stroke engine: firing at 33 Hz with its harmonics to 264 Hz, each firing's level jittering
+    10%, over a little low-passed noise."""
+    rng = np.random.default_rng(seed)
+    n = round(seconds * SAMPLE_RATE)
+    t = np.arange(n) / SAMPLE_RATE
+    f0 = 33.0 * (1 + 0.01 * np.sin(2 * np.pi * 0.3 * t))
+    phase = 2 * np.pi * np.cumsum(f0) / SAMPLE_RATE
+    tone = sum(np.sin(h * phase) / h for h in range(1, 9))
+    jitter = np.repeat(rng.uniform(0.9, 1.1, n // 485 + 1), 485)[:n]  # one level a firing (1/33 s)
+    rumble = np.convolve(rng.normal(0, 0.3, n), np.ones(40) / 40, mode="same")
+    return _normalise((tone * jitter + rumble).astype(np.float32), -8.0)
+
+
+def _held_out_4_cases(v: Voices) -> dict[str, Callable[[], tuple[_Clip | np.ndarray, str]]]:
+    """The held-out-4 cases: (mono clip, kind); stereo ones are in ``_HELD_OUT_4_CHANNEL_CASES``."""
+
+    def alone(voice: str, language: str, seconds: float, first: int = 0) -> _Clip:
+        return _Clip().pause(0.7).add(_stretch(v, voice, language, seconds, first), language, voice).pause(0.5)
+
+    return {
+        "h4-ru-denis": lambda: (alone("espeak-ru-denis", "ru", 15), "speech"),
+        "h4-uk-michael": lambda: (alone("espeak-uk-michael", "uk", 14, 1), "speech"),
+        "h4-en-cwmd-edward": lambda: (alone("espeak-en-cwmd-edward", "en", 15), "speech"),
+        "h4-de-alex": lambda: (alone("espeak-de-alex", "de", 14), "speech"),
+        "h4-es-andrea": lambda: (alone("espeak-es-andrea", "es", 14, 1), "speech"),
+        "h4-ko-gene": lambda: (alone("espeak-ko-gene", "ko", 12), "speech"),
+        # switches: every sentence; ru and uk alike; fast turns (0.25-s pauses); three languages
+        "h4-switch-ru-uk": lambda: (_alternate(v, [("espeak-ru-linda", "ru"), ("espeak-uk-annie", "uk")] * 3),
+                                    "switch"),
+        "h4-switch-en-es-fast": lambda: (_alternate(v, [("espeak-en-us-steph", "en"), ("espeak-es-andrea", "es")] * 3,
+                                                    pause_s=0.25, first=2), "switch"),
+        "h4-switch-de-ru-en": lambda: (_alternate(v, [("espeak-de-alex", "de"), ("festival-ru-x1.05", "ru"),
+                                                      ("festival-kal-x1.12", "en")] * 2, pause_s=0.5, first=1),
+                                       "switch"),
+        # music and other sounds under speech, late speech
+        "h4-en-over-waltz": lambda: (_over(_stretch(v, "espeak-en-gb-grandpa", "en", 15, 3), _waltz(16, 83), -10.0,
+                                           "en", "espeak-en-gb-grandpa"), "speech"),
+        "h4-ru-over-siren": lambda: (_over(_stretch(v, "festival-ru-x1.05", "ru", 14, 2), _siren(15), -12.0,
+                                           "ru", "festival-ru-x1.05"), "speech"),
+        "h4-late-uk-after-rain": lambda: (_Clip().add(_rain(26, 89)).pause(0.4)
+                                          .add(_stretch(v, "espeak-uk-annie", "uk", 12, 2), "uk", "espeak-uk-annie")
+                                          .pause(0.5), "late"),
+        # non-speech
+        "h4-music-waltz": lambda: (_Clip().add(_waltz(25, 97)), "nonspeech"),
+        "h4-siren": lambda: (_Clip().add(_siren(18)), "nonspeech"),
+        "h4-rain": lambda: (_Clip().add(_rain(20, 101)), "nonspeech"),
+        "h4-engine": lambda: (_Clip().add(_engine(20, 103)), "nonspeech"),
+        "h4-long-mixed": lambda: (_long_held_out_4(v), "long"),
+    }
+
+
+def _long_held_out_4(v: Voices) -> _Clip:
+    """At least 100 s: stretches of 6-12 s in en, ru, uk, de, es and ko, pauses of 0.5-4 s, 6 s of the waltz after
+    the third stretch and 5 s of rain after the seventh (new seeds)."""
+    order = [("festival-slt-x0.9", "en"), ("espeak-ru-denis", "ru"), ("espeak-uk-michael", "uk"),
+             ("espeak-es-andrea", "es"), ("espeak-en-us-steph", "en"), ("espeak-ko-gene", "ko"),
+             ("espeak-de-alex", "de"), ("espeak-ru-linda", "ru"), ("espeak-en-cwmd-edward", "en"),
+             ("espeak-uk-annie", "uk")]
+    rng = np.random.default_rng(107)
+    clip = _Clip().pause(1.0)
+    k = 0
+    while clip.n < 100 * SAMPLE_RATE:
+        voice, language = order[k % len(order)]
+        clip.add(_stretch(v, voice, language, float(rng.uniform(6, 12)), k), language, voice)
+        if k == 2:
+            clip.add(_waltz(6, 109))
+        elif k == 6:
+            clip.add(_rain(5, 113))
+        else:
+            clip.pause(float(rng.uniform(0.5, 4.0)))
+        k += 1
+    return clip
+
+
+def _halves(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The first half on the left only, the second on the right only: speech that moves across the channels."""
+    mid = len(x) // 2
+    left, right = x.copy(), x.copy()
+    left[mid:] = 0
+    right[:mid] = 0
+    return left, right
+
+
+def _downmix_cancels(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Speech in antiphase over the waltz in phase (-10 dB): a mono downmix (L + R) / 2 keeps only the waltz."""
+    music = 10 ** (-10 / 20) * _waltz(len(x) / SAMPLE_RATE + 0.1, 127)[: len(x)]
+    return 0.7 * x + music, -0.7 * x + music
+
+
+_HELD_OUT_4_CHANNEL_CASES: dict[str, tuple[str, Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]]] = {
+    "h4-channels-ru-moves-across": ("h4-ru-denis", _halves),
+    "h4-channels-en-downmix-cancels": ("h4-en-cwmd-edward", _downmix_cancels),
+    "h4-channels-es-beside-waltz": ("h4-es-andrea",
+                                    lambda x: (x, 0.6 * _waltz(len(x) / SAMPLE_RATE + 0.1, 131)[: len(x)])),
+}
+
+
+def build_held_out_4(out: Path = HELD_OUT_4_CACHE, log: Callable[[str], None] = print) -> list[Case]:
+    """The held-out-4 cases, built where missing (``bench_languages.py --held-out-4``: one look, at the end)."""
+    return build(out, log, split="held-out-4")
+
+
 # split name: (its voices over a temporary folder, its mono cases, its stereo cases made from them)
 SPLITS: dict[str, tuple[Callable[[Path], Voices], Callable[[Voices], dict], dict]] = {
     "dev": (lambda tmp: Voices(tmp, TEXTS), _cases, _CHANNEL_CASES),
     "held-out-2": (lambda tmp: Voices(tmp, TEXTS_HELD_OUT), _held_out_cases, _HELD_OUT_CHANNEL_CASES),
     "held-out-3": (lambda tmp: _VoicesHeldOut3(tmp, TEXTS_HELD_OUT_3), _held_out_3_cases, _HELD_OUT_3_CHANNEL_CASES),
+    "held-out-4": (lambda tmp: _VoicesHeldOut4(tmp, TEXTS_HELD_OUT_4), _held_out_4_cases, _HELD_OUT_4_CHANNEL_CASES),
 }
 
 
@@ -791,8 +1021,9 @@ if __name__ == "__main__":
     ap.add_argument("--split", choices=list(SPLITS), default="dev")
     args = ap.parse_args()
     t0 = time.perf_counter()
-    built = build({"dev": CACHE, "held-out-2": HELD_OUT_CACHE, "held-out-3": HELD_OUT_3_CACHE}[args.split],
-                  split=args.split)
+    folder = {"dev": CACHE, "held-out-2": HELD_OUT_CACHE, "held-out-3": HELD_OUT_3_CACHE,
+              "held-out-4": HELD_OUT_4_CACHE}[args.split]
+    built = build(folder, split=args.split)
     print("\n".join(check_built(built)))
     print(f"{len(built)} cases, {sum(c.duration for c in built):.0f} s of audio, built and checked in "
-          f"{time.perf_counter() - t0:.0f} s")
+          f"{time.perf_counter() - t0:.0f} s, {sum(c.path.stat().st_size for c in built) / 1e6:.1f} MB in {folder}")

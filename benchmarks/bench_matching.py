@@ -18,7 +18,8 @@ matches: any reference reported for a negative query (unrelated to every indexed
 (pdq / local), plus wrong references reported for positive queries.
 
 Usage: python benchmarks/bench_matching.py [--only EDIT] [--split dev|held-out|held-out-2|held-out-3|held-out-4|
-       held-out-5|held-out-6|all] [--held-out-4] [--held-out-5] [--held-out-6] [--cases] [--shards N]
+       held-out-5|held-out-6|held-out-7|all] [--held-out-4] [--held-out-5] [--held-out-6] [--held-out-7] [--cases]
+       [--shards N]
 
 ``--shards N`` also matches every query against the index sharded by reference over N local Dask workers
 (``provenance.visual.sharded``) and prints whether each query's matches are identical to the single process's
@@ -49,6 +50,12 @@ uses, every edit type and the tester's mirrored crops, picture-in-picture over m
 a TIFF page, for issue 12's single final look) indexes its seven references beside every other split's, held-out-4's
 and -5's included, and runs its cases alone; it has never been matched: run it once, at the end, and report it;
 ``python benchmarks/match_suite.py --held-out-6`` builds and checks its files without matching.
+``held-out-7`` (``match_suite.build_held_out_7``, or ``--held-out-7``: Tux Paint's and Palapeli's photographs no other
+split uses; held-out-6's kinds plus a slow pan cut hard to indexed footage, multi-page TIFF queries, insets over
+indexed footage, a caption band across a 9:16 fill and a broadcast news template) indexes its seven references beside
+every other split's, held-out-4's to -6's included, and runs its cases alone; it has never been matched: run it once,
+at the end, and report it; ``python benchmarks/match_suite.py --held-out-7`` builds and checks its files without
+matching. ``all`` leaves it out as it leaves out held-out-4 to -6.
 """
 
 from __future__ import annotations
@@ -85,6 +92,7 @@ from match_suite import (
     build_held_out_4,
     build_held_out_5,
     build_held_out_6,
+    build_held_out_7,
     case_digest,
 )
 
@@ -171,16 +179,19 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--only", help="run one edit type")
     ap.add_argument("--split", choices=("dev", "held-out", "held-out-2", "held-out-3", "held-out-4", "held-out-5",
-                                        "held-out-6", "all"),
+                                        "held-out-6", "held-out-7", "all"),
                     default="dev", help="which cases: dev (default), the held-out quarter (seen), held-out-2 (seen), "
                                         "held-out-3 and held-out-4 (seen: dev now), held-out-5, held-out-6 "
-                                        "(never matched: once, at the end), or all but held-out-4 to -6")
+                                        "(never matched: once, at the end), held-out-7 (never matched), or all "
+                                        "but held-out-4 to -7")
     ap.add_argument("--held-out-4", dest="split", action="store_const", const="held-out-4",
                     help="the same as --split held-out-4 (looked at once, 2026-12-01: dev since)")
     ap.add_argument("--held-out-5", dest="split", action="store_const", const="held-out-5",
                     help="the same as --split held-out-5 (never matched: issue 12's single final look)")
     ap.add_argument("--held-out-6", dest="split", action="store_const", const="held-out-6",
                     help="the same as --split held-out-6 (never matched: issue 12's single final look)")
+    ap.add_argument("--held-out-7", dest="split", action="store_const", const="held-out-7",
+                    help="the same as --split held-out-7 (never matched: run once, at the end)")
     ap.add_argument("--cases", action="store_true",
                     help="list each positive's segment-start error (query and reference side) and method")
     ap.add_argument("--shards", type=int, default=0,
@@ -202,16 +213,16 @@ def main() -> int:
     if args.split in ("dev", "all"):
         cases = cases + cases_d2 + cases_d3
         where |= {c.name: folder_d2 for c in cases_d2} | {c.name: folder_d3 for c in cases_d3}
-    if args.split in ("held-out-2", "held-out-3", "held-out-4", "held-out-5", "held-out-6", "all"):
+    if args.split in ("held-out-2", "held-out-3", "held-out-4", "held-out-5", "held-out-6", "held-out-7", "all"):
         folder_2, refs_2, cases_2 = build_held_out_2()
         refs = refs + refs_2
         if args.split in ("held-out-2", "all"):
             cases = (cases if args.split == "all" else []) + cases_2
             where |= {c.name: folder_2 for c in cases_2}
-    if args.split in ("held-out-3", "held-out-4", "held-out-5", "held-out-6", "all"):  # beside every split's refs
+    if args.split in ("held-out-3", "held-out-4", "held-out-5", "held-out-6", "held-out-7", "all"):  # every split's
         folder_3, refs_3, cases_3 = build_held_out_3()
         refs = refs + refs_3
-        if args.split not in ("held-out-4", "held-out-5", "held-out-6"):
+        if args.split not in ("held-out-4", "held-out-5", "held-out-6", "held-out-7"):
             cases = (cases if args.split == "all" else []) + cases_3
             where |= {c.name: folder_3 for c in cases_3}
     if args.split == "held-out-4":  # its cases alone, its references beside every other split's
@@ -226,6 +237,10 @@ def main() -> int:
         folder_6, refs_6, cases = build_held_out_6()
         refs = refs + build_held_out_4()[1] + build_held_out_5()[1] + refs_6
         where = {c.name: folder_6 for c in cases}
+    if args.split == "held-out-7":  # its cases alone, its references beside every other split's (4's to 6's too)
+        folder_7, refs_7, cases = build_held_out_7()
+        refs = refs + build_held_out_4()[1] + build_held_out_5()[1] + build_held_out_6()[1] + refs_7
+        where = {c.name: folder_7 for c in cases}
     if args.only:
         cases = [c for c in cases if c.edit == args.only]
     pipeline = load_pipeline("standard")

@@ -13,12 +13,16 @@ script is not told (letters both alphabets share) counts as not right. Held-out-
 issue 18's final look, 17 cases, never in "all"): Russian, Ukrainian (with and without і/ї/є/ґ), Belarusian (ў),
 Korean, English and Cyrillic-beside-Latin lines as captions (white or yellow), signs, outlined 9:16 overlays, a
 moving ticker and a panning sign, on the shared corpus's stills and footage and scikit-image pictures no other split
-uses; scored as the others, plus by kind, edit and script ("mixed" for Cyrillic beside Latin).
+uses; scored as the others, plus by kind, edit and script ("mixed" for Cyrillic beside Latin). Held-out-4
+(text_suite.held_out_4_cases, 18 cases built after held-out-3 was looked at, never in "all"): new Russian,
+Ukrainian, Korean and English lines in faces no other split draws in, on Tux Paint's photographs and Big Buck Bunny,
+under a handheld shake (captions over it, signs in it), a pan across a sign and a zoom into one; scored as
+held-out-3.
 
 Cost: the text stage and the visual stage on bench_frames' 60-s 720p clip, in this process, one after the
 other, against an empty index; prints seconds, seconds per minute of video and the ratio text / visual.
 The same on a 60-s 720p clip captioned throughout (a new caption every 5 s). Usage:
-python benchmarks/bench_text.py [--split dev|held-out|held-out-2|held-out-3|all] [--no-cost | --cost-only]
+python benchmarks/bench_text.py [--split dev|held-out|held-out-2|held-out-3|held-out-4|all] [--no-cost | --cost-only]
 """
 
 from __future__ import annotations
@@ -47,6 +51,8 @@ ROOT = Path(__file__).resolve().parents[1]
 def _clip(case: suite.Case, folder: Path, photos: dict, footage: list[Image.Image]) -> Path:
     if case.split == "held-out-3":  # its own pictures, faces and kinds (moving tickers, pans, 9:16 overlays)
         return suite.render_held_out_3(case, folder)
+    if case.split == "held-out-4":  # its own pictures, faces and camera motion (shake, pan, zoom)
+        return suite.render_held_out_4(case, folder)
     if case.kind == "scene":  # a photograph's own text: the still itself, nothing drawn
         import skimage.data
 
@@ -72,8 +78,9 @@ def _context(path: Path, stage_name: str, ws: Workspace) -> Context:
 
 
 def accuracy(split: str, ws: Workspace) -> None:
-    # "all" leaves held-out-3 out: it is looked at once, by name
-    chosen = [c for c in suite.cases() if c.split == split or (split == "all" and c.split != "held-out-3")]
+    # "all" leaves held-out-3 and -4 out: each is looked at once, by name
+    chosen = [c for c in suite.cases()
+              if c.split == split or (split == "all" and c.split not in ("held-out-3", "held-out-4"))]
     photos, footage = suite.photos(), suite.footage_frames()
     stage = TextStage()
     rows = []
@@ -99,6 +106,7 @@ def report(split: str, rows: list[tuple]) -> None:
     first = [r for r in rows if not r[0].fixed_split]
     later = [r for r in rows if r[0].fixed_split in ("dev", "held-out-2")]
     third = [r for r in rows if r[0].fixed_split == "held-out-3"]
+    fourth = [r for r in rows if r[0].fixed_split == "held-out-4"]
     print(f"\nsplit {split}: {len(rows)} cases")
     if first:
         _summary(first, "the first 48 cases' part")
@@ -112,12 +120,14 @@ def report(split: str, rows: list[tuple]) -> None:
             sel = [r for r in later if r[0].kind == kind]
             if sel:
                 _summary(sel, f"  of which {kind}")
-    if third:
-        _summary(third, "held-out-3 (issue 18's final look)")
+    for part, title_ in ((third, "held-out-3 (issue 18's final look)"), (fourth, "held-out-4 (shake, pan, zoom)")):
+        if not part:
+            continue
+        _summary(part, title_)
         for title, key in (("kind", lambda c: c.kind), ("edit", lambda c: c.edit),
                            ("script", lambda c: c.truth_script)):
-            for value in dict.fromkeys(key(r[0]) for r in third):
-                sel = [r for r in third if key(r[0]) == value]
+            for value in dict.fromkeys(key(r[0]) for r in part):
+                sel = [r for r in part if key(r[0]) == value]
                 print(f"  {title} {value:20s} {len(sel):2d} cases, mean CER {sum(r[1] for r in sel) / len(sel):.3f}"
                       f"  script {sum(r[2] is not None and r[2].script == r[0].truth_script for r in sel)}"
                       f"  language {sum(r[2] is not None and r[2].language == r[0].language for r in sel)}"
@@ -197,8 +207,9 @@ def cost_with_text(ws: Workspace) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--split", choices=["dev", "held-out", "held-out-2", "held-out-3", "all"], default="dev",
-                    help="held-out, held-out-2: spent (DESIGN); held-out-3: issue 18's final look, run it once")
+    ap.add_argument("--split", choices=["dev", "held-out", "held-out-2", "held-out-3", "held-out-4", "all"],
+                    default="dev", help="held-out, held-out-2, held-out-3: spent (DESIGN); held-out-4: never run, "
+                                        "run it once")
     ap.add_argument("--no-cost", action="store_true")
     ap.add_argument("--cost-only", action="store_true")
     args = ap.parse_args()

