@@ -760,8 +760,8 @@ def build_held_out_3(out: Path = HELD_OUT_3_CACHE, log: Callable[[str], None] = 
 
 # --- held-out-4 -----------------------------------------------------------------------------------------------
 # A final look after held-out-3 was looked at and tuned on, never run through the audio stage while building:
-# sentences no other split says (``TEXTS_HELD_OUT_4``), espeak-ng's named voice variants (Denis, Linda, Michael,
-# Annie, Edward, Steph, grandpa, Alex, Andrea, Gene: the other splits use only the m/f-numbered ones), Festival's
+# sentences no other split says (``TEXTS_HELD_OUT_4``), espeak-ng's named voice variants (Denis, linda, Michael,
+# Annie, edward, steph, grandpa, Alex, Andrea, Gene: the other splits use only the m/f-numbered ones), Festival's
 # voices at speeds no other split plays them at, new beds (a waltz, a two-tone siren, rain, an idling engine) and
 # channel tricks the others lack (speech moving from one channel to the other halfway; speech in antiphase over
 # music in phase, so a mono downmix keeps only the music). No committed test speech.
@@ -815,10 +815,10 @@ class _VoicesHeldOut4(Voices):
     """The held-out-4 voices: espeak-ng voices with named variants at their own speeds, Festival's resampled."""
 
     ESPEAK_HELD_OUT_4: ClassVar[dict[str, tuple[str, int]]] = {  # name: (espeak-ng voice+variant, words a minute)
-        "espeak-ru-denis": ("ru+Denis", 150), "espeak-ru-linda": ("ru+Linda", 140),
+        "espeak-ru-denis": ("ru+Denis", 150), "espeak-ru-linda": ("ru+linda", 140),
         "espeak-uk-michael": ("uk+Michael", 145), "espeak-uk-annie": ("uk+Annie", 150),
-        "espeak-en-cwmd-edward": ("en-gb-x-gbcwmd+Edward", 150), "espeak-en-us-steph": ("en-us+Steph", 160),
-        "espeak-en-gb-grandpa": ("en-gb+grandpa", 135), "espeak-de-alex": ("de+Alex", 150),
+        "espeak-en-cwmd-edward": ("en-gb-x-gbcwmd+edward", 150), "espeak-en-us-steph": ("en-us+steph", 160),
+        "espeak-en-gb-grandpa": ("en+grandpa", 135), "espeak-de-alex": ("de+Alex", 150),
         "espeak-es-andrea": ("es+Andrea", 155), "espeak-ko-gene": ("ko+Gene", 140),
     }
     # name: (a Festival voice, playback speed): speeds no other split uses (held-out-3: 1.1, 0.92, 1.08)

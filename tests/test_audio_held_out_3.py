@@ -24,7 +24,7 @@ def test_sentences_and_voices_are_new() -> None:
     old_voices = {*ac.Voices.ESPEAK.values(), *(name for name, _ in ac.Voices.ESPEAK_HELD_OUT.values())}
     assert not {name for name, _ in v3.ESPEAK_HELD_OUT_3.values()} & old_voices
     assert all(speed != 1.0 for _, speed in v3.RESAMPLED.values())  # Festival only at another speed
-    assert set(ac.SPLITS) == {"dev", "held-out-2", "held-out-3"}
+    assert {"dev", "held-out-2", "held-out-3"} <= set(ac.SPLITS)  # held-out-4 and on: tests/test_audio_held_out_4.py
     cases = ac._held_out_3_cases(v3(Path("/nonexistent")))  # builders only: nothing is synthesised
     assert len(cases) + len(ac._HELD_OUT_3_CHANNEL_CASES) >= 15
     assert {"h3-switch-en-ru", "h3-switch-ko-ru", "h3-switch-uk-ru", "h3-ko-espeak"} <= set(cases)
