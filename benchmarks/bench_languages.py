@@ -29,7 +29,12 @@ espeak-ng voices and speeds and beds no other split uses (en/ru, ko/ru and uk/ru
 Vietnamese that Whisper may call Thai, German, Spanish, Ukrainian, speech over a beat and in pink noise, late
 speech after a beat, a beat, pink noise, telephone tones, phase-inverted / one-silent / beat-beside channels, a
 106-s six-language clip); built and checked only (``python benchmarks/audio_corpus.py --split held-out-3``).
-Usage: python benchmarks/bench_languages.py [--split dev|held-out|all] [--held-out | --held-out-3]
+Held-out-4 (``--held-out-4``, ``audio_corpus.build_held_out_4``): 20 cases built after held-out-3 was looked at, with
+sentences, espeak-ng named voice variants, Festival speeds and beds no other split uses (ru/uk, fast en/es and
+de/ru/en switches, speech over a waltz and a siren, late Ukrainian after rain, a waltz, a siren, rain, an idling
+engine, speech moving across the channels, speech that a mono downmix cancels, a waltz beside speech, a 113-s
+six-language clip); built and checked only (``python benchmarks/audio_corpus.py --split held-out-4``).
+Usage: python benchmarks/bench_languages.py [--split dev|held-out|all] [--held-out | --held-out-3 | --held-out-4]
        [--only SUBSTRING] [--stage-only]
 """
 
@@ -42,7 +47,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 import numpy as np
-from audio_corpus import Case, build, build_held_out, build_held_out_3, held_out
+from audio_corpus import Case, build, build_held_out, build_held_out_3, build_held_out_4, held_out
 
 from provenance.audio import FasterWhisperEngine, analyse, resolve_model
 from provenance.audio.decode import SAMPLE_RATE, decode_audio
@@ -136,9 +141,15 @@ def main() -> None:
     ap.add_argument("--held-out-3", action="store_true",
                     help="the held-out-3 cases (audio_corpus.build_held_out_3: issue 13's final look, never run "
                          "while building): the lead runs it once")
+    ap.add_argument("--held-out-4", action="store_true",
+                    help="the held-out-4 cases (audio_corpus.build_held_out_4: built after held-out-3 was looked at, "
+                         "never run while building): run it once, at the end")
     args = ap.parse_args()
 
-    if args.held_out_3:
+    if args.held_out_4:
+        cases = [c for c in build_held_out_4() if args.only in c.name]
+        args.split = "held-out-4"
+    elif args.held_out_3:
         cases = [c for c in build_held_out_3() if args.only in c.name]
         args.split = "held-out-3"
     elif args.held_out:
@@ -146,7 +157,7 @@ def main() -> None:
         args.split = "held-out-2"
     else:
         cases = [c for c in build() if args.only in c.name]
-    if args.split not in ("all", "held-out-2", "held-out-3"):
+    if args.split not in ("all", "held-out-2", "held-out-3", "held-out-4"):
         cases = [c for c in cases if held_out(c.name) == (args.split == "held-out")]
     engine = FasterWhisperEngine(resolve_model(None))
     model = engine._model  # the same loaded WhisperModel for the baselines
