@@ -32,11 +32,14 @@ test-fast: lint
 # the matching suite: photographs from Debian's wallpaper, Tux Paint and Palapeli packages (installed when missing, as root)
 WALLPAPERS := mate-backgrounds plasma-workspace-wallpapers gnome-backgrounds sway-backgrounds ukui-wallpapers \
 	lomiri-wallpapers-16.04 lomiri-wallpapers-20.04 tuxpaint-data palapeli-data
+# the text benchmark's held-out-4 faces (DejaVu's condensed and oblique cuts, GNU FreeFont)
+BENCH_FONTS := fonts-dejavu-extra fonts-freefont-ttf
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[samples]'
-	@dpkg -s $(WALLPAPERS) >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get update -qq \
-		&& apt-get install -y --no-install-recommends $(WALLPAPERS); } \
-		|| { echo "bench: install $(WALLPAPERS) (apt-get install --no-install-recommends) first" >&2; exit 1; }
+	@dpkg -s $(WALLPAPERS) $(BENCH_FONTS) >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get update -qq \
+		&& apt-get install -y --no-install-recommends $(WALLPAPERS) $(BENCH_FONTS); } \
+		|| { echo "bench: install $(WALLPAPERS) $(BENCH_FONTS) (apt-get install --no-install-recommends) first" >&2; \
+		exit 1; }
 	$(PY) benchmarks/bench_frames.py
 	$(PY) benchmarks/bench_search.py
 	$(PY) benchmarks/bench_matching.py
