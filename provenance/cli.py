@@ -451,6 +451,16 @@ def _index(args: argparse.Namespace) -> int:
                 print(f"unchanged: {terminal(ref.id)} (already indexed with this metadata) {terminal(r.path)}")
             elif r.status == "linked":
                 print(f"linked: {terminal(ref.id)} ({terminal(r.message)}) {terminal(r.path)}")
+            elif r.embedded is not None and r.embedded.error is None:  # a motion photo: what was indexed, said
+                print(f"added: {terminal(ref.id)} ({r.embedded.describe()}, {_frames(ref.frames)}) "
+                      f"{terminal(r.path)}")
+                if r.near is not None:
+                    print(f"  {terminal(ref.id)} is {terminal(r.near.describe())}")
+                if r.partial is not None:
+                    print(f"provenance: warning: {terminal(ref.id)}: {terminal(r.partial)}", file=sys.stderr)
+            elif r.embedded is not None:  # its clip could not be read: the still alone, and why, on stderr
+                print(f"added: {terminal(ref.id)} ({ref.kind}, {_frames(ref.frames)}) {terminal(r.path)}")
+                print(f"provenance: warning: {terminal(ref.id)}: {terminal(r.partial or '')}", file=sys.stderr)
             elif ref.kind == "image" and r.partial:  # a TIFF's pages not indexed, in the line (issue 14 N6)
                 print(f"added: {terminal(ref.id)} ({ref.kind}, {terminal(r.partial)}) {terminal(r.path)}")
                 if r.near is not None:
