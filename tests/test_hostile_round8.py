@@ -99,3 +99,22 @@ def test_batch_rematch_of_a_motion_photo_matches_its_clip_again(coffee_mp4: byte
     assert [m["reference_id"] for m in after["visual"]["embedded_video"]["matches"]] == ["coffee"]
     by_code = {f["code"]: f["message"] for f in after["findings"]}
     assert "embedded video (3.0 s, a motion photo) reuses known imagery 'coffee'" in by_code["embedded_video_match"]
+
+
+def test_index_add_of_a_whole_multipart_mjpeg_recording_is_not_partly_indexed(tmp_path: Path) -> None:
+    """FFmpeg's mpjpeg demuxer fails ("Invalid data found") on the boundary line written after the last picture:
+    `index add` of a complete 4-s recording said "indexed only up to 4.0 s, stopped by a decode error" and `index
+    list` "partly indexed". Nothing is missing: no warning, and the recording's coffee half matches the photo."""
+    astronaut, coffee = make_corpus._photo_rgb("astronaut"), make_corpus._photo_rgb("coffee")
+    rec = tmp_path / "ipcam.mpjpeg"
+    rec.write_bytes(make_corpus.encode_raw("mpjpeg", "mjpeg", "yuvj420p", [astronaut] * 50 + [coffee] * 50))
+    added = run_cli("index", "add", rec, env=_env(tmp_path))
+    assert added.code == 0, added.stderr
+    assert "added: ipcam (video, " in added.stdout, added.stdout
+    assert "decode error" not in added.stderr and "warning" not in added.stderr, added.stderr
+    listed = run_cli("index", "list", env=_env(tmp_path))
+    assert "partly indexed" not in listed.stdout, listed.stdout
+    photo = tmp_path / "coffee.png"
+    Image.fromarray(coffee).save(photo)
+    run = run_cli("verify", photo, "--pipeline", "quick", "--json", "--out", tmp_path / "out", env=_env(tmp_path))
+    assert [m["reference_id"] for m in json.loads(run.stdout)["visual"]["matches"]] == ["ipcam"]
