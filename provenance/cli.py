@@ -20,6 +20,7 @@ import errno
 import json
 import logging
 import os
+import re
 import sqlite3
 import sys
 import traceback
@@ -439,10 +440,17 @@ def _index(args: argparse.Namespace) -> int:
             for file, given in _with_sidecars(files, args, index):  # flags win over what a sidecar beside the file says
                 results += index.add(file, id=args.id, frames=profile.visual.frames,
                                      matching=profile.visual.matching, limits=profile.limits, **given)
+        said: set[str] = set()  # reasons given in full once: a folder of PDFs repeated the advice for each
         for r in results:  # ids, paths and messages hold file names: escaped, so a name cannot forge a line
             ref = r.reference
             if ref is None:
-                print(f"provenance: error: {terminal(_with_folder(r.path, r.message))}", file=sys.stderr)
+                line = _with_folder(r.path, r.message)
+                why = line[len(r.path) + 2:] if line.startswith(f"{r.path}: ") else None
+                if why is not None and why in said and (short := re.split(r"[:;]", why, maxsplit=1)[0]) != why:
+                    line = f"{r.path}: {short} (as above)"
+                elif why is not None:
+                    said.add(why)
+                print(f"provenance: error: {terminal(line)}", file=sys.stderr)
             elif r.status == "updated":
                 print(f"updated: {terminal(ref.id)} ({r.message} changed; the old values are kept in its history: "
                       f"`provenance index list --json`) "

@@ -118,3 +118,17 @@ def test_index_add_of_a_whole_multipart_mjpeg_recording_is_not_partly_indexed(tm
     Image.fromarray(coffee).save(photo)
     run = run_cli("verify", photo, "--pipeline", "quick", "--json", "--out", tmp_path / "out", env=_env(tmp_path))
     assert [m["reference_id"] for m in json.loads(run.stdout)["visual"]["matches"]] == ["ipcam"]
+
+
+def test_index_add_of_a_folder_of_pdfs_gives_the_advice_once(tmp_path: Path) -> None:
+    """Round 6, low (c): `index add pdf/` repeated the whole "extract them ... and index each" advice for every
+    PDF. Each file still gets its own error line naming it; the advice is said once."""
+    folder = tmp_path / "pdf"
+    folder.mkdir()
+    for n in range(3):
+        (folder / f"p{n}.pdf").write_bytes(make_corpus.photo_pdf())
+    added = run_cli("index", "add", folder, env=_env(tmp_path))
+    assert added.code != 0
+    errors = [line for line in added.stderr.splitlines() if line.startswith("provenance: error:")]
+    assert len(errors) == 3 and all(f"p{n}.pdf: a PDF document" in errors[n] for n in range(3)), errors
+    assert added.stderr.count("and index each") == 1 and errors[1].endswith("(as above)"), errors
