@@ -107,11 +107,11 @@ def _embedded_video(ctx: Context, cfg: VisualConfig) -> EmbeddedVideo | None:
                 fp = query_fingerprint(media, cfg, limits=ctx.pipeline.limits)
             except (ProvenanceError, OSError) as exc:
                 raise ProvenanceError(embedded.named(exc, media.path)) from None
+        found = VisualSection(status="ok")
+        _match_into(found, fp, ctx.index, cfg.matching)
     except ProvenanceError as exc:
         out.error = str(exc)
         return out
-    found = VisualSection(status="ok")
-    _match_into(found, fp, ctx.index, cfg.matching)
     out.frames_sampled, out.matches = len(fp.frames), found.matches
     out.frames = [FrameHash(f.t, f.hashes.pdq_hex, f.hashes.quality, f.hashes.phash) for f in fp.frames]
     if ctx.artefacts is not None:
