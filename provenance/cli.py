@@ -20,6 +20,7 @@ import errno
 import json
 import logging
 import os
+import re
 import sqlite3
 import sys
 import traceback
@@ -439,10 +440,17 @@ def _index(args: argparse.Namespace) -> int:
             for file, given in _with_sidecars(files, args, index):  # flags win over what a sidecar beside the file says
                 results += index.add(file, id=args.id, frames=profile.visual.frames,
                                      matching=profile.visual.matching, limits=profile.limits, **given)
+        said: set[str] = set()  # reasons given in full once: a folder of PDFs repeated the advice for each
         for r in results:  # ids, paths and messages hold file names: escaped, so a name cannot forge a line
             ref = r.reference
             if ref is None:
-                print(f"provenance: error: {terminal(_with_folder(r.path, r.message))}", file=sys.stderr)
+                line = _with_folder(r.path, r.message)
+                why = line[len(r.path) + 2:] if line.startswith(f"{r.path}: ") else None
+                if why is not None and why in said and (short := re.split(r"[:;]", why, maxsplit=1)[0]) != why:
+                    line = f"{r.path}: {short} (as above)"
+                elif why is not None:
+                    said.add(why)
+                print(f"provenance: error: {terminal(line)}", file=sys.stderr)
             elif r.status == "updated":
                 print(f"updated: {terminal(ref.id)} ({r.message} changed; the old values are kept in its history: "
                       f"`provenance index list --json`) "
@@ -451,6 +459,16 @@ def _index(args: argparse.Namespace) -> int:
                 print(f"unchanged: {terminal(ref.id)} (already indexed with this metadata) {terminal(r.path)}")
             elif r.status == "linked":
                 print(f"linked: {terminal(ref.id)} ({terminal(r.message)}) {terminal(r.path)}")
+            elif r.embedded is not None and r.embedded.error is None:  # a motion photo: what was indexed, said
+                print(f"added: {terminal(ref.id)} ({r.embedded.describe()}, {_frames(ref.frames)}) "
+                      f"{terminal(r.path)}")
+                if r.near is not None:
+                    print(f"  {terminal(ref.id)} is {terminal(r.near.describe())}")
+                if r.partial is not None:
+                    print(f"provenance: warning: {terminal(ref.id)}: {terminal(r.partial)}", file=sys.stderr)
+            elif r.embedded is not None:  # its clip could not be read: the still alone, and why, on stderr
+                print(f"added: {terminal(ref.id)} ({ref.kind}, {_frames(ref.frames)}) {terminal(r.path)}")
+                print(f"provenance: warning: {terminal(ref.id)}: {terminal(r.partial or '')}", file=sys.stderr)
             elif ref.kind == "image" and r.partial:  # a TIFF's pages not indexed, in the line (issue 14 N6)
                 print(f"added: {terminal(ref.id)} ({ref.kind}, {terminal(r.partial)}) {terminal(r.path)}")
                 if r.near is not None:

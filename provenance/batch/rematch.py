@@ -22,8 +22,8 @@ from provenance.findings import derive_findings
 from provenance.report.model import Finding, IndexState, Rematch, Report, ToolInfo
 from provenance.visual.index import KnownImageryIndex
 from provenance.visual.keyframes import carried_files
-from provenance.visual.stage import rematch_section
-from provenance.visual.store import FINGERPRINT_FILE, load
+from provenance.visual.stage import rematch_embedded, rematch_section
+from provenance.visual.store import EMBEDDED_FINGERPRINT_FILE, FINGERPRINT_FILE, load
 
 _VISUAL = "visual"
 
@@ -69,8 +69,10 @@ def rematch(old: Report, folder: Path, *, pipeline: Pipeline, index: KnownImager
     """A new report for ``old``'s file with its visual section matched again from the stored fingerprint.
 
     ``folder`` is the report's folder (the link to its latest run, or the run itself). ``old`` must have passed
-    ``read_verified``. Raises ``FingerprintError`` (one line) when the stored fingerprint cannot be used: the
-    caller then verifies the file in full.
+    ``read_verified``. A motion photo's embedded clip is matched again from its own stored fingerprint
+    (``visual.store.EMBEDDED_FINGERPRINT_FILE``). Raises ``FingerprintError`` (one line) when a stored fingerprint
+    cannot be used (or a report that examined an embedded clip stored none): the caller then verifies the file in
+    full.
     """
     started = time.perf_counter()
     run = Path(folder).resolve()
@@ -83,6 +85,11 @@ def rematch(old: Report, folder: Path, *, pipeline: Pipeline, index: KnownImager
                      from_tool_version=old.tool.version, previous_index_state=old.visual.index_state, reason=reason,
                      fingerprint_sha256=hashlib.sha256(data).hexdigest())
     report.visual = rematch_section(old.visual, fp, pipeline.stages[_VISUAL], index, record)
+    emb = old.visual.embedded_video
+    if emb is not None and emb.error is None:  # a motion photo's clip: matched again too, as verify matches it
+        clip_fp, clip_data = load(old, run, embedded=True)  # none stored (an older report): verified in full
+        report.visual.embedded_video = rematch_embedded(emb, clip_fp, pipeline.stages[_VISUAL], index)
+        report.artefacts.files[EMBEDDED_FINGERPRINT_FILE] = clip_data
     # this run's work only: the other stages' timings are in the report of ``from_run``
     report.timings = {_VISUAL: round(time.perf_counter() - started, 3)}
     report.artefacts.thumbnails = {f.t: f.thumbnail for f in fp.frames if f.thumbnail}

@@ -316,6 +316,9 @@ class EmbeddedVideo:
     frames_sampled: int = 0
     matches: list[Match] = field(default_factory=list)
     error: str | None = None  # why it was not examined; None when it was
+    # its sampled frames (times within the clip), as ``VisualSection.frames``: a batch re-match checks the stored
+    # ``embedded_fingerprint.npz`` against them (visual.embedded; issue 14 round 7)
+    frames: list[FrameHash] = field(default_factory=list)
 
 
 @dataclass

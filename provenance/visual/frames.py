@@ -758,6 +758,7 @@ class _Demuxed:
     seen: int = 0  # packets demuxed: the clock of a stream whose frames carry no timestamps
     refused: list[float] = field(default_factory=list)  # presentation times of the packets the decoder refused
     first_error: str | None = None
+    end: int | None = None  # byte offset just past the last packet demuxed, when the demuxer says where it was
 
     def frames(self, container: av.container.InputContainer, stream: av.VideoStream) -> Iterator[av.VideoFrame]:
         """``container.decode(stream)`` (the same demux-then-decode loop), noting each packet's time and going on
@@ -767,6 +768,8 @@ class _Demuxed:
         for packet in container.demux(stream):
             t = packet.pts * self.time_base - self.start if packet.pts is not None and self.time_base else None
             self.seen += 1
+            if packet.pos is not None and packet.pos >= 0:
+                self.end = packet.pos + packet.size
             if t is not None:
                 self.packets.append(t)
             try:
@@ -782,6 +785,28 @@ class _Demuxed:
             run = 0
             yield from decoded
 
+
+
+def _multipart_end(path: Path, container: av.container.InputContainer, demuxed: _Demuxed) -> bool:
+    """Whether a demuxer error is only a multipart MJPEG recording's last boundary line: FFmpeg's mpjpeg demuxer
+    fails ("Invalid data found") on the "--boundary" its own muxer, and IP cameras, write after every picture,
+    when no part follows it. The end, not damage, when the bytes after the last packet hold no JPEG start (SOI,
+    FF D8), so no picture was left unread (issue 14 round 7: `index add` said a complete recording was "indexed
+    only up to" its last frame, "stopped by a decode error")."""
+    if container.format.name != "mpjpeg" or demuxed.end is None:
+        return False
+    try:
+        with path.open("rb") as fh:
+            fh.seek(demuxed.end)
+            rest = fh.read(_MULTIPART_TAIL + 1)
+    except OSError:
+        return False
+    return len(rest) <= _MULTIPART_TAIL and b"\xff\xd8" not in rest
+
+
+# Bytes a multipart recording may end with after its last picture and still be whole: a boundary line and MIME
+# headers are tens of bytes (FFmpeg writes 12); more is data a demuxer failed on
+_MULTIPART_TAIL = 1024
 
 
 @contextlib.contextmanager
@@ -931,8 +956,9 @@ def sample_video(
         except av.FFmpegError as exc:
             if not out.frames_sampled:
                 raise FrameError(f"cannot decode video: {exc}") from exc
-            # A damaged tail: keep what decoded. The caller reports the sample as partial.
-            out.stopped_by, out.decode_error = "decode_error", " ".join(str(exc).split())
+            if not _multipart_end(path, container, demuxed):
+                # A damaged tail: keep what decoded. The caller reports the sample as partial.
+                out.stopped_by, out.decode_error = "decode_error", " ".join(str(exc).split())
         if out.stopped_by is not None:
             out.stopped_at_s = None if last_t is None else round(last_t, 3)
         declared = _declared_s(container, stream, start)

@@ -101,6 +101,23 @@ class NearIdentical:
                 f"within PDQ distance {self.max_distance}{rest})")
 
 
+@dataclass(frozen=True)
+class EmbeddedIndexed:
+    """What `index add` made of a motion photo's embedded clip (a JPEG with an MP4 appended, ``visual.embedded``):
+    indexed with its still as one reference (issue 14 round 7: the still alone was indexed, so the clip posted on
+    its own got "No match"), or why not (the still alone is then indexed, and the reference is partly indexed)."""
+
+    duration_s: float | None = None  # the clip's declared duration (s)
+    frames: int = 0  # the clip's frames indexed (sampled at the reference interval), after the still's
+    error: str | None = None  # why it was not indexed; None when it was
+    partial: str | None = None  # what of the clip did not decode (``_partial``), when it was indexed in part
+
+    def describe(self) -> str:
+        """The "added:" line's words for it: "motion photo: the still and its 3.0 s embedded video"."""
+        length = f"{self.duration_s:.1f} s " if self.duration_s else ""
+        return f"motion photo: the still and its {length}embedded video"
+
+
 @dataclass
 class AddResult:
     path: str
@@ -111,6 +128,7 @@ class AddResult:
     message: str = ""
     near: NearIdentical | None = None  # an added reference that is near-identical to an indexed one
     partial: str | None = None  # an added video indexed only in part: up to where, and why (one line)
+    embedded: EmbeddedIndexed | None = None  # a motion photo: its embedded clip, indexed with the still or not
 
 
 @dataclass(frozen=True)
@@ -478,8 +496,7 @@ def _added_meanwhile(conn: sqlite3.Connection, ref_id: str, media: MediaFile, sh
 
 
 def _fingerprint_reference(path: str, frames: FramesConfig, matching: MatchingConfig, limits: Limits,
-                           budget_s: float | None
-                           ) -> tuple[Fingerprint, list[tuple[float, LocalFeatures]], ReferenceBox]:
+                           budget_s: float | None) -> ReferencePrints:
     """A reference's frame hashes and masked keypoint frames, as ``_add_one`` makes them: run in a worker process
     by ``KnownImageryIndex.parallel`` (the decoding, the cost of ``index add``), under the file's budget."""
     media = probe(Path(path), limits)
@@ -489,10 +506,14 @@ def _fingerprint_reference(path: str, frames: FramesConfig, matching: MatchingCo
     return outcome.value
 
 
+ReferencePrints = tuple[Fingerprint, list[tuple[float, LocalFeatures]], ReferenceBox, "EmbeddedIndexed | None"]
+
+
 def _reference_prints(media: MediaFile, frames: FramesConfig, matching: MatchingConfig, limits: Limits
-                      ) -> tuple[Fingerprint, list[tuple[float, LocalFeatures]], ReferenceBox]:
+                      ) -> ReferencePrints:
     """A reference's frame hashes, its keypoint frames with an interface's static keypoints masked (they must not
-    match other footage shown in the same interface), and the footage's box when it wraps it (hashed too)."""
+    match other footage shown in the same interface), and the footage's box when it wraps it (hashed too); for a
+    motion photo, its embedded clip's too (``_with_embedded``)."""
     box = ReferenceBox()
     if media.kind == "image":  # a damaged HEIC/AVIF decodes without an error: not indexed as if complete
         from provenance.visual.heif_integrity import check_still
@@ -502,7 +523,40 @@ def _reference_prints(media: MediaFile, frames: FramesConfig, matching: Matching
         media, frames, keypoint_frames_s=_reference_keypoint_spacing(matching),
         interval_s=frames.reference_interval_s, limits=limits,
         max_frames_decoded=reference_frames_decoded(limits), box=box)
-    return fp, lf.mask_static(keypoint_frames), box
+    from provenance.visual import embedded
+
+    at = embedded.offset(media)
+    if at is None:
+        return fp, lf.mask_static(keypoint_frames), box, None
+    return _with_embedded(media, at, fp, keypoint_frames, frames, matching, limits)
+
+
+def _with_embedded(media: MediaFile, at: int, still: Fingerprint, still_keypoints: list[tuple[float, LocalFeatures]],
+                   frames: FramesConfig, matching: MatchingConfig, limits: Limits) -> ReferencePrints:
+    """A motion photo as one reference: the still's frame at 0 s, then the embedded clip's frames at their own
+    times (0 s on: a phone's still is one of the clip's moments, Google's MotionPhotoPresentationTimestampUs), so a
+    later verify of the clip posted alone matches it, with the clip's times, and the still matches as before. A
+    clip that cannot be read leaves the still alone, and ``EmbeddedIndexed.error`` says why."""
+    from provenance.visual import embedded
+
+    box = ReferenceBox()
+    try:
+        with embedded.clip_media(media, at, limits) as clip:
+            try:
+                fp, keypoints = reference_fingerprint(
+                    clip, frames, keypoint_frames_s=_reference_keypoint_spacing(matching),
+                    interval_s=frames.reference_interval_s, limits=limits,
+                    max_frames_decoded=reference_frames_decoded(limits), box=box)
+            except (ProvenanceError, OSError, ValueError) as exc:
+                raise ProvenanceError(embedded.named(exc, clip.path)) from None
+            partial = _partial(fp, clip)
+            duration = clip.duration_s
+    except ProvenanceError as exc:
+        return still, lf.mask_static(still_keypoints), ReferenceBox(), EmbeddedIndexed(error=str(exc))
+    merged = Fingerprint(still.frames + fp.frames, still.frames_decoded + fp.frames_decoded, fp.shot_changes,
+                         fp.stopped_by, fp.stopped_at_s, fp.decode_error, fp.rotation, fp.coverage)
+    return (merged, lf.mask_static(still_keypoints) + lf.mask_static(keypoints), box,
+            EmbeddedIndexed(duration_s=duration, frames=len(fp.frames), partial=partial))
 
 
 def scanned_descriptors(slots: list[LocalFeatures], members: list[list[tuple[str, float]]],
@@ -694,15 +748,22 @@ class KnownImageryIndex:
         limits = limits or Limits()
         prepared = self._prepared.pop(str(media.path.resolve()), None)
         if prepared is not None:  # decoded by a worker of parallel(): its errors are raised here, as below
-            fp, keypoint_frames, box = prepared.result()
+            fp, keypoint_frames, box, clip = prepared.result()
         else:
-            fp, keypoint_frames, box = _reference_prints(media, frames, matching, limits)
+            fp, keypoint_frames, box, clip = _reference_prints(media, frames, matching, limits)
         near = self._near_identical(fp, matching)
+        kind, duration, partial = media.kind, media.duration_s, _partial(fp, media)
+        if clip is not None and clip.error is None:  # a motion photo: a clip, its still at 0 s (_with_embedded)
+            kind, duration = "video", clip.duration_s
+            partial = f"its embedded video {clip.partial}" if clip.partial else None
+        elif clip is not None:
+            partial = (f"the still only: its embedded video (a motion photo) was not indexed: {clip.error}; the clip "
+                       "posted alone cannot match it")
         ref = Reference(
-            id=ref_id, path=display_path(media.path.resolve()), sha256=media.sha256, kind=media.kind,
+            id=ref_id, path=display_path(media.path.resolve()), sha256=media.sha256, kind=kind,
             frames=len(fp.frames), title=title or display_path(media.path.stem), source=source, url=url,
-            first_seen=first_seen, duration_s=media.duration_s,
-            added_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), partial=_partial(fp, media),
+            first_seen=first_seen, duration_s=duration,
+            added_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), partial=partial,
         )
         # One transaction: a reference is either whole or absent. Take the write lock first, then look again:
         # another process may have added this id while we were hashing (two `index add` at once); the same
@@ -734,7 +795,7 @@ class KnownImageryIndex:
                 [(ref.id, t, feat.width, feat.height, *feat.to_blobs()) for t, feat in keypoint_frames],
             )
         return AddResult(str(media.path), ref, near=near,
-                         message=near.describe() if near is not None else "", partial=ref.partial)
+                         message=near.describe() if near is not None else "", partial=ref.partial, embedded=clip)
 
     def _link(self, file: Path, media: MediaFile, ref_id: str | None, title: str | None, source: str | None,
               url: str | None, first_seen: str | None) -> AddResult:

@@ -90,37 +90,44 @@ def _match_into(section: VisualSection, fp: Fingerprint, index: KnownImageryInde
 
 
 def _embedded_video(ctx: Context, cfg: VisualConfig) -> EmbeddedVideo | None:
-    """The clip a motion photo holds after its JPEG (``sniff.embedded_video_offset``), copied out to a temporary
-    file, probed under the same limits, sampled and matched like a submitted clip; None when there is none. A clip
-    that cannot be examined says why (``EmbeddedVideo.error``): the report then exits 1 (coverage.stage_errors)."""
-    import shutil
-    import tempfile
-    from pathlib import Path
+    """The clip a motion photo holds after its JPEG (``visual.embedded``), sampled and matched like a submitted
+    clip; None when there is none. A clip that cannot be examined says why (``EmbeddedVideo.error``): the report
+    then exits 1 (coverage.stage_errors). Its fingerprint is kept beside the report
+    (``visual.store.EMBEDDED_FINGERPRINT_FILE``) so a batch re-match covers its frames as this run did."""
+    from provenance.visual import embedded
 
-    from provenance.media import probe
-    from provenance.sniff import embedded_video_offset
-
-    offset = embedded_video_offset(ctx.media.path)
-    if offset is None:
+    at = embedded.offset(ctx.media)
+    if at is None:
         return None
-    out = EmbeddedVideo(offset=offset, size_bytes=ctx.media.size_bytes - offset)
-    with tempfile.TemporaryDirectory(prefix="provenance-embedded-") as tmp:
-        clip = Path(tmp) / "embedded.mp4"
-        try:
-            with ctx.media.path.open("rb") as src, clip.open("wb") as dst:
-                src.seek(offset)
-                shutil.copyfileobj(src, dst, 1 << 20)
-            media = probe(clip, ctx.pipeline.limits)
+    out = EmbeddedVideo(offset=at, size_bytes=ctx.media.size_bytes - at)
+    try:
+        with embedded.clip_media(ctx.media, at, ctx.pipeline.limits) as media:
             out.duration_s = media.duration_s
-            if media.kind != "video":
-                raise ProvenanceError(f"it holds no video stream (read as {media.kind})")
-            fp = query_fingerprint(media, cfg, limits=ctx.pipeline.limits)
-            found = VisualSection(status="ok")
-            _match_into(found, fp, ctx.index, cfg.matching)
-            out.frames_sampled, out.matches = len(fp.frames), found.matches
-        except (ProvenanceError, OSError) as exc:
-            out.error = str(exc).replace(str(clip), "the embedded clip")
+            try:
+                fp = query_fingerprint(media, cfg, limits=ctx.pipeline.limits)
+            except (ProvenanceError, OSError) as exc:
+                raise ProvenanceError(embedded.named(exc, media.path)) from None
+        found = VisualSection(status="ok")
+        _match_into(found, fp, ctx.index, cfg.matching)
+    except ProvenanceError as exc:
+        out.error = str(exc)
+        return out
+    out.frames_sampled, out.matches = len(fp.frames), found.matches
+    out.frames = [FrameHash(f.t, f.hashes.pdq_hex, f.hashes.quality, f.hashes.phash) for f in fp.frames]
+    if ctx.artefacts is not None:
+        from provenance.visual.store import EMBEDDED_FINGERPRINT_FILE, pack
+
+        ctx.artefacts.files[EMBEDDED_FINGERPRINT_FILE] = pack(fp, ctx.media.sha256)
     return out
+
+
+def rematch_embedded(previous: EmbeddedVideo, fp: Fingerprint, config: VisualConfig,
+                     index: KnownImageryIndex) -> EmbeddedVideo:
+    """A motion photo's embedded clip matched again from its stored fingerprint against the index as it is now
+    (its frames are the earlier run's: nothing is decoded)."""
+    found = VisualSection(status="ok")
+    _match_into(found, fp, index, config.matching)
+    return dataclasses.replace(previous, matches=found.matches)
 
 
 def _embedded_findings(visual: VisualSection) -> list[Finding]:
@@ -277,8 +284,7 @@ class VisualStage(Stage):
         if ctx.artefacts is not None:
             ctx.artefacts.thumbnails = {f.t: f.thumbnail for f in fp.frames if f.thumbnail}
         _match_into(section, fp, ctx.index, cfg.matching)
-        if ctx.media.kind == "image" and ctx.media.container == "jpeg":
-            section.embedded_video = _embedded_video(ctx, cfg)
+        section.embedded_video = _embedded_video(ctx, cfg)  # a motion photo's clip (a JPEG's only)
         if ctx.artefacts is not None:  # what a later re-match needs, so it never decodes the file again
             from provenance.visual.store import FINGERPRINT_FILE, pack
 

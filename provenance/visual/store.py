@@ -37,6 +37,8 @@ from provenance.visual.local_features import LocalFeatures
 from provenance.visual.signals import DIHEDRAL, PDQ
 
 FINGERPRINT_FILE = "fingerprint.npz"
+# a motion photo's embedded clip (report ``visual.embedded_video``), checked against that clip's frames
+EMBEDDED_FINGERPRINT_FILE = "embedded_fingerprint.npz"
 FORMAT = "provenance.fingerprint/4"  # 2: the eight rotations and mirrors of each frame (0.3); 3: PDQ hashes in
 # ThreatExchange's bit order (signals.PdqSignal.pack; workspace migration 11); 4: each keypoint frame's mirrored
 # features where matching extracted them, its picture's size and content box, its crops' hashes to wrapped
@@ -170,17 +172,19 @@ def _read_keyed(a: dict[str, np.ndarray], prefix: str, n: int
     return out
 
 
-def load(report: Report, folder: str | Path) -> tuple[Fingerprint, bytes]:
-    """The fingerprint stored with ``report`` (which must have passed ``read_verified``) in its run ``folder``.
+def load(report: Report, folder: str | Path, *, embedded: bool = False) -> tuple[Fingerprint, bytes]:
+    """The fingerprint stored with ``report`` (which must have passed ``read_verified``) in its run ``folder``;
+    with ``embedded``, its motion photo's embedded clip's (``EMBEDDED_FINGERPRINT_FILE``).
 
     Returns it with the file's bytes (a re-matched report carries them on). Raises :class:`FingerprintError`.
     """
+    name = EMBEDDED_FINGERPRINT_FILE if embedded else FINGERPRINT_FILE
     manifest = (report.integrity.files or {}) if report.integrity is not None else {}
-    expected = manifest.get(FINGERPRINT_FILE)
+    expected = manifest.get(name)
     if expected is None:
         raise FingerprintError(f"no stored fingerprint to match again from (the report, written by provenance "
-                               f"{report.tool.version or 'unknown'}, does not list {FINGERPRINT_FILE})")
-    path = Path(folder) / FINGERPRINT_FILE
+                               f"{report.tool.version or 'unknown'}, does not list {name})")
+    path = Path(folder) / name
     try:
         with path.open("rb") as fh:
             data = fh.read(MAX_BYTES + 1)
@@ -191,13 +195,14 @@ def load(report: Report, folder: str | Path) -> tuple[Fingerprint, bytes]:
         raise FingerprintError(f"{path}: differs from the one written with the report (SHA-256 {actual[:16]}…, "
                                f"written {expected[:16]}…)")
     try:
-        return unpack(data, report), data
+        return unpack(data, report, embedded=embedded), data
     except FingerprintError as exc:
         raise FingerprintError(f"{path}: {exc}") from None
 
 
-def unpack(data: bytes, report: Report) -> Fingerprint:
-    """Read ``fingerprint.npz`` bytes, refusing any that are not the fingerprint of ``report``'s frames."""
+def unpack(data: bytes, report: Report, *, embedded: bool = False) -> Fingerprint:
+    """Read ``fingerprint.npz`` bytes, refusing any that are not the fingerprint of ``report``'s frames (with
+    ``embedded``: of its motion photo's embedded clip's frames, ``visual.embedded_video.frames``)."""
     if len(data) > MAX_BYTES:
         raise FingerprintError(f"larger than {MAX_BYTES >> 20} MB: not a fingerprint written by provenance")
     try:
@@ -211,7 +216,7 @@ def unpack(data: bytes, report: Report) -> Fingerprint:
     except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
         raise FingerprintError(f"not a readable NumPy archive ({' '.join(str(exc).split())[:120]})") from exc
     try:
-        return _fingerprint(a, report)
+        return _fingerprint(a, report, embedded=embedded)
     except (KeyError, ValueError, IndexError, TypeError) as exc:
         what = f"field {exc} missing" if isinstance(exc, KeyError) else " ".join(str(exc).split())[:160]
         raise FingerprintError(f"malformed ({what})") from exc
@@ -247,7 +252,7 @@ def _array(a: dict[str, np.ndarray], name: str, dtype: type, shape: tuple[int | 
     return value
 
 
-def _fingerprint(a: dict[str, np.ndarray], report: Report) -> Fingerprint:
+def _fingerprint(a: dict[str, np.ndarray], report: Report, *, embedded: bool = False) -> Fingerprint:
     if str(a["format"]) == _OLD_BIT_ORDER:  # its hashes would miss every index frame: decode the file again
         raise FingerprintError("stored by an earlier provenance with its PDQ hashes bit-reversed against "
                                "ThreatExchange's order (the index's order since workspace migration 11): "
@@ -259,10 +264,13 @@ def _fingerprint(a: dict[str, np.ndarray], report: Report) -> Fingerprint:
     if str(a["media_sha256"]) != report.media.sha256:
         raise FingerprintError(f"made from another file (SHA-256 {str(a['media_sha256'])[:16]}…), not "
                                f"{report.media.sha256[:16]}…")
-    n = len(report.visual.frames)
+    clip = report.visual.embedded_video if embedded else None
+    _need(not embedded or (clip is not None and clip.error is None), "the report examined no embedded clip")
+    recorded_frames = clip.frames if clip is not None else report.visual.frames
+    n = len(recorded_frames)
     t = _array(a, "t", np.float64, (n,))
     pdq = _array(a, "pdq", np.uint8, (n, PDQ.nbytes))
-    for i, recorded in enumerate(report.visual.frames):  # the report's own frames, as sealed in its JSON
+    for i, recorded in enumerate(recorded_frames):  # the report's own frames, as sealed in its JSON
         if abs(float(t[i]) - recorded.t) > 1e-6 or pdq[i].tobytes().hex() != recorded.pdq:
             raise FingerprintError(f"frame {i} differs from the report's frame at {recorded.t:.3f} s (time or PDQ)")
     quality = _array(a, "quality", np.int16, (n,))
@@ -346,7 +354,7 @@ def _fingerprint(a: dict[str, np.ndarray], report: Report) -> Fingerprint:
     for j, i in enumerate(crop_frame):
         frames[i].box_crops[tuple(float(v) for v in crop_place[j])] = (
             crop_pdq[j].tobytes(), int(crop_quality[j]), crop_mirror[j].tobytes() if has_crop_mirror[j] else None)
-    stop = report.visual.stopped
+    stop = None if embedded else report.visual.stopped
     return Fingerprint(frames, int(a["frames_decoded"]), [float(x) for x in _array(a, "shot_changes", np.float64,
                                                                                      (None,))],
                        stop.reason if stop else None, stop.at_s if stop else None, stop.message if stop else None)

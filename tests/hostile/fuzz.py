@@ -93,6 +93,9 @@ def seeds() -> dict[str, bytes]:
     out["clip.mp4"] = make_corpus.clip(0.5, seed=40, faststart=True, metadata=tags)
     out["clip.mkv"] = make_corpus.clip(0.5, seed=41, fmt="matroska", metadata=tags)
     out["sound.wav"] = _wav()
+    buf = io.BytesIO()
+    photo.save(buf, "JPEG")  # a phone's motion photo: the JPEG, then its MP4 (visual.embedded; issue 14 round 7)
+    out["motion.jpg"] = buf.getvalue() + make_corpus.clip(0.5, seed=42)
     return out
 
 
@@ -132,6 +135,7 @@ def mutate(data: bytes, rng: random.Random) -> bytes:
 
 
 def targets() -> dict[str, Callable[[Path], object]]:
+    from provenance import sniff
     from provenance.media import MediaLimitError, _probe_still, register_still_decoders
     from provenance.metadata import asf, dv, exif, h264, iptc, isobmff, matroska, mxf, riff, xmp
     from provenance.visual.frames import FrameError, load_image
@@ -172,6 +176,8 @@ def targets() -> dict[str, Callable[[Path], object]]:
         "asf": lambda p: errors(asf.read(p)),
         "dv": lambda p: errors(dv.read(p)),
         "mxf": lambda p: errors(mxf.read(p)),
+        # where a motion photo's clip starts (JPEG markers walked by length: sniff.jpeg_end), and raw MJPEG
+        "motion photo": lambda p: sniff.embedded_video_offset(p) if not sniff.is_mjpeg(p) else None,
     }
 
 

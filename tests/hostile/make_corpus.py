@@ -974,6 +974,8 @@ def _round6_footage() -> dict[str, tuple[str, Callable[[], bytes]]]:
                                 lambda: y4m(small("coffee"), 5, b"XCOMMENT=%PDF-1.4")),
         "r6_motion.MP.jpg": ("a motion photo: JPEG + MP4 appended (D3)", lambda: motion_photo(small("astronaut"),
                                                                                              mp4())),
+        "r7_samsung_motion.jpg": ("a Samsung motion photo: JPEG, MotionPhoto_Data + MP4, SEFT trailer",
+                                  lambda: samsung_motion_photo(small("astronaut"), mp4())),
         "r6_dvr.h264": ("raw H.264 elementary stream, no timestamps (D5)", h264),
         "r6_dvr.hevc": ("raw HEVC elementary stream (D5)", lambda: encode_raw("hevc", "libx265", "yuv420p",
                                                                               frames())),
@@ -1085,6 +1087,22 @@ def motion_photo(still: np.ndarray, video: bytes) -> bytes:
     out = io.BytesIO()
     Image.fromarray(still).save(out, "JPEG", quality=90, xmp=xmp.encode())
     return out.getvalue() + video
+
+
+def samsung_motion_photo(still: np.ndarray, video: bytes) -> bytes:
+    """A Samsung motion photo: a JPEG, then a SEF data block (a 4-byte marker 00 00 30 0A, the name's length,
+    "MotionPhoto_Data") holding the MP4 ``video``, then the SEF trailer that indexes it ("SEFH", version, count, one
+    entry: type, offset back from SEFH, length; the trailer's length and "SEFT"), as ExifTool's Samsung trailer
+    reader documents it (Image::ExifTool::Samsung, ProcessSamsung)."""
+    import struct
+
+    out = io.BytesIO()
+    Image.fromarray(still).save(out, "JPEG", quality=90)
+    name = b"MotionPhoto_Data"
+    block = b"\x00\x00\x30\x0a" + struct.pack("<I", len(name)) + name + video
+    directory = b"SEFH" + struct.pack("<II", 106, 1) + b"\x00\x00\x30\x0a" + struct.pack("<II", len(block),
+                                                                                            len(block))
+    return out.getvalue() + block + directory + struct.pack("<I", len(directory)) + b"SEFT"
 
 
 def good_header() -> bytes:
