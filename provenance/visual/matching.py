@@ -512,7 +512,8 @@ def _local_pairs(
     elif not query.still and len(query.frames) > 1:  # a clip: an inset over indexed background is no still's case
         if len(keypoint) > config.local_max_frames:
             keypoint = [keypoint[round(k)] for k in np.linspace(0, len(keypoint) - 1, config.local_max_frames)]
-        _tiled_local_pairs(query, index, keypoint, per_ref, other_than=matched | {r for r, pairs in per_ref.items() if any(p.inliers for p in pairs)})
+        found = {r for r, pairs in per_ref.items() if any(p.inliers for p in pairs)}  # by whole-frame keypoints
+        _tiled_local_pairs(query, index, keypoint, per_ref, other_than=matched | found)
 
 
 # Keypoint frames no search explained are searched again mirrored (issue 12 round 6 D1: a mirrored AND cropped
