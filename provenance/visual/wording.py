@@ -99,8 +99,8 @@ def describe(m: Match, report: Report, bits: int = 256) -> Strength:
     if still_clip and any(s.query_page for s in m.segments):  # a multi-page still: each page its own pair
         pages = len({s.query_page for s in m.segments if s.query_page})
         examined = len(report.visual.frames) or pages
-        headline = (f"{pages} of the file's {examined} pages match{'es' if pages == 1 else ''}, each on its own"
-                    ":" if examined > 1 else "The picture matches:")
+        headline = (f"{pages} of the file's {examined} pages match{'es' if pages == 1 else ''}, each on its own."
+                    if examined > 1 else "The picture matches.")
     elif still_clip:
         what = "The picture matches " + ("by PDQ hash" if closest is not None else "by keypoints only")
         headline = (f"{what} ({closest} of {bits} bits differ)." if closest is not None
