@@ -126,6 +126,10 @@ class Segment:
     # reference_start and reference_end are then that page's key (page - 1), as its frame pairs' reference_t.
     # None against a video, or in a report from before (issue 12, visual.segments)
     reference_page: int | None = None
+    # of a multi-page still submitted (a TIFF's pages): the page of the submitted file this segment is, 1-based; its
+    # query times are that page's key (page - 1). Each page is matched on its own, one segment per (page, reference
+    # moment or page) pair. None for a video or a one-page picture (issue 12 round 7 H2)
+    query_page: int | None = None
 
 
 @dataclass

@@ -189,6 +189,9 @@ class Fingerprint:
     # a multi-page TIFF's pages that did not decode: page number (1-based) -> FrameError's reason (issue 14 N7)
     page_errors: dict[int, str] = field(default_factory=dict)
     untimed: str | None = None  # frames without timestamps: how they were timed (frames.FrameSample.untimed)
+    # a still (a photograph, a multi-page TIFF's pages at t = page - 1): its frames are pictures of their own, not a
+    # timeline; matching pairs each page on its own (matching._per_page, issue 12 round 7 H2)
+    still: bool = False
 
 
 def thumbnail_jpeg(rgb: np.ndarray, size: int = THUMB_SIZE) -> bytes:
@@ -259,7 +262,8 @@ def fingerprint(
                                      pixels=rgb if keypoint_frames_s else None, box=box))
         if not pages:  # no page decoded: the stage fails with page 1's reason
             raise FrameError(next(iter(page_errors.values())))
-        return Fingerprint(frames=pages, frames_decoded=len(pages), shot_changes=[], page_errors=page_errors)
+        return Fingerprint(frames=pages, frames_decoded=len(pages), shot_changes=[], page_errors=page_errors,
+                           still=True)
     if media.kind != "video":
         raise ValueError(f"no frames in {media.kind} media")
     sample = sample_video(media.path, config, detail_every_s=keypoint_frames_s, detail_size=keypoint_frame_size,

@@ -15,7 +15,9 @@ desk reads must agree with the frame pairs printed under it and must not split o
   one photograph faster than its reference gave 24 segments, most one sample long (issue 12 round D4); they are
   merged into one with the average speed over it. A told segment whose line runs on into the window of an untold
   one after it (the later one reached back with a window, stopped by the first) is joined so too, told from the
-  first (held-out-6's mirrored low-quality copy: issue 12 round H6).
+  first (held-out-6's mirrored low-quality copy: issue 12 round H6);
+- a multi-page still submitted is no timeline: each page was matched on its own (``matching._per_page``) and its
+  segments carry ``query_page``; they are never merged (pages 1 s apart joined as a "pan": issue 12 round 7 H2).
 
 Applied after matching and after a re-match alike (``visual.stage._match_into``), so a report's JSON, finding,
 report.md and report.html all read the same segments.
@@ -56,7 +58,8 @@ def present(matches: Sequence[Match], shot_changes: Sequence[float], pages: dict
             m.segments = [_on_page(s, _inside(s, m.frames)) for s in m.segments]
             continue
         segments = [_turned_as_pairs(s, _inside(s, m.frames)) for s in m.segments]
-        m.segments = merge_drift(segments, shot_changes)
+        # a multi-page still's pages are pictures of their own, one segment each (matching._per_page): never merged
+        m.segments = segments if any(s.query_page for s in segments) else merge_drift(segments, shot_changes)
 
 
 def _inside(s: Segment, frames: Sequence[MatchedFrame]) -> list[MatchedFrame]:

@@ -347,7 +347,7 @@ class VisualStage(Stage):
                                   + (f"; {rest}." if rest else "."),
                                   {"index_frames": visual.index_frames, "frames_usable": visual.frames_usable,
                                    "examined_s": examined_s(report)})]
-        from provenance.visual.wording import describe, page_words
+        from provenance.visual.wording import describe, page_pairs, page_words, reference_is_still
 
         bits = recorded_thresholds(visual)[2]
         for m in visual.matches:
@@ -364,6 +364,9 @@ class VisualStage(Stage):
                  "matched_s": round(st.hash_s + st.keypoint_s, 1), "clip_s": report.media.duration_s,
                  "examined_s": st.clip_s, "query_coverage": m.query_coverage,
                  "reference_pages": sorted({s.reference_page for s in m.segments if s.reference_page}) or None,
-                 "segments": [s.__dict__ for s in m.segments]},
+                 "segments": [s.__dict__ for s in m.segments],
+                 # a multi-page still submitted: each page beside what it matched, its own method and strength
+                 "page_pairs": [{k: v for k, v in p.__dict__.items() if k != "words"}
+                                for p in page_pairs(m, reference_is_still(m, report), bits)] or None},
             ))
         return out

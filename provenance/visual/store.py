@@ -357,4 +357,5 @@ def _fingerprint(a: dict[str, np.ndarray], report: Report, *, embedded: bool = F
     stop = None if embedded else report.visual.stopped
     return Fingerprint(frames, int(a["frames_decoded"]), [float(x) for x in _array(a, "shot_changes", np.float64,
                                                                                      (None,))],
-                       stop.reason if stop else None, stop.at_s if stop else None, stop.message if stop else None)
+                       stop.reason if stop else None, stop.at_s if stop else None, stop.message if stop else None,
+                       still=report.media.kind == "image")
