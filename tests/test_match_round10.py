@@ -42,13 +42,17 @@ def _pan(photo: np.ndarray, w: int, h: int, n: int) -> list[np.ndarray]:
     return out
 
 
+def _pan_ref() -> list[np.ndarray]:
+    """The tester's pan_ref frames: pans over astronaut, coffee, chelsea, rocket, 6 s each at 25 fps, 640x360."""
+    return [f for name in ("astronaut", "coffee", "chelsea", "rocket")
+            for f in _pan(getattr(data, name)(), 640, 360, 6 * 25)]
+
+
 @pytest.fixture(scope="module")
 def indexed(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     """A workspace holding the tester's pan_ref: pans over astronaut, coffee, chelsea, rocket, 6 s each, 25 fps."""
     tmp = tmp_path_factory.mktemp("ref")
-    ref = [f for name in ("astronaut", "coffee", "chelsea", "rocket")
-           for f in _pan(getattr(data, name)(), 640, 360, 6 * 25)]
-    write_clip(tmp / "pan_ref.mp4", ref, 25, crf=23)
+    write_clip(tmp / "pan_ref.mp4", _pan_ref(), 25, crf=23)
     ws = Workspace(tmp / "ws")
     KnownImageryIndex(ws).add([tmp / "pan_ref.mp4"], id="pan_ref", first_seen="2018-06-01")
     return ws
@@ -94,3 +98,23 @@ def test_reach_back_stops_at_unindexed_footage_when_no_cut_is_found(indexed: Wor
     assert first["query_start"] >= 28.8, first  # the dissolve's last frames at most, never the retina pan
     starts = [int(m) for m in re.findall(r"Clip 0:(\d\d)", text)]
     assert starts and min(starts) >= 28, starts
+
+
+def _seconds(m: re.Match, at: int) -> float:
+    return int(m.group(at)) * 60 + float(m.group(at + 1))
+
+
+def test_clip_and_reference_ranges_name_the_same_seconds_at_1x(indexed: Workspace, tmp_path: Path) -> None:
+    """Round 7 L1: the tester's 8-s excerpt of pan_ref from 5 s read "8.0 s of 8.0 s ... Clip 0:00.0-0:08.0 =
+    reference 0:05.0-0:12.0": the clip range ended where its last sample's second ends, the reference range at
+    its last sample, so at 1x they named 8 and 7 seconds. Both end a sample's second on now: the truth."""
+    clip = tmp_path / "excerpt.mp4"
+    write_clip(clip, _pan_ref()[5 * 25:13 * 25], 25, crf=23)
+    verify_to_folder(clip, pipeline="quick", workspace=indexed, out=tmp_path / "out")
+    text = next((tmp_path / "out").rglob("report.md")).read_text()
+    assert "8.0 s of 8.0 s" in text, text
+    told = re.search(r"Clip (\d+):(\d\d\.\d)–(\d+):(\d\d\.\d) = reference (\d+):(\d\d\.\d)–(\d+):(\d\d\.\d)\.", text)
+    assert told, text
+    clip_range = (_seconds(told, 1), _seconds(told, 3))
+    ref_range = (_seconds(told, 5), _seconds(told, 7))
+    assert clip_range == (0.0, 8.0) and ref_range == (5.0, 13.0), told.group(0)
