@@ -3,8 +3,10 @@
 The tester's case, from real photographs (scikit-image) encoded with x264: a reference pans over four photos, 6 s
 each (chelsea at 12-18 s); a clip pans slowly over retina (never indexed), then cuts to a slow pan over chelsea.
 The hard cut stepped only 0.093 on the shot detector's thumbnails (threshold 0.15; the pans 0.003-0.009), so it
-is missed, and the hash segment reached back over the whole retina stretch: "Clip 0:48.2-1:01.0 = reference from
-somewhere in 0:00.2-0:12.0". Verified as a desk runs it, read from the report.
+was missed, and the hash segment reached back over the whole retina stretch: "Clip 0:48.2-1:01.0 = reference from
+somewhere in 0:00.2-0:12.0". Now the detector finds it (a soft cut, frames._SOFT_CUT_MIN), and where no cut is
+found (a dissolve) the reach-back's backstop stops at the unindexed footage. Verified as a desk runs it, read
+from the report.
 """
 
 from __future__ import annotations
@@ -76,6 +78,7 @@ def test_a_slow_pan_over_unindexed_footage_before_a_cut_is_not_reported_as_reuse
     # 30 s of retina (not indexed), then 20 s of chelsea (the reference's 12-18 s), 320x180 at 5 fps
     clip = _pan(data.retina(), 320, 180, 30 * 5) + _pan(data.chelsea(), 320, 180, 20 * 5)
     visual, text = _verify(clip, indexed, tmp_path)
+    assert [round(t) for t in visual["shot_changes"]] == [30], visual["shot_changes"]  # the cut, found
     first = _first_segment(visual)
     # what the user reads: the reuse starts at the cut (clip 0:30 = reference 0:12), never in the retina stretch
     assert 29.8 <= first["query_start"] <= 30.5, first
