@@ -309,8 +309,9 @@ def test_chromium_shows_findings_match_thumbnails_and_timeline(reuse: tuple[Repo
     left = float(re.match(r"left:([\d.]+)%", seg.attrs["style"]).group(1))
     assert left == pytest.approx(100 * s.query_start / report.media.duration_s, abs=0.01)
     # the clip range ends where its last sample's second ends, as the matched seconds are counted (wording.spans,
-    # issue 12 round D11); the reference range stays at its last matched sample
-    assert seg.text.startswith("0:03.0–0:13.0 = reference 0:06.0–0:15.0"), seg.text
+    # issue 12 round D11), and the reference range as far on at its speed (segments.shown_ends, round 7 L1): the
+    # truth (sample_media/truth.json: clip 3-13 s = reference 6-16 s)
+    assert seg.text.startswith("0:03.0–0:13.0 = reference 0:06.0–0:16.0"), seg.text
     # the screenshot shows it: the page is not blank and the red match bar and highlights are painted
     img = Image.open(shot).convert("RGB")
     assert img.size == (1280, 2400)

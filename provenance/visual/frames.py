@@ -16,6 +16,8 @@ the picture changed is decided on thumbnails 0.2 s apart, as it always was (so t
 matched are those of before); the change is then placed at the decoded frame it happens on, and a shot that
 starts and ends between two such thumbnails (5 frames at 25 fps) is found from the frame-to-frame steps and
 sampled (issue 18 D7: cuts came 0.1-0.2 s late, such shots were missed, and the text stage reads at these cuts).
+A cut between two pictures of like tone that stays under the threshold is found as a step that stands out of the
+calm ones before it and changes much of the picture (a soft cut: issue 12 round 7 H1, ``_SOFT_CUT_MIN``).
 """
 
 from __future__ import annotations
@@ -643,6 +645,24 @@ _LIVE_LEVELS = 6
 _LIVE_MIN_SHARE = 0.25
 
 
+# A hard cut between two pictures of like tone stays under the threshold over a smoothly changing picture: issue 12
+# round 7 H1, a slow pan over skimage's retina cut to one over chelsea (320x180, 5 fps) stepped 0.093 on the
+# thumbnail, while the pans' own frame-to-frame steps were 0.003-0.009 (x264 noise on a still: <= 0.008). Not the
+# 1-fps sampling: every decoded frame is compared. So a step is also a cut (a soft cut) when it is at least
+# _SOFT_CUT_MIN and _SOFT_CUT_RATIO times every one of the _SOFT_CUT_CONTEXT steps before it (fast motion raises
+# those, and is no cut), it changed _SOFT_CUT_SHARE of the whole thumbnail's cells by more than _SOFT_CUT_LEVELS
+# grey levels (the retina cut: 0.51-0.55 at 640x360 and 320x180; a cut inside footage inset at half size over a
+# still photo, which must stay one shot with it: 0.21, tests/test_geometry_matching's bikes inset at 0.72 s, step
+# 0.121; 0.4 lies between), and the next check still differs from the last by _SOFT_CUT_MIN (a lasting change,
+# not a flash). Over the corpus' videos and sample_media it adds one cut: the bikes montage's at 5.48 s (step
+# 0.143, 0.70 of the picture, after steps <= 0.003), a real one.
+_SOFT_CUT_MIN = 0.05
+_SOFT_CUT_RATIO = 6.0
+_SOFT_CUT_CONTEXT = 8
+_SOFT_CUT_LEVELS = 16
+_SOFT_CUT_SHARE = 0.4
+
+
 @dataclass
 class Shots:
     """What ``ShotDetector`` saw at one decoded frame."""
@@ -675,6 +695,8 @@ class ShotDetector:
     first: av.VideoFrame | None = None  # the decoded frame after the first such step
     low: np.ndarray | None = None  # each thumbnail pixel's lowest grey level so far
     high: np.ndarray | None = None  # and its highest
+    recent: list[float] = field(default_factory=list)  # the last _SOFT_CUT_CONTEXT frame-to-frame steps
+    soft: float | None = None  # time of the first soft cut since the check (_SOFT_CUT_MIN)
 
     def _live(self, thumb: np.ndarray) -> tuple[slice, slice] | None:
         """The band of rows (or of columns) of the thumbnail that has changed over the clip so far, this frame included
@@ -717,17 +739,25 @@ class ShotDetector:
                 self.steps.append(t)
                 if self.first is None:
                     self.first = frame
+            elif (self.soft is None and step >= _SOFT_CUT_MIN and len(self.recent) >= _SOFT_CUT_CONTEXT
+                  and step >= _SOFT_CUT_RATIO * max(self.recent)
+                  and float((np.abs(self.previous - thumb) > _SOFT_CUT_LEVELS).mean()) >= _SOFT_CUT_SHARE):
+                self.soft = t
+            self.recent = [*self.recent[1 - _SOFT_CUT_CONTEXT:], step]
         self.previous = thumb
         if self.anchor is not None and not check and t - self.anchor_t < _THUMB_EVERY_S:
             return Shots()
         found = Shots()
         if self.anchor is not None:
-            if _thumb_diff(self.anchor, thumb, box) >= self.threshold:
+            change = _thumb_diff(self.anchor, thumb, box)
+            if change >= self.threshold:
                 found = Shots(cuts=list(self.steps) or [self.steepest[1]], here=True)
             elif len(self.steps) >= 2:  # in and out again between two checks: a short shot
                 found = Shots(cuts=list(self.steps), within=self.first)
+            elif self.soft is not None and change >= _SOFT_CUT_MIN:  # a cut between two pictures of like tone
+                found = Shots(cuts=[self.soft], here=True)
         self.anchor, self.anchor_t = thumb, t
-        self.steepest, self.steps, self.first = (-1.0, 0.0), [], None
+        self.steepest, self.steps, self.first, self.soft = (-1.0, 0.0), [], None, None
         return found
 
 

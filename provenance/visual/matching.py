@@ -28,7 +28,7 @@ from provenance.visual.frames import HASH_SIZE
 from provenance.visual.hashing import Fingerprint, FrameHashes, HashedFrame, crop_box
 from provenance.visual.index import KnownImageryIndex, Reference, first_seen_order
 from provenance.visual.local_features import QUERY_FEATURES, LocalFeatures, extract, stretch_factor, stretch_to
-from provenance.visual.signals import DIHEDRAL, PDQ
+from provenance.visual.signals import DIHEDRAL, PDQ, PHASH
 from provenance.visual.wording import LOW_DETAIL_RUN as METHOD_LOW_DETAIL_RUN
 
 _OFFSET_BIN_S = 0.5  # resolution of the offset vote
@@ -884,16 +884,82 @@ def _unverified_before(order: list[int], query: Fingerprint, explained: dict[int
     partial copy's opening), and the start stays told.
     """
     pos = next((k for k, i in enumerate(order) if abs(query.frames[i].t - qs) < 1e-6), None)
+    first = query.frames[order[pos]] if pos is not None else None
     earliest = None
     while pos:
         i, nxt = order[pos - 1], query.frames[order[pos]]
         t = query.frames[i].t
         rt = speed * t + shift
         if (i in explained or nxt.shot_change or nxt.t - t > 1.5 * _QUERY_FRAME_S or rt < -_OFFSET_BIN_S
-                or not _line_unverifiable(index, ref_id, max(0.0, rt), config.min_quality)):
+                or not _line_unverifiable(index, ref_id, max(0.0, rt), config.min_quality)
+                or _other_footage(order, pos - 1, query, first, index, ref_id, max(0.0, rt), speed * qs + shift,
+                                  config)):
             break
         earliest, pos = t, pos - 1
     return earliest if earliest is not None and qs - earliest > _UNTOLD_GAP_S else None
+
+
+# A clip frame the reach-back would pass over is other footage when it is calm in the clip and looks like none of
+# the footage the line crosses: more than _OTHER_FOOTAGE_FACTOR * max_distance (62 bits at the default 31) from the
+# segment's first matched frame and from every reference frame sampled in the stretch the line crosses back, in
+# any orientation, whole frame, content box or crop to a wrapped reference's box place. Issue 12 round 7 H1: a slow
+# pan over an unindexed photo (retina, 104-118 bits from all of those) before one that is indexed was reached back
+# over for 12 s (missed cut). Far alone is not enough: fast footage of the reference between its 0.5-s samples is
+# as far (tests/test_match_out_of_wrapper's mirrored bikes copy: clip frame 0 is 118 bits from the first matched
+# frame and 108 from the window, yet is the true start; m12i's bare 96-bit rule stopped there, 1.04 s late).
+_OTHER_FOOTAGE_FACTOR = 2
+# Calm: the clip frame's pHash (64 bits, FrameHashes.phash; coarser than PDQ, so a slow pan keeps it) is within
+# _CALM_PHASH_BITS of a neighbouring sampled clip frame of the same shot that is not the first matched one. PDQ
+# cannot say it: the retina pan's clip frames 1 s apart are 98-134 PDQ bits apart, but 8-22 pHash bits; the bikes
+# montage's clip frame 0 is 32 pHash bits from the next (unrelated pictures: 32 +- 4, binomial(64, 1/2)). 24 is two
+# standard deviations under chance. Footage the clip holds calm is calm in the reference too, whose samples fit it.
+_CALM_PHASH_BITS = 24
+
+
+def _frame_hashes(frame: HashedFrame, min_quality: int, *, turned: bool) -> list[bytes]:
+    """A clip frame's usable PDQ hashes: whole frame and content box, as it is (``turned`` False) or in every
+    orientation and with its crops to wrapped references' box places (``turned``)."""
+    h = frame.hashes
+    if h.quality < min_quality:
+        return []
+    if not turned:
+        return [x for x in (h.pdq, h.content[0] if h.content else None) if x is not None]
+    crops = [x for pdq, quality, mirror in frame.box_crops.values() if quality >= min_quality
+             for x in (pdq, mirror)]
+    return [x for x in (h.pdq, h.pdq_mirror, *(h.dihedral or ()), *(h.content or ()), *crops) if x is not None]
+
+
+def _other_footage(order: list[int], k: int, query: Fingerprint, first: HashedFrame | None,
+                   index: KnownImageryIndex, ref_id: str, rt: float, rs: float, config: MatchingConfig) -> bool:
+    """Whether clip frame ``order[k]`` before a hash segment is other footage (``_OTHER_FOOTAGE_FACTOR``): calm in
+    the clip (``_CALM_PHASH_BITS``), and far from both the segment's first matched clip frame (``first``) and the
+    reference's frames sampled from ``rt`` to ``rs`` (seconds). Then the segment's start does not reach back over
+    it. False when the frame or every comparison is unusable (nothing to tell)."""
+    frame = query.frames[order[k]]
+    mine = _frame_hashes(frame, config.min_quality, turned=True)
+    if not mine or not _calm(order, k, query, first):
+        return False  # nothing to tell, or the clip changes fast here: the reference's footage between its samples
+    theirs = _frame_hashes(first, config.min_quality, turned=False) if first is not None else []
+    lo, hi = min(rt, rs), max(rt, rs)
+    theirs += index.hashes_near(ref_id, (lo + hi) / 2, (hi - lo) / 2 + _OFFSET_BIN_S / 2, config.min_quality)
+    if not theirs:
+        return False
+    return min(PDQ.distance(a, b) for a in mine for b in theirs) > _OTHER_FOOTAGE_FACTOR * config.max_distance
+
+
+def _calm(order: list[int], k: int, query: Fingerprint, first: HashedFrame | None) -> bool:
+    """Whether clip frame ``order[k]`` is within ``_CALM_PHASH_BITS`` (pHash) of the sampled clip frame before or
+    after it in the same shot (within 1.5 sampling steps), leaving out the segment's first matched frame."""
+    frame = query.frames[order[k]]
+    for j in (k - 1, k + 1):
+        if not 0 <= j < len(order) or query.frames[order[j]] is first:
+            continue
+        other = query.frames[order[j]]
+        if abs(other.t - frame.t) > 1.5 * _QUERY_FRAME_S or max(other, frame, key=lambda f: f.t).shot_change:
+            continue  # not the next sampled frame of the same shot
+        if PHASH.distance(bytes.fromhex(frame.hashes.phash), bytes.fromhex(other.hashes.phash)) <= _CALM_PHASH_BITS:
+            return True
+    return False
 
 
 def _line_unverifiable(index: KnownImageryIndex, ref_id: str, rt: float, min_quality: int) -> bool:

@@ -116,6 +116,20 @@ def _continues_into(a: Segment, b: Segment, gap: float) -> bool:
     return lo - WINDOW_SLACK_S <= there <= hi + WINDOW_SLACK_S
 
 
+def shown_ends(s: Segment, step: float, clip_s: float | None = None) -> tuple[float, float]:
+    """Where a video segment's clip and reference ranges end as the report shows them (seconds): the clip's at its
+    last matched sample plus the ``step`` that sample stands for (capped at ``clip_s``, the clip's duration), as
+    the matched seconds are counted ("8.0 s of 8.0 s" beside "clip 0:00.0-0:07.0" read as a contradiction: issue
+    12 round D11), and the reference's by the same clip seconds at the segment's speed, so the two ranges agree:
+    "Clip 0:00.0-0:08.0 = reference 0:05.0-0:12.0" at 1x named 8 s of clip and 7 of reference (round 7 L1). The
+    sample stands for reference footage as much as for clip footage: a 1-s step past the reference's last sample
+    names at most that second, and only where the clip goes on showing it."""
+    clip_end = s.query_end + step
+    if clip_s:
+        clip_end = max(s.query_end, min(clip_end, clip_s))
+    return clip_end, s.reference_end + s.speed * (clip_end - s.query_end)
+
+
 def merge_drift(segments: list[Segment], shot_changes: Sequence[float] = ()) -> list[Segment]:
     """Consecutive segments (in clip order) whose lines join smoothly, as one segment each: clip and reference
     span from the first's start to the last's end, at the average speed over it (reference over clip seconds,

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from provenance.report.model import Match, Report, Segment
 from provenance.report.view import fmt_t
+from provenance.visual.segments import shown_ends
 
 # Match.methods value of a match on a run of low-detail frames (matching._low_detail_runs; defined here, where the
 # report code reads it, so reading a report does not load the matcher)
@@ -251,8 +252,8 @@ def spans(m: Match, still_clip: bool, still_ref: bool, *, step: float = 0.0, cli
 
     A clip range ends where its last sampled frame's ``step`` ends (capped at ``clip_s``), as the matched seconds
     are counted (:func:`describe`): "8.0 s of 8.0 s" beside "clip 0:00.0–0:07.0" read as a contradiction (issue
-    12 round D11). The reference range stays at its last matched sample: the reference's duration is not in the
-    report, and a range past its end would name seconds it does not have. Why a moment cannot be told is said
+    12 round D11); a told reference range ends as far on at the segment's speed (``segments.shown_ends``: the
+    two ranges agree, issue 12 round 7 L1). Why a moment cannot be told is said
     once per kind in a finding (:func:`untold`), not after every segment: a pan gave 24 segments each with the
     whole parenthetical (D4)."""
     def how(s: Segment) -> str:
@@ -262,8 +263,7 @@ def spans(m: Match, still_clip: bool, still_ref: bool, *, step: float = 0.0, cli
         return f"page {s.reference_page} of the reference" if s.reference_page and page_words(m) else "the photo"
 
     def until(s: Segment) -> float:
-        end = s.query_end + step
-        return min(end, clip_s) if clip_s else end
+        return shown_ends(s, step, clip_s)[0]
 
     said: set[bool] = set()  # the kinds of untold moment explained so far
 
@@ -284,7 +284,7 @@ def spans(m: Match, still_clip: bool, still_ref: bool, *, step: float = 0.0, cli
         return [f"clip {fmt_t(s.query_start)}–{fmt_t(until(s))} shows {page(s)}{how(s)}" for s in m.segments]
     return [f"clip {fmt_t(s.query_start)}–{fmt_t(until(s))} = reference from somewhere in {somewhere(s)}{how(s)}"
             if s.reference_window else f"clip {fmt_t(s.query_start)}–{fmt_t(until(s))} = reference "
-            f"{fmt_t(s.reference_start)}–{fmt_t(s.reference_end)}{how(s)}"
+            f"{fmt_t(s.reference_start)}–{fmt_t(shown_ends(s, step, clip_s)[1])}{how(s)}"
             for s in m.segments]
 
 
