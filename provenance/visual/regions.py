@@ -121,6 +121,7 @@ def fill_box(frames: list[np.ndarray]) -> Box | None:
     rows = np.mean([p[1] for p in profiles], axis=0)
     static_c, static_r = _static_lines(frames, len(cols), len(rows))
     drawn_c, drawn_r = _drawn_lines(frames, cols, rows, static_c, static_r)
+    still_c, still_r = static_c, static_r  # lines whose pixels do not move at all (a page, a band)
     static_c, static_r = static_c | drawn_c, static_r | drawn_r
     # the detailed lines' level: a 9:16 frame's footage can be under a third of its height, below any median;
     # taken over the lines that change, so a caption's sharp text does not set it
@@ -139,8 +140,12 @@ def fill_box(frames: list[np.ndarray]) -> Box | None:
     across_r = np.abs(np.diff(grey[:, :, 2 * x0:2 * x1], axis=1)).mean(axis=(0, 2))
     across_c = np.abs(np.diff(grey[:, 2 * y0:2 * y1, :], axis=2)).mean(axis=(0, 1))
     mean = grey.mean(axis=0)
-    bx0, bx1 = _edges(along_c, *_seam(along_c, across_c, 2 * x0, min(w, 2 * (x1 + 1))), mean.std(axis=0) < BAR_STD)
-    by0, by1 = _edges(along_r, *_seam(along_r, across_r, 2 * y0, min(h, 2 * (y1 + 1))), mean.std(axis=1) < BAR_STD)
+    # ends beside a uniform bar, or beside lines that do not move (an app's page, a band), stay where they are:
+    # only a moving fill hides where the footage starts
+    bar_c = (mean.std(axis=0) < BAR_STD) | _full_lines(still_c, w)
+    bar_r = (mean.std(axis=1) < BAR_STD) | _full_lines(still_r, h)
+    bx0, bx1 = _edges(along_c, *_seam(along_c, across_c, 2 * x0, min(w, 2 * (x1 + 1)), bar_c), bar_c)
+    by0, by1 = _edges(along_r, *_seam(along_r, across_r, 2 * y0, min(h, 2 * (y1 + 1)), bar_r), bar_r)
     # a band drawn across one edge of the footage (a banner over its bottom) hides where it ends: the footage of a
     # fill repost is centred, so the hidden edge mirrors the other one when only bands and fill lie between
     hidden_c = np.repeat(static_c | (cols < FILL_ENERGY * ref_c), 2)
@@ -150,7 +155,15 @@ def fill_box(frames: list[np.ndarray]) -> Box | None:
     return bx0, by0, bx1, by1
 
 
-def _seam(along: np.ndarray, across: np.ndarray, lo: int, hi: int) -> tuple[int, int]:
+def _full_lines(half: np.ndarray, n: int) -> np.ndarray:
+    """A per-line flag at half resolution as ``n`` full-resolution lines (the last odd line unflagged)."""
+    full = np.zeros(n, bool)
+    doubled = np.repeat(half, 2)[:n]
+    full[:len(doubled)] = doubled
+    return full
+
+
+def _seam(along: np.ndarray, across: np.ndarray, lo: int, hi: int, bar: np.ndarray) -> tuple[int, int]:
     """``lo, hi`` (full-resolution lines) moved in to the seam between fill and footage where the run found at
     half resolution took in a stretch of fill: the strongest step across lines (``across[y]``: from line y to
     y + 1) within SEAM_REACH of the run's length from its end, SEAM_STEP times the run's median step or more, with
@@ -158,18 +171,21 @@ def _seam(along: np.ndarray, across: np.ndarray, lo: int, hi: int) -> tuple[int,
     A 4-s pan over skimage's camera in a 9:16 fill with a caption above: its run began 21 px of fill early (the
     fill beside the caption measured 0.25-0.30 of the footage's energy, over FILL_ENERGY) and its seam stepped
     20.8x the median; over the matching benchmark's dev fill and caption clips the seams measured 5.9-35x, the
-    lines between seam and run end at most 0.39 of the footage's median detail."""
+    lines between seam and run end at most 0.39 of the footage's median detail. An end beside a uniform bar or
+    a line that does not move at all (``bar``, per line: a phone app's page) stays, as in ``_edges``: only a
+    moving fill hides the footage's edge, and a pan over wood in the app lost its bottom 4 px at the grain."""
     n = hi - lo
     reach = int(SEAM_REACH * n)
     if reach < 2:
         return lo, hi
     level = float(np.median(along[lo:hi]))
     step = SEAM_STEP * float(np.median(across[lo:hi - 1]))
+    n_lines = len(along)
     s = lo + int(np.argmax(across[lo:lo + reach]))
-    if across[s] >= step and along[lo:s + 1].max() < EDGE_SHARE * level:
+    if not (lo > 0 and bar[lo - 1]) and across[s] >= step and along[lo:s + 1].max() < EDGE_SHARE * level:
         lo = s + 1
     s = hi - reach - 1 + int(np.argmax(across[hi - reach - 1:hi - 1]))
-    if across[s] >= step and along[s + 1:hi].max() < EDGE_SHARE * level:
+    if not (hi < n_lines and bar[hi]) and across[s] >= step and along[s + 1:hi].max() < EDGE_SHARE * level:
         hi = s + 1
     return lo, hi
 
