@@ -1,0 +1,100 @@
+"""Content boxes under what reposts draw across them (issue 12 round 7, M1 and M2).
+
+M2: a 9:16 blurred-fill repost with a caption across the fill above the footage and a banner over its bottom
+edge (the matching benchmark's ``caption_blur_fill``) matched by keypoints alone, its start untold: the box
+took in the caption, or stopped at the banner. The box is now the footage's own (the caption's edges stay put
+in the clip's average frame while the footage's blur out; the side under the banner mirrors the other), so the
+clip matches by hash and says where it starts.
+
+M1: a news template's channel plate ("TV24", static, near the footage's top right) widened the box found around
+a wrapped reference's footage; it is cut out of it now.
+
+Real imagery: scikit-image photographs under the benchmark's own pan and edit makers.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from provenance.config import load_pipeline
+from provenance.media import probe
+from provenance.visual import regions
+from provenance.visual.index import KnownImageryIndex
+from provenance.visual.matching import match
+from provenance.visual.stage import query_fingerprint
+from provenance.workspace import Workspace
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
+import match_suite as suite  # the benchmark's edits and imagery, not a copy of them
+
+FPS = suite.FPS
+
+
+@pytest.fixture(scope="module")
+def pipeline():
+    return load_pipeline("standard")
+
+
+@pytest.fixture(scope="module")
+def indexed(tmp_path_factory: pytest.TempPathFactory, pipeline):
+    """An index holding two real photographs' pans (the benchmark's kb_astronaut and kb_coffee openings)."""
+    tmp = tmp_path_factory.mktemp("round12")
+    index = KnownImageryIndex(Workspace(tmp / "ws"))
+    pans = {"astronaut": suite.ken_burns(suite._photo("astronaut"), 6, 0),
+            "camera": suite.ken_burns(suite._photo("camera"), 6, 2)}
+    for name, frames in pans.items():
+        path = tmp / f"{name}.mp4"
+        suite.write_video(path, frames)
+        (added,) = index.add([path], id=name, first_seen="2019-05-02", frames=pipeline.visual.frames,
+                             matching=pipeline.visual.matching)
+        assert added.status == "added", added.message
+    return tmp, pans, index
+
+
+@pytest.mark.parametrize(("name", "start_s"), [("astronaut", 1.12), ("camera", 1.6)])
+def test_caption_across_a_blurred_fill_matches_by_hash_with_its_start_told(indexed, pipeline, name: str,
+                                                                           start_s: float) -> None:
+    tmp, pans, index = indexed
+    start = round(start_s * FPS)
+    clip = tmp / f"caption_{name}.mp4"
+    suite.write_video(clip, suite.e_caption_fill(pans[name][start:start + 4 * FPS], np.random.default_rng(0), []),
+                      crf=30)
+    fp = query_fingerprint(probe(clip), pipeline.visual)
+    # the footage's own box: 16:9 across the 9:16 frame's middle (rows 175.2-336.8 at hashing size), neither the
+    # caption above it nor the banner over its bottom edge
+    # (each frame's box is in its own pixels: the larger keypoint-frame size, else hashing size, 288x512)
+    for f in fp.frames:
+        assert f.box is not None
+        height = f.frame_size[1] if f.frame_size is not None else 512
+        top, bottom = f.box[1] / height, f.box[3] / height
+        assert abs(top - 175.2 / 512) <= 2 / 512 and abs(bottom - 336.8 / 512) <= 2 / 512, (f.box, f.frame_size)
+    matches, _ = match(fp, index, pipeline.visual.matching)
+    assert [m.reference_id for m in matches] == [name]
+    (m,) = matches
+    assert "pdq" in m.methods  # by hash, not by keypoints alone
+    seg = max(m.segments, key=lambda s: s.query_end - s.query_start)
+    assert seg.reference_window is None  # the start is told
+    assert abs(seg.query_start) <= 0.5 and abs(seg.reference_start - start / FPS) <= 0.5
+
+
+def test_a_channel_plate_near_the_edge_is_cut_out_of_a_wrapped_reference_box(pipeline) -> None:
+    pan = suite.ken_burns(suite._photo("coffee"), 6, 1)
+    wrapped = suite.WRAPPERS["news_template"](pan)  # red lower third, "TV24" plate at the top right
+    frames = [suite._resize(f, 512, 288) for f in wrapped[:: FPS // 2][:24]]  # the reference's opening samples
+    box = regions.interface_box(frames)
+    assert box is not None
+    x0, y0, x1, y1 = box
+    # the plate covers x 724-839, y 15-70 of the 854x480 frame: 434-503, 9-42 at 512x288
+    assert x1 <= 434 or y0 >= 42, box
+    assert (x1 - x0) * (y1 - y0) >= 0.6 * 512 * 288, box  # and most of the footage stays in
+
+
+def test_the_bare_pan_keeps_its_whole_frame(pipeline) -> None:
+    """No plate, no cut: the same pan shown full frame has no box (nothing static to take out)."""
+    pan = suite.ken_burns(suite._photo("coffee"), 6, 1)
+    frames = [suite._resize(f, 512, 288) for f in pan[:: FPS // 2][:24]]
+    assert regions.interface_box(frames) is None
