@@ -11,12 +11,21 @@ from PIL import Image
 from test_text import needs_ocr
 from test_text_round5 import _pan
 
+from provenance.claims import Claim, check_on_screen_language
+from provenance.pipeline import Pipeline, verify
 from provenance.search import search
 
 from conftest import cli_in_process
 
+DATA = Path(__file__).parent / "data" / "text18"
+
 # the text stage alone: the claim check on screen, nothing else to wait for
 PROFILE = "[visual]\nenabled = false\n[audio]\nenabled = false\n[metadata]\nenabled = false\n[text]\nenabled = true\n"
+
+
+def _pipeline() -> Pipeline:
+    return Pipeline.from_dict({"audio": {"enabled": False}, "visual": {"enabled": False},
+                               "metadata": {"enabled": False}, "text": {}}, name="text-test")
 
 
 def _setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
@@ -121,3 +130,44 @@ def test_the_dossier_tells_two_files_of_one_name_apart(
     assert "| other.jpg |" in page and "other.jpg (" not in page, page
     code, out, _ = cli_in_process(capsys, "claim", "show", "c-1")
     assert all(f"kb_v2.1.jpg ({sha12})" in out for sha12 in twelve), out
+
+
+@needs_ocr
+def test_confident_misreadings_are_not_shown_as_sure() -> None:
+    """D4: fluent misreadings, every word read at 0.87-0.94, were shown at 0.84-0.90: "Не прислоняті" (truth "Не
+    прислоняться"), "ми залишаемо м сто" ("Ми залишаємо місто") and, in a zooming pan, "소보ㆍ러시아구 도차" ("속보:
+    러시아군 도착"). Too few of their letters are in words of the recogniser's word list: each is shown under 0.8,
+    so no claim takes it, and is still searchable. The same band read right (0-2 s) stays sure."""
+    for name, word in (("ru_lean_blur.jpg", "прислон"), ("outlined_uk_white5.jpg", "залиша")):
+        report = verify(DATA / name, pipeline=_pipeline())
+        line = [i for i in report.text.items if word in i.text]
+        assert line and line[0].text != "Ми залишаємо місто", [(i.text, i.confidence) for i in report.text.items]
+        assert 0.7 <= line[0].confidence < 0.8 and not line[0].low_confidence, (line[0].text, line[0].confidence)
+    report = verify(DATA / "kb_zoom_ko.mp4", pipeline=_pipeline())
+    sure = [(i.text, i.confidence) for i in report.text.items if i.confidence >= 0.8]
+    assert [text for text, _ in sure] == ["속보: 러시아군 도착"], \
+        [(i.text, i.confidence, i.start) for i in report.text.items]
+    result = check_on_screen_language(Claim(id="c", statement="s", languages=["ru"]), report)
+    assert result.result == "unknown", result.detail
+
+
+@needs_ocr
+def test_a_band_cut_by_the_frame_edge_is_not_sure_and_the_basis_names_a_changing_shot() -> None:
+    """D5: a band cut by the frame's edge read "2 도착" 0.95 (tv_pan_ko2, 8 s) and "осіяни їдуть через наше село"
+    0.95 (shk_tv_uk, 0-2 s) as extra confident items; both are shown under 0.8 and say why. The zooming pan's band
+    and the shaken TV's band (4-6 s) were "in place over an unchanging shot"; they say the picture changed."""
+    pan = verify(DATA / "tv_pan_ko2.mp4", pipeline=_pipeline())
+    part = [i for i in pan.text.items if i.text.startswith("2 ")]
+    whole = [i for i in pan.text.items if "러시아군" in i.text]
+    assert whole and whole[0].confidence >= 0.8, [(i.text, i.confidence, i.box) for i in pan.text.items]
+    assert part and all(i.confidence < 0.8 and "touches the frame's edge" in i.kind_basis for i in part), \
+        [(i.text, i.confidence, i.box) for i in part]
+    shaken = verify(DATA / "shk_tv_uk.mp4", pipeline=_pipeline())
+    cut = [i for i in shaken.text.items if i.text.startswith("осіяни")]
+    assert cut and all(i.confidence < 0.8 for i in cut), [(i.text, i.confidence, i.box) for i in shaken.text.items]
+    held = [i for i in shaken.text.items if i.start >= 4 and "наше село" in i.text]
+    assert held and "unchanging shot" not in held[0].kind_basis, [(i.text, i.kind_basis) for i in held]
+    assert "changed without moving as a whole" in held[0].kind_basis, held[0].kind_basis
+    zoom = verify(DATA / "kb_zoom_ko.mp4", pipeline=_pipeline())
+    band = [i for i in zoom.text.items if i.text == "속보: 러시아군 도착"]
+    assert band and "changed without moving as a whole" in band[0].kind_basis, [i.kind_basis for i in band]
