@@ -427,8 +427,8 @@ class ClaimStore:
             return None
         rows = self._read("SELECT report_path FROM claim_report WHERE claim_id = ? AND sha256 = ?",
                           (claim.id, report.media.sha256))
-        run = reading_run(folder, {"media": {"sha256": report.media.sha256},
-                                   "text": {"status": text.status if text is not None else None}},
+        statuses: dict[str, Any] = {key: {"status": section.status} for key, section in report.sections.items()}
+        run = reading_run(folder, {**statuses, "media": {"sha256": report.media.sha256}},
                           self.workspace.key_root, also=[Path(self.relocate(r["report_path"])) for r in rows])
         if run is None:
             return None

@@ -36,7 +36,7 @@ from urllib.parse import quote
 from provenance.claims import _RATINGS, DOSSIER_META, Attachment, Claim, ClaimStore, EarlierCopy, earlier_matches
 from provenance.report.integrity import IntegrityError, read_regular, read_verified
 from provenance.report.model import Report
-from provenance.report.runs import Run, later_runs_not_reading, text_not_read
+from provenance.report.runs import Run, earlier_runs_reading, later_runs_not_reading, stages_read, text_not_read
 from provenance.report.view import data_uri, environment, fmt_t, md, md_url, safe_link
 from provenance.visual.wording import coverage, describe
 
@@ -329,6 +329,8 @@ def build(store: ClaimStore, claim_id: str, *, pictures: bool = True, base: Path
         href = _href(a.report_path, base)
         if later := later_runs_not_reading(a.report_path, store.workspace.key_root):
             runs.append(runs_sentence(name, a.report_path, later))
+        elif earlier := earlier_runs_reading(a.report_path, store.workspace.key_root):
+            runs.append(unread_sentence(name, a.report_path, report, earlier))
         order = sorted(a.assessment, key=lambda x: _check_rank(x.check))
         files.append(FileRow(name, a.media_path, a.sha256, a.kind, href, a.origin_text,
                              [(x.check, x.result) for x in order], _thumb(report, pictures)))
@@ -373,6 +375,20 @@ def shown_names(attachments: list[Attachment]) -> dict[str, str]:
     for a in attachments:
         shas[a.name].add(a.sha256)
     return {a.sha256: f"{a.name} ({a.sha256[:12]})" if len(shas[a.name]) > 1 else a.name for a in attachments}
+
+
+def unread_sentence(name: str, report_path: str, report: Report, earlier: list[Run]) -> str:
+    """The run used read no on-screen text and an earlier run of the file did, but lacks a stage this one read."""
+    newest = earlier[0]
+    here = {key for key, section in report.sections.items() if section.status == "ok"}
+    lacks = sorted(here - stages_read(newest.data))
+    text = report.sections.get("text")
+    why = text_not_read({"text": {"status": text.status, "unavailable": getattr(text, "unavailable", None)}}
+                        if text is not None else {})
+    return (f"{name}: the run used is {Path(report_path).name}, which did not read the on-screen text ({why}); an "
+            f"earlier run of the same file (same SHA-256), {newest.name}, did, but read no "
+            f"{' or '.join(lacks) or 'other'} evidence this run holds, so it does not replace it: verify the file "
+            "again with the text stage available to have both.")
 
 
 def runs_sentence(name: str, report_path: str, later: list[Run]) -> str:

@@ -119,7 +119,7 @@ def search(query: str, folders: Iterable[Path], workspace_root: Path | None = No
         if (here := _run_of(path)) in read_runs:
             continue
         read_runs.add(here)
-        if (run := reading_run(path, data, workspace_root)) is not None and run.folder not in read_runs:
+        if (run := reading_run(path, data, workspace_root, covering=False)) is not None and run.folder not in read_runs:
             # the run given did not read the on-screen text (a degraded re-run: its language models missing)
             # and an earlier run of the same file did: that run's text is searched too, never lost (D3)
             earlier.append(run.folder)

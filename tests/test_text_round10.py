@@ -171,3 +171,27 @@ def test_a_band_cut_by_the_frame_edge_is_not_sure_and_the_basis_names_a_changing
     zoom = verify(DATA / "kb_zoom_ko.mp4", pipeline=_pipeline())
     band = [i for i in zoom.text.items if i.text == "속보: 러시아군 도착"]
     assert band and "changed without moving as a whole" in band[0].kind_basis, [i.kind_basis for i in band]
+
+
+@needs_ocr
+def test_a_rerun_that_read_another_stage_is_kept_and_says_the_earlier_run_read_the_text(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """D3, the other side: a re-run without the text models but with the visual stage on (the first run had it
+    off) holds evidence the earlier run does not, so it is not passed over; `claim show` says that an earlier run
+    of the same file read the on-screen text and which run is used, and `search` still finds the sign."""
+    profile = _setup(tmp_path, monkeypatch, capsys, "ru")
+    clip = _pan(tmp_path / "pan_ko.mp4", [("출입 금지 구역", "ko", (700, 150))], seconds=4.0, travel=320)
+    assert cli_in_process(capsys, "verify", "--pipeline", profile, "--claim", "c-1", clip)[0] == 0
+    visual = tmp_path / "visual.toml"
+    visual.write_text(PROFILE.replace("[visual]\nenabled = false", "[visual]\nenabled = true"))
+    (tmp_path / "empty").mkdir()
+    monkeypatch.setenv("PROVENANCE_TESSDATA", str(tmp_path / "empty"))
+    code, out, err = cli_in_process(capsys, "verify", "--pipeline", visual, "--claim", "c-1", clip)
+    assert code == 0 and "keeps the earlier run" not in err, (out, err)
+    runs = sorted(p.name for p in (tmp_path / "reports").glob("pan_ko-*.runs/*"))
+    code, shown, err = cli_in_process(capsys, "claim", "show", "c-1")
+    flat = " ".join(shown.split())
+    assert f"the run used is {runs[1]}, which did not read the on-screen text" in flat, shown
+    assert f"an earlier run of the same file (same SHA-256), {runs[0]}, did, but read no visual" in flat, shown
+    code, out, err = cli_in_process(capsys, "search", "출입 금지")
+    assert code == 0 and runs[0] in out, (out, err)

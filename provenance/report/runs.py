@@ -33,6 +33,11 @@ def text_not_read(data: dict[str, Any]) -> str:
     return f"text stage {status.replace('_', ' ')}" + (f": {why}" if why else "")
 
 
+def stages_read(data: dict[str, Any]) -> set[str]:
+    """The report's sections whose stage ran and read (status ``ok``): "visual", "metadata", "text", "audio"."""
+    return {key for key, value in data.items() if isinstance(value, dict) and value.get("status") == "ok"}
+
+
 @dataclass(frozen=True)
 class Run:
     folder: Path  # the run folder, ``<stem>-<sha12>.runs/<run>``
@@ -66,12 +71,16 @@ def _verified(folder: Path, key_root: Path | None) -> dict[str, Any] | None:
 
 
 def reading_run(path: str | Path, data: dict[str, Any], key_root: Path | None = None,
-                also: list[Path] | None = None) -> Run | None:
+                also: list[Path] | None = None, *, covering: bool = True) -> Run | None:
     """When the report at ``path`` (its verified ``data``) did not read the on-screen text: the newest other run
     of the same file (same SHA-256) that did, in its runs folder or among ``also`` (a claim's earlier attachment
-    kept elsewhere), else None. A run that read the text is never passed over for one that did not."""
+    kept elsewhere), else None. With ``covering`` (the claim's choice of one run), only a run that also read
+    every other stage this one read: a re-run that read no text but matched the footage (its visual stage on
+    where the earlier run's was off) is not passed over either (the claim view says an earlier run read the
+    text, :func:`earlier_runs_reading`). Search takes any run that read the text."""
     if read_text(data):
         return None
+    needed = stages_read(data)
     sha = (data.get("media") or {}).get("sha256")
     if not sha:
         return None
@@ -83,9 +92,26 @@ def reading_run(path: str | Path, data: dict[str, Any], key_root: Path | None = 
         if folder == here:
             continue
         other = _verified(folder, key_root)
-        if other is not None and (other.get("media") or {}).get("sha256") == sha and read_text(other):
+        if other is not None and (other.get("media") or {}).get("sha256") == sha and read_text(other) \
+                and (not covering or needed <= stages_read(other)):
             return Run(folder, other)
     return None
+
+
+def earlier_runs_reading(path: str | Path, key_root: Path | None = None) -> list[Run]:
+    """Runs of the same file that read the on-screen text while the one at ``path`` did not, newest first: the
+    ones :func:`reading_run` could not use because this run read a stage they did not."""
+    try:
+        here = run_folder(path)
+    except (OSError, ValueError):
+        return []
+    mine = _verified(here, key_root)
+    if mine is None or read_text(mine):
+        return []
+    sha = (mine.get("media") or {}).get("sha256")
+    return [Run(folder, other) for folder in _siblings(here)
+            if (other := _verified(folder, key_root)) is not None
+            and (other.get("media") or {}).get("sha256") == sha and read_text(other)]
 
 
 def later_runs_not_reading(path: str | Path, key_root: Path | None = None) -> list[Run]:
