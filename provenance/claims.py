@@ -38,6 +38,7 @@ from provenance.report.integrity import (
     report_file,
 )
 from provenance.report.model import AudioSection, ClaimAssessment, ClaimSection, Match, Report, TextItem
+from provenance.report.runs import reading_run
 from provenance.safetext import csv_cell, id_problem, published, script_safe_json, terminal
 from provenance.text.language import CYRILLIC_ALPHABETS, candidates_words
 from provenance.visual.wording import coverage, describe
@@ -168,6 +169,9 @@ class Attachment:
     key_id: str | None = None  # the signer's key id, when signed
     # who vouches for the report file attached now (:func:`origin_of`), in words; not stored, not exported
     origin: Origin | None = field(default=None, compare=False, repr=False)
+    # the run given to attach, when an earlier run of the file that read the on-screen text was attached in its
+    # place (:meth:`ClaimStore._reading_run`); not stored
+    instead_of: str | None = field(default=None, compare=False, repr=False)
 
     @property
     def origin_text(self) -> str:
@@ -373,7 +377,9 @@ class ClaimStore:
         silently (:class:`ClaimError`, nothing stored).
         """
         made = []
-        for report, folder, section in assessed:
+        for given_report, given_folder, given_section in assessed:
+            kept = self._reading_run(claim, given_report, given_folder)
+            report, folder, section = kept or (given_report, given_folder, given_section)
             signed, key_id = report_signed_as(report, self.workspace.key_root)
             made.append(Attachment(
                 claim_id=claim.id, sha256=report.media.sha256, media_path=report.media.path,
@@ -381,6 +387,8 @@ class ClaimStore:
                 assessment=section.assessment, attached_at=_now(), kind=report.media.kind, signed=signed,
                 key_id=key_id,
             ))
+            if kept is not None:
+                made[-1].instead_of = str(Path(given_folder).resolve())
         if made:
             with self.workspace.transaction(immediate=True) as conn:
                 self.remember_root(conn)  # first: paths stored before a move follow it, then the new ones go in
@@ -406,6 +414,26 @@ class ClaimStore:
                 )
                 conn.execute("UPDATE claim SET updated_at = ? WHERE id = ?", (_now(), claim.id))
         return made
+
+    def _reading_run(self, claim: Claim, report: Report,
+                     folder: str | Path) -> tuple[Report, Path, ClaimSection] | None:
+        """When ``report`` did not read the on-screen text (its text stage unavailable, failed or off) and another
+        run of the same file did (in its runs folder, or the claim's attachment of this file now): that run,
+        assessed against the claim, to attach instead. A degraded re-run must not take away evidence an
+        earlier run read (issue 18 round-7 tester, D3: "nothing contradicts" after the text stage lost its
+        language models); the claim view names the run used and the later one passed over."""
+        text = report.sections.get("text")
+        if text is not None and text.status == "ok":
+            return None
+        rows = self._read("SELECT report_path FROM claim_report WHERE claim_id = ? AND sha256 = ?",
+                          (claim.id, report.media.sha256))
+        statuses: dict[str, Any] = {key: {"status": section.status} for key, section in report.sections.items()}
+        run = reading_run(folder, {**statuses, "media": {"sha256": report.media.sha256}},
+                          self.workspace.key_root, also=[Path(self.relocate(r["report_path"])) for r in rows])
+        if run is None:
+            return None
+        earlier = Report.from_dict(run.data)
+        return earlier, run.folder, assess(claim, earlier)
 
     def remember_root(self, conn: sqlite3.Connection) -> None:
         """Record where this workspace is, so that paths stored in it can follow a moved or copied project

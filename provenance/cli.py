@@ -291,8 +291,14 @@ def _verify(args: argparse.Namespace) -> int:
         print(f"provenance: error: {terminal(str(not_attached))}", file=sys.stderr)
         return EXIT_NOT_ATTACHED
     if args.claim:
+        from provenance.claims import ClaimStore
         from provenance.cli_claim import refresh_dossier
 
+        kept = next((a for a in ClaimStore(workspace).attachments(args.claim) if a.sha256 == report.media.sha256),
+                    None)
+        if kept is not None and Path(kept.report_path) != Path(folder).resolve():  # report/runs.py: D3
+            print(f"provenance: notice: this run did not read the on-screen text; claim {terminal(args.claim)} keeps "
+                  f"the earlier run of this file that did: {terminal(kept.report_path)}", file=sys.stderr)
         refresh_dossier(workspace, args.claim)
     return EXIT_STAGE_ERROR if report.errors else EXIT_OK
 

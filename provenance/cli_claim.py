@@ -269,7 +269,7 @@ def _tally(a: Attachment) -> str:
 def print_rollup(d: dossier.Dossier, out: TextIO) -> None:
     """The dossier's sentences, then each report not used with its reason."""
     print("in short", file=out)
-    for sentence in d.rollup:
+    for sentence in [*d.rollup, *d.runs]:
         for i, line in enumerate(textwrap.wrap(terminal(sentence), width=116) or [""]):
             print(("  - " if i == 0 else "    ") + line, file=out)
     for r in d.refused:
@@ -315,11 +315,12 @@ def print_claim(claim: Claim, attachments: list[Attachment], out: TextIO,
     # with the roll-up, the unknowns are folded into one line per check below the table (as in the dossier)
     fold = summary is not None
     rows = []
+    names = dossier.shown_names(attachments)  # two files of one name, told apart by their SHA-256
     for a in attachments:
         if a.report_path in refused:
             continue
         shown = [x for x in a.assessment if not (fold and x.result == "unknown")]
-        rows += [(terminal(a.name) if i == 0 else "", x.check, x.result, terminal(x.detail))
+        rows += [(terminal(names[a.sha256]) if i == 0 else "", x.check, x.result, terminal(x.detail))
                  for i, x in enumerate(shown)]
     w_file = max([4] + [display_width(r[0]) for r in rows])
     w_check = max([5] + [len(r[1]) for r in rows] + [len(f.check) for f in (summary.folded if fold else [])])
@@ -343,7 +344,8 @@ def print_claim(claim: Claim, attachments: list[Attachment], out: TextIO,
     print(file=out)
     for a in attachments:
         if a.report_path in refused:
-            print(f"{terminal(a.name)}: NOT USED: {terminal(refused[a.report_path])}  (report "
+            print(f"{terminal(names[a.sha256])}: NOT USED: {terminal(refused[a.report_path])}  (report "
                   f"{terminal(a.report_path)})", file=out)
             continue
-        print(f"{terminal(a.name)}: {_tally(a)}  (report {terminal(a.report_path)}; {a.origin_text})", file=out)
+        print(f"{terminal(names[a.sha256])}: {_tally(a)}  (report {terminal(a.report_path)}; {a.origin_text})",
+              file=out)

@@ -36,6 +36,7 @@ from urllib.parse import quote
 from provenance.claims import _RATINGS, DOSSIER_META, Attachment, Claim, ClaimStore, EarlierCopy, earlier_matches
 from provenance.report.integrity import IntegrityError, read_regular, read_verified
 from provenance.report.model import Report
+from provenance.report.runs import Run, earlier_runs_reading, later_runs_not_reading, stages_read, text_not_read
 from provenance.report.view import data_uri, environment, fmt_t, md, md_url, safe_link
 from provenance.visual.wording import coverage, describe
 
@@ -226,6 +227,9 @@ class Dossier:
     files: list[FileRow]
     refused: list[Refused]
     verdict: str | None  # the analyst's rating in words, None while open
+    # for each file whose run used read the on-screen text while a later run of it did not: which run is used
+    # and why the later one is not (report/runs.py; issue 18 round-7 tester, D3)
+    runs: list[str] = field(default_factory=list)
 
     @property
     def claim_link(self) -> str | None:
@@ -313,19 +317,26 @@ def build(store: ClaimStore, claim_id: str, *, pictures: bool = True, base: Path
     folded: dict[tuple[str, str], dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     files: list[FileRow] = []
     refused: list[Refused] = []
+    runs: list[str] = []
+    names = shown_names(attachments)
     for a in attachments:
-        used = _read(a, store, pictures)
+        name = names[a.sha256]  # two files of one name are told apart
+        used = _read(a, store, pictures, name)
         if isinstance(used, Refused):
             refused.append(used)
             continue
         report, pictures = used
         href = _href(a.report_path, base)
+        if later := later_runs_not_reading(a.report_path, store.workspace.key_root):
+            runs.append(runs_sentence(name, a.report_path, later))
+        elif earlier := earlier_runs_reading(a.report_path, store.workspace.key_root):
+            runs.append(unread_sentence(name, a.report_path, report, earlier))
         order = sorted(a.assessment, key=lambda x: _check_rank(x.check))
-        files.append(FileRow(a.name, a.media_path, a.sha256, a.kind, href, a.origin_text,
+        files.append(FileRow(name, a.media_path, a.sha256, a.kind, href, a.origin_text,
                              [(x.check, x.result) for x in order], _thumb(report, pictures)))
         for x in order:
             if x.check == "first_seen" and x.result == "contradicts" and (copies := earlier_lines(
-                    claim, report, pictures, a.name, href)):
+                    claim, report, pictures, name, href)):
                 against.extend(copies)  # every earlier copy, not only the earliest the check decided on
             elif x.result in ("contradicts", "supports"):
                 pair = None
@@ -334,7 +345,7 @@ def build(store: ClaimStore, claim_id: str, *, pictures: bool = True, base: Path
                                    if m.reference_id == x.evidence.get("reference_id")), None)
                     pair = pictures.pairs.get(number, (None, None)) if number else (None, None)
                 sources = _sources(x.check, x.evidence, report)
-                line = EvidenceLine(x.check, x.result, a.name, x.detail, sources, href, pair,
+                line = EvidenceLine(x.check, x.result, name, x.detail, sources, href, pair,
                                     _rank(x.check, x.evidence) if x.result == "contradicts"
                                     else _support_rank(x.check, x.evidence))
                 if x.check == "first_seen":
@@ -343,7 +354,7 @@ def build(store: ClaimStore, claim_id: str, *, pictures: bool = True, base: Path
                                             said.get("first seen"))
                 (against if x.result == "contradicts" else support).append(line)
             else:
-                folded[(x.check, x.result)][x.detail].append(a.name)
+                folded[(x.check, x.result)][x.detail].append(name)
     against.sort(key=lambda e: (e.rank, e.file))
     support.sort(key=lambda e: (e.rank, e.file))
     folds = [FoldedLine(check, result, sum(len(v) for v in reasons.values()),
@@ -352,7 +363,41 @@ def build(store: ClaimStore, claim_id: str, *, pictures: bool = True, base: Path
                                                     key=lambda kv: (kv[0][1] == "unknown", _check_rank(kv[0][0])))]
     verdict = None if claim.status == "open" else _RATINGS[claim.status][1]
     return Dossier(claim, dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                   rollup(claim, files, against, support, refused), against, support, folds, files, refused, verdict)
+                   rollup(claim, files, against, support, refused), against, support, folds, files, refused, verdict,
+                   runs)
+
+
+def shown_names(attachments: list[Attachment]) -> dict[str, str]:
+    """Each attachment's file name as the dossier shows it, by SHA-256: the name, or, where files of different
+    content share it, the name and its SHA-256's first 12 digits, as the report folders are named (the issue 18
+    round-7 tester's "kb_v2.1.mp4, kb_v2.1.mp4", two encodes of one name)."""
+    shas: dict[str, set[str]] = defaultdict(set)
+    for a in attachments:
+        shas[a.name].add(a.sha256)
+    return {a.sha256: f"{a.name} ({a.sha256[:12]})" if len(shas[a.name]) > 1 else a.name for a in attachments}
+
+
+def unread_sentence(name: str, report_path: str, report: Report, earlier: list[Run]) -> str:
+    """The run used read no on-screen text and an earlier run of the file did, but lacks a stage this one read."""
+    newest = earlier[0]
+    here = {key for key, section in report.sections.items() if section.status == "ok"}
+    lacks = sorted(here - stages_read(newest.data))
+    text = report.sections.get("text")
+    why = text_not_read({"text": {"status": text.status, "unavailable": getattr(text, "unavailable", None)}}
+                        if text is not None else {})
+    return (f"{name}: the run used is {Path(report_path).name}, which did not read the on-screen text ({why}); an "
+            f"earlier run of the same file (same SHA-256), {newest.name}, did, but read no "
+            f"{' or '.join(lacks) or 'other'} evidence this run holds, so it does not replace it: verify the file "
+            "again with the text stage available to have both.")
+
+
+def runs_sentence(name: str, report_path: str, later: list[Run]) -> str:
+    """Which run of ``name`` is used and why a later run of it is not (report/runs.py)."""
+    newest = later[0]
+    more = f" (and {len(later) - 1} other later run{'s' if len(later) > 2 else ''})" if len(later) > 1 else ""
+    return (f"{name}: the run used is {Path(report_path).name}, which read the on-screen text; a later run of the "
+            f"same file (same SHA-256), {newest.name}{more}, did not ({text_not_read(newest.data)}) and does not "
+            "replace it.")
 
 
 def earlier_lines(claim: Claim, report: Report, pictures: Pictures, name: str, href: str) -> list[EvidenceLine]:
@@ -398,22 +443,24 @@ def _thumb(report: Report, pictures: Pictures) -> str | None:
     return data_uri(next(iter(report.artefacts.thumbnails.values()), None))
 
 
-def _read(a: Attachment, store: ClaimStore, pictures: bool = True) -> tuple[Report, Pictures] | Refused:
-    """The attached report, verified, with its pictures; or why it is not used."""
+def _read(a: Attachment, store: ClaimStore, pictures: bool = True,
+          name: str | None = None) -> tuple[Report, Pictures] | Refused:
+    """The attached report, verified, with its pictures; or why it is not used (the file called ``name``)."""
     folder = Path(a.report_path)
+    name = name or a.name
     try:
         data = read_verified(folder / "report.json", store.workspace.key_root)
         report = Report.from_dict(data)
     except IntegrityError as exc:
-        return Refused(a.name, a.report_path, str(exc).removeprefix(f"{folder / 'report.json'}: "),
+        return Refused(name, a.report_path, str(exc).removeprefix(f"{folder / 'report.json'}: "),
                        missing=not (folder / "report.json").exists())
     except OSError as exc:
-        return Refused(a.name, a.report_path, f"the report cannot be read there (moved or deleted?): "
+        return Refused(name, a.report_path, f"the report cannot be read there (moved or deleted?): "
                        f"{exc.strerror or exc}", missing=True)
     except Exception as exc:  # a sealed report this version cannot read
-        return Refused(a.name, a.report_path, f"not a provenance report this version reads ({exc})")
+        return Refused(name, a.report_path, f"not a provenance report this version reads ({exc})")
     if report.media.sha256 != a.sha256:
-        return Refused(a.name, a.report_path, "the report at this path is of another file than the one attached")
+        return Refused(name, a.report_path, "the report at this path is of another file than the one attached")
     return report, file_pictures(folder, data) if pictures else Pictures()
 
 
@@ -543,6 +590,7 @@ def render_markdown(d: Dossier) -> str:
             "- **Verdict:** none recorded (the tool gives evidence; the desk gives verdicts: "
             "`provenance claim verdict ID RATING`)", "", "## In short", ""]
     out += [f"- {md(s)}" for s in d.rollup]
+    out += [f"- {md(s)}" for s in d.runs]
     for title, lines in (("Evidence against the claim", d.against), ("Evidence for the claim", d.support)):
         out += ["", f"## {title}", ""]
         if not lines:

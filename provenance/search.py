@@ -26,6 +26,7 @@ from pathlib import Path
 
 from provenance.media import display_path
 from provenance.report.integrity import IntegrityError, read_verified
+from provenance.report.runs import reading_run, run_folder
 from provenance.report.view import fmt_t
 from provenance.workspace import Workspace
 
@@ -106,12 +107,22 @@ def search(query: str, folders: Iterable[Path], workspace_root: Path | None = No
     if korean:
         needle = _unspaced(needle)
     unmixed = _unmixed(needle)
-    for path in report_paths(folders):
+    paths = report_paths(folders)
+    read_runs: set[Path] = set()  # run folders read, so that a run reached twice is read once
+    earlier: list[Path] = []  # runs that read the text, of files whose run given did not (below)
+    while (path := earlier.pop() if earlier else next(paths, None)) is not None:
         try:
             data = read_verified(path, workspace_root)
         except (IntegrityError, OSError, ValueError) as exc:
             out.refused.append(str(exc))
             continue
+        if (here := _run_of(path)) in read_runs:
+            continue
+        read_runs.add(here)
+        if (run := reading_run(path, data, workspace_root, covering=False)) is not None and run.folder not in read_runs:
+            # the run given did not read the on-screen text (a degraded re-run: its language models missing)
+            # and an earlier run of the same file did: that run's text is searched too, never lost (D3)
+            earlier.append(run.folder)
         out.searched += 1
         media = data.get("media") or {}
         for where, text, alike in _texts(data):
@@ -123,6 +134,14 @@ def search(query: str, folders: Iterable[Path], workspace_root: Path | None = No
                                     text))
     out.hits = _once_per_file(out.hits)
     return out
+
+
+def _run_of(path: Path) -> Path:
+    """The run folder a report path names, resolved (a run named by its folder or by its latest link, once)."""
+    try:
+        return run_folder(path)
+    except (OSError, ValueError):
+        return path.resolve()
 
 
 def _once_per_file(hits: list[Hit]) -> list[Hit]:
