@@ -368,8 +368,9 @@ def _split_foreign(
     padded look (Whisper's own ``detect_language``), and is foreign only when that agrees. Its speech becomes
     speech of unidentified language (returned, in seconds): no language is claimed for it, never its text, and
     the region is split there, so the timeline does not draw one region over it. The parts get their own
-    language ID (the report's probability, and ``identified`` judges them as any region). Thresholds and their
-    measurements: ``FOREIGN_P``.
+    language ID (the report's probability); a part that gives the region's language under
+    ``CONFIRMED_LANGUAGE_P`` is speech of unidentified language too. Thresholds and their measurements:
+    ``FOREIGN_P``.
     """
     out: list[_Region] = []
     foreign_s = 0.0
@@ -412,8 +413,15 @@ def _split_foreign(
                             after_unidentified=after,
                             chunks=[c for c in r.chunks if inside(c[0], c[1])])
             piece.probs = _language_id(engine, samples, piece)
-            out.append(piece)
             after = True
+            if piece.probability < CONFIRMED_LANGUAGE_P:
+                # a region that held a foreign sentence is in question: a part its own speech does not give the
+                # region's language with confidence is not kept as a best guess of it either (espeak Korean heard
+                # as Thai under AVX-512: the Thai region, cut, left a part at th 0.58, shown as "uncertain" Thai
+                # where the whole region, confident, was checked and not corroborated)
+                foreign_s += piece.seconds
+                continue
+            out.append(piece)
     return out, foreign_s
 
 
