@@ -187,8 +187,10 @@ MIN_TRANSCRIPT_LOGPROB = -0.9
 # (tests/data/audio, sample_media, jfk: 37 segments; the lowest alone): Festival Russian "Расследование
 # продолжается." ru 0.040 alone / 0.985 padded, "и горустом черном дыме..." 0.204 / 0.93, the first Russian
 # sentence after the switch of en_ru_switch 0.238 / 0.186 (uk 0.77), espeak English heard as Latin 0.126 / 0.43,
-# a fast Festival Russian turn 0.28 / 0.33: no true segment under 0.2 on both. Margins thin (0.151 under,
-# 0.238 over on one look): both looks must agree. A look on under FOREIGN_MIN_S of speech is a coin toss.
+# a fast Festival Russian turn 0.28 / 0.33; dev corpus (benchmarks/audio_corpus.py): espeak Spanish heard as
+# Latin 0.097 / 0.212 and 0.156 / 0.229: no true segment under 0.2 on both. Margins thin (0.151 under, 0.212
+# over): both looks must agree, and a true sentence under both is unidentified speech, never another language.
+# A look on under FOREIGN_MIN_S of speech is a coin toss.
 FOREIGN_P = 0.2
 FOREIGN_MIN_S = 1.0
 
