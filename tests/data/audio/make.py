@@ -197,6 +197,24 @@ def dialog_clip(tmp: Path) -> Clip:
     return clip
 
 
+# Issue 13 round 6 (tester t13f's switch_fen_ru, H2): Festival English and espeak-ng Russian sentences 0.4 s
+# apart; the Russian, heard with the English around it, was transcribed as English ("Police are positive,
+# police are."). Whisper base alone on an espeak Russian sentence: pl 0.5-0.7 padded, nothing unpadded.
+FEN_RU = [("en", "The convoy crossed the bridge just after dawn."), ("ru", "Полиция прибыла на место."),
+          ("en", "Police said the driver was arrested at the border."), ("ru", "Полиция задержала водителя."),
+          ("en", "Officials will give more details tomorrow morning."), ("ru", "Мост был закрыт.")]
+
+
+def fen_ru_clip(tmp: Path) -> Clip:
+    """Festival English (``cmu_us_slt_arctic_hts``) and espeak-ng Russian at 150 wpm, 0.4 s apart (``FEN_RU``)."""
+    clip = Clip()
+    for language, text in FEN_RU:
+        audio = festival_en(text, tmp) if language == "en" else espeak(text, tmp, "ru", 150)
+        clip.speech(audio, language, text, "festival cmu_us_slt_arctic_hts" if language == "en" else
+                    "espeak-ng ru, 150 wpm").pause(0.4)
+    return clip
+
+
 def main() -> None:
     jfk_path = CORPUS / "speech" / "jfk.flac"
     if not jfk_path.is_file():
@@ -209,6 +227,7 @@ def main() -> None:
         switch = switch_clip(tmp)
         ko = espeak(KO_TEXT, tmp, "ko", 130)
         dialog = dialog_clip(tmp)
+        fen_ru = fen_ru_clip(tmp)
     jfk = load(jfk_path)
     clips = {
         "en_espeak.ogg": Clip().pause(0.3).speech(en, "en", EN_TEXT, "espeak-ng en-us").pause(0.5),
@@ -226,6 +245,7 @@ def main() -> None:
         .pause(0.5),
         "ko_espeak.ogg": Clip().pause(0.3).speech(ko, "ko", KO_TEXT, "espeak-ng ko, 130 wpm").pause(0.3),
         "dialog_fast.ogg": dialog,
+        "switch_fen_ru.ogg": fen_ru,
     }
     truth = {}
     for name, clip in clips.items():
