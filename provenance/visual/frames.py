@@ -742,6 +742,12 @@ def _declared_s(container: av.container.InputContainer, stream: av.VideoStream, 
     return None
 
 
+def _frame_t(frame: av.VideoFrame, start: float, fallback: float) -> float:
+    """``frame``'s presentation time (s from the stream's ``start``); ``fallback`` for a frame without one (a raw
+    elementary stream's: timed by packet order, within a check, 0.2 s, of the frame at hand)."""
+    return max(0.0, float(frame.time) - start) if frame.time is not None else fallback
+
+
 # Frame rate assumed for a stream whose frames carry no timestamps and which declares no rate: 25 fps, PAL's and
 # FFmpeg's own default for raw H.264/HEVC (its h264/hevc demuxers' "framerate" option)
 ASSUMED_FPS = 25.0
@@ -922,12 +928,22 @@ def sample_video(
                 take = t >= next_t
                 shots = cut(frame, t, check=take)
                 out.shot_changes.extend(round(c, 3) for c in shots.cuts)
-                if shots.within is not None and keep(shots.within, max(0.0, float(shots.within.time) - start), True):
+                if shots.within is not None and keep(shots.within, _frame_t(shots.within, start, t), True):
                     break
-                if shots.here:
-                    take = take or t - last_sample_t >= interval / 4
+                if shots.here:  # every shot gets a sample: its first checked frame, unless one was taken in it
+                    take = take or last_sample_t < max(shots.cuts)
                 if take and keep(frame, t, shots.here):
                     break
+            else:
+                # The stream ended less than a check after a cut (a 2-picture MJPEG, a shot in the last 0.2 s): the
+                # last frame is checked now, so that shot gets its sample too (issue 14 round 7, N1).
+                if last_t is not None and last_sample_t < last_t:
+                    shots = cut(frame, last_t, check=True)
+                    out.shot_changes.extend(round(c, 3) for c in shots.cuts)
+                    if shots.within is not None:
+                        keep(shots.within, _frame_t(shots.within, start, last_t), True)
+                    elif shots.here and last_sample_t < max(shots.cuts):
+                        keep(frame, last_t, True)
         except av.FFmpegError as exc:
             if not out.frames_sampled:
                 raise FrameError(f"cannot decode video: {exc}") from exc
