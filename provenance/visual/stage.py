@@ -123,6 +123,13 @@ def _embedded_video(ctx: Context, cfg: VisualConfig) -> EmbeddedVideo | None:
     return out
 
 
+# Declared frame rates outside this range are not a camera's (fps): phones' fastest slow motion records 960 fps
+# (Sony Xperia XZ Premium, Samsung Galaxy S9 "super slow-mo"); a time-lapse or a slide show at one frame a
+# minute is the slowest seen stored as video. A 1,000,000 fps Y4M (issue 14 round 7, N4) put 50 frames in 50 µs.
+MAX_PLAUSIBLE_FPS = 1000.0
+MIN_PLAUSIBLE_FPS = 1 / 60
+
+
 def _embedded_findings(visual: VisualSection) -> list[Finding]:
     """What the report says of a motion photo's embedded clip: its matches (warnings), or that it was compared and
     matched nothing, or why it was not examined (a notice; the stage error makes the exit 1)."""
@@ -314,6 +321,13 @@ class VisualStage(Stage):
                                "The video's frames carry no timestamps (a raw elementary stream, as DVRs export): "
                                f"times in this report count frames at {visual.frames_untimed}; played at another "
                                "rate, they scale with it.", {"timed_at": visual.frames_untimed}))
+        if video is not None and report.media.kind == "video" and video.fps and not (
+                MIN_PLAUSIBLE_FPS <= video.fps <= MAX_PLAUSIBLE_FPS):  # issue 14 round 7, N4
+            out.append(Finding("implausible_frame_rate", "notice",
+                               f"The video declares {video.fps:,.6g} frames a second, which no camera records (cameras: "
+                               f"one frame a minute to {MAX_PLAUSIBLE_FPS:,.0f} a second): its timestamps were "
+                               "written by software, so the clip times in this report follow a made-up clock and "
+                               "do not tell how long the footage plays.", {"fps": video.fps}))
         if (again := visual.rematched) is not None:
             out.append(Finding(
                 "visual_rematched", "info",
