@@ -325,7 +325,7 @@ class VisualStage(Stage):
                 MIN_PLAUSIBLE_FPS <= video.fps <= MAX_PLAUSIBLE_FPS):  # issue 14 round 7, N4
             out.append(Finding(
                 "implausible_frame_rate", "notice",
-                f"The video declares {video.fps:,.6g} frames a second, which no camera records (cameras: one frame "
+                f"The video declares {video.fps:,.0f} frames a second, which no camera records (cameras: one frame "
                 f"a minute to {MAX_PLAUSIBLE_FPS:,.0f} a second): its timestamps were written by software, so the "
                 "clip times in this report follow a made-up clock and do not tell how long the footage plays.",
                 {"fps": video.fps}))
