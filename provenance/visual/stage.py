@@ -98,11 +98,18 @@ def _embedded_video(ctx: Context, cfg: VisualConfig) -> EmbeddedVideo | None:
     from pathlib import Path
 
     from provenance.media import probe
-    from provenance.sniff import embedded_video_offset
+    from provenance.sniff import embedded_video_offset, motion_photo_xmp
 
     offset = embedded_video_offset(ctx.media.path)
     if offset is None:
-        return None
+        # the XMP says there is a clip, and it is neither right after the picture nor where the XMP's lengths put
+        # it: never a plain "No match" for a file only partly looked at (issue 14 round 7, N2)
+        if (declared := motion_photo_xmp(ctx.media.path)) is None:
+            return None
+        where = (f"the last {declared.from_end:,} bytes, where its XMP's declared lengths put it, hold no MP4"
+                 if declared.from_end else "its XMP gives no length to find it by, and no MP4 follows the picture")
+        return EmbeddedVideo(offset=0, size_bytes=declared.from_end or 0,
+                             error=f"the file declares a motion photo ({declared.declared}=1), but {where}")
     out = EmbeddedVideo(offset=offset, size_bytes=ctx.media.size_bytes - offset)
     with tempfile.TemporaryDirectory(prefix="provenance-embedded-") as tmp:
         clip = Path(tmp) / "embedded.mp4"
