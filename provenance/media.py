@@ -492,6 +492,40 @@ _NO_PICTURES = {"moi": "a MOI file is a camcorder's index of a MOD/TOD clip (its
                        "holds no pictures; verify the .MOD or .TOD clip beside it for those"}
 
 
+# FFmpeg's own bound on a picture's size (libavutil's av_image_check_size2: (w + 128) * (h + 128) under INT_MAX / 8);
+# a Y4M header past it is refused by the demuxer with EBUSY, which read as "Device or resource busy"
+_FFMPEG_MAX_AREA = (2**31 - 1) // 8
+
+
+def _y4m_size_error(path: Path) -> str | None:
+    """Why a YUV4MPEG2 file's header line declares a picture size no decoder takes ("declared picture size
+    60000x60000 ...", "invalid width -600 ..."), or None: not Y4M, or its size is not the problem."""
+    try:
+        with path.open("rb") as fh:
+            line = fh.read(256).split(b"\n", 1)[0]
+    except OSError:
+        return None
+    if not line.startswith(b"YUV4MPEG2 "):
+        return None
+    fields = {token[:1]: token[1:] for token in line.split()[1:] if token[:1] in (b"W", b"H")}
+    values: dict[str, int] = {}
+    for key, name in ((b"W", "width"), (b"H", "height")):
+        raw = fields.get(key)
+        try:
+            value = int(raw) if raw is not None else None
+        except ValueError:
+            value = None
+        if value is None or value <= 0:
+            shown = raw.decode("ascii", "replace") if raw is not None else "missing"
+            return f"invalid Y4M header: {name} {shown} (the W and H fields must be whole numbers above 0)"
+        values[name] = value
+    width, height = values["width"], values["height"]
+    if (width + 128) * (height + 128) >= _FFMPEG_MAX_AREA:
+        return (f"declared picture size {width}x{height} ({width * height / 1e6:,.0f} MP) in its Y4M header is over "
+                "what FFmpeg decodes (about 268 million pixels): damaged or crafted")
+    return None
+
+
 def _probe_av(path: Path, digest: str, size: int, limits: Limits | None = None, fmt: str | None = None) -> MediaFile:
     try:
         container = av.open(str(path), format=fmt, metadata_errors="ignore")
@@ -499,6 +533,8 @@ def _probe_av(path: Path, digest: str, size: int, limits: Limits | None = None, 
         if getattr(exc, "errno", None) == errno.ENOMEM:
             raise MediaLimitError(f"{display_path(path)}: reading its headers ran out of memory "
                                   "([limits] max_memory_mb)") from None
+        if (bad := _y4m_size_error(path)) is not None:  # FFmpeg said "Device or resource busy" (round 7, N7)
+            raise MediaError(f"{display_path(path)}: {bad}") from exc
         announced = _announced(path)
         if announced:  # it starts as media: cut short (an unfinished download) or damaged, not "not media"
             raise MediaError(f"{display_path(path)}: incomplete or damaged {announced} file (it starts as one, "
