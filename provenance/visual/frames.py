@@ -790,6 +790,41 @@ class _Demuxed:
 
 
 
+# Raw elementary streams (FFmpeg demuxer names): no container, so no packet is ever refused for damage; the
+# decoder conceals a cut or overwritten frame and says so only in its log (issue 14 round 7, N6)
+_RAW_STREAMS = frozenset({"h264", "hevc", "mpegvideo", "m4v"})
+_CONCEALED_SHOWN = 3  # decoder messages quoted in StreamCoverage.concealed
+
+
+@contextlib.contextmanager
+def _decoder_errors(watch: bool) -> Iterator[list]:
+    """FFmpeg's error-level log lines while the block runs (``watch``; else none), from every thread: the
+    decoder's frame threads write them. The log level is put back after."""
+    if not watch:
+        yield []
+        return
+    import av.logging
+
+    before = av.logging.get_level()
+    av.logging.set_level(av.logging.ERROR)
+    try:
+        with av.logging.Capture(local=False) as logs:
+            yield logs
+    finally:
+        av.logging.set_level(before)
+
+
+def _concealed_words(logs: list, corrupt: int) -> str | None:
+    """``StreamCoverage.concealed`` from the decoder's error lines and its count of frames marked corrupt."""
+    said = list(dict.fromkeys(" ".join(str(line[2]).split()) for line in logs if line[0] <= 16))  # AV_LOG_ERROR
+    if not said and not corrupt:
+        return None
+    parts = [f"{corrupt} frame{'s' if corrupt != 1 else ''} marked corrupt"] if corrupt else []
+    if said:
+        parts.append("FFmpeg: " + "; ".join(said[:_CONCEALED_SHOWN]) + (" ..." if len(said) > _CONCEALED_SHOWN else ""))
+    return "; ".join(parts)
+
+
 @contextlib.contextmanager
 def video_stream(path: Path, *, skip_frame: str) -> Iterator[tuple[av.container.InputContainer, av.VideoStream]]:
     """The open container and its first video stream FFmpeg can decode, FFmpeg's threads on and frames of the
@@ -857,7 +892,10 @@ def sample_video(
     last_detail = -1e9
     details = 0
     out = FrameSample()
-    with video_stream(path, skip_frame="NONREF") as (container, stream):
+    with video_stream(path, skip_frame="NONREF") as (container, stream), _decoder_errors(
+            container.format.name in _RAW_STREAMS) as decoder_log:
+        watched = container.format.name in _RAW_STREAMS
+        corrupt = 0
         start = float(stream.start_time * stream.time_base) if stream.start_time is not None else 0.0
         demuxed = _Demuxed(start, float(stream.time_base) if stream.time_base else None)
         frame_s = 1.0 / float(stream.average_rate) if stream.average_rate else 0.04  # a frame's span on screen
@@ -925,6 +963,7 @@ def sample_video(
                     out.untimed = untimed_words
                     t = last_t = (demuxed.seen - untimed_from) * untimed_s
                 spans.append((t, t + frame_s))
+                corrupt += watched and frame.is_corrupt
                 take = t >= next_t
                 shots = cut(frame, t, check=take)
                 out.shot_changes.extend(round(c, 3) for c in shots.cuts)
@@ -957,7 +996,8 @@ def sample_video(
                                bad_packets=demuxed.bad,
                                limit=limit.get(out.stopped_by or ""), error=out.decode_error or demuxed.first_error,
                                frames_decoded=out.frames_decoded,
-                               frames_sampled=out.frames_sampled)
+                               frames_sampled=out.frames_sampled,
+                               concealed=_concealed_words(list(decoder_log), corrupt))
     if not out.frames_sampled:
         if out.stopped_by == "max_frames_decoded":
             raise FrameError(f"no frame with a timestamp in the first {out.frames_decoded} decoded frames "
