@@ -374,6 +374,27 @@ def jxl_opens(width: int, height: int) -> bool:
     return need <= DECODE_MEMORY_BYTES and (headroom is None or need <= headroom)
 
 
+# CIPA DC-007 MP types of a picture of its own (a stereo pair's other eye, a multi-angle or panorama frame, or a
+# type the writer left undefined, as Pillow's MPO writer does); a camera's large-thumbnail previews (MP types
+# 0x10001/0x10002) are the same picture smaller and not counted
+_MPO_PREVIEWS = ("Large Thumbnail",)
+
+
+def mpo_pictures(img: Image.Image) -> int:
+    """How many pictures of an MPO (Pillow's MP index, read from the MPF header at open) are pictures of their own:
+    the first, and every later one that is not a preview of it (``_MPO_PREVIEWS``). A JPEG whose XMP declares a
+    gain map (Ultra HDR, Google's Container:Directory) carries it as a second MP picture: not a picture either."""
+    entries = (getattr(img, "mpinfo", None) or {}).get(0xB002) or []
+    if not isinstance(entries, list) or len(entries) < 2:
+        return 1
+    xmp = img.info.get("xmp") or b""
+    if isinstance(xmp, bytes) and b"http://ns.google.com/photos/1.0/container/" in xmp:
+        return 1
+    own = [e for e in entries[1:] if isinstance(e, dict)
+           and not str((e.get("Attribute") or {}).get("MPType", "")).startswith(_MPO_PREVIEWS)]
+    return 1 + len(own) if len(own) == len(entries) - 1 else 1
+
+
 def _probe_still(path: Path) -> tuple[str, int, int, int] | None:
     """A still picture Pillow can read (header only) as (format, width, height, frames), or None: frames is 1,
     or an animated WebP's frame count (``_STILL_ANIMATIONS``); other animations are video, FFmpeg's (None).
@@ -395,6 +416,8 @@ def _probe_still(path: Path) -> tuple[str, int, int, int] | None:
                     return None  # animated: a video for our purposes
                 if img.format == "TIFF":  # a multi-page TIFF: every page is a still the visual stage examines
                     frames = tiff_pages(path)
+                if img.format == "MPO":  # a stereo pair or multi-angle set: each picture examined (round 7, N5)
+                    frames = mpo_pictures(img)
                 width, height = img.width, img.height
                 if not (isinstance(width, int) and isinstance(height, int)) or width <= 0 or height <= 0:
                     return None

@@ -224,7 +224,7 @@ def still_pages(media: MediaFile) -> range:
     from provenance.limits import MAX_STILL_PAGES
 
     pages = media.video.frames if media.video is not None and media.video.frames else 1
-    return range(min(pages, MAX_STILL_PAGES)) if media.container == "tiff" else range(1)
+    return range(min(pages, MAX_STILL_PAGES)) if media.container in ("tiff", "mpo") else range(1)
 
 
 def load_page(path: Path, page: int, *, max_pixels: int | None = None, long_side: int = HASH_SIZE) -> np.ndarray:

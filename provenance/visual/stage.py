@@ -220,8 +220,22 @@ def _pages_finding(report: Report) -> Finding | None:
     from provenance.limits import MAX_STILL_PAGES
 
     video, visual = report.media.video, report.visual
-    if report.media.kind != "image" or report.media.container != "tiff" or video is None or (video.frames or 1) < 2:
+    if report.media.kind != "image" or report.media.container not in ("tiff", "mpo") or video is None or (
+            video.frames or 1) < 2:
         return None
+    if report.media.container == "mpo":  # a stereo pair or multi-angle set (CIPA DC-007): its pictures as pages
+        examined = sorted({round(f.t) + 1 for f in report.visual.frames})
+        matched = sorted({round(p.query_t) + 1 for m in report.visual.matches for p in m.frames})
+        missed = [p for p in range(1, (video.frames or 1) + 1) if p not in examined]
+        said = (f"An MPO (multi-picture file, e.g. a stereo camera's pair) of {video.frames} pictures: "
+                f"{len(examined)} examined, each as a picture of its own")
+        if matched:
+            said += f"; picture{'s' if len(matched) > 1 else ''} {_pages(matched)} matched known imagery"
+        if missed:
+            said += f"; picture{'s' if len(missed) > 1 else ''} {_pages(missed)} did not decode and were not checked"
+        return Finding("mpo_pictures" if not missed else "mpo_pictures_not_examined", "notice" if missed else "info",
+                       said + ".", {"pictures": video.frames, "examined": examined, "not_examined": missed,
+                                    "matched": matched})
     pages = video.frames or 1
     examined = sorted({round(f.t) + 1 for f in visual.frames})
     failed = [p for p in range(1, min(pages, MAX_STILL_PAGES) + 1) if p not in examined]
