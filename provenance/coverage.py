@@ -40,7 +40,7 @@ StreamKind = Literal["video", "audio"]
 def measure(stream: StreamKind, spans: Sequence[tuple[float, float]], declared_s: float | None, *,
             packets: Sequence[float] = (), refused: Sequence[float] = (), origin: float = 0.0,
             bad_packets: int = 0, limit: str | None = None, error: str | None = None, frames_decoded: int = 0,
-            frames_sampled: int | None = None) -> StreamCoverage:
+            frames_sampled: int | None = None, concealed: str | None = None) -> StreamCoverage:
     """The coverage of one stream from the (start, end) seconds of every frame its decoder produced.
 
     ``packets``: presentation times of the packets demuxed (video): a hole between decoded frames with no packet
@@ -77,7 +77,8 @@ def measure(stream: StreamKind, spans: Sequence[tuple[float, float]], declared_s
         stream=stream, declared_s=None if declared_s is None else round(declared_s, 3), decoded=decoded,
         decoded_s=round(sum(r.end - r.start for r in decoded), 3), gaps=gaps,
         ended_at_s=None if ended_at is None else round(ended_at, 3), limit=limit if ended_at is not None else None,
-        error=error, bad_packets=bad_packets, frames_decoded=frames_decoded, frames_sampled=frames_sampled)
+        error=error, bad_packets=bad_packets, frames_decoded=frames_decoded, frames_sampled=frames_sampled,
+        concealed=concealed)
 
 
 def _refused_holes(spans: list[tuple[float, float]], refused: list[float]) -> set[int]:
@@ -104,16 +105,19 @@ def _packet_between(packets: Sequence[float], start: float, end: float) -> bool:
 
 
 def short(c: StreamCoverage) -> bool:
-    """Whether decoding fell short: a gap, or a tail missing for a reason other than a configured cap."""
-    return bool(c.gaps) or (c.ended_at_s is not None and c.limit is None)
+    """Whether decoding fell short: a gap, a tail missing for a reason other than a configured cap, or damage the
+    decoder concealed (``StreamCoverage.concealed``: garbled pixels were hashed as if they were the footage)."""
+    return bool(c.gaps) or (c.ended_at_s is not None and c.limit is None) or bool(getattr(c, "concealed", None))
 
 
 def describe(c: StreamCoverage) -> str:
     """One phrase: "video: 6.2 s of 14.6 s decoded; decoding stopped at 6.2 s (FFmpeg's error)", or the gaps in
     the middle named ("2.0 s in the middle did not decode: 6.3-8.3 s"), or "video: all 14.6 s decoded"."""
     of = f" of {c.declared_s:.1f} s" if c.declared_s is not None else ""
+    hidden = f"damaged data the decoder concealed ({c.concealed})" if getattr(c, "concealed", None) else ""
     if not c.gaps and c.ended_at_s is None:
-        return f"{c.stream}: all {c.decoded_s:.1f} s decoded" if of else f"{c.stream}: {c.decoded_s:.1f} s decoded"
+        whole = f"{c.stream}: all {c.decoded_s:.1f} s decoded" if of else f"{c.stream}: {c.decoded_s:.1f} s decoded"
+        return f"{whole}, with {hidden}" if hidden else whole
     parts = [f"{c.stream}: {c.decoded_s:.1f} s{of} decoded"]
     if c.gaps:
         holes = ", ".join(f"{g.start:.1f}-{g.end:.1f} s" for g in c.gaps[:5])
@@ -123,6 +127,8 @@ def describe(c: StreamCoverage) -> str:
     if c.ended_at_s is not None:
         parts.append(f"decoding was stopped at {c.ended_at_s:.1f} s by {c.limit}" if c.limit else
                      f"decoding stopped at {c.ended_at_s:.1f} s{of}")
+    if hidden:
+        parts.append(hidden)
     text = "; ".join(parts)
     if short(c) and (c.error or c.bad_packets):
         refused = f"{c.bad_packets} packet{'s' if c.bad_packets != 1 else ''} refused" if c.bad_packets else ""
@@ -171,7 +177,7 @@ def pages_missed(section: Section, media: MediaFile) -> str | None:
 
     reasons = getattr(section, "pages_not_decoded", None) or {}
     failed = sorted(int(p) for p in reasons)
-    if media.kind != "image" or media.container != "tiff" or media.video is None:
+    if media.kind != "image" or media.container not in ("tiff", "mpo") or media.video is None:
         return None
     pages = media.video.frames or 1
     said = []
@@ -187,7 +193,7 @@ def pages_missed(section: Section, media: MediaFile) -> str | None:
     if not said:
         return None
     counted = f"more than {MAX_STILL_PAGES}" if pages > MAX_STILL_PAGES else f"{pages}"
-    return f"a TIFF of {counted} pages: " + "; ".join(said)
+    return f"a{' TIFF' if media.container == 'tiff' else 'n MPO'} of {counted} pages: " + "; ".join(said)
 
 
 def findings(report: Report) -> list[Finding]:

@@ -374,6 +374,27 @@ def jxl_opens(width: int, height: int) -> bool:
     return need <= DECODE_MEMORY_BYTES and (headroom is None or need <= headroom)
 
 
+# CIPA DC-007 MP types of a picture of its own (a stereo pair's other eye, a multi-angle or panorama frame, or a
+# type the writer left undefined, as Pillow's MPO writer does); a camera's large-thumbnail previews (MP types
+# 0x10001/0x10002) are the same picture smaller and not counted
+_MPO_PREVIEWS = ("Large Thumbnail",)
+
+
+def mpo_pictures(img: Image.Image) -> int:
+    """How many pictures of an MPO (Pillow's MP index, read from the MPF header at open) are pictures of their own:
+    the first, and every later one that is not a preview of it (``_MPO_PREVIEWS``). A JPEG whose XMP declares a
+    gain map (Ultra HDR, Google's Container:Directory) carries it as a second MP picture: not a picture either."""
+    entries = (getattr(img, "mpinfo", None) or {}).get(0xB002) or []
+    if not isinstance(entries, list) or len(entries) < 2:
+        return 1
+    xmp = img.info.get("xmp") or b""
+    if isinstance(xmp, bytes) and b"http://ns.google.com/photos/1.0/container/" in xmp:
+        return 1
+    own = [e for e in entries[1:] if isinstance(e, dict)
+           and not str((e.get("Attribute") or {}).get("MPType", "")).startswith(_MPO_PREVIEWS)]
+    return 1 + len(own) if len(own) == len(entries) - 1 else 1
+
+
 def _probe_still(path: Path) -> tuple[str, int, int, int] | None:
     """A still picture Pillow can read (header only) as (format, width, height, frames), or None: frames is 1,
     or an animated WebP's frame count (``_STILL_ANIMATIONS``); other animations are video, FFmpeg's (None).
@@ -395,6 +416,8 @@ def _probe_still(path: Path) -> tuple[str, int, int, int] | None:
                     return None  # animated: a video for our purposes
                 if img.format == "TIFF":  # a multi-page TIFF: every page is a still the visual stage examines
                     frames = tiff_pages(path)
+                if img.format == "MPO":  # a stereo pair or multi-angle set: each picture examined (round 7, N5)
+                    frames = mpo_pictures(img)
                 width, height = img.width, img.height
                 if not (isinstance(width, int) and isinstance(height, int)) or width <= 0 or height <= 0:
                     return None
@@ -492,6 +515,40 @@ _NO_PICTURES = {"moi": "a MOI file is a camcorder's index of a MOD/TOD clip (its
                        "holds no pictures; verify the .MOD or .TOD clip beside it for those"}
 
 
+# FFmpeg's own bound on a picture's size (libavutil's av_image_check_size2: (w + 128) * (h + 128) under INT_MAX / 8);
+# a Y4M header past it is refused by the demuxer with EBUSY, which read as "Device or resource busy"
+_FFMPEG_MAX_AREA = (2**31 - 1) // 8
+
+
+def _y4m_size_error(path: Path) -> str | None:
+    """Why a YUV4MPEG2 file's header line declares a picture size no decoder takes ("declared picture size
+    60000x60000 ...", "invalid width -600 ..."), or None: not Y4M, or its size is not the problem."""
+    try:
+        with path.open("rb") as fh:
+            line = fh.read(256).split(b"\n", 1)[0]
+    except OSError:
+        return None
+    if not line.startswith(b"YUV4MPEG2 "):
+        return None
+    fields = {token[:1]: token[1:] for token in line.split()[1:] if token[:1] in (b"W", b"H")}
+    values: dict[str, int] = {}
+    for key, name in ((b"W", "width"), (b"H", "height")):
+        raw = fields.get(key)
+        try:
+            value = int(raw) if raw is not None else None
+        except ValueError:
+            value = None
+        if value is None or value <= 0:
+            shown = raw.decode("ascii", "replace") if raw is not None else "missing"
+            return f"invalid Y4M header: {name} {shown} (the W and H fields must be whole numbers above 0)"
+        values[name] = value
+    width, height = values["width"], values["height"]
+    if (width + 128) * (height + 128) >= _FFMPEG_MAX_AREA:
+        return (f"declared picture size {width}x{height} ({width * height / 1e6:,.0f} MP) in its Y4M header is over "
+                "what FFmpeg decodes (about 268 million pixels): damaged or crafted")
+    return None
+
+
 def _probe_av(path: Path, digest: str, size: int, limits: Limits | None = None, fmt: str | None = None) -> MediaFile:
     try:
         container = av.open(str(path), format=fmt, metadata_errors="ignore")
@@ -499,6 +556,8 @@ def _probe_av(path: Path, digest: str, size: int, limits: Limits | None = None, 
         if getattr(exc, "errno", None) == errno.ENOMEM:
             raise MediaLimitError(f"{display_path(path)}: reading its headers ran out of memory "
                                   "([limits] max_memory_mb)") from None
+        if (bad := _y4m_size_error(path)) is not None:  # FFmpeg said "Device or resource busy" (round 7, N7)
+            raise MediaError(f"{display_path(path)}: {bad}") from exc
         announced = _announced(path)
         if announced:  # it starts as media: cut short (an unfinished download) or damaged, not "not media"
             raise MediaError(f"{display_path(path)}: incomplete or damaged {announced} file (it starts as one, "

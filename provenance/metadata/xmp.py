@@ -11,6 +11,7 @@ from __future__ import annotations
 import struct
 import xml.etree.ElementTree as ET
 import zlib
+from dataclasses import dataclass
 from pathlib import Path
 
 from provenance.limits import current_deadline
@@ -317,3 +318,64 @@ def _xmp_angle(value: str) -> float:
     parts = [float(p) for p in value[:-1].split(",")]
     degrees = parts[0] + (parts[1] / 60 if len(parts) > 1 else 0) + (parts[2] / 3600 if len(parts) > 2 else 0)
     return -degrees if value[-1].upper() in "SW" else degrees
+
+
+_GCAMERA = "{http://ns.google.com/photos/1.0/camera/}"
+_ITEM = "{http://ns.google.com/photos/1.0/container/item/}"
+
+
+@dataclass(frozen=True)
+class MotionPhotoXmp:
+    """What a JPEG's XMP says of a motion photo's clip (Google's Motion Photo format 1.0 and its MicroVideo
+    predecessor): the clip is appended to the file, after any other declared items (an Ultra HDR gain map)."""
+
+    declared: str  # the property that declares it: "GCamera:MotionPhoto" or "GCamera:MicroVideo"
+    # bytes from the clip's start to the file's end: Container:Directory's MotionPhoto item and every item after
+    # it (Item:Length, plus Item:Padding), or GCamera:MicroVideoOffset; None when the XMP gives no length
+    from_end: int | None
+
+
+def motion_photo(blocks: list[bytes]) -> MotionPhotoXmp | None:
+    """The motion photo the XMP ``blocks`` declare (``GCamera:MotionPhoto="1"`` or ``GCamera:MicroVideo="1"``), or
+    None. Parsed as ``read`` parses (DTDs and entities refused); a packet that does not parse declares nothing."""
+    for block in blocks:
+        if b"<!DOCTYPE" in block or b"<!ENTITY" in block:
+            continue
+        try:
+            root = ET.fromstring(block.replace(b"\x00", b""))
+        except ET.ParseError:
+            continue
+        attrs: dict[str, str] = {}
+        items: list[dict[str, str]] = []
+        for element in root.iter():
+            if element.tag.startswith(_GCAMERA) and element.text and element.text.strip():
+                attrs.setdefault(element.tag, element.text.strip())  # <GCamera:MotionPhoto>1</GCamera:MotionPhoto>
+            for key, value in element.attrib.items():
+                if key.startswith(_GCAMERA):
+                    attrs.setdefault(key, value)
+            item = {k.removeprefix(_ITEM): v for k, v in element.attrib.items() if k.startswith(_ITEM)}
+            if "Semantic" in item:
+                items.append(item)
+        declared = next((f"GCamera:{name}" for name in ("MotionPhoto", "MicroVideo")
+                         if attrs.get(_GCAMERA + name, "").strip() == "1"), None)
+        if declared is None:
+            continue
+        return MotionPhotoXmp(declared, _from_end(items, attrs.get(_GCAMERA + "MicroVideoOffset")))
+    return None
+
+
+def _from_end(items: list[dict[str, str]], micro_offset: str | None) -> int | None:
+    """Bytes from the clip's start to the file's end, from the directory's items (the clip's and those after it)
+    or MicroVideo's offset; None when neither gives a positive whole number."""
+    def number(value: str | None) -> int:
+        try:
+            return max(0, int((value or "0").strip()))
+        except ValueError:
+            return 0
+
+    at = next((i for i, item in enumerate(items) if item.get("Semantic") == "MotionPhoto"), None)
+    if at is not None:
+        total = sum(number(item.get("Length")) + number(item.get("Padding")) for item in items[at:])
+        if total > 0:
+            return total
+    return number(micro_offset) or None

@@ -231,6 +231,9 @@ class StreamCoverage:
     bad_packets: int = 0  # packets the decoder rejected
     frames_decoded: int = 0  # frames the decoder produced (video: reference frames only; audio: audio frames)
     frames_sampled: int | None = None  # video: frames sampled for matching; None for audio
+    # damage the decoder hid by filling in picture data (a raw H.264/HEVC stream cut or overwritten inside a
+    # frame decodes without a refused packet): its first error and how many frames it marked corrupt; None: none
+    concealed: str | None = None
 
 
 @dataclass

@@ -226,7 +226,7 @@ def still_pages(media: MediaFile) -> range:
     from provenance.limits import MAX_STILL_PAGES
 
     pages = media.video.frames if media.video is not None and media.video.frames else 1
-    return range(min(pages, MAX_STILL_PAGES)) if media.container == "tiff" else range(1)
+    return range(min(pages, MAX_STILL_PAGES)) if media.container in ("tiff", "mpo") else range(1)
 
 
 def load_page(path: Path, page: int, *, max_pixels: int | None = None, long_side: int = HASH_SIZE) -> np.ndarray:
@@ -772,6 +772,12 @@ def _declared_s(container: av.container.InputContainer, stream: av.VideoStream, 
     return None
 
 
+def _frame_t(frame: av.VideoFrame, start: float, fallback: float) -> float:
+    """``frame``'s presentation time (s from the stream's ``start``); ``fallback`` for a frame without one (a raw
+    elementary stream's: timed by packet order, within a check, 0.2 s, of the frame at hand)."""
+    return max(0.0, float(frame.time) - start) if frame.time is not None else fallback
+
+
 # Frame rate assumed for a stream whose frames carry no timestamps and which declares no rate: 25 fps, PAL's and
 # FFmpeg's own default for raw H.264/HEVC (its h264/hevc demuxers' "framerate" option)
 ASSUMED_FPS = 25.0
@@ -837,6 +843,41 @@ def _multipart_end(path: Path, container: av.container.InputContainer, demuxed: 
 # Bytes a multipart recording may end with after its last picture and still be whole: a boundary line and MIME
 # headers are tens of bytes (FFmpeg writes 12); more is data a demuxer failed on
 _MULTIPART_TAIL = 1024
+
+
+# Raw elementary streams (FFmpeg demuxer names): no container, so no packet is ever refused for damage; the
+# decoder conceals a cut or overwritten frame and says so only in its log (issue 14 round 7, N6)
+_RAW_STREAMS = frozenset({"h264", "hevc", "mpegvideo", "m4v"})
+_CONCEALED_SHOWN = 3  # decoder messages quoted in StreamCoverage.concealed
+
+
+@contextlib.contextmanager
+def _decoder_errors(watch: bool) -> Iterator[list]:
+    """FFmpeg's error-level log lines while the block runs (``watch``; else none), from every thread: the
+    decoder's frame threads write them. The log level is put back after."""
+    if not watch:
+        yield []
+        return
+    import av.logging
+
+    before = av.logging.get_level()
+    av.logging.set_level(av.logging.ERROR)
+    try:
+        with av.logging.Capture(local=False) as logs:
+            yield logs
+    finally:
+        av.logging.set_level(before)
+
+
+def _concealed_words(logs: list, corrupt: int) -> str | None:
+    """``StreamCoverage.concealed`` from the decoder's error lines and its count of frames marked corrupt."""
+    said = list(dict.fromkeys(" ".join(str(line[2]).split()) for line in logs if line[0] <= 16))  # AV_LOG_ERROR
+    if not said and not corrupt:
+        return None
+    parts = [f"{corrupt} frame{'s' if corrupt != 1 else ''} marked corrupt"] if corrupt else []
+    if said:
+        parts.append("FFmpeg: " + "; ".join(said[:_CONCEALED_SHOWN]) + (" ..." if len(said) > _CONCEALED_SHOWN else ""))
+    return "; ".join(parts)
 
 
 @contextlib.contextmanager
@@ -906,7 +947,10 @@ def sample_video(
     last_detail = -1e9
     details = 0
     out = FrameSample()
-    with video_stream(path, skip_frame="NONREF") as (container, stream):
+    with video_stream(path, skip_frame="NONREF") as (container, stream), _decoder_errors(
+            container.format.name in _RAW_STREAMS) as decoder_log:
+        watched = container.format.name in _RAW_STREAMS
+        corrupt = 0
         start = float(stream.start_time * stream.time_base) if stream.start_time is not None else 0.0
         demuxed = _Demuxed(start, float(stream.time_base) if stream.time_base else None)
         frame_s = 1.0 / float(stream.average_rate) if stream.average_rate else 0.04  # a frame's span on screen
@@ -974,15 +1018,26 @@ def sample_video(
                     out.untimed = untimed_words
                     t = last_t = (demuxed.seen - untimed_from) * untimed_s
                 spans.append((t, t + frame_s))
+                corrupt += watched and frame.is_corrupt
                 take = t >= next_t
                 shots = cut(frame, t, check=take)
                 out.shot_changes.extend(round(c, 3) for c in shots.cuts)
-                if shots.within is not None and keep(shots.within, max(0.0, float(shots.within.time) - start), True):
+                if shots.within is not None and keep(shots.within, _frame_t(shots.within, start, t), True):
                     break
-                if shots.here:
-                    take = take or t - last_sample_t >= interval / 4
+                if shots.here:  # every shot gets a sample: its first checked frame, unless one was taken in it
+                    take = take or last_sample_t < max(shots.cuts)
                 if take and keep(frame, t, shots.here):
                     break
+            else:
+                # The stream ended less than a check after a cut (a 2-picture MJPEG, a shot in the last 0.2 s): the
+                # last frame is checked now, so that shot gets its sample too (issue 14 round 7, N1).
+                if last_t is not None and last_sample_t < last_t:
+                    shots = cut(frame, last_t, check=True)
+                    out.shot_changes.extend(round(c, 3) for c in shots.cuts)
+                    if shots.within is not None:
+                        keep(shots.within, _frame_t(shots.within, start, last_t), True)
+                    elif shots.here and last_sample_t < max(shots.cuts):
+                        keep(frame, last_t, True)
         except av.FFmpegError as exc:
             if not out.frames_sampled:
                 raise FrameError(f"cannot decode video: {exc}") from exc
@@ -997,7 +1052,8 @@ def sample_video(
                                bad_packets=demuxed.bad,
                                limit=limit.get(out.stopped_by or ""), error=out.decode_error or demuxed.first_error,
                                frames_decoded=out.frames_decoded,
-                               frames_sampled=out.frames_sampled)
+                               frames_sampled=out.frames_sampled,
+                               concealed=_concealed_words(list(decoder_log), corrupt))
     if not out.frames_sampled:
         if out.stopped_by == "max_frames_decoded":
             raise FrameError(f"no frame with a timestamp in the first {out.frames_decoded} decoded frames "

@@ -116,15 +116,18 @@ def _continues_into(a: Segment, b: Segment, gap: float) -> bool:
     return lo - WINDOW_SLACK_S <= there <= hi + WINDOW_SLACK_S
 
 
-def shown_ends(s: Segment, step: float, clip_s: float | None = None) -> tuple[float, float]:
+def shown_ends(s: Segment, step: float, clip_s: float | None = None,
+               cuts: Sequence[float] = ()) -> tuple[float, float]:
     """Where a video segment's clip and reference ranges end as the report shows them (seconds): the clip's at its
     last matched sample plus the ``step`` that sample stands for (capped at ``clip_s``, the clip's duration), as
     the matched seconds are counted ("8.0 s of 8.0 s" beside "clip 0:00.0-0:07.0" read as a contradiction: issue
     12 round D11), and the reference's by the same clip seconds at the segment's speed, so the two ranges agree:
     "Clip 0:00.0-0:08.0 = reference 0:05.0-0:12.0" at 1x named 8 s of clip and 7 of reference (round 7 L1). The
     sample stands for reference footage as much as for clip footage: a 1-s step past the reference's last sample
-    names at most that second, and only where the clip goes on showing it."""
-    clip_end = s.query_end + step
+    names at most that second, and only where the clip goes on showing it. Nor does the clip's end run past its
+    next shot change (``cuts``, seconds): a shot sampled once, 0.8 s between two cuts, was said to last a whole
+    step into the next shot (issue 14 round 7, N1)."""
+    clip_end = min([s.query_end + step] + [c for c in cuts if c > s.query_end + 1e-6])
     if clip_s:
         clip_end = max(s.query_end, min(clip_end, clip_s))
     return clip_end, s.reference_end + s.speed * (clip_end - s.query_end)

@@ -98,7 +98,18 @@ def _embedded_video(ctx: Context, cfg: VisualConfig) -> EmbeddedVideo | None:
 
     at = embedded.offset(ctx.media)
     if at is None:
-        return None
+        # the XMP says there is a clip, and it is neither right after the picture nor where the XMP's lengths put
+        # it: never a plain "No match" for a file only partly looked at (issue 14 round 7, N2)
+        from provenance.sniff import motion_photo_xmp
+
+        if ctx.media.kind != "image" or ctx.media.container != "jpeg":
+            return None
+        if (declared := motion_photo_xmp(ctx.media.path)) is None:
+            return None
+        where = (f"the last {declared.from_end:,} bytes, where its XMP's declared lengths put it, hold no MP4"
+                 if declared.from_end else "its XMP gives no length to find it by, and no MP4 follows the picture")
+        return EmbeddedVideo(offset=0, size_bytes=declared.from_end or 0,
+                             error=f"the file declares a motion photo ({declared.declared}=1), but {where}")
     out = EmbeddedVideo(offset=at, size_bytes=ctx.media.size_bytes - at)
     try:
         with embedded.clip_media(ctx.media, at, ctx.pipeline.limits) as media:
@@ -128,6 +139,13 @@ def rematch_embedded(previous: EmbeddedVideo, fp: Fingerprint, config: VisualCon
     found = VisualSection(status="ok")
     _match_into(found, fp, index, config.matching)
     return dataclasses.replace(previous, matches=found.matches)
+
+
+# Declared frame rates outside this range are not a camera's (fps): phones' fastest slow motion records 960 fps
+# (Sony Xperia XZ Premium, Samsung Galaxy S9 "super slow-mo"); a time-lapse or a slide show at one frame a
+# minute is the slowest seen stored as video. A 1,000,000 fps Y4M (issue 14 round 7, N4) put 50 frames in 50 µs.
+MAX_PLAUSIBLE_FPS = 1000.0
+MIN_PLAUSIBLE_FPS = 1 / 60
 
 
 def _embedded_findings(visual: VisualSection) -> list[Finding]:
@@ -213,8 +231,22 @@ def _pages_finding(report: Report) -> Finding | None:
     from provenance.limits import MAX_STILL_PAGES
 
     video, visual = report.media.video, report.visual
-    if report.media.kind != "image" or report.media.container != "tiff" or video is None or (video.frames or 1) < 2:
+    if report.media.kind != "image" or report.media.container not in ("tiff", "mpo") or video is None or (
+            video.frames or 1) < 2:
         return None
+    if report.media.container == "mpo":  # a stereo pair or multi-angle set (CIPA DC-007): its pictures as pages
+        examined = sorted({round(f.t) + 1 for f in report.visual.frames})
+        matched = sorted({round(p.query_t) + 1 for m in report.visual.matches for p in m.frames})
+        missed = [p for p in range(1, (video.frames or 1) + 1) if p not in examined]
+        said = (f"An MPO (multi-picture file, e.g. a stereo camera's pair) of {video.frames} pictures: "
+                f"{len(examined)} examined, each as a picture of its own")
+        if matched:
+            said += f"; picture{'s' if len(matched) > 1 else ''} {_pages(matched)} matched known imagery"
+        if missed:
+            said += f"; picture{'s' if len(missed) > 1 else ''} {_pages(missed)} did not decode and were not checked"
+        return Finding("mpo_pictures" if not missed else "mpo_pictures_not_examined", "notice" if missed else "info",
+                       said + ".", {"pictures": video.frames, "examined": examined, "not_examined": missed,
+                                    "matched": matched})
     pages = video.frames or 1
     examined = sorted({round(f.t) + 1 for f in visual.frames})
     failed = [p for p in range(1, min(pages, MAX_STILL_PAGES) + 1) if p not in examined]
@@ -320,6 +352,14 @@ class VisualStage(Stage):
                                "The video's frames carry no timestamps (a raw elementary stream, as DVRs export): "
                                f"times in this report count frames at {visual.frames_untimed}; played at another "
                                "rate, they scale with it.", {"timed_at": visual.frames_untimed}))
+        if video is not None and report.media.kind == "video" and video.fps and not (
+                MIN_PLAUSIBLE_FPS <= video.fps <= MAX_PLAUSIBLE_FPS):  # issue 14 round 7, N4
+            out.append(Finding(
+                "implausible_frame_rate", "notice",
+                f"The video declares {video.fps:,.0f} frames a second, which no camera records (cameras: one frame "
+                f"a minute to {MAX_PLAUSIBLE_FPS:,.0f} a second): its timestamps were written by software, so the "
+                "clip times in this report follow a made-up clock and do not tell how long the footage plays.",
+                {"fps": video.fps}))
         if (again := visual.rematched) is not None:
             out.append(Finding(
                 "visual_rematched", "info",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import statistics
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from provenance.report.model import Match, Report, Segment
@@ -62,6 +63,12 @@ def sample_step(report: Report) -> float:
     return min(1.0, statistics.median(gaps)) if gaps else 1.0
 
 
+def segment_end(s: Segment, step: float, cuts: Sequence[float] = ()) -> float:
+    """Where a segment ends in clip time (s): its last sampled frame plus the ``step`` that frame stands for, but
+    not past the clip's next shot change (``cuts``): that frame's shot ends there."""
+    return min([s.query_end + step] + [c for c in cuts if c > s.query_end + 1e-6])
+
+
 def _segment_is_hash(s: Segment, m: Match) -> bool:
     return any(p.inliers == 0 and s.query_start - 1e-6 <= p.query_t <= s.query_end + 1e-6 for p in m.frames)
 
@@ -88,12 +95,12 @@ def describe(m: Match, report: Report, bits: int = 256) -> Strength:
     hash_s = keypoint_s = 0.0
     if not still_clip:
         for s in m.segments:
-            length = s.query_end - _first_matched(s, m) + step
+            length = segment_end(s, step, report.visual.shot_changes) - _first_matched(s, m)
             if _segment_is_hash(s, m) or (not m.frames and method != "local"):
                 hash_s += length
             else:
                 keypoint_s += length
-        if clip_s:
+        if clip_s is not None:  # 0.0: a 1,000,000 fps stream's whole decoded span (N4)
             hash_s, keypoint_s = min(hash_s, clip_s), min(keypoint_s, max(0.0, clip_s - hash_s))
     by_hash = f"by PDQ hash (closest frame: {closest} of {bits} bits differ)"
     by_points = f"keypoints only: {inliers} inliers"
@@ -134,7 +141,8 @@ def describe(m: Match, report: Report, bits: int = 256) -> Strength:
     if not still_clip and (rest := not_compared(report)):
         headline += f" {rest[0].upper()}{rest[1:]}."
     return Strength(method, round(hash_s, 1), round(keypoint_s, 1), clip_s, closest, inliers, bits, headline,
-                    spans(m, still_clip, still_ref, step=step, clip_s=clip_s, bits=bits) + hash_list_words(m))
+                    spans(m, still_clip, still_ref, step=step, clip_s=clip_s, bits=bits,
+                          cuts=report.visual.shot_changes) + hash_list_words(m))
 
 
 # the sampling stops (report.SamplingStop.reason) that are caps, with the setting that set them; a decode error's
@@ -148,6 +156,11 @@ def examined_s(report: Report) -> float | None:
     these: a 24-min clip sampled to 15:00 matched "42.8 s of 1440.0 s" over seconds partly never compared
     (issue 12 round D6). None when the duration is not known."""
     clip_s = report.media.duration_s
+    coverage = report.visual.coverage
+    if not clip_s and coverage is not None and coverage.decoded:
+        # no duration declared (raw MJPEG, a multipart stream) or an impossible one (a 1,000,000 fps Y4M: 0.0 s):
+        # the decoded span is the clip, and no match range runs past it (issue 14 round 7, N4)
+        clip_s = coverage.decoded[-1].end
     stop = report.visual.stopped
     if stop is None or stop.reason not in _CAPS or not report.visual.frames:
         return clip_s
@@ -247,7 +260,7 @@ def page_pairs(m: Match, still_ref: bool, bits: int = 256) -> list[PagePair]:
 
 
 def spans(m: Match, still_clip: bool, still_ref: bool, *, step: float = 0.0, clip_s: float | None = None,
-          bits: int = 256) -> list[str]:
+          bits: int = 256, cuts: Sequence[float] = ()) -> list[str]:
     """Each segment as the reader needs it: times only on the sides that are video, then how it differs.
 
     A clip range ends where its last sampled frame's ``step`` ends (capped at ``clip_s``), as the matched seconds
@@ -255,7 +268,8 @@ def spans(m: Match, still_clip: bool, still_ref: bool, *, step: float = 0.0, cli
     12 round D11); a told reference range ends as far on at the segment's speed (``segments.shown_ends``: the
     two ranges agree, issue 12 round 7 L1). Why a moment cannot be told is said
     once per kind in a finding (:func:`untold`), not after every segment: a pan gave 24 segments each with the
-    whole parenthetical (D4)."""
+    whole parenthetical (D4). Nor does it run past the clip's next shot change (``cuts``): a shot sampled once,
+    0.8 s between two cuts, was said to last a whole step into the next shot (issue 14 round 7, N1)."""
     def how(s: Segment) -> str:
         return geometry_words(s.mirrored, s.rotation, s.speed)
 
@@ -263,7 +277,7 @@ def spans(m: Match, still_clip: bool, still_ref: bool, *, step: float = 0.0, cli
         return f"page {s.reference_page} of the reference" if s.reference_page and page_words(m) else "the photo"
 
     def until(s: Segment) -> float:
-        return shown_ends(s, step, clip_s)[0]
+        return shown_ends(s, step, clip_s, cuts)[0]
 
     said: set[bool] = set()  # the kinds of untold moment explained so far
 
@@ -284,7 +298,7 @@ def spans(m: Match, still_clip: bool, still_ref: bool, *, step: float = 0.0, cli
         return [f"clip {fmt_t(s.query_start)}–{fmt_t(until(s))} shows {page(s)}{how(s)}" for s in m.segments]
     return [f"clip {fmt_t(s.query_start)}–{fmt_t(until(s))} = reference from somewhere in {somewhere(s)}{how(s)}"
             if s.reference_window else f"clip {fmt_t(s.query_start)}–{fmt_t(until(s))} = reference "
-            f"{fmt_t(s.reference_start)}–{fmt_t(shown_ends(s, step, clip_s)[1])}{how(s)}"
+            f"{fmt_t(s.reference_start)}–{fmt_t(shown_ends(s, step, clip_s, cuts)[1])}{how(s)}"
             for s in m.segments]
 
 

@@ -948,6 +948,7 @@ def _cases() -> list[tuple[Case, Callable[[], bytes]]]:
         (Case("y" * 251 + ".mp4", "a 255-byte name (its sidecar's name is past NAME_MAX)", frozenset({OK})),
          lambda: clip(1.0, seed=17)),
         *((Case(name, what, REPORT), make) for name, (what, make) in _round6_footage().items()),
+        *((Case(name, what, exits, reason), make) for name, (what, exits, reason, make) in _round7_inputs().items()),
     ]
     return cases
 
@@ -1127,3 +1128,94 @@ if __name__ == "__main__":
     for c, p in made.cases:
         print(f"{sorted(c.exits)}\t{c.what}\t{p!s:.80}")
     print(f"{len(made.cases)} cases in {target}")
+
+
+# -- issue 14 round 7 (the round-7 tester's N1-N7, /tmp/t14g/w/mk*.py), from skimage photos at 600x400 ---------------
+def photo_600(name: str) -> np.ndarray:
+    """skimage's ``name`` photograph resized to 600x400 (chelsea is 451x300: cropping would not reach that)."""
+    from skimage import data
+
+    return np.asarray(Image.fromarray(getattr(data, name)()).convert("RGB").resize((600, 400)))
+
+
+def short_shot_clip() -> bytes:
+    """N1: 8 s at 25 fps, astronaut 127 frames, coffee 20 frames (5.08-5.88 s), chelsea 53: a 0.8-s shot that
+    starts one frame after a 1-s sample."""
+    astro, coffee, cat = photo_600("astronaut"), photo_600("coffee"), photo_600("chelsea")
+    return encode_raw("mp4", "libx264", "yuv420p", [astro] * 127 + [coffee] * 20 + [cat] * 53)
+
+
+def jpeg_bytes(frame: np.ndarray, quality: int = 90, **params: object) -> bytes:
+    out = io.BytesIO()
+    Image.fromarray(frame).save(out, "JPEG", quality=quality, **params)
+    return out.getvalue()
+
+
+def ultrahdr_motion_photo(still: np.ndarray, video: bytes, *, clip_at_end: bool = True) -> bytes:
+    """N2: a Pixel Ultra HDR motion photo: the primary JPEG (XMP GCamera:MotionPhoto=1 and a Container:Directory
+    declaring the gain map's and the clip's Item:Length), a grey gain-map JPEG of noise (~240 KB: the clip starts
+    far past 64 KiB after the first EOI), then the MP4 ``video``. ``clip_at_end`` False: the declared clip is
+    not there (zeros of its length instead)."""
+    rng = np.random.default_rng(7)
+    gain = jpeg_bytes(np.repeat((rng.random((400, 600, 1)) * 255).astype(np.uint8), 3, axis=2), 95)
+    xmp = ('<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+           '<rdf:Description xmlns:GCamera="http://ns.google.com/photos/1.0/camera/" '
+           'xmlns:Container="http://ns.google.com/photos/1.0/container/" '
+           'xmlns:Item="http://ns.google.com/photos/1.0/container/item/" GCamera:MotionPhoto="1" '
+           'GCamera:MotionPhotoVersion="1" GCamera:MotionPhotoPresentationTimestampUs="0"><Container:Directory>'
+           '<rdf:Seq><rdf:li rdf:parseType="Resource"><Container:Item Item:Mime="image/jpeg" Item:Semantic="Primary" '
+           'Item:Length="0"/></rdf:li><rdf:li rdf:parseType="Resource"><Container:Item Item:Mime="image/jpeg" '
+           f'Item:Semantic="GainMap" Item:Length="{len(gain)}"/></rdf:li><rdf:li rdf:parseType="Resource">'
+           f'<Container:Item Item:Mime="video/mp4" Item:Semantic="MotionPhoto" Item:Length="{len(video)}"/>'
+           '</rdf:li></rdf:Seq></Container:Directory></rdf:Description></rdf:RDF></x:xmpmeta>')
+    return jpeg_bytes(still, xmp=xmp.encode()) + gain + (video if clip_at_end else bytes(len(video)))
+
+
+def stereo_mpo(left: np.ndarray, right: np.ndarray) -> bytes:
+    """N5: an MPO (CIPA DC-007 multi-picture file, as Fujifilm's and the 3DS's stereo cameras write) of two
+    pictures, written by Pillow's MPO writer."""
+    out = io.BytesIO()
+    Image.fromarray(left).save(out, "MPO", save_all=True, append_images=[Image.fromarray(right)], quality=90)
+    return out.getvalue()
+
+
+def y4m_header(width: str, height: str, rate: str = "25:1") -> bytes:
+    """N7: a Y4M header line declaring ``width``x``height`` (as written: "60000", "-600"), one short frame after."""
+    return f"YUV4MPEG2 W{width} H{height} F{rate} Ip A1:1 C420jpeg\n".encode() + b"FRAME\n" + bytes(4096)
+
+
+def y4m_rate(frame: np.ndarray, count: int, rate: str) -> bytes:
+    """N4: ``y4m`` with its frame rate declared as ``rate`` ("1000000:1")."""
+    return y4m(frame, count).replace(b" F25:1 ", f" F{rate} ".encode(), 1)
+
+
+STILL_DAMAGE = r"partly decoded: video: .*damaged data the decoder concealed"
+
+
+def _round7_inputs() -> dict[str, tuple[str, frozenset[int], str | None, Callable[[], bytes]]]:
+    """Round 7's inputs: name -> (what, exit codes, reason regex, builder)."""
+    def coffee_h264() -> bytes:
+        return encode_raw("h264", "libx264", "yuv420p", [photo_600("coffee")] * 50)
+
+    def coffee_mp4() -> bytes:
+        return encode_raw("mp4", "libx264", "yuv420p", [photo_600("coffee")] * 75)
+
+    return {
+        "r7_short_shot.mp4": ("a 0.8-s shot between two cuts, just after a sample (N1)", frozenset({OK}), None,
+                              short_shot_clip),
+        "r7_ultrahdr_motion.jpg": ("Ultra HDR motion photo: JPEG, 240-KB gain map, MP4 (N2)", frozenset({OK}), None,
+                                   lambda: ultrahdr_motion_photo(photo_600("astronaut"), coffee_mp4())),
+        "r7_motion_missing.jpg": ("motion photo XMP whose declared clip is zeros (N2)", frozenset({STAGE_ERROR}),
+                                  None, lambda: ultrahdr_motion_photo(photo_600("astronaut"), coffee_mp4(),
+                                                                      clip_at_end=False)),
+        "r7_rate_fast.y4m": ("Y4M declaring 1,000,000 fps (N4)", frozenset({OK}), None,
+                             lambda: y4m_rate(photo_600("coffee"), 10, "1000000:1")),
+        "r7_stereo.mpo": ("MPO of two pictures, astronaut then coffee (N5)", frozenset({OK}), None,
+                          lambda: stereo_mpo(photo_600("astronaut"), photo_600("coffee"))),
+        "r7_cut_first_frame.h264": ("raw H.264 cut inside its first frame (N6)", frozenset({STAGE_ERROR}),
+                                    STILL_DAMAGE, lambda: coffee_h264()[:4000]),
+        "r7_huge.y4m": ("Y4M header W60000 H60000 (N7)", REFUSED, r"declared picture size 60000x60000",
+                        lambda: y4m_header("60000", "60000")),
+        "r7_negative.y4m": ("Y4M header W-600 (N7)", REFUSED, r"invalid Y4M header: width -600",
+                            lambda: y4m_header("-600", "400")),
+    }
