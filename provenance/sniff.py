@@ -11,10 +11,6 @@ import os
 import stat
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from provenance.metadata.xmp import MotionPhotoXmp
 
 _VIDEO_EXT = "mp4 m4v mov qt 3gp 3g2 mkv webm avi wmv asf flv f4v ts mts m2ts mpg mpeg vob ogv mxf dv rm r3d wtv moi"
 _IMAGE_EXT = "jpg jpeg jpe png gif bmp tif tiff webp heic heif avif dng jp2 cr3 jxl"
@@ -141,7 +137,8 @@ def embedded_video_offset(path: Path) -> int | None:
     """Where an MP4 appended to a JPEG starts (a phone's motion photo: Google's MicroVideo / MotionPhoto, Samsung's
     MotionPhoto, the clip right after the picture or after a short marker), or None: an ISO BMFF ``ftyp`` box
     within ``_TRAILER_SEARCH`` bytes after the first picture's EOI (issue 14 round 6, D3: the clip was never
-    examined and the file got a plain "No match")."""
+    examined and the file got a plain "No match"). A clip further on, where the photo's XMP puts it, is
+    ``visual.embedded.offset``'s: reading XMP is the metadata package's, which imports this module."""
     found = after_jpeg(path)
     if found is None:
         return None
@@ -152,16 +149,6 @@ def embedded_video_offset(path: Path) -> int | None:
         if size >= 16 and tail[at + 4:at + 8].isascii():  # a box size, then a printable major brand
             return end + at - 4
         at = tail.find(b"ftyp", at + 1)
-    # Further on (a Pixel's Ultra HDR motion photo: the primary JPEG, a gain-map JPEG of 100-300 KB, then the
-    # clip): where the XMP's declared lengths put it, counted from the file's end (issue 14 round 7, N2)
-    declared = motion_photo_xmp(path)
-    if declared is not None and declared.from_end:
-        try:
-            start = path.stat().st_size - declared.from_end
-        except OSError:
-            return None
-        if start >= end and _ftyp_at(path, start):
-            return start
     return None
 
 
@@ -173,7 +160,7 @@ def is_mjpeg(path: Path) -> bool:
     the JPEG after it is the same shot's gain map, not a frame (issue 14 round 7, N2)."""
     found = after_jpeg(path)
     return (found is not None and found[1].startswith(b"\xff\xd8\xff")
-            and not any(_CONTAINER_NS in block for block in jpeg_xmp(path)))
+            and not _declares_container(path))
 
 
 # Google's Container namespace: a JPEG whose XMP uses it declares the items appended after it (Motion Photo 1.0,
@@ -183,39 +170,17 @@ _CONTAINER_NS = b"http://ns.google.com/photos/1.0/container/"
 _JPEG_HEADER_MAX = 1 << 20
 
 
-def jpeg_xmp(path: Path) -> list[bytes]:
-    """The XMP packets in the first picture's header of a JPEG (the segments before its first scan, at most
-    ``_JPEG_HEADER_MAX`` bytes); [] for anything else or a file that cannot be read."""
-    from provenance.metadata.xmp import packets
-
+def _declares_container(path: Path) -> bool:
+    """Whether the first picture's header (the segments before its first scan, at most ``_JPEG_HEADER_MAX``
+    bytes) names Google's Container namespace. A byte search, not an XMP parse: the namespace URI is written out
+    in any XMP packet that uses it, and this module stays below the metadata package (which imports it)."""
     try:
         with path.open("rb") as fh:
             head = fh.read(_JPEG_HEADER_MAX)
     except OSError:
-        return []
-    if not head.startswith(b"\xff\xd8\xff"):
-        return []
-    sos = head.find(b"\xff\xda")
-    return packets(head[:sos] if sos > 0 else head)
-
-
-def motion_photo_xmp(path: Path) -> MotionPhotoXmp | None:
-    """What the first picture's XMP declares of a motion photo's clip (``xmp.motion_photo``), or None."""
-    from provenance.metadata.xmp import motion_photo
-
-    blocks = jpeg_xmp(path)
-    return motion_photo(blocks) if blocks else None
-
-
-def _ftyp_at(path: Path, offset: int) -> bool:
-    """An ISO BMFF ``ftyp`` box (a size of 16 or more, then a printable major brand) starts at ``offset``."""
-    try:
-        with path.open("rb") as fh:
-            fh.seek(offset)
-            box = fh.read(12)
-    except (OSError, ValueError):
         return False
-    return len(box) == 12 and box[4:8] == b"ftyp" and int.from_bytes(box[:4], "big") >= 16 and box[8:].isascii()
+    sos = head.find(b"\xff\xda")
+    return _CONTAINER_NS in (head[:sos] if sos > 0 else head)
 
 
 def ffmpeg_format(path: Path) -> str | None:

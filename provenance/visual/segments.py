@@ -128,7 +128,7 @@ def shown_ends(s: Segment, step: float, clip_s: float | None = None,
     next shot change (``cuts``, seconds): a shot sampled once, 0.8 s between two cuts, was said to last a whole
     step into the next shot (issue 14 round 7, N1)."""
     clip_end = min([s.query_end + step] + [c for c in cuts if c > s.query_end + 1e-6])
-    if clip_s:
+    if clip_s is not None:
         clip_end = max(s.query_end, min(clip_end, clip_s))
     return clip_end, s.reference_end + s.speed * (clip_end - s.query_end)
 

@@ -100,11 +100,9 @@ def _embedded_video(ctx: Context, cfg: VisualConfig) -> EmbeddedVideo | None:
     if at is None:
         # the XMP says there is a clip, and it is neither right after the picture nor where the XMP's lengths put
         # it: never a plain "No match" for a file only partly looked at (issue 14 round 7, N2)
-        from provenance.sniff import motion_photo_xmp
-
         if ctx.media.kind != "image" or ctx.media.container != "jpeg":
             return None
-        if (declared := motion_photo_xmp(ctx.media.path)) is None:
+        if (declared := embedded.motion_photo_xmp(ctx.media.path)) is None:
             return None
         where = (f"the last {declared.from_end:,} bytes, where its XMP's declared lengths put it, hold no MP4"
                  if declared.from_end else "its XMP gives no length to find it by, and no MP4 follows the picture")

@@ -138,6 +138,7 @@ def targets() -> dict[str, Callable[[Path], object]]:
     from provenance import sniff
     from provenance.media import MediaLimitError, _probe_still, register_still_decoders
     from provenance.metadata import asf, dv, exif, h264, iptc, isobmff, matroska, mxf, riff, xmp
+    from provenance.visual import embedded
     from provenance.visual.frames import FrameError, load_image
     from provenance.visual.heif_integrity import damage
 
@@ -178,6 +179,8 @@ def targets() -> dict[str, Callable[[Path], object]]:
         "mxf": lambda p: errors(mxf.read(p)),
         # where a motion photo's clip starts (JPEG markers walked by length: sniff.jpeg_end), and raw MJPEG
         "motion photo": lambda p: sniff.embedded_video_offset(p) if not sniff.is_mjpeg(p) else None,
+        # a clip further on, where the photo's XMP declares it (visual.embedded: an Ultra HDR motion photo)
+        "motion photo xmp": lambda p: embedded.motion_photo_xmp(p),
     }
 
 
