@@ -24,7 +24,12 @@ from provenance.config import load_pipeline
 from provenance.media import probe
 from provenance.visual import regions
 from provenance.visual.index import KnownImageryIndex
-from provenance.visual.matching import match
+from provenance.visual.matching import (
+    METHOD_LOW_DETAIL_RUN,
+    SMOOTH_RUN_MAX_DISTANCE,
+    SMOOTH_RUN_MIN_FRAMES,
+    match,
+)
 from provenance.visual.stage import query_fingerprint
 from provenance.workspace import Workspace
 
@@ -98,3 +103,54 @@ def test_the_bare_pan_keeps_its_whole_frame(pipeline) -> None:
     pan = suite.ken_burns(suite._photo("coffee"), 6, 1)
     frames = [suite._resize(f, 512, 288) for f in pan[:: FPS // 2][:24]]
     assert regions.interface_box(frames) is None
+
+
+# -- smooth footage out of a news template (issue 12 round 12: matching's smooth runs) ------------------------------
+@pytest.fixture(scope="module")
+def in_template(tmp_path_factory: pytest.TempPathFactory, pipeline):
+    """Dev-2's news-template reference: a smooth wallpaper's pan under the template's band and channel plate."""
+    tmp = tmp_path_factory.mktemp("template")
+    try:
+        footage = suite.ken_burns(suite._photo("FloatIntoMate"), 6, 503)
+    except suite.MissingImagery as e:  # the Debian wallpaper package is not installed here
+        pytest.skip(str(e))
+    ref = tmp / "in_template.mp4"
+    suite.write_video(ref, suite.WRAPPERS["news_template"](footage))
+    index = KnownImageryIndex(Workspace(tmp / "ws"))
+    (added,) = index.add([ref], id="in_template", first_seen="2021-03-01", frames=pipeline.visual.frames,
+                         matching=pipeline.visual.matching)
+    assert added.status == "added", added.message
+    assert "in_template" in index.box_geometries()  # the template was found around the footage
+    return tmp, footage, index
+
+
+def test_smooth_footage_out_of_a_news_template_matches_as_a_smooth_run(in_template, pipeline) -> None:
+    tmp, footage, index = in_template
+    start = round(1.48 * FPS)  # dev-2's excerpt (d2_out_of_d2wrap_news_template)
+    clip = tmp / "bare.mp4"
+    suite.write_video(clip, footage[start:start + 4 * FPS])
+    fp = query_fingerprint(probe(clip), pipeline.visual)
+    matches, _ = match(fp, index, pipeline.visual.matching)
+    # the box is smooth on both sides: the reference's box rows are under the gate (a low-detail run compares
+    # usable box rows only) and so is the clip cropped alike (27-31: never looked up), so only a smooth run finds it
+    assert all(q < pipeline.visual.matching.min_quality for _t, _h, q, _p in index.box_rows("in_template", 0))
+    place = tuple(round(v, 2) for v in index.box_geometries()["in_template"])
+    crops = [f.box_crops[place][1] for f in fp.frames if place in f.box_crops]
+    assert crops and max(crops) < pipeline.visual.matching.min_quality, crops
+    assert [m.reference_id for m in matches] == ["in_template"]
+    (m,) = matches
+    assert m.methods == [METHOD_LOW_DETAIL_RUN] and len(m.frames) >= SMOOTH_RUN_MIN_FRAMES
+    assert max(f.distance for f in m.frames) <= SMOOTH_RUN_MAX_DISTANCE
+    seg = m.segments[0]
+    assert abs((seg.reference_start - seg.query_start) - start / FPS) <= 0.5  # on the footage's own offset
+
+
+def test_other_smooth_footage_bare_or_in_the_template_does_not_match_it(in_template, pipeline) -> None:
+    tmp, _, index = in_template
+    for k, name in enumerate(("UbuntuMateDark", "Blinds", "AdwaitaLight")):  # smooth, none of it indexed here
+        frames = suite.ken_burns(suite._photo(name), 4, 900 + k)
+        for kind, shown in (("bare", frames), ("template", suite.WRAPPERS["news_template"](frames))):
+            clip = tmp / f"other_{kind}_{k}.mp4"
+            suite.write_video(clip, shown)
+            fp = query_fingerprint(probe(clip), pipeline.visual)
+            assert match(fp, index, pipeline.visual.matching)[0] == [], (name, kind)

@@ -326,7 +326,10 @@ BOX_HASH_TRIM_PX = 1
 # When the trimmed box is too smooth to hash (quality under the gate), the box is hashed as found: a still picture
 # held in a flat phone-app page (dev-3's d3wrap_phone_app_still) lost every box row trimmed, its whole-frame hits
 # were no longer checked against its box (matching._interface_suspects), and 5 dev negatives (other footage in
-# that app) matched it falsely.
+# that app) matched it falsely. When neither is usable the better of the two is kept anyway (the quality stored beside
+# it): every reader of box rows asks for usable ones (index.box_hashes), but matching's smooth runs
+# (matching.SMOOTH_RUN_MIN_QUALITY) compare a smooth clip with a smooth box (issue 12 round 12: dev-2's footage
+# in the news template, box quality 27-34, had no box row, and its bare footage got "No match").
 
 
 def _box_hash(t: float, rgb: np.ndarray, box: tuple[int, int, int, int]) -> BoxHash | None:
@@ -334,12 +337,15 @@ def _box_hash(t: float, rgb: np.ndarray, box: tuple[int, int, int, int]) -> BoxH
     boxes = [box]
     if min(x1 - x0, y1 - y0) > 2 * BOX_HASH_TRIM_PX + 32:  # a box too small to trim is hashed as found
         boxes.insert(0, (x0 + BOX_HASH_TRIM_PX, y0 + BOX_HASH_TRIM_PX, x1 - BOX_HASH_TRIM_PX, y1 - BOX_HASH_TRIM_PX))
+    smooth: BoxHash | None = None
     for b in boxes:
         crop = np.ascontiguousarray(crop_box(rgb, b))
         pdq, quality = PDQ.compute(crop)
         if PDQ.usable(quality):
             return BoxHash(t, pdq, quality, PHASH.compute(crop)[0].hex())
-    return None
+        if smooth is None or quality > smooth.quality:
+            smooth = BoxHash(t, pdq, quality, PHASH.compute(crop)[0].hex())
+    return smooth
 
 
 def reference_fingerprint(

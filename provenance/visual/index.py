@@ -1003,16 +1003,21 @@ class KnownImageryIndex:
         frame row at the same time as the frame's own, inserted after it; matching asks whether the footage
         inside agrees before a whole-frame hit counts (other footage in the same interface hits the whole frame).
         """
+        return [(t, pdq) for t, pdq, _q, _ph in self.box_rows(ref_id, min_quality)]
+
+    def box_rows(self, ref_id: str, min_quality: int) -> list[tuple[float, bytes, int, str]]:
+        """A reference's content-box rows of quality >= ``min_quality``: (time s, PDQ, PDQ quality, pHash hex) by
+        time. A box too smooth for the gate is stored too (hashing._box_hash), for matching's smooth runs."""
         with self.workspace.reading() as conn:
             rows = conn.execute(
-                "SELECT t, pdq, quality FROM frame WHERE reference_id ="
+                "SELECT t, pdq, quality, phash FROM frame WHERE reference_id ="
                 " COALESCE((SELECT same_as FROM reference WHERE id = ?), ?) ORDER BY rowid", (ref_id, ref_id)
             ).fetchall()
         seen: set[float] = set()
         out = []
-        for t, pdq, quality in rows:
+        for t, pdq, quality, phash in rows:
             if t in seen and quality >= min_quality:
-                out.append((t, pdq))
+                out.append((float(t), bytes(pdq), int(quality), str(phash)))
             seen.add(t)
         return sorted(out, key=lambda x: x[0])
 
