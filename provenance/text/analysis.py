@@ -31,6 +31,7 @@ from provenance.text.language import (
     candidates_words,
     cyrillic_language,
     infix_distance,
+    join_yery,
     language_of,
     letters_by_script,
     lone_i,
@@ -573,6 +574,11 @@ def _ru_or_uk(reading: Reading) -> tuple[str | None, str]:
             # Roman numeral I (the issue 18 round-5 tester's pans named it Ukrainian at 0.93-0.95)
             return None, (f"Cyrillic; its only Ukrainian letter is a lone і (a Roman numeral I or an edge read as "
                           f"a letter), so the models' comparison does not tell it ({reading.basis})")
+        if reading.language == "uk" and not UK_LETTERS & set(word_letters(join_yery(reading.text))):
+            # its only Ukrainian letter is an і beside ь: Russian ы split in two, "ВЫХОД" read "ІВЬХОД" (issue 18
+            # round 8: 8 of 21 camera pans, the Ukrainian model 0.88 against the Russian one's 0.48)
+            return None, (f"Cyrillic; its only Ukrainian letter is an і beside ь (ы read in two: a likely "
+                          f"misreading), so the models' comparison does not tell it ({reading.basis})")
         if reading.language is None and not reading.script_unknown and reading.confidence >= SETTLE_CONFIDENCE:
             code, why = settled_by_letters(reading.text)
             lead = reading.lead or 0.0

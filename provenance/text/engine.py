@@ -20,7 +20,7 @@ import numpy as np
 
 from provenance.errors import ProvenanceError
 from provenance.text.config import FINDING_CONFIDENCE
-from provenance.text.language import cyrillic_candidates, letters_by_script
+from provenance.text.language import cyrillic_candidates, letters_by_script, split_yery
 
 # where Debian (5.x, then 4.x) and other distributions put the models
 TESSDATA_DIRS = ("/usr/share/tesseract-ocr/5/tessdata", "/usr/share/tesseract-ocr/4.00/tessdata",
@@ -275,7 +275,8 @@ class Tesseract:
                          if r.confidence >= chosen.confidence - RIVAL_WINDOW and letters_by_script(r.text)]
                         + [_agreement(reading.text, other) for other in reading.rivals], default=1.0)
         confidence = reading.confidence * agreement
-        if unlisted(reading):
+        if unlisted(reading) or split_yery(reading.text):
+            # a word list that does not know the line, or an ы read in two (ь beside і: language.join_yery)
             confidence = min(confidence, DOUBTED)
         return dataclasses.replace(reading, text=_trim(reading.text), words={}, binarised=how in ("binarised",
                                    "outlined"), outlined=how == "outlined", rivals=(),

@@ -42,8 +42,25 @@ _WORD = re.compile(r"[^\W\d_]+")
 # rate of 0.1 or less. The issue 18 round-4 tester's "Росія напала" (0.92) and "СРОЧНО: мы в Курске" (0.95) were
 # "language not told" though і and ы are letters the other language does not have
 SETTLE_CONFIDENCE = 0.8
-# ы as the Ukrainian model writes it (ь or ъ then і): not Ukrainian і, but Russian ы split in two
-_SPLIT_YERY = re.compile(r"[ьъЬЪ][іІ]")
+# ы as the recogniser writes it split in two: ь or ъ then і (the Ukrainian model), or a Latin I or a bar; і
+# before ь (no Ukrainian word has it: ь follows consonants only, and ъ is no Ukrainian letter); and, in capitals,
+# the I-stroke moved to the front of the word, before the letter ahead of Ы ("ВЫХОД" read "ІВЬХОД" at 0.84-0.88 in
+# 8 of the issue 18 round-8 tester's 21 camera pans of that sign, named Ukrainian and contradicting a ru claim).
+# Not Ukrainian і, but a likely misreading of Russian (or Belarusian, Kazakh) ы: ``join_yery``, ``split_yery``
+_SPLIT_YERY = re.compile(r"[ьъЬЪ][іІI|]|[іІ][ьъЬЪ]")
+_SPLIT_YERY_FRONT = re.compile(r"(?<![^\W\d_])І([А-ЯЁЄЇҐЎ])Ь")
+
+
+def join_yery(text: str) -> str:
+    """``text`` with each ы the recogniser split in two (``_SPLIT_YERY``, ``_SPLIT_YERY_FRONT``) joined again, so
+    its і does not count as a Ukrainian letter."""
+    return _SPLIT_YERY.sub("ы", _SPLIT_YERY_FRONT.sub(r"\1ы", text))
+
+
+def split_yery(text: str) -> bool:
+    """Whether ``text`` holds an ы read split in two (``join_yery``): a likely misreading, shown at no more than
+    engine.DOUBTED."""
+    return join_yery(text) != text
 # the Ukrainian letters no Russian letter is read as: і, ї (є and ґ are Russian е and г to the recogniser)
 _UK_SURE = re.compile(r"[іїІЇ]")
 
@@ -90,12 +107,12 @@ def lone_i(text: str) -> bool:
 def settled_by_letters(text: str) -> tuple[str | None, str]:
     """Russian or Ukrainian from a recognised line's own letters: і or ї (Ukrainian; Russian has neither; є and
     ґ alone do not settle it, see ``_UK_SURE``) without ы э ъ ё, or the other way round; None with both or
-    neither. і or ї right after ь/ъ is counted as the Russian ы the Ukrainian model splits in two. For a reading
+    neither. і beside ь/ъ is counted as the Russian ы the recogniser splits in two (``join_yery``). For a reading
     at ``SETTLE_CONFIDENCE`` or more (analysis._reading_language): its letters are then the recogniser's sure
     ones."""
     if script_of(text) != "Cyrillic":
         return None, ""
-    joined = word_letters(_SPLIT_YERY.sub("ы", text))
+    joined = word_letters(join_yery(text))
     language, why = _ru_or_uk_letters(joined)
     if language == "uk" and not _UK_SURE.search(joined):
         # є and ґ alone do not settle it: Tesseract's Ukrainian model writes Russian е as є and г as ґ (the text
@@ -142,10 +159,10 @@ def candidates_words(codes: list[str]) -> str:
 
 
 def recognised_letters(text: str, *, told_uk: bool = False) -> str:
-    """A recognised Cyrillic line's letters as the candidates are told from: ы the Ukrainian model splits in two
-    (ь/ъ then і) joined again, and unless the models' comparison named Ukrainian (``told_uk``), є and ґ as the
+    """A recognised Cyrillic line's letters as the candidates are told from: ы the recogniser splits in two
+    (``join_yery``) joined again, and unless the models' comparison named Ukrainian (``told_uk``), є and ґ as the
     Russian е and г the Ukrainian model writes so (see ``settled_by_letters``)."""
-    joined = _SPLIT_YERY.sub("ы", text)
+    joined = join_yery(text)
     return joined if told_uk else joined.translate(_UK_LOOKALIKE)
 
 
