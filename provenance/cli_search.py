@@ -63,6 +63,8 @@ def _search(args: argparse.Namespace) -> int:
             print(terminal(f"{hit.report}\t{hit.where}\t{hit.text}{runs}"))
         for line in result.refused:
             print(terminal(f"refused (failed verification): {line}"))
+        for folder in result.empty:
+            print(terminal(f"no report found in {folder} (a report folder holds a report.json)"))
         print(terminal(f"{len(result.hits)} hit(s) in {result.searched} verified report(s)"
                        + (f"; {len(result.refused)} refused" if result.refused else "")))
     return 0 if result.hits else 1

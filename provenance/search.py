@@ -67,6 +67,7 @@ class SearchResult:
     hits: list[Hit] = field(default_factory=list)
     searched: int = 0  # reports read and verified
     refused: list[str] = field(default_factory=list)  # "path: reason" of reports that failed verification
+    empty: list[str] = field(default_factory=list)  # folders searched that hold no report (nothing recognised)
 
 
 def workspace_folders(ws: Workspace) -> list[Path]:
@@ -79,14 +80,21 @@ def workspace_folders(ws: Workspace) -> list[Path]:
     return [*outs, *attached]
 
 
-def report_paths(folders: Iterable[Path]) -> Iterator[Path]:
-    """Each report once: a folder holding report.json, else the ``<stem>-<sha12>`` entries of a reports folder."""
+def report_paths(folders: Iterable[Path], empty: list[str] | None = None) -> Iterator[Path]:
+    """Each report once: a folder holding report.json, else the entries of a reports folder that are reports:
+    its ``<stem>-<sha12>`` entries and every other folder in it holding a report.json. Only the named entries
+    were read: a copy put in ``DIR/r3`` was never searched and an edited one there never listed as refused (issue
+    18 round 8, N3); such a folder is read through ``read_verified`` as any other (refused with its reason).
+    A folder holding no report at all is added to ``empty``, so that the user is told, not left to guess."""
     seen: set[Path] = set()
     for folder in folders:
         if (folder / "report.json").is_file():
             candidates = [folder]
         elif folder.is_dir():
-            candidates = sorted(p for p in folder.iterdir() if _REPORT_NAME.match(p.name))
+            candidates = sorted(p for p in folder.iterdir() if _REPORT_NAME.match(p.name) or (
+                not p.name.startswith(".") and (p / "report.json").is_file()))
+            if not candidates and empty is not None:
+                empty.append(str(folder))
         else:
             continue
         for path in candidates:
@@ -107,7 +115,7 @@ def search(query: str, folders: Iterable[Path], workspace_root: Path | None = No
     if korean:
         needle = _unspaced(needle)
     unmixed = _unmixed(needle)
-    paths = report_paths(folders)
+    paths = report_paths(folders, out.empty)
     read_runs: set[Path] = set()  # run folders read, so that a run reached twice is read once
     earlier: list[Path] = []  # runs that read the text, of files whose run given did not (below)
     while (path := earlier.pop() if earlier else next(paths, None)) is not None:
