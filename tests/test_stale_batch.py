@@ -249,6 +249,10 @@ def test_stale_reasons() -> None:
     assert stale_reason(report, _state()) is None
     assert stale_reason(report, _state(generation=5, reference_generation=5, references=5)) == \
         "index changed since the report: 3 references added"
+    # 3 added and a first-seen date edited (4 row changes): the edit was not said (issue 12 round 8, L2)
+    assert stale_reason(report, _state(generation=5, reference_generation=7, references=5)) == \
+        "index changed since the report: 3 references added, and reference details edited (title, source, url or " \
+        "first-seen date) or a reference removed"
     assert stale_reason(report, _state(generation=4, reference_generation=4, references=1)) == \
         "index changed since the report: 1 reference removed"
     assert stale_reason(report, _state(generation=5, reference_generation=5)) == \

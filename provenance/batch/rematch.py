@@ -57,6 +57,11 @@ def stale_reason(report: Report, now: IndexState) -> str | None:
         parts.append("reference frames changed")
     if now.reference_generation != then.reference_generation and now.generation == then.generation:
         parts.append("reference details edited (title, source, url or first-seen date)")
+    elif added > 0 and now.reference_generation - then.reference_generation > added:
+        # each reference row added, edited or removed bumps reference_generation once (workspace.py's triggers),
+        # so more bumps than adds mean more than adds: "3 references added" alone hid a first-seen date edited
+        # in the same interval (issue 12 round 8, L2); a removal and another add would bump it too, so both are said
+        parts.append("and reference details edited (title, source, url or first-seen date) or a reference removed")
     return f"index changed since the report: {', '.join(parts)}" if parts else None
 
 
