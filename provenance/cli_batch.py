@@ -120,7 +120,9 @@ def print_result(result: BatchResult, out: TextIO) -> None:
               "writes", file=out)
     for group in result.groups:
         via = sorted({link.via for link in group.links if link.via})  # linked through the index, not their frames
-        through = f" (both showing known imagery {terminal('; '.join(via))})" if via else ""
+        # "both" for a group of three read as if one file were left out (issue 12 round 8, L2)
+        each = "both" if len(group.members) == 2 else f"all {len(group.members)}"
+        through = f" ({each} showing known imagery {terminal('; '.join(via))})" if via else ""
         print(f"  shared footage, group {group.id}: {terminal(', '.join(group.members))}{through}", file=out)
     folder = result.summary.parent
     print(f"summary: {folder / 'summary.json'}, {folder / 'summary.csv'}, {folder / 'index.html'}", file=out)
@@ -186,7 +188,9 @@ class ProgressLine:
             files = f"{p.total} file{'' if p.total == 1 else 's'}"
             # a re-run that only matched earlier reports again did work: "nothing new to verify" read as if it
             # had not (issue 12 round D11)
-            idle = (f"nothing to decode: the {self._rematching} re-matched from their stored frames were all"
+            n = self._rematching
+            idle = (f"nothing to decode: {'the file was' if n == 1 else f'all {n} files were'} re-matched from "
+                    "their stored frames"
                     if self._rematching else "nothing new to verify")
             self._line(f"verifying {files}" if p.total else idle, final=True)
         elif p.phase == "verify":

@@ -71,6 +71,27 @@ def test_reposts_of_the_same_seconds_are_grouped_through_the_index(desk: dict[st
         in printed.getvalue(), printed.getvalue()
 
 
+def test_a_group_of_three_is_not_called_both(desk: dict[str, Path], tmp_path: Path) -> None:
+    """Issue 12 round 8, L2: a group of three files showing the archive said "(both showing known imagery ...)".
+    The two reposts of the archive's 5-8 s and a still of its 6th second make one group of three."""
+    folder = tmp_path / "three"
+    folder.mkdir()
+    for name in ("plain_3s.mp4", "mirrored_5s.mp4"):
+        shutil.copy(desk["clips"] / name, folder / name)
+    frames, _fps = read_frames(desk["archive"], 6.0, 6.5)
+    Image.fromarray(frames[0]).save(folder / "still_6s.jpg", quality=90)
+    ws = tmp_path / "ws"
+    shutil.copytree(desk["ws"], ws)
+    result = run_batch([folder], pipeline="quick", workspace=ws, options=BatchOptions(out=tmp_path / "out",
+                                                                                       workers=0))
+    (g,) = result.groups
+    assert len(g.members) == 3, g.members
+    printed = io.StringIO()
+    print_result(result, printed)
+    assert "(all 3 showing known imagery Archive footage (archive))" in printed.getvalue(), printed.getvalue()
+    assert "both" not in printed.getvalue(), printed.getvalue()
+
+
 def test_a_rerun_that_only_rematches_does_not_say_nothing_new(desk: dict[str, Path], tmp_path: Path,
                                                               corpus: Path) -> None:
     """D11: after an index change the re-run matches every report again from its stored frames; its progress
@@ -85,7 +106,8 @@ def test_a_rerun_that_only_rematches_does_not_say_nothing_new(desk: dict[str, Pa
                       on_progress=ProgressLine(said))
     assert again.counts.rematched == 3, again.counts
     assert "nothing new to verify" not in said.getvalue(), said.getvalue()
-    assert "nothing to decode: the 3 re-matched from their stored frames" in said.getvalue(), said.getvalue()
+    assert "nothing to decode: all 3 files were re-matched from their stored frames\n" in said.getvalue(), \
+        said.getvalue()
     assert "3 re-matched from their stored frames" in again.scheduler
 
 
