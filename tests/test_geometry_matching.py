@@ -167,6 +167,19 @@ def test_repost_turned_a_quarter_is_matched_as_rotated(
     assert not unturned or "pdq" not in unturned[0].methods  # without the turns, the hashes cannot see it
 
 
+def test_a_mirrored_then_turned_repost_is_said_in_that_order(
+    archive: list[np.ndarray], archive_index: KnownImageryIndex, tmp_path: Path
+) -> None:
+    """Issue 12 round 8, N6: a copy mirrored, then turned 90° to the left was said "mirrored, turned 90° clockwise"
+    (true only read as turned first). The words now name the order and the direction a desk can redo."""
+    from provenance.visual.wording import geometry_words
+    made = [np.ascontiguousarray(np.rot90(f[:, ::-1], 1)) for f in archive[150:350]]  # mirrored, then 90° left
+    seg = _longest(_only(match(_query(write_clip(tmp_path / "mt.mp4", made, FPS, crf=30)), archive_index)[0],
+                         "archive"))
+    assert seg.mirrored
+    assert geometry_words(seg.mirrored, seg.rotation, seg.speed) == " (mirrored, then turned 90° counter-clockwise)"
+
+
 def test_turned_repost_matches_again_from_its_stored_fingerprint(
     archive: list[np.ndarray], archive_index: KnownImageryIndex, tmp_path: Path
 ) -> None:

@@ -192,11 +192,19 @@ def hash_list_words(m: Match) -> list[str]:
 def geometry_words(mirrored: bool, rotation: int = 0, speed: float = 1.0) -> str:
     """How the clip differs in geometry and pace from the reference, as words after a time span ("" for none):
     " (mirrored, turned 90° clockwise, at 2x speed)". ``rotation`` is the counter-clockwise turn that made the
-    clip frame match, so the clip itself is turned that much clockwise."""
+    clip frame match, so the clip itself is turned that much clockwise.
+
+    The matcher mirrors the clip frame first, then turns it (``signals.DIHEDRAL``): reference = turn(mirror(clip)),
+    so the clip is the reference turned back, then mirrored; said in the order a desk makes such a copy, mirrored
+    first, the quarter turn goes the other way ("mirrored, then turned 90° counter-clockwise"). "Mirrored, turned
+    90° clockwise" did not say which came first and, read as mirror first, was the wrong way (issue 12 round 8,
+    N6: a picture mirrored, then turned 90° counter-clockwise)."""
     words = ["mirrored"] if mirrored else []
-    if rotation % 360:
-        words.append("turned 180°" if rotation % 360 == 180 else
-                     f"turned 90° {'clockwise' if rotation % 360 == 90 else 'counter-clockwise'}")
+    turn = rotation % 360
+    if turn:
+        clockwise = (turn == 90) != mirrored  # mirrored first: a quarter turn's direction reverses
+        words.append(("then " if mirrored else "") + ("turned 180°" if turn == 180 else
+                     f"turned 90° {'clockwise' if clockwise else 'counter-clockwise'}"))
     if abs(speed - 1.0) >= 0.05:
         words.append(f"at {speed:g}x speed")
     return f" ({', '.join(words)})" if words else ""
