@@ -537,9 +537,12 @@ def rollup(claim: Claim, files: list[FileRow], against: list[EvidenceLine], supp
     if n and not against:
         out.append(f"Nothing in the {_files(n)} contradicts the claim." if n > 1 else
                    "Nothing in the file contradicts the claim.")
-    original = sorted({f.name for f in files} - {e.file for e in against})
+    # a file for the claim is counted in its own sentence above: counted here too, the roll-up read "1 of 4 files
+    # ... is for the claim" then "3 of 4 files (... the same file ...) show nothing against", 5 of 4 (issue 18
+    # round 8, N4); each file is now in one of the counts
+    original = sorted({f.name for f in files} - {e.file for e in against} - {e.file for e in support})
     if n and against and original:
-        out.append(f"{_of(original, n, 'shows', 'show')} nothing against the claim.")
+        out.append(f"{_of(original, n, 'shows', 'show')} nothing for or against the claim.")
     total = len(refused) + n
     for group, words in (([r for r in refused if r.missing], ("is missing", "are missing")),
                          ([r for r in refused if not r.missing], ("fails its integrity check",

@@ -270,3 +270,19 @@ def test_a_claimed_date_in_the_future_is_refused_like_a_first_seen_date(tmp_path
     for fine in (today.isoformat(), f"{today.year}", f"{today.year - 1}-06/{today.year + 1}-06"):
         assert store.add("s", claimed_date=fine).claimed_date == fine
     assert len(store.list()) == 3
+
+
+def test_rollup_counts_each_file_once() -> None:
+    """Issue 18 round 8, N4: with one file against and one for the claim of four, "1 of 4 files (b.mp4) is for the
+    claim" was followed by "3 of 4 files (b.mp4, c.mp4, d.mp4) show nothing against the claim": 5 of 4."""
+    from provenance import dossier
+
+    files = [dossier.FileRow(name, name, name[0] * 64, "video", "", "", []) for name in
+             ("a.mp4", "b.mp4", "c.mp4", "d.mp4")]
+    against = [dossier.EvidenceLine("first_seen", "contradicts", "a.mp4", "matches archive", [], "")]
+    support = [dossier.EvidenceLine("text_language", "supports", "b.mp4", "ru sign", [], "")]
+    lines = dossier.rollup(CLAIM, files, against, support, [])
+    counted = [int(line.split(" of 4 files")[0]) for line in lines if " of 4 files" in line]
+    assert sum(counted) == 4, lines
+    assert "2 of 4 files (c.mp4, d.mp4) show nothing for or against the claim." in lines, lines
+    assert "1 of 4 files (b.mp4) is for the claim by" in " ".join(lines), lines
