@@ -40,6 +40,7 @@ from provenance.report.integrity import (
 from provenance.report.model import AudioSection, ClaimAssessment, ClaimSection, Match, Report, TextItem
 from provenance.report.runs import reading_run
 from provenance.safetext import csv_cell, id_problem, published, script_safe_json, terminal
+from provenance.text.config import shown_confidence
 from provenance.text.language import CYRILLIC_ALPHABETS, candidates_words
 from provenance.visual.wording import coverage, describe
 from provenance.workspace import Workspace
@@ -1044,7 +1045,7 @@ def _other_words(items: list[TextItem]) -> str:
         what = _LANGUAGE_WORDS.get(it.language or "", it.language) if it.language else \
             f"one of {candidates_words(it.languages)}" if it.languages else "language not told"
         role = ", caption or scene (not told)" if it.kind == "uncertain" else ""
-        named.append(f"{it.script} ({what}: “{sample}”, confidence {it.confidence:.2f}{role})")
+        named.append(f"{it.script} ({what}: “{sample}”, confidence {shown_confidence(it.confidence)}{role})")
     more = f" and {len(items) - 4} more" if len(items) > 4 else ""
     return f"also scene text in {', '.join(named)}{more}"
 

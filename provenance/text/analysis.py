@@ -19,7 +19,7 @@ from provenance.errors import ProvenanceError
 from provenance.limits import current_deadline
 from provenance.media import MediaFile
 from provenance.report.model import TextItem, TextKind, TextSection
-from provenance.text.config import FINDING_CONFIDENCE, TextConfig
+from provenance.text.config import FINDING_CONFIDENCE, TextConfig, shown_confidence
 from provenance.text.detect import EDGE_MIN, MAX_REGIONS, MAX_REGIONS_STILL, find_text_counted
 from provenance.text.engine import DOUBTED, RU_UK_MARGIN, EngineUnavailable, Reading, Tesseract, open_engine
 from provenance.text.frames import CUT_ON_KEY_S, THUMB_EVERY_S, TextFrames, load_still, load_still_page, sample
@@ -502,7 +502,7 @@ def _without_parts(built: list[tuple[TextItem, np.ndarray]]) -> list[tuple[TextI
             whole.range_from = min(whole.range_from, item.range_from)
         if whole.range_to is not None and item.range_to is not None:
             whole.range_to = max(whole.range_to, item.range_to)
-        whole.kind_basis += f"; also read in part at its place (“{item.text}”, {item.confidence:.2f})"
+        whole.kind_basis += f"; also read in part at its place (“{item.text}”, {shown_confidence(item.confidence)})"
     return kept
 
 
@@ -588,7 +588,8 @@ def _ru_or_uk(reading: Reading) -> tuple[str | None, str]:
                 return None, f"{reading.basis}; its letters ({why}) go against the models' comparison"
             if code is not None:
                 scores = reading.basis.removeprefix("Cyrillic; the Russian and Ukrainian models do not tell it ")
-                return code, (f"{why}, read at {reading.confidence:.2f}; the Russian and Ukrainian models' "
+                return code, (f"{why}, read at {shown_confidence(reading.confidence)}; the Russian and Ukrainian "
+                              "models' "
                               f"comparison alone did not tell it {scores}")
         if reading.language is None and lone_i(reading.text):
             return None, f"{reading.basis}; a lone і is not counted (a Roman numeral I or an edge read as a letter)"

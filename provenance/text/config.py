@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 
 from provenance.stage import StageConfig, require
 
@@ -23,6 +24,13 @@ MIN_FRAME_SIZE, MAX_FRAME_SIZE = 320, 7680
 # the issue 18 tester found invented from picture edges and vertical text scored 0.62-0.63 ("는지", "TAP",
 # "РР a"); items under it stay in the JSON with ``low_confidence`` set (analysis.MIN_LETTERS: and enough letters)
 FINDING_CONFIDENCE = 0.7
+
+
+def shown_confidence(confidence: float) -> str:
+    """A reading's confidence (0-1) as every page and notice says it: two places, half up from the three places
+    the report's JSON stores (``round(c, 3)``). ``f"{c:.2f}"`` rounds the binary float, so the JSON's 0.825
+    (0.8249999...) was said "0.82" in the notice while 0.835 was said "0.84" (issue 18 round 8, N5)."""
+    return str(Decimal(f"{round(confidence, 3):.3f}").quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
 
 
 def shown_from(min_confidence: float | None) -> float:

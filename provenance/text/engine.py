@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from provenance.errors import ProvenanceError
-from provenance.text.config import FINDING_CONFIDENCE
+from provenance.text.config import FINDING_CONFIDENCE, shown_confidence
 from provenance.text.language import cyrillic_candidates, letters_by_script, split_yery
 
 # where Debian (5.x, then 4.x) and other distributions put the models
@@ -342,7 +342,7 @@ class Tesseract:
             # ``LOOKALIKE_MARGIN`` (how much better a letter Latin lacks must read to stand), but not under the
             # stage's floor (``FINDING_CONFIDENCE``), where it would be hidden from the report and search
             doubt = max(FINDING_CONFIDENCE, latin.confidence - LOOKALIKE_MARGIN)
-            said = "; ".join(f"{name} model “{_trim(r.text)}” ({r.confidence:.2f})" for name, r in
+            said = "; ".join(f"{name} model “{_trim(r.text)}” ({shown_confidence(r.confidence)})" for name, r in
                              (("English", latin), ("Russian", ru), ("Ukrainian", uk)))
             return dataclasses.replace(mixed, confidence=round(min(mixed.confidence, ceiling, doubt), 3),
                                        language=None,
@@ -363,7 +363,7 @@ class Tesseract:
             return latin
         ru_letters = sorted({c.lower() for c in ru.text if c in RU_LETTERS})
         uk_letters = sorted({c.lower() for c in uk.text if c in UK_LETTERS})
-        scores = f"Ukrainian model {uk.confidence:.2f}, Russian model {ru.confidence:.2f}"
+        scores = f"Ukrainian model {shown_confidence(uk.confidence)}, Russian model {shown_confidence(ru.confidence)}"
         ru_sub, uk_sub = _RU_IN_UK.search(uk.text), _UK_IN_RU.search(ru.text)
         lead = ru.confidence - uk.confidence
         # bool(): ``uk_sub and ...`` is None without a substitute, and None != False named the Ukrainian model's
@@ -380,7 +380,8 @@ class Tesseract:
             model = "rus" if is_ru else "ukr"
             won, total = mixed.words.get(model, 0), sum(mixed.words.values())
             if chosen.confidence < mixed.confidence - SINGLE_BELOW:  # see SINGLE_BELOW
-                scores += f"; the {name} model's reading is far less sure than the mixed models' {mixed.confidence:.2f}"
+                scores += (f"; the {name} model's reading is far less sure than the mixed models' "
+                           f"{shown_confidence(mixed.confidence)}")
             elif total and won >= WORD_SHARE * total:  # the per-word choice of the mixed reading agrees
                 return dataclasses.replace(chosen, language=code, basis=f"{why}; the mixed reading took {won} of "
                                            f"its {total} letters in words of 3+ from the {name} model")
@@ -398,9 +399,11 @@ class Tesseract:
     def _ambiguous(self, cyrillic: Reading, en: Reading | None) -> Reading:
         """A line of letters both alphabets share: script and language not told, both readings in the basis."""
         names = {"rus": "Russian model", "ukr": "Ukrainian model", "eng": "English model"}
-        said = f"“{_trim(cyrillic.text)}” ({names.get(cyrillic.models, 'mixed models')} {cyrillic.confidence:.2f})"
+        said = (f"“{_trim(cyrillic.text)}” ({names.get(cyrillic.models, 'mixed models')} "
+                f"{shown_confidence(cyrillic.confidence)})")
         if en is not None and en.text.strip():
-            said += f" or “{_trim(en.text)}” ({names.get(en.models, 'mixed models')} {en.confidence:.2f})"
+            said += (f" or “{_trim(en.text)}” ({names.get(en.models, 'mixed models')} "
+                      f"{shown_confidence(en.confidence)})")
         why = f"letters the Latin and Cyrillic alphabets share: read {said}; script not told"
         twin = en is not None and _trim(cyrillic.text).translate(_TO_LATIN) == _trim(en.text)
         shown = en if en is not None and (twin or en.confidence >= cyrillic.confidence - LOOKALIKE_MARGIN) and \

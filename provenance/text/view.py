@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from provenance.report.model import Report, TextItem, TextSection
 from provenance.report.view import TimelineRow, bar, data_uri, fmt_t, md, render_partial, status_words
 from provenance.stage import StageView
-from provenance.text.config import FINDING_CONFIDENCE, shown_from
+from provenance.text.config import FINDING_CONFIDENCE, shown_confidence, shown_from
 
 LANGUAGE_NAMES = {"ru": "Russian", "uk": "Ukrainian", "ko": "Korean", "en": "English", "be": "Belarusian",
                   "bg": "Bulgarian", "kk": "Kazakh", "sr": "Serbian", "mk": "Macedonian"}
@@ -98,8 +98,8 @@ class TextView(StageView):
         rows = [Row(it, KIND_WORDS.get(it.kind, it.kind), _when(report, it), _language(it),
                     data_uri(crops.get(f"text/{n}")))
                 for n, it in enumerate(section.items)]
-        return render_partial("provenance.text", "text.html.j2", r=report, v=Page(rows, _sampling(section),
-                                                                                nothing_read(section)))
+        return render_partial("provenance.text", "text.html.j2", r=report, shown_confidence=shown_confidence,
+                              v=Page(rows, _sampling(section), nothing_read(section)))
 
     def markdown(self, report: Report) -> list[str]:
         section: TextSection = report.text
@@ -116,7 +116,7 @@ class TextView(StageView):
             when = _when(report, it)
             kind = KIND_WORDS.get(it.kind, it.kind)
             out.append(f"- {md(when) + ' ' if when else ''}**{kind}** “{md(it.text)}” · {md(_language(it))} · "
-                       f"confidence {it.confidence:.2f}")
+                       f"confidence {shown_confidence(it.confidence)}")
         if section.status == "ok":
             out.append(f"- {md(_sampling(section))}")
         out.append("")
