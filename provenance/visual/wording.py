@@ -63,12 +63,6 @@ def sample_step(report: Report) -> float:
     return min(1.0, statistics.median(gaps)) if gaps else 1.0
 
 
-def segment_end(s: Segment, step: float, cuts: Sequence[float] = ()) -> float:
-    """Where a segment ends in clip time (s): its last sampled frame plus the ``step`` that frame stands for, but
-    not past the clip's next shot change (``cuts``): that frame's shot ends there."""
-    return min([s.query_end + step] + [c for c in cuts if c > s.query_end + 1e-6])
-
-
 def _segment_is_hash(s: Segment, m: Match) -> bool:
     return any(p.inliers == 0 and s.query_start - 1e-6 <= p.query_t <= s.query_end + 1e-6 for p in m.frames)
 
@@ -95,7 +89,7 @@ def describe(m: Match, report: Report, bits: int = 256) -> Strength:
     hash_s = keypoint_s = 0.0
     if not still_clip:
         for s in m.segments:
-            length = segment_end(s, step, report.visual.shot_changes) - _first_matched(s, m)
+            length = shown_ends(s, step, cuts=report.visual.shot_changes)[0] - _first_matched(s, m)
             if _segment_is_hash(s, m) or (not m.frames and method != "local"):
                 hash_s += length
             else:
