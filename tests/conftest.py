@@ -35,6 +35,22 @@ def _isolated_workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setenv("PROVENANCE_WORKSPACE", str(tmp_path / "workspace"))
 
 
+@pytest.fixture(scope="module")
+def pipeline():
+    """The standard pipeline as `verify` loads it (the matching tests' thresholds and frame sampling)."""
+    from provenance.config import load_pipeline
+
+    return load_pipeline("standard")
+
+
+def index_reference(index, path: Path, id: str, first_seen: str, pipeline):
+    """Add one file to a known-imagery index with ``pipeline``'s sampling and matching; assert it was added."""
+    (added,) = index.add([path], id=id, first_seen=first_seen, frames=pipeline.visual.frames,
+                         matching=pipeline.visual.matching)
+    assert added.status == "added", added.message
+    return added
+
+
 def read_frames(path: Path, start: float = 0.0, end: float = 1e9) -> tuple[list[np.ndarray], float]:
     """Decode RGB frames of ``path`` between two presentation times; return them and the frame rate."""
     with av.open(str(path)) as c:

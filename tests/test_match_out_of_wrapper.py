@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from provenance.config import load_pipeline
 from provenance.media import probe
 from provenance.visual.index import KnownImageryIndex
 from provenance.visual.matching import match
@@ -22,15 +21,12 @@ from provenance.visual.stage import query_fingerprint
 from provenance.visual.wording import spans
 from provenance.workspace import Workspace
 
+from conftest import index_reference
+
 sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
 import match_suite as suite  # the benchmark's interfaces and edits, not a copy of them
 
 FPS = suite.FPS
-
-
-@pytest.fixture(scope="module")
-def pipeline():
-    return load_pipeline("standard")
 
 
 @pytest.fixture(scope="module")
@@ -41,9 +37,7 @@ def letterboxed(tmp_path_factory: pytest.TempPathFactory, pipeline):
     ref = tmp / "wrapped.mp4"
     suite.write_video(ref, suite.letterbox(footage), crf=20)
     index = KnownImageryIndex(Workspace(tmp / "ws"))
-    (added,) = index.add([ref], id="letterboxed", first_seen="2020-02-02", frames=pipeline.visual.frames,
-                         matching=pipeline.visual.matching)
-    assert added.status == "added", added.message
+    index_reference(index, ref, "letterboxed", "2020-02-02", pipeline)
     return tmp, footage, index
 
 

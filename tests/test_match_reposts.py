@@ -13,7 +13,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from provenance.config import load_pipeline
 from provenance.media import probe
 from provenance.visual import regions
 from provenance.visual.index import KnownImageryIndex
@@ -21,23 +20,18 @@ from provenance.visual.matching import match
 from provenance.visual.stage import query_fingerprint
 from provenance.workspace import Workspace
 
+from conftest import index_reference
+
 sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
 import match_suite as suite  # the benchmark's interfaces and edits, not a copy of them
 
 FPS = suite.FPS
 
 
-@pytest.fixture(scope="module")
-def pipeline():
-    return load_pipeline("standard")
-
-
 def _index(tmp: Path, pipeline, refs: dict[str, tuple[Path, str]]) -> KnownImageryIndex:
     index = KnownImageryIndex(Workspace(tmp / "ws"))
     for rid, (path, first_seen) in refs.items():
-        (added,) = index.add([path], id=rid, first_seen=first_seen, frames=pipeline.visual.frames,
-                             matching=pipeline.visual.matching)
-        assert added.status == "added", added.message
+        index_reference(index, path, rid, first_seen, pipeline)
     return index
 
 

@@ -20,7 +20,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from provenance.config import load_pipeline
 from provenance.media import probe
 from provenance.visual import regions
 from provenance.visual.index import KnownImageryIndex
@@ -33,15 +32,12 @@ from provenance.visual.matching import (
 from provenance.visual.stage import query_fingerprint
 from provenance.workspace import Workspace
 
+from conftest import index_reference
+
 sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
 import match_suite as suite  # the benchmark's edits and imagery, not a copy of them
 
 FPS = suite.FPS
-
-
-@pytest.fixture(scope="module")
-def pipeline():
-    return load_pipeline("standard")
 
 
 @pytest.fixture(scope="module")
@@ -54,9 +50,7 @@ def indexed(tmp_path_factory: pytest.TempPathFactory, pipeline):
     for name, frames in pans.items():
         path = tmp / f"{name}.mp4"
         suite.write_video(path, frames)
-        (added,) = index.add([path], id=name, first_seen="2019-05-02", frames=pipeline.visual.frames,
-                             matching=pipeline.visual.matching)
-        assert added.status == "added", added.message
+        index_reference(index, path, name, "2019-05-02", pipeline)
     return tmp, pans, index
 
 
@@ -117,9 +111,7 @@ def in_template(tmp_path_factory: pytest.TempPathFactory, pipeline):
     ref = tmp / "in_template.mp4"
     suite.write_video(ref, suite.WRAPPERS["news_template"](footage))
     index = KnownImageryIndex(Workspace(tmp / "ws"))
-    (added,) = index.add([ref], id="in_template", first_seen="2021-03-01", frames=pipeline.visual.frames,
-                         matching=pipeline.visual.matching)
-    assert added.status == "added", added.message
+    index_reference(index, ref, "in_template", "2021-03-01", pipeline)
     assert "in_template" in index.box_geometries()  # the template was found around the footage
     return tmp, footage, index
 

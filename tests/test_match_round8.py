@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 
 from provenance import verify
-from provenance.config import load_pipeline
 from provenance.media import probe
 from provenance.report.markdown import render_markdown
 from provenance.report.model import Match
@@ -25,15 +24,12 @@ from provenance.visual.matching import METHOD_LOW_DETAIL_RUN, RUN_MIN_FRAMES, ma
 from provenance.visual.stage import query_fingerprint
 from provenance.workspace import Workspace
 
+from conftest import index_reference
+
 sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
 import match_suite as suite  # the benchmark's interfaces and imagery, not a copy of them
 
 FPS = suite.FPS
-
-
-@pytest.fixture(scope="module")
-def pipeline():
-    return load_pipeline("standard")
 
 
 @pytest.fixture(scope="module")
@@ -47,9 +43,7 @@ def wrapped(tmp_path_factory: pytest.TempPathFactory, pipeline):
     ref = tmp / "wrapped.mp4"
     suite.write_video(ref, suite.browser(footage))
     index = KnownImageryIndex(Workspace(tmp / "ws"))
-    (added,) = index.add([ref], id="in_browser", first_seen="2021-03-01", frames=pipeline.visual.frames,
-                         matching=pipeline.visual.matching)
-    assert added.status == "added", added.message
+    index_reference(index, ref, "in_browser", "2021-03-01", pipeline)
     assert "in_browser" in index.box_geometries()  # the page was found around the footage
     return tmp, footage, index
 

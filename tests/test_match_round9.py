@@ -18,7 +18,6 @@ from pathlib import Path
 
 import pytest
 
-from provenance.config import load_pipeline
 from provenance.media import probe
 from provenance.report.model import Match, Segment
 from provenance.visual.index import KnownImageryIndex
@@ -26,15 +25,12 @@ from provenance.visual.segments import merge_drift
 from provenance.visual.stage import presented_matches, query_fingerprint
 from provenance.workspace import Workspace
 
+from conftest import index_reference
+
 sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
 import match_suite as suite  # the benchmark's makers and imagery, not a copy of them
 
 FPS = suite.FPS
-
-
-@pytest.fixture(scope="module")
-def pipeline():
-    return load_pipeline("standard")
 
 
 def _index(tmp: Path, name: str, pipeline) -> tuple[KnownImageryIndex, list]:
@@ -45,9 +41,7 @@ def _index(tmp: Path, name: str, pipeline) -> tuple[KnownImageryIndex, list]:
     ref = tmp / f"{name}.mp4"
     suite.write_video(ref, frames)
     index = KnownImageryIndex(Workspace(tmp / "ws"))
-    (added,) = index.add([ref], id=name, first_seen="2019-01-01", frames=pipeline.visual.frames,
-                         matching=pipeline.visual.matching)
-    assert added.status == "added", added.message
+    index_reference(index, ref, name, "2019-01-01", pipeline)
     return index, frames
 
 
