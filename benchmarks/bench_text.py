@@ -28,6 +28,7 @@ python benchmarks/bench_text.py [--split dev|held-out|held-out-2|held-out-3|held
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -160,15 +161,19 @@ def _summary(rows: list, title: str) -> None:
 
 def _time_stages(clip: Path, ws: Workspace) -> tuple[float, float, TextSection]:
     """Seconds of the visual stage, then of the text stage, on ``clip`` in this process, and the text section.
-    The text stage gets the visual section as the pipeline hands it over (``Context.earlier``: its shot changes)."""
-    t0 = time.perf_counter()
+    The text stage gets the visual section as the pipeline hands it over (``Context.earlier``: its shot changes).
+    The process's CPU seconds of each are printed too: on a shared machine they vary less than wall time."""
+    t0, c0 = time.perf_counter(), time.process_time()
     visual = VisualStage().run(_context(clip, "visual", ws))
-    tv = time.perf_counter() - t0
-    t0 = time.perf_counter()
+    tv, cv = time.perf_counter() - t0, time.process_time() - c0
+    t0, c0 = time.perf_counter(), time.process_time()
     ctx = _context(clip, "text", ws)
     ctx.earlier = {"visual": visual}
     section = TextStage().run(ctx)
-    return tv, time.perf_counter() - t0, section
+    tt, ct = time.perf_counter() - t0, time.process_time() - c0
+    print(f"  CPU: visual stage {cv:.2f} s, text stage {ct:.2f} s: ratio text / visual {ct / cv:.2f} "
+          f"(load average {os.getloadavg()[0]:.1f})")
+    return tv, tt, section
 
 
 def cost(ws: Workspace) -> None:
