@@ -936,6 +936,24 @@ def _held_out_4_cases(v: Voices) -> dict[str, Callable[[], tuple[_Clip | np.ndar
     }
 
 
+def _long_mixed(v: Voices, order: list[tuple[str, str]], seed: int,
+                breaks: dict[int, Callable[[], np.ndarray]]) -> _Clip:
+    """At least 100 s: stretches of 6-12 s by the (voice, language) of ``order`` in turn, each followed by a pause
+    of 0.5-4 s or, after stretch k, by the bed ``breaks[k]()``; lengths drawn from a generator seeded ``seed``."""
+    rng = np.random.default_rng(seed)
+    clip = _Clip().pause(1.0)
+    k = 0
+    while clip.n < 100 * SAMPLE_RATE:
+        voice, language = order[k % len(order)]
+        clip.add(_stretch(v, voice, language, float(rng.uniform(6, 12)), k), language, voice)
+        if k in breaks:
+            clip.add(breaks[k]())
+        else:
+            clip.pause(float(rng.uniform(0.5, 4.0)))
+        k += 1
+    return clip
+
+
 def _long_held_out_4(v: Voices) -> _Clip:
     """At least 100 s: stretches of 6-12 s in en, ru, uk, de, es and ko, pauses of 0.5-4 s, 6 s of the waltz after
     the third stretch and 5 s of rain after the seventh (new seeds)."""
@@ -943,20 +961,7 @@ def _long_held_out_4(v: Voices) -> _Clip:
              ("espeak-es-andrea", "es"), ("espeak-en-us-steph", "en"), ("espeak-ko-gene", "ko"),
              ("espeak-de-alex", "de"), ("espeak-ru-linda", "ru"), ("espeak-en-cwmd-edward", "en"),
              ("espeak-uk-annie", "uk")]
-    rng = np.random.default_rng(107)
-    clip = _Clip().pause(1.0)
-    k = 0
-    while clip.n < 100 * SAMPLE_RATE:
-        voice, language = order[k % len(order)]
-        clip.add(_stretch(v, voice, language, float(rng.uniform(6, 12)), k), language, voice)
-        if k == 2:
-            clip.add(_waltz(6, 109))
-        elif k == 6:
-            clip.add(_rain(5, 113))
-        else:
-            clip.pause(float(rng.uniform(0.5, 4.0)))
-        k += 1
-    return clip
+    return _long_mixed(v, order, 107, {2: lambda: _waltz(6, 109), 6: lambda: _rain(5, 113)})
 
 
 def _halves(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -1182,20 +1187,7 @@ def _long_held_out_5(v: Voices) -> _Clip:
              ("festival-ked", "en"), ("espeak-ru-boris", "ru"), ("espeak-uk-victor", "uk"),
              ("espeak-it-marco", "it"), ("espeak-en-us-rob", "en"), ("espeak-uk-belinda", "uk"),
              ("espeak-ru-anika", "ru")]
-    rng = np.random.default_rng(173)
-    clip = _Clip().pause(1.0)
-    k = 0
-    while clip.n < 100 * SAMPLE_RATE:
-        voice, language = order[k % len(order)]
-        clip.add(_stretch(v, voice, language, float(rng.uniform(6, 12)), k), language, voice)
-        if k == 2:
-            clip.add(_marimba(6, 179))
-        elif k == 6:
-            clip.add(_applause(5, 181))
-        else:
-            clip.pause(float(rng.uniform(0.5, 4.0)))
-        k += 1
-    return clip
+    return _long_mixed(v, order, 173, {2: lambda: _marimba(6, 179), 6: lambda: _applause(5, 181)})
 
 
 _HELD_OUT_5_CHANNEL_CASES: dict[str, tuple[str, Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]]] = {

