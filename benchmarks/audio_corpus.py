@@ -1200,7 +1200,8 @@ _HELD_OUT_5_CHANNEL_CASES: dict[str, tuple[str, Callable[[np.ndarray], tuple[np.
 
 
 def build_held_out_5(out: Path = HELD_OUT_5_CACHE, log: Callable[[str], None] = print) -> list[Case]:
-    """The held-out-5 cases, built where missing (``bench_languages.py --held-out-5``: one look, at the end)."""
+    """The held-out-5 cases, built where missing; never run through the audio stage (``bench_languages.py
+    --held-out-5``: one look, at the end)."""
     return build(out, log, split="held-out-5")
 
 

@@ -577,7 +577,8 @@ HELD_OUT_TABLES = {"held-out-3": _HELD_OUT_3, "held-out-4": _HELD_OUT_4, "held-o
 
 
 def held_out_5_cases() -> list[Case]:
-    """The held-out-5 split: cut, two-line, busy, low-contrast captions and signs, perspective scene text."""
+    """The held-out-5 split: cut, two-line, busy, low-contrast captions and signs, perspective scene text; never run
+    through the text stage (``bench_text.py --split held-out-5``: one look, at the end)."""
     return table_cases("held-out-5")
 
 
