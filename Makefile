@@ -29,11 +29,13 @@ test-fast: lint
 	$(PY) -m pytest -m "not slow"
 
 # benchmarks build their inputs from scikit-image's photographs, the shared corpus (../shared/corpus) and, for
-# the matching suite: photographs from Debian's wallpaper, Tux Paint and Palapeli packages (installed when missing, as root)
+# the matching suite: photographs from Debian's wallpaper, Tux Paint and Palapeli packages, and Extreme Tux Racer's
+# photographic skies, terrains and course previews (matching held-out-8, text held-out-5), installed when missing, as root
 WALLPAPERS := mate-backgrounds plasma-workspace-wallpapers gnome-backgrounds sway-backgrounds ukui-wallpapers \
-	lomiri-wallpapers-16.04 lomiri-wallpapers-20.04 tuxpaint-data palapeli-data
-# the text benchmark's held-out-4 faces (DejaVu's condensed and oblique cuts, GNU FreeFont)
-BENCH_FONTS := fonts-dejavu-extra fonts-freefont-ttf
+	lomiri-wallpapers-16.04 lomiri-wallpapers-20.04 tuxpaint-data palapeli-data extremetuxracer-data
+# the text benchmark's held-out-4 faces (DejaVu's condensed and oblique cuts, GNU FreeFont) and held-out-5's
+# (Liberation, ParaType's PT Sans and Serif, Nanum for Hangul)
+BENCH_FONTS := fonts-dejavu-extra fonts-freefont-ttf fonts-liberation2 fonts-paratype fonts-nanum
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[samples]'
 	@dpkg -s $(WALLPAPERS) $(BENCH_FONTS) >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get update -qq \

@@ -1,7 +1,7 @@
 """The spoken-language benchmark's corpus: clips with known speech, language and timing, built from material the
 project has (the committed test speech, the shared corpus, the sample media) and the synthesisers the tests'
 speech was made with (espeak-ng, Festival: ``apt-get install espeak-ng festival festvox-ru festvox-kallpc16k
-festvox-us-slt-hts``).
+festvox-us-slt-hts``, and for held-out-5 ``festvox-kdlpc16k festvox-italp16k festvox-itapc16k``).
 
 Speech comes from: jfk.flac (real, corpus), the committed Festival Russian and espeak English
 (tests/data/audio), the sample clips speech_en.mp4 / speech_ru.mp4, and sentences synthesised here with
@@ -515,7 +515,7 @@ def build_held_out(out: Path = HELD_OUT_CACHE, log: Callable[[str], None] = prin
 
 
 def build(out: Path = CACHE, log: Callable[[str], None] = print, *, split: str = "dev") -> list[Case]:
-    """Every case of ``split`` (a key of ``SPLITS``: dev, held-out-2 to held-out-4), built where missing; returns
+    """Every case of ``split`` (a key of ``SPLITS``: dev, held-out-2 to held-out-5), built where missing; returns
     them with their truth."""
     out.mkdir(parents=True, exist_ok=True)
     truth_path = out / "truth.json"
@@ -936,6 +936,24 @@ def _held_out_4_cases(v: Voices) -> dict[str, Callable[[], tuple[_Clip | np.ndar
     }
 
 
+def _long_mixed(v: Voices, order: list[tuple[str, str]], seed: int,
+                breaks: dict[int, Callable[[], np.ndarray]]) -> _Clip:
+    """At least 100 s: stretches of 6-12 s by the (voice, language) of ``order`` in turn, each followed by a pause
+    of 0.5-4 s or, after stretch k, by the bed ``breaks[k]()``; lengths drawn from a generator seeded ``seed``."""
+    rng = np.random.default_rng(seed)
+    clip = _Clip().pause(1.0)
+    k = 0
+    while clip.n < 100 * SAMPLE_RATE:
+        voice, language = order[k % len(order)]
+        clip.add(_stretch(v, voice, language, float(rng.uniform(6, 12)), k), language, voice)
+        if k in breaks:
+            clip.add(breaks[k]())
+        else:
+            clip.pause(float(rng.uniform(0.5, 4.0)))
+        k += 1
+    return clip
+
+
 def _long_held_out_4(v: Voices) -> _Clip:
     """At least 100 s: stretches of 6-12 s in en, ru, uk, de, es and ko, pauses of 0.5-4 s, 6 s of the waltz after
     the third stretch and 5 s of rain after the seventh (new seeds)."""
@@ -943,20 +961,7 @@ def _long_held_out_4(v: Voices) -> _Clip:
              ("espeak-es-andrea", "es"), ("espeak-en-us-steph", "en"), ("espeak-ko-gene", "ko"),
              ("espeak-de-alex", "de"), ("espeak-ru-linda", "ru"), ("espeak-en-cwmd-edward", "en"),
              ("espeak-uk-annie", "uk")]
-    rng = np.random.default_rng(107)
-    clip = _Clip().pause(1.0)
-    k = 0
-    while clip.n < 100 * SAMPLE_RATE:
-        voice, language = order[k % len(order)]
-        clip.add(_stretch(v, voice, language, float(rng.uniform(6, 12)), k), language, voice)
-        if k == 2:
-            clip.add(_waltz(6, 109))
-        elif k == 6:
-            clip.add(_rain(5, 113))
-        else:
-            clip.pause(float(rng.uniform(0.5, 4.0)))
-        k += 1
-    return clip
+    return _long_mixed(v, order, 107, {2: lambda: _waltz(6, 109), 6: lambda: _rain(5, 113)})
 
 
 def _halves(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -987,12 +992,226 @@ def build_held_out_4(out: Path = HELD_OUT_4_CACHE, log: Callable[[str], None] = 
     return build(out, log, split="held-out-4")
 
 
+# --- held-out-5 -----------------------------------------------------------------------------------------------
+# A look after held-out-4 was looked at, never run through the audio stage while building: sentences no other split
+# says (``TEXTS_HELD_OUT_5``) in three languages no other split speaks (Italian, Portuguese, Polish) besides en, ru
+# and uk; espeak-ng variants no other split uses (boris, anika, victor, belinda, rob, marco, Henrique, zac),
+# Festival voices no other split uses (``ked`` for American English, ``lp`` and ``pc`` for Italian: Debian's
+# festvox-kdlpc16k, festvox-italp16k, festvox-itapc16k), new beds (a marimba, applause, birdsong), and the kinds
+# the brief asked for: speech on one channel with music on the other, speech after a long pause, two-language clips
+# whose second language is one short sentence, and reversed speech (speech-like, no language) as a negative.
+HELD_OUT_5_CACHE = ROOT / "benchmarks" / ".cache" / "audio_held_out_5"
+
+TEXTS_HELD_OUT_5: dict[str, list[str]] = {
+    "en": [
+        "The pass was closed after a slide buried the road under three metres of snow.",
+        "Rescuers reached the stranded bus just before midnight.",
+        "The valley has been without power since Tuesday afternoon.",
+        "Officials say the ski lifts will stay shut for the rest of the week.",
+        "A helicopter dropped food and blankets to the upper village.",
+    ],
+    "ru": [
+        "Перевал закрыли после того, как лавина засыпала дорогу.",
+        "Спасатели добрались до автобуса незадолго до полуночи.",
+        "В долине нет электричества со вторника.",
+        "Вертолёт сбросил продукты и одеяла в верхнюю деревню.",
+        "Подъёмники будут закрыты до конца недели.",
+    ],
+    "uk": [
+        "Перевал закрили після того, як лавина засипала дорогу.",
+        "Рятувальники дісталися автобуса незадовго до півночі.",
+        "У долині немає світла з вівторка.",
+        "Гелікоптер скинув їжу та ковдри у верхнє село.",
+    ],
+    "it": [
+        "La strada del passo è stata chiusa dopo una valanga.",
+        "I soccorritori hanno raggiunto il pullman poco prima di mezzanotte.",
+        "La valle è senza corrente elettrica da martedì pomeriggio.",
+        "Un elicottero ha portato cibo e coperte al villaggio.",
+        "Gli impianti di risalita resteranno chiusi per tutta la settimana.",
+    ],
+    "pt": [
+        "A estrada da serra foi fechada depois de uma avalanche.",
+        "Os socorristas chegaram ao ônibus pouco antes da meia-noite.",
+        "O vale está sem eletricidade desde terça-feira à tarde.",
+        "Um helicóptero levou comida e cobertores para a aldeia.",
+    ],
+    "pl": [
+        "Droga przez przełęcz została zamknięta po zejściu lawiny.",
+        "Ratownicy dotarli do autobusu tuż przed północą.",
+        "Dolina jest bez prądu od wtorkowego popołudnia.",
+        "Śmigłowiec zrzucił żywność i koce do górnej wioski.",
+    ],
+}
+
+
+class _VoicesHeldOut5(Voices):
+    """The held-out-5 voices: espeak-ng voices with variants no other split uses, and Festival's ked, lp and pc."""
+
+    ESPEAK_HELD_OUT_5: ClassVar[dict[str, tuple[str, int]]] = {  # name: (espeak-ng voice+variant, words a minute)
+        "espeak-ru-boris": ("ru+boris", 150), "espeak-ru-anika": ("ru+anika", 145),
+        "espeak-uk-victor": ("uk+victor", 145), "espeak-uk-belinda": ("uk+belinda", 150),
+        "espeak-en-us-rob": ("en-us+rob", 160), "espeak-it-marco": ("it+Marco", 150),
+        "espeak-pt-br-henrique": ("pt-br+Henrique", 150), "espeak-pl-zac": ("pl+zac", 145),
+    }
+    # name: (Festival's voice function, the encoding its lexicon reads: the Italian voices read ISO 8859-1)
+    FESTIVAL_HELD_OUT_5: ClassVar[dict[str, tuple[str, str]]] = {
+        "festival-ked": ("voice_ked_diphone", "utf-8"), "festival-it-lp": ("voice_lp_diphone", "latin-1"),
+        "festival-it-pc": ("voice_pc_diphone", "latin-1"),
+    }
+
+    def _synthesise(self, voice: str, text: str) -> np.ndarray:
+        wav = self.tmp / "say.wav"
+        wav.unlink(missing_ok=True)
+        if voice in self.ESPEAK_HELD_OUT_5:
+            name, speed = self.ESPEAK_HELD_OUT_5[voice]
+            return _run(["espeak-ng", "-v", name, "-s", str(speed), "-w", str(wav), text], wav)
+        if voice in self.FESTIVAL_HELD_OUT_5:
+            function, encoding = self.FESTIVAL_HELD_OUT_5[voice]
+            txt = self.tmp / "say.txt"
+            txt.write_text(text, encoding=encoding)
+            return _run(["text2wave", "-eval", f"({function})", str(txt), "-o", str(wav)], wav)
+        return super()._synthesise(voice, text)
+
+
+def _marimba(seconds: float, seed: int) -> np.ndarray:
+    """A marimba line at 132 beats a minute: each note a bar's first three modes (1 : 3.9 : 9.2, a tuned bar's
+    ratios, Fletcher & Rossing, The Physics of Musical Instruments, 1998, ch. 19) decaying in 0.4 s or less,
+    notes drawn from a pentatonic scale; no voice."""
+    rng = np.random.default_rng(seed)
+    n = round(seconds * SAMPLE_RATE)
+    beat = round(60 / 132 * SAMPLE_RATE)
+    out = np.zeros(n + beat, np.float32)
+    t = np.arange(beat) / SAMPLE_RATE
+    for start in range(0, n, beat):
+        f = 261.6 * 2 ** (int(rng.choice([0, 2, 4, 7, 9, 12])) / 12)
+        note = (np.sin(2 * np.pi * f * t) * np.exp(-t * 6) + 0.3 * np.sin(2 * np.pi * 3.9 * f * t) * np.exp(-t * 18)
+                + 0.1 * np.sin(2 * np.pi * 9.2 * f * t) * np.exp(-t * 40))
+        out[start : start + beat] += note.astype(np.float32)
+    return _normalise(out[:n], -6.0)
+
+
+def _applause(seconds: float, seed: int) -> np.ndarray:
+    """Applause: about 60 claps a second, each a 12-ms burst of noise band-passed to 1-5 kHz (where a clap's
+    energy lies), at random levels."""
+    rng = np.random.default_rng(seed)
+    n = round(seconds * SAMPLE_RATE)
+    out = np.zeros(n, np.float64)
+    clap_n = round(0.012 * SAMPLE_RATE)
+    envelope = np.exp(-np.arange(clap_n) / (clap_n / 4))
+    for at in rng.integers(0, n - clap_n, int(60 * seconds)):
+        out[at : at + clap_n] += rng.uniform(0.3, 1.0) * rng.normal(0, 1, clap_n) * envelope
+    spectrum = np.fft.rfft(out)
+    f = np.fft.rfftfreq(n, 1 / SAMPLE_RATE)
+    spectrum[(f < 1000) | (f > 5000)] *= 0.1
+    return _normalise(np.fft.irfft(spectrum, n).astype(np.float32), -10.0)
+
+
+def _birdsong(seconds: float, seed: int) -> np.ndarray:
+    """Birdsong: phrases of three to six 80-ms chirps, each a sweep down from 4-6 kHz by 1-2 kHz, a phrase every
+    0.8-2 s."""
+    rng = np.random.default_rng(seed)
+    n = round(seconds * SAMPLE_RATE)
+    out = np.zeros(n + SAMPLE_RATE, np.float32)
+    chirp_n = round(0.08 * SAMPLE_RATE)
+    t = np.arange(chirp_n) / SAMPLE_RATE
+    at = 0
+    while at < n:
+        for k in range(int(rng.integers(3, 7))):
+            f0, drop = rng.uniform(4000, 6000), rng.uniform(1000, 2000)
+            f = f0 - drop * t / t[-1]
+            chirp = np.sin(2 * np.pi * np.cumsum(f) / SAMPLE_RATE) * np.hanning(chirp_n)
+            s = at + k * round(0.11 * SAMPLE_RATE)
+            out[s : s + chirp_n] += chirp.astype(np.float32)
+        at += round(rng.uniform(0.8, 2.0) * SAMPLE_RATE)
+    return _normalise(out[:n], -10.0)
+
+
+def _held_out_5_cases(v: Voices) -> dict[str, Callable[[], tuple[_Clip | np.ndarray, str]]]:
+    """The held-out-5 cases: (mono clip, kind); stereo ones are in ``_HELD_OUT_5_CHANNEL_CASES``."""
+
+    def alone(voice: str, language: str, seconds: float, first: int = 0) -> _Clip:
+        return _Clip().pause(0.6).add(_stretch(v, voice, language, seconds, first), language, voice).pause(0.5)
+
+    def with_short(long: tuple[str, str], short: tuple[str, str], i: int, at: str) -> _Clip:
+        """About 18 s of one language with one sentence of another ``at`` the "middle" or the "end"."""
+        clip = _Clip().pause(0.5).add(_stretch(v, *long, 9), long[1], long[0]).pause(0.4)
+        clip.add(v.say(*short, i), short[1], short[0]).pause(0.4)
+        if at == "middle":
+            clip.add(_stretch(v, *long, 9, 3), long[1], long[0]).pause(0.5)
+        return clip
+
+    def reversed_speech(voice: str, language: str, seconds: float) -> _Clip:
+        return _Clip().pause(0.5).add(_stretch(v, voice, language, seconds)[::-1].copy()).pause(0.5)
+
+    return {
+        "h5-it-festival-lp": lambda: (alone("festival-it-lp", "it", 14), "speech"),
+        "h5-it-festival-pc": lambda: (alone("festival-it-pc", "it", 12, 2), "speech"),
+        "h5-en-festival-ked": lambda: (alone("festival-ked", "en", 14), "speech"),
+        "h5-ru-boris": lambda: (alone("espeak-ru-boris", "ru", 14), "speech"),
+        "h5-uk-victor": lambda: (alone("espeak-uk-victor", "uk", 12), "speech"),
+        "h5-pt-henrique": lambda: (alone("espeak-pt-br-henrique", "pt", 13), "speech"),
+        "h5-pl-zac": lambda: (alone("espeak-pl-zac", "pl", 13), "speech"),
+        "h5-switch-ru-uk": lambda: (_alternate(v, [("espeak-ru-anika", "ru"), ("espeak-uk-belinda", "uk")] * 3,
+                                               first=1), "switch"),
+        "h5-switch-it-en-pl": lambda: (_alternate(v, [("espeak-it-marco", "it"), ("espeak-en-us-rob", "en"),
+                                                      ("espeak-pl-zac", "pl")] * 2, pause_s=0.5), "switch"),
+        # two languages, the second one short sentence
+        "h5-en-short-it-middle": lambda: (with_short(("festival-ked", "en"), ("festival-it-pc", "it"), 3, "middle"),
+                                          "short"),
+        "h5-ru-short-en-end": lambda: (with_short(("espeak-ru-boris", "ru"), ("espeak-en-us-rob", "en"), 1, "end"),
+                                       "short"),
+        "h5-pt-short-uk-middle": lambda: (with_short(("espeak-pt-br-henrique", "pt"), ("espeak-uk-victor", "uk"), 2,
+                                                     "middle"), "short"),
+        # speech after a long pause (silence, not a bed)
+        "h5-late-it-after-pause": lambda: (_Clip().pause(28).add(_stretch(v, "festival-it-lp", "it", 10, 2), "it",
+                                                                 "festival-it-lp").pause(0.5), "late"),
+        "h5-late-pl-after-pause": lambda: (_Clip().pause(14).add(v.say("espeak-pl-zac", "pl", 3), "pl",
+                                                                 "espeak-pl-zac").pause(8), "late"),
+        "h5-en-over-marimba": lambda: (_over(_stretch(v, "espeak-en-us-rob", "en", 14, 2), _marimba(15, 151), -10.0,
+                                             "en", "espeak-en-us-rob"), "speech"),
+        # negatives: reversed speech (speech-like, no language) and sounds
+        "h5-reversed-ru": lambda: (reversed_speech("espeak-ru-anika", "ru", 12), "nonspeech"),
+        "h5-reversed-en": lambda: (reversed_speech("festival-ked", "en", 12), "nonspeech"),
+        "h5-marimba": lambda: (_Clip().add(_marimba(20, 157)), "nonspeech"),
+        "h5-applause": lambda: (_Clip().add(_applause(15, 163)), "nonspeech"),
+        "h5-birdsong": lambda: (_Clip().add(_birdsong(18, 167)), "nonspeech"),
+        "h5-long-mixed": lambda: (_long_held_out_5(v), "long"),
+    }
+
+
+def _long_held_out_5(v: Voices) -> _Clip:
+    """At least 100 s: stretches of 6-12 s in it, pt, pl, en, ru and uk, pauses of 0.5-4 s, 6 s of the marimba
+    after the third stretch and 5 s of applause after the seventh (new seeds)."""
+    order = [("festival-it-lp", "it"), ("espeak-pt-br-henrique", "pt"), ("espeak-pl-zac", "pl"),
+             ("festival-ked", "en"), ("espeak-ru-boris", "ru"), ("espeak-uk-victor", "uk"),
+             ("espeak-it-marco", "it"), ("espeak-en-us-rob", "en"), ("espeak-uk-belinda", "uk"),
+             ("espeak-ru-anika", "ru")]
+    return _long_mixed(v, order, 173, {2: lambda: _marimba(6, 179), 6: lambda: _applause(5, 181)})
+
+
+_HELD_OUT_5_CHANNEL_CASES: dict[str, tuple[str, Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]]] = {
+    # speech on one channel, music on the other (a mono downmix mixes them at equal level)
+    "h5-channels-ru-left-marimba-right": ("h5-ru-boris",
+                                          lambda x: (x, 0.7 * _marimba(len(x) / SAMPLE_RATE + 0.1, 191)[: len(x)])),
+    "h5-channels-it-right-birdsong-left": ("h5-it-festival-pc",
+                                           lambda x: (0.8 * _birdsong(len(x) / SAMPLE_RATE + 0.1, 193)[: len(x)], x)),
+}
+
+
+def build_held_out_5(out: Path = HELD_OUT_5_CACHE, log: Callable[[str], None] = print) -> list[Case]:
+    """The held-out-5 cases, built where missing; never run through the audio stage (``bench_languages.py
+    --held-out-5``: one look, at the end)."""
+    return build(out, log, split="held-out-5")
+
+
 # split name: (its voices over a temporary folder, its mono cases, its stereo cases made from them)
 SPLITS: dict[str, tuple[Callable[[Path], Voices], Callable[[Voices], dict], dict]] = {
     "dev": (lambda tmp: Voices(tmp, TEXTS), _cases, _CHANNEL_CASES),
     "held-out-2": (lambda tmp: Voices(tmp, TEXTS_HELD_OUT), _held_out_cases, _HELD_OUT_CHANNEL_CASES),
     "held-out-3": (lambda tmp: _VoicesHeldOut3(tmp, TEXTS_HELD_OUT_3), _held_out_3_cases, _HELD_OUT_3_CHANNEL_CASES),
     "held-out-4": (lambda tmp: _VoicesHeldOut4(tmp, TEXTS_HELD_OUT_4), _held_out_4_cases, _HELD_OUT_4_CHANNEL_CASES),
+    "held-out-5": (lambda tmp: _VoicesHeldOut5(tmp, TEXTS_HELD_OUT_5), _held_out_5_cases, _HELD_OUT_5_CHANNEL_CASES),
 }
 
 
@@ -1022,7 +1241,7 @@ if __name__ == "__main__":
     args = ap.parse_args()
     t0 = time.perf_counter()
     folder = {"dev": CACHE, "held-out-2": HELD_OUT_CACHE, "held-out-3": HELD_OUT_3_CACHE,
-              "held-out-4": HELD_OUT_4_CACHE}[args.split]
+              "held-out-4": HELD_OUT_4_CACHE, "held-out-5": HELD_OUT_5_CACHE}[args.split]
     built = build(folder, split=args.split)
     print("\n".join(check_built(built)))
     print(f"{len(built)} cases, {sum(c.duration for c in built):.0f} s of audio, built and checked in "

@@ -34,7 +34,14 @@ sentences, espeak-ng named voice variants, Festival speeds and beds no other spl
 de/ru/en switches, speech over a waltz and a siren, late Ukrainian after rain, a waltz, a siren, rain, an idling
 engine, speech moving across the channels, speech that a mono downmix cancels, a waltz beside speech, a 113-s
 six-language clip); built and checked only (``python benchmarks/audio_corpus.py --split held-out-4``).
-Usage: python benchmarks/bench_languages.py [--split dev|held-out|all] [--held-out | --held-out-3 | --held-out-4]
+Held-out-5 (``--held-out-5``, ``audio_corpus.build_held_out_5``): 23 cases built after held-out-4 was looked at,
+never run while building: Italian, Portuguese and Polish (no other split speaks them) beside en, ru and uk; espeak-ng
+variants and Festival voices (ked, Italian lp and pc) no other split uses; a short second language (one sentence
+inside or after ~18 s of another: kind "short"), speech after a long silence, speech on one channel with music or
+birdsong on the other, and negatives: reversed speech, a marimba, applause, birdsong; built and checked only
+(``python benchmarks/audio_corpus.py --split held-out-5``).
+Usage: python benchmarks/bench_languages.py [--split dev|held-out|all]
+       [--held-out | --held-out-3 | --held-out-4 | --held-out-5]
        [--only SUBSTRING] [--stage-only]
 """
 
@@ -47,7 +54,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 import numpy as np
-from audio_corpus import Case, build, build_held_out, build_held_out_3, build_held_out_4, held_out
+from audio_corpus import Case, build, build_held_out, build_held_out_3, build_held_out_4, build_held_out_5, held_out
 
 from provenance.audio import FasterWhisperEngine, analyse, resolve_model
 from provenance.audio.decode import SAMPLE_RATE, decode_audio
@@ -144,9 +151,15 @@ def main() -> None:
     ap.add_argument("--held-out-4", action="store_true",
                     help="the held-out-4 cases (audio_corpus.build_held_out_4: built after held-out-3 was looked at, "
                          "never run while building): run it once, at the end")
+    ap.add_argument("--held-out-5", action="store_true",
+                    help="the held-out-5 cases (audio_corpus.build_held_out_5: built after held-out-4 was looked at, "
+                         "never run while building): run it once, at the end")
     args = ap.parse_args()
 
-    if args.held_out_4:
+    if args.held_out_5:
+        cases = [c for c in build_held_out_5() if args.only in c.name]
+        args.split = "held-out-5"
+    elif args.held_out_4:
         cases = [c for c in build_held_out_4() if args.only in c.name]
         args.split = "held-out-4"
     elif args.held_out_3:
@@ -157,7 +170,7 @@ def main() -> None:
         args.split = "held-out-2"
     else:
         cases = [c for c in build() if args.only in c.name]
-    if args.split not in ("all", "held-out-2", "held-out-3", "held-out-4"):
+    if args.split not in ("all", "held-out-2", "held-out-3", "held-out-4", "held-out-5"):
         cases = [c for c in cases if held_out(c.name) == (args.split == "held-out")]
     engine = FasterWhisperEngine(resolve_model(None))
     model = engine._model  # the same loaded WhisperModel for the baselines

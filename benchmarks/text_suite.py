@@ -189,7 +189,7 @@ def cases() -> list[Case]:
                 picture = pictures[(n + k) % len(pictures)]
                 kind = "sign" if (n + k) % 3 == 2 else "caption"
                 out.append(Case(f"{language}_{n}_{kind}_{how}_{picture}", language, text, picture, kind, how))
-    return out + later_cases() + held_out_3_cases() + held_out_4_cases()
+    return out + later_cases() + [c for split in HELD_OUT_TABLES for c in table_cases(split)]
 
 
 # --- held-out-3 (issue 18's final look) -------------------------------------------------------------------------
@@ -243,13 +243,18 @@ _HELD_OUT_3 = [
 ]
 
 
+def table_cases(split: str) -> list[Case]:
+    """The cases of a held-out split from its rows in ``HELD_OUT_TABLES`` (named ``h<N>_<row>_<language>_<kind>_
+    <edit>_<picture>``)."""
+    prefix = "h" + split.rsplit("-", 1)[1]
+    return [Case(f"{prefix}_{n:02d}_{language}_{kind}_{how}_{picture}", language, text, picture, kind, how, split,
+                 face, fill, script)
+            for n, (language, text, picture, kind, how, face, fill, script) in enumerate(HELD_OUT_TABLES[split])]
+
+
 def held_out_3_cases() -> list[Case]:
     """Issue 18's held-out-3 split: captions, signs, overlays, tickers and panning signs (see ``_HELD_OUT_3``)."""
-    out = []
-    for n, (language, text, picture, kind, how, face, fill, script) in enumerate(_HELD_OUT_3):
-        out.append(Case(f"h3_{n:02d}_{language}_{kind}_{how}_{picture}", language, text, picture, kind, how,
-                        "held-out-3", face, fill, script))
-    return out
+    return table_cases("held-out-3")
 
 
 def held_out_3_present() -> bool:
@@ -400,11 +405,7 @@ _HELD_OUT_4 = [
 
 def held_out_4_cases() -> list[Case]:
     """The held-out-4 split: captions and signs under a handheld shake, a pan and a zoom (see ``_HELD_OUT_4``)."""
-    out = []
-    for n, (language, text, picture, kind, how, face, fill, script) in enumerate(_HELD_OUT_4):
-        out.append(Case(f"h4_{n:02d}_{language}_{kind}_{how}_{picture}", language, text, picture, kind, how,
-                        "held-out-4", face, fill, script))
-    return out
+    return table_cases("held-out-4")
 
 
 def held_out_4_present() -> bool:
@@ -502,17 +503,240 @@ def check_held_out_4(folder: Path) -> list[str]:
     return lines
 
 
+# --- held-out-5 (issue 18: a look after held-out-4 was looked at) -------------------------------------------------
+# Built after every earlier split was looked at, never run through the text stage while building: new Russian,
+# Ukrainian, Korean and English lines in faces no other split draws in (Liberation Sans and Serif, ParaType's PT
+# Sans, PT Serif and PT Sans Narrow; Nanum Gothic, Myeongjo and Square for Hangul), on pictures no other split uses
+# (Extreme Tux Racer's photographic terrain textures, tiled at their own resolution, and its four large course
+# previews), and the kinds earlier splits lacked: a caption cut by the frame's bottom edge, a caption wider than
+# the frame cut at both sides (the truth is the characters wholly inside it), two-line captions (the truth's lines
+# joined by "\n"), thin-outlined captions over busy texture, low-contrast captions and signs (under WCAG 2.1's 3:1
+# for large text), and scene text: a sign set into the picture in perspective. ``bench_text.py --split held-out-5``
+# runs it once; ``python benchmarks/text_suite.py --held-out-5 DIR`` only builds and checks it.
+ETR = Path("/usr/share/games/etr")  # Debian's extremetuxracer-data
+LIBERATION = Path("/usr/share/fonts/truetype/liberation2")  # Debian's fonts-liberation2
+PARATYPE = Path("/usr/share/fonts/truetype/paratype")  # Debian's fonts-paratype
+NANUM = Path("/usr/share/fonts/truetype/nanum")  # Debian's fonts-nanum
+HELD_OUT_5_FACES = {  # no other split draws in these
+    "liberation-sans": LIBERATION / "LiberationSans-Bold.ttf",
+    "liberation-serif": LIBERATION / "LiberationSerif-Bold.ttf",
+    "pt-sans": PARATYPE / "PTS75F.ttf", "pt-serif": PARATYPE / "PTF75F.ttf", "pt-narrow": PARATYPE / "PTN77F.ttf",
+    "nanum-gothic": NANUM / "NanumGothicBold.ttf", "nanum-myeongjo": NANUM / "NanumMyeongjoBold.ttf",
+    "nanum-square": NANUM / "NanumSquareB.ttf",
+}
+HELD_OUT_5_PICTURES = {  # name: (source, what it shows); 256-px textures are tiled, the previews resized
+    "pebbles": (ETR / "terrains" / "pebbles04.png", "wet pebbles, tiled: busy"),
+    "grass": (ETR / "terrains" / "grass02.png", "grass, tiled: busy"),
+    "pave": (ETR / "terrains" / "pave02.png", "paving stones, tiled: busy"),
+    "rock": (ETR / "terrains" / "rock04.png", "a rock face, tiled"),
+    "snowfield": (ETR / "terrains" / "snow02.png", "snow, tiled: bright and flat"),
+    "snowrun": (ETR / "courses" / "extras" / "snow_run_1" / "preview.png", "a snowy slope under peaks"),
+    "snowrun2": (ETR / "courses" / "extras" / "snow_run_2" / "preview.png", "a slope between fir woods"),
+    "wildride": (ETR / "courses" / "extras" / "wild_ride" / "preview.png", "a slope under a mountain range"),
+    "vodka": (ETR / "courses" / "default" / "in_search_of_vodka" / "preview.png", "a sandy valley at dusk"),
+}
+H5_FRAMES = 50  # 2 s at 25 fps, as held-out-3's still kinds
+H5_EDGE_CUT = 0.3  # the share of the caption's letter height below the frame's bottom edge ("edgecut")
+H5_SIDE_WIDTH = 1.25  # a "sidecut" caption's width over the frame's: about a tenth of it off each side
+LOW_CONTRAST = {"caption": ((214, 214, 208), "on snow"), "sign": ((150, 146, 138), (120, 118, 112))}
+WCAG_LARGE_TEXT = 3.0  # WCAG 2.1 SC 1.4.3: the least contrast ratio for large text; low-contrast cases are under it
+H5_PERSPECTIVE = ((0.0, 0.0), (1.0, 0.12), (1.0, 0.88), (0.0, 1.0))  # "scenesign": the panel's corners, right edge
+# 24% shorter than the left (a sign on a wall seen from its left, about 35 degrees off axis)
+
+
+_HELD_OUT_5 = [  # (language, text, picture, kind, edit, face, fill, script): 19 cases; "\n" parts a two-line caption
+    ("ru", "Снегопад оборвал линии электропередачи\nв трёх районах области", "snowrun", "twoline", "none", "pt-sans",
+     "", ""),
+    ("ru", "Видео опубликовано очевидцем и перепроверено редакцией ночью", "wildride", "sidecut", "none",
+     "liberation-sans", "", ""),
+    ("ru", "Колонна грузовиков застряла на перевале", "pebbles", "busy", "reencode", "pt-serif", "", ""),
+    ("ru", "Спасатели эвакуировали туристов", "snowfield", "lowcaption", "none", "pt-narrow", "", ""),
+    ("ru", "Пропускной пункт", "rock", "scenesign", "none", "pt-sans", "", ""),
+    ("ru", "Уровень воды поднялся на два метра", "rock", "edgecut", "vertical_blur_fill", "liberation-serif", "", ""),
+    ("uk", "Лавина зійшла на трасу біля Яремчі", "snowrun2", "edgecut", "none", "pt-sans", "", ""),
+    ("uk", "Евакуаційний автобус вирушить о дев'ятій\nз площі біля вокзалу", "vodka", "twoline",
+     "vertical_blur_fill", "liberation-serif", "", ""),
+    ("uk", "Пошкоджений міст тимчасово перекрито", "grass", "busy", "crop_10", "liberation-sans", "", ""),
+    ("uk", "Пункт видачі гуманітарної допомоги", "pave", "lowsign", "none", "pt-serif", "", ""),
+    ("uk", "Їдальня для переселенців", "snowrun", "scenesign", "reencode", "liberation-serif", "", ""),
+    ("ko", "폭설로 고속도로가 통제되었다\n운전자들은 우회해야 한다", "wildride", "twoline", "none", "nanum-gothic",
+     "", ""),
+    ("ko", "산사태로 마을이 고립되었다", "pebbles", "busy", "none", "nanum-myeongjo", "", ""),
+    ("ko", "대피 안내소", "pave", "lowsign", "crop_10", "nanum-square", "", ""),
+    ("ko", "구급차가 현장에 도착했다", "vodka", "edgecut", "reencode", "nanum-square", "", ""),
+    ("en", "Footage shared by a local reporter at noon and verified independently", "snowrun2", "sidecut",
+     "reencode", "pt-narrow", "", ""),
+    ("en", "Road closed after the landslide\nDrivers told to turn back", "grass", "twoline", "crop_10",
+     "liberation-sans", "", ""),
+    ("en", "Rescue teams searched the valley overnight", "snowfield", "lowcaption", "vertical_blur_fill",
+     "liberation-serif", "", ""),
+    ("en", "Shelter entrance", "pave", "scenesign", "none", "pt-serif", "", ""),
+]
+# every held-out split's rows, by split (``table_cases`` makes the cases; held-out-3's and -4's tables are above)
+HELD_OUT_TABLES = {"held-out-3": _HELD_OUT_3, "held-out-4": _HELD_OUT_4, "held-out-5": _HELD_OUT_5}
+
+
+def held_out_5_cases() -> list[Case]:
+    """The held-out-5 split: cut, two-line, busy, low-contrast captions and signs, perspective scene text; never run
+    through the text stage (``bench_text.py --split held-out-5``: one look, at the end)."""
+    return table_cases("held-out-5")
+
+
+def contrast_ratio(a: tuple[float, float, float], b: tuple[float, float, float]) -> float:
+    """WCAG 2.1's contrast ratio of two sRGB colours (0-255): (L1 + 0.05) / (L2 + 0.05) of relative luminances."""
+    def lum(c: tuple[float, float, float]) -> float:
+        v = [x / 255 for x in c]
+        v = [x / 12.92 if x <= 0.04045 else ((x + 0.055) / 1.055) ** 2.4 for x in v]
+        return 0.2126 * v[0] + 0.7152 * v[1] + 0.0722 * v[2]
+
+    hi, lo = sorted((lum(a), lum(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def held_out_5_present() -> bool:
+    """The faces and pictures held-out-5 is drawn from are all on this machine."""
+    return all(p.is_file() for p in [*HELD_OUT_5_FACES.values(), *(p for p, _ in HELD_OUT_5_PICTURES.values())])
+
+
+def _h5_picture(name: str, size: tuple[int, int] = (1280, 720)) -> Image.Image:
+    """``name`` at ``size``: a 256-px terrain texture tiled at its own resolution, or a course preview resized."""
+    path = HELD_OUT_5_PICTURES[name][0]
+    with Image.open(path) as im:
+        im = im.convert("RGB")
+        if im.width > 300:
+            return im.resize(size, Image.Resampling.LANCZOS)
+        out = Image.new("RGB", size)
+        for x in range(0, size[0], im.width):
+            for y in range(0, size[1], im.height):
+                out.paste(im, (x, y))
+        return out
+
+
+def side_cut_text(text: str, language: str, face: Path | None, size: int, left: float, width: int = 1280) -> str:
+    """The characters of ``text`` drawn from x = ``left`` that lie wholly inside [0, ``width``), stripped: what a
+    caption wider than the frame shows of itself."""
+    f = font(language, size, face)
+    keep = [ch for i, ch in enumerate(text)
+            if left + f.getlength(text[:i]) >= 0 and left + f.getlength(text[:i + 1]) <= width]
+    return "".join(keep).strip()
+
+
+def _h5_size(case: Case, face: Path | None) -> int:
+    """A caption's size: the row's text fitted to 1180 px (40 px at most), or for "sidecut" the size at which the
+    full line is ``H5_SIDE_WIDTH`` times the frame's width."""
+    if case.kind != "sidecut":
+        return min(fitted(line, case.language, face, 1180, 44) for line in case.text.split("\n"))
+    size = 20
+    while font(case.language, size + 2, face).getlength(case.text) <= 1280 * H5_SIDE_WIDTH:
+        size += 2
+    return size
+
+
+def _h5_frame(case: Case, face: Path | None) -> Image.Image:
+    """One frame of ``case`` (held-out-5) before its repost edit."""
+    im = _h5_picture(case.picture)
+    d = ImageDraw.Draw(im)
+    size = _h5_size(case, face)
+    f = font(case.language, size, face)
+    stroke = max(2, size // 13)
+    if case.kind == "twoline":  # two centred lines near the bottom, white, outlined
+        lines = case.text.split("\n")
+        for k, line in enumerate(lines):
+            top = 720 - size * (1.4 * (len(lines) - k) + 1.0)
+            d.text(((1280 - f.getlength(line)) / 2, top), line, font=f, fill="white", stroke_width=stroke,
+                   stroke_fill="black")
+    elif case.kind == "edgecut":  # the caption's lowest H5_EDGE_CUT of its letters below the bottom edge
+        top, bottom = f.getbbox(case.text)[1], f.getbbox(case.text)[3]
+        y = 720 - bottom + H5_EDGE_CUT * (bottom - top)
+        d.text(((1280 - f.getlength(case.text)) / 2, y), case.text, font=f, fill="white", stroke_width=stroke,
+               stroke_fill="black")
+    elif case.kind == "sidecut":  # the full line, centred, wider than the frame
+        d.text(((1280 - f.getlength(case.text)) / 2, 720 - size * 2.5), case.text, font=f, fill="white",
+               stroke_width=stroke, stroke_fill="black")
+    elif case.kind == "busy":  # white letters with a 1-px outline over busy texture
+        d.text(((1280 - f.getlength(case.text)) / 2, 720 - size * 2.5), case.text, font=f, fill="white",
+               stroke_width=1, stroke_fill="black")
+    elif case.kind == "lowcaption":  # light grey letters, no outline, over bright snow
+        d.text(((1280 - f.getlength(case.text)) / 2, 720 - size * 2.5), case.text, font=f,
+               fill=LOW_CONTRAST["caption"][0])
+    elif case.kind == "lowsign":  # a grey panel, slightly darker grey letters
+        text_c, panel = LOW_CONTRAST["sign"]
+        w = font(case.language, 34, face).getlength(case.text)
+        d.rectangle([90, 98, 90 + w + 24, 98 + 34 * 1.35 + 20], fill=panel)
+        d.text((102, 108), case.text, font=font(case.language, 34, face), fill=text_c)
+    else:  # "scenesign": a sign drawn flat, then set into the picture in perspective (H5_PERSPECTIVE)
+        fs = font(case.language, 48, face)
+        w, h = round(fs.getlength(case.text)) + 48, round(48 * 1.35) + 36
+        panel = sign(Image.new("RGB", (w + 8, h + 8), (236, 232, 220)), case.text, case.language, 48,
+                     at=(24 / (w + 8), 18 / (h + 8)), face=face)
+        x0, y0 = 140, 160
+        quad = [(x0 + u * w, y0 + v * h) for u, v in H5_PERSPECTIVE]
+        coeffs = _perspective_coeffs(quad, [(0, 0), (w, 0), (w, h), (0, h)])
+        warped = panel.transform(im.size, Image.Transform.PERSPECTIVE, coeffs, Image.Resampling.BICUBIC)
+        mask = Image.new("L", (w + 8, h + 8), 255).transform(im.size, Image.Transform.PERSPECTIVE, coeffs,
+                                                             Image.Resampling.BICUBIC)
+        im.paste(warped, (0, 0), mask)
+    return im
+
+
+def _perspective_coeffs(dst: list[tuple[float, float]], src: list[tuple[float, float]]) -> list[float]:
+    """PIL's eight perspective coefficients mapping output points ``dst`` to input points ``src``."""
+    a = []
+    for (x, y), (u, v) in zip(dst, src, strict=True):
+        a.append([x, y, 1, 0, 0, 0, -u * x, -u * y])
+        a.append([0, 0, 0, x, y, 1, -v * x, -v * y])
+    return [float(c) for c in np.linalg.solve(np.array(a), np.array([c for p in src for c in p], float))]
+
+
+def held_out_5_truth(case: Case) -> str:
+    """What a held-out-5 case shows of its row's text: for "sidecut" the characters wholly inside the frame (the
+    edit keeps the frame whole), else the text itself."""
+    if case.kind != "sidecut":
+        return case.text
+    face = HELD_OUT_5_FACES[case.face] if case.face else None
+    size = _h5_size(case, face)
+    return side_cut_text(case.text, case.language, face, size, (1280 - font(case.language, size, face)
+                                                                    .getlength(case.text)) / 2)
+
+
+def render_held_out_5(case: Case, folder: Path) -> Path:
+    """``case`` (a held-out-5 case) as a 2-s H.264 clip in ``folder``: one frame drawn as its kind says, the repost
+    edit, CRF 30 for a re-encode (23 otherwise), as the other splits."""
+    face = HELD_OUT_5_FACES[case.face] if case.face else None
+    frame = edit(_h5_frame(case, face), case.edit)
+    return encode([frame] * H5_FRAMES, folder / f"{case.name}.mp4", crf=30 if case.edit == "reencode" else 23)
+
+
+
+def check_held_out_5(folder: Path) -> list[str]:
+    """Builds every held-out-5 clip in ``folder`` and decodes each whole; returns one line per clip, raising if one
+    does not decode to its frame count and size (construction only: the text stage is not run)."""
+    lines = []
+    for case in held_out_5_cases():
+        path = render_held_out_5(case, folder)
+        with av.open(str(path)) as c:
+            sizes = [(f.width, f.height) for f in c.decode(video=0)]
+        tall = case.edit == "vertical_blur_fill"
+        if len(sizes) != H5_FRAMES or set(sizes) != {(720, 1280) if tall else (1280, 720)}:
+            raise RuntimeError(f"{path.name}: {len(sizes)} frames {set(sizes)}, wanted {H5_FRAMES}")
+        lines.append(f"{case.name:48s} {len(sizes) / 25:.1f} s {sizes[0][0]}x{sizes[0][1]} "
+                     f"{path.stat().st_size / 1e3:6.0f} kB {case.language} {held_out_5_truth(case)!r}")
+    return lines
+
+
 if __name__ == "__main__":
     import argparse
     import time
 
-    ap = argparse.ArgumentParser(description="Build the held-out-3 or held-out-4 text clips and check they decode "
+    ap = argparse.ArgumentParser(description="Build the held-out-3, -4 or -5 text clips and check they decode "
                                              "(the text stage is not run)")
     which = ap.add_mutually_exclusive_group(required=True)
     which.add_argument("--held-out-3", type=Path, metavar="DIR", help="where to write held-out-3's clips")
     which.add_argument("--held-out-4", type=Path, metavar="DIR", help="where to write held-out-4's clips")
+    which.add_argument("--held-out-5", type=Path, metavar="DIR", help="where to write held-out-5's clips")
     args = ap.parse_args()
-    folder, check = (args.held_out_3, check_held_out_3) if args.held_out_3 else (args.held_out_4, check_held_out_4)
+    folder, check = next((d, c) for d, c in ((args.held_out_3, check_held_out_3), (args.held_out_4, check_held_out_4),
+                                             (args.held_out_5, check_held_out_5)) if d)
     folder.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     lines = check(folder)

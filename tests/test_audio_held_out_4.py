@@ -31,7 +31,7 @@ def test_sentences_and_voices_are_new() -> None:
     assert not {name for name, _ in v4.ESPEAK_HELD_OUT_4.values()} & old_voices
     old_speeds = {1.0, *(speed for _, speed in ac._VoicesHeldOut3.RESAMPLED.values())}
     assert not {speed for _, speed in v4.RESAMPLED.values()} & old_speeds
-    assert set(ac.SPLITS) == {"dev", "held-out-2", "held-out-3", "held-out-4"}
+    assert {"dev", "held-out-2", "held-out-3", "held-out-4"} <= set(ac.SPLITS)
     cases = ac._held_out_4_cases(v4(Path("/nonexistent")))  # builders only: nothing is synthesised
     assert len(cases) + len(ac._HELD_OUT_4_CHANNEL_CASES) >= 15
     assert all(source in cases for source, _ in ac._HELD_OUT_4_CHANNEL_CASES.values())
