@@ -4,6 +4,8 @@ Builds a 60-s 1280x720 H.264 clip (x264 defaults: B-frames, keyframe every 250 f
 archive footage once, then times:
   baseline  PyAV decoding every frame (thread_type AUTO), nothing converted
   all+conv  decoding every frame, converting the ~1/s samples (what a naive sampler does)
+  nonref    the sampler's decode alone (non-reference frames skipped, its threads), nothing looked at
+  +shots    that decode with the shot detector's thumbnail of every decoded frame (frames.ShotDetector)
   sample    provenance.visual.frames.sample_video (non-reference frames skipped, shot-change thumbnails)
   hashes    sampling + PDQ (with mirror) + pHash
   visual    the whole visual stage as verify runs it (content boxes, keypoint frames, thumbnails, matching):
@@ -85,6 +87,21 @@ def decode_all(path: Path, convert_every_s: float | None = None) -> int:
     return n
 
 
+def decode_nonref(path: Path, shots: float | None = None) -> int:
+    """The sampler's decode (frames.video_stream: NONREF, its thread count) and, with ``shots`` (the shot
+    threshold), its shot detector on every decoded frame: the parts of sample_video before any conversion."""
+    from provenance.visual.frames import ShotDetector, _Demuxed, video_stream
+
+    n = 0
+    with video_stream(path, skip_frame="NONREF") as (container, stream):
+        cut = ShotDetector(shots) if shots is not None else None
+        for frame in _Demuxed(0.0, float(stream.time_base)).frames(container, stream):
+            n += 1
+            if cut is not None:
+                cut(frame, float(frame.time or 0.0))
+    return n
+
+
 def _visual(media, pipeline, index):
     ctx = Context(media=media, pipeline=pipeline, workspace=index.workspace, index=index, config=pipeline.visual,
                   artefacts=Artefacts())
@@ -120,6 +137,8 @@ def main() -> int:
         steps = {
             "baseline (decode all)": lambda: decode_all(clip),
             "decode all + convert 1/s": lambda: decode_all(clip, cfg.interval_s),
+            "decode NONREF (sampler's)": lambda: decode_nonref(clip),
+            "decode NONREF + shot thumbs": lambda: decode_nonref(clip, cfg.shot_threshold),
             "sample_video (NONREF)": lambda: sample_video(clip, cfg),
             "sample + PDQ x2 + pHash": lambda: fingerprint(media, cfg, mirror=True),
             "visual stage, reuse (matched)": lambda: _visual(media, pipeline, reuse),

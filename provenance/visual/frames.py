@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Literal
 import av
 import cv2
 import numpy as np
+from av.video.reformatter import VideoReformatter
 from PIL import Image, ImageOps
 
 from provenance.coverage import measure
@@ -608,10 +609,27 @@ def upright(rgb: np.ndarray, turns: int) -> np.ndarray:
     return np.ascontiguousarray(np.rot90(rgb, turns)) if turns else rgb
 
 
-def full_size(frame: av.VideoFrame, turns: int) -> np.ndarray:
-    """``frame`` as RGB at the size it was coded at (swscale: colour conversion only), turned upright."""
-    return upright(frame.to_ndarray(width=frame.width, height=frame.height, format="rgb24", interpolation="AREA"),
-                   turns)
+def full_size(frame: av.VideoFrame, turns: int, rgb: RgbConverter | None = None) -> np.ndarray:
+    """``frame`` as RGB at the size it was coded at (swscale: colour conversion only), turned upright; ``rgb``:
+    the sampler's converter, when it has one."""
+    return upright((rgb or RgbConverter())(frame, frame.width, frame.height), turns)
+
+
+class RgbConverter:
+    """Decoded frames as RGB (swscale, area interpolation) at a given size, one swscale context per size kept
+    across frames. ``VideoFrame.to_ndarray`` gives each decoded frame a context of its own, so swscale set its
+    scaling up again for every sampled frame: measured on bench_frames' 720p clip (20 frames, load 36), 2.1-3.0 ms
+    of CPU a conversion to 512x288 that way against 1.3-2.1 ms with the context kept; the same call and
+    parameters (PyAV's ``VideoReformatter.reformat``), so the same pixels."""
+
+    def __init__(self) -> None:
+        self._by_size: dict[tuple[int, int], VideoReformatter] = {}
+
+    def __call__(self, frame: av.VideoFrame, width: int, height: int) -> np.ndarray:
+        if (reformatter := self._by_size.get((width, height))) is None:
+            reformatter = self._by_size[width, height] = VideoReformatter()
+        return reformatter.reformat(frame, width=width, height=height, format="rgb24",
+                                    interpolation="AREA").to_ndarray()
 
 
 def _grey_thumb(frame: av.VideoFrame) -> np.ndarray:
@@ -967,6 +985,7 @@ def sample_video(
         next_t = 0.0
         last_sample_t = -1e9
         cut = ShotDetector(config.shot_threshold)
+        convert = RgbConverter()
         size: tuple[int, int] | None = None
         turns: int | None = None
         last_t: float | None = None  # presentation time of the last decoded frame with one
@@ -979,17 +998,15 @@ def sample_video(
             if turns is None:  # the stream's display matrix, carried by every decoded frame
                 turns = display_turns(frame)
                 out.rotation = 90 * turns
-            raw = frame.to_ndarray(width=size[0], height=size[1], format="rgb24", interpolation="AREA")
-            rgb = upright(raw, turns)
+            rgb = upright(convert(frame, *size), turns)
             detail = None
             if detail_every_s and details < detail_cap and (shot or t - last_detail >= detail_every_s - 1e-6):
                 dw, dh = target_size(frame.width, frame.height, detail_size)
-                detail = rgb if (dw, dh) == size else upright(frame.to_ndarray(
-                    width=dw, height=dh, format="rgb24", interpolation="AREA"), turns)
+                detail = rgb if (dw, dh) == size else upright(convert(frame, dw, dh), turns)
                 last_detail, details = t, details + 1
             sampled = SampledFrame(t=round(t, 3), rgb=rgb, shot_change=shot, detail=detail)
             if on_sample is not None:
-                on_sample(sampled, functools.partial(full_size, frame, turns))
+                on_sample(sampled, functools.partial(full_size, frame, turns, convert))
             if on_frame is None:
                 out.frames.append(sampled)
             else:
