@@ -42,6 +42,7 @@ from provenance.errors import ProvenanceError
 from provenance.limits import BudgetExceeded, Deadline, Limits, current_deadline, decode_bound, shrunk_before_rgb
 from provenance.report.model import StreamCoverage
 from provenance.threads import decoder_threads, share
+from provenance.truncation import cut_reason, still_jpeg_cut
 from provenance.visual.config import FramesConfig
 
 if TYPE_CHECKING:
@@ -159,6 +160,8 @@ def load_image(path: Path, *, max_pixels: int | None = None, long_side: int = HA
 
     register_still_decoders()
     refuse_before_open(path, max_pixels)
+    if (cut := still_jpeg_cut(path)) is not None:  # decoded without an error into a grey band (truncation.py)
+        raise FrameError(f"cannot decode image: {cut}")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -1053,7 +1056,8 @@ def sample_video(
                                limit=limit.get(out.stopped_by or ""), error=out.decode_error or demuxed.first_error,
                                frames_decoded=out.frames_decoded,
                                frames_sampled=out.frames_sampled,
-                               concealed=_concealed_words(list(decoder_log), corrupt))
+                               concealed=_concealed_words(list(decoder_log), corrupt),
+                               cut=cut_reason(path, container.format.name))
     if not out.frames_sampled:
         if out.stopped_by == "max_frames_decoded":
             raise FrameError(f"no frame with a timestamp in the first {out.frames_decoded} decoded frames "

@@ -1219,3 +1219,27 @@ def _round7_inputs() -> dict[str, tuple[str, frozenset[int], str | None, Callabl
         "r7_negative.y4m": ("Y4M header W-600 (N7)", REFUSED, r"invalid Y4M header: width -600",
                             lambda: y4m_header("-600", "400")),
     }
+
+
+# -- round 8 lows: damaged tails, a JPEG with a JPEG appended -------------------------------------------------
+def damaged_tail(data: bytes, how: str, fraction: float = 0.1) -> bytes:
+    """``data`` with its last ``fraction`` of bytes ``cut`` off (a download or copy that stopped) or overwritten
+    with ``zeros`` (a recording never finished, a preallocated file): the ends a decoder takes for the stream's."""
+    keep = len(data) - int(len(data) * fraction)
+    if how == "cut":
+        return data[:keep]
+    if how == "zeros":
+        return data[:keep] + bytes(len(data) - keep)
+    raise ValueError(how)
+
+
+def tail_clip(fmt: str = "mp4") -> bytes:
+    """A 10-s real H.264 + AAC clip (moving noise blocks) written as phones and web uploads write it: an MP4 with
+    its index first (faststart), or Matroska; cut, it still opens and decodes up to the cut."""
+    return clip(10.0, size=(160, 96), fps=10, seed=31, audio=True, faststart=fmt == "mp4", fmt=fmt)
+
+
+def multipart_recording(frames: list[np.ndarray]) -> bytes:
+    """An IP camera's multipart MJPEG recording (HTTP multipart/x-mixed-replace) of ``frames`` at 25 fps, written
+    by FFmpeg's mpjpeg muxer: a boundary line, MIME headers and a JPEG per part."""
+    return encode_raw("mpjpeg", "mjpeg", "yuvj420p", frames)

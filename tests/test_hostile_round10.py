@@ -1,0 +1,96 @@
+"""Issue 14, round 8 tester's lows: damaged tails that were silent, a cut multipart MJPEG recording, a JPEG with a
+second JPEG appended called a 2-frame video, folder-derived reference ids, motion photos in `index list`.
+
+Files are made by tests/hostile/make_corpus.py's builders (real encoders: PyAV's libx264/AAC/MJPEG, Pillow) from
+scikit-image's photographs; each CLI case runs the real console script in a child process
+(tests/test_hostile.py's launcher) against a real workspace, and asserts what the desk sees: the printed lines,
+the exit code, report.json.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from test_hostile import _env, run_cli
+
+from provenance.truncation import cut_reason, still_jpeg_cut
+
+sys.path.insert(0, str(Path(__file__).parent / "hostile"))
+import make_corpus
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+
+
+def _verify(tmp_path: Path, name: str, data: bytes) -> tuple[int, dict, str, str]:
+    """verify ``data`` saved as ``name``: (exit code, report.json, the printed lines, stderr)."""
+    path = tmp_path / name
+    path.write_bytes(data)
+    out = tmp_path / "out" / name
+    run = run_cli("verify", path, "--pipeline", "quick", "--out", out, env=_env(tmp_path))
+    written = sorted(out.rglob("report.json"))
+    report = json.loads(written[0].read_text()) if written else {}
+    return run.code, report, run.stdout, run.stderr
+
+
+def _finding(report: dict, code: str) -> dict | None:
+    return next((f for f in report.get("findings", []) if f["code"] == code), None)
+
+
+@pytest.mark.parametrize("fmt, box", [("mp4", "'mdat' box"), ("mkv", "Matroska Segment")])
+def test_a_clip_cut_by_its_last_tenth_says_where_decoding_stopped(tmp_path: Path, fmt: str, box: str) -> None:
+    """(d) A faststart MP4 / a Matroska file cut by its last 10% decoded to 9.0 of 10.0 s, inside the 1-s tail
+    allowance: exit 0, no word. The container declares more bytes than the file has: the report says the file
+    is cut, where decoding stopped against the declared duration, and exits 1."""
+    data = make_corpus.tail_clip("matroska" if fmt == "mkv" else fmt)
+    code, report, said, err = _verify(tmp_path, f"cut.{fmt}", make_corpus.damaged_tail(data, "cut"))
+    assert code == 1, (said, err)
+    warning = _finding(report, "decoded_coverage")
+    assert warning is not None and "the file is cut" in warning["message"] and box in warning["message"], said
+    coverage = report["visual"]["coverage"]
+    assert coverage["ended_at_s"] is not None and coverage["ended_at_s"] < coverage["declared_s"], coverage
+    assert any(e["stage"] == "visual" and "partly decoded" in e["message"] for e in report["errors"]), report["errors"]
+
+
+def test_a_jpeg_whose_last_tenth_is_zeros_is_said_damaged(tmp_path: Path) -> None:
+    """(d) A photo whose last 10% is zeros decoded without an error (the zeros are coded data: a grey band) and was
+    compared as if whole, exit 0. Its picture has no end-of-image marker: said, with the zeros, exit 1; a cut one
+    says the same (it said Pillow's "image file is truncated (161 bytes not processed)")."""
+    photo = make_corpus.jpeg_bytes(make_corpus.photo_600("astronaut"))
+    code, report, said, err = _verify(tmp_path, "zeros.jpg", make_corpus.damaged_tail(photo, "zeros"))
+    assert code == 1, (said, err)
+    error = next(e["message"] for e in report["errors"] if e["stage"] == "visual")
+    assert "no end-of-image marker" in error and "bytes are zeros" in error, error
+    assert "No match" not in said
+    code, report, said, err = _verify(tmp_path, "cut.jpg", make_corpus.damaged_tail(photo, "cut"))
+    assert code == 1 and "no end-of-image marker" in err, (said, err)
+
+
+def test_a_multipart_recording_cut_mid_part_is_said_cut(tmp_path: Path) -> None:
+    """A multipart MJPEG recording cut in the middle of its last part gave exit 0 and no warning. Its last
+    picture has no end: a decoded_coverage warning naming the byte it started at, exit 1."""
+    frames = [make_corpus.photo_600("astronaut")] * 20 + [make_corpus.photo_600("coffee")] * 20
+    data = make_corpus.multipart_recording(frames)
+    last_part = data.rfind(b"\xff\xd8\xff")
+    code, report, said, err = _verify(tmp_path, "cam.mjpg", data[: (last_part + len(data)) // 2])
+    assert code == 1, (said, err)
+    warning = _finding(report, "decoded_coverage")
+    assert warning is not None and f"last picture (from byte {last_part:,})" in warning["message"], said
+
+
+def test_whole_files_are_not_called_cut(tmp_path: Path) -> None:
+    """The rule's other side, on the same encoders' whole files and every JPEG of the shared corpus: nothing
+    cut, nothing said."""
+    for fmt, name in (("mp4", "mov"), ("matroska", "matroska")):
+        path = tmp_path / f"whole.{fmt}"
+        path.write_bytes(make_corpus.tail_clip(fmt))
+        assert cut_reason(path, name) is None, fmt
+    path = tmp_path / "whole.mjpg"
+    path.write_bytes(make_corpus.multipart_recording([make_corpus.photo_600("coffee")] * 5))
+    assert cut_reason(path, "mpjpeg") is None
+    jpegs = [p for p in CORPUS.rglob("*") if p.is_file() and p.open("rb").read(3) == b"\xff\xd8\xff"]
+    if not jpegs:
+        pytest.skip("the shared corpus is not here")
+    assert [p for p in jpegs if still_jpeg_cut(p) is not None] == []  # 67 phone and camera JPEGs
