@@ -188,7 +188,7 @@ def pages_missed(section: Section, media: MediaFile) -> str | None:
 
     reasons = getattr(section, "pages_not_decoded", None) or {}
     failed = sorted(int(p) for p in reasons)
-    if media.kind != "image" or media.container not in ("tiff", "mpo") or media.video is None:
+    if media.kind != "image" or media.container not in ("tiff", "mpo", "jpeg") or media.video is None:
         return None
     pages = media.video.frames or 1
     said = []
@@ -204,7 +204,8 @@ def pages_missed(section: Section, media: MediaFile) -> str | None:
     if not said:
         return None
     counted = f"more than {MAX_STILL_PAGES}" if pages > MAX_STILL_PAGES else f"{pages}"
-    return f"a{' TIFF' if media.container == 'tiff' else 'n MPO'} of {counted} pages: " + "; ".join(said)
+    what = {"tiff": "a TIFF", "mpo": "an MPO", "jpeg": "a JPEG with pictures appended"}[media.container]
+    return f"{what} of {counted} pages: " + "; ".join(said)
 
 
 def findings(report: Report) -> list[Finding]:

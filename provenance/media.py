@@ -418,6 +418,11 @@ def _probe_still(path: Path) -> tuple[str, int, int, int] | None:
                     frames = tiff_pages(path)
                 if img.format == "MPO":  # a stereo pair or multi-angle set: each picture examined (round 7, N5)
                     frames = mpo_pictures(img)
+                if img.format == "JPEG":  # pictures appended after its own, not a clip: each examined (round 8, a)
+                    from provenance.limits import MAX_STILL_PAGES
+                    from provenance.sniff import appended_jpegs
+
+                    frames = 1 + len(appended_jpegs(path, MAX_STILL_PAGES))
                 width, height = img.width, img.height
                 if not (isinstance(width, int) and isinstance(height, int)) or width <= 0 or height <= 0:
                     return None

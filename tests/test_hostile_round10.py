@@ -13,6 +13,7 @@ import json
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from test_hostile import _env, run_cli
 
@@ -94,3 +95,46 @@ def test_whole_files_are_not_called_cut(tmp_path: Path) -> None:
     if not jpegs:
         pytest.skip("the shared corpus is not here")
     assert [p for p in jpegs if still_jpeg_cut(p) is not None] == []  # 67 phone and camera JPEGs
+
+
+def _index_coffee(tmp_path: Path) -> None:
+    """The coffee photo at 600x400 in the workspace's index as ``coffee``."""
+    from PIL import Image
+
+    path = tmp_path / "coffee.png"
+    Image.fromarray(make_corpus.photo_600("coffee")).save(path)
+    added = run_cli("index", "add", path, "--id", "coffee", env=_env(tmp_path))
+    assert added.code == 0, added.stderr
+
+
+def test_a_jpeg_with_another_appended_is_a_still_with_trailing_data(tmp_path: Path) -> None:
+    """(a) The astronaut JPEG with a smaller coffee JPEG appended after its end (no MPF header, no motion-photo
+    XMP, no MP4) was a 2-frame 25 fps "video". It is a still: the report says which bytes trail the picture and
+    that they are another JPEG (its size), compares that picture too, as an MPO's are, and says "picture 2"."""
+    from PIL import Image
+
+    _index_coffee(tmp_path)
+    first = make_corpus.jpeg_bytes(make_corpus.photo_600("astronaut"))
+    second = make_corpus.jpeg_bytes(np.asarray(Image.fromarray(make_corpus.photo_600("coffee")).resize((300, 200))))
+    code, report, said, err = _verify(tmp_path, "pasted.jpg", first + second)
+    assert code == 0, err
+    assert report["media"]["kind"] == "image" and report["media"]["duration_s"] is None, report["media"]
+    assert "video" not in report["media"]["kind"] and "fps" not in said
+    trailing = _finding(report, "appended_pictures")
+    assert trailing is not None, said
+    assert trailing["evidence"]["first_picture_ends"] == len(first)
+    assert trailing["evidence"]["appended"] == [[len(first), len(first) + len(second), [300, 200]]]
+    assert trailing["evidence"]["matched"] == [2], trailing
+    assert f"{len(second):,} bytes after its end" in trailing["message"] and "(300x200)" in trailing["message"]
+    assert "Reuses known imagery 'coffee'" in said and "No match" not in said
+
+
+def test_three_frames_of_one_size_stay_a_clip(tmp_path: Path) -> None:
+    """The rule's other side: JPEGs back to back of one size, three or more, are a raw MJPEG clip (FFmpeg's
+    mjpeg demuxer), not a still with pictures appended."""
+    from provenance.media import probe
+
+    path = tmp_path / "three.mjpeg"
+    path.write_bytes(make_corpus.encode_raw("mjpeg", "mjpeg", "yuvj420p", [make_corpus.photo_600("coffee")] * 3))
+    media = probe(path)
+    assert media.kind == "video" and media.container == "mjpeg", media
