@@ -138,3 +138,49 @@ def test_three_frames_of_one_size_stay_a_clip(tmp_path: Path) -> None:
     path.write_bytes(make_corpus.encode_raw("mjpeg", "mjpeg", "yuvj420p", [make_corpus.photo_600("coffee")] * 3))
     media = probe(path)
     assert media.kind == "video" and media.container == "mjpeg", media
+
+
+def test_folder_ids_are_unique_stable_readable_and_said(tmp_path: Path) -> None:
+    """(b) `index add a/` with x.jpg in two sub-folders gave "x" to the first and "sub2/x" to the second (which
+    got the bare stem hung on the walk's order), and names with a tab, "$(" or an escape sequence gave ids a
+    shell cannot take back unquoted ("bad_xffname\\x1b[31m" held a backslash). Each same-named file is named by
+    its folder, every id is letters, digits and -_.+@/ only, each is said on its "added:" line, and adding the
+    folder again finds them under the same ids."""
+    import re
+
+    folder = tmp_path / "a"
+    for sub in ("sub1", "sub2", "we ird"):
+        (folder / sub).mkdir(parents=True)
+    photos = ("astronaut", "coffee", "chelsea", "rocket")
+    (folder / "sub1" / "x.jpg").write_bytes(make_corpus.jpeg_bytes(make_corpus.photo_600(photos[0])))
+    (folder / "sub2" / "x.jpg").write_bytes(make_corpus.jpeg_bytes(make_corpus.photo_600(photos[1])))
+    (folder / "we ird" / "$(rm) é\ttab.jpg").write_bytes(make_corpus.jpeg_bytes(make_corpus.photo_600(photos[2])))
+    odd = bytes(folder / "sub1") + b"/bad\xffname\x1b[31m.jpg"
+    Path(odd.decode("utf-8", "surrogateescape")).write_bytes(make_corpus.jpeg_bytes(make_corpus.photo_600(photos[3])))
+    added = run_cli("index", "add", folder, env=_env(tmp_path))
+    assert added.code == 0, added.stderr
+    ids = re.findall(r"^added: (\S+) \(image", added.stdout, re.M)
+    assert sorted(ids) == ["bad_name_31m", "rm_é_tab", "sub1/x", "sub2/x"], added.stdout
+    assert all(re.fullmatch(r"[\w.+@/-]+", i) for i in ids)
+    again = run_cli("index", "add", folder, env=_env(tmp_path))
+    assert sorted(re.findall(r"^unchanged: (\S+) ", again.stdout, re.M)) == sorted(ids), again.stdout
+    listed = json.loads(run_cli("index", "list", "--json", env=_env(tmp_path)).stdout)
+    assert sorted(r["id"] for r in listed) == sorted(ids)
+
+
+def test_index_list_marks_a_motion_photo(tmp_path: Path) -> None:
+    """`index list` showed a motion photo indexed with its clip as a plain "video" of N frames beside a .jpg path.
+    It says "motion photo: still + 3.0 s clip", and --json says motion_photo; a plain photo is not marked."""
+    mp4 = make_corpus.clip(3.0, size=(160, 96), fps=10, seed=5)
+    photo = tmp_path / "PXL.MP.jpg"
+    photo.write_bytes(make_corpus.motion_photo(make_corpus.photo_600("astronaut"), mp4))
+    plain = tmp_path / "plain.jpg"
+    plain.write_bytes(make_corpus.jpeg_bytes(make_corpus.photo_600("coffee")))
+    assert run_cli("index", "add", photo, plain, env=_env(tmp_path)).code == 0
+    listed = run_cli("index", "list", env=_env(tmp_path)).stdout
+    line = next(x for x in listed.splitlines() if x.startswith("PXL.MP "))
+    assert "motion photo: still + 3.0 s clip" in line, listed
+    assert "motion photo" not in next(x for x in listed.splitlines() if x.startswith("plain "))
+    as_json = {r["id"]: r["motion_photo"] for r in json.loads(run_cli("index", "list", "--json",
+                                                                      env=_env(tmp_path)).stdout)}
+    assert as_json == {"PXL.MP": True, "plain": False}
