@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from test_hostile import _env, run_cli
+from test_hostile_round9 import _finding, _index_coffee, _verify
 
 from provenance.truncation import cut_reason, still_jpeg_cut
 
@@ -23,21 +24,6 @@ sys.path.insert(0, str(Path(__file__).parent / "hostile"))
 import make_corpus
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
-
-
-def _verify(tmp_path: Path, name: str, data: bytes) -> tuple[int, dict, str, str]:
-    """verify ``data`` saved as ``name``: (exit code, report.json, the printed lines, stderr)."""
-    path = tmp_path / name
-    path.write_bytes(data)
-    out = tmp_path / "out" / name
-    run = run_cli("verify", path, "--pipeline", "quick", "--out", out, env=_env(tmp_path))
-    written = sorted(out.rglob("report.json"))
-    report = json.loads(written[0].read_text()) if written else {}
-    return run.code, report, run.stdout, run.stderr
-
-
-def _finding(report: dict, code: str) -> dict | None:
-    return next((f for f in report.get("findings", []) if f["code"] == code), None)
 
 
 @pytest.mark.parametrize("fmt, box", [("mp4", "'mdat' box"), ("mkv", "Matroska Segment")])
@@ -95,16 +81,6 @@ def test_whole_files_are_not_called_cut(tmp_path: Path) -> None:
     if not jpegs:
         pytest.skip("the shared corpus is not here")
     assert [p for p in jpegs if still_jpeg_cut(p) is not None] == []  # 67 phone and camera JPEGs
-
-
-def _index_coffee(tmp_path: Path) -> None:
-    """The coffee photo at 600x400 in the workspace's index as ``coffee``."""
-    from PIL import Image
-
-    path = tmp_path / "coffee.png"
-    Image.fromarray(make_corpus.photo_600("coffee")).save(path)
-    added = run_cli("index", "add", path, "--id", "coffee", env=_env(tmp_path))
-    assert added.code == 0, added.stderr
 
 
 def test_a_jpeg_with_another_appended_is_a_still_with_trailing_data(tmp_path: Path) -> None:
