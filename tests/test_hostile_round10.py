@@ -138,6 +138,8 @@ def test_folder_ids_are_unique_stable_readable_and_said(tmp_path: Path) -> None:
     ids = re.findall(r"^added: (\S+) \(image", added.stdout, re.M)
     assert sorted(ids) == ["bad_name_31m", "rm_é_tab", "sub1/x", "sub2/x"], added.stdout
     assert all(re.fullmatch(r"[\w.+@/-]+", i) for i in ids)
+    # the path on an "added:" line shows a byte that is not UTF-8 as \xff, as every other line does (was \udcff)
+    assert "bad\\xffname\\x1b[31m.jpg" in added.stdout and "udcff" not in added.stdout, added.stdout
     again = run_cli("index", "add", folder, env=_env(tmp_path))
     assert sorted(re.findall(r"^unchanged: (\S+) ", again.stdout, re.M)) == sorted(ids), again.stdout
     listed = json.loads(run_cli("index", "list", "--json", env=_env(tmp_path)).stdout)

@@ -792,7 +792,7 @@ class KnownImageryIndex:
             row = conn.execute("SELECT sha256, path FROM reference WHERE id = ?", (ref_id,)).fetchone()
         if row is not None:
             if row["sha256"] == media.sha256:
-                return self._update(Reference(**dict(self._row(ref_id))), str(media.path), title=title,
+                return self._update(Reference(**dict(self._row(ref_id))), display_path(media.path), title=title,
                                     source=source, url=url, first_seen=first_seen)
             raise KnownIndexError(_taken(ref_id, row["path"], media.path))
         matching = matching or MatchingConfig()
@@ -846,7 +846,7 @@ class KnownImageryIndex:
                 "INSERT INTO keyframe (reference_id, t, width, height, points, descriptors) VALUES (?,?,?,?,?,?)",
                 [(ref.id, t, feat.width, feat.height, *feat.to_blobs()) for t, feat in keypoint_frames],
             )
-        return AddResult(str(media.path), ref, near=near,
+        return AddResult(display_path(media.path), ref, near=near,
                          message=near.describe() if near is not None else "", partial=ref.partial, embedded=clip)
 
     def _link(self, file: Path, media: MediaFile, ref_id: str | None, title: str | None, source: str | None,
