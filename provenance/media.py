@@ -565,8 +565,13 @@ def _probe_av(path: Path, digest: str, size: int, limits: Limits | None = None, 
             raise MediaError(f"{display_path(path)}: {bad}") from exc
         announced = _announced(path)
         if announced:  # it starts as media: cut short (an unfinished download) or damaged, not "not media"
+            from provenance.truncation import cut_reason
+
+            # what its structure says of its end: an MP4 cut before the index it keeps at its end (moov)
+            cut = cut_reason(path, sniff_path(path))
             raise MediaError(f"{display_path(path)}: incomplete or damaged {announced} file (it starts as one, "
-                             f"but FFmpeg cannot read it: a download that did not finish?) ({_reason(exc)})") from exc
+                             f"but FFmpeg cannot read it: a download that did not finish?) ({_reason(exc)}"
+                             f"{f'; {cut}' if cut else ''})") from exc
         raise MediaError(f"{display_path(path)}: not a media file FFmpeg can read ({_reason(exc)})") from exc
     with container:
         # a stream in a codec FFmpeg has no decoder for has no codec context: it is not one we can read

@@ -66,6 +66,11 @@ def _isobmff(fh, size: int) -> str | None:  # type: ignore[no-untyped-def]
     while offset + 8 <= size and boxes < _MAX_TOP_BOXES:
         fh.seek(offset)
         head = fh.read(16)
+        if head[:8] == bytes(8) and size - offset >= _ZERO_RUN and _zero_run(fh, size) >= size - offset:
+            # no box is 8 NUL bytes (a size of 0 runs to the end, but a type is four characters): the file's
+            # last part, its index (moov) among it when written last, is zeros
+            return (f"the file is cut or its end overwritten: from byte {offset:,}, where a box should start, it "
+                    "is zeros")
         box_size, kind = struct.unpack(">I4s", head[:8])
         if box_size == 1:
             if len(head) < 16:

@@ -162,3 +162,18 @@ def test_index_list_marks_a_motion_photo(tmp_path: Path) -> None:
     as_json = {r["id"]: r["motion_photo"] for r in json.loads(run_cli("index", "list", "--json",
                                                                       env=_env(tmp_path)).stdout)}
     assert as_json == {"PXL.MP": True, "plain": False}
+
+
+@pytest.mark.parametrize("how, said", [("cut", "the file is cut: its 'mdat' box declares"),
+                                       ("zeros", "where a box should start, it is zeros")])
+def test_an_mp4_whose_index_was_at_the_lost_end_says_how_it_ends(tmp_path: Path, how: str, said: str) -> None:
+    """An MP4 written with its index (moov) last, cut or zeroed by its last 10%, cannot be opened (no report,
+    as before); the one-line reason now says what its structure shows: the mdat box running past the end, or
+    zeros where the next box should start."""
+    from provenance.media import MediaError, probe
+
+    path = tmp_path / f"{how}.mp4"
+    path.write_bytes(make_corpus.damaged_tail(make_corpus.clip(10.0, size=(160, 96), fps=10, seed=31), how))
+    with pytest.raises(MediaError, match="incomplete or damaged MP4 file") as raised:
+        probe(path)
+    assert said in str(raised.value), raised.value
