@@ -882,6 +882,7 @@ def test_names_that_are_not_utf8_are_indexed_and_a_statement_that_is_not_is_refu
     folder.mkdir()
     shutil.copy(KNOWN, folder / os.fsdecode(b"new\xff.jpg"))
     code, out, err = run("index", "add", folder, capsys=capsys)
-    assert code == 0 and "added: new_xff" in out, err
+    # the id keeps the name's letters (the byte dropped: issue 14 round 8, low b), the path shows it as \xff
+    assert code == 0 and "added: new (image" in out and "new\\xff.jpg" in out, err
     code, _out, err = run("claim", "add", "--statement", os.fsdecode(b"x\xff\xfe"), capsys=capsys)
     assert code == 2 and "not valid UTF-8 text" in err and "codec" not in err, err
