@@ -65,6 +65,8 @@ def test_a_multipart_recording_cut_mid_part_is_said_cut(tmp_path: Path) -> None:
     assert code == 1, (said, err)
     warning = _finding(report, "decoded_coverage")
     assert warning is not None and f"last picture (from byte {last_part:,})" in warning["message"], said
+    added = run_cli("index", "add", tmp_path / "cam.mjpg", env=_env(tmp_path))  # and `index add` says so
+    assert added.code == 0 and "(its length unknown) missing (the file is cut" in added.stderr, added.stderr
 
 
 def test_whole_files_are_not_called_cut(tmp_path: Path) -> None:

@@ -375,8 +375,12 @@ def _partial(fp: Fingerprint, media: MediaFile) -> str | None:
         if cov.ended_at_s is not None and cov.declared_s is not None:
             missing.append((cov.ended_at_s, cov.declared_s))
         holes = ", ".join(f"{a:.1f}\u2013{b:.1f} s" for a, b in missing[:5]) + (" and more" if len(missing) > 5 else "")
+        # no declared end (a raw or multipart MJPEG): what is missing is what followed where decoding stopped
+        lost = f"{holes} missing" if holes else "part missing"
+        if not holes and cov.ended_at_s is not None:
+            lost = f"the rest after {cov.ended_at_s:.1f} s (its length unknown) missing"
         why = f" ({cov.error})" if cov.error else ""
-        return (f"only {cov.decoded_s:.1f} s{of} decoded: {holes} missing{why}; matches cannot cover what is missing, "
+        return (f"only {cov.decoded_s:.1f} s{of} decoded: {lost}{why}; matches cannot cover what is missing, "
                 "which is not evidence that it differs")
     if fp.stopped_by is None:
         return None
