@@ -53,7 +53,7 @@ from provenance.safetext import TerminalStream, terminal
 from provenance.workspace import Workspace, locate, new_workspace_in, workspace_problem
 
 if TYPE_CHECKING:
-    from provenance.visual.index import KnownImageryIndex
+    from provenance.visual.index import KnownImageryIndex, Reference
 
 EXIT_OK, EXIT_STAGE_ERROR, EXIT_NO_REPORT = 0, 1, 2
 EXIT_NOT_ATTACHED = 3  # verify --claim: the report was written, but the workspace refused the attachment
@@ -421,6 +421,15 @@ def _recorded(index: KnownImageryIndex, sha256: str | None, taken: dict[str, str
     return kept
 
 
+def _motion_photo(ref: Reference) -> str:
+    """``index list``'s words for a motion photo indexed with its clip ("motion photo: still + 3.0 s clip, "),
+    else nothing: listed as a plain "video", the JPEG's clip looked like a file that was not there."""
+    if not ref.motion_photo():
+        return ""
+    length = f"{ref.duration_s:.1f} s " if ref.duration_s else ""
+    return f"motion photo: still + {length}clip, "
+
+
 def _frames(n: int) -> str:
     return f"{n} frame" if n == 1 else f"{n} frames"
 
@@ -511,13 +520,14 @@ def _index(args: argparse.Namespace) -> int:
         refs = index.list()
         listed = origins(index.workspace, (r.id for r in refs))  # hash-only references: which shared list
         if args.json:
-            print(json.dumps([asdict(r) | {"history": index.history(r.id),
+            print(json.dumps([asdict(r) | {"motion_photo": r.motion_photo(), "history": index.history(r.id),
                                            "hash_list": asdict(listed[r.id]) if r.id in listed else None}
                               for r in refs], indent=2, ensure_ascii=False))
             return EXIT_OK
         if not refs:
             say("the index is empty: add footage with `provenance index add FILE...`")
-        rows = [tuple(map(terminal, (r.id, r.kind, _frames(r.frames) + (", partly indexed" if r.partial else "")
+        rows = [tuple(map(terminal, (r.id, r.kind, _motion_photo(r) + _frames(r.frames)
+                                     + (", partly indexed" if r.partial else "")
                                      + (f", same as {r.same_as}" if r.same_as else "")
                                      + (f", hashes only (list {listed[r.id].name!r})" if r.id in listed else ""),
                                      r.first_seen or "?", r.source or "-", r.url or "-", r.title or "")))

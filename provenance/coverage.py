@@ -34,13 +34,18 @@ GAP_S = 1.0
 # truncated tail), for the same reasons as GAP_S.
 TAIL_S = 1.0
 
+# With the file known to be cut, a tail shorter than this is rounding (decoded spans and declared durations are
+# kept to the millisecond), anything more is the cut
+_CUT_SLACK_S = 0.002
+
 StreamKind = Literal["video", "audio"]
 
 
 def measure(stream: StreamKind, spans: Sequence[tuple[float, float]], declared_s: float | None, *,
             packets: Sequence[float] = (), refused: Sequence[float] = (), origin: float = 0.0,
             bad_packets: int = 0, limit: str | None = None, error: str | None = None, frames_decoded: int = 0,
-            frames_sampled: int | None = None, concealed: str | None = None) -> StreamCoverage:
+            frames_sampled: int | None = None, concealed: str | None = None,
+            cut: str | None = None) -> StreamCoverage:
     """The coverage of one stream from the (start, end) seconds of every frame its decoder produced.
 
     ``packets``: presentation times of the packets demuxed (video): a hole between decoded frames with no packet
@@ -49,7 +54,10 @@ def measure(stream: StreamKind, spans: Sequence[tuple[float, float]], declared_s
     the hole around each is a gap whatever its length (the decoder said that picture is missing). ``origin``:
     where the stream declares it starts (a track that begins later than the file is not missing its opening
     seconds). ``limit``: a cap that ended decoding on purpose (its own finding says so), so the missing tail is
-    not a shortfall. ``error``: the decoder's one-line error. Times are seconds from the stream's start (video)
+    not a shortfall. ``error``: the decoder's one-line error. ``cut``: why the file's structure says its end is
+    missing (``truncation.cut_reason``): decoding that ended before the declared end, by any amount, or without a
+    declared end, stopped where the file is cut (a faststart MP4 cut by 10% decoded to 9.0 s of 10.0 s, inside
+    ``TAIL_S``), and the reason joins the error. Times are seconds from the stream's start (video)
     or the file's (audio), as the stage's other times are.
     """
     ordered = sorted(spans)
@@ -71,6 +79,9 @@ def measure(stream: StreamKind, spans: Sequence[tuple[float, float]], declared_s
     ended_at = None
     if declared_s is not None and declared_s - last > TAIL_S:
         ended_at = last
+    if cut is not None and limit is None and decoded and (declared_s is None or declared_s - last > _CUT_SLACK_S):
+        ended_at = last
+        error = f"{error}; {cut}" if error else cut
     for r in (*decoded, *gaps):
         r.start, r.end = round(r.start, 3), round(r.end, 3)
     return StreamCoverage(
@@ -177,7 +188,7 @@ def pages_missed(section: Section, media: MediaFile) -> str | None:
 
     reasons = getattr(section, "pages_not_decoded", None) or {}
     failed = sorted(int(p) for p in reasons)
-    if media.kind != "image" or media.container not in ("tiff", "mpo") or media.video is None:
+    if media.kind != "image" or media.container not in ("tiff", "mpo", "jpeg") or media.video is None:
         return None
     pages = media.video.frames or 1
     said = []
@@ -193,7 +204,8 @@ def pages_missed(section: Section, media: MediaFile) -> str | None:
     if not said:
         return None
     counted = f"more than {MAX_STILL_PAGES}" if pages > MAX_STILL_PAGES else f"{pages}"
-    return f"a{' TIFF' if media.container == 'tiff' else 'n MPO'} of {counted} pages: " + "; ".join(said)
+    what = {"tiff": "a TIFF", "mpo": "an MPO", "jpeg": "a JPEG with pictures appended"}[media.container]
+    return f"{what} of {counted} pages: " + "; ".join(said)
 
 
 def findings(report: Report) -> list[Finding]:

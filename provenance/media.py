@@ -418,6 +418,11 @@ def _probe_still(path: Path) -> tuple[str, int, int, int] | None:
                     frames = tiff_pages(path)
                 if img.format == "MPO":  # a stereo pair or multi-angle set: each picture examined (round 7, N5)
                     frames = mpo_pictures(img)
+                if img.format == "JPEG":  # pictures appended after its own, not a clip: each examined (round 8, a)
+                    from provenance.limits import MAX_STILL_PAGES
+                    from provenance.sniff import appended_jpegs
+
+                    frames = 1 + len(appended_jpegs(path, MAX_STILL_PAGES))
                 width, height = img.width, img.height
                 if not (isinstance(width, int) and isinstance(height, int)) or width <= 0 or height <= 0:
                     return None
@@ -560,8 +565,13 @@ def _probe_av(path: Path, digest: str, size: int, limits: Limits | None = None, 
             raise MediaError(f"{display_path(path)}: {bad}") from exc
         announced = _announced(path)
         if announced:  # it starts as media: cut short (an unfinished download) or damaged, not "not media"
+            from provenance.truncation import cut_reason
+
+            # what its structure says of its end: an MP4 cut before the index it keeps at its end (moov)
+            cut = cut_reason(path, sniff_path(path))
             raise MediaError(f"{display_path(path)}: incomplete or damaged {announced} file (it starts as one, "
-                             f"but FFmpeg cannot read it: a download that did not finish?) ({_reason(exc)})") from exc
+                             f"but FFmpeg cannot read it: a download that did not finish?) ({_reason(exc)}"
+                             f"{f'; {cut}' if cut else ''})") from exc
         raise MediaError(f"{display_path(path)}: not a media file FFmpeg can read ({_reason(exc)})") from exc
     with container:
         # a stream in a codec FFmpeg has no decoder for has no codec context: it is not one we can read

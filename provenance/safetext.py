@@ -134,3 +134,38 @@ def as_id(parts: list[str]) -> str:
     clean = ["_" if p in ("", ".", "..") else p for p in clean]
     text = "/".join(clean)[-ID_MAX_CHARS:].lstrip("/")
     return "_" + text[1:] if text.startswith("-") else text or "_"
+
+
+# What a derived id keeps of a name: letters and digits of any script (with their combining marks) and these
+# few marks no shell gives a meaning to; every other run (spaces, tabs, commas, quotes, ~ $ ( ) ` ; & | * ? [ ] \ !,
+# control and format characters, bytes that are not UTF-8) becomes one "_" (at a part's ends: nothing)
+_ID_MARKS = frozenset("-_.+@")
+
+
+def _unreadable(ch: str) -> bool:
+    import unicodedata
+
+    return not (ch.isalnum() or ch in _ID_MARKS or unicodedata.category(ch).startswith("M"))
+
+
+def readable_id(parts: list[str]) -> str:
+    """An id made of untrusted names (folder names, a file stem, as ``os.fsdecode`` gives them: bytes that are not
+    UTF-8 as lone surrogates) that can be typed back in a shell unquoted and shown in a terminal or a report as
+    it is: every run of other characters one "_" (``_ID_MARKS``), then :func:`as_id`'s rules. "IMG 0001 (copy)"
+    becomes ``IMG_0001_copy``; a name holding an escape sequence or ``$(...)`` becomes its letters and digits
+    (issue 14 round 8, low b: such ids were derived with a tab, "$(" or "\\x1b[31m" in them)."""
+    clean = []
+    for part in parts:
+        out: list[str] = []
+        bad = False
+        for ch in part:
+            if _unreadable(ch):
+                bad = True
+                continue
+            if bad and out:
+                out.append("_")
+            bad = False
+            out.append(ch)
+        clean.append("".join(out))
+    return as_id(clean)
+

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 _VIDEO_EXT = "mp4 m4v mov qt 3gp 3g2 mkv webm avi wmv asf flv f4v ts mts m2ts mpg mpeg vob ogv mxf dv rm r3d wtv moi"
@@ -68,16 +69,16 @@ def is_multipart_jpeg(head: bytes) -> bool:
 _TRAILER_SEARCH = 65536
 
 
-def jpeg_end(data: bytes | memoryview | object) -> int | None:
-    """The offset just past the first JPEG's EOI marker in ``data`` (bytes or an mmap starting with SOI), or None
-    when it has none: marker segments are skipped by their lengths and entropy-coded data to the next marker
-    that is neither a stuffed FF 00 nor a restart (ITU-T T.81, B.1.1.2-B.1.1.5), so an EOI inside an EXIF
-    thumbnail or a scan's bytes is never taken for the end."""
+def jpeg_end(data: bytes | memoryview | object, start: int = 0) -> int | None:
+    """The offset just past the EOI marker of the JPEG starting at ``start`` in ``data`` (bytes or an mmap, SOI
+    there), or None when it has none: marker segments are skipped by their lengths and entropy-coded data to
+    the next marker that is neither a stuffed FF 00 nor a restart (ITU-T T.81, B.1.1.2-B.1.1.5), so an EOI
+    inside an EXIF thumbnail or a scan's bytes is never taken for the end."""
     find = data.find  # type: ignore[attr-defined]
     n = len(data)  # type: ignore[arg-type]
-    if n < 4 or data[0] != 0xFF or data[1] != 0xD8:  # type: ignore[index]
+    if n < start + 4 or data[start] != 0xFF or data[start + 1] != 0xD8:  # type: ignore[index]
         return None
-    pos = 2
+    pos = start + 2
     while pos + 2 <= n:
         if data[pos] != 0xFF:  # type: ignore[index]
             return None
@@ -152,15 +153,107 @@ def embedded_video_offset(path: Path) -> int | None:
     return None
 
 
+@dataclass(frozen=True)
+class Picture:
+    """One JPEG picture of a file of JPEGs back to back: its bytes [start, end) (end None: it has no EOI before
+    the file's end) and its frame size from its SOF header (None when unread)."""
+
+    start: int
+    end: int | None
+    size: tuple[int, int] | None
+
+
+# JPEGs back to back that make a clip: a raw MJPEG is a stream of frames of one size, hundreds of them; a still
+# with one more picture appended (a preview, a second photo pasted on by a tool) is two. Three of one size are a
+# clip; fewer, or a second picture of another size, are a still with pictures appended (issue 14 round 8, low a:
+# a JPEG with another appended was reported as a 2-frame 25 fps video)
+CLIP_MIN_PICTURES = 3
+
+
+def jpeg_pictures(path: Path, most: int) -> list[Picture]:
+    """The JPEG pictures of ``path`` back to back from its first byte (each starting, FF D8 FF, where the one
+    before ended), at most ``most``; the last may be incomplete (``Picture.end`` None). [] for a file that is no
+    JPEG or cannot be read. Linear in the pictures read (``jpeg_end``)."""
+    import mmap
+
+    out: list[Picture] = []
+    try:
+        with path.open("rb") as fh:
+            if fh.read(3) != b"\xff\xd8\xff":
+                return []
+            with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
+                at = 0
+                while len(out) < most and data[at:at + 3] == b"\xff\xd8\xff":
+                    end = jpeg_end(data, at)
+                    out.append(Picture(at, end, jpeg_size(data, at)))
+                    if end is None:
+                        break
+                    at = end
+    except (OSError, ValueError):
+        return out
+    return out
+
+
+def jpeg_size(data: bytes | object, start: int = 0) -> tuple[int, int] | None:
+    """(width, height) from the first SOF marker of the JPEG starting at ``data[start]`` (bytes or an mmap; ITU-T
+    T.81, B.2.2: SOF0-SOF15 but DHT C4, JPG C8 and DAC CC), or None when its header has none before the first
+    scan."""
+    pos, n = start + 2, len(data)  # type: ignore[arg-type]
+    while pos + 4 <= n:
+        if data[pos] != 0xFF:
+            return None
+        marker = data[pos + 1]
+        if marker == 0xFF:
+            pos += 1
+            continue
+        if marker in (0xD9, 0xDA) or 0xD0 <= marker <= 0xD7:
+            return None
+        length = int.from_bytes(bytes(data[pos + 2:pos + 4]), "big")
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+            if pos + 9 > n:
+                return None
+            height = int.from_bytes(bytes(data[pos + 5:pos + 7]), "big")
+            width = int.from_bytes(bytes(data[pos + 7:pos + 9]), "big")
+            return (width, height) if width and height else None
+        if length < 2:
+            return None
+        pos += 2 + length
+    return None
+
+
+def appended_jpegs(path: Path, most: int) -> list[Picture]:
+    """The JPEG pictures appended after a still's own (at most ``most``), complete ones only: a still, when
+    they are fewer than ``CLIP_MIN_PICTURES`` in all or not of its size (else ``is_mjpeg``). [] when none follow,
+    and when the first picture declares what follows it (an MPO's MPF header: its own pictures, which Pillow
+    reads; Google's Container: an Ultra HDR gain map)."""
+    found = after_jpeg(path)
+    if found is None or not found[1].startswith(b"\xff\xd8\xff") or _declares_container(path):
+        return []
+    pictures = jpeg_pictures(path, most + 1)
+    if _is_clip(pictures):
+        return []
+    return [p for p in pictures[1:] if p.end is not None]
+
+
+def _is_clip(pictures: list[Picture]) -> bool:
+    """JPEGs back to back are a clip: at least ``CLIP_MIN_PICTURES`` of them (the last may be cut), the first
+    ones all of one frame size."""
+    if len(pictures) < CLIP_MIN_PICTURES:
+        return False
+    sizes = {p.size for p in pictures[:CLIP_MIN_PICTURES]}
+    return len(sizes) == 1 and None not in sizes
+
+
 def is_mjpeg(path: Path) -> bool:
     """A raw MJPEG clip (an IP camera's or CCTV export's ``.mjpeg``: JPEGs back to back): a JPEG whose first
-    picture is followed by another SOI that starts a JPEG (FF D8 FF). Pillow reads only the first picture as a
-    still; FFmpeg's mjpeg demuxer reads every one (issue 14 round 6, D1). Not when the first picture's XMP
-    declares a container of items (Google's Container:Directory: an Ultra HDR gain map, a motion photo's clip):
-    the JPEG after it is the same shot's gain map, not a frame (issue 14 round 7, N2)."""
+    picture is followed by others that start a JPEG (FF D8 FF), ``CLIP_MIN_PICTURES`` of one size at least (fewer
+    are a still with pictures appended: ``appended_jpegs``). Pillow reads only the first picture as a still;
+    FFmpeg's mjpeg demuxer reads every one (issue 14 round 6, D1). Not when the first picture's XMP declares a
+    container of items (Google's Container:Directory: an Ultra HDR gain map, a motion photo's clip): the JPEG
+    after it is the same shot's gain map, not a frame (issue 14 round 7, N2)."""
     found = after_jpeg(path)
     return (found is not None and found[1].startswith(b"\xff\xd8\xff")
-            and not _declares_container(path))
+            and not _declares_container(path) and _is_clip(jpeg_pictures(path, CLIP_MIN_PICTURES)))
 
 
 # Google's Container namespace: a JPEG whose XMP uses it declares the items appended after it (Motion Photo 1.0,

@@ -512,10 +512,12 @@ def test_same_named_files_in_different_folders_get_unique_ids(desk: dict[str, Pa
         shutil.copy(src, camera / day / "IMG_0001.JPG")
     code, out, err = run("index", "add", camera, "--workspace", desk["ws"], capsys=capsys)
     assert code == 0, err
-    assert out.startswith("added: IMG_0001 ") and "added: 2020-05-09/IMG_0001 " in out
+    # both named by their folder, whichever comes first (issue 14 round 8, low b: the first got the bare stem)
+    assert out.startswith("added: 2019-03-14/IMG_0001 ") and "added: 2020-05-09/IMG_0001 " in out
     code, out, err = run("index", "add", camera, "--source", "desk camera", "--workspace", desk["ws"], capsys=capsys)
     assert code == 0 and out.count("updated: ") == 2  # found by content, under the ids they were given
-    code, out, err = run("index", "add", KNOWN, "--id", "IMG_0001", "--workspace", desk["ws"], capsys=capsys)
+    code, out, err = run("index", "add", KNOWN, "--id", "2019-03-14/IMG_0001", "--workspace", desk["ws"],
+                         capsys=capsys)
     assert code == 2 and out == ""
     assert str(camera / "2019-03-14" / "IMG_0001.JPG") in err and str(KNOWN) in err and "pick another --id" in err
 
@@ -530,12 +532,12 @@ def test_a_line_break_in_a_file_name_cannot_forge_index_lines(desk: dict[str, Pa
     ws = ["--workspace", desk["ws"]]
     code, out, err = run("index", "add", folder, "--title", "t\nsecond: line", *ws, capsys=capsys)
     assert code == 0, err
-    assert out.count("\n") == 1 and out.startswith("added: astro\\x0aadded: fake") and "\\x0aadded" in out
+    assert out.count("\n") == 1 and out.startswith("added: astro_added_fake_image_1_frame_x ") and "\\x0aadded" in out
     code, out, _ = run("index", "list", *ws, capsys=capsys)
     assert code == 0 and len(out.splitlines()) == 3 and "t\\x0asecond: line" in out  # header, photo_coins, astro
     listed = json.loads(run("index", "list", "--json", *ws, capsys=capsys)[1])
-    assert {r["id"] for r in listed} == {"photo_coins", "astro\\x0aadded: fake (image, 1 frame) x"}
-    code, out, _ = run("index", "remove", "astro\\x0aadded: fake (image, 1 frame) x", *ws, capsys=capsys)
+    assert {r["id"] for r in listed} == {"photo_coins", "astro_added_fake_image_1_frame_x"}  # typed back as is
+    code, out, _ = run("index", "remove", "astro_added_fake_image_1_frame_x", *ws, capsys=capsys)
     assert code == 0 and out.count("\n") == 1
 
 
@@ -566,8 +568,8 @@ def test_folder_derived_ids_with_slashes_are_kept_and_hostile_folder_names_made_
     deep.mkdir()
     (deep / "photo_coins.jpg").write_bytes(KNOWN.read_bytes() + b"\0" * 16)  # another file, its stem taken
     code, out, err = run("index", "add", deep / "photo_coins.jpg", "--workspace", desk["ws"], capsys=capsys)
-    assert code == 0 and out.startswith("added: \\x1b[2J/photo_coins "), err
-    assert run("index", "remove", "\\x1b[2J/photo_coins", "--workspace", desk["ws"], capsys=capsys)[0] == 0
+    assert code == 0 and out.startswith("added: 2J/photo_coins "), err  # the escape sequence's letters only
+    assert run("index", "remove", "2J/photo_coins", "--workspace", desk["ws"], capsys=capsys)[0] == 0
 
 
 # -- claims ---------------------------------------------------------------------------------------------------
@@ -880,6 +882,7 @@ def test_names_that_are_not_utf8_are_indexed_and_a_statement_that_is_not_is_refu
     folder.mkdir()
     shutil.copy(KNOWN, folder / os.fsdecode(b"new\xff.jpg"))
     code, out, err = run("index", "add", folder, capsys=capsys)
-    assert code == 0 and "added: new_xff" in out, err
+    # the id keeps the name's letters (the byte dropped: issue 14 round 8, low b), the path shows it as \xff
+    assert code == 0 and "added: new (image" in out and "new\\xff.jpg" in out, err
     code, _out, err = run("claim", "add", "--statement", os.fsdecode(b"x\xff\xfe"), capsys=capsys)
     assert code == 2 and "not valid UTF-8 text" in err and "codec" not in err, err

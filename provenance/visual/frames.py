@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import re
+import tempfile
 import time
 import warnings
 from collections.abc import Callable, Iterator
@@ -43,12 +44,14 @@ from provenance.errors import ProvenanceError
 from provenance.limits import BudgetExceeded, Deadline, Limits, current_deadline, decode_bound, shrunk_before_rgb
 from provenance.report.model import StreamCoverage
 from provenance.threads import decoder_threads, share
+from provenance.truncation import cut_reason, still_jpeg_cut
 from provenance.visual.config import FramesConfig
 
 if TYPE_CHECKING:
     from types import ModuleType
 
     from provenance.media import MediaFile
+    from provenance.sniff import Picture
 
 cv2.setNumThreads(share())  # OpenCV's pool: this process's share of the cores (provenance/threads.py)
 # OpenCV's own log ("[ WARN:0@0.255] global grfmt_tiff.cpp:811 ... can not handle images with 32-bit samples")
@@ -160,6 +163,8 @@ def load_image(path: Path, *, max_pixels: int | None = None, long_side: int = HA
 
     register_still_decoders()
     refuse_before_open(path, max_pixels)
+    if (cut := still_jpeg_cut(path)) is not None:  # decoded without an error into a grey band (truncation.py)
+        raise FrameError(f"cannot decode image: {cut}")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -220,6 +225,11 @@ def load_image(path: Path, *, max_pixels: int | None = None, long_side: int = HA
         return rgb
 
 
+# Stills whose pictures are pages of their own: a multi-page TIFF, an MPO, a JPEG with JPEGs appended after its
+# end (``sniff.appended_jpegs``)
+PAGED_CONTAINERS = ("tiff", "mpo", "jpeg")
+
+
 def still_pages(media: MediaFile) -> range:
     """The pages of a still the visual stage examines (0-based): every page of a multi-page TIFF up to
     ``limits.MAX_STILL_PAGES`` (its page count is ``media.video.frames``, counted at ingest), else the one picture
@@ -227,7 +237,7 @@ def still_pages(media: MediaFile) -> range:
     from provenance.limits import MAX_STILL_PAGES
 
     pages = media.video.frames if media.video is not None and media.video.frames else 1
-    return range(min(pages, MAX_STILL_PAGES)) if media.container in ("tiff", "mpo") else range(1)
+    return range(min(pages, MAX_STILL_PAGES)) if media.container in PAGED_CONTAINERS else range(1)
 
 
 def load_page(path: Path, page: int, *, max_pixels: int | None = None, long_side: int = HASH_SIZE) -> np.ndarray:
@@ -241,6 +251,17 @@ def load_page(path: Path, page: int, *, max_pixels: int | None = None, long_side
         raise FrameError(f"cannot decode {f'page {page + 1}' if page else 'image'}: {cut}")  # "image": as load_image
     if page == 0:
         return load_image(path, max_pixels=max_pixels, long_side=long_side)
+    if (appended := _appended_page(path, page)) is not None:
+        with tempfile.TemporaryDirectory(prefix="provenance-picture-") as tmp:
+            picture = Path(tmp) / "picture.jpg"
+            with path.open("rb") as src:
+                src.seek(appended.start)
+                picture.write_bytes(src.read((appended.end or appended.start) - appended.start))
+            try:
+                return load_image(picture, max_pixels=max_pixels, long_side=long_side)
+            except FrameError as exc:
+                raise FrameError(str(exc).replace("cannot decode image", f"cannot decode picture {page + 1}", 1)) \
+                    from None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -267,6 +288,22 @@ def load_page(path: Path, page: int, *, max_pixels: int | None = None, long_side
         layout = _tiff_layout(path, page) if "mode" in said or isinstance(exc, KeyError) else None
         raise FrameError(f"cannot decode page {page + 1}: " + (f"{layout} is not a layout Pillow decodes ({said})"
                                                                if layout else said)) from exc
+
+
+def _appended_page(path: Path, page: int) -> Picture | None:
+    """Picture ``page`` (0-based, 1 or more) of a JPEG still with JPEGs appended after its own end
+    (``sniff.appended_jpegs``), or None for any other file: Pillow reads only a JPEG's first picture, so the
+    appended one is decoded from its own bytes, as a still of its own (issue 14 round 8, low a)."""
+    from provenance.sniff import appended_jpegs
+
+    try:
+        with path.open("rb") as fh:
+            if fh.read(3) != b"\xff\xd8\xff":
+                return None
+    except OSError:
+        return None
+    pictures = appended_jpegs(path, page)
+    return pictures[page - 1] if len(pictures) >= page else None
 
 
 def _quiet_tifffile() -> ModuleType:
@@ -1070,7 +1107,8 @@ def sample_video(
                                limit=limit.get(out.stopped_by or ""), error=out.decode_error or demuxed.first_error,
                                frames_decoded=out.frames_decoded,
                                frames_sampled=out.frames_sampled,
-                               concealed=_concealed_words(list(decoder_log), corrupt))
+                               concealed=_concealed_words(list(decoder_log), corrupt),
+                               cut=cut_reason(path, container.format.name))
     if not out.frames_sampled:
         if out.stopped_by == "max_frames_decoded":
             raise FrameError(f"no frame with a timestamp in the first {out.frames_decoded} decoded frames "

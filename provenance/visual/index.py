@@ -35,7 +35,7 @@ from provenance.limits import Limits, run_with_budget
 from provenance.media import MediaError, MediaFile, display_path, probe
 from provenance.metadata.exiftool import die_with_parent
 from provenance.report.model import IndexState
-from provenance.safetext import as_id, id_problem, terminal
+from provenance.safetext import id_problem, readable_id, terminal
 from provenance.sniff import walk
 from provenance.threads import WORKERS_ENV, cores, faiss_single_thread
 from provenance.visual import index_files
@@ -75,6 +75,23 @@ class Reference:
     added_at: str = ""
     same_as: str | None = None  # the reference whose frames this byte-identical one shares (None: its own)
     partial: str | None = None  # what of it did not decode when added (``_partial``); None: all of it did
+
+    def motion_photo(self) -> bool:
+        """Whether this is a motion photo indexed as one reference (its still at 0 s, then its embedded clip's
+        frames: ``_with_embedded``): a "video" whose file is a JPEG still, not JPEGs back to back (a raw MJPEG
+        named .jpg). Read from the file's first pictures when it is there, else from its name."""
+        if self.kind != "video":
+            return False
+        from provenance.sniff import after_jpeg, is_mjpeg
+
+        path = Path(self.path)
+        try:
+            present = path.is_file()
+        except OSError:
+            present = False
+        if not present:
+            return path.suffix.lower() in (".jpg", ".jpeg", ".jpe")
+        return after_jpeg(path) is not None and not is_mjpeg(path)
 
 
 @dataclass(frozen=True)
@@ -358,8 +375,12 @@ def _partial(fp: Fingerprint, media: MediaFile) -> str | None:
         if cov.ended_at_s is not None and cov.declared_s is not None:
             missing.append((cov.ended_at_s, cov.declared_s))
         holes = ", ".join(f"{a:.1f}\u2013{b:.1f} s" for a, b in missing[:5]) + (" and more" if len(missing) > 5 else "")
+        # no declared end (a raw or multipart MJPEG): what is missing is what followed where decoding stopped
+        lost = f"{holes} missing" if holes else "part missing"
+        if not holes and cov.ended_at_s is not None:
+            lost = f"the rest after {cov.ended_at_s:.1f} s (its length unknown) missing"
         why = f" ({cov.error})" if cov.error else ""
-        return (f"only {cov.decoded_s:.1f} s{of} decoded: {holes} missing{why}; matches cannot cover what is missing, "
+        return (f"only {cov.decoded_s:.1f} s{of} decoded: {lost}{why}; matches cannot cover what is missing, "
                 "which is not evidence that it differs")
     if fp.stopped_by is None:
         return None
@@ -462,10 +483,43 @@ def first_seen_order(value: str | None) -> tuple[int, float]:
 EDITABLE = ("title", "source", "url", "first_seen")
 
 
-def _as_path_id(path: Path, depth: int) -> str:
-    """The file stem with ``depth`` parent folder names before it (``2020-05-09/IMG_0001``)."""
-    parts = [display_path(p) for p in path.parent.parts[-depth:]] if depth else []
-    return as_id([*parts, display_path(path.stem)])  # names are untrusted: no control characters, '..' or '-x'
+def _as_path_id(path: Path, depth: int, suffix: bool = False) -> str:
+    """The file stem (``suffix``: its whole name) with ``depth`` parent folder names before it
+    (``2020-05-09/IMG_0001``), made readable (``safetext.readable_id``: names are untrusted)."""
+    parts = list(path.parent.parts[-depth:]) if depth else []
+    return readable_id([*parts, path.name if suffix else path.stem])
+
+
+@dataclass(frozen=True)
+class IdShape:
+    """How much of a file's path its derived id needs to tell it from the other files of one `index add`."""
+
+    depth: int = 0  # parent folder names before the stem
+    suffix: bool = False  # the extension kept (x.jpg and x.mp4 side by side)
+
+
+def id_shapes(files: list[Path]) -> dict[Path, IdShape]:
+    """The id shape of each file of one `index add` whose stem another file of it shares: the fewest parent
+    folders that tell them all apart, the same for each of them (``a/sub1/x.jpg`` and ``a/sub2/x.jpg`` are
+    ``sub1/x`` and ``sub2/x``, whichever comes first; the stem alone went to the first and ``sub2/x`` to the
+    second: issue 14 round 8, low b), and the extension when no folder does. Files whose stem is theirs alone
+    are not listed (the stem). The ids depend on the files given, not on their order."""
+    absolute = [f.absolute() for f in files]
+    groups: dict[str, list[Path]] = {}
+    for f in absolute:
+        groups.setdefault(_as_path_id(f, 0), []).append(f)
+    shapes: dict[Path, IdShape] = {}
+    for group in groups.values():
+        if len(group) < 2:
+            continue
+        deepest = max(len(f.parent.parts) for f in group)
+        for suffix in (False, True):
+            depth = next((d for d in range(deepest + 1)
+                          if len({_as_path_id(f, d, suffix) for f in group}) == len(group)), None)
+            if depth is not None:
+                shapes.update({f: IdShape(depth, suffix) for f in group})
+                break
+    return shapes
 
 
 def iter_media_files(paths: Iterable[str | Path]) -> Iterator[Path]:
@@ -681,8 +735,10 @@ class KnownImageryIndex:
         if id is not None and (problem := id_problem(id)) is not None:
             raise KnownIndexError(f"--id '{terminal(id)}' cannot be a reference id: {problem}")
         results = []
+        shapes = id_shapes(files) if id is None else {}
         for file in files:
             shown = display_path(file)
+            shape = shapes.get(file.absolute(), IdShape())
             try:
                 media = probe(file, limits)
             except MediaError as exc:
@@ -707,10 +763,10 @@ class KnownImageryIndex:
                     self._tables.clear()
                     continue
                 if id is None or self.get(id) is None:  # the same bytes from elsewhere: link, share frames
-                    results.append(self._link(file, media, id, title, source, url, first_seen))
+                    results.append(self._link(file, media, id, title, source, url, first_seen, shape))
                     self._tables.clear()
                     continue
-            ref_id = id or self._free_id(file, media.sha256)
+            ref_id = id or self._free_id(file, media.sha256, shape=shape)
             prepared = str(media.path.resolve()) in self._prepared  # a worker decodes it, under this budget
             outcome = run_with_budget(
                 lambda media=media, ref_id=ref_id: self._add_one(media, ref_id, title, source, url, first_seen,
@@ -740,7 +796,7 @@ class KnownImageryIndex:
             row = conn.execute("SELECT sha256, path FROM reference WHERE id = ?", (ref_id,)).fetchone()
         if row is not None:
             if row["sha256"] == media.sha256:
-                return self._update(Reference(**dict(self._row(ref_id))), str(media.path), title=title,
+                return self._update(Reference(**dict(self._row(ref_id))), display_path(media.path), title=title,
                                     source=source, url=url, first_seen=first_seen)
             raise KnownIndexError(_taken(ref_id, row["path"], media.path))
         matching = matching or MatchingConfig()
@@ -794,18 +850,18 @@ class KnownImageryIndex:
                 "INSERT INTO keyframe (reference_id, t, width, height, points, descriptors) VALUES (?,?,?,?,?,?)",
                 [(ref.id, t, feat.width, feat.height, *feat.to_blobs()) for t, feat in keypoint_frames],
             )
-        return AddResult(str(media.path), ref, near=near,
+        return AddResult(display_path(media.path), ref, near=near,
                          message=near.describe() if near is not None else "", partial=ref.partial, embedded=clip)
 
     def _link(self, file: Path, media: MediaFile, ref_id: str | None, title: str | None, source: str | None,
-              url: str | None, first_seen: str | None) -> AddResult:
+              url: str | None, first_seen: str | None, shape: IdShape = IdShape()) -> AddResult:
         """A reference for a file byte-identical to an indexed one: its own id and metadata, the same frames.
 
         The frames belong to the reference that holds them (``same_as`` NULL); decoding the file again would
         only store the same rows twice, and two copies of each keypoint frame once cancelled keypoint matches.
         """
         shown = display_path(file)
-        ref_id = ref_id or self._free_id(file, media.sha256, same_file_ok=False)
+        ref_id = ref_id or self._free_id(file, media.sha256, same_file_ok=False, shape=shape)
         now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         with self.workspace.transaction(immediate=True) as conn:
             holder = conn.execute("SELECT * FROM reference WHERE sha256 = ? AND same_as IS NULL"
@@ -867,20 +923,22 @@ class KnownImageryIndex:
                                 " rowid", (sha256,)).fetchall()
         return [Reference(**dict(r)) for r in rows]
 
-    def _free_id(self, path: Path, sha256: str, *, same_file_ok: bool = True) -> str:
+    def _free_id(self, path: Path, sha256: str, *, same_file_ok: bool = True, shape: IdShape = IdShape()) -> str:
         """The file stem, or with as many parent folders before it as make it unique (then ``-2``, ``-3``...):
         ``2019-03-14/IMG_0001.JPG`` and ``2020-05-09/IMG_0001.JPG`` become two references, not one error.
-        ``same_file_ok``: an id already naming these bytes counts as free (the same file added again)."""
+        ``shape``: at least that many folders (and the extension) (``id_shapes``: the other files of the same
+        `index add`). ``same_file_ok``: an id already naming these bytes counts as free (the same file added
+        again)."""
         with self.workspace.reading() as conn:
             def free(candidate: str) -> bool:
                 row = conn.execute("SELECT sha256 FROM reference WHERE id = ?", (candidate,)).fetchone()
                 return row is None or (same_file_ok and row["sha256"] == sha256)
             path = path.absolute()
-            for d in range(len(path.parent.parts)):
-                if free(candidate := _as_path_id(path, d)):
+            for d in range(shape.depth, max(len(path.parent.parts), shape.depth + 1)):
+                if free(candidate := _as_path_id(path, d, shape.suffix)):
                     return candidate
             n = 2
-            while not free(candidate := f"{as_id([display_path(path.stem)])}-{n}"):
+            while not free(candidate := f"{_as_path_id(path, shape.depth, shape.suffix)}-{n}"):
                 n += 1
             return candidate
 

@@ -229,9 +229,11 @@ def _pages_finding(report: Report) -> Finding | None:
     from provenance.limits import MAX_STILL_PAGES
 
     video, visual = report.media.video, report.visual
-    if report.media.kind != "image" or report.media.container not in ("tiff", "mpo") or video is None or (
+    if report.media.kind != "image" or report.media.container not in ("tiff", "mpo", "jpeg") or video is None or (
             video.frames or 1) < 2:
         return None
+    if report.media.container == "jpeg":
+        return _appended_finding(report)
     if report.media.container == "mpo":  # a stereo pair or multi-angle set (CIPA DC-007): its pictures as pages
         examined = sorted({round(f.t) + 1 for f in report.visual.frames})
         matched = sorted({round(p.query_t) + 1 for m in report.visual.matches for p in m.frames})
@@ -270,6 +272,41 @@ def _pages_finding(report: Report) -> Finding | None:
                    "; ".join(said) + ".", {"pages": counted, "examined": examined, "not_examined": failed,
                                           "reasons": {str(p): reasons[str(p)] for p in failed if str(p) in reasons},
                                           "matched": matched, "max_pages": MAX_STILL_PAGES})
+
+
+def _appended_finding(report: Report) -> Finding:
+    """A JPEG still with JPEG pictures appended after its end (``sniff.appended_jpegs``; not an MPO, whose MPF
+    header declares its pictures, nor a motion photo's clip): trailing data, said with its bytes and what they
+    are, each picture compared as an MPO's are, and never a "video" (issue 14 round 8, low a)."""
+    from pathlib import Path
+
+    from provenance.limits import MAX_STILL_PAGES
+    from provenance.sniff import appended_jpegs
+
+    video = report.media.video
+    assert video is not None
+    appended = appended_jpegs(Path(report.media.path), MAX_STILL_PAGES)
+    first_end = appended[0].start if appended else report.media.size_bytes
+    examined = sorted({round(f.t) + 1 for f in report.visual.frames})
+    matched = sorted({round(p.query_t) + 1 for m in report.visual.matches for p in m.frames})
+    missed = [p for p in range(1, min(video.frames or 1, MAX_STILL_PAGES) + 1) if p not in examined]
+    described = ", ".join(f"picture {i} at bytes {p.start:,}-{(p.end or p.start) - 1:,} ("
+                          f"{f'{p.size[0]}x{p.size[1]}' if p.size else 'size unread'})"
+                          for i, p in enumerate(appended[:_PAGES_NAMED], start=2))
+    more = f" and {len(appended) - _PAGES_NAMED} more" if len(appended) > _PAGES_NAMED else ""
+    said = (f"Trailing data after the picture: {report.media.size_bytes - first_end:,} bytes after its end (byte "
+            f"{first_end:,}) are {len(appended)} more JPEG picture{'s' if len(appended) > 1 else ''} appended "
+            f"({described}{more}), not declared by an MPO header nor a motion photo's XMP: a still with pictures "
+            f"appended, not a video; {len(examined)} of {video.frames} pictures examined, each as a picture of "
+            "its own")
+    if matched:
+        said += f"; picture{'s' if len(matched) > 1 else ''} {_pages(matched)} matched known imagery"
+    if missed:
+        said += f"; picture{'s' if len(missed) > 1 else ''} {_pages(missed)} did not decode and were not checked"
+    return Finding("appended_pictures", "notice", said + ".",
+                   {"pictures": video.frames, "first_picture_ends": first_end,
+                    "appended": [[p.start, p.end, list(p.size) if p.size else None] for p in appended],
+                    "examined": examined, "not_examined": missed, "matched": matched})
 
 
 class VisualStage(Stage):

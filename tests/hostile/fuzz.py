@@ -1,5 +1,6 @@
 """A bounded, seeded mutation fuzzer for the project's own parsers: the still-image probe and decoder and the
-metadata readers (EXIF, ISO BMFF and its declared-sample count, RIFF, Matroska, H.264 SEI, XMP).
+metadata readers (EXIF, ISO BMFF and its declared-sample count, RIFF, Matroska, H.264 SEI, XMP), the cut-tail
+readers (truncation.py) and the JPEG picture walk (sniff.jpeg_pictures).
 
 ``python tests/hostile/fuzz.py [MUTATIONS] [SEED]`` runs it and prints the tally; the test suite calls
 ``run()``. Seeds are real, small files made here (a photograph from scikit-image in JPEG, PNG, TIFF, WebP,
@@ -135,7 +136,7 @@ def mutate(data: bytes, rng: random.Random) -> bytes:
 
 
 def targets() -> dict[str, Callable[[Path], object]]:
-    from provenance import sniff
+    from provenance import sniff, truncation
     from provenance.media import MediaLimitError, _probe_still, register_still_decoders
     from provenance.metadata import asf, dv, exif, h264, iptc, isobmff, matroska, mxf, riff, xmp
     from provenance.visual import embedded
@@ -181,6 +182,10 @@ def targets() -> dict[str, Callable[[Path], object]]:
         "motion photo": lambda p: sniff.embedded_video_offset(p) if not sniff.is_mjpeg(p) else None,
         # a clip further on, where the photo's XMP declares it (visual.embedded: an Ultra HDR motion photo)
         "motion photo xmp": lambda p: embedded.motion_photo_xmp(p),
+        # a cut or overwritten tail by each reader of truncation.py (MP4 boxes, Matroska Segment, JPEG EOI)
+        "cut tail": lambda p: [truncation.cut_reason(p, f) for f in ("mov", "matroska", "mjpeg")],
+        # JPEGs back to back: a still with pictures appended, or a clip (sniff.jpeg_pictures, jpeg_size)
+        "appended pictures": lambda p: sniff.appended_jpegs(p, 64) or None,
     }
 
 

@@ -949,6 +949,7 @@ def _cases() -> list[tuple[Case, Callable[[], bytes]]]:
          lambda: clip(1.0, seed=17)),
         *((Case(name, what, REPORT), make) for name, (what, make) in _round6_footage().items()),
         *((Case(name, what, exits, reason), make) for name, (what, exits, reason, make) in _round7_inputs().items()),
+        *((Case(name, what, exits, reason), make) for name, (what, exits, reason, make) in _round8_inputs().items()),
     ]
     return cases
 
@@ -1219,3 +1220,49 @@ def _round7_inputs() -> dict[str, tuple[str, frozenset[int], str | None, Callabl
         "r7_negative.y4m": ("Y4M header W-600 (N7)", REFUSED, r"invalid Y4M header: width -600",
                             lambda: y4m_header("-600", "400")),
     }
+
+
+# -- round 8 lows: damaged tails, a JPEG with a JPEG appended -------------------------------------------------
+def damaged_tail(data: bytes, how: str, fraction: float = 0.1) -> bytes:
+    """``data`` with its last ``fraction`` of bytes ``cut`` off (a download or copy that stopped) or overwritten
+    with ``zeros`` (a recording never finished, a preallocated file): the ends a decoder takes for the stream's."""
+    keep = len(data) - int(len(data) * fraction)
+    if how == "cut":
+        return data[:keep]
+    if how == "zeros":
+        return data[:keep] + bytes(len(data) - keep)
+    raise ValueError(how)
+
+
+def tail_clip(fmt: str = "mp4") -> bytes:
+    """A 10-s real H.264 + AAC clip (moving noise blocks) written as phones and web uploads write it: an MP4 with
+    its index first (faststart), or Matroska; cut, it still opens and decodes up to the cut."""
+    return clip(10.0, size=(160, 96), fps=10, seed=31, audio=True, faststart=fmt == "mp4", fmt=fmt)
+
+
+def multipart_recording(frames: list[np.ndarray]) -> bytes:
+    """An IP camera's multipart MJPEG recording (HTTP multipart/x-mixed-replace) of ``frames`` at 25 fps, written
+    by FFmpeg's mpjpeg muxer: a boundary line, MIME headers and a JPEG per part."""
+    return encode_raw("mpjpeg", "mjpeg", "yuvj420p", frames)
+
+
+def _round8_inputs() -> dict[str, tuple[str, frozenset[int], str | None, Callable[[], bytes]]]:
+    """Round 8's lows: name -> (what, exit codes, reason regex, builder)."""
+    def small(name: str) -> np.ndarray:
+        return np.asarray(Image.fromarray(_photo_rgb(name)).resize((160, 104)))
+
+    cut = r"visual stage partly decoded: .*the file is (cut|cut or its end overwritten):"
+    return {
+        "r8_cut_tail.mp4": ("a faststart MP4 cut by its last 10% (d)", frozenset({STAGE_ERROR}), cut,
+                            lambda: damaged_tail(tail_clip("mp4"), "cut")),
+        "r8_cut_tail.mkv": ("a Matroska file cut by its last 10% (d)", frozenset({STAGE_ERROR}), cut,
+                            lambda: damaged_tail(tail_clip("matroska"), "cut")),
+        "r8_zero_tail.jpg": ("a JPEG photo whose last 10% is zeros (d)", frozenset({STAGE_ERROR}),
+                             r"no end-of-image marker; its last [\d,]+ bytes are zeros",
+                             lambda: damaged_tail(jpeg_bytes(small("astronaut")), "zeros")),
+        "r8_cut_part.mpjpeg": ("a multipart MJPEG recording cut inside its last part", frozenset({STAGE_ERROR}), cut,
+                               lambda: damaged_tail(multipart_recording([small("coffee")] * 10), "cut", 0.03)),
+        "r8_appended.jpg": ("a JPEG with a smaller JPEG appended: a still, not a video (a)", frozenset({OK}), None,
+                            lambda: jpeg_bytes(small("astronaut")) + jpeg_bytes(small("coffee")[:52, :80])),
+    }
+
