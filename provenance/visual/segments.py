@@ -36,7 +36,7 @@ from provenance.report.model import Match, MatchedFrame, Segment
 # it means a line change, not a stretch of other footage.
 MERGE_GAP_S = 3.0
 # Reference seconds per clip second the join between two segments may run at: matching's own speed range is
-# 0.5-2x (matching.SPEED_RANGE); an eased pan's fast middle of the suite's coffee pan ran 2.5x against a
+# 0.1-2x (matching.SPEED_RANGE); an eased pan's fast middle of the suite's coffee pan ran 2.5x against a
 # constant-speed reference, so twice the top of that range. A faster join is a jump to another moment.
 MERGE_MAX_RATE = 4.0
 # How far outside an untold segment's window a told segment's line may land and still continue into it: its
@@ -117,7 +117,7 @@ def _continues_into(a: Segment, b: Segment, gap: float) -> bool:
 
 
 def shown_ends(s: Segment, step: float, clip_s: float | None = None,
-               cuts: Sequence[float] = ()) -> tuple[float, float]:
+               cuts: Sequence[float] = (), ref_s: float | None = None) -> tuple[float, float]:
     """Where a video segment's clip and reference ranges end as the report shows them (seconds): the clip's at its
     last matched sample plus the ``step`` that sample stands for (capped at ``clip_s``, the clip's duration), as
     the matched seconds are counted ("8.0 s of 8.0 s" beside "clip 0:00.0-0:07.0" read as a contradiction: issue
@@ -126,10 +126,14 @@ def shown_ends(s: Segment, step: float, clip_s: float | None = None,
     sample stands for reference footage as much as for clip footage: a 1-s step past the reference's last sample
     names at most that second, and only where the clip goes on showing it. Nor does the clip's end run past its
     next shot change (``cuts``, seconds): a shot sampled once, 0.8 s between two cuts, was said to last a whole
-    step into the next shot (issue 14 round 7, N1)."""
+    step into the next shot (issue 14 round 7, N1). Nor does the reference's run past ``ref_s``, the reference's
+    indexed duration: the clip's end is then where the segment's line reaches it, so the two still agree (a 1-s
+    step past a sample half a second before the reference's end named seconds it does not have: issue 12, N5)."""
     clip_end = min([s.query_end + step] + [c for c in cuts if c > s.query_end + 1e-6])
     if clip_s is not None:
         clip_end = max(s.query_end, min(clip_end, clip_s))
+    if ref_s is not None and s.speed > 0:
+        clip_end = max(s.query_end, min(clip_end, s.query_end + (ref_s - s.reference_end) / s.speed))
     return clip_end, s.reference_end + s.speed * (clip_end - s.query_end)
 
 
