@@ -1250,8 +1250,8 @@ def _fitted_line(voters: list[_Pair], max_distance: int) -> tuple[float, float]:
             continue
         # refined by Theil-Sen over the strongest hit of each query frame near the line (the weaker hits of a slow
         # shot, half a second either side, pulled a 1.25x copy's slope down to where a speed-1 line scored as
-        # well), its speed kept in range (a half-speed copy's first fit came out at 0.47); the hypothesis stands
-        # when it scores better than its refinement
+        # well), its speed kept in range (a half-speed copy's first fit came out at 0.47, out of the 0.5-2 then);
+        # the hypothesis stands when it scores better than its refinement
         near = anchors[ok[anchors]]
         ra, rb = _theil_sen(qt[near], rt[near]) if len(near) >= 2 else (a, b)
         ra = min(max(ra, SPEED_RANGE[0]), SPEED_RANGE[1])

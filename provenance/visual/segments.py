@@ -127,14 +127,14 @@ def shown_ends(s: Segment, step: float, clip_s: float | None = None,
     names at most that second, and only where the clip goes on showing it. Nor does the clip's end run past its
     next shot change (``cuts``, seconds): a shot sampled once, 0.8 s between two cuts, was said to last a whole
     step into the next shot (issue 14 round 7, N1). Nor does the reference's run past ``ref_s``, the reference's
-    indexed duration: the clip's end is then where the segment's line reaches it, so the two still agree (a 1-s
-    step past a sample half a second before the reference's end named seconds it does not have: issue 12, N5)."""
+    indexed duration: a repost holding the archive's last frame for 2 s was "reference 0:17.5-0:22.5" of a 21.0-s
+    reference (issue 12, N5). The clip's end stays: the clip goes on showing the reference's last moment there (an
+    eased pan ending on the reference's last frame is 10 s of clip = 16 s of reference, not 9 s)."""
     clip_end = min([s.query_end + step] + [c for c in cuts if c > s.query_end + 1e-6])
     if clip_s is not None:
         clip_end = max(s.query_end, min(clip_end, clip_s))
-    if ref_s is not None and s.speed > 0:
-        clip_end = max(s.query_end, min(clip_end, s.query_end + (ref_s - s.reference_end) / s.speed))
-    return clip_end, s.reference_end + s.speed * (clip_end - s.query_end)
+    ref_end = s.reference_end + s.speed * (clip_end - s.query_end)
+    return clip_end, ref_end if ref_s is None else max(s.reference_end, min(ref_end, ref_s))
 
 
 def merge_drift(segments: list[Segment], shot_changes: Sequence[float] = ()) -> list[Segment]:
