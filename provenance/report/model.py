@@ -182,6 +182,9 @@ class Match:
     # pages the still reference was indexed with (its frames): > 1 for a multi-page TIFF or PDF, whose page is
     # then named; None for a video or a report from before (issue 12, visual.segments)
     reference_pages: int | None = None
+    # the video reference's indexed duration (s): no segment's reference range, nor its shown end, runs past it
+    # (visual.segments.shown_ends; issue 12, N5). None for a still, or in a report from before
+    reference_duration_s: float | None = None
 
 
 @dataclass

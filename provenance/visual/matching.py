@@ -4,7 +4,7 @@ A bag-of-frames match in the manner of vPDQ: every usable query frame (its mirro
 looked up; hits are grouped per reference, and a reference's hits are explained by lines in time,
 reference_t = speed * query_t + shift: the line most hits agree on gives one aligned segment, and what it leaves
 unexplained is searched again, so a clip that reuses two separate stretches of one reference gets two segments.
-The speed is 1 unless a line of another slope (0.5-2: slow motion to double speed) explains clearly more query
+The speed is 1 unless a line of another slope (0.1-2: slow motion to double speed) explains clearly more query
 frames. Hash hits set the line; keypoint hits, known only to their keypoint frames' spacing (a second on the
 reference side), join it, and alone they set it by their inliers.
 """
@@ -43,7 +43,12 @@ STRONG_INLIERS = 40
 # 16 and 24. The nearest unrelated frame over all eight rotations and mirrors was 96 bits away (1st percentile
 # 97). 16 holds most re-encodes and half of the heaviest with 80 bits to spare; max_distance (31) is the rest.
 EXACT_DISTANCE = 16
-SPEED_RANGE = (0.5, 2.0)  # clip-to-footage speed changes considered: half-speed slow motion to double speed
+# Clip-to-footage speed changes considered: tenth-speed slow motion to double speed. Was 0.5-2: a 0.25x and a 0.1x
+# repost (ffmpeg setpts=4*PTS / 10*PTS, with and without minterpolate) got segments at 1x and 0.5x their own exact
+# hash pairs contradicted by 1.5 s (issue 12, fresh tester's N1); with 0.1 the line through the same hits is 0.25x
+# and 0.104x, every clip time within 0.15 s of the truth (tests/test_match_round13.py). Slower than 0.1x, ten clip
+# seconds cross one second of reference (two 0.5-s samples): too few distinct reference moments to set a slope.
+SPEED_RANGE = (0.1, 2.0)
 _SPEED_MIN_SPAN_S = 3.0  # two hits this far apart in clip time propose a speed (their time error: <= 0.5 s each)
 _SPEED_GAIN = 1.2  # a line of another speed must score this much more than the best speed-1 line
 _SPEED_MIN_FRAMES = 3  # and explain at least this many query frames
@@ -190,6 +195,8 @@ def match(
             continue
         if not (still_ref or query_is_still):
             segments = _extend(segments, explained, query, usable, index, ref_id, config)
+        duration = ref.duration_s if ref.kind == "video" else None
+        segments = [_within(s, duration) for s in segments]
         used = [p for p in pairs if p.frame in explained]
         chosen = [explained[i] for i in sorted(explained)]
         matches.append(
@@ -205,6 +212,7 @@ def match(
                 reference_kind=ref.kind, reference_partial=getattr(ref, "partial", None),
                 frames=[MatchedFrame(p.qt, round(p.rt, 3), p.distance, p.mirrored, p.inliers, 90 * p.turns)
                         for p in chosen],
+                reference_duration_s=duration,
             )
         )
     runs = _low_detail_runs(query, index, config, {m.reference_id for m in matches})
@@ -352,19 +360,34 @@ def _longest_run(near: list[dict[int, tuple[int, float]] | None], frames: list[H
     return best
 
 
+def _within(s: Segment, duration_s: float | None) -> Segment:
+    """The segment with its reference times (range and window) inside the reference, 0 to ``duration_s`` (its
+    indexed duration; None: unknown, only 0). A line placed by its hits' median shift, or reached back or on from
+    them, can run past either end: a reference time beyond the indexed duration was shown (issue 12, N5)."""
+    top = duration_s if duration_s else float("inf")
+
+    def cap(t: float) -> float:
+        return round(min(max(0.0, t), top), 3)
+
+    window = [cap(t) for t in s.reference_window] if s.reference_window else s.reference_window
+    return dataclasses.replace(s, reference_start=cap(s.reference_start), reference_end=cap(s.reference_end),
+                               reference_window=window)
+
+
 def _run_match(run: list[_Pair], ref: Reference | None, clip_frames: int) -> Match | None:
     """A low-detail run as a match: one segment over the run, its own method (``METHOD_LOW_DETAIL_RUN``), so
     the wording says what it rests on (wording.describe) and no one reads it as a hash match."""
     if ref is None:
         return None
-    seg = Segment(run[0].qt, run[-1].qt, round(run[0].rt, 3), round(run[-1].rt, 3))
+    duration = ref.duration_s if ref.kind == "video" else None
+    seg = _within(Segment(run[0].qt, run[-1].qt, round(run[0].rt, 3), round(run[-1].rt, 3)), duration)
     return Match(
         reference_id=ref.id, title=ref.title, source=ref.source, url=ref.url, first_seen=ref.first_seen,
         query_coverage=round(min(1.0, len(run) / max(1, clip_frames)), 3),
         reference_coverage=0.0, min_distance=min(p.distance for p in run), segments=[seg],
         methods=[METHOD_LOW_DETAIL_RUN], local_inliers=0, reference_kind=ref.kind,
         reference_partial=getattr(ref, "partial", None),
-        frames=[MatchedFrame(p.qt, round(p.rt, 3), p.distance) for p in run],
+        frames=[MatchedFrame(p.qt, round(p.rt, 3), p.distance) for p in run], reference_duration_s=duration,
     )
 
 
@@ -1227,8 +1250,8 @@ def _fitted_line(voters: list[_Pair], max_distance: int) -> tuple[float, float]:
             continue
         # refined by Theil-Sen over the strongest hit of each query frame near the line (the weaker hits of a slow
         # shot, half a second either side, pulled a 1.25x copy's slope down to where a speed-1 line scored as
-        # well), its speed kept in range (a half-speed copy's first fit came out at 0.47); the hypothesis stands
-        # when it scores better than its refinement
+        # well), its speed kept in range (a half-speed copy's first fit came out at 0.47, out of the 0.5-2 then);
+        # the hypothesis stands when it scores better than its refinement
         near = anchors[ok[anchors]]
         ra, rb = _theil_sen(qt[near], rt[near]) if len(near) >= 2 else (a, b)
         ra = min(max(ra, SPEED_RANGE[0]), SPEED_RANGE[1])

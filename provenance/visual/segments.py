@@ -36,7 +36,7 @@ from provenance.report.model import Match, MatchedFrame, Segment
 # it means a line change, not a stretch of other footage.
 MERGE_GAP_S = 3.0
 # Reference seconds per clip second the join between two segments may run at: matching's own speed range is
-# 0.5-2x (matching.SPEED_RANGE); an eased pan's fast middle of the suite's coffee pan ran 2.5x against a
+# 0.1-2x (matching.SPEED_RANGE); an eased pan's fast middle of the suite's coffee pan ran 2.5x against a
 # constant-speed reference, so twice the top of that range. A faster join is a jump to another moment.
 MERGE_MAX_RATE = 4.0
 # How far outside an untold segment's window a told segment's line may land and still continue into it: its
@@ -117,7 +117,7 @@ def _continues_into(a: Segment, b: Segment, gap: float) -> bool:
 
 
 def shown_ends(s: Segment, step: float, clip_s: float | None = None,
-               cuts: Sequence[float] = ()) -> tuple[float, float]:
+               cuts: Sequence[float] = (), ref_s: float | None = None) -> tuple[float, float]:
     """Where a video segment's clip and reference ranges end as the report shows them (seconds): the clip's at its
     last matched sample plus the ``step`` that sample stands for (capped at ``clip_s``, the clip's duration), as
     the matched seconds are counted ("8.0 s of 8.0 s" beside "clip 0:00.0-0:07.0" read as a contradiction: issue
@@ -126,11 +126,15 @@ def shown_ends(s: Segment, step: float, clip_s: float | None = None,
     sample stands for reference footage as much as for clip footage: a 1-s step past the reference's last sample
     names at most that second, and only where the clip goes on showing it. Nor does the clip's end run past its
     next shot change (``cuts``, seconds): a shot sampled once, 0.8 s between two cuts, was said to last a whole
-    step into the next shot (issue 14 round 7, N1)."""
+    step into the next shot (issue 14 round 7, N1). Nor does the reference's run past ``ref_s``, the reference's
+    indexed duration: a repost holding the archive's last frame for 2 s was "reference 0:17.5-0:22.5" of a 21.0-s
+    reference (issue 12, N5). The clip's end stays: the clip goes on showing the reference's last moment there (an
+    eased pan ending on the reference's last frame is 10 s of clip = 16 s of reference, not 9 s)."""
     clip_end = min([s.query_end + step] + [c for c in cuts if c > s.query_end + 1e-6])
     if clip_s is not None:
         clip_end = max(s.query_end, min(clip_end, clip_s))
-    return clip_end, s.reference_end + s.speed * (clip_end - s.query_end)
+    ref_end = s.reference_end + s.speed * (clip_end - s.query_end)
+    return clip_end, ref_end if ref_s is None else max(s.reference_end, min(ref_end, ref_s))
 
 
 def merge_drift(segments: list[Segment], shot_changes: Sequence[float] = ()) -> list[Segment]:

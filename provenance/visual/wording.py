@@ -89,7 +89,8 @@ def describe(m: Match, report: Report, bits: int = 256) -> Strength:
     hash_s = keypoint_s = 0.0
     if not still_clip:
         for s in m.segments:
-            length = shown_ends(s, step, cuts=report.visual.shot_changes)[0] - _first_matched(s, m)
+            end = shown_ends(s, step, cuts=report.visual.shot_changes, ref_s=m.reference_duration_s)[0]
+            length = end - _first_matched(s, m)
             if _segment_is_hash(s, m) or (not m.frames and method != "local"):
                 hash_s += length
             else:
@@ -279,7 +280,7 @@ def spans(m: Match, still_clip: bool, still_ref: bool, *, step: float = 0.0, cli
         return f"page {s.reference_page} of the reference" if s.reference_page and page_words(m) else "the photo"
 
     def until(s: Segment) -> float:
-        return shown_ends(s, step, clip_s, cuts)[0]
+        return shown_ends(s, step, clip_s, cuts, m.reference_duration_s)[0]
 
     said: set[bool] = set()  # the kinds of untold moment explained so far
 
@@ -300,7 +301,7 @@ def spans(m: Match, still_clip: bool, still_ref: bool, *, step: float = 0.0, cli
         return [f"clip {fmt_t(s.query_start)}–{fmt_t(until(s))} shows {page(s)}{how(s)}" for s in m.segments]
     return [f"clip {fmt_t(s.query_start)}–{fmt_t(until(s))} = reference from somewhere in {somewhere(s)}{how(s)}"
             if s.reference_window else f"clip {fmt_t(s.query_start)}–{fmt_t(until(s))} = reference "
-            f"{fmt_t(s.reference_start)}–{fmt_t(shown_ends(s, step, clip_s, cuts)[1])}{how(s)}"
+            f"{fmt_t(s.reference_start)}–{fmt_t(shown_ends(s, step, clip_s, cuts, m.reference_duration_s)[1])}{how(s)}"
             for s in m.segments]
 
 
