@@ -576,8 +576,10 @@ def _reference_prints(media: MediaFile, frames: FramesConfig, matching: Matching
     from provenance.visual import embedded
 
     at = embedded.offset(media)
-    if at is None:
-        return fp, lf.mask_static(keypoint_frames), box, None
+    if at is None:  # a declared clip not found: the still alone, said as for a damaged clip (round 8, M2)
+        missing = embedded.not_found(media)
+        return (fp, lf.mask_static(keypoint_frames), box,
+                None if missing is None else EmbeddedIndexed(error=missing.reason))
     return _with_embedded(media, at, fp, keypoint_frames, frames, matching, limits)
 
 
