@@ -140,3 +140,13 @@ def test_a_motion_photo_whose_still_is_refused_names_its_clip(coffee_mp4: bytes,
     assert "decompression-bomb limit" in said + err, said
     assert "its embedded video (a motion photo, " in said + err and "was not examined either" in said + err, said
 
+
+def test_index_add_of_a_heic_motion_photo_indexes_its_clip(coffee_mp4: bytes, tmp_path: Path) -> None:
+    """H2, `index add`: a HEIC motion photo is indexed with its clip, and `index list` marks it a motion photo."""
+    photo = tmp_path / "20240502_091403.heic"
+    photo.write_bytes(make_corpus.heic_motion_photo(make_corpus.photo_600("astronaut"), coffee_mp4))
+    added = run_cli("index", "add", photo, "--id", "sam", env=_env(tmp_path))
+    assert added.code == 0, added.stderr
+    assert "added: sam (motion photo: the still and its 2.0 s embedded video, " in added.stdout, added.stdout
+    listed = run_cli("index", "list", env=_env(tmp_path)).stdout
+    assert "motion photo: still + 2.0 s clip" in listed, listed

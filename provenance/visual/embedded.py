@@ -70,7 +70,7 @@ def offset(media: MediaFile) -> int | None:
     heif = media.container == "heif"
     if not heif and (at := embedded_video_offset(media.path)) is not None:
         return at
-    floor, boxed = _heif_boxes(media.path) if heif else (_pictures_end(media.path), None)
+    floor, boxed = heif_boxes(media.path) if heif else (_pictures_end(media.path), None)
     if floor is None:
         return None
     declared = declared_xmp(media)
@@ -155,7 +155,7 @@ def _pictures_end(path: Path) -> int | None:
     return complete[-1] if complete else None
 
 
-def _heif_boxes(path: Path) -> tuple[int | None, int | None]:
+def heif_boxes(path: Path) -> tuple[int | None, int | None]:
     """(where a HEIC's top-level boxes end, the start of an ``mpvd`` box's data or None): the boxes are walked
     while each has a size and a printable type (ISO/IEC 14496-12, 4.2); what follows them is appended. An
     ``mpvd`` box (Samsung's "motion photo video data") holds the clip inside the file's own boxes. A second

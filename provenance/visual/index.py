@@ -90,8 +90,20 @@ class Reference:
         except OSError:
             present = False
         if not present:
-            return path.suffix.lower() in (".jpg", ".jpeg", ".jpe")
-        return after_jpeg(path) is not None and not is_mjpeg(path)
+            return path.suffix.lower() in (".jpg", ".jpeg", ".jpe", ".heic", ".heif")
+        if after_jpeg(path) is None:  # a HEIC motion photo (issue 14 round 8, H2): an image brand, not a video's
+            try:
+                with path.open("rb") as fh:
+                    head = fh.read(12)
+            except OSError:
+                return False
+            return head[4:8] == b"ftyp" and head[8:12] in _HEIF_BRANDS
+        return not is_mjpeg(path)
+
+
+# ISO BMFF major brands of a still image (ISO/IEC 23008-12, HEIF: B.4, "heic"/"heix" HEVC images, "mif1" any image
+# items; "avif" AV1 images): a "video" reference in such a file is a motion photo's still and clip
+_HEIF_BRANDS = (b"heic", b"heix", b"mif1", b"avif")
 
 
 @dataclass(frozen=True)
