@@ -144,11 +144,30 @@ def embedded_video_offset(path: Path) -> int | None:
     if found is None:
         return None
     end, tail = found
+    at = _first_ftyp(tail)
+    return None if at is None else end + at
+
+
+def ftyp_after(path: Path, start: int) -> int | None:
+    """Where an ISO BMFF ``ftyp`` box starts within ``_TRAILER_SEARCH`` bytes from byte ``start`` of ``path``, or
+    None: a motion photo's clip after the last of an MPF file's pictures (its gain map or preview)."""
+    try:
+        with path.open("rb") as fh:
+            fh.seek(start)
+            tail = fh.read(_TRAILER_SEARCH)
+    except (OSError, ValueError):
+        return None
+    at = _first_ftyp(tail)
+    return None if at is None else start + at
+
+
+def _first_ftyp(tail: bytes) -> int | None:
+    """The offset in ``tail`` of the first ``ftyp`` box: a box size of 16 or more, then a printable major brand."""
     at = tail.find(b"ftyp")
     while at >= 4:
         size = int.from_bytes(tail[at - 4:at], "big")
-        if size >= 16 and tail[at + 4:at + 8].isascii():  # a box size, then a printable major brand
-            return end + at - 4
+        if size >= 16 and tail[at + 4:at + 8].isascii():
+            return at - 4
         at = tail.find(b"ftyp", at + 1)
     return None
 

@@ -99,6 +99,12 @@ def test_batch_rematch_of_a_motion_photo_matches_its_clip_again(coffee_mp4: byte
     assert [m["reference_id"] for m in after["visual"]["embedded_video"]["matches"]] == ["coffee"]
     by_code = {f["code"]: f["message"] for f in after["findings"]}
     assert "embedded video (3.0 s, a motion photo) reuses known imagery 'coffee'" in by_code["embedded_video_match"]
+    # the same seconds as a fresh verify (round 8, M3: the clip was re-matched as the still's pages, "0.0 s")
+    fresh = run_cli("verify", folder / "PXL.MP.jpg", "--pipeline", "quick", "--json", "--out", tmp_path / "v",
+                    env=_env(tmp_path))
+    verified = {f["code"]: f["message"] for f in json.loads(fresh.stdout)["findings"]}
+    assert by_code["embedded_video_match"] == verified["embedded_video_match"], (by_code, verified)
+    assert "0.0 s of it match" not in by_code["embedded_video_match"]
 
 
 def test_index_add_of_a_whole_multipart_mjpeg_recording_is_not_partly_indexed(tmp_path: Path) -> None:

@@ -148,6 +148,9 @@ def test_the_second_picture_of_an_mpo_is_compared(tmp_path: Path) -> None:
     pictures = _finding(report, "mpo_pictures")
     assert pictures is not None and pictures["evidence"]["matched"] == [2], said
     assert "No match" not in said
+    # an MPO's pictures are pictures, not pages (round 8, L1)
+    assert "1 of the file's 2 pictures matches" in said and "Picture 2 of the file matches" in said, said
+    assert "pages" not in said, said
 
 
 def test_damaged_raw_h264_says_so_and_exits_1(tmp_path: Path) -> None:

@@ -13,13 +13,14 @@ import contextlib
 import shutil
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from provenance.errors import ProvenanceError
 from provenance.limits import Limits
 from provenance.media import MediaFile, probe
-from provenance.sniff import after_jpeg, embedded_video_offset
+from provenance.sniff import embedded_video_offset, ftyp_after, jpeg_pictures
 
 if TYPE_CHECKING:
     from provenance.metadata.xmp import MotionPhotoXmp
@@ -29,21 +30,162 @@ if TYPE_CHECKING:
 _JPEG_HEADER_MAX = 1 << 20
 
 
+# The stills a motion photo's clip is appended to: a JPEG; a JPEG whose MPF index holds a second picture (a gain
+# map without ``hdrgm`` XMP, Samsung's "Large Thumbnail" preview), which Pillow opens as MPO (issue 14 round 8,
+# H1: its clip was never looked for); a HEIC (Samsung Galaxy "high efficiency pictures", round 8 H2)
+STILL_CONTAINERS = ("jpeg", "mpo", "heif")
+
+# Pictures walked back to back in an MPF JPEG to find the last one's end: CIPA DC-007's real files hold 2-3 (the
+# primary, a preview, a gain map or a stereo pair's other eye); a crafted index claiming 65,535 is not followed
+_MPF_PICTURES_MAX = 16
+
+# Samsung's trailer (SEF): ``... blocks ... | "SEFH" directory | u32 directory length | "SEFT"``, little-endian;
+# each directory entry (12 bytes: u16 0, u16 type, u32 offset back from the directory's start, u32 block size)
+# points at a block ``u16 0, u16 type, u32 name length, name, data``. Read as ExifTool's Samsung.pm
+# (ProcessSamsung) reads it; the clip is the block named "MotionPhoto_Data" (type 0x0a30)
+_SEF_DIRECTORY_MAX = 0x10000  # ExifTool refuses longer directories
+_SEF_CLIP_NAME, _SEF_CLIP_TYPE = b"MotionPhoto_Data", 0x0A30
+
+# Top-level ISO BMFF boxes walked in a HEIC to find where its own boxes end (a real HEIC has under 10)
+_HEIF_TOP_BOXES_MAX = 1000
+
+
+@dataclass(frozen=True)
+class NotFound:
+    """A motion photo the file declares (its XMP or Samsung's trailer) whose clip was not found where declared:
+    said, never a plain "No match" (issue 14 round 7 N2; round 8 M2 for `index add`)."""
+
+    reason: str
+    size_bytes: int  # the declared clip's length, 0 when nothing gives it
+
+
 def offset(media: MediaFile) -> int | None:
-    """Where ``media``'s embedded clip starts (bytes), or None: only a JPEG still can be a motion photo."""
-    if media.kind != "image" or media.container != "jpeg":
+    """Where ``media``'s embedded clip starts (bytes), or None. Right after a JPEG's picture (``sniff``); else
+    where the XMP's declared lengths put it, counted from the file's end (a Pixel's Ultra HDR motion photo: the
+    primary JPEG, a gain map, then the clip: round 7 N2); else where Samsung's trailer's ``MotionPhoto_Data``
+    block holds it; else in a HEIC's ``mpvd`` box; else right after the last of an MPF file's pictures. Each
+    candidate must hold an ``ftyp`` box and lie past the still's own bytes."""
+    if media.kind != "image" or media.container not in STILL_CONTAINERS:
         return None
-    at = embedded_video_offset(media.path)
-    if at is not None:
+    heif = media.container == "heif"
+    if not heif and (at := embedded_video_offset(media.path)) is not None:
         return at
-    # Further on (a Pixel's Ultra HDR motion photo: the primary JPEG, a gain-map JPEG of 100-300 KB, then the
-    # clip): where the XMP's declared lengths put it, counted from the file's end (issue 14 round 7, N2)
-    declared = motion_photo_xmp(media.path)
-    if declared is None or not declared.from_end:
+    floor, boxed = heif_boxes(media.path) if heif else (_pictures_end(media.path), None)
+    if floor is None:
         return None
-    start = media.size_bytes - declared.from_end
-    found = after_jpeg(media.path)
-    return start if found is not None and start >= found[0] and _ftyp_at(media.path, start) else None
+    declared = declared_xmp(media)
+    sef = sef_clip(media.path)
+    candidates = [media.size_bytes - declared.from_end if declared is not None and declared.from_end else None,
+                  sef[0] if sef is not None else None, boxed,
+                  None if heif else ftyp_after(media.path, floor)]
+    return next((at for at in candidates if at is not None and at >= floor and _ftyp_at(media.path, at)), None)
+
+
+def not_found(media: MediaFile) -> NotFound | None:
+    """Why a clip the file declares was not found (``offset`` gave None), or None when it declares none."""
+    if media.kind != "image" or media.container not in STILL_CONTAINERS:
+        return None
+    declared = declared_xmp(media)
+    sef = sef_clip(media.path)
+    if declared is not None:
+        where = (f"the last {declared.from_end:,} bytes, where its XMP's declared lengths put it, hold no MP4"
+                 if declared.from_end else "its XMP gives no length to find it by, and no MP4 follows the picture")
+        return NotFound(f"the file declares a motion photo ({declared.declared}=1), but {where}",
+                        declared.from_end or (sef[1] if sef else 0))
+    if sef is not None:
+        return NotFound(f"the file declares a motion photo (its Samsung trailer's {_SEF_CLIP_NAME.decode()} "
+                        f"block, {sef[1]:,} bytes), but that block holds no MP4", sef[1])
+    return None
+
+
+def declared_xmp(media: MediaFile) -> MotionPhotoXmp | None:
+    """What ``media``'s XMP declares of a motion photo (a JPEG's first picture's header; a HEIC's XMP item)."""
+    if media.container != "heif":
+        return motion_photo_xmp(media.path)
+    from provenance.metadata.isobmff import read
+    from provenance.metadata.xmp import motion_photo
+
+    block = read(media.path).embedded.get("xmp")
+    return motion_photo([block]) if isinstance(block, bytes) else None
+
+
+def sef_clip(path: Path) -> tuple[int, int] | None:
+    """(start, length) of the data of the ``MotionPhoto_Data`` block Samsung's trailer (SEF, at the file's end)
+    lists, or None: no trailer, no such block, or an entry that points outside the file."""
+    try:
+        with path.open("rb") as fh:
+            size = fh.seek(0, 2)
+            if size < 8:
+                return None
+            fh.seek(size - 8)
+            tail = fh.read(8)
+            length = int.from_bytes(tail[:4], "little")
+            if tail[4:] != b"SEFT" or not 12 <= length < _SEF_DIRECTORY_MAX or length + 8 > size:
+                return None
+            directory_at = size - 8 - length
+            fh.seek(directory_at)
+            directory = fh.read(length)
+            count = int.from_bytes(directory[8:12], "little")
+            if not directory.startswith(b"SEFH") or 12 + 12 * count > length:
+                return None
+            for i in range(count):
+                entry = directory[12 + 12 * i:24 + 12 * i]
+                kind = int.from_bytes(entry[2:4], "little")
+                back, block_size = int.from_bytes(entry[4:8], "little"), int.from_bytes(entry[8:12], "little")
+                if back > directory_at or block_size > back or block_size < 8:
+                    return None  # ExifTool stops at such an entry too
+                fh.seek(directory_at - back)
+                head = fh.read(8)
+                name_length = int.from_bytes(head[4:8], "little")
+                if name_length + 8 > block_size:
+                    return None
+                name = fh.read(min(name_length, len(_SEF_CLIP_NAME) + 1))
+                if kind == _SEF_CLIP_TYPE or name == _SEF_CLIP_NAME:
+                    return directory_at - back + 8 + name_length, block_size - 8 - name_length
+    except (OSError, ValueError):
+        return None
+    return None
+
+
+def _pictures_end(path: Path) -> int | None:
+    """Where a JPEG's pictures back to back end (an MPF file's primary, preview, gain map), or None when the first
+    is incomplete: a clip's declared start must lie past them."""
+    pictures = jpeg_pictures(path, _MPF_PICTURES_MAX)
+    complete = [p.end for p in pictures if p.end is not None]
+    return complete[-1] if complete else None
+
+
+def heif_boxes(path: Path) -> tuple[int | None, int | None]:
+    """(where a HEIC's top-level boxes end, the start of an ``mpvd`` box's data or None): the boxes are walked
+    while each has a size and a printable type (ISO/IEC 14496-12, 4.2); what follows them is appended. An
+    ``mpvd`` box (Samsung's "motion photo video data") holds the clip inside the file's own boxes. A second
+    ``ftyp`` ends the walk: an MP4 appended right after the HEIF's boxes walks as boxes too."""
+    end, mpvd = 0, None
+    try:
+        with path.open("rb") as fh:
+            size = fh.seek(0, 2)
+            for _ in range(_HEIF_TOP_BOXES_MAX):
+                fh.seek(end)
+                head = fh.read(16)
+                if len(head) < 8 or not head[4:8].isascii() or not head[4:8].isalnum():
+                    break
+                if head[4:8] == b"ftyp" and end > 0:
+                    break  # a file has one ftyp, first (ISO/IEC 14496-12, 4.3): another starts an appended MP4
+                box = int.from_bytes(head[:4], "big")
+                header = 8
+                if box == 1 and len(head) == 16:
+                    box, header = int.from_bytes(head[8:16], "big"), 16
+                elif box == 0:
+                    box = size - end
+                if box < header or end + box > size:
+                    break
+                if head[4:8] == b"mpvd" and mpvd is None:
+                    mpvd = end + header
+                    return mpvd, mpvd  # the clip is this box's data: the still's own boxes end before it
+                end += box
+    except (OSError, ValueError):
+        return None, None
+    return (end or None), mpvd
 
 
 def jpeg_xmp(path: Path) -> list[bytes]:

@@ -838,6 +838,32 @@ def _frame_t(frame: av.VideoFrame, start: float, fallback: float) -> float:
 ASSUMED_FPS = 25.0
 
 
+def _assumed_rate(path: Path, fmt: str) -> str | None:
+    """How the frames of a stream FFmpeg times at its own 25 fps without saying so are timed (for
+    ``FrameSample.untimed``), or None: a multipart MJPEG recording (no frame times; a 10-fps camera's 50 frames
+    read as 2.0 s: issue 14 round 8, L3), a Y4M whose header's F field is no rate (F1:0, F0:0, F-25:1; L6)."""
+    if fmt == "mpjpeg":
+        return f"{ASSUMED_FPS:g} fps (assumed: a multipart MJPEG recording carries no frame times)"
+    if fmt != "yuv4mpegpipe":
+        return None
+    try:
+        with path.open("rb") as fh:
+            line = fh.read(256).split(b"\n", 1)[0]
+    except OSError:
+        return None
+    field = next((token[1:] for token in line.split()[1:] if token[:1] == b"F"), None)
+    if field is None:
+        return None
+    num, _, den = field.partition(b":")
+    try:
+        if int(num) > 0 and int(den) > 0:
+            return None
+    except ValueError:
+        pass
+    shown = field.decode("ascii", "replace")[:24]
+    return f"{ASSUMED_FPS:g} fps (assumed: its Y4M header declares F{shown}, no possible frame rate)"
+
+
 @dataclass
 class _Demuxed:
     """What the decode loop saw besides frames: packet times (coverage) and the packets the decoder refused."""
@@ -1005,6 +1031,7 @@ def sample_video(
     with video_stream(path, skip_frame="NONREF") as (container, stream), _decoder_errors(
             container.format.name in _RAW_STREAMS) as decoder_log:
         watched = container.format.name in _RAW_STREAMS
+        out.untimed = _assumed_rate(path, container.format.name)
         corrupt = 0
         start = float(stream.start_time * stream.time_base) if stream.start_time is not None else 0.0
         demuxed = _Demuxed(start, float(stream.time_base) if stream.time_base else None)

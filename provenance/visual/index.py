@@ -90,8 +90,20 @@ class Reference:
         except OSError:
             present = False
         if not present:
-            return path.suffix.lower() in (".jpg", ".jpeg", ".jpe")
-        return after_jpeg(path) is not None and not is_mjpeg(path)
+            return path.suffix.lower() in (".jpg", ".jpeg", ".jpe", ".heic", ".heif")
+        if after_jpeg(path) is None:  # a HEIC motion photo (issue 14 round 8, H2): an image brand, not a video's
+            try:
+                with path.open("rb") as fh:
+                    head = fh.read(12)
+            except OSError:
+                return False
+            return head[4:8] == b"ftyp" and head[8:12] in _HEIF_BRANDS
+        return not is_mjpeg(path)
+
+
+# ISO BMFF major brands of a still image (ISO/IEC 23008-12, HEIF: B.4, "heic"/"heix" HEVC images, "mif1" any image
+# items; "avif" AV1 images): a "video" reference in such a file is a motion photo's still and clip
+_HEIF_BRANDS = (b"heic", b"heix", b"mif1", b"avif")
 
 
 @dataclass(frozen=True)
@@ -580,8 +592,10 @@ def _reference_prints(media: MediaFile, frames: FramesConfig, matching: Matching
     from provenance.visual import embedded
 
     at = embedded.offset(media)
-    if at is None:
-        return fp, lf.mask_static(keypoint_frames), box, None
+    if at is None:  # a declared clip not found: the still alone, said as for a damaged clip (round 8, M2)
+        missing = embedded.not_found(media)
+        return (fp, lf.mask_static(keypoint_frames), box,
+                None if missing is None else EmbeddedIndexed(error=missing.reason))
     return _with_embedded(media, at, fp, keypoint_frames, frames, matching, limits)
 
 

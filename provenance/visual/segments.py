@@ -137,6 +137,23 @@ def shown_ends(s: Segment, step: float, clip_s: float | None = None,
     return clip_end, ref_end if ref_s is None else max(s.reference_end, min(ref_end, ref_s))
 
 
+def shown_starts(s: Segment, samples: Sequence[float] = (), cuts: Sequence[float] = ()) -> tuple[float, float]:
+    """Where a video segment's clip and reference ranges start as the report shows them (seconds): at its first
+    sample, except when that sample is the clip's last, taken at the stream's end for a shot that began after the
+    last check (``frames``: that rule samples a short last shot's last frame, not its first): it stands for its shot
+    from the cut before it (``cuts``) on, as a shot's first sample does. 4 frames at 9.867-10.0 s, sampled at
+    9.967, read "1.0 s of 10.0 s ... Clip 0:10.0–0:10.0" (issue 14 round 8, M1). The reference's start moves by the
+    same clip seconds at the segment's speed, so the two ranges agree (``shown_ends``)."""
+    unchanged = (s.query_start, s.reference_start)
+    if not samples or s.reference_window or abs(s.query_start - max(samples)) > 1e-6:
+        return unchanged
+    before = max((t for t in samples if t < s.query_start - 1e-6), default=float("-inf"))
+    cut = max((c for c in cuts if before < c < s.query_start), default=None)
+    if cut is None:
+        return unchanged
+    return cut, max(0.0, s.reference_start - s.speed * (s.query_start - cut))
+
+
 def merge_drift(segments: list[Segment], shot_changes: Sequence[float] = ()) -> list[Segment]:
     """Consecutive segments (in clip order) whose lines join smoothly, as one segment each: clip and reference
     span from the first's start to the last's end, at the average speed over it (reference over clip seconds,

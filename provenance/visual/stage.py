@@ -98,16 +98,12 @@ def _embedded_video(ctx: Context, cfg: VisualConfig) -> EmbeddedVideo | None:
 
     at = embedded.offset(ctx.media)
     if at is None:
-        # the XMP says there is a clip, and it is neither right after the picture nor where the XMP's lengths put
-        # it: never a plain "No match" for a file only partly looked at (issue 14 round 7, N2)
-        if ctx.media.kind != "image" or ctx.media.container != "jpeg":
+        # the XMP or Samsung's trailer says there is a clip, and it is not where declared: never a plain "No
+        # match" for a file only partly looked at (issue 14 round 7, N2; round 8, H2)
+        missing = embedded.not_found(ctx.media)
+        if missing is None:
             return None
-        if (declared := embedded.motion_photo_xmp(ctx.media.path)) is None:
-            return None
-        where = (f"the last {declared.from_end:,} bytes, where its XMP's declared lengths put it, hold no MP4"
-                 if declared.from_end else "its XMP gives no length to find it by, and no MP4 follows the picture")
-        return EmbeddedVideo(offset=0, size_bytes=declared.from_end or 0,
-                             error=f"the file declares a motion photo ({declared.declared}=1), but {where}")
+        return EmbeddedVideo(offset=0, size_bytes=missing.size_bytes, error=missing.reason)
     out = EmbeddedVideo(offset=at, size_bytes=ctx.media.size_bytes - at)
     try:
         with embedded.clip_media(ctx.media, at, ctx.pipeline.limits) as media:
@@ -130,6 +126,19 @@ def _embedded_video(ctx: Context, cfg: VisualConfig) -> EmbeddedVideo | None:
     return out
 
 
+def _clip_too(ctx: Context) -> str:
+    """For a still refused as a bomb: that its motion photo's clip was not examined either (issue 14 round 8, L2:
+    the refusal never mentioned the clip), or ""."""
+    from provenance.visual import embedded
+
+    at = embedded.offset(ctx.media)
+    if at is not None:
+        return (f"; its embedded video (a motion photo, {ctx.media.size_bytes - at:,} bytes from byte {at:,}) was not "
+                "examined either")
+    return "; its declared embedded video (a motion photo) was not examined either" if embedded.not_found(
+        ctx.media) else ""
+
+
 def rematch_embedded(previous: EmbeddedVideo, fp: Fingerprint, config: VisualConfig,
                      index: KnownImageryIndex) -> EmbeddedVideo:
     """A motion photo's embedded clip matched again from its stored fingerprint against the index as it is now
@@ -144,6 +153,14 @@ def rematch_embedded(previous: EmbeddedVideo, fp: Fingerprint, config: VisualCon
 # minute is the slowest seen stored as video. A 1,000,000 fps Y4M (issue 14 round 7, N4) put 50 frames in 50 µs.
 MAX_PLAUSIBLE_FPS = 1000.0
 MIN_PLAUSIBLE_FPS = 1 / 60
+
+
+def _rate_words(fps: float) -> str:
+    """A declared frame rate as read: "1,000,000 frames a second", or below one a second "one frame every 200 s"
+    (0.005 fps read "0 frames a second": issue 14 round 8, L5)."""
+    if fps >= 1:
+        return f"{fps:,.0f} frames a second"
+    return f"one frame every {1 / fps:,.0f} s"
 
 
 def _embedded_findings(visual: VisualSection) -> list[Finding]:
@@ -323,7 +340,7 @@ class VisualStage(Stage):
             from provenance.visual.frames import FrameError
 
             lead = "" if ctx.media.kind == "document" else "picture not decoded: "  # a PDF's reason says it all
-            raise FrameError(f"{lead}{ctx.media.pixels_refused}; only its metadata is reported")
+            raise FrameError(f"{lead}{ctx.media.pixels_refused}; only its metadata is reported{_clip_too(ctx)}")
         if ctx.media.kind == "image":  # HEIF/AVIF decoders conceal damaged coded data without an error (issue 14)
             from provenance.visual.heif_integrity import check_still
 
@@ -382,16 +399,20 @@ class VisualStage(Stage):
                                "with the known-imagery index; later frames were not checked.",
                                {"frames": video.frames}))
         out += _embedded_findings(visual)
-        if visual.frames_untimed:  # a raw elementary stream: its times are counted, not read (issue 14 r6, D5)
+        if visual.frames_untimed:  # a raw elementary stream: its times are counted, not read (issue 14 r6, D5);
+            # a multipart MJPEG or a Y4M with no possible rate: FFmpeg's own 25 fps, said (round 8, L3, L6)
+            what = {"yuv4mpegpipe": "its Y4M header declares no possible frame rate",
+                    "mpjpeg": "a multipart MJPEG recording"}.get(report.media.container or "",
+                                                                  "a raw elementary stream, as DVRs export")
             out.append(Finding("frames_untimed", "info",
-                               "The video's frames carry no timestamps (a raw elementary stream, as DVRs export): "
+                               f"The video's frames carry no usable timestamps ({what}): "
                                f"times in this report count frames at {visual.frames_untimed}; played at another "
                                "rate, they scale with it.", {"timed_at": visual.frames_untimed}))
         if video is not None and report.media.kind == "video" and video.fps and not (
                 MIN_PLAUSIBLE_FPS <= video.fps <= MAX_PLAUSIBLE_FPS):  # issue 14 round 7, N4
             out.append(Finding(
                 "implausible_frame_rate", "notice",
-                f"The video declares {video.fps:,.0f} frames a second, which no camera records (cameras: one frame "
+                f"The video declares {_rate_words(video.fps)}, which no camera records (cameras: one frame "
                 f"a minute to {MAX_PLAUSIBLE_FPS:,.0f} a second): its timestamps were written by software, so the "
                 "clip times in this report follow a made-up clock and do not tell how long the footage plays.",
                 {"fps": video.fps}))
@@ -422,7 +443,7 @@ class VisualStage(Stage):
                                   + (f"; {rest}." if rest else "."),
                                   {"index_frames": visual.index_frames, "frames_usable": visual.frames_usable,
                                    "examined_s": examined_s(report)})]
-        from provenance.visual.wording import describe, page_pairs, page_words, reference_is_still
+        from provenance.visual.wording import describe, page_pairs, page_words, part_word, reference_is_still
 
         bits = recorded_thresholds(visual)[2]
         for m in visual.matches:
@@ -442,6 +463,7 @@ class VisualStage(Stage):
                  "segments": [s.__dict__ for s in m.segments],
                  # a multi-page still submitted: each page beside what it matched, its own method and strength
                  "page_pairs": [{k: v for k, v in p.__dict__.items() if k != "words"}
-                                for p in page_pairs(m, reference_is_still(m, report), bits)] or None},
+                                for p in page_pairs(m, reference_is_still(m, report), bits, part_word(report))]
+                                or None},
             ))
         return out

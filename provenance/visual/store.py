@@ -358,4 +358,6 @@ def _fingerprint(a: dict[str, np.ndarray], report: Report, *, embedded: bool = F
     return Fingerprint(frames, int(a["frames_decoded"]), [float(x) for x in _array(a, "shot_changes", np.float64,
                                                                                      (None,))],
                        stop.reason if stop else None, stop.at_s if stop else None, stop.message if stop else None,
-                       still=report.media.kind == "image")
+                       # a motion photo's clip is a clip, not the still's pages: matched page by page, its
+                       # 1.0 s read "0.0 s" after a batch re-match (issue 14 round 8, M3)
+                       still=report.media.kind == "image" and not embedded)

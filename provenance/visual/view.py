@@ -269,7 +269,8 @@ class VisualView(StageView):
         for n, m in enumerate(visual.matches, 1):
             row = TimelineRow(f"Match {n}: {m.title or m.reference_id}", css="row-match")
             for s, words in zip(m.segments, spans(m, False, reference_is_still(m, report), step=sample_step(report),
-                                                  clip_s=examined_s(report), cuts=visual.shot_changes), strict=True):
+                                                  clip_s=examined_s(report), cuts=visual.shot_changes,
+                                                  samples=[f.t for f in visual.frames]), strict=True):
                 row.bars.append(bar(s.query_start, s.query_end, duration, words.removeprefix("clip "), words, "seg"))
             rows.append(row)
         if visual.status == "ok" and not visual.matches:

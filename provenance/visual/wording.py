@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from provenance.report.model import Match, Report, Segment
 from provenance.report.view import fmt_t
-from provenance.visual.segments import shown_ends
+from provenance.visual.segments import shown_ends, shown_starts
 
 # Match.methods value of a match on a run of low-detail frames (matching._low_detail_runs; defined here, where the
 # report code reads it, so reading a report does not load the matcher)
@@ -87,10 +87,13 @@ def describe(m: Match, report: Report, bits: int = 256) -> Strength:
     step = sample_step(report)
     clip_s = examined_s(report)
     hash_s = keypoint_s = 0.0
+    samples = [f.t for f in report.visual.frames]
     if not still_clip:
         for s in m.segments:
-            end = shown_ends(s, step, cuts=report.visual.shot_changes, ref_s=m.reference_duration_s)[0]
-            length = end - _first_matched(s, m)
+            cuts = report.visual.shot_changes
+            # clamped to the clip's end, as the range shown is (round 8, M1: "1.0 s of 10.0 s" for a 0.13-s shot)
+            start = _first_matched(s, m) if s.reference_window else shown_starts(s, samples, cuts)[0]
+            length = shown_ends(s, step, clip_s, cuts, m.reference_duration_s)[0] - start
             if _segment_is_hash(s, m) or (not m.frames and method != "local"):
                 hash_s += length
             else:
@@ -102,7 +105,8 @@ def describe(m: Match, report: Report, bits: int = 256) -> Strength:
     if still_clip and any(s.query_page for s in m.segments):  # a multi-page still: each page its own pair
         pages = len({s.query_page for s in m.segments if s.query_page})
         examined = len(report.visual.frames) or pages
-        headline = (f"{pages} of the file's {examined} pages match{'es' if pages == 1 else ''}, each on its own."
+        headline = (f"{pages} of the file's {examined} {part_word(report)}s match{'es' if pages == 1 else ''}, each "
+                    "on its own."
                     if examined > 1 else "The picture matches.")
     elif still_clip:
         what = "The picture matches " + ("by PDQ hash" if closest is not None else "by keypoints only")
@@ -137,7 +141,8 @@ def describe(m: Match, report: Report, bits: int = 256) -> Strength:
         headline += f" {rest[0].upper()}{rest[1:]}."
     return Strength(method, round(hash_s, 1), round(keypoint_s, 1), clip_s, closest, inliers, bits, headline,
                     spans(m, still_clip, still_ref, step=step, clip_s=clip_s, bits=bits,
-                          cuts=report.visual.shot_changes) + hash_list_words(m))
+                          cuts=report.visual.shot_changes, samples=samples, unit=part_word(report))
+                    + hash_list_words(m))
 
 
 # the sampling stops (report.SamplingStop.reason) that are caps, with the setting that set them; a decode error's
@@ -232,7 +237,13 @@ class PagePair:
     words: str  # "page 3 of the file matches page 1 of the reference by PDQ hash (0 of 256 bits differ)"
 
 
-def page_pairs(m: Match, still_ref: bool, bits: int = 256) -> list[PagePair]:
+def part_word(report: Report) -> str:
+    """What a multi-part still submitted is made of: a TIFF's or a PDF's pages; an MPO's (a stereo pair, a preview)
+    or appended JPEGs' pictures (issue 14 round 8, L1: "1 of the file's 2 pages" beside "picture 2 matched")."""
+    return "page" if report.media.container in ("tiff", "pdf") else "picture"
+
+
+def page_pairs(m: Match, still_ref: bool, bits: int = 256, unit: str = "page") -> list[PagePair]:
     """The (query page, reference page or moment) pairs of a multi-page still's match, in page order; [] for
     another match. Each pair's method and strength are its own frame pairs' (``Match.frames`` at that page)."""
     out = []
@@ -257,13 +268,14 @@ def page_pairs(m: Match, still_ref: bool, bits: int = 256) -> list[PagePair]:
         out.append(PagePair(s.query_page, page, None if still_ref else s.reference_start,
                             None if still_ref else s.reference_window, "pdq" if closest is not None else "local",
                             closest, inliers,
-                            f"page {s.query_page} of the file matches {where} {how}"
+                            f"{unit} {s.query_page} of the file matches {where} {how}"
                             f"{geometry_words(s.mirrored, s.rotation)}"))
     return out
 
 
 def spans(m: Match, still_clip: bool, still_ref: bool, *, step: float = 0.0, clip_s: float | None = None,
-          bits: int = 256, cuts: Sequence[float] = ()) -> list[str]:
+          bits: int = 256, cuts: Sequence[float] = (), samples: Sequence[float] = (), unit: str = "page"
+          ) -> list[str]:
     """Each segment as the reader needs it: times only on the sides that are video, then how it differs.
 
     A clip range ends where its last sampled frame's ``step`` ends (capped at ``clip_s``), as the matched seconds
@@ -282,6 +294,9 @@ def spans(m: Match, still_clip: bool, still_ref: bool, *, step: float = 0.0, cli
     def until(s: Segment) -> float:
         return shown_ends(s, step, clip_s, cuts, m.reference_duration_s)[0]
 
+    def since(s: Segment) -> str:  # the clip range's start (``segments.shown_starts``, the sampled frames' times)
+        return fmt_t(shown_starts(s, samples, cuts)[0])
+
     said: set[bool] = set()  # the kinds of untold moment explained so far
 
     def somewhere(s: Segment) -> str:
@@ -291,17 +306,18 @@ def spans(m: Match, still_clip: bool, still_ref: bool, *, step: float = 0.0, cli
         return text
 
     if still_clip and any(s.query_page for s in m.segments):  # a multi-page still: each page said on its own
-        return [p.words for p in page_pairs(m, still_ref, bits)]
+        return [p.words for p in page_pairs(m, still_ref, bits, unit)]
     if still_clip and still_ref:  # the finding names the page (page_words) before the reference's title
         return [how(s).strip(" ()") for s in m.segments[:1] if how(s)]
     if still_clip:
         return [f"the picture matches the reference somewhere in {somewhere(s)}{how(s)}" if s.reference_window else
                 f"the picture matches the reference at {fmt_t(s.reference_start)}{how(s)}" for s in m.segments]
     if still_ref:
-        return [f"clip {fmt_t(s.query_start)}–{fmt_t(until(s))} shows {page(s)}{how(s)}" for s in m.segments]
+        return [f"clip {since(s)}–{fmt_t(until(s))} shows {page(s)}{how(s)}" for s in m.segments]
     return [f"clip {fmt_t(s.query_start)}–{fmt_t(until(s))} = reference from somewhere in {somewhere(s)}{how(s)}"
-            if s.reference_window else f"clip {fmt_t(s.query_start)}–{fmt_t(until(s))} = reference "
-            f"{fmt_t(s.reference_start)}–{fmt_t(shown_ends(s, step, clip_s, cuts, m.reference_duration_s)[1])}{how(s)}"
+            if s.reference_window else f"clip {since(s)}–{fmt_t(until(s))} = reference "
+            f"{fmt_t(shown_starts(s, samples, cuts)[1])}–"
+            f"{fmt_t(shown_ends(s, step, clip_s, cuts, m.reference_duration_s)[1])}{how(s)}"
             for s in m.segments]
 
 

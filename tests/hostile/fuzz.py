@@ -97,6 +97,8 @@ def seeds() -> dict[str, bytes]:
     buf = io.BytesIO()
     photo.save(buf, "JPEG")  # a phone's motion photo: the JPEG, then its MP4 (visual.embedded; issue 14 round 7)
     out["motion.jpg"] = buf.getvalue() + make_corpus.clip(0.5, seed=42)
+    # Samsung's: the clip in a MotionPhoto_Data block indexed by the SEF trailer at the file's end (round 8, H1)
+    out["samsung.jpg"] = buf.getvalue() + make_corpus.sef_trailer(make_corpus.clip(0.5, seed=43))
     return out
 
 
@@ -182,6 +184,9 @@ def targets() -> dict[str, Callable[[Path], object]]:
         "motion photo": lambda p: sniff.embedded_video_offset(p) if not sniff.is_mjpeg(p) else None,
         # a clip further on, where the photo's XMP declares it (visual.embedded: an Ultra HDR motion photo)
         "motion photo xmp": lambda p: embedded.motion_photo_xmp(p),
+        # Samsung's trailer (SEF directory walked back from the end) and a HEIC's top-level boxes (round 8, H1, H2)
+        "samsung trailer": embedded.sef_clip,
+        "heif boxes": lambda p: embedded.heif_boxes(p)[0],
         # a cut or overwritten tail by each reader of truncation.py (MP4 boxes, Matroska Segment, JPEG EOI)
         "cut tail": lambda p: [truncation.cut_reason(p, f) for f in ("mov", "matroska", "mjpeg")],
         # JPEGs back to back: a still with pictures appended, or a clip (sniff.jpeg_pictures, jpeg_size)

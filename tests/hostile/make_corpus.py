@@ -552,6 +552,21 @@ def jpeg_claiming(width: int, height: int) -> bytes:
     return bytes(data)
 
 
+def motion_photo_claiming(width: int, height: int, video: bytes) -> bytes:
+    """Issue 14 round 8, L2: a phone's motion photo (EXIF make and model, XMP GCamera:MotionPhoto=1, the MP4
+    ``video`` appended) whose SOF claims ``width`` x ``height``: its still is refused as a bomb, its metadata read."""
+    exif = Image.Exif()
+    exif[0x010F], exif[0x0110] = "Google", "Pixel 8"
+    xmp = ('<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+           '<rdf:Description xmlns:GCamera="http://ns.google.com/photos/1.0/camera/" GCamera:MotionPhoto="1"/>'
+           '</rdf:RDF></x:xmpmeta>')
+    good = io.BytesIO()
+    Image.new("RGB", (16, 16), (200, 10, 10)).save(good, "JPEG", exif=exif.tobytes(), xmp=xmp.encode())
+    data = bytearray(good.getvalue())
+    struct.pack_into(">HH", data, data.index(b"\xff\xc0") + 5, height, width)
+    return bytes(data) + video
+
+
 def gif_claiming(width: int, height: int) -> bytes:
     return b"GIF89a" + struct.pack("<HHBBB", width, height, 0, 0, 0) + b",\x00\x00\x00\x00\x01\x00\x01\x00\x00" \
         + b"\x02\x02D\x01\x00;"
@@ -1092,19 +1107,51 @@ def motion_photo(still: np.ndarray, video: bytes) -> bytes:
 
 
 def samsung_motion_photo(still: np.ndarray, video: bytes) -> bytes:
-    """A Samsung motion photo: a JPEG, then a SEF data block (a 4-byte marker 00 00 30 0A, the name's length,
-    "MotionPhoto_Data") holding the MP4 ``video``, then the SEF trailer that indexes it ("SEFH", version, count, one
-    entry: type, offset back from SEFH, length; the trailer's length and "SEFT"), as ExifTool's Samsung trailer
-    reader documents it (Image::ExifTool::Samsung, ProcessSamsung)."""
-    import struct
-
+    """A Samsung motion photo: a JPEG, then the MP4 ``video`` in Samsung's trailer (``sef_trailer``)."""
     out = io.BytesIO()
     Image.fromarray(still).save(out, "JPEG", quality=90)
+    return out.getvalue() + sef_trailer(video)
+
+
+def sef_trailer(video: bytes) -> bytes:
+    """Samsung's trailer holding ``video``: a SEF data block (a 4-byte marker 00 00 30 0A, the name's length,
+    "MotionPhoto_Data", the MP4), then the SEF directory that indexes it ("SEFH", version, count, one entry: type,
+    offset back from SEFH, length; the directory's length and "SEFT"), as ExifTool's Samsung trailer reader
+    documents it (Image::ExifTool::Samsung, ProcessSamsung)."""
+    import struct
+
     name = b"MotionPhoto_Data"
     block = b"\x00\x00\x30\x0a" + struct.pack("<I", len(name)) + name + video
     directory = b"SEFH" + struct.pack("<II", 106, 1) + b"\x00\x00\x30\x0a" + struct.pack("<II", len(block),
                                                                                             len(block))
-    return out.getvalue() + block + directory + struct.pack("<I", len(directory)) + b"SEFT"
+    return block + directory + struct.pack("<I", len(directory)) + b"SEFT"
+
+
+def samsung_mpf_motion_photo(still: np.ndarray, second: np.ndarray, video: bytes) -> bytes:
+    """Issue 14 round 8, H1: a Samsung motion photo whose JPEG carries a second picture in its MPF index (a preview
+    or a gain map without ``hdrgm`` XMP: Pillow opens it as MPO), then the clip in Samsung's trailer."""
+    return stereo_mpo(still, second) + sef_trailer(video)
+
+
+def heic_motion_photo(still: np.ndarray, video: bytes) -> bytes:
+    """Issue 14 round 8, H2: a HEIC (libheif's x265 through pillow-heif) whose XMP declares a motion photo and its
+    clip's Container:Item length (Google's Motion Photo 1.0 items, as Samsung's HEIC motion photos carry), with the
+    MP4 ``video`` appended after the HEIF's boxes."""
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+    xmp = ('<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+           '<rdf:Description xmlns:GCamera="http://ns.google.com/photos/1.0/camera/" '
+           'xmlns:Container="http://ns.google.com/photos/1.0/container/" '
+           'xmlns:Item="http://ns.google.com/photos/1.0/container/item/" GCamera:MotionPhoto="1" '
+           'GCamera:MotionPhotoVersion="1"><Container:Directory><rdf:Seq><rdf:li rdf:parseType="Resource">'
+           '<Container:Item Item:Mime="image/heic" Item:Semantic="Primary" Item:Length="0"/></rdf:li>'
+           '<rdf:li rdf:parseType="Resource"><Container:Item Item:Mime="video/mp4" Item:Semantic="MotionPhoto" '
+           f'Item:Length="{len(video)}"/></rdf:li></rdf:Seq></Container:Directory></rdf:Description></rdf:RDF>'
+           '</x:xmpmeta>')
+    buf = io.BytesIO()
+    Image.fromarray(still).save(buf, format="HEIF", quality=80, xmp=xmp.encode())
+    return buf.getvalue() + video
 
 
 def good_header() -> bytes:
