@@ -412,8 +412,9 @@ def _split_foreign(
             pieces = [p for p in r.pieces if inside(p.start, p.end)]
             if not part or not pieces:
                 # speech of the region between two foreign segments that Whisper wrote nothing for: not the
-                # region's language on any evidence, and no text to check it by; counted as the rest of the
-                # region's untranscribed speech is, not at all
+                # region's language on any evidence, and no text to check it by; still speech (the region's VAD
+                # speech, transcribed around it): unidentified, never counted nowhere (issue 13 D2)
+                foreign_s += sum(x.end - x.start for x in part) / SAMPLE_RATE
                 after = after or bool(part)
                 continue
             piece = _Region(r.language, part, pieces=pieces, transcribed=r.transcribed, heard=r.heard,
