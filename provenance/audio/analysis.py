@@ -115,6 +115,11 @@ SPEECHLIKE_NO_SPEECH_PROB = 0.5
 #    speech it writes a sentence, even when it then loops on it. At least this many distinct words of two or
 #    more letters.
 MIN_DISTINCT_WORDS = 3
+# The three votes are not equal: Whisper's no-speech head under UNSURE_NO_SPEECH_PROB is the bar at which a
+# segment is speech on its own (``_verdict``), and it decides here too. Voting it as one of three let a
+# threshold flip the answer by instruction set: espeak Korean on one channel, chords on the other (issue 13 D2),
+# no-speech 0.18-0.19 on GENERIC and AVX2 alike, but VAD 0.72 and 2 or 3 distinct words: "speech, language not
+# identified" on AVX2 and 5 s of speech counted nowhere on GENERIC.
 # Language ID that names no language: even where Whisper wrote text, a span whose own language ID is under
 # NOT_IDENTIFIED_P, or whose two likeliest languages hold less than MIN_TOP_TWO between them (belief spread over
 # many languages), is speech of unidentified language, not a guess. Measured: speech under noise at -10 dB:
@@ -407,8 +412,9 @@ def _split_foreign(
             pieces = [p for p in r.pieces if inside(p.start, p.end)]
             if not part or not pieces:
                 # speech of the region between two foreign segments that Whisper wrote nothing for: not the
-                # region's language on any evidence, and no text to check it by; counted as the rest of the
-                # region's untranscribed speech is, not at all
+                # region's language on any evidence, and no text to check it by; still speech (the region's VAD
+                # speech, transcribed around it): unidentified, never counted nowhere (issue 13 D2)
+                foreign_s += sum(x.end - x.start for x in part) / SAMPLE_RATE
                 after = after or bool(part)
                 continue
             piece = _Region(r.language, part, pieces=pieces, transcribed=r.transcribed, heard=r.heard,
@@ -444,10 +450,17 @@ def _second_voice(
     if not regions:
         return unidentified
     clip = SpeechClip(samples, regions)
-    section.speech_s = round(_union_s([*(main_regions or []), *regions]), 2)
     limit = round(CONFIRM_S * SAMPLE_RATE)
     (probs,) = engine.detect_languages(clip.samples[:limit], [(0, min(limit, len(clip.samples)))])
     best, p = max(probs.items(), key=lambda kv: kv[1], default=("", 0.0))
+    if p < CONFIRMED_LANGUAGE_P and not _chunk_named(WindowGuess(0, min(limit, len(clip.samples)), probs),
+                                                     clip.samples):
+        # music on the other channel (Big Buck Bunny's score beside espeak Korean: 5.3 s of VAD "speech", language
+        # ID spread, VAD share 0.6; issue 13 D2): not a second voice, and its seconds are not speech
+        log.info("the other channel's %.1f s of VAD speech name no language and VAD hears little speech: not speech",
+                 clip.duration)
+        return unidentified
+    section.speech_s = round(_union_s([*(main_regions or []), *regions]), 2)
     seconds = {g.code: g.seconds or 0.0 for g in section.languages}
     guesses = {g.code: g for g in section.languages}
     if p < CONFIRMED_LANGUAGE_P or best in STAND_IN_LANGUAGES or not identified(probs):
@@ -744,6 +757,14 @@ def _corroborate(
     implausible: set[str] = set()
     identified_s = sum(g.seconds or 0.0 for g in section.languages) or 1.0
     for i, g in enumerate(section.languages):
+        if g.corroborated is None and g.probability < config.uncertain_below:
+            # a best guess is shown (greyed) only over a plausible transcript: reversed speech reads as a language
+            # at 0.4-0.5 (Kazakh, Lithuanian, English; issue 13 D6) with text no one said
+            guessed = _mean_logprob([p for r in regions if r.language == g.code for p in r.pieces])
+            log.info("%s (p %.2f, a guess): transcript %s", g.code, g.probability,
+                     "none" if guessed is None else f"{guessed:.2f}")
+            if guessed is not None and guessed < MIN_TRANSCRIPT_LOGPROB:
+                implausible.add(g.code)
         if g.corroborated is not None or g.probability < config.uncertain_below:
             continue  # the other channel's language is checked there (``_second_voice``); a guess needs none
         mine = [r for r in regions if r.language == g.code]
@@ -1070,17 +1091,22 @@ def is_unidentified_speech(speech: np.ndarray, segments: list[EngineSegment]) ->
     """Whether a span that gave no text to keep is speech nonetheless, only its language not identified.
 
     Two of three signals must agree (thresholds and their measurements: top of module): Silero VAD hears
-    speech in most of it, Whisper's no-speech head leans to speech, and what Whisper wrote is words.
+    speech in most of it, Whisper's no-speech head leans to speech, and what Whisper wrote is words; or the
+    no-speech head alone is as sure as ``_verdict`` needs to keep a segment (``UNSURE_NO_SPEECH_PROB``).
     """
     if len(speech) < UNIDENTIFIED_MIN_S * SAMPLE_RATE:
         return False
     no_speech = [s.no_speech_prob for s in segments if s.no_speech_prob is not None]
+    voiced = voiced_fraction(speech)
+    words = _distinct_words(" ".join(s.text for s in segments))
     votes = [
-        voiced_fraction(speech) >= VOICED_FRACTION,
+        voiced >= VOICED_FRACTION,
         bool(no_speech) and min(no_speech) < SPEECHLIKE_NO_SPEECH_PROB,
-        len(_distinct_words(" ".join(s.text for s in segments))) >= MIN_DISTINCT_WORDS,
+        len(words) >= MIN_DISTINCT_WORDS,
     ]
-    return sum(votes) >= 2
+    log.info("%.1f s of speech unidentified? VAD %.2f, no-speech %s, %d words: %s", len(speech) / SAMPLE_RATE, voiced,
+             f"{min(no_speech):.2f}" if no_speech else "-", len(words), votes)
+    return sum(votes) >= 2 or (bool(no_speech) and min(no_speech) < UNSURE_NO_SPEECH_PROB)
 
 
 _TRIPLED = re.compile(r"(.)\1\1")
