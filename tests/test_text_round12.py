@@ -4,16 +4,18 @@ cap as a line Belarusian may be, and as scene text contradicted a ru claim; "Ð’Ð
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PIL import Image
 from test_text import needs_ocr
 
 from provenance.claims import Claim, check_on_screen_language
 from provenance.report.model import MediaSection, Report, TextItem, TextSection
 from provenance.text.analysis import _reading_language
-from provenance.text.engine import DOUBTED, Reading, open_engine, unlisted
+from provenance.text.engine import DOUBTED, EngineUnavailable, Reading, open_engine, unlisted
 from provenance.text.language import cyrillic_candidates, recognised_letters, settled_by_letters, split_yery
 
 DATA = Path(__file__).parent / "data" / "text18"
@@ -66,3 +68,21 @@ def test_confident_near_yery_readings_never_contradict_a_ru_claim() -> None:
         report = _scene_report(text, 0.9, language, languages)
         result = check_on_screen_language(Claim(id="c", statement="a Russian town", languages=["ru"]), report)
         assert result.result != "contradicts", (text, result.detail)
+
+
+def test_a_missing_tesseract_library_points_at_apt_not_pip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """L3: tesserocr installed but libtesseract missing said "pip install tesserocr"; the cure is the Debian
+    package README names. A tesserocr that is itself missing still says pip."""
+    shadow = tmp_path / "shadow"
+    shadow.mkdir()
+    (shadow / "tesserocr.py").write_text('raise ImportError("libtesseract.so.5: cannot open shared object file: '
+                                         'No such file or directory")\n', encoding="utf-8")
+    monkeypatch.syspath_prepend(str(shadow))
+    monkeypatch.delitem(sys.modules, "tesserocr", raising=False)
+    with pytest.raises(EngineUnavailable, match="apt install tesseract-ocr") as caught:
+        open_engine(["rus"])
+    assert "pip install" not in str(caught.value) and "libtesseract.so.5" in str(caught.value)
+    (shadow / "tesserocr.py").write_text('raise ImportError("No module named \'tesserocr\'")\n', encoding="utf-8")
+    monkeypatch.delitem(sys.modules, "tesserocr", raising=False)
+    with pytest.raises(EngineUnavailable, match="pip install tesserocr"):
+        open_engine(["rus"])

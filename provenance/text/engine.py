@@ -748,12 +748,21 @@ def _trim(text: str) -> str:
     return text[start:end]
 
 
+def _tesserocr_fix(exc: ImportError) -> str:
+    """How to get tesserocr working: the system's Tesseract library when the error names a shared library
+    ("libtesseract.so.5: cannot open shared object file": tesserocr is there, the Debian package is not; issue 18
+    round 9, L3), else the Python package."""
+    if ".so" in str(exc) or "shared object" in str(exc) or "DLL" in str(exc):
+        return "apt install tesseract-ocr (the Tesseract library tesserocr loads; see README)"
+    return "pip install tesserocr"
+
+
 def open_engine(models: list[str], tessdata: str = "") -> Tesseract:
     """Tesseract with ``models`` loaded, or ``EngineUnavailable`` naming what is missing and how to install it."""
     try:
         import tesserocr  # noqa: F401
     except ImportError as exc:
-        raise EngineUnavailable(f"tesserocr is not installed ({exc}); pip install tesserocr") from exc
+        raise EngineUnavailable(f"tesserocr is not installed ({exc}); {_tesserocr_fix(exc)}") from exc
     folder = find_tessdata(tessdata)
     if folder is None or not folder.is_dir():
         where = folder or " or ".join(TESSDATA_DIRS)
