@@ -13,6 +13,7 @@ from PIL import Image
 from test_text import needs_ocr
 
 from provenance.claims import Claim, check_on_screen_language
+from provenance.pipeline import Pipeline, verify
 from provenance.report.model import MediaSection, Report, TextItem, TextSection
 from provenance.text.analysis import _reading_language
 from provenance.text.engine import DOUBTED, EngineUnavailable, Reading, open_engine, unlisted
@@ -86,3 +87,17 @@ def test_a_missing_tesseract_library_points_at_apt_not_pip(tmp_path: Path, monke
     monkeypatch.delitem(sys.modules, "tesserocr", raising=False)
     with pytest.raises(EngineUnavailable, match="pip install tesserocr"):
         open_engine(["rus"])
+
+
+@needs_ocr
+def test_a_latin_reading_of_a_yery_word_is_no_latin_text() -> None:
+    """L4: "ВЫХОД" in a camera pan, read "BbIxon, 4" (0.70), was a finding "Latin-script (language not told) text on
+    screen": bI is Cyrillic Ы drawn in Latin letters, so the script is not told, as for "PbIHOK"."""
+    report = verify(DATA / "vyhod_dvb_pan.mp4", pipeline=Pipeline.from_dict(
+        {"audio": {"enabled": False}, "visual": {"enabled": False}, "metadata": {"enabled": False}, "text": {}},
+        name="text-test"))
+    items = [(i.text, i.confidence, i.script, i.language_basis) for i in report.text.items]
+    yery = [i for i in report.text.items if "bI" in i.text]
+    assert yery or any("ВЫХОД" in i.text for i in report.text.items), items  # the sign is read, one way or other
+    assert all(i.script is None and "script not told" in i.language_basis for i in yery), items
+    assert not any(f.message.startswith("Latin-script") for f in report.findings), report.findings
