@@ -17,6 +17,7 @@ from provenance.cli_common import (
     refuse_url,
 )
 from provenance.errors import ProvenanceError
+from provenance.report.integrity import UNSIGNED_WHY
 from provenance.safetext import terminal
 from provenance.workspace import locate
 
@@ -115,9 +116,8 @@ def print_result(result: BatchResult, out: TextIO) -> None:
     unsigned = [i for i in result.items if i.action == "resumed" and i.origin == "unsigned"]
     if unsigned:
         n = len(unsigned)
-        print(f"  {n} earlier report{'' if n == 1 else 's'} reused {'is' if n == 1 else 'are'} unsigned (origin "
-              "unknown: an edit with its digest recomputed would pass); --redo verifies again, --sign signs what it "
-              "writes", file=out)
+        print(f"  {n} earlier report{'' if n == 1 else 's'} reused {'is' if n == 1 else 'are'} unsigned "
+              f"({UNSIGNED_WHY}); --redo verifies again, --sign signs what it writes", file=out)
     for group in result.groups:
         via = sorted({link.via for link in group.links if link.via})  # linked through the index, not their frames
         # "both" for a group of three read as if one file were left out (issue 12 round 8, L2)

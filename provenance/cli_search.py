@@ -12,6 +12,7 @@ from pathlib import Path
 
 from provenance.cli_common import global_options, name_workspace, open_workspace
 from provenance.errors import ProvenanceError
+from provenance.report.integrity import UNSIGNED_WHY
 from provenance.safetext import terminal
 
 
@@ -59,12 +60,15 @@ def _search(args: argparse.Namespace) -> int:
         print(json.dumps(dataclasses.asdict(result), ensure_ascii=False, indent=2))
     else:
         for hit in result.hits:
-            runs = f"\t(same file, {hit.runs} runs)" if hit.runs > 1 else ""
-            print(terminal(f"{hit.report}\t{hit.where}\t{hit.text}{runs}"))
+            said = ([f"same file, {hit.runs} runs"] if hit.runs > 1 else []) + (
+                [f"found in {hit.folders} folders"] if hit.folders > 1 else []) + (["unsigned"] if hit.unsigned else [])
+            print(terminal(f"{hit.report}\t{hit.where}\t{hit.text}" + (f"\t({', '.join(said)})" if said else "")))
         for line in result.refused:
             print(terminal(f"refused (failed verification): {line}"))
         for folder in result.empty:
             print(terminal(f"no report found in {folder} (a report folder holds a report.json)"))
-        print(terminal(f"{len(result.hits)} hit(s) in {result.searched} verified report(s)"
+        # "verified" is the digest's check: an unsigned report passes it after any edit (issue 18 round 9, M1)
+        unsigned = f", {result.unsigned} of them unsigned ({UNSIGNED_WHY})" if result.unsigned else ""
+        print(terminal(f"{len(result.hits)} hit(s) in {result.searched} verified report(s){unsigned}"
                        + (f"; {len(result.refused)} refused" if result.refused else "")))
     return 0 if result.hits else 1

@@ -24,10 +24,12 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from provenance.claims import signed_as
 from provenance.media import display_path
 from provenance.report.integrity import IntegrityError, read_verified
 from provenance.report.runs import reading_run, run_folder
 from provenance.report.view import fmt_t
+from provenance.text.language import join_yery
 from provenance.workspace import Workspace
 
 # letters folded for matching: Russian print mostly drops ё's dots; Tesseract's Ukrainian model reads Ґ as Г
@@ -58,14 +60,21 @@ class Hit:
     text: str
     # the same file's reports (same sha256) holding the same text at the same place: one hit per file, not one per
     # run folder (the issue 18 round-6 tester's three .runs/<timestamp> copies of one report, one per claim); the
-    # hit names the ``<stem>-<sha12>`` entry where one holds it, else the last run found
+    # hit names the ``<stem>-<sha12>`` entry where one holds it, else the last run found. Runs are told apart by
+    # their report's digest: byte-identical copies of one run in two folders are one run found in 2 ``folders``
+    # (the issue 18 round-9 tester's "Отчёт 1" and "r3", counted "2 runs")
     runs: int = 1
+    folders: int = 1
+    # no report holding it is signed: passed its digest check, but nothing vouches for who wrote it (an edit with
+    # its digest recomputed would pass: the round-9 tester's forged caption was a plain "verified" hit)
+    unsigned: bool = False
 
 
 @dataclass
 class SearchResult:
     hits: list[Hit] = field(default_factory=list)
     searched: int = 0  # reports read and verified
+    unsigned: int = 0  # ... of which unsigned (origin unknown: ``Hit.unsigned``)
     refused: list[str] = field(default_factory=list)  # "path: reason" of reports that failed verification
     empty: list[str] = field(default_factory=list)  # folders searched that hold no report (nothing recognised)
 
@@ -118,6 +127,7 @@ def search(query: str, folders: Iterable[Path], workspace_root: Path | None = No
     paths = report_paths(folders, out.empty)
     read_runs: set[Path] = set()  # run folders read, so that a run reached twice is read once
     earlier: list[Path] = []  # runs that read the text, of files whose run given did not (below)
+    found: list[tuple[Hit, str]] = []  # each hit with its report's digest (``_once_per_file``)
     while (path := earlier.pop() if earlier else next(paths, None)) is not None:
         try:
             data = read_verified(path, workspace_root)
@@ -132,15 +142,18 @@ def search(query: str, folders: Iterable[Path], workspace_root: Path | None = No
             # and an earlier run of the same file did: that run's text is searched too, never lost (D3)
             earlier.append(run.folder)
         out.searched += 1
+        unsigned = signed_as(data, workspace_root)[0] == "unsigned"
+        out.unsigned += unsigned
+        digest = str((data.get("integrity") or {}).get("digest") or here)
         media = data.get("media") or {}
         for where, text, alike in _texts(data):
             hay = _norm(text)
             hay = _unspaced(hay) if korean else hay
             if needle in hay or unmixed in _unmixed(hay) or (
                     alike and any(needle.translate(LOOKALIKE) in _norm(a).translate(LOOKALIKE) for a in alike)):
-                out.hits.append(Hit(shown_path(path), str(media.get("path", "")), str(media.get("sha256", "")), where,
-                                    text))
-    out.hits = _once_per_file(out.hits)
+                found.append((Hit(shown_path(path), str(media.get("path", "")), str(media.get("sha256", "")), where,
+                                  text, unsigned=unsigned), digest))
+    out.hits = _once_per_file(found)
     return out
 
 
@@ -152,19 +165,26 @@ def _run_of(path: Path) -> Path:
         return path.resolve()
 
 
-def _once_per_file(hits: list[Hit]) -> list[Hit]:
-    """``hits`` with the same file's (sha256) same text at the same place merged into one, counting its runs
-    (``Hit.runs``), in first-found order; hits without a sha256 are kept as they are."""
+def _once_per_file(hits: list[tuple[Hit, str]]) -> list[Hit]:
+    """``hits`` (each with its report's digest) with the same file's (sha256) same text at the same place merged
+    into one, counting its runs by their digests (``Hit.runs``) and the folders it was found in (``Hit.folders``),
+    unsigned only when none of them is signed, in first-found order; hits without a sha256 are kept as they
+    are."""
     merged: dict[tuple[str, str, str], Hit] = {}
+    digests: dict[tuple[str, str, str], set[str]] = {}
     out: list[Hit] = []
-    for hit in hits:
+    for hit, digest in hits:
         key = (hit.sha256, hit.where, hit.text)
         first = merged.get(key) if hit.sha256 else None
         if first is None:
             merged[key] = hit
+            digests[key] = {digest}
             out.append(hit)
             continue
-        first.runs += 1
+        digests[key].add(digest)
+        first.runs = len(digests[key])
+        first.folders += 1
+        first.unsigned = first.unsigned and hit.unsigned
         if _REPORT_NAME.match(Path(hit.report).name) and not _REPORT_NAME.match(Path(first.report).name):
             first.report, first.media_path = hit.report, hit.media_path
     return out
@@ -251,8 +271,9 @@ def _span(entry: dict) -> str:
 def _norm(text: str) -> str:
     """NFC, case-folded, ``FOLD`` applied, punctuation folded (``_punctuation``), whitespace runs collapsed. NFC
     first: a query typed or pasted decomposed (NFD: "ї" as і + U+0308, as macOS file names and some keyboards
-    give it) matched nothing stored."""
-    folded = unicodedata.normalize("NFC", text).casefold().translate(FOLD)
+    give it) matched nothing stored. An ы the recogniser split in two is joined again (text.language.join_yery):
+    "выход" finds the sign stored "ВЬІХОД" (issue 18 round 9, L1)."""
+    folded = join_yery(unicodedata.normalize("NFC", text).casefold().translate(FOLD))
     return " ".join(_punctuation(folded).split())
 
 

@@ -42,3 +42,40 @@ def test_report_folders_of_any_name_are_searched_or_refused(tmp_path: Path,
     assert code == 1 and "refused (failed verification)" in out and "r1" in out, out
     code, out, _ = cli_in_process(capsys, "search", "Българска", "--reports", desk / "notes")
     assert code == 1 and f"no report found in {desk / 'notes'}" in out, out
+
+
+def _redigested(folder: Path, old: str, new: str) -> None:
+    """``folder``'s report.json with ``old`` replaced by ``new`` and its digest recomputed: what anyone can forge."""
+    import json
+
+    from provenance.report.integrity import digest_of, dumps
+
+    path = folder / "report.json"
+    data = json.loads(path.read_text(encoding="utf-8").replace(old, new))
+    data["integrity"]["digest"] = digest_of(data)
+    path.write_text(dumps(data), encoding="utf-8")
+
+
+@needs_ocr
+def test_unsigned_hits_copies_and_a_split_yery(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 18 round 9: a forged (re-digested, unsigned) report was a plain "verified" hit (M1); byte-identical
+    copies of one run in two folders were "2 runs" (L2); "выход" missed a sign stored "ВЬІХОД" (L1)."""
+    pipeline = Pipeline.from_dict({"audio": {"enabled": False}, "visual": {"enabled": False},
+                                   "metadata": {"enabled": False}, "text": {}}, name="text-test")
+    report = verify(DATA / "bg_sign2.mp4", pipeline=pipeline)
+    run = write_report(report, tmp_path / "reports").resolve()
+    desk = tmp_path / "desk"
+    shutil.copytree(run, desk / "Отчёт 1")
+    shutil.copytree(run, desk / "r3")
+    found = search("Българска", [desk])
+    assert len(found.hits) == 1 and found.hits[0].runs == 1 and found.hits[0].folders == 2, found
+    assert found.hits[0].unsigned and found.unsigned == 2, found
+    code, out, _ = cli_in_process(capsys, "search", "Българска", "--reports", desk)
+    assert code == 0 and "found in 2 folders" in out and "2 runs" not in out, out
+    assert "2 of them unsigned (origin unknown: an edit with its digest recomputed would pass)" in out, out
+
+    forged = tmp_path / "forged"
+    shutil.copytree(run, forged / "f")
+    _redigested(forged / "f", "Българска", "ВЬІХОД Българска")
+    code, out, _ = cli_in_process(capsys, "search", "выход", "--reports", forged)
+    assert code == 0 and "ВЬІХОД" in out and "(unsigned)" in out and "1 of them unsigned" in out, out

@@ -465,6 +465,9 @@ UNSIGNED = ("digest ok, unsigned: origin unknown (anyone can edit a report and r
             "signed as it is written, `verify --sign`, shows that provenance produced it)")
 # The same, for an unsigned report whose digest or layout did not hold: saying "digest ok" there would contradict it.
 UNSIGNED_UNCHECKED = "unsigned: origin unknown"
+# Why an unsigned report that passed its check is no evidence of who wrote it, where such reports are used or
+# counted (batch's reused reports, search's hits)
+UNSIGNED_WHY = "origin unknown: an edit with its digest recomputed would pass"
 
 
 @dataclass

@@ -38,6 +38,7 @@ from provenance.text.language import (
     recognised_letters,
     script_of,
     settled_by_letters,
+    without_near_yery,
     word_letters,
 )
 
@@ -574,9 +575,11 @@ def _ru_or_uk(reading: Reading) -> tuple[str | None, str]:
             # Roman numeral I (the issue 18 round-5 tester's pans named it Ukrainian at 0.93-0.95)
             return None, (f"Cyrillic; its only Ukrainian letter is a lone і (a Roman numeral I or an edge read as "
                           f"a letter), so the models' comparison does not tell it ({reading.basis})")
-        if reading.language == "uk" and not UK_LETTERS & set(word_letters(join_yery(reading.text))):
+        if reading.language == "uk" and not UK_LETTERS & set(word_letters(without_near_yery(join_yery(
+                reading.text)))):
             # its only Ukrainian letter is an і beside ь: Russian ы split in two, "ВЫХОД" read "ІВЬХОД" (issue 18
-            # round 8: 8 of 21 camera pans, the Ukrainian model 0.88 against the Russian one's 0.48)
+            # round 8: 8 of 21 camera pans, the Ukrainian model 0.88 against the Russian one's 0.48), or one
+            # space or б apart, "ВЬБІХОД" (round 9: named Ukrainian at 0.74)
             return None, (f"Cyrillic; its only Ukrainian letter is an і beside ь (ы read in two: a likely "
                           f"misreading), so the models' comparison does not tell it ({reading.basis})")
         if reading.language is None and not reading.script_unknown and reading.confidence >= SETTLE_CONFIDENCE:

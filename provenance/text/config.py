@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, Decimal
 
 from provenance.stage import StageConfig, require
 
@@ -27,10 +27,12 @@ FINDING_CONFIDENCE = 0.7
 
 
 def shown_confidence(confidence: float) -> str:
-    """A reading's confidence (0-1) as every page and notice says it: two places, half up from the three places
-    the report's JSON stores (``round(c, 3)``). ``f"{c:.2f}"`` rounds the binary float, so the JSON's 0.825
+    """A reading's confidence (0-1) as every page and notice says it: the three places the report's JSON stores
+    (``round(c, 3)``, what the claim floor compares) cut to two, never rounded up, so a figure shown at a floor
+    (0.80) is one that counts there: half up, the JSON's 0.795 was said "0.80" though under the claim check's 0.8
+    (issue 18 round 9, L6). One decimal rule for every page: ``f"{c:.2f}"`` rounds the binary float, so 0.825
     (0.8249999...) was said "0.82" in the notice while 0.835 was said "0.84" (issue 18 round 8, N5)."""
-    return str(Decimal(f"{round(confidence, 3):.3f}").quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+    return str(Decimal(f"{round(confidence, 3):.3f}").quantize(Decimal("0.01"), rounding=ROUND_DOWN))
 
 
 def shown_from(min_confidence: float | None) -> float:

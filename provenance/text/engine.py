@@ -20,7 +20,7 @@ import numpy as np
 
 from provenance.errors import ProvenanceError
 from provenance.text.config import FINDING_CONFIDENCE, shown_confidence
-from provenance.text.language import cyrillic_candidates, letters_by_script, split_yery
+from provenance.text.language import cyrillic_candidates, letters_by_script, near_yery, split_yery
 
 # where Debian (5.x, then 4.x) and other distributions put the models
 TESSDATA_DIRS = ("/usr/share/tesseract-ocr/5/tessdata", "/usr/share/tesseract-ocr/4.00/tessdata",
@@ -109,10 +109,12 @@ def unlisted(reading: Reading) -> bool:
         return False
     scripts = letters_by_script(reading.text)
     main = max(scripts, key=lambda k: scripts[k]) if scripts else None
-    if main == "Cyrillic" and "be" in cyrillic_candidates(reading.text):
+    if main == "Cyrillic" and "be" in cyrillic_candidates(reading.text) and not near_yery(reading.text):
         # a line Belarusian may be: no loaded model lists Belarusian words (a panned "Вуліца Перамогі" read right
         # is in neither word list), so the list cannot judge it. Kazakh, a candidate of almost every line, is not
-        # weighed; a line with и, щ, ъ, ї or є is no Belarusian (the three misreadings above)
+        # weighed; a line with и, щ, ъ, ї or є is no Belarusian (the three misreadings above). An і beside ь or ы
+        # (language.near_yery) is no Belarusian evidence but a possibly split ы: "ВЫХОД" read "ВЫІХОД" at 0.83,
+        # candidates be or kk, none of its letters listed (issue 18 round 9, H1)
         return False
     return known / total < LEXICON_SHARE.get(main or "", LEXICON_SHARE_OTHER)
 
@@ -268,6 +270,13 @@ class Tesseract:
             again = self._read(self._model("eng"), Image.fromarray(image), "eng")
             if again.confidence + TIE >= reading.confidence:
                 reading = again
+        if set(letters_by_script(reading.text)) == {"Latin"} and _LATIN_YERY.search(reading.text) and \
+                _twins(reading.text) >= LOOKALIKE_SHARE and not reading.script_unknown:
+            # still Latin after the Cyrillic models' look: its "bI" is Cyrillic Ы drawn alike, so the script is
+            # not told, as for a line of look-alikes alone (``_ambiguous``)
+            reading = dataclasses.replace(reading, language=None, script_unknown=True, basis=(
+                f"letters the Latin and Cyrillic alphabets share, “bI” as Cyrillic ы: read “{_trim(reading.text)}” "
+                f"({shown_confidence(reading.confidence)}); script not told"))
         # the outlined letters' reading not chosen, against the one chosen as the mixed models read it (a single
         # model's re-read below, of Hangul say, is not weighed against the mixed models' reading: "북한군 12명
         # 사망" by "kor+eng" against their "1254" is no disagreement on the caption's letters)
@@ -471,9 +480,20 @@ def _both_scripts(text: str, cyrillic: tuple[str, ...]) -> bool:
     return all(any(word in seen for seen in read) for word in words["Cyrillic"])
 
 
+# Cyrillic Ы as Latin letters: a lowercase b before a capital I or a bar. "ВЫХОД" in DejaVu Sans Bold was read
+# "BbIxon, 4" at 0.70 and reported as Latin-script text (issue 18 round 9, L4), as "РЫНОК" was "PbIHOK". No
+# English word has b before a capital I; "bl", "bi" (public, mobile) are not counted
+_LATIN_YERY = re.compile(r"b[I|]")
+
+
 def _twins(text: str) -> float:
-    """The share of ``text``'s letters drawn alike in Latin and Cyrillic (``LOOKALIKES`` and their Latin twins)."""
+    """The share of ``text``'s letters drawn alike in Latin and Cyrillic (``LOOKALIKES`` and their Latin twins,
+    and ``_LATIN_YERY``'s pair as Ы)."""
     letters = [c for c in text if c.isalpha()]
+    pairs = 2 * len(_LATIN_YERY.findall(text))
+    if pairs:
+        letters = [c for c in _LATIN_YERY.sub("", text) if c.isalpha()]
+        return (sum(c in LOOKALIKES or c in LATIN_TWINS for c in letters) + pairs) / (len(letters) + pairs)
     return sum(c in LOOKALIKES or c in LATIN_TWINS for c in letters) / len(letters) if letters else 0.0
 
 
@@ -728,12 +748,21 @@ def _trim(text: str) -> str:
     return text[start:end]
 
 
+def _tesserocr_fix(exc: ImportError) -> str:
+    """How to get tesserocr working: the system's Tesseract library when the error names a shared library
+    ("libtesseract.so.5: cannot open shared object file": tesserocr is there, the Debian package is not; issue 18
+    round 9, L3), else the Python package."""
+    if ".so" in str(exc) or "shared object" in str(exc) or "DLL" in str(exc):
+        return "apt install tesseract-ocr (the Tesseract library tesserocr loads; see README)"
+    return "pip install tesserocr"
+
+
 def open_engine(models: list[str], tessdata: str = "") -> Tesseract:
     """Tesseract with ``models`` loaded, or ``EngineUnavailable`` naming what is missing and how to install it."""
     try:
         import tesserocr  # noqa: F401
     except ImportError as exc:
-        raise EngineUnavailable(f"tesserocr is not installed ({exc}); pip install tesserocr") from exc
+        raise EngineUnavailable(f"tesserocr is not installed ({exc}); {_tesserocr_fix(exc)}") from exc
     folder = find_tessdata(tessdata)
     if folder is None or not folder.is_dir():
         where = folder or " or ".join(TESSDATA_DIRS)

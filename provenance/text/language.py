@@ -46,9 +46,19 @@ SETTLE_CONFIDENCE = 0.8
 # before ь (no Ukrainian word has it: ь follows consonants only, and ъ is no Ukrainian letter); and, in capitals,
 # the I-stroke moved to the front of the word, before the letter ahead of Ы ("ВЫХОД" read "ІВЬХОД" at 0.84-0.88 in
 # 8 of the issue 18 round-8 tester's 21 camera pans of that sign, named Ukrainian and contradicting a ru claim).
-# Not Ukrainian і, but a likely misreading of Russian (or Belarusian, Kazakh) ы: ``join_yery``, ``split_yery``
-_SPLIT_YERY = re.compile(r"[ьъЬЪ][іІI|]|[іІ][ьъЬЪ]")
+# Not Ukrainian і, but a likely misreading of Russian (or Belarusian, Kazakh) ы: ``join_yery``, ``split_yery``.
+# Also an Ы kept whole with a stray і beside it ("ВЫХОД" read "ВЫІХОД" at 0.83 by this engine, FreeSerif Bold
+# 32 px, the issue 18 round-9 tester's crop tests/data/text18/vyhod_fserb32_q40.png: no word of ru, uk, be or kk
+# has ы beside і) and a Latin b before a Cyrillic і ("ВbІХОД", the same tester's probe)
+_SPLIT_YERY = re.compile(r"[ьъЬЪb][іІI|]|[іІ][ьъЬЪ]|[ыЫ][іІ]|[іІ][ыЫ]")
 _SPLIT_YERY_FRONT = re.compile(r"(?<![^\W\d_])І([А-ЯЁЄЇҐЎ])Ь")
+# ... and ы, ь or ъ one space or one б before an і inside a word (or an і before them): a possible split ы, not
+# joined, but its і settles no language and the line is not exempt from the word-list cap as a line Belarusian
+# may be (engine.unlisted). The round-9 tester's engine sweep read "ВЫХОД" as "ВЬБІХОД" (0.74, named Ukrainian);
+# "ВЬ ІХОД" is their probe of Tesseract's added space. The і must start or continue a word: the conjunction і
+# ("сіль і хліб") and a word's last і ("у боротьбі") are Ukrainian. Other letters between are not counted:
+# ЛЬВІВ, СІЛЬСЬКА, Ільїн are Ukrainian words with ь one letter from і
+_NEAR_YERY = re.compile(r"(?<=[ыьъЫЬЪb])(?:\s|[бБ])?[іІ](?=[^\W\d_])|[іІ](?=[\sбБ]?[ыьъЫЬЪ])")
 
 
 def join_yery(text: str) -> str:
@@ -61,6 +71,18 @@ def split_yery(text: str) -> bool:
     """Whether ``text`` holds an ы read split in two (``join_yery``): a likely misreading, shown at no more than
     engine.DOUBTED."""
     return join_yery(text) != text
+
+
+def without_near_yery(text: str) -> str:
+    """``text`` without each і that may be half of a split ы (``_NEAR_YERY``, the space or б between dropped too):
+    the letters the line may have had."""
+    return _NEAR_YERY.sub("", text)
+
+
+def near_yery(text: str) -> bool:
+    """Whether ``text`` holds an і that may be half of a split ы (``without_near_yery``)."""
+    return without_near_yery(text) != text
+
 # the Ukrainian letters no Russian letter is read as: і, ї (є and ґ are Russian е and г to the recogniser)
 _UK_SURE = re.compile(r"[іїІЇ]")
 
@@ -114,6 +136,8 @@ def settled_by_letters(text: str) -> tuple[str | None, str]:
         return None, ""
     joined = word_letters(join_yery(text))
     language, why = _ru_or_uk_letters(joined)
+    if language == "uk" and not _UK_SURE.search(without_near_yery(joined)):
+        return None, f"{why.split(' (')[0]} beside ь or ы only: a possibly split ы"
     if language == "uk" and not _UK_SURE.search(joined):
         # є and ґ alone do not settle it: Tesseract's Ukrainian model writes Russian е as є and г as ґ (the text
         # benchmark's held-out look, 2026-12-01: "вьезжает" read "вьезжаєт" at 0.88 and named Ukrainian)
@@ -150,7 +174,10 @@ def cyrillic_candidates(text: str) -> list[str]:
     letters = {c for c in word_letters(text).lower() if script_of_char(c) == "Cyrillic"}
     if not letters:
         return []
-    return [code for code in _CYRILLIC_ORDER if letters <= CYRILLIC_ALPHABETS[code]]
+    # with an і that may be half of a split ы (``near_yery``), also the languages of the line without it
+    unsplit = {c for c in word_letters(without_near_yery(text)).lower() if script_of_char(c) == "Cyrillic"}
+    return [code for code in _CYRILLIC_ORDER if letters <= CYRILLIC_ALPHABETS[code]
+            or (unsplit and unsplit <= CYRILLIC_ALPHABETS[code])]
 
 
 def candidates_words(codes: list[str]) -> str:
