@@ -90,8 +90,10 @@ def mixed_with_a_guess() -> AudioSection:
 
 
 def test_an_uncertain_guess_is_never_listed_as_a_language_of_the_clip() -> None:
-    """D4: the notice lists English and Russian with their regions; the Japanese guess only as not counted."""
-    messages, _ = seen(mixed_with_a_guess())
+    """D4: the notice lists English and Russian with their regions; the Japanese guess only as not counted, as
+    report.md's language line does."""
+    messages, markdown = seen(mixed_with_a_guess())
+    assert "ja 9% (3.1 s, p 0.51, not counted: uncertain best guess)" in markdown, markdown
     (notice,) = [m for m in messages if m.startswith("More than one language")]
     counted, _, rest = notice.partition(" Not counted")
     assert "English (en) 20 s" in counted and "Russian (ru) 10 s" in counted, notice
