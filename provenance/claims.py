@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Literal, get_args
 from urllib.parse import quote, unquote, urlsplit
 
+from provenance.audio.languages import not_counted
 from provenance.errors import ProvenanceError
 from provenance.report.integrity import (
     REPORT_FILE,
@@ -37,7 +38,15 @@ from provenance.report.integrity import (
     read_verified,
     report_file,
 )
-from provenance.report.model import AudioSection, ClaimAssessment, ClaimSection, Match, Report, TextItem
+from provenance.report.model import (
+    AudioSection,
+    ClaimAssessment,
+    ClaimSection,
+    LanguageGuess,
+    Match,
+    Report,
+    TextItem,
+)
 from provenance.report.runs import reading_run
 from provenance.safetext import csv_cell, id_problem, published, script_safe_json, terminal
 from provenance.text.config import shown_confidence
@@ -65,8 +74,11 @@ _LANGUAGE_MIN_P = 0.7
 # Russian beside noise as Arabic 0.90), real and Festival speech 0.93-0.998. Under it a language still supports
 # or makes a clip neutral, but its absence of the expected language is "unknown", never "contradicts"
 _LANGUAGE_AGAINST_P = 0.93
-# ... and holds at least this share of the speech: the audio stage's default ``mixed_min_share``, the share that
-# makes a second language part of a "mixed" clip. A smaller share is named in the detail but decides nothing.
+# Speech of unidentified language holding at least this share of the speech may be the expected language (no
+# "contradicts") or another one (no "supports"). Only unidentified speech is held to a share: a language
+# identified with confidence counts whatever its share (audio/languages.py ``not_counted``, the report's own
+# rule for "mixed"; issue 13, D3 and D5: 9.3 s of Russian at p 0.99, 13% of the speech, was "too little to count"
+# and let an English claim stand "supported").
 _LANGUAGE_MIN_SHARE = 0.15
 
 
@@ -744,9 +756,10 @@ def check_location(claim: Claim, report: Report) -> ClaimAssessment:
 def check_language(claim: Claim, report: Report) -> ClaimAssessment:
     """The spoken languages against the languages expected at the claimed place.
 
-    Every language with a real share of the speech counts, each with its share in the detail. Only languages
-    identified with confidence decide: an uncertain best guess, or speech whose language was not identified,
-    is ``unknown``, never evidence against the claim. ``supports`` when every confidently heard language is
+    Every language the report counts as one of the clip's counts (``audio.languages.not_counted``: identified
+    with confidence, corroborated, at least 3 s, whatever its share), each with its share in the detail. An
+    uncertain best guess, or speech whose language was not identified, is ``unknown``, never evidence against
+    the claim. ``supports`` when every language that counts is
     expected and speech of unidentified language has no real share (``_LANGUAGE_MIN_SHARE``: it may be another
     language; ``neutral`` then, issue 13 round 2 M1); ``contradicts`` when none is and no expected language is
     heard at all; ``neutral`` when both expected and unexpected languages are heard (a clip half English, half
@@ -778,39 +791,39 @@ def check_language(claim: Claim, report: Report) -> ClaimAssessment:
             return _a(name, "unknown", f"{audio.speech_s:.0f} s of speech-like sound not confirmed as speech; no "
                                        f"language given; expected {want}", expected=expected, speech_s=audio.speech_s)
         return _a(name, "unknown", "no intelligible speech", expected=expected)
-    evidence = {"languages": [{"code": c, "probability": p, "share": sh} for c, p, sh in heard],
+    evidence = {"languages": [{"code": g.code, "probability": g.probability, "share": _share(g)} for g in heard],
                 "language_status": audio.language_status, "expected": expected}
     main = heard[0]
-    evidence |= {"code": main[0], "probability": main[1]}
+    evidence |= {"code": main.code, "probability": main.probability}
     # a language the audio stage could not corroborate (a second look, a plausible transcript, enough speech:
     # audio/analysis.py ``_corroborate``) is evidence neither way: espeak Korean heard as Thai 0.84 made a ko,ru
-    # claim "contradicted" (issue 13 round 2, M6)
-    doubts = {g.code: g.doubt or "" for g in audio.languages if getattr(g, "corroborated", None) is False}
-    confident = [h for h in heard if h[1] >= _LANGUAGE_MIN_P and audio.language_status != "uncertain"
-                 and h[0] not in doubts]
-    counted = [h for h in confident if h[2] >= _LANGUAGE_MIN_SHARE]
-    detail = "; ".join(_language_part(h, expected, h in counted, doubts.get(h[0])) for h in heard)
+    # claim "contradicted" (issue 13 round 2, M6). What counts is what the report counts as the clip's languages
+    # (``not_counted``: one rule, so the detail and the report's summary agree; issue 13, D5)
+    sure = audio.language_status != "uncertain"
+    confident = [g for g in heard if sure and g.probability >= _LANGUAGE_MIN_P and g.corroborated is not False]
+    counted = [g for g in heard if sure and not_counted(g) is None]
+    detail = "; ".join(_language_part(g, expected, any(g is c for c in counted)) for g in heard)
     unidentified = _unidentified_share(audio)
     if audio.unidentified_s:
         detail += (f"; {audio.unidentified_s:.0f} s ({unidentified:.0%} of the speech) of unidentified language")
     if not counted:
         return _a(name, "unknown", f"spoken language not identified with confidence: {detail}; expected {want}",
                   **evidence)
-    yes = [h for h in counted if h[0] in expected]
-    no = [h for h in counted if h[0] not in expected]
+    yes = [g for g in counted if g.code in expected]
+    no = [g for g in counted if g.code not in expected]
     if yes and not no and unidentified >= _LANGUAGE_MIN_SHARE:
         # the speech not identified may be another language: the same rule that holds "contradicts" back
         return _a(name, "neutral", f"{detail}; expected {want} heard, but {unidentified:.0%} of the speech is of "
                   "unidentified language (it may be another one)", **evidence)
     if yes and not no:
         return _a(name, "supports", f"{detail}; expected {want}", **evidence)
-    if yes or any(h[0] in expected for h in confident):
+    if yes or any(g.code in expected for g in confident):
         return _a(name, "neutral", f"expected and other languages heard: {detail}; expected {want}", **evidence)
     if unidentified >= _LANGUAGE_MIN_SHARE:
         # the speech not identified may be the expected language: no contradiction from what was not heard
         return _a(name, "unknown", f"{detail}; none of the expected {want} identified, and "
                   f"{unidentified:.0%} of the speech is of unidentified language", **evidence)
-    if not any(h[1] >= _LANGUAGE_AGAINST_P for h in no):
+    if not any(g.probability >= _LANGUAGE_AGAINST_P for g in no):
         return _a(name, "unknown", f"{detail}; none of the expected {want} identified, but no other language is "
                   f"named at p {_LANGUAGE_AGAINST_P} or more, the bar for evidence against a claim (Whisper names "
                   "wrong languages at up to 0.90 on speech it knows poorly)", **evidence)
@@ -830,14 +843,14 @@ def _unidentified_share(audio: AudioSection) -> float:
     return min(1.0, audio.unidentified_s / total) if total else 0.0
 
 
-def _heard_languages(audio: AudioSection) -> list[tuple[str, float, float]]:
-    """(code, probability, share of the speech) of each language the report names, most speech first.
+def _heard_languages(audio: AudioSection) -> list[LanguageGuess]:
+    """Each language the report names, most speech first.
 
     Reports list every language (``languages``); a report without that list has its main language only, with
-    the rest of its timeline's regions by duration.
+    the rest of its timeline's regions by duration (shares of the timeline, no seconds).
     """
     if audio.languages:
-        return [(g.code, g.probability, g.share if g.share is not None else 1.0) for g in audio.languages]
+        return list(audio.languages)
     if audio.language is None:
         return []
     seconds: dict[str, float] = {}
@@ -848,25 +861,21 @@ def _heard_languages(audio: AudioSection) -> list[tuple[str, float, float]]:
             probs.setdefault(r.language, r.probability)
     total = sum(seconds.values())
     if not total:
-        return [(audio.language.code, audio.language.probability, 1.0)]
+        return [LanguageGuess(audio.language.code, audio.language.probability, share=1.0)]
     ranked = sorted(seconds.items(), key=lambda kv: kv[1], reverse=True)
-    return [(code, probs[code], s / total) for code, s in ranked]
+    return [LanguageGuess(code, probs[code], share=s / total) for code, s in ranked]
 
 
-def _language_part(heard: tuple[str, float, float], expected: list[str], counted: bool,
-                   doubt: str | None = None) -> str:
-    code, p, share = heard
-    if doubt is not None:
-        how = f"not corroborated: {doubt}" if doubt else "not corroborated"
-    elif p < _LANGUAGE_MIN_P:
-        how = "uncertain best guess"
-    elif share < _LANGUAGE_MIN_SHARE:
-        how = "too little to count"
-    elif not counted:
-        how = "uncertain"
-    else:
-        how = "expected" if code in expected else "not expected"
-    return f"{code} {share:.0%} of the speech (p {p:.2f}, {how})"
+def _share(guess: LanguageGuess) -> float:
+    return guess.share if guess.share is not None else 1.0
+
+
+def _language_part(guess: LanguageGuess, expected: list[str], counted: bool) -> str:
+    """"ru 14% of the speech (p 0.99, expected)": why a language does not count is the report's own words
+    (``not_counted``); one that would count in a clip the stage called uncertain is "uncertain"."""
+    how = not_counted(guess) or ("uncertain" if not counted else "expected" if guess.code in expected
+                                 else "not expected")
+    return f"{guess.code} {_share(guess):.0%} of the speech (p {guess.probability:.2f}, {how})"
 
 
 def check_c2pa(claim: Claim, report: Report) -> ClaimAssessment:

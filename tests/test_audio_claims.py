@@ -92,7 +92,7 @@ def test_expected_languages_support_with_each_share() -> None:
 def test_a_small_share_decides_nothing_but_is_named() -> None:
     """5% English in a Russian clip (a word, a loan phrase) neither supports nor contradicts on its own."""
     result, detail = language_check(spoken("single", ("ru", 0.97, 0.95), ("en", 0.9, 0.05)))
-    assert result == "supports" and "en 5% of the speech (p 0.90, too little to count)" in detail
+    assert result == "supports" and "en 5% of the speech (p 0.90, under 3 s, too little to count)" in detail
     result, detail = language_check(spoken("single", ("en", 0.97, 0.95), ("ru", 0.9, 0.05)))
     assert result == "neutral" and "ru 5%" in detail  # the expected language is heard, a little
 

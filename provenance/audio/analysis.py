@@ -46,6 +46,7 @@ from provenance.audio.config import AudioConfig
 from provenance.audio.cues import TextSpan, find_cues, load_varieties
 from provenance.audio.decode import SAMPLE_RATE, decode_audio, has_audio_stream
 from provenance.audio.engine import get_engine
+from provenance.audio.languages import MIXED_MIN_S, not_counted
 from provenance.audio.protocol import DecodeBudget, Engine, EngineSegment, Transcription
 from provenance.audio.speech import SpeechClip, SpeechRegion, speech_regions, voiced_fraction
 from provenance.audio.timeline import (
@@ -141,7 +142,6 @@ MIN_TOP_TWO = 0.5
 CHUNK_TOP_TWO = 0.65
 TOP_LANGUAGES = 3
 MIN_SPEECH_S = 1.0  # less speech than this: any language is a guess ("uncertain")
-MIXED_MIN_S = 3.0  # a second language needs this much speech (besides its share) to make a clip "mixed"
 # How sure: language ID once more on each region's own speech (and each language's), up to this much of it.
 # Short windows locate a switch but are each less sure than Whisper on 30 s (espeak English: 0.80 mean of
 # 6-s windows, 0.96 on all of it); a longer look gives the probability Whisper itself would state.
@@ -519,6 +519,13 @@ def language_spans(engine: Engine, clip: SpeechClip, config: AudioConfig) -> lis
     # smoothing gave a language it does not name (``timeline.stray``): speech of unidentified language, not
     # part of the confident region beside it
     strays = stray(windows, labels)
+    # ... and so does a chunk that names no language at all (``identified``), given the language some other chunk
+    # is sure of: espeak Thai after a Festival English sentence and a 1-s pause read fi 0.16, th 0.12, ja 0.10,
+    # en 0.08 (en over ``STRAY_LABEL_P``) and was drawn into one English region "p 0.94" over both sentences, which
+    # made a Thai claim "contradicted" (issue 13, D1; tests/data/audio_mixed/en_thai.ogg)
+    sure = {w.best(1)[0][0] for w in windows if w.probs and w.best(1)[0][1] >= CONFIDENT_P}
+    strays = [s or (bool(w.probs) and code in sure and w.best(1)[0][0] != code and not identified(w.probs))
+              for s, w, code in zip(strays, windows, labels, strict=True)]
     named = [chunk_named[k] and not s for k, s in zip(parent, strays, strict=True)]
     breaks = [
         (bool(i) and named[i] != named[i - 1] and max(windows[i if named[i] else i - 1].probs.values()) >= CONFIDENT_P)
@@ -651,9 +658,9 @@ def summarise(
     regions are each surer than that, their speech-weighted mean (joining every region of a language can put a
     short sentence of another one beside it: six regions at 0.98-0.99 and the joined speech at 0.63).
     Shares are of all speech, ``unidentified_s`` (speech of unidentified language) included; whether a clip is
-    "mixed" is decided on shares of identified speech (``mixed_min_share``) and ``MIXED_MIN_S``: 9.6 s of Spanish
-    at 0.96 beside 10.2 s of English in a clip whose other 52 s are unidentified is two languages, not "single"
-    with the Spanish listed beside it (issue 13 round 6, H3).
+    "mixed" is decided by ``languages.not_counted``, never by a share: 9.6 s of Spanish at 0.96 beside 10.2 s of
+    English in a clip whose other 52 s are unidentified is two languages (issue 13 round 6, H3), and so is 9.3 s
+    of Russian at 0.99 inside 64 s of English (13% of the speech; issue 13, D3).
     """
     if not regions:
         return None, "no_speech", []
@@ -682,12 +689,9 @@ def summarise(
 
 
 def _confident(languages: list[LanguageGuess], config: AudioConfig) -> list[LanguageGuess]:
-    """The languages that count towards "mixed": sure (``uncertain_below``), at least ``MIXED_MIN_S`` of speech,
-    and at least ``mixed_min_share`` of the *identified* speech (the languages' seconds), never of all speech:
-    unidentified seconds must not push a confident language under the share (issue 13 round 6, H3)."""
-    identified_s = sum(g.seconds or 0.0 for g in languages) or 1.0
-    return [g for g in languages if g.probability >= config.uncertain_below
-            and (g.seconds or 0.0) / identified_s >= config.mixed_min_share and (g.seconds or 0.0) >= MIXED_MIN_S]
+    """The languages that count towards "mixed" (``languages.not_counted``: sure, not in doubt, at least
+    ``MIXED_MIN_S`` of speech), whatever their share of the speech (issue 13, D3)."""
+    return [g for g in languages if not_counted(g, config.uncertain_below) is None]
 
 
 def _top(probs: dict[str, float]) -> list[tuple[str, float]]:
@@ -743,19 +747,18 @@ def _corroborate(
 ) -> set[str]:
     """Mark each confident language corroborated or not, and state the clip's status accordingly.
 
-    Checked: every language named at ``uncertain_below`` or more that holds a real share (``mixed_min_share``)
-    or is the clip's main language. Corroborated when it has ``CORROBORATE_MIN_S`` of speech, Whisper's padded
-    language ID agrees (``PADDED_AGREE_P``) and its transcript is plausible (``MIN_TRANSCRIPT_LOGPROB``);
-    thresholds and their measurements at the top of the module. A main language that is not corroborated makes
-    the clip ``uncertain`` (a best guess), and one that is not never makes it ``mixed``. Costs one padded
-    language-ID pass (~1-2 s here) per language checked under ``PADDED_SKIP_P``, only where the cheaper signals
-    hold. Returns the
+    Checked: every language named at ``uncertain_below`` or more with at least ``MIXED_MIN_S`` of speech (one
+    that could count as a language of the clip, whatever its share), and the clip's main language. Corroborated
+    when it has ``CORROBORATE_MIN_S`` of speech, Whisper's padded language ID agrees (``PADDED_AGREE_P``) and its
+    transcript is plausible (``MIN_TRANSCRIPT_LOGPROB``); thresholds and their measurements at the top of the
+    module. A main language that is not corroborated makes the clip ``uncertain`` (a best guess), and one that is
+    not never makes it ``mixed``. Costs one padded language-ID pass (~1-2 s here) per language checked under
+    ``PADDED_SKIP_P``, only where the cheaper signals hold. Returns the
     languages whose transcript is in doubt (implausible, or the second look disagrees): not merely short.
     """
     limit = round(CONFIRM_S * SAMPLE_RATE)
     main = section.language.code if section.language is not None else None
     implausible: set[str] = set()
-    identified_s = sum(g.seconds or 0.0 for g in section.languages) or 1.0
     for i, g in enumerate(section.languages):
         if g.corroborated is None and g.probability < config.uncertain_below:
             # a best guess is shown (greyed) only over a plausible transcript: reversed speech reads as a language
@@ -768,9 +771,9 @@ def _corroborate(
         if g.corroborated is not None or g.probability < config.uncertain_below:
             continue  # the other channel's language is checked there (``_second_voice``); a guess needs none
         mine = [r for r in regions if r.language == g.code]
-        # a real share of the identified speech, as for "mixed" (``_confident``): unidentified seconds must not
-        # leave a confident language unchecked (round 6, H3: es 13% of all speech, 48% of the identified)
-        if not mine or ((g.seconds or 0.0) / identified_s < config.mixed_min_share and g.code != main):
+        # every language that could count as one of the clip's (``_confident``: at least MIXED_MIN_S, whatever
+        # its share; issue 13, D3), and the main one
+        if not mine or ((g.seconds or 0.0) < MIXED_MIN_S and g.code != main):
             continue
         doubts: list[str] = []
         seconds = g.seconds or 0.0

@@ -39,7 +39,9 @@ class AudioConfig(StageConfig):
     lid_window_s: float = 5.0
     lid_hop_s: float = 2.5
     uncertain_below: float = 0.7  # a language probability under this is reported as "uncertain"
-    mixed_min_share: float = 0.15  # a 2nd language with this share of the speech (and >= 3 s) makes it "mixed"
+    # no longer decides anything (issue 13, D3): a confident second language of >= 3 s makes a clip "mixed"
+    # whatever its share (audio/languages.py); kept, range-checked, so that profiles which set it still load
+    mixed_min_share: float = 0.15
     translate: bool = False  # English translation of non-English speech (Whisper translate task)
     word_timestamps: bool = False  # word times for dialect-cue evidence (else estimated within the segment)
     dialect_cues: bool = True  # match the dialect marker files on the transcript

@@ -11,6 +11,7 @@ import re
 from typing import ClassVar
 
 from provenance.audio.config import AudioConfig
+from provenance.audio.languages import clip_languages, not_counted
 from provenance.audio.view import (
     UNCONFIRMED_SPEECH_S,
     AudioView,
@@ -101,11 +102,19 @@ class AudioStage(Stage):
         top = ", ".join(f"{c} {p:.2f}" for c, p in lang.top)
         evidence = {"code": lang.code, "probability": lang.probability, "top": lang.top, "model": audio.model}
         if audio.language_status == "mixed":
-            parts = ", ".join(f"{_lang(g.code)} {g.seconds or 0:.0f} s" for g in audio.languages)
-            regions = "; ".join(f"{r.start:.0f}-{r.end:.0f} s {r.language}" for r in audio.timeline)
+            # the clip's languages by the one rule the summary and the claim check use (``clip_languages``); an
+            # uncertain guess is never one of them, nor are its regions (issue 13, D4), but it is named apart
+            counted = clip_languages(audio)
+            codes = {g.code for g in counted}
+            parts = ", ".join(f"{_lang(g.code)} {g.seconds or 0:.0f} s" for g in counted)
+            regions = "; ".join(f"{r.start:.0f}-{r.end:.0f} s {r.language}" for r in audio.timeline
+                                if r.language in codes and not r.uncertain)
+            others = "; ".join(f"{_lang(g.code)} {g.seconds or 0:.0f} s ({not_counted(g)})"
+                               for g in audio.languages if g.code not in codes)
             out.append(Finding("mixed_language", "notice",
-                               f"More than one language is spoken: {parts} ({regions}).",
-                               {**evidence, "languages": [g.code for g in audio.languages],
+                               f"More than one language is spoken: {parts} ({regions})."
+                               + (f" Not counted as languages of the clip: {others}." if others else ""),
+                               {**evidence, "languages": [g.code for g in counted],
                                 "timeline": [[r.start, r.end, r.language] for r in audio.timeline]}))
         elif audio.language_status == "uncertain":
             why = (f" It is not corroborated: {lang.doubt}." if getattr(lang, "corroborated", None) is False

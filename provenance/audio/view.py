@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from provenance.audio.languages import not_counted
 from provenance.report.model import AudioSection, LanguageGuess, Report
 from provenance.report.view import TimelineRow, bar, fmt_t, md, render_partial, status_words
 from provenance.stage import StageView
@@ -87,10 +88,12 @@ def _plain(value: Any) -> Any:
 
 
 def _share(guess: LanguageGuess) -> str:
-    """'ru 48% (6.4 s, p 0.99)': a language with its share of all speech, its seconds and probability."""
+    """'ru 48% (6.4 s, p 0.99)': a language with its share of all speech, its seconds and probability, and why it
+    is not a language of the clip where it is not (``languages.not_counted``, the claim check's words too)."""
     share = f" {guess.share:.0%}" if guess.share is not None else ""
     seconds = f"{guess.seconds:.1f} s, " if guess.seconds is not None else ""
-    return f"{md(guess.code)}{share} ({seconds}p {guess.probability:.2f})"
+    why = not_counted(guess)
+    return f"{md(guess.code)}{share} ({seconds}p {guess.probability:.2f}{f', not counted: {md(why)}' if why else ''})"
 
 
 class AudioView(StageView):
