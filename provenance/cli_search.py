@@ -61,7 +61,8 @@ def _search(args: argparse.Namespace) -> int:
     else:
         for hit in result.hits:
             said = ([f"same file, {hit.runs} runs"] if hit.runs > 1 else []) + (
-                [f"found in {hit.folders} folders"] if hit.folders > 1 else []) + (["unsigned"] if hit.unsigned else [])
+                [f"found in {hit.folders} folders"] if hit.folders > 1 else []) + (
+                ["unsigned"] if hit.unsigned else []) + ([hit.signed] if hit.signed else [])
             print(terminal(f"{hit.report}\t{hit.where}\t{hit.text}" + (f"\t({', '.join(said)})" if said else "")))
         for line in result.refused:
             print(terminal(f"refused (failed verification): {line}"))
@@ -69,6 +70,9 @@ def _search(args: argparse.Namespace) -> int:
             print(terminal(f"no report found in {folder} (a report folder holds a report.json)"))
         # "verified" is the digest's check: an unsigned report passes it after any edit (issue 18 round 9, M1)
         unsigned = f", {result.unsigned} of them unsigned ({UNSIGNED_WHY})" if result.unsigned else ""
+        if result.other_signer:  # a key not this workspace's, or a signature added later: vouches for no origin
+            unsigned += (f", {result.other_signer} signed but not by this workspace as written (by another key, or "
+                         "later: that says who signed, not that provenance wrote it)")
         print(terminal(f"{len(result.hits)} hit(s) in {result.searched} verified report(s){unsigned}"
                        + (f"; {len(result.refused)} refused" if result.refused else "")))
     return 0 if result.hits else 1

@@ -24,7 +24,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from provenance.claims import signed_as
+from provenance.claims import SIGNED_WORDS, signed_as
 from provenance.media import display_path
 from provenance.report.integrity import IntegrityError, read_verified
 from provenance.report.runs import reading_run, run_folder
@@ -68,6 +68,11 @@ class Hit:
     # no report holding it is signed: passed its digest check, but nothing vouches for who wrote it (an edit with
     # its digest recomputed would pass: the round-9 tester's forged caption was a plain "verified" hit)
     unsigned: bool = False
+    # how the report holding it is vouched for when it is signed but not by this workspace as written (``claims.
+    # SIGNED_WORDS``: "signed as written by another key", "signed later"): a forgery signed with a throwaway key, or
+    # signed later by the desk itself, must not look better vouched for than an honest unsigned report (issue 18
+    # recheck N1); "" when signed by this workspace as written, or unsigned (``unsigned`` says so)
+    signed: str = ""
 
 
 @dataclass
@@ -75,6 +80,7 @@ class SearchResult:
     hits: list[Hit] = field(default_factory=list)
     searched: int = 0  # reports read and verified
     unsigned: int = 0  # ... of which unsigned (origin unknown: ``Hit.unsigned``)
+    other_signer: int = 0  # ... of which signed, but not by this workspace as written (``Hit.signed``)
     refused: list[str] = field(default_factory=list)  # "path: reason" of reports that failed verification
     empty: list[str] = field(default_factory=list)  # folders searched that hold no report (nothing recognised)
 
@@ -142,8 +148,11 @@ def search(query: str, folders: Iterable[Path], workspace_root: Path | None = No
             # and an earlier run of the same file did: that run's text is searched too, never lost (D3)
             earlier.append(run.folder)
         out.searched += 1
-        unsigned = signed_as(data, workspace_root)[0] == "unsigned"
+        how = signed_as(data, workspace_root)[0]
+        unsigned = how == "unsigned"
+        signed = SIGNED_WORDS[how] if how not in ("unsigned", "written") else ""
         out.unsigned += unsigned
+        out.other_signer += bool(signed)
         digest = str((data.get("integrity") or {}).get("digest") or here)
         media = data.get("media") or {}
         for where, text, alike in _texts(data):
@@ -152,7 +161,7 @@ def search(query: str, folders: Iterable[Path], workspace_root: Path | None = No
             if needle in hay or unmixed in _unmixed(hay) or (
                     alike and any(needle.translate(LOOKALIKE) in _norm(a).translate(LOOKALIKE) for a in alike)):
                 found.append((Hit(shown_path(path), str(media.get("path", "")), str(media.get("sha256", "")), where,
-                                  text, unsigned=unsigned), digest))
+                                  text, unsigned=unsigned, signed=signed), digest))
     out.hits = _once_per_file(found)
     return out
 
@@ -184,6 +193,8 @@ def _once_per_file(hits: list[tuple[Hit, str]]) -> list[Hit]:
         digests[key].add(digest)
         first.runs = len(digests[key])
         first.folders += 1
+        vouched = not (first.signed or first.unsigned) or not (hit.signed or hit.unsigned)  # one run signed here
+        first.signed = "" if vouched else (first.signed or hit.signed)
         first.unsigned = first.unsigned and hit.unsigned
         if _REPORT_NAME.match(Path(hit.report).name) and not _REPORT_NAME.match(Path(first.report).name):
             first.report, first.media_path = hit.report, hit.media_path

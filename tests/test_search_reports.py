@@ -11,6 +11,7 @@ import pytest
 from test_text import needs_ocr
 
 from provenance.pipeline import Pipeline, verify
+from provenance.report.integrity import load_key
 from provenance.report.writer import write_report
 from provenance.search import search
 
@@ -79,3 +80,25 @@ def test_unsigned_hits_copies_and_a_split_yery(tmp_path: Path, capsys: pytest.Ca
     _redigested(forged / "f", "Българска", "ВЬІХОД Българска")
     code, out, _ = cli_in_process(capsys, "search", "выход", "--reports", forged)
     assert code == 0 and "ВЬІХОД" in out and "(unsigned)" in out and "1 of them unsigned" in out, out
+
+
+@needs_ocr
+def test_a_hit_signed_by_another_key_or_later_is_marked(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 18 recheck N1: a report signed with a key not this workspace's (a forgery signed with a throwaway
+    key, or one the desk signed later with `report sign`) was a plain hit, looking better vouched for than an
+    honest unsigned one. Its hit and the total line say how it is signed."""
+    pipeline = Pipeline.from_dict({"audio": {"enabled": False}, "visual": {"enabled": False},
+                                   "metadata": {"enabled": False}, "text": {}}, name="text-test")
+    run = write_report(verify(DATA / "bg_sign2.mp4", pipeline=pipeline), tmp_path / "reports").resolve()
+    desk = tmp_path / "desk"
+    shutil.copytree(run, desk / "r")
+    forger, ours = tmp_path / "forger", tmp_path / "ours"  # two workspaces, each with its signing key
+    for ws in (forger, ours):
+        load_key(ws, create=True)
+    code, out, err = cli_in_process(capsys, "report", "sign", desk / "r", "--workspace", forger)
+    assert code == 0, out + err
+    found = search("Българска", [desk], ours)
+    assert len(found.hits) == 1 and not found.hits[0].unsigned and found.other_signer == 1, found
+    assert found.hits[0].signed == "signed later (`report sign`)", found
+    code, out, _ = cli_in_process(capsys, "search", "Българска", "--reports", desk, "--workspace", ours)
+    assert code == 0 and "(signed later (`report sign`))" in out and "1 signed but not by this workspace" in out, out
