@@ -304,7 +304,10 @@ def test_a_switch_every_sentence_gives_a_region_per_sentence_in_its_own_language
         assert inside and all(s.language == region.language for s in inside)
         assert bool(CYRILLIC.search(text)) == (region.language == "ru"), text
     english = words(" ".join(s.text for s in section.segments if s.language == "en"))
-    assert {"video", "filmed", "station", "explosion"} <= set(english)
+    # both English sentences written, in English: the words Whisper base writes on every instruction set (on a CPU
+    # without AVX-512 its int8 kernels hear espeak's "several witnesses described a loud explosion" as "Emerald
+    # witness is described allowed at cloaking", 3f1875b and later alike; the rest of the sentence is right)
+    assert {"video", "filmed", "station"} <= set(english) and {"smoke", "square"} <= set(english)
 
 
 @pytest.mark.slow
