@@ -150,3 +150,43 @@ def test_index_add_of_a_heic_motion_photo_indexes_its_clip(coffee_mp4: bytes, tm
     assert "added: sam (motion photo: the still and its 2.0 s embedded video, " in added.stdout, added.stdout
     listed = run_cli("index", "list", env=_env(tmp_path)).stdout
     assert "motion photo: still + 2.0 s clip" in listed, listed
+
+
+def _lying_entry(trailer: bytes, length: int) -> bytes:
+    """``make_corpus.sef_trailer``'s bytes with the clip entry's length set to ``length`` (the round-8 recheck
+    tester's s1: 10^9; ExifTool stops at such an entry too)."""
+    import struct
+
+    at = trailer.rindex(b"SEFH") + 12 + 8  # the first entry's length field
+    return trailer[:at] + struct.pack("<I", length) + trailer[at + 4:]
+
+
+def test_a_heic_whose_trailer_entry_lies_still_has_its_clip_examined(coffee_mp4: bytes, tmp_path: Path) -> None:
+    """Issue 14 recheck N1: a HEIC, then Samsung's trailer holding the coffee clip intact but its entry's length
+    10^9: exit 0 "No match", the clip not looked at. The clip right after the HEIF's boxes is found and matched."""
+    import io
+
+    import pillow_heif
+    from PIL import Image
+
+    _index_coffee(tmp_path)
+    pillow_heif.register_heif_opener()
+    buf = io.BytesIO()
+    Image.fromarray(make_corpus.photo_600("astronaut")).save(buf, format="HEIF", quality=80)
+    data = buf.getvalue() + _lying_entry(make_corpus.sef_trailer(coffee_mp4), 10**9)
+    code, report, said, err = _verify(tmp_path, "20240502_s1.heic", data)
+    assert code == 0, err
+    found = _finding(report, "embedded_video_match")
+    assert found is not None and "'coffee'" in found["message"], said
+
+    # the same trailer holding no MP4: its clip is said not examined (exit 1), never a plain "No match"
+    data = buf.getvalue() + _lying_entry(make_corpus.sef_trailer(bytes(len(coffee_mp4))), 10**9)
+    code, report, said, err = _verify(tmp_path, "20240502_s2.heic", data)
+    assert code == 1 and "Samsung trailer names a MotionPhoto_Data block" in said, said
+
+    # the whole file cut short (a download that did not finish: the trailer gone, nothing declares the clip any
+    # more): the clip right after the HEIF's boxes is found, and said cut, exit 1 (was "No match" for the still)
+    whole = buf.getvalue() + make_corpus.sef_trailer(coffee_mp4)
+    code, report, said, err = _verify(tmp_path, "20240502_cut.heic", whole[:len(whole) - len(coffee_mp4) // 3])
+    assert code == 1 and _finding(report, "embedded_video_not_examined") is not None, said
+    assert "the file is cut" in _finding(report, "embedded_video_not_examined")["message"], said

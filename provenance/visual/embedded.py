@@ -75,9 +75,10 @@ def offset(media: MediaFile) -> int | None:
         return None
     declared = declared_xmp(media)
     sef = sef_clip(media.path)
+    # the last: an ``ftyp`` right after the still's own bytes, for a HEIC too (its trailer's entry or its XMP's
+    # length wrong, the clip intact: "No match" for an indexed clip, issue 14 recheck N1)
     candidates = [media.size_bytes - declared.from_end if declared is not None and declared.from_end else None,
-                  sef[0] if sef is not None else None, boxed,
-                  None if heif else ftyp_after(media.path, floor)]
+                  sef[0] if sef is not None else None, boxed, ftyp_after(media.path, floor)]
     return next((at for at in candidates if at is not None and at >= floor and _ftyp_at(media.path, at)), None)
 
 
@@ -95,7 +96,31 @@ def not_found(media: MediaFile) -> NotFound | None:
     if sef is not None:
         return NotFound(f"the file declares a motion photo (its Samsung trailer's {_SEF_CLIP_NAME.decode()} "
                         f"block, {sef[1]:,} bytes), but that block holds no MP4", sef[1])
+    if _sef_names_clip(media.path):
+        return NotFound(f"the file declares a motion photo (its Samsung trailer names a {_SEF_CLIP_NAME.decode()} "
+                        "block), but the trailer's entry for it points outside the file and no MP4 follows the "
+                        "picture", 0)
     return None
+
+
+def _sef_names_clip(path: Path) -> bool:
+    """Whether ``path`` ends with Samsung's trailer ("SEFT") whose directory lists a block of the clip's type: a
+    declaration even where the entry's offset or length is unusable (:func:`sef_clip` gives None), so that a broken
+    trailer is said, never a plain "No match" (issue 14 recheck N1)."""
+    try:
+        with path.open("rb") as fh:
+            size = fh.seek(0, 2)
+            fh.seek(max(0, size - _SEF_DIRECTORY_MAX))
+            tail = fh.read(_SEF_DIRECTORY_MAX)
+    except (OSError, ValueError):
+        return False
+    if not tail.endswith(b"SEFT"):
+        return False
+    length = int.from_bytes(tail[-8:-4], "little")
+    directory = tail[-8 - length:-8] if 12 <= length <= len(tail) - 8 else b""
+    count = int.from_bytes(directory[8:12], "little") if directory.startswith(b"SEFH") else 0
+    return any(int.from_bytes(directory[14 + 12 * i:16 + 12 * i], "little") == _SEF_CLIP_TYPE
+               for i in range(min(count, (len(directory) - 12) // 12)))
 
 
 def declared_xmp(media: MediaFile) -> MotionPhotoXmp | None:
