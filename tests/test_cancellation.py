@@ -17,6 +17,7 @@ import pytest
 
 from provenance import verify
 from provenance.config import Pipeline, load_pipeline
+from provenance.limits import GRACE_S
 from provenance.report.model import Report
 
 from conftest import SAMPLES
@@ -44,9 +45,16 @@ def _cpu_after(run: Callable[[], T]) -> tuple[T, float]:
 def _stopped(report: Report, stage: str, budget_s: float) -> None:
     assert getattr(report, stage).status == "error"
     [error] = [e for e in report.errors if e.stage == stage]
-    assert error.message == (f"{stage} stage did not finish within its time budget of {budget_s:g} s "
-                             f"([{stage}] budget_s): stopped there")
-    assert report.timings[stage] < budget_s + 2.0  # returned at the budget, not at the end of the work
+    # "stopped there", or, where the budget ran out inside one native call (a Whisper window on a slower CPU),
+    # the honest "still running in native code when left": it stops at its next deadline check, which the CPU
+    # read afterwards holds it to
+    assert error.message in (f"{stage} stage did not finish within its time budget of {budget_s:g} s "
+                             f"([{stage}] budget_s): {end}" for end in (
+                                 "stopped there",
+                                 "still running in native code when left; it stops at its next deadline check"))
+    # returned at the budget (plus the runner's grace for a native call, and its bookkeeping), not at the end of the
+    # work
+    assert report.timings[stage] < budget_s + GRACE_S + 0.5
 
 
 def test_visual_stage_stopped_while_decoding(tmp_path: Path) -> None:
@@ -87,6 +95,11 @@ def test_audio_stage_stopped_in_whisper(tmp_path: Path) -> None:
     whole = verify(clip, pipeline=_only("audio", 0.0), workspace=tmp_path / "ws")  # loads the model once
     assert whole.audio.status == "ok"
     budget = round(max(0.3, whole.timings["audio"] / 3), 2)  # past decoding and VAD, inside Whisper's loops
-    report, cpu = _cpu_after(lambda: verify(clip, pipeline=_only("audio", budget), workspace=tmp_path / "ws"))
+    report = verify(clip, pipeline=_only("audio", budget), workspace=tmp_path / "ws")
     _stopped(report, "audio", budget)
+    if "native code" in report.errors[0].message:  # left inside one Whisper call: it ends that call, then stops
+        time.sleep(AFTER_S)
+    before = time.process_time()
+    time.sleep(AFTER_S)
+    cpu = time.process_time() - before
     assert cpu < IDLE_CPU_S, f"{cpu:.2f} s of CPU after the audio stage was stopped"
