@@ -20,13 +20,17 @@ from conftest import cli_in_process
 DATA = Path(__file__).parent / "data" / "text18"
 
 
+def _sign_run(tmp_path: Path) -> Path:
+    """The report folder of one text-only run over the Bulgarian sign clip (its on-screen text is searched)."""
+    pipeline = Pipeline.from_dict({"audio": {"enabled": False}, "visual": {"enabled": False},
+                                   "metadata": {"enabled": False}, "text": {}}, name="text-test")
+    return write_report(verify(DATA / "bg_sign2.mp4", pipeline=pipeline), tmp_path / "reports").resolve()
+
+
 @needs_ocr
 def test_report_folders_of_any_name_are_searched_or_refused(tmp_path: Path,
                                                              capsys: pytest.CaptureFixture[str]) -> None:
-    pipeline = Pipeline.from_dict({"audio": {"enabled": False}, "visual": {"enabled": False},
-                                   "metadata": {"enabled": False}, "text": {}}, name="text-test")
-    report = verify(DATA / "bg_sign2.mp4", pipeline=pipeline)
-    run = write_report(report, tmp_path / "reports").resolve()
+    run = _sign_run(tmp_path)
     desk = tmp_path / "desk"
     shutil.copytree(run, desk / "r3")
     shutil.copytree(run, desk / "r1")
@@ -61,10 +65,7 @@ def _redigested(folder: Path, old: str, new: str) -> None:
 def test_unsigned_hits_copies_and_a_split_yery(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Issue 18 round 9: a forged (re-digested, unsigned) report was a plain "verified" hit (M1); byte-identical
     copies of one run in two folders were "2 runs" (L2); "выход" missed a sign stored "ВЬІХОД" (L1)."""
-    pipeline = Pipeline.from_dict({"audio": {"enabled": False}, "visual": {"enabled": False},
-                                   "metadata": {"enabled": False}, "text": {}}, name="text-test")
-    report = verify(DATA / "bg_sign2.mp4", pipeline=pipeline)
-    run = write_report(report, tmp_path / "reports").resolve()
+    run = _sign_run(tmp_path)
     desk = tmp_path / "desk"
     shutil.copytree(run, desk / "Отчёт 1")
     shutil.copytree(run, desk / "r3")
@@ -87,9 +88,7 @@ def test_a_hit_signed_by_another_key_or_later_is_marked(tmp_path: Path, capsys: 
     """Issue 18 recheck N1: a report signed with a key not this workspace's (a forgery signed with a throwaway
     key, or one the desk signed later with `report sign`) was a plain hit, looking better vouched for than an
     honest unsigned one. Its hit and the total line say how it is signed."""
-    pipeline = Pipeline.from_dict({"audio": {"enabled": False}, "visual": {"enabled": False},
-                                   "metadata": {"enabled": False}, "text": {}}, name="text-test")
-    run = write_report(verify(DATA / "bg_sign2.mp4", pipeline=pipeline), tmp_path / "reports").resolve()
+    run = _sign_run(tmp_path)
     desk = tmp_path / "desk"
     shutil.copytree(run, desk / "r")
     forger, ours = tmp_path / "forger", tmp_path / "ours"  # two workspaces, each with its signing key
