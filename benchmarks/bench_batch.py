@@ -27,6 +27,9 @@ Where the cores go (issue 20: one worker already used ~1.3 cores of 2, which cap
                  ran (stages run one after the other, so the process's CPU is the stage's), their ratio (the
                  cores the stage kept busy; wall, so only on a quiet machine), the FFmpeg decoder threads' part
                  and that of every other thread but the busiest one (the stage's own): the native pools' helpers.
+  --timeline     every run also prints which file ran on which worker and when (seconds from the batch's start),
+                 each worker process's spawn, first task and last task, and the seconds a worker sat idle
+                 between its spawn and the batch's last report (its start, gaps between tasks, the tail).
   --pool-workers N  size every native pool as if N workers shared the cores (threads.worker_environment(N))
                  whatever --workers is: ``--workers 1 --pool-workers 2`` is one worker with one thread per pool,
                  to see what the pools' second thread gives a lone worker.
@@ -40,7 +43,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import itertools
 import json
+import logging
 import os
 import resource
 import sys
@@ -104,8 +109,8 @@ def over_budget(report: dict) -> list[str]:
     return found
 
 
-def one_run(dirs: list[Path], pipeline: str, workers: int, ws: Workspace, scratch: Path, threads: bool = False
-            ) -> tuple[int, float, float, dict[str, dict], float]:
+def one_run(dirs: list[Path], pipeline: str, workers: int, ws: Workspace, scratch: Path, threads: bool = False,
+            timeline: bool = False) -> tuple[int, float, float, dict[str, dict], float]:
     """(files verified, total seconds, verification-phase seconds, report JSON by file path, CPU seconds)."""
     marks: dict[str, float] = {}
 
@@ -117,13 +122,16 @@ def one_run(dirs: list[Path], pipeline: str, workers: int, ws: Workspace, scratc
 
     out = Path(tempfile.mkdtemp(dir=scratch, prefix=f"w{workers}-"))
     cpu0 = _cpu()
-    t0 = time.perf_counter()
-    with ThreadSampler() if threads else contextlib.nullcontext() as sampler:
+    t0, epoch0 = time.perf_counter(), time.time()
+    with (ThreadSampler() if threads else contextlib.nullcontext() as sampler,
+          Timeline() if timeline else contextlib.nullcontext() as tl):
         result = run_batch(dirs, pipeline=pipeline, workspace=ws,
                            options=BatchOptions(out=out, workers=workers, redo=True), on_progress=on_progress)
     total = time.perf_counter() - t0
     if sampler is not None:
         print(f"  --workers {workers}: {sampler.summary(total)}", flush=True)
+    if tl is not None:
+        print(tl.summary(epoch0, total), flush=True)
     marks["cpu"] = _cpu() - cpu0
     reports = {}
     for item in result.items:
@@ -212,6 +220,69 @@ class ThreadSampler:
             "; ".join(parts)
 
 
+class Timeline(logging.Handler):
+    """Collects ``provenance.batch.run.timeline`` records (one per file: worker, start, seconds) and the spawn time
+    of every worker process (psutil, sampled every 0.1 s), for --timeline."""
+
+    def __init__(self) -> None:
+        import threading
+
+        super().__init__(logging.DEBUG)
+        self.rows: list[tuple[str, str, float, float]] = []
+        self.spawned: dict[int, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+        self._logger = logging.getLogger("provenance.batch.run.timeline")
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.rows.append((record.file, record.worker, record.started_at, record.seconds))  # type: ignore[attr-defined]
+
+    def __enter__(self) -> Timeline:
+        self._saved = self._logger.level, self._logger.propagate
+        self._logger.setLevel(logging.DEBUG)
+        self._logger.propagate = False
+        self._logger.addHandler(self)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._logger.removeHandler(self)
+        self._logger.setLevel(self._saved[0])
+        self._logger.propagate = self._saved[1]
+
+    def _loop(self) -> None:
+        import psutil
+
+        while not self._stop.wait(0.1):
+            for pid in _descendants(os.getpid()):
+                if pid not in self.spawned:
+                    with contextlib.suppress(psutil.Error):
+                        self.spawned[pid] = psutil.Process(pid).create_time()
+
+    def summary(self, epoch0: float, total: float) -> str:
+        by_worker: dict[str, list[tuple[float, float, str]]] = {}
+        for file, worker, start, seconds in self.rows:
+            by_worker.setdefault(worker, []).append((start - epoch0, start - epoch0 + seconds, Path(file).name))
+        lines = []
+        last_end = max((e for rows in by_worker.values() for _s, e, _n in rows), default=0.0)
+        for n, (worker, rows) in enumerate(sorted(by_worker.items()), start=1):
+            rows.sort()
+            pid = int(worker.rsplit(":", 1)[-1]) if worker.rsplit(":", 1)[-1].isdigit() else -1
+            spawn = self.spawned.get(pid)
+            gaps = sum(max(0.0, b[0] - a[1]) for a, b in itertools.pairwise(rows))
+            busy = sum(e - s for s, e, _n in rows)
+            lines.append(f"    worker {n} (pid {pid}): spawned at {spawn - epoch0:.1f} s, " if spawn else
+                         f"    worker {n} ({worker}): spawn not seen, ")
+            lines[-1] += (f"first task at {rows[0][0]:.1f} s, last done at {rows[-1][1]:.1f} s; {len(rows)} files, "
+                          f"busy {busy:.1f} s, gaps between tasks {gaps:.1f} s, idle at the end "
+                          f"{last_end - rows[-1][1]:.1f} s")
+            lines += [f"      {s:6.1f} -> {e:6.1f}  ({e - s:5.1f} s)  {name}" for s, e, name in rows]
+        head = f"  timeline (seconds from the batch's start; batch {total:.1f} s, last report at {last_end:.1f} s):"
+        return "\n".join([head, *lines])
+
+
 def stage_profile(dirs: list[Path], pipeline: str, ws: Workspace) -> None:
     """Verify each file one after the other in this process and print CPU against wall per stage (see --stages)."""
     import provenance.pipeline as pl
@@ -267,6 +338,7 @@ def main() -> int:
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--repeat", type=int, default=1, help="runs per worker count; the best is reported")
     ap.add_argument("--threads", action="store_true", help="CPU of the workers' threads by kind, per run")
+    ap.add_argument("--timeline", action="store_true", help="per run, which file ran on which worker and when")
     ap.add_argument("--stages", action="store_true", help="first, CPU against wall per stage in one process")
     ap.add_argument("--pool-workers", type=int, help="size the native pools as if this many workers ran")
     args = ap.parse_args()
@@ -293,7 +365,7 @@ def main() -> int:
         for _ in range(args.repeat):
             for workers in args.workers:
                 files, total, phase, reports, cpu = one_run(args.dirs, args.pipeline, workers, ws, scratch,
-                                                            args.threads)
+                                                            args.threads, args.timeline)
                 if first is None:
                     first = reports
                 moved = {Path(p).name: d for p, r in reports.items()

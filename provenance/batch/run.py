@@ -12,6 +12,7 @@ import contextlib
 import logging
 import os
 import pickle
+import socket
 import stat
 import time
 import uuid
@@ -66,6 +67,7 @@ if TYPE_CHECKING:
     from distributed import Client
 
 log = logging.getLogger(__name__)
+timeline = logging.getLogger(f"{__name__}.timeline")  # which file ran where and when (benchmarks/bench_batch.py)
 
 
 # -- the worker side ---------------------------------------------------------------------------------------
@@ -75,6 +77,8 @@ class _Outcome:
     report: Report | None = None
     error: str | None = None
     seconds: float = 0.0
+    worker: str = ""  # host:pid of the process that verified it, and when (epoch s): the batch's timeline at DEBUG
+    started_at: float = 0.0
 
 
 # One index per worker process: its hash matrix loads once, not per file. Keyed by the index's content token,
@@ -89,7 +93,14 @@ def verify_on_worker(path: str, sha256: str, pipeline: Pipeline, workspace_root:
     ``shards``: the shard plan and the Dask actors holding the shards (``batch --shards``): the file's searches
     go to them (``visual.sharded.ShardedIndex``), the rest of matching reads the workspace here as always.
     """
-    started = time.perf_counter()
+    started, started_at = time.perf_counter(), time.time()
+    outcome = _verify_here(path, sha256, pipeline, workspace_root, index_token, shards, started)
+    outcome.worker, outcome.started_at = f"{socket.gethostname()}:{os.getpid()}", started_at
+    return outcome
+
+
+def _verify_here(path: str, sha256: str, pipeline: Pipeline, workspace_root: str, index_token: str,
+                 shards: tuple[ShardPlan, list] | None, started: float) -> _Outcome:
     try:
         key = (workspace_root, index_token, tuple(a.key for a in shards[1]) if shards else None)
         if key not in _INDEXES:
@@ -407,6 +418,9 @@ def run_batch(
             for n, outcome in enumerate(outcomes, start=1):
                 item = primary[outcome.sha256]
                 item.seconds = round(outcome.seconds, 3)
+                timeline.debug("%s on %s from %.3f for %.3f s", item.path, outcome.worker, outcome.started_at,
+                               outcome.seconds, extra={"file": item.path, "worker": outcome.worker,
+                                                       "started_at": outcome.started_at, "seconds": outcome.seconds})
                 if outcome.report is not None:
                     _store(item, outcome.report, claim, out, finish, signing_key)
                 else:
