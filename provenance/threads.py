@@ -15,7 +15,9 @@ workers sharing them (``PROVENANCE_WORKERS``, set by ``batch`` for its workers).
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 
 WORKERS_ENV = "PROVENANCE_WORKERS"  # how many worker processes share this machine's cores (batch sets it)
 
@@ -88,6 +90,24 @@ def worker_environment(workers: int) -> dict[str, str]:
     n = str(share(workers))
     return {WORKERS_ENV: str(max(1, workers)), "OMP_NUM_THREADS": n, "OPENBLAS_NUM_THREADS": "1",
             "MKL_NUM_THREADS": "1", **{k: user_setting(k) or v for k, v in _QUIET.items()}}
+
+
+@contextlib.contextmanager
+def blas_single_thread() -> Iterator[None]:
+    """Run the block with BLAS (numpy's OpenBLAS, any other BLAS loaded) at one thread, then restore it.
+
+    Results must not depend on the runner (issue 13): OpenBLAS splits a threaded sgemm's work differently by
+    thread count, and Whisper's log-mel features (faster-whisper's ``FeatureExtractor``, a matrix product) came
+    out up to 1.2e-7 apart with one thread and with two; on an espeak Korean clip that moved the language
+    probability from 0.6842 (``verify``: BLAS on every core) to 0.6495 (a Dask worker: ``OPENBLAS_NUM_THREADS=1``,
+    or any user's ``OMP_NUM_THREADS=1``), and 8.7 s of speech between counted and not (round 10, H2). One thread
+    is what batch workers already run; the products here are small (80x201 by 201x3000 per 30 s), so nothing
+    is lost. Uses threadpoolctl (process-wide: the stages run one after another).
+    """
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
 
 
 def faiss_single_thread() -> None:

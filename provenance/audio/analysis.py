@@ -71,6 +71,7 @@ from provenance.report.model import (
     TimelineRegion,
     TranscriptSegment,
 )
+from provenance.threads import blas_single_thread
 
 log = logging.getLogger(__name__)
 
@@ -253,8 +254,20 @@ def analyse(
     """Run the audio stage on one file; raises ``AudioError`` (one-line message) when it cannot.
 
     ``has_audio`` lets the pipeline pass what its probe already knows; ``engine`` overrides the one built
-    from ``config`` (another Whisper implementation, or one loaded once for many files).
+    from ``config`` (another Whisper implementation, or one loaded once for many files). BLAS runs at one
+    thread throughout, so the figures do not depend on the runner or the core count (``blas_single_thread``).
     """
+    with blas_single_thread():
+        return _analyse(path, config, has_audio=has_audio, engine=engine)
+
+
+def _analyse(
+    path: Path,
+    config: AudioConfig | None,
+    *,
+    has_audio: bool | None,
+    engine: Engine | None,
+) -> AudioSection:
     started = time.perf_counter()
     path = Path(path)
     config = config or AudioConfig()
