@@ -846,7 +846,9 @@ def _align(
                 best[p.frame] = p
         runs = _runs(sorted(best.values(), key=lambda p: p.qt), config.segment_gap_s)
         verified = {p.frame for p in consistent if p.inliers}  # clip frames whose keypoints fit on this line
-        for run, run_speed in (part for whole in runs for part in _held_apart(whole, speed, config.max_distance)):
+        # a still reference has no time to hold: every pair of it is at its page's key
+        for run, run_speed in (part for whole in runs for part in (
+                [(whole, speed)] if still_ref else _held_apart(whole, speed, config.max_distance))):
             hashed = [p for p in run if not p.inliers]
             trusted = [p for p in hashed if not p.suspect]
             if hashed and not trusted and not any(p.frame in verified for p in run):
