@@ -76,6 +76,7 @@ def test_photo_on_either_side_gets_no_time_range(index: KnownImageryIndex, corpu
     message = _finding(report, "photo")
     assert re.search(r"Clip \d:\d\d\.\d–\d:\d\d\.\d shows the photo", message), message
     assert "reference 0:00" not in message
+    assert "held frame" not in message, message  # a photo has no time to hold (matching._held_apart: m12p)
 
     # a still repost of the photo: no times at all
     buf = io.BytesIO()

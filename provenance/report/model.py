@@ -130,6 +130,10 @@ class Segment:
     # query times are that page's key (page - 1). Each page is matched on its own, one segment per (page, reference
     # moment or page) pair. None for a video or a one-page picture (issue 12 round 7 H2)
     query_page: int | None = None
+    # [slowest, fastest] speed the segment's frame pairs fit alike when that is wider than +-15% of ``speed``
+    # (matching.SPEED_TOLD_WITHIN): the speed is then not told, only that range. None: told (or 1, or 0: a held
+    # frame, whose reference_start = reference_end is the moment held)
+    speed_range: list[float] | None = None
 
 
 @dataclass

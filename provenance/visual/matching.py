@@ -49,6 +49,20 @@ EXACT_DISTANCE = 16
 # and 0.104x, every clip time within 0.15 s of the truth (tests/test_match_round13.py). Slower than 0.1x, ten clip
 # seconds cross one second of reference (two 0.5-s samples): too few distinct reference moments to set a slope.
 SPEED_RANGE = (0.1, 2.0)
+# A segment's speed is told when the speeds its hash pairs fit alike lie within this share of it either side
+# (``_speed_untold``): with pair times known to 0.25 s, when its pairs span about 3.3 s of reference or more
+# (a 0.25x copy of 4 s: +-12.5%, told; a 0.1x copy of 2 s: +-25%, not told). The share is the one the round-13
+# tests hold a told speed to (0.15 of the truth).
+SPEED_TOLD_WITHIN = 0.15
+_PAIR_TIME_S = 0.25  # a hash pair's reference time is the nearest 0.5-s reference sample's
+# A held frame (``_held_apart``): this many consecutive clip samples (1 s apart) on one reference sample while
+# the footage around them moves this far at its pace (``_pace_around``): over one and a half reference sample
+# intervals (0.5 s each).
+# Footage at any pace stays on one nearest sample for up to one interval (0.5 s: tests/test_match_round13.py's
+# 0.25x copy put 3 samples, 0.51 s of its line, on reference 7.0 s; its 0.1x copy 5, 0.42 s); the 2-s freeze
+# of tests/test_match_round14.py puts 2 samples, 1.0 s of its 1x pairs' pace, on one.
+HOLD_MIN_FRAMES = 2
+HOLD_MIN_MOVE_S = 0.8
 _SPEED_MIN_SPAN_S = 3.0  # two hits this far apart in clip time propose a speed (their time error: <= 0.5 s each)
 _SPEED_GAIN = 1.2  # a line of another speed must score this much more than the best speed-1 line
 _SPEED_MIN_FRAMES = 3  # and explain at least this many query frames
@@ -863,7 +877,9 @@ def _align(
                 best[p.frame] = p
         runs = _runs(sorted(best.values(), key=lambda p: p.qt), config.segment_gap_s)
         verified = {p.frame for p in consistent if p.inliers}  # clip frames whose keypoints fit on this line
-        for run in runs:
+        # a still reference has no time to hold: every pair of it is at its page's key
+        for run, run_speed in (part for whole in runs for part in (
+                [(whole, speed)] if still_ref else _held_apart(whole, speed, config.max_distance))):
             hashed = [p for p in run if not p.inliers]
             trusted = [p for p in hashed if not p.suspect]
             if hashed and not trusted and not any(p.frame in verified for p in run):
@@ -879,26 +895,95 @@ def _align(
                 rs = re = 0.0
             else:
                 # the shift from hash hits where there are any: reference keypoint frames are a second apart
-                run_shift = statistics.median(p.rt - speed * p.qt for p in (hashed or run))
-                rs, re = max(0.0, speed * qs + run_shift), max(0.0, speed * qe + run_shift)
+                run_shift = statistics.median(p.rt - run_speed * p.qt for p in (hashed or run))
+                rs, re = max(0.0, run_speed * qs + run_shift), max(0.0, run_speed * qe + run_shift)
                 if not hashed:
                     window = _keypoint_window(run, pairs, speed, qs)
                     earlier = _unfitted_before(run, clip, explained)
                     if earlier is not None:  # began between that frame and this one: the window is the line's
-                        back = speed * (qs - earlier)  # reference seconds the line runs back over
+                        back = run_speed * (qs - earlier)  # reference seconds the line runs back over
                         window = [round(max(0.0, (window[0] if window else rs) - back), 3),
                                   round(window[1] if window else rs, 3)]
                         qs, rs = earlier, window[0]
             segments.append(
                 Segment(round(qs, 3), round(qe, 3), round(rs, 3), round(re, 3),
                         mirrored=sum(p.mirrored for p in run) > len(run) / 2,
-                        rotation=90 * _most([p.turns for p in run]), speed=round(speed, 3),
-                        reference_window=window)
+                        rotation=90 * _most([p.turns for p in run]), speed=round(run_speed, 3),
+                        reference_window=window,
+                        speed_range=None if still_ref else _speed_untold(hashed, run_speed))
             )
         done = {p.frame for p in consistent} | before
         remaining = [p for p in remaining if p.frame not in done]
     segments.sort(key=lambda s: s.query_start)
     return segments, explained
+
+
+def _held_apart(run: list[_Pair], speed: float, max_distance: int) -> list[tuple[list[_Pair], float]]:
+    """``run`` (one line's best pair per clip frame, in clip order) as (part, speed) pieces: a held frame its line
+    contradicts is a piece of its own at speed 0, and the pieces before and after it are refitted on their own.
+
+    A held frame: ``HOLD_MIN_FRAMES`` or more consecutive hash pairs on one reference sample over which the line
+    moves at least ``HOLD_MIN_MOVE_S`` (a repost's freeze, ffmpeg ``loop``/``tpad``). Why: a 2-s freeze at
+    reference 7.2 s of the archive bent the line through 4-12 s to 0.667x, and a 1x line through the same pairs
+    ran 1.0 s from them (issue 12 m12p, tests/test_match_round14.py); the report stated segments its own pairs
+    contradicted."""
+    pieces: list[tuple[list[_Pair], float]] = []
+    k = start = 0
+    while k < len(run):
+        j = k
+        while (j + 1 < len(run) and not run[k].inliers and not run[j + 1].inliers
+               and abs(run[j + 1].rt - run[k].rt) < 1e-6):
+            j += 1
+        if j + 1 - k >= HOLD_MIN_FRAMES and _pace_around(run, k, j, speed) * (
+                run[j].qt - run[k].qt) >= HOLD_MIN_MOVE_S:
+            if k > start:
+                pieces.append((run[start:k], _piece_speed(run[start:k], speed, max_distance)))
+            pieces.append((run[k:j + 1], 0.0))
+            start = j + 1
+        k = j + 1
+    if not pieces:
+        return [(run, speed)]
+    if start < len(run):
+        pieces.append((run[start:], _piece_speed(run[start:], speed, max_distance)))
+    return pieces
+
+
+def _pace_around(run: list[_Pair], k: int, j: int, speed: float) -> float:
+    """The pace of the footage around ``run[k:j + 1]``: the faster of the Theil-Sen slopes of the hash pairs
+    before and after it, each of at least ``_SPEED_MIN_FRAMES`` clip frames (a held frame bends a line through it:
+    a 2-s freeze bent 1x to 0.667x), else ``speed``."""
+    paces = []
+    for side in (run[:k], run[j + 1:]):
+        hashed = [p for p in side if not p.inliers]
+        if len(hashed) >= _SPEED_MIN_FRAMES:
+            paces.append(_theil_sen(np.array([p.qt for p in hashed]), np.array([p.rt for p in hashed]))[0])
+    return max(paces) if paces else speed
+
+
+def _piece_speed(part: list[_Pair], speed: float, max_distance: int) -> float:
+    """The speed of a piece of a line split at a held frame: refitted on its own hash pairs (the hold bent the
+    whole line's), else the line's."""
+    hashed = [p for p in part if not p.inliers]
+    return _fitted_line(hashed, max_distance)[0] if hashed else speed
+
+
+def _speed_untold(hashed: list[_Pair], speed: float) -> list[float] | None:
+    """[slowest, fastest] speed a segment's hash pairs fit alike when its speed (other than 1 or 0) is not told
+    within ``SPEED_TOLD_WITHIN``; None when it is told.
+
+    A pair's reference time is known to ``_PAIR_TIME_S`` (half the references' 0.5-s sampling), so over the clip
+    span ``d`` of the pairs a line may run ``2 * _PAIR_TIME_S`` more or less reference: speed +- that / ``d``.
+    Why: a 0.1x repost of 2 s of the archive was said "at 0.104x speed" when its pairs, 2 s of reference over
+    20 s of clip, fit about 0.08-0.13x alike (issue 12 m12p, tests/test_match_round14.py)."""
+    if speed in (0.0, 1.0) or len(hashed) < 2:
+        return None
+    d = max(p.qt for p in hashed) - min(p.qt for p in hashed)
+    if d <= 0:
+        return None
+    slack = 2 * _PAIR_TIME_S / d
+    if slack <= SPEED_TOLD_WITHIN * speed:
+        return None
+    return [round(max(0.0, speed - slack), 3), round(speed + slack, 3)]
 
 
 def _keypoint_window(run: list[_Pair], pairs: list[_Pair], speed: float, qs: float) -> list[float] | None:

@@ -92,6 +92,8 @@ def _joins(a: Segment, b: Segment, shot_changes: Sequence[float]) -> bool:
     told and ``b``'s window holding where ``a``'s line reaches at ``b``'s start (``_continues_into``)."""
     if a.reference_window is not None:
         return False  # a moment not told cannot be said to drift smoothly
+    if 0 in (a.speed, b.speed) or a.speed_range or b.speed_range:
+        return False  # a held frame is a piece of its own; a speed not told averaged in would look told
     if (a.mirrored, a.rotation) != (b.mirrored, b.rotation):
         return False
     gap = b.query_start - a.query_end
@@ -117,7 +119,8 @@ def _continues_into(a: Segment, b: Segment, gap: float) -> bool:
 
 
 def shown_ends(s: Segment, step: float, clip_s: float | None = None,
-               cuts: Sequence[float] = (), ref_s: float | None = None) -> tuple[float, float]:
+               cuts: Sequence[float] = (), ref_s: float | None = None, then: Segment | None = None
+               ) -> tuple[float, float]:
     """Where a video segment's clip and reference ranges end as the report shows them (seconds): the clip's at its
     last matched sample plus the ``step`` that sample stands for (capped at ``clip_s``, the clip's duration), as
     the matched seconds are counted ("8.0 s of 8.0 s" beside "clip 0:00.0-0:07.0" read as a contradiction: issue
@@ -129,10 +132,19 @@ def shown_ends(s: Segment, step: float, clip_s: float | None = None,
     step into the next shot (issue 14 round 7, N1). Nor does the reference's run past ``ref_s``, the reference's
     indexed duration: a repost holding the archive's last frame for 2 s was "reference 0:17.5-0:22.5" of a 21.0-s
     reference (issue 12, N5). The clip's end stays: the clip goes on showing the reference's last moment there (an
-    eased pan ending on the reference's last frame is 10 s of clip = 16 s of reference, not 9 s)."""
-    clip_end = min([s.query_end + step] + [c for c in cuts if c > s.query_end + 1e-6])
+    eased pan ending on the reference's last frame is 10 s of clip = 16 s of reference, not 9 s).
+    Nor does a range run into ``then``, the next segment in the clip: not past its clip start, and when it is a
+    held frame (speed 0) not past the moment held either, which the footage reached and froze at: a 1x segment
+    ending at clip 3.04 s (reference 7.06 s) before a hold of reference 7.56 s read "reference 0:04.0–0:08.1"."""
+    later = [c for c in cuts if c > s.query_end + 1e-6]
+    if then is not None and then.query_start > s.query_end + 1e-6:
+        later.append(then.query_start)
+    clip_end = min([s.query_end + step, *later])
     if clip_s is not None:
         clip_end = max(s.query_end, min(clip_end, clip_s))
+    if (then is not None and then.speed == 0 and s.speed > 0 and then.reference_window is None
+            and s.reference_end < then.reference_start < s.reference_end + s.speed * (clip_end - s.query_end)):
+        clip_end = s.query_end + (then.reference_start - s.reference_end) / s.speed
     ref_end = s.reference_end + s.speed * (clip_end - s.query_end)
     return clip_end, ref_end if ref_s is None else max(s.reference_end, min(ref_end, ref_s))
 

@@ -93,7 +93,7 @@ def describe(m: Match, report: Report, bits: int = 256) -> Strength:
             cuts = report.visual.shot_changes
             # clamped to the clip's end, as the range shown is (round 8, M1: "1.0 s of 10.0 s" for a 0.13-s shot)
             start = _first_matched(s, m) if s.reference_window else shown_starts(s, samples, cuts)[0]
-            length = shown_ends(s, step, clip_s, cuts, m.reference_duration_s)[0] - start
+            length = shown_ends(s, step, clip_s, cuts, m.reference_duration_s, next_segment(m, s))[0] - start
             if _segment_is_hash(s, m) or (not m.frames and method != "local"):
                 hash_s += length
             else:
@@ -189,7 +189,8 @@ def hash_list_words(m: Match) -> list[str]:
             "can be shown"]
 
 
-def geometry_words(mirrored: bool, rotation: int = 0, speed: float = 1.0) -> str:
+def geometry_words(mirrored: bool, rotation: int = 0, speed: float = 1.0,
+                   speed_range: Sequence[float] | None = None) -> str:
     """How the clip differs in geometry and pace from the reference, as words after a time span ("" for none):
     " (mirrored, turned 90° clockwise, at 2x speed)". ``rotation`` is the counter-clockwise turn that made the
     clip frame match, so the clip itself is turned that much clockwise.
@@ -198,14 +199,22 @@ def geometry_words(mirrored: bool, rotation: int = 0, speed: float = 1.0) -> str
     so the clip is the reference turned back, then mirrored; said in the order a desk makes such a copy, mirrored
     first, the quarter turn goes the other way ("mirrored, then turned 90° counter-clockwise"). "Mirrored, turned
     90° clockwise" did not say which came first and, read as mirror first, was the wrong way (issue 12 round 8,
-    N6: a picture mirrored, then turned 90° counter-clockwise)."""
+    N6: a picture mirrored, then turned 90° counter-clockwise).
+
+    Speed 0 is a held frame (a repost's freeze: one reference moment over the clip range, ``matching._held_apart``),
+    said as such, not "at 0x speed"; a speed not told (``Segment.speed_range``) is said with the range its frame
+    pairs fit alike, not as a precise-looking figure ("at 0.104x speed" for pairs that fit 0.075-0.125x)."""
     words = ["mirrored"] if mirrored else []
     turn = rotation % 360
     if turn:
         clockwise = (turn == 90) != mirrored  # mirrored first: a quarter turn's direction reverses
         words.append(("then " if mirrored else "") + ("turned 180°" if turn == 180 else
                      f"turned 90° {'clockwise' if clockwise else 'counter-clockwise'}"))
-    if abs(speed - 1.0) >= 0.05:
+    if speed == 0:
+        words.append("held frame")
+    elif speed_range:
+        words.append(f"speed not told: {speed_range[0]:g}–{speed_range[1]:g}x fit its frame pairs alike")
+    elif abs(speed - 1.0) >= 0.05:
         words.append(f"at {speed:g}x speed")
     return f" ({', '.join(words)})" if words else ""
 
@@ -286,13 +295,13 @@ def spans(m: Match, still_clip: bool, still_ref: bool, *, step: float = 0.0, cli
     whole parenthetical (D4). Nor does it run past the clip's next shot change (``cuts``): a shot sampled once,
     0.8 s between two cuts, was said to last a whole step into the next shot (issue 14 round 7, N1)."""
     def how(s: Segment) -> str:
-        return geometry_words(s.mirrored, s.rotation, s.speed)
+        return geometry_words(s.mirrored, s.rotation, s.speed, s.speed_range)
 
     def page(s: Segment) -> str:
         return f"page {s.reference_page} of the reference" if s.reference_page and page_words(m) else "the photo"
 
     def until(s: Segment) -> float:
-        return shown_ends(s, step, clip_s, cuts, m.reference_duration_s)[0]
+        return shown_ends(s, step, clip_s, cuts, m.reference_duration_s, next_segment(m, s))[0]
 
     def since(s: Segment) -> str:  # the clip range's start (``segments.shown_starts``, the sampled frames' times)
         return fmt_t(shown_starts(s, samples, cuts)[0])
@@ -315,10 +324,17 @@ def spans(m: Match, still_clip: bool, still_ref: bool, *, step: float = 0.0, cli
     if still_ref:
         return [f"clip {since(s)}–{fmt_t(until(s))} shows {page(s)}{how(s)}" for s in m.segments]
     return [f"clip {fmt_t(s.query_start)}–{fmt_t(until(s))} = reference from somewhere in {somewhere(s)}{how(s)}"
-            if s.reference_window else f"clip {since(s)}–{fmt_t(until(s))} = reference "
+            if s.reference_window else f"clip {since(s)}–{fmt_t(until(s))} = reference {fmt_t(s.reference_start)}"
+            f"{how(s)}" if s.speed == 0 else f"clip {since(s)}–{fmt_t(until(s))} = reference "
             f"{fmt_t(shown_starts(s, samples, cuts)[1])}–"
-            f"{fmt_t(shown_ends(s, step, clip_s, cuts, m.reference_duration_s)[1])}{how(s)}"
+            f"{fmt_t(shown_ends(s, step, clip_s, cuts, m.reference_duration_s, next_segment(m, s))[1])}{how(s)}"
             for s in m.segments]
+
+
+def next_segment(m: Match, s: Segment) -> Segment | None:
+    """The segment of ``m`` that starts next after ``s`` in the clip, if any (``segments.shown_ends``'s ``then``)."""
+    return min((o for o in m.segments if o.query_start > s.query_start + 1e-6), key=lambda o: o.query_start,
+               default=None)
 
 
 def untold(s: Segment, hashed: bool = False, *, explain: bool = True) -> str:
