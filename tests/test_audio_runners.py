@@ -52,3 +52,27 @@ def test_verify_and_batch_give_the_same_audio_section(tmp_path: Path) -> None:
     assert verified["budget_exhausted"] and any(not r["transcribed"] for r in verified["timeline"])
     assert verified["segments"]  # decoded up to the budget, then stopped
     assert batched == verified
+
+
+def test_the_audio_section_does_not_depend_on_blas_threads() -> None:
+    """Issue 13 round 10, H2: ``batch`` on Dask gave other audio figures than ``verify`` for every clip tried: its
+    workers run OpenBLAS at one thread, a plain ``verify`` on every core, and OpenBLAS's threaded sgemm moves
+    Whisper's log-mel features by an ulp. On this espeak Korean clip that flipped the status itself: "no
+    speech" with one BLAS thread, an uncertain Thai guess (0.47) with two. Whatever BLAS threading the caller has
+    set (a Dask worker, a user's OMP_NUM_THREADS), the section is the same. (Passes trivially on one core.)"""
+    import dataclasses
+
+    from threadpoolctl import threadpool_limits
+
+    from provenance.audio import analyse
+    from provenance.config import load_pipeline
+
+    config = load_pipeline("standard").stages["audio"]
+    sections = []
+    for threads in (1, 2):
+        with threadpool_limits(limits=threads, user_api="blas"):
+            section = dataclasses.asdict(analyse(DATA / "ko_espeak_x3.ogg", config))
+        section.pop("real_time_factor")
+        sections.append(section)
+    assert sections[0] == sections[1]
+    assert sections[0]["speech_s"] > 15  # the speech is found either way, whatever its status
