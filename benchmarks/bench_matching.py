@@ -102,6 +102,7 @@ from match_suite import (
     build_held_out_7,
     build_held_out_8,
     case_digest,
+    reference_path,
 )
 
 
@@ -266,7 +267,8 @@ def main() -> int:
         index = KnownImageryIndex(Workspace(tmp))
         t0 = time.perf_counter()
         for ref in refs:
-            (res,) = index.add([ref["path"]], id=ref["id"], first_seen=ref["first_seen"], frames=pipeline.visual.frames,
+            (res,) = index.add([reference_path(ref)], id=ref["id"], first_seen=ref["first_seen"],
+                               frames=pipeline.visual.frames,
                                matching=pipeline.visual.matching)
             assert res.status == "added", res.message
         index_s = time.perf_counter() - t0
