@@ -59,7 +59,7 @@ def test_the_audio_section_does_not_depend_on_blas_threads() -> None:
     workers run OpenBLAS at one thread, a plain ``verify`` on every core, and OpenBLAS's threaded sgemm moves
     Whisper's log-mel features by an ulp. On this espeak Korean clip that flipped the status itself: "no
     speech" with one BLAS thread, an uncertain Thai guess (0.47) with two. Whatever BLAS threading the caller has
-    set (a Dask worker, a user's OMP_NUM_THREADS), the section is the same. (Passes trivially on one core.)"""
+    set (a Dask worker, a user's OMP_NUM_THREADS), the section is the same."""
     import dataclasses
 
     from threadpoolctl import threadpool_limits

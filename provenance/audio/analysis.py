@@ -71,7 +71,7 @@ from provenance.report.model import (
     TimelineRegion,
     TranscriptSegment,
 )
-from provenance.threads import blas_single_thread
+from provenance.threads import blas_fixed_threads
 
 log = logging.getLogger(__name__)
 
@@ -254,10 +254,10 @@ def analyse(
     """Run the audio stage on one file; raises ``AudioError`` (one-line message) when it cannot.
 
     ``has_audio`` lets the pipeline pass what its probe already knows; ``engine`` overrides the one built
-    from ``config`` (another Whisper implementation, or one loaded once for many files). BLAS runs at one
-    thread throughout, so the figures do not depend on the runner or the core count (``blas_single_thread``).
+    from ``config`` (another Whisper implementation, or one loaded once for many files). BLAS runs at a
+    fixed thread count throughout, so the figures do not depend on the runner (``threads.blas_fixed_threads``).
     """
-    with blas_single_thread():
+    with blas_fixed_threads():
         return _analyse(path, config, has_audio=has_audio, engine=engine)
 
 
