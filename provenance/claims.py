@@ -861,7 +861,7 @@ def _unidentified_share(audio: AudioSection) -> float:
     """Share of all speech whose language was not identified, or that was not confirmed as speech (0 when the
     report names neither): either may be the expected language or another one.
 
-    Reports since issue 13 give each language's share of the speech placed; the identified seconds plus the
+    Reports since issue 13 give each language's share of all speech; the identified seconds plus the
     unidentified and unconfirmed ones are the whole. Speech-like sound the stage did not confirm counts here:
     29 s of espeak Interlingua after 60 s of Russian, dropped by the unidentified-speech vote, let Russian
     "contradict" an Interlingua claim (issue 13 round 10, H3). Older reports: against ``speech_s``.

@@ -41,6 +41,9 @@ def test_speech_after_russian_that_no_language_fits_is_said_and_holds_the_claim_
     assert all(r.end <= ru["end"] + 1.0 or r.language != "ru" for r in section.timeline), section.timeline
     unplaced = (section.unidentified_s or 0.0) + (section.unconfirmed_s or 0.0)
     assert unplaced >= 0.8 * (ia["end"] - ia["start"]), section
+    # the shares are of all of it: Russian is about a third of this clip's speech, not 100%
+    assert abs(sum(g.share or 0.0 for g in section.languages) + unplaced / section.speech_s - 1) <= 0.01, section
+    assert section.language is None or (section.language.share or 0.0) < 0.5, section.language
     messages, markdown = seen(section)
     said = [m for m in messages if "not identified" in m or "speech-like sound" in m]
     assert said and all(f"{s:.0f} s" in " ".join(said) for s in (section.unidentified_s, section.unconfirmed_s)
