@@ -28,8 +28,8 @@ def unconfirmed_words(speech_s: float, more: bool = False) -> str:
     ``more``, of the part that failed beside speech that was placed (``AudioSection.unconfirmed_s``)."""
     if more:
         return (f"The voice detector found {speech_s:.0f} s more speech-like sound that the checks did not confirm "
-                "as speech (music, noise, or speech too unclear to place); it is in no language's region or share, "
-                "and a claim's language check counts it as possibly another language.")
+                "as speech (music, noise, or speech too unclear to place); it is in no language's region, and a "
+                "claim's language check counts it as possibly another language.")
     return (f"The voice detector found {speech_s:.0f} s of speech-like sound that the checks did not confirm as "
             "speech (music or noise?); no language is given.")
 
@@ -135,7 +135,7 @@ class AudioView(StageView):
                            f"{f'; next: {others}' if others else ''})")
             if getattr(au.language, "corroborated", None) is False:
                 out.append(f"- **Not corroborated:** {md(au.language.doubt or '')}")
-            if len(au.languages) > 1 or (au.languages and au.unidentified_s):
+            if len(au.languages) > 1 or (au.languages and (au.unidentified_s or unconfirmed_more(au))):
                 # every language heard (a two-channel clip's second voice has no timeline region): issue 13 r2 M5
                 shares = "; ".join(_share(g) for g in au.languages)
                 out.append(f"- **Languages ({md(au.language_status or '')}):** {shares}")
