@@ -779,10 +779,14 @@ def check_language(claim: Claim, report: Report) -> ClaimAssessment:
                                  f"{report.media.kind}"}.get(audio.status, f"audio stage {audio.status}")
         return _a(name, "unknown", why)
     want = ", ".join(expected)
+    unconfirmed_s = _unconfirmed_s(audio)
+    more = f"; {unconfirmed_s:.0f} s more speech-like sound not confirmed as speech" if unconfirmed_s else ""
     if audio.language_status == "unidentified":
-        seconds = f" ({audio.speech_s:.0f} s)" if audio.speech_s else ""
-        return _a(name, "unknown", f"speech found{seconds} but its language was not identified; expected {want}",
-                  expected=expected, speech_s=audio.speech_s)
+        # the report's own seconds (its notice says the unidentified ones; round 10, M1: 18 s here, 9 s there)
+        found = audio.unidentified_s or audio.speech_s
+        seconds = f" ({found:.0f} s)" if found else ""
+        return _a(name, "unknown", f"speech found{seconds} but its language was not identified{more}; expected "
+                  f"{want}", expected=expected, speech_s=audio.speech_s)
     heard = _heard_languages(audio)
     if not heard:
         from provenance.audio.view import UNCONFIRMED_SPEECH_S
@@ -804,8 +808,15 @@ def check_language(claim: Claim, report: Report) -> ClaimAssessment:
     counted = [g for g in heard if sure and not_counted(g) is None]
     detail = "; ".join(_language_part(g, expected, any(g is c for c in counted)) for g in heard)
     unidentified = _unidentified_share(audio)
+    whole = _speech_whole(audio)
     if audio.unidentified_s:
-        detail += (f"; {audio.unidentified_s:.0f} s ({unidentified:.0%} of the speech) of unidentified language")
+        detail += (f"; {audio.unidentified_s:.0f} s ({audio.unidentified_s / whole:.0%} of the speech) of "
+                   "unidentified language")
+    if unconfirmed_s:
+        detail += (f"; {unconfirmed_s:.0f} s ({unconfirmed_s / whole:.0%} of the speech) of speech-like sound not "
+                   "confirmed as speech")
+    unplaced = ("of unidentified language" if not unconfirmed_s else "not confirmed as speech"
+                if not audio.unidentified_s else "of unidentified language or not confirmed as speech")
     if not counted:
         return _a(name, "unknown", f"spoken language not identified with confidence: {detail}; expected {want}",
                   **evidence)
@@ -813,8 +824,8 @@ def check_language(claim: Claim, report: Report) -> ClaimAssessment:
     no = [g for g in counted if g.code not in expected]
     if yes and not no and unidentified >= _LANGUAGE_MIN_SHARE:
         # the speech not identified may be another language: the same rule that holds "contradicts" back
-        return _a(name, "neutral", f"{detail}; expected {want} heard, but {unidentified:.0%} of the speech is of "
-                  "unidentified language (it may be another one)", **evidence)
+        return _a(name, "neutral", f"{detail}; expected {want} heard, but {unidentified:.0%} of the speech is "
+                  f"{unplaced} (it may be another one)", **evidence)
     if yes and not no:
         return _a(name, "supports", f"{detail}; expected {want}", **evidence)
     if yes or any(g.code in expected for g in confident):
@@ -822,7 +833,7 @@ def check_language(claim: Claim, report: Report) -> ClaimAssessment:
     if unidentified >= _LANGUAGE_MIN_SHARE:
         # the speech not identified may be the expected language: no contradiction from what was not heard
         return _a(name, "unknown", f"{detail}; none of the expected {want} identified, and "
-                  f"{unidentified:.0%} of the speech is of unidentified language", **evidence)
+                  f"{unidentified:.0%} of the speech is {unplaced}", **evidence)
     if not any(g.probability >= _LANGUAGE_AGAINST_P for g in no):
         return _a(name, "unknown", f"{detail}; none of the expected {want} identified, but no other language is "
                   f"named at p {_LANGUAGE_AGAINST_P} or more, the bar for evidence against a claim (Whisper names "
@@ -830,17 +841,33 @@ def check_language(claim: Claim, report: Report) -> ClaimAssessment:
     return _a(name, "contradicts", f"{detail}; none of the expected {want}", **evidence)
 
 
-def _unidentified_share(audio: AudioSection) -> float:
-    """Share of all speech whose language was not identified (0 when the report names none).
+def _unconfirmed_s(audio: AudioSection) -> float:
+    """Seconds of speech-like sound the stage did not confirm as speech that the report says beside what it placed
+    (``audio.view.unconfirmed_more``: 3 s or more); 0 otherwise."""
+    from provenance.audio.view import unconfirmed_more
 
-    Reports since issue 13 give each language's share of all speech, unidentified included; the identified
-    seconds plus the unidentified ones are the whole. Older reports: against ``speech_s``.
-    """
-    if not audio.unidentified_s:
-        return 0.0
+    return unconfirmed_more(audio) or 0.0
+
+
+def _speech_whole(audio: AudioSection) -> float:
+    """All of the analysed speech: the identified seconds, the unidentified ones and the unconfirmed ones said
+    (reports before issue 13's languages list: ``speech_s``)."""
+    unplaced = (audio.unidentified_s or 0.0) + _unconfirmed_s(audio)
     named = sum(g.seconds or 0.0 for g in audio.languages)
-    total = named + audio.unidentified_s if named else (audio.speech_s or audio.unidentified_s)
-    return min(1.0, audio.unidentified_s / total) if total else 0.0
+    return (named + unplaced if named else (audio.speech_s or unplaced)) or 1.0
+
+
+def _unidentified_share(audio: AudioSection) -> float:
+    """Share of all speech whose language was not identified, or that was not confirmed as speech (0 when the
+    report names neither): either may be the expected language or another one.
+
+    Reports since issue 13 give each language's share of all speech; the identified seconds plus the
+    unidentified and unconfirmed ones are the whole. Speech-like sound the stage did not confirm counts here:
+    29 s of espeak Interlingua after 60 s of Russian, dropped by the unidentified-speech vote, let Russian
+    "contradict" an Interlingua claim (issue 13 round 10, H3). Older reports: against ``speech_s``.
+    """
+    unplaced = (audio.unidentified_s or 0.0) + _unconfirmed_s(audio)
+    return min(1.0, unplaced / _speech_whole(audio)) if unplaced else 0.0
 
 
 def _heard_languages(audio: AudioSection) -> list[LanguageGuess]:

@@ -147,3 +147,34 @@ def test_unidentified_speech_with_a_real_share_never_lets_another_language_contr
     audio.languages[0].share = 0.97
     result, _ = language_check(audio, Claim(id="c-ru", statement="x", languages=["ru"]))
     assert result == "contradicts"
+
+
+def test_speech_not_confirmed_beside_a_language_holds_a_contradiction_back() -> None:
+    """Issue 13 round 10, H3: 59.5 s of Russian, then 29.3 s of espeak Interlingua that the unidentified-speech
+    vote dropped (VAD 0.85, no-speech 0.93, one word). The report said "ru 100% of the speech" and an Interlingua
+    claim was "contradicted". Said as speech-like sound not confirmed as speech (33% of what VAD heard), it may be
+    the claimed language: unknown, with its seconds in the detail."""
+    audio = spoken("single", ("ru", 0.99, 1.0), speech_s=88.79)
+    audio.languages[0].seconds = 59.5
+    ia = Claim(id="c-ia", statement="Interlingua speakers", languages=["ia"])
+    assert language_check(audio, ia)[0] == "contradicts"  # what the report gave before: nothing else said
+    audio.unconfirmed_s = 29.29
+    result, detail = language_check(audio, ia)
+    assert result == "unknown" and "contradicts" not in body(audio, ia)
+    assert "29 s (33% of the speech) of speech-like sound not confirmed as speech" in detail
+    assert "33% of the speech is not confirmed as speech" in detail
+    # and no "supports" for a Russian claim while a third of the speech may be another language
+    result, detail = language_check(audio, Claim(id="c-ru", statement="x", languages=["ru"]))
+    assert result == "neutral" and "may be another one" in detail
+    audio.unconfirmed_s = 2.0  # under 3 s: VAD's padding around a cough, not said, not counted
+    assert language_check(audio, ia)[0] == "contradicts"
+
+
+def test_unidentified_status_says_the_reports_seconds_and_the_unconfirmed_rest() -> None:
+    """Round 10, M1: the report said "Speech found (9 s)" of espeak Esperanto and the claim "speech found (18 s)";
+    the rest (8.7 s) is now said apart, in both."""
+    audio = AudioSection(status="ok", language_status="unidentified", speech_s=17.71, unidentified_s=9.02,
+                         unconfirmed_s=8.69)
+    result, detail = language_check(audio, Claim(id="c-eo", statement="x", languages=["eo"]))
+    assert result == "unknown" and "speech found (9 s)" in detail
+    assert "9 s more speech-like sound not confirmed as speech" in detail

@@ -17,6 +17,7 @@ from provenance.audio.view import (
     AudioView,
     best_guess,
     channel_languages,
+    unconfirmed_more,
     unconfirmed_words,
 )
 from provenance.report.model import AudioSection, Finding, Report
@@ -90,6 +91,11 @@ class AudioStage(Stage):
                        "timeline).")
             out.append(Finding("speech_unidentified", "notice", message,
                                {"unidentified_s": audio.unidentified_s, "speech_s": audio.speech_s}))
+        more = unconfirmed_more(audio)
+        if more:
+            # every second of VAD speech is said: in a language, unidentified, or this (issue 13 round 10, H3)
+            out.append(Finding("speech_unconfirmed", "notice", unconfirmed_words(more, more=True),
+                               {"unconfirmed_s": audio.unconfirmed_s, "speech_s": audio.speech_s}))
         if audio.language is None:
             if audio.unidentified_s:
                 return out

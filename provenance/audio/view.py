@@ -23,10 +23,23 @@ _LANG_COLOURS = 6  # CSS classes lang0..lang5
 UNCONFIRMED_SPEECH_S = 3.0
 
 
-def unconfirmed_words(speech_s: float) -> str:
-    """What a clip says when VAD found speech but every region of it failed ``is_unidentified_speech``."""
+def unconfirmed_words(speech_s: float, more: bool = False) -> str:
+    """What a clip says when VAD found speech but every region of it failed ``is_unidentified_speech``; with
+    ``more``, of the part that failed beside speech that was placed (``AudioSection.unconfirmed_s``)."""
+    if more:
+        return (f"The voice detector found {speech_s:.0f} s more speech-like sound that the checks did not confirm "
+                "as speech (music, noise, or speech too unclear to place); it is in no language's region, and a "
+                "claim's language check counts it as possibly another language.")
     return (f"The voice detector found {speech_s:.0f} s of speech-like sound that the checks did not confirm as "
             "speech (music or noise?); no language is given.")
+
+
+def unconfirmed_more(section: AudioSection) -> float | None:
+    """Seconds of speech-like sound not confirmed as speech beside a language or unidentified speech, when there
+    are enough to say (``UNCONFIRMED_SPEECH_S``); None otherwise (a clip with nothing placed says it its own way)."""
+    left = section.unconfirmed_s or 0.0
+    placed = section.language is not None or bool(section.unidentified_s)
+    return left if placed and left >= UNCONFIRMED_SPEECH_S else None
 
 
 @dataclass
@@ -37,6 +50,7 @@ class Page:
     cues: list[dict[str, Any]]
     translated: bool  # some transcript segment carries a translation
     guess: str = ""  # the best guess of an uncertain clip, as ``best_guess`` words it
+    unconfirmed: str = ""  # speech-like sound not confirmed beside placed speech (``unconfirmed_more``), in words
 
 
 def language_classes(section: AudioSection) -> dict[str, str]:
@@ -104,6 +118,7 @@ class AudioView(StageView):
             cues=[c for c in map(_plain, section.cues) if isinstance(c, dict)],
             translated=any(getattr(s, "translation", None) for s in section.segments),
             guess=best_guess(section.language) if section.language is not None else "",
+            unconfirmed=unconfirmed_words(more, more=True) if (more := unconfirmed_more(section)) else "",
         )
         return render_partial("provenance.audio", "audio.html.j2", r=report, v=v)
 
@@ -120,7 +135,7 @@ class AudioView(StageView):
                            f"{f'; next: {others}' if others else ''})")
             if getattr(au.language, "corroborated", None) is False:
                 out.append(f"- **Not corroborated:** {md(au.language.doubt or '')}")
-            if len(au.languages) > 1 or (au.languages and au.unidentified_s):
+            if len(au.languages) > 1 or (au.languages and (au.unidentified_s or unconfirmed_more(au))):
                 # every language heard (a two-channel clip's second voice has no timeline region): issue 13 r2 M5
                 shares = "; ".join(_share(g) for g in au.languages)
                 out.append(f"- **Languages ({md(au.language_status or '')}):** {shares}")
@@ -132,12 +147,16 @@ class AudioView(StageView):
                     out.append(f"- **Text not shown** ({fmt_t(x.start)}–{fmt_t(x.end)}): {md(x.withheld)}")
             if au.unidentified_s:
                 out.append(f"- **Speech, language not identified:** {au.unidentified_s:.0f} s more")
+            if unconfirmed_more(au):
+                out.append(f"- **Speech not confirmed:** {md(unconfirmed_words(au.unconfirmed_s or 0.0, more=True))}")
             out.append(f"- **Model:** {md(au.engine or '')} · {md(au.model or '')}")
         else:
             plain = {"ok": "- no intelligible speech", "skipped": "- audio not analysed (not in this pipeline)"}.get(
                 au.status, f"- audio: {md(status_words(au.status))}")
             if au.unidentified_s:
                 plain = f"- **Speech found, language not identified:** {au.unidentified_s:.0f} s"
+                if unconfirmed_more(au):
+                    plain += f"\n- **Speech not confirmed:** {md(unconfirmed_words(au.unconfirmed_s or 0.0, True))}"
             elif au.status == "ok" and (au.speech_s or 0.0) >= UNCONFIRMED_SPEECH_S:
                 plain = f"- **Speech not confirmed:** {md(unconfirmed_words(au.speech_s or 0.0))}"
             out.append(plain)

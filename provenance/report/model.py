@@ -493,6 +493,10 @@ class AudioSection(Section, key="audio"):
     languages: list[LanguageGuess] = field(default_factory=list)  # every language heard, most speech first
     speech_s: float | None = None  # seconds of speech found by VAD
     unidentified_s: float | None = None  # seconds of speech whose language could not be identified (0.3)
+    # seconds of VAD speech the checks did not confirm as speech (music, noise, or speech Whisper wrote nothing
+    # sure over): never a language, never text. Languages' seconds + unidentified_s + unconfirmed_s = the analysed
+    # channel's VAD speech (``audio.analysis.unconfirmed``); None in reports before it, or when nothing is left over
+    unconfirmed_s: float | None = None
     analysed_s: float | None = None  # seconds of audio decoded (max_seconds caps it)
     budget_exhausted: bool = False  # the time budget stopped transcription or translation early
     channels: AudioChannels | None = None  # the channel check (0.3): which signal was analysed, and why
