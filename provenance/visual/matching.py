@@ -656,7 +656,7 @@ def _local_pairs(
 # footage moves inside an interface came 6-8 bits apart (news template, phone app, browser, letterbox, a screen
 # recording), and a picture-in-picture over a busy still background 2: whole-frame PDQ hardly sees an inset. So
 # REPEAT_BITS is 4, and such an inset whose first keypoint frame verified nothing is left to the tile probes (as
-# an inset too small for the whole-frame search already is). bench_matching dev: identical per case at 8 and at 4.
+# an inset too small for the whole-frame search already is). bench_matching dev: identical per case at 8.
 # The decision reads what a stored fingerprint keeps (hashes, box, size), so a re-match skips what verify did.
 REPEAT_BITS = 4
 
