@@ -646,19 +646,15 @@ def _local_pairs(
 
 
 # A keypoint frame that repeats one already searched in vain is not searched again (issue 12 speed point: a clip
-# that matches nothing paid ORB and a search, ~45 ms, on each of its 24 keypoint frames). The same picture gives
-# the same keypoints and finds nothing either. "Repeats": both frames' PDQ usable and within REPEAT_BITS, the same
-# content box and picture size, the boxes' PDQ within REPEAT_BITS too. Only repeats of a frame that found nothing
-# are skipped, so a match keeps every keypoint frame's own pairs and times; skipped frames stay "unfound", so the
-# mirror and tile probes (chosen among all keypoint frames) are the same. Measured (PDQ of the keypoint frames of
-# one clip, nearest earlier one): a loop restarted (bench_frames' clip, the 21-s archive footage looped) 0-2 bits;
-# a held still in the suite's phone app 0-4. But on the matching benchmark's dev queries, frames 1 s apart whose
-# footage moves inside an interface came 6-8 bits apart (news template, phone app, browser, letterbox, a screen
-# recording), and a picture-in-picture over a busy still background 2: whole-frame PDQ hardly sees an inset. So
-# REPEAT_BITS is 4, and such an inset whose first keypoint frame verified nothing is left to the tile probes (as
-# an inset too small for the whole-frame search already is). bench_matching dev: identical per case at 8.
-# The decision reads what a stored fingerprint keeps (hashes, box, size), so a re-match skips what verify did.
-REPEAT_BITS = 4
+# that matches nothing paid ORB and a search, ~45 ms, on each of its 24 keypoint frames). It would find nothing
+# either: the same picture gives the same keypoints. "Repeats": both frames' PDQ usable and within REPEAT_BITS,
+# the same content box and picture size, the boxes' PDQ within REPEAT_BITS too. Only repeats of a frame that found
+# nothing are skipped, so a match keeps every keypoint frame's own pairs (and its times). What repeats: a looped
+# clip (a loop restarted after 21 s came back 0-2 bits off), a freeze frame, a held still. Measured on the matching
+# benchmark's dev queries (DESIGN.md, "Repeated keypoint frames"): two keypoint frames of one query that differ
+# at all, a picture-in-picture's moving inset over a still background included, were REPEAT_MIN_SEEN bits or
+# more apart. The decision reads hashes a stored fingerprint keeps, so a re-match skips what a fresh verify did.
+REPEAT_BITS = 8
 
 
 def _repeats(a: HashedFrame, b: HashedFrame) -> bool:
