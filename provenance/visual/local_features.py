@@ -354,14 +354,7 @@ def accept(g: Geometry) -> bool:
 
 
 def verify(query: LocalFeatures, ref: LocalFeatures, pairs: np.ndarray) -> Verification | None:
-    """Fit one similarity transform to matched keypoints (query index, ref index); None when it does not hold.
-
-    Fewer pairs than MIN_INLIERS cannot give an accepted fit (inliers are a subset of the pairs), so RANSAC and
-    the measures are not run for them: the same answers, and in a search that matches nothing (bench_frames, no
-    match) 56% of the shortlisted frames' checks (103 of 185) stopped here. ``measure`` still fits from
-    MIN_VOTES, so keypoint_acceptance.py records the small fits too."""
-    if len(pairs) < MIN_INLIERS:
-        return None
+    """Fit one similarity transform to matched keypoints (query index, ref index); None when it does not hold."""
     g = measure(query, ref, pairs)
     if g is None or not accept(g):
         return None

@@ -611,20 +611,15 @@ def _local_pairs(
         todo = [todo[round(k)] for k in np.linspace(0, len(todo) - 1, config.local_max_frames)]
     deadline = current_deadline()  # ORB + a keypoint search per frame: 25-60 ms each; stop at the budget
     unfound: list[int] = []
-    empty: list[HashedFrame] = []  # frames searched that verified nothing (a repeat of one is not searched)
     for i in todo:
         deadline.check()
         frame = query.frames[i]
-        if any(_repeats(frame, other) for other in empty):
-            unfound.append(i)
-            continue
         features = frame.keypoint_features()
         if features is None:
             continue
         hits = index.search_local(features, candidates=5, stretched=_stretcher(frame))
         if not hits:
             unfound.append(i)
-            empty.append(frame)
         for hit in hits:
             ref_hash = index.hash_at(hit.reference_id, hit.t)
             distance = PDQ.distance(frame.hashes.pdq, ref_hash) if ref_hash else PDQ.bits
@@ -643,28 +638,6 @@ def _local_pairs(
             keypoint = [keypoint[round(k)] for k in np.linspace(0, len(keypoint) - 1, config.local_max_frames)]
         found = {r for r, pairs in per_ref.items() if any(p.inliers for p in pairs)}  # by whole-frame keypoints
         _tiled_local_pairs(query, index, keypoint, per_ref, other_than=matched | found)
-
-
-# A keypoint frame that repeats one already searched in vain is not searched again (issue 12 speed point: a clip
-# that matches nothing paid ORB and a search, ~45 ms, on each of its 24 keypoint frames). It would find nothing
-# either: the same picture gives the same keypoints. "Repeats": both frames' PDQ usable and within REPEAT_BITS,
-# the same content box and picture size, the boxes' PDQ within REPEAT_BITS too. Only repeats of a frame that found
-# nothing are skipped, so a match keeps every keypoint frame's own pairs (and its times). What repeats: a looped
-# clip (a loop restarted after 21 s came back 0-2 bits off), a freeze frame, a held still. Measured on the matching
-# benchmark's dev queries (DESIGN.md, "Repeated keypoint frames"): two keypoint frames of one query that differ
-# at all, a picture-in-picture's moving inset over a still background included, were REPEAT_MIN_SEEN bits or
-# more apart. The decision reads hashes a stored fingerprint keeps, so a re-match skips what a fresh verify did.
-REPEAT_BITS = 8
-
-
-def _repeats(a: HashedFrame, b: HashedFrame) -> bool:
-    """Whether keypoint frame ``a`` shows the picture ``b`` showed (REPEAT_BITS, above)."""
-    ha, hb = a.hashes, b.hashes
-    if a.box != b.box or a.frame_size != b.frame_size or not (PDQ.usable(ha.quality) and PDQ.usable(hb.quality)):
-        return False
-    if PDQ.distance(ha.pdq, hb.pdq) > REPEAT_BITS or (ha.content is None) != (hb.content is None):
-        return False
-    return ha.content is None or PDQ.distance(ha.content[0], hb.content[0]) <= REPEAT_BITS
 
 
 # Keypoint frames no search explained are searched again mirrored (issue 12 round 6 D1: a mirrored AND cropped
