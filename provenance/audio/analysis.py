@@ -200,6 +200,13 @@ MIN_TRANSCRIPT_LOGPROB = -0.9
 # A look on under FOREIGN_MIN_S of speech is a coin toss.
 FOREIGN_P = 0.2
 FOREIGN_MIN_S = 1.0
+# 4. not only the tail of speech Whisper cannot place: a language every stretch of which follows speech of
+#    unidentified language, with under TAIL_RATIO times that speech's seconds, is a best guess. espeak-ng Quechua
+#    said twice (issue 13 round 10, H1): each sentence's first 5.5-5.9 s named no language (unidentified
+#    speech), its last 3.1-3.2 s Thai at 0.93 / 0.81, and the padded look and the transcript (Thai gibberish)
+#    passed: "Thai 0.92, corroborated". A true language after unidentified speech keeps its text, as a best
+#    guess, when it is the shorter; one that starts a clip, or follows speech of a named language, is not touched.
+TAIL_RATIO = 1.0
 
 
 @dataclass
@@ -358,11 +365,11 @@ def _analyse(
         unidentified = _second_voice(engine, second, section, config, unidentified, regions)
         other_channel = unidentified - before
         section.unidentified_s = round(unidentified, 2) if unidentified else None
-    doubtful = _corroborate(engine, audio.samples, spoken, section, config)
+    doubtful, tails = _corroborate(engine, audio.samples, spoken, section, config, unidentified - other_channel)
     spoken, unidentified = _unidentify(spoken, section, config, doubtful, unidentified)
     section.unconfirmed_s = unconfirmed(clip.duration, spoken, unidentified - other_channel)
     _shares_of_all(section)
-    _withhold(spoken, section, config, doubtful)
+    _withhold(spoken, section, config, doubtful, tails)
     translated = _translate(engine, audio.samples, spoken, config, audio.offset, budget) if config.translate else True
     section.budget_exhausted = not translated or any(not r.transcribed for r in spoken)
     if section.language_status == "no_speech" and unidentified:
@@ -797,22 +804,26 @@ def _padded_doubt(engine: Engine, speech: np.ndarray, code: str, logprob: float 
 
 
 def _corroborate(
-    engine: Engine, samples: np.ndarray, regions: list[_Region], section: AudioSection, config: AudioConfig
-) -> set[str]:
+    engine: Engine, samples: np.ndarray, regions: list[_Region], section: AudioSection, config: AudioConfig,
+    unidentified: float = 0.0,
+) -> tuple[set[str], set[str]]:
     """Mark each confident language corroborated or not, and state the clip's status accordingly.
 
     Checked: every language named at ``uncertain_below`` or more with at least ``MIXED_MIN_S`` of speech (one
     that could count as a language of the clip, whatever its share), and the clip's main language. Corroborated
     when it has ``CORROBORATE_MIN_S`` of speech, Whisper's padded language ID agrees (``PADDED_AGREE_P``) and its
-    transcript is plausible (``MIN_TRANSCRIPT_LOGPROB``); thresholds and their measurements at the top of the
-    module. A main language that is not corroborated makes the clip ``uncertain`` (a best guess), and one that is
+    transcript is plausible (``MIN_TRANSCRIPT_LOGPROB``), and it is not only the tail of this channel's
+    ``unidentified`` seconds of speech (``TAIL_RATIO``); thresholds and their measurements at the top
+    of the module. A main language that is not corroborated makes the clip ``uncertain`` (a best guess), and one that is
     not never makes it ``mixed``. Costs one padded language-ID pass (~1-2 s here) per language checked under
     ``PADDED_SKIP_P``, only where the cheaper signals hold. Returns the
-    languages whose transcript is in doubt (implausible, or the second look disagrees): not merely short.
+    languages whose transcript is in doubt (implausible, or the second look disagrees): not merely short; and
+    those heard only as the tail of unidentified speech (their text is marked untrusted).
     """
     limit = round(CONFIRM_S * SAMPLE_RATE)
     main = section.language.code if section.language is not None else None
     implausible: set[str] = set()
+    tails: set[str] = set()
     for i, g in enumerate(section.languages):
         if g.corroborated is None and g.probability < config.uncertain_below:
             # a best guess is shown (greyed) only over a plausible transcript: reversed speech reads as a language
@@ -833,6 +844,10 @@ def _corroborate(
         seconds = g.seconds or 0.0
         if seconds < CORROBORATE_MIN_S:
             doubts.append(f"only {seconds:.1f} s of it (language ID on under {CORROBORATE_MIN_S:.0f} s is unreliable)")
+        if all(r.after_unidentified for r in mine) and seconds < TAIL_RATIO * unidentified:
+            tails.add(g.code)
+            doubts.append(f"every stretch of it ({seconds:.1f} s) follows speech whose language was not identified "
+                          f"({unidentified:.1f} s): Whisper may name a language for the end of speech it cannot place")
         logprob = _mean_logprob([p for r in mine for p in r.pieces])
         if logprob is None:
             doubts.append("no transcript to check it against")
@@ -851,16 +866,16 @@ def _corroborate(
         section.languages[i] = dataclasses.replace(g, corroborated=not doubts, doubt="; ".join(doubts) or None)
     entry = next((g for g in section.languages if section.language and g.code == section.language.code), None)
     if section.language is None or entry is None:
-        return implausible
+        return implausible, tails
     section.language = dataclasses.replace(section.language, corroborated=entry.corroborated, doubt=entry.doubt)
     if section.language_status not in ("single", "mixed"):
-        return implausible
+        return implausible, tails
     if entry.corroborated is False:
         section.language_status = "uncertain"
-        return implausible
+        return implausible, tails
     confident = [g for g in _confident(section.languages, config) if g.corroborated is not False]
     section.language_status = "mixed" if len(confident) >= 2 else "single"
-    return implausible
+    return implausible, tails
 
 
 def _unidentify(
@@ -910,7 +925,9 @@ def _mean_logprob(pieces: list[_Piece]) -> float | None:
     return sum(d * lp for d, lp in scored) / total
 
 
-def _withhold(regions: list[_Region], section: AudioSection, config: AudioConfig, implausible: set[str]) -> None:
+def _withhold(
+    regions: list[_Region], section: AudioSection, config: AudioConfig, implausible: set[str], tails: set[str]
+) -> None:
     """Take the text away where it would say something false, and say why (``TimelineRegion.withheld``).
 
     A region of uncertain language was transcribed in a guessed language: Whisper then writes a *translation*
@@ -919,7 +936,8 @@ def _withhold(regions: list[_Region], section: AudioSection, config: AudioConfig
     else the text marked ``untrusted`` (espeak
     English at en 0.66 is transcribed right and stays readable). A region of a language
     whose transcript is in doubt (``implausible``: espeak Korean as Thai gibberish) neither; a language that is
-    only too short to corroborate keeps its text (a 2-s Russian turn transcribed right). And a segment whose
+    only too short to corroborate keeps its text (a 2-s Russian turn transcribed right); one heard only as the
+    tail of unidentified speech (``tails``: espeak Quechua as Thai) keeps it marked untrusted. And a segment whose
     own language-ID chunk is sure (``CONFIDENT_P``) of another language while giving the region's under
     ``STRAY_LABEL_P`` is not that language's text (espeak Russian written as fluent English, round 2 H2).
     """
@@ -938,6 +956,9 @@ def _withhold(regions: list[_Region], section: AudioSection, config: AudioConfig
                     p.untrusted = why
         elif r.language in doubts and r.language in implausible:
             r.withheld = f"{r.language} not corroborated: {doubts[r.language]}"
+        elif r.language in doubts and r.language in tails:
+            for p in r.pieces:
+                p.untrusted = f"{r.language} not corroborated: {doubts[r.language]}"
         if r.withheld:
             r.pieces = []
             continue

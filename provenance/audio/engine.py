@@ -162,11 +162,48 @@ def _load_whisper(model: ResolvedModel, compute_type: str, cpu_threads: int) -> 
                     cpu_threads=cpu_threads,
                     local_files_only=not model.downloads,
                 )
+                exact_features(_LOADED[key])
             except Exception as exc:  # ctranslate2/huggingface raise many kinds; the report needs one line
                 how = "download" if model.downloads else "load"
                 reason = " ".join(str(exc).split()) or type(exc).__name__
                 raise AudioError(f"cannot {how} Whisper model {model.source!r}: {reason}") from exc
         return _LOADED[key]
+
+
+def exact_features(model: WhisperModel) -> None:
+    """Give ``model`` the log-mel features of ``_exact_log_mel``: the same bits on every CPU and thread count."""
+    from faster_whisper.feature_extractor import FeatureExtractor
+
+    extractor = model.feature_extractor
+    if type(extractor) is FeatureExtractor:
+        extractor.__class__ = type("ExactFeatureExtractor", (FeatureExtractor,), {"__call__": _exact_log_mel})
+
+
+def _exact_log_mel(self, waveform: np.ndarray, padding: int = 160, chunk_length: int | None = None) -> np.ndarray:
+    """faster-whisper's ``FeatureExtractor.__call__`` (80 or 128 mels x frames, float32), with the power, the mel
+    product and the log in float64, rounded to float32 at the end.
+
+    Upstream sums the mel product in float32 through BLAS, whose result depends on the kernel OpenBLAS picks for
+    the CPU and on its thread count: on one 30-s window of espeak Korean, 105,000 of 165,680 values differed by
+    1 ulp between OpenBLAS's Haswell, Sandybridge and Prescott kernels (``OPENBLAS_CORETYPE``) and between one and
+    two threads (issue 13: Dask workers heard that clip as th 0.6495, ``verify`` as 0.6842; an AVX-512 machine
+    uses yet another kernel). In float64 those differences sit far under float32's rounding: the features were
+    bit-identical across the three kernels and 1 or 2 threads. Cost: ~10 ms per 30 s of audio.
+    """
+    if chunk_length is not None:
+        self.n_samples = chunk_length * self.sampling_rate
+        self.nb_max_frames = self.n_samples // self.hop_length
+    waveform = np.asarray(waveform, dtype=np.float32)
+    if padding:
+        waveform = np.pad(waveform, (0, padding))
+    window = np.hanning(self.n_fft + 1)[:-1].astype(np.float32)
+    stft = self.stft(waveform, self.n_fft, self.hop_length, window=window, return_complex=True)
+    stft = stft.astype(np.complex64)[..., :-1]
+    power = stft.real.astype(np.float64) ** 2 + stft.imag.astype(np.float64) ** 2
+    mel = self.mel_filters.astype(np.float64) @ power
+    log_spec = np.log10(np.clip(mel, 1e-10, None))
+    log_spec = np.maximum(log_spec, log_spec.max() - 8.0)
+    return ((log_spec + 4.0) / 4.0).astype(np.float32)
 
 
 def get_engine(config: AudioConfig) -> Engine:
