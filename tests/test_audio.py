@@ -242,13 +242,17 @@ def test_language_of_each_clip(analysed: Analyse, path: Path, code: str) -> None
 
 @pytest.mark.slow
 def test_switch_from_english_to_russian_gives_both_with_the_boundary_near_the_truth(analysed: Analyse) -> None:
-    """Whisper alone calls this clip Ukrainian (p 0.36) from its first 30 s and loses the English."""
+    """Whisper alone calls this clip Ukrainian (p 0.36) from its first 30 s and loses the English. The first
+    Russian sentence (27.2-30.7 s) is one base hears as uk 0.77: alone ru 0.24 / padded 0.19 on one instruction
+    set, 0.19 / 0.18 under GENERIC, where it falls under the foreign-sentence bar (``analysis.FOREIGN_P``) and is
+    speech of unidentified language: the safe side, counted, never another language."""
     section = analysed(DATA / "en_ru_switch.ogg")
     parts = truth("en_ru_switch.ogg")
     en_end, ru_start = parts[1]["end"], parts[2]["start"]
     assert [r.language for r in section.timeline] == ["en", "ru"]
     en, ru = section.timeline
-    assert abs(en.end - en_end) <= 3.0 and abs(ru.start - ru_start) <= 3.0
+    late = ru.start - ru_start  # the first Russian sentence unidentified: said, with its seconds
+    assert abs(en.end - en_end) <= 3.0 and (abs(late) <= 3.0 or (section.unidentified_s or 0.0) >= late - 0.5)
     assert en.end <= ru.start and not en.uncertain and not ru.uncertain
     assert en.probability > 0.8 and ru.probability > 0.8
     assert section.language_status == "mixed"
@@ -401,7 +405,7 @@ def test_claim_assessment_of_real_analyses(analysed: Analyse, tmp_path: Path) ->
     result, detail = language(analysed(DATA / "en_ru_switch.ogg"))
     assert result == "neutral"
     assert re.search(r"en [56]\d% of the speech \(p [01]\.\d\d, not expected\)", detail)
-    assert re.search(r"ru [34]\d% of the speech \(p [01]\.\d\d, expected\)", detail)
+    assert re.search(r"ru [2-4]\d% of the speech \(p [01]\.\d\d, expected\)", detail)  # 29%: see the switch test
     samples = decode_audio(JFK).samples[::-1]
     result, detail = language(analysed(write_wav(tmp_path / "reversed.wav", samples, SAMPLE_RATE)))
     assert result == "unknown"
