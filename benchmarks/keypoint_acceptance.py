@@ -44,11 +44,11 @@ from provenance.visual.stage import query_fingerprint
 from provenance.workspace import Workspace
 
 from bench_matching import held_out
-from match_suite import build
+from match_suite import build, build_dev_2, build_dev_3, build_dev_4, reference_path
 
 MEASURES = ("inliers", "ratio", "scale", "angle", "spread", "ref_spread", "distinct", "cells", "density",
             "descriptor_distance", "ref_distinct", "cover", "ref_cover",
-            "support", "ref_support", "overlap", "query_overlap")
+            "support", "ref_support", "overlap", "query_overlap", "agreement")
 
 
 def main() -> int:
@@ -61,38 +61,48 @@ def main() -> int:
     folder, refs, cases = build()
     if args.split != "all":
         cases = [c for c in cases if held_out(c) == (args.split == "held-out")]
+    where = {c.name: folder for c in cases}
+    for batch in (build_dev_2, build_dev_3, build_dev_4):  # the dev batches, indexed as bench_matching's dev does
+        b_folder, b_refs, b_cases = batch()
+        refs = refs + b_refs
+        if args.split != "held-out":
+            cases = cases + b_cases
+            where |= {c.name: b_folder for c in b_cases}
     pipeline = load_pipeline("standard")
     fits: list[dict] = []
     with tempfile.TemporaryDirectory() as tmp:
         index = KnownImageryIndex(Workspace(tmp))
         for ref in refs:
-            index.add([ref["path"]], id=ref["id"], first_seen=ref["first_seen"], frames=pipeline.visual.frames,
+            index.add([reference_path(ref)], id=ref["id"], first_seen=ref["first_seen"], frames=pipeline.visual.frames,
                       matching=pipeline.visual.matching)
-        owner: dict[int, tuple[str, float]] = {}
+        owner: dict[int, tuple[str, float]] = {}  # descriptors' hash -> reference, t
         current: dict = {}
         real_verify = index_module.verify
 
         def recording_verify(query: lf.LocalFeatures, ref: lf.LocalFeatures, pairs: np.ndarray):
-            if not owner:  # reference keypoint frames by identity: the index loads them once
-                owner.update({id(f[2]): (f[0], f[1]) for f in index._keypoint_frame_table().frames})
+            if not owner:  # reference keypoint frames by their descriptors (slots are read from mapped files)
+                with index.workspace.reading() as conn:
+                    owner.update({hash(r[2]): (r[0], r[1]) for r in conn.execute(
+                        "SELECT reference_id, t, descriptors FROM keyframe")})
             g = lf.measure(query, ref, pairs)
             if g is not None:
-                ref_id, t = owner.get(id(ref), ("?", -1.0))
+                ref_id, t = owner.get(hash(ref.descriptors.tobytes()), ("?", -1.0))
                 right = ref_id == current["reference_id"]
                 fits.append({"case": current["name"], "edit": current["edit"], "hard": current["hard"],
                              "reference": ref_id, "t": t, "label": "right" if right else "unrelated",
-                             "accepted": lf.accept(g), "ratio": g.ratio, **asdict(g)})
+                             "accepted": lf.accept(g), "ratio": g.ratio, "agreement": lf.agreement(query, ref, g),
+                             **asdict(g)})
             return real_verify(query, ref, pairs)
 
         n_queries = len(cases)
         if args.exhaustive:
-            _exhaustive(index, folder, cases, pipeline, fits)
+            _exhaustive(index, where, cases, pipeline, fits)
             cases = []
         index_module.verify = recording_verify
         try:
             for case in cases:
                 current.update(name=case.name, edit=case.edit, hard=case.hard, reference_id=case.reference_id)
-                fp = query_fingerprint(probe(folder / "queries" / case.name), pipeline.visual)
+                fp = query_fingerprint(probe(where[case.name] / "queries" / case.name), pipeline.visual)
                 match(fp, index, pipeline.visual.matching)
         finally:
             index_module.verify = real_verify
@@ -111,13 +121,13 @@ def ratio_pairs(query: lf.LocalFeatures, ref: lf.LocalFeatures) -> np.ndarray:
     return np.array(pairs, dtype=np.int64).reshape(-1, 2)
 
 
-def _exhaustive(index: KnownImageryIndex, folder, cases, pipeline, fits: list[dict]) -> None:
+def _exhaustive(index: KnownImageryIndex, where: dict, cases, pipeline, fits: list[dict]) -> None:
     with index.workspace.reading() as conn:
         rows = conn.execute("SELECT reference_id, t, width, height, points, descriptors FROM keyframe").fetchall()
     ref_frames = [(r[0], r[1], lf.LocalFeatures.from_blobs(r[4], r[5], r[2], r[3])) for r in rows]
     print(f"exhaustive: {len(ref_frames)} reference keypoint frames")
     for case in cases:
-        fp = query_fingerprint(probe(folder / "queries" / case.name), pipeline.visual)
+        fp = query_fingerprint(probe(where[case.name] / "queries" / case.name), pipeline.visual)
         speed = 0.5 if "0.5x" in case.edit else 2.0 if "2x" in case.edit else 1.25 if case.edit == "speed_fps" else 1.0
         for frame in fp.frames:
             if frame.pixels is None:
@@ -139,7 +149,8 @@ def _exhaustive(index: KnownImageryIndex, folder, cases, pipeline, fits: list[di
                         continue  # the same reference elsewhere in time: neither right nor unrelated
                     label = "right"
                 fits.append({"case": case.name, "edit": case.edit, "hard": case.hard, "reference": ref_id, "t": t,
-                             "qt": frame.t, "label": label, "accepted": lf.accept(g), "ratio": g.ratio, **asdict(g)})
+                             "qt": frame.t, "label": label, "accepted": lf.accept(g), "ratio": g.ratio,
+                             "agreement": lf.agreement(q, feats, g), **asdict(g)})
 
 
 def _print(fits: list[dict], n_cases: int) -> None:

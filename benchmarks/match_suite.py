@@ -83,6 +83,13 @@ WALLPAPERS: dict[str, tuple[str, str]] = {
     "AdwaitaLight": ("gnome-backgrounds", "/usr/share/backgrounds/gnome/adwaita-l.webp"),
     "Truchet": ("gnome-backgrounds", "/usr/share/backgrounds/gnome/truchet-l.webp"),
     "Silk": ("mate-backgrounds", f"{_MATE}abstract/Silk.png"),  # dev-3 only: the picture held in the app
+    # dev-4 only (build_dev_4): the same scene under another light (DEV_4_PAIRS): GNOME's light/dark renders and
+    # Tux Racer's (the "tuxracer" course's) sky boxes, which held-out-8's "etr" skies are not
+    **{f"{n}{v}": ("gnome-backgrounds", f"/usr/share/backgrounds/gnome/{f}-{v[0].lower()}.webp")
+       for n, f in (("GnomeGrid", "grid"), ("GnomeWood", "wood"), ("GnomeLicorice", "licorice"),
+                    ("GnomePixels", "pixels")) for v in ("Light", "Dark")},
+    **{f"Tux{light.title()}{view.title()}": ("extremetuxracer-data", f"{_ETR}env/tuxracer/{light}/{view}.png")
+       for light in ("sunny", "cloudy", "night") for view in ("front", "left", "right")},
     # held-out-3 only (build_held_out_3): imagery no other split uses
     "Cluster": ("plasma-workspace-wallpapers", "/usr/share/wallpapers/Cluster/contents/images/3840x2160.png"),
     "UbuntuMateRadioactive": ("mate-backgrounds", f"{_MATE}desktop/Ubuntu-Mate-Radioactive-no-logo.png"),
@@ -1078,6 +1085,81 @@ def build_dev_3(out: Path | None = None) -> tuple[Path, list[dict], list[Case]]:
               phone_app([_resize(_photo(name), W, H)] * (3 * FPS)))
 
     manifest.write_text(json.dumps({"version": DEV_3_VERSION, "references": references,
+                                    "cases": [asdict(c) for c in cases]}, indent=1))
+    return out, references, cases
+
+
+DEV_4_VERSION = 1  # bump when build_dev_4's cases change: its cache is rebuilt
+# The same place under another light (issue 12, after held-out-8's two false matches: Tux Racer's evening mountains
+# indexed, the same mountains cloudy or at night matched by keypoints alone, 45 and 59 inliers). Pairs of real
+# renders of one scene: (indexed, the query's light). Chosen so that no global colour map turns one into the other
+# (that would be a colour-graded copy of the same picture, which must match): a least-squares affine RGB map from
+# the indexed picture to the other (at 480x270) explains R^2 = 0.80 (grid), 0.65 (wood), 0.86 (licorice) and 0.36
+# (pixels) of the other's variance; the suite's colour_grade edit explains >= 0.97 on the dev photographs. Left out:
+# GNOME's vnc (flat) and symbolic (R^2 1.00: a recolouring), adwaita and truchet (dev-2's references), Tux Racer's
+# evening sky boxes (R^2 0.996 from the sunny ones: a tint of the same render). Tux Racer's cloudy and night boxes
+# are other renders of the course's mountains (R^2 0.09-0.72, gradients uncorrelated: -0.01 to 0.01): the same
+# kind of place under another sky rather than a pixel-aligned relight.
+DEV_4_PAIRS = (("GnomeGridLight", "GnomeGridDark"), ("GnomeWoodDark", "GnomeWoodLight"),
+               ("GnomeLicoriceLight", "GnomeLicoriceDark"), ("GnomePixelsDark", "GnomePixelsLight"),
+               ("TuxSunnyFront", "TuxCloudyFront"), ("TuxSunnyFront", "TuxNightFront"))
+
+
+def _heavy_crop_caption(fr: Frames, rng: np.random.Generator) -> Frames:
+    """Half the picture's area cropped out and blown up, with the suite's lower third and logo over it: a repost
+    that defeats whole-frame hashes and is found by keypoints alone."""
+    return e_overlay(_crop(fr, rng, 0.5), rng, [])
+
+
+def build_dev_4(out: Path | None = None) -> tuple[Path, list[dict], list[Case]]:
+    """Build (or load) the fourth dev batch, names ``d4_``: the same place under another light (``DEV_4_PAIRS``).
+
+    References: a pan-and-zoom clip over GNOME's light grid and over Tux Racer's sunny left and right views, and
+    the dark wood, light licorice, dark pixels and sunny front views as stills. Negatives (hard case
+    ``same_place_other_light``): the same scene under the other light as a still (the indexed framing) and as a
+    4-s clip (for the clips: the same camera move; for the stills: a pan over it). Positives beside them, on the
+    same imagery: each reference heavily cropped under a caption (``_heavy_crop_caption``), the keypoint-only
+    reposts a second check must keep. Indexed beside the other dev batches' references.
+    """
+    out = out or ROOT / "benchmarks" / ".cache" / "match_suite_d4"
+    manifest = out / "manifest.json"
+    if manifest.exists():
+        data = json.loads(manifest.read_text())
+        if data.get("version") == DEV_4_VERSION:
+            return out, data["references"], [Case(**c) for c in data["cases"]]
+    (out / "refs").mkdir(parents=True, exist_ok=True)
+    (out / "queries").mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(4404)
+    references: list[dict] = []
+    cases: list[Case] = []
+    add_ref = functools.partial(_add_reference, out, references, first_seen="2023-09-01")
+    query = functools.partial(_add_query, out, cases)
+    same_place = functools.partial(Case, edit="negative", reference_id=None, hard="same_place_other_light")
+
+    clips = {"d4kb_grid": [("GnomeGridLight", "GnomeGridDark", 901)],
+             "d4kb_tux": [("TuxSunnyLeft", "TuxCloudyLeft", 902), ("TuxSunnyRight", "TuxNightRight", 903)]}
+    for rid, parts in clips.items():
+        frames = [f for indexed, _other, seed in parts for f in ken_burns(_photo(indexed), 5, seed)]
+        add_ref(rid, frames)
+        for k, (_indexed, other, seed) in enumerate(parts):
+            query(same_place(f"d4_neg_{other}_same_move.mp4"), ken_burns(_photo(other), 5, seed)[:4 * FPS])
+            query(same_place(f"d4_neg_{other}.jpg"), img=_fit(_photo(other)))
+            start = 5 * k + 0.5
+            part = frames[int(start * FPS):int(start * FPS) + 4 * FPS]
+            query(Case(f"d4_crop_caption_{rid}_{k}.mp4", "heavy_crop_caption", rid, 0.0, start),
+                  _heavy_crop_caption(part, rng))
+    stills = {"d4still_wood": "GnomeWoodDark", "d4still_licorice": "GnomeLicoriceLight",
+              "d4still_pixels": "GnomePixelsDark", "d4still_tux": "TuxSunnyFront"}
+    for rid, indexed in stills.items():
+        add_ref(rid, img=_photo(indexed), first_seen="2023-09-01")
+        query(Case(f"d4_crop_caption_{rid}.jpg", "heavy_crop_caption", rid, 0.0, 0.0),
+              img=_heavy_crop_caption([_resize(_photo(indexed), W, H)], rng)[0])
+        for j, (_indexed, other) in enumerate(p for p in DEV_4_PAIRS if p[0] == indexed):
+            query(same_place(f"d4_neg_{other}.jpg"), img=_fit(_photo(other)))
+            if j == 0:
+                query(same_place(f"d4_neg_{other}_pan.mp4"), ken_burns(_photo(other), 4, 910 + len(cases)))
+
+    manifest.write_text(json.dumps({"version": DEV_4_VERSION, "references": references,
                                     "cases": [asdict(c) for c in cases]}, indent=1))
     return out, references, cases
 
