@@ -1089,7 +1089,7 @@ def build_dev_3(out: Path | None = None) -> tuple[Path, list[dict], list[Case]]:
     return out, references, cases
 
 
-DEV_4_VERSION = 1  # bump when build_dev_4's cases change: its cache is rebuilt
+DEV_4_VERSION = 4  # bump when build_dev_4's cases change: its cache is rebuilt
 # The same place under another light (issue 12, after held-out-8's two false matches: Tux Racer's evening mountains
 # indexed, the same mountains cloudy or at night matched by keypoints alone, 45 and 59 inliers). Pairs of real
 # renders of one scene: (indexed, the query's light). Chosen so that no global colour map turns one into the other
@@ -1111,6 +1111,32 @@ def _heavy_crop_caption(fr: Frames, rng: np.random.Generator) -> Frames:
     return e_overlay(_crop(fr, rng, 0.5), rng, [])
 
 
+# dev-4's zoomed crops: photographs the suite indexes as distractor stills (``build``'s ``photo_`` references), each
+# cut to its middle 16:9, a share of that cut (ZOOM_KEEP) blown up to fill the frame, under a plain caption
+# (``_plain_caption``; not the suite's news lower third, which is an indexed interface): true reposts that only
+# keypoints find, at the magnifications where a check on keypoint agreement was weakest. Beside them, photographs
+# nothing indexes (ZOOM_OTHER) zoomed alike under the news lower third (``e_overlay``, the suite's news template):
+# other pictures in the same interface as dev-2's indexed news-template recording, as stills.
+ZOOM_PHOTOS = ("BytheWater", "ColorfulCups", "Kite", "Aqua", "GreenMeadow", "FreshFlower", "Storm", "cam_P1000827")
+ZOOM_KEEP = (0.5, 0.35, 0.25)
+ZOOM_OTHER = ("YellowFlower", "Blinds", "RainDrops", "Wood", "Autumn")
+
+
+def _plain_caption(img: np.ndarray) -> np.ndarray:
+    """White outlined text across the picture's foot, as a repost captions a still (no band, no logo)."""
+    g = img.copy()
+    _text(g, "the storm hit the coast this morning", (24, H - 34), 0.95, (255, 255, 255), 2, outline=True)
+    return g
+
+
+def _middle_16_9(img: np.ndarray) -> np.ndarray:
+    """The photograph's middle 16:9 cut at the suite's frame size (no stretch)."""
+    h, w = img.shape[:2]
+    cw, ch = (w, round(w * 9 / 16)) if w * 9 <= h * 16 else (round(h * 16 / 9), h)
+    x, y = (w - cw) // 2, (h - ch) // 2
+    return _resize(img[y:y + ch, x:x + cw], W, H)
+
+
 def build_dev_4(out: Path | None = None) -> tuple[Path, list[dict], list[Case]]:
     """Build (or load) the fourth dev batch, names ``d4_``: the same place under another light (``DEV_4_PAIRS``).
 
@@ -1118,8 +1144,9 @@ def build_dev_4(out: Path | None = None) -> tuple[Path, list[dict], list[Case]]:
     the dark wood, light licorice, dark pixels and sunny front views as stills. Negatives (hard case
     ``same_place_other_light``): the same scene under the other light as a still (the indexed framing) and as a
     4-s clip (for the clips: the same camera move; for the stills: a pan over it). Positives beside them, on the
-    same imagery: each reference heavily cropped under a caption (``_heavy_crop_caption``), the keypoint-only
-    reposts a second check must keep. Indexed beside the other dev batches' references.
+    same imagery: each reference heavily cropped under a caption (``_heavy_crop_caption``), and zoomed crops of
+    the suite's distractor stills (``ZOOM_PHOTOS`` at ``ZOOM_KEEP``): the keypoint-only reposts a second check
+    must keep. Indexed beside the other dev batches' references.
     """
     out = out or ROOT / "benchmarks" / ".cache" / "match_suite_d4"
     manifest = out / "manifest.json"
@@ -1158,6 +1185,15 @@ def build_dev_4(out: Path | None = None) -> tuple[Path, list[dict], list[Case]]:
             query(same_place(f"d4_neg_{other}.jpg"), img=_fit(_photo(other)))
             if j == 0:
                 query(same_place(f"d4_neg_{other}_pan.mp4"), ken_burns(_photo(other), 4, 910 + len(cases)))
+
+    for name in ZOOM_PHOTOS:
+        picture = _middle_16_9(_photo(name))
+        for keep in ZOOM_KEEP:
+            query(Case(f"d4_zoom_{round(keep * 100)}_{name}.jpg", "zoomed_crop_caption", f"photo_{name}", 0.0, 0.0),
+                  img=_plain_caption(_crop([picture], rng, keep)[0]))
+    for name in ZOOM_OTHER:
+        query(Case(f"d4_neg_zoom_news_{name}.jpg", "negative", None, hard="wrapper_news_template"),
+              img=e_overlay(_crop([_middle_16_9(_photo(name))], rng, 0.35), rng, [])[0])
 
     manifest.write_text(json.dumps({"version": DEV_4_VERSION, "references": references,
                                     "cases": [asdict(c) for c in cases]}, indent=1))

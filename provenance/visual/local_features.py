@@ -130,18 +130,6 @@ MAX_ANGLE = 30.0  # degrees of rotation accepted
 QUARTER_TURN_TOLERANCE = 10.0  # degrees around 90/180/270: pictures turned a quarter fit within 1 degree
 MAX_INLIER_DESCRIPTOR_DISTANCE = 44  # median bits of 256 over the inliers; right fits max 40, unrelated median 51
 MIN_REF_SUPPORT = 0.5  # Geometry.ref_support of a frame-on-frame fit; right ones p5 0.58, same interface 0.37-0.47
-# Keypoints alone (no frame of the match within PDQ's threshold of its reference frame: matching._keypoints_agree)
-# need one accepted fit with agreement() >= MIN_AGREEMENT. Measured (benchmarks/keypoint_acceptance.py, dev split
-# with its four batches, 188 queries, 2026-12-02): the 25 positives matched by keypoints alone have a best fit of
-# 0.45-0.93 (lowest: a 25% crop of the suite's pan 0.45, heavy crops under a caption of dev-4's Tux Racer pan
-# 0.45 and 0.47 and licorice still 0.45, footage out of dev-2's phone app 0.48); every accepted fit of an
-# unrelated picture 0.17-0.32 (the highest: other footage in the news template, which the interface checks drop
-# later), the same place under another light 0.19-0.26 (dev-4's dark licorice pan over the light still, 19-28
-# inliers, a false match before). 0.38 sits between 0.32 and 0.45: 0.06 over the highest unrelated fit, 0.07
-# under the lowest true one: a thin margin on the positive side, where magnified crops lose agreement (their
-# fine keypoints have no twin at the reference's scale).
-MIN_AGREEMENT = 0.38
-TWIN_RADIUS = 4.0  # px (reference frame): a query keypoint mapped this near a reference keypoint is the same spot
 ALIGNED_OVERLAP = 0.9  # a fit is frame on frame when each picture covers this share of the other (interfaces: 1.0)
 
 
@@ -167,7 +155,6 @@ class Verification:
     scale: float  # reference pixels per query pixel
     angle: float  # degrees
     spread: float  # inliers' bounding box / query area
-    agreement: float = 1.0  # local_features.agreement of the fit: how alike the spots both pictures show look
 
 
 _orb: dict[int, cv2.ORB] = {}
@@ -277,7 +264,7 @@ class Geometry:
     ref_support: float  # the same for the reference keypoints (its strongest 500: where its texture is)
     overlap: float  # share of the reference picture the query picture covers once mapped (bounding box)
     query_overlap: float  # share of the mapped query picture that falls inside the reference picture
-    model: tuple[float, ...] = ()  # the fitted similarity, query -> reference pixels (2x3, row-major)
+    model: tuple[float, ...] = ()  # the fitted similarity, query -> reference pixels (2x3, row-major), for study
 
     @property
     def ratio(self) -> float:
@@ -349,42 +336,6 @@ def measure(query: LocalFeatures, ref: LocalFeatures, pairs: np.ndarray) -> Geom
                     support, ref_support, overlap, query_overlap, tuple(float(x) for x in model.ravel()))
 
 
-def agreement(query: LocalFeatures, ref: LocalFeatures, g: Geometry) -> float:
-    """Of the query keypoints that land within TWIN_RADIUS px of a reference keypoint under the fit (the same spot
-    of the picture, found on both sides), the share whose descriptor agrees with such a twin's within
-    MAX_DESCRIPTOR_DISTANCE bits; 0.0 when none lands near one.
-
-    Why: the ratio-test inliers are the pairs that agree best, so a picture that shares only its structure with the
-    reference (the same place under another light, another render of the same scene) can still gather enough of
-    them. Every spot both sides found is asked here, uniquely or not: where the picture is the reference's, its
-    patches look alike; relit, most of them do not. Spots one side alone has (a caption, an inset's surroundings)
-    find no twin and do not count, so overlays do not lower it. ORB keypoints are sparse (one per ~800 px^2 of a
-    reference frame), so a stray keypoint rarely has a twin by chance.
-    """
-    if not g.model or not len(ref.points):
-        return 0.0
-    model = np.asarray(g.model, dtype=np.float64).reshape(2, 3)
-    mapped = (query.points.astype(np.float64) @ model[:, :2].T + model[:, 2]).astype(np.float32)
-    # reference keypoints sorted by x: each query keypoint compares with those in its TWIN_RADIUS-wide x band only
-    order = np.argsort(ref.points[:, 0], kind="stable")
-    rx, ry = ref.points[order, 0], ref.points[order, 1]
-    lo = np.searchsorted(rx, mapped[:, 0] - TWIN_RADIUS, side="left")
-    hi = np.searchsorted(rx, mapped[:, 0] + TWIN_RADIUS, side="right")
-    counts = hi - lo
-    if not counts.sum():
-        return 0.0
-    q = np.repeat(np.arange(len(mapped)), counts)
-    r = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts) + np.repeat(lo, counts)
-    near = (rx[r] - mapped[q, 0]) ** 2 + (ry[r] - mapped[q, 1]) ** 2 <= TWIN_RADIUS ** 2
-    q, r = q[near], order[r[near]]
-    if not len(q):
-        return 0.0
-    bits = np.unpackbits(query.descriptors[q] ^ ref.descriptors[r], axis=1).sum(axis=1)
-    best = np.full(len(mapped), 256)
-    np.minimum.at(best, q, bits)
-    return float((best[np.unique(q)] <= MAX_DESCRIPTOR_DISTANCE).mean())
-
-
 def accept(g: Geometry) -> bool:
     """Whether a fit shows the same picture: the checks and their measured source in the module docstring."""
     if g.inliers < MIN_INLIERS or g.spread < MIN_SPREAD or not (SCALE_RANGE[0] <= g.scale <= SCALE_RANGE[1]):
@@ -408,8 +359,7 @@ def verify(query: LocalFeatures, ref: LocalFeatures, pairs: np.ndarray) -> Verif
     g = measure(query, ref, pairs)
     if g is None or not accept(g):
         return None
-    return Verification(g.inliers, round(g.scale, 3), round(g.angle, 2), round(g.spread, 3),
-                        round(agreement(query, ref, g), 3))
+    return Verification(g.inliers, round(g.scale, 3), round(g.angle, 2), round(g.spread, 3))
 
 
 # A still shown stretched to fill another frame shape (a square or 4:3 photograph filled to 16:9, as pan-and-zoom

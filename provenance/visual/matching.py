@@ -27,14 +27,7 @@ from provenance.visual.config import MatchingConfig
 from provenance.visual.frames import HASH_SIZE
 from provenance.visual.hashing import Fingerprint, FrameHashes, HashedFrame, crop_box
 from provenance.visual.index import KnownImageryIndex, Reference, first_seen_order
-from provenance.visual.local_features import (
-    MIN_AGREEMENT,
-    QUERY_FEATURES,
-    LocalFeatures,
-    extract,
-    stretch_factor,
-    stretch_to,
-)
+from provenance.visual.local_features import QUERY_FEATURES, LocalFeatures, extract, stretch_factor, stretch_to
 from provenance.visual.signals import DIHEDRAL, PDQ, PHASH
 from provenance.visual.wording import LOW_DETAIL_RUN as METHOD_LOW_DETAIL_RUN
 
@@ -123,7 +116,6 @@ class _Pair:
     # a whole-frame hash hit an interface around the footage could explain (``_interface_suspects``): it counts
     # only beside evidence that the footage itself agrees (a trusted hash hit or keypoints on its line)
     suspect: bool = False
-    agreement: float = 1.0  # a keypoint pair's lf.agreement (hash pairs: 1.0, not asked)
 
     @property
     def offset(self) -> float:
@@ -220,8 +212,6 @@ def match(
         duration = ref.duration_s if ref.kind == "video" else None
         segments = [_within(s, duration) for s in segments]
         used = [p for p in pairs if p.frame in explained]
-        if not _keypoints_agree(used, config):
-            continue
         chosen = [explained[i] for i in sorted(explained)]
         matches.append(
             Match(
@@ -242,15 +232,6 @@ def match(
     runs = _low_detail_runs(query, index, config, {m.reference_id for m in matches})
     matches += [m for ref_id, run in runs.items() if (m := _run_match(run, index.get(ref_id), len(query.frames)))]
     return _every_source(matches, index), len(usable)
-
-
-def _keypoints_agree(used: list[_Pair], config: MatchingConfig) -> bool:
-    """Whether a reference's evidence stands: a hash agrees somewhere (a hash pair, or a keypoint pair whose frames
-    are within ``config.max_distance``), or, keypoints alone, one fit's spots look alike on both sides
-    (lf.agreement >= lf.MIN_AGREEMENT): the same place under another light fits by structure only."""
-    if any(not p.inliers or p.distance <= config.max_distance for p in used):
-        return True
-    return max(p.agreement for p in used) >= MIN_AGREEMENT
 
 
 # A run of low-detail frames (issue 12 round 8). Footage shown inside an interface (a browser page) and indexed so
@@ -643,8 +624,7 @@ def _local_pairs(
             ref_hash = index.hash_at(hit.reference_id, hit.t)
             distance = PDQ.distance(frame.hashes.pdq, ref_hash) if ref_hash else PDQ.bits
             per_ref[hit.reference_id].append(
-                _Pair(i, frame.t, hit.t, distance, False, inliers=hit.verification.inliers,
-                      agreement=hit.verification.agreement)
+                _Pair(i, frame.t, hit.t, distance, False, inliers=hit.verification.inliers)
             )
     if config.mirror:
         found = _mirrored_local_pairs(query, index, unfound, per_ref)
@@ -710,8 +690,7 @@ def _mirrored_local_pairs(query: Fingerprint, index: KnownImageryIndex, unfound:
             mirror_hash = frame.hashes.pdq_mirror
             distance = PDQ.distance(mirror_hash, ref_hash) if ref_hash and mirror_hash else PDQ.bits
             per_ref[hit.reference_id].append(
-                _Pair(i, frame.t, hit.t, distance, True, inliers=hit.verification.inliers,
-                      agreement=hit.verification.agreement)
+                _Pair(i, frame.t, hit.t, distance, True, inliers=hit.verification.inliers)
             )
         return bool(hits)
 
@@ -768,8 +747,7 @@ def _tiled_local_pairs(query: Fingerprint, index: KnownImageryIndex, unfound: li
                 ref_hash = index.hash_at(hit.reference_id, hit.t)
                 distance = PDQ.distance(frame.hashes.pdq, ref_hash) if ref_hash else PDQ.bits
                 per_ref[hit.reference_id].append(
-                    _Pair(i, frame.t, hit.t, distance, False, inliers=hit.verification.inliers,
-                      agreement=hit.verification.agreement))
+                    _Pair(i, frame.t, hit.t, distance, False, inliers=hit.verification.inliers))
             if hits:
                 verified = True
                 break  # one tile holds the inset: the others would only repeat its hits
