@@ -1,14 +1,16 @@
 """What keypoint verification measures on matching and on unrelated pairs: the data its acceptance is set from.
 
-Runs every query of the matching suite (``match_suite.py``; the dev split unless told otherwise) through the
-visual stage against the suite's index, recording every RANSAC fit that keypoint search tries (the top
+Runs every query of the matching suite (``match_suite.py``; the dev split with its dev batches ``build_dev_2`` to
+``build_dev_4`` unless told otherwise) through the visual stage against the suite's index (the dev batches'
+references beside it), recording every RANSAC fit that keypoint search tries (the top
 candidate reference keypoint frames of each query keypoint frame, as production tries them) with all its
 measures (local_features.Geometry), before acceptance. A fit is labelled
 
   right     the query reuses that reference (a positive case, its own reference)
   unrelated a negative query, or a positive query against another reference
 
-and for each measure the script prints percentiles per label, the largest value any unrelated fit reached,
+and for each measure (with ``agreement``, a second check studied for keypoint-only matches and not used: see
+its docstring) the script prints percentiles per label, the largest value any unrelated fit reached,
 and how many fits of each label the current acceptance (local_features.accept) lets through. ``--dump FILE``
 writes the fits as JSON lines for further study.
 

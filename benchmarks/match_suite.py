@@ -13,7 +13,9 @@ as indexed ones, and footage wrapped in the *same* interface as an indexed refer
 negative query is unrelated to every indexed reference, so it makes one (query, reference) pair with each.
 
 Further batches, each cached in its own folder and indexed beside the suite's references: ``build_dev_2``
-(dev: flips at several qualities, footage out of and into each interface), ``build_held_out_2`` and
+(dev: flips at several qualities, footage out of and into each interface), ``build_dev_3`` (dev: other footage
+in each interface), ``build_dev_4`` (dev: the same place under another light, zoomed and heavy crops found by
+keypoints alone, stills under the news lower third), ``build_held_out_2`` and
 ``build_held_out_3``, ``build_held_out_4`` to ``build_held_out_7`` (held out: imagery no other split uses; 4 to 7
 are tables of rows one builder, ``_build_held_out``, draws; ``--held-out-2`` ... ``--held-out-7`` build and check
 one without matching).
