@@ -29,7 +29,9 @@ A quarter of the suite's cases (chosen by a hash of the case name, so the split 
 thresholds on ``dev`` (the default), and run a held-out split once, at the end of a change, to report both.
 ``dev`` also holds the second and third dev batches (``match_suite.build_dev_2``, names ``d2_``: flips at several
 qualities, footage out of and into each interface; ``build_dev_3``, names ``d3_``: other footage inside each
-interface, six per wrapper, and a phone-app recording of a held still), whose references are always indexed.
+interface, six per wrapper, and a phone-app recording of a held still), whose references are always indexed,
+and the fourth (``build_dev_4``, names ``d4_``: the same place under another light, hard case
+``same_place_other_light``, beside heavy crops under a caption of the same imagery), indexed for dev and all only.
 ``held-out`` was looked at once (2026-11-30) and tuned against since (interface masking); ``held-out-2``
 (``match_suite.build_held_out_2``) was looked at once (2026-12-01) and its misses (a mirrored excerpt, footage
 out of a browser-wrapped reference) became dev cases, so neither tells how the matcher does on unseen
@@ -94,6 +96,7 @@ from match_suite import (
     build,
     build_dev_2,
     build_dev_3,
+    build_dev_4,
     build_held_out_2,
     build_held_out_3,
     build_held_out_4,
@@ -223,8 +226,13 @@ def main() -> int:
     folder_d3, refs_d3, cases_d3 = build_dev_3()
     refs = refs + refs_d2 + refs_d3
     if args.split in ("dev", "all"):
-        cases = cases + cases_d2 + cases_d3
-        where |= {c.name: folder_d2 for c in cases_d2} | {c.name: folder_d3 for c in cases_d3}
+        # the fourth (the same place under another light, and keypoint-only reposts of it): dev only, its
+        # references indexed for dev and all (the held-out splits' figures stay comparable with their looks)
+        folder_d4, refs_d4, cases_d4 = build_dev_4()
+        refs = refs + refs_d4
+        cases = cases + cases_d2 + cases_d3 + cases_d4
+        where |= ({c.name: folder_d2 for c in cases_d2} | {c.name: folder_d3 for c in cases_d3}
+                  | {c.name: folder_d4 for c in cases_d4})
     if args.split in ("held-out-2", "held-out-3", "held-out-4", "held-out-5", "held-out-6", "held-out-7", "held-out-8",
                       "all"):
         folder_2, refs_2, cases_2 = build_held_out_2()

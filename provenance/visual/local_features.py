@@ -264,6 +264,7 @@ class Geometry:
     ref_support: float  # the same for the reference keypoints (its strongest 500: where its texture is)
     overlap: float  # share of the reference picture the query picture covers once mapped (bounding box)
     query_overlap: float  # share of the mapped query picture that falls inside the reference picture
+    model: tuple[float, ...] = ()  # the fitted similarity, query -> reference pixels (2x3, row-major), for study
 
     @property
     def ratio(self) -> float:
@@ -332,7 +333,7 @@ def measure(query: LocalFeatures, ref: LocalFeatures, pairs: np.ndarray) -> Geom
     query_overlap = float(common / max(1e-9, (x1 - x0) * (y1 - y0)))
     return Geometry(len(pairs), count, scale, angle, spread, ref_spread, distinct, cells,
                     count / max(1, inside), float(np.median(hamming)), ref_distinct, cover, ref_cover,
-                    support, ref_support, overlap, query_overlap)
+                    support, ref_support, overlap, query_overlap, tuple(float(x) for x in model.ravel()))
 
 
 def accept(g: Geometry) -> bool:
