@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Literal, get_args
 from urllib.parse import quote, unquote, urlsplit
 
-from provenance.audio.languages import not_counted
+from provenance.audio.languages import SPEECH_MODEL_LANGUAGES, not_counted
 from provenance.errors import ProvenanceError
 from provenance.report.integrity import (
     REPORT_FILE,
@@ -767,7 +767,9 @@ def check_language(claim: Claim, report: Report) -> ClaimAssessment:
     (``unknown`` when it is all that was heard), and the detail gives the stage's doubt. The 15% bar on
     unidentified speech is strict on purpose (it may be the expected language): voices Whisper base knows poorly
     leave more than that in most clips, so most such clips never contradict a claim, however confident the
-    other languages (issue 13 round 6, M3: es 34%, en 33%, de 17% at 0.94-0.98 beside 16% unidentified).
+    other languages (issue 13 round 6, M3: es 34%, en 33%, de 17% at 0.94-0.98 beside 16% unidentified). Nor
+    does a claim expecting a language the speech model cannot name (``SPEECH_MODEL_LANGUAGES``: Quechua,
+    Guarani, Esperanto...) get "contradicts": that speech is heard as another language.
     """
     name, audio = "language", report.audio
     expected = _stored_languages(claim.languages)
@@ -834,6 +836,13 @@ def check_language(claim: Claim, report: Report) -> ClaimAssessment:
         # the speech not identified may be the expected language: no contradiction from what was not heard
         return _a(name, "unknown", f"{detail}; none of the expected {want} identified, and "
                   f"{unidentified:.0%} of the speech is {unplaced}", **evidence)
+    unnameable = [c for c in expected if c not in SPEECH_MODEL_LANGUAGES]
+    if unnameable:
+        # the model never names it: not hearing it is no evidence (espeak Quechua heard as Thai 0.75-0.92 beside
+        # Russian contradicted a Quechua claim; issue 13 round 11)
+        return _a(name, "unknown", f"{detail}; none of the expected {want} identified, but the speech model cannot "
+                  f"name {', '.join(unnameable)}: speech in it is heard as another language or as unidentified",
+                  **evidence)
     if not any(g.probability >= _LANGUAGE_AGAINST_P for g in no):
         return _a(name, "unknown", f"{detail}; none of the expected {want} identified, but no other language is "
                   f"named at p {_LANGUAGE_AGAINST_P} or more, the bar for evidence against a claim (Whisper names "

@@ -18,6 +18,19 @@ from provenance.report.model import AudioSection, LanguageGuess
 # Festival Russian regions read pt 0.16 or ru 0.49; analysis.CORROBORATE_MIN_S, the same bar), and below it VAD's
 # padding around a cough or a click adds up.
 MIXED_MIN_S = 3.0
+# The languages Whisper's multilingual models can name (faster-whisper's ``tokenizer._LANGUAGE_CODES``, the same
+# 100 for openai-whisper; "jw" is Whisper's code for Javanese). Speech in any other language is heard as one of
+# them or as unidentified speech: espeak-ng Quechua came out Thai at 0.75-0.92, corroborated, beside Russian or
+# English (issue 13 round 11, tester H1/H2), so not hearing such a language is no evidence that it was not spoken.
+# tests/test_audio_claims.py checks the list against faster-whisper's.
+SPEECH_MODEL_LANGUAGES = frozenset({
+    "af", "am", "ar", "as", "az", "ba", "be", "bg", "bn", "bo", "br", "bs", "ca", "cs", "cy", "da", "de", "el", "en",
+    "es", "et", "eu", "fa", "fi", "fo", "fr", "gl", "gu", "ha", "haw", "he", "hi", "hr", "ht", "hu", "hy", "id",
+    "is", "it", "ja", "jw", "ka", "kk", "km", "kn", "ko", "la", "lb", "ln", "lo", "lt", "lv", "mg", "mi", "mk", "ml",
+    "mn", "mr", "ms", "mt", "my", "ne", "nl", "nn", "no", "oc", "pa", "pl", "ps", "pt", "ro", "ru", "sa", "sd", "si",
+    "sk", "sl", "sn", "so", "sq", "sr", "su", "sv", "sw", "ta", "te", "tg", "th", "tk", "tl", "tr", "tt", "uk", "ur",
+    "uz", "vi", "yi", "yo", "yue", "zh",
+})
 UNCERTAIN_BELOW = AudioConfig.uncertain_below  # the profile default; the stage passes the profile's own
 
 
