@@ -202,8 +202,8 @@ MIN_TRANSCRIPT_LOGPROB = -0.9
 FOREIGN_P = 0.2
 FOREIGN_MIN_S = 1.0
 # 4. not only the tail of speech Whisper cannot place: a language every stretch of which follows speech of
-#    unidentified language, under TAIL_RATIO times all of the channel's unidentified seconds, is a best guess. espeak-ng Quechua
-#    said twice (issue 13 round 10, H1): each sentence's first 5.5-5.9 s named no language (unidentified
+#    unidentified language, under TAIL_RATIO times all of the channel's unidentified seconds, is a best guess.
+#    espeak-ng Quechua said twice (issue 13 round 10, H1): each sentence's first 5.5-5.9 s named no language (unidentified
 #    speech), its last 3.1-3.2 s Thai at 0.93 / 0.81, and the padded look and the transcript (Thai gibberish)
 #    passed: "Thai 0.92, corroborated". Only a stretch that continues the unidentified speech, under
 #    TAIL_PAUSE_S of silence between (VAD's): true Festival Russian (0.994) and jfk English (0.97) after 1.5 s
