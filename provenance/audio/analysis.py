@@ -201,17 +201,16 @@ MIN_TRANSCRIPT_LOGPROB = -0.9
 # A look on under FOREIGN_MIN_S of speech is a coin toss.
 FOREIGN_P = 0.2
 FOREIGN_MIN_S = 1.0
-# 4. not only the tail of speech Whisper cannot place: a language every stretch of which follows speech of
-#    unidentified language, under TAIL_RATIO times all of the channel's unidentified seconds, is a best guess.
-#    espeak-ng Quechua said twice (issue 13 round 10, H1): each sentence's first 5.5-5.9 s named no language (unidentified
-#    speech), its last 3.1-3.2 s Thai at 0.93 / 0.81, and the padded look and the transcript (Thai gibberish)
-#    passed: "Thai 0.92, corroborated". Only a stretch that continues the unidentified speech, under
-#    TAIL_PAUSE_S of silence between (VAD's): true Festival Russian (0.994) and jfk English (0.97) after 1.5 s
-#    of silence following espeak Korean and Vietnamese no language fits (24 s of it; tests/test_audio_round7.py)
-#    stay languages. VAD's padding joins a 0.45-s pause between sentences (tests/data/audio/switch_espeak.ogg:
-#    English after espeak Russian Whisper cannot identify) as it joins Quechua's commas: there the English,
-#    14.0 s against 12.4 s unidentified, stays a language by TAIL_RATIO. A true language that is the tail keeps
-#    its text, as a best guess; one that starts a clip, or follows speech of a named language, is not touched.
+# 4. not only the tail of speech Whisper cannot place: a language every stretch of which continues speech of
+#    unidentified language (under TAIL_PAUSE_S of VAD silence between), with under TAIL_RATIO times all of the
+#    channel's unidentified seconds, is a best guess. espeak-ng Quechua said twice (issue 13 round 10, H1): each
+#    sentence's first 5.5-5.9 s named no language (unidentified speech), its last 3.1-3.2 s Thai at 0.93 / 0.81,
+#    and the padded look and the transcript (Thai gibberish) passed: "Thai 0.92, corroborated". The pause keeps
+#    true Festival Russian (0.994) and jfk English (0.97) languages after 1.5 s of silence following espeak Korean
+#    and Vietnamese no language fits (24 s of it; tests/test_audio_round7.py). It does not tell a sentence from a
+#    comma: VAD's padding joins a 0.45-s pause (tests/data/audio/switch_espeak.ogg's English after espeak Russian
+#    Whisper cannot identify, 0.0 s apart, kept because it starts the clip and is the longer). A true language
+#    that is the tail keeps its text, as a best guess; one that starts a clip, or follows a named one, is kept.
 TAIL_RATIO = 1.0
 TAIL_PAUSE_S = 0.3
 
