@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Literal, get_args
 from urllib.parse import quote, unquote, urlsplit
 
-from provenance.audio.languages import SPEECH_MODEL_LANGUAGES, not_counted
+from provenance.audio.languages import SPEECH_MODEL_LANGUAGES, UNCONFIRMED_SPEECH_S, not_counted, unconfirmed_more
 from provenance.errors import ProvenanceError
 from provenance.report.integrity import (
     REPORT_FILE,
@@ -791,8 +791,6 @@ def check_language(claim: Claim, report: Report) -> ClaimAssessment:
                   f"{want}", expected=expected, speech_s=audio.speech_s)
     heard = _heard_languages(audio)
     if not heard:
-        from provenance.audio.view import UNCONFIRMED_SPEECH_S
-
         if (audio.speech_s or 0.0) >= UNCONFIRMED_SPEECH_S:  # never worded as silence (issue 13 round 6, H1)
             return _a(name, "unknown", f"{audio.speech_s:.0f} s of speech-like sound not confirmed as speech; no "
                                        f"language given; expected {want}", expected=expected, speech_s=audio.speech_s)
@@ -852,9 +850,7 @@ def check_language(claim: Claim, report: Report) -> ClaimAssessment:
 
 def _unconfirmed_s(audio: AudioSection) -> float:
     """Seconds of speech-like sound the stage did not confirm as speech that the report says beside what it placed
-    (``audio.view.unconfirmed_more``: 3 s or more); 0 otherwise."""
-    from provenance.audio.view import unconfirmed_more
-
+    (``audio.languages.unconfirmed_more``: 3 s or more); 0 otherwise."""
     return unconfirmed_more(audio) or 0.0
 
 

@@ -47,7 +47,7 @@ from provenance.audio.config import AudioConfig
 from provenance.audio.cues import TextSpan, find_cues, load_varieties
 from provenance.audio.decode import SAMPLE_RATE, decode_audio, has_audio_stream
 from provenance.audio.engine import get_engine
-from provenance.audio.languages import MIXED_MIN_S, not_counted
+from provenance.audio.languages import MIXED_MIN_S, UNCONFIRMED_SPEECH_S, not_counted
 from provenance.audio.protocol import DecodeBudget, Engine, EngineSegment, Transcription
 from provenance.audio.speech import SpeechClip, SpeechRegion, speech_regions, voiced_fraction
 from provenance.audio.timeline import (
@@ -64,7 +64,6 @@ from provenance.audio.timeline import (
     split_points,
     stray,
 )
-from provenance.audio.view import UNCONFIRMED_SPEECH_S
 from provenance.limits import current_deadline
 from provenance.report.model import (
     AudioSection,

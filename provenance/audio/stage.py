@@ -11,15 +11,8 @@ import re
 from typing import ClassVar
 
 from provenance.audio.config import AudioConfig
-from provenance.audio.languages import clip_languages, not_counted
-from provenance.audio.view import (
-    UNCONFIRMED_SPEECH_S,
-    AudioView,
-    best_guess,
-    channel_languages,
-    unconfirmed_more,
-    unconfirmed_words,
-)
+from provenance.audio.languages import UNCONFIRMED_SPEECH_S, clip_languages, not_counted, unconfirmed_more
+from provenance.audio.view import AudioView, best_guess, channel_languages, unconfirmed_words
 from provenance.report.model import AudioSection, Finding, Report
 from provenance.stage import Context, Stage
 

@@ -8,19 +8,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from provenance.audio.languages import not_counted
+from provenance.audio.languages import UNCONFIRMED_SPEECH_S, not_counted, unconfirmed_more
 from provenance.report.model import AudioSection, LanguageGuess, Report
 from provenance.report.view import TimelineRow, bar, fmt_t, md, render_partial, status_words
 from provenance.stage import StageView
 
 _LANG_COLOURS = 6  # CSS classes lang0..lang5
-# A clip whose voice detector found at least this many seconds of speech never reads as silence, even when every
-# region of it was dropped by ``analysis.is_unidentified_speech`` (music Whisper wrote a line over): it says the
-# voice detector heard speech-like sound the checks did not confirm. Issue 13 round 6, H1: espeak Korean beside
-# music (11.1 s) read "No intelligible speech" under AVX2 and "unidentified 11.1 s" under GENERIC and AVX512 (the
-# no-speech head sits on ``SPEECHLIKE_NO_SPEECH_PROB``). The same 3 s as ``analysis.MIXED_MIN_S``: below it,
-# VAD's padding around a cough or a click adds up.
-UNCONFIRMED_SPEECH_S = 3.0
 
 
 def unconfirmed_words(speech_s: float, more: bool = False) -> str:
@@ -32,14 +25,6 @@ def unconfirmed_words(speech_s: float, more: bool = False) -> str:
                 "claim's language check counts it as possibly another language.")
     return (f"The voice detector found {speech_s:.0f} s of speech-like sound that the checks did not confirm as "
             "speech (music or noise?); no language is given.")
-
-
-def unconfirmed_more(section: AudioSection) -> float | None:
-    """Seconds of speech-like sound not confirmed as speech beside a language or unidentified speech, when there
-    are enough to say (``UNCONFIRMED_SPEECH_S``); None otherwise (a clip with nothing placed says it its own way)."""
-    left = section.unconfirmed_s or 0.0
-    placed = section.language is not None or bool(section.unidentified_s)
-    return left if placed and left >= UNCONFIRMED_SPEECH_S else None
 
 
 @dataclass
