@@ -224,9 +224,10 @@ def test_claim_end_to_end_recycled_and_original_clip(tmp_path: Path, samples: Pa
     assert "recycled.mp4" in out and "contradicts" in out and "2019-03-14" in out
     assert re.search(r"ru \d+% of the speech \(p [\d.]+, expected\)", out), out
     assert cli("claim", "verdict", claim_id, "false", "--workspace", ws)[0] == 0
-    code, out, _err = cli("claim", "export", claim_id, "--format", "claimreview", "--author", "Example Desk",
-                          "--publisher-url", "https://desk.news", "--url", "https://desk.news/checks/1",
-                          "--workspace", ws)
+    code, out, err = cli("claim", "export", claim_id, "--format", "claimreview", "--author", "Example Desk",
+                         "--publisher-url", "https://desk.news", "--url", "https://desk.news/checks/1",
+                         "--workspace", ws)
+    assert code == 0, err
     review = json.loads(out)
     for key in ("claimReviewed", "reviewRating", "itemReviewed", "author", "datePublished", "url"):
         assert review[key], key
