@@ -647,14 +647,29 @@ def _add_query(out: Path, cases: list[Case], case: Case, frames: Frames | None =
     cases.append(case)
 
 
-def build(out: Path | None = None) -> tuple[Path, list[dict], list[Case]]:
-    """Build (or load) the suite; return its folder, the references to index and the query cases."""
-    out = out or ROOT / "benchmarks" / ".cache" / "match_suite"
+def _cached(out: Path, version: int) -> tuple[Path, list[dict], list[Case]] | None:
+    """A split's folder, references and cases from its cache ``out``, when its manifest is of ``version``."""
     manifest = out / "manifest.json"
     if manifest.exists():
         data = json.loads(manifest.read_text())
-        if data.get("version") == SUITE_VERSION:
+        if data.get("version") == version:
             return out, data["references"], [Case(**c) for c in data["cases"]]
+    return None
+
+
+def _saved(out: Path, version: int, references: list[dict], cases: list[Case]) -> tuple[Path, list[dict], list[Case]]:
+    """Write a split's manifest (``version``, references, cases) into its cache ``out``; return what ``_cached``
+    reads back."""
+    (out / "manifest.json").write_text(json.dumps({"version": version, "references": references,
+                                                   "cases": [asdict(c) for c in cases]}, indent=1))
+    return out, references, cases
+
+
+def build(out: Path | None = None) -> tuple[Path, list[dict], list[Case]]:
+    """Build (or load) the suite; return its folder, the references to index and the query cases."""
+    out = out or ROOT / "benchmarks" / ".cache" / "match_suite"
+    if (cached := _cached(out, SUITE_VERSION)) is not None:
+        return cached
     for name in WALLPAPERS:  # fail before an hour of encoding, naming the package to install
         _photo(name)
     (out / "refs").mkdir(parents=True, exist_ok=True)
@@ -804,9 +819,7 @@ def build(out: Path | None = None) -> tuple[Path, list[dict], list[Case]]:
     for name in ("YellowFlower", "RainDrops", "Blinds", "Wood", "Autumn", "cam_IMG_0003", "cam_no_manifest", "cell"):
         query(Case(f"neg_same_kind_{name}.jpg", "negative", None, hard="same_kind"), img=_fit(_photo(name)))
 
-    manifest.write_text(json.dumps({"version": SUITE_VERSION, "references": references,
-                                    "cases": [asdict(c) for c in cases]}, indent=1))
-    return out, references, cases
+    return _saved(out, SUITE_VERSION, references, cases)
 
 
 HELD_OUT_2_VERSION = 1  # bump when build_held_out_2's cases change: its cache is rebuilt
@@ -825,11 +838,8 @@ def build_held_out_2(out: Path | None = None) -> tuple[Path, list[dict], list[Ca
     Only its own cases are written here; the suite's references come from ``build``'s cache.
     """
     out = out or ROOT / "benchmarks" / ".cache" / "match_suite_h2"
-    manifest = out / "manifest.json"
-    if manifest.exists():
-        data = json.loads(manifest.read_text())
-        if data.get("version") == HELD_OUT_2_VERSION:
-            return out, data["references"], [Case(**c) for c in data["cases"]]
+    if (cached := _cached(out, HELD_OUT_2_VERSION)) is not None:
+        return cached
     (out / "refs").mkdir(parents=True, exist_ok=True)
     (out / "queries").mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(7207)
@@ -929,9 +939,7 @@ def build_held_out_2(out: Path | None = None) -> tuple[Path, list[dict], list[Ca
     for name in ("Cascade", "Shell"):
         query(Case(f"h2_neg_same_kind_{name}.jpg", "negative", None, hard="same_kind"), img=_fit(_photo(name)))
 
-    manifest.write_text(json.dumps({"version": HELD_OUT_2_VERSION, "references": references,
-                                    "cases": [asdict(c) for c in cases]}, indent=1))
-    return out, references, cases
+    return _saved(out, HELD_OUT_2_VERSION, references, cases)
 
 
 DEV_2_VERSION = 1  # bump when build_dev_2's cases change: its cache is rebuilt
@@ -954,11 +962,8 @@ def build_dev_2(out: Path | None = None) -> tuple[Path, list[dict], list[Case]]:
     suite's.
     """
     out = out or ROOT / "benchmarks" / ".cache" / "match_suite_d2"
-    manifest = out / "manifest.json"
-    if manifest.exists():
-        data = json.loads(manifest.read_text())
-        if data.get("version") == DEV_2_VERSION:
-            return out, data["references"], [Case(**c) for c in data["cases"]]
+    if (cached := _cached(out, DEV_2_VERSION)) is not None:
+        return cached
     (out / "refs").mkdir(parents=True, exist_ok=True)
     (out / "queries").mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(5150)
@@ -1038,9 +1043,7 @@ def build_dev_2(out: Path | None = None) -> tuple[Path, list[dict], list[Case]]:
     query(Case("d2_neg_low_dark.mp4", "negative", None, hard="low_texture"),
           [night(f) for f in ken_burns(_photo("UbuntuMateDark"), 4, 530)])
 
-    manifest.write_text(json.dumps({"version": DEV_2_VERSION, "references": references,
-                                    "cases": [asdict(c) for c in cases]}, indent=1))
-    return out, references, cases
+    return _saved(out, DEV_2_VERSION, references, cases)
 
 
 DEV_3_VERSION = 1  # bump when build_dev_3's cases change: its cache is rebuilt
@@ -1061,11 +1064,8 @@ def build_dev_3(out: Path | None = None) -> tuple[Path, list[dict], list[Case]]:
     indexed beside the suite's and the second batch's.
     """
     out = out or ROOT / "benchmarks" / ".cache" / "match_suite_d3"
-    manifest = out / "manifest.json"
-    if manifest.exists():
-        data = json.loads(manifest.read_text())
-        if data.get("version") == DEV_3_VERSION:
-            return out, data["references"], [Case(**c) for c in data["cases"]]
+    if (cached := _cached(out, DEV_3_VERSION)) is not None:
+        return cached
     (out / "refs").mkdir(parents=True, exist_ok=True)
     (out / "queries").mkdir(parents=True, exist_ok=True)
     references: list[dict] = []
@@ -1086,9 +1086,7 @@ def build_dev_3(out: Path | None = None) -> tuple[Path, list[dict], list[Case]]:
         query(Case(f"d3_neg_still_in_app_{j}.mp4", "negative", None, hard="wrapper_phone_app"),
               phone_app([_resize(_photo(name), W, H)] * (3 * FPS)))
 
-    manifest.write_text(json.dumps({"version": DEV_3_VERSION, "references": references,
-                                    "cases": [asdict(c) for c in cases]}, indent=1))
-    return out, references, cases
+    return _saved(out, DEV_3_VERSION, references, cases)
 
 
 DEV_4_VERSION = 4  # bump when build_dev_4's cases change: its cache is rebuilt
@@ -1151,11 +1149,8 @@ def build_dev_4(out: Path | None = None) -> tuple[Path, list[dict], list[Case]]:
     must keep. Indexed beside the other dev batches' references.
     """
     out = out or ROOT / "benchmarks" / ".cache" / "match_suite_d4"
-    manifest = out / "manifest.json"
-    if manifest.exists():
-        data = json.loads(manifest.read_text())
-        if data.get("version") == DEV_4_VERSION:
-            return out, data["references"], [Case(**c) for c in data["cases"]]
+    if (cached := _cached(out, DEV_4_VERSION)) is not None:
+        return cached
     (out / "refs").mkdir(parents=True, exist_ok=True)
     (out / "queries").mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(4404)
@@ -1197,9 +1192,7 @@ def build_dev_4(out: Path | None = None) -> tuple[Path, list[dict], list[Case]]:
         query(Case(f"d4_neg_zoom_news_{name}.jpg", "negative", None, hard="wrapper_news_template"),
               img=e_overlay(_crop([_middle_16_9(_photo(name))], rng, 0.35), rng, [])[0])
 
-    manifest.write_text(json.dumps({"version": DEV_4_VERSION, "references": references,
-                                    "cases": [asdict(c) for c in cases]}, indent=1))
-    return out, references, cases
+    return _saved(out, DEV_4_VERSION, references, cases)
 
 
 HELD_OUT_3_VERSION = 1  # bump when build_held_out_3's cases change: its cache is rebuilt
@@ -1221,11 +1214,8 @@ def build_held_out_3(out: Path | None = None) -> tuple[Path, list[dict], list[Ca
     dark variant of a wallpaper a dev-2 reference wraps, a logo wallpaper).
     """
     out = out or ROOT / "benchmarks" / ".cache" / "match_suite_h3"
-    manifest = out / "manifest.json"
-    if manifest.exists():
-        data = json.loads(manifest.read_text())
-        if data.get("version") == HELD_OUT_3_VERSION:
-            return out, data["references"], [Case(**c) for c in data["cases"]]
+    if (cached := _cached(out, HELD_OUT_3_VERSION)) is not None:
+        return cached
     (out / "refs").mkdir(parents=True, exist_ok=True)
     (out / "queries").mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(9311)
@@ -1330,9 +1320,7 @@ def build_held_out_3(out: Path | None = None) -> tuple[Path, list[dict], list[Ca
     for name in ("AdwaitaDark", "SwayBlue"):
         query(Case(f"h3_neg_same_kind_{name}.jpg", "negative", None, hard="same_kind"), img=_fit(_photo(name)))
 
-    manifest.write_text(json.dumps({"version": HELD_OUT_3_VERSION, "references": references,
-                                    "cases": [asdict(c) for c in cases]}, indent=1))
-    return out, references, cases
+    return _saved(out, HELD_OUT_3_VERSION, references, cases)
 
 
 # -- held-out splits 4 and on: one builder, a table of rows per split -------------------------------------------
@@ -1463,11 +1451,8 @@ def _build_held_out(folder: str, version: int, prefix: str, seed: int, first_see
     sets its sources and filler and returns its rows, which are then drawn in order from one generator seeded with
     ``seed``. ``imagery`` (``_photo`` names) is read first, so a missing package fails before the encodes."""
     out = out or ROOT / "benchmarks" / ".cache" / folder
-    manifest = out / "manifest.json"
-    if manifest.exists():
-        data = json.loads(manifest.read_text())
-        if data.get("version") == version:
-            return out, data["references"], [Case(**c) for c in data["cases"]]
+    if (cached := _cached(out, version)) is not None:
+        return cached
     for name in imagery:
         _photo(name)
     (out / "refs").mkdir(parents=True, exist_ok=True)
@@ -1475,9 +1460,7 @@ def _build_held_out(folder: str, version: int, prefix: str, seed: int, first_see
     s = _Split(prefix, out, np.random.default_rng(seed), first_seen)
     for row in table(s):
         _run_row(s, row)
-    manifest.write_text(json.dumps({"version": version, "references": s.references,
-                                    "cases": [asdict(c) for c in s.cases]}, indent=1))
-    return out, s.references, s.cases
+    return _saved(out, version, s.references, s.cases)
 
 
 def _edit(fn: Callable[[Frames, np.random.Generator, Frames], Frames]) -> Callable[[Frames, _Split], Frames]:
