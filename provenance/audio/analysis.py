@@ -811,7 +811,7 @@ def _padded_doubt(engine: Engine, speech: np.ndarray, code: str, logprob: float 
 
 def _corroborate(
     engine: Engine, samples: np.ndarray, regions: list[_Region], section: AudioSection, config: AudioConfig,
-    unidentified: float = 0.0, vad: Sequence[SpeechRegion] = (),
+    unidentified: float, vad: Sequence[SpeechRegion],
 ) -> tuple[set[str], set[str]]:
     """Mark each confident language corroborated or not, and state the clip's status accordingly.
 
