@@ -179,7 +179,8 @@ def _dask_client(options: BatchOptions) -> Iterator[Client]:
                          "distributed.worker.preload": [*dask.config.get("distributed.worker.preload", []),
                                                         "provenance.batch.nohttp"],
                          # every native thread pool of a worker sized to its share of the cores, set before the
-                         # worker process starts (threads.worker_environment: numpy loads before our code)
+                         # worker process starts (threads.worker_environment: numpy loads before our code); a
+                         # None unsets Dask's own default (MALLOC_TRIM_THRESHOLD_: threads.ALLOCATOR_VARS)
                          "distributed.nanny.pre-spawn-environ": {
                              **dask.config.get("distributed.nanny.pre-spawn-environ", {}), **environment}}),
         _parent_environ(environment),
@@ -194,7 +195,7 @@ def _dask_client(options: BatchOptions) -> Iterator[Client]:
 
 
 @contextlib.contextmanager
-def _parent_environ(environment: dict[str, str]) -> Iterator[None]:
+def _parent_environ(environment: dict[str, str | None]) -> Iterator[None]:
     """While the cluster starts and runs: in our environment, the user's own thread settings and this batch's
     worker count, nothing else of ``environment``; everything put back as it was when the cluster closes.
 
@@ -213,7 +214,7 @@ def _parent_environ(environment: dict[str, str]) -> Iterator[None]:
             os.environ[key] = mine
         else:
             os.environ.pop(key, None)
-    os.environ[WORKERS_ENV] = environment[WORKERS_ENV]
+    os.environ[WORKERS_ENV] = str(environment[WORKERS_ENV])
     try:
         yield
     finally:
