@@ -19,6 +19,7 @@ from provenance.claims import Claim
 __all__ = ["analysed", "engine", "model_cache"]  # the fixtures, shared with test_audio.py
 
 CLIP = DATA / "qu_espeak.flac"
+EN_THEN_QU = DATA / "en_then_qu.flac"
 
 
 @pytest.mark.slow
@@ -42,3 +43,28 @@ def test_a_language_heard_only_after_unidentified_speech_is_a_best_guess(analyse
     assert result != "supports", detail
     result, detail = language_check(section, Claim(id="c-qu", statement="Quechua speakers", languages=["qu"]))
     assert result == "unknown", detail
+
+
+@pytest.mark.slow
+def test_speech_whisper_cannot_name_after_english_is_not_written_as_english(analysed: Analyse) -> None:
+    """Round 11, H1: two Festival English sentences (0-7.2 s), then espeak-ng Quechua twice (7.7-24.7 s). The
+    Quechua joined the English region: "English 0.97", corroborated over 22.8 s, the Quechua written as English
+    words never said, an English claim supported and a Russian one contradicted. Its segment heard alone gave en
+    0.27 (th 0.42), over the old single 0.2 bar, so it never got the padded look (en 0.15) that cuts it."""
+    section = analysed(EN_THEN_QU)
+    assert (section.speech_s or 0.0) >= 22.0, section
+    english = [g for g in section.languages if g.code == "en"]
+    assert english and english[0].seconds <= 9.0, section.languages  # the two English sentences, no more
+    assert (section.unidentified_s or 0.0) >= 14.0, section  # the Quechua: speech, its language not identified
+    # no text is shown as said after the English sentences end, and the English is written as said
+    assert not [s for s in section.segments if s.start >= 7.6 and not s.untrusted], section.segments
+    said = " ".join(s.text for s in section.segments if not s.untrusted).lower()
+    assert "northern bridge" in said and "shelling" in said, said
+    messages, _ = seen(section)
+    assert any("not identified" in m for m in messages), messages
+    # a third of the speech is English: not enough to support an English claim, and the rest is no evidence
+    # against a Russian one
+    result, detail = language_check(section, Claim(id="c-en", statement="English speakers", languages=["en"]))
+    assert result != "supports", detail
+    result, detail = language_check(section, Claim(id="c-ru", statement="Russian speakers", languages=["ru"]))
+    assert result != "contradicts", detail

@@ -1,12 +1,17 @@
-"""Rebuild the issue 13 round 11 clip in ``tests/data/audio/`` (tester report round 10, H1).
+"""Rebuild the issue 13 round 11 clips in ``tests/data/audio/`` (tester reports round 10, H1, and round 11, H1).
 
 Usage::
 
     python tests/data/audio/make_issue13_r11.py
 
-Needs ``espeak-ng``. Writes, with ``make.py``'s loader, mono FLAC (Opus at ``make.py``'s bitrate moved the
-Thai windows under the bar: the whole clip came out unidentified, so it no longer shows the defect):
+Needs ``espeak-ng``, Festival (``festvox-us-slt-hts``) and ``sox``. Writes mono FLAC (Opus at ``make.py``'s
+bitrate moved the Thai windows under the bar: the whole clip came out unidentified, so it no longer shows the
+defect):
 
+- ``en_then_qu.flac``: two Festival English sentences, then the same Quechua sentence twice, 0.5 s apart (the
+  tester's round 11 ``en_then_qu.wav``). Before the fix the Quechua joined the English region: "English 0.97",
+  corroborated, the Quechua written as English words never said; the Quechua segment alone th 0.42 / en 0.27,
+  padded en 0.15.
 - ``qu_espeak.flac``: one espeak-ng Quechua (``qu``, 150 words a minute) sentence twice, 0.5 s apart (the tester's
   ``quechua.wav``). Whisper base does not know Quechua: each sentence's start names no language, its end Thai
   at 0.8-0.93, and before the fix the report said "Spoken language Thai (th), probability 0.92", corroborated,
@@ -16,6 +21,7 @@ Thai windows under the bar: the whole clip came out unidentified, so it no longe
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -24,7 +30,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import av
-from make import HERE, RATE, espeak, normalise, silence, trim
+from make import HERE, RATE, espeak, load, normalise, silence, trim
 
 QU = ("Allillanchu, imaynallam kachkanki, ñuqaqa Qusqu llaqtamantam kani, kunan punchawqa sumaq intim "
       "kachkan.")
@@ -41,19 +47,55 @@ def write_flac(path: Path, samples: np.ndarray) -> None:
             out.mux(packet)
 
 
+EN = ("The convoy reached the northern bridge just before dawn on Tuesday.",
+      "Residents said the shelling lasted for most of the night.")
+
+
+def tester_en_then_qu(tmp: Path) -> tuple[np.ndarray, list[dict]]:
+    """The round 11 tester's recipe exactly (the defect hangs on the samples: made with ``make.py``'s loaders, or
+    trimmed and normalised, the Quechua came out unidentified before the fix too): each part synthesised and
+    resampled to 16 kHz mono by SoX, joined with 0.5 s of silence. Needs ``sox``."""
+    def run(*cmd: str) -> None:
+        subprocess.run(cmd, check=True, capture_output=True)
+
+    files, parts, t = [], [], 0.0
+    said = [("en", text, "Festival cmu_us_slt_arctic_hts") for text in EN] + [("qu", QU, "espeak-ng qu")] * 2
+    for i, (language, text, source) in enumerate(said):
+        raw, wav = tmp / f"{i}.raw.wav", tmp / f"{i}.wav"
+        if language == "en":
+            (tmp / f"{i}.txt").write_text(text, encoding="utf-8")
+            run("text2wave", "-eval", "(voice_cmu_us_slt_arctic_hts)", str(tmp / f"{i}.txt"), "-o", str(raw))
+        else:
+            run("espeak-ng", "-v", "qu", "-s", "150", "-w", str(raw), text)
+        run("sox", "-q", str(raw), "-r", str(RATE), "-c", "1", str(wav))
+        seconds = len(load(wav)) / RATE
+        parts.append({"language": language, "start": round(t, 2), "end": round(t + seconds, 2), "text": text,
+                      "source": source})
+        files.append(str(wav))
+        t += seconds + 0.5
+    run("sox", "-q", "-n", "-r", str(RATE), "-c", "1", str(tmp / "gap.wav"), "trim", "0", "0.5")
+    joined = [x for f in files for x in (f, str(tmp / "gap.wav"))][:-1]
+    run("sox", "-q", *joined, str(tmp / "clip.wav"))
+    return load(tmp / "clip.wav"), parts
+
+
 def main() -> None:
+    truth = json.loads((HERE / "truth.json").read_text(encoding="utf-8"))
     with tempfile.TemporaryDirectory() as name:
         qu = normalise(trim(espeak(QU, Path(name), "qu", 150)))
-    clip = np.concatenate([qu, silence(0.5), qu, silence(0.3)])
-    write_flac(HERE / "qu_espeak.flac", clip)
-    truth = json.loads((HERE / "truth.json").read_text(encoding="utf-8"))
-    truth["qu_espeak.flac"] = {
-        "duration": round(len(clip) / RATE, 2),
-        "parts": [{"language": "qu", "start": 0.0, "end": round(len(clip) / RATE - 0.3, 2), "text": QU,
-                   "source": "espeak-ng qu, twice"}],
-    }
+        clip = np.concatenate([qu, silence(0.5), qu, silence(0.3)])
+        write_flac(HERE / "qu_espeak.flac", clip)
+        truth["qu_espeak.flac"] = {
+            "duration": round(len(clip) / RATE, 2),
+            "parts": [{"language": "qu", "start": 0.0, "end": round(len(clip) / RATE - 0.3, 2), "text": QU,
+                       "source": "espeak-ng qu, twice"}],
+        }
+        clip, parts = tester_en_then_qu(Path(name))
+        write_flac(HERE / "en_then_qu.flac", clip)
+        truth["en_then_qu.flac"] = {"duration": round(len(clip) / RATE, 2), "parts": parts}
     (HERE / "truth.json").write_text(json.dumps(truth, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    print(f"qu_espeak.flac {(HERE / 'qu_espeak.flac').stat().st_size / 1024:5.0f} KB, {len(clip) / RATE:.1f} s")
+    for file in ("qu_espeak.flac", "en_then_qu.flac"):
+        print(f"{file} {(HERE / file).stat().st_size / 1024:5.0f} KB")
 
 
 if __name__ == "__main__":
