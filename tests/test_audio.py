@@ -407,7 +407,7 @@ def test_claim_assessment_of_real_analyses(analysed: Analyse, tmp_path: Path) ->
     assert result == "neutral"
     assert re.search(r"en [56]\d% of the speech \(p [01]\.\d\d, not expected\)", detail)
     assert re.search(r"ru [2-4]\d% of the speech \(p [01]\.\d\d, expected\)", detail)  # 29%: see the switch test
-    samples = decode_audio(JFK).samples[::-1]
+    samples = decode_audio(need(JFK)).samples[::-1]
     result, detail = language(analysed(write_wav(tmp_path / "reversed.wav", samples, SAMPLE_RATE)))
     assert result == "unknown"
 
@@ -416,7 +416,7 @@ def test_claim_assessment_of_real_analyses(analysed: Analyse, tmp_path: Path) ->
 def test_phase_inverted_channel_gives_the_language_and_a_real_transcript(analysed: Analyse, tmp_path: Path) -> None:
     """JFK with the right channel inverted, through AAC: a mono mix is near silence (Whisper then invents one
     word in some language); the side signal carries the speech, and the report says so."""
-    x = decode_audio(JFK).samples
+    x = decode_audio(need(JFK)).samples
     section = analysed(write_stereo(tmp_path / "inverted.m4a", x, -x))
     assert section.channels is not None and section.channels.used == "side" and section.channels.count == 2
     assert section.language is not None and section.language.code == "en" and section.language_status == "single"
@@ -622,7 +622,7 @@ def test_decoding_is_bounded_by_max_seconds() -> None:
     assert audio.truncated
     assert len(audio.samples) == 2 * SAMPLE_RATE
     assert audio.samples.dtype == np.float32
-    assert not decode_audio(JFK).truncated
+    assert not decode_audio(need(JFK)).truncated
 
 
 # --- model resolution ------------------------------------------------------------------------------------
