@@ -50,7 +50,7 @@ from match_suite import build, build_dev_2, build_dev_3, build_dev_4, reference_
 
 MEASURES = ("inliers", "ratio", "scale", "angle", "spread", "ref_spread", "distinct", "cells", "density",
             "descriptor_distance", "ref_distinct", "cover", "ref_cover",
-            "support", "ref_support", "overlap", "query_overlap", "agreement")
+            "support", "ref_support", "overlap", "query_overlap", "static_share", "agreement")
 
 
 def main() -> int:
@@ -81,12 +81,12 @@ def main() -> int:
         current: dict = {}
         real_verify = index_module.verify
 
-        def recording_verify(query: lf.LocalFeatures, ref: lf.LocalFeatures, pairs: np.ndarray):
+        def recording_verify(query: lf.LocalFeatures, ref: lf.LocalFeatures, pairs: np.ndarray, static=None):
             if not owner:  # reference keypoint frames by their descriptors (slots are read from mapped files)
                 with index.workspace.reading() as conn:
                     owner.update({hash(r[2]): (r[0], r[1]) for r in conn.execute(
                         "SELECT reference_id, t, descriptors FROM keyframe")})
-            g = lf.measure(query, ref, pairs)
+            g = lf.measure(query, ref, pairs, static)
             if g is not None:
                 ref_id, t = owner.get(hash(ref.descriptors.tobytes()), ("?", -1.0))
                 right = ref_id == current["reference_id"]
@@ -94,7 +94,7 @@ def main() -> int:
                              "reference": ref_id, "t": t, "label": "right" if right else "unrelated",
                              "accepted": lf.accept(g), "ratio": g.ratio, "agreement": agreement(query, ref, g),
                              **asdict(g)})
-            return real_verify(query, ref, pairs)
+            return real_verify(query, ref, pairs, static)
 
         n_queries = len(cases)
         if args.exhaustive:
