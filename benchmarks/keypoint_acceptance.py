@@ -166,6 +166,17 @@ def _exhaustive(index: KnownImageryIndex, where: dict, cases, pipeline, fits: li
         rows = conn.execute("SELECT reference_id, t, width, height, points, descriptors FROM keyframe").fetchall()
     ref_frames = [(r[0], r[1], lf.LocalFeatures.from_blobs(r[4], r[5], r[2], r[3])) for r in rows]
     print(f"exhaustive: {len(ref_frames)} reference keypoint frames")
+    by_ref: dict[str, list[tuple[float, lf.LocalFeatures]]] = {}
+    for ref_id, t, feats in ref_frames:
+        by_ref.setdefault(ref_id, []).append((t, feats))
+    static: dict[tuple[str, float], np.ndarray] = {}  # as index.StaticKeypoints works it out per slot
+    for ref_id, frames in by_ref.items():
+        frames.sort(key=lambda x: x[0])
+        for t, feats in frames:
+            own = feats.descriptors.tobytes()  # a byte-identical copy is the same slot in the index
+            others = [f for u, f in frames if u != t and f.descriptors.tobytes() != own]
+            picks = [others[k] for k in lf.sampled(len(others), 7)] if others else []
+            static[ref_id, t] = lf.static_keypoints(feats, picks)
     for case in cases:
         fp = query_fingerprint(probe(where[case.name] / "queries" / case.name), pipeline.visual)
         speed = 0.5 if "0.5x" in case.edit else 2.0 if "2x" in case.edit else 1.25 if case.edit == "speed_fps" else 1.0
@@ -178,7 +189,7 @@ def _exhaustive(index: KnownImageryIndex, where: dict, cases, pipeline, fits: li
                 continue
             for ref_id, t, feats in ref_frames:
                 pairs = ratio_pairs(q, feats)
-                g = lf.measure(q, feats, pairs)
+                g = lf.measure(q, feats, pairs, lambda key=(ref_id, t): static[key])
                 if g is None:
                     continue
                 label = "unrelated"

@@ -94,3 +94,32 @@ def test_a_crop_of_a_picture_held_still_in_a_recording_still_matches_the_recordi
     (m,) = match(fp, index, pipeline.visual.matching)[0]
     assert m.reference_id == "cups_held" and m.first_seen == "2019-05-01"
     assert m.methods == ["local"] and m.min_distance > pipeline.visual.matching.max_distance  # keypoints alone
+
+
+def test_a_crop_grabbed_from_a_fixed_camera_recording_still_matches_it(tmp_path: Path, pipeline) -> None:
+    """A fixed camera: the meadow stays put (0.68-0.74 of each stored keypoint frame static) while a small part of
+    the picture moves (a pan over another photograph, 8% of the frame). A quarter of a frame grabbed between
+    keypoint frames fits the still part only (static share 0.78-0.90), like a template's band, but over a
+    quarter of the picture (ref_spread 0.067-0.10, a band's fits <= 0.009): footage, not an overlay
+    (lf.MAX_OVERLAY_SPREAD)."""
+    try:
+        meadow, kite = suite._photo("GreenMeadow"), suite._photo("Kite")
+    except suite.MissingImagery as e:
+        pytest.skip(str(e))
+    scene = suite._resize(meadow, suite.W, suite.H)
+    frames = []
+    for f in suite.ken_burns(kite, 6, 7):
+        g = scene.copy()
+        g[60:195, 80:320] = suite._resize(f, 240, 135)
+        frames.append(g)
+    recording = tmp_path / "fixed_camera.mp4"
+    suite.write_video(recording, frames)
+    index = KnownImageryIndex(Workspace(tmp_path / "ws"))
+    index_reference(index, recording, "fixed_camera", "2020-01-01", pipeline)
+    still = tmp_path / "grab.jpg"
+    grabbed = suite._crop([frames[3 * suite.FPS]], np.random.default_rng(5), 0.25)[0]  # 3.0 s: between keypoint frames
+    suite.write_still(still, suite._plain_caption(grabbed))
+    fp = query_fingerprint(probe(still), pipeline.visual)
+    (m,) = match(fp, index, pipeline.visual.matching)[0]
+    assert m.reference_id == "fixed_camera" and m.first_seen == "2020-01-01"
+    assert m.methods == ["local"]

@@ -139,6 +139,7 @@ MAX_INLIER_DESCRIPTOR_DISTANCE = 44  # median bits of 256 over the inliers; righ
 MIN_REF_SUPPORT = 0.5  # Geometry.ref_support of a frame-on-frame fit; right ones p5 0.58, same interface 0.37-0.47
 ALIGNED_OVERLAP = 0.9  # a fit is frame on frame when each picture covers this share of the other (interfaces: 1.0)
 MAX_STATIC_SHARE = 0.75  # Geometry.static_share a fit may have: dev right fits max 0.57, on a shared template 0.94-1.00
+MAX_OVERLAY_SPREAD = 0.025  # and its ref_spread at most: dev template fits <= 0.009, a tripod shot's crops >= 0.067
 
 
 @dataclass
@@ -367,7 +368,7 @@ def accept(g: Geometry) -> bool:
         return False
     # a fit of what stays put over the reference's footage (its template's band, logo, ticker) is of the overlay
     # the query shares, not of the footage
-    if g.static_share > MAX_STATIC_SHARE:
+    if g.static_share > MAX_STATIC_SHARE and g.ref_spread <= MAX_OVERLAY_SPREAD:
         return False
     # frame on frame (the same layout, as an interface shared by unrelated footage is): the reference's own
     # texture must agree too, not only the frame around it
