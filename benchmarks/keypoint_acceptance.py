@@ -50,7 +50,7 @@ from match_suite import build, build_dev_2, build_dev_3, build_dev_4, reference_
 
 MEASURES = ("inliers", "ratio", "scale", "angle", "spread", "ref_spread", "distinct", "cells", "density",
             "descriptor_distance", "ref_distinct", "cover", "ref_cover",
-            "support", "ref_support", "overlap", "query_overlap", "agreement")
+            "support", "ref_support", "overlap", "query_overlap", "static_share", "agreement")
 
 
 def main() -> int:
@@ -81,12 +81,12 @@ def main() -> int:
         current: dict = {}
         real_verify = index_module.verify
 
-        def recording_verify(query: lf.LocalFeatures, ref: lf.LocalFeatures, pairs: np.ndarray):
+        def recording_verify(query: lf.LocalFeatures, ref: lf.LocalFeatures, pairs: np.ndarray, static=None):
             if not owner:  # reference keypoint frames by their descriptors (slots are read from mapped files)
                 with index.workspace.reading() as conn:
                     owner.update({hash(r[2]): (r[0], r[1]) for r in conn.execute(
                         "SELECT reference_id, t, descriptors FROM keyframe")})
-            g = lf.measure(query, ref, pairs)
+            g = lf.measure(query, ref, pairs, static)
             if g is not None:
                 ref_id, t = owner.get(hash(ref.descriptors.tobytes()), ("?", -1.0))
                 right = ref_id == current["reference_id"]
@@ -94,7 +94,7 @@ def main() -> int:
                              "reference": ref_id, "t": t, "label": "right" if right else "unrelated",
                              "accepted": lf.accept(g), "ratio": g.ratio, "agreement": agreement(query, ref, g),
                              **asdict(g)})
-            return real_verify(query, ref, pairs)
+            return real_verify(query, ref, pairs, static)
 
         n_queries = len(cases)
         if args.exhaustive:
@@ -166,6 +166,17 @@ def _exhaustive(index: KnownImageryIndex, where: dict, cases, pipeline, fits: li
         rows = conn.execute("SELECT reference_id, t, width, height, points, descriptors FROM keyframe").fetchall()
     ref_frames = [(r[0], r[1], lf.LocalFeatures.from_blobs(r[4], r[5], r[2], r[3])) for r in rows]
     print(f"exhaustive: {len(ref_frames)} reference keypoint frames")
+    by_ref: dict[str, list[tuple[float, lf.LocalFeatures]]] = {}
+    for ref_id, t, feats in ref_frames:
+        by_ref.setdefault(ref_id, []).append((t, feats))
+    static: dict[tuple[str, float], np.ndarray] = {}  # as index.StaticKeypoints works it out per slot
+    for ref_id, frames in by_ref.items():
+        frames.sort(key=lambda x: x[0])
+        for t, feats in frames:
+            own = feats.descriptors.tobytes()  # a byte-identical copy is the same slot in the index
+            others = [f for u, f in frames if u != t and f.descriptors.tobytes() != own]
+            picks = [others[k] for k in lf.sampled(len(others), 7)] if others else []
+            static[ref_id, t] = lf.static_keypoints(feats, picks)
     for case in cases:
         fp = query_fingerprint(probe(where[case.name] / "queries" / case.name), pipeline.visual)
         speed = 0.5 if "0.5x" in case.edit else 2.0 if "2x" in case.edit else 1.25 if case.edit == "speed_fps" else 1.0
@@ -178,7 +189,7 @@ def _exhaustive(index: KnownImageryIndex, where: dict, cases, pipeline, fits: li
                 continue
             for ref_id, t, feats in ref_frames:
                 pairs = ratio_pairs(q, feats)
-                g = lf.measure(q, feats, pairs)
+                g = lf.measure(q, feats, pairs, lambda key=(ref_id, t): static[key])
                 if g is None:
                     continue
                 label = "unrelated"

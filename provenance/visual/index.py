@@ -18,12 +18,13 @@ from __future__ import annotations
 import bisect
 import contextlib
 import datetime as dt
+import functools
 import multiprocessing
 import os
 import sqlite3
 from collections.abc import Callable, Collection, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import faiss
@@ -230,6 +231,59 @@ class _KeypointFrameTable:
     # per reference, (time, slot) of each keypoint frame left out of the scan, in time order: verified only beside
     # a hit on a searched frame, to time it (_timing_slots)
     timing: dict[str, list[tuple[float, int]]]
+    static: StaticKeypoints = field(init=False)  # lf.verify's overlay check, made with the table
+
+    def __post_init__(self) -> None:
+        self.static = StaticKeypoints(self.slots, self.members)
+
+
+def _frames_by_reference(members: object) -> dict[str, list[tuple[float, int]]]:
+    """Per reference, (time, slot) of each of its keypoint frames in time order: from the mapped frame records
+    (``KeypointFiles`` or a shard's ``ShardFiles``, read whole once) or, for the SQLite tables, from the members."""
+    out: dict[str, list[tuple[float, int]]] = {}
+    files = getattr(members, "files", None)
+    if files is not None:
+        ids = getattr(members, "ids", None) or files.ids
+        f = files.frames
+        for r, t, s in zip(f["ref"].tolist(), f["t"].tolist(), f["slot"].tolist(), strict=True):
+            out.setdefault(ids[r], []).append((t, s))
+    else:
+        for s, held in enumerate(members):  # type: ignore[arg-type]
+            for rid, t in held:
+                out.setdefault(rid, []).append((t, s))
+    for frames in out.values():
+        frames.sort()
+    return out
+
+
+class StaticKeypoints:
+    """Per slot of a keypoint-frame table, which of its keypoints stay put across its reference's keypoint frames
+    (``lf.static_keypoints`` against up to 8 of them spread over the reference): what ``lf.verify`` asks of a fit
+    that could be of an interface drawn over the footage (``lf.MAX_STATIC_SHARE``). Worked out at the first fit
+    that needs a slot's, and kept (up to ``KEPT`` slots) for the table's life: one pass over the table's frame
+    records, then per slot up to 8 frames' features read and compared (1.3-1.6 ms CPU a slot on dev)."""
+
+    KEPT = 4096
+
+    def __init__(self, slots: object, members: object) -> None:
+        self.slots, self.members = slots, members
+        self._frames: dict[str, list[tuple[float, int]]] | None = None
+        self._flags: dict[int, np.ndarray] = {}
+
+    def __call__(self, slot: int) -> np.ndarray:
+        flags = self._flags.get(slot)
+        if flags is None:
+            if self._frames is None:
+                self._frames = _frames_by_reference(self.members)
+            held = self.members[slot]  # type: ignore[index]
+            frames = self._frames.get(held[0][0], []) if held else []
+            others = [s for _t, s in frames if s != slot]
+            picks = [others[k] for k in lf.sampled(len(others), 7)] if others else []
+            flags = lf.static_keypoints(self.slots[slot], [self.slots[s] for s in picks])  # type: ignore[index]
+            if len(self._flags) >= self.KEPT:
+                self._flags.clear()
+            self._flags[slot] = flags
+        return flags
 
 
 # Derived keypoint files opened in this process (the last state only): their lazily built member and timing
@@ -1422,14 +1476,15 @@ class KnownImageryIndex:
                 chosen.append(int(s))
                 refs |= mine
         hits = []
+        static = table.static
         for s in chosen:
             feats = table.slots[s]
-            result = verify(query, feats, lf.ratio_pairs(query, feats))
+            result = verify(query, feats, lf.ratio_pairs(query, feats), functools.partial(static, s))
             if result is not None:
                 hits.extend(LocalHit(ref_id, t, result) for ref_id, t in table.members[s])
         for s in _timing_slots(table, hits):
             feats = table.slots[s]
-            result = verify(query, feats, lf.ratio_pairs(query, feats))
+            result = verify(query, feats, lf.ratio_pairs(query, feats), functools.partial(static, s))
             if result is not None:
                 hits.extend(LocalHit(ref_id, t, result) for ref_id, t in table.members[s])
         if not hits and stretched is not None:

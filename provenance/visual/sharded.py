@@ -35,6 +35,7 @@ matches: the shards only search. Sizing for 10^8 frames is in DESIGN.md ("Sharde
 
 from __future__ import annotations
 
+import functools
 import os
 import resource
 import time
@@ -54,6 +55,7 @@ from provenance.visual.index import (
     Hit,
     KnownImageryIndex,
     LocalHit,
+    StaticKeypoints,
     _KeypointFrameTable,
     _mapped_ivf,
     _MappedMembers,
@@ -234,6 +236,7 @@ class Shard:
             self._slot_mine = _slots_of(kp, wanted)
             self._searched_total = int(self.faiss_index.ntotal)
         self._check_generation(index)  # generations only grow: the files opened in between are this one's
+        self.static = StaticKeypoints(self.slots, self.members)  # lf.verify's overlay check
         faiss_single_thread()
         self.load_s = round(time.perf_counter() - started, 3)
         self.peak_rss_bytes = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
@@ -416,7 +419,7 @@ class Shard:
         tagged: list[tuple[tuple[int, int], LocalHit]] = []
         for position, slot in chosen:
             feats = self.slots[slot]
-            result = verify(query, feats, lf.ratio_pairs(query, feats))
+            result = verify(query, feats, lf.ratio_pairs(query, feats), functools.partial(self.static, slot))
             if result is not None:
                 by_position[position] = [LocalHit(r, t, result) for r, t in self.members[slot]]
                 tagged += [((position, m), hit) for m, hit in enumerate(by_position[position])]
@@ -428,7 +431,7 @@ class Shard:
                     continue
                 done.add(slot)
                 feats = self.slots[slot]
-                result = verify(query, feats, lf.ratio_pairs(query, feats))
+                result = verify(query, feats, lf.ratio_pairs(query, feats), functools.partial(self.static, slot))
                 hits = [LocalHit(r, t, result) for r, t in self.members[slot]] if result is not None else []
                 timing.append(((tag[0], tag[1], j), hits))
         return by_position, timing
