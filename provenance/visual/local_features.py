@@ -425,6 +425,11 @@ STATIC_MAX_SHARE = 0.6  # mask only when the rest of the frame moves: a frame th
 STILL_SCENE_SHARE = 0.9  # static_keypoints: a template over smooth footage 0.69-0.82 a frame, a held picture 0.99-1.00
 
 
+def sampled(n: int, samples: int) -> list[int]:
+    """Up to ``samples + 1`` positions spread over ``n`` keypoint frames (both ends included)."""
+    return sorted({round(k) for k in np.linspace(0, n - 1, min(n, samples + 1))})
+
+
 def mask_static(frames: list[tuple[float, LocalFeatures]], samples: int = 8) -> list[tuple[float, LocalFeatures]]:
     """Drop a reference's keypoints that stay put across its keypoint frames: an app's interface, a news
     template, a logo around the footage.
@@ -442,7 +447,7 @@ def mask_static(frames: list[tuple[float, LocalFeatures]], samples: int = 8) -> 
         return frames
     width, height = frames[0][1].width, frames[0][1].height
     gw, gh = width // 4 + 3, height // 4 + 3
-    picks = sorted({round(k) for k in np.linspace(0, len(frames) - 1, min(len(frames), samples + 1))})
+    picks = sampled(len(frames), samples)
     grids = {}
     for j in picks:
         grid = np.full((gh, gw), -1, np.int64)
@@ -497,11 +502,6 @@ def _twinned(frame: LocalFeatures, other: LocalFeatures) -> np.ndarray:
     bits = np.unpackbits(frame.descriptors[q] ^ other.descriptors[r], axis=1).sum(axis=1)
     found[q[bits <= MAX_DESCRIPTOR_DISTANCE]] = True
     return found
-
-
-def sampled(n: int, samples: int) -> list[int]:
-    """Up to ``samples + 1`` positions spread over ``n`` keypoint frames (both ends included)."""
-    return sorted({round(k) for k in np.linspace(0, n - 1, min(n, samples + 1))})
 
 
 def static_keypoints(frame: LocalFeatures, others: Sequence[LocalFeatures]) -> np.ndarray:
