@@ -428,7 +428,7 @@ def _split_foreign(
                  for p in checked]
         spans = [(a, b) for a, b in spans if b > a]
         alone = engine.detect_languages(samples, spans) if spans else []
-        for (a, b), probs in zip(spans, alone, strict=True):
+        for (a, b), probs in zip(spans, alone, strict=True) if log.isEnabledFor(logging.DEBUG) else ():
             log.debug("segment %.2f-%.2f of a %s region alone: %s", a / SAMPLE_RATE + offset, b / SAMPLE_RATE + offset,
                       r.language, sorted(probs.items(), key=lambda kv: -kv[1])[:3])
         suspects = [span for span, probs in zip(spans, alone, strict=True)
