@@ -27,6 +27,7 @@ Usage: python benchmarks/keypoint_acceptance.py [--split dev|held-out|all] [--ex
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 import tempfile
@@ -40,7 +41,7 @@ from provenance.config import load_pipeline
 from provenance.media import probe
 from provenance.visual import local_features as lf
 from provenance.visual.hashing import crop_box
-from provenance.visual.index import KnownImageryIndex
+from provenance.visual.index import KnownImageryIndex, StaticKeypoints
 from provenance.visual.matching import match
 from provenance.visual.stage import query_fingerprint
 from provenance.workspace import Workspace
@@ -166,17 +167,18 @@ def _exhaustive(index: KnownImageryIndex, where: dict, cases, pipeline, fits: li
         rows = conn.execute("SELECT reference_id, t, width, height, points, descriptors FROM keyframe").fetchall()
     ref_frames = [(r[0], r[1], lf.LocalFeatures.from_blobs(r[4], r[5], r[2], r[3])) for r in rows]
     print(f"exhaustive: {len(ref_frames)} reference keypoint frames")
-    by_ref: dict[str, list[tuple[float, lf.LocalFeatures]]] = {}
+    # the overlay check as the index asks it: one slot per byte-identical keypoint frame, its (reference, time)s
+    slot_of: dict[bytes, int] = {}
+    slots: list[lf.LocalFeatures] = []
+    members: list[list[tuple[str, float]]] = []
     for ref_id, t, feats in ref_frames:
-        by_ref.setdefault(ref_id, []).append((t, feats))
-    static: dict[tuple[str, float], np.ndarray] = {}  # as index.StaticKeypoints works it out per slot
-    for ref_id, frames in by_ref.items():
-        frames.sort(key=lambda x: x[0])
-        for t, feats in frames:
-            own = feats.descriptors.tobytes()  # a byte-identical copy is the same slot in the index
-            others = [f for u, f in frames if u != t and f.descriptors.tobytes() != own]
-            picks = [others[k] for k in lf.sampled(len(others), 7)] if others else []
-            static[ref_id, t] = lf.static_keypoints(feats, picks)
+        s = slot_of.setdefault(feats.descriptors.tobytes(), len(slots))
+        if s == len(slots):
+            slots.append(feats)
+            members.append([])
+        members[s].append((ref_id, t))
+    static = StaticKeypoints(slots, members)
+    row_slots = [slot_of[feats.descriptors.tobytes()] for _r, _t, feats in ref_frames]
     for case in cases:
         fp = query_fingerprint(probe(where[case.name] / "queries" / case.name), pipeline.visual)
         speed = 0.5 if "0.5x" in case.edit else 2.0 if "2x" in case.edit else 1.25 if case.edit == "speed_fps" else 1.0
@@ -187,9 +189,9 @@ def _exhaustive(index: KnownImageryIndex, where: dict, cases, pipeline, fits: li
             q = lf.extract(pixels, lf.QUERY_FEATURES, spread=True)
             if q is None:
                 continue
-            for ref_id, t, feats in ref_frames:
+            for (ref_id, t, feats), slot in zip(ref_frames, row_slots, strict=True):
                 pairs = ratio_pairs(q, feats)
-                g = lf.measure(q, feats, pairs, lambda key=(ref_id, t): static[key])
+                g = lf.measure(q, feats, pairs, functools.partial(static, slot))
                 if g is None:
                     continue
                 label = "unrelated"
