@@ -26,7 +26,13 @@ from pathlib import Path
 from typing import Any, Literal, get_args
 from urllib.parse import quote, unquote, urlsplit
 
-from provenance.audio.languages import SPEECH_MODEL_LANGUAGES, UNCONFIRMED_SPEECH_S, not_counted, unconfirmed_more
+from provenance.audio.languages import (
+    FIRM_P,
+    SPEECH_MODEL_LANGUAGES,
+    UNCONFIRMED_SPEECH_S,
+    not_counted,
+    unconfirmed_more,
+)
 from provenance.errors import ProvenanceError
 from provenance.report.integrity import (
     REPORT_FILE,
@@ -74,6 +80,10 @@ _LANGUAGE_MIN_P = 0.7
 # Russian beside noise as Arabic 0.90), real and Festival speech 0.93-0.998. Under it a language still supports
 # or makes a clip neutral, but its absence of the expected language is "unknown", never "contradicts"
 _LANGUAGE_AGAINST_P = 0.93
+# ... and SUPPORTS a claim only at this probability or more (audio/languages.py ``FIRM_P``, 0.91): espeak Quechua,
+# which the model cannot name, is heard as Thai 0.75-0.82, corroborated, and supported a Thai claim (issue 13
+# round 11, H2). Under it the expected language is a lead: "unknown".
+_LANGUAGE_SUPPORT_P = FIRM_P
 # Speech of unidentified language holding at least this share of the speech may be the expected language (no
 # "contradicts") or another one (no "supports"). Only unidentified speech is held to a share: a language
 # identified with confidence counts whatever its share (audio/languages.py ``not_counted``, the report's own
@@ -756,20 +766,20 @@ def check_location(claim: Claim, report: Report) -> ClaimAssessment:
 def check_language(claim: Claim, report: Report) -> ClaimAssessment:
     """The spoken languages against the languages expected at the claimed place.
 
-    Every language the report counts as one of the clip's counts (``audio.languages.not_counted``: identified
-    with confidence, corroborated, at least 3 s, whatever its share), each with its share in the detail. An
-    uncertain best guess, or speech whose language was not identified, is ``unknown``, never evidence against
-    the claim. ``supports`` when every language that counts is
-    expected and speech of unidentified language has no real share (``_LANGUAGE_MIN_SHARE``: it may be another
-    language; ``neutral`` then, issue 13 round 2 M1); ``contradicts`` when none is and no expected language is
-    heard at all; ``neutral`` when both expected and unexpected languages are heard (a clip half English, half
+    Every language the report counts as one of the clip's counts (``audio.languages.not_counted``: identified with
+    confidence, corroborated, at least 3 s, whatever its share), each with its share in the detail. An uncertain
+    best guess, or speech whose language was not identified, is ``unknown``, never evidence against the claim.
+    ``supports`` when every language that counts is expected, one of them at p >= ``_LANGUAGE_SUPPORT_P`` (0.91;
+    under it ``unknown``), and speech of unidentified language has no real share (``_LANGUAGE_MIN_SHARE``: it may be
+    another language; ``neutral`` then, issue 13 round 2 M1); ``contradicts`` when none is and no expected language
+    is heard at all; ``neutral`` when both expected and unexpected languages are heard (a clip half English, half
     Russian does not simply support ru). A language the stage marks not corroborated decides nothing either way
-    (``unknown`` when it is all that was heard), and the detail gives the stage's doubt. The 15% bar on
-    unidentified speech is strict on purpose (it may be the expected language): voices Whisper base knows poorly
-    leave more than that in most clips, so most such clips never contradict a claim, however confident the
-    other languages (issue 13 round 6, M3: es 34%, en 33%, de 17% at 0.94-0.98 beside 16% unidentified). Nor
-    does a claim expecting a language the speech model cannot name (``SPEECH_MODEL_LANGUAGES``: Quechua,
-    Guarani, Esperanto...) get "contradicts": that speech is heard as another language.
+    (``unknown`` when it is all that was heard), and the detail gives the stage's doubt. The 15% bar on unidentified
+    speech is strict on purpose (it may be the expected language): voices Whisper base knows poorly leave more than
+    that in most clips, so most such clips never contradict a claim, however confident the other languages (issue 13
+    round 6, M3: es 34%, en 33%, de 17% at 0.94-0.98 beside 16% unidentified). Nor does a claim expecting a language
+    the speech model cannot name (``SPEECH_MODEL_LANGUAGES``: Quechua, Guarani, Esperanto...) get "contradicts":
+    that speech is heard as another language.
     """
     name, audio = "language", report.audio
     expected = _stored_languages(claim.languages)
@@ -826,6 +836,9 @@ def check_language(claim: Claim, report: Report) -> ClaimAssessment:
         # the speech not identified may be another language: the same rule that holds "contradicts" back
         return _a(name, "neutral", f"{detail}; expected {want} heard, but {unidentified:.0%} of the speech is "
                   f"{unplaced} (it may be another one)", **evidence)
+    if yes and not no and not any(g.probability >= _LANGUAGE_SUPPORT_P for g in yes):
+        return _a(name, "unknown", f"{detail}; expected {want} heard, but at p under {_LANGUAGE_SUPPORT_P}, the "
+                  "bar for evidence for a claim (Whisper names languages it cannot place at up to 0.90)", **evidence)
     if yes and not no:
         return _a(name, "supports", f"{detail}; expected {want}", **evidence)
     if yes or any(g.code in expected for g in confident):

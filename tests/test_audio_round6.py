@@ -117,7 +117,7 @@ def test_a_section_with_vad_speech_and_no_confirmed_speech_is_not_worded_as_sile
     heard = AudioSection(status="ok", language_status="no_speech", speech_s=11.1)
     messages, markdown = seen(heard)
     assert messages == ["The voice detector found 11 s of speech-like sound that the checks did not confirm as "
-                        "speech (music or noise?); no language is given."], messages
+                        "speech (music, noise, or speech too unclear to place); no language is given."], messages
     assert "no intelligible speech" not in markdown.lower() and "11 s of speech-like sound" in markdown
     silent_messages, silent_markdown = seen(AudioSection(status="ok", language_status="no_speech", speech_s=0.0))
     assert any(SILENT_WORDS in m for m in silent_messages) and "no intelligible speech" in silent_markdown

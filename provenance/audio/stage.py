@@ -11,8 +11,8 @@ import re
 from typing import ClassVar
 
 from provenance.audio.config import AudioConfig
-from provenance.audio.languages import UNCONFIRMED_SPEECH_S, clip_languages, not_counted, unconfirmed_more
-from provenance.audio.view import AudioView, best_guess, channel_languages, unconfirmed_words
+from provenance.audio.languages import FIRM_P, UNCONFIRMED_SPEECH_S, clip_languages, not_counted, unconfirmed_more
+from provenance.audio.view import LEAD_WORDS, AudioView, best_guess, channel_languages, is_lead, unconfirmed_words
 from provenance.report.model import AudioSection, Finding, Report
 from provenance.stage import Context, Stage
 
@@ -105,7 +105,9 @@ class AudioStage(Stage):
             # uncertain guess is never one of them, nor are its regions (issue 13, D4), but it is named apart
             counted = clip_languages(audio)
             codes = {g.code for g in counted}
-            parts = ", ".join(f"{_lang(g.code)} {g.seconds or 0:.0f} s" for g in counted)
+            parts = ", ".join(f"{_lang(g.code)} {g.seconds or 0:.0f} s"
+                              + (f" (p {g.probability:.2f}: under {FIRM_P:.2f}, a lead)" if is_lead(g) else "")
+                              for g in counted)
             regions = "; ".join(f"{r.start:.0f}-{r.end:.0f} s {r.language}" for r in audio.timeline
                                 if r.language in codes and not r.uncertain)
             others = "; ".join(f"{_lang(g.code)} {g.seconds or 0:.0f} s ({not_counted(g)})"
@@ -127,9 +129,11 @@ class AudioStage(Stage):
             # one probability per language on the line: the top list's own entry (language ID on the joined speech)
             # can differ from the stated one ("probability 0.92; top: en 0.90"; issue 13 round 6, L1)
             others = ", ".join(f"{c} {p:.2f}" for c, p in lang.top if c != lang.code)
+            # under FIRM_P the model also names languages it cannot place: a lead, and said so (round 11, H2)
+            lead = f" It is {LEAD_WORDS}." if is_lead(lang) else ""
             out.append(Finding("spoken_language", "info",
                                f"Spoken language {_lang(lang.code)}, probability {lang.probability:.2f}"
-                               f"{f'; next: {others}' if others else ''}.",
+                               f"{f'; next: {others}' if others else ''}.{lead}",
                                evidence))
         for cue in audio.cues:
             words = ", ".join(f"'{m.word}' at {m.start:.1f} s" for m in cue.matches[:5])

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from provenance.audio.languages import UNCONFIRMED_SPEECH_S, not_counted, unconfirmed_more
+from provenance.audio.languages import FIRM_P, UNCONFIRMED_SPEECH_S, not_counted, unconfirmed_more
 from provenance.report.model import AudioSection, LanguageGuess, Report
 from provenance.report.view import TimelineRow, bar, fmt_t, md, render_partial, status_words
 from provenance.stage import StageView
@@ -24,7 +24,16 @@ def unconfirmed_words(speech_s: float, more: bool = False) -> str:
                 "as speech (music, noise, or speech too unclear to place); it is in no language's region, and a "
                 "claim's language check counts it as possibly another language.")
     return (f"The voice detector found {speech_s:.0f} s of speech-like sound that the checks did not confirm as "
-            "speech (music or noise?); no language is given.")
+            "speech (music, noise, or speech too unclear to place); no language is given.")
+
+
+LEAD_WORDS = (f"a lead, not an identification: under {FIRM_P:.2f} the speech model also names languages it cannot "
+              "place (Quechua as Thai 0.75-0.82)")
+
+
+def is_lead(guess: LanguageGuess) -> bool:
+    """A language the clip counts, named under ``languages.FIRM_P``: said as a lead, supports no claim."""
+    return not_counted(guess) is None and guess.probability < FIRM_P
 
 
 @dataclass
@@ -36,6 +45,7 @@ class Page:
     translated: bool  # some transcript segment carries a translation
     guess: str = ""  # the best guess of an uncertain clip, as ``best_guess`` words it
     unconfirmed: str = ""  # speech-like sound not confirmed beside placed speech (``unconfirmed_more``), in words
+    lead: str = ""  # ``LEAD_WORDS`` when the main language is a lead (``is_lead``)
 
 
 def language_classes(section: AudioSection) -> dict[str, str]:
@@ -92,7 +102,9 @@ def _share(guess: LanguageGuess) -> str:
     share = f" {guess.share:.0%}" if guess.share is not None else ""
     seconds = f"{guess.seconds:.1f} s, " if guess.seconds is not None else ""
     why = not_counted(guess)
-    return f"{md(guess.code)}{share} ({seconds}p {guess.probability:.2f}{f', not counted: {md(why)}' if why else ''})"
+    lead = ", a lead" if is_lead(guess) else ""
+    return (f"{md(guess.code)}{share} ({seconds}p {guess.probability:.2f}{lead}"
+            f"{f', not counted: {md(why)}' if why else ''})")
 
 
 class AudioView(StageView):
@@ -104,6 +116,8 @@ class AudioView(StageView):
             translated=any(getattr(s, "translation", None) for s in section.segments),
             guess=best_guess(section.language) if section.language is not None else "",
             unconfirmed=unconfirmed_words(more, more=True) if (more := unconfirmed_more(section)) else "",
+            lead=LEAD_WORDS if section.language is not None and section.language_status in ("single", "mixed")
+            and is_lead(section.language) else "",
         )
         return render_partial("provenance.audio", "audio.html.j2", r=report, v=v)
 
@@ -117,7 +131,8 @@ class AudioView(StageView):
             else:
                 others = ", ".join(f"{md(c)} {p:.2f}" for c, p in au.language.top if c != au.language.code)
                 out.append(f"- **Language:** {md(au.language.code)} (probability {au.language.probability:.2f}"
-                           f"{f'; next: {others}' if others else ''})")
+                           f"{f'; next: {others}' if others else ''})"
+                           f"{f' — {LEAD_WORDS}' if is_lead(au.language) else ''}")
             if getattr(au.language, "corroborated", None) is False:
                 out.append(f"- **Not corroborated:** {md(au.language.doubt or '')}")
             if len(au.languages) > 1 or (au.languages and (au.unidentified_s or unconfirmed_more(au))):
