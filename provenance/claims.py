@@ -74,16 +74,12 @@ _RATINGS: dict[str, tuple[int | None, str]] = {
 # stage's default ``uncertain_below`` (provenance/audio/config.py), under which a report calls it a best guess.
 # Whisper base on real speech: 0.93-0.998; on music and reversed speech 0.2-0.66 (provenance/audio/analysis.py).
 _LANGUAGE_MIN_P = 0.7
-# ... and counts AGAINST a claim only at this probability or more: Whisper base names wrong languages on speech it
-# knows poorly at 0.77-0.90 (espeak Korean as Thai 0.84 under AVX2 and 0.78 under CT2_FORCE_CPU_ISA=GENERIC, where
-# the audio stage's corroboration passed narrowly: padded look 0.64, transcript log-probability -0.88; espeak
-# Russian beside noise as Arabic 0.90), real and Festival speech 0.93-0.998. Under it a language still supports
-# or makes a clip neutral, but its absence of the expected language is "unknown", never "contradicts"
-_LANGUAGE_AGAINST_P = 0.93
-# ... and SUPPORTS a claim only at this probability or more (audio/languages.py ``FIRM_P``, 0.91): espeak Quechua,
-# which the model cannot name, is heard as Thai 0.75-0.82, corroborated, and supported a Thai claim (issue 13
-# round 11, H2). Under it the expected language is a lead: "unknown".
-_LANGUAGE_SUPPORT_P = FIRM_P
+# ... and is evidence for or against a claim only at this probability or more (audio/languages.py ``FIRM_P``):
+# Whisper base names wrong languages, corroborated, at up to 0.92 on speech it cannot place (espeak Quechua as
+# Thai; espeak Korean as Thai 0.84; espeak Russian beside noise as Arabic 0.90), real and Festival speech at
+# 0.945-0.998. Under it the language is a lead: a clip of it alone is "unknown" for a claim expecting it (issue
+# 13 round 11, H2: Quechua as Thai 0.80 "supported" a Thai claim), and its hearing is no evidence against one.
+_LANGUAGE_EVIDENCE_P = FIRM_P
 # Speech of unidentified language holding at least this share of the speech may be the expected language (no
 # "contradicts") or another one (no "supports"). Only unidentified speech is held to a share: a language
 # identified with confidence counts whatever its share (audio/languages.py ``not_counted``, the report's own
@@ -769,7 +765,7 @@ def check_language(claim: Claim, report: Report) -> ClaimAssessment:
     Every language the report counts as one of the clip's counts (``audio.languages.not_counted``: identified with
     confidence, corroborated, at least 3 s, whatever its share), each with its share in the detail. An uncertain
     best guess, or speech whose language was not identified, is ``unknown``, never evidence against the claim.
-    ``supports`` when every language that counts is expected, one of them at p >= ``_LANGUAGE_SUPPORT_P`` (0.91;
+    ``supports`` when every language that counts is expected, one of them at p >= ``_LANGUAGE_EVIDENCE_P`` (0.93;
     under it ``unknown``), and speech of unidentified language has no real share (``_LANGUAGE_MIN_SHARE``: it may be
     another language; ``neutral`` then, issue 13 round 2 M1); ``contradicts`` when none is and no expected language
     is heard at all; ``neutral`` when both expected and unexpected languages are heard (a clip half English, half
@@ -836,9 +832,9 @@ def check_language(claim: Claim, report: Report) -> ClaimAssessment:
         # the speech not identified may be another language: the same rule that holds "contradicts" back
         return _a(name, "neutral", f"{detail}; expected {want} heard, but {unidentified:.0%} of the speech is "
                   f"{unplaced} (it may be another one)", **evidence)
-    if yes and not no and not any(g.probability >= _LANGUAGE_SUPPORT_P for g in yes):
-        return _a(name, "unknown", f"{detail}; expected {want} heard, but at p under {_LANGUAGE_SUPPORT_P}, the "
-                  "bar for evidence for a claim (Whisper names languages it cannot place at up to 0.90)", **evidence)
+    if yes and not no and not any(g.probability >= _LANGUAGE_EVIDENCE_P for g in yes):
+        return _a(name, "unknown", f"{detail}; expected {want} heard, but at p under {_LANGUAGE_EVIDENCE_P}, the "
+                  "bar for evidence (Whisper names languages it cannot place at up to 0.92: a lead)", **evidence)
     if yes and not no:
         return _a(name, "supports", f"{detail}; expected {want}", **evidence)
     if yes or any(g.code in expected for g in confident):
@@ -854,10 +850,10 @@ def check_language(claim: Claim, report: Report) -> ClaimAssessment:
         return _a(name, "unknown", f"{detail}; none of the expected {want} identified, but the speech model cannot "
                   f"name {', '.join(unnameable)}: speech in it is heard as another language or as unidentified",
                   **evidence)
-    if not any(g.probability >= _LANGUAGE_AGAINST_P for g in no):
+    if not any(g.probability >= _LANGUAGE_EVIDENCE_P for g in no):
         return _a(name, "unknown", f"{detail}; none of the expected {want} identified, but no other language is "
-                  f"named at p {_LANGUAGE_AGAINST_P} or more, the bar for evidence against a claim (Whisper names "
-                  "wrong languages at up to 0.90 on speech it knows poorly)", **evidence)
+                  f"named at p {_LANGUAGE_EVIDENCE_P} or more, the bar for evidence against a claim (Whisper names "
+                  "wrong languages at up to 0.92 on speech it knows poorly)", **evidence)
     return _a(name, "contradicts", f"{detail}; none of the expected {want}", **evidence)
 
 

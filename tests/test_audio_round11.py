@@ -74,7 +74,7 @@ def test_speech_whisper_cannot_name_after_english_is_not_written_as_english(anal
 @pytest.mark.slow
 def test_a_language_the_model_names_for_speech_it_cannot_place_supports_no_claim(analysed: Analyse) -> None:
     """Round 11, H2: another espeak-ng Quechua sentence, twice (``qu2_espeak.flac``), is heard as Thai at 0.77-0.82,
-    single and corroborated: a Thai claim was "supported". A language under ``FIRM_P`` (0.91) is a lead: the
+    single and corroborated: a Thai claim was "supported". A language under ``FIRM_P`` (0.93) is a lead: the
     report says so, and a claim it would support is "unknown"; a Quechua claim is not contradicted."""
     section = analysed(QU2)
     assert (section.speech_s or 0.0) >= 15.0, section

@@ -28,7 +28,7 @@ def unconfirmed_words(speech_s: float, more: bool = False) -> str:
 
 
 LEAD_WORDS = (f"a lead, not an identification: under {FIRM_P:.2f} the speech model also names languages it cannot "
-              "place (Quechua as Thai 0.75-0.82)")
+              "place (Quechua as Thai up to 0.92)")
 
 
 def is_lead(guess: LanguageGuess) -> bool:
