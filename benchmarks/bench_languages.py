@@ -19,6 +19,12 @@ Measures, per clip and summed per kind:
   false      false languages: regions / windows / whole-clip languages that hold less than 1 s of truth
              speech (on non-speech clips, or over the music before late speech)
   text       transcript segments (and their characters) lying outside the truth's speech (0.5 s margin)
+  claims     (stage only) what a claim's spoken-language check (``claims.check_language``) says of the clip:
+             ``sup`` claims expecting the truth's languages that are supported, of those made (one a speech
+             case); ``bad`` wrong evidence: a claim expecting a language not spoken that is supported, one
+             expecting the truth's languages that is contradicted, or any support or contradiction on non-speech
+             (claims expecting Thai, Whisper base's sink for voices it cannot place, and the first of en, ru,
+             de, es not spoken)
 A fixed quarter of the cases (hash of the name, ``audio_corpus.held_out``) is held out: tune on ``dev`` (the
 default) and run ``held-out`` once, at the end.
 Held-out-2 (``--held-out``, ``audio_corpus.build_held_out``): 17 further cases built after issue 13 round 2 from
@@ -58,7 +64,9 @@ from audio_corpus import Case, build, build_held_out, build_held_out_3, build_he
 
 from provenance.audio import FasterWhisperEngine, analyse, resolve_model
 from provenance.audio.decode import SAMPLE_RATE, decode_audio
+from provenance.claims import Claim, check_language
 from provenance.config import load_pipeline
+from provenance.report.model import AudioSection, MediaSection, Report
 
 STEP_S = 0.1  # accuracy is sampled every this many seconds of truth speech
 MATCH_S = 10.0  # a reported boundary further than this from a truth switch does not count for it
@@ -89,6 +97,9 @@ class Result:
     text_chars: int = 0
     seconds: float = 0.0
     said: str = ""
+    claims_made: int = 0  # claims expecting the truth's languages
+    claims_supported: int = 0
+    claims_bad: int = 0  # wrong evidence (module docstring)
 
     def add(self, other: Result) -> None:
         self.speech_s += other.speech_s
@@ -99,12 +110,18 @@ class Result:
         self.text_segments += other.text_segments
         self.text_chars += other.text_chars
         self.seconds += other.seconds
+        self.claims_made += other.claims_made
+        self.claims_supported += other.claims_supported
+        self.claims_bad += other.claims_bad
 
     def row(self, text: bool = True) -> str:
         acc = f"{self.correct_s / self.speech_s:6.1%}" if self.speech_s else "     -"
         bound = f"{np.mean(self.errors):5.2f}" if self.errors else "    -"
         txt = f"{self.text_segments:3d}/{self.text_chars:<4d}" if text else "   -    "
         return f"{acc} {bound} {self.misses:4d} {self.false:5d} {txt}"
+
+    def claims_row(self) -> str:
+        return f"claims sup {self.claims_supported}/{self.claims_made} bad {self.claims_bad}"
 
 
 def score(case: Case, spans: list[Span], segments: list[tuple[float, float, str]]) -> Result:
@@ -134,6 +151,25 @@ def score(case: Case, spans: list[Span], segments: list[tuple[float, float, str]
             out.text_segments += 1
             out.text_chars += len(text.strip())
     return out
+
+
+def judge_claims(case: Case, section: AudioSection, out: Result) -> str:
+    """Add the claim measures (module docstring) of ``section`` to ``out``; return what each claim got."""
+    report = Report(MediaSection(path=case.path.name, sha256="0" * 64, kind="audio"), sections={"audio": section})
+    spoken = sorted({p.language for p in case.parts})
+    wrong = ["th", next(c for c in ("en", "ru", "de", "es") if c not in spoken)]
+    said = []
+    if spoken:
+        result = check_language(Claim(id="c-true", statement="as heard", languages=spoken), report).result
+        out.claims_made += 1
+        out.claims_supported += result == "supports"
+        out.claims_bad += result == "contradicts"
+        said.append(f"{','.join(spoken)}:{result}")
+    for code in wrong:
+        result = check_language(Claim(id=f"c-{code}", statement="not heard", languages=[code]), report).result
+        out.claims_bad += result == "supports" or (not spoken and result == "contradicts")
+        said.append(f"{code}:{result}")
+    return " ".join(said)
 
 
 def main() -> None:
@@ -189,9 +225,11 @@ def main() -> None:
         spans = [Span(r.start, r.end, r.language) for r in section.timeline]
         r = score(case, spans, [(s.start, s.end, s.text) for s in section.segments])
         r.seconds = time.perf_counter() - started
+        claims = judge_claims(case, section, r)
         r.said = (f"{section.language_status}, speech {section.speech_s} s, unidentified {section.unidentified_s}"
                   f", channels {section.channels}: "
-                  + " ".join(f"{x.language}[{x.start:.1f}-{x.end:.1f}]" for x in section.timeline))
+                  + " ".join(f"{x.language}[{x.start:.1f}-{x.end:.1f}]" for x in section.timeline)
+                  + f"; claims {claims}")
         results["stage"] = r
         if args.stage_only:
             truth = " ".join(f"{p.language}[{p.start:.1f}-{p.end:.1f}]" for p in case.parts) or "no speech"
@@ -235,7 +273,8 @@ def main() -> None:
     for kind in [*dict.fromkeys(c.kind for c in cases), "all"]:
         for name in ("stage",) if args.stage_only else ("stage", "whole", "win30"):
             r = totals[(kind, name)]
-            print(f"{kind:10} {name:6} {r.row(text=name != 'win30')} {r.seconds:6.1f}")
+            claims = f"   {r.claims_row()}" if name == "stage" else ""
+            print(f"{kind:10} {name:6} {r.row(text=name != 'win30')} {r.seconds:6.1f}{claims}")
     duration = sum(c.duration for c in cases)
     print(f"audio {duration:.0f} s; stage real-time factor {totals[('all', 'stage')].seconds / duration:.3f}")
 
