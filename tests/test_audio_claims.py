@@ -84,7 +84,7 @@ def test_a_confident_unexpected_language_contradicts_and_says_so_in_the_review()
 
 
 def test_expected_languages_support_with_each_share() -> None:
-    result, detail = language_check(spoken("mixed", ("ru", 0.97, 0.6), ("ko", 0.88, 0.4)))
+    result, detail = language_check(spoken("mixed", ("ru", 0.97, 0.6), ("ko", 0.95, 0.4)))
     assert result == "supports"
     assert "ru 60%" in detail and "ko 40%" in detail
 
@@ -104,8 +104,8 @@ def test_an_unsure_second_language_is_not_counted_against() -> None:
 
 def test_a_report_without_the_languages_list_uses_its_timeline() -> None:
     """Reports written before ``languages`` existed: the main language and the timeline's sure regions."""
-    audio = AudioSection(status="ok", language=LanguageGuess("uk", 0.9),
-                         timeline=[TimelineRegion(0, 10, "uk", 0.9), TimelineRegion(10, 20, "ru", 0.8)])
+    audio = AudioSection(status="ok", language=LanguageGuess("uk", 0.95),
+                         timeline=[TimelineRegion(0, 10, "uk", 0.95), TimelineRegion(10, 20, "ru", 0.94)])
     result, detail = language_check(audio)
     assert result == "neutral" and "uk 50%" in detail and "ru 50%" in detail
     result, _ = language_check(AudioSection(status="ok", language=LanguageGuess("ko", 0.35)))
@@ -185,7 +185,7 @@ def test_a_language_the_speech_model_cannot_name_is_never_contradicted() -> None
     """Issue 13 round 11 (tester H2): espeak-ng Quechua after Russian came out "mixed", Thai 0.80 and Russian 0.99,
     both corroborated, and a Quechua claim was "contradicted". Whisper has no Quechua: not hearing it is no
     evidence. A claim that also expects a language the model knows is judged on that one as before."""
-    heard = spoken("mixed", ("th", 0.80, 0.5), ("ru", 0.99, 0.5))
+    heard = spoken("mixed", ("th", 0.95, 0.5), ("ru", 0.99, 0.5))  # Quechua as Thai reaches 0.96 (round 12)
     result, detail = language_check(heard, Claim(id="c-qu", statement="Quechua speakers", languages=["qu"]))
     assert result == "unknown" and "cannot name qu" in detail, detail
     alone = spoken("single", ("ru", 0.99, 1.0))
@@ -203,3 +203,35 @@ def test_the_speech_models_languages_are_faster_whispers() -> None:
     from provenance.audio.languages import SPEECH_MODEL_LANGUAGES
 
     assert set(_LANGUAGE_CODES) == SPEECH_MODEL_LANGUAGES
+
+
+def test_a_lead_beside_a_firm_language_is_not_evidence_for_a_claim_expecting_both() -> None:
+    """Round 12, H3 (the tester's ru_then_qu4.wav): espeak Quechua heard as Thai 0.81 (64% of the speech, a lead)
+    beside firm Russian "supported" a th,ru claim, and the ClaimReview text published "th 64% of the speech (p 0.81,
+    expected)" as evidence for it. A lead is speech of no identified language: with 64% of the speech, the claim
+    is neutral, and the detail calls it a lead."""
+    clip = spoken("mixed", ("th", 0.81, 0.64), ("ru", 0.998, 0.36))
+    claim = Claim(id="c-thru", statement="Thai and Russian speakers", languages=["th", "ru"])
+    result, detail = language_check(clip, claim)
+    assert result == "neutral", detail
+    assert "th 64% of the speech (p 0.81, a lead)" in detail and "64% of the speech is a lead" in detail, detail
+    assert "(p 0.81, expected)" not in body(clip, claim)
+    # a small lead (under 15% of the speech) beside a firm expected language does not hold support back
+    assert language_check(spoken("mixed", ("ru", 0.998, 0.9), ("th", 0.81, 0.1)), claim)[0] == "supports"
+    # leads alone: unknown, whichever way
+    result, detail = language_check(spoken("mixed", ("th", 0.81, 0.6), ("es", 0.9, 0.4)), claim)
+    assert result == "unknown" and "only leads" in detail, detail
+    assert language_check(spoken("single", ("th", 0.9298, 1.0)), claim)[0] == "unknown"
+
+
+def test_a_lead_is_printed_under_its_bar_and_flagged_in_batch_rows() -> None:
+    """Round 12, L1 and M4: a lead at 0.9298 read "probability 0.93 ... under 0.93"; batch rows showed a lead's
+    probability with no flag."""
+    from provenance.audio.languages import FIRM_P, language_strength, p_words
+
+    assert p_words(0.9298) == "0.929" and p_words(0.926) == "0.926" and p_words(0.81) == "0.81"
+    assert p_words(FIRM_P) == "0.93" and p_words(0.9951) == "1.00"
+    assert language_strength(spoken("single", ("en", 0.97, 1.0))) == "identified"
+    assert language_strength(spoken("single", ("th", 0.81, 1.0))) == "lead"
+    assert language_strength(spoken("uncertain", ("th", 0.66, 1.0))) == "best guess"
+    assert language_strength(spoken("single")) is None

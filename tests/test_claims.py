@@ -122,7 +122,7 @@ def test_spoken_language_against_the_expected() -> None:
     assert _results(_report(audio=audio("th", 0.84)))["language"] == "unknown"
     assert _results(_report(audio=audio("ru", 0.84)))["language"] == "unknown"
     assert _results(_report(audio=audio("ru", 0.93)))["language"] == "supports"
-    mixed = audio("uk", 0.9, [TimelineRegion(0, 10, "uk", 0.9), TimelineRegion(10, 20, "ru", 0.8)])
+    mixed = audio("uk", 0.95, [TimelineRegion(0, 10, "uk", 0.95), TimelineRegion(10, 20, "ru", 0.94)])
     assert _results(_report(audio=mixed))["language"] == "neutral"
     assert _results(_report(audio=AudioSection(status="ok")))["language"] == "unknown"  # no speech
 

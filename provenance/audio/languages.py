@@ -11,6 +11,8 @@ may be the claimed language or another one (``claims._LANGUAGE_MIN_SHARE``).
 
 from __future__ import annotations
 
+import math
+
 from provenance.audio.config import AudioConfig
 from provenance.report.model import AudioSection, LanguageGuess
 
@@ -42,6 +44,12 @@ UNCERTAIN_BELOW = AudioConfig.uncertain_below  # the profile default; the stage 
 # languages: 0.945-0.9998, but for one GENERIC English region that holds some German (0.922), which is then a
 # lead: the overlap is thin, and the cost of a lead is "unknown", of a sink "supports".
 FIRM_P = 0.93
+
+
+def p_words(p: float) -> str:
+    """A probability as reports print it: two decimals, or three where two would round a lead up to ``FIRM_P``
+    ("0.929 ... under 0.93", never "0.93 ... under 0.93"; issue 13 round 12, L1)."""
+    return f"{math.floor(p * 1000) / 1000:.3f}" if p < FIRM_P <= round(p, 2) else f"{p:.2f}"
 # A clip whose voice detector found at least this many seconds of speech never reads as silence, even when every
 # region of it was dropped by ``analysis.is_unidentified_speech`` (music Whisper wrote a line over): it says the
 # voice detector heard speech-like sound the checks did not confirm. Issue 13 round 6, H1: espeak Korean beside
@@ -79,3 +87,15 @@ def unconfirmed_more(section: AudioSection) -> float | None:
     left = section.unconfirmed_s or 0.0
     placed = section.language is not None or bool(section.unidentified_s)
     return left if placed and left >= UNCONFIRMED_SPEECH_S else None
+
+
+def language_strength(section: AudioSection) -> str | None:
+    """How far the section's main language is evidence: "identified" (counted, p >= ``FIRM_P``), "lead" (counted,
+    under it), "best guess" (the stage called the clip uncertain, or the language is not counted); None when no
+    language is named. Batch summaries show it beside the probability (issue 13 round 12, M4)."""
+    lang = section.language
+    if lang is None:
+        return None
+    if section.language_status not in ("single", "mixed") or not_counted(lang) is not None:
+        return "best guess"
+    return "identified" if lang.probability >= FIRM_P else "lead"

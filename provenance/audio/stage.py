@@ -11,7 +11,14 @@ import re
 from typing import ClassVar
 
 from provenance.audio.config import AudioConfig
-from provenance.audio.languages import FIRM_P, UNCONFIRMED_SPEECH_S, clip_languages, not_counted, unconfirmed_more
+from provenance.audio.languages import (
+    FIRM_P,
+    UNCONFIRMED_SPEECH_S,
+    clip_languages,
+    not_counted,
+    p_words,
+    unconfirmed_more,
+)
 from provenance.audio.view import LEAD_WORDS, AudioView, best_guess, channel_languages, is_lead, unconfirmed_words
 from provenance.report.model import AudioSection, Finding, Report
 from provenance.stage import Context, Stage
@@ -106,7 +113,7 @@ class AudioStage(Stage):
             counted = clip_languages(audio)
             codes = {g.code for g in counted}
             parts = ", ".join(f"{_lang(g.code)} {g.seconds or 0:.0f} s"
-                              + (f" (p {g.probability:.2f}: under {FIRM_P:.2f}, a lead)" if is_lead(g) else "")
+                              + (f" (p {p_words(g.probability)}: under {FIRM_P:.2f}, a lead)" if is_lead(g) else "")
                               for g in counted)
             regions = "; ".join(f"{r.start:.0f}-{r.end:.0f} s {r.language}" for r in audio.timeline
                                 if r.language in codes and not r.uncertain)
@@ -132,7 +139,7 @@ class AudioStage(Stage):
             # under FIRM_P the model also names languages it cannot place: a lead, and said so (round 11, H2)
             lead = f" It is {LEAD_WORDS}." if is_lead(lang) else ""
             out.append(Finding("spoken_language", "info",
-                               f"Spoken language {_lang(lang.code)}, probability {lang.probability:.2f}"
+                               f"Spoken language {_lang(lang.code)}, probability {p_words(lang.probability)}"
                                f"{f'; next: {others}' if others else ''}.{lead}",
                                evidence))
         for cue in audio.cues:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from provenance.audio.languages import FIRM_P, UNCONFIRMED_SPEECH_S, not_counted, unconfirmed_more
+from provenance.audio.languages import FIRM_P, UNCONFIRMED_SPEECH_S, not_counted, p_words, unconfirmed_more
 from provenance.report.model import AudioSection, LanguageGuess, Report
 from provenance.report.view import TimelineRow, bar, fmt_t, md, render_partial, status_words
 from provenance.stage import StageView
@@ -103,7 +103,7 @@ def _share(guess: LanguageGuess) -> str:
     seconds = f"{guess.seconds:.1f} s, " if guess.seconds is not None else ""
     why = not_counted(guess)
     lead = ", a lead" if is_lead(guess) else ""
-    return (f"{md(guess.code)}{share} ({seconds}p {guess.probability:.2f}{lead}"
+    return (f"{md(guess.code)}{share} ({seconds}p {p_words(guess.probability)}{lead}"
             f"{f', not counted: {md(why)}' if why else ''})")
 
 
@@ -130,7 +130,7 @@ class AudioView(StageView):
                 out.append(f"- **Language uncertain:** {md(best_guess(au.language))} (top: {top})")
             else:
                 others = ", ".join(f"{md(c)} {p:.2f}" for c, p in au.language.top if c != au.language.code)
-                out.append(f"- **Language:** {md(au.language.code)} (probability {au.language.probability:.2f}"
+                out.append(f"- **Language:** {md(au.language.code)} (probability {p_words(au.language.probability)}"
                            f"{f'; next: {others}' if others else ''})"
                            f"{f' — {LEAD_WORDS}' if is_lead(au.language) else ''}")
             if getattr(au.language, "corroborated", None) is False:

@@ -80,6 +80,9 @@ class BatchItem:
     capture_time: str | None = None
     language: str | None = None
     language_probability: float | None = None
+    # how far the language is evidence (``audio.languages``): "identified" (p >= FIRM_P, counted), "lead" (counted,
+    # under FIRM_P), "best guess" (the stage called it uncertain, or it is not counted); None without a language
+    language_strength: str | None = None
     findings: list[BriefFinding] = field(default_factory=list)
     claim: dict[str, str] = field(default_factory=dict)  # check -> result, with --claim
     group: int | None = None  # shared-footage group (see BatchResult.groups)

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from provenance.audio.languages import language_strength
 from provenance.batch.discovery import Discovery, discover
 from provenance.batch.links import Span, link_files, reference_spans, usable_frames
 from provenance.batch.model import (
@@ -627,6 +628,7 @@ def _fill(item: BatchItem, report: Report, folder: Path, out: Path, action: Acti
     if report.audio.language is not None:
         item.language = report.audio.language.code
         item.language_probability = report.audio.language.probability
+        item.language_strength = language_strength(report.audio)
     item.findings = [BriefFinding(f.code, f.severity, f.message) for f in report.findings]
     item.message = "; ".join(f"{e.stage} stage: {e.message}" for e in report.errors) or None
 

@@ -144,7 +144,7 @@ def _printable(value: object) -> object:
 _CSV_COLUMNS = [
     "path", "status", "action", "kind", "sha256", "report", "duplicate_of", "top_match", "top_match_first_seen",
     "top_match_coverage", "top_match_s", "duration_s", "capture_time", "language", "language_probability",
-    "findings", "warnings", "group",
+    "language_strength", "findings", "warnings", "group",
     "claim", "message", "seconds", "refused", "stale", "fingerprint_refused", "not_attached", "origin",
 ]
 
