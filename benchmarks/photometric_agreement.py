@@ -32,6 +32,7 @@ Usage: python benchmarks/photometric_agreement.py [--only SUBSTRING ...] [--dump
 from __future__ import annotations
 
 import argparse
+import collections
 import json
 import os
 import sys
@@ -206,7 +207,18 @@ def main() -> int:
     if args.only:
         cases = [c for c in cases if any(s in c.name for s in args.only)]
     pipeline = load_pipeline("standard")
-    ref_pixels: dict[int, tuple[np.ndarray, tuple[int, int]]] = {}  # descriptors' hash -> small rgb, (w, h)
+    ref_frames: list[tuple[np.ndarray, tuple[int, int]]] = []  # reference keypoint frames: small rgb, (w, h)
+    ref_rows: dict[bytes, int] = {}  # a reference descriptor row -> its frame in ref_frames
+
+    def ref_pixels(feats: lf.LocalFeatures) -> tuple[np.ndarray, tuple[int, int]] | None:
+        """The recorded pixels of a stored keypoint frame: the frame most of its descriptor rows came from."""
+        votes = collections.Counter(ref_rows.get(bytes(row)) for row in feats.descriptors)
+        votes.pop(None, None)
+        if not votes:
+            return None
+        frame, n = votes.most_common(1)[0]
+        return ref_frames[frame] if n >= len(feats.descriptors) // 2 else None
+
     query_pixels: dict[int, tuple[object, np.ndarray]] = {}  # id(features) -> (features, the rgb they came from)
     real_extract_h, real_extract_m = hashing_module.extract, matching_module.extract
 
@@ -216,8 +228,9 @@ def main() -> int:
             if out is not None:
                 if spread:
                     query_pixels[id(out)] = (out, rgb)
-                else:
-                    ref_pixels[hash(out.descriptors.tobytes())] = (_small(rgb), (rgb.shape[1], rgb.shape[0]))
+                else:  # by each descriptor row: indexing may drop the rows that stay put (lf.mask_static)
+                    ref_frames.append((_small(rgb), (rgb.shape[1], rgb.shape[0])))
+                    ref_rows.update(dict.fromkeys(map(bytes, out.descriptors), len(ref_frames) - 1))
             return out
         return extract
 
@@ -231,13 +244,16 @@ def main() -> int:
         for ref in refs:
             index.add([_path(ref, main_cache)], id=ref["id"], first_seen=ref["first_seen"],
                       frames=pipeline.visual.frames, matching=pipeline.visual.matching)
-        print(f"indexed {len(refs)} references, {len(ref_pixels)} keypoint frames' pixels, {time.time() - t0:.0f} s",
+        print(f"indexed {len(refs)} references, {len(ref_frames)} keypoint frames' pixels, {time.time() - t0:.0f} s",
               flush=True)
         owner: dict[int, tuple[str, float]] = {}
         with index.workspace.reading() as conn:
             owner.update({hash(r[2]): (r[0], r[1]) for r in conn.execute(
                 "SELECT reference_id, t, descriptors FROM keyframe")})
-        by_ref_t = {owner[h]: v for h, v in ref_pixels.items() if h in owner}
+        with index.workspace.reading() as conn:
+            by_ref_t = {(r[0], r[1]): got for r in conn.execute(
+                "SELECT reference_id, t, width, height, points, descriptors FROM keyframe")
+                if (got := ref_pixels(lf.LocalFeatures.from_blobs(r[4], r[5], r[2], r[3]))) is not None}
         current: dict = {}
         real_verify = index_module.verify
 
@@ -246,13 +262,12 @@ def main() -> int:
             g = lf.measure(query, ref, pairs, static)
             if g is None or not lf.accept(g):
                 return result
-            key = hash(ref.descriptors.tobytes())
-            ref_id, t = owner.get(key, ("?", -1.0))
-            got = query_pixels.get(id(query))
-            if key not in ref_pixels or got is None or got[0] is not query:
+            ref_id, t = owner.get(hash(ref.descriptors.tobytes()), ("?", -1.0))
+            got, pixels = query_pixels.get(id(query)), ref_pixels(ref)
+            if pixels is None or got is None or got[0] is not query:
                 current["fits"].append({"reference": ref_id, "t": t, "missing": True})
                 return result
-            small, size = ref_pixels[key]
+            small, size = pixels
             meas = agreement(got[1], small, size, np.asarray(g.model))
             current["fits"].append({"reference": ref_id, "t": t, "inliers": g.inliers, "scale": g.scale,
                                     "right": ref_id == current["reference_id"], **(meas or {"none": True})})
