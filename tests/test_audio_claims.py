@@ -235,3 +235,18 @@ def test_a_lead_is_printed_under_its_bar_and_flagged_in_batch_rows() -> None:
     assert language_strength(spoken("single", ("th", 0.81, 1.0))) == "lead"
     assert language_strength(spoken("uncertain", ("th", 0.66, 1.0))) == "best guess"
     assert language_strength(spoken("single")) is None
+
+
+def test_a_language_too_short_to_count_is_not_worded_as_the_clips_language() -> None:
+    """Round 12, M2: espeak Guarani (14.6 s) with 1.5 s heard as Spanish 0.82, the rest unidentified, read
+    "Spoken language Spanish (es), probability 0.82." like any identified language."""
+    from provenance.audio.stage import AudioStage
+
+    es = LanguageGuess("es", 0.82, [("es", 0.82)], 1.5, 0.1, corroborated=True)
+    clip = AudioSection(status="ok", language=es, languages=[es], language_status="single", speech_s=14.6,
+                        unidentified_s=13.1)
+    messages = [f.message for f in AudioStage().findings(report(clip))]
+    (said,) = [m for m in messages if m.startswith("Spoken language")]
+    assert "not counted as a language of the clip (under 3 s, too little to count)" in said, said
+    result, _ = language_check(clip, Claim(id="c-es", statement="Spanish speakers", languages=["es"]))
+    assert result == "unknown"

@@ -138,6 +138,10 @@ class AudioStage(Stage):
             others = ", ".join(f"{c} {p:.2f}" for c, p in lang.top if c != lang.code)
             # under FIRM_P the model also names languages it cannot place: a lead, and said so (round 11, H2)
             lead = f" It is {LEAD_WORDS}." if is_lead(lang) else ""
+            if (why := not_counted(lang)) is not None:
+                # said where it is read: 1.5 s of Guarani heard as Spanish 0.82 read as the clip's language
+                # (issue 13 round 12, M2); the claim check and the summary do not count it either
+                lead = f" It is not counted as a language of the clip ({why}): evidence neither way."
             out.append(Finding("spoken_language", "info",
                                f"Spoken language {_lang(lang.code)}, probability {p_words(lang.probability)}"
                                f"{f'; next: {others}' if others else ''}.{lead}",
