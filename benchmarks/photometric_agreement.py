@@ -121,23 +121,11 @@ def agreement(query_rgb: np.ndarray, ref_small: np.ndarray, ref_size: tuple[int,
     t_coef, *_ = np.linalg.lstsq(a[keep], y[keep], rcond=None)
     t_tot = ((y[keep] - y[keep].mean(axis=0)) ** 2).sum()
     trim_r2 = float(1 - ((y[keep] - a[keep] @ t_coef) ** 2).sum() / t_tot) if t_tot > 1e-6 else 0.0
-    # per cell: the global map's explained share of the cell's own variance
+    # per cell, two measures: the global map's explained share of the cell's own variance (``cells``), and how far
+    # an affine RGB map fitted in the cell alone beats the global one (``gaps``: a grade is one map everywhere)
     full_resid = np.zeros((rh, rw), np.float32)
     full_resid[inside] = (resid ** 2).sum(axis=1)
-    cells = []
-    for i in range(GRID):
-        for j in range(GRID):
-            ys, xs = slice(i * rh // GRID, (i + 1) * rh // GRID), slice(j * rw // GRID, (j + 1) * rw // GRID)
-            sel = inside[ys, xs]
-            if sel.sum() < MIN_CELL_PX:
-                continue
-            cy = ref_small[ys, xs][sel]
-            ctot = ((cy - cy.mean(axis=0)) ** 2).sum()
-            if ctot < 1e-6 * len(cy) or ctot / len(cy) < 9.0:  # a flat cell (std < ~1.7 levels) says nothing
-                continue
-            cells.append(1 - full_resid[ys, xs][sel].sum() / ctot)
-    # local maps: an affine RGB map fitted in each cell against the global one (a grade is one map everywhere)
-    gaps = []
+    cells, gaps = [], []
     for i in range(GRID):
         for j in range(GRID):
             ys, xs = slice(i * rh // GRID, (i + 1) * rh // GRID), slice(j * rw // GRID, (j + 1) * rw // GRID)
@@ -146,8 +134,9 @@ def agreement(query_rgb: np.ndarray, ref_small: np.ndarray, ref_size: tuple[int,
                 continue
             cx, cy = warped[ys, xs][sel], ref_small[ys, xs][sel]
             ctot = ((cy - cy.mean(axis=0)) ** 2).sum()
-            if ctot / len(cy) < 9.0:
+            if ctot / len(cy) < 9.0:  # a flat cell (std < ~1.7 levels) says nothing
                 continue
+            cells.append(1 - full_resid[ys, xs][sel].sum() / ctot)
             ca = np.column_stack([cx, np.ones(len(cx))])
             c_coef, *_ = np.linalg.lstsq(ca, cy, rcond=None)
             local = 1 - ((cy - ca @ c_coef) ** 2).sum() / ctot

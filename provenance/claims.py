@@ -30,6 +30,7 @@ from provenance.audio.languages import (
     FIRM_P,
     SPEECH_MODEL_LANGUAGES,
     UNCONFIRMED_SPEECH_S,
+    is_lead,
     not_counted,
     p_words,
     unconfirmed_more,
@@ -75,12 +76,8 @@ _RATINGS: dict[str, tuple[int | None, str]] = {
 # stage's default ``uncertain_below`` (provenance/audio/config.py), under which a report calls it a best guess.
 # Whisper base on real speech: 0.93-0.998; on music and reversed speech 0.2-0.66 (provenance/audio/analysis.py).
 _LANGUAGE_MIN_P = 0.7
-# ... and is evidence for or against a claim only at this probability or more (audio/languages.py ``FIRM_P``):
-# Whisper base names wrong languages, corroborated, at up to 0.92 on speech it cannot place (espeak Quechua as
-# Thai; espeak Korean as Thai 0.84; espeak Russian beside noise as Arabic 0.90), real and Festival speech at
-# 0.945-0.998. Under it the language is a lead: a clip of it alone is "unknown" for a claim expecting it (issue
-# 13 round 11, H2: Quechua as Thai 0.80 "supported" a Thai claim), and its hearing is no evidence against one.
-_LANGUAGE_EVIDENCE_P = FIRM_P
+# ... and is evidence for or against a claim only at ``audio/languages.FIRM_P`` (0.93) or more: under it a counted
+# language is a lead (``is_lead``; issue 13 round 11, H2: Quechua heard as Thai 0.80 "supported" a Thai claim).
 # Speech of unidentified language holding at least this share of the speech may be the expected language (no
 # "contradicts") or another one (no "supports"). Only unidentified speech is held to a share: a language
 # identified with confidence counts whatever its share (audio/languages.py ``not_counted``, the report's own
@@ -769,9 +766,9 @@ def check_language(claim: Claim, report: Report) -> ClaimAssessment:
     Every language the report counts as one of the clip's counts (``audio.languages.not_counted``: identified with
     confidence, corroborated, at least 3 s, whatever its share), each with its share in the detail. An uncertain
     best guess, or speech whose language was not identified, is ``unknown``, never evidence against the claim.
-    ``supports`` when every language that counts is expected, one of them at p >= ``_LANGUAGE_EVIDENCE_P`` (0.93;
-    under it ``unknown``), and speech of unidentified language has no real share (``_LANGUAGE_MIN_SHARE``: it may be
-    another language; ``neutral`` then, issue 13 round 2 M1); ``contradicts`` when none is and no expected language
+    ``supports`` when every firm language (p >= ``FIRM_P``) that counts is expected, and speech of unidentified
+    language or a lead has no real share (``_LANGUAGE_MIN_SHARE``: it may be another language; ``neutral`` then,
+    issue 13 round 2 M1; leads alone are ``unknown``); ``contradicts`` when none is and no expected language
     is heard at all; ``neutral`` when both expected and unexpected languages are heard (a clip half English, half
     Russian does not simply support ru). A language the stage marks not corroborated decides nothing either way
     (``unknown`` when it is all that was heard), and the detail gives the stage's doubt. The 15% bar on unidentified
@@ -819,8 +816,8 @@ def check_language(claim: Claim, report: Report) -> ClaimAssessment:
     # a lead (a counted language under FIRM_P) is speech whose language is not identified for a claim: it joins
     # the unidentified share and decides nothing itself (issue 13 round 12, H3: Quechua heard as Thai 0.81, 64%
     # of the speech, beside firm Russian "supported" a th,ru claim, the lead published as evidence for it)
-    firm = [g for g in counted if g.probability >= _LANGUAGE_EVIDENCE_P]
-    leads = [g for g in counted if g.probability < _LANGUAGE_EVIDENCE_P]
+    leads = [g for g in counted if is_lead(g)]
+    firm = [g for g in counted if not is_lead(g)]
     detail = "; ".join(_language_part(g, expected, any(g is c for c in counted)) for g in heard)
     whole = _speech_whole(audio)
     lead_s = sum(g.seconds or 0.0 for g in leads)
@@ -838,7 +835,7 @@ def check_language(claim: Claim, report: Report) -> ClaimAssessment:
         return _a(name, "unknown", f"spoken language not identified with confidence: {detail}; expected {want}",
                   **evidence)
     if not firm:
-        return _a(name, "unknown", f"only leads: {detail}; expected {want}; under p {_LANGUAGE_EVIDENCE_P}, the "
+        return _a(name, "unknown", f"only leads: {detail}; expected {want}; under p {FIRM_P}, the "
                   "bar for evidence, Whisper names languages it cannot place (Quechua as Thai up to 0.96 beside "
                   "other speech), so a lead is evidence neither way", **evidence)
     yes = [g for g in firm if g.code in expected]
@@ -922,7 +919,7 @@ def _share(guess: LanguageGuess) -> float:
 def _language_part(guess: LanguageGuess, expected: list[str], counted: bool) -> str:
     """"ru 14% of the speech (p 0.99, expected)": why a language does not count is the report's own words
     (``not_counted``); one that would count in a clip the stage called uncertain is "uncertain"."""
-    how = not_counted(guess) or ("uncertain" if not counted else "a lead" if guess.probability < FIRM_P
+    how = not_counted(guess) or ("uncertain" if not counted else "a lead" if is_lead(guess)
                                  else "expected" if guess.code in expected else "not expected")
     return f"{guess.code} {_share(guess):.0%} of the speech (p {p_words(guess.probability)}, {how})"
 

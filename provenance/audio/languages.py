@@ -89,6 +89,11 @@ def unconfirmed_more(section: AudioSection) -> float | None:
     return left if placed and left >= UNCONFIRMED_SPEECH_S else None
 
 
+def is_lead(guess: LanguageGuess) -> bool:
+    """A language the clip counts (``not_counted``), named under ``FIRM_P``: a lead, evidence neither way."""
+    return not_counted(guess) is None and guess.probability < FIRM_P
+
+
 def language_strength(section: AudioSection) -> str | None:
     """How far the section's main language is evidence: "identified" (counted, p >= ``FIRM_P``), "lead" (counted,
     under it), "best guess" (the stage called the clip uncertain, or the language is not counted); None when no
@@ -98,4 +103,4 @@ def language_strength(section: AudioSection) -> str | None:
         return None
     if section.language_status not in ("single", "mixed") or not_counted(lang) is not None:
         return "best guess"
-    return "identified" if lang.probability >= FIRM_P else "lead"
+    return "lead" if is_lead(lang) else "identified"

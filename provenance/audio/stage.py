@@ -15,11 +15,12 @@ from provenance.audio.languages import (
     FIRM_P,
     UNCONFIRMED_SPEECH_S,
     clip_languages,
+    is_lead,
     not_counted,
     p_words,
     unconfirmed_more,
 )
-from provenance.audio.view import LEAD_WORDS, AudioView, best_guess, channel_languages, is_lead, unconfirmed_words
+from provenance.audio.view import LEAD_WORDS, AudioView, best_guess, channel_languages, unconfirmed_words
 from provenance.report.model import AudioSection, Finding, Report
 from provenance.stage import Context, Stage
 
@@ -136,12 +137,14 @@ class AudioStage(Stage):
             # one probability per language on the line: the top list's own entry (language ID on the joined speech)
             # can differ from the stated one ("probability 0.92; top: en 0.90"; issue 13 round 6, L1)
             others = ", ".join(f"{c} {p:.2f}" for c, p in lang.top if c != lang.code)
-            # under FIRM_P the model also names languages it cannot place: a lead, and said so (round 11, H2)
-            lead = f" It is {LEAD_WORDS}." if is_lead(lang) else ""
+            lead = ""
             if (why := not_counted(lang)) is not None:
                 # said where it is read: 1.5 s of Guarani heard as Spanish 0.82 read as the clip's language
                 # (issue 13 round 12, M2); the claim check and the summary do not count it either
                 lead = f" It is not counted as a language of the clip ({why}): evidence neither way."
+            elif is_lead(lang):
+                # under FIRM_P the model also names languages it cannot place: said so (round 11, H2)
+                lead = f" It is {LEAD_WORDS}."
             out.append(Finding("spoken_language", "info",
                                f"Spoken language {_lang(lang.code)}, probability {p_words(lang.probability)}"
                                f"{f'; next: {others}' if others else ''}.{lead}",

@@ -8,7 +8,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from provenance.audio.languages import FIRM_P, UNCONFIRMED_SPEECH_S, not_counted, p_words, unconfirmed_more
+from provenance.audio.languages import (
+    FIRM_P,
+    UNCONFIRMED_SPEECH_S,
+    is_lead,
+    language_strength,
+    not_counted,
+    p_words,
+    unconfirmed_more,
+)
 from provenance.report.model import AudioSection, LanguageGuess, Report
 from provenance.report.view import TimelineRow, bar, fmt_t, md, render_partial, status_words
 from provenance.stage import StageView
@@ -31,11 +39,6 @@ LEAD_WORDS = (f"a lead, not an identification: under {FIRM_P:.2f} the speech mod
               "place (Quechua as Thai up to 0.92)")
 
 
-def is_lead(guess: LanguageGuess) -> bool:
-    """A language the clip counts, named under ``languages.FIRM_P``: said as a lead, supports no claim."""
-    return not_counted(guess) is None and guess.probability < FIRM_P
-
-
 @dataclass
 class Page:
     """What the stage's template reads as ``v``."""
@@ -45,7 +48,7 @@ class Page:
     translated: bool  # some transcript segment carries a translation
     guess: str = ""  # the best guess of an uncertain clip, as ``best_guess`` words it
     unconfirmed: str = ""  # speech-like sound not confirmed beside placed speech (``unconfirmed_more``), in words
-    lead: str = ""  # ``LEAD_WORDS`` when the main language is a lead (``is_lead``)
+    lead: str = ""  # ``LEAD_WORDS`` when the main language is a lead (``languages.language_strength``)
 
 
 def language_classes(section: AudioSection) -> dict[str, str]:
@@ -116,8 +119,7 @@ class AudioView(StageView):
             translated=any(getattr(s, "translation", None) for s in section.segments),
             guess=best_guess(section.language) if section.language is not None else "",
             unconfirmed=unconfirmed_words(more, more=True) if (more := unconfirmed_more(section)) else "",
-            lead=LEAD_WORDS if section.language is not None and section.language_status in ("single", "mixed")
-            and is_lead(section.language) else "",
+            lead=LEAD_WORDS if language_strength(section) == "lead" else "",
         )
         return render_partial("provenance.audio", "audio.html.j2", r=report, v=v)
 
