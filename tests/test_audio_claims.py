@@ -7,6 +7,8 @@ evidence against a claim, and every language with a real share of the speech is 
 
 from __future__ import annotations
 
+import re
+
 from provenance.claims import Attachment, Claim, assess, review_body
 from provenance.report.model import (
     AudioSection,
@@ -250,3 +252,19 @@ def test_a_language_too_short_to_count_is_not_worded_as_the_clips_language() -> 
     assert "not counted as a language of the clip (under 3 s, too little to count)" in said, said
     result, _ = language_check(clip, Claim(id="c-es", statement="Spanish speakers", languages=["es"]))
     assert result == "unknown"
+
+
+def test_report_html_prints_a_lead_under_its_bar_and_marks_it_in_the_language_table() -> None:
+    """Round 12, L1 and L2: report.html printed the main language at "%.2f" (0.9298 as "0.93" beside "under
+    0.93"), and its language table had no mark for a lead or a language not counted (report.md had both)."""
+    from provenance.audio.view import AudioView
+
+    clip = spoken("mixed", ("th", 0.9298, 0.6), ("en", 0.99, 0.4))
+    page = AudioView().html(report(clip))
+    assert "with probability 0.929;" in page and "with probability 0.93;" not in page, page
+    rows = re.findall(r"<tr><td><span class=\"lang-chip[^>]*>(\w+)</span>.*?</tr>", page)
+    assert rows == ["th", "en"], rows
+    th_row = re.search(r"<tr><td><span class=\"lang-chip[^>]*>th</span>.*?</tr>", page).group(0)
+    assert ">0.929<" in th_row and "a lead" in th_row, th_row
+    en_row = re.search(r"<tr><td><span class=\"lang-chip[^>]*>en</span>.*?</tr>", page).group(0)
+    assert ">0.99<" in en_row and "a lead" not in en_row, en_row

@@ -49,6 +49,10 @@ class Page:
     guess: str = ""  # the best guess of an uncertain clip, as ``best_guess`` words it
     unconfirmed: str = ""  # speech-like sound not confirmed beside placed speech (``unconfirmed_more``), in words
     lead: str = ""  # ``LEAD_WORDS`` when the main language is a lead (``languages.language_strength``)
+    main_p: str = ""  # the main language's probability as reports print it (``languages.p_words``)
+    # per language heard, in the section's order: its probability (``p_words``) and why it is a lead or not
+    # counted, in report.md's words (issue 13 round 12, L1/L2: "0.93 ... under 0.93", no mark in the table)
+    rows: list[tuple[str, str]] = dataclasses.field(default_factory=list)
 
 
 def language_classes(section: AudioSection) -> dict[str, str]:
@@ -104,10 +108,14 @@ def _share(guess: LanguageGuess) -> str:
     is not a language of the clip where it is not (``languages.not_counted``, the claim check's words too)."""
     share = f" {guess.share:.0%}" if guess.share is not None else ""
     seconds = f"{guess.seconds:.1f} s, " if guess.seconds is not None else ""
+    mark = _mark(guess)
+    return f"{md(guess.code)}{share} ({seconds}p {p_words(guess.probability)}{f', {md(mark)}' if mark else ''})"
+
+
+def _mark(guess: LanguageGuess) -> str:
+    """'a lead', 'not counted: <why>' or '' for a language heard (``is_lead``, ``not_counted``)."""
     why = not_counted(guess)
-    lead = ", a lead" if is_lead(guess) else ""
-    return (f"{md(guess.code)}{share} ({seconds}p {p_words(guess.probability)}{lead}"
-            f"{f', not counted: {md(why)}' if why else ''})")
+    return "a lead" if is_lead(guess) else f"not counted: {why}" if why else ""
 
 
 class AudioView(StageView):
@@ -120,6 +128,8 @@ class AudioView(StageView):
             guess=best_guess(section.language) if section.language is not None else "",
             unconfirmed=unconfirmed_words(more, more=True) if (more := unconfirmed_more(section)) else "",
             lead=LEAD_WORDS if language_strength(section) == "lead" else "",
+            main_p=p_words(section.language.probability) if section.language is not None else "",
+            rows=[(p_words(g.probability), _mark(g)) for g in section.languages],
         )
         return render_partial("provenance.audio", "audio.html.j2", r=report, v=v)
 
