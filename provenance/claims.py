@@ -30,6 +30,7 @@ from provenance.audio.languages import (
     FIRM_P,
     SPEECH_MODEL_LANGUAGES,
     UNCONFIRMED_SPEECH_S,
+    firm_p,
     is_lead,
     not_counted,
     p_words,
@@ -835,9 +836,9 @@ def check_language(claim: Claim, report: Report) -> ClaimAssessment:
         return _a(name, "unknown", f"spoken language not identified with confidence: {detail}; expected {want}",
                   **evidence)
     if not firm:
-        return _a(name, "unknown", f"only leads: {detail}; expected {want}; under p {FIRM_P}, the "
-                  "bar for evidence, Whisper names languages it cannot place (Quechua as Thai up to 0.96 beside "
-                  "other speech), so a lead is evidence neither way", **evidence)
+        return _a(name, "unknown", f"only leads: {detail}; expected {want}; under p {FIRM_P} (Thai "
+                  f"{firm_p('th')}), the bar for evidence, Whisper names languages it cannot place (Quechua as "
+                  "Thai up to 0.96 beside other speech), so a lead is evidence neither way", **evidence)
     yes = [g for g in firm if g.code in expected]
     no = [g for g in firm if g.code not in expected]
     if yes and not no and unidentified >= _LANGUAGE_MIN_SHARE:
@@ -921,7 +922,7 @@ def _language_part(guess: LanguageGuess, expected: list[str], counted: bool) -> 
     (``not_counted``); one that would count in a clip the stage called uncertain is "uncertain"."""
     how = not_counted(guess) or ("uncertain" if not counted else "a lead" if is_lead(guess)
                                  else "expected" if guess.code in expected else "not expected")
-    return f"{guess.code} {_share(guess):.0%} of the speech (p {p_words(guess.probability)}, {how})"
+    return f"{guess.code} {_share(guess):.0%} of the speech (p {p_words(guess.probability, guess.code)}, {how})"
 
 
 def check_c2pa(claim: Claim, report: Report) -> ClaimAssessment:

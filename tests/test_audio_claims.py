@@ -187,7 +187,7 @@ def test_a_language_the_speech_model_cannot_name_is_never_contradicted() -> None
     """Issue 13 round 11 (tester H2): espeak-ng Quechua after Russian came out "mixed", Thai 0.80 and Russian 0.99,
     both corroborated, and a Quechua claim was "contradicted". Whisper has no Quechua: not hearing it is no
     evidence. A claim that also expects a language the model knows is judged on that one as before."""
-    heard = spoken("mixed", ("th", 0.95, 0.5), ("ru", 0.99, 0.5))  # Quechua as Thai reaches 0.96 (round 12)
+    heard = spoken("mixed", ("th", 0.995, 0.5), ("ru", 0.99, 0.5))  # a firm Thai, even over its own bar
     result, detail = language_check(heard, Claim(id="c-qu", statement="Quechua speakers", languages=["qu"]))
     assert result == "unknown" and "cannot name qu" in detail, detail
     alone = spoken("single", ("ru", 0.99, 1.0))
@@ -233,6 +233,10 @@ def test_a_lead_is_printed_under_its_bar_and_flagged_in_batch_rows() -> None:
 
     assert p_words(0.9298) == "0.929" and p_words(0.926) == "0.926" and p_words(0.81) == "0.81"
     assert p_words(FIRM_P) == "0.93" and p_words(0.9951) == "1.00"
+    # Thai's own bar (``SINK_FIRM_P``, 0.99): 0.9851 is no "0.99 ... under 0.99"
+    assert p_words(0.9851, "th") == "0.985" and p_words(0.9851, "en") == "0.99" and p_words(0.96, "th") == "0.96"
+    assert language_strength(spoken("single", ("th", 0.96, 1.0))) == "lead"
+    assert language_strength(spoken("single", ("th", 0.995, 1.0))) == "identified"
     assert language_strength(spoken("single", ("en", 0.97, 1.0))) == "identified"
     assert language_strength(spoken("single", ("th", 0.81, 1.0))) == "lead"
     assert language_strength(spoken("uncertain", ("th", 0.66, 1.0))) == "best guess"
@@ -259,12 +263,12 @@ def test_report_html_prints_a_lead_under_its_bar_and_marks_it_in_the_language_ta
     0.93"), and its language table had no mark for a lead or a language not counted (report.md had both)."""
     from provenance.audio.view import AudioView
 
-    clip = spoken("mixed", ("th", 0.9298, 0.6), ("en", 0.99, 0.4))
+    clip = spoken("mixed", ("es", 0.9298, 0.6), ("en", 0.99, 0.4))
     page = AudioView().html(report(clip))
     assert "with probability 0.929;" in page and "with probability 0.93;" not in page, page
     rows = re.findall(r"<tr><td><span class=\"lang-chip[^>]*>(\w+)</span>.*?</tr>", page)
-    assert rows == ["th", "en"], rows
-    th_row = re.search(r"<tr><td><span class=\"lang-chip[^>]*>th</span>.*?</tr>", page).group(0)
-    assert ">0.929<" in th_row and "a lead" in th_row, th_row
+    assert rows == ["es", "en"], rows
+    es_row = re.search(r"<tr><td><span class=\"lang-chip[^>]*>es</span>.*?</tr>", page).group(0)
+    assert ">0.929<" in es_row and "a lead" in es_row, es_row
     en_row = re.search(r"<tr><td><span class=\"lang-chip[^>]*>en</span>.*?</tr>", page).group(0)
     assert ">0.99<" in en_row and "a lead" not in en_row, en_row

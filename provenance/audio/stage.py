@@ -12,15 +12,15 @@ from typing import ClassVar
 
 from provenance.audio.config import AudioConfig
 from provenance.audio.languages import (
-    FIRM_P,
     UNCONFIRMED_SPEECH_S,
     clip_languages,
+    firm_p,
     is_lead,
     not_counted,
     p_words,
     unconfirmed_more,
 )
-from provenance.audio.view import LEAD_WORDS, AudioView, best_guess, channel_languages, unconfirmed_words
+from provenance.audio.view import AudioView, best_guess, channel_languages, lead_words, unconfirmed_words
 from provenance.report.model import AudioSection, Finding, Report
 from provenance.stage import Context, Stage
 
@@ -114,7 +114,8 @@ class AudioStage(Stage):
             counted = clip_languages(audio)
             codes = {g.code for g in counted}
             parts = ", ".join(f"{_lang(g.code)} {g.seconds or 0:.0f} s"
-                              + (f" (p {p_words(g.probability)}: under {FIRM_P:.2f}, a lead)" if is_lead(g) else "")
+                              + (f" (p {p_words(g.probability, g.code)}: under {firm_p(g.code):.2f}, a lead)"
+                                 if is_lead(g) else "")
                               for g in counted)
             regions = "; ".join(f"{r.start:.0f}-{r.end:.0f} s {r.language}" for r in audio.timeline
                                 if r.language in codes and not r.uncertain)
@@ -144,9 +145,9 @@ class AudioStage(Stage):
                 lead = f" It is not counted as a language of the clip ({why}): evidence neither way."
             elif is_lead(lang):
                 # under FIRM_P the model also names languages it cannot place: said so (round 11, H2)
-                lead = f" It is {LEAD_WORDS}."
+                lead = f" It is {lead_words(lang.code)}."
             out.append(Finding("spoken_language", "info",
-                               f"Spoken language {_lang(lang.code)}, probability {p_words(lang.probability)}"
+                               f"Spoken language {_lang(lang.code)}, probability {p_words(lang.probability, lang.code)}"
                                f"{f'; next: {others}' if others else ''}.{lead}",
                                evidence))
         for cue in audio.cues:

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from provenance.audio.languages import (
-    FIRM_P,
     UNCONFIRMED_SPEECH_S,
+    firm_p,
     is_lead,
     language_strength,
     not_counted,
@@ -35,8 +35,10 @@ def unconfirmed_words(speech_s: float, more: bool = False) -> str:
             "speech (music, noise, or speech too unclear to place); no language is given.")
 
 
-LEAD_WORDS = (f"a lead, not an identification: under {FIRM_P:.2f} the speech model also names languages it cannot "
-              "place (Quechua as Thai up to 0.92)")
+def lead_words(code: str) -> str:
+    """Why a language under its bar (``languages.firm_p``) is a lead, in the report's words."""
+    return (f"a lead, not an identification: under {firm_p(code):.2f} the speech model also names languages it "
+            "cannot place (Quechua as Thai up to 0.96, Shan as Thai 0.98)")
 
 
 @dataclass
@@ -48,7 +50,7 @@ class Page:
     translated: bool  # some transcript segment carries a translation
     guess: str = ""  # the best guess of an uncertain clip, as ``best_guess`` words it
     unconfirmed: str = ""  # speech-like sound not confirmed beside placed speech (``unconfirmed_more``), in words
-    lead: str = ""  # ``LEAD_WORDS`` when the main language is a lead (``languages.language_strength``)
+    lead: str = ""  # ``lead_words`` when the main language is a lead (``languages.language_strength``)
     main_p: str = ""  # the main language's probability as reports print it (``languages.p_words``)
     # per language heard, in the section's order: its probability (``p_words``) and why it is a lead or not
     # counted, in report.md's words (issue 13 round 12, L1/L2: "0.93 ... under 0.93", no mark in the table)
@@ -109,7 +111,8 @@ def _share(guess: LanguageGuess) -> str:
     share = f" {guess.share:.0%}" if guess.share is not None else ""
     seconds = f"{guess.seconds:.1f} s, " if guess.seconds is not None else ""
     mark = _mark(guess)
-    return f"{md(guess.code)}{share} ({seconds}p {p_words(guess.probability)}{f', {md(mark)}' if mark else ''})"
+    p = p_words(guess.probability, guess.code)
+    return f"{md(guess.code)}{share} ({seconds}p {p}{f', {md(mark)}' if mark else ''})"
 
 
 def _mark(guess: LanguageGuess) -> str:
@@ -127,9 +130,9 @@ class AudioView(StageView):
             translated=any(getattr(s, "translation", None) for s in section.segments),
             guess=best_guess(section.language) if section.language is not None else "",
             unconfirmed=unconfirmed_words(more, more=True) if (more := unconfirmed_more(section)) else "",
-            lead=LEAD_WORDS if language_strength(section) == "lead" else "",
-            main_p=p_words(section.language.probability) if section.language is not None else "",
-            rows=[(p_words(g.probability), _mark(g)) for g in section.languages],
+            lead=lead_words(section.language.code) if language_strength(section) == "lead" else "",
+            main_p=p_words(section.language.probability, section.language.code) if section.language else "",
+            rows=[(p_words(g.probability, g.code), _mark(g)) for g in section.languages],
         )
         return render_partial("provenance.audio", "audio.html.j2", r=report, v=v)
 
@@ -142,9 +145,10 @@ class AudioView(StageView):
                 out.append(f"- **Language uncertain:** {md(best_guess(au.language))} (top: {top})")
             else:
                 others = ", ".join(f"{md(c)} {p:.2f}" for c, p in au.language.top if c != au.language.code)
-                out.append(f"- **Language:** {md(au.language.code)} (probability {p_words(au.language.probability)}"
+                p = p_words(au.language.probability, au.language.code)
+                out.append(f"- **Language:** {md(au.language.code)} (probability {p}"
                            f"{f'; next: {others}' if others else ''})"
-                           f"{f' — {LEAD_WORDS}' if is_lead(au.language) else ''}")
+                           f"{f' — {lead_words(au.language.code)}' if is_lead(au.language) else ''}")
             if getattr(au.language, "corroborated", None) is False:
                 out.append(f"- **Not corroborated:** {md(au.language.doubt or '')}")
             if len(au.languages) > 1 or (au.languages and (au.unidentified_s or unconfirmed_more(au))):

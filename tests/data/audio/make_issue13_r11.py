@@ -19,6 +19,12 @@ defect):
 - ``qu2_espeak.flac``: another Quechua sentence twice, made as ``en_then_qu.flac`` is (the tester's round 11
   ``qu2.wav``). Whisper base hears Thai at 0.75-0.80, corroborated (a second look agrees, the transcript passes):
   it supported a Thai claim (round 11, H2).
+- ``en_then_qu4.flac``: the two English sentences, then a third Quechua sentence once (the round 12 tester's
+  ``sweep/en12_qu4s150.wav``, H1): alone the sentence is unidentified; after English it came out Thai 0.945-0.960
+  on every instruction set, corroborated, "More than one language is spoken", and a th,en claim was supported.
+- ``en_then_pap.flac``: the two English sentences, then one espeak-ng Papiamento sentence (round 12,
+  ``sweep/en12_pap.wav``, H2): counted as English 0.95-0.96 on every instruction set, 100% of the speech, the
+  Papiamento written as English words.
 
 Festival's output is not byte-identical run to run: name the clips to rebuild (``qu2_espeak.flac``) to leave the
 others as they are; no name rebuilds all.
@@ -40,6 +46,8 @@ from make import HERE, RATE, espeak, load, normalise, silence, trim
 
 QU = ("Allillanchu, imaynallam kachkanki, ñuqaqa Qusqu llaqtamantam kani, kunan punchawqa sumaq intim "
       "kachkan.")
+QU4 = "Kay llaqtapiqa achka runakunam tiyanku, tukuy punchawmi chakrapi llamkanku, tutataq wasinkuman kutinku."
+PAP = "Bon dia, kon ta bai? Mi ta bini di Kòrsou, i awe e solo ta bria riba laman i nos ta bai playa."
 QU2 = ("Ñuqanchik runasimita rimanchik, wasiypi mamaywan taytaywan tiyani, paykunaqa chakrapi llamkanku sapa "
        "punchaw.")
 
@@ -104,8 +112,11 @@ def main(names: list[str]) -> None:
             return clip, [{"language": "qu", "start": 0.0, "end": round(len(clip) / RATE - 0.3, 2), "text": QU,
                            "source": "espeak-ng qu, twice"}]
 
+        english = [("en", text, "Festival cmu_us_slt_arctic_hts") for text in EN]
         builders = {"qu_espeak.flac": qu_espeak, "en_then_qu.flac": lambda: tester_en_then_qu(tmp),
-                    "qu2_espeak.flac": lambda: tester_clip(tmp, [("qu", QU2, "espeak-ng qu")] * 2)}
+                    "qu2_espeak.flac": lambda: tester_clip(tmp, [("qu", QU2, "espeak-ng qu")] * 2),
+                    "en_then_qu4.flac": lambda: tester_clip(tmp, [*english, ("qu", QU4, "espeak-ng qu")]),
+                    "en_then_pap.flac": lambda: tester_clip(tmp, [*english, ("pap", PAP, "espeak-ng pap")])}
         for file in names or builders:
             clip, parts = builders[file]()
             write_flac(HERE / file, clip)
