@@ -208,6 +208,28 @@ FOREIGN_P = 0.2
 # GENERIC it already was).
 FOREIGN_ALONE_P = 0.3
 FOREIGN_MIN_S = 1.0
+# Neither look decides a sentence Whisper half-hears as the region's language: one espeak-ng sentence of Kurdish,
+# Uyghur, Papiamento, Aragonese or Kyrgyz after Festival English (issue 13 round 12, H2) read en 0.29-0.66 alone and
+# 0.13-0.57 padded, and was counted as English, transcribed as English words never said ("Rho Vash, Tu Chawaii, and
+# Jame Di Me"), an English claim "supported". Its own transcript says so: a segment that reads under REDECODE_BELOW
+# alone is decoded alone in the region's language, and is foreign when Whisper writes nothing, or a transcript under
+# ``MIN_TRANSCRIPT_LOGPROB`` (mean avg_logprob; the stage's implausible-transcript bar) while Whisper's padded look
+# gives the region's language under ``FOREIGN_ALONE_P``, or under ``LOW_AVG_LOGPROB`` (Whisper's own failed-decode
+# bar, ``logprob_threshold``) while the padded look gives it under ``CONFIRMED_LANGUAGE_P``. Measured (auto ISA = AVX2;
+# the round 12 tester's sweep, extra and mix clips, tests/data/audio, real tuxpaint and Festival nsh speech): the
+# escapes decoded alone -1.035 to -1.50 with padded looks 0.13-0.57, or nothing at all, or -0.98 with 0.22
+# (Papiamento); true segments under 0.7 alone: -0.28 to -0.96, espeak English after music -0.91 (padded 0.45), real
+# Bulgarian -0.96 (0.57); under -1.0 real French "Un pion." (-1.11, padded 0.96) and speech already uncertain
+# (Festival's fast Russian dialog, region ru 0.41: -1.13, 0.22; real Bulgarian regions at bg 0.32-0.69). A segment
+# decoded with the rest of its 30-s window shares that window's avg_logprob (-0.57 for Aragonese between English
+# sentences): only a decode of its own speech tells.
+REDECODE_BELOW = 0.7
+# Speech of a region Whisper wrote nothing for, after its second pass over skipped stretches (``_transcribe``), is
+# the region's language on no evidence but the smoothing: 8.8 s of espeak-ng Kyrgyz after two English sentences
+# (round 12, H2, en12_ky) had no segment and counted as English seconds, "English 0.94, 100% of the speech". A
+# stretch of UNCOVERED_MIN_S or more (over VAD's 2-s silence bar, so not a pause between sentences) that heard
+# alone gives the region's language under ``FOREIGN_ALONE_P`` is speech of unidentified language.
+UNCOVERED_MIN_S = 3.0
 # 4. not only the tail of speech Whisper cannot place: a language every stretch of which continues speech of
 #    unidentified language (under TAIL_PAUSE_S of VAD silence between), with under TAIL_RATIO times all of the
 #    channel's unidentified seconds, is a best guess. espeak-ng Quechua said twice (issue 13 round 10, H1): each
@@ -349,7 +371,7 @@ def _analyse(
         spoken.append(region)
     # a sentence of another language inside a region, transcribed as the region's language (espeak Russian
     # between Festival English: "Police are positive, police are."): its own speech, heard alone, says so
-    spoken, foreign_s = _split_foreign(engine, audio.samples, spoken, audio.offset)
+    spoken, foreign_s = _split_foreign(engine, audio.samples, spoken, audio.offset, config, budget)
     unidentified += foreign_s
     # Speech Whisper transcribed but cannot tell the language of: its text is a guess in a guessed language.
     # So is a region whose own speech gives its label under NOT_IDENTIFIED_P (the label is the neighbours'):
@@ -402,7 +424,8 @@ def _analyse(
 
 
 def _split_foreign(
-    engine: Engine, samples: np.ndarray, regions: list[_Region], offset: float
+    engine: Engine, samples: np.ndarray, regions: list[_Region], offset: float, config: AudioConfig,
+    budget: DecodeBudget,
 ) -> tuple[list[_Region], float]:
     """Cut out of each region the segments whose own speech does not sound like the region's language.
 
@@ -413,7 +436,11 @@ def _split_foreign(
     transcribed segment of 1 s or more (``FOREIGN_MIN_S``) of a region with two or more is heard alone
     (unpadded, one batch per region); one that gives the region's language under ``FOREIGN_ALONE_P`` gets a
     second, padded look (Whisper's own ``detect_language``), and is foreign only when that gives it under
-    ``FOREIGN_P``. Its speech becomes speech of unidentified language (returned, in seconds): no language is
+    ``FOREIGN_P``; one under ``REDECODE_BELOW`` alone that neither look cut is decoded alone in the region's
+    language (while the decoding ``budget`` lasts) and is foreign when Whisper writes nothing for it or text under
+    ``MIN_TRANSCRIPT_LOGPROB`` that a padded look does not back (``LOW_AVG_LOGPROB``); and a
+    stretch of ``UNCOVERED_MIN_S`` the region got no text for is foreign when heard alone under
+    ``FOREIGN_ALONE_P``. Its speech becomes speech of unidentified language (returned, in seconds): no language is
     claimed for it, never its text, and the region is split there, so the timeline does not draw one region over
     it. The parts get their own language ID (the report's probability); a part that gives the region's language
     under ``CONFIRMED_LANGUAGE_P`` is speech of unidentified language too. Thresholds and their measurements:
@@ -440,6 +467,31 @@ def _split_foreign(
                      b / SAMPLE_RATE + offset, r.language, r.language, FOREIGN_ALONE_P, look.get(r.language, 0.0))
             if look.get(r.language, 0.0) < FOREIGN_P:
                 foreign.append((a, b))
+        bare = _uncovered(r, offset, len(samples))
+        for (a, b), probs in zip(bare, engine.detect_languages(samples, bare) if bare else [], strict=True):
+            log.info("%.2f-%.2f of a %s region has no text: alone %.3f", a / SAMPLE_RATE + offset,
+                     b / SAMPLE_RATE + offset, r.language, probs.get(r.language, 0.0))
+            if probs.get(r.language, 0.0) < FOREIGN_ALONE_P:
+                foreign.append((a, b))
+        for (a, b), probs in zip(spans, alone, strict=True):
+            if (a, b) in foreign or probs.get(r.language, 0.0) >= REDECODE_BELOW or budget.spent:
+                continue
+            own = _decode(engine, SpeechClip(samples, [SpeechRegion(a, b)]), r.language, config, budget)
+            logprob = _mean_logprob(_pieces(own, SpeechClip(samples, [SpeechRegion(a, b)]), offset, r.language))
+            log.info("segment %.2f-%.2f of a %s region: alone %.3f, decoded alone %s", a / SAMPLE_RATE + offset,
+                     b / SAMPLE_RATE + offset, r.language, probs.get(r.language, 0.0),
+                     "nothing" if logprob is None else f"{logprob:.2f}")
+            if logprob is None:
+                foreign.append((a, b))
+            elif logprob < MIN_TRANSCRIPT_LOGPROB:
+                # a poor transcript: foreign unless Whisper's padded look hears the region's language, the surer the
+                # worse the transcript (a failed decode needs CONFIRMED_LANGUAGE_P, a poor one FOREIGN_ALONE_P)
+                look = dict(engine.detect_language(samples[a:b])).get(r.language, 0.0)
+                need = CONFIRMED_LANGUAGE_P if logprob < LOW_AVG_LOGPROB else FOREIGN_ALONE_P
+                log.info("segment %.2f-%.2f of a %s region: decoded alone %.2f, padded %.3f (needs %.2f)",
+                         a / SAMPLE_RATE + offset, b / SAMPLE_RATE + offset, r.language, logprob, look, need)
+                if look < need:
+                    foreign.append((a, b))
         if not foreign:
             out.append(r)
             continue
@@ -475,6 +527,24 @@ def _split_foreign(
                 continue
             out.append(piece)
     return out, foreign_s
+
+
+def _uncovered(region: _Region, offset: float, size: int) -> list[tuple[int, int]]:
+    """Stretches of the region's VAD speech (clip samples) of ``UNCOVERED_MIN_S`` or more that no kept segment
+    covers; none for a region with no text (it is judged whole) or not transcribed (out of time)."""
+    if not region.pieces or not region.transcribed:
+        return []
+    covered = sorted((round((p.start - offset) * SAMPLE_RATE), round((p.end - offset) * SAMPLE_RATE))
+                     for p in region.pieces)
+    out: list[tuple[int, int]] = []
+    for x in region.regions:
+        pos = x.start
+        for a, b in [*covered, (x.end, x.end)]:
+            a, b = min(max(a, x.start), x.end), min(b, x.end)
+            if a > pos and a - pos >= UNCOVERED_MIN_S * SAMPLE_RATE:
+                out.append((pos, min(a, size)))
+            pos = max(pos, b)
+    return out
 
 
 def _second_voice(
