@@ -213,17 +213,18 @@ FOREIGN_MIN_S = 1.0
 # 0.13-0.57 padded, and was counted as English, transcribed as English words never said ("Rho Vash, Tu Chawaii, and
 # Jame Di Me"), an English claim "supported". Its own transcript says so: a segment that reads under REDECODE_BELOW
 # alone is decoded alone in the region's language, and is foreign when Whisper writes nothing, or a transcript under
-# ``MIN_TRANSCRIPT_LOGPROB`` (mean avg_logprob; the stage's implausible-transcript bar) while Whisper's padded look
-# gives the region's language under ``FOREIGN_ALONE_P``, or under ``LOW_AVG_LOGPROB`` (Whisper's own failed-decode
-# bar, ``logprob_threshold``) while the padded look gives it under ``CONFIRMED_LANGUAGE_P``. Measured (auto ISA = AVX2;
-# the round 12 tester's sweep, extra and mix clips, tests/data/audio, real tuxpaint and Festival nsh speech): the
-# escapes decoded alone -1.035 to -1.50 with padded looks 0.13-0.57, or nothing at all, or -0.98 with 0.22
-# (Papiamento); true segments under 0.7 alone: -0.28 to -0.96, espeak English after music -0.91 (padded 0.45), real
-# Bulgarian -0.96 (0.57); under -1.0 real French "Un pion." (-1.11, padded 0.96) and speech already uncertain
-# (Festival's fast Russian dialog, region ru 0.41: -1.13, 0.22; real Bulgarian regions at bg 0.32-0.69). A segment
-# decoded with the rest of its 30-s window shares that window's avg_logprob (-0.57 for Aragonese between English
-# sentences): only a decode of its own speech tells.
+# POOR_LOGPROB (mean avg_logprob) while Whisper's padded look gives the region's language under ``FOREIGN_ALONE_P``,
+# or under ``LOW_AVG_LOGPROB`` (Whisper's own failed-decode bar, ``logprob_threshold``) while the padded look gives
+# it under ``CONFIRMED_LANGUAGE_P``. Measured (auto ISA = AVX2; the round 12 tester's sweep, extra and mix clips,
+# tests/data/audio, real tuxpaint and Festival nsh speech): the escapes decoded alone -1.035 to -1.50 with padded
+# looks 0.13-0.57, or nothing at all, or Papiamento at -0.98 (AVX: -0.89) with 0.22; true segments under 0.7 alone:
+# -0.28 to -0.96, those under -0.8 with padded looks 0.34 or more (real Russian -0.85 / 0.34, espeak English after
+# music -0.91 / 0.45, real Bulgarian -0.96 / 0.57, real French "Un pion." -1.11 / 0.96), but for speech already
+# uncertain (Festival's fast Russian dialog, region ru 0.41: -1.13 / 0.22; real Bulgarian in bg 0.32-0.69 regions). A
+# segment decoded with the rest of its 30-s window shares that window's avg_logprob (-0.57 for Aragonese between
+# English sentences): only a decode of its own speech tells.
 REDECODE_BELOW = 0.7
+POOR_LOGPROB = -0.8
 # Speech of a region Whisper wrote nothing for, after its second pass over skipped stretches (``_transcribe``), is
 # the region's language on no evidence but the smoothing: 8.8 s of espeak-ng Kyrgyz after two English sentences
 # (round 12, H2, en12_ky) had no segment and counted as English seconds, "English 0.94, 100% of the speech". A
@@ -438,7 +439,7 @@ def _split_foreign(
     second, padded look (Whisper's own ``detect_language``), and is foreign only when that gives it under
     ``FOREIGN_P``; one under ``REDECODE_BELOW`` alone that neither look cut is decoded alone in the region's
     language (while the decoding ``budget`` lasts) and is foreign when Whisper writes nothing for it or text under
-    ``MIN_TRANSCRIPT_LOGPROB`` that a padded look does not back (``LOW_AVG_LOGPROB``); and a
+    ``POOR_LOGPROB`` that a padded look does not back (``LOW_AVG_LOGPROB``); and a
     stretch of ``UNCOVERED_MIN_S`` the region got no text for is foreign when heard alone under
     ``FOREIGN_ALONE_P``. Its speech becomes speech of unidentified language (returned, in seconds): no language is
     claimed for it, never its text, and the region is split there, so the timeline does not draw one region over
@@ -483,7 +484,7 @@ def _split_foreign(
                      "nothing" if logprob is None else f"{logprob:.2f}")
             if logprob is None:
                 foreign.append((a, b))
-            elif logprob < MIN_TRANSCRIPT_LOGPROB:
+            elif logprob < POOR_LOGPROB:
                 # a poor transcript: foreign unless Whisper's padded look hears the region's language, the surer the
                 # worse the transcript (a failed decode needs CONFIRMED_LANGUAGE_P, a poor one FOREIGN_ALONE_P)
                 look = dict(engine.detect_language(samples[a:b])).get(r.language, 0.0)
