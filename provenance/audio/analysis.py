@@ -225,6 +225,10 @@ FOREIGN_MIN_S = 1.0
 # English sentences): only a decode of its own speech tells.
 REDECODE_BELOW = 0.7
 POOR_LOGPROB = -0.8
+# On a second of speech every look is a coin toss: a 1.0-s segment of true Festival Russian (dev benchmark,
+# channels-ru-right-silent and long-en-ru-stretches) read ru 0.56 alone, decoded alone at -1.08 and padded at 0.08.
+# The escapes above were 7-9 s; a segment under REDECODE_MIN_S is not decoded alone.
+REDECODE_MIN_S = 2.0
 # Speech of a region Whisper wrote nothing for, after its second pass over skipped stretches (``_transcribe``), is
 # the region's language on no evidence but the smoothing: 8.8 s of espeak-ng Kyrgyz after two English sentences
 # (round 12, H2, en12_ky) had no segment and counted as English seconds, "English 0.94, 100% of the speech". A
@@ -437,10 +441,10 @@ def _split_foreign(
     transcribed segment of 1 s or more (``FOREIGN_MIN_S``) of a region with two or more is heard alone
     (unpadded, one batch per region); one that gives the region's language under ``FOREIGN_ALONE_P`` gets a
     second, padded look (Whisper's own ``detect_language``), and is foreign only when that gives it under
-    ``FOREIGN_P``; one under ``REDECODE_BELOW`` alone that neither look cut is decoded alone in the region's
-    language (while the decoding ``budget`` lasts) and is foreign when Whisper writes nothing for it or text under
-    ``POOR_LOGPROB`` that a padded look does not back (``LOW_AVG_LOGPROB``); and a
-    stretch of ``UNCOVERED_MIN_S`` the region got no text for is foreign when heard alone under
+    ``FOREIGN_P``; one of 2 s or more (``REDECODE_MIN_S``) under ``REDECODE_BELOW`` alone that neither look cut
+    is decoded alone in the region's language (while the decoding ``budget`` lasts) and is foreign when Whisper
+    writes nothing for it or text under ``POOR_LOGPROB`` that a padded look does not back (``LOW_AVG_LOGPROB``);
+    and a stretch of ``UNCOVERED_MIN_S`` the region got no text for is foreign when heard alone under
     ``FOREIGN_ALONE_P``. Its speech becomes speech of unidentified language (returned, in seconds): no language is
     claimed for it, never its text, and the region is split there, so the timeline does not draw one region over
     it. The parts get their own language ID (the report's probability); a part that gives the region's language
@@ -475,7 +479,8 @@ def _split_foreign(
             if probs.get(r.language, 0.0) < FOREIGN_ALONE_P:
                 foreign.append((a, b))
         for (a, b), probs in zip(spans, alone, strict=True):
-            if (a, b) in foreign or probs.get(r.language, 0.0) >= REDECODE_BELOW or budget.spent:
+            if ((a, b) in foreign or probs.get(r.language, 0.0) >= REDECODE_BELOW or budget.spent
+                    or b - a < REDECODE_MIN_S * SAMPLE_RATE):
                 continue
             own = _decode(engine, SpeechClip(samples, [SpeechRegion(a, b)]), r.language, config, budget)
             logprob = _mean_logprob(_pieces(own, SpeechClip(samples, [SpeechRegion(a, b)]), offset, r.language))
