@@ -482,8 +482,9 @@ def _split_foreign(
             if ((a, b) in foreign or probs.get(r.language, 0.0) >= REDECODE_BELOW or budget.spent
                     or b - a < REDECODE_MIN_S * SAMPLE_RATE):
                 continue
-            own = _decode(engine, SpeechClip(samples, [SpeechRegion(a, b)]), r.language, config, budget)
-            logprob = _mean_logprob(_pieces(own, SpeechClip(samples, [SpeechRegion(a, b)]), offset, r.language))
+            segment = SpeechClip(samples, [SpeechRegion(a, b)])
+            logprob = _mean_logprob(_pieces(_decode(engine, segment, r.language, config, budget), segment, offset,
+                                            r.language))
             log.info("segment %.2f-%.2f of a %s region: alone %.3f, decoded alone %s", a / SAMPLE_RATE + offset,
                      b / SAMPLE_RATE + offset, r.language, probs.get(r.language, 0.0),
                      "nothing" if logprob is None else f"{logprob:.2f}")
