@@ -466,8 +466,10 @@ def _split_foreign(
         suspects = [span for span, probs in zip(spans, alone, strict=True)
                     if probs.get(r.language, 0.0) < FOREIGN_ALONE_P]
         foreign = []
+        looks: dict[tuple[int, int], float] = {}  # padded looks taken, reused by the decode-alone check below
         for a, b in suspects:
             look = dict(engine.detect_language(samples[a:b]))
+            looks[(a, b)] = look.get(r.language, 0.0)
             log.info("segment %.2f-%.2f of a %s region: alone %s under %.2f, padded %.3f", a / SAMPLE_RATE + offset,
                      b / SAMPLE_RATE + offset, r.language, r.language, FOREIGN_ALONE_P, look.get(r.language, 0.0))
             if look.get(r.language, 0.0) < FOREIGN_P:
@@ -493,7 +495,9 @@ def _split_foreign(
             elif logprob < POOR_LOGPROB:
                 # a poor transcript: foreign unless Whisper's padded look hears the region's language, the surer the
                 # worse the transcript (a failed decode needs CONFIRMED_LANGUAGE_P, a poor one FOREIGN_ALONE_P)
-                look = dict(engine.detect_language(samples[a:b])).get(r.language, 0.0)
+                if (a, b) not in looks:
+                    looks[(a, b)] = dict(engine.detect_language(samples[a:b])).get(r.language, 0.0)
+                look = looks[(a, b)]
                 need = CONFIRMED_LANGUAGE_P if logprob < LOW_AVG_LOGPROB else FOREIGN_ALONE_P
                 log.info("segment %.2f-%.2f of a %s region: decoded alone %.2f, padded %.3f (needs %.2f)",
                          a / SAMPLE_RATE + offset, b / SAMPLE_RATE + offset, r.language, logprob, look, need)
