@@ -112,3 +112,27 @@ def test_a_zoomed_crop_of_a_photograph_under_a_caption_matches_by_keypoints(tmp_
     (m,) = match(fp, index, pipeline.visual.matching)[0]
     assert m.reference_id == "meadow" and m.first_seen == "2017-01-01"
     assert m.methods == ["local"] and m.min_distance > pipeline.visual.matching.max_distance  # keypoints alone
+
+
+
+@pytest.mark.parametrize(("name", "keep"), [("cam_P1000827", 0.25), ("ColorfulCups", 0.25)])
+def test_a_photograph_zoomed_into_a_quarter_matches_its_indexed_still(tmp_path: Path, pipeline, name: str,
+                                                                      keep: float) -> None:
+    """Four quarters of a photograph (a corpus camera JPEG, a wallpaper) each blown up 2x under a caption match
+    the indexed still by keypoints. With a still's keypoints found at hashing size (512 px, 500 of them) 1 and 2
+    of the 4 matched; they are found at 1024 px, 1500 spread over it (hashing.STILL_FEATURES): all 4 (and 8 of
+    8 at seeds 0-7 for both)."""
+    try:
+        photo = suite._photo(name)
+    except suite.MissingImagery as e:
+        pytest.skip(str(e))
+    ref = tmp_path / f"{name}.jpg"
+    cv2.imwrite(str(ref), cv2.cvtColor(photo, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 95])
+    index = KnownImageryIndex(Workspace(tmp_path / "ws"))
+    index_reference(index, ref, name, "2019-05-01", pipeline)
+    picture = suite._middle_16_9(photo)
+    for seed in range(4):
+        still = tmp_path / f"zoomed_{seed}.jpg"
+        suite.write_still(still, suite._plain_caption(suite._crop([picture], np.random.default_rng(seed), keep)[0]))
+        found = match(query_fingerprint(probe(still), pipeline.visual), index, pipeline.visual.matching)[0]
+        assert [(m.reference_id, m.first_seen, m.methods) for m in found] == [(name, "2019-05-01", ["local"])], seed

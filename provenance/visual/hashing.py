@@ -21,6 +21,7 @@ from provenance.media import MediaFile
 from provenance.report.model import StreamCoverage
 from provenance.visual.config import FramesConfig
 from provenance.visual.frames import (
+    DETAIL_SIZE,
     HASH_SIZE,
     FrameError,
     SampledFrame,
@@ -348,6 +349,28 @@ def _box_hash(t: float, rgb: np.ndarray, box: tuple[int, int, int, int]) -> BoxH
     return smooth
 
 
+# A still reference's keypoints are found at DETAIL_SIZE, STILL_FEATURES of them spread over the picture, not at the
+# hashing size's ORB_FEATURES as a video reference's keypoint frames are: a still is one keypoint frame (its cost in
+# the index is one frame's), and a repost zoomed into part of a photograph (a 25-50% crop blown up to fill the
+# frame) has detail the 512-px picture's 500 keypoints never resolve. Measured on the matching benchmark's dev
+# zoomed crops (8 photographs x 3 crops, query keypoints as the stage finds them): at 512 x 500 keypoints 5 of 24
+# fits accepted by nothing (cam_P1000827 at 25%: 5 inliers), at 1024 x 1500 spread every one whose picture has
+# keypoints at all but the kite's small-spread fits (cam_P1000827 at 25%: 83 inliers); 1024 x 2000 unspread left
+# the 25% crop at 19. Storage: 1500 x 32 B descriptors a still instead of 500.
+STILL_FEATURES = 1500
+
+
+def _still_features(media: MediaFile, frame: HashedFrame, limits: Limits | None) -> LocalFeatures | None:
+    """A still page's reference keypoints: STILL_FEATURES spread over the page decoded at DETAIL_SIZE (a smaller
+    picture is not enlarged: frames.load_page)."""
+    try:
+        rgb = load_page(media.path, int(frame.t), max_pixels=limits.max_pixels if limits is not None else None,
+                        long_side=DETAIL_SIZE)
+    except FrameError:  # the page decoded at hashing size (fingerprint), so this is not expected: keep that one
+        return extract(frame.pixels) if frame.pixels is not None else None
+    return extract(rgb, STILL_FEATURES, spread=True)
+
+
 def reference_fingerprint(
     media: MediaFile,
     config: FramesConfig | None = None,
@@ -373,7 +396,8 @@ def reference_fingerprint(
     """
     if media.kind == "image":
         fp = fingerprint(media, config, keypoint_frames_s=keypoint_frames_s, limits=limits)
-        return fp, [(f.t, feat) for f in fp.frames if f.pixels is not None and (feat := extract(f.pixels))]
+        return fp, [(f.t, feat) for f in fp.frames
+                    if f.pixels is not None and (feat := _still_features(media, f, limits))]
     if media.kind != "video":
         raise ValueError(f"no frames in {media.kind} media")
     frames: list[HashedFrame] = []
