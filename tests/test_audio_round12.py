@@ -20,6 +20,7 @@ __all__ = ["analysed", "engine", "model_cache"]  # the fixtures, shared with tes
 EN_THEN_QU4 = DATA / "en_then_qu4.flac"
 EN_THEN_PAP = DATA / "en_then_pap.flac"
 EN12_KY = DATA / "en12_ky.flac"
+EN12_PAP_KU_EN3 = DATA / "en12_pap_ku_en3.flac"
 
 
 @pytest.mark.slow
@@ -78,5 +79,23 @@ def test_speech_of_a_region_that_got_no_text_is_not_counted_as_its_language(anal
     assert english and (english[0].seconds or 0.0) <= 9.0, section.languages
     assert (section.unidentified_s or 0.0) >= 7.0, section
     assert not [s for s in section.segments if s.start >= 8.0 and not s.untrusted], section.segments
+    result, detail = language_check(section, Claim(id="c-en", statement="English speakers", languages=["en"]))
+    assert result != "supports", detail
+
+
+@pytest.mark.slow
+def test_two_unknown_sentences_between_english_ones_are_not_counted_as_english(analysed: Analyse) -> None:
+    """Round 13, H2: the tester's ``en12_pap_ku_en3.wav`` (FLAC): two Festival English sentences (0-7.5 s), espeak-ng
+    Papiamento and Kurdish (7.5-21.2 s), a third English sentence (22.6-27.1 s). Whisper writes no text for the
+    14 s; heard alone they read en 0.35 (the Latin sink on top), over the first bar for such a stretch (0.3), so
+    they counted as English: 25.7-27.1 s of 27.1, firm under GENERIC and AVX, an English claim supported. A
+    stretch with no text must confirm the region's language alone (``analysis.UNCOVERED_MIN_S``)."""
+    section = analysed(EN12_PAP_KU_EN3)
+    assert (section.speech_s or 0.0) >= 25.0, section
+    english = [g for g in section.languages if g.code == "en"]
+    assert english and 9.0 <= (english[0].seconds or 0.0) <= 15.0, section.languages  # the three sentences
+    assert (section.unidentified_s or 0.0) >= 12.0, section
+    said = " ".join(s.text for s in section.segments if not s.untrusted).lower()
+    assert "northern bridge" in said and "soldiers" in said, said
     result, detail = language_check(section, Claim(id="c-en", statement="English speakers", languages=["en"]))
     assert result != "supports", detail

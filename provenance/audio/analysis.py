@@ -233,7 +233,12 @@ REDECODE_MIN_S = 2.0
 # the region's language on no evidence but the smoothing: 8.8 s of espeak-ng Kyrgyz after two English sentences
 # (round 12, H2, en12_ky) had no segment and counted as English seconds, "English 0.94, 100% of the speech". A
 # stretch of UNCOVERED_MIN_S or more (over VAD's 2-s silence bar, so not a pause between sentences) that heard
-# alone gives the region's language under ``FOREIGN_ALONE_P`` is speech of unidentified language.
+# alone does not confirm the region's language (under ``CONFIRMED_LANGUAGE_P``, the bar every part of a split
+# region must meet) is speech of unidentified language. The bar was FOREIGN_ALONE_P (0.3) first: espeak-ng
+# Papiamento then Kurdish between English sentences (round 13, H2, en12_pap_ku_en3: 13.7 s with no text after two
+# passes) read en 0.349 alone under AVX2 (the Latin sink on top) and counted as English, a firm 0.933-0.943 under
+# GENERIC and AVX. A stretch Whisper wrote nothing for twice has no text to back the region's language; a true one
+# lost so is unidentified speech, never another language.
 UNCOVERED_MIN_S = 3.0
 # 4. not only the tail of speech Whisper cannot place: a language every stretch of which continues speech of
 #    unidentified language (under TAIL_PAUSE_S of VAD silence between), with under TAIL_RATIO times all of the
@@ -445,7 +450,7 @@ def _split_foreign(
     is decoded alone in the region's language (while the decoding ``budget`` lasts) and is foreign when Whisper
     writes nothing for it or text under ``POOR_LOGPROB`` that a padded look does not back (``LOW_AVG_LOGPROB``);
     and a stretch of ``UNCOVERED_MIN_S`` the region got no text for is foreign when heard alone under
-    ``FOREIGN_ALONE_P``. Its speech becomes speech of unidentified language (returned, in seconds): no language is
+    ``CONFIRMED_LANGUAGE_P``. Its speech becomes speech of unidentified language (returned, in seconds): no language is
     claimed for it, never its text, and the region is split there, so the timeline does not draw one region over
     it. The parts get their own language ID (the report's probability); a part that gives the region's language
     under ``CONFIRMED_LANGUAGE_P`` is speech of unidentified language too. Thresholds and their measurements:
@@ -478,7 +483,7 @@ def _split_foreign(
         for (a, b), probs in zip(bare, engine.detect_languages(samples, bare) if bare else [], strict=True):
             log.info("%.2f-%.2f of a %s region has no text: alone %.3f", a / SAMPLE_RATE + offset,
                      b / SAMPLE_RATE + offset, r.language, probs.get(r.language, 0.0))
-            if probs.get(r.language, 0.0) < FOREIGN_ALONE_P:
+            if probs.get(r.language, 0.0) < CONFIRMED_LANGUAGE_P:
                 foreign.append((a, b))
         for (a, b), probs in zip(spans, alone, strict=True):
             if ((a, b) in foreign or probs.get(r.language, 0.0) >= REDECODE_BELOW or budget.spent
