@@ -665,14 +665,11 @@ def test_model_name_is_marked_as_a_download() -> None:
 def test_bundled_model_is_assembled_once_and_reused(model_cache: Path) -> None:
     first = ensure_bundled_model(model_cache)
     before = (first / "model.bin").stat()
-    started = time.perf_counter()
     again = resolve_model(None, env={}, cache_dir=model_cache)
-    elapsed = time.perf_counter() - started
     after = (first / "model.bin").stat()
     assert again.source == str(first) and again.origin == "bundled"
     assert resolve_model("base", env={}, cache_dir=model_cache).source == str(first)  # no download of base
     assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
-    assert elapsed < 0.1  # a stat check, not a re-hash or a rebuild
     stamp = json.loads((first / STAMP).read_text())
     assert stamp["size"] == before.st_size == sum(p["size"] for p in stamp["parts"])
     assert {p.name for p in first.iterdir()} >= {

@@ -365,20 +365,17 @@ def test_cooperative_deadline_stops_a_loop_promptly() -> None:
     assert outcome.overrun and not outcome.abandoned and outcome.seconds < 1.0
 
 
-def test_budget_overhead_is_small(long_clip: Path) -> None:
-    """Thread start and per-frame deadline checks: a budgeted run costs about what an unbudgeted one does."""
+def test_a_budget_that_is_not_reached_changes_nothing(long_clip: Path) -> None:
+    """A stage run in its budget thread with per-frame deadline checks samples exactly what it does unbudgeted
+    (what it costs is measured by benchmarks/bench_budget.py, not here: tests do not time things)."""
     from provenance.visual.frames import sample_video
 
-    def timed(budget: float | None) -> float:
-        best = float("inf")
-        for _ in range(3):
-            outcome = run_with_budget(lambda: sample_video(long_clip), budget, "visual")
-            assert outcome.error is None
-            best = min(best, outcome.seconds)
-        return best
-
-    plain, budgeted = timed(None), timed(600.0)
-    assert budgeted < plain * 1.25 + 0.05, (plain, budgeted)
+    plain, budgeted = (run_with_budget(lambda: sample_video(long_clip), budget, "visual") for budget in (None, 600.0))
+    assert plain.error is None and budgeted.error is None and not budgeted.overrun
+    a, b = plain.value, budgeted.value
+    assert a is not None and b is not None and a.frames_sampled == b.frames_sampled == len(a.frames) > 0
+    assert [f.t for f in a.frames] == [f.t for f in b.frames] and a.frames_decoded == b.frames_decoded
+    assert all(np.array_equal(x.rgb, y.rgb) for x, y in zip(a.frames, b.frames, strict=True))
 
 
 def test_frames_decoded_limit_gives_a_partial_sample_and_a_finding(long_clip: Path) -> None:

@@ -240,6 +240,27 @@ REDECODE_MIN_S = 2.0
 # GENERIC and AVX. A stretch Whisper wrote nothing for twice has no text to back the region's language; a true one
 # lost so is unidentified speech, never another language.
 UNCOVERED_MIN_S = 3.0
+# Whisper's segment is not a sentence: a sentence of a language it cannot name *before* a known one shares the known
+# one's first segment, which starts at the clip's start and carries only the known sentence's text (issue 13 round
+# 13, H1: 9 s of espeak-ng Setswana and 4 s of Festival English were one 0-14 s segment, alone en 0.74, over every
+# bar; Kurdish, Papiamento, Uyghur, Guarani put first counted as English 0.94-0.98 and an English claim was
+# supported). So the checks above also hear each sentence of a segment on its own: Silero VAD inside the segment
+# with pauses of SENTENCE_PAUSE_S (the testers' clips join sentences with 0.5 s; jfk.flac's pauses are 0.4-1.0 s),
+# padded by SENTENCE_PAD_S, each sentence of REDECODE_MIN_S or more (a shorter one is a coin toss). Measured (AVX-512,
+# the round 13 recipe rebuilt: /tmp probes): the sentences put first read en 0.03-0.54 alone (Uyghur the highest),
+# the English ones after them 0.90-1.00; true English sentences as low as 0.37 (en_ru_switch, la 0.50) and 0.41
+# (espeak English), so the same three looks decide as for a segment, not one bar.
+SENTENCE_PAUSE_S = 0.3
+SENTENCE_PAD_S = 0.1
+# A segment or sentence decoded alone (under REDECODE_BELOW alone) is foreign too when under SENTENCE_TEXT_SHARE of
+# the distinct words Whisper then writes are in the text its segment got in context: that text was not heard from
+# this speech (a stretch with no text of its own, as UNCOVERED_MIN_S above, that confirmed no language alone).
+# espeak-ng Uyghur put first (round 13, H1) read en 0.54-0.62 alone and decoded alone at -0.70 to -0.80 (true
+# segments reach -0.96) in words its segment never wrote: 0.00, Whisper had written the English sentence after it
+# over it. Measured on every clip of tests/data/audio and the 18 round 13 rebuilds, AVX2 and AVX-512: foreign
+# 0.00-0.17 (and 0.25-0.45 for two that decoded under -1.0), true 0.40-1.00 (0.40: Festival Russian, whose word
+# forms differ decode to decode; 0.5 cut it).
+SENTENCE_TEXT_SHARE = 0.3
 # 4. not only the tail of speech Whisper cannot place: a language every stretch of which continues speech of
 #    unidentified language (under TAIL_PAUSE_S of VAD silence between), with under TAIL_RATIO times all of the
 #    channel's unidentified seconds, is a best guess. espeak-ng Quechua said twice (issue 13 round 10, H1): each
@@ -460,10 +481,10 @@ def _split_foreign(
     foreign_s = 0.0
     for r in regions:
         checked = [p for p in r.pieces if p.end - p.start >= FOREIGN_MIN_S] if len(r.pieces) >= 2 else []
-        spans = [(max(0, round((p.start - offset) * SAMPLE_RATE)), min(len(samples), round((p.end - offset)
-                                                                                           * SAMPLE_RATE)))
-                 for p in checked]
-        spans = [(a, b) for a, b in spans if b > a]
+        texts = {(max(0, round((p.start - offset) * SAMPLE_RATE)),
+                  min(len(samples), round((p.end - offset) * SAMPLE_RATE))): p.text for p in checked}
+        texts = {ab: text for ab, text in texts.items() if ab[1] > ab[0]} | _sentences(samples, r, offset)
+        spans = list(texts)  # each segment checked, and each sentence of a segment that holds two or more
         alone = engine.detect_languages(samples, spans) if spans else []
         for (a, b), probs in zip(spans, alone, strict=True) if log.isEnabledFor(logging.DEBUG) else ():
             log.debug("segment %.2f-%.2f of a %s region alone: %s", a / SAMPLE_RATE + offset, b / SAMPLE_RATE + offset,
@@ -490,12 +511,15 @@ def _split_foreign(
                     or b - a < REDECODE_MIN_S * SAMPLE_RATE):
                 continue
             segment = SpeechClip(samples, [SpeechRegion(a, b)])
-            logprob = _mean_logprob(_pieces(_decode(engine, segment, r.language, config, budget), segment, offset,
-                                            r.language))
-            log.info("segment %.2f-%.2f of a %s region: alone %.3f, decoded alone %s", a / SAMPLE_RATE + offset,
+            decoded = _pieces(_decode(engine, segment, r.language, config, budget), segment, offset, r.language)
+            logprob = _mean_logprob(decoded)
+            share = _words_in(" ".join(x.text for x in decoded), texts[(a, b)])
+            log.info("segment %.2f-%.2f of a %s region: alone %.3f, decoded alone %s%s", a / SAMPLE_RATE + offset,
                      b / SAMPLE_RATE + offset, r.language, probs.get(r.language, 0.0),
-                     "nothing" if logprob is None else f"{logprob:.2f}")
-            if logprob is None:
+                     "nothing" if logprob is None else f"{logprob:.2f}", f", {share:.2f} of its words in its text")
+            if logprob is None or share < SENTENCE_TEXT_SHARE:
+                # nothing, or a sentence its segment wrote no text for (below UNCOVERED_MIN_S): it confirmed no
+                # language alone (under REDECODE_BELOW = CONFIRMED_LANGUAGE_P)
                 foreign.append((a, b))
             elif logprob < POOR_LOGPROB:
                 # a poor transcript: foreign unless Whisper's padded look hears the region's language, the surer the
@@ -511,17 +535,19 @@ def _split_foreign(
         if not foreign:
             out.append(r)
             continue
-        gaps = list(pairwise([0, *(x for ab in sorted(foreign) for x in ab), len(samples)]))[::2]
-        for a, b in sorted(foreign):
+        foreign = _union(foreign)  # a sentence's span and its segment's may both be foreign
+        gaps = list(pairwise([0, *(x for ab in foreign for x in ab), len(samples)]))[::2]
+        for a, b in foreign:
             foreign_s += sum(max(0, min(x.end, b) - max(x.start, a)) for x in r.regions) / SAMPLE_RATE
         after = r.after_unidentified
+        trimmed = [t for p in r.pieces if (t := _trim(p, foreign, offset)) is not None]
         for lo, hi in gaps:
             def inside(start: float, end: float, lo: int = lo, hi: int = hi) -> bool:
                 return lo <= round(((start + end) / 2 - offset) * SAMPLE_RATE) < hi
 
             part = [SpeechRegion(max(x.start, lo), min(x.end, hi)) for x in r.regions
                     if min(x.end, hi) > max(x.start, lo)]
-            pieces = [p for p in r.pieces if inside(p.start, p.end)]
+            pieces = [p for p in trimmed if inside(p.start, p.end)]
             if not part or not pieces:
                 # speech of the region between two foreign segments that Whisper wrote nothing for: not the
                 # region's language on any evidence, and no text to check it by; still speech (the region's VAD
@@ -534,15 +560,67 @@ def _split_foreign(
                             chunks=[c for c in r.chunks if inside(c[0], c[1])])
             piece.probs = _language_id(engine, samples, piece)
             after = True
-            if piece.probability < CONFIRMED_LANGUAGE_P:
+            if piece.probability < CONFIRMED_LANGUAGE_P or piece.seconds < CORROBORATE_MIN_S:
                 # a region that held a foreign sentence is in question: a part its own speech does not give the
                 # region's language with confidence is not kept as a best guess of it either (espeak Korean heard
                 # as Thai under AVX-512: the Thai region, cut, left a part at th 0.58, shown as "uncertain" Thai
-                # where the whole region, confident, was checked and not corroborated)
+                # where the whole region, confident, was checked and not corroborated), nor one too short for its
+                # language ID to confirm anything (under AVX the same file's Thai region, its last sentence cut,
+                # left 2.0 s at th 0.72, reported as the clip's language)
                 foreign_s += piece.seconds
                 continue
             out.append(piece)
     return out, foreign_s
+
+
+def _sentences(samples: np.ndarray, region: _Region, offset: float) -> dict[tuple[int, int], str]:
+    """The sentences (clip samples) of each of the region's segments that holds two or more, with the segment's
+    text: Silero VAD inside the segment with ``SENTENCE_PAUSE_S`` pauses, those of ``REDECODE_MIN_S`` or more."""
+    out: dict[tuple[int, int], str] = {}
+    for p in region.pieces:
+        a = max(0, round((p.start - offset) * SAMPLE_RATE))
+        b = min(len(samples), round((p.end - offset) * SAMPLE_RATE))
+        if b - a < 2 * REDECODE_MIN_S * SAMPLE_RATE:
+            continue
+        inner = speech_regions(samples[a:b], min_silence_ms=round(SENTENCE_PAUSE_S * 1000),
+                               pad_ms=round(SENTENCE_PAD_S * 1000))
+        if len(inner) >= 2:
+            out |= {(a + x.start, a + x.end): p.text for x in inner if x.end - x.start >= REDECODE_MIN_S * SAMPLE_RATE}
+    return out
+
+
+def _words_in(text: str, other: str) -> float:
+    """Share of ``text``'s distinct words (``_distinct_words``, case folded) that ``other`` holds; 1.0 for none."""
+    words = _distinct_words(text)
+    return len(words & _distinct_words(other)) / len(words) if words else 1.0
+
+
+def _union(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Overlapping or touching spans joined, in order."""
+    out: list[tuple[int, int]] = []
+    for a, b in sorted(spans):
+        if out and a <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], b))
+        else:
+            out.append((a, b))
+    return out
+
+
+def _trim(piece: _Piece, foreign: list[tuple[int, int]], offset: float) -> _Piece | None:
+    """The piece without the foreign spans (clip samples) inside it: its longest remaining stretch, with the words
+    timed in it; ``None`` when nothing is left. A segment whose first sentence was cut keeps its text on the rest."""
+    a, b = round((piece.start - offset) * SAMPLE_RATE), round((piece.end - offset) * SAMPLE_RATE)
+    rest = [(a, b)]
+    for fa, fb in foreign:
+        rest = [y for lo, hi in rest for y in ((lo, min(hi, fa)), (max(lo, fb), hi)) if y[1] > y[0]]
+    if rest == [(a, b)]:
+        return piece
+    if not rest:
+        return None
+    lo, hi = max(rest, key=lambda y: y[1] - y[0])
+    start, end = lo / SAMPLE_RATE + offset, hi / SAMPLE_RATE + offset
+    return dataclasses.replace(piece, start=start, end=end,
+                               words=[w for w in piece.words if w[0] >= start - 0.01 and w[1] <= end + 0.01])
 
 
 def _uncovered(region: _Region, offset: float, size: int) -> list[tuple[int, int]]:

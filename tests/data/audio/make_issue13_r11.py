@@ -63,6 +63,13 @@ def write_flac(path: Path, samples: np.ndarray) -> None:
             out.mux(packet)
 
 
+def save(file: str, clip: np.ndarray, parts: list[dict], truth: dict) -> None:
+    """Write ``clip`` as ``HERE / file`` (FLAC) and its ``parts`` into ``truth`` (the caller writes truth.json)."""
+    write_flac(HERE / file, clip)
+    truth[file] = {"duration": round(len(clip) / RATE, 2), "parts": parts}
+    print(f"{file} {(HERE / file).stat().st_size / 1024:5.0f} KB")
+
+
 EN = ("The convoy reached the northern bridge just before dawn on Tuesday.",
       "Residents said the shelling lasted for most of the night.")
 
@@ -118,10 +125,7 @@ def main(names: list[str]) -> None:
                     "en_then_qu4.flac": lambda: tester_clip(tmp, [*english, ("qu", QU4, "espeak-ng qu")]),
                     "en_then_pap.flac": lambda: tester_clip(tmp, [*english, ("pap", PAP, "espeak-ng pap")])}
         for file in names or builders:
-            clip, parts = builders[file]()
-            write_flac(HERE / file, clip)
-            truth[file] = {"duration": round(len(clip) / RATE, 2), "parts": parts}
-            print(f"{file} {(HERE / file).stat().st_size / 1024:5.0f} KB")
+            save(file, *builders[file](), truth)
     (HERE / "truth.json").write_text(json.dumps(truth, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
