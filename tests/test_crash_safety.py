@@ -100,19 +100,22 @@ def _kill_when(args: list[str], ready: Callable[[], bool], *, extra_delay: float
 
 
 def test_sigkill_during_index_add_leaves_whole_references_and_resumes(tmp_path: Path) -> None:
-    clips = _clips(tmp_path / "known", 8)
+    clips = _clips(tmp_path / "known", 16)
     ws = tmp_path / "ws"
     # every frame sampled and a keypoint frame every 0.2 s: about a second of hashing per clip, time to die in it
     profile = tmp_path / "dense.toml"
     profile.write_text('name = "dense"\n[frames]\ninterval_s = 0.04\nreference_interval_s = 0.04\n'
                        '[matching]\nlocal_interval_s = 0.2\n')
     Workspace(ws).initialise()  # a --workspace naming no workspace is refused (a typo): `init` makes one
-    args = ["index", "add", str(tmp_path / "known"), "--pipeline", str(profile), "--workspace", str(ws)]
+    # two decoding workers, whatever the cores: with one per core, the CI machine decoded all eight clips at once
+    # and wrote them in one burst before the kill landed (CI, 2026-12-03)
+    args = ["index", "add", str(tmp_path / "known"), "--pipeline", str(profile), "--workers", "2",
+            "--workspace", str(ws)]
     rng = random.Random(8)
     seen = 0
     for _round in range(3):  # each run adds at least one more reference, then dies at a random point after it
         target = seen + 1
-        pgid = _kill_when(args, lambda t=target: _count(ws, "reference") >= t, extra_delay=rng.uniform(0, 0.6))
+        pgid = _kill_when(args, lambda t=target: _count(ws, "reference") >= t, extra_delay=rng.uniform(0, 0.15))
         deadline = time.monotonic() + 5  # decoding workers die with it (parent-death signal), and their tracker
         while live_in_group(pgid) and time.monotonic() < deadline:
             time.sleep(0.05)
